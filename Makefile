@@ -1,0 +1,107 @@
+# bindprof build. `make` builds build/bindprof; `make test` runs every test suite; `make demo` runs the
+# main job on the bundled demo target. Missing Debian packages are installed by scripts/install-deps.sh.
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.SECONDARY:
+
+OUT      := build
+ARCH     := x86
+TRIPLET  := $(shell gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+CC       ?= gcc
+VERSION  := 0.1.0
+
+ifeq ($(V),1)
+Q :=
+msg =
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	-I$(OUT)/bpf -Ibpf -Ivmlinux/$(ARCH) -I/usr/include/$(TRIPLET)
+CFLAGS   ?= -g -O2
+CFLAGS   += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP \
+	-I$(OUT)/bpf -I$(OUT)/gen -Ibpf -Iuser -DBINDPROF_VERSION='"$(VERSION)"'
+LDLIBS   := -lbpf -lelf -lz -lcjson -lm -lpthread
+
+BPF_OBJS := core syscalls
+BPF_SKELS := $(patsubst %,$(OUT)/bpf/%.skel.h,$(BPF_OBJS))
+
+USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS)) $(OUT)/gen/syscall_names.o
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+TOOL_SRCS := $(wildcard tools/*.c)
+TOOL_BINS := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS))
+
+.PHONY: all deps test unit integration demo clean vmlinux
+all: deps $(OUT)/bindprof $(TOOL_BINS)
+
+# Install what is missing (prints the sudo command as non-root). Cheap when all is there.
+deps:
+	$(Q)scripts/install-deps.sh
+
+$(OUT)/bpf $(OUT)/user $(OUT)/gen $(OUT)/tests $(OUT)/tools:
+	$(Q)mkdir -p $@
+
+# BPF: clang -> bpftool gen object (static link) -> bpftool gen skeleton.
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUT)/bpf deps
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUT)/bpf/%.o: $(OUT)/bpf/%.bpf.o
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
+
+$(OUT)/bpf/%.skel.h: $(OUT)/bpf/%.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+# The syscall-name table is generated from the system's header, never typed by hand.
+$(OUT)/gen/syscall_names.c: scripts/gen-syscalls.sh /usr/include/$(TRIPLET)/asm/unistd_64.h | $(OUT)/gen deps
+	$(call msg,GEN,$@)
+	$(Q)scripts/gen-syscalls.sh /usr/include/$(TRIPLET)/asm/unistd_64.h $@
+
+$(OUT)/gen/%.o: $(OUT)/gen/%.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+# User objects wait for every skeleton so that generated headers exist before any compile.
+$(OUT)/user/%.o: user/%.c $(BPF_SKELS) | $(OUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/bindprof: $(OUT)/user/main.o $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/tests/%: tests/unit/%.c $(USER_OBJS) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(USER_OBJS) $(LDLIBS) -lcmocka -o $@
+
+$(OUT)/tools/%: tools/%.c | $(OUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) -g -O2 -Wall -Wextra -Werror -MMD -MP $< -o $@ -lpthread
+
+test: all $(UNIT_BINS)
+	$(Q)tests/run.sh
+
+unit: all $(UNIT_BINS)
+	$(Q)tests/run.sh unit
+
+integration: all
+	$(Q)tests/run.sh integration
+
+demo: all
+	$(Q)scripts/demo.sh
+
+vmlinux:
+	$(Q)scripts/gen-vmlinux.sh $(ARCH)
+
+clean:
+	$(Q)rm -rf $(OUT)
+
+-include $(wildcard $(OUT)/*/*.d)

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Maps and helpers shared by every bindprof BPF object.
+ *
+ * Each object that includes this header declares the same maps; the loader creates them once, in
+ * the core object, and hands the same fds to every other object (bpf_map__reuse_fd) before load,
+ * so the target set, the per-thread context and the counters are one set of maps. */
+#ifndef BINDPROF_COMMON_BPF_H
+#define BINDPROF_COMMON_BPF_H
+
+#include "common.h"
+
+/* tgid -> 1 for every process being profiled (the target and, unless --no-children, its
+ * descendants, added by the core object's fork program). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, __u32);
+} targets SEC(".maps");
+
+/* Per-thread context in task-local storage: freed by the kernel when the thread exits, so the map
+ * never fills with the dead. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct thread_ctx);
+} thread_ctxs SEC(".maps");
+
+/* tid -> the thread's name when it exited (names change after a thread's first event, and a dead
+ * thread's /proc entry is gone). LRU: old entries make room, never a failed insert. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct thread_name);
+} thread_names SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, HIT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} hits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DROP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+static __always_inline void count_idx(void *map, __u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(map, &idx);
+
+	if (v)
+		(*v)++; /* per-CPU: no atomics needed */
+}
+
+#define count_hit(h) count_idx(&hits, (h))
+#define count_drop(d) count_idx(&drops, (d))
+
+static __always_inline bool is_target_tgid(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+}
+
+/* The current thread's context, created on first use. NULL (and counted) if it cannot be. */
+static __always_inline struct thread_ctx *current_ctx(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct thread_ctx *ctx;
+
+	ctx = bpf_task_storage_get(&thread_ctxs, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!ctx)
+		count_drop(DROP_CTX_ALLOC);
+	return ctx;
+}
+
+#endif /* BINDPROF_COMMON_BPF_H */

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Syscall latency: per syscall count, errors, total time and a log-linear histogram; per thread
+ * count and time. raw_syscalls entry and exit through BTF tracepoints, filtered on the target set
+ * before any other map work. Opt-in: any syscall tracepoint slows every syscall on the machine. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "common.bpf.h"
+#include "syscalls.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAX_SYSCALL_NR);
+	__type(key, __u32);
+	__type(value, struct syscall_stat);
+} syscall_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct thread_stat);
+} thread_stats SEC(".maps");
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+{
+	struct thread_ctx *tc;
+
+	if (!is_target_tgid(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	count_hit(HIT_SYS_ENTER);
+	tc = current_ctx();
+	if (!tc)
+		return 0;
+	tc->sys_nr = id;
+	tc->sys_start_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid(), now, delta;
+	__u32 tgid = id >> 32, tid = (__u32)id, nr, slot;
+	struct syscall_stat *s;
+	struct thread_stat *t;
+	struct thread_ctx *tc;
+
+	if (!is_target_tgid(tgid))
+		return 0;
+	count_hit(HIT_SYS_EXIT);
+	now = bpf_ktime_get_ns();
+	tc = bpf_task_storage_get(&thread_ctxs, bpf_get_current_task_btf(), 0, 0);
+	if (!tc || !tc->sys_start_ns) {
+		count_drop(DROP_UNPAIRED_EXIT);
+		return 0;
+	}
+	delta = now - tc->sys_start_ns;
+	nr = tc->sys_nr < MAX_SYSCALL_NR ? tc->sys_nr : MAX_SYSCALL_NR - 1;
+	tc->sys_start_ns = 0;
+
+	s = bpf_map_lookup_elem(&syscall_stats, &nr);
+	if (s) {
+		__sync_fetch_and_add(&s->count, 1);
+		if (ret < 0 && ret >= -4095)
+			__sync_fetch_and_add(&s->errors, 1);
+		__sync_fetch_and_add(&s->total_ns, delta);
+		if (delta > s->max_ns)
+			s->max_ns = delta; /* racy max: a lost update can only under-report by one event */
+		slot = hist_slot(delta);
+		barrier_var(slot); /* keep the bound check on the register that indexes */
+		if (slot < HIST_SLOTS)
+			__sync_fetch_and_add(&s->hist[slot], 1);
+	}
+
+	t = bpf_map_lookup_elem(&thread_stats, &tid);
+	if (!t) {
+		struct thread_stat init = { .tgid = tgid };
+
+		bpf_get_current_comm(init.comm, sizeof(init.comm));
+		bpf_map_update_elem(&thread_stats, &tid, &init, BPF_NOEXIST);
+		t = bpf_map_lookup_elem(&thread_stats, &tid);
+		if (!t) {
+			count_drop(DROP_THREAD_MAP_FULL);
+			return 0;
+		}
+	}
+	if (ret == 0 && (nr == EXECVE_NR || nr == EXECVEAT_NR))
+		bpf_get_current_comm(t->comm, sizeof(t->comm)); /* the new program's name */
+	t->count++;	    /* only this thread writes its entry */
+	t->total_ns += delta;
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Syscall latency probe: what bpf/syscalls.bpf.c and user/syscalls.c share. */
+#ifndef BINDPROF_SYSCALLS_H
+#define BINDPROF_SYSCALLS_H
+
+#include "hist.h"
+#include "common.h"
+
+#define MAX_SYSCALL_NR 512 /* x86_64 numbers are < 512; anything else lands in the last slot */
+
+/* x86_64 numbers of execve/execveat: a thread's name changes when they succeed. */
+#define EXECVE_NR 59
+#define EXECVEAT_NR 322
+
+struct syscall_stat {
+	__u64 count;
+	__u64 errors; /* returns in [-4095, -1] */
+	__u64 total_ns;
+	__u64 max_ns;
+	__u64 hist[HIST_SLOTS];
+};
+
+struct thread_stat {
+	__u32 tgid;
+	__u32 pad;
+	__u64 count;
+	__u64 total_ns;
+	char comm[TASK_COMM_LEN];
+};
+
+#endif /* BINDPROF_SYSCALLS_H */

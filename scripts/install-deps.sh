@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Install every Debian package bindprof needs to build, test and run its demo.
+# Usage: scripts/install-deps.sh [--check]
+#   --check  only report what is missing (exit 1 if anything is), install nothing.
+# As a non-root user it prints the exact sudo command instead of running apt-get.
+set -euo pipefail
+
+PKGS=(
+  # build
+  make clang llvm gcc pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
+  libcjson-dev libhttp-parser-dev libdw-dev libunwind-dev linux-libc-dev
+  # tests
+  libcmocka-dev python3 python3-jsonschema
+  # demo and integration targets
+  python3-dev python3-cffi
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "${1:-}" = "--check" ]; then
+  echo "missing packages: ${missing[*]}" >&2
+  exit 1
+fi
+
+cmd="apt-get install -y --no-install-recommends ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "bindprof needs these Debian packages: ${missing[*]}" >&2
+  echo "run: sudo apt-get update && sudo $cmd" >&2
+  exit 1
+fi
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+$cmd

@@ -1,0 +1,12 @@
+/* The subcommands, one entry point each: argv[0] is the subcommand's name. */
+#ifndef BINDPROF_COMMANDS_H
+#define BINDPROF_COMMANDS_H
+
+int cmd_record(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+
+void signals_install(void);
+int signals_pending(void);
+
+#endif

@@ -1,0 +1,24 @@
+/* Diagnostics to stderr, one module for the whole program. Data goes to stdout or -o files. */
+#ifndef BINDPROF_LOG_H
+#define BINDPROF_LOG_H
+
+#include <stdbool.h>
+
+extern int log_verbosity; /* 0 quiet, 1 -v */
+
+void log_setup_libbpf(void);
+void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Exit statuses shared by every command (SPEC.md). */
+enum exit_status {
+	EXIT_OK = 0,
+	EXIT_REGRESSION = 1,
+	EXIT_BADINPUT = 2,
+	EXIT_ENV = 3,
+	EXIT_TARGET = 4,
+};
+
+#endif

@@ -1,0 +1,46 @@
+/* bindprof: a low-overhead eBPF profiler for servers whose requests cross between an interpreter
+ * and native code. This file only dispatches to the subcommands. */
+#include <stdio.h>
+#include <string.h>
+#include "commands.h"
+#include "log.h"
+
+static const char usage[] =
+	"usage: bindprof COMMAND [OPTIONS]\n"
+	"\n"
+	"Commands:\n"
+	"  record   attach to a process or start one, measure, write the profile JSON\n"
+	"  report   print a profile JSON for a person (table or markdown)\n"
+	"  doctor   what this kernel supports, and how a target would be probed\n"
+	"\n"
+	"Every command takes --help. bindprof --version prints the version.\n";
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+} commands[] = {
+	{ "record", cmd_record },
+	{ "report", cmd_report },
+	{ "doctor", cmd_doctor },
+};
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return EXIT_BADINPUT;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		fputs(usage, stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("bindprof %s\n", BINDPROF_VERSION);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	log_err("unknown command '%s' (record, report, doctor; see bindprof --help)", argv[1]);
+	return EXIT_BADINPUT;
+}

@@ -1,0 +1,469 @@
+/* `bindprof record`: attach, measure until the duration ends, Ctrl-C or the target's exit, write
+ * the profile whole, print a summary. Probes are detached on every exit path (session__free). */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "calib.h"
+#include "commands.h"
+#include "env.h"
+#include "log.h"
+#include "metadata.h"
+#include "probes.h"
+#include "procfs.h"
+#include "profile.h"
+#include "record_opts.h"
+#include "resources.h"
+#include "session.h"
+#include "syscall_report.h"
+#include "target.h"
+#include "util.h"
+
+#define TICK_MS 100
+#define USS_EVERY_TICKS 10
+#define KILL_GRACE_MS 2000
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/* One signal-handling pattern for the program: SIGINT/SIGTERM/SIGHUP set a flag the run loop
+ * reads; nothing else happens in the handler. */
+void signals_install(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int signals_pending(void)
+{
+	return stop_signal;
+}
+
+static void sleep_ms(double ms)
+{
+	struct timespec ts = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)((ms - (long)(ms / 1000) * 1000) * 1e6) };
+
+	nanosleep(&ts, NULL); /* a signal ends it early, which is what the loop wants */
+}
+
+static int output_dir_writable(const char *path)
+{
+	char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	return access(dirname(buf), W_OK) ? -errno : 0;
+}
+
+static void fill_target_info(struct target_info *t)
+{
+	if (procfs_read_exe("/proc", t->pid, t->exe, sizeof(t->exe)))
+		t->exe[0] = '\0';
+	if (procfs_read_cmdline("/proc", t->pid, t->cmdline, sizeof(t->cmdline)))
+		t->cmdline[0] = '\0';
+	if (!runtime_detect_pid("/proc", t->pid, &t->rt))
+		t->have_rt = 1;
+}
+
+/* Exit status as a shell reports it: the code, or 128 + the signal. */
+static int shell_status(int wstatus)
+{
+	if (WIFEXITED(wstatus))
+		return WEXITSTATUS(wstatus);
+	if (WIFSIGNALED(wstatus))
+		return 128 + WTERMSIG(wstatus);
+	return -1;
+}
+
+struct run {
+	struct record_opts o;
+	struct session *sess;
+	struct resources *res;
+	struct target_info tgt;
+	struct held_child hc;
+	bool spawned;
+	double sys_hit_ns;      /* calibrated per-hit cost; < 0 when not calibrated */
+	double elapsed;
+	double child_cpu_ms;    /* from wait4 when the spawned child exited; < 0 otherwise */
+	const char *partial;    /* NULL, "interrupted" or "target_exited" */
+};
+
+static void sample_resources(struct run *r, bool with_uss)
+{
+	int pids[MAX_TARGETS], n = session__targets(r->sess, pids, MAX_TARGETS);
+
+	resources__sample(r->res, pids, n, with_uss);
+}
+
+/* Remove from the target set the processes that are gone (and not our unreaped child). */
+static void prune_targets(struct run *r)
+{
+	int pids[MAX_TARGETS], n = session__targets(r->sess, pids, MAX_TARGETS);
+
+	for (int i = 0; i < n; i++)
+		if (pids[i] != r->tgt.pid && !procfs_alive("/proc", pids[i]))
+			session__remove_target(r->sess, pids[i]);
+}
+
+static void reap_child(struct run *r, int wstatus, const struct rusage *ru)
+{
+	r->tgt.exited = 1;
+	r->tgt.exit_status = shell_status(wstatus);
+	r->child_cpu_ms = (ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1e3 +
+			  (ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e3;
+}
+
+/* Stop a child we started that outlived the run: SIGTERM, then SIGKILL after a grace period. */
+static void stop_child(struct run *r, int sig)
+{
+	struct rusage ru;
+	int wstatus;
+
+	kill(r->hc.pid, sig);
+	for (int waited = 0; waited < KILL_GRACE_MS; waited += 50) {
+		if (wait4(r->hc.pid, &wstatus, WNOHANG, &ru) == r->hc.pid) {
+			reap_child(r, wstatus, &ru);
+			return;
+		}
+		sleep_ms(50);
+	}
+	kill(r->hc.pid, SIGKILL);
+	if (wait4(r->hc.pid, &wstatus, 0, &ru) == r->hc.pid)
+		reap_child(r, wstatus, &ru);
+}
+
+static void run_loop(struct run *r)
+{
+	uint64_t t0 = now_ns();
+	int tick = 0;
+
+	sample_resources(r, true);
+	for (;;) {
+		double left = r->o.duration ? r->o.duration * 1e3 - (now_ns() - t0) / 1e6 : TICK_MS;
+		struct rusage ru;
+		int wstatus;
+
+		if (left <= 0)
+			break;
+		sleep_ms(left < TICK_MS ? left : TICK_MS);
+		tick++;
+		if (signals_pending()) {
+			r->partial = "interrupted";
+			break;
+		}
+		if (r->spawned) {
+			if (wait4(r->hc.pid, &wstatus, WNOHANG, &ru) == r->hc.pid) {
+				reap_child(r, wstatus, &ru);
+				break; /* the command's end is the natural end of the run */
+			}
+		} else if (!procfs_alive("/proc", r->tgt.pid)) {
+			r->partial = "target_exited";
+			break;
+		}
+		if (!r->tgt.have_rt)
+			fill_target_info(&r->tgt);
+		sample_resources(r, tick % USS_EVERY_TICKS == 0);
+		if (tick % 10 == 0)
+			prune_targets(r);
+	}
+	sample_resources(r, false);
+	r->elapsed = (now_ns() - t0) / 1e9;
+}
+
+static cJSON *overhead_json(struct run *r, const uint64_t *hits, double target_cpu_ms)
+{
+	cJSON *o = cJSON_CreateObject(), *ph = cJSON_AddObjectToObject(o, "probe_hits"), *per;
+	uint64_t total = 0;
+
+	for (int h = 0; h < HIT_MAX; h++) {
+		cJSON_AddNumberToObject(ph, hit_name(h), hits[h]);
+		total += hits[h];
+	}
+	per = cJSON_AddObjectToObject(o, "per_hit_ns");
+	if (r->sys_hit_ns >= 0) {
+		double ms = total * r->sys_hit_ns / 1e6;
+
+		cJSON_AddNumberToObject(per, "tp_btf", r->sys_hit_ns);
+		cJSON_AddStringToObject(o, "calibration",
+					"getppid() loop, thread CPU time with and without the syscall "
+					"probes, at start-up");
+		cJSON_AddNumberToObject(o, "estimated_cpu_ms", ms);
+		if (target_cpu_ms > 0)
+			cJSON_AddNumberToObject(o, "estimated_percent", 100.0 * ms / target_cpu_ms);
+		else
+			cJSON_AddNullToObject(o, "estimated_percent");
+	} else {
+		/* Without the syscall probes the only hits are fork/exit of targets: too rare to
+		 * calibrate against, and their cost is not estimated. */
+		cJSON_AddNullToObject(o, "calibration");
+		cJSON_AddNullToObject(o, "estimated_cpu_ms");
+		cJSON_AddNullToObject(o, "estimated_percent");
+	}
+	cJSON_AddNumberToObject(o, "probes_attached", session__nr_links(r->sess));
+	return o;
+}
+
+static cJSON *build_profile(struct run *r)
+{
+	uint64_t hits[HIT_MAX] = {}, drops[DROP_MAX] = {}, lost = 0;
+	cJSON *doc = profile_new("record"), *cfg, *res, *prof, *arr, *dr;
+	double target_cpu_ms;
+
+	if (r->partial)
+		profile_set_partial(doc, r->partial);
+	cJSON_AddItemToObject(doc, "metadata", metadata_to_json(&r->tgt, NULL));
+
+	cfg = cJSON_AddObjectToObject(doc, "configuration");
+	if (r->o.duration)
+		cJSON_AddNumberToObject(cfg, "duration_secs", r->o.duration);
+	else
+		cJSON_AddNullToObject(cfg, "duration_secs");
+	cJSON_AddNumberToObject(cfg, "measured_secs", r->elapsed);
+	cJSON_AddNullToObject(cfg, "warmup_secs");
+	cJSON_AddNullToObject(cfg, "concurrency");
+	cJSON_AddBoolToObject(cfg, "follow_children", r->o.follow_children);
+	arr = cJSON_AddArrayToObject(cfg, "probes");
+	for (int p = 0; p < PROBE_COUNT; p++)
+		if (r->o.probes & PROBE_BIT(p))
+			cJSON_AddItemToArray(arr, cJSON_CreateString(probe_name(p)));
+
+	res = cJSON_AddObjectToObject(doc, "results");
+	cJSON_AddItemToObject(res, "resources", resources__to_json(r->res));
+	prof = cJSON_AddObjectToObject(res, "profiling");
+	for (int p = 0; p < PROBE_COUNT; p++) {
+		if (p == PROBE_SYSCALLS)
+			continue;
+		cJSON_AddNullToObject(prof, probe_name(p));
+		if (r->o.probes & PROBE_BIT(p))
+			profile_warn(doc, probe_name(p),
+				     "the %s probe is not implemented in bindprof %s; nothing was measured",
+				     probe_name(p), BINDPROF_VERSION);
+	}
+	session__read_hits(r->sess, hits);
+	session__read_drops(r->sess, drops);
+	if (r->o.probes & PROBE_BIT(PROBE_SYSCALLS)) {
+		cJSON *sys = syscalls_to_json(r->sess);
+
+		if (sys) {
+			cJSON_AddNumberToObject(sys, "in_flight_at_start", drops[DROP_UNPAIRED_EXIT]);
+			cJSON_AddItemToObject(prof, "syscalls", sys);
+		} else {
+			cJSON_AddNullToObject(prof, "syscalls");
+			profile_warn(doc, "syscalls", "reading the syscall maps failed: %s", strerror(errno));
+		}
+		if (drops[DROP_UNPAIRED_EXIT])
+			profile_warn(doc, "syscalls",
+				     "%llu syscalls were already in progress when the probes attached; "
+				     "they are not counted",
+				     (unsigned long long)drops[DROP_UNPAIRED_EXIT]);
+	} else {
+		cJSON_AddNullToObject(prof, "syscalls");
+	}
+
+	target_cpu_ms = r->child_cpu_ms >= 0 ? r->child_cpu_ms : resources__cpu_ms(r->res);
+	cJSON_AddItemToObject(res, "overhead", overhead_json(r, hits, target_cpu_ms));
+	dr = cJSON_CreateObject();
+	for (int d = 0; d < DROP_MAX; d++) {
+		cJSON_AddNumberToObject(dr, drop_name(d), drops[d]);
+		if (d != DROP_UNPAIRED_EXIT)
+			lost += drops[d];
+	}
+	cJSON_AddNumberToObject(res, "lost_events", lost);
+	cJSON_AddItemToObject(res, "lost_by_reason", dr);
+	if (lost)
+		profile_warn(doc, "lost_events", "%llu events were dropped (see lost_by_reason)",
+			     (unsigned long long)lost);
+	if (r->o.follow_children)
+		profile_warn(doc, "target",
+			     "processes in other PID namespaces or containers are not followed");
+	return doc;
+}
+
+static double num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, k);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static void print_summary(const cJSON *doc, const struct run *r)
+{
+	const cJSON *res = cJSON_GetObjectItem(doc, "results");
+	const cJSON *sys = cJSON_GetObjectItem(cJSON_GetObjectItem(res, "profiling"), "syscalls");
+	const cJSON *rs = cJSON_GetObjectItem(res, "resources"), *ov = cJSON_GetObjectItem(res, "overhead");
+	const cJSON *cpu = cJSON_GetObjectItem(rs, "cpu"), *mem = cJSON_GetObjectItem(rs, "memory"), *e;
+	int shown = 0;
+
+	printf("bindprof: pid %d (%s%s%s), %.2f s%s; wrote %s\n", r->tgt.pid,
+	       r->tgt.have_rt ? r->tgt.rt.name : "unknown runtime", r->tgt.rt.version[0] ? " " : "",
+	       r->tgt.rt.version, r->elapsed, r->partial ? " [partial]" : "", r->o.output);
+	if (cJSON_IsObject(sys)) {
+		printf("  syscalls: %.0f calls, %.1f ms", num(sys, "total_count"), num(sys, "total_time_ms"));
+		cJSON_ArrayForEach(e, cJSON_GetObjectItem(sys, "by_syscall")) {
+			if (shown++ == 5)
+				break;
+			printf("%s %s %.0f (p50 %.1f us, p99 %.1f us)", shown == 1 ? "; top:" : ",",
+			       cJSON_GetObjectItem(e, "name")->valuestring, num(e, "count"), num(e, "p50_us"),
+			       num(e, "p99_us"));
+		}
+		printf("\n");
+	}
+	if (cJSON_IsObject(cpu) && cJSON_IsObject(mem))
+		printf("  resources: cpu avg %.1f%% peak %.1f%%, rss avg %.1f MB peak %.1f MB\n",
+		       num(cpu, "avg_percent"), num(cpu, "peak_percent"), num(mem, "avg_mb"),
+		       num(mem, "peak_mb"));
+	if (cJSON_IsNumber(cJSON_GetObjectItem(ov, "estimated_cpu_ms")))
+		printf("  overhead: est. %.1f ms of probe CPU (%.2f%% of the target's CPU)\n",
+		       num(ov, "estimated_cpu_ms"), num(ov, "estimated_percent"));
+	printf("  lost events: %.0f\n", num(res, "lost_events"));
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct run r = { .sys_hit_ns = -1, .child_cpu_ms = -1, .hc = { .go_fd = -1, .err_fd = -1 } };
+	struct session_opts so;
+	char err[512];
+	double base_ns = 0;
+	cJSON *doc = NULL;
+	int e, ret;
+
+	if (record_opts_parse(argc, argv, &r.o, err, sizeof(err))) {
+		log_err("record: %s", err);
+		return EXIT_BADINPUT;
+	}
+	if (r.o.help) {
+		fputs(record_usage, stdout);
+		return EXIT_OK;
+	}
+	log_verbosity = r.o.verbose;
+	log_setup_libbpf();
+	if ((e = output_dir_writable(r.o.output))) {
+		log_err("record: -o: cannot write '%s': %s", r.o.output, strerror(-e));
+		return EXIT_BADINPUT;
+	}
+	if (r.o.pid && !procfs_alive("/proc", r.o.pid)) {
+		log_err("record: -p: no such process: %d", r.o.pid);
+		return EXIT_BADINPUT;
+	}
+	if (r.o.cmd && (e = target_check_cmd(r.o.cmd[0]))) {
+		log_err("record: cannot execute '%s': %s", r.o.cmd[0], strerror(-e));
+		return EXIT_BADINPUT;
+	}
+	if (env_check_privileges(err, sizeof(err))) {
+		log_err("%s", err);
+		return EXIT_ENV;
+	}
+	if (!env_has_btf()) {
+		log_err("this kernel has no BTF (%s is missing): CO-RE probes need a kernel built with "
+			"CONFIG_DEBUG_INFO_BTF=y",
+			BTF_PATH);
+		return EXIT_ENV;
+	}
+	env_raise_nofile();
+	signals_install();
+
+	if (r.o.probes & PROBE_BIT(PROBE_SYSCALLS))
+		base_ns = calib_syscall_ns(); /* before any probe is attached */
+	so.probes = r.o.probes;
+	so.follow_children = r.o.follow_children;
+	if ((e = session__open(&so, &r.sess))) {
+		ret = EXIT_ENV;
+		log_err("record: could not load and attach the probes: %s%s", strerror(-e),
+			log_verbosity ? "" : " (run with -v for libbpf's log)");
+		return ret;
+	}
+	if (r.o.probes & PROBE_BIT(PROBE_SYSCALLS)) {
+		session__add_target(r.sess, getpid());
+		r.sys_hit_ns = (calib_syscall_ns() - base_ns) / 2; /* an enter and an exit per call */
+		if (r.sys_hit_ns < 0)
+			r.sys_hit_ns = 0;
+		session__remove_target(r.sess, getpid());
+		log_debug("calibrated tp_btf hit cost: %.0f ns", r.sys_hit_ns);
+	}
+	session__reset(r.sess);
+	r.res = resources__new("/proc");
+
+	if (r.o.cmd) {
+		if ((e = target_spawn_held(r.o.cmd, &r.hc))) {
+			log_err("record: fork: %s", strerror(-e));
+			ret = EXIT_ENV;
+			goto cleanup;
+		}
+		r.spawned = true;
+		r.tgt.pid = r.hc.pid;
+		session__add_target(r.sess, r.hc.pid);
+		if ((e = target_release(&r.hc))) {
+			int ws;
+
+			waitpid(r.hc.pid, &ws, 0);
+			log_err("record: cannot execute '%s': %s", r.o.cmd[0], strerror(-e));
+			ret = EXIT_BADINPUT;
+			goto cleanup;
+		}
+		/* exe and cmdline now; the runtime at the first tick, once the loader has mapped
+		 * the interpreter's libraries */
+		procfs_read_exe("/proc", r.hc.pid, r.tgt.exe, sizeof(r.tgt.exe));
+		procfs_read_cmdline("/proc", r.hc.pid, r.tgt.cmdline, sizeof(r.tgt.cmdline));
+		log_debug("started pid %d: %s", r.hc.pid, r.o.cmd[0]);
+	} else {
+		int kids[MAX_TARGETS], n = 0;
+
+		r.tgt.pid = r.o.pid;
+		session__add_target(r.sess, r.o.pid);
+		if (r.o.follow_children)
+			n = target_descendants("/proc", r.o.pid, kids, MAX_TARGETS - 1);
+		for (int i = 0; i < n; i++)
+			session__add_target(r.sess, kids[i]);
+		if (!procfs_alive("/proc", r.o.pid)) {
+			log_err("record: -p: process %d exited as the probes attached", r.o.pid);
+			ret = EXIT_BADINPUT;
+			goto cleanup;
+		}
+		fill_target_info(&r.tgt);
+		log_debug("attached to pid %d and %d descendants", r.o.pid, n);
+	}
+	if (!r.o.cmd)
+		log_info("recording pid %d%s; Ctrl-C to stop", r.tgt.pid,
+			 r.o.duration ? "" : " until it exits");
+
+	run_loop(&r);
+	if (!r.tgt.have_rt && r.tgt.exe[0] && !runtime_detect_elf(r.tgt.exe, &r.tgt.rt))
+		r.tgt.have_rt = 1; /* the target exited before its first tick */
+	session__detach(r.sess); /* counts freeze here; the maps stay readable */
+	if (r.spawned && !r.tgt.exited)
+		stop_child(&r, stop_signal ? stop_signal : SIGTERM);
+
+	doc = build_profile(&r);
+	if ((e = profile_write(doc, r.o.output))) {
+		log_err("record: writing '%s': %s", r.o.output, strerror(-e));
+		ret = EXIT_BADINPUT;
+		goto cleanup;
+	}
+	print_summary(doc, &r);
+	ret = EXIT_OK;
+cleanup:
+	if (r.spawned && !r.tgt.exited && r.hc.go_fd >= 0) {
+		close(r.hc.go_fd); /* never released: it exits on EOF */
+		waitpid(r.hc.pid, NULL, 0);
+	}
+	cJSON_Delete(doc);
+	resources__free(r.res);
+	session__free(r.sess);
+	return ret;
+}

@@ -1,0 +1,118 @@
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include "probes.h"
+#include "record_opts.h"
+#include "util.h"
+
+const char record_usage[] =
+	"usage: bindprof record [-p PID | -- CMD ARGS...] [-d SECS] [-o FILE.json] [--probes LIST]\n"
+	"                       [--no-children] [-v]\n"
+	"\n"
+	"Attach to a process (and its descendants) or start one, measure until the duration ends,\n"
+	"Ctrl-C, or the target exits, then write the profile JSON and print a summary.\n"
+	"\n"
+	"  -p, --pid PID        profile a running process and the processes it forks\n"
+	"  -- CMD ARGS...       start CMD with probes attached before it runs\n"
+	"  -d, --duration SECS  stop after SECS seconds (default: until Ctrl-C or the target exits)\n"
+	"  -o, --output FILE    profile JSON to write (default: bindprof.json)\n"
+	"      --probes LIST    comma list of syscalls,gil,gc,ffi,requests,stacks, or all\n"
+	"                       (default: gil,gc,ffi,requests,stacks, the cheap set)\n"
+	"      --no-children    profile only the one process, not its descendants\n"
+	"      --follow-children  profile descendants too (the default)\n"
+	"  -v, --verbose        libbpf and attach logging on stderr\n"
+	"  -h, --help           this help\n";
+
+int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, int errlen)
+{
+	static const struct option longopts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "probes", required_argument, NULL, 'P' },
+		{ "no-children", no_argument, NULL, 'N' },
+		{ "follow-children", no_argument, NULL, 'C' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	const char *bad;
+	long l;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->output = "bindprof.json";
+	o->probes = PROBES_DEFAULT;
+	o->follow_children = true;
+	optind = 1;
+	opterr = 0;
+	/* '+': stop at the first non-option, so CMD's own flags are left to CMD. */
+	while ((c = getopt_long(argc, argv, "+:p:d:o:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_long(optarg, 1, 4194304, &l)) {
+				snprintf(err, errlen, "-p: invalid PID '%s'", optarg);
+				return -EINVAL;
+			}
+			o->pid = (int)l;
+			break;
+		case 'd':
+			if (parse_seconds(optarg, 7 * 86400, &o->duration)) {
+				snprintf(err, errlen, "-d: invalid duration '%s' (seconds > 0)", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'o':
+			if (!*optarg) {
+				snprintf(err, errlen, "-o: empty file name");
+				return -EINVAL;
+			}
+			o->output = optarg;
+			break;
+		case 'P':
+			if (probes_parse(optarg, &o->probes, &bad)) {
+				snprintf(err, errlen,
+					 "--probes: unknown probe '%s' (syscalls,gil,gc,ffi,requests,stacks,all)",
+					 bad);
+				return -EINVAL;
+			}
+			break;
+		case 'N':
+			o->follow_children = false;
+			break;
+		case 'C':
+			o->follow_children = true;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'h':
+			o->help = true;
+			return 0;
+		case ':':
+			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+			return -EINVAL;
+		default:
+			snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		if (strcmp(argv[optind - 1], "--") != 0) {
+			snprintf(err, errlen, "unexpected argument '%s' (a command goes after --)",
+				 argv[optind]);
+			return -EINVAL;
+		}
+		o->cmd = &argv[optind];
+	}
+	if (o->pid && o->cmd) {
+		snprintf(err, errlen, "-p and -- CMD are exclusive: give one target");
+		return -EINVAL;
+	}
+	if (!o->pid && !o->cmd) {
+		snprintf(err, errlen, "no target: give -p PID or -- CMD ARGS...");
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,188 @@
+/* `bindprof report FILE.json [--format table|markdown]`: print any bindprof JSON for a person. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include "commands.h"
+#include "log.h"
+#include "profile.h"
+
+static const char report_usage[] =
+	"usage: bindprof report FILE.json [--format table|markdown]\n"
+	"\n"
+	"Print a bindprof profile for a person: target, resources, syscalls, overhead, warnings.\n";
+
+struct fmt {
+	bool md;
+};
+
+static const cJSON *get(const cJSON *o, const char *path)
+{
+	char key[64];
+
+	while (o && *path) {
+		size_t n = strcspn(path, ".");
+
+		snprintf(key, sizeof(key), "%.*s", (int)n, path);
+		o = cJSON_GetObjectItemCaseSensitive(o, key);
+		path += n;
+		if (*path == '.')
+			path++;
+	}
+	return o;
+}
+
+static double num(const cJSON *o, const char *path)
+{
+	const cJSON *v = get(o, path);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static const char *str(const cJSON *o, const char *path)
+{
+	const cJSON *v = get(o, path);
+
+	return cJSON_IsString(v) ? v->valuestring : "-";
+}
+
+static void heading(const struct fmt *f, const char *h)
+{
+	printf(f->md ? "\n### %s\n\n" : "\n%s\n", h);
+}
+
+static void row(const struct fmt *f, const char *cells[], int n, const int *widths)
+{
+	for (int i = 0; i < n; i++) {
+		if (f->md)
+			printf("| %s ", cells[i]);
+		else
+			printf(i ? "  %*s" : "  %-*s", widths[i], cells[i]);
+	}
+	printf(f->md ? "|\n" : "\n");
+}
+
+static void rule(const struct fmt *f, int n)
+{
+	if (!f->md)
+		return;
+	for (int i = 0; i < n; i++)
+		printf(i ? "---:|" : "|:---|");
+	printf("\n");
+}
+
+static void print_syscalls(const struct fmt *f, const cJSON *sys)
+{
+	static const int w[] = { 20, 10, 8, 12, 10, 10, 10, 10 };
+	const char *hdr[] = { "syscall", "count", "errors", "total_ms", "p50_us", "p90_us", "p99_us", "max_us" };
+	const cJSON *e;
+	char b[7][32];
+	const char *cells[8];
+
+	heading(f, "Syscalls");
+	printf(f->md ? "%.0f calls, %.2f ms in total\n\n" : "  %.0f calls, %.2f ms in total\n",
+	       num(sys, "total_count"), num(sys, "total_time_ms"));
+	row(f, hdr, 8, w);
+	rule(f, 8);
+	cJSON_ArrayForEach(e, cJSON_GetObjectItem(sys, "by_syscall")) {
+		snprintf(b[0], 32, "%.0f", num(e, "count"));
+		snprintf(b[1], 32, "%.0f", num(e, "errors"));
+		snprintf(b[2], 32, "%.3f", num(e, "total_ms"));
+		snprintf(b[3], 32, "%.1f", num(e, "p50_us"));
+		snprintf(b[4], 32, "%.1f", num(e, "p90_us"));
+		snprintf(b[5], 32, "%.1f", num(e, "p99_us"));
+		snprintf(b[6], 32, "%.1f", num(e, "max_us"));
+		cells[0] = str(e, "name");
+		for (int i = 0; i < 7; i++)
+			cells[i + 1] = b[i];
+		row(f, cells, 8, w);
+	}
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct fmt f = { 0 };
+	const cJSON *res, *sys, *w;
+	char err[512];
+	cJSON *doc;
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":f:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (!strcmp(optarg, "markdown") || !strcmp(optarg, "md")) {
+				f.md = true;
+			} else if (strcmp(optarg, "table")) {
+				log_err("report: --format: unknown format '%s' (table, markdown)", optarg);
+				return EXIT_BADINPUT;
+			}
+			break;
+		case 'h':
+			fputs(report_usage, stdout);
+			return EXIT_OK;
+		case ':':
+			log_err("report: option '%s' needs a value", argv[optind - 1]);
+			return EXIT_BADINPUT;
+		default:
+			log_err("report: unknown option '%s'", argv[optind - 1]);
+			return EXIT_BADINPUT;
+		}
+	}
+	if (optind != argc - 1) {
+		log_err("report: give exactly one FILE.json");
+		return EXIT_BADINPUT;
+	}
+	doc = profile_read(argv[optind], err, sizeof(err));
+	if (!doc) {
+		log_err("report: %s", err);
+		return EXIT_BADINPUT;
+	}
+	if (!cJSON_IsNumber(get(doc, "schema_version")) || !cJSON_IsString(get(doc, "mode"))) {
+		log_err("report: '%s' is not a bindprof profile (no schema_version/mode)", argv[optind]);
+		cJSON_Delete(doc);
+		return EXIT_BADINPUT;
+	}
+	printf(f.md ? "## bindprof %s profile%s\n\n" : "bindprof %s profile%s\n", str(doc, "mode"),
+	       cJSON_IsTrue(get(doc, "partial")) ? " (partial)" : "");
+	printf(f.md ? "- target: pid %.0f `%s` (%s %s)\n- host: %s, %s, %.0f cores, kernel %s\n"
+		    : "  target: pid %.0f %s (%s %s)\n  host:   %s, %s, %.0f cores, kernel %s\n",
+	       num(doc, "metadata.target.pid"), str(doc, "metadata.target.cmdline"),
+	       str(doc, "metadata.target.runtime"), str(doc, "metadata.target.runtime_version"),
+	       str(doc, "metadata.host.hostname"), str(doc, "metadata.host.cpu_model"),
+	       num(doc, "metadata.host.cpu_cores"), str(doc, "metadata.host.kernel"));
+	res = get(doc, "results");
+	if (cJSON_IsObject(get(res, "resources.cpu")))
+		printf(f.md ? "- cpu: avg %.1f%%, p95 %.1f%%, peak %.1f%%\n" : "  cpu:    avg %.1f%%, p95 %.1f%%, peak %.1f%%\n",
+		       num(res, "resources.cpu.avg_percent"), num(res, "resources.cpu.p95_percent"),
+		       num(res, "resources.cpu.peak_percent"));
+	if (cJSON_IsObject(get(res, "resources.memory")))
+		printf(f.md ? "- memory: RSS avg %.1f MB, peak %.1f MB; USS peak %.1f MB\n"
+			    : "  memory: RSS avg %.1f MB, peak %.1f MB; USS peak %.1f MB\n",
+		       num(res, "resources.memory.avg_mb"), num(res, "resources.memory.peak_mb"),
+		       num(res, "resources.memory.uss_peak_mb"));
+	sys = get(res, "profiling.syscalls");
+	if (cJSON_IsObject(sys))
+		print_syscalls(&f, sys);
+	heading(&f, "Overhead");
+	if (cJSON_IsNumber(get(res, "overhead.estimated_cpu_ms")))
+		printf(f.md ? "est. %.2f ms of probe CPU, %.2f%% of the target's CPU; %.0f lost events\n"
+			    : "  est. %.2f ms of probe CPU, %.2f%% of the target's CPU; %.0f lost events\n",
+		       num(res, "overhead.estimated_cpu_ms"), num(res, "overhead.estimated_percent"),
+		       num(res, "lost_events"));
+	else
+		printf(f.md ? "not estimated; %.0f lost events\n" : "  not estimated; %.0f lost events\n",
+		       num(res, "lost_events"));
+	if (cJSON_GetArraySize(get(doc, "warnings"))) {
+		heading(&f, "Warnings");
+		cJSON_ArrayForEach(w, get(doc, "warnings"))
+			printf(f.md ? "- **%s**: %s\n" : "  [%s] %s\n", str(w, "section"), str(w, "message"));
+	}
+	cJSON_Delete(doc);
+	return EXIT_OK;
+}

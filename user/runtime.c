@@ -1,0 +1,215 @@
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "runtime.h"
+#include "util.h"
+
+/* "3.11.2", "3.13.0rc1", "3.12.1+": digits '.' digits '.' digits, then an optional pre-release tag. */
+static bool looks_like_version(const char *s, size_t n)
+{
+	size_t i = 0;
+	int dots = 0;
+
+	if (n < 5 || n > 20 || s[0] != '3' || s[1] != '.')
+		return false;
+	for (i = 2; i < n && (isdigit((unsigned char)s[i]) || s[i] == '.'); i++) {
+		if (s[i] == '.') {
+			if (s[i - 1] == '.')
+				return false;
+			dots++;
+		}
+	}
+	if (dots != 2 || s[i - 1] == '.')
+		return false;
+	/* optional "a1", "b2", "rc1", then an optional '+' */
+	if (i < n && (s[i] == 'a' || s[i] == 'b' || !strncmp(s + i, "rc", 2))) {
+		i += s[i] == 'r' ? 2 : 1;
+		if (i >= n || !isdigit((unsigned char)s[i]))
+			return false;
+		while (i < n && isdigit((unsigned char)s[i]))
+			i++;
+	}
+	if (i < n && s[i] == '+')
+		i++;
+	return i == n;
+}
+
+int runtime_find_version(const char *data, size_t len, const char *hint, char *out, size_t outlen)
+{
+	size_t hlen = hint ? strlen(hint) : 0, i = 0;
+
+	while (i < len) {
+		const char *s = data + i;
+		size_t n = strnlen(s, len - i);
+
+		if (looks_like_version(s, n) && (!hlen || (!strncmp(s, hint, hlen) && s[hlen] == '.'))) {
+			snprintf(out, outlen, "%.*s", (int)n, s);
+			return 0;
+		}
+		i += n + 1;
+	}
+	return -ENOENT;
+}
+
+/* "3.11" out of ".../python3.11", ".../libpython3.11.so.1.0" or ".../libpython3.8d.so". */
+static void version_hint(const char *path, char *hint, size_t size)
+{
+	const char *base = strrchr(path, '/'), *p;
+
+	base = base ? base + 1 : path;
+	hint[0] = '\0';
+	p = strstr(base, "python3.");
+	if (!p)
+		return;
+	p += strlen("python");
+	snprintf(hint, size, "3.%ld", strtol(p + 2, NULL, 10));
+}
+
+static bool has_symbol(Elf *elf, const char *want)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB))
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !sh.sh_entsize)
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *name;
+
+			if (!gelf_getsym(d, i, &sym) || sym.st_shndx == SHN_UNDEF)
+				continue;
+			name = elf_strptr(elf, sh.sh_link, sym.st_name);
+			if (name && !strcmp(name, want))
+				return true;
+		}
+	}
+	return false;
+}
+
+int runtime_detect_elf(const char *path, struct runtime_info *ri)
+{
+	char hint[16];
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+	Elf *elf = NULL;
+	int fd, err = 0;
+
+	memset(ri, 0, sizeof(*ri));
+	snprintf(ri->elf, sizeof(ri->elf), "%s", path);
+	snprintf(ri->name, sizeof(ri->name), "native");
+	elf_version(EV_CURRENT);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getshdrstrndx(elf, &shstrndx)) {
+		err = -ENOEXEC;
+		goto cleanup;
+	}
+	if (!has_symbol(elf, "Py_Initialize"))
+		goto cleanup;
+	snprintf(ri->name, sizeof(ri->name), "cpython");
+	version_hint(path, hint, sizeof(hint));
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS)
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!name || strcmp(name, ".rodata"))
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (d && d->d_buf)
+			runtime_find_version(d->d_buf, d->d_size, hint[0] ? hint : NULL, ri->version,
+					     sizeof(ri->version));
+		break;
+	}
+cleanup:
+	elf_end(elf);
+	close(fd);
+	return err;
+}
+
+int runtime_detect_pid(const char *root, int pid, struct runtime_info *ri)
+{
+	char path[PATH_MAX], line[PATH_MAX + 256], exe[PATH_MAX];
+	FILE *f;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%d/exe", root, pid);
+	{
+		ssize_t n = readlink(path, exe, sizeof(exe) - 1);
+
+		if (n < 0)
+			return -errno;
+		exe[n] = '\0';
+	}
+	/* Read the exe through /proc/PID/exe: it works even for a deleted or replaced file. */
+	err = runtime_detect_elf(path, ri);
+	if (!err)
+		snprintf(ri->elf, sizeof(ri->elf), "%s", exe);
+	if (!err && !strcmp(ri->name, "cpython") && ri->version[0])
+		return 0;
+	snprintf(path, sizeof(path), "%s/%d/maps", root, pid);
+	f = fopen(path, "re");
+	if (!f)
+		return err;
+	while (fgets(line, sizeof(line), f)) {
+		char *file = strchr(line, '/'), *nl;
+		struct runtime_info lib;
+
+		if (!file || !strstr(file, "/libpython3."))
+			continue;
+		nl = strchr(file, '\n');
+		if (nl)
+			*nl = '\0';
+		if (!runtime_detect_elf(file, &lib) && !strcmp(lib.name, "cpython")) {
+			*ri = lib;
+			err = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return err;
+}
+
+int elf_has_section(const char *path, const char *want)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	int fd, found = 0;
+	Elf *elf;
+
+	elf_version(EV_CURRENT);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (elf && !elf_getshdrstrndx(elf, &shstrndx)) {
+		while (!found && (scn = elf_nextscn(elf, scn))) {
+			GElf_Shdr sh;
+			const char *name;
+
+			if (gelf_getshdr(scn, &sh) && (name = elf_strptr(elf, shstrndx, sh.sh_name)))
+				found = !strcmp(name, want);
+		}
+	}
+	elf_end(elf);
+	close(fd);
+	return found;
+}

@@ -1,0 +1,264 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "core.skel.h"
+#include "syscalls.skel.h"
+#include <stdio.h>
+#include "log.h"
+#include "procfs.h"
+#include "probes.h"
+#include "session.h"
+#include "syscalls.h"
+
+struct session {
+	struct core_bpf *core;
+	struct syscalls_bpf *sys;
+	int ncpus;
+};
+
+static const char *const hit_names[HIT_MAX] = {
+	[HIT_SYS_ENTER] = "tp_btf/sys_enter",
+	[HIT_SYS_EXIT] = "tp_btf/sys_exit",
+	[HIT_FORK] = "tp_btf/sched_process_fork",
+	[HIT_EXIT] = "tp_btf/sched_process_exit",
+};
+
+static const char *const drop_names[DROP_MAX] = {
+	[DROP_THREAD_MAP_FULL] = "thread_map_full",
+	[DROP_TARGET_MAP_FULL] = "target_map_full",
+	[DROP_CTX_ALLOC] = "thread_ctx_alloc",
+	[DROP_UNPAIRED_EXIT] = "unpaired_syscall_exit",
+};
+
+const char *hit_name(enum probe_hit h)
+{
+	return h < HIT_MAX ? hit_names[h] : "?";
+}
+
+const char *drop_name(enum drop_reason d)
+{
+	return d < DROP_MAX ? drop_names[d] : "?";
+}
+
+/* Give obj's copies of the shared maps the core object's fds, before obj is loaded. */
+static int share_maps(struct bpf_object *obj, struct core_bpf *core)
+{
+	struct bpf_map *shared[] = { core->maps.targets, core->maps.thread_ctxs, core->maps.thread_names,
+				     core->maps.hits, core->maps.drops };
+	int err;
+
+	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(obj, bpf_map__name(shared[i]));
+
+		if (!m)
+			continue;
+		err = bpf_map__reuse_fd(m, bpf_map__fd(shared[i]));
+		if (err) {
+			log_err("sharing map %s: %s", bpf_map__name(shared[i]), strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int session__open(const struct session_opts *opts, struct session **out)
+{
+	struct session *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	s->ncpus = libbpf_num_possible_cpus();
+	if (s->ncpus <= 0) {
+		err = s->ncpus ? s->ncpus : -EINVAL;
+		goto cleanup;
+	}
+	s->core = core_bpf__open();
+	if (!s->core) {
+		err = -errno;
+		log_err("opening the core BPF object: %s", strerror(-err));
+		goto cleanup;
+	}
+	s->core->rodata->follow_children = opts->follow_children;
+	err = core_bpf__load(s->core);
+	if (err) {
+		log_err("loading the core BPF object: %s", strerror(-err));
+		goto cleanup;
+	}
+	err = core_bpf__attach(s->core);
+	if (err) {
+		log_err("attaching sched_process_fork/exit: %s", strerror(-err));
+		goto cleanup;
+	}
+	log_debug("attached core: tp_btf/sched_process_fork, tp_btf/sched_process_exit");
+
+	if (opts->probes & PROBE_BIT(PROBE_SYSCALLS)) {
+		s->sys = syscalls_bpf__open();
+		if (!s->sys) {
+			err = -errno;
+			log_err("opening the syscalls BPF object: %s", strerror(-err));
+			goto cleanup;
+		}
+		err = share_maps(s->sys->obj, s->core);
+		if (err)
+			goto cleanup;
+		err = syscalls_bpf__load(s->sys);
+		if (err) {
+			log_err("loading the syscalls BPF object: %s", strerror(-err));
+			goto cleanup;
+		}
+		err = syscalls_bpf__attach(s->sys);
+		if (err) {
+			log_err("attaching raw_syscalls sys_enter/sys_exit: %s", strerror(-err));
+			goto cleanup;
+		}
+		log_debug("attached syscalls: tp_btf/sys_enter, tp_btf/sys_exit");
+	}
+	*out = s;
+	return 0;
+cleanup:
+	session__free(s);
+	return err;
+}
+
+void session__detach(struct session *s)
+{
+	if (!s)
+		return;
+	if (s->sys)
+		syscalls_bpf__detach(s->sys);
+	if (s->core)
+		core_bpf__detach(s->core);
+}
+
+void session__free(struct session *s)
+{
+	if (!s)
+		return;
+	/* __destroy detaches (destroying each link once) and closes the object's fds. */
+	syscalls_bpf__destroy(s->sys);
+	core_bpf__destroy(s->core);
+	free(s);
+}
+
+int session__add_target(struct session *s, int tgid)
+{
+	__u32 k = tgid, v = 1;
+
+	return bpf_map_update_elem(bpf_map__fd(s->core->maps.targets), &k, &v, BPF_ANY) ? -errno : 0;
+}
+
+int session__remove_target(struct session *s, int tgid)
+{
+	__u32 k = tgid;
+
+	return bpf_map_delete_elem(bpf_map__fd(s->core->maps.targets), &k) ? -errno : 0;
+}
+
+int session__targets(struct session *s, int *tgids, int max)
+{
+	int fd = bpf_map__fd(s->core->maps.targets), n = 0;
+	__u32 key, next;
+	__u32 *prev = NULL;
+
+	while (n < max && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		tgids[n++] = next;
+		key = next;
+		prev = &key;
+	}
+	return n;
+}
+
+static int read_percpu_sum(struct session *s, struct bpf_map *map, uint64_t *out, int n)
+{
+	uint64_t *vals = calloc(s->ncpus, sizeof(*vals));
+	int fd = bpf_map__fd(map), err = 0;
+
+	if (!vals)
+		return -ENOMEM;
+	for (__u32 i = 0; i < (__u32)n; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(fd, &i, vals)) {
+			err = -errno;
+			break;
+		}
+		for (int c = 0; c < s->ncpus; c++)
+			out[i] += vals[c];
+	}
+	free(vals);
+	return err;
+}
+
+int session__read_hits(struct session *s, uint64_t hits[HIT_MAX])
+{
+	return read_percpu_sum(s, s->core->maps.hits, hits, HIT_MAX);
+}
+
+int session__read_drops(struct session *s, uint64_t drops[DROP_MAX])
+{
+	return read_percpu_sum(s, s->core->maps.drops, drops, DROP_MAX);
+}
+
+static void zero_percpu(struct session *s, struct bpf_map *map, int n)
+{
+	uint64_t *vals = calloc(s->ncpus, sizeof(*vals));
+
+	if (!vals)
+		return;
+	for (__u32 i = 0; i < (__u32)n; i++)
+		bpf_map_update_elem(bpf_map__fd(map), &i, vals, BPF_ANY);
+	free(vals);
+}
+
+void session__reset(struct session *s)
+{
+	zero_percpu(s, s->core->maps.hits, HIT_MAX);
+	zero_percpu(s, s->core->maps.drops, DROP_MAX);
+	if (s->sys) {
+		struct syscall_stat *zero = calloc(1, sizeof(*zero));
+		int fd = bpf_map__fd(s->sys->maps.thread_stats);
+		__u32 key;
+
+		if (zero) {
+			for (__u32 i = 0; i < MAX_SYSCALL_NR; i++)
+				bpf_map_update_elem(bpf_map__fd(s->sys->maps.syscall_stats), &i, zero, BPF_ANY);
+			free(zero);
+		}
+		while (bpf_map_get_next_key(fd, NULL, &key) == 0)
+			if (bpf_map_delete_elem(fd, &key))
+				break;
+	}
+}
+
+int session__syscall_stats_fd(struct session *s)
+{
+	return s->sys ? bpf_map__fd(s->sys->maps.syscall_stats) : -1;
+}
+
+int session__thread_stats_fd(struct session *s)
+{
+	return s->sys ? bpf_map__fd(s->sys->maps.thread_stats) : -1;
+}
+
+void session__thread_name(struct session *s, int tgid, int tid, const char *seen, char *buf,
+			  size_t size)
+{
+	struct thread_name n;
+	__u32 k = tid;
+
+	if (!procfs_read_comm("/proc", tgid, tid, buf, size))
+		return;
+	if (!bpf_map_lookup_elem(bpf_map__fd(s->core->maps.thread_names), &k, &n)) {
+		snprintf(buf, size, "%.*s", TASK_COMM_LEN, n.comm);
+		return;
+	}
+	snprintf(buf, size, "%.*s", TASK_COMM_LEN, seen ? seen : "");
+}
+
+int session__nr_links(struct session *s)
+{
+	return 2 + (s->sys ? 2 : 0);
+}

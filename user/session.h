@@ -1,0 +1,50 @@
+/* The BPF side of one run: loads the probe objects, shares their common maps, attaches, keeps the
+ * target set, reads the shared counters and detaches. One session owns every link and object it
+ * creates and destroys each once (session__free, on every exit path). */
+#ifndef BINDPROF_SESSION_H
+#define BINDPROF_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "common.h"
+
+struct session;
+
+struct session_opts {
+	unsigned probes;       /* mask of enum probe_id; unimplemented ones are ignored here */
+	bool follow_children;
+};
+
+/* Open, load and attach. 0 or negative errno (-EPERM: privileges; -ENOENT: no BTF). */
+int session__open(const struct session_opts *opts, struct session **out);
+void session__free(struct session *s); /* detaches and closes everything; accepts NULL */
+/* Detach every probe, keeping the maps readable. */
+void session__detach(struct session *s);
+
+int session__add_target(struct session *s, int tgid);
+int session__remove_target(struct session *s, int tgid);
+/* Up to max tgids of the target set; returns how many. */
+int session__targets(struct session *s, int *tgids, int max);
+
+/* Counters summed over CPUs. */
+int session__read_hits(struct session *s, uint64_t hits[HIT_MAX]);
+int session__read_drops(struct session *s, uint64_t drops[DROP_MAX]);
+/* Zero every counter and statistic (after calibration). */
+void session__reset(struct session *s);
+
+/* The syscall probe's maps; -1 when the probe is not loaded. */
+int session__syscall_stats_fd(struct session *s);
+int session__thread_stats_fd(struct session *s);
+/* A thread's name: live from /proc, else as it was when it exited, else `seen` (the name a probe
+ * recorded at its first event). */
+void session__thread_name(struct session *s, int tgid, int tid, const char *seen, char *buf,
+			  size_t size);
+/* Number of attached BPF links. */
+int session__nr_links(struct session *s);
+
+const char *hit_name(enum probe_hit h);
+const char *drop_name(enum drop_reason d);
+
+#endif

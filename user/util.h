@@ -1,0 +1,24 @@
+/* Small helpers with one job each: checked number parsing, clocks, whole-file writes. */
+#ifndef BINDPROF_UTIL_H
+#define BINDPROF_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Parse a whole decimal integer in [min, max]. 0 or -EINVAL / -ERANGE. */
+int parse_long(const char *s, long min, long max, long *out);
+/* Parse seconds, fractional allowed ("2.5"), in (0, max]. 0 or -EINVAL / -ERANGE. */
+int parse_seconds(const char *s, double max, double *out);
+
+uint64_t now_ns(void);      /* CLOCK_MONOTONIC */
+double wall_time(void);     /* CLOCK_REALTIME, seconds */
+
+/* Write data to path whole: a temporary file in the same directory, fsync, then rename. */
+int write_file_atomic(const char *path, const char *data, size_t len);
+/* Read a whole (small) file into a NUL-terminated malloc'd buffer. 0 or negative errno. */
+int read_file(const char *path, char **out, size_t *len);
+
+#endif
