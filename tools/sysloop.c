@@ -1,11 +1,12 @@
 /* sysloop: a test target with a known ground truth of syscalls.
  *
  *   sysloop [--getppid N] [--sleeps M] [--sleep-us US] [--fail K] [--thread-getppid W]
- *           [--wait-signal] [--linger-ms MS]
+ *           [--alloc-mb MB] [--spin-ms MS] [--wait-signal] [--linger-ms MS]
  *
  * Makes exactly N getppid() calls, M nanosleep() calls of US microseconds (raw syscalls, so glibc
  * does not turn them into clock_nanosleep), K fchdir(-1) calls that fail with EBADF, and, in a
- * thread named "worker", W more getppid() calls. With --wait-signal it first waits for SIGUSR1,
+ * thread named "worker", W more getppid() calls. --alloc-mb touches MB MiB of memory and keeps
+ * it; --spin-ms burns MS ms of CPU in user space. With --wait-signal it first waits for SIGUSR1,
  * so a profiler can attach with -p before the work starts. Prints "ready <pid>" when waiting. */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -18,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static long getppid_n, sleeps, sleep_us = 2000, fails, thread_n, linger_ms;
+static long getppid_n, sleeps, sleep_us = 2000, fails, thread_n, linger_ms, alloc_mb, spin_ms;
 static int wait_signal;
 
 static int cmp_double(const void *a, const void *b)
@@ -71,6 +72,10 @@ int main(int argc, char **argv)
 			fails = arg_num(argc, argv, &i);
 		else if (!strcmp(argv[i], "--thread-getppid"))
 			thread_n = arg_num(argc, argv, &i);
+		else if (!strcmp(argv[i], "--alloc-mb"))
+			alloc_mb = arg_num(argc, argv, &i);
+		else if (!strcmp(argv[i], "--spin-ms"))
+			spin_ms = arg_num(argc, argv, &i);
 		else if (!strcmp(argv[i], "--linger-ms"))
 			linger_ms = arg_num(argc, argv, &i);
 		else if (!strcmp(argv[i], "--wait-signal"))
@@ -105,6 +110,11 @@ int main(int argc, char **argv)
 		slept[i] = (b.tv_sec - a.tv_sec) * 1e6 + (b.tv_nsec - a.tv_nsec) / 1e3;
 	}
 	if (sleeps) {
+		double total = 0;
+
+		for (long i = 0; i < sleeps; i++)
+			total += slept[i];
+		printf("nanosleep_total_us %.3f\n", total);
 		qsort(slept, sleeps, sizeof(*slept), cmp_double);
 		/* nearest-rank median, as the profiler computes it */
 		printf("nanosleep_p50_us %.3f\n", slept[(sleeps + 1) / 2 - 1]);
@@ -117,6 +127,25 @@ int main(int argc, char **argv)
 		pthread_create(&th, NULL, worker, NULL);
 		pthread_setname_np(th, "worker");
 		pthread_join(th, NULL);
+	}
+	if (alloc_mb) {
+		char *mem = malloc(alloc_mb << 20);
+
+		if (!mem)
+			return 1;
+		memset(mem, 0x5a, alloc_mb << 20); /* touched: resident and private */
+		__asm__ volatile("" : : "r"(mem) : "memory");
+	}
+	if (spin_ms) {
+		struct timespec a, b;
+		volatile unsigned long x = 0;
+
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+		do {
+			for (int k = 0; k < 100000; k++)
+				x += k;
+			clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+		} while ((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 < spin_ms);
 	}
 	if (linger_ms) {
 		ts.tv_sec = linger_ms / 1000;

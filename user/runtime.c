@@ -4,6 +4,7 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,7 @@ static bool looks_like_version(const char *s, size_t n)
 			dots++;
 		}
 	}
-	if (dots != 2 || s[i - 1] == '.')
+	if (dots != 1 || s[i - 1] == '.') /* "3." then "minor.micro" */
 		return false;
 	/* optional "a1", "b2", "rc1", then an optional '+' */
 	if (i < n && (s[i] == 'a' || s[i] == 'b' || !strncmp(s + i, "rc", 2))) {
@@ -43,17 +44,26 @@ static bool looks_like_version(const char *s, size_t n)
 
 int runtime_find_version(const char *data, size_t len, const char *hint, char *out, size_t outlen)
 {
-	size_t hlen = hint ? strlen(hint) : 0, i = 0;
+	size_t hlen = hint ? strlen(hint) : 0;
 
-	while (i < len) {
+	/* Linkers merge string literals into the tails of longer ones, so PY_VERSION "3.8.18" can
+	 * live only as the end of "Python-3.8.18": with a hint, a candidate may follow any byte that
+	 * is not part of a number; without one, it must stand alone. */
+	for (size_t i = 0; i + 5 < len; i++) {
 		const char *s = data + i;
-		size_t n = strnlen(s, len - i);
+		size_t n;
 
-		if (looks_like_version(s, n) && (!hlen || (!strncmp(s, hint, hlen) && s[hlen] == '.'))) {
-			snprintf(out, outlen, "%.*s", (int)n, s);
-			return 0;
-		}
-		i += n + 1;
+		if (s[0] != '3' || s[1] != '.')
+			continue;
+		if (i > 0 && (isdigit((unsigned char)s[-1]) || s[-1] == '.' || (!hlen && s[-1])))
+			continue;
+		n = strnlen(s, len - i);
+		if (!looks_like_version(s, n))
+			continue;
+		if (hlen && (strncmp(s, hint, hlen) || s[hlen] != '.'))
+			continue;
+		snprintf(out, outlen, "%.*s", (int)n, s);
+		return 0;
 	}
 	return -ENOENT;
 }
@@ -72,7 +82,20 @@ static void version_hint(const char *path, char *hint, size_t size)
 	snprintf(hint, size, "3.%ld", strtol(p + 2, NULL, 10));
 }
 
-static bool has_symbol(Elf *elf, const char *want)
+/* "3.12.1" or "3.13.0rc1" from a PY_VERSION_HEX value (0x030C01F0). */
+void runtime_version_from_hex(unsigned int hex, char *out, size_t size)
+{
+	static const char *const level[16] = { [0xA] = "a", [0xB] = "b", [0xC] = "rc" };
+	unsigned lv = (hex >> 4) & 0xF;
+
+	if (lv == 0xF || !level[lv])
+		snprintf(out, size, "%u.%u.%u", hex >> 24, (hex >> 16) & 0xFF, (hex >> 8) & 0xFF);
+	else
+		snprintf(out, size, "%u.%u.%u%s%u", hex >> 24, (hex >> 16) & 0xFF, (hex >> 8) & 0xFF,
+			 level[lv], hex & 0xF);
+}
+
+static bool find_symbol(Elf *elf, const char *want, GElf_Sym *out)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
@@ -92,8 +115,10 @@ static bool has_symbol(Elf *elf, const char *want)
 			if (!gelf_getsym(d, i, &sym) || sym.st_shndx == SHN_UNDEF)
 				continue;
 			name = elf_strptr(elf, sh.sh_link, sym.st_name);
-			if (name && !strcmp(name, want))
+			if (name && !strcmp(name, want)) {
+				*out = sym;
 				return true;
+			}
 		}
 	}
 	return false;
@@ -105,6 +130,7 @@ int runtime_detect_elf(const char *path, struct runtime_info *ri)
 	size_t shstrndx;
 	Elf_Scn *scn = NULL;
 	Elf *elf = NULL;
+	GElf_Sym sym;
 	int fd, err = 0;
 
 	memset(ri, 0, sizeof(*ri));
@@ -119,9 +145,24 @@ int runtime_detect_elf(const char *path, struct runtime_info *ri)
 		err = -ENOEXEC;
 		goto cleanup;
 	}
-	if (!has_symbol(elf, "Py_Initialize"))
+	if (!find_symbol(elf, "Py_Initialize", &sym))
 		goto cleanup;
 	snprintf(ri->name, sizeof(ri->name), "cpython");
+	/* 3.11 and later export their PY_VERSION_HEX as Py_Version: exact, take it. */
+	if (find_symbol(elf, "Py_Version", &sym) && sym.st_size == 4) {
+		Elf_Scn *vs = elf_getscn(elf, sym.st_shndx);
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (vs && gelf_getshdr(vs, &sh) && sh.sh_type == SHT_PROGBITS && (d = elf_getdata(vs, NULL)) &&
+		    sym.st_value >= sh.sh_addr && sym.st_value + 4 <= sh.sh_addr + d->d_size) {
+			uint32_t hex;
+
+			memcpy(&hex, (char *)d->d_buf + (sym.st_value - sh.sh_addr), 4);
+			runtime_version_from_hex(hex, ri->version, sizeof(ri->version));
+			goto cleanup;
+		}
+	}
 	version_hint(path, hint, sizeof(hint));
 	while ((scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;

@@ -3,6 +3,7 @@
 #define BINDPROF_RUNTIME_H
 
 #include <limits.h>
+#include <stddef.h>
 
 struct runtime_info {
 	char name[16];     /* "cpython" or "native" */
@@ -19,6 +20,9 @@ int runtime_detect_pid(const char *proc_root, int pid, struct runtime_info *ri);
 int runtime_find_version(const char *data, size_t len, const char *hint, char *out, size_t outlen);
 
 
+
+/* "3.12.1" or "3.13.0rc1" from a PY_VERSION_HEX value such as 0x030C01F0. */
+void runtime_version_from_hex(unsigned int hex, char *out, size_t size);
 
 /* Whether an ELF file has a section of that name (e.g. ".note.stapsdt": USDT probes). */
 int elf_has_section(const char *path, const char *name);

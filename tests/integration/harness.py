@@ -1,0 +1,112 @@
+"""A small test harness for the integration suites: named tests, skip with a reason, one summary.
+
+Each suite is a module of `test_*` functions. A test raises Skip(reason) when the machine lacks
+what it needs, and fails on any other exception. The summary line is `N passed, N failed, N skipped`.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import traceback
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BINDPROF = os.path.join(ROOT, "build", "bindprof")
+SYSLOOP = os.path.join(ROOT, "build", "tools", "sysloop")
+SCHEMA = os.path.join(ROOT, "docs", "profile.schema.json")
+
+
+class Skip(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def near(got, want, rel, what):
+    check(abs(got - want) <= rel * want, f"{what}: got {got}, want {want} within {rel:.0%}")
+
+
+def validate(doc):
+    import jsonschema
+
+    with open(SCHEMA) as f:
+        schema = json.load(f)
+    jsonschema.validate(doc, schema, cls=jsonschema.Draft202012Validator)
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def run(args, timeout=60, **kw):
+    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def syscall_row(doc, name):
+    for row in doc["results"]["profiling"]["syscalls"]["by_syscall"]:
+        if row["name"] == name:
+            return row
+    return None
+
+
+def wait_line(stream, prefix, timeout=10):
+    """Read lines from a pipe until one starts with prefix."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        line = stream.readline()
+        if not line:
+            break
+        if line.startswith(prefix):
+            return line
+    raise AssertionError(f"no line starting with {prefix!r} within {timeout}s")
+
+
+def bpf_prog_names():
+    """Names of the BPF programs loaded now (to check that probes were detached)."""
+    out = run(["bpftool", "-j", "prog", "show"]).stdout
+    try:
+        return [p.get("name", "") for p in json.loads(out or "[]")]
+    except ValueError:
+        return []
+
+
+def probes_gone(names, timeout=3.0):
+    """True once no program of these names is loaded. The kernel frees a program after its last
+    fd closes, through RCU, so allow it a moment after the process exits."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if not set(names) & set(bpf_prog_names()):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def main(module):
+    tests = [(n, f) for n, f in sorted(vars(module).items()) if n.startswith("test_") and callable(f)]
+    only = os.environ.get("BINDPROF_TEST")
+    passed = failed = skipped = 0
+    for name, fn in tests:
+        if only and only not in name:
+            continue
+        t0 = time.time()
+        try:
+            fn()
+        except Skip as e:
+            skipped += 1
+            print(f"skip  {name}: {e}", flush=True)
+            continue
+        except Exception as e:  # noqa: BLE001 - any failure is a failed test
+            failed += 1
+            print(f"FAIL  {name}: {e}", flush=True)
+            if os.environ.get("V"):
+                traceback.print_exc()
+            continue
+        passed += 1
+        print(f"ok    {name} ({time.time() - t0:.1f}s)", flush=True)
+    print(f"{module.__name__}: {passed} passed, {failed} failed, {skipped} skipped", flush=True)
+    return 1 if failed else 0
