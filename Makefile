@@ -27,7 +27,7 @@ CFLAGS   += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter
 	-I$(OUT)/bpf -I$(OUT)/gen -Ibpf -Iuser -DBINDPROF_VERSION='"$(VERSION)"'
 LDLIBS   := -lbpf -lelf -lz -lcjson -lm -lpthread
 
-BPF_OBJS := core syscalls
+BPF_OBJS := core syscalls floor
 BPF_SKELS := $(patsubst %,$(OUT)/bpf/%.skel.h,$(BPF_OBJS))
 
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
@@ -81,6 +81,11 @@ $(OUT)/bindprof: $(OUT)/user/main.o $(USER_OBJS)
 $(OUT)/tests/%: tests/unit/%.c $(USER_OBJS) | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(USER_OBJS) $(LDLIBS) -lcmocka -o $@
+
+# The benchmark floor links the loader's target helpers and the floor skeleton.
+$(OUT)/tools/probe_floor: tools/probe_floor.c $(USER_OBJS) | $(OUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(USER_OBJS) $(LDLIBS) -o $@
 
 $(OUT)/tools/%: tools/%.c | $(OUT)/tools
 	$(call msg,CC,$@)

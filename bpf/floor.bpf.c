@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The floor for the syscall probe's cost: the same two BTF tracepoints with programs that only
+ * compare the tgid and return. Used by scripts/bench (tools/probe_floor), never by bindprof. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+const volatile __u32 targ_tgid;
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(floor_enter, struct pt_regs *regs, long id)
+{
+	return (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(floor_exit, struct pt_regs *regs, long ret)
+{
+	return (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
+}
+
+char LICENSE[] SEC("license") = "GPL";
