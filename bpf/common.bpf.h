@@ -18,6 +18,13 @@ struct {
 	__type(value, __u32);
 } targets SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct target_cfg);
+} target_cfgs SEC(".maps");
+
 /* Per-thread context in task-local storage: freed by the kernel when the thread exits, so the map
  * never fills with the dead. */
 struct {
@@ -63,7 +70,28 @@ static __always_inline void count_idx(void *map, __u32 idx)
 
 static __always_inline bool is_target_tgid(__u32 tgid)
 {
+	__u32 zero = 0;
+	struct target_cfg *cfg = bpf_map_lookup_elem(&target_cfgs, &zero);
+
+	if (cfg) {
+		if (cfg->main_tgid == tgid)
+			return true;
+		if (!cfg->others)
+			return false;
+	}
 	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+}
+
+/* Add a tgid found by a probe (a forked child) to the target set. 0 or negative errno. */
+static __always_inline long add_target_tgid(__u32 tgid)
+{
+	__u32 zero = 0, one = 1;
+	struct target_cfg *cfg = bpf_map_lookup_elem(&target_cfgs, &zero);
+	long err = bpf_map_update_elem(&targets, &tgid, &one, BPF_NOEXIST);
+
+	if (cfg && !err)
+		cfg->others = 1;
+	return err;
 }
 
 /* The current thread's context, created on first use. NULL (and counted) if it cannot be. */

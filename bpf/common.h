@@ -7,6 +7,13 @@
 #define MAX_TARGETS 4096
 #define MAX_THREADS 16384
 
+/* The fast path of the target filter, in a one-entry array (lookups are inlined by the verifier):
+ * most runs profile one process, so compare its tgid before touching the targets hash. */
+struct target_cfg {
+	__u32 main_tgid; /* 0: none */
+	__u32 others;    /* non-zero once any other tgid is in the targets hash */
+};
+
 /* Probe types counted in the `hits` per-CPU array (overhead accounting). */
 enum probe_hit {
 	HIT_SYS_ENTER = 0,

@@ -12,14 +12,14 @@ const volatile bool follow_children = true;
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 ptgid = parent->tgid, ctgid = child->tgid, one = 1;
+	__u32 ptgid = parent->tgid, ctgid = child->tgid;
 
 	if (!follow_children || ptgid == ctgid)
 		return 0; /* a new thread of a target is covered by its tgid already */
 	if (!is_target_tgid(ptgid))
 		return 0;
 	count_hit(HIT_FORK);
-	if (bpf_map_update_elem(&targets, &ctgid, &one, BPF_NOEXIST) && !is_target_tgid(ctgid))
+	if (add_target_tgid(ctgid) && !is_target_tgid(ctgid))
 		count_drop(DROP_TARGET_MAP_FULL);
 	return 0;
 }

@@ -46,8 +46,8 @@ const char *drop_name(enum drop_reason d)
 /* Give obj's copies of the shared maps the core object's fds, before obj is loaded. */
 static int share_maps(struct bpf_object *obj, struct core_bpf *core)
 {
-	struct bpf_map *shared[] = { core->maps.targets, core->maps.thread_ctxs, core->maps.thread_names,
-				     core->maps.hits, core->maps.drops };
+	struct bpf_map *shared[] = { core->maps.targets, core->maps.target_cfgs, core->maps.thread_ctxs,
+				     core->maps.thread_names, core->maps.hits, core->maps.drops };
 	int err;
 
 	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
@@ -144,17 +144,52 @@ void session__free(struct session *s)
 	free(s);
 }
 
+static int read_cfg(struct session *s, struct target_cfg *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(bpf_map__fd(s->core->maps.target_cfgs), &zero, cfg) ? -errno : 0;
+}
+
+static int write_cfg(struct session *s, const struct target_cfg *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(bpf_map__fd(s->core->maps.target_cfgs), &zero, cfg, BPF_ANY) ? -errno : 0;
+}
+
+/* The first target becomes the filter's fast-path tgid; any other turns on the hash look-up. Every
+ * target is in the hash too, so that the set can be listed. */
 int session__add_target(struct session *s, int tgid)
 {
+	struct target_cfg cfg;
 	__u32 k = tgid, v = 1;
+	int err;
 
-	return bpf_map_update_elem(bpf_map__fd(s->core->maps.targets), &k, &v, BPF_ANY) ? -errno : 0;
+	if (bpf_map_update_elem(bpf_map__fd(s->core->maps.targets), &k, &v, BPF_ANY))
+		return -errno;
+	if ((err = read_cfg(s, &cfg)))
+		return err;
+	if (!cfg.main_tgid)
+		cfg.main_tgid = tgid;
+	else if (cfg.main_tgid != (__u32)tgid)
+		cfg.others = 1;
+	return write_cfg(s, &cfg);
 }
 
 int session__remove_target(struct session *s, int tgid)
 {
+	struct target_cfg cfg;
 	__u32 k = tgid;
+	int err;
 
+	if ((err = read_cfg(s, &cfg)))
+		return err;
+	if (cfg.main_tgid == (__u32)tgid) {
+		cfg.main_tgid = 0;
+		if ((err = write_cfg(s, &cfg)))
+			return err;
+	}
 	return bpf_map_delete_elem(bpf_map__fd(s->core->maps.targets), &k) ? -errno : 0;
 }
 

@@ -135,6 +135,34 @@ def test_children_followed_and_not():
     check(doc["configuration"]["follow_children"] is False, "configuration says so")
 
 
+def test_pid_mode_follows_existing_and_new_children():
+    need_root()
+    # sh has one child before bindprof attaches (waiting for SIGUSR1) and forks another after
+    script = f"{SYSLOOP} --wait-signal --getppid 2000 & read x; {SYSLOOP} --getppid 3000; wait"
+    sh = subprocess.Popen(["/bin/sh", "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        early = int(wait_line(sh.stdout, "ready").split()[1])
+        path = out("tree.json")
+        b = subprocess.Popen([BINDPROF, "record", "--probes", "syscalls", "-o", path, "-p", str(sh.pid)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wait_line(b.stderr, "bindprof: recording pid")
+        os.kill(early, signal.SIGUSR1)
+        sh.stdin.write("go\n")
+        sh.stdin.close()
+        sh.wait(timeout=30)
+        b.wait(timeout=30)
+        check(b.returncode == 0, f"record exited {b.returncode}")
+    finally:
+        sh.kill()
+    doc = load(path)
+    validate(doc)
+    gp = syscall_row(doc, "getppid")
+    check(gp and gp["count"] == 5000, f"both children's getppid: {gp and gp['count']}")
+    pids = {t["pid"] for t in doc["results"]["profiling"]["syscalls"]["threads"]}
+    check(early in pids and len(pids) == 3, f"sh, the early child and the late child: {pids}")
+    check(doc["results"]["overhead"]["probe_hits"]["tp_btf/sched_process_fork"] == 1, "one fork after attach")
+
+
 def test_ctrl_c_writes_partial_and_detaches():
     need_root()
     p = subprocess.Popen([SYSLOOP, "--wait-signal", "--linger-ms", "20000"], stdout=subprocess.PIPE, text=True)
