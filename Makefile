@@ -69,8 +69,9 @@ $(OUT)/gen/%.o: $(OUT)/gen/%.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-# User objects wait for every skeleton so that generated headers exist before any compile.
-$(OUT)/user/%.o: user/%.c $(BPF_SKELS) | $(OUT)/user
+# Skeletons are order-only: they exist before any compile, and the -MMD files then rebuild
+# exactly the objects that include a changed one.
+$(OUT)/user/%.o: user/%.c | $(BPF_SKELS) $(OUT)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 

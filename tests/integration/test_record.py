@@ -189,6 +189,34 @@ def test_ctrl_c_writes_partial_and_detaches():
     check(probes_gone(OUR_PROGS), "probes detached after Ctrl-C")
 
 
+def test_ctrl_c_in_command_mode_stops_the_command():
+    need_root()
+    path = out("intcmd.json")
+    b = subprocess.Popen([BINDPROF, "record", "--probes", "syscalls", "-o", path, "--", SYSLOOP,
+                          "--getppid", "1000", "--linger-ms", "20000"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    b.send_signal(signal.SIGINT)  # to bindprof alone, not the process group: it forwards it
+    b.wait(timeout=15)
+    check(b.returncode == 0, f"exit {b.returncode}")
+    doc = load(path)
+    validate(doc)
+    check(doc["partial_reason"] == "interrupted", "interrupted")
+    check(doc["metadata"]["target"]["exit_status"] == 130, f"child ended by SIGINT: {doc['metadata']['target']}")
+    check(syscall_row(doc, "getppid")["count"] == 1000, "what ran before Ctrl-C is all there")
+    check(probes_gone(OUR_PROGS), "probes detached")
+
+
+def test_verbose_logs_attach_and_libbpf():
+    need_root()
+    r = run([BINDPROF, "record", "-v", "--probes", "syscalls", "-o", out("v.json"), "--", "/bin/true"])
+    check(r.returncode == 0, r.stderr)
+    check("attached syscalls: tp_btf/sys_enter, tp_btf/sys_exit" in r.stderr, "attach logged")
+    check("libbpf: " in r.stderr, "libbpf's own debug output is on")
+    q = run([BINDPROF, "record", "--probes", "syscalls", "-o", out("q.json"), "--", "/bin/true"])
+    check("libbpf: " not in q.stderr and "attached" not in q.stderr, f"quiet without -v: {q.stderr}")
+
+
 def test_duration_and_resources():
     need_root()
     # 64 MiB touched, 600 ms of CPU, then idle: the run ends at -d, not at the target's exit
