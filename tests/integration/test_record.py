@@ -39,6 +39,14 @@ def record(args, name, timeout=60):
     return doc, r
 
 
+def attach(pid, path):
+    """Start `record -p pid` and return once its probes are attached."""
+    b = subprocess.Popen([BINDPROF, "record", "--probes", "syscalls", "-o", path, "-p", str(pid)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_line(b.stderr, "bindprof: recording pid")
+    return b
+
+
 def sleep_truth(stdout):
     """sysloop's own timing of its sleeps: (p50_us, total_us)."""
     vals = {}
@@ -98,9 +106,7 @@ def test_pid_mode_matches_command_mode():
     try:
         wait_line(p.stdout, "ready")
         path = out("pid.json")
-        b = subprocess.Popen([BINDPROF, "record", "--probes", "syscalls", "-o", path, "-p", str(p.pid)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        wait_line(b.stderr, "bindprof: recording pid")
+        b = attach(p.pid, path)
         p.send_signal(signal.SIGUSR1)
         truth = sleep_truth(p.stdout.read())
         p.wait(timeout=30)
@@ -143,9 +149,7 @@ def test_pid_mode_follows_existing_and_new_children():
     try:
         early = int(wait_line(sh.stdout, "ready").split()[1])
         path = out("tree.json")
-        b = subprocess.Popen([BINDPROF, "record", "--probes", "syscalls", "-o", path, "-p", str(sh.pid)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        wait_line(b.stderr, "bindprof: recording pid")
+        b = attach(sh.pid, path)
         os.kill(early, signal.SIGUSR1)
         sh.stdin.write("go\n")
         sh.stdin.close()
@@ -169,9 +173,7 @@ def test_ctrl_c_writes_partial_and_detaches():
     try:
         wait_line(p.stdout, "ready")
         path = out("int.json")
-        b = subprocess.Popen([BINDPROF, "record", "--probes", "syscalls", "-o", path, "-p", str(p.pid)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        wait_line(b.stderr, "bindprof: recording pid")
+        b = attach(p.pid, path)
         p.send_signal(signal.SIGUSR1)  # sysloop now lingers in one nanosleep
         time.sleep(0.3)
         b.send_signal(signal.SIGINT)
@@ -255,10 +257,7 @@ def test_two_recorders_on_one_target():
     try:
         wait_line(p.stdout, "ready")
         for i in range(2):
-            b = subprocess.Popen([BINDPROF, "record", "--probes", "syscalls", "-o", out(f"two{i}.json"),
-                                  "-p", str(p.pid)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            wait_line(b.stderr, "bindprof: recording pid")
-            procs.append(b)
+            procs.append(attach(p.pid, out(f"two{i}.json")))
         p.send_signal(signal.SIGUSR1)
         truth = sleep_truth(p.stdout.read())
         for b in procs:
