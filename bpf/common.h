@@ -20,6 +20,12 @@ enum probe_hit {
 	HIT_SYS_EXIT,
 	HIT_FORK,
 	HIT_EXIT,
+	HIT_SCHED_SWITCH,  /* sched_switch events involving a target thread */
+	HIT_GIL_TAKE,      /* exact method: uprobe take_gil */
+	HIT_GIL_TAKE_RET,  /* exact method: uretprobe take_gil */
+	HIT_GIL_DROP,      /* exact method: uprobe drop_gil */
+	HIT_GC_START,      /* USDT gc__start or uprobe on the collector */
+	HIT_GC_DONE,       /* USDT gc__done or uretprobe on the collector */
 	HIT_MAX,
 };
 
@@ -29,6 +35,8 @@ enum drop_reason {
 	DROP_TARGET_MAP_FULL,     /* a forked child could not be added to the target set */
 	DROP_CTX_ALLOC,           /* per-thread context storage could not be created */
 	DROP_UNPAIRED_EXIT,       /* a syscall exit without its entry (began before attach) */
+	DROP_GIL_THREAD_FULL,     /* per-thread GIL map had no room */
+	DROP_GC_THREAD_FULL,      /* per-thread GC map had no room */
 	DROP_MAX,
 };
 
@@ -40,6 +48,16 @@ struct thread_ctx {
 	__u32 sys_nr;
 	__u32 pad;
 	__u64 request_id; /* 0: no request being served (set by the requests probe) */
+	/* gil (bpf/python.bpf.c) */
+	__u64 gil_block_ns;  /* blocked in a futex wait on the GIL since; 0: not */
+	__u64 gil_wake_ns;   /* last woke from such a wait */
+	__u64 gil_ep_ns;     /* blocked time of the current wait episode */
+	__u64 take_ns;       /* exact method: inside take_gil since; 0: not */
+	__u64 hold_ns;       /* exact method: holding the GIL since; 0: not */
+	__u32 take_blocked;  /* exact method: blocked at least once inside this take_gil */
+	/* gc */
+	__u32 gc_gen;
+	__u64 gc_start_ns;   /* inside a collection since; 0: not */
 };
 
 struct thread_name {

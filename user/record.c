@@ -21,6 +21,7 @@
 #include "procfs.h"
 #include "profile.h"
 #include "record_opts.h"
+#include "pytrack.h"
 #include "resources.h"
 #include "session.h"
 #include "syscall_report.h"
@@ -98,8 +99,11 @@ struct run {
 	struct target_info tgt;
 	struct held_child hc;
 	bool spawned;
-	double sys_hit_ns;      /* calibrated per-hit cost; < 0 when not calibrated */
+	struct pytrack *py;     /* CPython processes; NULL without gil/gc */
+	double sys_hit_ns;      /* calibrated per-hit cost of a tp_btf program; < 0 when not calibrated */
+	double uprobe_hit_ns;   /* of a uprobe (mean of uprobe and uretprobe); < 0 when not calibrated */
 	double elapsed;
+	int links_attached;     /* BPF links attached at the end of the run */
 	double child_cpu_ms;    /* from wait4 when the spawned child exited; < 0 otherwise */
 	const char *partial;    /* NULL, "interrupted" or "target_exited" */
 };
@@ -109,6 +113,8 @@ static void sample_resources(struct run *r, bool with_uss)
 	int pids[MAX_TARGETS], n = session__targets(r->sess, pids, MAX_TARGETS);
 
 	resources__sample(r->res, pids, n, with_uss);
+	if (r->py)
+		pytrack__poll(r->py, pids, n);
 }
 
 /* Remove from the target set the processes that are gone (and not our unreaped child). */
@@ -184,25 +190,38 @@ static void run_loop(struct run *r)
 	}
 	sample_resources(r, false);
 	r->elapsed = (now_ns() - t0) / 1e9;
+	r->links_attached = session__nr_links(r->sess);
+}
+
+static bool is_uprobe_hit(int h)
+{
+	return h == HIT_GIL_TAKE || h == HIT_GIL_TAKE_RET || h == HIT_GIL_DROP || h == HIT_GC_START ||
+	       h == HIT_GC_DONE;
 }
 
 static cJSON *overhead_json(struct run *r, const uint64_t *hits, double target_cpu_ms)
 {
 	cJSON *o = cJSON_CreateObject(), *ph = cJSON_AddObjectToObject(o, "probe_hits"), *per;
-	uint64_t total = 0;
+	uint64_t tp = 0, up = 0;
 
 	for (int h = 0; h < HIT_MAX; h++) {
 		cJSON_AddNumberToObject(ph, hit_name(h), hits[h]);
-		total += hits[h];
+		if (is_uprobe_hit(h))
+			up += hits[h];
+		else
+			tp += hits[h];
 	}
 	per = cJSON_AddObjectToObject(o, "per_hit_ns");
-	if (r->sys_hit_ns >= 0) {
-		double ms = total * r->sys_hit_ns / 1e6;
+	if (r->sys_hit_ns >= 0 && (r->uprobe_hit_ns >= 0 || !up)) {
+		double ms = (tp * r->sys_hit_ns + up * (r->uprobe_hit_ns > 0 ? r->uprobe_hit_ns : 0)) / 1e6;
 
 		cJSON_AddNumberToObject(per, "tp_btf", r->sys_hit_ns);
+		if (r->uprobe_hit_ns >= 0)
+			cJSON_AddNumberToObject(per, "uprobe", r->uprobe_hit_ns);
 		cJSON_AddStringToObject(o, "calibration",
-					"getppid() loop, thread CPU time with and without the syscall "
-					"probes, at start-up");
+					"tp_btf: getppid() loop with and without the syscall probes; "
+					"uprobe: a function of bindprof's own with and without a "
+					"uprobe+uretprobe; thread CPU time, at start-up");
 		cJSON_AddNumberToObject(o, "estimated_cpu_ms", ms);
 		if (target_cpu_ms > 0)
 			cJSON_AddNumberToObject(o, "estimated_percent", 100.0 * ms / target_cpu_ms);
@@ -215,7 +234,7 @@ static cJSON *overhead_json(struct run *r, const uint64_t *hits, double target_c
 		cJSON_AddNullToObject(o, "estimated_cpu_ms");
 		cJSON_AddNullToObject(o, "estimated_percent");
 	}
-	cJSON_AddNumberToObject(o, "probes_attached", session__nr_links(r->sess));
+	cJSON_AddNumberToObject(o, "probes_attached", r->links_attached);
 	return o;
 }
 
@@ -246,8 +265,12 @@ static cJSON *build_profile(struct run *r)
 	res = cJSON_AddObjectToObject(doc, "results");
 	cJSON_AddItemToObject(res, "resources", resources__to_json(r->res));
 	prof = cJSON_AddObjectToObject(res, "profiling");
+	if (r->py)
+		pytrack__report(r->py, doc, prof);
+	else
+		cJSON_AddNullToObject(prof, "python");
 	for (int p = 0; p < PROBE_COUNT; p++) {
-		if (p == PROBE_SYSCALLS)
+		if (probe_implemented(p))
 			continue;
 		cJSON_AddNullToObject(prof, probe_name(p));
 		if (r->o.probes & PROBE_BIT(p))
@@ -257,6 +280,12 @@ static cJSON *build_profile(struct run *r)
 	}
 	session__read_hits(r->sess, hits);
 	session__read_drops(r->sess, drops);
+	if (!r->py) {
+		if (!cJSON_GetObjectItem(prof, "gil"))
+			cJSON_AddNullToObject(prof, "gil");
+		if (!cJSON_GetObjectItem(prof, "gc"))
+			cJSON_AddNullToObject(prof, "gc");
+	}
 	if (r->o.probes & PROBE_BIT(PROBE_SYSCALLS)) {
 		cJSON *sys = syscalls_to_json(r->sess);
 
@@ -336,7 +365,8 @@ static void print_summary(const cJSON *doc, const struct run *r)
 
 int cmd_record(int argc, char **argv)
 {
-	struct run r = { .sys_hit_ns = -1, .child_cpu_ms = -1, .hc = { .go_fd = -1, .err_fd = -1 } };
+	struct run r = { .sys_hit_ns = -1, .uprobe_hit_ns = -1, .child_cpu_ms = -1,
+			 .hc = { .go_fd = -1, .err_fd = -1 } };
 	struct session_opts so;
 	char err[512];
 	double base_ns = 0;
@@ -378,10 +408,26 @@ int cmd_record(int argc, char **argv)
 	env_raise_nofile();
 	signals_install();
 
-	if (r.o.probes & PROBE_BIT(PROBE_SYSCALLS))
+	if (r.o.probes & (PROBE_BIT(PROBE_SYSCALLS) | PROBE_BIT(PROBE_GIL))) {
 		base_ns = calib_syscall_ns(); /* before any probe is attached */
+		if (!(r.o.probes & PROBE_BIT(PROBE_SYSCALLS))) {
+			/* The GIL's sched_switch hits are costed at the tp_btf rate measured with the
+			 * syscall programs, attached for the calibration only. */
+			struct session_opts co = { .probes = PROBE_BIT(PROBE_SYSCALLS) };
+			struct session *cs = NULL;
+
+			if (!session__open(&co, &cs)) {
+				session__add_target(cs, getpid());
+				r.sys_hit_ns = (calib_syscall_ns() - base_ns) / 2;
+				if (r.sys_hit_ns < 0)
+					r.sys_hit_ns = 0;
+			}
+			session__free(cs);
+		}
+	}
 	so.probes = r.o.probes;
 	so.follow_children = r.o.follow_children;
+	so.gil_exact = r.o.gil_exact;
 	if ((e = session__open(&so, &r.sess))) {
 		ret = EXIT_ENV;
 		log_err("record: could not load and attach the probes: %s%s", strerror(-e),
@@ -395,6 +441,18 @@ int cmd_record(int argc, char **argv)
 			r.sys_hit_ns = 0;
 		session__remove_target(r.sess, getpid());
 		log_debug("calibrated tp_btf hit cost: %.0f ns", r.sys_hit_ns);
+	}
+	if (r.o.probes & (PROBE_BIT(PROBE_GIL) | PROBE_BIT(PROBE_GC))) {
+		struct pytrack_opts po = {
+			.gil = r.o.probes & PROBE_BIT(PROBE_GIL),
+			.gc = r.o.probes & PROBE_BIT(PROBE_GC),
+			.gil_exact = r.o.gil_exact,
+			.follow_children = r.o.follow_children,
+		};
+
+		r.uprobe_hit_ns = pytrack__calibrate_uprobe(r.sess);
+		log_debug("calibrated uprobe hit cost: %.0f ns", r.uprobe_hit_ns);
+		r.py = pytrack__new(r.sess, &po);
 	}
 	session__reset(r.sess);
 	r.res = resources__new("/proc");
@@ -464,6 +522,7 @@ cleanup:
 	}
 	cJSON_Delete(doc);
 	resources__free(r.res);
+	pytrack__free(r.py);
 	session__free(r.sess);
 	return ret;
 }

@@ -8,7 +8,7 @@
 
 const char record_usage[] =
 	"usage: bindprof record [-p PID | -- CMD ARGS...] [-d SECS] [-o FILE.json] [--probes LIST]\n"
-	"                       [--no-children] [-v]\n"
+	"                       [--gil-method cheap|exact] [--no-children] [-v]\n"
 	"\n"
 	"Attach to a process (and its descendants) or start one, measure until the duration ends,\n"
 	"Ctrl-C, or the target exits, then write the profile JSON and print a summary.\n"
@@ -18,7 +18,10 @@ const char record_usage[] =
 	"  -d, --duration SECS  stop after SECS seconds (default: until Ctrl-C or the target exits)\n"
 	"  -o, --output FILE    profile JSON to write (default: bindprof.json)\n"
 	"      --probes LIST    comma list of syscalls,gil,gc,ffi,requests,stacks, or all\n"
-	"                       (default: gil,gc,ffi,requests,stacks, the cheap set)\n"
+	"                       (default: gil,gc,ffi,requests,stacks, the cheap set; all adds\n"
+	"                       the costly ones: syscalls and the exact GIL method)\n"
+	"      --gil-method M   cheap (default: sched_switch + futex, waits only) or exact\n"
+	"                       (uprobes on take_gil/drop_gil: waits and holds, costly)\n"
 	"      --no-children    profile only the one process, not its descendants\n"
 	"      --follow-children  profile descendants too (the default)\n"
 	"  -v, --verbose        libbpf and attach logging on stderr\n"
@@ -32,12 +35,14 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, i
 		{ "output", required_argument, NULL, 'o' },
 		{ "probes", required_argument, NULL, 'P' },
 		{ "no-children", no_argument, NULL, 'N' },
+		{ "gil-method", required_argument, NULL, 'G' },
 		{ "follow-children", no_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	const char *bad;
+	int gil_method = -1; /* -1: not given, 0 cheap, 1 exact */
 	long l;
 	int c;
 
@@ -81,6 +86,16 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, i
 		case 'N':
 			o->follow_children = false;
 			break;
+		case 'G':
+			if (!strcmp(optarg, "cheap")) {
+				gil_method = 0;
+			} else if (!strcmp(optarg, "exact")) {
+				gil_method = 1;
+			} else {
+				snprintf(err, errlen, "--gil-method: unknown method '%s' (cheap, exact)", optarg);
+				return -EINVAL;
+			}
+			break;
 		case 'C':
 			o->follow_children = true;
 			break;
@@ -106,6 +121,8 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, i
 		}
 		o->cmd = &argv[optind];
 	}
+	/* --probes all includes the costly methods; an explicit --gil-method wins. */
+	o->gil_exact = gil_method >= 0 ? gil_method == 1 : o->probes == PROBES_ALL;
 	if (o->pid && o->cmd) {
 		snprintf(err, errlen, "-p and -- CMD are exclusive: give one target");
 		return -EINVAL;

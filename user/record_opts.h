@@ -11,6 +11,7 @@ struct record_opts {
 	const char *output;    /* -o; default bindprof.json */
 	unsigned probes;       /* mask of enum probe_id */
 	bool follow_children;  /* default true; --no-children */
+	bool gil_exact;        /* --gil-method exact, or --probes all without --gil-method */
 	int verbose;           /* -v */
 	bool help;
 };

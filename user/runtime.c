@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "elffile.h"
 #include "runtime.h"
 #include "util.h"
 
@@ -95,95 +96,58 @@ void runtime_version_from_hex(unsigned int hex, char *out, size_t size)
 			 level[lv], hex & 0xF);
 }
 
-static bool find_symbol(Elf *elf, const char *want, GElf_Sym *out)
-{
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-
-	while ((scn = elf_nextscn(elf, scn))) {
-		Elf_Data *d;
-
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB))
-			continue;
-		d = elf_getdata(scn, NULL);
-		if (!d || !sh.sh_entsize)
-			continue;
-		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
-			GElf_Sym sym;
-			const char *name;
-
-			if (!gelf_getsym(d, i, &sym) || sym.st_shndx == SHN_UNDEF)
-				continue;
-			name = elf_strptr(elf, sh.sh_link, sym.st_name);
-			if (name && !strcmp(name, want)) {
-				*out = sym;
-				return true;
-			}
-		}
-	}
-	return false;
-}
-
 int runtime_detect_elf(const char *path, struct runtime_info *ri)
 {
+	struct elf_file *f;
+	const void *rodata;
 	char hint[16];
-	size_t shstrndx;
-	Elf_Scn *scn = NULL;
-	Elf *elf = NULL;
 	GElf_Sym sym;
-	int fd, err = 0;
 
 	memset(ri, 0, sizeof(*ri));
 	snprintf(ri->elf, sizeof(ri->elf), "%s", path);
 	snprintf(ri->name, sizeof(ri->name), "native");
-	elf_version(EV_CURRENT);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getshdrstrndx(elf, &shstrndx)) {
-		err = -ENOEXEC;
-		goto cleanup;
-	}
-	if (!find_symbol(elf, "Py_Initialize", &sym))
+	f = elf_file__open(path);
+	if (!f)
+		return errno == ENOEXEC ? -ENOEXEC : -errno;
+	if (elf_file__symbol(f, "Py_Initialize", &sym))
 		goto cleanup;
 	snprintf(ri->name, sizeof(ri->name), "cpython");
 	/* 3.11 and later export their PY_VERSION_HEX as Py_Version: exact, take it. */
-	if (find_symbol(elf, "Py_Version", &sym) && sym.st_size == 4) {
-		Elf_Scn *vs = elf_getscn(elf, sym.st_shndx);
-		GElf_Shdr sh;
-		Elf_Data *d;
+	if (!elf_file__symbol(f, "Py_Version", &sym) && sym.st_size == 4 &&
+	    (rodata = elf_file__data_at(f, sym.st_value, 4))) {
+		uint32_t hex;
 
-		if (vs && gelf_getshdr(vs, &sh) && sh.sh_type == SHT_PROGBITS && (d = elf_getdata(vs, NULL)) &&
-		    sym.st_value >= sh.sh_addr && sym.st_value + 4 <= sh.sh_addr + d->d_size) {
-			uint32_t hex;
-
-			memcpy(&hex, (char *)d->d_buf + (sym.st_value - sh.sh_addr), 4);
-			runtime_version_from_hex(hex, ri->version, sizeof(ri->version));
-			goto cleanup;
-		}
+		memcpy(&hex, rodata, 4);
+		runtime_version_from_hex(hex, ri->version, sizeof(ri->version));
+		goto cleanup;
 	}
 	version_hint(path, hint, sizeof(hint));
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		const char *name;
+	{
+		Elf *elf = elf_file__elf(f);
+		size_t shstrndx;
+		Elf_Scn *scn = NULL;
 
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS)
-			continue;
-		name = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (!name || strcmp(name, ".rodata"))
-			continue;
-		d = elf_getdata(scn, NULL);
-		if (d && d->d_buf)
-			runtime_find_version(d->d_buf, d->d_size, hint[0] ? hint : NULL, ri->version,
-					     sizeof(ri->version));
-		break;
+		elf_getshdrstrndx(elf, &shstrndx);
+		while ((scn = elf_nextscn(elf, scn))) {
+			GElf_Shdr sh;
+			Elf_Data *d;
+			const char *name;
+
+			if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS)
+				continue;
+			name = elf_strptr(elf, shstrndx, sh.sh_name);
+			if (!name || strcmp(name, ".rodata"))
+				continue;
+			d = elf_getdata(scn, NULL);
+			if (d && d->d_buf)
+				runtime_find_version(d->d_buf, d->d_size, hint[0] ? hint : NULL, ri->version,
+						     sizeof(ri->version));
+			break;
+		}
 	}
 cleanup:
-	elf_end(elf);
-	close(fd);
-	return err;
+	elf_file__close(f);
+	return 0;
 }
 
 int runtime_detect_pid(const char *root, int pid, struct runtime_info *ri)
@@ -231,26 +195,12 @@ int runtime_detect_pid(const char *root, int pid, struct runtime_info *ri)
 
 int elf_has_section(const char *path, const char *want)
 {
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
-	int fd, found = 0;
-	Elf *elf;
+	struct elf_file *f = elf_file__open(path);
+	int found;
 
-	elf_version(EV_CURRENT);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (!f)
 		return -errno;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (elf && !elf_getshdrstrndx(elf, &shstrndx)) {
-		while (!found && (scn = elf_nextscn(elf, scn))) {
-			GElf_Shdr sh;
-			const char *name;
-
-			if (gelf_getshdr(scn, &sh) && (name = elf_strptr(elf, shstrndx, sh.sh_name)))
-				found = !strcmp(name, want);
-		}
-	}
-	elf_end(elf);
-	close(fd);
+	found = elf_file__has_section(f, want);
+	elf_file__close(f);
 	return found;
 }

@@ -6,16 +6,23 @@
 #include <bpf/libbpf.h>
 #include "core.skel.h"
 #include "syscalls.skel.h"
+#include "python.skel.h"
 #include <stdio.h>
 #include "log.h"
 #include "procfs.h"
 #include "probes.h"
 #include "session.h"
 #include "syscalls.h"
+#include "python.h"
+
+#define MAX_DYN_LINKS 64
 
 struct session {
 	struct core_bpf *core;
 	struct syscalls_bpf *sys;
+	struct python_bpf *py;
+	struct bpf_link *links[MAX_DYN_LINKS]; /* per-binary uprobes and USDTs; owned here */
+	int nlinks;
 	int ncpus;
 };
 
@@ -24,6 +31,12 @@ static const char *const hit_names[HIT_MAX] = {
 	[HIT_SYS_EXIT] = "tp_btf/sys_exit",
 	[HIT_FORK] = "tp_btf/sched_process_fork",
 	[HIT_EXIT] = "tp_btf/sched_process_exit",
+	[HIT_SCHED_SWITCH] = "tp_btf/sched_switch",
+	[HIT_GIL_TAKE] = "uprobe/take_gil",
+	[HIT_GIL_TAKE_RET] = "uretprobe/take_gil",
+	[HIT_GIL_DROP] = "uprobe/drop_gil",
+	[HIT_GC_START] = "gc_start",
+	[HIT_GC_DONE] = "gc_done",
 };
 
 static const char *const drop_names[DROP_MAX] = {
@@ -31,6 +44,8 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_TARGET_MAP_FULL] = "target_map_full",
 	[DROP_CTX_ALLOC] = "thread_ctx_alloc",
 	[DROP_UNPAIRED_EXIT] = "unpaired_syscall_exit",
+	[DROP_GIL_THREAD_FULL] = "gil_thread_map_full",
+	[DROP_GC_THREAD_FULL] = "gc_thread_map_full",
 };
 
 const char *hit_name(enum probe_hit h)
@@ -117,6 +132,51 @@ int session__open(const struct session_opts *opts, struct session **out)
 		}
 		log_debug("attached syscalls: tp_btf/sys_enter, tp_btf/sys_exit");
 	}
+	if (opts->probes & (PROBE_BIT(PROBE_GIL) | PROBE_BIT(PROBE_GC))) {
+		bool gil = opts->probes & PROBE_BIT(PROBE_GIL);
+
+		s->py = python_bpf__open();
+		if (!s->py) {
+			err = -errno;
+			log_err("opening the python BPF object: %s", strerror(-err));
+			goto cleanup;
+		}
+		s->py->rodata->gil_exact = opts->gil_exact;
+		bpf_program__set_autoload(s->py->progs.gil_switch, gil);
+		bpf_program__set_autoload(s->py->progs.gil_fork, gil);
+		bpf_program__set_autoload(s->py->progs.take_gil_enter, gil && opts->gil_exact);
+		bpf_program__set_autoload(s->py->progs.take_gil_exit, gil && opts->gil_exact);
+		bpf_program__set_autoload(s->py->progs.drop_gil_enter, gil && opts->gil_exact);
+		if (!(opts->probes & PROBE_BIT(PROBE_GC))) {
+			bpf_program__set_autoload(s->py->progs.gc_start_usdt, false);
+			bpf_program__set_autoload(s->py->progs.gc_done_usdt, false);
+			/* gc_enter/gc_exit stay: they time the uprobe calibration */
+		}
+		err = share_maps(s->py->obj, s->core);
+		if (err)
+			goto cleanup;
+		err = python_bpf__load(s->py);
+		if (err) {
+			log_err("loading the python BPF object: %s", strerror(-err));
+			goto cleanup;
+		}
+		if (gil) {
+			/* The tracepoints only; uprobes and USDTs attach per binary, later. */
+			s->py->links.gil_switch = bpf_program__attach(s->py->progs.gil_switch);
+			if (!s->py->links.gil_switch) {
+				err = -errno;
+				log_err("attaching tp_btf/sched_switch: %s", strerror(-err));
+				goto cleanup;
+			}
+			s->py->links.gil_fork = bpf_program__attach(s->py->progs.gil_fork);
+			if (!s->py->links.gil_fork) {
+				err = -errno;
+				log_err("attaching tp_btf/sched_process_fork: %s", strerror(-err));
+				goto cleanup;
+			}
+			log_debug("attached gil: tp_btf/sched_switch");
+		}
+	}
 	*out = s;
 	return 0;
 cleanup:
@@ -124,10 +184,127 @@ cleanup:
 	return err;
 }
 
+static int keep_link(struct session *s, struct bpf_link *l, const char *what, const char *elf)
+{
+	int err;
+
+	if (!l) {
+		err = -errno;
+		log_debug("attaching %s to %s: %s", what, elf, strerror(-err));
+		return err;
+	}
+	if (s->nlinks == MAX_DYN_LINKS) {
+		bpf_link__destroy(l);
+		return -E2BIG;
+	}
+	s->links[s->nlinks++] = l;
+	log_debug("attached %s to %s", what, elf);
+	return 0;
+}
+
+static struct bpf_link *uprobe(struct bpf_program *prog, bool ret, int pid, const char *elf,
+			       const char *func)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = func, .retprobe = ret);
+
+	return bpf_program__attach_uprobe_opts(prog, pid, elf, 0, &o);
+}
+
+int session__attach_gc_func(struct session *s, int pid, const char *elf, const char *func, int gen_arg)
+{
+	struct bpf_program *enter = gen_arg == 1 ? s->py->progs.gc_enter1 : s->py->progs.gc_enter;
+	int err;
+
+	err = keep_link(s, uprobe(enter, false, pid, elf, func), "uprobe gc", elf);
+	if (!err)
+		err = keep_link(s, uprobe(s->py->progs.gc_exit, true, pid, elf, func), "uretprobe gc", elf);
+	return err;
+}
+
+int session__attach_gc(struct session *s, int pid, const char *elf, bool usdt, const char *func)
+{
+	int err;
+
+	if (!s->py)
+		return -ENOTSUP;
+	if (usdt) {
+		err = keep_link(s, bpf_program__attach_usdt(s->py->progs.gc_start_usdt, pid, elf, "python",
+							  "gc__start", NULL),
+				"usdt:python:gc__start", elf);
+		if (!err)
+			err = keep_link(s, bpf_program__attach_usdt(s->py->progs.gc_done_usdt, pid, elf,
+								  "python", "gc__done", NULL),
+					"usdt:python:gc__done", elf);
+		return err;
+	}
+	return session__attach_gc_func(s, pid, elf, func, 2);
+}
+
+int session__attach_gil_exact(struct session *s, int pid, const char *elf)
+{
+	int err;
+
+	if (!s->py)
+		return -ENOTSUP;
+	err = keep_link(s, uprobe(s->py->progs.take_gil_enter, false, pid, elf, "take_gil"), "uprobe take_gil", elf);
+	if (!err)
+		err = keep_link(s, uprobe(s->py->progs.take_gil_exit, true, pid, elf, "take_gil"),
+				"uretprobe take_gil", elf);
+	if (!err)
+		err = keep_link(s, uprobe(s->py->progs.drop_gil_enter, false, pid, elf, "drop_gil"),
+				"uprobe drop_gil", elf);
+	return err;
+}
+
+int session__set_gil_range(struct session *s, int tgid, uint64_t lo, uint64_t hi)
+{
+	struct gil_range r = { .lo = lo, .hi = hi };
+	__u32 k = tgid;
+
+	if (!s->py)
+		return -ENOTSUP;
+	return bpf_map_update_elem(bpf_map__fd(s->py->maps.gil_ranges), &k, &r, BPF_ANY) ? -errno : 0;
+}
+
+int session__has_gil_range(struct session *s, int tgid)
+{
+	struct gil_range r;
+	__u32 k = tgid;
+
+	return s->py && !bpf_map_lookup_elem(bpf_map__fd(s->py->maps.gil_ranges), &k, &r);
+}
+
+int session__nr_dyn_links(struct session *s)
+{
+	return s->nlinks;
+}
+
+void session__drop_dyn_links(struct session *s, int keep)
+{
+	while (s->nlinks > keep)
+		bpf_link__destroy(s->links[--s->nlinks]);
+}
+
+int session__python_fds(struct session *s, struct python_fds *fds)
+{
+	if (!s->py)
+		return -ENOTSUP;
+	fds->gil_totals = bpf_map__fd(s->py->maps.gil_totals);
+	fds->gil_threads = bpf_map__fd(s->py->maps.gil_threads);
+	fds->gc_gens = bpf_map__fd(s->py->maps.gc_gens);
+	fds->gc_threads = bpf_map__fd(s->py->maps.gc_threads);
+	return 0;
+}
+
 void session__detach(struct session *s)
 {
 	if (!s)
 		return;
+	for (int i = 0; i < s->nlinks; i++)
+		bpf_link__destroy(s->links[i]);
+	s->nlinks = 0;
+	if (s->py)
+		python_bpf__detach(s->py);
 	if (s->sys)
 		syscalls_bpf__detach(s->sys);
 	if (s->core)
@@ -138,7 +315,11 @@ void session__free(struct session *s)
 {
 	if (!s)
 		return;
-	/* __destroy detaches (destroying each link once) and closes the object's fds. */
+	/* The per-binary links first, then __destroy detaches each skeleton link once and closes
+	 * the object's fds. */
+	for (int i = 0; i < s->nlinks; i++)
+		bpf_link__destroy(s->links[i]);
+	python_bpf__destroy(s->py);
 	syscalls_bpf__destroy(s->sys);
 	core_bpf__destroy(s->core);
 	free(s);
@@ -266,6 +447,24 @@ void session__reset(struct session *s)
 			if (bpf_map_delete_elem(fd, &key))
 				break;
 	}
+	if (s->py) {
+		int maps[] = { bpf_map__fd(s->py->maps.gil_threads), bpf_map__fd(s->py->maps.gc_threads) };
+		struct gc_gen_stat *zg = calloc(1, sizeof(*zg));
+		struct gil_total *zt = calloc(1, sizeof(*zt));
+		__u32 key, zero = 0;
+
+		for (size_t m = 0; m < 2; m++)
+			while (bpf_map_get_next_key(maps[m], NULL, &key) == 0)
+				if (bpf_map_delete_elem(maps[m], &key))
+					break;
+		if (zg)
+			for (__u32 g = 0; g <= GC_GENERATIONS; g++)
+				bpf_map_update_elem(bpf_map__fd(s->py->maps.gc_gens), &g, zg, BPF_ANY);
+		if (zt)
+			bpf_map_update_elem(bpf_map__fd(s->py->maps.gil_totals), &zero, zt, BPF_ANY);
+		free(zg);
+		free(zt);
+	}
 }
 
 int session__syscall_stats_fd(struct session *s)
@@ -295,5 +494,5 @@ void session__thread_name(struct session *s, int tgid, int tid, const char *seen
 
 int session__nr_links(struct session *s)
 {
-	return 2 + (s->sys ? 2 : 0);
+	return 2 + (s->sys ? 2 : 0) + (s->py && s->py->links.gil_switch ? 2 : 0) + s->nlinks;
 }

@@ -15,6 +15,11 @@ struct session;
 struct session_opts {
 	unsigned probes;       /* mask of enum probe_id; unimplemented ones are ignored here */
 	bool follow_children;
+	bool gil_exact;        /* load the take_gil/drop_gil uprobe programs */
+};
+
+struct python_fds {
+	int gil_totals, gil_threads, gc_gens, gc_threads;
 };
 
 /* Open, load and attach. 0 or negative errno (-EPERM: privileges; -ENOENT: no BTF). */
@@ -41,6 +46,18 @@ int session__thread_stats_fd(struct session *s);
  * recorded at its first event). */
 void session__thread_name(struct session *s, int tgid, int tid, const char *seen, char *buf,
 			  size_t size);
+/* CPython probes, per binary (pid -1: every process running elf, filtered on the target set). */
+int session__attach_gc(struct session *s, int pid, const char *elf, bool usdt, const char *func);
+/* A uprobe/uretprobe pair on a collector function whose generation is argument gen_arg (1, 2). */
+int session__attach_gc_func(struct session *s, int pid, const char *elf, const char *func, int gen_arg);
+int session__attach_gil_exact(struct session *s, int pid, const char *elf);
+int session__set_gil_range(struct session *s, int tgid, uint64_t lo, uint64_t hi);
+int session__has_gil_range(struct session *s, int tgid);
+int session__python_fds(struct session *s, struct python_fds *fds);
+/* Per-binary links attached so far, and destroying the ones after the first keep. */
+int session__nr_dyn_links(struct session *s);
+void session__drop_dyn_links(struct session *s, int keep);
+
 /* Number of attached BPF links. */
 int session__nr_links(struct session *s);
 

@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0
+/* CPython: GIL waits (and, with the exact method, holds) and GC pauses.
+ *
+ * Cheap GIL method ("sched_switch+futex"): a tp_btf/sched_switch program sees a target thread
+ * leave the CPU blocked in a futex wait whose address lies inside that process's GIL struct (its
+ * mutexes and condition variables), and times it until the thread runs again. No uprobe, so the
+ * eval loop's forced switches cost nothing extra; it works on stripped builds.
+ *
+ * Exact GIL method ("uprobe:take_gil"): uprobes on take_gil/drop_gil, where the build has the
+ * symbols: wait = the take_gil call, hold = take_gil return to drop_gil. Opt-in: each hit costs
+ * microseconds.
+ *
+ * GC: USDT python:gc__start/gc__done where the build has them, else a uprobe and uretprobe on
+ * the collector function (gc_collect_main, collect). */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/usdt.bpf.h>
+#include "common.bpf.h"
+#include "python.h"
+
+const volatile bool gil_exact = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, struct gil_range);
+} gil_ranges SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gil_total);
+} gil_totals SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct gil_thread);
+} gil_threads SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GC_GENERATIONS + 1);
+	__type(key, __u32);
+	__type(value, struct gc_gen_stat);
+} gc_gens SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct gc_thread);
+} gc_threads SEC(".maps");
+
+static __always_inline void hist_add(__u64 *hist, __u64 v)
+{
+	__u32 slot = hist_slot(v);
+
+	barrier_var(slot);
+	if (slot < HIST_SLOTS)
+		__sync_fetch_and_add(&hist[slot], 1);
+}
+
+static __always_inline void max_update(__u64 *m, __u64 v)
+{
+	if (v > *m)
+		*m = v; /* racy: a lost update under-reports by one event at most */
+}
+
+static __always_inline struct gil_total *gil_total(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&gil_totals, &zero);
+}
+
+static __always_inline struct gil_thread *gil_thread_of(struct task_struct *t)
+{
+	__u32 tid = t->pid;
+	struct gil_thread *g = bpf_map_lookup_elem(&gil_threads, &tid);
+
+	if (!g) {
+		struct gil_thread init = { .tgid = t->tgid };
+
+		bpf_probe_read_kernel_str(init.comm, sizeof(init.comm), t->comm);
+		bpf_map_update_elem(&gil_threads, &tid, &init, BPF_NOEXIST);
+		g = bpf_map_lookup_elem(&gil_threads, &tid);
+		if (!g)
+			count_drop(DROP_GIL_THREAD_FULL);
+	}
+	return g;
+}
+
+/* One finished wait of a thread: count it, time it. */
+static __always_inline void gil_wait_done(struct gil_thread *g, __u64 ns)
+{
+	struct gil_total *tot = gil_total();
+
+	if (g)
+		g->waits++;
+	if (!tot)
+		return;
+	__sync_fetch_and_add(&tot->waits, 1);
+	max_update(&tot->max_wait_ns, ns);
+	hist_add(tot->hist, ns);
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	struct thread_ctx *tc;
+	struct gil_range *r;
+	__u32 tgid;
+	__u64 now = 0;
+
+	/* A target thread leaves the CPU blocked (not preempted) in a futex wait on its GIL. */
+	tgid = prev->tgid;
+	if (!preempt && prev_state && is_target_tgid(tgid) && (r = bpf_map_lookup_elem(&gil_ranges, &tgid))) {
+		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+
+		count_hit(HIT_SCHED_SWITCH);
+		if (regs && regs->orig_ax == NR_FUTEX && regs->di >= r->lo && regs->di < r->hi) {
+			tc = bpf_task_storage_get(&thread_ctxs, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+			if (tc) {
+				now = bpf_ktime_get_ns();
+				tc->gil_block_ns = now;
+				if (tc->take_ns)
+					tc->take_blocked = 1;
+				if (!gil_exact) {
+					struct gil_total *tot = gil_total();
+
+					if (tot)
+						__sync_fetch_and_add(&tot->blocks, 1);
+					/* A new wait unless it follows the last GIL wake-up closely. */
+					if (!tc->gil_wake_ns || now - tc->gil_wake_ns > GIL_EPISODE_GAP_NS) {
+						if (tc->gil_ep_ns)
+							gil_wait_done(gil_thread_of(prev), tc->gil_ep_ns);
+						tc->gil_ep_ns = 0;
+					}
+				}
+			} else {
+				count_drop(DROP_CTX_ALLOC);
+			}
+		}
+	}
+
+	/* A target thread that blocked on the GIL runs again. */
+	tgid = next->tgid;
+	if (is_target_tgid(tgid)) {
+		tc = bpf_task_storage_get(&thread_ctxs, next, 0, 0);
+		count_hit(HIT_SCHED_SWITCH);
+		if (tc && tc->gil_block_ns) {
+			__u64 d;
+
+			if (!now)
+				now = bpf_ktime_get_ns();
+			d = now - tc->gil_block_ns;
+			tc->gil_block_ns = 0;
+			tc->gil_wake_ns = now;
+			if (!gil_exact) {
+				struct gil_thread *g = gil_thread_of(next);
+				struct gil_total *tot = gil_total();
+
+				tc->gil_ep_ns += d;
+				if (g)
+					g->wait_ns += d;
+				if (tot)
+					__sync_fetch_and_add(&tot->wait_ns, d);
+			}
+		}
+	}
+	return 0;
+}
+
+/* Forked children of a CPython target share its GIL address until they exec. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(gil_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	struct gil_range *r;
+
+	if (ptgid == ctgid || !(r = bpf_map_lookup_elem(&gil_ranges, &ptgid)))
+		return 0;
+	bpf_map_update_elem(&gil_ranges, &ctgid, r, BPF_ANY);
+	return 0;
+}
+
+/* Exact method. */
+SEC("uprobe")
+int BPF_KPROBE(take_gil_enter)
+{
+	struct thread_ctx *tc;
+
+	if (!is_target_tgid(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	count_hit(HIT_GIL_TAKE);
+	tc = current_ctx();
+	if (!tc)
+		return 0;
+	tc->take_ns = bpf_ktime_get_ns();
+	tc->take_blocked = 0;
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(take_gil_exit)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct thread_ctx *tc;
+	struct gil_thread *g;
+	struct gil_total *tot;
+	__u64 now, d;
+
+	if (!is_target_tgid(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	count_hit(HIT_GIL_TAKE_RET);
+	tc = bpf_task_storage_get(&thread_ctxs, task, 0, 0);
+	if (!tc || !tc->take_ns)
+		return 0;
+	now = bpf_ktime_get_ns();
+	d = now - tc->take_ns;
+	tc->take_ns = 0;
+	tc->hold_ns = now;
+	g = gil_thread_of(task);
+	tot = gil_total();
+	if (g)
+		g->wait_ns += d; /* an uncontended take costs well under a microsecond */
+	if (tot) {
+		__sync_fetch_and_add(&tot->wait_ns, d);
+		__sync_fetch_and_add(&tot->acquisitions, 1);
+	}
+	if (tc->take_blocked)
+		gil_wait_done(g, d);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(drop_gil_enter)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct thread_ctx *tc;
+	struct gil_thread *g;
+	struct gil_total *tot;
+	__u64 d;
+
+	if (!is_target_tgid(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	count_hit(HIT_GIL_DROP);
+	tc = bpf_task_storage_get(&thread_ctxs, task, 0, 0);
+	if (!tc || !tc->hold_ns)
+		return 0;
+	d = bpf_ktime_get_ns() - tc->hold_ns;
+	tc->hold_ns = 0;
+	g = gil_thread_of(task);
+	tot = gil_total();
+	if (g)
+		g->hold_ns += d;
+	if (tot)
+		__sync_fetch_and_add(&tot->hold_ns, d);
+	return 0;
+}
+
+/* GC. */
+static __always_inline int gc_begin(long gen)
+{
+	struct thread_ctx *tc;
+
+	if (!is_target_tgid(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	count_hit(HIT_GC_START);
+	tc = current_ctx();
+	if (!tc)
+		return 0;
+	tc->gc_start_ns = bpf_ktime_get_ns();
+	tc->gc_gen = gen >= 0 && gen < GC_GENERATIONS ? gen : GC_GENERATIONS;
+	return 0;
+}
+
+static __always_inline int gc_end(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct thread_ctx *tc;
+	struct gc_gen_stat *s;
+	struct gc_thread *t;
+	__u32 tid, gen;
+	__u64 d;
+
+	if (!is_target_tgid(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	count_hit(HIT_GC_DONE);
+	tc = bpf_task_storage_get(&thread_ctxs, task, 0, 0);
+	if (!tc || !tc->gc_start_ns)
+		return 0;
+	d = bpf_ktime_get_ns() - tc->gc_start_ns;
+	tc->gc_start_ns = 0;
+	gen = tc->gc_gen;
+	s = bpf_map_lookup_elem(&gc_gens, &gen);
+	if (s) {
+		__sync_fetch_and_add(&s->collections, 1);
+		__sync_fetch_and_add(&s->pause_ns, d);
+		max_update(&s->max_ns, d);
+		hist_add(s->hist, d);
+	}
+	tid = (__u32)bpf_get_current_pid_tgid();
+	t = bpf_map_lookup_elem(&gc_threads, &tid);
+	if (!t) {
+		struct gc_thread init = { .tgid = bpf_get_current_pid_tgid() >> 32 };
+
+		bpf_get_current_comm(init.comm, sizeof(init.comm));
+		bpf_map_update_elem(&gc_threads, &tid, &init, BPF_NOEXIST);
+		t = bpf_map_lookup_elem(&gc_threads, &tid);
+		if (!t) {
+			count_drop(DROP_GC_THREAD_FULL);
+			return 0;
+		}
+	}
+	t->collections++;
+	t->pause_ns += d;
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(gc_start_usdt, int gen)
+{
+	return gc_begin(gen);
+}
+
+SEC("usdt")
+int BPF_USDT(gc_done_usdt, long collected)
+{
+	return gc_end();
+}
+
+/* The collector's second argument is the generation in every supported version. */
+SEC("uprobe")
+int BPF_KPROBE(gc_enter, void *state, long gen)
+{
+	return gc_begin((int)gen);
+}
+
+/* GCC's clones of the collector may take the generation first (3.8's collect.constprop.N). */
+SEC("uprobe")
+int BPF_KPROBE(gc_enter1, long gen)
+{
+	return gc_begin((int)gen);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(gc_exit)
+{
+	return gc_end();
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* CPython probes (GIL waits and holds, GC pauses): what bpf/python.bpf.c and the loader share. */
+#ifndef BINDPROF_PYTHON_H
+#define BINDPROF_PYTHON_H
+
+#include "hist.h"
+#include "common.h"
+
+#define NR_FUTEX 202
+/* Blocks on the GIL less than this apart belong to one wait: take_gil's timed waits wake every
+ * switch interval (5 ms) to ask for a drop, and go straight back to sleep. */
+#define GIL_EPISODE_GAP_NS 50000
+#define GC_GENERATIONS 3 /* slot 3 counts collections of an unknown generation */
+
+/* The GIL struct of one process: [lo, hi). */
+struct gil_range {
+	__u64 lo, hi;
+};
+
+struct gil_total {
+	__u64 waits;       /* wait episodes (cheap) or blocking take_gil calls (exact) */
+	__u64 wait_ns;
+	__u64 blocks;      /* futex blocks on the GIL */
+	__u64 hold_ns;     /* exact method only */
+	__u64 acquisitions;/* exact method: take_gil returns */
+	__u64 max_wait_ns;
+	__u64 hist[HIST_SLOTS]; /* single waits */
+};
+
+struct gil_thread {
+	__u32 tgid;
+	__u32 pad;
+	__u64 waits, wait_ns, hold_ns;
+	char comm[TASK_COMM_LEN];
+};
+
+struct gc_gen_stat {
+	__u64 collections;
+	__u64 pause_ns;
+	__u64 max_ns;
+	__u64 hist[HIST_SLOTS];
+};
+
+struct gc_thread {
+	__u32 tgid;
+	__u32 pad;
+	__u64 collections, pause_ns;
+	char comm[TASK_COMM_LEN];
+};
+
+#endif /* BINDPROF_PYTHON_H */

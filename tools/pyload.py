@@ -1,0 +1,83 @@
+"""pyload: CPython workloads with a known ground truth, for bindprof's GIL and GC tests.
+
+  pyload.py cpu   --threads K --seconds T   K CPU-bound threads for T seconds: GIL wait ~ (K-1)T
+  pyload.py sleep --threads K --seconds T   K threads sleeping 1 ms in a loop: short waits only
+  pyload.py io    --threads K --seconds T   K threads writing and reading a pipe: short waits only
+  pyload.py gc    --collections N           gc.disable(), then exactly N gc.collect() calls
+
+Every mode first waits --delay seconds (default 1), so that a profiler started with the process
+has its probes attached before the measured part, and prints what it did as "key value" lines:
+the threads' own CPU time, and for gc the time measured around the gc.collect() calls.
+"""
+import argparse
+import gc
+import os
+import threading
+import time
+
+
+def cpu(deadline):
+    x = 0
+    while time.monotonic() < deadline:
+        for _ in range(1000):
+            x += 1
+
+
+def sleeper(deadline):
+    while time.monotonic() < deadline:
+        time.sleep(0.001)
+
+
+def pipe_io(deadline):
+    r, w = os.pipe()
+    try:
+        while time.monotonic() < deadline:
+            os.write(w, b"x" * 64)
+            os.read(r, 64)
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=["cpu", "sleep", "io", "gc"])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seconds", type=float, default=2.0)
+    ap.add_argument("--collections", type=int, default=10)
+    ap.add_argument("--garbage", type=int, default=20000, help="cyclic objects made before each collection")
+    ap.add_argument("--delay", type=float, default=1.0)
+    ap.add_argument("--linger", type=float, default=0.0)
+    a = ap.parse_args()
+    if a.mode == "gc":
+        gc.disable()
+    time.sleep(a.delay)
+    print("start", flush=True)
+    if a.mode == "gc":
+        spent = 0.0
+        for _ in range(a.collections):
+            junk = []
+            for i in range(a.garbage):
+                d = {"i": i}
+                d["self"] = d  # a cycle: only the collector frees it
+                junk.append(d)
+            del junk
+            t0 = time.perf_counter()
+            gc.collect()
+            spent += time.perf_counter() - t0
+        print(f"gc_collect_ms {spent * 1e3:.3f}", flush=True)
+    else:
+        fn = {"cpu": cpu, "sleep": sleeper, "io": pipe_io}[a.mode]
+        deadline = time.monotonic() + a.seconds
+        ts = [threading.Thread(target=fn, args=(deadline,), name=f"load-{k}") for k in range(a.threads)]
+        t0 = time.monotonic()
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        print(f"elapsed_s {time.monotonic() - t0:.3f}", flush=True)
+    time.sleep(a.linger)
+
+
+if __name__ == "__main__":
+    main()
