@@ -8,6 +8,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 #include "commands.h"
+#include "cpython.h"
 #include "env.h"
 #include "log.h"
 #include "metadata.h"
@@ -141,8 +142,34 @@ int cmd_doctor(int argc, char **argv)
 		printf("  %-10s %s\n", "syscalls",
 		       "tp_btf/sys_enter + tp_btf/sys_exit, filtered on the target's tgids (opt-in: slows "
 		       "every syscall on the machine)");
+		{
+			struct cpython_target ct;
+
+			if (cpython_inspect("/proc", t.pid, &ct) || !ct.minor) {
+				printf("  %-10s none: not a CPython process\n", "gil");
+				printf("  %-10s none: not a CPython process\n", "gc");
+			} else {
+				int g = cpython_supported(ct.minor) ? cpython_resolve_gil(&ct) : -ENOTSUP;
+
+				if (!g)
+					printf("  %-10s sched_switch+futex (GIL struct at %#llx in %s)\n", "gil",
+					       (unsigned long long)ct.gil_addr, ct.elf);
+				else
+					printf("  %-10s none yet: GIL not located (%s)\n", "gil",
+					       g == -ENOTSUP ? "no layout for this version" : strerror(-g));
+				printf("  %-10s %s\n", "", ct.has_take_gil
+					       ? "--gil-method exact: uprobe:take_gil available (waits and holds)"
+					       : "--gil-method exact unavailable: no take_gil symbol (stripped build)");
+				if (ct.usdt_gc)
+					printf("  %-10s usdt:gc__start/gc__done (%s)\n", "gc", ct.elf);
+				else if (ct.gc_nfuncs)
+					printf("  %-10s uprobe:%s (%s)\n", "gc", ct.gc_funcs[0].name, ct.elf);
+				else
+					printf("  %-10s none: no USDT notes and no collector symbol\n", "gc");
+			}
+		}
 		for (int p = 0; p < PROBE_COUNT; p++) {
-			if (p == PROBE_SYSCALLS)
+			if (probe_implemented(p))
 				continue;
 			printf("  %-10s none: the %s probe is not implemented in bindprof %s\n", probe_name(p),
 			       probe_name(p), BINDPROF_VERSION);
