@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The floor for the syscall probe's cost: the same two BTF tracepoints with programs that only
- * compare the tgid and return. Used by scripts/bench (tools/probe_floor), never by bindprof. */
+ * compare the tgid and return; and sched_switch likewise for the gil probe. Used by scripts/bench
+ * (tools/probe_floor), never by bindprof. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -17,6 +18,13 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(floor_exit, struct pt_regs *regs, long ret)
 {
 	return (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
+}
+
+/* The floor for the gil probe: sched_switch with a program that only compares tgids. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(floor_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	return prev->tgid == targ_tgid || next->tgid == targ_tgid;
 }
 
 char LICENSE[] SEC("license") = "GPL";

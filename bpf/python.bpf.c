@@ -124,7 +124,6 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 	if (!preempt && prev_state && is_target_tgid(tgid) && (r = bpf_map_lookup_elem(&gil_ranges, &tgid))) {
 		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
 
-		count_hit(HIT_SCHED_SWITCH);
 		if (regs && regs->orig_ax == NR_FUTEX && regs->di >= r->lo && regs->di < r->hi) {
 			tc = bpf_task_storage_get(&thread_ctxs, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 			if (tc) {
@@ -153,8 +152,8 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 	/* A target thread that blocked on the GIL runs again. */
 	tgid = next->tgid;
 	if (is_target_tgid(tgid)) {
+		count_hit(HIT_SCHED_SWITCH); /* one hit per switch to a target thread */
 		tc = bpf_task_storage_get(&thread_ctxs, next, 0, 0);
-		count_hit(HIT_SCHED_SWITCH);
 		if (tc && tc->gil_block_ns) {
 			__u64 d;
 

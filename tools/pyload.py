@@ -16,11 +16,16 @@ import threading
 import time
 
 
+DONE = []
+
+
 def cpu(deadline):
-    x = 0
+    x = n = 0
     while time.monotonic() < deadline:
         for _ in range(1000):
             x += 1
+        n += 1
+    DONE.append(n)
 
 
 def sleeper(deadline):
@@ -76,6 +81,8 @@ def main():
         for t in ts:
             t.join()
         print(f"elapsed_s {time.monotonic() - t0:.3f}", flush=True)
+        if DONE:
+            print(f"work_units {sum(DONE)}", flush=True)
     time.sleep(a.linger)
 
 
