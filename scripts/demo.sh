@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make demo`: record the bundled demo program with the syscall probe and print the report.
+# `make demo`: record the bundled demo program (4 Python threads calling libc through ctypes,
+# doing file I/O and JSON) with the GIL, GC and syscall probes, and print the report.
 # Writes build/demo.json. Needs root (BPF); as another user it prints the sudo command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,5 +11,5 @@ fi
 py=/usr/bin/python3
 command -v "$py" >/dev/null || py=python3
 set -x
-build/bindprof record --probes syscalls -o build/demo.json -- "$py" tools/demo_app.py --seconds 3
+build/bindprof record --probes gil,gc,syscalls -o build/demo.json -- "$py" tools/demo_app.py --seconds 3
 build/bindprof report build/demo.json

@@ -17,14 +17,16 @@ import time
 
 
 DONE = []
+PROGRESS = {}  # thread index -> work units so far (read by --progress)
 
 
-def cpu(deadline):
+def cpu(deadline, idx=0):
     x = n = 0
     while time.monotonic() < deadline:
         for _ in range(1000):
             x += 1
         n += 1
+        PROGRESS[idx] = n
     DONE.append(n)
 
 
@@ -53,6 +55,7 @@ def main():
     ap.add_argument("--garbage", type=int, default=20000, help="cyclic objects made before each collection")
     ap.add_argument("--delay", type=float, default=1.0)
     ap.add_argument("--linger", type=float, default=0.0)
+    ap.add_argument("--progress", help="cpu mode: write cumulative work units to this file every 0.25 s")
     a = ap.parse_args()
     if a.mode == "gc":
         gc.disable()
@@ -74,10 +77,18 @@ def main():
     else:
         fn = {"cpu": cpu, "sleep": sleeper, "io": pipe_io}[a.mode]
         deadline = time.monotonic() + a.seconds
-        ts = [threading.Thread(target=fn, args=(deadline,), name=f"load-{k}") for k in range(a.threads)]
+        ts = [threading.Thread(target=fn, args=(deadline,) + ((k,) if a.mode == "cpu" else ()), name=f"load-{k}")
+              for k in range(a.threads)]
         t0 = time.monotonic()
         for t in ts:
             t.start()
+        if a.progress:
+            # "progress <seconds since start> <work units so far>", for benchmarks that attach and
+            # detach a profiler to one long run and compare windows
+            with open(a.progress, "w", buffering=1) as f:
+                while any(t.is_alive() for t in ts):
+                    time.sleep(0.25)
+                    f.write(f"progress {time.monotonic() - t0:.3f} {sum(PROGRESS.values())}\n")
         for t in ts:
             t.join()
         print(f"elapsed_s {time.monotonic() - t0:.3f}", flush=True)

@@ -9,7 +9,8 @@
 static const char report_usage[] =
 	"usage: bindprof report FILE.json [--format table|markdown]\n"
 	"\n"
-	"Print a bindprof profile for a person: target, resources, syscalls, overhead, warnings.\n";
+	"Print a bindprof profile for a person: target, resources, GIL, GC, syscalls, overhead,\n"
+	"warnings.\n";
 
 struct fmt {
 	bool md;
@@ -98,6 +99,64 @@ static void print_syscalls(const struct fmt *f, const cJSON *sys)
 	}
 }
 
+static void print_gil(const struct fmt *f, const cJSON *g)
+{
+	static const int w[] = { 10, 16, 12, 12, 8 };
+	const char *hdr[] = { "tid", "name", "wait_ms", "hold_ms", "waits" };
+	const cJSON *t;
+
+	heading(f, "GIL");
+	printf(f->md ? "method `%s`: %.1f ms waited in %.0f waits (p50 %.0f us, p99 %.0f us, max %.0f us); "
+		       "%.0f switches\n"
+		     : "  method %s: %.1f ms waited in %.0f waits (p50 %.0f us, p99 %.0f us, max %.0f us); "
+		       "%.0f switches\n",
+	       str(g, "method"), num(g, "wait_ms_total"), num(g, "waits"), num(g, "wait_us.p50"),
+	       num(g, "wait_us.p99"), num(g, "wait_us.max"), num(g, "switches"));
+	if (cJSON_IsNumber(get(g, "hold_ms_total")))
+		printf(f->md ? "\nheld %.1f ms; contention %.1f%%\n" : "  held %.1f ms; contention %.1f%%\n",
+		       num(g, "hold_ms_total"), num(g, "contention_percent"));
+	if (f->md)
+		printf("\n");
+	row(f, hdr, 5, w);
+	rule(f, 5);
+	cJSON_ArrayForEach(t, cJSON_GetObjectItem(g, "threads")) {
+		char b[4][32];
+		const char *cells[5];
+
+		snprintf(b[0], 32, "%.0f", num(t, "tid"));
+		snprintf(b[1], 32, "%.1f", num(t, "wait_ms"));
+		if (cJSON_IsNumber(get(t, "hold_ms")))
+			snprintf(b[2], 32, "%.1f", num(t, "hold_ms"));
+		else
+			snprintf(b[2], 32, "-");
+		snprintf(b[3], 32, "%.0f", num(t, "waits"));
+		cells[0] = b[0];
+		cells[1] = str(t, "name");
+		cells[2] = b[1];
+		cells[3] = b[2];
+		cells[4] = b[3];
+		row(f, cells, 5, w);
+	}
+}
+
+static void print_gc(const struct fmt *f, const cJSON *g)
+{
+	const cJSON *e;
+
+	heading(f, "GC");
+	printf(f->md ? "method `%s`: %.0f collections, %.2f ms paused (max %.2f ms, p50 %.0f us, p99 %.0f us)\n"
+		     : "  method %s: %.0f collections, %.2f ms paused (max %.2f ms, p50 %.0f us, p99 %.0f us)\n",
+	       str(g, "method"), num(g, "collections"), num(g, "pause_ms_total"), num(g, "pause_max_ms"),
+	       num(g, "pause_us.p50"), num(g, "pause_us.p99"));
+	cJSON_ArrayForEach(e, cJSON_GetObjectItem(g, "by_generation")) {
+		const cJSON *gen = cJSON_GetObjectItem(e, "generation");
+
+		printf(f->md ? "- generation %s: %.0f collections, %.2f ms\n" : "    generation %s: %.0f collections, %.2f ms\n",
+		       cJSON_IsNumber(gen) ? (gen->valueint == 0 ? "0" : gen->valueint == 1 ? "1" : "2") : "?",
+		       num(e, "collections"), num(e, "pause_ms_total"));
+	}
+}
+
 int cmd_report(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -166,6 +225,10 @@ int cmd_report(int argc, char **argv)
 			    : "  memory: RSS avg %.1f MB, peak %.1f MB; USS peak %.1f MB\n",
 		       num(res, "resources.memory.avg_mb"), num(res, "resources.memory.peak_mb"),
 		       num(res, "resources.memory.uss_peak_mb"));
+	if (cJSON_IsObject(get(res, "profiling.gil")))
+		print_gil(&f, get(res, "profiling.gil"));
+	if (cJSON_IsObject(get(res, "profiling.gc")))
+		print_gc(&f, get(res, "profiling.gc"));
 	sys = get(res, "profiling.syscalls");
 	if (cJSON_IsObject(sys))
 		print_syscalls(&f, sys);
