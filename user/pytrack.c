@@ -164,19 +164,14 @@ static cJSON *threads_json(int fd, bool gil, bool hold_known, struct session *s)
 	__u32 key, *prev = NULL, next;
 
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		cJSON *t = cJSON_CreateObject();
-		char name[TASK_COMM_LEN + 1], seen[TASK_COMM_LEN + 1];
+		cJSON *t;
 
 		if (gil) {
 			struct gil_thread g;
 
 			if (bpf_map_lookup_elem(fd, &next, &g))
 				goto skip;
-			snprintf(seen, sizeof(seen), "%.*s", TASK_COMM_LEN, g.comm);
-			session__thread_name(s, g.tgid, next, seen, name, sizeof(name));
-			cJSON_AddNumberToObject(t, "tid", next);
-			cJSON_AddNumberToObject(t, "pid", g.tgid);
-			cJSON_AddStringToObject(t, "name", name);
+			t = session__thread_json(s, g.tgid, next, g.comm);
 			cJSON_AddNumberToObject(t, "wait_ms", g.wait_ns / 1e6);
 			if (hold_known)
 				cJSON_AddNumberToObject(t, "hold_ms", g.hold_ns / 1e6);
@@ -188,11 +183,7 @@ static cJSON *threads_json(int fd, bool gil, bool hold_known, struct session *s)
 
 			if (bpf_map_lookup_elem(fd, &next, &g))
 				goto skip;
-			snprintf(seen, sizeof(seen), "%.*s", TASK_COMM_LEN, g.comm);
-			session__thread_name(s, g.tgid, next, seen, name, sizeof(name));
-			cJSON_AddNumberToObject(t, "tid", next);
-			cJSON_AddNumberToObject(t, "pid", g.tgid);
-			cJSON_AddStringToObject(t, "name", name);
+			t = session__thread_json(s, g.tgid, next, g.comm);
 			cJSON_AddNumberToObject(t, "collections", g.collections);
 			cJSON_AddNumberToObject(t, "pause_ms", g.pause_ns / 1e6);
 		}
@@ -201,7 +192,6 @@ static cJSON *threads_json(int fd, bool gil, bool hold_known, struct session *s)
 		prev = &key;
 		continue;
 skip:
-		cJSON_Delete(t);
 		key = next;
 		prev = &key;
 	}

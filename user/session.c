@@ -492,6 +492,19 @@ void session__thread_name(struct session *s, int tgid, int tid, const char *seen
 	snprintf(buf, size, "%.*s", TASK_COMM_LEN, seen ? seen : "");
 }
 
+cJSON *session__thread_json(struct session *s, int tgid, int tid, const char *comm)
+{
+	char name[TASK_COMM_LEN + 1], seen[TASK_COMM_LEN + 1];
+	cJSON *t = cJSON_CreateObject();
+
+	snprintf(seen, sizeof(seen), "%.*s", TASK_COMM_LEN, comm);
+	session__thread_name(s, tgid, tid, seen, name, sizeof(name));
+	cJSON_AddNumberToObject(t, "tid", tid);
+	cJSON_AddNumberToObject(t, "pid", tgid);
+	cJSON_AddStringToObject(t, "name", name);
+	return t;
+}
+
 int session__nr_links(struct session *s)
 {
 	return 2 + (s->sys ? 2 : 0) + (s->py && s->py->links.gil_switch ? 2 : 0) + s->nlinks;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
+#include <cjson/cJSON.h>
 #include "common.h"
 
 struct session;
@@ -58,6 +59,9 @@ int session__python_fds(struct session *s, struct python_fds *fds);
 int session__nr_dyn_links(struct session *s);
 void session__drop_dyn_links(struct session *s, int keep);
 
+/* {"tid", "pid", "name"} of a thread, the name as session__thread_name finds it (comm: the
+ * TASK_COMM_LEN bytes a probe recorded). */
+cJSON *session__thread_json(struct session *s, int tgid, int tid, const char *comm);
 /* Number of attached BPF links. */
 int session__nr_links(struct session *s);
 

@@ -116,16 +116,8 @@ cJSON *syscalls_to_json(struct session *sess)
 	qsort(rows, nrows, sizeof(*rows), cmp_thread);
 	arr = cJSON_AddArrayToObject(o, "threads");
 	for (int i = 0; i < nrows; i++) {
-		cJSON *t = cJSON_CreateObject();
-		char comm[TASK_COMM_LEN + 1];
+		cJSON *t = session__thread_json(sess, rows[i].st.tgid, rows[i].tid, rows[i].st.comm);
 
-		char seen[TASK_COMM_LEN + 1];
-
-		snprintf(seen, sizeof(seen), "%.*s", TASK_COMM_LEN, rows[i].st.comm);
-		session__thread_name(sess, rows[i].st.tgid, rows[i].tid, seen, comm, sizeof(comm));
-		cJSON_AddNumberToObject(t, "tid", rows[i].tid);
-		cJSON_AddNumberToObject(t, "pid", rows[i].st.tgid);
-		cJSON_AddStringToObject(t, "name", comm);
 		cJSON_AddNumberToObject(t, "count", rows[i].st.count);
 		cJSON_AddNumberToObject(t, "total_ms", rows[i].st.total_ns / 1e6);
 		cJSON_AddItemToArray(arr, t);
