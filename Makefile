@@ -25,7 +25,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 CFLAGS   ?= -g -O2
 CFLAGS   += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP \
 	-I$(OUT)/bpf -I$(OUT)/gen -Ibpf -Iuser -DBINDPROF_VERSION='"$(VERSION)"'
-LDLIBS   := -lbpf -lelf -ldw -lz -lcjson -lm -lpthread
+LDLIBS   := -lbpf -lelf -ldw -lz -lcjson -lhttp_parser -lm -lpthread
 
 BPF_OBJS := core syscalls python floor
 BPF_SKELS := $(patsubst %,$(OUT)/bpf/%.skel.h,$(BPF_OBJS))

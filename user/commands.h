@@ -2,11 +2,16 @@
 #ifndef BINDPROF_COMMANDS_H
 #define BINDPROF_COMMANDS_H
 
+#include <signal.h>
+
 int cmd_record(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_load(int argc, char **argv);
 
 void signals_install(void);
 int signals_pending(void);
+/* The flag itself, for loops that poll it (the load engine). */
+volatile sig_atomic_t *signals_pending_flag(void);
 
 #endif

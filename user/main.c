@@ -10,6 +10,7 @@ static const char usage[] =
 	"\n"
 	"Commands:\n"
 	"  record   attach to a process or start one, measure, write the profile JSON\n"
+	"  load     drive HTTP load at a loopback URL (like wrk), report throughput and latency\n"
 	"  report   print a profile JSON for a person (table or markdown)\n"
 	"  doctor   what this kernel supports, and how a target would be probed\n"
 	"\n"
@@ -20,6 +21,7 @@ static const struct {
 	int (*fn)(int, char **);
 } commands[] = {
 	{ "record", cmd_record },
+	{ "load", cmd_load },
 	{ "report", cmd_report },
 	{ "doctor", cmd_doctor },
 };
@@ -41,6 +43,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	log_err("unknown command '%s' (record, report, doctor; see bindprof --help)", argv[1]);
+	log_err("unknown command '%s' (record, load, report, doctor; see bindprof --help)", argv[1]);
 	return EXIT_BADINPUT;
 }

@@ -57,6 +57,11 @@ int signals_pending(void)
 	return stop_signal;
 }
 
+volatile sig_atomic_t *signals_pending_flag(void)
+{
+	return &stop_signal;
+}
+
 static void sleep_ms(double ms)
 {
 	struct timespec ts = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)((ms - (long)(ms / 1000) * 1000) * 1e6) };
