@@ -205,13 +205,41 @@ static bool may_send(struct worker *w)
 	return mono_ns() < sh->t_end;
 }
 
+static void conn_fail(struct worker *w, struct conn *c, uint64_t *counter, uint64_t now);
+
+/* Write what is left of the request; the fd stays watched for EPOLLIN throughout, and EPOLLOUT is
+ * added only while a write would block, so a request costs no epoll_ctl in the common case. */
+static void conn_write(struct worker *w, struct conn *c, uint64_t now)
+{
+	struct shared *sh = w->sh;
+
+	while (c->woff < sh->reqlen) {
+		ssize_t n = write(c->fd, sh->req + c->woff, sh->reqlen - c->woff);
+
+		if (n < 0) {
+			if (errno == EAGAIN) {
+				if (c->st != C_WRITING)
+					conn_watch(w, c, EPOLLIN | EPOLLOUT, false);
+				c->st = C_WRITING;
+				return;
+			}
+			conn_fail(w, c, &w->ewrite, now);
+			return;
+		}
+		c->woff += n;
+	}
+	if (c->st == C_WRITING)
+		conn_watch(w, c, EPOLLIN, false);
+	c->st = C_READING;
+}
+
 static void conn_send(struct worker *w, struct conn *c, uint64_t sched, uint64_t now)
 {
 	c->sched_ns = sched;
 	c->sent_ns = now;
 	c->woff = 0;
-	c->st = C_WRITING;
-	conn_watch(w, c, EPOLLOUT, false);
+	c->st = C_IDLE;
+	conn_write(w, c, now);
 }
 
 static void record(struct worker *w, struct conn *c, uint64_t now)
@@ -227,8 +255,7 @@ static void dispatch(struct worker *w, struct conn *c, uint64_t now)
 {
 	bool rate = w->sh->o->rate > 0;
 
-	c->st = C_IDLE;
-	conn_watch(w, c, EPOLLIN, false); /* an idle keep-alive connection: notice a close */
+	c->st = C_IDLE; /* still watched for EPOLLIN: a close of an idle connection is noticed */
 	if (!rate) {
 		if (may_send(w))
 			conn_send(w, c, now, now);
@@ -269,7 +296,6 @@ static void conn_fail(struct worker *w, struct conn *c, uint64_t *counter, uint6
 
 static void on_event(struct worker *w, struct conn *c, uint32_t ev, uint64_t now)
 {
-	struct shared *sh = w->sh;
 	char buf[65536];
 
 	if (c->st == C_CONNECTING) {
@@ -281,23 +307,12 @@ static void on_event(struct worker *w, struct conn *c, uint32_t ev, uint64_t now
 			conn_fail(w, c, &w->econn, now);
 			return;
 		}
+		conn_watch(w, c, EPOLLIN, false);
 		dispatch(w, c, now);
 		return;
 	}
 	if (c->st == C_WRITING && (ev & EPOLLOUT)) {
-		while (c->woff < sh->reqlen) {
-			ssize_t n = write(c->fd, sh->req + c->woff, sh->reqlen - c->woff);
-
-			if (n < 0) {
-				if (errno == EAGAIN)
-					return;
-				conn_fail(w, c, &w->ewrite, now);
-				return;
-			}
-			c->woff += n;
-		}
-		c->st = C_READING;
-		conn_watch(w, c, EPOLLIN, false);
+		conn_write(w, c, now);
 		return;
 	}
 	if (!(ev & (EPOLLIN | EPOLLHUP | EPOLLERR)))
@@ -419,7 +434,7 @@ static void *worker_main(void *arg)
 	struct shared *sh = w->sh;
 	struct epoll_event evs[256];
 	struct epoll_event tev = { .events = EPOLLIN, .data.ptr = NULL };
-	uint64_t now = mono_ns();
+	uint64_t now = mono_ns(), last_check = now;
 	struct rusage ru;
 
 	epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->tfd, &tev);
@@ -442,7 +457,10 @@ static void *worker_main(void *arg)
 			}
 			on_event(w, evs[i].data.ptr, evs[i].events, now);
 		}
-		check_timeouts(w, now);
+		if (now - last_check > 1000000) { /* timeouts and reconnects: every millisecond is enough */
+			check_timeouts(w, now);
+			last_check = now;
+		}
 		/* The end: the window is over (or -n reached, or stop), and nothing is in flight. */
 		if ((*sh->stop || (sh->o->max_requests ? atomic_load(&sh->sent) >= sh->o->max_requests
 						       : now >= sh->t_end)) &&
