@@ -166,6 +166,76 @@ int cpython_inspect_file(const char *path, struct cpython_target *t)
 	return 0;
 }
 
+/* The libpython3.X.so an executable links against: its DT_NEEDED entry, searched in its
+ * DT_RUNPATH/DT_RPATH ($ORIGIN expanded) and the standard directories. */
+static int needed_libpython(const char *exe, char *out, size_t outlen)
+{
+	static const char *const std_dirs[] = { "/usr/local/lib", "/usr/lib/x86_64-linux-gnu", "/usr/lib",
+						"/lib/x86_64-linux-gnu", "/lib" };
+	char needed[256] = "", runpath[1024] = "", origin[1024];
+	struct elf_file *f = elf_file__open(exe);
+	Elf_Scn *scn = NULL;
+	Elf *elf;
+
+	if (!f)
+		return -errno;
+	elf = elf_file__elf(f);
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !(d = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Dyn dyn;
+			const char *v;
+
+			if (!gelf_getdyn(d, i, &dyn))
+				continue;
+			if (dyn.d_tag != DT_NEEDED && dyn.d_tag != DT_RUNPATH && dyn.d_tag != DT_RPATH)
+				continue;
+			v = elf_strptr(elf, sh.sh_link, dyn.d_un.d_val);
+			if (!v)
+				continue;
+			if (dyn.d_tag == DT_NEEDED && !strncmp(v, "libpython3", 10))
+				snprintf(needed, sizeof(needed), "%s", v);
+			else if (dyn.d_tag != DT_NEEDED)
+				snprintf(runpath, sizeof(runpath), "%s", v);
+		}
+	}
+	elf_file__close(f);
+	if (!needed[0])
+		return -ENOENT;
+	snprintf(origin, sizeof(origin), "%s", exe);
+	*strrchr(origin, '/') = '\0';
+	for (char *dir = strtok(runpath, ":"); dir; dir = strtok(NULL, ":")) {
+		int n = !strncmp(dir, "$ORIGIN", 7) ? snprintf(out, outlen, "%s%s/%s", origin, dir + 7, needed)
+						     : snprintf(out, outlen, "%s/%s", dir, needed);
+
+		if (n > 0 && (size_t)n < outlen && !access(out, R_OK))
+			return 0;
+	}
+	for (size_t i = 0; i < sizeof(std_dirs) / sizeof(std_dirs[0]); i++) {
+		snprintf(out, outlen, "%s/%s", std_dirs[i], needed);
+		if (!access(out, R_OK))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+int cpython_inspect_exe(const char *exe, struct cpython_target *t)
+{
+	char lib[PATH_MAX];
+
+	if (!strchr(exe, '/'))
+		return -EINVAL;
+	if (!cpython_inspect_file(exe, t))
+		return 0;
+	if (needed_libpython(exe, lib, sizeof(lib)))
+		return -ENOENT;
+	return cpython_inspect_file(lib, t);
+}
+
 int cpython_inspect(const char *root, int pid, struct cpython_target *t)
 {
 	char path[PATH_MAX], line[PATH_MAX + 256], found[PATH_MAX] = "";

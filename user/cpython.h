@@ -35,6 +35,9 @@ struct cpython_target {
 int cpython_inspect(const char *proc_root, int pid, struct cpython_target *t);
 /* Inspect an ELF file before the process runs it (for -- CMD). 0 when it is CPython. */
 int cpython_inspect_file(const char *path, struct cpython_target *t);
+/* The interpreter an executable (a path) will run: itself when static, else the libpython3.X.so
+ * it links against. 0 when it is CPython. */
+int cpython_inspect_exe(const char *exe, struct cpython_target *t);
 /* Locate and check the GIL in the live process (interval read back as 1 us..10 s, locked 0/1).
  * 0 when t->gil_addr is set; -EAGAIN while the interpreter is not initialized yet. */
 int cpython_resolve_gil(struct cpython_target *t);

@@ -109,6 +109,30 @@ static void attach_elf(struct pytrack *pt, const struct cpython_target *t, int p
 		pt->first_attach_ms = (now_ns() - pt->t0) / 1e6;
 }
 
+int pytrack__preattach(struct pytrack *pt, const char *exe, int pid)
+{
+	struct cpython_target t;
+
+	if (!pt->t0)
+		pt->t0 = now_ns();
+	struct pyproc *p;
+
+	if (cpython_inspect_exe(exe, &t))
+		return -ENOENT;
+	attach_elf(pt, &t, pid);
+	/* Known to be CPython even if it exits before the first poll; its load address (and so
+	 * its GIL) is read once it runs. */
+	p = proc_of(pt, pid, true);
+	if (p) {
+		p->python = true;
+		p->t = t;
+		p->t.pid = pid;
+		p->t.runtime_addr = 0;
+	}
+	log_debug("pre-attached the CPython probes to %s before %s runs", t.elf, exe);
+	return 0;
+}
+
 void pytrack__poll(struct pytrack *pt, const int *pids, int n)
 {
 	if (!pt->t0)
@@ -132,7 +156,14 @@ void pytrack__poll(struct pytrack *pt, const int *pids, int n)
 			attach_elf(pt, &p->t, p->pid);
 			log_debug("pid %d: cpython %s in %s", p->pid, p->t.version, p->t.elf);
 		}
-		if (pt->o.gil && !p->gil_ok && cpython_supported(p->t.minor)) {
+		if (!p->t.runtime_addr) {
+			/* pre-attached before it ran: now read where the interpreter was loaded */
+			struct cpython_target t;
+
+			if (!cpython_inspect("/proc", pids[i], &t) && t.minor)
+				p->t = t;
+		}
+		if (pt->o.gil && !p->gil_ok && cpython_supported(p->t.minor) && p->t.runtime_addr) {
 			p->gil_err = cpython_resolve_gil(&p->t);
 			if (!p->gil_err) {
 				session__set_gil_range(pt->s, p->pid, p->t.gil_addr, p->t.gil_addr + GIL_STRUCT_SIZE);
@@ -300,8 +331,14 @@ void pytrack__report(struct pytrack *pt, cJSON *doc, cJSON *prof)
 			profile_warn(doc, "gil", "the exact method needs take_gil/drop_gil symbols, which this "
 				     "interpreter's build lacks (stripped); the cheap method was used");
 	} else if (pt->o.gil) {
-		profile_warn(doc, "gil", "the GIL of the target was never located (error: %s); the "
-			     "interpreter may not have started", strerror(-pt->procs[0].gil_err));
+		int gerr = pt->nprocs ? pt->procs[0].gil_err : 0;
+
+		if (gerr)
+			profile_warn(doc, "gil", "the GIL of the target was never located (%s); the "
+				     "interpreter may not have started", strerror(-gerr));
+		else
+			profile_warn(doc, "gil", "the target exited before its GIL could be located (it is "
+				     "looked for every 100 ms)");
 	}
 
 	if (pt->o.gc && gc_method(pt)) {

@@ -19,6 +19,9 @@ void pytrack__free(struct pytrack *pt);
 /* Look at the target set: inspect new processes, attach what fits, locate GILs, read switch
  * counts. Cheap when nothing changed; called every tick. */
 void pytrack__poll(struct pytrack *pt, const int *pids, int n);
+/* Before a started command runs: when exe (a path) is a CPython interpreter, attach its
+ * per-binary probes now, so that nothing early is missed. 0 when it was. */
+int pytrack__preattach(struct pytrack *pt, const char *exe, int pid);
 /* Add profiling.gil, profiling.gc and profiling.python to prof, and warnings to doc. */
 void pytrack__report(struct pytrack *pt, cJSON *doc, cJSON *prof);
 /* Per-hit cost of a uprobe+uretprobe pair on this kernel, ns (bindprof's own function, timed

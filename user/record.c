@@ -374,6 +374,7 @@ int cmd_record(int argc, char **argv)
 			 .hc = { .go_fd = -1, .err_fd = -1 } };
 	struct session_opts so;
 	char err[512];
+	char cmd_path[PATH_MAX] = "";
 	double base_ns = 0;
 	cJSON *doc = NULL;
 	int e, ret;
@@ -396,7 +397,7 @@ int cmd_record(int argc, char **argv)
 		log_err("record: -p: no such process: %d", r.o.pid);
 		return EXIT_BADINPUT;
 	}
-	if (r.o.cmd && (e = target_check_cmd(r.o.cmd[0]))) {
+	if (r.o.cmd && (e = target_check_cmd(r.o.cmd[0], cmd_path, sizeof(cmd_path)))) {
 		log_err("record: cannot execute '%s': %s", r.o.cmd[0], strerror(-e));
 		return EXIT_BADINPUT;
 	}
@@ -471,6 +472,10 @@ int cmd_record(int argc, char **argv)
 		r.spawned = true;
 		r.tgt.pid = r.hc.pid;
 		session__add_target(r.sess, r.hc.pid);
+		/* An interpreter run directly (not through a script such as a pyenv shim) is probed
+		 * before its first instruction; otherwise at the first poll after it starts. */
+		if (r.py)
+			pytrack__preattach(r.py, cmd_path, r.hc.pid);
 		if ((e = target_release(&r.hc))) {
 			int ws;
 

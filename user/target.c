@@ -12,7 +12,7 @@
 #include "procfs.h"
 #include "target.h"
 
-int target_check_cmd(const char *cmd0)
+int target_check_cmd(const char *cmd0, char *out, size_t size)
 {
 	char path[PATH_MAX];
 	const char *env, *p;
@@ -23,6 +23,8 @@ int target_check_cmd(const char *cmd0)
 			return -errno;
 		if (!S_ISREG(st.st_mode) || access(cmd0, X_OK))
 			return -EACCES;
+		if (out)
+			snprintf(out, size, "%s", cmd0);
 		return 0;
 	}
 	env = getenv("PATH");
@@ -32,8 +34,11 @@ int target_check_cmd(const char *cmd0)
 		size_t n = strcspn(p, ":");
 
 		snprintf(path, sizeof(path), "%.*s/%s", (int)n, n ? p : ".", cmd0);
-		if (!stat(path, &st) && S_ISREG(st.st_mode) && !access(path, X_OK))
+		if (!stat(path, &st) && S_ISREG(st.st_mode) && !access(path, X_OK)) {
+			if (out)
+				snprintf(out, size, "%s", path);
 			return 0;
+		}
 		p += n;
 		if (*p == ':')
 			p++;

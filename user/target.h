@@ -12,8 +12,9 @@ struct held_child {
 	int err_fd; /* read end: the child's execvp errno, or EOF on success (CLOEXEC) */
 };
 
-/* Resolve cmd[0] through PATH and check it is executable. 0 or negative errno. */
-int target_check_cmd(const char *cmd0);
+/* Resolve cmd[0] through PATH and check it is executable. 0 or negative errno. When path is not
+ * NULL it receives the resolved file. */
+int target_check_cmd(const char *cmd0, char *path, size_t size);
 int target_spawn_held(char **cmd, struct held_child *hc);
 /* Release the child; 0 when it exec'd, else the negative errno of its failed execvp. */
 int target_release(struct held_child *hc);

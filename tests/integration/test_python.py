@@ -167,6 +167,23 @@ def test_gc_collections_and_pauses():
     each(one)
 
 
+def test_interpreter_started_directly_is_probed_from_its_first_instruction():
+    need()
+
+    def one(label, py, full):
+        # a short script: over before the first 100 ms poll, yet its start-up collections count
+        path = os.path.join(TMP, "short.json")
+        r = run([BINDPROF, "record", "--probes", "gc", "-o", path, "--", py, "-c",
+                 "import gc; gc.collect(); gc.collect()"])
+        check(r.returncode == 0, r.stderr)
+        doc = load(path)
+        validate(doc)
+        g = doc["results"]["profiling"]["gc"]
+        check(g is not None and g["by_generation"][2]["collections"] >= 2, f"{label}: {g}")
+        check(not [w for w in doc["warnings"] if w["section"] == "gc"], f"{label}: {doc['warnings']}")
+    each(one)
+
+
 def test_not_a_python_process():
     need()
     path = os.path.join(TMP, "native.json")
