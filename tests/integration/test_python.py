@@ -160,7 +160,7 @@ def test_gc_collections_and_pauses():
         check(gen2(b) - gen2(a) == n, f"{label} generation-2 collections {gen2(b)} - {gen2(a)} != {n}")
         pause = b["by_generation"][2]["pause_ms_total"] - a["by_generation"][2]["pause_ms_total"]
         near(pause, truth, 0.20, f"{label} pause total vs the script's own timing")
-        check(b["pause_max_ms"] * 1000 >= b["pause_us"]["p99"] >= b["pause_us"]["p50"] > 0, f"{label} order")
+        check(b["pause_max_ms"] * 1000 + 1e-6 >= b["pause_us"]["p99"] >= b["pause_us"]["p50"] > 0, f"{label} order")
         check(b["collections"] == sum(x["collections"] for x in b["by_generation"]), "generations add up")
         check(sum(t["collections"] for t in b["threads"]) == b["collections"], "threads add up")
         check(doc["results"]["profiling"]["python"]["gc_collections"] == b["collections"], "python section")
