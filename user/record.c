@@ -358,6 +358,23 @@ static void print_summary(const cJSON *doc, const struct run *r)
 		}
 		printf("\n");
 	}
+	{
+		const cJSON *prof = cJSON_GetObjectItem(res, "profiling");
+		const cJSON *gil = cJSON_GetObjectItem(prof, "gil"), *gc = cJSON_GetObjectItem(prof, "gc");
+
+		if (cJSON_IsObject(gil))
+			printf("  gil (%s): %.1f ms waited in %.0f waits, %.0f switches%s\n",
+			       cJSON_GetObjectItem(gil, "method")->valuestring, num(gil, "wait_ms_total"),
+			       num(gil, "waits"), num(gil, "switches"),
+			       cJSON_IsNumber(cJSON_GetObjectItem(gil, "contention_percent")) ? "" : "; hold: exact method only");
+		if (cJSON_IsNumber(cJSON_GetObjectItem(gil, "contention_percent")))
+			printf("       held %.1f ms, contention %.1f%%\n", num(gil, "hold_ms_total"),
+			       num(gil, "contention_percent"));
+		if (cJSON_IsObject(gc))
+			printf("  gc (%s): %.0f collections, %.2f ms paused, max %.2f ms\n",
+			       cJSON_GetObjectItem(gc, "method")->valuestring, num(gc, "collections"),
+			       num(gc, "pause_ms_total"), num(gc, "pause_max_ms"));
+	}
 	if (cJSON_IsObject(cpu) && cJSON_IsObject(mem))
 		printf("  resources: cpu avg %.1f%% peak %.1f%%, rss avg %.1f MB peak %.1f MB\n",
 		       num(cpu, "avg_percent"), num(cpu, "peak_percent"), num(mem, "avg_mb"),

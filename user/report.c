@@ -1,5 +1,6 @@
 /* `bindprof report FILE.json [--format table|markdown]`: print any bindprof JSON for a person. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "commands.h"
@@ -51,13 +52,20 @@ static void heading(const struct fmt *f, const char *h)
 	printf(f->md ? "\n### %s\n\n" : "\n%s\n", h);
 }
 
+/* A negative width is a left-aligned (text) column. */
+static bool widths_left(const int *widths, int i)
+{
+	return widths[i] < 0;
+}
+
 static void row(const struct fmt *f, const char *cells[], int n, const int *widths)
 {
 	for (int i = 0; i < n; i++) {
 		if (f->md)
 			printf("| %s ", cells[i]);
 		else
-			printf(i ? "  %*s" : "  %-*s", widths[i], cells[i]);
+			printf(i && !widths_left(widths, i) ? "  %*s" : "  %-*s", widths[i] < 0 ? -widths[i] : widths[i],
+			       cells[i]);
 	}
 	printf(f->md ? "|\n" : "\n");
 }
@@ -101,7 +109,7 @@ static void print_syscalls(const struct fmt *f, const cJSON *sys)
 
 static void print_gil(const struct fmt *f, const cJSON *g)
 {
-	static const int w[] = { 10, 16, 12, 12, 8 };
+	static const int w[] = { 10, -16, 12, 12, 8 };
 	const char *hdr[] = { "tid", "name", "wait_ms", "hold_ms", "waits" };
 	const cJSON *t;
 
