@@ -1,0 +1,41 @@
+/* Workload suites for `bindprof profile`: the built-in ones of the harness (json-bodies,
+ * path-params, query-params, forms, all) and custom ones from a JSON file, checked field by
+ * field. */
+#ifndef BINDPROF_SUITES_H
+#define BINDPROF_SUITES_H
+
+#include <stddef.h>
+
+#define SUITE_MAX_HEADERS 16
+
+struct workload {
+	char *name, *category, *method, *path, *content_type;
+	char *body;          /* NULL: no body */
+	size_t body_len;
+	char *headers[SUITE_MAX_HEADERS]; /* "Name: value" */
+	int nheaders;
+};
+
+struct suite {
+	char *name, *description;
+	struct workload *w;
+	int n;
+};
+
+struct suite_set {
+	struct suite *s;
+	int n;
+};
+
+/* "all", a built-in name, a comma list of built-in names, or a path to a JSON suite file.
+ * 0, or -EINVAL with a one-line message naming the file and field. */
+int suites_load(const char *spec, struct suite_set *out, char *err, size_t errlen);
+/* Parse a custom suite from JSON text; dir resolves relative body_file paths. */
+int suite_parse_json(const char *text, const char *file, const char *dir, struct suite *out, char *err,
+		     size_t errlen);
+void suites_free(struct suite_set *set);
+void suite_free(struct suite *s);
+/* The names of the built-in suites, comma separated. */
+const char *suites_builtin_names(void);
+
+#endif
