@@ -1,16 +1,43 @@
 """A thread-per-request HTTP server for bindprof's demo and benchmarks (Python's ThreadingHTTPServer).
 
-  GET  /hello        a short text body
-  GET  /json         builds and serialises a small JSON document
-  POST /echo         parses the JSON body and returns it
-  GET  /items/<id>   a path parameter
+It implements every endpoint of bindprof's built-in suites, Python standard library only:
+  GET  /hello, /json                         a short text body; a small JSON document
+  POST /echo, /json/<size>                   parses the JSON body and returns it (json-bodies)
+  GET  /items/<id>, /users/<u>/posts/<p>, /orgs/.../roles/<r>, /typed/<int>/<float>/<bool>/<uuid>
+  GET  /query?...                            parses the query string (query-params)
+  POST /form/urlencoded, /form/multipart     parses the form (forms)
+A checksum of every JSON body is computed by zlib's crc32 through ctypes, so that the request
+crosses into native code (an FFI crossing) as bindings do.
 
 Nagle is off (disable_nagle_algorithm): with it, http.server's separate header and body writes
 stall each keep-alive response by ~40 ms. Listens on 127.0.0.1 only.
 """
 import argparse
+import ctypes
+import ctypes.util
 import json
+import re
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+_zlib = ctypes.CDLL(ctypes.util.find_library("z") or "libz.so.1")
+_zlib.crc32.restype = ctypes.c_ulong
+_zlib.crc32.argtypes = [ctypes.c_ulong, ctypes.c_char_p, ctypes.c_uint]
+
+
+def native_crc(data):
+    return _zlib.crc32(0, data, len(data))
+
+
+PATHS = [
+    (re.compile(r"^/items/(\d+)$"), lambda m: {"id": int(m[1])}),
+    (re.compile(r"^/users/(\d+)/posts/(\d+)$"), lambda m: {"user": int(m[1]), "post": int(m[2])}),
+    (re.compile(r"^/orgs/(\d+)/teams/(\d+)/members/(\d+)/roles/(\d+)$"),
+     lambda m: {"org": int(m[1]), "team": int(m[2]), "member": int(m[3]), "role": int(m[4])}),
+    (re.compile(r"^/typed/(-?\d+)/(-?[\d.]+)/(true|false)/([0-9a-f-]{36})$"),
+     lambda m: {"i": int(m[1]), "f": float(m[2]), "b": m[3] == "true", "u": str(uuid.UUID(m[4]))}),
+]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -28,23 +55,50 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
-        if self.path == "/hello":
+        url = urlsplit(self.path)
+        if url.path == "/hello":
             self.reply(200, b"hello\n", "text/plain")
-        elif self.path == "/json":
+        elif url.path == "/json":
             doc = {"items": [{"id": i, "name": f"item-{i}", "tags": ["a", "b"]} for i in range(20)]}
             self.reply(200, json.dumps(doc).encode())
-        elif self.path.startswith("/items/"):
-            self.reply(200, json.dumps({"id": self.path.rsplit("/", 1)[1]}).encode())
+        elif url.path == "/query":
+            q = {k: v[0] for k, v in parse_qs(url.query).items()}
+            self.reply(200, json.dumps({"count": len(q), "params": q}).encode())
         else:
+            for rx, fn in PATHS:
+                m = rx.match(url.path)
+                if m:
+                    self.reply(200, json.dumps(fn(m)).encode())
+                    return
             self.reply(404, b'{"error": "not found"}')
 
     def do_POST(self):
         n = int(self.headers.get("Content-Length", 0))
         body = self.rfile.read(n)
-        try:
-            self.reply(200, json.dumps(json.loads(body or b"{}")).encode())
-        except ValueError:
-            self.reply(400, b'{"error": "bad json"}')
+        path = urlsplit(self.path).path
+        if path == "/form/urlencoded":
+            form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+            self.reply(200, json.dumps({"fields": len(form)}).encode())
+        elif path == "/form/multipart":
+            ctype = self.headers.get("Content-Type", "")
+            boundary = ctype.split("boundary=", 1)[1].encode() if "boundary=" in ctype else b""
+            parts = [p for p in body.split(b"--" + boundary) if p.strip() not in (b"", b"--")] if boundary else []
+            self.reply(200 if parts else 400, json.dumps({"parts": len(parts)}).encode())
+        elif path == "/echo" or path.startswith("/json/"):
+            try:
+                doc = json.loads(body or b"{}")
+            except ValueError:
+                self.reply(400, b'{"error": "bad json"}')
+                return
+            out = json.dumps(doc).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("X-Checksum", str(native_crc(out)))
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+        else:
+            self.reply(404, b'{"error": "not found"}')
 
 
 class Server(ThreadingHTTPServer):
