@@ -11,6 +11,7 @@ static const char usage[] =
 	"Commands:\n"
 	"  record   attach to a process or start one, measure, write the profile JSON\n"
 	"  load     drive HTTP load at a loopback URL (like wrk), report throughput and latency\n"
+	"  profile  start an app, run every workload of a suite against it, clean and profiled\n"
 	"  report   print a profile JSON for a person (table or markdown)\n"
 	"  doctor   what this kernel supports, and how a target would be probed\n"
 	"\n"
@@ -22,6 +23,7 @@ static const struct {
 } commands[] = {
 	{ "record", cmd_record },
 	{ "load", cmd_load },
+	{ "profile", cmd_profile },
 	{ "report", cmd_report },
 	{ "doctor", cmd_doctor },
 };
@@ -43,6 +45,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	log_err("unknown command '%s' (record, load, report, doctor; see bindprof --help)", argv[1]);
+	log_err("unknown command '%s' (record, load, profile, report, doctor; see bindprof --help)", argv[1]);
 	return EXIT_BADINPUT;
 }

@@ -1,0 +1,137 @@
+"""bindprof profile against tools/demo_server.py: the harness mode end to end.
+
+Ground truths: the suites' workload lists, the exact relations of the harness schema (total =
+successful + failed, requests/s = total / measured seconds, the summary sums its workloads), the
+app's life (started, ready, stopped), and errors with their exit statuses.
+"""
+import json
+import os
+import socket
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import BINDPROF, ROOT, Skip, check, load, main, near, run, validate  # noqa: E402
+
+TMP = tempfile.mkdtemp(prefix="bindprof-profile-")
+SERVER = os.path.join(ROOT, "tools", "demo_server.py")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def need_root():
+    if os.geteuid() != 0:
+        raise Skip("needs root to attach BPF probes")
+
+
+def profile(args, name, status=0, port=None):
+    port = port or free_port()
+    out = os.path.join(TMP, name)
+    r = run([BINDPROF, "profile", "--app-cmd", f"/usr/bin/python3 {SERVER} --port {port}",
+             "--url", f"http://127.0.0.1:{port}", "-o", out, "--concurrency", "8", "-t", "2",
+             "--duration", "1", "--warmup", "0.3"] + args, timeout=300)
+    check(r.returncode == status, f"profile exited {r.returncode}: {r.stderr.strip()}")
+    return r, out, port
+
+
+def listening(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+def check_consistent(doc):
+    validate(doc)
+    total = ok = 0
+    n = 0
+    for s in doc["suites"]:
+        for w in s["workloads"]:
+            r = w["results"]
+            t = r["throughput"]
+            check(t["total_requests"] == t["successful_requests"] + t["failed_requests"], f"{w['name']} total")
+            near(t["requests_per_sec"], t["total_requests"] / t["measured_secs"], 1e-6, f"{w['name']} rps")
+            check(t["success_rate"] == 1 and t["total_requests"] > 100, f"{w['name']}: {t}")
+            total += t["total_requests"]
+            ok += t["successful_requests"]
+            n += 1
+    sm = doc["summary"]
+    check(sm["total_workloads"] == n and sm["total_requests"] == total, f"summary {sm}")
+    check(sm["overall_success_rate"] == ok / total, "overall success rate")
+    return n
+
+
+def test_suites_end_to_end_with_clean_and_profiled_passes():
+    need_root()
+    r, out, port = profile(["--suite", "path-params,forms", "--repeats", "2", "--framework", "stdlib"], "p.json")
+    doc = load(out)
+    check(check_consistent(doc) == 6, "path-params (4) + forms (2) workloads")
+    check(doc["metadata"]["framework"] == "stdlib", "framework recorded")
+    check(doc["metadata"]["target"]["runtime"] == "cpython", f"{doc['metadata']['target']}")
+    for s in doc["suites"]:
+        for w in s["workloads"]:
+            r_ = w["results"]
+            check(r_["repeats"]["count"] == 2 and len(r_["repeats"]["samples"]) == 2, "two clean passes")
+            rates = sorted(x["requests_per_sec"] for x in r_["repeats"]["samples"])
+            check(r_["throughput"]["requests_per_sec"] in rates, "the reported pass is one of the repeats")
+            check(r_["profiled_throughput"]["total_requests"] > 100, "a profiled pass ran")
+            gil = r_["profiling"]["gil"]
+            check(gil is not None and gil["switches"] > 0, f"{w['name']}: the profiled pass measured the GIL")
+            check(r_["resources"]["cpu"]["avg_percent"] > 10, f"{w['name']}: the app's CPU was sampled")
+    check(not listening(port), "the app was stopped at the end")
+    # the same run as a baseline: ratios near 1
+    r, out2, _ = profile(["--suite", "path-params", "--probes", "none", "--baseline", out], "b.json")
+    doc2 = load(out2)
+    check_consistent(doc2)
+    cmp_ = doc2["comparison"]["workloads"]
+    check(len(cmp_) == 4 and all(0.3 < c["ratio"] < 3 for c in cmp_), f"comparison {cmp_}")
+    check(all(w["results"]["profiling"] is None for w in doc2["suites"][0]["workloads"]), "--probes none")
+
+
+def test_custom_suite_and_single_pass():
+    need_root()
+    body = os.path.join(TMP, "item.json")
+    with open(body, "w") as f:
+        f.write('{"name": "widget", "price": 3}')
+    suite = os.path.join(TMP, "crud.json")
+    with open(suite, "w") as f:
+        json.dump({"name": "api-crud", "description": "CRUD", "workloads": [
+            {"name": "get-item", "method": "GET", "path": "/items/7", "category": "path-params"},
+            {"name": "create-item", "method": "POST", "path": "/echo", "content_type": "application/json",
+             "body_file": "item.json", "category": "json-bodies"}]}, f)
+    r, out, _ = profile(["--suite", suite, "--single-pass"], "c.json")
+    doc = load(out)
+    check(check_consistent(doc) == 2, "two custom workloads")
+    w = doc["suites"][0]["workloads"][1]
+    check(w["payload_size_bytes"] == 30 and w["endpoint"] == {"method": "POST", "path": "/echo"},
+          f"{w['payload_size_bytes']} {w['endpoint']}")
+    check(any("--single-pass" in x["message"] for x in doc["warnings"]), "single pass said so")
+
+
+def test_errors():
+    bad = os.path.join(TMP, "bad.json")
+    with open(bad, "w") as f:
+        json.dump({"name": "x", "workloads": [{"name": "a", "method": "GET", "path": "nope"}]}, f)
+    r = run([BINDPROF, "profile", "--app-cmd", "true", "--url", "http://127.0.0.1:9", "--suite", bad])
+    check(r.returncode == 2 and "workloads[0].path" in r.stderr, r.stderr)
+    r = run([BINDPROF, "profile", "--url", "http://127.0.0.1:9"])
+    check(r.returncode == 2 and "--app-cmd CMD or -p PID" in r.stderr, r.stderr)
+    r = run([BINDPROF, "profile", "--app-cmd", "true", "--url", "http://10.0.0.1:80"])
+    check(r.returncode == 2 and "not a loopback address" in r.stderr, r.stderr)
+    need_root()
+    port = free_port()
+    r = run([BINDPROF, "profile", "--app-cmd", "sleep 30", "--url", f"http://127.0.0.1:{port}", "--ready-timeout", "1",
+             "-o", os.path.join(TMP, "n.json")], timeout=30)
+    check(r.returncode == 4 and "never became ready" in r.stderr, f"{r.returncode} {r.stderr}")
+    check(run(["pgrep", "-f", "^sleep 30$"]).returncode != 0, "the app that never became ready was stopped")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.modules[__name__]))
