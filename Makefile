@@ -34,8 +34,8 @@ USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS)) $(OUT)/gen/syscall_names.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
-TOOL_SRCS := $(wildcard tools/*.c)
-TOOL_BINS := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS))
+TOOL_SRCS := $(filter-out tools/lib%.c,$(wildcard tools/*.c))
+TOOL_BINS := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS)) $(OUT)/tools/libdemo.so
 
 .PHONY: all deps test unit integration demo clean vmlinux
 all: deps $(OUT)/bindprof $(TOOL_BINS)
@@ -87,6 +87,11 @@ $(OUT)/tests/%: tests/unit/%.c $(USER_OBJS) | $(OUT)/tests
 $(OUT)/tools/probe_floor: tools/probe_floor.c $(USER_OBJS) | $(OUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(USER_OBJS) $(LDLIBS) -o $@
+
+# The demo's bundled native library (loaded by tools/demo_server.py through ctypes).
+$(OUT)/tools/lib%.so: tools/lib%.c | $(OUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) -g -O2 -Wall -Wextra -Werror -fPIC -shared $< -o $@
 
 $(OUT)/tools/%: tools/%.c | $(OUT)/tools
 	$(call msg,CC,$@)

@@ -270,9 +270,15 @@ static void dispatch(struct worker *w, struct conn *c, uint64_t now)
 
 static void on_response(struct worker *w, struct conn *c, uint64_t now)
 {
+	struct load_progress *pg = w->sh->o->progress;
 	int st = c->rp.status;
 
 	record(w, c, now);
+	if (pg) {
+		__atomic_fetch_add(&pg->responses, 1, __ATOMIC_RELAXED);
+		if (st >= 400)
+			__atomic_fetch_add(&pg->errors, 1, __ATOMIC_RELAXED);
+	}
 	if (st >= 500)
 		w->s5++;
 	else if (st >= 400)
@@ -289,6 +295,8 @@ static void on_response(struct worker *w, struct conn *c, uint64_t now)
 
 static void conn_fail(struct worker *w, struct conn *c, uint64_t *counter, uint64_t now)
 {
+	if (w->sh->o->progress)
+		__atomic_fetch_add(&w->sh->o->progress->errors, 1, __ATOMIC_RELAXED);
 	(*counter)++;
 	conn_close(w, c);
 	c->retry_ns = now + RECONNECT_NS;

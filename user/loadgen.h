@@ -28,6 +28,11 @@ int url_resolve_loopback(const struct url *u, struct sockaddr_storage *ss, sockl
  * is exact even when rps < n. */
 uint64_t rate_slot_ns(uint64_t t0, double rps, int i, int n, uint64_t k);
 
+/* Live counters a caller may watch during a run (a progress line). */
+struct load_progress {
+	volatile uint64_t responses, errors;
+};
+
 struct load_opts {
 	const char *url;
 	int connections, threads;
@@ -40,6 +45,7 @@ struct load_opts {
 	int nheaders;
 	const char *body;
 	size_t body_len;
+	struct load_progress *progress; /* NULL: none */
 };
 
 struct load_result {

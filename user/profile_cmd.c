@@ -246,6 +246,41 @@ static void *sampler_main(void *arg)
 	return NULL;
 }
 
+/* ---- the progress line (a terminal only) ---- */
+
+struct prog {
+	pthread_t th;
+	volatile int stop;
+	struct load_progress lp;
+	char label[256];
+	double t0, pass_t0, left;
+};
+
+static void *prog_main(void *arg)
+{
+	struct prog *p = arg;
+	uint64_t last = 0;
+	double last_t = wall_time();
+
+	while (!p->stop) {
+		double now;
+		uint64_t done;
+
+		usleep(500000);
+		now = wall_time();
+		done = p->lp.responses;
+		printf("\r\033[K%s: %.0f req/s, %llu errors (elapsed %.0f s, about %.0f s left)", p->label,
+		       (done - last) / (now - last_t), (unsigned long long)p->lp.errors, now - p->t0,
+		       p->left - (now - p->pass_t0) > 0 ? p->left - (now - p->pass_t0) : 0);
+		fflush(stdout);
+		last = done;
+		last_t = now;
+	}
+	return NULL;
+}
+
+static struct prog *g_prog; /* non-NULL on a terminal */
+
 /* ---- one pass of load ---- */
 
 static int run_load(const struct popts *o, const char *base, const struct workload *w, double secs,
@@ -265,9 +300,23 @@ static int run_load(const struct popts *o, const char *base, const struct worklo
 	};
 	char url[4096];
 
+	int e;
+
 	snprintf(url, sizeof(url), "%s%s", base, w->path);
 	lo.url = url;
-	return loadgen_run(&lo, r, signals_pending_flag());
+	if (g_prog) {
+		g_prog->lp.responses = g_prog->lp.errors = 0;
+		g_prog->pass_t0 = wall_time();
+		g_prog->stop = 0;
+		lo.progress = &g_prog->lp;
+		pthread_create(&g_prog->th, NULL, prog_main, g_prog);
+	}
+	e = loadgen_run(&lo, r, signals_pending_flag());
+	if (g_prog) {
+		g_prog->stop = 1;
+		pthread_join(g_prog->th, NULL);
+	}
+	return e;
 }
 
 /* The recorder: this binary's `record -p`, so that profiled passes use exactly record's code. */
@@ -354,11 +403,12 @@ static double jnum(const cJSON *o, const char *a, const char *b)
 static void progress(const struct popts *o, int i, int n, const char *suite, const char *w, const char *phase,
 		     double t0)
 {
-	if (!isatty(1))
+	if (!g_prog)
 		return;
-	printf("\r\033[K[%d/%d] %s/%s: %s (elapsed %.0f s, about %.0f s left)", i, n, suite, w, phase,
-	       wall_time() - t0,
-	       (n - i + 1) * (o->warmup + o->duration * (o->single_pass ? 1 : o->repeats + 1) + 1.5));
+	snprintf(g_prog->label, sizeof(g_prog->label), "[%d/%d] %s/%s %s", i, n, suite, w, phase);
+	g_prog->t0 = t0;
+	g_prog->left = (n - i + 1) * (o->warmup + o->duration * (o->single_pass ? 1 : o->repeats + 1) + 1.5);
+	printf("\r\033[K%s", g_prog->label);
 	fflush(stdout);
 }
 
@@ -413,6 +463,8 @@ int cmd_profile(int argc, char **argv)
 	snprintf(tmp_err, sizeof(tmp_err), "%s.pass.log", o.output);
 	snprintf(app_log, sizeof(app_log), "%s.app.log", o.output);
 	signals_install();
+	if (isatty(1))
+		g_prog = calloc(1, sizeof(*g_prog));
 	app = o.pid ? o.pid : start_app(o.app_cmd, app_log);
 	if (app < 0) {
 		log_err("profile: cannot start the app: %s", strerror(errno));
@@ -715,5 +767,7 @@ int cmd_profile(int argc, char **argv)
 	       (int)jnum(doc, "summary", "total_workloads"), jnum(doc, "summary", "total_requests"), o.output);
 	cJSON_Delete(doc);
 	suites_free(&set);
+	free(g_prog);
+	g_prog = NULL;
 	return ret;
 }
