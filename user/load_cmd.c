@@ -120,12 +120,8 @@ int load_opts_parse(int argc, char **argv, struct load_cli *c, char *err, int er
 			break;
 		case 'h':
 			return 1;
-		case ':':
-			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-			return -EINVAL;
 		default:
-			snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]);
-			return -EINVAL;
+			return cli_getopt_error(ch, argv, err, errlen);
 		}
 	}
 	if (optind < argc) {

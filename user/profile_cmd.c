@@ -144,12 +144,8 @@ static int parse(int argc, char **argv, struct popts *o, char *err, int errlen)
 			break;
 		case 'h':
 			return 1;
-		case ':':
-			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-			return -EINVAL;
 		default:
-			snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]);
-			return -EINVAL;
+			return cli_getopt_error(ch, argv, err, errlen);
 		}
 	}
 	if (optind < argc) {

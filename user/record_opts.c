@@ -105,12 +105,8 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, i
 		case 'h':
 			o->help = true;
 			return 0;
-		case ':':
-			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-			return -EINVAL;
 		default:
-			snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]);
-			return -EINVAL;
+			return cli_getopt_error(c, argv, err, errlen);
 		}
 	}
 	if (optind < argc) {

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -43,6 +44,15 @@ int parse_seconds(const char *s, double max, double *out)
 		return -ERANGE;
 	*out = v;
 	return 0;
+}
+
+int cli_getopt_error(int ch, char *const *argv, char *err, int errlen)
+{
+	if (ch == ':')
+		snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+	else
+		snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]);
+	return -EINVAL;
 }
 
 uint64_t now_ns(void)

@@ -13,6 +13,9 @@ int parse_long(const char *s, long min, long max, long *out);
 /* Parse seconds, fractional allowed ("2.5"), in (0, max]. 0 or -EINVAL / -ERANGE. */
 int parse_seconds(const char *s, double max, double *out);
 
+/* The message for getopt_long's ':' (missing value) or '?' (unknown option) return; -EINVAL. */
+int cli_getopt_error(int ch, char *const *argv, char *err, int errlen);
+
 uint64_t now_ns(void);      /* CLOCK_MONOTONIC */
 double wall_time(void);     /* CLOCK_REALTIME, seconds */
 
