@@ -10,8 +10,8 @@
 static const char report_usage[] =
 	"usage: bindprof report FILE.json [--format table|markdown]\n"
 	"\n"
-	"Print a bindprof profile for a person: target, resources, GIL, GC, syscalls, overhead,\n"
-	"warnings.\n";
+	"Print a bindprof JSON for a person: for record, the target, resources, GIL, GC, syscalls,\n"
+	"overhead and warnings; for profile and load, throughput and latency per workload.\n";
 
 struct fmt {
 	bool md;
@@ -165,6 +165,51 @@ static void print_gc(const struct fmt *f, const cJSON *g)
 	}
 }
 
+static void load_line(const struct fmt *f, const char *label, const cJSON *r)
+{
+	const cJSON *lat = get(r, "latency");
+	char a[32], b[32], c[32], d[32], e[32], g[32];
+	const char *cells[7] = { label, a, b, c, d, e, g };
+	static const int w[] = { -30, 12, 10, 10, 10, 9, 14 };
+
+	snprintf(a, sizeof(a), "%.1f", num(r, "throughput.requests_per_sec"));
+	snprintf(b, sizeof(b), cJSON_IsObject(lat) ? "%.3f" : "-", num(r, "latency.median_ms"));
+	snprintf(c, sizeof(c), cJSON_IsObject(lat) ? "%.3f" : "-", num(r, "latency.p99_ms"));
+	snprintf(d, sizeof(d), cJSON_IsObject(lat) ? "%.3f" : "-", num(r, "latency.max_ms"));
+	snprintf(e, sizeof(e), "%.0f", num(r, "throughput.failed_requests") + num(r, "errors.connect"));
+	if (cJSON_IsObject(get(r, "profiled_throughput")))
+		snprintf(g, sizeof(g), "%.1f", num(r, "profiled_throughput.requests_per_sec"));
+	else
+		snprintf(g, sizeof(g), "-");
+	row(f, cells, 7, w);
+}
+
+static void print_runs(const struct fmt *f, const cJSON *doc)
+{
+	static const int w[] = { -30, 12, 10, 10, 10, 9, 14 };
+	const char *hdr[] = { "workload", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "profiled r/s" };
+	const cJSON *s, *wl;
+
+	heading(f, "Throughput and latency");
+	row(f, hdr, 7, w);
+	rule(f, 7);
+	if (!strcmp(str(doc, "mode"), "load")) {
+		load_line(f, str(doc, "configuration.url"), get(doc, "results"));
+		return;
+	}
+	cJSON_ArrayForEach(s, get(doc, "suites")) cJSON_ArrayForEach(wl, cJSON_GetObjectItem(s, "workloads")) {
+		char label[128];
+
+		snprintf(label, sizeof(label), "%s/%s", str(s, "name"), str(wl, "name"));
+		if (cJSON_IsObject(get(wl, "results")))
+			load_line(f, label, get(wl, "results"));
+	}
+	printf(f->md ? "\n%.0f workloads, %.0f requests, %.1f req/s on average, %.0f%% successful\n"
+		     : "  %.0f workloads, %.0f requests, %.1f req/s on average, %.0f%% successful\n",
+	       num(doc, "summary.total_workloads"), num(doc, "summary.total_requests"),
+	       num(doc, "summary.avg_requests_per_sec"), 100 * num(doc, "summary.overall_success_rate"));
+}
+
 int cmd_report(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -217,12 +262,15 @@ int cmd_report(int argc, char **argv)
 	}
 	printf(f.md ? "## bindprof %s profile%s\n\n" : "bindprof %s profile%s\n", str(doc, "mode"),
 	       cJSON_IsTrue(get(doc, "partial")) ? " (partial)" : "");
-	printf(f.md ? "- target: pid %.0f `%s` (%s %s)\n- host: %s, %s, %.0f cores, kernel %s\n"
-		    : "  target: pid %.0f %s (%s %s)\n  host:   %s, %s, %.0f cores, kernel %s\n",
-	       num(doc, "metadata.target.pid"), str(doc, "metadata.target.cmdline"),
-	       str(doc, "metadata.target.runtime"), str(doc, "metadata.target.runtime_version"),
+	if (cJSON_IsObject(get(doc, "metadata.target")))
+		printf(f.md ? "- target: pid %.0f `%s` (%s %s)\n" : "  target: pid %.0f %s (%s %s)\n",
+		       num(doc, "metadata.target.pid"), str(doc, "metadata.target.cmdline"),
+		       str(doc, "metadata.target.runtime"), str(doc, "metadata.target.runtime_version"));
+	printf(f.md ? "- host: %s, %s, %.0f cores, kernel %s\n" : "  host:   %s, %s, %.0f cores, kernel %s\n",
 	       str(doc, "metadata.host.hostname"), str(doc, "metadata.host.cpu_model"),
 	       num(doc, "metadata.host.cpu_cores"), str(doc, "metadata.host.kernel"));
+	if (!strcmp(str(doc, "mode"), "load") || !strcmp(str(doc, "mode"), "profile"))
+		print_runs(&f, doc);
 	res = get(doc, "results");
 	if (cJSON_IsObject(get(res, "resources.cpu")))
 		printf(f.md ? "- cpu: avg %.1f%%, p95 %.1f%%, peak %.1f%%\n" : "  cpu:    avg %.1f%%, p95 %.1f%%, peak %.1f%%\n",
@@ -240,8 +288,9 @@ int cmd_report(int argc, char **argv)
 	sys = get(res, "profiling.syscalls");
 	if (cJSON_IsObject(sys))
 		print_syscalls(&f, sys);
-	heading(&f, "Overhead");
-	if (cJSON_IsNumber(get(res, "overhead.estimated_cpu_ms")))
+	if (!cJSON_IsObject(get(res, "overhead")))
+		; /* load and profile files: no probes of their own at the top level */
+	else if (heading(&f, "Overhead"), cJSON_IsNumber(get(res, "overhead.estimated_cpu_ms")))
 		printf(f.md ? "est. %.2f ms of probe CPU, %.2f%% of the target's CPU; %.0f lost events\n"
 			    : "  est. %.2f ms of probe CPU, %.2f%% of the target's CPU; %.0f lost events\n",
 		       num(res, "overhead.estimated_cpu_ms"), num(res, "overhead.estimated_percent"),

@@ -86,6 +86,12 @@ def test_suites_end_to_end_with_clean_and_profiled_passes():
             check(gil is not None and gil["switches"] > 0, f"{w['name']}: the profiled pass measured the GIL")
             check(r_["resources"]["cpu"]["avg_percent"] > 10, f"{w['name']}: the app's CPU was sampled")
     check(not listening(port), "the app was stopped at the end")
+    rep = run([BINDPROF, "report", out]).stdout
+    for s in doc["suites"]:
+        for w in s["workloads"]:
+            line = [l for l in rep.splitlines() if l.split()[:1] == [f"{s['name']}/{w['name']}"]]
+            check(line and abs(float(line[0].split()[1]) - w["results"]["throughput"]["requests_per_sec"]) <= 0.051,
+                  f"report row for {w['name']}: {line}")
     # the same run as a baseline: ratios near 1
     r, out2, _ = profile(["--suite", "path-params", "--probes", "none", "--baseline", out], "b.json")
     doc2 = load(out2)
