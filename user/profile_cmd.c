@@ -530,6 +530,8 @@ int cmd_profile(int argc, char **argv)
 			double *rps = calloc(o.repeats, sizeof(*rps));
 			cJSON **clean = calloc(o.repeats, sizeof(*clean));
 			struct sampler sm = { .pid = app };
+			/* what the profiled pass gives: its throughput and record's sections */
+			cJSON *pp = NULL, *pf = NULL, *ov = NULL, *le = NULL;
 			int passes = 0;
 
 			idx++;
@@ -588,17 +590,13 @@ int cmd_profile(int argc, char **argv)
 					passes = 1;
 				}
 				if (passes && pres) {
-					const cJSON *rr = cJSON_GetObjectItem(prof_doc, "results");
+					cJSON *rr = cJSON_GetObjectItem(prof_doc, "results");
 
-					/* chosen below; keep the profiled figures aside */
-					cJSON_AddItemToObject(wj, "__profiled", pres);
+					pp = pres;
 					if (rr) {
-						cJSON_AddItemToObject(wj, "__profiling",
-								      cJSON_Duplicate(cJSON_GetObjectItem(rr, "profiling"), true));
-						cJSON_AddItemToObject(wj, "__overhead",
-								      cJSON_Duplicate(cJSON_GetObjectItem(rr, "overhead"), true));
-						cJSON_AddItemToObject(wj, "__lost",
-								      cJSON_Duplicate(cJSON_GetObjectItem(rr, "lost_events"), true));
+						pf = cJSON_DetachItemFromObject(rr, "profiling");
+						ov = cJSON_DetachItemFromObject(rr, "overhead");
+						le = cJSON_DetachItemFromObject(rr, "lost_events");
 					}
 				} else {
 					cJSON_Delete(pres);
@@ -632,23 +630,15 @@ int cmd_profile(int argc, char **argv)
 					cJSON_AddItemToArray(samples, smp);
 				}
 				free(sorted);
-				{
-					cJSON *pp = cJSON_DetachItemFromObject(wj, "__profiled");
-					cJSON *pf = cJSON_DetachItemFromObject(wj, "__profiling");
-					cJSON *ov = cJSON_DetachItemFromObject(wj, "__overhead");
-					cJSON *le = cJSON_DetachItemFromObject(wj, "__lost");
-
-					if (pp) {
-						cJSON_AddItemToObject(res, "profiled_throughput",
-								      cJSON_Duplicate(cJSON_GetObjectItem(pp, "throughput"), true));
-						cJSON_Delete(pp);
-					} else {
-						cJSON_AddNullToObject(res, "profiled_throughput");
-					}
-					cJSON_AddItemToObject(res, "profiling", pf ? pf : cJSON_CreateNull());
-					cJSON_AddItemToObject(res, "overhead", ov ? ov : cJSON_CreateNull());
-					cJSON_AddItemToObject(res, "lost_events", le ? le : cJSON_CreateNumber(0));
-				}
+				if (pp)
+					cJSON_AddItemToObject(res, "profiled_throughput",
+							      cJSON_DetachItemFromObject(pp, "throughput"));
+				else
+					cJSON_AddNullToObject(res, "profiled_throughput");
+				cJSON_AddItemToObject(res, "profiling", pf ? pf : cJSON_CreateNull());
+				cJSON_AddItemToObject(res, "overhead", ov ? ov : cJSON_CreateNull());
+				cJSON_AddItemToObject(res, "lost_events", le ? le : cJSON_CreateNumber(0));
+				pf = ov = le = NULL;
 				if (!cJSON_GetObjectItem(res, "resources"))
 					cJSON_AddNullToObject(res, "resources");
 				cJSON_AddItemToObject(wj, "results", res);
@@ -661,6 +651,10 @@ int cmd_profile(int argc, char **argv)
 			}
 			for (int k = 0; k < o.repeats; k++)
 				cJSON_Delete(clean[k]);
+			cJSON_Delete(pp);
+			cJSON_Delete(pf);
+			cJSON_Delete(ov);
+			cJSON_Delete(le);
 			free(clean);
 			free(rps);
 			cJSON_AddItemToArray(wa, wj);
