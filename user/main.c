@@ -12,6 +12,7 @@ static const char usage[] =
 	"  record   attach to a process or start one, measure, write the profile JSON\n"
 	"  load     drive HTTP load at a loopback URL (like wrk), report throughput and latency\n"
 	"  profile  start an app, run every workload of a suite against it, clean and profiled\n"
+	"  diff     regression verdicts between two runs (exit 1 on a critical regression)\n"
 	"  report   print a profile JSON for a person (table or markdown)\n"
 	"  doctor   what this kernel supports, and how a target would be probed\n"
 	"\n"
@@ -24,6 +25,7 @@ static const struct {
 	{ "record", cmd_record },
 	{ "load", cmd_load },
 	{ "profile", cmd_profile },
+	{ "diff", cmd_diff },
 	{ "report", cmd_report },
 	{ "doctor", cmd_doctor },
 };
@@ -45,6 +47,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	log_err("unknown command '%s' (record, load, profile, report, doctor; see bindprof --help)", argv[1]);
+	log_err("unknown command '%s' (record, load, profile, diff, report, doctor; see bindprof --help)", argv[1]);
 	return EXIT_BADINPUT;
 }
