@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cjson/cJSON.h>
 #include "commands.h"
 #include "diff.h"
 #include "log.h"
@@ -139,6 +140,7 @@ static void spread(const cJSON *res, int m, double *lo, double *hi)
 
 struct wl {
 	char name[256];
+	char suite[128], workload[128];
 	const cJSON *res;
 };
 
@@ -152,20 +154,54 @@ static int workloads(const cJSON *doc, struct wl *out, int max)
 		cJSON_ArrayForEach(s, get(doc, "suites")) cJSON_ArrayForEach(w, cJSON_GetObjectItem(s, "workloads")) {
 			if (n == max || !cJSON_IsObject(get(w, "results")))
 				continue;
-			snprintf(out[n].name, sizeof(out[n].name), "%s/%s", get(s, "name")->valuestring,
-				 get(w, "name")->valuestring);
+			snprintf(out[n].suite, sizeof(out[n].suite), "%s", get(s, "name")->valuestring);
+			snprintf(out[n].workload, sizeof(out[n].workload), "%s", get(w, "name")->valuestring);
+			snprintf(out[n].name, sizeof(out[n].name), "%s/%s", out[n].suite, out[n].workload);
 			out[n++].res = get(w, "results");
 		}
 	} else if (cJSON_IsObject(get(doc, "results"))) {
 		snprintf(out[0].name, sizeof(out[0].name), "%s", mode);
+		snprintf(out[0].suite, sizeof(out[0].suite), "%s", mode);
+		snprintf(out[0].workload, sizeof(out[0].workload), "%s", mode);
 		out[n++].res = get(doc, "results");
 	}
 	return n;
 }
 
+cJSON *diff_ratios(const cJSON *base, const cJSON *doc)
+{
+	static struct wl bw[512], nw[512]; /* large: not on the stack */
+	int nb = workloads(base, bw, 512), nn = workloads(doc, nw, 512);
+	cJSON *arr = cJSON_CreateArray();
+
+	for (int i = 0; i < nn; i++) {
+		for (int j = 0; j < nb; j++) {
+			double a, b;
+			cJSON *c;
+
+			if (strcmp(bw[j].name, nw[i].name))
+				continue;
+			a = metric(nw[i].res, 0);
+			b = metric(bw[j].res, 0);
+			c = cJSON_CreateObject();
+			cJSON_AddStringToObject(c, "suite", nw[i].suite);
+			cJSON_AddStringToObject(c, "workload", nw[i].workload);
+			cJSON_AddNumberToObject(c, "requests_per_sec", isnan(a) ? 0 : a);
+			cJSON_AddNumberToObject(c, "baseline_requests_per_sec", isnan(b) ? 0 : b);
+			if (!isnan(a) && !isnan(b) && b > 0)
+				cJSON_AddNumberToObject(c, "ratio", a / b);
+			else
+				cJSON_AddNullToObject(c, "ratio");
+			cJSON_AddItemToArray(arr, c);
+			break;
+		}
+	}
+	return arr;
+}
+
 static bool saturated(const cJSON *doc)
 {
-	struct wl w[512];
+	static struct wl w[512];
 	int n = workloads(doc, w, 512);
 
 	for (int i = 0; i < n; i++)
@@ -187,7 +223,7 @@ int cmd_diff(int argc, char **argv)
 	};
 	const int nrules = sizeof(rules) / sizeof(rules[0]);
 	static const char *const host_keys[] = { "hostname", "cpu_model", "cpu_cores", "memory_gb", "kernel" };
-	struct wl bw[512], nw[512];
+	static struct wl bw[512], nw[512]; /* large: not on the stack */
 	char err[512], *md = NULL;
 	size_t mdlen = 0;
 	FILE *mf = NULL;

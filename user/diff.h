@@ -2,6 +2,8 @@
 #ifndef BINDPROF_DIFF_H
 #define BINDPROF_DIFF_H
 
+#include <cjson/cJSON.h>
+
 #include <stdbool.h>
 
 enum verdict { V_IMPROVED, V_UNCHANGED, V_WARNING, V_CRITICAL };
@@ -20,5 +22,9 @@ enum verdict diff_verdict(const struct metric_rule *r, double base, double new_,
 const char *verdict_name(enum verdict v);
 /* "p99_ms=5:15" -> the rule's warn and crit for that metric, in rules[]. 0 or -EINVAL. */
 int diff_parse_threshold(const char *s, struct metric_rule *rules, int n, char *err, int errlen);
+
+/* [{suite, workload, requests_per_sec, baseline_requests_per_sec, ratio}] for every workload of
+ * doc that base has too (profile --baseline); the same walk over the files as diff's. */
+cJSON *diff_ratios(const cJSON *base, const cJSON *doc);
 
 #endif

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "commands.h"
+#include "diff.h"
 #include "env.h"
 #include "load_cmd.h"
 #include "loadgen.h"
@@ -682,45 +683,15 @@ int cmd_profile(int argc, char **argv)
 		cJSON_AddNumberToObject(sum, "total_duration_secs", wall_time() - t0);
 	}
 	if (o.baseline) {
-		cJSON *bdoc = profile_read(o.baseline, err, sizeof(err)), *cmp, *arr;
-		const cJSON *sj, *wj, *bs, *bw;
+		cJSON *bdoc = profile_read(o.baseline, err, sizeof(err));
 
 		if (!bdoc) {
 			profile_warn(doc, "comparison", "--baseline: %s", err);
 		} else {
-			cmp = cJSON_AddObjectToObject(doc, "comparison");
+			cJSON *cmp = cJSON_AddObjectToObject(doc, "comparison");
+
 			cJSON_AddStringToObject(cmp, "baseline", o.baseline);
-			arr = cJSON_AddArrayToObject(cmp, "workloads");
-			cJSON_ArrayForEach(sj, suites_arr) cJSON_ArrayForEach(wj, cJSON_GetObjectItem(sj, "workloads")) {
-				const char *sn = cJSON_GetObjectItem(sj, "name")->valuestring;
-				const char *wn = cJSON_GetObjectItem(wj, "name")->valuestring;
-
-				cJSON_ArrayForEach(bs, cJSON_GetObjectItem(bdoc, "suites")) {
-					if (!cJSON_IsString(cJSON_GetObjectItem(bs, "name")) ||
-					    strcmp(cJSON_GetObjectItem(bs, "name")->valuestring, sn))
-						continue;
-					cJSON_ArrayForEach(bw, cJSON_GetObjectItem(bs, "workloads")) {
-						double a, b;
-						cJSON *c;
-
-						if (!cJSON_IsString(cJSON_GetObjectItem(bw, "name")) ||
-						    strcmp(cJSON_GetObjectItem(bw, "name")->valuestring, wn))
-							continue;
-						a = jnum(cJSON_GetObjectItem(wj, "results"), "throughput", "requests_per_sec");
-						b = jnum(cJSON_GetObjectItem(bw, "results"), "throughput", "requests_per_sec");
-						c = cJSON_CreateObject();
-						cJSON_AddStringToObject(c, "suite", sn);
-						cJSON_AddStringToObject(c, "workload", wn);
-						cJSON_AddNumberToObject(c, "requests_per_sec", a);
-						cJSON_AddNumberToObject(c, "baseline_requests_per_sec", b);
-						if (b > 0)
-							cJSON_AddNumberToObject(c, "ratio", a / b);
-						else
-							cJSON_AddNullToObject(c, "ratio");
-						cJSON_AddItemToArray(arr, c);
-					}
-				}
-			}
+			cJSON_AddItemToObject(cmp, "workloads", diff_ratios(bdoc, doc));
 			cJSON_Delete(bdoc);
 		}
 	}
