@@ -85,18 +85,7 @@ int diff_parse_threshold(const char *s, struct metric_rule *rules, int n, char *
 
 static const cJSON *get(const cJSON *o, const char *path)
 {
-	char key[64];
-
-	while (o && *path) {
-		size_t n = strcspn(path, ".");
-
-		snprintf(key, sizeof(key), "%.*s", (int)n, path);
-		o = cJSON_GetObjectItemCaseSensitive(o, key);
-		path += n;
-		if (*path == '.')
-			path++;
-	}
-	return o;
+	return profile_get(o, path);
 }
 
 /* metric value of a results object; NAN when absent or null */

@@ -80,3 +80,19 @@ cJSON *profile_read(const char *path, char *err, int errlen)
 		snprintf(err, errlen, "'%s' is not valid JSON", path);
 	return doc;
 }
+
+const cJSON *profile_get(const cJSON *o, const char *path)
+{
+	char key[64];
+
+	while (o && *path) {
+		size_t n = strcspn(path, ".");
+
+		snprintf(key, sizeof(key), "%.*s", (int)n, path);
+		o = cJSON_GetObjectItemCaseSensitive(o, key);
+		path += n;
+		if (*path == '.')
+			path++;
+	}
+	return o;
+}

@@ -19,18 +19,7 @@ struct fmt {
 
 static const cJSON *get(const cJSON *o, const char *path)
 {
-	char key[64];
-
-	while (o && *path) {
-		size_t n = strcspn(path, ".");
-
-		snprintf(key, sizeof(key), "%.*s", (int)n, path);
-		o = cJSON_GetObjectItemCaseSensitive(o, key);
-		path += n;
-		if (*path == '.')
-			path++;
-	}
-	return o;
+	return profile_get(o, path);
 }
 
 static double num(const cJSON *o, const char *path)
