@@ -10,6 +10,7 @@ int cmd_report(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 void signals_install(void);
 int signals_pending(void);

@@ -13,6 +13,7 @@ static const char usage[] =
 	"  load     drive HTTP load at a loopback URL (like wrk), report throughput and latency\n"
 	"  profile  start an app, run every workload of a suite against it, clean and profiled\n"
 	"  diff     regression verdicts between two runs (exit 1 on a critical regression)\n"
+	"  compare  frameworks side by side from profile files, with significance tests\n"
 	"  report   print a profile JSON for a person (table or markdown)\n"
 	"  doctor   what this kernel supports, and how a target would be probed\n"
 	"\n"
@@ -26,6 +27,7 @@ static const struct {
 	{ "load", cmd_load },
 	{ "profile", cmd_profile },
 	{ "diff", cmd_diff },
+	{ "compare", cmd_compare },
 	{ "report", cmd_report },
 	{ "doctor", cmd_doctor },
 };
@@ -47,6 +49,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	log_err("unknown command '%s' (record, load, profile, diff, report, doctor; see bindprof --help)", argv[1]);
+	log_err("unknown command '%s' (record, load, profile, diff, compare, report, doctor; see bindprof --help)", argv[1]);
 	return EXIT_BADINPUT;
 }

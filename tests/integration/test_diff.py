@@ -106,5 +106,53 @@ def test_refusals():
     check(r.returncode == 2 and "METRIC=WARN:CRIT" in r.stderr, r.stderr)
 
 
+
+def prof(framework, workloads_):
+    d = doc(workloads_)
+    d["metadata"]["framework"] = framework
+    return d
+
+
+def sampled(name, rates):
+    w = workload(name, sorted(rates)[len(rates) // 2], 1.0, 5.0)
+    w["results"]["repeats"] = {"count": len(rates), "samples": [
+        {"requests_per_sec": r, "p50_ms": 1.0, "p99_ms": 5.0} for r in rates]}
+    return w
+
+
+def test_compare_names_only_significant_winners():
+    fast = write("fast.json", prof("fast", [sampled("x", [1300, 1310, 1290, 1305, 1295]),
+                                            sampled("y", [1000, 1020, 980, 1010, 990]),
+                                            sampled("z", [1300, 1310, 1290])]))
+    slow = write("slow2.json", prof("slow", [sampled("x", [1000, 1010, 990, 1005, 995]),
+                                             sampled("y", [1005, 1015, 985, 995, 1000]),
+                                             sampled("z", [1000, 1010, 990])]))
+    out, md = os.path.join(TMP, "cmp.json"), os.path.join(TMP, "cmp.md")
+    r = run([BINDPROF, "compare", fast, slow, "-o", out, "--report", md])
+    check(r.returncode == 0, r.stderr)
+    with open(out) as f:
+        d = json.load(f)
+    res = {w["workload"]: w["comparison"] for w in d["results"]}
+    # x: 30% faster, five repeats each, completely separated: exact p = 2/252
+    check(res["x"]["winner"] == "fast", res["x"])
+    sig = res["x"]["statistical_significance"]
+    check(abs(sig["p_value"] - 2 / 252) < 1e-9 and sig["significant"] and sig["ci_low"] > 1.02, sig)
+    check(abs(res["x"]["performance_ratios"]["fast_vs_slow"] - 1.3) < 1e-9, res["x"]["performance_ratios"])
+    # y: the same speed: no winner from noise
+    check(res["y"]["winner"] is None and not res["y"]["statistical_significance"]["significant"], res["y"])
+    # z: 30% faster but three repeats each: the exact test cannot reach 5%, and says so
+    check(res["z"]["winner"] is None and "too few repeats" in res["z"]["statistical_significance"]["note"], res["z"])
+    sm = d["summary"]
+    check(sm["overall_winner"] == "fast" and sm["workloads_won"] == {"fast": 1, "slow": 0}, sm)
+    check(abs(sm["average_performance_gain_percent"] - 30) < 1e-9, sm)
+    with open(md) as f:
+        text = f.read()
+    check("| s/x | fast | 1.300 |" in text and "**significant**" in text and "too few repeats" in text, text)
+    r = run([BINDPROF, "compare", fast, BASE.replace("base", "nope")])
+    check(r.returncode == 2 and "cannot read" in r.stderr, r.stderr)
+    r = run([BINDPROF, "compare", fast])
+    check(r.returncode == 2, r.stderr)
+
+
 if __name__ == "__main__":
     sys.exit(main(sys.modules[__name__]))
