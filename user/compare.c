@@ -148,6 +148,8 @@ int cmd_compare(int argc, char **argv)
 	{
 		cJSON *cfg = cJSON_AddObjectToObject(out, "configuration");
 
+		cJSON_AddNullToObject(cfg, "duration_secs"); /* the runs' own files have theirs */
+		cJSON_AddArrayToObject(cfg, "probes");
 		cJSON_AddNumberToObject(cfg, "noise_band_percent", noise);
 		cJSON_AddStringToObject(cfg, "test", "mann-whitney-u");
 	}

@@ -7,7 +7,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BINDPROF, check, main, run  # noqa: E402
+from harness import BINDPROF, check, main, run, validate  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="bindprof-diff-")
 HOST = {"hostname": "h", "os": "Debian", "arch": "x86_64", "cpu_model": "cpu", "cpu_cores": 2,
@@ -132,6 +132,7 @@ def test_compare_names_only_significant_winners():
     check(r.returncode == 0, r.stderr)
     with open(out) as f:
         d = json.load(f)
+    validate(d)
     res = {w["workload"]: w["comparison"] for w in d["results"]}
     # x: 30% faster, five repeats each, completely separated: exact p = 2/252
     check(res["x"]["winner"] == "fast", res["x"])
