@@ -58,7 +58,7 @@ int cmd_doctor(int argc, char **argv)
 	struct utsname u;
 	char msg[512], buf[256];
 	bool can_bpf;
-	long pid = 0;
+	int pid = 0;
 	int c, e;
 
 	optind = 1;
@@ -66,8 +66,8 @@ int cmd_doctor(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":p:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (parse_long(optarg, 1, 4194304, &pid)) {
-				log_err("doctor: -p: invalid PID '%s'", optarg);
+			if (cli_parse_pid(optarg, &pid, msg, sizeof(msg))) {
+				log_err("doctor: %s", msg);
 				return EXIT_BADINPUT;
 			}
 			break;
@@ -89,8 +89,8 @@ int cmd_doctor(int argc, char **argv)
 		log_err("doctor: unexpected argument '%s'", argv[optind]);
 		return EXIT_BADINPUT;
 	}
-	if (pid && !procfs_alive("/proc", (int)pid)) {
-		log_err("doctor: -p: no such process: %ld", pid);
+	if (pid && !procfs_alive("/proc", pid)) {
+		log_err("doctor: -p: no such process: %d", pid);
 		return EXIT_BADINPUT;
 	}
 	log_setup_libbpf();
@@ -124,13 +124,13 @@ int cmd_doctor(int argc, char **argv)
 	line("perf events", !e, msg);
 
 	if (pid) {
-		struct target_info t = { .pid = (int)pid };
+		struct target_info t = { .pid = pid };
 		int usdt = 0;
 
 		procfs_read_exe("/proc", t.pid, t.exe, sizeof(t.exe));
 		procfs_read_cmdline("/proc", t.pid, t.cmdline, sizeof(t.cmdline));
 		t.have_rt = !runtime_detect_pid("/proc", t.pid, &t.rt);
-		printf("\nTarget pid %ld: %s\n", pid, t.cmdline);
+		printf("\nTarget pid %d: %s\n", pid, t.cmdline);
 		printf("  %-14s %s\n", "exe", t.exe);
 		printf("  %-14s %s %s\n", "runtime", t.have_rt ? t.rt.name : "unknown",
 		       t.rt.version[0] ? t.rt.version : "");

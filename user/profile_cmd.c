@@ -93,11 +93,8 @@ static int parse(int argc, char **argv, struct popts *o, char *err, int errlen)
 		case 'S': o->single_pass = true; break;
 		case 'G': o->gil_method = optarg; break;
 		case 'p':
-			if (parse_long(optarg, 1, 4194304, &l)) {
-				snprintf(err, errlen, "-p: invalid PID '%s'", optarg);
+			if (cli_parse_pid(optarg, &o->pid, err, errlen))
 				return -EINVAL;
-			}
-			o->pid = (int)l;
 			break;
 		case 'c':
 		case 't':

@@ -43,7 +43,6 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, i
 	};
 	const char *bad;
 	int gil_method = -1; /* -1: not given, 0 cheap, 1 exact */
-	long l;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -56,11 +55,8 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, i
 	while ((c = getopt_long(argc, argv, "+:p:d:o:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (parse_long(optarg, 1, 4194304, &l)) {
-				snprintf(err, errlen, "-p: invalid PID '%s'", optarg);
+			if (cli_parse_pid(optarg, &o->pid, err, errlen))
 				return -EINVAL;
-			}
-			o->pid = (int)l;
 			break;
 		case 'd':
 			if (parse_seconds(optarg, 7 * 86400, &o->duration)) {

@@ -142,10 +142,25 @@ double stats_mann_whitney(const double *a, int na, const double *b, int nb, doub
 	return erfc(z / sqrt(2));
 }
 
+#define TINY 1e-300
+
+/* One term of the modified Lentz method: updates c and d and returns the factor for h. */
+static double lentz_step(double aa, double *c, double *d)
+{
+	*d = 1 + aa * *d;
+	if (fabs(*d) < TINY)
+		*d = TINY;
+	*c = 1 + aa / *c;
+	if (fabs(*c) < TINY)
+		*c = TINY;
+	*d = 1 / *d;
+	return *d * *c;
+}
+
 /* Regularized incomplete beta I_x(a, b) by its continued fraction (modified Lentz). */
 static double betacf(double a, double b, double x)
 {
-	const double eps = 1e-15, tiny = 1e-300;
+	const double eps = 1e-15, tiny = TINY;
 	double qab = a + b, qap = a + 1, qam = a - 1, c = 1, d = 1 - qab * x / qap, h;
 
 	if (fabs(d) < tiny)
@@ -154,25 +169,10 @@ static double betacf(double a, double b, double x)
 	h = d;
 	for (int m = 1; m <= 500; m++) {
 		int m2 = 2 * m;
-		double aa = m * (b - m) * x / ((qam + m2) * (a + m2)), del;
+		double del;
 
-		d = 1 + aa * d;
-		if (fabs(d) < tiny)
-			d = tiny;
-		c = 1 + aa / c;
-		if (fabs(c) < tiny)
-			c = tiny;
-		d = 1 / d;
-		h *= d * c;
-		aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-		d = 1 + aa * d;
-		if (fabs(d) < tiny)
-			d = tiny;
-		c = 1 + aa / c;
-		if (fabs(c) < tiny)
-			c = tiny;
-		d = 1 / d;
-		del = d * c;
+		h *= lentz_step(m * (b - m) * x / ((qam + m2) * (a + m2)), &c, &d);
+		del = lentz_step(-(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)), &c, &d);
 		h *= del;
 		if (fabs(del - 1) < eps)
 			break;

@@ -46,6 +46,18 @@ int parse_seconds(const char *s, double max, double *out)
 	return 0;
 }
 
+int cli_parse_pid(const char *s, int *pid, char *err, int errlen)
+{
+	long l;
+
+	if (parse_long(s, 1, 4194304, &l)) {
+		snprintf(err, errlen, "-p: invalid PID '%s'", s);
+		return -EINVAL;
+	}
+	*pid = (int)l;
+	return 0;
+}
+
 int cli_getopt_error(int ch, char *const *argv, char *err, int errlen)
 {
 	if (ch == ':')

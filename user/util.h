@@ -13,6 +13,8 @@ int parse_long(const char *s, long min, long max, long *out);
 /* Parse seconds, fractional allowed ("2.5"), in (0, max]. 0 or -EINVAL / -ERANGE. */
 int parse_seconds(const char *s, double max, double *out);
 
+/* A PID given as -p (1..4194304, the kernel's pid_max limit). 0, or -EINVAL with the message. */
+int cli_parse_pid(const char *s, int *pid, char *err, int errlen);
 /* The message for getopt_long's ':' (missing value) or '?' (unknown option) return; -EINVAL. */
 int cli_getopt_error(int ch, char *const *argv, char *err, int errlen);
 
