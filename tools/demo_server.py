@@ -9,6 +9,10 @@ It implements every endpoint of bindprof's built-in suites, Python standard libr
 Every JSON body crosses into native code through ctypes, as bindings do: a checksum by the
 bundled native library (build/tools/libdemo.so, `make` builds it) and zlib's crc32.
 
+--slow PATH=PCT makes one endpoint deliberately slower: after each request to PATH, the handler
+thread burns PCT% more CPU than the request took (time.thread_time), as a regression would. bindprof's
+compare test uses it.
+
 Nagle is off (disable_nagle_algorithm): with it, http.server's separate header and body writes
 stall each keep-alive response by ~40 ms. Listens on 127.0.0.1 only.
 """
@@ -18,6 +22,7 @@ import ctypes.util
 import json
 import os
 import re
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -49,9 +54,21 @@ PATHS = [
 ]
 
 
+SLOW = {}  # path -> extra CPU as a fraction of the request's own
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
+
+    def handle_one_request(self):
+        t0 = time.thread_time()
+        super().handle_one_request()
+        extra = SLOW.get(urlsplit(getattr(self, "path", "")).path)
+        if extra:
+            end = time.thread_time() + (time.thread_time() - t0) * extra
+            while time.thread_time() < end:
+                pass
 
     def log_message(self, *args):
         pass
@@ -119,8 +136,12 @@ class Server(ThreadingHTTPServer):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8765)))
+    ap.add_argument("--slow", action="append", default=[], metavar="PATH=PCT")
     a = ap.parse_args()
+    for spec in a.slow:
+        path, pct = spec.rsplit("=", 1)
+        SLOW[path] = float(pct) / 100
     srv = Server(("127.0.0.1", a.port), Handler)
     print(f"listening 127.0.0.1:{a.port}", flush=True)
     srv.serve_forever()

@@ -9,6 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "appmanifest.h"
 #include "commands.h"
 #include "log.h"
 #include "metadata.h"
@@ -21,17 +26,33 @@
 
 static const char compare_usage[] =
 	"usage: bindprof compare RUN1.json RUN2.json [RUN3.json...] [--noise PCT] [-o FILE.json] [--report FILE.md]\n"
+	"       bindprof compare --frameworks A,B[,C...] --apps DIR [--repeats K] [--suite S] [--duration S]\n"
+	"                        [--warmup S] [--concurrency N] [-t N] [--rate RPS] [--probes LIST]\n"
+	"                        [--ready-timeout S] [--noise PCT] [-o FILE.json] [--report FILE.md]\n"
 	"\n"
-	"Compare profile files of several frameworks (or builds) workload by workload. The winner of a\n"
-	"workload is named only when the difference is significant: Mann-Whitney U p < 0.05 over the\n"
-	"repeats (profile --repeats K) and the 95%% bootstrap CI of the ratio of medians outside the\n"
-	"noise band (default 2%%).\n";
+	"Compare frameworks (or builds) workload by workload. With --frameworks, each is an app in\n"
+	"DIR/NAME/bindprof-app.json (name, version, language, runtime, start, port, health_path); its\n"
+	"start command runs in DIR/NAME with PORT set. The rounds are interleaved (A B A B ...), K of them\n"
+	"(default 5), in alternating order (A B, B A, ...): each round is one `bindprof profile` pass per\n"
+	"framework, the first round profiled (--probes, default gil,gc), the others clean.\n"
+	"Each framework's merged profile is written next to -o (FILE.NAME.json; default\n"
+	"bindprof-compare.json). The winner of a workload is named only when the difference is\n"
+	"significant: Mann-Whitney U p < 0.05 over the repeats and the 95% bootstrap CI of the ratio of\n"
+	"medians outside the noise band (default 2%).\n";
 
 struct run {
 	const char *path;
 	char name[128];
 	cJSON *doc;
+	const cJSON *manifest; /* --frameworks: the app's manifest, echoed in the output */
 };
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
 
 static int samples_of(const cJSON *res, double *out)
 {
@@ -65,76 +86,18 @@ static const cJSON *find_workload(const cJSON *doc, const char *suite, const cha
 	return NULL;
 }
 
-int cmd_compare(int argc, char **argv)
+/* The comparison of loaded profile docs, workload by workload: prints the table, writes the
+ * compare JSON (output) and the markdown report. cfg: the configuration object (taken). */
+static int compare_runs(struct run *runs, int nruns, double noise, cJSON *cfg, const char *partial,
+			const char *output, const char *report)
 {
-	static const struct option lo[] = {
-		{ "noise", required_argument, NULL, 'N' }, { "output", required_argument, NULL, 'o' },
-		{ "report", required_argument, NULL, 'r' }, { "help", no_argument, NULL, 'h' },
-		{},
-	};
-	struct run runs[MAX_RUNS];
-	const char *output = NULL, *report = NULL;
-	double noise = 2;
-	int ch, nruns = 0, won[MAX_RUNS] = {}, nworkloads = 0, nsig = 0;
+	int won[MAX_RUNS] = {}, nworkloads = 0, nsig = 0;
 	double gain_sum = 0;
-	char err[512];
 	cJSON *out = NULL, *results, *fw;
 	FILE *md = NULL;
 	const cJSON *s0, *w0;
 	int ret = EXIT_BADINPUT;
 
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":o:h", lo, NULL)) != -1) {
-		switch (ch) {
-		case 'N': {
-			double v;
-
-			if (parse_seconds(optarg, 100, &v)) {
-				log_err("compare: --noise: invalid percent '%s'", optarg);
-				return EXIT_BADINPUT;
-			}
-			noise = v;
-			break;
-		}
-		case 'o': output = optarg; break;
-		case 'r': report = optarg; break;
-		case 'h': fputs(compare_usage, stdout); return EXIT_OK;
-		default:
-			cli_getopt_error(ch, argv, err, sizeof(err));
-			log_err("compare: %s", err);
-			return EXIT_BADINPUT;
-		}
-	}
-	if (argc - optind < 2 || argc - optind > MAX_RUNS) {
-		log_err("compare: give 2 to %d profile files (compare with --frameworks is not built yet)", MAX_RUNS);
-		return EXIT_BADINPUT;
-	}
-	for (int i = optind; i < argc; i++) {
-		struct run *r = &runs[nruns];
-		const cJSON *fwn;
-
-		r->path = argv[i];
-		r->doc = profile_read(argv[i], err, sizeof(err));
-		if (!r->doc) {
-			log_err("compare: %s", err);
-			goto out;
-		}
-		nruns++;
-		if (!cJSON_IsString(profile_get(r->doc, "mode")) || strcmp(profile_get(r->doc, "mode")->valuestring, "profile")) {
-			log_err("compare: '%s' is not a profile file (mode \"profile\")", argv[i]);
-			goto out;
-		}
-		fwn = profile_get(r->doc, "metadata.framework");
-		if (cJSON_IsString(fwn) && *fwn->valuestring) {
-			snprintf(r->name, sizeof(r->name), "%s", fwn->valuestring);
-		} else {
-			char tmp[4096];
-
-			snprintf(tmp, sizeof(tmp), "%s", argv[i]);
-			snprintf(r->name, sizeof(r->name), "%s", basename(tmp));
-		}
-	}
 	out = profile_new("compare");
 	cJSON_AddItemToObject(out, "metadata", metadata_to_json(NULL, NULL));
 	fw = cJSON_AddArrayToObject(out, "frameworks");
@@ -143,16 +106,15 @@ int cmd_compare(int argc, char **argv)
 
 		cJSON_AddStringToObject(f, "name", runs[i].name);
 		cJSON_AddStringToObject(f, "file", runs[i].path);
+		if (runs[i].manifest)
+			cJSON_AddItemToObject(f, "app", cJSON_Duplicate(runs[i].manifest, true));
 		cJSON_AddItemToArray(fw, f);
 	}
-	{
-		cJSON *cfg = cJSON_AddObjectToObject(out, "configuration");
-
-		cJSON_AddNullToObject(cfg, "duration_secs"); /* the runs' own files have theirs */
-		cJSON_AddArrayToObject(cfg, "probes");
-		cJSON_AddNumberToObject(cfg, "noise_band_percent", noise);
-		cJSON_AddStringToObject(cfg, "test", "mann-whitney-u");
-	}
+	if (partial)
+		profile_set_partial(out, partial);
+	cJSON_AddNumberToObject(cfg, "noise_band_percent", noise);
+	cJSON_AddStringToObject(cfg, "test", "mann-whitney-u");
+	cJSON_AddItemToObject(out, "configuration", cfg);
 	results = cJSON_AddArrayToObject(out, "results");
 	if (report && !(md = fopen(report, "w"))) {
 		log_err("compare: --report: cannot write '%s'", report);
@@ -281,7 +243,7 @@ int cmd_compare(int argc, char **argv)
 				top >= 0 ? runs[top].name : "none");
 	}
 	if (!nworkloads) {
-		log_err("compare: the files have no workload in common");
+		log_err("compare: the runs have no workload in common");
 		goto out;
 	}
 	if (output) {
@@ -297,6 +259,463 @@ out:
 	if (md)
 		fclose(md);
 	cJSON_Delete(out);
+	return ret;
+}
+
+static void run_name(struct run *r, const char *path)
+{
+	const cJSON *fwn = profile_get(r->doc, "metadata.framework");
+	char tmp[4096];
+
+	if (cJSON_IsString(fwn) && *fwn->valuestring) {
+		snprintf(r->name, sizeof(r->name), "%s", fwn->valuestring);
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	snprintf(r->name, sizeof(r->name), "%s", basename(tmp));
+}
+
+/* ---- compare --frameworks A,B --apps DIR: run every app's profile, interleaved ---- */
+
+struct apps_opts {
+	const char *frameworks, *apps;
+	int repeats;
+	const char *pass[32]; /* long option names (without "--") and values for `profile` */
+	int npass;
+};
+
+/* One round of one framework: this binary's `profile` on the app, its cwd the app's directory.
+ * Round 0 is the profiled one; later rounds are clean passes only (--probes none). */
+static int run_profile_round(const struct apps_opts *ao, const struct app_manifest *m, int round,
+			     const char *out, const char *log_path)
+{
+	char self[4096], url[64], port[16];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	const char *argv[64];
+	bool probes_given = false;
+	int a = 0, pid, st;
+
+	if (n < 0)
+		return -errno;
+	self[n] = '\0';
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", m->port);
+	snprintf(port, sizeof(port), "%d", m->port);
+	argv[a++] = self;
+	argv[a++] = "profile";
+	argv[a++] = "--app-cmd";
+	argv[a++] = m->start;
+	argv[a++] = "--url";
+	argv[a++] = url;
+	argv[a++] = "--health-path";
+	argv[a++] = m->health_path;
+	argv[a++] = "--framework";
+	argv[a++] = m->name;
+	argv[a++] = "--repeats";
+	argv[a++] = "1";
+	argv[a++] = "--format";
+	argv[a++] = "json";
+	for (int i = 0; i < ao->npass; i += 2) {
+		static char opt[32][64];
+
+		if (!strcmp(ao->pass[i], "probes")) {
+			probes_given = true;
+			if (round > 0)
+				continue;
+		}
+		snprintf(opt[i / 2], sizeof(opt[0]), "--%s", ao->pass[i]);
+		argv[a++] = opt[i / 2];
+		argv[a++] = ao->pass[i + 1];
+	}
+	if (round > 0 || !probes_given) {
+		argv[a++] = "--probes";
+		argv[a++] = round > 0 ? "none" : "gil,gc";
+	}
+	argv[a++] = "-o";
+	argv[a++] = out;
+	argv[a] = NULL;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		if (chdir(m->dir)) {
+			fprintf(stderr, "compare: cannot enter %s: %s\n", m->dir, strerror(errno));
+			_exit(EXIT_BADINPUT);
+		}
+		setenv("PORT", port, 1);
+		execv(self, (char *const *)argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* profile leaves the app's output in OUT.app.log: gather it into compare's one log */
+static void append_app_log(const char *log_path, const char *round_out, const char *name, int round)
+{
+	char app_log[4096 + 128], *text = NULL;
+	FILE *f;
+
+	snprintf(app_log, sizeof(app_log), "%.4096s.app.log", round_out);
+	if (read_file(app_log, &text, NULL))
+		return;
+	f = fopen(log_path, "a");
+	if (f) {
+		fprintf(f, "==== %s, round %d: the app's output ====\n%s", name, round, text);
+		fclose(f);
+	}
+	free(text);
+	unlink(app_log);
+}
+
+static cJSON *workload_results(cJSON *doc, const char *suite, const char *name)
+{
+	return (cJSON *)find_workload(doc, suite, name);
+}
+
+/* One framework's rounds folded into one profile doc: each round's clean pass is one repeat (the
+ * reported figures are the median round's), the profiling sections are round 0's. Takes rounds[0]. */
+static cJSON *merge_rounds(cJSON **rounds, int n)
+{
+	cJSON *doc = rounds[0], *s, *w;
+
+	cJSON_ArrayForEach(s, cJSON_GetObjectItem(doc, "suites"))
+	cJSON_ArrayForEach(w, cJSON_GetObjectItem(s, "workloads")) {
+		const char *sn = cJSON_GetObjectItem(s, "name")->valuestring, *wn = cJSON_GetObjectItem(w, "name")->valuestring;
+		double rps[MAX_SAMPLES], sorted[MAX_SAMPLES], med;
+		cJSON *res[MAX_SAMPLES], *pick, *rep, *samples;
+		int k = 0, pi = 0;
+
+		for (int r = 0; r < n && k < MAX_SAMPLES; r++) {
+			const cJSON *v;
+
+			res[k] = workload_results(rounds[r], sn, wn);
+			v = profile_get(res[k], "throughput.requests_per_sec");
+			if (!res[k] || !cJSON_IsNumber(v))
+				continue;
+			rps[k++] = v->valuedouble;
+		}
+		if (!k)
+			continue;
+		memcpy(sorted, rps, k * sizeof(*rps));
+		med = stats_median(sorted, k);
+		for (int i = 0; i < k; i++)
+			if (fabs(rps[i] - med) < fabs(rps[pi] - med))
+				pi = i;
+		pick = cJSON_Duplicate(res[pi], true);
+		/* the profiled pass's sections come from round 0 */
+		if (res[0] == workload_results(doc, sn, wn))
+			for (const char *const *f = (const char *const[]){ "profiling", "overhead", "lost_events",
+									  "profiled_throughput", NULL };
+			     *f; f++)
+				if (cJSON_GetObjectItem(res[0], *f))
+					cJSON_ReplaceItemInObject(pick, *f, cJSON_Duplicate(cJSON_GetObjectItem(res[0], *f), true));
+		cJSON_DeleteItemFromObject(pick, "repeats");
+		rep = cJSON_AddObjectToObject(pick, "repeats");
+		cJSON_AddNumberToObject(rep, "count", k);
+		cJSON_AddNumberToObject(rep, "median_requests_per_sec", med);
+		qsort(sorted, k, sizeof(*sorted), cmp_dbl);
+		cJSON_AddNumberToObject(rep, "min_requests_per_sec", sorted[0]);
+		cJSON_AddNumberToObject(rep, "max_requests_per_sec", sorted[k - 1]);
+		cJSON_AddBoolToObject(rep, "interleaved", true);
+		samples = cJSON_AddArrayToObject(rep, "samples");
+		for (int i = 0; i < k; i++) {
+			cJSON *smp = cJSON_CreateObject();
+			const cJSON *p50 = profile_get(res[i], "latency.median_ms"), *p99 = profile_get(res[i], "latency.p99_ms");
+
+			cJSON_AddNumberToObject(smp, "requests_per_sec", rps[i]);
+			cJSON_AddNumberToObject(smp, "p50_ms", cJSON_IsNumber(p50) ? p50->valuedouble : 0);
+			cJSON_AddNumberToObject(smp, "p99_ms", cJSON_IsNumber(p99) ? p99->valuedouble : 0);
+			cJSON_AddItemToArray(samples, smp);
+		}
+		cJSON_ReplaceItemInObject(w, "results", pick);
+	}
+	{
+		cJSON *cfg = cJSON_GetObjectItem(doc, "configuration");
+
+		if (cfg) {
+			cJSON_ReplaceItemInObject(cfg, "repeats", cJSON_CreateNumber(n));
+			cJSON_AddStringToObject(cfg, "repeats_method", "interleaved rounds of bindprof compare --frameworks "
+								       "(alternating order), one clean pass each; profiled in round 1");
+		}
+	}
+	return doc;
+}
+
+static int compare_apps(const struct apps_opts *ao, double noise, const char *output, const char *report)
+{
+	struct app_manifest m[MAX_RUNS];
+	struct run runs[MAX_RUNS];
+	cJSON *manifests[MAX_RUNS] = {}, *rounds[MAX_RUNS][MAX_SAMPLES] = {};
+	char list[4096], *save, *tok, err[600], path[MAX_RUNS][4096 + 32], log_path[4096 + 16];
+	const char *partial = NULL;
+	int n = 0, done = 0, ret = EXIT_BADINPUT;
+
+	snprintf(list, sizeof(list), "%s", ao->frameworks);
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (n == MAX_RUNS) {
+			log_err("compare: --frameworks: at most %d", MAX_RUNS);
+			return EXIT_BADINPUT;
+		}
+		if (app_manifest_load(ao->apps, tok, &m[n], err, sizeof(err))) {
+			log_err("compare: %s", err);
+			return EXIT_BADINPUT;
+		}
+		for (int i = 0; i < n; i++)
+			if (!strcmp(m[i].name, m[n].name)) {
+				log_err("compare: --frameworks: two apps are named '%s' in their manifests", m[n].name);
+				return EXIT_BADINPUT;
+			}
+		n++;
+	}
+	if (n < 2) {
+		log_err("compare: --frameworks: give at least two (A,B)");
+		return EXIT_BADINPUT;
+	}
+	if (ao->repeats > MAX_SAMPLES) {
+		log_err("compare: --repeats: at most %d", MAX_SAMPLES);
+		return EXIT_BADINPUT;
+	}
+	for (int i = 0; i < n; i++) {
+		char abs[4096];
+
+		if (!realpath(m[i].dir, abs)) {
+			log_err("compare: %s: %s", m[i].dir, strerror(errno));
+			return EXIT_BADINPUT;
+		}
+		snprintf(m[i].dir, sizeof(m[i].dir), "%s", abs);
+	}
+	{
+		char abs_out[4096], *dot;
+
+		if (output[0] != '/' && getcwd(abs_out, sizeof(abs_out)))
+			snprintf(abs_out + strlen(abs_out), sizeof(abs_out) - strlen(abs_out), "/%s", output);
+		else
+			snprintf(abs_out, sizeof(abs_out), "%s", output);
+		for (int i = 0; i < n; i++) {
+			snprintf(path[i], sizeof(path[i]), "%s", abs_out);
+			dot = strrchr(path[i], '.');
+			if (dot && !strcmp(dot, ".json") && !strchr(dot, '/'))
+				*dot = '\0';
+			snprintf(path[i] + strlen(path[i]), sizeof(path[i]) - strlen(path[i]), ".%s.json", m[i].name);
+		}
+		snprintf(log_path, sizeof(log_path), "%s.log", abs_out);
+		unlink(log_path);
+	}
+	signals_install();
+	/* Interleaved and counterbalanced, A B C, C B A, A B C, ...: drift on the machine falls on every
+	 * framework alike, and none always runs first or right after another's load. */
+	for (int r = 0; r < ao->repeats && !partial; r++) {
+		for (int j = 0; j < n; j++) {
+			int i = r % 2 ? n - 1 - j : j;
+			char round_out[4096 + 64 + 16];
+			int st;
+
+			printf("compare: round %d/%d: %s\n", r + 1, ao->repeats, m[i].name);
+			fflush(stdout);
+			snprintf(round_out, sizeof(round_out), "%.4128s.round%d", path[i], r + 1);
+			st = run_profile_round(ao, &m[i], r, round_out, log_path);
+			append_app_log(log_path, round_out, m[i].name, r + 1);
+			if (signals_pending()) {
+				partial = "interrupted";
+				unlink(round_out);
+				break;
+			}
+			if (st) {
+				log_err("compare: %s, round %d: bindprof profile exited with status %d; its output is in %s",
+					m[i].name, r + 1, st, log_path);
+				ret = st == EXIT_BADINPUT ? EXIT_BADINPUT : EXIT_TARGET;
+				goto out;
+			}
+			rounds[i][r] = profile_read(round_out, err, sizeof(err));
+			unlink(round_out);
+			if (!rounds[i][r]) {
+				log_err("compare: %s", err);
+				ret = EXIT_TARGET;
+				goto out;
+			}
+		}
+		if (!partial)
+			done++;
+	}
+	if (!done) {
+		log_err("compare: interrupted before a whole round; nothing to compare");
+		ret = EXIT_OK;
+		goto out;
+	}
+	memset(runs, 0, sizeof(runs));
+	for (int i = 0; i < n; i++) {
+		cJSON *doc = merge_rounds(rounds[i], done);
+		int e;
+
+		rounds[i][0] = NULL;
+		if (partial)
+			profile_set_partial(doc, partial);
+		runs[i].doc = doc;
+		runs[i].path = path[i];
+		snprintf(runs[i].name, sizeof(runs[i].name), "%s", m[i].name);
+		manifests[i] = cJSON_CreateObject();
+		cJSON_AddStringToObject(manifests[i], "name", m[i].name);
+		cJSON_AddStringToObject(manifests[i], "version", m[i].version);
+		cJSON_AddStringToObject(manifests[i], "language", m[i].language);
+		cJSON_AddStringToObject(manifests[i], "runtime", m[i].runtime);
+		cJSON_AddStringToObject(manifests[i], "start", m[i].start);
+		cJSON_AddNumberToObject(manifests[i], "port", m[i].port);
+		cJSON_AddStringToObject(manifests[i], "health_path", m[i].health_path);
+		cJSON_AddStringToObject(manifests[i], "dir", m[i].dir);
+		runs[i].manifest = manifests[i];
+		if ((e = profile_write(doc, path[i]))) {
+			log_err("compare: writing '%s': %s", path[i], strerror(-e));
+			goto out;
+		}
+	}
+	{
+		cJSON *cfg = cJSON_CreateObject(), *p0 = cJSON_GetObjectItem(runs[0].doc, "configuration");
+
+		if (p0) {
+			for (const char *const *f = (const char *const[]){ "duration_secs", "warmup_secs", "concurrency",
+									  "threads", "rate", "suite", "probes", NULL };
+			     *f; f++)
+				if (cJSON_GetObjectItem(p0, *f))
+					cJSON_AddItemToObject(cfg, *f, cJSON_Duplicate(cJSON_GetObjectItem(p0, *f), true));
+		}
+		if (!cJSON_GetObjectItem(cfg, "duration_secs"))
+			cJSON_AddNullToObject(cfg, "duration_secs");
+		if (!cJSON_GetObjectItem(cfg, "probes"))
+			cJSON_AddArrayToObject(cfg, "probes");
+		cJSON_AddNumberToObject(cfg, "repeats", done);
+		cJSON_AddStringToObject(cfg, "order", "interleaved, alternating (A B, B A, ...)");
+		cJSON_AddStringToObject(cfg, "apps", ao->apps);
+		ret = compare_runs(runs, n, noise, cfg, partial, output, report);
+	}
+out:
+	for (int i = 0; i < n; i++) {
+		for (int r = 0; r < MAX_SAMPLES; r++)
+			cJSON_Delete(rounds[i][r]);
+		cJSON_Delete(manifests[i]);
+		cJSON_Delete(runs[i].doc);
+	}
+	return ret;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "noise", required_argument, NULL, 'N' }, { "output", required_argument, NULL, 'o' },
+		{ "report", required_argument, NULL, 'r' }, { "frameworks", required_argument, NULL, 'f' },
+		{ "apps", required_argument, NULL, 'A' },   { "help", no_argument, NULL, 'h' },
+		/* passed through to each framework's `profile` */
+		{ "suite", required_argument, NULL, 's' },  { "repeats", required_argument, NULL, 'k' },
+		{ "duration", required_argument, NULL, 'd' }, { "warmup", required_argument, NULL, 'w' },
+		{ "concurrency", required_argument, NULL, 'c' }, { "threads", required_argument, NULL, 't' },
+		{ "rate", required_argument, NULL, 'R' },   { "probes", required_argument, NULL, 'P' },
+		{ "ready-timeout", required_argument, NULL, 'T' },
+		{},
+	};
+	struct run runs[MAX_RUNS];
+	struct apps_opts ao = { .repeats = 5 };
+	const char *output = NULL, *report = NULL;
+	double noise = 2;
+	int ch, nruns = 0, ret = EXIT_BADINPUT;
+	char err[512];
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":o:t:h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'N': {
+			double v;
+
+			if (parse_seconds(optarg, 100, &v)) {
+				log_err("compare: --noise: invalid percent '%s'", optarg);
+				return EXIT_BADINPUT;
+			}
+			noise = v;
+			break;
+		}
+		case 'o': output = optarg; break;
+		case 'r': report = optarg; break;
+		case 'f': ao.frameworks = optarg; break;
+		case 'A': ao.apps = optarg; break;
+		case 'k': {
+			long l;
+
+			if (parse_long(optarg, 1, 1000, &l)) {
+				log_err("compare: --repeats: invalid number '%s'", optarg);
+				return EXIT_BADINPUT;
+			}
+			ao.repeats = (int)l;
+			break;
+		}
+		case 's': case 'd': case 'w': case 'c': case 't': case 'R': case 'P': case 'T':
+			if (ao.npass + 2 >= (int)ARRAY_SIZE(ao.pass)) {
+				log_err("compare: too many options");
+				return EXIT_BADINPUT;
+			}
+			for (const struct option *op = lo; op->name; op++)
+				if (op->val == ch)
+					ao.pass[ao.npass] = op->name;
+			ao.npass++;
+			ao.pass[ao.npass++] = optarg;
+			break;
+		case 'h': fputs(compare_usage, stdout); return EXIT_OK;
+		default:
+			cli_getopt_error(ch, argv, err, sizeof(err));
+			log_err("compare: %s", err);
+			return EXIT_BADINPUT;
+		}
+	}
+	if (ao.frameworks || ao.apps) {
+		if (!ao.frameworks || !ao.apps) {
+			log_err("compare: --frameworks and --apps go together (the apps DIR/NAME/%s)", APP_MANIFEST);
+			return EXIT_BADINPUT;
+		}
+		if (optind < argc) {
+			log_err("compare: give either --frameworks with --apps or result files, not both ('%s')", argv[optind]);
+			return EXIT_BADINPUT;
+		}
+		return compare_apps(&ao, noise, output ? output : "bindprof-compare.json", report);
+	}
+	if (ao.npass || ao.repeats != 5) {
+		log_err("compare: --suite, --repeats and the load options apply to --frameworks runs only");
+		return EXIT_BADINPUT;
+	}
+	if (argc - optind < 2 || argc - optind > MAX_RUNS) {
+		log_err("compare: give 2 to %d profile files, or --frameworks A,B --apps DIR", MAX_RUNS);
+		return EXIT_BADINPUT;
+	}
+	memset(runs, 0, sizeof(runs));
+	for (int i = optind; i < argc; i++) {
+		struct run *r = &runs[nruns];
+
+		r->path = argv[i];
+		r->doc = profile_read(argv[i], err, sizeof(err));
+		if (!r->doc) {
+			log_err("compare: %s", err);
+			goto out;
+		}
+		nruns++;
+		if (!cJSON_IsString(profile_get(r->doc, "mode")) || strcmp(profile_get(r->doc, "mode")->valuestring, "profile")) {
+			log_err("compare: '%s' is not a profile file (mode \"profile\")", argv[i]);
+			goto out;
+		}
+		run_name(r, argv[i]);
+	}
+	{
+		cJSON *cfg = cJSON_CreateObject();
+
+		cJSON_AddNullToObject(cfg, "duration_secs"); /* the runs' own files have theirs */
+		cJSON_AddArrayToObject(cfg, "probes");
+		ret = compare_runs(runs, nruns, noise, cfg, NULL, output, report);
+	}
+out:
 	for (int i = 0; i < nruns; i++)
 		cJSON_Delete(runs[i].doc);
 	return ret;

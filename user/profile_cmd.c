@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,16 +37,17 @@ static const char profile_usage[] =
 	"                        [--suite all|NAME[,NAME]|FILE.json] [--duration S] [--warmup S]\n"
 	"                        [--concurrency N] [-t THREADS] [--rate RPS] [--repeats K]\n"
 	"                        [--probes LIST] [--gil-method cheap|exact] [--single-pass]\n"
-	"                        [--ready-timeout S] [--format json|table] [--baseline FILE] [-o FILE]\n"
+	"                        [--ready-timeout S] [--health-path PATH] [--format json|table]\n"
+	"                        [--baseline FILE] [-o FILE]\n"
 	"\n"
 	"Start the app (--app-cmd, run by /bin/sh in its own process group) or attach to one (-p),\n"
-	"wait until URL accepts connections, then for each workload of the suite: a warmup, K clean\n"
+	"wait until URL accepts connections (and GET PATH answers 2xx/3xx with --health-path), then for each workload of the suite: a warmup, K clean\n"
 	"passes with no probe attached, and one profiled pass (bindprof record -p on the app).\n"
 	"Defaults: --suite all, --duration 10, --warmup 3, --concurrency 50, -t cores, --repeats 1,\n"
 	"--probes gil,gc (the CPython probes of the cheap set), -o bindprof-profile.json.\n";
 
 struct popts {
-	const char *url, *app_cmd, *framework, *suite, *output, *baseline, *probes, *gil_method;
+	const char *url, *app_cmd, *framework, *suite, *output, *baseline, *probes, *gil_method, *health_path;
 	int pid, concurrency, threads, repeats;
 	double duration, warmup, rate, ready_timeout;
 	bool single_pass, table;
@@ -63,7 +65,8 @@ static int parse(int argc, char **argv, struct popts *o, char *err, int errlen)
 		{ "gil-method", required_argument, NULL, 'G' },  { "single-pass", no_argument, NULL, 'S' },
 		{ "ready-timeout", required_argument, NULL, 'R' }, { "format", required_argument, NULL, 'F' },
 		{ "baseline", required_argument, NULL, 'b' },	 { "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },		 {},
+		{ "health-path", required_argument, NULL, 'H' }, { "help", no_argument, NULL, 'h' },
+		{},
 	};
 	unsigned mask;
 	const char *bad;
@@ -92,6 +95,13 @@ static int parse(int argc, char **argv, struct popts *o, char *err, int errlen)
 		case 'o': o->output = optarg; break;
 		case 'S': o->single_pass = true; break;
 		case 'G': o->gil_method = optarg; break;
+		case 'H':
+			if (optarg[0] != '/' || strpbrk(optarg, " \r\n")) {
+				snprintf(err, errlen, "--health-path: '%s' is not a path (it starts with '/')", optarg);
+				return -EINVAL;
+			}
+			o->health_path = optarg;
+			break;
 		case 'p':
 			if (cli_parse_pid(optarg, &o->pid, err, errlen))
 				return -EINVAL;
@@ -203,14 +213,28 @@ static void stop_app(int pid)
 	waitpid(pid, &st, 0);
 }
 
-static bool app_ready(const struct sockaddr_storage *ss, socklen_t len)
+/* Ready: the address accepts a connection and, with a health path, GET PATH answers 2xx or 3xx. */
+static bool app_ready(const struct sockaddr_storage *ss, socklen_t len, const char *health_path)
 {
 	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct timeval tv = { .tv_sec = 2 };
+	char req[1200], resp[64];
 	bool ok;
+	int n, got = 0, code;
 
 	if (fd < 0)
 		return false;
 	ok = connect(fd, (const struct sockaddr *)ss, len) == 0;
+	if (ok && health_path) {
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+			     health_path);
+		ok = send(fd, req, n, MSG_NOSIGNAL) == n;
+		while (ok && got < (int)sizeof(resp) - 1 && (n = recv(fd, resp + got, sizeof(resp) - 1 - got, 0)) > 0)
+			got += n;
+		resp[got] = '\0';
+		ok = ok && sscanf(resp, "HTTP/1.%*d %d", &code) == 1 && code >= 200 && code < 400;
+	}
 	close(fd);
 	return ok;
 }
@@ -467,11 +491,12 @@ int cmd_profile(int argc, char **argv)
 	}
 	/* Ready: the URL accepts connections. */
 	for (double waited = 0;; waited += 0.1) {
-		if (app_ready(&ss, sslen))
+		if (app_ready(&ss, sslen, o.health_path))
 			break;
 		if (waited >= o.ready_timeout || !procfs_alive("/proc", app) || signals_pending()) {
-			log_err("profile: the app never became ready: %s did not accept connections within %.0f s%s",
-				base, o.ready_timeout, procfs_alive("/proc", app) ? "" : " (it exited; see its log)");
+			log_err("profile: the app never became ready: %s%s did not %s within %.0f s%s", base,
+				o.health_path ? o.health_path : "", o.health_path ? "answer 2xx/3xx" : "accept connections",
+				o.ready_timeout, procfs_alive("/proc", app) ? "" : " (it exited; see its log)");
 			if (!o.pid)
 				stop_app(app);
 			suites_free(&set);
@@ -498,6 +523,8 @@ int cmd_profile(int argc, char **argv)
 	cJSON_AddBoolToObject(cfg, "single_pass", o.single_pass);
 	cJSON_AddStringToObject(cfg, "url", base);
 	cJSON_AddStringToObject(cfg, "suite", o.suite);
+	if (o.health_path)
+		cJSON_AddStringToObject(cfg, "health_path", o.health_path);
 	{
 		cJSON *pa = cJSON_AddArrayToObject(cfg, "probes");
 		unsigned mask = 0;

@@ -1,13 +1,18 @@
-"""bindprof diff on files whose differences are known: one workload 30% slower, one 12% slower,
-one inside the runs' own spread, and the same file against itself. No root needed."""
+"""bindprof diff and compare on results whose differences are known.
+
+Files: one workload 30% slower, one 12% slower, one inside the runs' own spread, and the same file
+against itself (no root needed). Live apps (root): two demo apps, one of them deliberately 30%
+slower on one endpoint (demo_server.py --slow: 30% more CPU per request there), compared with
+compare --frameworks; and two profiles of the same app, diffed."""
 import copy
 import json
 import os
+import socket
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BINDPROF, check, main, run, validate  # noqa: E402
+from harness import BINDPROF, ROOT, Skip, check, main, run, validate  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="bindprof-diff-")
 HOST = {"hostname": "h", "os": "Debian", "arch": "x86_64", "cpu_model": "cpu", "cpu_cores": 2,
@@ -153,6 +158,117 @@ def test_compare_names_only_significant_winners():
     check(r.returncode == 2 and "cannot read" in r.stderr, r.stderr)
     r = run([BINDPROF, "compare", fast])
     check(r.returncode == 2, r.stderr)
+
+
+SERVER = os.path.join(ROOT, "tools", "demo_server.py")
+SUITE = {"name": "mini", "workloads": [{"name": "hello", "method": "GET", "path": "/hello"},
+                                       {"name": "items", "method": "GET", "path": "/items/42"}]}
+LOAD = ["--duration", "1", "--warmup", "0.3", "--concurrency", "8", "-t", "2"]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def app(apps, name, extra="", manifest=None):
+    os.makedirs(os.path.join(apps, name), exist_ok=True)
+    m = {"name": name, "version": "1.0", "language": "python", "runtime": "cpython",
+         "start": f"/usr/bin/python3 {SERVER} {extra}".strip(), "port": free_port(), "health_path": "/hello"}
+    m.update(manifest or {})
+    with open(os.path.join(apps, name, "bindprof-app.json"), "w") as f:
+        json.dump(m, f)
+
+
+def suite_file():
+    return write("mini-suite.json", SUITE)
+
+
+def test_compare_frameworks_finds_the_slowed_endpoint():
+    if os.geteuid() != 0:
+        raise Skip("needs root: the first round is profiled")
+    apps = os.path.join(TMP, "apps")
+    app(apps, "fast")
+    app(apps, "slow", "--slow /items/42=30")   # PORT comes from the environment
+    out, md = os.path.join(TMP, "fw.json"), os.path.join(TMP, "fw.md")
+    r = run([BINDPROF, "compare", "--frameworks", "fast,slow", "--apps", apps, "--suite", suite_file(),
+             "--repeats", "5", "-o", out, "--report", md] + LOAD, timeout=300)
+    check(r.returncode == 0, f"compare exited {r.returncode}: {r.stderr}")
+    with open(out) as f:
+        d = json.load(f)
+    validate(d)
+    check([fw["name"] for fw in d["frameworks"]] == ["fast", "slow"], d["frameworks"])
+    check(d["frameworks"][1]["app"]["start"].endswith("--slow /items/42=30"), d["frameworks"][1])
+    res = {w["workload"]: w for w in d["results"]}
+    items, hello = res["items"]["comparison"], res["hello"]["comparison"]
+    sig = items["statistical_significance"]
+    # 30% more CPU per request: a ratio near 1.3, significant with 5 interleaved repeats each
+    check(items["winner"] == "fast" and sig["significant"] and sig["p_value"] < 0.05, items)
+    check(1.15 < items["performance_ratios"]["fast_vs_slow"] < 1.5, items["performance_ratios"])
+    check(sig["ci_low"] > 1.02, sig)
+    check(hello["winner"] is None and not hello["statistical_significance"]["significant"], hello)
+    check(d["summary"]["workloads_won"] == {"fast": 1, "slow": 0}, d["summary"])
+    # five clean samples per framework and workload, from interleaved rounds; one profiled round
+    for fw in ("fast", "slow"):
+        with open(os.path.join(TMP, f"fw.{fw}.json")) as f:
+            p = json.load(f)
+        validate(p)
+        for w in p["suites"][0]["workloads"]:
+            rep = w["results"]["repeats"]
+            check(rep["count"] == 5 and len(rep["samples"]) == 5, rep)
+            check(w["results"]["profiling"]["gil"]["method"], "the first round was profiled")
+    with open(md) as f:
+        text = f.read()
+    check("| mini/items | fast |" in text and "**significant**" in text, text)
+    check("| mini/hello | - |" in text and "overall winner: fast" in text, text)
+    # diff between the two: the slowed endpoint fails the check, and the report names it
+    dmd = os.path.join(TMP, "fw-diff.md")
+    r = run([BINDPROF, "diff", os.path.join(TMP, "fw.fast.json"), os.path.join(TMP, "fw.slow.json"),
+             "--fail-on", "warning", "--report", dmd])
+    check(r.returncode == 1, f"diff exited {r.returncode}: {r.stdout}{r.stderr}")
+    rps = [l.split() for l in r.stdout.splitlines() if l.startswith("mini/items") and "requests_per_sec" in l][0]
+    check(rps[5].startswith("regressed"), rps)
+    with open(dmd) as f:
+        text = f.read()
+    check(text.startswith("## bindprof diff: ") and "| mini/items | requests_per_sec |" in text, text)
+
+
+def test_diff_same_app_twice_passes():
+    if os.geteuid() != 0:
+        raise Skip("needs root for bindprof profile's app handling")
+    port = free_port()
+    outs = []
+    for i in range(2):
+        out = os.path.join(TMP, f"same{i}.json")
+        r = run([BINDPROF, "profile", "--app-cmd", f"/usr/bin/python3 {SERVER} --port {port}",
+                 "--url", f"http://127.0.0.1:{port}", "--health-path", "/hello", "--suite", suite_file(),
+                 "--repeats", "3", "--probes", "none", "-o", out] + LOAD, timeout=120)
+        check(r.returncode == 0, r.stderr)
+        outs.append(out)
+    r = run([BINDPROF, "diff", *outs])
+    check(r.returncode == 0, f"the same app twice: diff exited {r.returncode}:\n{r.stdout}")
+
+
+def test_compare_frameworks_bad_input():
+    apps = os.path.join(TMP, "badapps")
+    app(apps, "ok")
+    os.makedirs(os.path.join(apps, "empty"), exist_ok=True)
+    app(apps, "broken", manifest={"port": "80"})
+    os.makedirs(os.path.join(apps, "garbled"), exist_ok=True)
+    with open(os.path.join(apps, "garbled", "bindprof-app.json"), "w") as f:
+        f.write('{"name": "garbled",')
+    for fws, msg in [("ok,empty", "empty/bindprof-app.json: cannot read the app manifest"),
+                     ("ok,broken", "broken/bindprof-app.json: field \"port\" must be an integer"),
+                     ("ok,garbled", "garbled/bindprof-app.json: malformed JSON"),
+                     ("ok", "at least two"), ("ok,ok", "two apps are named 'ok'")]:
+        r = run([BINDPROF, "compare", "--frameworks", fws, "--apps", apps])
+        check(r.returncode == 2 and msg in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+              f"{fws}: {r.returncode} {r.stderr}")
+    r = run([BINDPROF, "compare", "--frameworks", "ok,ok"])
+    check(r.returncode == 2 and "--frameworks and --apps go together" in r.stderr, r.stderr)
 
 
 if __name__ == "__main__":
