@@ -84,6 +84,11 @@ int app_manifest_load(const char *apps_dir, const char *name, struct app_manifes
 	int e;
 
 	memset(m, 0, sizeof(*m));
+	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..") || strlen(name) >= sizeof(m->label)) {
+		snprintf(err, errlen, "--frameworks: '%s' is not an app directory name", name);
+		return -EINVAL;
+	}
+	snprintf(m->label, sizeof(m->label), "%s", name);
 	if ((size_t)snprintf(m->dir, sizeof(m->dir), "%s/%s", apps_dir, name) >= sizeof(m->dir)) {
 		snprintf(err, errlen, "--apps: path too long");
 		return -ENAMETOOLONG;

@@ -8,6 +8,7 @@
 
 struct app_manifest {
 	char dir[4096];		/* DIR/NAME: the start command runs there */
+	char label[128];	/* NAME: the framework's name in compare's output */
 	char name[128], version[64], language[64], runtime[128];
 	char start[4096], health_path[1024];
 	int port;

@@ -309,7 +309,7 @@ static int run_profile_round(const struct apps_opts *ao, const struct app_manife
 	argv[a++] = "--health-path";
 	argv[a++] = m->health_path;
 	argv[a++] = "--framework";
-	argv[a++] = m->name;
+	argv[a++] = m->label;
 	argv[a++] = "--repeats";
 	argv[a++] = "1";
 	argv[a++] = "--format";
@@ -469,8 +469,8 @@ static int compare_apps(const struct apps_opts *ao, double noise, const char *ou
 			return EXIT_BADINPUT;
 		}
 		for (int i = 0; i < n; i++)
-			if (!strcmp(m[i].name, m[n].name)) {
-				log_err("compare: --frameworks: two apps are named '%s' in their manifests", m[n].name);
+			if (!strcmp(m[i].label, m[n].label)) {
+				log_err("compare: --frameworks: '%s' is given twice", m[n].label);
 				return EXIT_BADINPUT;
 			}
 		n++;
@@ -504,7 +504,7 @@ static int compare_apps(const struct apps_opts *ao, double noise, const char *ou
 			dot = strrchr(path[i], '.');
 			if (dot && !strcmp(dot, ".json") && !strchr(dot, '/'))
 				*dot = '\0';
-			snprintf(path[i] + strlen(path[i]), sizeof(path[i]) - strlen(path[i]), ".%s.json", m[i].name);
+			snprintf(path[i] + strlen(path[i]), sizeof(path[i]) - strlen(path[i]), ".%s.json", m[i].label);
 		}
 		snprintf(log_path, sizeof(log_path), "%s.log", abs_out);
 		unlink(log_path);
@@ -518,11 +518,11 @@ static int compare_apps(const struct apps_opts *ao, double noise, const char *ou
 			char round_out[4096 + 64 + 16];
 			int st;
 
-			printf("compare: round %d/%d: %s\n", r + 1, ao->repeats, m[i].name);
+			printf("compare: round %d/%d: %s\n", r + 1, ao->repeats, m[i].label);
 			fflush(stdout);
 			snprintf(round_out, sizeof(round_out), "%.4128s.round%d", path[i], r + 1);
 			st = run_profile_round(ao, &m[i], r, round_out, log_path);
-			append_app_log(log_path, round_out, m[i].name, r + 1);
+			append_app_log(log_path, round_out, m[i].label, r + 1);
 			if (signals_pending()) {
 				partial = "interrupted";
 				unlink(round_out);
@@ -530,7 +530,7 @@ static int compare_apps(const struct apps_opts *ao, double noise, const char *ou
 			}
 			if (st) {
 				log_err("compare: %s, round %d: bindprof profile exited with status %d; its output is in %s",
-					m[i].name, r + 1, st, log_path);
+					m[i].label, r + 1, st, log_path);
 				ret = st == EXIT_BADINPUT ? EXIT_BADINPUT : EXIT_TARGET;
 				goto out;
 			}
@@ -560,7 +560,7 @@ static int compare_apps(const struct apps_opts *ao, double noise, const char *ou
 			profile_set_partial(doc, partial);
 		runs[i].doc = doc;
 		runs[i].path = path[i];
-		snprintf(runs[i].name, sizeof(runs[i].name), "%s", m[i].name);
+		snprintf(runs[i].name, sizeof(runs[i].name), "%s", m[i].label);
 		manifests[i] = cJSON_CreateObject();
 		cJSON_AddStringToObject(manifests[i], "name", m[i].name);
 		cJSON_AddStringToObject(manifests[i], "version", m[i].version);

@@ -263,7 +263,7 @@ def test_compare_frameworks_bad_input():
     for fws, msg in [("ok,empty", "empty/bindprof-app.json: cannot read the app manifest"),
                      ("ok,broken", "broken/bindprof-app.json: field \"port\" must be an integer"),
                      ("ok,garbled", "garbled/bindprof-app.json: malformed JSON"),
-                     ("ok", "at least two"), ("ok,ok", "two apps are named 'ok'")]:
+                     ("ok", "at least two"), ("ok,ok", "'ok' is given twice"), ("ok,../x", "not an app directory name")]:
         r = run([BINDPROF, "compare", "--frameworks", fws, "--apps", apps])
         check(r.returncode == 2 and msg in r.stderr and len(r.stderr.strip().splitlines()) == 1,
               f"{fws}: {r.returncode} {r.stderr}")
