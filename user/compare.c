@@ -456,7 +456,7 @@ static int compare_apps(const struct apps_opts *ao, double noise, const char *ou
 	cJSON *manifests[MAX_RUNS] = {}, *rounds[MAX_RUNS][MAX_SAMPLES] = {};
 	char list[4096], *save, *tok, err[600], path[MAX_RUNS][4096 + 32], log_path[4096 + 16];
 	const char *partial = NULL;
-	int n = 0, done = 0, ret = EXIT_BADINPUT;
+	int n = 0, nr[MAX_RUNS] = {}, missing = 0, ret = EXIT_BADINPUT;
 
 	snprintf(list, sizeof(list), "%s", ao->frameworks);
 	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -524,7 +524,10 @@ static int compare_apps(const struct apps_opts *ao, double noise, const char *ou
 			st = run_profile_round(ao, &m[i], r, round_out, log_path);
 			append_app_log(log_path, round_out, m[i].label, r + 1);
 			if (signals_pending()) {
+				/* profile wrote what its interrupted pass measured: keep it */
 				partial = "interrupted";
+				if ((rounds[i][nr[i]] = profile_read(round_out, err, sizeof(err))))
+					nr[i]++;
 				unlink(round_out);
 				break;
 			}
@@ -534,27 +537,26 @@ static int compare_apps(const struct apps_opts *ao, double noise, const char *ou
 				ret = st == EXIT_BADINPUT ? EXIT_BADINPUT : EXIT_TARGET;
 				goto out;
 			}
-			rounds[i][r] = profile_read(round_out, err, sizeof(err));
+			rounds[i][nr[i]] = profile_read(round_out, err, sizeof(err));
 			unlink(round_out);
-			if (!rounds[i][r]) {
+			if (!rounds[i][nr[i]]) {
 				log_err("compare: %s", err);
 				ret = EXIT_TARGET;
 				goto out;
 			}
+			nr[i]++;
 		}
-		if (!partial)
-			done++;
-	}
-	if (!done) {
-		log_err("compare: interrupted before a whole round; nothing to compare");
-		ret = EXIT_OK;
-		goto out;
 	}
 	memset(runs, 0, sizeof(runs));
 	for (int i = 0; i < n; i++) {
-		cJSON *doc = merge_rounds(rounds[i], done);
+		cJSON *doc;
 		int e;
 
+		if (!nr[i]) {
+			missing++;
+			continue;
+		}
+		doc = merge_rounds(rounds[i], nr[i]);
 		rounds[i][0] = NULL;
 		if (partial)
 			profile_set_partial(doc, partial);
@@ -576,6 +578,12 @@ static int compare_apps(const struct apps_opts *ao, double noise, const char *ou
 			goto out;
 		}
 	}
+	if (missing) {
+		log_err("compare: interrupted before every framework had run once; the per-framework files "
+			"written hold what was measured");
+		ret = EXIT_OK;
+		goto out;
+	}
 	{
 		cJSON *cfg = cJSON_CreateObject(), *p0 = cJSON_GetObjectItem(runs[0].doc, "configuration");
 
@@ -590,7 +598,7 @@ static int compare_apps(const struct apps_opts *ao, double noise, const char *ou
 			cJSON_AddNullToObject(cfg, "duration_secs");
 		if (!cJSON_GetObjectItem(cfg, "probes"))
 			cJSON_AddArrayToObject(cfg, "probes");
-		cJSON_AddNumberToObject(cfg, "repeats", done);
+		cJSON_AddNumberToObject(cfg, "repeats", nr[0]);
 		cJSON_AddStringToObject(cfg, "order", "interleaved, alternating (A B, B A, ...)");
 		cJSON_AddStringToObject(cfg, "apps", ao->apps);
 		ret = compare_runs(runs, n, noise, cfg, partial, output, report);
