@@ -27,7 +27,7 @@ CFLAGS   += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter
 	-I$(OUT)/bpf -I$(OUT)/gen -Ibpf -Iuser -DBINDPROF_VERSION='"$(VERSION)"'
 LDLIBS   := -lbpf -lelf -ldw -lz -lcjson -lhttp_parser -lm -lpthread
 
-BPF_OBJS := core syscalls python floor
+BPF_OBJS := core syscalls python floor stacks
 BPF_SKELS := $(patsubst %,$(OUT)/bpf/%.skel.h,$(BPF_OBJS))
 
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
@@ -35,7 +35,8 @@ USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS)) $(OUT)/gen/syscal
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 TOOL_SRCS := $(filter-out tools/lib%.c,$(wildcard tools/*.c))
-TOOL_BINS := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS)) $(OUT)/tools/libdemo.so
+TOOL_BINS := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS)) $(OUT)/tools/libdemo.so \
+	$(OUT)/tools/calltree-nofp
 
 .PHONY: all deps test unit integration demo clean vmlinux
 all: deps $(OUT)/bindprof $(TOOL_BINS)
@@ -92,6 +93,16 @@ $(OUT)/tools/probe_floor: tools/probe_floor.c $(USER_OBJS) | $(OUT)/tools
 $(OUT)/tools/lib%.so: tools/lib%.c | $(OUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) -g -O2 -Wall -Wextra -Werror -fPIC -shared $< -o $@
+
+# The stack tests' call tree, with frame pointers and without (no DWARF either: .eh_frame only,
+# as distributions ship).
+$(OUT)/tools/calltree: tools/calltree.c | $(OUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -fno-omit-frame-pointer -Wall -Wextra -Werror $< -o $@
+
+$(OUT)/tools/calltree-nofp: tools/calltree.c | $(OUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -fomit-frame-pointer -Wall -Wextra -Werror $< -o $@
 
 $(OUT)/tools/%: tools/%.c | $(OUT)/tools
 	$(call msg,CC,$@)

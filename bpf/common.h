@@ -26,6 +26,8 @@ enum probe_hit {
 	HIT_GIL_DROP,      /* exact method: uprobe drop_gil */
 	HIT_GC_START,      /* USDT gc__start or uprobe on the collector */
 	HIT_GC_DONE,       /* USDT gc__done or uretprobe on the collector */
+	HIT_STACK_SAMPLE,  /* perf_event cpu-clock samples of a target thread */
+	HIT_GIL_STACK,     /* GIL-wait stacks sent (stacks' sched_switch program) */
 	HIT_MAX,
 };
 

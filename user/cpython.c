@@ -28,6 +28,27 @@ static const struct layout {
 	{ 13, -1, 640, 16 },
 };
 
+/* Where a thread's Python frames are, per minor version (x86_64, default build). Generated from
+ * each interpreter's own headers by tools/pyoffsets.c (offsetof with Py_BUILD_CORE); the test
+ * suite recompiles it against every interpreter present and compares with this table. */
+static const struct frames_layout frames_layouts[] = {
+	/* minor main head next thread_id frame cframe code back is_entry owner name file line ascii */
+	{ 8, 40, 8, 8, 176, 24, -1, 32, 24, -1, -1, 112, 104, 40, 48 },
+	{ 9, 40, 8, 8, 176, 24, -1, 32, 24, -1, -1, 112, 104, 40, 48 },
+	{ 10, 40, 8, 8, 176, 24, -1, 32, 24, -1, -1, 112, 104, 40, 48 },
+	{ 11, 48, 16, 8, 152, 56, 8, 32, 48, 68, -1, 120, 112, 72, 48 },
+	{ 12, 48, 72, 8, 136, 56, 0, 0, 8, -1, 70, 120, 112, 68, 40 },
+	{ 13, 640, 7344, 8, 152, 72, -1, 0, 8, -1, 70, 120, 112, 68, 40 },
+};
+
+const struct frames_layout *cpython_frames_layout(int minor)
+{
+	for (size_t i = 0; i < sizeof(frames_layouts) / sizeof(frames_layouts[0]); i++)
+		if (frames_layouts[i].minor == minor)
+			return &frames_layouts[i];
+	return NULL;
+}
+
 static const struct layout *layout_for(int minor)
 {
 	for (size_t i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++)
@@ -282,6 +303,8 @@ int cpython_inspect(const char *root, int pid, struct cpython_target *t)
 	if (!err) {
 		t->bias = elf_file__is_exec(f) ? 0 : start - base;
 		t->runtime_addr = sym.st_value + t->bias;
+		if (!elf_file__symbol(f, "PyCode_Type", &sym))
+			t->code_type_addr = sym.st_value + t->bias;
 	}
 	elf_file__close(f);
 	return err;
@@ -337,4 +360,31 @@ int cpython_read_switch_number(const struct cpython_target *t, uint64_t *n)
 	if (!t->gil_addr)
 		return -EAGAIN;
 	return read_mem(t->pid, t->gil_addr + GIL_OFF_SWITCH_NUMBER, n, 8);
+}
+
+int cpython_read_mem(int pid, uint64_t addr, void *buf, size_t len)
+{
+	return read_mem(pid, addr, buf, len);
+}
+
+int cpython_thread_list(const struct cpython_target *t, uint64_t *head_addr)
+{
+	const struct frames_layout *l = cpython_frames_layout(t->minor);
+	uint64_t interp = 0, head = 0;
+	int err;
+
+	if (!l || !t->runtime_addr)
+		return -ENOTSUP;
+	if ((err = read_mem(t->pid, t->runtime_addr + l->runtime_main, &interp, 8)))
+		return err;
+	if (!interp)
+		return -EAGAIN;
+	/* a wrong layout reads garbage: the list's head must be a readable thread state whose
+	 * interp field... is not in every version's first words, so check the head is readable */
+	if ((err = read_mem(t->pid, interp + l->interp_head, &head, 8)))
+		return err;
+	if (!head)
+		return -EAGAIN;
+	*head_addr = interp + l->interp_head;
+	return 0;
 }

@@ -21,6 +21,7 @@ struct cpython_target {
 	char elf[PATH_MAX];         /* the file defining _PyRuntime: the exe or libpython */
 	uint64_t bias;              /* load bias of elf in the process */
 	uint64_t runtime_addr;      /* &_PyRuntime in the process; 0 if not found */
+	uint64_t code_type_addr;    /* &PyCode_Type in the process; 0 if not found */
 	bool usdt_gc;               /* python:gc__start/gc__done notes */
 	struct gc_func {
 		char name[64];      /* the collector function (or one of GCC's clones of it) */
@@ -30,6 +31,22 @@ struct cpython_target {
 	bool has_take_gil;          /* take_gil/drop_gil symbols (full-symbol builds) */
 	uint64_t gil_addr;          /* the GIL struct; 0 until the interpreter has one */
 };
+
+/* Offsets for walking a thread's Python frames (see cpython.c's table). -1: no such field. */
+struct frames_layout {
+	int minor;
+	long runtime_main, interp_head;          /* _PyRuntime.interpreters.main; interp's thread list */
+	long ts_next, ts_thread_id, ts_frame;     /* PyThreadState */
+	long cframe_current;                      /* _PyCFrame.current_frame (3.11, 3.12) */
+	long fr_code, fr_back, fr_is_entry, fr_owner; /* the frame: code, caller, entry marks */
+	long co_name, co_filename, co_firstlineno; /* PyCodeObject */
+	long ascii_size;                          /* sizeof(PyASCIIObject): a compact ASCII str's data */
+};
+const struct frames_layout *cpython_frames_layout(int minor);
+/* The address of the main interpreter's thread-list head in the live process. -EAGAIN while
+ * the interpreter has none yet. */
+int cpython_thread_list(const struct cpython_target *t, uint64_t *head_addr);
+int cpython_read_mem(int pid, uint64_t addr, void *buf, size_t len);
 
 /* Find the interpreter of pid. 0 (t->minor is 0 for a non-CPython process) or negative errno. */
 int cpython_inspect(const char *proc_root, int pid, struct cpython_target *t);

@@ -25,6 +25,7 @@
 #include "resources.h"
 #include "session.h"
 #include "syscall_report.h"
+#include "stacks.h"
 #include "target.h"
 #include "util.h"
 
@@ -105,6 +106,7 @@ struct run {
 	struct held_child hc;
 	bool spawned;
 	struct pytrack *py;     /* CPython processes; NULL without gil/gc */
+	struct stacks *stk;     /* stack samples; NULL without stacks */
 	double sys_hit_ns;      /* calibrated per-hit cost of a tp_btf program; < 0 when not calibrated */
 	double uprobe_hit_ns;   /* of a uprobe (mean of uprobe and uretprobe); < 0 when not calibrated */
 	double elapsed;
@@ -120,6 +122,7 @@ static void sample_resources(struct run *r, bool with_uss)
 	resources__sample(r->res, pids, n, with_uss);
 	if (r->py)
 		pytrack__poll(r->py, pids, n);
+	stacks__poll(r->stk, pids, n);
 }
 
 /* Remove from the target set the processes that are gone (and not our unreaped child). */
@@ -198,6 +201,12 @@ static void run_loop(struct run *r)
 	r->links_attached = session__nr_links(r->sess);
 }
 
+/* Costed by their measured BPF run time, not by a per-hit rate. */
+static bool is_stack_hit(int h)
+{
+	return h == HIT_STACK_SAMPLE || h == HIT_GIL_STACK;
+}
+
 static bool is_uprobe_hit(int h)
 {
 	return h == HIT_GIL_TAKE || h == HIT_GIL_TAKE_RET || h == HIT_GIL_DROP || h == HIT_GC_START ||
@@ -211,6 +220,8 @@ static cJSON *overhead_json(struct run *r, const uint64_t *hits, double target_c
 
 	for (int h = 0; h < HIT_MAX; h++) {
 		cJSON_AddNumberToObject(ph, hit_name(h), hits[h]);
+		if (is_stack_hit(h))
+			continue;
 		if (is_uprobe_hit(h))
 			up += hits[h];
 		else
@@ -219,6 +230,12 @@ static cJSON *overhead_json(struct run *r, const uint64_t *hits, double target_c
 	per = cJSON_AddObjectToObject(o, "per_hit_ns");
 	if (r->sys_hit_ns >= 0 && (r->uprobe_hit_ns >= 0 || !up)) {
 		double ms = (tp * r->sys_hit_ns + up * (r->uprobe_hit_ns > 0 ? r->uprobe_hit_ns : 0)) / 1e6;
+		double stk_ms = stacks__bpf_cpu_ms(r->stk);
+
+		if (stk_ms > 0) {
+			ms += stk_ms;
+			cJSON_AddNumberToObject(o, "stacks_bpf_cpu_ms", stk_ms);
+		}
 
 		cJSON_AddNumberToObject(per, "tp_btf", r->sys_hit_ns);
 		if (r->uprobe_hit_ns >= 0)
@@ -274,9 +291,15 @@ static cJSON *build_profile(struct run *r)
 		pytrack__report(r->py, doc, prof);
 	else
 		cJSON_AddNullToObject(prof, "python");
+	if (r->stk)
+		stacks__report(r->stk, doc, prof);
 	for (int p = 0; p < PROBE_COUNT; p++) {
-		if (probe_implemented(p))
+		if (probe_implemented(p)) {
+			if (!cJSON_GetObjectItem(prof, probe_name(p)) && p != PROBE_SYSCALLS && p != PROBE_GIL &&
+			    p != PROBE_GC)
+				cJSON_AddNullToObject(prof, probe_name(p)); /* not selected */
 			continue;
+		}
 		cJSON_AddNullToObject(prof, probe_name(p));
 		if (r->o.probes & PROBE_BIT(p))
 			profile_warn(doc, probe_name(p),
@@ -374,6 +397,21 @@ static void print_summary(const cJSON *doc, const struct run *r)
 			printf("  gc (%s): %.0f collections, %.2f ms paused, max %.2f ms\n",
 			       cJSON_GetObjectItem(gc, "method")->valuestring, num(gc, "collections"),
 			       num(gc, "pause_ms_total"), num(gc, "pause_max_ms"));
+	}
+	{
+		const cJSON *stk = cJSON_GetObjectItem(cJSON_GetObjectItem(res, "profiling"), "stacks");
+		const cJSON *sh = cJSON_GetObjectItem(stk, "share_percent");
+		const cJSON *top = cJSON_GetArrayItem(cJSON_GetObjectItem(stk, "top_self"), 0);
+
+		if (cJSON_IsObject(stk)) {
+			printf("  stacks: %.0f samples at %.0f Hz (python %.1f%%, native %.1f%%, kernel %.1f%%)",
+			       num(stk, "samples"), num(stk, "frequency_hz"), num(sh, "python"), num(sh, "native"),
+			       num(sh, "kernel"));
+			if (top)
+				printf("; top self: %s %.1f%%", cJSON_GetObjectItem(top, "frame")->valuestring,
+				       num(top, "percent"));
+			printf("\n");
+		}
 	}
 	if (cJSON_IsObject(cpu) && cJSON_IsObject(mem))
 		printf("  resources: cpu avg %.1f%% peak %.1f%%, rss avg %.1f MB peak %.1f MB\n",
@@ -477,6 +515,21 @@ int cmd_record(int argc, char **argv)
 		log_debug("calibrated uprobe hit cost: %.0f ns", r.uprobe_hit_ns);
 		r.py = pytrack__new(r.sess, &po);
 	}
+	if (r.o.probes & PROBE_BIT(PROBE_STACKS)) {
+		struct stacks_opts sto = {
+			.freq = r.o.freq,
+			.gil_wait = r.o.probes & PROBE_BIT(PROBE_GIL),
+			.folded = r.o.folded,
+			.svg = r.o.svg,
+		};
+
+		r.stk = stacks__new(r.sess, &sto);
+		if (!r.stk) {
+			log_err("record: could not start the stack sampler: %s", strerror(errno));
+			ret = EXIT_ENV;
+			goto cleanup;
+		}
+	}
 	session__reset(r.sess);
 	r.res = resources__new("/proc");
 
@@ -528,6 +581,7 @@ int cmd_record(int argc, char **argv)
 			 r.o.duration ? "" : " until it exits");
 
 	run_loop(&r);
+	stacks__stop(r.stk); /* sampling ends; what is queued is unwound while the target may live */
 	if (!r.tgt.have_rt && r.tgt.exe[0] && !runtime_detect_elf(r.tgt.exe, &r.tgt.rt))
 		r.tgt.have_rt = 1; /* the target exited before its first tick */
 	session__detach(r.sess); /* counts freeze here; the maps stay readable */
@@ -550,6 +604,7 @@ cleanup:
 	cJSON_Delete(doc);
 	resources__free(r.res);
 	pytrack__free(r.py);
+	stacks__free(r.stk);
 	session__free(r.sess);
 	return ret;
 }

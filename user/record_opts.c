@@ -8,7 +8,8 @@
 
 const char record_usage[] =
 	"usage: bindprof record [-p PID | -- CMD ARGS...] [-d SECS] [-o FILE.json] [--probes LIST]\n"
-	"                       [--gil-method cheap|exact] [--no-children] [-v]\n"
+	"                       [--gil-method cheap|exact] [--folded FILE] [--svg FILE] [-F HZ]\n"
+	"                       [--no-children] [-v]\n"
 	"\n"
 	"Attach to a process (and its descendants) or start one, measure until the duration ends,\n"
 	"Ctrl-C, or the target exits, then write the profile JSON and print a summary.\n"
@@ -22,6 +23,10 @@ const char record_usage[] =
 	"                       the costly ones: syscalls and the exact GIL method)\n"
 	"      --gil-method M   cheap (default: sched_switch + futex, waits only) or exact\n"
 	"                       (uprobes on take_gil/drop_gil: waits and holds, costly)\n"
+	"      --folded FILE    write the on-CPU stacks as folded lines (and the GIL-wait stacks\n"
+	"                       to FILE with .gil-wait before its extension); turns stacks on\n"
+	"      --svg FILE       write an interactive SVG flamegraph (and FILE's .gil-wait one)\n"
+	"  -F, --freq HZ        stack samples per second per CPU (default 99, 1..10000)\n"
 	"      --no-children    profile only the one process, not its descendants\n"
 	"      --follow-children  profile descendants too (the default)\n"
 	"  -v, --verbose        libbpf and attach logging on stderr\n"
@@ -38,6 +43,9 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, i
 		{ "gil-method", required_argument, NULL, 'G' },
 		{ "follow-children", no_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "folded", required_argument, NULL, 'f' },
+		{ "svg", required_argument, NULL, 's' },
+		{ "freq", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -49,10 +57,11 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, i
 	o->output = "bindprof.json";
 	o->probes = PROBES_DEFAULT;
 	o->follow_children = true;
+	o->freq = 99;
 	optind = 1;
 	opterr = 0;
 	/* '+': stop at the first non-option, so CMD's own flags are left to CMD. */
-	while ((c = getopt_long(argc, argv, "+:p:d:o:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:p:d:o:F:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (cli_parse_pid(optarg, &o->pid, err, errlen))
@@ -95,6 +104,24 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, i
 		case 'C':
 			o->follow_children = true;
 			break;
+		case 'f':
+		case 's':
+			if (!*optarg) {
+				snprintf(err, errlen, "--%s: empty file name", c == 'f' ? "folded" : "svg");
+				return -EINVAL;
+			}
+			*(c == 'f' ? &o->folded : &o->svg) = optarg;
+			break;
+		case 'F': {
+			long hz;
+
+			if (parse_long(optarg, 1, 10000, &hz)) {
+				snprintf(err, errlen, "-F: invalid frequency '%s' (1..10000 Hz)", optarg);
+				return -EINVAL;
+			}
+			o->freq = (int)hz;
+			break;
+		}
 		case 'v':
 			o->verbose++;
 			break;
@@ -113,6 +140,9 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, i
 		}
 		o->cmd = &argv[optind];
 	}
+	/* Asking for a stack file asks for stacks. */
+	if (o->folded || o->svg)
+		o->probes |= PROBE_BIT(PROBE_STACKS);
 	/* --probes all includes the costly methods; an explicit --gil-method wins. */
 	o->gil_exact = gil_method >= 0 ? gil_method == 1 : o->probes == PROBES_ALL;
 	if (o->pid && o->cmd) {

@@ -13,6 +13,9 @@ struct record_opts {
 	bool follow_children;  /* default true; --no-children */
 	bool gil_exact;        /* --gil-method exact, or --probes all without --gil-method */
 	int verbose;           /* -v */
+	const char *folded;    /* --folded FILE */
+	const char *svg;       /* --svg FILE */
+	int freq;              /* -F HZ, default 99 */
 	bool help;
 };
 

@@ -37,6 +37,8 @@ static const char *const hit_names[HIT_MAX] = {
 	[HIT_GIL_DROP] = "uprobe/drop_gil",
 	[HIT_GC_START] = "gc_start",
 	[HIT_GC_DONE] = "gc_done",
+	[HIT_STACK_SAMPLE] = "perf_event/cpu-clock",
+	[HIT_GIL_STACK] = "gil_wait_stack",
 };
 
 static const char *const drop_names[DROP_MAX] = {
@@ -75,6 +77,22 @@ static int share_maps(struct bpf_object *obj, struct core_bpf *core)
 			log_err("sharing map %s: %s", bpf_map__name(shared[i]), strerror(-err));
 			return err;
 		}
+	}
+	return 0;
+}
+
+int session__share_maps(struct session *s, struct bpf_object *obj)
+{
+	struct bpf_map *m;
+	int err = share_maps(obj, s->core);
+
+	if (err)
+		return err;
+	/* the GIL of each CPython target, kept by the python object */
+	if (s->py && (m = bpf_object__find_map_by_name(obj, "gil_ranges")) &&
+	    (err = bpf_map__reuse_fd(m, bpf_map__fd(s->py->maps.gil_ranges)))) {
+		log_err("sharing map gil_ranges: %s", strerror(-err));
+		return err;
 	}
 	return 0;
 }

@@ -26,6 +26,10 @@ struct python_fds {
 /* Open, load and attach. 0 or negative errno (-EPERM: privileges; -ENOENT: no BTF). */
 int session__open(const struct session_opts *opts, struct session **out);
 void session__free(struct session *s); /* detaches and closes everything; accepts NULL */
+struct bpf_object;
+/* Give another object (loaded by its own module, e.g. stacks) the session's shared maps, and the
+ * python object's gil_ranges when it is loaded. Before that object's load. */
+int session__share_maps(struct session *s, struct bpf_object *obj);
 /* Detach every probe, keeping the maps readable. */
 void session__detach(struct session *s);
 

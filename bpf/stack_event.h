@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Stack samples: what bpf/stacks.bpf.c sends and the loader unwinds. */
+#ifndef BINDPROF_STACK_EVENT_H
+#define BINDPROF_STACK_EVENT_H
+
+#include "common.h"
+
+/* Bytes of user stack copied from the stack pointer up, for unwinding from .eh_frame in user
+ * space (perf's --call-graph dwarf copies 8 KiB by default; CPython's eval frames are large). */
+#define STACK_COPY 16384
+#define MAX_PY_FRAMES 128 /* a power of two: indexes are masked for the verifier */
+#define MAX_PY_THREADS 64	/* thread states walked to find the sampled thread's */
+#define KSTACK_DEPTH 64
+
+enum stack_kind {
+	STACK_CPU = 1,     /* an on-CPU sample (perf_event cpu-clock) */
+	STACK_GIL_WAIT,    /* a thread blocking on the GIL; weighted later by STACK_GIL_DONE */
+};
+
+/* The end of a GIL wait whose stack was sent with cookie (its own small ring buffer). */
+struct gil_wait_done {
+	__u64 cookie;
+	__u64 weight_ns;
+};
+
+/* Counters (per-CPU array stack_counts): samples sent, and lost for want of ring buffer room. */
+enum { STK_SAMPLES, STK_LOST, STK_GIL_WAITS, STK_GIL_LOST, STK_MAX };
+
+/* x86_64 DWARF register numbers: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
+#define NR_UREGS 17
+
+/* How to find a thread's Python frames in one process (per tgid, from the loader). */
+struct py_layout {
+	__u64 tstate_head_addr; /* &interp->tstate_head (or threads.head) of the main interpreter */
+	__u16 ts_next, ts_thread_id, ts_frame; /* PyThreadState: next, thread_id, frame/cframe/current_frame */
+	__s16 cframe_current;   /* _PyCFrame.current_frame (3.11, 3.12); -1: ts_frame is the frame */
+	__u16 fr_code, fr_back; /* frame: f_code/f_executable, f_back/previous */
+	__s16 fr_is_entry;      /* 3.11: _PyInterpreterFrame.is_entry; -1: none */
+	__s16 fr_owner;         /* 3.12+: _PyInterpreterFrame.owner; -1: none */
+	__u8 minor;
+	__u8 pad[3];
+};
+
+#define FRAME_OWNED_BY_CSTACK 3
+
+struct stack_event {
+	__u32 kind;
+	__u32 pid, tid;
+	__u32 nkernel;      /* kernel frames in kstack, leaf first */
+	__u64 cookie;       /* GIL waits: pairs STACK_GIL_WAIT with its struct gil_wait_done */
+	__u64 regs[NR_UREGS];
+	__u32 user_len;     /* bytes of stack copied, from regs[7] (rsp) up */
+	__u32 npy;          /* Python frames, leaf first */
+	__u32 py_status;    /* 0: walked; PY_* otherwise */
+	__u32 pad;
+	__u64 py_entry[2];  /* bit i: frame i is the first one of an eval-loop call (3.11+) */
+	__u64 py[MAX_PY_FRAMES]; /* code object addresses */
+	__u8 comm[TASK_COMM_LEN];
+	__u64 kstack[KSTACK_DEPTH];
+	__u8 stack[STACK_COPY];
+};
+
+enum py_status {
+	PY_WALKED = 0,
+	PY_NOT_PYTHON,      /* no layout for the process (not CPython, or not initialized yet) */
+	PY_NO_THREAD_STATE, /* the thread has no Python thread state (a native thread) */
+	PY_TRUNCATED,       /* more than MAX_PY_FRAMES frames: the root-most are missing */
+};
+
+#endif /* BINDPROF_STACK_EVENT_H */

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0
+/* CPU stack samples and GIL-wait stacks.
+ *
+ * A perf_event program on the software cpu-clock event, one per CPU, samples every thread of the
+ * target set. It sends the interrupted user registers and a copy of the top of the user stack, so
+ * that user space can unwind binaries built without frame pointers from their .eh_frame, the
+ * kernel stack, and the Python frames of the thread: code object addresses, leaf
+ * first, read from the thread's PyThreadState (found in the main interpreter's thread list by
+ * pthread_self(), i.e. the thread's fs base).
+ *
+ * GIL-wait stacks: a tp_btf/sched_switch program sends the same for a target thread that leaves
+ * the CPU blocked in a futex wait on its process's GIL (the GIL method of bpf/python.bpf.c), and
+ * the wait's duration when it runs again, so user space can weight the stack by it. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "common.bpf.h"
+#include "python.h"
+#include "stack_event.h"
+
+const volatile bool gil_stacks = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} stack_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 << 10);
+} gil_done_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, struct py_layout);
+} py_layouts SEC(".maps");
+
+/* Shared with the python object (the loader reuses its fd): the GIL of each CPython target. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, struct gil_range);
+} gil_ranges SEC(".maps");
+
+/* Per-thread state of GIL-wait stacks: when the current wait began, and its cookie. */
+struct gil_wait_state {
+	__u64 block_ns;
+	__u64 cookie;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct gil_wait_state);
+} gil_wait_states SEC(".maps");
+
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STK_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stack_counts SEC(".maps");
+
+static __always_inline __u64 rd(__u64 addr)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_user(&v, sizeof(v), (void *)addr);
+	return v;
+}
+
+/* The frame walk's state, per CPU: a bpf_loop callback keeps the verifier's work small. */
+struct py_walk {
+	struct py_layout l;
+	__u64 f;
+	__u32 n, status;
+	__u64 entry[2];
+	__u64 py[MAX_PY_FRAMES];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct py_walk);
+} py_walks SEC(".maps");
+
+static long py_step(__u32 i, void *unused)
+{
+	__u32 zero = 0, n;
+	struct py_walk *w = bpf_map_lookup_elem(&py_walks, &zero);
+	__u64 f, code;
+
+	if (!w || !(f = w->f))
+		return 1;
+	code = rd(f + w->l.fr_code);
+	w->f = rd(f + w->l.fr_back);
+	n = w->n;
+	if (w->l.fr_owner >= 0) {
+		__u8 owner = 0;
+
+		bpf_probe_read_user(&owner, 1, (void *)(f + w->l.fr_owner));
+		if (owner == FRAME_OWNED_BY_CSTACK) {
+			/* the shim under an eval-loop call's first frame: that frame is an entry */
+			if (n > 0)
+				w->entry[((n - 1) >> 6) & 1] |= 1ull << ((n - 1) & 63);
+			return 0;
+		}
+	}
+	if (n >= MAX_PY_FRAMES) {
+		w->status = PY_TRUNCATED;
+		return 1;
+	}
+	w->py[n & (MAX_PY_FRAMES - 1)] = code;
+	if (w->l.fr_is_entry >= 0) {
+		__u8 entry = 0;
+
+		bpf_probe_read_user(&entry, 1, (void *)(f + w->l.fr_is_entry));
+		if (entry)
+			w->entry[(n >> 6) & 1] |= 1ull << (n & 63);
+	}
+	w->n = n + 1;
+	return 0;
+}
+
+/* The Python frames of a thread, leaf first. */
+static __always_inline void walk_python(struct stack_event *e, struct task_struct *task)
+{
+	struct py_layout *l = bpf_map_lookup_elem(&py_layouts, &e->pid);
+	__u32 zero = 0;
+	struct py_walk *w = bpf_map_lookup_elem(&py_walks, &zero);
+	__u64 fsbase, ts, f;
+
+	if (!l || !l->tstate_head_addr || !w) {
+		e->py_status = PY_NOT_PYTHON;
+		return;
+	}
+	fsbase = BPF_CORE_READ(task, thread.fsbase);
+	ts = rd(l->tstate_head_addr);
+	for (int i = 0; i < MAX_PY_THREADS && ts; i++) {
+		if (rd(ts + l->ts_thread_id) == fsbase)
+			break;
+		ts = rd(ts + l->ts_next);
+	}
+	if (!ts || rd(ts + l->ts_thread_id) != fsbase) {
+		e->py_status = PY_NO_THREAD_STATE;
+		return;
+	}
+	f = rd(ts + l->ts_frame);
+	if (l->cframe_current >= 0 && f)
+		f = rd(f + l->cframe_current);
+	w->l = *l;
+	w->f = f;
+	w->n = 0;
+	w->status = PY_WALKED;
+	w->entry[0] = w->entry[1] = 0;
+	bpf_loop(MAX_PY_FRAMES + 32, py_step, NULL, 0);
+	e->npy = w->n;
+	e->py_status = w->status;
+	e->py_entry[0] = w->entry[0];
+	e->py_entry[1] = w->entry[1];
+	bpf_probe_read_kernel(e->py, sizeof(e->py), w->py);
+}
+
+static __always_inline void copy_user(struct stack_event *e, struct pt_regs *r, struct task_struct *task)
+{
+	__u64 sp = r->sp, len = STACK_COPY, end;
+
+	e->regs[0] = r->ax;
+	e->regs[1] = r->dx;
+	e->regs[2] = r->cx;
+	e->regs[3] = r->bx;
+	e->regs[4] = r->si;
+	e->regs[5] = r->di;
+	e->regs[6] = r->bp;
+	e->regs[7] = sp;
+	e->regs[8] = r->r8;
+	e->regs[9] = r->r9;
+	e->regs[10] = r->r10;
+	e->regs[11] = r->r11;
+	e->regs[12] = r->r12;
+	e->regs[13] = r->r13;
+	e->regs[14] = r->r14;
+	e->regs[15] = r->r15;
+	e->regs[16] = r->ip;
+	/* The main thread's stack ends just above its environment strings: never read past it.
+	 * (A thread's stack has its thread control block above it, mapped.) */
+	if (task->pid == task->tgid) {
+		end = BPF_CORE_READ(task, mm, env_end);
+		if (end > sp && end - sp < len)
+			len = end - sp;
+	}
+	if (len > STACK_COPY)
+		len = STACK_COPY;
+	if (!bpf_probe_read_user(e->stack, len, (void *)sp))
+		e->user_len = len;
+	else if (len > 4096 && !bpf_probe_read_user(e->stack, 4096, (void *)sp))
+		e->user_len = 4096;
+	else
+		e->user_len = 0;
+}
+
+static __always_inline void count(__u32 i)
+{
+	count_idx(&stack_counts, i);
+}
+
+static __always_inline struct stack_event *new_event(__u32 kind, struct task_struct *task)
+{
+	struct stack_event *e = bpf_ringbuf_reserve(&stack_events, sizeof(*e), 0);
+
+	if (!e)
+		return NULL;
+	e->kind = kind;
+	e->pid = task->tgid;
+	e->tid = task->pid;
+	e->nkernel = 0;
+	e->cookie = 0;
+	e->npy = 0;
+	e->py_status = 0;
+	e->py_entry[0] = e->py_entry[1] = 0;
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), task->comm);
+	return e;
+}
+
+SEC("perf_event")
+int sample_cpu(struct bpf_perf_event_data *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct stack_event *e;
+	struct pt_regs *ur;
+
+	if (!is_target_tgid(task->tgid) || task->flags & 0x00200000 /* PF_KTHREAD */)
+		return 0;
+	e = new_event(STACK_CPU, task);
+	if (!e) {
+		count(STK_LOST);
+		return 0;
+	}
+	count(STK_SAMPLES);
+	count_hit(HIT_STACK_SAMPLE);
+	/* The user registers: saved at the top of the kernel stack on every entry from user mode
+	 * (this interrupt's, or the syscall's the thread is in). In the kernel, its stack too. */
+	ur = (struct pt_regs *)bpf_task_pt_regs(task);
+	{
+		long n = bpf_get_stack(ctx, e->kstack, sizeof(e->kstack), 0);
+
+		e->nkernel = n > 0 ? (__u64)n / 8 : 0;
+	}
+	if (ur)
+		copy_user(e, ur, task);
+	else
+		e->user_len = 0;
+	walk_python(e, task);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(gil_wait_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	struct gil_wait_state *st;
+	struct gil_range *r;
+	__u32 tgid = prev->tgid;
+
+	if (!preempt && prev_state && is_target_tgid(tgid) && (r = bpf_map_lookup_elem(&gil_ranges, &tgid))) {
+		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+
+		if (regs && regs->orig_ax == NR_FUTEX && regs->di >= r->lo && regs->di < r->hi) {
+			st = bpf_task_storage_get(&gil_wait_states, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+			/* A re-block within one wait episode keeps the episode's stack. */
+			if (st && !st->block_ns) {
+				struct stack_event *e = new_event(STACK_GIL_WAIT, prev);
+
+				if (e) {
+					st->cookie = ((__u64)prev->pid << 32) | (bpf_ktime_get_ns() & 0xffffffff);
+					e->cookie = st->cookie;
+					copy_user(e, regs, prev);
+					walk_python(e, prev);
+					bpf_ringbuf_submit(e, 0);
+					count(STK_GIL_WAITS);
+					count_hit(HIT_GIL_STACK);
+				} else {
+					count(STK_GIL_LOST);
+					st->cookie = 0;
+				}
+				st->block_ns = bpf_ktime_get_ns();
+			}
+		}
+	}
+	tgid = next->tgid;
+	if (is_target_tgid(tgid)) {
+		st = bpf_task_storage_get(&gil_wait_states, next, 0, 0);
+		if (st && st->block_ns) {
+			__u64 now = bpf_ktime_get_ns();
+
+			if (st->cookie) {
+				struct gil_wait_done d = { .cookie = st->cookie, .weight_ns = now - st->block_ns };
+
+				if (bpf_ringbuf_output(&gil_done_events, &d, sizeof(d), 0))
+					count(STK_GIL_LOST);
+			}
+			st->block_ns = 0;
+		}
+	}
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,78 @@
+"""Known call trees for bindprof's stack tests (standard library only).
+
+  pystack.py tree SECONDS     outer -> hot_inner (80% of the work) and outer -> cold_inner (20%)
+  pystack.py ctypes SECONDS   call_native -> demo_checksum (build/tools/libdemo.so, via ctypes)
+                              over a 4 MiB buffer: nearly all the time in native code
+  pystack.py gil SECONDS      two CPU-bound threads in distinct functions (spin_alpha, spin_beta)
+                              contending for the GIL
+
+--delay S sleeps first, so that a profiler started with the command has found the interpreter.
+"""
+import argparse
+import ctypes
+import os
+import threading
+import time
+
+
+def work(n):
+    x = 0
+    for i in range(n):
+        x += i * i
+    return x
+
+
+def hot_inner():
+    return work(8000)
+
+
+def cold_inner():
+    return work(2000)
+
+
+def outer():
+    return hot_inner() + cold_inner()
+
+
+def call_native(lib, buf):
+    return lib.demo_checksum(buf, len(buf))
+
+
+def spin_alpha(end):
+    while time.monotonic() < end:
+        work(1000)
+
+
+def spin_beta(end):
+    while time.monotonic() < end:
+        work(1000)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=["tree", "ctypes", "gil"])
+    ap.add_argument("seconds", type=float)
+    ap.add_argument("--delay", type=float, default=0.0)
+    a = ap.parse_args()
+    time.sleep(a.delay)
+    end = time.monotonic() + a.seconds
+    if a.mode == "tree":
+        while time.monotonic() < end:
+            outer()
+    elif a.mode == "ctypes":
+        lib = ctypes.CDLL(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "tools", "libdemo.so"))
+        lib.demo_checksum.restype = ctypes.c_uint64
+        lib.demo_checksum.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+        buf = b"x" * (4 << 20)
+        while time.monotonic() < end:
+            call_native(lib, buf)
+    else:
+        ts = [threading.Thread(target=f, args=(end,)) for f in (spin_alpha, spin_beta)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+
+
+if __name__ == "__main__":
+    main()
