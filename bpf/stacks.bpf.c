@@ -10,7 +10,8 @@
  *
  * GIL-wait stacks: a tp_btf/sched_switch program sends the same for a target thread that leaves
  * the CPU blocked in a futex wait on its process's GIL (the GIL method of bpf/python.bpf.c), and
- * the wait's duration when it runs again, so user space can weight the stack by it. */
+ * the wait's duration when it runs again, so user space can weight the stack by it: at most one
+ * stack per process per 1/HZ; a thread's waits without a stack add to its next one's weight. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -19,7 +20,9 @@
 #include "python.h"
 #include "stack_event.h"
 
-const volatile bool gil_stacks = false;
+/* At most one GIL-wait stack per process per interval (1/HZ): a busy server waits thousands of
+ * times a second, and copying and unwinding every stack would cost more than it tells. */
+const volatile __u64 gil_interval_ns = 10101010;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -46,10 +49,20 @@ struct {
 	__type(value, struct gil_range);
 } gil_ranges SEC(".maps");
 
-/* Per-thread state of GIL-wait stacks: when the current wait began, and its cookie. */
+/* tgid -> when its last GIL-wait stack was taken */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, __u64);
+} gil_last_stack SEC(".maps");
+
+/* Per-thread state of GIL-wait stacks: when the current wait began, its cookie (0: its stack was
+ * not taken), and the waits since its last stack that had none. */
 struct gil_wait_state {
 	__u64 block_ns;
 	__u64 cookie;
+	__u64 unsampled_ns;
 };
 
 struct {
@@ -275,23 +288,36 @@ int BPF_PROG(gil_wait_switch, bool preempt, struct task_struct *prev, struct tas
 
 		if (regs && regs->orig_ax == NR_FUTEX && regs->di >= r->lo && regs->di < r->hi) {
 			st = bpf_task_storage_get(&gil_wait_states, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-			/* A re-block within one wait episode keeps the episode's stack. */
+			/* A re-block within one wait keeps the wait's start and stack. */
 			if (st && !st->block_ns) {
-				struct stack_event *e = new_event(STACK_GIL_WAIT, prev);
+				__u64 now = bpf_ktime_get_ns();
 
-				if (e) {
-					st->cookie = ((__u64)prev->pid << 32) | (bpf_ktime_get_ns() & 0xffffffff);
-					e->cookie = st->cookie;
-					copy_user(e, regs, prev);
-					walk_python(e, prev);
-					bpf_ringbuf_submit(e, 0);
-					count(STK_GIL_WAITS);
-					count_hit(HIT_GIL_STACK);
-				} else {
-					count(STK_GIL_LOST);
-					st->cookie = 0;
+				st->block_ns = now;
+				st->cookie = 0;
+				__u64 *last = bpf_map_lookup_elem(&gil_last_stack, &tgid);
+
+				if (!last) {
+					__u64 zero = 0;
+
+					bpf_map_update_elem(&gil_last_stack, &tgid, &zero, BPF_NOEXIST);
+					last = bpf_map_lookup_elem(&gil_last_stack, &tgid);
 				}
-				st->block_ns = bpf_ktime_get_ns();
+				if (last && now - *last >= gil_interval_ns) {
+					struct stack_event *e = new_event(STACK_GIL_WAIT, prev);
+
+					*last = now; /* racy across CPUs: at worst two stacks in one interval */
+					if (e) {
+						st->cookie = ((__u64)prev->pid << 32) | (now & 0xffffffff);
+						e->cookie = st->cookie;
+						copy_user(e, regs, prev);
+						walk_python(e, prev);
+						bpf_ringbuf_submit(e, 0);
+						count(STK_GIL_WAITS);
+						count_hit(HIT_GIL_STACK);
+					} else {
+						count(STK_GIL_LOST);
+					}
+				}
 			}
 		}
 	}
@@ -301,11 +327,17 @@ int BPF_PROG(gil_wait_switch, bool preempt, struct task_struct *prev, struct tas
 		if (st && st->block_ns) {
 			__u64 now = bpf_ktime_get_ns();
 
+			/* The waits without a stack since the last one count with the next one that has
+			 * one: the weights add up to the whole wait, the stacks are a sample. */
 			if (st->cookie) {
-				struct gil_wait_done d = { .cookie = st->cookie, .weight_ns = now - st->block_ns };
+				struct gil_wait_done d = { .cookie = st->cookie,
+							   .weight_ns = now - st->block_ns + st->unsampled_ns };
 
+				st->unsampled_ns = 0;
 				if (bpf_ringbuf_output(&gil_done_events, &d, sizeof(d), 0))
 					count(STK_GIL_LOST);
+			} else {
+				st->unsampled_ns += now - st->block_ns;
 			}
 			st->block_ns = 0;
 		}

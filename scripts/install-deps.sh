@@ -10,7 +10,7 @@ PKGS=(
   make clang llvm gcc pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
   libcjson-dev libhttp-parser-dev libdw-dev libunwind-dev linux-libc-dev
   # tests
-  libcmocka-dev python3 python3-jsonschema
+  libcmocka-dev python3 python3-jsonschema libxml2-utils
   # demo and integration targets
   python3-dev python3-cffi
 )

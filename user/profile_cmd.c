@@ -44,7 +44,8 @@ static const char profile_usage[] =
 	"wait until URL accepts connections (and GET PATH answers 2xx/3xx with --health-path), then for each workload of the suite: a warmup, K clean\n"
 	"passes with no probe attached, and one profiled pass (bindprof record -p on the app).\n"
 	"Defaults: --suite all, --duration 10, --warmup 3, --concurrency 50, -t cores, --repeats 1,\n"
-	"--probes gil,gc (the CPython probes of the cheap set), -o bindprof-profile.json.\n";
+	"--probes gil,gc,stacks (the cheap set's CPython probes and 99 Hz stacks; each workload's\n"
+	"folded stacks go next to the JSON as OUT.SUITE.WORKLOAD.folded), -o bindprof-profile.json.\n";
 
 struct popts {
 	const char *url, *app_cmd, *framework, *suite, *output, *baseline, *probes, *gil_method, *health_path;
@@ -82,7 +83,7 @@ static int parse(int argc, char **argv, struct popts *o, char *err, int errlen)
 	o->repeats = 1;
 	o->ready_timeout = 30;
 	o->output = "bindprof-profile.json";
-	o->probes = "gil,gc";
+	o->probes = "gil,gc,stacks";
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":p:t:o:h", lo, NULL)) != -1) {
@@ -299,6 +300,19 @@ static void *prog_main(void *arg)
 
 static struct prog *g_prog; /* non-NULL on a terminal */
 
+/* A workload's folded stacks: next to the JSON, OUT.SUITE.WORKLOAD.folded (OUT without .json). */
+static void folded_path(const struct popts *o, const char *suite, const char *workload, char *buf, size_t len)
+{
+	size_t n = strlen(o->output);
+
+	if (n > 5 && !strcmp(o->output + n - 5, ".json"))
+		n -= 5;
+	snprintf(buf, len, "%.*s.%s.%s.folded", (int)n, o->output, suite, workload);
+	for (char *c = buf + n + 1; *c; c++)
+		if (*c == '/')
+			*c = '_';
+}
+
 /* ---- one pass of load ---- */
 
 static int run_load(const struct popts *o, const char *base, const struct workload *w, double secs,
@@ -338,7 +352,7 @@ static int run_load(const struct popts *o, const char *base, const struct worklo
 }
 
 /* The recorder: this binary's `record -p`, so that profiled passes use exactly record's code. */
-static int start_recorder(const struct popts *o, int app, const char *out, const char *errlog)
+static int start_recorder(const struct popts *o, int app, const char *out, const char *errlog, const char *folded)
 {
 	char pid[16], self[4096];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -368,6 +382,10 @@ static int start_recorder(const struct popts *o, int app, const char *out, const
 		if (o->gil_method) {
 			argv[a++] = "--gil-method";
 			argv[a++] = o->gil_method;
+		}
+		if (folded) {
+			argv[a++] = "--folded";
+			argv[a++] = folded;
 		}
 		argv[a++] = "-o";
 		argv[a++] = out;
@@ -440,7 +458,7 @@ int cmd_profile(int argc, char **argv)
 	struct target_info tgt = { 0 };
 	char err[512], base[512], tmp_json[4096], tmp_err[4096], app_log[4096];
 	cJSON *doc = NULL, *suites_arr, *cfg;
-	bool probes_on;
+	bool probes_on, stacks_on;
 	int e, app = 0, nwork = 0, idx = 0, ret = EXIT_OK;
 	uint64_t sum_total = 0, sum_ok = 0;
 	double sum_rps = 0, t0 = wall_time();
@@ -467,6 +485,12 @@ int cmd_profile(int argc, char **argv)
 	for (int s = 0; s < set.n; s++)
 		nwork += set.s[s].n;
 	probes_on = strcmp(o.probes, "none") != 0;
+	{
+		unsigned mask = 0;
+		const char *bad;
+
+		stacks_on = probes_on && !probes_parse(o.probes, &mask, &bad) && (mask & PROBE_BIT(PROBE_STACKS));
+	}
 	if (probes_on && env_check_privileges(err, sizeof(err))) {
 		log_err("%s", err);
 		suites_free(&set);
@@ -595,9 +619,11 @@ int cmd_profile(int argc, char **argv)
 			if (probes_on && !signals_pending()) {
 				int rpid;
 				cJSON *prof_doc = NULL, *pres = NULL;
+				char folded[4096 + 512];
 
 				progress(&o, idx, nwork, s->name, w->name, "profiled pass", t0);
-				rpid = start_recorder(&o, app, tmp_json, tmp_err);
+				folded_path(&o, s->name, w->name, folded, sizeof(folded));
+				rpid = start_recorder(&o, app, tmp_json, tmp_err, stacks_on ? folded : NULL);
 				if (rpid < 0) {
 					profile_warn(doc, "profile", "%s/%s: the recorder did not start (%s); see %s",
 						     s->name, w->name, strerror(-rpid), tmp_err);

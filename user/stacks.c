@@ -439,6 +439,7 @@ struct stacks *stacks__new(struct session *s, const struct stacks_opts *o)
 		goto fail;
 	}
 	bpf_program__set_autoload(st->skel->progs.gil_wait_switch, o->gil_wait);
+	st->skel->rodata->gil_interval_ns = 1000000000ull / o->freq;
 	if ((err = session__share_maps(s, st->skel->obj)))
 		goto fail;
 	if ((err = stacks_bpf__load(st->skel))) {
@@ -739,7 +740,8 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 	if (st->o.gil_wait) {
 		g = cJSON_AddObjectToObject(s, "gil_wait");
 		cJSON_AddStringToObject(g, "method", "tp_btf/sched_switch: the stack of a target thread blocking on "
-						     "its GIL, weighted by the wait (microseconds) when it runs again");
+						     "its GIL, at most one per process per 1/HZ, weighted (microseconds) by "
+						     "its wait plus the waits without a stack since the thread's last one");
 		cJSON_AddNumberToObject(g, "stacks", st->gil_stacks);
 		cJSON_AddNumberToObject(g, "weighted", st->gil_weighted);
 		cJSON_AddNumberToObject(g, "wait_ms", st->gil_wait_ns / 1e6);

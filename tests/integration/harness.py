@@ -12,7 +12,8 @@ import time
 import traceback
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BINDPROF = os.path.join(ROOT, "build", "bindprof")
+OUT = os.path.join(ROOT, "build")
+BINDPROF = os.path.join(OUT, "bindprof")
 SYSLOOP = os.path.join(ROOT, "build", "tools", "sysloop")
 SCHEMA = os.path.join(ROOT, "docs", "profile.schema.json")
 
@@ -84,6 +85,26 @@ def probes_gone(names, timeout=3.0):
             return True
         time.sleep(0.1)
     return False
+
+
+def interpreters():
+    """[(label, path, full_symbols)] for Debian's python3.11 and each pyenv 3.8..3.13 present."""
+    found, missing = [], []
+    if os.access("/usr/bin/python3.11", os.X_OK):
+        found.append(("debian-3.11", "/usr/bin/python3.11", False))
+    else:
+        missing.append("debian 3.11")
+    r = run(["sh", "-c", "pyenv root 2>/dev/null"])
+    vers = os.path.join(r.stdout.strip(), "versions") if r.returncode == 0 else ""
+    for minor in range(8, 14):
+        cands = sorted((d for d in os.listdir(vers) if d.startswith(f"3.{minor}.")),
+                       key=lambda d: [int(x) for x in d.split(".") if x.isdigit()]) if os.path.isdir(vers) else []
+        exe = os.path.join(vers, cands[-1], "bin", f"python3.{minor}") if cands else ""
+        if exe and os.access(exe, os.X_OK):
+            found.append((f"pyenv-{cands[-1]}", exe, True))
+        else:
+            missing.append(f"pyenv 3.{minor}")
+    return found, missing
 
 
 def main(module):

@@ -12,31 +12,11 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BINDPROF, ROOT, SYSLOOP, Skip, check, load, main, near, run, validate  # noqa: E402
+from harness import BINDPROF, ROOT, SYSLOOP, Skip, check, interpreters, load, main, near, run, validate  # noqa: E402
 
 PYLOAD = os.path.join(ROOT, "tools", "pyload.py")
 TMP = tempfile.mkdtemp(prefix="bindprof-py-")
 K, T = 3, 1.5
-
-
-def interpreters():
-    """[(label, path, full_symbols)] for Debian's python3.11 and each pyenv 3.8..3.13 present."""
-    found, missing = [], []
-    if os.access("/usr/bin/python3.11", os.X_OK):
-        found.append(("debian-3.11", "/usr/bin/python3.11", False))
-    else:
-        missing.append("debian 3.11")
-    r = run(["sh", "-c", "pyenv root 2>/dev/null"])
-    vers = os.path.join(r.stdout.strip(), "versions") if r.returncode == 0 else ""
-    for minor in range(8, 14):
-        cands = sorted((d for d in os.listdir(vers) if d.startswith(f"3.{minor}.")),
-                       key=lambda d: [int(x) for x in d.split(".") if x.isdigit()]) if os.path.isdir(vers) else []
-        exe = os.path.join(vers, cands[-1], "bin", f"python3.{minor}") if cands else ""
-        if exe and os.access(exe, os.X_OK):
-            found.append((f"pyenv-{cands[-1]}", exe, True))
-        else:
-            missing.append(f"pyenv 3.{minor}")
-    return found, missing
 
 
 PYTHONS, MISSING = interpreters()

@@ -1,0 +1,226 @@
+"""bindprof's stack sampler against programs whose call trees are known.
+
+Ground truths:
+- tools/calltree.c: main -> a -> b burns 70% of the CPU, main -> a -> c 30% (the same loop, 7 and
+  3 units per round), built with frame pointers and without (.eh_frame only);
+- tools/pystack.py tree: outer -> hot_inner does 80% of the work, outer -> cold_inner 20%;
+- tools/pystack.py ctypes: call_native -> demo_checksum (build/tools/libdemo.so) over 4 MiB,
+  nearly all the time in native code;
+- tools/pystack.py gil: two CPU-bound threads (spin_alpha, spin_beta) for T seconds: the GIL
+  waits add up to about T, split evenly.
+Shares are measured at -F 499 over 1.5 to 2 s, so ~700 to 1000 samples: the 5-point tolerance is
+more than three standard deviations of the sampling error.
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import BINDPROF, OUT, ROOT, Skip, check, interpreters, load, main, run, validate  # noqa: E402
+
+TMP = tempfile.mkdtemp(prefix="bindprof-stacks-")
+PYSTACK = os.path.join(ROOT, "tools", "pystack.py")
+PYTHONS, MISSING = interpreters()
+
+
+def need_root():
+    if os.geteuid() != 0:
+        raise Skip("needs root to attach BPF probes")
+
+
+def folded(path):
+    """[(frames, count)] of a folded file; checks every line's shape on the way."""
+    rows = []
+    with open(path) as f:
+        for line in f:
+            m = re.fullmatch(r"(.+) (\d+)\n", line)
+            check(m is not None, f"{path}: malformed line {line!r}")
+            frames = m[1].split(";")
+            check(all(frames), f"{path}: empty frame in {line!r}")
+            rows.append((frames, int(m[2])))
+    return rows
+
+
+def weight(rows, pred):
+    return sum(n for fr, n in rows if pred(fr))
+
+
+def names(frames):
+    return [f.split(" (")[0] for f in frames]
+
+
+def ordered(frames, *want):
+    """Whether the frames named want appear in frames, in that order (root to leaf)."""
+    n = names(frames)
+    pos = [n.index(w) if w in n else -1 for w in want]
+    return all(p >= 0 for p in pos) and pos == sorted(pos)
+
+
+def record(name, cmd, probes="stacks", extra=()):
+    out = os.path.join(TMP, name + ".json")
+    fold = os.path.join(TMP, name + ".folded")
+    r = run([BINDPROF, "record", "--probes", probes, "-F", "499", "--folded", fold, "-o", out, *extra, "--", *cmd],
+            timeout=120)
+    check(r.returncode == 0, f"record exited {r.returncode}: {r.stderr.strip()}")
+    doc = load(out)
+    validate(doc)
+    return doc, folded(fold), fold
+
+
+def test_native_call_tree_with_and_without_frame_pointers():
+    need_root()
+    for exe in ("calltree", "calltree-nofp"):
+        doc, rows, _ = record(exe, [os.path.join(OUT, "tools", exe), "2"])
+        st = doc["results"]["profiling"]["stacks"]
+        in_a = weight(rows, lambda f: f[-4:-1] == ["main", "a", "b"] or f[-4:-1] == ["main", "a", "c"])
+        b = weight(rows, lambda f: f[-4:-1] == ["main", "a", "b"])
+        check(st["samples"] >= 700, f"{exe}: {st['samples']} samples")
+        check(in_a >= 0.95 * st["samples"], f"{exe}: only {in_a} of {st['samples']} samples unwound to main;a;b|c;burn")
+        share = 100 * b / in_a
+        check(abs(share - 70) <= 5, f"{exe}: main;a;b has {share:.1f}% of the a samples, want 70 +- 5")
+        # the process first, then the C runtime's entry, then the tree, burn at the leaf
+        top = max(rows, key=lambda r: r[1])[0]
+        check(top[0] == exe and top[-1] == "burn" and "main" in top, f"{exe}: {top}")
+        check(st["share_percent"]["native"] > 95, st["share_percent"])
+        check(st["python"]["processes"][0]["python_frames"] is False, st["python"])
+
+
+def each(fn):
+    print(f"      interpreters: {', '.join(p[0] for p in PYTHONS)}"
+          + (f"; absent: {', '.join(MISSING)}" if MISSING else ""), flush=True)
+    if not PYTHONS:
+        raise Skip("no CPython interpreter on this machine")
+    errors = []
+    for label, py, full in PYTHONS:
+        try:
+            fn(label, py, full)
+        except AssertionError as e:
+            errors.append(f"[{label}] {e}")
+    check(not errors, "; ".join(errors))
+
+
+def test_python_call_tree():
+    need_root()
+
+    def one(label, py, full):
+        doc, rows, _ = record("tree-" + label, [py, PYSTACK, "tree", "1.5", "--delay", "0.5"])
+        st = doc["results"]["profiling"]["stacks"]
+        outer = weight(rows, lambda f: "outer" in names(f))
+        hot = weight(rows, lambda f: "hot_inner" in names(f))
+        check(outer >= 0.9 * st["samples"], f"outer in {outer} of {st['samples']} samples")
+        check(abs(100 * hot / outer - 80) <= 5, f"hot_inner {100 * hot / outer:.1f}% of outer, want 80 +- 5")
+        # root to leaf: <module> -> main -> outer -> hot_inner -> work, with files and lines
+        deep = [f for f, n in rows if "hot_inner" in names(f)]
+        good = weight(rows, lambda f: ordered(f, "<module>", "main", "outer", "hot_inner"))
+        check(good >= 0.9 * hot, f"order wrong in {deep[:2]}")
+        check(weight(rows, lambda f: ordered(f, "hot_inner", "work")) >= 0.5 * hot, "hot_inner calls work")
+        check(any("outer (pystack.py:" in x for x in deep[0]), deep[0])
+        ver = st["python"]["walked_versions"]
+        check(len(ver) == 1 and doc["metadata"]["target"]["runtime_version"].startswith(ver[0][:4]), st["python"])
+
+    each(one)
+
+
+def test_python_into_native():
+    need_root()
+
+    def one(label, py, full):
+        doc, rows, _ = record("ctypes-" + label, [py, PYSTACK, "ctypes", "1.5", "--delay", "0.5"])
+        st = doc["results"]["profiling"]["stacks"]
+        native = weight(rows, lambda f: f[-1] == "demo_checksum")
+        check(native >= 0.8 * st["samples"], f"demo_checksum is the leaf of {native} of {st['samples']}")
+        # the Python caller above the native function, the crossing frame marked with its library
+        ok = weight(rows, lambda f: f[-1] == "demo_checksum" and "call_native" in names(f)
+                    and any(x.endswith(".so]") and "_ctypes" in x for x in f[names(f).index("call_native"):]))
+        check(ok >= 0.9 * native, f"{ok} of {native}: {[f for f, n in rows if f[-1] == 'demo_checksum'][:1]}")
+        check(st["share_percent"]["native"] >= 80, st["share_percent"])
+
+    each(one)
+
+
+def test_gil_wait_stacks():
+    need_root()
+    T = 1.5
+
+    def one(label, py, full):
+        doc, rows, fold = record("gil-" + label, [py, PYSTACK, "gil", str(T), "--delay", "0.5"], probes="stacks,gil")
+        prof = doc["results"]["profiling"]
+        gw = prof["stacks"]["gil_wait"]
+        waits = folded(gw["folded_path"])
+        check(gw["folded_path"] == fold.replace(".folded", ".gil-wait.folded"), gw["folded_path"])
+        alpha = weight(waits, lambda f: "spin_alpha" in names(f)) / 1e6
+        beta = weight(waits, lambda f: "spin_beta" in names(f)) / 1e6
+        total = prof["gil"]["wait_ms_total"] / 1e3
+        # two threads share T seconds of GIL: (K-1)T = T of waiting, half each
+        check(abs(total - T) <= 0.25 * T, f"gil probe: {total:.2f} s waited, want {T}")
+        check(abs((alpha + beta) - total) <= 0.1 * total, f"stacks {alpha + beta:.2f} s vs gil probe {total:.2f} s")
+        check(abs(alpha - T / 2) <= 0.25 * T / 2 and abs(beta - T / 2) <= 0.25 * T / 2,
+              f"spin_alpha {alpha:.2f} s, spin_beta {beta:.2f} s, want {T / 2} each")
+
+    each(one)
+
+
+def test_svg_flamegraph():
+    need_root()
+    svg = os.path.join(TMP, "ct.svg")
+    out = os.path.join(TMP, "svg.json")
+    r = run([BINDPROF, "record", "--svg", svg, "-F", "499", "-o", out, "--", os.path.join(OUT, "tools", "calltree"), "1"])
+    check(r.returncode == 0, r.stderr)
+    st = load(out)["results"]["profiling"]["stacks"]
+    check(st["svg_path"] == svg, st)
+    x = subprocess.run(["xmllint", "--noout", svg], capture_output=True, text=True)
+    check(x.returncode == 0, f"xmllint: {x.stderr}")
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    frames = []
+    for g in ET.parse(svg).getroot().iter("{http://www.w3.org/2000/svg}g"):
+        rect = g.find("s:rect", ns)
+        frames.append((int(g.get("data-d")), int(g.get("data-n")), float(rect.get("x")), float(rect.get("width")),
+                       g.find("s:title", ns).text))
+    root = [f for f in frames if f[0] == 0]
+    check(len(root) == 1 and root[0][1] == st["samples"], f"root {root}, samples {st['samples']}")
+    # every frame's children fit inside it, and their weights add up to at most its own
+    for d, n, x0, w, title in frames:
+        kids = [f for f in frames if f[0] == d + 1 and f[2] >= x0 - 0.01 and f[2] + f[3] <= x0 + w + 0.01]
+        check(sum(k[1] for k in kids) <= n, f"{title}: children weigh {sum(k[1] for k in kids)} > {n}")
+        check(sum(k[3] for k in kids) <= w + 0.05, f"{title}: children wider than it")
+        check(abs(w - (1200 - 20) * n / root[0][1]) < 0.02, f"{title}: width {w} for {n} samples")
+    check(any(t.startswith("b (") for *_, t in frames) and any(t.startswith("c (") for *_, t in frames),
+          "frames b and c are drawn")
+
+
+def test_frame_layouts_match_headers():
+    """cpython.c's frame offsets against offsetof() in each interpreter's own headers."""
+    table = {}
+    with open(os.path.join(ROOT, "user", "cpython.c")) as f:
+        src = f.read()
+    body = src[src.index("frames_layouts[] = {"):]
+    for m in re.finditer(r"\{ (\d+), ([-\d, ]+) \},", body[:body.index("};")]):
+        table[int(m[1])] = [int(x) for x in m[2].split(",")]
+    checked, skipped = [], []
+    incs = [("debian-3.11", "/usr/include/python3.11")]
+    for label, py, full in PYTHONS:
+        if full:
+            inc = subprocess.run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['include'])"],
+                                 capture_output=True, text=True).stdout.strip()
+            incs.append((label, inc))
+    for label, inc in incs:
+        if not os.path.isfile(os.path.join(inc, "internal", "pycore_runtime.h")) and \
+           not os.path.isfile(os.path.join(inc, "internal", "pycore_pystate.h")):
+            skipped.append(label)
+            continue
+        exe = os.path.join(TMP, "pyoffsets-" + label)
+        c = subprocess.run(["cc", "-I", inc, "-I", os.path.join(inc, "internal"), os.path.join(ROOT, "tests", "pyoffsets.c"),
+                            "-o", exe], capture_output=True, text=True)
+        check(c.returncode == 0, f"{label}: {c.stderr[:300]}")
+        row = [int(x) for x in re.findall(r"-?\d+", subprocess.run([exe], capture_output=True, text=True).stdout)]
+        check(row[0] in table and table[row[0]] == row[1:], f"{label}: headers say {row}, the table {table.get(row[0])}")
+        checked.append(label)
+    print(f"      checked against headers: {', '.join(checked)}" + (f"; no headers: {', '.join(skipped)}" if skipped else ""))
+    check(checked, "no interpreter headers found")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.modules[__name__]))
