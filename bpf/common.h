@@ -28,6 +28,9 @@ enum probe_hit {
 	HIT_GC_DONE,       /* USDT gc__done or uretprobe on the collector */
 	HIT_STACK_SAMPLE,  /* perf_event cpu-clock samples of a target thread */
 	HIT_GIL_STACK,     /* GIL-wait stacks sent (stacks' sched_switch program) */
+	HIT_FFI_ENTER,     /* uprobes on probed native functions and ffi_call */
+	HIT_FFI_EXIT,      /* their uretprobes */
+	HIT_FFI_GIL,       /* PyEval_SaveThread / PyEval_RestoreThread (with --ffi) */
 	HIT_MAX,
 };
 

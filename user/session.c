@@ -39,6 +39,9 @@ static const char *const hit_names[HIT_MAX] = {
 	[HIT_GC_DONE] = "gc_done",
 	[HIT_STACK_SAMPLE] = "perf_event/cpu-clock",
 	[HIT_GIL_STACK] = "gil_wait_stack",
+	[HIT_FFI_ENTER] = "uprobe/ffi",
+	[HIT_FFI_EXIT] = "uretprobe/ffi",
+	[HIT_FFI_GIL] = "ffi_gil_state",
 };
 
 static const char *const drop_names[DROP_MAX] = {

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0
+/* FFI crossings: a uprobe and a uretprobe on each native function the user names (--ffi), whose
+ * attach cookie is the function's index. Per call: the latency (corrected for the probes' own
+ * cost), whether the GIL was held on entry or released during the call, and, for calls made
+ * through libffi (ctypes, cffi), libffi's own share: ffi_call's entry to the body, and the
+ * body's return to ffi_call's.
+ *
+ * GIL state per thread: PyEval_SaveThread (Py_BEGIN_ALLOW_THREADS, and ctypes/cffi before every
+ * foreign call) releases it; PyEval_RestoreThread's return has it back.
+ *
+ * Nesting (a native function calling back into Python that calls native again) and recursion
+ * keep a per-thread stack of open calls; a return that matches a deeper entry closes the calls
+ * above it as unreturned (longjmp); a thread that exits takes its stack with it (task storage). */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "common.bpf.h"
+#include "ffi.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAX_FFI_FUNCS);
+	__type(key, __u32);
+	__type(value, struct ffi_stat);
+} ffi_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct ffi_thread);
+} ffi_threads SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ffi_correction);
+} ffi_corr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FFI_DROP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} ffi_drops SEC(".maps");
+
+static __always_inline void hist_add(__u64 *hist, __u64 v)
+{
+	__u32 slot = hist_slot(v);
+
+	barrier_var(slot);
+	if (slot < HIST_SLOTS)
+		__sync_fetch_and_add(&hist[slot], 1);
+}
+
+static __always_inline struct ffi_thread *thread(bool create)
+{
+	struct ffi_thread *t;
+
+	t = bpf_task_storage_get(&ffi_threads, bpf_get_current_task_btf(), 0,
+				 create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	if (!t && create)
+		count_idx(&ffi_drops, FFI_DROP_CTX);
+	return t;
+}
+
+static __always_inline bool targeted(void)
+{
+	return is_target_tgid(bpf_get_current_pid_tgid() >> 32);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ffi_enter)
+{
+	__u32 id = (__u32)bpf_get_attach_cookie(ctx), d;
+	struct ffi_thread *t;
+	struct ffi_frame *f;
+	__u64 now;
+
+	if (!targeted() || !(t = thread(true)))
+		return 0;
+	count_hit(HIT_FFI_ENTER);
+	now = bpf_ktime_get_ns();
+	t->hits++;
+	d = t->depth;
+	if (d >= FFI_DEPTH) {
+		count_idx(&ffi_drops, FFI_DROP_DEPTH);
+		t->depth = d + 1; /* counted, so that its return pops nothing real */
+		return 0;
+	}
+	f = &t->f[d & (FFI_DEPTH - 1)];
+	f->id = id;
+	f->save_seq = t->save_seq;
+	f->hits = t->hits;
+	f->held = !t->released;
+	f->ffi_in_ns = t->ffi_depth && t->ffi_call_ns ? now - t->ffi_call_ns : 0;
+	t->ffi_call_ns = 0; /* one body per ffi_call: the first probed one */
+	t->depth = d + 1;
+	f->start_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+static __always_inline void close_frame(struct ffi_thread *t, struct ffi_frame *f, __u64 now, bool returned)
+{
+	__u32 zero = 0, id = f->id;
+	struct ffi_correction *c = bpf_map_lookup_elem(&ffi_corr, &zero);
+	struct ffi_stat *s = bpf_map_lookup_elem(&ffi_stats, &id);
+	__u64 d = now - f->start_ns, fix = 0;
+
+	if (!s)
+		return;
+	if (!returned) {
+		__sync_fetch_and_add(&s->unreturned, 1);
+		return;
+	}
+	if (c) /* the pair's own cost, and that of the probed calls nested inside */
+		fix = c->call_ns + (t->hits - f->hits) * c->hit_ns;
+	d = d > fix ? d - fix : 0;
+	__sync_fetch_and_add(&s->calls, 1);
+	__sync_fetch_and_add(&s->total_ns, d);
+	if (d > s->max_ns)
+		s->max_ns = d; /* racy: a lost update under-reports by one call at most */
+	hist_add(s->hist, d);
+	if (f->held)
+		__sync_fetch_and_add(&s->gil_held_calls, 1);
+	if (!f->held || t->save_seq != f->save_seq)
+		__sync_fetch_and_add(&s->gil_released_calls, 1);
+	if (f->ffi_in_ns) {
+		__u64 in = f->ffi_in_ns, h = c ? c->hit_ns : 0;
+
+		__sync_fetch_and_add(&s->overhead_ns, in > h ? in - h : 0);
+		__sync_fetch_and_add(&s->overhead_calls, 1);
+		t->body_end_ns = now;
+		t->body_id = id;
+	}
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(ffi_exit)
+{
+	__u32 id = (__u32)bpf_get_attach_cookie(ctx), d;
+	struct ffi_thread *t;
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!targeted() || !(t = thread(false)))
+		return 0;
+	count_hit(HIT_FFI_EXIT);
+	t->hits++;
+	d = t->depth;
+	if (!d)
+		return 0; /* entered before the probes attached */
+	if (d > FFI_DEPTH) {
+		t->depth = d - 1;
+		return 0;
+	}
+	/* The matching entry is the innermost with this id; the ones above it never returned. */
+	for (int i = 0; i < FFI_DEPTH; i++) {
+		struct ffi_frame *f;
+
+		if (!d)
+			break;
+		d--;
+		f = &t->f[d & (FFI_DEPTH - 1)];
+		if (f->id == id) {
+			close_frame(t, f, now, true);
+			break;
+		}
+		close_frame(t, f, now, false);
+	}
+	t->depth = d;
+	return 0;
+}
+
+/* libffi: the binding layer's way into the body (ctypes, cffi ABI mode). */
+SEC("uprobe")
+int BPF_KPROBE(ffi_call_enter)
+{
+	struct ffi_thread *t;
+
+	if (!targeted() || !(t = thread(true)))
+		return 0;
+	count_hit(HIT_FFI_ENTER);
+	t->hits++;
+	t->ffi_depth++;
+	t->body_id = -1;
+	t->ffi_call_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(ffi_call_exit)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct ffi_thread *t;
+	struct ffi_stat *s;
+	__u32 zero = 0, id;
+
+	if (!targeted() || !(t = thread(false)))
+		return 0;
+	count_hit(HIT_FFI_EXIT);
+	t->hits++;
+	if (t->ffi_depth)
+		t->ffi_depth--;
+	t->ffi_call_ns = 0;
+	if (t->body_id < 0 || !t->body_end_ns)
+		return 0;
+	id = t->body_id;
+	s = bpf_map_lookup_elem(&ffi_stats, &id);
+	if (s) {
+		struct ffi_correction *c = bpf_map_lookup_elem(&ffi_corr, &zero);
+		__u64 out = now - t->body_end_ns, h = c ? c->hit_ns : 0;
+
+		__sync_fetch_and_add(&s->overhead_ns, out > h ? out - h : 0);
+	}
+	t->body_id = -1;
+	t->body_end_ns = 0;
+	return 0;
+}
+
+/* The GIL: released by PyEval_SaveThread, held again when PyEval_RestoreThread returns. */
+SEC("uprobe")
+int BPF_KPROBE(save_thread)
+{
+	struct ffi_thread *t;
+
+	if (!targeted() || !(t = thread(true)))
+		return 0;
+	count_hit(HIT_FFI_GIL);
+	t->hits++;
+	t->save_seq++;
+	t->released = 1;
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(restore_thread)
+{
+	struct ffi_thread *t;
+
+	if (!targeted() || !(t = thread(false)))
+		return 0;
+	count_hit(HIT_FFI_GIL);
+	t->hits++;
+	t->released = 0;
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

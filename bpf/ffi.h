@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* FFI crossings: what bpf/ffi.bpf.c and the loader share. */
+#ifndef BINDPROF_FFI_H
+#define BINDPROF_FFI_H
+
+#include "hist.h"
+#include "common.h"
+
+#define MAX_FFI_FUNCS 256
+#define FFI_DEPTH 16     /* nested probed calls per thread (recursion, callbacks) */
+
+/* Per probed function (the uprobe's attach cookie is its index). Times are corrected for the
+ * probes' own cost: the calibrated inflation of one measured call, and the hits of calls nested
+ * inside it. */
+struct ffi_stat {
+	__u64 calls;
+	__u64 total_ns;
+	__u64 max_ns;
+	__u64 gil_held_calls;     /* the GIL was held by the calling thread on entry */
+	__u64 gil_released_calls; /* it was not held on entry, or was released during the call */
+	__u64 overhead_ns;        /* libffi's share: ffi_call entry to the body, and back */
+	__u64 overhead_calls;
+	__u64 unreturned;         /* entries whose return was never seen (longjmp, thread exit) */
+	__u64 hist[HIST_SLOTS];
+};
+
+struct ffi_frame {
+	__u32 id;
+	__u32 save_seq;  /* the thread's PyEval_SaveThread count on entry */
+	__u64 start_ns;
+	__u64 hits;      /* the thread's probe hits on entry */
+	__u64 ffi_in_ns; /* libffi's marshalling before the body (0: not called through ffi_call) */
+	__u8 held;
+	__u8 pad[7];
+};
+
+struct ffi_thread {
+	__u32 depth;
+	__u32 save_seq;    /* PyEval_SaveThread calls: a release of the GIL */
+	__u32 released;    /* between PyEval_SaveThread and PyEval_RestoreThread's return */
+	__u32 ffi_depth;   /* inside ffi_call */
+	__u64 hits;        /* probe hits of this thread (for the nested-cost correction) */
+	__u64 ffi_call_ns; /* the current ffi_call's entry */
+	__u64 body_end_ns; /* the last probed body's return inside ffi_call */
+	__s32 body_id;     /* that body's function, for the return overhead; -1: none */
+	__u32 pad;
+	struct ffi_frame f[FFI_DEPTH];
+};
+
+/* The probes' own cost, from the loader's calibration (ns): subtracted from each measurement. */
+struct ffi_correction {
+	__u64 call_ns; /* what a pair adds to one measured call of an empty function */
+	__u64 hit_ns;  /* per probe hit nested inside a measured call */
+};
+
+enum ffi_drop {
+	FFI_DROP_DEPTH = 0, /* nesting deeper than FFI_DEPTH */
+	FFI_DROP_CTX,       /* no per-thread state */
+	FFI_DROP_MAX,
+};
+
+#endif /* BINDPROF_FFI_H */

@@ -1,0 +1,69 @@
+"""Known FFI calls for bindprof's FFI tests (standard library, plus Debian's python3-cffi for cffi).
+
+  fficall.py ctypes N     libffitest through ctypes: ffitest_add, ffitest_busy_50us and
+                          ffitest_sleep_1ms N times each, and ffitest_callback(cb, 3) N times,
+                          where cb calls ffitest_add: native -> Python -> native (3N more adds)
+  fficall.py cffi N       the same first three through cffi (ABI mode, ffi.dlopen)
+  fficall.py ext N DIR    ffiext (tools/ffiext.c, built into DIR): add, busy, busy_nogil N times each
+
+--delay S waits before loading anything, so that a profiler started with the command is attached
+when the library or module is loaded (a late import).
+"""
+import argparse
+import os
+import sys
+import time
+
+LIB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "tools", "libffitest.so")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=["ctypes", "cffi", "ext"])
+    ap.add_argument("n", type=int)
+    ap.add_argument("dir", nargs="?")
+    ap.add_argument("--delay", type=float, default=0.0)
+    a = ap.parse_args()
+    time.sleep(a.delay)
+    n = a.n
+    if a.mode == "ctypes":
+        import ctypes
+        lib = ctypes.CDLL(LIB)
+        lib.ffitest_add.restype = ctypes.c_long
+        lib.ffitest_add.argtypes = [ctypes.c_long, ctypes.c_long]
+        CB = ctypes.CFUNCTYPE(ctypes.c_long, ctypes.c_long)
+        lib.ffitest_callback.restype = ctypes.c_long
+        lib.ffitest_callback.argtypes = [CB, ctypes.c_long]
+        cb = CB(lambda i: lib.ffitest_add(i, 1))
+        for i in range(n):
+            lib.ffitest_add(i, 1)
+        for _ in range(n):
+            lib.ffitest_busy_50us()
+        for _ in range(n):
+            lib.ffitest_sleep_1ms()
+        for _ in range(n):
+            lib.ffitest_callback(cb, 3)
+    elif a.mode == "cffi":
+        import cffi
+        ffi = cffi.FFI()
+        ffi.cdef("long ffitest_add(long, long); void ffitest_busy_50us(void); void ffitest_sleep_1ms(void);")
+        lib = ffi.dlopen(LIB)
+        for i in range(n):
+            lib.ffitest_add(i, 1)
+        for _ in range(n):
+            lib.ffitest_busy_50us()
+        for _ in range(n):
+            lib.ffitest_sleep_1ms()
+    else:
+        sys.path.insert(0, a.dir)
+        import ffiext
+        for i in range(n):
+            ffiext.add(i, 1)
+        for _ in range(n):
+            ffiext.busy()
+        for _ in range(n):
+            ffiext.busy_nogil()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+/* libffitest: native functions of known cost for the FFI tests, called from Python through
+ * ctypes, cffi and the ffiext C extension (tools/ffiext.c), and directly (tools/ffidirect.c).
+ *   ffitest_add        a trivial add
+ *   ffitest_busy_50us  a 50 us busy loop (CLOCK_MONOTONIC)
+ *   ffitest_sleep_1ms  a 1 ms sleep (clock_nanosleep)
+ *   ffitest_callback   calls cb(i) for i in 0..n-1: native -> Python -> native */
+#include <stdint.h>
+#include <time.h>
+
+#define API __attribute__((visibility("default"), noinline))
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+API long ffitest_add(long a, long b)
+{
+	asm volatile("");
+	return a + b;
+}
+
+API void ffitest_busy_50us(void)
+{
+	uint64_t end = mono_ns() + 50000;
+
+	while (mono_ns() < end)
+		asm volatile("");
+}
+
+API void ffitest_sleep_1ms(void)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+}
+
+API long ffitest_callback(long (*cb)(long), long n)
+{
+	long s = 0;
+
+	for (long i = 0; i < n; i++)
+		s += cb(i);
+	return s;
+}
