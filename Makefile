@@ -25,17 +25,17 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 CFLAGS   ?= -g -O2
 CFLAGS   += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP \
 	-I$(OUT)/bpf -I$(OUT)/gen -Ibpf -Iuser -DBINDPROF_VERSION='"$(VERSION)"'
-LDLIBS   := -lbpf -lelf -ldw -lz -lcjson -lhttp_parser -lm -lpthread
+LDLIBS   := -lbpf -lelf -ldw -lz -lcjson -lhttp_parser -lffi -lm -lpthread
 
-BPF_OBJS := core syscalls python floor stacks
+BPF_OBJS := core syscalls python floor stacks ffi
 BPF_SKELS := $(patsubst %,$(OUT)/bpf/%.skel.h,$(BPF_OBJS))
 
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS)) $(OUT)/gen/syscall_names.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
-TOOL_SRCS := $(filter-out tools/lib%.c,$(wildcard tools/*.c))
-TOOL_BINS := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS)) $(OUT)/tools/libdemo.so \
+TOOL_SRCS := $(filter-out tools/lib%.c tools/ffiext.c,$(wildcard tools/*.c))
+TOOL_BINS := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS)) $(OUT)/tools/libdemo.so $(OUT)/tools/libffitest.so \
 	$(OUT)/tools/calltree-nofp
 
 .PHONY: all deps test unit integration demo clean vmlinux
@@ -106,7 +106,7 @@ $(OUT)/tools/calltree-nofp: tools/calltree.c | $(OUT)/tools
 
 $(OUT)/tools/%: tools/%.c | $(OUT)/tools
 	$(call msg,CC,$@)
-	$(Q)$(CC) -g -O2 -Wall -Wextra -Werror -MMD -MP $< -o $@ -lpthread
+	$(Q)$(CC) -g -O2 -Wall -Wextra -Werror -MMD -MP $< -o $@ -lpthread -ldl
 
 test: all $(UNIT_BINS)
 	$(Q)tests/run.sh

@@ -15,7 +15,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "common.bpf.h"
-#include "ffi.h"
+#include "ffi_probe.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -82,7 +82,6 @@ int BPF_KPROBE(ffi_enter)
 		return 0;
 	count_hit(HIT_FFI_ENTER);
 	now = bpf_ktime_get_ns();
-	t->hits++;
 	d = t->depth;
 	if (d >= FFI_DEPTH) {
 		count_idx(&ffi_drops, FFI_DROP_DEPTH);
@@ -92,7 +91,7 @@ int BPF_KPROBE(ffi_enter)
 	f = &t->f[d & (FFI_DEPTH - 1)];
 	f->id = id;
 	f->save_seq = t->save_seq;
-	f->hits = t->hits;
+	f->nested_ns = t->cost_ns;
 	f->held = !t->released;
 	f->ffi_in_ns = t->ffi_depth && t->ffi_call_ns ? now - t->ffi_call_ns : 0;
 	t->ffi_call_ns = 0; /* one body per ffi_call: the first probed one */
@@ -114,8 +113,10 @@ static __always_inline void close_frame(struct ffi_thread *t, struct ffi_frame *
 		__sync_fetch_and_add(&s->unreturned, 1);
 		return;
 	}
-	if (c) /* the pair's own cost, and that of the probed calls nested inside */
-		fix = c->call_ns + (t->hits - f->hits) * c->hit_ns;
+	if (c) { /* the pair's own cost, and that of the probes hit inside the call */
+		fix = c->call_ns[id & (MAX_FFI_FUNCS - 1)] + (t->cost_ns - f->nested_ns);
+		t->cost_ns += c->pair_ns[id & (MAX_FFI_FUNCS - 1)]; /* for the calls around this one */
+	}
 	d = d > fix ? d - fix : 0;
 	__sync_fetch_and_add(&s->calls, 1);
 	__sync_fetch_and_add(&s->total_ns, d);
@@ -127,9 +128,8 @@ static __always_inline void close_frame(struct ffi_thread *t, struct ffi_frame *
 	if (!f->held || t->save_seq != f->save_seq)
 		__sync_fetch_and_add(&s->gil_released_calls, 1);
 	if (f->ffi_in_ns) {
-		__u64 in = f->ffi_in_ns, h = c ? c->hit_ns : 0;
-
-		__sync_fetch_and_add(&s->overhead_ns, in > h ? in - h : 0);
+		/* raw: the loader subtracts the probes' share, calibrated through libffi itself */
+		__sync_fetch_and_add(&s->overhead_ns, f->ffi_in_ns);
 		__sync_fetch_and_add(&s->overhead_calls, 1);
 		t->body_end_ns = now;
 		t->body_id = id;
@@ -146,7 +146,6 @@ int BPF_KRETPROBE(ffi_exit)
 	if (!targeted() || !(t = thread(false)))
 		return 0;
 	count_hit(HIT_FFI_EXIT);
-	t->hits++;
 	d = t->depth;
 	if (!d)
 		return 0; /* entered before the probes attached */
@@ -181,7 +180,7 @@ int BPF_KPROBE(ffi_call_enter)
 	if (!targeted() || !(t = thread(true)))
 		return 0;
 	count_hit(HIT_FFI_ENTER);
-	t->hits++;
+	t->cost_ns += bpf_get_attach_cookie(ctx);
 	t->ffi_depth++;
 	t->body_id = -1;
 	t->ffi_call_ns = bpf_ktime_get_ns();
@@ -194,12 +193,12 @@ int BPF_KRETPROBE(ffi_call_exit)
 	__u64 now = bpf_ktime_get_ns();
 	struct ffi_thread *t;
 	struct ffi_stat *s;
-	__u32 zero = 0, id;
+	__u32 id;
 
 	if (!targeted() || !(t = thread(false)))
 		return 0;
 	count_hit(HIT_FFI_EXIT);
-	t->hits++;
+	t->cost_ns += bpf_get_attach_cookie(ctx);
 	if (t->ffi_depth)
 		t->ffi_depth--;
 	t->ffi_call_ns = 0;
@@ -207,12 +206,8 @@ int BPF_KRETPROBE(ffi_call_exit)
 		return 0;
 	id = t->body_id;
 	s = bpf_map_lookup_elem(&ffi_stats, &id);
-	if (s) {
-		struct ffi_correction *c = bpf_map_lookup_elem(&ffi_corr, &zero);
-		__u64 out = now - t->body_end_ns, h = c ? c->hit_ns : 0;
-
-		__sync_fetch_and_add(&s->overhead_ns, out > h ? out - h : 0);
-	}
+	if (s)
+		__sync_fetch_and_add(&s->overhead_ns, now - t->body_end_ns);
 	t->body_id = -1;
 	t->body_end_ns = 0;
 	return 0;
@@ -227,7 +222,7 @@ int BPF_KPROBE(save_thread)
 	if (!targeted() || !(t = thread(true)))
 		return 0;
 	count_hit(HIT_FFI_GIL);
-	t->hits++;
+	t->cost_ns += bpf_get_attach_cookie(ctx);
 	t->save_seq++;
 	t->released = 1;
 	return 0;
@@ -241,8 +236,31 @@ int BPF_KRETPROBE(restore_thread)
 	if (!targeted() || !(t = thread(false)))
 		return 0;
 	count_hit(HIT_FFI_GIL);
-	t->hits++;
+	t->cost_ns += bpf_get_attach_cookie(ctx);
 	t->released = 0;
+	return 0;
+}
+
+/* Late loads: while a --ffi library named by file name is not found yet, each dynamic load in a
+ * target stops it (SIGSTOP) at the loader's debugger hook, and tells user space, which attaches
+ * to what the load brought and continues it (SIGCONT). */
+volatile __u32 ffi_pending;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 << 10);
+} dl_events SEC(".maps");
+
+SEC("uprobe")
+int BPF_KPROBE(dl_state)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!ffi_pending || !is_target_tgid(pid))
+		return 0;
+	if (bpf_ringbuf_output(&dl_events, &pid, sizeof(pid), 0))
+		return 0; /* no room: not stopped, and this load may be probed late */
+	bpf_send_signal(19 /* SIGSTOP */);
 	return 0;
 }
 

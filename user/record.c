@@ -26,6 +26,7 @@
 #include "session.h"
 #include "syscall_report.h"
 #include "stacks.h"
+#include "ffitrack.h"
 #include "target.h"
 #include "util.h"
 
@@ -107,6 +108,7 @@ struct run {
 	bool spawned;
 	struct pytrack *py;     /* CPython processes; NULL without gil/gc */
 	struct stacks *stk;     /* stack samples; NULL without stacks */
+	struct ffi *ffi;        /* --ffi: timed native calls; NULL without */
 	double sys_hit_ns;      /* calibrated per-hit cost of a tp_btf program; < 0 when not calibrated */
 	double uprobe_hit_ns;   /* of a uprobe (mean of uprobe and uretprobe); < 0 when not calibrated */
 	double elapsed;
@@ -123,6 +125,7 @@ static void sample_resources(struct run *r, bool with_uss)
 	if (r->py)
 		pytrack__poll(r->py, pids, n);
 	stacks__poll(r->stk, pids, n);
+	ffi__poll(r->ffi, pids, n);
 }
 
 /* Remove from the target set the processes that are gone (and not our unreaped child). */
@@ -210,7 +213,7 @@ static bool is_stack_hit(int h)
 static bool is_uprobe_hit(int h)
 {
 	return h == HIT_GIL_TAKE || h == HIT_GIL_TAKE_RET || h == HIT_GIL_DROP || h == HIT_GC_START ||
-	       h == HIT_GC_DONE;
+	       h == HIT_GC_DONE || h == HIT_FFI_ENTER || h == HIT_FFI_EXIT || h == HIT_FFI_GIL;
 }
 
 static cJSON *overhead_json(struct run *r, const uint64_t *hits, double target_cpu_ms)
@@ -293,6 +296,14 @@ static cJSON *build_profile(struct run *r)
 		cJSON_AddNullToObject(prof, "python");
 	if (r->stk)
 		stacks__report(r->stk, doc, prof);
+	if (r->ffi) {
+		ffi__report(r->ffi, doc, prof);
+	} else if (r->o.probes & PROBE_BIT(PROBE_FFI)) {
+		if (r->stk)
+			stacks__ffi_sampled(r->stk, prof);
+		else
+			cJSON_AddNullToObject(prof, "ffi");
+	}
 	for (int p = 0; p < PROBE_COUNT; p++) {
 		if (probe_implemented(p)) {
 			if (!cJSON_GetObjectItem(prof, probe_name(p)) && p != PROBE_SYSCALLS && p != PROBE_GIL &&
@@ -515,6 +526,16 @@ int cmd_record(int argc, char **argv)
 		log_debug("calibrated uprobe hit cost: %.0f ns", r.uprobe_hit_ns);
 		r.py = pytrack__new(r.sess, &po);
 	}
+	if (r.o.nffi) {
+		r.ffi = ffi__new(r.sess, r.o.ffi, r.o.nffi, err, sizeof(err));
+		if (!r.ffi) {
+			log_err("record: %s", err);
+			ret = errno == EINVAL ? EXIT_BADINPUT : EXIT_ENV;
+			goto cleanup;
+		}
+		if (r.uprobe_hit_ns < 0)
+			r.uprobe_hit_ns = ffi__hit_ns(r.ffi);
+	}
 	if (r.o.probes & PROBE_BIT(PROBE_STACKS)) {
 		struct stacks_opts sto = {
 			.freq = r.o.freq,
@@ -546,6 +567,7 @@ int cmd_record(int argc, char **argv)
 		 * before its first instruction; otherwise at the first poll after it starts. */
 		if (r.py)
 			pytrack__preattach(r.py, cmd_path, r.hc.pid);
+		ffi__preattach(r.ffi, cmd_path);
 		if ((e = target_release(&r.hc))) {
 			int ws;
 
@@ -605,6 +627,7 @@ cleanup:
 	resources__free(r.res);
 	pytrack__free(r.py);
 	stacks__free(r.stk);
+	ffi__free(r.ffi);
 	session__free(r.sess);
 	return ret;
 }

@@ -2,13 +2,15 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include "ffitrack.h"
 #include "probes.h"
 #include "record_opts.h"
 #include "util.h"
 
 const char record_usage[] =
 	"usage: bindprof record [-p PID | -- CMD ARGS...] [-d SECS] [-o FILE.json] [--probes LIST]\n"
-	"                       [--gil-method cheap|exact] [--folded FILE] [--svg FILE] [-F HZ]\n"
+	"                       [--gil-method cheap|exact] [--ffi LIB[:GLOB]]... [--folded FILE]\n"
+	"                       [--svg FILE] [-F HZ]\n"
 	"                       [--no-children] [-v]\n"
 	"\n"
 	"Attach to a process (and its descendants) or start one, measure until the duration ends,\n"
@@ -23,6 +25,9 @@ const char record_usage[] =
 	"                       the costly ones: syscalls and the exact GIL method)\n"
 	"      --gil-method M   cheap (default: sched_switch + futex, waits only) or exact\n"
 	"                       (uprobes on take_gil/drop_gil: waits and holds, costly)\n"
+	"      --ffi LIB[:GLOB] time every call of LIB's functions (exported ones, or those GLOB\n"
+	"                       matches, by symbol or Python name); LIB is a path or a file name\n"
+	"                       in the target's maps (libz.so.1, _cffi_backend); repeatable\n"
 	"      --folded FILE    write the on-CPU stacks as folded lines (and the GIL-wait stacks\n"
 	"                       to FILE with .gil-wait before its extension); turns stacks on\n"
 	"      --svg FILE       write an interactive SVG flamegraph (and FILE's .gil-wait one)\n"
@@ -46,6 +51,7 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, i
 		{ "folded", required_argument, NULL, 'f' },
 		{ "svg", required_argument, NULL, 's' },
 		{ "freq", required_argument, NULL, 'F' },
+		{ "ffi", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -112,6 +118,15 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, i
 			}
 			*(c == 'f' ? &o->folded : &o->svg) = optarg;
 			break;
+		case 'x':
+			if (ffi_spec_check(optarg, err, errlen))
+				return -EINVAL;
+			if (o->nffi == (int)(sizeof(o->ffi) / sizeof(o->ffi[0]))) {
+				snprintf(err, errlen, "--ffi: at most %d", o->nffi);
+				return -EINVAL;
+			}
+			o->ffi[o->nffi++] = optarg;
+			break;
 		case 'F': {
 			long hz;
 
@@ -140,9 +155,11 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, i
 		}
 		o->cmd = &argv[optind];
 	}
-	/* Asking for a stack file asks for stacks. */
+	/* Asking for a stack file asks for stacks; naming a library asks for its calls. */
 	if (o->folded || o->svg)
 		o->probes |= PROBE_BIT(PROBE_STACKS);
+	if (o->nffi)
+		o->probes |= PROBE_BIT(PROBE_FFI);
 	/* --probes all includes the costly methods; an explicit --gil-method wins. */
 	o->gil_exact = gil_method >= 0 ? gil_method == 1 : o->probes == PROBES_ALL;
 	if (o->pid && o->cmd) {

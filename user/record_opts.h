@@ -16,6 +16,8 @@ struct record_opts {
 	const char *folded;    /* --folded FILE */
 	const char *svg;       /* --svg FILE */
 	int freq;              /* -F HZ, default 99 */
+	const char *ffi[16];   /* --ffi LIB[:GLOB], repeatable */
+	int nffi;
 	bool help;
 };
 

@@ -61,10 +61,12 @@ struct stacks {
 	struct strmap procs;   /* "pid" -> struct stk_proc */
 	struct strmap codes;   /* "pid:addr" -> ptr: "name (file:line)" */
 	struct strmap pending; /* GIL waits: "cookie" -> ptr: the folded stack */
+	struct strmap libs;    /* native library -> CPU samples whose leaf-most native frame is in it */
 	uint64_t samples, frames, py_samples, py_truncated, no_user, early;
 	uint64_t gil_stacks, gil_weighted, gil_wait_ns;
 	double own_cpu_ms;
 	char line[LINE_MAX_LEN];
+	char leaf_lib[256];    /* of the sample just folded: its leaf-most native library, or "" */
 };
 
 /* ---- Python frames ---- */
@@ -302,6 +304,12 @@ static int fold_event(struct stacks *st, const struct stack_event *e)
 			nat[i].kind = FK_SYSTEM;
 	}
 	st->frames += nn;
+	st->leaf_lib[0] = '\0';
+	for (int i = 0; i < nn; i++)
+		if (nat[i].kind == FK_NATIVE && nat[i].module) {
+			snprintf(st->leaf_lib, sizeof(st->leaf_lib), "%s", nat[i].module);
+			break;
+		}
 	if (p && p->settled && p->fl && e->py_status != PY_NOT_PYTHON) {
 		for (unsigned i = 0; i < e->npy && i < MAX_PY_FRAMES; i++) {
 			py[i] = py_frame_name(st, p, e->py[i]);
@@ -348,6 +356,12 @@ static int on_event(void *ctx, void *data, size_t size)
 	cat = fold_event(st, e);
 	if (e->kind == STACK_CPU) {
 		st->samples++;
+		if (st->leaf_lib[0]) {
+			struct strmap_entry *le = strmap_get(&st->libs, st->leaf_lib);
+
+			if (le)
+				le->val++;
+		}
 		st->cat[cat]++;
 		folded_add(&st->cpu, st->line, 1);
 	} else if (e->kind == STACK_GIL_WAIT) {
@@ -430,6 +444,7 @@ struct stacks *stacks__new(struct session *s, const struct stacks_opts *o)
 	strmap_init(&st->procs);
 	strmap_init(&st->codes);
 	strmap_init(&st->pending);
+	strmap_init(&st->libs);
 	st->uw = unwinder_new();
 	st->ks = ksyms_load();
 	st->skel = stacks_bpf__open();
@@ -558,6 +573,7 @@ void stacks__free(struct stacks *st)
 	strmap_free(&st->procs);
 	strmap_free(&st->codes);
 	strmap_free(&st->pending);
+	strmap_free(&st->libs);
 	folded_free(&st->cpu);
 	folded_free(&st->gil);
 	unwinder_free(st->uw);
@@ -660,6 +676,30 @@ static char *sibling_path(const char *path, const char *insert)
 	else
 		snprintf(out, len, "%s.%s", path, insert);
 	return out;
+}
+
+void stacks__ffi_sampled(struct stacks *st, cJSON *prof)
+{
+	cJSON *o = cJSON_CreateObject(), *arr;
+	struct strmap_entry **v = strmap_sorted(&st->libs);
+
+	cJSON_AddStringToObject(o, "method", "sampled: each native library's share of the CPU samples (the "
+					     "leaf-most frame outside the interpreter, libc and the loader)");
+	cJSON_AddNullToObject(o, "calls");
+	cJSON_AddStringToObject(o, "calls_reason", "counting calls needs a uprobe pair per function (~11 us per "
+						   "call here): name the library with --ffi LIB[:GLOB]");
+	arr = cJSON_AddArrayToObject(o, "libraries");
+	for (size_t i = 0; v && i < st->libs.n; i++) {
+		cJSON *j = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(j, "library", v[i]->key);
+		cJSON_AddNumberToObject(j, "samples", v[i]->val);
+		cJSON_AddNumberToObject(j, "percent", st->samples ? 100.0 * v[i]->val / st->samples : 0);
+		cJSON_AddItemToArray(arr, j);
+	}
+	free(v);
+	cJSON_AddNumberToObject(o, "samples", st->samples);
+	cJSON_AddItemToObject(prof, "ffi", o);
 }
 
 void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)

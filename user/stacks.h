@@ -25,6 +25,9 @@ void stacks__poll(struct stacks *st, const int *pids, int n);
 void stacks__stop(struct stacks *st);
 /* profiling.stacks (and warnings into doc); writes the folded and SVG files. */
 void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof);
+/* profiling.ffi without --ffi: each native library's share of the CPU samples (the leaf-most
+ * frame outside the interpreter, libc and the loader), and why there are no call counts. */
+void stacks__ffi_sampled(struct stacks *st, cJSON *prof);
 /* CPU time of the stack programs in the kernel, ms (BPF run-time statistics); < 0: unknown. */
 double stacks__bpf_cpu_ms(struct stacks *st);
 void stacks__free(struct stacks *st);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* FFI crossings: what bpf/ffi.bpf.c and the loader share. */
-#ifndef BINDPROF_FFI_H
-#define BINDPROF_FFI_H
+#ifndef BINDPROF_FFI_PROBE_H
+#define BINDPROF_FFI_PROBE_H
 
 #include "hist.h"
 #include "common.h"
@@ -18,7 +18,7 @@ struct ffi_stat {
 	__u64 max_ns;
 	__u64 gil_held_calls;     /* the GIL was held by the calling thread on entry */
 	__u64 gil_released_calls; /* it was not held on entry, or was released during the call */
-	__u64 overhead_ns;        /* libffi's share: ffi_call entry to the body, and back */
+	__u64 overhead_ns;        /* libffi's share, raw: ffi_call entry to the body, and back */
 	__u64 overhead_calls;
 	__u64 unreturned;         /* entries whose return was never seen (longjmp, thread exit) */
 	__u64 hist[HIST_SLOTS];
@@ -28,7 +28,7 @@ struct ffi_frame {
 	__u32 id;
 	__u32 save_seq;  /* the thread's PyEval_SaveThread count on entry */
 	__u64 start_ns;
-	__u64 hits;      /* the thread's probe hits on entry */
+	__u64 nested_ns; /* the thread's probe cost so far, on entry */
 	__u64 ffi_in_ns; /* libffi's marshalling before the body (0: not called through ffi_call) */
 	__u8 held;
 	__u8 pad[7];
@@ -39,7 +39,7 @@ struct ffi_thread {
 	__u32 save_seq;    /* PyEval_SaveThread calls: a release of the GIL */
 	__u32 released;    /* between PyEval_SaveThread and PyEval_RestoreThread's return */
 	__u32 ffi_depth;   /* inside ffi_call */
-	__u64 hits;        /* probe hits of this thread (for the nested-cost correction) */
+	__u64 cost_ns;     /* what this thread's probe hits cost so far (nested-cost correction) */
 	__u64 ffi_call_ns; /* the current ffi_call's entry */
 	__u64 body_end_ns; /* the last probed body's return inside ffi_call */
 	__s32 body_id;     /* that body's function, for the return overhead; -1: none */
@@ -47,11 +47,16 @@ struct ffi_thread {
 	struct ffi_frame f[FFI_DEPTH];
 };
 
-/* The probes' own cost, from the loader's calibration (ns): subtracted from each measurement. */
+/* The probes' own cost, from the loader's calibration (ns): subtracted from each measurement.
+ * What a pair adds to one measured call depends on the function's first instruction: the
+ * kernel emulates a few (push, nop, jmp...) and single-steps the others out of line, a second
+ * trap after the entry program has taken its timestamp. */
 struct ffi_correction {
-	__u64 call_ns; /* what a pair adds to one measured call of an empty function */
-	__u64 hit_ns;  /* per probe hit nested inside a measured call */
+	__u64 call_ns[MAX_FFI_FUNCS]; /* per function: what its pair adds to its own measured call */
+	__u64 pair_ns[MAX_FFI_FUNCS]; /* per function: what its pair adds to a call around it */
 };
+/* The other probes (ffi_call, PyEval_SaveThread/RestoreThread) carry their cost, ns, as their
+ * attach cookie. */
 
 enum ffi_drop {
 	FFI_DROP_DEPTH = 0, /* nesting deeper than FFI_DEPTH */
@@ -59,4 +64,4 @@ enum ffi_drop {
 	FFI_DROP_MAX,
 };
 
-#endif /* BINDPROF_FFI_H */
+#endif /* BINDPROF_FFI_PROBE_H */
