@@ -1,10 +1,12 @@
 """Known FFI calls for bindprof's FFI tests (standard library, plus Debian's python3-cffi for cffi).
 
-  fficall.py ctypes N     libffitest through ctypes: ffitest_add, ffitest_busy_50us and
+  fficall.py ctypes N     libffitest through ctypes: ffitest_add 10N times, ffitest_busy_50us and
                           ffitest_sleep_1ms N times each, and ffitest_callback(cb, 3) N times,
                           where cb calls ffitest_add: native -> Python -> native (3N more adds)
   fficall.py cffi N       the same first three through cffi (ABI mode, ffi.dlopen)
-  fficall.py ext N DIR    ffiext (tools/ffiext.c, built into DIR): add, busy, busy_nogil N times each
+  fficall.py ext N DIR    ffiext (tools/ffiext.c, built into DIR): add 10N times, busy and
+                          busy_nogil N times each
+(The trivial add is called 10N times: its mean is not left to a few slow first calls.)
 
 --delay S waits before loading anything, so that a profiler started with the command is attached
 when the library or module is loaded (a late import).
@@ -35,7 +37,7 @@ def main():
         lib.ffitest_callback.restype = ctypes.c_long
         lib.ffitest_callback.argtypes = [CB, ctypes.c_long]
         cb = CB(lambda i: lib.ffitest_add(i, 1))
-        for i in range(n):
+        for i in range(10 * n):
             lib.ffitest_add(i, 1)
         for _ in range(n):
             lib.ffitest_busy_50us()
@@ -48,7 +50,7 @@ def main():
         ffi = cffi.FFI()
         ffi.cdef("long ffitest_add(long, long); void ffitest_busy_50us(void); void ffitest_sleep_1ms(void);")
         lib = ffi.dlopen(LIB)
-        for i in range(n):
+        for i in range(10 * n):
             lib.ffitest_add(i, 1)
         for _ in range(n):
             lib.ffitest_busy_50us()
@@ -57,7 +59,7 @@ def main():
     else:
         sys.path.insert(0, a.dir)
         import ffiext
-        for i in range(n):
+        for i in range(10 * n):
             ffiext.add(i, 1)
         for _ in range(n):
             ffiext.busy()
