@@ -39,7 +39,7 @@ struct stk_proc {
 	const struct frames_layout *fl;
 	uint64_t code_type;  /* &PyCode_Type: a frame's code object is checked against it */
 	int tries;
-	bool polled;      /* seen by a poll: its image is the one it runs (after any exec) */
+	char exe[256];    /* /proc/PID/exe when first seen: a change means it exec'd */
 };
 
 struct stacks {
@@ -62,7 +62,7 @@ struct stacks {
 	struct strmap codes;   /* "pid:addr" -> ptr: "name (file:line)" */
 	struct strmap pending; /* GIL waits: "cookie" -> ptr: the folded stack */
 	struct strmap libs;    /* native library -> CPU samples whose leaf-most native frame is in it */
-	uint64_t samples, frames, py_samples, py_truncated, no_user, early;
+	uint64_t samples, frames, py_samples, py_truncated, no_user;
 	uint64_t gil_stacks, gil_weighted, gil_wait_ns;
 	double own_cpu_ms;
 	char line[LINE_MAX_LEN];
@@ -103,31 +103,53 @@ static bool read_pystr(int pid, const struct frames_layout *fl, uint64_t obj, ch
 	return true;
 }
 
+/* A resolved code object: its name, and the two pointers that identify it (an address is reused
+ * once a code object is freed: a cached name is used only while they still match). */
+struct code_name {
+	uint64_t name_ptr, file_ptr;
+	char text[];
+};
+
 static const char *py_frame_name(struct stacks *st, struct stk_proc *p, uint64_t code)
 {
 	char key[48], name[256], file[512], buf[900];
 	struct strmap_entry *e;
-	uint64_t name_ptr = 0, file_ptr = 0, type = 0;
+	uint64_t ptrs[2] = {}, name_ptr, file_ptr, type = 0, lo;
+	struct code_name *cn;
 	int line = 0;
 
+	if (!p->fl)
+		return "[unknown]";
+	/* co_filename and co_name are adjacent in every supported version: one read */
+	lo = p->fl->co_filename < p->fl->co_name ? p->fl->co_filename : p->fl->co_name;
+	if (cpython_read_mem(p->pid, code + lo, ptrs, sizeof(ptrs)))
+		return "[unknown]";
+	file_ptr = ptrs[p->fl->co_filename == (long)lo ? 0 : 1];
+	name_ptr = ptrs[p->fl->co_name == (long)lo ? 0 : 1];
 	snprintf(key, sizeof(key), "%d:%llx", p->pid, (unsigned long long)code);
 	e = strmap_get(&st->codes, key);
 	if (!e)
 		return "[unknown]";
-	if (e->ptr)
-		return e->ptr;
+	cn = e->ptr;
+	if (cn && cn->name_ptr == name_ptr && cn->file_ptr == file_ptr)
+		return cn->text;
 	/* Still a code object? (Resolved after the sample: a freed one's memory may be reused.) */
 	if (p->code_type && (cpython_read_mem(p->pid, code + 8, &type, 8) || type != p->code_type))
 		return "[unknown]";
-	if (!p->fl || cpython_read_mem(p->pid, code + p->fl->co_name, &name_ptr, 8) ||
-	    cpython_read_mem(p->pid, code + p->fl->co_filename, &file_ptr, 8) ||
-	    cpython_read_mem(p->pid, code + p->fl->co_firstlineno, &line, 4) || !read_pystr(p->pid, p->fl, name_ptr, name, sizeof(name)))
+	if (cpython_read_mem(p->pid, code + p->fl->co_firstlineno, &line, 4) ||
+	    !read_pystr(p->pid, p->fl, name_ptr, name, sizeof(name)))
 		return "[unknown]"; /* not cached: the process may be gone, or the object half-made */
 	if (!read_pystr(p->pid, p->fl, file_ptr, file, sizeof(file)))
 		snprintf(file, sizeof(file), "?");
 	snprintf(buf, sizeof(buf), "%s (%s:%d)", name, basename(file), line);
-	e->ptr = strdup(buf);
-	return e->ptr ? e->ptr : "[unknown]";
+	free(e->ptr);
+	e->ptr = cn = malloc(sizeof(*cn) + strlen(buf) + 1);
+	if (!cn)
+		return "[unknown]";
+	cn->name_ptr = name_ptr;
+	cn->file_ptr = file_ptr;
+	strcpy(cn->text, buf);
+	return cn->text;
 }
 
 static struct stk_proc *proc_of(struct stacks *st, int pid)
@@ -150,6 +172,9 @@ static struct stk_proc *proc_of(struct stacks *st, int pid)
 			snprintf(p->comm, sizeof(p->comm), "%s", comm);
 		}
 		free(comm);
+		snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+		if (readlink(path, p->exe, sizeof(p->exe) - 1) < 0)
+			p->exe[0] = '\0';
 		snprintf(p->reason, sizeof(p->reason), "not inspected yet");
 		e->ptr = p;
 	}
@@ -227,18 +252,24 @@ void stacks__poll(struct stacks *st, const int *pids, int n)
 
 		pthread_mutex_lock(&st->lock);
 		p = proc_of(st, pids[i]);
-		if (p && !p->polled) {
-			char path[64], *comm = NULL;
+		if (p) {
+			char path[64], exe[256] = "", *comm = NULL;
 
-			/* the name it has now (a held command has exec'd since its first look) */
-			snprintf(path, sizeof(path), "/proc/%d/comm", p->pid);
-			if (!read_file(path, &comm, NULL)) {
-				comm[strcspn(comm, "\n")] = '\0';
-				snprintf(p->comm, sizeof(p->comm), "%s", comm);
+			/* It exec'd since it was first seen: forget what was learnt of its old image. */
+			snprintf(path, sizeof(path), "/proc/%d/exe", p->pid);
+			if (readlink(path, exe, sizeof(exe) - 1) > 0 && strcmp(exe, p->exe)) {
+				snprintf(p->exe, sizeof(p->exe), "%s", exe);
+				snprintf(path, sizeof(path), "/proc/%d/comm", p->pid);
+				if (!read_file(path, &comm, NULL)) {
+					comm[strcspn(comm, "\n")] = '\0';
+					snprintf(p->comm, sizeof(p->comm), "%s", comm);
+				}
+				free(comm);
+				unwinder_forget(st->uw, p->pid);
+				p->settled = false;
+				p->fl = NULL;
+				p->tries = 0;
 			}
-			free(comm);
-			unwinder_forget(st->uw, p->pid);
-			p->polled = true;
 		}
 		pthread_mutex_unlock(&st->lock);
 		if (p && !p->settled)
@@ -342,17 +373,6 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(*e))
 		return 0;
 	pthread_mutex_lock(&st->lock);
-	{
-		struct stk_proc *p = proc_of(st, e->pid);
-
-		/* Before the first poll of a process it may not have exec'd its image yet: its
-		 * samples would be symbolized against the wrong one. Counted, not guessed. */
-		if (p && !p->polled) {
-			st->early++;
-			pthread_mutex_unlock(&st->lock);
-			return 0;
-		}
-	}
 	cat = fold_event(st, e);
 	if (e->kind == STACK_CPU) {
 		st->samples++;
@@ -747,7 +767,6 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 	cJSON_AddNumberToObject(s, "mean_native_frames", st->samples + st->gil_stacks ?
 				(double)st->frames / (st->samples + st->gil_stacks) : 0);
 	cJSON_AddNumberToObject(s, "samples_without_user_registers", st->no_user);
-	cJSON_AddNumberToObject(s, "samples_before_inspection", st->early);
 	py = cJSON_AddObjectToObject(s, "python");
 	walked = cJSON_AddArrayToObject(py, "walked_versions");
 	procs = cJSON_AddArrayToObject(py, "processes");

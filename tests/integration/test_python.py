@@ -102,8 +102,10 @@ def test_gil_single_thread_waits_nothing():
         extra = ["--gil-method", "exact"] if full else []
         doc, _ = record(py, ["cpu", "--threads", "1", "--seconds", str(T)], probes="gil", extra=extra)
         g = doc["results"]["profiling"]["gil"]
-        # the main thread's join() retakes the GIL once at the end: one switch interval at most
-        check(g["wait_ms_total"] <= 12, f"{label} one thread alone waits {g['wait_ms_total']} ms")
+        # the main thread's join() retakes the GIL once at the end: one switch interval (5 ms),
+        # a few when the 2-core machine is busy with other work (seen: 13.5 to 28 ms) -- against
+        # (K-1)T = 3000 ms for the contended case
+        check(g["wait_ms_total"] <= 40, f"{label} one thread alone waits {g['wait_ms_total']} ms")
         if full:
             near(g["hold_ms_total"], T * 1000, 0.20, f"{label} one thread holds the GIL for T")
     each(one)
