@@ -27,4 +27,24 @@ int BPF_PROG(floor_switch, bool preempt, struct task_struct *prev, struct task_s
 	return prev->tgid == targ_tgid || next->tgid == targ_tgid;
 }
 
+/* The floor for stack sampling: a perf_event program that only compares the tgid. */
+SEC("perf_event")
+int floor_sample(void *ctx)
+{
+	return (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
+}
+
+/* The floor for a uprobe pair (ffi, the exact GIL method): programs that only compare the tgid. */
+SEC("uprobe")
+int floor_uprobe(void *ctx)
+{
+	return (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
+}
+
+SEC("uretprobe")
+int floor_uretprobe(void *ctx)
+{
+	return (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -211,10 +211,17 @@ static __always_inline void copy_user(struct stack_event *e, struct pt_regs *r, 
 	}
 	if (len > STACK_COPY)
 		len = STACK_COPY;
+	/* Then smaller copies: a page in the range may not be present (the read cannot fault it in). */
 	if (!bpf_probe_read_user(e->stack, len, (void *)sp))
 		e->user_len = len;
-	else if (len > 4096 && !bpf_probe_read_user(e->stack, 4096, (void *)sp))
-		e->user_len = 4096;
+	else if (!bpf_probe_read_user(e->stack, STACK_COPY / 2, (void *)sp))
+		e->user_len = STACK_COPY / 2;
+	else if (!bpf_probe_read_user(e->stack, STACK_COPY / 4, (void *)sp))
+		e->user_len = STACK_COPY / 4;
+	else if (!bpf_probe_read_user(e->stack, STACK_COPY / 8, (void *)sp))
+		e->user_len = STACK_COPY / 8;
+	else if (!bpf_probe_read_user(e->stack, 512, (void *)sp))
+		e->user_len = 512;
 	else
 		e->user_len = 0;
 }

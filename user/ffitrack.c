@@ -434,8 +434,6 @@ static void set_corrections(struct ffi *f)
 	__u32 z = 0;
 
 	memset(&c, 0, sizeof(c));
-	if (getenv("BINDPROF_DEBUG_NOCORR"))
-		return;
 	for (int i = 0; i < f->nfuncs; i++) {
 		c.call_ns[i] = (__u64)(f->funcs[i].emulated ? f->call_em_ns : f->call_ns);
 		c.pair_ns[i] = (__u64)(f->funcs[i].emulated ? f->pair_em_ns : f->pair_ns);

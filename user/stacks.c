@@ -62,7 +62,7 @@ struct stacks {
 	struct strmap codes;   /* "pid:addr" -> ptr: "name (file:line)" */
 	struct strmap pending; /* GIL waits: "cookie" -> ptr: the folded stack */
 	struct strmap libs;    /* native library -> CPU samples whose leaf-most native frame is in it */
-	uint64_t samples, frames, py_samples, py_truncated, no_user;
+	uint64_t samples, frames, py_samples, py_truncated, no_user, no_stack;
 	uint64_t gil_stacks, gil_weighted, gil_wait_ns;
 	double own_cpu_ms;
 	char line[LINE_MAX_LEN];
@@ -255,16 +255,17 @@ void stacks__poll(struct stacks *st, const int *pids, int n)
 		if (p) {
 			char path[64], exe[256] = "", *comm = NULL;
 
+			/* its name now (a first sample may have caught it in the middle of its exec) */
+			snprintf(path, sizeof(path), "/proc/%d/comm", p->pid);
+			if (!read_file(path, &comm, NULL)) {
+				comm[strcspn(comm, "\n")] = '\0';
+				snprintf(p->comm, sizeof(p->comm), "%s", comm);
+			}
+			free(comm);
 			/* It exec'd since it was first seen: forget what was learnt of its old image. */
 			snprintf(path, sizeof(path), "/proc/%d/exe", p->pid);
 			if (readlink(path, exe, sizeof(exe) - 1) > 0 && strcmp(exe, p->exe)) {
 				snprintf(p->exe, sizeof(p->exe), "%s", exe);
-				snprintf(path, sizeof(path), "/proc/%d/comm", p->pid);
-				if (!read_file(path, &comm, NULL)) {
-					comm[strcspn(comm, "\n")] = '\0';
-					snprintf(p->comm, sizeof(p->comm), "%s", comm);
-				}
-				free(comm);
 				unwinder_forget(st->uw, p->pid);
 				p->settled = false;
 				p->fl = NULL;
@@ -317,6 +318,7 @@ static int fold_event(struct stacks *st, const struct stack_event *e)
 	struct stack_input in = { 0 };
 	int nn = 0, cat;
 
+	st->no_stack += e->regs[16] && !e->user_len;
 	if (e->regs[16])
 		nn = unwinder_unwind(st->uw, e->pid, e->tid, (const uint64_t *)e->regs, e->stack, e->user_len, pcs,
 				     MAX_NATIVE);
@@ -767,6 +769,7 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 	cJSON_AddNumberToObject(s, "mean_native_frames", st->samples + st->gil_stacks ?
 				(double)st->frames / (st->samples + st->gil_stacks) : 0);
 	cJSON_AddNumberToObject(s, "samples_without_user_registers", st->no_user);
+	cJSON_AddNumberToObject(s, "samples_without_stack_copy", st->no_stack);
 	py = cJSON_AddObjectToObject(s, "python");
 	walked = cJSON_AddArrayToObject(py, "walked_versions");
 	procs = cJSON_AddArrayToObject(py, "processes");

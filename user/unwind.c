@@ -161,16 +161,22 @@ static struct uw_proc *proc_get(struct unwinder *u, int pid)
 	char key[16];
 	struct strmap_entry *e;
 	struct uw_proc *p;
+	uint64_t now = now_ns();
 
 	snprintf(key, sizeof(key), "%d", pid);
 	e = strmap_get(&u->procs, key);
 	if (!e)
 		return NULL;
-	if (e->ptr)
-		return e->ptr;
-	if (e->val)
-		return NULL; /* tried, and failed: gone */
-	e->val = 1;
+	p = e->ptr;
+	if (p && p->attached)
+		return p;
+	/* Not attached (first seen in the middle of its exec, with too little mapped), or never
+	 * made: a fresh Dwfl, at most every 20 ms (libdw's attach state cannot be retried). */
+	if (now - e->val < 20000000ull)
+		return p;
+	e->val = now;
+	proc_free(p);
+	e->ptr = NULL;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
@@ -208,7 +214,7 @@ int unwinder_unwind(struct unwinder *u, int pid, int tid, const uint64_t *regs, 
 	if (!p || max <= 0)
 		return 0;
 	/* the leaf's module unknown: a library mapped since the last look (rate-limited) */
-	if (!dwfl_addrmodule(p->dwfl, regs[16]) && now_ns() - p->last_refresh_ns > 200000000ull)
+	if (!dwfl_addrmodule(p->dwfl, regs[16]) && now_ns() - p->last_refresh_ns > 20000000ull)
 		report(p);
 	if (!p->attached) {
 		pcs[0] = regs[16];
@@ -222,6 +228,13 @@ int unwinder_unwind(struct unwinder *u, int pid, int tid, const uint64_t *regs, 
 	p->n = 0;
 	p->max = max;
 	dwfl_getthread_frames(p->dwfl, tid, frame_cb, p); /* -1 at the stack's end is normal */
+	/* It stopped at a pc outside every known module: a library mapped since (or the process was
+	 * first seen in the middle of its exec). Look at its maps again, and unwind again. */
+	if (p->n && !dwfl_addrmodule(p->dwfl, pcs[p->n - 1]) && now_ns() - p->last_refresh_ns > 20000000ull) {
+		report(p);
+		p->n = 0;
+		dwfl_getthread_frames(p->dwfl, tid, frame_cb, p);
+	}
 	if (!p->n)
 		pcs[p->n++] = regs[16];
 	return p->n;
@@ -313,7 +326,7 @@ void unwinder_symbolize(struct unwinder *u, int pid, uint64_t pc, const char **f
 	if (!p)
 		return;
 	m = dwfl_addrmodule(p->dwfl, pc);
-	if (!m && now_ns() - p->last_refresh_ns > 200000000ull) {
+	if (!m && now_ns() - p->last_refresh_ns > 20000000ull) {
 		report(p);
 		m = dwfl_addrmodule(p->dwfl, pc);
 	}

@@ -237,18 +237,19 @@ def test_compare_frameworks_finds_the_slowed_endpoint():
 
 
 def test_diff_same_app_twice_passes():
+    """Two copies of the same app, run interleaved (compare --frameworks, as the CI workflow
+    does: run-to-run drift on this VM reaches 15% in requests/s and 60% in a sub-ms p50 between
+    runs made one after the other), then diffed: nothing is a regression."""
     if os.geteuid() != 0:
         raise Skip("needs root for bindprof profile's app handling")
-    port = free_port()
-    outs = []
-    for i in range(2):
-        out = os.path.join(TMP, f"same{i}.json")
-        r = run([BINDPROF, "profile", "--app-cmd", f"/usr/bin/python3 {SERVER} --port {port}",
-                 "--url", f"http://127.0.0.1:{port}", "--health-path", "/hello", "--suite", suite_file(),
-                 "--repeats", "3", "--probes", "none", "-o", out] + LOAD, timeout=120)
-        check(r.returncode == 0, r.stderr)
-        outs.append(out)
-    r = run([BINDPROF, "diff", *outs])
+    apps = os.path.join(TMP, "same-apps")
+    app(apps, "base")
+    app(apps, "candidate")
+    out = os.path.join(TMP, "same.json")
+    r = run([BINDPROF, "compare", "--frameworks", "base,candidate", "--apps", apps, "--suite", suite_file(),
+             "--repeats", "5", "--probes", "none", "-o", out] + LOAD, timeout=300)
+    check(r.returncode == 0, f"compare exited {r.returncode}: {r.stderr}")
+    r = run([BINDPROF, "diff", os.path.join(TMP, "same.base.json"), os.path.join(TMP, "same.candidate.json")])
     check(r.returncode == 0, f"the same app twice: diff exited {r.returncode}:\n{r.stdout}")
 
 

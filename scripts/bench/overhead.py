@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""The overhead benchmark (issue #8): what each bindprof probe set costs a Python server, side by
+side with no profiler, with the floor (empty BPF programs on the same hooks, tools/probe_floor)
+and with the peers doing the same jobs (bpftrace scripts in scripts/bench/, perf record -g;
+py-spy when installed). See scripts/bench/overhead.sh for the command line.
+
+One server process (tools/demo_server.py on Debian's python3.11: a thread-per-request
+ThreadingHTTPServer whose JSON handlers make two native calls per request, zlib's crc32 and
+libdemo's demo_checksum, through ctypes) serves every window. Configurations take turns on it,
+interleaved, ROUNDS times: in each window the profiler attaches (-p), then
+  1. saturation: bindprof load closed-loop (-c 8 -t 2) for SECS: requests/s;
+  2. fixed rate: bindprof load --rate RATE (half of the unprofiled saturation rate, measured
+     first) for SECS: p50 and p99 (corrected for coordinated omission);
+and detaches. Also the profiler's own CPU (utime+stime of its process over the window, ms/s)
+and peak RSS. Writes the table to stdout, and OUT.json and OUT.md.
+"""
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+B = os.path.join(ROOT, "build", "bindprof")
+FLOOR = os.path.join(ROOT, "build", "tools", "probe_floor")
+PY = "/usr/bin/python3.11"
+TCK = os.sysconf("SC_CLK_TCK")
+LIBDEMO = os.path.join(ROOT, "build", "tools", "libdemo.so")
+LIBZ = "/usr/lib/x86_64-linux-gnu/libz.so.1"
+FFI_FUNCS = [f"{LIBDEMO}:demo_checksum", f"{LIBZ}:crc32"]
+
+
+def configs(tmp):
+    """name -> (kind, argv builder(pid), probe set it is compared with, description)."""
+    rec = lambda *extra: (lambda pid: [B, "record", "-p", str(pid), "-o", os.path.join(tmp, "r.json"), *extra])
+    c = {
+        "none": (None, None, None, "no profiler"),
+        "bp-default": ("bindprof", rec(), None, "bindprof record (default: gil,gc,stacks 99 Hz, ffi sampled)"),
+        "bp-syscalls": ("bindprof", rec("--probes", "syscalls"), "syscalls", "--probes syscalls"),
+        "bp-gil": ("bindprof", rec("--probes", "gil"), "gil", "--probes gil"),
+        "bp-gc": ("bindprof", rec("--probes", "gc"), "gc", "--probes gc"),
+        "bp-stacks": ("bindprof", rec("--probes", "stacks"), "stacks", "--probes stacks (99 Hz)"),
+        "bp-ffi": ("bindprof", rec("--probes", "gc", "--ffi", f"{LIBDEMO}:demo_checksum", "--ffi", f"{LIBZ}:crc32"),
+                   "ffi", "--ffi libdemo.so:demo_checksum --ffi libz.so.1:crc32"),
+        "bp-all": ("bindprof", rec("--probes", "all", "--ffi", f"{LIBDEMO}:demo_checksum", "--ffi", f"{LIBZ}:crc32"),
+                   None, "--probes all (+ exact GIL) and the --ffi pair"),
+        "floor-syscalls": ("floor", lambda pid: [FLOOR, "--sys", "-p", str(pid), "-d", "600"], "syscalls",
+                           "empty tp_btf sys_enter/sys_exit"),
+        "floor-gil": ("floor", lambda pid: [FLOOR, "--switch", "-p", str(pid), "-d", "600"], "gil",
+                      "empty tp_btf/sched_switch"),
+        "floor-stacks": ("floor", lambda pid: [FLOOR, "--sample", "99", "-p", str(pid), "-d", "600"], "stacks",
+                         "empty perf_event program, 99 Hz"),
+        "floor-ffi": ("floor", lambda pid: [FLOOR, "--uprobe", FFI_FUNCS[0], "--uprobe", FFI_FUNCS[1], "-p", str(pid),
+                                            "-d", "600"], "ffi", "empty uprobe+uretprobe on the same two functions"),
+        "perf-99": ("peer", lambda pid: ["perf", "record", "-q", "-g", "-F", "99", "-p", str(pid), "-o",
+                                         os.path.join(tmp, "perf.data")], "stacks", "perf record -g -F 99"),
+    }
+    if shutil.which("bpftrace"):
+        c["bt-syscalls"] = ("peer", lambda pid: ["bpftrace", "-q", os.path.join(ROOT, "scripts", "bench", "overhead-syscalls.bt"),
+                                                 str(pid)], "syscalls", "bpftrace: syscall counts, time, histogram")
+        c["bt-stacks"] = ("peer", lambda pid: ["bpftrace", "-q", "-e",
+                                               f"profile:hz:99 /pid == {pid}/ {{ @[ustack, kstack] = count(); }}"],
+                          "stacks", "bpftrace profile:hz:99 ustack+kstack")
+        c["bt-ffi"] = ("peer", lambda pid: ["bpftrace", "-q", "-e", " ".join(
+            f"uprobe:{p}:{f} /pid == {pid}/ {{ @s[tid] = nsecs; }} uretprobe:{p}:{f} /@s[tid]/ "
+            f"{{ @c[\"{f}\"] = count(); @h[\"{f}\"] = hist(nsecs - @s[tid]); delete(@s[tid]); }}"
+            for p, f in (x.rsplit(":", 1) for x in FFI_FUNCS))], "ffi", "bpftrace: the same two functions' counts and latency")
+    if shutil.which("py-spy"):
+        c["py-spy-100"] = ("peer", lambda pid: ["py-spy", "record", "-r", "100", "-p", str(pid), "-o",
+                                                os.path.join(tmp, "pyspy.txt"), "-f", "raw"], "stacks", "py-spy record 100 Hz")
+    return c
+
+
+def attach(kind, argv, err):
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=open(err, "w"), start_new_session=True)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        time.sleep(0.1)
+        with open(err) as f:
+            if "recording pid" in f.read():
+                break
+        if kind != "bindprof" and kind != "floor" and time.time() > deadline - 18:
+            break  # perf and bpftrace print nothing when attached: give them 2 s
+        if p.poll() is not None:
+            raise RuntimeError(f"{argv[0]} exited: {open(err).read()[-300:]}")
+    time.sleep(0.5)
+    return p
+
+
+def proc_cpu_ms(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            v = f.read().rsplit(")", 1)[1].split()
+        return (int(v[11]) + int(v[12])) * 1000 / TCK
+    except OSError:
+        return None
+
+
+def proc_rss_mb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+
+
+def load(url, body, secs, tmp, rate=None):
+    out = os.path.join(tmp, "l.json")
+    argv = [B, "load", "--url", url, "-m", "POST", "--body-file", body, "-H", "Content-Type: application/json",
+            "-c", "8", "-t", "2", "-d", str(secs), "-o", out]
+    if rate:
+        argv += ["--rate", str(rate)]
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    with open(out) as f:
+        r = json.load(f)["results"]
+    lat = r["latency"]
+    return r["throughput"]["requests_per_sec"], lat["median_ms"], lat["p99_ms"]
+
+
+def main():
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    secs = float(sys.argv[2]) if len(sys.argv) > 2 else 4
+    outp = sys.argv[3] if len(sys.argv) > 3 else os.path.join(ROOT, "results", "overhead")
+    only = sys.argv[4].split(",") if len(sys.argv) > 4 else None
+    tmp = tempfile.mkdtemp(prefix="bindprof-overhead-")
+    body = os.path.join(tmp, "body.json")
+    with open(body, "w") as f:
+        json.dump({"id": 1, "name": "bindprof", "tags": ["a", "b", "c"], "value": 3.14159}, f)
+    port = 18790
+    srv = subprocess.Popen([PY, os.path.join(ROOT, "tools", "demo_server.py"), "--port", str(port)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/json/small"
+    cfg = configs(tmp)
+    if only:
+        cfg = {k: v for k, v in cfg.items() if k in only or k == "none"}
+    raw = {k: [] for k in cfg}
+    try:
+        time.sleep(1.5)
+        load(url, body, 2, tmp)  # warm up
+        sat = statistics.median(load(url, body, secs, tmp)[0] for _ in range(2))
+        rate = int(sat / 2)
+        print(f"server saturates at ~{sat:.0f} req/s; fixed rate {rate} req/s", flush=True)
+        for r in range(rounds):
+            for name, (kind, argv, _, _) in cfg.items():
+                p = None
+                if kind:
+                    p = attach(kind, argv(srv.pid), os.path.join(tmp, "att.err"))
+                c0, t0 = (proc_cpu_ms(p.pid) if p else None), time.time()
+                rps, _, _ = load(url, body, secs, tmp)
+                _, p50, p99 = load(url, body, secs, tmp, rate=rate)
+                c1, t1 = (proc_cpu_ms(p.pid) if p else None), time.time()
+                rss = proc_rss_mb(p.pid) if p else None
+                if p:
+                    os.killpg(p.pid, signal.SIGINT if kind == "peer" else signal.SIGTERM)
+                    try:
+                        p.wait(timeout=30)
+                    except subprocess.TimeoutExpired:
+                        os.killpg(p.pid, signal.SIGKILL)
+                own = (c1 - c0) / (t1 - t0) if c0 is not None and c1 is not None else None
+                raw[name].append({"rps": rps, "p50_ms": p50, "p99_ms": p99, "own_cpu_ms_per_s": own, "rss_mb": rss})
+                print(f"round {r + 1} {name:15s} {rps:9.1f} req/s  p50 {p50:7.3f} ms  p99 {p99:7.3f} ms"
+                      + (f"  own {own:6.1f} ms/s  rss {rss:5.1f} MB" if own is not None and rss else ""), flush=True)
+    finally:
+        srv.terminate()
+    med = lambda xs: statistics.median(xs) if xs else None
+    base = {k: med([x[k] for x in raw["none"]]) for k in ("rps", "p50_ms", "p99_ms")}
+    rows = []
+    for name, (kind, _, probe, desc) in cfg.items():
+        m = {k: med([x[k] for x in raw[name] if x[k] is not None]) for k in raw[name][0]}
+        row = {"config": name, "kind": kind or "none", "probe_set": probe, "description": desc,
+               "throughput_ratio": m["rps"] / base["rps"], "p50_ratio": m["p50_ms"] / base["p50_ms"],
+               "p99_ratio": m["p99_ms"] / base["p99_ms"], **m,
+               "samples": raw[name]}
+        rows.append(row)
+    by = {r["config"]: r for r in rows}
+    for r in rows:  # bindprof's cost as a multiple of the floor of the same hooks
+        fl = by.get(f"floor-{r['probe_set']}") if r["kind"] == "bindprof" and r["probe_set"] else None
+        if fl:
+            r["cost_vs_floor"] = (1 - r["throughput_ratio"]) / (1 - fl["throughput_ratio"]) \
+                if fl["throughput_ratio"] < 0.995 else None
+            r["floor_throughput_ratio"] = fl["throughput_ratio"]
+    missing = [] if shutil.which("py-spy") else ["py-spy: not installed (not packaged in Debian 12)"]
+    missing.append("requests: the per-request probe is not implemented yet: not measured")
+    doc = {"rounds": rounds, "secs": secs, "fixed_rate_rps": rate, "saturation_rps": sat,
+           "server": f"tools/demo_server.py on {PY}, POST /json/small (2 native calls per request)",
+           "kernel": os.uname().release, "cores": os.cpu_count(), "not_measured": missing, "configs": rows}
+    os.makedirs(os.path.dirname(outp) or ".", exist_ok=True)
+    with open(outp + ".json", "w") as f:
+        json.dump(doc, f, indent=2)
+    lines = [f"Overhead on {doc['server']}, {rounds} interleaved rounds of {secs:.0f} s windows, kernel "
+             f"{doc['kernel']}, {doc['cores']} cores. Throughput at saturation (closed loop, -c 8 -t 2), latency at a "
+             f"fixed {rate} req/s; medians, ratios to no profiler.", "",
+             "| config | what | throughput | p50 | p99 | own CPU ms/s | RSS MB | vs floor |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    fmt = lambda v, spec: "" if v is None else format(v, spec)
+    for r in rows:
+        lines.append(f"| {r['config']} | {r['description']} | {r['throughput_ratio']:.3f}x | {r['p50_ratio']:.2f}x | "
+                     f"{r['p99_ratio']:.2f}x | {fmt(r['own_cpu_ms_per_s'], '.1f')} | {fmt(r['rss_mb'], '.1f')} | "
+                     f"{fmt(r.get('cost_vs_floor'), '.2f')}{'x' if r.get('cost_vs_floor') is not None else ''} |")
+    lines += ["", "Not measured: " + "; ".join(missing)]
+    with open(outp + ".md", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
