@@ -16,6 +16,7 @@
 #include <bpf/bpf_tracing.h>
 #include "common.bpf.h"
 #include "ffi_probe.h"
+#include "hist.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -44,15 +45,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } ffi_drops SEC(".maps");
-
-static __always_inline void hist_add(__u64 *hist, __u64 v)
-{
-	__u32 slot = hist_slot(v);
-
-	barrier_var(slot);
-	if (slot < HIST_SLOTS)
-		__sync_fetch_and_add(&hist[slot], 1);
-}
 
 static __always_inline struct ffi_thread *thread(bool create)
 {

@@ -18,16 +18,10 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/usdt.bpf.h>
 #include "common.bpf.h"
-#include "python.h"
+#include "gil.bpf.h"
+#include "hist.bpf.h"
 
 const volatile bool gil_exact = false;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MAX_TARGETS);
-	__type(key, __u32);
-	__type(value, struct gil_range);
-} gil_ranges SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -56,15 +50,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct gc_thread);
 } gc_threads SEC(".maps");
-
-static __always_inline void hist_add(__u64 *hist, __u64 v)
-{
-	__u32 slot = hist_slot(v);
-
-	barrier_var(slot);
-	if (slot < HIST_SLOTS)
-		__sync_fetch_and_add(&hist[slot], 1);
-}
 
 static __always_inline void max_update(__u64 *m, __u64 v)
 {

@@ -17,7 +17,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "common.bpf.h"
-#include "python.h"
+#include "gil.bpf.h"
 #include "stack_event.h"
 
 /* At most one GIL-wait stack per process per interval (1/HZ): a busy server waits thousands of
@@ -40,14 +40,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct py_layout);
 } py_layouts SEC(".maps");
-
-/* Shared with the python object (the loader reuses its fd): the GIL of each CPython target. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MAX_TARGETS);
-	__type(key, __u32);
-	__type(value, struct gil_range);
-} gil_ranges SEC(".maps");
 
 /* tgid -> when its last GIL-wait stack was taken */
 struct {

@@ -107,6 +107,39 @@ def interpreters():
     return found, missing
 
 
+_PYTHONS = None
+
+
+def each_interpreter(fn):
+    """Run fn(label, py, full) on every interpreter present, naming the absent ones; collect the
+    failures with their labels into one."""
+    global _PYTHONS
+    if _PYTHONS is None:
+        _PYTHONS = interpreters()
+    found, missing = _PYTHONS
+    print(f"      interpreters: {', '.join(p[0] for p in found)}"
+          + (f"; absent: {', '.join(missing)}" if missing else ""), flush=True)
+    if not found:
+        raise Skip("no CPython interpreter on this machine")
+    errors = []
+    for label, py, full in found:
+        try:
+            fn(label, py, full)
+        except AssertionError as e:
+            errors.append(f"[{label}] {e}")
+    check(not errors, "; ".join(errors))
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 free right now."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
 def main(module):
     tests = [(n, f) for n, f in sorted(vars(module).items()) if n.startswith("test_") and callable(f)]
     only = os.environ.get("BINDPROF_TEST")

@@ -12,7 +12,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BINDPROF, ROOT, Skip, check, main, run, validate  # noqa: E402
+from harness import BINDPROF, ROOT, Skip, check, main, run, validate, free_port  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="bindprof-diff-")
 HOST = {"hostname": "h", "os": "Debian", "arch": "x86_64", "cpu_model": "cpu", "cpu_cores": 2,
@@ -166,12 +166,6 @@ SUITE = {"name": "mini", "workloads": [{"name": "hello", "method": "GET", "path"
 LOAD = ["--duration", "1", "--warmup", "0.3", "--concurrency", "8", "-t", "2"]
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def app(apps, name, extra="", manifest=None):

@@ -23,7 +23,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BINDPROF, OUT, ROOT, Skip, check, interpreters, load, main, run, validate  # noqa: E402
+from harness import BINDPROF, OUT, ROOT, Skip, check, interpreters, load, main, run, validate, each_interpreter as each  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="bindprof-ffi-")
 FFICALL = os.path.join(ROOT, "tools", "fficall.py")
@@ -57,18 +57,6 @@ def within(got, want, rel, what):
     check(abs(got - want) <= rel * want, f"{what}: {got:.1f} us, want {want} +- {rel:.0%}")
 
 
-def each(fn):
-    print(f"      interpreters: {', '.join(p[0] for p in PYTHONS)}"
-          + (f"; absent: {', '.join(MISSING)}" if MISSING else ""), flush=True)
-    if not PYTHONS:
-        raise Skip("no CPython interpreter on this machine")
-    errors = []
-    for label, py, full in PYTHONS:
-        try:
-            fn(label, py, full)
-        except AssertionError as e:
-            errors.append(f"[{label}] {e}")
-    check(not errors, "; ".join(errors))
 
 
 def test_ctypes():

@@ -11,18 +11,12 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BINDPROF, ROOT, Skip, check, load, main, near, run, validate  # noqa: E402
+from harness import BINDPROF, ROOT, Skip, check, load, main, near, run, validate, free_port  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="bindprof-profile-")
 SERVER = os.path.join(ROOT, "tools", "demo_server.py")
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def need_root():

@@ -12,7 +12,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BINDPROF, ROOT, SYSLOOP, Skip, check, interpreters, load, main, near, run, validate  # noqa: E402
+from harness import BINDPROF, ROOT, SYSLOOP, Skip, check, interpreters, load, main, near, run, validate, each_interpreter as each  # noqa: E402
 
 PYLOAD = os.path.join(ROOT, "tools", "pyload.py")
 TMP = tempfile.mkdtemp(prefix="bindprof-py-")
@@ -39,17 +39,6 @@ def record(py, args, probes="gil,gc", extra=(), name="p.json"):
     return doc, r.stdout
 
 
-def each(fn):
-    """Run fn(label, py, full) on every interpreter; collect failures with their labels."""
-    print(f"      interpreters: {', '.join(p[0] for p in PYTHONS)}"
-          + (f"; absent: {', '.join(MISSING)}" if MISSING else ""), flush=True)
-    errors = []
-    for label, py, full in PYTHONS:
-        try:
-            fn(label, py, full)
-        except AssertionError as e:
-            errors.append(f"[{label}] {e}")
-    check(not errors, "; ".join(errors))
 
 
 def test_gil_contention_cheap():

@@ -19,7 +19,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BINDPROF, OUT, ROOT, Skip, check, interpreters, load, main, run, validate  # noqa: E402
+from harness import BINDPROF, OUT, ROOT, Skip, check, interpreters, load, main, run, validate, each_interpreter as each  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="bindprof-stacks-")
 PYSTACK = os.path.join(ROOT, "tools", "pystack.py")
@@ -88,18 +88,6 @@ def test_native_call_tree_with_and_without_frame_pointers():
         check(st["python"]["processes"][0]["python_frames"] is False, st["python"])
 
 
-def each(fn):
-    print(f"      interpreters: {', '.join(p[0] for p in PYTHONS)}"
-          + (f"; absent: {', '.join(MISSING)}" if MISSING else ""), flush=True)
-    if not PYTHONS:
-        raise Skip("no CPython interpreter on this machine")
-    errors = []
-    for label, py, full in PYTHONS:
-        try:
-            fn(label, py, full)
-        except AssertionError as e:
-            errors.append(f"[{label}] {e}")
-    check(not errors, "; ".join(errors))
 
 
 def test_python_call_tree():
