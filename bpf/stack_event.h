@@ -37,8 +37,9 @@ struct py_layout {
 	__u16 fr_code, fr_back; /* frame: f_code/f_executable, f_back/previous */
 	__s16 fr_is_entry;      /* 3.11: _PyInterpreterFrame.is_entry; -1: none */
 	__s16 fr_owner;         /* 3.12+: _PyInterpreterFrame.owner; -1: none */
+	__u16 co_ptrs;          /* PyCodeObject: co_filename and co_name, adjacent: the lower one */
 	__u8 minor;
-	__u8 pad[3];
+	__u8 pad[1];
 };
 
 #define FRAME_OWNED_BY_CSTACK 3
@@ -55,6 +56,8 @@ struct stack_event {
 	__u32 pad;
 	__u64 py_entry[2];  /* bit i: frame i is the first one of an eval-loop call (3.11+) */
 	__u64 py[MAX_PY_FRAMES]; /* code object addresses */
+	__u64 py_tag[MAX_PY_FRAMES]; /* their co_filename and co_name pointers, mixed: a cached name
+				      * is reused while the tag matches (an address can be reused) */
 	__u8 comm[TASK_COMM_LEN];
 	__u64 kstack[KSTACK_DEPTH];
 	__u8 stack[STACK_COPY];

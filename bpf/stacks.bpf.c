@@ -87,6 +87,7 @@ struct py_walk {
 	__u32 n, status;
 	__u64 entry[2];
 	__u64 py[MAX_PY_FRAMES];
+	__u64 tag[MAX_PY_FRAMES];
 };
 
 struct {
@@ -123,6 +124,12 @@ static long py_step(__u32 i, void *unused)
 		return 1;
 	}
 	w->py[n & (MAX_PY_FRAMES - 1)] = code;
+	{
+		__u64 ptrs[2] = {};
+
+		bpf_probe_read_user(ptrs, sizeof(ptrs), (void *)(code + w->l.co_ptrs));
+		w->tag[n & (MAX_PY_FRAMES - 1)] = ptrs[0] ^ (ptrs[1] * 0x9E3779B97F4A7C15ull);
+	}
 	if (w->l.fr_is_entry >= 0) {
 		__u8 entry = 0;
 
@@ -171,6 +178,7 @@ static __always_inline void walk_python(struct stack_event *e, struct task_struc
 	e->py_entry[0] = w->entry[0];
 	e->py_entry[1] = w->entry[1];
 	bpf_probe_read_kernel(e->py, sizeof(e->py), w->py);
+	bpf_probe_read_kernel(e->py_tag, sizeof(e->py_tag), w->tag);
 }
 
 static __always_inline void copy_user(struct stack_event *e, struct pt_regs *r, struct task_struct *task)

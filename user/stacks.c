@@ -106,11 +106,14 @@ static bool read_pystr(int pid, const struct frames_layout *fl, uint64_t obj, ch
 /* A resolved code object: its name, and the two pointers that identify it (an address is reused
  * once a code object is freed: a cached name is used only while they still match). */
 struct code_name {
-	uint64_t name_ptr, file_ptr;
+	uint64_t tag;
 	char text[];
 };
 
-static const char *py_frame_name(struct stacks *st, struct stk_proc *p, uint64_t code)
+/* The name of the code object at code, as "name (file:first line)". tag: its co_filename and
+ * co_name pointers, mixed, read by BPF at the sample: a cached name is reused while it matches
+ * (a freed code object's address is reused), else read again through the process's memory. */
+static const char *py_frame_name(struct stacks *st, struct stk_proc *p, uint64_t code, uint64_t tag)
 {
 	char key[48], name[256], file[512], buf[900];
 	struct strmap_entry *e;
@@ -120,20 +123,21 @@ static const char *py_frame_name(struct stacks *st, struct stk_proc *p, uint64_t
 
 	if (!p->fl)
 		return "[unknown]";
-	/* co_filename and co_name are adjacent in every supported version: one read */
-	lo = p->fl->co_filename < p->fl->co_name ? p->fl->co_filename : p->fl->co_name;
-	if (cpython_read_mem(p->pid, code + lo, ptrs, sizeof(ptrs)))
-		return "[unknown]";
-	file_ptr = ptrs[p->fl->co_filename == (long)lo ? 0 : 1];
-	name_ptr = ptrs[p->fl->co_name == (long)lo ? 0 : 1];
 	snprintf(key, sizeof(key), "%d:%llx", p->pid, (unsigned long long)code);
 	e = strmap_get(&st->codes, key);
 	if (!e)
 		return "[unknown]";
 	cn = e->ptr;
-	if (cn && cn->name_ptr == name_ptr && cn->file_ptr == file_ptr)
+	if (cn && cn->tag == tag)
 		return cn->text;
-	/* Still a code object? (Resolved after the sample: a freed one's memory may be reused.) */
+	lo = p->fl->co_filename < p->fl->co_name ? p->fl->co_filename : p->fl->co_name;
+	if (cpython_read_mem(p->pid, code + lo, ptrs, sizeof(ptrs)))
+		return "[unknown]";
+	if ((ptrs[0] ^ (ptrs[1] * 0x9E3779B97F4A7C15ull)) != tag)
+		return "[unknown]"; /* not the object the sample saw any more */
+	file_ptr = ptrs[p->fl->co_filename == (long)lo ? 0 : 1];
+	name_ptr = ptrs[p->fl->co_name == (long)lo ? 0 : 1];
+	/* Still a code object? */
 	if (p->code_type && (cpython_read_mem(p->pid, code + 8, &type, 8) || type != p->code_type))
 		return "[unknown]";
 	if (cpython_read_mem(p->pid, code + p->fl->co_firstlineno, &line, 4) ||
@@ -146,8 +150,7 @@ static const char *py_frame_name(struct stacks *st, struct stk_proc *p, uint64_t
 	e->ptr = cn = malloc(sizeof(*cn) + strlen(buf) + 1);
 	if (!cn)
 		return "[unknown]";
-	cn->name_ptr = name_ptr;
-	cn->file_ptr = file_ptr;
+	cn->tag = tag;
 	strcpy(cn->text, buf);
 	return cn->text;
 }
@@ -234,6 +237,7 @@ static void settle(struct stacks *st, struct stk_proc *p)
 	l.fr_back = p->fl->fr_back;
 	l.fr_is_entry = p->fl->fr_is_entry;
 	l.fr_owner = p->fl->fr_owner;
+	l.co_ptrs = p->fl->co_filename < p->fl->co_name ? p->fl->co_filename : p->fl->co_name;
 	l.minor = t.minor;
 	if (bpf_map__update_elem(st->skel->maps.py_layouts, &p->pid, sizeof(int), &l, sizeof(l), BPF_ANY)) {
 		snprintf(p->reason, sizeof(p->reason), "the py_layouts map is full: native frames only");
@@ -345,7 +349,7 @@ static int fold_event(struct stacks *st, const struct stack_event *e)
 		}
 	if (p && p->settled && p->fl && e->py_status != PY_NOT_PYTHON) {
 		for (unsigned i = 0; i < e->npy && i < MAX_PY_FRAMES; i++) {
-			py[i] = py_frame_name(st, p, e->py[i]);
+			py[i] = py_frame_name(st, p, e->py[i], e->py_tag[i]);
 			entry[i] = (e->py_entry[i >> 6] >> (i & 63)) & 1;
 		}
 		in.py = py;

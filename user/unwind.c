@@ -23,7 +23,9 @@ struct symtab {
 struct uw_proc {
 	int pid;
 	Dwfl *dwfl;
-	struct strmap symtabs; /* "module pointer" -> struct symtab */
+	Dwfl_Module *mods[256]; /* modules whose symbol table is built, most used first */
+	struct symtab *tabs[256];
+	int nmods;
 	bool attached;
 	uint64_t last_refresh_ns;
 	/* the sample being unwound */
@@ -109,12 +111,10 @@ static void proc_free(struct uw_proc *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->symtabs.cap; i++)
-		if (p->symtabs.e[i].key && p->symtabs.e[i].ptr) {
-			free(((struct symtab *)p->symtabs.e[i].ptr)->s);
-			free(p->symtabs.e[i].ptr);
-		}
-	strmap_free(&p->symtabs);
+	for (int i = 0; i < p->nmods; i++) {
+		free(p->tabs[i]->s);
+		free(p->tabs[i]);
+	}
 	if (p->dwfl)
 		dwfl_end(p->dwfl);
 	free(p);
@@ -181,7 +181,6 @@ static struct uw_proc *proc_get(struct unwinder *u, int pid)
 	if (!p)
 		return NULL;
 	p->pid = pid;
-	strmap_init(&p->symtabs);
 	p->dwfl = dwfl_begin(&proc_callbacks);
 	if (!p->dwfl || report(p)) {
 		proc_free(p);
@@ -287,18 +286,26 @@ static struct symtab *symtab_build(struct unwinder *u, Dwfl_Module *m)
 
 static const char *symtab_lookup(struct unwinder *u, struct uw_proc *p, Dwfl_Module *m, uint64_t pc)
 {
-	char key[32];
-	struct strmap_entry *e;
-	struct symtab *t;
+	struct symtab *t = NULL;
 	size_t lo = 0, hi;
+	int i;
 
-	snprintf(key, sizeof(key), "%p", (void *)m);
-	e = strmap_get(&p->symtabs, key);
-	if (!e)
-		return NULL;
-	if (!e->ptr)
-		e->ptr = symtab_build(u, m);
-	t = e->ptr;
+	for (i = 0; i < p->nmods && p->mods[i] != m; i++)
+		;
+	if (i < p->nmods) {
+		t = p->tabs[i];
+		if (i) { /* move to the front: a few modules take most samples */
+			Dwfl_Module *pm = p->mods[i];
+
+			memmove(&p->mods[1], &p->mods[0], i * sizeof(p->mods[0]));
+			memmove(&p->tabs[1], &p->tabs[0], i * sizeof(p->tabs[0]));
+			p->mods[0] = pm;
+			p->tabs[0] = t;
+		}
+	} else if (p->nmods < (int)ARRAY_SIZE(p->mods) && (t = symtab_build(u, m))) {
+		p->mods[p->nmods] = m;
+		p->tabs[p->nmods++] = t;
+	}
 	if (!t || !t->n || pc < t->s[0].addr)
 		return NULL;
 	hi = t->n;
