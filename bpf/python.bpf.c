@@ -18,10 +18,11 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/usdt.bpf.h>
 #include "common.bpf.h"
-#include "gil.bpf.h"
 #include "hist.bpf.h"
+#include "stackcap.bpf.h"
 
 const volatile bool gil_exact = false;
+const volatile bool gil_stacks = false; /* take GIL-wait stacks (bpf/stackcap.bpf.h) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -114,6 +115,8 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 			if (tc) {
 				now = bpf_ktime_get_ns();
 				tc->gil_block_ns = now;
+				if (gil_stacks)
+					gil_stack_block(prev, regs, tgid);
 				if (tc->take_ns)
 					tc->take_blocked = 1;
 				if (!gil_exact) {
@@ -138,6 +141,8 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 	tgid = next->tgid;
 	if (is_target_tgid(tgid)) {
 		count_hit(HIT_SCHED_SWITCH); /* one hit per switch to a target thread */
+		if (gil_stacks)
+			gil_stack_wake(next);
 		tc = bpf_task_storage_get(&thread_ctxs, next, 0, 0);
 		if (tc && tc->gil_block_ns) {
 			__u64 d;

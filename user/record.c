@@ -500,6 +500,8 @@ int cmd_record(int argc, char **argv)
 	so.probes = r.o.probes;
 	so.follow_children = r.o.follow_children;
 	so.gil_exact = r.o.gil_exact;
+	so.gil_stacks = (r.o.probes & PROBE_BIT(PROBE_STACKS)) != 0;
+	so.stacks_hz = r.o.freq;
 	if ((e = session__open(&so, &r.sess))) {
 		ret = EXIT_ENV;
 		log_err("record: could not load and attach the probes: %s%s", strerror(-e),

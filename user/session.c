@@ -91,11 +91,23 @@ int session__share_maps(struct session *s, struct bpf_object *obj)
 
 	if (err)
 		return err;
-	/* the GIL of each CPython target, kept by the python object */
-	if (s->py && (m = bpf_object__find_map_by_name(obj, "gil_ranges")) &&
-	    (err = bpf_map__reuse_fd(m, bpf_map__fd(s->py->maps.gil_ranges)))) {
-		log_err("sharing map gil_ranges: %s", strerror(-err));
-		return err;
+	/* the GIL of each CPython target, and the GIL-wait stacks' maps, kept by the python object */
+	if (s->py) {
+		struct bpf_map *pm;
+
+		bpf_object__for_each_map(pm, s->py->obj) {
+			const char *name = bpf_map__name(pm);
+
+			if (strchr(name, '.') || !(m = bpf_object__find_map_by_name(obj, name)) ||
+			    bpf_map__reuse_fd(m, bpf_map__fd(pm)) == 0)
+				continue;
+			/* the core maps are shared already: only a real failure is an error */
+			if (bpf_map__fd(m) < 0) {
+				err = -EINVAL;
+				log_err("sharing map %s", name);
+				return err;
+			}
+		}
 	}
 	return 0;
 }
@@ -163,6 +175,13 @@ int session__open(const struct session_opts *opts, struct session **out)
 			goto cleanup;
 		}
 		s->py->rodata->gil_exact = opts->gil_exact;
+		s->py->rodata->gil_stacks = gil && opts->gil_stacks;
+		if (opts->stacks_hz > 0)
+			s->py->rodata->gil_interval_ns = 1000000000ull / opts->stacks_hz;
+		if (!(gil && opts->gil_stacks)) { /* no GIL-wait stacks: small ring buffers */
+			bpf_map__set_max_entries(s->py->maps.stack_events, 4096);
+			bpf_map__set_max_entries(s->py->maps.gil_done_events, 4096);
+		}
 		bpf_program__set_autoload(s->py->progs.gil_switch, gil);
 		bpf_program__set_autoload(s->py->progs.gil_fork, gil);
 		bpf_program__set_autoload(s->py->progs.take_gil_enter, gil && opts->gil_exact);

@@ -17,6 +17,8 @@ struct session_opts {
 	unsigned probes;       /* mask of enum probe_id; unimplemented ones are ignored here */
 	bool follow_children;
 	bool gil_exact;        /* load the take_gil/drop_gil uprobe programs */
+	bool gil_stacks;       /* the gil probe takes GIL-wait stacks (for the stacks module) */
+	int stacks_hz;         /* at most this many GIL-wait stacks per process per second */
 };
 
 struct python_fds {
@@ -27,8 +29,9 @@ struct python_fds {
 int session__open(const struct session_opts *opts, struct session **out);
 void session__free(struct session *s); /* detaches and closes everything; accepts NULL */
 struct bpf_object;
-/* Give another object (loaded by its own module, e.g. stacks) the session's shared maps, and the
- * python object's gil_ranges when it is loaded. Before that object's load. */
+/* Give another object (loaded by its own module, e.g. stacks) the session's shared maps, and every
+ * map of the python object's of the same name (gil_ranges, the stack maps), when it is loaded.
+ * Before that object's load. */
 int session__share_maps(struct session *s, struct bpf_object *obj);
 /* Detach every probe, keeping the maps readable. */
 void session__detach(struct session *s);

@@ -479,8 +479,8 @@ struct stacks *stacks__new(struct session *s, const struct stacks_opts *o)
 		log_err("opening the stacks BPF object: %s", strerror(-err));
 		goto fail;
 	}
-	bpf_program__set_autoload(st->skel->progs.gil_wait_switch, o->gil_wait);
-	st->skel->rodata->gil_interval_ns = 1000000000ull / o->freq;
+	/* GIL-wait stacks come from the gil probe's sched_switch program (session_opts.gil_stacks),
+	 * through the maps shared here */
 	if ((err = session__share_maps(s, st->skel->obj)))
 		goto fail;
 	if ((err = stacks_bpf__load(st->skel))) {
@@ -517,15 +517,6 @@ struct stacks *stacks__new(struct session *s, const struct stacks_opts *o)
 		log_err("perf_event_open(cpu-clock) failed on every CPU: %s", strerror(errno));
 		goto fail;
 	}
-	if (o->gil_wait) {
-		st->links[st->nlinks] = bpf_program__attach(st->skel->progs.gil_wait_switch);
-		if (!st->links[st->nlinks]) {
-			err = -errno;
-			log_err("attaching the GIL-wait stacks (tp_btf/sched_switch): %s", strerror(-err));
-			goto fail;
-		}
-		st->nlinks++;
-	}
 	st->rb = ring_buffer__new(bpf_map__fd(st->skel->maps.stack_events), on_event, st, NULL);
 	if (!st->rb || ring_buffer__add(st->rb, bpf_map__fd(st->skel->maps.gil_done_events), on_gil_done, st)) {
 		err = -errno;
@@ -536,7 +527,7 @@ struct stacks *stacks__new(struct session *s, const struct stacks_opts *o)
 		goto fail;
 	st->th_started = true;
 	log_debug("attached stacks: perf_event cpu-clock at %d Hz on %d CPUs%s", o->freq, attached,
-		  o->gil_wait ? ", tp_btf/sched_switch (GIL-wait stacks)" : "");
+		  o->gil_wait ? ", GIL-wait stacks from the gil probe" : "");
 	return st;
 fail:
 	stacks__free(st);
@@ -563,13 +554,12 @@ double stacks__bpf_cpu_ms(struct stacks *st)
 	struct bpf_prog_info info;
 	__u32 len;
 	double ms = 0;
-	struct bpf_program *progs[2];
+	struct bpf_program *progs[1];
 
 	if (!st || !st->skel || st->stats_fd < 0)
 		return -1;
 	progs[0] = st->skel->progs.sample_cpu;
-	progs[1] = st->o.gil_wait ? st->skel->progs.gil_wait_switch : NULL;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 1; i++) {
 		if (!progs[i])
 			continue;
 		memset(&info, 0, sizeof(info));
@@ -805,9 +795,10 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 	cJSON_AddNumberToObject(py, "truncated", st->py_truncated);
 	if (st->o.gil_wait) {
 		g = cJSON_AddObjectToObject(s, "gil_wait");
-		cJSON_AddStringToObject(g, "method", "tp_btf/sched_switch: the stack of a target thread blocking on "
-						     "its GIL, at most one per process per 1/HZ, weighted (microseconds) by "
-						     "its wait plus the waits without a stack since the thread's last one");
+		cJSON_AddStringToObject(g, "method", "the gil probe's tp_btf/sched_switch program: the stack of a target "
+						     "thread blocking on its GIL, at most one per process per 1/HZ, weighted "
+						     "(microseconds) by its wait plus the waits without a stack since the "
+						     "thread's last one");
 		cJSON_AddNumberToObject(g, "stacks", st->gil_stacks);
 		cJSON_AddNumberToObject(g, "weighted", st->gil_weighted);
 		cJSON_AddNumberToObject(g, "wait_ms", st->gil_wait_ns / 1e6);

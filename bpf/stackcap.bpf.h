@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Taking a stack sample in BPF: the user registers and a copy of the top of the user stack, the
+ * Python frames of the thread, into the stack_events ring buffer (bpf/stack_event.h). Used by
+ * the stacks object's perf_event sampler and by the python object's sched_switch program for
+ * GIL-wait stacks; the loader makes both use one set of these maps. */
+#ifndef BINDPROF_STACKCAP_BPF_H
+#define BINDPROF_STACKCAP_BPF_H
+
+#include "gil.bpf.h"
+#include "stack_event.h"
+
+/* At most one GIL-wait stack per process per interval (1/HZ): a busy server waits thousands of
+ * times a second, and copying and unwinding every stack would cost more than it tells. */
+const volatile __u64 gil_interval_ns = 10101010;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} stack_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 << 10);
+} gil_done_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, struct py_layout);
+} py_layouts SEC(".maps");
+
+/* tgid -> when its last GIL-wait stack was taken */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, __u64);
+} gil_last_stack SEC(".maps");
+
+/* Per-thread state of GIL-wait stacks: when the current wait began, its cookie (0: its stack was
+ * not taken), and the waits since its last stack that had none. */
+struct gil_wait_state {
+	__u64 block_ns;
+	__u64 cookie;
+	__u64 unsampled_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct gil_wait_state);
+} gil_wait_states SEC(".maps");
+
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STK_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stack_counts SEC(".maps");
+
+static __always_inline __u64 rd(__u64 addr)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_user(&v, sizeof(v), (void *)addr);
+	return v;
+}
+
+/* The frame walk's state, per CPU: a bpf_loop callback keeps the verifier's work small. */
+struct py_walk {
+	struct py_layout l;
+	__u64 f;
+	__u32 n, status;
+	__u64 entry[2];
+	__u64 py[MAX_PY_FRAMES];
+	__u64 tag[MAX_PY_FRAMES];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct py_walk);
+} py_walks SEC(".maps");
+
+static long py_step(__u32 i, void *unused)
+{
+	__u32 zero = 0, n;
+	struct py_walk *w = bpf_map_lookup_elem(&py_walks, &zero);
+	__u64 f, code;
+
+	if (!w || !(f = w->f))
+		return 1;
+	code = rd(f + w->l.fr_code);
+	w->f = rd(f + w->l.fr_back);
+	n = w->n;
+	if (w->l.fr_owner >= 0) {
+		__u8 owner = 0;
+
+		bpf_probe_read_user(&owner, 1, (void *)(f + w->l.fr_owner));
+		if (owner == FRAME_OWNED_BY_CSTACK) {
+			/* the shim under an eval-loop call's first frame: that frame is an entry */
+			if (n > 0)
+				w->entry[((n - 1) >> 6) & 1] |= 1ull << ((n - 1) & 63);
+			return 0;
+		}
+	}
+	if (n >= MAX_PY_FRAMES) {
+		w->status = PY_TRUNCATED;
+		return 1;
+	}
+	w->py[n & (MAX_PY_FRAMES - 1)] = code;
+	{
+		__u64 ptrs[2] = {};
+
+		bpf_probe_read_user(ptrs, sizeof(ptrs), (void *)(code + w->l.co_ptrs));
+		w->tag[n & (MAX_PY_FRAMES - 1)] = ptrs[0] ^ (ptrs[1] * 0x9E3779B97F4A7C15ull);
+	}
+	if (w->l.fr_is_entry >= 0) {
+		__u8 entry = 0;
+
+		bpf_probe_read_user(&entry, 1, (void *)(f + w->l.fr_is_entry));
+		if (entry)
+			w->entry[(n >> 6) & 1] |= 1ull << (n & 63);
+	}
+	w->n = n + 1;
+	return 0;
+}
+
+/* The Python frames of a thread, leaf first. */
+static __always_inline void walk_python(struct stack_event *e, struct task_struct *task)
+{
+	struct py_layout *l = bpf_map_lookup_elem(&py_layouts, &e->pid);
+	__u32 zero = 0;
+	struct py_walk *w = bpf_map_lookup_elem(&py_walks, &zero);
+	__u64 fsbase, ts, f;
+
+	if (!l || !l->tstate_head_addr || !w) {
+		e->py_status = PY_NOT_PYTHON;
+		return;
+	}
+	fsbase = BPF_CORE_READ(task, thread.fsbase);
+	ts = rd(l->tstate_head_addr);
+	for (int i = 0; i < MAX_PY_THREADS && ts; i++) {
+		if (rd(ts + l->ts_thread_id) == fsbase)
+			break;
+		ts = rd(ts + l->ts_next);
+	}
+	if (!ts || rd(ts + l->ts_thread_id) != fsbase) {
+		e->py_status = PY_NO_THREAD_STATE;
+		return;
+	}
+	f = rd(ts + l->ts_frame);
+	if (l->cframe_current >= 0 && f)
+		f = rd(f + l->cframe_current);
+	w->l = *l;
+	w->f = f;
+	w->n = 0;
+	w->status = PY_WALKED;
+	w->entry[0] = w->entry[1] = 0;
+	bpf_loop(MAX_PY_FRAMES + 32, py_step, NULL, 0);
+	e->npy = w->n;
+	e->py_status = w->status;
+	e->py_entry[0] = w->entry[0];
+	e->py_entry[1] = w->entry[1];
+	bpf_probe_read_kernel(e->py, sizeof(e->py), w->py);
+	bpf_probe_read_kernel(e->py_tag, sizeof(e->py_tag), w->tag);
+}
+
+static __always_inline void copy_user(struct stack_event *e, struct pt_regs *r, struct task_struct *task)
+{
+	__u64 sp = r->sp, len = STACK_COPY, end;
+
+	e->regs[0] = r->ax;
+	e->regs[1] = r->dx;
+	e->regs[2] = r->cx;
+	e->regs[3] = r->bx;
+	e->regs[4] = r->si;
+	e->regs[5] = r->di;
+	e->regs[6] = r->bp;
+	e->regs[7] = sp;
+	e->regs[8] = r->r8;
+	e->regs[9] = r->r9;
+	e->regs[10] = r->r10;
+	e->regs[11] = r->r11;
+	e->regs[12] = r->r12;
+	e->regs[13] = r->r13;
+	e->regs[14] = r->r14;
+	e->regs[15] = r->r15;
+	e->regs[16] = r->ip;
+	/* The main thread's stack ends just above its environment strings: never read past it.
+	 * (A thread's stack has its thread control block above it, mapped.) */
+	if (task->pid == task->tgid) {
+		end = BPF_CORE_READ(task, mm, env_end);
+		if (end > sp && end - sp < len)
+			len = end - sp;
+	}
+	if (len > STACK_COPY)
+		len = STACK_COPY;
+	/* Then smaller copies: a page in the range may not be present (the read cannot fault it in). */
+	if (!bpf_probe_read_user(e->stack, len, (void *)sp))
+		e->user_len = len;
+	else if (!bpf_probe_read_user(e->stack, STACK_COPY / 2, (void *)sp))
+		e->user_len = STACK_COPY / 2;
+	else if (!bpf_probe_read_user(e->stack, STACK_COPY / 4, (void *)sp))
+		e->user_len = STACK_COPY / 4;
+	else if (!bpf_probe_read_user(e->stack, STACK_COPY / 8, (void *)sp))
+		e->user_len = STACK_COPY / 8;
+	else if (!bpf_probe_read_user(e->stack, 512, (void *)sp))
+		e->user_len = 512;
+	else
+		e->user_len = 0;
+}
+
+static __always_inline void count(__u32 i)
+{
+	count_idx(&stack_counts, i);
+}
+
+static __always_inline struct stack_event *new_event(__u32 kind, struct task_struct *task)
+{
+	struct stack_event *e = bpf_ringbuf_reserve(&stack_events, sizeof(*e), 0);
+
+	if (!e)
+		return NULL;
+	e->kind = kind;
+	e->pid = task->tgid;
+	e->tid = task->pid;
+	e->nkernel = 0;
+	e->cookie = 0;
+	e->npy = 0;
+	e->py_status = 0;
+	e->py_entry[0] = e->py_entry[1] = 0;
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), task->comm);
+	return e;
+}
+
+/* GIL-wait stacks. A target thread (prev, its saved user registers regs) leaves the CPU blocked
+ * on its GIL: take its stack, at most one per process per gil_interval_ns. */
+static __always_inline void gil_stack_block(struct task_struct *prev, struct pt_regs *regs, __u32 tgid)
+{
+	struct gil_wait_state *st = bpf_task_storage_get(&gil_wait_states, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	__u64 now, *last;
+
+	/* A re-block within one wait keeps the wait's start and stack. */
+	if (!st || st->block_ns)
+		return;
+	now = bpf_ktime_get_ns();
+	st->block_ns = now;
+	st->cookie = 0;
+	last = bpf_map_lookup_elem(&gil_last_stack, &tgid);
+	if (!last) {
+		__u64 zero = 0;
+
+		bpf_map_update_elem(&gil_last_stack, &tgid, &zero, BPF_NOEXIST);
+		last = bpf_map_lookup_elem(&gil_last_stack, &tgid);
+	}
+	if (last && now - *last >= gil_interval_ns) {
+		struct stack_event *e = new_event(STACK_GIL_WAIT, prev);
+
+		*last = now; /* racy across CPUs: at worst two stacks in one interval */
+		if (e) {
+			st->cookie = ((__u64)prev->pid << 32) | (now & 0xffffffff);
+			e->cookie = st->cookie;
+			copy_user(e, regs, prev);
+			walk_python(e, prev);
+			bpf_ringbuf_submit(e, 0);
+			count(STK_GIL_WAITS);
+			count_hit(HIT_GIL_STACK);
+		} else {
+			count(STK_GIL_LOST);
+		}
+	}
+}
+
+/* A target thread (next) runs again: if it was blocked on its GIL, its wait ends. The waits
+ * without a stack since its last one count with the next one that has one: the weights add up
+ * to the whole wait, the stacks are a sample. */
+static __always_inline void gil_stack_wake(struct task_struct *next)
+{
+	struct gil_wait_state *st = bpf_task_storage_get(&gil_wait_states, next, 0, 0);
+	__u64 now;
+
+	if (!st || !st->block_ns)
+		return;
+	now = bpf_ktime_get_ns();
+	if (st->cookie) {
+		struct gil_wait_done d = { .cookie = st->cookie, .weight_ns = now - st->block_ns + st->unsampled_ns };
+
+		st->unsampled_ns = 0;
+		if (bpf_ringbuf_output(&gil_done_events, &d, sizeof(d), 0))
+			count(STK_GIL_LOST);
+	} else {
+		st->unsampled_ns += now - st->block_ns;
+	}
+	st->block_ns = 0;
+}
+
+#endif /* BINDPROF_STACKCAP_BPF_H */
