@@ -250,10 +250,12 @@ int BPF_KPROBE(dl_state)
 
 	if (!ffi_pending || !is_target_tgid(pid))
 		return 0;
-	if (bpf_ringbuf_output(&dl_events, &pid, sizeof(pid), 0))
-		return 0; /* no room: not stopped, and this load may be probed late */
-	bpf_send_signal(19 /* SIGSTOP */);
-	return 0;
+	/* The stop first, then the event: user space's SIGCONT must come after the SIGSTOP (a
+	 * SIGCONT discards a pending stop; a stop sent after it would never be undone). */
+	if (bpf_send_signal(19 /* SIGSTOP */))
+		return 0;
+	bpf_ringbuf_output(&dl_events, &pid, sizeof(pid), 0);
+	return 0; /* no room for the event: the loader's poll continues it (ffi__poll) */
 }
 
 char LICENSE[] SEC("license") = "GPL";

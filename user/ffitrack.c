@@ -66,6 +66,8 @@ struct ffi {
 	double pair_ns, pair_em_ns; /* a pair's whole cost (thread CPU), single-stepped / emulated */
 	double over_zero_ns;        /* what the probes add to one libffi call's measured marshalling; < 0: none */
 	int stops;                  /* loads that stopped a target */
+	struct { int pid; uint64_t ns; } stopped[16]; /* recently stopped: continued again by each poll */
+	int nstopped;
 };
 
 /* The calibration target (user/pytrack.c): an empty function of bindprof's own. */
@@ -276,6 +278,9 @@ static int on_dl(void *ctx, void *data, size_t size)
 	scan_pid(f, ev->pid);
 	set_pending(f);
 	f->stops++;
+	f->stopped[f->nstopped % 16].pid = ev->pid;
+	f->stopped[f->nstopped % 16].ns = now_ns();
+	f->nstopped++;
 	pthread_mutex_unlock(&f->lock);
 	kill(ev->pid, SIGCONT);
 	return 0;
@@ -298,6 +303,21 @@ void ffi__poll(struct ffi *f, const int *pids, int n)
 	for (int i = 0; i < n; i++)
 		scan_pid(f, pids[i]);
 	set_pending(f);
+	/* A belt to the ring buffer's braces: whatever a load stopped lately is continued again
+	 * (a lost event would leave it stopped; SIGCONT to a running process does nothing). */
+	for (int i = 0; i < (f->nstopped < 16 ? f->nstopped : 16); i++)
+		if (now_ns() - f->stopped[i].ns < 2000000000ull)
+			kill(f->stopped[i].pid, SIGCONT);
+	if (f->skel->bss->ffi_pending)
+		for (int i = 0; i < n; i++) {
+			char path[64], *st = NULL, *c;
+
+			/* stopped with no event seen (ring buffer full): continue it */
+			snprintf(path, sizeof(path), "/proc/%d/stat", pids[i]);
+			if (!read_file(path, &st, NULL) && (c = strrchr(st, ')')) && c[1] == ' ' && c[2] == 'T')
+				kill(pids[i], SIGCONT);
+			free(st);
+		}
 	pthread_mutex_unlock(&f->lock);
 }
 
