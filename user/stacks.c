@@ -333,7 +333,7 @@ static int fold_event(struct stacks *st, const struct stack_event *e)
 
 		unwinder_symbolize(st->uw, e->pid, pcs[i], &fn, &mod);
 		nat[i].name = fn;
-		nat[i].module = mod ? strrchr(mod, '/') ? strrchr(mod, '/') + 1 : mod : NULL;
+		nat[i].module = !mod ? NULL : !strncmp(mod, "[vdso", 5) ? "vdso" : strrchr(mod, '/') ? strrchr(mod, '/') + 1 : mod;
 		nat[i].kind = FK_NATIVE;
 		if (is_interp_module(mod))
 			nat[i].kind = fn && !strncmp(fn, "_PyEval_EvalFrameDefault", 24) ? FK_EVAL : FK_INTERP;
