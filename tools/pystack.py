@@ -16,18 +16,20 @@ import time
 
 
 def work(n):
+    # the same cost per iteration: small ints only (x += i * i would grow past 2**30 into
+    # multi-digit longs, slower, for the longer loop, and bias the 80/20 split)
     x = 0
     for i in range(n):
-        x += i * i
+        x = (x + i * 7) & 0xFFFF
     return x
 
 
 def hot_inner():
-    return work(8000)
+    return work(80000)
 
 
 def cold_inner():
-    return work(2000)
+    return work(20000)
 
 
 def outer():
