@@ -141,11 +141,12 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 	tgid = next->tgid;
 	if (is_target_tgid(tgid)) {
 		count_hit(HIT_SCHED_SWITCH); /* one hit per switch to a target thread */
-		if (gil_stacks)
-			gil_stack_wake(next);
 		tc = bpf_task_storage_get(&thread_ctxs, next, 0, 0);
 		if (tc && tc->gil_block_ns) {
 			__u64 d;
+
+			if (gil_stacks) /* only a thread that blocked on the GIL: no extra look-up per switch */
+				gil_stack_wake(next);
 
 			if (!now)
 				now = bpf_ktime_get_ns();

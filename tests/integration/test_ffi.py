@@ -146,6 +146,8 @@ def test_c_extension_and_stripped():
             within(fs["ffiext.busy_nogil"]["p50_us"], 50, TOL, f"{what} busy_nogil p50")
             check(fs["ffiext.add"]["p50_us"] < 8, f"{what}: add p50 {fs['ffiext.add']['p50_us']} us")
             check(fs["ffiext.add"]["overhead_ms"] is None, "a C extension has no libffi share")
+            # imported after bindprof attached, named by file name: caught at its load
+            check(doc["results"]["profiling"]["ffi"]["load_stops"] >= 1, "the late import stopped at its load")
 
     each(one)
 
