@@ -38,9 +38,8 @@ enum verdict diff_verdict(const struct metric_rule *r, double base, double new_,
 
 	*pct = base != 0 ? 100.0 * (new_ - base) / base : 0;
 	worse = r->higher_better ? -*pct : *pct; /* > 0: a regression */
-	/* one run's value inside the other run's noise band: noise */
-	if ((blo <= bhi && new_ >= blo && new_ <= bhi) || (nlo <= nhi && base >= nlo && base <= nhi))
-		return V_UNCHANGED;
+	if (blo <= bhi && nlo <= nhi && nlo <= bhi && blo <= nhi)
+		return V_UNCHANGED; /* the runs' own spreads overlap: noise */
 	if (worse >= r->crit)
 		return V_CRITICAL;
 	if (worse >= r->warn)
@@ -101,55 +100,30 @@ static double metric(const cJSON *res, int m)
 }
 
 /* the spread of a metric across repeats, from repeats.samples (rps, p50, p99 only) */
-/* The repeats' values of metric m (requests/s, p50, p99), up to max. */
-static int repeat_values(const cJSON *res, int m, double *out, int max)
+static void spread(const cJSON *res, int m, double *lo, double *hi)
 {
 	static const char *const keys[] = { "requests_per_sec", "p50_ms", "p99_ms" };
 	const cJSON *s;
 	int n = 0;
 
+	*lo = 1;
+	*hi = 0; /* unknown */
 	if (m > 2)
-		return 0;
+		return;
 	cJSON_ArrayForEach(s, get(res, "repeats.samples")) {
 		const cJSON *v = cJSON_GetObjectItem(s, keys[m]);
 
-		if (cJSON_IsNumber(v) && n < max)
-			out[n++] = v->valuedouble;
+		if (!cJSON_IsNumber(v))
+			continue;
+		if (!n || v->valuedouble < *lo)
+			*lo = v->valuedouble;
+		if (!n || v->valuedouble > *hi)
+			*hi = v->valuedouble;
+		n++;
 	}
-	return n;
-}
-
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* The runs' spread of metric m, its noise band: the interquartile range with 4 or more repeats
- * (one noisy repeat does not widen it), else min..max; lo > hi when unknown (under 2 repeats). */
-static void spread(const cJSON *res, int m, double *lo, double *hi)
-{
-	double v[256];
-	int n = repeat_values(res, m, v, 256);
-
-	*lo = 1;
-	*hi = 0; /* unknown */
-	if (n < 2)
-		return;
-	qsort(v, n, sizeof(*v), cmp_dbl);
-	if (n < 4) {
-		*lo = v[0];
-		*hi = v[n - 1];
-		return;
-	}
-	/* quartiles, linear between the order statistics */
-	for (int q = 1; q <= 3; q += 2) {
-		double pos = (n - 1) * q / 4.0;
-		int i = (int)pos;
-		double x = v[i] + (i + 1 < n ? (pos - i) * (v[i + 1] - v[i]) : 0);
-
-		*(q == 1 ? lo : hi) = x;
+	if (n < 2) {
+		*lo = 1;
+		*hi = 0;
 	}
 }
 

@@ -15,8 +15,8 @@ struct metric_rule {
 };
 
 /* The verdict for a change from base to new (> 0 values), given the rule and, when known, the
- * base's and the new run's noise bands across repeats ([lo, hi] each; lo > hi: unknown). One run's
- * value inside the other's band is noise: unchanged. Sets *pct to the signed percent change. */
+ * base's and the new run's spread across repeats ([lo, hi] each; lo > hi: unknown). A change whose
+ * ranges overlap is noise: unchanged. Sets *pct to the signed percent change. */
 enum verdict diff_verdict(const struct metric_rule *r, double base, double new_, double blo, double bhi,
 			  double nlo, double nhi, double *pct);
 const char *verdict_name(enum verdict v);
