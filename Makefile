@@ -27,7 +27,7 @@ CFLAGS   += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter
 	-I$(OUT)/bpf -I$(OUT)/gen -Ibpf -Iuser -DBINDPROF_VERSION='"$(VERSION)"'
 LDLIBS   := -lbpf -lelf -ldw -lz -lcjson -lhttp_parser -lffi -lm -lpthread
 
-BPF_OBJS := core syscalls python floor stacks ffi
+BPF_OBJS := core syscalls python floor stacks ffi requests
 BPF_SKELS := $(patsubst %,$(OUT)/bpf/%.skel.h,$(BPF_OBJS))
 
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))

@@ -43,6 +43,16 @@ struct {
 	__type(value, struct thread_name);
 } thread_names SEC(".maps");
 
+/* Served connections (struct sock address -> its current request): the requests probe's, read by
+ * the syscalls probe for the syscall around a request's own reads and writes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_CONNS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct req_conn);
+} conns SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, HIT_MAX);
@@ -104,6 +114,35 @@ static __always_inline struct thread_ctx *current_ctx(void)
 	if (!ctx)
 		count_drop(DROP_CTX_ALLOC);
 	return ctx;
+}
+
+/* Per-request attribution (bpf/request.h): the thread's pending account when the requests probe
+ * is on, else NULL. */
+static __always_inline struct req_acct *req_pend(struct thread_ctx *tc)
+{
+	__u32 zero = 0;
+	struct target_cfg *cfg = bpf_map_lookup_elem(&target_cfgs, &zero);
+
+	if (!tc || !cfg || !cfg->requests)
+		return NULL;
+	tc->pend_any = 1;
+	return &tc->pend;
+}
+
+/* Count one event of `key` in a slot table; a full table counts it in *other. */
+static __always_inline void req_slot_add(struct req_slot *s, int n, __u32 key, __u64 ns, __u32 *other)
+{
+#pragma unroll
+	for (int i = 0; i < n; i++) {
+		if (s[i].count && s[i].key != key)
+			continue;
+		s[i].key = key;
+		s[i].count++;
+		s[i].ns += ns;
+		return;
+	}
+	if (other)
+		(*other)++;
 }
 
 #endif /* BINDPROF_COMMON_BPF_H */

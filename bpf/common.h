@@ -7,11 +7,15 @@
 #define MAX_TARGETS 4096
 #define MAX_THREADS 16384
 
+#include "request.h"
+
 /* The fast path of the target filter, in a one-entry array (lookups are inlined by the verifier):
  * most runs profile one process, so compare its tgid before touching the targets hash. */
 struct target_cfg {
 	__u32 main_tgid; /* 0: none */
 	__u32 others;    /* non-zero once any other tgid is in the targets hash */
+	__u32 requests;  /* the requests probe is on: every probe adds to the thread's pending account */
+	__u32 pad;
 };
 
 /* Probe types counted in the `hits` per-CPU array (overhead accounting). */
@@ -63,6 +67,13 @@ struct thread_ctx {
 	/* gc */
 	__u32 gc_gen;
 	__u64 gc_start_ns;   /* inside a collection since; 0: not */
+	/* requests (bpf/request.h): request_id is the request of the thread's last read or write of
+	 * a served connection (req_sk), at op_ns */
+	__u64 req_sk;
+	__u64 op_ns;
+	__u32 op_new;        /* that read began the request: its syscall counts from op_ns */
+	__u32 pend_any;      /* pend holds something */
+	struct req_acct pend;
 };
 
 struct thread_name {

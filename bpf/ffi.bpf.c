@@ -115,6 +115,17 @@ static __always_inline void close_frame(struct ffi_thread *t, struct ffi_frame *
 	if (d > s->max_ns)
 		s->max_ns = d; /* racy: a lost update under-reports by one call at most */
 	hist_add(s->hist, d);
+	{
+		struct thread_ctx *tc = bpf_task_storage_get(&thread_ctxs, bpf_get_current_task_btf(), 0, 0);
+		struct req_acct *p = req_pend(tc);
+
+		if (p) {
+			p->ffi_calls++;
+			if (f == &t->f[0]) /* outermost: nested calls' time is inside it */
+				p->ffi_ns += d;
+			req_slot_add(p->ffi, REQ_FFI_SLOTS, id, d, NULL);
+		}
+	}
 	if (f->held)
 		__sync_fetch_and_add(&s->gil_held_calls, 1);
 	if (!f->held || t->save_seq != f->save_seq)

@@ -156,7 +156,12 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 			if (!gil_exact) {
 				struct gil_thread *g = gil_thread_of(next);
 				struct gil_total *tot = gil_total();
+				struct req_acct *p = req_pend(tc);
 
+				if (p) {
+					p->gil_wait_ns += d;
+					p->gil_waits++;
+				}
 				tc->gil_ep_ns += d;
 				if (g)
 					g->wait_ns += d;
@@ -227,6 +232,14 @@ int BPF_KRETPROBE(take_gil_exit)
 	}
 	if (tc->take_blocked)
 		gil_wait_done(g, d);
+	{
+		struct req_acct *p = req_pend(tc);
+
+		if (p) {
+			p->gil_wait_ns += d;
+			p->gil_waits += tc->take_blocked;
+		}
+	}
 	return 0;
 }
 
@@ -253,6 +266,12 @@ int BPF_KPROBE(drop_gil_enter)
 		g->hold_ns += d;
 	if (tot)
 		__sync_fetch_and_add(&tot->hold_ns, d);
+	{
+		struct req_acct *p = req_pend(tc);
+
+		if (p)
+			p->gil_hold_ns += d;
+	}
 	return 0;
 }
 
@@ -289,6 +308,14 @@ static __always_inline int gc_end(void)
 		return 0;
 	d = bpf_ktime_get_ns() - tc->gc_start_ns;
 	tc->gc_start_ns = 0;
+	{
+		struct req_acct *p = req_pend(tc);
+
+		if (p) {
+			p->gc_pauses++;
+			p->gc_ns += d;
+		}
+	}
 	gen = tc->gc_gen;
 	s = bpf_map_lookup_elem(&gc_gens, &gen);
 	if (s) {

@@ -33,6 +33,12 @@ int sample_cpu(struct bpf_perf_event_data *ctx)
 	}
 	count(STK_SAMPLES);
 	count_hit(HIT_STACK_SAMPLE);
+	{
+		struct req_acct *p = req_pend(bpf_task_storage_get(&thread_ctxs, task, 0, 0));
+
+		if (p)
+			p->samples++;
+	}
 	/* The user registers: saved at the top of the kernel stack on every entry from user mode
 	 * (this interrupt's, or the syscall's the thread is in). In the kernel, its stack too. */
 	ur = (struct pt_regs *)bpf_task_pt_regs(task);

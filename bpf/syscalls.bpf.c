@@ -58,6 +58,29 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	}
 	delta = now - tc->sys_start_ns;
 	nr = tc->sys_nr < MAX_SYSCALL_NR ? tc->sys_nr : MAX_SYSCALL_NR - 1;
+	{
+		struct req_acct *p = req_pend(tc);
+
+		if (p && tc->op_ns >= tc->sys_start_ns) {
+			/* the read or write of a served connection inside this syscall: the syscall
+			 * belongs to that operation's request (from the request's start, for its
+			 * first read) */
+			__u64 sk = tc->req_sk;
+			struct req_conn *c = bpf_map_lookup_elem(&conns, &sk);
+
+			if (c && c->req_id == tc->request_id) {
+				__u64 ns = now - (tc->op_new ? tc->op_ns : tc->sys_start_ns);
+
+				c->op_syscalls++;
+				c->op_sys_ns += ns;
+				req_slot_add(c->op_sys, REQ_OP_SLOTS, nr, ns, &c->op_sys_other);
+			}
+		} else if (p) {
+			p->syscalls++;
+			p->sys_ns += delta;
+			req_slot_add(p->sys, REQ_SYS_SLOTS, nr, delta, &p->sys_other);
+		}
+	}
 	tc->sys_start_ns = 0;
 
 	s = bpf_map_lookup_elem(&syscall_stats, &nr);

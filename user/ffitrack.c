@@ -615,6 +615,16 @@ double ffi__hit_ns(struct ffi *f)
 	return f->hit_ns;
 }
 
+int ffi__func_info(struct ffi *f, int id, const char **lib, const char **sym, const char **pyname)
+{
+	if (!f || id < 0 || id >= f->nfuncs)
+		return -1;
+	*lib = basename(f->funcs[id].path);
+	*sym = ffi_fn_name(&f->funcs[id].fn);
+	*pyname = f->funcs[id].fn.pyname;
+	return 0;
+}
+
 void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 {
 	cJSON *o = cJSON_CreateObject(), *fa, *la, *c;

@@ -27,6 +27,9 @@ void ffi__preattach(struct ffi *f, const char *exe);
 /* The calibrated cost of one uprobe hit, ns. */
 double ffi__hit_ns(struct ffi *f);
 void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof);
+/* The probed function with index id (the BPF side's key): library file name, symbol, Python name
+ * ("" if unknown). -1 if there is none. */
+int ffi__func_info(struct ffi *f, int id, const char **lib, const char **sym, const char **pyname);
 void ffi__free(struct ffi *f);
 
 #endif

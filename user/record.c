@@ -21,6 +21,7 @@
 #include "procfs.h"
 #include "profile.h"
 #include "record_opts.h"
+#include "reqtrack.h"
 #include "pytrack.h"
 #include "resources.h"
 #include "session.h"
@@ -109,6 +110,7 @@ struct run {
 	struct pytrack *py;     /* CPython processes; NULL without gil/gc */
 	struct stacks *stk;     /* stack samples; NULL without stacks */
 	struct ffi *ffi;        /* --ffi: timed native calls; NULL without */
+	struct reqtrack *req;   /* server-side requests; NULL without */
 	double sys_hit_ns;      /* calibrated per-hit cost of a tp_btf program; < 0 when not calibrated */
 	double uprobe_hit_ns;   /* of a uprobe (mean of uprobe and uretprobe); < 0 when not calibrated */
 	double elapsed;
@@ -126,6 +128,7 @@ static void sample_resources(struct run *r, bool with_uss)
 		pytrack__poll(r->py, pids, n);
 	stacks__poll(r->stk, pids, n);
 	ffi__poll(r->ffi, pids, n);
+	reqtrack__poll(r->req);
 }
 
 /* Remove from the target set the processes that are gone (and not our unreaped child). */
@@ -296,6 +299,8 @@ static cJSON *build_profile(struct run *r)
 		cJSON_AddNullToObject(prof, "python");
 	if (r->stk)
 		stacks__report(r->stk, doc, prof);
+	if (r->req)
+		reqtrack__report(r->req, doc, prof, r->ffi);
 	if (r->ffi) {
 		ffi__report(r->ffi, doc, prof);
 	} else if (r->o.probes & PROBE_BIT(PROBE_FFI)) {
@@ -553,6 +558,25 @@ int cmd_record(int argc, char **argv)
 			goto cleanup;
 		}
 	}
+	if (r.o.probes & PROBE_BIT(PROBE_REQUESTS)) {
+		struct reqtrack_opts ro = {
+			.gil = r.o.probes & PROBE_BIT(PROBE_GIL),
+			.gil_exact = r.o.gil_exact,
+			.gc = r.o.probes & PROBE_BIT(PROBE_GC),
+			.syscalls = r.o.probes & PROBE_BIT(PROBE_SYSCALLS),
+			.stacks = r.o.probes & PROBE_BIT(PROBE_STACKS),
+			.ffi = r.ffi != NULL,
+			.stacks_hz = r.o.freq,
+			.exemplars = r.o.exemplars,
+		};
+
+		r.req = reqtrack__new(r.sess, &ro);
+		if (!r.req) {
+			log_err("record: could not attach the requests probe: %s", strerror(errno));
+			ret = EXIT_ENV;
+			goto cleanup;
+		}
+	}
 	session__reset(r.sess);
 	r.res = resources__new("/proc");
 
@@ -608,6 +632,7 @@ int cmd_record(int argc, char **argv)
 	stacks__stop(r.stk); /* sampling ends; what is queued is unwound while the target may live */
 	if (!r.tgt.have_rt && r.tgt.exe[0] && !runtime_detect_elf(r.tgt.exe, &r.tgt.rt))
 		r.tgt.have_rt = 1; /* the target exited before its first tick */
+	reqtrack__stop(r.req);
 	session__detach(r.sess); /* counts freeze here; the maps stay readable */
 	if (r.spawned && !r.tgt.exited)
 		stop_child(&r, stop_signal ? stop_signal : SIGTERM);
@@ -630,6 +655,7 @@ cleanup:
 	pytrack__free(r.py);
 	stacks__free(r.stk);
 	ffi__free(r.ffi);
+	reqtrack__free(r.req);
 	session__free(r.sess);
 	return ret;
 }

@@ -10,7 +10,7 @@
 const char record_usage[] =
 	"usage: bindprof record [-p PID | -- CMD ARGS...] [-d SECS] [-o FILE.json] [--probes LIST]\n"
 	"                       [--gil-method cheap|exact] [--ffi LIB[:GLOB]]... [--folded FILE]\n"
-	"                       [--svg FILE] [-F HZ]\n"
+	"                       [--svg FILE] [-F HZ] [--exemplars N]\n"
 	"                       [--no-children] [-v]\n"
 	"\n"
 	"Attach to a process (and its descendants) or start one, measure until the duration ends,\n"
@@ -32,6 +32,7 @@ const char record_usage[] =
 	"                       to FILE with .gil-wait before its extension); turns stacks on\n"
 	"      --svg FILE       write an interactive SVG flamegraph (and FILE's .gil-wait one)\n"
 	"  -F, --freq HZ        stack samples per second per CPU (default 99, 1..10000)\n"
+	"      --exemplars N    keep the N slowest requests with their breakdown (default 5)\n"
 	"      --no-children    profile only the one process, not its descendants\n"
 	"      --follow-children  profile descendants too (the default)\n"
 	"  -v, --verbose        libbpf and attach logging on stderr\n"
@@ -52,6 +53,7 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, i
 		{ "svg", required_argument, NULL, 's' },
 		{ "freq", required_argument, NULL, 'F' },
 		{ "ffi", required_argument, NULL, 'x' },
+		{ "exemplars", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -64,6 +66,7 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, i
 	o->probes = PROBES_DEFAULT;
 	o->follow_children = true;
 	o->freq = 99;
+	o->exemplars = 5;
 	optind = 1;
 	opterr = 0;
 	/* '+': stop at the first non-option, so CMD's own flags are left to CMD. */
@@ -135,6 +138,16 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, i
 				return -EINVAL;
 			}
 			o->freq = (int)hz;
+			break;
+		}
+		case 'E': {
+			long n;
+
+			if (parse_long(optarg, 0, 1000, &n)) {
+				snprintf(err, errlen, "--exemplars: invalid count '%s' (0..1000)", optarg);
+				return -EINVAL;
+			}
+			o->exemplars = (int)n;
 			break;
 		}
 		case 'v':

@@ -18,6 +18,7 @@ struct record_opts {
 	int freq;              /* -F HZ, default 99 */
 	const char *ffi[16];   /* --ffi LIB[:GLOB], repeatable */
 	int nffi;
+	int exemplars;         /* --exemplars N: slowest requests kept, default 5 */
 	bool help;
 };
 

@@ -67,7 +67,8 @@ const char *drop_name(enum drop_reason d)
 static int share_maps(struct bpf_object *obj, struct core_bpf *core)
 {
 	struct bpf_map *shared[] = { core->maps.targets, core->maps.target_cfgs, core->maps.thread_ctxs,
-				     core->maps.thread_names, core->maps.hits, core->maps.drops };
+				     core->maps.thread_names, core->maps.hits, core->maps.drops,
+				     core->maps.conns };
 	int err;
 
 	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
@@ -395,6 +396,17 @@ int session__add_target(struct session *s, int tgid)
 		cfg.main_tgid = tgid;
 	else if (cfg.main_tgid != (__u32)tgid)
 		cfg.others = 1;
+	return write_cfg(s, &cfg);
+}
+
+int session__set_requests(struct session *s, bool on)
+{
+	struct target_cfg cfg;
+	int err;
+
+	if ((err = read_cfg(s, &cfg)))
+		return err;
+	cfg.requests = on;
 	return write_cfg(s, &cfg);
 }
 

@@ -44,6 +44,9 @@ int session__targets(struct session *s, int *tgids, int max);
 /* Counters summed over CPUs. */
 int session__read_hits(struct session *s, uint64_t hits[HIT_MAX]);
 int session__read_drops(struct session *s, uint64_t drops[DROP_MAX]);
+/* Every probe adds what it measures to its thread's pending request account (the requests
+ * probe is on). */
+int session__set_requests(struct session *s, bool on);
 /* Zero every counter and statistic (after calibration). */
 void session__reset(struct session *s);
 

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Per-request attribution: what the requests probe (bpf/requests.bpf.c), the other probes and the
+ * loader share.
+ *
+ * Every probe adds what it measures to the current thread's pending account (thread_ctx.pend).
+ * The requests probe, at each read or write of a served connection by that thread, hands the
+ * pending account to a request: a write's to the request it answers (the work that produced the
+ * response), a read's to the request of the thread's previous operation if that request has not
+ * been answered yet, else to no request (the time between requests). The account is sent to the
+ * loader, which sums accounts per request. */
+#ifndef BINDPROF_REQUEST_H
+#define BINDPROF_REQUEST_H
+
+#define REQ_HEAD 128      /* first bytes of a request kept: the request line */
+#define REQ_SYS_SLOTS 16  /* distinct syscalls counted per account; more go to sys_other */
+#define REQ_FFI_SLOTS 8   /* distinct probed native functions per account */
+#define REQ_OP_SLOTS 4    /* distinct syscalls around a request's own reads and writes */
+#define MAX_CONNS 65536
+
+struct req_slot {
+	__u32 key;   /* syscall number or FFI function index */
+	__u32 count; /* 0: free */
+	__u64 ns;
+};
+
+struct req_acct {
+	__u64 gil_wait_ns;
+	__u64 gil_hold_ns;  /* exact GIL method only */
+	__u64 ffi_ns;       /* outermost probed calls, corrected for the probes' cost */
+	__u64 gc_ns;
+	__u64 sys_ns;
+	__u32 gil_waits;
+	__u32 ffi_calls;    /* every probed call, nested ones too */
+	__u32 gc_pauses;
+	__u32 syscalls;
+	__u32 samples;      /* CPU stack samples */
+	__u32 sys_other;    /* syscalls beyond the slots: counted in syscalls, not by name */
+	struct req_slot sys[REQ_SYS_SLOTS];
+	struct req_slot ffi[REQ_FFI_SLOTS];
+};
+
+/* One served connection (keyed by its struct sock). */
+struct req_conn {
+	__u64 req_id;       /* its current request; 0: none yet */
+	__u64 start_ns;     /* that request's first read */
+	__u64 last_send_ns; /* its last write so far */
+	__u64 bytes_in;
+	__u64 bytes_out;
+	__u32 sends;        /* writes of the current request; > 0: answered */
+	__u32 tgid;
+	/* the syscalls around the request's own reads and writes (from its start, for the first
+	 * read): added here by the syscalls probe at their exit */
+	__u64 op_sys_ns;
+	__u32 op_syscalls;
+	__u32 op_sys_other;
+	struct req_slot op_sys[REQ_OP_SLOTS];
+};
+
+enum req_ev_kind {
+	REQ_EV_START = 1,
+	REQ_EV_ACCT,
+	REQ_EV_END,
+};
+
+enum req_end_reason {
+	REQ_END_NEXT = 0, /* the next request on the connection began */
+	REQ_END_CLOSE,    /* the server closed the connection */
+};
+
+struct req_start_ev {
+	__u32 kind;
+	__u32 tgid;
+	__u32 tid;
+	__u32 len;  /* bytes of head filled */
+	__u64 id;
+	__u64 start_ns;
+	char head[REQ_HEAD];
+};
+
+struct req_acct_ev {
+	__u32 kind;
+	__u32 tid;
+	__u64 owner;     /* the request the account belongs to; 0: outside any request */
+	struct req_acct a;
+};
+
+struct req_end_ev {
+	__u32 kind;
+	__u32 reason;
+	__u64 id;
+	__u64 start_ns;
+	__u64 end_ns;   /* the last write; 0: never answered */
+	__u64 bytes_in;
+	__u64 bytes_out;
+	__u32 sends;
+	__u32 op_syscalls;
+	__u32 op_sys_other;
+	__u32 pad;
+	__u64 op_sys_ns;
+	struct req_slot op_sys[REQ_OP_SLOTS];
+};
+
+/* Requests the probe saw but could not parse, counted in the req_stats array. */
+enum req_stat {
+	REQ_STAT_STARTED = 0,
+	REQ_STAT_TLS,          /* a new connection whose first bytes are a TLS handshake */
+	REQ_STAT_HTTP2,        /* the HTTP/2 connection preface */
+	REQ_STAT_UNIX,         /* an HTTP request read from a unix socket (not attributed) */
+	REQ_STAT_NO_BUFFER,    /* a read whose user buffer could not be found (io_uring, recvmmsg) */
+	REQ_STAT_RING_FULL,    /* events lost: the ring buffer was full */
+	REQ_STAT_CONN_FULL,    /* the connection map was full */
+	REQ_STAT_MAX,
+};
+
+#endif /* BINDPROF_REQUEST_H */

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Requests: server-side HTTP/1.x request boundaries from the kernel's socket tracepoints, with no
+ * syscall tracepoint (those slow every syscall on the machine).
+ *
+ * sock:sock_recv_length and sock:sock_send_length fire inside sock_recvmsg/sock_sendmsg with the
+ * struct sock and the byte count, only on socket I/O. A target thread's read of a TCP connection
+ * that has no request yet, or whose request was answered, and whose first bytes are an HTTP
+ * method and a space, begins a request: its first bytes (the request line) are copied from the
+ * read's user buffer, found in the syscall's saved registers. The request's writes answer it; it
+ * ends with the next request on the connection or when the server closes it
+ * (sock:inet_sock_set_state), its latency being its first read to its last write.
+ *
+ * Attribution (bpf/request.h): at each read or write of a served connection, the thread's
+ * pending account goes to a request, and the loader adds it up. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "common.bpf.h"
+
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define MSG_PEEK 2
+#define TCP_FIN_WAIT1 4
+#define TCP_CLOSE 7
+#define TCP_LAST_ACK 9
+#define NR_READ 0
+#define NR_READV 19
+#define NR_RECVFROM 45
+#define NR_RECVMSG 47
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} req_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, REQ_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} req_stats SEC(".maps");
+
+/* Per-CPU scratch for a request line being read (too big for the BPF stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct req_start_ev);
+} req_scratch SEC(".maps");
+
+__u64 next_id; /* request ids, from 1 */
+
+#define stat(s) count_idx(&req_stats, (s))
+
+/* The thread's pending account goes to `owner` (0: no request). */
+static __always_inline void flush(struct thread_ctx *tc, __u64 owner)
+{
+	struct req_acct_ev *e;
+
+	if (!tc->pend_any)
+		return;
+	e = bpf_ringbuf_reserve(&req_events, sizeof(*e), 0);
+	if (e) {
+		e->kind = REQ_EV_ACCT;
+		e->tid = (__u32)bpf_get_current_pid_tgid();
+		e->owner = owner;
+		__builtin_memcpy(&e->a, &tc->pend, sizeof(e->a));
+		bpf_ringbuf_submit(e, 0);
+	} else {
+		stat(REQ_STAT_RING_FULL);
+	}
+	__builtin_memset(&tc->pend, 0, sizeof(tc->pend));
+	tc->pend_any = 0;
+}
+
+static __always_inline void end_request(struct req_conn *c, __u32 reason)
+{
+	struct req_end_ev *e;
+
+	if (!c->req_id)
+		return;
+	e = bpf_ringbuf_reserve(&req_events, sizeof(*e), 0);
+	if (!e) {
+		stat(REQ_STAT_RING_FULL);
+		return;
+	}
+	e->kind = REQ_EV_END;
+	e->reason = reason;
+	e->id = c->req_id;
+	e->start_ns = c->start_ns;
+	e->end_ns = c->sends ? c->last_send_ns : 0;
+	e->bytes_in = c->bytes_in;
+	e->bytes_out = c->bytes_out;
+	e->sends = c->sends;
+	e->op_syscalls = c->op_syscalls;
+	e->op_sys_other = c->op_sys_other;
+	e->pad = 0;
+	e->op_sys_ns = c->op_sys_ns;
+	__builtin_memcpy(e->op_sys, c->op_sys, sizeof(e->op_sys));
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* The request a read hands the thread's pending account to: that of the thread's previous
+ * operation while it is unanswered, else none (the account is the time between requests). */
+static __always_inline __u64 read_owner(struct thread_ctx *tc)
+{
+	struct req_conn *pc;
+	__u64 sk = tc->req_sk;
+
+	if (!tc->request_id || !sk)
+		return 0;
+	pc = bpf_map_lookup_elem(&conns, &sk);
+	return pc && pc->req_id == tc->request_id && !pc->sends ? tc->request_id : 0;
+}
+
+/* The user buffer a read filled, from the syscall's saved registers; 0 if unknown. */
+static __always_inline __u64 read_buffer(struct task_struct *task)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct user_msghdr mh;
+	struct iovec iov;
+
+	if (!regs)
+		return 0;
+	switch (regs->orig_ax) {
+	case NR_READ:
+	case NR_RECVFROM:
+		return regs->si;
+	case NR_READV:
+		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)regs->si))
+			return 0;
+		return (__u64)iov.iov_base;
+	case NR_RECVMSG:
+		if (bpf_probe_read_user(&mh, sizeof(mh), (void *)regs->si) ||
+		    bpf_probe_read_user(&iov, sizeof(iov), mh.msg_iov))
+			return 0;
+		return (__u64)iov.iov_base;
+	}
+	return 0;
+}
+
+/* "GET /", "POST /", ...: an upper-case token of 3 to 7 letters, a space, then '/' or '*' or an
+ * absolute URI's scheme (a proxy request). */
+static __always_inline bool is_request_line(const char *h, __u32 len)
+{
+	int i;
+
+	if (len < 5)
+		return false;
+#pragma unroll
+	for (i = 0; i < 8; i++) {
+		char ch = h[i];
+
+		if (ch == ' ')
+			break;
+		if (ch < 'A' || ch > 'Z')
+			return false;
+	}
+	if (i < 3 || i > 7 || i + 1 >= len)
+		return false;
+	return h[i + 1] == '/' || h[i + 1] == '*' || h[i + 1] == 'h';
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(req_recv, struct sock *sk, int ret, int flags)
+{
+	__u64 pt = bpf_get_current_pid_tgid(), key = (__u64)sk, now, buf;
+	__u32 tgid = pt >> 32, zero = 0, len;
+	struct task_struct *task;
+	struct req_start_ev *e, *ev;
+	struct thread_ctx *tc;
+	struct req_conn *c;
+	__u16 family;
+
+	if (ret <= 0 || (flags & MSG_PEEK) || !is_target_tgid(tgid))
+		return 0;
+	tc = current_ctx();
+	if (!tc)
+		return 0;
+	now = bpf_ktime_get_ns();
+	c = bpf_map_lookup_elem(&conns, &key);
+	if (!c || c->sends) {
+		/* a request may begin here: look at its first bytes */
+		task = bpf_get_current_task_btf();
+		e = bpf_map_lookup_elem(&req_scratch, &zero);
+		if (!e)
+			return 0;
+		buf = read_buffer(task);
+		if (!buf) {
+			if (!c)
+				stat(REQ_STAT_NO_BUFFER);
+			goto more;
+		}
+		len = ret < REQ_HEAD ? ret : REQ_HEAD;
+		if (bpf_probe_read_user(e->head, REQ_HEAD, (void *)buf) &&
+		    bpf_probe_read_user(e->head, len & (REQ_HEAD - 1) ? len & (REQ_HEAD - 1) : 1, (void *)buf))
+			goto more;
+		if (!is_request_line(e->head, len)) {
+			if (!c) {
+				if (e->head[0] == 0x16 && e->head[1] == 0x03)
+					stat(REQ_STAT_TLS);
+				else if (len >= 14 && e->head[0] == 'P' && e->head[1] == 'R' && e->head[2] == 'I' &&
+					 e->head[3] == ' ' && e->head[4] == '*')
+					stat(REQ_STAT_HTTP2);
+			}
+			goto more;
+		}
+		family = BPF_CORE_READ(sk, __sk_common.skc_family);
+		if (family != AF_INET && family != AF_INET6) {
+			if (family == AF_UNIX)
+				stat(REQ_STAT_UNIX);
+			return 0;
+		}
+		/* a new request: what the thread did since its last operation first */
+		flush(tc, read_owner(tc));
+		if (c)
+			end_request(c, REQ_END_NEXT);
+		{
+			struct req_conn nc = {
+				.req_id = __sync_fetch_and_add(&next_id, 1) + 1,
+				.start_ns = now,
+				.bytes_in = ret,
+				.tgid = tgid,
+			};
+
+			if (bpf_map_update_elem(&conns, &key, &nc, BPF_ANY)) {
+				stat(REQ_STAT_CONN_FULL);
+				return 0;
+			}
+			ev = bpf_ringbuf_reserve(&req_events, sizeof(*ev), 0);
+			if (ev) {
+				__builtin_memcpy(ev->head, e->head, REQ_HEAD);
+				ev->kind = REQ_EV_START;
+				ev->tgid = tgid;
+				ev->tid = (__u32)pt;
+				ev->len = len;
+				ev->id = nc.req_id;
+				ev->start_ns = now;
+				bpf_ringbuf_submit(ev, 0);
+			} else {
+				stat(REQ_STAT_RING_FULL);
+			}
+			stat(REQ_STAT_STARTED);
+			tc->request_id = nc.req_id;
+		}
+		tc->req_sk = key;
+		tc->op_ns = now;
+		tc->op_new = 1;
+		return 0;
+	}
+more:
+	if (!c)
+		return 0;
+	/* more of the connection's request (its headers, its body), or of an answered one */
+	flush(tc, read_owner(tc));
+	c->bytes_in += ret;
+	tc->request_id = c->req_id;
+	tc->req_sk = key;
+	tc->op_ns = now;
+	tc->op_new = 0;
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(req_send, struct sock *sk, int ret, int flags)
+{
+	__u64 key = (__u64)sk, now;
+	struct thread_ctx *tc;
+	struct req_conn *c;
+
+	if (ret <= 0 || !is_target_tgid(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	c = bpf_map_lookup_elem(&conns, &key);
+	if (!c || !c->req_id)
+		return 0;
+	tc = current_ctx();
+	if (!tc)
+		return 0;
+	now = bpf_ktime_get_ns();
+	/* the work since the thread's last operation produced this response */
+	flush(tc, c->req_id);
+	c->sends++;
+	c->last_send_ns = now;
+	c->bytes_out += ret;
+	tc->request_id = c->req_id;
+	tc->req_sk = key;
+	tc->op_ns = now;
+	tc->op_new = 0;
+	return 0;
+}
+
+/* The server closes a connection: its request is over. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(req_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	__u64 key = (__u64)sk;
+	struct req_conn *c;
+
+	if (newstate != TCP_FIN_WAIT1 && newstate != TCP_LAST_ACK && newstate != TCP_CLOSE)
+		return 0;
+	c = bpf_map_lookup_elem(&conns, &key);
+	if (!c)
+		return 0;
+	end_request(c, REQ_END_CLOSE);
+	bpf_map_delete_elem(&conns, &key);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,148 @@
+"""An HTTP/1.1 server with endpoints of known behaviour, the ground truth of bindprof's per-request tests.
+
+  GET /ffi         exactly 3 calls into the bundled native library (build/tools/libdemo.so, ctypes)
+  GET /gc          exactly 1 gc.collect()
+  GET /sleep       sleeps 5 ms (time.sleep, or asyncio.sleep on the event loop)
+  GET /ppid        exactly 4 os.getppid() syscalls
+  GET /items/<n>   a small body (endpoint normalization: /items/{id})
+  GET /hang        answers after 30 s (a request still open when a short run ends)
+  GET /stats       the server's own timing of every request so far, JSON {path: [ms, ...]}: from the
+                   request line's read to the response's write, taken with time.monotonic()
+
+--mode threaded: http.server's ThreadingHTTPServer (a thread per connection, keep-alive).
+--mode asyncio:  one event-loop thread (asyncio streams) serving every connection.
+Prints "ready PORT" once listening on 127.0.0.1. Python standard library only.
+"""
+import argparse
+import asyncio
+import ctypes
+import gc
+import json
+import os
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+_LIB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "tools", "libdemo.so")
+_demo = ctypes.CDLL(_LIB)
+_demo.demo_checksum.restype = ctypes.c_uint64
+_demo.demo_checksum.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+_DATA = b"x" * 256
+_own = {}  # path -> the server's own timings, ms
+
+
+def record(path, t0):
+    _own.setdefault(path, []).append((time.monotonic() - t0) * 1e3)
+
+
+def work(path):
+    """The endpoint's known work; returns the body, or None for an unknown path."""
+    if path == "/ffi":
+        s = 0
+        for _ in range(3):
+            s += _demo.demo_checksum(_DATA, len(_DATA))
+        return b"%d\n" % s
+    if path == "/gc":
+        gc.collect()
+        return b"collected\n"
+    if path == "/ppid":
+        for _ in range(4):
+            os.getppid()
+        return b"ppid\n"
+    if path.startswith("/items/"):
+        return b'{"item": "%s"}\n' % path[7:].encode()
+    if path == "/stats":
+        return json.dumps(_own).encode()
+    return None
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def parse_request(self):
+        self.t0 = time.monotonic()  # the request line was just read
+        return super().parse_request()
+
+    def do_GET(self):
+        path = self.path.split("?", 1)[0]
+        if path == "/sleep":
+            time.sleep(0.005)
+            body = b"slept\n"
+        elif path == "/hang":
+            time.sleep(30)
+            body = b"late\n"
+        else:
+            body = work(path)
+        if body is None:
+            self.send_error(404)
+            return
+        # one write: the header and body together
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s"
+                         % (len(body), body))
+        record(path, self.t0)
+
+    def log_message(self, *a):
+        pass
+
+
+async def serve_conn(reader, writer):
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        import socket
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        while True:
+            line = await reader.readline()
+            if not line:
+                break
+            t0 = time.monotonic()
+            while (await reader.readline()) not in (b"\r\n", b"\n", b""):
+                pass
+            parts = line.split()
+            path = parts[1].decode().split("?", 1)[0] if len(parts) > 1 else "/"
+            if path == "/sleep":
+                await asyncio.sleep(0.005)
+                body = b"slept\n"
+            elif path == "/hang":
+                await asyncio.sleep(30)
+                body = b"late\n"
+            else:
+                body = work(path)
+            if body is None:
+                writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+            else:
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s"
+                             % (len(body), body))
+                record(path, t0)
+            await writer.drain()
+    except (ConnectionError, asyncio.IncompleteReadError):
+        pass
+    finally:
+        writer.close()
+
+
+async def amain(port):
+    srv = await asyncio.start_server(serve_conn, "127.0.0.1", port)
+    print("ready %d" % srv.sockets[0].getsockname()[1], flush=True)
+    async with srv:
+        await srv.serve_forever()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--mode", choices=["threaded", "asyncio"], default="threaded")
+    a = ap.parse_args()
+    gc.disable()  # no automatic collections: /gc's is the only one
+    if a.mode == "asyncio":
+        asyncio.run(amain(a.port))
+        return
+    srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
+    srv.daemon_threads = True
+    print("ready %d" % srv.server_address[1], flush=True)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
