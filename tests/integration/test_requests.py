@@ -1,0 +1,211 @@
+"""Per-request attribution (--probes requests) against a server of known behaviour
+(tools/reqserver.py): /ffi makes exactly 3 native calls, /gc exactly 1 collection, /ppid exactly 4
+getppid() syscalls, /sleep sleeps 5 ms, /items/<n> normalizes to /items/{id}, /hang is still open
+when the run ends. bindprof's own load generator drives each endpoint with a known request
+count.
+
+Ground truths asserted: request counts per endpoint equal the load generator's completed
+requests; per-request medians are exactly 3 FFI crossings, 1 GC pause and 4 getppid calls (and 0
+where the endpoint makes none); the sleep endpoint's server-side p50 is 5 ms within 10% on the
+threaded server, and within 10% of the server's own timing (time.monotonic around each request)
+on both; /hang is reported incomplete, not dropped. Thread-per-request (ThreadingHTTPServer) on
+Debian's python3.11 and the newest pyenv interpreter; the asyncio server (one event-loop thread,
+4 interleaved connections) on Debian's python3.11, where the attribution rule's accuracy (share of
+requests whose count is exactly right) is printed and must be at least 90%.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (BINDPROF, OUT, ROOT, Skip, check, free_port, interpreters, load, main, near,  # noqa: E402
+                     run, validate, wait_line)
+
+TMP = tempfile.mkdtemp(prefix="bindprof-req-")
+SERVER = os.path.join(ROOT, "tools", "reqserver.py")
+LIBDEMO = os.path.join(OUT, "tools", "libdemo.so")
+N = 200
+CONNS = 4
+ENDPOINTS = ["ffi", "gc", "sleep", "ppid", "items/7"]
+
+
+def need():
+    if os.geteuid() != 0:
+        raise Skip("needs root to attach BPF probes")
+
+
+def pick_interpreters():
+    found, missing = interpreters()
+    out = [p for p in found if p[0] == "debian-3.11"]
+    pyenv = [p for p in found if p[0].startswith("pyenv-")]
+    if pyenv:
+        out.append(pyenv[-1])
+    print(f"      interpreters: {', '.join(p[0] for p in out)}"
+          + (f"; absent: {', '.join(missing)}" if missing else ""), flush=True)
+    if not out:
+        raise Skip("no CPython interpreter on this machine")
+    return out
+
+
+def scenario(label, py, mode, probes="gil,gc,requests,syscalls,stacks"):
+    """Serve, record, drive every endpoint; returns (profile, completed per endpoint, own timings)."""
+    port = free_port()
+    srv = subprocess.Popen([py, SERVER, "--port", str(port), "--mode", mode], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+    out = os.path.join(TMP, f"{label}-{mode}.json")
+    rec = None
+    hang = None
+    try:
+        wait_line(srv.stdout, "ready")
+        rec = subprocess.Popen([BINDPROF, "record", "-p", str(srv.pid), "--probes", probes, "--ffi", LIBDEMO,
+                                "-o", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wait_line(rec.stderr, "bindprof: recording pid", timeout=30)
+        done = {}
+        for ep in ENDPOINTS:
+            lo = os.path.join(TMP, f"{label}-{mode}-load.json")
+            r = run([BINDPROF, "load", "--url", f"http://127.0.0.1:{port}/{ep}", "-n", str(N), "-c", str(CONNS),
+                     "-t", "1", "-o", lo], timeout=120)
+            check(r.returncode == 0, f"load exited {r.returncode}: {r.stderr.strip()}")
+            done[ep] = load(lo)["results"]["throughput"]["successful_requests"]
+        hang = socket.create_connection(("127.0.0.1", port))
+        hang.sendall(b"GET /hang HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(0.5)
+        rec.send_signal(signal.SIGINT)
+        rec.communicate(timeout=60)
+        check(rec.returncode == 0, f"record exited {rec.returncode}")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=10) as f:
+            own = json.loads(f.read())
+    finally:
+        if hang:
+            hang.close()
+        if rec and rec.poll() is None:
+            rec.kill()
+        srv.kill()
+        srv.wait()
+    doc = load(out)
+    validate(doc)
+    return doc, done, own
+
+
+def median(v):
+    v = sorted(v)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def per_call(ep, section, key, value):
+    for row in ep[section] or []:
+        if row.get(key) == value:
+            return row
+    return None
+
+
+def check_profile(label, doc, done, own, exact_share):
+    req = doc["results"]["profiling"]["requests"]
+    eps = {e["endpoint"]: e for e in req["endpoints"]}
+    want = {"GET /ffi", "GET /gc", "GET /sleep", "GET /ppid", "GET /items/{id}", "GET /hang"}
+    check(set(eps) == want, f"{label} endpoints {sorted(eps)}")
+    names = {"ffi": "GET /ffi", "gc": "GET /gc", "sleep": "GET /sleep", "ppid": "GET /ppid",
+             "items/7": "GET /items/{id}"}
+    for ep, name in names.items():
+        check(eps[name]["count"] == done[ep] == N, f"{label} {name}: {eps[name]['count']} requests, load completed {done[ep]}")
+        check(eps[name]["incomplete"] == 0, f"{label} {name} incomplete {eps[name]['incomplete']}")
+    check(eps["GET /hang"]["count"] == 0 and eps["GET /hang"]["incomplete"] == 1,
+          f"{label} /hang: {eps['GET /hang']['count']} answered, {eps['GET /hang']['incomplete']} incomplete")
+    check(req["count"] == 5 * N and req["incomplete"] == 1, f"{label} totals {req['count']} {req['incomplete']}")
+
+    ffi = eps["GET /ffi"]["per_request"]["ffi_crossings"]
+    gc_ = eps["GET /gc"]["per_request"]["gc_pauses"]
+    ppid = per_call(eps["GET /ppid"], "top_syscalls", "name", "getppid")
+    check(ffi["p50"] == 3, f"{label} /ffi crossings p50 {ffi}")
+    check(gc_["p50"] == 1, f"{label} /gc pauses p50 {gc_}")
+    check(ppid and ppid["per_request"]["p50"] == 4 and ppid["calls"] >= 4 * N * exact_share,
+          f"{label} /ppid getppid {ppid}")
+    top = per_call(eps["GET /ffi"], "top_ffi", "symbol", "demo_checksum")
+    check(top and top["per_request"]["p50"] == 3, f"{label} /ffi top_ffi {eps['GET /ffi']['top_ffi']}")
+    for name in ("GET /gc", "GET /sleep", "GET /ppid", "GET /items/{id}"):
+        check(eps[name]["per_request"]["ffi_crossings"]["p50"] == 0, f"{label} {name} ffi crossings")
+    for name in ("GET /ffi", "GET /sleep", "GET /ppid", "GET /items/{id}"):
+        check(eps[name]["per_request"]["gc_pauses"]["p50"] == 0, f"{label} {name} gc pauses")
+    for name in ("GET /ffi", "GET /sleep", "GET /gc", "GET /items/{id}"):
+        row = per_call(eps[name], "top_syscalls", "name", "getppid")
+        check(not row or row["per_request"]["p50"] == 0, f"{label} {name} getppid {row}")
+    # accuracy: the share of requests whose attributed count is exactly the truth, from the means
+    acc = {
+        "ffi": 1 - abs(ffi["mean"] - 3) / 3,
+        "gc": 1 - abs(gc_["mean"] - 1),
+        "getppid": 1 - abs(ppid["per_request"]["mean"] - 4) / 4,
+    }
+    print(f"      {label}: per-request means ffi {ffi['mean']:.3f} (3), gc {gc_['mean']:.3f} (1), "
+          f"getppid {ppid['per_request']['mean']:.3f} (4); accuracy {', '.join(f'{k} {v:.1%}' for k, v in acc.items())}",
+          flush=True)
+    for k, v in acc.items():
+        check(v >= exact_share, f"{label} {k} accuracy {v:.1%} < {exact_share:.0%}")
+
+    sleep = eps["GET /sleep"]["latency"]["p50_ms"]
+    own_p50 = median(own["/sleep"])
+    print(f"      {label}: /sleep server-side p50 {sleep:.3f} ms, the server's own {own_p50:.3f} ms", flush=True)
+    near(sleep, own_p50, 0.10, f"{label} /sleep p50 vs the server's own timing")
+    return sleep
+
+
+def test_threaded_server():
+    need()
+    errors = []
+    for label, py, full in pick_interpreters():
+        try:
+            doc, done, own = scenario(label, py, "threaded")
+            sleep = check_profile(label, doc, done, own, 1.0)
+            near(sleep, 5.0, 0.10, f"{label} /sleep server-side p50")
+            py_sec = doc["results"]["profiling"]["python"]
+            lat_sum = sum(e["latency"]["mean_ms"] * e["count"] for e in doc["results"]["profiling"]["requests"]["endpoints"]
+                          if e["count"])
+            near(py_sec["handler_time_ms"], lat_sum, 0.001, f"{label} handler_time_ms")
+        except AssertionError as e:
+            errors.append(f"[{label}] {e}")
+    check(not errors, "; ".join(errors))
+
+
+def test_asyncio_server():
+    need()
+    found, _ = interpreters()
+    py = [p for p in found if p[0] == "debian-3.11"] or found[-1:]
+    if not py:
+        raise Skip("no CPython interpreter on this machine")
+    label, exe, _ = py[0]
+    doc, done, own = scenario(label, exe, "asyncio")
+    check_profile(label + " asyncio", doc, done, own, 0.90)
+
+
+def test_requests_alone_and_exemplars():
+    """The requests probe with the default cheap set: GIL waits and GC per request, no syscalls
+    (null with a reason), exemplars are the slowest requests."""
+    need()
+    found, _ = interpreters()
+    py = [p for p in found if p[0] == "debian-3.11"] or found[-1:]
+    if not py:
+        raise Skip("no CPython interpreter on this machine")
+    label, exe, _ = py[0]
+    doc, done, own = scenario(label + "-cheap", exe, "threaded", probes="gil,gc,requests")
+    req = doc["results"]["profiling"]["requests"]
+    eps = {e["endpoint"]: e for e in req["endpoints"]}
+    check(eps["GET /gc"]["per_request"]["gc_pauses"]["p50"] == 1, "gc without syscalls")
+    check(eps["GET /ppid"]["per_request"]["syscalls"] is None and eps["GET /ppid"]["top_syscalls"] is None,
+          "syscalls null without the syscalls probe")
+    check("syscalls" in req["not_measured"], f"reason given: {req['not_measured']}")
+    check(any("not measured" in w["message"] for w in doc["warnings"] if w["section"] == "requests"), "warned")
+    ex = req["exemplars"]
+    check(len(ex) == 5, f"{len(ex)} exemplars")
+    slowest = max(e["latency"]["max_ms"] for e in req["endpoints"] if e["count"])
+    check(abs(ex[0]["latency_ms"] - slowest) < 1e-6, f"exemplar 0 {ex[0]['latency_ms']} vs slowest {slowest}")
+    check(all(ex[i]["latency_ms"] >= ex[i + 1]["latency_ms"] for i in range(len(ex) - 1)), "sorted")
+
+
+if __name__ == "__main__":
+    main(sys.modules[__name__])
