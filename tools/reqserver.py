@@ -4,6 +4,8 @@
   GET /gc          exactly 1 gc.collect()
   GET /sleep       sleeps 5 ms (time.sleep, or asyncio.sleep on the event loop)
   GET /ppid        exactly 4 os.getppid() syscalls
+  GET /split       exactly 4 os.getppid() syscalls, 2 before and 2 after yielding (asyncio.sleep(0) on
+                   the event loop, where other requests run in between; time.sleep(0) threaded)
   GET /items/<n>   a small body (endpoint normalization: /items/{id})
   GET /hang        answers after 30 s (a request still open when a short run ends)
   GET /stats       the server's own timing of every request so far, JSON {path: [ms, ...]}: from the
@@ -72,6 +74,13 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/hang":
             time.sleep(30)
             body = b"late\n"
+        elif path == "/split":
+            os.getppid()
+            os.getppid()
+            time.sleep(0)
+            os.getppid()
+            os.getppid()
+            body = b"split\n"
         else:
             body = work(path)
         if body is None:
@@ -107,6 +116,13 @@ async def serve_conn(reader, writer):
             elif path == "/hang":
                 await asyncio.sleep(30)
                 body = b"late\n"
+            elif path == "/split":
+                os.getppid()
+                os.getppid()
+                await asyncio.sleep(0)
+                os.getppid()
+                os.getppid()
+                body = b"split\n"
             else:
                 body = work(path)
             if body is None:

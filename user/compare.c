@@ -34,7 +34,7 @@ static const char compare_usage[] =
 	"DIR/NAME/bindprof-app.json (name, version, language, runtime, start, port, health_path); its\n"
 	"start command runs in DIR/NAME with PORT set. The rounds are interleaved (A B A B ...), K of them\n"
 	"(default 5), in alternating order (A B, B A, ...): each round is one `bindprof profile` pass per\n"
-	"framework, the first round profiled (--probes, default gil,gc,stacks), the others clean.\n"
+	"framework, the first round profiled (--probes, default gil,gc,requests,stacks), the others clean.\n"
 	"Each framework's merged profile is written next to -o (FILE.NAME.json; default\n"
 	"bindprof-compare.json). The winner of a workload is named only when the difference is\n"
 	"significant: Mann-Whitney U p < 0.05 over the repeats and the 95% bootstrap CI of the ratio of\n"
@@ -328,7 +328,7 @@ static int run_profile_round(const struct apps_opts *ao, const struct app_manife
 	}
 	if (round > 0 || !probes_given) {
 		argv[a++] = "--probes";
-		argv[a++] = round > 0 ? "none" : "gil,gc,stacks";
+		argv[a++] = round > 0 ? "none" : "gil,gc,requests,stacks";
 	}
 	argv[a++] = "-o";
 	argv[a++] = out;

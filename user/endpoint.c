@@ -1,12 +1,13 @@
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "endpoint.h"
 
 const char endpoint_rule[] =
 	"METHOD PATH from the request line; the query string and fragment dropped; an absolute URI's "
-	"scheme and host dropped; path segments of digits -> {id}, UUIDs (8-4-4-4-12 hex) -> {uuid}, "
+	"scheme and host dropped; path segments of digits -> {id}, other numbers (-1, 3.14) -> {num}, UUIDs (8-4-4-4-12 hex) -> {uuid}, "
 	"hex strings of 16 or more characters with a digit -> {hex}; a request line longer than the "
 	"bytes read ends in /... (its last, partial segment dropped)";
 
@@ -16,6 +17,19 @@ static bool all_digits(const char *s, size_t n)
 		if (!isdigit((unsigned char)s[i]))
 			return false;
 	return n > 0;
+}
+
+/* -12, 3.14, 1e-3: a number that is not a plain id */
+static bool is_number(const char *s, size_t n)
+{
+	char buf[64], *end;
+
+	if (n == 0 || n >= sizeof(buf) || !(isdigit((unsigned char)s[0]) || s[0] == '-' || s[0] == '.'))
+		return false;
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	strtod(buf, &end);
+	return *end == 0;
 }
 
 static bool is_uuid(const char *s, size_t n)
@@ -108,6 +122,8 @@ int endpoint_normalize(const char *head, size_t len, char *out, size_t outlen)
 		append(out, outlen, &o, "/", 1);
 		if (all_digits(head + s + 1, n))
 			append(out, outlen, &o, "{id}", 4);
+		else if (is_number(head + s + 1, n))
+			append(out, outlen, &o, "{num}", 5);
 		else if (is_uuid(head + s + 1, n))
 			append(out, outlen, &o, "{uuid}", 6);
 		else if (is_long_hex(head + s + 1, n))

@@ -44,8 +44,9 @@ static const char profile_usage[] =
 	"wait until URL accepts connections (and GET PATH answers 2xx/3xx with --health-path), then for each workload of the suite: a warmup, K clean\n"
 	"passes with no probe attached, and one profiled pass (bindprof record -p on the app).\n"
 	"Defaults: --suite all, --duration 10, --warmup 3, --concurrency 50, -t cores, --repeats 1,\n"
-	"--probes gil,gc,stacks (the cheap set's CPython probes and 99 Hz stacks; each workload's\n"
-	"folded stacks go next to the JSON as OUT.SUITE.WORKLOAD.folded), -o bindprof-profile.json.\n";
+	"--probes gil,gc,requests,stacks (the cheap set: CPython probes, per-request attribution and\n"
+	"99 Hz stacks; each workload's folded stacks go next to the JSON as OUT.SUITE.WORKLOAD.folded),\n"
+	"-o bindprof-profile.json.\n";
 
 struct popts {
 	const char *url, *app_cmd, *framework, *suite, *output, *baseline, *probes, *gil_method, *health_path;
@@ -83,7 +84,7 @@ static int parse(int argc, char **argv, struct popts *o, char *err, int errlen)
 	o->repeats = 1;
 	o->ready_timeout = 30;
 	o->output = "bindprof-profile.json";
-	o->probes = "gil,gc,stacks";
+	o->probes = "gil,gc,requests,stacks";
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":p:t:o:h", lo, NULL)) != -1) {
@@ -362,6 +363,9 @@ static int start_recorder(const struct popts *o, int app, const char *out, const
 		return -errno;
 	self[n] = '\0';
 	snprintf(pid, sizeof(pid), "%d", app);
+	/* the previous pass's recorder said "recording pid" in this file too: start it empty, or
+	 * its line would be taken for the new recorder's before that one has attached */
+	unlink(errlog);
 	rpid = fork();
 	if (rpid == 0) {
 		const char *argv[16];

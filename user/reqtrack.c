@@ -735,8 +735,6 @@ void reqtrack__report(struct reqtrack *r, cJSON *doc, cJSON *prof, struct ffi *f
 		cJSON_AddItemToArray(ex, j);
 	}
 	out = breakdown_json(r, &r->outside, ffi);
-	cJSON_DeleteItemFromObject(out, "syscalls_by_name");
-	cJSON_DeleteItemFromObject(out, "ffi_by_function");
 	cJSON_AddItemToObject(o, "outside_requests", out);
 	un = cJSON_AddObjectToObject(o, "unparsed");
 	cJSON_AddNumberToObject(un, "tls_connections", stat_sum(r, REQ_STAT_TLS));

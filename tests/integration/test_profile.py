@@ -79,6 +79,17 @@ def test_suites_end_to_end_with_clean_and_profiled_passes():
             gil = r_["profiling"]["gil"]
             check(gil is not None and gil["switches"] > 0, f"{w['name']}: the profiled pass measured the GIL")
             check(r_["resources"]["cpu"]["avg_percent"] > 10, f"{w['name']}: the app's CPU was sampled")
+            # every request the profiled pass's load completed was seen by the requests probe,
+            # under the workload's normalized endpoint
+            req = r_["profiling"]["requests"]
+            want = {"path-simple": "GET /items/{id}", "path-multiple": "GET /users/{id}/posts/{id}",
+                    "path-deep": "GET /orgs/{id}/teams/{id}/members/{id}/roles/{id}",
+                    "path-typed": "GET /typed/{id}/{num}/true/{uuid}",
+                    "form-urlencoded": "POST /form/urlencoded", "form-multipart": "POST /form/multipart"}
+            check(req["count"] == r_["profiled_throughput"]["total_requests"],
+                  f"{w['name']}: {req['count']} requests seen, load completed {r_['profiled_throughput']['total_requests']}")
+            check([e["endpoint"] for e in req["endpoints"]] == [want[w["name"]]],
+                  f"{w['name']} endpoints {[e['endpoint'] for e in req['endpoints']]}")
     check(not listening(port), "the app was stopped at the end")
     rep = run([BINDPROF, "report", out]).stdout
     for s in doc["suites"]:

@@ -34,6 +34,9 @@ static void test_ids_uuids_hex_and_query(void **state)
 	assert_string_equal(norm("OPTIONS * HTTP/1.1\r\n", 0), "OPTIONS *");
 	assert_string_equal(norm("GET http://example.com:8080/items/5?q HTTP/1.1\r\n", 0), "GET /items/{id}");
 	assert_string_equal(norm("GET /x12 HTTP/1.0\r\n", 0), "GET /x12");
+	assert_string_equal(norm("GET /typed/42/3.14/true/-7 HTTP/1.1\r\n", 0), "GET /typed/{id}/{num}/true/{num}");
+	assert_string_equal(norm("GET /v1.2/x HTTP/1.1\r\n", 0), "GET /v1.2/x");
+	assert_string_equal(norm("GET /nan/inf/-/. HTTP/1.1\r\n", 0), "GET /nan/inf/-/.");
 }
 
 static void test_cut_short_and_not_requests(void **state)
