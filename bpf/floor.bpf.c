@@ -47,4 +47,23 @@ int floor_uretprobe(void *ctx)
 	return (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
 }
 
+/* The floor for the requests probe: the three socket tracepoints, programs that compare the tgid. */
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(floor_recv, struct sock *sk, int ret, int flags)
+{
+	return (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(floor_send, struct sock *sk, int ret, int flags)
+{
+	return (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(floor_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	return (bpf_get_current_pid_tgid() >> 32) == targ_tgid;
+}
+
 char LICENSE[] SEC("license") = "GPL";

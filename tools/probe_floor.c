@@ -3,6 +3,8 @@
  *   probe_floor -- CMD ARGS...                  tp_btf sys_enter/sys_exit, for CMD's whole run
  *   probe_floor --sys -p PID -d SECS            the same, on a running process
  *   probe_floor --switch -p PID -d SECS         tp_btf/sched_switch (the gil probe's hook)
+ *   probe_floor --sock -p PID -d SECS           tp_btf sock_recv_length, sock_send_length,
+ *                                               inet_sock_set_state (the requests probe's hooks)
  *   probe_floor --sample HZ -p PID -d SECS      perf_event cpu-clock at HZ on every CPU (stacks)
  *   probe_floor --uprobe PATH:FUNC... -p PID -d SECS   a uprobe and a uretprobe on each (ffi)
  * Prints "probe_floor: recording pid PID" once attached; exits with CMD's status, or 0. */
@@ -20,7 +22,7 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: probe_floor -- CMD ARGS... | probe_floor (--sys | --switch | --sample HZ | "
+	fprintf(stderr, "usage: probe_floor -- CMD ARGS... | probe_floor (--sys | --switch | --sock | --sample HZ | "
 			"--uprobe PATH:FUNC...) -p PID -d SECS\n");
 	return 2;
 }
@@ -31,7 +33,9 @@ static void only(struct floor_bpf *skel, struct bpf_program *keep)
 
 	bpf_object__for_each_program(p, skel->obj)
 		bpf_program__set_autoload(p, p == keep || (keep == skel->progs.floor_enter && p == skel->progs.floor_exit) ||
-						  (keep == skel->progs.floor_uprobe && p == skel->progs.floor_uretprobe));
+						  (keep == skel->progs.floor_uprobe && p == skel->progs.floor_uretprobe) ||
+						  (keep == skel->progs.floor_recv &&
+						   (p == skel->progs.floor_send || p == skel->progs.floor_state)));
 }
 
 int main(int argc, char **argv)
@@ -68,7 +72,7 @@ int main(int argc, char **argv)
 		return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	}
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--sys") || !strcmp(argv[i], "--switch"))
+		if (!strcmp(argv[i], "--sys") || !strcmp(argv[i], "--switch") || !strcmp(argv[i], "--sock"))
 			mode = argv[i];
 		else if (!strcmp(argv[i], "--sample") && i + 1 < argc)
 			mode = argv[i], hz = atoi(argv[++i]);
@@ -89,6 +93,7 @@ int main(int argc, char **argv)
 	skel->rodata->targ_tgid = pid;
 	only(skel, !strcmp(mode, "--sys")      ? skel->progs.floor_enter :
 		   !strcmp(mode, "--switch")   ? skel->progs.floor_switch :
+		   !strcmp(mode, "--sock")     ? skel->progs.floor_recv :
 		   !strcmp(mode, "--sample")   ? skel->progs.floor_sample :
 						 skel->progs.floor_uprobe);
 	if (floor_bpf__load(skel)) {
@@ -96,7 +101,7 @@ int main(int argc, char **argv)
 		floor_bpf__destroy(skel);
 		return 3;
 	}
-	if (!strcmp(mode, "--sys") || !strcmp(mode, "--switch")) {
+	if (!strcmp(mode, "--sys") || !strcmp(mode, "--switch") || !strcmp(mode, "--sock")) {
 		if (floor_bpf__attach(skel))
 			goto fail;
 	} else if (!strcmp(mode, "--sample")) {

@@ -154,6 +154,52 @@ static void print_gc(const struct fmt *f, const cJSON *g)
 	}
 }
 
+/* A per-request figure: "-" when its probe was off (null). */
+static void metric(char *b, size_t n, const cJSON *e, const char *path, const char *fmt)
+{
+	const cJSON *v = get(e, path);
+
+	if (cJSON_IsNumber(v))
+		snprintf(b, n, fmt, v->valuedouble);
+	else
+		snprintf(b, n, "-");
+}
+
+static const int req_w[] = { -44, 8, 9, 9, 10, 6, 9, 7, 9 };
+static const char *const req_hdr[] = { "endpoint", "count", "p50 ms", "p99 ms", "GIL us", "FFI", "FFI us", "GC",
+				       "syscalls" };
+
+static void requests_header(const struct fmt *f)
+{
+	heading(f, "Requests per endpoint (server side; per request: GIL wait, FFI crossings and time, GC pauses "
+		   "as means, syscalls p50)");
+	row(f, (const char **)req_hdr, 9, req_w);
+	rule(f, 9);
+}
+
+static void requests_rows(const struct fmt *f, const char *prefix, const cJSON *req)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItem(req, "endpoints")) {
+		char label[256], b[8][32];
+		const char *cells[9] = { label };
+
+		snprintf(label, sizeof(label), "%s%s", prefix, str(e, "endpoint"));
+		snprintf(b[0], 32, "%.0f", num(e, "count"));
+		metric(b[1], 32, e, "latency.p50_ms", "%.3f");
+		metric(b[2], 32, e, "latency.p99_ms", "%.3f");
+		metric(b[3], 32, e, "per_request.gil_wait_us.mean", "%.1f");
+		metric(b[4], 32, e, "per_request.ffi_crossings.mean", "%.2f");
+		metric(b[5], 32, e, "per_request.ffi_time_us.mean", "%.1f");
+		metric(b[6], 32, e, "per_request.gc_pauses.mean", "%.3f");
+		metric(b[7], 32, e, "per_request.syscalls.p50", "%.0f");
+		for (int i = 0; i < 8; i++)
+			cells[i + 1] = b[i];
+		row(f, cells, 9, req_w);
+	}
+}
+
 static void load_line(const struct fmt *f, const char *label, const cJSON *r)
 {
 	const cJSON *lat = get(r, "latency");
@@ -192,6 +238,23 @@ static void print_runs(const struct fmt *f, const cJSON *doc)
 		snprintf(label, sizeof(label), "%s/%s", str(s, "name"), str(wl, "name"));
 		if (cJSON_IsObject(get(wl, "results")))
 			load_line(f, label, get(wl, "results"));
+	}
+	{
+		bool any = false;
+
+		cJSON_ArrayForEach(s, get(doc, "suites")) cJSON_ArrayForEach(wl, cJSON_GetObjectItem(s, "workloads")) {
+			char prefix[128];
+
+			if (!cJSON_IsObject(get(wl, "results.profiling.requests")))
+				continue;
+			if (!any)
+				requests_header(f);
+			any = true;
+			snprintf(prefix, sizeof(prefix), "%s/%s: ", str(s, "name"), str(wl, "name"));
+			requests_rows(f, prefix, get(wl, "results.profiling.requests"));
+		}
+		if (any)
+			printf("\n");
 	}
 	printf(f->md ? "\n%.0f workloads, %.0f requests, %.1f req/s on average, %.0f%% successful\n"
 		     : "  %.0f workloads, %.0f requests, %.1f req/s on average, %.0f%% successful\n",
@@ -277,6 +340,15 @@ int cmd_report(int argc, char **argv)
 	sys = get(res, "profiling.syscalls");
 	if (cJSON_IsObject(sys))
 		print_syscalls(&f, sys);
+	if (cJSON_IsObject(get(res, "profiling.requests"))) {
+		const cJSON *ex = get(res, "profiling.requests.exemplars");
+
+		requests_header(&f);
+		requests_rows(&f, "", get(res, "profiling.requests"));
+		if (cJSON_GetArraySize(ex))
+			printf(f.md ? "\nslowest: %s in %.3f ms\n" : "  slowest: %s in %.3f ms\n",
+			       str(cJSON_GetArrayItem(ex, 0), "endpoint"), num(cJSON_GetArrayItem(ex, 0), "latency_ms"));
+	}
 	if (!cJSON_IsObject(get(res, "overhead")))
 		; /* load and profile files: no probes of their own at the top level */
 	else if (heading(&f, "Overhead"), cJSON_IsNumber(get(res, "overhead.estimated_cpu_ms")))

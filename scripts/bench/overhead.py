@@ -39,7 +39,8 @@ def configs(tmp):
     rec = lambda *extra: (lambda pid: [B, "record", "-p", str(pid), "-o", os.path.join(tmp, "r.json"), *extra])
     c = {
         "none": (None, None, None, "no profiler"),
-        "bp-default": ("bindprof", rec(), None, "bindprof record (default: gil,gc,stacks 99 Hz, ffi sampled)"),
+        "bp-default": ("bindprof", rec(), None, "bindprof record (default: gil,gc,requests,stacks 99 Hz, ffi sampled)"),
+        "bp-requests": ("bindprof", rec("--probes", "requests"), "requests", "--probes requests"),
         "bp-syscalls": ("bindprof", rec("--probes", "syscalls"), "syscalls", "--probes syscalls"),
         "bp-gil": ("bindprof", rec("--probes", "gil"), "gil", "--probes gil"),
         "bp-gc": ("bindprof", rec("--probes", "gc"), "gc", "--probes gc"),
@@ -52,6 +53,8 @@ def configs(tmp):
                            "empty tp_btf sys_enter/sys_exit"),
         "floor-gil": ("floor", lambda pid: [FLOOR, "--switch", "-p", str(pid), "-d", "600"], "gil",
                       "empty tp_btf/sched_switch"),
+        "floor-requests": ("floor", lambda pid: [FLOOR, "--sock", "-p", str(pid), "-d", "600"], "requests",
+                           "empty tp_btf sock_recv_length/sock_send_length/inet_sock_set_state"),
         "floor-stacks": ("floor", lambda pid: [FLOOR, "--sample", "99", "-p", str(pid), "-d", "600"], "stacks",
                          "empty perf_event program, 99 Hz"),
         "floor-ffi": ("floor", lambda pid: [FLOOR, "--uprobe", FFI_FUNCS[0], "--uprobe", FFI_FUNCS[1], "-p", str(pid),
@@ -186,7 +189,6 @@ def main():
                 if fl["throughput_ratio"] < 0.995 else None
             r["floor_throughput_ratio"] = fl["throughput_ratio"]
     missing = [] if shutil.which("py-spy") else ["py-spy: not installed (not packaged in Debian 12)"]
-    missing.append("requests: the per-request probe is not implemented yet: not measured")
     doc = {"rounds": rounds, "secs": secs, "fixed_rate_rps": rate, "saturation_rps": sat,
            "server": f"tools/demo_server.py on {PY}, POST /json/small (2 native calls per request)",
            "kernel": os.uname().release, "cores": os.cpu_count(), "not_measured": missing, "configs": rows}
