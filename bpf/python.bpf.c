@@ -21,7 +21,6 @@
 #include "hist.bpf.h"
 #include "stackcap.bpf.h"
 
-const volatile bool gil_exact = false;
 const volatile bool gil_stacks = false; /* take GIL-wait stacks (bpf/stackcap.bpf.h) */
 
 struct {
@@ -119,7 +118,7 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 					gil_stack_block(prev, regs, tgid);
 				if (tc->take_ns)
 					tc->take_blocked = 1;
-				if (!gil_exact) {
+				if (!r->exact) {
 					struct gil_total *tot = gil_total();
 
 					if (tot)
@@ -143,6 +142,7 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 		count_hit(HIT_SCHED_SWITCH); /* one hit per switch to a target thread */
 		tc = bpf_task_storage_get(&thread_ctxs, next, 0, 0);
 		if (tc && tc->gil_block_ns) {
+			struct gil_range *nr = bpf_map_lookup_elem(&gil_ranges, &tgid);
 			__u64 d;
 
 			if (gil_stacks) /* only a thread that blocked on the GIL: no extra look-up per switch */
@@ -153,7 +153,7 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 			d = now - tc->gil_block_ns;
 			tc->gil_block_ns = 0;
 			tc->gil_wake_ns = now;
-			if (!gil_exact) {
+			if (nr && !nr->exact) {
 				struct gil_thread *g = gil_thread_of(next);
 				struct gil_total *tot = gil_total();
 				struct req_acct *p = req_pend(tc);

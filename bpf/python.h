@@ -12,9 +12,13 @@
 #define GIL_EPISODE_GAP_NS 50000
 #define GC_GENERATIONS 3 /* slot 3 counts collections of an unknown generation */
 
-/* The GIL struct of one process: [lo, hi). */
+/* The GIL struct of one process: [lo, hi); exact: its take_gil/drop_gil uprobes are attached, so
+ * the sched_switch program leaves the waits to them (a stripped interpreter keeps the cheap
+ * method even when the exact one was asked for). */
 struct gil_range {
 	__u64 lo, hi;
+	__u32 exact;
+	__u32 pad;
 };
 
 struct gil_total {

@@ -18,5 +18,6 @@ port=${DEMO_PORT:-8765}
 mkdir -p results
 build/bindprof profile --app-cmd "$py tools/demo_server.py --port $port" --url "http://127.0.0.1:$port" \
   --framework demo-stdlib --suite all --duration 2 --warmup 0.5 --concurrency 16 -t 2 \
-  --probes gil,gc,requests,stacks,syscalls -o results/demo-profile.json
+  --probes gil,gc,requests,stacks,syscalls --ffi "$PWD/build/tools/libdemo.so" --ffi libz.so.1:crc32 \
+  -o results/demo-profile.json
 build/bindprof report results/demo-profile.json

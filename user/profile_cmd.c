@@ -20,6 +20,7 @@
 #include "commands.h"
 #include "diff.h"
 #include "env.h"
+#include "ffitrack.h"
 #include "load_cmd.h"
 #include "loadgen.h"
 #include "log.h"
@@ -37,7 +38,8 @@ static const char profile_usage[] =
 	"                        [--suite all|NAME[,NAME]|FILE.json] [--duration S] [--warmup S]\n"
 	"                        [--concurrency N] [-t THREADS] [--rate RPS] [--repeats K]\n"
 	"                        [--probes LIST] [--gil-method cheap|exact] [--single-pass]\n"
-	"                        [--ready-timeout S] [--health-path PATH] [--format json|table]\n"
+	"                        [--ready-timeout S] [--health-path PATH] [--ffi LIB[:GLOB]]...\n"
+	"                        [--format json|table]\n"
 	"                        [--baseline FILE] [-o FILE]\n"
 	"\n"
 	"Start the app (--app-cmd, run by /bin/sh in its own process group) or attach to one (-p),\n"
@@ -46,11 +48,13 @@ static const char profile_usage[] =
 	"Defaults: --suite all, --duration 10, --warmup 3, --concurrency 50, -t cores, --repeats 1,\n"
 	"--probes gil,gc,requests,stacks (the cheap set: CPython probes, per-request attribution and\n"
 	"99 Hz stacks; each workload's folded stacks go next to the JSON as OUT.SUITE.WORKLOAD.folded),\n"
-	"-o bindprof-profile.json.\n";
+	"-o bindprof-profile.json. --ffi is passed to every profiled pass (bindprof record --ffi).\n";
 
 struct popts {
 	const char *url, *app_cmd, *framework, *suite, *output, *baseline, *probes, *gil_method, *health_path;
 	int pid, concurrency, threads, repeats;
+	const char *ffi[16]; /* --ffi specs, passed to each profiled pass's recorder */
+	int nffi;
 	double duration, warmup, rate, ready_timeout;
 	bool single_pass, table;
 };
@@ -68,6 +72,7 @@ static int parse(int argc, char **argv, struct popts *o, char *err, int errlen)
 		{ "ready-timeout", required_argument, NULL, 'R' }, { "format", required_argument, NULL, 'F' },
 		{ "baseline", required_argument, NULL, 'b' },	 { "output", required_argument, NULL, 'o' },
 		{ "health-path", required_argument, NULL, 'H' }, { "help", no_argument, NULL, 'h' },
+		{ "ffi", required_argument, NULL, 'x' },
 		{},
 	};
 	unsigned mask;
@@ -97,6 +102,15 @@ static int parse(int argc, char **argv, struct popts *o, char *err, int errlen)
 		case 'o': o->output = optarg; break;
 		case 'S': o->single_pass = true; break;
 		case 'G': o->gil_method = optarg; break;
+		case 'x':
+			if (ffi_spec_check(optarg, err, errlen))
+				return -EINVAL;
+			if (o->nffi == (int)(sizeof(o->ffi) / sizeof(o->ffi[0]))) {
+				snprintf(err, errlen, "--ffi: at most %d", o->nffi);
+				return -EINVAL;
+			}
+			o->ffi[o->nffi++] = optarg;
+			break;
 		case 'H':
 			if (optarg[0] != '/' || strpbrk(optarg, " \r\n")) {
 				snprintf(err, errlen, "--health-path: '%s' is not a path (it starts with '/')", optarg);
@@ -368,7 +382,7 @@ static int start_recorder(const struct popts *o, int app, const char *out, const
 	unlink(errlog);
 	rpid = fork();
 	if (rpid == 0) {
-		const char *argv[16];
+		const char *argv[16 + 2 * 16];
 		int a = 0;
 
 		fd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -390,6 +404,10 @@ static int start_recorder(const struct popts *o, int app, const char *out, const
 		if (folded) {
 			argv[a++] = "--folded";
 			argv[a++] = folded;
+		}
+		for (int i = 0; i < o->nffi; i++) {
+			argv[a++] = "--ffi";
+			argv[a++] = o->ffi[i];
 		}
 		argv[a++] = "-o";
 		argv[a++] = out;

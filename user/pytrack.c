@@ -166,7 +166,13 @@ void pytrack__poll(struct pytrack *pt, const int *pids, int n)
 		if (pt->o.gil && !p->gil_ok && cpython_supported(p->t.minor) && p->t.runtime_addr) {
 			p->gil_err = cpython_resolve_gil(&p->t);
 			if (!p->gil_err) {
-				session__set_gil_range(pt->s, p->pid, p->t.gil_addr, p->t.gil_addr + GIL_STRUCT_SIZE);
+				bool exact = false;
+
+				for (int k = 0; k < pt->nelfs; k++)
+					if (!strcmp(pt->elfs[k].path, p->t.elf))
+						exact = pt->elfs[k].exact_ok;
+				session__set_gil_range(pt->s, p->pid, p->t.gil_addr, p->t.gil_addr + GIL_STRUCT_SIZE,
+						       exact);
 				p->gil_ok = true;
 				log_debug("pid %d: GIL at %#llx", p->pid, (unsigned long long)p->t.gil_addr);
 			}

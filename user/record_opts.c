@@ -59,6 +59,7 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, i
 	};
 	const char *bad;
 	int gil_method = -1; /* -1: not given, 0 cheap, 1 exact */
+	bool all_named = false;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -90,6 +91,8 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, i
 			o->output = optarg;
 			break;
 		case 'P':
+			/* the word "all", not a list that happens to name every probe */
+			all_named = strstr(optarg, "all") != NULL;
 			if (probes_parse(optarg, &o->probes, &bad)) {
 				snprintf(err, errlen,
 					 "--probes: unknown probe '%s' (syscalls,gil,gc,ffi,requests,stacks,all)",
@@ -174,7 +177,7 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, i
 	if (o->nffi)
 		o->probes |= PROBE_BIT(PROBE_FFI);
 	/* --probes all includes the costly methods; an explicit --gil-method wins. */
-	o->gil_exact = gil_method >= 0 ? gil_method == 1 : o->probes == PROBES_ALL;
+	o->gil_exact = gil_method >= 0 ? gil_method == 1 : all_named;
 	if (o->pid && o->cmd) {
 		snprintf(err, errlen, "-p and -- CMD are exclusive: give one target");
 		return -EINVAL;

@@ -511,7 +511,8 @@ static const char *metric_missing(const struct reqtrack *r, int m)
 		return r->o.gil ? NULL : "the gil probe is off";
 	case M_GIL_HOLD:
 		return r->o.gil && r->o.gil_exact ? NULL
-						  : "GIL holds need the exact GIL method (--gil-method exact)";
+						  : "GIL holds need the exact GIL method (--gil-method exact, on an "
+						    "interpreter with take_gil/drop_gil symbols)";
 	case M_FFI_CROSS:
 	case M_FFI_TIME:
 		return r->o.ffi ? NULL : "native calls are counted only for functions given with --ffi LIB[:GLOB]";
@@ -660,6 +661,12 @@ void reqtrack__report(struct reqtrack *r, cJSON *doc, cJSON *prof, struct ffi *f
 	char missing[512] = "";
 
 	reqtrack__stop(r);
+	/* holds only where the exact method really ran (a stripped interpreter falls back) */
+	if (r->o.gil_exact) {
+		const cJSON *m = cJSON_GetObjectItem(cJSON_GetObjectItem(prof, "gil"), "method");
+
+		r->o.gil_exact = cJSON_IsString(m) && !strcmp(m->valuestring, "uprobe:take_gil");
+	}
 	cJSON_AddStringToObject(o, "method", "sock_tracepoints");
 	cJSON_AddStringToObject(o, "how",
 				"request boundaries from tp_btf sock_recv_length / sock_send_length / "

@@ -175,7 +175,6 @@ int session__open(const struct session_opts *opts, struct session **out)
 			log_err("opening the python BPF object: %s", strerror(-err));
 			goto cleanup;
 		}
-		s->py->rodata->gil_exact = opts->gil_exact;
 		s->py->rodata->gil_stacks = gil && opts->gil_stacks;
 		if (opts->stacks_hz > 0)
 			s->py->rodata->gil_interval_ns = 1000000000ull / opts->stacks_hz;
@@ -297,9 +296,9 @@ int session__attach_gil_exact(struct session *s, int pid, const char *elf)
 	return err;
 }
 
-int session__set_gil_range(struct session *s, int tgid, uint64_t lo, uint64_t hi)
+int session__set_gil_range(struct session *s, int tgid, uint64_t lo, uint64_t hi, bool exact)
 {
-	struct gil_range r = { .lo = lo, .hi = hi };
+	struct gil_range r = { .lo = lo, .hi = hi, .exact = exact };
 	__u32 k = tgid;
 
 	if (!s->py)

@@ -62,7 +62,8 @@ int session__attach_gc(struct session *s, int pid, const char *elf, bool usdt, c
 /* A uprobe/uretprobe pair on a collector function whose generation is argument gen_arg (1, 2). */
 int session__attach_gc_func(struct session *s, int pid, const char *elf, const char *func, int gen_arg);
 int session__attach_gil_exact(struct session *s, int pid, const char *elf);
-int session__set_gil_range(struct session *s, int tgid, uint64_t lo, uint64_t hi);
+/* exact: the process's take_gil/drop_gil uprobes are attached (they time its waits). */
+int session__set_gil_range(struct session *s, int tgid, uint64_t lo, uint64_t hi, bool exact);
 int session__has_gil_range(struct session *s, int tgid);
 int session__python_fds(struct session *s, struct python_fds *fds);
 /* Per-binary links attached so far, and destroying the ones after the first keep. */
