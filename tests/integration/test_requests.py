@@ -6,9 +6,9 @@ count.
 
 Ground truths asserted: request counts per endpoint equal the load generator's completed
 requests; per-request medians are exactly 3 FFI crossings, 1 GC pause and 4 getppid calls (and 0
-where the endpoint makes none); the sleep endpoint's server-side p50 is 5 ms within 10% on the
-threaded server, and within 10% of the server's own timing (time.monotonic around each request)
-on both; /hang is reported incomplete, not dropped. Thread-per-request (ThreadingHTTPServer) on
+where the endpoint makes none); the sleep endpoint's server-side p50 is within 10% of the
+server's own timing (time.monotonic around each request) on both servers, and within 10% of 5 ms
+on the threaded server under the default cheap probes; /hang is reported incomplete, not dropped. Thread-per-request (ThreadingHTTPServer) on
 Debian's python3.11 and the newest pyenv interpreter; the asyncio server (one event-loop thread,
 4 interleaved connections) on Debian's python3.11, where the attribution rule's accuracy (share of
 requests whose count is exactly right) is printed and must be at least 90%.
@@ -168,8 +168,7 @@ def test_threaded_server():
     for label, py, full in pick_interpreters():
         try:
             doc, done, own = scenario(label, py, "threaded")
-            sleep = check_profile(label, doc, done, own, 1.0)
-            near(sleep, 5.0, 0.10, f"{label} /sleep server-side p50")
+            check_profile(label, doc, done, own, 1.0)
             py_sec = doc["results"]["profiling"]["python"]
             lat_sum = sum(e["latency"]["mean_ms"] * e["count"] for e in doc["results"]["profiling"]["requests"]["endpoints"]
                           if e["count"])
@@ -236,6 +235,12 @@ def test_requests_alone_and_exemplars():
     doc, done, own = scenario(label + "-cheap", exe, "threaded", probes="gil,gc,requests")
     req = doc["results"]["profiling"]["requests"]
     eps = {e["endpoint"]: e for e in req["endpoints"]}
+    # the 5 ms sleep, server side: the sleep, its timer slack and http.server parsing the request
+    # (0.3 to 0.5 ms more with the syscalls probe slowing every syscall, as the other tests run)
+    print(f"      {label} default probes: /sleep server-side p50 {eps['GET /sleep']['latency']['p50_ms']:.3f} ms, "
+          f"the server's own {median(own['/sleep']):.3f} ms", flush=True)
+    near(eps["GET /sleep"]["latency"]["p50_ms"], 5.0, 0.10, f"{label} /sleep server-side p50")
+    near(eps["GET /sleep"]["latency"]["p50_ms"], median(own["/sleep"]), 0.10, f"{label} /sleep vs the server's own")
     check(eps["GET /gc"]["per_request"]["gc_pauses"]["p50"] == 1, "gc without syscalls")
     check(eps["GET /ppid"]["per_request"]["syscalls"] is None and eps["GET /ppid"]["top_syscalls"] is None,
           "syscalls null without the syscalls probe")
