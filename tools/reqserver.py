@@ -7,6 +7,7 @@
   GET /split       exactly 4 os.getppid() syscalls, 2 before and 2 after yielding (asyncio.sleep(0) on
                    the event loop, where other requests run in between; time.sleep(0) threaded)
   GET /items/<n>   a small body (endpoint normalization: /items/{id})
+  GET /json        exactly 2 ujson.dumps() calls (where ujson is installed: Debian's python3-ujson)
   GET /hang        answers after 30 s (a request still open when a short run ends)
   GET /stats       the server's own timing of every request so far, JSON {path: [ms, ...]}: from the
                    request line's read to the response's write, taken with time.monotonic()
@@ -30,6 +31,11 @@ _demo = ctypes.CDLL(_LIB)
 _demo.demo_checksum.restype = ctypes.c_uint64
 _demo.demo_checksum.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
 _DATA = b"x" * 256
+try:
+    import ujson
+except ImportError:
+    ujson = None
+_DOC = {"items": [{"id": i, "name": "item %d" % i, "tags": ["a", "b", "c"]} for i in range(200)]}
 _own = {}  # path -> the server's own timings, ms
 
 
@@ -53,6 +59,9 @@ def work(path):
         return b"ppid\n"
     if path.startswith("/items/"):
         return b'{"item": "%s"}\n' % path[7:].encode()
+    if path == "/json" and ujson:
+        ujson.dumps(_DOC)
+        return ujson.dumps({"ok": True}).encode() + b"\n"
     if path == "/stats":
         return json.dumps(_own).encode()
     return None

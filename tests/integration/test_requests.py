@@ -53,7 +53,7 @@ def pick_interpreters():
     return out
 
 
-def scenario(label, py, mode, probes="gil,gc,requests,syscalls,stacks", endpoints=ENDPOINTS, mixed=False):
+def scenario(label, py, mode, probes="gil,gc,requests,syscalls,stacks", endpoints=ENDPOINTS, mixed=False, ffi=()):
     """Serve, record, drive every endpoint (one after the other, N requests each; or, mixed, all
     at once for 3 s); returns (profile, completed per endpoint, own timings)."""
     port = free_port()
@@ -65,7 +65,7 @@ def scenario(label, py, mode, probes="gil,gc,requests,syscalls,stacks", endpoint
     try:
         wait_line(srv.stdout, "ready")
         rec = subprocess.Popen([BINDPROF, "record", "-p", str(srv.pid), "--probes", probes, "--ffi", LIBDEMO,
-                                "-o", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                *[a for f in ffi for a in ("--ffi", f)], "-o", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         wait_line(rec.stderr, "bindprof: recording pid", timeout=30)
         done = {}
         loads = {}
@@ -232,9 +232,22 @@ def test_requests_alone_and_exemplars():
     if not py:
         raise Skip("no CPython interpreter on this machine")
     label, exe, _ = py[0]
-    doc, done, own = scenario(label + "-cheap", exe, "threaded", probes="gil,gc,requests")
+    has_ujson = run([exe, "-c", "import ujson"]).returncode == 0
+    doc, done, own = scenario(label + "-cheap", exe, "threaded", probes="gil,gc,requests",
+                              endpoints=ENDPOINTS + (["json"] if has_ujson else []),
+                              ffi=["ujson:dumps"] if has_ujson else [])
     req = doc["results"]["profiling"]["requests"]
     eps = {e["endpoint"]: e for e in req["endpoints"]}
+    py_sec = doc["results"]["profiling"]["python"]
+    if has_ujson:
+        # serialization: the time of the JSON library's calls inside requests, 2 dumps per /json
+        row = next((r for r in eps["GET /json"]["top_ffi"] or [] if r.get("library", "").startswith("ujson")), None)
+        check(row and row["per_request"]["p50"] == 2 and row["calls"] == 2 * N, f"/json ujson calls {row}")
+        near(py_sec["serialization_time_ms"], row["total_ms"], 1e-6, "serialization_time_ms is ujson's time")
+        check(py_sec["serialization_time_ms"] > 0, "serialization measured")
+    else:
+        print(f"      {label}: no ujson: serialization_time_ms not tested", flush=True)
+        check(py_sec["serialization_time_ms"] is None, "serialization null without a JSON library")
     # the 5 ms sleep, server side: the sleep, its timer slack and http.server parsing the request
     # (0.3 to 0.5 ms more with the syscalls probe slowing every syscall, as the other tests run)
     print(f"      {label} default probes: /sleep server-side p50 {eps['GET /sleep']['latency']['p50_ms']:.3f} ms, "
