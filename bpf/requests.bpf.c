@@ -102,6 +102,15 @@ static __always_inline void end_request(struct req_conn *c, __u32 reason)
 	bpf_ringbuf_submit(e, 0);
 }
 
+/* The thread's operation at `now` on connection `key`, of request `id` (began it: `first`). */
+static __always_inline void set_op(struct thread_ctx *tc, __u64 id, __u64 key, __u64 now, bool first)
+{
+	tc->request_id = id;
+	tc->req_sk = key;
+	tc->op_ns = now;
+	tc->op_new = first;
+}
+
 /* The request a read hands the thread's pending account to: that of the thread's previous
  * operation while it is unanswered, else none (the account is the time between requests). */
 static __always_inline __u64 read_owner(struct thread_ctx *tc)
@@ -243,11 +252,8 @@ int BPF_PROG(req_recv, struct sock *sk, int ret, int flags)
 				stat(REQ_STAT_RING_FULL);
 			}
 			stat(REQ_STAT_STARTED);
-			tc->request_id = nc.req_id;
+			set_op(tc, nc.req_id, key, now, true);
 		}
-		tc->req_sk = key;
-		tc->op_ns = now;
-		tc->op_new = 1;
 		return 0;
 	}
 more:
@@ -256,10 +262,7 @@ more:
 	/* more of the connection's request (its headers, its body), or of an answered one */
 	flush(tc, read_owner(tc));
 	c->bytes_in += ret;
-	tc->request_id = c->req_id;
-	tc->req_sk = key;
-	tc->op_ns = now;
-	tc->op_new = 0;
+	set_op(tc, c->req_id, key, now, false);
 	return 0;
 }
 
@@ -284,10 +287,7 @@ int BPF_PROG(req_send, struct sock *sk, int ret, int flags)
 	c->sends++;
 	c->last_send_ns = now;
 	c->bytes_out += ret;
-	tc->request_id = c->req_id;
-	tc->req_sk = key;
-	tc->op_ns = now;
-	tc->op_new = 0;
+	set_op(tc, c->req_id, key, now, false);
 	return 0;
 }
 

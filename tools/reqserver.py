@@ -43,6 +43,12 @@ def record(path, t0):
     _own.setdefault(path, []).append((time.monotonic() - t0) * 1e3)
 
 
+def half_split():
+    """/split's work on either side of its yield."""
+    os.getppid()
+    os.getppid()
+
+
 def work(path):
     """The endpoint's known work; returns the body, or None for an unknown path."""
     if path == "/ffi":
@@ -84,11 +90,9 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(30)
             body = b"late\n"
         elif path == "/split":
-            os.getppid()
-            os.getppid()
+            half_split()
             time.sleep(0)
-            os.getppid()
-            os.getppid()
+            half_split()
             body = b"split\n"
         else:
             body = work(path)
@@ -126,11 +130,9 @@ async def serve_conn(reader, writer):
                 await asyncio.sleep(30)
                 body = b"late\n"
             elif path == "/split":
-                os.getppid()
-                os.getppid()
+                half_split()
                 await asyncio.sleep(0)
-                os.getppid()
-                os.getppid()
+                half_split()
                 body = b"split\n"
             else:
                 body = work(path)

@@ -73,6 +73,18 @@ struct ffi {
 /* The calibration target (user/pytrack.c): an empty function of bindprof's own. */
 int bindprof_calib_target(int x);
 
+int ffi_spec_add(const char **specs, int *n, int max, const char *spec, char *err, int errlen)
+{
+	if (ffi_spec_check(spec, err, errlen))
+		return -EINVAL;
+	if (*n == max) {
+		snprintf(err, errlen, "--ffi: at most %d", max);
+		return -EINVAL;
+	}
+	specs[(*n)++] = spec;
+	return 0;
+}
+
 int ffi_spec_check(const char *spec, char *err, int errlen)
 {
 	const char *colon = strrchr(spec, ':');

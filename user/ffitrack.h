@@ -17,6 +17,9 @@ struct ffi;
 
 /* Validate a spec (LIB[:GLOB]) without touching anything. 0 or -EINVAL with err. */
 int ffi_spec_check(const char *spec, char *err, int errlen);
+/* Check spec and append it to specs[*n] (at most max): the --ffi option of record and profile.
+ * 0 or -EINVAL with err. */
+int ffi_spec_add(const char **specs, int *n, int max, const char *spec, char *err, int errlen);
 /* Load, calibrate and attach what can be attached now. NULL (errno set, err filled) on failure:
  * a spec whose path cannot be read or that matches no or too many functions. */
 struct ffi *ffi__new(struct session *s, const char *const *specs, int n, char *err, int errlen);

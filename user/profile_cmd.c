@@ -103,13 +103,8 @@ static int parse(int argc, char **argv, struct popts *o, char *err, int errlen)
 		case 'S': o->single_pass = true; break;
 		case 'G': o->gil_method = optarg; break;
 		case 'x':
-			if (ffi_spec_check(optarg, err, errlen))
+			if (ffi_spec_add(o->ffi, &o->nffi, (int)(sizeof(o->ffi) / sizeof(o->ffi[0])), optarg, err, errlen))
 				return -EINVAL;
-			if (o->nffi == (int)(sizeof(o->ffi) / sizeof(o->ffi[0]))) {
-				snprintf(err, errlen, "--ffi: at most %d", o->nffi);
-				return -EINVAL;
-			}
-			o->ffi[o->nffi++] = optarg;
 			break;
 		case 'H':
 			if (optarg[0] != '/' || strpbrk(optarg, " \r\n")) {

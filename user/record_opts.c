@@ -125,13 +125,8 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, i
 			*(c == 'f' ? &o->folded : &o->svg) = optarg;
 			break;
 		case 'x':
-			if (ffi_spec_check(optarg, err, errlen))
+			if (ffi_spec_add(o->ffi, &o->nffi, (int)(sizeof(o->ffi) / sizeof(o->ffi[0])), optarg, err, errlen))
 				return -EINVAL;
-			if (o->nffi == (int)(sizeof(o->ffi) / sizeof(o->ffi[0]))) {
-				snprintf(err, errlen, "--ffi: at most %d", o->nffi);
-				return -EINVAL;
-			}
-			o->ffi[o->nffi++] = optarg;
 			break;
 		case 'F': {
 			long hz;

@@ -53,6 +53,15 @@ def pick_interpreters():
     return out
 
 
+def debian_or_newest():
+    """Debian's python3.11 (its ujson, cffi...), else the newest interpreter present."""
+    found, _ = interpreters()
+    py = [p for p in found if p[0] == "debian-3.11"] or found[-1:]
+    if not py:
+        raise Skip("no CPython interpreter on this machine")
+    return py[0][0], py[0][1]
+
+
 def scenario(label, py, mode, probes="gil,gc,requests,syscalls,stacks", endpoints=ENDPOINTS, mixed=False, ffi=()):
     """Serve, record, drive every endpoint (one after the other, N requests each; or, mixed, all
     at once for 3 s); returns (profile, completed per endpoint, own timings)."""
@@ -180,11 +189,7 @@ def test_threaded_server():
 
 def test_asyncio_server():
     need()
-    found, _ = interpreters()
-    py = [p for p in found if p[0] == "debian-3.11"] or found[-1:]
-    if not py:
-        raise Skip("no CPython interpreter on this machine")
-    label, exe, _ = py[0]
+    label, exe = debian_or_newest()
     doc, done, own = scenario(label, exe, "asyncio")
     check_profile(label + " asyncio", doc, done, own, 0.90)
 
@@ -197,11 +202,7 @@ def test_asyncio_mixed_load_accuracy():
     exactly 4 per /ppid and /split request completed), and the handlers that do not yield keep
     exact medians. The accuracy for /split is printed (docs/requests.md has the figures)."""
     need()
-    found, _ = interpreters()
-    py = [p for p in found if p[0] == "debian-3.11"] or found[-1:]
-    if not py:
-        raise Skip("no CPython interpreter on this machine")
-    label, exe, _ = py[0]
+    label, exe = debian_or_newest()
     doc, done, own = scenario(label + "-mixed", exe, "asyncio", probes="gil,gc,requests,syscalls",
                               endpoints=["split", "ppid", "gc", "ffi"], mixed=True)
     req = doc["results"]["profiling"]["requests"]
@@ -227,11 +228,7 @@ def test_requests_alone_and_exemplars():
     """The requests probe with the default cheap set: GIL waits and GC per request, no syscalls
     (null with a reason), exemplars are the slowest requests."""
     need()
-    found, _ = interpreters()
-    py = [p for p in found if p[0] == "debian-3.11"] or found[-1:]
-    if not py:
-        raise Skip("no CPython interpreter on this machine")
-    label, exe, _ = py[0]
+    label, exe = debian_or_newest()
     has_ujson = run([exe, "-c", "import ujson"]).returncode == 0
     doc, done, own = scenario(label + "-cheap", exe, "threaded", probes="gil,gc,requests",
                               endpoints=ENDPOINTS + (["json"] if has_ujson else []),
