@@ -35,6 +35,8 @@ enum probe_hit {
 	HIT_FFI_ENTER,     /* uprobes on probed native functions and ffi_call */
 	HIT_FFI_EXIT,      /* their uretprobes */
 	HIT_FFI_GIL,       /* PyEval_SaveThread / PyEval_RestoreThread (with --ffi) */
+	HIT_REQ_SOCK,      /* sock_recv_length / sock_send_length of a target thread */
+	HIT_REQ_STATE,     /* inet_sock_set_state of a served connection */
 	HIT_MAX,
 };
 

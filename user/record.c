@@ -485,7 +485,7 @@ int cmd_record(int argc, char **argv)
 	env_raise_nofile();
 	signals_install();
 
-	if (r.o.probes & (PROBE_BIT(PROBE_SYSCALLS) | PROBE_BIT(PROBE_GIL))) {
+	if (r.o.probes) { /* every probe's tracepoint hits are costed at this rate */
 		base_ns = calib_syscall_ns(); /* before any probe is attached */
 		if (!(r.o.probes & PROBE_BIT(PROBE_SYSCALLS))) {
 			/* The GIL's sched_switch hits are costed at the tp_btf rate measured with the

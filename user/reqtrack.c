@@ -14,14 +14,14 @@
 #include <bpf/libbpf.h>
 #include "requests.skel.h"
 #include "endpoint.h"
+#include "histogram.h"
 #include "log.h"
 #include "profile.h"
 #include "reqtrack.h"
-#include "stats.h"
 #include "syscall_names.h"
 
 #define MAX_ENDPOINTS 256
-#define USYS 48
+#define USYS 24
 #define UFFI 16
 #define FOLD_AFTER_NS 1000000000ull
 #define TOP_KEYS 8
@@ -64,23 +64,26 @@ struct rq {
 	int nffi;
 };
 
-struct dvec {
-	double *v;
-	int n, cap;
+/* A distribution in bounded memory: bpf/hist.h's log-linear slots (exact below 64, else within
+ * 1.6%), an exact sum and max. Integers (counts) or nanoseconds. */
+struct qhist {
+	uint64_t n, max;
+	double sum;
+	__u64 *slots; /* HIST_SLOTS, allocated on first use */
 };
 
 /* A syscall or native function of an endpoint: its per-request counts where non-zero. */
 struct keyagg {
 	uint32_t key;
 	uint64_t calls, ns;
-	struct dvec per_req;
+	struct qhist per_req; /* per request where non-zero; the zeros are the endpoint's other requests */
 };
 
 struct endpoint {
 	char name[160];
 	uint64_t answered, incomplete, unanswered_closed;
-	struct dvec lat_ms;
-	struct dvec m[M_COUNT];
+	struct qhist lat_ns;
+	struct qhist m[M_COUNT]; /* counts, or ns for the _us metrics */
 	struct keyagg *sys, *ffi;
 	int nsys, nffi;
 };
@@ -110,18 +113,15 @@ static uint64_t mono_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static void dvec_push(struct dvec *d, double x)
+static void qhist_add(struct qhist *h, uint64_t v)
 {
-	if (d->n == d->cap) {
-		int cap = d->cap ? 2 * d->cap : 64;
-		double *v = realloc(d->v, cap * sizeof(*v));
-
-		if (!v)
-			return;
-		d->v = v;
-		d->cap = cap;
-	}
-	d->v[d->n++] = x;
+	if (!h->slots && !(h->slots = calloc(HIST_SLOTS, sizeof(*h->slots))))
+		return;
+	h->slots[hist_slot(v)]++;
+	h->n++;
+	h->sum += v;
+	if (v > h->max)
+		h->max = v;
 }
 
 static void slot_add(struct uslot *s, int *n, int max, uint32_t key, uint32_t count, uint64_t ns,
@@ -200,7 +200,7 @@ static void keyagg_add(struct keyagg **arr, int *n, uint32_t key, uint32_t count
 	}
 	k->calls += count;
 	k->ns += ns;
-	dvec_push(&k->per_req, count);
+	qhist_add(&k->per_req, count);
 }
 
 /* Keep q among the N slowest answered requests. */
@@ -225,7 +225,7 @@ static void exemplar_offer(struct reqtrack *r, const struct rq *q)
 static void fold(struct reqtrack *r, struct rq *q)
 {
 	struct endpoint *e;
-	double v[M_COUNT];
+	uint64_t v[M_COUNT];
 
 	if (q->ep < 0)
 		return;
@@ -239,18 +239,18 @@ static void fold(struct reqtrack *r, struct rq *q)
 		return;
 	}
 	e->answered++;
-	dvec_push(&e->lat_ms, (q->end_ns - q->start_ns) / 1e6);
-	v[M_GIL_WAIT] = q->gil_wait_ns / 1e3;
-	v[M_GIL_HOLD] = q->gil_hold_ns / 1e3;
+	qhist_add(&e->lat_ns, q->end_ns - q->start_ns);
+	v[M_GIL_WAIT] = q->gil_wait_ns;
+	v[M_GIL_HOLD] = q->gil_hold_ns;
 	v[M_FFI_CROSS] = q->ffi_calls;
-	v[M_FFI_TIME] = q->ffi_ns / 1e3;
+	v[M_FFI_TIME] = q->ffi_ns;
 	v[M_GC_PAUSES] = q->gc_pauses;
-	v[M_GC_TIME] = q->gc_ns / 1e3;
+	v[M_GC_TIME] = q->gc_ns;
 	v[M_SYSCALLS] = q->syscalls;
-	v[M_SYS_TIME] = q->sys_ns / 1e3;
+	v[M_SYS_TIME] = q->sys_ns;
 	v[M_SAMPLES] = q->samples;
 	for (int m = 0; m < M_COUNT; m++)
-		dvec_push(&e->m[m], v[m]);
+		qhist_add(&e->m[m], v[m]);
 	for (int i = 0; i < q->nsys; i++)
 		keyagg_add(&e->sys, &e->nsys, q->sys[i].key, q->sys[i].count, q->sys[i].ns);
 	for (int i = 0; i < q->nffi; i++)
@@ -451,56 +451,57 @@ void reqtrack__stop(struct reqtrack *r)
 	r->stopped = true;
 }
 
-/* {"mean", "p50", "p95", "p99"} of n values (sorted here), with n_zero more zeros. */
-static cJSON *dist_json(double *v, int n, int n_zero, bool with_max)
+/* {"mean", "p50", "p95", "p99"[, "max"]} of a distribution with n_zero more zeros, each value
+ * divided by scale (1e3: ns to us). Quantiles are nearest-rank: an actual count for integers. */
+static cJSON *dist_json(struct qhist *h, uint64_t n_zero, double scale, bool with_max)
 {
 	cJSON *o = cJSON_CreateObject();
-	int total = n + n_zero;
-	double sum = 0, *all = v;
+	uint64_t total = h->n + n_zero;
+	static const double qs[] = { 0.50, 0.95, 0.99 };
+	static const char *const names[] = { "p50", "p95", "p99" };
 
-	if (!total) {
-		cJSON_AddNullToObject(o, "mean");
+	if (!total || !h->slots) {
+		if (total) { /* only zeros */
+			cJSON_AddNumberToObject(o, "mean", 0);
+			for (int i = 0; i < 3; i++)
+				cJSON_AddNumberToObject(o, names[i], 0);
+			if (with_max)
+				cJSON_AddNumberToObject(o, "max", 0);
+		} else {
+			cJSON_AddNullToObject(o, "mean");
+		}
 		return o;
 	}
-	if (n_zero) {
-		all = calloc(total, sizeof(*all));
-		if (!all)
-			return o;
-		memcpy(all + n_zero, v, n * sizeof(*v));
-	}
-	stats_sort(all, total);
-	for (int i = 0; i < total; i++)
-		sum += all[i];
-	cJSON_AddNumberToObject(o, "mean", sum / total);
-	cJSON_AddNumberToObject(o, "p50", stats_quantile_sorted(all, total, 0.50));
-	cJSON_AddNumberToObject(o, "p95", stats_quantile_sorted(all, total, 0.95));
-	cJSON_AddNumberToObject(o, "p99", stats_quantile_sorted(all, total, 0.99));
+	h->slots[0] += n_zero;
+	cJSON_AddNumberToObject(o, "mean", h->sum / total / scale);
+	for (int i = 0; i < 3; i++)
+		cJSON_AddNumberToObject(o, names[i], hist_quantile(h->slots, HIST_SLOTS, qs[i], h->max) / scale);
 	if (with_max)
-		cJSON_AddNumberToObject(o, "max", all[total - 1]);
-	if (all != v)
-		free(all);
+		cJSON_AddNumberToObject(o, "max", h->max / scale);
+	h->slots[0] -= n_zero;
 	return o;
 }
 
-static cJSON *latency_json(struct dvec *d)
+static cJSON *latency_json(struct qhist *h)
 {
 	cJSON *o = cJSON_CreateObject();
-	double sum = 0;
+	static const double qs[] = { 0.50, 0.90, 0.95, 0.99 };
+	static const char *const names[] = { "p50_ms", "p90_ms", "p95_ms", "p99_ms" };
 
-	if (!d->n) {
+	if (!h->n || !h->slots) {
 		cJSON_AddNullToObject(o, "mean_ms");
 		return o;
 	}
-	stats_sort(d->v, d->n);
-	for (int i = 0; i < d->n; i++)
-		sum += d->v[i];
-	cJSON_AddNumberToObject(o, "mean_ms", sum / d->n);
-	cJSON_AddNumberToObject(o, "p50_ms", stats_quantile_sorted(d->v, d->n, 0.50));
-	cJSON_AddNumberToObject(o, "p90_ms", stats_quantile_sorted(d->v, d->n, 0.90));
-	cJSON_AddNumberToObject(o, "p95_ms", stats_quantile_sorted(d->v, d->n, 0.95));
-	cJSON_AddNumberToObject(o, "p99_ms", stats_quantile_sorted(d->v, d->n, 0.99));
-	cJSON_AddNumberToObject(o, "max_ms", d->v[d->n - 1]);
+	cJSON_AddNumberToObject(o, "mean_ms", h->sum / h->n / 1e6);
+	for (int i = 0; i < 4; i++)
+		cJSON_AddNumberToObject(o, names[i], hist_quantile(h->slots, HIST_SLOTS, qs[i], h->max) / 1e6);
+	cJSON_AddNumberToObject(o, "max_ms", h->max / 1e6);
 	return o;
+}
+
+static bool metric_is_time(int m)
+{
+	return m == M_GIL_WAIT || m == M_GIL_HOLD || m == M_FFI_TIME || m == M_GC_TIME || m == M_SYS_TIME;
 }
 
 /* Is metric m measured in this run? If not, why. */
@@ -579,8 +580,7 @@ static cJSON *top_json(struct keyagg *k, int n, uint64_t answered, bool is_ffi, 
 			add_syscall_name(j, k[i].key);
 		cJSON_AddNumberToObject(j, "calls", k[i].calls);
 		cJSON_AddNumberToObject(j, "total_ms", k[i].ns / 1e6);
-		cJSON_AddItemToObject(j, "per_request",
-				      dist_json(k[i].per_req.v, k[i].per_req.n, (int)(answered - k[i].per_req.n), false));
+		cJSON_AddItemToObject(j, "per_request", dist_json(&k[i].per_req, answered - k[i].per_req.n, 1, false));
 		cJSON_AddNumberToObject(j, "time_us_per_request", answered ? k[i].ns / 1e3 / answered : 0);
 		cJSON_AddItemToArray(arr, j);
 	}
@@ -692,15 +692,15 @@ void reqtrack__report(struct reqtrack *r, cJSON *doc, cJSON *prof, struct ffi *f
 		cJSON_AddNumberToObject(j, "count", e->answered);
 		cJSON_AddNumberToObject(j, "incomplete", e->incomplete);
 		cJSON_AddNumberToObject(j, "closed_unanswered", e->unanswered_closed);
-		for (int k = 0; k < e->lat_ms.n; k++)
-			handler_ms += e->lat_ms.v[k];
-		cJSON_AddItemToObject(j, "latency", latency_json(&e->lat_ms));
+		handler_ms += e->lat_ns.sum / 1e6;
+		cJSON_AddItemToObject(j, "latency", latency_json(&e->lat_ns));
 		pr = cJSON_AddObjectToObject(j, "per_request");
 		for (int m = 0; m < M_COUNT; m++) {
 			if (metric_missing(r, m))
 				cJSON_AddNullToObject(pr, metric_names[m]);
 			else
-				cJSON_AddItemToObject(pr, metric_names[m], dist_json(e->m[m].v, e->m[m].n, 0, true));
+				cJSON_AddItemToObject(pr, metric_names[m],
+						      dist_json(&e->m[m], 0, metric_is_time(m) ? 1e3 : 1, true));
 		}
 		if (!metric_missing(r, M_FFI_CROSS)) {
 			cJSON_AddItemToObject(j, "top_ffi", top_json(e->ffi, e->nffi, e->answered, true, ffi));
@@ -804,13 +804,13 @@ void reqtrack__free(struct reqtrack *r)
 		for (int i = 0; i < r->neps; i++) {
 			struct endpoint *e = &r->eps[i];
 
-			free(e->lat_ms.v);
+			free(e->lat_ns.slots);
 			for (int m = 0; m < M_COUNT; m++)
-				free(e->m[m].v);
+				free(e->m[m].slots);
 			for (int k = 0; k < e->nsys; k++)
-				free(e->sys[k].per_req.v);
+				free(e->sys[k].per_req.slots);
 			for (int k = 0; k < e->nffi; k++)
-				free(e->ffi[k].per_req.v);
+				free(e->ffi[k].per_req.slots);
 			free(e->sys);
 			free(e->ffi);
 		}

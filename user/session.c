@@ -42,6 +42,8 @@ static const char *const hit_names[HIT_MAX] = {
 	[HIT_FFI_ENTER] = "uprobe/ffi",
 	[HIT_FFI_EXIT] = "uretprobe/ffi",
 	[HIT_FFI_GIL] = "ffi_gil_state",
+	[HIT_REQ_SOCK] = "tp_btf/sock_recv_length+sock_send_length",
+	[HIT_REQ_STATE] = "tp_btf/inet_sock_set_state",
 };
 
 static const char *const drop_names[DROP_MAX] = {

@@ -10,27 +10,6 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-void stats_sort(double *v, int n)
-{
-	if (n > 1)
-		qsort(v, n, sizeof(*v), cmp_double);
-}
-
-double stats_quantile_sorted(const double *s, int n, double q)
-{
-	double pos, frac;
-	int i;
-
-	if (n <= 0)
-		return NAN;
-	pos = q * (n - 1);
-	i = (int)pos;
-	if (i >= n - 1)
-		return s[n - 1];
-	frac = pos - i;
-	return s[i] + frac * (s[i + 1] - s[i]);
-}
-
 double stats_median(const double *v, int n)
 {
 	double *s, m;

@@ -7,10 +7,7 @@
 #include <stdint.h>
 
 double stats_median(const double *v, int n);
-void stats_sort(double *v, int n);
-/* The q-quantile (0..1) of n sorted values, interpolated between the two nearest ranks (the
- * median of an even count is the mean of the middle two); NAN when n is 0. */
-double stats_quantile_sorted(const double *s, int n, double q);
+
 /* Two-sided p-value of the Mann-Whitney U test of a against b (exact null distribution when
  * there are no ties and n_a * n_b <= 400, else the normal approximation with a tie correction).
  * *u gets U of a. */

@@ -15,6 +15,7 @@ and detaches. Also the profiler's own CPU (utime+stime of its process over the w
 and peak RSS. Writes the table to stdout, and OUT.json and OUT.md.
 """
 import json
+import resource
 import os
 import shutil
 import signal
@@ -119,11 +120,16 @@ def load(url, body, secs, tmp, rate=None):
             "-c", "8", "-t", "2", "-d", str(secs), "-o", out]
     if rate:
         argv += ["--rate", str(rate)]
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(out) as f:
         r = json.load(f)["results"]
     lat = r["latency"]
-    return r["throughput"]["requests_per_sec"], lat["median_ms"], lat["p99_ms"]
+    # the load generator's own CPU per request: syscall tracepoints slow its syscalls too
+    cpu_us = ((ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)) * 1e6
+    n = r["throughput"]["total_requests"]
+    return r["throughput"]["requests_per_sec"], lat["median_ms"], lat["p99_ms"], cpu_us / n if n else None
 
 
 def main():
@@ -155,8 +161,8 @@ def main():
                 if kind:
                     p = attach(kind, argv(srv.pid), os.path.join(tmp, "att.err"))
                 c0, t0 = (proc_cpu_ms(p.pid) if p else None), time.time()
-                rps, _, _ = load(url, body, secs, tmp)
-                _, p50, p99 = load(url, body, secs, tmp, rate=rate)
+                rps, _, _, lg_us = load(url, body, secs, tmp)
+                _, p50, p99, _ = load(url, body, secs, tmp, rate=rate)
                 c1, t1 = (proc_cpu_ms(p.pid) if p else None), time.time()
                 rss = proc_rss_mb(p.pid) if p else None
                 if p:
@@ -166,19 +172,39 @@ def main():
                     except subprocess.TimeoutExpired:
                         os.killpg(p.pid, signal.SIGKILL)
                 own = (c1 - c0) / (t1 - t0) if c0 is not None and c1 is not None else None
-                raw[name].append({"rps": rps, "p50_ms": p50, "p99_ms": p99, "own_cpu_ms_per_s": own, "rss_mb": rss})
+                est = None
+                if kind == "bindprof":  # bindprof's own estimate of its cost, from the profile it wrote
+                    try:
+                        with open(os.path.join(tmp, "r.json")) as f:
+                            est = json.load(f)["results"]["overhead"].get("estimated_percent")
+                        os.unlink(os.path.join(tmp, "r.json"))
+                    except (OSError, ValueError, KeyError):
+                        est = None
+                raw[name].append({"rps": rps, "p50_ms": p50, "p99_ms": p99, "own_cpu_ms_per_s": own, "rss_mb": rss,
+                                  "estimated_percent": est, "loadgen_cpu_us_per_req": lg_us})
                 print(f"round {r + 1} {name:15s} {rps:9.1f} req/s  p50 {p50:7.3f} ms  p99 {p99:7.3f} ms"
                       + (f"  own {own:6.1f} ms/s  rss {rss:5.1f} MB" if own is not None and rss else ""), flush=True)
     finally:
         srv.terminate()
     med = lambda xs: statistics.median(xs) if xs else None
+    quartiles = lambda xs: [xs[len(xs) // 4], xs[(3 * len(xs)) // 4]] if xs else None
     base = {k: med([x[k] for x in raw["none"]]) for k in ("rps", "p50_ms", "p99_ms")}
+    base_lg = med([x["loadgen_cpu_us_per_req"] for x in raw["none"] if x["loadgen_cpu_us_per_req"]])
     rows = []
     for name, (kind, _, probe, desc) in cfg.items():
         m = {k: med([x[k] for x in raw[name] if x[k] is not None]) for k in raw[name][0]}
+        slow = 100 * (1 - med(sorted(x["rps"] / n["rps"] for x, n in zip(raw[name], raw["none"]))))
+        est = m.get("estimated_percent")
+        # the issue's rule: within a factor of 1.5 where the slowdown is 5% or more, else both under 5%
+        agrees = None if est is None else (slow / 1.5 <= est <= slow * 1.5 if slow >= 5 else est < 5)
+        # paired: each round's throughput against the same round's no-profiler window, so that the
+        # machine's drift between rounds cancels; the median of those ratios, and their quartiles
+        paired = sorted(x["rps"] / n["rps"] for x, n in zip(raw[name], raw["none"]))
         row = {"config": name, "kind": kind or "none", "probe_set": probe, "description": desc,
-               "throughput_ratio": m["rps"] / base["rps"], "p50_ratio": m["p50_ms"] / base["p50_ms"],
+               "throughput_ratio": med(paired), "throughput_ratio_q1_q3": quartiles(paired), "p50_ratio": m["p50_ms"] / base["p50_ms"],
                "p99_ratio": m["p99_ms"] / base["p99_ms"], **m,
+               "measured_slowdown_percent": slow, "estimate_agrees": agrees,
+               "loadgen_cpu_ratio": (m["loadgen_cpu_us_per_req"] / base_lg) if base_lg and m.get("loadgen_cpu_us_per_req") else None,
                "samples": raw[name]}
         rows.append(row)
     by = {r["config"]: r for r in rows}
@@ -189,7 +215,9 @@ def main():
                 if fl["throughput_ratio"] < 0.995 else None
             r["floor_throughput_ratio"] = fl["throughput_ratio"]
     missing = [] if shutil.which("py-spy") else ["py-spy: not installed (not packaged in Debian 12)"]
-    doc = {"rounds": rounds, "secs": secs, "fixed_rate_rps": rate, "saturation_rps": sat,
+    none_rps = sorted(x["rps"] for x in raw["none"])
+    noise = 100 * (none_rps[(3 * len(none_rps)) // 4] - none_rps[len(none_rps) // 4]) / med(none_rps)
+    doc = {"rounds": rounds, "noise_iqr_percent": noise, "secs": secs, "fixed_rate_rps": rate, "saturation_rps": sat,
            "server": f"tools/demo_server.py on {PY}, POST /json/small (2 native calls per request)",
            "kernel": os.uname().release, "cores": os.cpu_count(), "not_measured": missing, "configs": rows}
     os.makedirs(os.path.dirname(outp) or ".", exist_ok=True)
@@ -197,15 +225,25 @@ def main():
         json.dump(doc, f, indent=2)
     lines = [f"Overhead on {doc['server']}, {rounds} interleaved rounds of {secs:.0f} s windows, kernel "
              f"{doc['kernel']}, {doc['cores']} cores. Throughput at saturation (closed loop, -c 8 -t 2), latency at a "
-             f"fixed {rate} req/s; medians, ratios to no profiler.", "",
-             "| config | what | throughput | p50 | p99 | own CPU ms/s | RSS MB | vs floor |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+             f"fixed {rate} req/s; throughput: the median over rounds of each round's ratio to the same round's "
+             f"no-profiler window (quartiles in brackets); latency: ratio of medians. The no-profiler windows' "
+             f"own spread (interquartile range / median) is {noise:.1f}%.", "",
+             "| config | what | throughput | p50 | p99 | own CPU ms/s | RSS MB | vs floor | estimate % (measured) | load gen CPU/req |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     fmt = lambda v, spec: "" if v is None else format(v, spec)
     for r in rows:
-        lines.append(f"| {r['config']} | {r['description']} | {r['throughput_ratio']:.3f}x | {r['p50_ratio']:.2f}x | "
+        q = r["throughput_ratio_q1_q3"]
+        lines.append(f"| {r['config']} | {r['description']} | {r['throughput_ratio']:.3f}x [{q[0]:.2f}, {q[1]:.2f}] | {r['p50_ratio']:.2f}x | "
                      f"{r['p99_ratio']:.2f}x | {fmt(r['own_cpu_ms_per_s'], '.1f')} | {fmt(r['rss_mb'], '.1f')} | "
-                     f"{fmt(r.get('cost_vs_floor'), '.2f')}{'x' if r.get('cost_vs_floor') is not None else ''} |")
-    lines += ["", "Not measured: " + "; ".join(missing)]
+                     f"{fmt(r.get('cost_vs_floor'), '.2f')}{'x' if r.get('cost_vs_floor') is not None else ''} | "
+                     + (f"{r['estimated_percent']:.1f} ({r['measured_slowdown_percent']:.1f}){'' if r['estimate_agrees'] else ' !'}"
+                        if r.get("estimated_percent") is not None else "")
+                     + f" | {fmt(r.get('loadgen_cpu_ratio'), '.2f')}{'x' if r.get('loadgen_cpu_ratio') else ''} |")
+    lines += ["", "estimate %: bindprof's own results.overhead.estimated_percent (of the target's CPU), against the "
+              "measured throughput loss; ! marks a disagreement (more than 1.5x apart where the loss is 5% or more, "
+              "or either at 5% or more where the loss is under 5%). load gen CPU/req: the load generator's CPU per "
+              "request against no profiler (syscall tracepoints slow its syscalls too).",
+              "", "Not measured: " + "; ".join(missing)]
     with open(outp + ".md", "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))

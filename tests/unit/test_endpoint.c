@@ -7,7 +7,6 @@
 #include <string.h>
 #include <cmocka.h>
 #include "endpoint.h"
-#include "stats.h"
 
 static const char *norm(const char *line, size_t len)
 {
@@ -54,25 +53,11 @@ static void test_cut_short_and_not_requests(void **state)
 	assert_string_equal(norm("GET  HTTP/1.1", 0), "(not a request)");
 }
 
-static void test_quantiles(void **state)
-{
-	double v[] = { 4, 1, 3, 2, 5 };
-
-	stats_sort(v, 5);
-	assert_true(stats_quantile_sorted(v, 5, 0.5) == 3);
-	assert_true(stats_quantile_sorted(v, 5, 0.0) == 1);
-	assert_true(stats_quantile_sorted(v, 5, 1.0) == 5);
-	assert_true(stats_quantile_sorted(v, 5, 0.25) == 2);
-	assert_true(stats_quantile_sorted(v, 4, 0.5) == 2.5);
-	assert_true(stats_quantile_sorted(v, 1, 0.99) == 1);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ids_uuids_hex_and_query),
 		cmocka_unit_test(test_cut_short_and_not_requests),
-		cmocka_unit_test(test_quantiles),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
