@@ -180,7 +180,9 @@ int session__open(const struct session_opts *opts, struct session **out)
 		s->py->rodata->gil_stacks = gil && opts->gil_stacks;
 		if (opts->stacks_hz > 0)
 			s->py->rodata->gil_interval_ns = 1000000000ull / opts->stacks_hz;
-		if (!(gil && opts->gil_stacks)) { /* no GIL-wait stacks: small ring buffers */
+		if (!(gil && opts->gil_stacks) && !(opts->probes & PROBE_BIT(PROBE_STACKS))) {
+			/* no stacks at all: small ring buffers (the stacks object shares these maps, so
+			 * they keep their size whenever it samples) */
 			bpf_map__set_max_entries(s->py->maps.stack_events, 4096);
 			bpf_map__set_max_entries(s->py->maps.gil_done_events, 4096);
 		}

@@ -66,6 +66,11 @@ def configs(tmp):
     if shutil.which("bpftrace"):
         c["bt-syscalls"] = ("peer", lambda pid: ["bpftrace", "-q", os.path.join(ROOT, "scripts", "bench", "overhead-syscalls.bt"),
                                                  str(pid)], "syscalls", "bpftrace: syscall counts, time, histogram")
+        c["bt-requests"] = ("peer", lambda pid: ["bpftrace", "-q", "-e",
+                                                 f"tracepoint:sock:sock_recv_length /pid == {pid}/ {{ @r[tid] = count(); }} "
+                                                 f"tracepoint:sock:sock_send_length /pid == {pid}/ {{ @s[tid] = count(); }} "
+                                                 f"tracepoint:sock:inet_sock_set_state {{ @c[args->newstate] = count(); }}"],
+                            "requests", "bpftrace: the same three socket tracepoints, counts per thread")
         c["bt-stacks"] = ("peer", lambda pid: ["bpftrace", "-q", "-e",
                                                f"profile:hz:99 /pid == {pid}/ {{ @[ustack, kstack] = count(); }}"],
                           "stacks", "bpftrace profile:hz:99 ustack+kstack")
