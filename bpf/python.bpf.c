@@ -23,8 +23,10 @@
 
 const volatile bool gil_stacks = false; /* take GIL-wait stacks (bpf/stackcap.bpf.h) */
 
+/* Per CPU: the totals are updated on the GIL hand-off path of every target thread, where atomic
+ * adds on one shared line would bounce it between CPUs; the loader sums the CPUs. */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct gil_total);
@@ -90,9 +92,9 @@ static __always_inline void gil_wait_done(struct gil_thread *g, __u64 ns)
 		g->waits++;
 	if (!tot)
 		return;
-	__sync_fetch_and_add(&tot->waits, 1);
+	tot->waits += 1;
 	max_update(&tot->max_wait_ns, ns);
-	hist_add(tot->hist, ns);
+	hist_add_percpu(tot->hist, ns);
 }
 
 SEC("tp_btf/sched_switch")
@@ -122,7 +124,7 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 					struct gil_total *tot = gil_total();
 
 					if (tot)
-						__sync_fetch_and_add(&tot->blocks, 1);
+						tot->blocks += 1;
 					/* A new wait unless it follows the last GIL wake-up closely. */
 					if (!tc->gil_wake_ns || now - tc->gil_wake_ns > GIL_EPISODE_GAP_NS) {
 						if (tc->gil_ep_ns)
@@ -166,7 +168,7 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 				if (g)
 					g->wait_ns += d;
 				if (tot)
-					__sync_fetch_and_add(&tot->wait_ns, d);
+					tot->wait_ns += d;
 			}
 		}
 	}
@@ -227,8 +229,8 @@ int BPF_KRETPROBE(take_gil_exit)
 	if (g)
 		g->wait_ns += d; /* an uncontended take costs well under a microsecond */
 	if (tot) {
-		__sync_fetch_and_add(&tot->wait_ns, d);
-		__sync_fetch_and_add(&tot->acquisitions, 1);
+		tot->wait_ns += d;
+		tot->acquisitions += 1;
 	}
 	if (tc->take_blocked)
 		gil_wait_done(g, d);
@@ -265,7 +267,7 @@ int BPF_KPROBE(drop_gil_enter)
 	if (g)
 		g->hold_ns += d;
 	if (tot)
-		__sync_fetch_and_add(&tot->hold_ns, d);
+		tot->hold_ns += d;
 	{
 		struct req_acct *p = req_pend(tc);
 

@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "cpython.h"
 #include "histogram.h"
 #include "log.h"
@@ -55,6 +56,35 @@ struct pytrack *pytrack__new(struct session *s, const struct pytrack_opts *o)
 	pt->o = *o;
 	pt->first_attach_ms = -1;
 	return pt;
+}
+
+/* The GIL totals, summed over the CPUs (the map is per CPU: no atomics on the hand-off path). */
+static int read_gil_total(int fd, struct gil_total *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct gil_total *v;
+	__u32 zero = 0;
+
+	if (ncpu <= 0 || !(v = calloc(ncpu, sizeof(*v))))
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &zero, v)) {
+		free(v);
+		return -errno;
+	}
+	memset(out, 0, sizeof(*out));
+	for (int c = 0; c < ncpu; c++) {
+		out->waits += v[c].waits;
+		out->wait_ns += v[c].wait_ns;
+		out->blocks += v[c].blocks;
+		out->hold_ns += v[c].hold_ns;
+		out->acquisitions += v[c].acquisitions;
+		if (v[c].max_wait_ns > out->max_wait_ns)
+			out->max_wait_ns = v[c].max_wait_ns;
+		for (unsigned i = 0; i < HIST_SLOTS; i++)
+			out->hist[i] += v[c].hist[i];
+	}
+	free(v);
+	return 0;
 }
 
 void pytrack__free(struct pytrack *pt)
@@ -284,12 +314,11 @@ void pytrack__report(struct pytrack *pt, cJSON *doc, cJSON *prof)
 
 	if (pt->o.gil && (ngil || exact_ok)) {
 		struct gil_total *tot = calloc(1, sizeof(*tot));
-		__u32 zero = 0;
 		uint64_t switches = 0;
 		bool have_sw = false;
 		bool exact = pt->o.gil_exact && exact_ok;
 
-		if (tot && !bpf_map_lookup_elem(fds.gil_totals, &zero, tot)) {
+		if (tot && !read_gil_total(fds.gil_totals, tot)) {
 			cJSON *w;
 
 			gil = cJSON_CreateObject();

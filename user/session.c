@@ -505,7 +505,7 @@ void session__reset(struct session *s)
 	if (s->py) {
 		int maps[] = { bpf_map__fd(s->py->maps.gil_threads), bpf_map__fd(s->py->maps.gc_threads) };
 		struct gc_gen_stat *zg = calloc(1, sizeof(*zg));
-		struct gil_total *zt = calloc(1, sizeof(*zt));
+		struct gil_total *zt = calloc(s->ncpus, sizeof(*zt)); /* per CPU */
 		__u32 key, zero = 0;
 
 		for (size_t m = 0; m < 2; m++)

@@ -9,7 +9,7 @@ seconds per configuration. The kernel's fixed cost of entering a tracepoint, upr
 (the trap, the dispatch) is not in run_time_ns: it is the same for an empty program, and the
 throughput benchmark (overhead.sh) measures it as the floor.
 
-Usage: sudo scripts/bench/progcost.sh [SECS]   (default 5)
+Usage: sudo scripts/bench/progcost.sh [SECS] [SETS]   (default 5 s, every set: syscalls,gil,requests,stacks,ffi)
 """
 import json
 import os
@@ -54,6 +54,7 @@ def run(argv, url, body, secs, tmp, ready="recording pid"):
 
 def main():
     secs = float(sys.argv[1]) if len(sys.argv) > 1 else 5
+    only = sys.argv[2].split(",") if len(sys.argv) > 2 else None
     tmp = tempfile.mkdtemp(prefix="bindprof-progcost-")
     body = os.path.join(tmp, "body.json")
     with open(body, "w") as f:
@@ -73,6 +74,8 @@ def main():
         ("ffi", rec("--probes", "gc", "--ffi", f"{LIBDEMO}:demo_checksum", "--ffi", f"{LIBZ}:crc32"),
          flo("--uprobe", f"{LIBDEMO}:demo_checksum", "--uprobe", f"{LIBZ}:crc32")),
     ]
+    if only:
+        sets = [x for x in sets if x[0] in only]
     rows = []
     try:
         time.sleep(1.5)

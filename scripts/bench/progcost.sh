@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The BPF programs' own run time per request, bindprof's against empty programs on the same hooks
-# (kernel BPF statistics). See scripts/bench/progcost.py. Usage: sudo scripts/bench/progcost.sh [SECS]
+# (kernel BPF statistics). See scripts/bench/progcost.py. Usage: sudo scripts/bench/progcost.sh [SECS] [SETS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ "$(id -u)" -eq 0 ] || { echo "needs root: sudo $0" >&2; exit 3; }
 make -s build/bindprof build/tools/probe_floor build/tools/libdemo.so >/dev/null
-exec python3 scripts/bench/progcost.py "${1:-5}"
+exec python3 scripts/bench/progcost.py "${1:-5}" ${2:+"$2"}
