@@ -2,7 +2,7 @@
  * start (its first bytes), accounts (what a thread's probes measured between two operations on
  * served connections, given to one request or to none) and a request's end (its last write, and
  * the syscalls around its own reads and writes). Here they are summed per request; a request is
- * folded into its endpoint's distributions a second after its end (accounts sent just before the
+ * folded into its endpoint's distributions 250 ms after its end (accounts sent just before the
  * end can still be in the ring), or at the report. */
 #include <errno.h>
 #include <math.h>
@@ -23,7 +23,7 @@
 #define MAX_ENDPOINTS 256
 #define USYS 24
 #define UFFI 16
-#define FOLD_AFTER_NS 1000000000ull
+#define FOLD_AFTER_NS 250000000ull /* accounts reserved before a request's end are read by then */
 #define TOP_KEYS 8
 
 enum metric {
