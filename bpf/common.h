@@ -69,6 +69,8 @@ struct thread_ctx {
 	/* gc */
 	__u32 gc_gen;
 	__u64 gc_start_ns;   /* inside a collection since; 0: not */
+	__u32 gil_cheap;     /* the blocked-on GIL's process is timed by the cheap method */
+	__u32 pad2;
 	/* requests (bpf/request.h): request_id is the request of the thread's last read or write of
 	 * a served connection (req_sk), at op_ns */
 	__u64 req_sk;

@@ -106,16 +106,19 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 	__u32 tgid;
 	__u64 now = 0;
 
-	/* A target thread leaves the CPU blocked (not preempted) in a futex wait on its GIL. */
+	/* A target thread leaves the CPU blocked (not preempted) in a futex wait on its GIL. The
+	 * syscall is checked before the GIL range is looked up: most blocks are reads and polls. */
 	tgid = prev->tgid;
-	if (!preempt && prev_state && is_target_tgid(tgid) && (r = bpf_map_lookup_elem(&gil_ranges, &tgid))) {
+	if (!preempt && prev_state && is_target_tgid(tgid)) {
 		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
 
-		if (regs && regs->orig_ax == NR_FUTEX && regs->di >= r->lo && regs->di < r->hi) {
+		if (regs && regs->orig_ax == NR_FUTEX && (r = bpf_map_lookup_elem(&gil_ranges, &tgid)) &&
+		    regs->di >= r->lo && regs->di < r->hi) {
 			tc = bpf_task_storage_get(&thread_ctxs, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 			if (tc) {
 				now = bpf_ktime_get_ns();
 				tc->gil_block_ns = now;
+				tc->gil_cheap = !r->exact; /* for the wake-up: no second look-up */
 				if (gil_stacks)
 					gil_stack_block(prev, regs, tgid);
 				if (tc->take_ns)
@@ -144,7 +147,6 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 		count_hit(HIT_SCHED_SWITCH); /* one hit per switch to a target thread */
 		tc = bpf_task_storage_get(&thread_ctxs, next, 0, 0);
 		if (tc && tc->gil_block_ns) {
-			struct gil_range *nr = bpf_map_lookup_elem(&gil_ranges, &tgid);
 			__u64 d;
 
 			if (gil_stacks) /* only a thread that blocked on the GIL: no extra look-up per switch */
@@ -155,7 +157,7 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 			d = now - tc->gil_block_ns;
 			tc->gil_block_ns = 0;
 			tc->gil_wake_ns = now;
-			if (nr && !nr->exact) {
+			if (tc->gil_cheap) {
 				struct gil_thread *g = gil_thread_of(next);
 				struct gil_total *tot = gil_total();
 				struct req_acct *p = req_pend(tc);
