@@ -15,14 +15,4 @@ static __always_inline void hist_add(__u64 *hist, __u64 v)
 		__sync_fetch_and_add(&hist[slot], 1);
 }
 
-/* Count v in a per-CPU histogram: no atomic, no cache line shared between CPUs. */
-static __always_inline void hist_add_percpu(__u64 *hist, __u64 v)
-{
-	__u32 slot = hist_slot(v);
-
-	barrier_var(slot);
-	if (slot < HIST_SLOTS)
-		hist[slot]++;
-}
-
 #endif /* BINDPROF_HIST_BPF_H */

@@ -23,8 +23,10 @@
 
 const volatile bool gil_stacks = false; /* take GIL-wait stacks (bpf/stackcap.bpf.h) */
 
-/* Per CPU: the totals are updated on the GIL hand-off path of every target thread, where atomic
- * adds on one shared line would bounce it between CPUs; the loader sums the CPUs. */
+/* Per CPU: the totals are updated on the GIL hand-off path of every target thread; one shared
+ * line would bounce between CPUs. The adds stay atomic (uncontended): the exact method's uprobe
+ * programs run preemptibly, and two threads on one CPU could interleave a read-modify-write. The
+ * loader sums the CPUs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -92,9 +94,9 @@ static __always_inline void gil_wait_done(struct gil_thread *g, __u64 ns)
 		g->waits++;
 	if (!tot)
 		return;
-	tot->waits += 1;
+	__sync_fetch_and_add(&tot->waits, 1);
 	max_update(&tot->max_wait_ns, ns);
-	hist_add_percpu(tot->hist, ns);
+	hist_add(tot->hist, ns); /* atomic: the uprobe programs can be preempted */
 }
 
 SEC("tp_btf/sched_switch")
@@ -127,7 +129,7 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 					struct gil_total *tot = gil_total();
 
 					if (tot)
-						tot->blocks += 1;
+						__sync_fetch_and_add(&tot->blocks, 1);
 					/* A new wait unless it follows the last GIL wake-up closely. */
 					if (!tc->gil_wake_ns || now - tc->gil_wake_ns > GIL_EPISODE_GAP_NS) {
 						if (tc->gil_ep_ns)
@@ -170,7 +172,7 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 				if (g)
 					g->wait_ns += d;
 				if (tot)
-					tot->wait_ns += d;
+					__sync_fetch_and_add(&tot->wait_ns, d);
 			}
 		}
 	}
@@ -231,8 +233,8 @@ int BPF_KRETPROBE(take_gil_exit)
 	if (g)
 		g->wait_ns += d; /* an uncontended take costs well under a microsecond */
 	if (tot) {
-		tot->wait_ns += d;
-		tot->acquisitions += 1;
+		__sync_fetch_and_add(&tot->wait_ns, d);
+		__sync_fetch_and_add(&tot->acquisitions, 1);
 	}
 	if (tc->take_blocked)
 		gil_wait_done(g, d);
@@ -269,7 +271,7 @@ int BPF_KPROBE(drop_gil_enter)
 	if (g)
 		g->hold_ns += d;
 	if (tot)
-		tot->hold_ns += d;
+		__sync_fetch_and_add(&tot->hold_ns, d);
 	{
 		struct req_acct *p = req_pend(tc);
 
