@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "appmanifest.h"
 #include "commands.h"
+#include "ffitrack.h"
 #include "log.h"
 #include "metadata.h"
 #include "profile.h"
@@ -28,7 +29,8 @@ static const char compare_usage[] =
 	"usage: bindprof compare RUN1.json RUN2.json [RUN3.json...] [--noise PCT] [-o FILE.json] [--report FILE.md]\n"
 	"       bindprof compare --frameworks A,B[,C...] --apps DIR [--repeats K] [--suite S] [--duration S]\n"
 	"                        [--warmup S] [--concurrency N] [-t N] [--rate RPS] [--probes LIST]\n"
-	"                        [--ready-timeout S] [--noise PCT] [-o FILE.json] [--report FILE.md]\n"
+	"                        [--ready-timeout S] [--ffi LIB[:GLOB]]... [--noise PCT] [-o FILE.json]\n"
+	"                        [--report FILE.md]\n"
 	"\n"
 	"Compare frameworks (or builds) workload by workload. With --frameworks, each is an app in\n"
 	"DIR/NAME/bindprof-app.json (name, version, language, runtime, start, port, health_path); its\n"
@@ -624,7 +626,7 @@ int cmd_compare(int argc, char **argv)
 		{ "duration", required_argument, NULL, 'd' }, { "warmup", required_argument, NULL, 'w' },
 		{ "concurrency", required_argument, NULL, 'c' }, { "threads", required_argument, NULL, 't' },
 		{ "rate", required_argument, NULL, 'R' },   { "probes", required_argument, NULL, 'P' },
-		{ "ready-timeout", required_argument, NULL, 'T' },
+		{ "ready-timeout", required_argument, NULL, 'T' }, { "ffi", required_argument, NULL, 'x' },
 		{},
 	};
 	struct run runs[MAX_RUNS];
@@ -662,6 +664,13 @@ int cmd_compare(int argc, char **argv)
 			ao.repeats = (int)l;
 			break;
 		}
+		case 'x':
+			if (ffi_spec_check(optarg, err, sizeof(err))) {
+				log_err("compare: %s", err);
+				return EXIT_BADINPUT;
+			}
+			/* passed to each framework's profile, whose profiled pass uses it */
+			__attribute__((fallthrough));
 		case 's': case 'd': case 'w': case 'c': case 't': case 'R': case 'P': case 'T':
 			if (ao.npass + 2 >= (int)ARRAY_SIZE(ao.pass)) {
 				log_err("compare: too many options");
