@@ -5,8 +5,12 @@
  * through libffi (ctypes, cffi), libffi's own share: ffi_call's entry to the body, and the
  * body's return to ffi_call's.
  *
- * GIL state per thread: PyEval_SaveThread (Py_BEGIN_ALLOW_THREADS, and ctypes/cffi before every
- * foreign call) releases it; PyEval_RestoreThread's return has it back.
+ * The GIL, read in memory at the call's entry and return (no probe of its own): held on entry
+ * when it is locked and its last holder's thread is this one; released during the call when it
+ * was not held on entry (ctypes and cffi release it before every foreign call), when another
+ * thread took it meanwhile (its switch_number moved), or, for libraries that can release it
+ * themselves (C extensions: they import PyEval_SaveThread), when the thread called
+ * PyEval_SaveThread (an entry uprobe, attached only for those).
  *
  * Nesting (a native function calling back into Python that calls native again) and recursion
  * keep a per-thread stack of open calls; a return that matches a deeper entry closes the calls
@@ -46,6 +50,51 @@ struct {
 	__type(value, __u64);
 } ffi_drops SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, struct ffi_gil);
+} ffi_gils SEC(".maps");
+
+/* What the probes other than the functions' pairs cost (their cookies), ns: for the estimate. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} ffi_cost SEC(".maps");
+
+static __always_inline void add_cost(struct ffi_thread *t, __u64 ns)
+{
+	__u32 zero = 0;
+	__u64 *c = bpf_map_lookup_elem(&ffi_cost, &zero);
+
+	t->cost_ns += ns;
+	if (c)
+		*c += ns;
+}
+
+/* 1: this thread holds its process's GIL, 0: it does not, -1: unknown. */
+static __always_inline int gil_mine(__u64 *switch_no)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct ffi_gil *g = bpf_map_lookup_elem(&ffi_gils, &tgid);
+	struct { __u64 interval, last_holder; __s32 locked, pad; __u64 switch_number; } s;
+	struct task_struct *task;
+	__u64 id;
+
+	if (!g || bpf_probe_read_user(&s, sizeof(s), (void *)g->addr))
+		return -1;
+	*switch_no = s.switch_number;
+	if (!s.locked || !s.last_holder)
+		return 0;
+	if (bpf_probe_read_user(&id, sizeof(id), (void *)(s.last_holder + g->ts_thread_id)))
+		return -1;
+	task = bpf_get_current_task_btf();
+	return id == task->thread.fsbase;
+}
+
 static __always_inline struct ffi_thread *thread(bool create)
 {
 	struct ffi_thread *t;
@@ -84,7 +133,7 @@ int BPF_KPROBE(ffi_enter)
 	f->id = id;
 	f->save_seq = t->save_seq;
 	f->nested_ns = t->cost_ns;
-	f->held = !t->released;
+	f->held = gil_mine(&f->switch_no);
 	f->ffi_in_ns = t->ffi_depth && t->ffi_call_ns ? now - t->ffi_call_ns : 0;
 	t->ffi_call_ns = 0; /* one body per ffi_call: the first probed one */
 	t->depth = d + 1;
@@ -126,10 +175,17 @@ static __always_inline void close_frame(struct ffi_thread *t, struct ffi_frame *
 			req_slot_add(p->ffi, REQ_FFI_SLOTS, id, d, NULL);
 		}
 	}
-	if (f->held)
-		__sync_fetch_and_add(&s->gil_held_calls, 1);
-	if (!f->held || t->save_seq != f->save_seq)
+	if (f->held < 0) {
+		__sync_fetch_and_add(&s->gil_unknown_calls, 1);
+	} else if (!f->held) {
 		__sync_fetch_and_add(&s->gil_released_calls, 1);
+	} else {
+		__u64 sw = f->switch_no;
+
+		__sync_fetch_and_add(&s->gil_held_calls, 1);
+		if (t->save_seq != f->save_seq || gil_mine(&sw) < 0 || sw != f->switch_no)
+			__sync_fetch_and_add(&s->gil_released_calls, 1);
+	}
 	if (f->ffi_in_ns) {
 		/* raw: the loader subtracts the probes' share, calibrated through libffi itself */
 		__sync_fetch_and_add(&s->overhead_ns, f->ffi_in_ns);
@@ -183,7 +239,7 @@ int BPF_KPROBE(ffi_call_enter)
 	if (!targeted() || !(t = thread(true)))
 		return 0;
 	count_hit(HIT_FFI_ENTER);
-	t->cost_ns += bpf_get_attach_cookie(ctx);
+	add_cost(t, bpf_get_attach_cookie(ctx));
 	t->ffi_depth++;
 	t->body_id = -1;
 	t->ffi_call_ns = bpf_ktime_get_ns();
@@ -201,7 +257,7 @@ int BPF_KRETPROBE(ffi_call_exit)
 	if (!targeted() || !(t = thread(false)))
 		return 0;
 	count_hit(HIT_FFI_EXIT);
-	t->cost_ns += bpf_get_attach_cookie(ctx);
+	add_cost(t, bpf_get_attach_cookie(ctx));
 	if (t->ffi_depth)
 		t->ffi_depth--;
 	t->ffi_call_ns = 0;
@@ -216,31 +272,18 @@ int BPF_KRETPROBE(ffi_call_exit)
 	return 0;
 }
 
-/* The GIL: released by PyEval_SaveThread, held again when PyEval_RestoreThread returns. */
+/* A release of the GIL (Py_BEGIN_ALLOW_THREADS), inside a probed call or not: only the count
+ * moves, and a call compares it at its return. */
 SEC("uprobe")
 int BPF_KPROBE(save_thread)
-{
-	struct ffi_thread *t;
-
-	if (!targeted() || !(t = thread(true)))
-		return 0;
-	count_hit(HIT_FFI_GIL);
-	t->cost_ns += bpf_get_attach_cookie(ctx);
-	t->save_seq++;
-	t->released = 1;
-	return 0;
-}
-
-SEC("uretprobe")
-int BPF_KRETPROBE(restore_thread)
 {
 	struct ffi_thread *t;
 
 	if (!targeted() || !(t = thread(false)))
 		return 0;
 	count_hit(HIT_FFI_GIL);
-	t->cost_ns += bpf_get_attach_cookie(ctx);
-	t->released = 0;
+	add_cost(t, bpf_get_attach_cookie(ctx));
+	t->save_seq++;
 	return 0;
 }
 

@@ -18,6 +18,7 @@ struct ffi_stat {
 	__u64 max_ns;
 	__u64 gil_held_calls;     /* the GIL was held by the calling thread on entry */
 	__u64 gil_released_calls; /* it was not held on entry, or was released during the call */
+	__u64 gil_unknown_calls;  /* the GIL's state could not be read (not CPython, not yet found) */
 	__u64 overhead_ns;        /* libffi's share, raw: ffi_call entry to the body, and back */
 	__u64 overhead_calls;
 	__u64 unreturned;         /* entries whose return was never seen (longjmp, thread exit) */
@@ -30,14 +31,23 @@ struct ffi_frame {
 	__u64 start_ns;
 	__u64 nested_ns; /* the thread's probe cost so far, on entry */
 	__u64 ffi_in_ns; /* libffi's marshalling before the body (0: not called through ffi_call) */
-	__u8 held;
+	__u64 switch_no; /* the GIL's switch_number on entry */
+	__s8 held;       /* the GIL was held by this thread on entry: 1, 0, -1 unknown */
 	__u8 pad[7];
+};
+
+/* Where a target's GIL is, for reading its state in the function probes: the GIL struct
+ * (interval, last_holder, locked, switch_number: the same first 32 bytes in 3.8 to 3.13) and
+ * PyThreadState.thread_id (pthread_self(), the thread's fsbase on x86_64). */
+struct ffi_gil {
+	__u64 addr;
+	__u64 ts_thread_id;
 };
 
 struct ffi_thread {
 	__u32 depth;
 	__u32 save_seq;    /* PyEval_SaveThread calls: a release of the GIL */
-	__u32 released;    /* between PyEval_SaveThread and PyEval_RestoreThread's return */
+	__u32 pad0;
 	__u32 ffi_depth;   /* inside ffi_call */
 	__u64 cost_ns;     /* what this thread's probe hits cost so far (nested-cost correction) */
 	__u64 ffi_call_ns; /* the current ffi_call's entry */
@@ -55,8 +65,7 @@ struct ffi_correction {
 	__u64 call_ns[MAX_FFI_FUNCS]; /* per function: what its pair adds to its own measured call */
 	__u64 pair_ns[MAX_FFI_FUNCS]; /* per function: what its pair adds to a call around it */
 };
-/* The other probes (ffi_call, PyEval_SaveThread/RestoreThread) carry their cost, ns, as their
- * attach cookie. */
+/* The other probes (ffi_call, PyEval_SaveThread) carry their cost, ns, as their attach cookie. */
 
 enum ffi_drop {
 	FFI_DROP_DEPTH = 0, /* nesting deeper than FFI_DEPTH */

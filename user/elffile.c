@@ -48,9 +48,10 @@ Elf *elf_file__elf(struct elf_file *f)
 	return f->elf;
 }
 
-/* Walk .symtab then .dynsym; stop at the first defined symbol match() accepts. */
-static int find_sym(struct elf_file *f, const char *want, bool prefix, GElf_Sym *out, char *name,
-		    size_t namelen)
+/* Walk .symtab then .dynsym; stop at the first defined symbol (undefined: an undefined one, an
+ * import) whose name is want (or starts with it). */
+static int find_sym(struct elf_file *f, const char *want, bool prefix, bool undefined, GElf_Sym *out,
+		    char *name, size_t namelen)
 {
 	static const Elf64_Word types[] = { SHT_SYMTAB, SHT_DYNSYM };
 	size_t wlen = strlen(want);
@@ -71,7 +72,9 @@ static int find_sym(struct elf_file *f, const char *want, bool prefix, GElf_Sym 
 				GElf_Sym sym;
 				const char *n;
 
-				if (!gelf_getsym(d, i, &sym) || sym.st_shndx == SHN_UNDEF || !sym.st_value)
+				if (!gelf_getsym(d, i, &sym) ||
+				    (undefined ? sym.st_shndx != SHN_UNDEF
+					       : sym.st_shndx == SHN_UNDEF || !sym.st_value))
 					continue;
 				n = elf_strptr(f->elf, sh.sh_link, sym.st_name);
 				if (!n || (prefix ? strncmp(n, want, wlen) : strcmp(n, want)))
@@ -88,13 +91,20 @@ static int find_sym(struct elf_file *f, const char *want, bool prefix, GElf_Sym 
 
 int elf_file__symbol(struct elf_file *f, const char *name, GElf_Sym *out)
 {
-	return find_sym(f, name, false, out, NULL, 0);
+	return find_sym(f, name, false, false, out, NULL, 0);
+}
+
+bool elf_file__imports(struct elf_file *f, const char *name)
+{
+	GElf_Sym sym;
+
+	return !find_sym(f, name, false, true, &sym, NULL, 0);
 }
 
 int elf_file__symbol_prefix(struct elf_file *f, const char *prefix, GElf_Sym *out, char *name,
 			    size_t namelen)
 {
-	return find_sym(f, prefix, true, out, name, namelen);
+	return find_sym(f, prefix, true, false, out, name, namelen);
 }
 
 int elf_file__base_vaddr(struct elf_file *f, uint64_t *vaddr)

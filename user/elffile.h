@@ -14,6 +14,8 @@ void elf_file__close(struct elf_file *f); /* accepts NULL */
 Elf *elf_file__elf(struct elf_file *f);
 /* A defined symbol by name, from .symtab or .dynsym. 0 or -ENOENT. */
 int elf_file__symbol(struct elf_file *f, const char *name, GElf_Sym *out);
+/* Whether the file imports name: an undefined symbol it needs from another object. */
+bool elf_file__imports(struct elf_file *f, const char *name);
 /* The first defined symbol whose name starts with prefix (e.g. "collect.constprop."). */
 int elf_file__symbol_prefix(struct elf_file *f, const char *prefix, GElf_Sym *out, char *name,
 			    size_t namelen);

@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include <x86_64-linux-gnu/ffi.h>
 #include "cpython.h"
+#include "elffile.h"
 #include "ffi_probe.h"
 #include "ffitrack.h"
 #include "ffi.skel.h"
@@ -52,8 +53,12 @@ struct ffi {
 	int nfuncs;
 	struct bpf_link *links[2 * MAX_FFI_FUNCS + 64];
 	int nlinks;
-	char gil_elfs[8][PATH_MAX]; /* interpreters whose PyEval_Save/RestoreThread are probed */
+	char gil_elfs[8][PATH_MAX]; /* the targets' interpreters */
+	bool gil_probed[8];         /* their PyEval_SaveThread is probed */
 	int ngil;
+	bool need_save;             /* a probed library imports PyEval_SaveThread: it can release the GIL */
+	int gil_pids[MAX_TARGETS];  /* processes whose GIL the probes can read (ffi_gils) */
+	int ngil_pids;
 	char ffi_lib[4][PATH_MAX];  /* libffi copies probed (Debian's, a wheel's bundled one...) */
 	int nffi_lib;
 	bool ld_probed;
@@ -106,6 +111,7 @@ int ffi_spec_check(const char *spec, char *err, int errlen)
 
 static bool emulated_first_insn(const char *path, uint64_t offset);
 static void set_corrections(struct ffi *f);
+static void probe_save_thread(struct ffi *f);
 
 static int attach_pair(struct ffi *f, struct bpf_program *enter, struct bpf_program *exit, const char *path,
 		       uint64_t offset, uint64_t cookie, int pid)
@@ -118,6 +124,10 @@ static int attach_pair(struct ffi *f, struct bpf_program *enter, struct bpf_prog
 	a = bpf_program__attach_uprobe_opts(enter, pid, path, offset, &o);
 	if (!a)
 		return -errno;
+	if (!exit) {
+		f->links[f->nlinks++] = a;
+		return 0;
+	}
 	o.retprobe = true;
 	b = bpf_program__attach_uprobe_opts(exit, pid, path, offset, &o);
 	if (!b) {
@@ -176,15 +186,22 @@ static int attach_spec(struct ffi *f, int i, const char *path)
 	}
 	set_corrections(f);
 	if (!e) {
+		struct elf_file *ef = elf_file__open(path);
+
 		snprintf(sp->path, sizeof(sp->path), "%s", path);
 		snprintf(sp->status, sizeof(sp->status), "probed");
 		log_debug("ffi: %d functions of %s", n, path);
+		if (ef && elf_file__imports(ef, "PyEval_SaveThread")) {
+			f->need_save = true;
+			probe_save_thread(f);
+		}
+		elf_file__close(ef);
 	}
 	free(fns);
 	return e;
 }
 
-/* A pair on one exported function of a file (ffi_call, PyEval_SaveThread...). */
+/* A pair on one exported function of a file (ffi_call), or an entry probe alone (exit NULL). */
 static int attach_named(struct ffi *f, const char *path, const char *name, struct bpf_program *enter,
 			struct bpf_program *exit)
 {
@@ -200,6 +217,21 @@ static int attach_named(struct ffi *f, const char *path, const char *name, struc
 	return attach_pair(f, enter, exit, path, fn.offset, cost, -1);
 }
 
+/* PyEval_SaveThread is probed only when a probed library can call it: a C extension. Calls
+ * through ctypes and cffi are entered with the GIL already released, which the function probes
+ * read in memory; a plain library cannot release it. PyEval_SaveThread runs at every blocking
+ * call of the server (socket I/O, sleeps, locks), so the probe is not free. */
+static void probe_save_thread(struct ffi *f)
+{
+	for (int i = 0; f->need_save && i < f->ngil; i++) {
+		if (f->gil_probed[i])
+			continue;
+		f->gil_probed[i] = true;
+		if (attach_named(f, f->gil_elfs[i], "PyEval_SaveThread", f->skel->progs.save_thread, NULL))
+			log_debug("ffi: no probe on PyEval_SaveThread in %s", f->gil_elfs[i]);
+	}
+}
+
 static void probe_interpreter(struct ffi *f, const char *elf)
 {
 	for (int i = 0; i < f->ngil; i++)
@@ -208,9 +240,25 @@ static void probe_interpreter(struct ffi *f, const char *elf)
 	if (f->ngil == (int)ARRAY_SIZE(f->gil_elfs))
 		return;
 	snprintf(f->gil_elfs[f->ngil++], PATH_MAX, "%s", elf);
-	if (attach_named(f, elf, "PyEval_SaveThread", f->skel->progs.save_thread, f->skel->progs.save_thread) ||
-	    attach_named(f, elf, "PyEval_RestoreThread", f->skel->progs.restore_thread, f->skel->progs.restore_thread))
-		log_debug("ffi: no GIL release probes in %s", elf);
+	probe_save_thread(f);
+}
+
+/* Tell the probes where a CPython process's GIL is, once its interpreter has one. */
+static void locate_gil(struct ffi *f, int pid, struct cpython_target *t)
+{
+	const struct frames_layout *l = cpython_frames_layout(t->minor);
+	struct ffi_gil g;
+	__u32 k = pid;
+
+	for (int i = 0; i < f->ngil_pids; i++)
+		if (f->gil_pids[i] == pid)
+			return;
+	if (!l || l->ts_thread_id < 0 || f->ngil_pids == MAX_TARGETS || cpython_resolve_gil(t))
+		return; /* not yet: the next poll tries again */
+	g.addr = t->gil_addr;
+	g.ts_thread_id = l->ts_thread_id;
+	if (!bpf_map__update_elem(f->skel->maps.ffi_gils, &k, sizeof(k), &g, sizeof(g), BPF_ANY))
+		f->gil_pids[f->ngil_pids++] = pid;
 }
 
 /* libffi: from a target's maps, else where Debian keeps it. */
@@ -258,8 +306,10 @@ static void scan_pid(struct ffi *f, int pid)
 		}
 	}
 	fclose(m);
-	if (!cpython_inspect("/proc", pid, &t) && t.minor)
+	if (!cpython_inspect("/proc", pid, &t) && t.minor) {
 		probe_interpreter(f, t.elf);
+		locate_gil(f, pid, &t);
+	}
 }
 
 static bool pending(struct ffi *f)
@@ -627,6 +677,29 @@ double ffi__hit_ns(struct ffi *f)
 	return f->hit_ns;
 }
 
+double ffi__estimated_ms(struct ffi *f)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	double ns = 0;
+	__u32 zero = 0;
+
+	if (ncpu > 0) {
+		__u64 v[ncpu];
+
+		if (!bpf_map__lookup_elem(f->skel->maps.ffi_cost, &zero, sizeof(zero), v, sizeof(v), 0))
+			for (int i = 0; i < ncpu; i++)
+				ns += v[i];
+	}
+	for (int i = 0; i < f->nfuncs; i++) {
+		struct ffi_stat st;
+		__u32 k = i;
+
+		if (!bpf_map__lookup_elem(f->skel->maps.ffi_stats, &k, sizeof(k), &st, sizeof(st), 0))
+			ns += (st.calls + st.unreturned) * (f->funcs[i].emulated ? f->pair_em_ns : f->pair_ns);
+	}
+	return ns / 1e6;
+}
+
 int ffi__func_info(struct ffi *f, int id, const char **lib, const char **sym, const char **pyname)
 {
 	if (!f || id < 0 || id >= f->nfuncs)
@@ -648,8 +721,12 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 	for (int i = 0; i < f->nlinks; i++)
 		bpf_link__destroy(f->links[i]);
 	f->nlinks = 0;
-	cJSON_AddStringToObject(o, "method", "uprobe+uretprobe on each function (--ffi); GIL from uprobes on "
-					     "PyEval_SaveThread/PyEval_RestoreThread; libffi's share from ffi_call");
+	cJSON_AddStringToObject(o, "method", "uprobe+uretprobe on each function (--ffi); libffi's share from ffi_call");
+	cJSON_AddStringToObject(o, "gil_method",
+				f->need_save ? "the GIL's state read in memory at each call's entry and return, and a uprobe on "
+					       "PyEval_SaveThread (a probed library imports it: it can release the GIL itself)"
+					     : "the GIL's state read in memory at each call's entry and return (no probed "
+					       "library imports PyEval_SaveThread, so none can release the GIL itself)");
 	c = cJSON_AddObjectToObject(o, "correction");
 	cJSON_AddNumberToObject(c, "per_call_ns", f->call_ns);
 	cJSON_AddNumberToObject(c, "per_call_emulated_ns", f->call_em_ns);
@@ -688,6 +765,7 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 		cJSON_AddNumberToObject(j, "max_us", st.max_ns / 1e3);
 		cJSON_AddNumberToObject(j, "gil_held_calls", st.gil_held_calls);
 		cJSON_AddNumberToObject(j, "gil_released_calls", st.gil_released_calls);
+		cJSON_AddNumberToObject(j, "gil_unknown_calls", st.gil_unknown_calls);
 		if (st.overhead_calls && f->over_zero_ns >= 0) {
 			double ns = st.overhead_ns - f->over_zero_ns * st.overhead_calls;
 

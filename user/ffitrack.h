@@ -29,6 +29,9 @@ void ffi__poll(struct ffi *f, const int *pids, int n);
 void ffi__preattach(struct ffi *f, const char *exe);
 /* The calibrated cost of one uprobe hit, ns. */
 double ffi__hit_ns(struct ffi *f);
+/* What the ffi probes cost so far, ms of CPU: each probed call's pair at the calibrated cost of
+ * its kind (emulated or single-stepped first instruction), and the other probes' hits. */
+double ffi__estimated_ms(struct ffi *f);
 void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof);
 /* The probed function with index id (the BPF side's key): library file name, symbol, Python name
  * ("" if unknown). -1 if there is none. */

@@ -114,6 +114,7 @@ struct run {
 	double sys_hit_ns;      /* calibrated per-hit cost of a tp_btf program; < 0 when not calibrated */
 	double uprobe_hit_ns;   /* of a uprobe (mean of uprobe and uretprobe); < 0 when not calibrated */
 	double elapsed;
+	double own_cpu_ms;      /* bindprof's CPU during the run loop (all threads); < 0 unknown */
 	int links_attached;     /* BPF links attached at the end of the run */
 	double child_cpu_ms;    /* from wait4 when the spawned child exited; < 0 otherwise */
 	const char *partial;    /* NULL, "interrupted" or "target_exited" */
@@ -168,9 +169,20 @@ static void stop_child(struct run *r, int sig)
 		reap_child(r, wstatus, &ru);
 }
 
+static double self_cpu_ms(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return -1;
+	return ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 + ru.ru_stime.tv_sec * 1e3 +
+	       ru.ru_stime.tv_usec / 1e3;
+}
+
 static void run_loop(struct run *r)
 {
 	uint64_t t0 = now_ns();
+	double cpu0 = self_cpu_ms();
 	int tick = 0;
 
 	sample_resources(r, true);
@@ -204,6 +216,7 @@ static void run_loop(struct run *r)
 	}
 	sample_resources(r, false);
 	r->elapsed = (now_ns() - t0) / 1e9;
+	r->own_cpu_ms = cpu0 >= 0 ? self_cpu_ms() - cpu0 : -1;
 	r->links_attached = session__nr_links(r->sess);
 }
 
@@ -211,6 +224,12 @@ static void run_loop(struct run *r)
 static bool is_stack_hit(int h)
 {
 	return h == HIT_STACK_SAMPLE || h == HIT_GIL_STACK;
+}
+
+/* Costed by the ffi object, each by its kind. */
+static bool is_ffi_hit(int h)
+{
+	return h == HIT_FFI_ENTER || h == HIT_FFI_EXIT || h == HIT_FFI_GIL;
 }
 
 static bool is_uprobe_hit(int h)
@@ -226,7 +245,7 @@ static cJSON *overhead_json(struct run *r, const uint64_t *hits, double target_c
 
 	for (int h = 0; h < HIT_MAX; h++) {
 		cJSON_AddNumberToObject(ph, hit_name(h), hits[h]);
-		if (is_stack_hit(h))
+		if (is_stack_hit(h) || (r->ffi && is_ffi_hit(h)))
 			continue;
 		if (is_uprobe_hit(h))
 			up += hits[h];
@@ -242,6 +261,21 @@ static cJSON *overhead_json(struct run *r, const uint64_t *hits, double target_c
 			ms += stk_ms;
 			cJSON_AddNumberToObject(o, "stacks_bpf_cpu_ms", stk_ms);
 		}
+		if (r->ffi) {
+			double ffi_ms = ffi__estimated_ms(r->ffi);
+
+			ms += ffi_ms;
+			cJSON_AddNumberToObject(o, "ffi_cpu_ms", ffi_ms);
+		}
+		cJSON_AddNumberToObject(o, "probes_cpu_ms", ms);
+		/* bindprof's own CPU (unwinding, symbolizing, aggregation) competes with the target
+		 * for the cores when they are busy: counted in, an upper bound on an idle machine */
+		if (r->own_cpu_ms >= 0) {
+			cJSON_AddNumberToObject(o, "bindprof_cpu_ms", r->own_cpu_ms);
+			ms += r->own_cpu_ms;
+		} else {
+			cJSON_AddNullToObject(o, "bindprof_cpu_ms");
+		}
 
 		cJSON_AddNumberToObject(per, "tp_btf", r->sys_hit_ns);
 		if (r->uprobe_hit_ns >= 0)
@@ -249,7 +283,10 @@ static cJSON *overhead_json(struct run *r, const uint64_t *hits, double target_c
 		cJSON_AddStringToObject(o, "calibration",
 					"tp_btf: getppid() loop with and without the syscall probes; "
 					"uprobe: a function of bindprof's own with and without a "
-					"uprobe+uretprobe; thread CPU time, at start-up");
+					"uprobe+uretprobe; thread CPU time, at start-up; --ffi: each probed "
+					"call's pair at the cost of its kind (emulated or single-stepped first "
+					"instruction); stacks: the sampler's measured BPF run time; plus "
+					"bindprof's own CPU during the run");
 		cJSON_AddNumberToObject(o, "estimated_cpu_ms", ms);
 		if (target_cpu_ms > 0)
 			cJSON_AddNumberToObject(o, "estimated_percent", 100.0 * ms / target_cpu_ms);

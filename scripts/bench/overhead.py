@@ -44,6 +44,7 @@ def configs(tmp):
         "bp-requests": ("bindprof", rec("--probes", "requests"), "requests", "--probes requests"),
         "bp-gil-requests": ("bindprof", rec("--probes", "gil,requests"), None, "--probes gil,requests"),
         "bp-gil-gc-requests": ("bindprof", rec("--probes", "gil,gc,requests"), None, "--probes gil,gc,requests (default without stacks)"),
+        "bp-nogil": ("bindprof", rec("--probes", "gc,requests,stacks"), None, "--probes gc,requests,stacks (default without gil)"),
         "bp-gil-stacks": ("bindprof", rec("--probes", "gil,stacks"), None, "--probes gil,stacks (with GIL-wait stacks)"),
         "bp-syscalls": ("bindprof", rec("--probes", "syscalls"), "syscalls", "--probes syscalls"),
         "bp-gil": ("bindprof", rec("--probes", "gil"), "gil", "--probes gil"),

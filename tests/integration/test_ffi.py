@@ -13,8 +13,10 @@ several us from run to run, between the start-up calibration and the target, and
 hundreds of us that a median-based correction cannot take out of a mean. Observed: busy p50
 49.7 to 57.9 us (15.8%: a fresh-clone CI run, on the stripped extension), add p50 0 to 5.3 us,
 add mean 0.3 to 19 us. The tolerances here are what holds run after run; the mean is reported,
-not asserted.) ctypes and cffi release the GIL for every call (gil_released_calls = N), the
-extension's busy_nogil releases it inside (N), its busy and add hold it (0). Libraries and the
+not asserted.) ctypes and cffi release the GIL for every call (gil_released_calls = N, read in the GIL
+struct at entry, no probe on PyEval_SaveThread), the extension's busy_nogil releases it inside
+(N, through the PyEval_SaveThread probe attached because the extension imports it), its busy
+and add hold it (0). Libraries and the
 extension are named by file name and load after the profiler attached (a late import).
 """
 import os
@@ -70,7 +72,12 @@ def test_ctypes():
         for name in ("ffitest_busy_50us", "ffitest_sleep_1ms", "ffitest_callback"):
             check(fs[name]["calls"] == N, f"{name}: {fs[name]['calls']} calls, want {N}")
             check(fs[name]["gil_released_calls"] == N, f"{name}: GIL released in {fs[name]['gil_released_calls']}")
+            check(fs[name]["gil_held_calls"] == 0 and fs[name]["gil_unknown_calls"] == 0,
+                  f"{name}: held {fs[name]['gil_held_calls']}, unknown {fs[name]['gil_unknown_calls']}")
             check(fs[name]["unreturned"] == 0, f"{name}: unreturned")
+        # a plain library cannot release the GIL itself: its state is read in memory, no probe
+        # on PyEval_SaveThread (which every blocking call of a server would hit)
+        check(doc["results"]["overhead"]["probe_hits"]["ffi_gil_state"] == 0, "PyEval_SaveThread was probed")
         within(fs["ffitest_busy_50us"]["p50_us"], 50, TOL, "busy p50")
         within(fs["ffitest_sleep_1ms"]["p50_us"], 1050, TOL, "sleep p50")
         check(fs["ffitest_add"]["p50_us"] < 8, f"add p50 {fs['ffitest_add']['p50_us']} us")
@@ -143,6 +150,11 @@ def test_c_extension_and_stripped():
             check(fs["ffiext.busy"]["gil_released_calls"] == 0 and fs["ffiext.add"]["gil_released_calls"] == 0,
                   f"{what}: busy and add hold the GIL")
             check(fs["ffiext.busy"]["gil_held_calls"] == N, f"{what}: held on entry")
+            check(fs["ffiext.busy_nogil"]["gil_held_calls"] == N, f"{what}: busy_nogil held on entry")
+            check(all(f["gil_unknown_calls"] == 0 for f in fs.values()), f"{what}: GIL state unknown")
+            # the extension imports PyEval_SaveThread: probed, once per busy_nogil call at least
+            hits = doc["results"]["overhead"]["probe_hits"]["ffi_gil_state"]
+            check(hits >= N, f"{what}: {hits} PyEval_SaveThread hits, want >= {N}")
             within(fs["ffiext.busy"]["p50_us"], 50, TOL, f"{what} busy p50")
             within(fs["ffiext.busy_nogil"]["p50_us"], 50, TOL, f"{what} busy_nogil p50")
             check(fs["ffiext.add"]["p50_us"] < 8, f"{what}: add p50 {fs['ffiext.add']['p50_us']} us")
