@@ -7,8 +7,10 @@
  *                                               inet_sock_set_state (the requests probe's hooks)
  *   probe_floor --sample HZ -p PID -d SECS      perf_event cpu-clock at HZ on every CPU (stacks)
  *   probe_floor --uprobe PATH:FUNC... -p PID -d SECS   a uprobe and a uretprobe on each (ffi)
+ * The modes combine (--switch --sock --sample 99: the default set's hooks).
  * Prints "probe_floor: recording pid PID" once attached; exits with CMD's status, or 0. */
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,15 +29,17 @@ static int usage(void)
 	return 2;
 }
 
-static void only(struct floor_bpf *skel, struct bpf_program *keep)
-{
-	struct bpf_program *p;
+enum { M_SYS = 1, M_SWITCH = 2, M_SOCK = 4, M_SAMPLE = 8, M_UPROBE = 16 };
 
-	bpf_object__for_each_program(p, skel->obj)
-		bpf_program__set_autoload(p, p == keep || (keep == skel->progs.floor_enter && p == skel->progs.floor_exit) ||
-						  (keep == skel->progs.floor_uprobe && p == skel->progs.floor_uretprobe) ||
-						  (keep == skel->progs.floor_recv &&
-						   (p == skel->progs.floor_send || p == skel->progs.floor_state)));
+/* The programs of the hooks asked for (modes combine: the floor of a probe set). */
+static bool wanted(struct floor_bpf *skel, struct bpf_program *p, int modes)
+{
+	return ((modes & M_SYS) && (p == skel->progs.floor_enter || p == skel->progs.floor_exit)) ||
+	       ((modes & M_SWITCH) && p == skel->progs.floor_switch) ||
+	       ((modes & M_SOCK) &&
+		(p == skel->progs.floor_recv || p == skel->progs.floor_send || p == skel->progs.floor_state)) ||
+	       ((modes & M_SAMPLE) && p == skel->progs.floor_sample) ||
+	       ((modes & M_UPROBE) && (p == skel->progs.floor_uprobe || p == skel->progs.floor_uretprobe));
 }
 
 int main(int argc, char **argv)
@@ -43,7 +47,9 @@ int main(int argc, char **argv)
 	struct held_child hc;
 	struct floor_bpf *skel;
 	int status = 0, pid = 0, secs = 0, hz = 0, nup = 0;
-	const char *mode = NULL, *ups[64];
+	const char *ups[64];
+	struct bpf_program *p;
+	int modes = 0;
 	struct bpf_link *links[256];
 	int nlinks = 0;
 
@@ -56,7 +62,8 @@ int main(int argc, char **argv)
 		if (!skel)
 			return 3;
 		skel->rodata->targ_tgid = hc.pid;
-		only(skel, skel->progs.floor_enter);
+		bpf_object__for_each_program(p, skel->obj)
+			bpf_program__set_autoload(p, wanted(skel, p, M_SYS));
 		if (floor_bpf__load(skel) || floor_bpf__attach(skel)) {
 			fprintf(stderr, "probe_floor: cannot load or attach (root?)\n");
 			floor_bpf__destroy(skel);
@@ -72,12 +79,16 @@ int main(int argc, char **argv)
 		return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	}
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--sys") || !strcmp(argv[i], "--switch") || !strcmp(argv[i], "--sock"))
-			mode = argv[i];
+		if (!strcmp(argv[i], "--sys"))
+			modes |= M_SYS;
+		else if (!strcmp(argv[i], "--switch"))
+			modes |= M_SWITCH;
+		else if (!strcmp(argv[i], "--sock"))
+			modes |= M_SOCK;
 		else if (!strcmp(argv[i], "--sample") && i + 1 < argc)
-			mode = argv[i], hz = atoi(argv[++i]);
+			modes |= M_SAMPLE, hz = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--uprobe") && i + 1 < argc && nup < 64)
-			mode = argv[i], ups[nup++] = argv[++i];
+			modes |= M_UPROBE, ups[nup++] = argv[++i];
 		else if (!strcmp(argv[i], "-p") && i + 1 < argc)
 			pid = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "-d") && i + 1 < argc)
@@ -85,26 +96,26 @@ int main(int argc, char **argv)
 		else
 			return usage();
 	}
-	if (!mode || pid <= 0 || secs <= 0)
+	if (!modes || pid <= 0 || secs <= 0)
 		return usage();
 	skel = floor_bpf__open();
 	if (!skel)
 		return 3;
 	skel->rodata->targ_tgid = pid;
-	only(skel, !strcmp(mode, "--sys")      ? skel->progs.floor_enter :
-		   !strcmp(mode, "--switch")   ? skel->progs.floor_switch :
-		   !strcmp(mode, "--sock")     ? skel->progs.floor_recv :
-		   !strcmp(mode, "--sample")   ? skel->progs.floor_sample :
-						 skel->progs.floor_uprobe);
+	bpf_object__for_each_program(p, skel->obj)
+		bpf_program__set_autoload(p, wanted(skel, p, modes));
 	if (floor_bpf__load(skel)) {
 		fprintf(stderr, "probe_floor: cannot load (root?)\n");
 		floor_bpf__destroy(skel);
 		return 3;
 	}
-	if (!strcmp(mode, "--sys") || !strcmp(mode, "--switch") || !strcmp(mode, "--sock")) {
-		if (floor_bpf__attach(skel))
+	bpf_object__for_each_program(p, skel->obj) { /* the tracepoints */
+		if (!wanted(skel, p, modes & (M_SYS | M_SWITCH | M_SOCK)))
+			continue;
+		if (nlinks == 256 || !(links[nlinks++] = bpf_program__attach(p)))
 			goto fail;
-	} else if (!strcmp(mode, "--sample")) {
+	}
+	if (modes & M_SAMPLE) {
 		for (int cpu = 0; cpu < libbpf_num_possible_cpus() && nlinks < 256; cpu++) {
 			struct perf_event_attr a = { .type = PERF_TYPE_SOFTWARE, .config = PERF_COUNT_SW_CPU_CLOCK,
 						     .size = sizeof(a), .freq = 1, .sample_freq = hz };
@@ -113,8 +124,9 @@ int main(int argc, char **argv)
 			if (fd >= 0 && (links[nlinks] = bpf_program__attach_perf_event(skel->progs.floor_sample, fd)))
 				nlinks++;
 		}
-	} else {
-		for (int i = 0; i < nup; i++) {
+	}
+	if (modes & M_UPROBE) {
+		for (int i = 0; i < nup && nlinks + 2 <= 256; i++) {
 			char path[4096], *colon;
 			LIBBPF_OPTS(bpf_uprobe_opts, o);
 

@@ -57,8 +57,12 @@ struct ffi {
 	bool gil_probed[8];         /* their PyEval_SaveThread is probed */
 	int ngil;
 	bool need_save;             /* a probed library imports PyEval_SaveThread: it can release the GIL */
-	int gil_pids[MAX_TARGETS];  /* processes whose GIL the probes can read (ffi_gils) */
-	int ngil_pids;
+	int done_pids[MAX_TARGETS]; /* processes whose GIL is located (ffi_gils) */
+	int ndone_pids;
+	struct { int pid; unsigned poll; } notpy[64]; /* seen as not CPython (yet: a command before
+						       * its exec, libpython not mapped yet) */
+	int nnotpy;
+	unsigned polls;
 	char ffi_lib[4][PATH_MAX];  /* libffi copies probed (Debian's, a wheel's bundled one...) */
 	int nffi_lib;
 	bool ld_probed;
@@ -243,22 +247,49 @@ static void probe_interpreter(struct ffi *f, const char *elf)
 	probe_save_thread(f);
 }
 
-/* Tell the probes where a CPython process's GIL is, once its interpreter has one. */
-static void locate_gil(struct ffi *f, int pid, struct cpython_target *t)
+static bool pid_done(struct ffi *f, int pid)
 {
-	const struct frames_layout *l = cpython_frames_layout(t->minor);
+	for (int i = 0; i < f->ndone_pids; i++)
+		if (f->done_pids[i] == pid)
+			return true;
+	return false;
+}
+
+/* Find a process's interpreter (its PyEval_SaveThread, for C extensions) and tell the probes
+ * where its GIL is, once it has one; a process is inspected until then, and not after. */
+static void inspect_pid(struct ffi *f, int pid)
+{
+	const struct frames_layout *l;
+	struct cpython_target t;
 	struct ffi_gil g;
 	__u32 k = pid;
 
-	for (int i = 0; i < f->ngil_pids; i++)
-		if (f->gil_pids[i] == pid)
-			return;
-	if (!l || l->ts_thread_id < 0 || f->ngil_pids == MAX_TARGETS || cpython_resolve_gil(t))
-		return; /* not yet: the next poll tries again */
-	g.addr = t->gil_addr;
+	bool seen = false;
+
+	if (pid_done(f, pid) || f->ndone_pids == MAX_TARGETS)
+		return;
+	/* not CPython so far: looked at again at every poll for its first 2 s, then once a second */
+	for (int i = 0; i < f->nnotpy && i < 64; i++)
+		if (f->notpy[i].pid == pid) {
+			seen = true;
+			if (f->polls - f->notpy[i].poll > 20 && f->polls % 10)
+				return;
+		}
+	if (cpython_inspect("/proc", pid, &t) || !t.minor || !(l = cpython_frames_layout(t.minor)) ||
+	    l->ts_thread_id < 0) {
+		if (!seen) {
+			f->notpy[f->nnotpy % 64].pid = pid;
+			f->notpy[f->nnotpy++ % 64].poll = f->polls;
+		}
+		return;
+	}
+	probe_interpreter(f, t.elf);
+	if (cpython_resolve_gil(&t))
+		return; /* not initialized yet: the next poll tries again */
+	g.addr = t.gil_addr;
 	g.ts_thread_id = l->ts_thread_id;
 	if (!bpf_map__update_elem(f->skel->maps.ffi_gils, &k, sizeof(k), &g, sizeof(g), BPF_ANY))
-		f->gil_pids[f->ngil_pids++] = pid;
+		f->done_pids[f->ndone_pids++] = pid;
 }
 
 /* libffi: from a target's maps, else where Debian keeps it. */
@@ -277,7 +308,6 @@ static void probe_libffi(struct ffi *f, const char *path)
 static void scan_pid(struct ffi *f, int pid)
 {
 	char path[64], line[PATH_MAX + 256], last[PATH_MAX] = "";
-	struct cpython_target t;
 	FILE *m;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
@@ -306,10 +336,7 @@ static void scan_pid(struct ffi *f, int pid)
 		}
 	}
 	fclose(m);
-	if (!cpython_inspect("/proc", pid, &t) && t.minor) {
-		probe_interpreter(f, t.elf);
-		locate_gil(f, pid, &t);
-	}
+	inspect_pid(f, pid);
 }
 
 static bool pending(struct ffi *f)
@@ -362,8 +389,13 @@ void ffi__poll(struct ffi *f, const int *pids, int n)
 	if (!f)
 		return;
 	pthread_mutex_lock(&f->lock);
+	/* A process's maps are read at every poll while a library named by file name is still
+	 * missing or the process is new, else once a second (a later libffi copy): reading them,
+	 * and the interpreter's symbols, at every poll cost more CPU than the probes themselves. */
+	f->polls++;
 	for (int i = 0; i < n; i++)
-		scan_pid(f, pids[i]);
+		if (pending(f) || !pid_done(f, pids[i]) || f->polls % 10 == 0)
+			scan_pid(f, pids[i]);
 	set_pending(f);
 	/* A belt to the ring buffer's braces: whatever a load stopped lately is continued again
 	 * (a lost event would leave it stopped; SIGCONT to a running process does nothing). */

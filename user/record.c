@@ -542,7 +542,7 @@ int cmd_record(int argc, char **argv)
 	so.probes = r.o.probes;
 	so.follow_children = r.o.follow_children;
 	so.gil_exact = r.o.gil_exact;
-	so.gil_stacks = (r.o.probes & PROBE_BIT(PROBE_STACKS)) != 0;
+	so.gil_stacks = (r.o.probes & PROBE_BIT(PROBE_STACKS)) && !r.o.no_gil_stacks;
 	so.stacks_hz = r.o.freq;
 	if ((e = session__open(&so, &r.sess))) {
 		ret = EXIT_ENV;
@@ -583,7 +583,7 @@ int cmd_record(int argc, char **argv)
 	if (r.o.probes & PROBE_BIT(PROBE_STACKS)) {
 		struct stacks_opts sto = {
 			.freq = r.o.freq,
-			.gil_wait = r.o.probes & PROBE_BIT(PROBE_GIL),
+			.gil_wait = (r.o.probes & PROBE_BIT(PROBE_GIL)) && !r.o.no_gil_stacks,
 			.folded = r.o.folded,
 			.svg = r.o.svg,
 		};

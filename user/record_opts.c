@@ -10,7 +10,7 @@
 const char record_usage[] =
 	"usage: bindprof record [-p PID | -- CMD ARGS...] [-d SECS] [-o FILE.json] [--probes LIST]\n"
 	"                       [--gil-method cheap|exact] [--ffi LIB[:GLOB]]... [--folded FILE]\n"
-	"                       [--svg FILE] [-F HZ] [--exemplars N]\n"
+	"                       [--svg FILE] [-F HZ] [--gil-stacks on|off] [--exemplars N]\n"
 	"                       [--no-children] [-v]\n"
 	"\n"
 	"Attach to a process (and its descendants) or start one, measure until the duration ends,\n"
@@ -32,6 +32,8 @@ const char record_usage[] =
 	"                       to FILE with .gil-wait before its extension); turns stacks on\n"
 	"      --svg FILE       write an interactive SVG flamegraph (and FILE's .gil-wait one)\n"
 	"  -F, --freq HZ        stack samples per second per CPU (default 99, 1..10000)\n"
+	"      --gil-stacks on|off  with gil and stacks: a stack per GIL wait, at most HZ a\n"
+	"                       second per process (default on; off saves their unwinding)\n"
 	"      --exemplars N    keep the N slowest requests with their breakdown (default 5)\n"
 	"      --no-children    profile only the one process, not its descendants\n"
 	"      --follow-children  profile descendants too (the default)\n"
@@ -54,6 +56,7 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, i
 		{ "freq", required_argument, NULL, 'F' },
 		{ "ffi", required_argument, NULL, 'x' },
 		{ "exemplars", required_argument, NULL, 'E' },
+		{ "gil-stacks", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -148,6 +151,13 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, i
 			o->exemplars = (int)n;
 			break;
 		}
+		case 'S':
+			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+				snprintf(err, errlen, "--gil-stacks: '%s' is not on or off", optarg);
+				return -EINVAL;
+			}
+			o->no_gil_stacks = !strcmp(optarg, "off");
+			break;
 		case 'v':
 			o->verbose++;
 			break;

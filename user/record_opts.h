@@ -16,6 +16,7 @@ struct record_opts {
 	const char *folded;    /* --folded FILE */
 	const char *svg;       /* --svg FILE */
 	int freq;              /* -F HZ, default 99 */
+	bool no_gil_stacks;    /* --gil-stacks off: no stack per GIL wait */
 	const char *ffi[16];   /* --ffi LIB[:GLOB], repeatable */
 	int nffi;
 	int exemplars;         /* --exemplars N: slowest requests kept, default 5 */

@@ -40,10 +40,11 @@ def configs(tmp):
     rec = lambda *extra: (lambda pid: [B, "record", "-p", str(pid), "-o", os.path.join(tmp, "r.json"), *extra])
     c = {
         "none": (None, None, None, "no profiler"),
-        "bp-default": ("bindprof", rec(), None, "bindprof record (default: gil,gc,requests,stacks 99 Hz, ffi sampled)"),
+        "bp-default": ("bindprof", rec(), "default", "bindprof record (default: gil,gc,requests,stacks 99 Hz, ffi sampled)"),
         "bp-requests": ("bindprof", rec("--probes", "requests"), "requests", "--probes requests"),
         "bp-gil-requests": ("bindprof", rec("--probes", "gil,requests"), None, "--probes gil,requests"),
         "bp-gil-gc-requests": ("bindprof", rec("--probes", "gil,gc,requests"), None, "--probes gil,gc,requests (default without stacks)"),
+        "bp-default-nogilstk": ("bindprof", rec("--gil-stacks", "off"), None, "default set, --gil-stacks off"),
         "bp-nogil": ("bindprof", rec("--probes", "gc,requests,stacks"), None, "--probes gc,requests,stacks (default without gil)"),
         "bp-gil-stacks": ("bindprof", rec("--probes", "gil,stacks"), None, "--probes gil,stacks (with GIL-wait stacks)"),
         "bp-syscalls": ("bindprof", rec("--probes", "syscalls"), "syscalls", "--probes syscalls"),
@@ -56,6 +57,8 @@ def configs(tmp):
                    None, "--probes all (+ exact GIL) and the --ffi pair"),
         "floor-syscalls": ("floor", lambda pid: [FLOOR, "--sys", "-p", str(pid), "-d", "600"], "syscalls",
                            "empty tp_btf sys_enter/sys_exit"),
+        "floor-default": ("floor", lambda pid: [FLOOR, "--switch", "--sock", "--sample", "99", "-p", str(pid), "-d", "600"],
+                          "default", "empty programs on the default set's hooks: sched_switch, the socket tracepoints, 99 Hz"),
         "floor-gil": ("floor", lambda pid: [FLOOR, "--switch", "-p", str(pid), "-d", "600"], "gil",
                       "empty tp_btf/sched_switch"),
         "floor-requests": ("floor", lambda pid: [FLOOR, "--sock", "-p", str(pid), "-d", "600"], "requests",

@@ -54,7 +54,7 @@ def run(argv, url, body, secs, tmp, ready="recording pid"):
 
 def main():
     secs = float(sys.argv[1]) if len(sys.argv) > 1 else 5
-    only = sys.argv[2].split(",") if len(sys.argv) > 2 else None
+    only = sys.argv[2].split(",") if len(sys.argv) > 2 else None  # default: every set but the combinations
     tmp = tempfile.mkdtemp(prefix="bindprof-progcost-")
     body = os.path.join(tmp, "body.json")
     with open(body, "w") as f:
@@ -71,11 +71,12 @@ def main():
         ("gil", rec("--probes", "gil"), flo("--switch")),
         ("requests", rec("--probes", "requests"), flo("--sock")),
         ("stacks", rec("--probes", "stacks"), flo("--sample", "99")),
+        ("default", rec(), flo("--switch", "--sock", "--sample", "99")),
+        ("gil-requests", rec("--probes", "gil,requests"), flo("--switch", "--sock")),
         ("ffi", rec("--probes", "gc", "--ffi", f"{LIBDEMO}:demo_checksum", "--ffi", f"{LIBZ}:crc32"),
          flo("--uprobe", f"{LIBDEMO}:demo_checksum", "--uprobe", f"{LIBZ}:crc32")),
     ]
-    if only:
-        sets = [x for x in sets if x[0] in only]
+    sets = [x for x in sets if x[0] in only] if only else [x for x in sets if x[0] not in ("default", "gil-requests")]
     rows = []
     try:
         time.sleep(1.5)

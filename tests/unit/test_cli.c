@@ -34,6 +34,9 @@ static void test_pid_and_defaults(void **state)
 	assert_true(o.duration == 0);
 	assert_int_equal(o.probes, PROBES_DEFAULT);
 	assert_true(o.follow_children);
+	assert_false(o.no_gil_stacks);
+	assert_int_equal(parse(ARGV("-p", "42", "--gil-stacks", "off"), &o, err), 0);
+	assert_true(o.no_gil_stacks);
 }
 
 static void test_command_keeps_its_flags(void **state)
@@ -75,6 +78,7 @@ static void test_bad_inputs(void **state)
 		{ ARGV("-p", "1", "--", "true"), "-p and -- CMD are exclusive: give one target" },
 		{ ARGV("-d", "1"), "no target: give -p PID or -- CMD ARGS..." },
 		{ ARGV("-p", "1", "stray"), "unexpected argument 'stray' (a command goes after --)" },
+		{ ARGV("-p", "1", "--gil-stacks", "maybe"), "--gil-stacks: 'maybe' is not on or off" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
