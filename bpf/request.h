@@ -83,6 +83,8 @@ struct req_acct_ev {
 	__u64 owner;     /* the request the account belongs to; 0: outside any request */
 	struct req_acct a;
 };
+/* An account without slots is sent this short (its slots are all empty). */
+#define REQ_ACCT_EV_SHORT (offsetof(struct req_acct_ev, a) + offsetof(struct req_acct, sys))
 
 struct req_end_ev {
 	__u32 kind;

@@ -325,8 +325,15 @@ static int on_event(void *ctx, void *data, size_t size)
 
 	if (kind == REQ_EV_START && size >= sizeof(struct req_start_ev))
 		return on_start(r, data);
-	if (kind == REQ_EV_ACCT && size >= sizeof(struct req_acct_ev)) {
+	if (kind == REQ_EV_ACCT && size >= REQ_ACCT_EV_SHORT) {
+		struct req_acct_ev full;
 		const struct req_acct_ev *ev = data;
+
+		if (size < sizeof(full)) { /* a short one: no slots */
+			memset(&full, 0, sizeof(full));
+			memcpy(&full, data, REQ_ACCT_EV_SHORT);
+			ev = &full;
+		}
 
 		r->accounts++;
 		if (!ev->owner) {
