@@ -71,6 +71,10 @@ struct thread_ctx {
 	__u64 gc_start_ns;   /* inside a collection since; 0: not */
 	__u32 gil_cheap;     /* the blocked-on GIL's process is timed by the cheap method */
 	__u32 pad2;
+	/* GIL-wait stacks (bpf/stackcap.bpf.h): the current wait's stack (0: not taken), and the
+	 * waits since the thread's last stack that had none */
+	__u64 gil_stk_cookie;
+	__u64 gil_unsampled_ns;
 	/* requests (bpf/request.h): request_id is the request of the thread's last read or write of
 	 * a served connection (req_sk), at op_ns */
 	__u64 req_sk;

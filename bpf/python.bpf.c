@@ -122,7 +122,7 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 				tc->gil_block_ns = now;
 				tc->gil_cheap = !r->exact; /* for the wake-up: no second look-up */
 				if (gil_stacks)
-					gil_stack_block(prev, regs, tgid);
+					gil_stack_block(prev, regs, tgid, tc, now);
 				if (tc->take_ns)
 					tc->take_blocked = 1;
 				if (!r->exact) {
@@ -151,12 +151,11 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 		if (tc && tc->gil_block_ns) {
 			__u64 d;
 
-			if (gil_stacks) /* only a thread that blocked on the GIL: no extra look-up per switch */
-				gil_stack_wake(next);
-
 			if (!now)
 				now = bpf_ktime_get_ns();
 			d = now - tc->gil_block_ns;
+			if (gil_stacks)
+				gil_stack_wake(tc, d);
 			tc->gil_block_ns = 0;
 			tc->gil_wake_ns = now;
 			if (tc->gil_cheap) {

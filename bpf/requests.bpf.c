@@ -252,7 +252,10 @@ int BPF_PROG(req_recv, struct sock *sk, int ret, int flags)
 				.tgid = tgid,
 			};
 
-			if (bpf_map_update_elem(&conns, &key, &nc, BPF_ANY)) {
+			/* a keep-alive connection's entry is rewritten in place (no map update) */
+			if (c) {
+				*c = nc;
+			} else if (bpf_map_update_elem(&conns, &key, &nc, BPF_ANY)) {
 				stat(REQ_STAT_CONN_FULL);
 				return 0;
 			}

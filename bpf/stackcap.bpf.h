@@ -38,20 +38,7 @@ struct {
 	__type(value, __u64);
 } gil_last_stack SEC(".maps");
 
-/* Per-thread state of GIL-wait stacks: when the current wait began, its cookie (0: its stack was
- * not taken), and the waits since its last stack that had none. */
-struct gil_wait_state {
-	__u64 block_ns;
-	__u64 cookie;
-	__u64 unsampled_ns;
-};
 
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct gil_wait_state);
-} gil_wait_states SEC(".maps");
 
 
 struct {
@@ -238,19 +225,15 @@ static __always_inline struct stack_event *new_event(__u32 kind, struct task_str
 	return e;
 }
 
-/* GIL-wait stacks. A target thread (prev, its saved user registers regs) leaves the CPU blocked
- * on its GIL: take its stack, at most one per process per gil_interval_ns. */
-static __always_inline void gil_stack_block(struct task_struct *prev, struct pt_regs *regs, __u32 tgid)
+/* GIL-wait stacks. A target thread (prev, its saved user registers regs, its context tc) leaves
+ * the CPU blocked on its GIL at `now`: take its stack, at most one per process per
+ * gil_interval_ns. The wait's start is the gil probe's tc->gil_block_ns. */
+static __always_inline void gil_stack_block(struct task_struct *prev, struct pt_regs *regs, __u32 tgid,
+					    struct thread_ctx *tc, __u64 now)
 {
-	struct gil_wait_state *st = bpf_task_storage_get(&gil_wait_states, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	__u64 now, *last;
+	__u64 *last;
 
-	/* A re-block within one wait keeps the wait's start and stack. */
-	if (!st || st->block_ns)
-		return;
-	now = bpf_ktime_get_ns();
-	st->block_ns = now;
-	st->cookie = 0;
+	tc->gil_stk_cookie = 0;
 	last = bpf_map_lookup_elem(&gil_last_stack, &tgid);
 	if (!last) {
 		__u64 zero = 0;
@@ -263,8 +246,8 @@ static __always_inline void gil_stack_block(struct task_struct *prev, struct pt_
 
 		*last = now; /* racy across CPUs: at worst two stacks in one interval */
 		if (e) {
-			st->cookie = ((__u64)prev->pid << 32) | (now & 0xffffffff);
-			e->cookie = st->cookie;
+			tc->gil_stk_cookie = ((__u64)prev->pid << 32) | (now & 0xffffffff);
+			e->cookie = tc->gil_stk_cookie;
 			copy_user(e, regs, prev);
 			walk_python(e, prev);
 			bpf_ringbuf_submit(e, 0);
@@ -276,27 +259,21 @@ static __always_inline void gil_stack_block(struct task_struct *prev, struct pt_
 	}
 }
 
-/* A target thread (next) runs again: if it was blocked on its GIL, its wait ends. The waits
- * without a stack since its last one count with the next one that has one: the weights add up
- * to the whole wait, the stacks are a sample. */
-static __always_inline void gil_stack_wake(struct task_struct *next)
+/* A target thread that was blocked on its GIL for wait_ns runs again. The waits without a
+ * stack since its last one count with the next one that has one: the weights add up to the
+ * whole wait, the stacks are a sample. */
+static __always_inline void gil_stack_wake(struct thread_ctx *tc, __u64 wait_ns)
 {
-	struct gil_wait_state *st = bpf_task_storage_get(&gil_wait_states, next, 0, 0);
-	__u64 now;
+	if (tc->gil_stk_cookie) {
+		struct gil_wait_done d = { .cookie = tc->gil_stk_cookie, .weight_ns = wait_ns + tc->gil_unsampled_ns };
 
-	if (!st || !st->block_ns)
-		return;
-	now = bpf_ktime_get_ns();
-	if (st->cookie) {
-		struct gil_wait_done d = { .cookie = st->cookie, .weight_ns = now - st->block_ns + st->unsampled_ns };
-
-		st->unsampled_ns = 0;
+		tc->gil_unsampled_ns = 0;
+		tc->gil_stk_cookie = 0;
 		if (bpf_ringbuf_output(&gil_done_events, &d, sizeof(d), 0))
 			count(STK_GIL_LOST);
 	} else {
-		st->unsampled_ns += now - st->block_ns;
+		tc->gil_unsampled_ns += wait_ns;
 	}
-	st->block_ns = 0;
 }
 
 #endif /* BINDPROF_STACKCAP_BPF_H */
