@@ -62,7 +62,7 @@ static __always_inline void flush(struct thread_ctx *tc, __u64 owner)
 	if (!tc->pend_any)
 		return;
 	/* Without a syscall or native-function slot filled (the slots fill in order), the record
-	 * stops before the slots: 64 bytes instead of 448, for the GIL waits and samples alone. */
+	 * stops before the slots: 80 bytes instead of 464, for the GIL waits and samples alone. */
 	if (!tc->pend.sys[0].count && !tc->pend.ffi[0].count) {
 		e = bpf_ringbuf_reserve(&req_events, REQ_ACCT_EV_SHORT, 0);
 		if (e) {
@@ -224,14 +224,16 @@ int BPF_PROG(req_recv, struct sock *sk, int ret, int flags)
 		if (bpf_probe_read_user(e->head, REQ_HEAD, (void *)buf) &&
 		    bpf_probe_read_user(e->head, len & (REQ_HEAD - 1) ? len & (REQ_HEAD - 1) : 1, (void *)buf))
 			goto more;
+		/* HTTP/2's connection preface, "PRI * HTTP/2.0", would pass for a request line */
+		if (len >= 14 && e->head[0] == 'P' && e->head[1] == 'R' && e->head[2] == 'I' && e->head[3] == ' ' &&
+		    e->head[4] == '*') {
+			if (!c)
+				stat(REQ_STAT_HTTP2);
+			goto more;
+		}
 		if (!is_request_line(e->head, len)) {
-			if (!c) {
-				if (e->head[0] == 0x16 && e->head[1] == 0x03)
-					stat(REQ_STAT_TLS);
-				else if (len >= 14 && e->head[0] == 'P' && e->head[1] == 'R' && e->head[2] == 'I' &&
-					 e->head[3] == ' ' && e->head[4] == '*')
-					stat(REQ_STAT_HTTP2);
-			}
+			if (!c && e->head[0] == 0x16 && e->head[1] == 0x03)
+				stat(REQ_STAT_TLS);
 			goto more;
 		}
 		family = BPF_CORE_READ(sk, __sk_common.skc_family);

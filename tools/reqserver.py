@@ -9,6 +9,8 @@
   GET /items/<n>   a small body (endpoint normalization: /items/{id})
   GET /json        exactly 2 ujson.dumps() calls (where ujson is installed: Debian's python3-ujson)
   GET /hang        answers after 30 s (a request still open when a short run ends)
+  GET /drop        closes the connection without answering
+  GET /tid         answers the serving thread's id (threading.get_native_id()) as its body
   GET /stats       the server's own timing of every request so far, JSON {path: [ms, ...]}: from the
                    request line's read to the response's write, taken with time.monotonic()
 
@@ -23,6 +25,7 @@ import gc
 import json
 import os
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -70,6 +73,8 @@ def work(path):
         return ujson.dumps({"ok": True}).encode() + b"\n"
     if path == "/stats":
         return json.dumps(_own).encode()
+    if path == "/tid":
+        return b"%d\n" % threading.get_native_id()
     return None
 
 
@@ -94,6 +99,9 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(0)
             half_split()
             body = b"split\n"
+        elif path == "/drop":
+            self.close_connection = True
+            return
         else:
             body = work(path)
         if body is None:
@@ -134,6 +142,8 @@ async def serve_conn(reader, writer):
                 await asyncio.sleep(0)
                 half_split()
                 body = b"split\n"
+            elif path == "/drop":
+                break
             else:
                 body = work(path)
             if body is None:

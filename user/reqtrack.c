@@ -826,3 +826,9 @@ void reqtrack__free(struct reqtrack *r)
 	free(r->ex);
 	free(r);
 }
+
+double reqtrack__run_ms(struct reqtrack *r, uint64_t *runs)
+{
+	*runs = 0;
+	return r ? bpf_object_run_ms(r->skel->obj, BPF_PROG_TYPE_TRACING, runs) : 0;
+}

@@ -27,5 +27,7 @@ void reqtrack__stop(struct reqtrack *r);
  * functions of the accounts (NULL without --ffi). */
 void reqtrack__report(struct reqtrack *r, cJSON *doc, cJSON *prof, struct ffi *ffi);
 void reqtrack__free(struct reqtrack *r);
+/* The requests programs' measured run time (ms) and runs (0 when BPF statistics are off). */
+double reqtrack__run_ms(struct reqtrack *r, uint64_t *runs);
 
 #endif

@@ -564,3 +564,43 @@ int session__nr_links(struct session *s)
 {
 	return 2 + (s->sys ? 2 : 0) + (s->py && s->py->links.gil_switch ? 2 : 0) + s->nlinks;
 }
+
+double bpf_object_run_ms(struct bpf_object *obj, int prog_type, uint64_t *runs)
+{
+	struct bpf_program *p;
+	double ms = 0;
+
+	*runs = 0;
+	if (!obj)
+		return 0;
+	bpf_object__for_each_program(p, obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+
+		if (bpf_program__fd(p) < 0 || (int)bpf_program__type(p) != prog_type)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
+			continue;
+		ms += info.run_time_ns / 1e6;
+		*runs += info.run_cnt;
+	}
+	return ms;
+}
+
+double session__tracing_run_ms(struct session *s, uint64_t *runs)
+{
+	uint64_t n = 0;
+	double ms = 0;
+
+	*runs = 0;
+	if (s->core) {
+		ms += bpf_object_run_ms(s->core->obj, BPF_PROG_TYPE_TRACING, &n);
+		*runs += n;
+	}
+	if (s->py) {
+		ms += bpf_object_run_ms(s->py->obj, BPF_PROG_TYPE_TRACING, &n);
+		*runs += n;
+	}
+	return ms;
+}

@@ -75,6 +75,13 @@ void session__drop_dyn_links(struct session *s, int keep);
 cJSON *session__thread_json(struct session *s, int tgid, int tid, const char *comm);
 /* Number of attached BPF links. */
 int session__nr_links(struct session *s);
+/* The kernel's measured run time (ms) of obj's loaded programs of type prog_type (a
+ * BPF_PROG_TYPE_*), while BPF statistics are on (bpf_enable_stats, or kernel.bpf_stats_enabled);
+ * *runs gets their run count (0 when statistics were off). */
+double bpf_object_run_ms(struct bpf_object *obj, int prog_type, uint64_t *runs);
+/* The same over the session's own tracepoint programs (sched_switch, fork, exit; not the
+ * syscall tracepoints, whose cost is mostly the kernel's slow path, not the program). */
+double session__tracing_run_ms(struct session *s, uint64_t *runs);
 
 const char *hit_name(enum probe_hit h);
 const char *drop_name(enum drop_reason d);

@@ -551,24 +551,11 @@ void stacks__stop(struct stacks *st)
 
 double stacks__bpf_cpu_ms(struct stacks *st)
 {
-	struct bpf_prog_info info;
-	__u32 len;
-	double ms = 0;
-	struct bpf_program *progs[1];
+	uint64_t runs;
 
 	if (!st || !st->skel || st->stats_fd < 0)
 		return -1;
-	progs[0] = st->skel->progs.sample_cpu;
-	for (int i = 0; i < 1; i++) {
-		if (!progs[i])
-			continue;
-		memset(&info, 0, sizeof(info));
-		len = sizeof(info);
-		if (bpf_obj_get_info_by_fd(bpf_program__fd(progs[i]), &info, &len))
-			return -1;
-		ms += info.run_time_ns / 1e6;
-	}
-	return ms;
+	return bpf_object_run_ms(st->skel->obj, BPF_PROG_TYPE_PERF_EVENT, &runs);
 }
 
 void stacks__free(struct stacks *st)

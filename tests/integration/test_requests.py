@@ -182,6 +182,13 @@ def test_threaded_server():
             lat_sum = sum(e["latency"]["mean_ms"] * e["count"] for e in doc["results"]["profiling"]["requests"]["endpoints"]
                           if e["count"])
             near(py_sec["handler_time_ms"], lat_sum, 0.001, f"{label} handler_time_ms")
+            # /sleep's time in syscalls: its 5 ms clock_nanosleep at least, and at most the request
+            sleep = next(e for e in doc["results"]["profiling"]["requests"]["endpoints"] if e["endpoint"] == "GET /sleep")
+            sys_p50 = sleep["per_request"]["syscall_time_us"]["p50"]
+            print(f"      {label}: /sleep syscall time p50 {sys_p50:.0f} us, latency p50 "
+                  f"{sleep['latency']['p50_ms'] * 1e3:.0f} us", flush=True)
+            check(5000 <= sys_p50 <= sleep["latency"]["p50_ms"] * 1e3 * 1.01,
+                  f"{label} /sleep syscall_time_us p50 {sys_p50} (5000 us .. the request's latency)")
         except AssertionError as e:
             errors.append(f"[{label}] {e}")
     check(not errors, "; ".join(errors))
@@ -261,6 +268,95 @@ def test_requests_alone_and_exemplars():
     slowest = max(e["latency"]["max_ms"] for e in req["endpoints"] if e["count"])
     check(abs(ex[0]["latency_ms"] - slowest) < 1e-6, f"exemplar 0 {ex[0]['latency_ms']} vs slowest {slowest}")
     check(all(ex[i]["latency_ms"] >= ex[i + 1]["latency_ms"] for i in range(len(ex) - 1)), "sorted")
+
+
+def recv_response(s):
+    """One HTTP/1.1 response with a Content-Length: (its bytes, its body)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(4096)
+        check(chunk, "connection closed mid-response")
+        data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
+    n = int(next(h.split(b":")[1] for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")))
+    while len(body) < n:
+        body += s.recv(4096)
+    return len(head) + 4 + n, body
+
+
+def drain(s):
+    """Read until the server closes."""
+    s.settimeout(10)
+    while s.recv(4096):
+        pass
+    s.close()
+
+
+def test_unparsed_closed_and_sizes():
+    """Traffic of known shape on raw sockets: a TLS ClientHello's first bytes on one connection
+    -> tls_connections 1; HTTP/2's connection preface on another -> http2_connections 1 and no
+    request; GET /drop, which the server closes unanswered -> closed_unanswered 1; K keep-alive
+    GET /tid, whose exact request and response bytes the client sent and received and whose body
+    names the serving thread -> every exemplar's bytes_in, bytes_out and tid."""
+    need()
+    label, exe = debian_or_newest()
+    K = 5
+    port = free_port()
+    srv = subprocess.Popen([exe, SERVER, "--port", str(port), "--mode", "threaded"], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+    out = os.path.join(TMP, f"{label}-shapes.json")
+    rec = None
+    try:
+        wait_line(srv.stdout, "ready")
+        rec = subprocess.Popen([BINDPROF, "record", "-p", str(srv.pid), "--probes", "requests", "--exemplars", "100",
+                                "-o", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wait_line(rec.stderr, "bindprof: recording pid", timeout=30)
+        for first in (b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" + bytes(32),
+                      b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"):
+            s = socket.create_connection(("127.0.0.1", port))
+            s.sendall(first)
+            s.shutdown(socket.SHUT_WR)  # http.server reads a line: end it
+            drain(s)
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(b"GET /drop HTTP/1.1\r\nHost: x\r\n\r\n")
+        drain(s)
+        req_bytes = b"GET /tid HTTP/1.1\r\nHost: x\r\n\r\n"
+        s = socket.create_connection(("127.0.0.1", port))
+        sizes, tids = [], set()
+        for _ in range(K):
+            s.sendall(req_bytes)
+            n, body = recv_response(s)
+            sizes.append(n)
+            tids.add(int(body))
+        s.close()
+        time.sleep(0.6)  # the last request ends at the server's close; folded 250 ms after
+        rec.send_signal(signal.SIGINT)
+        rec.communicate(timeout=60)
+        check(rec.returncode == 0, f"record exited {rec.returncode}")
+    finally:
+        if rec and rec.poll() is None:
+            rec.kill()
+        srv.kill()
+        srv.wait()
+    doc = load(out)
+    validate(doc)
+    req = doc["results"]["profiling"]["requests"]
+    eps = {e["endpoint"]: e for e in req["endpoints"]}
+    un = req["unparsed"]
+    check(un["tls_connections"] == 1 and un["http2_connections"] == 1, f"unparsed {un}")
+    check(set(eps) == {"GET /drop", "GET /tid"}, f"endpoints {sorted(eps)}")
+    check(req["closed_unanswered"] == 1 and eps["GET /drop"]["closed_unanswered"] == 1,
+          f"closed unanswered {req['closed_unanswered']}, /drop {eps['GET /drop']}")
+    check(eps["GET /tid"]["count"] == K, f"/tid count {eps['GET /tid']['count']}")
+    ex = [e for e in req["exemplars"] if e["endpoint"] == "GET /tid"]
+    check(len(ex) == K and len(tids) == 1, f"{len(ex)} /tid exemplars, tids {tids}")
+    (tid,) = tids
+    for e in ex:
+        check(e["bytes_in"] == len(req_bytes) and e["bytes_out"] == sizes[0] and e["tid"] == tid,
+              f"exemplar {e['bytes_in']} in, {e['bytes_out']} out, tid {e['tid']}; "
+              f"want {len(req_bytes)}, {sizes[0]}, {tid}")
+    print(f"      {label}: tls 1, http2 1, /drop closed unanswered, {K} x /tid {len(req_bytes)} B in, "
+          f"{sizes[0]} B out, tid {tid}", flush=True)
 
 
 if __name__ == "__main__":
