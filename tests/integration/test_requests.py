@@ -13,6 +13,7 @@ Debian's python3.11 and the newest pyenv interpreter; the asyncio server (one ev
 4 interleaved connections) on Debian's python3.11, where the attribution rule's accuracy (share of
 requests whose count is exactly right) is printed and must be at least 90%.
 """
+import contextlib
 import json
 import os
 import signal
@@ -62,20 +63,40 @@ def debian_or_newest():
     return py[0][0], py[0][1]
 
 
-def scenario(label, py, mode, probes="gil,gc,requests,syscalls,stacks", endpoints=ENDPOINTS, mixed=False, ffi=()):
-    """Serve, record, drive every endpoint (one after the other, N requests each; or, mixed, all
-    at once for 3 s); returns (profile, completed per endpoint, own timings)."""
+@contextlib.contextmanager
+def recording(py, mode, args, out):
+    """tools/reqserver.py in mode, and `bindprof record ARGS -o OUT` on it: yields (port, the
+    recorder); both are stopped on the way out."""
     port = free_port()
     srv = subprocess.Popen([py, SERVER, "--port", str(port), "--mode", mode], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True)
-    out = os.path.join(TMP, f"{label}-{mode}.json")
     rec = None
-    hang = None
     try:
         wait_line(srv.stdout, "ready")
-        rec = subprocess.Popen([BINDPROF, "record", "-p", str(srv.pid), "--probes", probes, "--ffi", LIBDEMO,
-                                *[a for f in ffi for a in ("--ffi", f)], "-o", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        rec = subprocess.Popen([BINDPROF, "record", "-p", str(srv.pid), *args, "-o", out], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
         wait_line(rec.stderr, "bindprof: recording pid", timeout=30)
+        yield port, rec
+    finally:
+        if rec and rec.poll() is None:
+            rec.kill()
+        srv.kill()
+        srv.wait()
+
+
+def stop(rec):
+    """Ctrl-C the recorder: it writes its profile and exits 0."""
+    rec.send_signal(signal.SIGINT)
+    rec.communicate(timeout=60)
+    check(rec.returncode == 0, f"record exited {rec.returncode}")
+
+
+def scenario(label, py, mode, probes="gil,gc,requests,syscalls,stacks", endpoints=ENDPOINTS, mixed=False, ffi=()):
+    """Serve, record, drive every endpoint (one after the other, N requests each; or, mixed, all
+    at once for 3 s); returns (profile, completed per endpoint, own timings)."""
+    out = os.path.join(TMP, f"{label}-{mode}.json")
+    with recording(py, mode, ["--probes", probes, "--ffi", LIBDEMO, *[a for f in ffi for a in ("--ffi", f)]],
+                   out) as (port, rec):
         done = {}
         loads = {}
         for ep in endpoints:
@@ -90,20 +111,14 @@ def scenario(label, py, mode, probes="gil,gc,requests,syscalls,stacks", endpoint
             check(p.returncode == 0, f"load exited {p.returncode}: {err.strip()}")
             done[ep] = load(lo)["results"]["throughput"]["successful_requests"]
         hang = socket.create_connection(("127.0.0.1", port))
-        hang.sendall(b"GET /hang HTTP/1.1\r\nHost: x\r\n\r\n")
-        time.sleep(0.5)
-        rec.send_signal(signal.SIGINT)
-        rec.communicate(timeout=60)
-        check(rec.returncode == 0, f"record exited {rec.returncode}")
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=10) as f:
-            own = json.loads(f.read())
-    finally:
-        if hang:
+        try:
+            hang.sendall(b"GET /hang HTTP/1.1\r\nHost: x\r\n\r\n")
+            time.sleep(0.5)
+            stop(rec)
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=10) as f:
+                own = json.loads(f.read())
+        finally:
             hang.close()
-        if rec and rec.poll() is None:
-            rec.kill()
-        srv.kill()
-        srv.wait()
     doc = load(out)
     validate(doc)
     return doc, done, own
@@ -301,16 +316,8 @@ def test_unparsed_closed_and_sizes():
     need()
     label, exe = debian_or_newest()
     K = 5
-    port = free_port()
-    srv = subprocess.Popen([exe, SERVER, "--port", str(port), "--mode", "threaded"], stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True)
     out = os.path.join(TMP, f"{label}-shapes.json")
-    rec = None
-    try:
-        wait_line(srv.stdout, "ready")
-        rec = subprocess.Popen([BINDPROF, "record", "-p", str(srv.pid), "--probes", "requests", "--exemplars", "100",
-                                "-o", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        wait_line(rec.stderr, "bindprof: recording pid", timeout=30)
+    with recording(exe, "threaded", ["--probes", "requests", "--exemplars", "100"], out) as (port, rec):
         for first in (b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" + bytes(32),
                       b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"):
             s = socket.create_connection(("127.0.0.1", port))
@@ -330,14 +337,7 @@ def test_unparsed_closed_and_sizes():
             tids.add(int(body))
         s.close()
         time.sleep(0.6)  # the last request ends at the server's close; folded 250 ms after
-        rec.send_signal(signal.SIGINT)
-        rec.communicate(timeout=60)
-        check(rec.returncode == 0, f"record exited {rec.returncode}")
-    finally:
-        if rec and rec.poll() is None:
-            rec.kill()
-        srv.kill()
-        srv.wait()
+        stop(rec)
     doc = load(out)
     validate(doc)
     req = doc["results"]["profiling"]["requests"]
