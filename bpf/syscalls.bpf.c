@@ -16,6 +16,13 @@ struct {
 } syscall_stats SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MAX_SYSCALL_NR);
+	__type(key, __u32);
+	__type(value, struct syscall_sum);
+} syscall_sums SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_THREADS);
 	__type(key, __u32);
@@ -44,6 +51,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	__u64 id = bpf_get_current_pid_tgid(), now, delta;
 	__u32 tgid = id >> 32, tid = (__u32)id, nr, slot;
 	struct syscall_stat *s;
+	struct syscall_sum *sum;
 	struct thread_stat *t;
 	struct thread_ctx *tc;
 
@@ -83,14 +91,19 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	}
 	tc->sys_start_ns = 0;
 
+	sum = bpf_map_lookup_elem(&syscall_sums, &nr);
+	if (sum) {
+		/* this CPU's: the adds stay atomic (a syscall tracepoint's program can be preempted
+		 * by another task's on the same CPU), but nothing bounces between CPUs */
+		__sync_fetch_and_add(&sum->count, 1);
+		if (ret < 0 && ret >= -4095)
+			__sync_fetch_and_add(&sum->errors, 1);
+		__sync_fetch_and_add(&sum->total_ns, delta);
+		if (delta > sum->max_ns)
+			sum->max_ns = delta; /* racy max: a lost update can only under-report by one event */
+	}
 	s = bpf_map_lookup_elem(&syscall_stats, &nr);
 	if (s) {
-		__sync_fetch_and_add(&s->count, 1);
-		if (ret < 0 && ret >= -4095)
-			__sync_fetch_and_add(&s->errors, 1);
-		__sync_fetch_and_add(&s->total_ns, delta);
-		if (delta > s->max_ns)
-			s->max_ns = delta; /* racy max: a lost update can only under-report by one event */
 		slot = hist_slot(delta);
 		barrier_var(slot); /* keep the bound check on the register that indexes */
 		if (slot < HIST_SLOTS)

@@ -12,12 +12,22 @@
 #define EXECVE_NR 59
 #define EXECVEAT_NR 322
 
+/* Per syscall: count, errors, time and max are kept per CPU (struct syscall_sum, summed by the
+ * loader: no cache line bouncing between CPUs on every syscall), the histogram in one shared
+ * array (its slots spread the adds). The loader hands them over together as a syscall_stat. */
 struct syscall_stat {
 	__u64 count;
 	__u64 errors; /* returns in [-4095, -1] */
 	__u64 total_ns;
 	__u64 max_ns;
 	__u64 hist[HIST_SLOTS];
+};
+
+struct syscall_sum {
+	__u64 count;
+	__u64 errors;
+	__u64 total_ns;
+	__u64 max_ns;
 };
 
 struct thread_stat {

@@ -493,11 +493,16 @@ void session__reset(struct session *s)
 		int fd = bpf_map__fd(s->sys->maps.thread_stats);
 		__u32 key;
 
-		if (zero) {
-			for (__u32 i = 0; i < MAX_SYSCALL_NR; i++)
+		struct syscall_sum *zsum = calloc(s->ncpus, sizeof(*zsum));
+
+		if (zero && zsum) {
+			for (__u32 i = 0; i < MAX_SYSCALL_NR; i++) {
 				bpf_map_update_elem(bpf_map__fd(s->sys->maps.syscall_stats), &i, zero, BPF_ANY);
-			free(zero);
+				bpf_map_update_elem(bpf_map__fd(s->sys->maps.syscall_sums), &i, zsum, BPF_ANY);
+			}
 		}
+		free(zero);
+		free(zsum);
 		while (bpf_map_get_next_key(fd, NULL, &key) == 0)
 			if (bpf_map_delete_elem(fd, &key))
 				break;
@@ -522,9 +527,31 @@ void session__reset(struct session *s)
 	}
 }
 
-int session__syscall_stats_fd(struct session *s)
+int session__syscall_stat(struct session *s, __u32 nr, struct syscall_stat *out)
 {
-	return s->sys ? bpf_map__fd(s->sys->maps.syscall_stats) : -1;
+	struct syscall_sum *v;
+
+	if (!s->sys)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(bpf_map__fd(s->sys->maps.syscall_stats), &nr, out))
+		return -errno;
+	v = calloc(s->ncpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(s->sys->maps.syscall_sums), &nr, v)) {
+		free(v);
+		return -errno;
+	}
+	out->count = out->errors = out->total_ns = out->max_ns = 0;
+	for (int c = 0; c < s->ncpus; c++) {
+		out->count += v[c].count;
+		out->errors += v[c].errors;
+		out->total_ns += v[c].total_ns;
+		if (v[c].max_ns > out->max_ns)
+			out->max_ns = v[c].max_ns;
+	}
+	free(v);
+	return 0;
 }
 
 int session__thread_stats_fd(struct session *s)

@@ -50,8 +50,10 @@ int session__set_requests(struct session *s, bool on);
 /* Zero every counter and statistic (after calibration). */
 void session__reset(struct session *s);
 
-/* The syscall probe's maps; -1 when the probe is not loaded. */
-int session__syscall_stats_fd(struct session *s);
+/* One syscall's statistics, summed over CPUs. 0, or -ENOENT when the probe is not loaded. */
+struct syscall_stat;
+int session__syscall_stat(struct session *s, __u32 nr, struct syscall_stat *out);
+/* The syscall probe's per-thread map; -1 when the probe is not loaded. */
 int session__thread_stats_fd(struct session *s);
 /* A thread's name: live from /proc, else as it was when it exited, else `seen` (the name a probe
  * recorded at its first event). */

@@ -62,12 +62,12 @@ cJSON *syscalls_to_json(struct session *sess)
 	__u32 key, *prev = NULL, next;
 	int n = 0, nrows = 0, cap = 0;
 
-	int stats_fd = session__syscall_stats_fd(sess), threads_fd = session__thread_stats_fd(sess);
+	int threads_fd = session__thread_stats_fd(sess);
 
 	if (!st)
 		return NULL;
 	for (__u32 nr = 0; nr < MAX_SYSCALL_NR; nr++) {
-		if (bpf_map_lookup_elem(stats_fd, &nr, st))
+		if (session__syscall_stat(sess, nr, st))
 			goto cleanup;
 		if (!st->count)
 			continue;
@@ -87,7 +87,7 @@ cJSON *syscalls_to_json(struct session *sess)
 		char buf[32];
 		const char *name = syscall_name(rank[i].nr);
 
-		if (bpf_map_lookup_elem(stats_fd, &rank[i].nr, st))
+		if (session__syscall_stat(sess, rank[i].nr, st))
 			continue;
 		if (!name) {
 			snprintf(buf, sizeof(buf), "syscall_%u", rank[i].nr);

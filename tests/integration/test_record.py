@@ -96,8 +96,18 @@ def test_command_mode_exact_counts():
     check(syscall_row(doc, "execve")["count"] == 1, "execve seen once")
     ov = doc["results"]["overhead"]
     check(ov["per_hit_ns"]["tp_btf"] > 0, "a calibrated per-hit cost")
-    total_hits = sum(ov["probe_hits"].values())
-    near(ov["estimated_cpu_ms"], total_hits * ov["per_hit_ns"]["tp_btf"] / 1e6, 1e-6, "estimate")
+    # the estimate's make-up: the syscall tracepoints' hits at the calibrated rate, the other
+    # tracepoint programs (fork, exit) by their measured run time, plus bindprof's own CPU
+    hits = ov["probe_hits"]
+    sys_hits = hits["tp_btf/sys_enter"] + hits["tp_btf/sys_exit"]
+    other = sum(hits.values()) - sys_hits
+    measured = ov.get("tracepoints_bpf_cpu_ms")
+    probes = sys_hits * ov["per_hit_ns"]["tp_btf"] / 1e6 + (
+        measured if measured is not None else other * ov["per_hit_ns"]["tp_btf"] / 1e6)
+    near(ov["probes_cpu_ms"], probes, 1e-6, "probes' estimate")
+    check(ov["bindprof_cpu_ms"] is not None and 0 <= ov["bindprof_cpu_ms"] < 5000,
+          f"bindprof_cpu_ms {ov['bindprof_cpu_ms']}")
+    near(ov["estimated_cpu_ms"], ov["probes_cpu_ms"] + ov["bindprof_cpu_ms"], 1e-6, "estimate")
 
 
 def test_pid_mode_matches_command_mode():
