@@ -145,6 +145,19 @@ void unwinder_forget(struct unwinder *u, int pid)
 	}
 }
 
+/* The module holding pc, or NULL. libdw's look-up can answer a module whose range does not hold
+ * pc (seen: a library mapped after the last report, taken for the one mapped before it, whose
+ * `_fini` then named every sample in it), so the range is checked. */
+static Dwfl_Module *module_at(struct uw_proc *p, uint64_t pc)
+{
+	Dwfl_Module *m = dwfl_addrmodule(p->dwfl, pc);
+	Dwarf_Addr low, high;
+
+	if (!m || !dwfl_module_info(m, NULL, &low, &high, NULL, NULL, NULL, NULL) || pc < low || pc >= high)
+		return NULL;
+	return m;
+}
+
 static int report(struct uw_proc *p)
 {
 	int err;
@@ -213,7 +226,7 @@ int unwinder_unwind(struct unwinder *u, int pid, int tid, const uint64_t *regs, 
 	if (!p || max <= 0)
 		return 0;
 	/* the leaf's module unknown: a library mapped since the last look (rate-limited) */
-	if (!dwfl_addrmodule(p->dwfl, regs[16]) && now_ns() - p->last_refresh_ns > 20000000ull)
+	if (!module_at(p, regs[16]) && now_ns() - p->last_refresh_ns > 20000000ull)
 		report(p);
 	if (!p->attached) {
 		pcs[0] = regs[16];
@@ -229,7 +242,7 @@ int unwinder_unwind(struct unwinder *u, int pid, int tid, const uint64_t *regs, 
 	dwfl_getthread_frames(p->dwfl, tid, frame_cb, p); /* -1 at the stack's end is normal */
 	/* It stopped at a pc outside every known module: a library mapped since (or the process was
 	 * first seen in the middle of its exec). Look at its maps again, and unwind again. */
-	if (p->n && !dwfl_addrmodule(p->dwfl, pcs[p->n - 1]) && now_ns() - p->last_refresh_ns > 20000000ull) {
+	if (p->n && !module_at(p, pcs[p->n - 1]) && now_ns() - p->last_refresh_ns > 20000000ull) {
 		report(p);
 		p->n = 0;
 		dwfl_getthread_frames(p->dwfl, tid, frame_cb, p);
@@ -332,10 +345,10 @@ void unwinder_symbolize(struct unwinder *u, int pid, uint64_t pc, const char **f
 	*func = *module = NULL;
 	if (!p)
 		return;
-	m = dwfl_addrmodule(p->dwfl, pc);
+	m = module_at(p, pc);
 	if (!m && now_ns() - p->last_refresh_ns > 20000000ull) {
 		report(p);
-		m = dwfl_addrmodule(p->dwfl, pc);
+		m = module_at(p, pc);
 	}
 	if (!m)
 		return;
