@@ -167,6 +167,18 @@ def check_profile(label, doc, done, own, exact_share):
     for name in ("GET /ffi", "GET /sleep", "GET /gc", "GET /items/{id}"):
         row = per_call(eps[name], "top_syscalls", "name", "getppid")
         check(not row or row["per_request"]["p50"] == 0, f"{label} {name} getppid {row}")
+    # conservation of time: every GC pause and every probed native call is the /gc or /ffi
+    # handler's, so the per-request times sum to the gc and ffi sections' totals (the same
+    # events), and the slowest pause is the same one
+    prof = doc["results"]["profiling"]
+    gct = eps["GET /gc"]["per_request"]["gc_time_us"]
+    check(prof["gc"]["collections"] == N, f"{label} gc collections {prof['gc']['collections']}")
+    near(gct["mean"] * eps["GET /gc"]["count"] / 1e3, prof["gc"]["pause_ms_total"], 1e-6,
+         f"{label} /gc per-request gc_time_us sums to the gc probe's total")
+    near(gct["max"] / 1e3, prof["gc"]["pause_max_ms"], 1e-6, f"{label} /gc slowest pause")
+    fft = eps["GET /ffi"]["per_request"]["ffi_time_us"]
+    near(fft["mean"] * eps["GET /ffi"]["count"] / 1e3, prof["ffi"]["total_ms"], 1e-6,
+         f"{label} /ffi per-request ffi_time_us sums to the ffi section's total")
     # accuracy: the share of requests whose attributed count is exactly the truth, from the means
     acc = {
         "ffi": 1 - abs(ffi["mean"] - 3) / 3,
