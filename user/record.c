@@ -115,7 +115,6 @@ struct run {
 	double uprobe_hit_ns;   /* of a uprobe (mean of uprobe and uretprobe); < 0 when not calibrated */
 	double elapsed;
 	double own_cpu_ms;      /* bindprof's CPU during the run loop (all threads); < 0 unknown */
-	int stats_fd;           /* BPF run-time statistics on while open; < 0 when refused */
 	int links_attached;     /* BPF links attached at the end of the run */
 	double child_cpu_ms;    /* from wait4 when the spawned child exited; < 0 otherwise */
 	const char *partial;    /* NULL, "interrupted" or "target_exited" */
@@ -252,9 +251,10 @@ static cJSON *overhead_json(struct run *r, const uint64_t *hits, double target_c
 	double stk_ms = stacks__bpf_cpu_ms(r->stk), tr_ms = 0;
 	bool measured = false;
 
-	/* With BPF statistics on, the tracepoint programs' own run time is measured, on every switch and socket operation of the machine they run
-	 * on, rather than estimated from the target's hits at the syscall programs' rate. */
-	if (r->stats_fd >= 0) {
+	/* With BPF statistics on, the tracepoint programs' own run time is measured, on every
+	 * switch and socket operation of the machine they run on, rather than estimated from the
+	 * target's hits at the syscall programs' rate. */
+	if (session__bpf_stats(r->sess)) {
 		tr_ms = session__tracing_run_ms(r->sess, &tr_runs) + reqtrack__run_ms(r->req, &rq_runs);
 		measured = tr_runs + rq_runs > 0;
 	}
@@ -497,7 +497,7 @@ static void print_summary(const cJSON *doc, const struct run *r)
 
 int cmd_record(int argc, char **argv)
 {
-	struct run r = { .sys_hit_ns = -1, .uprobe_hit_ns = -1, .child_cpu_ms = -1, .stats_fd = -1,
+	struct run r = { .sys_hit_ns = -1, .uprobe_hit_ns = -1, .child_cpu_ms = -1,
 			 .hc = { .go_fd = -1, .err_fd = -1 } };
 	struct session_opts so;
 	char err[512];
@@ -569,10 +569,7 @@ int cmd_record(int argc, char **argv)
 			log_verbosity ? "" : " (run with -v for libbpf's log)");
 		return ret;
 	}
-	/* The kernel's BPF run-time statistics, for the self-estimate (two clock reads per program
-	 * run, ~5% of the gil program's run time); a kernel without them leaves the estimate to
-	 * the hit counts. */
-	r.stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+
 	if (r.o.probes & PROBE_BIT(PROBE_SYSCALLS)) {
 		session__add_target(r.sess, getpid());
 		r.sys_hit_ns = (calib_syscall_ns() - base_ns) / 2; /* an enter and an exit per call */
@@ -717,7 +714,5 @@ cleanup:
 	ffi__free(r.ffi);
 	reqtrack__free(r.req);
 	session__free(r.sess);
-	if (r.stats_fd >= 0)
-		close(r.stats_fd);
 	return ret;
 }

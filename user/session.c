@@ -24,6 +24,7 @@ struct session {
 	struct bpf_link *links[MAX_DYN_LINKS]; /* per-binary uprobes and USDTs; owned here */
 	int nlinks;
 	int ncpus;
+	int stats_fd; /* the kernel's BPF run-time statistics are on while it is open; < 0: refused */
 };
 
 static const char *const hit_names[HIT_MAX] = {
@@ -122,6 +123,9 @@ int session__open(const struct session_opts *opts, struct session **out)
 
 	if (!s)
 		return -ENOMEM;
+	/* Programs' run time, for the self-estimate and the stacks' own cost (two clock reads per
+	 * program run); a kernel that refuses leaves the estimate to the hit counts. */
+	s->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	s->ncpus = libbpf_num_possible_cpus();
 	if (s->ncpus <= 0) {
 		err = s->ncpus ? s->ncpus : -EINVAL;
@@ -366,7 +370,14 @@ void session__free(struct session *s)
 	python_bpf__destroy(s->py);
 	syscalls_bpf__destroy(s->sys);
 	core_bpf__destroy(s->core);
+	if (s->stats_fd >= 0)
+		close(s->stats_fd);
 	free(s);
+}
+
+bool session__bpf_stats(struct session *s)
+{
+	return s && s->stats_fd >= 0;
 }
 
 static int read_cfg(struct session *s, struct target_cfg *cfg)

@@ -77,6 +77,8 @@ void session__drop_dyn_links(struct session *s, int keep);
 cJSON *session__thread_json(struct session *s, int tgid, int tid, const char *comm);
 /* Number of attached BPF links. */
 int session__nr_links(struct session *s);
+/* Whether the kernel's BPF run-time statistics are on (the session turns them on for its life). */
+bool session__bpf_stats(struct session *s);
 /* The kernel's measured run time (ms) of obj's loaded programs of type prog_type (a
  * BPF_PROG_TYPE_*), while BPF statistics are on (bpf_enable_stats, or kernel.bpf_stats_enabled);
  * *runs gets their run count (0 when statistics were off). */

@@ -53,7 +53,6 @@ struct stacks {
 	bool th_started;
 	volatile int stop;
 	pthread_mutex_t lock;
-	int stats_fd;
 	struct unwinder *uw;
 	struct ksyms *ks;
 	struct folded cpu, gil;
@@ -463,7 +462,6 @@ struct stacks *stacks__new(struct session *s, const struct stacks_opts *o)
 	}
 	st->sess = s;
 	st->o = *o;
-	st->stats_fd = -1;
 	pthread_mutex_init(&st->lock, NULL);
 	folded_init(&st->cpu);
 	folded_init(&st->gil);
@@ -487,8 +485,6 @@ struct stacks *stacks__new(struct session *s, const struct stacks_opts *o)
 		log_err("loading the stacks BPF object: %s", strerror(-err));
 		goto fail;
 	}
-	/* the programs' own CPU time (kernel.bpf_stats_enabled while this fd is open) */
-	st->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	for (int cpu = 0; cpu < ncpu && cpu < (int)ARRAY_SIZE(st->links); cpu++) {
 		struct perf_event_attr a = {
 			.type = PERF_TYPE_SOFTWARE,
@@ -553,7 +549,7 @@ double stacks__bpf_cpu_ms(struct stacks *st)
 {
 	uint64_t runs;
 
-	if (!st || !st->skel || st->stats_fd < 0)
+	if (!st || !st->skel || !session__bpf_stats(st->sess))
 		return -1;
 	return bpf_object_run_ms(st->skel->obj, BPF_PROG_TYPE_PERF_EVENT, &runs);
 }
@@ -565,8 +561,6 @@ void stacks__free(struct stacks *st)
 	stacks__stop(st);
 	ring_buffer__free(st->rb);
 	stacks_bpf__destroy(st->skel);
-	if (st->stats_fd >= 0)
-		close(st->stats_fd);
 	for (size_t i = 0; i < st->procs.cap; i++)
 		free(st->procs.e[i].ptr);
 	for (size_t i = 0; i < st->codes.cap; i++)
