@@ -75,6 +75,14 @@ def test_ctypes():
             check(fs[name]["gil_held_calls"] == 0 and fs[name]["gil_unknown_calls"] == 0,
                   f"{name}: held {fs[name]['gil_held_calls']}, unknown {fs[name]['gil_unknown_calls']}")
             check(fs[name]["unreturned"] == 0, f"{name}: unreturned")
+        # the self-estimate counts each probed call's pair once, at the calibrated cost of its kind
+        # (plus ffi_call's pair around each ctypes call, costed likewise)
+        c = doc["results"]["profiling"]["ffi"]["correction"]
+        pairs = sorted([c["per_nested_pair_ns"], c["per_nested_pair_emulated_ns"]])
+        calls = sum(f["calls"] + f["unreturned"] for f in fs.values())
+        ffi_ms = doc["results"]["overhead"]["ffi_cpu_ms"]
+        check(calls * pairs[0] / 1e6 <= ffi_ms <= 2 * calls * pairs[1] / 1e6,
+              f"ffi_cpu_ms {ffi_ms} for {calls} calls at {pairs} ns per pair")
         # a plain library cannot release the GIL itself: its state is read in memory, no probe
         # on PyEval_SaveThread (which every blocking call of a server would hit)
         check(doc["results"]["overhead"]["probe_hits"]["ffi_gil_state"] == 0, "PyEval_SaveThread was probed")
