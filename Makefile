@@ -24,32 +24,33 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(OUT)/bpf -Ibpf -Ivmlinux/$(ARCH) -I/usr/include/$(TRIPLET)
 CFLAGS   ?= -g -O2
 CFLAGS   += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP \
-	-I$(OUT)/bpf -I$(OUT)/gen -Ibpf -Iuser -DBINDPROF_VERSION='"$(VERSION)"'
+	-I$(OUT)/bpf -I$(OUT)/gen -I. -Iuser -DBINDPROF_VERSION='"$(VERSION)"'
 LDLIBS   := -lbpf -lelf -ldw -lz -lcjson -lhttp_parser -lffi -lm -lpthread
 
 BPF_OBJS := core syscalls python floor stacks ffi requests
 BPF_SKELS := $(patsubst %,$(OUT)/bpf/%.skel.h,$(BPF_OBJS))
 
-USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_SRCS := $(filter-out user/cli/main.c,$(wildcard user/*/*.c))
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS)) $(OUT)/gen/syscall_names.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 TOOL_SRCS := $(filter-out tools/lib%.c tools/ffiext.c,$(wildcard tools/*.c))
 TOOL_BINS := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS)) $(OUT)/tools/libdemo.so $(OUT)/tools/libffitest.so \
-	$(OUT)/tools/calltree-nofp
+	$(OUT)/tools/calltree-nofp $(OUT)/bench/probe_floor
 
 .PHONY: all deps test unit integration demo clean vmlinux
-all: deps $(OUT)/bindprof $(TOOL_BINS)
+all: $(OUT)/bindprof $(TOOL_BINS)
 
-# Install what is missing (prints the sudo command as non-root). Cheap when all is there.
+# Install what is missing (prints the sudo command as non-root). Cheap when all is there. A plain
+# `make` never runs it; `make test` and `make demo` (the README's two commands) do, first.
 deps:
 	$(Q)scripts/install-deps.sh
 
-$(OUT)/bpf $(OUT)/user $(OUT)/gen $(OUT)/tests $(OUT)/tools:
+$(OUT)/bpf $(OUT)/gen $(OUT)/tests $(OUT)/tools $(OUT)/bench:
 	$(Q)mkdir -p $@
 
 # BPF: clang -> bpftool gen object (static link) -> bpftool gen skeleton.
-$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUT)/bpf deps
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -62,7 +63,7 @@ $(OUT)/bpf/%.skel.h: $(OUT)/bpf/%.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
 # The syscall-name table is generated from the system's header, never typed by hand.
-$(OUT)/gen/syscall_names.c: scripts/gen-syscalls.sh /usr/include/$(TRIPLET)/asm/unistd_64.h | $(OUT)/gen deps
+$(OUT)/gen/syscall_names.c: scripts/gen-syscalls.sh /usr/include/$(TRIPLET)/asm/unistd_64.h | $(OUT)/gen
 	$(call msg,GEN,$@)
 	$(Q)scripts/gen-syscalls.sh /usr/include/$(TRIPLET)/asm/unistd_64.h $@
 
@@ -72,11 +73,12 @@ $(OUT)/gen/%.o: $(OUT)/gen/%.c
 
 # Skeletons are order-only: they exist before any compile, and the -MMD files then rebuild
 # exactly the objects that include a changed one.
-$(OUT)/user/%.o: user/%.c | $(BPF_SKELS) $(OUT)/user
+$(OUT)/user/%.o: user/%.c | $(BPF_SKELS)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(OUT)/bindprof: $(OUT)/user/main.o $(USER_OBJS)
+$(OUT)/bindprof: $(OUT)/user/cli/main.o $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -85,7 +87,7 @@ $(OUT)/tests/%: tests/unit/%.c $(USER_OBJS) | $(OUT)/tests
 	$(Q)$(CC) $(CFLAGS) $< $(USER_OBJS) $(LDLIBS) -lcmocka -o $@
 
 # The benchmark floor links the loader's target helpers and the floor skeleton.
-$(OUT)/tools/probe_floor: tools/probe_floor.c $(USER_OBJS) | $(OUT)/tools
+$(OUT)/bench/probe_floor: scripts/bench/probe_floor.c $(USER_OBJS) | $(OUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(USER_OBJS) $(LDLIBS) -o $@
 
@@ -108,7 +110,8 @@ $(OUT)/tools/%: tools/%.c | $(OUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) -g -O2 -Wall -Wextra -Werror -MMD -MP $< -o $@ -lpthread -ldl
 
-test: all $(UNIT_BINS)
+test: deps
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
 	$(Q)tests/run.sh
 
 unit: all $(UNIT_BINS)
@@ -117,7 +120,8 @@ unit: all $(UNIT_BINS)
 integration: all
 	$(Q)tests/run.sh integration
 
-demo: all
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 
 vmlinux:
@@ -126,4 +130,4 @@ vmlinux:
 clean:
 	$(Q)rm -rf $(OUT)
 
--include $(wildcard $(OUT)/*/*.d)
+-include $(wildcard $(OUT)/*/*.d $(OUT)/*/*/*.d)

@@ -7,7 +7,7 @@
 #define MAX_TARGETS 4096
 #define MAX_THREADS 16384
 
-#include "request.h"
+#include "requests.h"
 
 /* The fast path of the target filter, in a one-entry array (lookups are inlined by the verifier):
  * most runs profile one process, so compare its tgid before touching the targets hash. */

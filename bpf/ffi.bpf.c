@@ -19,7 +19,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "common.bpf.h"
-#include "ffi_probe.h"
+#include "ffi.h"
 #include "hist.bpf.h"
 
 struct {

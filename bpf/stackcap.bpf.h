@@ -7,7 +7,7 @@
 #define BINDPROF_STACKCAP_BPF_H
 
 #include "gil.bpf.h"
-#include "stack_event.h"
+#include "stacks.h"
 
 /* At most one GIL-wait stack per process per interval (1/HZ): a busy server waits thousands of
  * times a second, and copying and unwinding every stack would cost more than it tells. */

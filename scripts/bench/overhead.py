@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The overhead benchmark (issue #8): what each bindprof probe set costs a Python server, side by
-side with no profiler, with the floor (empty BPF programs on the same hooks, tools/probe_floor)
+side with no profiler, with the floor (empty BPF programs on the same hooks, scripts/bench/probe_floor)
 and with the peers doing the same jobs (bpftrace scripts in scripts/bench/, perf record -g;
 py-spy when installed). See scripts/bench/overhead.sh for the command line.
 
@@ -27,7 +27,7 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 B = os.path.join(ROOT, "build", "bindprof")
-FLOOR = os.path.join(ROOT, "build", "tools", "probe_floor")
+FLOOR = os.path.join(ROOT, "build", "bench", "probe_floor")
 PY = "/usr/bin/python3.11"
 TCK = os.sysconf("SC_CLK_TCK")
 LIBDEMO = os.path.join(ROOT, "build", "tools", "libdemo.so")

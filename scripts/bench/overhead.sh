@@ -7,6 +7,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ "$(id -u)" -eq 0 ] || { echo "needs root: sudo $0" >&2; exit 3; }
-make -s build/bindprof build/tools/probe_floor build/tools/libdemo.so >/dev/null
+make -s build/bindprof build/bench/probe_floor build/tools/libdemo.so >/dev/null
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
 exec python3 scripts/bench/overhead.py "${1:-3}" "${2:-4}" "${3:-results/overhead}" ${4:+"$4"}

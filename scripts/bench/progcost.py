@@ -20,7 +20,7 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 B = os.path.join(ROOT, "build", "bindprof")
-FLOOR = os.path.join(ROOT, "build", "tools", "probe_floor")
+FLOOR = os.path.join(ROOT, "build", "bench", "probe_floor")
 PY = "/usr/bin/python3.11"
 LIBDEMO = os.path.join(ROOT, "build", "tools", "libdemo.so")
 LIBZ = "/usr/lib/x86_64-linux-gnu/libz.so.1"

@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ "$(id -u)" -eq 0 ] || { echo "needs root: sudo $0" >&2; exit 3; }
-make -s build/bindprof build/tools/probe_floor build/tools/libdemo.so >/dev/null
+make -s build/bindprof build/bench/probe_floor build/tools/libdemo.so >/dev/null
 exec python3 scripts/bench/progcost.py "${1:-5}" ${2:+"$2"}

@@ -6,7 +6,7 @@
 # seconds, interleaved (none floor cheap exact, none floor cheap exact, ...), each probed window
 # attaching with -p and detaching after, so that process start-up noise stays out:
 #   none    no profiler
-#   floor   tools/probe_floor --switch: sched_switch with a program that only compares tgids
+#   floor   scripts/bench/probe_floor --switch: sched_switch with a program that only compares tgids
 #   cheap   bindprof record --probes gil,gc                      (the default methods)
 #   exact   bindprof record --probes gil,gc --gil-method exact   (uprobes on take_gil/drop_gil)
 # 1. CPU-bound: tools/pyload.py cpu, 4 threads; throughput = work units per second in the window.
@@ -20,7 +20,7 @@ cd "$(dirname "$0")/../.."
 runs=${1:-7} secs=${2:-4}
 [ "$(id -u)" -eq 0 ] || { echo "needs root: sudo $0" >&2; exit 3; }
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 3; }
-make -s build/bindprof build/tools/probe_floor >/dev/null
+make -s build/bindprof build/bench/probe_floor >/dev/null
 py=$(ls -d "$(pyenv root 2>/dev/null)"/versions/3.11.*/bin/python3.11 2>/dev/null | tail -1 || true)
 [ -x "${py:-}" ] || py=/usr/bin/python3.11
 out=$(mktemp -d)
@@ -34,7 +34,7 @@ attach() {
   rm -f "$out/rec.err"
   case $1 in
     none) return 0 ;;
-    floor) build/tools/probe_floor --switch -p "$2" -d 600 2> "$out/rec.err" > /dev/null & ;;
+    floor) build/bench/probe_floor --switch -p "$2" -d 600 2> "$out/rec.err" > /dev/null & ;;
     cheap) build/bindprof record --probes gil,gc -p "$2" -o "$out/r.json" 2> "$out/rec.err" > /dev/null & ;;
     exact) build/bindprof record --probes gil,gc --gil-method exact -p "$2" -o "$out/r.json" 2> "$out/rec.err" > /dev/null & ;;
   esac

@@ -7,7 +7,7 @@
 #   none      no tracer
 #   bindprof  build/bindprof record --probes syscalls -- sysloop
 #   bpftrace  scripts/bench/syscalls.bt (same maps: counts, errors, time, histogram, per thread)
-#   floor     tools/probe_floor: the same tp_btf sys_enter/sys_exit hooks, programs that only
+#   floor     scripts/bench/probe_floor: the same tp_btf sys_enter/sys_exit hooks, programs that only
 #             compare the tgid: the kernel's irreducible cost for these hits
 #   bpftrace-empty  scripts/bench/syscalls_empty.bt: bpftrace's tracepoints with empty actions
 # Prints median ns/call and the ratio to `none` for each, with min..max spread, and bindprof's
@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-5} n=${2:-2000000}
 [ "$(id -u)" -eq 0 ] || { echo "needs root: sudo $0" >&2; exit 3; }
-make -s build/bindprof build/tools/sysloop build/tools/probe_floor >/dev/null
+make -s build/bindprof build/tools/sysloop build/bench/probe_floor >/dev/null
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 have_bt=1; command -v bpftrace >/dev/null || { have_bt=0; echo "bpftrace not installed: its rows are skipped (apt-get install bpftrace)"; }
 loop="build/tools/sysloop --getppid $n"
@@ -29,7 +29,7 @@ one() { # config -> ns per call
     bindprof) build/bindprof record --probes syscalls -o "$out/b.json" -- $loop 2>/dev/null ;;
     bpftrace) bpftrace -c "$loop" scripts/bench/syscalls.bt 2>/dev/null ;;
     bpftrace-empty) bpftrace -c "$loop" scripts/bench/syscalls_empty.bt 2>/dev/null ;;
-    floor) build/tools/probe_floor -- $loop ;;
+    floor) build/bench/probe_floor -- $loop ;;
   esac | awk '/^getppid_ns/ {print $2}'
 }
 

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <errno.h>
 #include <cmocka.h>
-#include "probes.h"
-#include "record_opts.h"
-#include "util.h"
+#include "core/probes.h"
+#include "cli/record_opts.h"
+#include "lib/util.h"
 
 #define ARGV(...) ((char *[]){ "record", __VA_ARGS__, NULL })
 #define ARGC(a) ((int)(sizeof(a) / sizeof(char *)) - 1)

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <cmocka.h>
-#include "diff.h"
+#include "cli/diff.h"
 
 static void test_verdicts(void **state)
 {

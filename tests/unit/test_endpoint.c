@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
-#include "endpoint.h"
+#include "load/endpoint.h"
 
 static const char *norm(const char *line, size_t len)
 {

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "flamegraph.h"
-#include "util.h"
+#include "output/flamegraph.h"
+#include "lib/util.h"
 
 static const char golden[] = "app;main;a;b;burn 7\n"
 			     "app;main;a;c;burn 3\n"

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <math.h>
 #include <cmocka.h>
-#include "histogram.h"
+#include "stats/histogram.h"
 
 static void test_slot_contains_value(void **state)
 {

@@ -9,10 +9,10 @@
 #include <math.h>
 #include <errno.h>
 #include <cmocka.h>
-#include "httpresp.h"
-#include "lathist.h"
-#include "load_cmd.h"
-#include "loadgen.h"
+#include "load/httpresp.h"
+#include "stats/lathist.h"
+#include "cli/load.h"
+#include "load/loadgen.h"
 
 static int cmp_u64(const void *a, const void *b)
 {

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <errno.h>
 #include <cmocka.h>
-#include "appmanifest.h"
+#include "load/appmanifest.h"
 
 static const char good[] = "{\"name\": \"flask-app\", \"version\": \"3.0.2\", \"language\": \"python\","
 			   " \"runtime\": \"cpython-3.11\", \"start\": \"gunicorn -b 127.0.0.1:8001 app:app\","

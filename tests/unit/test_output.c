@@ -10,12 +10,12 @@
 #include <errno.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "histogram.h"
-#include "profile.h"
-#include "runtime.h"
-#include "syscall_names.h"
-#include "syscall_report.h"
-#include "util.h"
+#include "stats/histogram.h"
+#include "output/document.h"
+#include "inspect/runtime.h"
+#include "probes/syscall_names.h"
+#include "probes/syscalls.h"
+#include "lib/util.h"
 
 static void test_syscall_names(void **state)
 {

@@ -8,10 +8,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <cmocka.h>
-#include "metadata.h"
-#include "procfs.h"
-#include "resources.h"
-#include "util.h"
+#include "inspect/metadata.h"
+#include "inspect/procfs.h"
+#include "core/resources.h"
+#include "lib/util.h"
 
 static const char *fixtures(void)
 {

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
-#include "stackfold.h"
+#include "output/folded.h"
 
 #define N(name, mod) { name, mod, FK_NATIVE }
 #define I(name) { name, "libpython3.11.so.1.0", FK_INTERP }

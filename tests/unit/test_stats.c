@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <math.h>
 #include <cmocka.h>
-#include "stats.h"
+#include "stats/stats.h"
 
 #define NEAR(x, want, tol) assert_true(fabs((x) - (want)) <= (tol))
 

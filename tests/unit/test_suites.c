@@ -8,7 +8,7 @@
 #include <string.h>
 #include <errno.h>
 #include <cmocka.h>
-#include "suites.h"
+#include "load/suites.h"
 
 static void test_builtin(void **state)
 {

@@ -1,0 +1,23 @@
+/* `bindprof load`: its options and the results object it shares with `profile`. */
+#ifndef BINDPROF_LOAD_CMD_H
+#define BINDPROF_LOAD_CMD_H
+
+#include <cjson/cJSON.h>
+#include "load/loadgen.h"
+
+#define MAX_HEADERS 64
+
+struct load_cli {
+	struct load_opts o;
+	const char *output;
+	const char *headers[MAX_HEADERS];
+	char *body;
+};
+
+/* 0, 1 for --help, or -EINVAL with a one-line message. */
+int load_opts_parse(int argc, char **argv, struct load_cli *c, char *err, int errlen);
+/* throughput, latency (null when nothing was answered), latency_uncorrected, errors, generator;
+ * warnings go to doc when given. */
+cJSON *load_result_json(const struct load_result *r, cJSON *doc);
+
+#endif

@@ -1,0 +1,54 @@
+/* bindprof: a low-overhead eBPF profiler for servers whose requests cross between an interpreter
+ * and native code. This file only dispatches to the subcommands. */
+#include <stdio.h>
+#include <string.h>
+#include "cli/commands.h"
+#include "lib/log.h"
+
+static const char usage[] =
+	"usage: bindprof COMMAND [OPTIONS]\n"
+	"\n"
+	"Commands:\n"
+	"  record   attach to a process or start one, measure, write the profile JSON\n"
+	"  load     drive HTTP load at a loopback URL (like wrk), report throughput and latency\n"
+	"  profile  start an app, run every workload of a suite against it, clean and profiled\n"
+	"  diff     regression verdicts between two runs (exit 1 on a critical regression)\n"
+	"  compare  frameworks side by side from profile files, with significance tests\n"
+	"  report   print a profile JSON for a person (table or markdown)\n"
+	"  doctor   what this kernel supports, and how a target would be probed\n"
+	"\n"
+	"Every command takes --help. bindprof --version prints the version.\n";
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+} commands[] = {
+	{ "record", cmd_record },
+	{ "load", cmd_load },
+	{ "profile", cmd_profile },
+	{ "diff", cmd_diff },
+	{ "compare", cmd_compare },
+	{ "report", cmd_report },
+	{ "doctor", cmd_doctor },
+};
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return EXIT_BADINPUT;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		fputs(usage, stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("bindprof %s\n", BINDPROF_VERSION);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	log_err("unknown command '%s' (record, load, profile, diff, compare, report, doctor; see bindprof --help)", argv[1]);
+	return EXIT_BADINPUT;
+}

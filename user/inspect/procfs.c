@@ -1,0 +1,193 @@
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "inspect/procfs.h"
+#include "lib/util.h"
+
+int procfs_parse_stat(const char *buf, struct proc_stat *st)
+{
+	const char *open = strchr(buf, '('), *close = strrchr(buf, ')'), *p;
+	unsigned long long v[52];
+	size_t n;
+	int field;
+
+	/* The comm may hold spaces and parentheses: it spans from the first '(' to the last ')'. */
+	if (!open || !close || close < open || close[1] != ' ')
+		return -EINVAL;
+	memset(st, 0, sizeof(*st));
+	n = close - open - 1;
+	if (n >= sizeof(st->comm))
+		n = sizeof(st->comm) - 1;
+	memcpy(st->comm, open + 1, n);
+	st->comm[n] = '\0';
+	p = close + 2;
+	st->state = *p++;
+	/* Fields 4.. are numbers; field numbering follows proc(5). */
+	for (field = 4; field <= 22; field++) {
+		char *end;
+
+		while (*p == ' ')
+			p++;
+		errno = 0;
+		v[field] = strtoull(p, &end, 10);
+		if (end == p) {
+			/* ppid may be negative in theory; anything else non-numeric is malformed. */
+			if (*p == '-' && field == 4) {
+				v[field] = 0;
+				end = (char *)p + strspn(p, "-0123456789");
+			} else {
+				return -EINVAL;
+			}
+		}
+		p = end;
+	}
+	st->ppid = (int)v[4];
+	st->utime = v[14];
+	st->stime = v[15];
+	st->starttime = v[22];
+	return 0;
+}
+
+int procfs_parse_status_kb(const char *buf, const char *field, uint64_t *kb)
+{
+	size_t flen = strlen(field);
+	const char *p = buf;
+
+	while (p && *p) {
+		if (!strncmp(p, field, flen) && p[flen] == ':') {
+			if (sscanf(p + flen + 1, " %" SCNu64, kb) == 1)
+				return 0;
+			return -EINVAL;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -ENOENT;
+}
+
+int procfs_parse_uss_kb(const char *buf, uint64_t *kb)
+{
+	static const char *const fields[] = { "Private_Clean", "Private_Dirty", "Private_Hugetlb" };
+	uint64_t sum = 0, v;
+	int found = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+		if (procfs_parse_status_kb(buf, fields[i], &v) == 0) {
+			sum += v;
+			found++;
+		}
+	}
+	if (!found)
+		return -ENOENT;
+	*kb = sum;
+	return 0;
+}
+
+static int read_proc_file(const char *root, int pid, const char *name, char **buf)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%d/%s", root, pid, name);
+	return read_file(path, buf, NULL);
+}
+
+int procfs_read_stat(const char *root, int pid, struct proc_stat *st)
+{
+	char *buf;
+	int err = read_proc_file(root, pid, "stat", &buf);
+
+	if (err)
+		return err;
+	err = procfs_parse_stat(buf, st);
+	free(buf);
+	return err;
+}
+
+int procfs_read_rss_kb(const char *root, int pid, uint64_t *kb)
+{
+	char *buf;
+	int err = read_proc_file(root, pid, "status", &buf);
+
+	if (err)
+		return err;
+	err = procfs_parse_status_kb(buf, "VmRSS", kb);
+	free(buf);
+	return err;
+}
+
+int procfs_read_uss_kb(const char *root, int pid, uint64_t *kb)
+{
+	char *buf;
+	int err = read_proc_file(root, pid, "smaps_rollup", &buf);
+
+	if (err)
+		return err;
+	err = procfs_parse_uss_kb(buf, kb);
+	free(buf);
+	return err;
+}
+
+int procfs_read_cmdline(const char *root, int pid, char *out, size_t size)
+{
+	char *buf;
+	size_t len, i;
+	char path[PATH_MAX];
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%d/cmdline", root, pid);
+	err = read_file(path, &buf, &len);
+	if (err)
+		return err;
+	while (len && buf[len - 1] == '\0')
+		len--;
+	for (i = 0; i < len; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	snprintf(out, size, "%.*s", (int)len, buf);
+	free(buf);
+	return 0;
+}
+
+int procfs_read_comm(const char *root, int pid, int tid, char *out, size_t size)
+{
+	char path[PATH_MAX], *buf, *nl;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%d/task/%d/comm", root, pid, tid);
+	err = read_file(path, &buf, NULL);
+	if (err)
+		return err;
+	nl = strchr(buf, '\n');
+	if (nl)
+		*nl = '\0';
+	snprintf(out, size, "%s", buf);
+	free(buf);
+	return 0;
+}
+
+int procfs_read_exe(const char *root, int pid, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%d/exe", root, pid);
+	n = readlink(path, buf, size - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+int procfs_alive(const char *root, int pid)
+{
+	struct proc_stat st;
+
+	if (procfs_read_stat(root, pid, &st))
+		return 0;
+	return st.state != 'Z' && st.state != 'X';
+}

@@ -1,0 +1,446 @@
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <elfutils/libdwfl.h>
+#include <dwarf.h>
+#include "lib/strmap.h"
+#include "inspect/unwind.h"
+#include "lib/util.h"
+
+#define NREGS 17
+
+/* A module's function symbols sorted by address: libdw's own look-up is a linear scan. */
+struct symtab {
+	struct sym {
+		uint64_t addr, size;
+		const char *name; /* interned */
+	} *s;
+	size_t n;
+};
+
+struct uw_proc {
+	int pid;
+	Dwfl *dwfl;
+	Dwfl_Module *mods[256]; /* modules whose symbol table is built, most used first */
+	struct symtab *tabs[256];
+	int nmods;
+	bool attached;
+	uint64_t last_refresh_ns;
+	/* the sample being unwound */
+	int tid;
+	const uint64_t *regs;
+	const uint8_t *stack;
+	size_t len;
+	uint64_t *pcs;
+	int n, max;
+};
+
+struct unwinder {
+	struct strmap procs; /* "pid" -> struct uw_proc */
+	struct strmap names; /* interned strings */
+};
+
+static char *debuginfo_path;
+
+static const Dwfl_Callbacks proc_callbacks = {
+	.find_elf = dwfl_linux_proc_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.debuginfo_path = &debuginfo_path,
+};
+
+static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+{
+	struct uw_proc *p = arg;
+
+	if (*thread_argp)
+		return 0;
+	*thread_argp = p;
+	return p->tid;
+}
+
+static bool get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
+{
+	*thread_argp = arg;
+	return true;
+}
+
+/* Reads inside the copied stack only: the CFI of every frame addresses the stack. */
+static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
+{
+	struct uw_proc *p = arg;
+	uint64_t sp = p->regs[7];
+
+	/* (no addr + 8 here: a garbage CFA near the top of the address space would wrap) */
+	if (p->len < 8 || addr < sp || addr - sp > p->len - 8)
+		return false;
+	memcpy(result, p->stack + (addr - sp), 8);
+	return true;
+}
+
+static bool set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
+{
+	struct uw_proc *p = thread_arg;
+	Dwarf_Word r[NREGS];
+
+	for (int i = 0; i < NREGS; i++)
+		r[i] = p->regs[i];
+	return dwfl_thread_state_registers(thread, 0, NREGS, r);
+}
+
+static const Dwfl_Thread_Callbacks thread_callbacks = {
+	.next_thread = next_thread,
+	.get_thread = get_thread,
+	.memory_read = memory_read,
+	.set_initial_registers = set_initial_registers,
+};
+
+struct unwinder *unwinder_new(void)
+{
+	struct unwinder *u = calloc(1, sizeof(*u));
+
+	if (u) {
+		strmap_init(&u->procs);
+		strmap_init(&u->names);
+	}
+	return u;
+}
+
+static void proc_free(struct uw_proc *p)
+{
+	if (!p)
+		return;
+	for (int i = 0; i < p->nmods; i++) {
+		free(p->tabs[i]->s);
+		free(p->tabs[i]);
+	}
+	if (p->dwfl)
+		dwfl_end(p->dwfl);
+	free(p);
+}
+
+void unwinder_free(struct unwinder *u)
+{
+	if (!u)
+		return;
+	for (size_t i = 0; i < u->procs.cap; i++)
+		if (u->procs.e[i].key)
+			proc_free(u->procs.e[i].ptr);
+	strmap_free(&u->procs);
+	strmap_free(&u->names);
+	free(u);
+}
+
+void unwinder_forget(struct unwinder *u, int pid)
+{
+	char key[16];
+	struct strmap_entry *e;
+
+	snprintf(key, sizeof(key), "%d", pid);
+	e = strmap_find(&u->procs, key);
+	if (e && e->ptr) {
+		proc_free(e->ptr);
+		e->ptr = NULL;
+	}
+}
+
+/* The module holding pc, or NULL. libdw's look-up can answer a module whose range does not hold
+ * pc (seen: a library mapped after the last report, taken for the one mapped before it, whose
+ * `_fini` then named every sample in it), so the range is checked. */
+static Dwfl_Module *module_at(struct uw_proc *p, uint64_t pc)
+{
+	Dwfl_Module *m = dwfl_addrmodule(p->dwfl, pc);
+	Dwarf_Addr low, high;
+
+	if (!m || !dwfl_module_info(m, NULL, &low, &high, NULL, NULL, NULL, NULL) || pc < low || pc >= high)
+		return NULL;
+	return m;
+}
+
+static int report(struct uw_proc *p)
+{
+	int err;
+
+	dwfl_report_begin_add(p->dwfl);
+	err = dwfl_linux_proc_report(p->dwfl, p->pid);
+	dwfl_report_end(p->dwfl, NULL, NULL);
+	p->last_refresh_ns = now_ns();
+	return err;
+}
+
+static struct uw_proc *proc_get(struct unwinder *u, int pid)
+{
+	char key[16];
+	struct strmap_entry *e;
+	struct uw_proc *p;
+	uint64_t now = now_ns();
+
+	snprintf(key, sizeof(key), "%d", pid);
+	e = strmap_get(&u->procs, key);
+	if (!e)
+		return NULL;
+	p = e->ptr;
+	if (p && p->attached)
+		return p;
+	/* Not attached (first seen in the middle of its exec, with too little mapped), or never
+	 * made: a fresh Dwfl, at most every 20 ms (libdw's attach state cannot be retried). */
+	if (now - e->val < 20000000ull)
+		return p;
+	e->val = now;
+	proc_free(p);
+	e->ptr = NULL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->pid = pid;
+	p->dwfl = dwfl_begin(&proc_callbacks);
+	if (!p->dwfl || report(p)) {
+		proc_free(p);
+		return NULL;
+	}
+	p->attached = dwfl_attach_state(p->dwfl, NULL, pid, &thread_callbacks, p);
+	e->ptr = p;
+	return p;
+}
+
+static int frame_cb(Dwfl_Frame *state, void *arg)
+{
+	struct uw_proc *p = arg;
+	Dwarf_Addr pc;
+	bool activation;
+
+	if (!dwfl_frame_pc(state, &pc, &activation))
+		return DWARF_CB_ABORT;
+	if (!pc)
+		return DWARF_CB_ABORT;
+	p->pcs[p->n++] = activation ? pc : pc - 1;
+	return p->n < p->max ? DWARF_CB_OK : DWARF_CB_ABORT;
+}
+
+int unwinder_unwind(struct unwinder *u, int pid, int tid, const uint64_t *regs, const uint8_t *stack,
+		    size_t len, uint64_t *pcs, int max)
+{
+	struct uw_proc *p = proc_get(u, pid);
+
+	if (!p || max <= 0)
+		return 0;
+	/* the leaf's module unknown: a library mapped since the last look (rate-limited) */
+	if (!module_at(p, regs[16]) && now_ns() - p->last_refresh_ns > 20000000ull)
+		report(p);
+	if (!p->attached) {
+		pcs[0] = regs[16];
+		return 1;
+	}
+	p->tid = tid;
+	p->regs = regs;
+	p->stack = stack;
+	p->len = len;
+	p->pcs = pcs;
+	p->n = 0;
+	p->max = max;
+	dwfl_getthread_frames(p->dwfl, tid, frame_cb, p); /* -1 at the stack's end is normal */
+	/* It stopped at a pc outside every known module: a library mapped since (or the process was
+	 * first seen in the middle of its exec). Look at its maps again, and unwind again. */
+	if (p->n && !module_at(p, pcs[p->n - 1]) && now_ns() - p->last_refresh_ns > 20000000ull) {
+		report(p);
+		p->n = 0;
+		dwfl_getthread_frames(p->dwfl, tid, frame_cb, p);
+	}
+	if (!p->n)
+		pcs[p->n++] = regs[16];
+	return p->n;
+}
+
+static const char *intern(struct unwinder *u, const char *s)
+{
+	struct strmap_entry *e = strmap_get(&u->names, s);
+
+	return e ? e->key : NULL;
+}
+
+static int by_sym_addr(const void *a, const void *b)
+{
+	const struct sym *x = a, *y = b;
+
+	return (x->addr > y->addr) - (x->addr < y->addr);
+}
+
+static const char *intern(struct unwinder *u, const char *s);
+
+static struct symtab *symtab_build(struct unwinder *u, Dwfl_Module *m)
+{
+	struct symtab *t = calloc(1, sizeof(*t));
+	int n = dwfl_module_getsymtab(m);
+
+	if (!t)
+		return NULL;
+	if (n > 0 && (t->s = malloc(n * sizeof(*t->s)))) {
+		for (int i = 1; i < n; i++) {
+			GElf_Sym sym;
+			GElf_Addr addr;
+			const char *name = dwfl_module_getsym_info(m, i, &sym, &addr, NULL, NULL, NULL);
+			int type = GELF_ST_TYPE(sym.st_info);
+			char buf[512];
+
+			if (!name || !*name || (type != STT_FUNC && type != STT_GNU_IFUNC) || !addr)
+				continue;
+			/* no symbol version: __libc_start_main@@GLIBC_2.34 */
+			snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(name, "@"), name);
+			t->s[t->n].addr = addr;
+			t->s[t->n].size = sym.st_size;
+			t->s[t->n].name = intern(u, buf);
+			t->n++;
+		}
+		qsort(t->s, t->n, sizeof(*t->s), by_sym_addr);
+	}
+	return t;
+}
+
+static const char *symtab_lookup(struct unwinder *u, struct uw_proc *p, Dwfl_Module *m, uint64_t pc)
+{
+	struct symtab *t = NULL;
+	size_t lo = 0, hi;
+	int i;
+
+	for (i = 0; i < p->nmods && p->mods[i] != m; i++)
+		;
+	if (i < p->nmods) {
+		t = p->tabs[i];
+		if (i) { /* move to the front: a few modules take most samples */
+			Dwfl_Module *pm = p->mods[i];
+
+			memmove(&p->mods[1], &p->mods[0], i * sizeof(p->mods[0]));
+			memmove(&p->tabs[1], &p->tabs[0], i * sizeof(p->tabs[0]));
+			p->mods[0] = pm;
+			p->tabs[0] = t;
+		}
+	} else if (p->nmods < (int)ARRAY_SIZE(p->mods) && (t = symtab_build(u, m))) {
+		p->mods[p->nmods] = m;
+		p->tabs[p->nmods++] = t;
+	}
+	if (!t || !t->n || pc < t->s[0].addr)
+		return NULL;
+	hi = t->n;
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+
+		if (t->s[mid].addr <= pc)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	/* a sized symbol must contain pc; aliases share an address, any of them will do */
+	if (t->s[lo].size && pc >= t->s[lo].addr + t->s[lo].size)
+		return NULL;
+	return t->s[lo].name;
+}
+
+void unwinder_symbolize(struct unwinder *u, int pid, uint64_t pc, const char **func, const char **module)
+{
+	struct uw_proc *p = proc_get(u, pid);
+	Dwfl_Module *m;
+	const char *name, *file = NULL;
+
+	*func = *module = NULL;
+	if (!p)
+		return;
+	m = module_at(p, pc);
+	if (!m && now_ns() - p->last_refresh_ns > 20000000ull) {
+		report(p);
+		m = module_at(p, pc);
+	}
+	if (!m)
+		return;
+	name = symtab_lookup(u, p, m, pc);
+	if (name)
+		*func = name;
+	dwfl_module_info(m, NULL, NULL, NULL, NULL, NULL, &file, NULL);
+	if (!file)
+		file = dwfl_module_info(m, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+	if (file)
+		*module = intern(u, file);
+}
+
+/* ---- kernel symbols ---- */
+
+struct ksym {
+	uint64_t addr;
+	char *name;
+};
+
+struct ksyms {
+	struct ksym *s;
+	size_t n;
+};
+
+static int by_addr(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+
+	return (x->addr > y->addr) - (x->addr < y->addr);
+}
+
+struct ksyms *ksyms_load(void)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	struct ksyms *k = calloc(1, sizeof(*k));
+	size_t cap = 0;
+	char line[512];
+
+	if (!f || !k) {
+		if (f)
+			fclose(f);
+		free(k);
+		return NULL;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long addr;
+		char type, name[256];
+
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3 || !addr)
+			continue;
+		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
+			continue;
+		if (k->n == cap) {
+			struct ksym *ns = realloc(k->s, (cap = cap ? cap * 2 : 65536) * sizeof(*ns));
+
+			if (!ns)
+				break;
+			k->s = ns;
+		}
+		k->s[k->n].addr = addr;
+		k->s[k->n++].name = strdup(name);
+	}
+	fclose(f);
+	qsort(k->s, k->n, sizeof(*k->s), by_addr);
+	return k;
+}
+
+void ksyms_free(struct ksyms *k)
+{
+	if (!k)
+		return;
+	for (size_t i = 0; i < k->n; i++)
+		free(k->s[i].name);
+	free(k->s);
+	free(k);
+}
+
+const char *ksyms_lookup(const struct ksyms *k, uint64_t addr)
+{
+	size_t lo = 0, hi;
+
+	if (!k || !k->n || addr < k->s[0].addr)
+		return NULL;
+	hi = k->n;
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+
+		if (k->s[mid].addr <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return k->s[lo].name;
+}

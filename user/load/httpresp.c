@@ -1,0 +1,40 @@
+#include "load/httpresp.h"
+
+static int on_complete(http_parser *p)
+{
+	struct httpresp *r = p->data;
+
+	r->complete = true;
+	r->status = p->status_code;
+	r->keep_alive = http_should_keep_alive(p);
+	http_parser_pause(p, 1); /* one response per call: the caller records it */
+	return 0;
+}
+
+void httpresp_init(struct httpresp *r)
+{
+	http_parser_settings_init(&r->s);
+	r->s.on_message_complete = on_complete;
+	http_parser_init(&r->p, HTTP_RESPONSE);
+	r->p.data = r;
+	r->complete = false;
+	r->status = 0;
+	r->keep_alive = false;
+}
+
+long httpresp_feed(struct httpresp *r, const char *buf, size_t len)
+{
+	size_t n = http_parser_execute(&r->p, &r->s, buf, len);
+	enum http_errno e = HTTP_PARSER_ERRNO(&r->p);
+
+	if (e == HPE_PAUSED || (e == HPE_OK && (n == len || r->complete)))
+		return (long)n;
+	return -1;
+}
+
+void httpresp_next(struct httpresp *r)
+{
+	http_parser_pause(&r->p, 0);
+	r->complete = false;
+	r->status = 0;
+}

@@ -1,0 +1,858 @@
+/* FFI crossings, user side: resolving --ffi specs to functions, attaching a uprobe pair to each
+ * (cookie = the function's index), the probes' self-calibration, late loads, and the report. */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <x86_64-linux-gnu/ffi.h>
+#include "inspect/cpython.h"
+#include "inspect/elffile.h"
+#include "bpf/ffi.h"
+#include "probes/ffi.h"
+#include "ffi.skel.h"
+#include "inspect/ffisyms.h"
+#include "stats/histogram.h"
+#include "lib/log.h"
+#include "output/document.h"
+#include "lib/util.h"
+
+#define MAX_PER_SPEC 128
+#define CALIB_ID (MAX_FFI_FUNCS - 1)
+
+struct spec {
+	char text[512];
+	char lib[PATH_MAX];
+	char glob[256];
+	bool is_path;
+	char path[PATH_MAX]; /* resolved file; "" while unresolved */
+	int nfuncs;
+	char status[1024];
+};
+
+struct func {
+	int spec;
+	char path[PATH_MAX];
+	struct ffi_fn fn;
+	bool emulated; /* its first instruction is emulated by the kernel: the cheaper correction */
+};
+
+struct ffi {
+	struct session *sess;
+	struct ffi_bpf *skel;
+	struct spec specs[MAX_FFI_SPECS];
+	int nspecs;
+	struct func funcs[MAX_FFI_FUNCS];
+	int nfuncs;
+	struct bpf_link *links[2 * MAX_FFI_FUNCS + 64];
+	int nlinks;
+	char gil_elfs[8][PATH_MAX]; /* the targets' interpreters */
+	bool gil_probed[8];         /* their PyEval_SaveThread is probed */
+	int ngil;
+	bool need_save;             /* a probed library imports PyEval_SaveThread: it can release the GIL */
+	int done_pids[MAX_TARGETS]; /* processes whose GIL is located (ffi_gils) */
+	int ndone_pids;
+	struct { int pid; unsigned poll; } notpy[64]; /* seen as not CPython (yet: a command before
+						       * its exec, libpython not mapped yet) */
+	int nnotpy;
+	unsigned polls;
+	char ffi_lib[4][PATH_MAX];  /* libffi copies probed (Debian's, a wheel's bundled one...) */
+	int nffi_lib;
+	bool ld_probed;
+	struct ring_buffer *rb;
+	pthread_t th;
+	bool th_started;
+	volatile int stop;
+	pthread_mutex_t lock;
+	double call_ns, call_em_ns, hit_ns; /* the calibration */
+	double pair_ns, pair_em_ns; /* a pair's whole cost (thread CPU), single-stepped / emulated */
+	double over_zero_ns;        /* what the probes add to one libffi call's measured marshalling; < 0: none */
+	int stops;                  /* loads that stopped a target */
+	struct { int pid; uint64_t ns; } stopped[16]; /* recently stopped: continued again by each poll */
+	int nstopped;
+};
+
+/* The calibration target (user/pytrack.c): an empty function of bindprof's own. */
+int bindprof_calib_target(int x);
+
+int ffi_spec_add(const char **specs, int *n, int max, const char *spec, char *err, int errlen)
+{
+	if (ffi_spec_check(spec, err, errlen))
+		return -EINVAL;
+	if (*n == max) {
+		snprintf(err, errlen, "--ffi: at most %d", max);
+		return -EINVAL;
+	}
+	specs[(*n)++] = spec;
+	return 0;
+}
+
+int ffi_spec_check(const char *spec, char *err, int errlen)
+{
+	const char *colon = strrchr(spec, ':');
+
+	if (!*spec || colon == spec) {
+		snprintf(err, errlen, "--ffi: empty library in '%s' (LIB[:GLOB])", spec);
+		return -EINVAL;
+	}
+	if (colon && !colon[1]) {
+		snprintf(err, errlen, "--ffi: empty GLOB in '%s' (LIB[:GLOB])", spec);
+		return -EINVAL;
+	}
+	if (strlen(spec) >= 500) {
+		snprintf(err, errlen, "--ffi: '%.40s...' is too long", spec);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool emulated_first_insn(const char *path, uint64_t offset);
+static void set_corrections(struct ffi *f);
+static void probe_save_thread(struct ffi *f);
+
+static int attach_pair(struct ffi *f, struct bpf_program *enter, struct bpf_program *exit, const char *path,
+		       uint64_t offset, uint64_t cookie, int pid)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, o, .bpf_cookie = cookie);
+	struct bpf_link *a, *b;
+
+	if (f->nlinks + 2 > (int)ARRAY_SIZE(f->links))
+		return -E2BIG;
+	a = bpf_program__attach_uprobe_opts(enter, pid, path, offset, &o);
+	if (!a)
+		return -errno;
+	if (!exit) {
+		f->links[f->nlinks++] = a;
+		return 0;
+	}
+	o.retprobe = true;
+	b = bpf_program__attach_uprobe_opts(exit, pid, path, offset, &o);
+	if (!b) {
+		int e = -errno;
+
+		bpf_link__destroy(a);
+		return e;
+	}
+	f->links[f->nlinks++] = a;
+	f->links[f->nlinks++] = b;
+	return 0;
+}
+
+/* Attach every function of spec i in path. 0, or a negative errno with the spec's status set. */
+static int attach_spec(struct ffi *f, int i, const char *path)
+{
+	struct spec *sp = &f->specs[i];
+	struct ffi_fn *fns = calloc(MAX_PER_SPEC, sizeof(*fns));
+	char err[512];
+	int n, total, e = 0;
+
+	if (!fns)
+		return -ENOMEM;
+	n = ffi_elf_functions(path, sp->glob[0] ? sp->glob : NULL, fns, MAX_PER_SPEC, &total, err, sizeof(err));
+	if (n < 0) {
+		snprintf(sp->status, sizeof(sp->status), "%s", err);
+		free(fns);
+		return n;
+	}
+	if (!total || total > MAX_PER_SPEC || f->nfuncs + total > CALIB_ID) {
+		if (!total)
+			snprintf(sp->status, sizeof(sp->status), "%s: no function matches '%s'", path,
+				 sp->glob[0] ? sp->glob : "(exported functions)");
+		else
+			snprintf(sp->status, sizeof(sp->status),
+				 "%s: %d functions match; at most %d are probed (each costs ~11 us per call): narrow "
+				 "it with LIB:GLOB", path, total, MAX_PER_SPEC);
+		free(fns);
+		return -E2BIG;
+	}
+	for (int k = 0; k < n; k++) {
+		struct func *fu = &f->funcs[f->nfuncs];
+
+		e = attach_pair(f, f->skel->progs.ffi_enter, f->skel->progs.ffi_exit, path, fns[k].offset, f->nfuncs, -1);
+		if (e) {
+			snprintf(sp->status, sizeof(sp->status), "%s: attaching to %s: %s", path, ffi_fn_name(&fns[k]),
+				 strerror(-e));
+			break;
+		}
+		fu->spec = i;
+		fu->fn = fns[k];
+		fu->emulated = emulated_first_insn(path, fns[k].offset);
+		snprintf(fu->path, sizeof(fu->path), "%s", path);
+		f->nfuncs++;
+		sp->nfuncs++;
+	}
+	set_corrections(f);
+	if (!e) {
+		struct elf_file *ef = elf_file__open(path);
+
+		snprintf(sp->path, sizeof(sp->path), "%s", path);
+		snprintf(sp->status, sizeof(sp->status), "probed");
+		log_debug("ffi: %d functions of %s", n, path);
+		if (ef && elf_file__imports(ef, "PyEval_SaveThread")) {
+			f->need_save = true;
+			probe_save_thread(f);
+		}
+		elf_file__close(ef);
+	}
+	free(fns);
+	return e;
+}
+
+/* A pair on one exported function of a file (ffi_call), or an entry probe alone (exit NULL). */
+static int attach_named(struct ffi *f, const char *path, const char *name, struct bpf_program *enter,
+			struct bpf_program *exit)
+{
+	struct ffi_fn fn;
+	char err[256];
+	int total, n = ffi_elf_functions(path, name, &fn, 1, &total, err, sizeof(err));
+	/* the cookie: what each of its hits adds to a measured call around it, by first instruction */
+	uint64_t cost;
+
+	if (n <= 0)
+		return n ? n : -ENOENT;
+	cost = (uint64_t)((emulated_first_insn(path, fn.offset) ? f->pair_em_ns : f->pair_ns) / 2);
+	return attach_pair(f, enter, exit, path, fn.offset, cost, -1);
+}
+
+/* PyEval_SaveThread is probed only when a probed library can call it: a C extension. Calls
+ * through ctypes and cffi are entered with the GIL already released, which the function probes
+ * read in memory; a plain library cannot release it. PyEval_SaveThread runs at every blocking
+ * call of the server (socket I/O, sleeps, locks), so the probe is not free. */
+static void probe_save_thread(struct ffi *f)
+{
+	for (int i = 0; f->need_save && i < f->ngil; i++) {
+		if (f->gil_probed[i])
+			continue;
+		f->gil_probed[i] = true;
+		if (attach_named(f, f->gil_elfs[i], "PyEval_SaveThread", f->skel->progs.save_thread, NULL))
+			log_debug("ffi: no probe on PyEval_SaveThread in %s", f->gil_elfs[i]);
+	}
+}
+
+static void probe_interpreter(struct ffi *f, const char *elf)
+{
+	for (int i = 0; i < f->ngil; i++)
+		if (!strcmp(f->gil_elfs[i], elf))
+			return;
+	if (f->ngil == (int)ARRAY_SIZE(f->gil_elfs))
+		return;
+	snprintf(f->gil_elfs[f->ngil++], PATH_MAX, "%s", elf);
+	probe_save_thread(f);
+}
+
+static bool pid_done(struct ffi *f, int pid)
+{
+	for (int i = 0; i < f->ndone_pids; i++)
+		if (f->done_pids[i] == pid)
+			return true;
+	return false;
+}
+
+/* Find a process's interpreter (its PyEval_SaveThread, for C extensions) and tell the probes
+ * where its GIL is, once it has one; a process is inspected until then, and not after. */
+static void inspect_pid(struct ffi *f, int pid)
+{
+	const struct frames_layout *l;
+	struct cpython_target t;
+	struct ffi_gil g;
+	__u32 k = pid;
+
+	bool seen = false;
+
+	if (pid_done(f, pid) || f->ndone_pids == MAX_TARGETS)
+		return;
+	/* not CPython so far: looked at again at every poll for its first 2 s, then once a second */
+	for (int i = 0; i < f->nnotpy && i < 64; i++)
+		if (f->notpy[i].pid == pid) {
+			seen = true;
+			if (f->polls - f->notpy[i].poll > 20 && f->polls % 10)
+				return;
+		}
+	if (cpython_inspect("/proc", pid, &t) || !t.minor || !(l = cpython_frames_layout(t.minor)) ||
+	    l->ts_thread_id < 0) {
+		if (!seen) {
+			f->notpy[f->nnotpy % 64].pid = pid;
+			f->notpy[f->nnotpy++ % 64].poll = f->polls;
+		}
+		return;
+	}
+	probe_interpreter(f, t.elf);
+	if (cpython_resolve_gil(&t))
+		return; /* not initialized yet: the next poll tries again */
+	g.addr = t.gil_addr;
+	g.ts_thread_id = l->ts_thread_id;
+	if (!bpf_map__update_elem(f->skel->maps.ffi_gils, &k, sizeof(k), &g, sizeof(g), BPF_ANY))
+		f->done_pids[f->ndone_pids++] = pid;
+}
+
+/* libffi: from a target's maps, else where Debian keeps it. */
+static void probe_libffi(struct ffi *f, const char *path)
+{
+	for (int i = 0; i < f->nffi_lib; i++)
+		if (!strcmp(f->ffi_lib[i], path))
+			return;
+	if (f->nffi_lib == (int)ARRAY_SIZE(f->ffi_lib) || access(path, R_OK))
+		return;
+	if (!attach_named(f, path, "ffi_call", f->skel->progs.ffi_call_enter, f->skel->progs.ffi_call_exit))
+		snprintf(f->ffi_lib[f->nffi_lib++], PATH_MAX, "%s", path);
+}
+
+/* Look at one process's mapped files for specs named by file name, libffi and its interpreter. */
+static void scan_pid(struct ffi *f, int pid)
+{
+	char path[64], line[PATH_MAX + 256], last[PATH_MAX] = "";
+	FILE *m;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	if (!(m = fopen(path, "re")))
+		return;
+	while (fgets(line, sizeof(line), m)) {
+		char *file = strchr(line, '/'), *base;
+
+		if (!file)
+			continue;
+		file[strcspn(file, "\n")] = '\0';
+		if (!strcmp(file, last) || strstr(file, " (deleted)"))
+			continue;
+		snprintf(last, sizeof(last), "%s", file);
+		base = strrchr(file, '/') + 1;
+		if (!strncmp(base, "libffi", 6) && strstr(base, ".so"))
+			probe_libffi(f, file);
+		for (int i = 0; i < f->nspecs; i++) {
+			struct spec *sp = &f->specs[i];
+			size_t n = strlen(sp->lib);
+
+			/* the name, or its start up to a version or ABI tag: libz.so.1, _cffi_backend */
+			if (sp->is_path || sp->path[0] || strncmp(base, sp->lib, n) || (base[n] && base[n] != '.'))
+				continue;
+			attach_spec(f, i, file);
+		}
+	}
+	fclose(m);
+	inspect_pid(f, pid);
+}
+
+static bool pending(struct ffi *f)
+{
+	for (int i = 0; i < f->nspecs; i++)
+		if (!f->specs[i].path[0] && !strstr(f->specs[i].status, "match"))
+			return true;
+	return false;
+}
+
+static void set_pending(struct ffi *f)
+{
+	f->skel->bss->ffi_pending = pending(f);
+}
+
+struct dl_event {
+	__u32 pid;
+};
+
+static int on_dl(void *ctx, void *data, size_t size)
+{
+	struct ffi *f = ctx;
+	const struct dl_event *ev = data;
+
+	if (size < sizeof(*ev))
+		return 0;
+	pthread_mutex_lock(&f->lock);
+	scan_pid(f, ev->pid);
+	set_pending(f);
+	f->stops++;
+	f->stopped[f->nstopped % 16].pid = ev->pid;
+	f->stopped[f->nstopped % 16].ns = now_ns();
+	f->nstopped++;
+	pthread_mutex_unlock(&f->lock);
+	kill(ev->pid, SIGCONT);
+	return 0;
+}
+
+static void *dl_thread(void *arg)
+{
+	struct ffi *f = arg;
+
+	while (!f->stop)
+		ring_buffer__poll(f->rb, 50);
+	return NULL;
+}
+
+void ffi__poll(struct ffi *f, const int *pids, int n)
+{
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->lock);
+	/* A process's maps are read at every poll while a library named by file name is still
+	 * missing or the process is new, else once a second (a later libffi copy): reading them,
+	 * and the interpreter's symbols, at every poll cost more CPU than the probes themselves. */
+	f->polls++;
+	for (int i = 0; i < n; i++)
+		if (pending(f) || !pid_done(f, pids[i]) || f->polls % 10 == 0)
+			scan_pid(f, pids[i]);
+	set_pending(f);
+	/* A belt to the ring buffer's braces: whatever a load stopped lately is continued again
+	 * (a lost event would leave it stopped; SIGCONT to a running process does nothing). */
+	for (int i = 0; i < (f->nstopped < 16 ? f->nstopped : 16); i++)
+		if (now_ns() - f->stopped[i].ns < 2000000000ull)
+			kill(f->stopped[i].pid, SIGCONT);
+	if (f->skel->bss->ffi_pending)
+		for (int i = 0; i < n; i++) {
+			char path[64], *st = NULL, *c;
+
+			/* stopped with no event seen (ring buffer full): continue it */
+			snprintf(path, sizeof(path), "/proc/%d/stat", pids[i]);
+			if (!read_file(path, &st, NULL) && (c = strrchr(st, ')')) && c[1] == ' ' && c[2] == 'T')
+				kill(pids[i], SIGCONT);
+			free(st);
+		}
+	pthread_mutex_unlock(&f->lock);
+}
+
+void ffi__preattach(struct ffi *f, const char *exe)
+{
+	struct cpython_target t;
+
+	if (f && !cpython_inspect_exe(exe, &t) && t.minor)
+		probe_interpreter(f, t.elf);
+}
+
+static double thread_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static double time_calls(int (*fn)(int), int n)
+{
+	volatile int sink = 0;
+	double t0 = thread_ns();
+
+	for (int i = 0; i < n; i++)
+		sink += fn(i);
+	return (thread_ns() - t0) / n;
+}
+
+/* An empty function whose first instruction the kernel emulates (push), beside
+ * bindprof_calib_target, whose first one (mov) it single-steps. */
+__asm__(".text\n.globl bindprof_calib_push\n.type bindprof_calib_push,@function\n"
+	"bindprof_calib_push:\n\tpush %rbp\n\tmov %edi,%eax\n\tpop %rbp\n\tret\n"
+	".size bindprof_calib_push, .-bindprof_calib_push\n");
+int bindprof_calib_push(int x);
+
+/* Whether the kernel emulates this first instruction instead of single-stepping it (x86_64
+ * uprobes: push, nop, and the branches). */
+static bool emulated_first_insn(const char *path, uint64_t offset)
+{
+	unsigned char b[4] = {};
+	FILE *fp = fopen(path, "re");
+	bool em;
+
+	if (!fp)
+		return false;
+	em = !fseek(fp, (long)offset, SEEK_SET) && fread(b, 1, sizeof(b), fp) == sizeof(b);
+	fclose(fp);
+	if (!em)
+		return false;
+	return (b[0] >= 0x50 && b[0] <= 0x57) || (b[0] == 0x41 && b[1] >= 0x50 && b[1] <= 0x57) || b[0] == 0x90 ||
+	       b[0] == 0xe8 || b[0] == 0xe9 || b[0] == 0xeb || (b[0] == 0x0f && b[1] == 0x1f);
+}
+
+static int calibrate_one(struct ffi *f, const char *sym, int (*fn)(int), double *call_ns, double *hit_ns)
+{
+	struct ffi_fn ff;
+	struct ffi_stat st;
+	char err[256];
+	int total, n = 2000, keep = f->nlinks, k = CALIB_ID, nmeds = 0;
+	double base = 1e18, with = 1e18, meds[5];
+
+	if (ffi_elf_functions("/proc/self/exe", sym, &ff, 1, &total, err, sizeof(err)) != 1)
+		return -ENOENT;
+	for (int r = 0; r < 3; r++) {
+		double t = time_calls(fn, n);
+
+		if (t < base)
+			base = t;
+	}
+	if (attach_pair(f, f->skel->progs.ffi_enter, f->skel->progs.ffi_exit, "/proc/self/exe", ff.offset, k, getpid()))
+		return -EINVAL;
+	session__add_target(f->sess, getpid());
+	/* five rounds; the median of their medians: one round can meet a slow spell */
+	for (int r = 0; r < 5; r++) {
+		double t;
+
+		memset(&st, 0, sizeof(st));
+		bpf_map__update_elem(f->skel->maps.ffi_stats, &k, sizeof(k), &st, sizeof(st), BPF_ANY);
+		t = time_calls(fn, n);
+		if (t < with)
+			with = t;
+		if (bpf_map__lookup_elem(f->skel->maps.ffi_stats, &k, sizeof(k), &st, sizeof(st), 0) || !st.calls)
+			break;
+		meds[nmeds++] = hist_quantile(st.hist, HIST_SLOTS, 0.5, st.max_ns);
+	}
+	session__remove_target(f->sess, getpid());
+	while (f->nlinks > keep)
+		bpf_link__destroy(f->links[--f->nlinks]);
+	if (!nmeds)
+		return -EIO;
+	*hit_ns = with > base ? (with - base) / 2 : 0;
+	/* medians: the first calls pay for setting the probes up */
+	for (int i = 1; i < nmeds; i++)
+		for (int j = i; j > 0 && meds[j] < meds[j - 1]; j--) {
+			double t = meds[j];
+
+			meds[j] = meds[j - 1];
+			meds[j - 1] = t;
+		}
+	*call_ns = meds[nmeds / 2];
+	memset(&st, 0, sizeof(st));
+	bpf_map__update_elem(f->skel->maps.ffi_stats, &k, sizeof(k), &st, sizeof(st), BPF_ANY);
+	return 0;
+}
+
+/* The probes' own cost on this kernel: per hit, from the thread CPU time of an empty function of
+ * bindprof's own with and without the pair; per measured call, from what the pair itself reports
+ * for that empty function, once for each kind of first instruction. */
+static int calibrate(struct ffi *f)
+{
+	static struct ffi_correction c;
+	double h1, h2;
+	__u32 z = 0;
+	int e;
+
+	memset(&c, 0, sizeof(c));
+	bpf_map__update_elem(f->skel->maps.ffi_corr, &z, sizeof(z), &c, sizeof(c), BPF_ANY);
+	if ((e = calibrate_one(f, "bindprof_calib_target", bindprof_calib_target, &f->call_ns, &h1)) ||
+	    (e = calibrate_one(f, "bindprof_calib_push", bindprof_calib_push, &f->call_em_ns, &h2)))
+		return e;
+	f->hit_ns = h1;
+	f->pair_ns = 2 * h1;
+	f->pair_em_ns = 2 * h2;
+	log_debug("ffi: calibrated %.0f ns (single-stepped) / %.0f ns (emulated) per measured call, %.0f ns per hit",
+		  f->call_ns, f->call_em_ns, f->hit_ns);
+	return 0;
+}
+
+/* The correction of every function attached so far, into the map the probes read. */
+static void set_corrections(struct ffi *f)
+{
+	static struct ffi_correction c;
+	__u32 z = 0;
+
+	memset(&c, 0, sizeof(c));
+	for (int i = 0; i < f->nfuncs; i++) {
+		c.call_ns[i] = (__u64)(f->funcs[i].emulated ? f->call_em_ns : f->call_ns);
+		c.pair_ns[i] = (__u64)(f->funcs[i].emulated ? f->pair_em_ns : f->pair_ns);
+	}
+	bpf_map__update_elem(f->skel->maps.ffi_corr, &z, sizeof(z), &c, sizeof(c), BPF_ANY);
+}
+
+/* The libffi share's zero: bindprof's own empty function called through libffi's ffi_call with
+ * the probes on, whose measured marshalling is the probes' cost plus libffi's for one int. */
+static void calibrate_overhead(struct ffi *f)
+{
+	struct ffi_fn ff;
+	char err[256];
+	int total, keep = f->nlinks, k = CALIB_ID;
+	ffi_cif cif;
+	ffi_type *args[1] = { &ffi_type_sint };
+	double best = -1;
+
+	f->over_zero_ns = -1;
+	if (!f->nffi_lib || ffi_prep_cif(&cif, FFI_DEFAULT_ABI, 1, &ffi_type_sint, args) != FFI_OK ||
+	    ffi_elf_functions("/proc/self/exe", "bindprof_calib_push", &ff, 1, &total, err, sizeof(err)) != 1 ||
+	    attach_pair(f, f->skel->progs.ffi_enter, f->skel->progs.ffi_exit, "/proc/self/exe", ff.offset, k, getpid()))
+		return;
+	session__add_target(f->sess, getpid());
+	for (int r = 0; r < 3; r++) {
+		struct ffi_stat st = {};
+
+		bpf_map__update_elem(f->skel->maps.ffi_stats, &k, sizeof(k), &st, sizeof(st), BPF_ANY);
+		for (int i = 0; i < 1000; i++) {
+			int a = i;
+			ffi_arg ret;
+			void *av[1] = { &a };
+
+			ffi_call(&cif, FFI_FN(bindprof_calib_push), &ret, av);
+		}
+		if (!bpf_map__lookup_elem(f->skel->maps.ffi_stats, &k, sizeof(k), &st, sizeof(st), 0) && st.overhead_calls) {
+			double m = (double)st.overhead_ns / st.overhead_calls;
+
+			if (best < 0 || m < best)
+				best = m;
+		}
+	}
+	session__remove_target(f->sess, getpid());
+	while (f->nlinks > keep)
+		bpf_link__destroy(f->links[--f->nlinks]);
+	{
+		struct ffi_stat st = {};
+
+		bpf_map__update_elem(f->skel->maps.ffi_stats, &k, sizeof(k), &st, sizeof(st), BPF_ANY);
+	}
+	f->over_zero_ns = best;
+	log_debug("ffi: libffi share's zero: %.0f ns", best);
+}
+
+struct ffi *ffi__new(struct session *s, const char *const *specs, int n, char *err, int errlen)
+{
+	struct ffi *f = calloc(1, sizeof(*f));
+	const char *ld = "/lib64/ld-linux-x86-64.so.2";
+	int e;
+
+	if (!f) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	f->sess = s;
+	pthread_mutex_init(&f->lock, NULL);
+	for (int i = 0; i < n && i < MAX_FFI_SPECS; i++) {
+		struct spec *sp = &f->specs[f->nspecs++];
+		const char *colon = strrchr(specs[i], ':');
+
+		snprintf(sp->text, sizeof(sp->text), "%s", specs[i]);
+		snprintf(sp->lib, sizeof(sp->lib), "%.*s", colon ? (int)(colon - specs[i]) : (int)strlen(specs[i]), specs[i]);
+		if (colon)
+			snprintf(sp->glob, sizeof(sp->glob), "%s", colon + 1);
+		sp->is_path = strchr(sp->lib, '/') != NULL;
+		snprintf(sp->status, sizeof(sp->status), "not loaded by the target (yet)");
+	}
+	f->skel = ffi_bpf__open();
+	if (!f->skel) {
+		snprintf(err, errlen, "opening the ffi BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	if ((e = session__share_maps(s, f->skel->obj)) || (e = ffi_bpf__load(f->skel))) {
+		snprintf(err, errlen, "loading the ffi BPF object: %s", strerror(-e));
+		goto fail;
+	}
+	if ((e = calibrate(f))) {
+		snprintf(err, errlen, "calibrating the ffi probes: %s", strerror(-e));
+		goto fail;
+	}
+	for (int i = 0; i < f->nspecs; i++) {
+		struct spec *sp = &f->specs[i];
+		char real[PATH_MAX];
+
+		if (!sp->is_path)
+			continue;
+		if (!realpath(sp->lib, real)) {
+			snprintf(err, errlen, "--ffi %s: cannot read '%s': %s", sp->text, sp->lib, strerror(errno));
+			errno = EINVAL;
+			goto fail;
+		}
+		if (attach_spec(f, i, real)) {
+			snprintf(err, errlen, "--ffi %s: %s", sp->text, sp->status);
+			errno = EINVAL;
+			goto fail;
+		}
+	}
+	probe_libffi(f, "/usr/lib/x86_64-linux-gnu/libffi.so.8");
+	calibrate_overhead(f);
+	/* late loads of libraries named by file name */
+	if (pending(f)) {
+		char real[PATH_MAX];
+		struct bpf_link *l;
+
+		if (realpath(ld, real)) {
+			l = bpf_program__attach_uprobe_opts(f->skel->progs.dl_state, -1, real, 0,
+							   &(struct bpf_uprobe_opts){ .sz = sizeof(struct bpf_uprobe_opts),
+										      .func_name = "_dl_debug_state" });
+			if (l) {
+				f->links[f->nlinks++] = l;
+				f->ld_probed = true;
+			} else {
+				log_debug("ffi: no probe on %s:_dl_debug_state: %s", real, strerror(errno));
+			}
+		}
+		f->rb = ring_buffer__new(bpf_map__fd(f->skel->maps.dl_events), on_dl, f, NULL);
+		if (f->rb && !pthread_create(&f->th, NULL, dl_thread, f))
+			f->th_started = true;
+		set_pending(f);
+	}
+	return f;
+fail:
+	ffi__free(f);
+	return NULL;
+}
+
+void ffi__free(struct ffi *f)
+{
+	if (!f)
+		return;
+	/* nothing stops a target from here on; the loads already stopped are continued */
+	if (f->skel && f->skel->bss)
+		f->skel->bss->ffi_pending = 0;
+	if (f->th_started) {
+		f->stop = 1;
+		pthread_join(f->th, NULL);
+		ring_buffer__consume(f->rb);
+	}
+	for (int i = 0; i < f->nlinks; i++)
+		bpf_link__destroy(f->links[i]);
+	ring_buffer__free(f->rb);
+	ffi_bpf__destroy(f->skel);
+	pthread_mutex_destroy(&f->lock);
+	free(f);
+}
+
+double ffi__hit_ns(struct ffi *f)
+{
+	return f->hit_ns;
+}
+
+double ffi__estimated_ms(struct ffi *f)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	double ns = 0;
+	__u32 zero = 0;
+
+	if (ncpu > 0) {
+		__u64 v[ncpu];
+
+		if (!bpf_map__lookup_elem(f->skel->maps.ffi_cost, &zero, sizeof(zero), v, sizeof(v), 0))
+			for (int i = 0; i < ncpu; i++)
+				ns += v[i];
+	}
+	for (int i = 0; i < f->nfuncs; i++) {
+		struct ffi_stat st;
+		__u32 k = i;
+
+		if (!bpf_map__lookup_elem(f->skel->maps.ffi_stats, &k, sizeof(k), &st, sizeof(st), 0))
+			ns += (st.calls + st.unreturned) * (f->funcs[i].emulated ? f->pair_em_ns : f->pair_ns);
+	}
+	return ns / 1e6;
+}
+
+int ffi__func_info(struct ffi *f, int id, const char **lib, const char **sym, const char **pyname)
+{
+	if (!f || id < 0 || id >= f->nfuncs)
+		return -1;
+	*lib = basename(f->funcs[id].path);
+	*sym = ffi_fn_name(&f->funcs[id].fn);
+	*pyname = f->funcs[id].fn.pyname;
+	return 0;
+}
+
+void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
+{
+	cJSON *o = cJSON_CreateObject(), *fa, *la, *c;
+	uint64_t all_calls = 0;
+	double all_ms = 0, all_over_ms = 0;
+	bool any_over = false;
+
+	/* detach first: nothing changes under the reads */
+	for (int i = 0; i < f->nlinks; i++)
+		bpf_link__destroy(f->links[i]);
+	f->nlinks = 0;
+	cJSON_AddStringToObject(o, "method", "uprobe+uretprobe on each function (--ffi); libffi's share from ffi_call");
+	cJSON_AddStringToObject(o, "gil_method",
+				f->need_save ? "the GIL's state read in memory at each call's entry and return, and a uprobe on "
+					       "PyEval_SaveThread (a probed library imports it: it can release the GIL itself)"
+					     : "the GIL's state read in memory at each call's entry and return (no probed "
+					       "library imports PyEval_SaveThread, so none can release the GIL itself)");
+	c = cJSON_AddObjectToObject(o, "correction");
+	cJSON_AddNumberToObject(c, "per_call_ns", f->call_ns);
+	cJSON_AddNumberToObject(c, "per_call_emulated_ns", f->call_em_ns);
+	cJSON_AddNumberToObject(c, "per_nested_pair_ns", f->pair_ns);
+	cJSON_AddNumberToObject(c, "per_nested_pair_emulated_ns", f->pair_em_ns);
+	if (f->over_zero_ns >= 0)
+		cJSON_AddNumberToObject(c, "libffi_share_zero_ns", f->over_zero_ns);
+	else
+		cJSON_AddNullToObject(c, "libffi_share_zero_ns");
+	cJSON_AddStringToObject(c, "how", "calibrated at start-up on two empty functions of bindprof's own: what the "
+					  "pair adds to one measured call (median) is subtracted from every call: "
+					  "per_call_emulated_ns for a function whose first instruction the kernel "
+					  "emulates (push, nop, branches), per_call_ns for the others (single-stepped "
+					  "out of line, a second trap); each probe hit inside a call (nested probed "
+					  "calls, GIL probes) costs per_nested_hit_ns more");
+	fa = cJSON_AddArrayToObject(o, "functions");
+	for (int i = 0; i < f->nfuncs; i++) {
+		struct ffi_stat st;
+		__u32 k = i;
+		cJSON *j;
+
+		if (bpf_map__lookup_elem(f->skel->maps.ffi_stats, &k, sizeof(k), &st, sizeof(st), 0))
+			continue;
+		j = cJSON_CreateObject();
+		cJSON_AddStringToObject(j, "library", basename(f->funcs[i].path));
+		cJSON_AddStringToObject(j, "symbol", ffi_fn_name(&f->funcs[i].fn));
+		if (f->funcs[i].fn.pyname[0])
+			cJSON_AddStringToObject(j, "python_name", f->funcs[i].fn.pyname);
+		else
+			cJSON_AddNullToObject(j, "python_name");
+		cJSON_AddNumberToObject(j, "calls", st.calls);
+		cJSON_AddNumberToObject(j, "total_ms", st.total_ns / 1e6);
+		cJSON_AddNumberToObject(j, "mean_us", st.calls ? st.total_ns / 1e3 / st.calls : 0);
+		cJSON_AddNumberToObject(j, "p50_us", hist_quantile(st.hist, HIST_SLOTS, 0.5, st.max_ns) / 1e3);
+		cJSON_AddNumberToObject(j, "p99_us", hist_quantile(st.hist, HIST_SLOTS, 0.99, st.max_ns) / 1e3);
+		cJSON_AddNumberToObject(j, "max_us", st.max_ns / 1e3);
+		cJSON_AddNumberToObject(j, "gil_held_calls", st.gil_held_calls);
+		cJSON_AddNumberToObject(j, "gil_released_calls", st.gil_released_calls);
+		cJSON_AddNumberToObject(j, "gil_unknown_calls", st.gil_unknown_calls);
+		if (st.overhead_calls && f->over_zero_ns >= 0) {
+			double ns = st.overhead_ns - f->over_zero_ns * st.overhead_calls;
+
+			if (ns < 0)
+				ns = 0;
+			cJSON_AddNumberToObject(j, "overhead_ms", ns / 1e6);
+			cJSON_AddNumberToObject(j, "overhead_per_call_us", ns / 1e3 / st.overhead_calls);
+			cJSON_AddNumberToObject(j, "overhead_calls", st.overhead_calls);
+			all_over_ms += ns / 1e6;
+			any_over = true;
+		} else {
+			cJSON_AddNullToObject(j, "overhead_ms");
+			cJSON_AddNullToObject(j, "overhead_per_call_us");
+		}
+		cJSON_AddNumberToObject(j, "unreturned", st.unreturned);
+		cJSON_AddNumberToObject(j, "correction_ns", f->funcs[i].emulated ? f->call_em_ns : f->call_ns);
+		all_calls += st.calls;
+		all_ms += st.total_ns / 1e6;
+		cJSON_AddItemToArray(fa, j);
+	}
+	cJSON_AddNumberToObject(o, "calls", all_calls);
+	cJSON_AddNumberToObject(o, "total_ms", all_ms);
+	if (any_over)
+		cJSON_AddNumberToObject(o, "overhead_ms", all_over_ms);
+	else
+		cJSON_AddNullToObject(o, "overhead_ms");
+	cJSON_AddStringToObject(o, "overhead_method",
+				f->nffi_lib ? "libffi's own marshalling: ffi_call's entry to the body's entry, and the "
+						"body's return to ffi_call's (ctypes, cffi ABI mode), less what the "
+						"probes add (libffi_share_zero_ns, calibrated through ffi_call on an "
+						"empty function of bindprof's own, whose own marshalling it also "
+						"removes: tens of ns). The Python-side conversion of ctypes/cffi "
+						"arguments is not separated. C extensions have no such layer: null"
+					      : "libffi not found: not measured");
+	la = cJSON_AddArrayToObject(o, "libraries");
+	for (int i = 0; i < f->nspecs; i++) {
+		cJSON *j = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(j, "spec", f->specs[i].text);
+		if (f->specs[i].path[0])
+			cJSON_AddStringToObject(j, "path", f->specs[i].path);
+		else
+			cJSON_AddNullToObject(j, "path");
+		cJSON_AddNumberToObject(j, "functions", f->specs[i].nfuncs);
+		cJSON_AddStringToObject(j, "status", f->specs[i].status);
+		cJSON_AddItemToArray(la, j);
+		if (!f->specs[i].path[0])
+			profile_warn(doc, "ffi", "--ffi %s: %s", f->specs[i].text, f->specs[i].status);
+	}
+	cJSON_AddNumberToObject(o, "load_stops", f->stops);
+	cJSON_AddItemToObject(prof, "ffi", o);
+	{
+		cJSON *py = cJSON_GetObjectItem(prof, "python");
+
+		if (cJSON_IsObject(py) && any_over)
+			cJSON_ReplaceItemInObject(py, "ffi_overhead_ms", cJSON_CreateNumber(all_over_ms));
+	}
+}

@@ -1,0 +1,492 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "inspect/cpython.h"
+#include "stats/histogram.h"
+#include "lib/log.h"
+#include "output/document.h"
+#include "probes/python.h"
+#include "bpf/python.h"
+#include "lib/util.h"
+
+#define MAX_PROCS 256
+#define MAX_ELFS 16
+
+struct pyproc {
+	int pid;
+	bool python;       /* inspected and found to be CPython */
+	bool gil_ok;       /* GIL located and handed to BPF */
+	int gil_err;       /* last resolution error */
+	struct cpython_target t;
+	uint64_t sw_first, sw_last;
+	bool sw_have;
+};
+
+struct pyelf {
+	char path[PATH_MAX];
+	bool gc_ok, exact_ok;
+	int gc_err, exact_err;
+	char gc_method[96];
+};
+
+struct pytrack {
+	struct session *s;
+	struct pytrack_opts o;
+	struct pyproc procs[MAX_PROCS];
+	int nprocs;
+	struct pyelf elfs[MAX_ELFS];
+	int nelfs;
+	uint64_t t0;
+	double first_attach_ms; /* from the first poll to the per-binary probes; < 0: never */
+	int unsupported_minor;
+};
+
+struct pytrack *pytrack__new(struct session *s, const struct pytrack_opts *o)
+{
+	struct pytrack *pt = calloc(1, sizeof(*pt));
+
+	if (!pt)
+		return NULL;
+	pt->s = s;
+	pt->o = *o;
+	pt->first_attach_ms = -1;
+	return pt;
+}
+
+/* The GIL totals, summed over the CPUs (the map is per CPU: no atomics on the hand-off path). */
+static int read_gil_total(int fd, struct gil_total *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct gil_total *v;
+	__u32 zero = 0;
+
+	if (ncpu <= 0 || !(v = calloc(ncpu, sizeof(*v))))
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &zero, v)) {
+		free(v);
+		return -errno;
+	}
+	memset(out, 0, sizeof(*out));
+	for (int c = 0; c < ncpu; c++) {
+		out->waits += v[c].waits;
+		out->wait_ns += v[c].wait_ns;
+		out->blocks += v[c].blocks;
+		out->hold_ns += v[c].hold_ns;
+		out->acquisitions += v[c].acquisitions;
+		if (v[c].max_wait_ns > out->max_wait_ns)
+			out->max_wait_ns = v[c].max_wait_ns;
+		for (unsigned i = 0; i < HIST_SLOTS; i++)
+			out->hist[i] += v[c].hist[i];
+	}
+	free(v);
+	return 0;
+}
+
+void pytrack__free(struct pytrack *pt)
+{
+	free(pt);
+}
+
+static struct pyproc *proc_of(struct pytrack *pt, int pid, bool add)
+{
+	for (int i = 0; i < pt->nprocs; i++)
+		if (pt->procs[i].pid == pid)
+			return &pt->procs[i];
+	if (!add || pt->nprocs == MAX_PROCS)
+		return NULL;
+	memset(&pt->procs[pt->nprocs], 0, sizeof(pt->procs[0]));
+	pt->procs[pt->nprocs].pid = pid;
+	return &pt->procs[pt->nprocs++];
+}
+
+/* Per-binary probes: once per interpreter file. */
+static void attach_elf(struct pytrack *pt, const struct cpython_target *t, int pid)
+{
+	int probe_pid = pt->o.follow_children ? -1 : pid;
+	struct pyelf *e = NULL;
+
+	for (int i = 0; i < pt->nelfs; i++)
+		if (!strcmp(pt->elfs[i].path, t->elf))
+			return;
+	if (pt->nelfs == MAX_ELFS)
+		return;
+	e = &pt->elfs[pt->nelfs++];
+	snprintf(e->path, sizeof(e->path), "%s", t->elf);
+	if (pt->o.gc) {
+		if (t->usdt_gc) {
+			e->gc_err = session__attach_gc(pt->s, probe_pid, t->elf, true, NULL);
+			snprintf(e->gc_method, sizeof(e->gc_method), "usdt:gc__start");
+		} else if (t->gc_nfuncs) {
+			for (int i = 0; i < t->gc_nfuncs && !e->gc_err; i++)
+				e->gc_err = session__attach_gc_func(pt->s, probe_pid, t->elf, t->gc_funcs[i].name,
+								    t->gc_funcs[i].gen_arg);
+			snprintf(e->gc_method, sizeof(e->gc_method), "uprobe:%s", t->gc_funcs[0].name);
+		} else {
+			e->gc_err = -ENOENT;
+		}
+		e->gc_ok = !e->gc_err;
+	}
+	if (pt->o.gil && pt->o.gil_exact) {
+		e->exact_err = t->has_take_gil ? session__attach_gil_exact(pt->s, probe_pid, t->elf) : -ENOENT;
+		e->exact_ok = !e->exact_err;
+	}
+	if (pt->first_attach_ms < 0)
+		pt->first_attach_ms = (now_ns() - pt->t0) / 1e6;
+}
+
+int pytrack__preattach(struct pytrack *pt, const char *exe, int pid)
+{
+	struct cpython_target t;
+
+	if (!pt->t0)
+		pt->t0 = now_ns();
+	struct pyproc *p;
+
+	if (cpython_inspect_exe(exe, &t))
+		return -ENOENT;
+	attach_elf(pt, &t, pid);
+	/* Known to be CPython even if it exits before the first poll; its load address (and so
+	 * its GIL) is read once it runs. */
+	p = proc_of(pt, pid, true);
+	if (p) {
+		p->python = true;
+		p->t = t;
+		p->t.pid = pid;
+		p->t.runtime_addr = 0;
+	}
+	log_debug("pre-attached the CPython probes to %s before %s runs", t.elf, exe);
+	return 0;
+}
+
+void pytrack__poll(struct pytrack *pt, const int *pids, int n)
+{
+	if (!pt->t0)
+		pt->t0 = now_ns();
+	for (int i = 0; i < n; i++) {
+		struct pyproc *p = proc_of(pt, pids[i], false);
+
+		if (!p) {
+			p = proc_of(pt, pids[i], true);
+			if (!p)
+				continue;
+			if (cpython_inspect("/proc", pids[i], &p->t) || !p->t.minor) {
+				/* Not (yet) CPython: a held or just-exec'd child may still be loading, so
+				 * look again at the next poll. */
+				pt->nprocs--;
+				continue;
+			}
+			p->python = true;
+			if (!cpython_supported(p->t.minor))
+				pt->unsupported_minor = p->t.minor;
+			attach_elf(pt, &p->t, p->pid);
+			log_debug("pid %d: cpython %s in %s", p->pid, p->t.version, p->t.elf);
+		}
+		if (!p->t.runtime_addr) {
+			/* pre-attached before it ran: now read where the interpreter was loaded */
+			struct cpython_target t;
+
+			if (!cpython_inspect("/proc", pids[i], &t) && t.minor)
+				p->t = t;
+		}
+		if (pt->o.gil && !p->gil_ok && cpython_supported(p->t.minor) && p->t.runtime_addr) {
+			p->gil_err = cpython_resolve_gil(&p->t);
+			if (!p->gil_err) {
+				bool exact = false;
+
+				for (int k = 0; k < pt->nelfs; k++)
+					if (!strcmp(pt->elfs[k].path, p->t.elf))
+						exact = pt->elfs[k].exact_ok;
+				session__set_gil_range(pt->s, p->pid, p->t.gil_addr, p->t.gil_addr + GIL_STRUCT_SIZE,
+						       exact);
+				p->gil_ok = true;
+				log_debug("pid %d: GIL at %#llx", p->pid, (unsigned long long)p->t.gil_addr);
+			}
+		}
+		if (p->gil_ok) {
+			uint64_t sw;
+
+			if (!cpython_read_switch_number(&p->t, &sw)) {
+				if (!p->sw_have)
+					p->sw_first = sw;
+				p->sw_last = sw;
+				p->sw_have = true;
+			}
+		}
+	}
+}
+
+static double q_us(const __u64 *hist, double q, __u64 max)
+{
+	return hist_quantile(hist, HIST_SLOTS, q, max) / 1e3;
+}
+
+static cJSON *threads_json(int fd, bool gil, bool hold_known, struct session *s)
+{
+	cJSON *arr = cJSON_CreateArray();
+	__u32 key, *prev = NULL, next;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		cJSON *t;
+
+		if (gil) {
+			struct gil_thread g;
+
+			if (bpf_map_lookup_elem(fd, &next, &g))
+				goto skip;
+			t = session__thread_json(s, g.tgid, next, g.comm);
+			cJSON_AddNumberToObject(t, "wait_ms", g.wait_ns / 1e6);
+			if (hold_known)
+				cJSON_AddNumberToObject(t, "hold_ms", g.hold_ns / 1e6);
+			else
+				cJSON_AddNullToObject(t, "hold_ms");
+			cJSON_AddNumberToObject(t, "waits", g.waits);
+		} else {
+			struct gc_thread g;
+
+			if (bpf_map_lookup_elem(fd, &next, &g))
+				goto skip;
+			t = session__thread_json(s, g.tgid, next, g.comm);
+			cJSON_AddNumberToObject(t, "collections", g.collections);
+			cJSON_AddNumberToObject(t, "pause_ms", g.pause_ns / 1e6);
+		}
+		cJSON_AddItemToArray(arr, t);
+		key = next;
+		prev = &key;
+		continue;
+skip:
+		key = next;
+		prev = &key;
+	}
+	return arr;
+}
+
+static int count_python(const struct pytrack *pt, int *gil_ok)
+{
+	int n = 0;
+
+	*gil_ok = 0;
+	for (int i = 0; i < pt->nprocs; i++) {
+		n += pt->procs[i].python;
+		*gil_ok += pt->procs[i].gil_ok;
+	}
+	return n;
+}
+
+static const char *gc_method(const struct pytrack *pt)
+{
+	for (int i = 0; i < pt->nelfs; i++)
+		if (pt->elfs[i].gc_ok)
+			return pt->elfs[i].gc_method;
+	return NULL;
+}
+
+void pytrack__report(struct pytrack *pt, cJSON *doc, cJSON *prof)
+{
+	struct python_fds fds;
+	int npy, ngil;
+	bool exact_ok = false;
+	cJSON *gil = NULL, *gc = NULL, *py;
+	double gil_wait_ms = -1, contention = -1, gc_ms = -1, gc_n = -1;
+
+	npy = count_python(pt, &ngil);
+	for (int i = 0; i < pt->nelfs; i++)
+		exact_ok |= pt->elfs[i].exact_ok;
+	if (!npy || session__python_fds(pt->s, &fds)) {
+		const char *why = "not a CPython process: no CPython interpreter (a file defining "
+				  "_PyRuntime and Py_Initialize) is mapped in the target";
+		if (pt->o.gil)
+			profile_warn(doc, "gil", "%s", why);
+		if (pt->o.gc)
+			profile_warn(doc, "gc", "%s", why);
+		cJSON_AddNullToObject(prof, "gil");
+		cJSON_AddNullToObject(prof, "gc");
+		cJSON_AddNullToObject(prof, "python");
+		return;
+	}
+	if (pt->unsupported_minor)
+		profile_warn(doc, "gil", "CPython 3.%d has no GIL layout table (3.8 to 3.13 do); its GIL "
+			     "is not measured", pt->unsupported_minor);
+
+	if (pt->o.gil && (ngil || exact_ok)) {
+		struct gil_total *tot = calloc(1, sizeof(*tot));
+		uint64_t switches = 0;
+		bool have_sw = false;
+		bool exact = pt->o.gil_exact && exact_ok;
+
+		if (tot && !read_gil_total(fds.gil_totals, tot)) {
+			cJSON *w;
+
+			gil = cJSON_CreateObject();
+			cJSON_AddStringToObject(gil, "method", exact ? "uprobe:take_gil" : "sched_switch+futex");
+			cJSON_AddNumberToObject(gil, "wait_ms_total", tot->wait_ns / 1e6);
+			if (exact)
+				cJSON_AddNumberToObject(gil, "hold_ms_total", tot->hold_ns / 1e6);
+			else
+				cJSON_AddNullToObject(gil, "hold_ms_total");
+			cJSON_AddNumberToObject(gil, "waits", tot->waits);
+			for (int i = 0; i < pt->nprocs; i++) {
+				if (pt->procs[i].sw_have) {
+					switches += pt->procs[i].sw_last - pt->procs[i].sw_first;
+					have_sw = true;
+				}
+			}
+			if (have_sw)
+				cJSON_AddNumberToObject(gil, "switches", switches);
+			else
+				cJSON_AddNullToObject(gil, "switches");
+			if (!exact)
+				cJSON_AddNumberToObject(gil, "blocks", tot->blocks);
+			else
+				cJSON_AddNumberToObject(gil, "acquisitions", tot->acquisitions);
+			w = cJSON_AddObjectToObject(gil, "wait_us");
+			cJSON_AddNumberToObject(w, "p50", q_us(tot->hist, 0.5, tot->max_wait_ns));
+			cJSON_AddNumberToObject(w, "p99", q_us(tot->hist, 0.99, tot->max_wait_ns));
+			cJSON_AddNumberToObject(w, "max", tot->max_wait_ns / 1e3);
+			gil_wait_ms = tot->wait_ns / 1e6;
+			if (exact && tot->wait_ns + tot->hold_ns)
+				contention = 100.0 * tot->wait_ns / (tot->wait_ns + tot->hold_ns);
+			if (exact)
+				cJSON_AddNumberToObject(gil, "contention_percent", contention < 0 ? 0 : contention);
+			else
+				cJSON_AddNullToObject(gil, "contention_percent");
+			cJSON_AddItemToObject(gil, "threads", threads_json(fds.gil_threads, true, exact, pt->s));
+			if (!exact)
+				profile_warn(doc, "gil",
+					     "hold time and contention percent need the exact method "
+					     "(--gil-method exact: uprobes on take_gil/drop_gil, costly); the "
+					     "cheap method sees only waits that block");
+		}
+		free(tot);
+		if (pt->o.gil_exact && !exact_ok)
+			profile_warn(doc, "gil", "the exact method needs take_gil/drop_gil symbols, which this "
+				     "interpreter's build lacks (stripped); the cheap method was used");
+	} else if (pt->o.gil) {
+		int gerr = pt->nprocs ? pt->procs[0].gil_err : 0;
+
+		if (gerr)
+			profile_warn(doc, "gil", "the GIL of the target was never located (%s); the "
+				     "interpreter may not have started", strerror(-gerr));
+		else
+			profile_warn(doc, "gil", "the target exited before its GIL could be located (it is "
+				     "looked for every 100 ms)");
+	}
+
+	if (pt->o.gc && gc_method(pt)) {
+		struct gc_gen_stat *g = calloc(GC_GENERATIONS + 1, sizeof(*g));
+		__u64 all[HIST_SLOTS] = {}, n = 0, ns = 0, max = 0;
+		cJSON *arr, *pu;
+
+		gc = cJSON_CreateObject();
+		cJSON_AddStringToObject(gc, "method", gc_method(pt));
+		arr = cJSON_CreateArray();
+		for (__u32 i = 0; g && i <= GC_GENERATIONS; i++) {
+			if (bpf_map_lookup_elem(fds.gc_gens, &i, &g[i]))
+				continue;
+			n += g[i].collections;
+			ns += g[i].pause_ns;
+			if (g[i].max_ns > max)
+				max = g[i].max_ns;
+			for (unsigned k = 0; k < HIST_SLOTS; k++)
+				all[k] += g[i].hist[k];
+			if (i < GC_GENERATIONS || g[i].collections) {
+				cJSON *e = cJSON_CreateObject();
+
+				if (i < GC_GENERATIONS)
+					cJSON_AddNumberToObject(e, "generation", i);
+				else
+					cJSON_AddNullToObject(e, "generation");
+				cJSON_AddNumberToObject(e, "collections", g[i].collections);
+				cJSON_AddNumberToObject(e, "pause_ms_total", g[i].pause_ns / 1e6);
+				cJSON_AddItemToArray(arr, e);
+			}
+		}
+		cJSON_AddNumberToObject(gc, "collections", n);
+		cJSON_AddNumberToObject(gc, "pause_ms_total", ns / 1e6);
+		cJSON_AddNumberToObject(gc, "pause_max_ms", max / 1e6);
+		pu = cJSON_AddObjectToObject(gc, "pause_us");
+		cJSON_AddNumberToObject(pu, "p50", q_us(all, 0.5, max));
+		cJSON_AddNumberToObject(pu, "p99", q_us(all, 0.99, max));
+		cJSON_AddItemToObject(gc, "by_generation", arr);
+		cJSON_AddItemToObject(gc, "threads", threads_json(fds.gc_threads, false, false, pt->s));
+		gc_ms = ns / 1e6;
+		gc_n = n;
+		free(g);
+		if (pt->first_attach_ms > 150)
+			profile_warn(doc, "gc", "the collector was probed %.0f ms into the run; collections "
+				     "before that are not counted", pt->first_attach_ms);
+	} else if (pt->o.gc) {
+		int err = pt->nelfs ? pt->elfs[0].gc_err : -ENOENT;
+
+		profile_warn(doc, "gc", "no GC probe could be attached (%s): the interpreter has neither "
+			     "USDT gc__start/gc__done notes nor a collector symbol", strerror(-err));
+	}
+
+	if (gil)
+		cJSON_AddItemToObject(prof, "gil", gil);
+	else
+		cJSON_AddNullToObject(prof, "gil");
+	if (gc)
+		cJSON_AddItemToObject(prof, "gc", gc);
+	else
+		cJSON_AddNullToObject(prof, "gc");
+	py = cJSON_AddObjectToObject(prof, "python");
+#define NUM_OR_NULL(k, v) ((v) >= 0 ? (void)cJSON_AddNumberToObject(py, k, v) : (void)cJSON_AddNullToObject(py, k))
+	NUM_OR_NULL("gil_wait_time_ms", gil_wait_ms);
+	NUM_OR_NULL("gil_contention_percent", contention);
+	cJSON_AddNullToObject(py, "ffi_overhead_ms");
+	cJSON_AddNullToObject(py, "handler_time_ms");
+	cJSON_AddNullToObject(py, "serialization_time_ms");
+	NUM_OR_NULL("gc_collections", gc_n);
+	NUM_OR_NULL("gc_time_ms", gc_ms);
+#undef NUM_OR_NULL
+}
+
+/* The uprobe calibration target: a real call the compiler cannot remove. */
+__attribute__((noinline)) int bindprof_calib_target(int x)
+{
+	__asm__ volatile("" : "+r"(x));
+	return x;
+}
+
+static double time_calls(int n)
+{
+	struct timespec a, b;
+	volatile int sink = 0;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+	for (int i = 0; i < n; i++)
+		sink += bindprof_calib_target(i);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+	return ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / n;
+}
+
+double pytrack__calibrate_uprobe(struct session *s)
+{
+	int keep = session__nr_dyn_links(s), n = 2000;
+	double base = 1e18, with = 1e18;
+
+	for (int r = 0; r < 3; r++) {
+		double t = time_calls(n);
+
+		if (t < base)
+			base = t;
+	}
+	if (session__attach_gc(s, getpid(), "/proc/self/exe", false, "bindprof_calib_target"))
+		return -1;
+	session__add_target(s, getpid());
+	for (int r = 0; r < 3; r++) {
+		double t = time_calls(n);
+
+		if (t < with)
+			with = t;
+	}
+	session__remove_target(s, getpid());
+	session__drop_dyn_links(s, keep);
+	session__reset(s);
+	return with > base ? (with - base) / 2 : 0; /* a uprobe and a uretprobe per call */
+}

@@ -1,0 +1,834 @@
+/* The requests probe, user side. bpf/requests.bpf.c sends three kinds of records: a request's
+ * start (its first bytes), accounts (what a thread's probes measured between two operations on
+ * served connections, given to one request or to none) and a request's end (its last write, and
+ * the syscalls around its own reads and writes). Here they are summed per request; a request is
+ * folded into its endpoint's distributions 250 ms after its end (accounts sent just before the
+ * end can still be in the ring), or at the report. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "requests.skel.h"
+#include "load/endpoint.h"
+#include "stats/histogram.h"
+#include "lib/log.h"
+#include "output/document.h"
+#include "probes/requests.h"
+#include "probes/syscall_names.h"
+
+#define MAX_ENDPOINTS 256
+#define USYS 24
+#define UFFI 16
+#define FOLD_AFTER_NS 250000000ull /* accounts reserved before a request's end are read by then */
+#define TOP_KEYS 8
+
+enum metric {
+	M_GIL_WAIT = 0,
+	M_GIL_HOLD,
+	M_FFI_CROSS,
+	M_FFI_TIME,
+	M_GC_PAUSES,
+	M_GC_TIME,
+	M_SYSCALLS,
+	M_SYS_TIME,
+	M_SAMPLES,
+	M_COUNT,
+};
+
+static const char *const metric_names[M_COUNT] = {
+	[M_GIL_WAIT] = "gil_wait_us",	  [M_GIL_HOLD] = "gil_hold_us", [M_FFI_CROSS] = "ffi_crossings",
+	[M_FFI_TIME] = "ffi_time_us",	  [M_GC_PAUSES] = "gc_pauses",	[M_GC_TIME] = "gc_time_us",
+	[M_SYSCALLS] = "syscalls",	  [M_SYS_TIME] = "syscall_time_us", [M_SAMPLES] = "cpu_samples",
+};
+
+struct uslot {
+	uint32_t key, count;
+	uint64_t ns;
+};
+
+/* One request, being summed. */
+struct rq {
+	uint64_t id, start_ns, end_ns, bytes_in, bytes_out;
+	uint64_t ended_at; /* CLOCK_MONOTONIC ns when its end was read; 0: open */
+	int ep;
+	uint32_t tid, sends;
+	uint64_t gil_wait_ns, gil_hold_ns, ffi_ns, gc_ns, sys_ns;
+	uint32_t gil_waits, ffi_calls, gc_pauses, syscalls, samples, sys_other;
+	struct uslot sys[USYS];
+	int nsys;
+	struct uslot ffi[UFFI];
+	int nffi;
+};
+
+/* A distribution in bounded memory: bpf/hist.h's log-linear slots (exact below 64, else within
+ * 1.6%), an exact sum and max. Integers (counts) or nanoseconds. */
+struct qhist {
+	uint64_t n, max;
+	double sum;
+	__u64 *slots; /* HIST_SLOTS, allocated on first use */
+};
+
+/* A syscall or native function of an endpoint: its per-request counts where non-zero. */
+struct keyagg {
+	uint32_t key;
+	uint64_t calls, ns;
+	struct qhist per_req; /* per request where non-zero; the zeros are the endpoint's other requests */
+};
+
+struct endpoint {
+	char name[160];
+	uint64_t answered, incomplete, unanswered_closed;
+	struct qhist lat_ns;
+	struct qhist m[M_COUNT]; /* counts, or ns for the _us metrics */
+	struct keyagg *sys, *ffi;
+	int nsys, nffi;
+};
+
+struct reqtrack {
+	struct session *sess;
+	struct requests_bpf *skel;
+	struct ring_buffer *rb;
+	struct reqtrack_opts o;
+	struct rq **rqs; /* by id */
+	uint64_t cap, lo; /* ids below lo are folded */
+	uint64_t max_id;
+	struct endpoint *eps;
+	int neps;
+	struct rq *ex; /* the slowest answered requests, unordered */
+	int nex;
+	struct rq outside; /* accounts given to no request */
+	uint64_t accounts, late_accounts, unparsed;
+	bool stopped;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void qhist_add(struct qhist *h, uint64_t v)
+{
+	if (!h->slots && !(h->slots = calloc(HIST_SLOTS, sizeof(*h->slots))))
+		return;
+	h->slots[hist_slot(v)]++;
+	h->n++;
+	h->sum += v;
+	if (v > h->max)
+		h->max = v;
+}
+
+static void slot_add(struct uslot *s, int *n, int max, uint32_t key, uint32_t count, uint64_t ns,
+		     uint32_t *other)
+{
+	for (int i = 0; i < *n; i++) {
+		if (s[i].key == key) {
+			s[i].count += count;
+			s[i].ns += ns;
+			return;
+		}
+	}
+	if (*n < max) {
+		s[*n].key = key;
+		s[*n].count = count;
+		s[*n].ns = ns;
+		(*n)++;
+	} else if (other) {
+		*other += count;
+	}
+}
+
+static void acct_add(struct rq *q, const struct req_acct *a)
+{
+	q->gil_wait_ns += a->gil_wait_ns;
+	q->gil_hold_ns += a->gil_hold_ns;
+	q->ffi_ns += a->ffi_ns;
+	q->gc_ns += a->gc_ns;
+	q->sys_ns += a->sys_ns;
+	q->gil_waits += a->gil_waits;
+	q->ffi_calls += a->ffi_calls;
+	q->gc_pauses += a->gc_pauses;
+	q->syscalls += a->syscalls;
+	q->samples += a->samples;
+	q->sys_other += a->sys_other;
+	for (int i = 0; i < REQ_SYS_SLOTS && a->sys[i].count; i++)
+		slot_add(q->sys, &q->nsys, USYS, a->sys[i].key, a->sys[i].count, a->sys[i].ns, &q->sys_other);
+	for (int i = 0; i < REQ_FFI_SLOTS && a->ffi[i].count; i++)
+		slot_add(q->ffi, &q->nffi, UFFI, a->ffi[i].key, a->ffi[i].count, a->ffi[i].ns, NULL);
+}
+
+static struct rq *find(struct reqtrack *r, uint64_t id)
+{
+	return id >= r->lo && id < r->cap ? r->rqs[id] : NULL;
+}
+
+static int endpoint_index(struct reqtrack *r, const char *name)
+{
+	for (int i = 0; i < r->neps; i++)
+		if (!strcmp(r->eps[i].name, name))
+			return i;
+	if (r->neps == MAX_ENDPOINTS)
+		return endpoint_index(r, "(other endpoints)"); /* the last slot is kept for it */
+	if (r->neps == MAX_ENDPOINTS - 1 && strcmp(name, "(other endpoints)"))
+		return endpoint_index(r, "(other endpoints)");
+	snprintf(r->eps[r->neps].name, sizeof(r->eps[0].name), "%s", name);
+	return r->neps++;
+}
+
+static void keyagg_add(struct keyagg **arr, int *n, uint32_t key, uint32_t count, uint64_t ns)
+{
+	struct keyagg *k = NULL;
+
+	for (int i = 0; i < *n; i++)
+		if ((*arr)[i].key == key)
+			k = &(*arr)[i];
+	if (!k) {
+		struct keyagg *a = realloc(*arr, (*n + 1) * sizeof(*a));
+
+		if (!a)
+			return;
+		*arr = a;
+		k = &a[(*n)++];
+		memset(k, 0, sizeof(*k));
+		k->key = key;
+	}
+	k->calls += count;
+	k->ns += ns;
+	qhist_add(&k->per_req, count);
+}
+
+/* Keep q among the N slowest answered requests. */
+static void exemplar_offer(struct reqtrack *r, const struct rq *q)
+{
+	int min = 0;
+
+	if (r->o.exemplars <= 0)
+		return;
+	if (r->nex < r->o.exemplars) {
+		r->ex[r->nex++] = *q;
+		return;
+	}
+	for (int i = 1; i < r->nex; i++)
+		if (r->ex[i].end_ns - r->ex[i].start_ns < r->ex[min].end_ns - r->ex[min].start_ns)
+			min = i;
+	if (q->end_ns - q->start_ns > r->ex[min].end_ns - r->ex[min].start_ns)
+		r->ex[min] = *q;
+}
+
+/* A finished request into its endpoint's distributions. */
+static void fold(struct reqtrack *r, struct rq *q)
+{
+	struct endpoint *e;
+	uint64_t v[M_COUNT];
+
+	if (q->ep < 0)
+		return;
+	e = &r->eps[q->ep];
+	if (!q->ended_at) {
+		e->incomplete++;
+		return;
+	}
+	if (!q->sends) {
+		e->unanswered_closed++;
+		return;
+	}
+	e->answered++;
+	qhist_add(&e->lat_ns, q->end_ns - q->start_ns);
+	v[M_GIL_WAIT] = q->gil_wait_ns;
+	v[M_GIL_HOLD] = q->gil_hold_ns;
+	v[M_FFI_CROSS] = q->ffi_calls;
+	v[M_FFI_TIME] = q->ffi_ns;
+	v[M_GC_PAUSES] = q->gc_pauses;
+	v[M_GC_TIME] = q->gc_ns;
+	v[M_SYSCALLS] = q->syscalls;
+	v[M_SYS_TIME] = q->sys_ns;
+	v[M_SAMPLES] = q->samples;
+	for (int m = 0; m < M_COUNT; m++)
+		qhist_add(&e->m[m], v[m]);
+	for (int i = 0; i < q->nsys; i++)
+		keyagg_add(&e->sys, &e->nsys, q->sys[i].key, q->sys[i].count, q->sys[i].ns);
+	for (int i = 0; i < q->nffi; i++)
+		keyagg_add(&e->ffi, &e->nffi, q->ffi[i].key, q->ffi[i].count, q->ffi[i].ns);
+	exemplar_offer(r, q);
+}
+
+static void fold_id(struct reqtrack *r, uint64_t id)
+{
+	fold(r, r->rqs[id]);
+	free(r->rqs[id]);
+	r->rqs[id] = NULL;
+}
+
+static int on_start(struct reqtrack *r, const struct req_start_ev *ev)
+{
+	char name[160];
+	struct rq *q;
+
+	if (ev->id >= r->cap) {
+		uint64_t cap = r->cap ? r->cap : 4096;
+		struct rq **a;
+
+		while (cap <= ev->id)
+			cap *= 2;
+		a = realloc(r->rqs, cap * sizeof(*a));
+		if (!a)
+			return 0;
+		memset(a + r->cap, 0, (cap - r->cap) * sizeof(*a));
+		r->rqs = a;
+		r->cap = cap;
+	}
+	if (ev->id < r->lo || r->rqs[ev->id])
+		return 0;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return 0;
+	q->id = ev->id;
+	q->start_ns = ev->start_ns;
+	q->tid = ev->tid;
+	if (endpoint_normalize(ev->head, ev->len < REQ_HEAD ? ev->len : REQ_HEAD, name, sizeof(name))) {
+		r->unparsed++;
+		q->ep = -1;
+	} else {
+		q->ep = endpoint_index(r, name);
+	}
+	r->rqs[ev->id] = q;
+	if (ev->id > r->max_id)
+		r->max_id = ev->id;
+	return 0;
+}
+
+static void end_into(struct rq *q, const struct req_end_ev *ev)
+{
+	q->end_ns = ev->end_ns;
+	q->sends = ev->sends;
+	q->bytes_in = ev->bytes_in;
+	q->bytes_out = ev->bytes_out;
+	q->syscalls += ev->op_syscalls;
+	q->sys_ns += ev->op_sys_ns;
+	q->sys_other += ev->op_sys_other;
+	for (int i = 0; i < REQ_OP_SLOTS && ev->op_sys[i].count; i++)
+		slot_add(q->sys, &q->nsys, USYS, ev->op_sys[i].key, ev->op_sys[i].count, ev->op_sys[i].ns,
+			 &q->sys_other);
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct reqtrack *r = ctx;
+	__u32 kind = *(__u32 *)data;
+	struct rq *q;
+
+	if (kind == REQ_EV_START && size >= sizeof(struct req_start_ev))
+		return on_start(r, data);
+	if (kind == REQ_EV_ACCT && size >= REQ_ACCT_EV_SHORT) {
+		struct req_acct_ev full;
+		const struct req_acct_ev *ev = data;
+
+		if (size < sizeof(full)) { /* a short one: no slots */
+			memset(&full, 0, sizeof(full));
+			memcpy(&full, data, REQ_ACCT_EV_SHORT);
+			ev = &full;
+		}
+
+		r->accounts++;
+		if (!ev->owner) {
+			acct_add(&r->outside, &ev->a);
+		} else if ((q = find(r, ev->owner))) {
+			acct_add(q, &ev->a);
+		} else {
+			r->late_accounts++;
+			acct_add(&r->outside, &ev->a);
+		}
+		return 0;
+	}
+	if (kind == REQ_EV_END && size >= sizeof(struct req_end_ev)) {
+		const struct req_end_ev *ev = data;
+
+		if ((q = find(r, ev->id)) && !q->ended_at) {
+			end_into(q, ev);
+			q->ended_at = mono_ns();
+		}
+	}
+	return 0;
+}
+
+struct reqtrack *reqtrack__new(struct session *s, const struct reqtrack_opts *o)
+{
+	struct reqtrack *r = calloc(1, sizeof(*r));
+	int err;
+
+	if (!r)
+		return NULL;
+	r->sess = s;
+	r->o = *o;
+	r->lo = 1;
+	r->eps = calloc(MAX_ENDPOINTS, sizeof(*r->eps));
+	r->ex = calloc(o->exemplars > 0 ? o->exemplars : 1, sizeof(*r->ex));
+	r->skel = requests_bpf__open();
+	if (!r->eps || !r->ex || !r->skel) {
+		err = -errno;
+		log_err("opening the requests BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	if ((err = session__share_maps(s, r->skel->obj)))
+		goto fail;
+	if ((err = requests_bpf__load(r->skel))) {
+		log_err("loading the requests BPF object: %s", strerror(-err));
+		goto fail;
+	}
+	if ((err = requests_bpf__attach(r->skel))) {
+		log_err("attaching sock:sock_recv_length/sock_send_length/inet_sock_set_state: %s", strerror(-err));
+		goto fail;
+	}
+	r->rb = ring_buffer__new(bpf_map__fd(r->skel->maps.req_events), on_event, r, NULL);
+	if (!r->rb) {
+		err = -errno;
+		goto fail;
+	}
+	if ((err = session__set_requests(s, true)))
+		goto fail;
+	log_debug("attached requests: tp_btf/sock_recv_length, tp_btf/sock_send_length, tp_btf/inet_sock_set_state");
+	return r;
+fail:
+	reqtrack__free(r);
+	errno = -err;
+	return NULL;
+}
+
+void reqtrack__poll(struct reqtrack *r)
+{
+	uint64_t now;
+
+	if (!r || r->stopped)
+		return;
+	ring_buffer__consume(r->rb);
+	now = mono_ns();
+	/* fold what ended a while ago, from the oldest id up to the first still open */
+	while (r->lo <= r->max_id) {
+		struct rq *q = r->rqs[r->lo];
+
+		if (q && (!q->ended_at || now - q->ended_at < FOLD_AFTER_NS))
+			break;
+		if (q)
+			fold_id(r, r->lo);
+		r->lo++;
+	}
+}
+
+void reqtrack__stop(struct reqtrack *r)
+{
+	struct req_conn c;
+	__u64 key, next;
+	int fd;
+
+	if (!r || r->stopped)
+		return;
+	session__set_requests(r->sess, false);
+	requests_bpf__detach(r->skel);
+	ring_buffer__consume(r->rb);
+	/* requests whose connection is still open: answered ones end at their last write */
+	fd = bpf_map__fd(r->skel->maps.conns);
+	for (int more = bpf_map_get_next_key(fd, NULL, &key) == 0; more;
+	     more = bpf_map_get_next_key(fd, &key, &next) == 0, key = next) {
+		struct rq *q;
+
+		if (bpf_map_lookup_elem(fd, &key, &c) || !(q = find(r, c.req_id)) || q->ended_at || !c.sends)
+			continue;
+		{
+			struct req_end_ev ev = { .kind = REQ_EV_END, .id = c.req_id, .start_ns = c.start_ns,
+						 .end_ns = c.last_send_ns, .bytes_in = c.bytes_in,
+						 .bytes_out = c.bytes_out, .sends = c.sends,
+						 .op_syscalls = c.op_syscalls, .op_sys_other = c.op_sys_other,
+						 .op_sys_ns = c.op_sys_ns };
+
+			memcpy(ev.op_sys, c.op_sys, sizeof(ev.op_sys));
+			end_into(q, &ev);
+			q->ended_at = 1;
+		}
+	}
+	for (uint64_t id = r->lo; id <= r->max_id; id++)
+		if (r->rqs[id])
+			fold_id(r, id);
+	r->lo = r->max_id + 1;
+	r->stopped = true;
+}
+
+/* {"mean", "p50", "p95", "p99"[, "max"]} of a distribution with n_zero more zeros, each value
+ * divided by scale (1e3: ns to us). Quantiles are nearest-rank: an actual count for integers. */
+static cJSON *dist_json(struct qhist *h, uint64_t n_zero, double scale, bool with_max)
+{
+	cJSON *o = cJSON_CreateObject();
+	uint64_t total = h->n + n_zero;
+	static const double qs[] = { 0.50, 0.95, 0.99 };
+	static const char *const names[] = { "p50", "p95", "p99" };
+
+	if (!total || !h->slots) {
+		if (total) { /* only zeros */
+			cJSON_AddNumberToObject(o, "mean", 0);
+			for (int i = 0; i < 3; i++)
+				cJSON_AddNumberToObject(o, names[i], 0);
+			if (with_max)
+				cJSON_AddNumberToObject(o, "max", 0);
+		} else {
+			cJSON_AddNullToObject(o, "mean");
+		}
+		return o;
+	}
+	h->slots[0] += n_zero;
+	cJSON_AddNumberToObject(o, "mean", h->sum / total / scale);
+	for (int i = 0; i < 3; i++)
+		cJSON_AddNumberToObject(o, names[i], hist_quantile(h->slots, HIST_SLOTS, qs[i], h->max) / scale);
+	if (with_max)
+		cJSON_AddNumberToObject(o, "max", h->max / scale);
+	h->slots[0] -= n_zero;
+	return o;
+}
+
+static cJSON *latency_json(struct qhist *h)
+{
+	cJSON *o = cJSON_CreateObject();
+	static const double qs[] = { 0.50, 0.90, 0.95, 0.99 };
+	static const char *const names[] = { "p50_ms", "p90_ms", "p95_ms", "p99_ms" };
+
+	if (!h->n || !h->slots) {
+		cJSON_AddNullToObject(o, "mean_ms");
+		return o;
+	}
+	cJSON_AddNumberToObject(o, "mean_ms", h->sum / h->n / 1e6);
+	for (int i = 0; i < 4; i++)
+		cJSON_AddNumberToObject(o, names[i], hist_quantile(h->slots, HIST_SLOTS, qs[i], h->max) / 1e6);
+	cJSON_AddNumberToObject(o, "max_ms", h->max / 1e6);
+	return o;
+}
+
+static bool metric_is_time(int m)
+{
+	return m == M_GIL_WAIT || m == M_GIL_HOLD || m == M_FFI_TIME || m == M_GC_TIME || m == M_SYS_TIME;
+}
+
+/* Is metric m measured in this run? If not, why. */
+static const char *metric_missing(const struct reqtrack *r, int m)
+{
+	switch (m) {
+	case M_GIL_WAIT:
+		return r->o.gil ? NULL : "the gil probe is off";
+	case M_GIL_HOLD:
+		return r->o.gil && r->o.gil_exact ? NULL
+						  : "GIL holds need the exact GIL method (--gil-method exact, on an "
+						    "interpreter with take_gil/drop_gil symbols)";
+	case M_FFI_CROSS:
+	case M_FFI_TIME:
+		return r->o.ffi ? NULL : "native calls are counted only for functions given with --ffi LIB[:GLOB]";
+	case M_GC_PAUSES:
+	case M_GC_TIME:
+		return r->o.gc ? NULL : "the gc probe is off";
+	case M_SYSCALLS:
+	case M_SYS_TIME:
+		return r->o.syscalls ? NULL
+				     : "syscalls are counted only with the syscalls probe (--probes ...,syscalls), "
+				       "which slows every syscall";
+	case M_SAMPLES:
+		return r->o.stacks ? NULL : "the stacks probe is off";
+	}
+	return NULL;
+}
+
+static void add_syscall_name(cJSON *j, uint32_t nr)
+{
+	const char *n = syscall_name(nr);
+	char buf[32];
+
+	if (!n) {
+		snprintf(buf, sizeof(buf), "syscall_%u", nr);
+		n = buf;
+	}
+	cJSON_AddStringToObject(j, "name", n);
+}
+
+static int cmp_keyagg(const void *a, const void *b)
+{
+	const struct keyagg *x = a, *y = b;
+
+	return (x->ns < y->ns) - (x->ns > y->ns);
+}
+
+static void add_ffi_name(cJSON *j, struct ffi *ffi, uint32_t key)
+{
+	const char *lib, *sym, *py;
+
+	if (ffi && !ffi__func_info(ffi, key, &lib, &sym, &py)) {
+		cJSON_AddStringToObject(j, "library", lib);
+		cJSON_AddStringToObject(j, "symbol", sym);
+		if (py[0])
+			cJSON_AddStringToObject(j, "python_name", py);
+		else
+			cJSON_AddNullToObject(j, "python_name");
+	} else {
+		cJSON_AddNumberToObject(j, "function_index", key);
+	}
+}
+
+static cJSON *top_json(struct keyagg *k, int n, uint64_t answered, bool is_ffi, struct ffi *ffi)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	qsort(k, n, sizeof(*k), cmp_keyagg);
+	for (int i = 0; i < n && i < TOP_KEYS; i++) {
+		cJSON *j = cJSON_CreateObject();
+
+		if (is_ffi)
+			add_ffi_name(j, ffi, k[i].key);
+		else
+			add_syscall_name(j, k[i].key);
+		cJSON_AddNumberToObject(j, "calls", k[i].calls);
+		cJSON_AddNumberToObject(j, "total_ms", k[i].ns / 1e6);
+		cJSON_AddItemToObject(j, "per_request", dist_json(&k[i].per_req, answered - k[i].per_req.n, 1, false));
+		cJSON_AddNumberToObject(j, "time_us_per_request", answered ? k[i].ns / 1e3 / answered : 0);
+		cJSON_AddItemToArray(arr, j);
+	}
+	return arr;
+}
+
+static cJSON *breakdown_json(struct reqtrack *r, const struct rq *q, struct ffi *ffi)
+{
+	cJSON *b = cJSON_CreateObject(), *a;
+	double v[M_COUNT] = {
+		[M_GIL_WAIT] = q->gil_wait_ns / 1e3, [M_GIL_HOLD] = q->gil_hold_ns / 1e3,
+		[M_FFI_CROSS] = q->ffi_calls,	     [M_FFI_TIME] = q->ffi_ns / 1e3,
+		[M_GC_PAUSES] = q->gc_pauses,	     [M_GC_TIME] = q->gc_ns / 1e3,
+		[M_SYSCALLS] = q->syscalls,	     [M_SYS_TIME] = q->sys_ns / 1e3,
+		[M_SAMPLES] = q->samples,
+	};
+
+	for (int m = 0; m < M_COUNT; m++) {
+		if (metric_missing(r, m))
+			cJSON_AddNullToObject(b, metric_names[m]);
+		else
+			cJSON_AddNumberToObject(b, metric_names[m], v[m]);
+	}
+	if (!metric_missing(r, M_SYSCALLS)) {
+		a = cJSON_AddArrayToObject(b, "syscalls_by_name");
+		for (int i = 0; i < q->nsys; i++) {
+			cJSON *j = cJSON_CreateObject();
+
+			add_syscall_name(j, q->sys[i].key);
+			cJSON_AddNumberToObject(j, "count", q->sys[i].count);
+			cJSON_AddNumberToObject(j, "time_us", q->sys[i].ns / 1e3);
+			cJSON_AddItemToArray(a, j);
+		}
+	}
+	if (!metric_missing(r, M_FFI_CROSS)) {
+		a = cJSON_AddArrayToObject(b, "ffi_by_function");
+		for (int i = 0; i < q->nffi; i++) {
+			cJSON *j = cJSON_CreateObject();
+
+			add_ffi_name(j, ffi, q->ffi[i].key);
+			cJSON_AddNumberToObject(j, "calls", q->ffi[i].count);
+			cJSON_AddNumberToObject(j, "time_us", q->ffi[i].ns / 1e3);
+			cJSON_AddItemToArray(a, j);
+		}
+	}
+	return b;
+}
+
+static int cmp_ex(const void *a, const void *b)
+{
+	const struct rq *x = a, *y = b;
+	uint64_t dx = x->end_ns - x->start_ns, dy = y->end_ns - y->start_ns;
+
+	return (dx < dy) - (dx > dy);
+}
+
+static uint64_t stat_sum(struct reqtrack *r, int idx)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *v, sum = 0;
+	__u32 k = idx;
+
+	if (ncpu <= 0 || !(v = calloc(ncpu, sizeof(*v))))
+		return 0;
+	if (!bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.req_stats), &k, v))
+		for (int i = 0; i < ncpu; i++)
+			sum += v[i];
+	free(v);
+	return sum;
+}
+
+void reqtrack__report(struct reqtrack *r, cJSON *doc, cJSON *prof, struct ffi *ffi)
+{
+	cJSON *o = cJSON_CreateObject(), *eps, *ex, *un, *miss, *out;
+	uint64_t total = 0, incomplete = 0, closed = 0;
+	double handler_ms = 0, ser_ms = 0;
+	bool ser = false;
+	char missing[512] = "";
+
+	reqtrack__stop(r);
+	/* holds only where the exact method really ran (a stripped interpreter falls back) */
+	if (r->o.gil_exact) {
+		const cJSON *m = cJSON_GetObjectItem(cJSON_GetObjectItem(prof, "gil"), "method");
+
+		r->o.gil_exact = cJSON_IsString(m) && !strcmp(m->valuestring, "uprobe:take_gil");
+	}
+	cJSON_AddStringToObject(o, "method", "sock_tracepoints");
+	cJSON_AddStringToObject(o, "how",
+				"request boundaries from tp_btf sock_recv_length / sock_send_length / "
+				"inet_sock_set_state: a read of a TCP connection with no unanswered request "
+				"whose first bytes are an HTTP request line begins a request (the line read "
+				"from the user buffer in BPF); its writes answer it; latency is its first read "
+				"to its last write. Attribution: what a thread's probes measure between two "
+				"operations on served connections goes, at a write, to the request written; "
+				"at a read, to the request of the thread's previous operation if still "
+				"unanswered, else to no request");
+	cJSON_AddStringToObject(o, "attribution_rule",
+				"exact for thread-per-request servers; on an event loop, the work between two "
+				"socket operations goes to the request of the next write (or of the last read, "
+				"if no write comes before the next read): see docs/requests.md for measured "
+				"accuracy");
+	cJSON_AddStringToObject(o, "normalization", endpoint_rule);
+	eps = cJSON_CreateArray();
+	for (int i = 0; i < r->neps; i++) {
+		struct endpoint *e = &r->eps[i];
+		cJSON *j = cJSON_CreateObject(), *pr;
+
+		cJSON_AddStringToObject(j, "endpoint", e->name);
+		cJSON_AddNumberToObject(j, "count", e->answered);
+		cJSON_AddNumberToObject(j, "incomplete", e->incomplete);
+		cJSON_AddNumberToObject(j, "closed_unanswered", e->unanswered_closed);
+		handler_ms += e->lat_ns.sum / 1e6;
+		cJSON_AddItemToObject(j, "latency", latency_json(&e->lat_ns));
+		pr = cJSON_AddObjectToObject(j, "per_request");
+		for (int m = 0; m < M_COUNT; m++) {
+			if (metric_missing(r, m))
+				cJSON_AddNullToObject(pr, metric_names[m]);
+			else
+				cJSON_AddItemToObject(pr, metric_names[m],
+						      dist_json(&e->m[m], 0, metric_is_time(m) ? 1e3 : 1, true));
+		}
+		if (!metric_missing(r, M_FFI_CROSS)) {
+			cJSON_AddItemToObject(j, "top_ffi", top_json(e->ffi, e->nffi, e->answered, true, ffi));
+			for (int k = 0; k < e->nffi; k++) {
+				const char *lib, *sym, *py;
+
+				if (ffi && !ffi__func_info(ffi, e->ffi[k].key, &lib, &sym, &py) && strstr(lib, "json")) {
+					ser_ms += e->ffi[k].ns / 1e6;
+					ser = true;
+				}
+			}
+		} else {
+			cJSON_AddNullToObject(j, "top_ffi");
+		}
+		if (!metric_missing(r, M_SYSCALLS))
+			cJSON_AddItemToObject(j, "top_syscalls", top_json(e->sys, e->nsys, e->answered, false, NULL));
+		else
+			cJSON_AddNullToObject(j, "top_syscalls");
+		total += e->answered;
+		incomplete += e->incomplete;
+		closed += e->unanswered_closed;
+		cJSON_AddItemToArray(eps, j);
+	}
+	cJSON_AddNumberToObject(o, "count", total);
+	cJSON_AddNumberToObject(o, "incomplete", incomplete);
+	cJSON_AddNumberToObject(o, "closed_unanswered", closed);
+	cJSON_AddItemToObject(o, "endpoints", eps);
+	qsort(r->ex, r->nex, sizeof(*r->ex), cmp_ex);
+	ex = cJSON_AddArrayToObject(o, "exemplars");
+	for (int i = 0; i < r->nex; i++) {
+		cJSON *j = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(j, "endpoint", r->ex[i].ep >= 0 ? r->eps[r->ex[i].ep].name : "?");
+		cJSON_AddNumberToObject(j, "latency_ms", (r->ex[i].end_ns - r->ex[i].start_ns) / 1e6);
+		cJSON_AddNumberToObject(j, "tid", r->ex[i].tid);
+		cJSON_AddNumberToObject(j, "bytes_in", r->ex[i].bytes_in);
+		cJSON_AddNumberToObject(j, "bytes_out", r->ex[i].bytes_out);
+		cJSON_AddItemToObject(j, "breakdown", breakdown_json(r, &r->ex[i], ffi));
+		cJSON_AddItemToArray(ex, j);
+	}
+	out = breakdown_json(r, &r->outside, ffi);
+	cJSON_AddItemToObject(o, "outside_requests", out);
+	un = cJSON_AddObjectToObject(o, "unparsed");
+	cJSON_AddNumberToObject(un, "tls_connections", stat_sum(r, REQ_STAT_TLS));
+	cJSON_AddNumberToObject(un, "http2_connections", stat_sum(r, REQ_STAT_HTTP2));
+	cJSON_AddNumberToObject(un, "unix_socket_requests", stat_sum(r, REQ_STAT_UNIX));
+	cJSON_AddNumberToObject(un, "reads_without_buffer", stat_sum(r, REQ_STAT_NO_BUFFER));
+	cJSON_AddNumberToObject(o, "lost_events", stat_sum(r, REQ_STAT_RING_FULL) + stat_sum(r, REQ_STAT_CONN_FULL));
+	cJSON_AddNumberToObject(o, "late_accounts", r->late_accounts);
+	miss = cJSON_AddObjectToObject(o, "not_measured");
+	for (int m = 0; m < M_COUNT; m++) {
+		const char *why = metric_missing(r, m);
+
+		if (why) {
+			cJSON_AddStringToObject(miss, metric_names[m], why);
+			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
+				 missing[0] ? ", " : "", metric_names[m]);
+		}
+	}
+	if (missing[0])
+		profile_warn(doc, "requests", "per-request %s not measured: their probes are off (see requests.not_measured)",
+			     missing);
+	if (stat_sum(r, REQ_STAT_TLS) || stat_sum(r, REQ_STAT_HTTP2))
+		profile_warn(doc, "requests", "%llu TLS and %llu HTTP/2 connections: their requests cannot be parsed and are not counted",
+			     (unsigned long long)stat_sum(r, REQ_STAT_TLS), (unsigned long long)stat_sum(r, REQ_STAT_HTTP2));
+	if (stat_sum(r, REQ_STAT_UNIX))
+		profile_warn(doc, "requests", "%llu HTTP requests over unix sockets are not attributed",
+			     (unsigned long long)stat_sum(r, REQ_STAT_UNIX));
+	if (stat_sum(r, REQ_STAT_RING_FULL) || stat_sum(r, REQ_STAT_CONN_FULL))
+		profile_warn(doc, "requests", "%llu request events were lost (ring buffer or connection map full)",
+			     (unsigned long long)(stat_sum(r, REQ_STAT_RING_FULL) + stat_sum(r, REQ_STAT_CONN_FULL)));
+	if (incomplete)
+		profile_warn(doc, "requests", "%llu requests were still unanswered when the run ended (incomplete)",
+			     (unsigned long long)incomplete);
+	cJSON_AddItemToObject(prof, "requests", o);
+	{
+		cJSON *py = cJSON_GetObjectItem(prof, "python");
+
+		if (cJSON_IsObject(py)) {
+			cJSON_ReplaceItemInObject(py, "handler_time_ms", cJSON_CreateNumber(handler_ms));
+			if (ser)
+				cJSON_ReplaceItemInObject(py, "serialization_time_ms", cJSON_CreateNumber(ser_ms));
+		}
+		if (!ser && cJSON_IsObject(py))
+			profile_warn(doc, "python",
+				     "serialization_time_ms: needs a JSON library's functions probed with --ffi "
+				     "(a library whose name contains 'json', e.g. --ffi ujson): null");
+	}
+}
+
+void reqtrack__free(struct reqtrack *r)
+{
+	if (!r)
+		return;
+	ring_buffer__free(r->rb);
+	requests_bpf__destroy(r->skel);
+	for (uint64_t id = 0; id < r->cap; id++)
+		free(r->rqs[id]);
+	free(r->rqs);
+	if (r->eps) {
+		for (int i = 0; i < r->neps; i++) {
+			struct endpoint *e = &r->eps[i];
+
+			free(e->lat_ns.slots);
+			for (int m = 0; m < M_COUNT; m++)
+				free(e->m[m].slots);
+			for (int k = 0; k < e->nsys; k++)
+				free(e->sys[k].per_req.slots);
+			for (int k = 0; k < e->nffi; k++)
+				free(e->ffi[k].per_req.slots);
+			free(e->sys);
+			free(e->ffi);
+		}
+		free(r->eps);
+	}
+	free(r->ex);
+	free(r);
+}
+
+double reqtrack__run_ms(struct reqtrack *r, uint64_t *runs)
+{
+	*runs = 0;
+	return r ? bpf_object_run_ms(r->skel->obj, BPF_PROG_TYPE_TRACING, runs) : 0;
+}

@@ -1,0 +1,818 @@
+/* The stacks probe, user side: perf events per CPU, the ring buffer consumer (a thread that
+ * unwinds, symbolizes and folds every sample as it arrives, while the process is still there to
+ * be read), and the report. */
+#include <errno.h>
+#include <libgen.h>
+#include <linux/perf_event.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "inspect/cpython.h"
+#include "output/flamegraph.h"
+#include "lib/log.h"
+#include "output/document.h"
+#include "output/folded.h"
+#include "bpf/stacks.h"
+#include "probes/stacks.h"
+#include "stacks.skel.h"
+#include "lib/strmap.h"
+#include "inspect/unwind.h"
+#include "lib/util.h"
+
+#define MAX_NATIVE 256
+#define LINE_MAX_LEN 32768
+#define TOP_N 15
+
+struct stk_proc {
+	int pid;
+	bool settled;     /* walked, or known not to be */
+	int minor;
+	char version[32];
+	char reason[160]; /* why Python frames are not walked; empty when they are */
+	char comm[16];
+	const struct frames_layout *fl;
+	uint64_t code_type;  /* &PyCode_Type: a frame's code object is checked against it */
+	int tries;
+	char exe[256];    /* /proc/PID/exe when first seen: a change means it exec'd */
+};
+
+struct stacks {
+	struct session *sess;
+	struct stacks_bpf *skel;
+	struct stacks_opts o;
+	struct bpf_link *links[512];
+	int nlinks;
+	struct ring_buffer *rb;
+	pthread_t th;
+	bool th_started;
+	volatile int stop;
+	pthread_mutex_t lock;
+	struct unwinder *uw;
+	struct ksyms *ks;
+	struct folded cpu, gil;
+	uint64_t cat[CAT_MAX];
+	struct strmap procs;   /* "pid" -> struct stk_proc */
+	struct strmap codes;   /* "pid:addr" -> ptr: "name (file:line)" */
+	struct strmap pending; /* GIL waits: "cookie" -> ptr: the folded stack */
+	struct strmap libs;    /* native library -> CPU samples whose leaf-most native frame is in it */
+	uint64_t samples, frames, py_samples, py_truncated, no_user, no_stack;
+	uint64_t gil_stacks, gil_weighted, gil_wait_ns;
+	double own_cpu_ms;
+	char line[LINE_MAX_LEN];
+	char leaf_lib[256];    /* of the sample just folded: its leaf-most native library, or "" */
+};
+
+/* ---- Python frames ---- */
+
+static bool read_pystr(int pid, const struct frames_layout *fl, uint64_t obj, char *out, size_t len)
+{
+	uint8_t hdr[48];
+	uint64_t n, data;
+	uint32_t state;
+
+	if (!obj || cpython_read_mem(pid, obj, hdr, sizeof(hdr)))
+		return false;
+	memcpy(&n, hdr + 16, 8);
+	memcpy(&state, hdr + 32, 4);
+	if (!(state & (1u << 5))) /* not compact */
+		return false;
+	if (state & (1u << 6)) { /* ASCII: the characters follow the header */
+		data = obj + fl->ascii_size;
+	} else { /* the UTF-8 copy, when the interpreter has made one */
+		if (cpython_read_mem(pid, obj + fl->ascii_size + 8, &data, 8) || !data)
+			return false;
+		if (cpython_read_mem(pid, obj + fl->ascii_size, &n, 8))
+			return false;
+	}
+	if (n >= len)
+		n = len - 1;
+	if (cpython_read_mem(pid, data, out, n))
+		return false;
+	out[n] = '\0';
+	/* printable text only: anything else is not a name (a stale object, or a bad read) */
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)out[i] < 32 || (unsigned char)out[i] == 127)
+			return false;
+	return true;
+}
+
+/* A resolved code object: its name, and the two pointers that identify it (an address is reused
+ * once a code object is freed: a cached name is used only while they still match). */
+struct code_name {
+	uint64_t tag;
+	char text[];
+};
+
+/* The name of the code object at code, as "name (file:first line)". tag: its co_filename and
+ * co_name pointers, mixed, read by BPF at the sample: a cached name is reused while it matches
+ * (a freed code object's address is reused), else read again through the process's memory. */
+static const char *py_frame_name(struct stacks *st, struct stk_proc *p, uint64_t code, uint64_t tag)
+{
+	char key[48], name[256], file[512], buf[900];
+	struct strmap_entry *e;
+	uint64_t ptrs[2] = {}, name_ptr, file_ptr, type = 0, lo;
+	struct code_name *cn;
+	int line = 0;
+
+	if (!p->fl)
+		return "[unknown]";
+	snprintf(key, sizeof(key), "%d:%llx", p->pid, (unsigned long long)code);
+	e = strmap_get(&st->codes, key);
+	if (!e)
+		return "[unknown]";
+	cn = e->ptr;
+	if (cn && cn->tag == tag)
+		return cn->text;
+	lo = p->fl->co_filename < p->fl->co_name ? p->fl->co_filename : p->fl->co_name;
+	if (cpython_read_mem(p->pid, code + lo, ptrs, sizeof(ptrs)))
+		return "[unknown]";
+	if ((ptrs[0] ^ (ptrs[1] * 0x9E3779B97F4A7C15ull)) != tag)
+		return "[unknown]"; /* not the object the sample saw any more */
+	file_ptr = ptrs[p->fl->co_filename == (long)lo ? 0 : 1];
+	name_ptr = ptrs[p->fl->co_name == (long)lo ? 0 : 1];
+	/* Still a code object? */
+	if (p->code_type && (cpython_read_mem(p->pid, code + 8, &type, 8) || type != p->code_type))
+		return "[unknown]";
+	if (cpython_read_mem(p->pid, code + p->fl->co_firstlineno, &line, 4) ||
+	    !read_pystr(p->pid, p->fl, name_ptr, name, sizeof(name)))
+		return "[unknown]"; /* not cached: the process may be gone, or the object half-made */
+	if (!read_pystr(p->pid, p->fl, file_ptr, file, sizeof(file)))
+		snprintf(file, sizeof(file), "?");
+	snprintf(buf, sizeof(buf), "%s (%s:%d)", name, basename(file), line);
+	free(e->ptr);
+	e->ptr = cn = malloc(sizeof(*cn) + strlen(buf) + 1);
+	if (!cn)
+		return "[unknown]";
+	cn->tag = tag;
+	strcpy(cn->text, buf);
+	return cn->text;
+}
+
+static struct stk_proc *proc_of(struct stacks *st, int pid)
+{
+	char key[16];
+	struct strmap_entry *e;
+
+	snprintf(key, sizeof(key), "%d", pid);
+	e = strmap_get(&st->procs, key);
+	if (e && !e->ptr) {
+		struct stk_proc *p = calloc(1, sizeof(*p));
+		char path[64], *comm = NULL;
+
+		if (!p)
+			return NULL;
+		p->pid = pid;
+		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+		if (!read_file(path, &comm, NULL)) {
+			comm[strcspn(comm, "\n")] = '\0';
+			snprintf(p->comm, sizeof(p->comm), "%s", comm);
+		}
+		free(comm);
+		snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+		if (readlink(path, p->exe, sizeof(p->exe) - 1) < 0)
+			p->exe[0] = '\0';
+		snprintf(p->reason, sizeof(p->reason), "not inspected yet");
+		e->ptr = p;
+	}
+	return e ? e->ptr : NULL;
+}
+
+/* Find the process's Python thread list, once its interpreter has one. */
+static void settle(struct stacks *st, struct stk_proc *p)
+{
+	struct cpython_target t;
+	struct py_layout l = {};
+	uint64_t head;
+	int err;
+
+	if (p->settled)
+		return;
+	if (cpython_inspect("/proc", p->pid, &t) || !t.minor) {
+		/* the loader may not have mapped libpython yet: look again for a second */
+		if (++p->tries >= 10) {
+			p->settled = true;
+			snprintf(p->reason, sizeof(p->reason), "not a CPython process: native frames only");
+		}
+		return;
+	}
+	p->minor = t.minor;
+	p->code_type = t.code_type_addr;
+	snprintf(p->version, sizeof(p->version), "%s", t.version);
+	p->fl = cpython_frames_layout(t.minor);
+	if (!p->fl) {
+		p->settled = true;
+		snprintf(p->reason, sizeof(p->reason), "CPython %s has no frame layout in bindprof (3.8 to 3.13): native frames only",
+			 t.version);
+		return;
+	}
+	if (!t.runtime_addr) {
+		p->settled = true;
+		snprintf(p->reason, sizeof(p->reason), "_PyRuntime not found in CPython %s: native frames only", t.version);
+		return;
+	}
+	err = cpython_thread_list(&t, &head);
+	if (err == -EAGAIN) {
+		snprintf(p->reason, sizeof(p->reason), "the interpreter was not initialized yet");
+		return; /* again at the next tick */
+	}
+	if (err) {
+		p->settled = true;
+		snprintf(p->reason, sizeof(p->reason), "cannot read the thread list of CPython %s (%s): native frames only",
+			 t.version, strerror(-err));
+		return;
+	}
+	l.tstate_head_addr = head;
+	l.ts_next = p->fl->ts_next;
+	l.ts_thread_id = p->fl->ts_thread_id;
+	l.ts_frame = p->fl->ts_frame;
+	l.cframe_current = p->fl->cframe_current;
+	l.fr_code = p->fl->fr_code;
+	l.fr_back = p->fl->fr_back;
+	l.fr_is_entry = p->fl->fr_is_entry;
+	l.fr_owner = p->fl->fr_owner;
+	l.co_ptrs = p->fl->co_filename < p->fl->co_name ? p->fl->co_filename : p->fl->co_name;
+	l.minor = t.minor;
+	if (bpf_map__update_elem(st->skel->maps.py_layouts, &p->pid, sizeof(int), &l, sizeof(l), BPF_ANY)) {
+		snprintf(p->reason, sizeof(p->reason), "the py_layouts map is full: native frames only");
+	} else {
+		p->reason[0] = '\0';
+	}
+	p->settled = true;
+}
+
+void stacks__poll(struct stacks *st, const int *pids, int n)
+{
+	if (!st)
+		return;
+	for (int i = 0; i < n; i++) {
+		struct stk_proc *p;
+
+		pthread_mutex_lock(&st->lock);
+		p = proc_of(st, pids[i]);
+		if (p) {
+			char path[64], exe[256] = "", *comm = NULL;
+
+			/* its name now (a first sample may have caught it in the middle of its exec) */
+			snprintf(path, sizeof(path), "/proc/%d/comm", p->pid);
+			if (!read_file(path, &comm, NULL)) {
+				comm[strcspn(comm, "\n")] = '\0';
+				snprintf(p->comm, sizeof(p->comm), "%s", comm);
+			}
+			free(comm);
+			/* It exec'd since it was first seen: forget what was learnt of its old image. */
+			snprintf(path, sizeof(path), "/proc/%d/exe", p->pid);
+			if (readlink(path, exe, sizeof(exe) - 1) > 0 && strcmp(exe, p->exe)) {
+				snprintf(p->exe, sizeof(p->exe), "%s", exe);
+				unwinder_forget(st->uw, p->pid);
+				p->settled = false;
+				p->fl = NULL;
+				p->tries = 0;
+			}
+		}
+		pthread_mutex_unlock(&st->lock);
+		if (p && !p->settled)
+			settle(st, p); /* the consumer reads p->fl only once settled */
+	}
+}
+
+/* ---- one sample ---- */
+
+static bool is_interp_module(const char *path)
+{
+	const char *b;
+
+	if (!path)
+		return false;
+	b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	return !strncmp(b, "python3", 7) || !strncmp(b, "libpython3", 10);
+}
+
+/* The C library, the loader and the vdso: the interpreter's helpers when Python calls them. */
+static bool is_system_module(const char *path)
+{
+	static const char *const sys[] = { "libc.so", "libm.so", "ld-linux", "libpthread.so", "libdl.so",
+					   "linux-vdso", "[vdso]" };
+	const char *b;
+
+	if (!path)
+		return false;
+	b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	for (size_t i = 0; i < ARRAY_SIZE(sys); i++)
+		if (!strncmp(b, sys[i], strlen(sys[i])))
+			return true;
+	return false;
+}
+
+static int fold_event(struct stacks *st, const struct stack_event *e)
+{
+	uint64_t pcs[MAX_NATIVE];
+	struct nframe nat[MAX_NATIVE];
+	const char *py[MAX_PY_FRAMES], *kern[KSTACK_DEPTH];
+	bool entry[MAX_PY_FRAMES];
+	struct stk_proc *p = proc_of(st, e->pid);
+	struct stack_input in = { 0 };
+	int nn = 0, cat;
+
+	st->no_stack += e->regs[16] && !e->user_len;
+	if (e->regs[16])
+		nn = unwinder_unwind(st->uw, e->pid, e->tid, (const uint64_t *)e->regs, e->stack, e->user_len, pcs,
+				     MAX_NATIVE);
+	else
+		st->no_user++;
+	for (int i = 0; i < nn; i++) {
+		const char *fn, *mod;
+
+		unwinder_symbolize(st->uw, e->pid, pcs[i], &fn, &mod);
+		nat[i].name = fn;
+		nat[i].module = !mod ? NULL : !strncmp(mod, "[vdso", 5) ? "vdso" : strrchr(mod, '/') ? strrchr(mod, '/') + 1 : mod;
+		nat[i].kind = FK_NATIVE;
+		if (is_interp_module(mod))
+			nat[i].kind = fn && !strncmp(fn, "_PyEval_EvalFrameDefault", 24) ? FK_EVAL : FK_INTERP;
+		else if (is_system_module(mod))
+			nat[i].kind = FK_SYSTEM;
+	}
+	st->frames += nn;
+	st->leaf_lib[0] = '\0';
+	for (int i = 0; i < nn; i++)
+		if (nat[i].kind == FK_NATIVE && nat[i].module) {
+			snprintf(st->leaf_lib, sizeof(st->leaf_lib), "%s", nat[i].module);
+			break;
+		}
+	if (p && p->settled && p->fl && e->py_status != PY_NOT_PYTHON) {
+		for (unsigned i = 0; i < e->npy && i < MAX_PY_FRAMES; i++) {
+			py[i] = py_frame_name(st, p, e->py[i], e->py_tag[i]);
+			entry[i] = (e->py_entry[i >> 6] >> (i & 63)) & 1;
+		}
+		in.py = py;
+		in.py_entry = entry;
+		in.npy = e->npy < MAX_PY_FRAMES ? e->npy : MAX_PY_FRAMES;
+		in.py_minor = p->minor;
+		st->py_samples += in.npy > 0;
+		st->py_truncated += e->py_status == PY_TRUNCATED;
+	}
+	for (unsigned i = 0; i < e->nkernel && i < KSTACK_DEPTH; i++)
+		kern[i] = ksyms_lookup(st->ks, e->kstack[i]);
+	in.process = p && p->comm[0] ? p->comm : (const char *)e->comm;
+	in.native = nat;
+	in.nnative = nn;
+	in.kernel = kern;
+	in.nkernel = e->nkernel < KSTACK_DEPTH ? e->nkernel : KSTACK_DEPTH;
+	cat = stack_fold(&in, st->line, sizeof(st->line));
+	return cat;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct stacks *st = ctx;
+	const struct stack_event *e = data;
+	int cat;
+
+	if (size < sizeof(*e))
+		return 0;
+	pthread_mutex_lock(&st->lock);
+	cat = fold_event(st, e);
+	if (e->kind == STACK_CPU) {
+		st->samples++;
+		if (st->leaf_lib[0]) {
+			struct strmap_entry *le = strmap_get(&st->libs, st->leaf_lib);
+
+			if (le)
+				le->val++;
+		}
+		st->cat[cat]++;
+		folded_add(&st->cpu, st->line, 1);
+	} else if (e->kind == STACK_GIL_WAIT) {
+		char key[24];
+		struct strmap_entry *pe;
+
+		snprintf(key, sizeof(key), "%llx", (unsigned long long)e->cookie);
+		pe = strmap_get(&st->pending, key);
+		if (pe) {
+			free(pe->ptr);
+			pe->ptr = strdup(st->line);
+		}
+		st->gil_stacks++;
+	}
+	pthread_mutex_unlock(&st->lock);
+	return 0;
+}
+
+static int on_gil_done(void *ctx, void *data, size_t size)
+{
+	struct stacks *st = ctx;
+	const struct gil_wait_done *d = data;
+	struct strmap_entry *pe;
+	char key[24];
+
+	if (size < sizeof(*d))
+		return 0;
+	snprintf(key, sizeof(key), "%llx", (unsigned long long)d->cookie);
+	pthread_mutex_lock(&st->lock);
+	pe = strmap_find(&st->pending, key);
+	if (pe && pe->ptr) {
+		/* weight in microseconds: folded counts are integers */
+		folded_add(&st->gil, pe->ptr, (d->weight_ns + 500) / 1000);
+		st->gil_weighted++;
+		st->gil_wait_ns += d->weight_ns;
+		free(pe->ptr);
+		pe->ptr = NULL;
+	}
+	pthread_mutex_unlock(&st->lock);
+	return 0;
+}
+
+static double thread_cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void *consumer(void *arg)
+{
+	struct stacks *st = arg;
+	double t0 = thread_cpu_ms();
+
+	while (!st->stop)
+		ring_buffer__poll(st->rb, 100);
+	ring_buffer__consume(st->rb);
+	st->own_cpu_ms = thread_cpu_ms() - t0;
+	return NULL;
+}
+
+/* ---- life cycle ---- */
+
+struct stacks *stacks__new(struct session *s, const struct stacks_opts *o)
+{
+	struct stacks *st = calloc(1, sizeof(*st));
+	int ncpu = libbpf_num_possible_cpus(), err, attached = 0;
+
+	if (!st) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	st->sess = s;
+	st->o = *o;
+	pthread_mutex_init(&st->lock, NULL);
+	folded_init(&st->cpu);
+	folded_init(&st->gil);
+	strmap_init(&st->procs);
+	strmap_init(&st->codes);
+	strmap_init(&st->pending);
+	strmap_init(&st->libs);
+	st->uw = unwinder_new();
+	st->ks = ksyms_load();
+	st->skel = stacks_bpf__open();
+	if (!st->skel) {
+		err = -errno;
+		log_err("opening the stacks BPF object: %s", strerror(-err));
+		goto fail;
+	}
+	/* GIL-wait stacks come from the gil probe's sched_switch program (session_opts.gil_stacks),
+	 * through the maps shared here */
+	if ((err = session__share_maps(s, st->skel->obj)))
+		goto fail;
+	if ((err = stacks_bpf__load(st->skel))) {
+		log_err("loading the stacks BPF object: %s", strerror(-err));
+		goto fail;
+	}
+	for (int cpu = 0; cpu < ncpu && cpu < (int)ARRAY_SIZE(st->links); cpu++) {
+		struct perf_event_attr a = {
+			.type = PERF_TYPE_SOFTWARE,
+			.config = PERF_COUNT_SW_CPU_CLOCK,
+			.size = sizeof(a),
+			.freq = 1,
+			.sample_freq = o->freq,
+		};
+		int fd = syscall(__NR_perf_event_open, &a, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+		struct bpf_link *l;
+
+		if (fd < 0)
+			continue; /* an offline CPU */
+		l = bpf_program__attach_perf_event(st->skel->progs.sample_cpu, fd);
+		if (!l) {
+			err = -errno;
+			close(fd);
+			log_err("attaching the stack sampler to CPU %d: %s", cpu, strerror(-err));
+			goto fail;
+		}
+		st->links[st->nlinks++] = l;
+		attached++;
+	}
+	if (!attached) {
+		err = -ENODEV;
+		log_err("perf_event_open(cpu-clock) failed on every CPU: %s", strerror(errno));
+		goto fail;
+	}
+	st->rb = ring_buffer__new(bpf_map__fd(st->skel->maps.stack_events), on_event, st, NULL);
+	if (!st->rb || ring_buffer__add(st->rb, bpf_map__fd(st->skel->maps.gil_done_events), on_gil_done, st)) {
+		err = -errno;
+		log_err("creating the stack ring buffer: %s", strerror(-err));
+		goto fail;
+	}
+	if ((err = -pthread_create(&st->th, NULL, consumer, st)))
+		goto fail;
+	st->th_started = true;
+	log_debug("attached stacks: perf_event cpu-clock at %d Hz on %d CPUs%s", o->freq, attached,
+		  o->gil_wait ? ", GIL-wait stacks from the gil probe" : "");
+	return st;
+fail:
+	stacks__free(st);
+	errno = -err;
+	return NULL;
+}
+
+void stacks__stop(struct stacks *st)
+{
+	if (!st)
+		return;
+	for (int i = 0; i < st->nlinks; i++)
+		bpf_link__destroy(st->links[i]);
+	st->nlinks = 0;
+	if (st->th_started) {
+		st->stop = 1;
+		pthread_join(st->th, NULL);
+		st->th_started = false;
+	}
+}
+
+double stacks__bpf_cpu_ms(struct stacks *st)
+{
+	uint64_t runs;
+
+	if (!st || !st->skel || !session__bpf_stats(st->sess))
+		return -1;
+	return bpf_object_run_ms(st->skel->obj, BPF_PROG_TYPE_PERF_EVENT, &runs);
+}
+
+void stacks__free(struct stacks *st)
+{
+	if (!st)
+		return;
+	stacks__stop(st);
+	ring_buffer__free(st->rb);
+	stacks_bpf__destroy(st->skel);
+	for (size_t i = 0; i < st->procs.cap; i++)
+		free(st->procs.e[i].ptr);
+	for (size_t i = 0; i < st->codes.cap; i++)
+		free(st->codes.e[i].ptr);
+	for (size_t i = 0; i < st->pending.cap; i++)
+		free(st->pending.e[i].ptr);
+	strmap_free(&st->procs);
+	strmap_free(&st->codes);
+	strmap_free(&st->pending);
+	strmap_free(&st->libs);
+	folded_free(&st->cpu);
+	folded_free(&st->gil);
+	unwinder_free(st->uw);
+	ksyms_free(st->ks);
+	pthread_mutex_destroy(&st->lock);
+	free(st);
+}
+
+/* ---- the report ---- */
+
+struct topv {
+	const char *frame;
+	uint64_t n;
+};
+
+static int by_n(const void *a, const void *b)
+{
+	const struct topv *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return strcmp(x->frame, y->frame);
+}
+
+/* Self (leaf) and total (anywhere in the stack, once per stack) weight per frame; the process
+ * name (the first frame) is not a function and is left out. */
+static void top_frames(const struct folded *f, const char *unit, cJSON *self_arr, cJSON *total_arr)
+{
+	struct strmap self, total;
+	char *copy;
+
+	strmap_init(&self);
+	strmap_init(&total);
+	for (size_t i = 0; i < f->m.cap; i++) {
+		const struct strmap_entry *e = &f->m.e[i];
+		struct strmap seen;
+		char *tok, *save, *last = NULL;
+		int k = 0;
+
+		if (!e->key || !(copy = strdup(e->key)))
+			continue;
+		strmap_init(&seen);
+		for (tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save), k++) {
+			struct strmap_entry *t, *s;
+
+			if (!k)
+				continue;
+			last = tok;
+			s = strmap_get(&seen, tok);
+			if (s && !s->val) {
+				s->val = 1;
+				if ((t = strmap_get(&total, tok)))
+					t->val += e->val;
+			}
+		}
+		if (last) {
+			struct strmap_entry *s = strmap_get(&self, last);
+
+			if (s)
+				s->val += e->val;
+		}
+		strmap_free(&seen);
+		free(copy);
+	}
+	for (int which = 0; which < 2; which++) {
+		struct strmap *m = which ? &total : &self;
+		struct topv *v = malloc((m->n ? m->n : 1) * sizeof(*v));
+		size_t n = 0;
+
+		if (!v)
+			continue;
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->e[i].key)
+				v[n++] = (struct topv){ m->e[i].key, m->e[i].val };
+		qsort(v, n, sizeof(*v), by_n);
+		for (size_t i = 0; i < n && i < TOP_N; i++) {
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(o, "frame", v[i].frame);
+			cJSON_AddNumberToObject(o, unit, v[i].n);
+			cJSON_AddNumberToObject(o, "percent", f->total ? 100.0 * v[i].n / f->total : 0);
+			cJSON_AddItemToArray(which ? total_arr : self_arr, o);
+		}
+		free(v);
+	}
+	strmap_free(&self);
+	strmap_free(&total);
+}
+
+static char *sibling_path(const char *path, const char *insert)
+{
+	const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+	size_t len = strlen(path) + strlen(insert) + 2;
+	char *out = malloc(len);
+
+	if (!out)
+		return NULL;
+	if (dot && (!slash || dot > slash))
+		snprintf(out, len, "%.*s.%s%s", (int)(dot - path), path, insert, dot);
+	else
+		snprintf(out, len, "%s.%s", path, insert);
+	return out;
+}
+
+void stacks__ffi_sampled(struct stacks *st, cJSON *prof)
+{
+	cJSON *o = cJSON_CreateObject(), *arr;
+	struct strmap_entry **v = strmap_sorted(&st->libs);
+
+	cJSON_AddStringToObject(o, "method", "sampled: each native library's share of the CPU samples (the "
+					     "leaf-most frame outside the interpreter, libc and the loader)");
+	cJSON_AddNullToObject(o, "calls");
+	cJSON_AddStringToObject(o, "calls_reason", "counting calls needs a uprobe pair per function (~11 us per "
+						   "call here): name the library with --ffi LIB[:GLOB]");
+	arr = cJSON_AddArrayToObject(o, "libraries");
+	for (size_t i = 0; v && i < st->libs.n; i++) {
+		cJSON *j = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(j, "library", v[i]->key);
+		cJSON_AddNumberToObject(j, "samples", v[i]->val);
+		cJSON_AddNumberToObject(j, "percent", st->samples ? 100.0 * v[i]->val / st->samples : 0);
+		cJSON_AddItemToArray(arr, j);
+	}
+	free(v);
+	cJSON_AddNumberToObject(o, "samples", st->samples);
+	cJSON_AddItemToObject(prof, "ffi", o);
+}
+
+void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
+{
+	cJSON *s = cJSON_CreateObject(), *share, *py, *procs, *walked, *g;
+	uint64_t counts[STK_MAX] = {};
+	int ncpu = libbpf_num_possible_cpus();
+	double bpf_ms = stacks__bpf_cpu_ms(st);
+	int e;
+
+	{
+		__u64 *v = calloc(ncpu, sizeof(*v));
+
+		for (__u32 k = 0; v && k < STK_MAX; k++)
+			if (!bpf_map__lookup_elem(st->skel->maps.stack_counts, &k, sizeof(k), v, ncpu * sizeof(*v), 0))
+				for (int c = 0; c < ncpu; c++)
+					counts[k] += v[c];
+		free(v);
+	}
+	cJSON_AddStringToObject(s, "method", "perf_event cpu-clock per CPU, target threads only; user stacks unwound "
+					     "in user space from .eh_frame/DWARF CFI (libdw, frame pointers as a "
+					     "fallback) over a copy of the top 16 KiB of the stack; Python frames read "
+					     "from the sampled thread's PyThreadState in BPF");
+	cJSON_AddNumberToObject(s, "frequency_hz", st->o.freq);
+	cJSON_AddNumberToObject(s, "samples", st->samples);
+	cJSON_AddNumberToObject(s, "lost", counts[STK_LOST]);
+	if (st->o.folded) {
+		if ((e = folded_write(&st->cpu, st->o.folded)))
+			profile_warn(doc, "stacks", "writing %s: %s", st->o.folded, strerror(-e));
+		cJSON_AddStringToObject(s, "folded_path", st->o.folded);
+	} else {
+		cJSON_AddNullToObject(s, "folded_path");
+	}
+	if (st->o.svg) {
+		if ((e = flamegraph_write_svg(&st->cpu, st->o.svg, "bindprof: on-CPU stacks", "samples")))
+			profile_warn(doc, "stacks", "writing %s: %s", st->o.svg, strerror(-e));
+		cJSON_AddStringToObject(s, "svg_path", st->o.svg);
+	} else {
+		cJSON_AddNullToObject(s, "svg_path");
+	}
+	share = cJSON_AddObjectToObject(s, "share_percent");
+	for (int c = 0; c < CAT_MAX; c++)
+		cJSON_AddNumberToObject(share, stack_category_name(c), st->samples ? 100.0 * st->cat[c] / st->samples : 0);
+	top_frames(&st->cpu, "samples", cJSON_AddArrayToObject(s, "top_self"), cJSON_AddArrayToObject(s, "top_total"));
+	cJSON_AddNumberToObject(s, "mean_native_frames", st->samples + st->gil_stacks ?
+				(double)st->frames / (st->samples + st->gil_stacks) : 0);
+	cJSON_AddNumberToObject(s, "samples_without_user_registers", st->no_user);
+	cJSON_AddNumberToObject(s, "samples_without_stack_copy", st->no_stack);
+	py = cJSON_AddObjectToObject(s, "python");
+	walked = cJSON_AddArrayToObject(py, "walked_versions");
+	procs = cJSON_AddArrayToObject(py, "processes");
+	for (size_t i = 0; i < st->procs.cap; i++) {
+		struct stk_proc *p = st->procs.e[i].ptr;
+		cJSON *o;
+		bool dup = false;
+		const cJSON *w;
+
+		if (!st->procs.e[i].key || !p)
+			continue;
+		o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "pid", p->pid);
+		cJSON_AddStringToObject(o, "name", p->comm);
+		if (p->minor)
+			cJSON_AddStringToObject(o, "runtime_version", p->version);
+		else
+			cJSON_AddNullToObject(o, "runtime_version");
+		cJSON_AddBoolToObject(o, "python_frames", p->settled && !p->reason[0]);
+		if (p->reason[0])
+			cJSON_AddStringToObject(o, "reason", p->reason);
+		cJSON_AddItemToArray(procs, o);
+		cJSON_ArrayForEach(w, walked)
+			dup |= !strcmp(w->valuestring, p->version);
+		if (p->settled && !p->reason[0] && !dup)
+			cJSON_AddItemToArray(walked, cJSON_CreateString(p->version));
+	}
+	cJSON_AddNumberToObject(py, "samples_with_python_frames", st->py_samples);
+	cJSON_AddNumberToObject(py, "truncated", st->py_truncated);
+	if (st->o.gil_wait) {
+		g = cJSON_AddObjectToObject(s, "gil_wait");
+		cJSON_AddStringToObject(g, "method", "the gil probe's tp_btf/sched_switch program: the stack of a target "
+						     "thread blocking on its GIL, at most one per process per 1/HZ, weighted "
+						     "(microseconds) by its wait plus the waits without a stack since the "
+						     "thread's last one");
+		cJSON_AddNumberToObject(g, "stacks", st->gil_stacks);
+		cJSON_AddNumberToObject(g, "weighted", st->gil_weighted);
+		cJSON_AddNumberToObject(g, "wait_ms", st->gil_wait_ns / 1e6);
+		cJSON_AddNumberToObject(g, "lost", counts[STK_GIL_LOST]);
+		if (st->o.folded) {
+			char *gp = sibling_path(st->o.folded, "gil-wait");
+
+			if (gp && (e = folded_write(&st->gil, gp)))
+				profile_warn(doc, "stacks", "writing %s: %s", gp, strerror(-e));
+			cJSON_AddStringToObject(g, "folded_path", gp ? gp : "");
+			free(gp);
+		} else {
+			cJSON_AddNullToObject(g, "folded_path");
+		}
+		if (st->o.svg) {
+			char *gp = sibling_path(st->o.svg, "gil-wait");
+
+			if (gp && (e = flamegraph_write_svg(&st->gil, gp, "bindprof: GIL-wait stacks", "us")))
+				profile_warn(doc, "stacks", "writing %s: %s", gp, strerror(-e));
+			cJSON_AddStringToObject(g, "svg_path", gp ? gp : "");
+			free(gp);
+		}
+		top_frames(&st->gil, "wait_us", cJSON_AddArrayToObject(g, "top_self"), cJSON_AddArrayToObject(g, "top_total"));
+	} else {
+		cJSON_AddNullToObject(s, "gil_wait");
+	}
+	if (bpf_ms >= 0)
+		cJSON_AddNumberToObject(s, "bpf_cpu_ms", bpf_ms);
+	else
+		cJSON_AddNullToObject(s, "bpf_cpu_ms");
+	cJSON_AddNumberToObject(s, "own_cpu_ms", st->own_cpu_ms);
+	if (counts[STK_LOST])
+		profile_warn(doc, "stacks", "%llu stack samples were lost (ring buffer full)",
+			     (unsigned long long)counts[STK_LOST]);
+	cJSON_AddItemToObject(prof, "stacks", s);
+}
