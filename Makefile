@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # bindprof build. `make` builds build/bindprof; `make test` runs every test suite; `make demo` runs the
 # main job on the bundled demo target. Missing Debian packages are installed by scripts/install-deps.sh.
 .DELETE_ON_ERROR:

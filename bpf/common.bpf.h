@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Maps and helpers shared by every bindprof BPF object.
  *
  * Each object that includes this header declares the same maps; the loader creates them once, in

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* What every BPF program and the loader share: probe ids, drop reasons, per-thread context. */
 #ifndef BINDPROF_COMMON_H
 #define BINDPROF_COMMON_H

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /* The core object: owns the shared maps and keeps the target set current as targets fork and exit.
  * Both tracepoints fire only on process creation and exit, so they cost nothing per request. */
 #include "vmlinux.h"

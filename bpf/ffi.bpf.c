@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /* FFI crossings: a uprobe and a uretprobe on each native function the user names (--ffi), whose
  * attach cookie is the function's index. Per call: the latency (corrected for the probes' own
  * cost), whether the GIL was held on entry or released during the call, and, for calls made

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* FFI crossings: what bpf/ffi.bpf.c and the loader share. */
 #ifndef BINDPROF_FFI_PROBE_H
 #define BINDPROF_FFI_PROBE_H

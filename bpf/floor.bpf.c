@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /* The floor for the syscall probe's cost: the same two BTF tracepoints with programs that only
  * compare the tgid and return; and sched_switch likewise for the gil probe. Used by scripts/bench
  * (tools/probe_floor), never by bindprof. */

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The GIL struct of each CPython target: kept by the python object, shared with the stacks
  * object (the loader hands it the python object's fd before load). */
 #ifndef BINDPROF_GIL_BPF_H

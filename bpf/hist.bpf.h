@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Log-linear histograms (bpf/hist.h) from BPF programs. */
 #ifndef BINDPROF_HIST_BPF_H
 #define BINDPROF_HIST_BPF_H

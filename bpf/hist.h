@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Log-linear latency histogram, shared by the BPF programs and the loader.
  *
  * Values (nanoseconds) below 64 have a slot each. Above, every power of two [2^e, 2^(e+1)) is cut

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /* CPython: GIL waits (and, with the exact method, holds) and GC pauses.
  *
  * Cheap GIL method ("sched_switch+futex"): a tp_btf/sched_switch program sees a target thread

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* CPython probes (GIL waits and holds, GC pauses): what bpf/python.bpf.c and the loader share. */
 #ifndef BINDPROF_PYTHON_H
 #define BINDPROF_PYTHON_H

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /* Requests: server-side HTTP/1.x request boundaries from the kernel's socket tracepoints, with no
  * syscall tracepoint (those slow every syscall on the machine).
  *

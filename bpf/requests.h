@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Per-request attribution: what the requests probe (bpf/requests.bpf.c), the other probes and the
  * loader share.
  *

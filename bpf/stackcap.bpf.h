@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Taking a stack sample in BPF: the user registers and a copy of the top of the user stack, the
  * Python frames of the thread, into the stack_events ring buffer (bpf/stack_event.h). Used by
  * the stacks object's perf_event sampler and by the python object's sched_switch program for

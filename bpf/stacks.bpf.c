@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /* CPU stack samples and GIL-wait stacks.
  *
  * A perf_event program on the software cpu-clock event, one per CPU, samples every thread of the

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Stack samples: what bpf/stacks.bpf.c sends and the loader unwinds. */
 #ifndef BINDPROF_STACK_EVENT_H
 #define BINDPROF_STACK_EVENT_H

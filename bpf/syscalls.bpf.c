@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /* Syscall latency: per syscall count, errors, total time and a log-linear histogram; per thread
  * count and time. raw_syscalls entry and exit through BTF tracepoints, filtered on the target set
  * before any other map work. Opt-in: any syscall tracepoint slows every syscall on the machine. */

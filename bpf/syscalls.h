@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Syscall latency probe: what bpf/syscalls.bpf.c and user/syscalls.c share. */
 #ifndef BINDPROF_SYSCALLS_H
 #define BINDPROF_SYSCALLS_H

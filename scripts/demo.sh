@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # `make demo`: the main job on the bundled demo server. `bindprof profile` starts
 # tools/demo_server.py (Python's ThreadingHTTPServer, thread per request, every endpoint of the
 # built-in suites, a zlib call through ctypes per JSON body) on 127.0.0.1, runs a short version of

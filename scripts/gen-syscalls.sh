@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Generate the syscall-name table from the system's syscall header (asm/unistd_64.h),
 # so names are never hand-typed. Usage: scripts/gen-syscalls.sh HEADER OUT.c
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Regenerate vmlinux/<arch>/vmlinux.h from the running kernel's BTF.
 # The result is committed, so that a build needs neither the running kernel's headers nor its BTF.
 # Usage: scripts/gen-vmlinux.sh [ARCH]   (default: x86)

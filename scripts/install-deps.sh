@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Install every Debian package bindprof needs to build, test and run its demo.
 # Usage: scripts/install-deps.sh [--check]
 #   --check  only report what is missing (exit 1 if anything is), install nothing.

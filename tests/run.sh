@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Run every test suite and end with one summary line: "N passed, N failed, N skipped".
 # Usage: tests/run.sh [unit|integration]   (default: both). Run from anywhere; exits 1 on failure.
 # Integration suites attach real probes and need root; without it they are counted as skipped.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* A native program with a known call tree for the stack tests: main -> a -> b burns 70% of its
  * CPU, main -> a -> c burns 30% (the same loop, 7 and 3 units per round). Built twice: with and
  * without frame pointers (build/tools/calltree, build/tools/calltree-nofp).

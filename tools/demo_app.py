@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """The bundled demo target: a small Python program whose time crosses into native code and the kernel.
 
 Four worker threads each run a loop of "requests": parse and build JSON, call libc's qsort through

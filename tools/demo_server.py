@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """A thread-per-request HTTP server for bindprof's demo and benchmarks (Python's ThreadingHTTPServer).
 
 It implements every endpoint of bindprof's built-in suites, Python standard library only:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Known FFI calls for bindprof's FFI tests (standard library, plus Debian's python3-cffi for cffi).
 
   fficall.py ctypes N     libffitest through ctypes: ffitest_add 10N times, ffitest_busy_50us and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* ffidirect N: N direct calls of libffitest's ffitest_add through a function pointer (dlopen),
  * printing the nanoseconds per call: the baseline the FFI tests compare a binding's overhead with. */
 #include <dlfcn.h>

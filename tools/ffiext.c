@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* ffiext: a C extension module for the FFI tests, built against each interpreter's headers by
  * the tests (tests/integration/test_ffi.py), and a stripped copy of it. Its functions call
  * libffitest's bodies inline (no shared library), so the probed function is the method itself:

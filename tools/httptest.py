@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """httptest: an HTTP/1.1 test server whose every response is known, for the load generator's tests.
 
   GET /ok        200 "ok" (keep-alive)

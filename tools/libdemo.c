@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* libdemo: the demo's bundled native library, called from tools/demo_server.py through ctypes,
  * so that requests cross from Python into native code as bindings do. */
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* libffitest: native functions of known cost for the FFI tests, called from Python through
  * ctypes, cffi and the ffiext C extension (tools/ffiext.c), and directly (tools/ffidirect.c).
  *   ffitest_add        a trivial add

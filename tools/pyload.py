@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """pyload: CPython workloads with a known ground truth, for bindprof's GIL and GC tests.
 
   pyload.py cpu   --threads K --seconds T   K CPU-bound threads for T seconds: GIL wait ~ (K-1)T

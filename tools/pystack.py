@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Known call trees for bindprof's stack tests (standard library only).
 
   pystack.py tree SECONDS     outer -> hot_inner (80% of the work) and outer -> cold_inner (20%)

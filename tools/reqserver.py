@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """An HTTP/1.1 server with endpoints of known behaviour, the ground truth of bindprof's per-request tests.
 
   GET /ffi         exactly 3 calls into the bundled native library (build/tools/libdemo.so, ctypes)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* sysloop: a test target with a known ground truth of syscalls.
  *
  *   sysloop [--getppid N] [--sleeps M] [--sleep-us US] [--fail K] [--thread-getppid W]

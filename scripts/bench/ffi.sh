@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Cost of --ffi per probed call, and on a server whose handler makes native calls, interleaved,
 # side by side with no profiler, the floor (empty uprobe+uretprobe programs) and bpftrace doing
 # the same job (scripts/bench/ffi.bt: a start map, a count and a latency histogram).

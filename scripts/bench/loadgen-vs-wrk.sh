@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # bindprof's load engine side by side with wrk, against the same nginx (Debian) on loopback serving
 # a small static response, equal threads and connections, interleaved runs (wrk, bindprof, wrk,
 # bindprof, ...). Prints the median requests/s of each with min..max, the ratio, and the median

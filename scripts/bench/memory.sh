@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # bindprof's own memory during a long run: `bindprof record` (default probes, or the ones given)
 # on the demo server under closed-loop load for SECS seconds; prints bindprof's RSS every 5 s and
 # its peak (VmHWM). Usage: sudo scripts/bench/memory.sh [SECS] [RECORD ARGS...]  (default 60)

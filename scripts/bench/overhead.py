@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """The overhead benchmark (issue #8): what each bindprof probe set costs a Python server, side by
 side with no profiler, with the floor (empty BPF programs on the same hooks, scripts/bench/probe_floor)
 and with the peers doing the same jobs (bpftrace scripts in scripts/bench/, perf record -g;

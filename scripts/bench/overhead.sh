@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # The overhead benchmark: every probe set against no profiler, the floor and the peers, on the
 # demo server; interleaved rounds. See scripts/bench/overhead.py for what is measured.
 # Usage: sudo scripts/bench/overhead.sh [ROUNDS] [SECS] [OUT] [CONFIGS]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* probe_floor: the irreducible cost of the kernel's hooks that bindprof's probes use, with BPF
  * programs that only compare the target's tgid and return. Benchmark helper (scripts/bench/).
  *   probe_floor -- CMD ARGS...                  tp_btf sys_enter/sys_exit, for CMD's whole run

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
 """The BPF programs' own cost per run, bindprof's against the floor's (empty programs on the same
 hooks), from the kernel's BPF run-time statistics (sysctl kernel.bpf_stats_enabled=1: run_cnt and
 run_time_ns per program, as bpftool prog show reports them).

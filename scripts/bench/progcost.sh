@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # The BPF programs' own run time per request, bindprof's against empty programs on the same hooks
 # (kernel BPF statistics). See scripts/bench/progcost.py. Usage: sudo scripts/bench/progcost.sh [SECS] [SETS]
 set -euo pipefail

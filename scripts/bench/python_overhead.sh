@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Cost of the gil and gc probes on a CPython target, interleaved, side by side with no profiler and
 # with the floor (an empty tp_btf/sched_switch program).
 #

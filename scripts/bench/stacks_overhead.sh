@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Cost of stack sampling on a CPython target at 99 and 999 Hz, interleaved, side by side with no
 # profiler and with the peers doing the same job:
 #   none      no profiler

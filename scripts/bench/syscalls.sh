@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Cost of the syscall probe per syscall, side by side with bpftrace doing the same job and with
 # empty tracepoint programs (the floor), interleaved runs.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """A small test harness for the integration suites: named tests, skip with a reason, one summary.
 
 Each suite is a module of `test_*` functions. A test raises Skip(reason) when the machine lacks

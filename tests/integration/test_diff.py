@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """bindprof diff and compare on results whose differences are known.
 
 Files: one workload 30% slower, one 12% slower, one inside the runs' own spread, and the same file

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """bindprof --ffi against native functions of known cost (build/tools/libffitest.so, the ffiext
 C extension), called a known number of times from Python through ctypes, cffi and the extension
 (also stripped), on every interpreter present.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """bindprof load against tools/httptest.py, a server whose every response is known.
 
 No root needed. Ground truths: the server's own request counts; the rate asked for; the stall it

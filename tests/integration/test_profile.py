@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """bindprof profile against tools/demo_server.py: the harness mode end to end.
 
 Ground truths: the suites' workload lists, the exact relations of the harness schema (total =

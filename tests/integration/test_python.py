@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """bindprof's CPython probes (gil, gc) against tools/pyload.py, on every interpreter present.
 
 Ground truths: K CPU-bound threads for T seconds make the GIL waits add up to (K-1)T and the holds

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """bindprof record against tools/sysloop, a program with a known ground truth of syscalls.
 
 Run as root (real probes are attached). Every figure is asserted against what sysloop did:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """Per-request attribution (--probes requests) against a server of known behaviour
 (tools/reqserver.py): /ffi makes exactly 3 native calls, /gc exactly 1 collection, /ppid exactly 4
 getppid() syscalls, /sleep sleeps 5 ms, /items/<n> normalizes to /items/{id}, /hang is still open

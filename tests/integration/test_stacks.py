@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """bindprof's stack sampler against programs whose call trees are known.
 
 Ground truths:

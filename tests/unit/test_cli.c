@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Argument parsing of `record` and --probes: every bad input is refused with a message. */
 #include <stdarg.h>
 #include <stddef.h>

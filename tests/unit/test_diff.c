@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* diff's verdicts and thresholds. */
 #include <stdarg.h>
 #include <stddef.h>

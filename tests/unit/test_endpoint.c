@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Endpoint normalization: request lines to the grouped endpoint names, exact strings. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The folded writer against a golden file (sorted lines, weights merged, "stack count"), and the
  * SVG writer's escaping and frame tree. */
 #include <stdarg.h>

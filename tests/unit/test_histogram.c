@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The log-linear histogram: slot bounds, and percentiles against exact answers from raw data. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The load engine's pure parts: the latency histogram against exact sorted-array percentiles,
  * merging, the rate scheduler's send times, HTTP response parsing, URLs and loopback checks. */
 #include <stdarg.h>

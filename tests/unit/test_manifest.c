@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The app manifest of compare --frameworks: a valid one parses whole; each kind of bad one is
  * refused with a message naming the file and the field. */
 #include <stdarg.h>

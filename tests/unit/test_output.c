@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Syscall names, the JSON shapes of a syscall entry and the envelope, atomic writes, and runtime
  * version detection. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* /proc parsing on fixture files, host metadata parsing, and series statistics. */
 #include <stdarg.h>
 #include <stddef.h>

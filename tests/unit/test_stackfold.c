@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Folding one sample: the conventions of STYLE.md and the interleaving of Python frames at the
  * interpreter's eval frames, checked against exact expected lines (golden strings). */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The statistical tests against published values. */
 #include <stdarg.h>
 #include <stddef.h>

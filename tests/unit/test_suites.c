@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Workload suites: the built-in ones, and custom JSON suites, valid and each kind of malformed. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The subcommands, one entry point each: argv[0] is the subcommand's name. */
 #ifndef BINDPROF_COMMANDS_H
 #define BINDPROF_COMMANDS_H

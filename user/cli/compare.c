@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `bindprof compare RUN1.json RUN2.json ...`: frameworks side by side from existing profile files,
  * per workload: throughput and latency per framework, ratios, and whether the difference is
  * significant (exact Mann-Whitney U on the repeats, bootstrap CI of the ratio of medians outside a

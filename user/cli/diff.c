@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `bindprof diff BASE.json NEW.json`: for each workload and metric, the change and a verdict
  * (improved, unchanged, regressed-warning, regressed-critical); exit 1 on a critical regression
  * (or on a warning with --fail-on warning). Runs from different hosts, or with a saturated load

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `bindprof diff`: regression verdicts between two bindprof JSON files. */
 #ifndef BINDPROF_DIFF_H
 #define BINDPROF_DIFF_H

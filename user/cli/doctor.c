@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `bindprof doctor [-p PID]`: what this kernel offers, and how a target would be probed. */
 #include <errno.h>
 #include <getopt.h>

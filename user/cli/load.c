@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `bindprof load`: the load generator alone, for comparison with wrk. */
 #include <errno.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `bindprof load`: its options and the results object it shares with `profile`. */
 #ifndef BINDPROF_LOAD_CMD_H
 #define BINDPROF_LOAD_CMD_H

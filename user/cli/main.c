@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* bindprof: a low-overhead eBPF profiler for servers whose requests cross between an interpreter
  * and native code. This file only dispatches to the subcommands. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `bindprof profile`: the harness mode. Start (or attach to) the app, wait until it answers, then
  * for every workload of the suites: a warmup, clean passes with no probe attached (the figures
  * reported as throughput and latency), and a profiled pass under `bindprof record -p` (its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `bindprof record`: attach, measure until the duration ends, Ctrl-C or the target's exit, write
  * the profile whole, print a summary. Probes are detached on every exit path (session__free). */
 #include <errno.h>

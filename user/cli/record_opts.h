@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Command-line options of `bindprof record`, parsed without side effects (unit-tested). */
 #ifndef BINDPROF_RECORD_OPTS_H
 #define BINDPROF_RECORD_OPTS_H

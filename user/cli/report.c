@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* `bindprof report FILE.json [--format table|markdown]`: print any bindprof JSON for a person. */
 #include <getopt.h>
 #include <stdbool.h>

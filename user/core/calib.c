@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>

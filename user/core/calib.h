@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Per-hit probe cost, calibrated at start-up on this kernel by bindprof's own process. */
 #ifndef BINDPROF_CALIB_H
 #define BINDPROF_CALIB_H

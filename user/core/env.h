@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* What the kernel and the process's privileges offer. */
 #ifndef BINDPROF_ENV_H
 #define BINDPROF_ENV_H

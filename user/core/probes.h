@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The probe names of --probes, and which of them this build implements. */
 #ifndef BINDPROF_PROBES_H
 #define BINDPROF_PROBES_H

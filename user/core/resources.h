@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The target's CPU and memory, sampled from /proc through the run: avg, peak, p95. */
 #ifndef BINDPROF_RESOURCES_H
 #define BINDPROF_RESOURCES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The BPF side of one run: loads the probe objects, shares their common maps, attaches, keeps the
  * target set, reads the shared counters and detaches. One session owns every link and object it
  * creates and destroys each once (session__free, on every exit path). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Targets: a running process (and its descendants) or a command started under the probes. */
 #ifndef BINDPROF_TARGET_H
 #define BINDPROF_TARGET_H

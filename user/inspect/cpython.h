@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* A CPython target: where its interpreter lives, which probe methods fit it, and where its GIL is.
  * Layouts come from docs/cpython-layouts.md (read off the pyenv builds' DWARF, one table per minor
  * version) and are checked against the live process before use. */

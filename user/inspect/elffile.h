@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* ELF files: symbols (.dynsym and .symtab), load address and USDT notes, through libelf. */
 #ifndef BINDPROF_ELFFILE_H
 #define BINDPROF_ELFFILE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The functions --ffi LIB[:GLOB] selects in one ELF file: exported functions (.dynsym), local
  * ones (.symtab) when a GLOB is given, and a CPython extension's Python-visible entry points,
  * read from its static PyMethodDef tables (a stripped module included: the tables are found

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The metadata block of every profile: tool, host identity and target. */
 #ifndef BINDPROF_METADATA_H
 #define BINDPROF_METADATA_H

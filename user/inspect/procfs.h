@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* /proc parsing. Every reader takes the proc root ("/proc", or a fixture directory in tests), and
  * every parser works on a buffer, so both are unit-tested on fixture files. */
 #ifndef BINDPROF_PROCFS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* What a target runs: a CPython interpreter (and which version) or native code, from its ELF files. */
 #ifndef BINDPROF_RUNTIME_H
 #define BINDPROF_RUNTIME_H

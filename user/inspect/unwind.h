@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* User stacks of sampled threads: unwound in user space from a copy of the top of the stack and
  * the registers (.eh_frame / DWARF CFI through libdw, which falls back to frame pointers), and
  * symbolized through the ELF symbols of the executable and each mapped library (PIE, vdso);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Diagnostics to stderr, one module for the whole program. Data goes to stdout or -o files. */
 #ifndef BINDPROF_LOG_H
 #define BINDPROF_LOG_H

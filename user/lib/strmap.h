@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* A string-keyed hash map (open addressing, grows at 70% load): counts and small values per key,
  * for folded stacks and symbol caches. Keys are copied. */
 #ifndef BINDPROF_STRMAP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Small helpers with one job each: checked number parsing, clocks, whole-file writes. */
 #ifndef BINDPROF_UTIL_H
 #define BINDPROF_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Reading and validating bindprof-app.json: every field present, of the right type and range. */
 #include <errno.h>
 #include <stdio.h>

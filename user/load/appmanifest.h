@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The app manifest of `compare --frameworks`: DIR/NAME/bindprof-app.json describes how to start
  * one framework's app and where it answers. */
 #ifndef BINDPROF_APPMANIFEST_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Endpoint names from a request's first bytes: "GET /items/42?x=1 HTTP/1.1" -> "GET /items/{id}",
  * so that requests to one handler group together. */
 #ifndef BINDPROF_ENDPOINT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 #include "load/httpresp.h"
 
 static int on_complete(http_parser *p)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* HTTP/1.1 responses, one at a time, through libhttp-parser: Content-Length, chunked and
  * read-until-close bodies, pipelined responses (each message stops the parser). */
 #ifndef BINDPROF_HTTPRESP_H

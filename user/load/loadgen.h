@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The HTTP/1.1 load engine: keep-alive connections over non-blocking sockets and epoll, spread
  * over threads; closed-loop (like wrk) or open-loop at a constant rate with coordinated-omission
  * correction (like wrk2, with microsecond timers). Loopback targets only. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Workload suites for `bindprof profile`: the built-in ones of the harness (json-bodies,
  * path-params, query-params, forms, all) and custom ones from a JSON file, checked field by
  * field. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The profile JSON document: its envelope, warnings, partial marking and whole-file write. */
 #ifndef BINDPROF_PROFILE_H
 #define BINDPROF_PROFILE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Folded stacks (a count per stack line) and their rendering as a self-contained interactive SVG
  * flamegraph (click to zoom, search by regular expression), written by bindprof itself. */
 #ifndef BINDPROF_FLAMEGRAPH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* One sample's frames into one folded-stack line: native frames (unwound and symbolized), the
  * Python frames of the thread interleaved at the interpreter's evaluation frames, and kernel
  * frames, root to leaf, in the folded conventions (STYLE.md): process name first, ';' between

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* FFI crossings, user side: resolving --ffi specs to functions, attaching a uprobe pair to each
  * (cookie = the function's index), the probes' self-calibration, late loads, and the report. */
 #include <errno.h>

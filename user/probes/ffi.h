@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* FFI crossings (--ffi LIB[:GLOB]): per native function, calls, latency corrected for the
  * probes' cost, the GIL on entry and during the call, and libffi's marshalling (ctypes, cffi).
  * Libraries named by path are probed at once (a uprobe belongs to the file, so a later load is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The CPython processes among the targets: found as they appear, probed per binary, their GILs
  * located once the interpreter has one; and the gil, gc and python sections of the profile. */
 #ifndef BINDPROF_PYTRACK_H

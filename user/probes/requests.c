@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The requests probe, user side. bpf/requests.bpf.c sends three kinds of records: a request's
  * start (its first bytes), accounts (what a thread's probes measured between two operations on
  * served connections, given to one request or to none) and a request's end (its last write, and

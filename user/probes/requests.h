@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The requests probe, user side: server-side HTTP requests found by bpf/requests.bpf.c, every
  * other probe's measurements attributed to them, per endpoint distributions and the slowest
  * requests (profiling.requests). */

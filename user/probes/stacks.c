@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The stacks probe, user side: perf events per CPU, the ring buffer consumer (a thread that
  * unwinds, symbolizes and folds every sample as it arrives, while the process is still there to
  * be read), and the report. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The stacks probe: on-CPU stack samples (perf_event cpu-clock at -F HZ) of every target thread,
  * unwound and symbolized in user space with the Python frames interleaved, and GIL-wait stacks
  * weighted by the wait; folded files, an SVG flamegraph and the profile's stacks section. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Syscall names by number, generated at build time from asm/unistd_64.h (scripts/gen-syscalls.sh). */
 #ifndef BINDPROF_SYSCALL_NAMES_H
 #define BINDPROF_SYSCALL_NAMES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The syscalls section of a profile, from the maps of bpf/syscalls.bpf.c. */
 #ifndef BINDPROF_SYSCALL_REPORT_H
 #define BINDPROF_SYSCALL_REPORT_H

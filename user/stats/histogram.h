@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Percentiles from the log-linear histograms of bpf/hist.h. */
 #ifndef BINDPROF_HISTOGRAM_H
 #define BINDPROF_HISTOGRAM_H

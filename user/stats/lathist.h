@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The load generator's latency histogram: log-linear, 1024 sub-buckets per power of two, so every
  * value from 1 us to 60 s is kept within 0.1% (a slot's midpoint is within 0.05% of anything in
  * it). One per thread, merged at the end: nothing is sampled away. Min, max, mean and stddev are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Statistics for comparing runs: Mann-Whitney U (exact for small samples), Welch's t-test, and a
  * bootstrap confidence interval of the ratio of medians. Written here, unit-tested against
  * published values. */
