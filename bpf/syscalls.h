@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Syscall latency probe: what bpf/syscalls.bpf.c and user/syscalls.c share. */
+/* Syscall latency probe: what bpf/syscalls.bpf.c and user/probes/syscalls.c share. */
 #ifndef BINDPROF_SYSCALLS_H
 #define BINDPROF_SYSCALLS_H
 

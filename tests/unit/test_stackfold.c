@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Folding one sample: the conventions of STYLE.md and the interleaving of Python frames at the
+/* Folding one sample: the folded conventions (process first, root to leaf) and the interleaving of Python frames at the
  * interpreter's eval frames, checked against exact expected lines (golden strings). */
 #include <stdarg.h>
 #include <stddef.h>

@@ -169,12 +169,6 @@ int cmd_doctor(int argc, char **argv)
 					printf("  %-10s none: no USDT notes and no collector symbol\n", "gc");
 			}
 		}
-		for (int p = 0; p < PROBE_COUNT; p++) {
-			if (probe_implemented(p))
-				continue;
-			printf("  %-10s none: the %s probe is not implemented in bindprof %s\n", probe_name(p),
-			       probe_name(p), BINDPROF_VERSION);
-		}
 	}
 	return EXIT_OK;
 }

@@ -366,19 +366,9 @@ static cJSON *build_profile(struct run *r)
 		else
 			cJSON_AddNullToObject(prof, "ffi");
 	}
-	for (int p = 0; p < PROBE_COUNT; p++) {
-		if (probe_implemented(p)) {
-			if (!cJSON_GetObjectItem(prof, probe_name(p)) && p != PROBE_SYSCALLS && p != PROBE_GIL &&
-			    p != PROBE_GC)
-				cJSON_AddNullToObject(prof, probe_name(p)); /* not selected */
-			continue;
-		}
-		cJSON_AddNullToObject(prof, probe_name(p));
-		if (r->o.probes & PROBE_BIT(p))
-			profile_warn(doc, probe_name(p),
-				     "the %s probe is not implemented in bindprof %s; nothing was measured",
-				     probe_name(p), BINDPROF_VERSION);
-	}
+	for (int p = 0; p < PROBE_COUNT; p++) /* not selected: null */
+		if (!cJSON_GetObjectItem(prof, probe_name(p)) && p != PROBE_SYSCALLS && p != PROBE_GIL && p != PROBE_GC)
+			cJSON_AddNullToObject(prof, probe_name(p));
 	session__read_hits(r->sess, hits);
 	session__read_drops(r->sess, drops);
 	if (!r->py) {

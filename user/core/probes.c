@@ -15,12 +15,6 @@ const char *probe_name(enum probe_id p)
 	return p < PROBE_COUNT ? names[p] : "?";
 }
 
-bool probe_implemented(enum probe_id p)
-{
-	return p == PROBE_SYSCALLS || p == PROBE_GIL || p == PROBE_GC || p == PROBE_STACKS || p == PROBE_FFI ||
-	       p == PROBE_REQUESTS;
-}
-
 int probes_parse(const char *list, unsigned *mask, const char **bad)
 {
 	static char word[64];

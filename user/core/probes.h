@@ -16,7 +16,7 @@ enum probe_id {
 };
 
 #define PROBE_BIT(p) (1u << (p))
-/* The cheap default set of SPEC.md: everything but syscalls (and the exact, costly methods). */
+/* The cheap default set (README "record"): everything but syscalls (and the exact, costly methods). */
 #define PROBES_DEFAULT (PROBE_BIT(PROBE_GIL) | PROBE_BIT(PROBE_GC) | PROBE_BIT(PROBE_FFI) | \
 			PROBE_BIT(PROBE_REQUESTS) | PROBE_BIT(PROBE_STACKS))
 #define PROBES_ALL ((1u << PROBE_COUNT) - 1)
@@ -24,7 +24,6 @@ enum probe_id {
 const char *probe_name(enum probe_id p);
 /* Whether this build has the probe. Selecting one it lacks gives a warning in the output and a
  * null section, never a made-up zero. */
-bool probe_implemented(enum probe_id p);
 /* Parse a comma list ("syscalls,gc" or "all") into a mask. 0, or -EINVAL with *bad set to the
  * offending word (static storage). */
 int probes_parse(const char *list, unsigned *mask, const char **bad);

@@ -315,14 +315,6 @@ int session__set_gil_range(struct session *s, int tgid, uint64_t lo, uint64_t hi
 	return bpf_map_update_elem(bpf_map__fd(s->py->maps.gil_ranges), &k, &r, BPF_ANY) ? -errno : 0;
 }
 
-int session__has_gil_range(struct session *s, int tgid)
-{
-	struct gil_range r;
-	__u32 k = tgid;
-
-	return s->py && !bpf_map_lookup_elem(bpf_map__fd(s->py->maps.gil_ranges), &k, &r);
-}
-
 int session__nr_dyn_links(struct session *s)
 {
 	return s->nlinks;

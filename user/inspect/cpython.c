@@ -12,7 +12,7 @@
 #include "inspect/elffile.h"
 #include "inspect/runtime.h"
 
-/* Where the GIL lives, per minor version (x86_64, default build; docs/cpython-layouts.md).
+/* Where the GIL lives, per minor version (x86_64, default build; checked against each interpreter by tests/pyoffsets.c).
  * 3.8 to 3.11: a struct inside _PyRuntime. 3.12 and later: one per interpreter, reached through
  * _PyRuntime.interpreters.main and that interpreter's ceval.gil pointer. */
 static const struct layout {
@@ -30,7 +30,7 @@ static const struct layout {
 };
 
 /* Where a thread's Python frames are, per minor version (x86_64, default build). Generated from
- * each interpreter's own headers by tools/pyoffsets.c (offsetof with Py_BUILD_CORE); the test
+ * each interpreter's own headers by tests/pyoffsets.c (offsetof with Py_BUILD_CORE); the test
  * suite recompiles it against every interpreter present and compares with this table. */
 static const struct frames_layout frames_layouts[] = {
 	/* minor main head next thread_id frame cframe code back is_entry owner name file line ascii */

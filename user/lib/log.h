@@ -13,7 +13,7 @@ void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Exit statuses shared by every command (SPEC.md). */
+/* Exit statuses shared by every command (README "Commands"). */
 enum exit_status {
 	EXIT_OK = 0,
 	EXIT_REGRESSION = 1,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* One sample's frames into one folded-stack line: native frames (unwound and symbolized), the
  * Python frames of the thread interleaved at the interpreter's evaluation frames, and kernel
- * frames, root to leaf, in the folded conventions (STYLE.md): process name first, ';' between
+ * frames, root to leaf, in the folded conventions of flamegraph.pl and perf script: process name first, ';' between
  * frames, ';' inside a name replaced by ':', "[unknown]" for unresolved frames, "_[k]" after
  * kernel frames. Pure: unit-tested. */
 #ifndef BINDPROF_STACKFOLD_H
