@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* A CPython target: where its interpreter lives, which probe methods fit it, and where its GIL is.
- * Layouts are offsetof values from each interpreter's own headers (tests/pyoffsets.c, one table per minor
- * version) and are checked against the live process before use. */
+ * GIL layouts were read off the pyenv builds' DWARF, frame layouts come from each interpreter's own headers
+ * (tests/pyoffsets.c); both are checked against the live process before use. */
 #ifndef BINDPROF_CPYTHON_H
 #define BINDPROF_CPYTHON_H
 
