@@ -12,7 +12,7 @@
 #include "inspect/elffile.h"
 #include "inspect/runtime.h"
 
-/* Where the GIL lives, per minor version (x86_64, default build; read off each pyenv build's DWARF)..
+/* Where the GIL lives, per minor version (x86_64, default build; read off each pyenv build's DWARF).
  * 3.8 to 3.11: a struct inside _PyRuntime. 3.12 and later: one per interpreter, reached through
  * _PyRuntime.interpreters.main and that interpreter's ceval.gil pointer. */
 static const struct layout {
