@@ -208,11 +208,11 @@ void cli_options_usage(FILE *f, const char *cmd, const char *operands, const str
 	for (const struct cli_option *o = opts; o->name; o++) {
 		int w = left_column(o, item, sizeof(item)) + 2;
 
-		if (!(o->flags & CLI_OPT_HIDDEN) && w > helpcol && w <= HELP_COLUMN_MAX)
+		if (w > HELP_COLUMN_MAX)
+			w = HELP_COLUMN_MAX;
+		if (!(o->flags & CLI_OPT_HIDDEN) && w > helpcol)
 			helpcol = w;
 	}
-	if (!helpcol)
-		helpcol = HELP_COLUMN_MAX;
 	fputs("\nOptions:\n", f);
 	for (const struct cli_option *o = opts; o->name; o++) {
 		int w;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -16,7 +17,8 @@ int parse_long(const char *s, long min, long max, long *out)
 	char *end;
 	long v;
 
-	if (!s || !*s)
+	/* strtol would skip leading blanks and take a '+': a number is digits, with a '-' at most */
+	if (!s || !(isdigit((unsigned char)s[0]) || (s[0] == '-' && isdigit((unsigned char)s[1]))))
 		return -EINVAL;
 	errno = 0;
 	v = strtol(s, &end, 10);
@@ -35,11 +37,12 @@ int parse_seconds(const char *s, double max, double *out)
 	char *end;
 	double v;
 
-	if (!s || !*s)
+	/* digits (or a '.'), not strtod's blanks, signs, "inf", "nan" or hex */
+	if (!s || !(isdigit((unsigned char)s[0]) || s[0] == '.') || strpbrk(s, "xX"))
 		return -EINVAL;
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || *end || isnan(v))
+	if (errno || end == s || *end || !isfinite(v))
 		return -EINVAL;
 	if (v <= 0 || v > max)
 		return -ERANGE;

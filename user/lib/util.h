@@ -9,9 +9,11 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Parse a whole decimal integer in [min, max]. 0 or -EINVAL / -ERANGE. */
+/* Parse a whole decimal integer in [min, max]: digits with an optional leading '-', nothing else
+ * (no blanks, no '+'). 0 or -EINVAL / -ERANGE. */
 int parse_long(const char *s, long min, long max, long *out);
-/* Parse seconds, fractional allowed ("2.5"), in (0, max]. 0 or -EINVAL / -ERANGE. */
+/* Parse seconds, fractional allowed ("2.5", ".5"), in (0, max]; decimal digits only (no blanks,
+ * signs, inf, nan or hex). 0 or -EINVAL / -ERANGE. */
 int parse_seconds(const char *s, double max, double *out);
 
 /* A PID given as -p (1..4194304, the kernel's pid_max limit). 0, or -EINVAL with the message. */
