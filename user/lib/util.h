@@ -22,6 +22,12 @@ int cli_parse_pid(const char *s, int *pid, char *err, int errlen);
 int cli_getopt_error(int ch, char *const *argv, char *err, int errlen);
 
 uint64_t now_ns(void);      /* CLOCK_MONOTONIC */
+/* This thread's CPU time so far (CLOCK_THREAD_CPUTIME_ID), in nanoseconds: what a calibration loop
+ * or a consumer thread costs, unaffected by other processes on a busy machine. */
+double thread_cpu_ns(void);
+
+/* qsort comparator for doubles, ascending. NaN compares equal to everything: keep NaN out. */
+int cmp_double_asc(const void *a, const void *b);
 double wall_time(void);     /* CLOCK_REALTIME, seconds */
 
 /* Write data to path whole: a temporary file in the same directory, fsync, then rename. */
