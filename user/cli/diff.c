@@ -184,49 +184,47 @@ cJSON *diff_ratios(const cJSON *base, const cJSON *doc)
 	return arr;
 }
 
+static int diff_option(void *ctx, int id, const char *arg, char *err, int errlen)
+{
+	struct diff_opts *o = ctx;
+
+	switch (id) {
+	case O_THRESHOLD:
+		return diff_parse_threshold(arg, o->rules, DIFF_NMETRICS, err, errlen);
+	case O_FAIL_ON:
+		if (strcmp(arg, "warning") && strcmp(arg, "critical")) {
+			snprintf(err, errlen, "--fail-on: '%s' is not warning or critical", arg);
+			return -EINVAL;
+		}
+		o->fail_warn = !strcmp(arg, "warning");
+		return 0;
+	case O_FORCE:
+		o->force = true;
+		return 0;
+	case O_REPORT:
+		o->report = arg;
+		return 0;
+	default: /* O_HELP */
+		o->help = true;
+		return CLI_STOP;
+	}
+}
+
 int diff_parse_opts(int argc, char **argv, struct diff_opts *o, char *err, int errlen)
 {
-	struct cli_parser p;
-	int id;
+	int first;
 
 	memset(o, 0, sizeof(*o));
 	memcpy(o->rules, default_rules, sizeof(o->rules));
-	if (cli_parser_init(&p, diff_options, argc, argv, 0)) {
-		snprintf(err, errlen, "internal error: diff's options table");
-		return -EINVAL;
-	}
-	while ((id = cli_parser_next(&p, err, errlen)) > 0) {
-		switch (id) {
-		case O_THRESHOLD:
-			if (diff_parse_threshold(p.arg, o->rules, DIFF_NMETRICS, err, errlen))
-				return -EINVAL;
-			break;
-		case O_FAIL_ON:
-			if (strcmp(p.arg, "warning") && strcmp(p.arg, "critical")) {
-				snprintf(err, errlen, "--fail-on: '%s' is not warning or critical", p.arg);
-				return -EINVAL;
-			}
-			o->fail_warn = !strcmp(p.arg, "warning");
-			break;
-		case O_FORCE:
-			o->force = true;
-			break;
-		case O_REPORT:
-			o->report = p.arg;
-			break;
-		case O_HELP:
-			o->help = true;
-			return 0;
-		}
-	}
-	if (id < 0)
-		return -EINVAL;
-	if (argc - p.operands != 2) {
+	first = cli_parse(diff_options, 0, argc, argv, diff_option, o, err, errlen);
+	if (first <= 0)
+		return first;
+	if (argc - first != 2) {
 		snprintf(err, errlen, "give BASE.json and NEW.json");
 		return -EINVAL;
 	}
-	o->base = argv[p.operands];
-	o->new_ = argv[p.operands + 1];
+	o->base = argv[first];
+	o->new_ = argv[first + 1];
 	return 0;
 }
 

@@ -33,34 +33,32 @@ static const char doctor_about[] =
 	"Print what this kernel supports (BTF, tracepoints, uprobes, perf events), the privileges held and, for a "
 	"target, its runtime and the probe method each metric would use.";
 
+static int doctor_option(void *ctx, int id, const char *arg, char *err, int errlen)
+{
+	struct doctor_opts *o = ctx;
+
+	switch (id) {
+	case O_PID:
+		return cli_parse_pid(arg, &o->pid, err, errlen);
+	case O_VERBOSE:
+		o->verbose++;
+		return 0;
+	default: /* O_HELP */
+		o->help = true;
+		return CLI_STOP;
+	}
+}
+
 int doctor_parse_opts(int argc, char **argv, struct doctor_opts *o, char *err, int errlen)
 {
-	struct cli_parser p;
-	int id;
+	int first;
 
 	memset(o, 0, sizeof(*o));
-	if (cli_parser_init(&p, doctor_options, argc, argv, 0)) {
-		snprintf(err, errlen, "internal error: doctor's options table");
-		return -EINVAL;
-	}
-	while ((id = cli_parser_next(&p, err, errlen)) > 0) {
-		switch (id) {
-		case O_PID:
-			if (cli_parse_pid(p.arg, &o->pid, err, errlen))
-				return -EINVAL;
-			break;
-		case O_VERBOSE:
-			o->verbose++;
-			break;
-		case O_HELP:
-			o->help = true;
-			return 0;
-		}
-	}
-	if (id < 0)
-		return -EINVAL;
-	if (p.operands < argc) {
-		snprintf(err, errlen, "unexpected argument '%s'", argv[p.operands]);
+	first = cli_parse(doctor_options, 0, argc, argv, doctor_option, o, err, errlen);
+	if (first <= 0)
+		return first;
+	if (first < argc) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[first]);
 		return -EINVAL;
 	}
 	return 0;

@@ -27,35 +27,35 @@ struct fmt {
 	bool md;
 };
 
+static int report_option(void *ctx, int id, const char *arg, char *err, int errlen)
+{
+	struct report_opts *o = ctx;
+
+	if (id == O_HELP) {
+		o->help = true;
+		return CLI_STOP;
+	}
+	if (strcmp(arg, "markdown") && strcmp(arg, "md") && strcmp(arg, "table")) {
+		snprintf(err, errlen, "--format: unknown format '%s' (table, markdown)", arg);
+		return -EINVAL;
+	}
+	o->markdown = strcmp(arg, "table");
+	return 0;
+}
+
 int report_parse_opts(int argc, char **argv, struct report_opts *o, char *err, int errlen)
 {
-	struct cli_parser p;
-	int id;
+	int first;
 
 	memset(o, 0, sizeof(*o));
-	if (cli_parser_init(&p, report_options, argc, argv, 0)) {
-		snprintf(err, errlen, "internal error: report's options table");
-		return -EINVAL;
-	}
-	while ((id = cli_parser_next(&p, err, errlen)) > 0) {
-		if (id == O_HELP) {
-			o->help = true;
-			return 0;
-		}
-		if (!strcmp(p.arg, "markdown") || !strcmp(p.arg, "md")) {
-			o->markdown = true;
-		} else if (strcmp(p.arg, "table")) {
-			snprintf(err, errlen, "--format: unknown format '%s' (table, markdown)", p.arg);
-			return -EINVAL;
-		}
-	}
-	if (id < 0)
-		return -EINVAL;
-	if (argc - p.operands != 1) {
+	first = cli_parse(report_options, 0, argc, argv, report_option, o, err, errlen);
+	if (first <= 0)
+		return first;
+	if (argc - first != 1) {
 		snprintf(err, errlen, "give exactly one FILE.json");
 		return -EINVAL;
 	}
-	o->path = argv[p.operands];
+	o->path = argv[first];
 	return 0;
 }
 
