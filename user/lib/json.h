@@ -24,7 +24,7 @@ const cJSON *json_get(const cJSON *o, const char *path);
 #define JSON_OPTIONAL 1u /* absent or null: return 0 (not found) instead of -ENOENT */
 
 /* Strict readers. where names o within its document ("suites[2]"; NULL or "" for the root),
- * only for the message. Return 1 with *out set when the value is there with the right type;
+ * only for the message; an empty path checks o itself (json_obj(v, "suites[2]", "", ...)). Return 1 with *out set when the value is there with the right type;
  * 0 when absent or null and JSON_OPTIONAL is given (*out untouched); -ENOENT when absent
  * ("WHERE.PATH: missing"); -EINVAL when of another type ("WHERE.PATH: a string, not a number")
  * or a number that is not finite. err may be NULL. */

@@ -19,10 +19,8 @@ int profile_results_validate(const cJSON *res, const char *where, char *err, int
 	int i = 0;
 
 	snprintf(at, sizeof(at), "%s%sresults", where ? where : "", where && *where ? "." : "");
-	if (!cJSON_IsObject(res)) {
-		snprintf(err, errlen, "%s: %s, not an object", at, json_type_name(res));
+	if (json_obj(res, at, "", 0, &o, err, errlen) < 0)
 		return -EINVAL;
-	}
 	for (size_t k = 0; k < sizeof(objects) / sizeof(objects[0]); k++)
 		if (json_obj(res, at, objects[k], JSON_OPTIONAL, &o, err, errlen) < 0)
 			return -EINVAL;
@@ -36,10 +34,8 @@ int profile_results_validate(const cJSON *res, const char *where, char *err, int
 		char sat[160];
 
 		snprintf(sat, sizeof(sat), "%s.repeats.samples[%d]", at, i++);
-		if (!cJSON_IsObject(s)) {
-			snprintf(err, errlen, "%s: %s, not an object", sat, json_type_name(s));
+		if (json_obj(s, sat, "", 0, &o, err, errlen) < 0)
 			return -EINVAL;
-		}
 		for (size_t k = 0; k < sizeof(sample_numbers) / sizeof(sample_numbers[0]); k++)
 			if (json_num(s, sat, sample_numbers[k], JSON_OPTIONAL, &d, err, errlen) < 0)
 				return -EINVAL;
@@ -73,7 +69,7 @@ static int add(struct profile_workload *out, int n, int max, const char *suite, 
 
 int profile_doc_workloads(const cJSON *doc, struct profile_workload *out, int max, char *err, int errlen)
 {
-	const cJSON *suites, *s, *workloads, *w, *res;
+	const cJSON *suites, *s, *workloads, *w, *res, *o;
 	const char *mode, *sname, *wname;
 	int n = 0, si = 0;
 
@@ -100,19 +96,15 @@ int profile_doc_workloads(const cJSON *doc, struct profile_workload *out, int ma
 		int wi = 0;
 
 		snprintf(sat, sizeof(sat), "suites[%d]", si++);
-		if (!cJSON_IsObject(s)) {
-			snprintf(err, errlen, "%s: %s, not an object", sat, json_type_name(s));
+		if (json_obj(s, sat, "", 0, &o, err, errlen) < 0)
 			return -EINVAL;
-		}
 		if (json_str(s, sat, "name", 0, &sname, err, errlen) < 0 ||
 		    json_arr(s, sat, "workloads", 0, &workloads, err, errlen) < 0)
 			return -EINVAL;
 		cJSON_ArrayForEach(w, workloads) {
 			snprintf(wat, sizeof(wat), "%s.workloads[%d]", sat, wi++);
-			if (!cJSON_IsObject(w)) {
-				snprintf(err, errlen, "%s: %s, not an object", wat, json_type_name(w));
+			if (json_obj(w, wat, "", 0, &o, err, errlen) < 0)
 				return -EINVAL;
-			}
 			if (json_str(w, wat, "name", 0, &wname, err, errlen) < 0)
 				return -EINVAL;
 			res = json_get(w, "results");
