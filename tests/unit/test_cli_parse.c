@@ -9,8 +9,11 @@
 #include <string.h>
 #include <errno.h>
 #include <cmocka.h>
+#include <unistd.h>
+#include "cli/commands.h"
 #include "cli/doctor.h"
 #include "cli/report.h"
+#include "lib/util.h"
 
 #define ARGV(...) ((char *[]){ "cmd", __VA_ARGS__, NULL })
 
@@ -98,12 +101,43 @@ static void test_usages(void **state)
 	free(d);
 }
 
+static void test_report_never_prints_a_missing_figure_as_zero(void **state)
+{
+	char in[] = "/tmp/bindprof-report-XXXXXX", out[] = "/tmp/bindprof-report-out-XXXXXX", *text = NULL;
+	int fi = mkstemp(in), fo = mkstemp(out), saved;
+	static const char doc[] =
+		"{\"schema_version\":1,\"mode\":\"record\",\"metadata\":{\"host\":{\"hostname\":\"h\"}},"
+		"\"results\":{\"overhead\":{\"estimated_cpu_ms\":17.5,\"estimated_percent\":null},"
+		"\"lost_events\":3,\"profiling\":{\"gil\":{\"method\":\"cheap\",\"wait_ms_total\":2.5}}}}";
+
+	assert_true(fi >= 0 && fo >= 0);
+	assert_int_equal(write(fi, doc, sizeof(doc) - 1), sizeof(doc) - 1);
+	close(fi);
+	fflush(stdout);
+	saved = dup(1);
+	dup2(fo, 1);
+	assert_int_equal(cmd_report(2, (char *[]){ "report", in, NULL }), 0);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	close(fo);
+	assert_int_equal(read_file(out, &text, NULL), 0);
+	/* measured figures as they are; unmeasured ones (null or absent) as "-", never 0 */
+	assert_non_null(strstr(text, "est. 17.50 ms of probe CPU, -% of the target's CPU; 3 lost events"));
+	assert_non_null(strstr(text, "method cheap: 2.5 ms waited in - waits (p50 - us"));
+	assert_non_null(strstr(text, "host:   h, -, - cores"));
+	free(text);
+	unlink(in);
+	unlink(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_doctor),
 		cmocka_unit_test(test_usages),
+		cmocka_unit_test(test_report_never_prints_a_missing_figure_as_zero),
 	};
 
 	return cmocka_run_group_tests_name("cli_parse", tests, NULL, NULL);

@@ -27,6 +27,33 @@ struct fmt {
 	bool md;
 };
 
+/* A figure of o at path times scale in fmt, or "-" when the file lacks it (absent or null: not
+ * measured): a missing figure is never printed as 0. Up to 24 in one statement (rotating buffers). */
+static const char *fig_scaled(const cJSON *o, const char *path, const char *fmt, double scale)
+{
+	static char buf[24][48];
+	static unsigned next;
+	char *b = buf[next++ % 24];
+	const cJSON *v = json_get(o, path);
+
+	if (cJSON_IsNumber(v))
+		snprintf(b, 48, fmt, v->valuedouble * scale);
+	else
+		snprintf(b, 48, "-");
+	return b;
+}
+
+static const char *fig(const cJSON *o, const char *path, const char *fmt)
+{
+	return fig_scaled(o, path, fmt, 1);
+}
+
+/* A table cell: fig() into b. */
+static void metric(char *b, size_t n, const cJSON *e, const char *path, const char *fmt)
+{
+	snprintf(b, n, "%s", fig(e, path, fmt));
+}
+
 static int report_option(void *ctx, int id, const char *arg, char *err, int errlen)
 {
 	struct report_opts *o = ctx;
@@ -105,18 +132,18 @@ static void print_syscalls(const struct fmt *f, const cJSON *sys)
 	const char *cells[8];
 
 	heading(f, "Syscalls");
-	printf(f->md ? "%.0f calls, %.2f ms in total\n\n" : "  %.0f calls, %.2f ms in total\n",
-	       json_num_or(sys, "total_count", 0), json_num_or(sys, "total_time_ms", 0));
+	printf(f->md ? "%s calls, %s ms in total\n\n" : "  %s calls, %s ms in total\n",
+	       fig(sys, "total_count", "%.0f"), fig(sys, "total_time_ms", "%.2f"));
 	row(f, hdr, 8, w);
 	rule(f, 8);
 	cJSON_ArrayForEach(e, cJSON_GetObjectItem(sys, "by_syscall")) {
-		snprintf(b[0], 32, "%.0f", json_num_or(e, "count", 0));
-		snprintf(b[1], 32, "%.0f", json_num_or(e, "errors", 0));
-		snprintf(b[2], 32, "%.3f", json_num_or(e, "total_ms", 0));
-		snprintf(b[3], 32, "%.1f", json_num_or(e, "p50_us", 0));
-		snprintf(b[4], 32, "%.1f", json_num_or(e, "p90_us", 0));
-		snprintf(b[5], 32, "%.1f", json_num_or(e, "p99_us", 0));
-		snprintf(b[6], 32, "%.1f", json_num_or(e, "max_us", 0));
+		metric(b[0], 32, e, "count", "%.0f");
+		metric(b[1], 32, e, "errors", "%.0f");
+		metric(b[2], 32, e, "total_ms", "%.3f");
+		metric(b[3], 32, e, "p50_us", "%.1f");
+		metric(b[4], 32, e, "p90_us", "%.1f");
+		metric(b[5], 32, e, "p99_us", "%.1f");
+		metric(b[6], 32, e, "max_us", "%.1f");
 		cells[0] = json_str_or(e, "name", "-");
 		for (int i = 0; i < 7; i++)
 			cells[i + 1] = b[i];
@@ -131,15 +158,15 @@ static void print_gil(const struct fmt *f, const cJSON *g)
 	const cJSON *t;
 
 	heading(f, "GIL");
-	printf(f->md ? "method `%s`: %.1f ms waited in %.0f waits (p50 %.0f us, p99 %.0f us, max %.0f us); "
-		       "%.0f switches\n"
-		     : "  method %s: %.1f ms waited in %.0f waits (p50 %.0f us, p99 %.0f us, max %.0f us); "
-		       "%.0f switches\n",
-	       json_str_or(g, "method", "-"), json_num_or(g, "wait_ms_total", 0), json_num_or(g, "waits", 0), json_num_or(g, "wait_us.p50", 0),
-	       json_num_or(g, "wait_us.p99", 0), json_num_or(g, "wait_us.max", 0), json_num_or(g, "switches", 0));
+	printf(f->md ? "method `%s`: %s ms waited in %s waits (p50 %s us, p99 %s us, max %s us); "
+		       "%s switches\n"
+		     : "  method %s: %s ms waited in %s waits (p50 %s us, p99 %s us, max %s us); "
+		       "%s switches\n",
+	       json_str_or(g, "method", "-"), fig(g, "wait_ms_total", "%.1f"), fig(g, "waits", "%.0f"), fig(g, "wait_us.p50", "%.0f"),
+	       fig(g, "wait_us.p99", "%.0f"), fig(g, "wait_us.max", "%.0f"), fig(g, "switches", "%.0f"));
 	if (cJSON_IsNumber(json_get(g, "hold_ms_total")))
-		printf(f->md ? "\nheld %.1f ms; contention %.1f%%\n" : "  held %.1f ms; contention %.1f%%\n",
-		       json_num_or(g, "hold_ms_total", 0), json_num_or(g, "contention_percent", 0));
+		printf(f->md ? "\nheld %s ms; contention %s%%\n" : "  held %s ms; contention %s%%\n",
+		       fig(g, "hold_ms_total", "%.1f"), fig(g, "contention_percent", "%.1f"));
 	if (f->md)
 		printf("\n");
 	row(f, hdr, 5, w);
@@ -148,13 +175,10 @@ static void print_gil(const struct fmt *f, const cJSON *g)
 		char b[4][32];
 		const char *cells[5];
 
-		snprintf(b[0], 32, "%.0f", json_num_or(t, "tid", 0));
-		snprintf(b[1], 32, "%.1f", json_num_or(t, "wait_ms", 0));
-		if (cJSON_IsNumber(json_get(t, "hold_ms")))
-			snprintf(b[2], 32, "%.1f", json_num_or(t, "hold_ms", 0));
-		else
-			snprintf(b[2], 32, "-");
-		snprintf(b[3], 32, "%.0f", json_num_or(t, "waits", 0));
+		metric(b[0], 32, t, "tid", "%.0f");
+		metric(b[1], 32, t, "wait_ms", "%.1f");
+		metric(b[2], 32, t, "hold_ms", "%.1f");
+		metric(b[3], 32, t, "waits", "%.0f");
 		cells[0] = b[0];
 		cells[1] = json_str_or(t, "name", "-");
 		cells[2] = b[1];
@@ -169,28 +193,17 @@ static void print_gc(const struct fmt *f, const cJSON *g)
 	const cJSON *e;
 
 	heading(f, "GC");
-	printf(f->md ? "method `%s`: %.0f collections, %.2f ms paused (max %.2f ms, p50 %.0f us, p99 %.0f us)\n"
-		     : "  method %s: %.0f collections, %.2f ms paused (max %.2f ms, p50 %.0f us, p99 %.0f us)\n",
-	       json_str_or(g, "method", "-"), json_num_or(g, "collections", 0), json_num_or(g, "pause_ms_total", 0), json_num_or(g, "pause_max_ms", 0),
-	       json_num_or(g, "pause_us.p50", 0), json_num_or(g, "pause_us.p99", 0));
+	printf(f->md ? "method `%s`: %s collections, %s ms paused (max %s ms, p50 %s us, p99 %s us)\n"
+		     : "  method %s: %s collections, %s ms paused (max %s ms, p50 %s us, p99 %s us)\n",
+	       json_str_or(g, "method", "-"), fig(g, "collections", "%.0f"), fig(g, "pause_ms_total", "%.2f"), fig(g, "pause_max_ms", "%.2f"),
+	       fig(g, "pause_us.p50", "%.0f"), fig(g, "pause_us.p99", "%.0f"));
 	cJSON_ArrayForEach(e, cJSON_GetObjectItem(g, "by_generation")) {
 		const cJSON *gen = cJSON_GetObjectItem(e, "generation");
 
-		printf(f->md ? "- generation %s: %.0f collections, %.2f ms\n" : "    generation %s: %.0f collections, %.2f ms\n",
+		printf(f->md ? "- generation %s: %s collections, %s ms\n" : "    generation %s: %s collections, %s ms\n",
 		       cJSON_IsNumber(gen) ? (gen->valueint == 0 ? "0" : gen->valueint == 1 ? "1" : "2") : "?",
-		       json_num_or(e, "collections", 0), json_num_or(e, "pause_ms_total", 0));
+		       fig(e, "collections", "%.0f"), fig(e, "pause_ms_total", "%.2f"));
 	}
-}
-
-/* A per-request figure: "-" when its probe was off (null). */
-static void metric(char *b, size_t n, const cJSON *e, const char *path, const char *fmt)
-{
-	const cJSON *v = json_get(e, path);
-
-	if (cJSON_IsNumber(v))
-		snprintf(b, n, fmt, v->valuedouble);
-	else
-		snprintf(b, n, "-");
 }
 
 static const int req_w[] = { -44, 8, 9, 9, 10, 6, 9, 7, 9 };
@@ -214,7 +227,7 @@ static void requests_rows(const struct fmt *f, const char *prefix, const cJSON *
 		const char *cells[9] = { label };
 
 		snprintf(label, sizeof(label), "%s%s", prefix, json_str_or(e, "endpoint", "-"));
-		snprintf(b[0], 32, "%.0f", json_num_or(e, "count", 0));
+		metric(b[0], 32, e, "count", "%.0f");
 		metric(b[1], 32, e, "latency.p50_ms", "%.3f");
 		metric(b[2], 32, e, "latency.p99_ms", "%.3f");
 		metric(b[3], 32, e, "per_request.gil_wait_us.mean", "%.1f");
@@ -230,18 +243,21 @@ static void requests_rows(const struct fmt *f, const char *prefix, const cJSON *
 
 static void load_line(const struct fmt *f, const char *label, const cJSON *r)
 {
-	const cJSON *lat = json_get(r, "latency");
 	char a[32], b[32], c[32], d[32], e[32], g[32];
 	const char *cells[7] = { label, a, b, c, d, e, g };
 	static const int w[] = { -30, 12, 10, 10, 10, 9, 14 };
 
-	snprintf(a, sizeof(a), "%.1f", json_num_or(r, "throughput.requests_per_sec", 0));
-	snprintf(b, sizeof(b), cJSON_IsObject(lat) ? "%.3f" : "-", json_num_or(r, "latency.median_ms", 0));
-	snprintf(c, sizeof(c), cJSON_IsObject(lat) ? "%.3f" : "-", json_num_or(r, "latency.p99_ms", 0));
-	snprintf(d, sizeof(d), cJSON_IsObject(lat) ? "%.3f" : "-", json_num_or(r, "latency.max_ms", 0));
-	snprintf(e, sizeof(e), "%.0f", json_num_or(r, "throughput.failed_requests", 0) + json_num_or(r, "errors.connect", 0));
+	metric(a, sizeof(a), r, "throughput.requests_per_sec", "%.1f");
+	metric(b, sizeof(b), r, "latency.median_ms", "%.3f");
+	metric(c, sizeof(c), r, "latency.p99_ms", "%.3f");
+	metric(d, sizeof(d), r, "latency.max_ms", "%.3f");
+	if (cJSON_IsNumber(json_get(r, "throughput.failed_requests")))
+		snprintf(e, sizeof(e), "%.0f",
+			 json_num_or(r, "throughput.failed_requests", 0) + json_num_or(r, "errors.connect", 0));
+	else
+		snprintf(e, sizeof(e), "-");
 	if (cJSON_IsObject(json_get(r, "profiled_throughput")))
-		snprintf(g, sizeof(g), "%.1f", json_num_or(r, "profiled_throughput.requests_per_sec", 0));
+		metric(g, sizeof(g), r, "profiled_throughput.requests_per_sec", "%.1f");
 	else
 		snprintf(g, sizeof(g), "-");
 	row(f, cells, 7, w);
@@ -284,10 +300,10 @@ static void print_runs(const struct fmt *f, const cJSON *doc)
 		if (any)
 			printf("\n");
 	}
-	printf(f->md ? "\n%.0f workloads, %.0f requests, %.1f req/s on average, %.0f%% successful\n"
-		     : "  %.0f workloads, %.0f requests, %.1f req/s on average, %.0f%% successful\n",
-	       json_num_or(doc, "summary.total_workloads", 0), json_num_or(doc, "summary.total_requests", 0),
-	       json_num_or(doc, "summary.avg_requests_per_sec", 0), 100 * json_num_or(doc, "summary.overall_success_rate", 0));
+	printf(f->md ? "\n%s workloads, %s requests, %s req/s on average, %s%% successful\n"
+		     : "  %s workloads, %s requests, %s req/s on average, %s%% successful\n",
+	       fig(doc, "summary.total_workloads", "%.0f"), fig(doc, "summary.total_requests", "%.0f"),
+	       fig(doc, "summary.avg_requests_per_sec", "%.1f"), fig_scaled(doc, "summary.overall_success_rate", "%.0f", 100));
 }
 
 int cmd_report(int argc, char **argv)
@@ -320,24 +336,24 @@ int cmd_report(int argc, char **argv)
 	printf(f.md ? "## bindprof %s profile%s\n\n" : "bindprof %s profile%s\n", json_str_or(doc, "mode", "-"),
 	       cJSON_IsTrue(json_get(doc, "partial")) ? " (partial)" : "");
 	if (cJSON_IsObject(json_get(doc, "metadata.target")))
-		printf(f.md ? "- target: pid %.0f `%s` (%s %s)\n" : "  target: pid %.0f %s (%s %s)\n",
-		       json_num_or(doc, "metadata.target.pid", 0), json_str_or(doc, "metadata.target.cmdline", "-"),
+		printf(f.md ? "- target: pid %s `%s` (%s %s)\n" : "  target: pid %s %s (%s %s)\n",
+		       fig(doc, "metadata.target.pid", "%.0f"), json_str_or(doc, "metadata.target.cmdline", "-"),
 		       json_str_or(doc, "metadata.target.runtime", "-"), json_str_or(doc, "metadata.target.runtime_version", "-"));
-	printf(f.md ? "- host: %s, %s, %.0f cores, kernel %s\n" : "  host:   %s, %s, %.0f cores, kernel %s\n",
+	printf(f.md ? "- host: %s, %s, %s cores, kernel %s\n" : "  host:   %s, %s, %s cores, kernel %s\n",
 	       json_str_or(doc, "metadata.host.hostname", "-"), json_str_or(doc, "metadata.host.cpu_model", "-"),
-	       json_num_or(doc, "metadata.host.cpu_cores", 0), json_str_or(doc, "metadata.host.kernel", "-"));
+	       fig(doc, "metadata.host.cpu_cores", "%.0f"), json_str_or(doc, "metadata.host.kernel", "-"));
 	if (!strcmp(json_str_or(doc, "mode", "-"), "load") || !strcmp(json_str_or(doc, "mode", "-"), "profile"))
 		print_runs(&f, doc);
 	res = json_get(doc, "results");
 	if (cJSON_IsObject(json_get(res, "resources.cpu")))
-		printf(f.md ? "- cpu: avg %.1f%%, p95 %.1f%%, peak %.1f%%\n" : "  cpu:    avg %.1f%%, p95 %.1f%%, peak %.1f%%\n",
-		       json_num_or(res, "resources.cpu.avg_percent", 0), json_num_or(res, "resources.cpu.p95_percent", 0),
-		       json_num_or(res, "resources.cpu.peak_percent", 0));
+		printf(f.md ? "- cpu: avg %s%%, p95 %s%%, peak %s%%\n" : "  cpu:    avg %s%%, p95 %s%%, peak %s%%\n",
+		       fig(res, "resources.cpu.avg_percent", "%.1f"), fig(res, "resources.cpu.p95_percent", "%.1f"),
+		       fig(res, "resources.cpu.peak_percent", "%.1f"));
 	if (cJSON_IsObject(json_get(res, "resources.memory")))
-		printf(f.md ? "- memory: RSS avg %.1f MB, peak %.1f MB; USS peak %.1f MB\n"
-			    : "  memory: RSS avg %.1f MB, peak %.1f MB; USS peak %.1f MB\n",
-		       json_num_or(res, "resources.memory.avg_mb", 0), json_num_or(res, "resources.memory.peak_mb", 0),
-		       json_num_or(res, "resources.memory.uss_peak_mb", 0));
+		printf(f.md ? "- memory: RSS avg %s MB, peak %s MB; USS peak %s MB\n"
+			    : "  memory: RSS avg %s MB, peak %s MB; USS peak %s MB\n",
+		       fig(res, "resources.memory.avg_mb", "%.1f"), fig(res, "resources.memory.peak_mb", "%.1f"),
+		       fig(res, "resources.memory.uss_peak_mb", "%.1f"));
 	if (cJSON_IsObject(json_get(res, "profiling.gil")))
 		print_gil(&f, json_get(res, "profiling.gil"));
 	if (cJSON_IsObject(json_get(res, "profiling.gc")))
@@ -351,19 +367,19 @@ int cmd_report(int argc, char **argv)
 		requests_header(&f);
 		requests_rows(&f, "", json_get(res, "profiling.requests"));
 		if (cJSON_GetArraySize(ex))
-			printf(f.md ? "\nslowest: %s in %.3f ms\n" : "  slowest: %s in %.3f ms\n",
-			       json_str_or(cJSON_GetArrayItem(ex, 0), "endpoint", "-"), json_num_or(cJSON_GetArrayItem(ex, 0), "latency_ms", 0));
+			printf(f.md ? "\nslowest: %s in %s ms\n" : "  slowest: %s in %s ms\n",
+			       json_str_or(cJSON_GetArrayItem(ex, 0), "endpoint", "-"), fig(cJSON_GetArrayItem(ex, 0), "latency_ms", "%.3f"));
 	}
 	if (!cJSON_IsObject(json_get(res, "overhead")))
 		; /* load and profile files: no probes of their own at the top level */
 	else if (heading(&f, "Overhead"), cJSON_IsNumber(json_get(res, "overhead.estimated_cpu_ms")))
-		printf(f.md ? "est. %.2f ms of probe CPU, %.2f%% of the target's CPU; %.0f lost events\n"
-			    : "  est. %.2f ms of probe CPU, %.2f%% of the target's CPU; %.0f lost events\n",
-		       json_num_or(res, "overhead.estimated_cpu_ms", 0), json_num_or(res, "overhead.estimated_percent", 0),
-		       json_num_or(res, "lost_events", 0));
+		printf(f.md ? "est. %s ms of probe CPU, %s%% of the target's CPU; %s lost events\n"
+			    : "  est. %s ms of probe CPU, %s%% of the target's CPU; %s lost events\n",
+		       fig(res, "overhead.estimated_cpu_ms", "%.2f"), fig(res, "overhead.estimated_percent", "%.2f"),
+		       fig(res, "lost_events", "%.0f"));
 	else
-		printf(f.md ? "not estimated; %.0f lost events\n" : "  not estimated; %.0f lost events\n",
-		       json_num_or(res, "lost_events", 0));
+		printf(f.md ? "not estimated; %s lost events\n" : "  not estimated; %s lost events\n",
+		       fig(res, "lost_events", "%.0f"));
 	if (cJSON_GetArraySize(json_get(doc, "warnings"))) {
 		heading(&f, "Warnings");
 		cJSON_ArrayForEach(w, json_get(doc, "warnings"))
