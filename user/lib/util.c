@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "lib/util.h"
 
@@ -138,15 +139,37 @@ cleanup:
 	return err;
 }
 
-int read_file(const char *path, char **out, size_t *len)
+int read_file_max(const char *path, size_t max, char **out, size_t *len)
 {
 	size_t cap = 4096, n = 0;
-	char *buf;
+	struct stat st;
+	char *buf = NULL;
 	int fd, err = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st)) {
+		err = -errno;
+		goto cleanup;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		err = -EISDIR;
+		goto cleanup;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = -EINVAL; /* a FIFO, socket or device (/dev/zero): endless or blocking */
+		goto cleanup;
+	}
+	if ((size_t)st.st_size > max) {
+		err = -EFBIG;
+		goto cleanup;
+	}
+	if (fcntl(fd, F_SETFL, 0)) {
+		err = -errno;
+		goto cleanup;
+	}
 	buf = malloc(cap);
 	if (!buf) {
 		err = -ENOMEM;
@@ -156,8 +179,13 @@ int read_file(const char *path, char **out, size_t *len)
 		ssize_t r;
 
 		if (n + 1 >= cap) {
-			char *nb = realloc(buf, cap * 2);
+			char *nb;
 
+			if (cap > max + 1) { /* grew while being read */
+				err = -EFBIG;
+				goto cleanup;
+			}
+			nb = realloc(buf, cap * 2);
 			if (!nb) {
 				err = -ENOMEM;
 				goto cleanup;
@@ -176,6 +204,10 @@ int read_file(const char *path, char **out, size_t *len)
 			break;
 		n += r;
 	}
+	if (n > max) {
+		err = -EFBIG;
+		goto cleanup;
+	}
 	buf[n] = '\0';
 	*out = buf;
 	if (len)
@@ -185,4 +217,9 @@ cleanup:
 	free(buf);
 	close(fd);
 	return err;
+}
+
+int read_file(const char *path, char **out, size_t *len)
+{
+	return read_file_max(path, READ_FILE_MAX, out, len);
 }

@@ -32,7 +32,13 @@ double wall_time(void);     /* CLOCK_REALTIME, seconds */
 
 /* Write data to path whole: a temporary file in the same directory, fsync, then rename. */
 int write_file_atomic(const char *path, const char *data, size_t len);
-/* Read a whole (small) file into a NUL-terminated malloc'd buffer. 0 or negative errno. */
+#define READ_FILE_MAX (256u << 20) /* read_file's cap: 256 MiB */
+/* Read a whole regular file into a NUL-terminated malloc'd buffer (*len: its length, without the
+ * NUL; len may be NULL). 0, or a negative errno: -EINVAL for anything but a regular file (a FIFO
+ * is refused without waiting for a writer; /dev/zero without reading it), -EISDIR, -EFBIG over
+ * max bytes, or open/read's. /proc files are regular files (of size 0): they read whole. */
+int read_file_max(const char *path, size_t max, char **out, size_t *len);
+/* read_file_max with READ_FILE_MAX. */
 int read_file(const char *path, char **out, size_t *len);
 
 #endif
