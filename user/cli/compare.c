@@ -20,6 +20,7 @@
 #include "lib/log.h"
 #include "inspect/metadata.h"
 #include "output/document.h"
+#include "output/reader.h"
 #include "stats/stats.h"
 #include "lib/util.h"
 
@@ -722,6 +723,10 @@ int cmd_compare(int argc, char **argv)
 		nruns++;
 		if (!cJSON_IsString(profile_get(r->doc, "mode")) || strcmp(profile_get(r->doc, "mode")->valuestring, "profile")) {
 			log_err("compare: '%s' is not a profile file (mode \"profile\")", argv[i]);
+			goto out;
+		}
+		if (profile_doc_validate(r->doc, err, sizeof(err))) {
+			log_err("compare: '%s': %s", argv[i], err);
 			goto out;
 		}
 		run_name(r, argv[i]);
