@@ -66,12 +66,7 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, i
 	bool all_named = false;
 	int c;
 
-	memset(o, 0, sizeof(*o));
-	o->output = "bindprof.json";
-	o->probes = PROBES_DEFAULT;
-	o->follow_children = true;
-	o->freq = 99;
-	o->exemplars = 5;
+	record_opts_defaults(o);
 	optind = 1;
 	opterr = 0;
 	/* '+': stop at the first non-option, so CMD's own flags are left to CMD. */
@@ -96,7 +91,7 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, i
 			break;
 		case 'P':
 			/* the word "all", not a list that happens to name every probe */
-			all_named = strstr(optarg, "all") != NULL;
+			all_named = probes_names_all(optarg);
 			if (probes_parse(optarg, &o->probes, &bad)) {
 				snprintf(err, errlen,
 					 "--probes: unknown probe '%s' (syscalls,gil,gc,ffi,requests,stacks,all)",
