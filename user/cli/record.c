@@ -154,7 +154,7 @@ int cmd_record(int argc, char **argv)
 		return EXIT_BADINPUT;
 	}
 	if (o.help) {
-		fputs(record_usage, stdout);
+		record_usage(stdout);
 		return EXIT_OK;
 	}
 	log_verbosity = o.verbose;
