@@ -23,6 +23,7 @@
 #include "cli/commands.h"
 #include "cli/diff.h"
 #include "cli/load.h"
+#include "cli/options.h"
 #include "cli/profile.h"
 #include "core/env.h"
 #include "core/guardian.h"
@@ -40,23 +41,46 @@
 #include "probes/ffi.h"
 #include "stats/lathist.h"
 
-const char profile_usage[] =
-	"usage: bindprof profile --url URL [--app-cmd CMD | -p PID] [--framework NAME]\n"
-	"                        [--suite all|NAME[,NAME]|FILE.json] [--duration S] [--warmup S]\n"
-	"                        [--concurrency N] [-t THREADS] [--rate RPS] [--repeats K]\n"
-	"                        [--probes LIST] [--gil-method cheap|exact] [--single-pass]\n"
-	"                        [--ready-timeout S] [--health-path PATH] [--ffi LIB[:GLOB]]...\n"
-	"                        [--format json|table]\n"
-	"                        [--baseline FILE] [-o FILE]\n"
-	"\n"
-	"Start the app (--app-cmd, run by /bin/sh in its own process group) or attach to one (-p),\n"
-	"wait until URL accepts connections (and GET PATH answers 2xx/3xx with --health-path), then for each workload of the suite: a warmup, K clean\n"
-	"passes with no probe attached, and one profiled pass (the recorder attached to the app).\n"
-	"Defaults: --suite all, --duration 10, --warmup 3, --concurrency 50, -t cores, --repeats 1,\n"
-	"--probes gil,gc,ffi,requests,stacks (record's cheap set: CPython probes, native calls seen in\n"
-	"the stacks, per-request attribution and 99 Hz stacks; each workload's folded stacks go next to\n"
-	"the JSON as OUT.SUITE.WORKLOAD.folded), -o bindprof-profile.json. --ffi times the calls of a\n"
-	"library in every profiled pass (as record --ffi).\n";
+const struct cli_option profile_options[] = {
+	{ "url", 0, PO_URL, "URL", "the app's base URL, on a loopback address (required)", 0 },
+	{ "app-cmd", 0, PO_APP_CMD, "CMD", "start the app: CMD run by /bin/sh in its own process group", 0 },
+	{ "pid", 'p', PO_PID, "PID", "attach to a running app instead", 0 },
+	{ "framework", 0, PO_FRAMEWORK, "NAME", "the framework's name in the output's metadata", 0 },
+	{ "suite", 0, PO_SUITE, "all|NAME[,NAME]|FILE.json", "the workloads (default all)", 0 },
+	{ "duration", 0, PO_DURATION, "S", "seconds of each measured pass (default 10)", 0 },
+	{ "warmup", 0, PO_WARMUP, "S", "seconds of load before a workload's passes (default 3; 0: none)", 0 },
+	{ "concurrency", 0, PO_CONCURRENCY, "N", "connections (default 50)", 0 },
+	{ "threads", 't', PO_THREADS, "N", "load generator threads (default: the cores, at most N connections)", 0 },
+	{ "rate", 0, PO_RATE, "RPS", "a constant request rate instead of as fast as the app answers", 0 },
+	{ "repeats", 0, PO_REPEATS, "K", "clean passes per workload (default 1); the median one is reported", 0 },
+	{ "probes", 0, PO_PROBES, "LIST",
+	  "the profiled pass's probes, as record's --probes, or none: no profiled pass (default "
+	  "gil,gc,ffi,requests,stacks, record's cheap set; each workload's folded stacks go next to the "
+	  "JSON as OUT.SUITE.WORKLOAD.folded)", 0 },
+	{ "gil-method", 0, PO_GIL_METHOD, "cheap|exact", "as record's", 0 },
+	{ "single-pass", 0, PO_SINGLE_PASS, NULL,
+	  "no clean pass: throughput and latency from the profiled pass (they include the probes' cost)", 0 },
+	{ "ready-timeout", 0, PO_READY_TIMEOUT, "S", "how long the app may take to answer (default 30)", 0 },
+	{ "health-path", 0, PO_HEALTH_PATH, "PATH", "ready when GET PATH answers 2xx or 3xx (default: a connection)", 0 },
+	{ "ffi", 0, PO_FFI, "LIB[:GLOB]", "time the calls of a library in every profiled pass, as record's --ffi",
+	  CLI_OPT_REPEAT },
+	{ "format", 0, PO_FORMAT, "json|table", "table: print a table of the workloads (default on a terminal)", 0 },
+	{ "baseline", 0, PO_BASELINE, "FILE", "a previous profile: each workload's ratios to it in the output", 0 },
+	{ "output", 'o', PO_OUTPUT, "FILE", "the profile JSON (default bindprof-profile.json)", 0 },
+	{ "help", 'h', PO_HELP, NULL, "this help", 0 },
+	{},
+};
+
+void profile_usage(FILE *f)
+{
+	cli_options_usage(f, "bindprof profile", NULL, profile_options,
+			  "Start the app (--app-cmd) or attach to one (-p), wait until URL accepts connections "
+			  "(and GET PATH answers 2xx/3xx with --health-path), then for each workload of the suite: "
+			  "a warmup, K clean passes with no probe attached, and one profiled pass with the "
+			  "recorder attached to the app. Nothing outlives profile: the app started is stopped, "
+			  "even when profile is killed.",
+			  NULL);
+}
 
 void profile_opts_defaults(struct profile_opts *o)
 {
@@ -73,116 +97,110 @@ void profile_opts_defaults(struct profile_opts *o)
 	o->gil_method = -1;
 }
 
+static int opt_number(int id, const char *arg, struct profile_opts *o, char *err, int errlen)
+{
+	long l;
+	char *end;
+
+	switch (id) {
+	case PO_CONCURRENCY:
+	case PO_THREADS:
+	case PO_REPEATS:
+		if (parse_long(arg, 1, id == PO_REPEATS ? PROFILE_MAX_REPEATS : 100000, &l)) {
+			snprintf(err, errlen, "%s: invalid number '%s'",
+				 id == PO_CONCURRENCY ? "--concurrency" : id == PO_THREADS ? "-t" : "--repeats", arg);
+			return -EINVAL;
+		}
+		*(id == PO_CONCURRENCY ? &o->concurrency : id == PO_THREADS ? &o->threads : &o->repeats) = (int)l;
+		return 0;
+	case PO_WARMUP:
+		errno = 0;
+		o->warmup = strtod(arg, &end);
+		if (errno || *end || end == arg || !(o->warmup >= 0 && o->warmup <= 3600)) {
+			snprintf(err, errlen, "--warmup: invalid value '%s' (seconds >= 0)", arg);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	/* duration, rate, ready timeout: > 0 */
+	if (parse_seconds(arg, 1e7, id == PO_DURATION ? &o->duration : id == PO_RATE ? &o->rate : &o->ready_timeout)) {
+		snprintf(err, errlen, "%s: invalid value '%s' (> 0)",
+			 id == PO_DURATION ? "--duration" : id == PO_RATE ? "--rate" : "--ready-timeout", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int opt_probes(const char *arg, struct profile_opts *o, char *err, int errlen)
+{
+	const char *bad;
+	unsigned mask = 0;
+
+	if (strcmp(arg, "none") && probes_parse(arg, &mask, &bad)) {
+		snprintf(err, errlen, "--probes: unknown probe '%s' (syscalls,gil,gc,ffi,requests,stacks,all,none)", bad);
+		return -EINVAL;
+	}
+	o->probes = mask;
+	o->probes_all = probes_names_all(arg);
+	return 0;
+}
+
+int profile_opt_apply(struct profile_opts *o, int id, const char *arg, char *err, int errlen)
+{
+	switch (id) {
+	case PO_URL: o->url = arg; return 0;
+	case PO_APP_CMD: o->app_cmd = arg; return 0;
+	case PO_FRAMEWORK: o->framework = arg; return 0;
+	case PO_SUITE: o->suite = arg; return 0;
+	case PO_BASELINE: o->baseline = arg; return 0;
+	case PO_OUTPUT: o->output = arg; return 0;
+	case PO_SINGLE_PASS: o->single_pass = true; return 0;
+	case PO_HELP: o->help = true; return 0;
+	case PO_PID: return cli_parse_pid(arg, &o->pid, err, errlen) ? -EINVAL : 0;
+	case PO_PROBES: return opt_probes(arg, o, err, errlen);
+	case PO_FFI: return ffi_spec_add(o->ffi, &o->nffi, (int)ARRAY_SIZE(o->ffi), arg, err, errlen) ? -EINVAL : 0;
+	case PO_GIL_METHOD:
+		if (strcmp(arg, "cheap") && strcmp(arg, "exact")) {
+			snprintf(err, errlen, "--gil-method: unknown method '%s' (cheap, exact)", arg);
+			return -EINVAL;
+		}
+		o->gil_method = !strcmp(arg, "exact");
+		return 0;
+	case PO_HEALTH_PATH:
+		if (arg[0] != '/' || strpbrk(arg, " \r\n")) {
+			snprintf(err, errlen, "--health-path: '%s' is not a path (it starts with '/')", arg);
+			return -EINVAL;
+		}
+		o->health_path = arg;
+		return 0;
+	case PO_FORMAT:
+		if (strcmp(arg, "table") && strcmp(arg, "json")) {
+			snprintf(err, errlen, "--format: unknown format '%s' (json, table)", arg);
+			return -EINVAL;
+		}
+		o->table = !strcmp(arg, "table");
+		return 0;
+	}
+	return opt_number(id, arg, o, err, errlen);
+}
+
 int profile_opts_parse(int argc, char **argv, struct profile_opts *o, char *err, int errlen)
 {
-	static const struct option lo[] = {
-		{ "url", required_argument, NULL, 'u' },	 { "app-cmd", required_argument, NULL, 'a' },
-		{ "pid", required_argument, NULL, 'p' },	 { "framework", required_argument, NULL, 'f' },
-		{ "suite", required_argument, NULL, 's' },	 { "duration", required_argument, NULL, 'd' },
-		{ "warmup", required_argument, NULL, 'w' },	 { "concurrency", required_argument, NULL, 'c' },
-		{ "threads", required_argument, NULL, 't' },	 { "rate", required_argument, NULL, 'r' },
-		{ "repeats", required_argument, NULL, 'k' },	 { "probes", required_argument, NULL, 'P' },
-		{ "gil-method", required_argument, NULL, 'G' },  { "single-pass", no_argument, NULL, 'S' },
-		{ "ready-timeout", required_argument, NULL, 'R' }, { "format", required_argument, NULL, 'F' },
-		{ "baseline", required_argument, NULL, 'b' },	 { "output", required_argument, NULL, 'o' },
-		{ "health-path", required_argument, NULL, 'H' }, { "help", no_argument, NULL, 'h' },
-		{ "ffi", required_argument, NULL, 'x' },
-		{},
-	};
-	unsigned mask;
-	const char *bad;
-	long l;
-	int ch;
+	struct cli_parser p;
+	int id;
 
 	profile_opts_defaults(o);
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":p:t:o:h", lo, NULL)) != -1) {
-		switch (ch) {
-		case 'u': o->url = optarg; break;
-		case 'a': o->app_cmd = optarg; break;
-		case 'f': o->framework = optarg; break;
-		case 's': o->suite = optarg; break;
-		case 'b': o->baseline = optarg; break;
-		case 'o': o->output = optarg; break;
-		case 'S': o->single_pass = true; break;
-		case 'G':
-			if (strcmp(optarg, "cheap") && strcmp(optarg, "exact")) {
-				snprintf(err, errlen, "--gil-method: unknown method '%s' (cheap, exact)", optarg);
-				return -EINVAL;
-			}
-			o->gil_method = !strcmp(optarg, "exact");
-			break;
-		case 'x':
-			if (ffi_spec_add(o->ffi, &o->nffi, (int)(sizeof(o->ffi) / sizeof(o->ffi[0])), optarg, err, errlen))
-				return -EINVAL;
-			break;
-		case 'H':
-			if (optarg[0] != '/' || strpbrk(optarg, " \r\n")) {
-				snprintf(err, errlen, "--health-path: '%s' is not a path (it starts with '/')", optarg);
-				return -EINVAL;
-			}
-			o->health_path = optarg;
-			break;
-		case 'p':
-			if (cli_parse_pid(optarg, &o->pid, err, errlen))
-				return -EINVAL;
-			break;
-		case 'c':
-		case 't':
-		case 'k':
-			if (parse_long(optarg, 1, ch == 'k' ? 1000 : 100000, &l)) {
-				snprintf(err, errlen, "%s: invalid number '%s'",
-					 ch == 'c' ? "--concurrency" : ch == 't' ? "-t" : "--repeats", optarg);
-				return -EINVAL;
-			}
-			*(ch == 'c' ? &o->concurrency : ch == 't' ? &o->threads : &o->repeats) = (int)l;
-			break;
-		case 'd':
-		case 'r':
-		case 'R':
-			if (parse_seconds(optarg, 1e7, ch == 'd' ? &o->duration : ch == 'r' ? &o->rate : &o->ready_timeout)) {
-				snprintf(err, errlen, "%s: invalid value '%s' (> 0)",
-					 ch == 'd' ? "--duration" : ch == 'r' ? "--rate" : "--ready-timeout", optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'w': {
-			char *end;
-
-			errno = 0;
-			o->warmup = strtod(optarg, &end);
-			if (errno || *end || end == optarg || o->warmup < 0 || o->warmup > 3600) {
-				snprintf(err, errlen, "--warmup: invalid value '%s' (seconds >= 0)", optarg);
-				return -EINVAL;
-			}
-			break;
-		}
-		case 'P':
-			mask = 0;
-			if (strcmp(optarg, "none") && probes_parse(optarg, &mask, &bad)) {
-				snprintf(err, errlen, "--probes: unknown probe '%s' (syscalls,gil,gc,ffi,requests,stacks,all,none)", bad);
-				return -EINVAL;
-			}
-			o->probes = mask;
-			o->probes_all = probes_names_all(optarg);
-			break;
-		case 'F':
-			if (strcmp(optarg, "table") && strcmp(optarg, "json")) {
-				snprintf(err, errlen, "--format: unknown format '%s' (json, table)", optarg);
-				return -EINVAL;
-			}
-			o->table = !strcmp(optarg, "table");
-			break;
-		case 'h':
-			o->help = true;
-			return 0;
-		default:
-			return cli_getopt_error(ch, argv, err, errlen);
-		}
-	}
-	if (optind < argc) {
-		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+	if (cli_parser_init(&p, profile_options, argc, argv, 0))
+		return -EINVAL;
+	while ((id = cli_parser_next(&p, err, errlen)) > 0)
+		if (profile_opt_apply(o, id, p.arg, err, errlen))
+			return -EINVAL;
+	if (id < 0)
+		return -EINVAL;
+	if (o->help)
+		return 0;
+	if (p.operands < argc) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[p.operands]);
 		return -EINVAL;
 	}
 	if (!o->url) {
@@ -920,7 +938,7 @@ int cmd_profile(int argc, char **argv)
 		return EXIT_BADINPUT;
 	}
 	if (o.help) {
-		fputs(profile_usage, stdout);
+		profile_usage(stdout);
 		return EXIT_OK;
 	}
 	guardian_start();

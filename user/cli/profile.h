@@ -5,6 +5,8 @@
 #define BINDPROF_CLI_PROFILE_H
 
 #include <stdbool.h>
+#include <stdio.h>
+#include "cli/options.h"
 #include <cjson/cJSON.h>
 #include "stats/repeats.h"
 
@@ -53,6 +55,18 @@ int profile_opts_parse(int argc, char **argv, struct profile_opts *o, char *err,
  * profile_result_free. */
 int profile_run(const struct profile_opts *o, struct profile_result *res);
 void profile_result_free(struct profile_result *res);
-extern const char profile_usage[];
+/* The usage, printed from the options table. */
+void profile_usage(FILE *f);
+
+/* The ids of profile's options table: compare's table reuses the load and probe ones, and gives
+ * their values to profile_opt_apply, straight into the struct of its rounds. */
+enum profile_opt_id {
+	PO_URL = 1, PO_APP_CMD, PO_PID, PO_FRAMEWORK, PO_SUITE, PO_DURATION, PO_WARMUP, PO_CONCURRENCY,
+	PO_THREADS, PO_RATE, PO_REPEATS, PO_PROBES, PO_GIL_METHOD, PO_SINGLE_PASS, PO_READY_TIMEOUT,
+	PO_HEALTH_PATH, PO_FFI, PO_FORMAT, PO_BASELINE, PO_OUTPUT, PO_HELP, PO_MAX_ID,
+};
+extern const struct cli_option profile_options[];
+/* One option's value (arg NULL for a flag) into o. 0 or -EINVAL with a one-line message. */
+int profile_opt_apply(struct profile_opts *o, int id, const char *arg, char *err, int errlen);
 
 #endif
