@@ -74,7 +74,7 @@ static void test_long_key(void **state)
 }
 
 /* the reader's verdict on a document: the number of workloads, or -EINVAL with err */
-static int read_doc(const char *text, struct profile_workload *w, char *err)
+static int read_doc(const char *text, struct doc_workload *w, char *err)
 {
 	cJSON *d = cJSON_Parse(text);
 	int n;
@@ -92,7 +92,7 @@ static int read_doc(const char *text, struct profile_workload *w, char *err)
 
 static void expect_bad(const char *text, const char *msg)
 {
-	struct profile_workload w[8];
+	struct doc_workload w[8];
 	char err[256] = "";
 
 	assert_int_equal(read_doc(text, w, err), -EINVAL);
@@ -148,7 +148,7 @@ static void test_reader_refusals(void **state)
 
 static void test_reader_lists(void **state)
 {
-	struct profile_workload w[8];
+	struct doc_workload w[8];
 	char err[256];
 	/* a failed workload (results null or absent) is left out; labels say suite/workload */
 	cJSON *d = cJSON_Parse("{\"mode\":\"profile\",\"suites\":[{\"name\":\"s\",\"workloads\":[{\"name\":\"a\","

@@ -144,8 +144,8 @@ static void spread(const cJSON *res, int m, double *lo, double *hi)
 }
 
 /* The row of base matching w by suite/workload label, or NULL. */
-static const struct profile_workload *match(const struct profile_workload *base, int nb,
-					    const struct profile_workload *w)
+static const struct doc_workload *match(const struct doc_workload *base, int nb,
+					    const struct doc_workload *w)
 {
 	for (int j = 0; j < nb; j++)
 		if (!strcmp(base[j].label, w->label))
@@ -155,14 +155,14 @@ static const struct profile_workload *match(const struct profile_workload *base,
 
 cJSON *diff_ratios(const cJSON *base, const cJSON *doc)
 {
-	static struct profile_workload bw[PROFILE_DOC_MAX_WORKLOADS], nw[PROFILE_DOC_MAX_WORKLOADS];
+	static struct doc_workload bw[PROFILE_DOC_MAX_WORKLOADS], nw[PROFILE_DOC_MAX_WORKLOADS];
 	char err[256];
 	int nb = profile_doc_workloads(base, bw, PROFILE_DOC_MAX_WORKLOADS, err, sizeof(err));
 	int nn = profile_doc_workloads(doc, nw, PROFILE_DOC_MAX_WORKLOADS, err, sizeof(err));
 	cJSON *arr = cJSON_CreateArray();
 
 	for (int i = 0; i < nn && nb > 0; i++) {
-		const struct profile_workload *b = match(bw, nb, &nw[i]);
+		const struct doc_workload *b = match(bw, nb, &nw[i]);
 		double a, r;
 		cJSON *c;
 
@@ -234,7 +234,7 @@ void diff_usage(FILE *f)
 }
 
 /* A run's file, read and its workloads listed and checked. 0, or -EINVAL with err. */
-static int load_run(const char *path, cJSON **doc, struct profile_workload *w, int *n, char *err, int errlen)
+static int load_run(const char *path, cJSON **doc, struct doc_workload *w, int *n, char *err, int errlen)
 {
 	char why[384];
 
@@ -254,8 +254,8 @@ static int load_run(const char *path, cJSON **doc, struct profile_workload *w, i
 }
 
 /* Runs that --force would be needed for: other hosts, a saturated generator. 0 or -EINVAL. */
-static int comparable(const cJSON *base, const struct profile_workload *bw, int nb, const cJSON *new_,
-		      const struct profile_workload *nw, int nn, char *err, int errlen)
+static int comparable(const cJSON *base, const struct doc_workload *bw, int nb, const cJSON *new_,
+		      const struct doc_workload *nw, int nn, char *err, int errlen)
 {
 	static const char *const host_keys[] = { "hostname", "cpu_model", "cpu_cores", "memory_gb", "kernel" };
 	bool saturated = false;
@@ -289,8 +289,8 @@ static int comparable(const cJSON *base, const struct profile_workload *bw, int 
 }
 
 /* The table on stdout (and its markdown rows in md, when given); counts[] per verdict; the worst. */
-static enum verdict verdict_table(const struct diff_opts *o, const struct profile_workload *bw, int nb,
-				  const struct profile_workload *nw, int nn, FILE *md, int counts[4])
+static enum verdict verdict_table(const struct diff_opts *o, const struct doc_workload *bw, int nb,
+				  const struct doc_workload *nw, int nn, FILE *md, int counts[4])
 {
 	enum verdict worst = V_IMPROVED;
 
@@ -298,7 +298,7 @@ static enum verdict verdict_table(const struct diff_opts *o, const struct profil
 	if (md)
 		fprintf(md, "| workload | metric | base | new | change | verdict |\n|:---|:---|---:|---:|---:|:---|\n");
 	for (int i = 0; i < nn; i++) {
-		const struct profile_workload *b = match(bw, nb, &nw[i]);
+		const struct doc_workload *b = match(bw, nb, &nw[i]);
 
 		for (int m = 0; b && m < DIFF_NMETRICS; m++) {
 			double bv = metric(b->results, m), nv = metric(nw[i].results, m), blo, bhi, nlo, nhi, pct;
@@ -347,7 +347,7 @@ static int write_report(const struct diff_opts *o, enum verdict worst, const int
 
 int cmd_diff(int argc, char **argv)
 {
-	static struct profile_workload bw[PROFILE_DOC_MAX_WORKLOADS], nw[PROFILE_DOC_MAX_WORKLOADS];
+	static struct doc_workload bw[PROFILE_DOC_MAX_WORKLOADS], nw[PROFILE_DOC_MAX_WORKLOADS];
 	struct diff_opts o;
 	char err[512], *md = NULL;
 	size_t mdlen = 0;

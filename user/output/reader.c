@@ -44,10 +44,10 @@ int profile_results_validate(const cJSON *res, const char *where, char *err, int
 }
 
 /* Fill *w (when out is given) for a workload; -EINVAL when there are already max. */
-static int add(struct profile_workload *out, int n, int max, const char *suite, const char *name, const char *where,
+static int add(struct doc_workload *out, int n, int max, const char *suite, const char *name, const char *where,
 	       const cJSON *res, char *err, int errlen)
 {
-	struct profile_workload *w;
+	struct doc_workload *w;
 
 	if (n >= max) {
 		snprintf(err, errlen, "more than %d workloads", max);
@@ -67,7 +67,7 @@ static int add(struct profile_workload *out, int n, int max, const char *suite, 
 	return 0;
 }
 
-int profile_doc_workloads(const cJSON *doc, struct profile_workload *out, int max, char *err, int errlen)
+int profile_doc_workloads(const cJSON *doc, struct doc_workload *out, int max, char *err, int errlen)
 {
 	const cJSON *suites, *s, *workloads, *w, *res, *o;
 	const char *mode, *sname, *wname;

@@ -11,7 +11,7 @@
 
 #define PROFILE_DOC_MAX_WORKLOADS 512
 
-struct profile_workload {
+struct doc_workload {
 	const char *suite;    /* the suite's name; the file's mode for a load or record file */
 	const char *name;     /* the workload's name; the file's mode for a load or record file */
 	char label[256];      /* "suite/workload", or the mode */
@@ -31,7 +31,7 @@ int profile_results_validate(const cJSON *res, const char *where, char *err, int
  * out; any other results must be an object that passes profile_results_validate. Any other mode:
  * the top-level results object, when there is one, as one workload named after the mode.
  * Returns how many (0..max), or -EINVAL with one line in err (also when there are more than max). */
-int profile_doc_workloads(const cJSON *doc, struct profile_workload *out, int max, char *err, int errlen);
+int profile_doc_workloads(const cJSON *doc, struct doc_workload *out, int max, char *err, int errlen);
 
 /* profile_doc_workloads's checks alone (no list kept). 0 or -EINVAL with err. */
 int profile_doc_validate(const cJSON *doc, char *err, int errlen);

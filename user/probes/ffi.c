@@ -595,12 +595,13 @@ static void calibrate_overhead(struct ffi *f)
 	log_debug("ffi: libffi share's zero: %.0f ns", best);
 }
 
-struct ffi *ffi__new(struct session *s, const char *const *specs, int n, char *err, int errlen)
+struct ffi *ffi__new(struct session *s, const char *const *specs, int n, int *status, char *err, int errlen)
 {
 	struct ffi *f = calloc(1, sizeof(*f));
 	const char *ld = "/lib64/ld-linux-x86-64.so.2";
 	int e;
 
+	*status = EXIT_ENV; /* loading, calibrating: the environment's; a spec below: bad input */
 	if (!f) {
 		errno = ENOMEM;
 		return NULL;
@@ -639,12 +640,12 @@ struct ffi *ffi__new(struct session *s, const char *const *specs, int n, char *e
 			continue;
 		if (!realpath(sp->lib, real)) {
 			snprintf(err, errlen, "--ffi %s: cannot read '%s': %s", sp->text, sp->lib, strerror(errno));
-			errno = EINVAL;
+			*status = EXIT_BADINPUT;
 			goto fail;
 		}
 		if (attach_spec(f, i, real)) {
 			snprintf(err, errlen, "--ffi %s: %s", sp->text, sp->status);
-			errno = EINVAL;
+			*status = EXIT_BADINPUT;
 			goto fail;
 		}
 	}
