@@ -130,6 +130,21 @@ static void rule(const struct fmt *f, int n)
 	printf("\n");
 }
 
+/* A header, then a row of n (<= 16) columns per element of items. */
+static void table(const struct fmt *f, const char **hdr, const int *w, const struct col *cols, int n,
+		  const cJSON *items)
+{
+	const char *cells[16];
+	const cJSON *e;
+
+	row(f, hdr, n, w);
+	rule(f, n);
+	cJSON_ArrayForEach(e, items) {
+		cells_of(cells, e, cols, n);
+		row(f, cells, n, w);
+	}
+}
+
 static void print_syscalls(const struct fmt *f, const cJSON *sys)
 {
 	static const int w[] = { 20, 10, 8, 12, 10, 10, 10, 10 };
@@ -137,18 +152,11 @@ static void print_syscalls(const struct fmt *f, const cJSON *sys)
 	static const struct col cols[] = { { "name", NULL },     { "count", "%.0f" },  { "errors", "%.0f" },
 					   { "total_ms", "%.3f" }, { "p50_us", "%.1f" }, { "p90_us", "%.1f" },
 					   { "p99_us", "%.1f" },   { "max_us", "%.1f" } };
-	const cJSON *e;
-	const char *cells[8];
 
 	heading(f, "Syscalls");
 	printf(f->md ? "%s calls, %s ms in total\n\n" : "  %s calls, %s ms in total\n",
 	       fig(sys, "total_count", "%.0f"), fig(sys, "total_time_ms", "%.2f"));
-	row(f, hdr, 8, w);
-	rule(f, 8);
-	cJSON_ArrayForEach(e, cJSON_GetObjectItem(sys, "by_syscall")) {
-		cells_of(cells, e, cols, 8);
-		row(f, cells, 8, w);
-	}
+	table(f, hdr, w, cols, 8, cJSON_GetObjectItem(sys, "by_syscall"));
 }
 
 static void print_gil(const struct fmt *f, const cJSON *g)
@@ -157,8 +165,6 @@ static void print_gil(const struct fmt *f, const cJSON *g)
 	const char *hdr[] = { "tid", "name", "wait_ms", "hold_ms", "waits" };
 	static const struct col cols[] = { { "tid", "%.0f" }, { "name", NULL }, { "wait_ms", "%.1f" },
 					   { "hold_ms", "%.1f" }, { "waits", "%.0f" } };
-	const char *cells[5];
-	const cJSON *t;
 
 	heading(f, "GIL");
 	printf(f->md ? "method `%s`: %s ms waited in %s waits (p50 %s us, p99 %s us, max %s us); "
@@ -172,12 +178,7 @@ static void print_gil(const struct fmt *f, const cJSON *g)
 		       fig(g, "hold_ms_total", "%.1f"), fig(g, "contention_percent", "%.1f"));
 	if (f->md)
 		printf("\n");
-	row(f, hdr, 5, w);
-	rule(f, 5);
-	cJSON_ArrayForEach(t, cJSON_GetObjectItem(g, "threads")) {
-		cells_of(cells, t, cols, 5);
-		row(f, cells, 5, w);
-	}
+	table(f, hdr, w, cols, 5, cJSON_GetObjectItem(g, "threads"));
 }
 
 static void print_gc(const struct fmt *f, const cJSON *g)
