@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli/commands.h"
+#include "cli/export.h"
 #include "cli/record_opts.h"
 #include "core/guardian.h"
 #include "core/recorder.h"
@@ -137,6 +138,14 @@ static int record_run(const struct record_opts *o)
 		goto out;
 	}
 	print_summary(doc, recorder_result(rec), o->output);
+	if ((o->pprof || o->speedscope) && (e = export_doc(doc, NULL, o->pprof, o->speedscope, err, sizeof(err)))) {
+		log_err("record: export: %s", err);
+		ret = EXIT_BADINPUT;
+		goto out;
+	}
+	if (o->pprof || o->speedscope)
+		printf("  export:%s%s%s%s\n", o->pprof ? " pprof " : "", o->pprof ? o->pprof : "",
+		       o->speedscope ? " speedscope " : "", o->speedscope ? o->speedscope : "");
 out:
 	cJSON_Delete(doc);
 	recorder_free(rec);
