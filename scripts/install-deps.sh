@@ -14,7 +14,7 @@ PKGS=(
   libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libpq-dev
   # tests
   libcmocka-dev python3 python3-jsonschema libxml2-utils
-  protobuf-compiler nodejs npm postgresql
+  protobuf-compiler nodejs postgresql
   # demo and integration targets
   python3-dev python3-cffi
 )
