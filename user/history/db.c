@@ -107,10 +107,18 @@ int db_query(struct db *db, const char *sql, int nparams, const char *const *par
 				sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_TRANSIENT);
 			while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 				const char *vals[64];
+				char nums[64][32];
 				int nc = sqlite3_column_count(st) < 64 ? sqlite3_column_count(st) : 64;
 
-				for (int c = 0; c < nc; c++)
-					vals[c] = (const char *)sqlite3_column_text(st, c);
+				for (int c = 0; c < nc; c++) {
+					/* doubles in full (round-trip) precision, as PostgreSQL gives them */
+					if (sqlite3_column_type(st, c) == SQLITE_FLOAT) {
+						snprintf(nums[c], sizeof(nums[c]), "%.17g", sqlite3_column_double(st, c));
+						vals[c] = nums[c];
+					} else {
+						vals[c] = (const char *)sqlite3_column_text(st, c);
+					}
+				}
 				if (fn && fn(ctx, nc, vals)) {
 					rc = SQLITE_DONE;
 					break;
