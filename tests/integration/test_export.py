@@ -290,6 +290,47 @@ def test_profile_file_labels_per_workload():
     check_speedscope(os.path.join(d, "p.ss.json"), 25, 1234)
 
 
+def test_profile_pprof_labels_each_workload():
+    """profile --pprof on the demo server, two workloads: each workload's and endpoint's label
+    totals equal that workload's own folded files exactly."""
+    need_tools()
+    from harness import free_port
+    d = tempfile.mkdtemp(dir=TMP)
+    with open(os.path.join(d, "suite.json"), "w") as f:
+        json.dump({"name": "demo", "workloads": [
+            {"name": "item", "method": "GET", "path": "/items/7", "category": "path-params"},
+            {"name": "hello", "method": "GET", "path": "/hello", "category": "simple"}]}, f)
+    port = free_port()
+    out = os.path.join(d, "p.json")
+    r = run([BINDPROF, "profile", "--app-cmd", f"/usr/bin/python3 {os.path.join(ROOT, 'tools', 'demo_server.py')} --port {port}",
+             "--url", f"http://127.0.0.1:{port}", "-o", out, "--suite", os.path.join(d, "suite.json"),
+             "--single-pass", "--duration", "1", "--warmup", "0.2", "--concurrency", "4", "-t", "1",
+             "--pprof", os.path.join(d, "p.pb.gz"), "--speedscope", os.path.join(d, "p.ss.json")], timeout=180)
+    check(r.returncode == 0, f"profile failed ({r.returncode}): {r.stderr.strip()[-400:]}")
+    with open(out) as f:
+        doc = json.load(f)
+    dec = npm_decode(os.path.join(d, "p.pb.gz"))
+    lab = {k: list(map(int, v)) for k, v in dec["labels"].items()}
+    all_cpu = all_gil = 0
+    for w in doc["suites"][0]["workloads"]:
+        st = w["results"]["profiling"]["stacks"]
+        cpu = sum(folded_totals(st["folded_path"]).values())
+        gp = (st.get("gil_wait") or {}).get("folded_path")
+        gil = sum(folded_totals(gp).values()) if gp and os.path.exists(gp) else 0
+        check(cpu > 0, f"{w['name']}: no samples")
+        all_cpu, all_gil = all_cpu + cpu, all_gil + gil
+        want = [cpu, cpu * int(1e9 / st["frequency_hz"] + 0.5), gil]
+        ep = f"endpoint={w['endpoint']['method']} {w['endpoint']['path']}"
+        check(lab.get(f"workload=demo/{w['name']}") == want, f"{w['name']}: {lab.get('workload=demo/' + w['name'])}, want {want}")
+        check(lab.get(ep) == want, f"{ep}: {lab.get(ep)}, want {want}")
+    got, _ = protoc_totals(protoc_decode(os.path.join(d, "p.pb.gz")))
+    check(got["samples/count"] == all_cpu and got["gil_wait/microseconds"] == all_gil, f"protoc {got}")
+    check_speedscope(os.path.join(d, "p.ss.json"), all_cpu, all_gil)
+    r = run([BINDPROF, "profile", "--app-cmd", "true", "--url", "http://127.0.0.1:9", "--probes", "gil",
+             "--pprof", os.path.join(d, "x.pb.gz")])
+    check(r.returncode == 2 and "needs the stacks probe" in r.stderr, f"--pprof without stacks: {r.stderr}")
+
+
 def test_bad_input_exits_2():
     d = tempfile.mkdtemp(dir=TMP)
     write(os.path.join(d, "bad.folded"), "a;b 3\nno-count-here\n")

@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include "cli/commands.h"
 #include "cli/diff.h"
+#include "cli/export.h"
 #include "cli/load.h"
 #include "cli/options.h"
 #include "cli/profile.h"
@@ -67,6 +68,10 @@ const struct cli_option profile_options[] = {
 	{ "format", 0, PO_FORMAT, "json|table", "table: print a table of the workloads (default on a terminal)", 0 },
 	{ "baseline", 0, PO_BASELINE, "FILE", "a previous profile: each workload's ratios to it in the output", 0 },
 	{ "output", 'o', PO_OUTPUT, "FILE", "the profile JSON (default bindprof-profile.json)", 0 },
+	{ "pprof", 0, PO_PPROF, "FILE.pb.gz",
+	  "every workload's stacks as one gzipped pprof profile, labelled by workload and endpoint (as "
+	  "`bindprof export`; needs the stacks probe)", 0 },
+	{ "speedscope", 0, PO_SPEEDSCOPE, "FILE.json", "every workload's stacks as a speedscope file", 0 },
 	{ "help", 'h', PO_HELP, NULL, "this help", 0 },
 	{},
 };
@@ -154,6 +159,8 @@ int profile_opt_apply(struct profile_opts *o, int id, const char *arg, char *err
 	case PO_SUITE: o->suite = arg; return 0;
 	case PO_BASELINE: o->baseline = arg; return 0;
 	case PO_OUTPUT: o->output = arg; return 0;
+	case PO_PPROF: o->pprof = arg; return 0;
+	case PO_SPEEDSCOPE: o->speedscope = arg; return 0;
 	case PO_SINGLE_PASS: o->single_pass = true; return 0;
 	case PO_HELP: o->help = true; return 0;
 	case PO_PID: return cli_parse_pid(arg, &o->pid, err, errlen) ? -EINVAL : 0;
@@ -213,6 +220,10 @@ int profile_opts_parse(int argc, char **argv, struct profile_opts *o, char *err,
 	}
 	if (o->threads > o->concurrency)
 		o->threads = o->concurrency;
+	if ((o->pprof || o->speedscope) && !(o->probes & PROBE_BIT(PROBE_STACKS))) {
+		snprintf(err, errlen, "%s needs the stacks probe (--probes ...,stacks)", o->pprof ? "--pprof" : "--speedscope");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -854,6 +865,14 @@ static int report(struct ctx *c)
 	if (o->output && (e = profile_write(c->doc, o->output))) {
 		log_err("profile: writing '%s': %s", o->output, strerror(-e));
 		ret = EXIT_BADINPUT;
+	}
+	if (o->pprof || o->speedscope) {
+		char err[1024];
+
+		if ((e = export_doc(c->doc, NULL, o->pprof, o->speedscope, err, sizeof(err)))) {
+			log_err("profile: export: %s", err);
+			ret = EXIT_BADINPUT;
+		}
 	}
 	if (o->quiet)
 		return ret;
