@@ -12,8 +12,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (BINDPROF, SYSLOOP, Skip, check, probes_gone, load, main, near, run,  # noqa: E402
-                     syscall_row, validate, wait_line)
+from harness import (BINDPROF, SYSLOOP, Skip, check, probes_gone, held_bpf_ids, bpf_ids_gone,  # noqa: E402
+                     other_bindprof_running, load, main, near, run, syscall_row, validate, wait_line)
 
 N_GETPPID, N_SLEEPS, N_FAIL, N_THREAD = 10000, 50, 7, 500
 WORK = ["--getppid", str(N_GETPPID), "--sleeps", str(N_SLEEPS), "--fail", str(N_FAIL),
@@ -185,6 +185,7 @@ def test_ctrl_c_writes_partial_and_detaches():
         wait_line(p.stdout, "ready")
         path = out("int.json")
         b = attach(p.pid, path)
+        ids = held_bpf_ids(b.pid)
         p.send_signal(signal.SIGUSR1)  # sysloop now lingers in one nanosleep
         time.sleep(0.3)
         b.send_signal(signal.SIGINT)
@@ -199,7 +200,9 @@ def test_ctrl_c_writes_partial_and_detaches():
     check(doc["partial"] is True and doc["partial_reason"] == "interrupted", "interrupted run is partial")
     check(doc["results"]["profiling"]["syscalls"]["total_count"] >= 1, "what was measured is kept")
     check(not os.path.exists(path + f".tmp.{b.pid}"), "no temporary file left")
-    check(probes_gone(OUR_PROGS), "probes detached after Ctrl-C")
+    check(ids[0] and ids[1] and bpf_ids_gone(ids), f"this run's programs and links unloaded after Ctrl-C: {ids}")
+    # by name too, when no other bindprof on the machine loads programs of the same names
+    check(other_bindprof_running() or probes_gone(OUR_PROGS), "probes detached after Ctrl-C")
 
 
 def test_ctrl_c_in_command_mode_stops_the_command():
@@ -209,6 +212,7 @@ def test_ctrl_c_in_command_mode_stops_the_command():
                           "--getppid", "1000", "--linger-ms", "20000"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.0)
+    ids = held_bpf_ids(b.pid)
     b.send_signal(signal.SIGINT)  # to bindprof alone, not the process group: it forwards it
     b.wait(timeout=15)
     check(b.returncode == 0, f"exit {b.returncode}")
@@ -217,7 +221,8 @@ def test_ctrl_c_in_command_mode_stops_the_command():
     check(doc["partial_reason"] == "interrupted", "interrupted")
     check(doc["metadata"]["target"]["exit_status"] == 130, f"child ended by SIGINT: {doc['metadata']['target']}")
     check(syscall_row(doc, "getppid")["count"] == 1000, "what ran before Ctrl-C is all there")
-    check(probes_gone(OUR_PROGS), "probes detached")
+    check(ids[0] and ids[1] and bpf_ids_gone(ids), f"this run's programs and links unloaded: {ids}")
+    check(other_bindprof_running() or probes_gone(OUR_PROGS), "probes detached")
 
 
 def test_verbose_logs_attach_and_libbpf():
@@ -250,7 +255,7 @@ def test_duration_and_resources():
     # one busy thread: ~100% per 100 ms interval, give or take a tick of quantisation
     check(85 <= cpu["peak_percent"] <= 125, f"one busy thread peaks near 100%: {cpu['peak_percent']}")
     near(cpu["avg_percent"], 100 * truth / 2000, 0.15, "average over the 2 s run")
-    check(probes_gone(OUR_PROGS), "probes detached")
+    check(other_bindprof_running() or probes_gone(OUR_PROGS), "probes detached")
 
 
 def test_exit_status_recorded_not_returned():
