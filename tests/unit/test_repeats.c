@@ -22,7 +22,7 @@ static void test_odd_count(void **state)
 
 static void test_even_count_mean_of_middle(void **state)
 {
-	struct repeat_sample s[] = { { 100 }, { 400 }, { 210 }, { 300 } };
+	struct repeat_sample s[] = { { 100, 0, 0 }, { 400, 0, 0 }, { 210, 0, 0 }, { 300, 0, 0 } };
 	struct repeats r;
 
 	assert_int_equal(repeats_build(s, 4, &r), 0);
