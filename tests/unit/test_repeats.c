@@ -28,10 +28,11 @@ static void test_even_count_mean_of_middle(void **state)
 	assert_int_equal(repeats_build(s, 4, &r), 0);
 	assert_true(r.median_rps == 255); /* (210 + 300) / 2, not the lower middle 210 */
 	assert_int_equal(r.pick, 2);      /* 210 is 45 away, 300 is 45 away: the first */
-	s[3].rps = 290;
+	s[1].rps = 300; /* 100 300 210 400: the middles are 300 (pass 1) and 210 (pass 2) */
+	s[3].rps = 400;
 	assert_int_equal(repeats_build(s, 4, &r), 0);
-	assert_true(r.median_rps == 250);
-	assert_int_equal(r.pick, 3);      /* 290 is nearer 250 than 210 */
+	assert_true(r.median_rps == 255);
+	assert_int_equal(r.pick, 1);      /* the earlier of the two middle passes */
 }
 
 static void test_json_and_refusal(void **state)
