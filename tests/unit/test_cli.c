@@ -122,13 +122,20 @@ static void test_numbers(void **state)
 	assert_int_equal(parse_long("1001", 0, 1000, &l), -ERANGE);
 	assert_int_equal(parse_long("99999999999999999999999", 0, 1000, &l), -ERANGE);
 	assert_int_equal(parse_long("", 0, 10, &l), -EINVAL);
-	assert_int_equal(parse_long(" 1", 0, 10, &l), 0); /* strtol skips leading space */
+	assert_int_equal(parse_long(" 1", 0, 10, &l), -EINVAL); /* no leading blank (record -p ' 12') */
+	assert_int_equal(parse_long("+1", 0, 10, &l), -EINVAL);
+	assert_int_equal(parse_long("-1", -5, 10, &l), 0);
+	assert_int_equal(l, -1);
+	assert_int_equal(parse_long("-", -5, 10, &l), -EINVAL);
 	assert_int_equal(parse_long("1 ", 0, 10, &l), -EINVAL);
 	assert_int_equal(parse_seconds("0.25", 10, &d), 0);
 	assert_true(d == 0.25);
 	assert_int_equal(parse_seconds("0", 10, &d), -ERANGE);
 	assert_int_equal(parse_seconds("nan", 10, &d), -EINVAL);
 	assert_int_equal(parse_seconds("11", 10, &d), -ERANGE);
+	assert_int_equal(parse_seconds(" 1", 10, &d), -EINVAL);
+	assert_int_equal(parse_seconds("inf", 10, &d), -EINVAL);
+	assert_int_equal(parse_seconds(".5", 10, &d), 0);
 }
 
 

@@ -147,6 +147,48 @@ static void test_errors(void **state)
 	expect_error(ARGV("--verbose=2"), "option '--verbose' takes no value");
 }
 
+struct seen {
+	int n, ids[8];
+	const char *args[8];
+};
+
+static int record(void *ctx, int id, const char *arg, char *err, int errlen)
+{
+	struct seen *s = ctx;
+
+	if (id == O_HIDDEN) {
+		snprintf(err, errlen, "refused '%s'", "--secret");
+		return -EINVAL;
+	}
+	s->args[s->n] = arg;
+	s->ids[s->n++] = id;
+	return id == O_HELP ? CLI_STOP : 0;
+}
+
+static void test_cli_parse_loop(void **state)
+{
+	char **argv = ARGV("-p", "7", "op", "--force");
+	struct seen s = {};
+	char err[128];
+
+	assert_int_equal(cli_parse(opts, 0, count(argv), argv, record, &s, err, sizeof(err)), 4);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.ids[0], O_PID);
+	assert_string_equal(s.args[0], "7");
+	assert_int_equal(s.ids[1], O_FORCE);
+	assert_null(s.args[1]);
+	assert_string_equal(argv[4], "op");
+	/* help stops the parse: what follows is not looked at */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(cli_parse(opts, 0, 4, ARGV("-v", "-h", "--bogus"), record, &s, err, sizeof(err)), 0);
+	assert_int_equal(s.n, 2);
+	/* the callback's refusal and getopt's both come back as -EINVAL with one line */
+	assert_int_equal(cli_parse(opts, 0, 3, ARGV("-v", "--secret"), record, &s, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "refused '--secret'");
+	assert_int_equal(cli_parse(opts, 0, 2, ARGV("--pid"), record, &s, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "option '--pid' needs a value");
+}
+
 __attribute__((noinline)) static char *usage_text(void)
 {
 	char *buf = NULL;
@@ -225,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_stop_at_operand),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_cli_parse_loop),
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_usage_wraps_help_in_its_column),
 		cmocka_unit_test(test_wrap),

@@ -19,6 +19,8 @@
 #include "core/guardian.h"
 #include "inspect/metadata.h"
 #include "lib/log.h"
+#include "output/reader.h"
+#include "stats/stats.h"
 #include "lib/util.h"
 #include "load/appmanifest.h"
 #include "output/document.h"
@@ -773,6 +775,10 @@ static int compare_files(const struct compare_opts *co)
 		mode = profile_get(r->doc, "mode");
 		if (!cJSON_IsString(mode) || strcmp(mode->valuestring, "profile")) {
 			log_err("compare: '%s' is not a profile file (mode \"profile\")", r->path);
+			goto out;
+		}
+		if (profile_doc_validate(r->doc, err, sizeof(err))) {
+			log_err("compare: '%s': %s", r->path, err);
 			goto out;
 		}
 		run_name(r, r->path);

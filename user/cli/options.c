@@ -102,6 +102,26 @@ int cli_parser_next(struct cli_parser *p, char *err, int errlen)
 	return o->id;
 }
 
+int cli_parse(const struct cli_option *opts, unsigned flags, int argc, char **argv, cli_option_fn fn, void *ctx,
+	      char *err, int errlen)
+{
+	struct cli_parser p;
+	int id, r;
+
+	if (cli_parser_init(&p, opts, argc, argv, flags)) {
+		snprintf(err, errlen, "internal error: a malformed options table");
+		return -EINVAL;
+	}
+	while ((id = cli_parser_next(&p, err, errlen)) > 0) {
+		r = fn(ctx, id, p.arg, err, errlen);
+		if (r == CLI_STOP)
+			return 0;
+		if (r)
+			return -EINVAL;
+	}
+	return id < 0 ? -EINVAL : p.operands;
+}
+
 /* Print one hard line (no '\n') word-wrapped; col is the column the cursor is at. */
 static int wrap_line(FILE *f, const char *s, size_t len, int col, int indent, int width)
 {
@@ -208,11 +228,11 @@ void cli_options_usage(FILE *f, const char *cmd, const char *operands, const str
 	for (const struct cli_option *o = opts; o->name; o++) {
 		int w = left_column(o, item, sizeof(item)) + 2;
 
-		if (!(o->flags & CLI_OPT_HIDDEN) && w > helpcol && w <= HELP_COLUMN_MAX)
+		if (w > HELP_COLUMN_MAX)
+			w = HELP_COLUMN_MAX;
+		if (!(o->flags & CLI_OPT_HIDDEN) && w > helpcol)
 			helpcol = w;
 	}
-	if (!helpcol)
-		helpcol = HELP_COLUMN_MAX;
 	fputs("\nOptions:\n", f);
 	for (const struct cli_option *o = opts; o->name; o++) {
 		int w;

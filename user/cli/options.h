@@ -64,6 +64,19 @@ int cli_parser_init(struct cli_parser *p, const struct cli_option *opts, int arg
  * flag, with a one-line message in err ("unknown option '--x'", "option '--pid' needs a value"). */
 int cli_parser_next(struct cli_parser *p, char *err, int errlen);
 
+/* What an option's callback returns to cli_parse to stop before the rest (--help). */
+#define CLI_STOP 1
+
+/* One option, for cli_parse: 0 to go on, CLI_STOP to stop (--help), or -EINVAL with one line in
+ * err. arg is the option's argument (NULL for a flag). */
+typedef int (*cli_option_fn)(void *ctx, int id, const char *arg, char *err, int errlen);
+
+/* The whole loop: fn for every option of argv in order. Returns the index in argv of the first
+ * operand (>= 1) at the end of the options; 0 when fn returned CLI_STOP; -EINVAL for a malformed
+ * table, a bad option (cli_parser_next's messages) or fn's refusal, with one line in err. */
+int cli_parse(const struct cli_option *opts, unsigned flags, int argc, char **argv, cli_option_fn fn, void *ctx,
+	      char *err, int errlen);
+
 /* The getopt_long tables alone (for callers that keep their own loop): longopts gets a row per
  * option plus the zero row, each with val = the short letter or 256 + the row's index; shortopts
  * ":p:vh"-style (with a leading '+' for CLI_STOP_AT_OPERAND). 0 or -EINVAL. */

@@ -424,22 +424,14 @@ void ffi__preattach(struct ffi *f, const char *exe)
 		probe_interpreter(f, t.elf);
 }
 
-static double thread_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
 static double time_calls(int (*fn)(int), int n)
 {
 	volatile int sink = 0;
-	double t0 = thread_ns();
+	double t0 = thread_cpu_ns();
 
 	for (int i = 0; i < n; i++)
 		sink += fn(i);
-	return (thread_ns() - t0) / n;
+	return (thread_cpu_ns() - t0) / n;
 }
 
 /* An empty function whose first instruction the kernel emulates (push), beside
