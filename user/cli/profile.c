@@ -467,7 +467,8 @@ static cJSON *profiled_pass(struct ctx *c, const struct suite *s, const struct w
 	cJSON *rdoc = NULL;
 	int e;
 
-	folded_path(c->o->output ? c->o->output : "bindprof-profile.json", s->name, w->name, folded, sizeof(folded));
+	folded_path(c->o->files_base ? c->o->files_base : c->o->output ? c->o->output : "bindprof-profile.json", s->name,
+		    w->name, folded, sizeof(folded));
 	recorder_opts_of(c, folded, &ro);
 	if (recorder_open(&ro, &rt.rec, err, sizeof(err)) || recorder_start(rt.rec, err, sizeof(err))) {
 		profile_warn(c->doc, "profile", "%s/%s: the recorder did not start: %s", s->name, w->name, err);
