@@ -18,7 +18,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BINDPROF, ROOT, Skip, check, main, run, free_port  # noqa: E402
+from harness import BINDPROF, ROOT, Skip, check, held_bpf_ids, main, run, free_port  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="bindprof-faults-")
 SERVER = os.path.join(ROOT, "tools", "demo_server.py")
@@ -74,21 +74,9 @@ def bpf_ids(pid):
     fdinfo (whether the probes run in bindprof's own process or in a child of it)."""
     progs, links = set(), set()
     for q in {pid} | descendants(pid):
-        try:
-            fds = os.listdir(f"/proc/{q}/fdinfo")
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                with open(f"/proc/{q}/fdinfo/{fd}") as f:
-                    for line in f:
-                        k, _, v = line.partition(":")
-                        if k == "prog_id":
-                            progs.add(int(v))
-                        elif k == "link_id":
-                            links.add(int(v))
-            except OSError:
-                pass
+        p, li = held_bpf_ids(q)
+        progs |= p
+        links |= li
     return progs, links
 
 
