@@ -5,6 +5,7 @@ Run as root (real probes are attached). Every figure is asserted against what sy
 N getppid() calls, M 2 ms nanosleep() calls, K failing fchdir() calls, W calls in a thread.
 """
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -355,6 +356,24 @@ def test_report_and_doctor():
     want = run([sys.executable, "-c", "import platform; print(platform.python_version())"]).stdout.strip()
     check(f"cpython {want}" in d.stdout, f"doctor names this interpreter ({want}): {d.stdout}")
     check("tracepoints    yes" in d.stdout and "BTF            yes" in d.stdout, d.stdout)
+
+
+def test_ffi_setup_failure_is_the_environment():
+    """The ffi module says itself whether its failure is bad input (a spec) or the environment (a
+    BPF object that does not load or calibrate); record no longer guesses from errno (EINVAL from a
+    failed load used to read as bad input, exit 2). A bindprof without its symbols cannot calibrate
+    the ffi probes (they time a function of its own): exit 3, one line; a bad spec is still 2."""
+    need_root()
+    stripped = os.path.join(TMP, "bindprof-stripped")
+    shutil.copy(BINDPROF, stripped)
+    check(run(["strip", "--strip-all", stripped]).returncode == 0, "strip")
+    r = run([stripped, "record", "--probes", "syscalls", "--ffi", "libz.so.1", "-o", out("ffienv.json"), "--", "true"])
+    lines = r.stderr.strip().splitlines()
+    check(r.returncode == 3 and len(lines) == 1 and "calibrating the ffi probes" in lines[0],
+          f"exit {r.returncode}: {r.stderr}")
+    r = run([BINDPROF, "record", "--probes", "syscalls", "--ffi", "/nonexistent/libx.so", "-o", out("ffibad.json"),
+             "--", "true"])
+    check(r.returncode == 2 and "cannot read '/nonexistent/libx.so'" in r.stderr, f"exit {r.returncode}: {r.stderr}")
 
 
 if __name__ == "__main__":
