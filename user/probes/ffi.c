@@ -35,6 +35,8 @@ struct spec {
 	bool is_path;
 	char path[PATH_MAX]; /* resolved file; "" while unresolved */
 	int nfuncs;
+	bool done;        /* resolved: attached (whatever could be), or failed for good */
+	int nunattached;  /* matching functions the kernel refused at every place tried */
 	char status[1024];
 };
 
@@ -42,8 +44,18 @@ struct func {
 	int spec;
 	char path[PATH_MAX];
 	struct ffi_fn fn;
-	bool emulated; /* its first instruction is emulated by the kernel: the cheaper correction */
+	struct ffi_place place; /* where its entry probe is */
+	bool emulated; /* the kernel emulates the probed instruction: the cheaper correction */
 };
+
+/* A matching function that could not be attached, and why. */
+struct unattached {
+	int spec;
+	char lib[256];
+	char name[160];
+	char why[512];
+};
+#define MAX_UNATTACHED 64
 
 struct ffi {
 	struct session *sess;
@@ -52,6 +64,8 @@ struct ffi {
 	int nspecs;
 	struct func funcs[MAX_FFI_FUNCS];
 	int nfuncs;
+	struct unattached unatt[MAX_UNATTACHED];
+	int nunatt;
 	struct bpf_link *links[2 * MAX_FFI_FUNCS + 64];
 	int nlinks;
 	char gil_elfs[8][PATH_MAX]; /* the targets' interpreters */
@@ -73,6 +87,7 @@ struct ffi {
 	volatile int stop;
 	pthread_mutex_t lock;
 	double call_ns, call_em_ns, hit_ns; /* the calibration */
+	double bound_ns, bound_em_ns; /* the spread of one call's correction, per kind (10-90%, half) */
 	double pair_ns, pair_em_ns; /* a pair's whole cost (thread CPU), single-stepped / emulated */
 	double over_zero_ns;        /* what the probes add to one libffi call's measured marshalling; < 0: none */
 	int stops;                  /* loads that stopped a target */
@@ -80,8 +95,6 @@ struct ffi {
 	int nstopped;
 };
 
-/* The calibration target (user/pytrack.c): an empty function of bindprof's own. */
-int bindprof_calib_target(int x);
 
 int ffi_spec_add(const char **specs, int *n, int max, const char *spec, char *err, int errlen)
 {
@@ -114,7 +127,6 @@ int ffi_spec_check(const char *spec, char *err, int errlen)
 	return 0;
 }
 
-static bool emulated_first_insn(const char *path, uint64_t offset);
 static void set_corrections(struct ffi *f);
 static void probe_save_thread(struct ffi *f);
 
@@ -146,16 +158,82 @@ static int attach_pair(struct ffi *f, struct bpf_program *enter, struct bpf_prog
 	return 0;
 }
 
-/* Attach every function of spec i in path. 0, or a negative errno with the spec's status set. */
+/* The probed function at vaddr in path, or -1. */
+static int probed_already(struct ffi *f, const char *path, uint64_t vaddr)
+{
+	for (int i = 0; i < f->nfuncs; i++)
+		if (f->funcs[i].fn.vaddr == vaddr && !strcmp(f->funcs[i].path, path))
+			return i;
+	return -1;
+}
+
+static void add_unattached(struct ffi *f, int spec, const char *path, const struct ffi_fn *fn, const char *why)
+{
+	struct unattached *u;
+
+	f->specs[spec].nunattached++;
+	if (f->nunatt == MAX_UNATTACHED)
+		return;
+	u = &f->unatt[f->nunatt++];
+	u->spec = spec;
+	snprintf(u->lib, sizeof(u->lib), "%s", basename((char *)path));
+	snprintf(u->name, sizeof(u->name), "%s", ffi_fn_name(fn));
+	snprintf(u->why, sizeof(u->why), "%.*s", (int)sizeof(u->why) - 1, why);
+	log_warn("--ffi %s: %s is not probed: %s", f->specs[spec].text, u->name, why);
+}
+
+/* One function: its entry probe at the best place the kernel accepts (ffi_fn.places: an emulated
+ * instruction before any branch, the entry, the next safe instruction boundaries). 0, or a
+ * negative errno with why filled. */
+static int attach_fn(struct ffi *f, int spec, const char *path, const struct ffi_fn *fn, char *why, size_t len)
+{
+	struct func *fu = &f->funcs[f->nfuncs];
+	struct ffi_place entry = { .offset = fn->offset, .kind = FFI_PROBE_STEPPED };
+	const struct ffi_place *pl = fn->nplaces ? fn->places : &entry;
+	int n = fn->nplaces ? fn->nplaces : 1, e = -ENOENT;
+	char tried[384] = "";
+
+	for (int k = 0; k < n; k++) {
+		size_t t = strlen(tried);
+
+		e = attach_pair(f, f->skel->progs.ffi_enter, f->skel->progs.ffi_exit, path, pl[k].offset, f->nfuncs, -1);
+		if (!e) {
+			fu->spec = spec;
+			fu->fn = *fn;
+			fu->place = pl[k];
+			fu->emulated = pl[k].kind == FFI_PROBE_EMULATED;
+			snprintf(fu->path, sizeof(fu->path), "%s", path);
+			f->nfuncs++;
+			return 0;
+		}
+		/* the kernel refuses the instruction (ENOTSUPP, 524: lock prefix and a few others) or
+		 * the place: the next one; anything else is not about the place */
+		snprintf(tried + t, sizeof(tried) - t, "%s+%u '%s': %s", t ? "; " : "", pl[k].delta,
+			 pl[k].insn[0] ? pl[k].insn : "?", e == -524 ? "the kernel cannot probe this instruction (error 524)"
+								  : strerror(-e));
+		if (e != -524 && e != -EINVAL)
+			break;
+	}
+	snprintf(why, len, "%s%s%s", tried,
+		 n < 2 && fn->place_note[0] ? "; no later place is safe: " : n < 2 ? "; no later place is safe" : "",
+		 n < 2 ? fn->place_note : "");
+	return e;
+}
+
+/* Attach every function of spec i in path, each at the best place the kernel accepts; one that
+ * cannot be attached anywhere is listed with its reason, and the others are probed. 0, or a
+ * negative errno with the spec's status set (no function matches, or too many). */
 static int attach_spec(struct ffi *f, int i, const char *path)
 {
 	struct spec *sp = &f->specs[i];
 	struct ffi_fn *fns = calloc(MAX_PER_SPEC, sizeof(*fns));
 	char err[512];
-	int n, total, e = 0;
+	int n, total, ok = 0, shared = 0, first_other = -1;
 
 	if (!fns)
 		return -ENOMEM;
+	sp->done = true; /* whatever happens: a library is resolved once */
+	snprintf(sp->path, sizeof(sp->path), "%s", path);
 	n = ffi_elf_functions(path, sp->glob[0] ? sp->glob : NULL, fns, MAX_PER_SPEC, &total, err, sizeof(err));
 	if (n < 0) {
 		snprintf(sp->status, sizeof(sp->status), "%s", err);
@@ -168,34 +246,47 @@ static int attach_spec(struct ffi *f, int i, const char *path)
 				 sp->glob[0] ? sp->glob : "(exported functions)");
 		else
 			snprintf(sp->status, sizeof(sp->status),
-				 "%s: %d functions match; at most %d are probed (each costs ~11 us per call): narrow "
-				 "it with LIB:GLOB", path, total, MAX_PER_SPEC);
+				 "%s: %d functions match; at most %d are probed (each costs ~1 to ~13 us per call): "
+				 "narrow it with LIB:GLOB", path, total, total > MAX_PER_SPEC ? MAX_PER_SPEC : CALIB_ID - f->nfuncs);
 		free(fns);
 		return -E2BIG;
 	}
 	for (int k = 0; k < n; k++) {
-		struct func *fu = &f->funcs[f->nfuncs];
+		char why[768];
 
-		e = attach_pair(f, f->skel->progs.ffi_enter, f->skel->progs.ffi_exit, path, fns[k].offset, f->nfuncs, -1);
-		if (e) {
-			snprintf(sp->status, sizeof(sp->status), "%s: attaching to %s: %s", path, ffi_fn_name(&fns[k]),
-				 strerror(-e));
-			break;
+		int other = probed_already(f, path, fns[k].vaddr);
+
+		if (other >= 0) {
+			/* matched by another spec too (perhaps by another alias): counted once, there */
+			ok++, shared++;
+			if (first_other < 0)
+				first_other = other;
+			continue;
 		}
-		fu->spec = i;
-		fu->fn = fns[k];
-		fu->emulated = emulated_first_insn(path, fns[k].offset);
-		snprintf(fu->path, sizeof(fu->path), "%s", path);
-		f->nfuncs++;
-		sp->nfuncs++;
+		if (attach_fn(f, i, path, &fns[k], why, sizeof(why)))
+			add_unattached(f, i, path, &fns[k], why);
+		else
+			ok++, sp->nfuncs++;
 	}
 	set_corrections(f);
-	if (!e) {
+	if (sp->nunattached)
+		snprintf(sp->status, sizeof(sp->status), "probed %d of %d functions; %d could not be attached (see unattached)",
+			 ok, n, sp->nunattached);
+	else if (shared) {
+		char other[sizeof(sp->text) + sizeof(fns->symbol) + sizeof(fns->aliases) + 32];
+		const struct func *fo = &f->funcs[first_other];
+
+		snprintf(other, sizeof(other), "--ffi %s, and reported there as %s (aliases: %s)", f->specs[fo->spec].text,
+			 fo->fn.symbol, fo->fn.aliases[0] ? fo->fn.aliases : "none");
+		snprintf(sp->status, sizeof(sp->status), "probed; %d of its functions %s also matched by %.900s", shared,
+			 shared > 1 ? "are" : "is", other);
+	}
+	else
+		snprintf(sp->status, sizeof(sp->status), "probed");
+	log_debug("ffi: %d of %d functions of %s", ok, n, path);
+	if (ok) {
 		struct elf_file *ef = elf_file__open(path);
 
-		snprintf(sp->path, sizeof(sp->path), "%s", path);
-		snprintf(sp->status, sizeof(sp->status), "probed");
-		log_debug("ffi: %d functions of %s", n, path);
 		if (ef && elf_file__imports(ef, "PyEval_SaveThread")) {
 			f->need_save = true;
 			probe_save_thread(f);
@@ -203,23 +294,33 @@ static int attach_spec(struct ffi *f, int i, const char *path)
 		elf_file__close(ef);
 	}
 	free(fns);
-	return e;
+	return 0;
 }
 
-/* A pair on one exported function of a file (ffi_call), or an entry probe alone (exit NULL). */
+/* A pair on one exported function of a file (ffi_call), or an entry probe alone (exit NULL), at
+ * the best place the kernel accepts; the cookie is what each of its hits adds to a measured call
+ * around it, by the kind of instruction probed. */
 static int attach_named(struct ffi *f, const char *path, const char *name, struct bpf_program *enter,
 			struct bpf_program *exit)
 {
 	struct ffi_fn fn;
 	char err[256];
-	int total, n = ffi_elf_functions(path, name, &fn, 1, &total, err, sizeof(err));
-	/* the cookie: what each of its hits adds to a measured call around it, by first instruction */
-	uint64_t cost;
+	int total, n = ffi_elf_functions(path, name, &fn, 1, &total, err, sizeof(err)), e = -ENOENT;
 
 	if (n <= 0)
 		return n ? n : -ENOENT;
-	cost = (uint64_t)((emulated_first_insn(path, fn.offset) ? f->pair_em_ns : f->pair_ns) / 2);
-	return attach_pair(f, enter, exit, path, fn.offset, cost, -1);
+	if (!fn.nplaces) {
+		fn.places[0] = (struct ffi_place){ .offset = fn.offset, .kind = FFI_PROBE_STEPPED };
+		fn.nplaces = 1;
+	}
+	for (int k = 0; k < fn.nplaces && e; k++) {
+		uint64_t cost = (uint64_t)((fn.places[k].kind == FFI_PROBE_EMULATED ? f->pair_em_ns : f->pair_ns) / 2);
+
+		e = attach_pair(f, enter, exit, path, fn.places[k].offset, cost, -1);
+		if (e && e != -524 && e != -EINVAL)
+			break;
+	}
+	return e;
 }
 
 /* PyEval_SaveThread is probed only when a probed library can call it: a C extension. Calls
@@ -293,7 +394,34 @@ static void inspect_pid(struct ffi *f, int pid)
 		f->done_pids[f->ndone_pids++] = pid;
 }
 
-/* libffi: from a target's maps, else where Debian keeps it. */
+/* The first file mapped by process pid whose name starts with prefix and holds ".so" (a local
+ * helper: /proc/PID/maps, read line by line). 0 with path filled, or -ENOENT. */
+static int find_mapped_lib(int pid, const char *prefix, char *path, size_t len)
+{
+	char mp[64], line[PATH_MAX + 256];
+	FILE *m;
+	int e = -ENOENT;
+
+	snprintf(mp, sizeof(mp), "/proc/%d/maps", pid);
+	if (!(m = fopen(mp, "re")))
+		return -errno;
+	while (e && fgets(line, sizeof(line), m)) {
+		char *file = strchr(line, '/'), *base;
+
+		if (!file)
+			continue;
+		file[strcspn(file, "\n")] = '\0';
+		base = strrchr(file, '/') + 1;
+		if (!strncmp(base, prefix, strlen(prefix)) && strstr(base, ".so") && !strstr(file, " (deleted)")) {
+			snprintf(path, len, "%s", file);
+			e = 0;
+		}
+	}
+	fclose(m);
+	return e;
+}
+
+/* libffi: each copy found in a target's maps (Debian's, a wheel's bundled one), and bindprof's own. */
 static void probe_libffi(struct ffi *f, const char *path)
 {
 	for (int i = 0; i < f->nffi_lib; i++)
@@ -331,7 +459,7 @@ static void scan_pid(struct ffi *f, int pid)
 			size_t n = strlen(sp->lib);
 
 			/* the name, or its start up to a version or ABI tag: libz.so.1, _cffi_backend */
-			if (sp->is_path || sp->path[0] || strncmp(base, sp->lib, n) || (base[n] && base[n] != '.'))
+			if (sp->is_path || sp->done || strncmp(base, sp->lib, n) || (base[n] && base[n] != '.'))
 				continue;
 			attach_spec(f, i, file);
 		}
@@ -343,7 +471,7 @@ static void scan_pid(struct ffi *f, int pid)
 static bool pending(struct ffi *f)
 {
 	for (int i = 0; i < f->nspecs; i++)
-		if (!f->specs[i].path[0] && !strstr(f->specs[i].status, "match"))
+		if (!f->specs[i].done)
 			return true;
 	return false;
 }
@@ -442,35 +570,25 @@ static double time_calls(int (*fn)(int), int n)
 	return (thread_ns() - t0) / n;
 }
 
-/* An empty function whose first instruction the kernel emulates (push), beside
- * bindprof_calib_target, whose first one (mov) it single-steps. */
+/* Two empty functions for the calibration: the first instruction of one the kernel emulates
+ * (push), of the other it single-steps out of line (mov). In assembly: what the compiler makes
+ * of an empty function may start with either. */
 __asm__(".text\n.globl bindprof_calib_push\n.type bindprof_calib_push,@function\n"
 	"bindprof_calib_push:\n\tpush %rbp\n\tmov %edi,%eax\n\tpop %rbp\n\tret\n"
-	".size bindprof_calib_push, .-bindprof_calib_push\n");
+	".size bindprof_calib_push, .-bindprof_calib_push\n"
+	".globl bindprof_calib_mov\n.type bindprof_calib_mov,@function\n"
+	"bindprof_calib_mov:\n\tmov %edi,%eax\n\tret\n"
+	".size bindprof_calib_mov, .-bindprof_calib_mov\n");
 int bindprof_calib_push(int x);
+int bindprof_calib_mov(int x);
 
-/* Whether the kernel emulates this first instruction instead of single-stepping it (x86_64
- * uprobes: push, nop, and the branches). */
-static bool emulated_first_insn(const char *path, uint64_t offset)
-{
-	unsigned char b[4] = {};
-	FILE *fp = fopen(path, "re");
-	bool em;
-
-	if (!fp)
-		return false;
-	em = !fseek(fp, (long)offset, SEEK_SET) && fread(b, 1, sizeof(b), fp) == sizeof(b);
-	fclose(fp);
-	if (!em)
-		return false;
-	return (b[0] >= 0x50 && b[0] <= 0x57) || (b[0] == 0x41 && b[1] >= 0x50 && b[1] <= 0x57) || b[0] == 0x90 ||
-	       b[0] == 0xe8 || b[0] == 0xe9 || b[0] == 0xeb || (b[0] == 0x0f && b[1] == 0x1f);
-}
-
-static int calibrate_one(struct ffi *f, const char *sym, int (*fn)(int), double *call_ns, double *hit_ns)
+static int calibrate_one(struct ffi *f, const char *sym, int (*fn)(int), double *call_ns, double *hit_ns,
+			 double *bound_ns)
 {
 	struct ffi_fn ff;
 	struct ffi_stat st;
+	static __u64 all[HIST_SLOTS];
+	__u64 all_max = 0;
 	char err[256];
 	int total, n = 2000, keep = f->nlinks, k = CALIB_ID, nmeds = 0;
 	double base = 1e18, with = 1e18, meds[5];
@@ -498,6 +616,11 @@ static int calibrate_one(struct ffi *f, const char *sym, int (*fn)(int), double 
 		if (bpf_map__lookup_elem(f->skel->maps.ffi_stats, &k, sizeof(k), &st, sizeof(st), 0) || !st.calls)
 			break;
 		meds[nmeds++] = hist_quantile(st.hist, HIST_SLOTS, 0.5, st.max_ns);
+		if (r) /* the first round pays for setting the probes up */
+			for (unsigned i = 0; i < HIST_SLOTS; i++)
+				all[i] += st.hist[i];
+		if (r && st.max_ns > all_max)
+			all_max = st.max_ns;
 	}
 	session__remove_target(f->sess, getpid());
 	while (f->nlinks > keep)
@@ -514,6 +637,13 @@ static int calibrate_one(struct ffi *f, const char *sym, int (*fn)(int), double 
 			meds[j - 1] = t;
 		}
 	*call_ns = meds[nmeds / 2];
+	/* one call's error: half the 10-90% spread of what the pair added to the empty function */
+	if (hist_total(all, HIST_SLOTS)) {
+		double lo = hist_quantile(all, HIST_SLOTS, 0.1, all_max), hi = hist_quantile(all, HIST_SLOTS, 0.9, all_max);
+
+		*bound_ns = (hi - lo) / 2;
+	}
+	memset(all, 0, sizeof(all));
 	memset(&st, 0, sizeof(st));
 	bpf_map__update_elem(f->skel->maps.ffi_stats, &k, sizeof(k), &st, sizeof(st), BPF_ANY);
 	return 0;
@@ -531,14 +661,14 @@ static int calibrate(struct ffi *f)
 
 	memset(&c, 0, sizeof(c));
 	bpf_map__update_elem(f->skel->maps.ffi_corr, &z, sizeof(z), &c, sizeof(c), BPF_ANY);
-	if ((e = calibrate_one(f, "bindprof_calib_target", bindprof_calib_target, &f->call_ns, &h1)) ||
-	    (e = calibrate_one(f, "bindprof_calib_push", bindprof_calib_push, &f->call_em_ns, &h2)))
+	if ((e = calibrate_one(f, "bindprof_calib_mov", bindprof_calib_mov, &f->call_ns, &h1, &f->bound_ns)) ||
+	    (e = calibrate_one(f, "bindprof_calib_push", bindprof_calib_push, &f->call_em_ns, &h2, &f->bound_em_ns)))
 		return e;
 	f->hit_ns = h1;
 	f->pair_ns = 2 * h1;
 	f->pair_em_ns = 2 * h2;
-	log_debug("ffi: calibrated %.0f ns (single-stepped) / %.0f ns (emulated) per measured call, %.0f ns per hit",
-		  f->call_ns, f->call_em_ns, f->hit_ns);
+	log_debug("ffi: calibrated %.0f +- %.0f ns (single-stepped) / %.0f +- %.0f ns (emulated) per measured call, "
+		  "%.0f ns per hit", f->call_ns, f->bound_ns, f->call_em_ns, f->bound_em_ns, f->hit_ns);
 	return 0;
 }
 
@@ -656,7 +786,14 @@ struct ffi *ffi__new(struct session *s, const char *const *specs, int n, char *e
 			goto fail;
 		}
 	}
-	probe_libffi(f, "/usr/lib/x86_64-linux-gnu/libffi.so.8");
+	/* the libffi bindprof itself runs (the libffi share's calibration calls through it); a
+	 * target's own copies are found in its maps (scan_pid) */
+	{
+		char self_ffi[PATH_MAX];
+
+		if (!find_mapped_lib(getpid(), "libffi", self_ffi, sizeof(self_ffi)))
+			probe_libffi(f, self_ffi);
+	}
 	calibrate_overhead(f);
 	/* late loads of libraries named by file name */
 	if (pending(f)) {
@@ -769,12 +906,17 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 		cJSON_AddNumberToObject(c, "libffi_share_zero_ns", f->over_zero_ns);
 	else
 		cJSON_AddNullToObject(c, "libffi_share_zero_ns");
+	cJSON_AddNumberToObject(c, "error_bound_ns", f->bound_ns);
+	cJSON_AddNumberToObject(c, "error_bound_emulated_ns", f->bound_em_ns);
 	cJSON_AddStringToObject(c, "how", "calibrated at start-up on two empty functions of bindprof's own: what the "
 					  "pair adds to one measured call (median) is subtracted from every call: "
-					  "per_call_emulated_ns for a function whose first instruction the kernel "
-					  "emulates (push, nop, branches), per_call_ns for the others (single-stepped "
-					  "out of line, a second trap); each probe hit inside a call (nested probed "
-					  "calls, GIL probes) costs per_nested_hit_ns more");
+					  "per_call_emulated_ns for a function whose probed instruction the kernel "
+					  "emulates (push, nop, branches: the entry probe is put on one where one lies "
+					  "before any branch, see probe.offset), per_call_ns for the others (single-"
+					  "stepped out of line, a second trap); each probe hit inside a call (nested "
+					  "probed calls, GIL probes) costs per_nested_pair_ns more. error_bound: half "
+					  "the 10-90% spread of the pair's cost at start-up, the error of one call's "
+					  "corrected time (a p50 over many calls is closer)");
 	fa = cJSON_AddArrayToObject(o, "functions");
 	for (int i = 0; i < f->nfuncs; i++) {
 		struct ffi_stat st;
@@ -786,6 +928,10 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 		j = cJSON_CreateObject();
 		cJSON_AddStringToObject(j, "library", basename(f->funcs[i].path));
 		cJSON_AddStringToObject(j, "symbol", ffi_fn_name(&f->funcs[i].fn));
+		if (f->funcs[i].fn.aliases[0])
+			cJSON_AddStringToObject(j, "aliases", f->funcs[i].fn.aliases);
+		else
+			cJSON_AddNullToObject(j, "aliases");
 		if (f->funcs[i].fn.pyname[0])
 			cJSON_AddStringToObject(j, "python_name", f->funcs[i].fn.pyname);
 		else
@@ -815,9 +961,35 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 		}
 		cJSON_AddNumberToObject(j, "unreturned", st.unreturned);
 		cJSON_AddNumberToObject(j, "correction_ns", f->funcs[i].emulated ? f->call_em_ns : f->call_ns);
+		{
+			const struct func *fu = &f->funcs[i];
+			cJSON *p = cJSON_AddObjectToObject(j, "probe");
+
+			cJSON_AddStringToObject(p, "kind", fu->emulated ? "emulated" : "single-stepped");
+			cJSON_AddNumberToObject(p, "offset", fu->place.delta);
+			cJSON_AddStringToObject(p, "instruction", fu->place.insn);
+			cJSON_AddNumberToObject(p, "error_bound_us", (fu->emulated ? f->bound_em_ns : f->bound_ns) / 1e3);
+			if (fu->fn.place_note[0] && !fu->emulated)
+				cJSON_AddStringToObject(p, "note", fu->fn.place_note);
+		}
 		all_calls += st.calls;
 		all_ms += st.total_ns / 1e6;
 		cJSON_AddItemToArray(fa, j);
+	}
+	{
+		cJSON *ua = cJSON_AddArrayToObject(o, "unattached");
+
+		for (int i = 0; i < f->nunatt; i++) {
+			cJSON *j = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(j, "spec", f->specs[f->unatt[i].spec].text);
+			cJSON_AddStringToObject(j, "library", f->unatt[i].lib);
+			cJSON_AddStringToObject(j, "symbol", f->unatt[i].name);
+			cJSON_AddStringToObject(j, "reason", f->unatt[i].why);
+			cJSON_AddItemToArray(ua, j);
+			profile_warn(doc, "ffi", "--ffi %s: %s in %s is not probed (no figures for it): %s",
+				     f->specs[f->unatt[i].spec].text, f->unatt[i].name, f->unatt[i].lib, f->unatt[i].why);
+		}
 	}
 	cJSON_AddNumberToObject(o, "calls", all_calls);
 	cJSON_AddNumberToObject(o, "total_ms", all_ms);
@@ -843,9 +1015,10 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 		else
 			cJSON_AddNullToObject(j, "path");
 		cJSON_AddNumberToObject(j, "functions", f->specs[i].nfuncs);
+		cJSON_AddNumberToObject(j, "unattached", f->specs[i].nunattached);
 		cJSON_AddStringToObject(j, "status", f->specs[i].status);
 		cJSON_AddItemToArray(la, j);
-		if (!f->specs[i].path[0])
+		if (!f->specs[i].path[0] || (!f->specs[i].nfuncs && !f->specs[i].nunattached))
 			profile_warn(doc, "ffi", "--ffi %s: %s", f->specs[i].text, f->specs[i].status);
 	}
 	cJSON_AddNumberToObject(o, "load_stops", f->stops);
