@@ -67,6 +67,41 @@ struct ffi_correction {
 };
 /* The other probes (ffi_call, PyEval_SaveThread) carry their cost, ns, as their attach cookie. */
 
+/* Late loads (a --ffi library named by file name, not found yet). Per guarded target: where its
+ * loader's r_debug is (the _r_debug of ld.so, for the base namespace), and what the walk of its
+ * link_map list saw at the last RT_ADD. Only a process in this map is ever stopped: the loader
+ * puts it there after registering it with the guardian, which continues it if bindprof dies. */
+struct ffi_guard {
+	__u64 r_debug;    /* address of struct r_debug in the target */
+	__u64 tail;       /* the list's last link_map at the last RT_ADD (0: unknown) */
+	__u32 prev_state; /* r_state at the previous call of _dl_debug_state; FFI_RT_UNKNOWN at first */
+	__u32 pad;
+};
+#define FFI_RT_UNKNOWN 3
+#define FFI_NAME_LEN 64
+#define FFI_MAX_PEND 16
+
+/* A pending spec's library file name: a loaded object whose file name starts with it, followed
+ * by the end or a '.', matches (libz.so matches libz.so.1). */
+struct ffi_pend_name {
+	char name[FFI_NAME_LEN];
+	__u32 len;
+	__u32 on; /* still pending */
+};
+struct ffi_pend_names {
+	struct ffi_pend_name n[FFI_MAX_PEND];
+};
+
+enum ffi_dl_count {
+	FFI_DL_CALLS = 0,  /* _dl_debug_state calls in targets while a spec was pending */
+	FFI_DL_STOPS,      /* loads that stopped a target (a new object matched a pending name) */
+	FFI_DL_NOMATCH,    /* loads that brought no matching object: not stopped */
+	FFI_DL_UNGUARDED,  /* calls in a target not registered yet (a new child): not stopped */
+	FFI_DL_BOUND,      /* the list walk reached its bound: stopped, to be safe */
+	FFI_DL_OWNER_EXIT, /* bindprof was exiting: not stopped */
+	FFI_DL_MAX,
+};
+
 enum ffi_drop {
 	FFI_DROP_DEPTH = 0, /* nesting deeper than FFI_DEPTH */
 	FFI_DROP_CTX,       /* no per-thread state */

@@ -25,6 +25,12 @@
 #include "output/document.h"
 #include "lib/util.h"
 
+/* The guardian (core/guardian.c): a watchdog process that sends SIGCONT to registered pids if
+ * bindprof dies. Weak until it is linked everywhere: without it, nothing is ever stopped. */
+int guardian_start(void) __attribute__((weak));
+int guardian_cont_on_exit(pid_t pid) __attribute__((weak));
+int guardian_forget(pid_t pid) __attribute__((weak));
+
 #define MAX_PER_SPEC 128
 #define CALIB_ID (MAX_FFI_FUNCS - 1)
 
@@ -81,6 +87,13 @@ struct ffi {
 	char ffi_lib[4][PATH_MAX];  /* libffi copies probed (Debian's, a wheel's bundled one...) */
 	int nffi_lib;
 	bool ld_probed;
+	char ld_path[PATH_MAX];      /* the loader probed at _dl_debug_state */
+	uint64_t ld_base_vaddr;      /* its lowest PT_LOAD address */
+	bool ld_base_known;
+	uint64_t r_debug_vaddr;      /* its _r_debug */
+	bool guardian;               /* the guardian runs: targets may be stopped */
+	int guarded[MAX_TARGETS];    /* pids registered with it and in ffi_guard */
+	int nguarded;
 	struct ring_buffer *rb;
 	pthread_t th;
 	bool th_started;
@@ -433,10 +446,14 @@ static void probe_libffi(struct ffi *f, const char *path)
 		snprintf(f->ffi_lib[f->nffi_lib++], PATH_MAX, "%s", path);
 }
 
+static bool pending(struct ffi *f);
+static void guard_pid(struct ffi *f, int pid, uint64_t ld_start);
+
 /* Look at one process's mapped files for specs named by file name, libffi and its interpreter. */
 static void scan_pid(struct ffi *f, int pid)
 {
 	char path[64], line[PATH_MAX + 256], last[PATH_MAX] = "";
+	uint64_t ld_start = 0;
 	FILE *m;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
@@ -444,10 +461,14 @@ static void scan_pid(struct ffi *f, int pid)
 		return;
 	while (fgets(line, sizeof(line), m)) {
 		char *file = strchr(line, '/'), *base;
+		unsigned long long lo, off;
 
 		if (!file)
 			continue;
 		file[strcspn(file, "\n")] = '\0';
+		if (!ld_start && f->ld_path[0] && !strcmp(file, f->ld_path) &&
+		    sscanf(line, "%llx-%*x %*s %llx", &lo, &off) == 2 && !off)
+			ld_start = lo;
 		if (!strcmp(file, last) || strstr(file, " (deleted)"))
 			continue;
 		snprintf(last, sizeof(last), "%s", file);
@@ -465,6 +486,8 @@ static void scan_pid(struct ffi *f, int pid)
 		}
 	}
 	fclose(m);
+	if (pending(f))
+		guard_pid(f, pid, ld_start);
 	inspect_pid(f, pid);
 }
 
@@ -476,9 +499,89 @@ static bool pending(struct ffi *f)
 	return false;
 }
 
+/* Stop guarding every pid: nothing will stop them any more. */
+static void unguard_all(struct ffi *f)
+{
+	/* a stop whose event was lost: continued before the guardian forgets it */
+	for (int i = 0; i < (f->nstopped < 16 ? f->nstopped : 16); i++)
+		if (now_ns() - f->stopped[i].ns < 2000000000ull)
+			kill(f->stopped[i].pid, SIGCONT);
+	for (int i = 0; i < f->nguarded; i++) {
+		__u32 k = f->guarded[i];
+
+		bpf_map__delete_elem(f->skel->maps.ffi_guard, &k, sizeof(k), 0);
+		if (guardian_forget)
+			guardian_forget(f->guarded[i]);
+	}
+	f->nguarded = 0;
+}
+
 static void set_pending(struct ffi *f)
 {
-	f->skel->bss->ffi_pending = pending(f);
+	bool p = pending(f);
+
+	/* the names still pending, for the load filter */
+	{
+		static struct ffi_pend_names pn;
+		__u32 zero = 0;
+		int k = 0;
+
+		memset(&pn, 0, sizeof(pn));
+		for (int i = 0; i < f->nspecs && k < FFI_MAX_PEND; i++) {
+			if (f->specs[i].is_path || f->specs[i].done)
+				continue;
+			snprintf(pn.n[k].name, sizeof(pn.n[k].name), "%s", basename(f->specs[i].lib));
+			pn.n[k].len = strlen(pn.n[k].name);
+			pn.n[k++].on = 1;
+		}
+		bpf_map__update_elem(f->skel->maps.ffi_pend, &zero, sizeof(zero), &pn, sizeof(pn), BPF_ANY);
+	}
+	f->skel->bss->ffi_pending = p && f->guardian;
+	if (!p)
+		unguard_all(f);
+}
+
+/* A target that a load may stop: registered with the guardian first (which continues it if
+ * bindprof dies), then told to the BPF side, with where its loader's r_debug is (ld_start: the
+ * start of the loader's first mapping in its maps; 0 if none). Looked at again at every poll
+ * while a spec is pending: an exec moves the loader. */
+static void guard_pid(struct ffi *f, int pid, uint64_t ld_start)
+{
+	struct ffi_guard g = { .prev_state = FFI_RT_UNKNOWN }, old;
+	uint64_t base_vaddr = 0;
+	struct elf_file *ef;
+	__u32 k = pid;
+	int i;
+
+	if (!f->guardian || !f->ld_probed || !ld_start)
+		return; /* a static program, or another loader: its loads are found by polling */
+	if (!f->ld_base_known && (ef = elf_file__open(f->ld_path))) {
+		if (!elf_file__base_vaddr(ef, &base_vaddr))
+			f->ld_base_vaddr = base_vaddr;
+		f->ld_base_known = true;
+		elf_file__close(ef);
+	}
+	g.r_debug = ld_start - f->ld_base_vaddr + f->r_debug_vaddr;
+	for (i = 0; i < f->nguarded; i++)
+		if (f->guarded[i] == pid)
+			break;
+	if (i < f->nguarded) {
+		if (!bpf_map__lookup_elem(f->skel->maps.ffi_guard, &k, sizeof(k), &old, sizeof(old), 0) &&
+		    old.r_debug == g.r_debug)
+			return;
+		/* exec'd since: a new image */
+		bpf_map__update_elem(f->skel->maps.ffi_guard, &k, sizeof(k), &g, sizeof(g), BPF_ANY);
+		log_debug("ffi: pid %d re-guarded, r_debug at 0x%llx", pid, (unsigned long long)g.r_debug);
+		return;
+	}
+	if (f->nguarded == MAX_TARGETS || guardian_cont_on_exit(pid))
+		return;
+	if (bpf_map__update_elem(f->skel->maps.ffi_guard, &k, sizeof(k), &g, sizeof(g), BPF_ANY)) {
+		guardian_forget(pid);
+		return;
+	}
+	f->guarded[f->nguarded++] = pid;
+	log_debug("ffi: pid %d guarded, r_debug at 0x%llx", pid, (unsigned long long)g.r_debug);
 }
 
 struct dl_event {
@@ -522,9 +625,10 @@ void ffi__poll(struct ffi *f, const int *pids, int n)
 	 * missing or the process is new, else once a second (a later libffi copy): reading them,
 	 * and the interpreter's symbols, at every poll cost more CPU than the probes themselves. */
 	f->polls++;
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		if (pending(f) || !pid_done(f, pids[i]) || f->polls % 10 == 0)
 			scan_pid(f, pids[i]);
+	}
 	set_pending(f);
 	/* A belt to the ring buffer's braces: whatever a load stopped lately is continued again
 	 * (a lost event would leave it stopped; SIGCONT to a running process does nothing). */
@@ -581,6 +685,30 @@ __asm__(".text\n.globl bindprof_calib_push\n.type bindprof_calib_push,@function\
 	".size bindprof_calib_mov, .-bindprof_calib_mov\n");
 int bindprof_calib_push(int x);
 int bindprof_calib_mov(int x);
+
+/* Called once by bindprof's main thread with a probe on it: the BPF side learns which task is
+ * bindprof's, to stop nothing once it exits. */
+__attribute__((noinline)) void bindprof_ffi_owner(void)
+{
+	asm volatile("");
+}
+
+static void mark_owner(struct ffi *f)
+{
+	struct ffi_fn ff;
+	char err[256];
+	int total;
+	struct bpf_link *l;
+
+	if (ffi_elf_functions("/proc/self/exe", "bindprof_ffi_owner", &ff, 1, &total, err, sizeof(err)) != 1)
+		return;
+	f->skel->bss->ffi_owner_tgid = getpid();
+	l = bpf_program__attach_uprobe_opts(f->skel->progs.owner_mark, getpid(), "/proc/self/exe", ff.offset, NULL);
+	if (!l)
+		return;
+	bindprof_ffi_owner();
+	bpf_link__destroy(l);
+}
 
 static int calibrate_one(struct ffi *f, const char *sym, int (*fn)(int), double *call_ns, double *hit_ns,
 			 double *bound_ns)
@@ -795,20 +923,33 @@ struct ffi *ffi__new(struct session *s, const char *const *specs, int n, char *e
 			probe_libffi(f, self_ffi);
 	}
 	calibrate_overhead(f);
-	/* late loads of libraries named by file name */
+	/* late loads of libraries named by file name: a load that can match stops the target, if
+	 * the guardian runs to continue it should bindprof die */
 	if (pending(f)) {
-		char real[PATH_MAX];
+		struct elf_file *ef;
+		GElf_Sym rd;
 		struct bpf_link *l;
 
-		if (realpath(ld, real)) {
-			l = bpf_program__attach_uprobe_opts(f->skel->progs.dl_state, -1, real, 0,
+		if (guardian_start && !guardian_start())
+			f->guardian = true;
+		else
+			log_warn("--ffi: no guardian process: loads do not stop the targets, and a library named by "
+				 "file name is attached when a poll finds it (its first calls may be missed)");
+		mark_owner(f);
+		if (realpath(ld, f->ld_path) && (ef = elf_file__open(f->ld_path))) {
+			if (!elf_file__symbol(ef, "_r_debug", &rd))
+				f->r_debug_vaddr = rd.st_value;
+			elf_file__close(ef);
+		}
+		if (f->guardian && f->r_debug_vaddr) {
+			l = bpf_program__attach_uprobe_opts(f->skel->progs.dl_state, -1, f->ld_path, 0,
 							   &(struct bpf_uprobe_opts){ .sz = sizeof(struct bpf_uprobe_opts),
 										      .func_name = "_dl_debug_state" });
 			if (l) {
 				f->links[f->nlinks++] = l;
 				f->ld_probed = true;
 			} else {
-				log_debug("ffi: no probe on %s:_dl_debug_state: %s", real, strerror(errno));
+				log_debug("ffi: no probe on %s:_dl_debug_state: %s", f->ld_path, strerror(errno));
 			}
 		}
 		f->rb = ring_buffer__new(bpf_map__fd(f->skel->maps.dl_events), on_dl, f, NULL);
@@ -834,6 +975,9 @@ void ffi__free(struct ffi *f)
 		pthread_join(f->th, NULL);
 		ring_buffer__consume(f->rb);
 	}
+	/* every stop seen is continued by now (on_dl); the guardian lets the targets go */
+	if (f->skel)
+		unguard_all(f);
 	for (int i = 0; i < f->nlinks; i++)
 		bpf_link__destroy(f->links[i]);
 	ring_buffer__free(f->rb);
@@ -1022,6 +1166,32 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 			profile_warn(doc, "ffi", "--ffi %s: %s", f->specs[i].text, f->specs[i].status);
 	}
 	cJSON_AddNumberToObject(o, "load_stops", f->stops);
+	{
+		int ncpu = libbpf_num_possible_cpus();
+		cJSON *ld = cJSON_AddObjectToObject(o, "loads");
+		static const char *const names[FFI_DL_MAX] = {
+			[FFI_DL_CALLS] = "loader_calls",      [FFI_DL_STOPS] = "stopped",
+			[FFI_DL_NOMATCH] = "not_stopped_no_match", [FFI_DL_UNGUARDED] = "not_stopped_unguarded",
+			[FFI_DL_BOUND] = "stopped_walk_bound", [FFI_DL_OWNER_EXIT] = "not_stopped_bindprof_exiting",
+		};
+
+		for (__u32 k = 0; k < FFI_DL_MAX && ncpu > 0; k++) {
+			__u64 v[ncpu], sum = 0;
+
+			if (!bpf_map__lookup_elem(f->skel->maps.ffi_dl, &k, sizeof(k), v, sizeof(v), 0))
+				for (int c = 0; c < ncpu; c++)
+					sum += v[c];
+			cJSON_AddNumberToObject(ld, names[k], sum);
+		}
+		cJSON_AddBoolToObject(ld, "guardian", f->guardian);
+		cJSON_AddStringToObject(ld, "method",
+					"while a library named by file name is pending, the loader's _dl_debug_state is "
+					"probed; at RT_CONSISTENT the objects a load added (those after the list's tail "
+					"at RT_ADD) are matched by file name against the pending specs, and only a match "
+					"stops the target (SIGSTOP) until bindprof has attached and continued it. Only "
+					"targets registered with the guardian process are ever stopped: it continues "
+					"them if bindprof dies");
+	}
 	cJSON_AddItemToObject(prof, "ffi", o);
 	{
 		cJSON *py = cJSON_GetObjectItem(prof, "python");
