@@ -291,6 +291,19 @@ static bool kernel_emulates(const uint8_t *b, size_t n)
 	return false;
 }
 
+/* Whether the x86_64 kernel refuses a uprobe on this instruction (arch/x86/kernel/uprobes.c:
+ * a lock prefix, or a cs/ds/es/ss segment prefix, makes it fail with ENOTSUPP, 524). */
+static bool kernel_refuses(const cs_insn *in)
+{
+	const cs_x86 *x = &in->detail->x86;
+
+	for (int i = 0; i < 4; i++)
+		if (x->prefix[i] == X86_PREFIX_LOCK || x->prefix[i] == X86_PREFIX_CS || x->prefix[i] == X86_PREFIX_DS ||
+		    x->prefix[i] == X86_PREFIX_ES || x->prefix[i] == X86_PREFIX_SS)
+			return true;
+	return false;
+}
+
 static bool is_branch(csh h, const cs_insn *in)
 {
 	return cs_insn_group(h, in, X86_GRP_JUMP) || cs_insn_group(h, in, X86_GRP_CALL) ||
@@ -376,7 +389,9 @@ void ffi_plan_places(struct ffi_fn *fn, const uint8_t *code, size_t len, uint64_
 
 		p->delta = (uint32_t)(in[i].address - vaddr);
 		p->offset = off + p->delta;
-		p->kind = kernel_emulates(in[i].bytes, in[i].size) ? FFI_PROBE_EMULATED : FFI_PROBE_STEPPED;
+		p->kind = kernel_refuses(&in[i])                      ? FFI_PROBE_REFUSED
+			  : kernel_emulates(in[i].bytes, in[i].size) ? FFI_PROBE_EMULATED
+								     : FFI_PROBE_STEPPED;
 		insn_text(p->insn, sizeof(p->insn), &in[i]);
 		if (p->kind == FFI_PROBE_EMULATED && best < 0)
 			best = nsteps - 1;

@@ -29,6 +29,10 @@
 enum ffi_probe_kind {
 	FFI_PROBE_STEPPED = 0,  /* single-stepped out of line */
 	FFI_PROBE_EMULATED = 1, /* emulated by the kernel */
+	FFI_PROBE_REFUSED = 2,  /* refused by the kernel (a lock or cs/ds/es/ss prefix): error 524.
+				 * Known in advance: the kernel checks an instruction only where the
+				 * file is mapped, and a probe attached while it is not is accepted,
+				 * then never fires */
 };
 
 struct ffi_place {

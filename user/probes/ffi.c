@@ -104,6 +104,7 @@ struct ffi {
 	double pair_ns, pair_em_ns; /* a pair's whole cost (thread CPU), single-stepped / emulated */
 	double over_zero_ns;        /* what the probes add to one libffi call's measured marshalling; < 0: none */
 	int stops;                  /* loads that stopped a target */
+	int test_hold_ms;           /* BINDPROF_FFI_TEST_HOLD_MS: a test hook, holds each stop longer */
 	struct { int pid; uint64_t ns; } stopped[16]; /* recently stopped: continued again by each poll */
 	int nstopped;
 };
@@ -209,6 +210,12 @@ static int attach_fn(struct ffi *f, int spec, const char *path, const struct ffi
 	for (int k = 0; k < n; k++) {
 		size_t t = strlen(tried);
 
+		if (pl[k].kind == FFI_PROBE_REFUSED) {
+			e = -524;
+			snprintf(tried + t, sizeof(tried) - t, "%s+%u '%s': the kernel cannot probe this instruction "
+				 "(a lock or segment prefix: error 524)", t ? "; " : "", pl[k].delta, pl[k].insn);
+			continue;
+		}
 		e = attach_pair(f, f->skel->progs.ffi_enter, f->skel->progs.ffi_exit, path, pl[k].offset, f->nfuncs, -1);
 		if (!e) {
 			fu->spec = spec;
@@ -327,7 +334,11 @@ static int attach_named(struct ffi *f, const char *path, const char *name, struc
 		fn.nplaces = 1;
 	}
 	for (int k = 0; k < fn.nplaces && e; k++) {
-		uint64_t cost = (uint64_t)((fn.places[k].kind == FFI_PROBE_EMULATED ? f->pair_em_ns : f->pair_ns) / 2);
+		uint64_t cost;
+
+		if (fn.places[k].kind == FFI_PROBE_REFUSED)
+			continue;
+		cost = (uint64_t)((fn.places[k].kind == FFI_PROBE_EMULATED ? f->pair_em_ns : f->pair_ns) / 2);
 
 		e = attach_pair(f, enter, exit, path, fn.places[k].offset, cost, -1);
 		if (e && e != -524 && e != -EINVAL)
@@ -603,6 +614,8 @@ static int on_dl(void *ctx, void *data, size_t size)
 	f->stopped[f->nstopped % 16].ns = now_ns();
 	f->nstopped++;
 	pthread_mutex_unlock(&f->lock);
+	if (f->test_hold_ms) /* the tests' way to kill bindprof while a target is stopped */
+		usleep(f->test_hold_ms * 1000);
 	kill(ev->pid, SIGCONT);
 	return 0;
 }
@@ -873,6 +886,8 @@ struct ffi *ffi__new(struct session *s, const char *const *specs, int n, char *e
 	}
 	f->sess = s;
 	pthread_mutex_init(&f->lock, NULL);
+	if (getenv("BINDPROF_FFI_TEST_HOLD_MS"))
+		f->test_hold_ms = atoi(getenv("BINDPROF_FFI_TEST_HOLD_MS"));
 	for (int i = 0; i < n && i < MAX_FFI_SPECS; i++) {
 		struct spec *sp = &f->specs[f->nspecs++];
 		const char *colon = strrchr(specs[i], ':');
