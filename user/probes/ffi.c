@@ -14,7 +14,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <x86_64-linux-gnu/ffi.h>
+#include "core/guardian.h"
 #include "inspect/cpython.h"
+#include "inspect/procfs.h"
 #include "inspect/elffile.h"
 #include "bpf/ffi.h"
 #include "probes/ffi.h"
@@ -25,11 +27,6 @@
 #include "output/document.h"
 #include "lib/util.h"
 
-/* The guardian (core/guardian.c): a watchdog process that sends SIGCONT to registered pids if
- * bindprof dies. Weak until it is linked everywhere: without it, nothing is ever stopped. */
-int guardian_start(void) __attribute__((weak));
-int guardian_cont_on_exit(pid_t pid) __attribute__((weak));
-int guardian_forget(pid_t pid) __attribute__((weak));
 
 #define MAX_PER_SPEC 128
 #define CALIB_ID (MAX_FFI_FUNCS - 1)
@@ -418,33 +415,6 @@ static void inspect_pid(struct ffi *f, int pid)
 		f->done_pids[f->ndone_pids++] = pid;
 }
 
-/* The first file mapped by process pid whose name starts with prefix and holds ".so" (a local
- * helper: /proc/PID/maps, read line by line). 0 with path filled, or -ENOENT. */
-static int find_mapped_lib(int pid, const char *prefix, char *path, size_t len)
-{
-	char mp[64], line[PATH_MAX + 256];
-	FILE *m;
-	int e = -ENOENT;
-
-	snprintf(mp, sizeof(mp), "/proc/%d/maps", pid);
-	if (!(m = fopen(mp, "re")))
-		return -errno;
-	while (e && fgets(line, sizeof(line), m)) {
-		char *file = strchr(line, '/'), *base;
-
-		if (!file)
-			continue;
-		file[strcspn(file, "\n")] = '\0';
-		base = strrchr(file, '/') + 1;
-		if (!strncmp(base, prefix, strlen(prefix)) && strstr(base, ".so") && !strstr(file, " (deleted)")) {
-			snprintf(path, len, "%s", file);
-			e = 0;
-		}
-	}
-	fclose(m);
-	return e;
-}
-
 /* libffi: each copy found in a target's maps (Debian's, a wheel's bundled one), and bindprof's own. */
 static void probe_libffi(struct ffi *f, const char *path)
 {
@@ -521,8 +491,7 @@ static void unguard_all(struct ffi *f)
 		__u32 k = f->guarded[i];
 
 		bpf_map__delete_elem(f->skel->maps.ffi_guard, &k, sizeof(k), 0);
-		if (guardian_forget)
-			guardian_forget(f->guarded[i]);
+		guardian_forget(f->guarded[i]);
 	}
 	f->nguarded = 0;
 }
@@ -669,22 +638,14 @@ void ffi__preattach(struct ffi *f, const char *exe)
 		probe_interpreter(f, t.elf);
 }
 
-static double thread_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
 static double time_calls(int (*fn)(int), int n)
 {
 	volatile int sink = 0;
-	double t0 = thread_ns();
+	double t0 = thread_cpu_ns();
 
 	for (int i = 0; i < n; i++)
 		sink += fn(i);
-	return (thread_ns() - t0) / n;
+	return (thread_cpu_ns() - t0) / n;
 }
 
 /* Two empty functions for the calibration: the first instruction of one the kernel emulates
@@ -874,12 +835,13 @@ static void calibrate_overhead(struct ffi *f)
 	log_debug("ffi: libffi share's zero: %.0f ns", best);
 }
 
-struct ffi *ffi__new(struct session *s, const char *const *specs, int n, char *err, int errlen)
+struct ffi *ffi__new(struct session *s, const char *const *specs, int n, int *status, char *err, int errlen)
 {
 	struct ffi *f = calloc(1, sizeof(*f));
 	const char *ld = "/lib64/ld-linux-x86-64.so.2";
 	int e;
 
+	*status = EXIT_ENV; /* loading, calibrating: the environment's; a spec below: bad input */
 	if (!f) {
 		errno = ENOMEM;
 		return NULL;
@@ -920,12 +882,12 @@ struct ffi *ffi__new(struct session *s, const char *const *specs, int n, char *e
 			continue;
 		if (!realpath(sp->lib, real)) {
 			snprintf(err, errlen, "--ffi %s: cannot read '%s': %s", sp->text, sp->lib, strerror(errno));
-			errno = EINVAL;
+			*status = EXIT_BADINPUT;
 			goto fail;
 		}
 		if (attach_spec(f, i, real)) {
 			snprintf(err, errlen, "--ffi %s: %s", sp->text, sp->status);
-			errno = EINVAL;
+			*status = EXIT_BADINPUT;
 			goto fail;
 		}
 	}
@@ -934,7 +896,7 @@ struct ffi *ffi__new(struct session *s, const char *const *specs, int n, char *e
 	{
 		char self_ffi[PATH_MAX];
 
-		if (!find_mapped_lib(getpid(), "libffi", self_ffi, sizeof(self_ffi)))
+		if (!procfs_find_mapped_lib("/proc", getpid(), "libffi.so", self_ffi, sizeof(self_ffi)))
 			probe_libffi(f, self_ffi);
 	}
 	calibrate_overhead(f);
@@ -945,7 +907,7 @@ struct ffi *ffi__new(struct session *s, const char *const *specs, int n, char *e
 		GElf_Sym rd;
 		struct bpf_link *l;
 
-		if (guardian_start && !guardian_start())
+		if (!guardian_start()) /* a no-op if the command started it */
 			f->guardian = true;
 		else
 			log_warn("--ffi: no guardian process: loads do not stop the targets, and a library named by "
