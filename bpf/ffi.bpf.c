@@ -18,6 +18,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "common.bpf.h"
 #include "ffi.h"
 #include "hist.bpf.h"
@@ -137,6 +138,7 @@ int BPF_KPROBE(ffi_enter)
 	f->ffi_in_ns = t->ffi_depth && t->ffi_call_ns ? now - t->ffi_call_ns : 0;
 	t->ffi_call_ns = 0; /* one body per ffi_call: the first probed one */
 	t->depth = d + 1;
+	f->run_delay = BPF_CORE_READ(bpf_get_current_task_btf(), sched_info.run_delay);
 	f->start_ns = bpf_ktime_get_ns();
 	return 0;
 }
@@ -159,6 +161,11 @@ static __always_inline void close_frame(struct ffi_thread *t, struct ffi_frame *
 		t->cost_ns += c->pair_ns[id & (MAX_FFI_FUNCS - 1)]; /* for the calls around this one */
 	}
 	d = d > fix ? d - fix : 0;
+	{
+		__u64 rd = BPF_CORE_READ(bpf_get_current_task_btf(), sched_info.run_delay) - f->run_delay;
+
+		__sync_fetch_and_add(&s->cpu_wait_ns, rd < d ? rd : d);
+	}
 	__sync_fetch_and_add(&s->calls, 1);
 	__sync_fetch_and_add(&s->total_ns, d);
 	if (d > s->max_ns)

@@ -22,6 +22,8 @@ struct ffi_stat {
 	__u64 overhead_ns;        /* libffi's share, raw: ffi_call entry to the body, and back */
 	__u64 overhead_calls;
 	__u64 unreturned;         /* entries whose return was never seen (longjmp, thread exit) */
+	__u64 cpu_wait_ns;        /* time the calling thread waited on a run queue during the calls
+				   * (task sched_info.run_delay): in total_ns, reported apart */
 	__u64 hist[HIST_SLOTS];
 };
 
@@ -32,6 +34,7 @@ struct ffi_frame {
 	__u64 nested_ns; /* the thread's probe cost so far, on entry */
 	__u64 ffi_in_ns; /* libffi's marshalling before the body (0: not called through ffi_call) */
 	__u64 switch_no; /* the GIL's switch_number on entry */
+	__u64 run_delay; /* the thread's sched_info.run_delay on entry */
 	__s8 held;       /* the GIL was held by this thread on entry: 1, 0, -1 unknown */
 	__u8 pad[7];
 };

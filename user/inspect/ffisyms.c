@@ -489,6 +489,8 @@ int ffi_elf_functions(const char *path, const char *glob, struct ffi_fn *out, in
 					goto nomem;
 				if (s.st_size > fn->fn.size)
 					fn->fn.size = s.st_size;
+				if (type == STT_GNU_IFUNC)
+					fn->fn.ifunc = true;
 				rank = bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
 				/* .symtab: "name@VER" is an older version, "name@@VER" the default one */
 				at = strcspn(name, "@");
@@ -600,4 +602,52 @@ nomem:
 	elf_file__close(f);
 	snprintf(err, errlen, "%s: out of memory", path);
 	return -ENOMEM;
+}
+
+int ffi_elf_at(const char *path, uint64_t vaddr, struct ffi_fn *fn)
+{
+	struct elf_file *f = elf_file__open(path);
+	struct seg seg[16];
+	const struct seg *sg;
+	const uint8_t *code;
+	Elf_Scn *scn = NULL;
+	size_t len = 0;
+	int nseg;
+	Elf *e;
+
+	if (!f)
+		return -errno ? -errno : -EINVAL;
+	e = elf_file__elf(f);
+	nseg = segments(e, seg, 16);
+	if (!(sg = seg_of(seg, nseg, vaddr)) || !sg->exec) {
+		elf_file__close(f);
+		return -ENOENT;
+	}
+	memset(fn, 0, sizeof(*fn));
+	fn->vaddr = vaddr;
+	fn->offset = vaddr - sg->vaddr + sg->offset;
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) ||
+		    !(d = elf_getdata(scn, NULL)) || !sh.sh_entsize)
+			continue;
+		for (size_t i = 1; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *name;
+
+			if (!gelf_getsym(d, i, &sym) || sym.st_value != vaddr || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+			    !(name = elf_strptr(e, sh.sh_link, sym.st_name)) || !*name)
+				continue;
+			if (!fn->symbol[0])
+				snprintf(fn->symbol, sizeof(fn->symbol), "%.*s", (int)strcspn(name, "@"), name);
+			if (sym.st_size > fn->size)
+				fn->size = sym.st_size;
+		}
+	}
+	code = code_at(e, vaddr, fn->size ? fn->size : 4096, &len);
+	ffi_plan_places(fn, code, len, vaddr, fn->offset);
+	elf_file__close(f);
+	return 0;
 }

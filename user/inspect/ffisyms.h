@@ -52,6 +52,8 @@ struct ffi_fn {
 	uint64_t size;     /* from the symbol; 0 if unknown */
 	uint64_t offset;   /* file offset of the entry */
 	bool exported;
+	bool ifunc;        /* an STT_GNU_IFUNC: vaddr is the resolver; the implementation is chosen
+			    * at load time (ffi_elf_at, given the address it resolves to) */
 	/* where the entry probe can go, best first (an emulated instruction before any branch,
 	 * then the entry, then the next instruction boundaries the kernel may accept when it
 	 * refuses the entry); nplaces 0 if the code could not be decoded (the entry only) */
@@ -65,6 +67,9 @@ struct ffi_fn {
  * many (at most max; *total gets the number that matched), or a negative errno with err set. */
 int ffi_elf_functions(const char *path, const char *glob, struct ffi_fn *out, int max, int *total, char *err,
 		      size_t errlen);
+/* The function at vaddr in path (an IFUNC's implementation, resolved elsewhere): its offset, size
+ * and probe places, its symbol if one starts there ("" if none). 0 or a negative errno. */
+int ffi_elf_at(const char *path, uint64_t vaddr, struct ffi_fn *fn);
 /* The display name: "pyname" when known, else the symbol. */
 const char *ffi_fn_name(const struct ffi_fn *f);
 /* Probe places for code (len bytes of a function at vaddr; the bytes beyond the function's end

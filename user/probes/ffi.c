@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* FFI crossings, user side: resolving --ffi specs to functions, attaching a uprobe pair to each
  * (cookie = the function's index), the probes' self-calibration, late loads, and the report. */
+#include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
@@ -48,6 +50,7 @@ struct func {
 	char path[PATH_MAX];
 	struct ffi_fn fn;
 	struct ffi_place place; /* where its entry probe is */
+	char impl[128];         /* an IFUNC's implementation, probed instead of its resolver; "" */
 	bool emulated; /* the kernel emulates the probed instruction: the cheaper correction */
 };
 
@@ -102,6 +105,7 @@ struct ffi {
 	double over_zero_ns;        /* what the probes add to one libffi call's measured marshalling; < 0: none */
 	int stops;                  /* loads that stopped a target */
 	int test_hold_ms;           /* BINDPROF_FFI_TEST_HOLD_MS: a test hook, holds each stop longer */
+	bool entry_only;            /* BINDPROF_FFI_ENTRY_ONLY: every probe at the entry (benchmarks) */
 	struct { int pid; uint64_t ns; } stopped[16]; /* recently stopped: continued again by each poll */
 	int nstopped;
 };
@@ -193,6 +197,38 @@ static void add_unattached(struct ffi *f, int spec, const char *path, const stru
 	log_warn("--ffi %s: %s is not probed: %s", f->specs[spec].text, u->name, why);
 }
 
+/* An IFUNC's implementation, as this process's loader resolves it (same machine, same CPU
+ * features: the same choice as the target's, unless the target's GLIBC_TUNABLES differ). Only
+ * for a library bindprof has loaded itself (libc, libm, libz...): loading another one here would
+ * run its constructors. 0 with *impl filled, or -ENOENT with why. */
+static int resolve_ifunc(const char *path, const struct ffi_fn *fn, struct ffi_fn *impl, char *why, size_t len)
+{
+	void *h = dlopen(path, RTLD_LAZY | RTLD_NOLOAD), *a;
+	struct link_map *lm = NULL;
+	char bare[128];
+	int e;
+
+	snprintf(bare, sizeof(bare), "%.*s", (int)strcspn(fn->symbol, "@"), fn->symbol);
+	if (!h) {
+		snprintf(why, len, "an IFUNC (its implementation is chosen when the library loads), in a library "
+			 "bindprof does not load itself: name the implementation instead (LIB:GLOB on its symbol)");
+		return -ENOENT;
+	}
+	a = dlsym(h, bare);
+	if (!a || dlinfo(h, RTLD_DI_LINKMAP, &lm) || !lm) {
+		dlclose(h);
+		snprintf(why, len, "an IFUNC whose implementation could not be resolved: %s", dlerror());
+		return -ENOENT;
+	}
+	e = ffi_elf_at(path, (uint64_t)((uintptr_t)a - lm->l_addr), impl);
+	dlclose(h);
+	if (e) {
+		snprintf(why, len, "an IFUNC resolved outside the file's code: %s", strerror(-e));
+		return e;
+	}
+	return 0;
+}
+
 /* One function: its entry probe at the best place the kernel accepts (ffi_fn.places: an emulated
  * instruction before any branch, the entry, the next safe instruction boundaries). 0, or a
  * negative errno with why filled. */
@@ -200,9 +236,37 @@ static int attach_fn(struct ffi *f, int spec, const char *path, const struct ffi
 {
 	struct func *fu = &f->funcs[f->nfuncs];
 	struct ffi_place entry = { .offset = fn->offset, .kind = FFI_PROBE_STEPPED };
-	const struct ffi_place *pl = fn->nplaces ? fn->places : &entry;
-	int n = fn->nplaces ? fn->nplaces : 1, e = -ENOENT;
+	struct ffi_fn impl;
+	const struct ffi_place *pl;
+	int n, e = -ENOENT;
 	char tried[384] = "";
+
+	fu->impl[0] = '\0';
+	if (fn->ifunc) {
+		/* the resolver runs once, at relocation: the calls go to the implementation */
+		if ((e = resolve_ifunc(path, fn, &impl, why, len)))
+			return e;
+		if (impl.symbol[0])
+			snprintf(fu->impl, sizeof(fu->impl), "%s", impl.symbol);
+		else
+			snprintf(fu->impl, sizeof(fu->impl), "0x%llx (no symbol)", (unsigned long long)impl.vaddr);
+		snprintf(impl.symbol, sizeof(impl.symbol), "%s", fn->symbol);
+		snprintf(impl.aliases, sizeof(impl.aliases), "%s", fn->aliases);
+		snprintf(impl.pyname, sizeof(impl.pyname), "%s", fn->pyname);
+		impl.exported = fn->exported;
+		fn = &impl;
+	}
+	entry.offset = fn->offset;
+	pl = fn->nplaces ? fn->places : &entry;
+	n = fn->nplaces ? fn->nplaces : 1;
+	/* BINDPROF_FFI_ENTRY_ONLY (a benchmark's knob, scripts/bench/ffi.sh): the entry, whatever it is */
+	if (f->entry_only && fn->nplaces) {
+		for (int k = 0; k < fn->nplaces; k++)
+			if (!fn->places[k].delta) {
+				pl = &fn->places[k];
+				n = 1;
+			}
+	}
 
 	for (int k = 0; k < n; k++) {
 		size_t t = strlen(tried);
@@ -848,6 +912,7 @@ struct ffi *ffi__new(struct session *s, const char *const *specs, int n, int *st
 	}
 	f->sess = s;
 	pthread_mutex_init(&f->lock, NULL);
+	f->entry_only = getenv("BINDPROF_FFI_ENTRY_ONLY") && *getenv("BINDPROF_FFI_ENTRY_ONLY") == '1';
 	if (getenv("BINDPROF_FFI_TEST_HOLD_MS"))
 		f->test_hold_ms = atoi(getenv("BINDPROF_FFI_TEST_HOLD_MS"));
 	for (int i = 0; i < n && i < MAX_FFI_SPECS; i++) {
@@ -1053,6 +1118,8 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 			cJSON_AddStringToObject(j, "aliases", f->funcs[i].fn.aliases);
 		else
 			cJSON_AddNullToObject(j, "aliases");
+		if (f->funcs[i].impl[0])
+			cJSON_AddStringToObject(j, "ifunc_implementation", f->funcs[i].impl);
 		if (f->funcs[i].fn.pyname[0])
 			cJSON_AddStringToObject(j, "python_name", f->funcs[i].fn.pyname);
 		else
@@ -1060,6 +1127,11 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 		cJSON_AddNumberToObject(j, "calls", st.calls);
 		cJSON_AddNumberToObject(j, "total_ms", st.total_ns / 1e6);
 		cJSON_AddNumberToObject(j, "mean_us", st.calls ? st.total_ns / 1e3 / st.calls : 0);
+		cJSON_AddNumberToObject(j, "cpu_wait_ms", st.cpu_wait_ns / 1e6);
+		cJSON_AddNumberToObject(j, "mean_excl_cpu_wait_us",
+					st.calls ? (st.total_ns - (st.cpu_wait_ns < st.total_ns ? st.cpu_wait_ns : st.total_ns)) /
+							   1e3 / st.calls
+						 : 0);
 		cJSON_AddNumberToObject(j, "p50_us", hist_quantile(st.hist, HIST_SLOTS, 0.5, st.max_ns) / 1e3);
 		cJSON_AddNumberToObject(j, "p99_us", hist_quantile(st.hist, HIST_SLOTS, 0.99, st.max_ns) / 1e3);
 		cJSON_AddNumberToObject(j, "max_us", st.max_ns / 1e3);
