@@ -20,5 +20,7 @@ int load_opts_parse(int argc, char **argv, struct load_cli *c, char *err, int er
 /* throughput, latency (null when nothing was answered), latency_uncorrected, errors, generator;
  * warnings go to doc when given. */
 cJSON *load_result_json(const struct load_result *r, cJSON *doc);
+/* Requests answered (any status). */
+uint64_t load_completed(const struct load_result *r);
 
 #endif
