@@ -474,10 +474,11 @@ more:
 	 * the unanswered one, read on its own */
 	flush(tc, read_owner(tc));
 	if (!c->sends && c->bytes_in) {
-		char h[8] = {};
+		struct req_start_ev *h = bpf_map_lookup_elem(&req_scratch, &zero);
 		__u64 b = read_buffer(bpf_get_current_task_btf());
 
-		if (b && !bpf_probe_read_user(h, sizeof(h), (void *)b) && is_request_line(h, ret < 8 ? ret : 8)) {
+		if (h && b && !bpf_probe_read_user(h->head, 16, (void *)b) &&
+		    is_request_line(h->head, ret < 16 ? ret : 16)) {
 			pipeline(c, b, ret, true, pt, now);
 			set_op(tc, c->req_id, key, now, false);
 			return 0;
