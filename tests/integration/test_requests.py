@@ -435,7 +435,10 @@ def conservation(mode, exe, label):
         done = {}
         for ep in ("ppid", "items/7"):
             lo = os.path.join(TMP, f"{label}-cons-{mode}-{ep.replace('/', '_')}.json")
-            r = run([BINDPROF, "load", "--url", f"http://127.0.0.1:{port}/{ep}", "-c", "4", "-t", "1", "-n", str(n),
+            # pre-fork: as many connections as worker processes (each serves one keep-alive
+            # connection at a time; a third would wait past the timeout)
+            conns = "2" if mode == "prefork" else "4"
+            r = run([BINDPROF, "load", "--url", f"http://127.0.0.1:{port}/{ep}", "-c", conns, "-t", "1", "-n", str(n),
                      "-o", lo], timeout=120)
             check(r.returncode == 0, f"{mode}: load exited {r.returncode}: {r.stderr}")
             done[ep] = load(lo)["results"]["throughput"]["successful_requests"]
