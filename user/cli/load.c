@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* `bindprof load`: the load generator alone, for comparison with wrk. */
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 #include <unistd.h>
 #include "cli/commands.h"
 #include "cli/load.h"
+#include "cli/options.h"
 #include "load/loadgen.h"
 #include "lib/log.h"
 #include "inspect/metadata.h"
@@ -16,41 +16,129 @@
 #include "lib/util.h"
 #include "lib/duration.h"
 
-static const char load_usage[] =
-	"usage: bindprof load --url URL [-c CONNS] [-t THREADS] [-d SECS | -n REQUESTS] [--rate RPS]\n"
-	"                     [--timeout SECS] [-m METHOD] [-H 'Name: value']... [--body-file F]\n"
-	"                     [-o FILE.json]\n"
-	"\n"
-	"Drive HTTP/1.1 keep-alive load at a loopback URL and report throughput, latency and errors.\n"
-	"\n"
-	"  --url URL          http://host[:port]/path; the host must be loopback\n"
-	"  -c, --connections  connections (default 50)\n"
-	"  -t, --threads      threads (default: the number of cores)\n"
-	"  -d, --duration     seconds (default 10)\n"
-	"  -n, --requests     stop after this many requests instead\n"
-	"      --rate RPS     open loop at a constant rate; latency from each request's scheduled\n"
-	"                     time (coordinated omission corrected), the uncorrected one beside it\n"
-	"      --timeout SECS a request unanswered after this is a timeout (default 2)\n"
-	"  -m, --method M     default GET (POST with --body-file)\n"
-	"  -H, --header H     an extra request header, repeatable\n"
-	"      --body-file F  the request body\n"
-	"  -o, --output FILE  write the result JSON (mode \"load\")\n";
+enum {
+	O_URL = 1, O_CONNS, O_THREADS, O_DURATION, O_REQUESTS, O_RATE, O_TIMEOUT, O_METHOD, O_HEADER, O_BODY,
+	O_OUTPUT, O_HELP,
+};
+
+static const struct cli_option load_options[] = {
+	{ "url", 0, O_URL, "URL", "http://host[:port]/path; the host must be loopback (127.0.0.0/8, ::1)", 0 },
+	{ "connections", 'c', O_CONNS, "N", "keep-alive connections (default 50); the fd limit is raised to "
+	  "what they need, or the run refuses with exit 3 naming ulimit -n", 0 },
+	{ "threads", 't', O_THREADS, "N", "threads (default: the number of cores, at most -c)", 0 },
+	{ "duration", 'd', O_DURATION, "DUR", "the measured window: seconds, or with a unit (500ms, 10s, 2m, "
+	  "1h; default 10s). The run ends there: answers still awaited get min(--timeout, 10% of it, "
+	  "0.2..1 s), then count as timeouts", 0 },
+	{ "requests", 'n', O_REQUESTS, "N", "stop after this many requests instead (each awaited)", 0 },
+	{ "rate", 0, O_RATE, "RPS", "open loop at a constant rate: exactly RPS x DUR send slots; latency from "
+	  "each slot's time (coordinated omission corrected), the uncorrected one beside it; slots still "
+	  "queued for a connection at the end count as never sent, in the latency tail", 0 },
+	{ "timeout", 0, O_TIMEOUT, "DUR", "a request unanswered after this is a timeout (default 2s)", 0 },
+	{ "method", 'm', O_METHOD, "M", "default GET (POST with --body-file)", 0 },
+	{ "header", 'H', O_HEADER, "'Name: value'", "an extra request header", CLI_OPT_REPEAT },
+	{ "body-file", 0, O_BODY, "F", "the request body", 0 },
+	{ "output", 'o', O_OUTPUT, "FILE", "write the result JSON (mode \"load\")", 0 },
+	{ "help", 'h', O_HELP, NULL, "this help", 0 },
+	{},
+};
+
+static const char load_about[] =
+	"Drive HTTP/1.1 keep-alive load at a loopback URL and report throughput (what completed), "
+	"latency and errors, like wrk (closed loop) or wrk2 (--rate).";
+static const char load_epilogue[] =
+	"A summary is printed whatever happens; exit 4 when no request succeeded, 3 when the environment "
+	"refuses (fd limit), 2 for bad input. On a terminal a progress line runs on stderr.\n"
+	"Example: bindprof load --url http://127.0.0.1:8080/ -c 50 -d 10s --rate 2000 -o load.json";
+
+struct load_parse {
+	struct load_cli *c;
+	const char *body_file;
+	bool dur, help;
+};
+
+static int load_option(void *ctx, int id, const char *arg, char *err, int errlen)
+{
+	struct load_parse *lp = ctx;
+	struct load_cli *c = lp->c;
+	long l;
+
+	switch (id) {
+	case O_URL:
+		c->o.url = arg;
+		return 0;
+	case O_CONNS:
+		if (parse_long(arg, 1, 100000, &l)) {
+			snprintf(err, errlen, "-c: invalid connection count '%s' (1..100000)", arg);
+			return -EINVAL;
+		}
+		c->o.connections = (int)l;
+		return 0;
+	case O_THREADS:
+		if (parse_long(arg, 1, 1024, &l)) {
+			snprintf(err, errlen, "-t: invalid thread count '%s' (1..1024)", arg);
+			return -EINVAL;
+		}
+		c->o.threads = (int)l;
+		return 0;
+	case O_DURATION:
+		if (parse_duration(arg, 86400, &c->o.duration)) {
+			snprintf(err, errlen, "-d: invalid duration '%s' (> 0 and at most 24h; a number of "
+				 "seconds or with a unit: 500ms, 10s, 2m, 1h)", arg);
+			return -EINVAL;
+		}
+		lp->dur = true;
+		return 0;
+	case O_REQUESTS:
+		if (parse_long(arg, 1, 1000000000000L, &l)) {
+			snprintf(err, errlen, "-n: invalid request count '%s'", arg);
+			return -EINVAL;
+		}
+		c->o.max_requests = l;
+		return 0;
+	case O_RATE:
+		if (parse_seconds(arg, 10000000, &c->o.rate)) {
+			snprintf(err, errlen, "--rate: invalid rate '%s' (requests/s > 0, at most 10000000)", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case O_TIMEOUT:
+		if (parse_duration(arg, 3600, &c->o.timeout)) {
+			snprintf(err, errlen, "--timeout: invalid timeout '%s' (> 0 and at most 1h; seconds or "
+				 "with a unit: 500ms, 2s)", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case O_METHOD:
+		c->o.method = arg;
+		return 0;
+	case O_HEADER:
+		if (!strchr(arg, ':') || c->o.nheaders == MAX_HEADERS) {
+			snprintf(err, errlen, "-H: invalid header '%s' (Name: value)", arg);
+			return -EINVAL;
+		}
+		c->headers[c->o.nheaders++] = arg;
+		return 0;
+	case O_BODY:
+		lp->body_file = arg;
+		return 0;
+	case O_OUTPUT:
+		c->output = arg;
+		return 0;
+	default: /* O_HELP */
+		lp->help = true;
+		return CLI_STOP;
+	}
+}
+
+void load_usage(FILE *f)
+{
+	cli_options_usage(f, "bindprof load", NULL, load_options, load_about, load_epilogue);
+}
 
 int load_opts_parse(int argc, char **argv, struct load_cli *c, char *err, int errlen)
 {
-	static const struct option longopts[] = {
-		{ "url", required_argument, NULL, 'u' },     { "connections", required_argument, NULL, 'c' },
-		{ "threads", required_argument, NULL, 't' }, { "duration", required_argument, NULL, 'd' },
-		{ "requests", required_argument, NULL, 'n' },{ "rate", required_argument, NULL, 'r' },
-		{ "timeout", required_argument, NULL, 'T' }, { "method", required_argument, NULL, 'm' },
-		{ "header", required_argument, NULL, 'H' },  { "body-file", required_argument, NULL, 'b' },
-		{ "output", required_argument, NULL, 'o' },  { "help", no_argument, NULL, 'h' },
-		{},
-	};
-	const char *body_file = NULL;
-	bool dur = false;
-	long l;
-	int ch;
+	struct load_parse lp = { .c = c };
+	int first;
 
 	memset(c, 0, sizeof(*c));
 	c->o.connections = 50;
@@ -58,96 +146,30 @@ int load_opts_parse(int argc, char **argv, struct load_cli *c, char *err, int er
 	c->o.duration = 10;
 	c->o.timeout = 2;
 	c->o.headers = c->headers;
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":c:t:d:n:m:H:o:h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'u':
-			c->o.url = optarg;
-			break;
-		case 'c':
-			if (parse_long(optarg, 1, 100000, &l)) {
-				snprintf(err, errlen, "-c: invalid connection count '%s' (1..100000)", optarg);
-				return -EINVAL;
-			}
-			c->o.connections = (int)l;
-			break;
-		case 't':
-			if (parse_long(optarg, 1, 1024, &l)) {
-				snprintf(err, errlen, "-t: invalid thread count '%s' (1..1024)", optarg);
-				return -EINVAL;
-			}
-			c->o.threads = (int)l;
-			break;
-		case 'd':
-			if (parse_duration(optarg, 86400, &c->o.duration)) {
-				snprintf(err, errlen, "-d: invalid duration '%s' (> 0 and at most 24h; a number of "
-					 "seconds or with a unit: 500ms, 10s, 2m, 1h)", optarg);
-				return -EINVAL;
-			}
-			dur = true;
-			break;
-		case 'n':
-			if (parse_long(optarg, 1, 1000000000000L, &l)) {
-				snprintf(err, errlen, "-n: invalid request count '%s'", optarg);
-				return -EINVAL;
-			}
-			c->o.max_requests = l;
-			break;
-		case 'r':
-			if (parse_seconds(optarg, 10000000, &c->o.rate)) {
-				snprintf(err, errlen, "--rate: invalid rate '%s' (requests/s > 0)", optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'T':
-			if (parse_duration(optarg, 3600, &c->o.timeout)) {
-				snprintf(err, errlen, "--timeout: invalid timeout '%s' (> 0 and at most 1h; seconds or "
-					 "with a unit: 500ms, 2s)", optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'm':
-			c->o.method = optarg;
-			break;
-		case 'H':
-			if (!strchr(optarg, ':') || c->o.nheaders == MAX_HEADERS) {
-				snprintf(err, errlen, "-H: invalid header '%s' (Name: value)", optarg);
-				return -EINVAL;
-			}
-			c->headers[c->o.nheaders++] = optarg;
-			break;
-		case 'b':
-			body_file = optarg;
-			break;
-		case 'o':
-			c->output = optarg;
-			break;
-		case 'h':
-			return 1;
-		default:
-			return cli_getopt_error(ch, argv, err, errlen);
-		}
-	}
-	if (optind < argc) {
-		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+	first = cli_parse(load_options, 0, argc, argv, load_option, &lp, err, errlen);
+	if (first < 0)
+		return first;
+	if (lp.help)
+		return 1;
+	if (first < argc) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[first]);
 		return -EINVAL;
 	}
 	if (!c->o.url) {
 		snprintf(err, errlen, "--url is required");
 		return -EINVAL;
 	}
-	if (dur && c->o.max_requests) {
+	if (lp.dur && c->o.max_requests) {
 		snprintf(err, errlen, "-d and -n are exclusive");
 		return -EINVAL;
 	}
 	if (c->o.connections < c->o.threads)
 		c->o.threads = c->o.connections; /* a thread without a connection does nothing */
-	if (body_file) {
-		int e = read_file(body_file, &c->body, &c->o.body_len);
+	if (lp.body_file) {
+		int e = read_file(lp.body_file, &c->body, &c->o.body_len);
 
 		if (e) {
-			snprintf(err, errlen, "--body-file: cannot read '%s': %s", body_file, strerror(-e));
+			snprintf(err, errlen, "--body-file: cannot read '%s': %s", lp.body_file, strerror(-e));
 			return -EINVAL;
 		}
 		c->o.body = c->body;
@@ -344,7 +366,7 @@ int cmd_load(int argc, char **argv)
 
 	e = load_opts_parse(argc, argv, &c, err, sizeof(err));
 	if (e == 1) {
-		fputs(load_usage, stdout);
+		load_usage(stdout);
 		return EXIT_OK;
 	}
 	if (e) {
