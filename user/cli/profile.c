@@ -33,6 +33,7 @@
 #include "core/target.h"
 #include "inspect/metadata.h"
 #include "inspect/procfs.h"
+#include "lib/duration.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "load/loadgen.h"
@@ -123,7 +124,9 @@ static int opt_number(int id, const char *arg, struct profile_opts *o, char *err
 		return 0;
 	}
 	/* duration, rate, ready timeout: > 0 */
-	if (parse_seconds(arg, 1e7, id == PO_DURATION ? &o->duration : id == PO_RATE ? &o->rate : &o->ready_timeout)) {
+	/* durations take units as wrk does (lib/duration.h: 500ms, 10s, 2m); the rate is a number */
+	if (id == PO_RATE ? parse_seconds(arg, 1e7, &o->rate)
+			  : parse_duration(arg, 1e7, id == PO_DURATION ? &o->duration : &o->ready_timeout)) {
 		snprintf(err, errlen, "%s: invalid value '%s' (> 0)",
 			 id == PO_DURATION ? "--duration" : id == PO_RATE ? "--rate" : "--ready-timeout", arg);
 		return -EINVAL;
