@@ -13,6 +13,8 @@
 #include "inspect/metadata.h"
 #include "output/document.h"
 #include "lib/util.h"
+#include "lib/file.h"       /* harden: bounded --body-file */
+#include "load/httpcheck.h"  /* harden: no control characters in -m, -H */
 
 static const char load_usage[] =
 	"usage: bindprof load --url URL [-c CONNS] [-t THREADS] [-d SECS | -n REQUESTS] [--rate RPS]\n"
@@ -104,6 +106,8 @@ int load_opts_parse(int argc, char **argv, struct load_cli *c, char *err, int er
 			}
 			break;
 		case 'm':
+			if (httpcheck_method("-m", optarg, err, errlen)) /* harden */
+				return -EINVAL;
 			c->o.method = optarg;
 			break;
 		case 'H':
@@ -111,6 +115,8 @@ int load_opts_parse(int argc, char **argv, struct load_cli *c, char *err, int er
 				snprintf(err, errlen, "-H: invalid header '%s' (Name: value)", optarg);
 				return -EINVAL;
 			}
+			if (httpcheck_header_line("-H", optarg, err, errlen)) /* harden */
+				return -EINVAL;
 			c->headers[c->o.nheaders++] = optarg;
 			break;
 		case 'b':
@@ -140,10 +146,10 @@ int load_opts_parse(int argc, char **argv, struct load_cli *c, char *err, int er
 	if (c->o.connections < c->o.threads)
 		c->o.threads = c->o.connections; /* a thread without a connection does nothing */
 	if (body_file) {
-		int e = read_file(body_file, &c->body, &c->o.body_len);
+		char msg[4200]; /* harden: regular files only, capped (lib/file.h) */
 
-		if (e) {
-			snprintf(err, errlen, "--body-file: cannot read '%s': %s", body_file, strerror(-e));
+		if (file_read_bounded(body_file, file_cap(FILE_BODY), &c->body, &c->o.body_len, msg, sizeof(msg))) {
+			snprintf(err, errlen, "--body-file: %s", msg);
 			return -EINVAL;
 		}
 		c->o.body = c->body;

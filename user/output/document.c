@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "output/document.h"
+#include "lib/file.h"
 #include "lib/util.h"
 
 cJSON *profile_new(const char *mode)
@@ -69,12 +70,9 @@ cJSON *profile_read(const char *path, char *err, int errlen)
 {
 	char *buf;
 	cJSON *doc;
-	int e = read_file(path, &buf, NULL);
 
-	if (e) {
-		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(-e));
+	if (file_read_bounded(path, file_cap(FILE_PROFILE), &buf, NULL, err, errlen))
 		return NULL;
-	}
 	doc = cJSON_Parse(buf);
 	free(buf);
 	if (!doc)
