@@ -15,6 +15,7 @@
 #include "lib/log.h"
 #include "output/document.h"
 #include "lib/util.h"
+#include "lib/validate.h" /* harden: threshold parsing */
 
 static const char diff_usage[] =
 	"usage: bindprof diff BASE.json NEW.json [--threshold METRIC=WARN:CRIT]... [--fail-on warning|critical]\n"
@@ -53,7 +54,7 @@ enum verdict diff_verdict(const struct metric_rule *r, double base, double new_,
 int diff_parse_threshold(const char *s, struct metric_rule *rules, int n, char *err, int errlen)
 {
 	const char *eq = strchr(s, '=');
-	char name[64], *end;
+	char name[64];
 	double w, c;
 
 	if (!eq || eq == s || (size_t)(eq - s) >= sizeof(name)) {
@@ -61,17 +62,9 @@ int diff_parse_threshold(const char *s, struct metric_rule *rules, int n, char *
 		return -EINVAL;
 	}
 	snprintf(name, sizeof(name), "%.*s", (int)(eq - s), s);
-	errno = 0;
-	w = strtod(eq + 1, &end);
-	if (errno || *end != ':' || w < 0) {
-		snprintf(err, errlen, "--threshold: '%s' is not METRIC=WARN:CRIT", s);
+	/* harden: both finite (nan, inf, "" refused), 0 <= WARN <= CRIT */
+	if (parse_threshold_pair(s, eq + 1, &w, &c, err, (size_t)errlen))
 		return -EINVAL;
-	}
-	c = strtod(end + 1, &end);
-	if (errno || *end || c < w) {
-		snprintf(err, errlen, "--threshold: '%s': CRIT must be a number >= WARN", s);
-		return -EINVAL;
-	}
 	for (int i = 0; i < n; i++) {
 		if (!strcmp(rules[i].name, name)) {
 			rules[i].warn = w;

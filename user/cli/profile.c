@@ -33,6 +33,7 @@
 #include "load/suites.h"
 #include "core/target.h"
 #include "lib/util.h"
+#include "lib/validate.h" /* harden: up-front checks */
 
 static const char profile_usage[] =
 	"usage: bindprof profile --url URL [--app-cmd CMD | -p PID] [--framework NAME]\n"
@@ -102,7 +103,11 @@ static int parse(int argc, char **argv, struct popts *o, char *err, int errlen)
 		case 'b': o->baseline = optarg; break;
 		case 'o': o->output = optarg; break;
 		case 'S': o->single_pass = true; break;
-		case 'G': o->gil_method = optarg; break;
+		case 'G':
+			if (validate_gil_method("--gil-method", optarg, err, errlen)) /* harden */
+				return -EINVAL;
+			o->gil_method = optarg;
+			break;
 		case 'x':
 			if (ffi_spec_add(o->ffi, &o->nffi, (int)(sizeof(o->ffi) / sizeof(o->ffi[0])), optarg, err, errlen))
 				return -EINVAL;
@@ -115,7 +120,7 @@ static int parse(int argc, char **argv, struct popts *o, char *err, int errlen)
 			o->health_path = optarg;
 			break;
 		case 'p':
-			if (cli_parse_pid(optarg, &o->pid, err, errlen))
+			if (parse_pid_strict("-p", optarg, &o->pid, err, errlen)) /* harden: digits only */
 				return -EINVAL;
 			break;
 		case 'c':
@@ -142,7 +147,8 @@ static int parse(int argc, char **argv, struct popts *o, char *err, int errlen)
 
 			errno = 0;
 			o->warmup = strtod(optarg, &end);
-			if (errno || *end || end == optarg || o->warmup < 0 || o->warmup > 3600) {
+			if (errno || *end || end == optarg || parse_finite_double(optarg, &o->warmup) /* harden */ ||
+			    o->warmup < 0 || o->warmup > 3600) {
 				snprintf(err, errlen, "--warmup: invalid value '%s' (seconds >= 0)", optarg);
 				return -EINVAL;
 			}
@@ -182,6 +188,20 @@ static int parse(int argc, char **argv, struct popts *o, char *err, int errlen)
 	}
 	if (o->threads > o->concurrency)
 		o->threads = o->concurrency;
+	/* harden: what can be checked before any app is started or attached */
+	if (validate_output_path("-o", o->output, err, errlen) ||
+	    (o->app_cmd && validate_app_cmd("--app-cmd", o->app_cmd, err, errlen)) ||
+	    (o->baseline && validate_baseline_file("--baseline", o->baseline, err, errlen)))
+		return -EINVAL;
+	if (o->pid) {
+		char warn[256];
+
+		if (validate_pid_target("/proc", "-p", o->pid, err, errlen, warn, sizeof(warn)))
+			return -EINVAL;
+		if (warn[0])
+			log_warn("profile: %s", warn);
+	}
+	/* end harden */
 	return 0;
 }
 

@@ -31,6 +31,7 @@
 #include "probes/ffi.h"
 #include "core/target.h"
 #include "lib/util.h"
+#include "lib/validate.h" /* harden: up-front checks */
 
 #define TICK_MS 100
 #define USS_EVERY_TICKS 10
@@ -507,6 +508,24 @@ int cmd_record(int argc, char **argv)
 	}
 	log_verbosity = r.o.verbose;
 	log_setup_libbpf();
+	/* harden: every output path, and the -p target, checked before anything is attached */
+	if (validate_output_path("-o", r.o.output, err, sizeof(err)) ||
+	    (r.o.folded && validate_output_path("--folded", r.o.folded, err, sizeof(err))) ||
+	    (r.o.svg && validate_output_path("--svg", r.o.svg, err, sizeof(err)))) {
+		log_err("record: %s", err);
+		return EXIT_BADINPUT;
+	}
+	if (r.o.pid) {
+		char warn[256];
+
+		if (validate_pid_target("/proc", "-p", r.o.pid, err, sizeof(err), warn, sizeof(warn))) {
+			log_err("record: %s", err);
+			return EXIT_BADINPUT;
+		}
+		if (warn[0])
+			log_warn("record: %s", warn);
+	}
+	/* end harden */
 	if ((e = output_dir_writable(r.o.output))) {
 		log_err("record: -o: cannot write '%s': %s", r.o.output, strerror(-e));
 		return EXIT_BADINPUT;

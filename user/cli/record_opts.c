@@ -7,6 +7,7 @@
 #include "core/probes.h"
 #include "cli/record_opts.h"
 #include "lib/util.h"
+#include "lib/validate.h"
 
 const char record_usage[] =
 	"usage: bindprof record [-p PID | -- CMD ARGS...] [-d SECS] [-o FILE.json] [--probes LIST]\n"
@@ -78,7 +79,7 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, i
 	while ((c = getopt_long(argc, argv, "+:p:d:o:F:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (cli_parse_pid(optarg, &o->pid, err, errlen))
+			if (parse_pid_strict("-p", optarg, &o->pid, err, errlen)) /* harden: digits only */
 				return -EINVAL;
 			break;
 		case 'd':

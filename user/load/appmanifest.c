@@ -99,7 +99,8 @@ int app_manifest_load(const char *apps_dir, const char *name, struct app_manifes
 	snprintf(path, sizeof(path), "%s/%s", m->dir, APP_MANIFEST);
 	e = file_read_bounded(path, file_cap(FILE_CONFIG), &text, NULL, msg, sizeof(msg));
 	if (e) {
-		snprintf(err, errlen, "the app manifest: %s", msg);
+		snprintf(err, errlen, "%s: cannot read the app manifest: %s", path,
+			 e == -EINVAL || e == -EFBIG ? msg : strerror(-e));
 		return e;
 	}
 	e = app_manifest_parse(text, path, m, err, errlen);
