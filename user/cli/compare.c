@@ -22,6 +22,8 @@
 #include "output/document.h"
 #include "stats/stats.h"
 #include "lib/util.h"
+#include "lib/file.h"     /* harden: atomic --report */
+#include "lib/validate.h" /* harden: output paths up front */
 
 #define MAX_RUNS 16
 #define MAX_SAMPLES 256
@@ -98,6 +100,7 @@ static int compare_runs(struct run *runs, int nruns, double noise, cJSON *cfg, c
 	double gain_sum = 0;
 	cJSON *out = NULL, *results, *fw;
 	FILE *md = NULL;
+	struct file_out mdo = { 0 }; /* harden: --report written atomically, every write checked */
 	const cJSON *s0, *w0;
 	int ret = EXIT_BADINPUT;
 
@@ -119,9 +122,14 @@ static int compare_runs(struct run *runs, int nruns, double noise, cJSON *cfg, c
 	cJSON_AddStringToObject(cfg, "test", "mann-whitney-u");
 	cJSON_AddItemToObject(out, "configuration", cfg);
 	results = cJSON_AddArrayToObject(out, "results");
-	if (report && !(md = fopen(report, "w"))) {
-		log_err("compare: --report: cannot write '%s'", report);
-		goto out;
+	if (report) {
+		char ferr[PATH_MAX + 128];
+
+		if (file_out_open(&mdo, report, ferr, sizeof(ferr))) {
+			log_err("compare: --report: %s", ferr);
+			goto out;
+		}
+		md = mdo.f;
 	}
 	printf("%-30s", "workload");
 	for (int i = 0; i < nruns; i++)
@@ -257,10 +265,20 @@ static int compare_runs(struct run *runs, int nruns, double noise, cJSON *cfg, c
 			goto out;
 		}
 	}
+	if (md) {
+		char ferr[PATH_MAX + 128];
+
+		md = NULL;
+		if (file_out_commit(&mdo, ferr, sizeof(ferr))) {
+			log_err("compare: --report: %s", ferr);
+			ret = EXIT_ENV;
+			goto out;
+		}
+	}
 	ret = EXIT_OK;
 out:
 	if (md)
-		fclose(md);
+		file_out_abort(&mdo);
 	cJSON_Delete(out);
 	return ret;
 }
@@ -689,6 +707,12 @@ int cmd_compare(int argc, char **argv)
 			log_err("compare: %s", err);
 			return EXIT_BADINPUT;
 		}
+	}
+	/* harden: output paths checked before any file is read or app run */
+	if ((output && validate_output_path("-o", output, err, sizeof(err))) ||
+	    (report && validate_output_path("--report", report, err, sizeof(err)))) {
+		log_err("compare: %s", err);
+		return EXIT_BADINPUT;
 	}
 	if (ao.frameworks || ao.apps) {
 		if (!ao.frameworks || !ao.apps) {

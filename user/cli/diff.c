@@ -15,7 +15,8 @@
 #include "lib/log.h"
 #include "output/document.h"
 #include "lib/util.h"
-#include "lib/validate.h" /* harden: threshold parsing */
+#include "lib/validate.h" /* harden: threshold parsing, output path */
+#include "lib/file.h"     /* harden: atomic --report */
 
 static const char diff_usage[] =
 	"usage: bindprof diff BASE.json NEW.json [--threshold METRIC=WARN:CRIT]... [--fail-on warning|critical]\n"
@@ -252,6 +253,10 @@ int cmd_diff(int argc, char **argv)
 		log_err("diff: give BASE.json and NEW.json");
 		return EXIT_BADINPUT;
 	}
+	if (report && validate_output_path("--report", report, err, sizeof(err))) { /* harden: up front */
+		log_err("diff: %s", err);
+		return EXIT_BADINPUT;
+	}
 	base = profile_read(argv[optind], err, sizeof(err));
 	if (!base) {
 		log_err("diff: %s", err);
@@ -333,22 +338,28 @@ int cmd_diff(int argc, char **argv)
 	printf("%d improved, %d unchanged, %d regressed-warning, %d regressed-critical\n", counts[V_IMPROVED],
 	       counts[V_UNCHANGED], counts[V_WARNING], counts[V_CRITICAL]);
 	if (mf) {
+		struct file_out fo; /* harden: atomic, every write checked; a full disk is exit 3 */
+		char ferr[PATH_MAX + 128];
 		FILE *out;
 
 		fclose(mf);
 		mf = NULL;
-		out = fopen(report, "w");
-		if (!out) {
-			log_err("diff: --report: cannot write '%s'", report);
+		if (file_out_open(&fo, report, ferr, sizeof(ferr))) {
+			log_err("diff: --report: %s", ferr);
 			goto out;
 		}
+		out = fo.f;
 		fprintf(out, "## bindprof diff: %s\n\n%d improved, %d unchanged, %d regressed-warning, %d "
 			     "regressed-critical (`%s` -> `%s`)\n\n%s",
 			worst == V_CRITICAL ? "critical regression" : worst == V_WARNING ? "regression warning"
 										: "no regression",
 			counts[V_IMPROVED], counts[V_UNCHANGED], counts[V_WARNING], counts[V_CRITICAL], argv[optind],
 			argv[optind + 1], md);
-		fclose(out);
+		if (file_out_commit(&fo, ferr, sizeof(ferr))) {
+			log_err("diff: --report: %s", ferr);
+			ret = EXIT_ENV;
+			goto out;
+		}
 	}
 	ret = worst == V_CRITICAL || (fail_warn && worst == V_WARNING) ? EXIT_REGRESSION : EXIT_OK;
 out:

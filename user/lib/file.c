@@ -140,12 +140,43 @@ out:
 	return e;
 }
 
+/* The stream's write: every byte or an error kept (the first errno, e.g. ENOSPC, for the message) */
+static ssize_t out_write(void *cookie, const char *buf, size_t len)
+{
+	struct file_out *o = cookie;
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = write(o->fd, buf + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!o->werr)
+				o->werr = n < 0 ? -errno : -ENOSPC;
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	return (ssize_t)len;
+}
+
+static int out_close(void *cookie)
+{
+	struct file_out *o = cookie;
+	int r = close(o->fd);
+
+	o->fd = -1;
+	return r;
+}
+
 int file_out_open(struct file_out *o, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 	int fd, e;
 
 	memset(o, 0, sizeof(*o));
+	o->fd = -1;
 	if (!path || !*path) {
 		snprintf(err, errlen, "an empty output path");
 		return -EINVAL;
@@ -174,7 +205,8 @@ int file_out_open(struct file_out *o, const char *path, char *err, size_t errlen
 			/* the mode only: the output is still written */
 		}
 	}
-	o->f = fdopen(fd, "w");
+	o->fd = fd;
+	o->f = fopencookie(o, "w", (cookie_io_functions_t){ .write = out_write, .close = out_close });
 	if (!o->f) {
 		e = -errno;
 		close(fd);
@@ -196,9 +228,9 @@ int file_out_commit(struct file_out *o, char *err, size_t errlen)
 	}
 	/* fprintf/fwrite set the stream's error flag on a failed write; fflush writes what is left */
 	errno = 0;
-	if (fflush(o->f) || ferror(o->f))
-		e = errno ? -errno : -EIO;
-	if (!e && fsync(fileno(o->f)))
+	if (fflush(o->f) || ferror(o->f) || o->werr)
+		e = o->werr ? o->werr : errno ? -errno : -EIO;
+	if (!e && fsync(o->fd))
 		e = -errno;
 	errno = 0;
 	if (fclose(o->f) && !e)

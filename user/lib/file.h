@@ -41,10 +41,13 @@ struct file_out {
 	FILE *f;                 /* write with fprintf/fwrite/fputs; errors are checked at commit */
 	char path[PATH_MAX];     /* the destination */
 	char tmp[PATH_MAX + 16]; /* path.XXXXXX in the same directory */
+	int fd;                  /* the temporary file's descriptor (under f) */
+	int werr;                /* the first failed write(2)'s negative errno, 0 if none */
 };
 
 /* Start writing path: creates the temporary file. 0, or a negative errno with a message in err
- * (o->f is NULL then). Refuses a path that exists and is not a regular file (-EINVAL). */
+ * (o->f is NULL then). Refuses a path that exists and is not a regular file (-EINVAL). The
+ * struct must stay where it is until commit or abort (o->f's writes record their errors in it). */
 int file_out_open(struct file_out *o, const char *path, char *err, size_t errlen);
 /* Finish: every write's error, fflush, fsync and fclose checked, then rename over the destination.
  * 0, or a negative errno with a message in err (the temporary file removed, the destination
