@@ -405,6 +405,7 @@ static cJSON *build_profile(struct run *r)
 		if (d != DROP_UNPAIRED_EXIT)
 			lost += drops[d];
 	}
+	lost += profile_sum_probe_losses(prof, dr); /* harden: the probes' own losses count too */
 	cJSON_AddNumberToObject(res, "lost_events", lost);
 	cJSON_AddItemToObject(res, "lost_by_reason", dr);
 	if (lost)
