@@ -684,11 +684,11 @@ int cmd_record(int argc, char **argv)
 			n = target_descendants("/proc", r.o.pid, kids, MAX_TARGETS - 1);
 		for (int i = 0; i < n; i++)
 			session__add_target(r.sess, kids[i]);
-		if (!procfs_alive("/proc", r.o.pid)) {
-			log_err("record: -p: process %d exited as the probes attached", r.o.pid);
-			ret = EXIT_BADINPUT;
-			goto cleanup;
-		}
+		/* harden: a target that exits while the probes attach is a partial profile marked
+		 * target_exited (run_loop sees it at its first tick), as when it exits later */
+		if (!procfs_alive("/proc", r.o.pid))
+			log_warn("record: -p: process %d exited as the probes attached: the profile is partial",
+				 r.o.pid);
 		fill_target_info(&r.tgt);
 		log_debug("attached to pid %d and %d descendants", r.o.pid, n);
 	}
