@@ -30,6 +30,10 @@ struct {
 	__type(value, struct thread_stat);
 } thread_stats SEC(".maps");
 
+/* New tasks' first returns from clone/fork/vfork/clone3 (see sys_exit): neither counted syscalls
+ * nor syscalls in progress at attach, kept so that every exit hit is accounted for. */
+__u64 new_task_returns = 0;
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
@@ -66,8 +70,10 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		 * entry in this task: not a syscall that began before the probes attached. */
 		long cur = BPF_CORE_READ(regs, orig_ax);
 
-		if (ret == 0 && (cur == CLONE_NR || cur == FORK_NR || cur == VFORK_NR || cur == CLONE3_NR))
+		if (ret == 0 && (cur == CLONE_NR || cur == FORK_NR || cur == VFORK_NR || cur == CLONE3_NR)) {
+			__sync_fetch_and_add(&new_task_returns, 1);
 			return 0;
+		}
 		count_drop(DROP_UNPAIRED_EXIT);
 		return 0;
 	}

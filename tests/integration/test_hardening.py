@@ -282,6 +282,12 @@ def test_clone_child_return_is_not_in_flight():
     # progress at attach: the launched command's wait for its start signal
     check(sys_["in_flight_at_start"] <= 1,
           f"in_flight_at_start {sys_['in_flight_at_start']} with 30 new tasks' first returns (want <= 1)")
+    # each new task's first return is accounted for as such: 20 processes + 10 threads (python may
+    # start a helper thread or process of its own: at most a few more)
+    check(30 <= sys_["new_task_first_returns"] <= 34, f"new_task_first_returns {sys_['new_task_first_returns']}")
+    hits = d["results"]["overhead"]["probe_hits"]
+    check(hits["tp_btf/sys_exit"] == sys_["total_count"] + sys_["in_flight_at_start"] + sys_["new_task_first_returns"],
+          f"exit hits {hits['tp_btf/sys_exit']} not all accounted for")
 
 
 SPIN = """
