@@ -350,7 +350,7 @@ static void test_pids(void **state)
 	assert_int_equal(validate_pid_target(root, "-p", 7, err, sizeof(err), warn, sizeof(warn)), 0);
 	assert_string_equal(warn, "");
 	assert_int_equal(validate_pid_target(root, "-p", 8, err, sizeof(err), warn, sizeof(warn)), -ESRCH);
-	assert_string_equal(err, "-p 8: no such process");
+	assert_string_equal(err, "-p: no such process: 8");
 	/* the real kthreadd, when this machine's pid namespace shows it */
 	if (!access("/proc/2/stat", R_OK) && access("/proc/2/exe", F_OK) && errno == ENOENT) {
 		assert_int_equal(validate_pid_target("/proc", "-p", 2, err, sizeof(err), warn, sizeof(warn)), -EINVAL);

@@ -126,7 +126,7 @@ int validate_pid_target(const char *proc_root, const char *opt, int pid, char *e
 		warn[0] = 0;
 	e = read_stat_flags(proc_root, pid, &flags, comm, sizeof(comm));
 	if (e) {
-		snprintf(err, errlen, "%s %d: no such process", opt, pid);
+		snprintf(err, errlen, "%s: no such process: %d", opt, pid);
 		return -ESRCH;
 	}
 	if (flags & PF_KTHREAD) {
