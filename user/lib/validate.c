@@ -263,51 +263,63 @@ int validate_app_cmd(const char *opt, const char *cmd, char *err, size_t errlen)
 	return -ENOENT;
 }
 
-int validate_baseline_file(const char *opt, const char *path, char *err, size_t errlen)
+int validate_profile_doc(const cJSON *doc, const char *what, char *err, size_t errlen)
 {
-	char msg[PATH_MAX + 256];
-	const cJSON *suites, *s, *w, *ws;
-	cJSON *doc = profile_read(path, msg, sizeof(msg));
-	int i = 0, e = -EINVAL;
+	const cJSON *suites, *s, *w, *ws, *mode;
+	int i = 0;
 
-	if (!doc) {
-		snprintf(err, errlen, "%s: %s", opt, msg);
+	mode = cJSON_IsObject(doc) ? cJSON_GetObjectItemCaseSensitive(doc, "mode") : NULL;
+	if (!cJSON_IsString(mode) || strcmp(mode->valuestring, "profile")) {
+		snprintf(err, errlen, "%s is not a bindprof profile document (\"mode\": \"profile\")", what);
 		return -EINVAL;
-	}
-	if (!cJSON_IsObject(doc) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(doc, "mode")) ||
-	    strcmp(cJSON_GetObjectItemCaseSensitive(doc, "mode")->valuestring, "profile")) {
-		snprintf(err, errlen, "%s: '%s' is not a bindprof profile document (\"mode\": \"profile\")", opt, path);
-		goto out;
 	}
 	suites = cJSON_GetObjectItemCaseSensitive(doc, "suites");
 	if (!cJSON_IsArray(suites) || !cJSON_GetArraySize(suites)) {
-		snprintf(err, errlen, "%s: '%s': \"suites\" must be a non-empty array", opt, path);
-		goto out;
+		snprintf(err, errlen, "%s: \"suites\" must be a non-empty array", what);
+		return -EINVAL;
 	}
 	cJSON_ArrayForEach(s, suites) {
 		int j = 0;
 
 		if (!cJSON_IsObject(s) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(s, "name"))) {
-			snprintf(err, errlen, "%s: '%s': suites[%d].name must be a string", opt, path, i);
-			goto out;
+			snprintf(err, errlen, "%s: suites[%d].name must be a string", what, i);
+			return -EINVAL;
 		}
 		ws = cJSON_GetObjectItemCaseSensitive(s, "workloads");
 		if (!cJSON_IsArray(ws)) {
-			snprintf(err, errlen, "%s: '%s': suites[%d].workloads must be an array", opt, path, i);
-			goto out;
+			snprintf(err, errlen, "%s: suites[%d].workloads must be an array", what, i);
+			return -EINVAL;
 		}
 		cJSON_ArrayForEach(w, ws) {
+			const cJSON *res = cJSON_IsObject(w) ? cJSON_GetObjectItemCaseSensitive(w, "results") : NULL;
+
 			if (!cJSON_IsObject(w) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(w, "name"))) {
-				snprintf(err, errlen, "%s: '%s': suites[%d].workloads[%d].name must be a string", opt,
-					 path, i, j);
-				goto out;
+				snprintf(err, errlen, "%s: suites[%d].workloads[%d].name must be a string", what, i, j);
+				return -EINVAL;
+			}
+			if (res && !cJSON_IsObject(res) && !cJSON_IsNull(res)) {
+				snprintf(err, errlen, "%s: suites[%d].workloads[%d].results must be an object", what, i, j);
+				return -EINVAL;
 			}
 			j++;
 		}
 		i++;
 	}
-	e = 0;
-out:
+	return 0;
+}
+
+int validate_baseline_file(const char *opt, const char *path, char *err, size_t errlen)
+{
+	char msg[PATH_MAX + 256], what[PATH_MAX + 64];
+	cJSON *doc = profile_read(path, msg, sizeof(msg));
+	int e;
+
+	if (!doc) {
+		snprintf(err, errlen, "%s: %s", opt, msg);
+		return -EINVAL;
+	}
+	snprintf(what, sizeof(what), "%s: '%s'", opt, path);
+	e = validate_profile_doc(doc, what, err, errlen);
 	cJSON_Delete(doc);
 	return e;
 }

@@ -41,6 +41,13 @@ int validate_gil_method(const char *opt, const char *s, char *err, size_t errlen
  * assignment, a quote, a subshell, a shell builtin) is passed on unchecked. */
 int validate_app_cmd(const char *opt, const char *cmd, char *err, size_t errlen);
 
+/* A profile document's shape as the readers that walk it need it: an object of mode "profile"
+ * with a non-empty "suites" array whose suites have a string "name" and a "workloads" array of
+ * objects with a string "name" and, when present, an object (or null) "results". what names the
+ * document in the message. */
+struct cJSON;
+int validate_profile_doc(const struct cJSON *doc, const char *what, char *err, size_t errlen);
+
 /* --baseline FILE: a readable regular file (capped like every profile), a JSON object of mode
  * "profile" with a "suites" array whose suites have a string "name" and a "workloads" array of
  * objects with a string "name". */
