@@ -187,6 +187,11 @@ static void test_httpcheck(void **state)
 	assert_int_equal(httpcheck_header_line("-H", ": b", err, sizeof(err)), -EINVAL);
 	assert_int_equal(httpcheck_header_line("-H", "nocolon", err, sizeof(err)), -EINVAL);
 	assert_int_equal(httpcheck_header_value("v", "a\x01", err, sizeof(err)), -EINVAL);
+	assert_int_equal(httpcheck_url("--url", "http://127.0.0.1:8000/a?b=1", err, sizeof(err)), 0);
+	assert_int_equal(httpcheck_url("--url", "http://127.0.0.1:8000/a\r\nX-Evil: 1", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "--url: a control character (0x0d) at byte 23 of the URL: refused, it would inject "
+				 "into the request");
+	assert_int_equal(httpcheck_url("--url", "http://127.0.0.1:8000/a b", err, sizeof(err)), -EINVAL);
 }
 
 static void test_suite_refusals(void **state)

@@ -14,7 +14,7 @@
 #include "output/document.h"
 #include "lib/util.h"
 #include "lib/file.h"       /* harden: bounded --body-file */
-#include "load/httpcheck.h"  /* harden: no control characters in -m, -H */
+#include "load/httpcheck.h"  /* harden: no control characters in --url, -m, -H */
 
 static const char load_usage[] =
 	"usage: bindprof load --url URL [-c CONNS] [-t THREADS] [-d SECS | -n REQUESTS] [--rate RPS]\n"
@@ -63,6 +63,8 @@ int load_opts_parse(int argc, char **argv, struct load_cli *c, char *err, int er
 	while ((ch = getopt_long(argc, argv, ":c:t:d:n:m:H:o:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'u':
+			if (httpcheck_url("--url", optarg, err, errlen)) /* harden */
+				return -EINVAL;
 			c->o.url = optarg;
 			break;
 		case 'c':

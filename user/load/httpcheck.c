@@ -57,6 +57,14 @@ int httpcheck_path(const char *what, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+int httpcheck_url(const char *what, const char *url, char *err, size_t errlen)
+{
+	for (size_t i = 0; url[i]; i++)
+		if (is_ctl((unsigned char)url[i]) || url[i] == ' ')
+			return bad_byte(what, "URL", i, (unsigned char)url[i], err, errlen);
+	return 0;
+}
+
 int httpcheck_header_name(const char *what, const char *name, char *err, size_t errlen)
 {
 	return token(what, "header name", name, strlen(name), err, errlen);

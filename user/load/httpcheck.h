@@ -16,6 +16,8 @@ int httpcheck_method(const char *what, const char *method, char *err, size_t err
 int httpcheck_path(const char *what, const char *path, char *err, size_t errlen);
 int httpcheck_header_name(const char *what, const char *name, char *err, size_t errlen);
 int httpcheck_header_value(const char *what, const char *value, char *err, size_t errlen);
+/* A URL given on the command line (load --url): no control character, no space. */
+int httpcheck_url(const char *what, const char *url, char *err, size_t errlen);
 /* A whole "Name: value" line as given to -H (optional whitespace after the colon). */
 int httpcheck_header_line(const char *what, const char *line, char *err, size_t errlen);
 
