@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 #include "lib/validate.h"
 #include "output/document.h"
+#include "output/reader.h"
 
 #define PF_KTHREAD 0x00200000 /* include/linux/sched.h */
 
@@ -28,34 +29,6 @@ int parse_finite_double(const char *s, double *out)
 	if (errno == ERANGE || !isfinite(v))
 		return -ERANGE;
 	*out = v;
-	return 0;
-}
-
-int parse_threshold_pair(const char *spec, const char *pair, double *warn, double *crit, char *err, size_t errlen)
-{
-	const char *colon = strchr(pair, ':');
-	char a[64];
-	double w, c;
-
-	if (!colon || (size_t)(colon - pair) >= sizeof(a) || strchr(colon + 1, ':')) {
-		snprintf(err, errlen, "--threshold: '%s' is not METRIC=WARN:CRIT", spec);
-		return -EINVAL;
-	}
-	snprintf(a, sizeof(a), "%.*s", (int)(colon - pair), pair);
-	if (parse_finite_double(a, &w) || parse_finite_double(colon + 1, &c)) {
-		snprintf(err, errlen, "--threshold: '%s': WARN and CRIT must be finite numbers (percent)", spec);
-		return -EINVAL;
-	}
-	if (w < 0) {
-		snprintf(err, errlen, "--threshold: '%s': WARN must be a number >= 0", spec);
-		return -EINVAL;
-	}
-	if (c < w) {
-		snprintf(err, errlen, "--threshold: '%s': CRIT must be a number >= WARN", spec);
-		return -EINVAL;
-	}
-	*warn = w;
-	*crit = c;
 	return 0;
 }
 
@@ -265,45 +238,17 @@ int validate_app_cmd(const char *opt, const char *cmd, char *err, size_t errlen)
 
 int validate_profile_doc(const cJSON *doc, const char *what, char *err, size_t errlen)
 {
-	const cJSON *suites, *s, *w, *ws, *mode;
-	int i = 0;
+	const cJSON *mode = cJSON_IsObject(doc) ? cJSON_GetObjectItemCaseSensitive(doc, "mode") : NULL;
+	char msg[512];
 
-	mode = cJSON_IsObject(doc) ? cJSON_GetObjectItemCaseSensitive(doc, "mode") : NULL;
 	if (!cJSON_IsString(mode) || strcmp(mode->valuestring, "profile")) {
 		snprintf(err, errlen, "%s is not a bindprof profile document (\"mode\": \"profile\")", what);
 		return -EINVAL;
 	}
-	suites = cJSON_GetObjectItemCaseSensitive(doc, "suites");
-	if (!cJSON_IsArray(suites) || !cJSON_GetArraySize(suites)) {
-		snprintf(err, errlen, "%s: \"suites\" must be a non-empty array", what);
+	/* the readers' own validator: every field diff, compare and --baseline read */
+	if (profile_doc_validate(doc, msg, sizeof(msg))) {
+		snprintf(err, errlen, "%s: %s", what, msg);
 		return -EINVAL;
-	}
-	cJSON_ArrayForEach(s, suites) {
-		int j = 0;
-
-		if (!cJSON_IsObject(s) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(s, "name"))) {
-			snprintf(err, errlen, "%s: suites[%d].name must be a string", what, i);
-			return -EINVAL;
-		}
-		ws = cJSON_GetObjectItemCaseSensitive(s, "workloads");
-		if (!cJSON_IsArray(ws)) {
-			snprintf(err, errlen, "%s: suites[%d].workloads must be an array", what, i);
-			return -EINVAL;
-		}
-		cJSON_ArrayForEach(w, ws) {
-			const cJSON *res = cJSON_IsObject(w) ? cJSON_GetObjectItemCaseSensitive(w, "results") : NULL;
-
-			if (!cJSON_IsObject(w) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(w, "name"))) {
-				snprintf(err, errlen, "%s: suites[%d].workloads[%d].name must be a string", what, i, j);
-				return -EINVAL;
-			}
-			if (res && !cJSON_IsObject(res) && !cJSON_IsNull(res)) {
-				snprintf(err, errlen, "%s: suites[%d].workloads[%d].results must be an object", what, i, j);
-				return -EINVAL;
-			}
-			j++;
-		}
-		i++;
 	}
 	return 0;
 }

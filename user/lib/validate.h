@@ -11,10 +11,6 @@
  * -EINVAL (not a number), -ERANGE (overflow, nan, inf). */
 int parse_finite_double(const char *s, double *out);
 
-/* "WARN:CRIT" of diff --threshold: two finite percents, 0 <= WARN <= CRIT. -EINVAL with a message
- * naming the whole spec ("p99_ms=nan:nan", ":5", "inf:inf" are refused). */
-int parse_threshold_pair(const char *spec, const char *pair, double *warn, double *crit, char *err, size_t errlen);
-
 /* -p PID, strictly: decimal digits only (no sign, no space), 1..4194304 (the kernel's pid_max
  * limit). */
 int parse_pid_strict(const char *opt, const char *s, int *pid, char *err, size_t errlen);
@@ -41,16 +37,14 @@ int validate_gil_method(const char *opt, const char *s, char *err, size_t errlen
  * assignment, a quote, a subshell, a shell builtin) is passed on unchecked. */
 int validate_app_cmd(const char *opt, const char *cmd, char *err, size_t errlen);
 
-/* A profile document's shape as the readers that walk it need it: an object of mode "profile"
- * with a non-empty "suites" array whose suites have a string "name" and a "workloads" array of
- * objects with a string "name" and, when present, an object (or null) "results". what names the
+/* A profile document as the readers that walk it need it: mode "profile", and every field diff,
+ * compare and --baseline read well-typed (output/reader.h's profile_doc_validate). what names the
  * document in the message. */
 struct cJSON;
 int validate_profile_doc(const struct cJSON *doc, const char *what, char *err, size_t errlen);
 
-/* --baseline FILE: a readable regular file (capped like every profile), a JSON object of mode
- * "profile" with a "suites" array whose suites have a string "name" and a "workloads" array of
- * objects with a string "name". */
+/* --baseline FILE: a readable regular file (capped like every profile) holding a valid profile
+ * document (validate_profile_doc). */
 int validate_baseline_file(const char *opt, const char *path, char *err, size_t errlen);
 
 #endif

@@ -15,7 +15,8 @@ void profile_warn(cJSON *doc, const char *section, const char *fmt, ...)
 void profile_set_partial(cJSON *doc, const char *reason);
 /* Pretty-printed, written whole (temporary file, then rename). 0 or negative errno. */
 int profile_write(const cJSON *doc, const char *path);
-/* The member at a dotted path ("results.latency.p99_ms"), or NULL. */
+/* The member at a dotted path ("results.latency.p99_ms"), or NULL: lib/json.h's json_get, which
+ * new code calls directly (with its typed readers). */
 const cJSON *profile_get(const cJSON *o, const char *path);
 /* Every loss that a probe reports in its own section of results.profiling (prof), added to
  * by_reason as a number per kind: stacks.lost ("stack_samples_ring_full"), stacks.gil_wait.lost
