@@ -145,8 +145,8 @@ FUZZ_TARGETS ?= suites manifest httpresp endpoint profile
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wno-unused-parameter -MMD -MP -I$(OUT)/bpf -I$(OUT)/gen \
 	-I. -Iuser -DBINDPROF_VERSION='"$(VERSION)"' $(FUZZ_SAN)
-FUZZ_SRCS_suites   := user/load/suites.c user/load/httpcheck.c user/lib/file.c user/lib/util.c
-FUZZ_SRCS_manifest := user/load/appmanifest.c user/lib/file.c user/lib/util.c
+FUZZ_SRCS_suites   := user/load/suites.c user/load/httpcheck.c user/lib/file.c
+FUZZ_SRCS_manifest := user/load/appmanifest.c user/lib/file.c
 FUZZ_SRCS_httpresp := user/load/httpresp.c
 FUZZ_SRCS_endpoint := user/load/endpoint.c
 FUZZ_SRCS_profile  := user/output/document.c user/output/reader.c user/lib/json.c user/lib/file.c user/lib/util.c \
