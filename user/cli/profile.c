@@ -36,6 +36,7 @@
 #include "lib/duration.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "lib/validate.h" /* harden: up-front checks */
 #include "load/loadgen.h"
 #include "load/suites.h"
 #include "output/document.h"
@@ -947,6 +948,24 @@ int cmd_profile(int argc, char **argv)
 		profile_usage(stdout);
 		return EXIT_OK;
 	}
+	/* harden: what can be checked before any app is started or attached */
+	if (validate_output_path("-o", o.output, err, sizeof(err)) ||
+	    (o.app_cmd && validate_app_cmd("--app-cmd", o.app_cmd, err, sizeof(err))) ||
+	    (o.baseline && validate_baseline_file("--baseline", o.baseline, err, sizeof(err)))) {
+		log_err("profile: %s", err);
+		return EXIT_BADINPUT;
+	}
+	if (o.pid) {
+		char warn[256];
+
+		if (validate_pid_target("/proc", "-p", o.pid, err, sizeof(err), warn, sizeof(warn))) {
+			log_err("profile: %s", err);
+			return EXIT_BADINPUT;
+		}
+		if (warn[0])
+			log_warn("profile: %s", warn);
+	}
+	/* end harden */
 	guardian_start();
 	ret = profile_run(&o, NULL);
 	guardian_stop();
