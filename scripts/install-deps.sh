@@ -9,7 +9,7 @@ set -euo pipefail
 PKGS=(
   # build
   make clang llvm gcc pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
-  libcjson-dev libhttp-parser-dev libdw-dev libffi-dev linux-libc-dev
+  libcjson-dev libhttp-parser-dev libdw-dev libffi-dev libcapstone-dev linux-libc-dev
   # export (pprof) and history (SQLite, PostgreSQL)
   libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libpq-dev
   # tests
