@@ -110,6 +110,21 @@ def test_sqlite_default_store():
     check(os.path.isfile(os.path.join(d, ".bindprof", "history.db")), "the default store ./.bindprof/history.db")
     table = bp(["show"], d).stdout
     check("api/items  throughput.requests_per_sec" in table and "-10." not in table.split("\n")[3], table[:400])
+    # the trend charts: one SVG per series, a point per run with its value, higher values higher up
+    import xml.etree.ElementTree as ET
+    bp(["show", "--last", "100", "--html", "trend.html"], d)
+    svgs = list(ET.parse(os.path.join(d, "trend.html")).getroot().iter("{http://www.w3.org/2000/svg}svg"))
+    check(len(svgs) == 2, f"{len(svgs)} charts, want 2")
+    for svg in svgs:
+        col = 0 if svg.get("data-metric") == "throughput.requests_per_sec" else 1
+        pts = svg.findall("{http://www.w3.org/2000/svg}circle")
+        vals_html = [float(c.get("data-value")) for c in pts]
+        check(vals_html == [v[col] for v in vals], f"{svg.get('data-metric')}: chart values differ")
+        ys = [float(c.get("cy")) for c in pts]
+        order = sorted(range(NRUNS), key=lambda i: vals_html[i])
+        check(all(ys[order[i]] >= ys[order[i + 1]] for i in range(NRUNS - 1)), "y does not follow the values")
+        xs = [float(c.get("cx")) for c in pts]
+        check(xs == sorted(xs) and len(set(xs)) == NRUNS, "runs not left to right")
 
 
 def test_compare_file_gives_a_run_per_framework():

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "history/db.h"
@@ -25,7 +26,8 @@
 #include "output/reader.h"
 #include "stats/changepoint.h"
 
-enum { H_DB = 1, H_COMMIT, H_FRAMEWORK, H_WORKLOAD, H_METRIC, H_SINCE, H_HOST, H_LAST, H_MIN_CHANGE, H_JSON, H_HELP };
+enum { H_DB = 1, H_COMMIT, H_FRAMEWORK, H_WORKLOAD, H_METRIC, H_SINCE, H_HOST, H_LAST, H_MIN_CHANGE, H_JSON, H_HTML,
+       H_HELP };
 
 static const struct cli_option add_options[] = {
 	{ "db", 0, H_DB, "PATH|URL", "the store: a SQLite file (default ./.bindprof/history.db) or postgresql://...", 0 },
@@ -46,6 +48,7 @@ static const struct cli_option show_options[] = {
 	{ "host", 0, H_HOST, "NAME", "only this host", 0 },
 	{ "last", 'n', H_LAST, "N", "the last N runs of each series (default 20; check: 30)", 0 },
 	{ "json", 0, H_JSON, NULL, "print JSON instead of a table", 0 },
+	{ "html", 0, H_HTML, "FILE", "also write the trends as a self-contained HTML page of charts (SVG)", 0 },
 	{ "help", 'h', H_HELP, NULL, "this help", 0 },
 	{},
 };
@@ -66,7 +69,7 @@ static const struct cli_option check_options[] = {
 static const char *const default_metrics[] = { "throughput.requests_per_sec", "latency.p99_ms" };
 
 struct hopts {
-	const char *db, *commit, *framework, *workload, *metric, *host;
+	const char *db, *commit, *framework, *workload, *metric, *host, *html;
 	char since[32];
 	long last;
 	double min_change;
@@ -89,6 +92,13 @@ static int hopt(void *ctx, int id, const char *arg, char *err, int errlen)
 	case H_METRIC: o->metric = arg; break;
 	case H_HOST: o->host = arg; break;
 	case H_JSON: o->json = true; break;
+	case H_HTML:
+		if (!*arg) {
+			snprintf(err, errlen, "--html: empty file name");
+			return -EINVAL;
+		}
+		o->html = arg;
+		break;
 	case H_LAST:
 		if (parse_long(arg, 1, 100000, &l)) {
 			snprintf(err, errlen, "--last: invalid count '%s' (1..100000)", arg);
@@ -686,6 +696,102 @@ static int open_for_query(int argc, char **argv, const char *cmd, const struct c
 	return 0;
 }
 
+static void xml_text(FILE *f, const char *s)
+{
+	for (; s && *s; s++)
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default: fputc(*s, f);
+		}
+}
+
+/* The trend charts: one SVG per series, the runs left to right in time order, the value on a
+ * linear axis from the series' minimum to its maximum; each point has a <title> with its run,
+ * time, commit and value. Well-formed XHTML (the tests parse it). 0 or a negative errno. */
+static int write_html(const struct points *ps, long last, const char *path)
+{
+	const double W = 640, H = 200, L = 70, R = 10, T = 30, B = 30;
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (!(f = fopen(tmp, "w")))
+		return -errno;
+	fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\"><head><meta charset=\"utf-8\"/>"
+	      "<title>bindprof history</title><style>body{font-family:sans-serif}svg{display:block;margin:8px 0}"
+	      ".line{fill:none;stroke:#3366cc;stroke-width:1.5}.pt{fill:#3366cc}.ax{stroke:#999}"
+	      "text{font-size:11px}</style></head><body><h1>bindprof history</h1>\n", f);
+	for (size_t i = 0, from, end; i < ps->n; i = end) {
+		double lo, hi;
+		size_t n;
+
+		end = next_series(ps, i, &from, last);
+		n = end - from;
+		lo = hi = ps->p[from].value;
+		for (size_t k = from; k < end; k++) {
+			lo = ps->p[k].value < lo ? ps->p[k].value : lo;
+			hi = ps->p[k].value > hi ? ps->p[k].value : hi;
+		}
+		if (hi == lo) {
+			hi += fabs(hi) * 0.01 + 1e-9;
+			lo -= fabs(lo) * 0.01 + 1e-9;
+		}
+		fprintf(f, "<svg class=\"series\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+			   "data-workload=\"", W, H);
+		xml_text(f, ps->p[i].workload);
+		fputs("\" data-metric=\"", f);
+		xml_text(f, ps->p[i].metric);
+		fputs("\" data-host=\"", f);
+		xml_text(f, ps->p[i].host);
+		fprintf(f, "\" data-min=\"%.17g\" data-max=\"%.17g\">\n<text x=\"%.0f\" y=\"16\">", lo, hi, L);
+		xml_text(f, ps->p[i].workload);
+		fputs("  ", f);
+		xml_text(f, ps->p[i].metric);
+		fputs("  (host ", f);
+		xml_text(f, ps->p[i].host);
+		if (*ps->p[i].framework) {
+			fputs(", framework ", f);
+			xml_text(f, ps->p[i].framework);
+		}
+		fprintf(f, ")</text>\n<line class=\"ax\" x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\"/>"
+			   "<line class=\"ax\" x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\"/>\n",
+			L, T, L, H - B, L, H - B, W - R, H - B);
+		fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%.4g</text><text x=\"%.0f\" y=\"%.0f\" "
+			   "text-anchor=\"end\">%.4g</text>\n", L - 4, T + 4, hi, L - 4, H - B, lo);
+		fputs("<polyline class=\"line\" points=\"", f);
+		for (size_t k = from; k < end; k++) {
+			double x = L + (n > 1 ? (W - L - R) * (k - from) / (n - 1) : (W - L - R) / 2);
+			double y = (H - B) - (H - B - T) * (ps->p[k].value - lo) / (hi - lo);
+
+			fprintf(f, "%s%.2f,%.2f", k > from ? " " : "", x, y);
+		}
+		fputs("\"/>\n", f);
+		for (size_t k = from; k < end; k++) {
+			double x = L + (n > 1 ? (W - L - R) * (k - from) / (n - 1) : (W - L - R) / 2);
+			double y = (H - B) - (H - B - T) * (ps->p[k].value - lo) / (hi - lo);
+
+			fprintf(f, "<circle class=\"pt\" cx=\"%.2f\" cy=\"%.2f\" r=\"3\" data-run=\"%ld\" "
+				   "data-value=\"%.17g\"><title>run %ld, ", x, y, ps->p[k].run, ps->p[k].value, ps->p[k].run);
+			xml_text(f, ps->p[k].run_at);
+			fputs(", commit ", f);
+			xml_text(f, short_commit(ps->p[k].commit));
+			fprintf(f, ": %.6g</title></circle>\n", ps->p[k].value);
+		}
+		fputs("</svg>\n", f);
+	}
+	fputs("</body></html>\n", f);
+	if (fclose(f) || rename(tmp, path)) {
+		int e = -errno;
+
+		unlink(tmp);
+		return e;
+	}
+	return 0;
+}
+
 static int history_show(int argc, char **argv)
 {
 	struct hopts o = { .last = 20 };
@@ -738,9 +844,19 @@ static int history_show(int argc, char **argv)
 		free(s);
 		cJSON_Delete(out);
 	}
+	if (o.html) {
+		int e = write_html(&ps, o.last, o.html);
+
+		if (e) {
+			log_err("history show: --html: %s: %s", o.html, strerror(-e));
+			ret = EXIT_BADINPUT;
+		} else if (!o.json) {
+			printf("wrote %s\n", o.html);
+		}
+	}
 	points_free(&ps);
 	db_close(db);
-	return EXIT_OK;
+	return ret;
 }
 
 static int history_check(int argc, char **argv)
