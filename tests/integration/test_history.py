@@ -127,6 +127,28 @@ def test_sqlite_default_store():
         check(xs == sorted(xs) and len(set(xs)) == NRUNS, "runs not left to right")
 
 
+def concurrent_adds(d, files, db=None):
+    """history add of each file at once, into a new store: every process succeeds."""
+    procs = [subprocess.Popen([BINDPROF, "history", "add", *(["--db", db] if db else []), f], cwd=d,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for f in files]
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        check(p.returncode == 0 and "stored 1 run" in out, f"a concurrent add failed: {err.strip()}")
+
+
+def test_concurrent_adds_migrate_once():
+    """Six `history add` at once on a store that does not exist yet: the schema is migrated once
+    (versions 1 and 2 recorded once each) and every run is stored."""
+    import sqlite3
+    d = os.path.join(TMP, "race")
+    synthetic_files(d)
+    files = sorted(f for f in os.listdir(d) if f.endswith(".json"))[:6]
+    concurrent_adds(d, files)
+    c = sqlite3.connect(os.path.join(d, ".bindprof", "history.db"))
+    check([r[0] for r in c.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2], "versions")
+    check(c.execute("SELECT count(*) FROM runs").fetchone()[0] == 6, "six runs")
+
+
 def test_compare_file_gives_a_run_per_framework():
     d = os.path.join(TMP, "compare")
     os.makedirs(d)
@@ -225,6 +247,12 @@ def test_postgresql_store_and_migration():
               "migration 2 recorded")
         check(pg.psql("old", "SELECT count(*) FROM pg_indexes WHERE indexname IN ('metrics_by_series', 'runs_by_time')")
               == "2", "migration 2's indexes")
+        # six adds at once on a new database: migrated once, every run stored
+        pg.psql("postgres", "CREATE DATABASE race")
+        concurrent_adds(d, files[:6], pg.url.replace("///postgres", "///race"))
+        check(pg.psql("race", "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version") == "1,2",
+              "concurrent migration")
+        check(pg.psql("race", "SELECT count(*) FROM runs") == "6", "six runs")
     finally:
         pg.stop()
 

@@ -190,36 +190,53 @@ static int run_migration(struct db *db, const char *tmpl, char *err, int errlen)
 	return e;
 }
 
+/* Bring the schema to the last version. Safe against another bindprof migrating the same store at
+ * once: PostgreSQL takes a session advisory lock for the duration; SQLite's BEGIN IMMEDIATE
+ * takes the write lock before the version is read again, inside each migration's transaction. */
 static int migrate(struct db *db, char *err, int errlen)
 {
 	int n = (int)(sizeof(migrations) / sizeof(migrations[0])), e;
 	char v[16];
 	const char *pv[1] = { v };
 
+	if (db->pg && (e = db_exec(db, "SELECT pg_advisory_lock(7105811)", 0, NULL, err, errlen)))
+		return e;
 	if ((e = db_exec(db, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", 0, NULL, err,
 			 errlen)))
-		return e;
-	db->version = 0;
-	if ((e = db_query(db, "SELECT MAX(version) FROM schema_version", 0, NULL, version_row, &db->version, err,
-			  errlen)))
-		return e;
-	if (db->version > n) {
-		snprintf(err, errlen, "the store's schema is version %d, newer than this bindprof's %d", db->version, n);
-		return -EINVAL;
-	}
-	for (int i = db->version; i < n; i++) {
-		snprintf(v, sizeof(v), "%d", i + 1);
-		if ((e = db_begin(db, err, errlen)))
-			return e;
-		if ((e = run_migration(db, migrations[i], err, errlen)) ||
-		    (e = db_exec(db, "INSERT INTO schema_version (version) VALUES (?1)", 1, pv, err, errlen)) ||
-		    (e = db_commit(db, err, errlen))) {
-			db_rollback(db);
-			return e;
+		goto out;
+	for (;;) {
+		int cur = 0;
+
+		if ((e = db_exec(db, db->pg ? "BEGIN" : "BEGIN IMMEDIATE", 0, NULL, err, errlen)))
+			goto out;
+		if ((e = db_query(db, "SELECT MAX(version) FROM schema_version", 0, NULL, version_row, &cur, err, errlen)))
+			goto fail;
+		db->version = cur;
+		if (cur > n) {
+			snprintf(err, errlen, "the store's schema is version %d, newer than this bindprof's %d", cur, n);
+			e = -EINVAL;
+			goto fail;
 		}
-		db->version = i + 1;
+		if (cur == n) {
+			e = db_commit(db, err, errlen);
+			goto out;
+		}
+		snprintf(v, sizeof(v), "%d", cur + 1);
+		if ((e = run_migration(db, migrations[cur], err, errlen)) ||
+		    (e = db_exec(db, "INSERT INTO schema_version (version) VALUES (?1)", 1, pv, err, errlen)) ||
+		    (e = db_commit(db, err, errlen)))
+			goto fail;
+		db->version = cur + 1;
 	}
-	return 0;
+fail:
+	db_rollback(db);
+out:
+	if (db->pg) {
+		char e2[128];
+
+		db_exec(db, "SELECT pg_advisory_unlock(7105811)", 0, NULL, e2, sizeof(e2));
+	}
+	return e;
 }
 
 static int mkdirs_for(const char *path)
