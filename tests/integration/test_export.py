@@ -187,7 +187,8 @@ def test_record_exports_equal_folded_totals():
         check(cpu_n > 50, f"only {cpu_n} on-CPU samples")
         check(gil_us > 0, "no GIL-wait stacks: the export's GIL column would be untested")
         with open(out + ".json") as f:
-            freq = json.load(f)["results"]["profiling"]["stacks"]["frequency_hz"]
+            rdoc = json.load(f)
+        freq = rdoc["results"]["profiling"]["stacks"]["frequency_hz"]
         period = int(1e9 / freq + 0.5)
         want = {"samples/count": cpu_n, "cpu/nanoseconds": cpu_n * period, "gil_wait/microseconds": gil_us}
 
@@ -196,6 +197,8 @@ def test_record_exports_equal_folded_totals():
         check(got == want, f"protoc totals {got} != folded {want}")
         check(strs[0] == "", "string_table[0] is not empty")
         check(prof["period"][0] == period, f"period {prof['period'][0]} != {period}")
+        want_ns = int(rdoc["configuration"]["measured_secs"] * 1e9)
+        check(abs(prof["duration_nanos"][0] - want_ns) <= 1, f"duration {prof['duration_nanos']} != {want_ns}")
 
         dec = npm_decode(out + ".pb.gz")
         got = dict(zip(dec["types"], map(int, dec["totals"])))

@@ -375,6 +375,7 @@ int pprof_write(const struct stackset *s, const char *path, char *err, int errle
 		p.default_sample_type = str_id(&b, "samples");
 	}
 	p.time_nanos = s->time_ns;
+	p.duration_nanos = s->duration_ns;
 	if ((p.comment = calloc(2, sizeof(*p.comment)))) {
 		char c[256];
 

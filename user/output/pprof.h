@@ -10,7 +10,8 @@
  * endpoint, host when the source has them. Frames: a Python frame is a function with its file
  * and first line (no mapping); a native frame is a function with the mapping of its module when
  * the folded line names it (no build-id: the folded lines do not keep one); a kernel frame has
- * the mapping [kernel.kallsyms]. */
+ * the mapping [kernel.kallsyms]. time_nanos is the run's timestamp; duration_nanos a record run's
+ * measured time (0 for a profile file, whose workloads each have their own). */
 #ifndef BINDPROF_PPROF_H
 #define BINDPROF_PPROF_H
 

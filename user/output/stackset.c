@@ -281,8 +281,12 @@ int stackset_from_doc(struct stackset *s, const cJSON *doc, const char *dir, cha
 			}
 		}
 	} else {
-		if ((e = json_obj(doc, "", "results", JSON_OPTIONAL, &res, err, errlen)) < 0)
+		double secs = 0;
+
+		if ((e = json_num(doc, "", "configuration.measured_secs", JSON_OPTIONAL, &secs, err, errlen)) < 0 ||
+		    (e = json_obj(doc, "", "results", JSON_OPTIONAL, &res, err, errlen)) < 0)
 			return -EINVAL;
+		s->duration_ns = secs > 0 ? (int64_t)(secs * 1e9) : 0;
 		if (e > 0 && (e = source_of_results(s, res, "", mode, NULL, NULL, dir, err, errlen)) < 0)
 			return e;
 		found += e > 0;

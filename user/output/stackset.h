@@ -44,6 +44,7 @@ struct stackset {
 	char *host;               /* metadata.host.hostname, or NULL */
 	char *commit;             /* metadata.git_commit, or NULL */
 	int64_t time_ns;          /* metadata.timestamp as Unix ns; 0 when unknown */
+	int64_t duration_ns;      /* a record file's configuration.measured_secs as ns; 0 otherwise */
 };
 
 enum ss_frame_kind { SF_PROCESS = 0, SF_PYTHON, SF_NATIVE, SF_KERNEL };
