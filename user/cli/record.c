@@ -30,6 +30,7 @@
 #include "probes/stacks.h"
 #include "probes/ffi.h"
 #include "core/target.h"
+#include "core/follow.h"
 #include "lib/util.h"
 
 #define TICK_MS 100
@@ -112,6 +113,7 @@ struct run {
 	struct stacks *stk;     /* stack samples; NULL without stacks */
 	struct ffi *ffi;        /* --ffi: timed native calls; NULL without */
 	struct reqtrack *req;   /* server-side requests; NULL without */
+	struct follow *fol;     /* which processes are followed, and until when */
 	double sys_hit_ns;      /* calibrated per-hit cost of a tp_btf program; < 0 when not calibrated */
 	double uprobe_hit_ns;   /* of a uprobe (mean of uprobe and uretprobe); < 0 when not calibrated */
 	double elapsed;
@@ -194,19 +196,21 @@ static void run_loop(struct run *r)
 
 		if (left <= 0)
 			break;
-		sleep_ms(left < TICK_MS ? left : TICK_MS);
+		follow__sleep(r->fol, left < TICK_MS ? left : TICK_MS);
 		tick++;
 		if (signals_pending()) {
 			r->partial = "interrupted";
+			follow__set_ended_by(r->fol, "interrupted");
 			break;
 		}
-		if (r->spawned) {
-			if (wait4(r->hc.pid, &wstatus, WNOHANG, &ru) == r->hc.pid) {
-				reap_child(r, wstatus, &ru);
-				break; /* the command's end is the natural end of the run */
-			}
-		} else if (!procfs_alive("/proc", r->tgt.pid)) {
-			r->partial = "target_exited";
+		if (r->spawned && !r->tgt.exited && wait4(r->hc.pid, &wstatus, WNOHANG, &ru) == r->hc.pid)
+			reap_child(r, wstatus, &ru);
+		/* the run ends with the last followed process, not with the root */
+		if ((r->spawned ? r->tgt.exited : !procfs_alive("/proc", r->tgt.pid)) &&
+		    (!r->o.follow_children || !follow__alive(r->sess, r->tgt.pid))) {
+			if (!r->spawned)
+				r->partial = "target_exited";
+			follow__set_ended_by(r->fol, "processes_exited");
 			break;
 		}
 		if (!r->tgt.have_rt)
@@ -215,6 +219,9 @@ static void run_loop(struct run *r)
 		if (tick % 10 == 0)
 			prune_targets(r);
 	}
+	if (!follow__ended_by(r->fol))
+		follow__set_ended_by(r->fol, "duration");
+	follow__sleep(r->fol, 0); /* continue what is held */
 	sample_resources(r, false);
 	r->elapsed = (now_ns() - t0) / 1e9;
 	r->own_cpu_ms = cpu0 >= 0 ? self_cpu_ms() - cpu0 : -1;
@@ -409,9 +416,7 @@ static cJSON *build_profile(struct run *r)
 	if (lost)
 		profile_warn(doc, "lost_events", "%llu events were dropped (see lost_by_reason)",
 			     (unsigned long long)lost);
-	if (r->o.follow_children)
-		profile_warn(doc, "target",
-			     "processes in other PID namespaces or containers are not followed");
+	follow__report(r->fol, r->sess, doc, res);
 	return doc;
 }
 
@@ -484,6 +489,7 @@ static void print_summary(const cJSON *doc, const struct run *r)
 		printf("  overhead: est. %.1f ms of probe CPU (%.2f%% of the target's CPU)\n",
 		       num(ov, "estimated_cpu_ms"), num(ov, "estimated_percent"));
 	printf("  lost events: %.0f\n", num(res, "lost_events"));
+	follow__print_summary(r->fol, res);
 }
 
 int cmd_record(int argc, char **argv)
@@ -625,6 +631,13 @@ int cmd_record(int argc, char **argv)
 			goto cleanup;
 		}
 	}
+	r.fol = follow__new(r.sess, &(struct follow_opts){ .hold_execs = r.py && r.o.follow_children,
+							  .on_exec = follow_hook_pytrack, .ctx = r.py });
+	if (!r.fol) {
+		log_err("record: could not attach the exec probe: %s", strerror(errno));
+		ret = EXIT_ENV;
+		goto cleanup;
+	}
 	session__reset(r.sess);
 	r.res = resources__new("/proc");
 
@@ -700,6 +713,7 @@ cleanup:
 	}
 	cJSON_Delete(doc);
 	resources__free(r.res);
+	follow__free(r.fol); /* before the hook's pytrack */
 	pytrack__free(r.py);
 	stacks__free(r.stk);
 	ffi__free(r.ffi);

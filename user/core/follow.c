@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "follow.skel.h"
+#include "bpf/follow.h"
+#include "core/follow.h"
+#include "inspect/procfs.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "output/document.h"
+#include "probes/python.h"
+
+#define MAX_HELD 64 /* processes held at once: each is continued as soon as it is looked at */
+
+struct follow {
+	struct follow_opts o;
+	struct follow_bpf *skel;
+	struct ring_buffer *rb;
+	const char *ended_by;
+	uint64_t files, python_files, gone, inspect_failed;
+	double hold_ms_total, hold_ms_max;
+	int held[MAX_HELD];  /* pids stopped and not yet continued (for follow__free) */
+	int nheld;
+};
+
+/* The file a process runs, by a path that works from here: /proc/PID/root + its path when that
+ * is the same inode as /proc/PID/exe (a file in another mount namespace included), else
+ * /proc/PID/exe itself (a deleted or unreachable file). */
+static void exe_path(int pid, char *out, size_t size)
+{
+	char link[64], target[PATH_MAX];
+	struct stat a, b;
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n > 0 && target[0] == '/') {
+		target[n] = '\0';
+		snprintf(out, size, "/proc/%d/root%s", pid, target);
+		if (!stat(out, &a) && !stat(link, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			return;
+	}
+	snprintf(out, size, "%s", link);
+}
+
+static void hold_add(struct follow *f, int pid)
+{
+	if (f->nheld < MAX_HELD)
+		f->held[f->nheld++] = pid;
+}
+
+static void hold_del(struct follow *f, int pid)
+{
+	for (int i = 0; i < f->nheld; i++)
+		if (f->held[i] == pid) {
+			f->held[i] = f->held[--f->nheld];
+			return;
+		}
+}
+
+static int on_exec(void *ctx, void *data, size_t size)
+{
+	struct follow *f = ctx;
+	const struct exec_event *e = data;
+	char path[PATH_MAX + 64];
+	__u8 verdict = 0;
+	int err;
+
+	if (size < sizeof(*e))
+		return 0;
+	if (e->held)
+		hold_add(f, e->pid);
+	f->files++;
+	if (!procfs_alive("/proc", e->pid)) {
+		f->gone++; /* killed while held, or exited before it could be looked at */
+	} else {
+		exe_path(e->pid, path, sizeof(path));
+		err = f->o.on_exec ? f->o.on_exec(f->o.ctx, e->pid, path) : -ENOENT;
+		verdict = !err;
+		f->python_files += verdict;
+		log_debug("exec: pid %d (%.16s) runs %s: %s%s", e->pid, e->comm, path,
+			  verdict ? "CPython, probes attached" : "not CPython", e->held ? "; continued" : "");
+	}
+	/* the verdict first, so that the next exec of this file is not held */
+	bpf_map_update_elem(bpf_map__fd(f->skel->maps.exe_known), &e->exe, &verdict, BPF_ANY);
+	if (e->held) {
+		double ms = (now_ns() - e->ns) / 1e6; /* bpf_ktime_get_ns and now_ns: CLOCK_MONOTONIC */
+
+		kill(e->pid, SIGCONT);
+		hold_del(f, e->pid);
+		f->hold_ms_total += ms;
+		if (ms > f->hold_ms_max)
+			f->hold_ms_max = ms;
+	}
+	return 0;
+}
+
+struct follow *follow__new(struct session *s, const struct follow_opts *o)
+{
+	struct follow *f = calloc(1, sizeof(*f));
+	int err;
+
+	if (!f)
+		return NULL;
+	f->o = *o;
+	if (!o->hold_execs || !o->on_exec)
+		return f;
+	f->skel = follow_bpf__open();
+	if (!f->skel) {
+		err = -errno;
+		goto fail;
+	}
+	if ((err = session__share_maps(s, f->skel->obj)) || (err = follow_bpf__load(f->skel))) {
+		log_err("loading the follow BPF object: %s", strerror(-err));
+		goto fail;
+	}
+	if ((err = follow_bpf__attach(f->skel))) {
+		log_err("attaching tp_btf/sched_process_exec: %s", strerror(-err));
+		goto fail;
+	}
+	f->rb = ring_buffer__new(bpf_map__fd(f->skel->maps.exec_events), on_exec, f, NULL);
+	if (!f->rb) {
+		err = -errno;
+		goto fail;
+	}
+	log_debug("attached follow: tp_btf/sched_process_exec (unknown files held until looked at)");
+	return f;
+fail:
+	follow__free(f);
+	errno = -err;
+	return NULL;
+}
+
+void follow__free(struct follow *f)
+{
+	if (!f)
+		return;
+	if (f->skel)
+		follow_bpf__detach(f->skel);
+	f->o.on_exec = NULL; /* the hook's owner may be gone: only continue what is held */
+	if (f->rb)
+		ring_buffer__consume(f->rb);
+	for (int i = 0; i < f->nheld; i++)
+		kill(f->held[i], SIGCONT);
+	ring_buffer__free(f->rb);
+	follow_bpf__destroy(f->skel);
+	free(f);
+}
+
+void follow__sleep(struct follow *f, double ms)
+{
+	uint64_t end = now_ns() + (uint64_t)(ms * 1e6);
+
+	if (!f || !f->rb) {
+		struct timespec ts = { .tv_sec = (time_t)(ms / 1000),
+				       .tv_nsec = (long)((ms - (long)(ms / 1000) * 1000) * 1e6) };
+
+		nanosleep(&ts, NULL); /* a signal ends it early */
+		return;
+	}
+	for (;;) {
+		uint64_t now = now_ns();
+		int left = now < end ? (int)((end - now + 999999) / 1000000) : 0;
+
+		if (ring_buffer__poll(f->rb, left) < 0 || !left)
+			return; /* -EINTR: a signal */
+	}
+}
+
+int follow__alive(struct session *s, int except)
+{
+	int pids[MAX_TARGETS], n = session__targets(s, pids, MAX_TARGETS), alive = 0;
+
+	for (int i = 0; i < n; i++)
+		alive += pids[i] != except && procfs_alive("/proc", pids[i]) == 1;
+	return alive;
+}
+
+void follow__set_ended_by(struct follow *f, const char *why)
+{
+	if (f)
+		f->ended_by = why;
+}
+
+const char *follow__ended_by(const struct follow *f)
+{
+	return f ? f->ended_by : NULL;
+}
+
+static void read_counts(struct follow *f, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *v = ncpu > 0 ? calloc(ncpu, sizeof(*v)) : NULL;
+
+	memset(out, 0, FOL_MAX * sizeof(*out));
+	for (__u32 i = 0; v && f->skel && i < FOL_MAX; i++)
+		if (!bpf_map_lookup_elem(bpf_map__fd(f->skel->maps.follow_counts), &i, v))
+			for (int c = 0; c < ncpu; c++)
+				out[i] += v[c];
+	free(v);
+}
+
+void follow__report(struct follow *f, struct session *s, cJSON *doc, cJSON *res)
+{
+	cJSON *p = cJSON_AddObjectToObject(res, "processes");
+	uint64_t c[FOL_MAX], hits[HIT_MAX] = {};
+
+	if (!f)
+		return;
+	session__read_hits(s, hits);
+	read_counts(f, c);
+	cJSON_AddNumberToObject(p, "forks_followed", hits[HIT_FORK]);
+	if (f->ended_by)
+		cJSON_AddStringToObject(p, "ended_by", f->ended_by);
+	else
+		cJSON_AddNullToObject(p, "ended_by");
+	if (!f->skel) {
+		cJSON_AddNullToObject(p, "execs");
+		return;
+	}
+	cJSON_AddNumberToObject(p, "execs", c[FOL_EXECS]);
+	cJSON_AddNumberToObject(p, "files_inspected", f->files);
+	cJSON_AddNumberToObject(p, "cpython_files", f->python_files);
+	cJSON_AddNumberToObject(p, "held", c[FOL_HELD]);
+	cJSON_AddNumberToObject(p, "hold_ms_total", f->hold_ms_total);
+	cJSON_AddNumberToObject(p, "hold_ms_max", f->hold_ms_max);
+	cJSON_AddNumberToObject(p, "missed_execs", c[FOL_LOST] + c[FOL_HOLD_FAIL]);
+	cJSON_AddNumberToObject(p, "gone_before_inspection", f->gone);
+	if (c[FOL_LOST])
+		profile_warn(doc, "processes", "%llu execs of new files were not looked at before they ran "
+			     "(the exec ring buffer was full): an interpreter among them is probed only "
+			     "if another process already ran its file, or from the next poll",
+			     (unsigned long long)c[FOL_LOST]);
+	if (c[FOL_HOLD_FAIL])
+		profile_warn(doc, "processes", "%llu execs of new files could not be held (bpf_send_signal "
+			     "failed): they ran while bindprof looked at them, and collections before "
+			     "their probes attached are not counted", (unsigned long long)c[FOL_HOLD_FAIL]);
+}
+
+int follow_hook_pytrack(void *pt, int pid, const char *exe)
+{
+	return pt ? pytrack__preattach(pt, exe, pid) : -ENOENT;
+}
+
+void follow__print_summary(const struct follow *f, const cJSON *res)
+{
+	const cJSON *p = cJSON_GetObjectItem(res, "processes");
+	const cJSON *forks = cJSON_GetObjectItem(p, "forks_followed"), *execs = cJSON_GetObjectItem(p, "execs");
+	const char *why = follow__ended_by(f);
+
+	if (!p)
+		return;
+	printf("  processes: %.0f forks followed", cJSON_IsNumber(forks) ? forks->valuedouble : 0);
+	if (cJSON_IsNumber(execs))
+		printf(", %.0f execs (%.0f held, max %.1f ms)", execs->valuedouble,
+		       cJSON_GetNumberValue(cJSON_GetObjectItem(p, "held")),
+		       cJSON_GetNumberValue(cJSON_GetObjectItem(p, "hold_ms_max")));
+	printf("; ended by %s\n", !why ? "?" : !strcmp(why, "processes_exited") ? "the exit of the last followed process" :
+	       !strcmp(why, "duration") ? "the duration (-d)" : why);
+}
