@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <sys/stat.h>
+#include <pthread.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <dwarf.h>
@@ -164,28 +167,105 @@ static int parse_minor(const char *version)
 	return strncmp(version, "3.", 2) ? 0 : atoi(version + 2);
 }
 
-int cpython_inspect_file(const char *path, struct cpython_target *t)
+/* The CPython files found so far, by identity, and the name each was given: one file reached by
+ * several paths (its path here, /proc/PID/root/..., /proc/PID/map_files/...) gets one name, so
+ * that its probes attach once. */
+#define MAX_NAMED 32
+static struct named {
+	dev_t dev;
+	ino_t ino;
+	char name[PATH_MAX];
+} named[MAX_NAMED];
+static int nnamed;
+static pthread_mutex_t named_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* "/proc/N/root/usr/bin/x" -> N and "/usr/bin/x"; 0 when path is not of that form. */
+static int split_proc_root(const char *path, const char **rest)
+{
+	char *end;
+	long pid;
+
+	if (strncmp(path, "/proc/", 6) || !isdigit((unsigned char)path[6]))
+		return 0;
+	pid = strtol(path + 6, &end, 10);
+	if (strncmp(end, "/root/", 6))
+		return 0;
+	*rest = end + 5;
+	return (int)pid;
+}
+
+static bool same_file(const char *path, const struct stat *st)
+{
+	struct stat o;
+
+	return path && path[0] == '/' && !stat(path, &o) && o.st_dev == st->st_dev && o.st_ino == st->st_ino;
+}
+
+/* The name of the file at `access` (a path that works from here): the one it got before, else
+ * ns_path (its path in its process's mount namespace) when that is the same file here, else
+ * /proc/PID/root + ns_path when that is, else access itself. */
+static void canonical_name(const char *access, const char *ns_path, int pid, char *out, size_t size)
+{
+	char alt[PATH_MAX + 64];
+	struct stat st;
+
+	snprintf(out, size, "%s", access);
+	if (stat(access, &st))
+		return;
+	pthread_mutex_lock(&named_lock);
+	for (int i = 0; i < nnamed; i++)
+		if (named[i].dev == st.st_dev && named[i].ino == st.st_ino) {
+			snprintf(out, size, "%s", named[i].name);
+			pthread_mutex_unlock(&named_lock);
+			return;
+		}
+	if (same_file(ns_path, &st)) {
+		snprintf(out, size, "%s", ns_path);
+	} else if (pid > 0 && ns_path && ns_path[0] == '/') {
+		snprintf(alt, sizeof(alt), "/proc/%d/root%s", pid, ns_path);
+		if (same_file(alt, &st) && strlen(alt) < size)
+			memcpy(out, alt, strlen(alt) + 1);
+	}
+	if (nnamed < MAX_NAMED) {
+		named[nnamed].dev = st.st_dev;
+		named[nnamed].ino = st.st_ino;
+		snprintf(named[nnamed].name, sizeof(named[nnamed].name), "%s", out);
+		nnamed++;
+	}
+	pthread_mutex_unlock(&named_lock);
+}
+
+/* Inspect the file at `access`; ns_path and pid (may be NULL and 0) name it in its process. */
+static int inspect_file_as(const char *access, const char *ns_path, int pid, struct cpython_target *t)
 {
 	struct runtime_info ri;
 	struct elf_file *f;
 	GElf_Sym sym;
 
 	memset(t, 0, sizeof(*t));
-	if (runtime_detect_elf(path, &ri) || strcmp(ri.name, "cpython"))
+	if (runtime_detect_elf(access, &ri) || strcmp(ri.name, "cpython"))
 		return -ENOENT;
-	f = elf_file__open(path);
+	f = elf_file__open(access);
 	if (!f)
 		return -errno;
 	if (elf_file__symbol(f, "_PyRuntime", &sym)) {
 		elf_file__close(f);
 		return -ENOENT;
 	}
-	snprintf(t->elf, sizeof(t->elf), "%s", path);
+	canonical_name(access, ns_path, pid, t->elf, sizeof(t->elf));
 	snprintf(t->version, sizeof(t->version), "%s", ri.version);
 	t->minor = parse_minor(ri.version);
-	fill_from_elf(f, path, t);
+	fill_from_elf(f, access, t);
 	elf_file__close(f);
 	return 0;
+}
+
+int cpython_inspect_file(const char *path, struct cpython_target *t)
+{
+	const char *rest = NULL;
+	int pid = split_proc_root(path, &rest);
+
+	return inspect_file_as(path, pid ? rest : path, pid, t);
 }
 
 /* The libpython3.X.so an executable links against: its DT_NEEDED entry, searched in its
@@ -194,7 +274,7 @@ static int needed_libpython(const char *exe, char *out, size_t outlen)
 {
 	static const char *const std_dirs[] = { "/usr/local/lib", "/usr/lib/x86_64-linux-gnu", "/usr/lib",
 						"/lib/x86_64-linux-gnu", "/lib" };
-	char needed[256] = "", runpath[1024] = "", origin[1024];
+	char needed[256] = "", runpath[1024] = "", origin[1024], root[64];
 	struct elf_file *f = elf_file__open(exe);
 	Elf_Scn *scn = NULL;
 	Elf *elf;
@@ -230,15 +310,22 @@ static int needed_libpython(const char *exe, char *out, size_t outlen)
 		return -ENOENT;
 	snprintf(origin, sizeof(origin), "%s", exe);
 	*strrchr(origin, '/') = '\0';
+	/* an exe under /proc/PID/root: its libraries are under the same root */
+	{
+		const char *rest;
+		int pid = split_proc_root(exe, &rest);
+
+		snprintf(root, sizeof(root), "%.*s", pid ? (int)(rest - exe) : 0, exe);
+	}
 	for (char *dir = strtok(runpath, ":"); dir; dir = strtok(NULL, ":")) {
 		int n = !strncmp(dir, "$ORIGIN", 7) ? snprintf(out, outlen, "%s%s/%s", origin, dir + 7, needed)
-						     : snprintf(out, outlen, "%s/%s", dir, needed);
+						     : snprintf(out, outlen, "%s%s/%s", root, dir, needed);
 
 		if (n > 0 && (size_t)n < outlen && !access(out, R_OK))
 			return 0;
 	}
 	for (size_t i = 0; i < sizeof(std_dirs) / sizeof(std_dirs[0]); i++) {
-		snprintf(out, outlen, "%s/%s", std_dirs[i], needed);
+		snprintf(out, outlen, "%s%s/%s", root, std_dirs[i], needed);
 		if (!access(out, R_OK))
 			return 0;
 	}
@@ -260,7 +347,7 @@ int cpython_inspect_exe(const char *exe, struct cpython_target *t)
 
 int cpython_inspect(const char *root, int pid, struct cpython_target *t)
 {
-	char path[PATH_MAX], line[PATH_MAX + 256], found[PATH_MAX] = "";
+	char path[PATH_MAX], line[PATH_MAX + 256], found[PATH_MAX] = "", access_path[PATH_MAX];
 	uint64_t start = 0, base;
 	struct elf_file *f;
 	GElf_Sym sym;
@@ -272,24 +359,27 @@ int cpython_inspect(const char *root, int pid, struct cpython_target *t)
 	if (!maps)
 		return -errno;
 	/* The first file mapped at offset 0 that defines _PyRuntime: the exe of a static build, or
-	 * libpython3.X.so of a shared one. */
+	 * libpython3.X.so of a shared one, whatever its name. Each is read through
+	 * /proc/PID/map_files (the very file mapped, in whatever mount namespace it lives). */
 	while (fgets(line, sizeof(line), maps)) {
-		unsigned long long lo, off;
+		unsigned long long lo, hi, off;
 		char *file = strchr(line, '/');
 
-		if (!file || sscanf(line, "%llx-%*x %*s %llx", &lo, &off) != 2 || off != 0)
+		if (!file || sscanf(line, "%llx-%llx %*s %llx", &lo, &hi, &off) != 3 || off != 0)
 			continue;
 		file[strcspn(file, "\n")] = '\0';
 		if (!strcmp(file, found))
 			continue;
-		if (cpython_inspect_file(file, t) == 0) {
-			snprintf(found, sizeof(found), "%s", file);
+		snprintf(access_path, sizeof(access_path), "%s/%d/map_files/%llx-%llx", root, pid, lo, hi);
+		if (inspect_file_as(access_path, file, pid, t) == 0) {
+			snprintf(found, sizeof(found), "%s", access_path);
 			start = lo;
 			break;
 		}
+		snprintf(found, sizeof(found), "%s", file); /* its other mappings: not again */
 	}
 	fclose(maps);
-	if (!found[0]) {
+	if (!start) {
 		memset(t, 0, sizeof(*t));
 		t->pid = pid;
 		return 0; /* not CPython */
