@@ -268,14 +268,66 @@ int cpython_inspect_file(const char *path, struct cpython_target *t)
 	return inspect_file_as(path, pid ? rest : path, pid, t);
 }
 
-/* The libpython3.X.so an executable links against: its DT_NEEDED entry, searched in its
- * DT_RUNPATH/DT_RPATH ($ORIGIN expanded) and the standard directories. */
-static int needed_libpython(const char *exe, char *out, size_t outlen)
+/* One DT_NEEDED library of exe, searched as the dynamic loader does: DT_RPATH (when there is no
+ * DT_RUNPATH), the process's LD_LIBRARY_PATH (pid > 0: read from /proc/PID/environ), DT_RUNPATH
+ * ($ORIGIN expanded), then the standard directories; every directory under root ("" or
+ * /proc/PID/root). 0 and out set when found. */
+static int find_needed(const char *needed, const char *rpath, const char *runpath, const char *origin,
+		       const char *root, int pid, char *out, size_t outlen)
 {
 	static const char *const std_dirs[] = { "/usr/local/lib", "/usr/lib/x86_64-linux-gnu", "/usr/lib",
-						"/lib/x86_64-linux-gnu", "/lib" };
-	char needed[256] = "", runpath[1024] = "", origin[1024], root[64];
+						"/lib/x86_64-linux-gnu", "/lib", "/usr/lib64", "/lib64" };
+	char env[8192], llp[4096] = "", lists[3][4096];
+
+	if (pid > 0) {
+		char path[64];
+		int fd;
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		n = fd >= 0 ? read(fd, env, sizeof(env) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		for (ssize_t i = 0; n > 0 && i < n; i += strlen(env + i) + 1) {
+			env[n] = '\0';
+			if (!strncmp(env + i, "LD_LIBRARY_PATH=", 16)) {
+				snprintf(llp, sizeof(llp), "%.4000s", env + i + 16);
+				break;
+			}
+		}
+	}
+	snprintf(lists[0], sizeof(lists[0]), "%.4000s", runpath[0] ? "" : rpath);
+	snprintf(lists[1], sizeof(lists[1]), "%.4000s", llp);
+	snprintf(lists[2], sizeof(lists[2]), "%.4000s", runpath);
+	for (int l = 0; l < 3; l++) {
+		char *save = NULL;
+
+		for (char *dir = strtok_r(lists[l], ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+			int n = !strncmp(dir, "$ORIGIN", 7) ? snprintf(out, outlen, "%s%s/%s", origin, dir + 7, needed)
+							     : snprintf(out, outlen, "%s%s/%s", root, dir, needed);
+
+			if (n > 0 && (size_t)n < outlen && !access(out, R_OK))
+				return 0;
+		}
+	}
+	for (size_t i = 0; i < sizeof(std_dirs) / sizeof(std_dirs[0]); i++) {
+		int n = snprintf(out, outlen, "%s%s/%s", root, std_dirs[i], needed);
+
+		if (n > 0 && (size_t)n < outlen && !access(out, R_OK))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* The CPython library an executable links against, whatever its name: each DT_NEEDED entry,
+ * found as the loader would (find_needed), inspected by content. 0 and t filled when one is. */
+static int needed_cpython(const char *exe, struct cpython_target *t)
+{
+	char needed[32][256], rpath[1024] = "", runpath[1024] = "", origin[1024], root[64], lib[PATH_MAX];
 	struct elf_file *f = elf_file__open(exe);
+	const char *rest;
+	int nneeded = 0, pid;
 	Elf_Scn *scn = NULL;
 	Elf *elf;
 
@@ -286,7 +338,8 @@ static int needed_libpython(const char *exe, char *out, size_t outlen)
 		GElf_Shdr sh;
 		Elf_Data *d;
 
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !(d = elf_getdata(scn, NULL)))
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !sh.sh_entsize ||
+		    !(d = elf_getdata(scn, NULL)))
 			continue;
 		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
 			GElf_Dyn dyn;
@@ -299,34 +352,27 @@ static int needed_libpython(const char *exe, char *out, size_t outlen)
 			v = elf_strptr(elf, sh.sh_link, dyn.d_un.d_val);
 			if (!v)
 				continue;
-			if (dyn.d_tag == DT_NEEDED && !strncmp(v, "libpython3", 10))
-				snprintf(needed, sizeof(needed), "%s", v);
-			else if (dyn.d_tag != DT_NEEDED)
+			if (dyn.d_tag == DT_NEEDED && nneeded < 32)
+				snprintf(needed[nneeded++], sizeof(needed[0]), "%s", v);
+			else if (dyn.d_tag == DT_RUNPATH)
 				snprintf(runpath, sizeof(runpath), "%s", v);
+			else if (dyn.d_tag == DT_RPATH)
+				snprintf(rpath, sizeof(rpath), "%s", v);
 		}
 	}
 	elf_file__close(f);
-	if (!needed[0])
-		return -ENOENT;
 	snprintf(origin, sizeof(origin), "%s", exe);
 	*strrchr(origin, '/') = '\0';
 	/* an exe under /proc/PID/root: its libraries are under the same root */
-	{
-		const char *rest;
-		int pid = split_proc_root(exe, &rest);
-
-		snprintf(root, sizeof(root), "%.*s", pid ? (int)(rest - exe) : 0, exe);
-	}
-	for (char *dir = strtok(runpath, ":"); dir; dir = strtok(NULL, ":")) {
-		int n = !strncmp(dir, "$ORIGIN", 7) ? snprintf(out, outlen, "%s%s/%s", origin, dir + 7, needed)
-						     : snprintf(out, outlen, "%s%s/%s", root, dir, needed);
-
-		if (n > 0 && (size_t)n < outlen && !access(out, R_OK))
-			return 0;
-	}
-	for (size_t i = 0; i < sizeof(std_dirs) / sizeof(std_dirs[0]); i++) {
-		snprintf(out, outlen, "%s%s/%s", root, std_dirs[i], needed);
-		if (!access(out, R_OK))
+	pid = split_proc_root(exe, &rest);
+	snprintf(root, sizeof(root), "%.*s", pid ? (int)(rest - exe) : 0, exe);
+	for (int i = 0; i < nneeded; i++) {
+		/* the C runtime and the loader are never the interpreter: not worth a look */
+		if (!strncmp(needed[i], "libc.so", 7) || !strncmp(needed[i], "libm.so", 7) ||
+		    !strncmp(needed[i], "ld-linux", 8))
+			continue;
+		if (!find_needed(needed[i], rpath, runpath, origin, root, pid, lib, sizeof(lib)) &&
+		    !cpython_inspect_file(lib, t))
 			return 0;
 	}
 	return -ENOENT;
@@ -334,15 +380,11 @@ static int needed_libpython(const char *exe, char *out, size_t outlen)
 
 int cpython_inspect_exe(const char *exe, struct cpython_target *t)
 {
-	char lib[PATH_MAX];
-
 	if (!strchr(exe, '/'))
 		return -EINVAL;
 	if (!cpython_inspect_file(exe, t))
 		return 0;
-	if (needed_libpython(exe, lib, sizeof(lib)))
-		return -ENOENT;
-	return cpython_inspect_file(lib, t);
+	return needed_cpython(exe, t);
 }
 
 int cpython_inspect(const char *root, int pid, struct cpython_target *t)
