@@ -691,6 +691,8 @@ int cmd_record(int argc, char **argv)
 
 	run_loop(&r);
 	stacks__stop(r.stk); /* sampling ends; what is queued is unwound while the target may live */
+	if (!r.tgt.exe[0] && cmd_path[0]) /* it exited before its exe could be read */
+		snprintf(r.tgt.exe, sizeof(r.tgt.exe), "%s", cmd_path);
 	if (!r.tgt.have_rt && r.tgt.exe[0] && !runtime_detect_elf(r.tgt.exe, &r.tgt.rt))
 		r.tgt.have_rt = 1; /* the target exited before its first tick */
 	reqtrack__stop(r.req);
