@@ -21,9 +21,11 @@
 #include "probes/python.h"
 
 #define MAX_HELD 64 /* processes held at once: each is continued as soon as it is looked at */
+#define SEEN_SLOTS 8192 /* a power of two, > 2 * MAX_TARGETS */
 
 struct follow {
 	struct follow_opts o;
+	struct session *s;
 	struct follow_bpf *skel;
 	struct ring_buffer *rb;
 	const char *ended_by;
@@ -31,7 +33,75 @@ struct follow {
 	double hold_ms_total, hold_ms_max;
 	int held[MAX_HELD];  /* pids stopped and not yet continued (for follow__free) */
 	int nheld;
+	int seen[SEEN_SLOTS]; /* targets looked at for their namespaces (open addressing; 0: free) */
+	ino_t own_pidns, own_mntns;
+	uint64_t followed, other_pidns, other_mntns;
 };
+
+static ino_t ns_ino(int pid, const char *ns)
+{
+	char path[64];
+	struct stat st;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, ns);
+	else
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", ns);
+	return stat(path, &st) ? 0 : st.st_ino;
+}
+
+/* Whether pid was seen before; marks it seen. */
+static bool seen_before(struct follow *f, int pid)
+{
+	unsigned h = ((unsigned)pid * 2654435761u) & (SEEN_SLOTS - 1);
+
+	for (int i = 0; i < SEEN_SLOTS; i++, h = (h + 1) & (SEEN_SLOTS - 1)) {
+		if (f->seen[h] == pid)
+			return true;
+		if (!f->seen[h]) {
+			f->seen[h] = pid;
+			return false;
+		}
+	}
+	return true; /* full: count no more */
+}
+
+/* Count the new targets, and those in a PID or mount namespace other than bindprof's (they are
+ * followed all the same: the kernel's ids are global, files are read through /proc/PID). */
+static void scan_targets(struct follow *f, struct session *s)
+{
+	int pids[MAX_TARGETS], n = session__targets(s, pids, MAX_TARGETS);
+
+	for (int i = 0; i < n; i++) {
+		ino_t p, m;
+
+		if (seen_before(f, pids[i]))
+			continue;
+		f->followed++;
+		p = ns_ino(pids[i], "pid");
+		m = ns_ino(pids[i], "mnt");
+		f->other_pidns += p && f->own_pidns && p != f->own_pidns;
+		f->other_mntns += m && f->own_mntns && m != f->own_mntns;
+	}
+}
+
+/* Whether bindprof itself runs in a PID namespace below the initial one: its NSpid line in
+ * /proc/self/status lists more than one id. */
+static bool in_child_pidns(void)
+{
+	char line[256];
+	bool nested = false;
+	FILE *st = fopen("/proc/self/status", "re");
+
+	while (st && fgets(line, sizeof(line), st))
+		if (!strncmp(line, "NSpid:", 6)) {
+			nested = strchr(line + 6 + strspn(line + 6, " \t"), '\t') != NULL;
+			break;
+		}
+	if (st)
+		fclose(st);
+	return nested;
+}
 
 /* The file a process runs, by a path that works from here: /proc/PID/root + its path when that
  * is the same inode as /proc/PID/exe (a file in another mount namespace included), else
@@ -113,6 +183,9 @@ struct follow *follow__new(struct session *s, const struct follow_opts *o)
 	if (!f)
 		return NULL;
 	f->o = *o;
+	f->s = s;
+	f->own_pidns = ns_ino(0, "pid");
+	f->own_mntns = ns_ino(0, "mnt");
 	if (!o->hold_execs || !o->on_exec)
 		return f;
 	f->skel = follow_bpf__open();
@@ -161,6 +234,8 @@ void follow__sleep(struct follow *f, double ms)
 {
 	uint64_t end = now_ns() + (uint64_t)(ms * 1e6);
 
+	if (f)
+		scan_targets(f, f->s);
 	if (!f || !f->rb) {
 		struct timespec ts = { .tv_sec = (time_t)(ms / 1000),
 				       .tv_nsec = (long)((ms - (long)(ms / 1000) * 1000) * 1e6) };
@@ -219,7 +294,16 @@ void follow__report(struct follow *f, struct session *s, cJSON *doc, cJSON *res)
 		return;
 	session__read_hits(s, hits);
 	read_counts(f, c);
+	scan_targets(f, s);
 	cJSON_AddNumberToObject(p, "forks_followed", hits[HIT_FORK]);
+	/* of the processes alive at a tick (every 100 ms): a shorter-lived one is not looked at */
+	cJSON_AddNumberToObject(p, "seen_at_ticks", f->followed);
+	cJSON_AddNumberToObject(p, "seen_in_other_pid_namespaces", f->other_pidns);
+	cJSON_AddNumberToObject(p, "seen_in_other_mount_namespaces", f->other_mntns);
+	if (in_child_pidns())
+		profile_warn(doc, "processes", "bindprof runs inside a PID namespace: the probes see the "
+			     "kernel's process ids, /proc shows this namespace's, and processes of the "
+			     "target outside this namespace are not followed");
 	if (f->ended_by)
 		cJSON_AddStringToObject(p, "ended_by", f->ended_by);
 	else
