@@ -251,7 +251,8 @@ def embed_code(collections, pause):
 def test_renamed_libpython_dlopened_by_a_c_host():
     """libpython3.X.so copied to libhost-rt.so and dlopen'd by a C program: recognized from what
     the file contains, its version right, its collections counted from the poll that finds it (the
-    workload waits 0.6 s first): at least the collections after that, at most all of them."""
+    workload waits 0.6 s first): at least the collections after that, at most all of them; the
+    late discovery is counted and warned about."""
     need_root()
     host = build_host("host-dl", "-ldl")
 
@@ -271,6 +272,10 @@ def test_renamed_libpython_dlopened_by_a_c_host():
         meta = doc["metadata"]["target"]
         check(meta["runtime"] == "cpython" and meta["runtime_version"] == t["version"],
               f"{label}: metadata says {meta['runtime']} {meta['runtime_version']}, the process {t['version']}")
+        # what could be missed is counted and said
+        check(doc["results"]["processes"]["cpython_loaded_after_exec"] == 1, doc["results"]["processes"])
+        check(any(w["section"] == "processes" and "loaded CPython after their exec" in w["message"]
+                  for w in doc["warnings"]), f"{label}: no warning: {doc['warnings']}")
 
     each(one)
 

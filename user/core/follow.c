@@ -15,6 +15,7 @@
 #include "bpf/follow.h"
 #include "core/follow.h"
 #include "inspect/procfs.h"
+#include "inspect/cpython.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "output/document.h"
@@ -22,6 +23,7 @@
 
 #define MAX_HELD 64 /* processes held at once: each is continued as soon as it is looked at */
 #define SEEN_SLOTS 8192 /* a power of two, > 2 * MAX_TARGETS */
+#define MAX_WATCH 64    /* processes that exec'd a non-CPython file, watched for a late libpython */
 
 struct follow {
 	struct follow_opts o;
@@ -35,6 +37,11 @@ struct follow {
 	int nheld;
 	int seen[SEEN_SLOTS]; /* targets looked at for their namespaces (open addressing; 0: free) */
 	ino_t own_pidns, own_mntns;
+	int watch[MAX_WATCH]; /* pids whose exec was not CPython: do they load it later (dlopen)? */
+	int nwatch;
+	uint64_t loaded_later;     /* of those, processes that mapped a CPython file later */
+	double loaded_later_max_ms; /* the longest time from such a process's exec to its discovery */
+	uint64_t watch_ns[MAX_WATCH];
 	uint64_t followed, other_pidns, other_mntns;
 };
 
@@ -82,6 +89,31 @@ static void scan_targets(struct follow *f, struct session *s)
 		m = ns_ino(pids[i], "mnt");
 		f->other_pidns += p && f->own_pidns && p != f->own_pidns;
 		f->other_mntns += m && f->own_mntns && m != f->own_mntns;
+	}
+}
+
+/* The watched processes (their exec was not CPython): one that maps a CPython file now loaded it
+ * after its exec (dlopen): the CPython probes find it at their poll, and what ran before is not
+ * measured. Count them; forget the ones that exited. */
+static void scan_watched(struct follow *f)
+{
+	for (int i = 0; i < f->nwatch; i++) {
+		struct cpython_target t;
+		bool gone = procfs_alive("/proc", f->watch[i]) != 1;
+
+		if (!gone && !cpython_inspect("/proc", f->watch[i], &t) && t.minor) {
+			double ms = (now_ns() - f->watch_ns[i]) / 1e6;
+
+			f->loaded_later++;
+			if (ms > f->loaded_later_max_ms)
+				f->loaded_later_max_ms = ms;
+			log_debug("pid %d loaded CPython (%s) %.0f ms after its exec", f->watch[i], t.elf, ms);
+			gone = true;
+		}
+		if (gone) {
+			f->watch_ns[i] = f->watch_ns[f->nwatch - 1];
+			f->watch[i--] = f->watch[--f->nwatch];
+		}
 	}
 }
 
@@ -158,6 +190,10 @@ static int on_exec(void *ctx, void *data, size_t size)
 		err = f->o.on_exec ? f->o.on_exec(f->o.ctx, e->pid, path) : -ENOENT;
 		verdict = !err;
 		f->python_files += verdict;
+		if (!verdict && f->nwatch < MAX_WATCH) {
+			f->watch_ns[f->nwatch] = e->ns;
+			f->watch[f->nwatch++] = e->pid;
+		}
 		log_debug("exec: pid %d (%.16s) runs %s: %s%s", e->pid, e->comm, path,
 			  verdict ? "CPython, probes attached" : "not CPython", e->held ? "; continued" : "");
 	}
@@ -234,8 +270,10 @@ void follow__sleep(struct follow *f, double ms)
 {
 	uint64_t end = now_ns() + (uint64_t)(ms * 1e6);
 
-	if (f)
+	if (f) {
 		scan_targets(f, f->s);
+		scan_watched(f);
+	}
 	if (!f || !f->rb) {
 		struct timespec ts = { .tv_sec = (time_t)(ms / 1000),
 				       .tv_nsec = (long)((ms - (long)(ms / 1000) * 1000) * 1e6) };
@@ -320,6 +358,12 @@ void follow__report(struct follow *f, struct session *s, cJSON *doc, cJSON *res)
 	cJSON_AddNumberToObject(p, "hold_ms_max", f->hold_ms_max);
 	cJSON_AddNumberToObject(p, "missed_execs", c[FOL_LOST] + c[FOL_HOLD_FAIL]);
 	cJSON_AddNumberToObject(p, "gone_before_inspection", f->gone);
+	cJSON_AddNumberToObject(p, "cpython_loaded_after_exec", f->loaded_later);
+	if (f->loaded_later)
+		profile_warn(doc, "processes", "%llu processes loaded CPython after their exec (dlopen; up to "
+			     "%.0f ms after it): their interpreter was probed from the next poll (every 100 ms), "
+			     "and what it did before is not measured", (unsigned long long)f->loaded_later,
+			     f->loaded_later_max_ms);
 	if (c[FOL_LOST])
 		profile_warn(doc, "processes", "%llu execs of new files were not looked at before they ran "
 			     "(the exec ring buffer was full): an interpreter among them is probed only "
