@@ -42,8 +42,12 @@ struct follow {
 	uint64_t loaded_later;     /* of those, processes that mapped a CPython file later */
 	double loaded_later_max_ms; /* the longest time from such a process's exec to its discovery */
 	uint64_t watch_ns[MAX_WATCH];
+	dev_t watch_dev[MAX_WATCH]; /* the file it exec'd: when /proc/PID/exe is another, it exec'd */
+	ino_t watch_ino[MAX_WATCH]; /* again (that exec was held or known), and is not watched */
 	uint64_t followed, other_pidns, other_mntns;
 };
+
+static int exe_id(int pid, dev_t *dev, ino_t *ino);
 
 static ino_t ns_ino(int pid, const char *ns)
 {
@@ -100,6 +104,12 @@ static void scan_watched(struct follow *f)
 	for (int i = 0; i < f->nwatch; i++) {
 		struct cpython_target t;
 		bool gone = procfs_alive("/proc", f->watch[i]) != 1;
+		dev_t dev = 0;
+		ino_t ino = 0;
+
+		/* exec'd again since: that exec was looked at (held) or its file was known */
+		if (!gone && (exe_id(f->watch[i], &dev, &ino) || dev != f->watch_dev[i] || ino != f->watch_ino[i]))
+			gone = true;
 
 		if (!gone && !cpython_inspect("/proc", f->watch[i], &t) && t.minor) {
 			double ms = (now_ns() - f->watch_ns[i]) / 1e6;
@@ -112,6 +122,8 @@ static void scan_watched(struct follow *f)
 		}
 		if (gone) {
 			f->watch_ns[i] = f->watch_ns[f->nwatch - 1];
+			f->watch_dev[i] = f->watch_dev[f->nwatch - 1];
+			f->watch_ino[i] = f->watch_ino[f->nwatch - 1];
 			f->watch[i--] = f->watch[--f->nwatch];
 		}
 	}
@@ -155,6 +167,20 @@ static void exe_path(int pid, char *out, size_t size)
 	snprintf(out, size, "%s", link);
 }
 
+/* The identity of the file a process runs. */
+static int exe_id(int pid, dev_t *dev, ino_t *ino)
+{
+	char link[64];
+	struct stat st;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	if (stat(link, &st))
+		return -errno;
+	*dev = st.st_dev;
+	*ino = st.st_ino;
+	return 0;
+}
+
 static void hold_add(struct follow *f, int pid)
 {
 	if (f->nheld < MAX_HELD)
@@ -190,7 +216,8 @@ static int on_exec(void *ctx, void *data, size_t size)
 		err = f->o.on_exec ? f->o.on_exec(f->o.ctx, e->pid, path) : -ENOENT;
 		verdict = !err;
 		f->python_files += verdict;
-		if (!verdict && f->nwatch < MAX_WATCH) {
+		if (!verdict && f->nwatch < MAX_WATCH && !exe_id(e->pid, &f->watch_dev[f->nwatch],
+								 &f->watch_ino[f->nwatch])) {
 			f->watch_ns[f->nwatch] = e->ns;
 			f->watch[f->nwatch++] = e->pid;
 		}
