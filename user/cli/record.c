@@ -13,6 +13,7 @@
 #include "cli/export.h"
 #include "cli/record_opts.h"
 #include "core/guardian.h"
+#include "core/follow.h"
 #include "core/recorder.h"
 #include "inspect/procfs.h"
 #include "lib/log.h"
@@ -96,6 +97,7 @@ static void print_summary(const cJSON *doc, const struct recorder_result *r, con
 		printf("  overhead: est. %.1f ms of probe CPU (%.2f%% of the target's CPU)\n",
 		       num(ov, "estimated_cpu_ms"), num(ov, "estimated_percent"));
 	printf("  lost events: %.0f\n", num(res, "lost_events"));
+	follow__print_summary(NULL, res);
 }
 
 /* Checks that need no privilege, before any: bad input is reported as such. */
