@@ -478,13 +478,17 @@ static cJSON *profiled_pass(struct ctx *c, const struct suite *s, const struct w
 	struct rec_thread rt = { 0 };
 	struct record_opts ro;
 	struct load_result lr;
-	char folded[4096 + 512], err[512];
+	char folded[4096 + 512], svg[4096 + 512], err[512];
 	cJSON *rdoc = NULL;
 	int e;
 
 	folded_path(c->o->files_base ? c->o->files_base : c->o->output ? c->o->output : "bindprof-profile.json", s->name,
 		    w->name, folded, sizeof(folded));
 	recorder_opts_of(c, folded, &ro);
+	if (ro.folded && strlen(folded) > 7) { /* its flamegraph next to it: OUT.SUITE.WORKLOAD.svg */
+		snprintf(svg, sizeof(svg), "%.*s.svg", (int)(strlen(folded) - 7), folded);
+		ro.svg = svg;
+	}
 	if (recorder_open(&ro, &rt.rec, err, sizeof(err)) || recorder_start(rt.rec, err, sizeof(err))) {
 		profile_warn(c->doc, "profile", "%s/%s: the recorder did not start: %s", s->name, w->name, err);
 		recorder_free(rt.rec);
