@@ -78,7 +78,7 @@ static void test_svg(void **state)
 	assert_int_equal(count(text, "<![CDATA["), 1);
 	/* follows the viewer's width; subtitle; legend; a palette per kind */
 	assert_non_null(strstr(text, "width=\"100%\" onload=\"init()\" viewBox=\"0 0 1200 "));
-	assert_non_null(strstr(text, "id=\"subtitle\" x=\"600.0\" y=\"44\">13 samples</text>"));
+	assert_non_null(strstr(text, "id=\"subtitle\" class=\"subtitle\" x=\"600.0\" y=\"44\">13 samples</text>"));
 	assert_non_null(strstr(text, ">Python</text>"));
 	assert_non_null(strstr(text, ">kernel</text>"));
 	assert_non_null(strstr(text, "<title>[unknown] (2 samples, 15.38%)</title><rect x=\"1008.46\" y=\"104\" width=\"181.54\" height=\"15\" fill=\"rgb(215,215,215)\""));

@@ -425,32 +425,38 @@ int flamegraph_svg(const struct folded *f, const struct fg_opts *o, char **out, 
 	depth = depth_of(root);
 	height = FG_TOP + depth * FG_FRAME + 40;
 	/* width="100%" with the viewBox: the drawing follows the viewer's width, text scaling with it */
-	bprintf(&b, "<?xml version=\"1.0\" standalone=\"no\"?>\n"
-		    "<svg version=\"1.1\" width=\"100%%\" onload=\"init()\" viewBox=\"0 0 %d %d\" "
+	if (!o->inline_svg)
+		bprintf(&b, "<?xml version=\"1.0\" standalone=\"no\"?>\n");
+	bprintf(&b, "<svg version=\"1.1\" class=\"fgsvg\" width=\"100%%\"%s viewBox=\"0 0 %d %d\" "
 		    "preserveAspectRatio=\"xMinYMin meet\" data-total=\"%llu\" data-base-total=\"%llu\" "
 		    "xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\">\n",
-		(int)FG_WIDTH, height, (unsigned long long)root->value, (unsigned long long)root->base);
-	bprintf(&b, "<style type=\"text/css\">text{font-family:monospace;font-size:12px;fill:rgb(0,0,0)}"
-		    "g.f:hover rect{stroke:black;stroke-width:0.5;cursor:pointer}"
-		    "#title{font-size:17px;text-anchor:middle}#subtitle{fill:rgb(90,90,90);text-anchor:middle}"
-		    ".btn{cursor:pointer;fill:rgb(60,60,160)}</style>\n");
-	bprintf(&b, "<script type=\"text/ecmascript\"><![CDATA[\n");
-	bprintf(&b, fg_script, FG_WIDTH, FG_PAD);
-	bprintf(&b, "]]></script>\n");
+		o->inline_svg ? "" : " onload=\"init()\"", (int)FG_WIDTH, height, (unsigned long long)root->value,
+		(unsigned long long)root->base);
+	bprintf(&b, "<style type=\"text/css\">svg.fgsvg text{font-family:monospace;font-size:12px;fill:rgb(0,0,0)}"
+		    "svg.fgsvg g.f:hover rect{stroke:black;stroke-width:0.5;cursor:pointer}"
+		    "svg.fgsvg .title{font-size:17px;text-anchor:middle}svg.fgsvg .subtitle{fill:rgb(90,90,90);text-anchor:middle}"
+		    "svg.fgsvg .btn{cursor:pointer;fill:rgb(60,60,160)}</style>\n");
+	if (!o->inline_svg) {
+		bprintf(&b, "<script type=\"text/ecmascript\"><![CDATA[\n");
+		bprintf(&b, fg_script, FG_WIDTH, FG_PAD);
+		bprintf(&b, "]]></script>\n");
+	}
 	bprintf(&b, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"rgb(248,248,240)\"/>\n", (int)FG_WIDTH, height);
-	bprintf(&b, "<text id=\"title\" x=\"%.1f\" y=\"24\">", FG_WIDTH / 2);
+	bprintf(&b, "<text %s class=\"title\" x=\"%.1f\" y=\"24\">", o->inline_svg ? "" : "id=\"title\"", FG_WIDTH / 2);
 	xml_escape(&b, o->title ? o->title : "bindprof");
 	bprintf(&b, "</text>\n");
 	if (o->subtitle) {
-		bprintf(&b, "<text id=\"subtitle\" x=\"%.1f\" y=\"44\">", FG_WIDTH / 2);
+		bprintf(&b, "<text %s class=\"subtitle\" x=\"%.1f\" y=\"44\">", o->inline_svg ? "" : "id=\"subtitle\"",
+			FG_WIDTH / 2);
 		xml_escape(&b, o->subtitle);
 		bprintf(&b, "</text>\n");
 	}
 	legend(&b, diff);
-	bprintf(&b, "<text class=\"btn\" x=\"10\" y=\"24\" onclick=\"reset()\">Reset zoom</text>"
-		    "<text class=\"btn\" x=\"%.1f\" y=\"24\" onclick=\"search()\">Search</text>\n"
-		    "<text id=\"matched\" x=\"%.1f\" y=\"%d\"></text><text id=\"info\" x=\"10\" y=\"%d\"></text>\n",
-		FG_WIDTH - 70, FG_WIDTH - 200, height - 5, height - 5);
+	if (!o->inline_svg)
+		bprintf(&b, "<text class=\"btn\" x=\"10\" y=\"24\" onclick=\"reset()\">Reset zoom</text>"
+			    "<text class=\"btn\" x=\"%.1f\" y=\"24\" onclick=\"search()\">Search</text>\n"
+			    "<text id=\"matched\" x=\"%.1f\" y=\"%d\"></text><text id=\"info\" x=\"10\" y=\"%d\"></text>\n",
+			FG_WIDTH - 70, FG_WIDTH - 200, height - 5, height - 5);
 	if (!err && root->value) {
 		struct emit_ctx c = { .b = &b, .total = (double)root->value, .btotal = (double)root->base,
 				      .height = height - 20, .unit = unit, .diff = diff };

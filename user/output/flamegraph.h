@@ -6,6 +6,7 @@
 #ifndef BINDPROF_FLAMEGRAPH_H
 #define BINDPROF_FLAMEGRAPH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "lib/strmap.h"
@@ -40,6 +41,8 @@ struct fg_opts {
 	const char *subtitle;      /* the second line (pid, duration, Hz, samples: what is known); NULL: none */
 	const char *unit;          /* what the weights count ("samples", "us"); NULL: "samples" */
 	const struct folded *base; /* non-NULL: a differential flamegraph against this base */
+	bool inline_svg;           /* for a page: no XML declaration, no script (no zoom or search: hover
+				    * titles only), no ids, styles scoped to svg.fgsvg */
 };
 
 /* The SVG flamegraph of f as text (malloc'd into *out, *len bytes): 1200 user units wide in a
