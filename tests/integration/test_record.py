@@ -81,7 +81,8 @@ def assert_ground_truth(doc, truth):
     check(sum(t["count"] for t in sysd["threads"]) == sysd["total_count"], "threads add up")
     hits = doc["results"]["overhead"]["probe_hits"]
     # every counted syscall is one exit hit; exits without their entry are the in-flight ones
-    check(hits["tp_btf/sys_exit"] == sysd["total_count"] + sysd["in_flight_at_start"],
+    check(hits["tp_btf/sys_exit"] == sysd["total_count"] + sysd["in_flight_at_start"]
+          + sysd.get("new_task_first_returns", 0),
           f"exit hits {hits['tp_btf/sys_exit']} vs counted {sysd['total_count']}")
     check(doc["results"]["lost_events"] == 0, "no lost events")
 

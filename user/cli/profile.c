@@ -33,8 +33,10 @@
 #include "core/target.h"
 #include "inspect/metadata.h"
 #include "inspect/procfs.h"
+#include "lib/duration.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "lib/validate.h" /* harden: up-front checks */
 #include "load/loadgen.h"
 #include "load/suites.h"
 #include "output/document.h"
@@ -123,7 +125,9 @@ static int opt_number(int id, const char *arg, struct profile_opts *o, char *err
 		return 0;
 	}
 	/* duration, rate, ready timeout: > 0 */
-	if (parse_seconds(arg, 1e7, id == PO_DURATION ? &o->duration : id == PO_RATE ? &o->rate : &o->ready_timeout)) {
+	/* durations take units as wrk does (lib/duration.h: 500ms, 10s, 2m); the rate is a number */
+	if (id == PO_RATE ? parse_seconds(arg, 1e7, &o->rate)
+			  : parse_duration(arg, 1e7, id == PO_DURATION ? &o->duration : &o->ready_timeout)) {
 		snprintf(err, errlen, "%s: invalid value '%s' (> 0)",
 			 id == PO_DURATION ? "--duration" : id == PO_RATE ? "--rate" : "--ready-timeout", arg);
 		return -EINVAL;
@@ -944,6 +948,24 @@ int cmd_profile(int argc, char **argv)
 		profile_usage(stdout);
 		return EXIT_OK;
 	}
+	/* harden: what can be checked before any app is started or attached */
+	if (validate_output_path("-o", o.output, err, sizeof(err)) ||
+	    (o.app_cmd && validate_app_cmd("--app-cmd", o.app_cmd, err, sizeof(err))) ||
+	    (o.baseline && validate_baseline_file("--baseline", o.baseline, err, sizeof(err)))) {
+		log_err("profile: %s", err);
+		return EXIT_BADINPUT;
+	}
+	if (o.pid) {
+		char warn[256];
+
+		if (validate_pid_target("/proc", "-p", o.pid, err, sizeof(err), warn, sizeof(warn))) {
+			log_err("profile: %s", err);
+			return EXIT_BADINPUT;
+		}
+		if (warn[0])
+			log_warn("profile: %s", warn);
+	}
+	/* end harden */
 	guardian_start();
 	ret = profile_run(&o, NULL);
 	guardian_stop();

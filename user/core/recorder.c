@@ -438,6 +438,7 @@ cJSON *recorder_document(struct recorder *r)
 		if (d != DROP_UNPAIRED_EXIT)
 			lost += drops[d];
 	}
+	lost += profile_sum_probe_losses(prof, dr); /* harden: the probes' own losses count too */
 	cJSON_AddNumberToObject(res, "lost_events", lost);
 	cJSON_AddItemToObject(res, "lost_by_reason", dr);
 	if (lost)
@@ -665,10 +666,10 @@ static int start_pid(struct recorder *r, char *err, size_t errlen)
 		n = target_descendants("/proc", r->o.pid, kids, MAX_TARGETS - 1);
 	for (int i = 0; i < n; i++)
 		session__add_target(r->sess, kids[i]);
-	if (!procfs_alive("/proc", r->o.pid)) {
-		snprintf(err, errlen, "-p: process %d exited as the probes attached", r->o.pid);
-		return EXIT_BADINPUT;
-	}
+	/* harden: a target that exits while the probes attach is a partial profile marked
+	 * target_exited (the run loop sees it at its first tick), as when it exits later */
+	if (!procfs_alive("/proc", r->o.pid))
+		log_warn("record: -p: process %d exited as the probes attached: the profile is partial", r->o.pid);
 	fill_target_info(&r->tgt);
 	log_debug("attached to pid %d and %d descendants", r->o.pid, n);
 	return EXIT_OK;
@@ -678,10 +679,8 @@ int recorder_start(struct recorder *r, char *err, size_t errlen)
 {
 	int ret;
 
-	if (!r->o.cmd && !procfs_alive("/proc", r->o.pid)) {
-		snprintf(err, errlen, "-p: no such process: %d", r->o.pid);
-		return EXIT_BADINPUT;
-	}
+	/* harden: -p was checked before the probes were opened (validate_pid_target); a target gone
+	 * since is handled by start_pid as a partial profile */
 	ret = r->o.cmd ? start_command(r, err, errlen) : start_pid(r, err, errlen);
 	if (ret)
 		return ret;
