@@ -412,7 +412,10 @@ static void on_event(struct worker *w, struct conn *c, uint32_t ev, uint64_t now
 				return;
 			}
 		}
-		if (c->st != C_READING)
+		/* Level-triggered epoll: a short read took everything there was, and anything that
+		 * comes later wakes us again. Reading on until EAGAIN would cost a syscall per request
+		 * (after a response, the next request was just sent: its answer cannot be there). */
+		if (c->st != C_READING || (size_t)n < sizeof(buf))
 			return;
 	}
 }
