@@ -269,6 +269,16 @@ cJSON *load_result_json(const struct load_result *r, cJSON *doc)
 		cJSON_AddNullToObject(g, "saturation");
 	cJSON_AddNumberToObject(g, "missed_send_slots", r->missed_slots);
 	cJSON_AddNumberToObject(g, "late_send_slots", r->late_slots);
+	if (r->send_lag && r->send_lag->count) {
+		cJSON *l = cJSON_AddObjectToObject(g, "send_lag_ms");
+
+		cJSON_AddNumberToObject(l, "p50", lh_quantile(r->send_lag, 0.5) / 1e6);
+		cJSON_AddNumberToObject(l, "p90", lh_quantile(r->send_lag, 0.9) / 1e6);
+		cJSON_AddNumberToObject(l, "p99", lh_quantile(r->send_lag, 0.99) / 1e6);
+		cJSON_AddNumberToObject(l, "max", r->send_lag->max_ns / 1e6);
+	} else {
+		cJSON_AddNullToObject(g, "send_lag_ms");
+	}
 	cJSON_AddNumberToObject(g, "threads", r->threads);
 	if (r->connections)
 		cJSON_AddNumberToObject(g, "connections", r->connections);

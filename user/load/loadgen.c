@@ -147,7 +147,7 @@ struct worker {
 	int id, nconns, epfd, tfd;
 	struct shared *sh;
 	struct conn *conns;
-	struct lathist *lat, *unc;
+	struct lathist *lat, *unc, *lag;
 	uint64_t ok, s4, s5, econn, eread, ewrite, etime, efd, estray, bytes;
 	uint64_t scheduled, late, unsent;
 	uint64_t *pending; /* scheduled times waiting for a free connection (rate mode) */
@@ -455,6 +455,7 @@ static void due_slots(struct worker *w, uint64_t now)
 			break;
 		w->next_k++;
 		w->scheduled++;
+		lh_record(w->lag, now - t); /* the generator's own send lag */
 		if (now - t > LATE_NS)
 			w->late++;
 		if (w->ptail - w->phead >= MAX_PENDING) {
@@ -721,8 +722,9 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 	sh.req = build_request(o, &u, &sh.reqlen);
 	r->lat = calloc(1, sizeof(*r->lat));
 	r->lat_uncorrected = o->rate > 0 ? calloc(1, sizeof(*r->lat_uncorrected)) : NULL;
+	r->send_lag = o->rate > 0 ? calloc(1, sizeof(*r->send_lag)) : NULL;
 	ws = calloc(o->threads, sizeof(*ws));
-	if (!sh.req || !r->lat || (o->rate > 0 && !r->lat_uncorrected) || !ws) {
+	if (!sh.req || !r->lat || (o->rate > 0 && (!r->lat_uncorrected || !r->send_lag)) || !ws) {
 		e = -ENOMEM;
 		goto cleanup;
 	}
@@ -736,10 +738,11 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 		w->conns = calloc(w->nconns ? w->nconns : 1, sizeof(*w->conns));
 		w->lat = calloc(1, sizeof(*w->lat));
 		w->unc = o->rate > 0 ? calloc(1, sizeof(*w->unc)) : NULL;
+		w->lag = o->rate > 0 ? calloc(1, sizeof(*w->lag)) : NULL;
 		w->pending = o->rate > 0 ? calloc(MAX_PENDING, sizeof(*w->pending)) : NULL;
 		w->epfd = epoll_create1(EPOLL_CLOEXEC);
 		w->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-		if (!w->conns || !w->lat || (o->rate > 0 && (!w->unc || !w->pending)) || w->epfd < 0 || w->tfd < 0) {
+		if (!w->conns || !w->lat || (o->rate > 0 && (!w->unc || !w->lag || !w->pending)) || w->epfd < 0 || w->tfd < 0) {
 			e = -ENOMEM;
 			goto cleanup;
 		}
@@ -775,6 +778,8 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 			lh_merge(r->lat, w->lat);
 			if (w->unc)
 				lh_merge(r->lat_uncorrected, w->unc);
+			if (w->lag)
+				lh_merge(r->send_lag, w->lag);
 			r->ok += w->ok;
 			r->status_4xx += w->s4;
 			r->status_5xx += w->s5;
@@ -813,6 +818,7 @@ cleanup:
 		free(ws[i].conns);
 		free(ws[i].lat);
 		free(ws[i].unc);
+		free(ws[i].lag);
 		free(ws[i].pending);
 		if (ws[i].epfd > 0)
 			close(ws[i].epfd);
@@ -828,5 +834,6 @@ void load_result_free(struct load_result *r)
 {
 	free(r->lat);
 	free(r->lat_uncorrected);
-	r->lat = r->lat_uncorrected = NULL;
+	free(r->send_lag);
+	r->lat = r->lat_uncorrected = r->send_lag = NULL;
 }
