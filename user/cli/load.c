@@ -15,6 +15,8 @@
 #include "output/document.h"
 #include "lib/util.h"
 #include "lib/duration.h"
+#include "lib/file.h"
+#include "load/httpcheck.h"
 
 enum {
 	O_URL = 1, O_CONNS, O_THREADS, O_DURATION, O_REQUESTS, O_RATE, O_TIMEOUT, O_METHOD, O_HEADER, O_BODY,
@@ -64,6 +66,8 @@ static int load_option(void *ctx, int id, const char *arg, char *err, int errlen
 
 	switch (id) {
 	case O_URL:
+		if (httpcheck_url("--url", arg, err, errlen))
+			return -EINVAL;
 		c->o.url = arg;
 		return 0;
 	case O_CONNS:
@@ -109,9 +113,13 @@ static int load_option(void *ctx, int id, const char *arg, char *err, int errlen
 		}
 		return 0;
 	case O_METHOD:
+		if (httpcheck_method("-m", arg, err, errlen))
+			return -EINVAL;
 		c->o.method = arg;
 		return 0;
 	case O_HEADER:
+		if (httpcheck_header_line("-H", arg, err, errlen))
+			return -EINVAL;
 		if (!strchr(arg, ':') || c->o.nheaders == MAX_HEADERS) {
 			snprintf(err, errlen, "-H: invalid header '%s' (Name: value)", arg);
 			return -EINVAL;
@@ -166,10 +174,10 @@ int load_opts_parse(int argc, char **argv, struct load_cli *c, char *err, int er
 	if (c->o.connections < c->o.threads)
 		c->o.threads = c->o.connections; /* a thread without a connection does nothing */
 	if (lp.body_file) {
-		int e = read_file(lp.body_file, &c->body, &c->o.body_len);
+		char msg[4200]; /* harden: regular files only, capped (lib/file.h) */
 
-		if (e) {
-			snprintf(err, errlen, "--body-file: cannot read '%s': %s", lp.body_file, strerror(-e));
+		if (file_read_bounded(lp.body_file, file_cap(FILE_BODY), &c->body, &c->o.body_len, msg, sizeof(msg))) {
+			snprintf(err, errlen, "--body-file: %s", msg);
 			return -EINVAL;
 		}
 		c->o.body = c->body;
