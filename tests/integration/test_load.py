@@ -163,6 +163,39 @@ def test_rate_is_exact_at_any_c_t_d():
             check(got + g["missed_send_slots"] == want, f"server {got} + never sent {g['missed_send_slots']} != {want}")
 
 
+def test_rate_exact_when_connections_come_up_late():
+    # item 10 as first seen: http.server's default listen backlog (5) with -c 50, so some
+    # handshakes complete late; before, a thread whose connections were not up dropped its slots
+    # at the end (250 of 500 sent, exit 0). Ground truth: that server's own count.
+    srv = subprocess.Popen(["/usr/bin/python3", os.path.join(ROOT, "tools", "httptest.py"), "--backlog", "5"],
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(wait_line(srv.stdout, "listening").split()[1])
+
+        def count():
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/count", timeout=5) as r:
+                return json.loads(r.read()).get("/ok", 0)
+
+        for i in range(3):
+            before = count()
+            out = os.path.join(TMP, "late.json")
+            r = run([BINDPROF, "load", "--url", f"http://127.0.0.1:{port}/ok", "--rate", "500", "-d", "1", "-o", out],
+                    timeout=60)
+            check(r.returncode == 0, f"exit {r.returncode}: {r.stderr}")
+            t, e = load(out)["results"]["throughput"], load(out)["results"]["errors"]
+            got = before
+            for _ in range(40):  # requests written to late connections are read when accepted
+                got = count()
+                if got - before >= 500:
+                    break
+                time.sleep(0.1)
+            check(t["scheduled_requests"] == 500 == t["total_requests"], f"run {i}: {t}")
+            check(abs(got - before - 500) <= 1, f"run {i}: the server counted {got - before} of 500 ({e})")
+            check(t["completed_requests"] + e["timeout"] + e["read"] == 500, f"run {i}: every request accounted for: {e}")
+    finally:
+        srv.kill()
+
+
 def test_rate_above_capacity_ends_at_d():
     # item 12: far above what the server completes; the run ends at -d and reports what completed
     before = counts()
