@@ -190,8 +190,18 @@ def test_rate_exact_when_connections_come_up_late():
                     break
                 time.sleep(0.1)
             check(t["scheduled_requests"] == 500 == t["total_requests"], f"run {i}: {t}")
-            check(abs(got - before - 500) <= 1, f"run {i}: the server counted {got - before} of 500 ({e})")
-            check(t["completed_requests"] + e["timeout"] + e["read"] == 500, f"run {i}: every request accounted for: {e}")
+            check(t["completed_requests"] + e["timeout"] + e["read"] + e["never_sent"] == 500,
+                  f"run {i}: every request accounted for: {e}")
+            # every request reached the server, except those sent on a connection the server had
+            # not accepted yet (its queue of 5 full): cut at the end as timeouts, with a warning;
+            # and those queued behind them, never sent (saturated, with a warning)
+            seen = got - before
+            check(not e["never_sent"] or "never sent" in r.stderr, f"run {i}: {r.stderr}")
+            check(seen <= 501 and seen + e["timeout_at_end"] + e["never_sent"] >= 499,
+                  f"run {i}: the server counted {seen} of 500, {e['timeout_at_end']} cut at the end ({e})")
+            check(not e["timeout_at_end"] or "still unanswered when the run ended" in r.stderr, f"run {i}: {r.stderr}")
+            print(f"      run {i}: the server counted {seen} of 500; {t['completed_requests']} completed, "
+                  f"{e['timeout_at_end']} cut at the end, {e['never_sent']} never sent", flush=True)
     finally:
         srv.kill()
 

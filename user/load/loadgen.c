@@ -148,7 +148,7 @@ struct worker {
 	struct shared *sh;
 	struct conn *conns;
 	struct lathist *lat, *unc, *lag;
-	uint64_t ok, s4, s5, econn, eread, ewrite, etime, efd, estray, bytes;
+	uint64_t ok, s4, s5, econn, eread, ewrite, etime, ecut, efd, estray, bytes;
 	uint64_t scheduled, late, unsent;
 	uint64_t *pending; /* scheduled times waiting for a free connection (rate mode) */
 	uint32_t phead, ptail;
@@ -612,6 +612,7 @@ static void *worker_main(void *arg)
 
 					if (c->st == C_WRITING || c->st == C_READING) {
 						record(w, c, now);
+						w->ecut++;
 						conn_fail(w, c, &w->etime, now);
 					}
 				}
@@ -789,6 +790,7 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 			r->read_err += w->eread;
 			r->write_err += w->ewrite;
 			r->timeouts += w->etime;
+			r->cut_at_end += w->ecut;
 			r->bytes += w->bytes;
 			r->scheduled += w->scheduled;
 			r->late_slots += w->late;

@@ -57,6 +57,7 @@ struct load_result {
 					 * noticed it (its own lag, before any wait for a connection) */
 	uint64_t ok, status_4xx, status_5xx;   /* answered requests */
 	uint64_t read_err, write_err, timeouts; /* sent requests that got no (whole) answer */
+	uint64_t cut_at_end;            /* of the timeouts: still awaited when the run ended at -d */
 	uint64_t connect_err;           /* connections the server refused or reset while connecting */
 	uint64_t fd_err;                /* sockets the generator could not open (EMFILE/ENFILE) */
 	uint64_t stray;                 /* bytes that answered no request (the connection was closed) */
