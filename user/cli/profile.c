@@ -405,15 +405,16 @@ static int run_load(struct ctx *c, const struct workload *w, double secs, struct
 	return e;
 }
 
-/* The figures of a load result, from its struct: requests/s over every answered or failed
- * request (as load_result_json counts them), p50 and p99 from its latency histogram. Takes lr. */
+/* The figures of a load result, from its struct: requests/s over the completed (answered)
+ * requests, as load_result_json counts them; p50 and p99 from its latency histogram. Takes lr. */
 static void pass_of(struct load_result *lr, cJSON *doc, struct pass *p)
 {
-	uint64_t failed = lr->status_4xx + lr->status_5xx + lr->read_err + lr->write_err + lr->timeouts;
+	uint64_t failed = lr->status_4xx + lr->status_5xx + lr->read_err + lr->write_err + lr->timeouts +
+			  lr->missed_slots;
 
 	p->ok = lr->ok;
 	p->total = lr->ok + failed;
-	p->s.rps = p->total / (lr->elapsed > 0 ? lr->elapsed : 1);
+	p->s.rps = load_completed(lr) / (lr->elapsed > 0 ? lr->elapsed : 1);
 	p->s.p50_ms = lr->lat->count ? lh_quantile(lr->lat, 0.5) / 1e6 : 0;
 	p->s.p99_ms = lr->lat->count ? lh_quantile(lr->lat, 0.99) / 1e6 : 0;
 	p->json = load_result_json(lr, doc);
