@@ -26,7 +26,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 CFLAGS   ?= -g -O2
 CFLAGS   += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP \
 	-I$(OUT)/bpf -I$(OUT)/gen -I. -Iuser -DBINDPROF_VERSION='"$(VERSION)"'
-LDLIBS   := -lbpf -lelf -ldw -lz -lcjson -lhttp_parser -lffi -lm -lpthread
+LDLIBS   := -lbpf -lelf -ldw -lz -lcjson -lhttp_parser -lffi -lcapstone -lm -lpthread
 
 BPF_OBJS := core syscalls python floor stacks ffi requests
 BPF_SKELS := $(patsubst %,$(OUT)/bpf/%.skel.h,$(BPF_OBJS))
@@ -37,6 +37,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 TOOL_SRCS := $(filter-out tools/lib%.c tools/ffiext.c,$(wildcard tools/*.c))
 TOOL_BINS := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS)) $(OUT)/tools/libdemo.so $(OUT)/tools/libffitest.so \
+	$(OUT)/tools/libatom.so \
 	$(OUT)/tools/calltree-nofp $(OUT)/bench/probe_floor
 
 .PHONY: all deps test unit integration demo clean vmlinux

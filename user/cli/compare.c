@@ -572,6 +572,7 @@ static int run_round(const struct compare_opts *co, struct fw *f, int round, con
 	po.table = false;
 	po.quiet = true;
 	po.output = NULL;
+	po.files_base = f->path; /* its folded stacks: OUT.NAME.SUITE.WORKLOAD.folded */
 	po.baseline = NULL;
 	po.app_dir = f->m.dir;
 	po.app_port = f->m.port;

@@ -33,6 +33,7 @@
 #include "core/target.h"
 #include "inspect/metadata.h"
 #include "inspect/procfs.h"
+#include "lib/duration.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/validate.h" /* harden: up-front checks */
@@ -124,7 +125,9 @@ static int opt_number(int id, const char *arg, struct profile_opts *o, char *err
 		return 0;
 	}
 	/* duration, rate, ready timeout: > 0 */
-	if (parse_seconds(arg, 1e7, id == PO_DURATION ? &o->duration : id == PO_RATE ? &o->rate : &o->ready_timeout)) {
+	/* durations take units as wrk does (lib/duration.h: 500ms, 10s, 2m); the rate is a number */
+	if (id == PO_RATE ? parse_seconds(arg, 1e7, &o->rate)
+			  : parse_duration(arg, 1e7, id == PO_DURATION ? &o->duration : &o->ready_timeout)) {
 		snprintf(err, errlen, "%s: invalid value '%s' (> 0)",
 			 id == PO_DURATION ? "--duration" : id == PO_RATE ? "--rate" : "--ready-timeout", arg);
 		return -EINVAL;
@@ -468,7 +471,8 @@ static cJSON *profiled_pass(struct ctx *c, const struct suite *s, const struct w
 	cJSON *rdoc = NULL;
 	int e;
 
-	folded_path(c->o->output ? c->o->output : "bindprof-profile.json", s->name, w->name, folded, sizeof(folded));
+	folded_path(c->o->files_base ? c->o->files_base : c->o->output ? c->o->output : "bindprof-profile.json", s->name,
+		    w->name, folded, sizeof(folded));
 	recorder_opts_of(c, folded, &ro);
 	if (recorder_open(&ro, &rt.rec, err, sizeof(err)) || recorder_start(rt.rec, err, sizeof(err))) {
 		profile_warn(c->doc, "profile", "%s/%s: the recorder did not start: %s", s->name, w->name, err);
@@ -653,20 +657,22 @@ static int start_app(const struct profile_opts *o, const char *log_path)
 	return pid;
 }
 
+/* SIGTERM to the app's group, SIGKILL after 5 s; then SIGKILL to what the app left in its group,
+ * while the leader is a zombie (not yet reaped: its pid, the group's id, cannot be reused). */
 static void stop_app(int pid)
 {
+	siginfo_t si;
 	int st;
 
 	kill(-pid, SIGTERM);
 	for (int i = 0; i < 50; i++) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			goto done;
+		si.si_pid = 0;
+		if (waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid)
+			break;
 		usleep(100000);
 	}
 	kill(-pid, SIGKILL);
 	waitpid(pid, &st, 0);
-done:
-	kill(-pid, SIGKILL); /* what the app left in its group */
 	guardian_forget(pid);
 }
 

@@ -95,14 +95,6 @@ static double tid_cpu_ms(int tid)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static double this_thread_cpu_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* The tids of this process, up to max. */
 static int list_tids(int *out, int max)
 {
@@ -224,7 +216,7 @@ static void stop_child(struct recorder *r, int sig)
 void recorder_run(struct recorder *r, volatile sig_atomic_t *stop)
 {
 	uint64_t t0 = now_ns();
-	double cpu0 = this_thread_cpu_ms() + own_threads_cpu_ms(r);
+	double cpu0 = thread_cpu_ns() / 1e6 + own_threads_cpu_ms(r);
 	int tick = 0;
 
 	for (;;) {
@@ -259,7 +251,7 @@ void recorder_run(struct recorder *r, volatile sig_atomic_t *stop)
 	}
 	sample_resources(r, false);
 	r->elapsed = (now_ns() - t0) / 1e9;
-	r->own_cpu_ms = this_thread_cpu_ms() + own_threads_cpu_ms(r) - cpu0;
+	r->own_cpu_ms = thread_cpu_ns() / 1e6 + own_threads_cpu_ms(r) - cpu0;
 	r->links_attached = session__nr_links(r->sess);
 }
 
