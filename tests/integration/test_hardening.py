@@ -177,6 +177,7 @@ def test_control_characters_refused():
     refused(["load", "--url", "http://127.0.0.1:9/a\r\nX-Evil: 1", "-d", "1"], "--url: a control character (0x0d)")
     refused(["load", "--url", "http://127.0.0.1:9/a b", "-d", "1"], "--url: the URL may not hold ' '")
     app = ["--url", "http://127.0.0.1:9", "--app-cmd", "sleep 30", "--probes", "none", "-o", path("p.json")]
+    refused(["profile", "--health-path", "/h\x01"] + app, "--health-path: a control character (0x01)")
     for i, w in enumerate(({"path": "/a\r\nX-Evil: 1"}, {"path": "/a b"},
                            {"path": "/", "headers": {"A\r\nB": "v"}}, {"path": "/", "headers": {"A": "v\nX: y"}},
                            {"path": "/", "content_type": "a/b\r\nX: 1"})):

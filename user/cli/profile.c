@@ -38,6 +38,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/validate.h" /* harden: up-front checks */
+#include "load/httpcheck.h"
 #include "load/loadgen.h"
 #include "load/suites.h"
 #include "output/document.h"
@@ -178,10 +179,12 @@ int profile_opt_apply(struct profile_opts *o, int id, const char *arg, char *err
 		o->gil_method = !strcmp(arg, "exact");
 		return 0;
 	case PO_HEALTH_PATH:
-		if (arg[0] != '/' || strpbrk(arg, " \r\n")) {
+		if (arg[0] != '/') {
 			snprintf(err, errlen, "--health-path: '%s' is not a path (it starts with '/')", arg);
 			return -EINVAL;
 		}
+		if (httpcheck_path("--health-path", arg, err, errlen)) /* harden: any control character */
+			return -EINVAL;
 		o->health_path = arg;
 		return 0;
 	case PO_FORMAT:
