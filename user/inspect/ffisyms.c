@@ -671,3 +671,75 @@ int ffi_elf_at(const char *path, uint64_t vaddr, struct ffi_fn *fn)
 	elf_file__close(f);
 	return 0;
 }
+
+int ffi_type_call(const char *path, const char *tp_name, struct ffi_fn *fn)
+{
+	struct elf_file *f = elf_file__open(path);
+	struct reloc *rel = NULL;
+	size_t nrel = 0, cap = 0;
+	Elf_Scn *scn = NULL;
+	uint64_t call = 0;
+	int e = -ENOENT, nseg;
+	struct seg seg[16];
+	Elf *el;
+
+	if (!f)
+		return -ENOENT;
+	el = elf_file__elf(f);
+	nseg = segments(el, seg, 16);
+	while ((scn = elf_nextscn(el, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !(d = elf_getdata(scn, NULL)) || !sh.sh_entsize)
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Rela r;
+
+			if (!gelf_getrela(d, i, &r) || GELF_R_TYPE(r.r_info) != R_X86_64_RELATIVE_)
+				continue;
+			if (nrel == cap) {
+				struct reloc *nr = realloc(rel, (cap = cap ? cap * 2 : 1024) * sizeof(*nr));
+
+				if (!nr)
+					goto out;
+				rel = nr;
+			}
+			rel[nrel++] = (struct reloc){ r.r_offset, (uint64_t)r.r_addend };
+		}
+	}
+	qsort(rel, nrel, sizeof(*rel), by_at);
+	for (size_t i = 0; i < nrel && !call; i++) {
+		const char *str = elf_file__data_at(f, rel[i].val, strlen(tp_name) + 1);
+		const struct reloc *c, *n24;
+		const struct seg *s24;
+
+		if (!str || memcmp(str, tp_name, strlen(tp_name) + 1))
+			continue;
+		/* 24 bytes on: a static type's tp_dealloc (code), or a spec's slots (data) */
+		if (!(n24 = reloc_at(rel, nrel, rel[i].at + 24)) || !(s24 = seg_of(seg, nseg, n24->val)))
+			continue;
+		if (s24->exec) { /* a static type: tp_name at +24, tp_call at +128 */
+			if ((c = reloc_at(rel, nrel, rel[i].at - 24 + 128)))
+				call = c->val;
+			continue;
+		}
+		for (int k = 0; k < 96; k++) { /* a spec: {int slot; void *pfunc} entries, to {0} */
+			const int32_t *slot = elf_file__data_at(f, n24->val + 16 * k, 4);
+			const struct reloc *fp = reloc_at(rel, nrel, n24->val + 16 * k + 8);
+
+			if (!slot || !*slot)
+				break;
+			if (*slot == 50 && fp) {
+				call = fp->val;
+				break;
+			}
+		}
+	}
+	if (call)
+		e = ffi_elf_at(path, call, fn);
+out:
+	free(rel);
+	elf_file__close(f);
+	return e;
+}

@@ -86,6 +86,9 @@ struct ffi {
 	unsigned polls;
 	char ffi_lib[4][PATH_MAX];  /* libffi copies probed (Debian's, a wheel's bundled one...) */
 	int nffi_lib;
+	char bind_lib[8][PATH_MAX]; /* binding modules looked at (_ctypes, _cffi_backend) */
+	bool bind_ok[8];            /* their call entry is probed */
+	int nbind_lib;
 	bool ld_probed;
 	char ld_path[PATH_MAX];      /* the loader probed at _dl_debug_state */
 	uint64_t ld_base_vaddr;      /* its lowest PT_LOAD address */
@@ -494,6 +497,40 @@ static void probe_libffi(struct ffi *f, const char *path)
 static bool pending(struct ffi *f);
 static void guard_pid(struct ffi *f, int pid, uint64_t ld_start);
 
+/* A binding module (ctypes' _ctypes, cffi's _cffi_backend): a probe pair on its call entry, the
+ * tp_call of its function-pointer type, found through the type's name (symbols or not). */
+static void probe_binding(struct ffi *f, const char *path, const char *base)
+{
+	static const char *const names[] = { "_ctypes.CFuncPtr", "_ctypes.PyCFuncPtr", "_cffi_backend._CDataBase",
+					     "_cffi_backend.CData" };
+	struct ffi_fn fn;
+	int k = f->nbind_lib, e = -ENOENT;
+
+	for (int i = 0; i < f->nbind_lib; i++)
+		if (!strcmp(f->bind_lib[i], path))
+			return;
+	if (k == (int)ARRAY_SIZE(f->bind_lib))
+		return;
+	snprintf(f->bind_lib[f->nbind_lib++], PATH_MAX, "%s", path);
+	for (size_t i = 0; i < ARRAY_SIZE(names) && e; i++)
+		if (!strncmp(base, names[i], strcspn(names[i], ".")))
+			e = ffi_type_call(path, names[i], &fn);
+	if (e) {
+		log_debug("ffi: no call entry found in %s", path);
+		return;
+	}
+	for (int p = 0; p < fn.nplaces && !f->bind_ok[k]; p++) {
+		uint64_t cost = (uint64_t)((fn.places[p].kind == FFI_PROBE_EMULATED ? f->pair_em_ns : f->pair_ns) / 2);
+
+		if (fn.places[p].kind != FFI_PROBE_REFUSED &&
+		    !attach_pair(f, f->skel->progs.binding_enter, f->skel->progs.binding_exit, path, fn.places[p].offset,
+				 cost, -1))
+			f->bind_ok[k] = true;
+	}
+	log_debug("ffi: %s's call entry at 0x%llx %s", path, (unsigned long long)fn.vaddr,
+		  f->bind_ok[k] ? "probed" : "not probed");
+}
+
 /* Look at one process's mapped files for specs named by file name, libffi and its interpreter. */
 static void scan_pid(struct ffi *f, int pid)
 {
@@ -520,6 +557,8 @@ static void scan_pid(struct ffi *f, int pid)
 		base = strrchr(file, '/') + 1;
 		if (!strncmp(base, "libffi", 6) && strstr(base, ".so"))
 			probe_libffi(f, file);
+		if ((!strncmp(base, "_ctypes.", 8) || !strncmp(base, "_cffi_backend.", 14)) && strstr(base, ".so"))
+			probe_binding(f, file, base);
 		for (int i = 0; i < f->nspecs; i++) {
 			struct spec *sp = &f->specs[i];
 			size_t n = strlen(sp->lib);
@@ -1070,8 +1109,8 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 {
 	cJSON *o = cJSON_CreateObject(), *fa, *la, *c;
 	uint64_t all_calls = 0;
-	double all_ms = 0, all_over_ms = 0;
-	bool any_over = false;
+	double all_ms = 0, all_over_ms = 0, all_bind_ms = 0;
+	bool any_over = false, any_bind = false;
 
 	/* detach first: nothing changes under the reads */
 	for (int i = 0; i < f->nlinks; i++)
@@ -1152,6 +1191,16 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 			cJSON_AddNullToObject(j, "overhead_ms");
 			cJSON_AddNullToObject(j, "overhead_per_call_us");
 		}
+		if (st.binding_calls) {
+			cJSON_AddNumberToObject(j, "binding_ms", st.binding_ns / 1e6);
+			cJSON_AddNumberToObject(j, "binding_per_call_us", st.binding_ns / 1e3 / st.binding_calls);
+			cJSON_AddNumberToObject(j, "binding_calls", st.binding_calls);
+			all_bind_ms += st.binding_ns / 1e6;
+			any_bind = true;
+		} else {
+			cJSON_AddNullToObject(j, "binding_ms");
+			cJSON_AddNullToObject(j, "binding_per_call_us");
+		}
 		cJSON_AddNumberToObject(j, "unreturned", st.unreturned);
 		cJSON_AddNumberToObject(j, "correction_ns", f->funcs[i].emulated ? f->call_em_ns : f->call_ns);
 		{
@@ -1190,13 +1239,31 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 		cJSON_AddNumberToObject(o, "overhead_ms", all_over_ms);
 	else
 		cJSON_AddNullToObject(o, "overhead_ms");
+	if (any_bind)
+		cJSON_AddNumberToObject(o, "binding_ms", all_bind_ms);
+	else
+		cJSON_AddNullToObject(o, "binding_ms");
+	{
+		bool any_probed = false;
+
+		for (int i = 0; i < f->nbind_lib; i++)
+			any_probed |= f->bind_ok[i];
+		cJSON_AddStringToObject(o, "binding_method",
+					any_probed ? "the binding's Python-side share (argument and result conversion): "
+						     "a probe pair on the call entry of ctypes (PyCFuncPtr_call) and cffi "
+						     "(cdata_call), found as the tp_call of their function-pointer type "
+						     "(by its name, in stripped modules too); from that entry to ffi_call, "
+						     "and from ffi_call's return back, less the probes' own cost in those "
+						     "two windows; the Python call's dispatch up to tp_call is not in it"
+							   : "no ctypes or cffi module was seen in a target: not measured");
+	}
 	cJSON_AddStringToObject(o, "overhead_method",
 				f->nffi_lib ? "libffi's own marshalling: ffi_call's entry to the body's entry, and the "
 						"body's return to ffi_call's (ctypes, cffi ABI mode), less what the "
 						"probes add (libffi_share_zero_ns, calibrated through ffi_call on an "
 						"empty function of bindprof's own, whose own marshalling it also "
 						"removes: tens of ns). The Python-side conversion of ctypes/cffi "
-						"arguments is not separated. C extensions have no such layer: null"
+						"arguments is binding_ms. C extensions have no such layer: null"
 					      : "libffi not found: not measured");
 	la = cJSON_AddArrayToObject(o, "libraries");
 	for (int i = 0; i < f->nspecs; i++) {
@@ -1245,7 +1312,8 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 	{
 		cJSON *py = cJSON_GetObjectItem(prof, "python");
 
-		if (cJSON_IsObject(py) && any_over)
-			cJSON_ReplaceItemInObject(py, "ffi_overhead_ms", cJSON_CreateNumber(all_over_ms));
+		/* the binding layer's own time: libffi's share and the Python-side conversion */
+		if (cJSON_IsObject(py) && (any_over || any_bind))
+			cJSON_ReplaceItemInObject(py, "ffi_overhead_ms", cJSON_CreateNumber(all_over_ms + all_bind_ms));
 	}
 }
