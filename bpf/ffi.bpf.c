@@ -148,7 +148,12 @@ int BPF_KPROBE(ffi_enter)
 	f->save_seq = t->save_seq;
 	f->nested_ns = t->cost_ns;
 	f->held = gil_mine(&f->switch_no);
-	f->ffi_in_ns = t->ffi_depth && t->ffi_call_ns ? on_cpu(t->ffi_call_ns, now, t->ffi_call_rd, run_delay()) : 0;
+	f->ffi_in_ns = 0;
+	if (t->ffi_depth && t->ffi_call_ns) { /* called through ffi_call: never 0 then */
+		f->ffi_in_ns = on_cpu(t->ffi_call_ns, now, t->ffi_call_rd, run_delay());
+		if (!f->ffi_in_ns)
+			f->ffi_in_ns = 1;
+	}
 	t->ffi_call_ns = 0; /* one body per ffi_call: the first probed one */
 	t->depth = d + 1;
 	f->run_delay = BPF_CORE_READ(bpf_get_current_task_btf(), sched_info.run_delay);
@@ -346,10 +351,8 @@ int BPF_KRETPROBE(binding_exit)
 		goto out;
 	id = t->bind_body;
 	s = bpf_map_lookup_elem(&ffi_stats, &id);
+	/* raw: the loader subtracts the probes' share, calibrated the same way (binding zero) */
 	d = t->bind_pre_ns + on_cpu(t->bind_ret_ns, now, t->bind_ret_rd, run_delay());
-	t->bind_fix_ns += bpf_get_attach_cookie(ctx);
-	/* the four hits' costs are summed; each window holds about half of two of them */
-	d = d > t->bind_fix_ns / 2 ? d - t->bind_fix_ns / 2 : 0;
 	if (s) {
 		__sync_fetch_and_add(&s->binding_ns, d);
 		__sync_fetch_and_add(&s->binding_calls, 1);

@@ -13,6 +13,7 @@
   fficall.py empty10 N    ffitest_empty10 (10 arguments, empty) through ctypes, 5 rounds of N calls,
                           then the same from C (ffitest_c_empty10_ns); prints one JSON line: the
                           best round's thread CPU ns per call of each, and of an empty Python loop
+                          (--no-c: the ctypes rounds only)
   fficall.py place N      libffitest through ctypes, by probe place: ffitest_add and ffitest_add_fp
                           10N times each, ffitest_busy_50us and ffitest_busy_50us_stepped N times
 (The trivial add is called 10N times: its mean is not left to a few slow first calls.)
@@ -35,6 +36,7 @@ def main():
     ap.add_argument("n", type=int)
     ap.add_argument("dir", nargs="?")
     ap.add_argument("--delay", type=float, default=0.0)
+    ap.add_argument("--no-c", action="store_true", help="empty10: no calls from C (under a profiler)")
     a = ap.parse_args()
     time.sleep(a.delay)
     n = a.n
@@ -108,7 +110,7 @@ def main():
                 pass
             d = (time.thread_time_ns() - t) / n
             loop = d if loop is None else min(loop, d)
-        c = min(lib.ffitest_c_empty10_ns(n) for _ in range(5))
+        c = None if a.no_c else min(lib.ffitest_c_empty10_ns(n) for _ in range(5))
         print(json.dumps({"ctypes_ns": best, "c_ns": c, "loop_ns": loop, "calls": 5 * n}), flush=True)
     elif a.mode == "place":
         import ctypes

@@ -106,6 +106,7 @@ struct ffi {
 	double bound_ns, bound_em_ns; /* the spread of one call's correction, per kind (10-90%, half) */
 	double pair_ns, pair_em_ns; /* a pair's whole cost (thread CPU), single-stepped / emulated */
 	double over_zero_ns;        /* what the probes add to one libffi call's measured marshalling; < 0: none */
+	double bind_zero_ns;        /* what they add to one binding call's Python-side share; < 0: none */
 	int stops;                  /* loads that stopped a target */
 	int test_hold_ms;           /* BINDPROF_FFI_TEST_HOLD_MS: a test hook, holds each stop longer */
 	bool entry_only;            /* BINDPROF_FFI_ENTRY_ONLY: every probe at the entry (benchmarks) */
@@ -893,37 +894,60 @@ static void set_corrections(struct ffi *f)
 
 /* The libffi share's zero: bindprof's own empty function called through libffi's ffi_call with
  * the probes on, whose measured marshalling is the probes' cost plus libffi's for one int. */
+/* The binding calibration's outer function: what a binding's call entry is to ffi_call. Its
+ * entry is a push (in assembly), like ctypes' and cffi's: the kind the binding probes get. */
+static ffi_cif calib_cif;
+int bindprof_calib_outer(int a);
+__asm__(".text\n.globl bindprof_calib_outer\n.type bindprof_calib_outer,@function\n"
+	"bindprof_calib_outer:\n\tpush %rbx\n\tcall bindprof_calib_outer_c\n\tpop %rbx\n\tret\n"
+	".size bindprof_calib_outer, .-bindprof_calib_outer\n");
+__attribute__((noinline, used)) int bindprof_calib_outer_c(int a)
+{
+	ffi_arg ret;
+	void *av[1] = { &a };
+
+	ffi_call(&calib_cif, FFI_FN(bindprof_calib_push), &ret, av);
+	return (int)ret;
+}
+
 static void calibrate_overhead(struct ffi *f)
 {
-	struct ffi_fn ff;
+	struct ffi_fn ff, fo;
 	char err[256];
 	int total, keep = f->nlinks, k = CALIB_ID;
-	ffi_cif cif;
 	ffi_type *args[1] = { &ffi_type_sint };
-	double best = -1;
+	double best = -1, bbest = -1;
+	bool outer;
 
-	f->over_zero_ns = -1;
-	if (!f->nffi_lib || ffi_prep_cif(&cif, FFI_DEFAULT_ABI, 1, &ffi_type_sint, args) != FFI_OK ||
+	f->over_zero_ns = f->bind_zero_ns = -1;
+	if (!f->nffi_lib || ffi_prep_cif(&calib_cif, FFI_DEFAULT_ABI, 1, &ffi_type_sint, args) != FFI_OK ||
 	    ffi_elf_functions("/proc/self/exe", "bindprof_calib_push", &ff, 1, &total, err, sizeof(err)) != 1 ||
 	    attach_pair(f, f->skel->progs.ffi_enter, f->skel->progs.ffi_exit, "/proc/self/exe", ff.offset, k, getpid()))
 		return;
+	/* the binding's pair on the outer function, at the place and cost a binding's would have */
+	outer = ffi_elf_functions("/proc/self/exe", "bindprof_calib_outer", &fo, 1, &total, err, sizeof(err)) == 1 &&
+		fo.nplaces && fo.places[0].kind != FFI_PROBE_REFUSED &&
+		!attach_pair(f, f->skel->progs.binding_enter, f->skel->progs.binding_exit, "/proc/self/exe",
+			     fo.places[0].offset,
+			     (uint64_t)((fo.places[0].kind == FFI_PROBE_EMULATED ? f->pair_em_ns : f->pair_ns) / 2),
+			     getpid());
 	session__add_target(f->sess, getpid());
 	for (int r = 0; r < 3; r++) {
 		struct ffi_stat st = {};
 
 		bpf_map__update_elem(f->skel->maps.ffi_stats, &k, sizeof(k), &st, sizeof(st), BPF_ANY);
-		for (int i = 0; i < 1000; i++) {
-			int a = i;
-			ffi_arg ret;
-			void *av[1] = { &a };
-
-			ffi_call(&cif, FFI_FN(bindprof_calib_push), &ret, av);
-		}
+		for (int i = 0; i < 1000; i++)
+			bindprof_calib_outer(i);
 		if (!bpf_map__lookup_elem(f->skel->maps.ffi_stats, &k, sizeof(k), &st, sizeof(st), 0) && st.overhead_calls) {
 			double m = (double)st.overhead_ns / st.overhead_calls;
 
 			if (best < 0 || m < best)
 				best = m;
+			if (st.binding_calls) {
+				m = (double)st.binding_ns / st.binding_calls;
+				if (bbest < 0 || m < bbest)
+					bbest = m;
+			}
 		}
 	}
 	session__remove_target(f->sess, getpid());
@@ -935,7 +959,8 @@ static void calibrate_overhead(struct ffi *f)
 		bpf_map__update_elem(f->skel->maps.ffi_stats, &k, sizeof(k), &st, sizeof(st), BPF_ANY);
 	}
 	f->over_zero_ns = best;
-	log_debug("ffi: libffi share's zero: %.0f ns", best);
+	f->bind_zero_ns = outer ? bbest : -1;
+	log_debug("ffi: libffi share's zero: %.0f ns; the binding share's zero: %.0f ns", best, f->bind_zero_ns);
 }
 
 struct ffi *ffi__new(struct session *s, const char *const *specs, int n, int *status, char *err, int errlen)
@@ -1131,6 +1156,10 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 		cJSON_AddNumberToObject(c, "libffi_share_zero_ns", f->over_zero_ns);
 	else
 		cJSON_AddNullToObject(c, "libffi_share_zero_ns");
+	if (f->bind_zero_ns >= 0)
+		cJSON_AddNumberToObject(c, "binding_share_zero_ns", f->bind_zero_ns);
+	else
+		cJSON_AddNullToObject(c, "binding_share_zero_ns");
 	cJSON_AddNumberToObject(c, "error_bound_ns", f->bound_ns);
 	cJSON_AddNumberToObject(c, "error_bound_emulated_ns", f->bound_em_ns);
 	cJSON_AddStringToObject(c, "how", "calibrated at start-up on two empty functions of bindprof's own: what the "
@@ -1191,11 +1220,15 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 			cJSON_AddNullToObject(j, "overhead_ms");
 			cJSON_AddNullToObject(j, "overhead_per_call_us");
 		}
-		if (st.binding_calls) {
-			cJSON_AddNumberToObject(j, "binding_ms", st.binding_ns / 1e6);
-			cJSON_AddNumberToObject(j, "binding_per_call_us", st.binding_ns / 1e3 / st.binding_calls);
+		if (st.binding_calls && f->bind_zero_ns >= 0) {
+			double ns = st.binding_ns - f->bind_zero_ns * st.binding_calls;
+
+			if (ns < 0)
+				ns = 0;
+			cJSON_AddNumberToObject(j, "binding_ms", ns / 1e6);
+			cJSON_AddNumberToObject(j, "binding_per_call_us", ns / 1e3 / st.binding_calls);
 			cJSON_AddNumberToObject(j, "binding_calls", st.binding_calls);
-			all_bind_ms += st.binding_ns / 1e6;
+			all_bind_ms += ns / 1e6;
 			any_bind = true;
 		} else {
 			cJSON_AddNullToObject(j, "binding_ms");
@@ -1253,8 +1286,11 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 						     "a probe pair on the call entry of ctypes (PyCFuncPtr_call) and cffi "
 						     "(cdata_call), found as the tp_call of their function-pointer type "
 						     "(by its name, in stripped modules too); from that entry to ffi_call, "
-						     "and from ffi_call's return back, less the probes' own cost in those "
-						     "two windows; the Python call's dispatch up to tp_call is not in it"
+						     "and from ffi_call's return back, less the time waiting for a CPU in "
+						     "those windows and the probes' own cost (binding_share_zero_ns, "
+						     "calibrated at start-up on a function of bindprof's own that calls "
+						     "ffi_call, probed the same way); the Python call's dispatch up to "
+						     "tp_call is not in it"
 							   : "no ctypes or cffi module was seen in a target: not measured");
 	}
 	cJSON_AddStringToObject(o, "overhead_method",
