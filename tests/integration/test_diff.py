@@ -247,6 +247,9 @@ def test_compare_frameworks_finds_the_slowed_endpoint():
             rep = w["results"]["repeats"]
             check(rep["count"] == 5 and len(rep["samples"]) == 5, rep)
             check(w["results"]["profiling"]["gil"]["method"], "the first round was profiled")
+            # its folded stacks next to the framework's file, not in the working directory
+            fp = w["results"]["profiling"]["stacks"]["folded_path"]
+            check(fp == os.path.join(TMP, f"fw.{fw}.mini.{w['name']}.folded") and os.path.exists(fp), fp)
     with open(md) as f:
         text = f.read()
     check("| mini/items | fast |" in text and "**significant**" in text, text)

@@ -15,6 +15,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "lib/validate.h" /* harden: output path up front */
 #include "output/document.h"
 #include "output/reader.h"
 
@@ -364,6 +365,10 @@ int cmd_diff(int argc, char **argv)
 		diff_usage(stdout);
 		return EXIT_OK;
 	}
+	if (o.report && validate_output_path("--report", o.report, err, sizeof(err))) { /* harden: up front */
+		log_err("diff: %s", err);
+		return EXIT_BADINPUT;
+	}
 	if (load_run(o.base, &base, bw, &nb, err, sizeof(err)) || load_run(o.new_, &new_, nw, &nn, err, sizeof(err)) ||
 	    (!o.force && comparable(base, bw, nb, new_, nw, nn, err, sizeof(err)))) {
 		log_err("diff: %s", err);
@@ -386,6 +391,7 @@ int cmd_diff(int argc, char **argv)
 		e = write_report(&o, worst, counts, md);
 		if (e) {
 			log_err("diff: --report: cannot write '%s': %s", o.report, strerror(-e));
+			ret = EXIT_ENV; /* harden: a full disk is the environment, not bad input */
 			goto out;
 		}
 	}

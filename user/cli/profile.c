@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include "cli/commands.h"
 #include "cli/diff.h"
+#include "cli/export.h"
 #include "cli/load.h"
 #include "cli/options.h"
 #include "cli/profile.h"
@@ -33,8 +34,10 @@
 #include "core/target.h"
 #include "inspect/metadata.h"
 #include "inspect/procfs.h"
+#include "lib/duration.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "lib/validate.h" /* harden: up-front checks */
 #include "load/loadgen.h"
 #include "load/suites.h"
 #include "output/document.h"
@@ -67,6 +70,10 @@ const struct cli_option profile_options[] = {
 	{ "format", 0, PO_FORMAT, "json|table", "table: print a table of the workloads (default on a terminal)", 0 },
 	{ "baseline", 0, PO_BASELINE, "FILE", "a previous profile: each workload's ratios to it in the output", 0 },
 	{ "output", 'o', PO_OUTPUT, "FILE", "the profile JSON (default bindprof-profile.json)", 0 },
+	{ "pprof", 0, PO_PPROF, "FILE.pb.gz",
+	  "every workload's stacks as one gzipped pprof profile, labelled by workload and endpoint (as "
+	  "`bindprof export`; needs the stacks probe)", 0 },
+	{ "speedscope", 0, PO_SPEEDSCOPE, "FILE.json", "every workload's stacks as a speedscope file", 0 },
 	{ "help", 'h', PO_HELP, NULL, "this help", 0 },
 	{},
 };
@@ -123,7 +130,9 @@ static int opt_number(int id, const char *arg, struct profile_opts *o, char *err
 		return 0;
 	}
 	/* duration, rate, ready timeout: > 0 */
-	if (parse_seconds(arg, 1e7, id == PO_DURATION ? &o->duration : id == PO_RATE ? &o->rate : &o->ready_timeout)) {
+	/* durations take units as wrk does (lib/duration.h: 500ms, 10s, 2m); the rate is a number */
+	if (id == PO_RATE ? parse_seconds(arg, 1e7, &o->rate)
+			  : parse_duration(arg, 1e7, id == PO_DURATION ? &o->duration : &o->ready_timeout)) {
 		snprintf(err, errlen, "%s: invalid value '%s' (> 0)",
 			 id == PO_DURATION ? "--duration" : id == PO_RATE ? "--rate" : "--ready-timeout", arg);
 		return -EINVAL;
@@ -154,6 +163,8 @@ int profile_opt_apply(struct profile_opts *o, int id, const char *arg, char *err
 	case PO_SUITE: o->suite = arg; return 0;
 	case PO_BASELINE: o->baseline = arg; return 0;
 	case PO_OUTPUT: o->output = arg; return 0;
+	case PO_PPROF: o->pprof = arg; return 0;
+	case PO_SPEEDSCOPE: o->speedscope = arg; return 0;
 	case PO_SINGLE_PASS: o->single_pass = true; return 0;
 	case PO_HELP: o->help = true; return 0;
 	case PO_PID: return cli_parse_pid(arg, &o->pid, err, errlen) ? -EINVAL : 0;
@@ -213,6 +224,10 @@ int profile_opts_parse(int argc, char **argv, struct profile_opts *o, char *err,
 	}
 	if (o->threads > o->concurrency)
 		o->threads = o->concurrency;
+	if ((o->pprof || o->speedscope) && !(o->probes & PROBE_BIT(PROBE_STACKS))) {
+		snprintf(err, errlen, "%s needs the stacks probe (--probes ...,stacks)", o->pprof ? "--pprof" : "--speedscope");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -390,15 +405,16 @@ static int run_load(struct ctx *c, const struct workload *w, double secs, struct
 	return e;
 }
 
-/* The figures of a load result, from its struct: requests/s over every answered or failed
- * request (as load_result_json counts them), p50 and p99 from its latency histogram. Takes lr. */
+/* The figures of a load result, from its struct: requests/s over the completed (answered)
+ * requests, as load_result_json counts them; p50 and p99 from its latency histogram. Takes lr. */
 static void pass_of(struct load_result *lr, cJSON *doc, struct pass *p)
 {
-	uint64_t failed = lr->status_4xx + lr->status_5xx + lr->read_err + lr->write_err + lr->timeouts;
+	uint64_t failed = lr->status_4xx + lr->status_5xx + lr->read_err + lr->write_err + lr->timeouts +
+			  lr->missed_slots;
 
 	p->ok = lr->ok;
 	p->total = lr->ok + failed;
-	p->s.rps = p->total / (lr->elapsed > 0 ? lr->elapsed : 1);
+	p->s.rps = load_completed(lr) / (lr->elapsed > 0 ? lr->elapsed : 1);
 	p->s.p50_ms = lr->lat->count ? lh_quantile(lr->lat, 0.5) / 1e6 : 0;
 	p->s.p99_ms = lr->lat->count ? lh_quantile(lr->lat, 0.99) / 1e6 : 0;
 	p->json = load_result_json(lr, doc);
@@ -467,7 +483,8 @@ static cJSON *profiled_pass(struct ctx *c, const struct suite *s, const struct w
 	cJSON *rdoc = NULL;
 	int e;
 
-	folded_path(c->o->output ? c->o->output : "bindprof-profile.json", s->name, w->name, folded, sizeof(folded));
+	folded_path(c->o->files_base ? c->o->files_base : c->o->output ? c->o->output : "bindprof-profile.json", s->name,
+		    w->name, folded, sizeof(folded));
 	recorder_opts_of(c, folded, &ro);
 	if (recorder_open(&ro, &rt.rec, err, sizeof(err)) || recorder_start(rt.rec, err, sizeof(err))) {
 		profile_warn(c->doc, "profile", "%s/%s: the recorder did not start: %s", s->name, w->name, err);
@@ -652,20 +669,22 @@ static int start_app(const struct profile_opts *o, const char *log_path)
 	return pid;
 }
 
+/* SIGTERM to the app's group, SIGKILL after 5 s; then SIGKILL to what the app left in its group,
+ * while the leader is a zombie (not yet reaped: its pid, the group's id, cannot be reused). */
 static void stop_app(int pid)
 {
+	siginfo_t si;
 	int st;
 
 	kill(-pid, SIGTERM);
 	for (int i = 0; i < 50; i++) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			goto done;
+		si.si_pid = 0;
+		if (waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid)
+			break;
 		usleep(100000);
 	}
 	kill(-pid, SIGKILL);
 	waitpid(pid, &st, 0);
-done:
-	kill(-pid, SIGKILL); /* what the app left in its group */
 	guardian_forget(pid);
 }
 
@@ -855,6 +874,14 @@ static int report(struct ctx *c)
 		log_err("profile: writing '%s': %s", o->output, strerror(-e));
 		ret = EXIT_BADINPUT;
 	}
+	if (o->pprof || o->speedscope) {
+		char err[1024];
+
+		if ((e = export_doc(c->doc, NULL, o->pprof, o->speedscope, err, sizeof(err)))) {
+			log_err("profile: export: %s", err);
+			ret = EXIT_BADINPUT;
+		}
+	}
 	if (o->quiet)
 		return ret;
 	if (o->table || isatty(1))
@@ -941,6 +968,24 @@ int cmd_profile(int argc, char **argv)
 		profile_usage(stdout);
 		return EXIT_OK;
 	}
+	/* harden: what can be checked before any app is started or attached */
+	if (validate_output_path("-o", o.output, err, sizeof(err)) ||
+	    (o.app_cmd && validate_app_cmd("--app-cmd", o.app_cmd, err, sizeof(err))) ||
+	    (o.baseline && validate_baseline_file("--baseline", o.baseline, err, sizeof(err)))) {
+		log_err("profile: %s", err);
+		return EXIT_BADINPUT;
+	}
+	if (o.pid) {
+		char warn[256];
+
+		if (validate_pid_target("/proc", "-p", o.pid, err, sizeof(err), warn, sizeof(warn))) {
+			log_err("profile: %s", err);
+			return EXIT_BADINPUT;
+		}
+		if (warn[0])
+			log_warn("profile: %s", warn);
+	}
+	/* end harden */
 	guardian_start();
 	ret = profile_run(&o, NULL);
 	guardian_stop();

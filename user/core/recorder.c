@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "core/calib.h"
 #include "core/env.h"
+#include "core/follow.h"
 #include "core/guardian.h"
 #include "core/probes.h"
 #include "core/recorder.h"
@@ -50,6 +51,7 @@ struct recorder {
 	struct stacks *stk;     /* stack samples; NULL without stacks */
 	struct ffi *ffi;        /* --ffi: timed native calls; NULL without */
 	struct reqtrack *req;   /* server-side requests; NULL without */
+	struct follow *fol;     /* which processes are followed, and until when */
 	double sys_hit_ns;      /* calibrated per-hit cost of a tp_btf program; < 0 when not calibrated */
 	double uprobe_hit_ns;   /* of a uprobe (mean of uprobe and uretprobe); < 0 when not calibrated */
 	double elapsed;
@@ -92,14 +94,6 @@ static double tid_cpu_ms(int tid)
 
 	if (clock_gettime(clk, &ts))
 		return -1;
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static double this_thread_cpu_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
@@ -224,7 +218,7 @@ static void stop_child(struct recorder *r, int sig)
 void recorder_run(struct recorder *r, volatile sig_atomic_t *stop)
 {
 	uint64_t t0 = now_ns();
-	double cpu0 = this_thread_cpu_ms() + own_threads_cpu_ms(r);
+	double cpu0 = thread_cpu_ns() / 1e6 + own_threads_cpu_ms(r);
 	int tick = 0;
 
 	for (;;) {
@@ -234,21 +228,25 @@ void recorder_run(struct recorder *r, volatile sig_atomic_t *stop)
 
 		if (left <= 0)
 			break;
-		sleep_ms(left < TICK_MS ? left : TICK_MS);
+		follow__sleep(r->fol, left < TICK_MS ? left : TICK_MS);
 		tick++;
-		if (stop && *stop)
-			break;
-		if (signals_pending()) {
-			r->partial = "interrupted";
+		if (stop && *stop) {
+			follow__set_ended_by(r->fol, "stopped");
 			break;
 		}
-		if (r->spawned) {
-			if (wait4(r->hc.pid, &wstatus, WNOHANG, &ru) == r->hc.pid) {
-				reap_child(r, wstatus, &ru);
-				break; /* the command's end is the natural end of the run */
-			}
-		} else if (!procfs_alive("/proc", r->tgt.pid)) {
-			r->partial = "target_exited";
+		if (signals_pending()) {
+			r->partial = "interrupted";
+			follow__set_ended_by(r->fol, "interrupted");
+			break;
+		}
+		if (r->spawned && !r->tgt.exited && wait4(r->hc.pid, &wstatus, WNOHANG, &ru) == r->hc.pid)
+			reap_child(r, wstatus, &ru);
+		/* the run ends with the last followed process, not with the root */
+		if ((r->spawned ? r->tgt.exited : !procfs_alive("/proc", r->tgt.pid)) &&
+		    (!r->o.follow_children || !follow__alive(r->sess, r->tgt.pid))) {
+			if (!r->spawned)
+				r->partial = "target_exited";
+			follow__set_ended_by(r->fol, "processes_exited");
 			break;
 		}
 		if (!r->tgt.have_rt)
@@ -257,9 +255,12 @@ void recorder_run(struct recorder *r, volatile sig_atomic_t *stop)
 		if (tick % 10 == 0)
 			prune_targets(r);
 	}
+	if (!follow__ended_by(r->fol))
+		follow__set_ended_by(r->fol, "duration");
+	follow__sleep(r->fol, 0); /* continue what is held */
 	sample_resources(r, false);
 	r->elapsed = (now_ns() - t0) / 1e9;
-	r->own_cpu_ms = this_thread_cpu_ms() + own_threads_cpu_ms(r) - cpu0;
+	r->own_cpu_ms = thread_cpu_ns() / 1e6 + own_threads_cpu_ms(r) - cpu0;
 	r->links_attached = session__nr_links(r->sess);
 }
 
@@ -446,14 +447,13 @@ cJSON *recorder_document(struct recorder *r)
 		if (d != DROP_UNPAIRED_EXIT)
 			lost += drops[d];
 	}
+	lost += profile_sum_probe_losses(prof, dr); /* harden: the probes' own losses count too */
 	cJSON_AddNumberToObject(res, "lost_events", lost);
 	cJSON_AddItemToObject(res, "lost_by_reason", dr);
 	if (lost)
 		profile_warn(doc, "lost_events", "%llu events were dropped (see lost_by_reason)",
 			     (unsigned long long)lost);
-	if (r->o.follow_children)
-		profile_warn(doc, "target",
-			     "processes in other PID namespaces or containers are not followed");
+	follow__report(r->fol, r->sess, doc, res);
 	return doc;
 }
 
@@ -596,6 +596,12 @@ static int open_session(struct recorder *r, char *err, size_t errlen)
 		calibrate_syscalls(r, base_ns);
 	if ((ret = open_modules(r, err, errlen)))
 		return ret;
+	r->fol = follow__new(r->sess, &(struct follow_opts){ .hold_execs = r->py && r->o.follow_children,
+							      .on_exec = follow_hook_pytrack, .ctx = r->py });
+	if (!r->fol) {
+		snprintf(err, errlen, "could not attach the exec probe: %s", strerror(errno));
+		return EXIT_ENV;
+	}
 	note_own_threads(r, before, nb);
 	session__reset(r->sess);
 	r->res = resources__new("/proc");
@@ -673,10 +679,10 @@ static int start_pid(struct recorder *r, char *err, size_t errlen)
 		n = target_descendants("/proc", r->o.pid, kids, MAX_TARGETS - 1);
 	for (int i = 0; i < n; i++)
 		session__add_target(r->sess, kids[i]);
-	if (!procfs_alive("/proc", r->o.pid)) {
-		snprintf(err, errlen, "-p: process %d exited as the probes attached", r->o.pid);
-		return EXIT_BADINPUT;
-	}
+	/* harden: a target that exits while the probes attach is a partial profile marked
+	 * target_exited (the run loop sees it at its first tick), as when it exits later */
+	if (!procfs_alive("/proc", r->o.pid))
+		log_warn("record: -p: process %d exited as the probes attached: the profile is partial", r->o.pid);
 	fill_target_info(&r->tgt);
 	log_debug("attached to pid %d and %d descendants", r->o.pid, n);
 	return EXIT_OK;
@@ -686,10 +692,8 @@ int recorder_start(struct recorder *r, char *err, size_t errlen)
 {
 	int ret;
 
-	if (!r->o.cmd && !procfs_alive("/proc", r->o.pid)) {
-		snprintf(err, errlen, "-p: no such process: %d", r->o.pid);
-		return EXIT_BADINPUT;
-	}
+	/* harden: -p was checked before the probes were opened (validate_pid_target); a target gone
+	 * since is handled by start_pid as a partial profile */
 	ret = r->o.cmd ? start_command(r, err, errlen) : start_pid(r, err, errlen);
 	if (ret)
 		return ret;
@@ -704,6 +708,8 @@ void recorder_stop(struct recorder *r, int sig)
 		return;
 	r->stopped = true;
 	stacks__stop(r->stk); /* sampling ends; what is queued is unwound while the target may live */
+	if (!r->tgt.exe[0] && r->cmd_path[0]) /* it exited before its exe could be read */
+		snprintf(r->tgt.exe, sizeof(r->tgt.exe), "%s", r->cmd_path);
 	if (!r->tgt.have_rt && r->tgt.exe[0] && !runtime_detect_elf(r->tgt.exe, &r->tgt.rt))
 		r->tgt.have_rt = 1; /* the target exited before its first tick */
 	reqtrack__stop(r->req);
@@ -742,6 +748,7 @@ void recorder_free(struct recorder *r)
 	if (r->hc.err_fd >= 0)
 		close(r->hc.err_fd);
 	resources__free(r->res);
+	follow__free(r->fol); /* before the hook's pytrack */
 	pytrack__free(r->py);
 	stacks__free(r->stk);
 	ffi__free(r->ffi);
