@@ -31,8 +31,9 @@ int wl_health_of(const cJSON *results, double min_success, struct wl_health *h);
 cJSON *wl_health_json(const struct wl_health *h);
 
 /* ok out of total as a percentage that never rounds a shortfall away: "100%" only when
- * ok == total, "0%" only when ok == 0, otherwise as many decimals (2 at least, 9 at most) as
- * it takes to show the difference ("99.97%", "99.9997%", "0.003%"). total 0: "n/a". */
+ * ok == total, "0%" only when ok == 0, otherwise truncated (never rounded up) to 2 decimals, or
+ * more when that would read 0 ("99.97%", 3 in a million "99.99%", 1 in 100000 "0.001%").
+ * total 0: "n/a". */
 void fmt_rate_pct(char *buf, int len, uint64_t ok, uint64_t total);
 
 #endif
