@@ -30,6 +30,7 @@
 #include "inspect/procfs.h"
 #include "output/document.h"
 #include "core/resources.h"
+#include "stats/hostload.h"
 #include "load/suites.h"
 #include "core/target.h"
 #include "lib/util.h"
@@ -454,6 +455,27 @@ static double jnum(const cJSON *o, const char *a, const char *b)
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
+/* A clean pass's gated figures beyond throughput and latency, for diff's test over the repeats:
+ * CPU per request (the app tree's CPU time / requests, ms), USS peak (MB), the error rate
+ * (failed attempts, connect errors included, over attempts) and the other processes' CPU share. */
+static void pass_sample_extras(cJSON *smp, const cJSON *pass)
+{
+	const cJSON *cpu = profile_get(pass, "resources.cpu.total_cpu_ms"),
+		    *uss = profile_get(pass, "resources.memory.uss_peak_mb"),
+		    *others = profile_get(pass, "host_load.others_percent");
+	double total = jnum(pass, "throughput", "total_requests"), ok = jnum(pass, "throughput", "successful_requests");
+	double attempts = total + jnum(pass, "errors", "connect");
+
+	if (cJSON_IsNumber(cpu) && total > 0)
+		cJSON_AddNumberToObject(smp, "cpu_per_request_ms", cpu->valuedouble / total);
+	if (cJSON_IsNumber(uss))
+		cJSON_AddNumberToObject(smp, "uss_peak_mb", uss->valuedouble);
+	if (attempts > 0)
+		cJSON_AddNumberToObject(smp, "error_rate", (attempts - ok) / attempts);
+	if (cJSON_IsNumber(others))
+		cJSON_AddNumberToObject(smp, "host_others_percent", others->valuedouble);
+}
+
 static void progress(const struct popts *o, int i, int n, const char *suite, const char *w, const char *phase,
 		     double t0)
 {
@@ -599,7 +621,9 @@ int cmd_profile(int argc, char **argv)
 			struct sampler sm = { .pid = app };
 			/* what the profiled pass gives: its throughput and record's sections */
 			cJSON *pp = NULL, *pf = NULL, *ov = NULL, *le = NULL;
-			int passes = 0;
+			int passes = 0, hl_pids[HOSTLOAD_MAX_PIDS], hl_n = 0;
+			struct hostload_snap hl0, hl1;
+			bool hl_ok = false;
 
 			idx++;
 			cJSON_AddStringToObject(wj, "name", w->name);
@@ -618,6 +642,13 @@ int cmd_profile(int argc, char **argv)
 				progress(&o, idx, nwork, s->name, w->name, "clean pass", t0);
 				sm.res = resources__new("/proc");
 				sm.stop = 0;
+				{
+					/* the host load beside the pass: the app's tree and bindprof are "own" */
+					hl_pids[0] = getpid();
+					hl_pids[1] = app;
+					hl_n = 2 + target_descendants("/proc", app, hl_pids + 2, HOSTLOAD_MAX_PIDS - 2);
+					hl_ok = !hostload_snap("/proc", hl_pids, hl_n, &hl0);
+				}
 				pthread_create(&sm.th, NULL, sampler_main, &sm);
 				e = run_load(&o, base, w, o.duration, &lr);
 				sm.stop = 1;
@@ -628,6 +659,12 @@ int cmd_profile(int argc, char **argv)
 				}
 				clean[k] = load_result_json(&lr, k == 0 ? doc : NULL);
 				cJSON_AddItemToObject(clean[k], "resources", resources__to_json(sm.res));
+				if (hl_ok && !hostload_snap("/proc", hl_pids, hl_n, &hl1)) {
+					struct hostload hl;
+
+					hostload_between(&hl0, &hl1, sysconf(_SC_CLK_TCK), &hl);
+					cJSON_AddItemToObject(clean[k], "host_load", hostload_json(&hl, NULL));
+				}
 				rps[k] = jnum(clean[k], "throughput", "requests_per_sec");
 				resources__free(sm.res);
 				load_result_free(&lr);
@@ -696,6 +733,7 @@ int cmd_profile(int argc, char **argv)
 					cJSON_AddNumberToObject(smp, "requests_per_sec", rps[k]);
 					cJSON_AddNumberToObject(smp, "p50_ms", jnum(clean[k], "latency", "median_ms"));
 					cJSON_AddNumberToObject(smp, "p99_ms", jnum(clean[k], "latency", "p99_ms"));
+					pass_sample_extras(smp, clean[k]);
 					cJSON_AddItemToArray(samples, smp);
 				}
 				free(sorted);
