@@ -201,6 +201,14 @@ void vd_shift_ci(const double *base, int nb, const double *new_, int nn, double 
 	free(d);
 }
 
+static bool all_positive(const double *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!(v[i] > 0))
+			return false;
+	return true;
+}
+
 /* pooled robust relative spread: the MAD of both sides' residuals about their own medians */
 static double pooled_cv(const double *b, int nb, const double *n, int nn, double mb, double mn)
 {
@@ -290,9 +298,26 @@ void vd_compare(const struct vd_rule *r, const double *base, int nb, const doubl
 	}
 	out->p_value = stats_mann_whitney(new_, nn, base, nb, &u);
 	out->min_p = stats_mann_whitney_min_p(nn, nb);
-	vd_shift_ci(base, nb, new_, nn, alpha, &est, &lo, &hi, &cov);
-	out->ratio_ci[0] = 1 + lo / out->base_median;
-	out->ratio_ci[1] = 1 + hi / out->base_median;
+	if (all_positive(base, nb) && all_positive(new_, nn)) {
+		/* a scale change: the shift of the logs, so the CI is of a ratio and never below 0 */
+		double *lb = malloc(nb * sizeof(*lb)), *ln = malloc(nn * sizeof(*ln));
+
+		if (lb && ln) {
+			for (int i = 0; i < nb; i++)
+				lb[i] = log(base[i]);
+			for (int i = 0; i < nn; i++)
+				ln[i] = log(new_[i]);
+			vd_shift_ci(lb, nb, ln, nn, alpha, &est, &lo, &hi, &cov);
+			out->ratio_ci[0] = exp(lo);
+			out->ratio_ci[1] = exp(hi);
+		}
+		free(lb);
+		free(ln);
+	} else {
+		vd_shift_ci(base, nb, new_, nn, alpha, &est, &lo, &hi, &cov);
+		out->ratio_ci[0] = 1 + lo / out->base_median;
+		out->ratio_ci[1] = 1 + hi / out->base_median;
+	}
 	out->ratio_ci_level = cov;
 	{
 		double up = 1 + out->noise_pct / 100, down = 1 - out->noise_pct / 100;

@@ -49,7 +49,7 @@ struct vd_result {
 	double base_ci[2], new_ci[2]; /* order-statistic CI of each median (NAN when n < 2) */
 	double base_ci_level, new_ci_level; /* the CIs' exact coverage (0..1) */
 	double change_pct;           /* 100 (new/base - 1) of the medians; NAN when base is 0 */
-	double ratio_ci[2];          /* CI of 1 + shift/median(base) (vd_shift_ci); NAN when not computed */
+	double ratio_ci[2];          /* CI of the ratio new/base (step 5); NAN when not computed */
 	double ratio_ci_level;       /* its exact coverage (0..1) */
 	double p_value;              /* Mann-Whitney two-sided; NAN when not computed */
 	double min_p;                /* the smallest p the exact test can give at these sizes */
@@ -70,7 +70,8 @@ struct vd_result {
  *     noise, however many repeats there are.
  *  5. the Mann-Whitney U test's own confidence interval of the shift new - base (vd_shift_ci:
  *     Hodges-Lehmann estimate, Moses' distribution-free CI from the pairwise differences), as a
- *     ratio 1 + shift / median(base). The CI excludes 0 exactly when the rank test rejects at
+ *     ratio: of the logs' shift, exp(CI), when every value is > 0 (a change of scale); else
+ *     1 + shift / median(base). The CI excludes 0 exactly when the rank test rejects at
  *     1 - confidence; with 3 against 3, where no exact test reaches 5%, it is the widest one,
  *     [min(new) - max(base), max(new) - min(base)], at 90%.
  *  6. regressed = the whole ratio CI beyond the noise band on the worse side and the median
