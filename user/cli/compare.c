@@ -20,6 +20,7 @@
 #include "lib/log.h"
 #include "inspect/metadata.h"
 #include "output/document.h"
+#include "stats/gate.h"
 #include "stats/stats.h"
 #include "lib/util.h"
 
@@ -436,6 +437,7 @@ static cJSON *merge_rounds(cJSON **rounds, int n)
 			cJSON_AddNumberToObject(smp, "requests_per_sec", rps[i]);
 			cJSON_AddNumberToObject(smp, "p50_ms", cJSON_IsNumber(p50) ? p50->valuedouble : 0);
 			cJSON_AddNumberToObject(smp, "p99_ms", cJSON_IsNumber(p99) ? p99->valuedouble : 0);
+			gate_sample_extras(smp, res[i]);
 			cJSON_AddItemToArray(samples, smp);
 		}
 		cJSON_ReplaceItemInObject(w, "results", pick);

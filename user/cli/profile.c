@@ -30,6 +30,7 @@
 #include "inspect/procfs.h"
 #include "output/document.h"
 #include "core/resources.h"
+#include "stats/gate.h"
 #include "stats/hostload.h"
 #include "load/suites.h"
 #include "core/target.h"
@@ -455,27 +456,6 @@ static double jnum(const cJSON *o, const char *a, const char *b)
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
-/* A clean pass's gated figures beyond throughput and latency, for diff's test over the repeats:
- * CPU per request (the app tree's CPU time / requests, ms), USS peak (MB), the error rate
- * (failed attempts, connect errors included, over attempts) and the other processes' CPU share. */
-static void pass_sample_extras(cJSON *smp, const cJSON *pass)
-{
-	const cJSON *cpu = profile_get(pass, "resources.cpu.total_cpu_ms"),
-		    *uss = profile_get(pass, "resources.memory.uss_peak_mb"),
-		    *others = profile_get(pass, "host_load.others_percent");
-	double total = jnum(pass, "throughput", "total_requests"), ok = jnum(pass, "throughput", "successful_requests");
-	double attempts = total + jnum(pass, "errors", "connect");
-
-	if (cJSON_IsNumber(cpu) && total > 0)
-		cJSON_AddNumberToObject(smp, "cpu_per_request_ms", cpu->valuedouble / total);
-	if (cJSON_IsNumber(uss))
-		cJSON_AddNumberToObject(smp, "uss_peak_mb", uss->valuedouble);
-	if (attempts > 0)
-		cJSON_AddNumberToObject(smp, "error_rate", (attempts - ok) / attempts);
-	if (cJSON_IsNumber(others))
-		cJSON_AddNumberToObject(smp, "host_others_percent", others->valuedouble);
-}
-
 static void progress(const struct popts *o, int i, int n, const char *suite, const char *w, const char *phase,
 		     double t0)
 {
@@ -733,7 +713,7 @@ int cmd_profile(int argc, char **argv)
 					cJSON_AddNumberToObject(smp, "requests_per_sec", rps[k]);
 					cJSON_AddNumberToObject(smp, "p50_ms", jnum(clean[k], "latency", "median_ms"));
 					cJSON_AddNumberToObject(smp, "p99_ms", jnum(clean[k], "latency", "p99_ms"));
-					pass_sample_extras(smp, clean[k]);
+					gate_sample_extras(smp, clean[k]);
 					cJSON_AddItemToArray(samples, smp);
 				}
 				free(sorted);

@@ -242,6 +242,23 @@ static const struct wl *find(const struct wl *w, int n, const char *label)
 	return NULL;
 }
 
+void gate_sample_extras(cJSON *smp, const cJSON *pass)
+{
+	double cpu = num(pass, "resources.cpu.total_cpu_ms"), uss = num(pass, "resources.memory.uss_peak_mb");
+	double others = num(pass, "host_load.others_percent"), total = num(pass, "throughput.total_requests");
+	double ok = num(pass, "throughput.successful_requests"), conn = num(pass, "errors.connect"), attempts;
+
+	attempts = (isnan(total) ? 0 : total) + (isnan(conn) ? 0 : conn);
+	if (!isnan(cpu) && total > 0)
+		cJSON_AddNumberToObject(smp, "cpu_per_request_ms", cpu / total);
+	if (!isnan(uss))
+		cJSON_AddNumberToObject(smp, "uss_peak_mb", uss);
+	if (attempts > 0 && !isnan(ok))
+		cJSON_AddNumberToObject(smp, "error_rate", (attempts - ok) / attempts);
+	if (!isnan(others))
+		cJSON_AddNumberToObject(smp, "host_others_percent", others);
+}
+
 /* ---- input checks ---- */
 
 static char *printed(const cJSON *doc, const char *path)

@@ -62,6 +62,13 @@ int gate_parse_explicit(struct gate_opts *o, const char *s, char *err, int errle
  * the difference; -EINVAL. With o->force every check is skipped. */
 int gate_inputs_ok(const cJSON *base, const cJSON *new_, const struct gate_opts *o, char *err, int errlen);
 
+/* A clean pass's gated figures beyond throughput and latency, added to its repeats sample smp
+ * from the pass's results object: cpu_per_request_ms (the app tree's CPU time / requests),
+ * uss_peak_mb, error_rate (failed attempts, connect errors included, over attempts) and
+ * host_others_percent (the other processes' CPU share during the pass). Absent figures are left
+ * out. */
+void gate_sample_extras(cJSON *smp, const cJSON *pass);
+
 /* The verdicts document of new against base (paths for the record):
  * {mode: "diff", base: {file, commit, timestamp, host}, new: {...}, configuration: {...},
  *  workloads: [{workload, status: compared|missing|new, health: {base, new},
