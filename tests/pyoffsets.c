@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Prints one row of user/cpython.c's frames_layouts table from an interpreter's own headers:
+/* Prints one row of user/inspect/cpython.c's frames_layouts table from an interpreter's own headers:
  * tests/integration/test_stacks.py compiles it against every interpreter present
  * (cc -I INCLUDE -I INCLUDE/internal) and compares. */
 #define Py_BUILD_CORE 1

@@ -196,7 +196,7 @@ def test_svg_flamegraph():
 def test_frame_layouts_match_headers():
     """cpython.c's frame offsets against offsetof() in each interpreter's own headers."""
     table = {}
-    with open(os.path.join(ROOT, "user", "cpython.c")) as f:
+    with open(os.path.join(ROOT, "user", "inspect", "cpython.c")) as f:
         src = f.read()
     body = src[src.index("frames_layouts[] = {"):]
     for m in re.finditer(r"\{ (\d+), ([-\d, ]+) \},", body[:body.index("};")]):

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "output/document.h"
+#include "lib/json.h"
 #include "lib/util.h"
 
 cJSON *profile_new(const char *mode)
@@ -84,16 +85,5 @@ cJSON *profile_read(const char *path, char *err, int errlen)
 
 const cJSON *profile_get(const cJSON *o, const char *path)
 {
-	char key[64];
-
-	while (o && *path) {
-		size_t n = strcspn(path, ".");
-
-		snprintf(key, sizeof(key), "%.*s", (int)n, path);
-		o = cJSON_GetObjectItemCaseSensitive(o, key);
-		path += n;
-		if (*path == '.')
-			path++;
-	}
-	return o;
+	return json_get(o, path);
 }

@@ -15,7 +15,8 @@ void profile_warn(cJSON *doc, const char *section, const char *fmt, ...)
 void profile_set_partial(cJSON *doc, const char *reason);
 /* Pretty-printed, written whole (temporary file, then rename). 0 or negative errno. */
 int profile_write(const cJSON *doc, const char *path);
-/* The member at a dotted path ("results.latency.p99_ms"), or NULL. */
+/* The member at a dotted path ("results.latency.p99_ms"), or NULL: lib/json.h's json_get, which
+ * new code calls directly (with its typed readers). */
 const cJSON *profile_get(const cJSON *o, const char *path);
 /* Read and parse a JSON file. NULL with a message in err. */
 cJSON *profile_read(const char *path, char *err, int errlen);

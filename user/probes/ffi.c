@@ -424,22 +424,14 @@ void ffi__preattach(struct ffi *f, const char *exe)
 		probe_interpreter(f, t.elf);
 }
 
-static double thread_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
 static double time_calls(int (*fn)(int), int n)
 {
 	volatile int sink = 0;
-	double t0 = thread_ns();
+	double t0 = thread_cpu_ns();
 
 	for (int i = 0; i < n; i++)
 		sink += fn(i);
-	return (thread_ns() - t0) / n;
+	return (thread_cpu_ns() - t0) / n;
 }
 
 /* An empty function whose first instruction the kernel emulates (push), beside
@@ -603,12 +595,13 @@ static void calibrate_overhead(struct ffi *f)
 	log_debug("ffi: libffi share's zero: %.0f ns", best);
 }
 
-struct ffi *ffi__new(struct session *s, const char *const *specs, int n, char *err, int errlen)
+struct ffi *ffi__new(struct session *s, const char *const *specs, int n, int *status, char *err, int errlen)
 {
 	struct ffi *f = calloc(1, sizeof(*f));
 	const char *ld = "/lib64/ld-linux-x86-64.so.2";
 	int e;
 
+	*status = EXIT_ENV; /* loading, calibrating: the environment's; a spec below: bad input */
 	if (!f) {
 		errno = ENOMEM;
 		return NULL;
@@ -647,12 +640,12 @@ struct ffi *ffi__new(struct session *s, const char *const *specs, int n, char *e
 			continue;
 		if (!realpath(sp->lib, real)) {
 			snprintf(err, errlen, "--ffi %s: cannot read '%s': %s", sp->text, sp->lib, strerror(errno));
-			errno = EINVAL;
+			*status = EXIT_BADINPUT;
 			goto fail;
 		}
 		if (attach_spec(f, i, real)) {
 			snprintf(err, errlen, "--ffi %s: %s", sp->text, sp->status);
-			errno = EINVAL;
+			*status = EXIT_BADINPUT;
 			goto fail;
 		}
 	}
