@@ -222,6 +222,7 @@ struct cmp_row {
 	bool significant;
 	bool failed[COMPARE_MAX_RUNS]; /* a failed workload (stats/wlhealth.h) is never a winner */
 	char reason[200];              /* the verdict's reason (stats/verdict.h) */
+	double conf, band;             /* the ratio CI's coverage; the noise band (percent) */
 };
 
 /* The row of workload suite/name, or false when a run lacks it. */
@@ -266,6 +267,8 @@ static bool compute_row(struct run *runs, int nruns, double noise, const char *s
 		r->lo = vr.ratio_ci[0];
 		r->hi = vr.ratio_ci[1];
 		r->minp = vr.min_p;
+		r->conf = vr.ratio_ci_level;
+		r->band = vr.noise_pct;
 		r->significant = !r->failed[r->best] && vr.verdict == VD_IMPROVED;
 		snprintf(r->reason, sizeof(r->reason), "%s", r->failed[r->best] ? "every run's workload failed" : vr.reason);
 	}
@@ -347,8 +350,15 @@ static cJSON *row_json(const struct cmp_row *r, const struct run *runs, int nrun
 	cJSON_AddNumberToObject(sig, "ratio_of_medians", r->ratio);
 	cJSON_AddNumberToObject(sig, "ci_low", r->lo);
 	cJSON_AddNumberToObject(sig, "ci_high", r->hi);
-	cJSON_AddNumberToObject(sig, "confidence", 0.95);
-	cJSON_AddNumberToObject(sig, "noise_band_percent", noise);
+	if (isfinite(r->conf))
+		cJSON_AddNumberToObject(sig, "confidence", r->conf);
+	else
+		cJSON_AddNullToObject(sig, "confidence");
+	if (isfinite(r->band))
+		cJSON_AddNumberToObject(sig, "noise_band_percent", r->band);
+	else
+		cJSON_AddNullToObject(sig, "noise_band_percent");
+	cJSON_AddNumberToObject(sig, "min_effect_percent", noise);
 	cJSON_AddStringToObject(sig, "note", r->reason);
 	{
 		cJSON *fl = cJSON_AddArrayToObject(wr, "failed");
@@ -470,7 +480,7 @@ static cJSON *compare_doc(const struct cmp_row *rows, int n, const struct run *r
 	}
 	if (partial)
 		profile_set_partial(out, partial);
-	cJSON_AddNumberToObject(cfg, "noise_band_percent", noise);
+	cJSON_AddNumberToObject(cfg, "min_effect_percent", noise);
 	cJSON_AddStringToObject(cfg, "test", "mann-whitney-u");
 	cJSON_AddItemToObject(out, "configuration", cfg);
 	results = cJSON_AddArrayToObject(out, "results");
