@@ -731,8 +731,16 @@ void gate_markdown(FILE *f, const cJSON *d)
 		str(profile_get(d, "new"), "file"), str(profile_get(d, "new"), "commit") ? str(profile_get(d, "new"), "commit") : "unknown",
 		str(profile_get(d, "new"), "host") ? str(profile_get(d, "new"), "host") : "unknown");
 	fprintf(f, "%s %s (worst: %s)\n\n", fail ? "❌" : warn ? "⚠️" : "✅", str(sum, "line"), worst ? worst : "-");
-	fprintf(f, "### Significant changes\n\n| workload | metric | base | new | change | verdict | reason |\n"
-		   "|:---|:---|---:|---:|---:|:---|:---|\n");
+	{
+		int nsig = 0;
+
+		cJSON_ArrayForEach(w, cJSON_GetObjectItem(d, "workloads"))
+		cJSON_ArrayForEach(r, cJSON_GetObjectItem(w, "metrics"))
+			nsig += significant(str(r, "verdict"));
+		fprintf(f, "### Significant changes\n\n%s", nsig ? "| workload | metric | base | new | change | verdict | reason |\n"
+								 "|:---|:---|---:|---:|---:|:---|:---|\n"
+							      : "None: every difference is within the noise or below the minimum effect.\n");
+	}
 	cJSON_ArrayForEach(w, cJSON_GetObjectItem(d, "workloads"))
 	cJSON_ArrayForEach(r, cJSON_GetObjectItem(w, "metrics"))
 		if (!strncmp(str(r, "verdict"), "regressed", 9) || !strcmp(str(r, "verdict"), "missing"))
