@@ -17,13 +17,15 @@
 # usage: sudo scripts/bench/verdicts.sh [-n N] [-d DURATION] [-w WARMUP] [-r REPEATS]
 #                                       [-c CONCURRENCY] [-t THREADS] [--probes LIST]
 #                                       [--scenarios aa-seq,aa-int,ab-delay,ab-cpu] [-o DIR]
-#                                       [--diff-args "ARGS"]
-#        scripts/bench/verdicts.sh --rediff DIR [--diff-args "ARGS"]
+#                                       [--diff-args "ARGS"] [--compare-args "ARGS"]
+#        scripts/bench/verdicts.sh --rediff DIR [--diff-args "ARGS"] [--compare-args "ARGS"]
 # Defaults: N 5 trials of each scenario, 2 s passes after a 1 s warmup, 5 repeats (rounds),
 # concurrency 50, 2 generator threads, --probes none (clean passes only: the gate's figures come
 # from them). Every run's files are kept under DIR (default /tmp/bindprof-verdicts.PID), so
 # --rediff DIR re-evaluates the same runs with another diff (or other --diff-args) without
-# running anything again. Prints one line per scenario: runs, failing verdicts, rate.
+# running anything again. Prints one line per scenario: runs, failing verdicts, rate. A pair that
+# diff refuses (exit 2: e.g. a run made under high host load) is counted apart; --diff-args
+# --force (and --compare-args --force) gives the verdicts on every pair regardless.
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -31,7 +33,7 @@ BP=${BINDPROF:-$ROOT/build/bindprof}
 SERVER=$ROOT/tools/demo_server.py
 PY=${PYTHON:-/usr/bin/python3}
 N=5 DURATION=2 WARMUP=1 REPEATS=5 CONC=50 THREADS=2 PROBES=none
-SCEN=aa-seq,aa-int,ab-delay,ab-cpu OUT=/tmp/bindprof-verdicts.$$ DIFF_ARGS="" REDIFF=""
+SCEN=aa-seq,aa-int,ab-delay,ab-cpu OUT=/tmp/bindprof-verdicts.$$ DIFF_ARGS="" COMPARE_ARGS="" REDIFF=""
 
 die() { echo "verdicts.sh: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -46,6 +48,7 @@ while [ $# -gt 0 ]; do
 	--scenarios) SCEN=$2; shift ;;
 	-o) OUT=$2; shift ;;
 	--diff-args) DIFF_ARGS=$2; shift ;;
+	--compare-args) COMPARE_ARGS=$2; shift ;;
 	--rediff) REDIFF=$2; shift ;;
 	-h|--help) sed -n '3,30p' "$0"; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
@@ -116,14 +119,16 @@ evaluate() {
 		# shellcheck disable=SC2086
 		"$BP" diff "$d/base.json" "$d/new.json" $DIFF_ARGS > "$d/diff.txt" 2>&1
 		rc=$?
-		regressed=$(grep -E '\bregressed' "$d/diff.txt" | awk '{print $1":"$2}' | sort -u | paste -sd, -)
+		regressed=$(awk '$1 ~ /\// && $6 ~ /^regressed/ {print $1":"$2}' "$d/diff.txt" | sort -u | paste -sd, -)
 		wl=$(changed "$scen")
 		if [ -n "$wl" ]; then
 			caught=0
-			[ $rc = 1 ] && grep -E "^[^ ]*/$wl .*regressed" "$d/diff.txt" > /dev/null && caught=1
+			[ $rc = 1 ] && awk -v w="$wl" '$1 ~ ("/" w "$") && $6 ~ /^regressed/ {f = 1} END {exit !f}' \
+				"$d/diff.txt" && caught=1
 		fi
 		# compare's own verdict on the same pair: the workloads with a winner named
-		"$BP" compare "$d/base.json" "$d/new.json" -o "$d/cmp-eval.json" > "$d/compare-eval.txt" 2>&1
+		# shellcheck disable=SC2086
+		"$BP" compare "$d/base.json" "$d/new.json" $COMPARE_ARGS -o "$d/cmp-eval.json" > "$d/compare-eval.txt" 2>&1
 		winners=$("$PY" - "$d/cmp-eval.json" <<'EOF' 2>/dev/null
 import json, sys
 d = json.load(open(sys.argv[1]))
