@@ -450,6 +450,35 @@ def test_diff_catches_3ms_on_a_sub_ms_endpoint():
     check(p50["verdict"] == "regressed-critical" and 2.8 < p50["new"]["median"] - p50["base"]["median"] < 6, p50)
 
 
+def test_server_slowing_down_is_not_steady():
+    """A server that slows down during the pass (demo_server.py --ramp: 3 ms more sleep for every
+    second) is flagged not-steady; its 1 s interval throughputs are in the JSON, and diff leaves
+    the pass out of its statistics and says so."""
+    if os.geteuid() != 0:
+        raise Skip("needs root for bindprof profile's app handling")
+    port = free_port()
+    suite = write("ramp-suite.json", {"name": "r", "workloads": [{"name": "ramp", "method": "GET", "path": "/hello"}]})
+    out = os.path.join(TMP, "ramp.json")
+    r = run([BINDPROF, "profile", "--app-cmd", f"/usr/bin/python3 {SERVER} --port {port} --ramp /hello=3",
+             "--url", f"http://127.0.0.1:{port}", "--health-path", "/json", "--suite", suite, "--repeats", "1",
+             "--duration", "6", "--warmup", "0.3", "--concurrency", "4", "-t", "1", "--probes", "none", "-o", out],
+            timeout=120)
+    check(r.returncode == 0, f"profile exited {r.returncode}: {r.stderr}")
+    with open(out) as f:
+        d = json.load(f)
+    validate(d)
+    res = d["suites"][0]["workloads"][0]["results"]
+    st, iv = res["steady"], res["steady"]["intervals_requests_per_sec"]
+    # the ground truth: the sleep grows from ~1 ms to ~19 ms over the pass, so with 4 connections
+    # the last second serves well under half the first second's requests
+    check(st["state"] == "not-steady" and st["change_percent"] < -10 and "fell" in st["reason"], st)
+    check(5 <= len(iv) <= 7 and iv[-1] < 0.5 * iv[0], iv)
+    check(res["repeats"]["samples"][0]["steady"] is False, res["repeats"])
+    # diff: the not-steady pass is left out; with it gone there is nothing left to gate on
+    r = run([BINDPROF, "diff", out, out, "--force"])
+    check(r.returncode == 0 and "steady: r/ramp: base 0/1, new 0/1 passes steady" in r.stdout, r.stdout)
+
+
 def test_diff_same_app_twice_passes():
     """Two copies of the same app, run interleaved (compare --frameworks, as the CI workflow
     does: run-to-run drift on this VM reaches 15% in requests/s and 60% in a sub-ms p50 between

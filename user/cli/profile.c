@@ -42,6 +42,7 @@
 #include "stats/gate.h"
 #include "stats/hostload.h"
 #include "stats/lathist.h"
+#include "stats/steady.h"
 
 const struct cli_option profile_options[] = {
 	{ "url", 0, PO_URL, "URL", "the app's base URL, on a loopback address (required)", 0 },
@@ -246,16 +247,23 @@ static bool app_ready(const struct sockaddr_storage *ss, socklen_t len, const ch
 
 /* ---- resources of the app's process tree, sampled beside a pass ---- */
 
+#define STEADY_MAX_INTERVALS 3600
+
 struct sampler {
 	pthread_t th;
 	int pid;
 	volatile int stop;
 	struct resources *res;
+	/* the pass's responses so far, read every second: the 1 s interval throughputs */
+	const struct load_progress *lp;
+	uint64_t marks[STEADY_MAX_INTERVALS + 1], mark_ns[STEADY_MAX_INTERVALS + 1];
+	int nmarks;
 };
 
 static void *sampler_main(void *arg)
 {
 	struct sampler *s = arg;
+	uint64_t t0 = now_ns();
 	int tick = 0;
 
 	while (!s->stop) {
@@ -263,6 +271,15 @@ static void *sampler_main(void *arg)
 
 		pids[0] = s->pid;
 		n = 1 + target_descendants("/proc", s->pid, pids + 1, 511);
+		/* a mark at each second of the wall clock (the 100 ms naps stretch on a busy host), from
+		 * the first response on (connecting is not a slow server) */
+		if (s->lp && !s->nmarks && !s->lp->responses)
+			t0 = now_ns();
+		else if (s->lp && s->nmarks <= STEADY_MAX_INTERVALS &&
+			 now_ns() - t0 >= (uint64_t)s->nmarks * 1000000000ull) {
+			s->mark_ns[s->nmarks] = now_ns();
+			s->marks[s->nmarks++] = s->lp->responses;
+		}
 		resources__sample(s->res, pids, n, tick++ % 10 == 0);
 		usleep(100000);
 	}
@@ -357,7 +374,8 @@ static void folded_path(const char *output, const char *suite, const char *workl
 			*c = '_';
 }
 
-static int run_load(struct ctx *c, const struct workload *w, double secs, struct load_result *r)
+static int run_load(struct ctx *c, const struct workload *w, double secs, struct load_result *r,
+		    struct load_progress *lp)
 {
 	const struct profile_opts *o = c->o;
 	struct load_opts lo = {
@@ -383,6 +401,9 @@ static int run_load(struct ctx *c, const struct workload *w, double secs, struct
 		c->prog->stop = 0;
 		lo.progress = &c->prog->lp;
 		pthread_create(&c->prog->th, NULL, prog_main, c->prog);
+	} else if (lp) {
+		lp->responses = lp->errors = 0;
+		lo.progress = lp;
 	}
 	e = loadgen_run(&lo, r, signals_pending_flag());
 	if (c->prog) {
@@ -407,10 +428,38 @@ static void pass_of(struct load_result *lr, cJSON *doc, struct pass *p)
 	load_result_free(lr);
 }
 
+/* Steady state of a pass from its responses counted every second (marks[0] at the start): the
+ * 1 s interval throughputs (responses over each interval's own length), and the trend test of stats/steady.h (more than a 10% change over the
+ * pass with a slope CI excluding 0, lag-1 autocorrelation corrected: not-steady). */
+static cJSON *steady_json(const uint64_t *marks, const uint64_t *mark_ns, int n)
+{
+	static double iv[STEADY_MAX_INTERVALS];
+	struct steady_result st;
+	cJSON *o = cJSON_CreateObject(), *a;
+	int k = 0;
+
+	for (int i = 1; i < n; i++)
+		iv[k++] = marks[i] >= marks[i - 1] && mark_ns[i] > mark_ns[i - 1]
+				  ? (double)(marks[i] - marks[i - 1]) / ((mark_ns[i] - mark_ns[i - 1]) / 1e9)
+				  : 0;
+	steady_check(iv, k, 1.0, 10, 0.95, true, &st);
+	cJSON_AddStringToObject(o, "state", steady_name(st.state));
+	cJSON_AddStringToObject(o, "reason", st.reason);
+	if (isfinite(st.change_pct))
+		cJSON_AddNumberToObject(o, "change_percent", st.change_pct);
+	else
+		cJSON_AddNullToObject(o, "change_percent");
+	a = cJSON_AddArrayToObject(o, "intervals_requests_per_sec");
+	for (int i = 0; i < k; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateNumber(iv[i]));
+	return o;
+}
+
 /* A clean pass, the app's resources sampled beside it. 0 or the load's negative errno. */
 static int clean_pass(struct ctx *c, const struct workload *w, bool first, struct pass *p)
 {
-	struct sampler sm = { .pid = c->app, .res = resources__new("/proc") };
+	static struct sampler sm;
+	struct load_progress lp = { 0 };
 	struct hostload_snap hl0, hl1;
 	struct load_result lr;
 	int e, hl_pids[HOSTLOAD_MAX_PIDS], hl_n;
@@ -421,8 +470,12 @@ static int clean_pass(struct ctx *c, const struct workload *w, bool first, struc
 	hl_pids[1] = c->app;
 	hl_n = 2 + target_descendants("/proc", c->app, hl_pids + 2, HOSTLOAD_MAX_PIDS - 2);
 	hl_ok = !hostload_snap("/proc", hl_pids, hl_n, &hl0);
+	memset(&sm, 0, sizeof(sm));
+	sm.pid = c->app;
+	sm.res = resources__new("/proc");
+	sm.lp = c->prog ? &c->prog->lp : &lp;
 	pthread_create(&sm.th, NULL, sampler_main, &sm);
-	e = run_load(c, w, c->o->duration, &lr);
+	e = run_load(c, w, c->o->duration, &lr, &lp);
 	sm.stop = 1;
 	pthread_join(sm.th, NULL);
 	if (!e) {
@@ -434,6 +487,7 @@ static int clean_pass(struct ctx *c, const struct workload *w, bool first, struc
 			hostload_between(&hl0, &hl1, sysconf(_SC_CLK_TCK), &hl);
 			cJSON_AddItemToObject(p->json, "host_load", hostload_json(&hl, NULL));
 		}
+		cJSON_AddItemToObject(p->json, "steady", steady_json(sm.marks, sm.mark_ns, sm.nmarks));
 	}
 	resources__free(sm.res);
 	return e;
@@ -494,7 +548,7 @@ static cJSON *profiled_pass(struct ctx *c, const struct suite *s, const struct w
 		recorder_free(rt.rec);
 		return NULL;
 	}
-	e = run_load(c, w, c->o->duration, &lr);
+	e = run_load(c, w, c->o->duration, &lr, NULL);
 	rt.stop = 1;
 	pthread_join(rt.th, NULL);
 	recorder_stop(rt.rec, 0);
@@ -583,7 +637,7 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 	pw->name = pw->suite;
 	if (o->warmup > 0) {
 		progress(c, s->name, w->name, "warmup");
-		if (!run_load(c, w, o->warmup, &lr))
+		if (!run_load(c, w, o->warmup, &lr, NULL))
 			load_result_free(&lr);
 	}
 	for (int k = 0; clean && !o->single_pass && k < o->repeats && !signals_pending(); k++) {

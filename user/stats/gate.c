@@ -225,13 +225,36 @@ static int samples(const cJSON *res, int m, double *out, int *dropped)
 		}
 		out[n++] = x->valuedouble;
 	}
-	if (n)
-		return n;
+	if (n || *dropped)
+		return n; /* every pass trended: no figure to gate on */
 	v = single(res, m);
 	if (isnan(v))
 		return 0;
 	out[0] = v;
 	return 1;
+}
+
+/* steady passes and passes with a steady-state verdict, from repeats.samples */
+static cJSON *steady_count(const cJSON *res)
+{
+	const cJSON *x;
+	int k = 0, n = 0;
+	cJSON *a;
+
+	cJSON_ArrayForEach(x, profile_get(res, "repeats.samples")) {
+		const cJSON *st = cJSON_GetObjectItem(x, "steady");
+
+		if (cJSON_IsBool(st)) {
+			n++;
+			k += cJSON_IsTrue(st);
+		}
+	}
+	if (!n)
+		return cJSON_CreateNull();
+	a = cJSON_CreateObject();
+	cJSON_AddNumberToObject(a, "steady", k);
+	cJSON_AddNumberToObject(a, "passes", n);
+	return a;
 }
 
 static const struct wl *find(const struct wl *w, int n, const char *label)
@@ -257,6 +280,13 @@ void gate_sample_extras(cJSON *smp, const cJSON *pass)
 		cJSON_AddNumberToObject(smp, "error_rate", (attempts - ok) / attempts);
 	if (!isnan(others))
 		cJSON_AddNumberToObject(smp, "host_others_percent", others);
+	{
+		const cJSON *st = profile_get(pass, "steady.state");
+
+		/* a pass whose throughput trended (stats/steady.h) is left out of diff's statistics */
+		if (cJSON_IsString(st) && strcmp(st->valuestring, "unknown"))
+			cJSON_AddBoolToObject(smp, "steady", strcmp(st->valuestring, "not-steady") != 0);
+	}
 }
 
 /* ---- input checks ---- */
@@ -512,6 +542,12 @@ cJSON *gate_run(const cJSON *base, const cJSON *new_, const struct gate_opts *o,
 			cJSON_AddItemToObject(hj, "new", health_json(n ? n->res : NULL, o->min_success));
 			if (cJSON_IsTrue(profile_get(hj, "new.failed")))
 				failed++;
+			{
+				cJSON *sj = cJSON_AddObjectToObject(wj, "steady");
+
+				cJSON_AddItemToObject(sj, "base", b && b->res ? steady_count(b->res) : cJSON_CreateNull());
+				cJSON_AddItemToObject(sj, "new", n && n->res ? steady_count(n->res) : cJSON_CreateNull());
+			}
 			ms = cJSON_AddArrayToObject(wj, "metrics");
 			if (!b || !n || !b->res || !n->res) {
 				enum vd_verdict v = !b ? VD_NEW : VD_MISSING;
@@ -539,15 +575,17 @@ cJSON *gate_run(const cJSON *base, const cJSON *new_, const struct gate_opts *o,
 				} else {
 					kb = samples(b->res, m, sb, &db);
 					kn = samples(n->res, m, sn, &dn);
-					if (!kb && !kn)
+					if (!kb && !kn && !db && !dn)
 						continue; /* not measured on either side: no row */
 					if (!kb || !kn) {
 						r = cJSON_CreateObject();
 						cJSON_AddStringToObject(r, "metric", defs[m].name);
 						v = VD_NOT_GATED;
 						cJSON_AddStringToObject(r, "verdict", vd_name(v));
-						cJSON_AddStringToObject(r, "reason", !kb ? "not-gated: not measured in the base run"
-											 : "not-gated: not measured in the new run");
+						cJSON_AddStringToObject(r, "reason", (!kb && db) || (!kn && dn)
+							? "not-gated: no steady pass (every pass's throughput trended)"
+							: !kb ? "not-gated: not measured in the base run"
+							      : "not-gated: not measured in the new run");
 					} else {
 						vd_compare(&o->rules[m], sb, kb, sn, kn, &o->vd, &vr);
 						v = vr.verdict;
@@ -689,6 +727,20 @@ void gate_print(FILE *f, const cJSON *d)
 	cJSON_ArrayForEach(w, cJSON_GetObjectItem(d, "workloads"))
 		if (cJSON_IsTrue(profile_get(w, "health.new.failed")))
 			fprintf(f, "failed: %s in the new run: %s\n", str(w, "workload"), str(profile_get(w, "health.new"), "reason"));
+	cJSON_ArrayForEach(w, cJSON_GetObjectItem(d, "workloads")) {
+		double bs = num(w, "steady.base.steady"), bp = num(w, "steady.base.passes");
+		double ns = num(w, "steady.new.steady"), np = num(w, "steady.new.passes");
+
+		char b[32] = "-", n[32] = "-";
+
+		if (!isnan(bp))
+			snprintf(b, sizeof(b), "%.0f/%.0f", bs, bp);
+		if (!isnan(np))
+			snprintf(n, sizeof(n), "%.0f/%.0f", ns, np);
+		if ((!isnan(bp) && bs < bp) || (!isnan(np) && ns < np))
+			fprintf(f, "steady: %s: base %s, new %s passes steady (the others left out of the statistics)\n",
+				str(w, "workload"), b, n);
+	}
 	cJSON_ArrayForEach(t, cJSON_GetObjectItem(d, "targets"))
 		fprintf(f, "target %s %s: %s\n", cJSON_IsTrue(cJSON_GetObjectItem(t, "pass")) ? "pass" : "FAIL",
 			str(t, "workload") ? str(t, "workload") : "-", str(t, "reason"));

@@ -65,8 +65,8 @@ int gate_inputs_ok(const cJSON *base, const cJSON *new_, const struct gate_opts 
 /* A clean pass's gated figures beyond throughput and latency, added to its repeats sample smp
  * from the pass's results object: cpu_per_request_ms (the app tree's CPU time / requests),
  * uss_peak_mb, error_rate (failed attempts, connect errors included, over attempts) and
- * host_others_percent (the other processes' CPU share during the pass). Absent figures are left
- * out. */
+ * host_others_percent (the other processes' CPU share during the pass), and "steady": false when
+ * the pass's steady.state is "not-steady" (true when "steady"). Absent figures are left out. */
 void gate_sample_extras(cJSON *smp, const cJSON *pass);
 
 /* The verdicts document of new against base (paths for the record):

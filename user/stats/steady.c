@@ -93,9 +93,9 @@ void steady_check(const double *y, int n, double interval_s, double max_change_p
 	if ((out->slope_ci[0] > 0 || out->slope_ci[1] < 0) && fabs(out->change_pct) > max_change_pct) {
 		out->state = NOT_STEADY;
 		snprintf(out->reason, sizeof(out->reason),
-			 "throughput %s %.1f%% over the pass (slope CI %+.1f%%..%+.1f%% excludes 0; more than %.0f%%)",
-			 b < 0 ? "fell" : "rose", fabs(out->change_pct), out->change_ci_pct[0], out->change_ci_pct[1],
-			 max_change_pct);
+			 "throughput %s over the pass: the fitted trend is %+.1f%% of its mean (slope CI %+.1f%%..%+.1f%% "
+			 "excludes 0; beyond %.0f%%)", b < 0 ? "fell" : "rose", out->change_pct, out->change_ci_pct[0],
+			 out->change_ci_pct[1], max_change_pct);
 	} else {
 		out->state = STEADY;
 		snprintf(out->reason, sizeof(out->reason), "trend %+.1f%% over the pass (CI %+.1f%%..%+.1f%%)",
