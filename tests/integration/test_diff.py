@@ -479,6 +479,38 @@ def test_server_slowing_down_is_not_steady():
     check(r.returncode == 0 and "steady: r/ramp: base 0/1, new 0/1 passes steady" in r.stdout, r.stdout)
 
 
+def test_all_404_workload_is_failed():
+    """A suite path the app does not serve (every answer a 404) is a failed workload: named in a
+    warning with its status classes, left out of the summary's average; and report prints the
+    overall success rate truncated, never rounded up."""
+    if os.geteuid() != 0:
+        raise Skip("needs root for bindprof profile's app handling")
+    port = free_port()
+    suite = write("404-suite.json", {"name": "f", "workloads": [
+        {"name": "missing", "method": "GET", "path": "/items/abc"}, {"name": "ok", "method": "GET", "path": "/json"}]})
+    out = os.path.join(TMP, "404.json")
+    r = run([BINDPROF, "profile", "--app-cmd", f"/usr/bin/python3 {SERVER} --port {port}",
+             "--url", f"http://127.0.0.1:{port}", "--health-path", "/json", "--suite", suite, "--repeats", "1",
+             "--duration", "1", "--warmup", "0.2", "--concurrency", "4", "-t", "1", "--probes", "none", "-o", out],
+            timeout=120)
+    check(r.returncode == 0, f"profile exited {r.returncode}: {r.stderr}")
+    with open(out) as f:
+        d = json.load(f)
+    validate(d)
+    w = {x["name"]: x["results"] for x in d["suites"][0]["workloads"]}
+    h = w["missing"]["health"]
+    # the ground truth: the server's own count, every answer a 404
+    check(h["failed"] and h["status_classes"]["4xx"] == h["attempts"] == w["missing"]["throughput"]["total_requests"] > 0, h)
+    check(not w["ok"]["health"]["failed"], w["ok"]["health"])
+    check(any(x["message"].startswith("f/missing failed: no successful answer") for x in d["warnings"]), d["warnings"])
+    sm = d["summary"]
+    check(sm["failed_workloads"] == 1 and sm["avg_requests_per_sec"] == w["ok"]["throughput"]["requests_per_sec"], sm)
+    r = run([BINDPROF, "report", out])
+    ok = round(sm["overall_success_rate"] * sm["total_requests"])
+    want = f"{int(100 * ok / sm['total_requests'] * 100) / 100:.2f}% successful"
+    check(want in r.stdout, (want, r.stdout[-300:]))
+
+
 def test_diff_same_app_twice_passes():
     """Two copies of the same app, run interleaved (compare --frameworks, as the CI workflow
     does: run-to-run drift on this VM reaches 15% in requests/s and 60% in a sub-ms p50 between

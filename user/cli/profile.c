@@ -43,6 +43,7 @@
 #include "stats/hostload.h"
 #include "stats/lathist.h"
 #include "stats/steady.h"
+#include "stats/wlhealth.h"
 
 const struct cli_option profile_options[] = {
 	{ "url", 0, PO_URL, "URL", "the app's base URL, on a loopback address (required)", 0 },
@@ -336,6 +337,7 @@ struct ctx {
 	int nwork, idx;
 	double t0;
 	uint64_t sum_total, sum_ok;
+	int nfailed;                /* workloads whose health says failed (stats/wlhealth.h) */
 	double sum_rps;
 	struct profile_workload *w; /* nwork of them */
 	struct prog *prog;      /* non-NULL on a terminal */
@@ -656,7 +658,21 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 		passes = 1;
 	}
 	if (passes) {
-		cJSON_AddItemToObject(wj, "results", workload_results(c, clean, passes, &pp, rdoc, pw));
+		cJSON *res = workload_results(c, clean, passes, &pp, rdoc, pw);
+		struct wl_health h;
+
+		cJSON_AddItemToObject(wj, "results", res);
+		/* a failed workload (success below 99%, mostly 4xx/5xx, nothing answered): named, with its
+		 * status classes, and left out of the summary's averages */
+		if (!wl_health_of(res, 0, &h)) {
+			cJSON_AddItemToObject(res, "health", wl_health_json(&h));
+			if (h.failed) {
+				profile_warn(c->doc, "profile", "%s/%s failed: %s", s->name, w->name, h.reason);
+				c->nfailed++;
+				if (cJSON_IsNumber(profile_get(res, "throughput.requests_per_sec")))
+					c->sum_rps -= profile_get(res, "throughput.requests_per_sec")->valuedouble;
+			}
+		}
 	} else {
 		cJSON_AddNullToObject(wj, "results");
 		profile_warn(c->doc, "profile", "%s/%s: no pass completed", s->name, w->name);
@@ -807,7 +823,8 @@ static cJSON *summary_json(const struct ctx *c)
 	cJSON_AddNumberToObject(sum, "total_workloads", done);
 	cJSON_AddNumberToObject(sum, "total_requests", c->sum_total);
 	cJSON_AddNumberToObject(sum, "overall_success_rate", c->sum_total ? (double)c->sum_ok / c->sum_total : 0);
-	cJSON_AddNumberToObject(sum, "avg_requests_per_sec", done ? c->sum_rps / done : 0);
+	cJSON_AddNumberToObject(sum, "avg_requests_per_sec", done > c->nfailed ? c->sum_rps / (done - c->nfailed) : 0);
+	cJSON_AddNumberToObject(sum, "failed_workloads", c->nfailed);
 	cJSON_AddNumberToObject(sum, "total_duration_secs", wall_time() - c->t0);
 	return sum;
 }
