@@ -481,8 +481,8 @@ def test_server_slowing_down_is_not_steady():
 
 def test_all_404_workload_is_failed():
     """A suite path the app does not serve (every answer a 404) is a failed workload: named in a
-    warning with its status classes, left out of the summary's average; and report prints the
-    overall success rate truncated, never rounded up."""
+    warning with its status classes, left out of the summary's average, exit 4 (0 with
+    --allow-errors); and report prints the overall success rate truncated, never rounded up."""
     if os.geteuid() != 0:
         raise Skip("needs root for bindprof profile's app handling")
     port = free_port()
@@ -493,7 +493,8 @@ def test_all_404_workload_is_failed():
              "--url", f"http://127.0.0.1:{port}", "--health-path", "/json", "--suite", suite, "--repeats", "1",
              "--duration", "1", "--warmup", "0.2", "--concurrency", "4", "-t", "1", "--probes", "none", "-o", out],
             timeout=120)
-    check(r.returncode == 0, f"profile exited {r.returncode}: {r.stderr}")
+    # exit 4, the file written with what was measured
+    check(r.returncode == 4 and "1 workload(s) failed" in r.stderr, f"profile exited {r.returncode}: {r.stderr}")
     with open(out) as f:
         d = json.load(f)
     validate(d)
@@ -507,6 +508,11 @@ def test_all_404_workload_is_failed():
     check(sm["failed_workloads"] == 1 and sm["avg_requests_per_sec"] == w["ok"]["throughput"]["requests_per_sec"], sm)
     r = run([BINDPROF, "report", out])
     ok = round(sm["overall_success_rate"] * sm["total_requests"])
+    r2 = run([BINDPROF, "profile", "--app-cmd", f"/usr/bin/python3 {SERVER} --port {port}",
+              "--url", f"http://127.0.0.1:{port}", "--health-path", "/json", "--suite", suite, "--repeats", "1",
+              "--duration", "0.5", "--warmup", "0", "--concurrency", "2", "-t", "1", "--probes", "none",
+              "-o", out + ".2", "--allow-errors"], timeout=120)
+    check(r2.returncode == 0, f"--allow-errors: exit {r2.returncode}: {r2.stderr}")
     want = f"{int(100 * ok / sm['total_requests'] * 100) / 100:.2f}% successful"
     check(want in r.stdout, (want, r.stdout[-300:]))
 

@@ -607,6 +607,7 @@ static int run_round(const struct compare_opts *co, struct fw *f, int round, con
 	po.single_pass = false;
 	po.table = false;
 	po.quiet = true;
+	po.allow_errors = true; /* a failed workload is compare's to judge: never a winner */
 	po.output = NULL;
 	po.baseline = NULL;
 	po.app_dir = f->m.dir;

@@ -71,6 +71,9 @@ const struct cli_option profile_options[] = {
 	{ "format", 0, PO_FORMAT, "json|table", "table: print a table of the workloads (default on a terminal)", 0 },
 	{ "baseline", 0, PO_BASELINE, "FILE", "a previous profile: each workload's ratios to it in the output", 0 },
 	{ "output", 'o', PO_OUTPUT, "FILE", "the profile JSON (default bindprof-profile.json)", 0 },
+	{ "allow-errors", 0, PO_ALLOW_ERRORS, NULL,
+	  "exit 0 even when a workload failed (success below 99%, mostly 4xx/5xx, or nothing answered); "
+	  "without it such a run exits 4, its file written", 0 },
 	{ "help", 'h', PO_HELP, NULL, "this help", 0 },
 	{},
 };
@@ -160,6 +163,7 @@ int profile_opt_apply(struct profile_opts *o, int id, const char *arg, char *err
 	case PO_OUTPUT: o->output = arg; return 0;
 	case PO_SINGLE_PASS: o->single_pass = true; return 0;
 	case PO_HELP: o->help = true; return 0;
+	case PO_ALLOW_ERRORS: o->allow_errors = true; return 0;
 	case PO_PID: return cli_parse_pid(arg, &o->pid, err, errlen) ? -EINVAL : 0;
 	case PO_PROBES: return opt_probes(arg, o, err, errlen);
 	case PO_FFI: return ffi_spec_add(o->ffi, &o->nffi, (int)ARRAY_SIZE(o->ffi), arg, err, errlen) ? -EINVAL : 0;
@@ -996,6 +1000,10 @@ int profile_run(const struct profile_opts *o, struct profile_result *res)
 	}
 	finish_doc(&c);
 	ret = report(&c);
+	if (ret == EXIT_OK && c.nfailed && !o->allow_errors) {
+		log_err("profile: %d workload(s) failed (see the warnings); --allow-errors to exit 0", c.nfailed);
+		ret = EXIT_TARGET;
+	}
 	if (res) {
 		res->doc = c.doc;
 		res->w = c.w;
