@@ -307,14 +307,14 @@ void vd_compare(const struct vd_rule *r, const double *base, int nb, const doubl
 				lb[i] = log(base[i]);
 			for (int i = 0; i < nn; i++)
 				ln[i] = log(new_[i]);
-			vd_shift_ci(lb, nb, ln, nn, alpha, &est, &lo, &hi, &cov);
+			vd_shift_ci(lb, nb, ln, nn, 2 * alpha, &est, &lo, &hi, &cov);
 			out->ratio_ci[0] = exp(lo);
 			out->ratio_ci[1] = exp(hi);
 		}
 		free(lb);
 		free(ln);
 	} else {
-		vd_shift_ci(base, nb, new_, nn, alpha, &est, &lo, &hi, &cov);
+		vd_shift_ci(base, nb, new_, nn, 2 * alpha, &est, &lo, &hi, &cov);
 		out->ratio_ci[0] = 1 + lo / out->base_median;
 		out->ratio_ci[1] = 1 + hi / out->base_median;
 	}

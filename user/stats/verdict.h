@@ -71,11 +71,12 @@ struct vd_result {
  *  5. the Mann-Whitney U test's own confidence interval of the shift new - base (vd_shift_ci:
  *     Hodges-Lehmann estimate, Moses' distribution-free CI from the pairwise differences), as a
  *     ratio: of the logs' shift, exp(CI), when every value is > 0 (a change of scale); else
- *     1 + shift / median(base). The CI excludes 0 exactly when the rank test rejects at
- *     1 - confidence; with 3 against 3, where no exact test reaches 5%, it is the widest one,
- *     [min(new) - max(base), max(new) - min(base)], at 90%.
- *  6. regressed = the whole ratio CI beyond the noise band on the worse side and the median
- *     change at least min_effect_pct (the guard against drift between runs, which no spread
+ *     1 + shift / median(base). The interval is two-sided at 1 - 2 alpha (90%): each end is a
+ *     one-sided 1 - alpha (95%) bound, and a gate asks a one-sided question (is new worse?).
+ *     Its end excludes 1 exactly when the one-sided exact rank test rejects at alpha; with 3
+ *     against 3 it is the widest one, [min(new) / max(base), max(new) / min(base)] (coverage 90%).
+ *  6. regressed = the ratio CI's near end beyond the noise band on the worse side (the one-sided
+ *     95% bound clears the band) and the median change at least min_effect_pct (the guard against drift between runs, which no spread
  *     within a run shows); regressed-critical when that change is at least crit_pct; the same
  *     on the better side: improved; else unchanged, with the reason (below the minimum effect,
  *     not significant, or within the noise band).
