@@ -808,8 +808,16 @@ void gate_markdown(FILE *f, const cJSON *d)
 		if (!significant(str(r, "verdict")) && strcmp(str(r, "metric"), "cpu_per_request_ms") &&
 		    strcmp(str(r, "metric"), "uss_peak_mb"))
 			md_row(f, w, r);
-	fprintf(f, "\n### Resources\n\n| workload | resource | base | new | change | verdict | reason |\n"
-		   "|:---|:---|---:|---:|---:|:---|:---|\n");
+	{
+		int nres = 0;
+
+		cJSON_ArrayForEach(w, cJSON_GetObjectItem(d, "workloads"))
+		cJSON_ArrayForEach(r, cJSON_GetObjectItem(w, "metrics"))
+			nres += !strcmp(str(r, "metric"), "cpu_per_request_ms") || !strcmp(str(r, "metric"), "uss_peak_mb");
+		fprintf(f, "\n### Resources\n\n%s", nres ? "| workload | resource | base | new | change | verdict | reason |\n"
+							      "|:---|:---|---:|---:|---:|:---|:---|\n"
+							    : "Not measured in these files (profile samples the app's CPU and memory).\n");
+	}
 	cJSON_ArrayForEach(w, cJSON_GetObjectItem(d, "workloads"))
 	cJSON_ArrayForEach(r, cJSON_GetObjectItem(w, "metrics"))
 		if (!strcmp(str(r, "metric"), "cpu_per_request_ms") || !strcmp(str(r, "metric"), "uss_peak_mb"))
