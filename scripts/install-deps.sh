@@ -9,7 +9,7 @@ set -euo pipefail
 PKGS=(
   # build
   make clang llvm gcc pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
-  libcjson-dev libhttp-parser-dev libdw-dev libffi-dev linux-libc-dev
+  libcjson-dev libhttp-parser-dev libdw-dev libffi-dev libcapstone-dev linux-libc-dev
   # tests
   libcmocka-dev python3 python3-jsonschema libxml2-utils
   # demo and integration targets

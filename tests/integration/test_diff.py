@@ -403,6 +403,9 @@ def test_compare_frameworks_finds_the_slowed_endpoint():
             check(rep["count"] == 5 and len(rep["samples"]) == 5, rep)
             check(all(s["cpu_per_request_ms"] > 0 for s in rep["samples"]), rep)
             check(w["results"]["profiling"]["gil"]["method"], "the first round was profiled")
+            # its folded stacks next to the framework's file, not in the working directory
+            fp = w["results"]["profiling"]["stacks"]["folded_path"]
+            check(fp == os.path.join(TMP, f"fw.{fw}.mini.{w['name']}.folded") and os.path.exists(fp), fp)
     # diff between the two: the slowed endpoint fails the gate, and the report names it.
     # --force: this VM runs other agents' builds and tests, often above the high-load limit
     dmd, dv = os.path.join(TMP, "fw-diff.md"), os.path.join(TMP, "fw-diff.json")

@@ -18,7 +18,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BINDPROF, ROOT, Skip, check, main, run, free_port  # noqa: E402
+from harness import BINDPROF, ROOT, Skip, check, held_bpf_ids, main, run, free_port  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="bindprof-faults-")
 SERVER = os.path.join(ROOT, "tools", "demo_server.py")
@@ -74,21 +74,9 @@ def bpf_ids(pid):
     fdinfo (whether the probes run in bindprof's own process or in a child of it)."""
     progs, links = set(), set()
     for q in {pid} | descendants(pid):
-        try:
-            fds = os.listdir(f"/proc/{q}/fdinfo")
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                with open(f"/proc/{q}/fdinfo/{fd}") as f:
-                    for line in f:
-                        k, _, v = line.partition(":")
-                        if k == "prog_id":
-                            progs.add(int(v))
-                        elif k == "link_id":
-                            links.add(int(v))
-            except OSError:
-                pass
+        p, li = held_bpf_ids(q)
+        progs |= p
+        links |= li
     return progs, links
 
 
@@ -313,6 +301,35 @@ def test_record_pid_killed():
     finally:
         t.kill()
         t.wait()
+
+
+def test_profile_interrupted_in_profiled_pass():
+    """Ctrl-C (SIGINT) stops the load and the in-process recorder together: profile writes what it
+    measured, marked partial, stops the app and exits 0."""
+    need_root()
+    port = free_port()
+    out = os.path.join(TMP, "int.json")
+    p, marker = start_profile(port, ["--duration", "4", "--warmup", "0"], "int")
+    g = app_pgid(marker, port)
+    progs, links = wait_for(lambda: (lambda i: i if i[1] else None)(bpf_ids(p.pid)), 60, "the profiled pass")
+    time.sleep(1)
+    more = bpf_ids(p.pid)
+    t0 = time.time()
+    os.kill(p.pid, signal.SIGINT)
+    rc = p.wait(timeout=20)
+    check(rc == 0, f"profile exited {rc}")
+    check(time.time() - t0 < 8, f"profile took {time.time() - t0:.1f} s to stop")
+    with open(out) as f:
+        doc = json.load(f)
+    check(doc.get("partial") is True and doc.get("partial_reason") == "interrupted", "marked partial")
+    w = doc["suites"][0]["workloads"][0]
+    req = (w["results"] or {}).get("profiling", {}).get("requests") if w["results"] else None
+    check(req is not None and req["count"] == w["results"]["profiled_throughput"]["total_requests"],
+          f"the interrupted pass's requests were recorded: {req and req['count']}")
+    check(not group_members(g), "the app was stopped")
+    time.sleep(1)
+    check(not (progs | more[0]) & loaded_ids("prog") and not (links | more[1]) & loaded_ids("link"),
+          "the probes were detached")
 
 
 def _guarded(fn):

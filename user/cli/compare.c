@@ -22,6 +22,8 @@
 #include "output/reader.h"
 #include "stats/stats.h"
 #include "lib/util.h"
+#include "lib/file.h"     /* harden: atomic --report */
+#include "lib/validate.h" /* harden: output paths up front */
 #include "load/appmanifest.h"
 #include "output/document.h"
 #include "stats/gate.h"
@@ -442,12 +444,15 @@ static void print_table(const struct cmp_row *rows, int n, const struct run *run
 
 static int write_markdown(const char *path, const struct cmp_row *rows, int n, const struct run *runs, int nruns)
 {
-	FILE *md = fopen(path, "w");
+	struct file_out fo; /* harden: atomic, every write checked; a full disk is exit 3 */
+	char ferr[PATH_MAX + 128];
+	FILE *md;
 
-	if (!md) {
-		log_err("compare: --report: cannot write '%s'", path);
+	if (file_out_open(&fo, path, ferr, sizeof(ferr))) {
+		log_err("compare: --report: %s", ferr);
 		return EXIT_BADINPUT;
 	}
+	md = fo.f;
 	for (int k = 0; k < n; k++) {
 		const struct cmp_row *r = &rows[k];
 
@@ -458,7 +463,10 @@ static int write_markdown(const char *path, const struct cmp_row *rows, int n, c
 	}
 	fputc('\n', md);
 	summary_line(md, rows, n, runs, nruns);
-	fclose(md);
+	if (file_out_commit(&fo, ferr, sizeof(ferr))) {
+		log_err("compare: --report: %s", ferr);
+		return EXIT_ENV;
+	}
 	return EXIT_OK;
 }
 
@@ -609,6 +617,7 @@ static int run_round(const struct compare_opts *co, struct fw *f, int round, con
 	po.quiet = true;
 	po.allow_errors = true; /* a failed workload is compare's to judge: never a winner */
 	po.output = NULL;
+	po.files_base = f->path; /* its folded stacks: OUT.NAME.SUITE.WORKLOAD.folded */
 	po.baseline = NULL;
 	po.app_dir = f->m.dir;
 	po.app_port = f->m.port;
@@ -882,6 +891,12 @@ int cmd_compare(int argc, char **argv)
 	if (co.help) {
 		compare_usage(stdout);
 		return EXIT_OK;
+	}
+	/* harden: output paths checked before any file is read or app run */
+	if ((co.output && validate_output_path("-o", co.output, err, sizeof(err))) ||
+	    (co.report && validate_output_path("--report", co.report, err, sizeof(err)))) {
+		log_err("compare: %s", err);
+		return EXIT_BADINPUT;
 	}
 	if (!co.frameworks)
 		return compare_files(&co);

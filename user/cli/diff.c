@@ -17,6 +17,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "lib/validate.h" /* harden: output path up front */
 #include "output/document.h"
 #include "output/reader.h"
 #include "stats/gate.h"
@@ -256,6 +257,10 @@ int cmd_diff(int argc, char **argv)
 		diff_usage(stdout);
 		return EXIT_OK;
 	}
+	if (o.report && validate_output_path("--report", o.report, err, sizeof(err))) { /* harden: up front */
+		log_err("diff: %s", err);
+		return EXIT_BADINPUT;
+	}
 	if (load_run(o.base, &base, bw, &nb, err, sizeof(err)) || load_run(o.new_, &new_, nw, &nn, err, sizeof(err)) ||
 	    gate_inputs_ok(base, new_, &o.gate, err, sizeof(err))) {
 		log_err("diff: %s", err);
@@ -288,6 +293,7 @@ int cmd_diff(int argc, char **argv)
 		free(md);
 		if (e) {
 			log_err("diff: --report: cannot write '%s': %s", o.report, strerror(-e));
+			ret = EXIT_ENV; /* harden: a full disk is the environment, not bad input */
 			goto out;
 		}
 	}

@@ -33,8 +33,10 @@
 #include "core/target.h"
 #include "inspect/metadata.h"
 #include "inspect/procfs.h"
+#include "lib/duration.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "lib/validate.h" /* harden: up-front checks */
 #include "load/loadgen.h"
 #include "load/suites.h"
 #include "output/document.h"
@@ -130,7 +132,9 @@ static int opt_number(int id, const char *arg, struct profile_opts *o, char *err
 		return 0;
 	}
 	/* duration, rate, ready timeout: > 0 */
-	if (parse_seconds(arg, 1e7, id == PO_DURATION ? &o->duration : id == PO_RATE ? &o->rate : &o->ready_timeout)) {
+	/* durations take units as wrk does (lib/duration.h: 500ms, 10s, 2m); the rate is a number */
+	if (id == PO_RATE ? parse_seconds(arg, 1e7, &o->rate)
+			  : parse_duration(arg, 1e7, id == PO_DURATION ? &o->duration : &o->ready_timeout)) {
 		snprintf(err, errlen, "%s: invalid value '%s' (> 0)",
 			 id == PO_DURATION ? "--duration" : id == PO_RATE ? "--rate" : "--ready-timeout", arg);
 		return -EINVAL;
@@ -542,7 +546,8 @@ static cJSON *profiled_pass(struct ctx *c, const struct suite *s, const struct w
 	cJSON *rdoc = NULL;
 	int e;
 
-	folded_path(c->o->output ? c->o->output : "bindprof-profile.json", s->name, w->name, folded, sizeof(folded));
+	folded_path(c->o->files_base ? c->o->files_base : c->o->output ? c->o->output : "bindprof-profile.json", s->name,
+		    w->name, folded, sizeof(folded));
 	recorder_opts_of(c, folded, &ro);
 	if (recorder_open(&ro, &rt.rec, err, sizeof(err)) || recorder_start(rt.rec, err, sizeof(err))) {
 		profile_warn(c->doc, "profile", "%s/%s: the recorder did not start: %s", s->name, w->name, err);
@@ -752,20 +757,22 @@ static int start_app(const struct profile_opts *o, const char *log_path)
 	return pid;
 }
 
+/* SIGTERM to the app's group, SIGKILL after 5 s; then SIGKILL to what the app left in its group,
+ * while the leader is a zombie (not yet reaped: its pid, the group's id, cannot be reused). */
 static void stop_app(int pid)
 {
+	siginfo_t si;
 	int st;
 
 	kill(-pid, SIGTERM);
 	for (int i = 0; i < 50; i++) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			goto done;
+		si.si_pid = 0;
+		if (waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid)
+			break;
 		usleep(100000);
 	}
 	kill(-pid, SIGKILL);
 	waitpid(pid, &st, 0);
-done:
-	kill(-pid, SIGKILL); /* what the app left in its group */
 	guardian_forget(pid);
 }
 
@@ -1046,6 +1053,24 @@ int cmd_profile(int argc, char **argv)
 		profile_usage(stdout);
 		return EXIT_OK;
 	}
+	/* harden: what can be checked before any app is started or attached */
+	if (validate_output_path("-o", o.output, err, sizeof(err)) ||
+	    (o.app_cmd && validate_app_cmd("--app-cmd", o.app_cmd, err, sizeof(err))) ||
+	    (o.baseline && validate_baseline_file("--baseline", o.baseline, err, sizeof(err)))) {
+		log_err("profile: %s", err);
+		return EXIT_BADINPUT;
+	}
+	if (o.pid) {
+		char warn[256];
+
+		if (validate_pid_target("/proc", "-p", o.pid, err, sizeof(err), warn, sizeof(warn))) {
+			log_err("profile: %s", err);
+			return EXIT_BADINPUT;
+		}
+		if (warn[0])
+			log_warn("profile: %s", warn);
+	}
+	/* end harden */
 	guardian_start();
 	ret = profile_run(&o, NULL);
 	guardian_stop();

@@ -15,6 +15,8 @@
 struct profile_opts {
 	const char *url, *app_cmd, *framework, *suite, *baseline, *health_path;
 	const char *output;     /* the JSON written; NULL: none (the caller takes the document) */
+	const char *files_base; /* the folded stacks' names derive from it (OUT.SUITE.WORKLOAD.folded);
+				 * NULL: output, else bindprof-profile.json */
 	int pid, concurrency, threads, repeats;
 	unsigned probes;        /* mask of enum probe_id; 0: --probes none (no profiled pass) */
 	int gil_method;         /* -1 not given, 0 cheap, 1 exact */

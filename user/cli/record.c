@@ -16,6 +16,7 @@
 #include "inspect/procfs.h"
 #include "lib/log.h"
 #include "output/document.h"
+#include "lib/validate.h" /* harden: up-front checks */
 
 static int output_dir_writable(const char *path)
 {
@@ -101,6 +102,21 @@ static int check_input(const struct record_opts *o)
 {
 	int e;
 
+	/* harden: every output path, and the -p target, checked before anything is attached */
+	{
+		char err[512], warn[256];
+
+		if (validate_output_path("-o", o->output, err, sizeof(err)) ||
+		    (o->folded && validate_output_path("--folded", o->folded, err, sizeof(err))) ||
+		    (o->svg && validate_output_path("--svg", o->svg, err, sizeof(err))) ||
+		    (o->pid && validate_pid_target("/proc", "-p", o->pid, err, sizeof(err), warn, sizeof(warn)))) {
+			log_err("record: %s", err);
+			return EXIT_BADINPUT;
+		}
+		if (o->pid && warn[0])
+			log_warn("record: %s", warn);
+	}
+	/* end harden */
 	if ((e = output_dir_writable(o->output))) {
 		log_err("record: -o: cannot write '%s': %s", o->output, strerror(-e));
 		return EXIT_BADINPUT;

@@ -5,6 +5,7 @@
 #include "cli/options.h"
 #include "cli/record_opts.h"
 #include "core/probes.h"
+#include "lib/duration.h"
 #include "lib/util.h"
 #include "probes/ffi.h"
 
@@ -73,7 +74,7 @@ static int record_opt(struct record_opts *o, int id, const char *arg, int *gil_m
 	case O_PID:
 		return cli_parse_pid(arg, &o->pid, err, errlen) ? -EINVAL : 0;
 	case O_DURATION:
-		if (parse_seconds(arg, 7 * 86400, &o->duration))
+		if (parse_duration(arg, 7 * 86400, &o->duration)) /* 30, 30s, 500ms, 2m */
 			break;
 		return 0;
 	case O_OUTPUT:

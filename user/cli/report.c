@@ -50,10 +50,17 @@ static const char *fig(const cJSON *o, const char *path, const char *fmt)
 	return fig_scaled(o, path, fmt, 1);
 }
 
-/* A table cell: fig() into b. */
-static void metric(char *b, size_t n, const cJSON *e, const char *path, const char *fmt)
+/* A table column of a row's object: the figure at path in fmt, or the string at path when fmt
+ * is NULL ("-" for either when absent). */
+struct col {
+	const char *path, *fmt;
+};
+
+/* n cells of object o by its columns (fig's buffers: print them before the next row). */
+static void cells_of(const char **cells, const cJSON *o, const struct col *cols, int n)
 {
-	snprintf(b, n, "%s", fig(e, path, fmt));
+	for (int i = 0; i < n; i++)
+		cells[i] = cols[i].fmt ? fig(o, cols[i].path, cols[i].fmt) : json_str_or(o, cols[i].path, "-");
 }
 
 static int report_option(void *ctx, int id, const char *arg, char *err, int errlen)
@@ -125,39 +132,41 @@ static void rule(const struct fmt *f, int n)
 	printf("\n");
 }
 
+/* A header, then a row of n (<= 16) columns per element of items. */
+static void table(const struct fmt *f, const char **hdr, const int *w, const struct col *cols, int n,
+		  const cJSON *items)
+{
+	const char *cells[16];
+	const cJSON *e;
+
+	row(f, hdr, n, w);
+	rule(f, n);
+	cJSON_ArrayForEach(e, items) {
+		cells_of(cells, e, cols, n);
+		row(f, cells, n, w);
+	}
+}
+
 static void print_syscalls(const struct fmt *f, const cJSON *sys)
 {
 	static const int w[] = { 20, 10, 8, 12, 10, 10, 10, 10 };
 	const char *hdr[] = { "syscall", "count", "errors", "total_ms", "p50_us", "p90_us", "p99_us", "max_us" };
-	const cJSON *e;
-	char b[7][32];
-	const char *cells[8];
+	static const struct col cols[] = { { "name", NULL },     { "count", "%.0f" },  { "errors", "%.0f" },
+					   { "total_ms", "%.3f" }, { "p50_us", "%.1f" }, { "p90_us", "%.1f" },
+					   { "p99_us", "%.1f" },   { "max_us", "%.1f" } };
 
 	heading(f, "Syscalls");
 	printf(f->md ? "%s calls, %s ms in total\n\n" : "  %s calls, %s ms in total\n",
 	       fig(sys, "total_count", "%.0f"), fig(sys, "total_time_ms", "%.2f"));
-	row(f, hdr, 8, w);
-	rule(f, 8);
-	cJSON_ArrayForEach(e, cJSON_GetObjectItem(sys, "by_syscall")) {
-		metric(b[0], 32, e, "count", "%.0f");
-		metric(b[1], 32, e, "errors", "%.0f");
-		metric(b[2], 32, e, "total_ms", "%.3f");
-		metric(b[3], 32, e, "p50_us", "%.1f");
-		metric(b[4], 32, e, "p90_us", "%.1f");
-		metric(b[5], 32, e, "p99_us", "%.1f");
-		metric(b[6], 32, e, "max_us", "%.1f");
-		cells[0] = json_str_or(e, "name", "-");
-		for (int i = 0; i < 7; i++)
-			cells[i + 1] = b[i];
-		row(f, cells, 8, w);
-	}
+	table(f, hdr, w, cols, 8, cJSON_GetObjectItem(sys, "by_syscall"));
 }
 
 static void print_gil(const struct fmt *f, const cJSON *g)
 {
 	static const int w[] = { 10, -16, 12, 12, 8 };
 	const char *hdr[] = { "tid", "name", "wait_ms", "hold_ms", "waits" };
-	const cJSON *t;
+	static const struct col cols[] = { { "tid", "%.0f" }, { "name", NULL }, { "wait_ms", "%.1f" },
+					   { "hold_ms", "%.1f" }, { "waits", "%.0f" } };
 
 	heading(f, "GIL");
 	printf(f->md ? "method `%s`: %s ms waited in %s waits (p50 %s us, p99 %s us, max %s us); "
@@ -171,23 +180,7 @@ static void print_gil(const struct fmt *f, const cJSON *g)
 		       fig(g, "hold_ms_total", "%.1f"), fig(g, "contention_percent", "%.1f"));
 	if (f->md)
 		printf("\n");
-	row(f, hdr, 5, w);
-	rule(f, 5);
-	cJSON_ArrayForEach(t, cJSON_GetObjectItem(g, "threads")) {
-		char b[4][32];
-		const char *cells[5];
-
-		metric(b[0], 32, t, "tid", "%.0f");
-		metric(b[1], 32, t, "wait_ms", "%.1f");
-		metric(b[2], 32, t, "hold_ms", "%.1f");
-		metric(b[3], 32, t, "waits", "%.0f");
-		cells[0] = b[0];
-		cells[1] = json_str_or(t, "name", "-");
-		cells[2] = b[1];
-		cells[3] = b[2];
-		cells[4] = b[3];
-		row(f, cells, 5, w);
-	}
+	table(f, hdr, w, cols, 5, cJSON_GetObjectItem(g, "threads"));
 }
 
 static void print_gc(const struct fmt *f, const cJSON *g)
@@ -222,44 +215,40 @@ static void requests_header(const struct fmt *f)
 
 static void requests_rows(const struct fmt *f, const char *prefix, const cJSON *req)
 {
+	static const struct col cols[] = {
+		{ "count", "%.0f" },			       { "latency.p50_ms", "%.3f" },
+		{ "latency.p99_ms", "%.3f" },		       { "per_request.gil_wait_us.mean", "%.1f" },
+		{ "per_request.ffi_crossings.mean", "%.2f" }, { "per_request.ffi_time_us.mean", "%.1f" },
+		{ "per_request.gc_pauses.mean", "%.3f" },     { "per_request.syscalls.p50", "%.0f" },
+	};
 	const cJSON *e;
 
 	cJSON_ArrayForEach(e, cJSON_GetObjectItem(req, "endpoints")) {
-		char label[256], b[8][32];
+		char label[256];
 		const char *cells[9] = { label };
 
 		snprintf(label, sizeof(label), "%s%s", prefix, json_str_or(e, "endpoint", "-"));
-		metric(b[0], 32, e, "count", "%.0f");
-		metric(b[1], 32, e, "latency.p50_ms", "%.3f");
-		metric(b[2], 32, e, "latency.p99_ms", "%.3f");
-		metric(b[3], 32, e, "per_request.gil_wait_us.mean", "%.1f");
-		metric(b[4], 32, e, "per_request.ffi_crossings.mean", "%.2f");
-		metric(b[5], 32, e, "per_request.ffi_time_us.mean", "%.1f");
-		metric(b[6], 32, e, "per_request.gc_pauses.mean", "%.3f");
-		metric(b[7], 32, e, "per_request.syscalls.p50", "%.0f");
-		for (int i = 0; i < 8; i++)
-			cells[i + 1] = b[i];
+		cells_of(cells + 1, e, cols, 8);
 		row(f, cells, 9, req_w);
 	}
 }
 
 static void load_line(const struct fmt *f, const char *label, const cJSON *r)
 {
-	char a[32], b[32], c[32], d[32], e[32], g[32];
-	const char *cells[7] = { label, a, b, c, d, e, g };
+	static const struct col cols[] = { { "throughput.requests_per_sec", "%.1f" }, { "latency.median_ms", "%.3f" },
+					   { "latency.p99_ms", "%.3f" },		  { "latency.max_ms", "%.3f" } };
 	static const int w[] = { -30, 12, 10, 10, 10, 9, 14 };
+	char e[32], g[32];
+	const char *cells[7] = { label, NULL, NULL, NULL, NULL, e, g };
 
-	metric(a, sizeof(a), r, "throughput.requests_per_sec", "%.1f");
-	metric(b, sizeof(b), r, "latency.median_ms", "%.3f");
-	metric(c, sizeof(c), r, "latency.p99_ms", "%.3f");
-	metric(d, sizeof(d), r, "latency.max_ms", "%.3f");
+	cells_of(cells + 1, r, cols, 4);
 	if (cJSON_IsNumber(json_get(r, "throughput.failed_requests")))
 		snprintf(e, sizeof(e), "%.0f",
 			 json_num_or(r, "throughput.failed_requests", 0) + json_num_or(r, "errors.connect", 0));
 	else
 		snprintf(e, sizeof(e), "-");
 	if (cJSON_IsObject(json_get(r, "profiled_throughput")))
-		metric(g, sizeof(g), r, "profiled_throughput.requests_per_sec", "%.1f");
+		snprintf(g, sizeof(g), "%s", fig(r, "profiled_throughput.requests_per_sec", "%.1f"));
 	else
 		snprintf(g, sizeof(g), "-");
 	row(f, cells, 7, w);

@@ -95,14 +95,6 @@ static double tid_cpu_ms(int tid)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static double this_thread_cpu_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* The tids of this process, up to max. */
 static int list_tids(int *out, int max)
 {
@@ -224,7 +216,7 @@ static void stop_child(struct recorder *r, int sig)
 void recorder_run(struct recorder *r, volatile sig_atomic_t *stop)
 {
 	uint64_t t0 = now_ns();
-	double cpu0 = this_thread_cpu_ms() + own_threads_cpu_ms(r);
+	double cpu0 = thread_cpu_ns() / 1e6 + own_threads_cpu_ms(r);
 	int tick = 0;
 
 	for (;;) {
@@ -259,7 +251,7 @@ void recorder_run(struct recorder *r, volatile sig_atomic_t *stop)
 	}
 	sample_resources(r, false);
 	r->elapsed = (now_ns() - t0) / 1e9;
-	r->own_cpu_ms = this_thread_cpu_ms() + own_threads_cpu_ms(r) - cpu0;
+	r->own_cpu_ms = thread_cpu_ns() / 1e6 + own_threads_cpu_ms(r) - cpu0;
 	r->links_attached = session__nr_links(r->sess);
 }
 
@@ -446,6 +438,7 @@ cJSON *recorder_document(struct recorder *r)
 		if (d != DROP_UNPAIRED_EXIT)
 			lost += drops[d];
 	}
+	lost += profile_sum_probe_losses(prof, dr); /* harden: the probes' own losses count too */
 	cJSON_AddNumberToObject(res, "lost_events", lost);
 	cJSON_AddItemToObject(res, "lost_by_reason", dr);
 	if (lost)
@@ -673,10 +666,10 @@ static int start_pid(struct recorder *r, char *err, size_t errlen)
 		n = target_descendants("/proc", r->o.pid, kids, MAX_TARGETS - 1);
 	for (int i = 0; i < n; i++)
 		session__add_target(r->sess, kids[i]);
-	if (!procfs_alive("/proc", r->o.pid)) {
-		snprintf(err, errlen, "-p: process %d exited as the probes attached", r->o.pid);
-		return EXIT_BADINPUT;
-	}
+	/* harden: a target that exits while the probes attach is a partial profile marked
+	 * target_exited (the run loop sees it at its first tick), as when it exits later */
+	if (!procfs_alive("/proc", r->o.pid))
+		log_warn("record: -p: process %d exited as the probes attached: the profile is partial", r->o.pid);
 	fill_target_info(&r->tgt);
 	log_debug("attached to pid %d and %d descendants", r->o.pid, n);
 	return EXIT_OK;
@@ -686,10 +679,8 @@ int recorder_start(struct recorder *r, char *err, size_t errlen)
 {
 	int ret;
 
-	if (!r->o.cmd && !procfs_alive("/proc", r->o.pid)) {
-		snprintf(err, errlen, "-p: no such process: %d", r->o.pid);
-		return EXIT_BADINPUT;
-	}
+	/* harden: -p was checked before the probes were opened (validate_pid_target); a target gone
+	 * since is handled by start_pid as a partial profile */
 	ret = r->o.cmd ? start_command(r, err, errlen) : start_pid(r, err, errlen);
 	if (ret)
 		return ret;

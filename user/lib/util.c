@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "lib/util.h"
+#include "lib/validate.h"
 
 int parse_long(const char *s, long min, long max, long *out)
 {
@@ -53,14 +54,8 @@ int parse_seconds(const char *s, double max, double *out)
 
 int cli_parse_pid(const char *s, int *pid, char *err, int errlen)
 {
-	long l;
-
-	if (parse_long(s, 1, 4194304, &l)) {
-		snprintf(err, errlen, "-p: invalid PID '%s'", s);
-		return -EINVAL;
-	}
-	*pid = (int)l;
-	return 0;
+	/* harden: decimal digits only (strtol took " 12" and "+12") */
+	return parse_pid_strict("-p", s, pid, err, (size_t)errlen);
 }
 
 int cli_getopt_error(int ch, char *const *argv, char *err, int errlen)

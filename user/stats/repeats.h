@@ -16,7 +16,8 @@ struct repeat_sample {
 struct repeats {
 	int count;
 	double median_rps, min_rps, max_rps;
-	int pick; /* the pass reported: the one whose requests/s is nearest the median (the first on a tie) */
+	int pick; /* the pass reported: the one whose requests/s is nearest the median, the first on a
+		   * tie (for an even count, the earlier of the two middle passes) */
 };
 
 /* From n >= 1 samples. 0, or -EINVAL when n < 1. */
