@@ -107,9 +107,12 @@ static void test_health(void **state)
 	wl_health_of(r, 0, &h);
 	assert_true(h.failed);
 	cJSON_Delete(r);
-	/* no throughput object: bad input */
+	/* no throughput object: bad input; no request counts: nothing to judge */
 	r = cJSON_Parse("{}");
 	assert_int_equal(wl_health_of(r, 0, &h), -22);
+	cJSON_Delete(r);
+	r = cJSON_Parse("{\"throughput\":{\"requests_per_sec\":100}}");
+	assert_int_equal(wl_health_of(r, 0, &h), -2);
 	cJSON_Delete(r);
 }
 

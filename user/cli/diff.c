@@ -257,7 +257,8 @@ int cmd_diff(int argc, char **argv)
 		diff_usage(stdout);
 		return EXIT_OK;
 	}
-	if (o.report && validate_output_path("--report", o.report, err, sizeof(err))) { /* harden: up front */
+	if ((o.report && validate_output_path("--report", o.report, err, sizeof(err))) ||
+	    (o.output && validate_output_path("-o", o.output, err, sizeof(err)))) { /* harden: up front */
 		log_err("diff: %s", err);
 		return EXIT_BADINPUT;
 	}
@@ -276,6 +277,7 @@ int cmd_diff(int argc, char **argv)
 	gate_print(stdout, v);
 	if (o.output && (e = profile_write(v, o.output))) {
 		log_err("diff: -o: cannot write '%s': %s", o.output, strerror(-e));
+		ret = EXIT_ENV;
 		goto out;
 	}
 	if (o.report) {

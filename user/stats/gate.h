@@ -58,7 +58,8 @@ int gate_parse_explicit(struct gate_opts *o, const char *s, char *err, int errle
 /* The input checks, in order: the host (hostname, cpu_model, cpu_cores, memory_gb, kernel), the
  * load configuration (closed loop against --rate, rate, concurrency, duration, probe set), the
  * host load recorded during the passes (a results.host_load or metadata.host_load object whose
- * "high" is true), a saturated load generator. The first failing one is one line in err, naming
+ * "high" is true), a saturated load generator. A host or configuration figure that neither file
+ * records is not a difference; one that only one file records is. The first failing one is one line in err, naming
  * the difference; -EINVAL. With o->force every check is skipped. */
 int gate_inputs_ok(const cJSON *base, const cJSON *new_, const struct gate_opts *o, char *err, int errlen);
 

@@ -52,6 +52,8 @@ int wl_health_of(const cJSON *res, double min_success, struct wl_health *h)
 		min_success = WL_MIN_SUCCESS_DEFAULT;
 	if (!cJSON_IsObject(profile_get(res, "throughput")))
 		return -EINVAL;
+	if (!cJSON_IsNumber(profile_get(res, "throughput.total_requests")))
+		return -ENOENT; /* no request counts: nothing to judge */
 	total = u64(res, "throughput.total_requests");
 	h->ok = u64(res, "throughput.successful_requests");
 	h->s4xx = u64(res, "errors.status_4xx");

@@ -24,7 +24,8 @@ struct wl_health {
  * total_requests and successful_requests, errors.{connect, read, write, timeout, status_4xx,
  * status_5xx}). Connect errors count as failed attempts (a dead port is not a fast server).
  * failed when: no attempt or no answer; ok / attempts < min_success (0..1; <= 0: the default);
- * or 4xx + 5xx more than half of the attempts. 0, or -EINVAL when results has no throughput. */
+ * or 4xx + 5xx more than half of the attempts. 0; -EINVAL when results has no throughput;
+ * -ENOENT when it has no throughput.total_requests (nothing to judge). */
 int wl_health_of(const cJSON *results, double min_success, struct wl_health *h);
 /* {failed, success_rate, attempts, status_classes: {"2xx_3xx", "4xx", "5xx", connect, read,
  * write, timeout}, reason} */
