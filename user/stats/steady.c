@@ -73,7 +73,9 @@ void steady_check(const double *y, int n, double interval_s, double max_change_p
 	se = sqrt(sse / (n - 2) / sxx);
 	df = n - 2;
 	out->n_eff = n;
-	if (ar1 && out->r1 > 0) {
+	/* lag-1 autocorrelation from fewer than 20 residuals is mostly the line's misfit (a curved
+	 * decline): no correction below that */
+	if (ar1 && out->r1 > 0 && n >= 20) {
 		double r = out->r1 < 0.95 ? out->r1 : 0.95;
 
 		out->n_eff = n * (1 - r) / (1 + r);

@@ -27,11 +27,12 @@ const char *steady_name(enum steady_state s);
 
 /* y[0..n): one value per interval of interval_s seconds (e.g. the requests completed in each 1 s
  * interval). NOT_STEADY when the slope's CI at conf (e.g. 0.95) excludes 0 and the fitted change
- * over the pass, |slope| x n x interval_s / mean, exceeds max_change_pct (percent). With ar1, a
- * positive lag-1 autocorrelation r of the residuals widens the CI: SE x sqrt((1 + r) / (1 - r)),
- * t with n_eff - 2 degrees of freedom, n_eff = n (1 - r) / (1 + r) (Santer et al. 2000, J.
- * Geophys. Res. 105(D6), "Statistical significance of trends ..."). Fewer than 5 intervals, or a
- * mean <= 0: STEADY_UNKNOWN (nothing to judge), with the reason. */
+ * over the pass, |slope| x n x interval_s / mean, exceeds max_change_pct (percent). With ar1 and
+ * 20 or more intervals, a positive lag-1 autocorrelation r of the residuals widens the CI:
+ * SE x sqrt((1 + r) / (1 - r)), t with n_eff - 2 degrees of freedom, n_eff = n (1 - r) / (1 + r)
+ * (Santer et al. 2000, J. Geophys. Res. 105(D6), "Statistical significance of trends ..."); with
+ * fewer, r mostly measures a curved trend's misfit, and no correction is made. Fewer than 5
+ * intervals, or a mean <= 0: STEADY_UNKNOWN (nothing to judge), with the reason. */
 void steady_check(const double *y, int n, double interval_s, double max_change_pct, double conf, bool ar1,
 		  struct steady_result *out);
 
