@@ -4,8 +4,8 @@
 Files (no root needed): a workload 30% slower in every repeat, one 12% slower, one inside the
 runs' own spread, every answer a 500 at the same speed, a load configuration that differs, a
 workload on one side only, targets met and missed, one sample a side; the same file against
-itself. Live apps (root): two demo apps, one of them deliberately 30% slower on one endpoint
-(demo_server.py --slow: 30% more CPU per request there), compared with compare --frameworks; and
+itself. Live apps (root): two demo apps, one of them deliberately slower on one endpoint
+(demo_server.py --slow: 60% more CPU per request there), compared with compare --frameworks; and
 two profiles of the same app, diffed."""
 import copy
 import json
@@ -377,7 +377,7 @@ def test_compare_frameworks_finds_the_slowed_endpoint():
         raise Skip("needs root: the first round is profiled")
     apps = os.path.join(TMP, "apps")
     app(apps, "fast")
-    app(apps, "slow", "--slow /items/42=30")   # PORT comes from the environment
+    app(apps, "slow", "--slow /items/42=60")   # PORT comes from the environment
     out, md = os.path.join(TMP, "fw.json"), os.path.join(TMP, "fw.md")
     r = run([BINDPROF, "compare", "--frameworks", "fast,slow", "--apps", apps, "--suite", suite_file(),
              "--repeats", "5", "-o", out, "--report", md] + LOAD, timeout=300)
@@ -386,10 +386,10 @@ def test_compare_frameworks_finds_the_slowed_endpoint():
         d = json.load(f)
     validate(d)
     check([fw["name"] for fw in d["frameworks"]] == ["fast", "slow"], d["frameworks"])
-    check(d["frameworks"][1]["app"]["start"].endswith("--slow /items/42=30"), d["frameworks"][1])
+    check(d["frameworks"][1]["app"]["start"].endswith("--slow /items/42=60"), d["frameworks"][1])
     res = {w["workload"]: w for w in d["results"]}
     items, hello = res["items"]["comparison"], res["hello"]["comparison"]
-    # never the wrong way round: the app burning 30% more CPU on /items/42 is not named faster
+    # never the wrong way round: the app burning 60% more CPU on /items/42 is not named faster
     check(items["winner"] in (None, "fast") and hello["winner"] in (None, "fast", "slow"), items)
     check(items["performance_ratios"]["fast_vs_slow"] > 1, items["performance_ratios"])
     # five clean samples per framework and workload, from interleaved rounds; one profiled round;
@@ -414,14 +414,16 @@ def test_compare_frameworks_finds_the_slowed_endpoint():
     check(r.returncode == 1, f"diff exited {r.returncode}: {r.stdout}{r.stderr}")
     items = [l.split() for l in r.stdout.splitlines() if l.startswith("mini/items")]
     check(any(row[5].startswith("regressed") for row in items), items)
-    # the ground truth: the handler burns 30% more of its own CPU time per request; the app's
+    # the ground truth: the handler burns 60% more of its own CPU time per request; the app's
     # whole CPU per request (accept, parsing, the interpreter's own threads) rises by less, and by
-    # more when the busy VM stretches the burn loop: +15% to +60%
+    # more when the busy VM stretches the burn loop: +25% to +120%. (60%, not the 30% of
+    # scripts/bench/verdicts.sh: a test must pass every time; the bench measures how often 30% is
+    # caught.)
     with open(dv) as f:
         v = json.load(f)
     it = next(w for w in v["workloads"] if w["workload"] == "mini/items")
     cpu = next(m for m in it["metrics"] if m["metric"] == "cpu_per_request_ms")
-    check(15 < cpu["change_percent"] < 60, cpu)
+    check(25 < cpu["change_percent"] < 120, cpu)
     with open(dmd) as f:
         text = f.read()
     check(text.startswith("## bindprof diff: \u274c regression") and "| mini/items |" in text, text)
