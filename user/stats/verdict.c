@@ -201,6 +201,26 @@ void vd_shift_ci(const double *base, int nb, const double *new_, int nn, double 
 	free(d);
 }
 
+/* 1.4826 x the MAD of both sides' log residuals about their own log medians (values > 0) */
+static double pooled_log_spread(const double *b, int nb, const double *n, int nn)
+{
+	double *r = malloc((size_t)(nb + nn) * sizeof(*r)), mb, mn, mad;
+
+	if (!r || nb + nn < 2) {
+		free(r);
+		return 0;
+	}
+	mb = log(stats_median(b, nb));
+	mn = log(stats_median(n, nn));
+	for (int i = 0; i < nb; i++)
+		r[i] = fabs(log(b[i]) - mb);
+	for (int i = 0; i < nn; i++)
+		r[nb + i] = fabs(log(n[i]) - mn);
+	mad = stats_median(r, nb + nn);
+	free(r);
+	return 1.4826 * mad;
+}
+
 static bool all_positive(const double *v, int n)
 {
 	for (int i = 0; i < n; i++)
@@ -232,7 +252,8 @@ void vd_compare(const struct vd_rule *r, const double *base, int nb, const doubl
 {
 	double alpha = o && o->alpha > 0 ? o->alpha : 0.05, conf = o && o->confidence > 0 ? o->confidence : 0.95;
 	double k = o && o->noise_k > 0 ? o->noise_k : 1, worse, band, u, est, lo, hi, cov;
-	bool gated_small;
+	bool gated_small, logmode;
+	double band_log = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->nb = nb;
@@ -271,7 +292,14 @@ void vd_compare(const struct vd_rule *r, const double *base, int nb, const doubl
 	}
 	out->change_pct = 100 * (out->new_median / out->base_median - 1);
 	worse = r->higher_better ? -out->change_pct : out->change_pct; /* > 0: worse */
-	band = k * 100 * sqrt(2) * pooled_cv(base, nb, new_, nn, out->base_median, out->new_median);
+	logmode = all_positive(base, nb) && all_positive(new_, nn);
+	if (logmode) {
+		/* the spread of the logs: the band is a ratio, the same whichever side is the base */
+		band_log = k * sqrt(2) * pooled_log_spread(base, nb, new_, nn);
+		band = 100 * (exp(band_log) - 1);
+	} else {
+		band = k * 100 * sqrt(2) * pooled_cv(base, nb, new_, nn, out->base_median, out->new_median);
+	}
 	out->noise_pct = band;
 	gated_small = nb < VD_MIN_SAMPLES || nn < VD_MIN_SAMPLES;
 	if (gated_small && !r->gate_explicit) {
@@ -320,7 +348,8 @@ void vd_compare(const struct vd_rule *r, const double *base, int nb, const doubl
 	}
 	out->ratio_ci_level = cov;
 	{
-		double up = 1 + out->noise_pct / 100, down = 1 - out->noise_pct / 100;
+		double up = logmode ? exp(band_log) : 1 + out->noise_pct / 100,
+		       down = logmode ? exp(-band_log) : 1 - out->noise_pct / 100;
 		bool above = out->ratio_ci[0] > up, below = out->ratio_ci[1] < down;
 		bool sig_worse = worse >= r->min_effect_pct && (r->higher_better ? below : above);
 		bool sig_better = -worse >= r->min_effect_pct && (r->higher_better ? above : below);

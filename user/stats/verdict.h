@@ -64,10 +64,12 @@ struct vd_result {
  *  1. nb == 0: new; nn == 0: missing.
  *  2. the medians, their distribution-free CIs (vd_median_ci), change_pct.
  *  3. fewer than VD_MIN_SAMPLES a side and not gate_explicit: not-gated ("not-gated: one sample").
- *  4. noise band = noise_k * 100 * sqrt(2) * cv, cv the robust relative
- *     spread of the repeats (1.4826 x the MAD of both sides' residuals about their own medians,
- *     over the base median): a change smaller than two single passes' typical difference is
- *     noise, however many repeats there are.
+ *  4. noise band from the repeats' own spread: when every value is > 0, s = 1.4826 x the MAD
+ *     of both sides' log values about their own log medians and the band is the ratio
+ *     exp(noise_k * sqrt(2) * s) (noise_pct = 100 (that - 1)): the same whichever side is the
+ *     base; otherwise cv = 1.4826 x the MAD of the residuals over the base median and the band
+ *     is 1 +- noise_k * sqrt(2) * cv. Either way: a change smaller than two single passes'
+ *     typical difference is noise, however many repeats there are.
  *  5. the Mann-Whitney U test's own confidence interval of the shift new - base (vd_shift_ci:
  *     Hodges-Lehmann estimate, Moses' distribution-free CI from the pairwise differences), as a
  *     ratio: of the logs' shift, exp(CI), when every value is > 0 (a change of scale); else
