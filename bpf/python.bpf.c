@@ -99,6 +99,34 @@ static __always_inline void gil_wait_done(struct gil_thread *g, __u64 ns)
 	hist_add(tot->hist, ns); /* atomic: the uprobe programs can be preempted */
 }
 
+/* A target thread leaves the CPU runnable (preempted) in the middle of a GIL hand-off: at a futex
+ * call on its GIL (the wake-up of the next holder in drop_gil, which makes the woken thread
+ * preempt the waker on a busy CPU) while nobody holds the GIL. It is waiting: it gave the GIL up
+ * and will take it back. A holder preempted while waking a waiter (locked is 1) is holding. Only
+ * runnable switches of target threads that were in a futex call reach the look-ups. */
+static __always_inline void gil_preempted(struct task_struct *prev, __u32 tgid)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+	struct thread_ctx *tc;
+	struct gil_range *r;
+	int locked = 1;
+
+	if (!regs || regs->orig_ax != NR_FUTEX || !(r = bpf_map_lookup_elem(&gil_ranges, &tgid)) ||
+	    regs->di < r->lo || regs->di >= r->hi)
+		return;
+	/* prev is the current task here: its memory is readable; a failed read counts as held */
+	if (bpf_probe_read_user(&locked, sizeof(locked), (void *)(r->lo + GIL_LOCKED_OFF)) || locked)
+		return;
+	tc = bpf_task_storage_get(&thread_ctxs, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!tc) {
+		count_drop(DROP_CTX_ALLOC);
+		return;
+	}
+	tc->gil_block_ns = bpf_ktime_get_ns();
+	tc->gil_cheap = !r->exact;
+	tc->gil_pre = 1;
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
@@ -111,7 +139,11 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 	/* A target thread leaves the CPU blocked (not preempted) in a futex wait on its GIL. The
 	 * syscall is checked before the GIL range is looked up: most blocks are reads and polls. */
 	tgid = prev->tgid;
-	if (!preempt && prev_state && is_target_tgid(tgid)) {
+	if (!is_target_tgid(tgid)) {
+		/* not ours */
+	} else if (preempt || !prev_state) {
+		gil_preempted(prev, tgid);
+	} else {
 		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
 
 		if (regs && regs->orig_ax == NR_FUTEX && (r = bpf_map_lookup_elem(&gil_ranges, &tgid)) &&
@@ -121,9 +153,10 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 				now = bpf_ktime_get_ns();
 				tc->gil_block_ns = now;
 				tc->gil_cheap = !r->exact; /* for the wake-up: no second look-up */
+				tc->gil_pre = 0;
 				if (gil_stacks)
 					gil_stack_block(prev, regs, tgid, tc, now);
-				if (tc->take_ns)
+				if (tc->take_ns || tc->drop_ns)
 					tc->take_blocked = 1;
 				if (!r->exact) {
 					struct gil_total *tot = gil_total();
@@ -143,12 +176,13 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 		}
 	}
 
-	/* A target thread that blocked on the GIL runs again. */
+	/* A target thread that blocked on the GIL (or was preempted in a hand-off) runs again. */
 	tgid = next->tgid;
 	if (is_target_tgid(tgid)) {
 		count_hit(HIT_SCHED_SWITCH); /* one hit per switch to a target thread */
 		tc = bpf_task_storage_get(&thread_ctxs, next, 0, 0);
 		if (tc && tc->gil_block_ns) {
+			struct gil_total *tot = gil_total();
 			__u64 d;
 
 			if (!now)
@@ -157,15 +191,17 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 			if (gil_stacks)
 				gil_stack_wake(tc, d);
 			tc->gil_block_ns = 0;
-			tc->gil_wake_ns = now;
+			if (tc->gil_pre && tot)
+				__sync_fetch_and_add(&tot->preempted_ns, d);
+			if (!tc->gil_pre)
+				tc->gil_wake_ns = now; /* a preemption neither starts nor ends an episode */
 			if (tc->gil_cheap) {
 				struct gil_thread *g = gil_thread_of(next);
-				struct gil_total *tot = gil_total();
 				struct req_acct *p = req_pend(tc);
 
 				if (p) {
 					p->gil_wait_ns += d;
-					p->gil_waits++;
+					p->gil_waits += !tc->gil_pre;
 				}
 				tc->gil_ep_ns += d;
 				if (g)
@@ -191,11 +227,30 @@ int BPF_PROG(gil_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
-/* Exact method. */
+/* Exact method. A thread waits from its drop_gil call (the eval loop's forced drops give the GIL
+ * up only to take it back at once; drop_gil itself then waits for another thread to take it, and
+ * may sit preempted on a busy CPU) to the return of take_gil; it holds from that return to its
+ * next drop_gil. A voluntary release (I/O, sleep) is timed as its drop_gil call only, which is
+ * microseconds unless a drop request makes it wait for the switch. */
+static __always_inline void exact_wait_add(struct task_struct *task, struct thread_ctx *tc, __u64 d)
+{
+	struct gil_thread *g = gil_thread_of(task);
+	struct gil_total *tot = gil_total();
+	struct req_acct *p = req_pend(tc);
+
+	if (g)
+		g->wait_ns += d;
+	if (tot)
+		__sync_fetch_and_add(&tot->wait_ns, d);
+	if (p)
+		p->gil_wait_ns += d;
+}
+
 SEC("uprobe")
 int BPF_KPROBE(take_gil_enter)
 {
 	struct thread_ctx *tc;
+	__u64 now;
 
 	if (!is_target_tgid(bpf_get_current_pid_tgid() >> 32))
 		return 0;
@@ -203,8 +258,14 @@ int BPF_KPROBE(take_gil_enter)
 	tc = current_ctx();
 	if (!tc)
 		return 0;
-	tc->take_ns = bpf_ktime_get_ns();
-	tc->take_blocked = 0;
+	now = bpf_ktime_get_ns();
+	tc->take_ns = now;
+	/* one wait with the drop_gil just before it (the forced switch), else a new one */
+	if (!tc->drop_end_ns || now - tc->drop_end_ns > GIL_EPISODE_GAP_NS) {
+		tc->drop_wait_ns = 0;
+		tc->take_blocked = 0;
+	}
+	tc->drop_end_ns = 0;
 	return 0;
 }
 
@@ -213,7 +274,6 @@ int BPF_KRETPROBE(take_gil_exit)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct thread_ctx *tc;
-	struct gil_thread *g;
 	struct gil_total *tot;
 	__u64 now, d;
 
@@ -227,24 +287,18 @@ int BPF_KRETPROBE(take_gil_exit)
 	d = now - tc->take_ns;
 	tc->take_ns = 0;
 	tc->hold_ns = now;
-	g = gil_thread_of(task);
+	exact_wait_add(task, tc, d); /* an uncontended take costs well under a microsecond */
 	tot = gil_total();
-	if (g)
-		g->wait_ns += d; /* an uncontended take costs well under a microsecond */
-	if (tot) {
-		__sync_fetch_and_add(&tot->wait_ns, d);
+	if (tot)
 		__sync_fetch_and_add(&tot->acquisitions, 1);
-	}
-	if (tc->take_blocked)
-		gil_wait_done(g, d);
-	{
+	if (tc->take_blocked) {
 		struct req_acct *p = req_pend(tc);
 
-		if (p) {
-			p->gil_wait_ns += d;
-			p->gil_waits += tc->take_blocked;
-		}
+		gil_wait_done(gil_thread_of(task), d + tc->drop_wait_ns);
+		if (p)
+			p->gil_waits++;
 	}
+	tc->drop_wait_ns = 0;
 	return 0;
 }
 
@@ -255,15 +309,20 @@ int BPF_KPROBE(drop_gil_enter)
 	struct thread_ctx *tc;
 	struct gil_thread *g;
 	struct gil_total *tot;
-	__u64 d;
+	__u64 now, d;
 
 	if (!is_target_tgid(bpf_get_current_pid_tgid() >> 32))
 		return 0;
 	count_hit(HIT_GIL_DROP);
-	tc = bpf_task_storage_get(&thread_ctxs, task, 0, 0);
-	if (!tc || !tc->hold_ns)
+	tc = current_ctx();
+	if (!tc)
 		return 0;
-	d = bpf_ktime_get_ns() - tc->hold_ns;
+	now = bpf_ktime_get_ns();
+	tc->drop_ns = now;
+	tc->take_blocked = 0;
+	if (!tc->hold_ns)
+		return 0;
+	d = now - tc->hold_ns;
 	tc->hold_ns = 0;
 	g = gil_thread_of(task);
 	tot = gil_total();
@@ -277,6 +336,28 @@ int BPF_KPROBE(drop_gil_enter)
 		if (p)
 			p->gil_hold_ns += d;
 	}
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(drop_gil_exit)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct thread_ctx *tc;
+	__u64 now, d;
+
+	if (!is_target_tgid(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	count_hit(HIT_GIL_DROP_RET);
+	tc = bpf_task_storage_get(&thread_ctxs, task, 0, 0);
+	if (!tc || !tc->drop_ns)
+		return 0;
+	now = bpf_ktime_get_ns();
+	d = now - tc->drop_ns;
+	tc->drop_ns = 0;
+	tc->drop_wait_ns = d;
+	tc->drop_end_ns = now;
+	exact_wait_add(task, tc, d);
 	return 0;
 }
 

@@ -37,6 +37,7 @@ static const char *const hit_names[HIT_MAX] = {
 	[HIT_GIL_TAKE] = "uprobe/take_gil",
 	[HIT_GIL_TAKE_RET] = "uretprobe/take_gil",
 	[HIT_GIL_DROP] = "uprobe/drop_gil",
+	[HIT_GIL_DROP_RET] = "uretprobe/drop_gil",
 	[HIT_GC_START] = "gc_start",
 	[HIT_GC_DONE] = "gc_done",
 	[HIT_STACK_SAMPLE] = "perf_event/cpu-clock",
@@ -196,6 +197,7 @@ int session__open(const struct session_opts *opts, struct session **out)
 		bpf_program__set_autoload(s->py->progs.take_gil_enter, gil && opts->gil_exact);
 		bpf_program__set_autoload(s->py->progs.take_gil_exit, gil && opts->gil_exact);
 		bpf_program__set_autoload(s->py->progs.drop_gil_enter, gil && opts->gil_exact);
+		bpf_program__set_autoload(s->py->progs.drop_gil_exit, gil && opts->gil_exact);
 		if (!(opts->probes & PROBE_BIT(PROBE_GC))) {
 			bpf_program__set_autoload(s->py->progs.gc_start_usdt, false);
 			bpf_program__set_autoload(s->py->progs.gc_done_usdt, false);
@@ -302,6 +304,9 @@ int session__attach_gil_exact(struct session *s, int pid, const char *elf)
 	if (!err)
 		err = keep_link(s, uprobe(s->py->progs.drop_gil_enter, false, pid, elf, "drop_gil"),
 				"uprobe drop_gil", elf);
+	if (!err)
+		err = keep_link(s, uprobe(s->py->progs.drop_gil_exit, true, pid, elf, "drop_gil"),
+				"uretprobe drop_gil", elf);
 	return err;
 }
 
