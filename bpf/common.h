@@ -31,6 +31,7 @@ enum probe_hit {
 	HIT_GIL_DROP_RET,  /* exact method: uretprobe drop_gil */
 	HIT_GC_START,      /* USDT gc__start or uprobe on the collector */
 	HIT_GC_DONE,       /* USDT gc__done or uretprobe on the collector */
+	HIT_GC_CHOICE,     /* 3.13: uprobe on the collector's start callback (the chosen generation) */
 	HIT_STACK_SAMPLE,  /* perf_event cpu-clock samples of a target thread */
 	HIT_GIL_STACK,     /* GIL-wait stacks sent (stacks' sched_switch program) */
 	HIT_FFI_ENTER,     /* uprobes on probed native functions and ffi_call */

@@ -43,7 +43,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, GC_GENERATIONS + 1);
+	__uint(max_entries, GC_SLOTS);
 	__type(key, __u32);
 	__type(value, struct gc_gen_stat);
 } gc_gens SEC(".maps");
@@ -373,7 +373,27 @@ static __always_inline int gc_begin(long gen)
 	if (!tc)
 		return 0;
 	tc->gc_start_ns = bpf_ktime_get_ns();
-	tc->gc_gen = gen >= 0 && gen < GC_GENERATIONS ? gen : GC_GENERATIONS;
+	if (gen >= 0 && gen < GC_GENERATIONS)
+		tc->gc_gen = gen;
+	else
+		tc->gc_gen = gen == -1 ? GC_SLOT_AUTO : GC_GENERATIONS;
+	return 0;
+}
+
+/* CPython 3.13 enters its collector (gc_collect_main) with GENERATION_AUTO (-1) for automatic
+ * collections and picks the generation inside (gc_select_generation); it then calls its "start"
+ * callback function (invoke_gc_callback, whether or not gc.callbacks has entries) with the
+ * generation it picked, and later the "stop" one with the same. */
+static __always_inline int gc_choice(long gen)
+{
+	struct thread_ctx *tc;
+
+	if (!is_target_tgid(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	count_hit(HIT_GC_CHOICE);
+	tc = bpf_task_storage_get(&thread_ctxs, bpf_get_current_task_btf(), 0, 0);
+	if (tc && tc->gc_start_ns && tc->gc_gen == GC_SLOT_AUTO && gen >= 0 && gen < GC_GENERATIONS)
+		tc->gc_gen = gen;
 	return 0;
 }
 
@@ -452,6 +472,25 @@ SEC("uprobe")
 int BPF_KPROBE(gc_enter1, long gen)
 {
 	return gc_begin((int)gen);
+}
+
+/* The chooser's generation argument, by register (DWARF says which). */
+SEC("uprobe")
+int BPF_KPROBE(gc_choice1, long gen)
+{
+	return gc_choice((int)gen);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(gc_choice2, void *a, long gen)
+{
+	return gc_choice((int)gen);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(gc_choice3, void *a, void *b, long gen)
+{
+	return gc_choice((int)gen);
 }
 
 SEC("uretprobe")

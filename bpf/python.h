@@ -14,6 +14,11 @@
  * user/inspect/cpython.h, checked at build time in user/probes/python.c). */
 #define GIL_LOCKED_OFF 16
 #define GC_GENERATIONS 3 /* slot 3 counts collections of an unknown generation */
+/* Slot 4: entries with GENERATION_AUTO (-1, CPython 3.13's automatic collections) whose chosen
+ * generation never became known: with the chooser probe attached, the collector found nothing
+ * due and did not collect; without it, collections of an unknown generation. */
+#define GC_SLOT_AUTO 4
+#define GC_SLOTS 5
 
 /* The GIL struct of one process: [lo, hi); exact: its take_gil/drop_gil uprobes are attached, so
  * the sched_switch program leaves the waits to them (a stripped interpreter keeps the cheap

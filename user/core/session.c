@@ -40,6 +40,7 @@ static const char *const hit_names[HIT_MAX] = {
 	[HIT_GIL_DROP_RET] = "uretprobe/drop_gil",
 	[HIT_GC_START] = "gc_start",
 	[HIT_GC_DONE] = "gc_done",
+	[HIT_GC_CHOICE] = "gc_choice",
 	[HIT_STACK_SAMPLE] = "perf_event/cpu-clock",
 	[HIT_GIL_STACK] = "gil_wait_stack",
 	[HIT_FFI_ENTER] = "uprobe/ffi",
@@ -270,6 +271,16 @@ int session__attach_gc_func(struct session *s, int pid, const char *elf, const c
 	if (!err)
 		err = keep_link(s, uprobe(s->py->progs.gc_exit, true, pid, elf, func), "uretprobe gc", elf);
 	return err;
+}
+
+int session__attach_gc_choice(struct session *s, int pid, const char *elf, const char *func, int gen_arg)
+{
+	struct bpf_program *p;
+
+	if (!s->py)
+		return -ENOTSUP;
+	p = gen_arg == 1 ? s->py->progs.gc_choice1 : gen_arg == 2 ? s->py->progs.gc_choice2 : s->py->progs.gc_choice3;
+	return keep_link(s, uprobe(p, false, pid, elf, func), "uprobe gc choice", elf);
 }
 
 int session__attach_gc(struct session *s, int pid, const char *elf, bool usdt, const char *func)

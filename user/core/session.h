@@ -63,6 +63,9 @@ void session__thread_name(struct session *s, int tgid, int tid, const char *seen
 /* CPython probes, per binary (pid -1: every process running elf, filtered on the target set). */
 int session__attach_gc(struct session *s, int pid, const char *elf, bool usdt, const char *func);
 /* A uprobe/uretprobe pair on a collector function whose generation is argument gen_arg (1, 2). */
+/* CPython 3.13: a uprobe on the collector's callback function func, whose argument gen_arg
+ * (1..3) is the generation the collector chose for a GENERATION_AUTO collection. 0 or -errno. */
+int session__attach_gc_choice(struct session *s, int pid, const char *elf, const char *func, int gen_arg);
 int session__attach_gc_func(struct session *s, int pid, const char *elf, const char *func, int gen_arg);
 int session__attach_gil_exact(struct session *s, int pid, const char *elf);
 /* exact: the process's take_gil/drop_gil uprobes are attached (they time its waits). */

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "inspect/cpython.h"
+#include "inspect/elffile.h"
 #include "stats/histogram.h"
 #include "lib/log.h"
 #include "output/document.h"
@@ -33,6 +34,8 @@ struct pyproc {
 struct pyelf {
 	char path[PATH_MAX];
 	bool gc_ok, exact_ok;
+	bool gc_auto;      /* the collector takes GENERATION_AUTO (3.13): its choice is probed */
+	bool gc_choice_ok; /* ... and the probe on its choice is attached */
 	int gc_err, exact_err;
 	char gc_method[96];
 };
@@ -108,6 +111,33 @@ static struct pyproc *proc_of(struct pytrack *pt, int pid, bool add)
 	return &pt->procs[pt->nprocs++];
 }
 
+/* CPython 3.13's collector takes GENERATION_AUTO for automatic collections: probe the function
+ * it calls with the generation it chose (invoke_gc_callback, or a GCC clone of it). 0 or -errno. */
+static int attach_gc_choice(struct pytrack *pt, int pid, const char *elf)
+{
+	struct elf_file *f = elf_file__open(elf);
+	char name[64] = "invoke_gc_callback";
+	GElf_Sym sym;
+	int arg, err;
+
+	if (!f)
+		return -errno;
+	err = elf_file__symbol(f, name, &sym);
+	if (err)
+		err = elf_file__symbol_prefix(f, "invoke_gc_callback.", &sym, name, sizeof(name));
+	elf_file__close(f);
+	if (err)
+		return err;
+	/* invoke_gc_callback(tstate, phase, generation, ...): the third unless DWARF says else */
+	arg = dwarf_param_arg(elf, sym.st_value, "generation");
+	if (arg < 1 || arg > 3)
+		arg = 3;
+	err = session__attach_gc_choice(pt->s, pid, elf, name, arg);
+	if (!err)
+		log_debug("gc: generation choice from %s (argument %d)", name, arg);
+	return err;
+}
+
 /* Per-binary probes: once per interpreter file. */
 static void attach_elf(struct pytrack *pt, const struct cpython_target *t, int pid)
 {
@@ -130,6 +160,10 @@ static void attach_elf(struct pytrack *pt, const struct cpython_target *t, int p
 				e->gc_err = session__attach_gc_func(pt->s, probe_pid, t->elf, t->gc_funcs[i].name,
 								    t->gc_funcs[i].gen_arg);
 			snprintf(e->gc_method, sizeof(e->gc_method), "uprobe:%s", t->gc_funcs[0].name);
+			if (!e->gc_err && t->minor >= 13) {
+				e->gc_auto = true;
+				e->gc_choice_ok = !attach_gc_choice(pt, probe_pid, t->elf);
+			}
 		} else {
 			e->gc_err = -ENOENT;
 		}
@@ -370,10 +404,27 @@ static cJSON *gil_report(struct pytrack *pt, cJSON *doc, const struct python_fds
 
 /* profiling.gc from the per-generation and per-thread maps, with its warnings; NULL when no GC
  * probe was attached. Sets f->gc_ms and f->gc_n. */
+/* The entries of the collector with GENERATION_AUTO whose generation stayed unknown (map slot
+ * GC_SLOT_AUTO): with the choice probed, they collected nothing (no generation was due, or a
+ * collection was already running); else they are collections of an unknown generation. */
+static bool gc_auto_probed(const struct pytrack *pt)
+{
+	bool any = false;
+
+	for (int i = 0; i < pt->nelfs; i++) {
+		if (pt->elfs[i].gc_auto && !pt->elfs[i].gc_choice_ok)
+			return false;
+		any |= pt->elfs[i].gc_auto;
+	}
+	return any;
+}
+
+/* profiling.gc from the per-generation and per-thread maps, with its warnings; NULL when no GC
+ * probe was attached. Sets f->gc_ms and f->gc_n. */
 static cJSON *gc_report(struct pytrack *pt, cJSON *doc, const struct python_fds *fds, struct py_figures *f)
 {
-	struct gc_gen_stat *g;
-	__u64 all[HIST_SLOTS] = {}, n = 0, ns = 0, max = 0;
+	struct gc_gen_stat g[GC_SLOTS] = {};
+	__u64 all[HIST_SLOTS] = {}, n = 0, ns = 0, max = 0, skipped = 0;
 	cJSON *gc, *arr, *pu;
 
 	if (!gc_method(pt)) {
@@ -383,13 +434,26 @@ static cJSON *gc_report(struct pytrack *pt, cJSON *doc, const struct python_fds 
 			     "USDT gc__start/gc__done notes nor a collector symbol", strerror(-err));
 		return NULL;
 	}
-	g = calloc(GC_GENERATIONS + 1, sizeof(*g));
+	for (__u32 i = 0; i < GC_SLOTS; i++)
+		if (bpf_map_lookup_elem(fds->gc_gens, &i, &g[i]))
+			memset(&g[i], 0, sizeof(g[i]));
+	if (gc_auto_probed(pt)) {
+		skipped = g[GC_SLOT_AUTO].collections;
+	} else {
+		/* unknown: filed with the other collections of an unknown generation */
+		struct gc_gen_stat *u = &g[GC_GENERATIONS], *a = &g[GC_SLOT_AUTO];
+
+		u->collections += a->collections;
+		u->pause_ns += a->pause_ns;
+		if (a->max_ns > u->max_ns)
+			u->max_ns = a->max_ns;
+		for (unsigned k = 0; k < HIST_SLOTS; k++)
+			u->hist[k] += a->hist[k];
+	}
 	gc = cJSON_CreateObject();
 	cJSON_AddStringToObject(gc, "method", gc_method(pt));
 	arr = cJSON_CreateArray();
-	for (__u32 i = 0; g && i <= GC_GENERATIONS; i++) {
-		if (bpf_map_lookup_elem(fds->gc_gens, &i, &g[i]))
-			continue;
+	for (__u32 i = 0; i <= GC_GENERATIONS; i++) {
 		n += g[i].collections;
 		ns += g[i].pause_ns;
 		if (g[i].max_ns > max)
@@ -408,10 +472,13 @@ static cJSON *gc_report(struct pytrack *pt, cJSON *doc, const struct python_fds 
 			cJSON_AddItemToArray(arr, e);
 		}
 	}
-	if (g && g[GC_GENERATIONS].collections)
-		profile_warn(doc, "gc", "%llu collections were of an unknown generation (the collector "
-			     "did not say which it chose)", (unsigned long long)g[GC_GENERATIONS].collections);
+	if (g[GC_GENERATIONS].collections)
+		profile_warn(doc, "gc", "%llu collections are of an unknown generation: the collector "
+			     "was entered without one (GENERATION_AUTO) and its choice could not be probed",
+			     (unsigned long long)g[GC_GENERATIONS].collections);
 	cJSON_AddNumberToObject(gc, "collections", n);
+	/* entries of the collector that collected nothing (3.13: no generation was due) */
+	cJSON_AddNumberToObject(gc, "auto_skipped", skipped);
 	cJSON_AddNumberToObject(gc, "pause_ms_total", ns / 1e6);
 	cJSON_AddNumberToObject(gc, "pause_max_ms", max / 1e6);
 	pu = cJSON_AddObjectToObject(gc, "pause_us");
@@ -421,7 +488,6 @@ static cJSON *gc_report(struct pytrack *pt, cJSON *doc, const struct python_fds 
 	cJSON_AddItemToObject(gc, "threads", threads_json(fds->gc_threads, false, false, pt->s));
 	f->gc_ms = ns / 1e6;
 	f->gc_n = n;
-	free(g);
 	if (pt->first_attach_ms > 150)
 		profile_warn(doc, "gc", "the collector was probed %.0f ms into the run; collections "
 			     "before that are not counted", pt->first_attach_ms);
