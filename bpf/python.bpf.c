@@ -22,6 +22,9 @@
 #include "stackcap.bpf.h"
 
 const volatile bool gil_stacks = false; /* take GIL-wait stacks (bpf/stackcap.bpf.h) */
+/* Set once the 3.13 generation-choice probe has fired: from then on an automatic entry of the
+ * collector with no choice collected nothing, and is no pause of a thread or request. */
+bool gc_choice_seen = false;
 
 /* Per CPU: the totals are updated on the GIL hand-off path of every target thread; one shared
  * line would bounce between CPUs. The adds stay atomic (uncontended): the exact method's uprobe
@@ -394,6 +397,7 @@ static __always_inline int gc_choice(long gen)
 	tc = bpf_task_storage_get(&thread_ctxs, bpf_get_current_task_btf(), 0, 0);
 	if (tc && tc->gc_start_ns && tc->gc_gen == GC_SLOT_AUTO && gen >= 0 && gen < GC_GENERATIONS)
 		tc->gc_gen = gen;
+	gc_choice_seen = true;
 	return 0;
 }
 
@@ -414,14 +418,6 @@ static __always_inline int gc_end(void)
 		return 0;
 	d = bpf_ktime_get_ns() - tc->gc_start_ns;
 	tc->gc_start_ns = 0;
-	{
-		struct req_acct *p = req_pend(tc);
-
-		if (p) {
-			p->gc_pauses++;
-			p->gc_ns += d;
-		}
-	}
 	gen = tc->gc_gen;
 	s = bpf_map_lookup_elem(&gc_gens, &gen);
 	if (s) {
@@ -429,6 +425,16 @@ static __always_inline int gc_end(void)
 		__sync_fetch_and_add(&s->pause_ns, d);
 		max_update(&s->max_ns, d);
 		hist_add(s->hist, d);
+	}
+	if (gen == GC_SLOT_AUTO && gc_choice_seen)
+		return 0; /* nothing was collected */
+	{
+		struct req_acct *p = req_pend(tc);
+
+		if (p) {
+			p->gc_pauses++;
+			p->gc_ns += d;
+		}
 	}
 	tid = (__u32)bpf_get_current_pid_tgid();
 	t = bpf_map_lookup_elem(&gc_threads, &tid);

@@ -538,7 +538,7 @@ void session__reset(struct session *s)
 				if (bpf_map_delete_elem(maps[m], &key))
 					break;
 		if (zg)
-			for (__u32 g = 0; g <= GC_GENERATIONS; g++)
+			for (__u32 g = 0; g < GC_SLOTS; g++)
 				bpf_map_update_elem(bpf_map__fd(s->py->maps.gc_gens), &g, zg, BPF_ANY);
 		if (zt)
 			bpf_map_update_elem(bpf_map__fd(s->py->maps.gil_totals), &zero, zt, BPF_ANY);
