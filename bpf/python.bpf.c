@@ -480,6 +480,14 @@ int BPF_KPROBE(gc_enter1, long gen)
 	return gc_begin((int)gen);
 }
 
+/* A clone of the collector for one generation (3.8's collect.constprop.0 collects generation 2):
+ * the loader passes that generation as the attachment's cookie. */
+SEC("uprobe")
+int BPF_KPROBE(gc_enter_const)
+{
+	return gc_begin((long)bpf_get_attach_cookie(ctx));
+}
+
 /* The chooser's generation argument, by register (DWARF says which). */
 SEC("uprobe")
 int BPF_KPROBE(gc_choice1, long gen)

@@ -262,12 +262,21 @@ static struct bpf_link *uprobe(struct bpf_program *prog, bool ret, int pid, cons
 	return bpf_program__attach_uprobe_opts(prog, pid, elf, 0, &o);
 }
 
-int session__attach_gc_func(struct session *s, int pid, const char *elf, const char *func, int gen_arg)
+int session__attach_gc_func(struct session *s, int pid, const char *elf, const char *func, int gen_arg,
+			    long gen_const)
 {
 	struct bpf_program *enter = gen_arg == 1 ? s->py->progs.gc_enter1 : s->py->progs.gc_enter;
 	int err;
 
-	err = keep_link(s, uprobe(enter, false, pid, elf, func), "uprobe gc", elf);
+	if (gen_arg == 0 && gen_const >= 0) {
+		/* a clone for one generation: the generation is the attachment's cookie */
+		LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = func, .bpf_cookie = (__u64)gen_const);
+
+		err = keep_link(s, bpf_program__attach_uprobe_opts(s->py->progs.gc_enter_const, pid, elf, 0, &o),
+				"uprobe gc", elf);
+	} else {
+		err = keep_link(s, uprobe(enter, false, pid, elf, func), "uprobe gc", elf);
+	}
 	if (!err)
 		err = keep_link(s, uprobe(s->py->progs.gc_exit, true, pid, elf, func), "uretprobe gc", elf);
 	return err;
@@ -299,7 +308,7 @@ int session__attach_gc(struct session *s, int pid, const char *elf, bool usdt, c
 					"usdt:python:gc__done", elf);
 		return err;
 	}
-	return session__attach_gc_func(s, pid, elf, func, 2);
+	return session__attach_gc_func(s, pid, elf, func, 2, -1);
 }
 
 int session__attach_gil_exact(struct session *s, int pid, const char *elf)

@@ -66,7 +66,8 @@ int session__attach_gc(struct session *s, int pid, const char *elf, bool usdt, c
 /* CPython 3.13: a uprobe on the collector's callback function func, whose argument gen_arg
  * (1..3) is the generation the collector chose for a GENERATION_AUTO collection. 0 or -errno. */
 int session__attach_gc_choice(struct session *s, int pid, const char *elf, const char *func, int gen_arg);
-int session__attach_gc_func(struct session *s, int pid, const char *elf, const char *func, int gen_arg);
+int session__attach_gc_func(struct session *s, int pid, const char *elf, const char *func, int gen_arg,
+			    long gen_const);
 int session__attach_gil_exact(struct session *s, int pid, const char *elf);
 /* exact: the process's take_gil/drop_gil uprobes are attached (they time its waits). */
 int session__set_gil_range(struct session *s, int tgid, uint64_t lo, uint64_t hi, bool exact);

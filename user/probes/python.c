@@ -158,7 +158,7 @@ static void attach_elf(struct pytrack *pt, const struct cpython_target *t, int p
 		} else if (t->gc_nfuncs) {
 			for (int i = 0; i < t->gc_nfuncs && !e->gc_err; i++)
 				e->gc_err = session__attach_gc_func(pt->s, probe_pid, t->elf, t->gc_funcs[i].name,
-								    t->gc_funcs[i].gen_arg);
+								    t->gc_funcs[i].gen_arg, t->gc_funcs[i].gen_const);
 			snprintf(e->gc_method, sizeof(e->gc_method), "uprobe:%s", t->gc_funcs[0].name);
 			if (!e->gc_err && t->minor >= 13) {
 				e->gc_auto = true;
@@ -474,7 +474,8 @@ static cJSON *gc_report(struct pytrack *pt, cJSON *doc, const struct python_fds 
 	}
 	if (g[GC_GENERATIONS].collections)
 		profile_warn(doc, "gc", "%llu collections are of an unknown generation: the collector "
-			     "was entered without one (GENERATION_AUTO) and its choice could not be probed",
+			     "was entered without one (3.13's GENERATION_AUTO, whose choice could not be "
+			     "probed) or with a value outside 0..2",
 			     (unsigned long long)g[GC_GENERATIONS].collections);
 	cJSON_AddNumberToObject(gc, "collections", n);
 	/* entries of the collector that collected nothing (3.13: no generation was due) */
