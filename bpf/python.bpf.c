@@ -102,6 +102,18 @@ static __always_inline void gil_wait_done(struct gil_thread *g, __u64 ns)
 	hist_add(tot->hist, ns); /* atomic: the uprobe programs can be preempted */
 }
 
+/* Cheap method: a target thread's off-CPU period on the GIL begins at now (a block, or a
+ * preemption in a hand-off). It belongs to the current wait unless the thread ran longer than
+ * GIL_EPISODE_GAP_NS since the last such period ended; then that wait is over. */
+static __always_inline void gil_episode(struct thread_ctx *tc, struct task_struct *prev, __u64 now)
+{
+	if (!tc->gil_wake_ns || now - tc->gil_wake_ns > GIL_EPISODE_GAP_NS) {
+		if (tc->gil_ep_ns)
+			gil_wait_done(gil_thread_of(prev), tc->gil_ep_ns);
+		tc->gil_ep_ns = 0;
+	}
+}
+
 /* A target thread leaves the CPU runnable (preempted) in the middle of a GIL hand-off: at a futex
  * call on its GIL (the wake-up of the next holder in drop_gil, which makes the woken thread
  * preempt the waker on a busy CPU) while nobody holds the GIL. It is waiting: it gave the GIL up
@@ -128,6 +140,8 @@ static __always_inline void gil_preempted(struct task_struct *prev, __u32 tgid)
 	tc->gil_block_ns = bpf_ktime_get_ns();
 	tc->gil_cheap = !r->exact;
 	tc->gil_pre = 1;
+	if (!r->exact)
+		gil_episode(tc, prev, tc->gil_block_ns);
 }
 
 SEC("tp_btf/sched_switch")
@@ -166,12 +180,7 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 
 					if (tot)
 						__sync_fetch_and_add(&tot->blocks, 1);
-					/* A new wait unless it follows the last GIL wake-up closely. */
-					if (!tc->gil_wake_ns || now - tc->gil_wake_ns > GIL_EPISODE_GAP_NS) {
-						if (tc->gil_ep_ns)
-							gil_wait_done(gil_thread_of(prev), tc->gil_ep_ns);
-						tc->gil_ep_ns = 0;
-					}
+					gil_episode(tc, prev, now);
 				}
 			} else {
 				count_drop(DROP_CTX_ALLOC);
@@ -196,8 +205,7 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 			tc->gil_block_ns = 0;
 			if (tc->gil_pre && tot)
 				__sync_fetch_and_add(&tot->preempted_ns, d);
-			if (!tc->gil_pre)
-				tc->gil_wake_ns = now; /* a preemption neither starts nor ends an episode */
+			tc->gil_wake_ns = now;
 			if (tc->gil_cheap) {
 				struct gil_thread *g = gil_thread_of(next);
 				struct req_acct *p = req_pend(tc);
