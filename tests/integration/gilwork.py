@@ -3,20 +3,28 @@
 
   gilwork.py K SECONDS [--io N] [--delay S]
 
-K CPU-bound threads (and N threads doing pipe I/O, which hold the GIL only briefly) start
-together and run for SECONDS. Each CPU-bound thread wants the GIL for its whole life: it is
+K CPU-bound threads (and N threads that wait 1 ms in select() and then write and read a pipe)
+start together and run for SECONDS. Each CPU-bound thread wants the GIL for its whole life: it is
 either holding it or waiting for it. The script prints, as "key value" lines:
   cpu_life_s    the CPU-bound threads' lifetimes added up, from the moment the main thread lets
                 them all go (they exist and wait on an event, not on the GIL, until then) to
                 each one's end (monotonic clock)
   cpu_thread_s  their CPU time added up (time.thread_time): the time they held the GIL and ran
   span_s        from that moment to the last one's end
-Without competition for the CPU (pinned alone to one core), GIL wait = cpu_life_s - cpu_thread_s;
-with any, a holder can be preempted, so GIL wait = cpu_life_s - (the holds), and the holds add up
-to about span_s (some thread always holds the GIL while all of them want it).
+  cpu_tids      their native thread ids
+  io_tids, io_life_s, io_over_s, io_calls   with --io: the I/O threads' ids, lifetimes, the time
+                their rounds (select() for 1 ms, a pipe write and read) took beyond that 1 ms
+                (timer slack, system calls, and the waits to take the GIL back: an upper bound
+                of their GIL wait), and their rounds
+Without competition for the CPU (pinned alone to one core), the CPU-bound threads' GIL wait is
+cpu_life_s - cpu_thread_s; with any, a holder can be preempted, so it is cpu_life_s - (their
+holds), and the holds add up to about span_s (some thread always holds the GIL while all of them
+want it; the I/O threads hold it for microseconds a round).
 """
 import argparse
 import os
+import select
+import sys
 import threading
 import time
 
@@ -34,21 +42,35 @@ def cpu(go, seconds):
         for _ in range(500):
             x += 1
     CPU.append(time.thread_time() - c0)  # list.append holds the GIL: no lock needed
+    CPU_TIDS.append(threading.get_native_id())
     ENDS.append(time.monotonic())
+
+
+IO = []  # per I/O thread: (native id, lifetime, select() overrun, calls)
+CPU_TIDS = []
 
 
 def io(go, seconds):
     go.wait()
     r, w = os.pipe()
-    end = time.monotonic() + seconds
+    end = GO[0] + seconds
+    over = calls = 0
+    clock = time.perf_counter
     try:
         while time.monotonic() < end:
+            # select() blocks 1 ms without the GIL; what the round takes beyond that is the timer's
+            # slack, three system calls, and the waits to take the GIL back after each: an upper
+            # bound of this thread's GIL wait
+            t0 = clock()
+            select.select([r], [], [], 0.001)
             os.write(w, b"x" * 64)
             os.read(r, 64)
-            time.sleep(0.0005)
+            over += clock() - t0 - 0.001
+            calls += 1
     finally:
         os.close(r)
         os.close(w)
+    IO.append((threading.get_native_id(), time.monotonic() - GO[0], over, calls))
 
 
 def main():
@@ -71,7 +93,14 @@ def main():
         t.join()
     print(f"cpu_life_s {sum(e - GO[0] for e in ENDS):.6f}")
     print(f"cpu_thread_s {sum(CPU):.6f}")
-    print(f"span_s {max(ENDS) - GO[0]:.6f}", flush=True)
+    print(f"span_s {max(ENDS) - GO[0]:.6f}")
+    print("cpu_tids " + ",".join(map(str, CPU_TIDS)))
+    if IO:
+        print("io_tids " + ",".join(str(x[0]) for x in IO))
+        print(f"io_life_s {sum(x[1] for x in IO):.6f}")
+        print(f"io_over_s {sum(x[2] for x in IO):.6f}")
+        print(f"io_calls {sum(x[3] for x in IO)}")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -313,6 +313,9 @@ int session__attach_gc(struct session *s, int pid, const char *elf, bool usdt, c
 
 int session__attach_gil_exact(struct session *s, int pid, const char *elf)
 {
+	/* GCC's clones of take_gil (3.8: take_gil.constprop.0, for PyEval_RestoreThread and thread
+	 * start-up) take the GIL too; the programs read no arguments, so they fit every clone */
+	static const char *const clones[] = { "take_gil.constprop.0", "take_gil.constprop.1" };
 	int err;
 
 	if (!s->py)
@@ -327,6 +330,16 @@ int session__attach_gil_exact(struct session *s, int pid, const char *elf)
 	if (!err)
 		err = keep_link(s, uprobe(s->py->progs.drop_gil_exit, true, pid, elf, "drop_gil"),
 				"uretprobe drop_gil", elf);
+	for (size_t i = 0; !err && i < sizeof(clones) / sizeof(clones[0]); i++) {
+		struct bpf_link *l = uprobe(s->py->progs.take_gil_enter, false, pid, elf, clones[i]);
+
+		if (!l)
+			continue; /* no such clone in this build */
+		err = keep_link(s, l, "uprobe take_gil clone", elf);
+		if (!err)
+			err = keep_link(s, uprobe(s->py->progs.take_gil_exit, true, pid, elf, clones[i]),
+					"uretprobe take_gil clone", elf);
+	}
 	return err;
 }
 
