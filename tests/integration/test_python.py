@@ -25,6 +25,7 @@ from harness import BINDPROF, ROOT, SYSLOOP, Skip, check, interpreters, load, ma
 
 PYLOAD = os.path.join(ROOT, "tools", "pyload.py")
 GILWORK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gilwork.py")
+GCWORK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gcwork.py")
 TMP = tempfile.mkdtemp(prefix="bindprof-py-")
 K, T = 3, 1.5
 
@@ -239,6 +240,58 @@ def test_gc_collections_and_pauses():
         check(b["collections"] == sum(x["collections"] for x in b["by_generation"]), "generations add up")
         check(sum(t["collections"] for t in b["threads"]) == b["collections"], "threads add up")
         check(doc["results"]["profiling"]["python"]["gc_collections"] == b["collections"], "python section")
+    each(one)
+
+
+def gc_generations(py, mode, name):
+    """Run gcwork.py MODE under record: (profiling.gc, warnings, what the script said)."""
+    path = os.path.join(TMP, name)
+    r = run([BINDPROF, "record", "--probes", "gc", "-o", path, "--", py, GCWORK, mode], timeout=120)
+    check(r.returncode == 0, f"{py}: record exited {r.returncode}: {r.stderr.strip()}")
+    doc = load(path)
+    validate(doc)
+    said = {l.split()[0]: [int(x) for x in l.split()[1:]] for l in r.stdout.splitlines()
+            if l.startswith(("stats", "callback "))}
+    # (the "probed N ms into the run" warning belongs to process following, not to this count)
+    return doc["results"]["profiling"]["gc"], [w["message"] for w in doc["warnings"]
+                                               if w["section"] == "gc" and "generation" in w["message"]], said
+
+
+def by_gen(g):
+    return {x["generation"]: x["collections"] for x in g["by_generation"]}
+
+
+def test_gc_generations_match_get_stats():
+    """Automatic and explicit collections, per generation, equal gc.get_stats() (3.13 enters the
+    collector with GENERATION_AUTO for automatic ones: the generation it chose counts)."""
+    need()
+
+    def one(label, py, full):
+        g, warns, said = gc_generations(py, "auto", "gen.json")
+        stats, got = said["stats"], by_gen(g)
+        check(sum(stats) > 50 and stats[0] > stats[1] > 0, f"{label} the workload collected: {stats}")
+        check([got.get(i) for i in range(3)] == stats, f"{label} per generation {got} vs gc.get_stats() {stats}")
+        check(None not in got and g["collections"] == sum(stats), f"{label} no unknown generation: {got}")
+        check(not warns, f"{label} warnings {warns}")
+        check(sum(t["collections"] for t in g["threads"]) == g["collections"], f"{label} threads add up")
+    each(one)
+
+
+def test_gc_generations_frozen_with_a_callback():
+    """gc.freeze(), a gc.callbacks entry and a low threshold (many collections of every
+    generation): per generation, bindprof equals gc.get_stats(), and what it counted since the
+    callback was added equals the callback's own count (checked against a run's difference)."""
+    need()
+
+    def one(label, py, full):
+        g, warns, said = gc_generations(py, "frozen", "frozen.json")
+        stats, seen, got = said["stats"], said["callback"], by_gen(g)
+        check(seen[1] > 10 and seen[2] > 0, f"{label} the callback saw {seen}")
+        check([got.get(i) for i in range(3)] == stats, f"{label} per generation {got} vs gc.get_stats() {stats}")
+        # the callback counts from its registration: the interpreter's own counts agree
+        since = [stats[i] - said["stats_before_callback"][i] for i in range(3)]
+        check(since == seen, f"{label} callback {seen} vs gc.get_stats() since it was added {since}")
+        check(not warns, f"{label} warnings {warns}")
     each(one)
 
 
