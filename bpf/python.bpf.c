@@ -114,11 +114,27 @@ static __always_inline void gil_episode(struct thread_ctx *tc, struct task_struc
 	}
 }
 
+/* Whether thread `t` is the GIL's holder: the GIL is locked and its last_holder's thread id
+ * (pthread_self(), the thread's fs base on x86_64) is t's. Read in t's own memory (t is current).
+ * Unknown (no layout, a failed read): counted as the holder. */
+static __always_inline bool gil_held_by(struct task_struct *t, const struct gil_range *r)
+{
+	__u64 holder = 0, tid = 0;
+
+	if (!r->ts_thread_id ||
+	    bpf_probe_read_user(&holder, sizeof(holder), (void *)(r->lo + GIL_LAST_HOLDER_OFF)) || !holder ||
+	    bpf_probe_read_user(&tid, sizeof(tid), (void *)(holder + r->ts_thread_id)))
+		return true;
+	return tid == t->thread.fsbase;
+}
+
 /* A target thread leaves the CPU runnable (preempted) in the middle of a GIL hand-off: at a futex
  * call on its GIL (the wake-up of the next holder in drop_gil, which makes the woken thread
- * preempt the waker on a busy CPU) while nobody holds the GIL. It is waiting: it gave the GIL up
- * and will take it back. A holder preempted while waking a waiter (locked is 1) is holding. Only
- * runnable switches of target threads that were in a futex call reach the look-ups. */
+ * preempt the waker on a busy CPU; or, inside take_gil's condition wait, the wake-up of a thread
+ * queued on the GIL's mutex) while it does not hold the GIL. It is waiting: it gave the GIL up and
+ * will take it back, or it is queueing for it. A holder preempted while waking a waiter (the GIL
+ * is locked, and last_holder is this thread) is holding. Only runnable switches of target threads
+ * that were in a futex call reach the look-ups. */
 static __always_inline void gil_preempted(struct task_struct *prev, __u32 tgid)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
@@ -130,7 +146,8 @@ static __always_inline void gil_preempted(struct task_struct *prev, __u32 tgid)
 	    regs->di < r->lo || regs->di >= r->hi)
 		return;
 	/* prev is the current task here: its memory is readable; a failed read counts as held */
-	if (bpf_probe_read_user(&locked, sizeof(locked), (void *)(r->lo + GIL_LOCKED_OFF)) || locked)
+	if (bpf_probe_read_user(&locked, sizeof(locked), (void *)(r->lo + GIL_LOCKED_OFF)) ||
+	    (locked && gil_held_by(prev, r)))
 		return;
 	tc = bpf_task_storage_get(&thread_ctxs, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!tc) {

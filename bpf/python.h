@@ -13,6 +13,7 @@
 /* Offset of `int locked` in struct _gil_runtime_state, 3.8 to 3.13 (GIL_OFF_LOCKED of
  * user/inspect/cpython.h, checked at build time in user/probes/python.c). */
 #define GIL_LOCKED_OFF 16
+#define GIL_LAST_HOLDER_OFF 8 /* PyThreadState *last_holder (GIL_OFF_LAST_HOLDER) */
 #define GC_GENERATIONS 3 /* slot 3 counts collections of an unknown generation */
 /* Slot 4: entries with GENERATION_AUTO (-1, CPython 3.13's automatic collections) whose chosen
  * generation never became known: with the chooser probe attached, the collector found nothing
@@ -26,7 +27,7 @@
 struct gil_range {
 	__u64 lo, hi;
 	__u32 exact;
-	__u32 pad;
+	__u32 ts_thread_id; /* offset of PyThreadState.thread_id (pthread_self()); 0: unknown */
 };
 
 struct gil_total {

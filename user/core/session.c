@@ -343,9 +343,10 @@ int session__attach_gil_exact(struct session *s, int pid, const char *elf)
 	return err;
 }
 
-int session__set_gil_range(struct session *s, int tgid, uint64_t lo, uint64_t hi, bool exact)
+int session__set_gil_range(struct session *s, int tgid, uint64_t lo, uint64_t hi, bool exact,
+			   unsigned ts_thread_id)
 {
-	struct gil_range r = { .lo = lo, .hi = hi, .exact = exact };
+	struct gil_range r = { .lo = lo, .hi = hi, .exact = exact, .ts_thread_id = ts_thread_id };
 	__u32 k = tgid;
 
 	if (!s->py)

@@ -16,7 +16,8 @@
 #include "bpf/python.h"
 #include "lib/util.h"
 
-_Static_assert(GIL_LOCKED_OFF == GIL_OFF_LOCKED, "the BPF side reads the GIL's locked field here");
+_Static_assert(GIL_LOCKED_OFF == GIL_OFF_LOCKED && GIL_LAST_HOLDER_OFF == GIL_OFF_LAST_HOLDER,
+	       "the BPF side reads the GIL's locked and last_holder fields here");
 
 #define MAX_PROCS 256
 #define MAX_ELFS 16
@@ -234,13 +235,14 @@ void pytrack__poll(struct pytrack *pt, const int *pids, int n)
 		if (pt->o.gil && !p->gil_ok && cpython_supported(p->t.minor) && p->t.runtime_addr) {
 			p->gil_err = cpython_resolve_gil(&p->t);
 			if (!p->gil_err) {
+				const struct frames_layout *fl = cpython_frames_layout(p->t.minor);
 				bool exact = false;
 
 				for (int k = 0; k < pt->nelfs; k++)
 					if (!strcmp(pt->elfs[k].path, p->t.elf))
 						exact = pt->elfs[k].exact_ok;
 				session__set_gil_range(pt->s, p->pid, p->t.gil_addr, p->t.gil_addr + GIL_STRUCT_SIZE,
-						       exact);
+						       exact, fl && fl->ts_thread_id > 0 ? fl->ts_thread_id : 0);
 				p->gil_ok = true;
 				log_debug("pid %d: GIL at %#llx", p->pid, (unsigned long long)p->t.gil_addr);
 			}
