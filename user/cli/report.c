@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "output/document.h"
 #include "output/html.h"
 #include "output/table.h"
+#include "stats/wlhealth.h"
 
 enum { O_FORMAT = 1, O_OUT, O_TOP, O_HELP };
 
@@ -526,9 +528,20 @@ static void print_profile(struct rep *r, const cJSON *doc)
 			failed++;
 	}
 	print_table(r, &t);
-	line(r, "%s workloads (%d without results), %s requests, %s req/s on average, %s%% successful",
-	     fig(doc, "summary.total_workloads", "%.0f"), failed, fig(doc, "summary.total_requests", "%.0f"),
-	     fig(doc, "summary.avg_requests_per_sec", "%.1f"), figs(doc, "summary.overall_success_rate", "%.1f", 100));
+	{
+		/* truncated, never rounded up: 4 errors in 50000 read 99.99%, not 100% */
+		double all = json_num_or(doc, "summary.total_requests", 0),
+		       rate = json_num_or(doc, "summary.overall_success_rate", NAN);
+		char pct[32];
+
+		if (isnan(rate))
+			snprintf(pct, sizeof(pct), "-");
+		else
+			fmt_rate_pct(pct, sizeof(pct), (uint64_t)llround(rate * all), (uint64_t)all);
+		line(r, "%s workloads (%d without results), %s requests, %s req/s on average, %s successful",
+		     fig(doc, "summary.total_workloads", "%.0f"), failed, fig(doc, "summary.total_requests", "%.0f"),
+		     fig(doc, "summary.avg_requests_per_sec", "%.1f"), pct);
+	}
 	if (cJSON_IsObject(cmp)) {
 		static const struct colspec cols[] = {
 			{ "suite", "suite", NULL },
