@@ -112,6 +112,25 @@ def test_text_compare_and_generic():
         check(row is not None, f"no compare row for {label}")
         want = [f"{res['frameworks'][f['name']]['requests_per_sec']:.1f}" for f in cdoc["frameworks"]]
         check(row.split()[1:1 + len(want)] == want, f"{label}: {row.split()} vs {want}")
+    # diff -o's verdicts: a row per workload and metric with the JSON's verdict and change
+    v = os.path.join(TMP, "v.json")
+    r = run([BINDPROF, "diff", a, b, "-o", v, "--force"], timeout=60)
+    check(r.returncode in (0, 1), r.stderr)
+    vdoc = json.load(open(v))
+    r = run([BINDPROF, "report", v])
+    check(r.returncode == 0, r.stderr)
+    n = 0
+    for w in vdoc["workloads"]:
+        for m in w.get("metrics") or []:
+            pat = rf"^\s+{re.escape(w['workload'])}\s+{m['metric']}\s.*\s{re.escape(m['verdict'])}\s"
+            check(re.search(pat, r.stdout, re.M), f"no verdict row {w['workload']} {m['metric']} {m['verdict']}")
+            n += 1
+    check(n >= 2 and f"worst: {vdoc['summary']['worst']};" in r.stdout, f"{n} verdict rows; summary")
+    page = os.path.join(TMP, "v.html")
+    r = run([BINDPROF, "report", v, "-f", "html", "-o", page])
+    check(r.returncode == 0, r.stderr)
+    t = re.search(r'data-table="verdicts">(.*?)</table>', open(page).read(), re.S)
+    check(t and t.group(1).count("<tr>") - 1 == n, "the HTML verdicts table")
     # a bare folded file is pointed at flamegraph, not parsed as JSON
     fp = workloads(doc)[0][1]["profiling"]["stacks"]["folded_path"]
     r = run([BINDPROF, "report", fp])

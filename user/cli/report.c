@@ -635,6 +635,43 @@ static void print_compare(struct rep *r, const cJSON *doc)
 	}
 }
 
+/* A diff's verdicts (diff -o): a row per workload and metric, then the summary. */
+static void print_diff(struct rep *r, const cJSON *doc)
+{
+	static const char *const hdr[] = { "workload", "metric", "base", "new", "change %", "p-value", "verdict", "why" };
+	const cJSON *w, *m;
+	struct table t;
+
+	line(r, "base: %s (%s); new: %s (%s)", json_str_or(doc, "base.file", "-"), json_str_or(doc, "base.commit", "-"),
+	     json_str_or(doc, "new.file", "-"), json_str_or(doc, "new.commit", "-"));
+	heading(r, "Verdicts");
+	table_init(&t, 8, hdr, "llrrrrll");
+	table_limit(&t, 7, 40);
+	cJSON_ArrayForEach(w, cJSON_GetObjectItem(doc, "workloads")) {
+		if (!cJSON_GetArraySize(cJSON_GetObjectItem(w, "metrics"))) {
+			const char *cells[8] = { json_str_or(w, "workload", "-"), "-", "-", "-", "-", "-",
+						 json_str_or(w, "status", "-"), NULL };
+
+			table_add(&t, cells);
+			continue;
+		}
+		cJSON_ArrayForEach(m, cJSON_GetObjectItem(w, "metrics")) {
+			const char *cells[8] = { json_str_or(w, "workload", "-"), json_str_or(m, "metric", "-"),
+						 fig(m, "base.median", "%.4g"),	  fig(m, "new.median", "%.4g"),
+						 fig(m, "change_percent", "%+.1f"), fig(m, "p_value", "%.4f"),
+						 json_str_or(m, "verdict", "-"),	  json_str_or(m, "reason", "-") };
+
+			table_add(&t, cells);
+		}
+	}
+	print_table(r, &t);
+	line(r, "worst: %s; %s improved, %s unchanged, %s regressed (%s critical), %s not gated, %s missing; exit %s",
+	     json_str_or(doc, "summary.worst", "-"), fig(doc, "summary.improved", "%.0f"),
+	     fig(doc, "summary.unchanged", "%.0f"), fig(doc, "summary.regressed", "%.0f"),
+	     fig(doc, "summary.regressed_critical", "%.0f"), fig(doc, "summary.not_gated", "%.0f"),
+	     fig(doc, "summary.missing", "%.0f"), fig(doc, "summary.exit_status", "%.0f"));
+}
+
 /* Any other file (a diff's verdicts, and kinds to come): every array of objects at the top level
  * or one level down, as a table of its scalar members (up to TABLE_MAX_COLS). */
 static void print_generic(struct rep *r, const cJSON *doc, const char *where, int depth)
@@ -728,6 +765,8 @@ void report_print(FILE *f, const cJSON *doc, const char *path, bool markdown, in
 		print_load(&r, doc);
 	else if (!strcmp(mode, "compare"))
 		print_compare(&r, doc);
+	else if (!strcmp(mode, "diff"))
+		print_diff(&r, doc);
 	else if (cJSON_IsObject(cJSON_GetObjectItem(doc, "results")) && !strcmp(mode, "record"))
 		print_results(&r, cJSON_GetObjectItem(doc, "results"));
 	else
@@ -764,7 +803,9 @@ int cmd_report(int argc, char **argv)
 		log_err("report: %s", err);
 		return EXIT_BADINPUT;
 	}
-	if (!cJSON_IsNumber(json_get(doc, "schema_version")) || !cJSON_IsString(json_get(doc, "mode"))) {
+	/* diff -o's verdicts carry a mode, no schema_version */
+	if ((!cJSON_IsNumber(json_get(doc, "schema_version")) && strcmp(json_str_or(doc, "mode", ""), "diff")) ||
+	    !cJSON_IsString(json_get(doc, "mode"))) {
 		log_err("report: '%s' is not a bindprof file (no schema_version/mode)", o.path);
 		cJSON_Delete(doc);
 		return EXIT_BADINPUT;

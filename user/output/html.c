@@ -497,6 +497,11 @@ static void html_table(FILE *f, const char *id, const cJSON *arr, const struct h
 				fprintf(f, c[i].fmt, v);
 			} else if (c[i].fmt) {
 				fputs("<td class=\"num\">-", f);
+			} else if (!strcmp(c[i].path, "verdict")) {
+				fputs("<td class=\"v-", f);
+				esc(f, json_str_or(e, c[i].path, "-"));
+				fputs("\">", f);
+				esc(f, json_str_or(e, c[i].path, "-"));
 			} else {
 				fputs("<td>", f);
 				esc(f, json_str_or(e, c[i].path, "-"));
@@ -723,6 +728,34 @@ static void compare_section(FILE *f, const cJSON *doc, const char *dir)
 		cJSON_Delete(docs[i]);
 }
 
+/* A diff's verdicts: a row per workload and metric, coloured by verdict. */
+static void diff_section(FILE *f, const cJSON *doc)
+{
+	static const struct hcol vc[] = {
+		{ "workload", "__workload", NULL },	{ "metric", "metric", NULL },
+		{ "base", "base.median", "%.4g" },	{ "new", "new.median", "%.4g" },
+		{ "change %", "change_percent", "%+.1f" }, { "p-value", "p_value", "%.4f" },
+		{ "verdict", "verdict", NULL },		{ "why", "reason", NULL },
+	};
+	cJSON *arr = cJSON_CreateArray();
+	const cJSON *w, *m;
+
+	cJSON_ArrayForEach(w, cJSON_GetObjectItem(doc, "workloads")) cJSON_ArrayForEach(m, cJSON_GetObjectItem(w, "metrics")) {
+		cJSON *row = cJSON_Duplicate(m, true);
+
+		cJSON_AddStringToObject(row, "__workload", json_str_or(w, "workload", "-"));
+		cJSON_AddItemToArray(arr, row);
+	}
+	fputs("<h2>Verdicts</h2>\n<p>", f);
+	esc(f, json_str_or(doc, "base.file", "-"));
+	fputs(" &rarr; ", f);
+	esc(f, json_str_or(doc, "new.file", "-"));
+	fprintf(f, ": worst <b>%s</b>, exit %.0f</p>\n", json_str_or(doc, "summary.worst", "-"),
+		json_num_or(doc, "summary.exit_status", 0));
+	html_table(f, "verdicts", arr, vc, 8);
+	cJSON_Delete(arr);
+}
+
 /* ---- the page ---- */
 
 static const char style[] =
@@ -733,7 +766,7 @@ static const char style[] =
 	"svg.chart path.cdf,svg.chart path.line{fill:none;stroke-width:2}svg.chart .whisker{stroke:#222;stroke-width:1.5;fill:none}"
 	"table{border-collapse:collapse;margin:.8em 0;font-size:.9em}th,td{padding:2px 8px;border-bottom:1px solid #eee;"
 	"text-align:left;max-width:28em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}"
-	"th{cursor:pointer;background:#f4f4f4}.num{text-align:right;font-variant-numeric:tabular-nums}"
+	"th{cursor:pointer;background:#f4f4f4}td.v-regressed,td.v-regressed-critical{color:#b00;font-weight:bold}td.v-improved{color:#070}.num{text-align:right;font-variant-numeric:tabular-nums}"
 	".none{color:#777;font-style:italic}.fg{margin:1em 0;border:1px solid #eee}.warn{color:#a33}"
 	"dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px}dt{color:#666}";
 
@@ -796,6 +829,8 @@ int html_report_write(const cJSON *doc, const char *path, const char *dir, const
 	fputs("</dl>\n", f);
 	if (!strcmp(mode, "compare")) {
 		compare_section(f, doc, dir);
+	} else if (!strcmp(mode, "diff")) {
+		diff_section(f, doc);
 	} else if (n) {
 		struct bar b[MAXW];
 
