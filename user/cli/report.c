@@ -122,7 +122,7 @@ static void heading(struct rep *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(r->f, fmt, ap);
 	va_end(ap);
-	fputs(r->md ? "\n\n" : "\n", r->f);
+	fputc('\n', r->f);
 }
 
 /* One line of prose: "- ..." in markdown, indented in a table report. */
