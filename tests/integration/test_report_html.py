@@ -44,7 +44,8 @@ def profile_run():
     r = run([BINDPROF, "profile", "--app-cmd",
              f"/usr/bin/python3 {os.path.join(ROOT, 'tools', 'demo_server.py')} --port {port}",
              "--url", f"http://127.0.0.1:{port}", "-o", out, "--suite", os.path.join(TMP, "suite.json"),
-             "--repeats", "3", "--duration", "1", "--warmup", "0.2", "--concurrency", "4", "-t", "1"], timeout=240)
+             "--repeats", "3", "--duration", "1", "--warmup", "0.2", "--concurrency", "4", "-t", "1",
+             "--html", os.path.join(TMP, "profile.html")], timeout=240)
     check(r.returncode == 0, f"profile failed ({r.returncode}): {r.stderr.strip()[-400:]}")
     with open(out) as f:
         _RUN["doc"] = json.load(f)
@@ -114,7 +115,7 @@ def test_text_compare_and_generic():
         check(row.split()[1:1 + len(want)] == want, f"{label}: {row.split()} vs {want}")
     # diff -o's verdicts: a row per workload and metric with the JSON's verdict and change
     v = os.path.join(TMP, "v.json")
-    r = run([BINDPROF, "diff", a, b, "-o", v, "--force"], timeout=60)
+    r = run([BINDPROF, "diff", a, b, "-o", v, "--force", "--html", os.path.join(TMP, "diff.html")], timeout=60)
     check(r.returncode in (0, 1), r.stderr)
     vdoc = json.load(open(v))
     r = run([BINDPROF, "report", v])
@@ -129,6 +130,7 @@ def test_text_compare_and_generic():
     page = os.path.join(TMP, "v.html")
     r = run([BINDPROF, "report", v, "-f", "html", "-o", page])
     check(r.returncode == 0, r.stderr)
+    check(open(page).read() == open(os.path.join(TMP, "diff.html")).read(), "diff --html differs from report's page")
     t = re.search(r'data-table="verdicts">(.*?)</table>', open(page).read(), re.S)
     check(t and t.group(1).count("<tr>") - 1 == n, "the HTML verdicts table")
     # a bare folded file is pointed at flamegraph, not parsed as JSON
@@ -196,6 +198,8 @@ def test_html_in_chromium():
     r = run([BINDPROF, "report", path, "--format", "html", "-o", page])
     check(r.returncode == 0, r.stderr)
     text = open(page).read()
+    # profile --html wrote the same page from the same document
+    check(open(os.path.join(TMP, "profile.html")).read() == text, "profile --html differs from report --format html")
     check(not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text), "the page refers to a remote resource")
     shot = os.path.join(ROOT, "docs", "report-screenshot.png")
     dom, errors, raw = browse(page, shot)
@@ -289,12 +293,13 @@ def test_html_compare_in_chromium():
     shutil.copy(path, a)
     shutil.copy(path, b)
     c = os.path.join(TMP, "hc.json")
-    r = run([BINDPROF, "compare", a, b, "-o", c, "--force"], timeout=60)
+    r = run([BINDPROF, "compare", a, b, "-o", c, "--force", "--html", os.path.join(TMP, "compare.html")], timeout=60)
     check(r.returncode == 0, r.stderr)
     page = os.path.join(TMP, "c.html")
     r = run([BINDPROF, "report", c, "--format", "html", "-o", page])
     check(r.returncode == 0, r.stderr)
     cdoc = json.load(open(c))
+    check(open(page).read() == open(os.path.join(TMP, "compare.html")).read(), "compare --html differs")
     dom, errors, raw = browse(page)
     check(not errors, f"console errors: {errors[:3]}")
     bars = [x for t, x, _ in dom.el if t == "rect" and x.get("class") == "bar"]

@@ -26,6 +26,7 @@
 #include "cli/load.h"
 #include "cli/options.h"
 #include "cli/profile.h"
+#include "output/html.h"
 #include "core/env.h"
 #include "core/guardian.h"
 #include "core/probes.h"
@@ -75,6 +76,7 @@ const struct cli_option profile_options[] = {
 	{ "format", 0, PO_FORMAT, "json|table", "table: print a table of the workloads (default on a terminal)", 0 },
 	{ "baseline", 0, PO_BASELINE, "FILE", "a previous profile: each workload's ratios to it in the output", 0 },
 	{ "output", 'o', PO_OUTPUT, "FILE", "the profile JSON (default bindprof-profile.json)", 0 },
+	{ "html", 0, PO_HTML, "FILE.html", "also write the report as a self-contained HTML page with charts", 0 },
 	{ "pprof", 0, PO_PPROF, "FILE.pb.gz",
 	  "every workload's stacks as one gzipped pprof profile, labelled by workload and endpoint (as "
 	  "`bindprof export`; needs the stacks probe)", 0 },
@@ -171,6 +173,7 @@ int profile_opt_apply(struct profile_opts *o, int id, const char *arg, char *err
 	case PO_SUITE: o->suite = arg; return 0;
 	case PO_BASELINE: o->baseline = arg; return 0;
 	case PO_OUTPUT: o->output = arg; return 0;
+	case PO_HTML: o->html = arg; return 0;
 	case PO_PPROF: o->pprof = arg; return 0;
 	case PO_SPEEDSCOPE: o->speedscope = arg; return 0;
 	case PO_SINGLE_PASS: o->single_pass = true; return 0;
@@ -982,6 +985,14 @@ static int report(struct ctx *c)
 		log_err("profile: writing '%s': %s", o->output, strerror(-e));
 		ret = EXIT_BADINPUT;
 	}
+	if (o->html) {
+		char err[1024];
+
+		if ((e = html_report_write(c->doc, o->output ? o->output : "profile", NULL, o->html, err, sizeof(err)))) {
+			log_err("profile: --html: %s", err);
+			ret = EXIT_BADINPUT;
+		}
+	}
 	if (o->pprof || o->speedscope) {
 		char err[1024];
 
@@ -1082,6 +1093,7 @@ int cmd_profile(int argc, char **argv)
 	}
 	/* harden: what can be checked before any app is started or attached */
 	if (validate_output_path("-o", o.output, err, sizeof(err)) ||
+	    (o.html && validate_output_path("--html", o.html, err, sizeof(err))) ||
 	    (o.app_cmd && validate_app_cmd("--app-cmd", o.app_cmd, err, sizeof(err))) ||
 	    (o.baseline && validate_baseline_file("--baseline", o.baseline, err, sizeof(err)))) {
 		log_err("profile: %s", err);

@@ -493,7 +493,7 @@ static void html_table(FILE *f, const char *id, const cJSON *arr, const struct h
 			double v;
 
 			if (c[i].fmt && num(e, c[i].path, &v)) {
-				fprintf(f, "<td class=\"num\" data-v=\"%.17g\">", v);
+				fprintf(f, "<td class=\"num\" data-v=\"%.15g\">", v);
 				fprintf(f, c[i].fmt, v);
 			} else if (c[i].fmt) {
 				fputs("<td class=\"num\">-", f);
