@@ -77,7 +77,7 @@ static int workloads(const cJSON *doc, struct wl *w, int max)
 	return n;
 }
 
-/* "nice" axis top: 1, 2, 2.5 or 5 times a power of ten, >= v. */
+/* "nice" axis top: 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten, >= v. */
 static double nice_top(double v)
 {
 	double p, m;
@@ -86,7 +86,12 @@ static double nice_top(double v)
 		return 1;
 	p = pow(10, floor(log10(v)));
 	m = v / p;
-	return p * (m <= 1 ? 1 : m <= 2 ? 2 : m <= 2.5 ? 2.5 : m <= 5 ? 5 : 10);
+	static const double steps[] = { 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10 };
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (m <= steps[i] + 1e-9)
+			return p * steps[i];
+	return p * 10;
 }
 
 static void chart_open(FILE *f, const char *name, double h, const char *caption)
