@@ -113,6 +113,80 @@ def test_python_call_tree():
     each(one)
 
 
+DEEP = """
+import sys, time
+sys.setrecursionlimit(10000)
+N = int(sys.argv[1])
+def work():
+    t = time.process_time()
+    x = 0
+    while time.process_time() - t < float(sys.argv[2]):
+        for i in range(2000): x = (x + i) & 0xFFFF
+    return x
+def rec(n): return sum(map(rec, [n-1])) if n else work()
+def main(): rec(N)
+main()
+"""
+
+
+def deep_stack(label, py, levels):
+    """Record N levels of Python recursion with C (map, sum) between the levels; returns the doc
+    and the folded rows of the samples taken in work()."""
+    path = os.path.join(TMP, "deep.py")
+    with open(path, "w") as f:
+        f.write(DEEP)
+    doc, rows, _ = record(f"deep{levels}-{label}", [py, path, str(levels), "1.0"])
+    return doc, [(f, n) for f, n in rows if "work" in names(f)]
+
+
+def test_deep_stack_through_c_is_whole():
+    """100 levels through map(): 104 Python frames (<module>, main, 101 rec, work), under the
+    128-frame limit: every sample in work() is whole and rooted, and nothing is truncated."""
+    need_root()
+
+    def one(label, py, full):
+        doc, rows = deep_stack(label, py, 100)
+        py_ = doc["results"]["profiling"]["stacks"]["python"]
+        total = sum(n for _, n in rows)
+        check(total >= 200, f"{total} samples in work()")
+        good = sum(n for f, n in rows if names(f).count("rec") == 101 and ordered(f, "<module>", "main", "rec", "work")
+                   and names(f)[1] == "<module>")
+        check(good >= 0.95 * total, f"{good} of {total} samples in work() have <module>;main;101 x rec;work: "
+              f"{[names(f)[:4] + [names(f).count('rec')] for f, _ in rows[:2]]}")
+        check(py_["truncated"] == 0, f"truncated {py_['truncated']}")
+        check("[truncated]" not in sum((f for f, _ in rows), []), "a [truncated] frame")
+
+    each(one)
+
+
+def test_deep_stack_cut_keeps_root():
+    """300 levels: 304 Python frames, over the limit: the 64 leaf-most (work, 63 rec) and the 64
+    root-most (<module>, main, 62 rec) are kept with one [truncated] frame between, every such
+    sample is counted in truncated, and a warning says so."""
+    need_root()
+
+    def one(label, py, full):
+        doc, rows = deep_stack(label, py, 300)
+        py_ = doc["results"]["profiling"]["stacks"]["python"]
+        total = sum(n for _, n in rows)
+        check(total >= 200, f"{total} samples in work()")
+        good = 0
+        for f, n in rows:
+            nm = names(f)
+            if "[truncated]" not in nm or nm[1:3] != ["<module>", "main"]:
+                continue
+            cut = nm.index("[truncated]")
+            if nm[3:cut] == ["rec"] * 62 and nm[cut + 1:cut + 64] == ["rec"] * 63 and nm[cut + 64] == "work":
+                good += n
+        check(good >= 0.95 * total, f"{good} of {total} samples in work() rooted with 62+63 rec around [truncated]: "
+              f"{[(names(f)[:3], names(f).count('rec')) for f, _ in rows[:2]]}")
+        check(py_["truncated"] >= total, f"truncated {py_['truncated']} < {total} samples in work()")
+        check(any(w["section"] == "stacks" and "more than 128 Python frames" in w["message"] for w in doc["warnings"]),
+              doc["warnings"])
+
+    each(one)
+
+
 def test_python_into_native():
     need_root()
 

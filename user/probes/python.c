@@ -150,7 +150,11 @@ int pytrack__preattach(struct pytrack *pt, const char *exe, int pid)
 
 	if (cpython_inspect_exe(exe, &t))
 		return -ENOENT;
+	bool first = pt->first_attach_ms < 0; /* this call attaches the first probes */
+
 	attach_elf(pt, &t, pid);
+	if (first && pt->first_attach_ms > 0)
+		pt->first_attach_ms = 0; /* before that process ran: nothing of it was missed */
 	/* Known to be CPython even if it exits before the first poll; its load address (and so
 	 * its GIL) is read once it runs. */
 	p = proc_of(pt, pid, true);
