@@ -185,10 +185,10 @@ fuzz-smoke: fuzz-build
 # in build-asan/, and run: any sanitizer report fails the test binary.
 ASAN_OUT    := build-asan
 ASAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-ASAN_OBJS   := $(patsubst user/%.c,$(ASAN_OUT)/user/%.o,$(USER_SRCS)) $(ASAN_OUT)/gen/syscall_names.o
+ASAN_OBJS   := $(patsubst $(OUT)/%,$(ASAN_OUT)/%,$(USER_OBJS)) # the main build's objects, instrumented
 ASAN_BINS   := $(patsubst tests/unit/%.c,$(ASAN_OUT)/tests/%,$(UNIT_SRCS))
 
-$(ASAN_OUT)/user/%.o: user/%.c | $(BPF_SKELS)
+$(ASAN_OUT)/user/%.o: user/%.c | $(BPF_SKELS) $(OUT)/gen/profile.pb-c.h
 	$(call msg,ASAN-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -O1 $(ASAN_FLAGS) -c $< -o $@
