@@ -8,7 +8,8 @@ Ground truths:
 - tools/pystack.py ctypes: call_native -> demo_checksum (build/tools/libdemo.so) over 4 MiB,
   nearly all the time in native code;
 - tools/pystack.py gil: two CPU-bound threads (spin_alpha, spin_beta) for T seconds: the GIL
-  waits add up to about T, split evenly.
+  waits add up to their lifetimes less the span they cover (one of them always holds it), as the
+  script measures them, split evenly; this holds on a loaded machine too.
 Shares are measured at -F 499 over 1.5 to 2 s, so ~700 to 1000 samples: the 5-point tolerance is
 more than three standard deviations of the sampling error.
 """
@@ -209,7 +210,15 @@ def test_gil_wait_stacks():
     T = 1.5
 
     def one(label, py, full):
-        doc, rows, fold = record("gil-" + label, [py, PYSTACK, "gil", str(T), "--delay", "0.5"], probes="stacks,gil")
+        name = "gil-" + label
+        out, fold = os.path.join(TMP, name + ".json"), os.path.join(TMP, name + ".folded")
+        r = run([BINDPROF, "record", "--probes", "stacks,gil", "-F", "499", "--folded", fold, "-o", out, "--",
+                 py, PYSTACK, "gil", str(T), "--delay", "0.5"], timeout=120)
+        check(r.returncode == 0, f"record exited {r.returncode}: {r.stderr.strip()}")
+        doc = load(out)
+        validate(doc)
+        said = dict(l.split() for l in r.stdout.splitlines() if l.startswith(("life_s ", "span_s ")))
+        truth = float(said["life_s"]) - float(said["span_s"])  # the workload's own clocks
         prof = doc["results"]["profiling"]
         gw = prof["stacks"]["gil_wait"]
         waits = folded(gw["folded_path"])
@@ -217,8 +226,8 @@ def test_gil_wait_stacks():
         alpha = weight(waits, lambda f: "spin_alpha" in names(f)) / 1e6
         beta = weight(waits, lambda f: "spin_beta" in names(f)) / 1e6
         total = prof["gil"]["wait_ms_total"] / 1e3
-        # two threads share T seconds of GIL: (K-1)T = T of waiting, evenly split
-        check(abs(total - T) <= 0.25 * T, f"gil probe: {total:.2f} s waited, want {T}")
+        check(truth > 0.5 * T, f"the threads overlapped {truth:.2f} s only")
+        check(abs(total - truth) <= 0.10 * truth, f"gil probe: {total:.2f} s waited, want {truth:.2f} (10%)")
         check(abs((alpha + beta) - total) <= 0.1 * total, f"stacks {alpha + beta:.2f} s vs gil probe {total:.2f} s")
         check(abs(alpha - total / 2) <= 0.2 * total / 2 and abs(beta - total / 2) <= 0.2 * total / 2,
               f"spin_alpha {alpha:.2f} s, spin_beta {beta:.2f} s, want {total / 2:.2f} each")

@@ -284,8 +284,9 @@ static bool is_ffi_hit(int h)
 
 static bool is_uprobe_hit(int h)
 {
-	return h == HIT_GIL_TAKE || h == HIT_GIL_TAKE_RET || h == HIT_GIL_DROP || h == HIT_GC_START ||
-	       h == HIT_GC_DONE || h == HIT_FFI_ENTER || h == HIT_FFI_EXIT || h == HIT_FFI_GIL;
+	return h == HIT_GIL_TAKE || h == HIT_GIL_TAKE_RET || h == HIT_GIL_DROP || h == HIT_GIL_DROP_RET ||
+	       h == HIT_GC_START || h == HIT_GC_DONE || h == HIT_GC_CHOICE || h == HIT_FFI_ENTER ||
+	       h == HIT_FFI_EXIT || h == HIT_FFI_GIL;
 }
 
 static cJSON *overhead_json(struct recorder *r, const uint64_t *hits, double target_cpu_ms)

@@ -75,6 +75,7 @@ struct dwarf_q {
 	Dwarf_Addr addr;
 	const char *param;
 	int arg;
+	long konst; /* the parameter's constant value in a GCC clone (DW_AT_const_value); -1: none */
 };
 
 /* x86_64 DWARF register numbers of the argument registers, in argument order. */
@@ -94,8 +95,16 @@ static int dwarf_func_cb(Dwarf_Die *fn, void *arg)
 		size_t nops;
 		const char *name;
 
+		Dwarf_Word v;
+
 		if (dwarf_tag(&child) != DW_TAG_formal_parameter || !(name = dwarf_diename(&child)) ||
-		    strcmp(name, q->param) || !dwarf_attr(&child, DW_AT_location, &at))
+		    strcmp(name, q->param))
+			continue;
+		if (dwarf_attr_integrate(&child, DW_AT_const_value, &at) && !dwarf_formudata(&at, &v)) {
+			q->konst = (long)v;
+			return DWARF_CB_ABORT;
+		}
+		if (!dwarf_attr(&child, DW_AT_location, &at))
 			continue;
 		if (dwarf_getlocation_addr(&at, q->addr, &ops, &nops, 1) != 1 || nops != 1)
 			continue;
@@ -107,22 +116,32 @@ static int dwarf_func_cb(Dwarf_Die *fn, void *arg)
 	return DWARF_CB_OK;
 }
 
-int dwarf_param_arg(const char *path, uint64_t vaddr, const char *param)
+static struct dwarf_q dwarf_param(const char *path, uint64_t vaddr, const char *param)
 {
-	struct dwarf_q q = { .addr = vaddr, .param = param };
+	struct dwarf_q q = { .addr = vaddr, .param = param, .konst = -1 };
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	Dwarf_Die cu;
 	Dwarf *dw;
 
 	if (fd < 0)
-		return 0;
+		return q;
 	dw = dwarf_begin(fd, DWARF_C_READ);
 	if (dw && dwarf_addrdie(dw, vaddr, &cu))
 		dwarf_getfuncs(&cu, dwarf_func_cb, &q, 0);
 	if (dw)
 		dwarf_end(dw);
 	close(fd);
-	return q.arg;
+	return q;
+}
+
+int dwarf_param_arg(const char *path, uint64_t vaddr, const char *param)
+{
+	return dwarf_param(path, vaddr, param).arg;
+}
+
+long dwarf_param_const(const char *path, uint64_t vaddr, const char *param)
+{
+	return dwarf_param(path, vaddr, param).konst;
 }
 
 static void add_gc_func(struct cpython_target *t, const char *path, const char *name, uint64_t vaddr)
@@ -136,7 +155,10 @@ static void add_gc_func(struct cpython_target *t, const char *path, const char *
 	/* The generation is the second argument of every version's collector; GCC's clones may
 	 * move it, and DWARF says where. */
 	g->gen_arg = dwarf_param_arg(path, vaddr, "generation");
-	if (g->gen_arg != 1 && g->gen_arg != 2)
+	g->gen_const = dwarf_param_const(path, vaddr, "generation");
+	if (g->gen_const >= 0)
+		g->gen_arg = 0; /* a clone for one generation (3.8's collect.constprop.0: 2) */
+	else if (g->gen_arg != 1 && g->gen_arg != 2)
 		g->gen_arg = 2;
 }
 
