@@ -25,14 +25,14 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(OUT)/bpf -Ibpf -Ivmlinux/$(ARCH) -I/usr/include/$(TRIPLET)
 CFLAGS   ?= -g -O2
 CFLAGS   += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP \
-	-I$(OUT)/bpf -I$(OUT)/gen -I. -Iuser -DBINDPROF_VERSION='"$(VERSION)"'
-LDLIBS   := -lbpf -lelf -ldw -lz -lcjson -lhttp_parser -lffi -lcapstone -lm -lpthread
+	-I$(OUT)/bpf -I$(OUT)/gen -I. -Iuser -I/usr/include/postgresql -DBINDPROF_VERSION='"$(VERSION)"'
+LDLIBS   := -lbpf -lelf -ldw -lz -lcjson -lhttp_parser -lffi -lcapstone -lprotobuf-c -lsqlite3 -lpq -lm -lpthread
 
-BPF_OBJS := core syscalls python floor stacks ffi requests
+BPF_OBJS := core syscalls python floor stacks ffi requests follow
 BPF_SKELS := $(patsubst %,$(OUT)/bpf/%.skel.h,$(BPF_OBJS))
 
 USER_SRCS := $(filter-out user/cli/main.c,$(wildcard user/*/*.c))
-USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS)) $(OUT)/gen/syscall_names.o
+USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS)) $(OUT)/gen/syscall_names.o $(OUT)/gen/profile.pb-c.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 TOOL_SRCS := $(filter-out tools/lib%.c tools/ffiext.c,$(wildcard tools/*.c))
@@ -69,13 +69,18 @@ $(OUT)/gen/syscall_names.c: scripts/gen-syscalls.sh /usr/include/$(TRIPLET)/asm/
 	$(call msg,GEN,$@)
 	$(Q)scripts/gen-syscalls.sh /usr/include/$(TRIPLET)/asm/unistd_64.h $@
 
+# The pprof encoder's C, generated from proto/profile.proto by protoc-c (libprotobuf-c).
+$(OUT)/gen/profile.pb-c.c $(OUT)/gen/profile.pb-c.h &: proto/profile.proto | $(OUT)/gen
+	$(call msg,PROTOC,$@)
+	$(Q)protoc-c --c_out=$(OUT)/gen --proto_path=proto $<
+
 $(OUT)/gen/%.o: $(OUT)/gen/%.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 # Skeletons are order-only: they exist before any compile, and the -MMD files then rebuild
 # exactly the objects that include a changed one.
-$(OUT)/user/%.o: user/%.c | $(BPF_SKELS)
+$(OUT)/user/%.o: user/%.c | $(BPF_SKELS) $(OUT)/gen/profile.pb-c.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@

@@ -12,7 +12,10 @@ bundled native library (build/tools/libdemo.so, `make` builds it) and zlib's crc
 
 --slow PATH=PCT makes one endpoint deliberately slower: after each request to PATH, the handler
 thread burns PCT% more CPU than the request took (time.thread_time), as a regression would. bindprof's
-compare test uses it.
+compare test uses it. --delay PATH=MS sleeps MS milliseconds before answering PATH (added latency
+without CPU), as scripts/bench/verdicts.sh's A/B runs do. --ramp PATH=MS sleeps MS milliseconds
+more for every second since PATH's first request: a server that slows down during a pass (the
+steady-state test).
 
 Nagle is off (disable_nagle_algorithm): with it, http.server's separate header and body writes
 stall each keep-alive response by ~40 ms. Listens on 127.0.0.1 only.
@@ -56,6 +59,9 @@ PATHS = [
 
 
 SLOW = {}  # path -> extra CPU as a fraction of the request's own
+DELAY = {}  # path -> seconds slept before answering
+RAMP = {}  # path -> seconds slept per second since its first request
+RAMP_T0 = {}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -83,6 +89,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         url = urlsplit(self.path)
+        if url.path in DELAY:
+            time.sleep(DELAY[url.path])
+        if url.path in RAMP:
+            t0 = RAMP_T0.setdefault(url.path, time.monotonic())
+            time.sleep(RAMP[url.path] * (time.monotonic() - t0))
         if url.path == "/hello":
             self.reply(200, b"hello\n", "text/plain")
         elif url.path == "/json":
@@ -103,6 +114,8 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length", 0))
         body = self.rfile.read(n)
         path = urlsplit(self.path).path
+        if path in DELAY:
+            time.sleep(DELAY[path])
         if path == "/form/urlencoded":
             form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
             self.reply(200, json.dumps({"fields": len(form)}).encode())
@@ -139,7 +152,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8765)))
     ap.add_argument("--slow", action="append", default=[], metavar="PATH=PCT")
+    ap.add_argument("--delay", action="append", default=[], metavar="PATH=MS")
+    ap.add_argument("--ramp", action="append", default=[], metavar="PATH=MS")
     a = ap.parse_args()
+    for spec in a.ramp:
+        path, ms = spec.rsplit("=", 1)
+        RAMP[path] = float(ms) / 1000
+    for spec in a.delay:
+        path, ms = spec.rsplit("=", 1)
+        DELAY[path] = float(ms) / 1000
     for spec in a.slow:
         path, pct = spec.rsplit("=", 1)
         SLOW[path] = float(pct) / 100

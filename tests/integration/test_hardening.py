@@ -86,7 +86,8 @@ def test_bad_values_refused_up_front():
     for thr in ("p99_ms=nan:nan", "p99_ms=inf:inf", "p99_ms=:", "p99_ms=:5", "p99_ms=5:inf"):
         refused(["diff", base, new, "--force", "--threshold", thr], f"'{thr}'")
     # the gate still works with a finite threshold: 50 rps against 100 is a critical regression
-    r = run([BINDPROF, "diff", base, new, "--force", "--threshold", "requests_per_sec=5:10"])
+    # (one pass a side: gated explicitly, --gate all)
+    r = run([BINDPROF, "diff", base, new, "--force", "--gate", "all", "--threshold", "requests_per_sec=5:10"])
     check(r.returncode == 1, f"diff with a finite threshold: exit {r.returncode}, want 1 (regression)")
 
 
@@ -177,6 +178,7 @@ def test_control_characters_refused():
     refused(["load", "--url", "http://127.0.0.1:9/a\r\nX-Evil: 1", "-d", "1"], "--url: a control character (0x0d)")
     refused(["load", "--url", "http://127.0.0.1:9/a b", "-d", "1"], "--url: the URL may not hold ' '")
     app = ["--url", "http://127.0.0.1:9", "--app-cmd", "sleep 30", "--probes", "none", "-o", path("p.json")]
+    refused(["profile", "--health-path", "/h\x01"] + app, "--health-path: a control character (0x01)")
     for i, w in enumerate(({"path": "/a\r\nX-Evil: 1"}, {"path": "/a b"},
                            {"path": "/", "headers": {"A\r\nB": "v"}}, {"path": "/", "headers": {"A": "v\nX: y"}},
                            {"path": "/", "content_type": "a/b\r\nX: 1"})):
@@ -219,7 +221,7 @@ def test_full_disk_leaves_no_report():
             check("No space left on device" in r.stderr, f"{args[0]}: {r.stderr.strip()!r}")
         check(os.listdir(mnt) == ["fill"], f"files left on the full disk: {os.listdir(mnt)}")
         # the same reports on a disk with room are whole
-        r = run([BINDPROF, "diff", base, new, "--force", "--report", path("r.md")])
+        r = run([BINDPROF, "diff", base, new, "--force", "--gate", "all", "--report", path("r.md")])
         counts = [int(x.split()[0]) for x in r.stdout.strip().splitlines()[-1].split(", ")]
         with open(path("r.md")) as f:
             rows = sum(1 for ln in f if ln.startswith("| s/w"))

@@ -100,7 +100,7 @@ static void test_read_refuses_non_regular(void **state)
 	assert_int_equal(file_read_bounded(fifo, 1 << 20, &buf, NULL, err, sizeof(err)), -EINVAL);
 	assert_true(elapsed(t0) < 1.0);
 	assert_non_null(strstr(err, "is a FIFO: only regular files are read"));
-	assert_int_equal(file_read_bounded(tmpdir, 1 << 20, &buf, NULL, err, sizeof(err)), -EINVAL);
+	assert_int_equal(file_read_bounded(tmpdir, 1 << 20, &buf, NULL, err, sizeof(err)), -EISDIR);
 	assert_non_null(strstr(err, "is a directory"));
 	assert_int_equal(file_read_bounded("/dev/zero", 1 << 20, &buf, NULL, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "'/dev/zero' is a character device: only regular files are read");
@@ -297,7 +297,7 @@ static void test_httpresp_status_range(void **state)
 static void test_finite_numbers_and_thresholds(void **state)
 {
 	static const char *const bad[] = { "nan", "inf", "-inf", "NaN", "", " 1", "1 ", "1e999", "0x", "abc" };
-	struct metric_rule rules[] = { { "p99_ms", false, 10, 25 } };
+	struct gate_opts o;
 	static const char *const bad_thr[] = { "p99_ms=nan:nan", "p99_ms=inf:inf", "p99_ms=:", "p99_ms=:5",
 					       "p99_ms=5:", "p99_ms=1:nan", "p99_ms=-1:5", "p99_ms=1:2:3" };
 	char err[256];
@@ -309,13 +309,15 @@ static void test_finite_numbers_and_thresholds(void **state)
 	assert_true(v == 2.5);
 	assert_int_equal(parse_finite_double("-0.25", &v), 0);
 	assert_true(v == -0.25);
+	gate_opts_init(&o);
 	for (size_t i = 0; i < sizeof(bad_thr) / sizeof(bad_thr[0]); i++) {
-		assert_int_equal(diff_parse_threshold(bad_thr[i], rules, 1, err, sizeof(err)), -EINVAL);
+		assert_int_equal(gate_parse_threshold(&o, bad_thr[i], err, sizeof(err)), -EINVAL);
 		assert_non_null(strstr(err, bad_thr[i]));
-		assert_true(rules[0].warn == 10 && rules[0].crit == 25); /* the gate is not changed */
+		/* the gate is not changed */
+		assert_true(o.rules[GM_P99].min_effect_pct == 10 && o.rules[GM_P99].crit_pct == 25);
 	}
-	assert_int_equal(diff_parse_threshold("p99_ms=5:15", rules, 1, err, sizeof(err)), 0);
-	assert_true(rules[0].warn == 5 && rules[0].crit == 15);
+	assert_int_equal(gate_parse_threshold(&o, "p99_ms=5:15", err, sizeof(err)), 0);
+	assert_true(o.rules[GM_P99].min_effect_pct == 5 && o.rules[GM_P99].crit_pct == 15);
 }
 
 static void test_pids(void **state)

@@ -26,13 +26,15 @@
 #include "lib/validate.h" /* harden: output paths up front */
 #include "load/appmanifest.h"
 #include "output/document.h"
+#include "stats/gate.h"
 #include "stats/repeats.h"
+#include "stats/wlhealth.h"
 #include "stats/stats.h"
 
 #define MAX_SAMPLES COMPARE_MAX_ROUNDS
 
 enum {
-	C_NOISE = PO_MAX_ID + 1, C_REPORT, C_FRAMEWORKS, C_APPS, C_ROUNDS,
+	C_NOISE = PO_MAX_ID + 1, C_REPORT, C_FRAMEWORKS, C_APPS, C_ROUNDS, C_FORCE,
 };
 
 /* compare's own options, then profile's load and probe options (their ids are profile's: the
@@ -50,7 +52,10 @@ const struct cli_option compare_options[] = {
 	{ "probes", 0, PO_PROBES, "LIST", "the first round's probes, as profile's (default gil,gc,ffi,requests,stacks)", 0 },
 	{ "ready-timeout", 0, PO_READY_TIMEOUT, "S", "as profile's", 0 },
 	{ "ffi", 0, PO_FFI, "LIB[:GLOB]", "as profile's", CLI_OPT_REPEAT },
-	{ "noise", 0, C_NOISE, "PCT", "the noise band: a smaller difference names no winner (default 2)", 0 },
+	{ "noise", 0, C_NOISE, "PCT", "the minimum effect: a smaller difference names no winner (default 2); the noise "
+	  "band itself comes from the repeats' own spread", 0 },
+	{ "force", 0, C_FORCE, NULL, "compare result files from different hosts, load configurations, under high "
+	  "host load or with a saturated load generator", 0 },
 	{ "output", 'o', PO_OUTPUT, "FILE", "the compare JSON (default bindprof-compare.json with --frameworks)", 0 },
 	{ "report", 0, C_REPORT, "FILE.md", "a markdown report", 0 },
 	{ "help", 'h', PO_HELP, NULL, "this help", 0 },
@@ -59,7 +64,7 @@ const struct cli_option compare_options[] = {
 
 void compare_usage(FILE *f)
 {
-	cli_options_usage(f, "bindprof compare", "RUN1.json RUN2.json [RUN3.json...] | --frameworks A,B --apps DIR",
+	cli_options_usage(f, "bindprof compare", "[RUN1.json RUN2.json [RUN3.json...]]",
 			  compare_options,
 			  "Compare frameworks (or builds) workload by workload. With --frameworks, each is an app in "
 			  "DIR/NAME/bindprof-app.json (name, version, language, runtime, start, port, health_path); "
@@ -67,8 +72,11 @@ void compare_usage(FILE *f)
 			  "in alternating order (A B, B A, ...): each round is one profile run per framework, the "
 			  "first round profiled, the others clean. Each framework's merged profile is written next "
 			  "to -o (FILE.NAME.json). The winner of a workload is named only when the difference is "
-			  "significant: Mann-Whitney U p < 0.05 over the repeats and the 95% bootstrap CI of the "
-			  "ratio of medians outside the noise band.",
+			  "significant by diff's procedure (docs/CI.md): the Mann-Whitney confidence interval of the "
+			  "ratio over the repeats outside the noise band of the runs' own spread, and at least the "
+			  "minimum effect (--noise); a failed workload (success below 99%, mostly 4xx/5xx) never "
+			  "wins. Result files go through diff's input checks (hosts, load configuration, host load, "
+			  "saturation) unless --force.",
 			  NULL);
 }
 
@@ -87,6 +95,7 @@ static int compare_opt(struct compare_opts *o, int id, const char *arg, char *er
 	case C_REPORT: o->report = arg; return 0;
 	case C_FRAMEWORKS: o->frameworks = arg; return 0;
 	case C_APPS: o->apps = arg; return 0;
+	case C_FORCE: o->force = true; return 0;
 	case PO_HELP: o->help = true; return 0;
 	case C_ROUNDS:
 		if (parse_long(arg, 1, 1000, &l)) {
@@ -213,6 +222,9 @@ struct cmp_row {
 	int best, second;
 	double p, u, lo, hi, ratio, minp;
 	bool significant;
+	bool failed[COMPARE_MAX_RUNS]; /* a failed workload (stats/wlhealth.h) is never a winner */
+	char reason[200];              /* the verdict's reason (stats/verdict.h) */
+	double conf, band;             /* the ratio CI's coverage; the noise band (percent) */
 };
 
 /* The row of workload suite/name, or false when a run lacks it. */
@@ -229,20 +241,40 @@ static bool compute_row(struct run *runs, int nruns, double noise, const char *s
 		if (!r->ns[i])
 			return false;
 		r->med[i] = stats_median(smp[i], r->ns[i]);
+		{
+			struct wl_health h;
+
+			r->failed[i] = !wl_health_of(r->res[i], 0, &h) && h.failed;
+		}
 	}
-	for (int i = 1; i < nruns; i++)
-		if (r->med[i] > r->med[r->best])
+	/* the fastest workload that did not fail, against the next fastest */
+	r->best = -1;
+	for (int i = 0; i < nruns; i++)
+		if (!r->failed[i] && (r->best < 0 || r->med[i] > r->med[r->best]))
 			r->best = i;
+	if (r->best < 0)
+		r->best = 0;
 	r->second = -1;
 	for (int i = 0; i < nruns; i++)
 		if (i != r->best && (r->second < 0 || r->med[i] > r->med[r->second]))
 			r->second = i;
-	r->p = stats_mann_whitney(smp[r->best], r->ns[r->best], smp[r->second], r->ns[r->second], &r->u);
-	stats_bootstrap_ratio_ci(smp[r->best], r->ns[r->best], smp[r->second], r->ns[r->second], 0.95, 5000, 0x5eed,
-				 &r->lo, &r->hi);
+	{
+		/* the one procedure of diff (stats/verdict.h): the best as "new" against the second;
+		 * --noise is the minimum effect, the noise band comes from the repeats' own spread */
+		struct vd_rule rule = { "requests_per_sec", true, noise, INFINITY, false };
+		struct vd_result vr;
+
+		vd_compare(&rule, smp[r->second], r->ns[r->second], smp[r->best], r->ns[r->best], NULL, &vr);
+		r->p = vr.p_value;
+		r->lo = vr.ratio_ci[0];
+		r->hi = vr.ratio_ci[1];
+		r->minp = vr.min_p;
+		r->conf = vr.ratio_ci_level;
+		r->band = vr.noise_pct;
+		r->significant = !r->failed[r->best] && vr.verdict == VD_IMPROVED;
+		snprintf(r->reason, sizeof(r->reason), "%s", r->failed[r->best] ? "every run's workload failed" : vr.reason);
+	}
 	r->ratio = r->med[r->best] / r->med[r->second];
-	r->minp = stats_mann_whitney_min_p(r->ns[r->best], r->ns[r->second]);
-	r->significant = r->p < 0.05 && r->lo > 1 + noise / 100;
 	return true;
 }
 
@@ -274,7 +306,8 @@ static int compute_rows(struct run *runs, int nruns, double noise, struct cmp_ro
 
 static const char *verdict(const struct cmp_row *r)
 {
-	return r->significant ? "significant" : r->minp >= 0.05 ? "too few repeats" : "within noise";
+	return r->significant ? "significant" : r->ns[r->best] < VD_MIN_SAMPLES || r->ns[r->second] < VD_MIN_SAMPLES
+								    ? "too few repeats" : "within noise";
 }
 
 static cJSON *row_json(const struct cmp_row *r, const struct run *runs, int nruns, double noise)
@@ -319,12 +352,23 @@ static cJSON *row_json(const struct cmp_row *r, const struct run *runs, int nrun
 	cJSON_AddNumberToObject(sig, "ratio_of_medians", r->ratio);
 	cJSON_AddNumberToObject(sig, "ci_low", r->lo);
 	cJSON_AddNumberToObject(sig, "ci_high", r->hi);
-	cJSON_AddNumberToObject(sig, "confidence", 0.95);
-	cJSON_AddNumberToObject(sig, "noise_band_percent", noise);
-	if (r->minp >= 0.05)
-		cJSON_AddStringToObject(sig, "note", "too few repeats to ever reach p < 0.05 (the exact test's "
-						     "smallest p for these sizes is above it): no winner can be named; "
-						     "run profile --repeats 4 or more");
+	if (isfinite(r->conf))
+		cJSON_AddNumberToObject(sig, "confidence", r->conf);
+	else
+		cJSON_AddNullToObject(sig, "confidence");
+	if (isfinite(r->band))
+		cJSON_AddNumberToObject(sig, "noise_band_percent", r->band);
+	else
+		cJSON_AddNullToObject(sig, "noise_band_percent");
+	cJSON_AddNumberToObject(sig, "min_effect_percent", noise);
+	cJSON_AddStringToObject(sig, "note", r->reason);
+	{
+		cJSON *fl = cJSON_AddArrayToObject(wr, "failed");
+
+		for (int i = 0; i < nruns; i++)
+			if (r->failed[i])
+				cJSON_AddItemToArray(fl, cJSON_CreateString(runs[i].name));
+	}
 	return wr;
 }
 
@@ -444,7 +488,7 @@ static cJSON *compare_doc(const struct cmp_row *rows, int n, const struct run *r
 	}
 	if (partial)
 		profile_set_partial(out, partial);
-	cJSON_AddNumberToObject(cfg, "noise_band_percent", noise);
+	cJSON_AddNumberToObject(cfg, "min_effect_percent", noise);
 	cJSON_AddStringToObject(cfg, "test", "mann-whitney-u");
 	cJSON_AddItemToObject(out, "configuration", cfg);
 	results = cJSON_AddArrayToObject(out, "results");
@@ -571,6 +615,7 @@ static int run_round(const struct compare_opts *co, struct fw *f, int round, con
 	po.single_pass = false;
 	po.table = false;
 	po.quiet = true;
+	po.allow_errors = true; /* a failed workload is compare's to judge: never a winner */
 	po.output = NULL;
 	po.files_base = f->path; /* its folded stacks: OUT.NAME.SUITE.WORKLOAD.folded */
 	po.baseline = NULL;
@@ -627,6 +672,17 @@ static cJSON *merge_workload(struct fw *f, int wi)
 			cJSON_ReplaceItemInObject(pick, sections[s], cJSON_Duplicate(cJSON_GetObjectItem(r0, sections[s]), true));
 	cJSON_DeleteItemFromObject(pick, "repeats");
 	cJSON_AddItemToObject(pick, "repeats", repeats_json(&rep, smp, true));
+	{
+		/* each round's CPU per request, USS, error rate and others' CPU share, for diff */
+		cJSON *x;
+		int i = 0;
+
+		cJSON_ArrayForEach(x, cJSON_GetObjectItem(cJSON_GetObjectItem(pick, "repeats"), "samples")) {
+			if (i < k)
+				gate_sample_extras(x, src[i]);
+			i++;
+		}
+	}
 	return pick;
 }
 
@@ -791,6 +847,26 @@ static int compare_files(const struct compare_opts *co)
 			goto out;
 		}
 		run_name(r, r->path);
+		/* two files with one name (a/run.json, b/run.json): the path as given, then a number */
+		for (int j = 0; j < nruns - 1; j++)
+			if (!strcmp(runs[j].name, r->name)) {
+				snprintf(r->name, sizeof(r->name), "%s", r->path);
+				for (int k = 0; k < nruns - 1; k++)
+					if (!strcmp(runs[k].name, r->name))
+						snprintf(r->name, sizeof(r->name), "%.100s#%d", r->path, nruns);
+				break;
+			}
+	}
+	if (!co->force) {
+		/* the input checks of diff: hosts, load configuration, host load, saturation */
+		struct gate_opts g;
+
+		gate_opts_init(&g);
+		for (int i = 1; i < nruns; i++)
+			if (gate_inputs_ok(runs[0].doc, runs[i].doc, &g, err, sizeof(err))) {
+				log_err("compare: '%s' and '%s': %s", runs[0].path, runs[i].path, err);
+				goto out;
+			}
 	}
 	cfg = cJSON_CreateObject();
 	cJSON_AddNullToObject(cfg, "duration_secs"); /* the runs' own files have theirs */

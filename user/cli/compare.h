@@ -18,6 +18,7 @@ struct compare_opts {
 	double noise;               /* percent, default 2 */
 	int rounds;                 /* --repeats with --frameworks, default 5 */
 	bool rounds_given, load_given;
+	bool force;                 /* --force: skip the input checks on result files */
 	struct profile_opts prof;   /* the rounds' options (--suite, --duration, ... go here) */
 	bool help;
 };

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* `bindprof diff`: regression verdicts between two bindprof JSON files. */
+/* `bindprof diff`: regression verdicts between two bindprof JSON files, by the gate of
+ * stats/gate.h (the one significance procedure of stats/verdict.h). */
 #ifndef BINDPROF_DIFF_H
 #define BINDPROF_DIFF_H
 
@@ -7,35 +8,18 @@
 
 #include <stdbool.h>
 #include <stdio.h>
-
-enum verdict { V_IMPROVED, V_UNCHANGED, V_WARNING, V_CRITICAL };
-
-struct metric_rule {
-	const char *name;     /* "requests_per_sec", "p50_ms", ... */
-	bool higher_better;
-	double warn, crit;    /* percent */
-};
-
-/* The verdict for a change from base to new (> 0 values), given the rule and, when known, the
- * base's and the new run's spread across repeats ([lo, hi] each; lo > hi: unknown). A change whose
- * ranges overlap is noise: unchanged. Sets *pct to the signed percent change. */
-enum verdict diff_verdict(const struct metric_rule *r, double base, double new_, double blo, double bhi,
-			  double nlo, double nhi, double *pct);
-const char *verdict_name(enum verdict v);
-/* "p99_ms=5:15" -> the rule's warn and crit for that metric, in rules[]. 0 or -EINVAL. */
-int diff_parse_threshold(const char *s, struct metric_rule *rules, int n, char *err, int errlen);
-
-#define DIFF_NMETRICS 6 /* requests_per_sec, p50_ms, p99_ms, gil_wait_ms, gc_time_ms, ffi_overhead_ms */
+#include "stats/gate.h"
 
 struct diff_opts {
-	struct metric_rule rules[DIFF_NMETRICS]; /* the defaults (10% warning, 25% critical), --threshold's */
-	const char *base, *new_;                 /* the two files */
-	const char *report;                      /* --report FILE.md, or NULL */
-	bool force, fail_warn, help;
+	struct gate_opts gate;  /* thresholds, --gate, --fail-on, --min-success, targets, --force */
+	const char *base, *new_; /* the two files */
+	const char *report;      /* --report FILE.md, or NULL */
+	const char *output;      /* -o FILE.json (the verdicts document), or NULL */
+	bool help;
 };
 
-/* Parse diff's argv (argv[0] is "diff"); no side effects. 0, or -EINVAL with one line in err.
- * With --help, o->help is set and the rest is not checked. */
+/* Parse diff's argv (argv[0] is "diff"); no side effects but reading a --targets file. 0, or
+ * -EINVAL with one line in err. With --help, o->help is set and the rest is not checked. */
 int diff_parse_opts(int argc, char **argv, struct diff_opts *o, char *err, int errlen);
 /* diff's usage, generated from its options table. */
 void diff_usage(FILE *f);

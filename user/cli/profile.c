@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include "cli/commands.h"
 #include "cli/diff.h"
+#include "cli/export.h"
 #include "cli/load.h"
 #include "cli/options.h"
 #include "cli/profile.h"
@@ -37,11 +38,16 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/validate.h" /* harden: up-front checks */
+#include "load/httpcheck.h"
 #include "load/loadgen.h"
 #include "load/suites.h"
 #include "output/document.h"
 #include "probes/ffi.h"
+#include "stats/gate.h"
+#include "stats/hostload.h"
 #include "stats/lathist.h"
+#include "stats/steady.h"
+#include "stats/wlhealth.h"
 
 const struct cli_option profile_options[] = {
 	{ "url", 0, PO_URL, "URL", "the app's base URL, on a loopback address (required)", 0 },
@@ -69,6 +75,13 @@ const struct cli_option profile_options[] = {
 	{ "format", 0, PO_FORMAT, "json|table", "table: print a table of the workloads (default on a terminal)", 0 },
 	{ "baseline", 0, PO_BASELINE, "FILE", "a previous profile: each workload's ratios to it in the output", 0 },
 	{ "output", 'o', PO_OUTPUT, "FILE", "the profile JSON (default bindprof-profile.json)", 0 },
+	{ "pprof", 0, PO_PPROF, "FILE.pb.gz",
+	  "every workload's stacks as one gzipped pprof profile, labelled by workload and endpoint (as "
+	  "`bindprof export`; needs the stacks probe)", 0 },
+	{ "speedscope", 0, PO_SPEEDSCOPE, "FILE.json", "every workload's stacks as a speedscope file", 0 },
+	{ "allow-errors", 0, PO_ALLOW_ERRORS, NULL,
+	  "exit 0 even when a workload failed (success below 99%, mostly 4xx/5xx, or nothing answered); "
+	  "without it such a run exits 4, its file written", 0 },
 	{ "help", 'h', PO_HELP, NULL, "this help", 0 },
 	{},
 };
@@ -158,8 +171,11 @@ int profile_opt_apply(struct profile_opts *o, int id, const char *arg, char *err
 	case PO_SUITE: o->suite = arg; return 0;
 	case PO_BASELINE: o->baseline = arg; return 0;
 	case PO_OUTPUT: o->output = arg; return 0;
+	case PO_PPROF: o->pprof = arg; return 0;
+	case PO_SPEEDSCOPE: o->speedscope = arg; return 0;
 	case PO_SINGLE_PASS: o->single_pass = true; return 0;
 	case PO_HELP: o->help = true; return 0;
+	case PO_ALLOW_ERRORS: o->allow_errors = true; return 0;
 	case PO_PID: return cli_parse_pid(arg, &o->pid, err, errlen) ? -EINVAL : 0;
 	case PO_PROBES: return opt_probes(arg, o, err, errlen);
 	case PO_FFI: return ffi_spec_add(o->ffi, &o->nffi, (int)ARRAY_SIZE(o->ffi), arg, err, errlen) ? -EINVAL : 0;
@@ -171,10 +187,12 @@ int profile_opt_apply(struct profile_opts *o, int id, const char *arg, char *err
 		o->gil_method = !strcmp(arg, "exact");
 		return 0;
 	case PO_HEALTH_PATH:
-		if (arg[0] != '/' || strpbrk(arg, " \r\n")) {
+		if (arg[0] != '/') {
 			snprintf(err, errlen, "--health-path: '%s' is not a path (it starts with '/')", arg);
 			return -EINVAL;
 		}
+		if (httpcheck_path("--health-path", arg, err, errlen)) /* harden: any control character */
+			return -EINVAL;
 		o->health_path = arg;
 		return 0;
 	case PO_FORMAT:
@@ -217,6 +235,10 @@ int profile_opts_parse(int argc, char **argv, struct profile_opts *o, char *err,
 	}
 	if (o->threads > o->concurrency)
 		o->threads = o->concurrency;
+	if ((o->pprof || o->speedscope) && !(o->probes & PROBE_BIT(PROBE_STACKS))) {
+		snprintf(err, errlen, "%s needs the stacks probe (--probes ...,stacks)", o->pprof ? "--pprof" : "--speedscope");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -248,16 +270,23 @@ static bool app_ready(const struct sockaddr_storage *ss, socklen_t len, const ch
 
 /* ---- resources of the app's process tree, sampled beside a pass ---- */
 
+#define STEADY_MAX_INTERVALS 3600
+
 struct sampler {
 	pthread_t th;
 	int pid;
 	volatile int stop;
 	struct resources *res;
+	/* the pass's responses so far, read every second: the 1 s interval throughputs */
+	const struct load_progress *lp;
+	uint64_t marks[STEADY_MAX_INTERVALS + 1], mark_ns[STEADY_MAX_INTERVALS + 1];
+	int nmarks;
 };
 
 static void *sampler_main(void *arg)
 {
 	struct sampler *s = arg;
+	uint64_t t0 = now_ns();
 	int tick = 0;
 
 	while (!s->stop) {
@@ -265,6 +294,15 @@ static void *sampler_main(void *arg)
 
 		pids[0] = s->pid;
 		n = 1 + target_descendants("/proc", s->pid, pids + 1, 511);
+		/* a mark at each second of the wall clock (the 100 ms naps stretch on a busy host), from
+		 * the first response on (connecting is not a slow server) */
+		if (s->lp && !s->nmarks && !s->lp->responses)
+			t0 = now_ns();
+		else if (s->lp && s->nmarks <= STEADY_MAX_INTERVALS &&
+			 now_ns() - t0 >= (uint64_t)s->nmarks * 1000000000ull) {
+			s->mark_ns[s->nmarks] = now_ns();
+			s->marks[s->nmarks++] = s->lp->responses;
+		}
 		resources__sample(s->res, pids, n, tick++ % 10 == 0);
 		usleep(100000);
 	}
@@ -321,6 +359,7 @@ struct ctx {
 	int nwork, idx;
 	double t0;
 	uint64_t sum_total, sum_ok;
+	int nfailed;                /* workloads whose health says failed (stats/wlhealth.h) */
 	double sum_rps;
 	struct profile_workload *w; /* nwork of them */
 	struct prog *prog;      /* non-NULL on a terminal */
@@ -359,7 +398,8 @@ static void folded_path(const char *output, const char *suite, const char *workl
 			*c = '_';
 }
 
-static int run_load(struct ctx *c, const struct workload *w, double secs, struct load_result *r)
+static int run_load(struct ctx *c, const struct workload *w, double secs, struct load_result *r,
+		    struct load_progress *lp)
 {
 	const struct profile_opts *o = c->o;
 	struct load_opts lo = {
@@ -385,6 +425,9 @@ static int run_load(struct ctx *c, const struct workload *w, double secs, struct
 		c->prog->stop = 0;
 		lo.progress = &c->prog->lp;
 		pthread_create(&c->prog->th, NULL, prog_main, c->prog);
+	} else if (lp) {
+		lp->responses = lp->errors = 0;
+		lo.progress = lp;
 	}
 	e = loadgen_run(&lo, r, signals_pending_flag());
 	if (c->prog) {
@@ -410,20 +453,66 @@ static void pass_of(struct load_result *lr, cJSON *doc, struct pass *p)
 	load_result_free(lr);
 }
 
+/* Steady state of a pass from its responses counted every second (marks[0] at the start): the
+ * 1 s interval throughputs (responses over each interval's own length), and the trend test of stats/steady.h (more than a 10% change over the
+ * pass with a slope CI excluding 0, lag-1 autocorrelation corrected: not-steady). */
+static cJSON *steady_json(const uint64_t *marks, const uint64_t *mark_ns, int n)
+{
+	static double iv[STEADY_MAX_INTERVALS];
+	struct steady_result st;
+	cJSON *o = cJSON_CreateObject(), *a;
+	int k = 0;
+
+	for (int i = 1; i < n; i++)
+		iv[k++] = marks[i] >= marks[i - 1] && mark_ns[i] > mark_ns[i - 1]
+				  ? (double)(marks[i] - marks[i - 1]) / ((mark_ns[i] - mark_ns[i - 1]) / 1e9)
+				  : 0;
+	steady_check(iv, k, 1.0, 10, 0.95, true, &st);
+	cJSON_AddStringToObject(o, "state", steady_name(st.state));
+	cJSON_AddStringToObject(o, "reason", st.reason);
+	if (isfinite(st.change_pct))
+		cJSON_AddNumberToObject(o, "change_percent", st.change_pct);
+	else
+		cJSON_AddNullToObject(o, "change_percent");
+	a = cJSON_AddArrayToObject(o, "intervals_requests_per_sec");
+	for (int i = 0; i < k; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateNumber(iv[i]));
+	return o;
+}
+
 /* A clean pass, the app's resources sampled beside it. 0 or the load's negative errno. */
 static int clean_pass(struct ctx *c, const struct workload *w, bool first, struct pass *p)
 {
-	struct sampler sm = { .pid = c->app, .res = resources__new("/proc") };
+	static struct sampler sm;
+	struct load_progress lp = { 0 };
+	struct hostload_snap hl0, hl1;
 	struct load_result lr;
-	int e;
+	int e, hl_pids[HOSTLOAD_MAX_PIDS], hl_n;
+	bool hl_ok;
 
+	/* the host load beside the pass: the app's tree and bindprof are "own", the rest "others" */
+	hl_pids[0] = getpid();
+	hl_pids[1] = c->app;
+	hl_n = 2 + target_descendants("/proc", c->app, hl_pids + 2, HOSTLOAD_MAX_PIDS - 2);
+	hl_ok = !hostload_snap("/proc", hl_pids, hl_n, &hl0);
+	memset(&sm, 0, sizeof(sm));
+	sm.pid = c->app;
+	sm.res = resources__new("/proc");
+	sm.lp = c->prog ? &c->prog->lp : &lp;
 	pthread_create(&sm.th, NULL, sampler_main, &sm);
-	e = run_load(c, w, c->o->duration, &lr);
+	e = run_load(c, w, c->o->duration, &lr, &lp);
 	sm.stop = 1;
 	pthread_join(sm.th, NULL);
 	if (!e) {
 		pass_of(&lr, first ? c->doc : NULL, p);
 		cJSON_AddItemToObject(p->json, "resources", resources__to_json(sm.res));
+		if (hl_ok && !hostload_snap("/proc", hl_pids, hl_n, &hl1)) {
+			struct hostload hl;
+
+			hostload_between(&hl0, &hl1, sysconf(_SC_CLK_TCK), &hl);
+			cJSON_AddItemToObject(p->json, "host_load", hostload_json(&hl, NULL));
+		}
+		cJSON_AddItemToObject(p->json, "steady", steady_json(sm.marks, sm.mark_ns, sm.nmarks));
 	}
 	resources__free(sm.res);
 	return e;
@@ -485,7 +574,7 @@ static cJSON *profiled_pass(struct ctx *c, const struct suite *s, const struct w
 		recorder_free(rt.rec);
 		return NULL;
 	}
-	e = run_load(c, w, c->o->duration, &lr);
+	e = run_load(c, w, c->o->duration, &lr, NULL);
 	rt.stop = 1;
 	pthread_join(rt.th, NULL);
 	recorder_stop(rt.rec, 0);
@@ -514,6 +603,17 @@ static cJSON *workload_results(struct ctx *c, struct pass *clean, int n, struct 
 	res = clean[rep.pick].json;
 	clean[rep.pick].json = NULL;
 	cJSON_AddItemToObject(res, "repeats", repeats_json(&rep, pw->samples, false));
+	{
+		/* each sample's CPU per request, USS, error rate and others' CPU share, for diff */
+		cJSON *smp = cJSON_GetObjectItem(cJSON_GetObjectItem(res, "repeats"), "samples"), *x;
+		int k = 0;
+
+		cJSON_ArrayForEach(x, smp) {
+			if (k < n)
+				gate_sample_extras(x, k == rep.pick ? res : clean[k].json);
+			k++;
+		}
+	}
 	if (pp->json)
 		cJSON_AddItemToObject(res, "profiled_throughput", cJSON_DetachItemFromObject(pp->json, "throughput"));
 	else
@@ -563,7 +663,7 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 	pw->name = pw->suite;
 	if (o->warmup > 0) {
 		progress(c, s->name, w->name, "warmup");
-		if (!run_load(c, w, o->warmup, &lr))
+		if (!run_load(c, w, o->warmup, &lr, NULL))
 			load_result_free(&lr);
 	}
 	for (int k = 0; clean && !o->single_pass && k < o->repeats && !signals_pending(); k++) {
@@ -582,7 +682,21 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 		passes = 1;
 	}
 	if (passes) {
-		cJSON_AddItemToObject(wj, "results", workload_results(c, clean, passes, &pp, rdoc, pw));
+		cJSON *res = workload_results(c, clean, passes, &pp, rdoc, pw);
+		struct wl_health h;
+
+		cJSON_AddItemToObject(wj, "results", res);
+		/* a failed workload (success below 99%, mostly 4xx/5xx, nothing answered): named, with its
+		 * status classes, and left out of the summary's averages */
+		if (!wl_health_of(res, 0, &h)) {
+			cJSON_AddItemToObject(res, "health", wl_health_json(&h));
+			if (h.failed) {
+				profile_warn(c->doc, "profile", "%s/%s failed: %s", s->name, w->name, h.reason);
+				c->nfailed++;
+				if (cJSON_IsNumber(profile_get(res, "throughput.requests_per_sec")))
+					c->sum_rps -= profile_get(res, "throughput.requests_per_sec")->valuedouble;
+			}
+		}
 	} else {
 		cJSON_AddNullToObject(wj, "results");
 		profile_warn(c->doc, "profile", "%s/%s: no pass completed", s->name, w->name);
@@ -735,7 +849,8 @@ static cJSON *summary_json(const struct ctx *c)
 	cJSON_AddNumberToObject(sum, "total_workloads", done);
 	cJSON_AddNumberToObject(sum, "total_requests", c->sum_total);
 	cJSON_AddNumberToObject(sum, "overall_success_rate", c->sum_total ? (double)c->sum_ok / c->sum_total : 0);
-	cJSON_AddNumberToObject(sum, "avg_requests_per_sec", done ? c->sum_rps / done : 0);
+	cJSON_AddNumberToObject(sum, "avg_requests_per_sec", done > c->nfailed ? c->sum_rps / (done - c->nfailed) : 0);
+	cJSON_AddNumberToObject(sum, "failed_workloads", c->nfailed);
 	cJSON_AddNumberToObject(sum, "total_duration_secs", wall_time() - c->t0);
 	return sum;
 }
@@ -863,6 +978,14 @@ static int report(struct ctx *c)
 		log_err("profile: writing '%s': %s", o->output, strerror(-e));
 		ret = EXIT_BADINPUT;
 	}
+	if (o->pprof || o->speedscope) {
+		char err[1024];
+
+		if ((e = export_doc(c->doc, NULL, o->pprof, o->speedscope, err, sizeof(err)))) {
+			log_err("profile: export: %s", err);
+			ret = EXIT_BADINPUT;
+		}
+	}
 	if (o->quiet)
 		return ret;
 	if (o->table || isatty(1))
@@ -907,6 +1030,10 @@ int profile_run(const struct profile_opts *o, struct profile_result *res)
 	}
 	finish_doc(&c);
 	ret = report(&c);
+	if (ret == EXIT_OK && c.nfailed && !o->allow_errors) {
+		log_err("profile: %d workload(s) failed (see the warnings); --allow-errors to exit 0", c.nfailed);
+		ret = EXIT_TARGET;
+	}
 	if (res) {
 		res->doc = c.doc;
 		res->w = c.w;

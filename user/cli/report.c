@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* `bindprof report FILE.json [--format table|markdown]`: print any bindprof JSON for a person. */
 #include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "cli/options.h"
 #include "cli/report.h"
 #include "lib/json.h"
+#include "stats/wlhealth.h"
 #include "lib/log.h"
 #include "output/document.h"
 
@@ -289,10 +291,20 @@ static void print_runs(const struct fmt *f, const cJSON *doc)
 		if (any)
 			printf("\n");
 	}
-	printf(f->md ? "\n%s workloads, %s requests, %s req/s on average, %s%% successful\n"
-		     : "  %s workloads, %s requests, %s req/s on average, %s%% successful\n",
-	       fig(doc, "summary.total_workloads", "%.0f"), fig(doc, "summary.total_requests", "%.0f"),
-	       fig(doc, "summary.avg_requests_per_sec", "%.1f"), fig_scaled(doc, "summary.overall_success_rate", "%.0f", 100));
+	{
+		/* truncated, never rounded up: 4 errors in 50000 read 99.99%, not 100% */
+		double total = json_num_or(doc, "summary.total_requests", 0), rate = json_num_or(doc, "summary.overall_success_rate", NAN);
+		char pct[32];
+
+		if (isnan(rate))
+			snprintf(pct, sizeof(pct), "-");
+		else
+			fmt_rate_pct(pct, sizeof(pct), (uint64_t)llround(rate * total), (uint64_t)total);
+		printf(f->md ? "\n%s workloads, %s requests, %s req/s on average, %s successful\n"
+			     : "  %s workloads, %s requests, %s req/s on average, %s successful\n",
+		       fig(doc, "summary.total_workloads", "%.0f"), fig(doc, "summary.total_requests", "%.0f"),
+		       fig(doc, "summary.avg_requests_per_sec", "%.1f"), pct);
+	}
 }
 
 int cmd_report(int argc, char **argv)

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The gate between two runs (stats/gate.c) on synthetic profile documents whose differences are
+ * known: -30% in every repeat, all answers 5xx at the same speed, a configuration mismatch, a
+ * workload on one side only, targets met and missed, one sample a side. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <cmocka.h>
+#include "output/document.h"
+#include "stats/gate.h"
+
+/* a results object: 5 repeats around rps (+-2%), p50 and p99, ok of total requests */
+static cJSON *results(double rps, double p50, double p99, int total, int ok5xx, int nrep)
+{
+	cJSON *r = cJSON_CreateObject(), *t, *l, *e, *rep, *s;
+	static const double jit[] = { 1.0, 1.02, 0.98, 1.01, 0.99, 1.015, 0.985 };
+
+	t = cJSON_AddObjectToObject(r, "throughput");
+	cJSON_AddNumberToObject(t, "requests_per_sec", rps);
+	cJSON_AddNumberToObject(t, "total_requests", total);
+	cJSON_AddNumberToObject(t, "successful_requests", total - ok5xx);
+	cJSON_AddNumberToObject(t, "success_rate", (double)(total - ok5xx) / total);
+	l = cJSON_AddObjectToObject(r, "latency");
+	cJSON_AddNumberToObject(l, "median_ms", p50);
+	cJSON_AddNumberToObject(l, "p99_ms", p99);
+	e = cJSON_AddObjectToObject(r, "errors");
+	cJSON_AddNumberToObject(e, "status_5xx", ok5xx);
+	cJSON_AddNumberToObject(e, "status_4xx", 0);
+	cJSON_AddNumberToObject(e, "connect", 0);
+	rep = cJSON_AddObjectToObject(r, "repeats");
+	cJSON_AddNumberToObject(rep, "count", nrep);
+	s = cJSON_AddArrayToObject(rep, "samples");
+	for (int i = 0; i < nrep; i++) {
+		cJSON *x = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(x, "requests_per_sec", rps * jit[i]);
+		cJSON_AddNumberToObject(x, "p50_ms", p50 / jit[i]);
+		cJSON_AddNumberToObject(x, "p99_ms", p99 / jit[i]);
+		cJSON_AddItemToArray(s, x);
+	}
+	return r;
+}
+
+static cJSON *doc(const char **names, cJSON **res, int n, double rate)
+{
+	cJSON *d = cJSON_CreateObject(), *m, *h, *c, *ss, *s, *ws;
+
+	cJSON_AddStringToObject(d, "mode", "profile");
+	m = cJSON_AddObjectToObject(d, "metadata");
+	h = cJSON_AddObjectToObject(m, "host");
+	cJSON_AddStringToObject(h, "hostname", "h");
+	cJSON_AddStringToObject(h, "kernel", "6.18");
+	cJSON_AddStringToObject(h, "cpu_model", "cpu");
+	cJSON_AddNumberToObject(h, "cpu_cores", 2);
+	cJSON_AddNumberToObject(h, "memory_gb", 8);
+	c = cJSON_AddObjectToObject(d, "configuration");
+	cJSON_AddNumberToObject(c, "concurrency", 50);
+	cJSON_AddNumberToObject(c, "duration_secs", 2);
+	if (rate > 0)
+		cJSON_AddNumberToObject(c, "rate", rate);
+	else
+		cJSON_AddNullToObject(c, "rate");
+	cJSON_AddArrayToObject(c, "probes");
+	ss = cJSON_AddArrayToObject(d, "suites");
+	s = cJSON_CreateObject();
+	cJSON_AddStringToObject(s, "name", "s");
+	ws = cJSON_AddArrayToObject(s, "workloads");
+	for (int i = 0; i < n; i++) {
+		cJSON *w = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(w, "name", names[i]);
+		cJSON_AddItemToObject(w, "results", res[i]);
+		cJSON_AddItemToArray(ws, w);
+	}
+	cJSON_AddItemToArray(ss, s);
+	return d;
+}
+
+static const char *verdict_of(const cJSON *v, const char *wl, const char *metric)
+{
+	const cJSON *w, *r;
+
+	cJSON_ArrayForEach(w, cJSON_GetObjectItem(v, "workloads"))
+	cJSON_ArrayForEach(r, cJSON_GetObjectItem(w, "metrics"))
+		if (!strcmp(cJSON_GetObjectItem(w, "workload")->valuestring, wl) &&
+		    !strcmp(cJSON_GetObjectItem(r, "metric")->valuestring, metric))
+			return cJSON_GetObjectItem(r, "verdict")->valuestring;
+	return "absent";
+}
+
+static void test_regressions_fail(void **state)
+{
+	const char *names[] = { "a", "b", "c" };
+	cJSON *br[] = { results(1000, 1, 5, 5000, 0, 5), results(1000, 1, 5, 5000, 0, 5), results(1000, 1, 5, 5000, 0, 5) };
+	/* a: -30% in every repeat; b: every answer 500 at the same speed; c: the same */
+	cJSON *nr[] = { results(700, 1.43, 7.1, 3500, 0, 5), results(1000, 1, 5, 5000, 5000, 5), results(1000, 1, 5, 5000, 0, 5) };
+	cJSON *base = doc(names, br, 3, 0), *new_ = doc(names, nr, 3, 0), *v;
+	struct gate_opts o;
+	char err[512];
+
+	gate_opts_init(&o);
+	assert_int_equal(gate_inputs_ok(base, new_, &o, err, sizeof(err)), 0);
+	v = gate_run(base, new_, &o, "base.json", "new.json");
+	assert_string_equal(verdict_of(v, "s/a", "requests_per_sec"), "regressed-critical");
+	assert_string_equal(verdict_of(v, "s/a", "p99_ms"), "regressed-critical");
+	assert_string_equal(verdict_of(v, "s/b", "error_rate"), "regressed-critical");
+	assert_string_equal(verdict_of(v, "s/b", "requests_per_sec"), "unchanged");
+	assert_string_equal(verdict_of(v, "s/c", "requests_per_sec"), "unchanged");
+	assert_string_equal(verdict_of(v, "s/c", "error_rate"), "unchanged");
+	assert_int_equal(gate_exit_status(v), 1);
+	assert_int_equal((int)cJSON_GetObjectItem(cJSON_GetObjectItem(v, "summary"), "failed_workloads")->valuedouble, 1);
+	cJSON_Delete(v);
+	/* the same file against itself passes */
+	v = gate_run(base, base, &o, "base.json", "base.json");
+	assert_int_equal(gate_exit_status(v), 0);
+	cJSON_Delete(v);
+	cJSON_Delete(base);
+	cJSON_Delete(new_);
+}
+
+static void test_inputs_refused(void **state)
+{
+	const char *names[] = { "a" };
+	cJSON *br[] = { results(1000, 1, 5, 5000, 0, 5) }, *nr[] = { results(430, 1, 5, 5000, 0, 5) };
+	cJSON *base = doc(names, br, 1, 0), *new_ = doc(names, nr, 1, 2000);
+	struct gate_opts o;
+	char err[512];
+
+	gate_opts_init(&o);
+	assert_int_equal(gate_inputs_ok(base, new_, &o, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "a closed loop against a fixed --rate"));
+	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(new_, "configuration"), "rate", cJSON_CreateNull());
+	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(new_, "configuration"), "concurrency", cJSON_CreateNumber(10));
+	assert_int_equal(gate_inputs_ok(base, new_, &o, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "concurrency 50 against 10"));
+	o.force = true;
+	assert_int_equal(gate_inputs_ok(base, new_, &o, err, sizeof(err)), 0);
+	o.force = false;
+	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(new_, "configuration"), "concurrency", cJSON_CreateNumber(50));
+	{
+		cJSON *hl = cJSON_AddObjectToObject(nr[0], "host_load");
+
+		cJSON_AddBoolToObject(hl, "high", true);
+		cJSON_AddStringToObject(hl, "reason", "other processes used 80.0% of the host's CPU");
+	}
+	assert_int_equal(gate_inputs_ok(base, new_, &o, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "high host load (other processes used 80.0%"));
+	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(cJSON_GetObjectItem(new_, "metadata"), "host"), "kernel",
+				  cJSON_CreateString("6.1"));
+	assert_int_equal(gate_inputs_ok(base, new_, &o, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "different hosts (kernel"));
+	cJSON_Delete(base);
+	cJSON_Delete(new_);
+}
+
+static void test_missing_new_targets(void **state)
+{
+	const char *bn[] = { "a", "gone" }, *nn[] = { "a", "added" };
+	cJSON *br[] = { results(1000, 1, 5, 5000, 0, 5), results(1000, 1, 5, 5000, 0, 5) };
+	cJSON *nr[] = { results(1000, 1, 5, 5000, 0, 5), results(1000, 1, 5, 5000, 0, 5) };
+	cJSON *base = doc(bn, br, 2, 0), *new_ = doc(nn, nr, 2, 0), *v;
+	struct gate_opts o;
+	char err[512];
+
+	gate_opts_init(&o);
+	v = gate_run(base, new_, &o, "b", "n");
+	assert_string_equal(verdict_of(v, "s/gone", "-"), "missing");
+	assert_string_equal(verdict_of(v, "s/added", "-"), "new");
+	assert_int_equal(gate_exit_status(v), 0);
+	cJSON_Delete(v);
+	o.fail_missing = true;
+	assert_int_equal(ptarget_parse("a:requests_per_sec>=900", &o.targets[0], err, sizeof(err)), 0);
+	assert_int_equal(ptarget_parse("p99_ms<=4", &o.targets[1], err, sizeof(err)), 0);
+	o.ntargets = 2;
+	v = gate_run(base, new_, &o, "b", "n");
+	assert_int_equal(gate_exit_status(v), 1);
+	{
+		const cJSON *t = cJSON_GetObjectItem(v, "targets");
+
+		/* one for a, then p99 on both workloads of the new run */
+		assert_int_equal(cJSON_GetArraySize(t), 3);
+		assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(t, 0), "pass")));
+		assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(t, 1), "level")->valuestring, "missed-critical");
+	}
+	cJSON_Delete(v);
+	/* targets alone: a missed one fails the gate */
+	o.fail_missing = false;
+	v = gate_run(base, new_, &o, "b", "n");
+	assert_int_equal(gate_exit_status(v), 1);
+	cJSON_Delete(v);
+	o.ntargets = 1;
+	v = gate_run(base, new_, &o, "b", "n");
+	assert_int_equal(gate_exit_status(v), 0);
+	cJSON_Delete(v);
+	cJSON_Delete(base);
+	cJSON_Delete(new_);
+}
+
+static void test_one_sample_not_gated(void **state)
+{
+	const char *names[] = { "a" };
+	cJSON *br[] = { results(1000, 1, 5, 5000, 0, 1) }, *nr[] = { results(700, 1.5, 7, 3500, 0, 1) };
+	cJSON *base = doc(names, br, 1, 0), *new_ = doc(names, nr, 1, 0), *v;
+	struct gate_opts o;
+	char err[256];
+
+	gate_opts_init(&o);
+	v = gate_run(base, new_, &o, "b", "n");
+	assert_string_equal(verdict_of(v, "s/a", "requests_per_sec"), "not-gated");
+	assert_int_equal(gate_exit_status(v), 0);
+	cJSON_Delete(v);
+	assert_int_equal(gate_parse_explicit(&o, "requests_per_sec", err, sizeof(err)), 0);
+	v = gate_run(base, new_, &o, "b", "n");
+	assert_string_equal(verdict_of(v, "s/a", "requests_per_sec"), "regressed-critical");
+	assert_int_equal(gate_exit_status(v), 1);
+	cJSON_Delete(v);
+	assert_int_equal(gate_parse_threshold(&o, "p99_ms=5:15", err, sizeof(err)), 0);
+	assert_int_equal(gate_parse_threshold(&o, "bogus=5:15", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "unknown metric 'bogus'"));
+	assert_int_equal(gate_parse_threshold(&o, "p99_ms=15:5", err, sizeof(err)), -EINVAL);
+	cJSON_Delete(base);
+	cJSON_Delete(new_);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_regressions_fail),
+		cmocka_unit_test(test_inputs_refused),
+		cmocka_unit_test(test_missing_new_targets),
+		cmocka_unit_test(test_one_sample_not_gated),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
