@@ -18,7 +18,7 @@ PKGS=(
   # the HTML report's browser test (headless)
   chromium
   # demo and integration targets
-  python3-dev python3-cffi
+  python3-dev python3-cffi wrk nginx-light python3-gevent
 )
 
 missing=()

@@ -155,7 +155,7 @@ struct worker {
 	uint64_t next_k;
 	bool ended, exhausted;
 	uint64_t t_stop, last_done_ns;
-	double cpu_s, busy_s;
+	double cpu_s, busy_s, wait_s;
 };
 
 static uint64_t mono_ns(void)
@@ -622,6 +622,7 @@ static void *worker_main(void *arg)
 	}
 	sched_times(&run1, &wait1);
 	w->busy_s = ((run1 - run0) + (wait1 - wait0)) / 1e9;
+	w->wait_s = (wait1 - wait0) / 1e9;
 	for (int i = 0; i < w->nconns; i++)
 		conn_close(w, &w->conns[i]);
 	getrusage(RUSAGE_THREAD, &ru);
@@ -770,7 +771,7 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 		pthread_join(ws[i].th, NULL);
 	t_join = mono_ns();
 	{
-		double cpu = 0, busy = 0, wall = t_join > t0 ? (t_join - t0) / 1e9 : 0;
+		double cpu = 0, busy = 0, waitq = 0, wall = t_join > t0 ? (t_join - t0) / 1e9 : 0;
 		uint64_t last = t0;
 
 		for (int i = 0; i < made; i++) {
@@ -799,6 +800,7 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 				r->connections += w->conns[k].ever;
 			cpu += w->cpu_s;
 			busy += w->busy_s;
+			waitq += w->wait_s;
 			if (w->last_done_ns > last)
 				last = w->last_done_ns;
 		}
@@ -811,6 +813,7 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 		r->wall = wall;
 		r->cpu_percent = wall > 0 ? 100.0 * cpu / wall : 0;
 		r->busy_fraction = wall > 0 && made ? busy / (wall * made) : 0;
+		r->cpu_wait_fraction = wall > 0 && made ? waitq / (wall * made) : 0;
 	}
 	r->threads = o->threads;
 	r->connections_requested = o->connections;
