@@ -84,6 +84,14 @@ def test_text_figures_match_json():
                             rf"{e['latency']['p99_ms']:.3f}\s", out, re.M), f"{label}: endpoint {e['endpoint']}")
         for s in res["repeats"]["samples"]:
             check(f"{s['requests_per_sec']:.1f}" in out, f"{label}: repeat {s['requests_per_sec']:.1f} not printed")
+        ex = res["profiling"]["requests"]["exemplars"][0]
+        b = ex["breakdown"]
+        cells = [f"{ex['latency_ms']:.3f}", str(ex["tid"])] + [
+            "-" if b.get(k) is None else f"{b[k]:.0f}" for k in
+            ("gil_wait_us", "gil_hold_us", "ffi_crossings", "ffi_time_us", "gc_time_us", "syscalls",
+             "syscall_time_us", "cpu_samples")]
+        check(re.search(r"^\s+" + re.escape(ex["endpoint"]) + r"\s+" + r"\s+".join(map(re.escape, cells)) + "$", out, re.M),
+              f"{label}: slowest request {cells} not printed")
         top = res["profiling"]["stacks"]["top_self"][0]
         check(re.search(rf"{re.escape(top['frame'][:40])}.*\s{top['samples']}\s+{top['percent']:.1f}$", out, re.M),
               f"{label}: top frame {top}")
@@ -137,6 +145,26 @@ def test_text_compare_and_generic():
     fp = workloads(doc)[0][1]["profiling"]["stacks"]["folded_path"]
     r = run([BINDPROF, "report", fp])
     check(r.returncode == 2 and "bindprof flamegraph" in r.stderr, r.stderr)
+
+
+def test_text_ffi_table():
+    """record --ffi on tools/pystack.py ctypes: the FFI row is the JSON's function"""
+    need_root()
+    out = os.path.join(TMP, "ffi.json")
+    r = run([BINDPROF, "record", "-F", "99", "--ffi", os.path.join(ROOT, "build", "tools", "libdemo.so"), "-o", out,
+             "--", "/usr/bin/python3", os.path.join(ROOT, "tools", "pystack.py"), "ctypes", "1", "--delay", "0.3"],
+            timeout=90)
+    check(r.returncode == 0, r.stderr[-300:])
+    doc = json.load(open(out))
+    ffi = doc["results"]["profiling"]["ffi"]
+    r = run([BINDPROF, "report", out])
+    check(r.returncode == 0, r.stderr)
+    fn = next(f for f in ffi["functions"] if f["symbol"] == "demo_checksum")
+    check(fn["calls"] > 0, f"no calls: {fn}")
+    cells = [fn["symbol"], fn["library"], fn["python_name"] or "-", str(fn["calls"]), f"{fn['total_ms']:.3f}",
+             f"{fn['mean_us']:.2f}", f"{fn['p50_us']:.2f}", f"{fn['p99_us']:.2f}", str(fn["gil_released_calls"])]
+    check(re.search(r"^\s+" + r"\s+".join(map(re.escape, cells)) + "$", r.stdout, re.M), f"FFI row {cells}")
+    check(f"{ffi['calls']} calls, {ffi['total_ms']:.3f} ms inside them (sum over threads)" in r.stdout, "FFI totals")
 
 
 class Dom(html.parser.HTMLParser):
