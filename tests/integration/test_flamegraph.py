@@ -117,6 +117,14 @@ def test_calltree_widths_and_split():
             check(fill[0] > fill[2] and fill[0] >= 225, f"native frame {leaf} fill {fill}")
     text = open(out + ".svg").read()
     check(f">{total} samples, pid 42, sampled at 499 Hz per CPU</text>" in text, "subtitle")
+    # from the record's JSON: the same frames, the subtitle from the document
+    doc = json.load(open(out + ".json"))
+    r = run([BINDPROF, "flamegraph", out + ".json"])
+    check(r.returncode == 0 and r.stdout.strip() == f"wrote {out}.svg", r.stdout + r.stderr)
+    check_widths(out + ".svg", fold, total)
+    sub = (f">{total} samples, pid {doc['metadata']['target']['pid']}, "
+           f"{doc['configuration']['measured_secs']:.1f} s, sampled at 499 Hz per CPU</text>")
+    check(sub in open(out + ".svg").read(), f"subtitle {sub}")
 
 
 def test_python_palette_and_split():
@@ -175,7 +183,8 @@ def test_bad_input():
     with open(p, "w") as f:
         f.write("a;b 3\na;c\n")
     for args, want in (([p], f"{p}:2: not a folded line"),
-                       ([os.path.join(TMP, "x.json")], "is a JSON file"),
+                       ([os.path.join(TMP, "x.json")], "x.json"),
+                       (["--diff", p, os.path.join(TMP, "x.json")], "--diff takes two .folded files"),
                        (["--diff", p], "give two files with --diff"),
                        (["/nonexistent.folded"], "/nonexistent.folded: No such file")):
         r = run([BINDPROF, "flamegraph", *args])
