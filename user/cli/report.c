@@ -30,7 +30,7 @@ static const struct cli_option report_options[] = {
 	  "table (the default), markdown (also: md), or html: one self-contained page with charts, written to "
 	  "-o", 0 },
 	{ "output", 'o', O_OUT, "FILE", "write there instead of stdout (needed for html)", 0 },
-	{ "top", 'n', O_TOP, "N", "rows of the longer tables: stack frames, syscalls, exemplars (default 10)", 0 },
+	{ "top", 'n', O_TOP, "N", "rows of the longer tables: stack frames, GIL threads, FFI functions, slowest requests (default 10)", 0 },
 	{ "help", 'h', O_HELP, NULL, "this help", 0 },
 	{},
 };
@@ -271,7 +271,7 @@ static void print_syscalls(struct rep *r, const cJSON *sys)
 	heading(r, "Syscalls");
 	line(r, "%s calls, %s ms in total (sum over threads)", fig(sys, "total_count", "%.0f"),
 	     fig(sys, "total_time_ms", "%.2f"));
-	table_of(r, cJSON_GetObjectItem(sys, "by_syscall"), cols, 8, r->top);
+	table_of(r, cJSON_GetObjectItem(sys, "by_syscall"), cols, 8, 0); /* all: a few dozen at most */
 }
 
 static void print_stacks(struct rep *r, const cJSON *st)
