@@ -210,6 +210,19 @@ static void bars_chart(FILE *f, const struct bar *b, int n, int nseries, const c
 
 /* ---- latency CDF from the histogram buckets ---- */
 
+/* A histogram bucket [slot, count] of two non-negative numbers (anything else is skipped). */
+static bool bucket(const cJSON *e, long *slot, double *count)
+{
+	const cJSON *a = cJSON_GetArrayItem(e, 0), *b = cJSON_GetArrayItem(e, 1);
+
+	if (!cJSON_IsArray(e) || !cJSON_IsNumber(a) || !cJSON_IsNumber(b) || !(a->valuedouble >= 0) ||
+	    a->valuedouble > 1e6 || !(b->valuedouble >= 0) || !isfinite(b->valuedouble))
+		return false;
+	*slot = (long)a->valuedouble;
+	*count = b->valuedouble;
+	return true;
+}
+
 /* The bucket of slot s: [lo, lo + width) ns (the schema's log-linear layout). */
 static void slot_range(long s, double *lo, double *width)
 {
@@ -233,9 +246,12 @@ static void cdf_chart(FILE *f, const struct wl *w, int n)
 		const cJSON *b = json_get(w[i].res, "latency.histogram.buckets"), *e;
 
 		cJSON_ArrayForEach(e, b) {
-			double lo, wd;
+			double lo, wd, c;
+			long sl;
 
-			slot_range((long)cJSON_GetArrayItem(e, 0)->valuedouble, &lo, &wd);
+			if (!bucket(e, &sl, &c))
+				continue;
+			slot_range(sl, &lo, &wd);
 			lo_ms = fmin(lo_ms, lo / 1e6);
 			hi_ms = fmax(hi_ms, (lo + wd) / 1e6);
 		}
@@ -266,16 +282,25 @@ static void cdf_chart(FILE *f, const struct wl *w, int n)
 		double total = 0, cum = 0, p50 = NAN, p99 = NAN;
 		bool first = true;
 
-		cJSON_ArrayForEach(e, b) total += cJSON_GetArrayItem(e, 1)->valuedouble;
+		cJSON_ArrayForEach(e, b) {
+			long sl;
+			double c;
+
+			if (bucket(e, &sl, &c))
+				total += c;
+		}
 		if (!(total > 0))
 			continue;
 		fprintf(f, "<path class=\"cdf\" data-label=\"");
 		esc(f, w[i].label);
 		fprintf(f, "\" stroke=\"%s\" d=\"", palette[i % NPAL]);
 		cJSON_ArrayForEach(e, b) {
-			double lo, wd, x, c = cJSON_GetArrayItem(e, 1)->valuedouble;
+			double lo, wd, x, c;
+			long sl;
 
-			slot_range((long)cJSON_GetArrayItem(e, 0)->valuedouble, &lo, &wd);
+			if (!bucket(e, &sl, &c))
+				continue;
+			slot_range(sl, &lo, &wd);
 			/* nearest rank: the first bucket whose cumulative count reaches q * total */
 			if (isnan(p50) && cum + c >= 0.5 * total)
 				p50 = (lo + wd / 2) / 1e6;
