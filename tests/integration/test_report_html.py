@@ -141,6 +141,11 @@ def test_text_compare_and_generic():
     check(open(page).read() == open(os.path.join(TMP, "diff.html")).read(), "diff --html differs from report's page")
     t = re.search(r'data-table="verdicts">(.*?)</table>', open(page).read(), re.S)
     check(t and t.group(1).count("<tr>") - 1 == n, "the HTML verdicts table")
+    # a differential flamegraph per workload, new against base, with both folded totals
+    divs = re.findall(r'<div class="fg diff" data-label="([^"]*)" data-total="(\d+)" data-base-total="(\d+)">',
+                      open(page).read())
+    want = [(lbl, folded_total(res["profiling"]["stacks"]["folded_path"])) for lbl, res in workloads(doc)]
+    check([(lbl, int(t), int(bt)) for lbl, t, bt in divs] == [(lbl, n, n) for lbl, n in want], f"diff flamegraphs {divs}")
     # a bare folded file is pointed at flamegraph, not parsed as JSON
     fp = workloads(doc)[0][1]["profiling"]["stacks"]["folded_path"]
     r = run([BINDPROF, "report", fp])

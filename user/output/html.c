@@ -646,6 +646,79 @@ static void flamegraphs(FILE *f, const struct wl *w, int n, const char *dir)
 		fputs("<p class=\"none\">No folded stacks in this file (the stacks probe was off).</p>\n", f);
 }
 
+/* ---- differential flamegraphs between two runs ---- */
+
+static void resolve_path(const char *p, const char *dir, char *out, size_t len)
+{
+	if (p[0] != '/' && access(p, R_OK) && dir)
+		snprintf(out, len, "%s/%s", dir, p);
+	else
+		snprintf(out, len, "%s", p);
+}
+
+static void dirname_of(const char *path, char *out, size_t len)
+{
+	char *slash;
+
+	snprintf(out, len, "%s", path);
+	slash = strrchr(out, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		snprintf(out, len, ".");
+}
+
+/* For each workload both documents have folded stacks for: the differential flamegraph of b
+ * against a (frames sized by b, red where a frame's share grew since a). */
+static void diff_flamegraphs(FILE *f, const cJSON *a, const cJSON *b, const char *adir, const char *bdir,
+			     const char *aname, const char *bname)
+{
+	static struct wl wa[MAXW], wb[MAXW];
+	int na = workloads(a, wa, MAXW), nb = workloads(b, wb, MAXW), drawn = 0;
+
+	for (int j = 0; j < nb; j++)
+		for (int i = 0; i < na; i++) {
+			const char *fa = json_str_or(wa[i].res, "profiling.stacks.folded_path", NULL),
+				   *fb = json_str_or(wb[j].res, "profiling.stacks.folded_path", NULL);
+			struct folded base, now;
+			char pa[4096], pb[4096], err[512], sub[512], title[600], *svg;
+			struct fg_opts o = { .title = title, .subtitle = sub, .unit = "samples", .base = &base,
+					     .inline_svg = true };
+			size_t len;
+
+			if (strcmp(wa[i].label, wb[j].label) || !fa || !fb)
+				continue;
+			resolve_path(fa, adir, pa, sizeof(pa));
+			resolve_path(fb, bdir, pb, sizeof(pb));
+			folded_init(&base);
+			folded_init(&now);
+			if (!folded_read(&base, pa, err, sizeof(err)) && !folded_read(&now, pb, err, sizeof(err))) {
+				snprintf(title, sizeof(title), "%.200s: %.150s against %.150s", wb[j].label, bname, aname);
+				snprintf(sub, sizeof(sub), "%llu samples; base %llu samples",
+					 (unsigned long long)now.total, (unsigned long long)base.total);
+				if (!flamegraph_svg(&now, &o, &svg, &len)) {
+					fprintf(f, "<div class=\"fg diff\" data-label=\"");
+					esc(f, wb[j].label);
+					fprintf(f, "\" data-total=\"%llu\" data-base-total=\"%llu\">",
+						(unsigned long long)now.total, (unsigned long long)base.total);
+					fwrite(svg, 1, len, f);
+					fputs("</div>\n", f);
+					free(svg);
+					drawn++;
+				}
+			} else {
+				fputs("<p class=\"none\">", f);
+				esc(f, err);
+				fputs("</p>\n", f);
+			}
+			folded_free(&base);
+			folded_free(&now);
+		}
+	if (!drawn)
+		fputs("<p class=\"none\">No workload has folded stacks in both runs: no differential "
+		      "flamegraph.</p>\n", f);
+}
+
 /* ---- compare and generic ---- */
 
 static void generic_tables(FILE *f, const cJSON *doc, const char *where, int depth)
@@ -754,6 +827,25 @@ static void compare_section(FILE *f, const cJSON *doc, const char *dir)
 		fputs("<h2>Significance</h2>\n", f);
 		html_table(f, "compare", cJSON_GetObjectItem(doc, "results"), rc, 8);
 	}
+	if (nf >= 2 && docs[0] && docs[1]) {
+		char da[4096], db[4096], pa[4096], pb[4096];
+		const cJSON *f0 = cJSON_GetArrayItem(fws, 0), *f1 = cJSON_GetArrayItem(fws, 1);
+
+		resolve_path(json_str_or(f0, "file", ""), dir, pa, sizeof(pa));
+		resolve_path(json_str_or(f1, "file", ""), dir, pb, sizeof(pb));
+		dirname_of(pa, da, sizeof(da));
+		dirname_of(pb, db, sizeof(db));
+		fputs("<h2>Differential flamegraphs</h2>\n<p>", f);
+		esc(f, names[1]);
+		fputs(" against ", f);
+		esc(f, names[0]);
+		fputs(": frames sized by ", f);
+		esc(f, names[1]);
+		fputs(", red where a frame's share of the samples is larger than in ", f);
+		esc(f, names[0]);
+		fputs(", blue where it is smaller.</p>\n", f);
+		diff_flamegraphs(f, docs[0], docs[1], da, db, names[0], names[1]);
+	}
 	for (int i = 0; i < nf; i++)
 		cJSON_Delete(docs[i]);
 }
@@ -784,6 +876,25 @@ static void diff_section(FILE *f, const cJSON *doc)
 		json_num_or(doc, "summary.exit_status", 0));
 	html_table(f, "verdicts", arr, vc, 8);
 	cJSON_Delete(arr);
+	{
+		const char *bf = json_str_or(doc, "base.file", NULL), *nf = json_str_or(doc, "new.file", NULL);
+		char err[256], da[4096], dn[4096];
+		cJSON *bd = bf ? profile_read(bf, err, sizeof(err)) : NULL, *nd = nf ? profile_read(nf, err, sizeof(err)) : NULL;
+
+		fputs("<h2>Differential flamegraphs</h2>\n", f);
+		if (bd && nd) {
+			dirname_of(bf, da, sizeof(da));
+			dirname_of(nf, dn, sizeof(dn));
+			fputs("<p>The new run against the base: frames sized by the new run, red where a frame's share of "
+			      "the samples grew, blue where it shrank.</p>\n", f);
+			diff_flamegraphs(f, bd, nd, da, dn, bf, nf);
+		} else {
+			fputs("<p class=\"none\">The runs' files are not readable from here: no differential "
+			      "flamegraph.</p>\n", f);
+		}
+		cJSON_Delete(bd);
+		cJSON_Delete(nd);
+	}
 }
 
 /* ---- the page ---- */
