@@ -211,7 +211,7 @@ static void table_of(struct rep *r, const cJSON *arr, const struct colspec *c, i
 	}
 	print_table(r, &t);
 	if (max && cJSON_GetArraySize(arr) > max)
-		line(r, "(%d of %d rows; --top N for more)", max, cJSON_GetArraySize(arr));
+		line(r, "... and %d more rows (--top N shows more)", cJSON_GetArraySize(arr) - max);
 }
 
 /* ---- a results object's sections ---- */
@@ -226,8 +226,42 @@ static void print_resources(struct rep *r, const cJSON *res)
 		     fig(res, "resources.memory.peak_mb", "%.1f"), fig(res, "resources.memory.uss_peak_mb", "%.1f"));
 }
 
+static int by_desc_key(const void *a, const void *b, const char *key)
+{
+	double x = json_num_or(*(const cJSON *const *)a, key, -1), y = json_num_or(*(const cJSON *const *)b, key, -1);
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static int by_wait_ms(const void *a, const void *b)
+{
+	return by_desc_key(a, b, "wait_ms");
+}
+
+/* A copy of arr sorted by cmp (the caller deletes it); NULL when arr is not an array. */
+static cJSON *sorted_copy(const cJSON *arr, int (*cmp)(const void *, const void *))
+{
+	int n = cJSON_GetArraySize(arr), k = 0;
+	const cJSON **v = n > 0 ? calloc(n, sizeof(*v)) : NULL;
+	cJSON *out = cJSON_CreateArray();
+	const cJSON *e;
+
+	if (!out || (n > 0 && !v)) {
+		free(v);
+		cJSON_Delete(out);
+		return NULL;
+	}
+	cJSON_ArrayForEach(e, arr) v[k++] = e;
+	qsort(v, k, sizeof(*v), cmp);
+	for (int i = 0; i < k; i++)
+		cJSON_AddItemToArray(out, cJSON_Duplicate(v[i], true));
+	free(v);
+	return out;
+}
+
 static void print_gil(struct rep *r, const cJSON *g)
 {
+	cJSON *threads = sorted_copy(cJSON_GetObjectItem(g, "threads"), by_wait_ms);
 	static const struct colspec cols[] = {
 		{ "tid", "tid", "%.0f" },	 { "thread", "name", NULL },	   { "wait ms", "wait_ms", "%.1f" },
 		{ "hold ms", "hold_ms", "%.1f" }, { "waits", "waits", "%.0f" },
@@ -241,7 +275,8 @@ static void print_gil(struct rep *r, const cJSON *g)
 	if (has(g, "hold_ms_total"))
 		line(r, "hold ms (sum over threads) %s; contention %s%%", fig(g, "hold_ms_total", "%.1f"),
 		     fig(g, "contention_percent", "%.1f"));
-	table_of(r, cJSON_GetObjectItem(g, "threads"), cols, 5, r->top);
+	table_of(r, threads, cols, 5, r->top); /* the threads that waited longest first */
+	cJSON_Delete(threads);
 }
 
 static void print_gc(struct rep *r, const cJSON *g)
@@ -376,6 +411,11 @@ static void print_requests(struct rep *r, const cJSON *req)
 	const cJSON *e;
 	struct table t;
 
+	if (!cJSON_GetArraySize(cJSON_GetObjectItem(req, "endpoints")) && json_num_or(req, "count", 0) == 0) {
+		heading(r, "Requests");
+		line(r, "no HTTP request seen on the target's sockets (not a server, or no load ran)");
+		return;
+	}
 	heading(r, "Requests per endpoint (server side; per request means, syscalls p50)");
 	line(r, "%s requests (%s incomplete, %s closed unanswered), method %s", fig(req, "count", "%.0f"),
 	     fig(req, "incomplete", "%.0f"), fig(req, "closed_unanswered", "%.0f"), json_str_or(req, "method", "-"));

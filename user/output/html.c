@@ -410,20 +410,50 @@ static void endpoints_chart(FILE *f, const struct wl *w, int n)
 
 /* ---- GIL wait per thread ---- */
 
+#define GIL_BARS 20 /* threads drawn per workload: the ones that waited longest */
+
+static int by_wait_desc(const void *a, const void *b)
+{
+	double x = json_num_or(*(const cJSON *const *)a, "wait_ms", -1), y = json_num_or(*(const cJSON *const *)b, "wait_ms", -1);
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* The threads of a workload sorted by wait, longest first, at most max (a malloc'd array). */
+static int top_threads(const cJSON *res, const cJSON ***out, int max)
+{
+	const cJSON *arr = json_get(res, "profiling.gil.threads"), *e;
+	int n = cJSON_GetArraySize(arr), k = 0;
+
+	*out = n > 0 ? calloc(n, sizeof(**out)) : NULL;
+	if (!*out)
+		return 0;
+	cJSON_ArrayForEach(e, arr) (*out)[k++] = e;
+	qsort(*out, k, sizeof(**out), by_wait_desc);
+	return k < max ? k : max;
+}
+
 static void gil_chart(FILE *f, const struct wl *w, int n)
 {
-	const cJSON *e;
 	double top = 0, x0 = 260, x1 = CW - 20, y = 30;
 	int rows = 0;
 
-	for (int i = 0; i < n; i++)
-		cJSON_ArrayForEach(e, json_get(w[i].res, "profiling.gil.threads")) {
+	int more = 0;
+
+	for (int i = 0; i < n; i++) {
+		const cJSON **t;
+		int k = top_threads(w[i].res, &t, GIL_BARS);
+
+		for (int j = 0; j < k; j++) {
 			double v;
 
-			if (num(e, "wait_ms", &v))
+			if (num(t[j], "wait_ms", &v))
 				top = fmax(top, v);
 			rows++;
 		}
+		more += cJSON_GetArraySize(json_get(w[i].res, "profiling.gil.threads")) - k;
+		free(t);
+	}
 	if (!rows) {
 		fputs("<p class=\"none\">No GIL measurements in this file (not a CPython target, or the gil probe was "
 		      "off).</p>\n", f);
@@ -438,8 +468,12 @@ static void gil_chart(FILE *f, const struct wl *w, int n)
 			   "<text x=\"%.1f\" y=\"14\" class=\"ax\" text-anchor=\"middle\">%g ms</text>\n",
 			x, x, 30 + 22.0 * rows, x, top * i / 5);
 	}
-	for (int i = 0; i < n; i++)
-		cJSON_ArrayForEach(e, json_get(w[i].res, "profiling.gil.threads")) {
+	for (int i = 0; i < n; i++) {
+		const cJSON **t;
+		int k = top_threads(w[i].res, &t, GIL_BARS);
+
+		for (int j = 0; j < k; j++) {
+			const cJSON *e = t[j];
 			double v = 0;
 			char label[400];
 
@@ -458,7 +492,13 @@ static void gil_chart(FILE *f, const struct wl *w, int n)
 			fputs("</text>\n", f);
 			y += 22;
 		}
-	chart_close(f, "GIL wait per thread (ms over the profiled pass; each thread's own sum).");
+		free(t);
+	}
+	fprintf(f, "</svg><figcaption data-more=\"%d\">GIL wait per thread (ms over the profiled pass; each "
+		   "thread's own sum), the %d that waited longest per workload", more, GIL_BARS);
+	if (more)
+		fprintf(f, "; %d more threads not drawn (in the tables)", more);
+	fputs(".</figcaption></figure>\n", f);
 }
 
 /* ---- timeline ---- */
