@@ -133,9 +133,10 @@ static void add_gc_func(struct cpython_target *t, const char *path, const char *
 		return;
 	g = &t->gc_funcs[t->gc_nfuncs++];
 	snprintf(g->name, sizeof(g->name), "%s", name);
-	/* The generation is the second argument of every version's collector; GCC's clones may
-	 * move it, and DWARF says where. */
-	g->gen_arg = dwarf_param_arg(path, vaddr, "generation");
+	/* The generation is the second argument of every version's collector; GCC's clones (a
+	 * suffixed name: .constprop.N, .isra.N) may move it, and DWARF says where. Reading DWARF
+	 * costs tens of milliseconds (while a process may be held at its exec): clones only. */
+	g->gen_arg = strchr(name, '.') || t->minor < 8 ? dwarf_param_arg(path, vaddr, "generation") : 2;
 	if (g->gen_arg != 1 && g->gen_arg != 2)
 		g->gen_arg = 2;
 }
