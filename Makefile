@@ -25,18 +25,19 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(OUT)/bpf -Ibpf -Ivmlinux/$(ARCH) -I/usr/include/$(TRIPLET)
 CFLAGS   ?= -g -O2
 CFLAGS   += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP \
-	-I$(OUT)/bpf -I$(OUT)/gen -I. -Iuser -DBINDPROF_VERSION='"$(VERSION)"'
-LDLIBS   := -lbpf -lelf -ldw -lz -lcjson -lhttp_parser -lffi -lm -lpthread
+	-I$(OUT)/bpf -I$(OUT)/gen -I. -Iuser -I/usr/include/postgresql -DBINDPROF_VERSION='"$(VERSION)"'
+LDLIBS   := -lbpf -lelf -ldw -lz -lcjson -lhttp_parser -lffi -lcapstone -lprotobuf-c -lsqlite3 -lpq -lm -lpthread
 
 BPF_OBJS := core syscalls python floor stacks ffi requests follow
 BPF_SKELS := $(patsubst %,$(OUT)/bpf/%.skel.h,$(BPF_OBJS))
 
 USER_SRCS := $(filter-out user/cli/main.c,$(wildcard user/*/*.c))
-USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS)) $(OUT)/gen/syscall_names.o
+USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS)) $(OUT)/gen/syscall_names.o $(OUT)/gen/profile.pb-c.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 TOOL_SRCS := $(filter-out tools/lib%.c tools/ffiext.c,$(wildcard tools/*.c))
 TOOL_BINS := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS)) $(OUT)/tools/libdemo.so $(OUT)/tools/libffitest.so \
+	$(OUT)/tools/libatom.so \
 	$(OUT)/tools/calltree-nofp $(OUT)/bench/probe_floor
 
 .PHONY: all deps test unit integration demo clean vmlinux
@@ -68,13 +69,18 @@ $(OUT)/gen/syscall_names.c: scripts/gen-syscalls.sh /usr/include/$(TRIPLET)/asm/
 	$(call msg,GEN,$@)
 	$(Q)scripts/gen-syscalls.sh /usr/include/$(TRIPLET)/asm/unistd_64.h $@
 
+# The pprof encoder's C, generated from proto/profile.proto by protoc-c (libprotobuf-c).
+$(OUT)/gen/profile.pb-c.c $(OUT)/gen/profile.pb-c.h &: proto/profile.proto | $(OUT)/gen
+	$(call msg,PROTOC,$@)
+	$(Q)protoc-c --c_out=$(OUT)/gen --proto_path=proto $<
+
 $(OUT)/gen/%.o: $(OUT)/gen/%.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 # Skeletons are order-only: they exist before any compile, and the -MMD files then rebuild
 # exactly the objects that include a changed one.
-$(OUT)/user/%.o: user/%.c | $(BPF_SKELS)
+$(OUT)/user/%.o: user/%.c | $(BPF_SKELS) $(OUT)/gen/profile.pb-c.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -113,6 +119,7 @@ $(OUT)/tools/%: tools/%.c | $(OUT)/tools
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory check-asan fuzz-smoke
 	$(Q)tests/run.sh
 
 unit: all $(UNIT_BINS)
@@ -129,6 +136,75 @@ vmlinux:
 	$(Q)scripts/gen-vmlinux.sh $(ARCH)
 
 clean:
-	$(Q)rm -rf $(OUT)
+	$(Q)rm -rf $(OUT) $(FUZZ_OUT) $(ASAN_OUT)
+
+# --- Hardening: fuzz targets and the ASan+UBSan unit build (docs/failure.md) ---------------------
+# `make fuzz` runs every fuzz target for FUZZ_SECS seconds (default 60) from its seed corpus
+# fuzz/corpus/<target>/ (new inputs go to build-fuzz/corpus/<target>/, crashes to
+# build-fuzz/crashes/<target>/); `make fuzz-smoke` is the short pass of `make test` (FUZZ_SECS=10).
+# `make fuzz FUZZ_TARGETS=suites` runs one. Targets: libFuzzer through clang -fsanitize=fuzzer,
+# with AddressSanitizer and UndefinedBehaviorSanitizer (any report aborts the run).
+FUZZ_OUT     := build-fuzz
+FUZZ_CC      ?= clang
+FUZZ_SECS    ?= 60
+FUZZ_TARGETS ?= suites manifest httpresp endpoint profile
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wno-unused-parameter -MMD -MP -I$(OUT)/bpf -I$(OUT)/gen \
+	-I. -Iuser -DBINDPROF_VERSION='"$(VERSION)"' $(FUZZ_SAN)
+FUZZ_SRCS_suites   := user/load/suites.c user/load/httpcheck.c user/lib/file.c
+FUZZ_SRCS_manifest := user/load/appmanifest.c user/lib/file.c
+FUZZ_SRCS_httpresp := user/load/httpresp.c
+FUZZ_SRCS_endpoint := user/load/endpoint.c
+FUZZ_SRCS_profile  := user/output/document.c user/output/reader.c user/lib/json.c user/lib/file.c user/lib/util.c \
+	user/lib/log.c user/lib/validate.c user/cli/diff.c user/cli/options.c
+FUZZ_ALL     := suites manifest httpresp endpoint profile
+FUZZ_BINS    := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_ALL))
+
+$(FUZZ_OUT)/obj/%.o: %.c | $(BPF_SKELS)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+define fuzz_link
+$(FUZZ_OUT)/fuzz_$(1): $(FUZZ_OUT)/obj/fuzz/fuzz_$(1).o $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_SRCS_$(1)))
+	$$(call msg,FUZZ-LD,$$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $$^ $(LDLIBS) -o $$@
+endef
+$(foreach t,$(FUZZ_ALL),$(eval $(call fuzz_link,$(t))))
+
+.PHONY: fuzz-build fuzz fuzz-smoke check-asan
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	$(Q)FUZZ_SECS=$(FUZZ_SECS) fuzz/run.sh $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-build
+	$(Q)FUZZ_SECS=10 fuzz/run.sh $(FUZZ_TARGETS)
+
+# The unit tests built again with -fsanitize=address,undefined (gcc, the main build's warnings),
+# in build-asan/, and run: any sanitizer report fails the test binary.
+ASAN_OUT    := build-asan
+ASAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_OBJS   := $(patsubst user/%.c,$(ASAN_OUT)/user/%.o,$(USER_SRCS)) $(ASAN_OUT)/gen/syscall_names.o
+ASAN_BINS   := $(patsubst tests/unit/%.c,$(ASAN_OUT)/tests/%,$(UNIT_SRCS))
+
+$(ASAN_OUT)/user/%.o: user/%.c | $(BPF_SKELS)
+	$(call msg,ASAN-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -O1 $(ASAN_FLAGS) -c $< -o $@
+
+$(ASAN_OUT)/gen/%.o: $(OUT)/gen/%.c
+	$(call msg,ASAN-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -O1 $(ASAN_FLAGS) -c $< -o $@
+
+$(ASAN_OUT)/tests/%: tests/unit/%.c $(ASAN_OBJS)
+	$(call msg,ASAN-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -O1 $(ASAN_FLAGS) $< $(ASAN_OBJS) $(LDLIBS) -lcmocka -o $@
+
+check-asan: $(ASAN_BINS)
+	$(Q)tests/run-asan.sh $(ASAN_BINS)
 
 -include $(wildcard $(OUT)/*/*.d $(OUT)/*/*/*.d)
+-include $(wildcard $(FUZZ_OUT)/obj/*/*.d $(FUZZ_OUT)/obj/*/*/*.d $(ASAN_OUT)/*/*.d $(ASAN_OUT)/*/*/*.d)

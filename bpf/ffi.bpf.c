@@ -18,6 +18,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "common.bpf.h"
 #include "ffi.h"
 #include "hist.bpf.h"
@@ -137,6 +138,7 @@ int BPF_KPROBE(ffi_enter)
 	f->ffi_in_ns = t->ffi_depth && t->ffi_call_ns ? now - t->ffi_call_ns : 0;
 	t->ffi_call_ns = 0; /* one body per ffi_call: the first probed one */
 	t->depth = d + 1;
+	f->run_delay = BPF_CORE_READ(bpf_get_current_task_btf(), sched_info.run_delay);
 	f->start_ns = bpf_ktime_get_ns();
 	return 0;
 }
@@ -159,6 +161,11 @@ static __always_inline void close_frame(struct ffi_thread *t, struct ffi_frame *
 		t->cost_ns += c->pair_ns[id & (MAX_FFI_FUNCS - 1)]; /* for the calls around this one */
 	}
 	d = d > fix ? d - fix : 0;
+	{
+		__u64 rd = BPF_CORE_READ(bpf_get_current_task_btf(), sched_info.run_delay) - f->run_delay;
+
+		__sync_fetch_and_add(&s->cpu_wait_ns, rd < d ? rd : d);
+	}
 	__sync_fetch_and_add(&s->calls, 1);
 	__sync_fetch_and_add(&s->total_ns, d);
 	if (d > s->max_ns)
@@ -287,29 +294,272 @@ int BPF_KPROBE(save_thread)
 	return 0;
 }
 
-/* Late loads: while a --ffi library named by file name is not found yet, each dynamic load in a
- * target stops it (SIGSTOP) at the loader's debugger hook, and tells user space, which attaches
- * to what the load brought and continues it (SIGCONT). */
+/* Late loads: while a --ffi library named by file name is not found yet, a dynamic load in a
+ * guarded target that brings an object whose file name matches a pending spec stops the target
+ * (SIGSTOP) at the loader's debugger hook, _dl_debug_state with r_state RT_CONSISTENT: the new
+ * objects are mapped, not yet relocated nor initialized. User space attaches to them and
+ * continues it (SIGCONT). A load that brings nothing that matches does not stop it.
+ *
+ * The new objects: at RT_ADD, the walk records the object before the list's tail (glibc has
+ * appended the first new object by then); at the next RT_CONSISTENT, the objects after it are the
+ * new ones (glibc appends them to the base namespace's list). */
 volatile __u32 ffi_pending;
+/* bindprof's own task (its main thread), from a hit of its calibration probes: once it exits,
+ * nothing is stopped any more (the guardian's SIGCONT then always comes after the last stop) */
+volatile __u64 ffi_owner_task;
+volatile __u32 ffi_owner_tgid;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 64 << 10);
 } dl_events SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, struct ffi_guard);
+} ffi_guard SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ffi_pend_names);
+} ffi_pend SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FFI_DL_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} ffi_dl SEC(".maps");
+
+#define PATH_BUF 256
+struct dl_scratch {
+	char path[PATH_BUF];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dl_scratch);
+} dl_scratch SEC(".maps");
+
+#define LM_NAME 8  /* struct link_map: l_addr, l_name, l_ld, l_next, l_prev */
+#define LM_NEXT 24
+#define LM_PREV 32
+#define RD_MAP 8   /* struct r_debug: r_version, r_map, r_brk, r_state, r_ldbase */
+#define RD_STATE 24
+#define WALK_MAX 1024
+#define NEW_MAX 32
+
+struct walk_ctx {
+	__u64 lm;
+	__u64 last;
+};
+
+static long walk_step(__u64 i, void *data)
+{
+	struct walk_ctx *w = data;
+	__u64 next = 0;
+
+	if (!w->lm)
+		return 1;
+	w->last = w->lm;
+	if (bpf_probe_read_user(&next, sizeof(next), (void *)(w->lm + LM_NEXT)))
+		next = 0;
+	w->lm = next;
+	return 0;
+}
+
+struct match_ctx {
+	__u64 lm;
+	int hit; /* 1 a match, 0 none so far */
+};
+
+struct name_ctx {
+	int len;  /* the path's length */
+	int base; /* where its file name starts */
+	int hit;
+};
+
+static long base_step(__u64 i, void *data)
+{
+	struct name_ctx *c = data;
+	__u32 zero = 0;
+	struct dl_scratch *p = bpf_map_lookup_elem(&dl_scratch, &zero);
+
+	if (!p || (int)i >= c->len)
+		return 1;
+	if (p->path[i & (PATH_BUF - 1)] == '/')
+		c->base = (int)i + 1;
+	return 0;
+}
+
+/* Pending name i against the file name in the scratch path. */
+static long cmp_step(__u64 i, void *data)
+{
+	struct name_ctx *c = data;
+	__u32 zero = 0;
+	struct dl_scratch *p = bpf_map_lookup_elem(&dl_scratch, &zero);
+	struct ffi_pend_names *all = bpf_map_lookup_elem(&ffi_pend, &zero);
+	struct ffi_pend_name *pn;
+	int base = c->base, n;
+	char ch;
+
+	if (!p || !all)
+		return 1;
+	pn = &all->n[i & (FFI_MAX_PEND - 1)];
+	n = pn->len;
+	if (!pn->on || n <= 0 || n >= FFI_NAME_LEN || base + n > c->len)
+		return 0;
+	for (int j = 0; j < FFI_NAME_LEN; j++) {
+		if (j >= n)
+			break;
+		if (p->path[(base + j) & (PATH_BUF - 1)] != pn->name[j])
+			return 0;
+	}
+	ch = base + n < c->len ? p->path[(base + n) & (PATH_BUF - 1)] : 0;
+	if (ch == 0 || ch == '.') {
+		c->hit = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Whether the file name of the path in the scratch buffer (len bytes) matches a pending name. */
+static __always_inline int name_matches(int len)
+{
+	struct name_ctx c = { .len = len };
+
+	bpf_loop(PATH_BUF, base_step, &c, 0);
+	bpf_loop(FFI_MAX_PEND, cmp_step, &c, 0);
+	return c.hit;
+}
+
+static long match_step(__u64 i, void *data)
+{
+	struct match_ctx *m = data;
+	__u32 zero = 0;
+	struct dl_scratch *p = bpf_map_lookup_elem(&dl_scratch, &zero);
+	__u64 name = 0, next = 0;
+	long len;
+
+	if (!m->lm || !p)
+		return 1;
+	if (bpf_probe_read_user(&name, sizeof(name), (void *)(m->lm + LM_NAME)) ||
+	    bpf_probe_read_user(&next, sizeof(next), (void *)(m->lm + LM_NEXT)))
+		return 1;
+	m->lm = next;
+	if (!name)
+		return 0;
+	len = bpf_probe_read_user_str(p->path, sizeof(p->path), (void *)name);
+	if (len <= 1) /* "": the main program */
+		return 0;
+	if (name_matches((int)len - 1)) {
+		m->hit = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static __always_inline bool owner_exiting(void)
+{
+	struct task_struct *t = (struct task_struct *)ffi_owner_task;
+	unsigned int flags = 0;
+
+	if (!t)
+		return false;
+	if (bpf_probe_read_kernel(&flags, sizeof(flags), &t->flags))
+		return true;
+	return flags & 0x00000004; /* PF_EXITING */
+}
+
 SEC("uprobe")
 int BPF_KPROBE(dl_state)
 {
-	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	__u32 pid = bpf_get_current_pid_tgid() >> 32, state = 0;
+	struct ffi_guard *g;
+	struct walk_ctx w = {};
+	struct match_ctx m = {};
+	__u64 head = 0;
+	long n;
 
 	if (!ffi_pending || !is_target_tgid(pid))
 		return 0;
+	count_idx(&ffi_dl, FFI_DL_CALLS);
+	g = bpf_map_lookup_elem(&ffi_guard, &pid);
+	if (!g) {
+		count_idx(&ffi_dl, FFI_DL_UNGUARDED);
+		return 0;
+	}
+	if (bpf_probe_read_user(&state, sizeof(state), (void *)(g->r_debug + RD_STATE)) ||
+	    bpf_probe_read_user(&head, sizeof(head), (void *)(g->r_debug + RD_MAP)))
+		return 0;
+	if (state == 1) {
+		/* RT_ADD: glibc (2.36) has already appended the first new object, the one dlopen
+		 * names; its dependencies follow. Remember the object before it: the ones after it at
+		 * RT_CONSISTENT are the new ones (one old object more if a loader announces before
+		 * appending: harmless) */
+		__u64 prev = 0;
+
+		w.lm = head;
+		n = bpf_loop(WALK_MAX, walk_step, &w, 0);
+		if (w.lm || !w.last || bpf_probe_read_user(&prev, sizeof(prev), (void *)(w.last + LM_PREV)))
+			prev = 0; /* not at the end within the bound, or unreadable: unknown */
+		g->tail = prev;
+		g->prev_state = 1;
+		return 0;
+	}
+	if (state != 0) { /* RT_DELETE */
+		g->prev_state = state;
+		return 0;
+	}
+	if (g->prev_state == 2 || g->prev_state == 0) { /* a dlclose ended, or nothing was added */
+		g->prev_state = 0;
+		return 0;
+	}
+	/* RT_CONSISTENT after RT_ADD (or first seen): the objects after the tail are the new ones */
+	m.lm = head;
+	if (g->prev_state == 1 && g->tail && bpf_probe_read_user(&m.lm, sizeof(m.lm), (void *)(g->tail + LM_NEXT)))
+		m.lm = head;
+	else if (g->prev_state != 1 || !g->tail)
+		m.lm = head;
+	g->prev_state = 0;
+	n = bpf_loop(g->tail ? NEW_MAX : WALK_MAX, match_step, &m, 0);
+	if (!m.hit && m.lm) { /* more new objects than the bound: stop, to be safe */
+		count_idx(&ffi_dl, FFI_DL_BOUND);
+		m.hit = 1;
+	}
+	(void)n;
+	if (!m.hit) {
+		count_idx(&ffi_dl, FFI_DL_NOMATCH);
+		return 0;
+	}
+	if (owner_exiting()) {
+		count_idx(&ffi_dl, FFI_DL_OWNER_EXIT);
+		return 0;
+	}
 	/* The stop first, then the event: user space's SIGCONT must come after the SIGSTOP (a
 	 * SIGCONT discards a pending stop; a stop sent after it would never be undone). */
 	if (bpf_send_signal(19 /* SIGSTOP */))
 		return 0;
+	count_idx(&ffi_dl, FFI_DL_STOPS);
 	bpf_ringbuf_output(&dl_events, &pid, sizeof(pid), 0);
 	return 0; /* no room for the event: the loader's poll continues it (ffi__poll) */
+}
+
+/* bindprof's own main thread, once: a hit of this probe (on one of its calibration functions). */
+SEC("uprobe")
+int BPF_KPROBE(owner_mark)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if ((__u32)(id >> 32) == ffi_owner_tgid && (__u32)id == ffi_owner_tgid)
+		ffi_owner_task = (__u64)bpf_get_current_task();
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

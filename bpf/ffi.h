@@ -22,6 +22,8 @@ struct ffi_stat {
 	__u64 overhead_ns;        /* libffi's share, raw: ffi_call entry to the body, and back */
 	__u64 overhead_calls;
 	__u64 unreturned;         /* entries whose return was never seen (longjmp, thread exit) */
+	__u64 cpu_wait_ns;        /* time the calling thread waited on a run queue during the calls
+				   * (task sched_info.run_delay): in total_ns, reported apart */
 	__u64 hist[HIST_SLOTS];
 };
 
@@ -32,6 +34,7 @@ struct ffi_frame {
 	__u64 nested_ns; /* the thread's probe cost so far, on entry */
 	__u64 ffi_in_ns; /* libffi's marshalling before the body (0: not called through ffi_call) */
 	__u64 switch_no; /* the GIL's switch_number on entry */
+	__u64 run_delay; /* the thread's sched_info.run_delay on entry */
 	__s8 held;       /* the GIL was held by this thread on entry: 1, 0, -1 unknown */
 	__u8 pad[7];
 };
@@ -66,6 +69,41 @@ struct ffi_correction {
 	__u64 pair_ns[MAX_FFI_FUNCS]; /* per function: what its pair adds to a call around it */
 };
 /* The other probes (ffi_call, PyEval_SaveThread) carry their cost, ns, as their attach cookie. */
+
+/* Late loads (a --ffi library named by file name, not found yet). Per guarded target: where its
+ * loader's r_debug is (the _r_debug of ld.so, for the base namespace), and what the walk of its
+ * link_map list saw at the last RT_ADD. Only a process in this map is ever stopped: the loader
+ * puts it there after registering it with the guardian, which continues it if bindprof dies. */
+struct ffi_guard {
+	__u64 r_debug;    /* address of struct r_debug in the target */
+	__u64 tail;       /* the list's last link_map at the last RT_ADD (0: unknown) */
+	__u32 prev_state; /* r_state at the previous call of _dl_debug_state; FFI_RT_UNKNOWN at first */
+	__u32 pad;
+};
+#define FFI_RT_UNKNOWN 3
+#define FFI_NAME_LEN 64
+#define FFI_MAX_PEND 16
+
+/* A pending spec's library file name: a loaded object whose file name starts with it, followed
+ * by the end or a '.', matches (libz.so matches libz.so.1). */
+struct ffi_pend_name {
+	char name[FFI_NAME_LEN];
+	__u32 len;
+	__u32 on; /* still pending */
+};
+struct ffi_pend_names {
+	struct ffi_pend_name n[FFI_MAX_PEND];
+};
+
+enum ffi_dl_count {
+	FFI_DL_CALLS = 0,  /* _dl_debug_state calls in targets while a spec was pending */
+	FFI_DL_STOPS,      /* loads that stopped a target (a new object matched a pending name) */
+	FFI_DL_NOMATCH,    /* loads that brought no matching object: not stopped */
+	FFI_DL_UNGUARDED,  /* calls in a target not registered yet (a new child): not stopped */
+	FFI_DL_BOUND,      /* the list walk reached its bound: stopped, to be safe */
+	FFI_DL_OWNER_EXIT, /* bindprof was exiting: not stopped */
+	FFI_DL_MAX,
+};
 
 enum ffi_drop {
 	FFI_DROP_DEPTH = 0, /* nesting deeper than FFI_DEPTH */

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Log-linear latency histogram, shared by the BPF programs and the loader.
+/* Log-linear latency histogram: its geometry and the BPF side's verifier-friendly slot function.
+ * The user side reads these histograms with the one log-linear implementation,
+ * user/stats/histogram.h (which the unit tests hold to the same slot for every value).
  *
  * Values (nanoseconds) below 64 have a slot each. Above, every power of two [2^e, 2^(e+1)) is cut
  * into HIST_SUB equal sub-buckets, so a slot is at most 1/32 of its lower bound wide: reporting a

@@ -26,8 +26,12 @@
 #define TCP_CLOSE 7
 #define TCP_LAST_ACK 9
 #define NR_READ 0
+#define NR_WRITE 1
 #define NR_READV 19
+#define NR_WRITEV 20
+#define NR_SENDTO 44
 #define NR_RECVFROM 45
+#define NR_SENDMSG 46
 #define NR_RECVMSG 47
 
 struct {
@@ -49,6 +53,19 @@ struct {
 	__type(key, __u32);
 	__type(value, struct req_start_ev);
 } req_scratch SEC(".maps");
+
+/* Per-CPU copy of a read's first REQ_SCAN bytes, searched for pipelined requests; twice the size
+ * so that a request line read at any offset below REQ_SCAN stays inside it. */
+struct scan_buf {
+	char b[2 * REQ_SCAN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scan_buf);
+} req_scan SEC(".maps");
 
 __u64 next_id; /* request ids, from 1 */
 
@@ -189,6 +206,177 @@ static __always_inline bool is_request_line(const char *h, __u32 len)
 	return h[i + 1] == '/' || h[i + 1] == '*' || h[i + 1] == 'h';
 }
 
+/* Where "\r\n\r\n" ends the headers and a request line follows: the offsets of pipelined requests
+ * in the scan buffer (bpf_loop's callback, one position per call). */
+struct scan_ctx {
+	__u32 n;
+	__u32 found;
+	__u32 off[REQ_PIPE];
+};
+
+/* Four positions per call (one 8-byte load, four 4-byte windows): a quarter of the calls. */
+static long scan_cb(__u32 i, struct scan_ctx *x)
+{
+	struct scan_buf *sb;
+	__u32 zero = 0, base = (i * 4) & (REQ_SCAN - 1);
+	__u64 w;
+
+	if (x->found >= REQ_PIPE)
+		return 1;
+	sb = bpf_map_lookup_elem(&req_scan, &zero);
+	if (!sb)
+		return 1;
+	w = *(__u64 *)(sb->b + base);
+#pragma unroll
+	for (int k = 0; k < 4; k++) {
+		__u32 pos = base + k;
+
+		if (pos + 4 >= x->n)
+			return 1;
+		if ((__u32)(w >> (8 * k)) != 0x0a0d0a0d) /* "\r\n\r\n" */
+			continue;
+		if (is_request_line(sb->b + (pos & (REQ_SCAN - 1)) + 4, x->n - (pos + 4)))
+			x->off[x->found++ & (REQ_PIPE - 1)] = pos + 4;
+		if (x->found >= REQ_PIPE)
+			return 1;
+	}
+	return 0;
+}
+
+/* Queue a pipelined request (its first bytes at h, len of them) behind the connection's current
+ * one, and send its start. */
+static __always_inline void enqueue(struct req_conn *c, const char *h, __u32 len, __u64 pt, __u64 now)
+{
+	struct req_start_ev *ev;
+	__u32 n = c->npipe;
+	__u64 id;
+
+	if (n >= REQ_PIPE) {
+		stat(REQ_STAT_PIPE_FULL);
+		return;
+	}
+	id = __sync_fetch_and_add(&next_id, 1) + 1;
+	c->pipe_id[n & (REQ_PIPE - 1)] = id;
+	c->pipe_start[n & (REQ_PIPE - 1)] = now;
+	c->npipe = n + 1;
+	ev = bpf_ringbuf_reserve(&req_events, sizeof(*ev), 0);
+	if (!ev) {
+		stat(REQ_STAT_RING_FULL);
+		return;
+	}
+	if (bpf_probe_read_kernel(ev->head, REQ_HEAD, h))
+		__builtin_memset(ev->head, 0, REQ_HEAD);
+	ev->kind = REQ_EV_START;
+	ev->tgid = pt >> 32;
+	ev->tid = (__u32)pt;
+	ev->len = len < REQ_HEAD ? len : REQ_HEAD;
+	ev->id = id;
+	ev->start_ns = now;
+	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+	stat(REQ_STAT_STARTED);
+	stat(REQ_STAT_PIPELINED);
+}
+
+/* Pipelined requests in a read of ret bytes at user address buf: those after the end of a
+ * request's headers (and, with at_start, the one the read begins with) are queued on c. */
+static __always_inline void pipeline(struct req_conn *c, __u64 buf, __u32 ret, bool at_start, __u64 pt, __u64 now)
+{
+	struct scan_ctx x = {};
+	struct scan_buf *sb;
+	__u32 zero = 0, n = ret < REQ_SCAN ? ret : REQ_SCAN;
+
+	sb = bpf_map_lookup_elem(&req_scan, &zero);
+	if (!sb || !buf || bpf_probe_read_user(sb->b, n & (2 * REQ_SCAN - 1), (void *)buf))
+		return;
+	if (at_start)
+		enqueue(c, sb->b, n, pt, now);
+	if (n <= 4)
+		return;
+	x.n = n;
+	bpf_loop((n - 4 + 3) / 4, scan_cb, &x, 0);
+#pragma unroll
+	for (int j = 0; j < REQ_PIPE; j++) {
+		__u32 off = x.off[j] & (REQ_SCAN - 1);
+
+		if (j >= x.found)
+			break;
+		enqueue(c, sb->b + off, n - off, pt, now);
+	}
+}
+
+/* The next pipelined request becomes the connection's current one (the previous one ended). */
+static __always_inline void next_from_pipe(struct req_conn *c)
+{
+	__u64 id = c->pipe_id[0], st = c->pipe_start[0];
+
+#pragma unroll
+	for (int j = 0; j < REQ_PIPE - 1; j++) {
+		c->pipe_id[j] = c->pipe_id[j + 1];
+		c->pipe_start[j] = c->pipe_start[j + 1];
+	}
+	c->npipe--;
+	c->req_id = id;
+	c->start_ns = st;
+	c->last_send_ns = 0;
+	c->bytes_in = 0;
+	c->bytes_out = 0;
+	c->sends = 0;
+	c->op_sys_ns = 0;
+	c->op_syscalls = 0;
+	c->op_sys_other = 0;
+	__builtin_memset(c->op_sys, 0, sizeof(c->op_sys));
+}
+
+/* The connection closed with pipelined requests still queued: each ends unanswered. */
+static __always_inline void end_queued(struct req_conn *c)
+{
+#pragma unroll
+	for (int j = 0; j < REQ_PIPE; j++) {
+		struct req_end_ev *e;
+
+		if (j >= c->npipe)
+			break;
+		e = bpf_ringbuf_reserve(&req_events, sizeof(*e), 0);
+		if (!e) {
+			stat(REQ_STAT_RING_FULL);
+			continue;
+		}
+		__builtin_memset(e, 0, sizeof(*e));
+		e->kind = REQ_EV_END;
+		e->reason = REQ_END_CLOSE;
+		e->id = c->pipe_id[j];
+		e->start_ns = c->pipe_start[j];
+		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	}
+	c->npipe = 0;
+}
+
+/* The user buffer a write sent from, from the syscall's saved registers; 0 if unknown. */
+static __always_inline __u64 write_buffer(struct task_struct *task)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct user_msghdr mh;
+	struct iovec iov;
+
+	if (!regs)
+		return 0;
+	switch (regs->orig_ax) {
+	case NR_WRITE:
+	case NR_SENDTO:
+		return regs->si;
+	case NR_WRITEV:
+		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)regs->si))
+			return 0;
+		return (__u64)iov.iov_base;
+	case NR_SENDMSG:
+		if (bpf_probe_read_user(&mh, sizeof(mh), (void *)regs->si) ||
+		    bpf_probe_read_user(&iov, sizeof(iov), mh.msg_iov))
+			return 0;
+		return (__u64)iov.iov_base;
+	}
+	return 0;
+}
+
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(req_recv, struct sock *sk, int ret, int flags)
 {
@@ -242,6 +430,14 @@ int BPF_PROG(req_recv, struct sock *sk, int ret, int flags)
 				stat(REQ_STAT_UNIX);
 			return 0;
 		}
+		if (c && c->npipe) {
+			/* pipelined requests still wait their turn: this one (and any behind it in
+			 * the same read) queues after them */
+			flush(tc, read_owner(tc));
+			pipeline(c, buf, ret, true, pt, now);
+			set_op(tc, c->req_id, key, now, false);
+			return 0;
+		}
 		/* a new request: what the thread did since its last operation first */
 		flush(tc, read_owner(tc));
 		if (c)
@@ -257,7 +453,8 @@ int BPF_PROG(req_recv, struct sock *sk, int ret, int flags)
 			/* a keep-alive connection's entry is rewritten in place (no map update) */
 			if (c) {
 				*c = nc;
-			} else if (bpf_map_update_elem(&conns, &key, &nc, BPF_ANY)) {
+			} else if (bpf_map_update_elem(&conns, &key, &nc, BPF_ANY) ||
+				   !(c = bpf_map_lookup_elem(&conns, &key))) {
 				stat(REQ_STAT_CONN_FULL);
 				return 0;
 			}
@@ -276,14 +473,29 @@ int BPF_PROG(req_recv, struct sock *sk, int ret, int flags)
 			}
 			stat(REQ_STAT_STARTED);
 			set_op(tc, nc.req_id, key, now, true);
+			/* requests pipelined behind it in the same read */
+			if (ret >= 36) /* two of the shortest, "GET / HTTP/1.1\r\n\r\n" */
+				pipeline(c, buf, ret, false, pt, now);
 		}
 		return 0;
 	}
 more:
 	if (!c)
 		return 0;
-	/* more of the connection's request (its headers, its body), or of an answered one */
+	/* more of the connection's request (its headers, its body), or a request pipelined behind
+	 * the unanswered one, read on its own */
 	flush(tc, read_owner(tc));
+	if (!c->sends && c->bytes_in) {
+		struct req_start_ev *h = bpf_map_lookup_elem(&req_scratch, &zero);
+		__u64 b = read_buffer(bpf_get_current_task_btf());
+
+		if (h && b && !bpf_probe_read_user(h->head, 16, (void *)b) &&
+		    is_request_line(h->head, ret < 16 ? ret : 16)) {
+			pipeline(c, b, ret, true, pt, now);
+			set_op(tc, c->req_id, key, now, false);
+			return 0;
+		}
+	}
 	c->bytes_in += ret;
 	set_op(tc, c->req_id, key, now, false);
 	return 0;
@@ -306,6 +518,18 @@ int BPF_PROG(req_send, struct sock *sk, int ret, int flags)
 	if (!tc)
 		return 0;
 	now = bpf_ktime_get_ns();
+	if (c->npipe && c->sends) {
+		/* a write that begins a response ("HTTP/") after the current request was answered
+		 * answers the next pipelined one */
+		char h[5] = {};
+		__u64 b = write_buffer(bpf_get_current_task_btf());
+
+		if (b && !bpf_probe_read_user(h, sizeof(h), (void *)b) && h[0] == 'H' && h[1] == 'T' &&
+		    h[2] == 'T' && h[3] == 'P' && h[4] == '/') {
+			end_request(c, REQ_END_NEXT);
+			next_from_pipe(c);
+		}
+	}
 	/* the work since the thread's last operation produced this response */
 	flush(tc, c->req_id);
 	c->sends++;
@@ -329,7 +553,27 @@ int BPF_PROG(req_state, const struct sock *sk, const int oldstate, const int new
 		return 0;
 	count_hit(HIT_REQ_STATE);
 	end_request(c, REQ_END_CLOSE);
+	end_queued(c);
 	bpf_map_delete_elem(&conns, &key);
+	return 0;
+}
+
+/* A target thread exits: what its probes measured since its last operation on a served
+ * connection would go with its task storage; it goes to the request of that operation if still
+ * unanswered, else outside any request (an executor or helper thread that never touches a
+ * socket has all its account here). */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(req_exit, struct task_struct *task)
+{
+	struct thread_ctx *tc;
+
+	if (!is_target_tgid(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	tc = bpf_task_storage_get(&thread_ctxs, bpf_get_current_task_btf(), 0, 0);
+	if (!tc || !tc->pend_any)
+		return 0;
+	flush(tc, read_owner(tc));
+	stat(REQ_STAT_EXIT_FLUSH);
 	return 0;
 }
 

@@ -16,6 +16,8 @@
 #define REQ_FFI_SLOTS 8   /* distinct probed native functions per account */
 #define REQ_OP_SLOTS 4    /* distinct syscalls around a request's own reads and writes */
 #define MAX_CONNS 65536
+#define REQ_PIPE 4        /* pipelined requests queued on a connection behind the one being answered */
+#define REQ_SCAN 4096     /* bytes of a read searched for pipelined requests (more: not searched) */
 
 struct req_slot {
 	__u32 key;   /* syscall number or FFI function index */
@@ -54,6 +56,13 @@ struct req_conn {
 	__u32 op_syscalls;
 	__u32 op_sys_other;
 	struct req_slot op_sys[REQ_OP_SLOTS];
+	/* pipelined requests read before the current one was answered, oldest first: each becomes
+	 * the current one at the first write that begins a response ("HTTP/") once the current one
+	 * has been answered */
+	__u64 pipe_id[REQ_PIPE];
+	__u64 pipe_start[REQ_PIPE];
+	__u32 npipe;
+	__u32 pipe_pad;
 };
 
 enum req_ev_kind {
@@ -111,6 +120,9 @@ enum req_stat {
 	REQ_STAT_NO_BUFFER,    /* a read whose user buffer could not be found (io_uring, recvmmsg) */
 	REQ_STAT_RING_FULL,    /* events lost: the ring buffer was full */
 	REQ_STAT_CONN_FULL,    /* the connection map was full */
+	REQ_STAT_PIPELINED,    /* requests that arrived behind an unanswered one (pipelined) */
+	REQ_STAT_PIPE_FULL,    /* pipelined requests beyond REQ_PIPE queued: not counted */
+	REQ_STAT_EXIT_FLUSH,   /* accounts of exiting threads, handed over at their exit */
 	REQ_STAT_MAX,
 };
 

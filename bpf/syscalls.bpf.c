@@ -5,6 +5,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "common.bpf.h"
 #include "syscalls.h"
 
@@ -28,6 +29,10 @@ struct {
 	__type(key, __u32);
 	__type(value, struct thread_stat);
 } thread_stats SEC(".maps");
+
+/* New tasks' first returns from clone/fork/vfork/clone3 (see sys_exit): neither counted syscalls
+ * nor syscalls in progress at attach, kept so that every exit hit is accounted for. */
+__u64 new_task_returns = 0;
 
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
@@ -61,6 +66,14 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	now = bpf_ktime_get_ns();
 	tc = bpf_task_storage_get(&thread_ctxs, bpf_get_current_task_btf(), 0, 0);
 	if (!tc || !tc->sys_start_ns) {
+		/* A new task's first return from clone/fork/vfork/clone3 (0, in the child) has no
+		 * entry in this task: not a syscall that began before the probes attached. */
+		long cur = BPF_CORE_READ(regs, orig_ax);
+
+		if (ret == 0 && (cur == CLONE_NR || cur == FORK_NR || cur == VFORK_NR || cur == CLONE3_NR)) {
+			__sync_fetch_and_add(&new_task_returns, 1);
+			return 0;
+		}
 		count_drop(DROP_UNPAIRED_EXIT);
 		return 0;
 	}

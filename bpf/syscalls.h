@@ -12,6 +12,13 @@
 #define EXECVE_NR 59
 #define EXECVEAT_NR 322
 
+/* x86_64 numbers of the calls that create a task: the new task's first return from one of them
+ * (0 in the child) has no entry of its own, and is not a syscall in progress at attach time. */
+#define CLONE_NR 56
+#define FORK_NR 57
+#define VFORK_NR 58
+#define CLONE3_NR 435
+
 /* Per syscall: count, errors, time and max are kept per CPU (struct syscall_sum, summed by the
  * loader: no cache line bouncing between CPUs on every syscall), the histogram in one shared
  * array (its slots spread the adds). The loader hands them over together as a syscall_stat. */

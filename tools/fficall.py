@@ -7,6 +7,11 @@
   fficall.py cffi N       the same first three through cffi (ABI mode, ffi.dlopen)
   fficall.py ext N DIR    ffiext (tools/ffiext.c, built into DIR): add 10N times, busy and
                           busy_nogil N times each
+  fficall.py atom N       libatom (tools/libatom.c) through ctypes: atom_inc, atom_get and
+                          atom_loop(1) N times each, atom_value (an alias of atom_get) N times
+  fficall.py alias N      libc through ctypes: strtol N times, strtoll 2N times (one function)
+  fficall.py place N      libffitest through ctypes, by probe place: ffitest_add and ffitest_add_fp
+                          10N times each, ffitest_busy_50us and ffitest_busy_50us_stepped N times
 (The trivial add is called 10N times: its mean is not left to a few slow first calls.)
 
 --delay S waits before loading anything, so that a profiler started with the command is attached
@@ -17,12 +22,13 @@ import os
 import sys
 import time
 
-LIB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "tools", "libffitest.so")
+TOOLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "tools")
+LIB = os.path.join(TOOLS, "libffitest.so")
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["ctypes", "cffi", "ext"])
+    ap.add_argument("mode", choices=["ctypes", "cffi", "ext", "atom", "alias", "place"])
     ap.add_argument("n", type=int)
     ap.add_argument("dir", nargs="?")
     ap.add_argument("--delay", type=float, default=0.0)
@@ -57,6 +63,40 @@ def main():
             lib.ffitest_busy_50us()
         for _ in range(n):
             lib.ffitest_sleep_1ms()
+    elif a.mode == "atom":
+        import ctypes
+        lib = ctypes.CDLL(os.path.join(TOOLS, "libatom.so"))
+        for _ in range(n):
+            lib.atom_inc()
+        for _ in range(n):
+            lib.atom_get()
+        for _ in range(n):
+            lib.atom_value()
+        for _ in range(n):
+            lib.atom_loop(1)
+        if lib.atom_get() != 2 * n:
+            sys.exit(f"counter {lib.atom_get()}, want {2 * n}")
+    elif a.mode == "alias":
+        import ctypes
+        libc = ctypes.CDLL("libc.so.6")
+        for f, k in ((libc.strtol, n), (libc.strtoll, 2 * n)):
+            f.restype = ctypes.c_long
+            f.argtypes = [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_int]
+            for _ in range(k):
+                f(b"12345", None, 10)
+    elif a.mode == "place":
+        import ctypes
+        lib = ctypes.CDLL(LIB)
+        for name in ("ffitest_add", "ffitest_add_fp"):
+            f = getattr(lib, name)
+            f.restype = ctypes.c_long
+            f.argtypes = [ctypes.c_long, ctypes.c_long]
+            for i in range(10 * n):
+                f(i, 1)
+        for _ in range(n):
+            lib.ffitest_busy_50us()
+        for _ in range(n):
+            lib.ffitest_busy_50us_stepped()
     else:
         sys.path.insert(0, a.dir)
         import ffiext

@@ -7,11 +7,19 @@
   GET /slow      200 after 1.5 s
   GET /err500    500
   GET /close     closes the connection without answering
-  GET /count     {"<path>": requests so far, ...}; not counted itself
-Listens on 127.0.0.1:PORT (--port; 0 picks one) and prints "listening PORT".
+  GET /reset     resets the connection (RST) without answering
+  GET /half      half a response (headers promise 100 bytes, 10 come), then closes
+  GET /malformed a line that is not HTTP, then closes
+  GET /bighdr    a header that goes on for 64 MB
+  GET /endless   a 200 whose body never ends (a byte every 10 ms)
+  GET /count     {"<path>": requests so far, ..., "connections": connections that
+                 asked for something else}; not counted itself
+Listens on 127.0.0.1:PORT (--port; 0 picks one; --backlog, default 1024) and prints "listening PORT".
 """
 import argparse
 import json
+import socket
+import struct
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,6 +42,10 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def setup(self):
+        self.counted = False
+        super().setup()
+
     def reply(self, code, body):
         self.send_response(code)
         self.send_header("Content-Length", str(len(body)))
@@ -46,6 +58,9 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 self.reply(200, json.dumps(COUNTS).encode())
             return
+        if not self.counted:  # a connection counts at its first request other than /count
+            self.counted = True
+            count("connections")
         n = count(p)
         if p == "/ok":
             self.reply(200, b"ok")
@@ -67,13 +82,41 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(500, b"error")
         elif p == "/close":
             self.close_connection = True
+        elif p == "/reset":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+        elif p == "/half":
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
+            self.close_connection = True
+        elif p == "/malformed":
+            self.wfile.write(b"this is not http\r\n\r\n")
+            self.close_connection = True
+        elif p == "/bighdr":
+            self.close_connection = True
+            try:
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Big: ")
+                for _ in range(64):
+                    self.wfile.write(b"a" * (1 << 20))
+                self.wfile.write(b"\r\nContent-Length: 0\r\n\r\n")
+            except OSError:
+                pass
+        elif p == "/endless":
+            self.close_connection = True
+            try:
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000000\r\n\r\n")
+                for _ in range(100000):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.01)
+            except OSError:
+                pass
         else:
             self.reply(404, b"no such path")
 
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
-    request_queue_size = 128
+    request_queue_size = 1024
 
     def handle_error(self, request, client_address):
         pass
@@ -82,7 +125,9 @@ class Server(ThreadingHTTPServer):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--backlog", type=int, default=1024, help="the listen backlog (5: http.server's default)")
     a = ap.parse_args()
+    Server.request_queue_size = a.backlog
     srv = Server(("127.0.0.1", a.port), Handler)
     print(f"listening {srv.server_address[1]}", flush=True)
     srv.serve_forever()

@@ -4,7 +4,13 @@
  *   ffitest_add        a trivial add
  *   ffitest_busy_50us  a 50 us busy loop (CLOCK_MONOTONIC)
  *   ffitest_sleep_1ms  a 1 ms sleep (clock_nanosleep)
- *   ffitest_callback   calls cb(i) for i in 0..n-1: native -> Python -> native */
+ *   ffitest_callback   calls cb(i) for i in 0..n-1: native -> Python -> native
+ * By the instruction an entry uprobe lands on (the kernel emulates push, single-steps mov, sub):
+ *   ffitest_add        lea: single-stepped
+ *   ffitest_add_fp     the same add with a frame pointer: push %rbp, emulated (assembly)
+ *   ffitest_busy_50us  push: emulated
+ *   ffitest_busy_50us_stepped  sub %rsp (no place past it is safe), then ffitest_busy_50us:
+ *                      single-stepped (assembly, so the compiler cannot change it) */
 #include <stdint.h>
 #include <time.h>
 
@@ -47,3 +53,11 @@ API long ffitest_callback(long (*cb)(long), long n)
 		s += cb(i);
 	return s;
 }
+
+__asm__(".text\n.globl ffitest_busy_50us_stepped\n.type ffitest_busy_50us_stepped,@function\n"
+	"ffitest_busy_50us_stepped:\n\tsub $8, %rsp\n\tcall ffitest_busy_50us_local\n\tadd $8, %rsp\n\tret\n"
+	".size ffitest_busy_50us_stepped, .-ffitest_busy_50us_stepped\n"
+	".set ffitest_busy_50us_local, ffitest_busy_50us\n"
+	".globl ffitest_add_fp\n.type ffitest_add_fp,@function\n"
+	"ffitest_add_fp:\n\tpush %rbp\n\tmov %rsp, %rbp\n\tlea (%rdi,%rsi), %rax\n\tpop %rbp\n\tret\n"
+	".size ffitest_add_fp, .-ffitest_add_fp\n");

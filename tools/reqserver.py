@@ -17,6 +17,11 @@
 
 --mode threaded: http.server's ThreadingHTTPServer (a thread per connection, keep-alive).
 --mode asyncio:  one event-loop thread (asyncio streams) serving every connection.
+--mode executor: the asyncio server, each handler's work done in the loop's default thread pool
+                 (loop.run_in_executor): the work runs on threads that never touch a socket.
+--mode prefork:  2 worker processes forked at start, each serving the one listening socket with a
+                 single-threaded http.server (a request at a time per process).
+--mode gevent:   gevent's pywsgi server (greenlets on one thread); needs gevent (python3-gevent).
 Prints "ready PORT" once listening on 127.0.0.1. Python standard library only.
 """
 import argparse
@@ -41,6 +46,7 @@ except ImportError:
     ujson = None
 _DOC = {"items": [{"id": i, "name": "item %d" % i, "tags": ["a", "b", "c"]} for i in range(200)]}
 _own = {}  # path -> the server's own timings, ms
+EXECUTOR = False
 
 
 def record(path, t0):
@@ -145,6 +151,8 @@ async def serve_conn(reader, writer):
                 body = b"split\n"
             elif path == "/drop":
                 break
+            elif EXECUTOR:
+                body = await asyncio.get_running_loop().run_in_executor(None, work, path)
             else:
                 body = work(path)
             if body is None:
@@ -167,13 +175,69 @@ async def amain(port):
         await srv.serve_forever()
 
 
+def prefork(port, workers=2):
+    from http.server import HTTPServer
+    srv = HTTPServer(("127.0.0.1", port), Handler)
+    kids = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                srv.serve_forever()
+            finally:
+                os._exit(0)
+        kids.append(pid)
+    print("ready %d" % srv.server_address[1], flush=True)
+    try:
+        os.wait()
+    finally:
+        for k in kids:
+            try:
+                os.kill(k, 9)
+            except OSError:
+                pass
+
+
+def gevent_server(port):
+    from gevent.pywsgi import WSGIServer
+
+    def app(environ, start_response):
+        path = environ["PATH_INFO"]
+        t0 = time.monotonic()
+        if path == "/sleep":
+            import gevent
+            gevent.sleep(0.005)
+            body = b"slept\n"
+        else:
+            body = work(path)
+        if body is None:
+            start_response("404 Not Found", [("Content-Length", "0")])
+            return [b""]
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+        record(path, t0)
+        return [body]
+
+    srv = WSGIServer(("127.0.0.1", port), app, log=None)
+    srv.init_socket()
+    print("ready %d" % srv.address[1], flush=True)
+    srv.serve_forever()
+
+
 def main():
+    global EXECUTOR
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--mode", choices=["threaded", "asyncio"], default="threaded")
+    ap.add_argument("--mode", choices=["threaded", "asyncio", "executor", "prefork", "gevent"], default="threaded")
     a = ap.parse_args()
     gc.disable()  # no automatic collections: /gc's is the only one
-    if a.mode == "asyncio":
+    if a.mode == "gevent":
+        gevent_server(a.port)
+        return
+    if a.mode == "prefork":
+        prefork(a.port)
+        return
+    if a.mode in ("asyncio", "executor"):
+        EXECUTOR = a.mode == "executor"
         asyncio.run(amain(a.port))
         return
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)

@@ -165,3 +165,53 @@ def main(module):
         print(f"ok    {name} ({time.time() - t0:.1f}s)", flush=True)
     print(f"{module.__name__}: {passed} passed, {failed} failed, {skipped} skipped", flush=True)
     return 1 if failed else 0
+
+
+def held_bpf_ids(pid):
+    """(program ids, link ids) that process pid holds, from its /proc/PID/fdinfo: the exact BPF
+    objects of one bindprof run, whatever other runs on the machine load."""
+    progs, links = set(), set()
+    try:
+        fds = os.listdir(f"/proc/{pid}/fdinfo")
+    except OSError:
+        return progs, links
+    for fd in fds:
+        try:
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                for line in f:
+                    k, _, v = line.partition(":")
+                    if k == "prog_id":
+                        progs.add(int(v))
+                    elif k == "link_id":
+                        links.add(int(v))
+        except OSError:
+            pass
+    return progs, links
+
+
+def bpf_ids_gone(ids, timeout=3.0):
+    """True once none of these (program ids, link ids) is loaded (freed through RCU after the last
+    fd closes)."""
+    progs, links = ids
+    deadline = time.time() + timeout
+    while True:
+        lp = {p["id"] for p in json.loads(run(["bpftool", "-j", "prog", "show"]).stdout or "[]")}
+        ll = {p["id"] for p in json.loads(run(["bpftool", "-j", "link", "show"]).stdout or "[]")}
+        if not (progs & lp) and not (links & ll):
+            return True
+        if time.time() > deadline:
+            return False
+        time.sleep(0.1)
+
+
+def other_bindprof_running(own=()):
+    """Whether a bindprof process other than own runs (other runs load programs of the same names)."""
+    for d in os.listdir("/proc"):
+        if d.isdigit() and int(d) not in own:
+            try:
+                with open(f"/proc/{d}/comm") as f:
+                    if f.read().strip() in ("bindprof", "bindprof-guard"):
+                        return True
+            except OSError:
+                pass
+    return False

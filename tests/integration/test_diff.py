@@ -110,6 +110,32 @@ def test_refusals():
     check(r.returncode == 2 and "cannot read" in r.stderr, r.stderr)
     r = diff(BASE, "--threshold", "bogus")
     check(r.returncode == 2 and "METRIC=WARN:CRIT" in r.stderr, r.stderr)
+    # each of these silently turned the gate off before
+    for t in ("p99_ms=nan:nan", "p99_ms=inf:inf", "p99_ms=:", "p99_ms=:5"):
+        r = diff(BASE, "--threshold", t)
+        check(r.returncode == 2 and "--threshold" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+              f"{t}: {r.returncode} {r.stderr}")
+
+
+def test_malformed_files_are_one_line_not_a_crash():
+    # the smallest inputs that crashed diff and compare with a NULL dereference
+    cases = [
+        ({"mode": "profile", "suites": [{"workloads": [{"name": "w", "results": {}}]}]},
+         "suites[0].name: missing"),
+        ({"mode": "profile", "suites": [{"name": "s", "workloads": [{"name": 5}, {"name": "w"}]}]},
+         "suites[0].workloads[0].name: a number, not a string"),
+        ({"mode": "profile", "suites": [{"name": "s", "workloads": [{"results": {}}]}]},
+         "suites[0].workloads[0].name: missing"),
+        (doc([{"name": "a", "results": {"latency": {"p99_ms": "5"}}}]),
+         "suites[0].workloads[0].results.latency.p99_ms: a string, not a number"),
+    ]
+    for i, (d, msg) in enumerate(cases):
+        path = write(f"bad{i}.json", d)
+        for cmd in (["diff", path, path, "--force"], ["diff", BASE, path, "--force"],
+                    ["compare", path, path], ["compare", BASE, path]):
+            r = run([BINDPROF, *cmd])
+            check(r.returncode == 2 and msg in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+                  f"{cmd}: exit {r.returncode}: {r.stderr}")
 
 
 
@@ -221,6 +247,9 @@ def test_compare_frameworks_finds_the_slowed_endpoint():
             rep = w["results"]["repeats"]
             check(rep["count"] == 5 and len(rep["samples"]) == 5, rep)
             check(w["results"]["profiling"]["gil"]["method"], "the first round was profiled")
+            # its folded stacks next to the framework's file, not in the working directory
+            fp = w["results"]["profiling"]["stacks"]["folded_path"]
+            check(fp == os.path.join(TMP, f"fw.{fw}.mini.{w['name']}.folded") and os.path.exists(fp), fp)
     with open(md) as f:
         text = f.read()
     check("| mini/items | fast |" in text and "**significant**" in text, text)

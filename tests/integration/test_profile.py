@@ -80,6 +80,15 @@ def test_suites_end_to_end_with_clean_and_profiled_passes():
             gil = r_["profiling"]["gil"]
             check(gil is not None and gil["switches"] > 0, f"{w['name']}: the profiled pass measured the GIL")
             check(r_["resources"]["cpu"]["avg_percent"] > 10, f"{w['name']}: the app's CPU was sampled")
+            # the recorder runs in profile's process beside the load generator: its own CPU counts
+            # its threads only. It holds the stack consumer thread (whose own clock the stacks
+            # section reports, over a slightly longer window), and less than the generator's CPU
+            # for the same load (which a whole-process figure would hold on top)
+            gen_ms = r_["generator"]["cpu_percent"] / 100 * r_["throughput"]["measured_secs"] * 1000
+            own, consumer = r_["overhead"]["bindprof_cpu_ms"], r_["profiling"]["stacks"]["own_cpu_ms"]
+            check(own is not None and 0.5 * consumer <= own < gen_ms,
+                  f"{w['name']}: bindprof_cpu_ms {own}, the stack consumer's {consumer} ms, "
+                  f"the generator's {gen_ms:.0f} ms")
             # every request the profiled pass's load completed was seen by the requests probe,
             # under the workload's normalized endpoint
             req = r_["profiling"]["requests"]

@@ -5,6 +5,7 @@ Run as root (real probes are attached). Every figure is asserted against what sy
 N getppid() calls, M 2 ms nanosleep() calls, K failing fchdir() calls, W calls in a thread.
 """
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,8 +13,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (BINDPROF, SYSLOOP, Skip, check, probes_gone, load, main, near, run,  # noqa: E402
-                     syscall_row, validate, wait_line)
+from harness import (BINDPROF, SYSLOOP, Skip, check, probes_gone, held_bpf_ids, bpf_ids_gone,  # noqa: E402
+                     other_bindprof_running, load, main, near, run, syscall_row, validate, wait_line)
 
 N_GETPPID, N_SLEEPS, N_FAIL, N_THREAD = 10000, 50, 7, 500
 WORK = ["--getppid", str(N_GETPPID), "--sleeps", str(N_SLEEPS), "--fail", str(N_FAIL),
@@ -80,7 +81,8 @@ def assert_ground_truth(doc, truth):
     check(sum(t["count"] for t in sysd["threads"]) == sysd["total_count"], "threads add up")
     hits = doc["results"]["overhead"]["probe_hits"]
     # every counted syscall is one exit hit; exits without their entry are the in-flight ones
-    check(hits["tp_btf/sys_exit"] == sysd["total_count"] + sysd["in_flight_at_start"],
+    check(hits["tp_btf/sys_exit"] == sysd["total_count"] + sysd["in_flight_at_start"]
+          + sysd.get("new_task_first_returns", 0),
           f"exit hits {hits['tp_btf/sys_exit']} vs counted {sysd['total_count']}")
     check(doc["results"]["lost_events"] == 0, "no lost events")
 
@@ -185,6 +187,7 @@ def test_ctrl_c_writes_partial_and_detaches():
         wait_line(p.stdout, "ready")
         path = out("int.json")
         b = attach(p.pid, path)
+        ids = held_bpf_ids(b.pid)
         p.send_signal(signal.SIGUSR1)  # sysloop now lingers in one nanosleep
         time.sleep(0.3)
         b.send_signal(signal.SIGINT)
@@ -199,7 +202,9 @@ def test_ctrl_c_writes_partial_and_detaches():
     check(doc["partial"] is True and doc["partial_reason"] == "interrupted", "interrupted run is partial")
     check(doc["results"]["profiling"]["syscalls"]["total_count"] >= 1, "what was measured is kept")
     check(not os.path.exists(path + f".tmp.{b.pid}"), "no temporary file left")
-    check(probes_gone(OUR_PROGS), "probes detached after Ctrl-C")
+    check(ids[0] and ids[1] and bpf_ids_gone(ids), f"this run's programs and links unloaded after Ctrl-C: {ids}")
+    # by name too, when no other bindprof on the machine loads programs of the same names
+    check(other_bindprof_running() or probes_gone(OUR_PROGS), "probes detached after Ctrl-C")
 
 
 def test_ctrl_c_in_command_mode_stops_the_command():
@@ -209,6 +214,7 @@ def test_ctrl_c_in_command_mode_stops_the_command():
                           "--getppid", "1000", "--linger-ms", "20000"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.0)
+    ids = held_bpf_ids(b.pid)
     b.send_signal(signal.SIGINT)  # to bindprof alone, not the process group: it forwards it
     b.wait(timeout=15)
     check(b.returncode == 0, f"exit {b.returncode}")
@@ -217,7 +223,8 @@ def test_ctrl_c_in_command_mode_stops_the_command():
     check(doc["partial_reason"] == "interrupted", "interrupted")
     check(doc["metadata"]["target"]["exit_status"] == 130, f"child ended by SIGINT: {doc['metadata']['target']}")
     check(syscall_row(doc, "getppid")["count"] == 1000, "what ran before Ctrl-C is all there")
-    check(probes_gone(OUR_PROGS), "probes detached")
+    check(ids[0] and ids[1] and bpf_ids_gone(ids), f"this run's programs and links unloaded: {ids}")
+    check(other_bindprof_running() or probes_gone(OUR_PROGS), "probes detached")
 
 
 def test_verbose_logs_attach_and_libbpf():
@@ -250,7 +257,7 @@ def test_duration_and_resources():
     # one busy thread: ~100% per 100 ms interval, give or take a tick of quantisation
     check(85 <= cpu["peak_percent"] <= 125, f"one busy thread peaks near 100%: {cpu['peak_percent']}")
     near(cpu["avg_percent"], 100 * truth / 2000, 0.15, "average over the 2 s run")
-    check(probes_gone(OUR_PROGS), "probes detached")
+    check(other_bindprof_running() or probes_gone(OUR_PROGS), "probes detached")
 
 
 def test_exit_status_recorded_not_returned():
@@ -350,6 +357,24 @@ def test_report_and_doctor():
     want = run([sys.executable, "-c", "import platform; print(platform.python_version())"]).stdout.strip()
     check(f"cpython {want}" in d.stdout, f"doctor names this interpreter ({want}): {d.stdout}")
     check("tracepoints    yes" in d.stdout and "BTF            yes" in d.stdout, d.stdout)
+
+
+def test_ffi_setup_failure_is_the_environment():
+    """The ffi module says itself whether its failure is bad input (a spec) or the environment (a
+    BPF object that does not load or calibrate); record no longer guesses from errno (EINVAL from a
+    failed load used to read as bad input, exit 2). A bindprof without its symbols cannot calibrate
+    the ffi probes (they time a function of its own): exit 3, one line; a bad spec is still 2."""
+    need_root()
+    stripped = os.path.join(TMP, "bindprof-stripped")
+    shutil.copy(BINDPROF, stripped)
+    check(run(["strip", "--strip-all", stripped]).returncode == 0, "strip")
+    r = run([stripped, "record", "--probes", "syscalls", "--ffi", "libz.so.1", "-o", out("ffienv.json"), "--", "true"])
+    lines = r.stderr.strip().splitlines()
+    check(r.returncode == 3 and len(lines) == 1 and "calibrating the ffi probes" in lines[0],
+          f"exit {r.returncode}: {r.stderr}")
+    r = run([BINDPROF, "record", "--probes", "syscalls", "--ffi", "/nonexistent/libx.so", "-o", out("ffibad.json"),
+             "--", "true"])
+    check(r.returncode == 2 and "cannot read '/nonexistent/libx.so'" in r.stderr, f"exit {r.returncode}: {r.stderr}")
 
 
 if __name__ == "__main__":

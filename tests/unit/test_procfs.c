@@ -8,6 +8,8 @@
 #include <string.h>
 #include <errno.h>
 #include <stdio.h>
+#include <limits.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "inspect/metadata.h"
 #include "inspect/procfs.h"
@@ -68,6 +70,47 @@ static void test_cmdline_and_comm(void **state)
 	assert_string_equal(buf, "worker-1");
 	assert_int_equal(procfs_alive(fixture_path("proc"), 1234), 1);
 	assert_int_equal(procfs_alive(fixture_path("proc"), 4321), 0);
+}
+
+static void test_mapped_lib(void **state)
+{
+	char path[PATH_MAX];
+
+	/* the live copy, not the deleted one mapped first */
+	assert_int_equal(procfs_find_mapped_lib(fixture_path("proc"), 1234, "libffi.so", path, sizeof(path)), 0);
+	assert_string_equal(path, "/usr/lib/x86_64-linux-gnu/libffi.so.8.1.2");
+	assert_int_equal(procfs_find_mapped_lib(fixture_path("proc"), 1234, "libz.so.1", path, sizeof(path)), 0);
+	assert_string_equal(path, "/usr/lib/x86_64-linux-gnu/libz.so.1.2.13");
+	assert_int_equal(procfs_find_mapped_lib(fixture_path("proc"), 1234, "libssl.so", path, sizeof(path)), -ENOENT);
+	assert_int_equal(procfs_find_mapped_lib(fixture_path("proc"), 1234, "libffi.so", path, 10), -ENAMETOOLONG);
+	assert_int_equal(procfs_find_mapped_lib(fixture_path("proc"), 99999, "libffi.so", path, sizeof(path)), -ENOENT);
+	/* a wheel's bundled copy, and names that only look alike */
+	assert_int_equal(procfs_parse_mapped_lib("7f00-7f01 r-xp 0 fe:01 1 /venv/lib/cffi.libs/libffi-9c61262e.so.8.1.0\n",
+						 "libffi.so", path, sizeof(path)),
+			 0);
+	assert_string_equal(path, "/venv/lib/cffi.libs/libffi-9c61262e.so.8.1.0");
+	assert_int_equal(procfs_lib_name_matches("libffi.so", "libffi.so"), 1);
+	assert_int_equal(procfs_lib_name_matches("libffi.so.7", "libffi.so"), 1);
+	assert_int_equal(procfs_lib_name_matches("libffiX.so.8", "libffi.so"), 0);
+	assert_int_equal(procfs_lib_name_matches("libffi-.so.8", "libffi.so"), 0);
+	assert_int_equal(procfs_lib_name_matches("libffi-3.a", "libffi.so"), 0);
+	assert_int_equal(procfs_lib_name_matches("libffi.sox", "libffi.so"), 0);
+	assert_int_equal(procfs_lib_name_matches("libz.so.1.2.13", "libz.so.1"), 1);
+	assert_int_equal(procfs_lib_name_matches("libz.so.12", "libz.so.1"), 0);
+	assert_int_equal(procfs_lib_name_matches("x", ""), 0);
+	assert_int_equal(procfs_parse_mapped_lib("", "libffi.so", path, sizeof(path)), -ENOENT);
+	assert_int_equal(procfs_parse_mapped_lib("7f00-7f01 rw-p 0 00:00 0 [heap]", "libffi.so", path, sizeof(path)),
+			 -ENOENT);
+}
+
+static void test_mapped_lib_live(void **state)
+{
+	char path[PATH_MAX];
+
+	/* this test process maps libc: found from the real /proc too */
+	assert_int_equal(procfs_find_mapped_lib("/proc", getpid(), "libc.so", path, sizeof(path)), 0);
+	assert_non_null(strstr(path, "/libc.so"));
+	assert_int_equal(access(path, R_OK), 0);
 }
 
 static void test_host_fields(void **state)
@@ -135,6 +178,8 @@ int main(void)
 		cmocka_unit_test(test_stat_with_odd_comm),
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_cmdline_and_comm),
+		cmocka_unit_test(test_mapped_lib),
+		cmocka_unit_test(test_mapped_lib_live),
 		cmocka_unit_test(test_host_fields),
 		cmocka_unit_test(test_host_json_from_fixture),
 		cmocka_unit_test(test_series_stats),

@@ -3,7 +3,7 @@
 #ifndef BINDPROF_COMMANDS_H
 #define BINDPROF_COMMANDS_H
 
-#include <signal.h>
+#include "lib/signals.h" /* signals_install, signals_pending: the commands use them */
 
 int cmd_record(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
@@ -12,10 +12,7 @@ int cmd_load(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
-
-void signals_install(void);
-int signals_pending(void);
-/* The flag itself, for loops that poll it (the load engine). */
-volatile sig_atomic_t *signals_pending_flag(void);
+int cmd_export(int argc, char **argv);
+int cmd_history(int argc, char **argv);
 
 #endif

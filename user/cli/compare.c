@@ -2,46 +2,155 @@
 /* `bindprof compare RUN1.json RUN2.json ...`: frameworks side by side from existing profile files,
  * per workload: throughput and latency per framework, ratios, and whether the difference is
  * significant (exact Mann-Whitney U on the repeats, bootstrap CI of the ratio of medians outside a
- * noise band). No winner is declared from noise. */
+ * noise band). No winner is declared from noise. With --frameworks, the rounds are profile runs
+ * made in-process (profile_run on an options struct), interleaved. */
 #include <errno.h>
-#include <getopt.h>
 #include <libgen.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <sys/wait.h>
 #include <unistd.h>
-#include "load/appmanifest.h"
 #include "cli/commands.h"
-#include "probes/ffi.h"
-#include "lib/log.h"
+#include "cli/compare.h"
+#include "cli/options.h"
+#include "cli/profile.h"
+#include "core/guardian.h"
 #include "inspect/metadata.h"
-#include "output/document.h"
+#include "lib/log.h"
+#include "output/reader.h"
 #include "stats/stats.h"
 #include "lib/util.h"
+#include "lib/file.h"     /* harden: atomic --report */
+#include "lib/validate.h" /* harden: output paths up front */
+#include "load/appmanifest.h"
+#include "output/document.h"
+#include "stats/repeats.h"
+#include "stats/stats.h"
 
-#define MAX_RUNS 16
-#define MAX_SAMPLES 256
+#define MAX_SAMPLES COMPARE_MAX_ROUNDS
 
-static const char compare_usage[] =
-	"usage: bindprof compare RUN1.json RUN2.json [RUN3.json...] [--noise PCT] [-o FILE.json] [--report FILE.md]\n"
-	"       bindprof compare --frameworks A,B[,C...] --apps DIR [--repeats K] [--suite S] [--duration S]\n"
-	"                        [--warmup S] [--concurrency N] [-t N] [--rate RPS] [--probes LIST]\n"
-	"                        [--ready-timeout S] [--ffi LIB[:GLOB]]... [--noise PCT] [-o FILE.json]\n"
-	"                        [--report FILE.md]\n"
-	"\n"
-	"Compare frameworks (or builds) workload by workload. With --frameworks, each is an app in\n"
-	"DIR/NAME/bindprof-app.json (name, version, language, runtime, start, port, health_path); its\n"
-	"start command runs in DIR/NAME with PORT set. The rounds are interleaved (A B A B ...), K of them\n"
-	"(default 5), in alternating order (A B, B A, ...): each round is one `bindprof profile` pass per\n"
-	"framework, the first round profiled (--probes, default gil,gc,requests,stacks), the others clean.\n"
-	"Each framework's merged profile is written next to -o (FILE.NAME.json; default\n"
-	"bindprof-compare.json). The winner of a workload is named only when the difference is\n"
-	"significant: Mann-Whitney U p < 0.05 over the repeats and the 95% bootstrap CI of the ratio of\n"
-	"medians outside the noise band (default 2%).\n";
+enum {
+	C_NOISE = PO_MAX_ID + 1, C_REPORT, C_FRAMEWORKS, C_APPS, C_ROUNDS,
+};
+
+/* compare's own options, then profile's load and probe options (their ids are profile's: the
+ * values go straight into the rounds' struct profile_opts). */
+const struct cli_option compare_options[] = {
+	{ "frameworks", 0, C_FRAMEWORKS, "A,B[,C...]", "run these apps, each DIR/NAME/bindprof-app.json", 0 },
+	{ "apps", 0, C_APPS, "DIR", "the apps' directory (with --frameworks)", 0 },
+	{ "repeats", 0, C_ROUNDS, "K", "interleaved rounds per framework (default 5; with --frameworks)", 0 },
+	{ "suite", 0, PO_SUITE, "S", "as profile's (with --frameworks, as the options below)", 0 },
+	{ "duration", 0, PO_DURATION, "S", "as profile's", 0 },
+	{ "warmup", 0, PO_WARMUP, "S", "as profile's", 0 },
+	{ "concurrency", 0, PO_CONCURRENCY, "N", "as profile's", 0 },
+	{ "threads", 't', PO_THREADS, "N", "as profile's", 0 },
+	{ "rate", 0, PO_RATE, "RPS", "as profile's", 0 },
+	{ "probes", 0, PO_PROBES, "LIST", "the first round's probes, as profile's (default gil,gc,ffi,requests,stacks)", 0 },
+	{ "ready-timeout", 0, PO_READY_TIMEOUT, "S", "as profile's", 0 },
+	{ "ffi", 0, PO_FFI, "LIB[:GLOB]", "as profile's", CLI_OPT_REPEAT },
+	{ "noise", 0, C_NOISE, "PCT", "the noise band: a smaller difference names no winner (default 2)", 0 },
+	{ "output", 'o', PO_OUTPUT, "FILE", "the compare JSON (default bindprof-compare.json with --frameworks)", 0 },
+	{ "report", 0, C_REPORT, "FILE.md", "a markdown report", 0 },
+	{ "help", 'h', PO_HELP, NULL, "this help", 0 },
+	{},
+};
+
+void compare_usage(FILE *f)
+{
+	cli_options_usage(f, "bindprof compare", "[RUN1.json RUN2.json [RUN3.json...]]",
+			  compare_options,
+			  "Compare frameworks (or builds) workload by workload. With --frameworks, each is an app in "
+			  "DIR/NAME/bindprof-app.json (name, version, language, runtime, start, port, health_path); "
+			  "its start command runs in DIR/NAME with PORT set. The rounds are interleaved, K of them, "
+			  "in alternating order (A B, B A, ...): each round is one profile run per framework, the "
+			  "first round profiled, the others clean. Each framework's merged profile is written next "
+			  "to -o (FILE.NAME.json). The winner of a workload is named only when the difference is "
+			  "significant: Mann-Whitney U p < 0.05 over the repeats and the 95% bootstrap CI of the "
+			  "ratio of medians outside the noise band.",
+			  NULL);
+}
+
+static int compare_opt(struct compare_opts *o, int id, const char *arg, char *err, int errlen)
+{
+	long l;
+
+	switch (id) {
+	case C_NOISE:
+		if (parse_seconds(arg, 100, &o->noise)) {
+			snprintf(err, errlen, "--noise: invalid percent '%s'", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case PO_OUTPUT: o->output = arg; return 0;
+	case C_REPORT: o->report = arg; return 0;
+	case C_FRAMEWORKS: o->frameworks = arg; return 0;
+	case C_APPS: o->apps = arg; return 0;
+	case PO_HELP: o->help = true; return 0;
+	case C_ROUNDS:
+		if (parse_long(arg, 1, 1000, &l)) {
+			snprintf(err, errlen, "--repeats: invalid number '%s'", arg);
+			return -EINVAL;
+		}
+		o->rounds = (int)l;
+		o->rounds_given = true;
+		return 0;
+	}
+	o->load_given = true;
+	return profile_opt_apply(&o->prof, id, arg, err, errlen);
+}
+
+int compare_opts_parse(int argc, char **argv, struct compare_opts *o, char *err, int errlen)
+{
+	struct cli_parser p;
+	int id;
+
+	memset(o, 0, sizeof(*o));
+	profile_opts_defaults(&o->prof);
+	o->noise = 2;
+	o->rounds = 5;
+	if (cli_parser_init(&p, compare_options, argc, argv, 0))
+		return -EINVAL;
+	while ((id = cli_parser_next(&p, err, errlen)) > 0)
+		if (compare_opt(o, id, p.arg, err, errlen))
+			return -EINVAL;
+	if (id < 0)
+		return -EINVAL;
+	if (o->help)
+		return 0;
+	o->files = (const char *const *)argv + p.operands;
+	o->nfiles = argc - p.operands;
+	if (o->prof.threads > o->prof.concurrency)
+		o->prof.threads = o->prof.concurrency;
+	if (o->frameworks || o->apps) {
+		if (!o->frameworks || !o->apps) {
+			snprintf(err, errlen, "--frameworks and --apps go together (the apps DIR/NAME/%s)", APP_MANIFEST);
+			return -EINVAL;
+		}
+		if (o->nfiles) {
+			snprintf(err, errlen, "give either --frameworks with --apps or result files, not both ('%s')",
+				 o->files[0]);
+			return -EINVAL;
+		}
+		if (o->rounds > MAX_SAMPLES) {
+			snprintf(err, errlen, "--repeats: at most %d", MAX_SAMPLES);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (o->load_given || o->rounds_given) {
+		snprintf(err, errlen, "--suite, --repeats and the load options apply to --frameworks runs only");
+		return -EINVAL;
+	}
+	if (o->nfiles < 2 || o->nfiles > COMPARE_MAX_RUNS) {
+		snprintf(err, errlen, "give 2 to %d profile files, or --frameworks A,B --apps DIR", COMPARE_MAX_RUNS);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- the comparison of loaded profile documents ---- */
 
 struct run {
 	const char *path;
@@ -49,13 +158,6 @@ struct run {
 	cJSON *doc;
 	const cJSON *manifest; /* --frameworks: the app's manifest, echoed in the output */
 };
-
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 static int samples_of(const cJSON *res, double *out)
 {
@@ -89,19 +191,246 @@ static const cJSON *find_workload(const cJSON *doc, const char *suite, const cha
 	return NULL;
 }
 
-/* The comparison of loaded profile docs, workload by workload: prints the table, writes the
- * compare JSON (output) and the markdown report. cfg: the configuration object (taken). */
-static int compare_runs(struct run *runs, int nruns, double noise, cJSON *cfg, const char *partial,
-			const char *output, const char *report)
+static void run_name(struct run *r, const char *path)
 {
-	int won[MAX_RUNS] = {}, nworkloads = 0, nsig = 0;
-	double gain_sum = 0;
-	cJSON *out = NULL, *results, *fw;
-	FILE *md = NULL;
-	const cJSON *s0, *w0;
-	int ret = EXIT_BADINPUT;
+	const cJSON *fwn = profile_get(r->doc, "metadata.framework");
+	char tmp[4096];
 
-	out = profile_new("compare");
+	if (cJSON_IsString(fwn) && *fwn->valuestring) {
+		snprintf(r->name, sizeof(r->name), "%s", fwn->valuestring);
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	snprintf(r->name, sizeof(r->name), "%s", basename(tmp));
+}
+
+/* One workload across the runs: the figures and the test between the two fastest. */
+struct cmp_row {
+	const char *suite, *workload;
+	const cJSON *res[COMPARE_MAX_RUNS];
+	double med[COMPARE_MAX_RUNS];
+	int ns[COMPARE_MAX_RUNS];
+	int best, second;
+	double p, u, lo, hi, ratio, minp;
+	bool significant;
+};
+
+/* The row of workload suite/name, or false when a run lacks it. */
+static bool compute_row(struct run *runs, int nruns, double noise, const char *sn, const char *wn, struct cmp_row *r)
+{
+	static double smp[COMPARE_MAX_RUNS][MAX_SAMPLES];
+
+	memset(r, 0, sizeof(*r));
+	r->suite = sn;
+	r->workload = wn;
+	for (int i = 0; i < nruns; i++) {
+		r->res[i] = find_workload(runs[i].doc, sn, wn);
+		r->ns[i] = r->res[i] ? samples_of(r->res[i], smp[i]) : 0;
+		if (!r->ns[i])
+			return false;
+		r->med[i] = stats_median(smp[i], r->ns[i]);
+	}
+	for (int i = 1; i < nruns; i++)
+		if (r->med[i] > r->med[r->best])
+			r->best = i;
+	r->second = -1;
+	for (int i = 0; i < nruns; i++)
+		if (i != r->best && (r->second < 0 || r->med[i] > r->med[r->second]))
+			r->second = i;
+	r->p = stats_mann_whitney(smp[r->best], r->ns[r->best], smp[r->second], r->ns[r->second], &r->u);
+	stats_bootstrap_ratio_ci(smp[r->best], r->ns[r->best], smp[r->second], r->ns[r->second], 0.95, 5000, 0x5eed,
+				 &r->lo, &r->hi);
+	r->ratio = r->med[r->best] / r->med[r->second];
+	r->minp = stats_mann_whitney_min_p(r->ns[r->best], r->ns[r->second]);
+	r->significant = r->p < 0.05 && r->lo > 1 + noise / 100;
+	return true;
+}
+
+/* Every workload of the first run that all runs have. *rows allocated; how many. */
+static int compute_rows(struct run *runs, int nruns, double noise, struct cmp_row **rows)
+{
+	const cJSON *s0, *w0;
+	int n = 0, cap = 0;
+
+	*rows = NULL;
+	cJSON_ArrayForEach(s0, profile_get(runs[0].doc, "suites"))
+	cJSON_ArrayForEach(w0, cJSON_GetObjectItem(s0, "workloads")) {
+		const cJSON *sn = cJSON_GetObjectItem(s0, "name"), *wn = cJSON_GetObjectItem(w0, "name");
+
+		if (!cJSON_IsString(sn) || !cJSON_IsString(wn))
+			continue;
+		if (n == cap) {
+			struct cmp_row *g = realloc(*rows, (cap = cap ? 2 * cap : 16) * sizeof(**rows));
+
+			if (!g)
+				return n;
+			*rows = g;
+		}
+		if (compute_row(runs, nruns, noise, sn->valuestring, wn->valuestring, &(*rows)[n]))
+			n++;
+	}
+	return n;
+}
+
+static const char *verdict(const struct cmp_row *r)
+{
+	return r->significant ? "significant" : r->minp >= 0.05 ? "too few repeats" : "within noise";
+}
+
+static cJSON *row_json(const struct cmp_row *r, const struct run *runs, int nruns, double noise)
+{
+	cJSON *wr = cJSON_CreateObject(), *per, *cmp, *ratios, *sig;
+
+	cJSON_AddStringToObject(wr, "suite", r->suite);
+	cJSON_AddStringToObject(wr, "workload", r->workload);
+	per = cJSON_AddObjectToObject(wr, "frameworks");
+	for (int i = 0; i < nruns; i++) {
+		cJSON *f = cJSON_AddObjectToObject(per, runs[i].name);
+		const cJSON *p50 = profile_get(r->res[i], "latency.median_ms"), *p99 = profile_get(r->res[i], "latency.p99_ms");
+
+		cJSON_AddNumberToObject(f, "requests_per_sec", r->med[i]);
+		cJSON_AddNumberToObject(f, "repeats", r->ns[i]);
+		if (cJSON_IsNumber(p50))
+			cJSON_AddNumberToObject(f, "p50_ms", p50->valuedouble);
+		if (cJSON_IsNumber(p99))
+			cJSON_AddNumberToObject(f, "p99_ms", p99->valuedouble);
+	}
+	cmp = cJSON_AddObjectToObject(wr, "comparison");
+	if (r->significant)
+		cJSON_AddStringToObject(cmp, "winner", runs[r->best].name);
+	else
+		cJSON_AddNullToObject(cmp, "winner");
+	ratios = cJSON_AddObjectToObject(cmp, "performance_ratios");
+	for (int i = 0; i < nruns; i++)
+		for (int j = 0; j < nruns; j++) {
+			char key[300];
+
+			if (i == j)
+				continue;
+			snprintf(key, sizeof(key), "%s_vs_%s", runs[i].name, runs[j].name);
+			cJSON_AddNumberToObject(ratios, key, r->med[i] / r->med[j]);
+		}
+	sig = cJSON_AddObjectToObject(cmp, "statistical_significance");
+	cJSON_AddStringToObject(sig, "test", "mann-whitney-u");
+	cJSON_AddStringToObject(sig, "between", runs[r->best].name);
+	cJSON_AddStringToObject(sig, "and", runs[r->second].name);
+	cJSON_AddNumberToObject(sig, "p_value", r->p);
+	cJSON_AddBoolToObject(sig, "significant", r->significant);
+	cJSON_AddNumberToObject(sig, "ratio_of_medians", r->ratio);
+	cJSON_AddNumberToObject(sig, "ci_low", r->lo);
+	cJSON_AddNumberToObject(sig, "ci_high", r->hi);
+	cJSON_AddNumberToObject(sig, "confidence", 0.95);
+	cJSON_AddNumberToObject(sig, "noise_band_percent", noise);
+	if (r->minp >= 0.05)
+		cJSON_AddStringToObject(sig, "note", "too few repeats to ever reach p < 0.05 (the exact test's "
+						     "smallest p for these sizes is above it): no winner can be named; "
+						     "run profile --repeats 4 or more");
+	return wr;
+}
+
+/* Workloads won per run, and the overall winner (most won; -1 when none won). */
+static int tally(const struct cmp_row *rows, int n, int nruns, int *won, int *nsig, double *gain_sum)
+{
+	int top = -1;
+
+	*nsig = 0;
+	*gain_sum = 0;
+	memset(won, 0, nruns * sizeof(*won));
+	for (int k = 0; k < n; k++)
+		if (rows[k].significant) {
+			won[rows[k].best]++;
+			(*nsig)++;
+			*gain_sum += (rows[k].ratio - 1) * 100;
+		}
+	for (int i = 0; i < nruns; i++)
+		if (won[i] && (top < 0 || won[i] > won[top]))
+			top = i;
+	return top;
+}
+
+static cJSON *summary_json(const struct cmp_row *rows, int n, const struct run *runs, int nruns)
+{
+	cJSON *sum = cJSON_CreateObject(), *wonj;
+	int won[COMPARE_MAX_RUNS], nsig, top;
+	double gain;
+
+	top = tally(rows, n, nruns, won, &nsig, &gain);
+	if (top >= 0)
+		cJSON_AddStringToObject(sum, "overall_winner", runs[top].name);
+	else
+		cJSON_AddNullToObject(sum, "overall_winner");
+	cJSON_AddNumberToObject(sum, "workloads", n);
+	cJSON_AddNumberToObject(sum, "significant_workloads", nsig);
+	if (nsig)
+		cJSON_AddNumberToObject(sum, "average_performance_gain_percent", gain / nsig);
+	else
+		cJSON_AddNullToObject(sum, "average_performance_gain_percent");
+	wonj = cJSON_AddObjectToObject(sum, "workloads_won");
+	for (int i = 0; i < nruns; i++)
+		cJSON_AddNumberToObject(wonj, runs[i].name, won[i]);
+	return sum;
+}
+
+static void summary_line(FILE *f, const struct cmp_row *rows, int n, const struct run *runs, int nruns)
+{
+	int won[COMPARE_MAX_RUNS], nsig, top;
+	double gain;
+
+	top = tally(rows, n, nruns, won, &nsig, &gain);
+	fprintf(f, "%d workloads, %d with a significant winner; overall winner: %s\n", n, nsig,
+		top >= 0 ? runs[top].name : "none");
+}
+
+static void print_table(const struct cmp_row *rows, int n, const struct run *runs, int nruns)
+{
+	printf("%-30s", "workload");
+	for (int i = 0; i < nruns; i++)
+		printf(" %14.14s", runs[i].name);
+	printf("  %-14s %8s %8s  %s\n", "winner", "ratio", "p", "verdict");
+	for (int k = 0; k < n; k++) {
+		const struct cmp_row *r = &rows[k];
+
+		printf("%-30s", r->workload);
+		for (int i = 0; i < nruns; i++)
+			printf(" %14.1f", r->med[i]);
+		printf("  %-14.14s %8.3f %8.4f  %s\n", r->significant ? runs[r->best].name : "-", r->ratio, r->p, verdict(r));
+	}
+	summary_line(stdout, rows, n, runs, nruns);
+}
+
+static int write_markdown(const char *path, const struct cmp_row *rows, int n, const struct run *runs, int nruns)
+{
+	struct file_out fo; /* harden: atomic, every write checked; a full disk is exit 3 */
+	char ferr[PATH_MAX + 128];
+	FILE *md;
+
+	if (file_out_open(&fo, path, ferr, sizeof(ferr))) {
+		log_err("compare: --report: %s", ferr);
+		return EXIT_BADINPUT;
+	}
+	md = fo.f;
+	for (int k = 0; k < n; k++) {
+		const struct cmp_row *r = &rows[k];
+
+		fprintf(md, "%s| %s/%s | %s | %.3f | %.4f | [%.3f, %.3f] | %s |\n",
+			k ? "" : "| workload | winner | ratio | p | 95% CI | verdict |\n|:---|:---|---:|---:|:---|:---|\n",
+			r->suite, r->workload, r->significant ? runs[r->best].name : "-", r->ratio, r->p, r->lo, r->hi,
+			r->significant ? "**significant**" : verdict(r));
+	}
+	fputc('\n', md);
+	summary_line(md, rows, n, runs, nruns);
+	if (file_out_commit(&fo, ferr, sizeof(ferr))) {
+		log_err("compare: --report: %s", ferr);
+		return EXIT_ENV;
+	}
+	return EXIT_OK;
+}
+
+static cJSON *compare_doc(const struct cmp_row *rows, int n, const struct run *runs, int nruns, double noise,
+			  cJSON *cfg, const char *partial)
+{
+	cJSON *out = profile_new("compare"), *fw, *results;
+
 	cJSON_AddItemToObject(out, "metadata", metadata_to_json(NULL, NULL));
 	fw = cJSON_AddArrayToObject(out, "frameworks");
 	for (int i = 0; i < nruns; i++) {
@@ -119,622 +448,384 @@ static int compare_runs(struct run *runs, int nruns, double noise, cJSON *cfg, c
 	cJSON_AddStringToObject(cfg, "test", "mann-whitney-u");
 	cJSON_AddItemToObject(out, "configuration", cfg);
 	results = cJSON_AddArrayToObject(out, "results");
-	if (report && !(md = fopen(report, "w"))) {
-		log_err("compare: --report: cannot write '%s'", report);
-		goto out;
-	}
-	printf("%-30s", "workload");
-	for (int i = 0; i < nruns; i++)
-		printf(" %14.14s", runs[i].name);
-	printf("  %-14s %8s %8s  %s\n", "winner", "ratio", "p", "verdict");
-	cJSON_ArrayForEach(s0, profile_get(runs[0].doc, "suites"))
-	cJSON_ArrayForEach(w0, cJSON_GetObjectItem(s0, "workloads")) {
-		const char *sn = cJSON_GetObjectItem(s0, "name")->valuestring, *wn = cJSON_GetObjectItem(w0, "name")->valuestring;
-		double smp[MAX_RUNS][MAX_SAMPLES], med[MAX_RUNS];
-		int ns[MAX_RUNS], best = 0, second = -1;
-		cJSON *wr, *per, *cmp, *ratios, *sig;
-		double p, u, lo, hi, ratio, minp;
-		bool all = true, significant;
+	for (int k = 0; k < n; k++)
+		cJSON_AddItemToArray(results, row_json(&rows[k], runs, nruns, noise));
+	cJSON_AddItemToObject(out, "summary", summary_json(rows, n, runs, nruns));
+	return out;
+}
 
-		for (int i = 0; i < nruns && all; i++) {
-			const cJSON *res = find_workload(runs[i].doc, sn, wn);
+/* The comparison of loaded profile docs, workload by workload: the rows computed once, then the
+ * table, the markdown report and the compare JSON printed from them. cfg: the configuration
+ * object (taken). */
+static int compare_runs(struct run *runs, int nruns, double noise, cJSON *cfg, const char *partial,
+			const char *output, const char *report)
+{
+	struct cmp_row *rows = NULL;
+	int n = compute_rows(runs, nruns, noise, &rows), ret = EXIT_OK, e;
+	cJSON *out = compare_doc(rows, n, runs, nruns, noise, cfg, partial);
 
-			ns[i] = res ? samples_of(res, smp[i]) : 0;
-			all = ns[i] > 0;
-			if (all)
-				med[i] = stats_median(smp[i], ns[i]);
-		}
-		if (!all)
-			continue;
-		nworkloads++;
-		for (int i = 1; i < nruns; i++)
-			if (med[i] > med[best])
-				best = i;
-		for (int i = 0; i < nruns; i++)
-			if (i != best && (second < 0 || med[i] > med[second]))
-				second = i;
-		p = stats_mann_whitney(smp[best], ns[best], smp[second], ns[second], &u);
-		stats_bootstrap_ratio_ci(smp[best], ns[best], smp[second], ns[second], 0.95, 5000, 0x5eed, &lo, &hi);
-		ratio = med[best] / med[second];
-		minp = stats_mann_whitney_min_p(ns[best], ns[second]);
-		significant = p < 0.05 && lo > 1 + noise / 100;
-		wr = cJSON_CreateObject();
-		cJSON_AddStringToObject(wr, "suite", sn);
-		cJSON_AddStringToObject(wr, "workload", wn);
-		per = cJSON_AddObjectToObject(wr, "frameworks");
-		for (int i = 0; i < nruns; i++) {
-			cJSON *f = cJSON_AddObjectToObject(per, runs[i].name);
-			const cJSON *res = find_workload(runs[i].doc, sn, wn);
-
-			cJSON_AddNumberToObject(f, "requests_per_sec", med[i]);
-			cJSON_AddNumberToObject(f, "repeats", ns[i]);
-			if (cJSON_IsNumber(profile_get(res, "latency.median_ms")))
-				cJSON_AddNumberToObject(f, "p50_ms", profile_get(res, "latency.median_ms")->valuedouble);
-			if (cJSON_IsNumber(profile_get(res, "latency.p99_ms")))
-				cJSON_AddNumberToObject(f, "p99_ms", profile_get(res, "latency.p99_ms")->valuedouble);
-		}
-		cmp = cJSON_AddObjectToObject(wr, "comparison");
-		if (significant) {
-			cJSON_AddStringToObject(cmp, "winner", runs[best].name);
-			won[best]++;
-			nsig++;
-			gain_sum += (ratio - 1) * 100;
-		} else {
-			cJSON_AddNullToObject(cmp, "winner");
-		}
-		ratios = cJSON_AddObjectToObject(cmp, "performance_ratios");
-		for (int i = 0; i < nruns; i++)
-			for (int j = 0; j < nruns; j++) {
-				char key[300];
-
-				if (i == j)
-					continue;
-				snprintf(key, sizeof(key), "%s_vs_%s", runs[i].name, runs[j].name);
-				cJSON_AddNumberToObject(ratios, key, med[i] / med[j]);
-			}
-		sig = cJSON_AddObjectToObject(cmp, "statistical_significance");
-		cJSON_AddStringToObject(sig, "test", "mann-whitney-u");
-		cJSON_AddStringToObject(sig, "between", runs[best].name);
-		cJSON_AddStringToObject(sig, "and", runs[second].name);
-		cJSON_AddNumberToObject(sig, "p_value", p);
-		cJSON_AddBoolToObject(sig, "significant", significant);
-		cJSON_AddNumberToObject(sig, "ratio_of_medians", ratio);
-		cJSON_AddNumberToObject(sig, "ci_low", lo);
-		cJSON_AddNumberToObject(sig, "ci_high", hi);
-		cJSON_AddNumberToObject(sig, "confidence", 0.95);
-		cJSON_AddNumberToObject(sig, "noise_band_percent", noise);
-		if (minp >= 0.05)
-			cJSON_AddStringToObject(sig, "note", "too few repeats to ever reach p < 0.05 (the exact test's "
-							     "smallest p for these sizes is above it): no winner can be named; "
-							     "run profile --repeats 4 or more");
-		printf("%-30s", cJSON_GetObjectItem(wr, "workload")->valuestring);
-		for (int i = 0; i < nruns; i++)
-			printf(" %14.1f", med[i]);
-		printf("  %-14.14s %8.3f %8.4f  %s\n", significant ? runs[best].name : "-", ratio, p,
-		       significant ? "significant" : minp >= 0.05 ? "too few repeats" : "within noise");
-		if (md)
-			fprintf(md, "%s| %s/%s | %s | %.3f | %.4f | [%.3f, %.3f] | %s |\n",
-				cJSON_GetArraySize(results) ? "" : "| workload | winner | ratio | p | 95% CI | verdict |\n|:---|:---|---:|---:|:---|:---|\n",
-				sn, wn, significant ? runs[best].name : "-", ratio, p, lo, hi,
-				significant ? "**significant**" : minp >= 0.05 ? "too few repeats" : "within noise");
-		cJSON_AddItemToArray(results, wr);
-	}
-	{
-		cJSON *sum = cJSON_AddObjectToObject(out, "summary"), *wonj;
-		int top = -1;
-
-		for (int i = 0; i < nruns; i++)
-			if (won[i] && (top < 0 || won[i] > won[top]))
-				top = i;
-		if (top >= 0)
-			cJSON_AddStringToObject(sum, "overall_winner", runs[top].name);
-		else
-			cJSON_AddNullToObject(sum, "overall_winner");
-		cJSON_AddNumberToObject(sum, "workloads", nworkloads);
-		cJSON_AddNumberToObject(sum, "significant_workloads", nsig);
-		if (nsig)
-			cJSON_AddNumberToObject(sum, "average_performance_gain_percent", gain_sum / nsig);
-		else
-			cJSON_AddNullToObject(sum, "average_performance_gain_percent");
-		wonj = cJSON_AddObjectToObject(sum, "workloads_won");
-		for (int i = 0; i < nruns; i++)
-			cJSON_AddNumberToObject(wonj, runs[i].name, won[i]);
-		printf("%d workloads, %d with a significant winner; overall winner: %s\n", nworkloads, nsig,
-		       top >= 0 ? runs[top].name : "none");
-		if (md)
-			fprintf(md, "\n%d workloads, %d with a significant winner; overall winner: %s\n", nworkloads, nsig,
-				top >= 0 ? runs[top].name : "none");
-	}
-	if (!nworkloads) {
+	print_table(rows, n, runs, nruns);
+	if (report)
+		ret = write_markdown(report, rows, n, runs, nruns);
+	if (!ret && !n) {
 		log_err("compare: the runs have no workload in common");
-		goto out;
+		ret = EXIT_BADINPUT;
 	}
-	if (output) {
-		int e = profile_write(out, output);
-
-		if (e) {
-			log_err("compare: writing '%s': %s", output, strerror(-e));
-			goto out;
-		}
+	if (!ret && output && (e = profile_write(out, output))) {
+		log_err("compare: writing '%s': %s", output, strerror(-e));
+		ret = EXIT_BADINPUT;
 	}
-	ret = EXIT_OK;
-out:
-	if (md)
-		fclose(md);
 	cJSON_Delete(out);
+	free(rows);
 	return ret;
 }
 
-static void run_name(struct run *r, const char *path)
-{
-	const cJSON *fwn = profile_get(r->doc, "metadata.framework");
-	char tmp[4096];
+/* ---- compare --frameworks A,B --apps DIR: every app's profile, in-process, interleaved ---- */
 
-	if (cJSON_IsString(fwn) && *fwn->valuestring) {
-		snprintf(r->name, sizeof(r->name), "%s", fwn->valuestring);
-		return;
-	}
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	snprintf(r->name, sizeof(r->name), "%s", basename(tmp));
-}
-
-/* ---- compare --frameworks A,B --apps DIR: run every app's profile, interleaved ---- */
-
-struct apps_opts {
-	const char *frameworks, *apps;
-	int repeats;
-	const char *pass[32]; /* long option names (without "--") and values for `profile` */
-	int npass;
+struct fw {
+	struct app_manifest m;
+	char path[4096 + 160];                      /* its merged profile: OUT.NAME.json */
+	struct profile_result rounds[MAX_SAMPLES];
+	int nr;
 };
 
-/* One round of one framework: this binary's `profile` on the app, its cwd the app's directory.
- * Round 0 is the profiled one; later rounds are clean passes only (--probes none). */
-static int run_profile_round(const struct apps_opts *ao, const struct app_manifest *m, int round,
-			     const char *out, const char *log_path)
+static int load_manifests(const struct compare_opts *co, struct fw *fw, int *n)
 {
-	char self[4096], url[64], port[16];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	const char *argv[64];
-	bool probes_given = false;
-	int a = 0, pid, st;
+	char list[4096], *save, *tok, err[600], abs[PATH_MAX];
 
-	if (n < 0)
-		return -errno;
-	self[n] = '\0';
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", m->port);
-	snprintf(port, sizeof(port), "%d", m->port);
-	argv[a++] = self;
-	argv[a++] = "profile";
-	argv[a++] = "--app-cmd";
-	argv[a++] = m->start;
-	argv[a++] = "--url";
-	argv[a++] = url;
-	argv[a++] = "--health-path";
-	argv[a++] = m->health_path;
-	argv[a++] = "--framework";
-	argv[a++] = m->label;
-	argv[a++] = "--repeats";
-	argv[a++] = "1";
-	argv[a++] = "--format";
-	argv[a++] = "json";
-	for (int i = 0; i < ao->npass; i += 2) {
-		static char opt[32][64];
+	*n = 0;
+	snprintf(list, sizeof(list), "%s", co->frameworks);
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		struct app_manifest *m = &fw[*n].m;
 
-		if (!strcmp(ao->pass[i], "probes")) {
-			probes_given = true;
-			if (round > 0)
-				continue;
+		if (*n == COMPARE_MAX_RUNS) {
+			log_err("compare: --frameworks: at most %d", COMPARE_MAX_RUNS);
+			return EXIT_BADINPUT;
 		}
-		snprintf(opt[i / 2], sizeof(opt[0]), "--%s", ao->pass[i]);
-		argv[a++] = opt[i / 2];
-		argv[a++] = ao->pass[i + 1];
-	}
-	if (round > 0 || !probes_given) {
-		argv[a++] = "--probes";
-		argv[a++] = round > 0 ? "none" : "gil,gc,requests,stacks";
-	}
-	argv[a++] = "-o";
-	argv[a++] = out;
-	argv[a] = NULL;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
+		if (app_manifest_load(co->apps, tok, m, err, sizeof(err))) {
+			log_err("compare: %s", err);
+			return EXIT_BADINPUT;
 		}
-		if (chdir(m->dir)) {
-			fprintf(stderr, "compare: cannot enter %s: %s\n", m->dir, strerror(errno));
-			_exit(EXIT_BADINPUT);
-		}
-		setenv("PORT", port, 1);
-		execv(self, (char *const *)argv);
-		_exit(127);
+		for (int i = 0; i < *n; i++)
+			if (!strcmp(fw[i].m.label, m->label)) {
+				log_err("compare: --frameworks: '%s' is given twice", m->label);
+				return EXIT_BADINPUT;
+			}
+		(*n)++;
 	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (*n < 2) {
+		log_err("compare: --frameworks: give at least two (A,B)");
+		return EXIT_BADINPUT;
+	}
+	for (int i = 0; i < *n; i++) {
+		if (!realpath(fw[i].m.dir, abs)) {
+			log_err("compare: %s: %s", fw[i].m.dir, strerror(errno));
+			return EXIT_BADINPUT;
+		}
+		snprintf(fw[i].m.dir, sizeof(fw[i].m.dir), "%s", abs);
+	}
+	return EXIT_OK;
 }
 
-/* profile leaves the app's output in OUT.app.log: gather it into compare's one log */
-static void append_app_log(const char *log_path, const char *round_out, const char *name, int round)
+/* Each framework's merged profile OUT.NAME.json (OUT without .json, made absolute) and the log. */
+static void output_paths(const char *output, struct fw *fw, int n, char *log_path, size_t len)
 {
-	char app_log[4096 + 128], *text = NULL;
-	FILE *f;
+	char abs_out[4096], *dot;
 
-	snprintf(app_log, sizeof(app_log), "%.4096s.app.log", round_out);
-	if (read_file(app_log, &text, NULL))
-		return;
-	f = fopen(log_path, "a");
-	if (f) {
-		fprintf(f, "==== %s, round %d: the app's output ====\n%s", name, round, text);
-		fclose(f);
+	if (output[0] != '/' && getcwd(abs_out, sizeof(abs_out)))
+		snprintf(abs_out + strlen(abs_out), sizeof(abs_out) - strlen(abs_out), "/%s", output);
+	else
+		snprintf(abs_out, sizeof(abs_out), "%s", output);
+	for (int i = 0; i < n; i++) {
+		snprintf(fw[i].path, sizeof(fw[i].path), "%s", abs_out);
+		dot = strrchr(fw[i].path, '.');
+		if (dot && !strcmp(dot, ".json") && !strchr(dot, '/'))
+			*dot = '\0';
+		snprintf(fw[i].path + strlen(fw[i].path), sizeof(fw[i].path) - strlen(fw[i].path), ".%s.json", fw[i].m.label);
 	}
-	free(text);
-	unlink(app_log);
+	snprintf(log_path, len, "%.4000s.log", abs_out);
+	unlink(log_path);
 }
 
-static cJSON *workload_results(cJSON *doc, const char *suite, const char *name)
+/* One round of one framework: profile_run on the app, its cwd the app's directory, its output in
+ * compare's log. Round 0 is the profiled one; later rounds are clean passes only. The round's
+ * result is kept when it has a document (also when interrupted). An exit status. */
+static int run_round(const struct compare_opts *co, struct fw *f, int round, const char *log_path)
 {
-	return (cJSON *)find_workload(doc, suite, name);
+	struct profile_opts po = co->prof;
+	char url[64];
+	FILE *log = fopen(log_path, "a");
+	int st;
+
+	if (log) {
+		fprintf(log, "==== %s, round %d: the app's output ====\n", f->m.label, round + 1);
+		fclose(log);
+	}
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", f->m.port);
+	po.url = url;
+	po.app_cmd = f->m.start;
+	po.pid = 0;
+	po.health_path = f->m.health_path;
+	po.framework = f->m.label;
+	po.repeats = 1;
+	po.single_pass = false;
+	po.table = false;
+	po.quiet = true;
+	po.output = NULL;
+	po.files_base = f->path; /* its folded stacks: OUT.NAME.SUITE.WORKLOAD.folded */
+	po.baseline = NULL;
+	po.app_dir = f->m.dir;
+	po.app_port = f->m.port;
+	po.app_log = log_path;
+	if (round > 0)
+		po.probes = 0;
+	st = profile_run(&po, &f->rounds[f->nr]);
+	if (f->rounds[f->nr].doc)
+		f->nr++;
+	return st;
 }
 
-/* One framework's rounds folded into one profile doc: each round's clean pass is one repeat (the
- * reported figures are the median round's), the profiling sections are round 0's. Takes rounds[0]. */
-static cJSON *merge_rounds(cJSON **rounds, int n)
+static cJSON *manifest_json(const struct app_manifest *m)
 {
-	cJSON *doc = rounds[0], *s, *w;
+	cJSON *j = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(j, "name", m->name);
+	cJSON_AddStringToObject(j, "version", m->version);
+	cJSON_AddStringToObject(j, "language", m->language);
+	cJSON_AddStringToObject(j, "runtime", m->runtime);
+	cJSON_AddStringToObject(j, "start", m->start);
+	cJSON_AddNumberToObject(j, "port", m->port);
+	cJSON_AddStringToObject(j, "health_path", m->health_path);
+	cJSON_AddStringToObject(j, "dir", m->dir);
+	return j;
+}
+
+/* Workload wi across the rounds: its results object, from the round whose clean pass is nearest
+ * the median, with round 0's profiled sections and the rounds' repeats. NULL when no round has it. */
+static cJSON *merge_workload(struct fw *f, int wi)
+{
+	static const char *const sections[] = { "profiling", "overhead", "lost_events", "profiled_throughput" };
+	struct repeat_sample smp[MAX_SAMPLES];
+	const cJSON *src[MAX_SAMPLES], *r0 = wi < f->rounds[0].nw ? f->rounds[0].w[wi].results : NULL;
+	struct repeats rep;
+	cJSON *pick;
+	int k = 0;
+
+	for (int r = 0; r < f->nr; r++) {
+		const struct profile_workload *w = wi < f->rounds[r].nw ? &f->rounds[r].w[wi] : NULL;
+
+		if (w && w->n > 0 && w->results) {
+			smp[k] = w->samples[0];
+			src[k++] = w->results;
+		}
+	}
+	if (!k || repeats_build(smp, k, &rep))
+		return NULL;
+	pick = cJSON_Duplicate(src[rep.pick], true);
+	for (size_t s = 0; r0 && src[rep.pick] != r0 && s < ARRAY_SIZE(sections); s++)
+		if (cJSON_GetObjectItem(r0, sections[s]))
+			cJSON_ReplaceItemInObject(pick, sections[s], cJSON_Duplicate(cJSON_GetObjectItem(r0, sections[s]), true));
+	cJSON_DeleteItemFromObject(pick, "repeats");
+	cJSON_AddItemToObject(pick, "repeats", repeats_json(&rep, smp, true));
+	return pick;
+}
+
+/* One framework's rounds folded into one profile document (round 0's, taken): each round's clean
+ * pass is one repeat. */
+static cJSON *merge_rounds(struct fw *f)
+{
+	cJSON *doc = f->rounds[0].doc, *s, *w, *cfg;
+	int wi = 0;
 
 	cJSON_ArrayForEach(s, cJSON_GetObjectItem(doc, "suites"))
 	cJSON_ArrayForEach(w, cJSON_GetObjectItem(s, "workloads")) {
-		const char *sn = cJSON_GetObjectItem(s, "name")->valuestring, *wn = cJSON_GetObjectItem(w, "name")->valuestring;
-		double rps[MAX_SAMPLES], sorted[MAX_SAMPLES], med;
-		cJSON *res[MAX_SAMPLES], *pick, *rep, *samples;
-		int k = 0, pi = 0;
+		cJSON *merged = merge_workload(f, wi);
 
-		for (int r = 0; r < n && k < MAX_SAMPLES; r++) {
-			const cJSON *v;
-
-			res[k] = workload_results(rounds[r], sn, wn);
-			v = profile_get(res[k], "throughput.requests_per_sec");
-			if (!res[k] || !cJSON_IsNumber(v))
-				continue;
-			rps[k++] = v->valuedouble;
+		if (merged) {
+			cJSON_ReplaceItemInObject(w, "results", merged);
+			f->rounds[0].w[wi].results = merged;
 		}
-		if (!k)
-			continue;
-		memcpy(sorted, rps, k * sizeof(*rps));
-		med = stats_median(sorted, k);
-		for (int i = 0; i < k; i++)
-			if (fabs(rps[i] - med) < fabs(rps[pi] - med))
-				pi = i;
-		pick = cJSON_Duplicate(res[pi], true);
-		/* the profiled pass's sections come from round 0 */
-		if (res[0] == workload_results(doc, sn, wn))
-			for (const char *const *f = (const char *const[]){ "profiling", "overhead", "lost_events",
-									  "profiled_throughput", NULL };
-			     *f; f++)
-				if (cJSON_GetObjectItem(res[0], *f))
-					cJSON_ReplaceItemInObject(pick, *f, cJSON_Duplicate(cJSON_GetObjectItem(res[0], *f), true));
-		cJSON_DeleteItemFromObject(pick, "repeats");
-		rep = cJSON_AddObjectToObject(pick, "repeats");
-		cJSON_AddNumberToObject(rep, "count", k);
-		cJSON_AddNumberToObject(rep, "median_requests_per_sec", med);
-		qsort(sorted, k, sizeof(*sorted), cmp_dbl);
-		cJSON_AddNumberToObject(rep, "min_requests_per_sec", sorted[0]);
-		cJSON_AddNumberToObject(rep, "max_requests_per_sec", sorted[k - 1]);
-		cJSON_AddBoolToObject(rep, "interleaved", true);
-		samples = cJSON_AddArrayToObject(rep, "samples");
-		for (int i = 0; i < k; i++) {
-			cJSON *smp = cJSON_CreateObject();
-			const cJSON *p50 = profile_get(res[i], "latency.median_ms"), *p99 = profile_get(res[i], "latency.p99_ms");
-
-			cJSON_AddNumberToObject(smp, "requests_per_sec", rps[i]);
-			cJSON_AddNumberToObject(smp, "p50_ms", cJSON_IsNumber(p50) ? p50->valuedouble : 0);
-			cJSON_AddNumberToObject(smp, "p99_ms", cJSON_IsNumber(p99) ? p99->valuedouble : 0);
-			cJSON_AddItemToArray(samples, smp);
-		}
-		cJSON_ReplaceItemInObject(w, "results", pick);
+		wi++;
 	}
-	{
-		cJSON *cfg = cJSON_GetObjectItem(doc, "configuration");
-
-		if (cfg) {
-			cJSON_ReplaceItemInObject(cfg, "repeats", cJSON_CreateNumber(n));
-			cJSON_AddStringToObject(cfg, "repeats_method", "interleaved rounds of bindprof compare --frameworks "
-								       "(alternating order), one clean pass each; profiled in round 1");
-		}
+	f->rounds[0].doc = NULL;
+	cfg = cJSON_GetObjectItem(doc, "configuration");
+	if (cfg) {
+		cJSON_ReplaceItemInObject(cfg, "repeats", cJSON_CreateNumber(f->nr));
+		cJSON_AddStringToObject(cfg, "repeats_method", "interleaved rounds of bindprof compare --frameworks "
+							       "(alternating order), one clean pass each; profiled in round 1");
 	}
 	return doc;
 }
 
-static int compare_apps(const struct apps_opts *ao, double noise, const char *output, const char *report)
+/* Interleaved and counterbalanced, A B C, C B A, A B C, ...: drift on the machine falls on every
+ * framework alike, and none always runs first or right after another's load. An exit status;
+ * *partial set when a signal stopped the rounds. */
+static int run_rounds(const struct compare_opts *co, struct fw *fw, int n, const char *log_path, const char **partial)
 {
-	struct app_manifest m[MAX_RUNS];
-	struct run runs[MAX_RUNS];
-	cJSON *manifests[MAX_RUNS] = {}, *rounds[MAX_RUNS][MAX_SAMPLES] = {};
-	char list[4096], *save, *tok, err[600], path[MAX_RUNS][4096 + 32], log_path[4096 + 16];
-	const char *partial = NULL;
-	int n = 0, nr[MAX_RUNS] = {}, missing = 0, ret = EXIT_BADINPUT;
-
-	snprintf(list, sizeof(list), "%s", ao->frameworks);
-	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (n == MAX_RUNS) {
-			log_err("compare: --frameworks: at most %d", MAX_RUNS);
-			return EXIT_BADINPUT;
-		}
-		if (app_manifest_load(ao->apps, tok, &m[n], err, sizeof(err))) {
-			log_err("compare: %s", err);
-			return EXIT_BADINPUT;
-		}
-		for (int i = 0; i < n; i++)
-			if (!strcmp(m[i].label, m[n].label)) {
-				log_err("compare: --frameworks: '%s' is given twice", m[n].label);
-				return EXIT_BADINPUT;
-			}
-		n++;
-	}
-	if (n < 2) {
-		log_err("compare: --frameworks: give at least two (A,B)");
-		return EXIT_BADINPUT;
-	}
-	if (ao->repeats > MAX_SAMPLES) {
-		log_err("compare: --repeats: at most %d", MAX_SAMPLES);
-		return EXIT_BADINPUT;
-	}
-	for (int i = 0; i < n; i++) {
-		char abs[4096];
-
-		if (!realpath(m[i].dir, abs)) {
-			log_err("compare: %s: %s", m[i].dir, strerror(errno));
-			return EXIT_BADINPUT;
-		}
-		snprintf(m[i].dir, sizeof(m[i].dir), "%s", abs);
-	}
-	{
-		char abs_out[4096], *dot;
-
-		if (output[0] != '/' && getcwd(abs_out, sizeof(abs_out)))
-			snprintf(abs_out + strlen(abs_out), sizeof(abs_out) - strlen(abs_out), "/%s", output);
-		else
-			snprintf(abs_out, sizeof(abs_out), "%s", output);
-		for (int i = 0; i < n; i++) {
-			snprintf(path[i], sizeof(path[i]), "%s", abs_out);
-			dot = strrchr(path[i], '.');
-			if (dot && !strcmp(dot, ".json") && !strchr(dot, '/'))
-				*dot = '\0';
-			snprintf(path[i] + strlen(path[i]), sizeof(path[i]) - strlen(path[i]), ".%s.json", m[i].label);
-		}
-		snprintf(log_path, sizeof(log_path), "%s.log", abs_out);
-		unlink(log_path);
-	}
-	signals_install();
-	/* Interleaved and counterbalanced, A B C, C B A, A B C, ...: drift on the machine falls on every
-	 * framework alike, and none always runs first or right after another's load. */
-	for (int r = 0; r < ao->repeats && !partial; r++) {
+	for (int r = 0; r < co->rounds && !*partial; r++) {
 		for (int j = 0; j < n; j++) {
-			int i = r % 2 ? n - 1 - j : j;
-			char round_out[4096 + 64 + 16];
-			int st;
+			int i = r % 2 ? n - 1 - j : j, st;
 
-			printf("compare: round %d/%d: %s\n", r + 1, ao->repeats, m[i].label);
+			printf("compare: round %d/%d: %s\n", r + 1, co->rounds, fw[i].m.label);
 			fflush(stdout);
-			snprintf(round_out, sizeof(round_out), "%.4128s.round%d", path[i], r + 1);
-			st = run_profile_round(ao, &m[i], r, round_out, log_path);
-			append_app_log(log_path, round_out, m[i].label, r + 1);
+			st = run_round(co, &fw[i], r, log_path);
 			if (signals_pending()) {
-				/* profile wrote what its interrupted pass measured: keep it */
-				partial = "interrupted";
-				if ((rounds[i][nr[i]] = profile_read(round_out, err, sizeof(err))))
-					nr[i]++;
-				unlink(round_out);
+				*partial = "interrupted"; /* what the interrupted round measured is kept */
 				break;
 			}
 			if (st) {
-				log_err("compare: %s, round %d: bindprof profile exited with status %d; its output is in %s",
-					m[i].label, r + 1, st, log_path);
-				ret = st == EXIT_BADINPUT ? EXIT_BADINPUT : EXIT_TARGET;
-				goto out;
+				log_err("compare: %s, round %d: profile failed (status %d); the app's output is in %s",
+					fw[i].m.label, r + 1, st, log_path);
+				return st == EXIT_BADINPUT ? EXIT_BADINPUT : EXIT_TARGET;
 			}
-			rounds[i][nr[i]] = profile_read(round_out, err, sizeof(err));
-			unlink(round_out);
-			if (!rounds[i][nr[i]]) {
-				log_err("compare: %s", err);
-				ret = EXIT_TARGET;
-				goto out;
-			}
-			nr[i]++;
 		}
 	}
-	memset(runs, 0, sizeof(runs));
+	return EXIT_OK;
+}
+
+/* The configuration of the comparison, from the first framework's merged profile. */
+static cJSON *apps_config(const struct compare_opts *co, const cJSON *doc0, int rounds)
+{
+	static const char *const keep[] = { "duration_secs", "warmup_secs", "concurrency", "threads", "rate", "suite", "probes" };
+	cJSON *cfg = cJSON_CreateObject(), *p0 = cJSON_GetObjectItem(doc0, "configuration");
+
+	for (size_t f = 0; p0 && f < ARRAY_SIZE(keep); f++)
+		if (cJSON_GetObjectItem(p0, keep[f]))
+			cJSON_AddItemToObject(cfg, keep[f], cJSON_Duplicate(cJSON_GetObjectItem(p0, keep[f]), true));
+	if (!cJSON_GetObjectItem(cfg, "duration_secs"))
+		cJSON_AddNullToObject(cfg, "duration_secs");
+	if (!cJSON_GetObjectItem(cfg, "probes"))
+		cJSON_AddArrayToObject(cfg, "probes");
+	cJSON_AddNumberToObject(cfg, "repeats", rounds);
+	cJSON_AddStringToObject(cfg, "order", "interleaved, alternating (A B, B A, ...)");
+	cJSON_AddStringToObject(cfg, "apps", co->apps);
+	return cfg;
+}
+
+/* Merge each framework's rounds, write its profile, and fill runs[]. An exit status. */
+static int merge_frameworks(struct fw *fw, int n, const char *partial, struct run *runs, cJSON **manifests)
+{
 	for (int i = 0; i < n; i++) {
-		cJSON *doc;
 		int e;
 
-		if (!nr[i]) {
-			missing++;
+		if (!fw[i].nr)
 			continue;
-		}
-		doc = merge_rounds(rounds[i], nr[i]);
-		rounds[i][0] = NULL;
+		runs[i].doc = merge_rounds(&fw[i]);
 		if (partial)
-			profile_set_partial(doc, partial);
-		runs[i].doc = doc;
-		runs[i].path = path[i];
-		snprintf(runs[i].name, sizeof(runs[i].name), "%s", m[i].label);
-		manifests[i] = cJSON_CreateObject();
-		cJSON_AddStringToObject(manifests[i], "name", m[i].name);
-		cJSON_AddStringToObject(manifests[i], "version", m[i].version);
-		cJSON_AddStringToObject(manifests[i], "language", m[i].language);
-		cJSON_AddStringToObject(manifests[i], "runtime", m[i].runtime);
-		cJSON_AddStringToObject(manifests[i], "start", m[i].start);
-		cJSON_AddNumberToObject(manifests[i], "port", m[i].port);
-		cJSON_AddStringToObject(manifests[i], "health_path", m[i].health_path);
-		cJSON_AddStringToObject(manifests[i], "dir", m[i].dir);
+			profile_set_partial(runs[i].doc, partial);
+		runs[i].path = fw[i].path;
+		snprintf(runs[i].name, sizeof(runs[i].name), "%s", fw[i].m.label);
+		manifests[i] = manifest_json(&fw[i].m);
 		runs[i].manifest = manifests[i];
-		if ((e = profile_write(doc, path[i]))) {
-			log_err("compare: writing '%s': %s", path[i], strerror(-e));
-			goto out;
+		if ((e = profile_write(runs[i].doc, fw[i].path))) {
+			log_err("compare: writing '%s': %s", fw[i].path, strerror(-e));
+			return EXIT_BADINPUT;
 		}
 	}
+	return EXIT_OK;
+}
+
+static int compare_apps(const struct compare_opts *co)
+{
+	const char *output = co->output ? co->output : "bindprof-compare.json", *partial = NULL;
+	struct fw *fw = calloc(COMPARE_MAX_RUNS, sizeof(*fw));
+	struct run runs[COMPARE_MAX_RUNS] = {};
+	cJSON *manifests[COMPARE_MAX_RUNS] = {};
+	char log_path[4096 + 16];
+	int n = 0, missing = 0, ret;
+
+	if (!fw)
+		return EXIT_ENV;
+	if ((ret = load_manifests(co, fw, &n)))
+		goto out;
+	output_paths(output, fw, n, log_path, sizeof(log_path));
+	signals_install();
+	if ((ret = run_rounds(co, fw, n, log_path, &partial)) || (ret = merge_frameworks(fw, n, partial, runs, manifests)))
+		goto out;
+	for (int i = 0; i < n; i++)
+		missing += !fw[i].nr;
 	if (missing) {
 		log_err("compare: interrupted before every framework had run once; the per-framework files "
 			"written hold what was measured");
-		ret = EXIT_OK;
 		goto out;
 	}
-	{
-		cJSON *cfg = cJSON_CreateObject(), *p0 = cJSON_GetObjectItem(runs[0].doc, "configuration");
-
-		if (p0) {
-			for (const char *const *f = (const char *const[]){ "duration_secs", "warmup_secs", "concurrency",
-									  "threads", "rate", "suite", "probes", NULL };
-			     *f; f++)
-				if (cJSON_GetObjectItem(p0, *f))
-					cJSON_AddItemToObject(cfg, *f, cJSON_Duplicate(cJSON_GetObjectItem(p0, *f), true));
-		}
-		if (!cJSON_GetObjectItem(cfg, "duration_secs"))
-			cJSON_AddNullToObject(cfg, "duration_secs");
-		if (!cJSON_GetObjectItem(cfg, "probes"))
-			cJSON_AddArrayToObject(cfg, "probes");
-		cJSON_AddNumberToObject(cfg, "repeats", nr[0]);
-		cJSON_AddStringToObject(cfg, "order", "interleaved, alternating (A B, B A, ...)");
-		cJSON_AddStringToObject(cfg, "apps", ao->apps);
-		ret = compare_runs(runs, n, noise, cfg, partial, output, report);
-	}
+	ret = compare_runs(runs, n, co->noise, apps_config(co, runs[0].doc, fw[0].nr), partial, output, co->report);
 out:
 	for (int i = 0; i < n; i++) {
-		for (int r = 0; r < MAX_SAMPLES; r++)
-			cJSON_Delete(rounds[i][r]);
+		for (int r = 0; r < fw[i].nr; r++)
+			profile_result_free(&fw[i].rounds[r]);
 		cJSON_Delete(manifests[i]);
 		cJSON_Delete(runs[i].doc);
 	}
+	free(fw);
 	return ret;
 }
 
-int cmd_compare(int argc, char **argv)
+/* ---- compare RUN1.json RUN2.json ... ---- */
+
+static int compare_files(const struct compare_opts *co)
 {
-	static const struct option lo[] = {
-		{ "noise", required_argument, NULL, 'N' }, { "output", required_argument, NULL, 'o' },
-		{ "report", required_argument, NULL, 'r' }, { "frameworks", required_argument, NULL, 'f' },
-		{ "apps", required_argument, NULL, 'A' },   { "help", no_argument, NULL, 'h' },
-		/* passed through to each framework's `profile` */
-		{ "suite", required_argument, NULL, 's' },  { "repeats", required_argument, NULL, 'k' },
-		{ "duration", required_argument, NULL, 'd' }, { "warmup", required_argument, NULL, 'w' },
-		{ "concurrency", required_argument, NULL, 'c' }, { "threads", required_argument, NULL, 't' },
-		{ "rate", required_argument, NULL, 'R' },   { "probes", required_argument, NULL, 'P' },
-		{ "ready-timeout", required_argument, NULL, 'T' }, { "ffi", required_argument, NULL, 'x' },
-		{},
-	};
-	struct run runs[MAX_RUNS];
-	struct apps_opts ao = { .repeats = 5 };
-	const char *output = NULL, *report = NULL;
-	double noise = 2;
-	int ch, nruns = 0, ret = EXIT_BADINPUT;
+	struct run runs[COMPARE_MAX_RUNS] = {};
 	char err[512];
+	int nruns = 0, ret = EXIT_BADINPUT;
+	cJSON *cfg;
 
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":o:t:h", lo, NULL)) != -1) {
-		switch (ch) {
-		case 'N': {
-			double v;
-
-			if (parse_seconds(optarg, 100, &v)) {
-				log_err("compare: --noise: invalid percent '%s'", optarg);
-				return EXIT_BADINPUT;
-			}
-			noise = v;
-			break;
-		}
-		case 'o': output = optarg; break;
-		case 'r': report = optarg; break;
-		case 'f': ao.frameworks = optarg; break;
-		case 'A': ao.apps = optarg; break;
-		case 'k': {
-			long l;
-
-			if (parse_long(optarg, 1, 1000, &l)) {
-				log_err("compare: --repeats: invalid number '%s'", optarg);
-				return EXIT_BADINPUT;
-			}
-			ao.repeats = (int)l;
-			break;
-		}
-		case 'x':
-			if (ffi_spec_check(optarg, err, sizeof(err))) {
-				log_err("compare: %s", err);
-				return EXIT_BADINPUT;
-			}
-			/* passed to each framework's profile, whose profiled pass uses it */
-			__attribute__((fallthrough));
-		case 's': case 'd': case 'w': case 'c': case 't': case 'R': case 'P': case 'T':
-			if (ao.npass + 2 >= (int)ARRAY_SIZE(ao.pass)) {
-				log_err("compare: too many options");
-				return EXIT_BADINPUT;
-			}
-			for (const struct option *op = lo; op->name; op++)
-				if (op->val == ch)
-					ao.pass[ao.npass] = op->name;
-			ao.npass++;
-			ao.pass[ao.npass++] = optarg;
-			break;
-		case 'h': fputs(compare_usage, stdout); return EXIT_OK;
-		default:
-			cli_getopt_error(ch, argv, err, sizeof(err));
-			log_err("compare: %s", err);
-			return EXIT_BADINPUT;
-		}
-	}
-	if (ao.frameworks || ao.apps) {
-		if (!ao.frameworks || !ao.apps) {
-			log_err("compare: --frameworks and --apps go together (the apps DIR/NAME/%s)", APP_MANIFEST);
-			return EXIT_BADINPUT;
-		}
-		if (optind < argc) {
-			log_err("compare: give either --frameworks with --apps or result files, not both ('%s')", argv[optind]);
-			return EXIT_BADINPUT;
-		}
-		return compare_apps(&ao, noise, output ? output : "bindprof-compare.json", report);
-	}
-	if (ao.npass || ao.repeats != 5) {
-		log_err("compare: --suite, --repeats and the load options apply to --frameworks runs only");
-		return EXIT_BADINPUT;
-	}
-	if (argc - optind < 2 || argc - optind > MAX_RUNS) {
-		log_err("compare: give 2 to %d profile files, or --frameworks A,B --apps DIR", MAX_RUNS);
-		return EXIT_BADINPUT;
-	}
-	memset(runs, 0, sizeof(runs));
-	for (int i = optind; i < argc; i++) {
+	for (int i = 0; i < co->nfiles; i++) {
 		struct run *r = &runs[nruns];
+		const cJSON *mode;
 
-		r->path = argv[i];
-		r->doc = profile_read(argv[i], err, sizeof(err));
+		r->path = co->files[i];
+		r->doc = profile_read(r->path, err, sizeof(err));
 		if (!r->doc) {
 			log_err("compare: %s", err);
 			goto out;
 		}
 		nruns++;
-		if (!cJSON_IsString(profile_get(r->doc, "mode")) || strcmp(profile_get(r->doc, "mode")->valuestring, "profile")) {
-			log_err("compare: '%s' is not a profile file (mode \"profile\")", argv[i]);
+		mode = profile_get(r->doc, "mode");
+		if (!cJSON_IsString(mode) || strcmp(mode->valuestring, "profile")) {
+			log_err("compare: '%s' is not a profile file (mode \"profile\")", r->path);
 			goto out;
 		}
-		run_name(r, argv[i]);
+		if (profile_doc_validate(r->doc, err, sizeof(err))) {
+			log_err("compare: '%s': %s", r->path, err);
+			goto out;
+		}
+		run_name(r, r->path);
 	}
-	{
-		cJSON *cfg = cJSON_CreateObject();
-
-		cJSON_AddNullToObject(cfg, "duration_secs"); /* the runs' own files have theirs */
-		cJSON_AddArrayToObject(cfg, "probes");
-		ret = compare_runs(runs, nruns, noise, cfg, NULL, output, report);
-	}
+	cfg = cJSON_CreateObject();
+	cJSON_AddNullToObject(cfg, "duration_secs"); /* the runs' own files have theirs */
+	cJSON_AddArrayToObject(cfg, "probes");
+	ret = compare_runs(runs, nruns, co->noise, cfg, NULL, co->output, co->report);
 out:
 	for (int i = 0; i < nruns; i++)
 		cJSON_Delete(runs[i].doc);
+	return ret;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+	struct compare_opts co;
+	char err[512];
+	int ret;
+
+	if (compare_opts_parse(argc, argv, &co, err, sizeof(err))) {
+		log_err("compare: %s", err);
+		return EXIT_BADINPUT;
+	}
+	if (co.help) {
+		compare_usage(stdout);
+		return EXIT_OK;
+	}
+	/* harden: output paths checked before any file is read or app run */
+	if ((co.output && validate_output_path("-o", co.output, err, sizeof(err))) ||
+	    (co.report && validate_output_path("--report", co.report, err, sizeof(err)))) {
+		log_err("compare: %s", err);
+		return EXIT_BADINPUT;
+	}
+	if (!co.frameworks)
+		return compare_files(&co);
+	guardian_start(); /* the apps die with compare, however it ends */
+	ret = compare_apps(&co);
+	guardian_stop();
 	return ret;
 }

@@ -4,7 +4,6 @@
  * (or on a warning with --fail-on warning). Runs from different hosts, or with a saturated load
  * generator, are refused unless --force. */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,18 +11,38 @@
 #include <cjson/cJSON.h>
 #include "cli/commands.h"
 #include "cli/diff.h"
+#include "cli/options.h"
+#include "lib/json.h"
 #include "lib/log.h"
-#include "output/document.h"
 #include "lib/util.h"
+#include "lib/validate.h" /* harden: output path up front */
+#include "output/document.h"
+#include "output/reader.h"
 
-static const char diff_usage[] =
-	"usage: bindprof diff BASE.json NEW.json [--threshold METRIC=WARN:CRIT]... [--fail-on warning|critical]\n"
-	"                     [--force] [--report FILE.md]\n"
-	"\n"
-	"Compare two bindprof files (profile, load or record) workload by workload. Metrics:\n"
-	"requests_per_sec, p50_ms, p99_ms, gil_wait_ms, gc_time_ms, ffi_overhead_ms. Default thresholds:\n"
-	"10%% for a warning, 25%% critical. A change within both runs' spread across repeats is noise.\n"
-	"Exit 0: no regression; 1: a critical one (or a warning with --fail-on warning); 2: bad input.\n";
+enum { O_THRESHOLD = 1, O_FAIL_ON, O_FORCE, O_REPORT, O_HELP };
+
+static const struct cli_option diff_options[] = {
+	{ "threshold", 0, O_THRESHOLD, "METRIC=WARN:CRIT",
+	  "a regression warning at WARN percent worse, critical at CRIT percent worse, for one metric "
+	  "(default 10:25 for each); repeatable", CLI_OPT_REPEAT },
+	{ "fail-on", 0, O_FAIL_ON, "warning|critical", "the verdict that exits 1 (default critical)", 0 },
+	{ "force", 0, O_FORCE, NULL, "compare runs from different hosts, or with a saturated load generator", 0 },
+	{ "report", 0, O_REPORT, "FILE.md", "also write the table as markdown (for a pull request comment)", 0 },
+	{ "help", 'h', O_HELP, NULL, "this help", 0 },
+	{},
+};
+
+static const char diff_about[] =
+	"Compare two bindprof files (profile, load or record) workload by workload. Metrics: requests_per_sec, "
+	"p50_ms, p99_ms, gil_wait_ms, gc_time_ms, ffi_overhead_ms. A change within both runs' spread across "
+	"repeats is noise.";
+static const char diff_epilogue[] =
+	"Exit 0: no regression; 1: a critical one (or a warning with --fail-on warning); 2: bad input.";
+
+static const struct metric_rule default_rules[DIFF_NMETRICS] = {
+	{ "requests_per_sec", true, 10, 25 }, { "p50_ms", false, 10, 25 },     { "p99_ms", false, 10, 25 },
+	{ "gil_wait_ms", false, 10, 25 },     { "gc_time_ms", false, 10, 25 }, { "ffi_overhead_ms", false, 10, 25 },
+};
 
 const char *verdict_name(enum verdict v)
 {
@@ -54,6 +73,7 @@ int diff_parse_threshold(const char *s, struct metric_rule *rules, int n, char *
 {
 	const char *eq = strchr(s, '=');
 	char name[64], *end;
+	const char *num;
 	double w, c;
 
 	if (!eq || eq == s || (size_t)(eq - s) >= sizeof(name)) {
@@ -63,12 +83,13 @@ int diff_parse_threshold(const char *s, struct metric_rule *rules, int n, char *
 	snprintf(name, sizeof(name), "%.*s", (int)(eq - s), s);
 	errno = 0;
 	w = strtod(eq + 1, &end);
-	if (errno || *end != ':' || w < 0) {
+	if (errno || end == eq + 1 || *end != ':' || !isfinite(w) || w < 0) {
 		snprintf(err, errlen, "--threshold: '%s' is not METRIC=WARN:CRIT", s);
 		return -EINVAL;
 	}
-	c = strtod(end + 1, &end);
-	if (errno || *end || c < w) {
+	num = end + 1;
+	c = strtod(num, &end);
+	if (errno || end == num || *end || !isfinite(c) || c < w) {
 		snprintf(err, errlen, "--threshold: '%s': CRIT must be a number >= WARN", s);
 		return -EINVAL;
 	}
@@ -84,20 +105,15 @@ int diff_parse_threshold(const char *s, struct metric_rule *rules, int n, char *
 	return -EINVAL;
 }
 
-static const cJSON *get(const cJSON *o, const char *path)
-{
-	return profile_get(o, path);
-}
 
-/* metric value of a results object; NAN when absent or null */
+/* metric value of a results object; NAN when absent or null (the reader checked the types) */
 static double metric(const cJSON *res, int m)
 {
-	static const char *const paths[] = { "throughput.requests_per_sec", "latency.median_ms", "latency.p99_ms",
-					     "profiling.gil.wait_ms_total", "profiling.gc.pause_ms_total",
-					     "profiling.python.ffi_overhead_ms" };
-	const cJSON *v = get(res, paths[m]);
+	static const char *const paths[DIFF_NMETRICS] = { "throughput.requests_per_sec", "latency.median_ms",
+							  "latency.p99_ms",		 "profiling.gil.wait_ms_total",
+							  "profiling.gc.pause_ms_total", "profiling.python.ffi_overhead_ms" };
 
-	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+	return json_num_or(res, paths[m], NAN);
 }
 
 /* the spread of a metric across repeats, from repeats.samples (rps, p50, p99 only) */
@@ -111,15 +127,15 @@ static void spread(const cJSON *res, int m, double *lo, double *hi)
 	*hi = 0; /* unknown */
 	if (m > 2)
 		return;
-	cJSON_ArrayForEach(s, get(res, "repeats.samples")) {
-		const cJSON *v = cJSON_GetObjectItem(s, keys[m]);
+	cJSON_ArrayForEach(s, json_get(res, "repeats.samples")) {
+		double v = json_num_or(s, keys[m], NAN);
 
-		if (!cJSON_IsNumber(v))
+		if (isnan(v))
 			continue;
-		if (!n || v->valuedouble < *lo)
-			*lo = v->valuedouble;
-		if (!n || v->valuedouble > *hi)
-			*hi = v->valuedouble;
+		if (!n || v < *lo)
+			*lo = v;
+		if (!n || v > *hi)
+			*hi = v;
 		n++;
 	}
 	if (n < 2) {
@@ -128,236 +144,258 @@ static void spread(const cJSON *res, int m, double *lo, double *hi)
 	}
 }
 
-struct wl {
-	char name[256];
-	char suite[128], workload[128];
-	const cJSON *res;
-};
-
-static int workloads(const cJSON *doc, struct wl *out, int max)
+/* The row of base matching w by suite/workload label, or NULL. */
+static const struct doc_workload *match(const struct doc_workload *base, int nb,
+					    const struct doc_workload *w)
 {
-	const char *mode = cJSON_IsString(get(doc, "mode")) ? get(doc, "mode")->valuestring : "";
-	const cJSON *s, *w;
-	int n = 0;
-
-	if (!strcmp(mode, "profile")) {
-		cJSON_ArrayForEach(s, get(doc, "suites")) cJSON_ArrayForEach(w, cJSON_GetObjectItem(s, "workloads")) {
-			if (n == max || !cJSON_IsObject(get(w, "results")))
-				continue;
-			snprintf(out[n].suite, sizeof(out[n].suite), "%s", get(s, "name")->valuestring);
-			snprintf(out[n].workload, sizeof(out[n].workload), "%s", get(w, "name")->valuestring);
-			snprintf(out[n].name, sizeof(out[n].name), "%s/%s", out[n].suite, out[n].workload);
-			out[n++].res = get(w, "results");
-		}
-	} else if (cJSON_IsObject(get(doc, "results"))) {
-		snprintf(out[0].name, sizeof(out[0].name), "%s", mode);
-		snprintf(out[0].suite, sizeof(out[0].suite), "%s", mode);
-		snprintf(out[0].workload, sizeof(out[0].workload), "%s", mode);
-		out[n++].res = get(doc, "results");
-	}
-	return n;
+	for (int j = 0; j < nb; j++)
+		if (!strcmp(base[j].label, w->label))
+			return &base[j];
+	return NULL;
 }
 
 cJSON *diff_ratios(const cJSON *base, const cJSON *doc)
 {
-	static struct wl bw[512], nw[512]; /* large: not on the stack */
-	int nb = workloads(base, bw, 512), nn = workloads(doc, nw, 512);
+	static struct doc_workload bw[PROFILE_DOC_MAX_WORKLOADS], nw[PROFILE_DOC_MAX_WORKLOADS];
+	char err[256];
+	int nb = profile_doc_workloads(base, bw, PROFILE_DOC_MAX_WORKLOADS, err, sizeof(err));
+	int nn = profile_doc_workloads(doc, nw, PROFILE_DOC_MAX_WORKLOADS, err, sizeof(err));
 	cJSON *arr = cJSON_CreateArray();
 
-	for (int i = 0; i < nn; i++) {
-		for (int j = 0; j < nb; j++) {
-			double a, b;
-			cJSON *c;
+	for (int i = 0; i < nn && nb > 0; i++) {
+		const struct doc_workload *b = match(bw, nb, &nw[i]);
+		double a, r;
+		cJSON *c;
 
-			if (strcmp(bw[j].name, nw[i].name))
-				continue;
-			a = metric(nw[i].res, 0);
-			b = metric(bw[j].res, 0);
-			c = cJSON_CreateObject();
-			cJSON_AddStringToObject(c, "suite", nw[i].suite);
-			cJSON_AddStringToObject(c, "workload", nw[i].workload);
-			cJSON_AddNumberToObject(c, "requests_per_sec", isnan(a) ? 0 : a);
-			cJSON_AddNumberToObject(c, "baseline_requests_per_sec", isnan(b) ? 0 : b);
-			if (!isnan(a) && !isnan(b) && b > 0)
-				cJSON_AddNumberToObject(c, "ratio", a / b);
-			else
-				cJSON_AddNullToObject(c, "ratio");
-			cJSON_AddItemToArray(arr, c);
-			break;
-		}
+		if (!b)
+			continue;
+		a = metric(nw[i].results, 0);
+		r = metric(b->results, 0);
+		c = cJSON_CreateObject();
+		cJSON_AddStringToObject(c, "suite", nw[i].suite);
+		cJSON_AddStringToObject(c, "workload", nw[i].name);
+		cJSON_AddNumberToObject(c, "requests_per_sec", isnan(a) ? 0 : a);
+		cJSON_AddNumberToObject(c, "baseline_requests_per_sec", isnan(r) ? 0 : r);
+		if (!isnan(a) && !isnan(r) && r > 0)
+			cJSON_AddNumberToObject(c, "ratio", a / r);
+		else
+			cJSON_AddNullToObject(c, "ratio");
+		cJSON_AddItemToArray(arr, c);
 	}
 	return arr;
 }
 
-static bool saturated(const cJSON *doc)
+static int diff_option(void *ctx, int id, const char *arg, char *err, int errlen)
 {
-	static struct wl w[512];
-	int n = workloads(doc, w, 512);
+	struct diff_opts *o = ctx;
 
-	for (int i = 0; i < n; i++)
-		if (cJSON_IsTrue(get(w[i].res, "generator.saturated")))
-			return true;
-	return false;
+	switch (id) {
+	case O_THRESHOLD:
+		return diff_parse_threshold(arg, o->rules, DIFF_NMETRICS, err, errlen);
+	case O_FAIL_ON:
+		if (strcmp(arg, "warning") && strcmp(arg, "critical")) {
+			snprintf(err, errlen, "--fail-on: '%s' is not warning or critical", arg);
+			return -EINVAL;
+		}
+		o->fail_warn = !strcmp(arg, "warning");
+		return 0;
+	case O_FORCE:
+		o->force = true;
+		return 0;
+	case O_REPORT:
+		o->report = arg;
+		return 0;
+	default: /* O_HELP */
+		o->help = true;
+		return CLI_STOP;
+	}
 }
 
-int cmd_diff(int argc, char **argv)
+int diff_parse_opts(int argc, char **argv, struct diff_opts *o, char *err, int errlen)
 {
-	static const struct option lo[] = {
-		{ "threshold", required_argument, NULL, 'T' }, { "fail-on", required_argument, NULL, 'f' },
-		{ "force", no_argument, NULL, 'F' },	       { "report", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },	       {},
-	};
-	struct metric_rule rules[] = {
-		{ "requests_per_sec", true, 10, 25 }, { "p50_ms", false, 10, 25 },     { "p99_ms", false, 10, 25 },
-		{ "gil_wait_ms", false, 10, 25 },     { "gc_time_ms", false, 10, 25 }, { "ffi_overhead_ms", false, 10, 25 },
-	};
-	const int nrules = sizeof(rules) / sizeof(rules[0]);
+	int first;
+
+	memset(o, 0, sizeof(*o));
+	memcpy(o->rules, default_rules, sizeof(o->rules));
+	first = cli_parse(diff_options, 0, argc, argv, diff_option, o, err, errlen);
+	if (first <= 0)
+		return first;
+	if (argc - first != 2) {
+		snprintf(err, errlen, "give BASE.json and NEW.json");
+		return -EINVAL;
+	}
+	o->base = argv[first];
+	o->new_ = argv[first + 1];
+	return 0;
+}
+
+void diff_usage(FILE *f)
+{
+	cli_options_usage(f, "bindprof diff", "BASE.json NEW.json", diff_options, diff_about, diff_epilogue);
+}
+
+/* A run's file, read and its workloads listed and checked. 0, or -EINVAL with err. */
+static int load_run(const char *path, cJSON **doc, struct doc_workload *w, int *n, char *err, int errlen)
+{
+	char why[384];
+
+	*doc = profile_read(path, err, errlen);
+	if (!*doc)
+		return -EINVAL;
+	*n = profile_doc_workloads(*doc, w, PROFILE_DOC_MAX_WORKLOADS, why, sizeof(why));
+	if (*n < 0) {
+		snprintf(err, errlen, "'%s': %s", path, why);
+		return -EINVAL;
+	}
+	if (!*n) {
+		snprintf(err, errlen, "no workload results in %s", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Runs that --force would be needed for: other hosts, a saturated generator. 0 or -EINVAL. */
+static int comparable(const cJSON *base, const struct doc_workload *bw, int nb, const cJSON *new_,
+		      const struct doc_workload *nw, int nn, char *err, int errlen)
+{
 	static const char *const host_keys[] = { "hostname", "cpu_model", "cpu_cores", "memory_gb", "kernel" };
-	static struct wl bw[512], nw[512]; /* large: not on the stack */
-	char err[512], *md = NULL;
-	size_t mdlen = 0;
-	FILE *mf = NULL;
-	const char *report = NULL;
-	bool force = false, fail_warn = false;
-	cJSON *base, *new_;
-	int ch, nb, nn, counts[4] = {}, ret;
+	bool saturated = false;
+
+	for (size_t k = 0; k < sizeof(host_keys) / sizeof(host_keys[0]); k++) {
+		char path[64], *a, *b;
+		bool same;
+
+		snprintf(path, sizeof(path), "metadata.host.%s", host_keys[k]);
+		a = cJSON_PrintUnformatted(json_get(base, path));
+		b = cJSON_PrintUnformatted(json_get(new_, path));
+		same = a && b && !strcmp(a, b);
+		if (!same)
+			snprintf(err, errlen, "the runs come from different hosts (%s: %s vs %s); compare runs from one "
+				 "host, or give --force", host_keys[k], a ? a : "none", b ? b : "none");
+		free(a);
+		free(b);
+		if (!same)
+			return -EINVAL;
+	}
+	for (int i = 0; i < nb; i++)
+		saturated |= cJSON_IsTrue(json_get(bw[i].results, "generator.saturated"));
+	for (int i = 0; i < nn; i++)
+		saturated |= cJSON_IsTrue(json_get(nw[i].results, "generator.saturated"));
+	if (saturated) {
+		snprintf(err, errlen, "a run's load generator was saturated, so its figures are the generator's "
+			 "limit; give --force to compare anyway");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The table on stdout (and its markdown rows in md, when given); counts[] per verdict; the worst. */
+static enum verdict verdict_table(const struct diff_opts *o, const struct doc_workload *bw, int nb,
+				  const struct doc_workload *nw, int nn, FILE *md, int counts[4])
+{
 	enum verdict worst = V_IMPROVED;
 
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
-		switch (ch) {
-		case 'T':
-			if (diff_parse_threshold(optarg, rules, nrules, err, sizeof(err))) {
-				log_err("diff: %s", err);
-				return EXIT_BADINPUT;
-			}
-			break;
-		case 'f':
-			if (strcmp(optarg, "warning") && strcmp(optarg, "critical")) {
-				log_err("diff: --fail-on: '%s' is not warning or critical", optarg);
-				return EXIT_BADINPUT;
-			}
-			fail_warn = !strcmp(optarg, "warning");
-			break;
-		case 'F':
-			force = true;
-			break;
-		case 'r':
-			report = optarg;
-			break;
-		case 'h':
-			printf(diff_usage);
-			return EXIT_OK;
-		default:
-			cli_getopt_error(ch, argv, err, sizeof(err));
-			log_err("diff: %s", err);
-			return EXIT_BADINPUT;
-		}
-	}
-	if (argc - optind != 2) {
-		log_err("diff: give BASE.json and NEW.json");
-		return EXIT_BADINPUT;
-	}
-	base = profile_read(argv[optind], err, sizeof(err));
-	if (!base) {
-		log_err("diff: %s", err);
-		return EXIT_BADINPUT;
-	}
-	new_ = profile_read(argv[optind + 1], err, sizeof(err));
-	if (!new_) {
-		log_err("diff: %s", err);
-		cJSON_Delete(base);
-		return EXIT_BADINPUT;
-	}
-	ret = EXIT_BADINPUT;
-	if (!force) {
-		for (size_t k = 0; k < sizeof(host_keys) / sizeof(host_keys[0]); k++) {
-			char path[64];
-			char *a, *b;
-			bool same;
-
-			snprintf(path, sizeof(path), "metadata.host.%s", host_keys[k]);
-			a = cJSON_PrintUnformatted(get(base, path));
-			b = cJSON_PrintUnformatted(get(new_, path));
-			same = a && b && !strcmp(a, b);
-			if (!same)
-				log_err("diff: the runs come from different hosts (%s: %s vs %s); compare runs from one "
-					"host, or give --force", host_keys[k], a ? a : "none", b ? b : "none");
-			free(a);
-			free(b);
-			if (!same)
-				goto out;
-		}
-		if (saturated(base) || saturated(new_)) {
-			log_err("diff: a run's load generator was saturated, so its figures are the generator's "
-				"limit; give --force to compare anyway");
-			goto out;
-		}
-	}
-	nb = workloads(base, bw, 512);
-	nn = workloads(new_, nw, 512);
-	if (!nb || !nn) {
-		log_err("diff: no workload results in %s", !nb ? argv[optind] : argv[optind + 1]);
-		goto out;
-	}
-	if (report)
-		mf = open_memstream(&md, &mdlen);
 	printf("%-32s %-18s %14s %14s %9s  %s\n", "workload", "metric", "base", "new", "change", "verdict");
-	if (mf)
-		fprintf(mf, "| workload | metric | base | new | change | verdict |\n|:---|:---|---:|---:|---:|:---|\n");
+	if (md)
+		fprintf(md, "| workload | metric | base | new | change | verdict |\n|:---|:---|---:|---:|---:|:---|\n");
 	for (int i = 0; i < nn; i++) {
-		const cJSON *b = NULL;
+		const struct doc_workload *b = match(bw, nb, &nw[i]);
 
-		for (int j = 0; j < nb && !b; j++)
-			if (!strcmp(bw[j].name, nw[i].name))
-				b = bw[j].res;
-		if (!b)
-			continue;
-		for (int m = 0; m < nrules; m++) {
-			double bv = metric(b, m), nv = metric(nw[i].res, m), blo, bhi, nlo, nhi, pct;
+		for (int m = 0; b && m < DIFF_NMETRICS; m++) {
+			double bv = metric(b->results, m), nv = metric(nw[i].results, m), blo, bhi, nlo, nhi, pct;
 			enum verdict v;
 
 			if (isnan(bv) || isnan(nv) || bv <= 0)
 				continue;
-			spread(b, m, &blo, &bhi);
-			spread(nw[i].res, m, &nlo, &nhi);
-			v = diff_verdict(&rules[m], bv, nv, blo, bhi, nlo, nhi, &pct);
+			spread(b->results, m, &blo, &bhi);
+			spread(nw[i].results, m, &nlo, &nhi);
+			v = diff_verdict(&o->rules[m], bv, nv, blo, bhi, nlo, nhi, &pct);
 			counts[v]++;
 			if (v > worst)
 				worst = v;
-			printf("%-32s %-18s %14.3f %14.3f %+8.1f%%  %s\n", nw[i].name, rules[m].name, bv, nv, pct,
+			printf("%-32s %-18s %14.3f %14.3f %+8.1f%%  %s\n", nw[i].label, o->rules[m].name, bv, nv, pct,
 			       verdict_name(v));
-			if (mf)
-				fprintf(mf, "| %s | %s | %.3f | %.3f | %+.1f%% | %s%s%s |\n", nw[i].name, rules[m].name, bv,
-					nv, pct, v >= V_WARNING ? "**" : "", verdict_name(v), v >= V_WARNING ? "**" : "");
+			if (md)
+				fprintf(md, "| %s | %s | %.3f | %.3f | %+.1f%% | %s%s%s |\n", nw[i].label, o->rules[m].name,
+					bv, nv, pct, v >= V_WARNING ? "**" : "", verdict_name(v), v >= V_WARNING ? "**" : "");
 		}
 	}
+	return worst;
+}
+
+/* The markdown report, written whole (temporary file, then rename). 0 or -errno. */
+static int write_report(const struct diff_opts *o, enum verdict worst, const int counts[4], const char *rows)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int e;
+
+	if (!f)
+		return -ENOMEM;
+	fprintf(f, "## bindprof diff: %s\n\n%d improved, %d unchanged, %d regressed-warning, %d "
+		   "regressed-critical (`%s` -> `%s`)\n\n%s",
+		worst == V_CRITICAL ? "critical regression" : worst == V_WARNING ? "regression warning" : "no regression",
+		counts[V_IMPROVED], counts[V_UNCHANGED], counts[V_WARNING], counts[V_CRITICAL], o->base, o->new_, rows);
+	if (fclose(f)) {
+		free(text);
+		return -ENOMEM;
+	}
+	e = write_file_atomic(o->report, text, len);
+	free(text);
+	return e;
+}
+
+int cmd_diff(int argc, char **argv)
+{
+	static struct doc_workload bw[PROFILE_DOC_MAX_WORKLOADS], nw[PROFILE_DOC_MAX_WORKLOADS];
+	struct diff_opts o;
+	char err[512], *md = NULL;
+	size_t mdlen = 0;
+	FILE *mf = NULL;
+	cJSON *base = NULL, *new_ = NULL;
+	int nb, nn, counts[4] = {}, ret = EXIT_BADINPUT, e;
+	enum verdict worst;
+
+	if (diff_parse_opts(argc, argv, &o, err, sizeof(err))) {
+		log_err("diff: %s", err);
+		return EXIT_BADINPUT;
+	}
+	if (o.help) {
+		diff_usage(stdout);
+		return EXIT_OK;
+	}
+	if (o.report && validate_output_path("--report", o.report, err, sizeof(err))) { /* harden: up front */
+		log_err("diff: %s", err);
+		return EXIT_BADINPUT;
+	}
+	if (load_run(o.base, &base, bw, &nb, err, sizeof(err)) || load_run(o.new_, &new_, nw, &nn, err, sizeof(err)) ||
+	    (!o.force && comparable(base, bw, nb, new_, nw, nn, err, sizeof(err)))) {
+		log_err("diff: %s", err);
+		goto out;
+	}
+	if (o.report && !(mf = open_memstream(&md, &mdlen))) {
+		log_err("diff: --report: out of memory");
+		goto out;
+	}
+	worst = verdict_table(&o, bw, nb, nw, nn, mf, counts);
 	if (!(counts[0] + counts[1] + counts[2] + counts[3])) {
-		log_err("diff: %s and %s have no workload and metric in common", argv[optind], argv[optind + 1]);
+		log_err("diff: %s and %s have no workload and metric in common", o.base, o.new_);
 		goto out;
 	}
 	printf("%d improved, %d unchanged, %d regressed-warning, %d regressed-critical\n", counts[V_IMPROVED],
 	       counts[V_UNCHANGED], counts[V_WARNING], counts[V_CRITICAL]);
 	if (mf) {
-		FILE *out;
-
 		fclose(mf);
 		mf = NULL;
-		out = fopen(report, "w");
-		if (!out) {
-			log_err("diff: --report: cannot write '%s'", report);
+		e = write_report(&o, worst, counts, md);
+		if (e) {
+			log_err("diff: --report: cannot write '%s': %s", o.report, strerror(-e));
+			ret = EXIT_ENV; /* harden: a full disk is the environment, not bad input */
 			goto out;
 		}
-		fprintf(out, "## bindprof diff: %s\n\n%d improved, %d unchanged, %d regressed-warning, %d "
-			     "regressed-critical (`%s` -> `%s`)\n\n%s",
-			worst == V_CRITICAL ? "critical regression" : worst == V_WARNING ? "regression warning"
-										: "no regression",
-			counts[V_IMPROVED], counts[V_UNCHANGED], counts[V_WARNING], counts[V_CRITICAL], argv[optind],
-			argv[optind + 1], md);
-		fclose(out);
 	}
-	ret = worst == V_CRITICAL || (fail_warn && worst == V_WARNING) ? EXIT_REGRESSION : EXIT_OK;
+	ret = worst == V_CRITICAL || (o.fail_warn && worst == V_WARNING) ? EXIT_REGRESSION : EXIT_OK;
 out:
 	if (mf)
 		fclose(mf);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* `bindprof doctor [-p PID]`: what this kernel offers, and how a target would be probed. */
 #include <errno.h>
-#include <getopt.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +8,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 #include "cli/commands.h"
+#include "cli/doctor.h"
+#include "cli/options.h"
 #include "inspect/cpython.h"
 #include "core/env.h"
 #include "lib/log.h"
@@ -18,11 +19,55 @@
 #include "core/session.h"
 #include "lib/util.h"
 
-static const char doctor_usage[] =
-	"usage: bindprof doctor [-p PID] [-v]\n"
-	"\n"
-	"Print what this kernel supports (BTF, tracepoints, uprobes, perf events), the privileges\n"
-	"held and, for a target, its runtime and the probe method each metric would use.\n";
+enum { O_PID = 1, O_VERBOSE, O_HELP };
+
+static const struct cli_option doctor_options[] = {
+	{ "pid", 'p', O_PID, "PID", "also inspect this process: its runtime and the probe method each metric "
+				    "would use", 0 },
+	{ "verbose", 'v', O_VERBOSE, NULL, "libbpf's logging on stderr (repeat for more)", CLI_OPT_REPEAT },
+	{ "help", 'h', O_HELP, NULL, "this help", 0 },
+	{},
+};
+
+static const char doctor_about[] =
+	"Print what this kernel supports (BTF, tracepoints, uprobes, perf events), the privileges held and, for a "
+	"target, its runtime and the probe method each metric would use.";
+
+static int doctor_option(void *ctx, int id, const char *arg, char *err, int errlen)
+{
+	struct doctor_opts *o = ctx;
+
+	switch (id) {
+	case O_PID:
+		return cli_parse_pid(arg, &o->pid, err, errlen);
+	case O_VERBOSE:
+		o->verbose++;
+		return 0;
+	default: /* O_HELP */
+		o->help = true;
+		return CLI_STOP;
+	}
+}
+
+int doctor_parse_opts(int argc, char **argv, struct doctor_opts *o, char *err, int errlen)
+{
+	int first;
+
+	memset(o, 0, sizeof(*o));
+	first = cli_parse(doctor_options, 0, argc, argv, doctor_option, o, err, errlen);
+	if (first <= 0)
+		return first;
+	if (first < argc) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[first]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void doctor_usage(FILE *f)
+{
+	cli_options_usage(f, "bindprof doctor", NULL, doctor_options, doctor_about, NULL);
+}
 
 static int perf_cpu_clock_ok(void)
 {
@@ -47,49 +92,68 @@ static void line(const char *what, bool ok, const char *detail)
 	printf("  %-14s %s%s%s\n", what, ok ? "yes" : "NO", detail[0] ? "  " : "", detail);
 }
 
+/* The target's runtime and, for CPython, the method each probe would use. */
+static void print_target(int pid)
+{
+	struct target_info t = { .pid = pid };
+	struct cpython_target ct;
+	int usdt = 0, g;
+
+	procfs_read_exe("/proc", t.pid, t.exe, sizeof(t.exe));
+	procfs_read_cmdline("/proc", t.pid, t.cmdline, sizeof(t.cmdline));
+	t.have_rt = !runtime_detect_pid("/proc", t.pid, &t.rt);
+	printf("\nTarget pid %d: %s\n", pid, t.cmdline);
+	printf("  %-14s %s\n", "exe", t.exe);
+	printf("  %-14s %s %s\n", "runtime", t.have_rt ? t.rt.name : "unknown", t.rt.version[0] ? t.rt.version : "");
+	if (t.have_rt && !strcmp(t.rt.name, "cpython")) {
+		usdt = elf_has_section(t.rt.elf, ".note.stapsdt") == 1;
+		printf("  %-14s %s (%s)\n", "USDT notes", usdt ? "yes" : "no", t.rt.elf);
+	}
+	printf("\nProbe methods for this target:\n");
+	printf("  %-10s %s\n", "syscalls",
+	       "tp_btf/sys_enter + tp_btf/sys_exit, filtered on the target's tgids (opt-in: slows "
+	       "every syscall on the machine)");
+	if (cpython_inspect("/proc", t.pid, &ct) || !ct.minor) {
+		printf("  %-10s none: not a CPython process\n", "gil");
+		printf("  %-10s none: not a CPython process\n", "gc");
+		return;
+	}
+	g = cpython_supported(ct.minor) ? cpython_resolve_gil(&ct) : -ENOTSUP;
+	if (!g)
+		printf("  %-10s sched_switch+futex (GIL struct at %#llx in %s)\n", "gil",
+		       (unsigned long long)ct.gil_addr, ct.elf);
+	else
+		printf("  %-10s none yet: GIL not located (%s)\n", "gil",
+		       g == -ENOTSUP ? "no layout for this version" : strerror(-g));
+	printf("  %-10s %s\n", "", ct.has_take_gil ? "--gil-method exact: uprobe:take_gil available (waits and holds)"
+						 : "--gil-method exact unavailable: no take_gil symbol (stripped build)");
+	if (ct.usdt_gc)
+		printf("  %-10s usdt:gc__start/gc__done (%s)\n", "gc", ct.elf);
+	else if (ct.gc_nfuncs)
+		printf("  %-10s uprobe:%s (%s)\n", "gc", ct.gc_funcs[0].name, ct.elf);
+	else
+		printf("  %-10s none: no USDT notes and no collector symbol\n", "gc");
+}
+
 int cmd_doctor(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
+	struct doctor_opts o;
 	struct env_caps caps;
 	struct utsname u;
 	char msg[512], buf[256];
 	bool can_bpf;
-	int pid = 0;
-	int c, e;
+	int pid, e;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (cli_parse_pid(optarg, &pid, msg, sizeof(msg))) {
-				log_err("doctor: %s", msg);
-				return EXIT_BADINPUT;
-			}
-			break;
-		case 'v':
-			log_verbosity++;
-			break;
-		case 'h':
-			fputs(doctor_usage, stdout);
-			return EXIT_OK;
-		case ':':
-			log_err("doctor: option '%s' needs a value", argv[optind - 1]);
-			return EXIT_BADINPUT;
-		default:
-			log_err("doctor: unknown option '%s'", argv[optind - 1]);
-			return EXIT_BADINPUT;
-		}
-	}
-	if (optind < argc) {
-		log_err("doctor: unexpected argument '%s'", argv[optind]);
+	if (doctor_parse_opts(argc, argv, &o, msg, sizeof(msg))) {
+		log_err("doctor: %s", msg);
 		return EXIT_BADINPUT;
 	}
+	if (o.help) {
+		doctor_usage(stdout);
+		return EXIT_OK;
+	}
+	pid = o.pid;
+	log_verbosity += o.verbose;
 	if (pid && !procfs_alive("/proc", pid)) {
 		log_err("doctor: -p: no such process: %d", pid);
 		return EXIT_BADINPUT;
@@ -124,51 +188,7 @@ int cmd_doctor(int argc, char **argv)
 	snprintf(msg, sizeof(msg), "%s", e ? strerror(-e) : "software cpu-clock sampling opens");
 	line("perf events", !e, msg);
 
-	if (pid) {
-		struct target_info t = { .pid = pid };
-		int usdt = 0;
-
-		procfs_read_exe("/proc", t.pid, t.exe, sizeof(t.exe));
-		procfs_read_cmdline("/proc", t.pid, t.cmdline, sizeof(t.cmdline));
-		t.have_rt = !runtime_detect_pid("/proc", t.pid, &t.rt);
-		printf("\nTarget pid %d: %s\n", pid, t.cmdline);
-		printf("  %-14s %s\n", "exe", t.exe);
-		printf("  %-14s %s %s\n", "runtime", t.have_rt ? t.rt.name : "unknown",
-		       t.rt.version[0] ? t.rt.version : "");
-		if (t.have_rt && !strcmp(t.rt.name, "cpython")) {
-			usdt = elf_has_section(t.rt.elf, ".note.stapsdt") == 1;
-			printf("  %-14s %s (%s)\n", "USDT notes", usdt ? "yes" : "no", t.rt.elf);
-		}
-		printf("\nProbe methods for this target:\n");
-		printf("  %-10s %s\n", "syscalls",
-		       "tp_btf/sys_enter + tp_btf/sys_exit, filtered on the target's tgids (opt-in: slows "
-		       "every syscall on the machine)");
-		{
-			struct cpython_target ct;
-
-			if (cpython_inspect("/proc", t.pid, &ct) || !ct.minor) {
-				printf("  %-10s none: not a CPython process\n", "gil");
-				printf("  %-10s none: not a CPython process\n", "gc");
-			} else {
-				int g = cpython_supported(ct.minor) ? cpython_resolve_gil(&ct) : -ENOTSUP;
-
-				if (!g)
-					printf("  %-10s sched_switch+futex (GIL struct at %#llx in %s)\n", "gil",
-					       (unsigned long long)ct.gil_addr, ct.elf);
-				else
-					printf("  %-10s none yet: GIL not located (%s)\n", "gil",
-					       g == -ENOTSUP ? "no layout for this version" : strerror(-g));
-				printf("  %-10s %s\n", "", ct.has_take_gil
-					       ? "--gil-method exact: uprobe:take_gil available (waits and holds)"
-					       : "--gil-method exact unavailable: no take_gil symbol (stripped build)");
-				if (ct.usdt_gc)
-					printf("  %-10s usdt:gc__start/gc__done (%s)\n", "gc", ct.elf);
-				else if (ct.gc_nfuncs)
-					printf("  %-10s uprobe:%s (%s)\n", "gc", ct.gc_funcs[0].name, ct.elf);
-				else
-					printf("  %-10s none: no USDT notes and no collector symbol\n", "gc");
-			}
-		}
-	}
+	if (pid)
+		print_target(pid);
 	return EXIT_OK;
 }

@@ -3,6 +3,7 @@
 #ifndef BINDPROF_LOAD_CMD_H
 #define BINDPROF_LOAD_CMD_H
 
+#include <stdio.h>
 #include <cjson/cJSON.h>
 #include "load/loadgen.h"
 
@@ -15,10 +16,14 @@ struct load_cli {
 	char *body;
 };
 
-/* 0, 1 for --help, or -EINVAL with a one-line message. */
+/* From the options table (cli/options.h): 0, 1 for --help, or -EINVAL with a one-line message. */
 int load_opts_parse(int argc, char **argv, struct load_cli *c, char *err, int errlen);
 /* throughput, latency (null when nothing was answered), latency_uncorrected, errors, generator;
  * warnings go to doc when given. */
 cJSON *load_result_json(const struct load_result *r, cJSON *doc);
+/* Requests answered (any status). */
+uint64_t load_completed(const struct load_result *r);
+/* The usage text, generated from the options table. */
+void load_usage(FILE *f);
 
 #endif

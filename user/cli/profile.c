@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* `bindprof profile`: the harness mode. Start (or attach to) the app, wait until it answers, then
  * for every workload of the suites: a warmup, clean passes with no probe attached (the figures
- * reported as throughput and latency), and a profiled pass under `bindprof record -p` (its
- * profiling section, with the pass's own throughput kept as profiled_throughput). One JSON. */
+ * reported as throughput and latency), and a profiled pass with the recording engine attached to
+ * the app in a thread of this process (its profiling section, with the pass's own throughput kept
+ * as profiled_throughput). One JSON, written once from the passes' structs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/stat.h>
@@ -20,67 +22,75 @@
 #include <unistd.h>
 #include "cli/commands.h"
 #include "cli/diff.h"
-#include "core/env.h"
-#include "probes/ffi.h"
+#include "cli/export.h"
 #include "cli/load.h"
-#include "load/loadgen.h"
-#include "lib/log.h"
-#include "inspect/metadata.h"
+#include "cli/options.h"
+#include "cli/profile.h"
+#include "core/env.h"
+#include "core/guardian.h"
 #include "core/probes.h"
-#include "inspect/procfs.h"
-#include "output/document.h"
+#include "core/recorder.h"
 #include "core/resources.h"
-#include "load/suites.h"
 #include "core/target.h"
+#include "inspect/metadata.h"
+#include "inspect/procfs.h"
+#include "lib/duration.h"
+#include "lib/log.h"
 #include "lib/util.h"
+#include "lib/validate.h" /* harden: up-front checks */
+#include "load/loadgen.h"
+#include "load/suites.h"
+#include "output/document.h"
+#include "probes/ffi.h"
+#include "stats/lathist.h"
 
-static const char profile_usage[] =
-	"usage: bindprof profile --url URL [--app-cmd CMD | -p PID] [--framework NAME]\n"
-	"                        [--suite all|NAME[,NAME]|FILE.json] [--duration S] [--warmup S]\n"
-	"                        [--concurrency N] [-t THREADS] [--rate RPS] [--repeats K]\n"
-	"                        [--probes LIST] [--gil-method cheap|exact] [--single-pass]\n"
-	"                        [--ready-timeout S] [--health-path PATH] [--ffi LIB[:GLOB]]...\n"
-	"                        [--format json|table]\n"
-	"                        [--baseline FILE] [-o FILE]\n"
-	"\n"
-	"Start the app (--app-cmd, run by /bin/sh in its own process group) or attach to one (-p),\n"
-	"wait until URL accepts connections (and GET PATH answers 2xx/3xx with --health-path), then for each workload of the suite: a warmup, K clean\n"
-	"passes with no probe attached, and one profiled pass (bindprof record -p on the app).\n"
-	"Defaults: --suite all, --duration 10, --warmup 3, --concurrency 50, -t cores, --repeats 1,\n"
-	"--probes gil,gc,requests,stacks (the cheap set: CPython probes, per-request attribution and\n"
-	"99 Hz stacks; each workload's folded stacks go next to the JSON as OUT.SUITE.WORKLOAD.folded),\n"
-	"-o bindprof-profile.json. --ffi is passed to every profiled pass (bindprof record --ffi).\n";
-
-struct popts {
-	const char *url, *app_cmd, *framework, *suite, *output, *baseline, *probes, *gil_method, *health_path;
-	int pid, concurrency, threads, repeats;
-	const char *ffi[16]; /* --ffi specs, passed to each profiled pass's recorder */
-	int nffi;
-	double duration, warmup, rate, ready_timeout;
-	bool single_pass, table;
+const struct cli_option profile_options[] = {
+	{ "url", 0, PO_URL, "URL", "the app's base URL, on a loopback address (required)", 0 },
+	{ "app-cmd", 0, PO_APP_CMD, "CMD", "start the app: CMD run by /bin/sh in its own process group", 0 },
+	{ "pid", 'p', PO_PID, "PID", "attach to a running app instead", 0 },
+	{ "framework", 0, PO_FRAMEWORK, "NAME", "the framework's name in the output's metadata", 0 },
+	{ "suite", 0, PO_SUITE, "all|NAME[,NAME]|FILE.json", "the workloads (default all)", 0 },
+	{ "duration", 0, PO_DURATION, "S", "seconds of each measured pass (default 10)", 0 },
+	{ "warmup", 0, PO_WARMUP, "S", "seconds of load before a workload's passes (default 3; 0: none)", 0 },
+	{ "concurrency", 0, PO_CONCURRENCY, "N", "connections (default 50)", 0 },
+	{ "threads", 't', PO_THREADS, "N", "load generator threads (default: the cores, at most N connections)", 0 },
+	{ "rate", 0, PO_RATE, "RPS", "a constant request rate instead of as fast as the app answers", 0 },
+	{ "repeats", 0, PO_REPEATS, "K", "clean passes per workload (default 1); the median one is reported", 0 },
+	{ "probes", 0, PO_PROBES, "LIST",
+	  "the profiled pass's probes, as record's --probes, or none: no profiled pass (default "
+	  "gil,gc,ffi,requests,stacks, record's cheap set; each workload's folded stacks go next to the "
+	  "JSON as OUT.SUITE.WORKLOAD.folded)", 0 },
+	{ "gil-method", 0, PO_GIL_METHOD, "cheap|exact", "as record's", 0 },
+	{ "single-pass", 0, PO_SINGLE_PASS, NULL,
+	  "no clean pass: throughput and latency from the profiled pass (they include the probes' cost)", 0 },
+	{ "ready-timeout", 0, PO_READY_TIMEOUT, "S", "how long the app may take to answer (default 30)", 0 },
+	{ "health-path", 0, PO_HEALTH_PATH, "PATH", "ready when GET PATH answers 2xx or 3xx (default: a connection)", 0 },
+	{ "ffi", 0, PO_FFI, "LIB[:GLOB]", "time the calls of a library in every profiled pass, as record's --ffi",
+	  CLI_OPT_REPEAT },
+	{ "format", 0, PO_FORMAT, "json|table", "table: print a table of the workloads (default on a terminal)", 0 },
+	{ "baseline", 0, PO_BASELINE, "FILE", "a previous profile: each workload's ratios to it in the output", 0 },
+	{ "output", 'o', PO_OUTPUT, "FILE", "the profile JSON (default bindprof-profile.json)", 0 },
+	{ "pprof", 0, PO_PPROF, "FILE.pb.gz",
+	  "every workload's stacks as one gzipped pprof profile, labelled by workload and endpoint (as "
+	  "`bindprof export`; needs the stacks probe)", 0 },
+	{ "speedscope", 0, PO_SPEEDSCOPE, "FILE.json", "every workload's stacks as a speedscope file", 0 },
+	{ "help", 'h', PO_HELP, NULL, "this help", 0 },
+	{},
 };
 
-static int parse(int argc, char **argv, struct popts *o, char *err, int errlen)
+void profile_usage(FILE *f)
 {
-	static const struct option lo[] = {
-		{ "url", required_argument, NULL, 'u' },	 { "app-cmd", required_argument, NULL, 'a' },
-		{ "pid", required_argument, NULL, 'p' },	 { "framework", required_argument, NULL, 'f' },
-		{ "suite", required_argument, NULL, 's' },	 { "duration", required_argument, NULL, 'd' },
-		{ "warmup", required_argument, NULL, 'w' },	 { "concurrency", required_argument, NULL, 'c' },
-		{ "threads", required_argument, NULL, 't' },	 { "rate", required_argument, NULL, 'r' },
-		{ "repeats", required_argument, NULL, 'k' },	 { "probes", required_argument, NULL, 'P' },
-		{ "gil-method", required_argument, NULL, 'G' },  { "single-pass", no_argument, NULL, 'S' },
-		{ "ready-timeout", required_argument, NULL, 'R' }, { "format", required_argument, NULL, 'F' },
-		{ "baseline", required_argument, NULL, 'b' },	 { "output", required_argument, NULL, 'o' },
-		{ "health-path", required_argument, NULL, 'H' }, { "help", no_argument, NULL, 'h' },
-		{ "ffi", required_argument, NULL, 'x' },
-		{},
-	};
-	unsigned mask;
-	const char *bad;
-	long l;
-	int ch;
+	cli_options_usage(f, "bindprof profile", NULL, profile_options,
+			  "Start the app (--app-cmd) or attach to one (-p), wait until URL accepts connections "
+			  "(and GET PATH answers 2xx/3xx with --health-path), then for each workload of the suite: "
+			  "a warmup, K clean passes with no probe attached, and one profiled pass with the "
+			  "recorder attached to the app. Nothing outlives profile: the app started is stopped, "
+			  "even when profile is killed.",
+			  NULL);
+}
 
+void profile_opts_defaults(struct profile_opts *o)
+{
 	memset(o, 0, sizeof(*o));
 	o->suite = "all";
 	o->duration = 10;
@@ -90,86 +100,118 @@ static int parse(int argc, char **argv, struct popts *o, char *err, int errlen)
 	o->repeats = 1;
 	o->ready_timeout = 30;
 	o->output = "bindprof-profile.json";
-	o->probes = "gil,gc,requests,stacks";
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":p:t:o:h", lo, NULL)) != -1) {
-		switch (ch) {
-		case 'u': o->url = optarg; break;
-		case 'a': o->app_cmd = optarg; break;
-		case 'f': o->framework = optarg; break;
-		case 's': o->suite = optarg; break;
-		case 'b': o->baseline = optarg; break;
-		case 'o': o->output = optarg; break;
-		case 'S': o->single_pass = true; break;
-		case 'G': o->gil_method = optarg; break;
-		case 'x':
-			if (ffi_spec_add(o->ffi, &o->nffi, (int)(sizeof(o->ffi) / sizeof(o->ffi[0])), optarg, err, errlen))
-				return -EINVAL;
-			break;
-		case 'H':
-			if (optarg[0] != '/' || strpbrk(optarg, " \r\n")) {
-				snprintf(err, errlen, "--health-path: '%s' is not a path (it starts with '/')", optarg);
-				return -EINVAL;
-			}
-			o->health_path = optarg;
-			break;
-		case 'p':
-			if (cli_parse_pid(optarg, &o->pid, err, errlen))
-				return -EINVAL;
-			break;
-		case 'c':
-		case 't':
-		case 'k':
-			if (parse_long(optarg, 1, ch == 'k' ? 1000 : 100000, &l)) {
-				snprintf(err, errlen, "%s: invalid number '%s'",
-					 ch == 'c' ? "--concurrency" : ch == 't' ? "-t" : "--repeats", optarg);
-				return -EINVAL;
-			}
-			*(ch == 'c' ? &o->concurrency : ch == 't' ? &o->threads : &o->repeats) = (int)l;
-			break;
-		case 'd':
-		case 'r':
-		case 'R':
-			if (parse_seconds(optarg, 1e7, ch == 'd' ? &o->duration : ch == 'r' ? &o->rate : &o->ready_timeout)) {
-				snprintf(err, errlen, "%s: invalid value '%s' (> 0)",
-					 ch == 'd' ? "--duration" : ch == 'r' ? "--rate" : "--ready-timeout", optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'w': {
-			char *end;
+	o->probes = PROBES_DEFAULT;
+	o->gil_method = -1;
+}
 
-			errno = 0;
-			o->warmup = strtod(optarg, &end);
-			if (errno || *end || end == optarg || o->warmup < 0 || o->warmup > 3600) {
-				snprintf(err, errlen, "--warmup: invalid value '%s' (seconds >= 0)", optarg);
-				return -EINVAL;
-			}
-			break;
+static int opt_number(int id, const char *arg, struct profile_opts *o, char *err, int errlen)
+{
+	long l;
+	char *end;
+
+	switch (id) {
+	case PO_CONCURRENCY:
+	case PO_THREADS:
+	case PO_REPEATS:
+		if (parse_long(arg, 1, id == PO_REPEATS ? PROFILE_MAX_REPEATS : 100000, &l)) {
+			snprintf(err, errlen, "%s: invalid number '%s'",
+				 id == PO_CONCURRENCY ? "--concurrency" : id == PO_THREADS ? "-t" : "--repeats", arg);
+			return -EINVAL;
 		}
-		case 'P':
-			if (strcmp(optarg, "none") && probes_parse(optarg, &mask, &bad)) {
-				snprintf(err, errlen, "--probes: unknown probe '%s' (syscalls,gil,gc,ffi,requests,stacks,all,none)", bad);
-				return -EINVAL;
-			}
-			o->probes = optarg;
-			break;
-		case 'F':
-			if (strcmp(optarg, "table") && strcmp(optarg, "json")) {
-				snprintf(err, errlen, "--format: unknown format '%s' (json, table)", optarg);
-				return -EINVAL;
-			}
-			o->table = !strcmp(optarg, "table");
-			break;
-		case 'h':
-			return 1;
-		default:
-			return cli_getopt_error(ch, argv, err, errlen);
+		*(id == PO_CONCURRENCY ? &o->concurrency : id == PO_THREADS ? &o->threads : &o->repeats) = (int)l;
+		return 0;
+	case PO_WARMUP:
+		errno = 0;
+		o->warmup = strtod(arg, &end);
+		if (errno || *end || end == arg || !(o->warmup >= 0 && o->warmup <= 3600)) {
+			snprintf(err, errlen, "--warmup: invalid value '%s' (seconds >= 0)", arg);
+			return -EINVAL;
 		}
+		return 0;
 	}
-	if (optind < argc) {
-		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+	/* duration, rate, ready timeout: > 0 */
+	/* durations take units as wrk does (lib/duration.h: 500ms, 10s, 2m); the rate is a number */
+	if (id == PO_RATE ? parse_seconds(arg, 1e7, &o->rate)
+			  : parse_duration(arg, 1e7, id == PO_DURATION ? &o->duration : &o->ready_timeout)) {
+		snprintf(err, errlen, "%s: invalid value '%s' (> 0)",
+			 id == PO_DURATION ? "--duration" : id == PO_RATE ? "--rate" : "--ready-timeout", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int opt_probes(const char *arg, struct profile_opts *o, char *err, int errlen)
+{
+	const char *bad;
+	unsigned mask = 0;
+
+	if (strcmp(arg, "none") && probes_parse(arg, &mask, &bad)) {
+		snprintf(err, errlen, "--probes: unknown probe '%s' (syscalls,gil,gc,ffi,requests,stacks,all,none)", bad);
+		return -EINVAL;
+	}
+	o->probes = mask;
+	o->probes_all = probes_names_all(arg);
+	return 0;
+}
+
+int profile_opt_apply(struct profile_opts *o, int id, const char *arg, char *err, int errlen)
+{
+	switch (id) {
+	case PO_URL: o->url = arg; return 0;
+	case PO_APP_CMD: o->app_cmd = arg; return 0;
+	case PO_FRAMEWORK: o->framework = arg; return 0;
+	case PO_SUITE: o->suite = arg; return 0;
+	case PO_BASELINE: o->baseline = arg; return 0;
+	case PO_OUTPUT: o->output = arg; return 0;
+	case PO_PPROF: o->pprof = arg; return 0;
+	case PO_SPEEDSCOPE: o->speedscope = arg; return 0;
+	case PO_SINGLE_PASS: o->single_pass = true; return 0;
+	case PO_HELP: o->help = true; return 0;
+	case PO_PID: return cli_parse_pid(arg, &o->pid, err, errlen) ? -EINVAL : 0;
+	case PO_PROBES: return opt_probes(arg, o, err, errlen);
+	case PO_FFI: return ffi_spec_add(o->ffi, &o->nffi, (int)ARRAY_SIZE(o->ffi), arg, err, errlen) ? -EINVAL : 0;
+	case PO_GIL_METHOD:
+		if (strcmp(arg, "cheap") && strcmp(arg, "exact")) {
+			snprintf(err, errlen, "--gil-method: unknown method '%s' (cheap, exact)", arg);
+			return -EINVAL;
+		}
+		o->gil_method = !strcmp(arg, "exact");
+		return 0;
+	case PO_HEALTH_PATH:
+		if (arg[0] != '/' || strpbrk(arg, " \r\n")) {
+			snprintf(err, errlen, "--health-path: '%s' is not a path (it starts with '/')", arg);
+			return -EINVAL;
+		}
+		o->health_path = arg;
+		return 0;
+	case PO_FORMAT:
+		if (strcmp(arg, "table") && strcmp(arg, "json")) {
+			snprintf(err, errlen, "--format: unknown format '%s' (json, table)", arg);
+			return -EINVAL;
+		}
+		o->table = !strcmp(arg, "table");
+		return 0;
+	}
+	return opt_number(id, arg, o, err, errlen);
+}
+
+int profile_opts_parse(int argc, char **argv, struct profile_opts *o, char *err, int errlen)
+{
+	struct cli_parser p;
+	int id;
+
+	profile_opts_defaults(o);
+	if (cli_parser_init(&p, profile_options, argc, argv, 0))
+		return -EINVAL;
+	while ((id = cli_parser_next(&p, err, errlen)) > 0)
+		if (profile_opt_apply(o, id, p.arg, err, errlen))
+			return -EINVAL;
+	if (id < 0)
+		return -EINVAL;
+	if (o->help)
+		return 0;
+	if (p.operands < argc) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[p.operands]);
 		return -EINVAL;
 	}
 	if (!o->url) {
@@ -182,47 +224,11 @@ static int parse(int argc, char **argv, struct popts *o, char *err, int errlen)
 	}
 	if (o->threads > o->concurrency)
 		o->threads = o->concurrency;
+	if ((o->pprof || o->speedscope) && !(o->probes & PROBE_BIT(PROBE_STACKS))) {
+		snprintf(err, errlen, "%s needs the stacks probe (--probes ...,stacks)", o->pprof ? "--pprof" : "--speedscope");
+		return -EINVAL;
+	}
 	return 0;
-}
-
-/* ---- the app ---- */
-
-static int start_app(const char *cmd, const char *log_path)
-{
-	char line[8192];
-	int pid;
-
-	/* "exec": a simple command replaces the shell, so the app's pid is the app's own */
-	snprintf(line, sizeof(line), "exec %s", cmd);
-	pid = fork();
-	if (pid == 0) {
-		int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-		setpgid(0, 0);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		execl("/bin/sh", "sh", "-c", line, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
-static void stop_app(int pid)
-{
-	int st;
-
-	kill(-pid, SIGTERM);
-	for (int i = 0; i < 50; i++) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return;
-		usleep(100000);
-	}
-	kill(-pid, SIGKILL);
-	waitpid(pid, &st, 0);
 }
 
 /* Ready: the address accepts a connection and, with a health path, GET PATH answers 2xx or 3xx. */
@@ -276,6 +282,7 @@ static void *sampler_main(void *arg)
 	return NULL;
 }
 
+
 /* ---- the progress line (a terminal only) ---- */
 
 struct prog {
@@ -309,26 +316,63 @@ static void *prog_main(void *arg)
 	return NULL;
 }
 
-static struct prog *g_prog; /* non-NULL on a terminal */
+/* ---- one run of the harness ---- */
+
+struct ctx {
+	const struct profile_opts *o;
+	struct suite_set set;
+	bool have_set;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	char base[512];
+	int app;                /* the app's pid (and process group with --app-cmd); 0 none */
+	bool started_app;
+	struct target_info tgt;
+	cJSON *doc, *suites_arr;
+	int nwork, idx;
+	double t0;
+	uint64_t sum_total, sum_ok;
+	double sum_rps;
+	struct profile_workload *w; /* nwork of them */
+	struct prog *prog;      /* non-NULL on a terminal */
+};
+
+/* One pass of load: its figures (from the load result's struct) and its results object. */
+struct pass {
+	struct repeat_sample s;
+	uint64_t total, ok;
+	cJSON *json;
+};
+
+static void progress(struct ctx *c, const char *suite, const char *w, const char *phase)
+{
+	const struct profile_opts *o = c->o;
+
+	if (!c->prog)
+		return;
+	snprintf(c->prog->label, sizeof(c->prog->label), "[%d/%d] %s/%s %s", c->idx, c->nwork, suite, w, phase);
+	c->prog->t0 = c->t0;
+	c->prog->left = (c->nwork - c->idx + 1) * (o->warmup + o->duration * (o->single_pass ? 1 : o->repeats + 1) + 1.5);
+	printf("\r\033[K%s", c->prog->label);
+	fflush(stdout);
+}
 
 /* A workload's folded stacks: next to the JSON, OUT.SUITE.WORKLOAD.folded (OUT without .json). */
-static void folded_path(const struct popts *o, const char *suite, const char *workload, char *buf, size_t len)
+static void folded_path(const char *output, const char *suite, const char *workload, char *buf, size_t len)
 {
-	size_t n = strlen(o->output);
+	size_t n = strlen(output);
 
-	if (n > 5 && !strcmp(o->output + n - 5, ".json"))
+	if (n > 5 && !strcmp(output + n - 5, ".json"))
 		n -= 5;
-	snprintf(buf, len, "%.*s.%s.%s.folded", (int)n, o->output, suite, workload);
+	snprintf(buf, len, "%.*s.%s.%s.folded", (int)n, output, suite, workload);
 	for (char *c = buf + n + 1; *c; c++)
 		if (*c == '/')
 			*c = '_';
 }
 
-/* ---- one pass of load ---- */
-
-static int run_load(const struct popts *o, const char *base, const struct workload *w, double secs,
-		    struct load_result *r)
+static int run_load(struct ctx *c, const struct workload *w, double secs, struct load_result *r)
 {
+	const struct profile_opts *o = c->o;
 	struct load_opts lo = {
 		.connections = o->concurrency,
 		.threads = o->threads,
@@ -342,248 +386,230 @@ static int run_load(const struct popts *o, const char *base, const struct worklo
 		.body_len = w->body_len,
 	};
 	char url[4096];
-
 	int e;
 
-	snprintf(url, sizeof(url), "%s%s", base, w->path);
+	snprintf(url, sizeof(url), "%s%s", c->base, w->path);
 	lo.url = url;
-	if (g_prog) {
-		g_prog->lp.responses = g_prog->lp.errors = 0;
-		g_prog->pass_t0 = wall_time();
-		g_prog->stop = 0;
-		lo.progress = &g_prog->lp;
-		pthread_create(&g_prog->th, NULL, prog_main, g_prog);
+	if (c->prog) {
+		c->prog->lp.responses = c->prog->lp.errors = 0;
+		c->prog->pass_t0 = wall_time();
+		c->prog->stop = 0;
+		lo.progress = &c->prog->lp;
+		pthread_create(&c->prog->th, NULL, prog_main, c->prog);
 	}
 	e = loadgen_run(&lo, r, signals_pending_flag());
-	if (g_prog) {
-		g_prog->stop = 1;
-		pthread_join(g_prog->th, NULL);
+	if (c->prog) {
+		c->prog->stop = 1;
+		pthread_join(c->prog->th, NULL);
 	}
 	return e;
 }
 
-/* The recorder: this binary's `record -p`, so that profiled passes use exactly record's code. */
-static int start_recorder(const struct popts *o, int app, const char *out, const char *errlog, const char *folded)
+/* The figures of a load result, from its struct: requests/s over the completed (answered)
+ * requests, as load_result_json counts them; p50 and p99 from its latency histogram. Takes lr. */
+static void pass_of(struct load_result *lr, cJSON *doc, struct pass *p)
 {
-	char pid[16], self[4096];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	int rpid, fd;
+	uint64_t failed = lr->status_4xx + lr->status_5xx + lr->read_err + lr->write_err + lr->timeouts +
+			  lr->missed_slots;
 
-	if (n < 0)
-		return -errno;
-	self[n] = '\0';
-	snprintf(pid, sizeof(pid), "%d", app);
-	/* the previous pass's recorder said "recording pid" in this file too: start it empty, or
-	 * its line would be taken for the new recorder's before that one has attached */
-	unlink(errlog);
-	rpid = fork();
-	if (rpid == 0) {
-		const char *argv[16 + 2 * 16];
-		int a = 0;
-
-		fd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd >= 0)
-			dup2(fd, 2);
-		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-		if (fd >= 0)
-			dup2(fd, 1);
-		argv[a++] = self;
-		argv[a++] = "record";
-		argv[a++] = "-p";
-		argv[a++] = pid;
-		argv[a++] = "--probes";
-		argv[a++] = o->probes;
-		if (o->gil_method) {
-			argv[a++] = "--gil-method";
-			argv[a++] = o->gil_method;
-		}
-		if (folded) {
-			argv[a++] = "--folded";
-			argv[a++] = folded;
-		}
-		for (int i = 0; i < o->nffi; i++) {
-			argv[a++] = "--ffi";
-			argv[a++] = o->ffi[i];
-		}
-		argv[a++] = "-o";
-		argv[a++] = out;
-		argv[a] = NULL;
-		execv(self, (char *const *)argv);
-		_exit(127);
-	}
-	/* ready when it says it is recording */
-	for (int i = 0; i < 200; i++) {
-		char *buf = NULL;
-
-		if (!read_file(errlog, &buf, NULL) && strstr(buf, "recording pid")) {
-			free(buf);
-			usleep(300000); /* its first poll attaches the per-binary probes */
-			return rpid;
-		}
-		free(buf);
-		if (waitpid(rpid, NULL, WNOHANG) == rpid)
-			return -ECHILD;
-		usleep(50000);
-	}
-	kill(rpid, SIGKILL);
-	waitpid(rpid, NULL, 0);
-	return -ETIMEDOUT;
+	p->ok = lr->ok;
+	p->total = lr->ok + failed;
+	p->s.rps = load_completed(lr) / (lr->elapsed > 0 ? lr->elapsed : 1);
+	p->s.p50_ms = lr->lat->count ? lh_quantile(lr->lat, 0.5) / 1e6 : 0;
+	p->s.p99_ms = lr->lat->count ? lh_quantile(lr->lat, 0.99) / 1e6 : 0;
+	p->json = load_result_json(lr, doc);
+	load_result_free(lr);
 }
 
-static cJSON *stop_recorder(int rpid, const char *out)
+/* A clean pass, the app's resources sampled beside it. 0 or the load's negative errno. */
+static int clean_pass(struct ctx *c, const struct workload *w, bool first, struct pass *p)
 {
-	char err[256];
-	int st;
+	struct sampler sm = { .pid = c->app, .res = resources__new("/proc") };
+	struct load_result lr;
+	int e;
 
-	kill(rpid, SIGINT);
-	waitpid(rpid, &st, 0);
-	return profile_read(out, err, sizeof(err));
+	pthread_create(&sm.th, NULL, sampler_main, &sm);
+	e = run_load(c, w, c->o->duration, &lr);
+	sm.stop = 1;
+	pthread_join(sm.th, NULL);
+	if (!e) {
+		pass_of(&lr, first ? c->doc : NULL, p);
+		cJSON_AddItemToObject(p->json, "resources", resources__to_json(sm.res));
+	}
+	resources__free(sm.res);
+	return e;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
+/* ---- the profiled pass: the recording engine in a thread, the load on this one ---- */
 
-	return (x > y) - (x < y);
+struct rec_thread {
+	pthread_t th;
+	struct recorder *rec;
+	volatile sig_atomic_t stop;
+};
+
+static void *rec_main(void *arg)
+{
+	struct rec_thread *rt = arg;
+
+	recorder_run(rt->rec, &rt->stop);
+	return NULL;
 }
 
-static double jnum(const cJSON *o, const char *a, const char *b)
+static void recorder_opts_of(const struct ctx *c, const char *folded, struct record_opts *ro)
 {
-	const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(o, a), b);
+	const struct profile_opts *o = c->o;
 
-	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+	record_opts_defaults(ro);
+	ro->pid = c->app;
+	ro->probes = o->probes;
+	ro->gil_exact = o->gil_method >= 0 ? o->gil_method == 1 : o->probes_all;
+	ro->folded = (o->probes & PROBE_BIT(PROBE_STACKS)) ? folded : NULL;
+	ro->output = NULL;
+	for (int i = 0; i < o->nffi; i++)
+		ro->ffi[ro->nffi++] = o->ffi[i];
+	if (ro->nffi)
+		ro->probes |= PROBE_BIT(PROBE_FFI);
 }
 
-static void progress(const struct popts *o, int i, int n, const char *suite, const char *w, const char *phase,
-		     double t0)
+/* The recorder's document (NULL when it did not start: a warning says why) and, when the load
+ * completed, the pass in *p (p->json NULL otherwise). */
+static cJSON *profiled_pass(struct ctx *c, const struct suite *s, const struct workload *w, struct pass *p)
 {
-	if (!g_prog)
-		return;
-	snprintf(g_prog->label, sizeof(g_prog->label), "[%d/%d] %s/%s %s", i, n, suite, w, phase);
-	g_prog->t0 = t0;
-	g_prog->left = (n - i + 1) * (o->warmup + o->duration * (o->single_pass ? 1 : o->repeats + 1) + 1.5);
-	printf("\r\033[K%s", g_prog->label);
-	fflush(stdout);
+	struct rec_thread rt = { 0 };
+	struct record_opts ro;
+	struct load_result lr;
+	char folded[4096 + 512], err[512];
+	cJSON *rdoc = NULL;
+	int e;
+
+	folded_path(c->o->files_base ? c->o->files_base : c->o->output ? c->o->output : "bindprof-profile.json", s->name,
+		    w->name, folded, sizeof(folded));
+	recorder_opts_of(c, folded, &ro);
+	if (recorder_open(&ro, &rt.rec, err, sizeof(err)) || recorder_start(rt.rec, err, sizeof(err))) {
+		profile_warn(c->doc, "profile", "%s/%s: the recorder did not start: %s", s->name, w->name, err);
+		recorder_free(rt.rec);
+		return NULL;
+	}
+	if ((e = -pthread_create(&rt.th, NULL, rec_main, &rt))) {
+		profile_warn(c->doc, "profile", "%s/%s: the recorder did not start: %s", s->name, w->name, strerror(-e));
+		recorder_free(rt.rec);
+		return NULL;
+	}
+	e = run_load(c, w, c->o->duration, &lr);
+	rt.stop = 1;
+	pthread_join(rt.th, NULL);
+	recorder_stop(rt.rec, 0);
+	rdoc = recorder_document(rt.rec);
+	recorder_free(rt.rec);
+	if (!e)
+		pass_of(&lr, NULL, p);
+	return rdoc;
 }
 
-int cmd_profile(int argc, char **argv)
+/* ---- a workload ---- */
+
+/* The workload's results: the median clean pass's object with the repeats, the profiled pass's
+ * throughput and the recorder's sections. Takes the passes' objects. */
+static cJSON *workload_results(struct ctx *c, struct pass *clean, int n, struct pass *pp, cJSON *rdoc,
+			       struct profile_workload *pw)
 {
-	struct popts o;
-	struct suite_set set;
-	struct sockaddr_storage ss;
-	socklen_t sslen;
-	struct url u;
-	struct target_info tgt = { 0 };
-	char err[512], base[512], tmp_json[4096], tmp_err[4096], app_log[4096];
-	cJSON *doc = NULL, *suites_arr, *cfg;
-	bool probes_on, stacks_on;
-	int e, app = 0, nwork = 0, idx = 0, ret = EXIT_OK;
-	uint64_t sum_total = 0, sum_ok = 0;
-	double sum_rps = 0, t0 = wall_time();
+	cJSON *rr = cJSON_GetObjectItem(rdoc, "results"), *res;
+	struct repeats rep;
 
-	e = parse(argc, argv, &o, err, sizeof(err));
-	if (e == 1) {
-		fputs(profile_usage, stdout);
-		return EXIT_OK;
-	}
-	if (e) {
-		log_err("profile: %s", err);
-		return EXIT_BADINPUT;
-	}
-	if (url_parse(o.url, &u, err, sizeof(err)) || url_resolve_loopback(&u, &ss, &sslen, err, sizeof(err))) {
-		log_err("profile: %s", err);
-		return EXIT_BADINPUT;
-	}
-	snprintf(base, sizeof(base), "http://%s%s%s:%d", strchr(u.host, ':') ? "[" : "", u.host,
-		 strchr(u.host, ':') ? "]" : "", u.port);
-	if (suites_load(o.suite, &set, err, sizeof(err))) {
-		log_err("profile: %s", err);
-		return EXIT_BADINPUT;
-	}
-	for (int s = 0; s < set.n; s++)
-		nwork += set.s[s].n;
-	probes_on = strcmp(o.probes, "none") != 0;
-	{
-		unsigned mask = 0;
-		const char *bad;
-
-		stacks_on = probes_on && !probes_parse(o.probes, &mask, &bad) && (mask & PROBE_BIT(PROBE_STACKS));
-	}
-	if (probes_on && env_check_privileges(err, sizeof(err))) {
-		log_err("%s", err);
-		suites_free(&set);
-		return EXIT_ENV;
-	}
-	if (o.pid && !procfs_alive("/proc", o.pid)) {
-		log_err("profile: -p: no such process: %d", o.pid);
-		suites_free(&set);
-		return EXIT_BADINPUT;
-	}
-	snprintf(tmp_json, sizeof(tmp_json), "%s.pass.json", o.output);
-	snprintf(tmp_err, sizeof(tmp_err), "%s.pass.log", o.output);
-	snprintf(app_log, sizeof(app_log), "%s.app.log", o.output);
-	signals_install();
-	if (isatty(1))
-		g_prog = calloc(1, sizeof(*g_prog));
-	app = o.pid ? o.pid : start_app(o.app_cmd, app_log);
-	if (app < 0) {
-		log_err("profile: cannot start the app: %s", strerror(errno));
-		suites_free(&set);
-		return EXIT_TARGET;
-	}
-	/* Ready: the URL accepts connections. */
-	for (double waited = 0;; waited += 0.1) {
-		if (app_ready(&ss, sslen, o.health_path))
-			break;
-		if (waited >= o.ready_timeout || !procfs_alive("/proc", app) || signals_pending()) {
-			log_err("profile: the app never became ready: %s%s did not %s within %.0f s%s", base,
-				o.health_path ? o.health_path : "", o.health_path ? "answer 2xx/3xx" : "accept connections",
-				o.ready_timeout, procfs_alive("/proc", app) ? "" : " (it exited; see its log)");
-			if (!o.pid)
-				stop_app(app);
-			suites_free(&set);
-			return signals_pending() ? EXIT_OK : EXIT_TARGET;
-		}
-		usleep(100000);
-	}
-	tgt.pid = app;
-	procfs_read_exe("/proc", app, tgt.exe, sizeof(tgt.exe));
-	procfs_read_cmdline("/proc", app, tgt.cmdline, sizeof(tgt.cmdline));
-	tgt.have_rt = !runtime_detect_pid("/proc", app, &tgt.rt);
-
-	doc = profile_new("profile");
-	cfg = cJSON_CreateObject();
-	cJSON_AddNumberToObject(cfg, "duration_secs", o.duration);
-	cJSON_AddNumberToObject(cfg, "warmup_secs", o.warmup);
-	cJSON_AddNumberToObject(cfg, "concurrency", o.concurrency);
-	cJSON_AddNumberToObject(cfg, "threads", o.threads);
-	if (o.rate > 0)
-		cJSON_AddNumberToObject(cfg, "rate", o.rate);
+	pw->samples = calloc(n, sizeof(*pw->samples));
+	for (int k = 0; pw->samples && k < n; k++)
+		pw->samples[k] = clean[k].s;
+	pw->n = pw->samples ? n : 0;
+	repeats_build(pw->samples, pw->n, &rep);
+	res = clean[rep.pick].json;
+	clean[rep.pick].json = NULL;
+	cJSON_AddItemToObject(res, "repeats", repeats_json(&rep, pw->samples, false));
+	if (pp->json)
+		cJSON_AddItemToObject(res, "profiled_throughput", cJSON_DetachItemFromObject(pp->json, "throughput"));
 	else
-		cJSON_AddNullToObject(cfg, "rate");
-	cJSON_AddNumberToObject(cfg, "repeats", o.repeats);
-	cJSON_AddBoolToObject(cfg, "single_pass", o.single_pass);
-	cJSON_AddStringToObject(cfg, "url", base);
-	cJSON_AddStringToObject(cfg, "suite", o.suite);
-	if (o.health_path)
-		cJSON_AddStringToObject(cfg, "health_path", o.health_path);
-	{
-		cJSON *pa = cJSON_AddArrayToObject(cfg, "probes");
-		unsigned mask = 0;
-		const char *bad;
-
-		if (probes_on && !probes_parse(o.probes, &mask, &bad))
-			for (int p = 0; p < PROBE_COUNT; p++)
-				if (mask & PROBE_BIT(p))
-					cJSON_AddItemToArray(pa, cJSON_CreateString(probe_name(p)));
+		cJSON_AddNullToObject(res, "profiled_throughput");
+	if (pp->json && rr) {
+		cJSON_AddItemToObject(res, "profiling", cJSON_DetachItemFromObject(rr, "profiling"));
+		cJSON_AddItemToObject(res, "overhead", cJSON_DetachItemFromObject(rr, "overhead"));
+		cJSON_AddItemToObject(res, "lost_events", cJSON_DetachItemFromObject(rr, "lost_events"));
+	} else {
+		cJSON_AddNullToObject(res, "profiling");
+		cJSON_AddNullToObject(res, "overhead");
+		cJSON_AddNumberToObject(res, "lost_events", 0);
 	}
-	suites_arr = cJSON_CreateArray();
-	if (o.single_pass)
-		profile_warn(doc, "profile", "--single-pass: throughput and latency were measured with the probes "
-			     "attached, so they include the probes' cost");
+	if (!cJSON_GetObjectItem(res, "resources"))
+		cJSON_AddNullToObject(res, "resources");
+	c->sum_total += clean[rep.pick].total;
+	c->sum_ok += clean[rep.pick].ok;
+	c->sum_rps += clean[rep.pick].s.rps;
+	pw->results = res;
+	return res;
+}
 
-	for (int si = 0; si < set.n && !signals_pending(); si++) {
-		struct suite *s = &set.s[si];
+static cJSON *workload_json(const struct workload *w)
+{
+	cJSON *wj = cJSON_CreateObject(), *ep;
+
+	cJSON_AddStringToObject(wj, "name", w->name);
+	cJSON_AddStringToObject(wj, "category", w->category);
+	cJSON_AddNumberToObject(wj, "payload_size_bytes", w->body_len);
+	ep = cJSON_AddObjectToObject(wj, "endpoint");
+	cJSON_AddStringToObject(ep, "method", w->method);
+	cJSON_AddStringToObject(ep, "path", w->path);
+	return wj;
+}
+
+/* Warmup, clean passes, the profiled pass: the workload's object, results null when no pass
+ * completed. One cleanup path for the passes. */
+static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct workload *w, struct profile_workload *pw)
+{
+	const struct profile_opts *o = c->o;
+	struct pass *clean = calloc(o->repeats, sizeof(*clean)), pp = { 0 };
+	cJSON *wj = workload_json(w), *rdoc = NULL;
+	struct load_result lr;
+	int passes = 0;
+
+	pw->suite = cJSON_GetObjectItem(wj, "name")->valuestring; /* replaced by the suite's below */
+	pw->name = pw->suite;
+	if (o->warmup > 0) {
+		progress(c, s->name, w->name, "warmup");
+		if (!run_load(c, w, o->warmup, &lr))
+			load_result_free(&lr);
+	}
+	for (int k = 0; clean && !o->single_pass && k < o->repeats && !signals_pending(); k++) {
+		progress(c, s->name, w->name, "clean pass");
+		if (clean_pass(c, w, k == 0, &clean[k]))
+			break;
+		passes++;
+	}
+	if (o->probes && !signals_pending()) {
+		progress(c, s->name, w->name, "profiled pass");
+		rdoc = profiled_pass(c, s, w, &pp);
+	}
+	if (clean && o->single_pass && pp.json) {
+		clean[0] = pp;
+		clean[0].json = cJSON_Duplicate(pp.json, true);
+		passes = 1;
+	}
+	if (passes) {
+		cJSON_AddItemToObject(wj, "results", workload_results(c, clean, passes, &pp, rdoc, pw));
+	} else {
+		cJSON_AddNullToObject(wj, "results");
+		profile_warn(c->doc, "profile", "%s/%s: no pass completed", s->name, w->name);
+	}
+	for (int k = 0; clean && k < o->repeats; k++)
+		cJSON_Delete(clean[k].json);
+	cJSON_Delete(pp.json);
+	cJSON_Delete(rdoc);
+	free(clean);
+	return wj;
+}
+
+static void run_suites(struct ctx *c)
+{
+	for (int si = 0; si < c->set.n && !signals_pending(); si++) {
+		struct suite *s = &c->set.s[si];
 		cJSON *sj = cJSON_CreateObject(), *wa;
 
 		cJSON_AddStringToObject(sj, "name", s->name);
@@ -591,212 +617,377 @@ int cmd_profile(int argc, char **argv)
 			cJSON_AddStringToObject(sj, "description", s->description);
 		wa = cJSON_AddArrayToObject(sj, "workloads");
 		for (int wi = 0; wi < s->n && !signals_pending(); wi++) {
-			struct workload *w = &s->w[wi];
-			cJSON *wj = cJSON_CreateObject(), *ep, *res = NULL, *rep, *samples;
-			struct load_result lr;
-			double *rps = calloc(o.repeats, sizeof(*rps));
-			cJSON **clean = calloc(o.repeats, sizeof(*clean));
-			struct sampler sm = { .pid = app };
-			/* what the profiled pass gives: its throughput and record's sections */
-			cJSON *pp = NULL, *pf = NULL, *ov = NULL, *le = NULL;
-			int passes = 0;
+			struct profile_workload *pw = &c->w[c->idx++];
 
-			idx++;
-			cJSON_AddStringToObject(wj, "name", w->name);
-			cJSON_AddStringToObject(wj, "category", w->category);
-			cJSON_AddNumberToObject(wj, "payload_size_bytes", w->body_len);
-			ep = cJSON_AddObjectToObject(wj, "endpoint");
-			cJSON_AddStringToObject(ep, "method", w->method);
-			cJSON_AddStringToObject(ep, "path", w->path);
-			if (o.warmup > 0) {
-				progress(&o, idx, nwork, s->name, w->name, "warmup", t0);
-				if (!run_load(&o, base, w, o.warmup, &lr))
-					load_result_free(&lr);
-			}
-			/* clean passes */
-			for (int k = 0; !o.single_pass && k < o.repeats && !signals_pending(); k++) {
-				progress(&o, idx, nwork, s->name, w->name, "clean pass", t0);
-				sm.res = resources__new("/proc");
-				sm.stop = 0;
-				pthread_create(&sm.th, NULL, sampler_main, &sm);
-				e = run_load(&o, base, w, o.duration, &lr);
-				sm.stop = 1;
-				pthread_join(sm.th, NULL);
-				if (e) {
-					resources__free(sm.res);
-					break;
-				}
-				clean[k] = load_result_json(&lr, k == 0 ? doc : NULL);
-				cJSON_AddItemToObject(clean[k], "resources", resources__to_json(sm.res));
-				rps[k] = jnum(clean[k], "throughput", "requests_per_sec");
-				resources__free(sm.res);
-				load_result_free(&lr);
-				passes++;
-			}
-			/* the profiled pass */
-			if (probes_on && !signals_pending()) {
-				int rpid;
-				cJSON *prof_doc = NULL, *pres = NULL;
-				char folded[4096 + 512];
-
-				progress(&o, idx, nwork, s->name, w->name, "profiled pass", t0);
-				folded_path(&o, s->name, w->name, folded, sizeof(folded));
-				rpid = start_recorder(&o, app, tmp_json, tmp_err, stacks_on ? folded : NULL);
-				if (rpid < 0) {
-					profile_warn(doc, "profile", "%s/%s: the recorder did not start (%s); see %s",
-						     s->name, w->name, strerror(-rpid), tmp_err);
-				} else {
-					e = run_load(&o, base, w, o.duration, &lr);
-					prof_doc = stop_recorder(rpid, tmp_json);
-					if (!e) {
-						pres = load_result_json(&lr, NULL);
-						load_result_free(&lr);
-					}
-				}
-				if (o.single_pass && pres) {
-					clean[0] = cJSON_Duplicate(pres, true);
-					rps[0] = jnum(pres, "throughput", "requests_per_sec");
-					passes = 1;
-				}
-				if (passes && pres) {
-					cJSON *rr = cJSON_GetObjectItem(prof_doc, "results");
-
-					pp = pres;
-					if (rr) {
-						pf = cJSON_DetachItemFromObject(rr, "profiling");
-						ov = cJSON_DetachItemFromObject(rr, "overhead");
-						le = cJSON_DetachItemFromObject(rr, "lost_events");
-					}
-				} else {
-					cJSON_Delete(pres);
-				}
-				cJSON_Delete(prof_doc);
-			}
-			if (passes) {
-				/* report the clean pass with the median requests/s */
-				double *sorted = malloc(passes * sizeof(*sorted)), med;
-				int pick = 0;
-
-				memcpy(sorted, rps, passes * sizeof(*sorted));
-				qsort(sorted, passes, sizeof(*sorted), cmp_double);
-				med = sorted[(passes - 1) / 2];
-				for (int k = 0; k < passes; k++)
-					if (rps[k] == med)
-						pick = k;
-				res = cJSON_Duplicate(clean[pick], true);
-				rep = cJSON_AddObjectToObject(res, "repeats");
-				cJSON_AddNumberToObject(rep, "count", passes);
-				cJSON_AddNumberToObject(rep, "median_requests_per_sec", med);
-				cJSON_AddNumberToObject(rep, "min_requests_per_sec", sorted[0]);
-				cJSON_AddNumberToObject(rep, "max_requests_per_sec", sorted[passes - 1]);
-				samples = cJSON_AddArrayToObject(rep, "samples");
-				for (int k = 0; k < passes; k++) {
-					cJSON *smp = cJSON_CreateObject();
-
-					cJSON_AddNumberToObject(smp, "requests_per_sec", rps[k]);
-					cJSON_AddNumberToObject(smp, "p50_ms", jnum(clean[k], "latency", "median_ms"));
-					cJSON_AddNumberToObject(smp, "p99_ms", jnum(clean[k], "latency", "p99_ms"));
-					cJSON_AddItemToArray(samples, smp);
-				}
-				free(sorted);
-				if (pp)
-					cJSON_AddItemToObject(res, "profiled_throughput",
-							      cJSON_DetachItemFromObject(pp, "throughput"));
-				else
-					cJSON_AddNullToObject(res, "profiled_throughput");
-				cJSON_AddItemToObject(res, "profiling", pf ? pf : cJSON_CreateNull());
-				cJSON_AddItemToObject(res, "overhead", ov ? ov : cJSON_CreateNull());
-				cJSON_AddItemToObject(res, "lost_events", le ? le : cJSON_CreateNumber(0));
-				pf = ov = le = NULL;
-				if (!cJSON_GetObjectItem(res, "resources"))
-					cJSON_AddNullToObject(res, "resources");
-				cJSON_AddItemToObject(wj, "results", res);
-				sum_total += (uint64_t)jnum(res, "throughput", "total_requests");
-				sum_ok += (uint64_t)jnum(res, "throughput", "successful_requests");
-				sum_rps += jnum(res, "throughput", "requests_per_sec");
-			} else {
-				cJSON_AddNullToObject(wj, "results");
-				profile_warn(doc, "profile", "%s/%s: no pass completed", s->name, w->name);
-			}
-			for (int k = 0; k < o.repeats; k++)
-				cJSON_Delete(clean[k]);
-			cJSON_Delete(pp);
-			cJSON_Delete(pf);
-			cJSON_Delete(ov);
-			cJSON_Delete(le);
-			free(clean);
-			free(rps);
-			cJSON_AddItemToArray(wa, wj);
+			cJSON_AddItemToArray(wa, run_workload(c, s, &s->w[wi], pw));
+			pw->suite = cJSON_GetObjectItem(sj, "name")->valuestring;
 		}
-		cJSON_AddItemToArray(suites_arr, sj);
+		cJSON_AddItemToArray(c->suites_arr, sj);
 	}
-	if (isatty(1))
-		printf("\r\033[K");
+}
+
+/* ---- the app ---- */
+
+/* /bin/sh -c "exec CMD" in its own process group, in app_dir with PORT set when asked, its output
+ * to the log. It gets SIGTERM if this thread dies (PR_SET_PDEATHSIG), and the guardian kills its
+ * group however bindprof ends. The pid, or a negative errno. */
+static int start_app(const struct profile_opts *o, const char *log_path)
+{
+	char line[8192];
+	int pid;
+
+	/* "exec": a simple command replaces the shell, so the app's pid is the app's own */
+	snprintf(line, sizeof(line), "exec %s", o->app_cmd);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int fd = open(log_path, O_WRONLY | O_CREAT | O_CLOEXEC | (o->app_log ? O_APPEND : O_TRUNC), 0644);
+		char port[16];
+
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		if (o->app_dir && chdir(o->app_dir)) {
+			fprintf(stderr, "profile: cannot enter %s: %s\n", o->app_dir, strerror(errno));
+			_exit(EXIT_BADINPUT);
+		}
+		if (o->app_port > 0) {
+			snprintf(port, sizeof(port), "%d", o->app_port);
+			setenv("PORT", port, 1);
+		}
+		execl("/bin/sh", "sh", "-c", line, (char *)NULL);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	guardian_kill_group_on_exit(pid);
+	return pid;
+}
+
+/* SIGTERM to the app's group, SIGKILL after 5 s; then SIGKILL to what the app left in its group,
+ * while the leader is a zombie (not yet reaped: its pid, the group's id, cannot be reused). */
+static void stop_app(int pid)
+{
+	siginfo_t si;
+	int st;
+
+	kill(-pid, SIGTERM);
+	for (int i = 0; i < 50; i++) {
+		si.si_pid = 0;
+		if (waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid)
+			break;
+		usleep(100000);
+	}
+	kill(-pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	guardian_forget(pid);
+}
+
+/* Until URL answers: EXIT_OK, or EXIT_TARGET (message logged), or -1 when a signal came. */
+static int wait_ready(struct ctx *c)
+{
+	const struct profile_opts *o = c->o;
+
+	for (double waited = 0;; waited += 0.1) {
+		if (app_ready(&c->ss, c->sslen, o->health_path))
+			return EXIT_OK;
+		if (signals_pending())
+			return -1;
+		if (waited >= o->ready_timeout || !procfs_alive("/proc", c->app)) {
+			log_err("profile: the app never became ready: %s%s did not %s within %.0f s%s", c->base,
+				o->health_path ? o->health_path : "", o->health_path ? "answer 2xx/3xx" : "accept connections",
+				o->ready_timeout, procfs_alive("/proc", c->app) ? "" : " (it exited; see its log)");
+			return EXIT_TARGET;
+		}
+		usleep(100000);
+	}
+}
+
+/* ---- the document ---- */
+
+static cJSON *config_json(const struct ctx *c)
+{
+	const struct profile_opts *o = c->o;
+	cJSON *cfg = cJSON_CreateObject(), *pa;
+
+	cJSON_AddNumberToObject(cfg, "duration_secs", o->duration);
+	cJSON_AddNumberToObject(cfg, "warmup_secs", o->warmup);
+	cJSON_AddNumberToObject(cfg, "concurrency", o->concurrency);
+	cJSON_AddNumberToObject(cfg, "threads", o->threads);
+	if (o->rate > 0)
+		cJSON_AddNumberToObject(cfg, "rate", o->rate);
+	else
+		cJSON_AddNullToObject(cfg, "rate");
+	cJSON_AddNumberToObject(cfg, "repeats", o->repeats);
+	cJSON_AddBoolToObject(cfg, "single_pass", o->single_pass);
+	cJSON_AddStringToObject(cfg, "url", c->base);
+	cJSON_AddStringToObject(cfg, "suite", o->suite);
+	if (o->health_path)
+		cJSON_AddStringToObject(cfg, "health_path", o->health_path);
+	pa = cJSON_AddArrayToObject(cfg, "probes");
+	for (int p = 0; p < PROBE_COUNT; p++)
+		if ((o->probes | (o->nffi && o->probes ? PROBE_BIT(PROBE_FFI) : 0)) & PROBE_BIT(p))
+			cJSON_AddItemToArray(pa, cJSON_CreateString(probe_name(p)));
+	return cfg;
+}
+
+static cJSON *summary_json(const struct ctx *c)
+{
+	cJSON *sum = cJSON_CreateObject();
+	int done = 0;
+
+	for (int i = 0; i < c->nwork; i++)
+		done += c->w[i].results != NULL;
+	cJSON_AddNumberToObject(sum, "total_workloads", done);
+	cJSON_AddNumberToObject(sum, "total_requests", c->sum_total);
+	cJSON_AddNumberToObject(sum, "overall_success_rate", c->sum_total ? (double)c->sum_ok / c->sum_total : 0);
+	cJSON_AddNumberToObject(sum, "avg_requests_per_sec", done ? c->sum_rps / done : 0);
+	cJSON_AddNumberToObject(sum, "total_duration_secs", wall_time() - c->t0);
+	return sum;
+}
+
+static void add_baseline(struct ctx *c)
+{
+	char err[512];
+	cJSON *bdoc = profile_read(c->o->baseline, err, sizeof(err)), *cmp;
+
+	if (!bdoc) {
+		profile_warn(c->doc, "comparison", "--baseline: %s", err);
+		return;
+	}
+	cmp = cJSON_AddObjectToObject(c->doc, "comparison");
+	cJSON_AddStringToObject(cmp, "baseline", c->o->baseline);
+	cJSON_AddItemToObject(cmp, "workloads", diff_ratios(bdoc, c->doc));
+	cJSON_Delete(bdoc);
+}
+
+static double num_at(const cJSON *o, const char *path)
+{
+	const cJSON *v = profile_get(o, path);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static void print_table(const struct ctx *c)
+{
+	printf("%-14s %-18s %12s %10s %10s %9s %12s %12s\n", "suite", "workload", "req/s", "p50 ms", "p99 ms",
+	       "errors", "profiled r/s", "gil wait ms");
+	for (int i = 0; i < c->nwork; i++) {
+		const struct profile_workload *pw = &c->w[i];
+		const cJSON *r = pw->results, *gil = profile_get(r, "profiling.gil");
+		char gw[32] = "-";
+
+		if (!r)
+			continue;
+		if (cJSON_IsNumber(cJSON_GetObjectItem(gil, "wait_ms_total")))
+			snprintf(gw, sizeof(gw), "%.1f", cJSON_GetObjectItem(gil, "wait_ms_total")->valuedouble);
+		printf("%-14s %-18s %12.1f %10.3f %10.3f %9.0f %12.1f %12s\n", pw->suite, pw->name,
+		       num_at(r, "throughput.requests_per_sec"), num_at(r, "latency.median_ms"), num_at(r, "latency.p99_ms"),
+		       num_at(r, "throughput.failed_requests"), num_at(r, "profiled_throughput.requests_per_sec"), gw);
+	}
+}
+
+/* ---- the run ---- */
+
+/* Input checks and the app: EXIT_OK with the app ready, or a status (-1: a signal came). */
+static int prepare(struct ctx *c, char *app_log, size_t len)
+{
+	const struct profile_opts *o = c->o;
+	char err[512];
+	struct url u;
+	int ret;
+
+	if (url_parse(o->url, &u, err, sizeof(err)) || url_resolve_loopback(&u, &c->ss, &c->sslen, err, sizeof(err)) ||
+	    suites_load(o->suite, &c->set, err, sizeof(err))) {
+		log_err("profile: %s", err);
+		return EXIT_BADINPUT;
+	}
+	c->have_set = true;
+	snprintf(c->base, sizeof(c->base), "http://%s%s%s:%d", strchr(u.host, ':') ? "[" : "", u.host,
+		 strchr(u.host, ':') ? "]" : "", u.port);
+	for (int s = 0; s < c->set.n; s++)
+		c->nwork += c->set.s[s].n;
+	c->w = calloc(c->nwork ? c->nwork : 1, sizeof(*c->w));
+	if (!c->w)
+		return EXIT_ENV;
+	if (o->probes && env_check_privileges(err, sizeof(err))) {
+		log_err("%s", err);
+		return EXIT_ENV;
+	}
+	if (o->pid && !procfs_alive("/proc", o->pid)) {
+		log_err("profile: -p: no such process: %d", o->pid);
+		return EXIT_BADINPUT;
+	}
+	if (o->app_log)
+		snprintf(app_log, len, "%s", o->app_log);
+	else if (o->output)
+		snprintf(app_log, len, "%s.app.log", o->output);
+	else
+		snprintf(app_log, len, "/dev/null");
+	signals_install();
+	guardian_start(); /* a no-op when the caller started it */
+	if (o->probes)
+		log_setup_libbpf();
+	c->app = o->pid ? o->pid : start_app(o, app_log);
+	if (c->app < 0) {
+		log_err("profile: cannot start the app: %s", strerror(-c->app));
+		c->app = 0;
+		return EXIT_TARGET;
+	}
+	c->started_app = !o->pid;
+	if ((ret = wait_ready(c)))
+		return ret;
+	c->tgt.pid = c->app;
+	procfs_read_exe("/proc", c->app, c->tgt.exe, sizeof(c->tgt.exe));
+	procfs_read_cmdline("/proc", c->app, c->tgt.cmdline, sizeof(c->tgt.cmdline));
+	c->tgt.have_rt = !runtime_detect_pid("/proc", c->app, &c->tgt.rt);
+	return EXIT_OK;
+}
+
+/* The document, whole: metadata, configuration, suites, summary, comparison. */
+static void finish_doc(struct ctx *c)
+{
+	const struct profile_opts *o = c->o;
+
 	if (signals_pending())
-		profile_set_partial(doc, "interrupted");
-	cJSON_AddItemToObject(doc, "metadata", metadata_to_json(&tgt, o.framework));
-	cJSON_AddItemToObject(doc, "configuration", cfg);
-	cJSON_AddItemToObject(doc, "suites", suites_arr);
-	{
-		cJSON *sum = cJSON_AddObjectToObject(doc, "summary");
-		int done = 0;
-		const cJSON *sj, *wj;
+		profile_set_partial(c->doc, "interrupted");
+	cJSON_AddItemToObject(c->doc, "metadata", metadata_to_json(&c->tgt, o->framework));
+	cJSON_AddItemToObject(c->doc, "configuration", config_json(c));
+	cJSON_AddItemToObject(c->doc, "suites", c->suites_arr);
+	c->suites_arr = NULL;
+	cJSON_AddItemToObject(c->doc, "summary", summary_json(c));
+	if (o->baseline)
+		add_baseline(c);
+}
 
-		cJSON_ArrayForEach(sj, suites_arr) cJSON_ArrayForEach(wj, cJSON_GetObjectItem(sj, "workloads"))
-			done += cJSON_IsObject(cJSON_GetObjectItem(wj, "results"));
-		cJSON_AddNumberToObject(sum, "total_workloads", done);
-		cJSON_AddNumberToObject(sum, "total_requests", sum_total);
-		cJSON_AddNumberToObject(sum, "overall_success_rate", sum_total ? (double)sum_ok / sum_total : 0);
-		cJSON_AddNumberToObject(sum, "avg_requests_per_sec", done ? sum_rps / done : 0);
-		cJSON_AddNumberToObject(sum, "total_duration_secs", wall_time() - t0);
-	}
-	if (o.baseline) {
-		cJSON *bdoc = profile_read(o.baseline, err, sizeof(err));
+static int report(struct ctx *c)
+{
+	const struct profile_opts *o = c->o;
+	int e, ret = EXIT_OK;
 
-		if (!bdoc) {
-			profile_warn(doc, "comparison", "--baseline: %s", err);
-		} else {
-			cJSON *cmp = cJSON_AddObjectToObject(doc, "comparison");
-
-			cJSON_AddStringToObject(cmp, "baseline", o.baseline);
-			cJSON_AddItemToObject(cmp, "workloads", diff_ratios(bdoc, doc));
-			cJSON_Delete(bdoc);
-		}
-	}
-	if (!o.pid)
-		stop_app(app);
-	unlink(tmp_json);
-	unlink(tmp_err);
-	if ((e = profile_write(doc, o.output))) {
-		log_err("profile: writing '%s': %s", o.output, strerror(-e));
+	if (o->output && (e = profile_write(c->doc, o->output))) {
+		log_err("profile: writing '%s': %s", o->output, strerror(-e));
 		ret = EXIT_BADINPUT;
 	}
-	if (o.table || isatty(1)) {
-		const cJSON *sj, *wj;
+	if (o->pprof || o->speedscope) {
+		char err[1024];
 
-		printf("%-14s %-18s %12s %10s %10s %9s %12s %12s\n", "suite", "workload", "req/s", "p50 ms", "p99 ms",
-		       "errors", "profiled r/s", "gil wait ms");
-		cJSON_ArrayForEach(sj, suites_arr) cJSON_ArrayForEach(wj, cJSON_GetObjectItem(sj, "workloads")) {
-			const cJSON *r = cJSON_GetObjectItem(wj, "results");
-			const cJSON *gil = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "profiling"), "gil");
-
-			if (!cJSON_IsObject(r))
-				continue;
-			printf("%-14s %-18s %12.1f %10.3f %10.3f %9.0f %12.1f %12s\n",
-			       cJSON_GetObjectItem(sj, "name")->valuestring, cJSON_GetObjectItem(wj, "name")->valuestring,
-			       jnum(r, "throughput", "requests_per_sec"), jnum(r, "latency", "median_ms"),
-			       jnum(r, "latency", "p99_ms"), jnum(r, "throughput", "failed_requests"),
-			       jnum(r, "profiled_throughput", "requests_per_sec"),
-			       cJSON_IsObject(gil) ? (snprintf(err, sizeof(err), "%.1f",
-							       cJSON_GetObjectItem(gil, "wait_ms_total")->valuedouble), err)
-						   : "-");
+		if ((e = export_doc(c->doc, NULL, o->pprof, o->speedscope, err, sizeof(err)))) {
+			log_err("profile: export: %s", err);
+			ret = EXIT_BADINPUT;
 		}
 	}
-	printf("bindprof profile: %d workloads, %.0f requests, wrote %s\n",
-	       (int)jnum(doc, "summary", "total_workloads"), jnum(doc, "summary", "total_requests"), o.output);
-	cJSON_Delete(doc);
-	suites_free(&set);
-	free(g_prog);
-	g_prog = NULL;
+	if (o->quiet)
+		return ret;
+	if (o->table || isatty(1))
+		print_table(c);
+	printf("bindprof profile: %d workloads, %.0f requests, wrote %s\n", (int)num_at(c->doc, "summary.total_workloads"),
+	       num_at(c->doc, "summary.total_requests"), o->output ? o->output : "nothing");
+	return ret;
+}
+
+static void free_workloads(struct profile_workload *w, int n)
+{
+	for (int i = 0; w && i < n; i++)
+		free(w[i].samples);
+	free(w);
+}
+
+int profile_run(const struct profile_opts *o, struct profile_result *res)
+{
+	struct ctx c = { .o = o, .t0 = wall_time() };
+	char app_log[4096 + 16];
+	int ret;
+
+	if (res)
+		memset(res, 0, sizeof(*res));
+	if ((ret = prepare(&c, app_log, sizeof(app_log)))) {
+		ret = ret < 0 ? EXIT_OK : ret; /* interrupted before the app was ready: nothing measured */
+		goto out;
+	}
+	if (isatty(1) && !o->quiet)
+		c.prog = calloc(1, sizeof(*c.prog));
+	c.doc = profile_new("profile");
+	c.suites_arr = cJSON_CreateArray();
+	if (o->single_pass)
+		profile_warn(c.doc, "profile", "--single-pass: throughput and latency were measured with the probes "
+			     "attached, so they include the probes' cost");
+	run_suites(&c);
+	if (c.prog)
+		printf("\r\033[K");
+	if (c.started_app) {
+		stop_app(c.app);
+		c.started_app = false;
+	}
+	finish_doc(&c);
+	ret = report(&c);
+	if (res) {
+		res->doc = c.doc;
+		res->w = c.w;
+		res->nw = c.nwork;
+		c.doc = NULL;
+		c.w = NULL;
+	}
+out:
+	if (c.started_app)
+		stop_app(c.app);
+	cJSON_Delete(c.suites_arr);
+	cJSON_Delete(c.doc);
+	free_workloads(c.w, c.nwork);
+	free(c.prog);
+	if (c.have_set)
+		suites_free(&c.set);
+	return ret;
+}
+
+void profile_result_free(struct profile_result *res)
+{
+	if (!res)
+		return;
+	cJSON_Delete(res->doc);
+	free_workloads(res->w, res->nw);
+	memset(res, 0, sizeof(*res));
+}
+
+int cmd_profile(int argc, char **argv)
+{
+	struct profile_opts o;
+	char err[512];
+	int ret;
+
+	if (profile_opts_parse(argc, argv, &o, err, sizeof(err))) {
+		log_err("profile: %s", err);
+		return EXIT_BADINPUT;
+	}
+	if (o.help) {
+		profile_usage(stdout);
+		return EXIT_OK;
+	}
+	/* harden: what can be checked before any app is started or attached */
+	if (validate_output_path("-o", o.output, err, sizeof(err)) ||
+	    (o.app_cmd && validate_app_cmd("--app-cmd", o.app_cmd, err, sizeof(err))) ||
+	    (o.baseline && validate_baseline_file("--baseline", o.baseline, err, sizeof(err)))) {
+		log_err("profile: %s", err);
+		return EXIT_BADINPUT;
+	}
+	if (o.pid) {
+		char warn[256];
+
+		if (validate_pid_target("/proc", "-p", o.pid, err, sizeof(err), warn, sizeof(warn))) {
+			log_err("profile: %s", err);
+			return EXIT_BADINPUT;
+		}
+		if (warn[0])
+			log_warn("profile: %s", warn);
+	}
+	/* end harden */
+	guardian_start();
+	ret = profile_run(&o, NULL);
+	guardian_stop();
 	return ret;
 }

@@ -1,181 +1,158 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include "probes/ffi.h"
-#include "core/probes.h"
+#include "cli/options.h"
 #include "cli/record_opts.h"
+#include "core/probes.h"
+#include "lib/duration.h"
 #include "lib/util.h"
+#include "probes/ffi.h"
 
-const char record_usage[] =
-	"usage: bindprof record [-p PID | -- CMD ARGS...] [-d SECS] [-o FILE.json] [--probes LIST]\n"
-	"                       [--gil-method cheap|exact] [--ffi LIB[:GLOB]]... [--folded FILE]\n"
-	"                       [--svg FILE] [-F HZ] [--gil-stacks on|off] [--exemplars N]\n"
-	"                       [--no-children] [-v]\n"
-	"\n"
-	"Attach to a process (and its descendants) or start one, measure until the duration ends,\n"
-	"Ctrl-C, or the target exits, then write the profile JSON and print a summary.\n"
-	"\n"
-	"  -p, --pid PID        profile a running process and the processes it forks\n"
-	"  -- CMD ARGS...       start CMD with probes attached before it runs\n"
-	"  -d, --duration SECS  stop after SECS seconds (default: until Ctrl-C or the target exits)\n"
-	"  -o, --output FILE    profile JSON to write (default: bindprof.json)\n"
-	"      --probes LIST    comma list of syscalls,gil,gc,ffi,requests,stacks, or all\n"
-	"                       (default: gil,gc,ffi,requests,stacks, the cheap set; all adds\n"
-	"                       the costly ones: syscalls and the exact GIL method)\n"
-	"      --gil-method M   cheap (default: sched_switch + futex, waits only) or exact\n"
-	"                       (uprobes on take_gil/drop_gil: waits and holds, costly)\n"
-	"      --ffi LIB[:GLOB] time every call of LIB's functions (exported ones, or those GLOB\n"
-	"                       matches, by symbol or Python name); LIB is a path or a file name\n"
-	"                       in the target's maps (libz.so.1, _cffi_backend); repeatable\n"
-	"      --folded FILE    write the on-CPU stacks as folded lines (and the GIL-wait stacks\n"
-	"                       to FILE with .gil-wait before its extension); turns stacks on\n"
-	"      --svg FILE       write an interactive SVG flamegraph (and FILE's .gil-wait one)\n"
-	"  -F, --freq HZ        stack samples per second per CPU (default 99, 1..10000)\n"
-	"      --gil-stacks on|off  with gil and stacks: a stack per GIL wait, at most HZ a\n"
-	"                       second per process (default on; off saves their unwinding)\n"
-	"      --exemplars N    keep the N slowest requests with their breakdown (default 5)\n"
-	"      --no-children    profile only the one process, not its descendants\n"
-	"      --follow-children  profile descendants too (the default)\n"
-	"  -v, --verbose        libbpf and attach logging on stderr\n"
-	"  -h, --help           this help\n";
+enum {
+	O_PID = 1, O_DURATION, O_OUTPUT, O_PROBES, O_GIL_METHOD, O_FFI, O_FOLDED, O_SVG, O_FREQ,
+	O_GIL_STACKS, O_EXEMPLARS, O_NO_CHILDREN, O_FOLLOW, O_VERBOSE, O_HELP, O_PPROF, O_SPEEDSCOPE,
+};
 
-int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, int errlen)
+const struct cli_option record_options[] = {
+	{ "pid", 'p', O_PID, "PID", "profile a running process and the processes it forks", 0 },
+	{ "duration", 'd', O_DURATION, "SECS", "stop after SECS seconds (default: until Ctrl-C or the target exits)", 0 },
+	{ "output", 'o', O_OUTPUT, "FILE", "profile JSON to write (default: bindprof.json)", 0 },
+	{ "probes", 0, O_PROBES, "LIST",
+	  "comma list of syscalls,gil,gc,ffi,requests,stacks, or all (default: gil,gc,ffi,requests,stacks, "
+	  "the cheap set; all adds the costly ones: syscalls and the exact GIL method)", 0 },
+	{ "gil-method", 0, O_GIL_METHOD, "cheap|exact",
+	  "cheap (default: sched_switch + futex, waits only) or exact (uprobes on take_gil/drop_gil: waits "
+	  "and holds, costly)", 0 },
+	{ "ffi", 0, O_FFI, "LIB[:GLOB]",
+	  "time every call of LIB's functions (exported ones, or those GLOB matches, by symbol or Python "
+	  "name); LIB is a path or a file name in the target's maps (libz.so.1, _cffi_backend); repeatable",
+	  CLI_OPT_REPEAT },
+	{ "folded", 0, O_FOLDED, "FILE",
+	  "write the on-CPU stacks as folded lines (and the GIL-wait stacks to FILE with .gil-wait before "
+	  "its extension); turns stacks on", 0 },
+	{ "svg", 0, O_SVG, "FILE", "write an interactive SVG flamegraph (and FILE's .gil-wait one)", 0 },
+	{ "pprof", 0, O_PPROF, "FILE.pb.gz",
+	  "write the stacks as a gzipped pprof profile (as `bindprof export`); turns stacks on and, without "
+	  "--folded, writes the folded files next to -o's file (OUT.folded)", 0 },
+	{ "speedscope", 0, O_SPEEDSCOPE, "FILE.json", "write the stacks as a speedscope file (as --pprof)", 0 },
+	{ "freq", 'F', O_FREQ, "HZ", "stack samples per second per CPU (default 99, 1..10000)", 0 },
+	{ "gil-stacks", 0, O_GIL_STACKS, "on|off",
+	  "with gil and stacks: a stack per GIL wait, at most HZ a second per process (default on; off "
+	  "saves their unwinding)", 0 },
+	{ "exemplars", 0, O_EXEMPLARS, "N", "keep the N slowest requests with their breakdown (default 5)", 0 },
+	{ "no-children", 0, O_NO_CHILDREN, NULL, "profile only the one process, not its descendants", 0 },
+	{ "follow-children", 0, O_FOLLOW, NULL, "profile descendants too (the default)", 0 },
+	{ "verbose", 'v', O_VERBOSE, NULL, "libbpf and attach logging on stderr", 0 },
+	{ "help", 'h', O_HELP, NULL, "this help", 0 },
+	{},
+};
+
+void record_usage(FILE *f)
 {
-	static const struct option longopts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "probes", required_argument, NULL, 'P' },
-		{ "no-children", no_argument, NULL, 'N' },
-		{ "gil-method", required_argument, NULL, 'G' },
-		{ "follow-children", no_argument, NULL, 'C' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "folded", required_argument, NULL, 'f' },
-		{ "svg", required_argument, NULL, 's' },
-		{ "freq", required_argument, NULL, 'F' },
-		{ "ffi", required_argument, NULL, 'x' },
-		{ "exemplars", required_argument, NULL, 'E' },
-		{ "gil-stacks", required_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	const char *bad;
-	int gil_method = -1; /* -1: not given, 0 cheap, 1 exact */
-	bool all_named = false;
-	int c;
+	cli_options_usage(f, "bindprof record", "[-- CMD ARGS...]", record_options,
+			  "Attach to a process (and its descendants) with -p, or start CMD with the probes "
+			  "attached before it runs; measure until the duration ends, Ctrl-C, or the target "
+			  "exits, then write the profile JSON and print a summary.",
+			  NULL);
+}
 
-	memset(o, 0, sizeof(*o));
-	o->output = "bindprof.json";
-	o->probes = PROBES_DEFAULT;
-	o->follow_children = true;
-	o->freq = 99;
-	o->exemplars = 5;
-	optind = 1;
-	opterr = 0;
-	/* '+': stop at the first non-option, so CMD's own flags are left to CMD. */
-	while ((c = getopt_long(argc, argv, "+:p:d:o:F:vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (cli_parse_pid(optarg, &o->pid, err, errlen))
-				return -EINVAL;
-			break;
-		case 'd':
-			if (parse_seconds(optarg, 7 * 86400, &o->duration)) {
-				snprintf(err, errlen, "-d: invalid duration '%s' (seconds > 0)", optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'o':
-			if (!*optarg) {
-				snprintf(err, errlen, "-o: empty file name");
-				return -EINVAL;
-			}
-			o->output = optarg;
-			break;
-		case 'P':
-			/* the word "all", not a list that happens to name every probe */
-			all_named = strstr(optarg, "all") != NULL;
-			if (probes_parse(optarg, &o->probes, &bad)) {
-				snprintf(err, errlen,
-					 "--probes: unknown probe '%s' (syscalls,gil,gc,ffi,requests,stacks,all)",
-					 bad);
-				return -EINVAL;
-			}
-			break;
-		case 'N':
-			o->follow_children = false;
-			break;
-		case 'G':
-			if (!strcmp(optarg, "cheap")) {
-				gil_method = 0;
-			} else if (!strcmp(optarg, "exact")) {
-				gil_method = 1;
-			} else {
-				snprintf(err, errlen, "--gil-method: unknown method '%s' (cheap, exact)", optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'C':
-			o->follow_children = true;
-			break;
-		case 'f':
-		case 's':
-			if (!*optarg) {
-				snprintf(err, errlen, "--%s: empty file name", c == 'f' ? "folded" : "svg");
-				return -EINVAL;
-			}
-			*(c == 'f' ? &o->folded : &o->svg) = optarg;
-			break;
-		case 'x':
-			if (ffi_spec_add(o->ffi, &o->nffi, (int)(sizeof(o->ffi) / sizeof(o->ffi[0])), optarg, err, errlen))
-				return -EINVAL;
-			break;
-		case 'F': {
-			long hz;
-
-			if (parse_long(optarg, 1, 10000, &hz)) {
-				snprintf(err, errlen, "-F: invalid frequency '%s' (1..10000 Hz)", optarg);
-				return -EINVAL;
-			}
-			o->freq = (int)hz;
-			break;
-		}
-		case 'E': {
-			long n;
-
-			if (parse_long(optarg, 0, 1000, &n)) {
-				snprintf(err, errlen, "--exemplars: invalid count '%s' (0..1000)", optarg);
-				return -EINVAL;
-			}
-			o->exemplars = (int)n;
-			break;
-		}
-		case 'S':
-			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
-				snprintf(err, errlen, "--gil-stacks: '%s' is not on or off", optarg);
-				return -EINVAL;
-			}
-			o->no_gil_stacks = !strcmp(optarg, "off");
-			break;
-		case 'v':
-			o->verbose++;
-			break;
-		case 'h':
-			o->help = true;
-			return 0;
-		default:
-			return cli_getopt_error(c, argv, err, errlen);
-		}
+static int set_file(const char **dst, const char *given, const char *arg, char *err, int errlen)
+{
+	if (!*arg) {
+		snprintf(err, errlen, "%s: empty file name", given);
+		return -EINVAL;
 	}
-	if (optind < argc) {
-		if (strcmp(argv[optind - 1], "--") != 0) {
-			snprintf(err, errlen, "unexpected argument '%s' (a command goes after --)",
-				 argv[optind]);
+	*dst = arg;
+	return 0;
+}
+
+/* One option's value into o. 0 or -EINVAL with err. */
+static int record_opt(struct record_opts *o, int id, const char *arg, int *gil_method, bool *all_named,
+		      char *err, int errlen)
+{
+	const char *bad;
+	long l;
+
+	switch (id) {
+	case O_PID:
+		return cli_parse_pid(arg, &o->pid, err, errlen) ? -EINVAL : 0;
+	case O_DURATION:
+		if (parse_duration(arg, 7 * 86400, &o->duration)) /* 30, 30s, 500ms, 2m */
+			break;
+		return 0;
+	case O_OUTPUT:
+		return set_file(&o->output, "-o", arg, err, errlen);
+	case O_PROBES:
+		/* the word "all", not a list that happens to name every probe */
+		*all_named = probes_names_all(arg);
+		if (probes_parse(arg, &o->probes, &bad)) {
+			snprintf(err, errlen, "--probes: unknown probe '%s' (syscalls,gil,gc,ffi,requests,stacks,all)", bad);
 			return -EINVAL;
 		}
-		o->cmd = &argv[optind];
+		return 0;
+	case O_GIL_METHOD:
+		if (strcmp(arg, "cheap") && strcmp(arg, "exact")) {
+			snprintf(err, errlen, "--gil-method: unknown method '%s' (cheap, exact)", arg);
+			return -EINVAL;
+		}
+		*gil_method = !strcmp(arg, "exact");
+		return 0;
+	case O_FFI:
+		return ffi_spec_add(o->ffi, &o->nffi, (int)ARRAY_SIZE(o->ffi), arg, err, errlen) ? -EINVAL : 0;
+	case O_FOLDED:
+		return set_file(&o->folded, "--folded", arg, err, errlen);
+	case O_SVG:
+		return set_file(&o->svg, "--svg", arg, err, errlen);
+	case O_PPROF:
+		return set_file(&o->pprof, "--pprof", arg, err, errlen);
+	case O_SPEEDSCOPE:
+		return set_file(&o->speedscope, "--speedscope", arg, err, errlen);
+	case O_FREQ:
+		if (parse_long(arg, 1, 10000, &l))
+			break;
+		o->freq = (int)l;
+		return 0;
+	case O_GIL_STACKS:
+		if (strcmp(arg, "on") && strcmp(arg, "off")) {
+			snprintf(err, errlen, "--gil-stacks: '%s' is not on or off", arg);
+			return -EINVAL;
+		}
+		o->no_gil_stacks = !strcmp(arg, "off");
+		return 0;
+	case O_EXEMPLARS:
+		if (parse_long(arg, 0, 1000, &l))
+			break;
+		o->exemplars = (int)l;
+		return 0;
+	case O_NO_CHILDREN:
+	case O_FOLLOW:
+		o->follow_children = id == O_FOLLOW;
+		return 0;
+	case O_VERBOSE:
+		o->verbose++;
+		return 0;
+	}
+	if (id == O_DURATION)
+		snprintf(err, errlen, "-d: invalid duration '%s' (seconds > 0)", arg);
+	else if (id == O_FREQ)
+		snprintf(err, errlen, "-F: invalid frequency '%s' (1..10000 Hz)", arg);
+	else
+		snprintf(err, errlen, "--exemplars: invalid count '%s' (0..1000)", arg);
+	return -EINVAL;
+}
+
+/* What the options imply, and the target's checks. */
+static int record_finish(struct record_opts *o, int gil_method, bool all_named, char *err, int errlen)
+{
+	/* An export is made from the folded files: without --folded, OUT.folded next to -o's file. */
+	if ((o->pprof || o->speedscope) && !o->folded) {
+		static char folded[4096];
+		const char *dot = strrchr(o->output, '.'), *slash = strrchr(o->output, '/');
+		int n = dot && (!slash || dot > slash) ? (int)(dot - o->output) : (int)strlen(o->output);
+
+		snprintf(folded, sizeof(folded), "%.*s.folded", n, o->output);
+		o->folded = folded;
 	}
 	/* Asking for a stack file asks for stacks; naming a library asks for its calls. */
 	if (o->folded || o->svg)
@@ -193,4 +170,35 @@ int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, i
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int record_opts_parse(int argc, char **argv, struct record_opts *o, char *err, int errlen)
+{
+	struct cli_parser p;
+	int gil_method = -1; /* -1: not given, 0 cheap, 1 exact */
+	bool all_named = false;
+	int id;
+
+	record_opts_defaults(o);
+	/* stop at the first operand, so CMD's own flags are left to CMD */
+	if (cli_parser_init(&p, record_options, argc, argv, CLI_STOP_AT_OPERAND))
+		return -EINVAL;
+	while ((id = cli_parser_next(&p, err, errlen)) > 0) {
+		if (id == O_HELP) {
+			o->help = true;
+			return 0;
+		}
+		if (record_opt(o, id, p.arg, &gil_method, &all_named, err, errlen))
+			return -EINVAL;
+	}
+	if (id < 0)
+		return -EINVAL;
+	if (p.operands < argc) {
+		if (strcmp(argv[p.operands - 1], "--") != 0) {
+			snprintf(err, errlen, "unexpected argument '%s' (a command goes after --)", argv[p.operands]);
+			return -EINVAL;
+		}
+		o->cmd = &argv[p.operands];
+	}
+	return record_finish(o, gil_method, all_named, err, errlen);
 }

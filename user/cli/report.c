@@ -1,40 +1,101 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* `bindprof report FILE.json [--format table|markdown]`: print any bindprof JSON for a person. */
-#include <getopt.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli/commands.h"
+#include "cli/options.h"
+#include "cli/report.h"
+#include "lib/json.h"
 #include "lib/log.h"
 #include "output/document.h"
 
-static const char report_usage[] =
-	"usage: bindprof report FILE.json [--format table|markdown]\n"
-	"\n"
-	"Print a bindprof JSON for a person: for record, the target, resources, GIL, GC, syscalls,\n"
-	"overhead and warnings; for profile and load, throughput and latency per workload.\n";
+enum { O_FORMAT = 1, O_HELP };
+
+static const struct cli_option report_options[] = {
+	{ "format", 'f', O_FORMAT, "table|markdown", "table (the default) or markdown (also: md)", 0 },
+	{ "help", 'h', O_HELP, NULL, "this help", 0 },
+	{},
+};
+
+static const char report_about[] =
+	"Print a bindprof JSON for a person: for record, the target, resources, GIL, GC, syscalls, overhead and "
+	"warnings; for profile and load, throughput and latency per workload.";
 
 struct fmt {
 	bool md;
 };
 
-static const cJSON *get(const cJSON *o, const char *path)
+/* A figure of o at path times scale in fmt, or "-" when the file lacks it (absent or null: not
+ * measured): a missing figure is never printed as 0. Up to 24 in one statement (rotating buffers). */
+static const char *fig_scaled(const cJSON *o, const char *path, const char *fmt, double scale)
 {
-	return profile_get(o, path);
+	static char buf[24][48];
+	static unsigned next;
+	char *b = buf[next++ % 24];
+	const cJSON *v = json_get(o, path);
+
+	if (cJSON_IsNumber(v))
+		snprintf(b, 48, fmt, v->valuedouble * scale);
+	else
+		snprintf(b, 48, "-");
+	return b;
 }
 
-static double num(const cJSON *o, const char *path)
+static const char *fig(const cJSON *o, const char *path, const char *fmt)
 {
-	const cJSON *v = get(o, path);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+	return fig_scaled(o, path, fmt, 1);
 }
 
-static const char *str(const cJSON *o, const char *path)
-{
-	const cJSON *v = get(o, path);
+/* A table column of a row's object: the figure at path in fmt, or the string at path when fmt
+ * is NULL ("-" for either when absent). */
+struct col {
+	const char *path, *fmt;
+};
 
-	return cJSON_IsString(v) ? v->valuestring : "-";
+/* n cells of object o by its columns (fig's buffers: print them before the next row). */
+static void cells_of(const char **cells, const cJSON *o, const struct col *cols, int n)
+{
+	for (int i = 0; i < n; i++)
+		cells[i] = cols[i].fmt ? fig(o, cols[i].path, cols[i].fmt) : json_str_or(o, cols[i].path, "-");
+}
+
+static int report_option(void *ctx, int id, const char *arg, char *err, int errlen)
+{
+	struct report_opts *o = ctx;
+
+	if (id == O_HELP) {
+		o->help = true;
+		return CLI_STOP;
+	}
+	if (strcmp(arg, "markdown") && strcmp(arg, "md") && strcmp(arg, "table")) {
+		snprintf(err, errlen, "--format: unknown format '%s' (table, markdown)", arg);
+		return -EINVAL;
+	}
+	o->markdown = strcmp(arg, "table");
+	return 0;
+}
+
+int report_parse_opts(int argc, char **argv, struct report_opts *o, char *err, int errlen)
+{
+	int first;
+
+	memset(o, 0, sizeof(*o));
+	first = cli_parse(report_options, 0, argc, argv, report_option, o, err, errlen);
+	if (first <= 0)
+		return first;
+	if (argc - first != 1) {
+		snprintf(err, errlen, "give exactly one FILE.json");
+		return -EINVAL;
+	}
+	o->path = argv[first];
+	return 0;
+}
+
+void report_usage(FILE *f)
+{
+	cli_options_usage(f, "bindprof report", "FILE.json", report_options, report_about, NULL);
 }
 
 static void heading(const struct fmt *f, const char *h)
@@ -69,72 +130,55 @@ static void rule(const struct fmt *f, int n)
 	printf("\n");
 }
 
+/* A header, then a row of n (<= 16) columns per element of items. */
+static void table(const struct fmt *f, const char **hdr, const int *w, const struct col *cols, int n,
+		  const cJSON *items)
+{
+	const char *cells[16];
+	const cJSON *e;
+
+	row(f, hdr, n, w);
+	rule(f, n);
+	cJSON_ArrayForEach(e, items) {
+		cells_of(cells, e, cols, n);
+		row(f, cells, n, w);
+	}
+}
+
 static void print_syscalls(const struct fmt *f, const cJSON *sys)
 {
 	static const int w[] = { 20, 10, 8, 12, 10, 10, 10, 10 };
 	const char *hdr[] = { "syscall", "count", "errors", "total_ms", "p50_us", "p90_us", "p99_us", "max_us" };
-	const cJSON *e;
-	char b[7][32];
-	const char *cells[8];
+	static const struct col cols[] = { { "name", NULL },     { "count", "%.0f" },  { "errors", "%.0f" },
+					   { "total_ms", "%.3f" }, { "p50_us", "%.1f" }, { "p90_us", "%.1f" },
+					   { "p99_us", "%.1f" },   { "max_us", "%.1f" } };
 
 	heading(f, "Syscalls");
-	printf(f->md ? "%.0f calls, %.2f ms in total\n\n" : "  %.0f calls, %.2f ms in total\n",
-	       num(sys, "total_count"), num(sys, "total_time_ms"));
-	row(f, hdr, 8, w);
-	rule(f, 8);
-	cJSON_ArrayForEach(e, cJSON_GetObjectItem(sys, "by_syscall")) {
-		snprintf(b[0], 32, "%.0f", num(e, "count"));
-		snprintf(b[1], 32, "%.0f", num(e, "errors"));
-		snprintf(b[2], 32, "%.3f", num(e, "total_ms"));
-		snprintf(b[3], 32, "%.1f", num(e, "p50_us"));
-		snprintf(b[4], 32, "%.1f", num(e, "p90_us"));
-		snprintf(b[5], 32, "%.1f", num(e, "p99_us"));
-		snprintf(b[6], 32, "%.1f", num(e, "max_us"));
-		cells[0] = str(e, "name");
-		for (int i = 0; i < 7; i++)
-			cells[i + 1] = b[i];
-		row(f, cells, 8, w);
-	}
+	printf(f->md ? "%s calls, %s ms in total\n\n" : "  %s calls, %s ms in total\n",
+	       fig(sys, "total_count", "%.0f"), fig(sys, "total_time_ms", "%.2f"));
+	table(f, hdr, w, cols, 8, cJSON_GetObjectItem(sys, "by_syscall"));
 }
 
 static void print_gil(const struct fmt *f, const cJSON *g)
 {
 	static const int w[] = { 10, -16, 12, 12, 8 };
 	const char *hdr[] = { "tid", "name", "wait_ms", "hold_ms", "waits" };
-	const cJSON *t;
+	static const struct col cols[] = { { "tid", "%.0f" }, { "name", NULL }, { "wait_ms", "%.1f" },
+					   { "hold_ms", "%.1f" }, { "waits", "%.0f" } };
 
 	heading(f, "GIL");
-	printf(f->md ? "method `%s`: %.1f ms waited in %.0f waits (p50 %.0f us, p99 %.0f us, max %.0f us); "
-		       "%.0f switches\n"
-		     : "  method %s: %.1f ms waited in %.0f waits (p50 %.0f us, p99 %.0f us, max %.0f us); "
-		       "%.0f switches\n",
-	       str(g, "method"), num(g, "wait_ms_total"), num(g, "waits"), num(g, "wait_us.p50"),
-	       num(g, "wait_us.p99"), num(g, "wait_us.max"), num(g, "switches"));
-	if (cJSON_IsNumber(get(g, "hold_ms_total")))
-		printf(f->md ? "\nheld %.1f ms; contention %.1f%%\n" : "  held %.1f ms; contention %.1f%%\n",
-		       num(g, "hold_ms_total"), num(g, "contention_percent"));
+	printf(f->md ? "method `%s`: %s ms waited in %s waits (p50 %s us, p99 %s us, max %s us); "
+		       "%s switches\n"
+		     : "  method %s: %s ms waited in %s waits (p50 %s us, p99 %s us, max %s us); "
+		       "%s switches\n",
+	       json_str_or(g, "method", "-"), fig(g, "wait_ms_total", "%.1f"), fig(g, "waits", "%.0f"), fig(g, "wait_us.p50", "%.0f"),
+	       fig(g, "wait_us.p99", "%.0f"), fig(g, "wait_us.max", "%.0f"), fig(g, "switches", "%.0f"));
+	if (cJSON_IsNumber(json_get(g, "hold_ms_total")))
+		printf(f->md ? "\nheld %s ms; contention %s%%\n" : "  held %s ms; contention %s%%\n",
+		       fig(g, "hold_ms_total", "%.1f"), fig(g, "contention_percent", "%.1f"));
 	if (f->md)
 		printf("\n");
-	row(f, hdr, 5, w);
-	rule(f, 5);
-	cJSON_ArrayForEach(t, cJSON_GetObjectItem(g, "threads")) {
-		char b[4][32];
-		const char *cells[5];
-
-		snprintf(b[0], 32, "%.0f", num(t, "tid"));
-		snprintf(b[1], 32, "%.1f", num(t, "wait_ms"));
-		if (cJSON_IsNumber(get(t, "hold_ms")))
-			snprintf(b[2], 32, "%.1f", num(t, "hold_ms"));
-		else
-			snprintf(b[2], 32, "-");
-		snprintf(b[3], 32, "%.0f", num(t, "waits"));
-		cells[0] = b[0];
-		cells[1] = str(t, "name");
-		cells[2] = b[1];
-		cells[3] = b[2];
-		cells[4] = b[3];
-		row(f, cells, 5, w);
-	}
+	table(f, hdr, w, cols, 5, cJSON_GetObjectItem(g, "threads"));
 }
 
 static void print_gc(const struct fmt *f, const cJSON *g)
@@ -142,28 +186,17 @@ static void print_gc(const struct fmt *f, const cJSON *g)
 	const cJSON *e;
 
 	heading(f, "GC");
-	printf(f->md ? "method `%s`: %.0f collections, %.2f ms paused (max %.2f ms, p50 %.0f us, p99 %.0f us)\n"
-		     : "  method %s: %.0f collections, %.2f ms paused (max %.2f ms, p50 %.0f us, p99 %.0f us)\n",
-	       str(g, "method"), num(g, "collections"), num(g, "pause_ms_total"), num(g, "pause_max_ms"),
-	       num(g, "pause_us.p50"), num(g, "pause_us.p99"));
+	printf(f->md ? "method `%s`: %s collections, %s ms paused (max %s ms, p50 %s us, p99 %s us)\n"
+		     : "  method %s: %s collections, %s ms paused (max %s ms, p50 %s us, p99 %s us)\n",
+	       json_str_or(g, "method", "-"), fig(g, "collections", "%.0f"), fig(g, "pause_ms_total", "%.2f"), fig(g, "pause_max_ms", "%.2f"),
+	       fig(g, "pause_us.p50", "%.0f"), fig(g, "pause_us.p99", "%.0f"));
 	cJSON_ArrayForEach(e, cJSON_GetObjectItem(g, "by_generation")) {
 		const cJSON *gen = cJSON_GetObjectItem(e, "generation");
 
-		printf(f->md ? "- generation %s: %.0f collections, %.2f ms\n" : "    generation %s: %.0f collections, %.2f ms\n",
+		printf(f->md ? "- generation %s: %s collections, %s ms\n" : "    generation %s: %s collections, %s ms\n",
 		       cJSON_IsNumber(gen) ? (gen->valueint == 0 ? "0" : gen->valueint == 1 ? "1" : "2") : "?",
-		       num(e, "collections"), num(e, "pause_ms_total"));
+		       fig(e, "collections", "%.0f"), fig(e, "pause_ms_total", "%.2f"));
 	}
-}
-
-/* A per-request figure: "-" when its probe was off (null). */
-static void metric(char *b, size_t n, const cJSON *e, const char *path, const char *fmt)
-{
-	const cJSON *v = get(e, path);
-
-	if (cJSON_IsNumber(v))
-		snprintf(b, n, fmt, v->valuedouble);
-	else
-		snprintf(b, n, "-");
 }
 
 static const int req_w[] = { -44, 8, 9, 9, 10, 6, 9, 7, 9 };
@@ -180,41 +213,40 @@ static void requests_header(const struct fmt *f)
 
 static void requests_rows(const struct fmt *f, const char *prefix, const cJSON *req)
 {
+	static const struct col cols[] = {
+		{ "count", "%.0f" },			       { "latency.p50_ms", "%.3f" },
+		{ "latency.p99_ms", "%.3f" },		       { "per_request.gil_wait_us.mean", "%.1f" },
+		{ "per_request.ffi_crossings.mean", "%.2f" }, { "per_request.ffi_time_us.mean", "%.1f" },
+		{ "per_request.gc_pauses.mean", "%.3f" },     { "per_request.syscalls.p50", "%.0f" },
+	};
 	const cJSON *e;
 
 	cJSON_ArrayForEach(e, cJSON_GetObjectItem(req, "endpoints")) {
-		char label[256], b[8][32];
+		char label[256];
 		const char *cells[9] = { label };
 
-		snprintf(label, sizeof(label), "%s%s", prefix, str(e, "endpoint"));
-		snprintf(b[0], 32, "%.0f", num(e, "count"));
-		metric(b[1], 32, e, "latency.p50_ms", "%.3f");
-		metric(b[2], 32, e, "latency.p99_ms", "%.3f");
-		metric(b[3], 32, e, "per_request.gil_wait_us.mean", "%.1f");
-		metric(b[4], 32, e, "per_request.ffi_crossings.mean", "%.2f");
-		metric(b[5], 32, e, "per_request.ffi_time_us.mean", "%.1f");
-		metric(b[6], 32, e, "per_request.gc_pauses.mean", "%.3f");
-		metric(b[7], 32, e, "per_request.syscalls.p50", "%.0f");
-		for (int i = 0; i < 8; i++)
-			cells[i + 1] = b[i];
+		snprintf(label, sizeof(label), "%s%s", prefix, json_str_or(e, "endpoint", "-"));
+		cells_of(cells + 1, e, cols, 8);
 		row(f, cells, 9, req_w);
 	}
 }
 
 static void load_line(const struct fmt *f, const char *label, const cJSON *r)
 {
-	const cJSON *lat = get(r, "latency");
-	char a[32], b[32], c[32], d[32], e[32], g[32];
-	const char *cells[7] = { label, a, b, c, d, e, g };
+	static const struct col cols[] = { { "throughput.requests_per_sec", "%.1f" }, { "latency.median_ms", "%.3f" },
+					   { "latency.p99_ms", "%.3f" },		  { "latency.max_ms", "%.3f" } };
 	static const int w[] = { -30, 12, 10, 10, 10, 9, 14 };
+	char e[32], g[32];
+	const char *cells[7] = { label, NULL, NULL, NULL, NULL, e, g };
 
-	snprintf(a, sizeof(a), "%.1f", num(r, "throughput.requests_per_sec"));
-	snprintf(b, sizeof(b), cJSON_IsObject(lat) ? "%.3f" : "-", num(r, "latency.median_ms"));
-	snprintf(c, sizeof(c), cJSON_IsObject(lat) ? "%.3f" : "-", num(r, "latency.p99_ms"));
-	snprintf(d, sizeof(d), cJSON_IsObject(lat) ? "%.3f" : "-", num(r, "latency.max_ms"));
-	snprintf(e, sizeof(e), "%.0f", num(r, "throughput.failed_requests") + num(r, "errors.connect"));
-	if (cJSON_IsObject(get(r, "profiled_throughput")))
-		snprintf(g, sizeof(g), "%.1f", num(r, "profiled_throughput.requests_per_sec"));
+	cells_of(cells + 1, r, cols, 4);
+	if (cJSON_IsNumber(json_get(r, "throughput.failed_requests")))
+		snprintf(e, sizeof(e), "%.0f",
+			 json_num_or(r, "throughput.failed_requests", 0) + json_num_or(r, "errors.connect", 0));
+	else
+		snprintf(e, sizeof(e), "-");
+	if (cJSON_IsObject(json_get(r, "profiled_throughput")))
+		snprintf(g, sizeof(g), "%s", fig(r, "profiled_throughput.requests_per_sec", "%.1f"));
 	else
 		snprintf(g, sizeof(g), "-");
 	row(f, cells, 7, w);
@@ -229,141 +261,118 @@ static void print_runs(const struct fmt *f, const cJSON *doc)
 	heading(f, "Throughput and latency");
 	row(f, hdr, 7, w);
 	rule(f, 7);
-	if (!strcmp(str(doc, "mode"), "load")) {
-		load_line(f, str(doc, "configuration.url"), get(doc, "results"));
+	if (!strcmp(json_str_or(doc, "mode", "-"), "load")) {
+		load_line(f, json_str_or(doc, "configuration.url", "-"), json_get(doc, "results"));
 		return;
 	}
-	cJSON_ArrayForEach(s, get(doc, "suites")) cJSON_ArrayForEach(wl, cJSON_GetObjectItem(s, "workloads")) {
+	cJSON_ArrayForEach(s, json_get(doc, "suites")) cJSON_ArrayForEach(wl, cJSON_GetObjectItem(s, "workloads")) {
 		char label[128];
 
-		snprintf(label, sizeof(label), "%s/%s", str(s, "name"), str(wl, "name"));
-		if (cJSON_IsObject(get(wl, "results")))
-			load_line(f, label, get(wl, "results"));
+		snprintf(label, sizeof(label), "%s/%s", json_str_or(s, "name", "-"), json_str_or(wl, "name", "-"));
+		if (cJSON_IsObject(json_get(wl, "results")))
+			load_line(f, label, json_get(wl, "results"));
 	}
 	{
 		bool any = false;
 
-		cJSON_ArrayForEach(s, get(doc, "suites")) cJSON_ArrayForEach(wl, cJSON_GetObjectItem(s, "workloads")) {
+		cJSON_ArrayForEach(s, json_get(doc, "suites")) cJSON_ArrayForEach(wl, cJSON_GetObjectItem(s, "workloads")) {
 			char prefix[128];
 
-			if (!cJSON_IsObject(get(wl, "results.profiling.requests")))
+			if (!cJSON_IsObject(json_get(wl, "results.profiling.requests")))
 				continue;
 			if (!any)
 				requests_header(f);
 			any = true;
-			snprintf(prefix, sizeof(prefix), "%s/%s: ", str(s, "name"), str(wl, "name"));
-			requests_rows(f, prefix, get(wl, "results.profiling.requests"));
+			snprintf(prefix, sizeof(prefix), "%s/%s: ", json_str_or(s, "name", "-"), json_str_or(wl, "name", "-"));
+			requests_rows(f, prefix, json_get(wl, "results.profiling.requests"));
 		}
 		if (any)
 			printf("\n");
 	}
-	printf(f->md ? "\n%.0f workloads, %.0f requests, %.1f req/s on average, %.0f%% successful\n"
-		     : "  %.0f workloads, %.0f requests, %.1f req/s on average, %.0f%% successful\n",
-	       num(doc, "summary.total_workloads"), num(doc, "summary.total_requests"),
-	       num(doc, "summary.avg_requests_per_sec"), 100 * num(doc, "summary.overall_success_rate"));
+	printf(f->md ? "\n%s workloads, %s requests, %s req/s on average, %s%% successful\n"
+		     : "  %s workloads, %s requests, %s req/s on average, %s%% successful\n",
+	       fig(doc, "summary.total_workloads", "%.0f"), fig(doc, "summary.total_requests", "%.0f"),
+	       fig(doc, "summary.avg_requests_per_sec", "%.1f"), fig_scaled(doc, "summary.overall_success_rate", "%.0f", 100));
 }
 
 int cmd_report(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
+	struct report_opts o;
 	struct fmt f = { 0 };
 	const cJSON *res, *sys, *w;
 	char err[512];
 	cJSON *doc;
-	int c;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":f:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			if (!strcmp(optarg, "markdown") || !strcmp(optarg, "md")) {
-				f.md = true;
-			} else if (strcmp(optarg, "table")) {
-				log_err("report: --format: unknown format '%s' (table, markdown)", optarg);
-				return EXIT_BADINPUT;
-			}
-			break;
-		case 'h':
-			fputs(report_usage, stdout);
-			return EXIT_OK;
-		case ':':
-			log_err("report: option '%s' needs a value", argv[optind - 1]);
-			return EXIT_BADINPUT;
-		default:
-			log_err("report: unknown option '%s'", argv[optind - 1]);
-			return EXIT_BADINPUT;
-		}
-	}
-	if (optind != argc - 1) {
-		log_err("report: give exactly one FILE.json");
+	if (report_parse_opts(argc, argv, &o, err, sizeof(err))) {
+		log_err("report: %s", err);
 		return EXIT_BADINPUT;
 	}
-	doc = profile_read(argv[optind], err, sizeof(err));
+	if (o.help) {
+		report_usage(stdout);
+		return EXIT_OK;
+	}
+	f.md = o.markdown;
+	doc = profile_read(o.path, err, sizeof(err));
 	if (!doc) {
 		log_err("report: %s", err);
 		return EXIT_BADINPUT;
 	}
-	if (!cJSON_IsNumber(get(doc, "schema_version")) || !cJSON_IsString(get(doc, "mode"))) {
-		log_err("report: '%s' is not a bindprof profile (no schema_version/mode)", argv[optind]);
+	if (!cJSON_IsNumber(json_get(doc, "schema_version")) || !cJSON_IsString(json_get(doc, "mode"))) {
+		log_err("report: '%s' is not a bindprof profile (no schema_version/mode)", o.path);
 		cJSON_Delete(doc);
 		return EXIT_BADINPUT;
 	}
-	printf(f.md ? "## bindprof %s profile%s\n\n" : "bindprof %s profile%s\n", str(doc, "mode"),
-	       cJSON_IsTrue(get(doc, "partial")) ? " (partial)" : "");
-	if (cJSON_IsObject(get(doc, "metadata.target")))
-		printf(f.md ? "- target: pid %.0f `%s` (%s %s)\n" : "  target: pid %.0f %s (%s %s)\n",
-		       num(doc, "metadata.target.pid"), str(doc, "metadata.target.cmdline"),
-		       str(doc, "metadata.target.runtime"), str(doc, "metadata.target.runtime_version"));
-	printf(f.md ? "- host: %s, %s, %.0f cores, kernel %s\n" : "  host:   %s, %s, %.0f cores, kernel %s\n",
-	       str(doc, "metadata.host.hostname"), str(doc, "metadata.host.cpu_model"),
-	       num(doc, "metadata.host.cpu_cores"), str(doc, "metadata.host.kernel"));
-	if (!strcmp(str(doc, "mode"), "load") || !strcmp(str(doc, "mode"), "profile"))
+	printf(f.md ? "## bindprof %s profile%s\n\n" : "bindprof %s profile%s\n", json_str_or(doc, "mode", "-"),
+	       cJSON_IsTrue(json_get(doc, "partial")) ? " (partial)" : "");
+	if (cJSON_IsObject(json_get(doc, "metadata.target")))
+		printf(f.md ? "- target: pid %s `%s` (%s %s)\n" : "  target: pid %s %s (%s %s)\n",
+		       fig(doc, "metadata.target.pid", "%.0f"), json_str_or(doc, "metadata.target.cmdline", "-"),
+		       json_str_or(doc, "metadata.target.runtime", "-"), json_str_or(doc, "metadata.target.runtime_version", "-"));
+	printf(f.md ? "- host: %s, %s, %s cores, kernel %s\n" : "  host:   %s, %s, %s cores, kernel %s\n",
+	       json_str_or(doc, "metadata.host.hostname", "-"), json_str_or(doc, "metadata.host.cpu_model", "-"),
+	       fig(doc, "metadata.host.cpu_cores", "%.0f"), json_str_or(doc, "metadata.host.kernel", "-"));
+	if (!strcmp(json_str_or(doc, "mode", "-"), "load") || !strcmp(json_str_or(doc, "mode", "-"), "profile"))
 		print_runs(&f, doc);
-	res = get(doc, "results");
-	if (cJSON_IsObject(get(res, "resources.cpu")))
-		printf(f.md ? "- cpu: avg %.1f%%, p95 %.1f%%, peak %.1f%%\n" : "  cpu:    avg %.1f%%, p95 %.1f%%, peak %.1f%%\n",
-		       num(res, "resources.cpu.avg_percent"), num(res, "resources.cpu.p95_percent"),
-		       num(res, "resources.cpu.peak_percent"));
-	if (cJSON_IsObject(get(res, "resources.memory")))
-		printf(f.md ? "- memory: RSS avg %.1f MB, peak %.1f MB; USS peak %.1f MB\n"
-			    : "  memory: RSS avg %.1f MB, peak %.1f MB; USS peak %.1f MB\n",
-		       num(res, "resources.memory.avg_mb"), num(res, "resources.memory.peak_mb"),
-		       num(res, "resources.memory.uss_peak_mb"));
-	if (cJSON_IsObject(get(res, "profiling.gil")))
-		print_gil(&f, get(res, "profiling.gil"));
-	if (cJSON_IsObject(get(res, "profiling.gc")))
-		print_gc(&f, get(res, "profiling.gc"));
-	sys = get(res, "profiling.syscalls");
+	res = json_get(doc, "results");
+	if (cJSON_IsObject(json_get(res, "resources.cpu")))
+		printf(f.md ? "- cpu: avg %s%%, p95 %s%%, peak %s%%\n" : "  cpu:    avg %s%%, p95 %s%%, peak %s%%\n",
+		       fig(res, "resources.cpu.avg_percent", "%.1f"), fig(res, "resources.cpu.p95_percent", "%.1f"),
+		       fig(res, "resources.cpu.peak_percent", "%.1f"));
+	if (cJSON_IsObject(json_get(res, "resources.memory")))
+		printf(f.md ? "- memory: RSS avg %s MB, peak %s MB; USS peak %s MB\n"
+			    : "  memory: RSS avg %s MB, peak %s MB; USS peak %s MB\n",
+		       fig(res, "resources.memory.avg_mb", "%.1f"), fig(res, "resources.memory.peak_mb", "%.1f"),
+		       fig(res, "resources.memory.uss_peak_mb", "%.1f"));
+	if (cJSON_IsObject(json_get(res, "profiling.gil")))
+		print_gil(&f, json_get(res, "profiling.gil"));
+	if (cJSON_IsObject(json_get(res, "profiling.gc")))
+		print_gc(&f, json_get(res, "profiling.gc"));
+	sys = json_get(res, "profiling.syscalls");
 	if (cJSON_IsObject(sys))
 		print_syscalls(&f, sys);
-	if (cJSON_IsObject(get(res, "profiling.requests"))) {
-		const cJSON *ex = get(res, "profiling.requests.exemplars");
+	if (cJSON_IsObject(json_get(res, "profiling.requests"))) {
+		const cJSON *ex = json_get(res, "profiling.requests.exemplars");
 
 		requests_header(&f);
-		requests_rows(&f, "", get(res, "profiling.requests"));
+		requests_rows(&f, "", json_get(res, "profiling.requests"));
 		if (cJSON_GetArraySize(ex))
-			printf(f.md ? "\nslowest: %s in %.3f ms\n" : "  slowest: %s in %.3f ms\n",
-			       str(cJSON_GetArrayItem(ex, 0), "endpoint"), num(cJSON_GetArrayItem(ex, 0), "latency_ms"));
+			printf(f.md ? "\nslowest: %s in %s ms\n" : "  slowest: %s in %s ms\n",
+			       json_str_or(cJSON_GetArrayItem(ex, 0), "endpoint", "-"), fig(cJSON_GetArrayItem(ex, 0), "latency_ms", "%.3f"));
 	}
-	if (!cJSON_IsObject(get(res, "overhead")))
+	if (!cJSON_IsObject(json_get(res, "overhead")))
 		; /* load and profile files: no probes of their own at the top level */
-	else if (heading(&f, "Overhead"), cJSON_IsNumber(get(res, "overhead.estimated_cpu_ms")))
-		printf(f.md ? "est. %.2f ms of probe CPU, %.2f%% of the target's CPU; %.0f lost events\n"
-			    : "  est. %.2f ms of probe CPU, %.2f%% of the target's CPU; %.0f lost events\n",
-		       num(res, "overhead.estimated_cpu_ms"), num(res, "overhead.estimated_percent"),
-		       num(res, "lost_events"));
+	else if (heading(&f, "Overhead"), cJSON_IsNumber(json_get(res, "overhead.estimated_cpu_ms")))
+		printf(f.md ? "est. %s ms of probe CPU, %s%% of the target's CPU; %s lost events\n"
+			    : "  est. %s ms of probe CPU, %s%% of the target's CPU; %s lost events\n",
+		       fig(res, "overhead.estimated_cpu_ms", "%.2f"), fig(res, "overhead.estimated_percent", "%.2f"),
+		       fig(res, "lost_events", "%.0f"));
 	else
-		printf(f.md ? "not estimated; %.0f lost events\n" : "  not estimated; %.0f lost events\n",
-		       num(res, "lost_events"));
-	if (cJSON_GetArraySize(get(doc, "warnings"))) {
+		printf(f.md ? "not estimated; %s lost events\n" : "  not estimated; %s lost events\n",
+		       fig(res, "lost_events", "%.0f"));
+	if (cJSON_GetArraySize(json_get(doc, "warnings"))) {
 		heading(&f, "Warnings");
-		cJSON_ArrayForEach(w, get(doc, "warnings"))
-			printf(f.md ? "- **%s**: %s\n" : "  [%s] %s\n", str(w, "section"), str(w, "message"));
+		cJSON_ArrayForEach(w, json_get(doc, "warnings"))
+			printf(f.md ? "- **%s**: %s\n" : "  [%s] %s\n", json_str_or(w, "section", "-"), json_str_or(w, "message", "-"));
 	}
 	cJSON_Delete(doc);
 	return EXIT_OK;

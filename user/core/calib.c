@@ -1,16 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 #include "core/calib.h"
-
-static double thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
+#include "lib/util.h"
 
 double calib_syscall_ns(void)
 {

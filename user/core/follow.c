@@ -411,7 +411,8 @@ void follow__print_summary(const struct follow *f, const cJSON *res)
 {
 	const cJSON *p = cJSON_GetObjectItem(res, "processes");
 	const cJSON *forks = cJSON_GetObjectItem(p, "forks_followed"), *execs = cJSON_GetObjectItem(p, "execs");
-	const char *why = follow__ended_by(f);
+	const cJSON *eb = cJSON_GetObjectItem(p, "ended_by");
+	const char *why = f ? follow__ended_by(f) : cJSON_IsString(eb) ? eb->valuestring : NULL;
 
 	if (!p)
 		return;

@@ -57,3 +57,15 @@ int probes_parse(const char *list, unsigned *mask, const char **bad)
 	*mask = m;
 	return 0;
 }
+
+bool probes_names_all(const char *list)
+{
+	for (const char *p = list; p && *p;) {
+		size_t n = strcspn(p, ",");
+
+		if (n == 3 && !strncmp(p, "all", 3))
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
+}

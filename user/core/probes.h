@@ -22,10 +22,12 @@ enum probe_id {
 #define PROBES_ALL ((1u << PROBE_COUNT) - 1)
 
 const char *probe_name(enum probe_id p);
-/* Whether this build has the probe. Selecting one it lacks gives a warning in the output and a
- * null section, never a made-up zero. */
 /* Parse a comma list ("syscalls,gc" or "all") into a mask. 0, or -EINVAL with *bad set to the
  * offending word (static storage). */
 int probes_parse(const char *list, unsigned *mask, const char **bad);
+/* Whether the word "all" is one of the list's comma-separated items ("syscalls" is not "all"):
+ * --probes all also turns on the costly methods (the exact GIL method), a list naming every
+ * probe does not. */
+bool probes_names_all(const char *list);
 
 #endif

@@ -41,13 +41,6 @@ static void dseries_push(struct dseries *s, double v)
 	s->v[s->n++] = v;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 void series_stats(const double *v, int n, struct series_stats *out)
 {
 	double sum = 0, *sorted;
@@ -70,7 +63,7 @@ void series_stats(const double *v, int n, struct series_stats *out)
 		return;
 	}
 	memcpy(sorted, v, n * sizeof(*sorted));
-	qsort(sorted, n, sizeof(*sorted), cmp_double);
+	qsort(sorted, n, sizeof(*sorted), cmp_double_asc);
 	rank = (int)((95 * (long)n + 99) / 100); /* ceil(0.95 n), nearest-rank */
 	out->p95 = sorted[rank - 1];
 	free(sorted);

@@ -507,6 +507,8 @@ void session__reset(struct session *s)
 		}
 		free(zero);
 		free(zsum);
+		if (s->sys->bss)
+			s->sys->bss->new_task_returns = 0; /* harden */
 		while (bpf_map_get_next_key(fd, NULL, &key) == 0)
 			if (bpf_map_delete_elem(fd, &key))
 				break;
@@ -556,6 +558,12 @@ int session__syscall_stat(struct session *s, __u32 nr, struct syscall_stat *out)
 	}
 	free(v);
 	return 0;
+}
+
+/* harden: new tasks' first returns from clone (bpf/syscalls.bpf.c) */
+uint64_t session__syscall_new_task_returns(struct session *s)
+{
+	return s->sys && s->sys->bss ? s->sys->bss->new_task_returns : 0;
 }
 
 int session__thread_stats_fd(struct session *s)

@@ -54,6 +54,9 @@ void session__reset(struct session *s);
 /* One syscall's statistics, summed over CPUs. 0, or -ENOENT when the probe is not loaded. */
 struct syscall_stat;
 int session__syscall_stat(struct session *s, __u32 nr, struct syscall_stat *out);
+/* New tasks' first returns from clone/fork/vfork/clone3 seen by the syscall probe (not syscalls
+ * of their own, not in progress at attach); 0 when the probe is not loaded. */
+uint64_t session__syscall_new_task_returns(struct session *s);
 /* The syscall probe's per-thread map; -1 when the probe is not loaded. */
 int session__thread_stats_fd(struct session *s);
 /* A thread's name: live from /proc, else as it was when it exited, else `seen` (the name a probe

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,12 @@ int target_spawn_held(char **cmd, struct held_child *hc)
 		/* The child keeps the default dispositions: Ctrl-C reaches it as it would without us. */
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
+		/* It dies with bindprof, however bindprof ends (the forking thread is the main one). Off
+		 * a terminal it leads its own process group, which the guardian kills with its
+		 * descendants; on a terminal it stays in the foreground group, where it can read. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (!isatty(STDIN_FILENO))
+			setpgid(0, 0);
 		if (read(go[0], &c, 1) != 1)
 			_exit(127); /* bindprof died before releasing us */
 		execvp(cmd[0], cmd);
@@ -89,6 +96,9 @@ int target_spawn_held(char **cmd, struct held_child *hc)
 	}
 	close(go[0]);
 	close(errp[1]);
+	hc->own_group = !isatty(STDIN_FILENO);
+	if (hc->own_group)
+		setpgid(pid, pid); /* as the child does: whichever runs first */
 	hc->pid = pid;
 	hc->go_fd = go[1];
 	hc->err_fd = errp[0];

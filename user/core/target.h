@@ -11,11 +11,15 @@ struct held_child {
 	int pid;
 	int go_fd;  /* write end: one byte releases the child */
 	int err_fd; /* read end: the child's execvp errno, or EOF on success (CLOEXEC) */
+	bool own_group; /* it leads its own process group (pgid == pid): stdin is not a terminal */
 };
 
 /* Resolve cmd[0] through PATH and check it is executable. 0 or negative errno. When path is not
  * NULL it receives the resolved file. */
 int target_check_cmd(const char *cmd0, char *path, size_t size);
+/* Fork a child held before its exec. It gets SIGKILL when bindprof's main thread dies
+ * (PR_SET_PDEATHSIG), and leads its own process group unless stdin is a terminal. 0 or a
+ * negative errno. */
 int target_spawn_held(char **cmd, struct held_child *hc);
 /* Release the child; 0 when it exec'd, else the negative errno of its failed execvp. */
 int target_release(struct held_child *hc);

@@ -192,3 +192,72 @@ int procfs_alive(const char *root, int pid)
 		return 0;
 	return st.state != 'Z' && st.state != 'X';
 }
+
+int procfs_lib_name_matches(const char *base, const char *name)
+{
+	size_t n = strlen(name), stem = strcspn(name, ".");
+	const char *tag;
+
+	if (!n)
+		return 0;
+	if (!strncmp(base, name, n) && (base[n] == '\0' || base[n] == '.'))
+		return 1;
+	/* a bundled copy: STEM-TAG.REST (libffi-9c61262e.so.8 for libffi.so) */
+	if (strncmp(base, name, stem) || base[stem] != '-' || !name[stem])
+		return 0;
+	tag = strchr(base + stem + 1, '.');
+	n = strlen(name + stem);
+	return tag && tag > base + stem + 1 && !strncmp(tag, name + stem, n) && (tag[n] == '\0' || tag[n] == '.');
+}
+
+int procfs_parse_mapped_lib(const char *maps, const char *name, char *path, size_t len)
+{
+	const char *line = maps;
+
+	while (line && *line) {
+		const char *eol = strchr(line, '\n'), *file, *base, *end;
+		size_t flen;
+
+		if (!eol)
+			eol = line + strlen(line);
+		/* the path is the sixth field: the first '/' after the inode on the line */
+		file = memchr(line, '/', eol - line);
+		end = eol;
+		if (file && end - file > 10 && !strncmp(end - 10, " (deleted)", 10))
+			file = NULL;
+		if (file) {
+			flen = end - file;
+			base = file + flen;
+			while (base > file && base[-1] != '/')
+				base--;
+			{
+				char b[256];
+
+				snprintf(b, sizeof(b), "%.*s", (int)(end - base), base);
+				if (procfs_lib_name_matches(b, name)) {
+					if (flen >= len)
+						return -ENAMETOOLONG;
+					memcpy(path, file, flen);
+					path[flen] = '\0';
+					return 0;
+				}
+			}
+		}
+		line = *eol ? eol + 1 : NULL;
+	}
+	return -ENOENT;
+}
+
+int procfs_find_mapped_lib(const char *root, int pid, const char *name, char *path, size_t len)
+{
+	char file[PATH_MAX], *buf;
+	int err;
+
+	snprintf(file, sizeof(file), "%s/%d/maps", root, pid);
+	err = read_file(file, &buf, NULL);
+	if (err)
+		return err;
+	err = procfs_parse_mapped_lib(buf, name, path, len);
+	free(buf);
+	return err;
+}

@@ -28,6 +28,19 @@ int procfs_read_uss_kb(const char *root, int pid, uint64_t *kb);
 int procfs_read_cmdline(const char *root, int pid, char *buf, size_t size);
 int procfs_read_comm(const char *root, int pid, int tid, char *buf, size_t size);
 int procfs_read_exe(const char *root, int pid, char *buf, size_t size);
+/* Does a mapped file's base name stand for the library name ("libffi.so", "libz.so.1")? It does
+ * when it is name itself, name and a version ("libffi.so.8.1.2"), or a bundled copy: name's stem
+ * (up to its first '.'), a '-' and a tag, then the rest of name ("libffi-9c61262e.so.8", as
+ * auditwheel names the copies that wheels bundle). */
+int procfs_lib_name_matches(const char *base, const char *name);
+/* The first file mapped in a maps buffer (proc(5)'s /proc/PID/maps) whose base name matches name
+ * (procfs_lib_name_matches); deleted files are skipped. 0 with the path in path, -ENOENT when none,
+ * -ENAMETOOLONG when path is too small. */
+int procfs_parse_mapped_lib(const char *maps, const char *name, char *path, size_t len);
+/* The same, read from ROOT/PID/maps: where the target has a library (a distribution's path, a
+ * virtualenv's or a wheel's bundled copy), instead of a hard-coded path. 0, -ENOENT when not
+ * mapped, or the negative errno of reading the maps. */
+int procfs_find_mapped_lib(const char *root, int pid, const char *name, char *path, size_t len);
 /* 1 if pid exists and is not a zombie, 0 if not. */
 int procfs_alive(const char *root, int pid);
 

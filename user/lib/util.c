@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -8,15 +9,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "lib/util.h"
+#include "lib/validate.h"
 
 int parse_long(const char *s, long min, long max, long *out)
 {
 	char *end;
 	long v;
 
-	if (!s || !*s)
+	/* strtol would skip leading blanks and take a '+': a number is digits, with a '-' at most */
+	if (!s || !(isdigit((unsigned char)s[0]) || (s[0] == '-' && isdigit((unsigned char)s[1]))))
 		return -EINVAL;
 	errno = 0;
 	v = strtol(s, &end, 10);
@@ -35,11 +39,12 @@ int parse_seconds(const char *s, double max, double *out)
 	char *end;
 	double v;
 
-	if (!s || !*s)
+	/* digits (or a '.'), not strtod's blanks, signs, "inf", "nan" or hex */
+	if (!s || !(isdigit((unsigned char)s[0]) || s[0] == '.') || strpbrk(s, "xX"))
 		return -EINVAL;
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || *end || isnan(v))
+	if (errno || end == s || *end || !isfinite(v))
 		return -EINVAL;
 	if (v <= 0 || v > max)
 		return -ERANGE;
@@ -49,14 +54,8 @@ int parse_seconds(const char *s, double max, double *out)
 
 int cli_parse_pid(const char *s, int *pid, char *err, int errlen)
 {
-	long l;
-
-	if (parse_long(s, 1, 4194304, &l)) {
-		snprintf(err, errlen, "-p: invalid PID '%s'", s);
-		return -EINVAL;
-	}
-	*pid = (int)l;
-	return 0;
+	/* harden: decimal digits only (strtol took " 12" and "+12") */
+	return parse_pid_strict("-p", s, pid, err, (size_t)errlen);
 }
 
 int cli_getopt_error(int ch, char *const *argv, char *err, int errlen)
@@ -74,6 +73,21 @@ uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+double thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+int cmp_double_asc(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
 }
 
 double wall_time(void)
@@ -120,15 +134,37 @@ cleanup:
 	return err;
 }
 
-int read_file(const char *path, char **out, size_t *len)
+int read_file_max(const char *path, size_t max, char **out, size_t *len)
 {
 	size_t cap = 4096, n = 0;
-	char *buf;
+	struct stat st;
+	char *buf = NULL;
 	int fd, err = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st)) {
+		err = -errno;
+		goto cleanup;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		err = -EISDIR;
+		goto cleanup;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = -EINVAL; /* a FIFO, socket or device (/dev/zero): endless or blocking */
+		goto cleanup;
+	}
+	if ((size_t)st.st_size > max) {
+		err = -EFBIG;
+		goto cleanup;
+	}
+	if (fcntl(fd, F_SETFL, 0)) {
+		err = -errno;
+		goto cleanup;
+	}
 	buf = malloc(cap);
 	if (!buf) {
 		err = -ENOMEM;
@@ -138,8 +174,13 @@ int read_file(const char *path, char **out, size_t *len)
 		ssize_t r;
 
 		if (n + 1 >= cap) {
-			char *nb = realloc(buf, cap * 2);
+			char *nb;
 
+			if (cap > max + 1) { /* grew while being read */
+				err = -EFBIG;
+				goto cleanup;
+			}
+			nb = realloc(buf, cap * 2);
 			if (!nb) {
 				err = -ENOMEM;
 				goto cleanup;
@@ -158,6 +199,10 @@ int read_file(const char *path, char **out, size_t *len)
 			break;
 		n += r;
 	}
+	if (n > max) {
+		err = -EFBIG;
+		goto cleanup;
+	}
 	buf[n] = '\0';
 	*out = buf;
 	if (len)
@@ -167,4 +212,9 @@ cleanup:
 	free(buf);
 	close(fd);
 	return err;
+}
+
+int read_file(const char *path, char **out, size_t *len)
+{
+	return read_file_max(path, READ_FILE_MAX, out, len);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "load/appmanifest.h"
+#include "lib/file.h"
 #include "lib/util.h"
 
 static int str_field(const cJSON *doc, const char *key, char *dst, size_t len, const char *file, char *err,
@@ -67,12 +68,13 @@ int app_manifest_parse(const char *text, const char *file, struct app_manifest *
 		snprintf(err, errlen, "%s: missing field \"port\"", file);
 		goto out;
 	}
-	if (!cJSON_IsNumber(port) || port->valuedouble != (int)port->valuedouble || port->valueint < 1 ||
-	    port->valueint > 65535) {
+	/* range first, then the conversion: (int) of a double out of int's range is undefined */
+	if (!cJSON_IsNumber(port) || !(port->valuedouble >= 1 && port->valuedouble <= 65535) ||
+	    port->valuedouble != (double)(int)port->valuedouble) {
 		snprintf(err, errlen, "%s: field \"port\" must be an integer from 1 to 65535", file);
 		goto out;
 	}
-	m->port = port->valueint;
+	m->port = (int)port->valuedouble;
 	e = 0;
 out:
 	cJSON_Delete(doc);
@@ -81,7 +83,7 @@ out:
 
 int app_manifest_load(const char *apps_dir, const char *name, struct app_manifest *m, char *err, size_t errlen)
 {
-	char path[4096 + 64], *text = NULL;
+	char path[4096 + 64], *text = NULL, msg[4096 + 256];
 	int e;
 
 	memset(m, 0, sizeof(*m));
@@ -95,9 +97,10 @@ int app_manifest_load(const char *apps_dir, const char *name, struct app_manifes
 		return -ENAMETOOLONG;
 	}
 	snprintf(path, sizeof(path), "%s/%s", m->dir, APP_MANIFEST);
-	e = read_file(path, &text, NULL);
+	e = file_read_bounded(path, file_cap(FILE_CONFIG), &text, NULL, msg, sizeof(msg));
 	if (e) {
-		snprintf(err, errlen, "%s: cannot read the app manifest: %s", path, strerror(-e));
+		snprintf(err, errlen, "%s: cannot read the app manifest: %s", path,
+			 e == -EINVAL || e == -EFBIG ? msg : strerror(-e));
 		return e;
 	}
 	e = app_manifest_parse(text, path, m, err, errlen);

@@ -12,9 +12,17 @@ static int on_complete(http_parser *p)
 	return 0;
 }
 
+/* http_parser takes any 1-3 digit status ("HTTP/1.1 20"); RFC 9110 status codes are 100..599.
+ * Anything else is a malformed response (an error of the callback). */
+static int on_headers(http_parser *p)
+{
+	return p->status_code >= 100 && p->status_code <= 599 ? 0 : -1;
+}
+
 void httpresp_init(struct httpresp *r)
 {
 	http_parser_settings_init(&r->s);
+	r->s.on_headers_complete = on_headers;
 	r->s.on_message_complete = on_complete;
 	http_parser_init(&r->p, HTTP_RESPONSE);
 	r->p.data = r;

@@ -18,7 +18,8 @@ struct httpresp {
 
 void httpresp_init(struct httpresp *r);
 /* Parse up to len bytes (len 0: the peer closed the connection). Returns the bytes consumed,
- * stopping right after a complete response (r->complete set), or -1 on malformed input. */
+ * stopping right after a complete response (r->complete set), or -1 on malformed input (which
+ * includes a status code outside 100..599). */
 long httpresp_feed(struct httpresp *r, const char *buf, size_t len);
 /* Ready for the next response on the same connection. */
 void httpresp_next(struct httpresp *r);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -121,6 +122,7 @@ enum conn_state { C_DOWN, C_CONNECTING, C_WRITING, C_READING, C_IDLE };
 struct conn {
 	int fd;
 	enum conn_state st;
+	bool ever;              /* connected at least once */
 	size_t woff;
 	uint64_t sched_ns, sent_ns, retry_ns;
 	struct httpresp rp;
@@ -132,8 +134,11 @@ struct shared {
 	socklen_t addrlen;
 	const char *req;
 	size_t reqlen;
-	uint64_t t0, t_end;
-	atomic_uint_fast64_t sent; /* for -n */
+	_Atomic uint64_t t0;       /* 0 during the warm-up (connections opened), then the start */
+	uint64_t t_end;            /* the end of the window (UINT64_MAX with -n) */
+	uint64_t grace_ns;         /* how long in-flight requests may finish after it */
+	atomic_uint_fast64_t sent; /* closed loop with -n */
+	atomic_int ready;          /* workers whose connections were all tried */
 	volatile sig_atomic_t *stop;
 };
 
@@ -142,17 +147,35 @@ struct worker {
 	int id, nconns, epfd, tfd;
 	struct shared *sh;
 	struct conn *conns;
-	struct lathist *lat, *unc;
-	uint64_t ok, s4, s5, econn, eread, ewrite, etime, bytes, missed;
+	struct lathist *lat, *unc, *lag;
+	uint64_t ok, s4, s5, econn, eread, ewrite, etime, ecut, efd, estray, bytes;
+	uint64_t scheduled, late, unsent;
 	uint64_t *pending; /* scheduled times waiting for a free connection (rate mode) */
 	uint32_t phead, ptail;
 	uint64_t next_k;
-	double cpu_s;
+	bool ended, exhausted;
+	uint64_t t_stop, last_done_ns;
+	double cpu_s, busy_s;
 };
 
 static uint64_t mono_ns(void)
 {
 	return now_ns();
+}
+
+/* The thread's time on a CPU and waiting for one (ns), from the scheduler's own accounting. */
+static void sched_times(uint64_t *run, uint64_t *wait)
+{
+	unsigned long long r = 0, w = 0;
+	FILE *f = fopen("/proc/thread-self/schedstat", "r");
+
+	if (f) {
+		if (fscanf(f, "%llu %llu", &r, &w) != 2)
+			r = w = 0;
+		fclose(f);
+	}
+	*run = r;
+	*wait = w;
 }
 
 static void conn_close(struct worker *w, struct conn *c)
@@ -178,7 +201,11 @@ static void conn_open(struct worker *w, struct conn *c, uint64_t now)
 
 	c->fd = socket(w->sh->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
-		w->econn++;
+		/* out of file descriptors is the generator's limit, not a refusal by the server */
+		if (errno == EMFILE || errno == ENFILE)
+			w->efd++;
+		else
+			w->econn++;
 		c->retry_ns = now + RECONNECT_NS;
 		return;
 	}
@@ -195,18 +222,19 @@ static void conn_open(struct worker *w, struct conn *c, uint64_t now)
 	conn_watch(w, c, EPOLLOUT, true);
 }
 
-static bool may_send(struct worker *w)
+static bool may_send(struct worker *w, uint64_t now)
 {
 	struct shared *sh = w->sh;
 
-	if (*sh->stop)
+	if (*sh->stop || w->ended || now >= sh->t_end)
 		return false;
 	if (sh->o->max_requests)
 		return atomic_fetch_add(&sh->sent, 1) < sh->o->max_requests;
-	return mono_ns() < sh->t_end;
+	return true;
 }
 
 static void conn_fail(struct worker *w, struct conn *c, uint64_t *counter, uint64_t now);
+static void record(struct worker *w, struct conn *c, uint64_t now);
 
 /* Write what is left of the request; the fd stays watched for EPOLLIN throughout, and EPOLLOUT is
  * added only while a write would block, so a request costs no epoll_ctl in the common case. */
@@ -224,6 +252,7 @@ static void conn_write(struct worker *w, struct conn *c, uint64_t now)
 				c->st = C_WRITING;
 				return;
 			}
+			record(w, c, now);
 			conn_fail(w, c, &w->ewrite, now);
 			return;
 		}
@@ -248,17 +277,20 @@ static void record(struct worker *w, struct conn *c, uint64_t now)
 	lh_record(w->lat, now - c->sched_ns);
 	if (w->unc)
 		lh_record(w->unc, now - c->sent_ns);
+	w->last_done_ns = now;
 }
 
 /* Hand the next request to an idle connection: at once in closed loop, from the pending
- * schedule in rate mode. */
+ * schedule in rate mode. Nothing before the start (the warm-up only connects). */
 static void dispatch(struct worker *w, struct conn *c, uint64_t now)
 {
 	bool rate = w->sh->o->rate > 0;
 
 	c->st = C_IDLE; /* still watched for EPOLLIN: a close of an idle connection is noticed */
+	if (!atomic_load_explicit(&w->sh->t0, memory_order_acquire) || w->ended)
+		return;
 	if (!rate) {
-		if (may_send(w))
+		if (may_send(w, now))
 			conn_send(w, c, now, now);
 		return;
 	}
@@ -316,6 +348,7 @@ static void on_event(struct worker *w, struct conn *c, uint32_t ev, uint64_t now
 			conn_fail(w, c, &w->econn, now);
 			return;
 		}
+		c->ever = true;
 		conn_watch(w, c, EPOLLIN, false);
 		dispatch(w, c, now);
 		return;
@@ -333,10 +366,12 @@ static void on_event(struct worker *w, struct conn *c, uint32_t ev, uint64_t now
 		if (n < 0) {
 			if (errno == EAGAIN)
 				return;
-			if (c->st == C_READING)
+			if (c->st == C_READING) {
+				record(w, c, now); /* a failed request counts in the latency too */
 				conn_fail(w, c, &w->eread, now);
-			else
+			} else {
 				conn_close(w, c); /* an idle connection reset: reconnect quietly */
+			}
 			return;
 		}
 		if (n == 0) {
@@ -346,6 +381,7 @@ static void on_event(struct worker *w, struct conn *c, uint32_t ev, uint64_t now
 				c->rp.keep_alive = false;
 				on_response(w, c, now);
 			} else if (c->st == C_READING) {
+				record(w, c, now);
 				conn_fail(w, c, &w->eread, now);
 			} else {
 				conn_close(w, c);
@@ -354,13 +390,14 @@ static void on_event(struct worker *w, struct conn *c, uint32_t ev, uint64_t now
 		}
 		w->bytes += n;
 		if (c->st != C_READING) {
-			conn_fail(w, c, &w->eread, now); /* bytes nobody asked for */
+			conn_fail(w, c, &w->estray, now); /* bytes nobody asked for */
 			return;
 		}
 		while (off < (size_t)n) {
 			long used = httpresp_feed(&c->rp, buf + off, n - off);
 
 			if (used < 0) {
+				record(w, c, now);
 				conn_fail(w, c, &w->eread, now);
 				return;
 			}
@@ -371,11 +408,14 @@ static void on_event(struct worker *w, struct conn *c, uint32_t ev, uint64_t now
 			if (c->st != C_WRITING && c->st != C_IDLE)
 				return;
 			if (off < (size_t)n) { /* more bytes than one response: not ours to keep */
-				conn_fail(w, c, &w->eread, now);
+				conn_fail(w, c, &w->estray, now);
 				return;
 			}
 		}
-		if (c->st != C_READING)
+		/* Level-triggered epoll: a short read took everything there was, and anything that
+		 * comes later wakes us again. Reading on until EAGAIN would cost a syscall per request
+		 * (after a response, the next request was just sent: its answer cannot be there). */
+		if (c->st != C_READING || (size_t)n < sizeof(buf))
 			return;
 	}
 }
@@ -384,25 +424,43 @@ static void arm_timer(struct worker *w, uint64_t at_ns)
 {
 	struct itimerspec its = { .it_value = { .tv_sec = at_ns / 1000000000ull, .tv_nsec = at_ns % 1000000000ull } };
 
+	if (!at_ns)
+		its.it_value.tv_nsec = 1; /* 0 would disarm it */
 	timerfd_settime(w->tfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
-/* Rate mode: queue every slot that is due, and count the ones the generator noticed late. */
+/* Rate mode: queue every slot that is due, count the ones the generator itself noticed late
+ * (its send lag), and hand them to idle connections. */
 static void due_slots(struct worker *w, uint64_t now)
 {
 	const struct load_opts *o = w->sh->o;
+	uint64_t t0 = atomic_load_explicit(&w->sh->t0, memory_order_acquire);
 	int nthreads = o->threads;
 
+	if (w->ended)
+		return;
 	for (;;) {
-		uint64_t t = rate_slot_ns(w->sh->t0, o->rate, w->id, nthreads, w->next_k);
+		uint64_t j = w->id + w->next_k * (uint64_t)nthreads, t;
 
-		if (t > now || t >= w->sh->t_end)
+		if (o->max_requests && j >= o->max_requests) {
+			w->exhausted = true;
+			break;
+		}
+		t = rate_slot_ns(t0, o->rate, w->id, nthreads, w->next_k);
+		if (t >= w->sh->t_end) {
+			w->exhausted = true;
+			break;
+		}
+		if (t > now)
 			break;
 		w->next_k++;
+		w->scheduled++;
+		lh_record(w->lag, now - t); /* the generator's own send lag */
 		if (now - t > LATE_NS)
-			w->missed++;
+			w->late++;
 		if (w->ptail - w->phead >= MAX_PENDING) {
-			w->missed++;
+			w->unsent++;
+			lh_record(w->lat, now - t);
 			continue;
 		}
 		w->pending[w->ptail++ % MAX_PENDING] = t;
@@ -410,7 +468,15 @@ static void due_slots(struct worker *w, uint64_t now)
 	for (int i = 0; i < w->nconns && w->phead != w->ptail; i++)
 		if (w->conns[i].st == C_IDLE)
 			dispatch(w, &w->conns[i], now);
-	arm_timer(w, rate_slot_ns(w->sh->t0, o->rate, w->id, nthreads, w->next_k));
+	if (!w->exhausted) {
+		uint64_t next = rate_slot_ns(t0, o->rate, w->id, nthreads, w->next_k);
+
+		/* Every connection busy: the next slots can only queue, with their scheduled times,
+		 * so wake every 0.5 ms rather than for each one (at 50k/s, 50 times fewer wake-ups). */
+		if (w->phead != w->ptail && next < now + LATE_NS / 2)
+			next = now + LATE_NS / 2;
+		arm_timer(w, next);
+	}
 }
 
 static void check_timeouts(struct worker *w, uint64_t now)
@@ -423,7 +489,7 @@ static void check_timeouts(struct worker *w, uint64_t now)
 		if ((c->st == C_WRITING || c->st == C_READING) && now - c->sent_ns > limit) {
 			record(w, c, now); /* a timeout counts in the tail */
 			conn_fail(w, c, &w->etime, now);
-		} else if (c->st == C_DOWN && now >= c->retry_ns && now < w->sh->t_end && !*w->sh->stop) {
+		} else if (c->st == C_DOWN && now >= c->retry_ns && !w->ended && !*w->sh->stop) {
 			conn_open(w, c, now);
 		}
 	}
@@ -437,22 +503,86 @@ static bool busy(const struct worker *w)
 	return false;
 }
 
+static bool connecting(const struct worker *w)
+{
+	for (int i = 0; i < w->nconns; i++)
+		if (w->conns[i].st == C_CONNECTING)
+			return true;
+	return false;
+}
+
+/* The end of sending: the window is over, -n was reached, or a stop. Requests still queued for a
+ * connection were never sent: they count as missed, with the wait so far in the latency (the
+ * tail). In-flight ones have until t_stop. */
+static void end_sending(struct worker *w, uint64_t now)
+{
+	struct shared *sh = w->sh;
+
+	if (sh->o->rate > 0 && !*sh->stop)
+		due_slots(w, now); /* the slots of the window's last moments, before the end was seen */
+	w->ended = true;
+	while (w->phead != w->ptail) {
+		lh_record(w->lat, now - w->pending[w->phead++ % MAX_PENDING]);
+		w->unsent++;
+	}
+	if (*sh->stop || sh->t_end != UINT64_MAX)
+		w->t_stop = (*sh->stop || now < sh->t_end ? now : sh->t_end) + sh->grace_ns;
+	else
+		w->t_stop = UINT64_MAX; /* -n: every request is awaited, each up to --timeout */
+}
+
+static bool sending_over(struct worker *w, uint64_t now)
+{
+	const struct shared *sh = w->sh;
+
+	if (*sh->stop || now >= sh->t_end)
+		return true;
+	if (!sh->o->max_requests)
+		return false;
+	if (sh->o->rate > 0)
+		return w->exhausted && w->phead == w->ptail;
+	return atomic_load(&sh->sent) >= sh->o->max_requests;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct shared *sh = w->sh;
 	struct epoll_event evs[256];
 	struct epoll_event tev = { .events = EPOLLIN, .data.ptr = NULL };
-	uint64_t now = mono_ns(), last_check = now;
+	uint64_t now = mono_ns(), last_check = now, t0, run0, wait0, run1, wait1;
+	bool ready = false;
 	struct rusage ru;
 
 	epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->tfd, &tev);
 	for (int i = 0; i < w->nconns; i++)
 		conn_open(w, &w->conns[i], now);
-	if (sh->o->rate > 0)
-		arm_timer(w, rate_slot_ns(sh->t0, sh->o->rate, w->id, sh->o->threads, 0));
+	/* The warm-up: connect before the clock starts, so that neither the schedule nor the window
+	 * pays for the handshakes. */
+	while (!(t0 = atomic_load_explicit(&sh->t0, memory_order_acquire))) {
+		int n;
+
+		if (!ready && !connecting(w)) {
+			atomic_fetch_add(&sh->ready, 1);
+			ready = true;
+		}
+		n = epoll_wait(w->epfd, evs, 256, 1);
+		now = mono_ns();
+		for (int i = 0; i < n; i++)
+			if (evs[i].data.ptr)
+				on_event(w, evs[i].data.ptr, evs[i].events, now);
+	}
+	sched_times(&run0, &wait0);
+	now = mono_ns();
+	if (sh->o->rate > 0) {
+		arm_timer(w, rate_slot_ns(t0, sh->o->rate, w->id, sh->o->threads, 0));
+	} else {
+		for (int i = 0; i < w->nconns; i++)
+			if (w->conns[i].st == C_IDLE)
+				dispatch(w, &w->conns[i], now);
+	}
 	for (;;) {
-		int n = epoll_wait(w->epfd, evs, 256, 10);
+		int n = epoll_wait(w->epfd, evs, 256, w->ended ? 1 : 5);
 
 		now = mono_ns();
 		for (int i = 0; i < n; i++) {
@@ -470,14 +600,28 @@ static void *worker_main(void *arg)
 			check_timeouts(w, now);
 			last_check = now;
 		}
-		/* The end: the window is over (or -n reached, or stop), and nothing is in flight. */
-		if ((*sh->stop || (sh->o->max_requests ? atomic_load(&sh->sent) >= sh->o->max_requests
-						       : now >= sh->t_end)) &&
-		    !busy(w))
-			break;
-		if (*sh->stop && now > sh->t_end + (uint64_t)(sh->o->timeout * 1e9))
-			break;
+		if (!w->ended && sending_over(w, now))
+			end_sending(w, now);
+		if (w->ended) {
+			if (!busy(w))
+				break;
+			if (now >= w->t_stop) {
+				/* the window is over: what is still awaited timed out, in the tail */
+				for (int i = 0; i < w->nconns; i++) {
+					struct conn *c = &w->conns[i];
+
+					if (c->st == C_WRITING || c->st == C_READING) {
+						record(w, c, now);
+						w->ecut++;
+						conn_fail(w, c, &w->etime, now);
+					}
+				}
+				break;
+			}
+		}
 	}
+	sched_times(&run1, &wait1);
+	w->busy_s = ((run1 - run0) + (wait1 - wait0)) / 1e9;
 	for (int i = 0; i < w->nconns; i++)
 		conn_close(w, &w->conns[i]);
 	getrusage(RUSAGE_THREAD, &ru);
@@ -509,6 +653,56 @@ static char *build_request(const struct load_opts *o, const struct url *u, size_
 	return r;
 }
 
+/* Open file descriptors now, from /proc/self/fd. */
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return 64;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Make room for one descriptor per connection, two per thread (epoll, timer) and a margin: raise
+ * the soft limit, and the hard one where allowed (CAP_SYS_RESOURCE). -EMFILE with a message that
+ * names `ulimit -n` when that is not possible. */
+static int fd_room(const struct load_opts *o)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)open_fds() + o->connections + 2 * o->threads + 16;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 0;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return 0;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+		struct rlimit hi = { need, need };
+
+		if (setrlimit(RLIMIT_NOFILE, &hi)) {
+			log_err("load: -c %d needs %llu file descriptors but the limit is %llu (ulimit -n) and "
+				"cannot be raised: raise it (ulimit -n %llu) or lower -c", o->connections,
+				(unsigned long long)need, (unsigned long long)rl.rlim_max,
+				(unsigned long long)need);
+			return -EMFILE;
+		}
+		return 0;
+	}
+	rl.rlim_cur = need;
+	if (setrlimit(RLIMIT_NOFILE, &rl)) {
+		log_err("load: cannot raise the file descriptor limit to %llu (ulimit -n): %s",
+			(unsigned long long)need, strerror(errno));
+		return -EMFILE;
+	}
+	return 0;
+}
+
 int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_atomic_t *stop)
 {
 	struct shared sh = { .o = o, .stop = stop };
@@ -516,6 +710,7 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 	char err[512];
 	struct url u;
 	int e, made = 0;
+	uint64_t t0, wait_until, t_join;
 
 	memset(r, 0, sizeof(*r));
 	if ((e = url_parse(o->url, &u, err, sizeof(err))) ||
@@ -523,16 +718,17 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 		log_err("%s", err);
 		return e;
 	}
+	if ((e = fd_room(o)))
+		return e;
 	sh.req = build_request(o, &u, &sh.reqlen);
 	r->lat = calloc(1, sizeof(*r->lat));
 	r->lat_uncorrected = o->rate > 0 ? calloc(1, sizeof(*r->lat_uncorrected)) : NULL;
+	r->send_lag = o->rate > 0 ? calloc(1, sizeof(*r->send_lag)) : NULL;
 	ws = calloc(o->threads, sizeof(*ws));
-	if (!sh.req || !r->lat || (o->rate > 0 && !r->lat_uncorrected) || !ws) {
+	if (!sh.req || !r->lat || (o->rate > 0 && (!r->lat_uncorrected || !r->send_lag)) || !ws) {
 		e = -ENOMEM;
 		goto cleanup;
 	}
-	sh.t0 = mono_ns() + 1000000; /* a millisecond to start the threads */
-	sh.t_end = o->max_requests ? UINT64_MAX : sh.t0 + (uint64_t)(o->duration * 1e9);
 	for (int i = 0; i < o->threads; i++) {
 		struct worker *w = &ws[i];
 
@@ -543,10 +739,11 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 		w->conns = calloc(w->nconns ? w->nconns : 1, sizeof(*w->conns));
 		w->lat = calloc(1, sizeof(*w->lat));
 		w->unc = o->rate > 0 ? calloc(1, sizeof(*w->unc)) : NULL;
+		w->lag = o->rate > 0 ? calloc(1, sizeof(*w->lag)) : NULL;
 		w->pending = o->rate > 0 ? calloc(MAX_PENDING, sizeof(*w->pending)) : NULL;
 		w->epfd = epoll_create1(EPOLL_CLOEXEC);
 		w->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-		if (!w->conns || !w->lat || (o->rate > 0 && (!w->unc || !w->pending)) || w->epfd < 0 || w->tfd < 0) {
+		if (!w->conns || !w->lat || (o->rate > 0 && (!w->unc || !w->lag || !w->pending)) || w->epfd < 0 || w->tfd < 0) {
 			e = -ENOMEM;
 			goto cleanup;
 		}
@@ -560,13 +757,21 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 			break;
 		}
 	}
+	/* The warm-up: every connection tried (connected or refused), for at most min(--timeout, 2 s);
+	 * a connection still connecting then joins when it can. */
+	wait_until = mono_ns() + (uint64_t)(fmin(o->timeout, 2.0) * 1e9);
+	while (atomic_load(&sh.ready) < made && mono_ns() < wait_until && !*stop)
+		usleep(500);
+	t0 = mono_ns() + 200000; /* 0.2 ms for the threads to see it */
+	sh.t_end = o->max_requests ? UINT64_MAX : t0 + (uint64_t)(o->duration * 1e9);
+	sh.grace_ns = (uint64_t)(fmin(o->timeout, fmin(1.0, fmax(0.2, 0.1 * o->duration))) * 1e9);
+	atomic_store_explicit(&sh.t0, t0, memory_order_release);
 	for (int i = 0; i < made; i++)
 		pthread_join(ws[i].th, NULL);
-	r->elapsed = (mono_ns() - sh.t0) / 1e9;
-	if (!o->max_requests && !*stop && r->elapsed > o->duration)
-		r->elapsed = o->duration; /* the window; in-flight responses finish after it */
+	t_join = mono_ns();
 	{
-		double cpu = 0;
+		double cpu = 0, busy = 0, wall = t_join > t0 ? (t_join - t0) / 1e9 : 0;
+		uint64_t last = t0;
 
 		for (int i = 0; i < made; i++) {
 			struct worker *w = &ws[i];
@@ -574,26 +779,48 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 			lh_merge(r->lat, w->lat);
 			if (w->unc)
 				lh_merge(r->lat_uncorrected, w->unc);
+			if (w->lag)
+				lh_merge(r->send_lag, w->lag);
 			r->ok += w->ok;
 			r->status_4xx += w->s4;
 			r->status_5xx += w->s5;
 			r->connect_err += w->econn;
+			r->fd_err += w->efd;
+			r->stray += w->estray;
 			r->read_err += w->eread;
 			r->write_err += w->ewrite;
 			r->timeouts += w->etime;
+			r->cut_at_end += w->ecut;
 			r->bytes += w->bytes;
-			r->missed_slots += w->missed;
+			r->scheduled += w->scheduled;
+			r->late_slots += w->late;
+			r->missed_slots += w->unsent;
+			for (int k = 0; k < w->nconns; k++)
+				r->connections += w->conns[k].ever;
 			cpu += w->cpu_s;
+			busy += w->busy_s;
+			if (w->last_done_ns > last)
+				last = w->last_done_ns;
 		}
-		r->cpu_percent = r->elapsed > 0 ? 100.0 * cpu / r->elapsed : 0;
+		if (o->max_requests)
+			r->elapsed = (last - t0) / 1e9; /* -n: until the last answer */
+		else if (*stop && wall < o->duration)
+			r->elapsed = wall; /* interrupted */
+		else
+			r->elapsed = o->duration; /* the window; answers in the grace after it count */
+		r->wall = wall;
+		r->cpu_percent = wall > 0 ? 100.0 * cpu / wall : 0;
+		r->busy_fraction = wall > 0 && made ? busy / (wall * made) : 0;
 	}
 	r->threads = o->threads;
-	r->connections = o->connections;
+	r->connections_requested = o->connections;
+	r->rate = o->rate;
 cleanup:
 	for (int i = 0; ws && i < o->threads; i++) {
 		free(ws[i].conns);
 		free(ws[i].lat);
 		free(ws[i].unc);
+		free(ws[i].lag);
 		free(ws[i].pending);
 		if (ws[i].epfd > 0)
 			close(ws[i].epfd);
@@ -609,5 +836,6 @@ void load_result_free(struct load_result *r)
 {
 	free(r->lat);
 	free(r->lat_uncorrected);
-	r->lat = r->lat_uncorrected = NULL;
+	free(r->send_lag);
+	r->lat = r->lat_uncorrected = r->send_lag = NULL;
 }

@@ -50,16 +50,37 @@ struct load_opts {
 };
 
 struct load_result {
-	struct lathist *lat;            /* from the scheduled send time (rate mode), else the send */
+	struct lathist *lat;            /* from the scheduled send time (rate mode), else the send;
+					 * failures, timeouts and never-sent requests included */
 	struct lathist *lat_uncorrected;/* from the actual send; rate mode */
-	uint64_t ok, status_4xx, status_5xx, connect_err, read_err, write_err, timeouts;
-	uint64_t bytes, missed_slots;
-	double elapsed;                 /* seconds of the measured window */
-	double cpu_percent;             /* the generator's CPU, 100 = one core */
-	int threads, connections;
+	struct lathist *send_lag;       /* rate mode: each slot's due time to when the generator
+					 * noticed it (its own lag, before any wait for a connection) */
+	uint64_t ok, status_4xx, status_5xx;   /* answered requests */
+	uint64_t read_err, write_err, timeouts; /* sent requests that got no (whole) answer */
+	uint64_t cut_at_end;            /* of the timeouts: still awaited when the run ended at -d */
+	uint64_t connect_err;           /* connections the server refused or reset while connecting */
+	uint64_t fd_err;                /* sockets the generator could not open (EMFILE/ENFILE) */
+	uint64_t stray;                 /* bytes that answered no request (the connection was closed) */
+	uint64_t bytes;
+	uint64_t scheduled;             /* rate mode: send slots in the window */
+	uint64_t late_slots;            /* rate mode: slots the generator noticed > 1 ms late (send lag) */
+	uint64_t missed_slots;          /* requests never sent: queued for a connection at the end */
+	double elapsed;                 /* seconds of the measured window (-d, or to the last answer) */
+	double wall;                    /* seconds from the start to the last thread's end */
+	double cpu_percent;             /* the generator's CPU over wall, 100 = one core */
+	double busy_fraction;           /* mean share of wall its threads were running or runnable
+					 * (the scheduler's /proc/thread-self/schedstat): near 1, the
+					 * generator itself was the limit */
+	double rate;                    /* requests/s asked for; 0: closed loop */
+	int threads;
+	int connections;                /* connections that were established (the real concurrency) */
+	int connections_requested;      /* -c */
 };
 
-/* Run until the duration, the request count, or *stop. 0 or negative errno (message logged). */
+/* Run: warm up (open every connection), then the window of -d seconds or -n requests, or until
+ * *stop; requests in flight at the end of -d get min(--timeout, 10% of -d within 0.2..1 s) to
+ * finish, then count as timeouts. 0, -EMFILE when the fd limit cannot make room for -c (message
+ * logged, naming ulimit -n), or another negative errno. */
 int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_atomic_t *stop);
 void load_result_free(struct load_result *r);
 

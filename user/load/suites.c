@@ -7,6 +7,8 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "load/suites.h"
+#include "lib/file.h"
+#include "load/httpcheck.h"
 #include "lib/util.h"
 
 static const char *const builtin[] = { "json-bodies", "path-params", "query-params", "forms" };
@@ -138,7 +140,7 @@ int suite_parse_json(const char *text, const char *file, const char *dir, struct
 		     size_t errlen)
 {
 	cJSON *doc = cJSON_Parse(text), *ws, *w;
-	char field[96];
+	char field[96], msg[512];
 	int i = 0, e = 0;
 
 	memset(s, 0, sizeof(*s));
@@ -197,11 +199,24 @@ int suite_parse_json(const char *text, const char *file, const char *dir, struct
 			e = fail(err, errlen, file, "%s: %s: %s", field, "a string starting with '/' is required");
 			goto out;
 		}
+		if (httpcheck_path(field, v->valuestring, msg, sizeof(msg))) {
+			e = fail(err, errlen, file, "%s: %s%s", msg, "");
+			goto out;
+		}
 		wl->path = strdup(v->valuestring);
 		wl->category = strdup(STR("category") ? v->valuestring : "custom");
 		if (STR("content_type")) {
 			char hdr[512];
 
+			snprintf(field, sizeof(field), "workloads[%d].content_type", i);
+			if (httpcheck_header_value(field, v->valuestring, msg, sizeof(msg))) {
+				e = fail(err, errlen, file, "%s: %s%s", msg, "");
+				goto out;
+			}
+			if (strlen(v->valuestring) > 256) {
+				e = fail(err, errlen, file, "%s: %s: %s", field, "256 characters at most");
+				goto out;
+			}
 			wl->content_type = strdup(v->valuestring);
 			snprintf(hdr, sizeof(hdr), "Content-Type: %s", v->valuestring);
 			wl->headers[wl->nheaders++] = strdup(hdr);
@@ -224,8 +239,7 @@ int suite_parse_json(const char *text, const char *file, const char *dir, struct
 			wl->body_len = strlen(wl->body);
 		}
 		if ((v = cJSON_GetObjectItem(w, "body_file"))) {
-			char path[PATH_MAX];
-			int re;
+			char path[PATH_MAX], bmsg[PATH_MAX + 128];
 
 			snprintf(field, sizeof(field), "workloads[%d].body_file", i);
 			if (!cJSON_IsString(v)) {
@@ -236,8 +250,8 @@ int suite_parse_json(const char *text, const char *file, const char *dir, struct
 				snprintf(path, sizeof(path), "%s", v->valuestring);
 			else
 				snprintf(path, sizeof(path), "%s/%s", dir, v->valuestring);
-			if ((re = read_file(path, &wl->body, &wl->body_len))) {
-				snprintf(err, errlen, "%s: %s: cannot read '%s': %s", file, field, path, strerror(-re));
+			if (file_read_bounded(path, file_cap(FILE_BODY), &wl->body, &wl->body_len, bmsg, sizeof(bmsg))) {
+				snprintf(err, errlen, "%s: %s: %s", file, field, bmsg);
 				e = -EINVAL;
 				goto out;
 			}
@@ -258,7 +272,16 @@ int suite_parse_json(const char *text, const char *file, const char *dir, struct
 						 "must be an object of strings (16 at most)");
 					goto out;
 				}
-				snprintf(hdr, sizeof(hdr), "%s: %s", kv->string, kv->valuestring);
+				if (httpcheck_header_name(field, kv->string, msg, sizeof(msg)) ||
+				    httpcheck_header_value(field, kv->valuestring, msg, sizeof(msg))) {
+					e = fail(err, errlen, file, "%s: %s%s", msg, "");
+					goto out;
+				}
+				if (strlen(kv->string) > 500 || strlen(kv->valuestring) > 500) {
+					e = fail(err, errlen, file, "%s: %s: %s", field, "names and values of 500 characters at most");
+					goto out;
+				}
+				snprintf(hdr, sizeof(hdr), "%.500s: %.500s", kv->string, kv->valuestring);
 				wl->headers[wl->nheaders++] = strdup(hdr);
 			}
 		}
@@ -277,11 +300,11 @@ int suites_load(const char *spec, struct suite_set *out, char *err, size_t errle
 {
 	memset(out, 0, sizeof(*out));
 	if (strchr(spec, '/') || strstr(spec, ".json")) {
-		char *text, dir[PATH_MAX];
-		int e = read_file(spec, &text, NULL);
+		char *text, dir[PATH_MAX], msg[PATH_MAX + 128];
+		int e = file_read_bounded(spec, file_cap(FILE_CONFIG), &text, NULL, msg, sizeof(msg));
 
 		if (e) {
-			snprintf(err, errlen, "--suite: cannot read '%s': %s", spec, strerror(-e));
+			snprintf(err, errlen, "--suite: %s", msg);
 			return -EINVAL;
 		}
 		snprintf(dir, sizeof(dir), "%s", spec);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "output/document.h"
+#include "lib/file.h"
+#include "lib/json.h"
 #include "lib/util.h"
 
 cJSON *profile_new(const char *mode)
@@ -69,12 +71,9 @@ cJSON *profile_read(const char *path, char *err, int errlen)
 {
 	char *buf;
 	cJSON *doc;
-	int e = read_file(path, &buf, NULL);
 
-	if (e) {
-		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(-e));
+	if (file_read_bounded(path, file_cap(FILE_PROFILE), &buf, NULL, err, errlen))
 		return NULL;
-	}
 	doc = cJSON_Parse(buf);
 	free(buf);
 	if (!doc)
@@ -84,16 +83,27 @@ cJSON *profile_read(const char *path, char *err, int errlen)
 
 const cJSON *profile_get(const cJSON *o, const char *path)
 {
-	char key[64];
+	return json_get(o, path);
+}
 
-	while (o && *path) {
-		size_t n = strcspn(path, ".");
+unsigned long long profile_sum_probe_losses(const cJSON *prof, cJSON *by_reason)
+{
+	static const struct {
+		const char *path, *reason;
+	} loss[] = { { "stacks.lost", "stack_samples_ring_full" },
+		     { "stacks.gil_wait.lost", "gil_wait_stacks_ring_full" },
+		     { "requests.lost_events", "request_events_lost" } };
+	unsigned long long sum = 0;
 
-		snprintf(key, sizeof(key), "%.*s", (int)n, path);
-		o = cJSON_GetObjectItemCaseSensitive(o, key);
-		path += n;
-		if (*path == '.')
-			path++;
+	for (size_t i = 0; i < sizeof(loss) / sizeof(loss[0]); i++) {
+		const cJSON *v = profile_get(prof, loss[i].path);
+		double n = cJSON_IsNumber(v) && v->valuedouble > 0 && v->valuedouble < 1e18 ? v->valuedouble : 0;
+
+		if (!cJSON_IsNumber(v))
+			continue; /* the probe did not run */
+		if (by_reason)
+			cJSON_AddNumberToObject(by_reason, loss[i].reason, n);
+		sum += (unsigned long long)n;
 	}
-	return o;
+	return sum;
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* FFI crossings, user side: resolving --ffi specs to functions, attaching a uprobe pair to each
  * (cookie = the function's index), the probes' self-calibration, late loads, and the report. */
+#include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
@@ -14,7 +16,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <x86_64-linux-gnu/ffi.h>
+#include "core/guardian.h"
 #include "inspect/cpython.h"
+#include "inspect/procfs.h"
 #include "inspect/elffile.h"
 #include "bpf/ffi.h"
 #include "probes/ffi.h"
@@ -24,6 +28,7 @@
 #include "lib/log.h"
 #include "output/document.h"
 #include "lib/util.h"
+
 
 #define MAX_PER_SPEC 128
 #define CALIB_ID (MAX_FFI_FUNCS - 1)
@@ -35,6 +40,8 @@ struct spec {
 	bool is_path;
 	char path[PATH_MAX]; /* resolved file; "" while unresolved */
 	int nfuncs;
+	bool done;        /* resolved: attached (whatever could be), or failed for good */
+	int nunattached;  /* matching functions the kernel refused at every place tried */
 	char status[1024];
 };
 
@@ -42,8 +49,19 @@ struct func {
 	int spec;
 	char path[PATH_MAX];
 	struct ffi_fn fn;
-	bool emulated; /* its first instruction is emulated by the kernel: the cheaper correction */
+	struct ffi_place place; /* where its entry probe is */
+	char impl[128];         /* an IFUNC's implementation, probed instead of its resolver; "" */
+	bool emulated; /* the kernel emulates the probed instruction: the cheaper correction */
 };
+
+/* A matching function that could not be attached, and why. */
+struct unattached {
+	int spec;
+	char lib[256];
+	char name[160];
+	char why[512];
+};
+#define MAX_UNATTACHED 64
 
 struct ffi {
 	struct session *sess;
@@ -52,6 +70,8 @@ struct ffi {
 	int nspecs;
 	struct func funcs[MAX_FFI_FUNCS];
 	int nfuncs;
+	struct unattached unatt[MAX_UNATTACHED];
+	int nunatt;
 	struct bpf_link *links[2 * MAX_FFI_FUNCS + 64];
 	int nlinks;
 	char gil_elfs[8][PATH_MAX]; /* the targets' interpreters */
@@ -67,21 +87,29 @@ struct ffi {
 	char ffi_lib[4][PATH_MAX];  /* libffi copies probed (Debian's, a wheel's bundled one...) */
 	int nffi_lib;
 	bool ld_probed;
+	char ld_path[PATH_MAX];      /* the loader probed at _dl_debug_state */
+	uint64_t ld_base_vaddr;      /* its lowest PT_LOAD address */
+	bool ld_base_known;
+	uint64_t r_debug_vaddr;      /* its _r_debug */
+	bool guardian;               /* the guardian runs: targets may be stopped */
+	int guarded[MAX_TARGETS];    /* pids registered with it and in ffi_guard */
+	int nguarded;
 	struct ring_buffer *rb;
 	pthread_t th;
 	bool th_started;
 	volatile int stop;
 	pthread_mutex_t lock;
 	double call_ns, call_em_ns, hit_ns; /* the calibration */
+	double bound_ns, bound_em_ns; /* the spread of one call's correction, per kind (10-90%, half) */
 	double pair_ns, pair_em_ns; /* a pair's whole cost (thread CPU), single-stepped / emulated */
 	double over_zero_ns;        /* what the probes add to one libffi call's measured marshalling; < 0: none */
 	int stops;                  /* loads that stopped a target */
+	int test_hold_ms;           /* BINDPROF_FFI_TEST_HOLD_MS: a test hook, holds each stop longer */
+	bool entry_only;            /* BINDPROF_FFI_ENTRY_ONLY: every probe at the entry (benchmarks) */
 	struct { int pid; uint64_t ns; } stopped[16]; /* recently stopped: continued again by each poll */
 	int nstopped;
 };
 
-/* The calibration target (user/pytrack.c): an empty function of bindprof's own. */
-int bindprof_calib_target(int x);
 
 int ffi_spec_add(const char **specs, int *n, int max, const char *spec, char *err, int errlen)
 {
@@ -114,7 +142,6 @@ int ffi_spec_check(const char *spec, char *err, int errlen)
 	return 0;
 }
 
-static bool emulated_first_insn(const char *path, uint64_t offset);
 static void set_corrections(struct ffi *f);
 static void probe_save_thread(struct ffi *f);
 
@@ -146,16 +173,148 @@ static int attach_pair(struct ffi *f, struct bpf_program *enter, struct bpf_prog
 	return 0;
 }
 
-/* Attach every function of spec i in path. 0, or a negative errno with the spec's status set. */
+/* The probed function at vaddr in path, or -1. */
+static int probed_already(struct ffi *f, const char *path, uint64_t vaddr)
+{
+	for (int i = 0; i < f->nfuncs; i++)
+		if (f->funcs[i].fn.vaddr == vaddr && !strcmp(f->funcs[i].path, path))
+			return i;
+	return -1;
+}
+
+static void add_unattached(struct ffi *f, int spec, const char *path, const struct ffi_fn *fn, const char *why)
+{
+	struct unattached *u;
+
+	f->specs[spec].nunattached++;
+	if (f->nunatt == MAX_UNATTACHED)
+		return;
+	u = &f->unatt[f->nunatt++];
+	u->spec = spec;
+	snprintf(u->lib, sizeof(u->lib), "%s", basename((char *)path));
+	snprintf(u->name, sizeof(u->name), "%s", ffi_fn_name(fn));
+	snprintf(u->why, sizeof(u->why), "%.*s", (int)sizeof(u->why) - 1, why);
+	log_warn("--ffi %s: %s is not probed: %s", f->specs[spec].text, u->name, why);
+}
+
+/* An IFUNC's implementation, as this process's loader resolves it (same machine, same CPU
+ * features: the same choice as the target's, unless the target's GLIBC_TUNABLES differ). Only
+ * for a library bindprof has loaded itself (libc, libm, libz...): loading another one here would
+ * run its constructors. 0 with *impl filled, or -ENOENT with why. */
+static int resolve_ifunc(const char *path, const struct ffi_fn *fn, struct ffi_fn *impl, char *why, size_t len)
+{
+	void *h = dlopen(path, RTLD_LAZY | RTLD_NOLOAD), *a;
+	struct link_map *lm = NULL;
+	char bare[128];
+	int e;
+
+	snprintf(bare, sizeof(bare), "%.*s", (int)strcspn(fn->symbol, "@"), fn->symbol);
+	if (!h) {
+		snprintf(why, len, "an IFUNC (its implementation is chosen when the library loads), in a library "
+			 "bindprof does not load itself: name the implementation instead (LIB:GLOB on its symbol)");
+		return -ENOENT;
+	}
+	a = dlsym(h, bare);
+	if (!a || dlinfo(h, RTLD_DI_LINKMAP, &lm) || !lm) {
+		dlclose(h);
+		snprintf(why, len, "an IFUNC whose implementation could not be resolved: %s", dlerror());
+		return -ENOENT;
+	}
+	e = ffi_elf_at(path, (uint64_t)((uintptr_t)a - lm->l_addr), impl);
+	dlclose(h);
+	if (e) {
+		snprintf(why, len, "an IFUNC resolved outside the file's code: %s", strerror(-e));
+		return e;
+	}
+	return 0;
+}
+
+/* One function: its entry probe at the best place the kernel accepts (ffi_fn.places: an emulated
+ * instruction before any branch, the entry, the next safe instruction boundaries). 0, or a
+ * negative errno with why filled. */
+static int attach_fn(struct ffi *f, int spec, const char *path, const struct ffi_fn *fn, char *why, size_t len)
+{
+	struct func *fu = &f->funcs[f->nfuncs];
+	struct ffi_place entry = { .offset = fn->offset, .kind = FFI_PROBE_STEPPED };
+	struct ffi_fn impl;
+	const struct ffi_place *pl;
+	int n, e = -ENOENT;
+	char tried[384] = "";
+
+	fu->impl[0] = '\0';
+	if (fn->ifunc) {
+		/* the resolver runs once, at relocation: the calls go to the implementation */
+		if ((e = resolve_ifunc(path, fn, &impl, why, len)))
+			return e;
+		if (impl.symbol[0])
+			snprintf(fu->impl, sizeof(fu->impl), "%s", impl.symbol);
+		else
+			snprintf(fu->impl, sizeof(fu->impl), "0x%llx (no symbol)", (unsigned long long)impl.vaddr);
+		snprintf(impl.symbol, sizeof(impl.symbol), "%s", fn->symbol);
+		snprintf(impl.aliases, sizeof(impl.aliases), "%s", fn->aliases);
+		snprintf(impl.pyname, sizeof(impl.pyname), "%s", fn->pyname);
+		impl.exported = fn->exported;
+		fn = &impl;
+	}
+	entry.offset = fn->offset;
+	pl = fn->nplaces ? fn->places : &entry;
+	n = fn->nplaces ? fn->nplaces : 1;
+	/* BINDPROF_FFI_ENTRY_ONLY (a benchmark's knob, scripts/bench/ffi.sh): the entry, whatever it is */
+	if (f->entry_only && fn->nplaces) {
+		for (int k = 0; k < fn->nplaces; k++)
+			if (!fn->places[k].delta) {
+				pl = &fn->places[k];
+				n = 1;
+			}
+	}
+
+	for (int k = 0; k < n; k++) {
+		size_t t = strlen(tried);
+
+		if (pl[k].kind == FFI_PROBE_REFUSED) {
+			e = -524;
+			snprintf(tried + t, sizeof(tried) - t, "%s+%u '%s': the kernel cannot probe this instruction "
+				 "(a lock or segment prefix: error 524)", t ? "; " : "", pl[k].delta, pl[k].insn);
+			continue;
+		}
+		e = attach_pair(f, f->skel->progs.ffi_enter, f->skel->progs.ffi_exit, path, pl[k].offset, f->nfuncs, -1);
+		if (!e) {
+			fu->spec = spec;
+			fu->fn = *fn;
+			fu->place = pl[k];
+			fu->emulated = pl[k].kind == FFI_PROBE_EMULATED;
+			snprintf(fu->path, sizeof(fu->path), "%s", path);
+			f->nfuncs++;
+			return 0;
+		}
+		/* the kernel refuses the instruction (ENOTSUPP, 524: lock prefix and a few others) or
+		 * the place: the next one; anything else is not about the place */
+		snprintf(tried + t, sizeof(tried) - t, "%s+%u '%s': %s", t ? "; " : "", pl[k].delta,
+			 pl[k].insn[0] ? pl[k].insn : "?", e == -524 ? "the kernel cannot probe this instruction (error 524)"
+								  : strerror(-e));
+		if (e != -524 && e != -EINVAL)
+			break;
+	}
+	snprintf(why, len, "%s%s%s", tried,
+		 n < 2 && fn->place_note[0] ? "; no later place is safe: " : n < 2 ? "; no later place is safe" : "",
+		 n < 2 ? fn->place_note : "");
+	return e;
+}
+
+/* Attach every function of spec i in path, each at the best place the kernel accepts; one that
+ * cannot be attached anywhere is listed with its reason, and the others are probed. 0, or a
+ * negative errno with the spec's status set (no function matches, or too many). */
 static int attach_spec(struct ffi *f, int i, const char *path)
 {
 	struct spec *sp = &f->specs[i];
 	struct ffi_fn *fns = calloc(MAX_PER_SPEC, sizeof(*fns));
 	char err[512];
-	int n, total, e = 0;
+	int n, total, ok = 0, shared = 0, first_other = -1;
 
 	if (!fns)
 		return -ENOMEM;
+	sp->done = true; /* whatever happens: a library is resolved once */
+	snprintf(sp->path, sizeof(sp->path), "%s", path);
 	n = ffi_elf_functions(path, sp->glob[0] ? sp->glob : NULL, fns, MAX_PER_SPEC, &total, err, sizeof(err));
 	if (n < 0) {
 		snprintf(sp->status, sizeof(sp->status), "%s", err);
@@ -168,34 +327,47 @@ static int attach_spec(struct ffi *f, int i, const char *path)
 				 sp->glob[0] ? sp->glob : "(exported functions)");
 		else
 			snprintf(sp->status, sizeof(sp->status),
-				 "%s: %d functions match; at most %d are probed (each costs ~11 us per call): narrow "
-				 "it with LIB:GLOB", path, total, MAX_PER_SPEC);
+				 "%s: %d functions match; at most %d are probed (each costs ~1 to ~13 us per call): "
+				 "narrow it with LIB:GLOB", path, total, total > MAX_PER_SPEC ? MAX_PER_SPEC : CALIB_ID - f->nfuncs);
 		free(fns);
 		return -E2BIG;
 	}
 	for (int k = 0; k < n; k++) {
-		struct func *fu = &f->funcs[f->nfuncs];
+		char why[768];
 
-		e = attach_pair(f, f->skel->progs.ffi_enter, f->skel->progs.ffi_exit, path, fns[k].offset, f->nfuncs, -1);
-		if (e) {
-			snprintf(sp->status, sizeof(sp->status), "%s: attaching to %s: %s", path, ffi_fn_name(&fns[k]),
-				 strerror(-e));
-			break;
+		int other = probed_already(f, path, fns[k].vaddr);
+
+		if (other >= 0) {
+			/* matched by another spec too (perhaps by another alias): counted once, there */
+			ok++, shared++;
+			if (first_other < 0)
+				first_other = other;
+			continue;
 		}
-		fu->spec = i;
-		fu->fn = fns[k];
-		fu->emulated = emulated_first_insn(path, fns[k].offset);
-		snprintf(fu->path, sizeof(fu->path), "%s", path);
-		f->nfuncs++;
-		sp->nfuncs++;
+		if (attach_fn(f, i, path, &fns[k], why, sizeof(why)))
+			add_unattached(f, i, path, &fns[k], why);
+		else
+			ok++, sp->nfuncs++;
 	}
 	set_corrections(f);
-	if (!e) {
+	if (sp->nunattached)
+		snprintf(sp->status, sizeof(sp->status), "probed %d of %d functions; %d could not be attached (see unattached)",
+			 ok, n, sp->nunattached);
+	else if (shared) {
+		char other[sizeof(sp->text) + sizeof(fns->symbol) + sizeof(fns->aliases) + 32];
+		const struct func *fo = &f->funcs[first_other];
+
+		snprintf(other, sizeof(other), "--ffi %s, and reported there as %s (aliases: %s)", f->specs[fo->spec].text,
+			 fo->fn.symbol, fo->fn.aliases[0] ? fo->fn.aliases : "none");
+		snprintf(sp->status, sizeof(sp->status), "probed; %d of its functions %s also matched by %.900s", shared,
+			 shared > 1 ? "are" : "is", other);
+	}
+	else
+		snprintf(sp->status, sizeof(sp->status), "probed");
+	log_debug("ffi: %d of %d functions of %s", ok, n, path);
+	if (ok) {
 		struct elf_file *ef = elf_file__open(path);
 
-		snprintf(sp->path, sizeof(sp->path), "%s", path);
-		snprintf(sp->status, sizeof(sp->status), "probed");
-		log_debug("ffi: %d functions of %s", n, path);
 		if (ef && elf_file__imports(ef, "PyEval_SaveThread")) {
 			f->need_save = true;
 			probe_save_thread(f);
@@ -203,23 +375,37 @@ static int attach_spec(struct ffi *f, int i, const char *path)
 		elf_file__close(ef);
 	}
 	free(fns);
-	return e;
+	return 0;
 }
 
-/* A pair on one exported function of a file (ffi_call), or an entry probe alone (exit NULL). */
+/* A pair on one exported function of a file (ffi_call), or an entry probe alone (exit NULL), at
+ * the best place the kernel accepts; the cookie is what each of its hits adds to a measured call
+ * around it, by the kind of instruction probed. */
 static int attach_named(struct ffi *f, const char *path, const char *name, struct bpf_program *enter,
 			struct bpf_program *exit)
 {
 	struct ffi_fn fn;
 	char err[256];
-	int total, n = ffi_elf_functions(path, name, &fn, 1, &total, err, sizeof(err));
-	/* the cookie: what each of its hits adds to a measured call around it, by first instruction */
-	uint64_t cost;
+	int total, n = ffi_elf_functions(path, name, &fn, 1, &total, err, sizeof(err)), e = -ENOENT;
 
 	if (n <= 0)
 		return n ? n : -ENOENT;
-	cost = (uint64_t)((emulated_first_insn(path, fn.offset) ? f->pair_em_ns : f->pair_ns) / 2);
-	return attach_pair(f, enter, exit, path, fn.offset, cost, -1);
+	if (!fn.nplaces) {
+		fn.places[0] = (struct ffi_place){ .offset = fn.offset, .kind = FFI_PROBE_STEPPED };
+		fn.nplaces = 1;
+	}
+	for (int k = 0; k < fn.nplaces && e; k++) {
+		uint64_t cost;
+
+		if (fn.places[k].kind == FFI_PROBE_REFUSED)
+			continue;
+		cost = (uint64_t)((fn.places[k].kind == FFI_PROBE_EMULATED ? f->pair_em_ns : f->pair_ns) / 2);
+
+		e = attach_pair(f, enter, exit, path, fn.places[k].offset, cost, -1);
+		if (e && e != -524 && e != -EINVAL)
+			break;
+	}
+	return e;
 }
 
 /* PyEval_SaveThread is probed only when a probed library can call it: a C extension. Calls
@@ -293,7 +479,7 @@ static void inspect_pid(struct ffi *f, int pid)
 		f->done_pids[f->ndone_pids++] = pid;
 }
 
-/* libffi: from a target's maps, else where Debian keeps it. */
+/* libffi: each copy found in a target's maps (Debian's, a wheel's bundled one), and bindprof's own. */
 static void probe_libffi(struct ffi *f, const char *path)
 {
 	for (int i = 0; i < f->nffi_lib; i++)
@@ -305,10 +491,14 @@ static void probe_libffi(struct ffi *f, const char *path)
 		snprintf(f->ffi_lib[f->nffi_lib++], PATH_MAX, "%s", path);
 }
 
+static bool pending(struct ffi *f);
+static void guard_pid(struct ffi *f, int pid, uint64_t ld_start);
+
 /* Look at one process's mapped files for specs named by file name, libffi and its interpreter. */
 static void scan_pid(struct ffi *f, int pid)
 {
 	char path[64], line[PATH_MAX + 256], last[PATH_MAX] = "";
+	uint64_t ld_start = 0;
 	FILE *m;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
@@ -316,10 +506,14 @@ static void scan_pid(struct ffi *f, int pid)
 		return;
 	while (fgets(line, sizeof(line), m)) {
 		char *file = strchr(line, '/'), *base;
+		unsigned long long lo, off;
 
 		if (!file)
 			continue;
 		file[strcspn(file, "\n")] = '\0';
+		if (!ld_start && f->ld_path[0] && !strcmp(file, f->ld_path) &&
+		    sscanf(line, "%llx-%*x %*s %llx", &lo, &off) == 2 && !off)
+			ld_start = lo;
 		if (!strcmp(file, last) || strstr(file, " (deleted)"))
 			continue;
 		snprintf(last, sizeof(last), "%s", file);
@@ -331,26 +525,107 @@ static void scan_pid(struct ffi *f, int pid)
 			size_t n = strlen(sp->lib);
 
 			/* the name, or its start up to a version or ABI tag: libz.so.1, _cffi_backend */
-			if (sp->is_path || sp->path[0] || strncmp(base, sp->lib, n) || (base[n] && base[n] != '.'))
+			if (sp->is_path || sp->done || strncmp(base, sp->lib, n) || (base[n] && base[n] != '.'))
 				continue;
 			attach_spec(f, i, file);
 		}
 	}
 	fclose(m);
+	if (pending(f))
+		guard_pid(f, pid, ld_start);
 	inspect_pid(f, pid);
 }
 
 static bool pending(struct ffi *f)
 {
 	for (int i = 0; i < f->nspecs; i++)
-		if (!f->specs[i].path[0] && !strstr(f->specs[i].status, "match"))
+		if (!f->specs[i].done)
 			return true;
 	return false;
 }
 
+/* Stop guarding every pid: nothing will stop them any more. */
+static void unguard_all(struct ffi *f)
+{
+	/* a stop whose event was lost: continued before the guardian forgets it */
+	for (int i = 0; i < (f->nstopped < 16 ? f->nstopped : 16); i++)
+		if (now_ns() - f->stopped[i].ns < 2000000000ull)
+			kill(f->stopped[i].pid, SIGCONT);
+	for (int i = 0; i < f->nguarded; i++) {
+		__u32 k = f->guarded[i];
+
+		bpf_map__delete_elem(f->skel->maps.ffi_guard, &k, sizeof(k), 0);
+		guardian_forget(f->guarded[i]);
+	}
+	f->nguarded = 0;
+}
+
 static void set_pending(struct ffi *f)
 {
-	f->skel->bss->ffi_pending = pending(f);
+	bool p = pending(f);
+
+	/* the names still pending, for the load filter */
+	{
+		static struct ffi_pend_names pn;
+		__u32 zero = 0;
+		int k = 0;
+
+		memset(&pn, 0, sizeof(pn));
+		for (int i = 0; i < f->nspecs && k < FFI_MAX_PEND; i++) {
+			if (f->specs[i].is_path || f->specs[i].done)
+				continue;
+			snprintf(pn.n[k].name, sizeof(pn.n[k].name), "%s", basename(f->specs[i].lib));
+			pn.n[k].len = strlen(pn.n[k].name);
+			pn.n[k++].on = 1;
+		}
+		bpf_map__update_elem(f->skel->maps.ffi_pend, &zero, sizeof(zero), &pn, sizeof(pn), BPF_ANY);
+	}
+	f->skel->bss->ffi_pending = p && f->guardian;
+	if (!p)
+		unguard_all(f);
+}
+
+/* A target that a load may stop: registered with the guardian first (which continues it if
+ * bindprof dies), then told to the BPF side, with where its loader's r_debug is (ld_start: the
+ * start of the loader's first mapping in its maps; 0 if none). Looked at again at every poll
+ * while a spec is pending: an exec moves the loader. */
+static void guard_pid(struct ffi *f, int pid, uint64_t ld_start)
+{
+	struct ffi_guard g = { .prev_state = FFI_RT_UNKNOWN }, old;
+	uint64_t base_vaddr = 0;
+	struct elf_file *ef;
+	__u32 k = pid;
+	int i;
+
+	if (!f->guardian || !f->ld_probed || !ld_start)
+		return; /* a static program, or another loader: its loads are found by polling */
+	if (!f->ld_base_known && (ef = elf_file__open(f->ld_path))) {
+		if (!elf_file__base_vaddr(ef, &base_vaddr))
+			f->ld_base_vaddr = base_vaddr;
+		f->ld_base_known = true;
+		elf_file__close(ef);
+	}
+	g.r_debug = ld_start - f->ld_base_vaddr + f->r_debug_vaddr;
+	for (i = 0; i < f->nguarded; i++)
+		if (f->guarded[i] == pid)
+			break;
+	if (i < f->nguarded) {
+		if (!bpf_map__lookup_elem(f->skel->maps.ffi_guard, &k, sizeof(k), &old, sizeof(old), 0) &&
+		    old.r_debug == g.r_debug)
+			return;
+		/* exec'd since: a new image */
+		bpf_map__update_elem(f->skel->maps.ffi_guard, &k, sizeof(k), &g, sizeof(g), BPF_ANY);
+		log_debug("ffi: pid %d re-guarded, r_debug at 0x%llx", pid, (unsigned long long)g.r_debug);
+		return;
+	}
+	if (f->nguarded == MAX_TARGETS || guardian_cont_on_exit(pid))
+		return;
+	if (bpf_map__update_elem(f->skel->maps.ffi_guard, &k, sizeof(k), &g, sizeof(g), BPF_ANY)) {
+		guardian_forget(pid);
+		return;
+	}
+	f->guarded[f->nguarded++] = pid;
+	log_debug("ffi: pid %d guarded, r_debug at 0x%llx", pid, (unsigned long long)g.r_debug);
 }
 
 struct dl_event {
@@ -372,6 +647,8 @@ static int on_dl(void *ctx, void *data, size_t size)
 	f->stopped[f->nstopped % 16].ns = now_ns();
 	f->nstopped++;
 	pthread_mutex_unlock(&f->lock);
+	if (f->test_hold_ms) /* the tests' way to kill bindprof while a target is stopped */
+		usleep(f->test_hold_ms * 1000);
 	kill(ev->pid, SIGCONT);
 	return 0;
 }
@@ -394,9 +671,10 @@ void ffi__poll(struct ffi *f, const int *pids, int n)
 	 * missing or the process is new, else once a second (a later libffi copy): reading them,
 	 * and the interpreter's symbols, at every poll cost more CPU than the probes themselves. */
 	f->polls++;
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		if (pending(f) || !pid_done(f, pids[i]) || f->polls % 10 == 0)
 			scan_pid(f, pids[i]);
+	}
 	set_pending(f);
 	/* A belt to the ring buffer's braces: whatever a load stopped lately is continued again
 	 * (a lost event would leave it stopped; SIGCONT to a running process does nothing). */
@@ -424,53 +702,59 @@ void ffi__preattach(struct ffi *f, const char *exe)
 		probe_interpreter(f, t.elf);
 }
 
-static double thread_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
 static double time_calls(int (*fn)(int), int n)
 {
 	volatile int sink = 0;
-	double t0 = thread_ns();
+	double t0 = thread_cpu_ns();
 
 	for (int i = 0; i < n; i++)
 		sink += fn(i);
-	return (thread_ns() - t0) / n;
+	return (thread_cpu_ns() - t0) / n;
 }
 
-/* An empty function whose first instruction the kernel emulates (push), beside
- * bindprof_calib_target, whose first one (mov) it single-steps. */
+/* Two empty functions for the calibration: the first instruction of one the kernel emulates
+ * (push), of the other it single-steps out of line (mov). In assembly: what the compiler makes
+ * of an empty function may start with either. */
 __asm__(".text\n.globl bindprof_calib_push\n.type bindprof_calib_push,@function\n"
 	"bindprof_calib_push:\n\tpush %rbp\n\tmov %edi,%eax\n\tpop %rbp\n\tret\n"
-	".size bindprof_calib_push, .-bindprof_calib_push\n");
+	".size bindprof_calib_push, .-bindprof_calib_push\n"
+	".globl bindprof_calib_mov\n.type bindprof_calib_mov,@function\n"
+	"bindprof_calib_mov:\n\tmov %edi,%eax\n\tret\n"
+	".size bindprof_calib_mov, .-bindprof_calib_mov\n");
 int bindprof_calib_push(int x);
+int bindprof_calib_mov(int x);
 
-/* Whether the kernel emulates this first instruction instead of single-stepping it (x86_64
- * uprobes: push, nop, and the branches). */
-static bool emulated_first_insn(const char *path, uint64_t offset)
+/* Called once by bindprof's main thread with a probe on it: the BPF side learns which task is
+ * bindprof's, to stop nothing once it exits. */
+__attribute__((noinline)) void bindprof_ffi_owner(void)
 {
-	unsigned char b[4] = {};
-	FILE *fp = fopen(path, "re");
-	bool em;
-
-	if (!fp)
-		return false;
-	em = !fseek(fp, (long)offset, SEEK_SET) && fread(b, 1, sizeof(b), fp) == sizeof(b);
-	fclose(fp);
-	if (!em)
-		return false;
-	return (b[0] >= 0x50 && b[0] <= 0x57) || (b[0] == 0x41 && b[1] >= 0x50 && b[1] <= 0x57) || b[0] == 0x90 ||
-	       b[0] == 0xe8 || b[0] == 0xe9 || b[0] == 0xeb || (b[0] == 0x0f && b[1] == 0x1f);
+	asm volatile("");
 }
 
-static int calibrate_one(struct ffi *f, const char *sym, int (*fn)(int), double *call_ns, double *hit_ns)
+static void mark_owner(struct ffi *f)
+{
+	struct ffi_fn ff;
+	char err[256];
+	int total;
+	struct bpf_link *l;
+
+	if (ffi_elf_functions("/proc/self/exe", "bindprof_ffi_owner", &ff, 1, &total, err, sizeof(err)) != 1)
+		return;
+	f->skel->bss->ffi_owner_tgid = getpid();
+	l = bpf_program__attach_uprobe_opts(f->skel->progs.owner_mark, getpid(), "/proc/self/exe", ff.offset, NULL);
+	if (!l)
+		return;
+	bindprof_ffi_owner();
+	bpf_link__destroy(l);
+}
+
+static int calibrate_one(struct ffi *f, const char *sym, int (*fn)(int), double *call_ns, double *hit_ns,
+			 double *bound_ns)
 {
 	struct ffi_fn ff;
 	struct ffi_stat st;
+	static __u64 all[HIST_SLOTS];
+	__u64 all_max = 0;
 	char err[256];
 	int total, n = 2000, keep = f->nlinks, k = CALIB_ID, nmeds = 0;
 	double base = 1e18, with = 1e18, meds[5];
@@ -498,6 +782,11 @@ static int calibrate_one(struct ffi *f, const char *sym, int (*fn)(int), double 
 		if (bpf_map__lookup_elem(f->skel->maps.ffi_stats, &k, sizeof(k), &st, sizeof(st), 0) || !st.calls)
 			break;
 		meds[nmeds++] = hist_quantile(st.hist, HIST_SLOTS, 0.5, st.max_ns);
+		if (r) /* the first round pays for setting the probes up */
+			for (unsigned i = 0; i < HIST_SLOTS; i++)
+				all[i] += st.hist[i];
+		if (r && st.max_ns > all_max)
+			all_max = st.max_ns;
 	}
 	session__remove_target(f->sess, getpid());
 	while (f->nlinks > keep)
@@ -514,6 +803,13 @@ static int calibrate_one(struct ffi *f, const char *sym, int (*fn)(int), double 
 			meds[j - 1] = t;
 		}
 	*call_ns = meds[nmeds / 2];
+	/* one call's error: half the 10-90% spread of what the pair added to the empty function */
+	if (hist_total(all, HIST_SLOTS)) {
+		double lo = hist_quantile(all, HIST_SLOTS, 0.1, all_max), hi = hist_quantile(all, HIST_SLOTS, 0.9, all_max);
+
+		*bound_ns = (hi - lo) / 2;
+	}
+	memset(all, 0, sizeof(all));
 	memset(&st, 0, sizeof(st));
 	bpf_map__update_elem(f->skel->maps.ffi_stats, &k, sizeof(k), &st, sizeof(st), BPF_ANY);
 	return 0;
@@ -531,14 +827,14 @@ static int calibrate(struct ffi *f)
 
 	memset(&c, 0, sizeof(c));
 	bpf_map__update_elem(f->skel->maps.ffi_corr, &z, sizeof(z), &c, sizeof(c), BPF_ANY);
-	if ((e = calibrate_one(f, "bindprof_calib_target", bindprof_calib_target, &f->call_ns, &h1)) ||
-	    (e = calibrate_one(f, "bindprof_calib_push", bindprof_calib_push, &f->call_em_ns, &h2)))
+	if ((e = calibrate_one(f, "bindprof_calib_mov", bindprof_calib_mov, &f->call_ns, &h1, &f->bound_ns)) ||
+	    (e = calibrate_one(f, "bindprof_calib_push", bindprof_calib_push, &f->call_em_ns, &h2, &f->bound_em_ns)))
 		return e;
 	f->hit_ns = h1;
 	f->pair_ns = 2 * h1;
 	f->pair_em_ns = 2 * h2;
-	log_debug("ffi: calibrated %.0f ns (single-stepped) / %.0f ns (emulated) per measured call, %.0f ns per hit",
-		  f->call_ns, f->call_em_ns, f->hit_ns);
+	log_debug("ffi: calibrated %.0f +- %.0f ns (single-stepped) / %.0f +- %.0f ns (emulated) per measured call, "
+		  "%.0f ns per hit", f->call_ns, f->bound_ns, f->call_em_ns, f->bound_em_ns, f->hit_ns);
 	return 0;
 }
 
@@ -603,18 +899,22 @@ static void calibrate_overhead(struct ffi *f)
 	log_debug("ffi: libffi share's zero: %.0f ns", best);
 }
 
-struct ffi *ffi__new(struct session *s, const char *const *specs, int n, char *err, int errlen)
+struct ffi *ffi__new(struct session *s, const char *const *specs, int n, int *status, char *err, int errlen)
 {
 	struct ffi *f = calloc(1, sizeof(*f));
 	const char *ld = "/lib64/ld-linux-x86-64.so.2";
 	int e;
 
+	*status = EXIT_ENV; /* loading, calibrating: the environment's; a spec below: bad input */
 	if (!f) {
 		errno = ENOMEM;
 		return NULL;
 	}
 	f->sess = s;
 	pthread_mutex_init(&f->lock, NULL);
+	f->entry_only = getenv("BINDPROF_FFI_ENTRY_ONLY") && *getenv("BINDPROF_FFI_ENTRY_ONLY") == '1';
+	if (getenv("BINDPROF_FFI_TEST_HOLD_MS"))
+		f->test_hold_ms = atoi(getenv("BINDPROF_FFI_TEST_HOLD_MS"));
 	for (int i = 0; i < n && i < MAX_FFI_SPECS; i++) {
 		struct spec *sp = &f->specs[f->nspecs++];
 		const char *colon = strrchr(specs[i], ':');
@@ -647,31 +947,51 @@ struct ffi *ffi__new(struct session *s, const char *const *specs, int n, char *e
 			continue;
 		if (!realpath(sp->lib, real)) {
 			snprintf(err, errlen, "--ffi %s: cannot read '%s': %s", sp->text, sp->lib, strerror(errno));
-			errno = EINVAL;
+			*status = EXIT_BADINPUT;
 			goto fail;
 		}
 		if (attach_spec(f, i, real)) {
 			snprintf(err, errlen, "--ffi %s: %s", sp->text, sp->status);
-			errno = EINVAL;
+			*status = EXIT_BADINPUT;
 			goto fail;
 		}
 	}
-	probe_libffi(f, "/usr/lib/x86_64-linux-gnu/libffi.so.8");
+	/* the libffi bindprof itself runs (the libffi share's calibration calls through it); a
+	 * target's own copies are found in its maps (scan_pid) */
+	{
+		char self_ffi[PATH_MAX];
+
+		if (!procfs_find_mapped_lib("/proc", getpid(), "libffi.so", self_ffi, sizeof(self_ffi)))
+			probe_libffi(f, self_ffi);
+	}
 	calibrate_overhead(f);
-	/* late loads of libraries named by file name */
+	/* late loads of libraries named by file name: a load that can match stops the target, if
+	 * the guardian runs to continue it should bindprof die */
 	if (pending(f)) {
-		char real[PATH_MAX];
+		struct elf_file *ef;
+		GElf_Sym rd;
 		struct bpf_link *l;
 
-		if (realpath(ld, real)) {
-			l = bpf_program__attach_uprobe_opts(f->skel->progs.dl_state, -1, real, 0,
+		if (!guardian_start()) /* a no-op if the command started it */
+			f->guardian = true;
+		else
+			log_warn("--ffi: no guardian process: loads do not stop the targets, and a library named by "
+				 "file name is attached when a poll finds it (its first calls may be missed)");
+		mark_owner(f);
+		if (realpath(ld, f->ld_path) && (ef = elf_file__open(f->ld_path))) {
+			if (!elf_file__symbol(ef, "_r_debug", &rd))
+				f->r_debug_vaddr = rd.st_value;
+			elf_file__close(ef);
+		}
+		if (f->guardian && f->r_debug_vaddr) {
+			l = bpf_program__attach_uprobe_opts(f->skel->progs.dl_state, -1, f->ld_path, 0,
 							   &(struct bpf_uprobe_opts){ .sz = sizeof(struct bpf_uprobe_opts),
 										      .func_name = "_dl_debug_state" });
 			if (l) {
 				f->links[f->nlinks++] = l;
 				f->ld_probed = true;
 			} else {
-				log_debug("ffi: no probe on %s:_dl_debug_state: %s", real, strerror(errno));
+				log_debug("ffi: no probe on %s:_dl_debug_state: %s", f->ld_path, strerror(errno));
 			}
 		}
 		f->rb = ring_buffer__new(bpf_map__fd(f->skel->maps.dl_events), on_dl, f, NULL);
@@ -697,6 +1017,9 @@ void ffi__free(struct ffi *f)
 		pthread_join(f->th, NULL);
 		ring_buffer__consume(f->rb);
 	}
+	/* every stop seen is continued by now (on_dl); the guardian lets the targets go */
+	if (f->skel)
+		unguard_all(f);
 	for (int i = 0; i < f->nlinks; i++)
 		bpf_link__destroy(f->links[i]);
 	ring_buffer__free(f->rb);
@@ -769,12 +1092,17 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 		cJSON_AddNumberToObject(c, "libffi_share_zero_ns", f->over_zero_ns);
 	else
 		cJSON_AddNullToObject(c, "libffi_share_zero_ns");
+	cJSON_AddNumberToObject(c, "error_bound_ns", f->bound_ns);
+	cJSON_AddNumberToObject(c, "error_bound_emulated_ns", f->bound_em_ns);
 	cJSON_AddStringToObject(c, "how", "calibrated at start-up on two empty functions of bindprof's own: what the "
 					  "pair adds to one measured call (median) is subtracted from every call: "
-					  "per_call_emulated_ns for a function whose first instruction the kernel "
-					  "emulates (push, nop, branches), per_call_ns for the others (single-stepped "
-					  "out of line, a second trap); each probe hit inside a call (nested probed "
-					  "calls, GIL probes) costs per_nested_hit_ns more");
+					  "per_call_emulated_ns for a function whose probed instruction the kernel "
+					  "emulates (push, nop, branches: the entry probe is put on one where one lies "
+					  "before any branch, see probe.offset), per_call_ns for the others (single-"
+					  "stepped out of line, a second trap); each probe hit inside a call (nested "
+					  "probed calls, GIL probes) costs per_nested_pair_ns more. error_bound: half "
+					  "the 10-90% spread of the pair's cost at start-up, the error of one call's "
+					  "corrected time (a p50 over many calls is closer)");
 	fa = cJSON_AddArrayToObject(o, "functions");
 	for (int i = 0; i < f->nfuncs; i++) {
 		struct ffi_stat st;
@@ -786,6 +1114,12 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 		j = cJSON_CreateObject();
 		cJSON_AddStringToObject(j, "library", basename(f->funcs[i].path));
 		cJSON_AddStringToObject(j, "symbol", ffi_fn_name(&f->funcs[i].fn));
+		if (f->funcs[i].fn.aliases[0])
+			cJSON_AddStringToObject(j, "aliases", f->funcs[i].fn.aliases);
+		else
+			cJSON_AddNullToObject(j, "aliases");
+		if (f->funcs[i].impl[0])
+			cJSON_AddStringToObject(j, "ifunc_implementation", f->funcs[i].impl);
 		if (f->funcs[i].fn.pyname[0])
 			cJSON_AddStringToObject(j, "python_name", f->funcs[i].fn.pyname);
 		else
@@ -793,6 +1127,11 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 		cJSON_AddNumberToObject(j, "calls", st.calls);
 		cJSON_AddNumberToObject(j, "total_ms", st.total_ns / 1e6);
 		cJSON_AddNumberToObject(j, "mean_us", st.calls ? st.total_ns / 1e3 / st.calls : 0);
+		cJSON_AddNumberToObject(j, "cpu_wait_ms", st.cpu_wait_ns / 1e6);
+		cJSON_AddNumberToObject(j, "mean_excl_cpu_wait_us",
+					st.calls ? (st.total_ns - (st.cpu_wait_ns < st.total_ns ? st.cpu_wait_ns : st.total_ns)) /
+							   1e3 / st.calls
+						 : 0);
 		cJSON_AddNumberToObject(j, "p50_us", hist_quantile(st.hist, HIST_SLOTS, 0.5, st.max_ns) / 1e3);
 		cJSON_AddNumberToObject(j, "p99_us", hist_quantile(st.hist, HIST_SLOTS, 0.99, st.max_ns) / 1e3);
 		cJSON_AddNumberToObject(j, "max_us", st.max_ns / 1e3);
@@ -815,9 +1154,35 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 		}
 		cJSON_AddNumberToObject(j, "unreturned", st.unreturned);
 		cJSON_AddNumberToObject(j, "correction_ns", f->funcs[i].emulated ? f->call_em_ns : f->call_ns);
+		{
+			const struct func *fu = &f->funcs[i];
+			cJSON *p = cJSON_AddObjectToObject(j, "probe");
+
+			cJSON_AddStringToObject(p, "kind", fu->emulated ? "emulated" : "single-stepped");
+			cJSON_AddNumberToObject(p, "offset", fu->place.delta);
+			cJSON_AddStringToObject(p, "instruction", fu->place.insn);
+			cJSON_AddNumberToObject(p, "error_bound_us", (fu->emulated ? f->bound_em_ns : f->bound_ns) / 1e3);
+			if (fu->fn.place_note[0] && !fu->emulated)
+				cJSON_AddStringToObject(p, "note", fu->fn.place_note);
+		}
 		all_calls += st.calls;
 		all_ms += st.total_ns / 1e6;
 		cJSON_AddItemToArray(fa, j);
+	}
+	{
+		cJSON *ua = cJSON_AddArrayToObject(o, "unattached");
+
+		for (int i = 0; i < f->nunatt; i++) {
+			cJSON *j = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(j, "spec", f->specs[f->unatt[i].spec].text);
+			cJSON_AddStringToObject(j, "library", f->unatt[i].lib);
+			cJSON_AddStringToObject(j, "symbol", f->unatt[i].name);
+			cJSON_AddStringToObject(j, "reason", f->unatt[i].why);
+			cJSON_AddItemToArray(ua, j);
+			profile_warn(doc, "ffi", "--ffi %s: %s in %s is not probed (no figures for it): %s",
+				     f->specs[f->unatt[i].spec].text, f->unatt[i].name, f->unatt[i].lib, f->unatt[i].why);
+		}
 	}
 	cJSON_AddNumberToObject(o, "calls", all_calls);
 	cJSON_AddNumberToObject(o, "total_ms", all_ms);
@@ -843,12 +1208,39 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 		else
 			cJSON_AddNullToObject(j, "path");
 		cJSON_AddNumberToObject(j, "functions", f->specs[i].nfuncs);
+		cJSON_AddNumberToObject(j, "unattached", f->specs[i].nunattached);
 		cJSON_AddStringToObject(j, "status", f->specs[i].status);
 		cJSON_AddItemToArray(la, j);
-		if (!f->specs[i].path[0])
+		if (!f->specs[i].path[0] || (!f->specs[i].nfuncs && !f->specs[i].nunattached))
 			profile_warn(doc, "ffi", "--ffi %s: %s", f->specs[i].text, f->specs[i].status);
 	}
 	cJSON_AddNumberToObject(o, "load_stops", f->stops);
+	{
+		int ncpu = libbpf_num_possible_cpus();
+		cJSON *ld = cJSON_AddObjectToObject(o, "loads");
+		static const char *const names[FFI_DL_MAX] = {
+			[FFI_DL_CALLS] = "loader_calls",      [FFI_DL_STOPS] = "stopped",
+			[FFI_DL_NOMATCH] = "not_stopped_no_match", [FFI_DL_UNGUARDED] = "not_stopped_unguarded",
+			[FFI_DL_BOUND] = "stopped_walk_bound", [FFI_DL_OWNER_EXIT] = "not_stopped_bindprof_exiting",
+		};
+
+		for (__u32 k = 0; k < FFI_DL_MAX && ncpu > 0; k++) {
+			__u64 v[ncpu], sum = 0;
+
+			if (!bpf_map__lookup_elem(f->skel->maps.ffi_dl, &k, sizeof(k), v, sizeof(v), 0))
+				for (int c = 0; c < ncpu; c++)
+					sum += v[c];
+			cJSON_AddNumberToObject(ld, names[k], sum);
+		}
+		cJSON_AddBoolToObject(ld, "guardian", f->guardian);
+		cJSON_AddStringToObject(ld, "method",
+					"while a library named by file name is pending, the loader's _dl_debug_state is "
+					"probed; at RT_CONSISTENT the objects a load added (those after the list's tail "
+					"at RT_ADD) are matched by file name against the pending specs, and only a match "
+					"stops the target (SIGSTOP) until bindprof has attached and continued it. Only "
+					"targets registered with the guardian process are ever stopped: it continues "
+					"them if bindprof dies");
+	}
 	cJSON_AddItemToObject(prof, "ffi", o);
 	{
 		cJSON *py = cJSON_GetObjectItem(prof, "python");

@@ -21,9 +21,10 @@ int ffi_spec_check(const char *spec, char *err, int errlen);
 /* Check spec and append it to specs[*n] (at most max): the --ffi option of record and profile.
  * 0 or -EINVAL with err. */
 int ffi_spec_add(const char **specs, int *n, int max, const char *spec, char *err, int errlen);
-/* Load, calibrate and attach what can be attached now. NULL (errno set, err filled) on failure:
- * a spec whose path cannot be read or that matches no or too many functions. */
-struct ffi *ffi__new(struct session *s, const char *const *specs, int n, char *err, int errlen);
+/* Load, calibrate and attach what can be attached now. NULL (err filled) on failure, with *status
+ * EXIT_BADINPUT for a spec whose path cannot be read or that matches no or too many functions,
+ * EXIT_ENV for a BPF object that does not load or calibrate. */
+struct ffi *ffi__new(struct session *s, const char *const *specs, int n, int *status, char *err, int errlen);
 /* Resolve specs named by file name in new targets' maps; probe new interpreters' GIL calls. */
 void ffi__poll(struct ffi *f, const int *pids, int n);
 /* A command about to run: probe its interpreter's GIL calls before it starts. */

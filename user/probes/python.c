@@ -460,14 +460,12 @@ __attribute__((noinline)) int bindprof_calib_target(int x)
 
 static double time_calls(int n)
 {
-	struct timespec a, b;
 	volatile int sink = 0;
+	double t0 = thread_cpu_ns();
 
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
 	for (int i = 0; i < n; i++)
 		sink += bindprof_calib_target(i);
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
-	return ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / n;
+	return (thread_cpu_ns() - t0) / n;
 }
 
 double pytrack__calibrate_uprobe(struct session *s)

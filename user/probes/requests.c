@@ -5,12 +5,16 @@
  * the syscalls around its own reads and writes). Here they are summed per request; a request is
  * folded into its endpoint's distributions 250 ms after its end (accounts sent just before the
  * end can still be in the ring), or at the report. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "requests.skel.h"
@@ -20,6 +24,12 @@
 #include "output/document.h"
 #include "probes/requests.h"
 #include "probes/syscall_names.h"
+#include "core/session.h"
+#include "bpf/common.h"
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL /* a pidfd for one thread (Linux 6.9) */
+#endif
 
 #define MAX_ENDPOINTS 256
 #define USYS 24
@@ -102,7 +112,12 @@ struct reqtrack {
 	struct rq *ex; /* the slowest answered requests, unordered */
 	int nex;
 	struct rq outside; /* accounts given to no request */
+	struct rq unfinished; /* accounts of requests never answered, or whose line did not parse */
+	struct rq answered; /* the sum of every answered request's account (conservation) */
+	uint64_t n_unfinished;
 	uint64_t accounts, late_accounts, unparsed;
+	uint64_t stop_accounts;     /* threads' pending accounts read at the end (pidfd) */
+	int stop_read_err;          /* why they could not be, if not (negative errno) */
 	bool stopped;
 };
 
@@ -162,6 +177,26 @@ static void acct_add(struct rq *q, const struct req_acct *a)
 		slot_add(q->sys, &q->nsys, USYS, a->sys[i].key, a->sys[i].count, a->sys[i].ns, &q->sys_other);
 	for (int i = 0; i < REQ_FFI_SLOTS && a->ffi[i].count; i++)
 		slot_add(q->ffi, &q->nffi, UFFI, a->ffi[i].key, a->ffi[i].count, a->ffi[i].ns, NULL);
+}
+
+/* Add one request's (or bucket's) sums into another. */
+static void acct_rq_add(struct rq *to, const struct rq *q)
+{
+	to->gil_wait_ns += q->gil_wait_ns;
+	to->gil_hold_ns += q->gil_hold_ns;
+	to->ffi_ns += q->ffi_ns;
+	to->gc_ns += q->gc_ns;
+	to->sys_ns += q->sys_ns;
+	to->gil_waits += q->gil_waits;
+	to->ffi_calls += q->ffi_calls;
+	to->gc_pauses += q->gc_pauses;
+	to->syscalls += q->syscalls;
+	to->samples += q->samples;
+	to->sys_other += q->sys_other;
+	for (int i = 0; i < q->nsys; i++)
+		slot_add(to->sys, &to->nsys, USYS, q->sys[i].key, q->sys[i].count, q->sys[i].ns, &to->sys_other);
+	for (int i = 0; i < q->nffi; i++)
+		slot_add(to->ffi, &to->nffi, UFFI, q->ffi[i].key, q->ffi[i].count, q->ffi[i].ns, NULL);
 }
 
 static struct rq *find(struct reqtrack *r, uint64_t id)
@@ -228,17 +263,20 @@ static void fold(struct reqtrack *r, struct rq *q)
 	struct endpoint *e;
 	uint64_t v[M_COUNT];
 
-	if (q->ep < 0)
+	if (q->ep < 0 || !q->ended_at || !q->sends) {
+		/* its account stays counted: in no endpoint's distributions, but in unfinished */
+		acct_rq_add(&r->unfinished, q);
+		r->n_unfinished++;
+		if (q->ep < 0)
+			return;
+		if (!q->ended_at)
+			r->eps[q->ep].incomplete++;
+		else
+			r->eps[q->ep].unanswered_closed++;
 		return;
+	}
 	e = &r->eps[q->ep];
-	if (!q->ended_at) {
-		e->incomplete++;
-		return;
-	}
-	if (!q->sends) {
-		e->unanswered_closed++;
-		return;
-	}
+	acct_rq_add(&r->answered, q);
 	e->answered++;
 	qhist_add(&e->lat_ns, q->end_ns - q->start_ns);
 	v[M_GIL_WAIT] = q->gil_wait_ns;
@@ -421,6 +459,47 @@ void reqtrack__poll(struct reqtrack *r)
 	}
 }
 
+/* What live threads' probes measured since their last operation on a served connection is still
+ * in their task storage (an executor thread that never touches a socket holds all of its own
+ * there): read it through a pidfd per thread (PIDFD_THREAD, Linux 6.9), into outside_requests. */
+static void read_pending(struct reqtrack *r)
+{
+	int tgids[1024], n = session__targets(r->sess, tgids, 1024);
+	int mfd = bpf_map__fd(r->skel->maps.thread_ctxs);
+	struct thread_ctx *tc = malloc(sizeof(*tc));
+
+	if (!tc)
+		return;
+	for (int i = 0; i < n; i++) {
+		char path[64];
+		struct dirent *de;
+		DIR *d;
+
+		snprintf(path, sizeof(path), "/proc/%d/task", tgids[i]);
+		if (!(d = opendir(path)))
+			continue;
+		while ((de = readdir(d))) {
+			int tid = atoi(de->d_name), pfd;
+
+			if (tid <= 0)
+				continue;
+			pfd = syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+			if (pfd < 0) {
+				if (errno != ESRCH)
+					r->stop_read_err = -errno;
+				continue;
+			}
+			if (!bpf_map_lookup_elem(mfd, &pfd, tc) && tc->pend_any) {
+				acct_add(&r->outside, &tc->pend);
+				r->stop_accounts++;
+			}
+			close(pfd);
+		}
+		closedir(d);
+	}
+	free(tc);
+}
+
 void reqtrack__stop(struct reqtrack *r)
 {
 	struct req_conn c;
@@ -432,14 +511,24 @@ void reqtrack__stop(struct reqtrack *r)
 	session__set_requests(r->sess, false);
 	requests_bpf__detach(r->skel);
 	ring_buffer__consume(r->rb);
+	read_pending(r);
 	/* requests whose connection is still open: answered ones end at their last write */
 	fd = bpf_map__fd(r->skel->maps.conns);
 	for (int more = bpf_map_get_next_key(fd, NULL, &key) == 0; more;
 	     more = bpf_map_get_next_key(fd, &key, &next) == 0, key = next) {
 		struct rq *q;
 
-		if (bpf_map_lookup_elem(fd, &key, &c) || !(q = find(r, c.req_id)) || q->ended_at || !c.sends)
+		if (bpf_map_lookup_elem(fd, &key, &c) || !(q = find(r, c.req_id)) || q->ended_at)
 			continue;
+		if (!c.sends) { /* still unanswered: incomplete, but the syscalls around its reads count */
+			q->syscalls += c.op_syscalls;
+			q->sys_ns += c.op_sys_ns;
+			q->sys_other += c.op_sys_other;
+			for (int i = 0; i < REQ_OP_SLOTS && c.op_sys[i].count; i++)
+				slot_add(q->sys, &q->nsys, USYS, c.op_sys[i].key, c.op_sys[i].count, c.op_sys[i].ns,
+					 &q->sys_other);
+			continue;
+		}
 		{
 			struct req_end_ev ev = { .kind = REQ_EV_END, .id = c.req_id, .start_ns = c.start_ns,
 						 .end_ns = c.last_send_ns, .bytes_in = c.bytes_in,
@@ -684,7 +773,9 @@ void reqtrack__report(struct reqtrack *r, cJSON *doc, cJSON *prof, struct ffi *f
 				"to its last write. Attribution: what a thread's probes measure between two "
 				"operations on served connections goes, at a write, to the request written; "
 				"at a read, to the request of the thread's previous operation if still "
-				"unanswered, else to no request");
+				"unanswered, else to no request. Pipelined requests (several in one read, or read "
+				"while one is unanswered) queue on their connection; each write that begins a "
+				"response (\"HTTP/\") after the current one was answered answers the next");
 	cJSON_AddStringToObject(o, "attribution_rule",
 				"exact for thread-per-request servers; on an event loop, the work between two "
 				"socket operations goes to the request of the next write (or of the last read, "
@@ -751,6 +842,49 @@ void reqtrack__report(struct reqtrack *r, cJSON *doc, cJSON *prof, struct ffi *f
 	}
 	out = breakdown_json(r, &r->outside, ffi);
 	cJSON_AddItemToObject(o, "outside_requests", out);
+	{
+		cJSON *u = breakdown_json(r, &r->unfinished, ffi), *cons = cJSON_AddObjectToObject(o, "conservation");
+		struct { const char *name; int m; uint64_t in, unf, outv; } rows[] = {
+			{ "syscalls", M_SYSCALLS, r->answered.syscalls, r->unfinished.syscalls, r->outside.syscalls },
+			{ "gil_waits", M_GIL_WAIT, r->answered.gil_waits, r->unfinished.gil_waits, r->outside.gil_waits },
+			{ "gc_pauses", M_GC_PAUSES, r->answered.gc_pauses, r->unfinished.gc_pauses, r->outside.gc_pauses },
+			{ "ffi_calls", M_FFI_CROSS, r->answered.ffi_calls, r->unfinished.ffi_calls, r->outside.ffi_calls },
+			{ "cpu_samples", M_SAMPLES, r->answered.samples, r->unfinished.samples, r->outside.samples },
+		};
+
+		cJSON_AddNumberToObject(u, "requests", r->n_unfinished);
+		cJSON_AddItemToObject(o, "unfinished_requests", u);
+		cJSON_AddStringToObject(cons, "rule",
+					"every event a probe measured for the target is counted once: in an answered "
+					"request (in_requests, the endpoints' sums), in a request never answered or "
+					"whose line did not parse (in_unfinished_requests), or outside any request "
+					"(outside_requests: between requests, threads that never touch a served "
+					"socket such as executor threads, read from their task storage at the end or "
+					"at their exit)");
+		for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+			cJSON *j;
+
+			if (metric_missing(r, rows[i].m)) {
+				cJSON_AddNullToObject(cons, rows[i].name);
+				continue;
+			}
+			j = cJSON_AddObjectToObject(cons, rows[i].name);
+			cJSON_AddNumberToObject(j, "in_requests", rows[i].in);
+			cJSON_AddNumberToObject(j, "in_unfinished_requests", rows[i].unf);
+			cJSON_AddNumberToObject(j, "outside_requests", rows[i].outv);
+			cJSON_AddNumberToObject(j, "total", rows[i].in + rows[i].unf + rows[i].outv);
+		}
+		cJSON_AddNumberToObject(cons, "thread_accounts_read_at_end", r->stop_accounts);
+		cJSON_AddNumberToObject(cons, "thread_accounts_flushed_at_exit", stat_sum(r, REQ_STAT_EXIT_FLUSH));
+		if (r->stop_read_err)
+			profile_warn(doc, "requests", "the pending accounts of live threads could not all be read at the "
+				     "end (pidfd_open with PIDFD_THREAD: %s): events measured since a thread's last socket "
+				     "operation may be missing from outside_requests", strerror(-r->stop_read_err));
+	}
+	cJSON_AddNumberToObject(o, "pipelined", stat_sum(r, REQ_STAT_PIPELINED));
+	if (stat_sum(r, REQ_STAT_PIPE_FULL))
+		profile_warn(doc, "requests", "%llu pipelined requests arrived behind %d already queued on their "
+			     "connection: not counted", (unsigned long long)stat_sum(r, REQ_STAT_PIPE_FULL), REQ_PIPE);
 	un = cJSON_AddObjectToObject(o, "unparsed");
 	cJSON_AddNumberToObject(un, "tls_connections", stat_sum(r, REQ_STAT_TLS));
 	cJSON_AddNumberToObject(un, "http2_connections", stat_sum(r, REQ_STAT_HTTP2));

@@ -449,23 +449,15 @@ static int on_gil_done(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static double thread_cpu_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static void *consumer(void *arg)
 {
 	struct stacks *st = arg;
-	double t0 = thread_cpu_ms();
+	double t0 = thread_cpu_ns();
 
 	while (!st->stop)
 		ring_buffer__poll(st->rb, 100);
 	ring_buffer__consume(st->rb);
-	st->own_cpu_ms = thread_cpu_ms() - t0;
+	st->own_cpu_ms = (thread_cpu_ns() - t0) / 1e6;
 	return NULL;
 }
 

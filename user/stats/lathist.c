@@ -3,33 +3,6 @@
 #include <string.h>
 #include "stats/lathist.h"
 
-uint32_t lh_slot(uint64_t v)
-{
-	uint32_t e, slot;
-
-	if (v < 2 * LH_SUB)
-		return (uint32_t)v;
-	e = 63 - __builtin_clzll(v);
-	if (e > LH_MAX_EXP)
-		return LH_SLOTS - 1;
-	slot = (e - LH_SUB_BITS) * LH_SUB + (uint32_t)(v >> (e - LH_SUB_BITS));
-	return slot < LH_SLOTS ? slot : LH_SLOTS - 1;
-}
-
-void lh_slot_bounds(uint32_t slot, uint64_t *low, uint64_t *width)
-{
-	uint32_t e;
-
-	if (slot < 2 * LH_SUB) {
-		*low = slot;
-		*width = 1;
-		return;
-	}
-	e = slot / LH_SUB + LH_SUB_BITS - 1;
-	*width = 1ull << (e - LH_SUB_BITS);
-	*low = (uint64_t)(slot % LH_SUB + LH_SUB) << (e - LH_SUB_BITS);
-}
-
 void lh_init(struct lathist *h)
 {
 	memset(h, 0, sizeof(*h));
@@ -60,36 +33,6 @@ void lh_merge(struct lathist *dst, const struct lathist *src)
 	dst->sumsq += src->sumsq;
 	for (uint32_t i = 0; i < LH_SLOTS; i++)
 		dst->slots[i] += src->slots[i];
-}
-
-double lh_quantile(const struct lathist *h, double q)
-{
-	uint64_t rank, seen = 0, low, width;
-
-	if (!h->count)
-		return 0;
-	if (q < 0)
-		q = 0;
-	if (q > 1)
-		q = 1;
-	rank = (uint64_t)ceil(q * h->count);
-	if (rank < 1)
-		rank = 1;
-	for (uint32_t i = 0; i < LH_SLOTS; i++) {
-		double v;
-
-		seen += h->slots[i];
-		if (seen < rank)
-			continue;
-		lh_slot_bounds(i, &low, &width);
-		v = width == 1 ? (double)low : low + width / 2.0;
-		if (v < h->min_ns)
-			v = h->min_ns;
-		if (v > h->max_ns)
-			v = h->max_ns;
-		return v;
-	}
-	return h->max_ns;
 }
 
 double lh_mean(const struct lathist *h)

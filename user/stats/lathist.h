@@ -8,27 +8,41 @@
 
 #include <stdint.h>
 #include <cjson/cJSON.h>
+#include "stats/histogram.h"
 
+/* The geometry of stats/histogram.h with 10 sub-bucket bits: slots, bounds and percentiles are
+ * that one implementation's; this file adds the exact moments and the JSON. */
 #define LH_SUB_BITS 10
 #define LH_SUB (1u << LH_SUB_BITS)
 #define LH_MAX_EXP 36 /* 2^37 ns ~ 137 s; larger values go in the last slot */
-#define LH_SLOTS ((LH_MAX_EXP - LH_SUB_BITS) * LH_SUB + 2 * LH_SUB)
+#define LH_SLOTS LOGLIN_SLOTS(LH_SUB_BITS, LH_MAX_EXP)
 
 struct lathist {
 	uint64_t count;
 	uint64_t min_ns, max_ns;
 	double sum, sumsq; /* ns, ns^2 */
-	uint64_t slots[LH_SLOTS];
+	unsigned long long slots[LH_SLOTS];
 };
 
-uint32_t lh_slot(uint64_t ns);
-void lh_slot_bounds(uint32_t slot, uint64_t *low, uint64_t *width);
+static inline uint32_t lh_slot(uint64_t ns)
+{
+	return loglin_slot(ns, LH_SUB_BITS, LH_MAX_EXP);
+}
+
+static inline void lh_slot_bounds(uint32_t slot, uint64_t *low, uint64_t *width)
+{
+	loglin_slot_bounds(slot, LH_SUB_BITS, low, width);
+}
+
 void lh_init(struct lathist *h);
 void lh_record(struct lathist *h, uint64_t ns);
 void lh_merge(struct lathist *dst, const struct lathist *src);
 /* Nearest-rank quantile (q in 0..1): the midpoint of the slot holding the ceil(q*count)-th value,
  * clamped to [min, max]. 0 when empty. */
-double lh_quantile(const struct lathist *h, double q);
+static inline double lh_quantile(const struct lathist *h, double q)
+{
+	return h->count ? loglin_quantile(h->slots, LH_SLOTS, LH_SUB_BITS, q, h->min_ns, h->max_ns) : 0;
+}
 double lh_mean(const struct lathist *h);
 double lh_stddev(const struct lathist *h);
 /* {"mean_ms","median_ms","p75_ms","p90_ms","p95_ms","p99_ms","p999_ms","p9999_ms","min_ms","max_ms",

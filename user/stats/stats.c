@@ -2,14 +2,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lib/util.h"
 #include "stats/stats.h"
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 double stats_median(const double *v, int n)
 {
@@ -21,7 +15,7 @@ double stats_median(const double *v, int n)
 	if (!s)
 		return NAN;
 	memcpy(s, v, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), cmp_double);
+	qsort(s, n, sizeof(*s), cmp_double_asc);
 	m = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 	free(s);
 	return m;
@@ -258,7 +252,7 @@ void stats_bootstrap_ratio_ci(const double *a, int na, const double *b, int nb, 
 	}
 	if (!k)
 		goto out;
-	qsort(ratios, k, sizeof(*ratios), cmp_double);
+	qsort(ratios, k, sizeof(*ratios), cmp_double_asc);
 	*lo = ratios[(int)floor((1 - level) / 2 * (k - 1))];
 	*hi = ratios[(int)ceil((1 + level) / 2 * (k - 1))];
 out:

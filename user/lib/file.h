@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Bounded input and atomic output: the one way bindprof reads a file the user names (profiles,
+ * suites, app manifests, request bodies) and writes a report.
+ *
+ * Reading: regular files only (a FIFO, directory or device is refused at once, never waited on:
+ * the open is non-blocking), at most `cap` bytes (a larger file is refused before any byte is
+ * read, and a file that grows past the cap while read is refused too).
+ *
+ * Writing: a temporary file in the destination's directory, every write's error kept (stdio's
+ * error flag), then fflush + fsync + fclose checked and rename(2) over the destination. On any
+ * failure the temporary file is removed and the destination is left as it was: never a 0-byte or
+ * truncated file. */
+#ifndef BINDPROF_FILE_H
+#define BINDPROF_FILE_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Default caps, bytes. Each can be raised or lowered with an environment variable giving MiB:
+ * BINDPROF_MAX_PROFILE_MB (profile JSON files read by report, diff, compare, --baseline),
+ * BINDPROF_MAX_CONFIG_MB (suite files, app manifests), BINDPROF_MAX_BODY_MB (request bodies). */
+#define FILE_CAP_PROFILE (64ul << 20)
+#define FILE_CAP_CONFIG (4ul << 20)
+#define FILE_CAP_BODY (64ul << 20)
+
+enum file_kind { FILE_PROFILE, FILE_CONFIG, FILE_BODY };
+
+/* The cap for a kind of input, bytes: the default above, or its environment override (a whole
+ * number of MiB from 1 to 65536; anything else is ignored). */
+size_t file_cap(enum file_kind kind);
+
+/* Read the regular file at path whole into a NUL-terminated malloc'd buffer (*len: bytes, without
+ * the NUL; len may be NULL). 0, or a negative errno with a one-line message in err naming path:
+ * -EINVAL (not a regular file: FIFO, directory, device, socket), -EFBIG (larger than cap bytes),
+ * -ENOMEM, or open/read's errno. */
+int file_read_bounded(const char *path, size_t cap, char **out, size_t *len, char *err, size_t errlen);
+
+/* An output file being written (see the top of this header). */
+struct file_out {
+	FILE *f;                 /* write with fprintf/fwrite/fputs; errors are checked at commit */
+	char path[PATH_MAX];     /* the destination */
+	char tmp[PATH_MAX + 16]; /* path.XXXXXX in the same directory */
+	int fd;                  /* the temporary file's descriptor (under f) */
+	int werr;                /* the first failed write(2)'s negative errno, 0 if none */
+};
+
+/* Start writing path: creates the temporary file. 0, or a negative errno with a message in err
+ * (o->f is NULL then). Refuses a path that exists and is not a regular file (-EINVAL). The
+ * struct must stay where it is until commit or abort (o->f's writes record their errors in it). */
+int file_out_open(struct file_out *o, const char *path, char *err, size_t errlen);
+/* Finish: every write's error, fflush, fsync and fclose checked, then rename over the destination.
+ * 0, or a negative errno with a message in err (the temporary file removed, the destination
+ * untouched). o->f is NULL afterwards either way. */
+int file_out_commit(struct file_out *o, char *err, size_t errlen);
+/* Give up: close and remove the temporary file (no-op when none is open). */
+void file_out_abort(struct file_out *o);
+
+#endif

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "lib/json.h"
+
+const cJSON *json_get(const cJSON *o, const char *path)
+{
+	char key[128];
+
+	while (o && path && *path) {
+		size_t n = strcspn(path, ".");
+
+		if (n >= sizeof(key) || !cJSON_IsObject(o))
+			return NULL;
+		memcpy(key, path, n);
+		key[n] = '\0';
+		o = cJSON_GetObjectItemCaseSensitive(o, key);
+		path += n;
+		if (*path == '.')
+			path++;
+	}
+	return o;
+}
+
+const char *json_type_name(const cJSON *v)
+{
+	if (!v)
+		return "nothing";
+	if (cJSON_IsString(v))
+		return "a string";
+	if (cJSON_IsNumber(v))
+		return "a number";
+	if (cJSON_IsObject(v))
+		return "an object";
+	if (cJSON_IsArray(v))
+		return "an array";
+	if (cJSON_IsBool(v))
+		return "true or false";
+	if (cJSON_IsNull(v))
+		return "null";
+	return "an invalid value";
+}
+
+/* The member, checked by type: 1 found, 0 optional and missing, -ENOENT / -EINVAL with err. */
+static int lookup(const cJSON *o, const char *where, const char *path, unsigned flags, cJSON_bool (*is)(const cJSON *),
+		  const char *want, const cJSON **out, char *err, int errlen)
+{
+	const cJSON *v = json_get(o, path);
+	const char *dot = where && *where && path && *path ? "." : "";
+
+	if (!v || cJSON_IsNull(v)) {
+		if (flags & JSON_OPTIONAL)
+			return 0;
+		if (err)
+			snprintf(err, errlen, "%s%s%s: missing (%s expected)", where ? where : "", dot, path ? path : "",
+				 want);
+		return -ENOENT;
+	}
+	if (!is(v) || (cJSON_IsNumber(v) && !isfinite(v->valuedouble))) {
+		if (err)
+			snprintf(err, errlen, "%s%s%s: %s, not %s", where ? where : "", dot, path ? path : "",
+				 json_type_name(v), want);
+		return -EINVAL;
+	}
+	*out = v;
+	return 1;
+}
+
+int json_num(const cJSON *o, const char *where, const char *path, unsigned flags, double *out, char *err,
+	     int errlen)
+{
+	const cJSON *v;
+	int r = lookup(o, where, path, flags, cJSON_IsNumber, "a number", &v, err, errlen);
+
+	if (r == 1)
+		*out = v->valuedouble;
+	return r;
+}
+
+int json_str(const cJSON *o, const char *where, const char *path, unsigned flags, const char **out, char *err,
+	     int errlen)
+{
+	const cJSON *v;
+	int r = lookup(o, where, path, flags, cJSON_IsString, "a string", &v, err, errlen);
+
+	if (r == 1)
+		*out = v->valuestring;
+	return r;
+}
+
+int json_obj(const cJSON *o, const char *where, const char *path, unsigned flags, const cJSON **out, char *err,
+	     int errlen)
+{
+	return lookup(o, where, path, flags, cJSON_IsObject, "an object", out, err, errlen);
+}
+
+int json_arr(const cJSON *o, const char *where, const char *path, unsigned flags, const cJSON **out, char *err,
+	     int errlen)
+{
+	return lookup(o, where, path, flags, cJSON_IsArray, "an array", out, err, errlen);
+}
+
+int json_bool(const cJSON *o, const char *where, const char *path, unsigned flags, bool *out, char *err,
+	      int errlen)
+{
+	const cJSON *v;
+	int r = lookup(o, where, path, flags, cJSON_IsBool, "true or false", &v, err, errlen);
+
+	if (r == 1)
+		*out = cJSON_IsTrue(v);
+	return r;
+}
+
+double json_num_or(const cJSON *o, const char *path, double dflt)
+{
+	const cJSON *v = json_get(o, path);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+const char *json_str_or(const cJSON *o, const char *path, const char *dflt)
+{
+	const cJSON *v = json_get(o, path);
+
+	return cJSON_IsString(v) ? v->valuestring : dflt;
+}
