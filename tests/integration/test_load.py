@@ -129,6 +129,11 @@ def test_refusals():
     doc = load(out)
     validate(doc)
     check(doc["results"]["latency"] is None and doc["results"]["errors"]["connect"] > 0, "no made-up latency")
+    # -n against a port that refuses everything ends after N refusals (it retried for ever)
+    r = run([BINDPROF, "load", "--url", "http://127.0.0.1:1/", "-n", "40", "-c", "2", "-o", out], timeout=30)
+    check(r.returncode == 4 and "refused every connection" in r.stderr, f"-n: {r.returncode} {r.stderr}")
+    errs = load(out)["results"]["errors"]["connect"]
+    check(40 <= errs <= 44, f"-n 40: {errs} connect errors (each refusal uses up one request; a few in flight)")
 
 
 def settled_delta(path, before, want=None):

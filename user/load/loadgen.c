@@ -195,6 +195,16 @@ static void conn_watch(struct worker *w, struct conn *c, uint32_t events, bool a
 	epoll_ctl(w->epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, c->fd, &ev);
 }
 
+/* A refused connection. With -n, once the run has started, it uses up one of the N requests (a
+ * failed one, counted as a connect error): a port that refuses everything ends the run after N
+ * refusals instead of retrying for ever. */
+static void connect_refused(struct worker *w)
+{
+	w->econn++;
+	if (w->sh->o->max_requests && atomic_load(&w->sh->t0))
+		atomic_fetch_add(&w->sh->sent, 1);
+}
+
 static void conn_open(struct worker *w, struct conn *c, uint64_t now)
 {
 	int one = 1;
@@ -205,13 +215,13 @@ static void conn_open(struct worker *w, struct conn *c, uint64_t now)
 		if (errno == EMFILE || errno == ENFILE)
 			w->efd++;
 		else
-			w->econn++;
+			connect_refused(w);
 		c->retry_ns = now + RECONNECT_NS;
 		return;
 	}
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(c->fd, (struct sockaddr *)&w->sh->addr, w->sh->addrlen) && errno != EINPROGRESS) {
-		w->econn++;
+		connect_refused(w);
 		close(c->fd);
 		c->fd = -1;
 		c->retry_ns = now + RECONNECT_NS;
@@ -345,6 +355,8 @@ static void on_event(struct worker *w, struct conn *c, uint32_t ev, uint64_t now
 
 		getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &l);
 		if (e || (ev & (EPOLLERR | EPOLLHUP))) {
+			w->econn--; /* conn_fail counts it; connect_refused charges -n */
+			connect_refused(w);
 			conn_fail(w, c, &w->econn, now);
 			return;
 		}
