@@ -172,6 +172,33 @@ def test_text_ffi_table():
     check(f"{ffi['calls']} calls, {ffi['total_ms']:.3f} ms inside them (sum over threads)" in r.stdout, "FFI totals")
 
 
+def test_record_summary_lines():
+    """record's summary: the FFI line is the JSON's, every warning once (a library not loaded
+    named), the files written, and no share of a target CPU too small to divide by"""
+    need_root()
+    out = os.path.join(TMP, "sum.json")
+    r = run([BINDPROF, "record", "-F", "99", "--ffi", os.path.join(ROOT, "build", "tools", "libdemo.so"),
+             "--ffi", "libnotthere.so", "--folded", os.path.join(TMP, "sum.folded"), "-o", out,
+             "--", "/usr/bin/python3", os.path.join(ROOT, "tools", "pystack.py"), "ctypes", "1", "--delay", "0.3"],
+            timeout=90)
+    check(r.returncode == 0, r.stderr[-300:])
+    doc = json.load(open(out))
+    ffi = doc["results"]["profiling"]["ffi"]
+    top = max(ffi["functions"], key=lambda f: f["total_ms"])
+    want = (f"  ffi: {ffi['calls']} calls, {ffi['total_ms']:.1f} ms; top {top['symbol']} ({top['library']}) "
+            f"{top['calls']} calls, {top['total_ms']:.1f} ms, mean {top['mean_us']:.1f} us")
+    check(want in r.stdout.splitlines(), f"no line {want!r} in {r.stdout}")
+    warns = [ln for ln in r.stdout.splitlines() if ln.startswith("  warning [")]
+    check(len(warns) == len(set(warns)) == len({(w["section"], w["message"]) for w in doc["warnings"]}),
+          f"warnings {warns}")
+    check(any("libnotthere.so" in w for w in warns), "the library that is not loaded is not named")
+    check(f"  files: {TMP}/sum.folded" in r.stdout, "files line")
+    r = run([BINDPROF, "record", "-o", os.path.join(TMP, "true.json"), "--", "true"], timeout=60)
+    check(r.returncode == 0, r.stderr)
+    line = [ln for ln in r.stdout.splitlines() if ln.startswith("  overhead:")]
+    check(line and "%" not in line[0] and "too little for a share" in line[0], f"overhead line {line}")
+
+
 class Dom(html.parser.HTMLParser):
     def __init__(self):
         super().__init__()
