@@ -111,14 +111,19 @@ static void print_target(int pid)
 		printf("  %-14s %s (%s)\n", "USDT notes", usdt ? "yes" : "no", t.rt.elf);
 	}
 	printf("\nProbe methods for this target:\n");
-	printf("  %-10s %s\n", "syscalls",
-	       "tp_btf/sys_enter + tp_btf/sys_exit, filtered on the target's tgids (opt-in: slows "
-	       "every syscall on the machine)");
+	printf("  %-10s %s\n", "syscalls", "tp_btf/sys_enter + tp_btf/sys_exit, filtered on the target's tgids");
+	printf("  %-10s %s\n", "", "(opt-in: slows every syscall on the machine)");
+	printf("  %-10s %s\n", "stacks", "perf_event cpu-clock per CPU; user stacks unwound from DWARF CFI");
+	printf("  %-10s %s\n", "requests", "tp_btf sock_recv_length/sock_send_length: HTTP/1.x request boundaries");
+	printf("  %-10s %s\n", "ffi", "uprobe+uretprobe per function of --ffi LIB[:GLOB]; without it, each");
+	printf("  %-10s %s\n", "", "native library's share of the stack samples");
 	if (cpython_inspect("/proc", t.pid, &ct) || !ct.minor) {
 		printf("  %-10s none: not a CPython process\n", "gil");
 		printf("  %-10s none: not a CPython process\n", "gc");
+		printf("  %-10s stacks: native frames only (no CPython interpreter)\n", "");
 		return;
 	}
+	printf("  %-10s %s\n", "", "stacks: Python frames read from the sampled thread's PyThreadState");
 	g = cpython_supported(ct.minor) ? cpython_resolve_gil(&ct) : -ENOTSUP;
 	if (!g)
 		printf("  %-10s sched_switch+futex (GIL struct at %#llx in %s)\n", "gil",
