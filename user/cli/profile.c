@@ -27,6 +27,8 @@
 #include "cli/options.h"
 #include "cli/profile.h"
 #include "output/html.h"
+#include "output/table.h"
+#include "lib/json.h"
 #include "core/env.h"
 #include "core/guardian.h"
 #include "core/probes.h"
@@ -902,23 +904,52 @@ static double num_at(const cJSON *o, const char *path)
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
+/* A figure at path in fmt, or "-" when the document has none (null: not measured, never 0). */
+static const char *cell_fig(const cJSON *o, const char *path, const char *fmt, char *buf, size_t len)
+{
+	const cJSON *v = profile_get(o, path);
+
+	if (cJSON_IsNumber(v))
+		snprintf(buf, len, fmt, v->valuedouble);
+	else
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+/* The workloads' table (output/table: columns sized to content), with the --baseline ratio when
+ * there is one. */
 static void print_table(const struct ctx *c)
 {
-	printf("%-14s %-18s %12s %10s %10s %9s %12s %12s\n", "suite", "workload", "req/s", "p50 ms", "p99 ms",
-	       "errors", "profiled r/s", "gil wait ms");
+	static const char *const hdr[] = { "workload", "req/s", "p50 ms", "p99 ms", "errors", "profiled r/s",
+					   "gil wait ms (sum over threads)", "vs baseline" };
+	const cJSON *ratios = profile_get(c->doc, "comparison.workloads");
+	struct table t;
+
+	table_init(&t, ratios ? 8 : 7, hdr, "lrrrrrrr");
 	for (int i = 0; i < c->nwork; i++) {
 		const struct profile_workload *pw = &c->w[i];
-		const cJSON *r = pw->results, *gil = profile_get(r, "profiling.gil");
-		char gw[32] = "-";
+		const cJSON *r = pw->results, *e;
+		char label[256], b[7][48];
+		const char *cells[8];
 
 		if (!r)
 			continue;
-		if (cJSON_IsNumber(cJSON_GetObjectItem(gil, "wait_ms_total")))
-			snprintf(gw, sizeof(gw), "%.1f", cJSON_GetObjectItem(gil, "wait_ms_total")->valuedouble);
-		printf("%-14s %-18s %12.1f %10.3f %10.3f %9.0f %12.1f %12s\n", pw->suite, pw->name,
-		       num_at(r, "throughput.requests_per_sec"), num_at(r, "latency.median_ms"), num_at(r, "latency.p99_ms"),
-		       num_at(r, "throughput.failed_requests"), num_at(r, "profiled_throughput.requests_per_sec"), gw);
+		snprintf(label, sizeof(label), "%s/%s", pw->suite, pw->name);
+		cells[0] = label;
+		cells[1] = cell_fig(r, "throughput.requests_per_sec", "%.1f", b[0], sizeof(b[0]));
+		cells[2] = cell_fig(r, "latency.median_ms", "%.3f", b[1], sizeof(b[1]));
+		cells[3] = cell_fig(r, "latency.p99_ms", "%.3f", b[2], sizeof(b[2]));
+		cells[4] = cell_fig(r, "throughput.failed_requests", "%.0f", b[3], sizeof(b[3]));
+		cells[5] = cell_fig(r, "profiled_throughput.requests_per_sec", "%.1f", b[4], sizeof(b[4]));
+		cells[6] = cell_fig(r, "profiling.gil.wait_ms_total", "%.1f", b[5], sizeof(b[5]));
+		cells[7] = "-";
+		cJSON_ArrayForEach(e, ratios)
+			if (!strcmp(json_str_or(e, "suite", ""), pw->suite) && !strcmp(json_str_or(e, "workload", ""), pw->name))
+				cells[7] = cell_fig(e, "ratio", "%.3f", b[6], sizeof(b[6]));
+		table_add(&t, cells);
 	}
+	table_print(&t, stdout, false, "");
+	table_free(&t);
 }
 
 /* ---- the run ---- */
