@@ -51,6 +51,15 @@ def test_every_option_described():
             check(len(d.strip()) >= 4, f"{cmd}: --{name} has no description")
 
 
+def test_required_options_unbracketed():
+    """--url is required by load and profile: the synopsis shows it without brackets, and leaving it
+    out is one line and exit 2"""
+    for cmd in ("load", "profile"):
+        check(helptext(cmd).startswith(f"usage: bindprof {cmd} --url URL "), helptext(cmd)[:80])
+        r = run([BINDPROF, cmd, "-d" if cmd == "load" else "--duration", "1"])
+        check(r.returncode == 2 and "--url" in r.stderr and r.stderr.count("\n") == 1, f"{cmd}: {r.stderr!r}")
+
+
 def test_help_cmd_is_cmd_help():
     for cmd in ["record", "report", "flamegraph", "doctor"]:
         r = run([BINDPROF, "help", cmd])

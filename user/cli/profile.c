@@ -53,7 +53,7 @@
 #include "stats/wlhealth.h"
 
 const struct cli_option profile_options[] = {
-	{ "url", 0, PO_URL, "URL", "the app's base URL, on a loopback address (required)", 0 },
+	{ "url", 0, PO_URL, "URL", "the app's base URL, on a loopback address (required)", CLI_OPT_REQUIRED },
 	{ "app-cmd", 0, PO_APP_CMD, "CMD", "start the app: CMD run by /bin/sh in its own process group", 0 },
 	{ "pid", 'p', PO_PID, "PID", "attach to a running app instead", 0 },
 	{ "framework", 0, PO_FRAMEWORK, "NAME", "the framework's name in the output's metadata", 0 },
