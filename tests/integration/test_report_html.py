@@ -44,7 +44,7 @@ def profile_run():
     r = run([BINDPROF, "profile", "--app-cmd",
              f"/usr/bin/python3 {os.path.join(ROOT, 'tools', 'demo_server.py')} --port {port}",
              "--url", f"http://127.0.0.1:{port}", "-o", out, "--suite", os.path.join(TMP, "suite.json"),
-             "--repeats", "3", "--duration", "1", "--warmup", "0.2", "--concurrency", "4", "-t", "1",
+             "--repeats", "3", "--duration", "2.2", "--warmup", "0.2", "--concurrency", "4", "-t", "1",
              "--html", os.path.join(TMP, "profile.html")], timeout=240)
     check(r.returncode == 0, f"profile failed ({r.returncode}): {r.stderr.strip()[-400:]}")
     with open(out) as f:
@@ -322,7 +322,13 @@ def test_html_in_chromium():
     ept = re.findall(r'<table class="sortable" data-table="endpoints">(.*?)</table>', raw, re.S)
     check([t.count("<tr>") - 1 for t in ept] == [len(res["profiling"]["requests"]["endpoints"]) for _, res in wls],
           "endpoint table rows")
-    check("No per-interval data in this file" in raw or 'data-chart="timeline"' in raw, "timeline: neither drawn nor explained")
+    # the timeline: each workload's 1 s interval throughputs (2.2 s passes: 2 intervals) as its line's values
+    lines = [a for t, a, _ in dom.el if t == "path" and a.get("class") == "line"]
+    want = [(lbl, res["steady"]["intervals_requests_per_sec"]) for lbl, res in wls
+            if len(res.get("steady", {}).get("intervals_requests_per_sec") or []) >= 2]
+    check(want, "no workload has two or more intervals")
+    check([(a["data-label"], [float(x) for x in a["data-values"].split()]) for a in lines] ==
+          [(lbl, [float(f"{v:.10g}") for v in iv]) for lbl, iv in want], f"timeline {lines}")
 
 
 def test_html_sorts_in_chromium():

@@ -172,9 +172,9 @@ static void bars_chart(FILE *f, const struct bar *b, int n, int nseries, const c
 		esc(f, b[i].group);
 		fprintf(f, "\" data-series=\"");
 		esc(f, b[i].series ? b[i].series : "");
-		fprintf(f, "\" data-v=\"%.6g\" data-n=\"%d\"", b[i].v, b[i].n);
+		fprintf(f, "\" data-v=\"%.10g\" data-n=\"%d\"", b[i].v, b[i].n);
 		if (!isnan(b[i].lo))
-			fprintf(f, " data-lo=\"%.6g\" data-hi=\"%.6g\"", b[i].lo, b[i].hi);
+			fprintf(f, " data-lo=\"%.10g\" data-hi=\"%.10g\"", b[i].lo, b[i].hi);
 		fprintf(f, " x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>", x, y0 - h, bw, h,
 			palette[s % NPAL]);
 		esc(f, b[i].group);
@@ -313,7 +313,7 @@ static void cdf_chart(FILE *f, const struct wl *w, int n)
 			fprintf(f, "L%.1f %.1f", x, y0 - (y0 - y1) * cum / total);
 			first = false;
 		}
-		fprintf(f, "\" data-count=\"%.0f\" data-p50-ms=\"%.6g\" data-p99-ms=\"%.6g\"><title>", total, p50, p99);
+		fprintf(f, "\" data-count=\"%.0f\" data-p50-ms=\"%.10g\" data-p99-ms=\"%.10g\"><title>", total, p50, p99);
 		esc(f, w[i].label);
 		fprintf(f, ": %.0f requests, p50 %.3f ms, p99 %.3f ms</title></path>\n", total, p50, p99);
 		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/><text class=\"ax\" x=\"%.1f\" y=\"%.1f\">",
@@ -381,7 +381,7 @@ static void endpoints_chart(FILE *f, const struct wl *w, int n)
 			mean *= 1000;
 			fprintf(f, "<g class=\"endpoint\" data-label=\"");
 			esc(f, label);
-			fprintf(f, "\" data-mean-us=\"%.6g\"><text class=\"ax\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", mean,
+			fprintf(f, "\" data-mean-us=\"%.10g\"><text class=\"ax\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", mean,
 				x0 - 6, y + 14);
 			esc(f, strlen(label) > 40 ? label + strlen(label) - 40 : label);
 			fputs("</text>\n", f);
@@ -394,7 +394,7 @@ static void endpoints_chart(FILE *f, const struct wl *w, int n)
 				if (!have)
 					continue;
 				used += v;
-				fprintf(f, "<rect class=\"seg\" data-seg=\"%s\" data-v=\"%.6g\" x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" "
+				fprintf(f, "<rect class=\"seg\" data-seg=\"%s\" data-v=\"%.10g\" x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" "
 					   "height=\"18\" fill=\"%s\"><title>%s: %.1f us per request</title></rect>\n",
 					s < NSEG ? segs[s].name : "the rest", v, x, y, (x1 - x0) * v / top,
 					s < NSEG ? segs[s].colour : "#bab0ac", s < NSEG ? segs[s].name : "the rest", v);
@@ -482,7 +482,7 @@ static void gil_chart(FILE *f, const struct wl *w, int n)
 				 json_str_or(e, "name", "?"), json_num_or(e, "tid", 0));
 			fprintf(f, "<rect class=\"bar\" data-label=\"");
 			esc(f, label);
-			fprintf(f, "\" data-v=\"%.6g\" x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" height=\"16\" fill=\"%s\"><title>", v,
+			fprintf(f, "\" data-v=\"%.10g\" x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" height=\"16\" fill=\"%s\"><title>", v,
 				x0, y, (x1 - x0) * v / top, palette[i % NPAL]);
 			esc(f, label);
 			fprintf(f, ": %.1f ms waiting for the GIL</title></rect><text class=\"ax\" x=\"%.1f\" y=\"%.1f\" "
@@ -503,39 +503,62 @@ static void gil_chart(FILE *f, const struct wl *w, int n)
 
 /* ---- timeline ---- */
 
+/* The throughput of each workload's reported pass, second by second (results.steady's 1 s
+ * intervals), a line per workload; latency is not kept per interval. */
 static void timeline(FILE *f, const struct wl *w, int n)
 {
-	bool any = false;
+	double top = 0, x0 = 70, x1 = CW - 170, y0 = 220, y1 = 20;
+	int maxn = 0, drawn = 0;
 
 	for (int i = 0; i < n; i++) {
-		const cJSON *t = cJSON_GetObjectItem(w[i].res, "timeline"), *e;
-		double top = 0, x0 = 70, x1 = CW - 10, y0 = 200, y1 = 20;
-		int k = 0, np;
+		const cJSON *t = json_get(w[i].res, "steady.intervals_requests_per_sec"), *e;
+		int k = cJSON_GetArraySize(t);
 
-		if (!cJSON_IsArray(t))
-			t = cJSON_GetObjectItem(w[i].res, "intervals");
-		np = cJSON_GetArraySize(t);
-		if (np < 2)
+		if (k < 2)
 			continue;
-		any = true;
-		cJSON_ArrayForEach(e, t) top = fmax(top, json_num_or(e, "requests_per_sec", 0));
-		top = nice_top(top);
-		chart_open(f, "timeline", 240, "");
-		y_axis(f, top, x0, x1, y0, y1, "requests/s");
+		maxn = k > maxn ? k : maxn;
+		cJSON_ArrayForEach(e, t) if (cJSON_IsNumber(e)) top = fmax(top, e->valuedouble);
+	}
+	if (maxn < 2) {
+		fputs("<p class=\"none\">No per-interval data to draw: the file's passes are shorter than two of the "
+		      "1 s intervals that results.steady counts (or the file predates them).</p>\n", f);
+		return;
+	}
+	top = nice_top(top * 1.05);
+	chart_open(f, "timeline", 260, "");
+	y_axis(f, top, x0, x1, y0, y1, "requests/s");
+	for (int s = 0; s <= maxn; s += maxn > 20 ? 5 : 1) {
+		double x = x0 + (x1 - x0) * s / maxn;
+
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\" text-anchor=\"middle\">%d s</text>\n", x, y0 + 16, s);
+	}
+	for (int i = 0; i < n; i++) {
+		const cJSON *t = json_get(w[i].res, "steady.intervals_requests_per_sec"), *e;
+		int k = cJSON_GetArraySize(t), j = 0;
+
+		if (k < 2)
+			continue;
 		fprintf(f, "<path class=\"line\" data-label=\"");
 		esc(f, w[i].label);
-		fprintf(f, "\" data-points=\"%d\" stroke=\"%s\" d=\"", np, palette[0]);
+		fprintf(f, "\" data-points=\"%d\" data-values=\"", k);
+		cJSON_ArrayForEach(e, t) fprintf(f, "%s%.10g", j++ ? " " : "", cJSON_IsNumber(e) ? e->valuedouble : 0);
+		fprintf(f, "\" stroke=\"%s\" d=\"", palette[i % NPAL]);
+		j = 0;
 		cJSON_ArrayForEach(e, t) {
-			fprintf(f, "%s%.1f %.1f", k ? "L" : "M", x0 + (x1 - x0) * k / (np - 1),
-				y0 - (y0 - y1) * json_num_or(e, "requests_per_sec", 0) / top);
-			k++;
+			/* each interval's throughput at its middle */
+			fprintf(f, "%s%.1f %.1f", j ? "L" : "M", x0 + (x1 - x0) * (j + 0.5) / maxn,
+				y0 - (y0 - y1) * (cJSON_IsNumber(e) ? e->valuedouble : 0) / top);
+			j++;
 		}
 		fputs("\"/>\n", f);
-		chart_close(f, w[i].label);
+		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/><text class=\"ax\" x=\"%.1f\" y=\"%.1f\">",
+			x1 + 10, y1 + 16.0 * drawn, palette[i % NPAL], x1 + 24, y1 + 16.0 * drawn + 9);
+		esc(f, w[i].label);
+		fputs("</text>\n", f);
+		drawn++;
 	}
-	if (!any)
-		fputs("<p class=\"none\">No per-interval data in this file: it holds each pass's totals only, so there "
-		      "is no throughput or latency timeline to draw.</p>\n", f);
+	chart_close(f, "Throughput second by second over each workload's reported clean pass (results.steady: "
+		       "responses per 1 s interval). Latency is not kept per interval.");
 }
 
 /* ---- tables ---- */
