@@ -694,8 +694,23 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 			load_result_free(&lr);
 	}
 	for (int k = 0; clean && !o->single_pass && k < o->repeats && !signals_pending(); k++) {
+		const cJSON *warns = cJSON_GetObjectItem(c->doc, "warnings");
+		int n0 = cJSON_GetArraySize(warns), i = 0;
+		cJSON *wn;
+
 		progress(c, s->name, w->name, "clean pass");
-		if (clean_pass(c, w, k == 0, &clean[k]))
+		int e = clean_pass(c, w, k == 0, &clean[k]);
+		/* the load's own warnings (generator, errors) name their workload */
+		cJSON_ArrayForEach(wn, (cJSON *)warns) {
+			cJSON *m = cJSON_GetObjectItem(wn, "message");
+			char buf[1400];
+
+			if (i++ < n0 || !cJSON_IsString(m))
+				continue;
+			snprintf(buf, sizeof(buf), "%s/%s: %s", s->name, w->name, m->valuestring);
+			cJSON_ReplaceItemInObject(wn, "message", cJSON_CreateString(buf));
+		}
+		if (e)
 			break;
 		passes++;
 	}

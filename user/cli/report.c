@@ -789,8 +789,29 @@ static void print_warnings(struct rep *r, const cJSON *doc)
 	if (!cJSON_GetArraySize(cJSON_GetObjectItem(doc, "warnings")))
 		return;
 	heading(r, "Warnings");
-	cJSON_ArrayForEach(w, cJSON_GetObjectItem(doc, "warnings"))
-		line(r, "[%s] %s", json_str_or(w, "section", "-"), json_str_or(w, "message", "-"));
+	/* each once, with how many times the file has it */
+	cJSON_ArrayForEach(w, cJSON_GetObjectItem(doc, "warnings")) {
+		const cJSON *p;
+		int before = 0, times = 0;
+		bool seen = false;
+
+		cJSON_ArrayForEach(p, cJSON_GetObjectItem(doc, "warnings")) {
+			bool same = !strcmp(json_str_or(p, "section", ""), json_str_or(w, "section", "")) &&
+				    !strcmp(json_str_or(p, "message", ""), json_str_or(w, "message", ""));
+
+			if (p == w)
+				seen = true;
+			else if (same && !seen)
+				before++;
+			times += same;
+		}
+		if (before)
+			continue;
+		if (times > 1)
+			line(r, "[%s] %s (%d times)", json_str_or(w, "section", "-"), json_str_or(w, "message", "-"), times);
+		else
+			line(r, "[%s] %s", json_str_or(w, "section", "-"), json_str_or(w, "message", "-"));
+	}
 }
 
 void report_print(FILE *f, const cJSON *doc, const char *path, bool markdown, int top)
