@@ -157,14 +157,22 @@ def test_gil_threads_outnumber_cpus():
                 g, doc, said = gil_record(py, k, secs, method=method, pin=True, hog=hog)
                 truth = cpu_truth(said)
                 check(truth > 0.5 * (k - 1) * secs * 1000, f"{what}: the threads overlapped {truth:.0f} ms only")
-                near(g["wait_ms_total"], truth, 0.10, f"{what}: GIL wait vs lifetimes less span")
+                # A hand-off can leave the GIL free while the woken thread waits for the CPU: both
+                # threads wait then, beyond (K-1) times the span; on this shared machine, under
+                # heavy load from other work (load average 25), up to 14% was seen
+                check(0.9 * truth <= g["wait_ms_total"] <= 1.15 * truth,
+                      f"{what}: GIL wait {g['wait_ms_total']:.0f} ms vs lifetimes less span {truth:.0f} ms (-10%, +15%)")
                 check(0 < g["wait_preempted_ms"] <= g["wait_ms_total"], f"{what}: preempted {g['wait_preempted_ms']}")
                 if method == "exact":
                     # waits and holds fill each thread's life (which ends at its last timestamp:
                     # it holds the GIL a little longer, through its exit)
                     workers = [t for t in g["threads"] if t["tid"] in tids(said, "cpu_tids")]
-                    near(sum(t["hold_ms"] + t["wait_ms"] for t in workers), float(said["cpu_life_s"]) * 1000, 0.05,
+                    life = float(said["cpu_life_s"]) * 1000
+                    hold = sum(t["hold_ms"] for t in workers)
+                    near(sum(t["hold_ms"] + t["wait_ms"] for t in workers), life, 0.05,
                          f"{what}: workers' waits + holds vs their lifetimes")
+                    near(sum(t["wait_ms"] for t in workers), life - hold, 0.10,
+                         f"{what}: workers' waits vs their lifetimes less their holds")
     each(one)
 
 
@@ -233,6 +241,29 @@ def test_gil_voluntary_releases():
         g = doc["results"]["profiling"]["gil"]
         check(g["wait_ms_total"] < 0.02 * K * T * 1000, f"{label} sleepers barely wait: {g['wait_ms_total']} ms")
         check(g["switches"] > 100, f"{label} but the GIL changes hands: {g['switches']}")
+    each(one)
+
+
+def test_gc_collections_and_pauses():
+    need()
+    n = 10
+
+    def one(label, py, full):
+        base, _ = record(py, ["gc", "--collections", "0"], probes="gc", name="g0.json")
+        doc, out = record(py, ["gc", "--collections", str(n)], probes="gc", name="g1.json")
+        truth = float([l for l in out.splitlines() if l.startswith("gc_collect_ms")][0].split()[1])
+        a, b = base["results"]["profiling"]["gc"], doc["results"]["profiling"]["gc"]
+        want = "usdt:gc__start" if not full else "uprobe:"
+        check(b["method"].startswith(want), f"{label} method {b['method']}")
+        gen2 = lambda d: d["by_generation"][2]["collections"]  # noqa: E731
+        # CPython's own start-up and shutdown collections are the same in both runs
+        check(gen2(b) - gen2(a) == n, f"{label} generation-2 collections {gen2(b)} - {gen2(a)} != {n}")
+        pause = b["by_generation"][2]["pause_ms_total"] - a["by_generation"][2]["pause_ms_total"]
+        near(pause, truth, 0.20, f"{label} pause total vs the script's own timing")
+        check(b["pause_max_ms"] * 1000 + 1e-6 >= b["pause_us"]["p99"] >= b["pause_us"]["p50"] > 0, f"{label} order")
+        check(b["collections"] == sum(x["collections"] for x in b["by_generation"]), "generations add up")
+        check(sum(t["collections"] for t in b["threads"]) == b["collections"], "threads add up")
+        check(doc["results"]["profiling"]["python"]["gc_collections"] == b["collections"], "python section")
     each(one)
 
 
