@@ -595,7 +595,7 @@ static void unguard_all(struct ffi *f)
 		__u32 k = f->guarded[i];
 
 		bpf_map__delete_elem(f->skel->maps.ffi_guard, &k, sizeof(k), 0);
-		guardian_forget(f->guarded[i]);
+		guardian_forget_cont(f->guarded[i]);
 	}
 	f->nguarded = 0;
 }
@@ -661,7 +661,7 @@ static void guard_pid(struct ffi *f, int pid, uint64_t ld_start)
 	if (f->nguarded == MAX_TARGETS || guardian_cont_on_exit(pid))
 		return;
 	if (bpf_map__update_elem(f->skel->maps.ffi_guard, &k, sizeof(k), &g, sizeof(g), BPF_ANY)) {
-		guardian_forget(pid);
+		guardian_forget_cont(pid);
 		return;
 	}
 	f->guarded[f->nguarded++] = pid;
