@@ -61,6 +61,16 @@ def within(got, want, rel, what):
     check(abs(got - want) <= rel * want, f"{what}: {got:.1f} us, want {want} +- {rel:.0%}")
 
 
+def within_waits(fn, want, rel, what):
+    """p50 within rel of want, plus the mean time the calls waited for a CPU (cpu_wait_ms, measured
+    per call from the thread's run-queue wait): a sleep's wake-up on a loaded machine waits for a
+    CPU, and that wait is in its wall-clock latency."""
+    wait = fn["cpu_wait_ms"] * 1e3 / fn["calls"] if fn["calls"] else 0
+    got = fn["p50_us"]
+    check(-rel * want <= got - want <= rel * want + wait,
+          f"{what}: {got:.1f} us, want {want} +- {rel:.0%} (+ {wait:.1f} us of CPU wait per call)")
+
+
 
 
 def test_ctypes():
@@ -88,7 +98,7 @@ def test_ctypes():
         # on PyEval_SaveThread (which every blocking call of a server would hit)
         check(doc["results"]["overhead"]["probe_hits"]["ffi_gil_state"] == 0, "PyEval_SaveThread was probed")
         within(fs["ffitest_busy_50us"]["p50_us"], 50, TOL, "busy p50")
-        within(fs["ffitest_sleep_1ms"]["p50_us"], 1050, TOL, "sleep p50")
+        within_waits(fs["ffitest_sleep_1ms"], 1050, TOL, "sleep p50")
         check(fs["ffitest_add"]["p50_us"] < 8, f"add p50 {fs['ffitest_add']['p50_us']} us")
         # libffi's share: measured per call, never negative, and small next to the body
         over = fs["ffitest_busy_50us"]["overhead_per_call_us"]
@@ -115,7 +125,7 @@ def test_cffi():
             check(fs[name]["gil_released_calls"] == want, f"{name}: GIL released in {fs[name]['gil_released_calls']}")
         check(fs["ffitest_callback"]["calls"] == 0, "callback not called")
         within(fs["ffitest_busy_50us"]["p50_us"], 50, TOL, "busy p50")
-        within(fs["ffitest_sleep_1ms"]["p50_us"], 1050, TOL, "sleep p50")
+        within_waits(fs["ffitest_sleep_1ms"], 1050, TOL, "sleep p50")
         check(fs["ffitest_add"]["p50_us"] < 8, f"add p50 {fs['ffitest_add']['p50_us']} us")
 
     each(one)
