@@ -25,14 +25,14 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(OUT)/bpf -Ibpf -Ivmlinux/$(ARCH) -I/usr/include/$(TRIPLET)
 CFLAGS   ?= -g -O2
 CFLAGS   += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP \
-	-I$(OUT)/bpf -I$(OUT)/gen -I. -Iuser -DBINDPROF_VERSION='"$(VERSION)"'
-LDLIBS   := -lbpf -lelf -ldw -lz -lcjson -lhttp_parser -lffi -lcapstone -lm -lpthread
+	-I$(OUT)/bpf -I$(OUT)/gen -I. -Iuser -I/usr/include/postgresql -DBINDPROF_VERSION='"$(VERSION)"'
+LDLIBS   := -lbpf -lelf -ldw -lz -lcjson -lhttp_parser -lffi -lcapstone -lprotobuf-c -lsqlite3 -lpq -lm -lpthread
 
-BPF_OBJS := core syscalls python floor stacks ffi requests
+BPF_OBJS := core syscalls python floor stacks ffi requests follow
 BPF_SKELS := $(patsubst %,$(OUT)/bpf/%.skel.h,$(BPF_OBJS))
 
 USER_SRCS := $(filter-out user/cli/main.c,$(wildcard user/*/*.c))
-USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS)) $(OUT)/gen/syscall_names.o
+USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS)) $(OUT)/gen/syscall_names.o $(OUT)/gen/profile.pb-c.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 TOOL_SRCS := $(filter-out tools/lib%.c tools/ffiext.c,$(wildcard tools/*.c))
@@ -69,13 +69,18 @@ $(OUT)/gen/syscall_names.c: scripts/gen-syscalls.sh /usr/include/$(TRIPLET)/asm/
 	$(call msg,GEN,$@)
 	$(Q)scripts/gen-syscalls.sh /usr/include/$(TRIPLET)/asm/unistd_64.h $@
 
+# The pprof encoder's C, generated from proto/profile.proto by protoc-c (libprotobuf-c).
+$(OUT)/gen/profile.pb-c.c $(OUT)/gen/profile.pb-c.h &: proto/profile.proto | $(OUT)/gen
+	$(call msg,PROTOC,$@)
+	$(Q)protoc-c --c_out=$(OUT)/gen --proto_path=proto $<
+
 $(OUT)/gen/%.o: $(OUT)/gen/%.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 # Skeletons are order-only: they exist before any compile, and the -MMD files then rebuild
 # exactly the objects that include a changed one.
-$(OUT)/user/%.o: user/%.c | $(BPF_SKELS)
+$(OUT)/user/%.o: user/%.c | $(BPF_SKELS) $(OUT)/gen/profile.pb-c.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -151,7 +156,8 @@ FUZZ_SRCS_manifest := user/load/appmanifest.c user/lib/file.c
 FUZZ_SRCS_httpresp := user/load/httpresp.c
 FUZZ_SRCS_endpoint := user/load/endpoint.c
 FUZZ_SRCS_profile  := user/output/document.c user/output/reader.c user/lib/json.c user/lib/file.c user/lib/util.c \
-	user/lib/log.c user/lib/validate.c user/cli/diff.c user/cli/options.c
+	user/lib/log.c user/lib/validate.c user/cli/diff.c user/cli/options.c user/stats/gate.c user/stats/perftarget.c \
+	user/stats/verdict.c user/stats/wlhealth.c user/stats/stats.c
 FUZZ_ALL     := suites manifest httpresp endpoint profile
 FUZZ_BINS    := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_ALL))
 
@@ -180,10 +186,10 @@ fuzz-smoke: fuzz-build
 # in build-asan/, and run: any sanitizer report fails the test binary.
 ASAN_OUT    := build-asan
 ASAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-ASAN_OBJS   := $(patsubst user/%.c,$(ASAN_OUT)/user/%.o,$(USER_SRCS)) $(ASAN_OUT)/gen/syscall_names.o
+ASAN_OBJS   := $(patsubst $(OUT)/%,$(ASAN_OUT)/%,$(USER_OBJS)) # the main build's objects, instrumented
 ASAN_BINS   := $(patsubst tests/unit/%.c,$(ASAN_OUT)/tests/%,$(UNIT_SRCS))
 
-$(ASAN_OUT)/user/%.o: user/%.c | $(BPF_SKELS)
+$(ASAN_OUT)/user/%.o: user/%.c | $(BPF_SKELS) $(OUT)/gen/profile.pb-c.h
 	$(call msg,ASAN-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -O1 $(ASAN_FLAGS) -c $< -o $@

@@ -28,8 +28,10 @@ enum probe_hit {
 	HIT_GIL_TAKE,      /* exact method: uprobe take_gil */
 	HIT_GIL_TAKE_RET,  /* exact method: uretprobe take_gil */
 	HIT_GIL_DROP,      /* exact method: uprobe drop_gil */
+	HIT_GIL_DROP_RET,  /* exact method: uretprobe drop_gil */
 	HIT_GC_START,      /* USDT gc__start or uprobe on the collector */
 	HIT_GC_DONE,       /* USDT gc__done or uretprobe on the collector */
+	HIT_GC_CHOICE,     /* 3.13: uprobe on the collector's start callback (the chosen generation) */
 	HIT_STACK_SAMPLE,  /* perf_event cpu-clock samples of a target thread */
 	HIT_GIL_STACK,     /* GIL-wait stacks sent (stacks' sched_switch program) */
 	HIT_FFI_ENTER,     /* uprobes on probed native functions and ffi_call */
@@ -70,7 +72,10 @@ struct thread_ctx {
 	__u32 gc_gen;
 	__u64 gc_start_ns;   /* inside a collection since; 0: not */
 	__u32 gil_cheap;     /* the blocked-on GIL's process is timed by the cheap method */
-	__u32 pad2;
+	__u32 gil_pre;       /* gil_block_ns marks a preemption in a GIL hand-off, not a block */
+	__u64 drop_ns;       /* exact method: inside drop_gil since; 0: not */
+	__u64 drop_end_ns;   /* exact method: the last drop_gil returned at */
+	__u64 drop_wait_ns;  /* exact method: and lasted (the forced switch before a take_gil) */
 	/* GIL-wait stacks (bpf/stackcap.bpf.h): the current wait's stack (0: not taken), and the
 	 * waits since the thread's last stack that had none */
 	__u64 gil_stk_cookie;

@@ -96,6 +96,19 @@ static __always_inline int gil_mine(__u64 *switch_no)
 	return id == task->thread.fsbase;
 }
 
+static __always_inline __u64 run_delay(void)
+{
+	return BPF_CORE_READ(bpf_get_current_task_btf(), sched_info.run_delay);
+}
+
+/* A window's duration, less the time the thread waited for a CPU in it. */
+static __always_inline __u64 on_cpu(__u64 t0, __u64 t1, __u64 rd0, __u64 rd1)
+{
+	__u64 d = t1 - t0, w = rd1 - rd0;
+
+	return w < d ? d - w : 0;
+}
+
 static __always_inline struct ffi_thread *thread(bool create)
 {
 	struct ffi_thread *t;
@@ -135,7 +148,12 @@ int BPF_KPROBE(ffi_enter)
 	f->save_seq = t->save_seq;
 	f->nested_ns = t->cost_ns;
 	f->held = gil_mine(&f->switch_no);
-	f->ffi_in_ns = t->ffi_depth && t->ffi_call_ns ? now - t->ffi_call_ns : 0;
+	f->ffi_in_ns = 0;
+	if (t->ffi_depth && t->ffi_call_ns) { /* called through ffi_call: never 0 then */
+		f->ffi_in_ns = on_cpu(t->ffi_call_ns, now, t->ffi_call_rd, run_delay());
+		if (!f->ffi_in_ns)
+			f->ffi_in_ns = 1;
+	}
 	t->ffi_call_ns = 0; /* one body per ffi_call: the first probed one */
 	t->depth = d + 1;
 	f->run_delay = BPF_CORE_READ(bpf_get_current_task_btf(), sched_info.run_delay);
@@ -198,6 +216,7 @@ static __always_inline void close_frame(struct ffi_thread *t, struct ffi_frame *
 		__sync_fetch_and_add(&s->overhead_ns, f->ffi_in_ns);
 		__sync_fetch_and_add(&s->overhead_calls, 1);
 		t->body_end_ns = now;
+		t->body_end_rd = run_delay();
 		t->body_id = id;
 	}
 }
@@ -249,7 +268,14 @@ int BPF_KPROBE(ffi_call_enter)
 	add_cost(t, bpf_get_attach_cookie(ctx));
 	t->ffi_depth++;
 	t->body_id = -1;
+	t->ffi_call_rd = run_delay();
 	t->ffi_call_ns = bpf_ktime_get_ns();
+	if (t->bind_depth == 1 && t->bind_start_ns && !t->bind_pre_ns) {
+		t->bind_pre_ns = on_cpu(t->bind_start_ns, t->ffi_call_ns, t->bind_start_rd, t->ffi_call_rd);
+		if (!t->bind_pre_ns)
+			t->bind_pre_ns = 1;
+		t->bind_fix_ns += bpf_get_attach_cookie(ctx);
+	}
 	return 0;
 }
 
@@ -268,14 +294,71 @@ int BPF_KRETPROBE(ffi_call_exit)
 	if (t->ffi_depth)
 		t->ffi_depth--;
 	t->ffi_call_ns = 0;
+	if (t->bind_depth == 1 && t->bind_pre_ns && !t->bind_ret_ns) {
+		t->bind_ret_ns = now;
+		t->bind_ret_rd = run_delay();
+		t->bind_body = t->body_id;
+		t->bind_fix_ns += bpf_get_attach_cookie(ctx);
+	}
 	if (t->body_id < 0 || !t->body_end_ns)
 		return 0;
 	id = t->body_id;
 	s = bpf_map_lookup_elem(&ffi_stats, &id);
 	if (s)
-		__sync_fetch_and_add(&s->overhead_ns, now - t->body_end_ns);
+		__sync_fetch_and_add(&s->overhead_ns, on_cpu(t->body_end_ns, now, t->body_end_rd, run_delay()));
 	t->body_id = -1;
 	t->body_end_ns = 0;
+	return 0;
+}
+
+/* The binding's call entry (ctypes' PyCFuncPtr_call, cffi's cdata_call: a type's tp_call): its
+ * Python-side share is from here to ffi_call, and from ffi_call's return back to here. The
+ * cookie is the probe's own cost, ns. */
+SEC("uprobe")
+int BPF_KPROBE(binding_enter)
+{
+	struct ffi_thread *t;
+
+	if (!targeted() || !(t = thread(true)))
+		return 0;
+	count_hit(HIT_FFI_ENTER);
+	add_cost(t, bpf_get_attach_cookie(ctx));
+	if (t->bind_depth++)
+		return 0; /* a callback's call: the outermost one is measured */
+	t->bind_pre_ns = t->bind_ret_ns = 0;
+	t->bind_body = -1;
+	t->bind_fix_ns = bpf_get_attach_cookie(ctx);
+	t->bind_start_rd = run_delay();
+	t->bind_start_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(binding_exit)
+{
+	__u64 now = bpf_ktime_get_ns(), d;
+	struct ffi_thread *t;
+	struct ffi_stat *s;
+	__u32 id;
+
+	if (!targeted() || !(t = thread(false)))
+		return 0;
+	count_hit(HIT_FFI_EXIT);
+	add_cost(t, bpf_get_attach_cookie(ctx));
+	if (!t->bind_depth || --t->bind_depth)
+		return 0;
+	if (!t->bind_start_ns || !t->bind_pre_ns || !t->bind_ret_ns || t->bind_body < 0)
+		goto out;
+	id = t->bind_body;
+	s = bpf_map_lookup_elem(&ffi_stats, &id);
+	/* raw: the loader subtracts the probes' share, calibrated the same way (binding zero) */
+	d = t->bind_pre_ns + on_cpu(t->bind_ret_ns, now, t->bind_ret_rd, run_delay());
+	if (s) {
+		__sync_fetch_and_add(&s->binding_ns, d);
+		__sync_fetch_and_add(&s->binding_calls, 1);
+	}
+out:
+	t->bind_start_ns = 0;
 	return 0;
 }
 

@@ -22,6 +22,10 @@ struct ffi_stat {
 	__u64 overhead_ns;        /* libffi's share, raw: ffi_call entry to the body, and back */
 	__u64 overhead_calls;
 	__u64 unreturned;         /* entries whose return was never seen (longjmp, thread exit) */
+	__u64 binding_ns;         /* the binding's Python-side share, raw: its call entry (ctypes'
+				   * PyCFuncPtr_call, cffi's cdata_call) to ffi_call, and ffi_call's
+				   * return to its own (argument and result conversion) */
+	__u64 binding_calls;
 	__u64 cpu_wait_ns;        /* time the calling thread waited on a run queue during the calls
 				   * (task sched_info.run_delay): in total_ns, reported apart */
 	__u64 hist[HIST_SLOTS];
@@ -56,7 +60,16 @@ struct ffi_thread {
 	__u64 ffi_call_ns; /* the current ffi_call's entry */
 	__u64 body_end_ns; /* the last probed body's return inside ffi_call */
 	__s32 body_id;     /* that body's function, for the return overhead; -1: none */
+	__u32 bind_depth;  /* inside a binding's call entry (ctypes, cffi) */
+	__u64 bind_start_ns; /* the outermost binding call's entry; 0: none */
+	__u64 bind_pre_ns; /* its entry to its first ffi_call */
+	__u64 bind_ret_ns; /* that ffi_call's return */
+	__u64 bind_fix_ns; /* the probes' own cost inside the two windows */
+	__s32 bind_body;   /* the probed body that ffi_call ran; -1: none */
 	__u32 pad;
+	/* the thread's run-queue wait (sched_info.run_delay) at those points: a window's wait for a
+	 * CPU is taken out of it (a probe's return to user space is a place to be preempted) */
+	__u64 ffi_call_rd, body_end_rd, bind_start_rd, bind_ret_rd;
 	struct ffi_frame f[FFI_DEPTH];
 };
 

@@ -22,6 +22,9 @@
 #include "stackcap.bpf.h"
 
 const volatile bool gil_stacks = false; /* take GIL-wait stacks (bpf/stackcap.bpf.h) */
+/* Set once the 3.13 generation-choice probe has fired: from then on an automatic entry of the
+ * collector with no choice collected nothing, and is no pause of a thread or request. */
+bool gc_choice_seen = false;
 
 /* Per CPU: the totals are updated on the GIL hand-off path of every target thread; one shared
  * line would bounce between CPUs. The adds stay atomic (uncontended): the exact method's uprobe
@@ -43,7 +46,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, GC_GENERATIONS + 1);
+	__uint(max_entries, GC_SLOTS);
 	__type(key, __u32);
 	__type(value, struct gc_gen_stat);
 } gc_gens SEC(".maps");
@@ -99,6 +102,65 @@ static __always_inline void gil_wait_done(struct gil_thread *g, __u64 ns)
 	hist_add(tot->hist, ns); /* atomic: the uprobe programs can be preempted */
 }
 
+/* Cheap method: a target thread's off-CPU period on the GIL begins at now (a block, or a
+ * preemption in a hand-off). It belongs to the current wait unless the thread ran longer than
+ * GIL_EPISODE_GAP_NS since the last such period ended; then that wait is over. */
+static __always_inline void gil_episode(struct thread_ctx *tc, struct task_struct *prev, __u64 now)
+{
+	if (!tc->gil_wake_ns || now - tc->gil_wake_ns > GIL_EPISODE_GAP_NS) {
+		if (tc->gil_ep_ns)
+			gil_wait_done(gil_thread_of(prev), tc->gil_ep_ns);
+		tc->gil_ep_ns = 0;
+	}
+}
+
+/* Whether thread `t` is the GIL's holder: the GIL is locked and its last_holder's thread id
+ * (pthread_self(), the thread's fs base on x86_64) is t's. Read in t's own memory (t is current).
+ * Unknown (no layout, a failed read): counted as the holder. */
+static __always_inline bool gil_held_by(struct task_struct *t, const struct gil_range *r)
+{
+	__u64 holder = 0, tid = 0;
+
+	if (!r->ts_thread_id ||
+	    bpf_probe_read_user(&holder, sizeof(holder), (void *)(r->lo + GIL_LAST_HOLDER_OFF)) || !holder ||
+	    bpf_probe_read_user(&tid, sizeof(tid), (void *)(holder + r->ts_thread_id)))
+		return true;
+	return tid == t->thread.fsbase;
+}
+
+/* A target thread leaves the CPU runnable (preempted) in the middle of a GIL hand-off: at a futex
+ * call on its GIL (the wake-up of the next holder in drop_gil, which makes the woken thread
+ * preempt the waker on a busy CPU; or, inside take_gil's condition wait, the wake-up of a thread
+ * queued on the GIL's mutex) while it does not hold the GIL. It is waiting: it gave the GIL up and
+ * will take it back, or it is queueing for it. A holder preempted while waking a waiter (the GIL
+ * is locked, and last_holder is this thread) is holding. Only runnable switches of target threads
+ * that were in a futex call reach the look-ups. */
+static __always_inline void gil_preempted(struct task_struct *prev, __u32 tgid)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+	struct thread_ctx *tc;
+	struct gil_range *r;
+	int locked = 1;
+
+	if (!regs || regs->orig_ax != NR_FUTEX || !(r = bpf_map_lookup_elem(&gil_ranges, &tgid)) ||
+	    regs->di < r->lo || regs->di >= r->hi)
+		return;
+	/* prev is the current task here: its memory is readable; a failed read counts as held */
+	if (bpf_probe_read_user(&locked, sizeof(locked), (void *)(r->lo + GIL_LOCKED_OFF)) ||
+	    (locked && gil_held_by(prev, r)))
+		return;
+	tc = bpf_task_storage_get(&thread_ctxs, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!tc) {
+		count_drop(DROP_CTX_ALLOC);
+		return;
+	}
+	tc->gil_block_ns = bpf_ktime_get_ns();
+	tc->gil_cheap = !r->exact;
+	tc->gil_pre = 1;
+	if (!r->exact)
+		gil_episode(tc, prev, tc->gil_block_ns);
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
@@ -111,7 +173,11 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 	/* A target thread leaves the CPU blocked (not preempted) in a futex wait on its GIL. The
 	 * syscall is checked before the GIL range is looked up: most blocks are reads and polls. */
 	tgid = prev->tgid;
-	if (!preempt && prev_state && is_target_tgid(tgid)) {
+	if (!is_target_tgid(tgid)) {
+		/* not ours */
+	} else if (preempt || !prev_state) {
+		gil_preempted(prev, tgid);
+	} else {
 		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
 
 		if (regs && regs->orig_ax == NR_FUTEX && (r = bpf_map_lookup_elem(&gil_ranges, &tgid)) &&
@@ -121,21 +187,17 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 				now = bpf_ktime_get_ns();
 				tc->gil_block_ns = now;
 				tc->gil_cheap = !r->exact; /* for the wake-up: no second look-up */
+				tc->gil_pre = 0;
 				if (gil_stacks)
 					gil_stack_block(prev, regs, tgid, tc, now);
-				if (tc->take_ns)
+				if (tc->take_ns || tc->drop_ns)
 					tc->take_blocked = 1;
 				if (!r->exact) {
 					struct gil_total *tot = gil_total();
 
 					if (tot)
 						__sync_fetch_and_add(&tot->blocks, 1);
-					/* A new wait unless it follows the last GIL wake-up closely. */
-					if (!tc->gil_wake_ns || now - tc->gil_wake_ns > GIL_EPISODE_GAP_NS) {
-						if (tc->gil_ep_ns)
-							gil_wait_done(gil_thread_of(prev), tc->gil_ep_ns);
-						tc->gil_ep_ns = 0;
-					}
+					gil_episode(tc, prev, now);
 				}
 			} else {
 				count_drop(DROP_CTX_ALLOC);
@@ -143,12 +205,13 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 		}
 	}
 
-	/* A target thread that blocked on the GIL runs again. */
+	/* A target thread that blocked on the GIL (or was preempted in a hand-off) runs again. */
 	tgid = next->tgid;
 	if (is_target_tgid(tgid)) {
 		count_hit(HIT_SCHED_SWITCH); /* one hit per switch to a target thread */
 		tc = bpf_task_storage_get(&thread_ctxs, next, 0, 0);
 		if (tc && tc->gil_block_ns) {
+			struct gil_total *tot = gil_total();
 			__u64 d;
 
 			if (!now)
@@ -157,15 +220,16 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 			if (gil_stacks)
 				gil_stack_wake(tc, d);
 			tc->gil_block_ns = 0;
+			if (tc->gil_pre && tot)
+				__sync_fetch_and_add(&tot->preempted_ns, d);
 			tc->gil_wake_ns = now;
 			if (tc->gil_cheap) {
 				struct gil_thread *g = gil_thread_of(next);
-				struct gil_total *tot = gil_total();
 				struct req_acct *p = req_pend(tc);
 
 				if (p) {
 					p->gil_wait_ns += d;
-					p->gil_waits++;
+					p->gil_waits += !tc->gil_pre;
 				}
 				tc->gil_ep_ns += d;
 				if (g)
@@ -191,11 +255,30 @@ int BPF_PROG(gil_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
-/* Exact method. */
+/* Exact method. A thread waits from its drop_gil call (the eval loop's forced drops give the GIL
+ * up only to take it back at once; drop_gil itself then waits for another thread to take it, and
+ * may sit preempted on a busy CPU) to the return of take_gil; it holds from that return to its
+ * next drop_gil. A voluntary release (I/O, sleep) is timed as its drop_gil call only, which is
+ * microseconds unless a drop request makes it wait for the switch. */
+static __always_inline void exact_wait_add(struct task_struct *task, struct thread_ctx *tc, __u64 d)
+{
+	struct gil_thread *g = gil_thread_of(task);
+	struct gil_total *tot = gil_total();
+	struct req_acct *p = req_pend(tc);
+
+	if (g)
+		g->wait_ns += d;
+	if (tot)
+		__sync_fetch_and_add(&tot->wait_ns, d);
+	if (p)
+		p->gil_wait_ns += d;
+}
+
 SEC("uprobe")
 int BPF_KPROBE(take_gil_enter)
 {
 	struct thread_ctx *tc;
+	__u64 now;
 
 	if (!is_target_tgid(bpf_get_current_pid_tgid() >> 32))
 		return 0;
@@ -203,8 +286,14 @@ int BPF_KPROBE(take_gil_enter)
 	tc = current_ctx();
 	if (!tc)
 		return 0;
-	tc->take_ns = bpf_ktime_get_ns();
-	tc->take_blocked = 0;
+	now = bpf_ktime_get_ns();
+	tc->take_ns = now;
+	/* one wait with the drop_gil just before it (the forced switch), else a new one */
+	if (!tc->drop_end_ns || now - tc->drop_end_ns > GIL_EPISODE_GAP_NS) {
+		tc->drop_wait_ns = 0;
+		tc->take_blocked = 0;
+	}
+	tc->drop_end_ns = 0;
 	return 0;
 }
 
@@ -213,7 +302,6 @@ int BPF_KRETPROBE(take_gil_exit)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct thread_ctx *tc;
-	struct gil_thread *g;
 	struct gil_total *tot;
 	__u64 now, d;
 
@@ -227,24 +315,18 @@ int BPF_KRETPROBE(take_gil_exit)
 	d = now - tc->take_ns;
 	tc->take_ns = 0;
 	tc->hold_ns = now;
-	g = gil_thread_of(task);
+	exact_wait_add(task, tc, d); /* an uncontended take costs well under a microsecond */
 	tot = gil_total();
-	if (g)
-		g->wait_ns += d; /* an uncontended take costs well under a microsecond */
-	if (tot) {
-		__sync_fetch_and_add(&tot->wait_ns, d);
+	if (tot)
 		__sync_fetch_and_add(&tot->acquisitions, 1);
-	}
-	if (tc->take_blocked)
-		gil_wait_done(g, d);
-	{
+	if (tc->take_blocked) {
 		struct req_acct *p = req_pend(tc);
 
-		if (p) {
-			p->gil_wait_ns += d;
-			p->gil_waits += tc->take_blocked;
-		}
+		gil_wait_done(gil_thread_of(task), d + tc->drop_wait_ns);
+		if (p)
+			p->gil_waits++;
 	}
+	tc->drop_wait_ns = 0;
 	return 0;
 }
 
@@ -255,15 +337,20 @@ int BPF_KPROBE(drop_gil_enter)
 	struct thread_ctx *tc;
 	struct gil_thread *g;
 	struct gil_total *tot;
-	__u64 d;
+	__u64 now, d;
 
 	if (!is_target_tgid(bpf_get_current_pid_tgid() >> 32))
 		return 0;
 	count_hit(HIT_GIL_DROP);
-	tc = bpf_task_storage_get(&thread_ctxs, task, 0, 0);
-	if (!tc || !tc->hold_ns)
+	tc = current_ctx();
+	if (!tc)
 		return 0;
-	d = bpf_ktime_get_ns() - tc->hold_ns;
+	now = bpf_ktime_get_ns();
+	tc->drop_ns = now;
+	tc->take_blocked = 0;
+	if (!tc->hold_ns)
+		return 0;
+	d = now - tc->hold_ns;
 	tc->hold_ns = 0;
 	g = gil_thread_of(task);
 	tot = gil_total();
@@ -280,6 +367,28 @@ int BPF_KPROBE(drop_gil_enter)
 	return 0;
 }
 
+SEC("uretprobe")
+int BPF_KRETPROBE(drop_gil_exit)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct thread_ctx *tc;
+	__u64 now, d;
+
+	if (!is_target_tgid(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	count_hit(HIT_GIL_DROP_RET);
+	tc = bpf_task_storage_get(&thread_ctxs, task, 0, 0);
+	if (!tc || !tc->drop_ns)
+		return 0;
+	now = bpf_ktime_get_ns();
+	d = now - tc->drop_ns;
+	tc->drop_ns = 0;
+	tc->drop_wait_ns = d;
+	tc->drop_end_ns = now;
+	exact_wait_add(task, tc, d);
+	return 0;
+}
+
 /* GC. */
 static __always_inline int gc_begin(long gen)
 {
@@ -292,7 +401,28 @@ static __always_inline int gc_begin(long gen)
 	if (!tc)
 		return 0;
 	tc->gc_start_ns = bpf_ktime_get_ns();
-	tc->gc_gen = gen >= 0 && gen < GC_GENERATIONS ? gen : GC_GENERATIONS;
+	if (gen >= 0 && gen < GC_GENERATIONS)
+		tc->gc_gen = gen;
+	else
+		tc->gc_gen = gen == -1 ? GC_SLOT_AUTO : GC_GENERATIONS;
+	return 0;
+}
+
+/* CPython 3.13 enters its collector (gc_collect_main) with GENERATION_AUTO (-1) for automatic
+ * collections and picks the generation inside (gc_select_generation); it then calls its "start"
+ * callback function (invoke_gc_callback, whether or not gc.callbacks has entries) with the
+ * generation it picked, and later the "stop" one with the same. */
+static __always_inline int gc_choice(long gen)
+{
+	struct thread_ctx *tc;
+
+	if (!is_target_tgid(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	count_hit(HIT_GC_CHOICE);
+	tc = bpf_task_storage_get(&thread_ctxs, bpf_get_current_task_btf(), 0, 0);
+	if (tc && tc->gc_start_ns && tc->gc_gen == GC_SLOT_AUTO && gen >= 0 && gen < GC_GENERATIONS)
+		tc->gc_gen = gen;
+	gc_choice_seen = true;
 	return 0;
 }
 
@@ -313,14 +443,6 @@ static __always_inline int gc_end(void)
 		return 0;
 	d = bpf_ktime_get_ns() - tc->gc_start_ns;
 	tc->gc_start_ns = 0;
-	{
-		struct req_acct *p = req_pend(tc);
-
-		if (p) {
-			p->gc_pauses++;
-			p->gc_ns += d;
-		}
-	}
 	gen = tc->gc_gen;
 	s = bpf_map_lookup_elem(&gc_gens, &gen);
 	if (s) {
@@ -328,6 +450,16 @@ static __always_inline int gc_end(void)
 		__sync_fetch_and_add(&s->pause_ns, d);
 		max_update(&s->max_ns, d);
 		hist_add(s->hist, d);
+	}
+	if (gen == GC_SLOT_AUTO && gc_choice_seen)
+		return 0; /* nothing was collected */
+	{
+		struct req_acct *p = req_pend(tc);
+
+		if (p) {
+			p->gc_pauses++;
+			p->gc_ns += d;
+		}
 	}
 	tid = (__u32)bpf_get_current_pid_tgid();
 	t = bpf_map_lookup_elem(&gc_threads, &tid);
@@ -371,6 +503,33 @@ SEC("uprobe")
 int BPF_KPROBE(gc_enter1, long gen)
 {
 	return gc_begin((int)gen);
+}
+
+/* A clone of the collector for one generation (3.8's collect.constprop.0 collects generation 2):
+ * the loader passes that generation as the attachment's cookie. */
+SEC("uprobe")
+int BPF_KPROBE(gc_enter_const)
+{
+	return gc_begin((long)bpf_get_attach_cookie(ctx));
+}
+
+/* The chooser's generation argument, by register (DWARF says which). */
+SEC("uprobe")
+int BPF_KPROBE(gc_choice1, long gen)
+{
+	return gc_choice((int)gen);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(gc_choice2, void *a, long gen)
+{
+	return gc_choice((int)gen);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(gc_choice3, void *a, void *b, long gen)
+{
+	return gc_choice((int)gen);
 }
 
 SEC("uretprobe")

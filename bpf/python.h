@@ -10,7 +10,16 @@
 /* Blocks on the GIL less than this apart belong to one wait: take_gil's timed waits wake every
  * switch interval (5 ms) to ask for a drop, and go straight back to sleep. */
 #define GIL_EPISODE_GAP_NS 50000
+/* Offset of `int locked` in struct _gil_runtime_state, 3.8 to 3.13 (GIL_OFF_LOCKED of
+ * user/inspect/cpython.h, checked at build time in user/probes/python.c). */
+#define GIL_LOCKED_OFF 16
+#define GIL_LAST_HOLDER_OFF 8 /* PyThreadState *last_holder (GIL_OFF_LAST_HOLDER) */
 #define GC_GENERATIONS 3 /* slot 3 counts collections of an unknown generation */
+/* Slot 4: entries with GENERATION_AUTO (-1, CPython 3.13's automatic collections) whose chosen
+ * generation never became known: with the chooser probe attached, the collector found nothing
+ * due and did not collect; without it, collections of an unknown generation. */
+#define GC_SLOT_AUTO 4
+#define GC_SLOTS 5
 
 /* The GIL struct of one process: [lo, hi); exact: its take_gil/drop_gil uprobes are attached, so
  * the sched_switch program leaves the waits to them (a stripped interpreter keeps the cheap
@@ -18,7 +27,7 @@
 struct gil_range {
 	__u64 lo, hi;
 	__u32 exact;
-	__u32 pad;
+	__u32 ts_thread_id; /* offset of PyThreadState.thread_id (pthread_self()); 0: unknown */
 };
 
 struct gil_total {
@@ -27,6 +36,7 @@ struct gil_total {
 	__u64 blocks;      /* futex blocks on the GIL */
 	__u64 hold_ns;     /* exact method only */
 	__u64 acquisitions;/* exact method: take_gil returns */
+	__u64 preempted_ns;/* of wait_ns: waiting threads preempted in a GIL hand-off (runnable) */
 	__u64 max_wait_ns;
 	__u64 hist[HIST_SLOTS]; /* single waits */
 };

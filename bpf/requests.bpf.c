@@ -214,20 +214,32 @@ struct scan_ctx {
 	__u32 off[REQ_PIPE];
 };
 
+/* Four positions per call (one 8-byte load, four 4-byte windows): a quarter of the calls. */
 static long scan_cb(__u32 i, struct scan_ctx *x)
 {
 	struct scan_buf *sb;
-	__u32 zero = 0, k = i & (REQ_SCAN - 1);
+	__u32 zero = 0, base = (i * 4) & (REQ_SCAN - 1);
+	__u64 w;
 
-	if (i + 4 >= x->n || x->found >= REQ_PIPE)
+	if (x->found >= REQ_PIPE)
 		return 1;
 	sb = bpf_map_lookup_elem(&req_scan, &zero);
 	if (!sb)
 		return 1;
-	if (*(__u32 *)(sb->b + k) != 0x0a0d0a0d) /* "\r\n\r\n" */
-		return 0;
-	if (is_request_line(sb->b + k + 4, x->n - (i + 4)))
-		x->off[x->found++ & (REQ_PIPE - 1)] = i + 4;
+	w = *(__u64 *)(sb->b + base);
+#pragma unroll
+	for (int k = 0; k < 4; k++) {
+		__u32 pos = base + k;
+
+		if (pos + 4 >= x->n)
+			return 1;
+		if ((__u32)(w >> (8 * k)) != 0x0a0d0a0d) /* "\r\n\r\n" */
+			continue;
+		if (is_request_line(sb->b + (pos & (REQ_SCAN - 1)) + 4, x->n - (pos + 4)))
+			x->off[x->found++ & (REQ_PIPE - 1)] = pos + 4;
+		if (x->found >= REQ_PIPE)
+			return 1;
+	}
 	return 0;
 }
 
@@ -281,7 +293,7 @@ static __always_inline void pipeline(struct req_conn *c, __u64 buf, __u32 ret, b
 	if (n <= 4)
 		return;
 	x.n = n;
-	bpf_loop(n - 4, scan_cb, &x, 0);
+	bpf_loop((n - 4 + 3) / 4, scan_cb, &x, 0);
 #pragma unroll
 	for (int j = 0; j < REQ_PIPE; j++) {
 		__u32 off = x.off[j] & (REQ_SCAN - 1);

@@ -73,9 +73,29 @@ struct {
 	__type(value, struct py_walk);
 } py_walks SEC(".maps");
 
+/* The slot of Python frame k (leaf first): the leaf-most PY_LEAF_KEEP in order, the rest in a
+ * ring over the upper slots, so that the root-most frames are the ones kept. */
+static __always_inline __u32 py_slot(__u32 k)
+{
+	if (k < PY_LEAF_KEEP)
+		return k;
+	return PY_LEAF_KEEP + ((k - PY_LEAF_KEEP) & (MAX_PY_FRAMES - PY_LEAF_KEEP - 1));
+}
+
+static __always_inline void py_mark_entry(struct py_walk *w, __u32 slot, bool on)
+{
+	__u64 bit = 1ull << (slot & 63);
+	__u64 *word = slot & 64 ? &w->entry[1] : &w->entry[0]; /* a constant offset each */
+
+	if (on)
+		*word |= bit;
+	else
+		*word &= ~bit;
+}
+
 static long py_step(__u32 i, void *unused)
 {
-	__u32 zero = 0, n;
+	__u32 zero = 0, n, slot;
 	struct py_walk *w = bpf_map_lookup_elem(&py_walks, &zero);
 	__u64 f, code;
 
@@ -91,27 +111,25 @@ static long py_step(__u32 i, void *unused)
 		if (owner == FRAME_OWNED_BY_CSTACK) {
 			/* the shim under an eval-loop call's first frame: that frame is an entry */
 			if (n > 0)
-				w->entry[((n - 1) >> 6) & 1] |= 1ull << ((n - 1) & 63);
+				py_mark_entry(w, py_slot(n - 1), true);
 			return 0;
 		}
 	}
-	if (n >= MAX_PY_FRAMES) {
-		w->status = PY_TRUNCATED;
-		return 1;
-	}
-	w->py[n & (MAX_PY_FRAMES - 1)] = code;
+	slot = py_slot(n) & (MAX_PY_FRAMES - 1);
+	w->py[slot] = code;
 	{
 		__u64 ptrs[2] = {};
 
 		bpf_probe_read_user(ptrs, sizeof(ptrs), (void *)(code + w->l.co_ptrs));
-		w->tag[n & (MAX_PY_FRAMES - 1)] = ptrs[0] ^ (ptrs[1] * 0x9E3779B97F4A7C15ull);
+		w->tag[slot] = ptrs[0] ^ (ptrs[1] * 0x9E3779B97F4A7C15ull);
 	}
+	py_mark_entry(w, slot, false); /* a ring slot is reused */
 	if (w->l.fr_is_entry >= 0) {
 		__u8 entry = 0;
 
 		bpf_probe_read_user(&entry, 1, (void *)(f + w->l.fr_is_entry));
 		if (entry)
-			w->entry[(n >> 6) & 1] |= 1ull << (n & 63);
+			py_mark_entry(w, slot, true);
 	}
 	w->n = n + 1;
 	return 0;
@@ -148,9 +166,15 @@ static __always_inline void walk_python(struct stack_event *e, struct task_struc
 	w->n = 0;
 	w->status = PY_WALKED;
 	w->entry[0] = w->entry[1] = 0;
-	bpf_loop(MAX_PY_FRAMES + 32, py_step, NULL, 0);
-	e->npy = w->n;
-	e->py_status = w->status;
+	bpf_loop(PY_WALK_STEPS, py_step, NULL, 0);
+	e->py_depth = w->n;
+	e->npy = w->n < MAX_PY_FRAMES ? w->n : MAX_PY_FRAMES;
+	if (w->f)
+		e->py_status = PY_ROOT_LOST; /* frames left after PY_WALK_STEPS */
+	else if (w->n > MAX_PY_FRAMES)
+		e->py_status = PY_TRUNCATED;
+	else
+		e->py_status = w->status;
 	e->py_entry[0] = w->entry[0];
 	e->py_entry[1] = w->entry[1];
 	bpf_probe_read_kernel(e->py, sizeof(e->py), w->py);
@@ -219,6 +243,7 @@ static __always_inline struct stack_event *new_event(__u32 kind, struct task_str
 	e->nkernel = 0;
 	e->cookie = 0;
 	e->npy = 0;
+	e->py_depth = 0;
 	e->py_status = 0;
 	e->py_entry[0] = e->py_entry[1] = 0;
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), task->comm);

@@ -8,7 +8,14 @@
 /* Bytes of user stack copied from the stack pointer up, for unwinding from .eh_frame in user
  * space (perf's --call-graph dwarf copies 8 KiB by default; CPython's eval frames are large). */
 #define STACK_COPY 16384
-#define MAX_PY_FRAMES 128 /* a power of two: indexes are masked for the verifier */
+#define MAX_PY_FRAMES 128 /* Python frames kept per sample; a power of two (masked indexes) */
+/* A deeper stack keeps its PY_LEAF_KEEP leaf-most frames in py[0, 64) and its root-most
+ * MAX_PY_FRAMES - PY_LEAF_KEEP frames in py[64, 128), a ring there: frame k (k >= 64, leaf
+ * first) is in slot 64 + ((k - 64) & 63). The frames between are dropped and counted. */
+#define PY_LEAF_KEEP 64
+/* At most this many frames (Python frames and 3.12+'s C-stack shims between them) are
+ * visited per sample: a deeper stack loses its root (PY_ROOT_LOST). */
+#define PY_WALK_STEPS 4096
 #define MAX_PY_THREADS 64	/* thread states walked to find the sampled thread's */
 #define KSTACK_DEPTH 64
 
@@ -53,7 +60,7 @@ struct stack_event {
 	__u32 user_len;     /* bytes of stack copied, from regs[7] (rsp) up */
 	__u32 npy;          /* Python frames, leaf first */
 	__u32 py_status;    /* 0: walked; PY_* otherwise */
-	__u32 pad;
+	__u32 py_depth;     /* Python frames walked; > npy when the middle was dropped */
 	__u64 py_entry[2];  /* bit i: frame i is the first one of an eval-loop call (3.11+) */
 	__u64 py[MAX_PY_FRAMES]; /* code object addresses */
 	__u64 py_tag[MAX_PY_FRAMES]; /* their co_filename and co_name pointers, mixed: a cached name
@@ -67,7 +74,9 @@ enum py_status {
 	PY_WALKED = 0,
 	PY_NOT_PYTHON,      /* no layout for the process (not CPython, or not initialized yet) */
 	PY_NO_THREAD_STATE, /* the thread has no Python thread state (a native thread) */
-	PY_TRUNCATED,       /* more than MAX_PY_FRAMES frames: the root-most are missing */
+	PY_TRUNCATED,       /* more than MAX_PY_FRAMES frames: the middle ones are dropped, the
+			     * leaf-most and root-most kept (see PY_LEAF_KEEP) */
+	PY_ROOT_LOST,       /* more than PY_WALK_STEPS frames: the walk stopped short of the root */
 };
 
 #endif /* BINDPROF_STACK_EVENT_H */

@@ -10,10 +10,13 @@ PKGS=(
   # build
   make clang llvm gcc pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
   libcjson-dev libhttp-parser-dev libdw-dev libffi-dev libcapstone-dev linux-libc-dev
+  # export (pprof) and history (SQLite, PostgreSQL)
+  libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libpq-dev
   # tests
   libcmocka-dev python3 python3-jsonschema libxml2-utils
+  protobuf-compiler nodejs postgresql
   # demo and integration targets
-  python3-dev python3-cffi
+  python3-dev python3-cffi wrk nginx-light python3-gevent
 )
 
 missing=()

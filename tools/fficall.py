@@ -10,6 +10,10 @@
   fficall.py atom N       libatom (tools/libatom.c) through ctypes: atom_inc, atom_get and
                           atom_loop(1) N times each, atom_value (an alias of atom_get) N times
   fficall.py alias N      libc through ctypes: strtol N times, strtoll 2N times (one function)
+  fficall.py empty10 N    ffitest_empty10 (10 arguments, empty) through ctypes, 5 rounds of N calls,
+                          then the same from C (ffitest_c_empty10_ns); prints one JSON line: the
+                          best round's thread CPU ns per call of each, and of an empty Python loop
+                          (--no-c: the ctypes rounds only)
   fficall.py place N      libffitest through ctypes, by probe place: ffitest_add and ffitest_add_fp
                           10N times each, ffitest_busy_50us and ffitest_busy_50us_stepped N times
 (The trivial add is called 10N times: its mean is not left to a few slow first calls.)
@@ -28,10 +32,11 @@ LIB = os.path.join(TOOLS, "libffitest.so")
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["ctypes", "cffi", "ext", "atom", "alias", "place"])
+    ap.add_argument("mode", choices=["ctypes", "cffi", "ext", "atom", "alias", "place", "empty10"])
     ap.add_argument("n", type=int)
     ap.add_argument("dir", nargs="?")
     ap.add_argument("--delay", type=float, default=0.0)
+    ap.add_argument("--no-c", action="store_true", help="empty10: no calls from C (under a profiler)")
     a = ap.parse_args()
     time.sleep(a.delay)
     n = a.n
@@ -84,6 +89,29 @@ def main():
             f.argtypes = [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_int]
             for _ in range(k):
                 f(b"12345", None, 10)
+    elif a.mode == "empty10":
+        import ctypes
+        import json
+        lib = ctypes.CDLL(LIB)
+        f = lib.ffitest_empty10
+        f.restype = None
+        f.argtypes = [ctypes.c_long] * 10
+        lib.ffitest_c_empty10_ns.restype = ctypes.c_double
+        lib.ffitest_c_empty10_ns.argtypes = [ctypes.c_long]
+        best = loop = None
+        for _ in range(5):
+            t = time.thread_time_ns()
+            for i in range(n):
+                f(i, 1, 2, 3, 4, 5, 6, 7, 8, 9)
+            d = (time.thread_time_ns() - t) / n
+            best = d if best is None else min(best, d)
+            t = time.thread_time_ns()
+            for i in range(n):
+                pass
+            d = (time.thread_time_ns() - t) / n
+            loop = d if loop is None else min(loop, d)
+        c = None if a.no_c else min(lib.ffitest_c_empty10_ns(n) for _ in range(5))
+        print(json.dumps({"ctypes_ns": best, "c_ns": c, "loop_ns": loop, "calls": 5 * n}), flush=True)
     elif a.mode == "place":
         import ctypes
         lib = ctypes.CDLL(LIB)

@@ -14,7 +14,7 @@
   GET /endless   a 200 whose body never ends (a byte every 10 ms)
   GET /count     {"<path>": requests so far, ..., "connections": connections that
                  asked for something else}; not counted itself
-Listens on 127.0.0.1:PORT (--port; 0 picks one) and prints "listening PORT".
+Listens on 127.0.0.1:PORT (--port; 0 picks one; --backlog, default 1024) and prints "listening PORT".
 """
 import argparse
 import json
@@ -125,7 +125,9 @@ class Server(ThreadingHTTPServer):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--backlog", type=int, default=1024, help="the listen backlog (5: http.server's default)")
     a = ap.parse_args()
+    Server.request_queue_size = a.backlog
     srv = Server(("127.0.0.1", a.port), Handler)
     print(f"listening {srv.server_address[1]}", flush=True)
     srv.serve_forever()

@@ -5,6 +5,9 @@
  *   ffitest_busy_50us  a 50 us busy loop (CLOCK_MONOTONIC)
  *   ffitest_sleep_1ms  a 1 ms sleep (clock_nanosleep)
  *   ffitest_callback   calls cb(i) for i in 0..n-1: native -> Python -> native
+ *   ffitest_empty10    an empty function of 10 arguments (the binding layer's ground truth)
+ *   ffitest_c_empty10_ns(n)  n calls of it from C (through a volatile pointer): thread CPU ns
+ *                      per call, the same call without a binding
  * By the instruction an entry uprobe lands on (the kernel emulates push, single-steps mov, sub):
  *   ffitest_add        lea: single-stepped
  *   ffitest_add_fp     the same add with a frame pointer: push %rbp, emulated (assembly)
@@ -43,6 +46,23 @@ API void ffitest_sleep_1ms(void)
 	struct timespec ts = { 0, 1000000 };
 
 	clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+}
+
+API void ffitest_empty10(long a, long b, long c, long d, long e, long f, long g, long h, long i, long j)
+{
+	asm volatile("" : : "r"(a), "r"(b), "r"(c), "r"(d), "r"(e), "r"(f), "r"(g), "r"(h), "r"(i), "r"(j));
+}
+
+API double ffitest_c_empty10_ns(long n)
+{
+	void (*volatile fn)(long, long, long, long, long, long, long, long, long, long) = ffitest_empty10;
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+	for (long k = 0; k < n; k++)
+		fn(k, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+	return ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / n;
 }
 
 API long ffitest_callback(long (*cb)(long), long n)

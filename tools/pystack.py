@@ -5,7 +5,8 @@
   pystack.py ctypes SECONDS   call_native -> demo_checksum (build/tools/libdemo.so, via ctypes)
                               over a 4 MiB buffer: nearly all the time in native code
   pystack.py gil SECONDS      two CPU-bound threads in distinct functions (spin_alpha, spin_beta)
-                              contending for the GIL
+                              contending for the GIL; prints life_s (their lifetimes added up)
+                              and span_s (their start to the last end): GIL wait = life_s - span_s
 
 --delay S sleeps first, so that a profiler started with the command has found the interpreter.
 """
@@ -41,14 +42,24 @@ def call_native(lib, buf):
     return lib.demo_checksum(buf, len(buf))
 
 
+ENDS = []  # when each gil-mode thread ended, by its own clock
+
+
 def spin_alpha(end):
     while time.monotonic() < end:
         work(1000)
+    ENDS.append(time.monotonic())
 
 
 def spin_beta(end):
     while time.monotonic() < end:
         work(1000)
+    ENDS.append(time.monotonic())
+
+
+def parked(go, fn, end):
+    go.wait()  # every thread exists and waits here before any of them wants the GIL
+    fn(end)
 
 
 def main():
@@ -70,11 +81,16 @@ def main():
         while time.monotonic() < end:
             call_native(lib, buf)
     else:
-        ts = [threading.Thread(target=f, args=(end,)) for f in (spin_alpha, spin_beta)]
+        go = threading.Event()
+        ts = [threading.Thread(target=parked, args=(go, f, end)) for f in (spin_alpha, spin_beta)]
         for t in ts:
             t.start()
+        t0 = time.monotonic()
+        go.set()  # from here both want the GIL until they end: one holds it, the other waits
         for t in ts:
             t.join()
+        print(f"life_s {sum(e - t0 for e in ENDS):.6f}")
+        print(f"span_s {max(ENDS) - t0:.6f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,57 @@
 #    (-c 8 -t 2, SECS seconds). Configurations: none; bindprof record --probes gc --ffi
 #    libdemo.so --ffi libz.so.1:crc32 (attached with -p, detached after each window).
 # Usage: sudo scripts/bench/ffi.sh [RUNS] [N] [SECS]     (defaults 5, 20000 and 4)
+#
+# 3. Placement (--places): the per-call inflation by where the entry probe sits, on functions of
+#    libz, libm, libcrypto and libffitest called N times each by tools/ffibench (thread CPU time
+#    per call): none; bindprof with every probe at the function's entry (BINDPROF_FFI_ENTRY_ONLY=1,
+#    the placement before); bindprof with the probe on an emulated instruction where one lies
+#    before any branch (the default). The JSON's probe.kind/offset are printed beside.
+#    Usage: sudo scripts/bench/ffi.sh --places [RUNS] [N]    (defaults 3 and 10000)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+if [ "${1:-}" = "--places" ]; then
+  runs=${2:-3} n=${3:-10000}
+  [ "$(id -u)" -eq 0 ] || { echo "needs root: sudo $0" >&2; exit 3; }
+  make -s build/bindprof build/tools/ffibench build/tools/libffitest.so >/dev/null
+  Z=/lib/x86_64-linux-gnu/libz.so.1 M=/lib/x86_64-linux-gnu/libm.so.6 C=/lib/x86_64-linux-gnu/libcrypto.so.3
+  T=$PWD/build/tools/libffitest.so
+  fns="$Z:crc32:z $Z:adler32:z $M:sin:d $M:exp:d $M:floor:d $C:CRYPTO_memcmp:m $C:OPENSSL_cleanse:c $C:SHA256:s"
+  fns="$fns $T:ffitest_add:l $T:ffitest_add_fp:l $T:ffitest_busy_50us:v $T:ffitest_busy_50us_stepped:v"
+  specs=()
+  for f in $fns; do specs+=(--ffi "${f%:*}"); done
+  out=$(mktemp -d)
+  trap 'rm -rf "$out"' EXIT
+  for r in $(seq "$runs"); do
+    build/tools/ffibench "$n" $fns | awk -v c=none '{print c, $1, $2}' >> "$out/raw"
+    BINDPROF_FFI_ENTRY_ONLY=1 build/bindprof record --probes gc "${specs[@]}" -o "$out/entry.json" -- \
+      build/tools/ffibench "$n" $fns 2>/dev/null | awk -v c=entry '{print c, $1, $2}' >> "$out/raw"
+    build/bindprof record --probes gc "${specs[@]}" -o "$out/best.json" -- \
+      build/tools/ffibench "$n" $fns 2>/dev/null | awk -v c=best '{print c, $1, $2}' >> "$out/raw"
+  done
+  echo "per-call inflation by probe place: $runs interleaved runs of $n calls, $(uname -r), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
+  python3 - "$out" <<'PY'
+import json, statistics, sys
+out = sys.argv[1]
+raw = {}
+for line in open(out + "/raw"):
+    c, fn, v = line.split()
+    raw.setdefault((c, fn), []).append(float(v))
+def places(f):
+    d = json.load(open(f))["results"]["profiling"]["ffi"]
+    return {x["symbol"]: x["probe"] for x in d["functions"] if x["calls"]}
+pe, pb = places(out + "/entry.json"), places(out + "/best.json")
+print(f"{'function':<26}{'none ns':>9}{'entry: +us':>12}  {'kind':<15}{'best: +us':>11}  {'kind (offset)':<26}")
+for fn in dict.fromkeys(k[1] for k in raw):
+    base = statistics.median(raw[("none", fn)])
+    e = statistics.median(raw[("entry", fn)]) - base
+    b = statistics.median(raw[("best", fn)]) - base
+    ke = pe.get(fn, {}).get("kind", "?")
+    kb = pb.get(fn, {})
+    print(f"{fn:<26}{base:>9.1f}{e / 1e3:>12.2f}  {ke:<15}{b / 1e3:>11.2f}  {kb.get('kind', '?')} (+{kb.get('offset', '?')})")
+PY
+  exit 0
+fi
 runs=${1:-5} n=${2:-20000} secs=${3:-4}
 [ "$(id -u)" -eq 0 ] || { echo "needs root: sudo $0" >&2; exit 3; }
 make -s build/bindprof build/tools/ffidirect build/tools/libffitest.so build/tools/libdemo.so >/dev/null

@@ -95,7 +95,7 @@ def test_ctypes():
         check(over is not None and 0 <= over < 10, f"libffi share {over} us per call")
         check(doc["results"]["profiling"]["python"]["ffi_overhead_ms"] is not None, "python.ffi_overhead_ms")
         lib = doc["results"]["profiling"]["ffi"]["libraries"][0]
-        check(lib["path"] and lib["path"].endswith("libffitest.so") and lib["functions"] == 4, lib)
+        check(lib["path"] and lib["path"].endswith("libffitest.so") and lib["functions"] == 8, lib)
 
     each(one)
 
@@ -186,6 +186,233 @@ def test_ffi_bad_input():
         libc = "/lib/x86_64-linux-gnu/libc.so.6"
         r = run([BINDPROF, "record", "--ffi", libc, "--", "true"])
         check(r.returncode == 2 and "functions match; at most 128" in r.stderr, r.stderr)
+
+
+# ---- issue 17: functions the kernel cannot probe, aliases, IFUNCs, probe places, late loads ----
+
+TOOLS = os.path.join(OUT, "tools")
+ATOM = os.path.join(TOOLS, "libatom.so")
+PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+LIBC = "/lib/x86_64-linux-gnu/libc.so.6"
+LIBZ = "/lib/x86_64-linux-gnu/libz.so.1"
+
+
+def ffi_of(doc):
+    return doc["results"]["profiling"]["ffi"]
+
+
+def test_unprobeable_function():
+    """libatom's atom_inc starts with `lock addl` (the kernel refuses a uprobe there: 524); its next
+    instruction (ret) is a safe place. atom_loop's loop lands right after its lock: no safe place.
+    Ground truth: fficall.py atom N calls atom_inc N times, atom_get N + 1 times and atom_value
+    (an alias of atom_get) N times, atom_loop N times."""
+    need_root()
+    out = subprocess.run(["objdump", "-d", ATOM], capture_output=True, text=True).stdout
+    check("lock addl $0x1" in out.split("<atom_inc>:")[1].split("\n")[1], "atom_inc starts with lock addl")
+    for label, spec in (("by-name", "libatom.so"), ("by-path", ATOM)):
+        doc = record("atom-" + label, spec, [PY, FFICALL, "atom", str(N), "--delay", "0.3"])
+        f = ffi_of(doc)
+        names = [x["symbol"] for x in f["functions"]]
+        check(sorted(names) == ["atom_get", "atom_inc"], f"{label}: one entry per probed function: {names}")
+        fs = funcs(doc)
+        check(fs["atom_inc"]["calls"] == N, f"{label}: atom_inc {fs['atom_inc']['calls']} calls, want {N}")
+        check(fs["atom_inc"]["probe"]["offset"] == 8 and fs["atom_inc"]["probe"]["instruction"] == "ret",
+              f"{label}: atom_inc probed past its lock: {fs['atom_inc']['probe']}")
+        check(fs["atom_get"]["calls"] == 2 * N + 1, f"{label}: atom_get {fs['atom_get']['calls']}, want {2 * N + 1}")
+        check(fs["atom_get"]["aliases"] == "atom_value", f"{label}: aliases {fs['atom_get']['aliases']}")
+        ua = f["unattached"]
+        check(len(ua) == 1 and ua[0]["symbol"] == "atom_loop" and "524" in ua[0]["reason"]
+              and "a branch of the function lands at +8" in ua[0]["reason"], f"{label}: unattached {ua}")
+        check(any("atom_loop" in w["message"] and "not probed" in w["message"] for w in doc["warnings"]),
+              f"{label}: a warning names atom_loop")
+        lib = f["libraries"][0]
+        check(lib["functions"] == 2 and lib["unattached"] == 1 and "could not be attached" in lib["status"], lib)
+
+
+def test_aliases():
+    """strtol, strtoll, strtoq and strtoimax are one function in libc. Ground truth: ffialias N
+    calls strtol N times and strtoll 2N times (3N calls of the one function), after 1 s: libc is
+    mapped at the target's start, and attached when bindprof first reads its maps."""
+    need_root()
+    alias = os.path.join(TOOLS, "ffialias")
+    for glob, want in (("strtol", "strtol"), ("strtoimax", "strtoimax"), ("strto[il]*", "strtol")):
+        doc = record("alias-" + glob.strip("*[]"), "libc.so.6:" + glob, [alias, str(N), "1000"])
+        fs = [x for x in ffi_of(doc)["functions"] if x["calls"] or x["symbol"] == want]
+        check(len(fs) >= 1, f"{glob}: functions {fs}")
+        hit = [x for x in fs if x["symbol"] == want]
+        check(hit and hit[0]["calls"] == 3 * N, f"{glob}: reported as {[x['symbol'] for x in fs]}, "
+              f"calls {[x['calls'] for x in fs]}, want {want} with {3 * N}")
+        others = set(hit[0]["aliases"].split(", "))
+        check({"strtol", "strtoll", "strtoq", "strtoimax"} - {want} <= others, f"{glob}: aliases {others}")
+    # two specs on one function: counted once, the second spec says where
+    out = os.path.join(TMP, "alias2.json")
+    r = run([BINDPROF, "record", "--probes", "gc", "--ffi", "libc.so.6:strtoll", "--ffi", "libc.so.6:strtoq",
+             "-o", out, "--", alias, str(N), "1000"], timeout=120)
+    check(r.returncode == 0, r.stderr)
+    f = ffi_of(load(out))
+    check([x["calls"] for x in f["functions"]] == [3 * N], f"one function: {f['functions']}")
+    check("also matched by --ffi libc.so.6:strtoll" in f["libraries"][1]["status"], f["libraries"][1])
+
+
+def test_ifunc():
+    """libm's sin and floor are IFUNCs: the symbol is a resolver run once at load; the calls go to
+    the implementation it picks. Ground truth: ffibench N calls each N times."""
+    need_root()
+    libm = "/lib/x86_64-linux-gnu/libm.so.6"
+    out = os.path.join(TMP, "ifunc.json")
+    r = run([BINDPROF, "record", "--probes", "gc", "--ffi", "libm.so.6:sin", "--ffi", "libm.so.6:floor", "-o", out,
+             "--", os.path.join(TOOLS, "ffibench"), str(N), f"{libm}:sin:d", f"{libm}:floor:d"], timeout=120)
+    check(r.returncode == 0, r.stderr)
+    fs = funcs(load(out))
+    for name in ("sin", "floor"):
+        check(fs[name]["calls"] == N, f"{name}: {fs[name]['calls']} calls, want {N}")
+        check(fs[name].get("ifunc_implementation"), f"{name}: implementation named")
+
+
+def test_probe_places():
+    """The entry probe goes on an instruction the kernel emulates where one lies before any branch.
+    libffitest: ffitest_add_fp and ffitest_busy_50us start with push (emulated), ffitest_add with
+    lea and ffitest_busy_50us_stepped with sub %rsp (single-stepped: nothing after it is a safe
+    place); libz's crc32 starts `mov %edx,%edx; jmp crc32_z`: probed at the jmp, +2.
+    Ground truths: the known costs (50 us busy loop, a trivial add) and the call counts; the
+    emulated functions meet the tight criteria (busy p50 within 10%, the add's mean, less the
+    time its thread waited for a CPU, under 2 us), the single-stepped ones the looser ones, with
+    their reported error bound."""
+    need_root()
+    doc = record("places", "libffitest.so", [PY, FFICALL, "place", str(N), "--delay", "0.3"])
+    fs = funcs(doc)
+    kinds = {k: (fs[k]["probe"]["kind"], fs[k]["probe"]["offset"]) for k in
+             ("ffitest_add", "ffitest_add_fp", "ffitest_busy_50us", "ffitest_busy_50us_stepped")}
+    check(kinds == {"ffitest_add": ("single-stepped", 0), "ffitest_add_fp": ("emulated", 0),
+                    "ffitest_busy_50us": ("emulated", 0), "ffitest_busy_50us_stepped": ("single-stepped", 0)},
+          f"kinds {kinds}")
+    for k, want in (("ffitest_add", 10 * N), ("ffitest_add_fp", 10 * N), ("ffitest_busy_50us", 2 * N),
+                    ("ffitest_busy_50us_stepped", N)):
+        check(fs[k]["calls"] == want, f"{k}: {fs[k]['calls']} calls, want {want}")
+    within(fs["ffitest_busy_50us"]["p50_us"], 50, 0.10, "emulated busy p50")
+    m = fs["ffitest_add_fp"]["mean_excl_cpu_wait_us"]
+    check(m < 2, f"emulated trivial add: mean {m:.2f} us excluding CPU waits (wall mean {fs['ffitest_add_fp']['mean_us']:.2f})")
+    c = ffi_of(doc)["correction"]
+    check(c["error_bound_emulated_ns"] < c["error_bound_ns"], f"error bounds {c}")
+    b = fs["ffitest_busy_50us_stepped"]
+    within(b["p50_us"], 50, max(TOL, b["probe"]["error_bound_us"] / 50), "single-stepped busy p50")
+    check(fs["ffitest_add"]["p50_us"] < 8, f"single-stepped add p50 {fs['ffitest_add']['p50_us']} us")
+    out = os.path.join(TMP, "crc.json")
+    r = run([BINDPROF, "record", "--probes", "gc", "--ffi", LIBZ + ":crc32", "-o", out, "--",
+             os.path.join(TOOLS, "ffibench"), str(N), f"{LIBZ}:crc32:z"], timeout=120)
+    check(r.returncode == 0, r.stderr)
+    crc = funcs(load(out))["crc32"]
+    check(crc["calls"] == N and crc["probe"] == {**crc["probe"], "kind": "emulated", "offset": 2},
+          f"crc32: {crc['calls']} calls, probe {crc['probe']}")
+
+
+def test_binding_layer():
+    """The binding layer's own time, split: libffi's share (overhead_*) and the Python-side
+    argument and result conversion of ctypes (binding_*). Ground truth, measured without the
+    profiler: a ctypes call of an empty 10-argument function (ffitest_empty10) against the same
+    call made from C, thread CPU time per call, best of 5 rounds; their difference is the whole
+    binding layer (plus the interpreter's own call dispatch, which is in neither part)."""
+    need_root()
+    import json
+
+    def one(label, py, full):
+        r = run([py, FFICALL, "empty10", str(N * 20)], timeout=300)
+        check(r.returncode == 0, r.stderr)
+        gt = json.loads(r.stdout.strip().splitlines()[-1])
+        truth = gt["ctypes_ns"] - gt["c_ns"]
+        doc = record("empty10-" + label, "libffitest.so:ffitest_empty10", [py, FFICALL, "empty10", str(N * 20), "--delay", "0.3", "--no-c"])
+        x = funcs(doc)["ffitest_empty10"]
+        check(x["calls"] == gt["calls"], f"{x['calls']} calls, want {gt['calls']}")
+        check(x.get("binding_calls") == gt["calls"], f"binding measured on {x.get('binding_calls')} calls, want {gt['calls']}")
+        b, o = x["binding_per_call_us"] * 1e3, x["overhead_per_call_us"] * 1e3
+        print(f"      {label}: ground truth {truth:.0f} ns per call; measured: Python side {b:.0f} + libffi {o:.0f} "
+              f"= {b + o:.0f} ns", flush=True)
+        # measured on this VM: the sum reads 0.1 to 0.6 us over the truth (the probes' cost in the
+        # windows varies around its start-up calibration); the truth itself moves 2x under load
+        check(0.4 * truth <= b + o <= 2.0 * truth, f"binding {b:.0f} + libffi {o:.0f} ns against {truth:.0f} ns")
+        check(b >= 0.2 * truth, f"the Python side {b:.0f} ns of {truth:.0f}")
+        check(doc["results"]["profiling"]["python"]["ffi_overhead_ms"] is not None, "python.ffi_overhead_ms")
+
+    each(one)
+
+
+def ffiload(*args):
+    return [os.path.join(TOOLS, "ffiload"), *map(str, args)]
+
+
+def test_dlopen_storm():
+    """A target that loads and unloads a library in a loop while a --ffi library named by file name
+    is pending: only the load that brings that library stops it. Ground truth: the target's own
+    count of load cycles and of the SIGCONTs it received (each stop ends with one), and its 100
+    calls of the library loaded at the end."""
+    need_root()
+    out = os.path.join(TMP, "storm.json")
+    r = run([BINDPROF, "record", "--probes", "gc", "--ffi", "libffitest.so", "-o", out, "--",
+             *ffiload(1, 0, "--then", f"{LIB}:ffitest_add:100", ATOM)], timeout=120)
+    check(r.returncode == 0, r.stderr)
+    import json
+    me = json.loads([x for x in r.stdout.splitlines() if x.startswith('{"cycles"')][0])
+    f = ffi_of(load(out))
+    ld = f["loads"]
+    check(ld["stopped"] == 1 and f["load_stops"] == 1, f"stops: {ld}")
+    check(me["sigconts"] >= 1, f"the target saw {me['sigconts']} SIGCONTs")
+    seen = ld["not_stopped_no_match"] + ld["not_stopped_unguarded"] / 4
+    check(abs(seen - me["cycles"]) <= 3, f"{me['cycles']} load cycles, the probe saw {seen}: {ld}")
+    check(funcs(load(out))["ffitest_add"]["calls"] == 100, "the late library's calls")
+    print(f"      storm: {me['cycles'] / me['seconds']:.0f} load cycles/s under bindprof, 1 stop", flush=True)
+
+
+def test_kill_while_stopped():
+    """SIGKILL bindprof at random moments while a target that loads libraries in a loop is pending a
+    --ffi library (50 times by default, BINDPROF_FFI_KILLS to change it): the target must never be
+    left stopped (state T). BINDPROF_FFI_TEST_HOLD_MS holds each stop 200 ms, so that most kills
+    land while the target is stopped (counted: at least a third must)."""
+    need_root()
+    import random
+    import time
+    kills = int(os.environ.get("BINDPROF_FFI_KILLS", "50"))
+    d = os.path.join(TMP, "kill")
+    os.makedirs(d, exist_ok=True)
+    libs = []
+    for i in range(16):
+        libs.append(os.path.join(d, f"libffik{i}.so"))
+        shutil.copy(ATOM, libs[-1])
+    tgt = subprocess.Popen(ffiload(0, 20000, *libs), stdout=subprocess.DEVNULL)
+
+    def state():
+        s = open(f"/proc/{tgt.pid}/stat").read()
+        return s[s.rindex(")") + 2]
+    left = during = 0
+    try:
+        for k in range(kills):
+            args = [BINDPROF, "record", "--probes", "gc", "-p", str(tgt.pid), "-o", os.path.join(d, "k.json"),
+                    "--ffi", "libnever.so"]
+            for i in range(15):
+                args += ["--ffi", f"libffik{i}.so"]
+            p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                 env=dict(os.environ, BINDPROF_FFI_TEST_HOLD_MS="200"))
+            t0 = time.time()
+            while time.time() - t0 < 120:
+                line = p.stderr.readline()
+                if not line or "recording pid" in line:
+                    break
+            time.sleep(random.uniform(0, 1.5))
+            during += state() == "T"
+            p.kill()
+            p.wait()
+            for _ in range(20):
+                time.sleep(0.1)
+                if state() != "T":
+                    break
+            else:
+                left += 1
+                os.kill(tgt.pid, 18)
+    finally:
+        tgt.kill()
+        tgt.wait()
+    print(f"      {kills} kills, {during} while the target was stopped, {left} left it stopped", flush=True)
+    check(left == 0, f"{left} of {kills} kills left the target stopped")
+    check(during * 3 >= kills, f"only {during} of {kills} kills landed while the target was stopped")
 
 
 if __name__ == "__main__":

@@ -129,7 +129,9 @@ def test_output_paths_checked_before_attaching():
         for args, want in ((["-o", "/tmp"], "-o: '/tmp' is a directory"),
                            (["-o", path("ok.json"), "--svg", "/nonexistent/x.svg"],
                             "--svg: cannot write '/nonexistent/x.svg': directory '/nonexistent' does not exist"),
-                           (["-o", path("ok.json"), "--folded", TMP], "is a directory")):
+                           (["-o", path("ok.json"), "--folded", TMP], "is a directory"),
+                           (["-o", path("ok.json"), "--pprof", "/nonexistent/p.pb.gz"], "--pprof: cannot write"),
+                           (["-o", path("ok.json"), "--speedscope", TMP], "--speedscope: '")):
             t0 = time.time()
             refused(["record", "-p", str(sleeper.pid), "-d", "5"] + args, want, forbid_files=[path("ok.json")])
             # refused before the -d 5 recording, not after it
@@ -178,6 +180,7 @@ def test_control_characters_refused():
     refused(["load", "--url", "http://127.0.0.1:9/a\r\nX-Evil: 1", "-d", "1"], "--url: a control character (0x0d)")
     refused(["load", "--url", "http://127.0.0.1:9/a b", "-d", "1"], "--url: the URL may not hold ' '")
     app = ["--url", "http://127.0.0.1:9", "--app-cmd", "sleep 30", "--probes", "none", "-o", path("p.json")]
+    refused(["profile", "--health-path", "/h\x01"] + app, "--health-path: a control character (0x01)")
     for i, w in enumerate(({"path": "/a\r\nX-Evil: 1"}, {"path": "/a b"},
                            {"path": "/", "headers": {"A\r\nB": "v"}}, {"path": "/", "headers": {"A": "v\nX: y"}},
                            {"path": "/", "content_type": "a/b\r\nX: 1"})):

@@ -1,11 +1,19 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """bindprof's CPython probes (gil, gc) against tools/pyload.py, on every interpreter present.
 
-Ground truths: K CPU-bound threads for T seconds make the GIL waits add up to (K-1)T and the holds
-to T; one thread alone waits about 0; threads doing pipe I/O wait often but briefly; after
-gc.disable(), N gc.collect() calls are N generation-2 collections whose pauses add up to what the
-script timed around them. Interpreters: Debian's /usr/bin/python3.11 (stripped, USDT notes) and
-each pyenv CPython 3.8 to 3.13 found (full symbols, shared libpython). Absent ones are named.
+Ground truths, each measured by the workload itself, so that they hold on a busy machine:
+- GIL (tests/integration/gilwork.py): K CPU-bound threads, let go together, each want the GIL for
+  their whole life, and one of them always holds it: their waits add up to their lifetimes less
+  the span they cover (about (K-1)T), their holds to that span. This holds whatever the CPU count:
+  pinned to one CPU, with a CPU hog on that CPU, or not pinned. One thread alone waits about 0;
+  threads doing pipe I/O wait often but briefly; an I/O thread beside CPU-bound ones waits at most
+  what its select() calls took beyond their timeout.
+- GC: after gc.disable(), N gc.collect() calls are N generation-2 collections whose pauses add up
+  to what the script timed around them; with the collector on, the collections of each
+  generation are what gc.get_stats() counts (the script ends with os._exit, so no collection
+  follows its last look), and what a gc.callbacks entry counts from the moment it is added.
+Interpreters: Debian's /usr/bin/python3.11 (stripped, USDT notes) and each pyenv CPython 3.8 to
+3.13 found (full symbols, shared libpython). Absent ones are named.
 """
 import os
 import subprocess
@@ -16,6 +24,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import BINDPROF, ROOT, SYSLOOP, Skip, check, interpreters, load, main, near, run, validate, each_interpreter as each  # noqa: E402
 
 PYLOAD = os.path.join(ROOT, "tools", "pyload.py")
+GILWORK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gilwork.py")
+GCWORK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gcwork.py")
 TMP = tempfile.mkdtemp(prefix="bindprof-py-")
 K, T = 3, 1.5
 
@@ -42,25 +52,58 @@ def record(py, args, probes="gil,gc", extra=(), name="p.json"):
 
 
 
+def gil_record(py, k, secs, method="cheap", io=0, pin=False, hog=False, name="g.json"):
+    """Run gilwork.py under record; (profiling.gil, the whole document, what the script said).
+    pin: the workload on CPU 0 only; hog: a busy loop on CPU 0 beside it, for the whole run."""
+    path = os.path.join(TMP, name)
+    hog_p = subprocess.Popen(["taskset", "-c", "0", "sh", "-c", "while :; do :; done"]) if hog else None
+    try:
+        cmd = (["taskset", "-c", "0"] if pin else []) + [py, GILWORK, str(k), str(secs), "--io", str(io)]
+        r = run([BINDPROF, "record", "--probes", "gil", "--gil-method", method, "-o", path, "--", *cmd], timeout=120)
+    finally:
+        if hog_p:
+            hog_p.kill()
+            hog_p.wait()
+    check(r.returncode == 0, f"{py}: record exited {r.returncode}: {r.stderr.strip()}")
+    doc = load(path)
+    validate(doc)
+    said = dict(l.split(None, 1) for l in r.stdout.splitlines() if l and not l.startswith(" "))
+    return doc["results"]["profiling"]["gil"], doc, said
+
+
+def cpu_truth(said):
+    """The CPU-bound threads' GIL wait, ms: their lifetimes less the span they cover."""
+    return (float(said["cpu_life_s"]) - float(said["span_s"])) * 1000
+
+
+def tids(said, key):
+    return {int(x) for x in said.get(key, "").split(",") if x}
+
+
 def test_gil_contention_cheap():
     need()
 
     def one(label, py, full):
-        doc, _ = record(py, ["cpu", "--threads", str(K), "--seconds", str(T)], probes="gil")
-        g = doc["results"]["profiling"]["gil"]
+        g, doc, said = gil_record(py, K, T)
+        truth = cpu_truth(said)
         check(g["method"] == "sched_switch+futex", f"method {g['method']}")
-        near(g["wait_ms_total"], (K - 1) * T * 1000, 0.20, f"{label} total GIL wait vs (K-1)T")
+        # Not pinned, on a busy 2-core machine, a hand-off can leave the GIL free for a while
+        # (the woken thread waits for a CPU): both threads wait then, so the waits exceed the
+        # lifetimes less the span by that (up to 20% seen with the exact method, whose holds
+        # show it); pinned to one CPU, test_gil_threads_outnumber_cpus holds them to 10%.
+        check(0.9 * truth <= g["wait_ms_total"] <= 1.25 * truth,
+              f"{label} total GIL wait {g['wait_ms_total']:.0f} ms vs lifetimes less span {truth:.0f} ms (-10%, +25%)")
+        check(0 <= g["wait_preempted_ms"] <= g["wait_ms_total"], f"{label} preempted part {g['wait_preempted_ms']}")
         check(g["hold_ms_total"] is None and g["contention_percent"] is None, "hold not claimed")
-        # every holder change is a wait of another thread: about T / 5 ms of each
-        check(g["switches"] >= 0.5 * T / 0.005, f"{label} switches {g['switches']}")
+        check(g["switches"] > 0, f"{label} switches {g['switches']}")
         check(0.5 * g["switches"] <= g["waits"] <= 2 * g["switches"] + 10, f"{label} waits {g['waits']} vs switches")
-        near(g["wait_us"]["p50"], (K - 1) * 5000, 0.5, f"{label} a wait lasts (K-1) switch intervals")
-        # the workers wait about (K-1)T/K each; the main thread also waits a little while it
-        # starts them (up to 120 ms seen on a busy machine), so a worker is one above half that
-        workers = [t for t in g["threads"] if t["wait_ms"] > 0.5 * (K - 1) * T * 1000 / K]
+        # the workers wait nearly all of it (the main thread only while it starts them), each a
+        # good share (the scheduler shares the GIL unevenly on a busy machine)
+        workers = [t for t in g["threads"] if t["tid"] in tids(said, "cpu_tids")]
         check(len(workers) == K, f"{label} {K} waiting threads: {g['threads']}")
+        check(sum(t["wait_ms"] for t in workers) >= 0.95 * g["wait_ms_total"], f"{label} workers {g['threads']}")
         for t in workers:
-            near(t["wait_ms"], (K - 1) * T * 1000 / K, 0.25, f"{label} thread {t['tid']} wait")
+            check(t["wait_ms"] >= 0.25 * truth / K, f"{label} thread {t['tid']} waits {t['wait_ms']:.0f} ms")
         py_sec = doc["results"]["profiling"]["python"]
         check(py_sec["gil_wait_time_ms"] == g["wait_ms_total"], "python.gil_wait_time_ms")
     each(one)
@@ -70,22 +113,79 @@ def test_gil_contention_exact():
     need()
 
     def one(label, py, full):
-        doc, _ = record(py, ["cpu", "--threads", str(K), "--seconds", str(T)], probes="gil",
-                        extra=["--gil-method", "exact"])
-        g = doc["results"]["profiling"]["gil"]
+        g, doc, said = gil_record(py, K, T, method="exact")
+        truth = cpu_truth(said)
         if not full:
             # stripped build: no take_gil symbol, so the cheap method, said in a warning
             check(g["method"] == "sched_switch+futex", f"{label} falls back: {g['method']}")
             check(any("exact method needs take_gil" in w["message"] for w in doc["warnings"]), "warned")
             # and the cheap method really measures (it once reported zero waits under this label)
-            near(g["wait_ms_total"], (K - 1) * T * 1000, 0.20, f"{label} fallback: total GIL wait vs (K-1)T")
+            near(g["wait_ms_total"], truth, 0.10, f"{label} fallback: total GIL wait vs lifetimes less span")
             return
         check(g["method"] == "uprobe:take_gil", f"method {g['method']}")
-        near(g["wait_ms_total"], (K - 1) * T * 1000, 0.20, f"{label} total GIL wait vs (K-1)T")
-        near(g["hold_ms_total"], T * 1000, 0.20, f"{label} holds add up to T")
-        near(g["contention_percent"], 100 * (K - 1) / K, 0.10, f"{label} contention")
+        workers = [t for t in g["threads"] if t["tid"] in tids(said, "cpu_tids")]
+        check(len(workers) == K, f"{label} workers {g['threads']}")
+        life, span = float(said["cpu_life_s"]) * 1000, float(said["span_s"]) * 1000
+        hold = sum(t["hold_ms"] for t in workers)
+        wait = sum(t["wait_ms"] for t in workers)
+        # a CPU-bound thread waits whenever it does not hold: waits and holds fill the lifetimes
+        near(wait + hold, life, 0.03, f"{label} workers' waits + holds vs their lifetimes")
+        near(wait, life - hold, 0.05, f"{label} workers' waits vs lifetimes less the holds")
+        # the holds exclude each other within the span; a hand-off leaves the GIL free a little
+        check(0.75 * span <= hold <= 1.02 * span, f"{label} workers' holds {hold:.0f} ms vs span {span:.0f} ms")
+        check(0.9 * truth <= g["wait_ms_total"] <= 1.25 * truth, f"{label} total {g['wait_ms_total']:.0f} vs {truth:.0f}")
+        want = 100 * g["wait_ms_total"] / (g["wait_ms_total"] + g["hold_ms_total"])
+        near(g["contention_percent"], want, 0.01, f"{label} contention")
         check(doc["results"]["profiling"]["python"]["gil_contention_percent"] == g["contention_percent"], "python")
-        check(doc["results"]["overhead"]["probe_hits"]["uprobe/drop_gil"] >= g["switches"] / 2, "drop hits")
+        hits = doc["results"]["overhead"]["probe_hits"]
+        check(hits["uprobe/drop_gil"] >= g["switches"] / 2, "drop hits")
+        check(hits["uretprobe/drop_gil"] >= g["switches"] / 2, "drop return hits")
+    each(one)
+
+
+def test_gil_threads_outnumber_cpus():
+    """Four CPU-bound threads on one CPU, alone and beside a CPU hog on it: the waiters are as often
+    preempted (runnable) in a hand-off as blocked, and both count. Both methods within 10%."""
+    need()
+    k, secs = 4, 2
+
+    def one(label, py, full):
+        for hog in (False, True):
+            for method in (("cheap", "exact") if full else ("cheap",)):
+                what = f"{label} {method} pinned{' with a hog' if hog else ''}"
+                g, doc, said = gil_record(py, k, secs, method=method, pin=True, hog=hog)
+                truth = cpu_truth(said)
+                check(truth > 0.5 * (k - 1) * secs * 1000, f"{what}: the threads overlapped {truth:.0f} ms only")
+                near(g["wait_ms_total"], truth, 0.10, f"{what}: GIL wait vs lifetimes less span")
+                check(0 < g["wait_preempted_ms"] <= g["wait_ms_total"], f"{what}: preempted {g['wait_preempted_ms']}")
+                if method == "exact":
+                    workers = [t for t in g["threads"] if t["tid"] in tids(said, "cpu_tids")]
+                    near(sum(t["hold_ms"] for t in workers), float(said["span_s"]) * 1000, 0.10,
+                         f"{what}: workers' holds vs span")
+    each(one)
+
+
+def test_gil_cpu_threads_and_an_io_thread():
+    """Three CPU-bound threads and one that waits in select() and does pipe I/O, on one CPU: the
+    CPU-bound threads' waits are their lifetimes less their span; the I/O thread's wait is at
+    most what its rounds took beyond the select() timeout (on a busy machine, its run-queue time
+    after the timer fires is in that too, hence the loose lower bound)."""
+    need()
+
+    def one(label, py, full):
+        for method in (("cheap", "exact") if full else ("cheap",)):
+            what = f"{label} {method}"
+            g, doc, said = gil_record(py, 3, T, method=method, io=1, pin=True)
+            by_tid = {t["tid"]: t for t in g["threads"]}
+            cpu, io = tids(said, "cpu_tids"), tids(said, "io_tids")
+            check(cpu <= set(by_tid) and io <= set(by_tid), f"{what}: threads {g['threads']} vs {said}")
+            cpu_wait = sum(by_tid[t]["wait_ms"] for t in cpu)
+            io_wait = sum(by_tid[t]["wait_ms"] for t in io)
+            over = float(said["io_over_s"]) * 1000
+            near(cpu_wait, cpu_truth(said), 0.10, f"{what}: CPU-bound threads' wait vs lifetimes less span")
+            check(0.2 * over <= io_wait <= 1.05 * over + 5, f"{what}: I/O thread waited {io_wait:.0f} ms, "
+                                                             f"its rounds overran {over:.0f} ms")
+            near(g["wait_ms_total"], cpu_wait + io_wait, 0.05, f"{what}: total vs threads")
     each(one)
 
 
@@ -140,6 +240,58 @@ def test_gc_collections_and_pauses():
         check(b["collections"] == sum(x["collections"] for x in b["by_generation"]), "generations add up")
         check(sum(t["collections"] for t in b["threads"]) == b["collections"], "threads add up")
         check(doc["results"]["profiling"]["python"]["gc_collections"] == b["collections"], "python section")
+    each(one)
+
+
+def gc_generations(py, mode, name):
+    """Run gcwork.py MODE under record: (profiling.gc, warnings, what the script said)."""
+    path = os.path.join(TMP, name)
+    r = run([BINDPROF, "record", "--probes", "gc", "-o", path, "--", py, GCWORK, mode], timeout=120)
+    check(r.returncode == 0, f"{py}: record exited {r.returncode}: {r.stderr.strip()}")
+    doc = load(path)
+    validate(doc)
+    said = {l.split()[0]: [int(x) for x in l.split()[1:]] for l in r.stdout.splitlines()
+            if l.startswith(("stats", "callback "))}
+    # (the "probed N ms into the run" warning belongs to process following, not to this count)
+    return doc["results"]["profiling"]["gc"], [w["message"] for w in doc["warnings"]
+                                               if w["section"] == "gc" and "generation" in w["message"]], said
+
+
+def by_gen(g):
+    return {x["generation"]: x["collections"] for x in g["by_generation"]}
+
+
+def test_gc_generations_match_get_stats():
+    """Automatic and explicit collections, per generation, equal gc.get_stats() (3.13 enters the
+    collector with GENERATION_AUTO for automatic ones: the generation it chose counts)."""
+    need()
+
+    def one(label, py, full):
+        g, warns, said = gc_generations(py, "auto", "gen.json")
+        stats, got = said["stats"], by_gen(g)
+        check(sum(stats) > 50 and stats[0] > stats[1] > 0, f"{label} the workload collected: {stats}")
+        check([got.get(i) for i in range(3)] == stats, f"{label} per generation {got} vs gc.get_stats() {stats}")
+        check(None not in got and g["collections"] == sum(stats), f"{label} no unknown generation: {got}")
+        check(not warns, f"{label} warnings {warns}")
+        check(sum(t["collections"] for t in g["threads"]) == g["collections"], f"{label} threads add up")
+    each(one)
+
+
+def test_gc_generations_frozen_with_a_callback():
+    """gc.freeze(), a gc.callbacks entry and a low threshold (many collections of every
+    generation): per generation, bindprof equals gc.get_stats(), and what it counted since the
+    callback was added equals the callback's own count (checked against a run's difference)."""
+    need()
+
+    def one(label, py, full):
+        g, warns, said = gc_generations(py, "frozen", "frozen.json")
+        stats, seen, got = said["stats"], said["callback"], by_gen(g)
+        check(seen[1] > 10 and seen[2] > 0, f"{label} the callback saw {seen}")
+        check([got.get(i) for i in range(3)] == stats, f"{label} per generation {got} vs gc.get_stats() {stats}")
+        # the callback counts from its registration: the interpreter's own counts agree
+        since = [stats[i] - said["stats_before_callback"][i] for i in range(3)]
+        check(since == seen, f"{label} callback {seen} vs gc.get_stats() since it was added {since}")
+        check(not warns, f"{label} warnings {warns}")
     each(one)
 
 

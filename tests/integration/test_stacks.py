@@ -8,7 +8,8 @@ Ground truths:
 - tools/pystack.py ctypes: call_native -> demo_checksum (build/tools/libdemo.so) over 4 MiB,
   nearly all the time in native code;
 - tools/pystack.py gil: two CPU-bound threads (spin_alpha, spin_beta) for T seconds: the GIL
-  waits add up to about T, split evenly.
+  waits add up to their lifetimes less the span they cover (one of them always holds it), as the
+  script measures them, split evenly; this holds on a loaded machine too.
 Shares are measured at -F 499 over 1.5 to 2 s, so ~700 to 1000 samples: the 5-point tolerance is
 more than three standard deviations of the sampling error.
 """
@@ -113,6 +114,80 @@ def test_python_call_tree():
     each(one)
 
 
+DEEP = """
+import sys, time
+sys.setrecursionlimit(10000)
+N = int(sys.argv[1])
+def work():
+    t = time.process_time()
+    x = 0
+    while time.process_time() - t < float(sys.argv[2]):
+        for i in range(2000): x = (x + i) & 0xFFFF
+    return x
+def rec(n): return sum(map(rec, [n-1])) if n else work()
+def main(): rec(N)
+main()
+"""
+
+
+def deep_stack(label, py, levels):
+    """Record N levels of Python recursion with C (map, sum) between the levels; returns the doc
+    and the folded rows of the samples taken in work()."""
+    path = os.path.join(TMP, "deep.py")
+    with open(path, "w") as f:
+        f.write(DEEP)
+    doc, rows, _ = record(f"deep{levels}-{label}", [py, path, str(levels), "1.0"])
+    return doc, [(f, n) for f, n in rows if "work" in names(f)]
+
+
+def test_deep_stack_through_c_is_whole():
+    """100 levels through map(): 104 Python frames (<module>, main, 101 rec, work), under the
+    128-frame limit: every sample in work() is whole and rooted, and nothing is truncated."""
+    need_root()
+
+    def one(label, py, full):
+        doc, rows = deep_stack(label, py, 100)
+        py_ = doc["results"]["profiling"]["stacks"]["python"]
+        total = sum(n for _, n in rows)
+        check(total >= 200, f"{total} samples in work()")
+        good = sum(n for f, n in rows if names(f).count("rec") == 101 and ordered(f, "<module>", "main", "rec", "work")
+                   and names(f)[1] == "<module>")
+        check(good >= 0.95 * total, f"{good} of {total} samples in work() have <module>;main;101 x rec;work: "
+              f"{[names(f)[:4] + [names(f).count('rec')] for f, _ in rows[:2]]}")
+        check(py_["truncated"] == 0, f"truncated {py_['truncated']}")
+        check("[truncated]" not in sum((f for f, _ in rows), []), "a [truncated] frame")
+
+    each(one)
+
+
+def test_deep_stack_cut_keeps_root():
+    """300 levels: 304 Python frames, over the limit: the 64 leaf-most (work, 63 rec) and the 64
+    root-most (<module>, main, 62 rec) are kept with one [truncated] frame between, every such
+    sample is counted in truncated, and a warning says so."""
+    need_root()
+
+    def one(label, py, full):
+        doc, rows = deep_stack(label, py, 300)
+        py_ = doc["results"]["profiling"]["stacks"]["python"]
+        total = sum(n for _, n in rows)
+        check(total >= 200, f"{total} samples in work()")
+        good = 0
+        for f, n in rows:
+            nm = names(f)
+            if "[truncated]" not in nm or nm[1:3] != ["<module>", "main"]:
+                continue
+            cut = nm.index("[truncated]")
+            if nm[3:cut] == ["rec"] * 62 and nm[cut + 1:cut + 64] == ["rec"] * 63 and nm[cut + 64] == "work":
+                good += n
+        check(good >= 0.95 * total, f"{good} of {total} samples in work() rooted with 62+63 rec around [truncated]: "
+              f"{[(names(f)[:3], names(f).count('rec')) for f, _ in rows[:2]]}")
+        check(py_["truncated"] >= total, f"truncated {py_['truncated']} < {total} samples in work()")
+        check(any(w["section"] == "stacks" and "more than 128 Python frames" in w["message"] for w in doc["warnings"]),
+              doc["warnings"])
+
+    each(one)
+
+
 def test_python_into_native():
     need_root()
 
@@ -135,7 +210,15 @@ def test_gil_wait_stacks():
     T = 1.5
 
     def one(label, py, full):
-        doc, rows, fold = record("gil-" + label, [py, PYSTACK, "gil", str(T), "--delay", "0.5"], probes="stacks,gil")
+        name = "gil-" + label
+        out, fold = os.path.join(TMP, name + ".json"), os.path.join(TMP, name + ".folded")
+        r = run([BINDPROF, "record", "--probes", "stacks,gil", "-F", "499", "--folded", fold, "-o", out, "--",
+                 py, PYSTACK, "gil", str(T), "--delay", "0.5"], timeout=120)
+        check(r.returncode == 0, f"record exited {r.returncode}: {r.stderr.strip()}")
+        doc = load(out)
+        validate(doc)
+        said = dict(l.split() for l in r.stdout.splitlines() if l.startswith(("life_s ", "span_s ")))
+        truth = float(said["life_s"]) - float(said["span_s"])  # the workload's own clocks
         prof = doc["results"]["profiling"]
         gw = prof["stacks"]["gil_wait"]
         waits = folded(gw["folded_path"])
@@ -143,8 +226,8 @@ def test_gil_wait_stacks():
         alpha = weight(waits, lambda f: "spin_alpha" in names(f)) / 1e6
         beta = weight(waits, lambda f: "spin_beta" in names(f)) / 1e6
         total = prof["gil"]["wait_ms_total"] / 1e3
-        # two threads share T seconds of GIL: (K-1)T = T of waiting, evenly split
-        check(abs(total - T) <= 0.25 * T, f"gil probe: {total:.2f} s waited, want {T}")
+        check(truth > 0.5 * T, f"the threads overlapped {truth:.2f} s only")
+        check(abs(total - truth) <= 0.10 * truth, f"gil probe: {total:.2f} s waited, want {truth:.2f} (10%)")
         check(abs((alpha + beta) - total) <= 0.1 * total, f"stacks {alpha + beta:.2f} s vs gil probe {total:.2f} s")
         check(abs(alpha - total / 2) <= 0.2 * total / 2 and abs(beta - total / 2) <= 0.2 * total / 2,
               f"spin_alpha {alpha:.2f} s, spin_beta {beta:.2f} s, want {total / 2:.2f} each")

@@ -32,14 +32,19 @@ static pid_t sleeper_group(void)
 	return p;
 }
 
+/* A child that stopped itself; returns once it is stopped (a SIGCONT before its SIGSTOP would
+ * leave it stopped). */
 static pid_t stopped_sleeper(void)
 {
+	siginfo_t si;
 	pid_t p = fork();
 
 	if (p == 0) {
 		raise(SIGSTOP);
 		_exit(7); /* resumed: exit with a known status */
 	}
+	memset(&si, 0, sizeof(si));
+	waitid(P_PID, p, &si, WSTOPPED | WNOWAIT);
 	return p;
 }
 

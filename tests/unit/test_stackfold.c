@@ -117,13 +117,35 @@ static void test_truncation(void **state)
 	assert_int_equal(strlen(small), sizeof(small) - 1);
 }
 
+/* A deep stack's slots: leaf-most 4 in order, root-most 4 in a ring over slots 4..7. */
+static void test_py_order_deep(void **state)
+{
+	int order[9], n;
+
+	/* shallow: in order */
+	n = stack_py_order(5, 5, 4, order);
+	assert_int_equal(n, 5);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(order[i], i);
+	/* 10 frames in 8 slots: 0..3, marker, then frames 6..9 in slots 4 + (k - 4) % 4 */
+	n = stack_py_order(10, 8, 4, order);
+	assert_int_equal(n, 9);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(order[i], i);
+	assert_int_equal(order[4], -1);
+	assert_int_equal(order[5], 6); /* frame 6 */
+	assert_int_equal(order[6], 7); /* frame 7 */
+	assert_int_equal(order[7], 4); /* frame 8 */
+	assert_int_equal(order[8], 5); /* frame 9: the root */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_native_only),	       cmocka_unit_test(test_unknown_and_separators),
 		cmocka_unit_test(test_python_311_into_native), cmocka_unit_test(test_python_310_one_eval_per_frame),
 		cmocka_unit_test(test_python_mismatch),	       cmocka_unit_test(test_truncation),
-		cmocka_unit_test(test_system_libraries),
+		cmocka_unit_test(test_system_libraries),       cmocka_unit_test(test_py_order_deep),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -64,7 +64,7 @@ const struct cli_option compare_options[] = {
 
 void compare_usage(FILE *f)
 {
-	cli_options_usage(f, "bindprof compare", "RUN1.json RUN2.json [RUN3.json...] | --frameworks A,B --apps DIR",
+	cli_options_usage(f, "bindprof compare", "[RUN1.json RUN2.json [RUN3.json...]]",
 			  compare_options,
 			  "Compare frameworks (or builds) workload by workload. With --frameworks, each is an app in "
 			  "DIR/NAME/bindprof-app.json (name, version, language, runtime, start, port, health_path); "

@@ -200,6 +200,10 @@ static const char *saturation(const struct load_result *r, char *why, size_t len
 		ADD("the generator's threads were running or waiting for a CPU %.0f%% of the run (the "
 		    "scheduler's count): the generator was a limit; add threads (-t) or free cores",
 		    100 * r->busy_fraction);
+	else if (r->cpu_wait_fraction > 0.5)
+		ADD("the generator's threads waited for a CPU %.0f%% of the run (runnable, not running: the "
+		    "scheduler's count): starved of CPU, it was a limit; free cores or raise its priority",
+		    100 * r->cpu_wait_fraction);
 	else if (r->cpu_percent > 90.0 * r->threads)
 		ADD("the generator's threads were %.0f%% busy: the generator was a limit; add threads (-t)",
 		    r->cpu_percent / r->threads);
@@ -263,6 +267,7 @@ cJSON *load_result_json(const struct load_result *r, cJSON *doc)
 	cJSON_AddNumberToObject(e, "read", r->read_err);
 	cJSON_AddNumberToObject(e, "write", r->write_err);
 	cJSON_AddNumberToObject(e, "timeout", r->timeouts);
+	cJSON_AddNumberToObject(e, "timeout_at_end", r->cut_at_end);
 	cJSON_AddNumberToObject(e, "never_sent", r->missed_slots);
 	cJSON_AddNumberToObject(e, "status_4xx", r->status_4xx);
 	cJSON_AddNumberToObject(e, "status_5xx", r->status_5xx);
@@ -270,6 +275,7 @@ cJSON *load_result_json(const struct load_result *r, cJSON *doc)
 	g = cJSON_AddObjectToObject(res, "generator");
 	cJSON_AddNumberToObject(g, "cpu_percent", r->cpu_percent);
 	cJSON_AddNumberToObject(g, "busy_fraction", r->busy_fraction);
+	cJSON_AddNumberToObject(g, "cpu_wait_fraction", r->cpu_wait_fraction);
 	cJSON_AddBoolToObject(g, "saturated", sat != NULL);
 	if (sat)
 		cJSON_AddStringToObject(g, "saturation", sat);
@@ -277,6 +283,16 @@ cJSON *load_result_json(const struct load_result *r, cJSON *doc)
 		cJSON_AddNullToObject(g, "saturation");
 	cJSON_AddNumberToObject(g, "missed_send_slots", r->missed_slots);
 	cJSON_AddNumberToObject(g, "late_send_slots", r->late_slots);
+	if (r->send_lag && r->send_lag->count) {
+		cJSON *l = cJSON_AddObjectToObject(g, "send_lag_ms");
+
+		cJSON_AddNumberToObject(l, "p50", lh_quantile(r->send_lag, 0.5) / 1e6);
+		cJSON_AddNumberToObject(l, "p90", lh_quantile(r->send_lag, 0.9) / 1e6);
+		cJSON_AddNumberToObject(l, "p99", lh_quantile(r->send_lag, 0.99) / 1e6);
+		cJSON_AddNumberToObject(l, "max", r->send_lag->max_ns / 1e6);
+	} else {
+		cJSON_AddNullToObject(g, "send_lag_ms");
+	}
 	cJSON_AddNumberToObject(g, "threads", r->threads);
 	if (r->connections)
 		cJSON_AddNumberToObject(g, "connections", r->connections);
@@ -286,6 +302,10 @@ cJSON *load_result_json(const struct load_result *r, cJSON *doc)
 	if (doc && r->connections < r->connections_requested)
 		profile_warn(doc, "generator", "only %d of the %d connections asked for (-c) were established",
 			     r->connections, r->connections_requested);
+	if (doc && r->cut_at_end)
+		profile_warn(doc, "errors", "%llu requests were sent but still unanswered when the run ended at -d (and "
+			     "its grace): counted as timeouts; the server may not even have read them (a full "
+			     "accept queue, a stalled handler)", (unsigned long long)r->cut_at_end);
 	if (doc && r->fd_err)
 		profile_warn(doc, "generator", "%llu sockets could not be opened: out of file descriptors (ulimit -n)",
 			     (unsigned long long)r->fd_err);
@@ -436,6 +456,9 @@ int cmd_load(int argc, char **argv)
 	sat = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(res, "generator"), "saturation"));
 	if (sat)
 		log_warn("load: saturated: %s", sat);
+	if (r.cut_at_end)
+		log_warn("load: %llu requests were still unanswered when the run ended: counted as timeouts",
+			 (unsigned long long)r.cut_at_end);
 	if (r.connections < c.o.connections)
 		log_warn("load: only %d of %d connections were established", r.connections, c.o.connections);
 	if (!r.ok) {

@@ -17,6 +17,8 @@ static const char usage[] =
 	"  compare  frameworks side by side from profile files, with significance tests\n"
 	"  report   print a profile JSON for a person (table or markdown)\n"
 	"  doctor   what this kernel supports, and how a target would be probed\n"
+"  export   stacks of a run as pprof (Pyroscope, Parca, go tool pprof) or speedscope files\n"
+"  history  store runs' metrics (SQLite or PostgreSQL), show trends, find step changes\n"
 	"\n"
 	"Every command takes --help. bindprof --version prints the version.\n";
 
@@ -31,6 +33,8 @@ static const struct {
 	{ "compare", cmd_compare },
 	{ "report", cmd_report },
 	{ "doctor", cmd_doctor },
+	{ "export", cmd_export },
+	{ "history", cmd_history },
 };
 
 int main(int argc, char **argv)
@@ -50,6 +54,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	log_err("unknown command '%s' (record, load, profile, diff, compare, report, doctor; see bindprof --help)", argv[1]);
+	log_err("unknown command '%s' (record, load, profile, diff, compare, report, doctor, export, history; see bindprof --help)", argv[1]);
 	return EXIT_BADINPUT;
 }

@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include "cli/commands.h"
 #include "cli/diff.h"
+#include "cli/export.h"
 #include "cli/load.h"
 #include "cli/options.h"
 #include "cli/profile.h"
@@ -37,6 +38,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/validate.h" /* harden: up-front checks */
+#include "load/httpcheck.h"
 #include "load/loadgen.h"
 #include "load/suites.h"
 #include "output/document.h"
@@ -73,6 +75,10 @@ const struct cli_option profile_options[] = {
 	{ "format", 0, PO_FORMAT, "json|table", "table: print a table of the workloads (default on a terminal)", 0 },
 	{ "baseline", 0, PO_BASELINE, "FILE", "a previous profile: each workload's ratios to it in the output", 0 },
 	{ "output", 'o', PO_OUTPUT, "FILE", "the profile JSON (default bindprof-profile.json)", 0 },
+	{ "pprof", 0, PO_PPROF, "FILE.pb.gz",
+	  "every workload's stacks as one gzipped pprof profile, labelled by workload and endpoint (as "
+	  "`bindprof export`; needs the stacks probe)", 0 },
+	{ "speedscope", 0, PO_SPEEDSCOPE, "FILE.json", "every workload's stacks as a speedscope file", 0 },
 	{ "allow-errors", 0, PO_ALLOW_ERRORS, NULL,
 	  "exit 0 even when a workload failed (success below 99%, mostly 4xx/5xx, or nothing answered); "
 	  "without it such a run exits 4, its file written", 0 },
@@ -165,6 +171,8 @@ int profile_opt_apply(struct profile_opts *o, int id, const char *arg, char *err
 	case PO_SUITE: o->suite = arg; return 0;
 	case PO_BASELINE: o->baseline = arg; return 0;
 	case PO_OUTPUT: o->output = arg; return 0;
+	case PO_PPROF: o->pprof = arg; return 0;
+	case PO_SPEEDSCOPE: o->speedscope = arg; return 0;
 	case PO_SINGLE_PASS: o->single_pass = true; return 0;
 	case PO_HELP: o->help = true; return 0;
 	case PO_ALLOW_ERRORS: o->allow_errors = true; return 0;
@@ -179,10 +187,12 @@ int profile_opt_apply(struct profile_opts *o, int id, const char *arg, char *err
 		o->gil_method = !strcmp(arg, "exact");
 		return 0;
 	case PO_HEALTH_PATH:
-		if (arg[0] != '/' || strpbrk(arg, " \r\n")) {
+		if (arg[0] != '/') {
 			snprintf(err, errlen, "--health-path: '%s' is not a path (it starts with '/')", arg);
 			return -EINVAL;
 		}
+		if (httpcheck_path("--health-path", arg, err, errlen)) /* harden: any control character */
+			return -EINVAL;
 		o->health_path = arg;
 		return 0;
 	case PO_FORMAT:
@@ -225,6 +235,10 @@ int profile_opts_parse(int argc, char **argv, struct profile_opts *o, char *err,
 	}
 	if (o->threads > o->concurrency)
 		o->threads = o->concurrency;
+	if ((o->pprof || o->speedscope) && !(o->probes & PROBE_BIT(PROBE_STACKS))) {
+		snprintf(err, errlen, "%s needs the stacks probe (--probes ...,stacks)", o->pprof ? "--pprof" : "--speedscope");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -423,15 +437,16 @@ static int run_load(struct ctx *c, const struct workload *w, double secs, struct
 	return e;
 }
 
-/* The figures of a load result, from its struct: requests/s over every answered or failed
- * request (as load_result_json counts them), p50 and p99 from its latency histogram. Takes lr. */
+/* The figures of a load result, from its struct: requests/s over the completed (answered)
+ * requests, as load_result_json counts them; p50 and p99 from its latency histogram. Takes lr. */
 static void pass_of(struct load_result *lr, cJSON *doc, struct pass *p)
 {
-	uint64_t failed = lr->status_4xx + lr->status_5xx + lr->read_err + lr->write_err + lr->timeouts;
+	uint64_t failed = lr->status_4xx + lr->status_5xx + lr->read_err + lr->write_err + lr->timeouts +
+			  lr->missed_slots;
 
 	p->ok = lr->ok;
 	p->total = lr->ok + failed;
-	p->s.rps = p->total / (lr->elapsed > 0 ? lr->elapsed : 1);
+	p->s.rps = load_completed(lr) / (lr->elapsed > 0 ? lr->elapsed : 1);
 	p->s.p50_ms = lr->lat->count ? lh_quantile(lr->lat, 0.5) / 1e6 : 0;
 	p->s.p99_ms = lr->lat->count ? lh_quantile(lr->lat, 0.99) / 1e6 : 0;
 	p->json = load_result_json(lr, doc);
@@ -963,6 +978,14 @@ static int report(struct ctx *c)
 		log_err("profile: writing '%s': %s", o->output, strerror(-e));
 		ret = EXIT_BADINPUT;
 	}
+	if (o->pprof || o->speedscope) {
+		char err[1024];
+
+		if ((e = export_doc(c->doc, NULL, o->pprof, o->speedscope, err, sizeof(err)))) {
+			log_err("profile: export: %s", err);
+			ret = EXIT_BADINPUT;
+		}
+	}
 	if (o->quiet)
 		return ret;
 	if (o->table || isatty(1))
@@ -1055,6 +1078,8 @@ int cmd_profile(int argc, char **argv)
 	}
 	/* harden: what can be checked before any app is started or attached */
 	if (validate_output_path("-o", o.output, err, sizeof(err)) ||
+	    (o.pprof && validate_output_path("--pprof", o.pprof, err, sizeof(err))) ||
+	    (o.speedscope && validate_output_path("--speedscope", o.speedscope, err, sizeof(err))) ||
 	    (o.app_cmd && validate_app_cmd("--app-cmd", o.app_cmd, err, sizeof(err))) ||
 	    (o.baseline && validate_baseline_file("--baseline", o.baseline, err, sizeof(err)))) {
 		log_err("profile: %s", err);

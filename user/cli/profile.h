@@ -30,6 +30,7 @@ struct profile_opts {
 	const char *app_dir;    /* the app's working directory; NULL: ours */
 	int app_port;           /* > 0: PORT in the app's environment */
 	const char *app_log;    /* the app's stdout and stderr (appended); NULL: OUTPUT.app.log */
+	const char *pprof, *speedscope; /* --pprof, --speedscope: every workload's stacks (cli/export.h) */
 	bool help;
 };
 
@@ -66,7 +67,8 @@ void profile_usage(FILE *f);
 enum profile_opt_id {
 	PO_URL = 1, PO_APP_CMD, PO_PID, PO_FRAMEWORK, PO_SUITE, PO_DURATION, PO_WARMUP, PO_CONCURRENCY,
 	PO_THREADS, PO_RATE, PO_REPEATS, PO_PROBES, PO_GIL_METHOD, PO_SINGLE_PASS, PO_READY_TIMEOUT,
-	PO_HEALTH_PATH, PO_FFI, PO_FORMAT, PO_BASELINE, PO_OUTPUT, PO_HELP, PO_ALLOW_ERRORS, PO_MAX_ID,
+	PO_HEALTH_PATH, PO_FFI, PO_FORMAT, PO_BASELINE, PO_OUTPUT, PO_HELP, PO_PPROF, PO_SPEEDSCOPE, PO_ALLOW_ERRORS,
+	PO_MAX_ID,
 };
 extern const struct cli_option profile_options[];
 /* One option's value (arg NULL for a flag) into o. 0 or -EINVAL with a one-line message. */

@@ -10,8 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli/commands.h"
+#include "cli/export.h"
 #include "cli/record_opts.h"
 #include "core/guardian.h"
+#include "core/follow.h"
 #include "core/recorder.h"
 #include "inspect/procfs.h"
 #include "lib/log.h"
@@ -95,6 +97,7 @@ static void print_summary(const cJSON *doc, const struct recorder_result *r, con
 		printf("  overhead: est. %.1f ms of probe CPU (%.2f%% of the target's CPU)\n",
 		       num(ov, "estimated_cpu_ms"), num(ov, "estimated_percent"));
 	printf("  lost events: %.0f\n", num(res, "lost_events"));
+	follow__print_summary(NULL, res);
 }
 
 /* Checks that need no privilege, before any: bad input is reported as such. */
@@ -109,6 +112,8 @@ static int check_input(const struct record_opts *o)
 		if (validate_output_path("-o", o->output, err, sizeof(err)) ||
 		    (o->folded && validate_output_path("--folded", o->folded, err, sizeof(err))) ||
 		    (o->svg && validate_output_path("--svg", o->svg, err, sizeof(err))) ||
+		    (o->pprof && validate_output_path("--pprof", o->pprof, err, sizeof(err))) ||
+		    (o->speedscope && validate_output_path("--speedscope", o->speedscope, err, sizeof(err))) ||
 		    (o->pid && validate_pid_target("/proc", "-p", o->pid, err, sizeof(err), warn, sizeof(warn)))) {
 			log_err("record: %s", err);
 			return EXIT_BADINPUT;
@@ -153,6 +158,14 @@ static int record_run(const struct record_opts *o)
 		goto out;
 	}
 	print_summary(doc, recorder_result(rec), o->output);
+	if ((o->pprof || o->speedscope) && (e = export_doc(doc, NULL, o->pprof, o->speedscope, err, sizeof(err)))) {
+		log_err("record: export: %s", err);
+		ret = EXIT_BADINPUT;
+		goto out;
+	}
+	if (o->pprof || o->speedscope)
+		printf("  export:%s%s%s%s\n", o->pprof ? " pprof " : "", o->pprof ? o->pprof : "",
+		       o->speedscope ? " speedscope " : "", o->speedscope ? o->speedscope : "");
 out:
 	cJSON_Delete(doc);
 	recorder_free(rec);

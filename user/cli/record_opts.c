@@ -11,7 +11,7 @@
 
 enum {
 	O_PID = 1, O_DURATION, O_OUTPUT, O_PROBES, O_GIL_METHOD, O_FFI, O_FOLDED, O_SVG, O_FREQ,
-	O_GIL_STACKS, O_EXEMPLARS, O_NO_CHILDREN, O_FOLLOW, O_VERBOSE, O_HELP,
+	O_GIL_STACKS, O_EXEMPLARS, O_NO_CHILDREN, O_FOLLOW, O_VERBOSE, O_HELP, O_PPROF, O_SPEEDSCOPE,
 };
 
 const struct cli_option record_options[] = {
@@ -32,6 +32,10 @@ const struct cli_option record_options[] = {
 	  "write the on-CPU stacks as folded lines (and the GIL-wait stacks to FILE with .gil-wait before "
 	  "its extension); turns stacks on", 0 },
 	{ "svg", 0, O_SVG, "FILE", "write an interactive SVG flamegraph (and FILE's .gil-wait one)", 0 },
+	{ "pprof", 0, O_PPROF, "FILE.pb.gz",
+	  "write the stacks as a gzipped pprof profile (as `bindprof export`); turns stacks on and, without "
+	  "--folded, writes the folded files next to -o's file (OUT.folded)", 0 },
+	{ "speedscope", 0, O_SPEEDSCOPE, "FILE.json", "write the stacks as a speedscope file (as --pprof)", 0 },
 	{ "freq", 'F', O_FREQ, "HZ", "stack samples per second per CPU (default 99, 1..10000)", 0 },
 	{ "gil-stacks", 0, O_GIL_STACKS, "on|off",
 	  "with gil and stacks: a stack per GIL wait, at most HZ a second per process (default on; off "
@@ -100,6 +104,10 @@ static int record_opt(struct record_opts *o, int id, const char *arg, int *gil_m
 		return set_file(&o->folded, "--folded", arg, err, errlen);
 	case O_SVG:
 		return set_file(&o->svg, "--svg", arg, err, errlen);
+	case O_PPROF:
+		return set_file(&o->pprof, "--pprof", arg, err, errlen);
+	case O_SPEEDSCOPE:
+		return set_file(&o->speedscope, "--speedscope", arg, err, errlen);
 	case O_FREQ:
 		if (parse_long(arg, 1, 10000, &l))
 			break;
@@ -137,6 +145,15 @@ static int record_opt(struct record_opts *o, int id, const char *arg, int *gil_m
 /* What the options imply, and the target's checks. */
 static int record_finish(struct record_opts *o, int gil_method, bool all_named, char *err, int errlen)
 {
+	/* An export is made from the folded files: without --folded, OUT.folded next to -o's file. */
+	if ((o->pprof || o->speedscope) && !o->folded) {
+		static char folded[4096];
+		const char *dot = strrchr(o->output, '.'), *slash = strrchr(o->output, '/');
+		int n = dot && (!slash || dot > slash) ? (int)(dot - o->output) : (int)strlen(o->output);
+
+		snprintf(folded, sizeof(folded), "%.*s.folded", n, o->output);
+		o->folded = folded;
+	}
 	/* Asking for a stack file asks for stacks; naming a library asks for its calls. */
 	if (o->folded || o->svg)
 		o->probes |= PROBE_BIT(PROBE_STACKS);

@@ -91,6 +91,17 @@ static void __attribute__((noreturn)) guardian_main(int rd)
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_NAME, "bindprof-guard", 0, 0, 0);
 	close_all_but(rd);
+	/* nor does it hold bindprof's output open (a reader of bindprof's pipes sees their end when
+	 * bindprof ends, not after the guardian's grace) */
+	{
+		int null = open("/dev/null", O_RDWR);
+
+		for (int fd = 0; null >= 0 && fd <= 2; fd++)
+			if (fd != rd)
+				dup2(null, fd);
+		if (null > 2 && null != rd)
+			close(null);
+	}
 	for (;;) {
 		ssize_t n = read(rd, &m, sizeof(m));
 

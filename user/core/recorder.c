@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "core/calib.h"
 #include "core/env.h"
+#include "core/follow.h"
 #include "core/guardian.h"
 #include "core/probes.h"
 #include "core/recorder.h"
@@ -50,6 +51,7 @@ struct recorder {
 	struct stacks *stk;     /* stack samples; NULL without stacks */
 	struct ffi *ffi;        /* --ffi: timed native calls; NULL without */
 	struct reqtrack *req;   /* server-side requests; NULL without */
+	struct follow *fol;     /* which processes are followed, and until when */
 	double sys_hit_ns;      /* calibrated per-hit cost of a tp_btf program; < 0 when not calibrated */
 	double uprobe_hit_ns;   /* of a uprobe (mean of uprobe and uretprobe); < 0 when not calibrated */
 	double elapsed;
@@ -226,21 +228,25 @@ void recorder_run(struct recorder *r, volatile sig_atomic_t *stop)
 
 		if (left <= 0)
 			break;
-		sleep_ms(left < TICK_MS ? left : TICK_MS);
+		follow__sleep(r->fol, left < TICK_MS ? left : TICK_MS);
 		tick++;
-		if (stop && *stop)
-			break;
-		if (signals_pending()) {
-			r->partial = "interrupted";
+		if (stop && *stop) {
+			follow__set_ended_by(r->fol, "stopped");
 			break;
 		}
-		if (r->spawned) {
-			if (wait4(r->hc.pid, &wstatus, WNOHANG, &ru) == r->hc.pid) {
-				reap_child(r, wstatus, &ru);
-				break; /* the command's end is the natural end of the run */
-			}
-		} else if (!procfs_alive("/proc", r->tgt.pid)) {
-			r->partial = "target_exited";
+		if (signals_pending()) {
+			r->partial = "interrupted";
+			follow__set_ended_by(r->fol, "interrupted");
+			break;
+		}
+		if (r->spawned && !r->tgt.exited && wait4(r->hc.pid, &wstatus, WNOHANG, &ru) == r->hc.pid)
+			reap_child(r, wstatus, &ru);
+		/* the run ends with the last followed process, not with the root */
+		if ((r->spawned ? r->tgt.exited : !procfs_alive("/proc", r->tgt.pid)) &&
+		    (!r->o.follow_children || !follow__alive(r->sess, r->tgt.pid))) {
+			if (!r->spawned)
+				r->partial = "target_exited";
+			follow__set_ended_by(r->fol, "processes_exited");
 			break;
 		}
 		if (!r->tgt.have_rt)
@@ -249,6 +255,9 @@ void recorder_run(struct recorder *r, volatile sig_atomic_t *stop)
 		if (tick % 10 == 0)
 			prune_targets(r);
 	}
+	if (!follow__ended_by(r->fol))
+		follow__set_ended_by(r->fol, "duration");
+	follow__sleep(r->fol, 0); /* continue what is held */
 	sample_resources(r, false);
 	r->elapsed = (now_ns() - t0) / 1e9;
 	r->own_cpu_ms = thread_cpu_ns() / 1e6 + own_threads_cpu_ms(r) - cpu0;
@@ -275,8 +284,9 @@ static bool is_ffi_hit(int h)
 
 static bool is_uprobe_hit(int h)
 {
-	return h == HIT_GIL_TAKE || h == HIT_GIL_TAKE_RET || h == HIT_GIL_DROP || h == HIT_GC_START ||
-	       h == HIT_GC_DONE || h == HIT_FFI_ENTER || h == HIT_FFI_EXIT || h == HIT_FFI_GIL;
+	return h == HIT_GIL_TAKE || h == HIT_GIL_TAKE_RET || h == HIT_GIL_DROP || h == HIT_GIL_DROP_RET ||
+	       h == HIT_GC_START || h == HIT_GC_DONE || h == HIT_GC_CHOICE || h == HIT_FFI_ENTER ||
+	       h == HIT_FFI_EXIT || h == HIT_FFI_GIL;
 }
 
 static cJSON *overhead_json(struct recorder *r, const uint64_t *hits, double target_cpu_ms)
@@ -444,9 +454,7 @@ cJSON *recorder_document(struct recorder *r)
 	if (lost)
 		profile_warn(doc, "lost_events", "%llu events were dropped (see lost_by_reason)",
 			     (unsigned long long)lost);
-	if (r->o.follow_children)
-		profile_warn(doc, "target",
-			     "processes in other PID namespaces or containers are not followed");
+	follow__report(r->fol, r->sess, doc, res);
 	return doc;
 }
 
@@ -589,6 +597,12 @@ static int open_session(struct recorder *r, char *err, size_t errlen)
 		calibrate_syscalls(r, base_ns);
 	if ((ret = open_modules(r, err, errlen)))
 		return ret;
+	r->fol = follow__new(r->sess, &(struct follow_opts){ .hold_execs = r->py && r->o.follow_children,
+							      .on_exec = follow_hook_pytrack, .ctx = r->py });
+	if (!r->fol) {
+		snprintf(err, errlen, "could not attach the exec probe: %s", strerror(errno));
+		return EXIT_ENV;
+	}
 	note_own_threads(r, before, nb);
 	session__reset(r->sess);
 	r->res = resources__new("/proc");
@@ -695,6 +709,8 @@ void recorder_stop(struct recorder *r, int sig)
 		return;
 	r->stopped = true;
 	stacks__stop(r->stk); /* sampling ends; what is queued is unwound while the target may live */
+	if (!r->tgt.exe[0] && r->cmd_path[0]) /* it exited before its exe could be read */
+		snprintf(r->tgt.exe, sizeof(r->tgt.exe), "%s", r->cmd_path);
 	if (!r->tgt.have_rt && r->tgt.exe[0] && !runtime_detect_elf(r->tgt.exe, &r->tgt.rt))
 		r->tgt.have_rt = 1; /* the target exited before its first tick */
 	reqtrack__stop(r->req);
@@ -733,6 +749,7 @@ void recorder_free(struct recorder *r)
 	if (r->hc.err_fd >= 0)
 		close(r->hc.err_fd);
 	resources__free(r->res);
+	follow__free(r->fol); /* before the hook's pytrack */
 	pytrack__free(r->py);
 	stacks__free(r->stk);
 	ffi__free(r->ffi);

@@ -37,6 +37,8 @@ struct record_opts {
 	int verbose;           /* -v */
 	const char *folded;    /* --folded FILE */
 	const char *svg;       /* --svg FILE */
+	const char *pprof;     /* record --pprof FILE: written by the CLI from the folded files (cli/export.h) */
+	const char *speedscope; /* record --speedscope FILE: likewise */
 	int freq;              /* -F HZ, default 99 */
 	bool no_gil_stacks;    /* --gil-stacks off: no stack per GIL wait */
 	const char *ffi[16];   /* --ffi LIB[:GLOB], repeatable */

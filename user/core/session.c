@@ -37,8 +37,10 @@ static const char *const hit_names[HIT_MAX] = {
 	[HIT_GIL_TAKE] = "uprobe/take_gil",
 	[HIT_GIL_TAKE_RET] = "uretprobe/take_gil",
 	[HIT_GIL_DROP] = "uprobe/drop_gil",
+	[HIT_GIL_DROP_RET] = "uretprobe/drop_gil",
 	[HIT_GC_START] = "gc_start",
 	[HIT_GC_DONE] = "gc_done",
+	[HIT_GC_CHOICE] = "gc_choice",
 	[HIT_STACK_SAMPLE] = "perf_event/cpu-clock",
 	[HIT_GIL_STACK] = "gil_wait_stack",
 	[HIT_FFI_ENTER] = "uprobe/ffi",
@@ -196,6 +198,7 @@ int session__open(const struct session_opts *opts, struct session **out)
 		bpf_program__set_autoload(s->py->progs.take_gil_enter, gil && opts->gil_exact);
 		bpf_program__set_autoload(s->py->progs.take_gil_exit, gil && opts->gil_exact);
 		bpf_program__set_autoload(s->py->progs.drop_gil_enter, gil && opts->gil_exact);
+		bpf_program__set_autoload(s->py->progs.drop_gil_exit, gil && opts->gil_exact);
 		if (!(opts->probes & PROBE_BIT(PROBE_GC))) {
 			bpf_program__set_autoload(s->py->progs.gc_start_usdt, false);
 			bpf_program__set_autoload(s->py->progs.gc_done_usdt, false);
@@ -259,15 +262,34 @@ static struct bpf_link *uprobe(struct bpf_program *prog, bool ret, int pid, cons
 	return bpf_program__attach_uprobe_opts(prog, pid, elf, 0, &o);
 }
 
-int session__attach_gc_func(struct session *s, int pid, const char *elf, const char *func, int gen_arg)
+int session__attach_gc_func(struct session *s, int pid, const char *elf, const char *func, int gen_arg,
+			    long gen_const)
 {
 	struct bpf_program *enter = gen_arg == 1 ? s->py->progs.gc_enter1 : s->py->progs.gc_enter;
 	int err;
 
-	err = keep_link(s, uprobe(enter, false, pid, elf, func), "uprobe gc", elf);
+	if (gen_arg == 0 && gen_const >= 0) {
+		/* a clone for one generation: the generation is the attachment's cookie */
+		LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = func, .bpf_cookie = (__u64)gen_const);
+
+		err = keep_link(s, bpf_program__attach_uprobe_opts(s->py->progs.gc_enter_const, pid, elf, 0, &o),
+				"uprobe gc", elf);
+	} else {
+		err = keep_link(s, uprobe(enter, false, pid, elf, func), "uprobe gc", elf);
+	}
 	if (!err)
 		err = keep_link(s, uprobe(s->py->progs.gc_exit, true, pid, elf, func), "uretprobe gc", elf);
 	return err;
+}
+
+int session__attach_gc_choice(struct session *s, int pid, const char *elf, const char *func, int gen_arg)
+{
+	struct bpf_program *p;
+
+	if (!s->py)
+		return -ENOTSUP;
+	p = gen_arg == 1 ? s->py->progs.gc_choice1 : gen_arg == 2 ? s->py->progs.gc_choice2 : s->py->progs.gc_choice3;
+	return keep_link(s, uprobe(p, false, pid, elf, func), "uprobe gc choice", elf);
 }
 
 int session__attach_gc(struct session *s, int pid, const char *elf, bool usdt, const char *func)
@@ -286,11 +308,14 @@ int session__attach_gc(struct session *s, int pid, const char *elf, bool usdt, c
 					"usdt:python:gc__done", elf);
 		return err;
 	}
-	return session__attach_gc_func(s, pid, elf, func, 2);
+	return session__attach_gc_func(s, pid, elf, func, 2, -1);
 }
 
 int session__attach_gil_exact(struct session *s, int pid, const char *elf)
 {
+	/* GCC's clones of take_gil (3.8: take_gil.constprop.0, for PyEval_RestoreThread and thread
+	 * start-up) take the GIL too; the programs read no arguments, so they fit every clone */
+	static const char *const clones[] = { "take_gil.constprop.0", "take_gil.constprop.1" };
 	int err;
 
 	if (!s->py)
@@ -302,12 +327,26 @@ int session__attach_gil_exact(struct session *s, int pid, const char *elf)
 	if (!err)
 		err = keep_link(s, uprobe(s->py->progs.drop_gil_enter, false, pid, elf, "drop_gil"),
 				"uprobe drop_gil", elf);
+	if (!err)
+		err = keep_link(s, uprobe(s->py->progs.drop_gil_exit, true, pid, elf, "drop_gil"),
+				"uretprobe drop_gil", elf);
+	for (size_t i = 0; !err && i < sizeof(clones) / sizeof(clones[0]); i++) {
+		struct bpf_link *l = uprobe(s->py->progs.take_gil_enter, false, pid, elf, clones[i]);
+
+		if (!l)
+			continue; /* no such clone in this build */
+		err = keep_link(s, l, "uprobe take_gil clone", elf);
+		if (!err)
+			err = keep_link(s, uprobe(s->py->progs.take_gil_exit, true, pid, elf, clones[i]),
+					"uretprobe take_gil clone", elf);
+	}
 	return err;
 }
 
-int session__set_gil_range(struct session *s, int tgid, uint64_t lo, uint64_t hi, bool exact)
+int session__set_gil_range(struct session *s, int tgid, uint64_t lo, uint64_t hi, bool exact,
+			   unsigned ts_thread_id)
 {
-	struct gil_range r = { .lo = lo, .hi = hi, .exact = exact };
+	struct gil_range r = { .lo = lo, .hi = hi, .exact = exact, .ts_thread_id = ts_thread_id };
 	__u32 k = tgid;
 
 	if (!s->py)
@@ -524,7 +563,7 @@ void session__reset(struct session *s)
 				if (bpf_map_delete_elem(maps[m], &key))
 					break;
 		if (zg)
-			for (__u32 g = 0; g <= GC_GENERATIONS; g++)
+			for (__u32 g = 0; g < GC_SLOTS; g++)
 				bpf_map_update_elem(bpf_map__fd(s->py->maps.gc_gens), &g, zg, BPF_ANY);
 		if (zt)
 			bpf_map_update_elem(bpf_map__fd(s->py->maps.gil_totals), &zero, zt, BPF_ANY);

@@ -66,10 +66,17 @@ void session__thread_name(struct session *s, int tgid, int tid, const char *seen
 /* CPython probes, per binary (pid -1: every process running elf, filtered on the target set). */
 int session__attach_gc(struct session *s, int pid, const char *elf, bool usdt, const char *func);
 /* A uprobe/uretprobe pair on a collector function whose generation is argument gen_arg (1, 2). */
-int session__attach_gc_func(struct session *s, int pid, const char *elf, const char *func, int gen_arg);
+/* CPython 3.13: a uprobe on the collector's callback function func, whose argument gen_arg
+ * (1..3) is the generation the collector chose for a GENERATION_AUTO collection. 0 or -errno. */
+int session__attach_gc_choice(struct session *s, int pid, const char *elf, const char *func, int gen_arg);
+int session__attach_gc_func(struct session *s, int pid, const char *elf, const char *func, int gen_arg,
+			    long gen_const);
 int session__attach_gil_exact(struct session *s, int pid, const char *elf);
-/* exact: the process's take_gil/drop_gil uprobes are attached (they time its waits). */
-int session__set_gil_range(struct session *s, int tgid, uint64_t lo, uint64_t hi, bool exact);
+/* exact: the process's take_gil/drop_gil uprobes are attached (they time its waits);
+ * ts_thread_id: offset of PyThreadState.thread_id in its version (0: unknown), for telling the
+ * GIL's holder from its waiters. */
+int session__set_gil_range(struct session *s, int tgid, uint64_t lo, uint64_t hi, bool exact,
+			   unsigned ts_thread_id);
 int session__python_fds(struct session *s, struct python_fds *fds);
 /* Per-binary links attached so far, and destroying the ones after the first keep. */
 int session__nr_dyn_links(struct session *s);

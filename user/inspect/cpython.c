@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <sys/stat.h>
+#include <pthread.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <dwarf.h>
@@ -72,6 +75,7 @@ struct dwarf_q {
 	Dwarf_Addr addr;
 	const char *param;
 	int arg;
+	long konst; /* the parameter's constant value in a GCC clone (DW_AT_const_value); -1: none */
 };
 
 /* x86_64 DWARF register numbers of the argument registers, in argument order. */
@@ -91,8 +95,16 @@ static int dwarf_func_cb(Dwarf_Die *fn, void *arg)
 		size_t nops;
 		const char *name;
 
+		Dwarf_Word v;
+
 		if (dwarf_tag(&child) != DW_TAG_formal_parameter || !(name = dwarf_diename(&child)) ||
-		    strcmp(name, q->param) || !dwarf_attr(&child, DW_AT_location, &at))
+		    strcmp(name, q->param))
+			continue;
+		if (dwarf_attr_integrate(&child, DW_AT_const_value, &at) && !dwarf_formudata(&at, &v)) {
+			q->konst = (long)v;
+			return DWARF_CB_ABORT;
+		}
+		if (!dwarf_attr(&child, DW_AT_location, &at))
 			continue;
 		if (dwarf_getlocation_addr(&at, q->addr, &ops, &nops, 1) != 1 || nops != 1)
 			continue;
@@ -104,22 +116,32 @@ static int dwarf_func_cb(Dwarf_Die *fn, void *arg)
 	return DWARF_CB_OK;
 }
 
-int dwarf_param_arg(const char *path, uint64_t vaddr, const char *param)
+static struct dwarf_q dwarf_param(const char *path, uint64_t vaddr, const char *param)
 {
-	struct dwarf_q q = { .addr = vaddr, .param = param };
+	struct dwarf_q q = { .addr = vaddr, .param = param, .konst = -1 };
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	Dwarf_Die cu;
 	Dwarf *dw;
 
 	if (fd < 0)
-		return 0;
+		return q;
 	dw = dwarf_begin(fd, DWARF_C_READ);
 	if (dw && dwarf_addrdie(dw, vaddr, &cu))
 		dwarf_getfuncs(&cu, dwarf_func_cb, &q, 0);
 	if (dw)
 		dwarf_end(dw);
 	close(fd);
-	return q.arg;
+	return q;
+}
+
+int dwarf_param_arg(const char *path, uint64_t vaddr, const char *param)
+{
+	return dwarf_param(path, vaddr, param).arg;
+}
+
+long dwarf_param_const(const char *path, uint64_t vaddr, const char *param)
+{
+	return dwarf_param(path, vaddr, param).konst;
 }
 
 static void add_gc_func(struct cpython_target *t, const char *path, const char *name, uint64_t vaddr)
@@ -133,7 +155,10 @@ static void add_gc_func(struct cpython_target *t, const char *path, const char *
 	/* The generation is the second argument of every version's collector; GCC's clones may
 	 * move it, and DWARF says where. */
 	g->gen_arg = dwarf_param_arg(path, vaddr, "generation");
-	if (g->gen_arg != 1 && g->gen_arg != 2)
+	g->gen_const = dwarf_param_const(path, vaddr, "generation");
+	if (g->gen_const >= 0)
+		g->gen_arg = 0; /* a clone for one generation (3.8's collect.constprop.0: 2) */
+	else if (g->gen_arg != 1 && g->gen_arg != 2)
 		g->gen_arg = 2;
 }
 
@@ -164,38 +189,167 @@ static int parse_minor(const char *version)
 	return strncmp(version, "3.", 2) ? 0 : atoi(version + 2);
 }
 
-int cpython_inspect_file(const char *path, struct cpython_target *t)
+/* The CPython files found so far, by identity, and the name each was given: one file reached by
+ * several paths (its path here, /proc/PID/root/..., /proc/PID/map_files/...) gets one name, so
+ * that its probes attach once. */
+#define MAX_NAMED 32
+static struct named {
+	dev_t dev;
+	ino_t ino;
+	char name[PATH_MAX];
+} named[MAX_NAMED];
+static int nnamed;
+static pthread_mutex_t named_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* "/proc/N/root/usr/bin/x" -> N and "/usr/bin/x"; 0 when path is not of that form. */
+static int split_proc_root(const char *path, const char **rest)
+{
+	char *end;
+	long pid;
+
+	if (strncmp(path, "/proc/", 6) || !isdigit((unsigned char)path[6]))
+		return 0;
+	pid = strtol(path + 6, &end, 10);
+	if (strncmp(end, "/root/", 6))
+		return 0;
+	*rest = end + 5;
+	return (int)pid;
+}
+
+static bool same_file(const char *path, const struct stat *st)
+{
+	struct stat o;
+
+	return path && path[0] == '/' && !stat(path, &o) && o.st_dev == st->st_dev && o.st_ino == st->st_ino;
+}
+
+/* The name of the file at `access` (a path that works from here): the one it got before, else
+ * ns_path (its path in its process's mount namespace) when that is the same file here, else
+ * /proc/PID/root + ns_path when that is, else access itself. */
+static void canonical_name(const char *access, const char *ns_path, int pid, char *out, size_t size)
+{
+	char alt[PATH_MAX + 64];
+	struct stat st;
+
+	snprintf(out, size, "%s", access);
+	if (stat(access, &st))
+		return;
+	pthread_mutex_lock(&named_lock);
+	for (int i = 0; i < nnamed; i++)
+		if (named[i].dev == st.st_dev && named[i].ino == st.st_ino) {
+			snprintf(out, size, "%s", named[i].name);
+			pthread_mutex_unlock(&named_lock);
+			return;
+		}
+	if (same_file(ns_path, &st)) {
+		snprintf(out, size, "%s", ns_path);
+	} else if (pid > 0 && ns_path && ns_path[0] == '/') {
+		snprintf(alt, sizeof(alt), "/proc/%d/root%s", pid, ns_path);
+		if (same_file(alt, &st) && strlen(alt) < size)
+			memcpy(out, alt, strlen(alt) + 1);
+	}
+	if (nnamed < MAX_NAMED) {
+		named[nnamed].dev = st.st_dev;
+		named[nnamed].ino = st.st_ino;
+		snprintf(named[nnamed].name, sizeof(named[nnamed].name), "%s", out);
+		nnamed++;
+	}
+	pthread_mutex_unlock(&named_lock);
+}
+
+/* Inspect the file at `access`; ns_path and pid (may be NULL and 0) name it in its process. */
+static int inspect_file_as(const char *access, const char *ns_path, int pid, struct cpython_target *t)
 {
 	struct runtime_info ri;
 	struct elf_file *f;
 	GElf_Sym sym;
 
 	memset(t, 0, sizeof(*t));
-	if (runtime_detect_elf(path, &ri) || strcmp(ri.name, "cpython"))
+	if (runtime_detect_elf(access, &ri) || strcmp(ri.name, "cpython"))
 		return -ENOENT;
-	f = elf_file__open(path);
+	f = elf_file__open(access);
 	if (!f)
 		return -errno;
 	if (elf_file__symbol(f, "_PyRuntime", &sym)) {
 		elf_file__close(f);
 		return -ENOENT;
 	}
-	snprintf(t->elf, sizeof(t->elf), "%s", path);
+	canonical_name(access, ns_path, pid, t->elf, sizeof(t->elf));
 	snprintf(t->version, sizeof(t->version), "%s", ri.version);
 	t->minor = parse_minor(ri.version);
-	fill_from_elf(f, path, t);
+	fill_from_elf(f, access, t);
 	elf_file__close(f);
 	return 0;
 }
 
-/* The libpython3.X.so an executable links against: its DT_NEEDED entry, searched in its
- * DT_RUNPATH/DT_RPATH ($ORIGIN expanded) and the standard directories. */
-static int needed_libpython(const char *exe, char *out, size_t outlen)
+int cpython_inspect_file(const char *path, struct cpython_target *t)
+{
+	const char *rest = NULL;
+	int pid = split_proc_root(path, &rest);
+
+	return inspect_file_as(path, pid ? rest : path, pid, t);
+}
+
+/* One DT_NEEDED library of exe, searched as the dynamic loader does: DT_RPATH (when there is no
+ * DT_RUNPATH), the process's LD_LIBRARY_PATH (pid > 0: read from /proc/PID/environ), DT_RUNPATH
+ * ($ORIGIN expanded), then the standard directories; every directory under root ("" or
+ * /proc/PID/root). 0 and out set when found. */
+static int find_needed(const char *needed, const char *rpath, const char *runpath, const char *origin,
+		       const char *root, int pid, char *out, size_t outlen)
 {
 	static const char *const std_dirs[] = { "/usr/local/lib", "/usr/lib/x86_64-linux-gnu", "/usr/lib",
-						"/lib/x86_64-linux-gnu", "/lib" };
-	char needed[256] = "", runpath[1024] = "", origin[1024];
+						"/lib/x86_64-linux-gnu", "/lib", "/usr/lib64", "/lib64" };
+	char env[8192], llp[4096] = "", lists[3][4096];
+
+	if (pid > 0) {
+		char path[64];
+		int fd;
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		n = fd >= 0 ? read(fd, env, sizeof(env) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		for (ssize_t i = 0; n > 0 && i < n; i += strlen(env + i) + 1) {
+			env[n] = '\0';
+			if (!strncmp(env + i, "LD_LIBRARY_PATH=", 16)) {
+				snprintf(llp, sizeof(llp), "%.4000s", env + i + 16);
+				break;
+			}
+		}
+	}
+	snprintf(lists[0], sizeof(lists[0]), "%.4000s", runpath[0] ? "" : rpath);
+	snprintf(lists[1], sizeof(lists[1]), "%.4000s", llp);
+	snprintf(lists[2], sizeof(lists[2]), "%.4000s", runpath);
+	for (int l = 0; l < 3; l++) {
+		char *save = NULL;
+
+		for (char *dir = strtok_r(lists[l], ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+			int n = !strncmp(dir, "$ORIGIN", 7) ? snprintf(out, outlen, "%s%s/%s", origin, dir + 7, needed)
+							     : snprintf(out, outlen, "%s%s/%s", root, dir, needed);
+
+			if (n > 0 && (size_t)n < outlen && !access(out, R_OK))
+				return 0;
+		}
+	}
+	for (size_t i = 0; i < sizeof(std_dirs) / sizeof(std_dirs[0]); i++) {
+		int n = snprintf(out, outlen, "%s%s/%s", root, std_dirs[i], needed);
+
+		if (n > 0 && (size_t)n < outlen && !access(out, R_OK))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* The CPython library an executable links against, whatever its name: each DT_NEEDED entry,
+ * found as the loader would (find_needed), inspected by content. 0 and t filled when one is. */
+static int needed_cpython(const char *exe, struct cpython_target *t)
+{
+	char needed[32][256], rpath[1024] = "", runpath[1024] = "", origin[1024], root[64], lib[PATH_MAX];
 	struct elf_file *f = elf_file__open(exe);
+	const char *rest;
+	int nneeded = 0, pid;
 	Elf_Scn *scn = NULL;
 	Elf *elf;
 
@@ -206,7 +360,8 @@ static int needed_libpython(const char *exe, char *out, size_t outlen)
 		GElf_Shdr sh;
 		Elf_Data *d;
 
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !(d = elf_getdata(scn, NULL)))
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !sh.sh_entsize ||
+		    !(d = elf_getdata(scn, NULL)))
 			continue;
 		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
 			GElf_Dyn dyn;
@@ -219,27 +374,27 @@ static int needed_libpython(const char *exe, char *out, size_t outlen)
 			v = elf_strptr(elf, sh.sh_link, dyn.d_un.d_val);
 			if (!v)
 				continue;
-			if (dyn.d_tag == DT_NEEDED && !strncmp(v, "libpython3", 10))
-				snprintf(needed, sizeof(needed), "%s", v);
-			else if (dyn.d_tag != DT_NEEDED)
+			if (dyn.d_tag == DT_NEEDED && nneeded < 32)
+				snprintf(needed[nneeded++], sizeof(needed[0]), "%s", v);
+			else if (dyn.d_tag == DT_RUNPATH)
 				snprintf(runpath, sizeof(runpath), "%s", v);
+			else if (dyn.d_tag == DT_RPATH)
+				snprintf(rpath, sizeof(rpath), "%s", v);
 		}
 	}
 	elf_file__close(f);
-	if (!needed[0])
-		return -ENOENT;
 	snprintf(origin, sizeof(origin), "%s", exe);
 	*strrchr(origin, '/') = '\0';
-	for (char *dir = strtok(runpath, ":"); dir; dir = strtok(NULL, ":")) {
-		int n = !strncmp(dir, "$ORIGIN", 7) ? snprintf(out, outlen, "%s%s/%s", origin, dir + 7, needed)
-						     : snprintf(out, outlen, "%s/%s", dir, needed);
-
-		if (n > 0 && (size_t)n < outlen && !access(out, R_OK))
-			return 0;
-	}
-	for (size_t i = 0; i < sizeof(std_dirs) / sizeof(std_dirs[0]); i++) {
-		snprintf(out, outlen, "%s/%s", std_dirs[i], needed);
-		if (!access(out, R_OK))
+	/* an exe under /proc/PID/root: its libraries are under the same root */
+	pid = split_proc_root(exe, &rest);
+	snprintf(root, sizeof(root), "%.*s", pid ? (int)(rest - exe) : 0, exe);
+	for (int i = 0; i < nneeded; i++) {
+		/* the C runtime and the loader are never the interpreter: not worth a look */
+		if (!strncmp(needed[i], "libc.so", 7) || !strncmp(needed[i], "libm.so", 7) ||
+		    !strncmp(needed[i], "ld-linux", 8))
+			continue;
+		if (!find_needed(needed[i], rpath, runpath, origin, root, pid, lib, sizeof(lib)) &&
+		    !cpython_inspect_file(lib, t))
 			return 0;
 	}
 	return -ENOENT;
@@ -247,20 +402,16 @@ static int needed_libpython(const char *exe, char *out, size_t outlen)
 
 int cpython_inspect_exe(const char *exe, struct cpython_target *t)
 {
-	char lib[PATH_MAX];
-
 	if (!strchr(exe, '/'))
 		return -EINVAL;
 	if (!cpython_inspect_file(exe, t))
 		return 0;
-	if (needed_libpython(exe, lib, sizeof(lib)))
-		return -ENOENT;
-	return cpython_inspect_file(lib, t);
+	return needed_cpython(exe, t);
 }
 
 int cpython_inspect(const char *root, int pid, struct cpython_target *t)
 {
-	char path[PATH_MAX], line[PATH_MAX + 256], found[PATH_MAX] = "";
+	char path[PATH_MAX], line[PATH_MAX + 256], found[PATH_MAX] = "", access_path[PATH_MAX];
 	uint64_t start = 0, base;
 	struct elf_file *f;
 	GElf_Sym sym;
@@ -272,24 +423,27 @@ int cpython_inspect(const char *root, int pid, struct cpython_target *t)
 	if (!maps)
 		return -errno;
 	/* The first file mapped at offset 0 that defines _PyRuntime: the exe of a static build, or
-	 * libpython3.X.so of a shared one. */
+	 * libpython3.X.so of a shared one, whatever its name. Each is read through
+	 * /proc/PID/map_files (the very file mapped, in whatever mount namespace it lives). */
 	while (fgets(line, sizeof(line), maps)) {
-		unsigned long long lo, off;
+		unsigned long long lo, hi, off;
 		char *file = strchr(line, '/');
 
-		if (!file || sscanf(line, "%llx-%*x %*s %llx", &lo, &off) != 2 || off != 0)
+		if (!file || sscanf(line, "%llx-%llx %*s %llx", &lo, &hi, &off) != 3 || off != 0)
 			continue;
 		file[strcspn(file, "\n")] = '\0';
 		if (!strcmp(file, found))
 			continue;
-		if (cpython_inspect_file(file, t) == 0) {
-			snprintf(found, sizeof(found), "%s", file);
+		snprintf(access_path, sizeof(access_path), "%s/%d/map_files/%llx-%llx", root, pid, lo, hi);
+		if (inspect_file_as(access_path, file, pid, t) == 0) {
+			snprintf(found, sizeof(found), "%s", access_path);
 			start = lo;
 			break;
 		}
+		snprintf(found, sizeof(found), "%s", file); /* its other mappings: not again */
 	}
 	fclose(maps);
-	if (!found[0]) {
+	if (!start) {
 		memset(t, 0, sizeof(*t));
 		t->pid = pid;
 		return 0; /* not CPython */

@@ -26,7 +26,8 @@ struct cpython_target {
 	bool usdt_gc;               /* python:gc__start/gc__done notes */
 	struct gc_func {
 		char name[64];      /* the collector function (or one of GCC's clones of it) */
-		int gen_arg;        /* which argument register holds the generation: 1 or 2 */
+		int gen_arg;        /* which argument register holds the generation: 1 or 2; 0: none, */
+		long gen_const;     /* the clone collects this generation only (-1: not such a clone) */
 	} gc_funcs[4];              /* for uprobes; none when gc_nfuncs is 0 */
 	int gc_nfuncs;
 	bool has_take_gil;          /* take_gil/drop_gil symbols (full-symbol builds) */
@@ -68,5 +69,8 @@ const char *cpython_gc_symbol_hint(int minor);
 /* Which argument register (1 = rdi, 2 = rsi, ...) holds parameter `param` at the entry of the
  * function at vaddr, from the file's DWARF. 0 when there is no DWARF or no answer. */
 int dwarf_param_arg(const char *path, uint64_t vaddr, const char *param);
+/* The constant value of parameter `param` in the function at vaddr (a GCC clone that was
+ * specialised for one value, DW_AT_const_value), from the file's DWARF. -1 when it has none. */
+long dwarf_param_const(const char *path, uint64_t vaddr, const char *param);
 
 #endif

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,25 +256,34 @@ static const char *verdef_name(Elf *e, Elf_Scn *vd_scn, unsigned ndx)
 	return NULL;
 }
 
-/* The bytes from vaddr to at most want bytes on, within its section: *len gets how many. */
-static const uint8_t *code_at(Elf *e, uint64_t vaddr, size_t want, size_t *len)
+/* The bytes of the executable section holding vaddr, from vaddr to at most want bytes on, read
+ * from the file (pread, through the page cache): not through libelf's mapping of it, where the
+ * kernel has put an int3 at every uprobe on the file (a read-only private mapping of a file is a
+ * mapping uprobes install into). Returns a malloc'ed buffer (*len bytes) or NULL. */
+static uint8_t *code_at(Elf *e, int fd, uint64_t vaddr, size_t want, size_t *len)
 {
 	Elf_Scn *scn = NULL;
 
 	while ((scn = elf_nextscn(e, scn))) {
 		GElf_Shdr sh;
-		Elf_Data *d;
+		uint8_t *buf;
+		ssize_t got;
 
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_EXECINSTR) ||
 		    vaddr < sh.sh_addr || vaddr >= sh.sh_addr + sh.sh_size)
 			continue;
-		d = elf_getdata(scn, NULL);
-		if (!d || !d->d_buf || vaddr >= sh.sh_addr + d->d_size)
-			return NULL;
-		*len = sh.sh_addr + d->d_size - vaddr;
+		*len = sh.sh_addr + sh.sh_size - vaddr;
 		if (*len > want)
 			*len = want;
-		return (const uint8_t *)d->d_buf + (vaddr - sh.sh_addr);
+		if (!(buf = malloc(*len)))
+			return NULL;
+		got = pread(fd, buf, *len, (off_t)(sh.sh_offset + (vaddr - sh.sh_addr)));
+		if (got <= 0) {
+			free(buf);
+			return NULL;
+		}
+		*len = (size_t)got;
+		return buf;
 	}
 	return NULL;
 }
@@ -435,7 +446,7 @@ int ffi_elf_functions(const char *path, const char *glob, struct ffi_fn *out, in
 	struct reloc *rel = NULL;
 	size_t nrel = 0, caprel = 0;
 	struct cand *all = NULL;
-	int nall = 0, capall = 0, k = 0, nseg;
+	int nall = 0, capall = 0, k = 0, nseg, fd = -1;
 	struct seg seg[16];
 	Elf_Scn *scn = NULL, *vd_scn = NULL;
 	Elf_Data *versym = NULL;
@@ -574,7 +585,7 @@ int ffi_elf_functions(const char *path, const char *glob, struct ffi_fn *out, in
 	for (int i = 0; i < nall; i++) {
 		const struct seg *s = seg_of(seg, nseg, all[i].fn.vaddr);
 		struct ffi_fn *o;
-		const uint8_t *code;
+		uint8_t *code;
 		size_t len = 0, want;
 
 		if (!s || !matches(glob, &all[i]))
@@ -589,9 +600,14 @@ int ffi_elf_functions(const char *path, const char *glob, struct ffi_fn *out, in
 		want = o->size ? o->size : i + 1 < nall ? all[i + 1].fn.vaddr - o->vaddr : 4096;
 		if (want > 65536)
 			want = 65536;
-		code = code_at(e, o->vaddr, want, &len);
+		if (fd < 0)
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		code = fd < 0 ? NULL : code_at(e, fd, o->vaddr, want, &len);
 		ffi_plan_places(o, code, len, o->vaddr, o->offset);
+		free(code);
 	}
+	if (fd >= 0)
+		close(fd);
 	free(all);
 	free(rel);
 	elf_file__close(f);
@@ -609,10 +625,10 @@ int ffi_elf_at(const char *path, uint64_t vaddr, struct ffi_fn *fn)
 	struct elf_file *f = elf_file__open(path);
 	struct seg seg[16];
 	const struct seg *sg;
-	const uint8_t *code;
+	uint8_t *code;
 	Elf_Scn *scn = NULL;
 	size_t len = 0;
-	int nseg;
+	int nseg, fd;
 	Elf *e;
 
 	if (!f)
@@ -646,8 +662,84 @@ int ffi_elf_at(const char *path, uint64_t vaddr, struct ffi_fn *fn)
 				fn->size = sym.st_size;
 		}
 	}
-	code = code_at(e, vaddr, fn->size ? fn->size : 4096, &len);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	code = fd < 0 ? NULL : code_at(e, fd, vaddr, fn->size ? fn->size : 4096, &len);
 	ffi_plan_places(fn, code, len, vaddr, fn->offset);
+	free(code);
+	if (fd >= 0)
+		close(fd);
 	elf_file__close(f);
 	return 0;
+}
+
+int ffi_type_call(const char *path, const char *tp_name, struct ffi_fn *fn)
+{
+	struct elf_file *f = elf_file__open(path);
+	struct reloc *rel = NULL;
+	size_t nrel = 0, cap = 0;
+	Elf_Scn *scn = NULL;
+	uint64_t call = 0;
+	int e = -ENOENT, nseg;
+	struct seg seg[16];
+	Elf *el;
+
+	if (!f)
+		return -ENOENT;
+	el = elf_file__elf(f);
+	nseg = segments(el, seg, 16);
+	while ((scn = elf_nextscn(el, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !(d = elf_getdata(scn, NULL)) || !sh.sh_entsize)
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Rela r;
+
+			if (!gelf_getrela(d, i, &r) || GELF_R_TYPE(r.r_info) != R_X86_64_RELATIVE_)
+				continue;
+			if (nrel == cap) {
+				struct reloc *nr = realloc(rel, (cap = cap ? cap * 2 : 1024) * sizeof(*nr));
+
+				if (!nr)
+					goto out;
+				rel = nr;
+			}
+			rel[nrel++] = (struct reloc){ r.r_offset, (uint64_t)r.r_addend };
+		}
+	}
+	qsort(rel, nrel, sizeof(*rel), by_at);
+	for (size_t i = 0; i < nrel && !call; i++) {
+		const char *str = elf_file__data_at(f, rel[i].val, strlen(tp_name) + 1);
+		const struct reloc *c, *n24;
+		const struct seg *s24;
+
+		if (!str || memcmp(str, tp_name, strlen(tp_name) + 1))
+			continue;
+		/* 24 bytes on: a static type's tp_dealloc (code), or a spec's slots (data) */
+		if (!(n24 = reloc_at(rel, nrel, rel[i].at + 24)) || !(s24 = seg_of(seg, nseg, n24->val)))
+			continue;
+		if (s24->exec) { /* a static type: tp_name at +24, tp_call at +128 */
+			if ((c = reloc_at(rel, nrel, rel[i].at - 24 + 128)))
+				call = c->val;
+			continue;
+		}
+		for (int k = 0; k < 96; k++) { /* a spec: {int slot; void *pfunc} entries, to {0} */
+			const int32_t *slot = elf_file__data_at(f, n24->val + 16 * k, 4);
+			const struct reloc *fp = reloc_at(rel, nrel, n24->val + 16 * k + 8);
+
+			if (!slot || !*slot)
+				break;
+			if (*slot == 50 && fp) {
+				call = fp->val;
+				break;
+			}
+		}
+	}
+	if (call)
+		e = ffi_elf_at(path, call, fn);
+out:
+	free(rel);
+	elf_file__close(f);
+	return e;
 }

@@ -70,6 +70,12 @@ int ffi_elf_functions(const char *path, const char *glob, struct ffi_fn *out, in
 /* The function at vaddr in path (an IFUNC's implementation, resolved elsewhere): its offset, size
  * and probe places, its symbol if one starts there ("" if none). 0 or a negative errno. */
 int ffi_elf_at(const char *path, uint64_t vaddr, struct ffi_fn *fn);
+/* The tp_call of the type named tp_name ("_ctypes.CFuncPtr", "_cffi_backend._CDataBase") in a
+ * CPython extension, symbols or not: a static PyTypeObject whose tp_name (+24) points at the name
+ * (its tp_call at +128), or a PyType_Spec whose name (+0) does, with a Py_tp_call (50) slot
+ * (3.13's heap types), found through the file's R_X86_64_RELATIVE relocations. fn gets the
+ * function (symbol "" if stripped) with its probe places. 0, or -ENOENT. */
+int ffi_type_call(const char *path, const char *tp_name, struct ffi_fn *fn);
 /* The display name: "pyname" when known, else the symbol. */
 const char *ffi_fn_name(const struct ffi_fn *f);
 /* Probe places for code (len bytes of a function at vaddr; the bytes beyond the function's end

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <pthread.h>
+#include <sys/stat.h>
 #include "inspect/elffile.h"
 #include "inspect/runtime.h"
 #include "lib/util.h"
@@ -70,18 +72,78 @@ int runtime_find_version(const char *data, size_t len, const char *hint, char *o
 	return -ENOENT;
 }
 
-/* "3.11" out of ".../python3.11", ".../libpython3.11.so.1.0" or ".../libpython3.8d.so". */
-static void version_hint(const char *path, char *hint, size_t size)
+/* "3.X" from a string that starts with "python3.X" or "libpython3.X" (a SONAME, a directory
+ * name): the digits after "3." only. */
+static bool hint_from(const char *s, char *hint, size_t size)
 {
-	const char *base = strrchr(path, '/'), *p;
+	const char *p = strstr(s, "python3.");
+	char *end;
+	long minor;
 
-	base = base ? base + 1 : path;
-	hint[0] = '\0';
-	p = strstr(base, "python3.");
 	if (!p)
-		return;
-	p += strlen("python");
-	snprintf(hint, size, "3.%ld", strtol(p + 2, NULL, 10));
+		return false;
+	minor = strtol(p + strlen("python3."), &end, 10);
+	if (end == p + strlen("python3.") || minor < 0 || minor > 99)
+		return false;
+	snprintf(hint, size, "3.%ld", minor);
+	return true;
+}
+
+/* The interpreter's major.minor as the file itself says, never from its name: its DT_SONAME
+ * ("libpython3.10.so.1.0", kept when the file is copied or renamed), else a "python3.X" string
+ * standing alone in .rodata (the library directory name every version has, "lib/python3.X"),
+ * else the major.minor of the most frequent version-shaped string there. */
+static void content_hint(Elf *elf, const char *rodata, size_t len, char *hint, size_t size)
+{
+	Elf_Scn *scn = NULL;
+	int counts[100] = { 0 }, best = -1;
+
+	hint[0] = '\0';
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !sh.sh_entsize ||
+		    !(d = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Dyn dyn;
+			const char *v;
+
+			if (gelf_getdyn(d, i, &dyn) && dyn.d_tag == DT_SONAME &&
+			    (v = elf_strptr(elf, sh.sh_link, dyn.d_un.d_val)) && hint_from(v, hint, size))
+				return;
+		}
+	}
+	for (size_t i = 0; rodata && i + 9 < len; i++) {
+		const char *s = rodata + i;
+
+		if ((i == 0 || s[-1] == '\0' || s[-1] == '/') && !strncmp(s, "python3.", 8) &&
+		    isdigit((unsigned char)s[8])) {
+			size_t n = 8;
+
+			while (i + n < len && isdigit((unsigned char)s[n]))
+				n++;
+			if (i + n < len && s[n] == '\0' && hint_from(s, hint, size))
+				return;
+		}
+	}
+	for (size_t i = 0; rodata && i + 5 < len; i++) {
+		const char *s = rodata + i;
+		size_t n;
+
+		if (s[0] != '3' || s[1] != '.' || (i > 0 && (isdigit((unsigned char)s[-1]) || s[-1] == '.')))
+			continue;
+		n = strnlen(s, len - i);
+		if (looks_like_version(s, n)) {
+			long minor = strtol(s + 2, NULL, 10);
+
+			if (minor >= 0 && minor < 100 && ++counts[minor] > (best < 0 ? 0 : counts[best]))
+				best = (int)minor;
+		}
+	}
+	if (best >= 0)
+		snprintf(hint, size, "3.%d", best);
 }
 
 /* "3.12.1" or "3.13.0rc1" from a PY_VERSION_HEX value (0x030C01F0). */
@@ -97,8 +159,42 @@ void runtime_version_from_hex(unsigned int hex, char *out, size_t size)
 			 level[lv], hex & 0xF);
 }
 
+/* Files found not to be CPython, by identity (device, inode, size, mtime): looked at once. */
+#define MAX_NATIVE_SEEN 1024
+static struct native_seen {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	long mtime;
+} native_seen[MAX_NATIVE_SEEN];
+static int nnative_seen;
+static pthread_mutex_t native_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool native_known(const struct stat *st, bool add)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&native_lock);
+	for (int i = 0; i < nnative_seen && !found; i++)
+		found = native_seen[i].dev == st->st_dev && native_seen[i].ino == st->st_ino &&
+			native_seen[i].size == st->st_size && native_seen[i].mtime == st->st_mtime;
+	if (!found && add) {
+		struct native_seen *n = &native_seen[nnative_seen < MAX_NATIVE_SEEN ? nnative_seen++ : 0];
+
+		n->dev = st->st_dev;
+		n->ino = st->st_ino;
+		n->size = st->st_size;
+		n->mtime = st->st_mtime;
+	}
+	pthread_mutex_unlock(&native_lock);
+	return found;
+}
+
 int runtime_detect_elf(const char *path, struct runtime_info *ri)
 {
+	struct stat st;
+	bool have_st;
+
 	struct elf_file *f;
 	const void *rodata;
 	char hint[16];
@@ -107,11 +203,17 @@ int runtime_detect_elf(const char *path, struct runtime_info *ri)
 	memset(ri, 0, sizeof(*ri));
 	snprintf(ri->elf, sizeof(ri->elf), "%s", path);
 	snprintf(ri->name, sizeof(ri->name), "native");
+	have_st = !stat(path, &st);
+	if (have_st && native_known(&st, false))
+		return 0;
 	f = elf_file__open(path);
 	if (!f)
 		return errno == ENOEXEC ? -ENOEXEC : -errno;
-	if (elf_file__symbol(f, "Py_Initialize", &sym))
+	if (elf_file__symbol(f, "Py_Initialize", &sym)) {
+		if (have_st)
+			native_known(&st, true);
 		goto cleanup;
+	}
 	snprintf(ri->name, sizeof(ri->name), "cpython");
 	/* 3.11 and later export their PY_VERSION_HEX as Py_Version: exact, take it. */
 	if (!elf_file__symbol(f, "Py_Version", &sym) && sym.st_size == 4 &&
@@ -122,7 +224,6 @@ int runtime_detect_elf(const char *path, struct runtime_info *ri)
 		runtime_version_from_hex(hex, ri->version, sizeof(ri->version));
 		goto cleanup;
 	}
-	version_hint(path, hint, sizeof(hint));
 	{
 		Elf *elf = elf_file__elf(f);
 		size_t shstrndx;
@@ -140,9 +241,11 @@ int runtime_detect_elf(const char *path, struct runtime_info *ri)
 			if (!name || strcmp(name, ".rodata"))
 				continue;
 			d = elf_getdata(scn, NULL);
-			if (d && d->d_buf)
+			if (d && d->d_buf) {
+				content_hint(elf, d->d_buf, d->d_size, hint, sizeof(hint));
 				runtime_find_version(d->d_buf, d->d_size, hint[0] ? hint : NULL, ri->version,
 						     sizeof(ri->version));
+			}
 			break;
 		}
 	}
@@ -171,21 +274,26 @@ int runtime_detect_pid(const char *root, int pid, struct runtime_info *ri)
 		snprintf(ri->elf, sizeof(ri->elf), "%s", exe);
 	if (!err && !strcmp(ri->name, "cpython") && ri->version[0])
 		return 0;
+	/* A shared build: the mapped file that is CPython, whatever its name (a renamed or dlopen'd
+	 * libpython too), read through /proc/PID/map_files: the very file, in any mount namespace. */
 	snprintf(path, sizeof(path), "%s/%d/maps", root, pid);
 	f = fopen(path, "re");
 	if (!f)
 		return err;
 	while (fgets(line, sizeof(line), f)) {
-		char *file = strchr(line, '/'), *nl;
+		char *file = strchr(line, '/');
+		unsigned long long lo, hi, off;
 		struct runtime_info lib;
 
-		if (!file || !strstr(file, "/libpython3."))
+		if (!file || sscanf(line, "%llx-%llx %*s %llx", &lo, &hi, &off) != 3 || off != 0)
 			continue;
-		nl = strchr(file, '\n');
-		if (nl)
-			*nl = '\0';
-		if (!runtime_detect_elf(file, &lib) && !strcmp(lib.name, "cpython")) {
+		file[strcspn(file, "\n")] = '\0';
+		if (!strcmp(file, exe))
+			continue;
+		snprintf(path, sizeof(path), "%s/%d/map_files/%llx-%llx", root, pid, lo, hi);
+		if (!runtime_detect_elf(path, &lib) && !strcmp(lib.name, "cpython")) {
 			*ri = lib;
+			snprintf(ri->elf, sizeof(ri->elf), "%s", file);
 			err = 0;
 			break;
 		}

@@ -72,7 +72,7 @@ int file_read_bounded(const char *path, size_t cap, char **out, size_t *len, cha
 	}
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "'%s' is %s: only regular files are read", path, type_name(st.st_mode));
-		e = -EINVAL;
+		e = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 		goto out;
 	}
 	human(cap, capbuf, sizeof(capbuf));
@@ -84,6 +84,8 @@ int file_read_bounded(const char *path, size_t cap, char **out, size_t *len, cha
 	}
 	/* regular files ignore O_NONBLOCK; read one byte past the size to see growth */
 	want = (size_t)st.st_size + 1;
+	if (want < 4096) /* /proc files say 0 bytes: start with a page */
+		want = 4096;
 	if (want > cap + 1)
 		want = cap + 1;
 	buf = malloc(want + 1);

@@ -32,8 +32,9 @@ size_t file_cap(enum file_kind kind);
 
 /* Read the regular file at path whole into a NUL-terminated malloc'd buffer (*len: bytes, without
  * the NUL; len may be NULL). 0, or a negative errno with a one-line message in err naming path:
- * -EINVAL (not a regular file: FIFO, directory, device, socket), -EFBIG (larger than cap bytes),
- * -ENOMEM, or open/read's errno. */
+ * -EISDIR (a directory), -EINVAL (any other non-regular file: FIFO, device, socket), -EFBIG
+ * (larger than cap bytes), -ENOMEM, or open/read's errno. /proc files (regular, of size 0) read
+ * whole. lib/util.h's read_file and read_file_max are this, without the message. */
 int file_read_bounded(const char *path, size_t cap, char **out, size_t *len, char *err, size_t errlen);
 
 /* An output file being written (see the top of this header). */

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "lib/util.h"
+#include "lib/file.h"
 #include "lib/validate.h"
 
 int parse_long(const char *s, long min, long max, long *out)
@@ -136,82 +137,9 @@ cleanup:
 
 int read_file_max(const char *path, size_t max, char **out, size_t *len)
 {
-	size_t cap = 4096, n = 0;
-	struct stat st;
-	char *buf = NULL;
-	int fd, err = 0;
+	char msg[256]; /* the errno is the answer here; lib/file.h gives the message to those who print it */
 
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		err = -errno;
-		goto cleanup;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		err = -EISDIR;
-		goto cleanup;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err = -EINVAL; /* a FIFO, socket or device (/dev/zero): endless or blocking */
-		goto cleanup;
-	}
-	if ((size_t)st.st_size > max) {
-		err = -EFBIG;
-		goto cleanup;
-	}
-	if (fcntl(fd, F_SETFL, 0)) {
-		err = -errno;
-		goto cleanup;
-	}
-	buf = malloc(cap);
-	if (!buf) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	for (;;) {
-		ssize_t r;
-
-		if (n + 1 >= cap) {
-			char *nb;
-
-			if (cap > max + 1) { /* grew while being read */
-				err = -EFBIG;
-				goto cleanup;
-			}
-			nb = realloc(buf, cap * 2);
-			if (!nb) {
-				err = -ENOMEM;
-				goto cleanup;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		r = read(fd, buf + n, cap - n - 1);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto cleanup;
-		}
-		if (r == 0)
-			break;
-		n += r;
-	}
-	if (n > max) {
-		err = -EFBIG;
-		goto cleanup;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	if (len)
-		*len = n;
-	buf = NULL;
-cleanup:
-	free(buf);
-	close(fd);
-	return err;
+	return file_read_bounded(path, max, out, len, msg, sizeof(msg));
 }
 
 int read_file(const char *path, char **out, size_t *len)

@@ -36,7 +36,8 @@ int write_file_atomic(const char *path, const char *data, size_t len);
 /* Read a whole regular file into a NUL-terminated malloc'd buffer (*len: its length, without the
  * NUL; len may be NULL). 0, or a negative errno: -EINVAL for anything but a regular file (a FIFO
  * is refused without waiting for a writer; /dev/zero without reading it), -EISDIR, -EFBIG over
- * max bytes, or open/read's. /proc files are regular files (of size 0): they read whole. */
+ * max bytes, or open/read's. /proc files are regular files (of size 0): they read whole.
+ * lib/file.h's file_read_bounded, without its message: one implementation. */
 int read_file_max(const char *path, size_t max, char **out, size_t *len);
 /* read_file_max with READ_FILE_MAX. */
 int read_file(const char *path, char **out, size_t *len);

@@ -147,15 +147,15 @@ struct worker {
 	int id, nconns, epfd, tfd;
 	struct shared *sh;
 	struct conn *conns;
-	struct lathist *lat, *unc;
-	uint64_t ok, s4, s5, econn, eread, ewrite, etime, efd, estray, bytes;
+	struct lathist *lat, *unc, *lag;
+	uint64_t ok, s4, s5, econn, eread, ewrite, etime, ecut, efd, estray, bytes;
 	uint64_t scheduled, late, unsent;
 	uint64_t *pending; /* scheduled times waiting for a free connection (rate mode) */
 	uint32_t phead, ptail;
 	uint64_t next_k;
 	bool ended, exhausted;
 	uint64_t t_stop, last_done_ns;
-	double cpu_s, busy_s;
+	double cpu_s, busy_s, wait_s;
 };
 
 static uint64_t mono_ns(void)
@@ -412,7 +412,10 @@ static void on_event(struct worker *w, struct conn *c, uint32_t ev, uint64_t now
 				return;
 			}
 		}
-		if (c->st != C_READING)
+		/* Level-triggered epoll: a short read took everything there was, and anything that
+		 * comes later wakes us again. Reading on until EAGAIN would cost a syscall per request
+		 * (after a response, the next request was just sent: its answer cannot be there). */
+		if (c->st != C_READING || (size_t)n < sizeof(buf))
 			return;
 	}
 }
@@ -452,6 +455,7 @@ static void due_slots(struct worker *w, uint64_t now)
 			break;
 		w->next_k++;
 		w->scheduled++;
+		lh_record(w->lag, now - t); /* the generator's own send lag */
 		if (now - t > LATE_NS)
 			w->late++;
 		if (w->ptail - w->phead >= MAX_PENDING) {
@@ -608,6 +612,7 @@ static void *worker_main(void *arg)
 
 					if (c->st == C_WRITING || c->st == C_READING) {
 						record(w, c, now);
+						w->ecut++;
 						conn_fail(w, c, &w->etime, now);
 					}
 				}
@@ -617,6 +622,7 @@ static void *worker_main(void *arg)
 	}
 	sched_times(&run1, &wait1);
 	w->busy_s = ((run1 - run0) + (wait1 - wait0)) / 1e9;
+	w->wait_s = (wait1 - wait0) / 1e9;
 	for (int i = 0; i < w->nconns; i++)
 		conn_close(w, &w->conns[i]);
 	getrusage(RUSAGE_THREAD, &ru);
@@ -718,8 +724,9 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 	sh.req = build_request(o, &u, &sh.reqlen);
 	r->lat = calloc(1, sizeof(*r->lat));
 	r->lat_uncorrected = o->rate > 0 ? calloc(1, sizeof(*r->lat_uncorrected)) : NULL;
+	r->send_lag = o->rate > 0 ? calloc(1, sizeof(*r->send_lag)) : NULL;
 	ws = calloc(o->threads, sizeof(*ws));
-	if (!sh.req || !r->lat || (o->rate > 0 && !r->lat_uncorrected) || !ws) {
+	if (!sh.req || !r->lat || (o->rate > 0 && (!r->lat_uncorrected || !r->send_lag)) || !ws) {
 		e = -ENOMEM;
 		goto cleanup;
 	}
@@ -733,10 +740,11 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 		w->conns = calloc(w->nconns ? w->nconns : 1, sizeof(*w->conns));
 		w->lat = calloc(1, sizeof(*w->lat));
 		w->unc = o->rate > 0 ? calloc(1, sizeof(*w->unc)) : NULL;
+		w->lag = o->rate > 0 ? calloc(1, sizeof(*w->lag)) : NULL;
 		w->pending = o->rate > 0 ? calloc(MAX_PENDING, sizeof(*w->pending)) : NULL;
 		w->epfd = epoll_create1(EPOLL_CLOEXEC);
 		w->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-		if (!w->conns || !w->lat || (o->rate > 0 && (!w->unc || !w->pending)) || w->epfd < 0 || w->tfd < 0) {
+		if (!w->conns || !w->lat || (o->rate > 0 && (!w->unc || !w->lag || !w->pending)) || w->epfd < 0 || w->tfd < 0) {
 			e = -ENOMEM;
 			goto cleanup;
 		}
@@ -763,7 +771,7 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 		pthread_join(ws[i].th, NULL);
 	t_join = mono_ns();
 	{
-		double cpu = 0, busy = 0, wall = t_join > t0 ? (t_join - t0) / 1e9 : 0;
+		double cpu = 0, busy = 0, waitq = 0, wall = t_join > t0 ? (t_join - t0) / 1e9 : 0;
 		uint64_t last = t0;
 
 		for (int i = 0; i < made; i++) {
@@ -772,6 +780,8 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 			lh_merge(r->lat, w->lat);
 			if (w->unc)
 				lh_merge(r->lat_uncorrected, w->unc);
+			if (w->lag)
+				lh_merge(r->send_lag, w->lag);
 			r->ok += w->ok;
 			r->status_4xx += w->s4;
 			r->status_5xx += w->s5;
@@ -781,6 +791,7 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 			r->read_err += w->eread;
 			r->write_err += w->ewrite;
 			r->timeouts += w->etime;
+			r->cut_at_end += w->ecut;
 			r->bytes += w->bytes;
 			r->scheduled += w->scheduled;
 			r->late_slots += w->late;
@@ -789,6 +800,7 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 				r->connections += w->conns[k].ever;
 			cpu += w->cpu_s;
 			busy += w->busy_s;
+			waitq += w->wait_s;
 			if (w->last_done_ns > last)
 				last = w->last_done_ns;
 		}
@@ -801,6 +813,7 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 		r->wall = wall;
 		r->cpu_percent = wall > 0 ? 100.0 * cpu / wall : 0;
 		r->busy_fraction = wall > 0 && made ? busy / (wall * made) : 0;
+		r->cpu_wait_fraction = wall > 0 && made ? waitq / (wall * made) : 0;
 	}
 	r->threads = o->threads;
 	r->connections_requested = o->connections;
@@ -810,6 +823,7 @@ cleanup:
 		free(ws[i].conns);
 		free(ws[i].lat);
 		free(ws[i].unc);
+		free(ws[i].lag);
 		free(ws[i].pending);
 		if (ws[i].epfd > 0)
 			close(ws[i].epfd);
@@ -825,5 +839,6 @@ void load_result_free(struct load_result *r)
 {
 	free(r->lat);
 	free(r->lat_uncorrected);
-	r->lat = r->lat_uncorrected = NULL;
+	free(r->send_lag);
+	r->lat = r->lat_uncorrected = r->send_lag = NULL;
 }

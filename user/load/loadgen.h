@@ -53,8 +53,11 @@ struct load_result {
 	struct lathist *lat;            /* from the scheduled send time (rate mode), else the send;
 					 * failures, timeouts and never-sent requests included */
 	struct lathist *lat_uncorrected;/* from the actual send; rate mode */
+	struct lathist *send_lag;       /* rate mode: each slot's due time to when the generator
+					 * noticed it (its own lag, before any wait for a connection) */
 	uint64_t ok, status_4xx, status_5xx;   /* answered requests */
 	uint64_t read_err, write_err, timeouts; /* sent requests that got no (whole) answer */
+	uint64_t cut_at_end;            /* of the timeouts: still awaited when the run ended at -d */
 	uint64_t connect_err;           /* connections the server refused or reset while connecting */
 	uint64_t fd_err;                /* sockets the generator could not open (EMFILE/ENFILE) */
 	uint64_t stray;                 /* bytes that answered no request (the connection was closed) */
@@ -68,6 +71,7 @@ struct load_result {
 	double busy_fraction;           /* mean share of wall its threads were running or runnable
 					 * (the scheduler's /proc/thread-self/schedstat): near 1, the
 					 * generator itself was the limit */
+	double cpu_wait_fraction;       /* of that, the share spent runnable but waiting for a CPU */
 	double rate;                    /* requests/s asked for; 0: closed loop */
 	int threads;
 	int connections;                /* connections that were established (the real concurrency) */

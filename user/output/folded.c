@@ -10,6 +10,25 @@ const char *stack_category_name(int cat)
 	return cat >= 0 && cat < CAT_MAX ? names[cat] : "?";
 }
 
+int stack_py_order(unsigned depth, unsigned nslots, unsigned leaf_keep, int *order)
+{
+	unsigned ring = nslots - leaf_keep;
+	int n = 0;
+
+	if (depth <= nslots || nslots <= leaf_keep) {
+		for (unsigned i = 0; i < nslots; i++)
+			order[n++] = i;
+		return n;
+	}
+	for (unsigned i = 0; i < leaf_keep; i++)
+		order[n++] = i;
+	order[n++] = -1;
+	/* frames depth - ring .. depth - 1, leaf first; frame k sits in leaf_keep + (k - leaf_keep) % ring */
+	for (unsigned k = depth - ring; k < depth; k++)
+		order[n++] = leaf_keep + (k - leaf_keep) % ring;
+	return n;
+}
+
 struct out {
 	char *buf;
 	size_t len, cap;

@@ -44,4 +44,12 @@ struct stack_input {
 int stack_fold(const struct stack_input *in, char *out, size_t outlen);
 const char *stack_category_name(int cat);
 
+/* The frame that stands for the Python frames dropped from the middle of a deep stack. */
+#define PY_TRUNCATED_FRAME "[truncated]"
+/* The Python frames of a sample in leaf-first order, as slots of the BPF record (bpf/stacks.h:
+ * the leaf-most `leaf_keep` in order, the root-most in a ring over slots [leaf_keep, nslots)),
+ * with -1 where the dropped frames were. depth: frames walked; nslots: slots filled
+ * (min(depth, capacity)). order must hold nslots + 1 entries. Returns the entries written. */
+int stack_py_order(unsigned depth, unsigned nslots, unsigned leaf_keep, int *order);
+
 #endif

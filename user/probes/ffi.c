@@ -86,6 +86,9 @@ struct ffi {
 	unsigned polls;
 	char ffi_lib[4][PATH_MAX];  /* libffi copies probed (Debian's, a wheel's bundled one...) */
 	int nffi_lib;
+	char bind_lib[8][PATH_MAX]; /* binding modules looked at (_ctypes, _cffi_backend) */
+	bool bind_ok[8];            /* their call entry is probed */
+	int nbind_lib;
 	bool ld_probed;
 	char ld_path[PATH_MAX];      /* the loader probed at _dl_debug_state */
 	uint64_t ld_base_vaddr;      /* its lowest PT_LOAD address */
@@ -103,6 +106,7 @@ struct ffi {
 	double bound_ns, bound_em_ns; /* the spread of one call's correction, per kind (10-90%, half) */
 	double pair_ns, pair_em_ns; /* a pair's whole cost (thread CPU), single-stepped / emulated */
 	double over_zero_ns;        /* what the probes add to one libffi call's measured marshalling; < 0: none */
+	double bind_zero_ns;        /* what they add to one binding call's Python-side share; < 0: none */
 	int stops;                  /* loads that stopped a target */
 	int test_hold_ms;           /* BINDPROF_FFI_TEST_HOLD_MS: a test hook, holds each stop longer */
 	bool entry_only;            /* BINDPROF_FFI_ENTRY_ONLY: every probe at the entry (benchmarks) */
@@ -494,6 +498,40 @@ static void probe_libffi(struct ffi *f, const char *path)
 static bool pending(struct ffi *f);
 static void guard_pid(struct ffi *f, int pid, uint64_t ld_start);
 
+/* A binding module (ctypes' _ctypes, cffi's _cffi_backend): a probe pair on its call entry, the
+ * tp_call of its function-pointer type, found through the type's name (symbols or not). */
+static void probe_binding(struct ffi *f, const char *path, const char *base)
+{
+	static const char *const names[] = { "_ctypes.CFuncPtr", "_ctypes.PyCFuncPtr", "_cffi_backend._CDataBase",
+					     "_cffi_backend.CData" };
+	struct ffi_fn fn;
+	int k = f->nbind_lib, e = -ENOENT;
+
+	for (int i = 0; i < f->nbind_lib; i++)
+		if (!strcmp(f->bind_lib[i], path))
+			return;
+	if (k == (int)ARRAY_SIZE(f->bind_lib))
+		return;
+	snprintf(f->bind_lib[f->nbind_lib++], PATH_MAX, "%s", path);
+	for (size_t i = 0; i < ARRAY_SIZE(names) && e; i++)
+		if (!strncmp(base, names[i], strcspn(names[i], ".")))
+			e = ffi_type_call(path, names[i], &fn);
+	if (e) {
+		log_debug("ffi: no call entry found in %s", path);
+		return;
+	}
+	for (int p = 0; p < fn.nplaces && !f->bind_ok[k]; p++) {
+		uint64_t cost = (uint64_t)((fn.places[p].kind == FFI_PROBE_EMULATED ? f->pair_em_ns : f->pair_ns) / 2);
+
+		if (fn.places[p].kind != FFI_PROBE_REFUSED &&
+		    !attach_pair(f, f->skel->progs.binding_enter, f->skel->progs.binding_exit, path, fn.places[p].offset,
+				 cost, -1))
+			f->bind_ok[k] = true;
+	}
+	log_debug("ffi: %s's call entry at 0x%llx %s", path, (unsigned long long)fn.vaddr,
+		  f->bind_ok[k] ? "probed" : "not probed");
+}
+
 /* Look at one process's mapped files for specs named by file name, libffi and its interpreter. */
 static void scan_pid(struct ffi *f, int pid)
 {
@@ -520,6 +558,8 @@ static void scan_pid(struct ffi *f, int pid)
 		base = strrchr(file, '/') + 1;
 		if (!strncmp(base, "libffi", 6) && strstr(base, ".so"))
 			probe_libffi(f, file);
+		if ((!strncmp(base, "_ctypes.", 8) || !strncmp(base, "_cffi_backend.", 14)) && strstr(base, ".so"))
+			probe_binding(f, file, base);
 		for (int i = 0; i < f->nspecs; i++) {
 			struct spec *sp = &f->specs[i];
 			size_t n = strlen(sp->lib);
@@ -854,37 +894,60 @@ static void set_corrections(struct ffi *f)
 
 /* The libffi share's zero: bindprof's own empty function called through libffi's ffi_call with
  * the probes on, whose measured marshalling is the probes' cost plus libffi's for one int. */
+/* The binding calibration's outer function: what a binding's call entry is to ffi_call. Its
+ * entry is a push (in assembly), like ctypes' and cffi's: the kind the binding probes get. */
+static ffi_cif calib_cif;
+int bindprof_calib_outer(int a);
+__asm__(".text\n.globl bindprof_calib_outer\n.type bindprof_calib_outer,@function\n"
+	"bindprof_calib_outer:\n\tpush %rbx\n\tcall bindprof_calib_outer_c\n\tpop %rbx\n\tret\n"
+	".size bindprof_calib_outer, .-bindprof_calib_outer\n");
+__attribute__((noinline, used)) int bindprof_calib_outer_c(int a)
+{
+	ffi_arg ret;
+	void *av[1] = { &a };
+
+	ffi_call(&calib_cif, FFI_FN(bindprof_calib_push), &ret, av);
+	return (int)ret;
+}
+
 static void calibrate_overhead(struct ffi *f)
 {
-	struct ffi_fn ff;
+	struct ffi_fn ff, fo;
 	char err[256];
 	int total, keep = f->nlinks, k = CALIB_ID;
-	ffi_cif cif;
 	ffi_type *args[1] = { &ffi_type_sint };
-	double best = -1;
+	double best = -1, bbest = -1;
+	bool outer;
 
-	f->over_zero_ns = -1;
-	if (!f->nffi_lib || ffi_prep_cif(&cif, FFI_DEFAULT_ABI, 1, &ffi_type_sint, args) != FFI_OK ||
+	f->over_zero_ns = f->bind_zero_ns = -1;
+	if (!f->nffi_lib || ffi_prep_cif(&calib_cif, FFI_DEFAULT_ABI, 1, &ffi_type_sint, args) != FFI_OK ||
 	    ffi_elf_functions("/proc/self/exe", "bindprof_calib_push", &ff, 1, &total, err, sizeof(err)) != 1 ||
 	    attach_pair(f, f->skel->progs.ffi_enter, f->skel->progs.ffi_exit, "/proc/self/exe", ff.offset, k, getpid()))
 		return;
+	/* the binding's pair on the outer function, at the place and cost a binding's would have */
+	outer = ffi_elf_functions("/proc/self/exe", "bindprof_calib_outer", &fo, 1, &total, err, sizeof(err)) == 1 &&
+		fo.nplaces && fo.places[0].kind != FFI_PROBE_REFUSED &&
+		!attach_pair(f, f->skel->progs.binding_enter, f->skel->progs.binding_exit, "/proc/self/exe",
+			     fo.places[0].offset,
+			     (uint64_t)((fo.places[0].kind == FFI_PROBE_EMULATED ? f->pair_em_ns : f->pair_ns) / 2),
+			     getpid());
 	session__add_target(f->sess, getpid());
 	for (int r = 0; r < 3; r++) {
 		struct ffi_stat st = {};
 
 		bpf_map__update_elem(f->skel->maps.ffi_stats, &k, sizeof(k), &st, sizeof(st), BPF_ANY);
-		for (int i = 0; i < 1000; i++) {
-			int a = i;
-			ffi_arg ret;
-			void *av[1] = { &a };
-
-			ffi_call(&cif, FFI_FN(bindprof_calib_push), &ret, av);
-		}
+		for (int i = 0; i < 1000; i++)
+			bindprof_calib_outer(i);
 		if (!bpf_map__lookup_elem(f->skel->maps.ffi_stats, &k, sizeof(k), &st, sizeof(st), 0) && st.overhead_calls) {
 			double m = (double)st.overhead_ns / st.overhead_calls;
 
 			if (best < 0 || m < best)
 				best = m;
+			if (st.binding_calls) {
+				m = (double)st.binding_ns / st.binding_calls;
+				if (bbest < 0 || m < bbest)
+					bbest = m;
+			}
 		}
 	}
 	session__remove_target(f->sess, getpid());
@@ -896,7 +959,8 @@ static void calibrate_overhead(struct ffi *f)
 		bpf_map__update_elem(f->skel->maps.ffi_stats, &k, sizeof(k), &st, sizeof(st), BPF_ANY);
 	}
 	f->over_zero_ns = best;
-	log_debug("ffi: libffi share's zero: %.0f ns", best);
+	f->bind_zero_ns = outer ? bbest : -1;
+	log_debug("ffi: libffi share's zero: %.0f ns; the binding share's zero: %.0f ns", best, f->bind_zero_ns);
 }
 
 struct ffi *ffi__new(struct session *s, const char *const *specs, int n, int *status, char *err, int errlen)
@@ -1070,8 +1134,8 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 {
 	cJSON *o = cJSON_CreateObject(), *fa, *la, *c;
 	uint64_t all_calls = 0;
-	double all_ms = 0, all_over_ms = 0;
-	bool any_over = false;
+	double all_ms = 0, all_over_ms = 0, all_bind_ms = 0;
+	bool any_over = false, any_bind = false;
 
 	/* detach first: nothing changes under the reads */
 	for (int i = 0; i < f->nlinks; i++)
@@ -1092,6 +1156,10 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 		cJSON_AddNumberToObject(c, "libffi_share_zero_ns", f->over_zero_ns);
 	else
 		cJSON_AddNullToObject(c, "libffi_share_zero_ns");
+	if (f->bind_zero_ns >= 0)
+		cJSON_AddNumberToObject(c, "binding_share_zero_ns", f->bind_zero_ns);
+	else
+		cJSON_AddNullToObject(c, "binding_share_zero_ns");
 	cJSON_AddNumberToObject(c, "error_bound_ns", f->bound_ns);
 	cJSON_AddNumberToObject(c, "error_bound_emulated_ns", f->bound_em_ns);
 	cJSON_AddStringToObject(c, "how", "calibrated at start-up on two empty functions of bindprof's own: what the "
@@ -1152,6 +1220,20 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 			cJSON_AddNullToObject(j, "overhead_ms");
 			cJSON_AddNullToObject(j, "overhead_per_call_us");
 		}
+		if (st.binding_calls && f->bind_zero_ns >= 0) {
+			double ns = st.binding_ns - f->bind_zero_ns * st.binding_calls;
+
+			if (ns < 0)
+				ns = 0;
+			cJSON_AddNumberToObject(j, "binding_ms", ns / 1e6);
+			cJSON_AddNumberToObject(j, "binding_per_call_us", ns / 1e3 / st.binding_calls);
+			cJSON_AddNumberToObject(j, "binding_calls", st.binding_calls);
+			all_bind_ms += ns / 1e6;
+			any_bind = true;
+		} else {
+			cJSON_AddNullToObject(j, "binding_ms");
+			cJSON_AddNullToObject(j, "binding_per_call_us");
+		}
 		cJSON_AddNumberToObject(j, "unreturned", st.unreturned);
 		cJSON_AddNumberToObject(j, "correction_ns", f->funcs[i].emulated ? f->call_em_ns : f->call_ns);
 		{
@@ -1190,13 +1272,34 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 		cJSON_AddNumberToObject(o, "overhead_ms", all_over_ms);
 	else
 		cJSON_AddNullToObject(o, "overhead_ms");
+	if (any_bind)
+		cJSON_AddNumberToObject(o, "binding_ms", all_bind_ms);
+	else
+		cJSON_AddNullToObject(o, "binding_ms");
+	{
+		bool any_probed = false;
+
+		for (int i = 0; i < f->nbind_lib; i++)
+			any_probed |= f->bind_ok[i];
+		cJSON_AddStringToObject(o, "binding_method",
+					any_probed ? "the binding's Python-side share (argument and result conversion): "
+						     "a probe pair on the call entry of ctypes (PyCFuncPtr_call) and cffi "
+						     "(cdata_call), found as the tp_call of their function-pointer type "
+						     "(by its name, in stripped modules too); from that entry to ffi_call, "
+						     "and from ffi_call's return back, less the time waiting for a CPU in "
+						     "those windows and the probes' own cost (binding_share_zero_ns, "
+						     "calibrated at start-up on a function of bindprof's own that calls "
+						     "ffi_call, probed the same way); the Python call's dispatch up to "
+						     "tp_call is not in it"
+							   : "no ctypes or cffi module was seen in a target: not measured");
+	}
 	cJSON_AddStringToObject(o, "overhead_method",
 				f->nffi_lib ? "libffi's own marshalling: ffi_call's entry to the body's entry, and the "
 						"body's return to ffi_call's (ctypes, cffi ABI mode), less what the "
 						"probes add (libffi_share_zero_ns, calibrated through ffi_call on an "
 						"empty function of bindprof's own, whose own marshalling it also "
 						"removes: tens of ns). The Python-side conversion of ctypes/cffi "
-						"arguments is not separated. C extensions have no such layer: null"
+						"arguments is binding_ms. C extensions have no such layer: null"
 					      : "libffi not found: not measured");
 	la = cJSON_AddArrayToObject(o, "libraries");
 	for (int i = 0; i < f->nspecs; i++) {
@@ -1245,7 +1348,8 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 	{
 		cJSON *py = cJSON_GetObjectItem(prof, "python");
 
-		if (cJSON_IsObject(py) && any_over)
-			cJSON_ReplaceItemInObject(py, "ffi_overhead_ms", cJSON_CreateNumber(all_over_ms));
+		/* the binding layer's own time: libffi's share and the Python-side conversion */
+		if (cJSON_IsObject(py) && (any_over || any_bind))
+			cJSON_ReplaceItemInObject(py, "ffi_overhead_ms", cJSON_CreateNumber(all_over_ms + all_bind_ms));
 	}
 }

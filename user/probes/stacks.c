@@ -63,6 +63,8 @@ struct stacks {
 	struct strmap pending; /* GIL waits: "cookie" -> ptr: the folded stack */
 	struct strmap libs;    /* native library -> CPU samples whose leaf-most native frame is in it */
 	uint64_t samples, frames, py_samples, py_truncated, no_user, no_stack;
+	uint64_t py_dropped_frames, py_root_lost; /* of the truncated samples */
+	unsigned py_max_depth;                    /* the deepest truncated sample's Python frames */
 	uint64_t gil_stacks, gil_weighted, gil_wait_ns;
 	double own_cpu_ms;
 	char line[LINE_MAX_LEN];
@@ -316,8 +318,8 @@ static int fold_event(struct stacks *st, const struct stack_event *e)
 {
 	uint64_t pcs[MAX_NATIVE];
 	struct nframe nat[MAX_NATIVE];
-	const char *py[MAX_PY_FRAMES], *kern[KSTACK_DEPTH];
-	bool entry[MAX_PY_FRAMES];
+	const char *py[MAX_PY_FRAMES + 2], *kern[KSTACK_DEPTH];
+	bool entry[MAX_PY_FRAMES + 2];
 	struct stk_proc *p = proc_of(st, e->pid);
 	struct stack_input in = { 0 };
 	int nn = 0, cat;
@@ -348,16 +350,33 @@ static int fold_event(struct stacks *st, const struct stack_event *e)
 			break;
 		}
 	if (p && p->settled && p->fl && e->py_status != PY_NOT_PYTHON) {
-		for (unsigned i = 0; i < e->npy && i < MAX_PY_FRAMES; i++) {
-			py[i] = py_frame_name(st, p, e->py[i], e->py_tag[i]);
-			entry[i] = (e->py_entry[i >> 6] >> (i & 63)) & 1;
+		unsigned nslots = e->npy < MAX_PY_FRAMES ? e->npy : MAX_PY_FRAMES;
+		int order[MAX_PY_FRAMES + 1], n;
+
+		/* a deep stack: its leaf-most and root-most frames, "[truncated]" between */
+		n = stack_py_order(e->py_depth > nslots ? e->py_depth : nslots, nslots, PY_LEAF_KEEP, order);
+		for (int i = 0; i < n; i++) {
+			int k = order[i];
+
+			py[i] = k < 0 ? PY_TRUNCATED_FRAME : py_frame_name(st, p, e->py[k], e->py_tag[k]);
+			entry[i] = k >= 0 && ((e->py_entry[k >> 6] >> (k & 63)) & 1);
+		}
+		if (e->py_status == PY_ROOT_LOST && n < MAX_PY_FRAMES + 2) {
+			py[n] = PY_TRUNCATED_FRAME; /* the root-most frames are missing */
+			entry[n++] = false;
 		}
 		in.py = py;
 		in.py_entry = entry;
-		in.npy = e->npy < MAX_PY_FRAMES ? e->npy : MAX_PY_FRAMES;
+		in.npy = n;
 		in.py_minor = p->minor;
-		st->py_samples += in.npy > 0;
-		st->py_truncated += e->py_status == PY_TRUNCATED;
+		st->py_samples += n > 0;
+		if (e->py_status == PY_TRUNCATED || e->py_status == PY_ROOT_LOST) {
+			st->py_truncated++;
+			st->py_dropped_frames += e->py_depth - nslots;
+			st->py_root_lost += e->py_status == PY_ROOT_LOST;
+			if (e->py_depth > st->py_max_depth)
+				st->py_max_depth = e->py_depth;
+		}
 	}
 	for (unsigned i = 0; i < e->nkernel && i < KSTACK_DEPTH; i++)
 		kern[i] = ksyms_lookup(st->ks, e->kstack[i]);
@@ -767,6 +786,21 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 	}
 	cJSON_AddNumberToObject(py, "samples_with_python_frames", st->py_samples);
 	cJSON_AddNumberToObject(py, "truncated", st->py_truncated);
+	cJSON_AddNumberToObject(py, "max_frames", MAX_PY_FRAMES);
+	cJSON_AddNumberToObject(py, "truncated_root_lost", st->py_root_lost);
+	if (st->py_truncated)
+		profile_warn(doc, "stacks",
+			     "%llu samples had more than %d Python frames (up to %u): their %d leaf-most and %d "
+			     "root-most frames are kept and the %llu frames between are replaced by one \"%s\" "
+			     "frame",
+			     (unsigned long long)st->py_truncated, MAX_PY_FRAMES, st->py_max_depth, PY_LEAF_KEEP,
+			     MAX_PY_FRAMES - PY_LEAF_KEEP, (unsigned long long)st->py_dropped_frames,
+			     PY_TRUNCATED_FRAME);
+	if (st->py_root_lost)
+		profile_warn(doc, "stacks",
+			     "%llu samples had more than %d frames (the walk's limit): their root-most frames "
+			     "are missing, \"%s\" marks where", (unsigned long long)st->py_root_lost,
+			     PY_WALK_STEPS, PY_TRUNCATED_FRAME);
 	if (st->o.gil_wait) {
 		g = cJSON_AddObjectToObject(s, "gil_wait");
 		cJSON_AddStringToObject(g, "method", "the gil probe's tp_btf/sched_switch program: the stack of a target "

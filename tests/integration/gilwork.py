@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""GIL workloads whose ground truth the workload measures itself (bindprof's GIL tests).
+
+  gilwork.py K SECONDS [--io N] [--delay S]
+
+K CPU-bound threads (and N threads that wait 1 ms in select() and then write and read a pipe)
+start together and run for SECONDS. Each CPU-bound thread wants the GIL for its whole life: it is
+either holding it or waiting for it. The script prints, as "key value" lines:
+  cpu_life_s    the CPU-bound threads' lifetimes added up, from the moment the main thread lets
+                them all go (they exist and wait on an event, not on the GIL, until then) to
+                each one's end (monotonic clock)
+  cpu_thread_s  their CPU time added up (time.thread_time): the time they held the GIL and ran
+  span_s        from that moment to the last one's end
+  cpu_tids      their native thread ids
+  io_tids, io_life_s, io_over_s, io_calls   with --io: the I/O threads' ids, lifetimes, the time
+                their rounds (select() for 1 ms, a pipe write and read) took beyond that 1 ms
+                (timer slack, system calls, and the waits to take the GIL back: an upper bound
+                of their GIL wait), and their rounds
+Without competition for the CPU (pinned alone to one core), the CPU-bound threads' GIL wait is
+cpu_life_s - cpu_thread_s; with any, a holder can be preempted, so it is cpu_life_s - (their
+holds), and the holds add up to about span_s (some thread always holds the GIL while all of them
+want it; the I/O threads hold it for microseconds a round).
+"""
+import argparse
+import os
+import select
+import sys
+import threading
+import time
+
+CPU = []
+ENDS = []
+GO = []  # when the main thread let the threads go
+
+
+def cpu(go, seconds):
+    go.wait()
+    c0 = time.thread_time()
+    end = GO[0] + seconds
+    x = 0
+    while time.monotonic() < end:
+        for _ in range(500):
+            x += 1
+    CPU.append(time.thread_time() - c0)  # list.append holds the GIL: no lock needed
+    CPU_TIDS.append(threading.get_native_id())
+    ENDS.append(time.monotonic())
+
+
+IO = []  # per I/O thread: (native id, lifetime, select() overrun, calls)
+CPU_TIDS = []
+
+
+def io(go, seconds):
+    go.wait()
+    r, w = os.pipe()
+    end = GO[0] + seconds
+    over = calls = 0
+    clock = time.perf_counter
+    try:
+        while time.monotonic() < end:
+            # select() blocks 1 ms without the GIL; what the round takes beyond that is the timer's
+            # slack, three system calls, and the waits to take the GIL back after each: an upper
+            # bound of this thread's GIL wait
+            t0 = clock()
+            select.select([r], [], [], 0.001)
+            os.write(w, b"x" * 64)
+            os.read(r, 64)
+            over += clock() - t0 - 0.001
+            calls += 1
+    finally:
+        os.close(r)
+        os.close(w)
+    IO.append((threading.get_native_id(), time.monotonic() - GO[0], over, calls))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("threads", type=int)
+    ap.add_argument("seconds", type=float)
+    ap.add_argument("--io", type=int, default=0)
+    ap.add_argument("--delay", type=float, default=0.5)
+    a = ap.parse_args()
+    time.sleep(a.delay)
+    go = threading.Event()
+    ts = [threading.Thread(target=cpu, args=(go, a.seconds), name=f"cpu-{k}") for k in range(a.threads)]
+    ts += [threading.Thread(target=io, args=(go, a.seconds), name=f"io-{k}") for k in range(a.io)]
+    for t in ts:
+        t.start()
+    # every thread exists and waits on go (not on the GIL): from here each wants the GIL
+    GO.append(time.monotonic())
+    go.set()
+    for t in ts:
+        t.join()
+    print(f"cpu_life_s {sum(e - GO[0] for e in ENDS):.6f}")
+    print(f"cpu_thread_s {sum(CPU):.6f}")
+    print(f"span_s {max(ENDS) - GO[0]:.6f}")
+    print("cpu_tids " + ",".join(map(str, CPU_TIDS)))
+    if IO:
+        print("io_tids " + ",".join(str(x[0]) for x in IO))
+        print(f"io_life_s {sum(x[1] for x in IO):.6f}")
+        print(f"io_over_s {sum(x[2] for x in IO):.6f}")
+        print(f"io_calls {sum(x[3] for x in IO)}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include "lib/strmap.h"
+#include "lib/util.h"
+#include "output/speedscope.h"
+
+/* The frame's index in shared.frames, added when new; -1 when out of memory. */
+static int frame_index(struct strmap *idx, cJSON *frames, const struct ss_frame *f)
+{
+	char key[2300];
+	struct strmap_entry *e;
+	cJSON *o;
+
+	snprintf(key, sizeof(key), "%d\x1f%s\x1f%s\x1f%s\x1f%ld", f->kind, f->name, f->file ? f->file : "",
+		 f->module ? f->module : "", f->line);
+	if (!(e = strmap_get(idx, key)))
+		return -1;
+	if (e->val)
+		return (int)e->val - 1;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", f->name);
+	if (f->kind == SF_PYTHON) {
+		cJSON_AddStringToObject(o, "file", f->file);
+		cJSON_AddNumberToObject(o, "line", f->line);
+	} else if (f->kind == SF_KERNEL) {
+		cJSON_AddStringToObject(o, "file", "[kernel.kallsyms]");
+	} else if (f->module) {
+		cJSON_AddStringToObject(o, "file", f->module);
+	}
+	cJSON_AddItemToArray(frames, o);
+	e->val = cJSON_GetArraySize(frames);
+	return (int)e->val - 1;
+}
+
+int speedscope_write(const struct stackset *s, const char *path, char *err, int errlen)
+{
+	cJSON *doc = cJSON_CreateObject(), *frames, *profiles;
+	struct strmap idx;
+	char name[600], *text = NULL;
+	int e = 0;
+
+	strmap_init(&idx);
+	cJSON_AddStringToObject(doc, "$schema", "https://www.speedscope.app/file-format-schema.json");
+	snprintf(name, sizeof(name), "bindprof %s", BINDPROF_VERSION);
+	cJSON_AddStringToObject(doc, "exporter", name);
+	snprintf(name, sizeof(name), "bindprof%s%s", s->host ? " on " : "", s->host ? s->host : "");
+	cJSON_AddStringToObject(doc, "name", name);
+	cJSON_AddNumberToObject(doc, "activeProfileIndex", 0);
+	frames = cJSON_AddArrayToObject(cJSON_AddObjectToObject(doc, "shared"), "frames");
+	profiles = cJSON_AddArrayToObject(doc, "profiles");
+	for (int src = 0; src < s->nsrc && !e; src++)
+		for (int kind = 0; kind < SS_KINDS && !e; kind++) {
+			cJSON *p, *samples, *weights;
+			uint64_t total = 0;
+			bool any = false;
+
+			for (size_t i = 0; i < s->n && !any; i++)
+				any = s->st[i].source == src && s->st[i].kind == kind;
+			if (!any && !s->src[src].path[kind])
+				continue;
+			p = cJSON_CreateObject();
+			cJSON_AddStringToObject(p, "type", "sampled");
+			if (kind == SS_CPU && s->src[src].freq_hz > 0)
+				snprintf(name, sizeof(name), "%s: on-CPU samples at %g Hz", s->src[src].name,
+					 s->src[src].freq_hz);
+			else
+				snprintf(name, sizeof(name), "%s: %s", s->src[src].name,
+					 kind == SS_CPU ? "on-CPU samples" : "GIL wait (microseconds)");
+			cJSON_AddStringToObject(p, "name", name);
+			cJSON_AddStringToObject(p, "unit", kind == SS_CPU ? "none" : "microseconds");
+			cJSON_AddNumberToObject(p, "startValue", 0);
+			samples = cJSON_AddArrayToObject(p, "samples");
+			weights = cJSON_AddArrayToObject(p, "weights");
+			for (size_t i = 0; i < s->n && !e; i++) {
+				const struct ss_stack *st = &s->st[i];
+				char *copy, *tok, *save = NULL;
+				cJSON *stack;
+				bool first = true;
+
+				if (st->source != src || st->kind != kind)
+					continue;
+				if (!(copy = strdup(st->line))) {
+					e = -ENOMEM;
+					break;
+				}
+				stack = cJSON_CreateArray();
+				for (tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
+					struct ss_frame f;
+					int fi;
+
+					ss_parse_frame(tok, first, &f);
+					first = false;
+					if ((fi = frame_index(&idx, frames, &f)) < 0) {
+						e = -ENOMEM;
+						break;
+					}
+					cJSON_AddItemToArray(stack, cJSON_CreateNumber(fi));
+				}
+				free(copy);
+				cJSON_AddItemToArray(samples, stack);
+				cJSON_AddItemToArray(weights, cJSON_CreateNumber((double)st->weight));
+				total += st->weight;
+			}
+			cJSON_AddNumberToObject(p, "endValue", (double)total);
+			cJSON_AddItemToArray(profiles, p);
+		}
+	if (!e && !(text = cJSON_PrintUnformatted(doc)))
+		e = -ENOMEM;
+	if (!e)
+		e = write_file_atomic(path, text, strlen(text));
+	if (e)
+		snprintf(err, errlen, "%s: %s", path, strerror(-e));
+	free(text);
+	cJSON_Delete(doc);
+	strmap_free(&idx);
+	return e;
+}
