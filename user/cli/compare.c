@@ -461,7 +461,7 @@ static int write_markdown(const char *path, const struct cmp_row *rows, int n, c
 		const struct cmp_row *r = &rows[k];
 
 		fprintf(md, "%s| %s/%s | %s | %.3f | %.4f | [%.3f, %.3f] | %s |\n",
-			k ? "" : "| workload | winner | ratio | p | 95% CI | verdict |\n|:---|:---|---:|---:|:---|:---|\n",
+			k ? "" : "| workload | winner | ratio | p | 90% CI | verdict |\n|:---|:---|---:|---:|:---|:---|\n",
 			r->suite, r->workload, r->significant ? runs[r->best].name : "-", r->ratio, r->p, r->lo, r->hi,
 			r->significant ? "**significant**" : verdict(r));
 	}
