@@ -713,11 +713,64 @@ void ffi__poll(struct ffi *f, const int *pids, int n)
 	pthread_mutex_unlock(&f->lock);
 }
 
+/* A command about to run: the libraries it needs at load time (its DT_NEEDED entries, found in
+ * the system's library directories) that a pending spec names are probed now, by path: they
+ * are mapped before the command's first instruction, before any poll could see them. */
+static void preattach_needed(struct ffi *f, const char *exe)
+{
+	static const char *const dirs[] = { "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib",
+					     "/lib" };
+	struct elf_file *ef = elf_file__open(exe);
+	Elf_Scn *scn = NULL;
+	Elf *e;
+
+	if (!ef)
+		return;
+	e = elf_file__elf(ef);
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !(d = elf_getdata(scn, NULL)) || !sh.sh_entsize)
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Dyn dyn;
+			const char *name;
+
+			if (!gelf_getdyn(d, (int)i, &dyn) || dyn.d_tag != DT_NEEDED ||
+			    !(name = elf_strptr(e, sh.sh_link, dyn.d_un.d_val)))
+				continue;
+			for (int k = 0; k < f->nspecs; k++) {
+				struct spec *sp = &f->specs[k];
+				size_t n = strlen(sp->lib);
+				char path[PATH_MAX], real[PATH_MAX];
+
+				if (sp->is_path || sp->done || strncmp(name, sp->lib, n) || (name[n] && name[n] != '.'))
+					continue;
+				for (size_t j = 0; j < ARRAY_SIZE(dirs); j++) {
+					snprintf(path, sizeof(path), "%s/%s", dirs[j], name);
+					if (!access(path, R_OK) && realpath(path, real)) {
+						attach_spec(f, k, real);
+						break;
+					}
+				}
+			}
+		}
+	}
+	elf_file__close(ef);
+}
+
 void ffi__preattach(struct ffi *f, const char *exe)
 {
 	struct cpython_target t;
 
-	if (f && !cpython_inspect_exe(exe, &t) && t.minor)
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->lock);
+	preattach_needed(f, exe);
+	set_pending(f);
+	pthread_mutex_unlock(&f->lock);
+	if (!cpython_inspect_exe(exe, &t) && t.minor)
 		probe_interpreter(f, t.elf);
 }
 
