@@ -350,6 +350,21 @@ def test_binding_layer():
     each(one)
 
 
+def test_load_time_library():
+    """A library a command needs at load time (Debian's python3.11 links libz.so.1: DT_NEEDED) is
+    mapped before its first instruction: probed before the command runs. Ground truth: the
+    command's own 1000 calls of zlib.crc32, made at once."""
+    need_root()
+    if not os.path.exists("/usr/bin/python3.11"):
+        raise Skip("no /usr/bin/python3.11")
+    out = os.path.join(TMP, "needed.json")
+    r = run([BINDPROF, "record", "--probes", "gc", "--ffi", "libz.so.1:crc32", "-o", out, "--", "/usr/bin/python3.11",
+             "-c", "import zlib\nfor i in range(1000): zlib.crc32(b'abc')"], timeout=120)
+    check(r.returncode == 0, r.stderr)
+    fs = funcs(load(out))
+    check(fs["crc32"]["calls"] == 1000, f"crc32: {fs['crc32']['calls']} calls, want 1000")
+
+
 def ffiload(*args):
     return [os.path.join(TOOLS, "ffiload"), *map(str, args)]
 
