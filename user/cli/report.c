@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include "probes/net.h"
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/report.h"
@@ -370,6 +371,20 @@ int cmd_report(int argc, char **argv)
 		if (cJSON_GetArraySize(ex))
 			printf(f.md ? "\nslowest: %s in %s ms\n" : "  slowest: %s in %s ms\n",
 			       json_str_or(cJSON_GetArrayItem(ex, 0), "endpoint", "-"), fig(cJSON_GetArrayItem(ex, 0), "latency_ms", "%.3f"));
+	}
+	if (cJSON_GetArraySize(json_get(res, "profiling.diagnoses"))) { /* net probe: record files */
+		printf("\n");
+		net_print_diagnoses(stdout, json_get(res, "profiling"));
+	}
+	if (!strcmp(json_str_or(doc, "mode", "-"), "profile")) { /* and each profiled workload's */
+		const cJSON *s, *wl;
+
+		cJSON_ArrayForEach(s, json_get(doc, "suites")) cJSON_ArrayForEach(wl, cJSON_GetObjectItem(s, "workloads"))
+			if (cJSON_GetArraySize(json_get(wl, "results.profiling.diagnoses"))) {
+				printf(f.md ? "\n### Diagnoses: %s/%s\n\n" : "\nDiagnoses: %s/%s\n", json_str_or(s, "name", "-"),
+				       json_str_or(wl, "name", "-"));
+				net_print_diagnoses(stdout, json_get(wl, "results.profiling"));
+			}
 	}
 	if (!cJSON_IsObject(json_get(res, "overhead")))
 		; /* load and profile files: no probes of their own at the top level */
