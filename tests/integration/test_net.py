@@ -257,8 +257,8 @@ def test_flask_dev_server():
     try:
         import flask  # noqa: F401
     except ImportError:
-        raise Skip("Flask is not installed for /usr/bin/python3")
-    s = Server("flask")
+        raise Skip(f"Flask is not installed for {sys.executable}")
+    s = Server("flask", py=sys.executable)
     try:
         doc, lat, stdout = record(s, lambda: keepalive_client(s.port, 40))
     finally:

@@ -36,7 +36,7 @@
 #define RETRANS_MIN 3            /* data retransmissions on the target's connections */
 #define WAIT_SLOW_MS 10.0        /* an accept-queue wait this long counts as slow */
 #define WAIT_MIN_SLOW 5          /* connections that waited that long */
-#define WAIT_MIN_SHARE 0.05      /* of the connections measured */
+#define WAIT_MIN_SHARE 0.01      /* of the connections measured: a p99 matter */
 #define MIN_RTO_MS 200.0         /* Linux's minimum retransmission timeout */
 
 struct listener {
@@ -553,7 +553,7 @@ void net__report(struct netdiag *n, cJSON *doc, cJSON *prof)
 
 		if (above_wait >= WAIT_MIN_SLOW && waits && above_wait >= WAIT_MIN_SHARE * waits) {
 			d = diagnosis(diags, "accept-queue-wait",
-				      "at least 5 connections, and at least 5% of them, waited 10 ms or more from "
+				      "at least 5 connections, and at least 1% of them, waited 10 ms or more from "
 				      "ESTABLISHED to the server's first read",
 				      "accept sooner: more workers or threads, or a loop that is not blocked while "
 				      "connections wait");
