@@ -6,7 +6,8 @@
  *   written by the loader into net_ports): the connection enters the accept queue; its time goes
  *   into the socket's storage, and the requests probe's first read of it closes the wait
  *   (bpf/net.bpf.h);
- * - tcp:tcp_retransmit_skb on a watched port's connection: counted per connection;
+ * - tcp:tcp_retransmit_skb on a watched port's connection: counted per connection when it was
+ *   sent (err 0; since Linux 6.10 the tracepoint also fires for attempts that failed);
  * - tcp:tcp_retransmit_synack on a watched listener: the handshake's ACK was dropped (accept
  *   queue full) or lost. */
 #include "vmlinux.h"
@@ -19,6 +20,8 @@
 #define TCP_ESTABLISHED 1
 #define TCP_SYN_RECV 3
 #define AF_INET 2
+#define TCP_CA_RECOVERY 3
+#define TCP_CA_LOSS 4
 #define AF_INET6 10
 
 struct {
@@ -61,16 +64,27 @@ int BPF_PROG(net_state, const struct sock *sk, const int oldstate, const int new
 }
 
 SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(net_retransmit, const struct sock *sk, const struct sk_buff *skb)
+int BPF_PROG(net_retransmit, const struct sock *sk, const struct sk_buff *skb, int err)
 {
 	struct net_conn_key k = {};
 	struct net_conn_val *v, nv = {};
 	__u64 now;
+	__u8 ca;
 
 	if (!watched(sk))
 		return 0;
+	if (err) { /* not sent (the original still in a host queue, no memory...): no retransmission */
+		net_add(NET_STAT_RETRANS_FAILED, 1);
+		return 0;
+	}
 	now = bpf_ktime_get_ns();
 	net_add(NET_STAT_RETRANS, 1);
+	/* by the congestion state it happens in: an RTO has put the connection in Loss first, a
+	 * fast retransmit in Recovery; otherwise a tail-loss probe (no cost of its own when the
+	 * original was only late to be acknowledged) */
+	ca = BPF_CORE_READ_BITFIELD_PROBED((struct inet_connection_sock *)sk, icsk_ca_state);
+	net_add(ca == TCP_CA_LOSS ? NET_STAT_RETRANS_RTO : ca == TCP_CA_RECOVERY ? NET_STAT_RETRANS_FAST :
+				    NET_STAT_RETRANS_PROBE, 1);
 	k.sport = sk->__sk_common.skc_num;
 	k.dport = __builtin_bswap16(sk->__sk_common.skc_dport);
 	if (sk->__sk_common.skc_family == AF_INET6) {

@@ -30,6 +30,10 @@ enum net_stat {
 	NET_STAT_RETRANS,         /* tcp_retransmit_skb on a watched port's connections */
 	NET_STAT_SYNACK_RETRANS,  /* tcp_retransmit_synack on a watched listener */
 	NET_STAT_NO_STORAGE,      /* socket storage could not be created */
+	NET_STAT_RETRANS_FAILED,  /* tcp_retransmit_skb with err != 0: nothing was sent */
+	NET_STAT_RETRANS_RTO,     /* of NET_STAT_RETRANS: in the Loss state (a retransmission timeout) */
+	NET_STAT_RETRANS_FAST,    /* in Recovery (fast retransmit: duplicate ACKs or SACK) */
+	NET_STAT_RETRANS_PROBE,   /* otherwise: tail-loss probes */
 	NET_STAT_MAX,
 };
 

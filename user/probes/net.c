@@ -444,6 +444,10 @@ void net__report(struct netdiag *n, cJSON *doc, cJSON *prof)
 	cJSON_AddItemToObject(net, "nagle_hold", hold);
 	cJSON_AddNumberToObject(hold, "total_ms", st[NET_STAT_HOLD_NS] / 1e6);
 	cJSON_AddNumberToObject(net, "retransmits", (double)st[NET_STAT_RETRANS]);
+	cJSON_AddNumberToObject(net, "retransmits_timeout", (double)st[NET_STAT_RETRANS_RTO]);
+	cJSON_AddNumberToObject(net, "retransmits_fast", (double)st[NET_STAT_RETRANS_FAST]);
+	cJSON_AddNumberToObject(net, "retransmits_probe", (double)st[NET_STAT_RETRANS_PROBE]);
+	cJSON_AddNumberToObject(net, "retransmit_attempts_failed", (double)st[NET_STAT_RETRANS_FAILED]);
 	cJSON_AddNumberToObject(net, "synack_retransmits", (double)st[NET_STAT_SYNACK_RETRANS]);
 	conns = cJSON_AddArrayToObject(net, "retransmits_by_connection");
 	{
@@ -535,18 +539,25 @@ void net__report(struct netdiag *n, cJSON *doc, cJSON *prof)
 		cJSON_AddStringToObject(d, "cost_method", "a lower bound: 200 ms (the minimum RTO) per dropped "
 					"packet; a dropped SYN costs the client 1 s");
 	}
-	if (st[NET_STAT_RETRANS] >= RETRANS_MIN) {
-		d = diagnosis(diags, "tcp-retransmits", "at least 3 retransmitted segments on the target's connections",
+	if (st[NET_STAT_RETRANS_RTO] + st[NET_STAT_RETRANS_FAST] >= RETRANS_MIN) {
+		d = diagnosis(diags, "tcp-retransmits",
+			      "at least 3 retransmissions by timeout or fast retransmit on the target's connections "
+			      "(tail-loss probes are evidence only)",
 			      "find the loss (a full queue, a NIC, the path) or the peer that stops reading");
-		set_summary(d, "%llu segments retransmitted on %d connections of the target",
-			    (unsigned long long)st[NET_STAT_RETRANS], nconns);
+		set_summary(d, "%llu segments retransmitted after a timeout and %llu by fast retransmit, on %d "
+			    "connections of the target",
+			    (unsigned long long)st[NET_STAT_RETRANS_RTO], (unsigned long long)st[NET_STAT_RETRANS_FAST],
+			    nconns);
 		ev = cJSON_AddObjectToObject(d, "evidence");
 		cJSON_AddNumberToObject(ev, "retransmits", (double)st[NET_STAT_RETRANS]);
+		cJSON_AddNumberToObject(ev, "timeout", (double)st[NET_STAT_RETRANS_RTO]);
+		cJSON_AddNumberToObject(ev, "fast", (double)st[NET_STAT_RETRANS_FAST]);
+		cJSON_AddNumberToObject(ev, "probe", (double)st[NET_STAT_RETRANS_PROBE]);
 		cJSON_AddNumberToObject(ev, "connections", nconns);
 		cJSON_AddItemToObject(ev, "by_connection", cJSON_Duplicate(conns, 1));
-		cJSON_AddNumberToObject(d, "estimated_cost_ms", st[NET_STAT_RETRANS] * MIN_RTO_MS);
-		cJSON_AddStringToObject(d, "cost_method", "an upper bound for fast retransmits, a lower one for "
-					"timeouts: 200 ms (the minimum RTO) per retransmission");
+		cJSON_AddNumberToObject(d, "estimated_cost_ms", st[NET_STAT_RETRANS_RTO] * MIN_RTO_MS);
+		cJSON_AddStringToObject(d, "cost_method", "a lower bound: 200 ms (the minimum RTO) per retransmission "
+					"by timeout; fast retransmits (about one round trip each) are not costed");
 	}
 	{
 		uint64_t waits = st[NET_STAT_WAITS];
