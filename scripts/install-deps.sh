@@ -17,6 +17,8 @@ PKGS=(
   protobuf-compiler nodejs postgresql
   # demo and integration targets
   python3-dev python3-cffi
+  # the net probe's tests: Flask's development server, and ss (iproute2) as an independent reader
+  python3-flask iproute2
 )
 
 missing=()

@@ -72,9 +72,22 @@ def record(server, client, secs=8):
     return doc, res, stdout
 
 
+CONNECTS = [0]
+
+
+class CountingConnection(http.client.HTTPConnection):
+    """http.client's connection, counting its connects (it reconnects when the server closes)."""
+
+    def connect(self):
+        CONNECTS[0] += 1
+        super().connect()
+
+
 def keepalive_client(port, n):
-    """n requests on one keep-alive connection: their latencies in ms."""
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    """n requests on one keep-alive connection (a new one whenever the server closed it): their
+    latencies in ms; CONNECTS counts the connections."""
+    CONNECTS[0] = 0
+    c = CountingConnection("127.0.0.1", port, timeout=10)
     lat = []
     for _ in range(n):
         t = time.monotonic()
@@ -254,11 +267,14 @@ def test_listen_backlog_overflow():
 
 def test_flask_dev_server():
     need()
-    try:
-        import flask  # noqa: F401
-    except ImportError:
-        raise Skip(f"Flask is not installed for {sys.executable}")
-    s = Server("flask", py=sys.executable)
+    py = None
+    for cand in (PY, sys.executable):  # Debian's python3-flask, else the running interpreter's
+        if subprocess.run([cand, "-c", "import flask"], capture_output=True).returncode == 0:
+            py = cand
+            break
+    if not py:
+        raise Skip(f"Flask is not installed for {PY} (python3-flask) nor {sys.executable}")
+    s = Server("flask", py=py)
     try:
         doc, lat, stdout = record(s, lambda: keepalive_client(s.port, 40))
     finally:
@@ -266,8 +282,15 @@ def test_flask_dev_server():
     sp50, count = server_p50(doc)
     cp50 = p50(lat)
     diags = doc["results"]["profiling"]["diagnoses"]
-    print(f"    client p50 {cp50:.1f} ms, server p50 {sp50:.3f} ms, {count} requests; "
+    net = doc["results"]["profiling"]["net"]
+    print(f"    client p50 {cp50:.1f} ms, server p50 {sp50:.3f} ms, {count} requests on {CONNECTS[0]} connections; "
+          f"accept-queue wait p50 {net['accept_queue_wait']['p50_ms']} ms; "
           f"diagnoses: {[(d['name'], d['summary']) for d in diags]}")
+    check(count == 40, f"requests: {count}")
+    # every connection the client opened, and only those, entered the accept queue and was read
+    check(net["connections_established"] == CONNECTS[0], f"passive opens {net['connections_established']}, "
+          f"the client connected {CONNECTS[0]} times")
+    check(net["accept_queue_wait"]["count"] == CONNECTS[0], f"accept-queue waits {net['accept_queue_wait']['count']}")
     if cp50 - sp50 > 20:
         check(diags, "the client waits 20 ms more than the server works, and no diagnosis says why")
         d = diag(doc, "nagle-delayed-ack")
