@@ -156,7 +156,8 @@ FUZZ_SRCS_manifest := user/load/appmanifest.c user/lib/file.c
 FUZZ_SRCS_httpresp := user/load/httpresp.c
 FUZZ_SRCS_endpoint := user/load/endpoint.c
 FUZZ_SRCS_profile  := user/output/document.c user/output/reader.c user/lib/json.c user/lib/file.c user/lib/util.c \
-	user/lib/log.c user/lib/validate.c user/cli/diff.c user/cli/options.c
+	user/lib/log.c user/lib/validate.c user/cli/diff.c user/cli/options.c user/stats/gate.c user/stats/perftarget.c \
+	user/stats/verdict.c user/stats/wlhealth.c user/stats/stats.c
 FUZZ_ALL     := suites manifest httpresp endpoint profile
 FUZZ_BINS    := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_ALL))
 
@@ -185,10 +186,10 @@ fuzz-smoke: fuzz-build
 # in build-asan/, and run: any sanitizer report fails the test binary.
 ASAN_OUT    := build-asan
 ASAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-ASAN_OBJS   := $(patsubst user/%.c,$(ASAN_OUT)/user/%.o,$(USER_SRCS)) $(ASAN_OUT)/gen/syscall_names.o
+ASAN_OBJS   := $(patsubst $(OUT)/%,$(ASAN_OUT)/%,$(USER_OBJS)) # the main build's objects, instrumented
 ASAN_BINS   := $(patsubst tests/unit/%.c,$(ASAN_OUT)/tests/%,$(UNIT_SRCS))
 
-$(ASAN_OUT)/user/%.o: user/%.c | $(BPF_SKELS)
+$(ASAN_OUT)/user/%.o: user/%.c | $(BPF_SKELS) $(OUT)/gen/profile.pb-c.h
 	$(call msg,ASAN-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -O1 $(ASAN_FLAGS) -c $< -o $@

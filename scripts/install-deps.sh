@@ -16,7 +16,7 @@ PKGS=(
   libcmocka-dev python3 python3-jsonschema libxml2-utils
   protobuf-compiler nodejs postgresql
   # demo and integration targets
-  python3-dev python3-cffi
+  python3-dev python3-cffi wrk nginx-light python3-gevent
   # the net probe's tests: Flask's development server, and ss (iproute2) as an independent reader
   python3-flask iproute2
 )

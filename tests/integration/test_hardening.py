@@ -129,7 +129,9 @@ def test_output_paths_checked_before_attaching():
         for args, want in ((["-o", "/tmp"], "-o: '/tmp' is a directory"),
                            (["-o", path("ok.json"), "--svg", "/nonexistent/x.svg"],
                             "--svg: cannot write '/nonexistent/x.svg': directory '/nonexistent' does not exist"),
-                           (["-o", path("ok.json"), "--folded", TMP], "is a directory")):
+                           (["-o", path("ok.json"), "--folded", TMP], "is a directory"),
+                           (["-o", path("ok.json"), "--pprof", "/nonexistent/p.pb.gz"], "--pprof: cannot write"),
+                           (["-o", path("ok.json"), "--speedscope", TMP], "--speedscope: '")):
             t0 = time.time()
             refused(["record", "-p", str(sleeper.pid), "-d", "5"] + args, want, forbid_files=[path("ok.json")])
             # refused before the -d 5 recording, not after it

@@ -251,7 +251,7 @@ def embed_code(collections, pause):
 def test_renamed_libpython_dlopened_by_a_c_host():
     """libpython3.X.so copied to libhost-rt.so and dlopen'd by a C program: recognized from what
     the file contains, its version right, its collections counted from the poll that finds it (the
-    workload waits 0.6 s first): at least the collections after that, at most all of them; the
+    workload waits 2 s first, for a loaded machine): at least the collections after that, at most all of them; the
     late discovery is counted and warned about."""
     need_root()
     host = build_host("host-dl", "-ldl")
@@ -263,12 +263,12 @@ def test_renamed_libpython_dlopened_by_a_c_host():
             return
         lib = os.path.join(TMP, f"libhost-rt-{label}.so")
         shutil.copyfile(so, lib)
-        doc, truth = record("dl-" + label, [host, lib, embed_code(5, 0.6)], env={"PYTHONHOME": prefix})
+        doc, truth = record("dl-" + label, [host, lib, embed_code(5, 2.0)], env={"PYTHONHOME": prefix})
         check(len(truth) == 1, f"{label}: truth {truth}")
         t = truth[0]
         got = full_collections(doc)
         lo, hi = t["stats"][2] - t["before"][2], t["stats"][2]
-        check(lo <= got <= hi, f"{label}: {got} full collections, want {lo} (after the 0.6 s pause) to {hi} (all)")
+        check(lo <= got <= hi, f"{label}: {got} full collections, want {lo} (after the 2 s pause) to {hi} (all)")
         meta = doc["metadata"]["target"]
         check(meta["runtime"] == "cpython" and meta["runtime_version"] == t["version"],
               f"{label}: metadata says {meta['runtime']} {meta['runtime_version']}, the process {t['version']}")

@@ -10,6 +10,9 @@ Ground truths:
 - tools/pystack.py gil: two CPU-bound threads (spin_alpha, spin_beta) for T seconds: the GIL
   waits add up to their lifetimes less the span they cover (one of them always holds it), as the
   script measures them, split evenly; this holds on a loaded machine too.
+- deep recursion through C (sum(map(rec, [n-1]))): N levels give N + 4 Python frames
+  (<module>, main, N + 1 rec, work); 100 levels must come whole and rooted, 300 levels must keep
+  their 64 leaf-most and 64 root-most frames around one [truncated] frame, counted and warned.
 Shares are measured at -F 499 over 1.5 to 2 s, so ~700 to 1000 samples: the 5-point tolerance is
 more than three standard deviations of the sampling error.
 """

@@ -23,6 +23,7 @@
 #include "history/store.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "lib/file.h" /* harden: atomic output */
 #include "stats/changepoint.h"
 
 enum { H_DB = 1, H_COMMIT, H_FRAMEWORK, H_WORKLOAD, H_METRIC, H_SINCE, H_HOST, H_LAST, H_MIN_CHANGE, H_JSON, H_HTML,
@@ -267,12 +268,14 @@ static void xml_text(FILE *f, const char *s)
 static int write_html(const struct history_points *ps, long last, const char *path)
 {
 	const double W = 640, H = 200, L = 70, R = 10, T = 30, B = 30;
-	char tmp[4096];
+	struct file_out fo; /* harden: the atomic writer, every write's error checked */
+	char ferr[4200];
 	FILE *f;
+	int e;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (!(f = fopen(tmp, "w")))
-		return -errno;
+	if ((e = file_out_open(&fo, path, ferr, sizeof(ferr))))
+		return e;
+	f = fo.f;
 	fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\"><head><meta charset=\"utf-8\"/>"
 	      "<title>bindprof history</title><style>body{font-family:sans-serif}svg{display:block;margin:8px 0}"
 	      ".line{fill:none;stroke:#3366cc;stroke-width:1.5}.pt{fill:#3366cc}.ax{stroke:#999}"
@@ -336,13 +339,7 @@ static int write_html(const struct history_points *ps, long last, const char *pa
 		fputs("</svg>\n", f);
 	}
 	fputs("</body></html>\n", f);
-	if (fclose(f) || rename(tmp, path)) {
-		int e = -errno;
-
-		unlink(tmp);
-		return e;
-	}
-	return 0;
+	return file_out_commit(&fo, ferr, sizeof(ferr));
 }
 
 static int history_show(int argc, char **argv)

@@ -200,6 +200,10 @@ static const char *saturation(const struct load_result *r, char *why, size_t len
 		ADD("the generator's threads were running or waiting for a CPU %.0f%% of the run (the "
 		    "scheduler's count): the generator was a limit; add threads (-t) or free cores",
 		    100 * r->busy_fraction);
+	else if (r->cpu_wait_fraction > 0.5)
+		ADD("the generator's threads waited for a CPU %.0f%% of the run (runnable, not running: the "
+		    "scheduler's count): starved of CPU, it was a limit; free cores or raise its priority",
+		    100 * r->cpu_wait_fraction);
 	else if (r->cpu_percent > 90.0 * r->threads)
 		ADD("the generator's threads were %.0f%% busy: the generator was a limit; add threads (-t)",
 		    r->cpu_percent / r->threads);
@@ -271,6 +275,7 @@ cJSON *load_result_json(const struct load_result *r, cJSON *doc)
 	g = cJSON_AddObjectToObject(res, "generator");
 	cJSON_AddNumberToObject(g, "cpu_percent", r->cpu_percent);
 	cJSON_AddNumberToObject(g, "busy_fraction", r->busy_fraction);
+	cJSON_AddNumberToObject(g, "cpu_wait_fraction", r->cpu_wait_fraction);
 	cJSON_AddBoolToObject(g, "saturated", sat != NULL);
 	if (sat)
 		cJSON_AddStringToObject(g, "saturation", sat);

@@ -1078,6 +1078,8 @@ int cmd_profile(int argc, char **argv)
 	}
 	/* harden: what can be checked before any app is started or attached */
 	if (validate_output_path("-o", o.output, err, sizeof(err)) ||
+	    (o.pprof && validate_output_path("--pprof", o.pprof, err, sizeof(err))) ||
+	    (o.speedscope && validate_output_path("--speedscope", o.speedscope, err, sizeof(err))) ||
 	    (o.app_cmd && validate_app_cmd("--app-cmd", o.app_cmd, err, sizeof(err))) ||
 	    (o.baseline && validate_baseline_file("--baseline", o.baseline, err, sizeof(err)))) {
 		log_err("profile: %s", err);

@@ -114,6 +114,8 @@ static int check_input(const struct record_opts *o)
 		if (validate_output_path("-o", o->output, err, sizeof(err)) ||
 		    (o->folded && validate_output_path("--folded", o->folded, err, sizeof(err))) ||
 		    (o->svg && validate_output_path("--svg", o->svg, err, sizeof(err))) ||
+		    (o->pprof && validate_output_path("--pprof", o->pprof, err, sizeof(err))) ||
+		    (o->speedscope && validate_output_path("--speedscope", o->speedscope, err, sizeof(err))) ||
 		    (o->pid && validate_pid_target("/proc", "-p", o->pid, err, sizeof(err), warn, sizeof(warn)))) {
 			log_err("record: %s", err);
 			return EXIT_BADINPUT;

@@ -15,6 +15,7 @@
 #include "bpf/follow.h"
 #include "core/follow.h"
 #include "inspect/procfs.h"
+#include "core/guardian.h"
 #include "inspect/cpython.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -206,8 +207,10 @@ static int on_exec(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*e))
 		return 0;
-	if (e->held)
+	if (e->held) {
 		hold_add(f, e->pid);
+		guardian_cont_on_exit(e->pid); /* should bindprof die while it looks */
+	}
 	f->files++;
 	if (!procfs_alive("/proc", e->pid)) {
 		f->gone++; /* killed while held, or exited before it could be looked at */
@@ -230,6 +233,7 @@ static int on_exec(void *ctx, void *data, size_t size)
 		double ms = (now_ns() - e->ns) / 1e6; /* bpf_ktime_get_ns and now_ns: CLOCK_MONOTONIC */
 
 		kill(e->pid, SIGCONT);
+		guardian_forget(e->pid);
 		hold_del(f, e->pid);
 		f->hold_ms_total += ms;
 		if (ms > f->hold_ms_max)

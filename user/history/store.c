@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include "history/store.h"
+#include "inspect/metadata.h"
 #include "lib/json.h"
 #include "output/document.h"
 #include "output/reader.h"
@@ -118,23 +119,6 @@ static void flatten(const cJSON *o, const char *prefix, struct metric_list *m, i
 	}
 }
 
-static char *git_head(void)
-{
-	char line[128];
-	FILE *p = popen("git rev-parse HEAD 2>/dev/null", "r");
-	char *res = NULL;
-
-	if (!p)
-		return NULL;
-	if (fgets(line, sizeof(line), p)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (strlen(line) == 40)
-			res = strdup(line);
-	}
-	pclose(p);
-	return res;
-}
-
 struct run_meta {
 	const char *run_at, *host, *commit, *framework, *mode, *source;
 	char host_key[512], config_key[24];
@@ -236,7 +220,7 @@ int history_add_file(struct db *db, const char *path, const struct history_add_o
 		ts = tsbuf;
 	}
 	r.run_at = ts;
-	r.commit = o->commit ? o->commit : commit ? commit : (head = git_head());
+	r.commit = o->commit ? o->commit : commit ? commit : (head = metadata_git_commit());
 	r.framework = o->framework ? o->framework : fw;
 	{
 		char *line = cfg ? config_line(cfg) : strdup(""), *full;

@@ -147,17 +147,21 @@ long dwarf_param_const(const char *path, uint64_t vaddr, const char *param)
 static void add_gc_func(struct cpython_target *t, const char *path, const char *name, uint64_t vaddr)
 {
 	struct gc_func *g;
+	bool clone;
 
 	if (t->gc_nfuncs == (int)(sizeof(t->gc_funcs) / sizeof(t->gc_funcs[0])))
 		return;
 	g = &t->gc_funcs[t->gc_nfuncs++];
 	snprintf(g->name, sizeof(g->name), "%s", name);
-	/* The generation is the second argument of every version's collector; GCC's clones may
-	 * move it, and DWARF says where. */
-	g->gen_arg = dwarf_param_arg(path, vaddr, "generation");
-	g->gen_const = dwarf_param_const(path, vaddr, "generation");
+	/* The generation is the second argument of every version's collector; GCC's clones (a
+	 * suffixed name: .constprop.N, .isra.N) may move it, or fix it (3.8's collect.constprop.0
+	 * is generation 2's), and DWARF says where. Reading DWARF costs tens of milliseconds (while
+	 * a process may be held at its exec): clones only. */
+	clone = strchr(name, '.') || t->minor < 8;
+	g->gen_arg = clone ? dwarf_param_arg(path, vaddr, "generation") : 2;
+	g->gen_const = clone ? dwarf_param_const(path, vaddr, "generation") : -1;
 	if (g->gen_const >= 0)
-		g->gen_arg = 0; /* a clone for one generation (3.8's collect.constprop.0: 2) */
+		g->gen_arg = 0;
 	else if (g->gen_arg != 1 && g->gen_arg != 2)
 		g->gen_arg = 2;
 }

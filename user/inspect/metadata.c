@@ -91,8 +91,7 @@ cJSON *host_to_json(const char *proc_root)
 	return h;
 }
 
-/* The commit of the current directory when it is a git checkout, else NULL. */
-static char *git_commit(void)
+char *metadata_git_commit(void)
 {
 	char line[128];
 	FILE *p = popen("git rev-parse HEAD 2>/dev/null", "r");
@@ -112,7 +111,7 @@ static char *git_commit(void)
 cJSON *metadata_to_json(const struct target_info *t, const char *framework)
 {
 	cJSON *m = cJSON_CreateObject(), *tg;
-	char ts[64], *commit = git_commit();
+	char ts[64], *commit = metadata_git_commit();
 	time_t now = time(NULL);
 
 	cJSON_AddStringToObject(m, "tool_version", BINDPROF_VERSION);

@@ -24,5 +24,8 @@ int cpuinfo_model(const char *buf, char *out, size_t size);
 int os_release_name(const char *buf, char *out, size_t size);
 /* The whole metadata object; framework may be NULL. */
 cJSON *metadata_to_json(const struct target_info *t, const char *framework);
+/* The 40-hex commit of the current directory when it is a git checkout (`git rev-parse HEAD`),
+ * malloc'd; NULL otherwise (no git, not a checkout). */
+char *metadata_git_commit(void);
 
 #endif

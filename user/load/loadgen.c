@@ -155,7 +155,7 @@ struct worker {
 	uint64_t next_k;
 	bool ended, exhausted;
 	uint64_t t_stop, last_done_ns;
-	double cpu_s, busy_s;
+	double cpu_s, busy_s, wait_s;
 };
 
 static uint64_t mono_ns(void)
@@ -195,6 +195,16 @@ static void conn_watch(struct worker *w, struct conn *c, uint32_t events, bool a
 	epoll_ctl(w->epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, c->fd, &ev);
 }
 
+/* A refused connection. With -n, once the run has started, it uses up one of the N requests (a
+ * failed one, counted as a connect error): a port that refuses everything ends the run after N
+ * refusals instead of retrying for ever. */
+static void connect_refused(struct worker *w)
+{
+	w->econn++;
+	if (w->sh->o->max_requests && atomic_load(&w->sh->t0))
+		atomic_fetch_add(&w->sh->sent, 1);
+}
+
 static void conn_open(struct worker *w, struct conn *c, uint64_t now)
 {
 	int one = 1;
@@ -205,13 +215,13 @@ static void conn_open(struct worker *w, struct conn *c, uint64_t now)
 		if (errno == EMFILE || errno == ENFILE)
 			w->efd++;
 		else
-			w->econn++;
+			connect_refused(w);
 		c->retry_ns = now + RECONNECT_NS;
 		return;
 	}
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(c->fd, (struct sockaddr *)&w->sh->addr, w->sh->addrlen) && errno != EINPROGRESS) {
-		w->econn++;
+		connect_refused(w);
 		close(c->fd);
 		c->fd = -1;
 		c->retry_ns = now + RECONNECT_NS;
@@ -345,6 +355,8 @@ static void on_event(struct worker *w, struct conn *c, uint32_t ev, uint64_t now
 
 		getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &l);
 		if (e || (ev & (EPOLLERR | EPOLLHUP))) {
+			w->econn--; /* conn_fail counts it; connect_refused charges -n */
+			connect_refused(w);
 			conn_fail(w, c, &w->econn, now);
 			return;
 		}
@@ -622,6 +634,7 @@ static void *worker_main(void *arg)
 	}
 	sched_times(&run1, &wait1);
 	w->busy_s = ((run1 - run0) + (wait1 - wait0)) / 1e9;
+	w->wait_s = (wait1 - wait0) / 1e9;
 	for (int i = 0; i < w->nconns; i++)
 		conn_close(w, &w->conns[i]);
 	getrusage(RUSAGE_THREAD, &ru);
@@ -770,7 +783,7 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 		pthread_join(ws[i].th, NULL);
 	t_join = mono_ns();
 	{
-		double cpu = 0, busy = 0, wall = t_join > t0 ? (t_join - t0) / 1e9 : 0;
+		double cpu = 0, busy = 0, waitq = 0, wall = t_join > t0 ? (t_join - t0) / 1e9 : 0;
 		uint64_t last = t0;
 
 		for (int i = 0; i < made; i++) {
@@ -799,6 +812,7 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 				r->connections += w->conns[k].ever;
 			cpu += w->cpu_s;
 			busy += w->busy_s;
+			waitq += w->wait_s;
 			if (w->last_done_ns > last)
 				last = w->last_done_ns;
 		}
@@ -811,6 +825,7 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 		r->wall = wall;
 		r->cpu_percent = wall > 0 ? 100.0 * cpu / wall : 0;
 		r->busy_fraction = wall > 0 && made ? busy / (wall * made) : 0;
+		r->cpu_wait_fraction = wall > 0 && made ? waitq / (wall * made) : 0;
 	}
 	r->threads = o->threads;
 	r->connections_requested = o->connections;

@@ -71,6 +71,7 @@ struct load_result {
 	double busy_fraction;           /* mean share of wall its threads were running or runnable
 					 * (the scheduler's /proc/thread-self/schedstat): near 1, the
 					 * generator itself was the limit */
+	double cpu_wait_fraction;       /* of that, the share spent runnable but waiting for a CPU */
 	double rate;                    /* requests/s asked for; 0: closed loop */
 	int threads;
 	int connections;                /* connections that were established (the real concurrency) */
