@@ -993,8 +993,10 @@ static int report(struct ctx *c)
 		print_table(c);
 	for (int i = 0; i < c->nwork; i++) /* the net probe's diagnoses, per workload */
 		if (cJSON_GetArraySize(profile_get(c->w[i].results, "profiling.diagnoses"))) {
-			printf("%s/%s: ", c->w[i].suite, c->w[i].name);
-			net_print_diagnoses(stdout, profile_get(c->w[i].results, "profiling"));
+			char t[300];
+
+			snprintf(t, sizeof(t), "diagnoses of %s/%s:", c->w[i].suite, c->w[i].name);
+			net_print_diagnoses(stdout, profile_get(c->w[i].results, "profiling"), t);
 		}
 	printf("bindprof profile: %d workloads, %.0f requests, wrote %s\n", (int)num_at(c->doc, "summary.total_workloads"),
 	       num_at(c->doc, "summary.total_requests"), o->output ? o->output : "nothing");

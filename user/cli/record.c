@@ -98,7 +98,7 @@ static void print_summary(const cJSON *doc, const struct recorder_result *r, con
 		printf("  overhead: est. %.1f ms of probe CPU (%.2f%% of the target's CPU)\n",
 		       num(ov, "estimated_cpu_ms"), num(ov, "estimated_percent"));
 	printf("  lost events: %.0f\n", num(res, "lost_events"));
-	net_print_diagnoses(stdout, cJSON_GetObjectItem(res, "profiling")); /* net probe */
+	net_print_diagnoses(stdout, cJSON_GetObjectItem(res, "profiling"), "  diagnoses:"); /* net probe */
 	follow__print_summary(NULL, res);
 }
 

@@ -373,17 +373,18 @@ int cmd_report(int argc, char **argv)
 			       json_str_or(cJSON_GetArrayItem(ex, 0), "endpoint", "-"), fig(cJSON_GetArrayItem(ex, 0), "latency_ms", "%.3f"));
 	}
 	if (cJSON_GetArraySize(json_get(res, "profiling.diagnoses"))) { /* net probe: record files */
-		printf("\n");
-		net_print_diagnoses(stdout, json_get(res, "profiling"));
+		net_print_diagnoses(stdout, json_get(res, "profiling"), f.md ? "\n### Diagnoses\n" : "\nDiagnoses");
 	}
 	if (!strcmp(json_str_or(doc, "mode", "-"), "profile")) { /* and each profiled workload's */
 		const cJSON *s, *wl;
 
 		cJSON_ArrayForEach(s, json_get(doc, "suites")) cJSON_ArrayForEach(wl, cJSON_GetObjectItem(s, "workloads"))
 			if (cJSON_GetArraySize(json_get(wl, "results.profiling.diagnoses"))) {
-				printf(f.md ? "\n### Diagnoses: %s/%s\n\n" : "\nDiagnoses: %s/%s\n", json_str_or(s, "name", "-"),
-				       json_str_or(wl, "name", "-"));
-				net_print_diagnoses(stdout, json_get(wl, "results.profiling"));
+				char t[300];
+
+				snprintf(t, sizeof(t), f.md ? "\n### Diagnoses: %s/%s\n" : "\nDiagnoses: %s/%s",
+					 json_str_or(s, "name", "-"), json_str_or(wl, "name", "-"));
+				net_print_diagnoses(stdout, json_get(wl, "results.profiling"), t);
 			}
 	}
 	if (!cJSON_IsObject(json_get(res, "overhead")))

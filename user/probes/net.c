@@ -583,13 +583,13 @@ void net__report(struct netdiag *n, cJSON *doc, cJSON *prof)
 	}
 }
 
-void net_print_diagnoses(FILE *f, const cJSON *prof)
+void net_print_diagnoses(FILE *f, const cJSON *prof, const char *title)
 {
 	const cJSON *list = cJSON_GetObjectItem(prof, "diagnoses"), *d;
 
 	if (!cJSON_IsArray(list) || !cJSON_GetArraySize(list))
 		return;
-	fprintf(f, "diagnoses:\n");
+	fprintf(f, "%s\n", title);
 	cJSON_ArrayForEach(d, list) {
 		const cJSON *cost = cJSON_GetObjectItem(d, "estimated_cost_ms");
 

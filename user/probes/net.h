@@ -28,8 +28,9 @@ void net__free(struct netdiag *n);
 /* The net programs' measured run time (ms) and runs (0 when BPF statistics are off). */
 double net__run_ms(struct netdiag *n, uint64_t *runs);
 
-/* Print a document's profiling.diagnoses[] (one block per diagnosis: name, summary, cost, fix),
- * or nothing when the list is absent or empty. Used by record and report. */
-void net_print_diagnoses(FILE *f, const cJSON *prof);
+/* Print a document's profiling.diagnoses[] under the line `title` (one block per diagnosis: name,
+ * summary, cost, fix), or nothing when the list is absent or empty. Used by record, profile and
+ * report. */
+void net_print_diagnoses(FILE *f, const cJSON *prof, const char *title);
 
 #endif
