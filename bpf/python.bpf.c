@@ -157,6 +157,8 @@ static __always_inline void gil_preempted(struct task_struct *prev, __u32 tgid)
 	tc->gil_block_ns = bpf_ktime_get_ns();
 	tc->gil_cheap = !r->exact;
 	tc->gil_pre = 1;
+	if (gil_stacks)
+		gil_stack_block(prev, regs, tgid, tc, tc->gil_block_ns); /* a wait has a stack either way */
 	if (!r->exact)
 		gil_episode(tc, prev, tc->gil_block_ns);
 }

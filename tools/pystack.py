@@ -6,7 +6,8 @@
                               over a 4 MiB buffer: nearly all the time in native code
   pystack.py gil SECONDS      two CPU-bound threads in distinct functions (spin_alpha, spin_beta)
                               contending for the GIL; prints life_s (their lifetimes added up)
-                              and span_s (their start to the last end): GIL wait = life_s - span_s
+                              and span_s (their start to the last end): GIL wait = life_s - span_s;
+                              and spin_alpha_tid, spin_beta_tid: their native thread ids
 
 --delay S sleeps first, so that a profiler started with the command has found the interpreter.
 """
@@ -43,15 +44,18 @@ def call_native(lib, buf):
 
 
 ENDS = []  # when each gil-mode thread ended, by its own clock
+TIDS = {}  # function name -> its thread's native id
 
 
 def spin_alpha(end):
+    TIDS["spin_alpha"] = threading.get_native_id()
     while time.monotonic() < end:
         work(1000)
     ENDS.append(time.monotonic())
 
 
 def spin_beta(end):
+    TIDS["spin_beta"] = threading.get_native_id()
     while time.monotonic() < end:
         work(1000)
     ENDS.append(time.monotonic())
@@ -90,7 +94,8 @@ def main():
         for t in ts:
             t.join()
         print(f"life_s {sum(e - t0 for e in ENDS):.6f}")
-        print(f"span_s {max(ENDS) - t0:.6f}", flush=True)
+        print(f"span_s {max(ENDS) - t0:.6f}")
+        print(" ".join(f"{k}_tid {v}" for k, v in sorted(TIDS.items())).replace(" spin_beta", "\nspin_beta"), flush=True)
 
 
 if __name__ == "__main__":

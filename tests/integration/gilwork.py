@@ -12,6 +12,10 @@ either holding it or waiting for it. The script prints, as "key value" lines:
   cpu_thread_s  their CPU time added up (time.thread_time): the time they held the GIL and ran
   span_s        from that moment to the last one's end
   cpu_tids      their native thread ids
+  pipe_calls, pipe_call_s, pipe_call_p50_us, pipe_call_p99_us, pipe_call_max_us   with --pipe N: N threads that only write and
+                read a pipe; their calls, the time inside them, and the median, 99th percentile and
+                maximum of a call's duration (each holds at most one GIL wait, and a system call: the pipe
+                threads' GIL wait is at most pipe_call_s)
   io_tids, io_life_s, io_over_s, io_calls   with --io: the I/O threads' ids, lifetimes, the time
                 their rounds (select() for 1 ms, a pipe write and read) took beyond that 1 ms
                 (timer slack, system calls, and the waits to take the GIL back: an upper bound
@@ -73,17 +77,44 @@ def io(go, seconds):
     IO.append((threading.get_native_id(), time.monotonic() - GO[0], over, calls))
 
 
+PIPE = []  # per pipe thread: its os.write/os.read call durations, seconds
+
+
+def pipe(go, seconds):
+    go.wait()
+    r, w = os.pipe()
+    end = GO[0] + seconds
+    took = []
+    clock = time.perf_counter
+    try:
+        while time.monotonic() < end:
+            # each call releases the GIL for a system call of microseconds and takes it back: a
+            # GIL wait lies inside one call
+            t0 = clock()
+            os.write(w, b"x" * 64)
+            t1 = clock()
+            os.read(r, 64)
+            t2 = clock()
+            took += (t1 - t0, t2 - t1)
+    finally:
+        os.close(r)
+        os.close(w)
+    PIPE.append(took)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("threads", type=int)
     ap.add_argument("seconds", type=float)
     ap.add_argument("--io", type=int, default=0)
+    ap.add_argument("--pipe", type=int, default=0)
     ap.add_argument("--delay", type=float, default=0.5)
     a = ap.parse_args()
     time.sleep(a.delay)
     go = threading.Event()
     ts = [threading.Thread(target=cpu, args=(go, a.seconds), name=f"cpu-{k}") for k in range(a.threads)]
     ts += [threading.Thread(target=io, args=(go, a.seconds), name=f"io-{k}") for k in range(a.io)]
+    ts += [threading.Thread(target=pipe, args=(go, a.seconds), name=f"pipe-{k}") for k in range(a.pipe)]
     for t in ts:
         t.start()
     # every thread exists and waits on go (not on the GIL): from here each wants the GIL
@@ -93,13 +124,22 @@ def main():
         t.join()
     print(f"cpu_life_s {sum(e - GO[0] for e in ENDS):.6f}")
     print(f"cpu_thread_s {sum(CPU):.6f}")
-    print(f"span_s {max(ENDS) - GO[0]:.6f}")
-    print("cpu_tids " + ",".join(map(str, CPU_TIDS)))
+    if ENDS:
+        print(f"span_s {max(ENDS) - GO[0]:.6f}")
+    if CPU_TIDS:
+        print("cpu_tids " + ",".join(map(str, CPU_TIDS)))
     if IO:
         print("io_tids " + ",".join(str(x[0]) for x in IO))
         print(f"io_life_s {sum(x[1] for x in IO):.6f}")
         print(f"io_over_s {sum(x[2] for x in IO):.6f}")
         print(f"io_calls {sum(x[3] for x in IO)}")
+    if PIPE:
+        took = sorted(x for p in PIPE for x in p)
+        print(f"pipe_calls {len(took)}")
+        print(f"pipe_call_s {sum(took):.6f}")
+        print(f"pipe_call_p50_us {took[len(took) // 2] * 1e6:.3f}")
+        print(f"pipe_call_p99_us {took[len(took) * 99 // 100] * 1e6:.3f}")
+        print(f"pipe_call_max_us {took[-1] * 1e6:.3f}")
     sys.stdout.flush()
 
 

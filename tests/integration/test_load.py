@@ -120,7 +120,8 @@ def test_errors_are_classified():
 
 def test_refusals():
     r = run([BINDPROF, "load", "--url", "http://10.1.2.3:80/", "-d", "1"])
-    check(r.returncode == 2 and "not a loopback address" in r.stderr, r.stderr)
+    check(r.returncode == 2 and "not a loopback address" in r.stderr and not r.stdout and
+          len(r.stderr.strip().splitlines()) == 1, f"one line, nothing started: {r.stdout!r} {r.stderr!r}")
     r = run([BINDPROF, "load", "--url", "https://127.0.0.1/", "-d", "1"])
     check(r.returncode == 2 and "https is not supported" in r.stderr, r.stderr)
     out = os.path.join(TMP, "refused.json")

@@ -92,6 +92,12 @@ def test_suites_end_to_end_with_clean_and_profiled_passes():
             # every request the profiled pass's load completed was seen by the requests probe,
             # under the workload's normalized endpoint
             req = r_["profiling"]["requests"]
+            # no silent loss: the profiled pass's losses are in the workload and its warning in
+            # the profile's, named after the workload
+            if r_["lost_events"]:
+                check(sum(r_["lost_by_reason"].values()) >= r_["lost_events"] and
+                      any(w["name"] in x["message"] and "dropped" in x["message"] for x in doc["warnings"]),
+                      f"{w['name']}: {r_['lost_events']} lost events, warnings {doc['warnings']}")
             want = {"path-simple": "GET /items/{id}", "path-multiple": "GET /users/{id}/posts/{id}",
                     "path-deep": "GET /orgs/{id}/teams/{id}/members/{id}/roles/{id}",
                     "path-typed": "GET /typed/{id}/{num}/true/{uuid}",

@@ -52,13 +52,13 @@ def record(py, args, probes="gil,gc", extra=(), name="p.json"):
 
 
 
-def gil_record(py, k, secs, method="cheap", io=0, pin=False, hog=False, name="g.json"):
+def gil_record(py, k, secs, method="cheap", io=0, pin=False, hog=False, name="g.json", extra=()):
     """Run gilwork.py under record; (profiling.gil, the whole document, what the script said).
     pin: the workload on CPU 0 only; hog: a busy loop on CPU 0 beside it, for the whole run."""
     path = os.path.join(TMP, name)
     hog_p = subprocess.Popen(["taskset", "-c", "0", "sh", "-c", "while :; do :; done"]) if hog else None
     try:
-        cmd = (["taskset", "-c", "0"] if pin else []) + [py, GILWORK, str(k), str(secs), "--io", str(io)]
+        cmd = (["taskset", "-c", "0"] if pin else []) + [py, GILWORK, str(k), str(secs), "--io", str(io), *extra]
         r = run([BINDPROF, "record", "--probes", "gil", "--gil-method", method, "-o", path, "--", *cmd], timeout=120)
     finally:
         if hog_p:
@@ -67,7 +67,7 @@ def gil_record(py, k, secs, method="cheap", io=0, pin=False, hog=False, name="g.
     check(r.returncode == 0, f"{py}: record exited {r.returncode}: {r.stderr.strip()}")
     doc = load(path)
     validate(doc)
-    said = dict(l.split(None, 1) for l in r.stdout.splitlines() if l and not l.startswith(" "))
+    said = dict(l.split(None, 1) for l in r.stdout.splitlines() if len(l.split(None, 1)) == 2 and not l.startswith(" "))
     return doc["results"]["profiling"]["gil"], doc, said
 
 
@@ -131,8 +131,9 @@ def test_gil_contention_exact():
         # a CPU-bound thread waits whenever it does not hold: waits and holds fill the lifetimes
         near(wait + hold, life, 0.03, f"{label} workers' waits + holds vs their lifetimes")
         near(wait, life - hold, 0.05, f"{label} workers' waits vs lifetimes less the holds")
-        # the holds exclude each other within the span; a hand-off leaves the GIL free a little
-        check(0.75 * span <= hold <= 1.02 * span, f"{label} workers' holds {hold:.0f} ms vs span {span:.0f} ms")
+        # the holds exclude each other within the span; a hand-off leaves the GIL free a little,
+        # and a thread holds it through its exit, after its last timestamp (long when preempted)
+        check(0.75 * span <= hold <= 1.15 * span, f"{label} workers' holds {hold:.0f} ms vs span {span:.0f} ms")
         check(0.9 * truth <= g["wait_ms_total"] <= 1.25 * truth, f"{label} total {g['wait_ms_total']:.0f} vs {truth:.0f}")
         want = 100 * g["wait_ms_total"] / (g["wait_ms_total"] + g["hold_ms_total"])
         near(g["contention_percent"], want, 0.01, f"{label} contention")
@@ -156,12 +157,22 @@ def test_gil_threads_outnumber_cpus():
                 g, doc, said = gil_record(py, k, secs, method=method, pin=True, hog=hog)
                 truth = cpu_truth(said)
                 check(truth > 0.5 * (k - 1) * secs * 1000, f"{what}: the threads overlapped {truth:.0f} ms only")
-                near(g["wait_ms_total"], truth, 0.10, f"{what}: GIL wait vs lifetimes less span")
+                # A hand-off can leave the GIL free while the woken thread waits for the CPU: both
+                # threads wait then, beyond (K-1) times the span; on this shared machine, under
+                # heavy load from other work (load average 25), up to 14% was seen
+                check(0.9 * truth <= g["wait_ms_total"] <= 1.15 * truth,
+                      f"{what}: GIL wait {g['wait_ms_total']:.0f} ms vs lifetimes less span {truth:.0f} ms (-10%, +15%)")
                 check(0 < g["wait_preempted_ms"] <= g["wait_ms_total"], f"{what}: preempted {g['wait_preempted_ms']}")
                 if method == "exact":
+                    # waits and holds fill each thread's life (which ends at its last timestamp:
+                    # it holds the GIL a little longer, through its exit)
                     workers = [t for t in g["threads"] if t["tid"] in tids(said, "cpu_tids")]
-                    near(sum(t["hold_ms"] for t in workers), float(said["span_s"]) * 1000, 0.10,
-                         f"{what}: workers' holds vs span")
+                    life = float(said["cpu_life_s"]) * 1000
+                    hold = sum(t["hold_ms"] for t in workers)
+                    near(sum(t["hold_ms"] + t["wait_ms"] for t in workers), life, 0.05,
+                         f"{what}: workers' waits + holds vs their lifetimes")
+                    near(sum(t["wait_ms"] for t in workers), life - hold, 0.10,
+                         f"{what}: workers' waits vs their lifetimes less their holds")
     each(one)
 
 
@@ -182,7 +193,10 @@ def test_gil_cpu_threads_and_an_io_thread():
             cpu_wait = sum(by_tid[t]["wait_ms"] for t in cpu)
             io_wait = sum(by_tid[t]["wait_ms"] for t in io)
             over = float(said["io_over_s"]) * 1000
-            near(cpu_wait, cpu_truth(said), 0.10, f"{what}: CPU-bound threads' wait vs lifetimes less span")
+            # the I/O thread's holds (long when it is preempted holding, on a busy CPU) add to
+            # the CPU-bound threads' waits beyond their lifetimes less span
+            check(0.9 * cpu_truth(said) <= cpu_wait <= 1.2 * cpu_truth(said),
+                  f"{what}: CPU-bound threads waited {cpu_wait:.0f} ms, lifetimes less span {cpu_truth(said):.0f} ms")
             check(0.2 * over <= io_wait <= 1.05 * over + 5, f"{what}: I/O thread waited {io_wait:.0f} ms, "
                                                              f"its rounds overran {over:.0f} ms")
             near(g["wait_ms_total"], cpu_wait + io_wait, 0.05, f"{what}: total vs threads")
@@ -193,26 +207,36 @@ def test_gil_single_thread_waits_nothing():
     need()
 
     def one(label, py, full):
-        extra = ["--gil-method", "exact"] if full else []
-        doc, _ = record(py, ["cpu", "--threads", "1", "--seconds", str(T)], probes="gil", extra=extra)
-        g = doc["results"]["profiling"]["gil"]
+        g, doc, said = gil_record(py, 1, T, method="exact" if full else "cheap")
         # the main thread's join() retakes the GIL once at the end: one switch interval (5 ms),
         # a few when the 2-core machine is busy with other work (seen: 13.5 to 28 ms) -- against
         # (K-1)T = 3000 ms for the contended case
         check(g["wait_ms_total"] <= 40, f"{label} one thread alone waits {g['wait_ms_total']} ms")
         if full:
-            near(g["hold_ms_total"], T * 1000, 0.20, f"{label} one thread holds the GIL for T")
+            worker = [t for t in g["threads"] if t["tid"] in tids(said, "cpu_tids")]
+            check(len(worker) == 1, f"{label} {g['threads']}")
+            near(worker[0]["hold_ms"], float(said["cpu_life_s"]) * 1000, 0.10, f"{label} one thread holds the GIL all its life")
     each(one)
 
 
 def test_gil_voluntary_releases():
+    """Threads that only write and read a pipe hand the GIL over at every call: each wait lies
+    inside one call, so the total is at most the time inside the calls, and no wait outlasts two
+    calls (a wait episode may join the end of one call to the start of the next). The cheap method
+    sees only the off-CPU part of these hand-offs (docs/cpython.md): about half here, the exact
+    method about four fifths (the rest is run-queue time in the system calls themselves)."""
     need()
 
     def one(label, py, full):
-        doc, _ = record(py, ["io", "--threads", str(K), "--seconds", str(T)], probes="gil")
-        g = doc["results"]["profiling"]["gil"]
-        check(g["waits"] >= 100, f"{label} I/O threads' waits are counted: {g['waits']}")
-        check(g["wait_us"]["p50"] < 1000, f"{label} and short: p50 {g['wait_us']['p50']} us")
+        for method in (("cheap", "exact") if full else ("cheap",)):
+            what = f"{label} {method}"
+            g, doc, said = gil_record(py, 0, T, method=method, name="pipe.json", extra=["--pipe", str(K)])
+            inside = float(said["pipe_call_s"]) * 1000
+            check(0.25 * inside <= g["wait_ms_total"] <= 1.02 * inside + 5,
+                  f"{what}: waited {g['wait_ms_total']:.0f} ms, {inside:.0f} ms inside the calls")
+            check(g["waits"] >= 0.25 * g["switches"] and g["waits"] >= 20, f"{what}: waits {g['waits']}, switches {g['switches']}")
+            check(g["wait_us"]["max"] <= 2 * float(said["pipe_call_max_us"]) + 1000,
+                  f"{what}: longest wait {g['wait_us']['max']} us, longest call {said['pipe_call_max_us']} us")
         doc, _ = record(py, ["sleep", "--threads", str(K), "--seconds", str(T)], probes="gil", name="s.json")
         g = doc["results"]["profiling"]["gil"]
         check(g["wait_ms_total"] < 0.02 * K * T * 1000, f"{label} sleepers barely wait: {g['wait_ms_total']} ms")

@@ -260,6 +260,20 @@ def test_duration_and_resources():
     check(other_bindprof_running() or probes_gone(OUR_PROGS), "probes detached")
 
 
+def test_short_command_uss():
+    need_root()
+    # a command shorter than a second: its USS is its own (30 MiB touched), not the few kB of the
+    # process that had just exec'd (it read 0.02 MB)
+    prog = out("short_uss.py")
+    with open(prog, "w") as f:
+        f.write("import time\nx = [bytearray(1 << 20) for _ in range(30)]\nfor b in x: b[::4096] = b'1' * 256\n"
+                "time.sleep(0.5)\n")
+    doc, _ = record(["--", "/usr/bin/python3", prog], "short_uss.json")
+    mem = doc["results"]["resources"]["memory"]
+    check(mem["uss_peak_mb"] is not None and mem["uss_peak_mb"] >= 30,
+          f"USS peak {mem['uss_peak_mb']} MB for 30 MiB touched")
+
+
 def test_exit_status_recorded_not_returned():
     need_root()
     path = out("st.json")

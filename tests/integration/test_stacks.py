@@ -9,7 +9,8 @@ Ground truths:
   nearly all the time in native code;
 - tools/pystack.py gil: two CPU-bound threads (spin_alpha, spin_beta) for T seconds: the GIL
   waits add up to their lifetimes less the span they cover (one of them always holds it), as the
-  script measures them, split evenly; this holds on a loaded machine too.
+  script measures them; this holds on a loaded machine too. Each function's GIL-wait stacks weigh
+  what its thread waited.
 - deep recursion through C (sum(map(rec, [n-1]))): N levels give N + 4 Python frames
   (<module>, main, N + 1 rec, work); 100 levels must come whole and rooted, 300 levels must keep
   their 64 leaf-most and 64 root-most frames around one [truncated] frame, counted and warned.
@@ -220,7 +221,7 @@ def test_gil_wait_stacks():
         check(r.returncode == 0, f"record exited {r.returncode}: {r.stderr.strip()}")
         doc = load(out)
         validate(doc)
-        said = dict(l.split() for l in r.stdout.splitlines() if l.startswith(("life_s ", "span_s ")))
+        said = dict(l.split() for l in r.stdout.splitlines() if l.startswith(("life_s ", "span_s ", "spin_")))
         truth = float(said["life_s"]) - float(said["span_s"])  # the workload's own clocks
         prof = doc["results"]["profiling"]
         gw = prof["stacks"]["gil_wait"]
@@ -229,11 +230,16 @@ def test_gil_wait_stacks():
         alpha = weight(waits, lambda f: "spin_alpha" in names(f)) / 1e6
         beta = weight(waits, lambda f: "spin_beta" in names(f)) / 1e6
         total = prof["gil"]["wait_ms_total"] / 1e3
-        check(truth > 0.5 * T, f"the threads overlapped {truth:.2f} s only")
+        check(truth > 0.2 * T, f"the threads overlapped {truth:.2f} s only")  # slow starts under load
         check(abs(total - truth) <= 0.10 * truth, f"gil probe: {total:.2f} s waited, want {truth:.2f} (10%)")
         check(abs((alpha + beta) - total) <= 0.1 * total, f"stacks {alpha + beta:.2f} s vs gil probe {total:.2f} s")
-        check(abs(alpha - total / 2) <= 0.2 * total / 2 and abs(beta - total / 2) <= 0.2 * total / 2,
-              f"spin_alpha {alpha:.2f} s, spin_beta {beta:.2f} s, want {total / 2:.2f} each")
+        # each function's stacks weigh what its thread waited (a busy machine shares the GIL
+        # unevenly, so not necessarily half each)
+        by_tid = {t["tid"]: t["wait_ms"] / 1e3 for t in prof["gil"]["threads"]}
+        for fn, got in (("spin_alpha", alpha), ("spin_beta", beta)):
+            want = by_tid.get(int(said[fn + "_tid"]), 0)
+            check(want > 0.1 * truth and abs(got - want) <= 0.15 * want + 0.02,
+                  f"{fn}: stacks {got:.2f} s vs its thread's wait {want:.2f} s")
 
     each(one)
 

@@ -167,6 +167,14 @@ int load_opts_parse(int argc, char **argv, struct load_cli *c, char *err, int er
 		snprintf(err, errlen, "--url is required");
 		return -EINVAL;
 	}
+	{ /* the URL is checked here, before anything is printed (a loopback host, http only) */
+		struct url u;
+		struct sockaddr_storage ss;
+		socklen_t sl;
+
+		if (url_parse(c->o.url, &u, err, errlen) || url_resolve_loopback(&u, &ss, &sl, err, errlen))
+			return -EINVAL;
+	}
 	if (lp.dur && c->o.max_requests) {
 		snprintf(err, errlen, "-d and -n are exclusive");
 		return -EINVAL;

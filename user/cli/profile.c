@@ -588,6 +588,21 @@ static cJSON *profiled_pass(struct ctx *c, const struct suite *s, const struct w
 
 /* ---- a workload ---- */
 
+/* The profiled pass's recorder warnings (lost events, probes that could not attach...) go into
+ * the profile's warnings, each named after its workload, so that no loss is silent. */
+static void recorder_warnings_into(struct ctx *c, const cJSON *rdoc, const struct profile_workload *pw)
+{
+	const cJSON *w;
+
+	cJSON_ArrayForEach(w, cJSON_GetObjectItem(rdoc, "warnings")) {
+		const cJSON *sec = cJSON_GetObjectItem(w, "section"), *msg = cJSON_GetObjectItem(w, "message");
+
+		if (cJSON_IsString(sec) && cJSON_IsString(msg))
+			profile_warn(c->doc, sec->valuestring, "%s/%s (profiled pass): %s", pw->suite, pw->name,
+				     msg->valuestring);
+	}
+}
+
 /* The workload's results: the median clean pass's object with the repeats, the profiled pass's
  * throughput and the recorder's sections. Takes the passes' objects. */
 static cJSON *workload_results(struct ctx *c, struct pass *clean, int n, struct pass *pp, cJSON *rdoc,
@@ -623,6 +638,9 @@ static cJSON *workload_results(struct ctx *c, struct pass *clean, int n, struct 
 		cJSON_AddItemToObject(res, "profiling", cJSON_DetachItemFromObject(rr, "profiling"));
 		cJSON_AddItemToObject(res, "overhead", cJSON_DetachItemFromObject(rr, "overhead"));
 		cJSON_AddItemToObject(res, "lost_events", cJSON_DetachItemFromObject(rr, "lost_events"));
+		if (cJSON_GetObjectItem(rr, "lost_by_reason"))
+			cJSON_AddItemToObject(res, "lost_by_reason", cJSON_DetachItemFromObject(rr, "lost_by_reason"));
+		recorder_warnings_into(c, rdoc, pw);
 	} else {
 		cJSON_AddNullToObject(res, "profiling");
 		cJSON_AddNullToObject(res, "overhead");
@@ -660,8 +678,8 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 	struct load_result lr;
 	int passes = 0;
 
-	pw->suite = cJSON_GetObjectItem(wj, "name")->valuestring; /* replaced by the suite's below */
-	pw->name = pw->suite;
+	pw->suite = s->name; /* for messages during the run; the document's string replaces it below */
+	pw->name = cJSON_GetObjectItem(wj, "name")->valuestring;
 	if (o->warmup > 0) {
 		progress(c, s->name, w->name, "warmup");
 		if (!run_load(c, w, o->warmup, &lr, NULL))

@@ -254,14 +254,15 @@ void recorder_run(struct recorder *r, volatile sig_atomic_t *stop)
 		}
 		if (!r->tgt.have_rt)
 			fill_target_info(&r->tgt);
-		sample_resources(r, tick % USS_EVERY_TICKS == 0);
+		/* USS every second, and twice in the first one for short runs */
+		sample_resources(r, tick % USS_EVERY_TICKS == 0 || tick == 2 || tick == 5);
 		if (tick % 10 == 0)
 			prune_targets(r);
 	}
 	if (!follow__ended_by(r->fol))
 		follow__set_ended_by(r->fol, "duration");
 	follow__sleep(r->fol, 0); /* continue what is held */
-	sample_resources(r, false);
+	sample_resources(r, true); /* USS too: a run shorter than a second has no other reading */
 	r->elapsed = (now_ns() - t0) / 1e9;
 	r->own_cpu_ms = thread_cpu_ns() / 1e6 + own_threads_cpu_ms(r) - cpu0;
 	r->links_attached = session__nr_links(r->sess);
@@ -713,8 +714,10 @@ int recorder_start(struct recorder *r, char *err, size_t errlen)
 	ret = r->o.cmd ? start_command(r, err, errlen) : start_pid(r, err, errlen);
 	if (ret)
 		return ret;
-	/* the first poll attaches the per-binary probes: when this returns, they are attached */
-	sample_resources(r, true);
+	/* the first poll attaches the per-binary probes: when this returns, they are attached. A
+	 * command has only just exec'd: its USS would be a few kB, not its own; it is read from the
+	 * first whole second on, and at the end */
+	sample_resources(r, !r->o.cmd);
 	return EXIT_OK;
 }
 
