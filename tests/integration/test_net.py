@@ -272,9 +272,12 @@ def test_listen_backlog_overflow():
     print(f"    diagnosis: {d['summary']}")
     check(ev["listener_drops"] == ssd, f"listener drops {ev['listener_drops']}, ss says {ssd}")
     check(others == 0, f"other listeners dropped {others} in this network namespace")
-    check(ev["listener_drops"] == drops, f"listener drops {ev['listener_drops']}, the kernel's ListenDrops delta {drops}")
-    check(ev["listen_drops"] >= drops and ev["listen_overflows"] >= ovf,
-          f"the recorded counter deltas {ev['listen_drops']}/{ev['listen_overflows']} miss the burst's {drops}/{ovf}")
+    # alone in its namespace, the recorded counters' deltas are the burst's exactly
+    check(ev["listen_overflows"] == ovf and ev["listen_drops"] == drops,
+          f"the recorded deltas {ev['listen_overflows']}/{ev['listen_drops']}, the kernel's {ovf}/{drops}")
+    # the listener's own sk_drops counts each of its ListenDrops, and other drops of that socket too
+    # (a packet that finds its backlog full while accept() holds the socket: TCPBacklogDrop)
+    check(ev["listener_drops"] >= drops, f"listener drops {ev['listener_drops']} < ListenDrops delta {drops}")
     check(ev["backlog"] == 5, f"backlog {ev['backlog']}")
     check(len(slow) > 0, "no request waited for a retransmission")
     check("listen-backlog-overflow" in stdout, "record's summary does not print the diagnosis")

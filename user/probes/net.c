@@ -509,7 +509,8 @@ void net__report(struct netdiag *n, cJSON *doc, cJSON *prof)
 						"segment's send, the socket's lsndtime, jiffies resolution)");
 		}
 	}
-	if (lst_drops > 0) {
+	if (lst_drops > 0 && n->ovf0 >= 0 && n->ovf1 > n->ovf0) {
+		uint64_t ovf = (uint64_t)(n->ovf1 - n->ovf0), cnt = ovf < lst_drops ? ovf : lst_drops;
 		struct listener *w = NULL;
 
 		for (int i = 0; i < n->nls; i++)
@@ -517,12 +518,14 @@ void net__report(struct netdiag *n, cJSON *doc, cJSON *prof)
 			    (!w || n->ls[i].drops_last - n->ls[i].drops_first > w->drops_last - w->drops_first))
 				w = &n->ls[i];
 		d = diagnosis(diags, "listen-backlog-overflow",
-			      "the target's listening socket dropped at least 1 connection attempt (its sk_drops)",
+			      "the target's listening socket dropped packets (its sk_drops) while the kernel counted "
+			      "listen overflows (TcpExt ListenOverflows) in its network namespace",
 			      "raise the listen backlog (socketserver: request_queue_size; gunicorn/uvicorn: --backlog) "
 			      "and net.core.somaxconn, or accept faster");
-		set_summary(d, "the accept queue of port %u (backlog %u) overflowed: %llu handshake packets "
-			    "dropped, each costing the client a retransmission (>= 200 ms; 1 s for a SYN)",
-			    w ? w->port : 0, w ? w->backlog : 0, (unsigned long long)lst_drops);
+		set_summary(d, "the accept queue of port %u (backlog %u) overflowed: %llu listen overflows, %llu "
+			    "packets dropped by the listener, each costing the client a retransmission (>= 200 ms; "
+			    "1 s for a SYN)",
+			    w ? w->port : 0, w ? w->backlog : 0, (unsigned long long)ovf, (unsigned long long)lst_drops);
 		ev = cJSON_AddObjectToObject(d, "evidence");
 		cJSON_AddNumberToObject(ev, "listener_drops", (double)lst_drops);
 		if (n->ovf0 >= 0 && n->ovf1 >= 0) {
@@ -535,9 +538,10 @@ void net__report(struct netdiag *n, cJSON *doc, cJSON *prof)
 			cJSON_AddNumberToObject(ev, "accept_queue_max_seen", w->queue_max);
 		}
 		cJSON_AddNumberToObject(ev, "synack_retransmits", (double)st[NET_STAT_SYNACK_RETRANS]);
-		cJSON_AddNumberToObject(d, "estimated_cost_ms", lst_drops * MIN_RTO_MS);
-		cJSON_AddStringToObject(d, "cost_method", "a lower bound: 200 ms (the minimum RTO) per dropped "
-					"packet; a dropped SYN costs the client 1 s");
+		cJSON_AddNumberToObject(d, "estimated_cost_ms", cnt * MIN_RTO_MS);
+		cJSON_AddStringToObject(d, "cost_method", "a lower bound: 200 ms (the minimum RTO) per overflow (the "
+					"fewer of the namespace's listen overflows and the listener's drops); a dropped "
+					"SYN costs the client 1 s");
 	}
 	if (st[NET_STAT_RETRANS_RTO] + st[NET_STAT_RETRANS_FAST] >= RETRANS_MIN) {
 		d = diagnosis(diags, "tcp-retransmits",
