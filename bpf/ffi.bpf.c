@@ -391,6 +391,8 @@ volatile __u32 ffi_pending;
  * nothing is stopped any more (the guardian's SIGCONT then always comes after the last stop) */
 volatile __u64 ffi_owner_task;
 volatile __u32 ffi_owner_tgid;
+/* the loader's _dl_debug_state and _r_debug, as link-time addresses in its file */
+volatile __u64 ffi_dl_state_vaddr, ffi_r_debug_vaddr;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -565,6 +567,7 @@ int BPF_KPROBE(dl_state)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32, state = 0;
 	struct ffi_guard *g;
+	__u64 rd;
 	struct walk_ctx w = {};
 	struct match_ctx m = {};
 	__u64 head = 0;
@@ -578,8 +581,11 @@ int BPF_KPROBE(dl_state)
 		count_idx(&ffi_dl, FFI_DL_UNGUARDED);
 		return 0;
 	}
-	if (bpf_probe_read_user(&state, sizeof(state), (void *)(g->r_debug + RD_STATE)) ||
-	    bpf_probe_read_user(&head, sizeof(head), (void *)(g->r_debug + RD_MAP)))
+	/* r_debug from where the probe hit: the loader's _dl_debug_state, whatever image the
+	 * process runs now (an exec moves the loader) */
+	rd = bpf_get_func_ip(ctx) - ffi_dl_state_vaddr + ffi_r_debug_vaddr;
+	if (bpf_probe_read_user(&state, sizeof(state), (void *)(rd + RD_STATE)) ||
+	    bpf_probe_read_user(&head, sizeof(head), (void *)(rd + RD_MAP)))
 		return 0;
 	if (state == 1) {
 		/* RT_ADD: glibc (2.36) has already appended the first new object, the one dlopen

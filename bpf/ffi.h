@@ -83,12 +83,11 @@ struct ffi_correction {
 };
 /* The other probes (ffi_call, PyEval_SaveThread) carry their cost, ns, as their attach cookie. */
 
-/* Late loads (a --ffi library named by file name, not found yet). Per guarded target: where its
- * loader's r_debug is (the _r_debug of ld.so, for the base namespace), and what the walk of its
- * link_map list saw at the last RT_ADD. Only a process in this map is ever stopped: the loader
+/* Late loads (a --ffi library named by file name, not found yet). Per guarded target: what the
+ * walk of its loader's link_map list (from _r_debug: the base namespace) saw at the last RT_ADD. Only a process in this map is ever stopped: the loader
  * puts it there after registering it with the guardian, which continues it if bindprof dies. */
 struct ffi_guard {
-	__u64 r_debug;    /* address of struct r_debug in the target */
+	__u64 r_debug;    /* unused (r_debug is found from the probe's address) */
 	__u64 tail;       /* the list's last link_map at the last RT_ADD (0: unknown) */
 	__u32 prev_state; /* r_state at the previous call of _dl_debug_state; FFI_RT_UNKNOWN at first */
 	__u32 pad;

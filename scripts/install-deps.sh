@@ -15,6 +15,8 @@ PKGS=(
   # tests
   libcmocka-dev python3 python3-jsonschema libxml2-utils
   protobuf-compiler nodejs postgresql
+  # the HTML report's browser test (headless)
+  chromium
   # demo and integration targets
   python3-dev python3-cffi wrk nginx-light python3-gevent
   # the net probe's tests: Flask's development server, and ss (iproute2) as an independent reader

@@ -12,7 +12,8 @@
   fficall.py alias N      libc through ctypes: strtol N times, strtoll 2N times (one function)
   fficall.py empty10 N    ffitest_empty10 (10 arguments, empty) through ctypes, 5 rounds of N calls,
                           then the same from C (ffitest_c_empty10_ns); prints one JSON line: the
-                          best round's thread CPU ns per call of each, and of an empty Python loop
+                          best round's thread CPU ns per call of each (and the median round's for
+                          ctypes), and of an empty Python loop
                           (--no-c: the ctypes rounds only)
   fficall.py place N      libffitest through ctypes, by probe place: ffitest_add and ffitest_add_fp
                           10N times each, ffitest_busy_50us and ffitest_busy_50us_stepped N times
@@ -99,11 +100,13 @@ def main():
         lib.ffitest_c_empty10_ns.restype = ctypes.c_double
         lib.ffitest_c_empty10_ns.argtypes = [ctypes.c_long]
         best = loop = None
+        rounds = []
         for _ in range(5):
             t = time.thread_time_ns()
             for i in range(n):
                 f(i, 1, 2, 3, 4, 5, 6, 7, 8, 9)
             d = (time.thread_time_ns() - t) / n
+            rounds.append(d)
             best = d if best is None else min(best, d)
             t = time.thread_time_ns()
             for i in range(n):
@@ -111,7 +114,8 @@ def main():
             d = (time.thread_time_ns() - t) / n
             loop = d if loop is None else min(loop, d)
         c = None if a.no_c else min(lib.ffitest_c_empty10_ns(n) for _ in range(5))
-        print(json.dumps({"ctypes_ns": best, "c_ns": c, "loop_ns": loop, "calls": 5 * n}), flush=True)
+        print(json.dumps({"ctypes_ns": best, "ctypes_median_ns": sorted(rounds)[2], "c_ns": c, "loop_ns": loop,
+                          "calls": 5 * n}), flush=True)
     elif a.mode == "place":
         import ctypes
         lib = ctypes.CDLL(LIB)

@@ -34,11 +34,11 @@ if [ "${1:-}" = "--places" ]; then
   out=$(mktemp -d)
   trap 'rm -rf "$out"' EXIT
   for r in $(seq "$runs"); do
-    build/tools/ffibench "$n" $fns | awk -v c=none '{print c, $1, $2}' >> "$out/raw"
+    build/tools/ffibench "$n" $fns | awk -v c=none '/cpu_ns\/call/ {print c, $1, $2}' >> "$out/raw"
     BINDPROF_FFI_ENTRY_ONLY=1 build/bindprof record --probes gc "${specs[@]}" -o "$out/entry.json" -- \
-      build/tools/ffibench "$n" $fns 2>/dev/null | awk -v c=entry '{print c, $1, $2}' >> "$out/raw"
+      build/tools/ffibench "$n" $fns 2>/dev/null | awk -v c=entry '/cpu_ns\/call/ {print c, $1, $2}' >> "$out/raw"
     build/bindprof record --probes gc "${specs[@]}" -o "$out/best.json" -- \
-      build/tools/ffibench "$n" $fns 2>/dev/null | awk -v c=best '{print c, $1, $2}' >> "$out/raw"
+      build/tools/ffibench "$n" $fns 2>/dev/null | awk -v c=best '/cpu_ns\/call/ {print c, $1, $2}' >> "$out/raw"
   done
   echo "per-call inflation by probe place: $runs interleaved runs of $n calls, $(uname -r), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
   python3 - "$out" <<'PY'

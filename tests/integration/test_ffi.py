@@ -61,6 +61,16 @@ def within(got, want, rel, what):
     check(abs(got - want) <= rel * want, f"{what}: {got:.1f} us, want {want} +- {rel:.0%}")
 
 
+def within_waits(fn, want, rel, what):
+    """p50 within rel of want, plus the mean time the calls waited for a CPU (cpu_wait_ms, measured
+    per call from the thread's run-queue wait): a sleep's wake-up on a loaded machine waits for a
+    CPU, and that wait is in its wall-clock latency."""
+    wait = fn["cpu_wait_ms"] * 1e3 / fn["calls"] if fn["calls"] else 0
+    got = fn["p50_us"]
+    check(-rel * want <= got - want <= rel * want + wait,
+          f"{what}: {got:.1f} us, want {want} +- {rel:.0%} (+ {wait:.1f} us of CPU wait per call)")
+
+
 
 
 def test_ctypes():
@@ -88,7 +98,7 @@ def test_ctypes():
         # on PyEval_SaveThread (which every blocking call of a server would hit)
         check(doc["results"]["overhead"]["probe_hits"]["ffi_gil_state"] == 0, "PyEval_SaveThread was probed")
         within(fs["ffitest_busy_50us"]["p50_us"], 50, TOL, "busy p50")
-        within(fs["ffitest_sleep_1ms"]["p50_us"], 1050, TOL, "sleep p50")
+        within_waits(fs["ffitest_sleep_1ms"], 1050, TOL, "sleep p50")
         check(fs["ffitest_add"]["p50_us"] < 8, f"add p50 {fs['ffitest_add']['p50_us']} us")
         # libffi's share: measured per call, never negative, and small next to the body
         over = fs["ffitest_busy_50us"]["overhead_per_call_us"]
@@ -115,7 +125,7 @@ def test_cffi():
             check(fs[name]["gil_released_calls"] == want, f"{name}: GIL released in {fs[name]['gil_released_calls']}")
         check(fs["ffitest_callback"]["calls"] == 0, "callback not called")
         within(fs["ffitest_busy_50us"]["p50_us"], 50, TOL, "busy p50")
-        within(fs["ffitest_sleep_1ms"]["p50_us"], 1050, TOL, "sleep p50")
+        within_waits(fs["ffitest_sleep_1ms"], 1050, TOL, "sleep p50")
         check(fs["ffitest_add"]["p50_us"] < 8, f"add p50 {fs['ffitest_add']['p50_us']} us")
 
     each(one)
@@ -310,7 +320,8 @@ def test_binding_layer():
     """The binding layer's own time, split: libffi's share (overhead_*) and the Python-side
     argument and result conversion of ctypes (binding_*). Ground truth, measured without the
     profiler: a ctypes call of an empty 10-argument function (ffitest_empty10) against the same
-    call made from C, thread CPU time per call, best of 5 rounds; their difference is the whole
+    call made from C, thread CPU time per call (5 rounds: the truth lies between the best and the
+    median round, noise only adding time); their difference is the whole
     binding layer (plus the interpreter's own call dispatch, which is in neither part)."""
     need_root()
     import json
@@ -319,17 +330,20 @@ def test_binding_layer():
         r = run([py, FFICALL, "empty10", str(N * 20)], timeout=300)
         check(r.returncode == 0, r.stderr)
         gt = json.loads(r.stdout.strip().splitlines()[-1])
+        # noise only adds time: the truth lies between the best round and the median round
         truth = gt["ctypes_ns"] - gt["c_ns"]
+        truth_hi = gt["ctypes_median_ns"] - gt["c_ns"]
         doc = record("empty10-" + label, "libffitest.so:ffitest_empty10", [py, FFICALL, "empty10", str(N * 20), "--delay", "0.3", "--no-c"])
         x = funcs(doc)["ffitest_empty10"]
         check(x["calls"] == gt["calls"], f"{x['calls']} calls, want {gt['calls']}")
         check(x.get("binding_calls") == gt["calls"], f"binding measured on {x.get('binding_calls')} calls, want {gt['calls']}")
         b, o = x["binding_per_call_us"] * 1e3, x["overhead_per_call_us"] * 1e3
-        print(f"      {label}: ground truth {truth:.0f} ns per call; measured: Python side {b:.0f} + libffi {o:.0f} "
-              f"= {b + o:.0f} ns", flush=True)
+        print(f"      {label}: ground truth {truth:.0f} ns per call (median round {truth_hi:.0f}); measured: "
+              f"Python side {b:.0f} + libffi {o:.0f} = {b + o:.0f} ns", flush=True)
         # measured on this VM: the sum reads 0.1 to 0.6 us over the truth (the probes' cost in the
         # windows varies around its start-up calibration); the truth itself moves 2x under load
-        check(0.4 * truth <= b + o <= 2.0 * truth, f"binding {b:.0f} + libffi {o:.0f} ns against {truth:.0f} ns")
+        check(0.4 * truth <= b + o <= 2.0 * truth_hi,
+              f"binding {b:.0f} + libffi {o:.0f} ns against {truth:.0f} (median round {truth_hi:.0f}) ns")
         check(b >= 0.2 * truth, f"the Python side {b:.0f} ns of {truth:.0f}")
         check(doc["results"]["profiling"]["python"]["ffi_overhead_ms"] is not None, "python.ffi_overhead_ms")
 

@@ -43,7 +43,12 @@ static void test_report(void **state)
 	assert_int_equal(report_parse_opts(2, ARGV("--help"), &o, err, sizeof(err)), 0);
 	assert_true(o.help);
 	assert_int_equal(report_parse_opts(4, ARGV("--format", "html", "x.json"), &o, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "--format: unknown format 'html' (table, markdown)");
+	assert_string_equal(err, "--format html writes a file: give -o FILE.html");
+	assert_int_equal(report_parse_opts(6, ARGV("--format", "html", "-o", "x.html", "x.json"), &o, err, sizeof(err)), 0);
+	assert_true(o.html);
+	assert_string_equal(o.output, "x.html");
+	assert_int_equal(report_parse_opts(4, ARGV("--format", "pdf", "x.json"), &o, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "--format: unknown format 'pdf' (table, markdown, html)");
 	assert_int_equal(report_parse_opts(1, ARGV(NULL), &o, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "give exactly one FILE.json");
 	assert_int_equal(report_parse_opts(3, ARGV("a", "b"), &o, err, sizeof(err)), -EINVAL);
@@ -93,8 +98,8 @@ static void test_usages(void **state)
 {
 	char *r = usage_of(report_usage), *d = usage_of(doctor_usage);
 
-	assert_non_null(strstr(r, "usage: bindprof report FILE.json [-f table|markdown]\n"));
-	assert_non_null(strstr(r, "  -f, --format table|markdown"));
+	assert_non_null(strstr(r, "usage: bindprof report FILE.json [-f table|markdown|html] [-o FILE] [-n N]\n"));
+	assert_non_null(strstr(r, "  -f, --format table|markdown|html"));
 	assert_non_null(strstr(d, "usage: bindprof doctor [-p PID] [-v]...\n"));
 	assert_non_null(strstr(d, "  -p, --pid PID"));
 	free(r);
@@ -123,9 +128,9 @@ static void test_report_never_prints_a_missing_figure_as_zero(void **state)
 	close(fo);
 	assert_int_equal(read_file(out, &text, NULL), 0);
 	/* measured figures as they are; unmeasured ones (null or absent) as "-", never 0 */
-	assert_non_null(strstr(text, "est. 17.50 ms of probe CPU, -% of the target's CPU; 3 lost events"));
-	assert_non_null(strstr(text, "method cheap: 2.5 ms waited in - waits (p50 - us"));
-	assert_non_null(strstr(text, "host:   h, -, - cores"));
+	assert_non_null(strstr(text, "est. 17.50 ms of probe CPU, -% of the target's CPU; - probes attached; 3 lost events"));
+	assert_non_null(strstr(text, "method cheap: wait ms (sum over threads) 2.5 in - waits (p50 - us"));
+	assert_non_null(strstr(text, "host: h, -, - cores"));
 	free(text);
 	unlink(in);
 	unlink(out);

@@ -228,6 +228,42 @@ static void test_one_sample_not_gated(void **state)
 	cJSON_Delete(new_);
 }
 
+static void test_not_steady_passes_left_out(void **state)
+{
+	/* five passes a side, two of the new run's marked not steady (a trend within the pass):
+	 * those two, 40% slower, are left out and the other three are unchanged */
+	const char *names[] = { "a" };
+	cJSON *br[] = { results(1000, 1, 5, 5000, 0, 5) }, *nr[] = { results(1000, 1, 5, 5000, 0, 5) };
+	cJSON *base = doc(names, br, 1, 0), *new_ = doc(names, nr, 1, 0), *v, *x;
+	struct gate_opts o;
+	int i = 0;
+
+	cJSON_ArrayForEach(x, cJSON_GetObjectItem(cJSON_GetObjectItem(nr[0], "repeats"), "samples")) {
+		if (i++ < 2) {
+			cJSON_ReplaceItemInObject(x, "requests_per_sec", cJSON_CreateNumber(600));
+			cJSON_AddBoolToObject(x, "steady", false);
+		} else {
+			cJSON_AddBoolToObject(x, "steady", true);
+		}
+	}
+	gate_opts_init(&o);
+	v = gate_run(base, new_, &o, "b", "n");
+	assert_string_equal(verdict_of(v, "s/a", "requests_per_sec"), "unchanged");
+	{
+		const cJSON *w = cJSON_GetArrayItem(cJSON_GetObjectItem(v, "workloads"), 0), *m;
+
+		assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(w, "steady"), "new"), "steady")->valueint, 3);
+		assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(w, "steady"), "new"), "passes")->valueint, 5);
+		assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(w, "steady"), "base")));
+		m = cJSON_GetArrayItem(cJSON_GetObjectItem(w, "metrics"), 0);
+		assert_int_equal(cJSON_GetObjectItem(m, "not_steady_passes_left_out")->valueint, 2);
+		assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "new"), "n")->valueint, 3);
+	}
+	cJSON_Delete(v);
+	cJSON_Delete(base);
+	cJSON_Delete(new_);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -235,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_inputs_refused),
 		cmocka_unit_test(test_missing_new_targets),
 		cmocka_unit_test(test_one_sample_not_gated),
+		cmocka_unit_test(test_not_steady_passes_left_out),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "cli/commands.h"
 #include "cli/compare.h"
+#include "output/html.h"
 #include "cli/options.h"
 #include "cli/profile.h"
 #include "core/guardian.h"
@@ -34,7 +35,7 @@
 #define MAX_SAMPLES COMPARE_MAX_ROUNDS
 
 enum {
-	C_NOISE = PO_MAX_ID + 1, C_REPORT, C_FRAMEWORKS, C_APPS, C_ROUNDS, C_FORCE,
+	C_NOISE = PO_MAX_ID + 1, C_REPORT, C_HTML, C_FRAMEWORKS, C_APPS, C_ROUNDS, C_FORCE,
 };
 
 /* compare's own options, then profile's load and probe options (their ids are profile's: the
@@ -58,6 +59,8 @@ const struct cli_option compare_options[] = {
 	  "host load or with a saturated load generator", 0 },
 	{ "output", 'o', PO_OUTPUT, "FILE", "the compare JSON (default bindprof-compare.json with --frameworks)", 0 },
 	{ "report", 0, C_REPORT, "FILE.md", "a markdown report", 0 },
+	{ "html", 0, C_HTML, "FILE.html", "also write the comparison as a self-contained HTML page with charts (needs the "
+	  "compare JSON: -o, or --frameworks' default)", 0 },
 	{ "help", 'h', PO_HELP, NULL, "this help", 0 },
 	{},
 };
@@ -93,6 +96,7 @@ static int compare_opt(struct compare_opts *o, int id, const char *arg, char *er
 		return 0;
 	case PO_OUTPUT: o->output = arg; return 0;
 	case C_REPORT: o->report = arg; return 0;
+	case C_HTML: o->html = arg; return 0;
 	case C_FRAMEWORKS: o->frameworks = arg; return 0;
 	case C_APPS: o->apps = arg; return 0;
 	case C_FORCE: o->force = true; return 0;
@@ -457,7 +461,7 @@ static int write_markdown(const char *path, const struct cmp_row *rows, int n, c
 		const struct cmp_row *r = &rows[k];
 
 		fprintf(md, "%s| %s/%s | %s | %.3f | %.4f | [%.3f, %.3f] | %s |\n",
-			k ? "" : "| workload | winner | ratio | p | 95% CI | verdict |\n|:---|:---|---:|---:|:---|:---|\n",
+			k ? "" : "| workload | winner | ratio | p | 90% CI | verdict |\n|:---|:---|---:|---:|:---|:---|\n",
 			r->suite, r->workload, r->significant ? runs[r->best].name : "-", r->ratio, r->p, r->lo, r->hi,
 			r->significant ? "**significant**" : verdict(r));
 	}
@@ -894,14 +898,36 @@ int cmd_compare(int argc, char **argv)
 	}
 	/* harden: output paths checked before any file is read or app run */
 	if ((co.output && validate_output_path("-o", co.output, err, sizeof(err))) ||
-	    (co.report && validate_output_path("--report", co.report, err, sizeof(err)))) {
+	    (co.report && validate_output_path("--report", co.report, err, sizeof(err))) ||
+	    (co.html && validate_output_path("--html", co.html, err, sizeof(err)))) {
 		log_err("compare: %s", err);
 		return EXIT_BADINPUT;
 	}
-	if (!co.frameworks)
-		return compare_files(&co);
-	guardian_start(); /* the apps die with compare, however it ends */
-	ret = compare_apps(&co);
-	guardian_stop();
+	if (co.html && !co.output && !co.frameworks) {
+		log_err("compare: --html is made from the compare JSON: give -o FILE.json too");
+		return EXIT_BADINPUT;
+	}
+	if (!co.frameworks) {
+		ret = compare_files(&co);
+	} else {
+		guardian_start(); /* the apps die with compare, however it ends */
+		ret = compare_apps(&co);
+		guardian_stop();
+	}
+	if (co.html && (ret == EXIT_OK || ret == EXIT_REGRESSION)) {
+		const char *json = co.output ? co.output : "bindprof-compare.json";
+		cJSON *doc = profile_read(json, err, sizeof(err));
+		char dir[4096], *slash;
+
+		snprintf(dir, sizeof(dir), "%s", json);
+		slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		if (!doc || html_report_write(doc, json, slash ? dir : NULL, co.html, err, sizeof(err))) {
+			log_err("compare: --html: %s", err);
+			ret = EXIT_ENV;
+		}
+		cJSON_Delete(doc);
+	}
 	return ret;
 }

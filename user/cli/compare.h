@@ -15,6 +15,7 @@ struct compare_opts {
 	const char *const *files;   /* RUN.json operands; nfiles of them */
 	int nfiles;
 	const char *frameworks, *apps, *output, *report;
+	const char *html; /* --html FILE.html: the compare JSON as a page (output/html), or NULL */
 	double noise;               /* percent, default 2 */
 	int rounds;                 /* --repeats with --frameworks, default 5 */
 	bool rounds_given, load_given;

@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 #include "cli/commands.h"
 #include "cli/diff.h"
+#include "output/html.h"
 #include "cli/options.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -22,7 +23,7 @@
 #include "output/reader.h"
 #include "stats/gate.h"
 
-enum { O_THRESHOLD = 1, O_GATE, O_FAIL_ON, O_MIN_SUCCESS, O_TARGET, O_TARGETS, O_FORCE, O_REPORT, O_OUTPUT, O_HELP };
+enum { O_THRESHOLD = 1, O_GATE, O_FAIL_ON, O_MIN_SUCCESS, O_TARGET, O_TARGETS, O_FORCE, O_REPORT, O_OUTPUT, O_HTML, O_HELP };
 
 static const struct cli_option diff_options[] = {
 	{ "threshold", 0, O_THRESHOLD, "METRIC=MIN:CRIT",
@@ -47,6 +48,7 @@ static const struct cli_option diff_options[] = {
 	  "saturated load generator", 0 },
 	{ "report", 0, O_REPORT, "FILE.md", "also write a markdown report (for a pull request comment)", 0 },
 	{ "output", 'o', O_OUTPUT, "FILE.json", "also write the verdicts as JSON", 0 },
+	{ "html", 0, O_HTML, "FILE.html", "also write the verdicts as a self-contained HTML page", 0 },
 	{ "help", 'h', O_HELP, NULL, "this help", 0 },
 	{},
 };
@@ -188,6 +190,9 @@ int diff_parse_opts(int argc, char **argv, struct diff_opts *o, char *err, int e
 		case O_OUTPUT:
 			o->output = p.arg;
 			break;
+		case O_HTML:
+			o->html = p.arg;
+			break;
 		case O_HELP:
 			o->help = true;
 			return 0;
@@ -258,7 +263,8 @@ int cmd_diff(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if ((o.report && validate_output_path("--report", o.report, err, sizeof(err))) ||
-	    (o.output && validate_output_path("-o", o.output, err, sizeof(err)))) { /* harden: up front */
+	    (o.output && validate_output_path("-o", o.output, err, sizeof(err))) ||
+	    (o.html && validate_output_path("--html", o.html, err, sizeof(err)))) { /* harden: up front */
 		log_err("diff: %s", err);
 		return EXIT_BADINPUT;
 	}
@@ -277,6 +283,11 @@ int cmd_diff(int argc, char **argv)
 	gate_print(stdout, v);
 	if (o.output && (e = profile_write(v, o.output))) {
 		log_err("diff: -o: cannot write '%s': %s", o.output, strerror(-e));
+		ret = EXIT_ENV;
+		goto out;
+	}
+	if (o.html && (e = html_report_write(v, o.output ? o.output : "diff", NULL, o.html, err, sizeof(err)))) {
+		log_err("diff: --html: %s", err);
 		ret = EXIT_ENV;
 		goto out;
 	}

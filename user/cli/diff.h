@@ -15,6 +15,7 @@ struct diff_opts {
 	const char *base, *new_; /* the two files */
 	const char *report;      /* --report FILE.md, or NULL */
 	const char *output;      /* -o FILE.json (the verdicts document), or NULL */
+	const char *html;        /* --html FILE.html (the verdicts as a page, output/html), or NULL */
 	bool help;
 };
 

@@ -31,7 +31,8 @@ static const struct cli_option doctor_options[] = {
 
 static const char doctor_about[] =
 	"Print what this kernel supports (BTF, tracepoints, uprobes, perf events), the privileges held and, for a "
-	"target, its runtime and the probe method each metric would use.";
+	"target, its runtime and the probe method each metric would use. Exits 3 when this environment cannot "
+	"probe (no privileges, no BTF, or the tracepoint programs do not load).";
 
 static int doctor_option(void *ctx, int id, const char *arg, char *err, int errlen)
 {
@@ -110,14 +111,19 @@ static void print_target(int pid)
 		printf("  %-14s %s (%s)\n", "USDT notes", usdt ? "yes" : "no", t.rt.elf);
 	}
 	printf("\nProbe methods for this target:\n");
-	printf("  %-10s %s\n", "syscalls",
-	       "tp_btf/sys_enter + tp_btf/sys_exit, filtered on the target's tgids (opt-in: slows "
-	       "every syscall on the machine)");
+	printf("  %-10s %s\n", "syscalls", "tp_btf/sys_enter + tp_btf/sys_exit, filtered on the target's tgids");
+	printf("  %-10s %s\n", "", "(opt-in: slows every syscall on the machine)");
+	printf("  %-10s %s\n", "stacks", "perf_event cpu-clock per CPU; user stacks unwound from DWARF CFI");
+	printf("  %-10s %s\n", "requests", "tp_btf sock_recv_length/sock_send_length: HTTP/1.x request boundaries");
+	printf("  %-10s %s\n", "ffi", "uprobe+uretprobe per function of --ffi LIB[:GLOB]; without it, each");
+	printf("  %-10s %s\n", "", "native library's share of the stack samples");
 	if (cpython_inspect("/proc", t.pid, &ct) || !ct.minor) {
 		printf("  %-10s none: not a CPython process\n", "gil");
 		printf("  %-10s none: not a CPython process\n", "gc");
+		printf("  %-10s stacks: native frames only (no CPython interpreter)\n", "");
 		return;
 	}
+	printf("  %-10s %s\n", "", "stacks: Python frames read from the sampled thread's PyThreadState");
 	g = cpython_supported(ct.minor) ? cpython_resolve_gil(&ct) : -ENOTSUP;
 	if (!g)
 		printf("  %-10s sched_switch+futex (GIL struct at %#llx in %s)\n", "gil",
@@ -141,7 +147,7 @@ int cmd_doctor(int argc, char **argv)
 	struct env_caps caps;
 	struct utsname u;
 	char msg[512], buf[256];
-	bool can_bpf;
+	bool can_bpf, probes_ok = false;
 	int pid, e;
 
 	if (doctor_parse_opts(argc, argv, &o, msg, sizeof(msg))) {
@@ -176,6 +182,7 @@ int cmd_doctor(int argc, char **argv)
 
 		e = session__open(&so, &s);
 		log_verbosity = old;
+		probes_ok = !e;
 		line("tracepoints", !e,
 		     e ? strerror(-e) : "tp_btf sched_process_fork/exit and raw_syscalls load and attach");
 		session__free(s);
@@ -190,5 +197,13 @@ int cmd_doctor(int argc, char **argv)
 
 	if (pid)
 		print_target(pid);
+	/* a kernel or privileges that cannot probe is the environment's failure: exit 3, with why */
+	if (!can_bpf || !env_has_btf() || !probes_ok) {
+		fprintf(stderr, "bindprof: doctor: this environment cannot probe: %s\n",
+			!can_bpf ? "missing privileges (run as root, or grant CAP_BPF and CAP_PERFMON)"
+			: !env_has_btf() ? "the kernel has no BTF (CONFIG_DEBUG_INFO_BTF=y)"
+					 : "the tracepoint programs did not load and attach");
+		return EXIT_ENV;
+	}
 	return EXIT_OK;
 }

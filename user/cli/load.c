@@ -24,7 +24,8 @@ enum {
 };
 
 static const struct cli_option load_options[] = {
-	{ "url", 0, O_URL, "URL", "http://host[:port]/path; the host must be loopback (127.0.0.0/8, ::1)", 0 },
+	{ "url", 0, O_URL, "URL", "http://host[:port]/path; the host must be loopback (127.0.0.0/8, ::1)",
+	  CLI_OPT_REQUIRED },
 	{ "connections", 'c', O_CONNS, "N", "keep-alive connections (default 50); the fd limit is raised to "
 	  "what they need, or the run refuses with exit 3 naming ulimit -n", 0 },
 	{ "threads", 't', O_THREADS, "N", "threads (default: the number of cores, at most -c)", 0 },

@@ -205,7 +205,12 @@ void cli_options_usage(FILE *f, const char *cmd, const char *operands, const str
 
 		if ((o->flags & CLI_OPT_HIDDEN) || !strcmp(o->name, "help"))
 			continue;
-		if (o->short_name)
+		if (o->flags & CLI_OPT_REQUIRED)
+			w = o->short_name ? snprintf(item, sizeof(item), "-%c%s%s", o->short_name, o->arg ? " " : "",
+						     o->arg ? o->arg : "")
+					  : snprintf(item, sizeof(item), "--%s%s%s", o->name, o->arg ? " " : "",
+						     o->arg ? o->arg : "");
+		else if (o->short_name)
 			w = snprintf(item, sizeof(item), "[-%c%s%s]%s", o->short_name, o->arg ? " " : "",
 				     o->arg ? o->arg : "", o->flags & CLI_OPT_REPEAT ? "..." : "");
 		else

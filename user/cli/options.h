@@ -30,6 +30,8 @@
 /* Row flags. */
 #define CLI_OPT_REPEAT 1u /* may be given more than once: "[--ffi LIB]..." in the synopsis */
 #define CLI_OPT_HIDDEN 2u /* parsed, not listed in the usage */
+#define CLI_OPT_REQUIRED 4u /* the command needs it: "--url URL" in the synopsis, without brackets (the
+                           * command checks that it was given) */
 
 struct cli_option {
 	const char *name;  /* long name without "--"; NULL ends the table */

@@ -26,6 +26,9 @@
 #include "cli/load.h"
 #include "cli/options.h"
 #include "cli/profile.h"
+#include "output/html.h"
+#include "output/table.h"
+#include "lib/json.h"
 #include "core/env.h"
 #include "core/guardian.h"
 #include "core/probes.h"
@@ -51,7 +54,7 @@
 #include "stats/wlhealth.h"
 
 const struct cli_option profile_options[] = {
-	{ "url", 0, PO_URL, "URL", "the app's base URL, on a loopback address (required)", 0 },
+	{ "url", 0, PO_URL, "URL", "the app's base URL, on a loopback address (required)", CLI_OPT_REQUIRED },
 	{ "app-cmd", 0, PO_APP_CMD, "CMD", "start the app: CMD run by /bin/sh in its own process group", 0 },
 	{ "pid", 'p', PO_PID, "PID", "attach to a running app instead", 0 },
 	{ "framework", 0, PO_FRAMEWORK, "NAME", "the framework's name in the output's metadata", 0 },
@@ -76,6 +79,7 @@ const struct cli_option profile_options[] = {
 	{ "format", 0, PO_FORMAT, "json|table", "table: print a table of the workloads (default on a terminal)", 0 },
 	{ "baseline", 0, PO_BASELINE, "FILE", "a previous profile: each workload's ratios to it in the output", 0 },
 	{ "output", 'o', PO_OUTPUT, "FILE", "the profile JSON (default bindprof-profile.json)", 0 },
+	{ "html", 0, PO_HTML, "FILE.html", "also write the report as a self-contained HTML page with charts", 0 },
 	{ "pprof", 0, PO_PPROF, "FILE.pb.gz",
 	  "every workload's stacks as one gzipped pprof profile, labelled by workload and endpoint (as "
 	  "`bindprof export`; needs the stacks probe)", 0 },
@@ -172,6 +176,7 @@ int profile_opt_apply(struct profile_opts *o, int id, const char *arg, char *err
 	case PO_SUITE: o->suite = arg; return 0;
 	case PO_BASELINE: o->baseline = arg; return 0;
 	case PO_OUTPUT: o->output = arg; return 0;
+	case PO_HTML: o->html = arg; return 0;
 	case PO_PPROF: o->pprof = arg; return 0;
 	case PO_SPEEDSCOPE: o->speedscope = arg; return 0;
 	case PO_SINGLE_PASS: o->single_pass = true; return 0;
@@ -558,13 +563,17 @@ static cJSON *profiled_pass(struct ctx *c, const struct suite *s, const struct w
 	struct rec_thread rt = { 0 };
 	struct record_opts ro;
 	struct load_result lr;
-	char folded[4096 + 512], err[512];
+	char folded[4096 + 512], svg[4096 + 512], err[512];
 	cJSON *rdoc = NULL;
 	int e;
 
 	folded_path(c->o->files_base ? c->o->files_base : c->o->output ? c->o->output : "bindprof-profile.json", s->name,
 		    w->name, folded, sizeof(folded));
 	recorder_opts_of(c, folded, &ro);
+	if (ro.folded && strlen(folded) > 7) { /* its flamegraph next to it: OUT.SUITE.WORKLOAD.svg */
+		snprintf(svg, sizeof(svg), "%.*s.svg", (int)(strlen(folded) - 7), folded);
+		ro.svg = svg;
+	}
 	if (recorder_open(&ro, &rt.rec, err, sizeof(err)) || recorder_start(rt.rec, err, sizeof(err))) {
 		profile_warn(c->doc, "profile", "%s/%s: the recorder did not start: %s", s->name, w->name, err);
 		recorder_free(rt.rec);
@@ -686,8 +695,23 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 			load_result_free(&lr);
 	}
 	for (int k = 0; clean && !o->single_pass && k < o->repeats && !signals_pending(); k++) {
+		const cJSON *warns = cJSON_GetObjectItem(c->doc, "warnings");
+		int n0 = cJSON_GetArraySize(warns), i = 0;
+		cJSON *wn;
+
 		progress(c, s->name, w->name, "clean pass");
-		if (clean_pass(c, w, k == 0, &clean[k]))
+		int e = clean_pass(c, w, k == 0, &clean[k]);
+		/* the load's own warnings (generator, errors) name their workload */
+		cJSON_ArrayForEach(wn, (cJSON *)warns) {
+			cJSON *m = cJSON_GetObjectItem(wn, "message");
+			char buf[1400];
+
+			if (i++ < n0 || !cJSON_IsString(m))
+				continue;
+			snprintf(buf, sizeof(buf), "%s/%s: %s", s->name, w->name, m->valuestring);
+			cJSON_ReplaceItemInObject(wn, "message", cJSON_CreateString(buf));
+		}
+		if (e)
 			break;
 		passes++;
 	}
@@ -896,23 +920,52 @@ static double num_at(const cJSON *o, const char *path)
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
+/* A figure at path in fmt, or "-" when the document has none (null: not measured, never 0). */
+static const char *cell_fig(const cJSON *o, const char *path, const char *fmt, char *buf, size_t len)
+{
+	const cJSON *v = profile_get(o, path);
+
+	if (cJSON_IsNumber(v))
+		snprintf(buf, len, fmt, v->valuedouble);
+	else
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+/* The workloads' table (output/table: columns sized to content), with the --baseline ratio when
+ * there is one. */
 static void print_table(const struct ctx *c)
 {
-	printf("%-14s %-18s %12s %10s %10s %9s %12s %12s\n", "suite", "workload", "req/s", "p50 ms", "p99 ms",
-	       "errors", "profiled r/s", "gil wait ms");
+	static const char *const hdr[] = { "workload", "req/s", "p50 ms", "p99 ms", "errors", "profiled r/s",
+					   "gil wait ms (sum over threads)", "vs baseline" };
+	const cJSON *ratios = profile_get(c->doc, "comparison.workloads");
+	struct table t;
+
+	table_init(&t, ratios ? 8 : 7, hdr, "lrrrrrrr");
 	for (int i = 0; i < c->nwork; i++) {
 		const struct profile_workload *pw = &c->w[i];
-		const cJSON *r = pw->results, *gil = profile_get(r, "profiling.gil");
-		char gw[32] = "-";
+		const cJSON *r = pw->results, *e;
+		char label[256], b[7][48];
+		const char *cells[8];
 
 		if (!r)
 			continue;
-		if (cJSON_IsNumber(cJSON_GetObjectItem(gil, "wait_ms_total")))
-			snprintf(gw, sizeof(gw), "%.1f", cJSON_GetObjectItem(gil, "wait_ms_total")->valuedouble);
-		printf("%-14s %-18s %12.1f %10.3f %10.3f %9.0f %12.1f %12s\n", pw->suite, pw->name,
-		       num_at(r, "throughput.requests_per_sec"), num_at(r, "latency.median_ms"), num_at(r, "latency.p99_ms"),
-		       num_at(r, "throughput.failed_requests"), num_at(r, "profiled_throughput.requests_per_sec"), gw);
+		snprintf(label, sizeof(label), "%s/%s", pw->suite, pw->name);
+		cells[0] = label;
+		cells[1] = cell_fig(r, "throughput.requests_per_sec", "%.1f", b[0], sizeof(b[0]));
+		cells[2] = cell_fig(r, "latency.median_ms", "%.3f", b[1], sizeof(b[1]));
+		cells[3] = cell_fig(r, "latency.p99_ms", "%.3f", b[2], sizeof(b[2]));
+		cells[4] = cell_fig(r, "throughput.failed_requests", "%.0f", b[3], sizeof(b[3]));
+		cells[5] = cell_fig(r, "profiled_throughput.requests_per_sec", "%.1f", b[4], sizeof(b[4]));
+		cells[6] = cell_fig(r, "profiling.gil.wait_ms_total", "%.1f", b[5], sizeof(b[5]));
+		cells[7] = "-";
+		cJSON_ArrayForEach(e, ratios)
+			if (!strcmp(json_str_or(e, "suite", ""), pw->suite) && !strcmp(json_str_or(e, "workload", ""), pw->name))
+				cells[7] = cell_fig(e, "ratio", "%.3f", b[6], sizeof(b[6]));
+		table_add(&t, cells);
 	}
+	table_print(&t, stdout, false, "");
+	table_free(&t);
 }
 
 /* ---- the run ---- */
@@ -996,6 +1049,14 @@ static int report(struct ctx *c)
 	if (o->output && (e = profile_write(c->doc, o->output))) {
 		log_err("profile: writing '%s': %s", o->output, strerror(-e));
 		ret = EXIT_BADINPUT;
+	}
+	if (o->html) {
+		char err[1024];
+
+		if ((e = html_report_write(c->doc, o->output ? o->output : "profile", NULL, o->html, err, sizeof(err)))) {
+			log_err("profile: --html: %s", err);
+			ret = EXIT_BADINPUT;
+		}
 	}
 	if (o->pprof || o->speedscope) {
 		char err[1024];
@@ -1104,6 +1165,7 @@ int cmd_profile(int argc, char **argv)
 	}
 	/* harden: what can be checked before any app is started or attached */
 	if (validate_output_path("-o", o.output, err, sizeof(err)) ||
+	    (o.html && validate_output_path("--html", o.html, err, sizeof(err))) ||
 	    (o.pprof && validate_output_path("--pprof", o.pprof, err, sizeof(err))) ||
 	    (o.speedscope && validate_output_path("--speedscope", o.speedscope, err, sizeof(err))) ||
 	    (o.app_cmd && validate_app_cmd("--app-cmd", o.app_cmd, err, sizeof(err))) ||

@@ -19,6 +19,7 @@
 #include "probes/net.h"
 #include "lib/log.h"
 #include "output/document.h"
+#include "lib/json.h"
 #include "lib/validate.h" /* harden: up-front checks */
 
 static int output_dir_writable(const char *path)
@@ -34,6 +35,114 @@ static double num(const cJSON *o, const char *k)
 	const cJSON *v = cJSON_GetObjectItem(o, k);
 
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+/* requests: count, endpoints, the slowest endpoint (by p99) and its largest per-request cost. */
+static void summary_requests(const cJSON *rq)
+{
+	static const struct {
+		const char *path, *name;
+	} costs[] = {
+		{ "per_request.gil_wait_us.mean", "GIL wait" },
+		{ "per_request.ffi_time_us.mean", "FFI" },
+		{ "per_request.gc_time_us.mean", "GC" },
+		{ "per_request.syscall_time_us.mean", "syscalls" },
+	};
+	const cJSON *e, *slow = NULL;
+	int n = 0;
+
+	if (!cJSON_IsObject(rq))
+		return;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItem(rq, "endpoints")) {
+		n++;
+		if (!slow || json_num_or(e, "latency.p99_ms", 0) > json_num_or(slow, "latency.p99_ms", 0))
+			slow = e;
+	}
+	if (!n) {
+		printf("  requests: none seen on the target's sockets\n");
+		return;
+	}
+	printf("  requests: %.0f in %d endpoint%s; slowest %s p99 %.3f ms", num(rq, "count"), n, n == 1 ? "" : "s",
+	       json_str_or(slow, "endpoint", "?"), json_num_or(slow, "latency.p99_ms", 0));
+	{
+		int best = -1;
+		double bv = 0;
+
+		for (int i = 0; i < (int)(sizeof(costs) / sizeof(costs[0])); i++) {
+			const cJSON *v = json_get(slow, costs[i].path);
+
+			if (cJSON_IsNumber(v) && v->valuedouble > bv) {
+				bv = v->valuedouble;
+				best = i;
+			}
+		}
+		if (best >= 0)
+			printf(", its largest cost %s %.1f us per request", costs[best].name, bv);
+	}
+	printf("\n");
+}
+
+/* ffi: probed calls and the top function, or the sampled libraries' top share. */
+static void summary_ffi(const cJSON *ffi)
+{
+	const cJSON *fa = cJSON_GetObjectItem(ffi, "functions"), *e, *top = NULL;
+
+	if (!cJSON_IsObject(ffi))
+		return;
+	if (cJSON_IsArray(fa)) {
+		cJSON_ArrayForEach(e, fa)
+			if (!top || num(e, "total_ms") > num(top, "total_ms"))
+				top = e;
+		printf("  ffi: %.0f calls, %.1f ms", num(ffi, "calls"), num(ffi, "total_ms"));
+		if (top)
+			printf("; top %s (%s) %.0f calls, %.1f ms, mean %.1f us", json_str_or(top, "symbol", "?"),
+			       json_str_or(top, "library", "?"), num(top, "calls"), num(top, "total_ms"), num(top, "mean_us"));
+		printf("\n");
+		return;
+	}
+	top = cJSON_GetArrayItem(cJSON_GetObjectItem(ffi, "libraries"), 0);
+	if (top)
+		printf("  ffi (sampled, no --ffi): top native library %s, %.1f%% of the samples\n",
+		       json_str_or(top, "library", "?"), num(top, "percent"));
+}
+
+/* The files written besides the JSON. */
+static void summary_files(const cJSON *stk, const char *output)
+{
+	const char *paths[] = { json_str_or(stk, "folded_path", NULL), json_str_or(stk, "svg_path", NULL),
+				json_str_or(stk, "gil_wait.folded_path", NULL), json_str_or(stk, "gil_wait.svg_path", NULL) };
+	bool any = false;
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		if (!paths[i] || !*paths[i])
+			continue;
+		printf("%s %s", any ? "," : "  files:", paths[i]);
+		any = true;
+	}
+	if (any)
+		printf("\n");
+}
+
+/* Every warning, once, one line each. */
+static void summary_warnings(const cJSON *warnings)
+{
+	const cJSON *w, *p;
+	int i = 0;
+
+	cJSON_ArrayForEach(w, warnings) {
+		bool dup = false;
+		int j = 0;
+
+		cJSON_ArrayForEach(p, warnings) {
+			if (j++ >= i)
+				break;
+			dup |= !strcmp(json_str_or(p, "message", ""), json_str_or(w, "message", "")) &&
+			       !strcmp(json_str_or(p, "section", ""), json_str_or(w, "section", ""));
+		}
+		i++;
+		if (!dup)
+			printf("  warning [%s]: %s\n", json_str_or(w, "section", "-"), json_str_or(w, "message", "-"));
+	}
 }
 
 static void print_summary(const cJSON *doc, const struct recorder_result *r, const char *output)
@@ -94,12 +203,24 @@ static void print_summary(const cJSON *doc, const struct recorder_result *r, con
 		printf("  resources: cpu avg %.1f%% peak %.1f%%, rss avg %.1f MB peak %.1f MB\n",
 		       num(cpu, "avg_percent"), num(cpu, "peak_percent"), num(mem, "avg_mb"),
 		       num(mem, "peak_mb"));
-	if (cJSON_IsNumber(cJSON_GetObjectItem(ov, "estimated_cpu_ms")))
-		printf("  overhead: est. %.1f ms of probe CPU (%.2f%% of the target's CPU)\n",
-		       num(ov, "estimated_cpu_ms"), num(ov, "estimated_percent"));
+	summary_requests(cJSON_GetObjectItem(cJSON_GetObjectItem(res, "profiling"), "requests"));
+	summary_ffi(cJSON_GetObjectItem(cJSON_GetObjectItem(res, "profiling"), "ffi"));
+	if (cJSON_IsNumber(cJSON_GetObjectItem(ov, "estimated_cpu_ms"))) {
+		double pct = num(ov, "estimated_percent"), probe = num(ov, "estimated_cpu_ms");
+		double target = pct > 0 ? probe * 100 / pct : 0;
+
+		/* a share of almost nothing says nothing: under 10 ms of target CPU, give the two figures */
+		if (pct > 0 && target >= 10)
+			printf("  overhead: est. %.1f ms of probe CPU (%.2f%% of the target's CPU)\n", probe, pct);
+		else
+			printf("  overhead: est. %.1f ms of probe CPU; the target used %s of CPU, too little for a "
+			       "share\n", probe, pct > 0 ? "under 10 ms" : "none measured");
+	}
 	printf("  lost events: %.0f\n", num(res, "lost_events"));
 	net_print_diagnoses(stdout, cJSON_GetObjectItem(res, "profiling"), "  diagnoses:"); /* net probe */
 	follow__print_summary(NULL, res);
+	summary_files(cJSON_GetObjectItem(cJSON_GetObjectItem(res, "profiling"), "stacks"), output);
+	summary_warnings(cJSON_GetObjectItem(doc, "warnings"));
 }
 
 /* Checks that need no privilege, before any: bad input is reported as such. */

@@ -5,10 +5,14 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <cjson/cJSON.h>
 
 struct report_opts {
-	const char *path; /* FILE.json */
-	bool markdown;    /* --format markdown (or md); default table */
+	const char *path;   /* FILE.json */
+	const char *output; /* -o FILE, or NULL: stdout */
+	bool markdown;      /* --format markdown (or md); default table */
+	bool html;          /* --format html (needs -o) */
+	int top;            /* rows of the longer tables (default 10) */
 	bool help;
 };
 
@@ -17,5 +21,8 @@ struct report_opts {
 int report_parse_opts(int argc, char **argv, struct report_opts *o, char *err, int errlen);
 /* report's usage, generated from its options table. */
 void report_usage(FILE *f);
+/* Every section of a bindprof document (any mode) that has data, as text tables or markdown, to
+ * f; path is the file's name for the header; top: rows of the longer tables. */
+void report_print(FILE *f, const cJSON *doc, const char *path, bool markdown, int top);
 
 #endif

@@ -233,7 +233,7 @@ static int on_exec(void *ctx, void *data, size_t size)
 		double ms = (now_ns() - e->ns) / 1e6; /* bpf_ktime_get_ns and now_ns: CLOCK_MONOTONIC */
 
 		kill(e->pid, SIGCONT);
-		guardian_forget(e->pid);
+		guardian_forget_cont(e->pid);
 		hold_del(f, e->pid);
 		f->hold_ms_total += ms;
 		if (ms > f->hold_ms_max)

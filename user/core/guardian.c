@@ -16,7 +16,7 @@
 #define GUARD_MAX 256
 #define GUARD_GRACE_MS 2000
 
-enum { OP_KILL_GROUP = 'K', OP_CONT = 'C', OP_FORGET = 'F', OP_QUIT = 'Q' };
+enum { OP_KILL_GROUP = 'K', OP_CONT = 'C', OP_FORGET = 'F', OP_FORGET_CONT = 'R', OP_QUIT = 'Q' };
 
 struct guard_msg {
 	int32_t op;
@@ -118,6 +118,8 @@ static void __attribute__((noreturn)) guardian_main(int rd)
 			break;
 		case OP_FORGET:
 			list_del(groups, &ng, m.pid);
+			break;
+		case OP_FORGET_CONT:
 			list_del(conts, &nc, m.pid);
 			break;
 		case OP_QUIT:
@@ -180,9 +182,14 @@ int guardian_cont_on_exit(pid_t pid)
 	return send_msg(OP_CONT, pid);
 }
 
-int guardian_forget(pid_t pid_or_pgid)
+int guardian_forget(pid_t pgid)
 {
-	return send_msg(OP_FORGET, pid_or_pgid);
+	return send_msg(OP_FORGET, pgid);
+}
+
+int guardian_forget_cont(pid_t pid)
+{
+	return send_msg(OP_FORGET_CONT, pid);
 }
 
 void guardian_stop(void)

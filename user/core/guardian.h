@@ -25,8 +25,11 @@ int guardian_start(void);
 int guardian_kill_group_on_exit(pid_t pgid);
 /* Send SIGCONT to pid if bindprof dies before guardian_forget(pid). 0 or a negative errno. */
 int guardian_cont_on_exit(pid_t pid);
-/* Drop pid_or_pgid from both lists (the group was stopped, the pid resumed by bindprof). */
-int guardian_forget(pid_t pid_or_pgid);
+/* Drop pgid from the groups to kill (bindprof stopped the group itself). 0 or a negative errno. */
+int guardian_forget(pid_t pgid);
+/* Drop pid from the pids to continue (bindprof resumed it). Separate from guardian_forget: a held
+ * process can also lead a registered group (a command that execs), which must stay registered. */
+int guardian_forget_cont(pid_t pid);
 /* A clean end: the guardian exits without touching anything still registered, and is reaped. */
 void guardian_stop(void);
 

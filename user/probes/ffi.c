@@ -91,8 +91,6 @@ struct ffi {
 	int nbind_lib;
 	bool ld_probed;
 	char ld_path[PATH_MAX];      /* the loader probed at _dl_debug_state */
-	uint64_t ld_base_vaddr;      /* its lowest PT_LOAD address */
-	bool ld_base_known;
 	uint64_t r_debug_vaddr;      /* its _r_debug */
 	bool guardian;               /* the guardian runs: targets may be stopped */
 	int guarded[MAX_TARGETS];    /* pids registered with it and in ffi_guard */
@@ -595,7 +593,7 @@ static void unguard_all(struct ffi *f)
 		__u32 k = f->guarded[i];
 
 		bpf_map__delete_elem(f->skel->maps.ffi_guard, &k, sizeof(k), 0);
-		guardian_forget(f->guarded[i]);
+		guardian_forget_cont(f->guarded[i]);
 	}
 	f->nguarded = 0;
 }
@@ -626,46 +624,27 @@ static void set_pending(struct ffi *f)
 }
 
 /* A target that a load may stop: registered with the guardian first (which continues it if
- * bindprof dies), then told to the BPF side, with where its loader's r_debug is (ld_start: the
- * start of the loader's first mapping in its maps; 0 if none). Looked at again at every poll
- * while a spec is pending: an exec moves the loader. */
+ * bindprof dies), then told to the BPF side (ld_start: the start of the loader's first mapping in
+ * its maps; 0 if none: not stoppable). The BPF side finds r_debug from the probe's address, so
+ * an exec needs nothing here. */
 static void guard_pid(struct ffi *f, int pid, uint64_t ld_start)
 {
-	struct ffi_guard g = { .prev_state = FFI_RT_UNKNOWN }, old;
-	uint64_t base_vaddr = 0;
-	struct elf_file *ef;
+	struct ffi_guard g = { .prev_state = FFI_RT_UNKNOWN };
 	__u32 k = pid;
-	int i;
 
 	if (!f->guardian || !f->ld_probed || !ld_start)
 		return; /* a static program, or another loader: its loads are found by polling */
-	if (!f->ld_base_known && (ef = elf_file__open(f->ld_path))) {
-		if (!elf_file__base_vaddr(ef, &base_vaddr))
-			f->ld_base_vaddr = base_vaddr;
-		f->ld_base_known = true;
-		elf_file__close(ef);
-	}
-	g.r_debug = ld_start - f->ld_base_vaddr + f->r_debug_vaddr;
-	for (i = 0; i < f->nguarded; i++)
+	for (int i = 0; i < f->nguarded; i++)
 		if (f->guarded[i] == pid)
-			break;
-	if (i < f->nguarded) {
-		if (!bpf_map__lookup_elem(f->skel->maps.ffi_guard, &k, sizeof(k), &old, sizeof(old), 0) &&
-		    old.r_debug == g.r_debug)
 			return;
-		/* exec'd since: a new image */
-		bpf_map__update_elem(f->skel->maps.ffi_guard, &k, sizeof(k), &g, sizeof(g), BPF_ANY);
-		log_debug("ffi: pid %d re-guarded, r_debug at 0x%llx", pid, (unsigned long long)g.r_debug);
-		return;
-	}
 	if (f->nguarded == MAX_TARGETS || guardian_cont_on_exit(pid))
 		return;
 	if (bpf_map__update_elem(f->skel->maps.ffi_guard, &k, sizeof(k), &g, sizeof(g), BPF_ANY)) {
-		guardian_forget(pid);
+		guardian_forget_cont(pid);
 		return;
 	}
 	f->guarded[f->nguarded++] = pid;
-	log_debug("ffi: pid %d guarded, r_debug at 0x%llx", pid, (unsigned long long)g.r_debug);
+	log_debug("ffi: pid %d guarded", pid);
 }
 
 struct dl_event {
@@ -1043,8 +1022,13 @@ struct ffi *ffi__new(struct session *s, const char *const *specs, int n, int *st
 				 "file name is attached when a poll finds it (its first calls may be missed)");
 		mark_owner(f);
 		if (realpath(ld, f->ld_path) && (ef = elf_file__open(f->ld_path))) {
-			if (!elf_file__symbol(ef, "_r_debug", &rd))
+			GElf_Sym ds;
+
+			if (!elf_file__symbol(ef, "_r_debug", &rd) && !elf_file__symbol(ef, "_dl_debug_state", &ds)) {
 				f->r_debug_vaddr = rd.st_value;
+				f->skel->bss->ffi_r_debug_vaddr = rd.st_value;
+				f->skel->bss->ffi_dl_state_vaddr = ds.st_value;
+			}
 			elf_file__close(ef);
 		}
 		if (f->guardian && f->r_debug_vaddr) {

@@ -743,7 +743,11 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 		cJSON_AddNullToObject(s, "folded_path");
 	}
 	if (st->o.svg) {
-		if ((e = flamegraph_write_svg(&st->cpu, st->o.svg, "bindprof: on-CPU stacks", "samples")))
+		char sub[256];
+		struct fg_opts fo = { .title = "bindprof: on-CPU stacks", .subtitle = sub, .unit = "samples" };
+
+		flamegraph_subtitle(sub, sizeof(sub), st->cpu.total, "samples", st->o.freq, 0, 0);
+		if ((e = flamegraph_write(&st->cpu, &fo, st->o.svg)))
 			profile_warn(doc, "stacks", "writing %s: %s", st->o.svg, strerror(-e));
 		cJSON_AddStringToObject(s, "svg_path", st->o.svg);
 	} else {
