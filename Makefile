@@ -28,7 +28,7 @@ CFLAGS   += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter
 	-I$(OUT)/bpf -I$(OUT)/gen -I. -Iuser -I/usr/include/postgresql -DBINDPROF_VERSION='"$(VERSION)"'
 LDLIBS   := -lbpf -lelf -ldw -lz -lcjson -lhttp_parser -lffi -lcapstone -lprotobuf-c -lsqlite3 -lpq -lm -lpthread
 
-BPF_OBJS := core syscalls python floor stacks ffi requests follow
+BPF_OBJS := core syscalls python floor stacks ffi requests follow net
 BPF_SKELS := $(patsubst %,$(OUT)/bpf/%.skel.h,$(BPF_OBJS))
 
 USER_SRCS := $(filter-out user/cli/main.c,$(wildcard user/*/*.c))

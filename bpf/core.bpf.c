@@ -5,6 +5,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "common.bpf.h"
+#include "net.bpf.h" /* the net probe's shared maps (created here, shared by session.c) */
 
 /* Set by the loader: follow children forked by targets (the default) or not (--no-children). */
 const volatile bool follow_children = true;

@@ -17,6 +17,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "common.bpf.h"
+#include "net.bpf.h" /* net_on_send, net_on_request: the net probe's Nagle and accept-queue checks */
 
 #define AF_UNIX 1
 #define AF_INET 2
@@ -442,6 +443,7 @@ int BPF_PROG(req_recv, struct sock *sk, int ret, int flags)
 		flush(tc, read_owner(tc));
 		if (c)
 			end_request(c, REQ_END_NEXT);
+		net_on_request(sk, now); /* net probe: accept-queue wait, Nagle hold (bpf/net.bpf.h) */
 		{
 			struct req_conn nc = {
 				.req_id = __sync_fetch_and_add(&next_id, 1) + 1,
@@ -532,6 +534,7 @@ int BPF_PROG(req_send, struct sock *sk, int ret, int flags)
 	}
 	/* the work since the thread's last operation produced this response */
 	flush(tc, c->req_id);
+	net_on_send(sk, now); /* net probe: a write Nagle's algorithm holds (bpf/net.bpf.h) */
 	c->sends++;
 	c->last_send_ns = now;
 	c->bytes_out += ret;

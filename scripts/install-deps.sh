@@ -19,6 +19,8 @@ PKGS=(
   chromium
   # demo and integration targets
   python3-dev python3-cffi wrk nginx-light python3-gevent
+  # the net probe's tests: Flask's development server, and ss (iproute2) as an independent reader
+  python3-flask iproute2
 )
 
 missing=()

@@ -143,6 +143,10 @@ class Handler(BaseHTTPRequestHandler):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default listen backlog is 5: 50 connections opened at once overflow it and
+    # the dropped handshakes cost their first requests a retransmission (200 ms, 1 s for a SYN);
+    # bindprof diagnoses that (listen-backlog-overflow), so the demo listens with a real backlog
+    request_queue_size = 128
 
     def handle_error(self, request, client_address):
         pass  # a load generator closing its connections is not news

@@ -45,6 +45,7 @@
 #include "load/loadgen.h"
 #include "load/suites.h"
 #include "output/document.h"
+#include "probes/net.h"
 #include "probes/ffi.h"
 #include "stats/gate.h"
 #include "stats/hostload.h"
@@ -1069,6 +1070,13 @@ static int report(struct ctx *c)
 		return ret;
 	if (o->table || isatty(1))
 		print_table(c);
+	for (int i = 0; i < c->nwork; i++) /* the net probe's diagnoses, per workload */
+		if (cJSON_GetArraySize(profile_get(c->w[i].results, "profiling.diagnoses"))) {
+			char t[300];
+
+			snprintf(t, sizeof(t), "diagnoses of %s/%s:", c->w[i].suite, c->w[i].name);
+			net_print_diagnoses(stdout, profile_get(c->w[i].results, "profiling"), t);
+		}
 	printf("bindprof profile: %d workloads, %.0f requests, wrote %s\n", (int)num_at(c->doc, "summary.total_workloads"),
 	       num_at(c->doc, "summary.total_requests"), o->output ? o->output : "nothing");
 	return ret;

@@ -16,6 +16,7 @@
 #include "core/follow.h"
 #include "core/recorder.h"
 #include "inspect/procfs.h"
+#include "probes/net.h"
 #include "lib/log.h"
 #include "output/document.h"
 #include "lib/json.h"
@@ -216,6 +217,7 @@ static void print_summary(const cJSON *doc, const struct recorder_result *r, con
 			       "share\n", probe, pct > 0 ? "under 10 ms" : "none measured");
 	}
 	printf("  lost events: %.0f\n", num(res, "lost_events"));
+	net_print_diagnoses(stdout, cJSON_GetObjectItem(res, "profiling"), "  diagnoses:"); /* net probe */
 	follow__print_summary(NULL, res);
 	summary_files(cJSON_GetObjectItem(cJSON_GetObjectItem(res, "profiling"), "stacks"), output);
 	summary_warnings(cJSON_GetObjectItem(doc, "warnings"));

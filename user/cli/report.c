@@ -489,6 +489,21 @@ static void print_repeats(struct rep *r, const cJSON *rep)
 	cJSON_Delete(copy);
 }
 
+/* The net probe's profiling.diagnoses[] (docs/network.md): name, summary, cost, fix. */
+static void print_diagnoses(struct rep *r, const cJSON *list)
+{
+	const cJSON *d;
+
+	heading(r, "Diagnoses");
+	cJSON_ArrayForEach(d, list) {
+		line(r, "%s: %s", json_str_or(d, "name", "-"), json_str_or(d, "summary", "-"));
+		if (has(d, "estimated_cost_ms"))
+			line(r, "estimated cost %s ms (%s)", fig(d, "estimated_cost_ms", "%.0f"),
+			     json_str_or(d, "cost_method", "-"));
+		line(r, "fix: %s", json_str_or(d, "fix", "-"));
+	}
+}
+
 /* Every section of one results object that has data. */
 static void print_results(struct rep *r, const cJSON *res)
 {
@@ -509,6 +524,8 @@ static void print_results(struct rep *r, const cJSON *res)
 		print_ffi(r, cJSON_GetObjectItem(p, "ffi"));
 	if (cJSON_IsObject(cJSON_GetObjectItem(p, "requests")))
 		print_requests(r, cJSON_GetObjectItem(p, "requests"));
+	if (cJSON_GetArraySize(cJSON_GetObjectItem(p, "diagnoses")))
+		print_diagnoses(r, cJSON_GetObjectItem(p, "diagnoses"));
 	if (cJSON_IsObject(cJSON_GetObjectItem(res, "overhead")))
 		print_overhead(r, res);
 }

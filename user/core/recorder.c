@@ -28,6 +28,7 @@
 #include "lib/util.h"
 #include "output/document.h"
 #include "probes/ffi.h"
+#include "probes/net.h"
 #include "probes/python.h"
 #include "probes/requests.h"
 #include "probes/stacks.h"
@@ -51,6 +52,7 @@ struct recorder {
 	struct stacks *stk;     /* stack samples; NULL without stacks */
 	struct ffi *ffi;        /* --ffi: timed native calls; NULL without */
 	struct reqtrack *req;   /* server-side requests; NULL without */
+	struct netdiag *net;    /* TCP diagnoses, with the requests probe; NULL without */
 	struct follow *fol;     /* which processes are followed, and until when */
 	double sys_hit_ns;      /* calibrated per-hit cost of a tp_btf program; < 0 when not calibrated */
 	double uprobe_hit_ns;   /* of a uprobe (mean of uprobe and uretprobe); < 0 when not calibrated */
@@ -176,6 +178,7 @@ static void sample_resources(struct recorder *r, bool with_uss)
 	stacks__poll(r->stk, pids, n);
 	ffi__poll(r->ffi, pids, n);
 	reqtrack__poll(r->req);
+	net__poll(r->net, pids, n);
 }
 
 /* Remove from the target set the processes that are gone (and not our unreaped child). */
@@ -301,7 +304,11 @@ static cJSON *overhead_json(struct recorder *r, const uint64_t *hits, double tar
 	 * switch and socket operation of the machine they run on, rather than estimated from the
 	 * target's hits at the syscall programs' rate. */
 	if (session__bpf_stats(r->sess)) {
-		tr_ms = session__tracing_run_ms(r->sess, &tr_runs) + reqtrack__run_ms(r->req, &rq_runs);
+		uint64_t net_runs = 0;
+
+		tr_ms = session__tracing_run_ms(r->sess, &tr_runs) + reqtrack__run_ms(r->req, &rq_runs) +
+			net__run_ms(r->net, &net_runs);
+		rq_runs += net_runs;
 		measured = tr_runs + rq_runs > 0;
 	}
 	for (int h = 0; h < HIT_MAX; h++) {
@@ -403,6 +410,8 @@ cJSON *recorder_document(struct recorder *r)
 		stacks__report(r->stk, doc, prof);
 	if (r->req)
 		reqtrack__report(r->req, doc, prof, r->ffi);
+	if (r->net)
+		net__report(r->net, doc, prof);
 	if (r->ffi) {
 		ffi__report(r->ffi, doc, prof);
 	} else if (r->o.probes & PROBE_BIT(PROBE_FFI)) {
@@ -545,6 +554,12 @@ static int open_requests(struct recorder *r, char *err, size_t errlen)
 	r->req = reqtrack__new(r->sess, &ro);
 	if (!r->req) {
 		snprintf(err, errlen, "could not attach the requests probe: %s", strerror(errno));
+		return EXIT_ENV;
+	}
+	/* the net probe goes with it: its hooks fire on passive opens and retransmissions only */
+	r->net = net__new(r->sess, r->o.pid > 0 ? r->o.pid : 0);
+	if (!r->net) {
+		snprintf(err, errlen, "could not attach the net probe: %s", strerror(errno));
 		return EXIT_ENV;
 	}
 	return EXIT_OK;
@@ -717,6 +732,7 @@ void recorder_stop(struct recorder *r, int sig)
 	if (!r->tgt.have_rt && r->tgt.exe[0] && !runtime_detect_elf(r->tgt.exe, &r->tgt.rt))
 		r->tgt.have_rt = 1; /* the target exited before its first tick */
 	reqtrack__stop(r->req);
+	net__stop(r->net);
 	session__detach(r->sess); /* counts freeze here; the maps stay readable */
 	if (r->spawned && !r->tgt.exited && r->hc.go_fd < 0)
 		stop_child(r, sig ? sig : SIGTERM);
@@ -757,6 +773,7 @@ void recorder_free(struct recorder *r)
 	stacks__free(r->stk);
 	ffi__free(r->ffi);
 	reqtrack__free(r->req);
+	net__free(r->net);
 	session__free(r->sess);
 	free(r);
 }

@@ -74,7 +74,8 @@ static int share_maps(struct bpf_object *obj, struct core_bpf *core)
 {
 	struct bpf_map *shared[] = { core->maps.targets, core->maps.target_cfgs, core->maps.thread_ctxs,
 				     core->maps.thread_names, core->maps.hits, core->maps.drops,
-				     core->maps.conns };
+				     core->maps.conns, core->maps.net_sk, core->maps.net_stats,
+				     core->maps.net_hists };
 	int err;
 
 	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {

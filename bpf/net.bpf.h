@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The net probe's shared maps, and the two calls the requests probe makes at the socket
+ * operations it already handles (so the net probe adds no program on reads or writes):
+ *
+ * - net_on_send(sk, now), at a write of a served connection: a write that leaves a tail shorter
+ *   than one segment unsent while earlier data is still unacknowledged, on a socket without
+ *   TCP_NODELAY or cork, is held by Nagle's algorithm until the peer's ACK (which a delayed-ACK
+ *   peer sends up to ~40 ms later). Four loads of the tcp_sock; storage only on such a write.
+ * - net_on_request(sk, now), at the read that begins a request: the connection's first request
+ *   closes its accept-queue wait (ESTABLISHED, stored by net.bpf.c, to this read); a held tail is
+ *   closed by its send time, the socket's lsndtime (jiffies), relative to the hold.
+ *
+ * Every object that includes this declares the same maps; the loader creates them once (core
+ * object) and shares them (session.c). */
+#ifndef BINDPROF_NET_BPF_H
+#define BINDPROF_NET_BPF_H
+
+#include <bpf/bpf_core_read.h>
+#include "net.h"
+#include "hist.bpf.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct net_sk);
+} net_sk SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NET_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} net_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NET_HIST_MAX);
+	__type(key, __u32);
+	__type(value, struct net_hist);
+} net_hists SEC(".maps");
+
+extern unsigned int CONFIG_HZ __kconfig __weak;
+
+static __always_inline void net_add(__u32 idx, __u64 v)
+{
+	__u64 *p = bpf_map_lookup_elem(&net_stats, &idx);
+
+	if (p)
+		*p += v; /* per-CPU */
+}
+
+static __always_inline void net_hist_add(__u32 id, __u64 v)
+{
+	struct net_hist *h = bpf_map_lookup_elem(&net_hists, &id);
+
+	if (h)
+		hist_add(h->slots, v);
+}
+
+#define NET_IPPROTO_TCP 6
+
+static __always_inline void net_on_send(struct sock *sk, __u64 now)
+{
+	struct tcp_sock *tp;
+	struct net_sk *ns;
+	__u32 unsent;
+
+	if (sk->sk_protocol != NET_IPPROTO_TCP || !(tp = bpf_skc_to_tcp_sock(sk)))
+		return;
+	if (BPF_CORE_READ_BITFIELD_PROBED(tp, nonagle) || !tp->packets_out)
+		return;
+	unsent = tp->write_seq - tp->snd_nxt;
+	if (!unsent || unsent >= tp->mss_cache)
+		return;
+	ns = bpf_sk_storage_get(&net_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!ns) {
+		net_add(NET_STAT_NO_STORAGE, 1);
+		return;
+	}
+	net_add(NET_STAT_HELD_WRITES, 1);
+	if (!ns->hold_ns) {
+		ns->hold_ns = now;
+		ns->hold_j = bpf_jiffies64();
+	}
+}
+
+static __always_inline void net_on_request(struct sock *sk, __u64 now)
+{
+	struct net_sk *ns = bpf_sk_storage_get(&net_sk, sk, 0, 0);
+	struct tcp_sock *tp;
+	__u32 dj;
+
+	if (!ns)
+		return;
+	if (ns->estab_ns && !ns->first_read) {
+		ns->first_read = 1;
+		if (now > ns->estab_ns) {
+			net_add(NET_STAT_WAITS, 1);
+			net_add(NET_STAT_WAIT_NS, now - ns->estab_ns);
+			net_hist_add(NET_HIST_WAIT, now - ns->estab_ns);
+		}
+	}
+	if (ns->hold_ns && (tp = bpf_skc_to_tcp_sock(sk))) {
+		dj = tp->lsndtime - (__u32)ns->hold_j;
+		ns->hold_ns = 0;
+		if (dj < (1u << 30) && CONFIG_HZ) {
+			__u64 ns_held = (__u64)dj * (1000000000ull / CONFIG_HZ);
+
+			net_add(NET_STAT_HOLDS, 1);
+			net_add(NET_STAT_HOLD_NS, ns_held);
+			net_hist_add(NET_HIST_HOLD, ns_held);
+		}
+	}
+}
+
+#endif
