@@ -42,7 +42,7 @@ if [ "$what" = all ] || [ "$what" = integration ]; then
       skipped=$((skipped + 1))
       continue
     fi
-    timeout 600 "$PY" "$s" 2>&1 | tee "$log"
+    timeout 1800 "$PY" "$s" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     line=$(grep -E '[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$log" | tail -1)
     if [ -n "$line" ]; then

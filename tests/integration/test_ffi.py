@@ -393,13 +393,13 @@ def test_dlopen_storm():
 
 def test_kill_while_stopped():
     """SIGKILL bindprof at random moments while a target that loads libraries in a loop is pending a
-    --ffi library (50 times by default, BINDPROF_FFI_KILLS to change it): the target must never be
+    --ffi library (15 times in make test; the issue's 50 with BINDPROF_FFI_KILLS=50, docs/ffi.md): the target must never be
     left stopped (state T). BINDPROF_FFI_TEST_HOLD_MS holds each stop 200 ms, so that most kills
     land while the target is stopped (counted: at least a third must)."""
     need_root()
     import random
     import time
-    kills = int(os.environ.get("BINDPROF_FFI_KILLS", "50"))
+    kills = int(os.environ.get("BINDPROF_FFI_KILLS", "15"))
     d = os.path.join(TMP, "kill")
     os.makedirs(d, exist_ok=True)
     libs = []
