@@ -159,8 +159,9 @@ static __always_inline __u64 read_owner(struct thread_ctx *tc)
 	return pc && pc->req_id == tc->request_id && !pc->sends ? tc->request_id : 0;
 }
 
-/* The user buffer a read filled, from the syscall's saved registers; 0 if unknown. */
-static __always_inline __u64 read_buffer(struct task_struct *task)
+/* The user buffer a read filled or a write sent from, from the syscall's saved registers (the
+ * first buffer of a vector or message); 0 if unknown. */
+static __always_inline __u64 syscall_buffer(struct task_struct *task)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	struct user_msghdr mh;
@@ -171,12 +172,16 @@ static __always_inline __u64 read_buffer(struct task_struct *task)
 	switch (regs->orig_ax) {
 	case NR_READ:
 	case NR_RECVFROM:
+	case NR_WRITE:
+	case NR_SENDTO:
 		return regs->si;
 	case NR_READV:
+	case NR_WRITEV:
 		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)regs->si))
 			return 0;
 		return (__u64)iov.iov_base;
 	case NR_RECVMSG:
+	case NR_SENDMSG:
 		if (bpf_probe_read_user(&mh, sizeof(mh), (void *)regs->si) ||
 		    bpf_probe_read_user(&iov, sizeof(iov), mh.msg_iov))
 			return 0;
@@ -352,32 +357,6 @@ static __always_inline void end_queued(struct req_conn *c)
 	c->npipe = 0;
 }
 
-/* The user buffer a write sent from, from the syscall's saved registers; 0 if unknown. */
-static __always_inline __u64 write_buffer(struct task_struct *task)
-{
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	struct user_msghdr mh;
-	struct iovec iov;
-
-	if (!regs)
-		return 0;
-	switch (regs->orig_ax) {
-	case NR_WRITE:
-	case NR_SENDTO:
-		return regs->si;
-	case NR_WRITEV:
-		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)regs->si))
-			return 0;
-		return (__u64)iov.iov_base;
-	case NR_SENDMSG:
-		if (bpf_probe_read_user(&mh, sizeof(mh), (void *)regs->si) ||
-		    bpf_probe_read_user(&iov, sizeof(iov), mh.msg_iov))
-			return 0;
-		return (__u64)iov.iov_base;
-	}
-	return 0;
-}
-
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(req_recv, struct sock *sk, int ret, int flags)
 {
@@ -403,7 +382,7 @@ int BPF_PROG(req_recv, struct sock *sk, int ret, int flags)
 		e = bpf_map_lookup_elem(&req_scratch, &zero);
 		if (!e)
 			return 0;
-		buf = read_buffer(task);
+		buf = syscall_buffer(task);
 		if (!buf) {
 			if (!c)
 				stat(REQ_STAT_NO_BUFFER);
@@ -489,7 +468,7 @@ more:
 	flush(tc, read_owner(tc));
 	if (!c->sends && c->bytes_in) {
 		struct req_start_ev *h = bpf_map_lookup_elem(&req_scratch, &zero);
-		__u64 b = read_buffer(bpf_get_current_task_btf());
+		__u64 b = syscall_buffer(bpf_get_current_task_btf());
 
 		if (h && b && !bpf_probe_read_user(h->head, 16, (void *)b) &&
 		    is_request_line(h->head, ret < 16 ? ret : 16)) {
@@ -524,7 +503,7 @@ int BPF_PROG(req_send, struct sock *sk, int ret, int flags)
 		/* a write that begins a response ("HTTP/") after the current request was answered
 		 * answers the next pipelined one */
 		char h[5] = {};
-		__u64 b = write_buffer(bpf_get_current_task_btf());
+		__u64 b = syscall_buffer(bpf_get_current_task_btf());
 
 		if (b && !bpf_probe_read_user(h, sizeof(h), (void *)b) && h[0] == 'H' && h[1] == 'T' &&
 		    h[2] == 'T' && h[3] == 'P' && h[4] == '/') {
