@@ -346,58 +346,49 @@ static int find_needed(const char *needed, const char *rpath, const char *runpat
 	return -ENOENT;
 }
 
+struct dyn_paths {
+	char needed[32][256], rpath[1024], runpath[1024];
+	int nneeded;
+};
+
+static int collect_dyn(void *ctx, int64_t tag, const char *v)
+{
+	struct dyn_paths *dp = ctx;
+
+	if (tag == DT_NEEDED && dp->nneeded < 32)
+		snprintf(dp->needed[dp->nneeded++], sizeof(dp->needed[0]), "%s", v);
+	else if (tag == DT_RUNPATH)
+		snprintf(dp->runpath, sizeof(dp->runpath), "%s", v);
+	else if (tag == DT_RPATH)
+		snprintf(dp->rpath, sizeof(dp->rpath), "%s", v);
+	return 0;
+}
+
 /* The CPython library an executable links against, whatever its name: each DT_NEEDED entry,
  * found as the loader would (find_needed), inspected by content. 0 and t filled when one is. */
 static int needed_cpython(const char *exe, struct cpython_target *t)
 {
-	char needed[32][256], rpath[1024] = "", runpath[1024] = "", origin[1024], root[64], lib[PATH_MAX];
+	struct dyn_paths dp = { .nneeded = 0 };
+	char origin[1024], root[64], lib[PATH_MAX];
 	struct elf_file *f = elf_file__open(exe);
 	const char *rest;
-	int nneeded = 0, pid;
-	Elf_Scn *scn = NULL;
-	Elf *elf;
+	int pid;
 
 	if (!f)
 		return -errno;
-	elf = elf_file__elf(f);
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !sh.sh_entsize ||
-		    !(d = elf_getdata(scn, NULL)))
-			continue;
-		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
-			GElf_Dyn dyn;
-			const char *v;
-
-			if (!gelf_getdyn(d, i, &dyn))
-				continue;
-			if (dyn.d_tag != DT_NEEDED && dyn.d_tag != DT_RUNPATH && dyn.d_tag != DT_RPATH)
-				continue;
-			v = elf_strptr(elf, sh.sh_link, dyn.d_un.d_val);
-			if (!v)
-				continue;
-			if (dyn.d_tag == DT_NEEDED && nneeded < 32)
-				snprintf(needed[nneeded++], sizeof(needed[0]), "%s", v);
-			else if (dyn.d_tag == DT_RUNPATH)
-				snprintf(runpath, sizeof(runpath), "%s", v);
-			else if (dyn.d_tag == DT_RPATH)
-				snprintf(rpath, sizeof(rpath), "%s", v);
-		}
-	}
+	elf_dyn_strings(elf_file__elf(f), collect_dyn, &dp);
 	elf_file__close(f);
 	snprintf(origin, sizeof(origin), "%s", exe);
 	*strrchr(origin, '/') = '\0';
 	/* an exe under /proc/PID/root: its libraries are under the same root */
 	pid = split_proc_root(exe, &rest);
 	snprintf(root, sizeof(root), "%.*s", pid ? (int)(rest - exe) : 0, exe);
-	for (int i = 0; i < nneeded; i++) {
+	for (int i = 0; i < dp.nneeded; i++) {
 		/* the C runtime and the loader are never the interpreter: not worth a look */
-		if (!strncmp(needed[i], "libc.so", 7) || !strncmp(needed[i], "libm.so", 7) ||
-		    !strncmp(needed[i], "ld-linux", 8))
+		if (!strncmp(dp.needed[i], "libc.so", 7) || !strncmp(dp.needed[i], "libm.so", 7) ||
+		    !strncmp(dp.needed[i], "ld-linux", 8))
 			continue;
-		if (!find_needed(needed[i], rpath, runpath, origin, root, pid, lib, sizeof(lib)) &&
+		if (!find_needed(dp.needed[i], dp.rpath, dp.runpath, origin, root, pid, lib, sizeof(lib)) &&
 		    !cpython_inspect_file(lib, t))
 			return 0;
 	}

@@ -199,3 +199,29 @@ const void *elf_file__data_at(struct elf_file *f, uint64_t vaddr, size_t len)
 	}
 	return NULL;
 }
+
+int elf_dyn_strings(Elf *elf, int (*fn)(void *ctx, int64_t tag, const char *value), void *ctx)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !sh.sh_entsize ||
+		    !(d = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Dyn dyn;
+			const char *v;
+			int r;
+
+			if (!gelf_getdyn(d, i, &dyn) || (dyn.d_tag != DT_NEEDED && dyn.d_tag != DT_SONAME &&
+							  dyn.d_tag != DT_RPATH && dyn.d_tag != DT_RUNPATH))
+				continue;
+			if ((v = elf_strptr(elf, sh.sh_link, dyn.d_un.d_val)) && (r = fn(ctx, dyn.d_tag, v)))
+				return r;
+		}
+	}
+	return 0;
+}

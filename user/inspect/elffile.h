@@ -13,6 +13,10 @@ struct elf_file;
 struct elf_file *elf_file__open(const char *path);
 void elf_file__close(struct elf_file *f); /* accepts NULL */
 Elf *elf_file__elf(struct elf_file *f);
+/* fn(ctx, tag, value) for every string entry of the dynamic section (DT_NEEDED, DT_SONAME,
+ * DT_RPATH, DT_RUNPATH), in order; fn returns nonzero to stop. Returns what fn returned last
+ * (0 when it went through them all, or the file has no dynamic section). */
+int elf_dyn_strings(Elf *elf, int (*fn)(void *ctx, int64_t tag, const char *value), void *ctx);
 /* A defined symbol by name, from .symtab or .dynsym. 0 or -ENOENT. */
 int elf_file__symbol(struct elf_file *f, const char *name, GElf_Sym *out);
 /* Whether the file imports name: an undefined symbol it needs from another object. */

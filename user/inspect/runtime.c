@@ -93,28 +93,26 @@ static bool hint_from(const char *s, char *hint, size_t size)
  * ("libpython3.10.so.1.0", kept when the file is copied or renamed), else a "python3.X" string
  * standing alone in .rodata (the library directory name every version has, "lib/python3.X"),
  * else the major.minor of the most frequent version-shaped string there. */
+struct hint_buf {
+	char *hint;
+	size_t size;
+};
+
+static int soname_hint(void *ctx, int64_t tag, const char *v)
+{
+	struct hint_buf *h = ctx;
+
+	return tag == DT_SONAME && hint_from(v, h->hint, h->size);
+}
+
 static void content_hint(Elf *elf, const char *rodata, size_t len, char *hint, size_t size)
 {
-	Elf_Scn *scn = NULL;
+	struct hint_buf hb = { hint, size };
 	int counts[100] = { 0 }, best = -1;
 
 	hint[0] = '\0';
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !sh.sh_entsize ||
-		    !(d = elf_getdata(scn, NULL)))
-			continue;
-		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
-			GElf_Dyn dyn;
-			const char *v;
-
-			if (gelf_getdyn(d, i, &dyn) && dyn.d_tag == DT_SONAME &&
-			    (v = elf_strptr(elf, sh.sh_link, dyn.d_un.d_val)) && hint_from(v, hint, size))
-				return;
-		}
-	}
+	if (elf_dyn_strings(elf, soname_hint, &hb))
+		return;
 	for (size_t i = 0; rodata && i + 9 < len; i++) {
 		const char *s = rodata + i;
 
