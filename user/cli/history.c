@@ -24,6 +24,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/file.h" /* harden: atomic output */
+#include "lib/validate.h"
 #include "stats/changepoint.h"
 
 enum { H_DB = 1, H_COMMIT, H_FRAMEWORK, H_WORKLOAD, H_METRIC, H_SINCE, H_HOST, H_LAST, H_MIN_CHANGE, H_JSON, H_HTML,
@@ -158,9 +159,13 @@ static int history_add(int argc, char **argv)
 		log_err("history add: give one or more FILE.json");
 		return EXIT_BADINPUT;
 	}
-	if (db_open(o.db, &db, err, sizeof(err))) {
-		log_err("history: %s", err);
-		return EXIT_ENV;
+	{
+		int e = db_open(o.db, &db, err, sizeof(err));
+
+		if (e) {
+			log_err("history add: %s", err);
+			return e == -EISDIR ? EXIT_BADINPUT : EXIT_ENV;
+		}
 	}
 	for (int i = first; i < argc; i++) {
 		struct history_add_opts ao = { o.commit, o.framework };
@@ -243,9 +248,17 @@ static int open_for_query(int argc, char **argv, const char *cmd, const struct c
 		log_err("history %s: unexpected argument '%s'", cmd, argv[first]);
 		return EXIT_BADINPUT;
 	}
-	if (db_open(o->db, db, err, sizeof(err))) {
-		log_err("history: %s", err);
-		return EXIT_ENV;
+	if (o->html && validate_output_path("--html", o->html, err, sizeof(err))) {
+		log_err("history %s: %s", cmd, err);
+		return EXIT_BADINPUT;
+	}
+	{
+		int e = db_open_existing(o->db, db, err, sizeof(err));
+
+		if (e) {
+			log_err("history %s: %s", cmd, err);
+			return e == -EIO || e == -ENOMEM ? EXIT_ENV : EXIT_BADINPUT;
+		}
 	}
 	return 0;
 }

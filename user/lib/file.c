@@ -185,7 +185,7 @@ int file_out_open(struct file_out *o, const char *path, char *err, size_t errlen
 	}
 	if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "'%s' is %s: output goes to a regular file", path, type_name(st.st_mode));
-		return -EINVAL;
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 	}
 	if ((size_t)snprintf(o->path, sizeof(o->path), "%s", path) >= sizeof(o->path) ||
 	    (size_t)snprintf(o->tmp, sizeof(o->tmp), "%s.XXXXXX", path) >= sizeof(o->tmp)) {

@@ -101,38 +101,19 @@ double wall_time(void)
 
 int write_file_atomic(const char *path, const char *data, size_t len)
 {
-	char tmp[PATH_MAX];
-	size_t off = 0;
-	int fd, err = 0;
+	/* lib/file.h's writer: a temporary file made with mkostemp (never a guessable name), and a
+	 * destination that exists and is not a regular file (a device, a FIFO, a directory) refused
+	 * (-EINVAL) rather than replaced by the rename */
+	struct file_out o;
+	char msg[256];
+	int e;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto cleanup;
-		}
-		off += n;
+	if ((e = file_out_open(&o, path, msg, sizeof(msg))))
+		return e;
+	if (len && fwrite(data, 1, len, o.f) != len) {
+		/* the error is kept in the stream and returned by commit */
 	}
-	if (fsync(fd)) {
-		err = -errno;
-		goto cleanup;
-	}
-cleanup:
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
+	return file_out_commit(&o, msg, sizeof(msg));
 }
 
 int read_file_max(const char *path, size_t max, char **out, size_t *len)
