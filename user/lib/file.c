@@ -7,22 +7,45 @@
 #include <unistd.h>
 #include "lib/file.h"
 
+static const char *const cap_env[] = { "BINDPROF_MAX_PROFILE_MB", "BINDPROF_MAX_CONFIG_MB", "BINDPROF_MAX_BODY_MB" };
+
+/* A cap's value: a whole decimal number of MiB, 1..65536, digits only; 0 or -EINVAL */
+static int cap_parse(const char *s, long *mb)
+{
+	char *end;
+
+	if (!s || s[0] < '0' || s[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	*mb = strtol(s, &end, 10);
+	if (errno || *end || *mb < 1 || *mb > 65536)
+		return -EINVAL;
+	return 0;
+}
+
+int file_caps_check(char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(cap_env) / sizeof(cap_env[0]); i++) {
+		const char *s = getenv(cap_env[i]);
+		long mb;
+
+		if (s && *s && cap_parse(s, &mb)) { /* empty: unset */
+			snprintf(err, errlen, "%s: '%.40s' is not a whole number of MiB from 1 to 65536", cap_env[i], s);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 size_t file_cap(enum file_kind kind)
 {
-	static const char *const env[] = { "BINDPROF_MAX_PROFILE_MB", "BINDPROF_MAX_CONFIG_MB", "BINDPROF_MAX_BODY_MB" };
 	static const size_t def[] = { FILE_CAP_PROFILE, FILE_CAP_CONFIG, FILE_CAP_BODY };
-	const char *s;
-	char *end;
 	long mb;
 
 	if ((unsigned)kind >= sizeof(def) / sizeof(def[0]))
 		return FILE_CAP_CONFIG;
-	s = getenv(env[kind]);
-	if (!s || !*s)
-		return def[kind];
-	errno = 0;
-	mb = strtol(s, &end, 10);
-	if (errno || *end || s[0] < '0' || s[0] > '9' || mb < 1 || mb > 65536)
+	/* a bad value is refused up front (file_caps_check, from main); here it is the default */
+	if (cap_parse(getenv(cap_env[kind]), &mb))
 		return def[kind];
 	return (size_t)mb << 20;
 }

@@ -27,8 +27,13 @@
 enum file_kind { FILE_PROFILE, FILE_CONFIG, FILE_BODY };
 
 /* The cap for a kind of input, bytes: the default above, or its environment override (a whole
- * number of MiB from 1 to 65536; anything else is ignored). */
+ * number of MiB from 1 to 65536). */
 size_t file_cap(enum file_kind kind);
+/* The three overrides, checked before any command runs: a variable that is set and is not a whole
+ * decimal number of MiB from 1 to 65536 (0, -1, nan, 1e99, abc, 99999999) is refused (an empty one
+ * is unset):
+ * -EINVAL with one line in err naming it. 0 when each is unset or valid. */
+int file_caps_check(char *err, size_t errlen);
 
 /* Read the regular file at path whole into a NUL-terminated malloc'd buffer (*len: bytes, without
  * the NUL; len may be NULL). 0, or a negative errno with a one-line message in err naming path:
