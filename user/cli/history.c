@@ -86,7 +86,11 @@ static int hopt(void *ctx, int id, const char *arg, char *err, int errlen)
 		return CLI_STOP;
 	case H_DB: o->db = arg; break;
 	case H_COMMIT: o->commit = arg; break;
-	case H_FRAMEWORK: o->framework = arg; break;
+	case H_FRAMEWORK:
+		if (text_control_check("--framework", arg, err, errlen))
+			return -EINVAL;
+		o->framework = arg;
+		break;
 	case H_WORKLOAD: o->workload = arg; break;
 	case H_METRIC: o->metric = arg; break;
 	case H_HOST: o->host = arg; break;
@@ -225,6 +229,26 @@ static cJSON *json_series(const struct history_point *p)
 		cJSON_AddNullToObject(s, "framework");
 	cJSON_AddStringToObject(s, "config_key", p->config_key);
 	return s;
+}
+
+/* The points' labels as printed on a terminal: control characters as \xNN (lib/util.h). The
+ * series key (0x1f-separated) is left as it is. */
+static int escape_points(struct history_points *ps)
+{
+	for (size_t i = 0; i < ps->n; i++) {
+		char **f[] = { &ps->p[i].host, &ps->p[i].framework, &ps->p[i].workload, &ps->p[i].metric,
+			       &ps->p[i].run_at, &ps->p[i].commit };
+
+		for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
+			char *e = str_escape_controls(*f[k]);
+
+			if (!e)
+				return -ENOMEM;
+			free(*f[k]);
+			*f[k] = e;
+		}
+	}
+	return 0;
 }
 
 static int open_for_query(int argc, char **argv, const char *cmd, const struct cli_option *opts, const char *about,
@@ -373,6 +397,12 @@ static int history_show(int argc, char **argv)
 		db_close(db);
 		return EXIT_ENV;
 	}
+	if (!o.json && escape_points(&ps)) { /* printed: control characters as \\xNN */
+		log_err("history show: out of memory");
+		history_points_free(&ps);
+		db_close(db);
+		return EXIT_ENV;
+	}
 	if (o.json)
 		out = cJSON_CreateArray();
 	else if (!ps.n)
@@ -441,6 +471,12 @@ static int history_check(int argc, char **argv)
 		return ret < 0 ? EXIT_OK : ret;
 	if (history_load(db, &(struct history_filter){ o.workload, o.metric, o.since, o.host }, &ps, err, sizeof(err))) {
 		log_err("history check: %s", err);
+		db_close(db);
+		return EXIT_ENV;
+	}
+	if (!o.json && escape_points(&ps)) { /* printed: control characters as \\xNN */
+		log_err("history check: out of memory");
+		history_points_free(&ps);
 		db_close(db);
 		return EXIT_ENV;
 	}

@@ -878,6 +878,13 @@ int cmd_report(int argc, char **argv)
 		cJSON_Delete(doc);
 		return EXIT_BADINPUT;
 	}
+	/* names and labels read from the file are data: a control character (an ESC in a workload's
+	 * name) is printed as \xNN, never sent to the terminal */
+	if (json_escape_controls(doc)) {
+		log_err("report: out of memory");
+		cJSON_Delete(doc);
+		return EXIT_ENV;
+	}
 	if (o.html) {
 		char dir[PATH_MAX];
 

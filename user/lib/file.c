@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,33 @@ size_t file_cap(enum file_kind kind)
 	if (cap_parse(getenv(cap_env[kind]), &mb))
 		return def[kind];
 	return (size_t)mb << 20;
+}
+
+int text_control_check(const char *what, const char *s, char *err, size_t errlen)
+{
+	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
+		if (*p < 0x20 || *p == 0x7f) {
+			snprintf(err, errlen, "%s: a control character (0x%02x) is not allowed", what, *p);
+			return -EINVAL;
+		}
+	return 0;
+}
+
+int json_text_has_nul(const char *text)
+{
+	bool in_str = false;
+
+	for (const char *p = text; p && *p; p++) {
+		if (*p == '"') {
+			in_str = !in_str;
+		} else if (in_str && *p == '\\') {
+			if (p[1] == 'u' && p[2] == '0' && p[3] == '0' && p[4] == '0' && p[5] == '0')
+				return 1;
+			if (p[1])
+				p++; /* the escaped character: \\ or \" */
+		}
+	}
+	return 0;
 }
 
 static const char *type_name(mode_t m)

@@ -62,4 +62,12 @@ int file_out_commit(struct file_out *o, char *err, size_t errlen);
 /* Give up: close and remove the temporary file (no-op when none is open). */
 void file_out_abort(struct file_out *o);
 
+/* Names and labels read from inputs (a suite's or workload's name, --framework): 0, or -EINVAL with
+ * "WHAT: a control character (0x1b) is not allowed" in err when s holds a byte below 0x20 or 0x7f
+ * (ESC would drive the terminal a report is printed on, a newline would forge lines). */
+int text_control_check(const char *what, const char *s, char *err, size_t errlen);
+/* Whether JSON text holds a \u0000 escape inside a string: cJSON would cut that string short at
+ * the NUL (a name "ab\u0000cd" read as "ab"), so readers of suites and manifests refuse it. */
+int json_text_has_nul(const char *text);
+
 #endif

@@ -116,6 +116,27 @@ int write_file_atomic(const char *path, const char *data, size_t len)
 	return file_out_commit(&o, msg, sizeof(msg));
 }
 
+char *str_escape_controls(const char *s)
+{
+	size_t n = 0, extra = 0;
+	char *out, *q;
+
+	for (; s && s[n]; n++)
+		if ((unsigned char)s[n] < 0x20 || (unsigned char)s[n] == 0x7f)
+			extra += 3;
+	if (!(out = malloc(n + extra + 1)))
+		return NULL;
+	q = out;
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			q += sprintf(q, "\\x%02x", *p);
+		else
+			*q++ = (char)*p;
+	}
+	*q = 0;
+	return out;
+}
+
 int read_file_max(const char *path, size_t max, char **out, size_t *len)
 {
 	char msg[256]; /* the errno is the answer here; lib/file.h gives the message to those who print it */

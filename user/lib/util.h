@@ -35,6 +35,9 @@ double wall_time(void);     /* CLOCK_REALTIME, seconds */
  * and is a directory or another non-regular file (a device or FIFO is never replaced), else
  * the failed call's (ENOSPC...). */
 int write_file_atomic(const char *path, const char *data, size_t len);
+/* A malloc'd copy of s for printing data read from a file or store on a terminal: every byte below
+ * 0x20 and 0x7f as the four characters \xNN (ESC as \x1b). NULL when out of memory. */
+char *str_escape_controls(const char *s);
 #define READ_FILE_MAX (256u << 20) /* read_file's cap: 256 MiB */
 /* Read a whole regular file into a NUL-terminated malloc'd buffer (*len: its length, without the
  * NUL; len may be NULL). 0, or a negative errno: -EINVAL for anything but a regular file (a FIFO
