@@ -161,6 +161,20 @@ static void test_atomic_writer_full_disk(void **state)
 	for (int i = 0; i < 100; i++)
 		fwrite(chunk, 1, sizeof(chunk), o.f);
 	e = file_out_commit(&o, err, sizeof(err));
+	{ /* write_file_atomic: one fwrite of a buffer larger than stdio's (glibc's direct-write path,
+	   * which crashed when the cookie's write returned -1) */
+		size_t big = 256u << 10;
+		char *data = malloc(big), p2[700];
+		int e2;
+
+		assert_non_null(data);
+		memset(data, 'y', big);
+		snprintf(p2, sizeof(p2), "%s/big.json", mnt);
+		e2 = write_file_atomic(p2, data, big);
+		free(data);
+		assert_int_equal(e2, -ENOSPC);
+		assert_int_not_equal(stat(p2, &st), 0);
+	}
 	umount2(mnt, MNT_DETACH);
 	assert_int_equal(e, -ENOSPC);
 	assert_non_null(strstr(err, "No space left on device"));

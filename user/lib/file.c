@@ -207,7 +207,10 @@ static ssize_t out_write(void *cookie, const char *buf, size_t len)
 		if (n <= 0) {
 			if (!o->werr)
 				o->werr = n < 0 ? -errno : -ENOSPC;
-			return -1;
+			/* fopencookie(3): 0 on error, never negative (glibc's large-write path would take
+			 * -1 as a count: write_file_atomic's fwrite of a whole report crashed on a full disk);
+			 * glibc sets the stream's error flag on a short count */
+			return 0;
 		}
 		off += (size_t)n;
 	}
