@@ -186,7 +186,7 @@ def test_bad_input():
                        ([os.path.join(TMP, "x.json")], "x.json"),
                        (["--diff", p, os.path.join(TMP, "x.json")], "--diff takes two .folded files"),
                        (["--diff", p], "give two files with --diff"),
-                       (["/nonexistent.folded"], "/nonexistent.folded: No such file")):
+                       (["/nonexistent.folded"], "'/nonexistent.folded': No such file")):
         r = run([BINDPROF, "flamegraph", *args])
         check(r.returncode == 2, f"{args}: exit {r.returncode}")
         check(want in r.stderr and r.stderr.count("\n") == 1, f"{args}: {r.stderr!r}")

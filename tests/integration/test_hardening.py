@@ -328,6 +328,143 @@ def test_every_loss_counts():
           f"lost_events {res['lost_events']}", flush=True)
 
 
+
+def special_files():
+    """A character device (1,3: the null device, made here, never /dev's own) and a FIFO in TMP."""
+    if os.geteuid() != 0:
+        raise Skip("mknod needs root")
+    cdev, ff = path("cdev"), fifo("out.fifo")
+    if not os.path.exists(cdev):
+        os.mknod(cdev, 0o666 | __import__("stat").S_IFCHR, os.makedev(1, 3))
+    return cdev, ff
+
+
+def still_special(cdev, ff, what):
+    import stat as st
+    check(st.S_ISCHR(os.stat(cdev).st_mode), f"{what}: {cdev} is no longer a character device")
+    check(st.S_ISFIFO(os.stat(ff).st_mode), f"{what}: {ff} is no longer a FIFO")
+    left = [n for n in os.listdir(TMP) if n.startswith(("cdev.", "out.fifo."))]
+    check(not left, f"{what}: temporary files left: {left}")
+
+
+def test_device_and_fifo_outputs_never_replaced():
+    cdev, ff = special_files()
+    doc = write("o-doc.json", profile_doc())
+    folded = write("o.folded", "main;work 30\nmain;idle 10\n")
+    os.makedirs(path("odir"), exist_ok=True)
+    os.makedirs(path("hist"), exist_ok=True)
+    db = path("hist/h.db")
+    r = run([BINDPROF, "history", "add", "--db", db, doc])
+    check(r.returncode == 0, f"history add: exit {r.returncode}: {r.stderr}")
+    for dest in (cdev, ff):
+        cases = [
+            (["load", "--url", "http://127.0.0.1:9/", "-d", "5", "-o", dest], "-o: '"),
+            (["export", folded, "--pprof", dest], "--pprof: '"),
+            (["export", folded, "--speedscope", dest], "--speedscope: '"),
+            (["flamegraph", folded, "-o", dest], "-o: '"),
+            (["report", doc, "-o", dest], "-o: '"),
+            (["report", doc, "-f", "html", "-o", dest], "-o: '"),
+            (["history", "show", "--db", db, "--html", dest], "--html: '"),
+            (["diff", doc, doc, "--force", "-o", dest], "-o: '"),
+            (["diff", doc, doc, "--force", "--report", dest], "--report: '"),
+            (["compare", doc, doc, "-o", dest], "-o: '"),
+        ]
+        for args, want in cases:
+            line = refused(args, want)
+            check("not a regular file" in line, f"{args}: {line!r}")
+            still_special(cdev, ff, args)
+    # a directory or a missing directory: refused before the run (-d 5), not after it
+    for dest, want in ((path("odir"), "is a directory"), ("/nonexistent-dir/x.json", "does not exist")):
+        t0 = time.time()
+        refused(["load", "--url", "http://127.0.0.1:9/", "-d", "5", "-o", dest], want)
+        check(time.time() - t0 < 4, f"load -o {dest}: refused only after {time.time() - t0:.1f}s")
+    # the writers still write: the folded file's 40 samples reach the speedscope file
+    out = path("ok.speedscope.json")
+    r = run([BINDPROF, "export", folded, "--speedscope", out])
+    check(r.returncode == 0, f"export: exit {r.returncode}: {r.stderr}")
+    ss = load(out)
+    check(sum(sum(p["weights"]) for p in ss["profiles"]) == 40, f"speedscope weights: {ss['profiles']}")
+
+
+def test_unbounded_inputs_refused_at_once():
+    cdev, _ = special_files()
+    doc = write("t-doc.json", profile_doc())
+    zero = path("zero")
+    if not os.path.exists(zero):
+        os.mknod(zero, 0o666 | __import__("stat").S_IFCHR, os.makedev(1, 5))
+    huge = path("huge.txt")
+    with open(huge, "w") as f:
+        f.truncate(5 << 30)  # 5 GiB, sparse
+    os.makedirs(path("tdir"), exist_ok=True)
+    for t, want in ((fifo("targets.fifo"), "is a FIFO"), (zero, "is a character device"),
+                    (huge, "over the 4 MiB limit"), (path("tdir"), "is a directory")):
+        refused(["diff", doc, doc, "--force", "--targets", t], "--targets: '" + t)
+        refused(["diff", doc, doc, "--force", "--targets", t], want)
+    os.unlink(huge)
+    # a targets file still gates: p99 of 5 ms against a target of 10 is met, 50 000 rps is missed
+    ok = write("targets.txt", "p99_ms <= 10 50 100\n")
+    r = run([BINDPROF, "diff", doc, doc, "--force", "--targets", ok])
+    check(r.returncode == 0 and "met-target" in r.stdout, f"diff --targets: exit {r.returncode}: {r.stdout[-300:]}")
+    refused(["record", "-d", "1", "--ffi", fifo("lib.fifo"), "-o", path("ffi.json"), "--", "true"],
+            "--ffi: '" + path("lib.fifo") + "' is a FIFO", forbid_files=[path("ffi.json")])
+    refused(["record", "-d", "1", "--ffi", path("tdir") + ":f*", "-o", path("ffi.json"), "--", "true"],
+            "is a directory", forbid_files=[path("ffi.json")])
+
+
+def test_history_queries_only_read():
+    missing = path("nohist/sub/h.db")
+    for cmd in ("show", "check"):
+        refused(["history", cmd, "--db", missing], "no history store at")
+        check(not os.path.exists(path("nohist")), f"history {cmd}: created {path('nohist')}")
+        refused(["history", cmd, "--db", fifo("h.fifo")], "is a FIFO")
+        refused(["history", cmd, "--db", TMP], "is a directory")
+    refused(["history", "add", "--db", fifo("h.fifo"), write("h-doc.json", profile_doc())], "is a FIFO")
+    # an existing store is read: the stored throughput comes back as stored
+    db = path("q/h.db")
+    r = run([BINDPROF, "history", "add", "--db", db, write("h2-doc.json", profile_doc(rps=123.0, n=1))])
+    check(r.returncode == 0, f"history add: {r.stderr}")
+    before = os.stat(db).st_mtime_ns
+    r = run([BINDPROF, "history", "show", "--db", db, "--json", "--metric", "throughput.requests_per_sec"])
+    check(r.returncode == 0, f"history show: exit {r.returncode}: {r.stderr}")
+    vals = [p["value"] for s in json.loads(r.stdout) for p in s["points"]] if r.stdout.strip().startswith("[") else []
+    check(vals == [123.0], f"history show: values {vals}, want [123.0]: {r.stdout[:300]}")
+    check(os.stat(db).st_mtime_ns == before, "history show wrote to the store")
+
+
+def test_cap_overrides_refused():
+    doc = write("cap-doc.json", profile_doc())
+    for var in ("BINDPROF_MAX_PROFILE_MB", "BINDPROF_MAX_BODY_MB", "BINDPROF_MAX_CONFIG_MB"):
+        for v in ("nan", "-1", "0", "1e99", "abc"):
+            refused(["report", doc], f"{var}: '{v}' is not a whole number", env=dict(os.environ, **{var: v}))
+    r = run([BINDPROF, "report", doc], env=dict(os.environ, BINDPROF_MAX_PROFILE_MB="1"))
+    check(r.returncode == 0, f"report with a valid cap: exit {r.returncode}: {r.stderr}")
+
+
+def test_control_characters_in_names():
+    app = ["--url", "http://127.0.0.1:9", "--app-cmd", "sleep 30", "--probes", "none", "-o", path("p.json")]
+    esc = write("esc-suite.json", '{"name":"s\\u001b[31m","workloads":[{"name":"w","method":"GET","path":"/"}]}')
+    refused(["profile", "--suite", esc] + app, "name: a control character (0x1b)", forbid_files=[path("p.json")])
+    wesc = write("wesc-suite.json", '{"name":"s","workloads":[{"name":"w\\u001b","method":"GET","path":"/"}]}')
+    refused(["profile", "--suite", wesc] + app, "workloads[0].name: a control character (0x1b)")
+    nul = write("nul-suite.json", '{"name":"s","workloads":[{"name":"ab\\u0000cd","method":"GET","path":"/"}]}')
+    refused(["profile", "--suite", nul] + app, "a NUL character")
+    refused(["profile", "--framework", "\x1b[2J"] + app, "--framework: a control character (0x1b)")
+    refused(["record", "-o", path("a\nb.json"), "-d", "1", "--", "true"], "-o: a control character (0x0a)")
+    # names read from a file are printed escaped by report and history
+    d = profile_doc(n=1)
+    d["suites"][0]["name"] = "s\x1b[31m"
+    d["suites"][0]["workloads"][0]["name"] = "w\x1b[2J"
+    doc = write("esc-doc.json", d)
+    r = run([BINDPROF, "report", doc])
+    check(r.returncode == 0 and "\x1b" not in r.stdout, f"report printed a raw ESC: {r.stdout!r}")
+    check("s\\x1b[31m/w\\x1b[2J" in r.stdout, f"report: the escaped name is missing: {r.stdout!r}")
+    db = path("esc/h.db")
+    check(run([BINDPROF, "history", "add", "--db", db, doc]).returncode == 0, "history add")
+    r = run([BINDPROF, "history", "show", "--db", db, "--metric", "all"])
+    check(r.returncode == 0 and "\x1b" not in r.stdout, f"history show printed a raw ESC: {r.stdout!r}")
+    check("w\\x1b[2J" in r.stdout, f"history show: the escaped name is missing: {r.stdout!r}")
+
+
 def test_fuzz_corpora_replay_clean():
     bins = [(t, os.path.join(ROOT, "build-fuzz", f"fuzz_{t}"))
             for t in ("suites", "manifest", "httpresp", "endpoint", "profile")]

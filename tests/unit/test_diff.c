@@ -110,7 +110,7 @@ static void test_parse_opts(void **state)
 	assert_int_equal(parse(ARGV("a", "b", "--min-success", "101"), &o, err), -EINVAL);
 	assert_int_equal(parse(ARGV("a", "b", "--target", "p99_ms"), &o, err), -EINVAL);
 	assert_int_equal(parse(ARGV("a", "b", "--targets", "/nonexistent/t.txt"), &o, err), -EINVAL);
-	assert_non_null(strstr(err, "--targets: /nonexistent/t.txt: No such file"));
+	assert_non_null(strstr(err, "--targets: cannot read '/nonexistent/t.txt': No such file"));
 }
 
 static void test_usage_from_table(void **state)

@@ -13,11 +13,13 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "cli/diff.h"
 #include "lib/file.h"
+#include "lib/util.h"
 #include "lib/validate.h"
 #include "load/appmanifest.h"
 #include "load/httpcheck.h"
@@ -129,7 +131,7 @@ static void test_atomic_writer(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_size, 98890); /* 10 x 7 + 90 x 8 + 900 x 9 + 9000 x 10 bytes */
 	/* a directory, or a device, is never a destination */
-	assert_int_equal(file_out_open(&o, tmpdir, err, sizeof(err)), -EINVAL);
+	assert_int_equal(file_out_open(&o, tmpdir, err, sizeof(err)), -EISDIR);
 	assert_int_equal(file_out_open(&o, "/dev/null", err, sizeof(err)), -EINVAL);
 	assert_int_equal(file_out_open(&o, "/nonexistent/x.md", err, sizeof(err)), -ENOENT);
 }
@@ -159,10 +161,80 @@ static void test_atomic_writer_full_disk(void **state)
 	for (int i = 0; i < 100; i++)
 		fwrite(chunk, 1, sizeof(chunk), o.f);
 	e = file_out_commit(&o, err, sizeof(err));
+	{ /* write_file_atomic: one fwrite of a buffer larger than stdio's (glibc's direct-write path,
+	   * which crashed when the cookie's write returned -1) */
+		size_t big = 256u << 10;
+		char *data = malloc(big), p2[700];
+		int e2;
+
+		assert_non_null(data);
+		memset(data, 'y', big);
+		snprintf(p2, sizeof(p2), "%s/big.json", mnt);
+		e2 = write_file_atomic(p2, data, big);
+		free(data);
+		assert_int_equal(e2, -ENOSPC);
+		assert_int_not_equal(stat(p2, &st), 0);
+	}
 	umount2(mnt, MNT_DETACH);
 	assert_int_equal(e, -ENOSPC);
 	assert_non_null(strstr(err, "No space left on device"));
 	assert_int_not_equal(stat(path, &st), 0); /* no 0-byte or truncated file */
+}
+
+/* A character device or FIFO (made here, never a real one) is never replaced by the writers:
+ * write_file_atomic and file_out_open refuse it and leave it as it was; validate_output_path too.
+ * (bindprof load -o /dev/full once renamed a regular file over the device.) */
+static void test_nonregular_destinations_kept(void **state)
+{
+	char cdev[512], ff[512], err[1024];
+	struct file_out o;
+	struct stat st;
+
+	(void)state;
+	snprintf(ff, sizeof(ff), "%s/a.fifo", tmpdir);
+	assert_int_equal(mkfifo(ff, 0600), 0);
+	assert_int_equal(write_file_atomic(ff, "x", 1), -EINVAL);
+	assert_int_equal(file_out_open(&o, ff, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "is a FIFO"));
+	assert_int_equal(validate_output_path("-o", ff, err, sizeof(err)), -EINVAL);
+	assert_int_equal(stat(ff, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	assert_int_equal(write_file_atomic(tmpdir, "x", 1), -EISDIR);
+	snprintf(cdev, sizeof(cdev), "%s/null.cdev", tmpdir);
+	if (mknod(cdev, S_IFCHR | 0666, makedev(1, 3))) {
+		skip(); /* not root: no device node here */
+		return;
+	}
+	assert_int_equal(write_file_atomic(cdev, "x", 1), -EINVAL);
+	assert_int_equal(file_out_open(&o, cdev, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "is a character device"));
+	assert_int_equal(validate_output_path("-o", cdev, err, sizeof(err)), -EINVAL);
+	assert_int_equal(stat(cdev, &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	unlink(cdev);
+	unlink(ff);
+}
+
+/* The caps' environment overrides: a whole number of MiB from 1 to 65536, anything else refused */
+static void test_cap_overrides_checked(void **state)
+{
+	static const char *const bad[] = { "nan", "-1", "0", "1e99", "abc", " 2", "2 ", "65537", "99999999999999999999" };
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		setenv("BINDPROF_MAX_BODY_MB", bad[i], 1);
+		assert_int_equal(file_caps_check(err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "BINDPROF_MAX_BODY_MB"));
+		assert_int_equal(file_cap(FILE_BODY), FILE_CAP_BODY);
+	}
+	setenv("BINDPROF_MAX_BODY_MB", "3", 1);
+	assert_int_equal(file_caps_check(err, sizeof(err)), 0);
+	assert_int_equal(file_cap(FILE_BODY), 3ul << 20);
+	setenv("BINDPROF_MAX_BODY_MB", "", 1); /* empty: unset */
+	assert_int_equal(file_caps_check(err, sizeof(err)), 0);
+	unsetenv("BINDPROF_MAX_BODY_MB");
+	assert_int_equal(file_caps_check(err, sizeof(err)), 0);
 }
 
 static void test_httpcheck(void **state)
@@ -431,6 +503,8 @@ int main(void)
 		cmocka_unit_test(test_read_refuses_non_regular),
 		cmocka_unit_test(test_atomic_writer),
 		cmocka_unit_test(test_atomic_writer_full_disk),
+		cmocka_unit_test(test_nonregular_destinations_kept),
+		cmocka_unit_test(test_cap_overrides_checked),
 		cmocka_unit_test(test_httpcheck),
 		cmocka_unit_test(test_suite_refusals),
 		cmocka_unit_test(test_suite_fifo_refused),

@@ -13,6 +13,7 @@
 #include "cli/options.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "lib/validate.h"
 #include "output/document.h"
 #include "output/pprof.h"
 #include "output/speedscope.h"
@@ -128,6 +129,11 @@ int cmd_export(int argc, char **argv)
 	}
 	if (!o.pprof && !o.speedscope) {
 		log_err("export: nothing to write: give --pprof OUT.pb.gz and/or --speedscope OUT.json");
+		return EXIT_BADINPUT;
+	}
+	if ((o.pprof && validate_output_path("--pprof", o.pprof, err, sizeof(err))) ||
+	    (o.speedscope && validate_output_path("--speedscope", o.speedscope, err, sizeof(err)))) {
+		log_err("export: %s", err);
 		return EXIT_BADINPUT;
 	}
 	o.input = argv[first];

@@ -11,6 +11,7 @@
 #include "cli/options.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "lib/validate.h"
 #include "lib/json.h"
 #include "output/document.h"
 #include "output/flamegraph.h"
@@ -173,6 +174,10 @@ int cmd_flamegraph(int argc, char **argv)
 						      : "exactly one FILE.folded (or --diff BASE.folded NEW.folded)");
 		return EXIT_BADINPUT;
 	}
+	if (o.out && validate_output_path("-o", o.out, err, sizeof(err))) {
+		log_err("flamegraph: %s", err);
+		return EXIT_BADINPUT;
+	}
 	if (o.diff)
 		base = argv[first++];
 	in = argv[first];
@@ -191,6 +196,10 @@ int cmd_flamegraph(int argc, char **argv)
 		if (ends_with(in, ".folded"))
 			n -= strlen(".folded");
 		snprintf(out, sizeof(out), "%.*s%s", (int)n, in, o.diff ? ".diff.svg" : ".svg");
+	}
+	if (!o.out && validate_output_path("the SVG", out, err, sizeof(err))) {
+		log_err("flamegraph: %s", err);
+		return EXIT_BADINPUT;
 	}
 	slash = strrchr(in, '/');
 	if (o.title)

@@ -24,6 +24,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/file.h" /* harden: atomic output */
+#include "lib/validate.h"
 #include "stats/changepoint.h"
 
 enum { H_DB = 1, H_COMMIT, H_FRAMEWORK, H_WORKLOAD, H_METRIC, H_SINCE, H_HOST, H_LAST, H_MIN_CHANGE, H_JSON, H_HTML,
@@ -85,7 +86,11 @@ static int hopt(void *ctx, int id, const char *arg, char *err, int errlen)
 		return CLI_STOP;
 	case H_DB: o->db = arg; break;
 	case H_COMMIT: o->commit = arg; break;
-	case H_FRAMEWORK: o->framework = arg; break;
+	case H_FRAMEWORK:
+		if (text_control_check("--framework", arg, err, errlen))
+			return -EINVAL;
+		o->framework = arg;
+		break;
 	case H_WORKLOAD: o->workload = arg; break;
 	case H_METRIC: o->metric = arg; break;
 	case H_HOST: o->host = arg; break;
@@ -158,9 +163,13 @@ static int history_add(int argc, char **argv)
 		log_err("history add: give one or more FILE.json");
 		return EXIT_BADINPUT;
 	}
-	if (db_open(o.db, &db, err, sizeof(err))) {
-		log_err("history: %s", err);
-		return EXIT_ENV;
+	{
+		int e = db_open(o.db, &db, err, sizeof(err));
+
+		if (e) {
+			log_err("history add: %s", err);
+			return e == -EISDIR ? EXIT_BADINPUT : EXIT_ENV;
+		}
 	}
 	for (int i = first; i < argc; i++) {
 		struct history_add_opts ao = { o.commit, o.framework };
@@ -222,6 +231,26 @@ static cJSON *json_series(const struct history_point *p)
 	return s;
 }
 
+/* The points' labels as printed on a terminal: control characters as \xNN (lib/util.h). The
+ * series key (0x1f-separated) is left as it is. */
+static int escape_points(struct history_points *ps)
+{
+	for (size_t i = 0; i < ps->n; i++) {
+		char **f[] = { &ps->p[i].host, &ps->p[i].framework, &ps->p[i].workload, &ps->p[i].metric,
+			       &ps->p[i].run_at, &ps->p[i].commit };
+
+		for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
+			char *e = str_escape_controls(*f[k]);
+
+			if (!e)
+				return -ENOMEM;
+			free(*f[k]);
+			*f[k] = e;
+		}
+	}
+	return 0;
+}
+
 static int open_for_query(int argc, char **argv, const char *cmd, const struct cli_option *opts, const char *about,
 			  struct hopts *o, struct db **db)
 {
@@ -243,9 +272,17 @@ static int open_for_query(int argc, char **argv, const char *cmd, const struct c
 		log_err("history %s: unexpected argument '%s'", cmd, argv[first]);
 		return EXIT_BADINPUT;
 	}
-	if (db_open(o->db, db, err, sizeof(err))) {
-		log_err("history: %s", err);
-		return EXIT_ENV;
+	if (o->html && validate_output_path("--html", o->html, err, sizeof(err))) {
+		log_err("history %s: %s", cmd, err);
+		return EXIT_BADINPUT;
+	}
+	{
+		int e = db_open_existing(o->db, db, err, sizeof(err));
+
+		if (e) {
+			log_err("history %s: %s", cmd, err);
+			return e == -EIO || e == -ENOMEM ? EXIT_ENV : EXIT_BADINPUT;
+		}
 	}
 	return 0;
 }
@@ -360,6 +397,12 @@ static int history_show(int argc, char **argv)
 		db_close(db);
 		return EXIT_ENV;
 	}
+	if (!o.json && escape_points(&ps)) { /* printed: control characters as \\xNN */
+		log_err("history show: out of memory");
+		history_points_free(&ps);
+		db_close(db);
+		return EXIT_ENV;
+	}
 	if (o.json)
 		out = cJSON_CreateArray();
 	else if (!ps.n)
@@ -428,6 +471,12 @@ static int history_check(int argc, char **argv)
 		return ret < 0 ? EXIT_OK : ret;
 	if (history_load(db, &(struct history_filter){ o.workload, o.metric, o.since, o.host }, &ps, err, sizeof(err))) {
 		log_err("history check: %s", err);
+		db_close(db);
+		return EXIT_ENV;
+	}
+	if (!o.json && escape_points(&ps)) { /* printed: control characters as \\xNN */
+		log_err("history check: out of memory");
+		history_points_free(&ps);
 		db_close(db);
 		return EXIT_ENV;
 	}

@@ -16,6 +16,7 @@
 #include "lib/util.h"
 #include "lib/duration.h"
 #include "lib/file.h"
+#include "lib/validate.h"
 #include "load/httpcheck.h"
 
 enum {
@@ -176,6 +177,8 @@ int load_opts_parse(int argc, char **argv, struct load_cli *c, char *err, int er
 		if (url_parse(c->o.url, &u, err, errlen) || url_resolve_loopback(&u, &ss, &sl, err, errlen))
 			return -EINVAL;
 	}
+	if (c->output && validate_output_path("-o", c->output, err, errlen)) /* before the run, not after it */
+		return -EINVAL;
 	if (lp.dur && c->o.max_requests) {
 		snprintf(err, errlen, "-d and -n are exclusive");
 		return -EINVAL;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli/commands.h"
+#include "lib/file.h"
 #include "lib/log.h"
 
 static const char usage[] =
@@ -65,8 +66,16 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
+		if (!strcmp(argv[1], commands[i].name)) {
+			char err[256];
+
+			/* the input caps' environment overrides: a bad one is refused, never ignored */
+			if (file_caps_check(err, sizeof(err))) {
+				log_err("%s: %s", argv[1], err);
+				return EXIT_BADINPUT;
+			}
 			return commands[i].fn(argc - 1, argv + 1);
+		}
 	log_err("unknown command '%s' (record, load, profile, diff, compare, report, flamegraph, doctor, export, history; see bindprof --help)", argv[1]);
 	return EXIT_BADINPUT;
 }

@@ -41,6 +41,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/validate.h" /* harden: up-front checks */
+#include "lib/file.h"
 #include "load/httpcheck.h"
 #include "load/loadgen.h"
 #include "load/suites.h"
@@ -172,7 +173,11 @@ int profile_opt_apply(struct profile_opts *o, int id, const char *arg, char *err
 	switch (id) {
 	case PO_URL: o->url = arg; return 0;
 	case PO_APP_CMD: o->app_cmd = arg; return 0;
-	case PO_FRAMEWORK: o->framework = arg; return 0;
+	case PO_FRAMEWORK: /* a label printed by report and history: no control character */
+		if (text_control_check("--framework", arg, err, errlen))
+			return -EINVAL;
+		o->framework = arg;
+		return 0;
 	case PO_SUITE: o->suite = arg; return 0;
 	case PO_BASELINE: o->baseline = arg; return 0;
 	case PO_OUTPUT: o->output = arg; return 0;

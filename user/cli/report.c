@@ -17,7 +17,9 @@
 #include "cli/options.h"
 #include "cli/report.h"
 #include "lib/json.h"
+#include "lib/file.h"
 #include "lib/log.h"
+#include "lib/validate.h"
 #include "output/document.h"
 #include "output/html.h"
 #include "output/table.h"
@@ -858,6 +860,7 @@ int cmd_report(int argc, char **argv)
 	char err[1024];
 	cJSON *doc;
 	FILE *out = stdout;
+	struct file_out fo;
 	int rc = EXIT_OK;
 
 	if (report_parse_opts(argc, argv, &o, err, sizeof(err))) {
@@ -876,6 +879,10 @@ int cmd_report(int argc, char **argv)
 			return EXIT_BADINPUT;
 		}
 	}
+	if (o.output && validate_output_path("-o", o.output, err, sizeof(err))) {
+		log_err("report: %s", err);
+		return EXIT_BADINPUT;
+	}
 	doc = profile_read(o.path, err, sizeof(err));
 	if (!doc) {
 		log_err("report: %s", err);
@@ -887,6 +894,13 @@ int cmd_report(int argc, char **argv)
 		log_err("report: '%s' is not a bindprof file (no schema_version/mode)", o.path);
 		cJSON_Delete(doc);
 		return EXIT_BADINPUT;
+	}
+	/* names and labels read from the file are data: a control character (an ESC in a workload's
+	 * name) is printed as \xNN, never sent to the terminal */
+	if (json_escape_controls(doc)) {
+		log_err("report: out of memory");
+		cJSON_Delete(doc);
+		return EXIT_ENV;
 	}
 	if (o.html) {
 		char dir[PATH_MAX];
@@ -901,14 +915,19 @@ int cmd_report(int argc, char **argv)
 		cJSON_Delete(doc);
 		return rc;
 	}
-	if (o.output && !(out = fopen(o.output, "w"))) {
-		log_err("report: cannot write '%s': %s", o.output, strerror(errno));
-		cJSON_Delete(doc);
-		return EXIT_BADINPUT;
+	if (o.output) { /* the atomic writer: whole or not at all, never over a device or FIFO */
+		int e = file_out_open(&fo, o.output, err, sizeof(err));
+
+		if (e) {
+			log_err("report: %s", err);
+			cJSON_Delete(doc);
+			return e == -EINVAL || e == -EISDIR || e == -ENOENT ? EXIT_BADINPUT : EXIT_ENV;
+		}
+		out = fo.f;
 	}
 	report_print(out, doc, o.path, o.markdown, o.top);
-	if (out != stdout && fclose(out)) {
-		log_err("report: writing '%s': %s", o.output, strerror(errno));
+	if (o.output && file_out_commit(&fo, err, sizeof(err))) {
+		log_err("report: %s", err);
 		rc = EXIT_ENV;
 	}
 	cJSON_Delete(doc);

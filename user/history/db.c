@@ -278,6 +278,14 @@ int db_open(const char *where, struct db **out, char *err, int errlen)
 		/* the migrations' notices ("relation exists, skipping") are not for the user */
 		db_exec(db, "SET client_min_messages TO WARNING", 0, NULL, err, errlen);
 	} else {
+		struct stat st;
+
+		if (!stat(where, &st) && !S_ISREG(st.st_mode)) {
+			snprintf(err, errlen, "the history store '%s' is %s: give a SQLite file", where,
+				 S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : "not a regular file");
+			free(db);
+			return -EISDIR;
+		}
 		if ((e = mkdirs_for(where))) {
 			snprintf(err, errlen, "%s: %s", where, strerror(-e));
 			free(db);
@@ -294,6 +302,59 @@ int db_open(const char *where, struct db **out, char *err, int errlen)
 	if ((e = migrate(db, err, errlen))) {
 		db_close(db);
 		return -EINVAL;
+	}
+	*out = db;
+	return 0;
+}
+
+int db_open_existing(const char *where, struct db **out, char *err, int errlen)
+{
+	int n = (int)(sizeof(migrations) / sizeof(migrations[0])), cur = -1, e;
+	struct stat st;
+	struct db *db;
+
+	*out = NULL;
+	if (!where)
+		where = DB_DEFAULT_PATH;
+	if (!strncmp(where, "postgresql://", 13) || !strncmp(where, "postgres://", 11))
+		return db_open(where, out, err, errlen) ? -EIO : 0;
+	if (stat(where, &st)) {
+		e = -errno;
+		if (e == -ENOENT)
+			snprintf(err, errlen, "no history store at '%s' (bindprof history add creates it)", where);
+		else
+			snprintf(err, errlen, "cannot read the history store '%s': %s", where, strerror(-e));
+		return e == -ENOENT || e == -ENOTDIR ? -ENOENT : -EIO;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "the history store '%s' is %s: give a SQLite file", where,
+			 S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : "not a regular file");
+		return -EINVAL;
+	}
+	if (!(db = calloc(1, sizeof(*db)))) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (sqlite3_open_v2(where, &db->lite, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "sqlite: %s: %s", where, db->lite ? sqlite3_errmsg(db->lite) : "cannot open");
+		db_close(db);
+		return -EIO;
+	}
+	sqlite3_busy_timeout(db->lite, 5000);
+	if (db_query(db, "SELECT MAX(version) FROM schema_version", 0, NULL, version_row, &cur, err, errlen) || cur < 1) {
+		snprintf(err, errlen, "'%s' is not a bindprof history store (no schema version)", where);
+		db_close(db);
+		return -EINVAL;
+	}
+	if (cur > n) {
+		snprintf(err, errlen, "the store's schema is version %d, newer than this bindprof's %d", cur, n);
+		db_close(db);
+		return -EINVAL;
+	}
+	db->version = cur;
+	if (cur < n) { /* an older store: migrate it (the only write a query makes) */
+		db_close(db);
+		return db_open(where, out, err, errlen) ? -EIO : 0;
 	}
 	*out = db;
 	return 0;

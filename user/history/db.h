@@ -18,8 +18,14 @@ struct db;
 
 /* Open (creating the SQLite file and its directory when needed) and migrate. where: NULL for
  * DB_DEFAULT_PATH, a postgresql:// or postgres:// URL, or a SQLite file path. 0, or -EINVAL
- * (a store that cannot be opened or migrated) with one line in err. */
+ * (a store that cannot be opened or migrated) or -EISDIR (the SQLite path is a directory, FIFO or
+ * another non-regular file: bad input) with one line in err. */
 int db_open(const char *where, struct db **out, char *err, int errlen);
+/* Open a store that exists, for queries (history show, check): a SQLite file is opened read-only
+ * and never created (an older schema is migrated in place, the only write). 0, or -ENOENT (no such
+ * file), -EINVAL (a directory, FIFO or other non-regular file, or a file that is not a bindprof
+ * store: bad input), -EIO (could not be opened or read: the environment), one line in err. */
+int db_open_existing(const char *where, struct db **out, char *err, int errlen);
 void db_close(struct db *db);
 
 /* "sqlite" or "postgresql". */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "inspect/elffile.h"
 
@@ -20,10 +21,22 @@ struct elf_file *elf_file__open(const char *path)
 	if (!f)
 		return NULL;
 	elf_version(EV_CURRENT);
-	f->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK and a regular file only: a FIFO given as a library never blocks the open, a
+	 * device is never mapped */
+	f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (f->fd < 0) {
 		free(f);
 		return NULL;
+	}
+	{
+		struct stat st;
+
+		if (fstat(f->fd, &st) || !S_ISREG(st.st_mode)) {
+			close(f->fd);
+			free(f);
+			errno = ENOEXEC;
+			return NULL;
+		}
 	}
 	f->elf = elf_begin(f->fd, ELF_C_READ_MMAP, NULL);
 	if (!f->elf || elf_kind(f->elf) != ELF_K_ELF || elf_getshdrstrndx(f->elf, &f->shstrndx)) {

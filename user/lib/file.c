@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,24 +8,74 @@
 #include <unistd.h>
 #include "lib/file.h"
 
+static const char *const cap_env[] = { "BINDPROF_MAX_PROFILE_MB", "BINDPROF_MAX_CONFIG_MB", "BINDPROF_MAX_BODY_MB" };
+
+/* A cap's value: a whole decimal number of MiB, 1..65536, digits only; 0 or -EINVAL */
+static int cap_parse(const char *s, long *mb)
+{
+	char *end;
+
+	if (!s || s[0] < '0' || s[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	*mb = strtol(s, &end, 10);
+	if (errno || *end || *mb < 1 || *mb > 65536)
+		return -EINVAL;
+	return 0;
+}
+
+int file_caps_check(char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(cap_env) / sizeof(cap_env[0]); i++) {
+		const char *s = getenv(cap_env[i]);
+		long mb;
+
+		if (s && *s && cap_parse(s, &mb)) { /* empty: unset */
+			snprintf(err, errlen, "%s: '%.40s' is not a whole number of MiB from 1 to 65536", cap_env[i], s);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 size_t file_cap(enum file_kind kind)
 {
-	static const char *const env[] = { "BINDPROF_MAX_PROFILE_MB", "BINDPROF_MAX_CONFIG_MB", "BINDPROF_MAX_BODY_MB" };
 	static const size_t def[] = { FILE_CAP_PROFILE, FILE_CAP_CONFIG, FILE_CAP_BODY };
-	const char *s;
-	char *end;
 	long mb;
 
 	if ((unsigned)kind >= sizeof(def) / sizeof(def[0]))
 		return FILE_CAP_CONFIG;
-	s = getenv(env[kind]);
-	if (!s || !*s)
-		return def[kind];
-	errno = 0;
-	mb = strtol(s, &end, 10);
-	if (errno || *end || s[0] < '0' || s[0] > '9' || mb < 1 || mb > 65536)
+	/* a bad value is refused up front (file_caps_check, from main); here it is the default */
+	if (cap_parse(getenv(cap_env[kind]), &mb))
 		return def[kind];
 	return (size_t)mb << 20;
+}
+
+int text_control_check(const char *what, const char *s, char *err, size_t errlen)
+{
+	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
+		if (*p < 0x20 || *p == 0x7f) {
+			snprintf(err, errlen, "%s: a control character (0x%02x) is not allowed", what, *p);
+			return -EINVAL;
+		}
+	return 0;
+}
+
+int json_text_has_nul(const char *text)
+{
+	bool in_str = false;
+
+	for (const char *p = text; p && *p; p++) {
+		if (*p == '"') {
+			in_str = !in_str;
+		} else if (in_str && *p == '\\') {
+			if (p[1] == 'u' && p[2] == '0' && p[3] == '0' && p[4] == '0' && p[5] == '0')
+				return 1;
+			if (p[1])
+				p++; /* the escaped character: \\ or \" */
+		}
+	}
+	return 0;
 }
 
 static const char *type_name(mode_t m)
@@ -156,7 +207,10 @@ static ssize_t out_write(void *cookie, const char *buf, size_t len)
 		if (n <= 0) {
 			if (!o->werr)
 				o->werr = n < 0 ? -errno : -ENOSPC;
-			return -1;
+			/* fopencookie(3): 0 on error, never negative (glibc's large-write path would take
+			 * -1 as a count: write_file_atomic's fwrite of a whole report crashed on a full disk);
+			 * glibc sets the stream's error flag on a short count */
+			return 0;
 		}
 		off += (size_t)n;
 	}
@@ -185,7 +239,7 @@ int file_out_open(struct file_out *o, const char *path, char *err, size_t errlen
 	}
 	if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "'%s' is %s: output goes to a regular file", path, type_name(st.st_mode));
-		return -EINVAL;
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 	}
 	if ((size_t)snprintf(o->path, sizeof(o->path), "%s", path) >= sizeof(o->path) ||
 	    (size_t)snprintf(o->tmp, sizeof(o->tmp), "%s.XXXXXX", path) >= sizeof(o->tmp)) {

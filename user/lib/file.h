@@ -27,8 +27,13 @@
 enum file_kind { FILE_PROFILE, FILE_CONFIG, FILE_BODY };
 
 /* The cap for a kind of input, bytes: the default above, or its environment override (a whole
- * number of MiB from 1 to 65536; anything else is ignored). */
+ * number of MiB from 1 to 65536). */
 size_t file_cap(enum file_kind kind);
+/* The three overrides, checked before any command runs: a variable that is set and is not a whole
+ * decimal number of MiB from 1 to 65536 (0, -1, nan, 1e99, abc, 99999999) is refused (an empty one
+ * is unset):
+ * -EINVAL with one line in err naming it. 0 when each is unset or valid. */
+int file_caps_check(char *err, size_t errlen);
 
 /* Read the regular file at path whole into a NUL-terminated malloc'd buffer (*len: bytes, without
  * the NUL; len may be NULL). 0, or a negative errno with a one-line message in err naming path:
@@ -56,5 +61,13 @@ int file_out_open(struct file_out *o, const char *path, char *err, size_t errlen
 int file_out_commit(struct file_out *o, char *err, size_t errlen);
 /* Give up: close and remove the temporary file (no-op when none is open). */
 void file_out_abort(struct file_out *o);
+
+/* Names and labels read from inputs (a suite's or workload's name, --framework): 0, or -EINVAL with
+ * "WHAT: a control character (0x1b) is not allowed" in err when s holds a byte below 0x20 or 0x7f
+ * (ESC would drive the terminal a report is printed on, a newline would forge lines). */
+int text_control_check(const char *what, const char *s, char *err, size_t errlen);
+/* Whether JSON text holds a \u0000 escape inside a string: cJSON would cut that string short at
+ * the NUL (a name "ab\u0000cd" read as "ab"), so readers of suites and manifests refuse it. */
+int json_text_has_nul(const char *text);
 
 #endif

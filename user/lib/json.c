@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "lib/json.h"
 
@@ -125,4 +126,54 @@ const char *json_str_or(const cJSON *o, const char *path, const char *dflt)
 	const cJSON *v = json_get(o, path);
 
 	return cJSON_IsString(v) ? v->valuestring : dflt;
+}
+
+/* s with control bytes as \xNN, malloc'd; NULL when s has none (or out of memory: *oom set) */
+static char *escaped(const char *s, int *oom)
+{
+	size_t n = 0, extra = 0;
+	char *out, *q;
+
+	for (; s[n]; n++)
+		if ((unsigned char)s[n] < 0x20 || (unsigned char)s[n] == 0x7f)
+			extra += 3;
+	if (!extra)
+		return NULL;
+	if (!(out = malloc(n + extra + 1))) {
+		*oom = 1;
+		return NULL;
+	}
+	q = out;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			q += sprintf(q, "\\x%02x", *p);
+		else
+			*q++ = (char)*p;
+	}
+	*q = 0;
+	return out;
+}
+
+int json_escape_controls(cJSON *item)
+{
+	int oom = 0;
+	char *e;
+
+	if (!item)
+		return 0;
+	if (item->string && (e = escaped(item->string, &oom))) {
+		if (!(item->type & cJSON_StringIsConst))
+			free(item->string);
+		item->string = e;
+		item->type &= ~cJSON_StringIsConst;
+	}
+	if (cJSON_IsString(item) && item->valuestring && (e = escaped(item->valuestring, &oom))) {
+		if (!(item->type & cJSON_IsReference))
+			free(item->valuestring);
+		item->valuestring = e;
+		item->type &= ~cJSON_IsReference;
+	}
+	for (cJSON *k = item->child; k && !oom; k = k->next)
+		oom = json_escape_controls(k) ? 1 : 0;
+	return oom ? -ENOMEM : 0;
 }

@@ -46,4 +46,9 @@ const char *json_str_or(const cJSON *o, const char *path, const char *dflt);
 /* "a string", "a number", "an object", "an array", "true or false", "null", "nothing" */
 const char *json_type_name(const cJSON *v);
 
+/* Escape control characters in every string value and key under item, in place, for printing
+ * data read from a file on a terminal: a byte below 0x20 or 0x7f becomes the four characters
+ * \xNN (an ESC in a workload's name is shown as \x1b, never sent to the terminal). 0, or -ENOMEM. */
+int json_escape_controls(cJSON *item);
+
 #endif

@@ -101,38 +101,40 @@ double wall_time(void)
 
 int write_file_atomic(const char *path, const char *data, size_t len)
 {
-	char tmp[PATH_MAX];
-	size_t off = 0;
-	int fd, err = 0;
+	/* lib/file.h's writer: a temporary file made with mkostemp (never a guessable name), and a
+	 * destination that exists and is not a regular file (a device, a FIFO, a directory) refused
+	 * (-EINVAL) rather than replaced by the rename */
+	struct file_out o;
+	char msg[256];
+	int e;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
+	if ((e = file_out_open(&o, path, msg, sizeof(msg))))
+		return e;
+	if (len && fwrite(data, 1, len, o.f) != len) {
+		/* the error is kept in the stream and returned by commit */
+	}
+	return file_out_commit(&o, msg, sizeof(msg));
+}
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto cleanup;
-		}
-		off += n;
+char *str_escape_controls(const char *s)
+{
+	size_t n = 0, extra = 0;
+	char *out, *q;
+
+	for (; s && s[n]; n++)
+		if ((unsigned char)s[n] < 0x20 || (unsigned char)s[n] == 0x7f)
+			extra += 3;
+	if (!(out = malloc(n + extra + 1)))
+		return NULL;
+	q = out;
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			q += sprintf(q, "\\x%02x", *p);
+		else
+			*q++ = (char)*p;
 	}
-	if (fsync(fd)) {
-		err = -errno;
-		goto cleanup;
-	}
-cleanup:
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
+	*q = 0;
+	return out;
 }
 
 int read_file_max(const char *path, size_t max, char **out, size_t *len)

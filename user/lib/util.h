@@ -30,8 +30,14 @@ double thread_cpu_ns(void);
 int cmp_double_asc(const void *a, const void *b);
 double wall_time(void);     /* CLOCK_REALTIME, seconds */
 
-/* Write data to path whole: a temporary file in the same directory, fsync, then rename. */
+/* Write data to path whole: a temporary file in the same directory, fsync, then rename
+ * (lib/file.h's file_out_open/commit). 0 or a negative errno: -EISDIR or -EINVAL when path exists
+ * and is a directory or another non-regular file (a device or FIFO is never replaced), else
+ * the failed call's (ENOSPC...). */
 int write_file_atomic(const char *path, const char *data, size_t len);
+/* A malloc'd copy of s for printing data read from a file or store on a terminal: every byte below
+ * 0x20 and 0x7f as the four characters \xNN (ESC as \x1b). NULL when out of memory. */
+char *str_escape_controls(const char *s);
 #define READ_FILE_MAX (256u << 20) /* read_file's cap: 256 MiB */
 /* Read a whole regular file into a NUL-terminated malloc'd buffer (*len: its length, without the
  * NUL; len may be NULL). 0, or a negative errno: -EINVAL for anything but a regular file (a FIFO

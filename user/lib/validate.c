@@ -132,6 +132,11 @@ int validate_output_path(const char *opt, const char *path, char *err, size_t er
 		snprintf(err, errlen, "%s: file name too long", opt);
 		return -ENAMETOOLONG;
 	}
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+		if (*p < 0x20 || *p == 0x7f) {
+			snprintf(err, errlen, "%s: a control character (0x%02x) in the file name is not allowed", opt, *p);
+			return -EINVAL;
+		}
 	if (path[strlen(path) - 1] == '/') {
 		snprintf(err, errlen, "%s: '%s' is a directory: give a file name", opt, path);
 		return -EINVAL;

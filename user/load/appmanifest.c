@@ -46,6 +46,10 @@ int app_manifest_parse(const char *text, const char *file, struct app_manifest *
 		snprintf(err, errlen, "%s: must be a JSON object", file);
 		goto out;
 	}
+	if (json_text_has_nul(text)) { /* cJSON would cut a string short at the NUL */
+		snprintf(err, errlen, "%s: a NUL character (\\u0000) in a string is not allowed", file);
+		goto out;
+	}
 	if (str_field(doc, "name", m->name, sizeof(m->name), file, err, errlen) ||
 	    str_field(doc, "version", m->version, sizeof(m->version), file, err, errlen) ||
 	    str_field(doc, "language", m->language, sizeof(m->language), file, err, errlen) ||

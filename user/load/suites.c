@@ -146,6 +146,10 @@ int suite_parse_json(const char *text, const char *file, const char *dir, struct
 	memset(s, 0, sizeof(*s));
 	if (!doc)
 		return fail(err, errlen, file, "%s: not valid JSON%s%s", "", "");
+	if (json_text_has_nul(text)) { /* cJSON would cut a name short at the NUL */
+		e = fail(err, errlen, file, "%s: %s: %s", "a string", "a NUL character (\\u0000) is not allowed");
+		goto out;
+	}
 	if (!cJSON_IsObject(doc)) {
 		e = fail(err, errlen, file, "%s: %s: %s", "the suite", "must be a JSON object");
 		goto out;
@@ -157,6 +161,10 @@ int suite_parse_json(const char *text, const char *file, const char *dir, struct
 	ws = cJSON_GetObjectItem(doc, "workloads");
 	if (!cJSON_IsArray(ws) || !cJSON_GetArraySize(ws)) {
 		e = fail(err, errlen, file, "%s: %s: %s", "workloads", "a non-empty array is required");
+		goto out;
+	}
+	if (text_control_check("name", cJSON_GetObjectItem(doc, "name")->valuestring, msg, sizeof(msg))) {
+		e = fail(err, errlen, file, "%s: %s%s", msg, "");
 		goto out;
 	}
 	s->name = strdup(cJSON_GetObjectItem(doc, "name")->valuestring);
@@ -179,6 +187,11 @@ int suite_parse_json(const char *text, const char *file, const char *dir, struct
 		if (!STR("name") || !*v->valuestring) {
 			snprintf(field, sizeof(field), "workloads[%d].name", i);
 			e = fail(err, errlen, file, "%s: %s: %s", field, "a non-empty string is required");
+			goto out;
+		}
+		snprintf(field, sizeof(field), "workloads[%d].name", i);
+		if (text_control_check(field, v->valuestring, msg, sizeof(msg))) {
+			e = fail(err, errlen, file, "%s: %s%s", msg, "");
 			goto out;
 		}
 		wl->name = strdup(v->valuestring);

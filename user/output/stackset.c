@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "lib/json.h"
 #include "lib/util.h"
+#include "lib/file.h"
 #include "output/stackset.h"
 
 void stackset_init(struct stackset *s)
@@ -141,9 +142,13 @@ int stackset_read_folded(struct stackset *s, int src, int kind, const char *path
 	char *data, *line, *save = NULL;
 	int e, lineno = 0;
 
-	if ((e = read_file(path, &data, NULL))) {
-		snprintf(err, errlen, "%s: %s", path, strerror(-e));
-		return e;
+	{ /* the bounded reader, with its message ("'x.folded' is a FIFO: only regular files are read") */
+		char msg[4200];
+
+		if ((e = file_read_bounded(path, READ_FILE_MAX, &data, NULL, msg, sizeof(msg)))) {
+			snprintf(err, errlen, "%s", msg);
+			return e;
+		}
 	}
 	for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *sp = strrchr(line, ' '), *end;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -140,6 +141,19 @@ int ffi_spec_check(const char *spec, char *err, int errlen)
 	if (strlen(spec) >= 500) {
 		snprintf(err, errlen, "--ffi: '%.40s...' is too long", spec);
 		return -EINVAL;
+	}
+	{ /* a path must be a regular file: libelf's open of a FIFO would wait for a writer forever */
+		char lib[512];
+		struct stat st;
+
+		snprintf(lib, sizeof(lib), "%.*s", colon ? (int)(colon - spec) : (int)strlen(spec), spec);
+		if (strchr(lib, '/') && !stat(lib, &st) && !S_ISREG(st.st_mode)) {
+			snprintf(err, errlen, "--ffi: '%s' is %s: give a shared library file", lib,
+				 S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" :
+				 S_ISCHR(st.st_mode) ? "a character device" : S_ISBLK(st.st_mode) ? "a block device" :
+				 "not a regular file");
+			return -EINVAL;
+		}
 	}
 	return 0;
 }

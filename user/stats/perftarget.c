@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lib/file.h"
 #include "output/document.h"
 #include "stats/perftarget.h"
 
@@ -117,15 +118,26 @@ int ptarget_parse(const char *s, struct ptarget *t, char *err, int errlen)
 
 int ptarget_load_file(const char *path, struct ptarget *out, int max, char *err, int errlen)
 {
-	FILE *f = fopen(path, "r");
-	char line[1024];
-	int n = 0, ln = 0;
+	char line[1024], *text = NULL, msg[4200];
+	size_t len = 0;
+	int n = 0, ln = 0, e;
+	FILE *f;
 
-	if (!f) {
-		int e = errno;
-
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		return -e;
+	/* regular files only, capped like every configuration file (lib/file.h): a FIFO, /dev/zero or
+	 * a directory is refused at once, a huge file before a byte is read */
+	if ((e = file_read_bounded(path, file_cap(FILE_CONFIG), &text, &len, msg, sizeof(msg)))) {
+		snprintf(err, errlen, "%s", msg);
+		return e;
+	}
+	if (!len) {
+		free(text);
+		return 0;
+	}
+	if (!(f = fmemopen(text, len, "r"))) {
+		e = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-e));
+		free(text);
+		return e;
 	}
 	while (fgets(line, sizeof(line), f)) {
 		char *p = line, *hash = strchr(line, '#');
@@ -185,9 +197,11 @@ int ptarget_load_file(const char *path, struct ptarget *out, int max, char *err,
 		n++;
 	}
 	fclose(f);
+	free(text);
 	return n;
 bad:
 	fclose(f);
+	free(text);
 	return -EINVAL;
 }
 
