@@ -1180,6 +1180,34 @@ int ffi__func_info(struct ffi *f, int id, const char **lib, const char **sym, co
 	*pyname = f->funcs[id].fn.pyname;
 	return 0;
 }
+/* A share of a function's calls (libffi's "overhead", the binding layer's "binding"): its total
+ * less the probes' own cost measured at start-up (zero_ns per call, < 0 when not calibrated), as
+ * NAME_ms, NAME_per_call_us and NAME_calls in j, or nulls. Adds the ms to *sum_ms; true when added. */
+static bool add_share(cJSON *j, const char *name, double total_ns, uint64_t calls, double zero_ns, double *sum_ms)
+{
+	char k[64];
+	double ns;
+
+	if (!calls || zero_ns < 0) {
+		snprintf(k, sizeof(k), "%s_ms", name);
+		cJSON_AddNullToObject(j, k);
+		snprintf(k, sizeof(k), "%s_per_call_us", name);
+		cJSON_AddNullToObject(j, k);
+		return false;
+	}
+	ns = total_ns - zero_ns * calls;
+	if (ns < 0)
+		ns = 0;
+	snprintf(k, sizeof(k), "%s_ms", name);
+	cJSON_AddNumberToObject(j, k, ns / 1e6);
+	snprintf(k, sizeof(k), "%s_per_call_us", name);
+	cJSON_AddNumberToObject(j, k, ns / 1e3 / calls);
+	snprintf(k, sizeof(k), "%s_calls", name);
+	cJSON_AddNumberToObject(j, k, calls);
+	*sum_ms += ns / 1e6;
+	return true;
+}
+
 
 void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 {
@@ -1257,34 +1285,8 @@ void ffi__report(struct ffi *f, cJSON *doc, cJSON *prof)
 		cJSON_AddNumberToObject(j, "gil_held_calls", st.gil_held_calls);
 		cJSON_AddNumberToObject(j, "gil_released_calls", st.gil_released_calls);
 		cJSON_AddNumberToObject(j, "gil_unknown_calls", st.gil_unknown_calls);
-		if (st.overhead_calls && f->over_zero_ns >= 0) {
-			double ns = st.overhead_ns - f->over_zero_ns * st.overhead_calls;
-
-			if (ns < 0)
-				ns = 0;
-			cJSON_AddNumberToObject(j, "overhead_ms", ns / 1e6);
-			cJSON_AddNumberToObject(j, "overhead_per_call_us", ns / 1e3 / st.overhead_calls);
-			cJSON_AddNumberToObject(j, "overhead_calls", st.overhead_calls);
-			all_over_ms += ns / 1e6;
-			any_over = true;
-		} else {
-			cJSON_AddNullToObject(j, "overhead_ms");
-			cJSON_AddNullToObject(j, "overhead_per_call_us");
-		}
-		if (st.binding_calls && f->bind_zero_ns >= 0) {
-			double ns = st.binding_ns - f->bind_zero_ns * st.binding_calls;
-
-			if (ns < 0)
-				ns = 0;
-			cJSON_AddNumberToObject(j, "binding_ms", ns / 1e6);
-			cJSON_AddNumberToObject(j, "binding_per_call_us", ns / 1e3 / st.binding_calls);
-			cJSON_AddNumberToObject(j, "binding_calls", st.binding_calls);
-			all_bind_ms += ns / 1e6;
-			any_bind = true;
-		} else {
-			cJSON_AddNullToObject(j, "binding_ms");
-			cJSON_AddNullToObject(j, "binding_per_call_us");
-		}
+		any_over |= add_share(j, "overhead", st.overhead_ns, st.overhead_calls, f->over_zero_ns, &all_over_ms);
+		any_bind |= add_share(j, "binding", st.binding_ns, st.binding_calls, f->bind_zero_ns, &all_bind_ms);
 		cJSON_AddNumberToObject(j, "unreturned", st.unreturned);
 		cJSON_AddNumberToObject(j, "correction_ns", f->funcs[i].emulated ? f->call_em_ns : f->call_ns);
 		{
