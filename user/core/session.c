@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include "lib/log.h"
 #include "inspect/procfs.h"
+#include "inspect/elffile.h"
 #include "core/probes.h"
 #include "core/session.h"
 #include "bpf/syscalls.h"
@@ -316,10 +317,20 @@ int session__attach_gil_exact(struct session *s, int pid, const char *elf)
 	/* GCC's clones of take_gil (3.8: take_gil.constprop.0, for PyEval_RestoreThread and thread
 	 * start-up) take the GIL too; the programs read no arguments, so they fit every clone */
 	static const char *const clones[] = { "take_gil.constprop.0", "take_gil.constprop.1" };
+	bool has_clone[sizeof(clones) / sizeof(clones[0])] = { false };
+	struct elf_file *ef;
 	int err;
 
 	if (!s->py)
 		return -ENOTSUP;
+	/* only the clones the file has: libbpf would print "failed to find symbol" for the others */
+	if ((ef = elf_file__open(elf))) {
+		GElf_Sym sym;
+
+		for (size_t i = 0; i < sizeof(clones) / sizeof(clones[0]); i++)
+			has_clone[i] = !elf_file__symbol(ef, clones[i], &sym);
+		elf_file__close(ef);
+	}
 	err = keep_link(s, uprobe(s->py->progs.take_gil_enter, false, pid, elf, "take_gil"), "uprobe take_gil", elf);
 	if (!err)
 		err = keep_link(s, uprobe(s->py->progs.take_gil_exit, true, pid, elf, "take_gil"),
@@ -331,8 +342,11 @@ int session__attach_gil_exact(struct session *s, int pid, const char *elf)
 		err = keep_link(s, uprobe(s->py->progs.drop_gil_exit, true, pid, elf, "drop_gil"),
 				"uretprobe drop_gil", elf);
 	for (size_t i = 0; !err && i < sizeof(clones) / sizeof(clones[0]); i++) {
-		struct bpf_link *l = uprobe(s->py->progs.take_gil_enter, false, pid, elf, clones[i]);
+		struct bpf_link *l;
 
+		if (!has_clone[i])
+			continue; /* no such clone in this build */
+		l = uprobe(s->py->progs.take_gil_enter, false, pid, elf, clones[i]);
 		if (!l)
 			continue; /* no such clone in this build */
 		err = keep_link(s, l, "uprobe take_gil clone", elf);
