@@ -196,6 +196,7 @@ int session__open(const struct session_opts *opts, struct session **out)
 		}
 		bpf_program__set_autoload(s->py->progs.gil_switch, gil);
 		bpf_program__set_autoload(s->py->progs.gil_fork, gil);
+		bpf_program__set_autoload(s->py->progs.gil_exit, gil && opts->gil_stacks);
 		bpf_program__set_autoload(s->py->progs.take_gil_enter, gil && opts->gil_exact);
 		bpf_program__set_autoload(s->py->progs.take_gil_exit, gil && opts->gil_exact);
 		bpf_program__set_autoload(s->py->progs.drop_gil_enter, gil && opts->gil_exact);
@@ -225,6 +226,11 @@ int session__open(const struct session_opts *opts, struct session **out)
 			if (!s->py->links.gil_fork) {
 				err = -errno;
 				log_err("attaching tp_btf/sched_process_fork: %s", strerror(-err));
+				goto cleanup;
+			}
+			if (opts->gil_stacks && !(s->py->links.gil_exit = bpf_program__attach(s->py->progs.gil_exit))) {
+				err = -errno;
+				log_err("attaching tp_btf/sched_process_exit: %s", strerror(-err));
 				goto cleanup;
 			}
 			log_debug("attached gil: tp_btf/sched_switch");
