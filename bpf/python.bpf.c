@@ -160,7 +160,7 @@ static __always_inline void gil_preempted(struct task_struct *prev, __u32 tgid)
 	tc->gil_cheap = !r->exact;
 	tc->gil_pre = 1;
 	if (tc->take_ns || tc->drop_ns)
-		tc->take_blocked = 1; /* exact: a wait preempted in a hand-off is a wait, as a block is */
+		tc->take_blocked |= 1; /* exact: a wait preempted in a hand-off is a wait, as a block is */
 	if (gil_stacks)
 		gil_stack_block(prev, regs, tgid, tc, tc->gil_block_ns); /* a wait has a stack either way */
 	if (!r->exact)
@@ -197,7 +197,7 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 				if (gil_stacks)
 					gil_stack_block(prev, regs, tgid, tc, now);
 				if (tc->take_ns || tc->drop_ns)
-					tc->take_blocked = 1;
+					tc->take_blocked |= 1;
 				if (!r->exact) {
 					struct gil_total *tot = gil_total();
 
@@ -254,6 +254,23 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 			}
 		}
 	}
+	return 0;
+}
+
+/* When the session detaches: each live target thread's GIL waits that no stack counted yet go
+ * out under none (run once by the loader as a task iterator), so that the GIL-wait stacks add
+ * up to the probe's total. */
+SEC("iter/task")
+int gil_flush(struct bpf_iter__task *ctx)
+{
+	struct task_struct *t = ctx->task;
+	struct thread_ctx *tc;
+
+	if (!t || !gil_stacks || !is_target_tgid(t->tgid))
+		return 0;
+	tc = bpf_task_storage_get(&thread_ctxs, t, 0, 0);
+	if (tc)
+		gil_stack_exit(t, tc);
 	return 0;
 }
 
@@ -320,16 +337,11 @@ int BPF_KPROBE(take_gil_enter)
 	now = bpf_ktime_get_ns();
 	tc->take_ns = now;
 	/* one wait with the drop_gil just before it (the forced switch), else a new one; that
-	 * drop_gil, if it blocked (a drop request made it wait for the switch), was a wait of its
-	 * own: its time is in wait_ns already, so it is counted too */
+	 * drop_gil, if it was a wait of its own (counted when it returned), goes into the
+	 * distribution alone */
 	if (!tc->drop_end_ns || now - tc->drop_end_ns > GIL_EPISODE_GAP_NS) {
-		if (tc->drop_end_ns && tc->take_blocked) {
-			struct req_acct *p = req_pend(tc);
-
-			gil_wait_done(gil_thread_of(bpf_get_current_task_btf()), tc->drop_wait_ns, true);
-			if (p)
-				p->gil_waits++;
-		}
+		if (tc->drop_end_ns && (tc->take_blocked & 2))
+			gil_wait_done(gil_thread_of(bpf_get_current_task_btf()), tc->drop_wait_ns, false);
 		tc->drop_wait_ns = 0;
 		tc->take_blocked = 0;
 	}
@@ -359,14 +371,18 @@ int BPF_KRETPROBE(take_gil_exit)
 	tot = gil_total();
 	if (tot)
 		__sync_fetch_and_add(&tot->acquisitions, 1);
-	if (tc->take_blocked) {
+	/* a wait: it blocked, or was preempted in a hand-off, or lasted 50 us (preempted outside a
+	 * futex call, on a busy CPU); a take that did none of these is the call's own cost */
+	if (tc->take_blocked || d + tc->drop_wait_ns >= GIL_EPISODE_GAP_NS) {
 		struct req_acct *p = req_pend(tc);
+		bool counted = tc->take_blocked & 2; /* at its drop_gil's return */
 
-		gil_wait_done(gil_thread_of(task), d + tc->drop_wait_ns, true);
-		if (p)
+		gil_wait_done(gil_thread_of(task), d + tc->drop_wait_ns, !counted);
+		if (p && !counted)
 			p->gil_waits++;
 	}
 	tc->drop_wait_ns = 0;
+	tc->take_blocked = 0;
 	return 0;
 }
 
@@ -426,6 +442,23 @@ int BPF_KRETPROBE(drop_gil_exit)
 	tc->drop_wait_ns = d;
 	tc->drop_end_ns = now;
 	exact_wait_add(task, tc, d);
+	/* a drop_gil that blocked, was preempted in the hand-off or lasted 50 us (a drop request
+	 * made it wait for the switch) is a wait, counted now: the thread may end without another
+	 * take_gil (bit 2 of take_blocked: counted; the take_gil that follows within 50 us is the
+	 * same wait) */
+	if ((tc->take_blocked & 1) || d >= GIL_EPISODE_GAP_NS) {
+		struct gil_thread *g = gil_thread_of(task);
+		struct gil_total *tot = gil_total();
+		struct req_acct *p = req_pend(tc);
+
+		if (g)
+			g->waits++;
+		if (tot)
+			__sync_fetch_and_add(&tot->waits, 1);
+		if (p)
+			p->gil_waits++;
+		tc->take_blocked |= 2;
+	}
 	return 0;
 }
 

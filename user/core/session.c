@@ -197,6 +197,7 @@ int session__open(const struct session_opts *opts, struct session **out)
 		bpf_program__set_autoload(s->py->progs.gil_switch, gil);
 		bpf_program__set_autoload(s->py->progs.gil_fork, gil);
 		bpf_program__set_autoload(s->py->progs.gil_exit, gil && opts->gil_stacks);
+		bpf_program__set_autoload(s->py->progs.gil_flush, gil && opts->gil_stacks);
 		bpf_program__set_autoload(s->py->progs.take_gil_enter, gil && opts->gil_exact);
 		bpf_program__set_autoload(s->py->progs.take_gil_exit, gil && opts->gil_exact);
 		bpf_program__set_autoload(s->py->progs.drop_gil_enter, gil && opts->gil_exact);
@@ -396,6 +397,33 @@ int session__python_fds(struct session *s, struct python_fds *fds)
 	return 0;
 }
 
+/* The GIL waits of live target threads that no GIL-wait stack counted yet go to the stacks'
+ * ring buffer under "[no stack]" (bpf/python.bpf.c's task iterator gil_flush, run once, after
+ * the gil programs are detached: the probe's totals are final then). */
+static void gil_flush(struct session *s)
+{
+	struct bpf_link *l;
+	char buf[64];
+	int fd;
+
+	if (!s->py || !bpf_program__fd(s->py->progs.gil_flush) || bpf_program__fd(s->py->progs.gil_flush) < 0)
+		return;
+	l = bpf_program__attach_iter(s->py->progs.gil_flush, NULL);
+	if (!l) {
+		log_debug("GIL-wait stacks: the task iterator did not attach: %s", strerror(errno));
+		return;
+	}
+	fd = bpf_iter_create(bpf_link__fd(l));
+	if (fd >= 0) {
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+	} else {
+		log_debug("GIL-wait stacks: the task iterator did not run: %s", strerror(errno));
+	}
+	bpf_link__destroy(l);
+}
+
 void session__detach(struct session *s)
 {
 	if (!s)
@@ -403,8 +431,10 @@ void session__detach(struct session *s)
 	for (int i = 0; i < s->nlinks; i++)
 		bpf_link__destroy(s->links[i]);
 	s->nlinks = 0;
-	if (s->py)
+	if (s->py) {
 		python_bpf__detach(s->py);
+		gil_flush(s);
+	}
 	if (s->sys)
 		syscalls_bpf__detach(s->sys);
 	if (s->core)
