@@ -867,7 +867,8 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 		cJSON_AddStringToObject(g, "method", "the gil probe's tp_btf/sched_switch program: the stack of a target "
 						     "thread blocking on its GIL, at most one per process per 1/HZ, weighted "
 						     "(microseconds) by its wait plus the waits without a stack since the "
-						     "thread's last one");
+						     "thread's last one; a thread's waits that no later stack counted "
+						     "(it or the run ended) weigh <process>;[no stack]");
 		cJSON_AddNumberToObject(g, "stacks", st->gil_stacks);
 		cJSON_AddNumberToObject(g, "weighted", st->gil_weighted);
 		cJSON_AddNumberToObject(g, "wait_ms", st->gil_wait_ns / 1e6);
