@@ -67,7 +67,7 @@ struct thread_ctx {
 	__u64 gil_ep_ns;     /* blocked time of the current wait episode */
 	__u64 take_ns;       /* exact method: inside take_gil since; 0: not */
 	__u64 hold_ns;       /* exact method: holding the GIL since; 0: not */
-	__u32 take_blocked;  /* exact method: blocked at least once inside this take_gil */
+	__u32 take_blocked;  /* exact method: 1: this wait blocked or was preempted; 2: counted at drop_gil */
 	/* gc */
 	__u32 gc_gen;
 	__u64 gc_start_ns;   /* inside a collection since; 0: not */

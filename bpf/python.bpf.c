@@ -88,16 +88,18 @@ static __always_inline struct gil_thread *gil_thread_of(struct task_struct *t)
 	return g;
 }
 
-/* One finished wait of a thread: count it, time it. */
-static __always_inline void gil_wait_done(struct gil_thread *g, __u64 ns)
+/* One finished wait: its length into the distribution. count: also count it (the exact method;
+ * the cheap one counts a wait with its first off-CPU period). */
+static __always_inline void gil_wait_done(struct gil_thread *g, __u64 ns, bool counted)
 {
 	struct gil_total *tot = gil_total();
 
-	if (g)
+	if (g && counted)
 		g->waits++;
 	if (!tot)
 		return;
-	__sync_fetch_and_add(&tot->waits, 1);
+	if (counted)
+		__sync_fetch_and_add(&tot->waits, 1);
 	max_update(&tot->max_wait_ns, ns);
 	hist_add(tot->hist, ns); /* atomic: the uprobe programs can be preempted */
 }
@@ -109,7 +111,7 @@ static __always_inline void gil_episode(struct thread_ctx *tc, struct task_struc
 {
 	if (!tc->gil_wake_ns || now - tc->gil_wake_ns > GIL_EPISODE_GAP_NS) {
 		if (tc->gil_ep_ns)
-			gil_wait_done(gil_thread_of(prev), tc->gil_ep_ns);
+			gil_wait_done(gil_thread_of(prev), tc->gil_ep_ns, false);
 		tc->gil_ep_ns = 0;
 	}
 }
@@ -157,6 +159,8 @@ static __always_inline void gil_preempted(struct task_struct *prev, __u32 tgid)
 	tc->gil_block_ns = bpf_ktime_get_ns();
 	tc->gil_cheap = !r->exact;
 	tc->gil_pre = 1;
+	if (tc->take_ns || tc->drop_ns)
+		tc->take_blocked |= 1; /* exact: a wait preempted in a hand-off is a wait, as a block is */
 	if (gil_stacks)
 		gil_stack_block(prev, regs, tgid, tc, tc->gil_block_ns); /* a wait has a stack either way */
 	if (!r->exact)
@@ -193,7 +197,7 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 				if (gil_stacks)
 					gil_stack_block(prev, regs, tgid, tc, now);
 				if (tc->take_ns || tc->drop_ns)
-					tc->take_blocked = 1;
+					tc->take_blocked |= 1;
 				if (!r->exact) {
 					struct gil_total *tot = gil_total();
 
@@ -219,8 +223,8 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 			if (!now)
 				now = bpf_ktime_get_ns();
 			d = now - tc->gil_block_ns;
-			if (gil_stacks)
-				gil_stack_wake(tc, d);
+			if (gil_stacks && tc->gil_cheap)
+				gil_stack_wake(next, tc, d); /* exact: in exact_wait_add */
 			tc->gil_block_ns = 0;
 			if (tc->gil_pre && tot)
 				__sync_fetch_and_add(&tot->preempted_ns, d);
@@ -229,18 +233,44 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 				struct gil_thread *g = gil_thread_of(next);
 				struct req_acct *p = req_pend(tc);
 
+				/* a wait is counted with its first time: a thread's (and a request's) wait
+				 * time never comes without a wait, even when its last one stays open */
+				bool first = !tc->gil_ep_ns;
+
 				if (p) {
 					p->gil_wait_ns += d;
-					p->gil_waits += !tc->gil_pre;
+					p->gil_waits += first;
 				}
-				tc->gil_ep_ns += d;
-				if (g)
+				tc->gil_ep_ns += d ? d : 1;
+				if (g) {
 					g->wait_ns += d;
-				if (tot)
+					g->waits += first;
+				}
+				if (tot) {
 					__sync_fetch_and_add(&tot->wait_ns, d);
+					if (first)
+						__sync_fetch_and_add(&tot->waits, 1);
+				}
 			}
 		}
 	}
+	return 0;
+}
+
+/* When the session detaches: each live target thread's GIL waits that no stack counted yet go
+ * out under none (run once by the loader as a task iterator), so that the GIL-wait stacks add
+ * up to the probe's total. */
+SEC("iter/task")
+int gil_flush(struct bpf_iter__task *ctx)
+{
+	struct task_struct *t = ctx->task;
+	struct thread_ctx *tc;
+
+	if (!t || !gil_stacks || !is_target_tgid(t->tgid))
+		return 0;
+	tc = bpf_task_storage_get(&thread_ctxs, t, 0, 0);
+	if (tc)
+		gil_stack_exit(t, tc);
 	return 0;
 }
 
@@ -274,6 +304,22 @@ static __always_inline void exact_wait_add(struct task_struct *task, struct thre
 		__sync_fetch_and_add(&tot->wait_ns, d);
 	if (p)
 		p->gil_wait_ns += d;
+	if (gil_stacks)
+		gil_stack_wake(task, tc, d); /* the stack taken at a block inside the call, if any */
+}
+
+/* A target thread ends: its GIL waits that got no stack of their own go out under none. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(gil_exit, struct task_struct *t)
+{
+	struct thread_ctx *tc;
+
+	if (!gil_stacks || !is_target_tgid(t->tgid))
+		return 0;
+	tc = bpf_task_storage_get(&thread_ctxs, t, 0, 0);
+	if (tc)
+		gil_stack_exit(t, tc);
+	return 0;
 }
 
 SEC("uprobe")
@@ -290,8 +336,12 @@ int BPF_KPROBE(take_gil_enter)
 		return 0;
 	now = bpf_ktime_get_ns();
 	tc->take_ns = now;
-	/* one wait with the drop_gil just before it (the forced switch), else a new one */
+	/* one wait with the drop_gil just before it (the forced switch), else a new one; that
+	 * drop_gil, if it was a wait of its own (counted when it returned), goes into the
+	 * distribution alone */
 	if (!tc->drop_end_ns || now - tc->drop_end_ns > GIL_EPISODE_GAP_NS) {
+		if (tc->drop_end_ns && (tc->take_blocked & 2))
+			gil_wait_done(gil_thread_of(bpf_get_current_task_btf()), tc->drop_wait_ns, false);
 		tc->drop_wait_ns = 0;
 		tc->take_blocked = 0;
 	}
@@ -321,14 +371,18 @@ int BPF_KRETPROBE(take_gil_exit)
 	tot = gil_total();
 	if (tot)
 		__sync_fetch_and_add(&tot->acquisitions, 1);
-	if (tc->take_blocked) {
+	/* a wait: it blocked, or was preempted in a hand-off, or lasted 50 us (preempted outside a
+	 * futex call, on a busy CPU); a take that did none of these is the call's own cost */
+	if (tc->take_blocked || d + tc->drop_wait_ns >= GIL_EPISODE_GAP_NS) {
 		struct req_acct *p = req_pend(tc);
+		bool counted = tc->take_blocked & 2; /* at its drop_gil's return */
 
-		gil_wait_done(gil_thread_of(task), d + tc->drop_wait_ns);
-		if (p)
+		gil_wait_done(gil_thread_of(task), d + tc->drop_wait_ns, !counted);
+		if (p && !counted)
 			p->gil_waits++;
 	}
 	tc->drop_wait_ns = 0;
+	tc->take_blocked = 0;
 	return 0;
 }
 
@@ -388,6 +442,23 @@ int BPF_KRETPROBE(drop_gil_exit)
 	tc->drop_wait_ns = d;
 	tc->drop_end_ns = now;
 	exact_wait_add(task, tc, d);
+	/* a drop_gil that blocked, was preempted in the hand-off or lasted 50 us (a drop request
+	 * made it wait for the switch) is a wait, counted now: the thread may end without another
+	 * take_gil (bit 2 of take_blocked: counted; the take_gil that follows within 50 us is the
+	 * same wait) */
+	if ((tc->take_blocked & 1) || d >= GIL_EPISODE_GAP_NS) {
+		struct gil_thread *g = gil_thread_of(task);
+		struct gil_total *tot = gil_total();
+		struct req_acct *p = req_pend(tc);
+
+		if (g)
+			g->waits++;
+		if (tot)
+			__sync_fetch_and_add(&tot->waits, 1);
+		if (p)
+			p->gil_waits++;
+		tc->take_blocked |= 2;
+	}
 	return 0;
 }
 

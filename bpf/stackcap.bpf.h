@@ -258,7 +258,10 @@ static __always_inline void gil_stack_block(struct task_struct *prev, struct pt_
 {
 	__u64 *last;
 
-	tc->gil_stk_cookie = 0;
+	/* the exact method weighs a stack when take_gil/drop_gil returns: a second block inside the
+	 * same call keeps the first one's stack */
+	if (tc->gil_stk_cookie)
+		return;
 	last = bpf_map_lookup_elem(&gil_last_stack, &tgid);
 	if (!last) {
 		__u64 zero = 0;
@@ -284,13 +287,15 @@ static __always_inline void gil_stack_block(struct task_struct *prev, struct pt_
 	}
 }
 
-/* A target thread that was blocked on its GIL for wait_ns runs again. The waits without a
- * stack since its last one count with the next one that has one: the weights add up to the
- * whole wait, the stacks are a sample. */
-static __always_inline void gil_stack_wake(struct thread_ctx *tc, __u64 wait_ns)
+/* A target thread's wait of wait_ns is over (cheap method: it ran again after a block or a
+ * preemption on its GIL; exact: take_gil or drop_gil returned). The waits without a stack since
+ * its last one count with the next one that has one, and at the thread's end with none
+ * (gil_stack_exit): the weights add up to the whole wait, the stacks are a sample. */
+static __always_inline void gil_stack_wake(struct task_struct *t, struct thread_ctx *tc, __u64 wait_ns)
 {
 	if (tc->gil_stk_cookie) {
-		struct gil_wait_done d = { .cookie = tc->gil_stk_cookie, .weight_ns = wait_ns + tc->gil_unsampled_ns };
+		struct gil_wait_done d = { .cookie = tc->gil_stk_cookie, .weight_ns = wait_ns + tc->gil_unsampled_ns,
+					   .pid = t->tgid, .tid = t->pid };
 
 		tc->gil_unsampled_ns = 0;
 		tc->gil_stk_cookie = 0;
@@ -299,6 +304,18 @@ static __always_inline void gil_stack_wake(struct thread_ctx *tc, __u64 wait_ns)
 	} else {
 		tc->gil_unsampled_ns += wait_ns;
 	}
+}
+
+/* Thread t ends: its waits that no stack counted go out with cookie 0. */
+static __always_inline void gil_stack_exit(struct task_struct *t, struct thread_ctx *tc)
+{
+	struct gil_wait_done d = { .cookie = 0, .weight_ns = tc->gil_unsampled_ns, .pid = t->tgid, .tid = t->pid };
+
+	if (!d.weight_ns)
+		return;
+	tc->gil_unsampled_ns = 0;
+	if (bpf_ringbuf_output(&gil_done_events, &d, sizeof(d), 0))
+		count(STK_GIL_LOST);
 }
 
 #endif /* BINDPROF_STACKCAP_BPF_H */

@@ -25,9 +25,12 @@ enum stack_kind {
 };
 
 /* The end of a GIL wait whose stack was sent with cookie (its own small ring buffer). */
+/* cookie 0: waits of thread tid (of process pid) that got no stack of their own and had no later
+ * one to count with (the thread ended): the loader files them under "[no stack]". */
 struct gil_wait_done {
 	__u64 cookie;
 	__u64 weight_ns;
+	__u32 pid, tid;
 };
 
 /* Counters (per-CPU array stack_counts): samples sent, and lost for want of ring buffer room. */

@@ -20,6 +20,11 @@ either holding it or waiting for it. The script prints, as "key value" lines:
                 their rounds (select() for 1 ms, a pipe write and read) took beyond that 1 ms
                 (timer slack, system calls, and the waits to take the GIL back: an upper bound
                 of their GIL wait), and their rounds
+  http_requests, http_tids, http_clients   with --http N: a thread-per-request HTTP server
+                (ThreadingHTTPServer on 127.0.0.1) whose handlers each burn ~1 ms of CPU, and N
+                client threads sending it requests one after another; the requests it served
+                (its own count), its handler threads' native ids (one short-lived thread a
+                request), and the clients' native ids
 Without competition for the CPU (pinned alone to one core), the CPU-bound threads' GIL wait is
 cpu_life_s - cpu_thread_s; with any, a holder can be preempted, so it is cpu_life_s - (their
 holds), and the holds add up to about span_s (some thread always holds the GIL while all of them
@@ -102,19 +107,73 @@ def pipe(go, seconds):
     PIPE.append(took)
 
 
+HTTP_TIDS = []
+HTTP_CLIENTS = []
+
+
+def serve():
+    """A thread-per-request HTTP server on a loopback port: (server, its serving thread)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class H(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"
+
+        def do_GET(self):
+            HTTP_TIDS.append(threading.get_native_id())
+            x = 0
+            t0 = time.thread_time()
+            while time.thread_time() - t0 < 0.001:
+                for _ in range(100):
+                    x += 1
+            body = b"ok\n"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+    srv.daemon_threads = False  # server_close() joins the handler threads
+    th = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, name="http-server")
+    th.start()
+    return srv, th
+
+
+def client(go, seconds, port):
+    import http.client
+
+    go.wait()
+    HTTP_CLIENTS.append(threading.get_native_id())
+    end = GO[0] + seconds
+    while time.monotonic() < end:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        c.request("GET", "/")
+        c.getresponse().read()
+        c.close()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("threads", type=int)
     ap.add_argument("seconds", type=float)
     ap.add_argument("--io", type=int, default=0)
     ap.add_argument("--pipe", type=int, default=0)
+    ap.add_argument("--http", type=int, default=0)
     ap.add_argument("--delay", type=float, default=0.5)
     a = ap.parse_args()
     time.sleep(a.delay)
     go = threading.Event()
+    srv = srv_th = None
+    if a.http:
+        srv, srv_th = serve()
     ts = [threading.Thread(target=cpu, args=(go, a.seconds), name=f"cpu-{k}") for k in range(a.threads)]
     ts += [threading.Thread(target=io, args=(go, a.seconds), name=f"io-{k}") for k in range(a.io)]
     ts += [threading.Thread(target=pipe, args=(go, a.seconds), name=f"pipe-{k}") for k in range(a.pipe)]
+    if srv:
+        ts += [threading.Thread(target=client, args=(go, a.seconds, srv.server_address[1]), name=f"client-{k}")
+               for k in range(a.http)]
     for t in ts:
         t.start()
     # every thread exists and waits on go (not on the GIL): from here each wants the GIL
@@ -122,6 +181,10 @@ def main():
     go.set()
     for t in ts:
         t.join()
+    if srv:
+        srv.shutdown()
+        srv.server_close()
+        srv_th.join()
     print(f"cpu_life_s {sum(e - GO[0] for e in ENDS):.6f}")
     print(f"cpu_thread_s {sum(CPU):.6f}")
     if ENDS:
@@ -133,6 +196,10 @@ def main():
         print(f"io_life_s {sum(x[1] for x in IO):.6f}")
         print(f"io_over_s {sum(x[2] for x in IO):.6f}")
         print(f"io_calls {sum(x[3] for x in IO)}")
+    if srv:
+        print(f"http_requests {len(HTTP_TIDS)}")
+        print("http_tids " + ",".join(map(str, HTTP_TIDS)))
+        print("http_clients " + ",".join(map(str, HTTP_CLIENTS)))
     if PIPE:
         took = sorted(x for p in PIPE for x in p)
         print(f"pipe_calls {len(took)}")

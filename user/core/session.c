@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include "lib/log.h"
 #include "inspect/procfs.h"
+#include "inspect/elffile.h"
 #include "core/probes.h"
 #include "core/session.h"
 #include "bpf/syscalls.h"
@@ -196,6 +197,8 @@ int session__open(const struct session_opts *opts, struct session **out)
 		}
 		bpf_program__set_autoload(s->py->progs.gil_switch, gil);
 		bpf_program__set_autoload(s->py->progs.gil_fork, gil);
+		bpf_program__set_autoload(s->py->progs.gil_exit, gil && opts->gil_stacks);
+		bpf_program__set_autoload(s->py->progs.gil_flush, gil && opts->gil_stacks);
 		bpf_program__set_autoload(s->py->progs.take_gil_enter, gil && opts->gil_exact);
 		bpf_program__set_autoload(s->py->progs.take_gil_exit, gil && opts->gil_exact);
 		bpf_program__set_autoload(s->py->progs.drop_gil_enter, gil && opts->gil_exact);
@@ -225,6 +228,11 @@ int session__open(const struct session_opts *opts, struct session **out)
 			if (!s->py->links.gil_fork) {
 				err = -errno;
 				log_err("attaching tp_btf/sched_process_fork: %s", strerror(-err));
+				goto cleanup;
+			}
+			if (opts->gil_stacks && !(s->py->links.gil_exit = bpf_program__attach(s->py->progs.gil_exit))) {
+				err = -errno;
+				log_err("attaching tp_btf/sched_process_exit: %s", strerror(-err));
 				goto cleanup;
 			}
 			log_debug("attached gil: tp_btf/sched_switch");
@@ -317,10 +325,20 @@ int session__attach_gil_exact(struct session *s, int pid, const char *elf)
 	/* GCC's clones of take_gil (3.8: take_gil.constprop.0, for PyEval_RestoreThread and thread
 	 * start-up) take the GIL too; the programs read no arguments, so they fit every clone */
 	static const char *const clones[] = { "take_gil.constprop.0", "take_gil.constprop.1" };
+	bool has_clone[sizeof(clones) / sizeof(clones[0])] = { false };
+	struct elf_file *ef;
 	int err;
 
 	if (!s->py)
 		return -ENOTSUP;
+	/* only the clones the file has: libbpf would print "failed to find symbol" for the others */
+	if ((ef = elf_file__open(elf))) {
+		GElf_Sym sym;
+
+		for (size_t i = 0; i < sizeof(clones) / sizeof(clones[0]); i++)
+			has_clone[i] = !elf_file__symbol(ef, clones[i], &sym);
+		elf_file__close(ef);
+	}
 	err = keep_link(s, uprobe(s->py->progs.take_gil_enter, false, pid, elf, "take_gil"), "uprobe take_gil", elf);
 	if (!err)
 		err = keep_link(s, uprobe(s->py->progs.take_gil_exit, true, pid, elf, "take_gil"),
@@ -332,8 +350,11 @@ int session__attach_gil_exact(struct session *s, int pid, const char *elf)
 		err = keep_link(s, uprobe(s->py->progs.drop_gil_exit, true, pid, elf, "drop_gil"),
 				"uretprobe drop_gil", elf);
 	for (size_t i = 0; !err && i < sizeof(clones) / sizeof(clones[0]); i++) {
-		struct bpf_link *l = uprobe(s->py->progs.take_gil_enter, false, pid, elf, clones[i]);
+		struct bpf_link *l;
 
+		if (!has_clone[i])
+			continue; /* no such clone in this build */
+		l = uprobe(s->py->progs.take_gil_enter, false, pid, elf, clones[i]);
 		if (!l)
 			continue; /* no such clone in this build */
 		err = keep_link(s, l, "uprobe take_gil clone", elf);
@@ -377,6 +398,33 @@ int session__python_fds(struct session *s, struct python_fds *fds)
 	return 0;
 }
 
+/* The GIL waits of live target threads that no GIL-wait stack counted yet go to the stacks'
+ * ring buffer under "[no stack]" (bpf/python.bpf.c's task iterator gil_flush, run once, after
+ * the gil programs are detached: the probe's totals are final then). */
+static void gil_flush(struct session *s)
+{
+	struct bpf_link *l;
+	char buf[64];
+	int fd;
+
+	if (!s->py || !bpf_program__fd(s->py->progs.gil_flush) || bpf_program__fd(s->py->progs.gil_flush) < 0)
+		return;
+	l = bpf_program__attach_iter(s->py->progs.gil_flush, NULL);
+	if (!l) {
+		log_debug("GIL-wait stacks: the task iterator did not attach: %s", strerror(errno));
+		return;
+	}
+	fd = bpf_iter_create(bpf_link__fd(l));
+	if (fd >= 0) {
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+	} else {
+		log_debug("GIL-wait stacks: the task iterator did not run: %s", strerror(errno));
+	}
+	bpf_link__destroy(l);
+}
+
 void session__detach(struct session *s)
 {
 	if (!s)
@@ -384,8 +432,10 @@ void session__detach(struct session *s)
 	for (int i = 0; i < s->nlinks; i++)
 		bpf_link__destroy(s->links[i]);
 	s->nlinks = 0;
-	if (s->py)
+	if (s->py) {
 		python_bpf__detach(s->py);
+		gil_flush(s);
+	}
 	if (s->sys)
 		syscalls_bpf__detach(s->sys);
 	if (s->core)

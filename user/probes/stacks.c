@@ -60,12 +60,15 @@ struct stacks {
 	uint64_t cat[CAT_MAX];
 	struct strmap procs;   /* "pid" -> struct stk_proc */
 	struct strmap codes;   /* "pid:addr" -> ptr: "name (file:line)" */
-	struct strmap pending; /* GIL waits: "cookie" -> ptr: the folded stack */
+	/* GIL waits: "cookie" -> ptr: the folded stack; or, when the wait's end came first (the two
+	 * ring buffers are read in turn), val: NOSTACK_EARLY | its weight, ptr: the "[no stack]" line
+	 * it falls back to */
+	struct strmap pending;
 	struct strmap libs;    /* native library -> CPU samples whose leaf-most native frame is in it */
 	uint64_t samples, frames, py_samples, py_truncated, no_user, no_stack;
 	uint64_t py_dropped_frames, py_root_lost; /* of the truncated samples */
 	unsigned py_max_depth;                    /* the deepest truncated sample's Python frames */
-	uint64_t gil_stacks, gil_weighted, gil_wait_ns;
+	uint64_t gil_stacks, gil_weighted, gil_wait_ns, gil_nostack_ns;
 	double own_cpu_ms;
 	char line[LINE_MAX_LEN];
 	char leaf_lib[256];    /* of the sample just folded: its leaf-most native library, or "" */
@@ -389,6 +392,35 @@ static int fold_event(struct stacks *st, const struct stack_event *e)
 	return cat;
 }
 
+#define NOSTACK_EARLY (1ull << 63)
+
+/* One GIL-wait stack's weight, ns (folded in microseconds: folded counts are integers). */
+static void gil_weigh(struct stacks *st, const char *line, uint64_t ns)
+{
+	folded_add(&st->gil, line, (ns + 500) / 1000);
+	st->gil_weighted++;
+	st->gil_wait_ns += ns;
+}
+
+/* The line of a process's GIL waits that have no stack: "<comm>;[no stack]". */
+static char *nostack_line(struct stacks *st, uint32_t pid)
+{
+	char key[16], *line = NULL;
+	struct strmap_entry *pe;
+	const struct stk_proc *p;
+
+	snprintf(key, sizeof(key), "%u", pid);
+	pe = strmap_find(&st->procs, key);
+	p = pe ? pe->ptr : NULL;
+	if (p && p->comm[0]) {
+		if (asprintf(&line, "%s;[no stack]", p->comm) < 0)
+			line = NULL;
+	} else if (asprintf(&line, "pid %u;[no stack]", pid) < 0) {
+		line = NULL;
+	}
+	return line;
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct stacks *st = ctx;
@@ -415,7 +447,13 @@ static int on_event(void *ctx, void *data, size_t size)
 
 		snprintf(key, sizeof(key), "%llx", (unsigned long long)e->cookie);
 		pe = strmap_get(&st->pending, key);
-		if (pe) {
+		if (pe && (pe->val & NOSTACK_EARLY)) {
+			/* its wait ended before: weigh it now */
+			gil_weigh(st, st->line, pe->val & ~NOSTACK_EARLY);
+			pe->val = 0;
+			free(pe->ptr);
+			pe->ptr = NULL;
+		} else if (pe) {
 			free(pe->ptr);
 			pe->ptr = strdup(st->line);
 		}
@@ -436,14 +474,23 @@ static int on_gil_done(void *ctx, void *data, size_t size)
 		return 0;
 	snprintf(key, sizeof(key), "%llx", (unsigned long long)d->cookie);
 	pthread_mutex_lock(&st->lock);
-	pe = strmap_find(&st->pending, key);
-	if (pe && pe->ptr) {
-		/* weight in microseconds: folded counts are integers */
-		folded_add(&st->gil, pe->ptr, (d->weight_ns + 500) / 1000);
-		st->gil_weighted++;
-		st->gil_wait_ns += d->weight_ns;
+	if (!d->cookie) {
+		/* waits of an ended thread that no stack of its own counted */
+		char *line = nostack_line(st, d->pid);
+
+		if (line) {
+			gil_weigh(st, line, d->weight_ns);
+			st->gil_nostack_ns += d->weight_ns;
+		}
+		free(line);
+	} else if ((pe = strmap_get(&st->pending, key)) && pe->ptr && !(pe->val & NOSTACK_EARLY)) {
+		gil_weigh(st, pe->ptr, d->weight_ns);
 		free(pe->ptr);
 		pe->ptr = NULL;
+	} else if (pe && !pe->ptr) {
+		/* the end came before its stack: kept until the stack comes (or to the report) */
+		pe->val = NOSTACK_EARLY | d->weight_ns;
+		pe->ptr = nostack_line(st, d->pid);
 	}
 	pthread_mutex_unlock(&st->lock);
 	return 0;
@@ -719,6 +766,20 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 	double bpf_ms = stacks__bpf_cpu_ms(st);
 	int e;
 
+	/* What came after the consumer stopped (the gil probe runs until the session detaches):
+	 * then the ends of waits whose stack never came go under "[no stack]". */
+	if (st->rb && !st->th_started)
+		ring_buffer__consume(st->rb);
+	for (size_t i = 0; i < st->pending.cap; i++) {
+		struct strmap_entry *pe = &st->pending.e[i];
+
+		if (pe->key && (pe->val & NOSTACK_EARLY) && pe->ptr) {
+			gil_weigh(st, pe->ptr, pe->val & ~NOSTACK_EARLY);
+			st->gil_nostack_ns += pe->val & ~NOSTACK_EARLY;
+			pe->val = 0;
+		}
+	}
+
 	{
 		__u64 *v = calloc(ncpu, sizeof(*v));
 
@@ -810,10 +871,12 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 		cJSON_AddStringToObject(g, "method", "the gil probe's tp_btf/sched_switch program: the stack of a target "
 						     "thread blocking on its GIL, at most one per process per 1/HZ, weighted "
 						     "(microseconds) by its wait plus the waits without a stack since the "
-						     "thread's last one");
+						     "thread's last one; a thread's waits that no later stack counted "
+						     "(it or the run ended) weigh <process>;[no stack]");
 		cJSON_AddNumberToObject(g, "stacks", st->gil_stacks);
 		cJSON_AddNumberToObject(g, "weighted", st->gil_weighted);
 		cJSON_AddNumberToObject(g, "wait_ms", st->gil_wait_ns / 1e6);
+		cJSON_AddNumberToObject(g, "no_stack_ms", st->gil_nostack_ns / 1e6);
 		cJSON_AddNumberToObject(g, "lost", counts[STK_GIL_LOST]);
 		if (st->o.folded) {
 			char *gp = sibling_path(st->o.folded, "gil-wait");
