@@ -254,7 +254,8 @@ static cJSON *sorted_copy(const cJSON *arr, int (*cmp)(const void *, const void 
 		return NULL;
 	}
 	cJSON_ArrayForEach(e, arr) v[k++] = e;
-	qsort(v, k, sizeof(*v), cmp);
+	if (k > 1)
+		qsort(v, k, sizeof(*v), cmp);
 	for (int i = 0; i < k; i++)
 		cJSON_AddItemToArray(out, cJSON_Duplicate(v[i], true));
 	free(v);
