@@ -669,7 +669,7 @@ cJSON *gate_run(const cJSON *base, const cJSON *new_, const struct gate_opts *o,
 	cJSON_AddStringToObject(sum, "worst", vd_name(worst));
 	{
 		bool fail = any_critical || (o->fail_on == GATE_FAIL_REGRESSED && any_regressed) ||
-			    (o->fail_missing && counts[VD_MISSING]) || tcrit;
+			    (o->fail_missing && counts[VD_MISSING]) || tcrit || failed;
 		char line[400];
 
 		cJSON_AddNumberToObject(sum, "exit_status", fail ? 1 : 0);
