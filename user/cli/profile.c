@@ -446,8 +446,7 @@ static int run_load(struct ctx *c, const struct workload *w, double secs, struct
  * requests, as load_result_json counts them; p50 and p99 from its latency histogram. Takes lr. */
 static void pass_of(struct load_result *lr, cJSON *doc, struct pass *p)
 {
-	uint64_t failed = lr->status_4xx + lr->status_5xx + lr->read_err + lr->write_err + lr->timeouts +
-			  lr->missed_slots;
+	uint64_t failed = load_failed(lr);
 
 	p->ok = lr->ok;
 	p->total = lr->ok + failed;
