@@ -269,9 +269,12 @@ void gate_sample_extras(cJSON *smp, const cJSON *pass)
 {
 	double cpu = num(pass, "resources.cpu.total_cpu_ms"), uss = num(pass, "resources.memory.uss_peak_mb");
 	double others = num(pass, "host_load.others_percent"), total = num(pass, "throughput.total_requests");
-	double ok = num(pass, "throughput.successful_requests"), conn = num(pass, "errors.connect"), attempts;
+	double ok = num(pass, "throughput.successful_requests"), attempts = 0;
+	struct wl_health h;
 
-	attempts = (isnan(total) ? 0 : total) + (isnan(conn) ? 0 : conn);
+	/* attempts as the failed-workload check counts them (connect errors once, cut requests not) */
+	if (!wl_health_of(pass, 0, &h))
+		attempts = h.attempts;
 	if (!isnan(cpu) && total > 0)
 		cJSON_AddNumberToObject(smp, "cpu_per_request_ms", cpu / total);
 	if (!isnan(uss))
