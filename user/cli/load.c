@@ -31,7 +31,7 @@ static const struct cli_option load_options[] = {
 	{ "threads", 't', O_THREADS, "N", "threads (default: the number of cores, at most -c)", 0 },
 	{ "duration", 'd', O_DURATION, "DUR", "the measured window: seconds, or with a unit (500ms, 10s, 2m, "
 	  "1h; default 10s). The run ends there: answers still awaited get min(--timeout, 10% of it, "
-	  "0.2..1 s), then count as timeouts", 0 },
+	  "0.2..1 s), then are cut (errors.timeout_at_end: not failed, in no rate)", 0 },
 	{ "requests", 'n', O_REQUESTS, "N", "stop after this many requests instead (each awaited)", 0 },
 	{ "rate", 0, O_RATE, "RPS", "open loop at a constant rate: exactly RPS x DUR send slots; latency from "
 	  "each slot's time (coordinated omission corrected), the uncorrected one beside it; slots still "

@@ -84,7 +84,7 @@ struct load_result {
 
 /* Run: warm up (open every connection), then the window of -d seconds or -n requests, or until
  * *stop; requests in flight at the end of -d get min(--timeout, 10% of -d within 0.2..1 s) to
- * finish, then count as timeouts. 0, -EMFILE when the fd limit cannot make room for -c (message
+ * finish, then are cut (cut_at_end: not timeouts, not failed). 0, -EMFILE when the fd limit cannot make room for -c (message
  * logged, naming ulimit -n), or another negative errno. */
 int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_atomic_t *stop);
 void load_result_free(struct load_result *r);
