@@ -194,6 +194,25 @@ def test_targets():
     check(r.returncode == 2 and "OP one of" in r.stderr, r.stderr)
 
 
+def test_diff_input_and_failed_workloads_issue():
+    """--target with an unknown metric is bad input at parse time; a workload failed in both runs
+    still exits 1 (a failed workload in the new run); negative and infinite figures are refused."""
+    r = diff(BASE, "--target", "foo<=5")
+    check(r.returncode == 2 and "unknown metric 'foo'" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+          f"{r.returncode} {r.stderr}")
+    both = write("both-failed.json", doc([workload("a", 1000, 1.0, 5.0, status_5xx=10000)]))
+    r = run([BINDPROF, "diff", both, both])
+    check(r.returncode == 1 and "failed workloads in the new run" in r.stdout, f"exit {r.returncode}: {r.stdout}")
+    neg = doc([workload("a", -1000, 1.0, 5.0)])
+    r = diff(write("negative.json", neg))
+    check(r.returncode == 2 and "requests_per_sec: -1000, a negative figure" in r.stderr, f"{r.returncode} {r.stderr}")
+    path = os.path.join(TMP, "inf.json")
+    with open(path, "w") as f:
+        f.write(json.dumps(doc([workload("a", 1000, 1.0, 5.0)])).replace('"p99_ms": 5.0', '"p99_ms": 1e999', 1))
+    r = diff(path)
+    check(r.returncode == 2 and "latency.p99_ms: not a finite number" in r.stderr, f"{r.returncode} {r.stderr}")
+
+
 def test_one_sample_is_reported_not_gated():
     base1 = write("one-base.json", doc([workload("a", 1000, 1.0, 5.0, repeats=1)]))
     new1 = write("one-new.json", doc([workload("a", 700, 1.43, 7.0, repeats=1)]))

@@ -272,6 +272,49 @@ def test_compare_killed_during_a_round():
     check(not listening(ports["a"]) and not listening(ports["b"]), "the apps were stopped")
 
 
+def test_compare_interrupted():
+    """compare --frameworks given SIGINT in round 2 (both frameworks ran once): the files hold what
+    was measured, marked partial (interrupted), and compare exits 130; SIGINT right after the first
+    app is spawned (before any framework completed a round): nothing to compare, exit 130 all the same."""
+    apps = os.path.join(TMP, "int-apps")
+    ports = {}
+    for name in ("a", "b"):
+        os.makedirs(os.path.join(apps, name), exist_ok=True)
+        ports[name] = free_port()
+        with open(os.path.join(apps, name, "bindprof-app.json"), "w") as f:
+            json.dump({"name": name, "version": "1", "language": "python", "runtime": "cpython",
+                       "start": f"/usr/bin/python3 {SERVER} --port {ports[name]}", "port": ports[name],
+                       "health_path": "/hello"}, f)
+    out = os.path.join(TMP, "cmp-int.json")
+    args = [BINDPROF, "compare", "--frameworks", "a,b", "--apps", apps, "--suite", suite_file(), "--repeats", "3",
+            "--duration", "0.5", "--warmup", "0", "--concurrency", "2", "-t", "1", "--probes", "none", "-o", out]
+    p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    LIVE.append(p)
+    for line in p.stdout:
+        if "round 2/3" in line:
+            break
+    time.sleep(0.5)
+    os.kill(p.pid, signal.SIGINT)
+    rc = p.wait(timeout=30)
+    err = p.stderr.read()
+    check(rc == 130, f"compare exited {rc}, want 130: {err}")
+    with open(out) as f:
+        doc = json.load(f)
+    check(doc.get("partial") is True and doc.get("partial_reason") == "interrupted", doc.get("partial_reason"))
+    for name in ("a", "b"):
+        with open(os.path.join(TMP, f"cmp-int.{name}.json")) as f:
+            d = json.load(f)
+        check(d.get("partial") is True and d["suites"][0]["workloads"][0]["results"]["throughput"]["total_requests"] > 0,
+              f"{name}: what was measured is kept, partial")
+    p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    LIVE.append(p)
+    wait_for(lambda: app_pgid("no-marker", ports["a"], timeout=20), 20, "the first app to start")
+    os.kill(p.pid, signal.SIGINT)
+    rc = p.wait(timeout=30)
+    check(rc == 130, f"compare interrupted at the first app's start exited {rc}: {p.stderr.read()}")
+    check(not listening(ports["a"]) and not listening(ports["b"]), "the apps were stopped")
+
+
 def test_record_command_killed():
     need_root()
     marker = f"bindprof-fault-rec-{os.getpid()}"
@@ -305,7 +348,7 @@ def test_record_pid_killed():
 
 def test_profile_interrupted_in_profiled_pass():
     """Ctrl-C (SIGINT) stops the load and the in-process recorder together: profile writes what it
-    measured, marked partial, stops the app and exits 0."""
+    measured, marked partial, stops the app and exits 130."""
     need_root()
     port = free_port()
     out = os.path.join(TMP, "int.json")
@@ -317,7 +360,7 @@ def test_profile_interrupted_in_profiled_pass():
     t0 = time.time()
     os.kill(p.pid, signal.SIGINT)
     rc = p.wait(timeout=20)
-    check(rc == 0, f"profile exited {rc}")
+    check(rc == 130, f"profile exited {rc}, want 130 (interrupted)")
     check(time.time() - t0 < 8, f"profile took {time.time() - t0:.1f} s to stop")
     with open(out) as f:
         doc = json.load(f)
@@ -330,6 +373,84 @@ def test_profile_interrupted_in_profiled_pass():
     time.sleep(1)
     check(not (progs | more[0]) & loaded_ids("prog") and not (links | more[1]) & loaded_ids("link"),
           "the probes were detached")
+
+
+def test_profile_interrupted_while_the_app_starts():
+    """SIGINT while the app is starting (its command sleeps 1 s first): nothing was measured, the
+    file says so (partial, interrupted, no workload results), the app is stopped, exit 130."""
+    port = free_port()
+    out = os.path.join(TMP, "int-start.json")
+    p, marker = start_profile(port, ["--duration", "0.5", "--warmup", "0", "--probes", "none"], "int-start")
+    g = app_pgid(marker, port)
+    check(not listening(port), "the app is still starting")
+    os.kill(p.pid, signal.SIGINT)
+    rc = p.wait(timeout=20)
+    check(rc == 130, f"profile exited {rc}, want 130")
+    with open(out) as f:
+        doc = json.load(f)
+    check(doc.get("partial") is True and doc.get("partial_reason") == "interrupted", doc.get("partial_reason"))
+    check(doc["summary"]["total_workloads"] == 0 and doc["summary"]["total_requests"] == 0, doc["summary"])
+    wait_for(lambda: not group_members(g), 8, "the app to be stopped")
+
+
+DYING_APP = r"""
+import os, sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class H(BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+    def do_GET(self):
+        if self.path.startswith("/items"):
+            sys.stderr.write("dying on %s\n" % self.path)
+            sys.stderr.flush()
+            os._exit(3)
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+print("ready", flush=True)
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+"""
+
+
+def test_profile_app_exit_ends_the_run():
+    """An app that exits (status 3) at the first request of the second workload (issue 15): the
+    run stops there: exit 4, the file partial (target_exited) with the first workload's figures,
+    the second's null, the third never run; one line names the status and the log, with its
+    last lines. Before, every remaining workload ran against the dead port."""
+    port = free_port()
+    app = os.path.join(TMP, "dying_app.py")
+    with open(app, "w") as f:
+        f.write(DYING_APP)
+    suite = os.path.join(TMP, "three.json")
+    with open(suite, "w") as f:
+        json.dump({"name": "three", "workloads": [{"name": "hello", "method": "GET", "path": "/hello"},
+                                                  {"name": "items", "method": "GET", "path": "/items/42"},
+                                                  {"name": "again", "method": "GET", "path": "/hello"}]}, f)
+    out = os.path.join(TMP, "dying.json")
+    t0 = time.time()
+    r = run([BINDPROF, "profile", "--app-cmd", f"/usr/bin/python3 {app} {port}", "--url", f"http://127.0.0.1:{port}",
+             "--suite", suite, "--duration", "1", "--repeats", "2", "--warmup", "0", "--concurrency", "2", "-t", "1",
+             "--probes", "none", "-o", out], timeout=120)
+    wall = time.time() - t0
+    check(r.returncode == 4, f"profile exited {r.returncode}: {r.stderr}")
+    with open(out) as f:
+        doc = json.load(f)
+    check(doc.get("partial") is True and doc.get("partial_reason") == "target_exited", doc.get("partial_reason"))
+    ws = {w["name"]: w for s in doc["suites"] for w in s["workloads"]}
+    check("again" not in ws, f"the third workload was run: {list(ws)}")
+    check(ws["items"]["results"] is None, f"the pass the app died in is dropped: {ws['items']['results']}")
+    t = ws["hello"]["results"]["throughput"]
+    check(t["success_rate"] == 1 and t["total_requests"] > 10, f"the first workload is kept: {t}")
+    check(len(ws["hello"]["results"]["repeats"]["samples"]) == 2, "both of its passes")
+    lines = r.stderr.splitlines()
+    line = [l for l in lines if "the app (pid" in l]
+    check(len(line) == 1 and "exited with status 3 during three/items" in line[0] and out + ".app.log" in line[0],
+          f"one line naming the status and the log: {r.stderr}")
+    check(any(l.strip() == "| dying on /items/42" for l in lines), f"the log's last lines: {r.stderr}")
+    # two 1 s passes of the first workload, then the app's death noticed within 50 ms; before,
+    # four more 1 s passes ran against the dead port
+    check(wall < 2 + 2.5, f"profile ran {wall:.1f} s after the app died")
 
 
 def _guarded(fn):

@@ -133,8 +133,37 @@ def test_refusals():
     # -n against a port that refuses everything ends after N refusals (it retried for ever)
     r = run([BINDPROF, "load", "--url", "http://127.0.0.1:1/", "-n", "40", "-c", "2", "-o", out], timeout=30)
     check(r.returncode == 4 and "refused every connection" in r.stderr, f"-n: {r.returncode} {r.stderr}")
-    errs = load(out)["results"]["errors"]["connect"]
+    d = load(out)["results"]
+    errs, t = d["errors"]["connect"], d["throughput"]
     check(40 <= errs <= 44, f"-n 40: {errs} connect errors (each refusal uses up one request; a few in flight)")
+    # each refusal of the run is a failed request: total and failed count them (the warm-up's are apart)
+    check(t["failed_requests"] == t["total_requests"] == errs and t["success_rate"] == 0,
+          f"-n 40: {t} vs {errs} connect errors")
+
+
+def test_requests_cut_at_the_end_are_not_failures():
+    """A healthy server whose answers take 0.4 s, run for 0.5 s (grace 0.2 s): each connection's
+    second request is still in flight at the cut. Cut requests are counted apart (timeout_at_end),
+    outside total_requests, the success rate and the latency; the run is not failed."""
+    port = free_port()
+    srv = subprocess.Popen(["/usr/bin/python3", os.path.join(ROOT, "tools", "demo_server.py"), "--port", str(port),
+                            "--delay", "/hello=400"], stdout=subprocess.PIPE, text=True)
+    try:
+        wait_line(srv.stdout, "listening")
+        out = os.path.join(TMP, "cut.json")
+        r = run([BINDPROF, "load", "--url", f"http://127.0.0.1:{port}/hello", "-d", "0.5", "-c", "2", "-t", "1",
+                 "--timeout", "5", "-o", out], timeout=60)
+        check(r.returncode == 0, f"exit {r.returncode}: {r.stderr}")
+        res = load(out)["results"]
+        t, e = res["throughput"], res["errors"]
+        check(e["timeout_at_end"] >= 1 and e["timeout"] == 0, f"cut at the end: {e}")
+        check(t["failed_requests"] == 0 and t["success_rate"] == 1 and t["total_requests"] == t["successful_requests"] >= 1,
+              f"a healthy server's cut requests are no failures: {t}")
+        check(res["latency"]["histogram"]["count"] == t["total_requests"], "cut requests are in no latency")
+        check(res["latency"]["max_ms"] < 1000, f"answers took 0.4 s: {res['latency']['max_ms']} ms")
+    finally:
+        srv.kill()
+        srv.wait()
 
 
 def settled_delta(path, before, want=None):
@@ -195,11 +224,12 @@ def test_rate_exact_when_connections_come_up_late():
                 if got - before >= 500:
                     break
                 time.sleep(0.1)
-            check(t["scheduled_requests"] == 500 == t["total_requests"], f"run {i}: {t}")
-            check(t["completed_requests"] + e["timeout"] + e["read"] + e["never_sent"] == 500,
+            # requests cut at the end of the window are counted apart, outside total_requests
+            check(t["scheduled_requests"] == 500 == t["total_requests"] + e["timeout_at_end"], f"run {i}: {t} {e}")
+            check(t["completed_requests"] + e["timeout"] + e["timeout_at_end"] + e["read"] + e["never_sent"] == 500,
                   f"run {i}: every request accounted for: {e}")
             # every request reached the server, except those sent on a connection the server had
-            # not accepted yet (its queue of 5 full): cut at the end as timeouts, with a warning;
+            # not accepted yet (its queue of 5 full): cut at the end (timeout_at_end), with a warning;
             # and those queued behind them, never sent (saturated, with a warning)
             seen = got - before
             check(not e["never_sent"] or "never sent" in r.stderr, f"run {i}: {r.stderr}")
@@ -244,7 +274,8 @@ def test_failures_are_not_silent():
     doc = loadgen("/endless", ["-d", "1", "--timeout", "20", "-c", "2", "-t", "1"], name="e.json", status=4)
     t, e = doc["results"]["throughput"], doc["results"]["errors"]
     check(LAST["wall"] < 1 + 2.0, f"-d 1 --timeout 20 ran {LAST['wall']:.1f} s")
-    check(e["timeout"] == 2 and t["measured_secs"] == 1, f"the two awaited answers time out at the end: {e}")
+    check(e["timeout_at_end"] == 2 and e["timeout"] == 0 and t["measured_secs"] == 1,
+          f"the two awaited answers are cut at the end: {e}")
     near(t["bytes_per_sec"] * t["measured_secs"], doc["results"]["throughput"]["bytes_per_sec"], 1e-9, "bytes/s")
 
 

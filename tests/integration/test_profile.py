@@ -142,6 +142,28 @@ def test_custom_suite_and_single_pass():
     check(any("--single-pass" in x["message"] for x in doc["warnings"]), "single pass said so")
 
 
+def test_short_passes_of_a_slow_healthy_app_do_not_fail():
+    """--duration 0.5 against an app whose /hello takes 0.4 s: each connection's second request is
+    still in flight when the pass (and its 0.2 s grace) ends. Those are cut, not failed: every
+    workload's success rate is 100%, total = successful, the cut ones counted apart, exit 0 (before:
+    counted as timeouts, the workload failed, exit 4)."""
+    suite = os.path.join(TMP, "slow.json")
+    with open(suite, "w") as f:
+        json.dump({"name": "slow", "workloads": [{"name": "hello", "method": "GET", "path": "/hello"}]}, f)
+    port = free_port()
+    out = os.path.join(TMP, "slow-out.json")
+    r = run([BINDPROF, "profile", "--app-cmd", f"/usr/bin/python3 {SERVER} --port {port} --delay /hello=400",
+             "--url", f"http://127.0.0.1:{port}", "-o", out, "--concurrency", "2", "-t", "1", "--duration", "0.5",
+             "--warmup", "0", "--repeats", "2", "--probes", "none", "--suite", suite], timeout=120)
+    check(r.returncode == 0, f"profile exited {r.returncode}: {r.stderr}")
+    res = load(out)["suites"][0]["workloads"][0]["results"]
+    t, e = res["throughput"], res["errors"]
+    check(t["success_rate"] == 1 and t["failed_requests"] == 0 and t["total_requests"] == t["successful_requests"] >= 1,
+          f"cut requests are no failures: {t} {e}")
+    check(e["timeout_at_end"] >= 1 and not res["health"]["failed"],
+          f"requests were cut ({e['timeout_at_end']}) and the workload is healthy: {res['health']}")
+
+
 def test_errors():
     bad = os.path.join(TMP, "bad.json")
     with open(bad, "w") as f:

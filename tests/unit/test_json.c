@@ -136,6 +136,13 @@ static void test_reader_refusals(void **state)
 		   "{\"generator\":{\"saturated\":1}}}]}]}",
 		   "suites[0].workloads[0].results.generator.saturated: a number, not true or false");
 	expect_bad("{\"mode\":\"load\",\"results\":7}", "results: a number, not an object");
+	/* a figure cJSON reads as infinity, and a negative rate: invalid input, not diffed */
+	expect_bad("{\"mode\":\"load\",\"results\":{\"latency\":{\"p99_ms\":1e999}}}",
+		   "results.latency.p99_ms: not a finite number");
+	expect_bad("{\"mode\":\"load\",\"results\":{\"throughput\":{\"requests_per_sec\":-1000}}}",
+		   "results.throughput.requests_per_sec: -1000, a negative figure");
+	expect_bad("{\"mode\":\"load\",\"results\":{\"repeats\":{\"samples\":[{\"requests_per_sec\":-1000}]}}}",
+		   "results.repeats.samples[0].requests_per_sec: -1000, a negative figure");
 	expect_bad("{\"mode\":\"load\",\"results\":{\"latency\":{\"median_ms\":[]}}}",
 		   "results.latency.median_ms: an array, not a number");
 	/* more workloads than the caller has room for: said, not truncated silently */

@@ -51,6 +51,12 @@ static void test_parse(void **state)
 	assert_int_equal(ptarget_parse("p99 ms<=10", &t, err, sizeof(err)), -EINVAL);
 	assert_int_equal(ptarget_parse("p99_ms<=10ms", &t, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "unexpected"));
+	/* an unknown metric is refused when parsed, not reported as no-value later */
+	assert_int_equal(ptarget_parse("foo<=5", &t, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "unknown metric 'foo'"));
+	assert_int_equal(ptarget_parse("w:rps>=5", &t, err, sizeof(err)), -EINVAL);
+	assert_false(pt_metric_known("foo"));
+	assert_true(pt_metric_known("p999_ms") && pt_metric_known("error_rate") && pt_metric_known("cpu_per_request_ms"));
 }
 
 static void test_levels(void **state)

@@ -102,6 +102,17 @@ static void test_health(void **state)
 		cJSON_Delete(j);
 	}
 	cJSON_Delete(r);
+	/* connect errors counted once: a new file's total (990 ok + 10 connect) already holds them,
+	 * an older file's (990 ok, connect apart) does not: both 1000 attempts, 99.00% */
+	r = results(1000, 990, 0, 0, 10, 0);
+	wl_health_of(r, 0, &h);
+	assert_int_equal(h.attempts, 1000);
+	assert_false(h.failed);
+	cJSON_Delete(r);
+	r = results(990, 990, 0, 0, 10, 0);
+	wl_health_of(r, 0, &h);
+	assert_int_equal(h.attempts, 1000);
+	cJSON_Delete(r);
 	/* nothing at all */
 	r = results(0, 0, 0, 0, 0, 0);
 	wl_health_of(r, 0, &h);

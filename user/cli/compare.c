@@ -807,9 +807,14 @@ static int compare_apps(const struct compare_opts *co)
 	if (missing) {
 		log_err("compare: interrupted before every framework had run once; the per-framework files "
 			"written hold what was measured");
+		ret = EXIT_INTERRUPTED;
 		goto out;
 	}
 	ret = compare_runs(runs, n, co->noise, apps_config(co, runs[0].doc, fw[0].nr), partial, output, co->report);
+	if (partial && (ret == EXIT_OK || ret == EXIT_REGRESSION)) {
+		log_err("compare: interrupted: %s and the per-framework files hold what was measured (partial)", output);
+		ret = EXIT_INTERRUPTED;
+	}
 out:
 	for (int i = 0; i < n; i++) {
 		for (int r = 0; r < fw[i].nr; r++)

@@ -32,7 +32,7 @@ static const struct cli_option load_options[] = {
 	{ "threads", 't', O_THREADS, "N", "threads (default: the number of cores, at most -c)", 0 },
 	{ "duration", 'd', O_DURATION, "DUR", "the measured window: seconds, or with a unit (500ms, 10s, 2m, "
 	  "1h; default 10s). The run ends there: answers still awaited get min(--timeout, 10% of it, "
-	  "0.2..1 s), then count as timeouts", 0 },
+	  "0.2..1 s), then are cut (errors.timeout_at_end: not failed, in no rate)", 0 },
 	{ "requests", 'n', O_REQUESTS, "N", "stop after this many requests instead (each awaited)", 0 },
 	{ "rate", 0, O_RATE, "RPS", "open loop at a constant rate: exactly RPS x DUR send slots; latency from "
 	  "each slot's time (coordinated omission corrected), the uncorrected one beside it; slots still "
@@ -237,11 +237,17 @@ uint64_t load_completed(const struct load_result *r)
 	return r->ok + r->status_4xx + r->status_5xx;
 }
 
+uint64_t load_failed(const struct load_result *r)
+{
+	return r->status_4xx + r->status_5xx + r->read_err + r->write_err + r->timeouts + r->missed_slots +
+	       r->connect_err;
+}
+
 /* The results object of the harness schema for one load run. */
 cJSON *load_result_json(const struct load_result *r, cJSON *doc)
 {
 	cJSON *res = cJSON_CreateObject(), *t, *e, *g;
-	uint64_t failed = r->status_4xx + r->status_5xx + r->read_err + r->write_err + r->timeouts + r->missed_slots;
+	uint64_t failed = load_failed(r);
 	uint64_t total = r->ok + failed;
 	double secs = r->elapsed > 0 ? r->elapsed : 1;
 	char why[1024];
@@ -275,6 +281,7 @@ cJSON *load_result_json(const struct load_result *r, cJSON *doc)
 		cJSON_AddNullToObject(res, "latency_uncorrected");
 	e = cJSON_AddObjectToObject(res, "errors");
 	cJSON_AddNumberToObject(e, "connect", r->connect_err);
+	cJSON_AddNumberToObject(e, "connect_warmup", r->connect_err_warmup);
 	cJSON_AddNumberToObject(e, "fd_limit", r->fd_err);
 	cJSON_AddNumberToObject(e, "read", r->read_err);
 	cJSON_AddNumberToObject(e, "write", r->write_err);
@@ -316,8 +323,9 @@ cJSON *load_result_json(const struct load_result *r, cJSON *doc)
 			     r->connections, r->connections_requested);
 	if (doc && r->cut_at_end)
 		profile_warn(doc, "errors", "%llu requests were sent but still unanswered when the run ended at -d (and "
-			     "its grace): counted as timeouts; the server may not even have read them (a full "
-			     "accept queue, a stalled handler)", (unsigned long long)r->cut_at_end);
+			     "its grace): cut, not failed (errors.timeout_at_end, outside total_requests and the "
+			     "success rate); their wait until the cut is in the latency tail",
+			     (unsigned long long)r->cut_at_end);
 	if (doc && r->fd_err)
 		profile_warn(doc, "generator", "%llu sockets could not be opened: out of file descriptors (ulimit -n)",
 			     (unsigned long long)r->fd_err);
@@ -384,9 +392,10 @@ static void print_summary(const struct load_cli *c, const struct load_result *r,
 	else
 		printf("  latency: none (nothing was answered)\n");
 	printf("  errors: connect %.0f, read %.0f, write %.0f, timeout %.0f, never sent %.0f, 4xx %.0f, 5xx %.0f, "
-	       "fd limit %.0f\n",
+	       "fd limit %.0f; not failures: cut at the end %.0f, refused in the warm-up %.0f\n",
 	       N(er, "connect"), N(er, "read"), N(er, "write"), N(er, "timeout"), N(er, "never_sent"),
-	       N(er, "status_4xx"), N(er, "status_5xx"), N(er, "fd_limit"));
+	       N(er, "status_4xx"), N(er, "status_5xx"), N(er, "fd_limit"), N(er, "timeout_at_end"),
+	       N(er, "connect_warmup"));
 	printf("  generator: cpu %.0f%%, busy %.0f%% of its threads' time, saturated: %s\n", r->cpu_percent,
 	       100 * r->busy_fraction, cJSON_IsTrue(cJSON_GetObjectItem(g, "saturated")) ? "yes" : "no");
 #undef N
@@ -469,14 +478,15 @@ int cmd_load(int argc, char **argv)
 	if (sat)
 		log_warn("load: saturated: %s", sat);
 	if (r.cut_at_end)
-		log_warn("load: %llu requests were still unanswered when the run ended: counted as timeouts",
+		log_warn("load: %llu requests were still unanswered when the run ended: cut, not counted as failed",
 			 (unsigned long long)r.cut_at_end);
 	if (r.connections < c.o.connections)
 		log_warn("load: only %d of %d connections were established", r.connections, c.o.connections);
 	if (!r.ok) {
-		if (load_completed(&r) + r.read_err + r.write_err + r.timeouts == 0 && r.connect_err)
+		if (load_completed(&r) + r.read_err + r.write_err + r.timeouts == 0 &&
+		    r.connect_err + r.connect_err_warmup)
 			log_err("load: %s refused every connection (%llu connect errors)", c.o.url,
-				(unsigned long long)r.connect_err);
+				(unsigned long long)(r.connect_err + r.connect_err_warmup));
 		else
 			log_err("load: no request succeeded (%llu answered with 4xx/5xx, %llu read errors, %llu write "
 				"errors, %llu timeouts, %llu connect errors)",

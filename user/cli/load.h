@@ -23,6 +23,10 @@ int load_opts_parse(int argc, char **argv, struct load_cli *c, char *err, int er
 cJSON *load_result_json(const struct load_result *r, cJSON *doc);
 /* Requests answered (any status). */
 uint64_t load_completed(const struct load_result *r);
+/* Failed requests: 4xx + 5xx + read + write + timeout (--timeout fired) + never sent + connect
+ * errors after the start (each refused or reset connection attempt). Requests cut at the end of -d
+ * and refusals during the warm-up are not in it. total_requests = ok + this. */
+uint64_t load_failed(const struct load_result *r);
 /* The usage text, generated from the options table. */
 void load_usage(FILE *f);
 

@@ -374,7 +374,64 @@ struct ctx {
 	double sum_rps;
 	struct profile_workload *w; /* nwork of them */
 	struct prog *prog;      /* non-NULL on a terminal */
+	volatile sig_atomic_t load_stop; /* the load's stop flag: a signal, or the app's exit */
+	volatile sig_atomic_t app_gone;  /* the app exited during the run: nothing more is run */
+	int app_code, app_status;        /* its siginfo si_code (CLD_EXITED, CLD_KILLED...) and status */
+	bool have_status;                /* --app-cmd (our child); -p gives no status */
+	char where[320];                 /* the phase running: "SUITE/WORKLOAD clean pass" */
 };
+
+/* Has the app exited? --app-cmd: our child, seen with waitid(WNOHANG | WNOWAIT), which leaves it
+ * a zombie for stop_app to reap (its pid, the group's id, cannot be reused meanwhile), with its
+ * exit status; -p: its /proc entry gone or a zombie. Sticky once true. Safe from the watcher thread. */
+static bool app_exited(struct ctx *c)
+{
+	siginfo_t si;
+
+	if (c->app_gone)
+		return true;
+	if (c->app <= 0)
+		return false;
+	if (c->started_app) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, c->app, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == c->app) {
+			c->app_code = si.si_code;
+			c->app_status = si.si_status;
+			c->have_status = true;
+			c->app_gone = 1;
+		}
+	} else if (!procfs_alive("/proc", c->app)) {
+		c->app_gone = 1;
+	}
+	return c->app_gone;
+}
+
+/* Stop running workloads: a signal came or the app exited. */
+static bool stopping(struct ctx *c)
+{
+	return signals_pending() || app_exited(c);
+}
+
+/* During a pass: every 50 ms, a signal or the app's exit stops the load (c->load_stop). */
+struct watch {
+	pthread_t th;
+	struct ctx *c;
+	volatile int stop;
+};
+
+static void *watch_main(void *arg)
+{
+	struct watch *wt = arg;
+
+	while (!wt->stop) {
+		if (stopping(wt->c)) {
+			wt->c->load_stop = 1;
+			break;
+		}
+		usleep(50000);
+	}
+	return NULL;
+}
 
 /* One pass of load: its figures (from the load result's struct) and its results object. */
 struct pass {
@@ -387,6 +444,7 @@ static void progress(struct ctx *c, const char *suite, const char *w, const char
 {
 	const struct profile_opts *o = c->o;
 
+	snprintf(c->where, sizeof(c->where), "%s/%s (%s)", suite, w, phase);
 	if (!c->prog)
 		return;
 	snprintf(c->prog->label, sizeof(c->prog->label), "[%d/%d] %s/%s %s", c->idx, c->nwork, suite, w, phase);
@@ -426,6 +484,8 @@ static int run_load(struct ctx *c, const struct workload *w, double secs, struct
 		.body_len = w->body_len,
 	};
 	char url[4096];
+	struct watch wt = { .c = c };
+	bool watching;
 	int e;
 
 	snprintf(url, sizeof(url), "%s%s", c->base, w->path);
@@ -440,10 +500,21 @@ static int run_load(struct ctx *c, const struct workload *w, double secs, struct
 		lp->responses = lp->errors = 0;
 		lo.progress = lp;
 	}
-	e = loadgen_run(&lo, r, signals_pending_flag());
+	c->load_stop = stopping(c);
+	watching = !pthread_create(&wt.th, NULL, watch_main, &wt);
+	e = loadgen_run(&lo, r, watching ? &c->load_stop : signals_pending_flag());
+	wt.stop = 1;
+	if (watching)
+		pthread_join(wt.th, NULL);
 	if (c->prog) {
 		c->prog->stop = 1;
 		pthread_join(c->prog->th, NULL);
+	}
+	if (!e && app_exited(c)) {
+		/* the app died during the pass: its figures are the death's (refusals, resets), not the
+		 * app's; the pass is dropped */
+		load_result_free(r);
+		return -ECHILD;
 	}
 	return e;
 }
@@ -452,8 +523,7 @@ static int run_load(struct ctx *c, const struct workload *w, double secs, struct
  * requests, as load_result_json counts them; p50 and p99 from its latency histogram. Takes lr. */
 static void pass_of(struct load_result *lr, cJSON *doc, struct pass *p)
 {
-	uint64_t failed = lr->status_4xx + lr->status_5xx + lr->read_err + lr->write_err + lr->timeouts +
-			  lr->missed_slots;
+	uint64_t failed = load_failed(lr);
 
 	p->ok = lr->ok;
 	p->total = lr->ok + failed;
@@ -694,12 +764,12 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 
 	pw->suite = s->name; /* for messages during the run; the document's string replaces it below */
 	pw->name = cJSON_GetObjectItem(wj, "name")->valuestring;
-	if (o->warmup > 0) {
+	if (o->warmup > 0 && !stopping(c)) {
 		progress(c, s->name, w->name, "warmup");
 		if (!run_load(c, w, o->warmup, &lr, NULL))
 			load_result_free(&lr);
 	}
-	for (int k = 0; clean && !o->single_pass && k < o->repeats && !signals_pending(); k++) {
+	for (int k = 0; clean && !o->single_pass && k < o->repeats && !stopping(c); k++) {
 		const cJSON *warns = cJSON_GetObjectItem(c->doc, "warnings");
 		int n0 = cJSON_GetArraySize(warns), i = 0;
 		cJSON *wn;
@@ -720,7 +790,7 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 			break;
 		passes++;
 	}
-	if (o->probes && !signals_pending()) {
+	if (o->probes && !stopping(c)) {
 		progress(c, s->name, w->name, "profiled pass");
 		rdoc = profiled_pass(c, s, w, &pp);
 	}
@@ -759,7 +829,7 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 
 static void run_suites(struct ctx *c)
 {
-	for (int si = 0; si < c->set.n && !signals_pending(); si++) {
+	for (int si = 0; si < c->set.n && !stopping(c); si++) {
 		struct suite *s = &c->set.s[si];
 		cJSON *sj = cJSON_CreateObject(), *wa;
 
@@ -767,7 +837,7 @@ static void run_suites(struct ctx *c)
 		if (s->description)
 			cJSON_AddStringToObject(sj, "description", s->description);
 		wa = cJSON_AddArrayToObject(sj, "workloads");
-		for (int wi = 0; wi < s->n && !signals_pending(); wi++) {
+		for (int wi = 0; wi < s->n && !stopping(c); wi++) {
 			struct profile_workload *pw = &c->w[c->idx++];
 
 			cJSON_AddItemToArray(wa, run_workload(c, s, &s->w[wi], pw));
@@ -1037,6 +1107,11 @@ static void finish_doc(struct ctx *c)
 
 	if (signals_pending())
 		profile_set_partial(c->doc, "interrupted");
+	else if (c->app_gone) {
+		profile_set_partial(c->doc, "target_exited");
+		profile_warn(c->doc, "profile", "the app (pid %d) exited during %s: no further workload was run", c->app,
+			     c->where[0] ? c->where : "the run");
+	}
 	cJSON_AddItemToObject(c->doc, "metadata", metadata_to_json(&c->tgt, o->framework));
 	cJSON_AddItemToObject(c->doc, "configuration", config_json(c));
 	cJSON_AddItemToObject(c->doc, "suites", c->suites_arr);
@@ -1094,6 +1169,48 @@ static void free_workloads(struct profile_workload *w, int n)
 	free(w);
 }
 
+/* One line naming the app's exit status, when, and its log; then the log's last lines. */
+static void report_app_exit(const struct ctx *c, const char *app_log)
+{
+	char how[64], tail[2049];
+	bool ours = !c->o->pid, log_kept = ours && strcmp(app_log, "/dev/null");
+	FILE *f;
+
+	if (!c->have_status)
+		snprintf(how, sizeof(how), "exited");
+	else if (c->app_code == CLD_EXITED)
+		snprintf(how, sizeof(how), "exited with status %d", c->app_status);
+	else
+		snprintf(how, sizeof(how), "was killed by signal %d (%s)", c->app_status, strsignal(c->app_status));
+	log_err("profile: the app (pid %d) %s during %s; no further workload was run (the file is partial, "
+		"target_exited)%s%s", c->app, how, c->where[0] ? c->where : "the run",
+		log_kept ? "; its log: " : ours ? "; its output was not kept (-o or --app-log keep it)" : "",
+		log_kept ? app_log : "");
+	if (!log_kept || !(f = fopen(app_log, "r")))
+		return;
+	if (!fseek(f, 0, SEEK_END)) {
+		long end = ftell(f), from = end > 2048 ? end - 2048 : 0;
+		size_t n;
+		int lines = 0;
+		char *p;
+
+		fseek(f, from, SEEK_SET);
+		n = fread(tail, 1, sizeof(tail) - 1, f);
+		tail[n] = '\0';
+		while (n && tail[n - 1] == '\n')
+			tail[--n] = '\0';
+		for (p = tail + n; p > tail; p--)
+			if (p[-1] == '\n' && ++lines == 5)
+				break;
+		if (*p) {
+			fprintf(stderr, "  the log's last lines:\n");
+			for (char *l = strtok(p, "\n"); l; l = strtok(NULL, "\n"))
+				fprintf(stderr, "  | %s\n", l);
+		}
+	}
+	fclose(f);
+}
+
 int profile_run(const struct profile_opts *o, struct profile_result *res)
 {
 	struct ctx c = { .o = o, .t0 = wall_time() };
@@ -1103,17 +1220,21 @@ int profile_run(const struct profile_opts *o, struct profile_result *res)
 	if (res)
 		memset(res, 0, sizeof(*res));
 	if ((ret = prepare(&c, app_log, sizeof(app_log)))) {
-		ret = ret < 0 ? EXIT_OK : ret; /* interrupted before the app was ready: nothing measured */
-		goto out;
+		if (ret > 0)
+			goto out;
+		/* interrupted before the app was ready: nothing measured, the document says so */
 	}
-	if (isatty(1) && !o->quiet)
+	if (isatty(1) && !o->quiet && !ret)
 		c.prog = calloc(1, sizeof(*c.prog));
 	c.doc = profile_new("profile");
 	c.suites_arr = cJSON_CreateArray();
 	if (o->single_pass)
 		profile_warn(c.doc, "profile", "--single-pass: throughput and latency were measured with the probes "
 			     "attached, so they include the probes' cost");
-	run_suites(&c);
+	if (!ret)
+		run_suites(&c);
+	else
+		profile_warn(c.doc, "profile", "interrupted while the app was starting: nothing was measured");
 	if (c.prog)
 		printf("\r\033[K");
 	if (c.started_app) {
@@ -1122,7 +1243,15 @@ int profile_run(const struct profile_opts *o, struct profile_result *res)
 	}
 	finish_doc(&c);
 	ret = report(&c);
-	if (ret == EXIT_OK && c.nfailed && !o->allow_errors) {
+	if (ret == EXIT_OK && signals_pending()) {
+		if (!o->quiet)
+			log_err("profile: interrupted: %s holds what was measured (partial, interrupted)",
+				o->output ? o->output : "the document");
+		ret = EXIT_INTERRUPTED;
+	} else if (ret == EXIT_OK && c.app_gone) {
+		report_app_exit(&c, app_log);
+		ret = EXIT_TARGET;
+	} else if (ret == EXIT_OK && c.nfailed && !o->allow_errors) {
 		log_err("profile: %d workload(s) failed (see the warnings); --allow-errors to exit 0", c.nfailed);
 		ret = EXIT_TARGET;
 	}

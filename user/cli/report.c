@@ -538,6 +538,7 @@ static void print_results(struct rep *r, const cJSON *res)
 static void load_row(struct table *t, const char *label, const cJSON *res)
 {
 	char errors[32];
+	struct wl_health h;
 	const char *cells[8] = { label,
 				 fig(res, "throughput.requests_per_sec", "%.1f"),
 				 fig(res, "latency.median_ms", "%.3f"),
@@ -547,9 +548,9 @@ static void load_row(struct table *t, const char *label, const cJSON *res)
 				 fig(res, "profiled_throughput.requests_per_sec", "%.1f"),
 				 fig(res, "repeats.count", "%.0f") };
 
-	if (has(res, "throughput.failed_requests"))
-		snprintf(errors, sizeof(errors), "%.0f",
-			 json_num_or(res, "throughput.failed_requests", 0) + json_num_or(res, "errors.connect", 0));
+	/* failed attempts, connect errors counted once (stats/wlhealth.h) */
+	if (has(res, "throughput.failed_requests") && !wl_health_of(res, 0, &h))
+		snprintf(errors, sizeof(errors), "%llu", (unsigned long long)(h.attempts - h.ok));
 	else
 		snprintf(errors, sizeof(errors), "-");
 	table_add(t, cells);

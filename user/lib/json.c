@@ -59,7 +59,13 @@ static int lookup(const cJSON *o, const char *where, const char *path, unsigned 
 				 want);
 		return -ENOENT;
 	}
-	if (!is(v) || (cJSON_IsNumber(v) && !isfinite(v->valuedouble))) {
+	if (cJSON_IsNumber(v) && !isfinite(v->valuedouble)) {
+		/* cJSON reads 1e999 as infinity: a number by type, but no figure */
+		if (err)
+			snprintf(err, errlen, "%s%s%s: not a finite number", where ? where : "", dot, path ? path : "");
+		return -EINVAL;
+	}
+	if (!is(v)) {
 		if (err)
 			snprintf(err, errlen, "%s%s%s: %s, not %s", where ? where : "", dot, path ? path : "",
 				 json_type_name(v), want);

@@ -20,6 +20,7 @@ enum exit_status {
 	EXIT_BADINPUT = 2,
 	EXIT_ENV = 3,
 	EXIT_TARGET = 4,
+	EXIT_INTERRUPTED = 130, /* 128 + SIGINT: profile and compare, stopped by a signal */
 };
 
 #endif

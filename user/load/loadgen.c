@@ -148,7 +148,7 @@ struct worker {
 	struct shared *sh;
 	struct conn *conns;
 	struct lathist *lat, *unc, *lag;
-	uint64_t ok, s4, s5, econn, eread, ewrite, etime, ecut, efd, estray, bytes;
+	uint64_t ok, s4, s5, econn, econn_warm, eread, ewrite, etime, ecut, efd, estray, bytes;
 	uint64_t scheduled, late, unsent;
 	uint64_t *pending; /* scheduled times waiting for a free connection (rate mode) */
 	uint32_t phead, ptail;
@@ -195,14 +195,17 @@ static void conn_watch(struct worker *w, struct conn *c, uint32_t events, bool a
 	epoll_ctl(w->epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, c->fd, &ev);
 }
 
-/* A refused connection. With -n, once the run has started, it uses up one of the N requests (a
- * failed one, counted as a connect error): a port that refuses everything ends the run after N
- * refusals instead of retrying for ever. */
-static void connect_refused(struct worker *w)
+/* A refused connection: the counter the caller charges it to. Once the run has started it is a
+ * failed request (a connect error, in failed_requests and total_requests), and with -n it uses up
+ * one of the N: a port that refuses everything ends the run after N refusals instead of retrying
+ * for ever. During the warm-up (before the clock) it is no request: connect_warmup. */
+static uint64_t *connect_refused(struct worker *w)
 {
-	w->econn++;
-	if (w->sh->o->max_requests && atomic_load(&w->sh->t0))
+	if (!atomic_load(&w->sh->t0))
+		return &w->econn_warm;
+	if (w->sh->o->max_requests)
 		atomic_fetch_add(&w->sh->sent, 1);
+	return &w->econn;
 }
 
 static void conn_open(struct worker *w, struct conn *c, uint64_t now)
@@ -215,13 +218,13 @@ static void conn_open(struct worker *w, struct conn *c, uint64_t now)
 		if (errno == EMFILE || errno == ENFILE)
 			w->efd++;
 		else
-			connect_refused(w);
+			(*connect_refused(w))++;
 		c->retry_ns = now + RECONNECT_NS;
 		return;
 	}
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(c->fd, (struct sockaddr *)&w->sh->addr, w->sh->addrlen) && errno != EINPROGRESS) {
-		connect_refused(w);
+		(*connect_refused(w))++;
 		close(c->fd);
 		c->fd = -1;
 		c->retry_ns = now + RECONNECT_NS;
@@ -355,9 +358,7 @@ static void on_event(struct worker *w, struct conn *c, uint32_t ev, uint64_t now
 
 		getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &l);
 		if (e || (ev & (EPOLLERR | EPOLLHUP))) {
-			w->econn--; /* conn_fail counts it; connect_refused charges -n */
-			connect_refused(w);
-			conn_fail(w, c, &w->econn, now);
+			conn_fail(w, c, connect_refused(w), now);
 			return;
 		}
 		c->ever = true;
@@ -618,14 +619,14 @@ static void *worker_main(void *arg)
 			if (!busy(w))
 				break;
 			if (now >= w->t_stop) {
-				/* the window is over: what is still awaited timed out, in the tail */
+				/* the window is over: what is still awaited is cut, neither answered nor
+				 * failed; its latency is unknown (at least the wait so far), so it is in no
+				 * histogram, no rate and no total: counted apart (timeout_at_end) */
 				for (int i = 0; i < w->nconns; i++) {
 					struct conn *c = &w->conns[i];
 
 					if (c->st == C_WRITING || c->st == C_READING) {
-						record(w, c, now);
-						w->ecut++;
-						conn_fail(w, c, &w->etime, now);
+						conn_fail(w, c, &w->ecut, now);
 					}
 				}
 				break;
@@ -798,6 +799,7 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 			r->status_4xx += w->s4;
 			r->status_5xx += w->s5;
 			r->connect_err += w->econn;
+			r->connect_err_warmup += w->econn_warm;
 			r->fd_err += w->efd;
 			r->stray += w->estray;
 			r->read_err += w->eread;

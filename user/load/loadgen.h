@@ -56,9 +56,13 @@ struct load_result {
 	struct lathist *send_lag;       /* rate mode: each slot's due time to when the generator
 					 * noticed it (its own lag, before any wait for a connection) */
 	uint64_t ok, status_4xx, status_5xx;   /* answered requests */
-	uint64_t read_err, write_err, timeouts; /* sent requests that got no (whole) answer */
-	uint64_t cut_at_end;            /* of the timeouts: still awaited when the run ended at -d */
-	uint64_t connect_err;           /* connections the server refused or reset while connecting */
+	uint64_t read_err, write_err, timeouts; /* sent requests that got no (whole) answer in time
+						 * (timeouts: --timeout fired; cut ones apart) */
+	uint64_t cut_at_end;            /* sent, still awaited when the run ended at -d (and its grace):
+					 * not a failure of the server, in no rate */
+	uint64_t connect_err;           /* after the start: connections the server refused or reset while
+					 * connecting, each a failed request */
+	uint64_t connect_err_warmup;    /* the same during the warm-up (before the clock): no request */
 	uint64_t fd_err;                /* sockets the generator could not open (EMFILE/ENFILE) */
 	uint64_t stray;                 /* bytes that answered no request (the connection was closed) */
 	uint64_t bytes;
@@ -80,7 +84,7 @@ struct load_result {
 
 /* Run: warm up (open every connection), then the window of -d seconds or -n requests, or until
  * *stop; requests in flight at the end of -d get min(--timeout, 10% of -d within 0.2..1 s) to
- * finish, then count as timeouts. 0, -EMFILE when the fd limit cannot make room for -c (message
+ * finish, then are cut (cut_at_end: not timeouts, not failed). 0, -EMFILE when the fd limit cannot make room for -c (message
  * logged, naming ulimit -n), or another negative errno. */
 int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_atomic_t *stop);
 void load_result_free(struct load_result *r);

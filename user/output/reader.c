@@ -24,9 +24,15 @@ int profile_results_validate(const cJSON *res, const char *where, char *err, int
 	for (size_t k = 0; k < sizeof(objects) / sizeof(objects[0]); k++)
 		if (json_obj(res, at, objects[k], JSON_OPTIONAL, &o, err, errlen) < 0)
 			return -EINVAL;
-	for (size_t k = 0; k < sizeof(numbers) / sizeof(numbers[0]); k++)
+	for (size_t k = 0; k < sizeof(numbers) / sizeof(numbers[0]); k++) {
+		d = 0;
 		if (json_num(res, at, numbers[k], JSON_OPTIONAL, &d, err, errlen) < 0)
 			return -EINVAL;
+		if (d < 0) { /* rates, latencies and times: a negative one is a corrupt file, not a change */
+			snprintf(err, errlen, "%s.%s: %g, a negative figure", at, numbers[k], d);
+			return -EINVAL;
+		}
+	}
 	if (json_bool(res, at, "generator.saturated", JSON_OPTIONAL, &b, err, errlen) < 0 ||
 	    json_arr(res, at, "repeats.samples", JSON_OPTIONAL, &samples, err, errlen) < 0)
 		return -EINVAL;
@@ -36,9 +42,15 @@ int profile_results_validate(const cJSON *res, const char *where, char *err, int
 		snprintf(sat, sizeof(sat), "%s.repeats.samples[%d]", at, i++);
 		if (json_obj(s, sat, "", 0, &o, err, errlen) < 0)
 			return -EINVAL;
-		for (size_t k = 0; k < sizeof(sample_numbers) / sizeof(sample_numbers[0]); k++)
+		for (size_t k = 0; k < sizeof(sample_numbers) / sizeof(sample_numbers[0]); k++) {
+			d = 0;
 			if (json_num(s, sat, sample_numbers[k], JSON_OPTIONAL, &d, err, errlen) < 0)
 				return -EINVAL;
+			if (d < 0) {
+				snprintf(err, errlen, "%s.%s: %g, a negative figure", sat, sample_numbers[k], d);
+				return -EINVAL;
+			}
+		}
 	}
 	return 0;
 }

@@ -269,9 +269,12 @@ void gate_sample_extras(cJSON *smp, const cJSON *pass)
 {
 	double cpu = num(pass, "resources.cpu.total_cpu_ms"), uss = num(pass, "resources.memory.uss_peak_mb");
 	double others = num(pass, "host_load.others_percent"), total = num(pass, "throughput.total_requests");
-	double ok = num(pass, "throughput.successful_requests"), conn = num(pass, "errors.connect"), attempts;
+	double ok = num(pass, "throughput.successful_requests"), attempts = 0;
+	struct wl_health h;
 
-	attempts = (isnan(total) ? 0 : total) + (isnan(conn) ? 0 : conn);
+	/* attempts as the failed-workload check counts them (connect errors once, cut requests not) */
+	if (!wl_health_of(pass, 0, &h))
+		attempts = h.attempts;
 	if (!isnan(cpu) && total > 0)
 		cJSON_AddNumberToObject(smp, "cpu_per_request_ms", cpu / total);
 	if (!isnan(uss))
@@ -669,7 +672,7 @@ cJSON *gate_run(const cJSON *base, const cJSON *new_, const struct gate_opts *o,
 	cJSON_AddStringToObject(sum, "worst", vd_name(worst));
 	{
 		bool fail = any_critical || (o->fail_on == GATE_FAIL_REGRESSED && any_regressed) ||
-			    (o->fail_missing && counts[VD_MISSING]) || tcrit;
+			    (o->fail_missing && counts[VD_MISSING]) || tcrit || failed;
 		char line[400];
 
 		cJSON_AddNumberToObject(sum, "exit_status", fail ? 1 : 0);

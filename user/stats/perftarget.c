@@ -63,6 +63,12 @@ static int parse_lhs(const char *s, size_t n, struct ptarget *t, const char *who
 	}
 	memcpy(t->metric, s, n);
 	t->metric[n] = '\0';
+	if (!pt_metric_known(t->metric)) {
+		snprintf(err, errlen, "target '%s': unknown metric '%s' (requests_per_sec, p50_ms, p75_ms, p90_ms, "
+			 "p95_ms, p99_ms, p999_ms, max_ms, mean_ms, success_rate, error_rate, cpu_per_request_ms, "
+			 "uss_peak_mb, rss_peak_mb, or NAME.STAT such as gil_wait_us.p50)", whole, t->metric);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -269,9 +275,7 @@ static int num(const cJSON *o, const char *path, double *v)
 	return 0;
 }
 
-int pt_metric_value(const cJSON *res, const char *m, double *v)
-{
-	static const char *const alias[][2] = {
+static const char *const alias[][2] = {
 		{ "requests_per_sec", "throughput.requests_per_sec" }, { "p50_ms", "latency.median_ms" },
 		{ "median_ms", "latency.median_ms" },		       { "p75_ms", "latency.p75_ms" },
 		{ "p90_ms", "latency.p90_ms" },			       { "p95_ms", "latency.p95_ms" },
@@ -279,7 +283,20 @@ int pt_metric_value(const cJSON *res, const char *m, double *v)
 		{ "max_ms", "latency.max_ms" },			       { "mean_ms", "latency.mean_ms" },
 		{ "success_rate", "throughput.success_rate" },	       { "uss_peak_mb", "resources.memory.uss_peak_mb" },
 		{ "rss_peak_mb", "resources.memory.peak_mb" },
-	};
+};
+
+bool pt_metric_known(const char *m)
+{
+	if (strchr(m, '.'))
+		return true; /* NAME.STAT or a path under results: only a document can tell */
+	for (size_t i = 0; i < sizeof(alias) / sizeof(alias[0]); i++)
+		if (!strcmp(m, alias[i][0]))
+			return true;
+	return !strcmp(m, "error_rate") || !strcmp(m, "cpu_per_request_ms");
+}
+
+int pt_metric_value(const cJSON *res, const char *m, double *v)
+{
 	const char *dot;
 
 	*v = NAN;

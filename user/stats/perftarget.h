@@ -60,5 +60,9 @@ void ptarget_eval(const struct ptarget *t, double v, struct pt_eval *e);
  * requests probe (gil_wait_us.p50, ffi_time_us.mean, syscalls.p99, ...: the endpoint with the
  * most requests); else a dotted path under results. 0, or -ENOENT (absent or null). */
 int pt_metric_value(const cJSON *results, const char *metric, double *v);
+/* Is metric one of the names pt_metric_value knows? A name without a dot must be one of the named
+ * metrics; a dotted name (NAME.STAT, or a path under results) is accepted, as only a document can
+ * tell whether it is there. */
+bool pt_metric_known(const char *metric);
 
 #endif

@@ -62,7 +62,16 @@ int wl_health_of(const cJSON *res, double min_success, struct wl_health *h)
 	h->read = u64(res, "errors.read");
 	h->write = u64(res, "errors.write");
 	h->timeout = u64(res, "errors.timeout");
-	h->attempts = total + h->connect;
+	/* total_requests counts connect errors as failed requests (files of older bindprof did not:
+	 * there, total + connect); requests cut at the end of -d are in neither */
+	h->attempts = total;
+	{
+		uint64_t classes = h->ok + h->s4xx + h->s5xx + h->read + h->write + h->timeout + h->connect +
+				   u64(res, "errors.never_sent");
+
+		if (classes > h->attempts)
+			h->attempts = classes;
+	}
 	errs = h->s4xx + h->s5xx;
 	if (!h->attempts) {
 		h->failed = true;

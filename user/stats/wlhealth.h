@@ -12,7 +12,9 @@
 #define WL_MIN_SUCCESS_DEFAULT 0.99
 
 struct wl_health {
-	uint64_t attempts; /* answered + failed + connect errors */
+	uint64_t attempts; /* total_requests: answered + failed, connect errors after the start
+			    * included (older files: total + connect); requests cut at the end of a
+			    * pass are none */
 	uint64_t ok;       /* 2xx and 3xx answers */
 	uint64_t s4xx, s5xx, connect, read, write, timeout;
 	double success_rate; /* ok / attempts; NAN when attempts is 0 */
