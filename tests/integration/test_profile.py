@@ -164,6 +164,22 @@ def test_short_passes_of_a_slow_healthy_app_do_not_fail():
           f"requests were cut ({e['timeout_at_end']}) and the workload is healthy: {res['health']}")
 
 
+def test_app_cmd_with_environment_assignments():
+    # issue 20: "PORT=N python3 app.py" failed (the shell's exec builtin takes no assignments);
+    # the app reads its port from the environment, and every request of the pass is answered
+    suite = os.path.join(TMP, "env.json")
+    with open(suite, "w") as f:
+        json.dump({"name": "env", "workloads": [{"name": "hello", "method": "GET", "path": "/hello"}]}, f)
+    port = free_port()
+    out = os.path.join(TMP, "env-out.json")
+    r = run([BINDPROF, "profile", "--app-cmd", f"PORT={port} BP_UNUSED='a b' /usr/bin/python3 {SERVER}",
+             "--url", f"http://127.0.0.1:{port}", "-o", out, "--concurrency", "2", "-t", "1", "--duration", "0.5",
+             "--warmup", "0", "--repeats", "1", "--probes", "none", "--suite", suite], timeout=120)
+    check(r.returncode == 0, f"profile exited {r.returncode}: {r.stderr}")
+    t = load(out)["suites"][0]["workloads"][0]["results"]["throughput"]
+    check(t["success_rate"] == 1 and t["successful_requests"] >= 1, f"the app answered on $PORT: {t}")
+
+
 def test_errors():
     bad = os.path.join(TMP, "bad.json")
     with open(bad, "w") as f:

@@ -849,16 +849,31 @@ static void run_suites(struct ctx *c)
 
 /* ---- the app ---- */
 
-/* /bin/sh -c "exec CMD" in its own process group, in app_dir with PORT set when asked, its output
- * to the log. It gets SIGTERM if this thread dies (PR_SET_PDEATHSIG), and the guardian kills its
- * group however bindprof ends. The pid, or a negative errno. */
+/* The shell line for CMD. A simple command is exec'd, so that the app's pid is the shell's: "exec
+ * CMD", or "exec env CMD" when CMD starts with NAME=value assignments (which the exec builtin
+ * does not take). A list or pipeline (; & | or a newline) runs as it is, the app a child of the
+ * shell, which ends with it. */
+static void app_shell_line(const char *cmd, char *line, size_t len)
+{
+	size_t n = strspn(cmd, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+
+	if (strpbrk(cmd, ";&|\n"))
+		snprintf(line, len, "%s", cmd);
+	else if (n > 0 && cmd[n] == '=' && !(cmd[0] >= '0' && cmd[0] <= '9'))
+		snprintf(line, len, "exec env %s", cmd);
+	else
+		snprintf(line, len, "exec %s", cmd);
+}
+
+/* /bin/sh -c LINE (app_shell_line) in its own process group, in app_dir with PORT set when asked,
+ * its output to the log. It gets SIGTERM if this thread dies (PR_SET_PDEATHSIG), and the guardian
+ * kills its group however bindprof ends. The pid, or a negative errno. */
 static int start_app(const struct profile_opts *o, const char *log_path)
 {
 	char line[8192];
 	int pid;
 
-	/* "exec": a simple command replaces the shell, so the app's pid is the app's own */
-	snprintf(line, sizeof(line), "exec %s", o->app_cmd);
+	app_shell_line(o->app_cmd, line, sizeof(line));
 	pid = fork();
 	if (pid < 0)
 		return -errno;
