@@ -178,6 +178,8 @@ def test_app_cmd_with_environment_assignments():
     check(r.returncode == 0, f"profile exited {r.returncode}: {r.stderr}")
     t = load(out)["suites"][0]["workloads"][0]["results"]["throughput"]
     check(t["success_rate"] == 1 and t["successful_requests"] >= 1, f"the app answered on $PORT: {t}")
+    # off a terminal, one progress line per phase, repeats numbered, with an estimate
+    check("profile: [1/1] env/hello clean pass 1/1; about" in r.stderr, f"progress lines: {r.stderr}")
 
 
 def test_errors():

@@ -444,12 +444,18 @@ static void progress(struct ctx *c, const char *suite, const char *w, const char
 {
 	const struct profile_opts *o = c->o;
 
+	/* every phase of the workloads still to run: warmup, clean passes, profiled pass, set-up */
+	double left = (c->nwork - c->idx + 1) * (o->warmup + o->duration * (o->single_pass ? 1 : o->repeats + 1) + 1.5);
+
 	snprintf(c->where, sizeof(c->where), "%s/%s (%s)", suite, w, phase);
-	if (!c->prog)
+	if (!c->prog) { /* off a terminal (CI logs): one line per phase */
+		fprintf(stderr, "bindprof: profile: [%d/%d] %s/%s %s; about %.0f s left\n", c->idx, c->nwork, suite, w,
+			phase, left);
 		return;
+	}
 	snprintf(c->prog->label, sizeof(c->prog->label), "[%d/%d] %s/%s %s", c->idx, c->nwork, suite, w, phase);
 	c->prog->t0 = c->t0;
-	c->prog->left = (c->nwork - c->idx + 1) * (o->warmup + o->duration * (o->single_pass ? 1 : o->repeats + 1) + 1.5);
+	c->prog->left = left;
 	printf("\r\033[K%s", c->prog->label);
 	fflush(stdout);
 }
@@ -773,8 +779,10 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 		const cJSON *warns = cJSON_GetObjectItem(c->doc, "warnings");
 		int n0 = cJSON_GetArraySize(warns), i = 0;
 		cJSON *wn;
+		char ph[48];
 
-		progress(c, s->name, w->name, "clean pass");
+		snprintf(ph, sizeof(ph), "clean pass %d/%d", k + 1, o->repeats);
+		progress(c, s->name, w->name, ph);
 		int e = clean_pass(c, w, k == 0, &clean[k]);
 		/* the load's own warnings (generator, errors) name their workload */
 		cJSON_ArrayForEach(wn, (cJSON *)warns) {
@@ -851,13 +859,34 @@ static void run_suites(struct ctx *c)
 
 /* The shell line for CMD. A simple command is exec'd, so that the app's pid is the shell's: "exec
  * CMD", or "exec env CMD" when CMD starts with NAME=value assignments (which the exec builtin
- * does not take). A list or pipeline (; & | or a newline) runs as it is, the app a child of the
- * shell, which ends with it. */
+ * does not take). A list or pipeline (; & | or a newline outside quotes) runs as it is, the app a
+ * child of the shell, which ends with it. */
+static bool shell_list(const char *cmd)
+{
+	char q = 0;
+
+	for (const char *c = cmd; *c; c++) {
+		if (q) { /* inside quotes: only the closing one matters ('\\' escapes in "...") */
+			if (*c == '\\' && q == '"' && c[1])
+				c++;
+			else if (*c == q)
+				q = 0;
+		} else if (*c == '\\' && c[1]) {
+			c++;
+		} else if (*c == '\'' || *c == '"') {
+			q = *c;
+		} else if (strchr(";&|\n", *c)) {
+			return true;
+		}
+	}
+	return false;
+}
+
 static void app_shell_line(const char *cmd, char *line, size_t len)
 {
 	size_t n = strspn(cmd, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
 
-	if (strpbrk(cmd, ";&|\n"))
+	if (shell_list(cmd))
 		snprintf(line, len, "%s", cmd);
 	else if (n > 0 && cmd[n] == '=' && !(cmd[0] >= '0' && cmd[0] <= '9'))
 		snprintf(line, len, "exec env %s", cmd);
