@@ -470,9 +470,12 @@ def test_diff_catches_3ms_on_a_sub_ms_endpoint():
         v = json.load(f)
     hello = next(w for w in v["workloads"] if w["workload"] == "mini/hello")
     p50 = next(m for m in hello["metrics"] if m["metric"] == "p50_ms")
-    # the ground truth: 3 ms more per request on a sub-ms endpoint; p50 rises by 3 ms, give or
-    # take the VM's scheduling (the sleep is at least 3 ms)
-    check(p50["verdict"] == "regressed-critical" and 2.8 < p50["new"]["median"] - p50["base"]["median"] < 6, p50)
+    # the ground truth: 3 ms more per request on a sub-ms endpoint. Every new request sleeps at
+    # least 3 ms, so the new p50 is at least 3 ms; the base's p50 holds queueing behind the GIL that
+    # the sleeping requests no longer wait for (measured: 0.95 -> 3.38 ms on a loaded VM), so the
+    # rise is most of the 3 ms, not all of it
+    d = p50["new"]["median"] - p50["base"]["median"]
+    check(p50["verdict"] == "regressed-critical" and p50["new"]["median"] >= 3.0 and 2.0 < d < 6, p50)
 
 
 def test_server_slowing_down_is_not_steady():
