@@ -10,6 +10,7 @@ record, profile and compare are SIGKILLed at each phase of their run; afterwards
 Ground truths: the kernel's own tables (bpftool prog/link show by id) and /proc.
 """
 import json
+import re
 import os
 import signal
 import subprocess
@@ -290,9 +291,14 @@ def test_compare_interrupted():
             "--duration", "0.5", "--warmup", "0", "--concurrency", "2", "-t", "1", "--probes", "none", "-o", out]
     p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     LIVE.append(p)
+    seen = []
     for line in p.stdout:
+        seen.append(line)
         if "round 2/3" in line:
             break
+    # progress: each run numbered, an estimate from the runs done (issue 20)
+    check(any("(run 1 of 6)" in l for l in seen) and re.search(r"run 3 of 6; about \d+ s left", seen[-1]),
+          f"progress lines: {seen}")
     time.sleep(0.5)
     os.kill(p.pid, signal.SIGINT)
     rc = p.wait(timeout=30)

@@ -722,12 +722,22 @@ static cJSON *merge_rounds(struct fw *f)
  * *partial set when a signal stopped the rounds. */
 static int run_rounds(const struct compare_opts *co, struct fw *fw, int n, const char *log_path, const char **partial)
 {
+	double t0 = now_ns() / 1e9;
+	int done = 0, total = co->rounds * n;
+
 	for (int r = 0; r < co->rounds && !*partial; r++) {
 		for (int j = 0; j < n; j++) {
 			int i = r % 2 ? n - 1 - j : j, st;
 
-			printf("compare: round %d/%d: %s\n", r + 1, co->rounds, fw[i].m.label);
+			/* the estimate: the runs done so far, each a whole profile run (app start, every
+			 * workload's warmup, passes and profiled pass, stop), times the runs left */
+			if (done)
+				printf("compare: round %d/%d: %s (run %d of %d; about %.0f s left)\n", r + 1, co->rounds,
+				       fw[i].m.label, done + 1, total, (now_ns() / 1e9 - t0) / done * (total - done));
+			else
+				printf("compare: round %d/%d: %s (run 1 of %d)\n", r + 1, co->rounds, fw[i].m.label, total);
 			fflush(stdout);
+			done++;
 			st = run_round(co, &fw[i], r, log_path);
 			if (signals_pending()) {
 				*partial = "interrupted"; /* what the interrupted round measured is kept */
