@@ -55,14 +55,14 @@ def all_pids():
 
 
 def descendants(pid):
-    kids, todo = set(), [pid]
+    kids, pending = set(), [pid]
     stats = {p: stat_of(p) for p in all_pids()}
-    while todo:
-        p = todo.pop()
+    while pending:
+        p = pending.pop()
         for c, st in stats.items():
             if st and st[1] == p and c not in kids:
                 kids.add(c)
-                todo.append(c)
+                pending.append(c)
     return kids
 
 
