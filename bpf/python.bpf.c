@@ -137,15 +137,13 @@ static __always_inline bool gil_held_by(struct task_struct *t, const struct gil_
  * will take it back, or it is queueing for it. A holder preempted while waking a waiter (the GIL
  * is locked, and last_holder is this thread) is holding. Only runnable switches of target threads
  * that were in a futex call reach the look-ups. */
-static __always_inline void gil_preempted(struct task_struct *prev, __u32 tgid)
+static __always_inline void gil_preempted(struct task_struct *prev, struct pt_regs *regs, __u32 tgid)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
 	struct thread_ctx *tc;
 	struct gil_range *r;
 	int locked = 1;
 
-	if (!regs || regs->orig_ax != NR_FUTEX || !(r = bpf_map_lookup_elem(&gil_ranges, &tgid)) ||
-	    regs->di < r->lo || regs->di >= r->hi)
+	if (!(r = bpf_map_lookup_elem(&gil_ranges, &tgid)) || regs->di < r->lo || regs->di >= r->hi)
 		return;
 	/* prev is the current task here: its memory is readable; a failed read counts as held */
 	if (bpf_probe_read_user(&locked, sizeof(locked), (void *)(r->lo + GIL_LOCKED_OFF)) ||
@@ -167,11 +165,27 @@ static __always_inline void gil_preempted(struct task_struct *prev, __u32 tgid)
 		gil_episode(tc, prev, tc->gil_block_ns);
 }
 
+/* Whether a task is in (or last entered the kernel through) a futex call: the syscall number of
+ * the frame at the top of its kernel stack. A task that left the CPU inside a futex call comes
+ * back inside it (its frame does not change while it is off the CPU), so this one load is the
+ * common path's whole filter on both sides of a switch. */
+static __always_inline struct pt_regs *futex_regs(struct task_struct *t)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
+
+	return regs && regs->orig_ax == NR_FUTEX ? regs : NULL;
+}
+
+/* The common path (measured by scripts/bench/progcost.sh against an empty program on the same
+ * hook): a switch whose threads are not targets costs the two tgid checks; one that involves a
+ * target thread outside a futex call adds one frame read per target side. Only a target thread
+ * leaving or re-entering the CPU inside a futex call reaches a map or task-storage look-up. */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
 	struct thread_ctx *tc;
+	struct pt_regs *regs;
 	struct gil_range *r;
 	__u32 tgid;
 	__u64 now = 0;
@@ -179,43 +193,39 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 	/* A target thread leaves the CPU blocked (not preempted) in a futex wait on its GIL. The
 	 * syscall is checked before the GIL range is looked up: most blocks are reads and polls. */
 	tgid = prev->tgid;
-	if (!is_target_tgid(tgid)) {
-		/* not ours */
+	if (!is_target_tgid(tgid) || !(regs = futex_regs(prev))) {
+		/* not ours, or not in a futex call */
 	} else if (preempt || !prev_state) {
-		gil_preempted(prev, tgid);
-	} else {
-		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+		gil_preempted(prev, regs, tgid);
+	} else if ((r = bpf_map_lookup_elem(&gil_ranges, &tgid)) && regs->di >= r->lo && regs->di < r->hi) {
+		tc = bpf_task_storage_get(&thread_ctxs, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (tc) {
+			now = bpf_ktime_get_ns();
+			tc->gil_block_ns = now;
+			tc->gil_cheap = !r->exact; /* for the wake-up: no second look-up */
+			tc->gil_pre = 0;
+			if (gil_stacks)
+				gil_stack_block(prev, regs, tgid, tc, now);
+			if (tc->take_ns || tc->drop_ns)
+				tc->take_blocked |= 1;
+			if (!r->exact) {
+				struct gil_total *tot = gil_total();
 
-		if (regs && regs->orig_ax == NR_FUTEX && (r = bpf_map_lookup_elem(&gil_ranges, &tgid)) &&
-		    regs->di >= r->lo && regs->di < r->hi) {
-			tc = bpf_task_storage_get(&thread_ctxs, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-			if (tc) {
-				now = bpf_ktime_get_ns();
-				tc->gil_block_ns = now;
-				tc->gil_cheap = !r->exact; /* for the wake-up: no second look-up */
-				tc->gil_pre = 0;
-				if (gil_stacks)
-					gil_stack_block(prev, regs, tgid, tc, now);
-				if (tc->take_ns || tc->drop_ns)
-					tc->take_blocked |= 1;
-				if (!r->exact) {
-					struct gil_total *tot = gil_total();
-
-					if (tot)
-						__sync_fetch_and_add(&tot->blocks, 1);
-					gil_episode(tc, prev, now);
-				}
-			} else {
-				count_drop(DROP_CTX_ALLOC);
+				if (tot)
+					__sync_fetch_and_add(&tot->blocks, 1);
+				gil_episode(tc, prev, now);
 			}
+		} else {
+			count_drop(DROP_CTX_ALLOC);
 		}
 	}
 
-	/* A target thread that blocked on the GIL (or was preempted in a hand-off) runs again. */
+	/* A target thread that blocked on the GIL (or was preempted in a hand-off) runs again: it
+	 * left inside a futex call, so it comes back inside one; any other skips the look-up. */
 	tgid = next->tgid;
 	if (is_target_tgid(tgid)) {
 		count_hit(HIT_SCHED_SWITCH); /* one hit per switch to a target thread */
-		tc = bpf_task_storage_get(&thread_ctxs, next, 0, 0);
+		tc = futex_regs(next) ? bpf_task_storage_get(&thread_ctxs, next, 0, 0) : NULL;
 		if (tc && tc->gil_block_ns) {
 			struct gil_total *tot = gil_total();
 			__u64 d;

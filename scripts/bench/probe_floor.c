@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "floor.skel.h"
 #include "core/target.h"
@@ -103,6 +104,9 @@ int main(int argc, char **argv)
 	if (!skel)
 		return 3;
 	skel->rodata->targ_tgid = pid;
+	/* hold the kernel's BPF run-time statistics on while attached, as bindprof does, whatever
+	 * another process writes to kernel.bpf_stats_enabled meanwhile (-1 on failure: ignored) */
+	(void)bpf_enable_stats(BPF_STATS_RUN_TIME);
 	bpf_object__for_each_program(p, skel->obj)
 		bpf_program__set_autoload(p, wanted(skel, p, modes));
 	if (floor_bpf__load(skel)) {
