@@ -70,7 +70,25 @@ def configs(tmp):
                                             "-d", "600"], "ffi", "empty uprobe+uretprobe on the same two functions"),
         "perf-99": ("peer", lambda pid: ["perf", "record", "-q", "-g", "-F", "99", "-p", str(pid), "-o",
                                          os.path.join(tmp, "perf.data")], "stacks", "perf record -g -F 99"),
+        # 999 Hz: bindprof, its floor and the peers at ten times the default rate
+        "bp-stacks-999": ("bindprof", rec("--probes", "stacks", "-F", "999"), "stacks-999", "--probes stacks -F 999"),
+        "floor-stacks-999": ("floor", lambda pid: [FLOOR, "--sample", "999", "-p", str(pid), "-d", "600"], "stacks-999",
+                             "empty perf_event program, 999 Hz"),
+        "perf-999": ("peer", lambda pid: ["perf", "record", "-q", "-g", "-F", "999", "-p", str(pid), "-o",
+                                          os.path.join(tmp, "perf.data")], "stacks-999", "perf record -g -F 999"),
+        "perf-dwarf-99": ("peer", lambda pid: ["perf", "record", "-q", "--call-graph", "dwarf,16384", "-F", "99", "-p",
+                                               str(pid), "-o", os.path.join(tmp, "perf.data")], "stacks",
+                          "perf record --call-graph dwarf,16384 -F 99 (user-stack copies, as bindprof's)"),
     }
+    # libbpf-tools (Debian's libbpf-tools package, CO-RE C tools: the same kind of program as
+    # bindprof's). Debian 12's 0.26 has no `profile`; bcc's Python tools (bpfcc-tools: profile,
+    # offcputime, syscount, pythongc) are not run here (see docs/PERFORMANCE.md).
+    if os.path.exists("/usr/sbin/offcputime"):
+        c["lbt-offcputime"] = ("peer", lambda pid: ["/usr/sbin/offcputime", "-p", str(pid), "600"], "gil",
+                               "libbpf-tools offcputime -p: user+kernel stacks of every off-CPU period (GIL waits among them)")
+    if os.path.exists("/usr/sbin/syscount"):
+        c["lbt-syscount"] = ("peer", lambda pid: ["/usr/sbin/syscount", "-p", str(pid), "-L", "-d", "600"], "syscalls",
+                             "libbpf-tools syscount -p -L: syscall counts and time")
     if shutil.which("bpftrace"):
         c["bt-syscalls"] = ("peer", lambda pid: ["bpftrace", "-q", os.path.join(ROOT, "scripts", "bench", "overhead-syscalls.bt"),
                                                  str(pid)], "syscalls", "bpftrace: syscall counts, time, histogram")
@@ -82,6 +100,9 @@ def configs(tmp):
         c["bt-stacks"] = ("peer", lambda pid: ["bpftrace", "-q", "-e",
                                                f"profile:hz:99 /pid == {pid}/ {{ @[ustack, kstack] = count(); }}"],
                           "stacks", "bpftrace profile:hz:99 ustack+kstack")
+        c["bt-stacks-999"] = ("peer", lambda pid: ["bpftrace", "-q", "-e",
+                                                   f"profile:hz:999 /pid == {pid}/ {{ @[ustack, kstack] = count(); }}"],
+                              "stacks-999", "bpftrace profile:hz:999 ustack+kstack")
         c["bt-ffi"] = ("peer", lambda pid: ["bpftrace", "-q", "-e", " ".join(
             f"uprobe:{p}:{f} /pid == {pid}/ {{ @s[tid] = nsecs; }} uretprobe:{p}:{f} /@s[tid]/ "
             f"{{ @c[\"{f}\"] = count(); @h[\"{f}\"] = hist(nsecs - @s[tid]); delete(@s[tid]); }}"
