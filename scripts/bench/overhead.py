@@ -27,7 +27,7 @@ import tempfile
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-B = os.path.join(ROOT, "build", "bindprof")
+B = os.environ.get("BINDPROF_BIN") or os.path.join(ROOT, "build", "bindprof")
 FLOOR = os.path.join(ROOT, "build", "bench", "probe_floor")
 PY = "/usr/bin/python3.11"
 TCK = os.sysconf("SC_CLK_TCK")
