@@ -215,7 +215,8 @@ def main():
                     except (OSError, ValueError, KeyError):
                         est = None
                 raw[name].append({"rps": rps, "p50_ms": p50, "p99_ms": p99, "own_cpu_ms_per_s": own, "rss_mb": rss,
-                                  "estimated_percent": est, "loadgen_cpu_us_per_req": lg_us})
+                                  "estimated_percent": est, "loadgen_cpu_us_per_req": lg_us, "round": r,
+                                  "load": os.getloadavg()[0]})
                 print(f"round {r + 1} {name:15s} {rps:9.1f} req/s  p50 {p50:7.3f} ms  p99 {p99:7.3f} ms"
                       + (f"  own {own:6.1f} ms/s  rss {rss:5.1f} MB" if own is not None and rss else ""), flush=True)
     finally:
@@ -225,15 +226,19 @@ def main():
     base = {k: med([x[k] for x in raw["none"]]) for k in ("rps", "p50_ms", "p99_ms")}
     base_lg = med([x["loadgen_cpu_us_per_req"] for x in raw["none"] if x["loadgen_cpu_us_per_req"]])
     rows = []
+    none_at = {x["round"]: x for x in raw["none"]}
     for name, (kind, _, probe, desc) in cfg.items():
+        if not raw[name]:
+            continue  # it could not run in any round (said in "Not measured")
         m = {k: med([x[k] for x in raw[name] if x[k] is not None]) for k in raw[name][0]}
-        slow = 100 * (1 - med(sorted(x["rps"] / n["rps"] for x, n in zip(raw[name], raw["none"]))))
+        pairs = [(x, none_at[x["round"]]) for x in raw[name] if x["round"] in none_at]
+        slow = 100 * (1 - med(sorted(x["rps"] / n["rps"] for x, n in pairs)))
         est = m.get("estimated_percent")
         # the issue's rule: within a factor of 1.5 where the slowdown is 5% or more, else both under 5%
         agrees = None if est is None else (slow / 1.5 <= est <= slow * 1.5 if slow >= 5 else est < 5)
         # paired: each round's throughput against the same round's no-profiler window, so that the
         # machine's drift between rounds cancels; the median of those ratios, and their quartiles
-        paired = sorted(x["rps"] / n["rps"] for x, n in zip(raw[name], raw["none"]))
+        paired = sorted(x["rps"] / n["rps"] for x, n in pairs)
         row = {"config": name, "kind": kind or "none", "probe_set": probe, "description": desc,
                "throughput_ratio": med(paired), "throughput_ratio_q1_q3": quartiles(paired), "p50_ratio": m["p50_ms"] / base["p50_ms"],
                "p99_ratio": m["p99_ms"] / base["p99_ms"], **m,
@@ -249,15 +254,22 @@ def main():
                 if fl["throughput_ratio"] < 0.995 else None
             r["floor_throughput_ratio"] = fl["throughput_ratio"]
     missing = [] if shutil.which("py-spy") else ["py-spy: not installed (not packaged in Debian 12)"]
+    missing += [f"{k}: {v}" for k, v in failed.items()]
+    if not os.path.exists("/usr/sbin/offcputime"):
+        missing.append("libbpf-tools: not installed (apt-get install libbpf-tools)")
+    missing.append("libbpf-tools profile: not in Debian 12's libbpf-tools 0.26")
+    missing.append("bcc's Python tools (bpfcc-tools: profile, offcputime, syscount, pythongc): not run here")
     none_rps = sorted(x["rps"] for x in raw["none"])
     noise = 100 * (none_rps[(3 * len(none_rps)) // 4] - none_rps[len(none_rps) // 4]) / med(none_rps)
     doc = {"rounds": rounds, "noise_iqr_percent": noise, "secs": secs, "fixed_rate_rps": rate, "saturation_rps": sat,
            "server": f"tools/demo_server.py on {PY}, POST /json/small (2 native calls per request)",
-           "kernel": os.uname().release, "cores": os.cpu_count(), "not_measured": missing, "configs": rows}
+           "kernel": os.uname().release, "cores": os.cpu_count(), "not_measured": missing, "configs": rows,
+           "loadavg_1min": [x["load"] for x in raw["none"]]}
     os.makedirs(os.path.dirname(outp) or ".", exist_ok=True)
     with open(outp + ".json", "w") as f:
         json.dump(doc, f, indent=2)
-    lines = [f"Overhead on {doc['server']}, {rounds} interleaved rounds of {secs:.0f} s windows, kernel "
+    lines = [f"Load average (1 min) over the run: {min(x['load'] for v in raw.values() for x in v):.1f} to "
+             f"{max(x['load'] for v in raw.values() for x in v):.1f}.", "", f"Overhead on {doc['server']}, {rounds} interleaved rounds of {secs:.0f} s windows, kernel "
              f"{doc['kernel']}, {doc['cores']} cores. Throughput at saturation (closed loop, -c 8 -t 2), latency at a "
              f"fixed {rate} req/s; throughput: the median over rounds of each round's ratio to the same round's "
              f"no-profiler window (quartiles in brackets); latency: ratio of medians. The no-profiler windows' "
