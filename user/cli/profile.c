@@ -88,6 +88,18 @@ const struct cli_option profile_options[] = {
 	{ "allow-errors", 0, PO_ALLOW_ERRORS, NULL,
 	  "exit 0 even when a workload failed (success below 99%, mostly 4xx/5xx, or nothing answered); "
 	  "without it such a run exits 4, its file written", 0 },
+	{ "ramp-up", 0, PO_RAMP_UP, "S",
+	  "a linear rate ramp from 0 to --rate over S seconds before each workload's measured passes (after "
+	  "the warmup); its request count in results.ramp_up", 0 },
+	{ "burst", 0, PO_BURST, "BASE:PEAK:SECS",
+	  "the clean passes run at BASE requests/s with PEAK for SECS seconds a third of the way in: "
+	  "results.burst gives how long p99 took to come back within 10% of its level before the burst", 0 },
+	{ "sustained", 0, PO_SUSTAINED, "DURATION",
+	  "clean passes of DURATION (e.g. 30m): results.sustained gives the degradation of throughput and "
+	  "p99 from the first to the last intervals and a memory leak slope (MB/hour) with its verdict", 0 },
+	{ "page-faults", 0, PO_PAGE_FAULTS, NULL,
+	  "one more profiled pass per workload sampling the app's page faults (where memory is touched for "
+	  "the first time): OUT.SUITE.WORKLOAD.page-faults.folded and .svg", 0 },
 	{ "help", 'h', PO_HELP, NULL, "this help", 0 },
 	{},
 };
@@ -186,6 +198,11 @@ int profile_opt_apply(struct profile_opts *o, int id, const char *arg, char *err
 	case PO_SPEEDSCOPE: o->speedscope = arg; return 0;
 	case PO_SINGLE_PASS: o->single_pass = true; return 0;
 	case PO_HELP: o->help = true; return 0;
+	case PO_RAMP_UP:
+	case PO_BURST:
+	case PO_SUSTAINED:
+	case PO_PAGE_FAULTS:
+		return shape_opt_apply(&o->shape, id, arg, err, errlen);
 	case PO_ALLOW_ERRORS: o->allow_errors = true; return 0;
 	case PO_PID: return cli_parse_pid(arg, &o->pid, err, errlen) ? -EINVAL : 0;
 	case PO_PROBES: return opt_probes(arg, o, err, errlen);
@@ -246,6 +263,12 @@ int profile_opts_parse(int argc, char **argv, struct profile_opts *o, char *err,
 	}
 	if (o->threads > o->concurrency)
 		o->threads = o->concurrency;
+	if (shape_opts_check(&o->shape, o->rate, o->duration, err, errlen))
+		return -EINVAL;
+	if (o->shape.page_faults && !o->probes) {
+		snprintf(err, errlen, "--page-faults needs a profiled pass (not --probes none)");
+		return -EINVAL;
+	}
 	if ((o->pprof || o->speedscope) && !(o->probes & PROBE_BIT(PROBE_STACKS))) {
 		snprintf(err, errlen, "%s needs the stacks probe (--probes ...,stacks)", o->pprof ? "--pprof" : "--speedscope");
 		return -EINVAL;
@@ -292,6 +315,7 @@ struct sampler {
 	const struct load_progress *lp;
 	uint64_t marks[STEADY_MAX_INTERVALS + 1], mark_ns[STEADY_MAX_INTERVALS + 1];
 	int nmarks;
+	struct shape_series ser; /* the app's CPU, RSS, USS, PSS at each second (cli/shapes.h) */
 };
 
 static void *sampler_main(void *arg)
@@ -314,6 +338,8 @@ static void *sampler_main(void *arg)
 			s->mark_ns[s->nmarks] = now_ns();
 			s->marks[s->nmarks++] = s->lp->responses;
 		}
+		if (s->lp && (s->nmarks || s->lp->responses) && now_ns() - t0 >= (uint64_t)s->ser.n * 1000000000ull)
+			shape_series_sample(&s->ser, pids, n, now_ns());
 		resources__sample(s->res, pids, n, tick++ % 10 == 0);
 		usleep(100000);
 	}
@@ -379,6 +405,10 @@ struct ctx {
 	int app_code, app_status;        /* its siginfo si_code (CLD_EXITED, CLD_KILLED...) and status */
 	bool have_status;                /* --app-cmd (our child); -p gives no status */
 	char where[320];                 /* the phase running: "SUITE/WORKLOAD clean pass" */
+	const struct rate_shape *shape;  /* the next load's rate shape (cli/shapes.h), or NULL */
+	double shape_rate;               /* its rate for the engine's rate mode (> 0 with a shape) */
+	double interval_s;               /* the next load's per-interval counts; 0 none */
+	bool pf_pass;                    /* the next profiled pass samples page faults (--page-faults) */
 };
 
 /* Has the app exited? --app-cmd: our child, seen with waitid(WNOHANG | WNOWAIT), which leaves it
@@ -488,6 +518,8 @@ static int run_load(struct ctx *c, const struct workload *w, double secs, struct
 		.nheaders = w->nheaders,
 		.body = w->body,
 		.body_len = w->body_len,
+		.shape = c->shape,
+		.interval_s = c->interval_s,
 	};
 	char url[4096];
 	struct watch wt = { .c = c };
@@ -496,6 +528,10 @@ static int run_load(struct ctx *c, const struct workload *w, double secs, struct
 
 	snprintf(url, sizeof(url), "%s%s", c->base, w->path);
 	lo.url = url;
+	if (c->shape)
+		lo.rate = c->shape_rate;
+	else if (o->shape.burst_secs > 0) /* --burst: every other load (the warmup) at its base rate */
+		lo.rate = o->shape.burst_base;
 	if (c->prog) {
 		c->prog->lp.responses = c->prog->lp.errors = 0;
 		c->prog->pass_t0 = wall_time();
@@ -587,11 +623,41 @@ static int clean_pass(struct ctx *c, const struct workload *w, bool first, struc
 	sm.res = resources__new("/proc");
 	sm.lp = c->prog ? &c->prog->lp : &lp;
 	pthread_create(&sm.th, NULL, sampler_main, &sm);
-	e = run_load(c, w, c->o->duration, &lr, &lp);
-	sm.stop = 1;
-	pthread_join(sm.th, NULL);
+	{
+		const struct profile_shape_opts *so = &c->o->shape;
+		double secs = shape_pass_secs(so, c->o->duration);
+		struct rate_shape rs;
+		cJSON *iv = NULL, *burst = NULL, *sus = NULL;
+
+		if (so->burst_secs > 0) { /* 0.1 s sub-intervals: the recovery's resolution */
+			shape_burst_rate(so, secs, &rs);
+			c->shape = &rs;
+			c->shape_rate = so->burst_peak;
+		}
+		c->interval_s = so->burst_secs > 0 ? 0.1 : 1;
+		e = run_load(c, w, secs, &lr, &lp);
+		c->shape = NULL;
+		c->interval_s = 0;
+		sm.stop = 1;
+		pthread_join(sm.th, NULL);
+		if (!e) {
+			iv = shape_intervals_json(&lr, &sm.ser, secs);
+			if (so->burst_secs > 0)
+				burst = shape_burst_json(so, &lr, secs);
+			if (so->sustained > 0)
+				sus = shape_sustained_json(&lr, &sm.ser, secs);
+		}
+		shape_series_free(&sm.ser);
+		if (!e) {
+			pass_of(&lr, first ? c->doc : NULL, p);
+			cJSON_AddItemToObject(p->json, "intervals", iv);
+			if (burst)
+				cJSON_AddItemToObject(p->json, "burst", burst);
+			if (sus)
+				cJSON_AddItemToObject(p->json, "sustained", sus);
+		}
+	}
 	if (!e) {
-		pass_of(&lr, first ? c->doc : NULL, p);
 		cJSON_AddItemToObject(p->json, "resources", resources__to_json(sm.res));
 		if (hl_ok && !hostload_snap("/proc", hl_pids, hl_n, &hl1)) {
 			struct hostload hl;
@@ -650,7 +716,17 @@ static cJSON *profiled_pass(struct ctx *c, const struct suite *s, const struct w
 
 	folded_path(c->o->files_base ? c->o->files_base : c->o->output ? c->o->output : "bindprof-profile.json", s->name,
 		    w->name, folded, sizeof(folded));
+	if (c->pf_pass) { /* --page-faults: the stacks probe alone, on the page-faults event */
+		size_t n = strlen(folded);
+
+		snprintf(folded + n - 7, sizeof(folded) - n + 7, ".page-faults.folded");
+	}
 	recorder_opts_of(c, folded, &ro);
+	if (c->pf_pass) {
+		ro.probes = PROBE_BIT(PROBE_STACKS);
+		ro.page_faults = true;
+		ro.nffi = 0;
+	}
 	if (ro.folded && strlen(folded) > 7) { /* its flamegraph next to it: OUT.SUITE.WORKLOAD.svg */
 		snprintf(svg, sizeof(svg), "%.*s.svg", (int)(strlen(folded) - 7), folded);
 		ro.svg = svg;
@@ -763,8 +839,8 @@ static cJSON *workload_json(const struct workload *w)
 static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct workload *w, struct profile_workload *pw)
 {
 	const struct profile_opts *o = c->o;
-	struct pass *clean = calloc(o->repeats, sizeof(*clean)), pp = { 0 };
-	cJSON *wj = workload_json(w), *rdoc = NULL;
+	struct pass *clean = calloc(o->repeats, sizeof(*clean)), pp = { 0 }, pfp = { 0 };
+	cJSON *wj = workload_json(w), *rdoc = NULL, *ramp = NULL, *pf = NULL;
 	struct load_result lr;
 	int passes = 0;
 
@@ -774,6 +850,19 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 		progress(c, s->name, w->name, "warmup");
 		if (!run_load(c, w, o->warmup, &lr, NULL))
 			load_result_free(&lr);
+	}
+	if (o->shape.ramp_up > 0 && !stopping(c)) { /* --ramp-up: 0 to the rate, before the passes */
+		struct rate_shape rs;
+
+		c->shape_rate = o->rate > 0 ? o->rate : o->shape.burst_base;
+		shape_ramp_rate(&o->shape, c->shape_rate, &rs);
+		c->shape = &rs;
+		progress(c, s->name, w->name, "ramp-up");
+		if (!run_load(c, w, o->shape.ramp_up, &lr, NULL)) {
+			ramp = shape_ramp_json(&o->shape, c->shape_rate, &lr);
+			load_result_free(&lr);
+		}
+		c->shape = NULL;
 	}
 	for (int k = 0; clean && !o->single_pass && k < o->repeats && !stopping(c); k++) {
 		const cJSON *warns = cJSON_GetObjectItem(c->doc, "warnings");
@@ -802,6 +891,16 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 		progress(c, s->name, w->name, "profiled pass");
 		rdoc = profiled_pass(c, s, w, &pp);
 	}
+	if (o->shape.page_faults && !stopping(c)) {
+		cJSON *pdoc;
+
+		progress(c, s->name, w->name, "page-fault pass");
+		c->pf_pass = true;
+		pdoc = profiled_pass(c, s, w, &pfp);
+		c->pf_pass = false;
+		pf = cJSON_DetachItemViaPointer(pdoc, (cJSON *)profile_get(pdoc, "results.profiling.stacks"));
+		cJSON_Delete(pdoc);
+	}
 	if (clean && o->single_pass && pp.json) {
 		clean[0] = pp;
 		clean[0].json = cJSON_Duplicate(pp.json, true);
@@ -812,6 +911,11 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 		struct wl_health h;
 
 		cJSON_AddItemToObject(wj, "results", res);
+		if (ramp)
+			cJSON_AddItemToObject(res, "ramp_up", ramp);
+		if (pf)
+			cJSON_AddItemToObject(res, "page_faults", pf);
+		ramp = pf = NULL;
 		/* a failed workload (success below 99%, mostly 4xx/5xx, nothing answered): named, with its
 		 * status classes, and left out of the summary's averages */
 		if (!wl_health_of(res, 0, &h)) {
@@ -830,6 +934,9 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 	for (int k = 0; clean && k < o->repeats; k++)
 		cJSON_Delete(clean[k].json);
 	cJSON_Delete(pp.json);
+	cJSON_Delete(pfp.json);
+	cJSON_Delete(ramp);
+	cJSON_Delete(pf);
 	cJSON_Delete(rdoc);
 	free(clean);
 	return wj;
@@ -990,6 +1097,19 @@ static cJSON *config_json(const struct ctx *c)
 		cJSON_AddNullToObject(cfg, "rate");
 	cJSON_AddNumberToObject(cfg, "repeats", o->repeats);
 	cJSON_AddBoolToObject(cfg, "single_pass", o->single_pass);
+	if (o->shape.ramp_up > 0)
+		cJSON_AddNumberToObject(cfg, "ramp_up_secs", o->shape.ramp_up);
+	if (o->shape.burst_secs > 0) {
+		cJSON *b = cJSON_AddObjectToObject(cfg, "burst");
+
+		cJSON_AddNumberToObject(b, "base_rps", o->shape.burst_base);
+		cJSON_AddNumberToObject(b, "peak_rps", o->shape.burst_peak);
+		cJSON_AddNumberToObject(b, "secs", o->shape.burst_secs);
+	}
+	if (o->shape.sustained > 0)
+		cJSON_AddNumberToObject(cfg, "sustained_secs", o->shape.sustained);
+	if (o->shape.page_faults)
+		cJSON_AddBoolToObject(cfg, "page_faults", true);
 	cJSON_AddStringToObject(cfg, "url", c->base);
 	cJSON_AddStringToObject(cfg, "suite", o->suite);
 	if (o->health_path)

@@ -117,6 +117,43 @@ uint64_t rate_slot_ns(uint64_t t0, double rps, int i, int n, uint64_t k)
 	return t0 + (uint64_t)llround((double)(i + k * (uint64_t)n) * 1e9 / rps);
 }
 
+double rate_shape_slot_s(const struct rate_shape *s, uint64_t j)
+{
+	double t = 0, nc = 0, m;
+
+	for (int i = 0; i < s->n; i++) {
+		double d = s->secs[i], r0 = s->r0[i], r1 = s->r1[i], cnt = (r0 + r1) / 2 * d, a, disc;
+
+		if ((double)j < nc + cnt) {
+			m = (double)j - nc;
+			a = (r1 - r0) / d;
+			disc = r0 * r0 + 2 * a * m;
+			if (disc < 0)
+				disc = 0;
+			/* tau = (-r0 + sqrt(r0^2 + 2 a m)) / a, written without the cancellation */
+			return t + (m > 0 ? 2 * m / (r0 + sqrt(disc)) : 0);
+		}
+		nc += cnt;
+		t += d;
+	}
+	if (!s->n || s->r1[s->n - 1] <= 0)
+		return INFINITY;
+	return t + ((double)j - nc) / s->r1[s->n - 1];
+}
+
+double load_interval_quantile(const struct load_interval *iv, double q)
+{
+	return iv->requests ? loglin_quantile(iv->slots, LOAD_IV_SLOTS, LOAD_IV_SUB_BITS, q, 0, 0) : 0;
+}
+
+void load_interval_merge(struct load_interval *dst, const struct load_interval *src)
+{
+	dst->requests += src->requests;
+	dst->errors += src->errors;
+	for (uint32_t i = 0; i < LOAD_IV_SLOTS; i++)
+		dst->slots[i] += src->slots[i];
+}
+
 enum conn_state { C_DOWN, C_CONNECTING, C_WRITING, C_READING, C_IDLE };
 
 struct conn {
@@ -151,6 +188,8 @@ struct worker {
 	uint64_t ok, s4, s5, econn, econn_warm, eread, ewrite, etime, ecut, efd, estray, bytes;
 	uint64_t scheduled, late, unsent;
 	uint64_t *pending; /* scheduled times waiting for a free connection (rate mode) */
+	struct load_interval *iv; /* niv per-interval counts, or NULL */
+	int niv;
 	uint32_t phead, ptail;
 	uint64_t next_k;
 	bool ended, exhausted;
@@ -176,6 +215,38 @@ static void sched_times(uint64_t *run, uint64_t *wait)
 	}
 	*run = r;
 	*wait = w;
+}
+
+/* The send time of this thread's slot k (ns): the constant rate's schedule, or the shape's. */
+static uint64_t slot_ns(const struct worker *w, uint64_t t0, uint64_t k)
+{
+	const struct load_opts *o = w->sh->o;
+	double s;
+
+	if (!o->shape)
+		return rate_slot_ns(t0, o->rate, w->id, o->threads, k);
+	s = rate_shape_slot_s(o->shape, w->id + k * (uint64_t)o->threads);
+	return isfinite(s) && s < 1e7 ? t0 + (uint64_t)llround(s * 1e9) : UINT64_MAX;
+}
+
+/* The interval of a completion at now, or NULL (none kept, or before the start). */
+static struct load_interval *iv_at(struct worker *w, uint64_t now)
+{
+	uint64_t t0 = atomic_load_explicit(&w->sh->t0, memory_order_relaxed);
+	long i;
+
+	if (!w->iv || !t0 || now < t0)
+		return NULL;
+	i = (long)((now - t0) / (w->sh->o->interval_s * 1e9));
+	return i < w->niv ? &w->iv[i] : &w->iv[w->niv - 1];
+}
+
+static void iv_error(struct worker *w, uint64_t now)
+{
+	struct load_interval *iv = iv_at(w, now);
+
+	if (iv)
+		iv->errors++;
 }
 
 static void conn_close(struct worker *w, struct conn *c)
@@ -287,7 +358,13 @@ static void conn_send(struct worker *w, struct conn *c, uint64_t sched, uint64_t
 
 static void record(struct worker *w, struct conn *c, uint64_t now)
 {
+	struct load_interval *iv = iv_at(w, now);
+
 	lh_record(w->lat, now - c->sched_ns);
+	if (iv) {
+		iv->requests++;
+		iv->slots[loglin_slot(now - c->sched_ns, LOAD_IV_SUB_BITS, LOAD_IV_MAX_EXP)]++;
+	}
 	if (w->unc)
 		lh_record(w->unc, now - c->sent_ns);
 	w->last_done_ns = now;
@@ -325,6 +402,8 @@ static void on_response(struct worker *w, struct conn *c, uint64_t now)
 		if (st >= 400)
 			__atomic_fetch_add(&pg->errors, 1, __ATOMIC_RELAXED);
 	}
+	if (st >= 400)
+		iv_error(w, now);
 	if (st >= 500)
 		w->s5++;
 	else if (st >= 400)
@@ -343,6 +422,10 @@ static void conn_fail(struct worker *w, struct conn *c, uint64_t *counter, uint6
 {
 	if (w->sh->o->progress)
 		__atomic_fetch_add(&w->sh->o->progress->errors, 1, __ATOMIC_RELAXED);
+	/* a failed request of the window (not one cut at its end, nor a warm-up refusal, nor bytes
+	 * nobody asked for) is an error of its interval */
+	if (counter != &w->ecut && counter != &w->econn_warm && counter != &w->estray)
+		iv_error(w, now);
 	(*counter)++;
 	conn_close(w, c);
 	c->retry_ns = now + RECONNECT_NS;
@@ -459,7 +542,7 @@ static void due_slots(struct worker *w, uint64_t now)
 			w->exhausted = true;
 			break;
 		}
-		t = rate_slot_ns(t0, o->rate, w->id, nthreads, w->next_k);
+		t = slot_ns(w, t0, w->next_k);
 		if (t >= w->sh->t_end) {
 			w->exhausted = true;
 			break;
@@ -482,7 +565,7 @@ static void due_slots(struct worker *w, uint64_t now)
 		if (w->conns[i].st == C_IDLE)
 			dispatch(w, &w->conns[i], now);
 	if (!w->exhausted) {
-		uint64_t next = rate_slot_ns(t0, o->rate, w->id, nthreads, w->next_k);
+		uint64_t next = slot_ns(w, t0, w->next_k);
 
 		/* Every connection busy: the next slots can only queue, with their scheduled times,
 		 * so wake every 0.5 ms rather than for each one (at 50k/s, 50 times fewer wake-ups). */
@@ -588,7 +671,7 @@ static void *worker_main(void *arg)
 	sched_times(&run0, &wait0);
 	now = mono_ns();
 	if (sh->o->rate > 0) {
-		arm_timer(w, rate_slot_ns(t0, sh->o->rate, w->id, sh->o->threads, 0));
+		arm_timer(w, slot_ns(w, t0, 0));
 	} else {
 		for (int i = 0; i < w->nconns; i++)
 			if (w->conns[i].st == C_IDLE)
@@ -725,6 +808,10 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 	struct url u;
 	int e, made = 0;
 	uint64_t t0, wait_until, t_join;
+	/* the window's intervals and two more for its grace (at most 1 s) */
+	int niv = o->interval_s > 0 && !o->max_requests && o->duration > 0
+			  ? (int)ceil(o->duration / o->interval_s - 1e-9) + (int)ceil(1.0 / o->interval_s) + 1
+			  : 0;
 
 	memset(r, 0, sizeof(*r));
 	if ((e = url_parse(o->url, &u, err, sizeof(err))) ||
@@ -763,6 +850,14 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 		}
 		for (int k = 0; k < w->nconns; k++)
 			w->conns[k].fd = -1;
+		if (niv) {
+			w->niv = niv;
+			w->iv = calloc(niv, sizeof(*w->iv));
+			if (!w->iv) {
+				e = -ENOMEM;
+				goto cleanup;
+			}
+		}
 	}
 	for (; made < o->threads; made++) {
 		if ((e = -pthread_create(&ws[made].th, NULL, worker_main, &ws[made]))) {
@@ -776,6 +871,10 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 	wait_until = mono_ns() + (uint64_t)(fmin(o->timeout, 2.0) * 1e9);
 	while (atomic_load(&sh.ready) < made && mono_ns() < wait_until && !*stop)
 		usleep(500);
+	if (niv && !(r->iv = calloc(niv, sizeof(*r->iv))))
+		log_warn("load: no memory for the per-interval counts: none kept");
+	r->niv = r->iv ? niv : 0;
+	r->interval_s = o->interval_s;
 	t0 = mono_ns() + 200000; /* 0.2 ms for the threads to see it */
 	sh.t_end = o->max_requests ? UINT64_MAX : t0 + (uint64_t)(o->duration * 1e9);
 	sh.grace_ns = (uint64_t)(fmin(o->timeout, fmin(1.0, fmax(0.2, 0.1 * o->duration))) * 1e9);
@@ -791,6 +890,8 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 			struct worker *w = &ws[i];
 
 			lh_merge(r->lat, w->lat);
+			for (int k = 0; r->iv && k < w->niv; k++)
+				load_interval_merge(&r->iv[k], &w->iv[k]);
 			if (w->unc)
 				lh_merge(r->lat_uncorrected, w->unc);
 			if (w->lag)
@@ -839,6 +940,7 @@ cleanup:
 		free(ws[i].unc);
 		free(ws[i].lag);
 		free(ws[i].pending);
+		free(ws[i].iv);
 		if (ws[i].epfd > 0)
 			close(ws[i].epfd);
 		if (ws[i].tfd > 0)
@@ -854,5 +956,8 @@ void load_result_free(struct load_result *r)
 	free(r->lat);
 	free(r->lat_uncorrected);
 	free(r->send_lag);
+	free(r->iv);
 	r->lat = r->lat_uncorrected = r->send_lag = NULL;
+	r->iv = NULL;
+	r->niv = 0;
 }
