@@ -900,6 +900,8 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 		c->pf_pass = false;
 		pf = cJSON_DetachItemViaPointer(pdoc, (cJSON *)profile_get(pdoc, "results.profiling.stacks"));
 		cJSON_Delete(pdoc);
+		if (pf) /* the pass's requests: faults per request */
+			cJSON_AddNumberToObject(pf, "requests", pfp.json ? (double)pfp.total : 0);
 	}
 	if (clean && o->single_pass && pp.json) {
 		clean[0] = pp;

@@ -362,14 +362,22 @@ cJSON *shape_sustained_json(const struct load_result *lr, const struct shape_ser
 	l = cJSON_AddObjectToObject(m, "leak");
 	cJSON_AddStringToObject(l, "verdict", leak_name(lk.verdict));
 	cJSON_AddStringToObject(l, "series", name);
-	cJSON_AddStringToObject(l, "method", "OLS slope of the series on time; CI from the Newey-West (Bartlett) "
-					     "autocorrelation-consistent variance, lag floor(4 (n/100)^(2/9)), t on n-2 df");
+	cJSON_AddStringToObject(l, "method", "OLS slope of the series on time; CI the wider of the Newey-West (Bartlett, "
+					     "lag floor(4 (n/100)^(2/9)), t on n-2 df) and the AR(1) effective-sample-size "
+					     "(Santer et al. 2000) intervals");
+	cJSON_AddStringToObject(l, "ci_from", lk.ci_from_ar1 ? "ar1" : "newey-west");
 	cJSON_AddStringToObject(l, "reason", lk.reason);
 	cJSON_AddNumberToObject(l, "samples", lk.n);
 	cJSON_AddNumberToObject(l, "newey_west_lag", lk.lag);
 	num_or_null(l, "slope_mb_per_hour", lk.slope_mb_h);
 	num_or_null(l, "ci_low_mb_per_hour", lk.ci_mb_h[0]);
 	num_or_null(l, "ci_high_mb_per_hour", lk.ci_mb_h[1]);
+	num_or_null(l, "newey_west_ci_low_mb_per_hour", lk.hac_ci_mb_h[0]);
+	num_or_null(l, "newey_west_ci_high_mb_per_hour", lk.hac_ci_mb_h[1]);
+	num_or_null(l, "ar1_ci_low_mb_per_hour", lk.ar1_ci_mb_h[0]);
+	num_or_null(l, "ar1_ci_high_mb_per_hour", lk.ar1_ci_mb_h[1]);
+	num_or_null(l, "lag1_autocorrelation", isfinite(lk.slope_mb_h) ? lk.r1 : NAN);
+	num_or_null(l, "effective_samples", isfinite(lk.slope_mb_h) ? lk.n_eff : NAN);
 	num_or_null(l, "ols_ci_low_mb_per_hour", lk.ols_ci_mb_h[0]);
 	num_or_null(l, "ols_ci_high_mb_per_hour", lk.ols_ci_mb_h[1]);
 	num_or_null(l, "span_secs", lk.span_s);

@@ -70,10 +70,36 @@ void leak_check(const double *t_s, const double *mb, int n, double conf, struct 
 	se_ols = sqrt(sse / (n - 2) / sxx);
 	tq = steady_t_quantile(conf, n - 2);
 	out->slope_mb_h = b * 3600;
-	out->ci_mb_h[0] = (b - tq * se_hac) * 3600;
-	out->ci_mb_h[1] = (b + tq * se_hac) * 3600;
 	out->ols_ci_mb_h[0] = (b - tq * se_ols) * 3600;
 	out->ols_ci_mb_h[1] = (b + tq * se_ols) * 3600;
+	/* the AR(1) effective-sample-size interval (Santer et al. 2000): OLS's SE x sqrt((1+r)/(1-r)),
+	 * t on n_eff - 2 df, n_eff = n (1-r)/(1+r), r the residuals' lag-1 autocorrelation */
+	{
+		double num = 0, den = 0, r, neff, half_ar, half_hac = tq * se_hac;
+
+		for (int i = 0; i < n; i++) {
+			double e = mb[i] - (a + b * t_s[i]);
+
+			den += e * e;
+			if (i)
+				num += e * (mb[i - 1] - (a + b * t_s[i - 1]));
+		}
+		r = den > 0 ? num / den : 0;
+		r = r < 0 ? 0 : r > 0.95 ? 0.95 : r;
+		out->r1 = r;
+		neff = n * (1 - r) / (1 + r);
+		out->n_eff = neff < 3 ? 3 : neff;
+		half_ar = steady_t_quantile(conf, out->n_eff - 2) * se_ols * sqrt((1 + r) / (1 - r));
+		out->hac_ci_mb_h[0] = (b - half_hac) * 3600;
+		out->hac_ci_mb_h[1] = (b + half_hac) * 3600;
+		out->ar1_ci_mb_h[0] = (b - half_ar) * 3600;
+		out->ar1_ci_mb_h[1] = (b + half_ar) * 3600;
+		/* the wider of the two: either alone is known to undercover a strongly autocorrelated
+		 * series in a short run (Newey-West with its small lag most) */
+		out->ci_from_ar1 = half_ar > half_hac;
+		out->ci_mb_h[0] = (b - fmax(half_ar, half_hac)) * 3600;
+		out->ci_mb_h[1] = (b + fmax(half_ar, half_hac)) * 3600;
+	}
 	out->min_growth_mb = fmax(1.0, 0.01 * my);
 	growth_lo = out->ci_mb_h[0] / 3600 * out->span_s;
 	growth_hi = out->ci_mb_h[1] / 3600 * out->span_s;

@@ -16,7 +16,11 @@ struct leak_result {
 	int n;                 /* samples used */
 	int lag;               /* Newey-West truncation lag L */
 	double slope_mb_h;     /* OLS slope, MB per hour */
-	double ci_mb_h[2];     /* its CI at conf, Newey-West (HAC) standard error */
+	double ci_mb_h[2];     /* its CI at conf: the wider of hac_ci_mb_h and ar1_ci_mb_h */
+	double hac_ci_mb_h[2]; /* Newey-West (HAC) standard error */
+	double ar1_ci_mb_h[2]; /* AR(1) effective sample size */
+	bool ci_from_ar1;      /* ci_mb_h is the AR(1) one */
+	double r1, n_eff;      /* the residuals' lag-1 autocorrelation (clamped to 0..0.95), n_eff */
 	double ols_ci_mb_h[2]; /* the plain OLS CI (i.i.d. errors), for comparison */
 	double span_s;         /* seconds from the first sample to the last */
 	double mean_mb;
@@ -28,12 +32,15 @@ struct leak_result {
 const char *leak_name(enum leak_verdict v);
 
 /* t_s[0..n): sample times (seconds), mb[0..n): memory (MB). The ordinary least-squares slope of mb
- * on t, and its CI at conf (e.g. 0.95) from the Newey-West heteroskedasticity-and-autocorrelation
- * consistent variance (Newey & West 1987, Econometrica 55(3) 703-708): Bartlett weights
- * 1 - l/(L+1) on the residual-weighted autocovariances up to lag L = floor(4 (n/100)^(2/9)) (the
- * rule of Newey & West 1994, Rev. Econ. Stud. 61(4)), t with n - 2 degrees of freedom. Memory
- * sampled once a second is strongly autocorrelated (an allocator's arenas grow in steps), and the
- * i.i.d. OLS interval would be far too narrow; the plain one is kept beside it (ols_ci_mb_h).
+ * on t, and its CI at conf (e.g. 0.95), the wider of two autocorrelation corrections:
+ * - the Newey-West heteroskedasticity-and-autocorrelation consistent variance (Newey & West 1987,
+ *   Econometrica 55(3) 703-708): Bartlett weights 1 - l/(L+1) on the residual-weighted
+ *   autocovariances up to lag L = floor(4 (n/100)^(2/9)) (the rule of Newey & West 1994, Rev.
+ *   Econ. Stud. 61(4)), t with n - 2 degrees of freedom;
+ * - the AR(1) effective sample size (Santer et al. 2000, J. Geophys. Res. 105(D6)), as
+ *   stats/steady.h's.
+ * Memory sampled once a second is strongly autocorrelated (an allocator's arenas grow in steps),
+ * and the i.i.d. OLS interval is far too narrow; it is kept beside them (ols_ci_mb_h).
  * Verdict: LEAK when the CI's lower end, over the run's span, grows more than min_growth_mb
  * (max(1 MB, 1% of the mean)); NO_LEAK when the CI's upper end grows less than that over the span;
  * LEAK_INCONCLUSIVE otherwise, and with fewer than 10 samples. */
