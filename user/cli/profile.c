@@ -343,6 +343,13 @@ static void *sampler_main(void *arg)
 		resources__sample(s->res, pids, n, tick++ % 10 == 0);
 		usleep(100000);
 	}
+	if (s->lp && s->ser.n) { /* the pass's end: its last interval's memory */
+		int pids[512], n;
+
+		pids[0] = s->pid;
+		n = 1 + target_descendants("/proc", s->pid, pids + 1, 511);
+		shape_series_sample(&s->ser, pids, n, now_ns());
+	}
 	return NULL;
 }
 

@@ -1,0 +1,184 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""profile's load shapes and memory checks against tests/integration/shapesapp.py.
+
+Ground truths, all from the app itself:
+- a ramp from 0 to R over S s sends exactly R S / 2 requests (the app counts them), and the pass
+  after it exactly R x duration;
+- a burst against a queue served one at a time: the backlog has drained when the completions per
+  1 s window fall back to the base rate; the p99 recovery time must agree with that within 20%
+  (plus two 0.1 s steps), and be what the windows' p99s show;
+- an app keeping 10 KiB per request (1 MiB per 100): the leak slope within 20% of the requests'
+  rate x 10 KiB, verdict leak; the same app keeping nothing: never leak;
+- its page-fault flamegraph: the leaf-most Python frame of the hottest stacks is leak_alloc, the
+  allocating function, with about 10240 / 4096 = 2.5 faults per request.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import BINDPROF, Skip, check, free_port, load, main, near, run  # noqa: E402
+
+TMP = tempfile.mkdtemp(prefix="bindprof-shapes-")
+APP = os.path.join(os.path.dirname(__file__), "shapesapp.py")
+KIB10 = 10240
+
+
+def suite(name, path):
+    f = os.path.join(TMP, "suite-" + name + ".json")
+    with open(f, "w") as fh:
+        json.dump({"name": name, "workloads": [{"name": name, "method": "GET", "path": path}]}, fh)
+    return f
+
+
+class App:
+    def __init__(self, *args):
+        self.port = free_port()
+        self.p = subprocess.Popen(["/usr/bin/python3", APP, "--port", str(self.port)] + list(args))
+        for _ in range(100):
+            try:
+                self.count()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError("the app never answered")
+
+    def count(self):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/count", timeout=5) as r:
+            return json.loads(r.read())
+
+    def profile(self, name, args):
+        out = os.path.join(TMP, name + ".json")
+        r = run([BINDPROF, "profile", "-p", str(self.p.pid), "--url", f"http://127.0.0.1:{self.port}", "-o", out,
+                 "-t", "2", "--format", "json", "--allow-errors"] + args, timeout=300)
+        check(r.returncode == 0, f"profile exited {r.returncode}: {r.stderr.strip()}")
+        return load(out)["suites"][0]["workloads"][0]["results"], out
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait()
+
+
+def need_root():
+    if os.geteuid() != 0:
+        raise Skip("needs root to attach BPF probes")
+
+
+def test_ramp_and_burst():
+    app = App("--service-ms", "10")
+    try:
+        # the ramp: 0 -> 200/s over 2 s, then 2 s at 200/s
+        c0 = app.count()["hit"]
+        r, _ = app.profile("ramp", ["--suite", suite("hit", "/hit"), "--probes", "none", "--rate", "200",
+                                    "--ramp-up", "2", "--duration", "2", "--warmup", "0", "--concurrency", "32"])
+        c1 = app.count()["hit"]
+        ramp, t = r["ramp_up"], r["throughput"]
+        check(ramp["expected_requests"] == 200 and ramp["scheduled"] == 200, f"ramp slots: {ramp}")
+        check(ramp["sent_requests"] + ramp["missed_slots"] == 200, f"ramp: every slot sent or missed: {ramp}")
+        check(t["scheduled_requests"] == 400, f"the pass at 200/s for 2 s: {t['scheduled_requests']} slots")
+        got = c1 - c0
+        check(ramp["sent_requests"] + t["completed_requests"] <= got <= ramp["sent_requests"] + t["total_requests"],
+              f"the app counted {got}: ramp {ramp['sent_requests']}, pass answered {t['completed_requests']} of "
+              f"{t['total_requests']}")
+        if ramp["missed_slots"] == 0:
+            check(ramp["sent_requests"] == 200, "the ramp sent R S / 2 requests exactly")
+        # intervals: the 2 s pass's two intervals hold its answered requests
+        iv = r["intervals"]
+        check(len(iv) == 2, f"{len(iv)} intervals")
+        check(sum(i["requests"] for i in iv) <= t["completed_requests"] + t["failed_requests"], "interval requests")
+        check(all(i["rss_mb"] and i["uss_mb"] and i["pss_mb"] and i["uss_mb"] <= i["pss_mb"] <= i["rss_mb"]
+                  for i in iv), f"USS <= PSS <= RSS in each interval: {iv}")
+
+        # the burst: 20/s, 200/s for 1 s, 20/s; one request at a time at about 10 ms each
+        r, _ = app.profile("burst", ["--suite", suite("slow", "/slow"), "--probes", "none", "--burst", "20:200:1",
+                                     "--duration", "8", "--warmup", "0.5", "--concurrency", "64"])
+        b = r["burst"]
+        check(b["recovered"], f"the backlog drained within the pass: {b['reason']}")
+        end, base, step = b["ends_at_s"], b["base_rps"], b["resolution_secs"]
+        wins = b["windows"]
+        # the windows' p99s say when it recovered: recomputed here
+        first = next(w["t_s"] for w in wins if w["t_s"] >= end - 1e-9 and w["p99_ms"] is not None
+                     and w["p99_ms"] <= 1.1 * b["baseline_p99_ms"])
+        near(b["recovery_secs"], max(first - end, 0), 1e-6, "recovery as the windows show it")
+        # the backlog's drain from the completions: the first window after the burst back near the base rate
+        drained = next(w["t_s"] for w in wins if w["t_s"] >= end - 1e-9 and w["requests"] <= 1.5 * base)
+        drain = max(drained - end, 0)
+        check(abs(b["recovery_secs"] - drain) <= 0.2 * drain + 2 * step,
+              f"recovery {b['recovery_secs']:.2f} s vs the backlog's drain {drain:.2f} s (from the completions)")
+        # the 1 s intervals: the burst's second holds more than the base rate
+        peak = max(i["requests"] for i in r["intervals"])
+        check(peak > 2 * base, f"the intervals show the burst: peak {peak}/s")
+    finally:
+        app.stop()
+
+
+def leak_run(app, name, extra):
+    return app.profile(name, ["--suite", suite("leak", "/leak"), "--rate", "100", "--sustained", "10",
+                              "--duration", "1.5", "--warmup", "0.5", "--concurrency", "16"] + extra)
+
+
+def test_leak_slope_and_page_faults():
+    need_root()
+    app = App("--leak")
+    try:
+        k0 = app.count()["kept_bytes"]
+        r, out = leak_run(app, "leak", ["--probes", "stacks", "--page-faults"])
+        k1 = app.count()["kept_bytes"]
+    finally:
+        app.stop()
+    lk = r["sustained"]["memory"]["leak"]
+    check(lk["verdict"] == "leak", f"verdict: {lk['reason']}")
+    # the truth: 10 KiB per request at the pass's own answered rate
+    rate = sum(i["requests"] for i in r["intervals"]) / len(r["intervals"])
+    truth = rate * KIB10 / 2**20 * 3600
+    near(lk["slope_mb_per_hour"], truth, 0.2, "leak slope (MB/h)")
+    check(lk["ci_low_mb_per_hour"] <= lk["slope_mb_per_hour"] <= lk["ci_high_mb_per_hour"], "slope inside its CI")
+    check(k1 - k0 >= KIB10 * sum(i["requests"] for i in r["intervals"]), "the app kept 10 KiB per request")
+    # USS grows in the intervals by about the kept bytes
+    iv = r["intervals"]
+    near(iv[-1]["uss_mb"] - iv[0]["uss_mb"], sum(i["requests"] for i in iv[1:]) * KIB10 / 2**20, 0.25,
+         "USS growth over the intervals (MB)")
+    # the page-fault flamegraph
+    pf = r["page_faults"]
+    check(pf["event"] == "page-faults" and os.path.exists(pf["folded_path"]) and os.path.exists(pf["svg_path"]),
+          f"page-fault files: {pf.get('folded_path')}")
+    stacks = []
+    with open(pf["folded_path"]) as f:
+        for line in f:
+            s, n = line.rstrip("\n").rsplit(" ", 1)
+            stacks.append((int(n), s.split(";")))
+    stacks.sort(reverse=True)
+    total = sum(n for n, _ in stacks)
+
+    def leaf_python(frames):
+        py = [f for f in frames if " (" in f and f.endswith(")") and ".py:" in f]
+        return py[-1].split(" (")[0] if py else None
+
+    check(leaf_python(stacks[0][1]) == "leak_alloc", f"hottest page-fault stack: {';'.join(stacks[0][1][-6:])}")
+    under = sum(n for n, fr in stacks if leaf_python(fr) == "leak_alloc")
+    check(under > 0.5 * total, f"leak_alloc holds {under} of {total} faults")
+    per_req = under / pf["requests"]
+    near(per_req, KIB10 / 4096, 0.35, "page faults per request under leak_alloc")
+    with open(pf["svg_path"]) as f:
+        check("leak_alloc" in f.read(), "the SVG names leak_alloc")
+
+
+def test_no_leak_never_leak():
+    app = App()
+    try:
+        r, _ = leak_run(app, "noleak", ["--probes", "none"])
+    finally:
+        app.stop()
+    lk = r["sustained"]["memory"]["leak"]
+    check(lk["verdict"] in ("no-leak", "inconclusive"), f"no leak: {lk['reason']}")
+    # far from what keeping 10 KiB per request would give at the same rate
+    rate = sum(i["requests"] for i in r["intervals"]) / len(r["intervals"])
+    check(abs(lk["slope_mb_per_hour"]) < 0.1 * rate * KIB10 / 2**20 * 3600, f"slope {lk['slope_mb_per_hour']:.1f} MB/h")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.modules[__name__]))
