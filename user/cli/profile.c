@@ -416,6 +416,8 @@ struct ctx {
 	double shape_rate;               /* its rate for the engine's rate mode (> 0 with a shape) */
 	double interval_s;               /* the next load's per-interval counts; 0 none */
 	bool pf_pass;                    /* the next profiled pass samples page faults (--page-faults) */
+	const struct suite *mix_suite;   /* a mixed suite's workload running (cli/shapes.h), or NULL */
+	struct load_req *mix;            /* its requests, mix_suite->n of them */
 };
 
 /* Has the app exited? --app-cmd: our child, seen with waitid(WNOHANG | WNOWAIT), which leaves it
@@ -527,13 +529,15 @@ static int run_load(struct ctx *c, const struct workload *w, double secs, struct
 		.body_len = w->body_len,
 		.shape = c->shape,
 		.interval_s = c->interval_s,
+		.mix = c->mix,
+		.nmix = c->mix_suite ? c->mix_suite->n : 0,
 	};
 	char url[4096];
 	struct watch wt = { .c = c };
 	bool watching;
 	int e;
 
-	snprintf(url, sizeof(url), "%s%s", c->base, w->path);
+	snprintf(url, sizeof(url), "%s%s", c->base, c->mix ? "/" : w->path); /* a mix: each request its path */
 	lo.url = url;
 	if (c->shape)
 		lo.rate = c->shape_rate;
@@ -634,7 +638,7 @@ static int clean_pass(struct ctx *c, const struct workload *w, bool first, struc
 		const struct profile_shape_opts *so = &c->o->shape;
 		double secs = shape_pass_secs(so, c->o->duration);
 		struct rate_shape rs;
-		cJSON *iv = NULL, *burst = NULL, *sus = NULL;
+		cJSON *iv = NULL, *burst = NULL, *sus = NULL, *mix = NULL;
 
 		if (so->burst_secs > 0) { /* 0.1 s sub-intervals: the recovery's resolution */
 			shape_burst_rate(so, secs, &rs);
@@ -653,6 +657,8 @@ static int clean_pass(struct ctx *c, const struct workload *w, bool first, struc
 				burst = shape_burst_json(so, &lr, secs);
 			if (so->sustained > 0)
 				sus = shape_sustained_json(&lr, &sm.ser, secs);
+			if (c->mix_suite)
+				mix = shape_mix_json(c->mix_suite, &lr);
 		}
 		shape_series_free(&sm.ser);
 		if (!e) {
@@ -662,6 +668,8 @@ static int clean_pass(struct ctx *c, const struct workload *w, bool first, struc
 				cJSON_AddItemToObject(p->json, "burst", burst);
 			if (sus)
 				cJSON_AddItemToObject(p->json, "sustained", sus);
+			if (mix)
+				cJSON_AddItemToObject(p->json, "mix", mix);
 		}
 	}
 	if (!e) {
@@ -961,6 +969,22 @@ static void run_suites(struct ctx *c)
 		if (s->description)
 			cJSON_AddStringToObject(sj, "description", s->description);
 		wa = cJSON_AddArrayToObject(sj, "workloads");
+		if (s->mixed) { /* one pass of every workload, mixed by weight */
+			struct profile_workload *pw = &c->w[c->idx++];
+			struct workload mw;
+
+			cJSON_AddStringToObject(sj, "mode", "mixed");
+			if (!stopping(c) && !shape_mix_of(s, &mw, &c->mix)) {
+				c->mix_suite = s;
+				cJSON_AddItemToArray(wa, run_workload(c, s, &mw, pw));
+				pw->suite = cJSON_GetObjectItem(sj, "name")->valuestring;
+				c->mix_suite = NULL;
+			}
+			free(c->mix);
+			c->mix = NULL;
+			cJSON_AddItemToArray(c->suites_arr, sj);
+			continue;
+		}
 		for (int wi = 0; wi < s->n && !stopping(c); wi++) {
 			struct profile_workload *pw = &c->w[c->idx++];
 
@@ -1235,7 +1259,7 @@ static int prepare(struct ctx *c, char *app_log, size_t len)
 	snprintf(c->base, sizeof(c->base), "http://%s%s%s:%d", strchr(u.host, ':') ? "[" : "", u.host,
 		 strchr(u.host, ':') ? "]" : "", u.port);
 	for (int s = 0; s < c->set.n; s++)
-		c->nwork += c->set.s[s].n;
+		c->nwork += c->set.s[s].mixed ? 1 : c->set.s[s].n;
 	c->w = calloc(c->nwork ? c->nwork : 1, sizeof(*c->w));
 	if (!c->w)
 		return EXIT_ENV;

@@ -12,6 +12,7 @@
 #include "inspect/procfs.h"
 #include "lib/duration.h"
 #include "lib/util.h"
+#include "load/suites.h"
 #include "stats/loadshape.h"
 
 #define SHAPE_MAX_SECS (7 * 24 * 3600.0)
@@ -403,4 +404,55 @@ cJSON *shape_ramp_json(const struct profile_shape_opts *o, double rate, const st
 						     lr->cut_at_end);
 	cJSON_AddNumberToObject(r, "missed_slots", lr->missed_slots);
 	return r;
+}
+
+/* ---- mixed suites ---- */
+
+int shape_mix_of(const struct suite *s, struct workload *w, struct load_req **reqs)
+{
+	struct load_req *r = calloc(s->n ? s->n : 1, sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	for (int i = 0; i < s->n; i++) {
+		const struct workload *x = &s->w[i];
+
+		r[i] = (struct load_req){ .method = x->method, .path = x->path, .headers = (const char *const *)x->headers,
+					  .nheaders = x->nheaders, .body = x->body, .body_len = x->body_len,
+					  .weight = x->weight > 0 ? x->weight : 1 };
+	}
+	memset(w, 0, sizeof(*w));
+	w->name = (char *)"mixed";
+	w->category = (char *)"mixed";
+	w->method = (char *)"MIXED";
+	w->path = (char *)"*";
+	*reqs = r;
+	return 0;
+}
+
+cJSON *shape_mix_json(const struct suite *s, const struct load_result *lr)
+{
+	cJSON *a = cJSON_CreateArray();
+	double wsum = 0;
+	uint64_t sent = 0;
+
+	for (int i = 0; i < s->n; i++)
+		wsum += s->w[i].weight > 0 ? s->w[i].weight : 1;
+	for (int i = 0; i < lr->nmix; i++)
+		sent += lr->mix_sent[i];
+	for (int i = 0; i < s->n && i < lr->nmix; i++) {
+		cJSON *o = cJSON_CreateObject();
+		double wt = s->w[i].weight > 0 ? s->w[i].weight : 1;
+
+		cJSON_AddStringToObject(o, "name", s->w[i].name);
+		cJSON_AddStringToObject(o, "method", s->w[i].method);
+		cJSON_AddStringToObject(o, "path", s->w[i].path);
+		cJSON_AddNumberToObject(o, "weight", wt);
+		cJSON_AddNumberToObject(o, "expected_share", wt / wsum);
+		cJSON_AddNumberToObject(o, "sent", lr->mix_sent[i]);
+		cJSON_AddNumberToObject(o, "answered", lr->mix_answered[i]);
+		num_or_null(o, "sent_share", sent ? (double)lr->mix_sent[i] / sent : NAN);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
 }

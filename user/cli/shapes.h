@@ -66,4 +66,16 @@ cJSON *shape_sustained_json(const struct load_result *lr, const struct shape_ser
 /* The ramp's request count: {"secs","to_rate","expected_requests","sent_requests","scheduled"} */
 cJSON *shape_ramp_json(const struct profile_shape_opts *o, double rate, const struct load_result *lr);
 
+/* ---- mixed suites ---- */
+
+struct suite;
+struct workload;
+
+/* A mixed suite as one workload: name "mixed" (the suite's own name when custom), category
+ * "mixed", method "MIXED", path "*", and its requests with their weights in *reqs (n of them,
+ * pointing into the suite's workloads; free *reqs). 0 or -ENOMEM. */
+int shape_mix_of(const struct suite *s, struct workload *w, struct load_req **reqs);
+/* results.mix: [{"name","method","path","weight","expected_share","sent","answered","sent_share"}] */
+cJSON *shape_mix_json(const struct suite *s, const struct load_result *lr);
+
 #endif

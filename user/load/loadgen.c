@@ -162,6 +162,7 @@ struct conn {
 	bool ever;              /* connected at least once */
 	size_t woff;
 	uint64_t sched_ns, sent_ns, retry_ns;
+	int ri;                 /* the request being sent (its mix entry; 0 without a mix) */
 	struct httpresp rp;
 };
 
@@ -169,8 +170,9 @@ struct shared {
 	const struct load_opts *o;
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
-	const char *req;
-	size_t reqlen;
+	char **req;             /* the request's bytes: one, or one per mix entry */
+	size_t *reqlen;
+	int nreq;
 	_Atomic uint64_t t0;       /* 0 during the warm-up (connections opened), then the start */
 	uint64_t t_end;            /* the end of the window (UINT64_MAX with -n) */
 	uint64_t grace_ns;         /* how long in-flight requests may finish after it */
@@ -190,6 +192,8 @@ struct worker {
 	uint64_t *pending; /* scheduled times waiting for a free connection (rate mode) */
 	struct load_interval *iv; /* niv per-interval counts, or NULL */
 	int niv;
+	double *wrr;            /* the mix's smooth weighted round-robin credits */
+	uint64_t *mix_sent, *mix_ans;
 	uint32_t phead, ptail;
 	uint64_t next_k;
 	bool ended, exhausted;
@@ -326,8 +330,8 @@ static void conn_write(struct worker *w, struct conn *c, uint64_t now)
 {
 	struct shared *sh = w->sh;
 
-	while (c->woff < sh->reqlen) {
-		ssize_t n = write(c->fd, sh->req + c->woff, sh->reqlen - c->woff);
+	while (c->woff < sh->reqlen[c->ri]) {
+		ssize_t n = write(c->fd, sh->req[c->ri] + c->woff, sh->reqlen[c->ri] - c->woff);
 
 		if (n < 0) {
 			if (errno == EAGAIN) {
@@ -351,6 +355,23 @@ static void conn_send(struct worker *w, struct conn *c, uint64_t sched, uint64_t
 {
 	c->sched_ns = sched;
 	c->sent_ns = now;
+	c->ri = 0;
+	if (w->sh->nreq > 1) { /* smooth weighted round-robin */
+		const struct load_opts *o = w->sh->o;
+		double total = 0;
+		int best = 0;
+
+		for (int i = 0; i < o->nmix; i++) {
+			w->wrr[i] += o->mix[i].weight;
+			total += o->mix[i].weight;
+			if (w->wrr[i] > w->wrr[best])
+				best = i;
+		}
+		w->wrr[best] -= total;
+		c->ri = best;
+	}
+	if (w->mix_sent)
+		w->mix_sent[c->ri]++;
 	c->woff = 0;
 	c->st = C_IDLE;
 	conn_write(w, c, now);
@@ -397,6 +418,8 @@ static void on_response(struct worker *w, struct conn *c, uint64_t now)
 	int st = c->rp.status;
 
 	record(w, c, now);
+	if (w->mix_ans)
+		w->mix_ans[c->ri]++;
 	if (pg) {
 		__atomic_fetch_add(&pg->responses, 1, __ATOMIC_RELAXED);
 		if (st >= 400)
@@ -726,28 +749,45 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static char *build_request(const struct load_opts *o, const struct url *u, size_t *len)
+static char *build_request(const struct load_req *q, const struct url *u, size_t *len)
 {
-	size_t cap = 1024 + strlen(u->path) + o->body_len, n;
+	size_t cap = 1024 + strlen(q->path) + q->body_len, n;
 	char *r;
 
-	for (int i = 0; i < o->nheaders; i++)
-		cap += strlen(o->headers[i]) + 2;
+	for (int i = 0; i < q->nheaders; i++)
+		cap += strlen(q->headers[i]) + 2;
 	r = malloc(cap);
 	if (!r)
 		return NULL;
-	n = snprintf(r, cap, "%s %s HTTP/1.1\r\nHost: %s:%d\r\n", o->method, u->path, u->host, u->port);
-	for (int i = 0; i < o->nheaders; i++)
-		n += snprintf(r + n, cap - n, "%s\r\n", o->headers[i]);
-	if (o->body)
-		n += snprintf(r + n, cap - n, "Content-Length: %zu\r\n", o->body_len);
+	n = snprintf(r, cap, "%s %s HTTP/1.1\r\nHost: %s:%d\r\n", q->method, q->path, u->host, u->port);
+	for (int i = 0; i < q->nheaders; i++)
+		n += snprintf(r + n, cap - n, "%s\r\n", q->headers[i]);
+	if (q->body)
+		n += snprintf(r + n, cap - n, "Content-Length: %zu\r\n", q->body_len);
 	n += snprintf(r + n, cap - n, "\r\n");
-	if (o->body) {
-		memcpy(r + n, o->body, o->body_len);
-		n += o->body_len;
+	if (q->body) {
+		memcpy(r + n, q->body, q->body_len);
+		n += q->body_len;
 	}
 	*len = n;
 	return r;
+}
+
+/* The request bytes: o's one request, or one per mix entry. 0 or -ENOMEM. */
+static int build_requests(const struct load_opts *o, const struct url *u, struct shared *sh)
+{
+	struct load_req one = { .method = o->method, .path = u->path, .headers = o->headers, .nheaders = o->nheaders,
+				.body = o->body, .body_len = o->body_len, .weight = 1 };
+
+	sh->nreq = o->nmix > 0 ? o->nmix : 1;
+	sh->req = calloc(sh->nreq, sizeof(*sh->req));
+	sh->reqlen = calloc(sh->nreq, sizeof(*sh->reqlen));
+	if (!sh->req || !sh->reqlen)
+		return -ENOMEM;
+	for (int i = 0; i < sh->nreq; i++)
+		if (!(sh->req[i] = build_request(o->nmix > 0 ? &o->mix[i] : &one, u, &sh->reqlen[i])))
+			return -ENOMEM;
+	return 0;
 }
 
 /* Open file descriptors now, from /proc/self/fd. */
@@ -821,12 +861,18 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 	}
 	if ((e = fd_room(o)))
 		return e;
-	sh.req = build_request(o, &u, &sh.reqlen);
+	e = build_requests(o, &u, &sh);
 	r->lat = calloc(1, sizeof(*r->lat));
 	r->lat_uncorrected = o->rate > 0 ? calloc(1, sizeof(*r->lat_uncorrected)) : NULL;
 	r->send_lag = o->rate > 0 ? calloc(1, sizeof(*r->send_lag)) : NULL;
 	ws = calloc(o->threads, sizeof(*ws));
-	if (!sh.req || !r->lat || (o->rate > 0 && (!r->lat_uncorrected || !r->send_lag)) || !ws) {
+	if (o->nmix > 0) {
+		r->nmix = o->nmix;
+		r->mix_sent = calloc(o->nmix, sizeof(*r->mix_sent));
+		r->mix_answered = calloc(o->nmix, sizeof(*r->mix_answered));
+	}
+	if (e || !r->lat || (o->rate > 0 && (!r->lat_uncorrected || !r->send_lag)) || !ws ||
+	    (o->nmix > 0 && (!r->mix_sent || !r->mix_answered))) {
 		e = -ENOMEM;
 		goto cleanup;
 	}
@@ -850,6 +896,15 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 		}
 		for (int k = 0; k < w->nconns; k++)
 			w->conns[k].fd = -1;
+		if (o->nmix > 0) {
+			w->wrr = calloc(o->nmix, sizeof(*w->wrr));
+			w->mix_sent = calloc(o->nmix, sizeof(*w->mix_sent));
+			w->mix_ans = calloc(o->nmix, sizeof(*w->mix_ans));
+			if (!w->wrr || !w->mix_sent || !w->mix_ans) {
+				e = -ENOMEM;
+				goto cleanup;
+			}
+		}
 		if (niv) {
 			w->niv = niv;
 			w->iv = calloc(niv, sizeof(*w->iv));
@@ -892,6 +947,10 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 			lh_merge(r->lat, w->lat);
 			for (int k = 0; r->iv && k < w->niv; k++)
 				load_interval_merge(&r->iv[k], &w->iv[k]);
+			for (int k = 0; k < r->nmix; k++) {
+				r->mix_sent[k] += w->mix_sent[k];
+				r->mix_answered[k] += w->mix_ans[k];
+			}
 			if (w->unc)
 				lh_merge(r->lat_uncorrected, w->unc);
 			if (w->lag)
@@ -941,13 +1000,19 @@ cleanup:
 		free(ws[i].lag);
 		free(ws[i].pending);
 		free(ws[i].iv);
+		free(ws[i].wrr);
+		free(ws[i].mix_sent);
+		free(ws[i].mix_ans);
 		if (ws[i].epfd > 0)
 			close(ws[i].epfd);
 		if (ws[i].tfd > 0)
 			close(ws[i].tfd);
 	}
 	free(ws);
-	free((char *)sh.req);
+	for (int i = 0; sh.req && i < sh.nreq; i++)
+		free(sh.req[i]);
+	free(sh.req);
+	free(sh.reqlen);
 	return e;
 }
 
@@ -957,6 +1022,10 @@ void load_result_free(struct load_result *r)
 	free(r->lat_uncorrected);
 	free(r->send_lag);
 	free(r->iv);
+	free(r->mix_sent);
+	free(r->mix_answered);
+	r->mix_sent = r->mix_answered = NULL;
+	r->nmix = 0;
 	r->lat = r->lat_uncorrected = r->send_lag = NULL;
 	r->iv = NULL;
 	r->niv = 0;

@@ -63,6 +63,19 @@ double load_interval_quantile(const struct load_interval *iv, double q);
 /* dst += src (counts and histogram). */
 void load_interval_merge(struct load_interval *dst, const struct load_interval *src);
 
+/* One request of a weighted mix (load_opts.mix): sent in proportion to weight, in a smooth
+ * weighted round-robin per thread (nginx's: every step adds each weight to its credit and sends
+ * the largest, which then pays the total), so the shares are exact to within one request per
+ * thread and the requests interleave. */
+struct load_req {
+	const char *method, *path;
+	const char *const *headers;
+	int nheaders;
+	const char *body;       /* NULL: none */
+	size_t body_len;
+	double weight;          /* > 0 */
+};
+
 /* Live counters a caller may watch during a run (a progress line). */
 struct load_progress {
 	volatile uint64_t responses, errors;
@@ -83,6 +96,9 @@ struct load_opts {
 	struct load_progress *progress; /* NULL: none */
 	const struct rate_shape *shape; /* with rate > 0: a time-varying rate (NULL: constant rate) */
 	double interval_s;      /* > 0 with a duration: keep per-interval counts (load_result.iv) */
+	const struct load_req *mix; /* nmix > 0: a weighted mix of requests to url's host and port
+				     * (each with its own path), instead of method/path/headers/body */
+	int nmix;
 };
 
 struct load_result {
@@ -120,6 +136,8 @@ struct load_result {
 					 * (the last ones hold the grace after the window) */
 	int niv;
 	double interval_s;
+	uint64_t *mix_sent, *mix_answered; /* nmix > 0: requests sent and answered per mix entry */
+	int nmix;
 };
 
 /* Run: warm up (open every connection), then the window of -d seconds or -n requests, or until
