@@ -180,5 +180,38 @@ def test_no_leak_never_leak():
     check(abs(lk["slope_mb_per_hour"]) < 0.1 * rate * KIB10 / 2**20 * 3600, f"slope {lk['slope_mb_per_hour']:.1f} MB/h")
 
 
+def test_mixed_suite_weights_and_endpoints():
+    need_root()
+    f = os.path.join(TMP, "suite-mixed.json")
+    with open(f, "w") as fh:
+        json.dump({"name": "mix", "mode": "mixed", "workloads": [
+            {"name": "hit", "method": "GET", "path": "/hit", "weight": 3},
+            {"name": "leak", "method": "GET", "path": "/leak", "weight": 1}]}, fh)
+    app = App()
+    try:
+        c0 = app.count()
+        r, _ = app.profile("mixed", ["--suite", f, "--probes", "requests", "--duration", "2", "--warmup", "0",
+                                     "--concurrency", "8"])
+        c1 = app.count()
+    finally:
+        app.stop()
+    mix = {m["name"]: m for m in r["mix"]}
+    sent = mix["hit"]["sent"] + mix["leak"]["sent"]
+    # smooth weighted round-robin: within one request per thread (2) of 3:1
+    check(abs(mix["hit"]["sent"] - 0.75 * sent) <= 2, f"3:1 mix: {mix}")
+    check(mix["hit"]["answered"] + mix["leak"]["answered"] == r["throughput"]["completed_requests"],
+          "the mix's answered requests are the pass's")
+    # the profiled pass's per-endpoint results (requests probe) against the app's own counts
+    eps = {e["endpoint"]: e["count"] for e in r["profiling"]["requests"]["endpoints"]}
+    hit, leak = eps.get("GET /hit", 0), eps.get("GET /leak", 0)
+    check(hit > 50 and leak > 15, f"both endpoints seen by the requests probe: {eps}")
+    near(hit / leak, 3, 0.05, "the profiled pass's hit:leak ratio")
+    # the app counted the clean pass's sent requests plus the profiled pass's (what the probe saw,
+    # and at most the few cut at the end)
+    for name, got in (("hit", hit), ("leak", leak)):
+        app_n = c1[name] - c0[name] - mix[name]["sent"]
+        check(got <= app_n <= got + 8, f"{name}: the app counted {app_n} in the profiled pass, the probe {got}")
+
+
 if __name__ == "__main__":
     sys.exit(main(sys.modules[__name__]))
