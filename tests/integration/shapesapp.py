@@ -6,7 +6,11 @@
                are touched here, in leak_alloc (the page-fault flamegraph's top Python frame)
   GET /slow    served one at a time (a lock) with --service-ms of sleep: a queue that drains at
                1000/service-ms requests/s (the burst's backlog)
-  GET /count   {"hit": N, "leak": N, "slow": N, "kept_bytes": N, "slow_busy_s": S}: not counted
+  GET /sse?first_ms=F&every_ms=E
+               a Server-Sent Events stream (chunked): the first event after F ms, then one every E
+               ms, CRLF line ends every other event, until the client leaves; events counted
+  GET /count   {"hit": N, "leak": N, "slow": N, "sse_streams": N, "sse_events": N, "kept_bytes": N,
+               "slow_busy_s": S}: not counted
 """
 import argparse
 import json
@@ -15,7 +19,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 KEEP = []
-COUNTS = {"hit": 0, "leak": 0, "slow": 0}
+COUNTS = {"hit": 0, "leak": 0, "slow": 0, "sse_streams": 0, "sse_events": 0}
 LOCK = threading.Lock()
 SLOW = threading.Lock()
 BUSY = [0.0]
@@ -60,6 +64,9 @@ class H(BaseHTTPRequestHandler):
                     KEEP.append(kept)
             self.reply('{"ok":1}')
             return
+        if p == "/sse":
+            self.sse(dict(kv.split("=") for kv in self.path.split("?", 1)[1].split("&")) if "?" in self.path else {})
+            return
         if p == "/slow":
             with SLOW:
                 t = time.monotonic()
@@ -72,6 +79,33 @@ class H(BaseHTTPRequestHandler):
         with LOCK:
             COUNTS["hit"] += 1
         self.reply('{"ok":1}')
+
+
+def _sse(self, q):
+    first, every = float(q.get("first_ms", 50)) / 1000, float(q.get("every_ms", 20)) / 1000
+    self.send_response(200)
+    self.send_header("Content-Type", "text/event-stream")
+    self.send_header("Transfer-Encoding", "chunked")
+    self.end_headers()
+    with LOCK:
+        COUNTS["sse_streams"] += 1
+    time.sleep(first)
+    i = 0
+    nxt = time.monotonic()
+    try:
+        while True:
+            ev = (f"id: {i}\r\ndata: {i}\r\n\r\n" if i % 2 else f": tick\nevent: n\ndata: {i}\ndata: more\n\n").encode()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(ev), ev))
+            with LOCK:
+                COUNTS["sse_events"] += 1
+            i += 1
+            nxt += every
+            time.sleep(max(0.0, nxt - time.monotonic()))
+    except OSError:
+        self.close_connection = True
+
+
+H.sse = _sse
 
 
 def main():

@@ -213,5 +213,34 @@ def test_mixed_suite_weights_and_endpoints():
         check(got <= app_n <= got + 8, f"{name}: the app counted {app_n} in the profiled pass, the probe {got}")
 
 
+def test_sse_stream():
+    f = os.path.join(TMP, "suite-sse.json")
+    with open(f, "w") as fh:
+        json.dump({"name": "s", "workloads": [{"name": "events", "method": "GET",
+                                              "path": "/sse?first_ms=200&every_ms=20", "stream": "sse"}]}, fh)
+    app = App()
+    try:
+        c0 = app.count()
+        r, _ = app.profile("sse", ["--suite", f, "--probes", "none", "--duration", "2", "--warmup", "0",
+                                   "--concurrency", "3"])
+        time.sleep(0.3)
+        c1 = app.count()
+    finally:
+        app.stop()
+    s = r["streaming"]
+    check(s["streams"] == 3 == c1["sse_streams"] - c0["sse_streams"], f"one stream per connection: {s}")
+    sent = c1["sse_events"] - c0["sse_events"]
+    # every event the app wrote within the pass was counted; a few per stream go out after its end
+    # (a write to a socket whose peer has just closed succeeds)
+    check(s["events"] <= sent <= s["events"] + 3 * 3, f"events: bindprof {s['events']}, the app wrote {sent}")
+    # mixed LF and CRLF line ends, comments, multi-line data: one event per blank line
+    check(s["events"] > 100, f"{s['events']} events")
+    t = s["time_to_first_event_ms"]
+    check(t["min_ms"] >= 200, f"no event before the app's 200 ms: {t['min_ms']}")
+    check(t["median_ms"] < 400, f"first event at {t['median_ms']} ms, the app sends it at 200")
+    check(s["events_per_sec_per_connection"] <= 50, "at most the app's one event per 20 ms")
+    check(r["latency"]["median_ms"] == t["median_ms"], "a stream's latency is its first event's")
+
+
 if __name__ == "__main__":
     sys.exit(main(sys.modules[__name__]))

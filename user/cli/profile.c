@@ -418,6 +418,7 @@ struct ctx {
 	bool pf_pass;                    /* the next profiled pass samples page faults (--page-faults) */
 	const struct suite *mix_suite;   /* a mixed suite's workload running (cli/shapes.h), or NULL */
 	struct load_req *mix;            /* its requests, mix_suite->n of them */
+	cJSON *streaming;                /* the last event-stream pass's figures (cli/shapes.h) */
 };
 
 /* Has the app exited? --app-cmd: our child, seen with waitid(WNOHANG | WNOWAIT), which leaves it
@@ -555,7 +556,12 @@ static int run_load(struct ctx *c, const struct workload *w, double secs, struct
 	}
 	c->load_stop = stopping(c);
 	watching = !pthread_create(&wt.th, NULL, watch_main, &wt);
-	e = loadgen_run(&lo, r, watching ? &c->load_stop : signals_pending_flag());
+	if (w->sse) { /* an event stream: its own engine (load/sse.h) */
+		cJSON_Delete(c->streaming);
+		e = shape_sse_pass(&lo, r, &c->streaming, watching ? &c->load_stop : signals_pending_flag());
+	} else {
+		e = loadgen_run(&lo, r, watching ? &c->load_stop : signals_pending_flag());
+	}
 	wt.stop = 1;
 	if (watching)
 		pthread_join(wt.th, NULL);
@@ -670,6 +676,10 @@ static int clean_pass(struct ctx *c, const struct workload *w, bool first, struc
 				cJSON_AddItemToObject(p->json, "sustained", sus);
 			if (mix)
 				cJSON_AddItemToObject(p->json, "mix", mix);
+			if (w->sse && c->streaming) {
+				cJSON_AddItemToObject(p->json, "streaming", c->streaming);
+				c->streaming = NULL;
+			}
 		}
 	}
 	if (!e) {
@@ -1463,6 +1473,7 @@ out:
 	if (c.started_app)
 		stop_app(c.app);
 	cJSON_Delete(c.suites_arr);
+	cJSON_Delete(c.streaming);
 	cJSON_Delete(c.doc);
 	free_workloads(c.w, c.nwork);
 	free(c.prog);

@@ -12,6 +12,7 @@
 #include "inspect/procfs.h"
 #include "lib/duration.h"
 #include "lib/util.h"
+#include "load/sse.h"
 #include "load/suites.h"
 #include "stats/loadshape.h"
 
@@ -455,4 +456,40 @@ cJSON *shape_mix_json(const struct suite *s, const struct load_result *lr)
 		cJSON_AddItemToArray(a, o);
 	}
 	return a;
+}
+
+/* ---- event streams ---- */
+
+int shape_sse_pass(const struct load_opts *lo, struct load_result *r, cJSON **streaming, volatile sig_atomic_t *stop)
+{
+	struct sse_opts so = { .url = lo->url, .connections = lo->connections, .duration = lo->duration,
+			       .headers = lo->headers, .nheaders = lo->nheaders };
+	struct sse_result sr;
+	cJSON *o;
+	int e;
+
+	memset(r, 0, sizeof(*r));
+	*streaming = NULL;
+	if ((e = sse_run(&so, &sr, stop)))
+		return e;
+	r->lat = sr.first_event;
+	sr.first_event = NULL;
+	r->ok = sr.streams_with_event;
+	r->read_err = sr.errors;
+	r->bytes = sr.bytes;
+	r->elapsed = r->wall = sr.elapsed;
+	r->threads = r->connections = sr.connections;
+	r->connections_requested = lo->connections;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "kind", "sse");
+	cJSON_AddNumberToObject(o, "connections", sr.connections);
+	cJSON_AddNumberToObject(o, "streams", sr.streams);
+	cJSON_AddNumberToObject(o, "streams_with_event", sr.streams_with_event);
+	cJSON_AddNumberToObject(o, "events", sr.events);
+	cJSON_AddNumberToObject(o, "events_per_sec", sr.events_per_sec);
+	cJSON_AddNumberToObject(o, "events_per_sec_per_connection", sr.connections ? sr.events_per_sec / sr.connections : 0);
+	cJSON_AddItemToObject(o, "time_to_first_event_ms", lh_to_json(r->lat));
+	cJSON_AddNumberToObject(o, "errors", sr.errors);
+	*streaming = o;
+	return 0;
 }

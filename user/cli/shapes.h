@@ -66,6 +66,15 @@ cJSON *shape_sustained_json(const struct load_result *lr, const struct shape_ser
 /* The ramp's request count: {"secs","to_rate","expected_requests","sent_requests","scheduled"} */
 cJSON *shape_ramp_json(const struct profile_shape_opts *o, double rate, const struct load_result *lr);
 
+/* ---- event streams ---- */
+
+/* A Server-Sent Events pass in the load engine's terms (load/sse.h): each stream is a request,
+ * its latency the time to its first event (lat), ok the streams that got one, read_err the
+ * errors; *streaming gets {"connections","streams","streams_with_event","events",
+ * "events_per_sec","events_per_sec_per_connection","time_to_first_event_ms":{...},"errors"}.
+ * 0 or a negative errno. */
+int shape_sse_pass(const struct load_opts *lo, struct load_result *r, cJSON **streaming, volatile sig_atomic_t *stop);
+
 /* ---- mixed suites ---- */
 
 struct suite;

@@ -263,6 +263,19 @@ int suite_parse_json(const char *text, const char *file, const char *dir, struct
 		wl->path = strdup(v->valuestring);
 		wl->category = strdup(STR("category") ? v->valuestring : "custom");
 		wl->weight = 1;
+		if ((v = cJSON_GetObjectItem(w, "stream"))) {
+			snprintf(field, sizeof(field), "workloads[%d].stream", i);
+			if (!cJSON_IsString(v) || strcmp(v->valuestring, "sse")) {
+				e = fail(err, errlen, file, "%s: %s: %s", field,
+					 "\"sse\" (Server-Sent Events) is the one stream kind (WebSocket is not supported)");
+				goto out;
+			}
+			if (strcmp(wl->method, "GET") || s->mixed) {
+				e = fail(err, errlen, file, "%s: %s: %s", field, "an event stream is a GET, outside a mixed suite");
+				goto out;
+			}
+			wl->sse = true;
+		}
 		if ((v = cJSON_GetObjectItem(w, "weight"))) {
 			snprintf(field, sizeof(field), "workloads[%d].weight", i);
 			if (!cJSON_IsNumber(v) || !(v->valuedouble > 0 && v->valuedouble <= 1e6)) {

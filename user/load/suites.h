@@ -17,6 +17,7 @@ struct workload {
 	char *headers[SUITE_MAX_HEADERS]; /* "Name: value" */
 	int nheaders;
 	double weight;       /* its share in a mixed suite (default 1) */
+	bool sse;            /* "stream": "sse": a Server-Sent Events stream (load/sse.h), GET only */
 };
 
 struct suite {
