@@ -485,7 +485,9 @@ static void progress(struct ctx *c, const char *suite, const char *w, const char
 	const struct profile_opts *o = c->o;
 
 	/* every phase of the workloads still to run: warmup, clean passes, profiled pass, set-up */
-	double left = (c->nwork - c->idx + 1) * (o->warmup + o->duration * (o->single_pass ? 1 : o->repeats + 1) + 1.5);
+	double left = (c->nwork - c->idx + 1) * (o->warmup + o->duration * (o->single_pass ? 1 : o->repeats + 1) + 1.5 +
+						  (shape_pass_secs(&o->shape, o->duration) - o->duration) * o->repeats +
+						  o->shape.ramp_up + (o->shape.page_faults ? o->duration : 0));
 
 	snprintf(c->where, sizeof(c->where), "%s/%s (%s)", suite, w, phase);
 	if (!c->prog) { /* off a terminal (CI logs): one line per phase */
@@ -1357,6 +1359,12 @@ static int report(struct ctx *c)
 		return ret;
 	if (o->table || isatty(1))
 		print_table(c);
+	for (int i = 0; i < c->nwork; i++) { /* the load shapes' verdicts (cli/shapes.h) */
+		char t[300];
+
+		snprintf(t, sizeof(t), "%s/%s", c->w[i].suite, c->w[i].name);
+		shape_print(stdout, t, c->w[i].results);
+	}
 	for (int i = 0; i < c->nwork; i++) /* the net probe's diagnoses, per workload */
 		if (cJSON_GetArraySize(profile_get(c->w[i].results, "profiling.diagnoses"))) {
 			char t[300];

@@ -11,6 +11,7 @@
 #include "cli/shapes.h"
 #include "inspect/procfs.h"
 #include "lib/duration.h"
+#include "lib/json.h"
 #include "lib/util.h"
 #include "load/sse.h"
 #include "load/suites.h"
@@ -492,4 +493,24 @@ int shape_sse_pass(const struct load_opts *lo, struct load_result *r, cJSON **st
 	cJSON_AddNumberToObject(o, "errors", sr.errors);
 	*streaming = o;
 	return 0;
+}
+
+void shape_print(FILE *f, const char *label, const cJSON *res)
+{
+	const cJSON *b = cJSON_GetObjectItem(res, "burst"), *s = cJSON_GetObjectItem(res, "sustained");
+	const cJSON *r = cJSON_GetObjectItem(res, "ramp_up"), *st = cJSON_GetObjectItem(res, "streaming"), *x;
+
+	if (r)
+		fprintf(f, "%s: ramp-up: %.0f of %.0f requests sent over %.1f s\n", label, json_num_or(r, "sent_requests", 0),
+			json_num_or(r, "expected_requests", 0), json_num_or(r, "secs", 0));
+	if (b)
+		fprintf(f, "%s: burst: %s\n", label, json_str_or(b, "reason", "-"));
+	if (s && (x = json_get(s, "degradation")))
+		fprintf(f, "%s: sustained: %s: %s\n", label, json_str_or(x, "verdict", "-"), json_str_or(x, "reason", "-"));
+	if (s && (x = json_get(s, "memory.leak")))
+		fprintf(f, "%s: memory (%s): %s: %s\n", label, json_str_or(x, "series", "-"), json_str_or(x, "verdict", "-"),
+			json_str_or(x, "reason", "-"));
+	if (st && (x = json_get(st, "time_to_first_event_ms")))
+		fprintf(f, "%s: stream: first event p50 %.1f ms, %.1f events/s over %.0f connections\n", label,
+			json_num_or(x, "median_ms", 0), json_num_or(st, "events_per_sec", 0), json_num_or(st, "connections", 0));
 }

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <cjson/cJSON.h>
 #include "load/loadgen.h"
 
@@ -74,6 +75,11 @@ cJSON *shape_ramp_json(const struct profile_shape_opts *o, double rate, const st
  * "events_per_sec","events_per_sec_per_connection","time_to_first_event_ms":{...},"errors"}.
  * 0 or a negative errno. */
 int shape_sse_pass(const struct load_opts *lo, struct load_result *r, cJSON **streaming, volatile sig_atomic_t *stop);
+
+/* One line per shape result of a workload's results (burst, sustained, ramp, streaming), e.g.
+ * "  api/list: burst: p99 back within 10% 1.3 s after the burst (820 ms at its peak)". Nothing
+ * when it has none. */
+void shape_print(FILE *f, const char *label, const cJSON *results);
 
 /* ---- mixed suites ---- */
 
