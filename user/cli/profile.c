@@ -595,17 +595,20 @@ static void pass_of(struct load_result *lr, cJSON *doc, struct pass *p)
 	load_result_free(lr);
 }
 
-/* Steady state of a pass from its responses counted every second (marks[0] at the start): the
- * 1 s interval throughputs (responses over each interval's own length), and the trend test of stats/steady.h (more than a 10% change over the
- * pass with a slope CI excluding 0, lag-1 autocorrelation corrected: not-steady). */
-static cJSON *steady_json(const uint64_t *marks, const uint64_t *mark_ns, int n)
+/* Steady state of a pass from its 1 s interval throughputs: the load engine's per-interval counts
+ * (the requests that ended in each second of the window; cli/shapes.h), else the responses
+ * counted every second beside the pass (marks[0] at the start, each interval over its own
+ * length); and the trend test of stats/steady.h (more than a 10% change over the pass with a
+ * slope CI excluding 0, lag-1 autocorrelation corrected: not-steady). */
+static cJSON *steady_json(const struct load_result *lr, double secs, const uint64_t *marks, const uint64_t *mark_ns,
+			  int n)
 {
 	static double iv[STEADY_MAX_INTERVALS];
 	struct steady_result st;
 	cJSON *o = cJSON_CreateObject(), *a;
-	int k = 0;
+	int k = lr ? shape_interval_rates(lr, secs, iv, STEADY_MAX_INTERVALS) : 0;
 
-	for (int i = 1; i < n; i++)
+	for (int i = 1; !k && i < n; i++)
 		iv[k++] = marks[i] >= marks[i - 1] && mark_ns[i] > mark_ns[i - 1]
 				  ? (double)(marks[i] - marks[i - 1]) / ((mark_ns[i] - mark_ns[i - 1]) / 1e9)
 				  : 0;
@@ -646,7 +649,7 @@ static int clean_pass(struct ctx *c, const struct workload *w, bool first, struc
 		const struct profile_shape_opts *so = &c->o->shape;
 		double secs = shape_pass_secs(so, c->o->duration);
 		struct rate_shape rs;
-		cJSON *iv = NULL, *burst = NULL, *sus = NULL, *mix = NULL;
+		cJSON *iv = NULL, *burst = NULL, *sus = NULL, *mix = NULL, *steady = NULL;
 
 		if (so->burst_secs > 0) { /* 0.1 s sub-intervals: the recovery's resolution */
 			shape_burst_rate(so, secs, &rs);
@@ -667,6 +670,7 @@ static int clean_pass(struct ctx *c, const struct workload *w, bool first, struc
 				sus = shape_sustained_json(&lr, &sm.ser, secs);
 			if (c->mix_suite)
 				mix = shape_mix_json(c->mix_suite, &lr);
+			steady = steady_json(&lr, secs, sm.marks, sm.mark_ns, sm.nmarks);
 		}
 		shape_series_free(&sm.ser);
 		if (!e) {
@@ -678,6 +682,7 @@ static int clean_pass(struct ctx *c, const struct workload *w, bool first, struc
 				cJSON_AddItemToObject(p->json, "sustained", sus);
 			if (mix)
 				cJSON_AddItemToObject(p->json, "mix", mix);
+			cJSON_AddItemToObject(p->json, "steady", steady);
 			if (w->sse && c->streaming) {
 				cJSON_AddItemToObject(p->json, "streaming", c->streaming);
 				c->streaming = NULL;
@@ -692,7 +697,6 @@ static int clean_pass(struct ctx *c, const struct workload *w, bool first, struc
 			hostload_between(&hl0, &hl1, sysconf(_SC_CLK_TCK), &hl);
 			cJSON_AddItemToObject(p->json, "host_load", hostload_json(&hl, NULL));
 		}
-		cJSON_AddItemToObject(p->json, "steady", steady_json(sm.marks, sm.mark_ns, sm.nmarks));
 	}
 	resources__free(sm.res);
 	return e;

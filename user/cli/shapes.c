@@ -232,6 +232,20 @@ static int seconds_of(const struct load_result *lr, double secs)
 	return n < have ? n : have;
 }
 
+int shape_interval_rates(const struct load_result *lr, double secs, double *out, int max)
+{
+	static struct load_interval iv;
+	int n = lr->iv ? seconds_of(lr, secs) : 0;
+
+	if (n > max)
+		n = max;
+	for (int i = 0; i < n; i++) {
+		second_of(lr, i, &iv);
+		out[i] = iv.requests;
+	}
+	return n;
+}
+
 cJSON *shape_intervals_json(const struct load_result *lr, const struct shape_series *ser, double secs)
 {
 	cJSON *a = cJSON_CreateArray();

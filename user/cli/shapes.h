@@ -58,6 +58,9 @@ void shape_ramp_rate(const struct profile_shape_opts *o, double rate, struct rat
  * "cpu_percent","rss_mb","uss_mb","pss_mb"}...] over the window of secs, from the load result's
  * per-interval counts (of any length dividing 1 s) and the series (sample k+1 closes interval k). */
 cJSON *shape_intervals_json(const struct load_result *lr, const struct shape_series *ser, double secs);
+/* The requests/s of each whole second of the window (at most max of them) into out: the count that
+ * ended in it. The number written (0 without per-interval counts). */
+int shape_interval_rates(const struct load_result *lr, double secs, double *out, int max);
 /* profile --burst: {"base_rps","peak_rps","secs","starts_at_s","ends_at_s","baseline_p99_ms",
  * "peak_p99_ms","recovered","recovery_secs","resolution_secs","window_secs","reason","windows":[...]} */
 cJSON *shape_burst_json(const struct profile_shape_opts *o, const struct load_result *lr, double secs);
