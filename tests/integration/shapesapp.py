@@ -10,7 +10,7 @@
                a Server-Sent Events stream (chunked): the first event after F ms, then one every E
                ms, CRLF line ends every other event, until the client leaves; events counted
   GET /count   {"hit": N, "leak": N, "slow": N, "sse_streams": N, "sse_events": N, "kept_bytes": N,
-               "slow_busy_s": S}: not counted
+               "slow_busy_s": S, "slow_max_s": S}: not counted
 """
 import argparse
 import json
@@ -23,6 +23,7 @@ COUNTS = {"hit": 0, "leak": 0, "slow": 0, "sse_streams": 0, "sse_events": 0}
 LOCK = threading.Lock()
 SLOW = threading.Lock()
 BUSY = [0.0]
+SLOW_MAX = [0.0]  # the longest /slow service seen: a stall of the host shows here
 ARGS = None
 
 
@@ -53,7 +54,7 @@ class H(BaseHTTPRequestHandler):
         p = self.path.split("?")[0]
         if p == "/count":
             with LOCK:
-                c = dict(COUNTS, kept_bytes=sum(len(b) for b in KEEP), slow_busy_s=BUSY[0])
+                c = dict(COUNTS, kept_bytes=sum(len(b) for b in KEEP), slow_busy_s=BUSY[0], slow_max_s=SLOW_MAX[0])
             self.reply(json.dumps(c))
             return
         if p == "/leak":
@@ -72,6 +73,7 @@ class H(BaseHTTPRequestHandler):
                 t = time.monotonic()
                 time.sleep(ARGS.service_ms / 1000.0)
                 BUSY[0] += time.monotonic() - t
+                SLOW_MAX[0] = max(SLOW_MAX[0], time.monotonic() - t)
             with LOCK:
                 COUNTS["slow"] += 1
             self.reply('{"ok":1}')

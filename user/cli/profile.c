@@ -265,10 +265,6 @@ int profile_opts_parse(int argc, char **argv, struct profile_opts *o, char *err,
 		o->threads = o->concurrency;
 	if (shape_opts_check(&o->shape, o->rate, o->duration, err, errlen))
 		return -EINVAL;
-	if (o->shape.page_faults && !o->probes) {
-		snprintf(err, errlen, "--page-faults needs a profiled pass (not --probes none)");
-		return -EINVAL;
-	}
 	if ((o->pprof || o->speedscope) && !(o->probes & PROBE_BIT(PROBE_STACKS))) {
 		snprintf(err, errlen, "%s needs the stacks probe (--probes ...,stacks)", o->pprof ? "--pprof" : "--speedscope");
 		return -EINVAL;
@@ -757,6 +753,7 @@ static cJSON *profiled_pass(struct ctx *c, const struct suite *s, const struct w
 		ro.probes = PROBE_BIT(PROBE_STACKS);
 		ro.page_faults = true;
 		ro.nffi = 0;
+		ro.folded = folded;
 	}
 	if (ro.folded && strlen(folded) > 7) { /* its flamegraph next to it: OUT.SUITE.WORKLOAD.svg */
 		snprintf(svg, sizeof(svg), "%.*s.svg", (int)(strlen(folded) - 7), folded);
@@ -1279,7 +1276,7 @@ static int prepare(struct ctx *c, char *app_log, size_t len)
 	c->w = calloc(c->nwork ? c->nwork : 1, sizeof(*c->w));
 	if (!c->w)
 		return EXIT_ENV;
-	if (o->probes && env_check_privileges(err, sizeof(err))) {
+	if ((o->probes || o->shape.page_faults) && env_check_privileges(err, sizeof(err))) {
 		log_err("%s", err);
 		return EXIT_ENV;
 	}
@@ -1295,7 +1292,7 @@ static int prepare(struct ctx *c, char *app_log, size_t len)
 		snprintf(app_log, len, "/dev/null");
 	signals_install();
 	guardian_start(); /* a no-op when the caller started it */
-	if (o->probes)
+	if (o->probes || o->shape.page_faults)
 		log_setup_libbpf();
 	c->app = o->pid ? o->pid : start_app(o, app_log);
 	if (c->app < 0) {
