@@ -19,7 +19,9 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BINDPROF, OUT, check, free_port, load, main, run  # noqa: E402
+import re  # noqa: E402
+
+from harness import BINDPROF, OUT, check, free_port, load, main, run, validate  # noqa: E402
 
 POOL = os.path.join(OUT, "tools", "poolserver")
 
@@ -63,11 +65,15 @@ def test_concurrency_sweep_saturates_at_the_pool_size():
     try:
         with tempfile.TemporaryDirectory() as d:
             out = os.path.join(d, "p.json")
+            html = os.path.join(d, "p.html")
             r = profile(srv, suite_file(d, "work", "GET", "/work"), "--workload", "work", "--sweep",
-                        "concurrency=1,2,4,8", "--warmup", "0.5", "--duration", "2", "-o", out)
+                        "concurrency=1,2,4,8", "--warmup", "0.5", "--duration", "2", "-o", out, "--html", html)
             check(r.returncode == 0, r.stderr)
             st = srv.stats()
             doc = load(out)
+            with open(html) as f:
+                page = f.read()
+            md = run([BINDPROF, "report", "-f", "markdown", out]).stdout
     finally:
         srv.close()
     ws = doc["suites"][0]["workloads"]
@@ -96,6 +102,14 @@ def test_concurrency_sweep_saturates_at_the_pool_size():
     check(sat["concurrency"] == 4, f"saturation {sat}")
     # the workload's results are the last point's
     check(ws[0]["results"]["throughput"]["requests_per_sec"] == rps[8], "results are not the last point's")
+    validate(doc)
+    # the report and the HTML page show the same figures, one per point
+    rows = re.findall(r"^\| (\d+) \| ([\d.]+) \|", md, re.M)
+    check([(int(a), float(b)) for a, b in rows] == [(c, round(v, 1)) for c, v in rps.items()], f"report rows {rows}")
+    check("saturation: 4 connections" in md, md[-2000:])
+    pts = re.findall(r'class="sweep-point"[^>]*data-value="([\d.]+)" data-rps="([\d.]+)"', page)
+    check([(float(a), float(b)) for a, b in pts] == [(c, v) for c, v in rps.items()], f"html points {pts}")
+    check('data-concurrency="4"' in page, "the page does not name the saturation point")
     g = sw["analysis"]["growth"]["requests_per_sec"]
     check(g["points"] == 4 and g["verdict"] in ("sub-linear", "indeterminate"), g)
 
@@ -113,6 +127,7 @@ def test_payload_sweep_sends_bodies_of_the_exact_sizes():
             doc = load(out)
     finally:
         srv.close()
+    validate(doc)
     ws = doc["suites"][0]["workloads"]
     # the GET workload of the suite is no JSON workload: left out of a payload sweep
     check([w["name"] for w in ws] == ["echo"], [w["name"] for w in ws])
