@@ -13,7 +13,7 @@
 
 enum sweep_var { SWEEP_NONE, SWEEP_CONCURRENCY, SWEEP_RATE, SWEEP_PAYLOAD };
 
-#define SWEEP_MIN_PAYLOAD 12               /* bytes: {"data":""} */
+#define SWEEP_MIN_PAYLOAD 12               /* bytes: {"data":"a"} */
 #define SWEEP_MAX_PAYLOAD (64u << 20)      /* bytes */
 
 struct sweep_spec {
