@@ -1365,6 +1365,18 @@ static int report(struct ctx *c)
 		return ret;
 	if (o->table || isatty(1))
 		print_table(c);
+	{ /* --sweep: each swept workload's points and analysis */
+		const cJSON *su, *wk;
+
+		cJSON_ArrayForEach(su, cJSON_GetObjectItem(c->doc, "suites"))
+			cJSON_ArrayForEach(wk, cJSON_GetObjectItem(su, "workloads"))
+				if (cJSON_IsObject(cJSON_GetObjectItem(wk, "sweep"))) {
+					char l[300];
+
+					snprintf(l, sizeof(l), "%s/%s", json_str_or(su, "name", "-"), json_str_or(wk, "name", "-"));
+					sweep_print_summary(stdout, l, cJSON_GetObjectItem(wk, "sweep"));
+				}
+	}
 	for (int i = 0; i < c->nwork; i++) /* the net probe's diagnoses, per workload */
 		if (cJSON_GetArraySize(profile_get(c->w[i].results, "profiling.diagnoses"))) {
 			char t[300];

@@ -280,6 +280,36 @@ cJSON *sweep_analysis_json(enum sweep_var var, const cJSON *points, double p99_t
 	return o;
 }
 
+void sweep_print_summary(FILE *f, const char *label, const cJSON *sw)
+{
+	const cJSON *p, *a = cJSON_GetObjectItem(sw, "analysis");
+	const char *var = json_str_or(sw, "variable", "-");
+
+	fprintf(f, "sweep of %s, %s:\n", var, label);
+	cJSON_ArrayForEach(p, cJSON_GetObjectItem(sw, "points")) {
+		const cJSON *res = cJSON_GetObjectItem(p, "results");
+
+		fprintf(f, "  %s=%-10g", var, json_num_or(p, "value", NAN));
+		if (cJSON_IsObject(res))
+			fprintf(f, " %10.1f req/s  p99 %10.3f ms\n", json_num_or(res, "throughput.requests_per_sec", NAN),
+				json_num_or(res, "latency.p99_ms", NAN));
+		else
+			fprintf(f, " no results\n");
+	}
+	if (cJSON_IsNumber(json_get(a, "saturation.concurrency")))
+		fprintf(f, "  saturation at %g connections\n", json_num_or(a, "saturation.concurrency", 0));
+	else if (json_get(a, "saturation"))
+		fprintf(f, "  saturation: none (%s)\n", json_str_or(a, "saturation.reason", "-"));
+	if (json_get(a, "max_rate_meeting_p99")) {
+		if (cJSON_IsNumber(json_get(a, "max_rate_meeting_p99.rate")))
+			fprintf(f, "  highest rate with p99 <= %g ms: %g/s\n", json_num_or(a, "max_rate_meeting_p99.target_ms", 0),
+				json_num_or(a, "max_rate_meeting_p99.rate", 0));
+		else
+			fprintf(f, "  highest rate meeting the p99 target: none (%s)\n",
+				json_str_or(a, "max_rate_meeting_p99.reason", "-"));
+	}
+}
+
 /* ---- --workload, --list ---- */
 
 static void workload_clear(struct workload *w)

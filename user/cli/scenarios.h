@@ -46,6 +46,10 @@ int sweep_parse(const char *arg, struct sweep_spec *sp, char *err, int errlen);
  * Points without results are left out of the fits. */
 cJSON *sweep_analysis_json(enum sweep_var var, const cJSON *points, double p99_target_ms);
 
+/* profile's terminal summary of a workload's sweep (label "SUITE/WORKLOAD"): a line per point
+ * (value, req/s, p99 ms) and the analysis' saturation or highest rate. */
+void sweep_print_summary(FILE *f, const char *label, const cJSON *sw);
+
 /* A JSON request body of exactly n bytes (n >= SWEEP_MIN_PAYLOAD): {"data":"abc..."}; malloc'd,
  * NUL-terminated. NULL when out of memory. */
 char *sweep_json_body(size_t n);
