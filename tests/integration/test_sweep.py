@@ -21,7 +21,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(__file__))
 import re  # noqa: E402
 
-from harness import BINDPROF, OUT, check, free_port, load, main, run, validate  # noqa: E402
+from harness import BINDPROF, OUT, Skip, check, free_port, load, main, run, validate  # noqa: E402
 
 POOL = os.path.join(OUT, "tools", "poolserver")
 
@@ -60,7 +60,8 @@ def profile(srv, suite, *args, timeout=120):
                 *args], timeout=timeout)
 
 
-def test_concurrency_sweep_saturates_at_the_pool_size():
+def concurrency_sweep():
+    """One sweep 1,2,4,8 against a fresh pool: (doc, server stats, markdown report, html page)."""
     srv = Pool(4, 10)
     try:
         with tempfile.TemporaryDirectory() as d:
@@ -76,17 +77,40 @@ def test_concurrency_sweep_saturates_at_the_pool_size():
             md = run([BINDPROF, "report", "-f", "markdown", out]).stdout
     finally:
         srv.close()
+    return doc, st, md, page
+
+
+def service_times(st):
+    """The server's own service time at each connection count (its requests keyed by the
+    connections open when served): its workers' busy time over the requests they served."""
+    return {int(k): v["busy_secs"] / v["work"] for k, v in st["by_connections"].items() if v["work"]}
+
+
+def test_concurrency_sweep_saturates_at_the_pool_size():
+    # The ground truth: 4 workers serve min(N, 4) / S requests/s, S the service time the server
+    # measured at that point (a loaded host stretches the 10 ms sleep: 12 to 37 ms seen here). The
+    # saturation point is 4 when that capacity grows from 2 to 4 connections (4 / S4 at least 25%
+    # above 2 / S2) and not from 4 to 8 (S8 no more than 5% shorter than S4). A host whose load
+    # changes during the sweep can break that premise (S8 much shorter than S4: then 8 is this
+    # run's true saturation point); such a run is no test of the method: run again (3 attempts),
+    # skip naming the service times if the premise never held.
+    seen = []
+    for _attempt in range(3):
+        doc, st, md, page = concurrency_sweep()
+        svc = service_times(st)
+        check(all(c in svc for c in (1, 2, 4, 8)), f"the server saw no requests on some counts: {st['by_connections']}")
+        seen.append({c: round(svc[c] * 1e3, 1) for c in (1, 2, 4, 8)})
+        if 4 / svc[4] >= 1.25 * 2 / svc[2] and svc[8] >= 0.95 * svc[4]:
+            break
+        print(f"      the server's service times (ms) {seen[-1]} do not make 4 the saturation point: run again",
+              flush=True)
+    else:
+        raise Skip(f"the host's load changed the pool's service time between points in 3 runs (ms): {seen}")
     ws = doc["suites"][0]["workloads"]
     check([w["name"] for w in ws] == ["work"], f"--workload ran {[w['name'] for w in ws]}")
     sw = ws[0]["sweep"]
     check(sw["variable"] == "concurrency" and sw["values"] == [1, 2, 4, 8], sw["values"])
-    # the server's own service time at each point (its requests keyed by the connections open then):
-    # its workers' busy time over the requests they served (a 10 ms sleep lasts longer on a busy
-    # host); the pool's capacity at that point is 4 / that
     rps = {p["value"]: p["results"]["throughput"]["requests_per_sec"] for p in sw["points"]}
-    by = {int(k): v for k, v in st["by_connections"].items()}
-    check(all(c in by for c in rps), f"the server saw no requests on {set(rps) - set(by)} connections: {by}")
-    svc = {c: by[c]["busy_secs"] / by[c]["work"] for c in rps}
     print(f"      service ms {({c: round(v * 1e3, 2) for c, v in svc.items()})}, points {rps}", flush=True)
     for c, v in rps.items():
         check(0.0095 <= svc[c] < 0.2, f"service time {svc[c] * 1e3:.1f} ms at {c} connections")
