@@ -921,8 +921,9 @@ static cJSON *sweep_workload(struct ctx *c, const struct suite *s, const struct 
 		double r0 = c->sum_rps;
 		cJSON *pj, *wn;
 
-		if (i < sp->n - 1)
-			po.probes = 0; /* the profiled pass at the last point only */
+		if (i < sp->n - 1 && !o->single_pass)
+			po.probes = 0; /* the profiled pass at the last point only (--single-pass: every point's
+					* one pass is a profiled one) */
 		if (sp->var == SWEEP_CONCURRENCY) {
 			po.concurrency = (int)sp->v[i];
 			po.threads = o->threads < po.concurrency ? o->threads : po.concurrency;
