@@ -1142,7 +1142,8 @@ static void run_suites(struct ctx *c)
 			cJSON_AddStringToObject(sj, "mode", "mixed");
 			if (!stopping(c) && !shape_mix_of(s, &mw, &c->mix)) {
 				c->mix_suite = s;
-				cJSON_AddItemToArray(wa, run_workload(c, s, &mw, pw));
+				cJSON_AddItemToArray(wa, c->o->sweep.var ? sweep_workload(c, s, &mw, pw)
+									 : run_workload(c, s, &mw, pw));
 				pw->suite = cJSON_GetObjectItem(sj, "name")->valuestring;
 				c->mix_suite = NULL;
 			}
@@ -1443,8 +1444,14 @@ static int prepare(struct ctx *c, char *app_log, size_t len)
 	}
 	snprintf(c->base, sizeof(c->base), "http://%s%s%s:%d", strchr(u.host, ':') ? "[" : "", u.host,
 		 strchr(u.host, ':') ? "]" : "", u.port);
-	for (int s = 0; s < c->set.n; s++)
+	for (int s = 0; s < c->set.n; s++) {
+		if (c->set.s[s].mixed && o->sweep.var == SWEEP_PAYLOAD) {
+			log_err("profile: --sweep payload: the mixed suite '%s' has no one body to size (give suites "
+				"that are not mixed)", c->set.s[s].name);
+			return EXIT_BADINPUT;
+		}
 		c->nwork += c->set.s[s].mixed ? 1 : c->set.s[s].n;
+	}
 	c->w = calloc(c->nwork ? c->nwork : 1, sizeof(*c->w));
 	if (!c->w)
 		return EXIT_ENV;
