@@ -24,7 +24,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BINDPROF, Skip, check, free_port, load, main, near, run  # noqa: E402
+from harness import BINDPROF, Skip, check, free_port, load, main, near, run, validate  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="bindprof-shapes-")
 APP = os.path.join(os.path.dirname(__file__), "shapesapp.py")
@@ -59,7 +59,9 @@ class App:
         r = run([BINDPROF, "profile", "-p", str(self.p.pid), "--url", f"http://127.0.0.1:{self.port}", "-o", out,
                  "-t", "2", "--format", "json", "--allow-errors"] + args, timeout=300)
         check(r.returncode == 0, f"profile exited {r.returncode}: {r.stderr.strip()}")
-        return load(out)["suites"][0]["workloads"][0]["results"], out
+        doc = load(out)
+        validate(doc)
+        return doc["suites"][0]["workloads"][0]["results"], out
 
     def stop(self):
         self.p.terminate()
