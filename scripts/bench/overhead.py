@@ -183,6 +183,7 @@ def main():
     if only:
         cfg = {k: v for k, v in cfg.items() if k in only or k == "none"}
     raw = {k: [] for k in cfg}
+    failed = {}  # configurations that could not run: name -> why
     try:
         time.sleep(1.5)
         load(url, body, 2, tmp)  # warm up
