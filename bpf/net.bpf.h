@@ -85,6 +85,36 @@ static __always_inline void net_on_send(struct sock *sk, __u64 now)
 	}
 }
 
+/* At a write of a served connection: does it leave a segment or more unsent because the peer's
+ * receive window is (nearly) closed, the client not reading what it was sent? (Counted: a stalled
+ * write; the slow-client diagnosis reads them.) Five loads of the tcp_sock. */
+static __always_inline bool net_window_stalled(struct sock *sk)
+{
+	struct tcp_sock *tp;
+	__u32 unsent, room;
+
+	if (sk->sk_protocol != NET_IPPROTO_TCP || !(tp = bpf_skc_to_tcp_sock(sk)))
+		return false;
+	unsent = tp->write_seq - tp->snd_nxt;
+	if (unsent < tp->mss_cache)
+		return false;
+	room = tp->snd_una + tp->snd_wnd - tp->snd_nxt;
+	if ((__s32)room >= (__s32)tp->mss_cache)
+		return false;
+	net_add(NET_STAT_STALLED_WRITES, 1);
+	return true;
+}
+
+/* Was a write of len bytes shorter than one segment of sk (rare: only asked after a long pause)? */
+static __always_inline bool net_short_write(struct sock *sk, __u32 len)
+{
+	struct tcp_sock *tp;
+
+	if (sk->sk_protocol != NET_IPPROTO_TCP || !(tp = bpf_skc_to_tcp_sock(sk)))
+		return false;
+	return len < tp->mss_cache;
+}
+
 static __always_inline void net_on_request(struct sock *sk, __u64 now)
 {
 	struct net_sk *ns = bpf_sk_storage_get(&net_sk, sk, 0, 0);

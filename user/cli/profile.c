@@ -44,6 +44,8 @@
 #include "lib/file.h"
 #include "load/httpcheck.h"
 #include "load/loadgen.h"
+#include "load/latsplit.h"
+#include "probes/requests.h"
 #include "load/suites.h"
 #include "output/document.h"
 #include "probes/net.h"
@@ -474,7 +476,7 @@ static void folded_path(const char *output, const char *suite, const char *workl
 }
 
 static int run_load(struct ctx *c, const struct workload *w, double secs, struct load_result *r,
-		    struct load_progress *lp)
+		    struct load_progress *lp, bool keep)
 {
 	const struct profile_opts *o = c->o;
 	struct load_opts lo = {
@@ -488,6 +490,7 @@ static int run_load(struct ctx *c, const struct workload *w, double secs, struct
 		.nheaders = w->nheaders,
 		.body = w->body,
 		.body_len = w->body_len,
+		.keep_requests = keep,
 	};
 	char url[4096];
 	struct watch wt = { .c = c };
@@ -587,7 +590,7 @@ static int clean_pass(struct ctx *c, const struct workload *w, bool first, struc
 	sm.res = resources__new("/proc");
 	sm.lp = c->prog ? &c->prog->lp : &lp;
 	pthread_create(&sm.th, NULL, sampler_main, &sm);
-	e = run_load(c, w, c->o->duration, &lr, &lp);
+	e = run_load(c, w, c->o->duration, &lr, &lp, false);
 	sm.stop = 1;
 	pthread_join(sm.th, NULL);
 	if (!e) {
@@ -627,6 +630,7 @@ static void recorder_opts_of(const struct ctx *c, const char *folded, struct rec
 
 	record_opts_defaults(ro);
 	ro->pid = c->app;
+	ro->keep_requests = true; /* matched with the load's (latency_split_into) */
 	ro->probes = o->probes;
 	ro->gil_exact = o->gil_method >= 0 ? o->gil_method == 1 : o->probes_all;
 	ro->folded = (o->probes & PROBE_BIT(PROBE_STACKS)) ? folded : NULL;
@@ -635,6 +639,43 @@ static void recorder_opts_of(const struct ctx *c, const char *folded, struct rec
 		ro->ffi[ro->nffi++] = o->ffi[i];
 	if (ro->nffi)
 		ro->probes |= PROBE_BIT(PROBE_FFI);
+}
+
+static const char *split_epname(const void *ctx, int ep)
+{
+	return reqtrack__endpoint(ctx, ep);
+}
+
+/* The profiled pass's decomposition of the client's latency (load/latsplit.h) into the recorder
+ * document's results.profiling.latency_decomposition; null with a warning when the requests probe
+ * did not run. */
+static void latency_split_into(struct ctx *c, struct recorder *rec, const struct load_result *lr, cJSON *rdoc)
+{
+	cJSON *prof = cJSON_GetObjectItem(cJSON_GetObjectItem(rdoc, "results"), "profiling"), *dec;
+	const struct reqtrack *rt = recorder_requests(rec);
+	struct latsplit_in in = {
+		.client = lr->reqs,
+		.nclient = lr->nreqs,
+		.client_dropped = lr->reqs_dropped,
+		.epname = split_epname,
+		.epctx = rt,
+		.exemplars = 5,
+	};
+
+	if (!cJSON_IsObject(prof))
+		return;
+	if (!rt) {
+		cJSON_AddNullToObject(prof, "latency_decomposition");
+		return;
+	}
+	in.server = reqtrack__records(rt, &in.nserver, &in.server_dropped);
+	in.server_port = ntohs(c->ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&c->ss)->sin6_port
+							  : ((struct sockaddr_in *)&c->ss)->sin_port);
+	dec = latsplit_json(&in);
+	if (dec)
+		cJSON_AddItemToObject(prof, "latency_decomposition", dec);
+	else
+		cJSON_AddNullToObject(prof, "latency_decomposition");
 }
 
 /* The recorder's document (NULL when it did not start: a warning says why) and, when the load
@@ -665,11 +706,13 @@ static cJSON *profiled_pass(struct ctx *c, const struct suite *s, const struct w
 		recorder_free(rt.rec);
 		return NULL;
 	}
-	e = run_load(c, w, c->o->duration, &lr, NULL);
+	e = run_load(c, w, c->o->duration, &lr, NULL, true);
 	rt.stop = 1;
 	pthread_join(rt.th, NULL);
 	recorder_stop(rt.rec, 0);
 	rdoc = recorder_document(rt.rec);
+	if (!e)
+		latency_split_into(c, rt.rec, &lr, rdoc);
 	recorder_free(rt.rec);
 	if (!e)
 		pass_of(&lr, NULL, p);
@@ -772,7 +815,7 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 	pw->name = cJSON_GetObjectItem(wj, "name")->valuestring;
 	if (o->warmup > 0 && !stopping(c)) {
 		progress(c, s->name, w->name, "warmup");
-		if (!run_load(c, w, o->warmup, &lr, NULL))
+		if (!run_load(c, w, o->warmup, &lr, NULL, false))
 			load_result_free(&lr);
 	}
 	for (int k = 0; clean && !o->single_pass && k < o->repeats && !stopping(c); k++) {
@@ -1201,6 +1244,12 @@ static int report(struct ctx *c)
 			snprintf(t, sizeof(t), "diagnoses of %s/%s:", c->w[i].suite, c->w[i].name);
 			net_print_diagnoses(stdout, profile_get(c->w[i].results, "profiling"), t);
 		}
+	for (int i = 0; i < c->nwork; i++) { /* where the client's time went, per workload */
+		char t[300];
+
+		snprintf(t, sizeof(t), "where the client's time went in %s/%s:", c->w[i].suite, c->w[i].name);
+		latsplit_print(stdout, profile_get(c->w[i].results, "profiling.latency_decomposition"), t);
+	}
 	printf("bindprof profile: %d workloads, %.0f requests, wrote %s\n", (int)num_at(c->doc, "summary.total_workloads"),
 	       num_at(c->doc, "summary.total_requests"), o->output ? o->output : "nothing");
 	return ret;

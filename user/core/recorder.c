@@ -549,6 +549,7 @@ static int open_requests(struct recorder *r, char *err, size_t errlen)
 		.ffi = r->ffi != NULL,
 		.stacks_hz = r->o.freq,
 		.exemplars = r->o.exemplars,
+		.keep_records = r->o.keep_requests,
 	};
 
 	r->req = reqtrack__new(r->sess, &ro);
@@ -776,4 +777,9 @@ void recorder_free(struct recorder *r)
 	net__free(r->net);
 	session__free(r->sess);
 	free(r);
+}
+
+struct reqtrack *recorder_requests(struct recorder *r)
+{
+	return r ? r->req : NULL;
 }

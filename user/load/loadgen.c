@@ -126,6 +126,8 @@ struct conn {
 	size_t woff;
 	uint64_t sched_ns, sent_ns, retry_ns;
 	struct httpresp rp;
+	uint32_t nreq;          /* requests sent on the current connection */
+	uint16_t lport;         /* its local port; 0 unknown */
 };
 
 struct shared {
@@ -156,7 +158,14 @@ struct worker {
 	bool ended, exhausted;
 	uint64_t t_stop, last_done_ns;
 	double cpu_s, busy_s, wait_s;
+	struct load_req *reqs;  /* keep_requests */
+	size_t nreqs, capreqs;
+	uint64_t reqs_dropped;
+	unsigned long long *iv; /* niv * LOAD_IV_SLOTS */
+	int niv;
 };
+
+static _Atomic uint64_t kept_total; /* requests kept by every worker of the run */
 
 static uint64_t mono_ns(void)
 {
@@ -231,6 +240,8 @@ static void conn_open(struct worker *w, struct conn *c, uint64_t now)
 		return;
 	}
 	c->st = C_CONNECTING;
+	c->nreq = 0;
+	c->lport = 0;
 	httpresp_init(&c->rp);
 	conn_watch(w, c, EPOLLOUT, true);
 }
@@ -281,8 +292,69 @@ static void conn_send(struct worker *w, struct conn *c, uint64_t sched, uint64_t
 	c->sched_ns = sched;
 	c->sent_ns = now;
 	c->woff = 0;
+	c->nreq++;
+	if (!c->lport && w->sh->o->keep_requests) {
+		struct sockaddr_storage ss;
+		socklen_t l = sizeof(ss);
+
+		if (!getsockname(c->fd, (struct sockaddr *)&ss, &l))
+			c->lport = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+								  : ((struct sockaddr_in *)&ss)->sin_port);
+	}
 	c->st = C_IDLE;
 	conn_write(w, c, now);
+}
+
+/* The request's latency into its 1 s interval of the window (by its completion). */
+static void record_interval(struct worker *w, uint64_t ns, uint64_t now)
+{
+	uint64_t t0 = atomic_load_explicit(&w->sh->t0, memory_order_relaxed);
+	int i;
+
+	if (!t0 || now < t0 || (now - t0) / 1000000000ull >= LOAD_IV_MAX)
+		return;
+	i = (int)((now - t0) / 1000000000ull);
+	if (i >= w->niv) {
+		int n = i + 8 < LOAD_IV_MAX ? i + 8 : LOAD_IV_MAX;
+		unsigned long long *a = realloc(w->iv, (size_t)n * LOAD_IV_SLOTS * sizeof(*a));
+
+		if (!a)
+			return;
+		memset(a + (size_t)w->niv * LOAD_IV_SLOTS, 0, (size_t)(n - w->niv) * LOAD_IV_SLOTS * sizeof(*a));
+		w->iv = a;
+		w->niv = n;
+	}
+	w->iv[(size_t)i * LOAD_IV_SLOTS + loglin_slot(ns, LOAD_IV_SUB_BITS, LOAD_IV_MAX_EXP)]++;
+}
+
+/* keep_requests: the request's record (for load/latsplit.h). */
+static void keep(struct worker *w, struct conn *c, uint64_t now)
+{
+	struct load_req *q;
+
+	if (!w->sh->o->keep_requests)
+		return;
+	if (atomic_fetch_add_explicit(&kept_total, 1, memory_order_relaxed) >= LOAD_MAX_KEPT) {
+		w->reqs_dropped++;
+		return;
+	}
+	if (w->nreqs == w->capreqs) {
+		size_t cap = w->capreqs ? 2 * w->capreqs : 4096;
+		struct load_req *a = realloc(w->reqs, cap * sizeof(*a));
+
+		if (!a) {
+			w->reqs_dropped++;
+			return;
+		}
+		w->reqs = a;
+		w->capreqs = cap;
+	}
+	q = &w->reqs[w->nreqs++];
+	q->sent_ns = c->sent_ns;
+	q->done_ns = now;
+	q->seq = c->nreq;
+	q->lport = c->lport;
+	q->status = c->rp.complete ? (uint16_t)c->rp.status : 0;
 }
 
 static void record(struct worker *w, struct conn *c, uint64_t now)
@@ -290,6 +362,8 @@ static void record(struct worker *w, struct conn *c, uint64_t now)
 	lh_record(w->lat, now - c->sched_ns);
 	if (w->unc)
 		lh_record(w->unc, now - c->sent_ns);
+	record_interval(w, now - c->sched_ns, now);
+	keep(w, c, now);
 	w->last_done_ns = now;
 }
 
@@ -727,6 +801,7 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 	uint64_t t0, wait_until, t_join;
 
 	memset(r, 0, sizeof(*r));
+	atomic_store(&kept_total, 0);
 	if ((e = url_parse(o->url, &u, err, sizeof(err))) ||
 	    (e = url_resolve_loopback(&u, &sh.addr, &sh.addrlen, err, sizeof(err)))) {
 		log_err("%s", err);
@@ -817,6 +892,37 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 			waitq += w->wait_s;
 			if (w->last_done_ns > last)
 				last = w->last_done_ns;
+			if (w->nreqs) {
+				struct load_req *a = realloc(r->reqs, (r->nreqs + w->nreqs) * sizeof(*a));
+
+				if (a) {
+					memcpy(a + r->nreqs, w->reqs, w->nreqs * sizeof(*a));
+					r->reqs = a;
+					r->nreqs += w->nreqs;
+				} else {
+					r->reqs_dropped += w->nreqs;
+				}
+			}
+			r->reqs_dropped += w->reqs_dropped;
+			if (w->niv > r->nintervals) {
+				unsigned long long *a = realloc(r->iv_slots, (size_t)w->niv * LOAD_IV_SLOTS * sizeof(*a));
+
+				if (a) {
+					memset(a + (size_t)r->nintervals * LOAD_IV_SLOTS, 0,
+					       (size_t)(w->niv - r->nintervals) * LOAD_IV_SLOTS * sizeof(*a));
+					r->iv_slots = a;
+					r->nintervals = w->niv;
+				}
+			}
+			for (size_t k = 0; k < (size_t)w->niv * LOAD_IV_SLOTS && (int)(k / LOAD_IV_SLOTS) < r->nintervals; k++)
+				r->iv_slots[k] += w->iv[k];
+		}
+		/* intervals past the window (the grace, the allocation's margin) are not whole ones */
+		{
+			int whole = o->max_requests ? (int)((last - t0) / 1000000000ull) : (int)o->duration;
+
+			if (r->nintervals > whole)
+				r->nintervals = whole > 0 ? whole : 0;
 		}
 		if (o->max_requests)
 			r->elapsed = (last - t0) / 1e9; /* -n: until the last answer */
@@ -839,6 +945,8 @@ cleanup:
 		free(ws[i].unc);
 		free(ws[i].lag);
 		free(ws[i].pending);
+		free(ws[i].reqs);
+		free(ws[i].iv);
 		if (ws[i].epfd > 0)
 			close(ws[i].epfd);
 		if (ws[i].tfd > 0)
@@ -854,5 +962,11 @@ void load_result_free(struct load_result *r)
 	free(r->lat);
 	free(r->lat_uncorrected);
 	free(r->send_lag);
+	free(r->reqs);
+	free(r->iv_slots);
 	r->lat = r->lat_uncorrected = r->send_lag = NULL;
+	r->reqs = NULL;
+	r->iv_slots = NULL;
+	r->nreqs = 0;
+	r->nintervals = 0;
 }

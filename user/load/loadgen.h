@@ -47,7 +47,27 @@ struct load_opts {
 	const char *body;
 	size_t body_len;
 	struct load_progress *progress; /* NULL: none */
+	bool keep_requests;     /* keep every request's record (struct load_req), for matching them with
+				 * the server's (load/latsplit.h) */
 };
+
+/* One request as the client saw it (keep_requests): CLOCK_MONOTONIC times, the same clock as the
+ * kernel's bpf_ktime_get_ns, so they compare with the server's as they are. */
+struct load_req {
+	uint64_t sent_ns;   /* the request's first byte written */
+	uint64_t done_ns;   /* the whole response read (or the failure noticed) */
+	uint32_t seq;       /* its order on its connection, from 1 */
+	uint16_t lport;     /* the connection's local port (the server sees it as the peer's) */
+	uint16_t status;    /* the response's status; 0: failed (no whole response) */
+};
+
+#define LOAD_MAX_KEPT (1u << 20) /* requests kept at most; more are counted in reqs_dropped */
+/* Latency per 1 s interval of the window: a log-linear histogram of 2^5 sub-buckets per power of
+ * two (within 3%) per interval, by the interval the response completed in. */
+#define LOAD_IV_SUB_BITS 5
+#define LOAD_IV_MAX_EXP 36
+#define LOAD_IV_SLOTS LOGLIN_SLOTS(LOAD_IV_SUB_BITS, LOAD_IV_MAX_EXP)
+#define LOAD_IV_MAX 3600
 
 struct load_result {
 	struct lathist *lat;            /* from the scheduled send time (rate mode), else the send;
@@ -80,6 +100,12 @@ struct load_result {
 	int threads;
 	int connections;                /* connections that were established (the real concurrency) */
 	int connections_requested;      /* -c */
+	struct load_req *reqs;          /* keep_requests: every recorded request, unordered */
+	size_t nreqs;
+	uint64_t reqs_dropped;          /* beyond LOAD_MAX_KEPT */
+	unsigned long long *iv_slots;   /* nintervals * LOAD_IV_SLOTS: interval i's latencies (from the
+					 * send) at iv_slots[i * LOAD_IV_SLOTS], i = (completion - start) / 1 s */
+	int nintervals;
 };
 
 /* Run: warm up (open every connection), then the window of -d seconds or -n requests, or until

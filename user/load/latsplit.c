@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Where the client's time goes (load/latsplit.h, docs/network.md). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "load/latsplit.h"
+
+#define MAX_EPS 256
+
+enum part { P_A = 0, P_B, P_C, P_CLIENT, P_ONCPU, P_GIL, P_OFFCPU, P_SYS, P_FFI, P_GC, P_COUNT };
+
+static const char *const part_names[P_COUNT] = {
+	[P_A] = "before_first_read_ms", [P_B] = "server_ms", [P_C] = "after_last_write_ms",
+	[P_CLIENT] = "client_ms", [P_ONCPU] = "server_on_cpu_ms", [P_GIL] = "server_gil_wait_ms",
+	[P_OFFCPU] = "server_off_cpu_not_gil_ms", [P_SYS] = "server_syscall_ms", [P_FFI] = "server_ffi_ms",
+	[P_GC] = "server_gc_ms",
+};
+
+/* A growable array of values (ns), sorted at the report: exact quantiles. */
+struct vals {
+	double *v;
+	size_t n, cap;
+};
+
+struct ep_acc {
+	char name[160];
+	struct vals p[P_COUNT];
+	uint64_t a_hist[5]; /* (a) < 1 ms, 1-10, 10-100, 100-200, >= 200 ms */
+};
+
+struct match {
+	const struct load_req *c;
+	const struct req_record *s;
+};
+
+static void vals_add(struct vals *x, double v)
+{
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? 2 * x->cap : 256;
+		double *a = realloc(x->v, cap * sizeof(*a));
+
+		if (!a)
+			return;
+		x->v = a;
+		x->cap = cap;
+	}
+	x->v[x->n++] = v;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank quantile of sorted values. */
+static double qv(const struct vals *x, double q)
+{
+	size_t r = (size_t)ceil(q * x->n);
+
+	return x->v[(r ? r : 1) - 1];
+}
+
+/* {count, mean, p50, p90, p99, max} in ms; count 0 and nulls when empty. */
+static cJSON *dist(struct vals *x)
+{
+	cJSON *o = cJSON_CreateObject();
+	double sum = 0;
+
+	cJSON_AddNumberToObject(o, "count", (double)x->n);
+	if (!x->n) {
+		cJSON_AddNullToObject(o, "p50");
+		cJSON_AddNullToObject(o, "p99");
+		return o;
+	}
+	qsort(x->v, x->n, sizeof(*x->v), cmp_double);
+	for (size_t i = 0; i < x->n; i++)
+		sum += x->v[i];
+	cJSON_AddNumberToObject(o, "mean", sum / x->n / 1e6);
+	cJSON_AddNumberToObject(o, "p50", qv(x, 0.5) / 1e6);
+	cJSON_AddNumberToObject(o, "p90", qv(x, 0.9) / 1e6);
+	cJSON_AddNumberToObject(o, "p99", qv(x, 0.99) / 1e6);
+	cJSON_AddNumberToObject(o, "max", x->v[x->n - 1] / 1e6);
+	return o;
+}
+
+/* Server records of the port, ordered by (peer port, order on the connection, first read). */
+static int cmp_rec(const void *a, const void *b)
+{
+	const struct req_record *x = *(const struct req_record *const *)a, *y = *(const struct req_record *const *)b;
+
+	if (x->rport != y->rport)
+		return x->rport < y->rport ? -1 : 1;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return x->start_ns < y->start_ns ? -1 : x->start_ns > y->start_ns;
+}
+
+/* The first index whose (rport, seq) is not below (port, seq). */
+static size_t lower(const struct req_record *const *s, size_t n, uint16_t port, uint32_t seq)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s[mid]->rport < port || (s[mid]->rport == port && s[mid]->seq < seq))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool is_loopback(const uint8_t *a)
+{
+	static const uint8_t v4[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	static const uint8_t v6[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+
+	return (!memcmp(a, v4, 12) && a[12] == 127) || !memcmp(a, v6, 16);
+}
+
+static int cmp_match(const void *a, const void *b)
+{
+	const struct match *x = a, *y = b;
+	uint64_t lx = x->c->done_ns - x->c->sent_ns, ly = y->c->done_ns - y->c->sent_ns;
+
+	return lx > ly ? -1 : lx < ly;
+}
+
+static double offcpu(const struct req_record *s)
+{
+	double b = (double)(s->end_ns - s->start_ns), v;
+
+	if (s->oncpu_ns == UINT64_MAX)
+		return NAN;
+	v = b - (double)s->oncpu_ns - (double)s->gil_wait_ns;
+	return v > 0 ? v : 0;
+}
+
+cJSON *latsplit_json(const struct latsplit_in *in)
+{
+	const struct req_record **s = NULL;
+	struct ep_acc *eps = calloc(MAX_EPS, sizeof(*eps));
+	struct match *ex = NULL;
+	uint8_t *used = NULL;
+	size_t ns = 0, nex = 0;
+	uint64_t matched = 0, failed = 0, no_port = 0, none = 0, ambiguous = 0, other_port = 0, twice = 0;
+	uint64_t oncpu_unknown = 0;
+	int neps = 0;
+	cJSON *o, *un, *ea, *xa;
+
+	if (!eps)
+		return NULL;
+	s = calloc(in->nserver ? in->nserver : 1, sizeof(*s));
+	used = calloc(in->nserver ? in->nserver : 1, 1);
+	ex = calloc(in->nclient ? in->nclient : 1, sizeof(*ex));
+	if (!s || !used || !ex) {
+		free(s);
+		free(used);
+		free(ex);
+		free(eps);
+		return NULL;
+	}
+	for (size_t i = 0; i < in->nserver; i++) {
+		if (in->server[i].lport == in->server_port && is_loopback(in->server[i].raddr))
+			s[ns++] = &in->server[i];
+		else
+			other_port++;
+	}
+	qsort(s, ns, sizeof(*s), cmp_rec);
+	for (size_t i = 0; i < in->nclient; i++) {
+		const struct load_req *c = &in->client[i];
+		const struct req_record *hit = NULL;
+		size_t k, hitk = 0;
+		int cands = 0;
+
+		if (!c->status) {
+			failed++; /* no whole response: nothing to split */
+			continue;
+		}
+		if (!c->lport) {
+			no_port++;
+			continue;
+		}
+		for (k = lower(s, ns, c->lport, c->seq); k < ns && s[k]->rport == c->lport && s[k]->seq == c->seq; k++) {
+			if (s[k]->start_ns >= c->sent_ns && s[k]->start_ns <= c->done_ns && s[k]->end_ns <= c->done_ns &&
+			    s[k]->end_ns >= s[k]->start_ns) {
+				cands++;
+				hit = s[k];
+				hitk = k;
+			}
+		}
+		if (!cands) {
+			none++;
+			continue;
+		}
+		if (cands > 1) {
+			ambiguous++;
+			continue;
+		}
+		if (used[hitk]) {
+			twice++;
+			continue;
+		}
+		used[hitk] = 1;
+		matched++;
+		{
+			const char *name = in->epname ? in->epname(in->epctx, hit->ep) : "?";
+			struct ep_acc *e = NULL;
+			double a = (double)(hit->start_ns - c->sent_ns), b = (double)(hit->end_ns - hit->start_ns),
+			       cc = (double)(c->done_ns - hit->end_ns), off = offcpu(hit);
+
+			for (int j = 0; j < neps && !e; j++)
+				if (!strcmp(eps[j].name, name))
+					e = &eps[j];
+			if (!e && neps < MAX_EPS) {
+				e = &eps[neps++];
+				snprintf(e->name, sizeof(e->name), "%s", name);
+			}
+			if (!e)
+				e = &eps[MAX_EPS - 1];
+			vals_add(&e->p[P_A], a);
+			vals_add(&e->p[P_B], b);
+			vals_add(&e->p[P_C], cc);
+			vals_add(&e->p[P_CLIENT], (double)(c->done_ns - c->sent_ns));
+			if (!isnan(off)) {
+				vals_add(&e->p[P_ONCPU], (double)hit->oncpu_ns);
+				vals_add(&e->p[P_OFFCPU], off);
+			} else {
+				oncpu_unknown++;
+			}
+			vals_add(&e->p[P_GIL], (double)hit->gil_wait_ns);
+			vals_add(&e->p[P_SYS], (double)hit->sys_ns);
+			vals_add(&e->p[P_FFI], (double)hit->ffi_ns);
+			vals_add(&e->p[P_GC], (double)hit->gc_ns);
+			e->a_hist[a < 1e6 ? 0 : a < 1e7 ? 1 : a < 1e8 ? 2 : a < 2e8 ? 3 : 4]++;
+			ex[nex].c = c;
+			ex[nex++].s = hit;
+		}
+	}
+
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "method",
+				"each request the load engine sent, matched with the server's (the requests "
+				"probe) by the connection's ports (the client's local port is the server's peer "
+				"port) and the request's order on the connection, confirmed by time (the server's "
+				"first read between the client's send and answer, its last write before the "
+				"answer); both clocks CLOCK_MONOTONIC. before_first_read = first read - send; "
+				"server = last write - first read; after_last_write = answer - last write");
+	cJSON_AddNumberToObject(o, "client_requests", (double)(in->nclient + in->client_dropped));
+	cJSON_AddNumberToObject(o, "matched", (double)matched);
+	cJSON_AddNumberToObject(o, "unmatched", (double)(in->nclient + in->client_dropped - matched));
+	un = cJSON_AddObjectToObject(o, "unmatched_by_reason");
+	cJSON_AddNumberToObject(un, "no_whole_response", (double)failed);
+	cJSON_AddNumberToObject(un, "no_server_request", (double)none);
+	cJSON_AddNumberToObject(un, "ambiguous", (double)(ambiguous + twice));
+	cJSON_AddNumberToObject(un, "local_port_unknown", (double)no_port);
+	cJSON_AddNumberToObject(un, "not_kept_by_client", (double)in->client_dropped);
+	cJSON_AddNumberToObject(o, "server_requests", (double)(ns + other_port + in->server_dropped));
+	cJSON_AddNumberToObject(o, "server_requests_other_listeners", (double)other_port);
+	cJSON_AddNumberToObject(o, "server_requests_not_kept", (double)in->server_dropped);
+	cJSON_AddNumberToObject(o, "server_on_cpu_unknown", (double)oncpu_unknown);
+	cJSON_AddStringToObject(o, "server_parts_method",
+				"server_on_cpu: the handling thread's sum_exec_runtime from the first read to "
+				"the last write (up to a scheduler tick stale on a running thread; unknown when "
+				"another thread wrote the response); server_off_cpu_not_gil = server - on CPU - "
+				"GIL wait (clamped at 0); syscall, FFI, GC and GIL wait: the request's attributed "
+				"account (the probes that ran)");
+	ea = cJSON_AddArrayToObject(o, "endpoints");
+	for (int j = 0; j < neps; j++) {
+		cJSON *e = cJSON_CreateObject(), *h;
+
+		cJSON_AddStringToObject(e, "endpoint", eps[j].name);
+		cJSON_AddNumberToObject(e, "count", (double)eps[j].p[P_A].n);
+		for (int p = 0; p < P_COUNT; p++)
+			cJSON_AddItemToObject(e, part_names[p], dist(&eps[j].p[p]));
+		h = cJSON_AddObjectToObject(e, "before_first_read_counts");
+		cJSON_AddNumberToObject(h, "under_1ms", (double)eps[j].a_hist[0]);
+		cJSON_AddNumberToObject(h, "1_10ms", (double)eps[j].a_hist[1]);
+		cJSON_AddNumberToObject(h, "10_100ms", (double)eps[j].a_hist[2]);
+		cJSON_AddNumberToObject(h, "100_200ms", (double)eps[j].a_hist[3]);
+		cJSON_AddNumberToObject(h, "200ms_or_more", (double)eps[j].a_hist[4]);
+		cJSON_AddItemToArray(ea, e);
+	}
+	qsort(ex, nex, sizeof(*ex), cmp_match);
+	xa = cJSON_AddArrayToObject(o, "exemplars");
+	for (size_t i = 0; i < nex && (int)i < in->exemplars; i++) {
+		const struct load_req *c = ex[i].c;
+		const struct req_record *h = ex[i].s;
+		cJSON *x = cJSON_CreateObject();
+		double off = offcpu(h);
+
+		cJSON_AddStringToObject(x, "endpoint", in->epname ? in->epname(in->epctx, h->ep) : "?");
+		cJSON_AddNumberToObject(x, "client_ms", (c->done_ns - c->sent_ns) / 1e6);
+		cJSON_AddNumberToObject(x, "before_first_read_ms", (h->start_ns - c->sent_ns) / 1e6);
+		cJSON_AddNumberToObject(x, "server_ms", (h->end_ns - h->start_ns) / 1e6);
+		cJSON_AddNumberToObject(x, "after_last_write_ms", (c->done_ns - h->end_ns) / 1e6);
+		if (isnan(off)) {
+			cJSON_AddNullToObject(x, "server_on_cpu_ms");
+			cJSON_AddNullToObject(x, "server_off_cpu_not_gil_ms");
+		} else {
+			cJSON_AddNumberToObject(x, "server_on_cpu_ms", h->oncpu_ns / 1e6);
+			cJSON_AddNumberToObject(x, "server_off_cpu_not_gil_ms", off / 1e6);
+		}
+		cJSON_AddNumberToObject(x, "server_gil_wait_ms", h->gil_wait_ns / 1e6);
+		cJSON_AddNumberToObject(x, "server_syscall_ms", h->sys_ns / 1e6);
+		cJSON_AddNumberToObject(x, "client_port", c->lport);
+		cJSON_AddNumberToObject(x, "order_on_connection", c->seq);
+		cJSON_AddItemToArray(xa, x);
+	}
+	for (int j = 0; j < MAX_EPS; j++)
+		for (int p = 0; p < P_COUNT; p++)
+			free(eps[j].p[p].v);
+	free(eps);
+	free(s);
+	free(used);
+	free(ex);
+	return o;
+}
+
+static double num(const cJSON *o, const char *part, const char *q)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, part);
+
+	if (q)
+		v = cJSON_GetObjectItem(v, q);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+void latsplit_print(FILE *f, const cJSON *dec, const char *title)
+{
+	const cJSON *e;
+
+	if (!cJSON_IsObject(dec))
+		return;
+	fprintf(f, "%s (%.0f of %.0f client requests matched with the server's)\n", title,
+		num(dec, "matched", NULL), num(dec, "client_requests", NULL));
+	fprintf(f, "  %-28s %21s %21s %21s\n", "endpoint", "before 1st read p50/p99", "server p50/p99",
+		"after last write p50/p99");
+	cJSON_ArrayForEach(e, cJSON_GetObjectItem(dec, "endpoints")) {
+		fprintf(f, "  %-28.28s %9.2f/%8.2f ms %9.2f/%8.2f ms %9.2f/%8.2f ms\n",
+			cJSON_GetStringValue(cJSON_GetObjectItem(e, "endpoint")), num(e, "before_first_read_ms", "p50"),
+			num(e, "before_first_read_ms", "p99"), num(e, "server_ms", "p50"), num(e, "server_ms", "p99"),
+			num(e, "after_last_write_ms", "p50"), num(e, "after_last_write_ms", "p99"));
+	}
+}

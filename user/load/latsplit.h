@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Where the client's time goes, when bindprof drives the load (docs/network.md): every request
+ * the load engine sent (load/loadgen.h, keep_requests) is matched with the request the server
+ * handled (probes/requests.h, keep_records), and the latency the client saw is split in three:
+ *
+ *   (a) before_first_read: the client's send to the server's first read of the request (the
+ *       request's bytes in flight, the accept queue for a connection's first request,
+ *       retransmissions of a dropped handshake or segment);
+ *   (b) server: the server's first read to its last write (the handling, with the requests
+ *       probe's breakdown and the handling thread's time off CPU that is not a GIL wait);
+ *   (c) after_last_write: the server's last write to the client having the whole response
+ *       (Nagle's algorithm and delayed ACKs, send buffers, the client itself).
+ *
+ * Both sides' times are CLOCK_MONOTONIC (the client's clock_gettime, the kernel's
+ * bpf_ktime_get_ns), so a + b + c is the client's latency from its send, exactly.
+ *
+ * Matching: the connection's 4-tuple (the client's local port is the server's peer port; the
+ * server's port is the URL's; both addresses loopback) and the request's order on that
+ * connection (the client counts its requests per connection, the requests probe per socket),
+ * confirmed by time: the server's first read must fall between the client's send and its
+ * answer, and its last write before the answer. A client request with no such server request, or
+ * more than one, is unmatched and counted by reason, never guessed. */
+#ifndef BINDPROF_LATSPLIT_H
+#define BINDPROF_LATSPLIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <cjson/cJSON.h>
+#include "load/loadgen.h"
+#include "probes/requests.h"
+
+/* The endpoint name of a server record's ep (reqtrack__endpoint, or a test's table). */
+typedef const char *(*latsplit_epname_fn)(const void *ctx, int ep);
+
+struct latsplit_in {
+	const struct load_req *client; /* the load's requests (any order) */
+	size_t nclient;
+	uint64_t client_dropped;       /* requests the load did not keep */
+	const struct req_record *server; /* the server's answered requests (any order) */
+	size_t nserver;
+	uint64_t server_dropped;
+	latsplit_epname_fn epname;
+	const void *epctx;
+	int server_port;               /* the URL's port: server records of other ports are not candidates */
+	int exemplars;                 /* the N slowest matched requests shown with a, b and c */
+};
+
+/* The decomposition object (profiling.latency_decomposition, docs/network.md): method, counts
+ * (client requests, matched, unmatched by reason), per endpoint the distributions of a, b, c and
+ * of b's parts (ms), and the exemplars. NULL on allocation failure. */
+cJSON *latsplit_json(const struct latsplit_in *in);
+
+/* Print a decomposition's per-endpoint p50/p99 of a, b and c and its unmatched count under the
+ * line `title`; nothing when dec is not an object. */
+void latsplit_print(FILE *f, const cJSON *dec, const char *title);
+
+#endif
