@@ -26,7 +26,24 @@ struct ep_acc {
 	char name[160];
 	struct vals p[P_COUNT];
 	uint64_t a_hist[5]; /* (a) < 1 ms, 1-10, 10-100, 100-200, >= 200 ms */
+	/* the first request of each connection (the handshake's and the accept queue's part) */
+	struct vals first_a;
+	uint64_t first_hist[5], first_client_slow, first_both_slow;
 };
+
+static int a_bucket(double a)
+{
+	return a < 1e6 ? 0 : a < 1e7 ? 1 : a < 1e8 ? 2 : a < 2e8 ? 3 : 4;
+}
+
+static void counts_json(cJSON *h, const uint64_t *b)
+{
+	cJSON_AddNumberToObject(h, "under_1ms", (double)b[0]);
+	cJSON_AddNumberToObject(h, "1_10ms", (double)b[1]);
+	cJSON_AddNumberToObject(h, "10_100ms", (double)b[2]);
+	cJSON_AddNumberToObject(h, "100_200ms", (double)b[3]);
+	cJSON_AddNumberToObject(h, "200ms_or_more", (double)b[4]);
+}
 
 struct match {
 	const struct load_req *c;
@@ -129,6 +146,15 @@ static int cmp_match(const void *a, const void *b)
 	return lx > ly ? -1 : lx < ly;
 }
 
+/* The server's last write as the split uses it: sock_send_length fires when the write returns,
+ * after its bytes reached the client, which can have read them and its clock first (the server
+ * preempted between delivering and returning): then the write is taken at the client's answer
+ * (counted in server_write_seen_after_answer), so that a + b + c stays the client's latency. */
+static uint64_t end_of(const struct req_record *s, const struct load_req *c)
+{
+	return s->end_ns > c->done_ns ? c->done_ns : s->end_ns;
+}
+
 static double offcpu(const struct req_record *s)
 {
 	double b = (double)(s->end_ns - s->start_ns), v;
@@ -147,7 +173,7 @@ cJSON *latsplit_json(const struct latsplit_in *in)
 	uint8_t *used = NULL;
 	size_t ns = 0, nex = 0;
 	uint64_t matched = 0, failed = 0, no_port = 0, none = 0, ambiguous = 0, other_port = 0, twice = 0;
-	uint64_t oncpu_unknown = 0;
+	uint64_t oncpu_unknown = 0, late_writes = 0;
 	int neps = 0;
 	cJSON *o, *un, *ea, *xa;
 
@@ -185,8 +211,7 @@ cJSON *latsplit_json(const struct latsplit_in *in)
 			continue;
 		}
 		for (k = lower(s, ns, c->lport, c->seq); k < ns && s[k]->rport == c->lport && s[k]->seq == c->seq; k++) {
-			if (s[k]->start_ns >= c->sent_ns && s[k]->start_ns <= c->done_ns && s[k]->end_ns <= c->done_ns &&
-			    s[k]->end_ns >= s[k]->start_ns) {
+			if (s[k]->start_ns >= c->sent_ns && s[k]->start_ns <= c->done_ns && s[k]->end_ns >= s[k]->start_ns) {
 				cands++;
 				hit = s[k];
 				hitk = k;
@@ -209,9 +234,11 @@ cJSON *latsplit_json(const struct latsplit_in *in)
 		{
 			const char *name = in->epname ? in->epname(in->epctx, hit->ep) : "?";
 			struct ep_acc *e = NULL;
-			double a = (double)(hit->start_ns - c->sent_ns), b = (double)(hit->end_ns - hit->start_ns),
-			       cc = (double)(c->done_ns - hit->end_ns), off = offcpu(hit);
+			uint64_t end = end_of(hit, c);
+			double a = (double)(hit->start_ns - c->sent_ns), b = (double)(end - hit->start_ns),
+			       cc = (double)(c->done_ns - end), off = offcpu(hit);
 
+			late_writes += end != hit->end_ns;
 			for (int j = 0; j < neps && !e; j++)
 				if (!strcmp(eps[j].name, name))
 					e = &eps[j];
@@ -235,7 +262,15 @@ cJSON *latsplit_json(const struct latsplit_in *in)
 			vals_add(&e->p[P_SYS], (double)hit->sys_ns);
 			vals_add(&e->p[P_FFI], (double)hit->ffi_ns);
 			vals_add(&e->p[P_GC], (double)hit->gc_ns);
-			e->a_hist[a < 1e6 ? 0 : a < 1e7 ? 1 : a < 1e8 ? 2 : a < 2e8 ? 3 : 4]++;
+			e->a_hist[a_bucket(a)]++;
+			if (c->seq == 1) {
+				bool cslow = c->done_ns - c->sent_ns >= 200000000ull;
+
+				vals_add(&e->first_a, a);
+				e->first_hist[a_bucket(a)]++;
+				e->first_client_slow += cslow;
+				e->first_both_slow += cslow && a >= 2e8;
+			}
 			ex[nex].c = c;
 			ex[nex++].s = hit;
 		}
@@ -246,8 +281,10 @@ cJSON *latsplit_json(const struct latsplit_in *in)
 				"each request the load engine sent, matched with the server's (the requests "
 				"probe) by the connection's ports (the client's local port is the server's peer "
 				"port) and the request's order on the connection, confirmed by time (the server's "
-				"first read between the client's send and answer, its last write before the "
-				"answer); both clocks CLOCK_MONOTONIC. before_first_read = first read - send; "
+				"first read between the client's send and answer); both clocks CLOCK_MONOTONIC. "
+				"A last write whose tracepoint fired after the client had the answer (the server "
+				"preempted after delivering it) is taken at the answer: "
+				"server_write_seen_after_answer. before_first_read = first read - send; "
 				"server = last write - first read; after_last_write = answer - last write");
 	cJSON_AddNumberToObject(o, "client_requests", (double)(in->nclient + in->client_dropped));
 	cJSON_AddNumberToObject(o, "matched", (double)matched);
@@ -262,6 +299,7 @@ cJSON *latsplit_json(const struct latsplit_in *in)
 	cJSON_AddNumberToObject(o, "server_requests_other_listeners", (double)other_port);
 	cJSON_AddNumberToObject(o, "server_requests_not_kept", (double)in->server_dropped);
 	cJSON_AddNumberToObject(o, "server_on_cpu_unknown", (double)oncpu_unknown);
+	cJSON_AddNumberToObject(o, "server_write_seen_after_answer", (double)late_writes);
 	cJSON_AddStringToObject(o, "server_parts_method",
 				"server_on_cpu: the handling thread's sum_exec_runtime from the first read to "
 				"the last write (up to a scheduler tick stale on a running thread; unknown when "
@@ -276,12 +314,12 @@ cJSON *latsplit_json(const struct latsplit_in *in)
 		cJSON_AddNumberToObject(e, "count", (double)eps[j].p[P_A].n);
 		for (int p = 0; p < P_COUNT; p++)
 			cJSON_AddItemToObject(e, part_names[p], dist(&eps[j].p[p]));
-		h = cJSON_AddObjectToObject(e, "before_first_read_counts");
-		cJSON_AddNumberToObject(h, "under_1ms", (double)eps[j].a_hist[0]);
-		cJSON_AddNumberToObject(h, "1_10ms", (double)eps[j].a_hist[1]);
-		cJSON_AddNumberToObject(h, "10_100ms", (double)eps[j].a_hist[2]);
-		cJSON_AddNumberToObject(h, "100_200ms", (double)eps[j].a_hist[3]);
-		cJSON_AddNumberToObject(h, "200ms_or_more", (double)eps[j].a_hist[4]);
+		counts_json(cJSON_AddObjectToObject(e, "before_first_read_counts"), eps[j].a_hist);
+		h = cJSON_AddObjectToObject(e, "first_on_connection");
+		cJSON_AddItemToObject(h, "before_first_read_ms", dist(&eps[j].first_a));
+		counts_json(cJSON_AddObjectToObject(h, "before_first_read_counts"), eps[j].first_hist);
+		cJSON_AddNumberToObject(h, "client_200ms_or_more", (double)eps[j].first_client_slow);
+		cJSON_AddNumberToObject(h, "client_and_before_first_read_200ms_or_more", (double)eps[j].first_both_slow);
 		cJSON_AddItemToArray(ea, e);
 	}
 	qsort(ex, nex, sizeof(*ex), cmp_match);
@@ -295,8 +333,8 @@ cJSON *latsplit_json(const struct latsplit_in *in)
 		cJSON_AddStringToObject(x, "endpoint", in->epname ? in->epname(in->epctx, h->ep) : "?");
 		cJSON_AddNumberToObject(x, "client_ms", (c->done_ns - c->sent_ns) / 1e6);
 		cJSON_AddNumberToObject(x, "before_first_read_ms", (h->start_ns - c->sent_ns) / 1e6);
-		cJSON_AddNumberToObject(x, "server_ms", (h->end_ns - h->start_ns) / 1e6);
-		cJSON_AddNumberToObject(x, "after_last_write_ms", (c->done_ns - h->end_ns) / 1e6);
+		cJSON_AddNumberToObject(x, "server_ms", (end_of(h, c) - h->start_ns) / 1e6);
+		cJSON_AddNumberToObject(x, "after_last_write_ms", (c->done_ns - end_of(h, c)) / 1e6);
 		if (isnan(off)) {
 			cJSON_AddNullToObject(x, "server_on_cpu_ms");
 			cJSON_AddNullToObject(x, "server_off_cpu_not_gil_ms");
@@ -310,9 +348,11 @@ cJSON *latsplit_json(const struct latsplit_in *in)
 		cJSON_AddNumberToObject(x, "order_on_connection", c->seq);
 		cJSON_AddItemToArray(xa, x);
 	}
-	for (int j = 0; j < MAX_EPS; j++)
+	for (int j = 0; j < MAX_EPS; j++) {
 		for (int p = 0; p < P_COUNT; p++)
 			free(eps[j].p[p].v);
+		free(eps[j].first_a.v);
+	}
 	free(eps);
 	free(s);
 	free(used);

@@ -18,7 +18,8 @@
  * server's port is the URL's; both addresses loopback) and the request's order on that
  * connection (the client counts its requests per connection, the requests probe per socket),
  * confirmed by time: the server's first read must fall between the client's send and its
- * answer, and its last write before the answer. A client request with no such server request, or
+ * answer. (Its last write's tracepoint fires when the write returns, which can be after the
+ * client has read the bytes: such a write is taken at the answer, and counted.) A client request with no such server request, or
  * more than one, is unmatched and counted by reason, never guessed. */
 #ifndef BINDPROF_LATSPLIT_H
 #define BINDPROF_LATSPLIT_H

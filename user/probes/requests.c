@@ -127,7 +127,7 @@ struct reqtrack {
 	bool stopped;
 	/* the client's signals over answered requests (slow-client, docs/network.md) */
 	struct qhist read_span, gap;
-	uint64_t slow_sends, gap_responses, gaps, stalled_responses, stalls;
+	uint64_t slow_sends, slow_send_ns, gap_responses, gaps, stalled_responses, stalls;
 	/* o.keep_records: every answered request, for matching with a client's */
 	struct req_record *recs;
 	size_t nrecs, caprecs;
@@ -341,7 +341,10 @@ static void fold(struct reqtrack *r, struct rq *q)
 		keyagg_add(&e->ffi, &e->nffi, q->ffi[i].key, q->ffi[i].count, q->ffi[i].ns);
 	exemplar_offer(r, q);
 	qhist_add(&r->read_span, q->read_span_ns);
-	r->slow_sends += q->read_span_ns >= REQ_SLOW_SEND_NS;
+	if (q->read_span_ns >= REQ_SLOW_SEND_NS) {
+		r->slow_sends++;
+		r->slow_send_ns += q->read_span_ns;
+	}
 	if (q->gaps) {
 		qhist_add(&r->gap, q->gap_max_ns);
 		r->gap_responses++;
@@ -923,6 +926,7 @@ void reqtrack__report(struct reqtrack *r, cJSON *doc, cJSON *prof, struct ffi *f
 		cJSON_AddItemToObject(cs, "read_span_ms", latency_json(&r->read_span));
 		cJSON_AddNumberToObject(cs, "slow_sends", (double)r->slow_sends);
 		cJSON_AddNumberToObject(cs, "slow_send_ms", REQ_SLOW_SEND_NS / 1e6);
+		cJSON_AddNumberToObject(cs, "slow_sends_total_ms", r->slow_send_ns / 1e6);
 		cJSON_AddNumberToObject(cs, "write_gap_responses", (double)r->gap_responses);
 		cJSON_AddNumberToObject(cs, "write_gaps", (double)r->gaps);
 		cJSON_AddItemToObject(cs, "write_gap_max_ms", latency_json(&r->gap));
