@@ -146,12 +146,13 @@ static __always_inline void end_request(struct req_conn *c, __u32 reason)
  * request: docs/network.md). */
 static __always_inline void conn_ids(struct req_start_ev *ev, const struct sock *sk)
 {
-	ev->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	ev->rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET6) {
-		BPF_CORE_READ_INTO(&ev->raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	/* sk is the tracepoint's BTF pointer: direct loads, no helper call */
+	ev->lport = sk->__sk_common.skc_num;
+	ev->rport = __builtin_bswap16(sk->__sk_common.skc_dport);
+	if (sk->__sk_common.skc_family == AF_INET6) {
+		__builtin_memcpy(ev->raddr, sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8, 16);
 	} else {
-		__u32 a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__u32 a = sk->__sk_common.skc_daddr;
 
 		__builtin_memset(ev->raddr, 0, 10);
 		ev->raddr[10] = 0xff;
@@ -540,6 +541,7 @@ more:
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(req_send, struct sock *sk, int ret, int flags)
 {
+	struct tcp_sock *tp;
 	__u64 key = (__u64)sk, now;
 	struct thread_ctx *tc;
 	struct req_conn *c;
@@ -568,11 +570,12 @@ int BPF_PROG(req_send, struct sock *sk, int ret, int flags)
 	}
 	/* the work since the thread's last operation produced this response */
 	flush(tc, c->req_id);
-	net_on_send(sk, now); /* net probe: a write Nagle's algorithm holds (bpf/net.bpf.h) */
-	if (net_window_stalled(sk)) /* the client's receive window is closed on what is left */
+	tp = net_tcp(sk);
+	net_on_send(sk, tp, now); /* net probe: a write Nagle's algorithm holds (bpf/net.bpf.h) */
+	if (net_window_stalled(tp)) /* the client's receive window is closed on what is left */
 		c->stalls++;
 	if (c->sends && !c->read_between && now - c->last_send_ns >= REQ_GAP_NS &&
-	    net_short_write(sk, c->last_send_len)) {
+	    net_short_write(tp, c->last_send_len)) {
 		/* a pause after a short write, no read between: the response's next write came late */
 		c->gaps++;
 		if (now - c->last_send_ns > c->gap_max_ns)

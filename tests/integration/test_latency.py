@@ -8,8 +8,10 @@ server-side while a client of the test's own misbehaves. Real servers on loopbac
 Ground truths:
 - every matched request: a + b + c equals the client's own latency from its send (one clock), and
   the matched count equals the requests the load answered (nothing unmatched, nothing guessed);
-- http.server without TCP_NODELAY, keep-alive: (c) p50 within 20% of 40 ms (Linux's minimum
-  delayed-ACK timeout, TCP_DELACK_MIN), `nagle-delayed-ack` diagnosed, (b) p50 under 2 ms;
+- http.server without TCP_NODELAY, keep-alive: (c) p50 within 20% of the Nagle hold the net probe
+  measures apart (the kernel's lsndtime), and of 40 ms (Linux's minimum delayed-ACK timeout,
+  TCP_DELACK_MIN) when the load generator waited for a CPU 10% of the run or less (else at least
+  32 ms: a starved machine fires the timer late), `nagle-delayed-ack` diagnosed, (b) p50 under 2 ms;
 - with disable_nagle_algorithm = True: no diagnosis, (a) + (c) p50 under 1 ms; when the load
   generator itself waited for a CPU for more than 10% of the run (the machine is busy: its wake-up
   to read each answer is then late by scheduling alone) the bound is 5 ms, still an eighth of the
@@ -103,10 +105,21 @@ def test_nagle_and_nodelay():
     need()
     res, out = profile("nagle")
     dec, ep = split(res)
+    hold = res["profiling"]["net"]["nagle_hold"]["p50_ms"]
+    waitf = res["generator"]["cpu_wait_fraction"]
     print(f"    nagle: {dec['matched']} matched; {fig(ep, 'before_first_read_ms')}, {fig(ep, 'server_ms')}, "
-          f"{fig(ep, 'after_last_write_ms')}; diagnoses {diag_names(res)}")
+          f"{fig(ep, 'after_last_write_ms')}; the net probe's Nagle hold p50 {hold} ms; generator waited for a "
+          f"CPU {100 * waitf:.0f}% of the run; diagnoses {diag_names(res)}")
     common(res, dec, ep)
-    near(ep["after_last_write_ms"]["p50"], 40.0, 0.20, "(c) p50 vs the 40 ms delayed ACK")
+    # (c) is the held segment's wait for the delayed ACK, which the net probe measures apart (the
+    # kernel's lsndtime, jiffies): the same within 20%
+    near(ep["after_last_write_ms"]["p50"], hold, 0.20, "(c) p50 vs the net probe's Nagle hold p50")
+    if waitf <= 0.10:
+        near(ep["after_last_write_ms"]["p50"], 40.0, 0.20, "(c) p50 vs the 40 ms delayed ACK")
+    else:  # a starved machine fires the delayed-ACK timer late: at least the 40 ms, the rest measured above
+        check(ep["after_last_write_ms"]["p50"] >= 32.0, f"(c) p50 {ep['after_last_write_ms']['p50']} < 40 ms - 20%")
+        print("    (the generator waited for a CPU more than 10% of the run: the delayed-ACK timer can fire late; "
+              "(c) checked against the measured hold, and >= 32 ms)")
     check(ep["server_ms"]["p50"] < 2.0, f"(b) p50 {ep['server_ms']['p50']}")
     check("nagle-delayed-ack" in diag_names(res), f"no nagle-delayed-ack: {diag_names(res)}")
     check("where the client's time went" in out and "nagle-delayed-ack" in out, "profile did not print them")
