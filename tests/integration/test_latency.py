@@ -52,7 +52,7 @@ def need():
         raise Skip("needs root to attach BPF probes")
 
 
-def profile(mode, conc=4, secs=2, backlog=5):
+def profile(mode, conc=4, secs=1, backlog=5):
     """profile --single-pass of netserver MODE: (the workload's results, profile's stdout, the
     server's own count of requests and handler ms)."""
     port = free_port()
@@ -164,7 +164,7 @@ def test_backlog_overflow():
             raise AssertionError(f"in a private network namespace:\n{r.stdout}{r.stderr}")
         print("\n".join(line for line in r.stdout.splitlines() if line.startswith("    ")))
         return
-    res, out = profile("backlog", conc=64, secs=2)
+    res, out = profile("backlog", conc=64, secs=1)
     dec, ep = split(res)
     first = ep["first_on_connection"]
     h = first["before_first_read_counts"]
@@ -235,7 +235,7 @@ def test_slow_client():
     out = os.path.join(TMP, f"slow-{srv.port}.json")
     n_send, n_read, pause = 10, 6, 0.030
     try:
-        rec = subprocess.Popen([BINDPROF, "record", "-p", str(srv.p.pid), "-d", "6", "--probes", "requests",
+        rec = subprocess.Popen([BINDPROF, "record", "-p", str(srv.p.pid), "-d", "3", "--probes", "requests",
                                 "-o", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         wait_line(rec.stderr, "bindprof: recording", timeout=30)
         time.sleep(0.3)
