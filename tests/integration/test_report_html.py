@@ -319,6 +319,20 @@ def test_html_in_chromium():
     tds = re.findall(r"<tr><td>([^<]*)</td><td class=\"num\" data-v=\"([^\"]*)\">", rows[0])
     check([(lbl, round(float(v), 3)) for lbl, v in tds] ==
           [(lbl, round(res["throughput"]["requests_per_sec"], 3)) for lbl, res in wls], f"workload rows {tds}")
+    # where the client's time went: a row per matched endpoint, the JSON's p50 of a, b and c
+    spl = re.findall(r'<table class="sortable" data-table="latency-split">(.*?)</table>', raw, re.S)
+    want_spl = [res["profiling"]["latency_decomposition"]["endpoints"] for _, res in wls]
+    check(len(spl) == len(want_spl), f"{len(spl)} latency-split tables for {len(want_spl)} workloads")
+    for t, eps_ in zip(spl, want_spl):
+        rows_ = re.findall(r"<tr><td>([^<]*)</td>((?:<td[^>]*>[^<]*</td>)*)</tr>", t)
+        check([r_[0] for r_ in rows_] == [e["endpoint"] for e in eps_], f"latency-split rows {rows_}")
+        for (name, cells), e in zip(rows_, eps_):
+            vs = [float(v) for v in re.findall(r'data-v="([^"]*)"', cells)]
+            want_v = [e["count"], e["before_first_read_ms"]["p50"], e["before_first_read_ms"]["p99"],
+                      e["server_ms"]["p50"], e["server_ms"]["p99"], e["server_off_cpu_not_gil_ms"]["p50"],
+                      e["after_last_write_ms"]["p50"], e["after_last_write_ms"]["p99"]]
+            check(len(vs) == len(want_v) and all(abs(a_ - b_) <= 1e-12 * max(1, abs(b_)) for a_, b_ in zip(vs, want_v)),
+                  f"{name}: {vs} vs the JSON {want_v}")
     ept = re.findall(r'<table class="sortable" data-table="endpoints">(.*?)</table>', raw, re.S)
     check([t.count("<tr>") - 1 for t in ept] == [len(res["profiling"]["requests"]["endpoints"]) for _, res in wls],
           "endpoint table rows")

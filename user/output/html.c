@@ -720,6 +720,17 @@ static void workload_tables(FILE *f, const struct wl *w)
 		{ "thread", "name", NULL },
 		{ "wait ms", "wait_ms", "%.1f" },
 		{ "waits", "waits", "%.0f" },
+	}, split[] = {
+		/* where the client's time went (profiling.latency_decomposition) */
+		{ "endpoint", "endpoint", NULL },
+		{ "matched", "count", "%.0f" },
+		{ "before 1st read p50 ms", "before_first_read_ms.p50", "%.3f" },
+		{ "p99 ms", "before_first_read_ms.p99", "%.3f" },
+		{ "server p50 ms", "server_ms.p50", "%.3f" },
+		{ "p99 ms", "server_ms.p99", "%.3f" },
+		{ "off-CPU not GIL p50 ms", "server_off_cpu_not_gil_ms.p50", "%.3f" },
+		{ "after last write p50 ms", "after_last_write_ms.p50", "%.3f" },
+		{ "p99 ms", "after_last_write_ms.p99", "%.3f" },
 	};
 	const cJSON *p = cJSON_GetObjectItem(w->res, "profiling");
 
@@ -728,6 +739,7 @@ static void workload_tables(FILE *f, const struct wl *w)
 	fputs("</h3>\n", f);
 	html_table(f, "endpoints", json_get(p, "requests.endpoints"), ep, 9);
 	html_table(f, "exemplars", json_get(p, "requests.exemplars"), ex, 9);
+	html_table(f, "latency-split", json_get(p, "latency_decomposition.endpoints"), split, 9);
 	html_table(f, "gil-threads", json_get(p, "gil.threads"), gil, 4);
 	html_table(f, "top-self", json_get(p, "stacks.top_self"), top, 3);
 	if (cJSON_IsArray(json_get(p, "ffi.functions")))
