@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""Where the client's time goes (docs/network.md): `profile` matches every request its load engine
-sent with the server's and splits the client's latency into (a) before the server's first read,
+"""Where the client's time goes (docs/network.md): `profile` (and `load --split-with` beside a
+`record --requests-log`) matches every request its load engine sent with the server's and splits the client's latency into (a) before the server's first read,
 (b) server handling, (c) after the server's last write; and the slow-client diagnosis, recorded
 server-side while a client of the test's own misbehaves. Real servers on loopback
 (tools/netserver.py).
@@ -278,6 +278,38 @@ def test_slow_client():
     check("slow-client" in ds, f"no slow-client: {list(ds)}")
     check(ds["slow-client"]["evidence"]["slow_sends"] == n_send, "evidence")
     check("slow-client" in stdout, "record did not print it")
+
+
+def test_load_beside_record():
+    """`load --split-with` a `record --requests-log` of the server running meanwhile: the same match
+    and split as profile's, from the recorder's log. Ground truth: every answered request matched,
+    a + b + c the client's own latency, and (c) the Nagle hold that the record measured apart."""
+    need()
+    srv = Server("nagle")
+    log = os.path.join(TMP, f"srv-{srv.port}.log")
+    out, lout = os.path.join(TMP, f"rec-{srv.port}.json"), os.path.join(TMP, f"load-{srv.port}.json")
+    try:
+        rec = subprocess.Popen([BINDPROF, "record", "-p", str(srv.p.pid), "-d", "4", "--probes", "requests",
+                                "--requests-log", log, "-o", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+        wait_line(rec.stderr, "bindprof: recording", timeout=30)
+        time.sleep(0.3)
+        r = subprocess.run([BINDPROF, "load", "--url", f"http://127.0.0.1:{srv.port}/x", "-c", "2", "-t", "1",
+                            "-d", "1", "--split-with", log, "-o", lout], capture_output=True, text=True, timeout=60)
+        rec.communicate(timeout=60)
+    finally:
+        srv.stop()
+    check(r.returncode == 0, f"load failed: {r.stderr[-500:]}")
+    res = load(lout)["results"]
+    dec = res["latency_decomposition"]
+    ep = [e for e in dec["endpoints"] if e["endpoint"] == "GET /x"][0]
+    hold = load(out)["results"]["profiling"]["net"]["nagle_hold"]["p50_ms"]
+    print(f"    load beside record: {dec['matched']} of {dec['client_requests']} matched; "
+          f"{fig(ep, 'before_first_read_ms')}, {fig(ep, 'server_ms')}, {fig(ep, 'after_last_write_ms')}; "
+          f"the record's Nagle hold p50 {hold} ms")
+    common(res, dec, ep)
+    near(ep["after_last_write_ms"]["p50"], hold, 0.20, "(c) p50 vs the record's Nagle hold p50")
+    check("where the client's time went" in r.stdout, "load did not print the split")
 
 
 if __name__ == "__main__":

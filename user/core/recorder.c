@@ -550,6 +550,7 @@ static int open_requests(struct recorder *r, char *err, size_t errlen)
 		.stacks_hz = r->o.freq,
 		.exemplars = r->o.exemplars,
 		.keep_records = r->o.keep_requests,
+		.requests_log = r->o.requests_log,
 	};
 
 	r->req = reqtrack__new(r->sess, &ro);

@@ -48,6 +48,8 @@ struct record_opts {
 	int exemplars;         /* --exemplars N: slowest requests kept, default 5 */
 	bool keep_requests;    /* keep every answered request's record (profile: matched with the
 				* load's, load/latsplit.h) */
+	const char *requests_log; /* --requests-log FILE: every answered request, a line each, for
+				   * load --split-with (load/latsplit.h) */
 	bool help;
 };
 

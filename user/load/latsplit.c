@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Where the client's time goes (load/latsplit.h, docs/network.md). */
+#include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -386,4 +388,106 @@ void latsplit_print(FILE *f, const cJSON *dec, const char *title)
 			num(e, "before_first_read_ms", "p99"), num(e, "server_ms", "p50"), num(e, "server_ms", "p99"),
 			num(e, "after_last_write_ms", "p50"), num(e, "after_last_write_ms", "p99"));
 	}
+}
+
+void latsplit_log_write(FILE *f, const struct req_record *r, const char *endpoint)
+{
+	char oncpu[24];
+
+	if (r->oncpu_ns == UINT64_MAX)
+		snprintf(oncpu, sizeof(oncpu), "-");
+	else
+		snprintf(oncpu, sizeof(oncpu), "%" PRIu64, r->oncpu_ns);
+	fprintf(f, "%" PRIu64 " %" PRIu64 " %s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %u %u %u ", r->start_ns,
+		r->end_ns, oncpu, r->gil_wait_ns, r->sys_ns, r->ffi_ns, r->gc_ns, r->lport, r->rport, r->seq);
+	for (int i = 0; i < 16; i++)
+		fprintf(f, "%02x", r->raddr[i]);
+	fprintf(f, " %s\n", endpoint);
+}
+
+static int log_name(struct latsplit_log *l, const char *name)
+{
+	char **a;
+
+	for (int i = 0; i < l->nnames; i++)
+		if (!strcmp(l->names[i], name))
+			return i;
+	if (l->nnames >= MAX_EPS)
+		return -1;
+	a = realloc(l->names, (l->nnames + 1) * sizeof(*a));
+	if (!a)
+		return -1;
+	l->names = a;
+	if (!(a[l->nnames] = strdup(name)))
+		return -1;
+	return l->nnames++;
+}
+
+int latsplit_log_read(const char *path, struct latsplit_log *out)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	size_t cap = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		struct req_record r;
+		char oncpu[24], addr[40];
+		unsigned lport, rport, seq;
+		int used = 0;
+		size_t len;
+
+		memset(&r, 0, sizeof(r));
+		if (sscanf(line, "%" SCNu64 " %" SCNu64 " %23s %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %u %u %u %39s %n",
+			   &r.start_ns, &r.end_ns, oncpu, &r.gil_wait_ns, &r.sys_ns, &r.ffi_ns, &r.gc_ns, &lport,
+			   &rport, &seq, addr, &used) < 11 || !used || strlen(addr) != 32 || lport > 65535 ||
+		    rport > 65535) {
+			out->bad_lines++;
+			continue;
+		}
+		r.oncpu_ns = !strcmp(oncpu, "-") ? UINT64_MAX : strtoull(oncpu, NULL, 10);
+		r.lport = (uint16_t)lport;
+		r.rport = (uint16_t)rport;
+		r.seq = seq;
+		for (int i = 0; i < 16; i++) {
+			unsigned b;
+
+			sscanf(addr + 2 * i, "%2x", &b);
+			r.raddr[i] = (uint8_t)b;
+		}
+		len = strlen(line + used);
+		while (len && (line[used + len - 1] == '\n' || line[used + len - 1] == '\r'))
+			line[used + --len] = '\0';
+		r.ep = log_name(out, line + used);
+		if (out->n == cap) {
+			size_t nc = cap ? 2 * cap : 4096;
+			struct req_record *a = realloc(out->recs, nc * sizeof(*a));
+
+			if (!a)
+				break;
+			out->recs = a;
+			cap = nc;
+		}
+		out->recs[out->n++] = r;
+	}
+	fclose(f);
+	return 0;
+}
+
+void latsplit_log_free(struct latsplit_log *l)
+{
+	for (int i = 0; i < l->nnames; i++)
+		free(l->names[i]);
+	free(l->names);
+	free(l->recs);
+	memset(l, 0, sizeof(*l));
+}
+
+const char *latsplit_log_epname(const void *ctx, int ep)
+{
+	const struct latsplit_log *l = ctx;
+
+	return ep >= 0 && ep < l->nnames ? l->names[ep] : "?";
 }

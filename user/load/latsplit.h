@@ -52,6 +52,27 @@ struct latsplit_in {
  * of b's parts (ms), and the exemplars. NULL on allocation failure. */
 cJSON *latsplit_json(const struct latsplit_in *in);
 
+/* The server's request log (`record --requests-log FILE`, read by `load --split-with FILE`): one
+ * line per answered request, as the recorder folds it (about 250 ms after its last write):
+ *   start_ns end_ns oncpu_ns|- gil_wait_ns sys_ns ffi_ns gc_ns lport rport seq raddr(32 hex) ENDPOINT
+ * Write one line of r (endpoint: its name). */
+void latsplit_log_write(FILE *f, const struct req_record *r, const char *endpoint);
+
+/* A log read back: records (ep indexes names[]). */
+struct latsplit_log {
+	struct req_record *recs;
+	size_t n;
+	char **names;
+	int nnames;
+	uint64_t bad_lines;
+};
+
+/* Read path; 0, or -errno (the file unreadable). Free with latsplit_log_free. */
+int latsplit_log_read(const char *path, struct latsplit_log *out);
+void latsplit_log_free(struct latsplit_log *l);
+/* epname for a latsplit_in over a log (ctx: the struct latsplit_log). */
+const char *latsplit_log_epname(const void *ctx, int ep);
+
 /* Print a decomposition's per-endpoint p50/p99 of a, b and c and its unmatched count under the
  * line `title`; nothing when dec is not an object. */
 void latsplit_print(FILE *f, const cJSON *dec, const char *title);

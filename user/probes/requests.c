@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 #include "requests.skel.h"
 #include "load/endpoint.h"
+#include "load/latsplit.h"
 #include "stats/histogram.h"
 #include "lib/log.h"
 #include "output/document.h"
@@ -132,6 +133,7 @@ struct reqtrack {
 	struct req_record *recs;
 	size_t nrecs, caprecs;
 	uint64_t recs_dropped;
+	FILE *log; /* o.requests_log: every answered request, a line each (load/latsplit.h) */
 };
 
 static uint64_t mono_ns(void)
@@ -270,6 +272,23 @@ static void exemplar_offer(struct reqtrack *r, const struct rq *q)
 		r->ex[min] = *q;
 }
 
+static void fill_record(struct req_record *k, const struct rq *q)
+{
+	k->start_ns = q->start_ns;
+	k->end_ns = q->end_ns;
+	k->oncpu_ns = q->oncpu_ns;
+	k->gil_wait_ns = q->gil_wait_ns;
+	k->ffi_ns = q->ffi_ns;
+	k->gc_ns = q->gc_ns;
+	k->sys_ns = q->sys_ns;
+	k->samples = q->samples;
+	k->ep = q->ep;
+	k->lport = q->lport;
+	k->rport = q->rport;
+	k->seq = q->seq;
+	memcpy(k->raddr, q->raddr, sizeof(k->raddr));
+}
+
 /* An answered request's record (reqtrack__records). */
 static void keep_record(struct reqtrack *r, const struct rq *q)
 {
@@ -287,19 +306,7 @@ static void keep_record(struct reqtrack *r, const struct rq *q)
 		r->caprecs = cap;
 	}
 	k = &r->recs[r->nrecs++];
-	k->start_ns = q->start_ns;
-	k->end_ns = q->end_ns;
-	k->oncpu_ns = q->oncpu_ns;
-	k->gil_wait_ns = q->gil_wait_ns;
-	k->ffi_ns = q->ffi_ns;
-	k->gc_ns = q->gc_ns;
-	k->sys_ns = q->sys_ns;
-	k->samples = q->samples;
-	k->ep = q->ep;
-	k->lport = q->lport;
-	k->rport = q->rport;
-	k->seq = q->seq;
-	memcpy(k->raddr, q->raddr, sizeof(k->raddr));
+	fill_record(k, q);
 }
 
 /* A finished request into its endpoint's distributions. */
@@ -356,6 +363,12 @@ static void fold(struct reqtrack *r, struct rq *q)
 	}
 	if (r->o.keep_records)
 		keep_record(r, q);
+	if (r->log) {
+		struct req_record k;
+
+		fill_record(&k, q);
+		latsplit_log_write(r->log, &k, e->name);
+	}
 }
 
 static void fold_id(struct reqtrack *r, uint64_t id)
@@ -494,6 +507,11 @@ struct reqtrack *reqtrack__new(struct session *s, const struct reqtrack_opts *o)
 		log_err("attaching sock:sock_recv_length/sock_send_length/inet_sock_set_state: %s", strerror(-err));
 		goto fail;
 	}
+	if (o->requests_log && !(r->log = fopen(o->requests_log, "w"))) {
+		err = -errno;
+		log_err("--requests-log %s: %s", o->requests_log, strerror(errno));
+		goto fail;
+	}
 	r->rb = ring_buffer__new(bpf_map__fd(r->skel->maps.req_events), on_event, r, NULL);
 	if (!r->rb) {
 		err = -errno;
@@ -527,6 +545,8 @@ void reqtrack__poll(struct reqtrack *r)
 			fold_id(r, r->lo);
 		r->lo++;
 	}
+	if (r->log)
+		fflush(r->log); /* load --split-with reads it while the recording goes on */
 }
 
 /* What live threads' probes measured since their last operation on a served connection is still
@@ -618,6 +638,8 @@ void reqtrack__stop(struct reqtrack *r)
 			fold_id(r, id);
 	r->lo = r->max_id + 1;
 	r->stopped = true;
+	if (r->log)
+		fflush(r->log);
 }
 
 /* {"mean", "p50", "p95", "p99"[, "max"]} of a distribution with n_zero more zeros, each value
@@ -1051,6 +1073,8 @@ void reqtrack__free(struct reqtrack *r)
 		}
 		free(r->eps);
 	}
+	if (r->log)
+		fclose(r->log);
 	free(r->read_span.slots);
 	free(r->gap.slots);
 	free(r->recs);

@@ -18,6 +18,7 @@ struct reqtrack_opts {
 	int stacks_hz;
 	int exemplars;  /* the N slowest requests kept with their breakdown */
 	bool keep_records; /* keep every answered request's record (reqtrack__records) */
+	const char *requests_log; /* append every answered request to this file (load/latsplit.h's log) */
 };
 
 /* One answered request, as the server handled it (keep_records): CLOCK_MONOTONIC ns. */
