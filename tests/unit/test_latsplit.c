@@ -7,7 +7,10 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "load/latsplit.h"
 
@@ -157,11 +160,43 @@ static void test_first_on_connection(void **state)
 	cJSON_Delete(o);
 }
 
+static void test_log_round_trip(void **state)
+{
+	struct req_record a = srv(40000, 3, 123456789, 987654321, 0), b = srv(40001, 1, 5, 6, 0), *r;
+	struct latsplit_log lg;
+	char path[] = "/tmp/bindprof-latsplit-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+
+	assert_non_null(f);
+	b.oncpu_ns = UINT64_MAX;
+	latsplit_log_write(f, &a, "GET /items/{id}");
+	fputs("garbage line\n", f);
+	latsplit_log_write(f, &b, "POST /x y");
+	latsplit_log_write(f, &a, "GET /items/{id}");
+	fclose(f);
+	assert_int_equal(latsplit_log_read(path, &lg), 0);
+	unlink(path);
+	assert_int_equal(lg.n, 3);
+	assert_int_equal(lg.bad_lines, 1);
+	assert_int_equal(lg.nnames, 2);
+	r = &lg.recs[0];
+	assert_true(r->start_ns == a.start_ns && r->end_ns == a.end_ns && r->oncpu_ns == a.oncpu_ns &&
+		    r->gil_wait_ns == a.gil_wait_ns && r->lport == 8000 && r->rport == 40000 && r->seq == 3);
+	assert_memory_equal(r->raddr, a.raddr, 16);
+	assert_string_equal(latsplit_log_epname(&lg, r->ep), "GET /items/{id}");
+	assert_true(lg.recs[1].oncpu_ns == UINT64_MAX);
+	assert_string_equal(latsplit_log_epname(&lg, lg.recs[1].ep), "POST /x y");
+	assert_int_equal(lg.recs[2].ep, lg.recs[0].ep);
+	latsplit_log_free(&lg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_match_and_split),
 		cmocka_unit_test(test_first_on_connection),
+		cmocka_unit_test(test_log_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
