@@ -91,10 +91,10 @@ static __always_inline void net_on_send(struct sock *sk, struct tcp_sock *tp, __
 	}
 }
 
-/* At a write of a served connection: does it leave a segment or more unsent because the peer's
- * receive window is (nearly) closed, the client not reading what it was sent? (Counted: a stalled
- * write; the slow-client diagnosis reads them.) Two loads of the tcp_sock beyond net_on_send's,
- * three more when a segment is unsent. */
+/* At a write of a served connection: does it leave bytes unsent because the peer's receive window
+ * has no room for them, the client not reading what it was sent? (Counted: a stalled write; the
+ * slow-client diagnosis reads them.) Two loads of the tcp_sock beyond net_on_send's, three more
+ * when bytes are unsent. */
 static __always_inline bool net_window_stalled(struct tcp_sock *tp)
 {
 	__u32 unsent, room;
@@ -102,10 +102,12 @@ static __always_inline bool net_window_stalled(struct tcp_sock *tp)
 	if (!tp)
 		return false;
 	unsent = tp->write_seq - tp->snd_nxt;
-	if (unsent < tp->mss_cache)
+	if (!unsent)
 		return false;
+	/* the peer's window has no room for what waits: window-limited, not Nagle (whose tail is
+	 * short and the window open) */
 	room = tp->snd_una + tp->snd_wnd - tp->snd_nxt;
-	if ((__s32)room >= (__s32)tp->mss_cache)
+	if ((__s32)room >= (__s32)unsent)
 		return false;
 	net_add(NET_STAT_STALLED_WRITES, 1);
 	return true;

@@ -77,7 +77,7 @@ struct req_conn {
 	__u16 gaps;         /* pauses >= REQ_GAP_NS after a write shorter than a segment */
 	__u8 read_between;  /* a read since the last write */
 	__u8 pad8;
-	__u32 stalls;       /* writes that left a segment or more unsent behind a closed window */
+	__u32 stalls;       /* writes that left bytes unsent the peer's window had no room for */
 	__u32 pad32;
 };
 

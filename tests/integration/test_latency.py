@@ -23,8 +23,8 @@ Ground truths:
   retransmission), exactly those the client saw take 200 ms or more, and the others, whose (a) is
   the accept queue of a server that starts a thread per connection (1 to 200 ms here, not under
   1 ms), no longer than the net probe's own accept-queue waits;
-- slow-client: requests sent in two pieces 30 ms apart (the client's own sleep) read over 30 ms
-  each; responses of 256 KiB to a client with an 8 KiB receive buffer reading slowly wait for
+- slow-client: requests sent in two pieces 30 ms apart (the client's own sleep; the second sent
+  once the server has read the first, ss's Recv-Q 0) read over 30 ms or more each; responses of 256 KiB to a client with an 8 KiB receive buffer reading slowly wait for
   its window.
 """
 import json
@@ -229,6 +229,22 @@ def read_response(s):
         body += s.recv(65536)
 
 
+def server_took_it(port, cport):
+    """Wait (up to 2 s) until the server's end of the connection from cport has nothing left to
+    read (ss's Recv-Q 0): the server read the first piece on its own, before the second is sent.
+    On a busy machine it could otherwise read both at once, after the client's pause."""
+    for _ in range(200):
+        try:
+            out = subprocess.run(["ss", "-tnH", "state", "established", f"( sport = :{port} and dport = :{cport} )"],
+                                 capture_output=True, text=True, timeout=5).stdout.split()
+        except FileNotFoundError:
+            raise Skip("ss (iproute2) is not installed")
+        if out and out[0] == "0":
+            return
+        time.sleep(0.01)
+    raise AssertionError("the server did not read the request's first piece within 2 s")
+
+
 def test_slow_client():
     need()
     srv = Server("nodelay")
@@ -242,6 +258,7 @@ def test_slow_client():
         s = socket.create_connection(("127.0.0.1", srv.port))
         for _ in range(n_send):  # each request in two pieces, `pause` apart
             s.sendall(b"GET /x HTTP/1.1\r\nHost: a\r\n")
+            server_took_it(srv.port, s.getsockname()[1])
             time.sleep(pause)
             s.sendall(b"\r\n")
             read_response(s)

@@ -942,9 +942,9 @@ void reqtrack__report(struct reqtrack *r, cJSON *doc, cJSON *prof, struct ffi *f
 					"read_span: a request's first read to its last read before the response's "
 					"first write (the client still sending it); write_gaps: a pause of 40 ms or "
 					"more between two writes of one response after a write shorter than a "
-					"segment, with no read between; window_stalled_writes: writes that left a "
-					"segment or more unsent with less than a segment of the client's receive "
-					"window open (the client not reading)");
+					"segment, with no read between; window_stalled_writes: writes that left "
+					"bytes unsent which the client's receive window had no room for (the "
+					"client not reading)");
 		cJSON_AddItemToObject(cs, "read_span_ms", latency_json(&r->read_span));
 		cJSON_AddNumberToObject(cs, "slow_sends", (double)r->slow_sends);
 		cJSON_AddNumberToObject(cs, "slow_send_ms", REQ_SLOW_SEND_NS / 1e6);
