@@ -16,8 +16,9 @@ Ground truths:
   generator itself waited for a CPU for more than 10% of the run (the machine is busy: its wake-up
   to read each answer is then late by scheduling alone) the bound is 5 ms, still an eighth of the
   delayed ACK it must not show, and the test says which bound it used;
-- a handler that sleeps 5 ms: (b) p50 within 20% of the 5 ms sleep, no diagnosis, and the time off
-  CPU that is not a GIL wait carries the sleep (its p50 at least 4 ms);
+- a handler that sleeps 5 ms: (b) p50 at least 5 ms and within 20% of it (or, when this machine's
+  load stretched the sleep, of the handler's own mean time, which the server counts), no diagnosis,
+  and the time off CPU that is not a GIL wait carries the sleep (its p50 at least 4 ms);
 - backlog 5 and 64 connections opened at once (a network namespace of its own):
   `listen-backlog-overflow`, and the connections' first requests are two groups: (a) >= 200 ms (a
   retransmission), exactly those the client saw take 200 ms or more, and the others, whose (a) is
@@ -34,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import BINDPROF, ROOT, Skip, check, free_port, load, main, near, validate, wait_line  # noqa: E402
@@ -52,13 +54,13 @@ def need():
         raise Skip("needs root to attach BPF probes")
 
 
-def profile(mode, conc=4, secs=1, backlog=5):
-    """profile --single-pass of netserver MODE: (the workload's results, profile's stdout, the
-    server's own count of requests and handler ms)."""
-    port = free_port()
+def profile(mode, conc=4, secs=1, backlog=5, server=None):
+    """profile --single-pass of netserver MODE (started by profile, or the running `server`):
+    (the workload's results, profile's stdout)."""
+    port = server.port if server else free_port()
     out = os.path.join(TMP, f"{mode}-{port}.json")
-    app = f"{PY} {SERVER} {mode} {port} {backlog}"
-    r = subprocess.run([BINDPROF, "profile", "--url", f"http://127.0.0.1:{port}", "--app-cmd", app,
+    app = ["-p", str(server.p.pid)] if server else ["--app-cmd", f"{PY} {SERVER} {mode} {port} {backlog}"]
+    r = subprocess.run([BINDPROF, "profile", "--url", f"http://127.0.0.1:{port}", *app,
                         "--suite", SUITE, "--single-pass", "--duration", str(secs), "--warmup", "0",
                         "--concurrency", str(conc), "-t", "1", "--probes", "requests,gil", "--format", "table",
                         "-o", out], capture_output=True, text=True, timeout=120)
@@ -140,12 +142,23 @@ def test_nagle_and_nodelay():
 
 def test_sleep_handler():
     need()
-    res, out = profile("sleep")
+    srv = Server("sleep")
+    try:
+        res, out = profile("sleep", server=srv)
+        with urllib.request.urlopen(f"http://127.0.0.1:{srv.port}/count", timeout=10) as f:
+            served, handler_ms = f.read().split()
+    finally:
+        srv.stop()
+    own = float(handler_ms) / int(served)  # the handler's own mean time, the sleep's overshoot included
     dec, ep = split(res)
     print(f"    sleep 5 ms: {fig(ep, 'server_ms')}, {fig(ep, 'server_off_cpu_not_gil_ms')}, "
-          f"{fig(ep, 'server_on_cpu_ms')}, {fig(ep, 'after_last_write_ms')}; diagnoses {diag_names(res)}")
+          f"{fig(ep, 'server_on_cpu_ms')}, {fig(ep, 'after_last_write_ms')}; the handler's own mean "
+          f"{own:.2f} ms over {served.decode()} requests; diagnoses {diag_names(res)}")
     common(res, dec, ep)
-    near(ep["server_ms"]["p50"], 5.0, 0.20, "(b) p50 vs the handler's 5 ms sleep")
+    check(ep["server_ms"]["p50"] >= 5.0, f"(b) p50 {ep['server_ms']['p50']} below the 5 ms sleep")
+    # within 20% of 5 ms, or of the handler's own mean when this machine's load stretched the sleep
+    if abs(ep["server_ms"]["p50"] - 5.0) > 1.0:
+        near(ep["server_ms"]["p50"], own, 0.20, "(b) p50 vs the handler's own mean time")
     check(ep["server_off_cpu_not_gil_ms"]["p50"] >= 4.0,
           f"the sleep is not off CPU: {ep['server_off_cpu_not_gil_ms']}")
     check(not diag_names(res), f"diagnoses without a cause: {diag_names(res)}")
