@@ -343,20 +343,20 @@ def test_html_in_chromium():
     check(want, "no workload has two or more intervals")
     check([(a["data-label"], [float(x) for x in a["data-values"].split()]) for a in lines] ==
           [(lbl, [float(f"{v:.10g}") for v in iv]) for lbl, iv in want], f"timeline {lines}")
-    # the latency timeline: p50 and p99 of each 1 s interval (results.latency_intervals), two lines per workload
+    # the latency timeline: p50 and p99 of each 1 s interval (results.intervals), two lines per workload
     lat = [a for t, a, _ in dom.el if t == "path" and a.get("class") == "latline"]
-    want = [(lbl, q, [iv[f"{q}_ms"] or 0 for iv in res["latency_intervals"]]) for lbl, res in wls
-            if len(res.get("latency_intervals") or []) >= 2 for q in ("p50", "p99")]
+    want = [(lbl, q, [iv[f"{q}_ms"] or 0 for iv in res["intervals"]]) for lbl, res in wls
+            if len(res.get("intervals") or []) >= 2 for q in ("p50", "p99")]
     check(want, "no workload has two or more latency intervals")
     check([(a["data-label"], a["data-q"], [float(x) for x in a["data-values"].split()]) for a in lat] ==
           [(lbl, q, [float(f"{v:.10g}") for v in vs]) for lbl, q, vs in want], f"latency timeline {lat}")
     for lbl, res in wls:
-        ivs = res["latency_intervals"]
+        ivs = res["intervals"]
         # every request the window completed is in an interval (the grace's are not: it is no whole
         # interval), and each interval's p50 <= p99 <= the pass's max
-        check(sum(iv["count"] for iv in ivs) <= res["latency"]["histogram"]["count"], f"{lbl}: interval counts")
+        check(sum(iv["requests"] for iv in ivs) <= res["latency"]["histogram"]["count"], f"{lbl}: interval counts")
         for iv in ivs:
-            if iv["count"]:
+            if iv["requests"]:
                 check(iv["p50_ms"] <= iv["p99_ms"] <= res["latency"]["max_ms"] * 1.03, f"{lbl}: interval {iv}")
 
 

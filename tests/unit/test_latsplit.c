@@ -54,7 +54,7 @@ static double num(const cJSON *o, const char *a, const char *b)
 
 static void test_match_and_split(void **state)
 {
-	struct load_req c[] = {
+	struct load_rec c[] = {
 		/* port 40000: two requests in order */
 		{ .sent_ns = 100 * MS, .done_ns = 150 * MS, .seq = 1, .lport = 40000, .status = 200 },
 		{ .sent_ns = 150 * MS, .done_ns = 160 * MS, .seq = 2, .lport = 40000, .status = 200 },
@@ -132,7 +132,7 @@ static void test_match_and_split(void **state)
 static void test_first_on_connection(void **state)
 {
 	/* three connections' first requests: two retransmitted (a >= 200 ms), one not */
-	struct load_req c[] = {
+	struct load_rec c[] = {
 		{ .sent_ns = 0, .done_ns = 260 * MS, .seq = 1, .lport = 1, .status = 200 },
 		{ .sent_ns = 0, .done_ns = 1100 * MS, .seq = 1, .lport = 2, .status = 200 },
 		{ .sent_ns = 0, .done_ns = 2 * MS, .seq = 1, .lport = 3, .status = 200 },

@@ -292,23 +292,6 @@ cJSON *load_result_json(const struct load_result *r, cJSON *doc)
 		cJSON_AddItemToObject(res, "latency_uncorrected", lh_to_json(r->lat_uncorrected));
 	else
 		cJSON_AddNullToObject(res, "latency_uncorrected");
-	/* p50 and p99 of each whole 1 s interval of the window (the HTML report's timeline) */
-	t = cJSON_AddArrayToObject(res, "latency_intervals");
-	for (int i = 0; i < r->nintervals; i++) {
-		const unsigned long long *sl = r->iv_slots + (size_t)i * LOAD_IV_SLOTS;
-		uint64_t n = loglin_total(sl, LOAD_IV_SLOTS);
-		cJSON *iv = cJSON_CreateObject();
-
-		cJSON_AddNumberToObject(iv, "count", (double)n);
-		if (n) {
-			cJSON_AddNumberToObject(iv, "p50_ms", loglin_quantile(sl, LOAD_IV_SLOTS, LOAD_IV_SUB_BITS, 0.5, 0, 0) / 1e6);
-			cJSON_AddNumberToObject(iv, "p99_ms", loglin_quantile(sl, LOAD_IV_SLOTS, LOAD_IV_SUB_BITS, 0.99, 0, 0) / 1e6);
-		} else {
-			cJSON_AddNullToObject(iv, "p50_ms");
-			cJSON_AddNullToObject(iv, "p99_ms");
-		}
-		cJSON_AddItemToArray(t, iv);
-	}
 	e = cJSON_AddObjectToObject(res, "errors");
 	cJSON_AddNumberToObject(e, "connect", r->connect_err);
 	cJSON_AddNumberToObject(e, "connect_warmup", r->connect_err_warmup);

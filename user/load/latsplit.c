@@ -48,7 +48,7 @@ static void counts_json(cJSON *h, const uint64_t *b)
 }
 
 struct match {
-	const struct load_req *c;
+	const struct load_rec *c;
 	const struct req_record *s;
 };
 
@@ -152,7 +152,7 @@ static int cmp_match(const void *a, const void *b)
  * after its bytes reached the client, which can have read them and its clock first (the server
  * preempted between delivering and returning): then the write is taken at the client's answer
  * (counted in server_write_seen_after_answer), so that a + b + c stays the client's latency. */
-static uint64_t end_of(const struct req_record *s, const struct load_req *c)
+static uint64_t end_of(const struct req_record *s, const struct load_rec *c)
 {
 	return s->end_ns > c->done_ns ? c->done_ns : s->end_ns;
 }
@@ -199,7 +199,7 @@ cJSON *latsplit_json(const struct latsplit_in *in)
 	}
 	qsort(s, ns, sizeof(*s), cmp_rec);
 	for (size_t i = 0; i < in->nclient; i++) {
-		const struct load_req *c = &in->client[i];
+		const struct load_rec *c = &in->client[i];
 		const struct req_record *hit = NULL;
 		size_t k, hitk = 0;
 		int cands = 0;
@@ -327,7 +327,7 @@ cJSON *latsplit_json(const struct latsplit_in *in)
 	qsort(ex, nex, sizeof(*ex), cmp_match);
 	xa = cJSON_AddArrayToObject(o, "exemplars");
 	for (size_t i = 0; i < nex && (int)i < in->exemplars; i++) {
-		const struct load_req *c = ex[i].c;
+		const struct load_rec *c = ex[i].c;
 		const struct req_record *h = ex[i].s;
 		cJSON *x = cJSON_CreateObject();
 		double off = offcpu(h);

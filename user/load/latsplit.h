@@ -35,7 +35,7 @@
 typedef const char *(*latsplit_epname_fn)(const void *ctx, int ep);
 
 struct latsplit_in {
-	const struct load_req *client; /* the load's requests (any order) */
+	const struct load_rec *client; /* the load's requests (any order) */
 	size_t nclient;
 	uint64_t client_dropped;       /* requests the load did not keep */
 	const struct req_record *server; /* the server's answered requests (any order) */

@@ -503,7 +503,7 @@ static void gil_chart(FILE *f, const struct wl *w, int n)
 
 /* ---- timeline ---- */
 
-/* A number of interval i of a latency_intervals array (key "p50_ms" or "p99_ms"); 0 when null. */
+/* A number of interval i of a results.intervals array (key "p50_ms" or "p99_ms"); 0 when null. */
 static double iv_at(const cJSON *e, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItem(e, key);
@@ -519,7 +519,7 @@ static void latency_timeline(FILE *f, const struct wl *w, int n)
 	int maxn = 0, drawn = 0;
 
 	for (int i = 0; i < n; i++) {
-		const cJSON *t = cJSON_GetObjectItem(w[i].res, "latency_intervals"), *e;
+		const cJSON *t = cJSON_GetObjectItem(w[i].res, "intervals"), *e;
 		int k = cJSON_GetArraySize(t);
 
 		if (k < 2)
@@ -529,7 +529,7 @@ static void latency_timeline(FILE *f, const struct wl *w, int n)
 	}
 	if (maxn < 2) {
 		fputs("<p class=\"none\">No per-interval latency to draw: the passes are shorter than two 1 s "
-		      "intervals (or the file predates results.latency_intervals).</p>\n", f);
+		      "intervals (or the file predates results.intervals).</p>\n", f);
 		return;
 	}
 	top = nice_top(top * 1.05);
@@ -541,7 +541,7 @@ static void latency_timeline(FILE *f, const struct wl *w, int n)
 		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\" text-anchor=\"middle\">%d s</text>\n", x, y0 + 16, s);
 	}
 	for (int i = 0; i < n; i++) {
-		const cJSON *t = cJSON_GetObjectItem(w[i].res, "latency_intervals"), *e;
+		const cJSON *t = cJSON_GetObjectItem(w[i].res, "intervals"), *e;
 		int k = cJSON_GetArraySize(t);
 
 		if (k < 2)
@@ -569,14 +569,14 @@ static void latency_timeline(FILE *f, const struct wl *w, int n)
 		fputs("</text>\n", f);
 		drawn++;
 	}
-	chart_close(f, "Latency second by second over each workload's reported clean pass (results.latency_intervals: "
+	chart_close(f, "Latency second by second over each workload's reported clean pass (results.intervals: "
 		       "p50 solid, p99 dashed, of the requests completed in each 1 s interval of the window, from "
-		       "their send; within 3%).");
+		       "their send or scheduled time; within 3.2%).");
 }
 
 /* The throughput of each workload's reported pass, second by second (results.steady's 1 s
  * intervals), a line per workload; then its latency, p50 and p99 of each 1 s interval
- * (results.latency_intervals, kept by the load engine), two lines per workload. */
+ * (results.intervals, kept by the load engine), two lines per workload. */
 static void timeline(FILE *f, const struct wl *w, int n)
 {
 	double top = 0, x0 = 70, x1 = CW - 170, y0 = 220, y1 = 20;
