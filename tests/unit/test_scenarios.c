@@ -37,6 +37,10 @@ static void test_parse(void **state)
 	assert_int_equal(sweep_parse("payload=1K,65M", &sp, err, sizeof(err)), -EINVAL);
 	assert_int_equal(sweep_parse("threads=1,2", &sp, err, sizeof(err)), -EINVAL);
 	assert_int_equal(sweep_parse("rate=0,2", &sp, err, sizeof(err)), -EINVAL);
+	/* an empty value is refused, not skipped */
+	assert_int_equal(sweep_parse("concurrency=1,,2", &sp, err, sizeof(err)), -EINVAL);
+	assert_int_equal(sweep_parse("concurrency=1,2,", &sp, err, sizeof(err)), -EINVAL);
+	assert_int_equal(sweep_parse("rate=,1,2", &sp, err, sizeof(err)), -EINVAL);
 	assert_int_equal(sweep_parse("rate=", &sp, err, sizeof(err)), -EINVAL);
 }
 

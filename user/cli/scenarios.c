@@ -71,6 +71,11 @@ int sweep_parse(const char *arg, struct sweep_spec *sp, char *err, int errlen)
 		return -EINVAL;
 	}
 	snprintf(buf, sizeof(buf), "%s", eq + 1);
+	/* an empty value (V1,,V2 or a trailing comma) is a typo, not a value to skip */
+	if (buf[0] == ',' || (buf[0] && buf[strlen(buf) - 1] == ',') || strstr(buf, ",,")) {
+		snprintf(err, errlen, "--sweep %s: an empty value in '%.64s'", sweep_var_name(sp->var), eq + 1);
+		return -EINVAL;
+	}
 	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		if (sp->n == SCALING_MAX_POINTS) {
 			snprintf(err, errlen, "--sweep: more than %d values", SCALING_MAX_POINTS);
