@@ -85,6 +85,10 @@ static void test_custom_malformed(void **state)
 		{ "{\"name\": \"x\", \"workloads\": [{\"name\": \"a\", \"method\": \"GET\", \"path\": \"/\", "
 		  "\"headers\": [\"X: 1\"]}]}",
 		  "s.json: workloads[0].headers: must be an object of strings" },
+		/* two workloads of one name would share their results' name and folded file */
+		{ "{\"name\": \"x\", \"workloads\": [{\"name\": \"a\", \"method\": \"GET\", \"path\": \"/\"},"
+		  "{\"name\": \"a\", \"method\": \"GET\", \"path\": \"/b\"}]}",
+		  "s.json: workloads[1].name: a second workload named 'a'" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -238,6 +238,13 @@ int suite_parse_json(const char *text, const char *file, const char *dir, struct
 			e = fail(err, errlen, file, "%s: %s%s", msg, "");
 			goto out;
 		}
+		for (int j = 0; j < s->n; j++)
+			if (!strcmp(s->w[j].name, v->valuestring)) {
+				/* results, --workload and the folded files are named by it: two would clash */
+				snprintf(msg, sizeof(msg), "a second workload named '%.64s'", v->valuestring);
+				e = fail(err, errlen, file, "%s: %s: %s", field, msg);
+				goto out;
+			}
 		wl->name = strdup(v->valuestring);
 		snprintf(field, sizeof(field), "workloads[%d].method", i);
 		if (!STR("method")) {
