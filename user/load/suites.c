@@ -408,7 +408,8 @@ int suites_load(const char *spec, struct suite_set *out, char *err, size_t errle
 		out->n = 1;
 		return 0;
 	}
-	out->s = calloc(sizeof(builtin) / sizeof(builtin[0]), sizeof(*out->s));
+	/* the built-in suites and mixed: each at most once */
+	out->s = calloc(sizeof(builtin) / sizeof(builtin[0]) + 1, sizeof(*out->s));
 	if (!strcmp(spec, "all")) {
 		for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
 			builtin_suite(builtin[i], &out->s[out->n++]);
@@ -419,11 +420,21 @@ int suites_load(const char *spec, struct suite_set *out, char *err, size_t errle
 
 		snprintf(buf, sizeof(buf), "%s", spec);
 		for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-			if (!strcmp(t, "mixed") && out->n < (int)(sizeof(builtin) / sizeof(builtin[0]))) {
+			bool again = false;
+
+			for (int j = 0; j < out->n; j++)
+				again |= !strcmp(out->s[j].name, t);
+			if (again || !strcmp(t, "all")) {
+				snprintf(err, errlen, again ? "--suite: '%s' named twice"
+							    : "--suite: '%s' stands alone, not in a list", t);
+				suites_free(out);
+				return -EINVAL;
+			}
+			if (!strcmp(t, "mixed")) {
 				mixed_suite(&out->s[out->n++]);
 				continue;
 			}
-			if (!is_builtin(t) || out->n == (int)(sizeof(builtin) / sizeof(builtin[0]))) {
+			if (!is_builtin(t)) {
 				snprintf(err, errlen, "--suite: unknown suite '%s' (%s, or a .json file)", t,
 					 suites_builtin_names());
 				suites_free(out);
