@@ -82,6 +82,15 @@ def test_bad_values_refused_up_front():
     refused(["profile", "--url", "http://127.0.0.1:9", "-p", " 12", "-o", out], "-p: invalid PID ' 12'")
     refused(["record", "-p", " 12"], "-p: invalid PID ' 12'")
     refused(["record", "-p", "+12"], "-p: invalid PID '+12'")
+    # a sweep's empty value, a suite named twice, two workloads of one name: typos, not skipped
+    refused(["profile", "--sweep", "concurrency=1,,2"] + app, "--sweep concurrency: an empty value",
+            forbid_files=[out])
+    refused(["profile", "--sweep", "rate=10,20,"] + app, "--sweep rate: an empty value", forbid_files=[out])
+    refused(["profile", "--suite", "forms,forms"] + app, "--suite: 'forms' named twice", forbid_files=[out])
+    twice = write("twice.json", {"name": "s", "workloads": [{"name": "a", "method": "GET", "path": "/"},
+                                                            {"name": "a", "method": "GET", "path": "/b"}]})
+    refused(["profile", "--suite", twice] + app, "workloads[1].name: a second workload named 'a'",
+            forbid_files=[out])
     new = write("new.json", profile_doc(50.0))
     for thr in ("p99_ms=nan:nan", "p99_ms=inf:inf", "p99_ms=:", "p99_ms=:5", "p99_ms=5:inf"):
         refused(["diff", base, new, "--force", "--threshold", thr], f"'{thr}'")
@@ -152,6 +161,9 @@ def test_non_regular_inputs_refused_at_once():
     refused(["load", "--url", "http://127.0.0.1:9/", "--body-file", ff, "-n", "1"], "--body-file: '")
     refused(["load", "--url", "http://127.0.0.1:9/", "--body-file", "/dev/zero", "-n", "1"],
             "'/dev/zero' is a character device")
+    # the server's request log: a FIFO blocked the open until a writer came (a hang)
+    refused(["load", "--url", "http://127.0.0.1:9/", "-n", "1", "--split-with", ff], "is not a regular file")
+    refused(["load", "--url", "http://127.0.0.1:9/", "-n", "1", "--split-with", TMP], "is not a regular file")
     app = ["--url", "http://127.0.0.1:9", "--app-cmd", "sleep 30", "--probes", "none", "-o", path("p.json")]
     refused(["profile", "--suite", ff] + app, "--suite: '")
     # body_file climbing to /dev/zero, from a suite two directories down

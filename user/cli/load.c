@@ -144,6 +144,16 @@ static int load_option(void *ctx, int id, const char *arg, char *err, int errlen
 			snprintf(err, errlen, "--split-with: empty file name");
 			return -EINVAL;
 		}
+		{
+			struct stat st;
+
+			/* a log that exists must be a file: a FIFO or a directory is refused before the run */
+			if (!stat(arg, &st) && !S_ISREG(st.st_mode)) {
+				snprintf(err, errlen, "--split-with: '%s' is not a regular file (a `bindprof record "
+					 "--requests-log` file)", arg);
+				return -EINVAL;
+			}
+		}
 		c->split_with = arg;
 		c->o.keep_requests = true;
 		return 0;
@@ -452,6 +462,10 @@ static void split_with_log(const struct load_cli *c, const struct load_result *r
 		cJSON_AddStringToObject(dec, "server_log", c->split_with);
 		cJSON_AddNumberToObject(dec, "server_log_bad_lines", (double)lg.bad_lines);
 		cJSON_AddItemToObject(res, "latency_decomposition", dec);
+		if (r->nreqs && !cJSON_GetNumberValue(cJSON_GetObjectItem(dec, "matched")))
+			log_warn("load: --split-with %s: no request matched the server's log (%zu requests in it, "
+				 "%zu unreadable lines): is it a record of this server, on port %u, run meanwhile?",
+				 c->split_with, (size_t)lg.n, (size_t)lg.bad_lines, (unsigned)u.port);
 		latsplit_print(stdout, dec, "  where the client's time went");
 	} else {
 		cJSON_AddNullToObject(res, "latency_decomposition");

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Where the client's time goes (load/latsplit.h, docs/network.md). */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -425,13 +428,20 @@ static int log_name(struct latsplit_log *l, const char *name)
 
 int latsplit_log_read(const char *path, struct latsplit_log *out)
 {
-	FILE *f = fopen(path, "r");
+	/* not blocking on a FIFO's open; only a regular file is read (-EINVAL otherwise) */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	FILE *f;
 	char line[1024];
 	size_t cap = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (!f)
+	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || !(f = fdopen(fd, "r"))) {
+		close(fd);
+		return -EINVAL;
+	}
 	while (fgets(line, sizeof(line), f)) {
 		struct req_record r;
 		char oncpu[24], addr[40];

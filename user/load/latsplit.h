@@ -67,7 +67,7 @@ struct latsplit_log {
 	uint64_t bad_lines;
 };
 
-/* Read path; 0, or -errno (the file unreadable). Free with latsplit_log_free. */
+/* Read path; 0, or -errno (the file unreadable; -EINVAL: not a regular file). Free with latsplit_log_free. */
 int latsplit_log_read(const char *path, struct latsplit_log *out);
 void latsplit_log_free(struct latsplit_log *l);
 /* epname for a latsplit_in over a log (ctx: the struct latsplit_log). */
