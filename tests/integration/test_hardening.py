@@ -140,7 +140,14 @@ def test_output_paths_checked_before_attaching():
                             "--svg: cannot write '/nonexistent/x.svg': directory '/nonexistent' does not exist"),
                            (["-o", path("ok.json"), "--folded", TMP], "is a directory"),
                            (["-o", path("ok.json"), "--pprof", "/nonexistent/p.pb.gz"], "--pprof: cannot write"),
-                           (["-o", path("ok.json"), "--speedscope", TMP], "--speedscope: '")):
+                           (["-o", path("ok.json"), "--speedscope", TMP], "--speedscope: '"),
+                           # the request log: a FIFO hung the open, a device swallowed it silently
+                           (["-o", path("ok.json"), "--probes", "requests", "--requests-log", fifo("rq.log")],
+                            "--requests-log: '"),
+                           (["-o", path("ok.json"), "--probes", "requests", "--requests-log", "/dev/full"],
+                            "'/dev/full' exists and is not a regular file"),
+                           (["-o", path("ok.json"), "--probes", "requests", "--requests-log", TMP],
+                            "--requests-log: '")):
             t0 = time.time()
             refused(["record", "-p", str(sleeper.pid), "-d", "5"] + args, want, forbid_files=[path("ok.json")])
             # refused before the -d 5 recording, not after it

@@ -638,8 +638,10 @@ void reqtrack__stop(struct reqtrack *r)
 			fold_id(r, id);
 	r->lo = r->max_id + 1;
 	r->stopped = true;
-	if (r->log)
-		fflush(r->log);
+	/* a write that failed (a full disk) leaves the log short: said, not silent */
+	if (r->log && (fflush(r->log) || ferror(r->log)))
+		log_warn("--requests-log: writing the request log failed (%s): it is incomplete",
+			 errno ? strerror(errno) : "write error");
 }
 
 /* {"mean", "p50", "p95", "p99"[, "max"]} of a distribution with n_zero more zeros, each value
