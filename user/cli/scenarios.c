@@ -446,6 +446,18 @@ int output_dir_prepare(const char *dir, char *path, size_t plen, char *html, siz
 		snprintf(err, errlen, "--output-dir: cannot create '%s': %s", dir, strerror(e ? -e : ENOTDIR));
 		return e ? e : -ENOTDIR;
 	}
+	/* latest.json and latest.html are replaced only when they are the links this command makes:
+	 * a file, FIFO or directory of that name is the user's, refused before the run */
+	for (int i = 0; i < 2; i++) {
+		const char *name = i ? "latest.html" : "latest.json";
+
+		if ((size_t)snprintf(path, plen, "%s/%s", dir, name) < plen && !lstat(path, &st) &&
+		    !S_ISLNK(st.st_mode)) {
+			snprintf(err, errlen, "--output-dir: '%s' exists and is not a link: it is replaced only as the "
+					      "link to the latest profile", path);
+			return -EEXIST;
+		}
+	}
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 	for (int k = 1; k < 100; k++) {
