@@ -252,16 +252,25 @@ def test_sse_stream():
     f = os.path.join(TMP, "suite-sse.json")
     with open(f, "w") as fh:
         json.dump({"name": "s", "workloads": [{"name": "events", "method": "GET",
-                                              "path": "/sse?first_ms=200&every_ms=20", "stream": "sse"}]}, fh)
+                                              "path": "/sse?first_ms=200&every_ms=20", "stream": "sse"},
+                                             # a stream whose first event comes long after the pass
+                                             {"name": "silent", "method": "GET",
+                                              "path": "/sse?first_ms=60000", "stream": "sse"}]}, fh)
     app = App()
     try:
         c0 = app.count()
-        r, _ = app.profile("sse", ["--suite", f, "--probes", "none", "--duration", "2", "--warmup", "0",
-                                   "--concurrency", "3"])
+        r, out = app.profile("sse", ["--suite", f, "--probes", "none", "--duration", "2", "--warmup", "0",
+                                     "--concurrency", "3", "--workload", "events"])
         time.sleep(0.3)
         c1 = app.count()
+        _, out2 = app.profile("sse-silent", ["--suite", f, "--probes", "none", "--duration", "1",
+                                             "--warmup", "0", "--concurrency", "2", "--workload", "silent"])
     finally:
         app.stop()
+    silent = load(out2)["suites"][0]["workloads"][0]["results"]["streaming"]
+    # two streams opened (the app's headers came), no event: no time to first event (null), not zeros
+    check(silent["streams"] == 2 and silent["events"] == 0, f"silent streams: {silent}")
+    check(silent["time_to_first_event_ms"] is None, f"no event, yet a time: {silent['time_to_first_event_ms']}")
     s = r["streaming"]
     check(s["streams"] == 3 == c1["sse_streams"] - c0["sse_streams"], f"one stream per connection: {s}")
     sent = c1["sse_events"] - c0["sse_events"]
