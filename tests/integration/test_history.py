@@ -184,6 +184,30 @@ def test_bad_input():
               f"history {args}: exit {r.returncode}, stderr {r.stderr!r}")
 
 
+def test_partial_and_failed_runs_not_stored():
+    """An interrupted run, and a workload that failed, would read as a step in the trend."""
+    d = os.path.join(TMP, "partial")
+    os.makedirs(d)
+    base = {"schema_version": 1, "mode": "profile",
+            "metadata": {"timestamp": "2026-04-01T12:00:00Z", "host": {"hostname": "h"}},
+            "suites": [{"name": "s", "workloads": [
+                {"name": "ok", "results": {"throughput": {"requests_per_sec": 900.0}}},
+                {"name": "down", "results": {"throughput": {"requests_per_sec": 0.0},
+                                             "health": {"failed": True}}}]}]}
+    with open(os.path.join(d, "full.json"), "w") as f:
+        json.dump(base, f)
+    base["partial"], base["partial_reason"] = True, "interrupted"
+    base["metadata"]["timestamp"] = "2026-04-02T12:00:00Z"
+    with open(os.path.join(d, "cut.json"), "w") as f:
+        json.dump(base, f)
+    r = bp(["add", "full.json", "cut.json"], d)
+    check("stored 1 run" in r.stdout, r.stdout)
+    check("s/down failed in this run: not stored" in r.stderr, r.stderr)
+    check("cut.json: a partial run (interrupted): not stored" in r.stderr, r.stderr)
+    show = bp(["show"], d).stdout
+    check("s/ok" in show and "s/down" not in show and "900" in show, show)
+
+
 class Postgres:
     """A throwaway PostgreSQL server on a unix socket in a temporary directory, run as postgres."""
 

@@ -175,12 +175,14 @@ static int history_add(int argc, char **argv)
 		struct history_add_opts ao = { o.commit, o.framework };
 		int before = stored;
 
-		if (history_add_file(db, argv[i], &ao, &stored, &nm, err, sizeof(err))) {
+		int e = history_add_file(db, argv[i], &ao, &stored, &nm, err, sizeof(err));
+
+		if (e < 0) {
 			log_err("history add: %s: %s", argv[i], err);
 			ret = EXIT_BADINPUT;
 			break;
 		}
-		if (stored == before)
+		if (stored == before && !e)
 			log_info("history add: %s: stored before, skipped", argv[i]);
 	}
 	if (ret == EXIT_OK)
