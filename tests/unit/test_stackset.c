@@ -89,6 +89,21 @@ static void test_folded_file(void **state)
 	assert_int_equal(stackset_from_folded(&s, path, 0, err, sizeof(err)), -22);
 	assert_non_null(strstr(err, ":2: not a folded line"));
 	stackset_free(&s);
+	/* counts whose sum would wrap: refused, not a total of 4 */
+	f = fopen(path, "w");
+	fputs("a;b 18446744073709551615\na;b 5\n", f);
+	fclose(f);
+	stackset_init(&s);
+	assert_int_equal(stackset_from_folded(&s, path, 0, err, sizeof(err)), -22);
+	assert_non_null(strstr(err, ":1: the count makes the file's total pass"));
+	stackset_free(&s);
+	f = fopen(path, "w");
+	fputs("a;b 9223372036854775807\na;c 1\n", f);
+	fclose(f);
+	stackset_init(&s);
+	assert_int_equal(stackset_from_folded(&s, path, 0, err, sizeof(err)), -22);
+	assert_non_null(strstr(err, ":2: the count makes"));
+	stackset_free(&s);
 	unlink(path);
 }
 

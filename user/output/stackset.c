@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,13 @@ int stackset_read_folded(struct stackset *s, int src, int kind, const char *path
 		w = sp ? strtoull(sp + 1, &end, 10) : 0;
 		if (!sp || sp == line || !isdigit((unsigned char)sp[1]) || *end || errno) {
 			snprintf(err, errlen, "%s:%d: not a folded line (\"frame;frame;... COUNT\")", path, lineno);
+			free(data);
+			return -EINVAL;
+		}
+		/* pprof's values are int64: a count, or a total, past INT64_MAX would wrap (silently) */
+		if (w > (unsigned long long)INT64_MAX || s->total[kind] + w > (unsigned long long)INT64_MAX) {
+			snprintf(err, errlen, "%s:%d: the count makes the file's total pass 2^63 - 1 samples", path,
+				 lineno);
 			free(data);
 			return -EINVAL;
 		}
