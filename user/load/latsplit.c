@@ -450,10 +450,20 @@ int latsplit_log_read(const char *path, struct latsplit_log *out)
 		size_t len;
 
 		memset(&r, 0, sizeof(r));
+		len = strlen(line);
+		if (len && line[len - 1] != '\n' && !feof(f)) {
+			/* longer than any line the recorder writes: one bad line, its rest skipped */
+			int c;
+
+			while ((c = fgetc(f)) != EOF && c != '\n')
+				;
+			out->bad_lines++;
+			continue;
+		}
 		if (sscanf(line, "%" SCNu64 " %" SCNu64 " %23s %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %u %u %u %39s %n",
 			   &r.start_ns, &r.end_ns, oncpu, &r.gil_wait_ns, &r.sys_ns, &r.ffi_ns, &r.gc_ns, &lport,
-			   &rport, &seq, addr, &used) < 11 || !used || strlen(addr) != 32 || lport > 65535 ||
-		    rport > 65535) {
+			   &rport, &seq, addr, &used) < 11 || !used || strlen(addr) != 32 ||
+		    strspn(addr, "0123456789abcdefABCDEF") != 32 || lport > 65535 || rport > 65535) {
 			out->bad_lines++;
 			continue;
 		}
