@@ -81,6 +81,16 @@ def test_same_run_is_unchanged():
     check(v[("s/a", "gil_wait_us_per_request")] == ("not-gated", "not-gated: one sample"), v)
 
 
+def test_partial_run_is_said():
+    """An interrupted run compared as it is, with a warning naming it (a gate would else trust it)."""
+    d = doc([workload("a", 1000, 1.0, 5.0), workload("b", 1000, 1.0, 5.0), workload("c", 1000, 1.0, 5.0, spread=20)])
+    d["partial"], d["partial_reason"] = True, "interrupted"
+    r = diff(write("partial.json", d))
+    check(r.returncode == 0, r.stdout + r.stderr)
+    check("partial.json is a partial run (interrupted)" in r.stderr, r.stderr)
+    check("partial run" not in diff(BASE).stderr, "a whole run called partial")
+
+
 def test_thirty_percent_every_repeat_fails():
     new = write("slow.json", doc([workload("a", 700, 1.43, 7.0), workload("b", 880, 1.0, 5.0),
                                   workload("c", 850, 1.0, 5.0, spread=15)]))

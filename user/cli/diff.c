@@ -236,6 +236,13 @@ static int load_run(const char *path, cJSON **doc, struct doc_workload *w, int *
 		snprintf(err, errlen, "no workload results in %s", path);
 		return -EINVAL;
 	}
+	if (cJSON_IsTrue(cJSON_GetObjectItem(*doc, "partial"))) {
+		/* an interrupted run's figures: compared as they are, but said */
+		const cJSON *why = cJSON_GetObjectItem(*doc, "partial_reason");
+
+		log_warn("diff: %s is a partial run (%s): its figures cover less than the run asked for", path,
+			 cJSON_IsString(why) ? why->valuestring : "partial");
+	}
 	return 0;
 }
 
