@@ -477,6 +477,8 @@ struct ctx {
 	struct load_req *mix;            /* its requests, mix_suite->n of them */
 	cJSON *streaming;                /* the last event-stream pass's figures (cli/shapes.h) */
 	char point[64];                  /* a sweep's point running ("concurrency=4"), or "" */
+	int point_i;                     /* its index in --sweep's values */
+	const struct profile_opts *top;  /* the run's options (c->o is a sweep point's during one) */
 };
 
 /* Has the app exited? --app-cmd: our child, seen with waitid(WNOHANG | WNOWAIT), which leaves it
@@ -538,17 +540,39 @@ struct pass {
 	cJSON *json;
 };
 
+/* Seconds of load still to run, from the start of PHASE of the running workload (and sweep point)
+ * to the end of the run: the phases left of this point, the points left of this workload, then
+ * every workload left, each counted as warmup + ramp-up + clean passes + set-up (1.5 s), plus the
+ * profiled and page-fault passes once per workload (a sweep profiles its last point only). */
+static double secs_left(const struct ctx *c, const char *phase)
+{
+	const struct profile_opts *o = c->top; /* a sweep point's own options drop the probes */
+	double pass = shape_pass_secs(&o->shape, o->duration);
+	double clean = o->single_pass ? 0 : o->repeats * pass;
+	double point = o->warmup + o->shape.ramp_up + clean + 1.5;
+	double prof = (o->probes || o->single_pass ? o->duration : 0) + (o->shape.page_faults ? o->duration : 0);
+	int npts = c->point[0] ? o->sweep.n : 1, k = 0;
+	double left;
+
+	/* the rest of this point: from its phase on */
+	if (!strcmp(phase, "profiled pass") || !strcmp(phase, "page-fault pass"))
+		left = !strcmp(phase, "profiled pass") ? prof : (o->shape.page_faults ? o->duration : 0);
+	else {
+		left = point + prof * (c->point_i == npts - 1);
+		if (!strcmp(phase, "ramp-up"))
+			left -= o->warmup;
+		else if (sscanf(phase, "clean pass %d", &k) == 1)
+			left -= o->warmup + o->shape.ramp_up + (k - 1) * pass;
+	}
+	if (c->point[0]) /* the points after this one, the last with the profiled pass */
+		left += (npts - 1 - c->point_i) * point + (c->point_i < npts - 1 ? prof : 0);
+	return left + (c->nwork - c->idx) * (npts * point + prof);
+}
+
 static void progress(struct ctx *c, const char *suite, const char *w, const char *phase)
 {
-	const struct profile_opts *o = c->o;
+	double left = secs_left(c, phase);
 
-	/* every phase of the workloads still to run: warmup, clean passes, profiled pass, set-up */
-	double left = (c->nwork - c->idx + 1) * (o->warmup + o->duration * (o->single_pass ? 1 : o->repeats + 1) + 1.5 +
-						  (shape_pass_secs(&o->shape, o->duration) - o->duration) * o->repeats +
-						  o->shape.ramp_up + (o->shape.page_faults ? o->duration : 0));
-
-	if (c->point[0]) /* a sweep: every point runs the workload's phases */
-		left *= c->o->sweep.n;
 	snprintf(c->where, sizeof(c->where), "%s/%s%s%s (%s)", suite, w, c->point[0] ? " " : "", c->point, phase);
 	if (!c->prog) { /* off a terminal (CI logs): one line per phase */
 		fprintf(stderr, "bindprof: profile: [%d/%d] %s/%s%s%s %s; about %.0f s left\n", c->idx, c->nwork, suite, w,
@@ -1119,6 +1143,7 @@ static cJSON *sweep_workload(struct ctx *c, const struct suite *s, const struct 
 			}
 		}
 		snprintf(c->point, sizeof(c->point), "%s=%g", sweep_var_name(sp->var), sp->v[i]);
+		c->point_i = i;
 		if (pw->samples) {
 			free(pw->samples);
 			pw->samples = NULL;
@@ -1669,7 +1694,7 @@ static void report_app_exit(const struct ctx *c, const char *app_log)
 
 int profile_run(const struct profile_opts *o, struct profile_result *res)
 {
-	struct ctx c = { .o = o, .t0 = wall_time() };
+	struct ctx c = { .o = o, .top = o, .t0 = wall_time() };
 	char app_log[4096 + 16];
 	int ret;
 
