@@ -1733,6 +1733,16 @@ int profile_run(const struct profile_opts *o, struct profile_result *res)
 		report_app_exit(&c, app_log);
 		ret = EXIT_TARGET;
 	} else if (ret == EXIT_OK && c.nfailed && !o->allow_errors) {
+		const cJSON *wn;
+
+		/* each failed workload's reason (its warning), so that a CI log says why */
+		cJSON_ArrayForEach(wn, cJSON_GetObjectItem(c.doc, "warnings")) {
+			const cJSON *sec = cJSON_GetObjectItem(wn, "section"), *m = cJSON_GetObjectItem(wn, "message");
+
+			if (cJSON_IsString(sec) && !strcmp(sec->valuestring, "profile") && cJSON_IsString(m) &&
+			    strstr(m->valuestring, " failed: "))
+				log_err("profile: %s", m->valuestring);
+		}
 		log_err("profile: %d workload(s) failed (see the warnings); --allow-errors to exit 0", c.nfailed);
 		ret = EXIT_TARGET;
 	}
