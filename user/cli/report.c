@@ -541,6 +541,55 @@ static void print_split(struct rep *r, const cJSON *dec)
 }
 
 /* Every section of one results object that has data. */
+/* profile's load shapes, mixed suites and event streams (cli/shapes.h): results.ramp_up, burst,
+ * sustained, streaming, mix[] and page_faults (the --page-faults pass), when the file has them. */
+static void print_shapes(struct rep *r, const cJSON *res)
+{
+	const cJSON *ru = cJSON_GetObjectItem(res, "ramp_up"), *b = cJSON_GetObjectItem(res, "burst");
+	const cJSON *su = cJSON_GetObjectItem(res, "sustained"), *st = cJSON_GetObjectItem(res, "streaming");
+	const cJSON *mix = cJSON_GetObjectItem(res, "mix"), *pf = cJSON_GetObjectItem(res, "page_faults"), *x;
+
+	if (!cJSON_IsObject(ru) && !cJSON_IsObject(b) && !cJSON_IsObject(su) && !cJSON_IsObject(st) &&
+	    !cJSON_IsArray(mix) && !cJSON_IsObject(pf))
+		return;
+	heading(r, "Load shape");
+	if (cJSON_IsObject(ru))
+		line(r, "ramp-up: 0 to %s req/s over %s s: %s of %s requests sent (%s scheduled, %s never sent)",
+		     fig(ru, "to_rate", "%g"), fig(ru, "secs", "%g"), fig(ru, "sent_requests", "%.0f"),
+		     fig(ru, "expected_requests", "%.0f"), fig(ru, "scheduled", "%.0f"), fig(ru, "missed_slots", "%.0f"));
+	if (cJSON_IsObject(b))
+		line(r, "burst: %s req/s, %s req/s from %s s to %s s; p99 before %s ms, during %s ms; recovery %s s: %s",
+		     fig(b, "base_rps", "%g"), fig(b, "peak_rps", "%g"), fig(b, "starts_at_s", "%g"), fig(b, "ends_at_s", "%g"),
+		     fig(b, "baseline_p99_ms", "%.3f"), fig(b, "peak_p99_ms", "%.3f"), fig(b, "recovery_secs", "%.1f"),
+		     json_str_or(b, "reason", "-"));
+	if ((x = json_get(su, "degradation")))
+		line(r, "sustained: %s: %s", json_str_or(x, "verdict", "-"), json_str_or(x, "reason", "-"));
+	if ((x = json_get(su, "memory.leak")))
+		line(r, "memory (%s): %s: %s", json_str_or(x, "series", "-"), json_str_or(x, "verdict", "-"),
+		     json_str_or(x, "reason", "-"));
+	if (cJSON_IsObject(st))
+		line(r, "event stream (%s): first event p50 %s ms, p99 %s ms; %s events, %s events/s over %s connections "
+		     "(%s streams, %s errors)", json_str_or(st, "kind", "-"),
+		     fig(st, "time_to_first_event_ms.median_ms", "%.1f"), fig(st, "time_to_first_event_ms.p99_ms", "%.1f"),
+		     fig(st, "events", "%.0f"), fig(st, "events_per_sec", "%.1f"), fig(st, "connections", "%.0f"),
+		     fig(st, "streams", "%.0f"), fig(st, "errors", "%.0f"));
+	if (cJSON_IsArray(mix)) {
+		static const struct colspec cols[] = {
+			{ "request", "name", NULL },         { "method", "method", NULL },
+			{ "path", "path", NULL },            { "weight", "weight", "%g" },
+			{ "expected share", "expected_share", "%.3f" }, { "sent", "sent", "%.0f" },
+			{ "sent share", "sent_share", "%.3f" }, { "answered", "answered", "%.0f" },
+		};
+
+		line(r, "mixed suite: each request's weight, expected and sent share (the reported pass)");
+		table_of(r, mix, cols, 8, 0);
+	}
+	if (cJSON_IsObject(pf))
+		line(r, "page faults (--page-faults pass): %s over %s requests (%s lost); folded: %s; flamegraph: %s",
+		     fig(pf, "samples", "%.0f"), fig(pf, "requests", "%.0f"), fig(pf, "lost", "%.0f"),
+		     json_str_or(pf, "folded_path", "-"), json_str_or(pf, "svg_path", "-"));
+}
+
 static void print_results(struct rep *r, const cJSON *res)
 {
 	const cJSON *p = cJSON_GetObjectItem(res, "profiling");
@@ -548,6 +597,7 @@ static void print_results(struct rep *r, const cJSON *res)
 	print_resources(r, res);
 	if (cJSON_IsObject(cJSON_GetObjectItem(res, "repeats")))
 		print_repeats(r, cJSON_GetObjectItem(res, "repeats"));
+	print_shapes(r, res);
 	if (cJSON_IsObject(cJSON_GetObjectItem(p, "gil")))
 		print_gil(r, cJSON_GetObjectItem(p, "gil"));
 	if (cJSON_IsObject(cJSON_GetObjectItem(p, "gc")))
@@ -564,6 +614,8 @@ static void print_results(struct rep *r, const cJSON *res)
 		print_diagnoses(r, cJSON_GetObjectItem(p, "diagnoses"));
 	if (cJSON_IsObject(cJSON_GetObjectItem(p, "latency_decomposition")))
 		print_split(r, cJSON_GetObjectItem(p, "latency_decomposition"));
+	else if (cJSON_IsObject(cJSON_GetObjectItem(res, "latency_decomposition"))) /* load --split-with */
+		print_split(r, cJSON_GetObjectItem(res, "latency_decomposition"));
 	if (cJSON_IsObject(cJSON_GetObjectItem(res, "overhead")))
 		print_overhead(r, res);
 }
@@ -630,7 +682,9 @@ static void print_sweep(struct rep *r, const cJSON *sw)
 	if (cJSON_IsObject(cJSON_GetObjectItem(a, "saturation")))
 		line(r, "saturation: %s connections (%s): %s", fig(a, "saturation.concurrency", "%g"),
 		     json_str_or(a, "saturation.basis", "-"), json_str_or(a, "saturation.reason", "-"));
-	if (cJSON_IsObject(cJSON_GetObjectItem(a, "max_rate_meeting_p99")))
+	if (cJSON_IsObject(cJSON_GetObjectItem(a, "max_rate_meeting_p99")) && !has(a, "max_rate_meeting_p99.target_ms"))
+		line(r, "highest rate meeting a p99 target: - (%s)", json_str_or(a, "max_rate_meeting_p99.reason", "-"));
+	else if (cJSON_IsObject(cJSON_GetObjectItem(a, "max_rate_meeting_p99")))
 		line(r, "highest rate with p99 <= %s ms: %s req/s (%s)", fig(a, "max_rate_meeting_p99.target_ms", "%g"),
 		     fig(a, "max_rate_meeting_p99.rate", "%g"), json_str_or(a, "max_rate_meeting_p99.reason", "-"));
 	cJSON_ArrayForEach(g, cJSON_GetObjectItem(a, "growth"))
