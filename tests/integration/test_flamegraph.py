@@ -216,6 +216,21 @@ def test_profile_writes_svg_per_workload():
         check(os.path.exists(svg), f"{svg} not written")
         fold = folded(fp)
         check_widths(svg, fold, sum(fold.values()))
+    # `flamegraph p.json` redraws every folded file the document names: on-CPU and GIL-wait
+    want = []
+    for w in doc["suites"][0]["workloads"]:
+        st = w["results"]["profiling"]["stacks"]
+        want += [p for p in (st["folded_path"], (st.get("gil_wait") or {}).get("folded_path")) if p]
+    for p in want:
+        os.unlink(p[:-len(".folded")] + ".svg")
+    r = run([BINDPROF, "flamegraph", out])
+    check(r.returncode == 0, r.stderr)
+    check(sorted(r.stdout.split()[1::2]) == sorted(p[:-len(".folded")] + ".svg" for p in want),
+          f"wrote {r.stdout!r}, the document names {want}")
+    for p in want:
+        fold = folded(p)
+        if fold:
+            check_widths(p[:-len(".folded")] + ".svg", fold, sum(fold.values()))
 
 
 if __name__ == "__main__":
