@@ -105,6 +105,7 @@ struct reqtrack {
 	struct ring_buffer *rb;
 	struct reqtrack_opts o;
 	struct rq **rqs; /* by id */
+	int16_t *ep_of;  /* by id: its endpoint's index + 1 (0: unknown), kept after it is folded */
 	uint64_t cap, lo; /* ids below lo are folded */
 	uint64_t max_id;
 	struct endpoint *eps;
@@ -320,6 +321,14 @@ static int on_start(struct reqtrack *r, const struct req_start_ev *ev)
 			return 0;
 		memset(a + r->cap, 0, (cap - r->cap) * sizeof(*a));
 		r->rqs = a;
+		{
+			int16_t *eo = realloc(r->ep_of, cap * sizeof(*eo));
+
+			if (!eo)
+				return 0;
+			memset(eo + r->cap, 0, (cap - r->cap) * sizeof(*eo));
+			r->ep_of = eo;
+		}
 		r->cap = cap;
 	}
 	if (ev->id < r->lo || r->rqs[ev->id])
@@ -335,6 +344,7 @@ static int on_start(struct reqtrack *r, const struct req_start_ev *ev)
 		q->ep = -1;
 	} else {
 		q->ep = endpoint_index(r, name);
+		r->ep_of[ev->id] = (int16_t)(q->ep + 1);
 	}
 	r->rqs[ev->id] = q;
 	if (ev->id > r->max_id)
@@ -394,6 +404,15 @@ static int on_event(void *ctx, void *data, size_t size)
 		}
 	}
 	return 0;
+}
+
+const char *reqtrack__endpoint(void *ctx, uint64_t id)
+{
+	struct reqtrack *r = ctx;
+
+	if (!r || id >= r->cap || !r->ep_of || !r->ep_of[id])
+		return NULL;
+	return r->eps[r->ep_of[id] - 1].name;
 }
 
 struct reqtrack *reqtrack__new(struct session *s, const struct reqtrack_opts *o)
@@ -942,6 +961,7 @@ void reqtrack__free(struct reqtrack *r)
 	for (uint64_t id = 0; id < r->cap; id++)
 		free(r->rqs[id]);
 	free(r->rqs);
+	free(r->ep_of);
 	if (r->eps) {
 		for (int i = 0; i < r->neps; i++) {
 			struct endpoint *e = &r->eps[i];

@@ -28,6 +28,10 @@ void reqtrack__stop(struct reqtrack *r);
  * functions of the accounts (NULL without --ffi). */
 void reqtrack__report(struct reqtrack *r, cJSON *doc, cJSON *prof, struct ffi *ffi);
 void reqtrack__free(struct reqtrack *r);
+/* The endpoint ("GET /path", as profiling.requests names it) of request id (a struct reqtrack *
+ * as ctx: the shape stacks__set_request_names takes); NULL when the request is unknown or its
+ * line did not parse. Valid until reqtrack__free. */
+const char *reqtrack__endpoint(void *ctx, uint64_t id);
 /* The requests programs' measured run time (ms) and runs (0 when BPF statistics are off). */
 double reqtrack__run_ms(struct reqtrack *r, uint64_t *runs);
 
