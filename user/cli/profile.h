@@ -32,6 +32,7 @@ struct profile_opts {
 	const char *app_log;    /* the app's stdout and stderr (appended); NULL: OUTPUT.app.log */
 	const char *pprof, *speedscope; /* --pprof, --speedscope: every workload's stacks (cli/export.h) */
 	const char *html;       /* --html FILE.html: the report as a page (output/html), or NULL */
+	const char *history;    /* --history STORE: the page's trend section (NULL: the default store if any) */
 	bool help;
 };
 
@@ -69,7 +70,7 @@ enum profile_opt_id {
 	PO_URL = 1, PO_APP_CMD, PO_PID, PO_FRAMEWORK, PO_SUITE, PO_DURATION, PO_WARMUP, PO_CONCURRENCY,
 	PO_THREADS, PO_RATE, PO_REPEATS, PO_PROBES, PO_GIL_METHOD, PO_SINGLE_PASS, PO_READY_TIMEOUT,
 	PO_HEALTH_PATH, PO_FFI, PO_FORMAT, PO_BASELINE, PO_OUTPUT, PO_HELP, PO_PPROF, PO_SPEEDSCOPE, PO_ALLOW_ERRORS,
-	PO_HTML, PO_MAX_ID,
+	PO_HTML, PO_HISTORY, PO_MAX_ID,
 };
 extern const struct cli_option profile_options[];
 /* One option's value (arg NULL for a flag) into o. 0 or -EINVAL with a one-line message. */
