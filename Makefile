@@ -35,7 +35,7 @@ USER_SRCS := $(filter-out user/cli/main.c,$(wildcard user/*/*.c))
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS)) $(OUT)/gen/syscall_names.o $(OUT)/gen/profile.pb-c.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
-TOOL_SRCS := $(filter-out tools/lib%.c tools/ffiext.c,$(wildcard tools/*.c))
+TOOL_SRCS := $(filter-out tools/lib%.c tools/ffiext.c tools/heapext.c,$(wildcard tools/*.c))
 TOOL_BINS := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS)) $(OUT)/tools/libdemo.so $(OUT)/tools/libffitest.so \
 	$(OUT)/tools/libatom.so \
 	$(OUT)/tools/calltree-nofp $(OUT)/bench/probe_floor
