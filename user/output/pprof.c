@@ -243,15 +243,18 @@ static void add_sample(struct builder *b, const struct stackset *s, const struct
 	} else {
 		sm->value[col_gil] = (int64_t)st->weight;
 	}
-	if (!(sm->label = calloc(8, sizeof(*sm->label))))
+	if (!(sm->label = calloc(9, sizeof(*sm->label))))
 		goto oom;
 	sm->label[sm->n_label++] = label(b, "kind", st->kind == SS_CPU ? "cpu" : "gil_wait");
 	if (process)
 		sm->label[sm->n_label++] = label(b, "process", process);
 	if (src->workload)
 		sm->label[sm->n_label++] = label(b, "workload", src->workload);
-	if (st->req_endpoint || src->endpoint)
-		sm->label[sm->n_label++] = label(b, "endpoint", st->req_endpoint ? st->req_endpoint : src->endpoint);
+	/* endpoint: the profile workload's (every sample of its pass), else the request's */
+	if (src->endpoint || st->req_endpoint)
+		sm->label[sm->n_label++] = label(b, "endpoint", src->endpoint ? src->endpoint : st->req_endpoint);
+	if (st->req_endpoint)
+		sm->label[sm->n_label++] = label(b, "request_endpoint", st->req_endpoint);
 	if (st->tid)
 		sm->label[sm->n_label++] = num_label(b, "thread_id", st->tid);
 	if (st->thread)

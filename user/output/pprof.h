@@ -8,7 +8,8 @@
  * sample 0, 0 and its microseconds: each column's sum is the matching folded total exactly.
  * Labels: process (the folded line's first frame), kind (cpu or gil_wait), and workload,
  * endpoint, host when the source has them; from the labelled stacks (stackset.h), thread (its
- * name), thread_id and request (numeric labels), and endpoint (the request's). Frames: a Python
+ * name), thread_id and request (numeric labels), request_endpoint (the request's endpoint), which
+ * is also the endpoint label when the source has none (a record run). Frames: a Python
  * frame is a function with its file and first line (no mapping); a native frame is a function
  * with the mapping of its module when the folded line names it, with the module's GNU build-id
  * when the run listed it (stacks.mappings); a kernel frame has

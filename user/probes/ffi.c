@@ -353,6 +353,13 @@ static int attach_spec(struct ffi *f, int i, const char *path)
 
 		for (int k = 0; k < n; k++)
 			tables |= fns[k].pyname[0] != '\0';
+		if (!tables && sp->glob[0] && !total) {
+			/* the GLOB matched nothing: does the file have a static table at all? */
+			int all, m = ffi_elf_functions(path, NULL, fns, MAX_PER_SPEC, &all, err, sizeof(err));
+
+			for (int k = 0; k < m; k++)
+				tables |= fns[k].pyname[0] != '\0';
+		}
 		/* no static method table: an extension whose table is built at import (PyO3) */
 		if (!tables && (!sp->glob[0] || !total) && !sp->heap_wait && !sp->heap_since &&
 		    !heapmeth_module(path, sp->heap_mod, sizeof(sp->heap_mod))) {
@@ -744,8 +751,13 @@ static void heap_poll_spec(struct ffi *f, int i, int pid)
 	memcpy(path, sp->path, sizeof(path));
 	memcpy(mod, sp->heap_mod, sizeof(mod));
 	memcpy(glob, sp->glob, sizeof(glob));
-	sp->heap_scans++;
 	n = heapmeth_scan(pid, path, hm, MAX_PER_SPEC, &sp->heap_bytes);
+	if (n == -ENOENT) { /* not mapped in pid (yet: a LIB given as a path, before the import) */
+		if (!sp->heap_scans)
+			sp->heap_since = now_ns(); /* the wait starts when a target maps it */
+		return;
+	}
+	sp->heap_scans++;
 	if (n <= 0) {
 		if (age > HEAP_WAIT_NS) {
 			sp->heap_wait = false;
