@@ -93,6 +93,18 @@ const struct cli_option profile_options[] = {
 	{ "allow-errors", 0, PO_ALLOW_ERRORS, NULL,
 	  "exit 0 even when a workload failed (success below 99%, mostly 4xx/5xx, or nothing answered); "
 	  "without it such a run exits 4, its file written", 0 },
+	{ "sweep", 0, PO_SWEEP, "VAR=V1,V2,...",
+	  "run each workload once per value of VAR, concurrency (connections), rate (requests/s, open loop) or "
+	  "payload (JSON POST bodies of these sizes: 64,256,1K,...,1M), with the scaling analysis of the points "
+	  "(docs/scenarios.md); the workload's results are the last point's, its profiled pass run there", 0 },
+	{ "p99-target", 0, PO_P99_TARGET, "MS", "a rate sweep: the highest rate whose p99 stays within MS milliseconds",
+	  0 },
+	{ "quick", 0, PO_QUICK, NULL, "a short run: --warmup 1 --duration 3 --repeats 1 (unless given)", 0 },
+	{ "list", 0, PO_LIST, NULL, "list the suites (of --suite) and their workloads, then exit", 0 },
+	{ "workload", 0, PO_WORKLOAD, "NAME", "only the workload NAME (or SUITE/NAME) of the suites", 0 },
+	{ "output-dir", 0, PO_OUTPUT_DIR, "DIR",
+	  "write DIR/profile-YYYYmmdd-HHMMSS.json (UTC) and its .html, and point DIR/latest.json and latest.html "
+	  "at them", 0 },
 	{ "help", 'h', PO_HELP, NULL, "this help", 0 },
 	{},
 };
@@ -175,7 +187,30 @@ static int opt_probes(const char *arg, struct profile_opts *o, char *err, int er
 
 int profile_opt_apply(struct profile_opts *o, int id, const char *arg, char *err, int errlen)
 {
+	if (id > 0 && id < 64)
+		o->given |= 1ull << id;
 	switch (id) {
+	case PO_SWEEP: return sweep_parse(arg, &o->sweep, err, errlen);
+	case PO_P99_TARGET:
+		if (parse_seconds(arg, 1e7, &o->p99_target_ms)) {
+			snprintf(err, errlen, "--p99-target: invalid value '%s' (milliseconds > 0)", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case PO_QUICK: o->quick = true; return 0;
+	case PO_LIST: o->list = true; return 0;
+	case PO_WORKLOAD:
+		if (text_control_check("--workload", arg, err, errlen))
+			return -EINVAL;
+		o->workload = arg;
+		return 0;
+	case PO_OUTPUT_DIR:
+		if (!*arg) {
+			snprintf(err, errlen, "--output-dir: empty");
+			return -EINVAL;
+		}
+		o->output_dir = arg;
+		return 0;
 	case PO_URL: o->url = arg; return 0;
 	case PO_APP_CMD: o->app_cmd = arg; return 0;
 	case PO_FRAMEWORK: /* a label printed by report and history: no control character */
@@ -236,8 +271,32 @@ int profile_opts_parse(int argc, char **argv, struct profile_opts *o, char *err,
 			return -EINVAL;
 	if (id < 0)
 		return -EINVAL;
-	if (o->help)
+	if (o->help || o->list)
 		return 0;
+	if (o->quick) { /* the seeds' quick mode: short passes, what was given explicitly kept */
+		if (!(o->given & (1ull << PO_WARMUP)))
+			o->warmup = 1;
+		if (!(o->given & (1ull << PO_DURATION)))
+			o->duration = 3;
+		if (!(o->given & (1ull << PO_REPEATS)))
+			o->repeats = 1;
+	}
+	if (o->p99_target_ms > 0 && o->sweep.var != SWEEP_RATE) {
+		snprintf(err, errlen, "--p99-target applies to a rate sweep (--sweep rate=...)");
+		return -EINVAL;
+	}
+	if (o->sweep.var == SWEEP_RATE && (o->given & (1ull << PO_RATE))) {
+		snprintf(err, errlen, "--rate and --sweep rate=...: give one of them");
+		return -EINVAL;
+	}
+	if (o->sweep.var == SWEEP_CONCURRENCY && (o->given & (1ull << PO_CONCURRENCY))) {
+		snprintf(err, errlen, "--concurrency and --sweep concurrency=...: give one of them");
+		return -EINVAL;
+	}
+	if (o->output_dir && (o->given & (1ull << PO_OUTPUT))) {
+		snprintf(err, errlen, "-o and --output-dir: give one of them");
+		return -EINVAL;
+	}
 	if (p.operands < argc) {
 		snprintf(err, errlen, "unexpected argument '%s'", argv[p.operands]);
 		return -EINVAL;
@@ -385,6 +444,7 @@ struct ctx {
 	int app_code, app_status;        /* its siginfo si_code (CLD_EXITED, CLD_KILLED...) and status */
 	bool have_status;                /* --app-cmd (our child); -p gives no status */
 	char where[320];                 /* the phase running: "SUITE/WORKLOAD clean pass" */
+	char point[64];                  /* a sweep's point running ("concurrency=4"), or "" */
 };
 
 /* Has the app exited? --app-cmd: our child, seen with waitid(WNOHANG | WNOWAIT), which leaves it
@@ -453,13 +513,16 @@ static void progress(struct ctx *c, const char *suite, const char *w, const char
 	/* every phase of the workloads still to run: warmup, clean passes, profiled pass, set-up */
 	double left = (c->nwork - c->idx + 1) * (o->warmup + o->duration * (o->single_pass ? 1 : o->repeats + 1) + 1.5);
 
-	snprintf(c->where, sizeof(c->where), "%s/%s (%s)", suite, w, phase);
+	if (c->point[0]) /* a sweep: every point runs the workload's phases */
+		left *= c->o->sweep.n;
+	snprintf(c->where, sizeof(c->where), "%s/%s%s%s (%s)", suite, w, c->point[0] ? " " : "", c->point, phase);
 	if (!c->prog) { /* off a terminal (CI logs): one line per phase */
-		fprintf(stderr, "bindprof: profile: [%d/%d] %s/%s %s; about %.0f s left\n", c->idx, c->nwork, suite, w,
-			phase, left);
+		fprintf(stderr, "bindprof: profile: [%d/%d] %s/%s%s%s %s; about %.0f s left\n", c->idx, c->nwork, suite, w,
+			c->point[0] ? " " : "", c->point, phase, left);
 		return;
 	}
-	snprintf(c->prog->label, sizeof(c->prog->label), "[%d/%d] %s/%s %s", c->idx, c->nwork, suite, w, phase);
+	snprintf(c->prog->label, sizeof(c->prog->label), "[%d/%d] %s/%s%s%s %s", c->idx, c->nwork, suite, w,
+		 c->point[0] ? " " : "", c->point, phase);
 	c->prog->t0 = c->t0;
 	c->prog->left = left;
 	printf("\r\033[K%s", c->prog->label);
@@ -841,6 +904,96 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 	return wj;
 }
 
+/* --sweep: the workload run once per point (its warmup, clean passes, and the profiled pass at the
+ * last point only), with the point's concurrency, rate or JSON body of the point's size. Every
+ * point's results go to the workload's "sweep" object with the scaling analysis
+ * (cli/scenarios.h); the workload's own results are the last point's. The summary counts every
+ * point's requests, the last point's throughput, and the workload as failed only when every point
+ * failed (a heavy point failing is what a sweep looks for). */
+static cJSON *sweep_workload(struct ctx *c, const struct suite *s, const struct workload *w,
+			     struct profile_workload *pw)
+{
+	const struct profile_opts *o = c->o;
+	const struct sweep_spec *sp = &o->sweep;
+	cJSON *wj = NULL, *sw, *points = cJSON_CreateArray(), *vals;
+	double rps0 = c->sum_rps, rps_last = 0;
+	int nfailed0 = c->nfailed, failed = 0, done = 0;
+
+	for (int i = 0; i < sp->n && !stopping(c); i++) {
+		struct profile_opts po = *o;
+		struct workload pt = *w;
+		const cJSON *warns = cJSON_GetObjectItem(c->doc, "warnings"), *res;
+		int n0 = cJSON_GetArraySize(warns), k = 0, nf = c->nfailed;
+		double r0 = c->sum_rps;
+		cJSON *pj, *wn;
+
+		if (i < sp->n - 1 && !o->single_pass)
+			po.probes = 0; /* the profiled pass at the last point only (--single-pass: every point's
+					* one pass is a profiled one) */
+		if (sp->var == SWEEP_CONCURRENCY) {
+			po.concurrency = (int)sp->v[i];
+			po.threads = o->threads < po.concurrency ? o->threads : po.concurrency;
+		} else if (sp->var == SWEEP_RATE) {
+			po.rate = sp->v[i];
+		} else {
+			pt.body_len = (size_t)sp->v[i];
+			pt.body = sweep_json_body(pt.body_len);
+			if (!pt.body) {
+				profile_warn(c->doc, "sweep", "%s/%s: out of memory for a %zu B body", s->name, w->name,
+					     pt.body_len);
+				break;
+			}
+		}
+		snprintf(c->point, sizeof(c->point), "%s=%g", sweep_var_name(sp->var), sp->v[i]);
+		if (pw->samples) {
+			free(pw->samples);
+			pw->samples = NULL;
+		}
+		cJSON_Delete(wj);
+		c->o = &po;
+		wj = run_workload(c, s, &pt, pw);
+		c->o = o;
+		if (sp->var == SWEEP_PAYLOAD)
+			free(pt.body);
+		/* the point's warnings name it */
+		cJSON_ArrayForEach(wn, (cJSON *)warns) {
+			cJSON *m = cJSON_GetObjectItem(wn, "message");
+			char buf[1500];
+
+			if (k++ < n0 || !cJSON_IsString(m))
+				continue;
+			snprintf(buf, sizeof(buf), "[%s] %s", c->point, m->valuestring);
+			cJSON_ReplaceItemInObject(wn, "message", cJSON_CreateString(buf));
+		}
+		res = cJSON_GetObjectItem(wj, "results");
+		pj = cJSON_CreateObject();
+		cJSON_AddNumberToObject(pj, "value", sp->v[i]);
+		cJSON_AddItemToObject(pj, "results", cJSON_Duplicate(res, true));
+		cJSON_AddItemToArray(points, pj);
+		failed += c->nfailed > nf;
+		done++;
+		rps_last = c->sum_rps - r0;
+	}
+	c->point[0] = '\0';
+	c->sum_rps = rps0 + rps_last;
+	c->nfailed = nfailed0 + (done && failed == done);
+	if (!wj) { /* interrupted before the first point */
+		wj = workload_json(w);
+		cJSON_AddNullToObject(wj, "results");
+	}
+	sw = cJSON_AddObjectToObject(wj, "sweep");
+	cJSON_AddStringToObject(sw, "variable", sweep_var_name(sp->var));
+	cJSON_AddStringToObject(sw, "unit", sp->var == SWEEP_CONCURRENCY ? "connections"
+					    : sp->var == SWEEP_RATE	 ? "requests/s"
+									 : "bytes");
+	vals = cJSON_AddArrayToObject(sw, "values");
+	for (int i = 0; i < sp->n; i++)
+		cJSON_AddItemToArray(vals, cJSON_CreateNumber(sp->v[i]));
+	cJSON_AddItemToObject(sw, "points", points);
+	cJSON_AddItemToObject(sw, "analysis", sweep_analysis_json(sp->var, points, o->p99_target_ms));
+	return wj;
+}
+
 static void run_suites(struct ctx *c)
 {
 	for (int si = 0; si < c->set.n && !stopping(c); si++) {
@@ -854,7 +1007,8 @@ static void run_suites(struct ctx *c)
 		for (int wi = 0; wi < s->n && !stopping(c); wi++) {
 			struct profile_workload *pw = &c->w[c->idx++];
 
-			cJSON_AddItemToArray(wa, run_workload(c, s, &s->w[wi], pw));
+			cJSON_AddItemToArray(wa, c->o->sweep.var ? sweep_workload(c, s, &s->w[wi], pw)
+								  : run_workload(c, s, &s->w[wi], pw));
 			pw->suite = cJSON_GetObjectItem(sj, "name")->valuestring;
 		}
 		cJSON_AddItemToArray(c->suites_arr, sj);
@@ -998,6 +1152,19 @@ static cJSON *config_json(const struct ctx *c)
 	cJSON_AddBoolToObject(cfg, "single_pass", o->single_pass);
 	cJSON_AddStringToObject(cfg, "url", c->base);
 	cJSON_AddStringToObject(cfg, "suite", o->suite);
+	if (o->workload)
+		cJSON_AddStringToObject(cfg, "workload", o->workload);
+	cJSON_AddBoolToObject(cfg, "quick", o->quick);
+	if (o->sweep.var) {
+		cJSON *sw = cJSON_AddObjectToObject(cfg, "sweep"), *v;
+
+		cJSON_AddStringToObject(sw, "variable", sweep_var_name(o->sweep.var));
+		v = cJSON_AddArrayToObject(sw, "values");
+		for (int i = 0; i < o->sweep.n; i++)
+			cJSON_AddItemToArray(v, cJSON_CreateNumber(o->sweep.v[i]));
+		if (o->p99_target_ms > 0)
+			cJSON_AddNumberToObject(sw, "p99_target_ms", o->p99_target_ms);
+	}
 	if (o->health_path)
 		cJSON_AddStringToObject(cfg, "health_path", o->health_path);
 	pa = cJSON_AddArrayToObject(cfg, "probes");
@@ -1109,6 +1276,11 @@ static int prepare(struct ctx *c, char *app_log, size_t len)
 		return EXIT_BADINPUT;
 	}
 	c->have_set = true;
+	if ((o->workload && suites_keep(&c->set, o->workload, 0, "--workload", err, sizeof(err))) ||
+	    (o->sweep.var == SWEEP_PAYLOAD && suites_keep(&c->set, NULL, 1, "--sweep payload", err, sizeof(err)))) {
+		log_err("profile: %s", err);
+		return EXIT_BADINPUT;
+	}
 	snprintf(c->base, sizeof(c->base), "http://%s%s%s:%d", strchr(u.host, ':') ? "[" : "", u.host,
 		 strchr(u.host, ':') ? "]" : "", u.port);
 	for (int s = 0; s < c->set.n; s++)
@@ -1210,6 +1382,18 @@ static int report(struct ctx *c)
 		return ret;
 	if (o->table || isatty(1))
 		print_table(c);
+	{ /* --sweep: each swept workload's points and analysis */
+		const cJSON *su, *wk;
+
+		cJSON_ArrayForEach(su, cJSON_GetObjectItem(c->doc, "suites"))
+			cJSON_ArrayForEach(wk, cJSON_GetObjectItem(su, "workloads"))
+				if (cJSON_IsObject(cJSON_GetObjectItem(wk, "sweep"))) {
+					char l[300];
+
+					snprintf(l, sizeof(l), "%s/%s", json_str_or(su, "name", "-"), json_str_or(wk, "name", "-"));
+					sweep_print_summary(stdout, l, cJSON_GetObjectItem(wk, "sweep"));
+				}
+	}
 	for (int i = 0; i < c->nwork; i++) /* the net probe's diagnoses, per workload */
 		if (cJSON_GetArraySize(profile_get(c->w[i].results, "profiling.diagnoses"))) {
 			char t[300];
@@ -1357,6 +1541,23 @@ int cmd_profile(int argc, char **argv)
 		profile_usage(stdout);
 		return EXIT_OK;
 	}
+	if (o.list) {
+		if (scenarios_list(stdout, o.suite, err, sizeof(err))) {
+			log_err("profile: %s", err);
+			return EXIT_BADINPUT;
+		}
+		return EXIT_OK;
+	}
+	if (o.output_dir) {
+		if (output_dir_prepare(o.output_dir, o.dir_output, sizeof(o.dir_output), o.dir_html, sizeof(o.dir_html), err,
+				       sizeof(err))) {
+			log_err("profile: %s", err);
+			return EXIT_BADINPUT;
+		}
+		o.output = o.dir_output;
+		if (!o.html)
+			o.html = o.dir_html;
+	}
 	/* harden: what can be checked before any app is started or attached */
 	if (validate_output_path("-o", o.output, err, sizeof(err)) ||
 	    (o.html && validate_output_path("--html", o.html, err, sizeof(err))) ||
@@ -1381,5 +1582,8 @@ int cmd_profile(int argc, char **argv)
 	guardian_start();
 	ret = profile_run(&o, NULL);
 	guardian_stop();
+	if (o.output_dir && !access(o.output, F_OK) &&
+	    output_dir_link_latest(o.output_dir, o.output, o.html == o.dir_html && !access(o.html, F_OK) ? o.html : NULL))
+		log_warn("profile: --output-dir: cannot link %s/latest.json: %s", o.output_dir, strerror(errno));
 	return ret;
 }
