@@ -69,7 +69,7 @@ int heapmeth_scan(int pid, const char *path, struct heap_method *out, int max, u
 {
 	struct range exec[MAX_RANGES], *reg = calloc(MAX_REGIONS, sizeof(*reg));
 	int nexec = 0, nreg = 0, found = 0;
-	uint64_t base = 0, base_vaddr = 0;
+	uint64_t base = 0, base_vaddr = 0, span_lo = 0, span_hi = 0, span_len;
 	bool have_base = false;
 	char mpath[64], line[4352];
 	uint8_t *buf = malloc(CHUNK + 32);
@@ -121,6 +121,11 @@ int heapmeth_scan(int pid, const char *path, struct heap_method *out, int max, u
 			base_vaddr = 0;
 		elf_file__close(ef);
 	}
+	for (int k = 0; k < nexec; k++) {
+		span_lo = k && span_lo < exec[k].lo ? span_lo : exec[k].lo;
+		span_hi = exec[k].hi > span_hi ? exec[k].hi : span_hi;
+	}
+	span_len = span_hi - span_lo;
 	for (int r = 0; r < nreg && found < max; r++) {
 		for (uint64_t at = reg[r].lo; at < reg[r].hi && found < max && *scanned < HEAPMETH_MAX_BYTES; at += CHUNK) {
 			size_t want = reg[r].hi - at < CHUNK + 32 ? reg[r].hi - at : CHUNK + 32;
@@ -137,6 +142,8 @@ int heapmeth_scan(int pid, const char *path, struct heap_method *out, int max, u
 				char nm[96];
 
 				memcpy(&meth, buf + i + 8, 8);
+				if (meth - span_lo >= span_len) /* outside every executable mapping: most words */
+					continue;
 				for (int k = 0; k < nexec && !in; k++)
 					in = meth >= exec[k].lo && meth < exec[k].hi;
 				if (!in)
