@@ -369,7 +369,7 @@ static int attach_spec(struct ffi *f, int i, const char *path)
 				char mod[sizeof(sp->heap_mod)];
 
 				memcpy(mod, sp->heap_mod, sizeof(mod));
-				snprintf(sp->status, sizeof(sp->status), "%s: no static method table; looking for the "
+				snprintf(sp->status, sizeof(sp->status), "%.700s: no static method table; looking for the "
 					 "methods of module '%s' in the targets' memory (tables built at import)", path, mod);
 				free(fns);
 				return 0;
@@ -761,7 +761,7 @@ static void heap_poll_spec(struct ffi *f, int i, int pid)
 	if (n <= 0) {
 		if (age > HEAP_WAIT_NS) {
 			sp->heap_wait = false;
-			snprintf(sp->status, sizeof(sp->status), "%s: no function matches '%s' (no static method table, "
+			snprintf(sp->status, sizeof(sp->status), "%.600s: no function matches '%.200s' (no static method table, "
 				 "and no method of module '%s' found in memory in %u scans over %.0f s)", path,
 				 glob[0] ? glob : "(exported functions)", mod, sp->heap_scans, age / 1e9);
 		}
@@ -807,7 +807,7 @@ static void heap_poll_spec(struct ffi *f, int i, int pid)
 			guardian_forget_cont(pid);
 	}
 	if (!matched)
-		snprintf(sp->status, sizeof(sp->status), "%s: no function matches '%s' (%d methods of module '%s' "
+		snprintf(sp->status, sizeof(sp->status), "%.600s: no function matches '%.200s' (%d methods of module '%s' "
 			 "found in memory, built at import)", path, glob, n, mod);
 	else
 		snprintf(sp->status, sizeof(sp->status), "probed %d of %d methods found in pid %d's memory (the module "
