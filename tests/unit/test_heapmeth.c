@@ -80,7 +80,13 @@ static void test_scan_self(void **state)
 			}
 			assert_string_not_equal(hm[i].name, "flags");
 		}
+#if defined(__SANITIZE_ADDRESS__)
+		/* ASan's allocator is not malloc's [heap], and its shadow memory (anonymous, terabytes
+		 * reserved) uses up the bytes a scan reads: only the absence of memory errors is checked */
+		(void)a, (void)b;
+#else
 		assert_true(a && b);
+#endif
 	}
 	assert_int_equal(heapmeth_scan(getpid(), "/nonexistent/lib.so", hm, 16, &scanned), -ENOENT);
 	free(t);

@@ -68,7 +68,7 @@ int heapmeth_module(const char *path, char *name, size_t len)
 int heapmeth_scan(int pid, const char *path, struct heap_method *out, int max, uint64_t *scanned)
 {
 	struct range exec[MAX_RANGES], *reg = calloc(MAX_REGIONS, sizeof(*reg));
-	int nexec = 0, nreg = 0, found = 0;
+	int nexec = 0, nreg = 0, nheap = 0, found = 0;
 	uint64_t base = 0, base_vaddr = 0, span_lo = 0, span_hi = 0, span_len;
 	bool have_base = false;
 	char mpath[64], line[4352];
@@ -105,7 +105,15 @@ int heapmeth_scan(int pid, const char *path, struct heap_method *out, int max, u
 				exec[nexec++] = (struct range){ lo, hi };
 		} else if (perms[0] == 'r' && perms[1] == 'w' && perms[3] == 'p' && nreg < MAX_REGIONS &&
 			   (!*file || !strcmp(file, "[heap]"))) {
-			reg[nreg++] = (struct range){ lo, hi };
+			/* [heap] (malloc's main arena: where small allocations go) first, then the
+			 * anonymous mappings in address order */
+			if (!strcmp(file, "[heap]")) {
+				memmove(reg + nheap + 1, reg + nheap, (nreg - nheap) * sizeof(*reg));
+				reg[nheap++] = (struct range){ lo, hi };
+				nreg++;
+			} else {
+				reg[nreg++] = (struct range){ lo, hi };
+			}
 		}
 	}
 	fclose(m);

@@ -4,8 +4,9 @@
  * PyModule_AddFunctions or PyCFunction_NewEx): found in the target's memory, since the file holds
  * no table (ffisyms.h finds the static ones).
  *
- * Method: the process's private writable anonymous memory ([heap] and anonymous rw-p mappings,
- * where malloc and Python's allocators put objects) is read (process_vm_readv) and searched, at
+ * Method: the process's private writable anonymous memory ([heap] first, then the anonymous rw-p
+ * mappings in address order: where malloc and Python's allocators put objects) is read
+ * (process_vm_readv, at most HEAPMETH_MAX_BYTES) and searched, at
  * every 8-byte boundary, for a PyMethodDef {ml_name, ml_meth, ml_flags, ml_doc} whose ml_meth
  * points into an executable mapping of the library, whose ml_flags has METH_* bits only (and at
  * least one), and whose ml_name points at a NUL-terminated identifier. */
