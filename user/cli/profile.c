@@ -46,6 +46,8 @@
 #include "lib/file.h"
 #include "load/httpcheck.h"
 #include "load/loadgen.h"
+#include "load/latsplit.h"
+#include "probes/requests.h"
 #include "load/suites.h"
 #include "output/document.h"
 #include "probes/net.h"
@@ -105,6 +107,18 @@ const struct cli_option profile_options[] = {
 	{ "output-dir", 0, PO_OUTPUT_DIR, "DIR",
 	  "write DIR/profile-YYYYmmdd-HHMMSS.json (UTC) and its .html, and point DIR/latest.json and latest.html "
 	  "at them", 0 },
+	{ "ramp-up", 0, PO_RAMP_UP, "S",
+	  "a linear rate ramp from 0 to --rate over S seconds before each workload's measured passes (after "
+	  "the warmup); its request count in results.ramp_up", 0 },
+	{ "burst", 0, PO_BURST, "BASE:PEAK:SECS",
+	  "the clean passes run at BASE requests/s with PEAK for SECS seconds a third of the way in: "
+	  "results.burst gives how long p99 took to come back within 10% of its level before the burst", 0 },
+	{ "sustained", 0, PO_SUSTAINED, "DURATION",
+	  "clean passes of DURATION (e.g. 30m): results.sustained gives the degradation of throughput and "
+	  "p99 from the first to the last intervals and a memory leak slope (MB/hour) with its verdict", 0 },
+	{ "page-faults", 0, PO_PAGE_FAULTS, NULL,
+	  "one more profiled pass per workload sampling the app's page faults (where memory is touched for "
+	  "the first time): OUT.SUITE.WORKLOAD.page-faults.folded and .svg", 0 },
 	{ "help", 'h', PO_HELP, NULL, "this help", 0 },
 	{},
 };
@@ -227,6 +241,11 @@ int profile_opt_apply(struct profile_opts *o, int id, const char *arg, char *err
 	case PO_SPEEDSCOPE: o->speedscope = arg; return 0;
 	case PO_SINGLE_PASS: o->single_pass = true; return 0;
 	case PO_HELP: o->help = true; return 0;
+	case PO_RAMP_UP:
+	case PO_BURST:
+	case PO_SUSTAINED:
+	case PO_PAGE_FAULTS:
+		return shape_opt_apply(&o->shape, id, arg, err, errlen);
 	case PO_ALLOW_ERRORS: o->allow_errors = true; return 0;
 	case PO_PID: return cli_parse_pid(arg, &o->pid, err, errlen) ? -EINVAL : 0;
 	case PO_PROBES: return opt_probes(arg, o, err, errlen);
@@ -311,6 +330,8 @@ int profile_opts_parse(int argc, char **argv, struct profile_opts *o, char *err,
 	}
 	if (o->threads > o->concurrency)
 		o->threads = o->concurrency;
+	if (shape_opts_check(&o->shape, o->rate, o->duration, err, errlen))
+		return -EINVAL;
 	if ((o->pprof || o->speedscope) && !(o->probes & PROBE_BIT(PROBE_STACKS))) {
 		snprintf(err, errlen, "%s needs the stacks probe (--probes ...,stacks)", o->pprof ? "--pprof" : "--speedscope");
 		return -EINVAL;
@@ -357,6 +378,7 @@ struct sampler {
 	const struct load_progress *lp;
 	uint64_t marks[STEADY_MAX_INTERVALS + 1], mark_ns[STEADY_MAX_INTERVALS + 1];
 	int nmarks;
+	struct shape_series ser; /* the app's CPU, RSS, USS, PSS at each second (cli/shapes.h) */
 };
 
 static void *sampler_main(void *arg)
@@ -379,8 +401,17 @@ static void *sampler_main(void *arg)
 			s->mark_ns[s->nmarks] = now_ns();
 			s->marks[s->nmarks++] = s->lp->responses;
 		}
+		if (s->lp && (s->nmarks || s->lp->responses) && now_ns() - t0 >= (uint64_t)s->ser.n * 1000000000ull)
+			shape_series_sample(&s->ser, pids, n, now_ns());
 		resources__sample(s->res, pids, n, tick++ % 10 == 0);
 		usleep(100000);
+	}
+	if (s->lp && s->ser.n) { /* the pass's end: its last interval's memory */
+		int pids[512], n;
+
+		pids[0] = s->pid;
+		n = 1 + target_descendants("/proc", s->pid, pids + 1, 511);
+		shape_series_sample(&s->ser, pids, n, now_ns());
 	}
 	return NULL;
 }
@@ -444,6 +475,13 @@ struct ctx {
 	int app_code, app_status;        /* its siginfo si_code (CLD_EXITED, CLD_KILLED...) and status */
 	bool have_status;                /* --app-cmd (our child); -p gives no status */
 	char where[320];                 /* the phase running: "SUITE/WORKLOAD clean pass" */
+	const struct rate_shape *shape;  /* the next load's rate shape (cli/shapes.h), or NULL */
+	double shape_rate;               /* its rate for the engine's rate mode (> 0 with a shape) */
+	double interval_s;               /* the next load's per-interval counts; 0 none */
+	bool pf_pass;                    /* the next profiled pass samples page faults (--page-faults) */
+	const struct suite *mix_suite;   /* a mixed suite's workload running (cli/shapes.h), or NULL */
+	struct load_req *mix;            /* its requests, mix_suite->n of them */
+	cJSON *streaming;                /* the last event-stream pass's figures (cli/shapes.h) */
 	char point[64];                  /* a sweep's point running ("concurrency=4"), or "" */
 };
 
@@ -511,7 +549,9 @@ static void progress(struct ctx *c, const char *suite, const char *w, const char
 	const struct profile_opts *o = c->o;
 
 	/* every phase of the workloads still to run: warmup, clean passes, profiled pass, set-up */
-	double left = (c->nwork - c->idx + 1) * (o->warmup + o->duration * (o->single_pass ? 1 : o->repeats + 1) + 1.5);
+	double left = (c->nwork - c->idx + 1) * (o->warmup + o->duration * (o->single_pass ? 1 : o->repeats + 1) + 1.5 +
+						  (shape_pass_secs(&o->shape, o->duration) - o->duration) * o->repeats +
+						  o->shape.ramp_up + (o->shape.page_faults ? o->duration : 0));
 
 	if (c->point[0]) /* a sweep: every point runs the workload's phases */
 		left *= c->o->sweep.n;
@@ -543,7 +583,7 @@ static void folded_path(const char *output, const char *suite, const char *workl
 }
 
 static int run_load(struct ctx *c, const struct workload *w, double secs, struct load_result *r,
-		    struct load_progress *lp)
+		    struct load_progress *lp, bool keep)
 {
 	const struct profile_opts *o = c->o;
 	struct load_opts lo = {
@@ -557,14 +597,23 @@ static int run_load(struct ctx *c, const struct workload *w, double secs, struct
 		.nheaders = w->nheaders,
 		.body = w->body,
 		.body_len = w->body_len,
+		.keep_requests = keep,
+		.shape = c->shape,
+		.interval_s = c->interval_s,
+		.mix = c->mix,
+		.nmix = c->mix_suite ? c->mix_suite->n : 0,
 	};
 	char url[4096];
 	struct watch wt = { .c = c };
 	bool watching;
 	int e;
 
-	snprintf(url, sizeof(url), "%s%s", c->base, w->path);
+	snprintf(url, sizeof(url), "%s%s", c->base, c->mix ? "/" : w->path); /* a mix: each request its path */
 	lo.url = url;
+	if (c->shape)
+		lo.rate = c->shape_rate;
+	else if (o->shape.burst_secs > 0) /* --burst: every other load (the warmup) at its base rate */
+		lo.rate = o->shape.burst_base;
 	if (c->prog) {
 		c->prog->lp.responses = c->prog->lp.errors = 0;
 		c->prog->pass_t0 = wall_time();
@@ -577,7 +626,12 @@ static int run_load(struct ctx *c, const struct workload *w, double secs, struct
 	}
 	c->load_stop = stopping(c);
 	watching = !pthread_create(&wt.th, NULL, watch_main, &wt);
-	e = loadgen_run(&lo, r, watching ? &c->load_stop : signals_pending_flag());
+	if (w->sse) { /* an event stream: its own engine (load/sse.h) */
+		cJSON_Delete(c->streaming);
+		e = shape_sse_pass(&lo, r, &c->streaming, watching ? &c->load_stop : signals_pending_flag());
+	} else {
+		e = loadgen_run(&lo, r, watching ? &c->load_stop : signals_pending_flag());
+	}
 	wt.stop = 1;
 	if (watching)
 		pthread_join(wt.th, NULL);
@@ -609,17 +663,20 @@ static void pass_of(struct load_result *lr, cJSON *doc, struct pass *p)
 	load_result_free(lr);
 }
 
-/* Steady state of a pass from its responses counted every second (marks[0] at the start): the
- * 1 s interval throughputs (responses over each interval's own length), and the trend test of stats/steady.h (more than a 10% change over the
- * pass with a slope CI excluding 0, lag-1 autocorrelation corrected: not-steady). */
-static cJSON *steady_json(const uint64_t *marks, const uint64_t *mark_ns, int n)
+/* Steady state of a pass from its 1 s interval throughputs: the load engine's per-interval counts
+ * (the requests that ended in each second of the window; cli/shapes.h), else the responses
+ * counted every second beside the pass (marks[0] at the start, each interval over its own
+ * length); and the trend test of stats/steady.h (more than a 10% change over the pass with a
+ * slope CI excluding 0, lag-1 autocorrelation corrected: not-steady). */
+static cJSON *steady_json(const struct load_result *lr, double secs, const uint64_t *marks, const uint64_t *mark_ns,
+			  int n)
 {
 	static double iv[STEADY_MAX_INTERVALS];
 	struct steady_result st;
 	cJSON *o = cJSON_CreateObject(), *a;
-	int k = 0;
+	int k = lr ? shape_interval_rates(lr, secs, iv, STEADY_MAX_INTERVALS) : 0;
 
-	for (int i = 1; i < n; i++)
+	for (int i = 1; !k && i < n; i++)
 		iv[k++] = marks[i] >= marks[i - 1] && mark_ns[i] > mark_ns[i - 1]
 				  ? (double)(marks[i] - marks[i - 1]) / ((mark_ns[i] - mark_ns[i - 1]) / 1e9)
 				  : 0;
@@ -656,11 +713,51 @@ static int clean_pass(struct ctx *c, const struct workload *w, bool first, struc
 	sm.res = resources__new("/proc");
 	sm.lp = c->prog ? &c->prog->lp : &lp;
 	pthread_create(&sm.th, NULL, sampler_main, &sm);
-	e = run_load(c, w, c->o->duration, &lr, &lp);
-	sm.stop = 1;
-	pthread_join(sm.th, NULL);
+	{
+		const struct profile_shape_opts *so = &c->o->shape;
+		double secs = shape_pass_secs(so, c->o->duration);
+		struct rate_shape rs;
+		cJSON *iv = NULL, *burst = NULL, *sus = NULL, *mix = NULL, *steady = NULL;
+
+		if (so->burst_secs > 0) { /* 0.1 s sub-intervals: the recovery's resolution */
+			shape_burst_rate(so, secs, &rs);
+			c->shape = &rs;
+			c->shape_rate = so->burst_peak;
+		}
+		c->interval_s = so->burst_secs > 0 ? 0.1 : 1;
+		e = run_load(c, w, secs, &lr, &lp, false);
+		c->shape = NULL;
+		c->interval_s = 0;
+		sm.stop = 1;
+		pthread_join(sm.th, NULL);
+		if (!e) {
+			iv = shape_intervals_json(&lr, &sm.ser, secs);
+			if (so->burst_secs > 0)
+				burst = shape_burst_json(so, &lr, secs);
+			if (so->sustained > 0)
+				sus = shape_sustained_json(&lr, &sm.ser, secs);
+			if (c->mix_suite)
+				mix = shape_mix_json(c->mix_suite, &lr);
+			steady = steady_json(&lr, secs, sm.marks, sm.mark_ns, sm.nmarks);
+		}
+		shape_series_free(&sm.ser);
+		if (!e) {
+			pass_of(&lr, first ? c->doc : NULL, p);
+			cJSON_AddItemToObject(p->json, "intervals", iv);
+			if (burst)
+				cJSON_AddItemToObject(p->json, "burst", burst);
+			if (sus)
+				cJSON_AddItemToObject(p->json, "sustained", sus);
+			if (mix)
+				cJSON_AddItemToObject(p->json, "mix", mix);
+			cJSON_AddItemToObject(p->json, "steady", steady);
+			if (w->sse && c->streaming) {
+				cJSON_AddItemToObject(p->json, "streaming", c->streaming);
+				c->streaming = NULL;
+			}
+		}
+	}
 	if (!e) {
-		pass_of(&lr, first ? c->doc : NULL, p);
 		cJSON_AddItemToObject(p->json, "resources", resources__to_json(sm.res));
 		if (hl_ok && !hostload_snap("/proc", hl_pids, hl_n, &hl1)) {
 			struct hostload hl;
@@ -668,7 +765,6 @@ static int clean_pass(struct ctx *c, const struct workload *w, bool first, struc
 			hostload_between(&hl0, &hl1, sysconf(_SC_CLK_TCK), &hl);
 			cJSON_AddItemToObject(p->json, "host_load", hostload_json(&hl, NULL));
 		}
-		cJSON_AddItemToObject(p->json, "steady", steady_json(sm.marks, sm.mark_ns, sm.nmarks));
 	}
 	resources__free(sm.res);
 	return e;
@@ -696,6 +792,7 @@ static void recorder_opts_of(const struct ctx *c, const char *folded, struct rec
 
 	record_opts_defaults(ro);
 	ro->pid = c->app;
+	ro->keep_requests = true; /* matched with the load's (latency_split_into) */
 	ro->probes = o->probes;
 	ro->gil_exact = o->gil_method >= 0 ? o->gil_method == 1 : o->probes_all;
 	ro->folded = (o->probes & PROBE_BIT(PROBE_STACKS)) ? folded : NULL;
@@ -704,6 +801,43 @@ static void recorder_opts_of(const struct ctx *c, const char *folded, struct rec
 		ro->ffi[ro->nffi++] = o->ffi[i];
 	if (ro->nffi)
 		ro->probes |= PROBE_BIT(PROBE_FFI);
+}
+
+static const char *split_epname(const void *ctx, int ep)
+{
+	return reqtrack__endpoint(ctx, ep);
+}
+
+/* The profiled pass's decomposition of the client's latency (load/latsplit.h) into the recorder
+ * document's results.profiling.latency_decomposition; null with a warning when the requests probe
+ * did not run. */
+static void latency_split_into(struct ctx *c, struct recorder *rec, const struct load_result *lr, cJSON *rdoc)
+{
+	cJSON *prof = cJSON_GetObjectItem(cJSON_GetObjectItem(rdoc, "results"), "profiling"), *dec;
+	const struct reqtrack *rt = recorder_requests(rec);
+	struct latsplit_in in = {
+		.client = lr->reqs,
+		.nclient = lr->nreqs,
+		.client_dropped = lr->reqs_dropped,
+		.epname = split_epname,
+		.epctx = rt,
+		.exemplars = 5,
+	};
+
+	if (!cJSON_IsObject(prof))
+		return;
+	if (!rt) {
+		cJSON_AddNullToObject(prof, "latency_decomposition");
+		return;
+	}
+	in.server = reqtrack__records(rt, &in.nserver, &in.server_dropped);
+	in.server_port = ntohs(c->ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&c->ss)->sin6_port
+							  : ((struct sockaddr_in *)&c->ss)->sin_port);
+	dec = latsplit_json(&in);
+	if (dec)
+		cJSON_AddItemToObject(prof, "latency_decomposition", dec);
+	else
+		cJSON_AddNullToObject(prof, "latency_decomposition");
 }
 
 /* The recorder's document (NULL when it did not start: a warning says why) and, when the load
@@ -719,7 +853,18 @@ static cJSON *profiled_pass(struct ctx *c, const struct suite *s, const struct w
 
 	folded_path(c->o->files_base ? c->o->files_base : c->o->output ? c->o->output : "bindprof-profile.json", s->name,
 		    w->name, folded, sizeof(folded));
+	if (c->pf_pass) { /* --page-faults: the stacks probe alone, on the page-faults event */
+		size_t n = strlen(folded);
+
+		snprintf(folded + n - 7, sizeof(folded) - n + 7, ".page-faults.folded");
+	}
 	recorder_opts_of(c, folded, &ro);
+	if (c->pf_pass) {
+		ro.probes = PROBE_BIT(PROBE_STACKS);
+		ro.page_faults = true;
+		ro.nffi = 0;
+		ro.folded = folded;
+	}
 	if (ro.folded && strlen(folded) > 7) { /* its flamegraph next to it: OUT.SUITE.WORKLOAD.svg */
 		snprintf(svg, sizeof(svg), "%.*s.svg", (int)(strlen(folded) - 7), folded);
 		ro.svg = svg;
@@ -734,11 +879,13 @@ static cJSON *profiled_pass(struct ctx *c, const struct suite *s, const struct w
 		recorder_free(rt.rec);
 		return NULL;
 	}
-	e = run_load(c, w, c->o->duration, &lr, NULL);
+	e = run_load(c, w, c->o->duration, &lr, NULL, true);
 	rt.stop = 1;
 	pthread_join(rt.th, NULL);
 	recorder_stop(rt.rec, 0);
 	rdoc = recorder_document(rt.rec);
+	if (!e)
+		latency_split_into(c, rt.rec, &lr, rdoc);
 	recorder_free(rt.rec);
 	if (!e)
 		pass_of(&lr, NULL, p);
@@ -832,8 +979,8 @@ static cJSON *workload_json(const struct workload *w)
 static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct workload *w, struct profile_workload *pw)
 {
 	const struct profile_opts *o = c->o;
-	struct pass *clean = calloc(o->repeats, sizeof(*clean)), pp = { 0 };
-	cJSON *wj = workload_json(w), *rdoc = NULL;
+	struct pass *clean = calloc(o->repeats, sizeof(*clean)), pp = { 0 }, pfp = { 0 };
+	cJSON *wj = workload_json(w), *rdoc = NULL, *ramp = NULL, *pf = NULL;
 	struct load_result lr;
 	int passes = 0;
 
@@ -841,8 +988,21 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 	pw->name = cJSON_GetObjectItem(wj, "name")->valuestring;
 	if (o->warmup > 0 && !stopping(c)) {
 		progress(c, s->name, w->name, "warmup");
-		if (!run_load(c, w, o->warmup, &lr, NULL))
+		if (!run_load(c, w, o->warmup, &lr, NULL, false))
 			load_result_free(&lr);
+	}
+	if (o->shape.ramp_up > 0 && !stopping(c)) { /* --ramp-up: 0 to the rate, before the passes */
+		struct rate_shape rs;
+
+		c->shape_rate = o->rate > 0 ? o->rate : o->shape.burst_base;
+		shape_ramp_rate(&o->shape, c->shape_rate, &rs);
+		c->shape = &rs;
+		progress(c, s->name, w->name, "ramp-up");
+		if (!run_load(c, w, o->shape.ramp_up, &lr, NULL, false)) {
+			ramp = shape_ramp_json(&o->shape, c->shape_rate, &lr);
+			load_result_free(&lr);
+		}
+		c->shape = NULL;
 	}
 	for (int k = 0; clean && !o->single_pass && k < o->repeats && !stopping(c); k++) {
 		const cJSON *warns = cJSON_GetObjectItem(c->doc, "warnings");
@@ -871,6 +1031,18 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 		progress(c, s->name, w->name, "profiled pass");
 		rdoc = profiled_pass(c, s, w, &pp);
 	}
+	if (o->shape.page_faults && !stopping(c)) {
+		cJSON *pdoc;
+
+		progress(c, s->name, w->name, "page-fault pass");
+		c->pf_pass = true;
+		pdoc = profiled_pass(c, s, w, &pfp);
+		c->pf_pass = false;
+		pf = cJSON_DetachItemViaPointer(pdoc, (cJSON *)profile_get(pdoc, "results.profiling.stacks"));
+		cJSON_Delete(pdoc);
+		if (pf) /* the pass's requests: faults per request */
+			cJSON_AddNumberToObject(pf, "requests", pfp.json ? (double)pfp.total : 0);
+	}
 	if (clean && o->single_pass && pp.json) {
 		clean[0] = pp;
 		clean[0].json = cJSON_Duplicate(pp.json, true);
@@ -881,6 +1053,11 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 		struct wl_health h;
 
 		cJSON_AddItemToObject(wj, "results", res);
+		if (ramp)
+			cJSON_AddItemToObject(res, "ramp_up", ramp);
+		if (pf)
+			cJSON_AddItemToObject(res, "page_faults", pf);
+		ramp = pf = NULL;
 		/* a failed workload (success below 99%, mostly 4xx/5xx, nothing answered): named, with its
 		 * status classes, and left out of the summary's averages */
 		if (!wl_health_of(res, 0, &h)) {
@@ -899,6 +1076,9 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 	for (int k = 0; clean && k < o->repeats; k++)
 		cJSON_Delete(clean[k].json);
 	cJSON_Delete(pp.json);
+	cJSON_Delete(pfp.json);
+	cJSON_Delete(ramp);
+	cJSON_Delete(pf);
 	cJSON_Delete(rdoc);
 	free(clean);
 	return wj;
@@ -1004,6 +1184,23 @@ static void run_suites(struct ctx *c)
 		if (s->description)
 			cJSON_AddStringToObject(sj, "description", s->description);
 		wa = cJSON_AddArrayToObject(sj, "workloads");
+		if (s->mixed) { /* one pass of every workload, mixed by weight */
+			struct profile_workload *pw = &c->w[c->idx++];
+			struct workload mw;
+
+			cJSON_AddStringToObject(sj, "mode", "mixed");
+			if (!stopping(c) && !shape_mix_of(s, &mw, &c->mix)) {
+				c->mix_suite = s;
+				cJSON_AddItemToArray(wa, c->o->sweep.var ? sweep_workload(c, s, &mw, pw)
+									 : run_workload(c, s, &mw, pw));
+				pw->suite = cJSON_GetObjectItem(sj, "name")->valuestring;
+				c->mix_suite = NULL;
+			}
+			free(c->mix);
+			c->mix = NULL;
+			cJSON_AddItemToArray(c->suites_arr, sj);
+			continue;
+		}
 		for (int wi = 0; wi < s->n && !stopping(c); wi++) {
 			struct profile_workload *pw = &c->w[c->idx++];
 
@@ -1150,6 +1347,19 @@ static cJSON *config_json(const struct ctx *c)
 		cJSON_AddNullToObject(cfg, "rate");
 	cJSON_AddNumberToObject(cfg, "repeats", o->repeats);
 	cJSON_AddBoolToObject(cfg, "single_pass", o->single_pass);
+	if (o->shape.ramp_up > 0)
+		cJSON_AddNumberToObject(cfg, "ramp_up_secs", o->shape.ramp_up);
+	if (o->shape.burst_secs > 0) {
+		cJSON *b = cJSON_AddObjectToObject(cfg, "burst");
+
+		cJSON_AddNumberToObject(b, "base_rps", o->shape.burst_base);
+		cJSON_AddNumberToObject(b, "peak_rps", o->shape.burst_peak);
+		cJSON_AddNumberToObject(b, "secs", o->shape.burst_secs);
+	}
+	if (o->shape.sustained > 0)
+		cJSON_AddNumberToObject(cfg, "sustained_secs", o->shape.sustained);
+	if (o->shape.page_faults)
+		cJSON_AddBoolToObject(cfg, "page_faults", true);
 	cJSON_AddStringToObject(cfg, "url", c->base);
 	cJSON_AddStringToObject(cfg, "suite", o->suite);
 	if (o->workload)
@@ -1283,12 +1493,18 @@ static int prepare(struct ctx *c, char *app_log, size_t len)
 	}
 	snprintf(c->base, sizeof(c->base), "http://%s%s%s:%d", strchr(u.host, ':') ? "[" : "", u.host,
 		 strchr(u.host, ':') ? "]" : "", u.port);
-	for (int s = 0; s < c->set.n; s++)
-		c->nwork += c->set.s[s].n;
+	for (int s = 0; s < c->set.n; s++) {
+		if (c->set.s[s].mixed && o->sweep.var == SWEEP_PAYLOAD) {
+			log_err("profile: --sweep payload: the mixed suite '%s' has no one body to size (give suites "
+				"that are not mixed)", c->set.s[s].name);
+			return EXIT_BADINPUT;
+		}
+		c->nwork += c->set.s[s].mixed ? 1 : c->set.s[s].n;
+	}
 	c->w = calloc(c->nwork ? c->nwork : 1, sizeof(*c->w));
 	if (!c->w)
 		return EXIT_ENV;
-	if (o->probes && env_check_privileges(err, sizeof(err))) {
+	if ((o->probes || o->shape.page_faults) && env_check_privileges(err, sizeof(err))) {
 		log_err("%s", err);
 		return EXIT_ENV;
 	}
@@ -1304,7 +1520,7 @@ static int prepare(struct ctx *c, char *app_log, size_t len)
 		snprintf(app_log, len, "/dev/null");
 	signals_install();
 	guardian_start(); /* a no-op when the caller started it */
-	if (o->probes)
+	if (o->probes || o->shape.page_faults)
 		log_setup_libbpf();
 	c->app = o->pid ? o->pid : start_app(o, app_log);
 	if (c->app < 0) {
@@ -1382,6 +1598,12 @@ static int report(struct ctx *c)
 		return ret;
 	if (o->table || isatty(1))
 		print_table(c);
+	for (int i = 0; i < c->nwork; i++) { /* the load shapes' verdicts (cli/shapes.h) */
+		char t[300];
+
+		snprintf(t, sizeof(t), "%s/%s", c->w[i].suite, c->w[i].name);
+		shape_print(stdout, t, c->w[i].results);
+	}
 	{ /* --sweep: each swept workload's points and analysis */
 		const cJSON *su, *wk;
 
@@ -1401,6 +1623,12 @@ static int report(struct ctx *c)
 			snprintf(t, sizeof(t), "diagnoses of %s/%s:", c->w[i].suite, c->w[i].name);
 			net_print_diagnoses(stdout, profile_get(c->w[i].results, "profiling"), t);
 		}
+	for (int i = 0; i < c->nwork; i++) { /* where the client's time went, per workload */
+		char t[300];
+
+		snprintf(t, sizeof(t), "where the client's time went in %s/%s:", c->w[i].suite, c->w[i].name);
+		latsplit_print(stdout, profile_get(c->w[i].results, "profiling.latency_decomposition"), t);
+	}
 	printf("bindprof profile: %d workloads, %.0f requests, wrote %s\n", (int)num_at(c->doc, "summary.total_workloads"),
 	       num_at(c->doc, "summary.total_requests"), o->output ? o->output : "nothing");
 	return ret;
@@ -1510,6 +1738,7 @@ out:
 	if (c.started_app)
 		stop_app(c.app);
 	cJSON_Delete(c.suites_arr);
+	cJSON_Delete(c.streaming);
 	cJSON_Delete(c.doc);
 	free_workloads(c.w, c.nwork);
 	free(c.prog);

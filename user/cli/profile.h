@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "cli/options.h"
+#include "cli/shapes.h"
 #include <cjson/cJSON.h>
 #include "stats/repeats.h"
 #include "cli/scenarios.h"
@@ -34,6 +35,7 @@ struct profile_opts {
 	const char *pprof, *speedscope; /* --pprof, --speedscope: every workload's stacks (cli/export.h) */
 	const char *html;       /* --html FILE.html: the report as a page (output/html), or NULL */
 	const char *history;    /* --history STORE: the page's trend section (NULL: the default store if any) */
+	struct profile_shape_opts shape; /* --ramp-up, --burst, --sustained, --page-faults (cli/shapes.h) */
 	bool help;
 	/* sweep (issue 21): cli/scenarios.h */
 	struct sweep_spec sweep; /* --sweep VAR=V1,V2...; var SWEEP_NONE: no sweep */
@@ -81,6 +83,7 @@ enum profile_opt_id {
 	PO_HEALTH_PATH, PO_FFI, PO_FORMAT, PO_BASELINE, PO_OUTPUT, PO_HELP, PO_PPROF, PO_SPEEDSCOPE, PO_ALLOW_ERRORS,
 	PO_HTML, PO_HISTORY,
 	PO_SWEEP, PO_P99_TARGET, PO_QUICK, PO_LIST, PO_WORKLOAD, PO_OUTPUT_DIR, /* sweep (issue 21) */
+	PO_RAMP_UP, PO_BURST, PO_SUSTAINED, PO_PAGE_FAULTS, /* load shapes (issue 21, cli/shapes.h) */
 	PO_MAX_ID,
 };
 extern const struct cli_option profile_options[];

@@ -515,6 +515,39 @@ static void print_diagnoses(struct rep *r, const cJSON *list)
 	}
 }
 
+/* profiling.latency_decomposition (docs/network.md): a, b, c per endpoint, and the exemplars. */
+static void print_split(struct rep *r, const cJSON *dec)
+{
+	static const struct colspec eps[] = {
+		{ "endpoint", "endpoint", NULL },
+		{ "count", "count", "%.0f" },
+		{ "before 1st read p50", "before_first_read_ms.p50", "%.3f" },
+		{ "p99", "before_first_read_ms.p99", "%.3f" },
+		{ "server p50", "server_ms.p50", "%.3f" },
+		{ "p99", "server_ms.p99", "%.3f" },
+		{ "off-CPU not GIL p50", "server_off_cpu_not_gil_ms.p50", "%.3f" },
+		{ "after last write p50", "after_last_write_ms.p50", "%.3f" },
+		{ "p99", "after_last_write_ms.p99", "%.3f" },
+	};
+	static const struct colspec ex[] = {
+		{ "slowest matched", "endpoint", NULL },
+		{ "client ms", "client_ms", "%.3f" },
+		{ "before 1st read", "before_first_read_ms", "%.3f" },
+		{ "server", "server_ms", "%.3f" },
+		{ "after last write", "after_last_write_ms", "%.3f" },
+		{ "on CPU", "server_on_cpu_ms", "%.3f" },
+		{ "GIL wait", "server_gil_wait_ms", "%.3f" },
+		{ "port", "client_port", "%.0f" },
+		{ "order", "order_on_connection", "%.0f" },
+	};
+
+	heading(r, "Where the client's time went (ms)");
+	line(r, "%s of %s client requests matched with the server's (%s unmatched)", fig(dec, "matched", "%.0f"),
+	     fig(dec, "client_requests", "%.0f"), fig(dec, "unmatched", "%.0f"));
+	table_of(r, cJSON_GetObjectItem(dec, "endpoints"), eps, 9, 0);
+	table_of(r, cJSON_GetObjectItem(dec, "exemplars"), ex, 9, 0);
+}
+
 /* Every section of one results object that has data. */
 static void print_results(struct rep *r, const cJSON *res)
 {
@@ -537,6 +570,8 @@ static void print_results(struct rep *r, const cJSON *res)
 		print_requests(r, cJSON_GetObjectItem(p, "requests"));
 	if (cJSON_GetArraySize(cJSON_GetObjectItem(p, "diagnoses")))
 		print_diagnoses(r, cJSON_GetObjectItem(p, "diagnoses"));
+	if (cJSON_IsObject(cJSON_GetObjectItem(p, "latency_decomposition")))
+		print_split(r, cJSON_GetObjectItem(p, "latency_decomposition"));
 	if (cJSON_IsObject(cJSON_GetObjectItem(res, "overhead")))
 		print_overhead(r, res);
 }
