@@ -7,6 +7,7 @@
   GET /ppid        exactly 4 os.getppid() syscalls
   GET /split       exactly 4 os.getppid() syscalls, 2 before and 2 after yielding (asyncio.sleep(0) on
                    the event loop, where other requests run in between; time.sleep(0) threaded)
+  GET /splitms     the same around asyncio.sleep(0.001) (time.sleep(0.001) threaded)
   GET /items/<n>   a small body (endpoint normalization: /items/{id})
   GET /json        exactly 2 ujson.dumps() calls (where ujson is installed: Debian's python3-ujson)
   GET /hang        answers after 30 s (a request still open when a short run ends)
@@ -19,6 +20,9 @@
 --mode asyncio:  one event-loop thread (asyncio streams) serving every connection.
 --mode executor: the asyncio server, each handler's work done in the loop's default thread pool
                  (loop.run_in_executor): the work runs on threads that never touch a socket.
+--mode pool:     ThreadingHTTPServer whose handlers hand each request's work to one shared
+                 concurrent.futures.ThreadPoolExecutor (4 workers behind its queue) and wait for
+                 the result: the work runs on threads that never touch a socket.
 --mode prefork:  2 worker processes forked at start, each serving the one listening socket with a
                  single-threaded http.server (a request at a time per process).
 --mode gevent:   gevent's pywsgi server (greenlets on one thread); needs gevent (python3-gevent).
@@ -47,6 +51,7 @@ except ImportError:
 _DOC = {"items": [{"id": i, "name": "item %d" % i, "tags": ["a", "b", "c"]} for i in range(200)]}
 _own = {}  # path -> the server's own timings, ms
 EXECUTOR = False
+POOL = None  # --mode pool: the handlers' shared thread pool
 
 
 def record(path, t0):
@@ -101,14 +106,16 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/hang":
             time.sleep(30)
             body = b"late\n"
-        elif path == "/split":
+        elif path in ("/split", "/splitms"):
             half_split()
-            time.sleep(0)
+            time.sleep(0 if path == "/split" else 0.001)
             half_split()
             body = b"split\n"
         elif path == "/drop":
             self.close_connection = True
             return
+        elif POOL is not None and path != "/stats":
+            body = POOL.submit(work, path).result()
         else:
             body = work(path)
         if body is None:
@@ -144,9 +151,9 @@ async def serve_conn(reader, writer):
             elif path == "/hang":
                 await asyncio.sleep(30)
                 body = b"late\n"
-            elif path == "/split":
+            elif path in ("/split", "/splitms"):
                 half_split()
-                await asyncio.sleep(0)
+                await asyncio.sleep(0 if path == "/split" else 0.001)
                 half_split()
                 body = b"split\n"
             elif path == "/drop":
@@ -231,7 +238,7 @@ def main():
     global EXECUTOR
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--mode", choices=["threaded", "asyncio", "executor", "prefork", "gevent"], default="threaded")
+    ap.add_argument("--mode", choices=["threaded", "asyncio", "executor", "pool", "prefork", "gevent"], default="threaded")
     a = ap.parse_args()
     gc.disable()  # no automatic collections: /gc's is the only one
     if a.mode == "gevent":
@@ -244,6 +251,10 @@ def main():
         EXECUTOR = a.mode == "executor"
         asyncio.run(amain(a.port))
         return
+    if a.mode == "pool":
+        global POOL
+        import concurrent.futures
+        POOL = concurrent.futures.ThreadPoolExecutor(max_workers=4)
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     srv.daemon_threads = True
     print("ready %d" % srv.server_address[1], flush=True)

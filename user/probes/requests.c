@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include "probes/requests.h"
 #include "probes/syscall_names.h"
 #include "core/session.h"
+#include "inspect/runtime.h"
 #include "bpf/common.h"
 
 #ifndef PIDFD_THREAD
@@ -99,8 +101,24 @@ struct endpoint {
 	int nsys, nffi;
 };
 
+/* An asyncio task's accounts held until it writes or reads a served connection (REQ_EV_BIND). */
+struct held {
+	uint64_t task;     /* REQ_TASK_BIT | coroutine; 0: free */
+	uint64_t last_req; /* the request it last wrote or read; 0: none yet */
+	struct rq acct;    /* held since then */
+	bool any;
+};
+
 struct reqtrack {
 	struct session *sess;
+	struct held *held; /* live tasks, unordered */
+	int nheld, capheld;
+	uint64_t task_bound, task_done_to_last, task_unbound; /* held accounts: where they went */
+	int task_probes;   /* interpreters whose task-step function has the uprobes */
+	bool tasks_tried;
+	struct bpf_link *tlinks[64];
+	int ntlinks;
+	char task_err[PATH_MAX + 128]; /* why not, where not */
 	struct requests_bpf *skel;
 	struct ring_buffer *rb;
 	struct reqtrack_opts o;
@@ -356,6 +374,79 @@ static void end_into(struct rq *q, const struct req_end_ev *ev)
 			 &q->sys_other);
 }
 
+/* The held accounts of task `task` (REQ_TASK_BIT | coroutine), made if `make`; NULL if none. */
+static struct held *held_of(struct reqtrack *r, uint64_t task, bool make)
+{
+	struct held *fr = NULL;
+
+	for (int i = 0; i < r->nheld; i++) {
+		if (r->held[i].task == task)
+			return &r->held[i];
+		if (!r->held[i].task && !fr)
+			fr = &r->held[i];
+	}
+	if (!make)
+		return NULL;
+	if (!fr) {
+		if (r->nheld == r->capheld) {
+			int cap = r->capheld ? 2 * r->capheld : 64;
+			struct held *a = realloc(r->held, cap * sizeof(*a));
+
+			if (!a)
+				return NULL;
+			r->held = a;
+			r->capheld = cap;
+		}
+		fr = &r->held[r->nheld++];
+	}
+	memset(fr, 0, sizeof(*fr));
+	fr->task = task;
+	return fr;
+}
+
+/* A task's held accounts go to request `req` (none, or gone: outside, counted unbound). */
+static void held_release(struct reqtrack *r, struct held *h, uint64_t req, uint64_t *counter)
+{
+	struct rq *q;
+
+	if (!h->any)
+		return;
+	if (req && (q = find(r, req))) {
+		acct_rq_add(q, &h->acct);
+		(*counter)++;
+	} else {
+		acct_rq_add(&r->outside, &h->acct);
+		r->task_unbound++;
+	}
+	memset(&h->acct, 0, sizeof(h->acct));
+	h->any = false;
+}
+
+/* One account to its owner: a request (id), a task (held until it is bound), or none (0). */
+static void account_to(struct reqtrack *r, uint64_t owner, const struct req_acct *a)
+{
+	struct rq *q;
+
+	if (!owner) {
+		acct_add(&r->outside, a);
+	} else if (owner & REQ_TASK_BIT) {
+		struct held *h = held_of(r, owner, true);
+
+		if (h) {
+			acct_add(&h->acct, a);
+			h->any = true;
+		} else {
+			r->task_unbound++;
+			acct_add(&r->outside, a);
+		}
+	} else if ((q = find(r, owner))) {
+		acct_add(q, a);
+	} else {
+		r->late_accounts++;
+		acct_add(&r->outside, a);
+	}
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct reqtrack *r = ctx;
@@ -375,13 +466,21 @@ static int on_event(void *ctx, void *data, size_t size)
 		}
 
 		r->accounts++;
-		if (!ev->owner) {
-			acct_add(&r->outside, &ev->a);
-		} else if ((q = find(r, ev->owner))) {
-			acct_add(q, &ev->a);
+		account_to(r, ev->owner, &ev->a);
+		return 0;
+	}
+	if ((kind == REQ_EV_BIND || kind == REQ_EV_TASK_END) && size >= sizeof(struct req_bind_ev)) {
+		const struct req_bind_ev *ev = data;
+		struct held *h = held_of(r, ev->task, kind == REQ_EV_BIND);
+
+		if (!h)
+			return 0;
+		if (kind == REQ_EV_BIND) {
+			h->last_req = ev->req;
+			held_release(r, h, ev->req, &r->task_bound);
 		} else {
-			r->late_accounts++;
-			acct_add(&r->outside, &ev->a);
+			held_release(r, h, h->last_req, &r->task_done_to_last);
+			h->task = 0; /* its coroutine's address may be another task's next */
 		}
 		return 0;
 	}
@@ -394,6 +493,53 @@ static int on_event(void *ctx, void *data, size_t size)
 		}
 	}
 	return 0;
+}
+
+/* asyncio tasks: a uprobe and a uretprobe on each CPython target's task-step function, the
+ * exported PyIter_Send (3.10+) or _PyGen_Send (3.8, 3.9), which _asyncio's task_step calls
+ * through the interpreter's dynamic symbol table (present in stripped builds too). The
+ * uretprobe's cookie says which return convention. A target that is not CPython 3.8-3.13 has
+ * none (its why in task_err). */
+static void attach_tasks(struct reqtrack *r)
+{
+	int tgids[64], n = session__targets(r->sess, tgids, 64);
+
+	log_debug("requests: %d targets for asyncio task probes", n);
+
+	for (int i = 0; i < n && r->ntlinks + 2 <= (int)(sizeof(r->tlinks) / sizeof(r->tlinks[0])); i++) {
+		struct runtime_info ri = { 0 };
+		int major = 0, minor = 0;
+		const char *fn;
+
+		if (runtime_detect_pid("/proc", tgids[i], &ri) || strcmp(ri.name, "cpython") ||
+		    sscanf(ri.version, "%d.%d", &major, &minor) != 2) {
+			log_debug("requests: pid %d: no CPython found (%s %s): no asyncio tasks", tgids[i], ri.name, ri.version);
+			continue; /* native: no tasks */
+		}
+		if (major != 3 || minor < 8 || minor > 13) {
+			snprintf(r->task_err, sizeof(r->task_err), "CPython %s: asyncio tasks are followed on 3.8 to 3.13",
+				 ri.version);
+			continue;
+		}
+		fn = minor >= 10 ? "PyIter_Send" : "_PyGen_Send";
+		{
+			LIBBPF_OPTS(bpf_uprobe_opts, in, .func_name = fn);
+			LIBBPF_OPTS(bpf_uprobe_opts, out, .func_name = fn, .retprobe = true, .bpf_cookie = minor < 10);
+			struct bpf_link *a = bpf_program__attach_uprobe_opts(r->skel->progs.task_send, tgids[i], ri.elf, 0, &in);
+			struct bpf_link *b = a ? bpf_program__attach_uprobe_opts(r->skel->progs.task_send_ret, tgids[i],
+										ri.elf, 0, &out) : NULL;
+
+			if (!a || !b) {
+				snprintf(r->task_err, sizeof(r->task_err), "%s in %.*s: %s", fn, PATH_MAX, ri.elf, strerror(errno));
+				bpf_link__destroy(a);
+				continue;
+			}
+			r->tlinks[r->ntlinks++] = a;
+			r->tlinks[r->ntlinks++] = b;
+			r->task_probes++;
+			log_debug("attached requests task steps: uprobe/uretprobe %s in %s (pid %d)", fn, ri.elf, tgids[i]);
+		}
+	}
 }
 
 struct reqtrack *reqtrack__new(struct session *s, const struct reqtrack_opts *o)
@@ -416,6 +562,7 @@ struct reqtrack *reqtrack__new(struct session *s, const struct reqtrack_opts *o)
 	}
 	if ((err = session__share_maps(s, r->skel->obj)))
 		goto fail;
+	r->skel->rodata->gil_known = o->gil;
 	if ((err = requests_bpf__load(r->skel))) {
 		log_err("loading the requests BPF object: %s", strerror(-err));
 		goto fail;
@@ -445,6 +592,10 @@ void reqtrack__poll(struct reqtrack *r)
 
 	if (!r || r->stopped)
 		return;
+	if (!r->tasks_tried) { /* the targets are known from the first tick on */
+		r->tasks_tried = true;
+		attach_tasks(r);
+	}
 	ring_buffer__consume(r->rb);
 	now = mono_ns();
 	/* fold what ended a while ago, from the oldest id up to the first still open */
@@ -490,7 +641,8 @@ static void read_pending(struct reqtrack *r)
 				continue;
 			}
 			if (!bpf_map_lookup_elem(mfd, &pfd, tc) && tc->pend_any) {
-				acct_add(&r->outside, &tc->pend);
+				/* a lent helper's: its owner's (a request, or a task still held) */
+				account_to(r, tc->task ? (REQ_TASK_BIT | tc->task) : tc->lent_owner, &tc->pend);
 				r->stop_accounts++;
 			}
 			close(pfd);
@@ -510,8 +662,15 @@ void reqtrack__stop(struct reqtrack *r)
 		return;
 	session__set_requests(r->sess, false);
 	requests_bpf__detach(r->skel);
+	while (r->ntlinks)
+		bpf_link__destroy(r->tlinks[--r->ntlinks]);
 	ring_buffer__consume(r->rb);
 	read_pending(r);
+	/* tasks' accounts never bound to a request (work after a task's last write, a task that
+	 * never wrote): outside any request, counted */
+	for (int i = 0; i < r->nheld; i++)
+		if (r->held[i].task)
+			held_release(r, &r->held[i], 0, &r->task_unbound);
 	/* requests whose connection is still open: answered ones end at their last write */
 	fd = bpf_map__fd(r->skel->maps.conns);
 	for (int more = bpf_map_get_next_key(fd, NULL, &key) == 0; more;
@@ -881,6 +1040,44 @@ void reqtrack__report(struct reqtrack *r, cJSON *doc, cJSON *prof, struct ffi *f
 				     "end (pidfd_open with PIDFD_THREAD: %s): events measured since a thread's last socket "
 				     "operation may be missing from outside_requests", strerror(-r->stop_read_err));
 	}
+	{
+		cJSON *x = cJSON_AddObjectToObject(o, "across_threads");
+
+		cJSON_AddStringToObject(x, "rule",
+					"a helper thread (one that never reads or writes a served connection) woken by "
+					"a thread working for a request or an asyncio task (a futex, eventfd or pipe "
+					"wake: tp_btf sched_waking / sched_wakeup_new) works for it until it wakes that "
+					"thread back or is woken again; GIL hand-offs are not causes; a wake by a thread "
+					"working for no single request is counted in wakes_untied and the helper's work "
+					"goes outside requests");
+		cJSON_AddNumberToObject(x, "wakes_lent", stat_sum(r, REQ_STAT_WAKE_LENT));
+		cJSON_AddNumberToObject(x, "wakes_untied", stat_sum(r, REQ_STAT_WAKE_UNTIED));
+		cJSON_AddNumberToObject(x, "handed_back", stat_sum(r, REQ_STAT_WAKE_BACK));
+		cJSON_AddNumberToObject(x, "results_to_waiting_request", stat_sum(r, REQ_STAT_WAKE_RESULT));
+		cJSON_AddNumberToObject(x, "ended_by_outside_wake", stat_sum(r, REQ_STAT_WAKE_OTHER));
+		cJSON_AddNumberToObject(x, "wakes_unclassified", stat_sum(r, REQ_STAT_WAKE_NOGIL));
+		if (stat_sum(r, REQ_STAT_WAKE_NOGIL))
+			profile_warn(doc, "requests", "work handed to other threads is not followed: the gil probe is off, "
+				     "so a GIL hand-off cannot be told from a hand-off of work (%llu wakes not classified)",
+				     (unsigned long long)stat_sum(r, REQ_STAT_WAKE_NOGIL));
+		x = cJSON_AddObjectToObject(o, "asyncio_tasks");
+		cJSON_AddStringToObject(x, "rule",
+					"what a thread measures inside an asyncio task's step (the outermost "
+					"PyIter_Send/_PyGen_Send of a coroutine, uprobes) is the task's, and goes to the "
+					"request the task next writes or reads (a task that finishes: to its last one); "
+					"the loop's work outside tasks goes to the request of its last read if unanswered");
+		cJSON_AddNumberToObject(x, "interpreters_probed", r->task_probes);
+		cJSON_AddNumberToObject(x, "steps", stat_sum(r, REQ_STAT_TASK_STEPS));
+		cJSON_AddNumberToObject(x, "held_accounts_bound", r->task_bound);
+		cJSON_AddNumberToObject(x, "held_accounts_to_last_request", r->task_done_to_last);
+		cJSON_AddNumberToObject(x, "held_accounts_unbound", r->task_unbound);
+		if (r->task_err[0]) {
+			cJSON_AddStringToObject(x, "not_followed", r->task_err);
+			profile_warn(doc, "requests", "asyncio tasks not followed: %s", r->task_err);
+		} else {
+			cJSON_AddNullToObject(x, "not_followed");
+		}
+	}
 	cJSON_AddNumberToObject(o, "pipelined", stat_sum(r, REQ_STAT_PIPELINED));
 	if (stat_sum(r, REQ_STAT_PIPE_FULL))
 		profile_warn(doc, "requests", "%llu pipelined requests arrived behind %d already queued on their "
@@ -937,6 +1134,9 @@ void reqtrack__free(struct reqtrack *r)
 {
 	if (!r)
 		return;
+	while (r->ntlinks)
+		bpf_link__destroy(r->tlinks[--r->ntlinks]);
+	free(r->held);
 	ring_buffer__free(r->rb);
 	requests_bpf__destroy(r->skel);
 	for (uint64_t id = 0; id < r->cap; id++)
