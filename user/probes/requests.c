@@ -37,7 +37,7 @@
 #define USYS 24
 #define UFFI 16
 #define FOLD_AFTER_NS 250000000ull /* accounts reserved before a request's end are read by then */
-#define TOP_KEYS 8
+#define TOP_KEYS 16 /* an endpoint's syscalls and native functions listed, by time */
 
 enum metric {
 	M_GIL_WAIT = 0,
