@@ -519,7 +519,7 @@ def test_asyncio_tasks():
     errors = []
     for label, exe, _ in pys:
         out = os.path.join(TMP, f"{label}-tasks.json")
-        n = 300
+        n = 150
         with recording(exe, "asyncio", ["--probes", "gil,requests,syscalls"], out) as (port, rec):
             procs = {}
             for ep, c in (("splitms", 16), ("ppid", 4)):
@@ -567,7 +567,7 @@ def test_work_across_threads():
     what the wakes tie is its request's, the rest outside, never another request's."""
     need()
     label, exe = debian_or_newest()
-    n = 300
+    n = 150
     results = {}
     for mode in ("pool", "executor"):
         out = os.path.join(TMP, f"{label}-xthread-{mode}.json")
