@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <gelf.h>
+#include <libelf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "requests.skel.h"
@@ -115,6 +117,7 @@ struct reqtrack {
 	int nheld, capheld;
 	uint64_t task_bound, task_done_to_last, task_unbound; /* held accounts: where they went */
 	int task_probes;   /* interpreters whose task-step function has the uprobes */
+	int task_plt;      /* of them, through _asyncio's PLT stub (task steps only) */
 	bool tasks_tried;
 	struct bpf_link *tlinks[64];
 	int ntlinks;
@@ -495,6 +498,99 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* The file offset of the PLT stub through which the shared object at `path` calls `name` (its
+ * .rela.plt entry i: .plt.sec + 16 i with IBT stubs, else .plt + 16 (i + 1)). 0 and *off, or
+ * negative errno (-ENOENT: no such import, or no PLT: built with -fno-plt). */
+static int plt_stub(const char *path, const char *name, uint64_t *off)
+{
+	GElf_Shdr sh, rsh = { 0 }, plt = { 0 }, pltsec = { 0 };
+	Elf_Scn *scn = NULL, *rscn = NULL;
+	size_t shstr;
+	int fd, err = -ENOENT;
+	Elf *e;
+
+	if (elf_version(EV_CURRENT) == EV_NONE || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno ? -errno : -EINVAL;
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	if (!e || elf_getshdrstrndx(e, &shstr)) {
+		err = -EINVAL;
+		goto out;
+	}
+	while ((scn = elf_nextscn(e, scn))) {
+		const char *n;
+
+		if (!gelf_getshdr(scn, &sh) || !(n = elf_strptr(e, shstr, sh.sh_name)))
+			continue;
+		if (!strcmp(n, ".rela.plt")) {
+			rsh = sh;
+			rscn = scn;
+		} else if (!strcmp(n, ".plt")) {
+			plt = sh;
+		} else if (!strcmp(n, ".plt.sec")) {
+			pltsec = sh;
+		}
+	}
+	if (rscn && plt.sh_size) {
+		Elf_Data *d = elf_getdata(rscn, NULL);
+		Elf_Scn *symscn = elf_getscn(e, rsh.sh_link);
+		GElf_Shdr symsh;
+		Elf_Data *sd = symscn ? elf_getdata(symscn, NULL) : NULL;
+		size_t n = rsh.sh_entsize ? rsh.sh_size / rsh.sh_entsize : 0;
+
+		for (size_t i = 0; d && sd && gelf_getshdr(symscn, &symsh) && i < n; i++) {
+			GElf_Rela rel;
+			GElf_Sym sym;
+			const char *sn;
+			uint64_t va;
+
+			if (!gelf_getrela(d, i, &rel) || !gelf_getsym(sd, GELF_R_SYM(rel.r_info), &sym) ||
+			    !(sn = elf_strptr(e, symsh.sh_link, sym.st_name)) || strcmp(sn, name))
+				continue;
+			if (pltsec.sh_size) {
+				va = pltsec.sh_addr + 16 * i;
+				*off = va - pltsec.sh_addr + pltsec.sh_offset;
+			} else {
+				va = plt.sh_addr + 16 * (i + 1);
+				*off = va - plt.sh_addr + plt.sh_offset;
+			}
+			err = 0;
+			break;
+		}
+	}
+out:
+	if (e)
+		elf_end(e);
+	close(fd);
+	return err;
+}
+
+/* The path of the _asyncio extension module process pid has mapped, or -ENOENT. */
+static int asyncio_module(int pid, char *out, size_t len)
+{
+	char path[64], line[PATH_MAX + 256];
+	int err = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	if (!(f = fopen(path, "re")))
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, '/'), *b;
+
+		if (!p)
+			continue;
+		p[strcspn(p, "\n")] = 0;
+		b = strrchr(p, '/');
+		if (b && !strncmp(b, "/_asyncio.", 10) && strstr(b, ".so")) {
+			snprintf(out, len, "%s", p);
+			err = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return err;
+}
+
 /* asyncio tasks: a uprobe and a uretprobe on each CPython target's task-step function, the
  * exported PyIter_Send (3.10+) or _PyGen_Send (3.8, 3.9), which _asyncio's task_step calls
  * through the interpreter's dynamic symbol table (present in stripped builds too). The
@@ -523,11 +619,19 @@ static void attach_tasks(struct reqtrack *r)
 		}
 		fn = minor >= 10 ? "PyIter_Send" : "_PyGen_Send";
 		{
-			LIBBPF_OPTS(bpf_uprobe_opts, in, .func_name = fn);
-			LIBBPF_OPTS(bpf_uprobe_opts, out, .func_name = fn, .retprobe = true, .bpf_cookie = minor < 10);
-			struct bpf_link *a = bpf_program__attach_uprobe_opts(r->skel->progs.task_send, tgids[i], ri.elf, 0, &in);
+			/* preferred: the PLT stub in _asyncio through which task_step calls it, so that
+			 * only task steps pay the uprobes (the interpreter's own nested awaits call the
+			 * function too); else the function itself */
+			char mod[PATH_MAX];
+			uint64_t off = 0;
+			bool plt = !asyncio_module(tgids[i], mod, sizeof(mod)) && !plt_stub(mod, fn, &off);
+			const char *file = plt ? mod : ri.elf;
+			LIBBPF_OPTS(bpf_uprobe_opts, in, .func_name = plt ? NULL : fn);
+			LIBBPF_OPTS(bpf_uprobe_opts, out, .func_name = plt ? NULL : fn, .retprobe = true,
+				    .bpf_cookie = minor < 10);
+			struct bpf_link *a = bpf_program__attach_uprobe_opts(r->skel->progs.task_send, tgids[i], file, off, &in);
 			struct bpf_link *b = a ? bpf_program__attach_uprobe_opts(r->skel->progs.task_send_ret, tgids[i],
-										ri.elf, 0, &out) : NULL;
+										file, off, &out) : NULL;
 
 			if (!a || !b) {
 				snprintf(r->task_err, sizeof(r->task_err), "%s in %.*s: %s", fn, PATH_MAX, ri.elf, strerror(errno));
@@ -537,7 +641,9 @@ static void attach_tasks(struct reqtrack *r)
 			r->tlinks[r->ntlinks++] = a;
 			r->tlinks[r->ntlinks++] = b;
 			r->task_probes++;
-			log_debug("attached requests task steps: uprobe/uretprobe %s in %s (pid %d)", fn, ri.elf, tgids[i]);
+			r->task_plt += plt;
+			log_debug("attached requests task steps: uprobe/uretprobe %s%s in %s (pid %d, offset 0x%llx)", fn,
+				  plt ? "@plt" : "", file, tgids[i], (unsigned long long)off);
 		}
 	}
 }
@@ -1067,6 +1173,7 @@ void reqtrack__report(struct reqtrack *r, cJSON *doc, cJSON *prof, struct ffi *f
 					"request the task next writes or reads (a task that finishes: to its last one); "
 					"the loop's work outside tasks goes to the request of its last read if unanswered");
 		cJSON_AddNumberToObject(x, "interpreters_probed", r->task_probes);
+		cJSON_AddNumberToObject(x, "probed_at_asyncio_plt", r->task_plt);
 		cJSON_AddNumberToObject(x, "steps", stat_sum(r, REQ_STAT_TASK_STEPS));
 		cJSON_AddNumberToObject(x, "held_accounts_bound", r->task_bound);
 		cJSON_AddNumberToObject(x, "held_accounts_to_last_request", r->task_done_to_last);
