@@ -98,7 +98,8 @@ struct thread_ctx {
 	__u32 task_depth;
 	__u32 multiplex;     /* serves several connections at once (an event loop): never lent, and a
 			      * helper's wake of it says nothing about which request it hands back to */
-	__u32 xpad;
+	__u32 lent_new;      /* lent at its creation: its first wake of the creator is the thread start's
+			      * handshake (Python's Thread.start waits for it), not a hand-back */
 };
 
 struct thread_name {

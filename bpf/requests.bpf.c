@@ -414,6 +414,7 @@ static __always_inline void end_lend(struct thread_ctx *tc, __u32 tid)
 	flush_tid(tc, tc->lent_owner, tid);
 	tc->lent_owner = 0;
 	tc->lent_by = 0;
+	tc->lent_new = 0;
 }
 
 SEC("tp_btf/sock_recv_length")
@@ -638,7 +639,7 @@ int BPF_PROG(req_exit, struct task_struct *task)
  * waker back or is woken again; a waker working for none: p's work is counted apart (outside).
  * The GIL's hand-offs are not causes and are skipped. The filter is the wakee's tgid: one
  * array look-up for every wake on the machine. */
-static __always_inline int on_wake(struct task_struct *p)
+static __always_inline int on_wake(struct task_struct *p, bool created)
 {
 	__u32 tgid = p->tgid, tid = p->pid;
 	__u64 pt, owner;
@@ -649,15 +650,16 @@ static __always_inline int on_wake(struct task_struct *p)
 		return 0;
 	pt = bpf_get_current_pid_tgid();
 	wt = bpf_task_storage_get(&thread_ctxs, p, 0, 0);
+	r = bpf_map_lookup_elem(&gil_ranges, &tgid);
 	if ((pt >> 32) != tgid) {
-		/* woken by the kernel (a timeout, a signal) or another process: a hand-off is over */
-		if (wt && wt->lent_owner) {
+		/* woken by the kernel (a timeout, a signal) or another process: a hand-off is over,
+		 * unless this is the timeout of a wait for the GIL (take_gil waits 5 ms at a time) */
+		if (wt && wt->lent_owner && !(r && gil_handoff(p, r))) {
 			end_lend(wt, tid);
 			stat(REQ_STAT_WAKE_OTHER);
 		}
 		return 0;
 	}
-	r = bpf_map_lookup_elem(&gil_ranges, &tgid);
 	if (r) {
 		if (gil_handoff(p, r))
 			return 0;
@@ -667,6 +669,10 @@ static __always_inline int on_wake(struct task_struct *p)
 	}
 	me = bpf_task_storage_get(&thread_ctxs, bpf_get_current_task_btf(), 0, 0);
 	if (me && me->lent_owner && me->lent_by == tid) {
+		if (me->lent_new) {
+			me->lent_new = 0; /* a new thread tells its creator it started */
+			return 0;
+		}
 		/* a helper hands its result back to the thread that lent it */
 		end_lend(me, (__u32)pt);
 		stat(REQ_STAT_WAKE_BACK);
@@ -706,6 +712,7 @@ static __always_inline int on_wake(struct task_struct *p)
 	flush_tid(wt, wt->lent_owner, tid);
 	wt->lent_owner = owner;
 	wt->lent_by = owner ? (__u32)pt : 0;
+	wt->lent_new = owner && created;
 	stat(owner ? REQ_STAT_WAKE_LENT : REQ_STAT_WAKE_UNTIED);
 	return 0;
 }
@@ -713,13 +720,13 @@ static __always_inline int on_wake(struct task_struct *p)
 SEC("tp_btf/sched_waking")
 int BPF_PROG(req_waking, struct task_struct *p)
 {
-	return on_wake(p);
+	return on_wake(p, false);
 }
 
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(req_wakeup_new, struct task_struct *p)
 {
-	return on_wake(p);
+	return on_wake(p, true);
 }
 
 /* Whether obj is a coroutine: its type's name is "coroutine" (PyVarObject's header, then

@@ -20,6 +20,10 @@
 --mode asyncio:  one event-loop thread (asyncio streams) serving every connection.
 --mode executor: the asyncio server, each handler's work done in the loop's default thread pool
                  (loop.run_in_executor): the work runs on threads that never touch a socket.
+--mode workers: the asyncio server whose handlers run their work in worker threads the way anyio's
+                 to_thread.run_sync does (FastAPI's `def` endpoints on uvicorn): an idle worker is
+                 taken from a stack (a new one started if none), the work is put on that worker's
+                 own queue.Queue, and the result comes back through loop.call_soon_threadsafe.
 --mode pool:     ThreadingHTTPServer whose handlers hand each request's work to one shared
                  concurrent.futures.ThreadPoolExecutor (4 workers behind its queue) and wait for
                  the result: the work runs on threads that never touch a socket.
@@ -52,6 +56,44 @@ _DOC = {"items": [{"id": i, "name": "item %d" % i, "tags": ["a", "b", "c"]} for 
 _own = {}  # path -> the server's own timings, ms
 EXECUTOR = False
 POOL = None  # --mode pool: the handlers' shared thread pool
+WORKERS = False  # --mode workers: anyio-style worker threads, one queue each
+_idle = []  # idle workers' queues (the most recently idle last, as anyio's deque)
+
+
+def _worker(q):
+    while True:
+        item = q.get()
+        if item is None:
+            return
+        loop, fut, fn, arg = item
+        try:
+            res, exc = fn(arg), None
+        except Exception as e:  # noqa: BLE001
+            res, exc = None, e
+        _idle.append(q)
+        loop.call_soon_threadsafe(_report, fut, res, exc)
+
+
+def _report(fut, res, exc):
+    if not fut.cancelled():
+        if exc is not None:
+            fut.set_exception(exc)
+        else:
+            fut.set_result(res)
+
+
+async def run_sync_in_worker(fn, arg):
+    """anyio.to_thread.run_sync's shape: an idle worker's own queue, or a new worker."""
+    import queue
+    loop = asyncio.get_running_loop()
+    fut = loop.create_future()
+    if _idle:
+        q = _idle.pop()
+    else:
+        q = queue.Queue()
+        threading.Thread(target=_worker, args=(q,), daemon=True).start()
+    q.put((loop, fut, fn, arg))
+    return await fut
 
 
 def record(path, t0):
@@ -160,6 +202,8 @@ async def serve_conn(reader, writer):
                 break
             elif EXECUTOR:
                 body = await asyncio.get_running_loop().run_in_executor(None, work, path)
+            elif WORKERS and path != "/stats":
+                body = await run_sync_in_worker(work, path)
             else:
                 body = work(path)
             if body is None:
@@ -238,7 +282,7 @@ def main():
     global EXECUTOR
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--mode", choices=["threaded", "asyncio", "executor", "pool", "prefork", "gevent"], default="threaded")
+    ap.add_argument("--mode", choices=["threaded", "asyncio", "executor", "workers", "pool", "prefork", "gevent"], default="threaded")
     a = ap.parse_args()
     gc.disable()  # no automatic collections: /gc's is the only one
     if a.mode == "gevent":
@@ -247,8 +291,10 @@ def main():
     if a.mode == "prefork":
         prefork(a.port)
         return
-    if a.mode in ("asyncio", "executor"):
+    if a.mode in ("asyncio", "executor", "workers"):
+        global WORKERS
         EXECUTOR = a.mode == "executor"
+        WORKERS = a.mode == "workers"
         asyncio.run(amain(a.port))
         return
     if a.mode == "pool":
