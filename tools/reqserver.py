@@ -24,6 +24,9 @@
                  to_thread.run_sync does (FastAPI's `def` endpoints on uvicorn): an idle worker is
                  taken from a stack (a new one started if none), the work is put on that worker's
                  own queue.Queue, and the result comes back through loop.call_soon_threadsafe.
+--mode protocol: uvicorn's shape: an asyncio.Protocol whose data_received parses each request and
+                 creates a task for it (loop.create_task), the task writing the response through
+                 the transport (the request is read before its task exists).
 --mode pool:     ThreadingHTTPServer whose handlers hand each request's work to one shared
                  concurrent.futures.ThreadPoolExecutor (4 workers behind its queue) and wait for
                  the result: the work runs on threads that never touch a socket.
@@ -219,6 +222,78 @@ async def serve_conn(reader, writer):
         writer.close()
 
 
+async def handle(path):
+    """The asyncio server's endpoints, for --mode protocol: the body, or None."""
+    if path == "/sleep":
+        await asyncio.sleep(0.005)
+        return b"slept\n"
+    if path == "/hang":
+        await asyncio.sleep(30)
+        return b"late\n"
+    if path in ("/split", "/splitms"):
+        half_split()
+        await asyncio.sleep(0 if path == "/split" else 0.001)
+        half_split()
+        return b"split\n"
+    return work(path)
+
+
+class HttpProtocol(asyncio.Protocol):
+    """uvicorn's HttpToolsProtocol/H11Protocol shape: parse in data_received, one task per request
+    (RequestResponseCycle.run_asgi), responses in order (a keep-alive connection's next request
+    waits for the previous response, as uvicorn's flow control does)."""
+
+    def connection_made(self, transport):
+        import socket
+        self.transport = transport
+        self.buf = b""
+        self.busy = False
+        self.queue = []
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def data_received(self, data):
+        self.buf += data
+        while b"\r\n\r\n" in self.buf:
+            head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+            parts = head.split(b"\r\n", 1)[0].split()
+            path = parts[1].decode().split("?", 1)[0] if len(parts) > 1 else "/"
+            self.queue.append((path, time.monotonic()))
+        self.next()
+
+    def next(self):
+        if not self.busy and self.queue:
+            self.busy = True
+            path, t0 = self.queue.pop(0)
+            asyncio.get_running_loop().create_task(self.cycle(path, t0))
+
+    async def cycle(self, path, t0):
+        if path == "/drop":
+            self.transport.close()
+            return
+        body = await handle(path)
+        if body is None:
+            self.transport.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+        else:
+            self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s"
+                                 % (len(body), body))
+            record(path, t0)
+        self.busy = False
+        self.next()
+
+    def connection_lost(self, exc):
+        self.queue = []
+
+
+async def amain_protocol(port):
+    loop = asyncio.get_running_loop()
+    srv = await loop.create_server(HttpProtocol, "127.0.0.1", port)
+    print("ready %d" % srv.sockets[0].getsockname()[1], flush=True)
+    async with srv:
+        await srv.serve_forever()
+
+
 async def amain(port):
     srv = await asyncio.start_server(serve_conn, "127.0.0.1", port)
     print("ready %d" % srv.sockets[0].getsockname()[1], flush=True)
@@ -282,7 +357,7 @@ def main():
     global EXECUTOR
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--mode", choices=["threaded", "asyncio", "executor", "workers", "pool", "prefork", "gevent"], default="threaded")
+    ap.add_argument("--mode", choices=["threaded", "asyncio", "executor", "workers", "protocol", "pool", "prefork", "gevent"], default="threaded")
     a = ap.parse_args()
     gc.disable()  # no automatic collections: /gc's is the only one
     if a.mode == "gevent":
@@ -290,6 +365,9 @@ def main():
         return
     if a.mode == "prefork":
         prefork(a.port)
+        return
+    if a.mode == "protocol":
+        asyncio.run(amain_protocol(a.port))
         return
     if a.mode in ("asyncio", "executor", "workers"):
         global WORKERS

@@ -506,7 +506,8 @@ def test_asyncio_tasks():
     work inside a task's steps goes to the request the task writes, so /splitms reads p50 4 and
     p95 4 (before: the first pair went to whichever request the loop served next), /ppid stays 4,
     and every getppid is counted once. Debian's stripped python3.11 (PyIter_Send), and pyenv's
-    3.8 (_PyGen_Send) and 3.13 where present."""
+    3.8 (_PyGen_Send) and 3.13 where present; and uvicorn's shape (tools/reqserver.py --mode
+    protocol: the protocol callback reads the request and creates its task) on one of them."""
     need()
     found, missing = interpreters()
     want = ("debian-3.11", "pyenv-3.8.", "pyenv-3.13.")
@@ -517,13 +518,18 @@ def test_asyncio_tasks():
     if absent:
         print(f"      absent: {', '.join(absent)}", flush=True)
     errors = []
-    for label, exe, _ in pys:
-        out = os.path.join(TMP, f"{label}-tasks.json")
+    runs = [(label, exe, "asyncio") for label, exe, _ in pys]
+    # uvicorn's shape (a task per request, created by the protocol callback that read it)
+    runs += [(label, exe, "protocol") for label, exe, _ in pys if label == "debian-3.11"][:1] or \
+        [(pys[-1][0], pys[-1][1], "protocol")]
+    for label, exe, mode in runs:
+        label = f"{label} {mode}"
+        out = os.path.join(TMP, f"{label.replace(' ', '-')}-tasks.json")
         n = 150
-        with recording(exe, "asyncio", ["--probes", "gil,requests,syscalls"], out) as (port, rec):
+        with recording(exe, mode, ["--probes", "gil,requests,syscalls"], out) as (port, rec):
             procs = {}
             for ep, c in (("splitms", 16), ("ppid", 4)):
-                lo = os.path.join(TMP, f"{label}-tasks-{ep}.json")
+                lo = os.path.join(TMP, f"{label.replace(' ', '-')}-tasks-{ep}.json")
                 procs[ep] = (subprocess.Popen([BINDPROF, "load", "--url", f"http://127.0.0.1:{port}/{ep}", "-c", str(c),
                                                "-t", "1", "-n", str(n), "-o", lo], stdout=subprocess.DEVNULL,
                                               stderr=subprocess.PIPE, text=True), lo)
