@@ -12,6 +12,7 @@
 enum {
 	O_PID = 1, O_DURATION, O_OUTPUT, O_PROBES, O_GIL_METHOD, O_FFI, O_FOLDED, O_SVG, O_FREQ,
 	O_GIL_STACKS, O_EXEMPLARS, O_NO_CHILDREN, O_FOLLOW, O_VERBOSE, O_HELP, O_PPROF, O_SPEEDSCOPE,
+	O_TASKS,
 };
 
 const struct cli_option record_options[] = {
@@ -40,6 +41,9 @@ const struct cli_option record_options[] = {
 	{ "gil-stacks", 0, O_GIL_STACKS, "on|off",
 	  "with gil and stacks: a stack per GIL wait, at most HZ a second per process (default on; off "
 	  "saves their unwinding)", 0 },
+	{ "asyncio-tasks", 0, O_TASKS, "on|off",
+	  "with requests: follow asyncio tasks, so that a handler's work on both sides of an await is its "
+	  "request's (default on; a uprobe pair per task step, about 2 per request: off saves them)", 0 },
 	{ "exemplars", 0, O_EXEMPLARS, "N", "keep the N slowest requests with their breakdown (default 5)", 0 },
 	{ "no-children", 0, O_NO_CHILDREN, NULL, "profile only the one process, not its descendants", 0 },
 	{ "follow-children", 0, O_FOLLOW, NULL, "profile descendants too (the default)", 0 },
@@ -119,6 +123,13 @@ static int record_opt(struct record_opts *o, int id, const char *arg, int *gil_m
 			return -EINVAL;
 		}
 		o->no_gil_stacks = !strcmp(arg, "off");
+		return 0;
+	case O_TASKS:
+		if (strcmp(arg, "on") && strcmp(arg, "off")) {
+			snprintf(err, errlen, "--asyncio-tasks: '%s' is not on or off", arg);
+			return -EINVAL;
+		}
+		o->no_tasks = !strcmp(arg, "off");
 		return 0;
 	case O_EXEMPLARS:
 		if (parse_long(arg, 0, 1000, &l))

@@ -549,6 +549,7 @@ static int open_requests(struct recorder *r, char *err, size_t errlen)
 		.ffi = r->ffi != NULL,
 		.stacks_hz = r->o.freq,
 		.exemplars = r->o.exemplars,
+		.no_tasks = r->o.no_tasks,
 	};
 
 	r->req = reqtrack__new(r->sess, &ro);

@@ -41,6 +41,7 @@ struct record_opts {
 	const char *speedscope; /* record --speedscope FILE: likewise */
 	int freq;              /* -F HZ, default 99 */
 	bool no_gil_stacks;    /* --gil-stacks off: no stack per GIL wait */
+	bool no_tasks;         /* --asyncio-tasks off: the requests probe does not follow asyncio tasks */
 	const char *ffi[16];   /* --ffi LIB[:GLOB], repeatable */
 	int nffi;
 	int exemplars;         /* --exemplars N: slowest requests kept, default 5 */

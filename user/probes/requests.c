@@ -700,7 +700,10 @@ void reqtrack__poll(struct reqtrack *r)
 		return;
 	if (!r->tasks_tried) { /* the targets are known from the first tick on */
 		r->tasks_tried = true;
-		attach_tasks(r);
+		if (r->o.no_tasks)
+			snprintf(r->task_err, sizeof(r->task_err), "--asyncio-tasks off");
+		else
+			attach_tasks(r);
 	}
 	ring_buffer__consume(r->rb);
 	now = mono_ns();

@@ -16,6 +16,7 @@ struct reqtrack_opts {
 	bool gil, gil_exact, gc, syscalls, stacks, ffi; /* which probes feed the accounts */
 	int stacks_hz;
 	int exemplars;  /* the N slowest requests kept with their breakdown */
+	bool no_tasks;  /* do not follow asyncio tasks (their uprobes: a pair per task step) */
 };
 
 /* Load and attach; NULL with errno set on failure (logged). */
