@@ -624,7 +624,10 @@ def test_work_across_threads():
           f"workers: p50/p95 {ffi} {ppid}")
     check(abs(ffi["mean"] - 3) <= 0.1 and abs(ppid["mean"] - 4) <= 0.12, f"workers: means {ffi['mean']} {ppid['mean']} (within 3%)")
     ffi, ppid, cons = results["pool"]
-    check(ffi["p50"] == 3 and ffi["p95"] == 3 and ppid["p50"] == 4, f"pool: p50/p95 {ffi} {ppid}")
+    # the shared queue: a worker whose result's wake found its handler awake keeps the lending
+    # and may take the next item without a wake; that next request's result wake then gets both
+    # (p95 6 in some runs): the medians and means are asserted
+    check(ffi["p50"] == 3 and ppid["p50"] == 4, f"pool: p50 {ffi} {ppid}")
     check(abs(ffi["mean"] - 3) <= 0.3 and abs(ppid["mean"] - 4) <= 0.4, f"pool: means {ffi['mean']} {ppid['mean']} (within 10%)")
 
 

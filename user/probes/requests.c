@@ -39,7 +39,7 @@
 #define USYS 24
 #define UFFI 16
 #define FOLD_AFTER_NS 250000000ull /* accounts reserved before a request's end are read by then */
-#define TOP_KEYS 16 /* an endpoint's syscalls and native functions listed, by time */
+#define TOP_KEYS 32 /* an endpoint's syscalls and native functions listed, by time */
 
 enum metric {
 	M_GIL_WAIT = 0,
