@@ -1045,10 +1045,12 @@ void reqtrack__report(struct reqtrack *r, cJSON *doc, cJSON *prof, struct ffi *f
 				"while one is unanswered) queue on their connection; each write that begins a "
 				"response (\"HTTP/\") after the current one was answered answers the next");
 	cJSON_AddStringToObject(o, "attribution_rule",
-				"exact for thread-per-request servers; on an event loop, the work between two "
-				"socket operations goes to the request of the next write (or of the last read, "
-				"if no write comes before the next read): see docs/requests.md for measured "
-				"accuracy");
+				"exact for thread-per-request servers; on an event loop, an asyncio task's work "
+				"goes to the request the task writes (across awaits; asyncio_tasks), other work "
+				"between two socket operations to the request of the next write (or of the last "
+				"read, if no write comes before the next read); threads that never touch a served "
+				"socket work for the request of the thread that woke them (across_threads): see "
+				"docs/requests.md for measured accuracy");
 	cJSON_AddStringToObject(o, "normalization", endpoint_rule);
 	eps = cJSON_CreateArray();
 	for (int i = 0; i < r->neps; i++) {
