@@ -118,7 +118,8 @@ struct reqtrack {
 	uint64_t task_bound, task_done_to_last, task_unbound; /* held accounts: where they went */
 	int task_probes;   /* interpreters whose task-step function has the uprobes */
 	int task_plt;      /* of them, through _asyncio's PLT stub (task steps only) */
-	bool tasks_tried;
+	int task_ticks;    /* polls since the last look for asyncio in the targets */
+	int tdone[64], ntdone; /* targets probed for tasks, or not CPython */
 	struct bpf_link *tlinks[64];
 	int ntlinks;
 	char task_err[PATH_MAX + 128]; /* why not, where not */
@@ -600,41 +601,52 @@ static void attach_tasks(struct reqtrack *r)
 {
 	int tgids[64], n = session__targets(r->sess, tgids, 64);
 
-	log_debug("requests: %d targets for asyncio task probes", n);
-
 	for (int i = 0; i < n && r->ntlinks + 2 <= (int)(sizeof(r->tlinks) / sizeof(r->tlinks[0])); i++) {
 		struct runtime_info ri = { 0 };
-		int major = 0, minor = 0;
-		const char *fn;
+		int major = 0, minor = 0, k;
+		char mod[PATH_MAX];
+		const char *fn, *file;
+		uint64_t off = 0;
+		bool plt;
 
+		for (k = 0; k < r->ntdone; k++)
+			if (r->tdone[k] == tgids[i])
+				break;
+		if (k < r->ntdone || r->ntdone == (int)(sizeof(r->tdone) / sizeof(r->tdone[0])))
+			continue; /* probed already, or not CPython */
 		if (runtime_detect_pid("/proc", tgids[i], &ri) || strcmp(ri.name, "cpython") ||
 		    sscanf(ri.version, "%d.%d", &major, &minor) != 2) {
-			log_debug("requests: pid %d: no CPython found (%s %s): no asyncio tasks", tgids[i], ri.name, ri.version);
-			continue; /* native: no tasks */
+			r->tdone[r->ntdone++] = tgids[i]; /* native: no tasks */
+			continue;
 		}
 		if (major != 3 || minor < 8 || minor > 13) {
 			snprintf(r->task_err, sizeof(r->task_err), "CPython %s: asyncio tasks are followed on 3.8 to 3.13",
 				 ri.version);
+			r->tdone[r->ntdone++] = tgids[i];
 			continue;
 		}
+		/* only once the process has imported asyncio (its _asyncio module is mapped): a
+		 * process without an event loop pays nothing; looked for again every second */
+		if (asyncio_module(tgids[i], mod, sizeof(mod)))
+			continue;
+		r->tdone[r->ntdone++] = tgids[i];
 		fn = minor >= 10 ? "PyIter_Send" : "_PyGen_Send";
+		/* the PLT stub in _asyncio through which task_step calls it: only task steps pay the
+		 * uprobes; a module built without a PLT (-fno-plt): the function itself, which the
+		 * interpreter's nested awaits call too (the outermost call counts) */
+		plt = !plt_stub(mod, fn, &off);
+		file = plt ? mod : ri.elf;
 		{
-			/* preferred: the PLT stub in _asyncio through which task_step calls it, so that
-			 * only task steps pay the uprobes (the interpreter's own nested awaits call the
-			 * function too); else the function itself */
-			char mod[PATH_MAX];
-			uint64_t off = 0;
-			bool plt = !asyncio_module(tgids[i], mod, sizeof(mod)) && !plt_stub(mod, fn, &off);
-			const char *file = plt ? mod : ri.elf;
 			LIBBPF_OPTS(bpf_uprobe_opts, in, .func_name = plt ? NULL : fn);
 			LIBBPF_OPTS(bpf_uprobe_opts, out, .func_name = plt ? NULL : fn, .retprobe = true,
 				    .bpf_cookie = minor < 10);
-			struct bpf_link *a = bpf_program__attach_uprobe_opts(r->skel->progs.task_send, tgids[i], file, off, &in);
+			struct bpf_link *a = bpf_program__attach_uprobe_opts(r->skel->progs.task_send, tgids[i], file,
+									     plt ? off : 0, &in);
 			struct bpf_link *b = a ? bpf_program__attach_uprobe_opts(r->skel->progs.task_send_ret, tgids[i],
-										file, off, &out) : NULL;
+										file, plt ? off : 0, &out) : NULL;
 
 			if (!a || !b) {
-				snprintf(r->task_err, sizeof(r->task_err), "%s in %.*s: %s", fn, PATH_MAX, ri.elf, strerror(errno));
+				snprintf(r->task_err, sizeof(r->task_err), "%s in %.*s: %s", fn, PATH_MAX, file, strerror(errno));
 				bpf_link__destroy(a);
 				continue;
 			}
@@ -698,12 +710,12 @@ void reqtrack__poll(struct reqtrack *r)
 
 	if (!r || r->stopped)
 		return;
-	if (!r->tasks_tried) { /* the targets are known from the first tick on */
-		r->tasks_tried = true;
-		if (r->o.no_tasks)
-			snprintf(r->task_err, sizeof(r->task_err), "--asyncio-tasks off");
-		else
-			attach_tasks(r);
+	/* the targets are known from the first tick on; a target that imports asyncio later is
+	 * probed within a second of it (every 10th tick) */
+	if (r->o.no_tasks) {
+		snprintf(r->task_err, sizeof(r->task_err), "--asyncio-tasks off");
+	} else if (r->task_ticks++ % 10 == 0) {
+		attach_tasks(r);
 	}
 	ring_buffer__consume(r->rb);
 	now = mono_ns();
