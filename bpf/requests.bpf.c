@@ -160,7 +160,38 @@ static __always_inline void end_request(struct req_conn *c, __u32 reason)
 	e->pad = 0;
 	e->op_sys_ns = c->op_sys_ns;
 	__builtin_memcpy(e->op_sys, c->op_sys, sizeof(e->op_sys));
+	e->oncpu_ns = c->sends ? c->oncpu_ns : REQ_CPU_UNKNOWN;
+	e->read_span_ns = c->last_read_ns > c->start_ns ? c->last_read_ns - c->start_ns : 0;
+	e->gap_max_ns = c->gap_max_ns;
+	e->gaps = c->gaps;
+	e->stalls = c->stalls;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+}
+
+/* The connection's ports and peer address, into a request's start (to match it with the client's
+ * request: docs/network.md). */
+static __always_inline void conn_ids(struct req_start_ev *ev, const struct sock *sk)
+{
+	/* sk is the tracepoint's BTF pointer: direct loads, no helper call */
+	ev->lport = sk->__sk_common.skc_num;
+	ev->rport = __builtin_bswap16(sk->__sk_common.skc_dport);
+	if (sk->__sk_common.skc_family == AF_INET6) {
+		__builtin_memcpy(ev->raddr, sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8, 16);
+	} else {
+		__u32 a = sk->__sk_common.skc_daddr;
+
+		__builtin_memset(ev->raddr, 0, 10);
+		ev->raddr[10] = 0xff;
+		ev->raddr[11] = 0xff;
+		__builtin_memcpy(&ev->raddr[12], &a, 4);
+	}
+}
+
+/* The current thread's CPU time so far (ns): the scheduler's sum_exec_runtime, brought up to date
+ * at every context switch and tick (so behind by less than a tick for a running thread). */
+static __always_inline __u64 thread_cpu_ns(void)
+{
+	return bpf_get_current_task_btf()->se.sum_exec_runtime;
 }
 
 /* The thread's operation at `now` on connection `key`, of request `id` (began it: `first`). */
@@ -292,7 +323,8 @@ static long scan_cb(__u32 i, struct scan_ctx *x)
 
 /* Queue a pipelined request (its first bytes at h, len of them) behind the connection's current
  * one, and send its start. */
-static __always_inline void enqueue(struct req_conn *c, const char *h, __u32 len, __u64 pt, __u64 now)
+static __always_inline void enqueue(struct req_conn *c, const struct sock *sk, const char *h, __u32 len,
+				    __u64 pt, __u64 now)
 {
 	struct req_start_ev *ev;
 	__u32 n = c->npipe;
@@ -319,6 +351,8 @@ static __always_inline void enqueue(struct req_conn *c, const char *h, __u32 len
 	ev->len = len < REQ_HEAD ? len : REQ_HEAD;
 	ev->id = id;
 	ev->start_ns = now;
+	ev->seq = ++c->nstarted;
+	conn_ids(ev, sk);
 	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
 	stat(REQ_STAT_STARTED);
 	stat(REQ_STAT_PIPELINED);
@@ -326,7 +360,8 @@ static __always_inline void enqueue(struct req_conn *c, const char *h, __u32 len
 
 /* Pipelined requests in a read of ret bytes at user address buf: those after the end of a
  * request's headers (and, with at_start, the one the read begins with) are queued on c. */
-static __always_inline void pipeline(struct req_conn *c, __u64 buf, __u32 ret, bool at_start, __u64 pt, __u64 now)
+static __always_inline void pipeline(struct req_conn *c, const struct sock *sk, __u64 buf, __u32 ret, bool at_start,
+				     __u64 pt, __u64 now)
 {
 	struct scan_ctx x = {};
 	struct scan_buf *sb;
@@ -336,7 +371,7 @@ static __always_inline void pipeline(struct req_conn *c, __u64 buf, __u32 ret, b
 	if (!sb || !buf || bpf_probe_read_user(sb->b, n & (2 * REQ_SCAN - 1), (void *)buf))
 		return;
 	if (at_start)
-		enqueue(c, sb->b, n, pt, now);
+		enqueue(c, sk, sb->b, n, pt, now);
 	if (n <= 4)
 		return;
 	x.n = n;
@@ -347,7 +382,7 @@ static __always_inline void pipeline(struct req_conn *c, __u64 buf, __u32 ret, b
 
 		if (j >= x.found)
 			break;
-		enqueue(c, sb->b + off, n - off, pt, now);
+		enqueue(c, sk, sb->b + off, n - off, pt, now);
 	}
 }
 
@@ -372,6 +407,15 @@ static __always_inline void next_from_pipe(struct req_conn *c)
 	c->op_syscalls = 0;
 	c->op_sys_other = 0;
 	__builtin_memset(c->op_sys, 0, sizeof(c->op_sys));
+	/* read with the one before it: no CPU time, read span or pauses of its own */
+	c->seq++;
+	c->cpu_tid = 0;
+	c->oncpu_ns = REQ_CPU_UNKNOWN;
+	c->last_read_ns = st;
+	c->gap_max_ns = 0;
+	c->gaps = 0;
+	c->stalls = 0;
+	c->read_between = 0;
 }
 
 /* The connection closed with pipelined requests still queued: each ends unanswered. */
@@ -393,6 +437,7 @@ static __always_inline void end_queued(struct req_conn *c)
 		e->reason = REQ_END_CLOSE;
 		e->id = c->pipe_id[j];
 		e->start_ns = c->pipe_start[j];
+		e->oncpu_ns = REQ_CPU_UNKNOWN;
 		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	}
 	c->npipe = 0;
@@ -474,7 +519,7 @@ int BPF_PROG(req_recv, struct sock *sk, int ret, int flags)
 			/* pipelined requests still wait their turn: this one (and any behind it in
 			 * the same read) queues after them */
 			flush(tc, cur_owner(tc));
-			pipeline(c, buf, ret, true, pt, now);
+			pipeline(c, sk, buf, ret, true, pt, now);
 			set_op(tc, c->req_id, key, now, false);
 			return 0;
 		}
@@ -491,6 +536,10 @@ int BPF_PROG(req_recv, struct sock *sk, int ret, int flags)
 				.start_ns = now,
 				.bytes_in = ret,
 				.tgid = tgid,
+				.nstarted = (c ? c->nstarted : 0) + 1,
+				.cpu_tid = (__u32)pt,
+				.cpu0_ns = thread_cpu_ns(),
+				.last_read_ns = now,
 			};
 
 			/* a keep-alive connection's entry is rewritten in place (no map update) */
@@ -510,6 +559,8 @@ int BPF_PROG(req_recv, struct sock *sk, int ret, int flags)
 				ev->len = len;
 				ev->id = nc.req_id;
 				ev->start_ns = now;
+				ev->seq = nc.nstarted;
+				conn_ids(ev, sk);
 				bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
 			} else {
 				stat(REQ_STAT_RING_FULL);
@@ -517,8 +568,9 @@ int BPF_PROG(req_recv, struct sock *sk, int ret, int flags)
 			stat(REQ_STAT_STARTED);
 			set_op(tc, nc.req_id, key, now, true);
 			/* requests pipelined behind it in the same read */
+			c->seq = nc.nstarted;
 			if (ret >= 36) /* two of the shortest, "GET / HTTP/1.1\r\n\r\n" */
-				pipeline(c, buf, ret, false, pt, now);
+				pipeline(c, sk, buf, ret, false, pt, now);
 		}
 		return 0;
 	}
@@ -534,11 +586,15 @@ more:
 
 		if (h && b && !bpf_probe_read_user(h->head, 16, (void *)b) &&
 		    is_request_line(h->head, ret < 16 ? ret : 16)) {
-			pipeline(c, b, ret, true, pt, now);
+			pipeline(c, sk, b, ret, true, pt, now);
 			set_op(tc, c->req_id, key, now, false);
 			return 0;
 		}
 	}
+	if (!c->sends)
+		c->last_read_ns = now; /* more of the request: the client is still sending it */
+	else
+		c->read_between = 1;
 	c->bytes_in += ret;
 	set_op(tc, c->req_id, key, now, false);
 	return 0;
@@ -547,6 +603,7 @@ more:
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(req_send, struct sock *sk, int ret, int flags)
 {
+	struct tcp_sock *tp;
 	__u64 key = (__u64)sk, now;
 	struct thread_ctx *tc;
 	struct req_conn *c;
@@ -586,7 +643,20 @@ int BPF_PROG(req_send, struct sock *sk, int ret, int flags)
 	}
 	/* the work since the thread's last operation produced this response */
 	flush(tc, c->req_id);
-	net_on_send(sk, now); /* net probe: a write Nagle's algorithm holds (bpf/net.bpf.h) */
+	tp = net_tcp(sk);
+	net_on_send(sk, tp, now); /* net probe: a write Nagle's algorithm holds (bpf/net.bpf.h) */
+	if (net_window_stalled(tp)) /* the client's receive window is closed on what is left */
+		c->stalls++;
+	if (c->sends && !c->read_between && now - c->last_send_ns >= REQ_GAP_NS &&
+	    net_short_write(tp, c->last_send_len)) {
+		/* a pause after a short write, no read between: the response's next write came late */
+		c->gaps++;
+		if (now - c->last_send_ns > c->gap_max_ns)
+			c->gap_max_ns = now - c->last_send_ns;
+	}
+	c->oncpu_ns = c->cpu_tid == (__u32)bpf_get_current_pid_tgid() ? thread_cpu_ns() - c->cpu0_ns : REQ_CPU_UNKNOWN;
+	c->read_between = 0;
+	c->last_send_len = ret;
 	c->sends++;
 	c->last_send_ns = now;
 	c->bytes_out += ret;

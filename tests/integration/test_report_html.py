@@ -319,6 +319,20 @@ def test_html_in_chromium():
     tds = re.findall(r"<tr><td>([^<]*)</td><td class=\"num\" data-v=\"([^\"]*)\">", rows[0])
     check([(lbl, round(float(v), 3)) for lbl, v in tds] ==
           [(lbl, round(res["throughput"]["requests_per_sec"], 3)) for lbl, res in wls], f"workload rows {tds}")
+    # where the client's time went: a row per matched endpoint, the JSON's p50 of a, b and c
+    spl = re.findall(r'<table class="sortable" data-table="latency-split">(.*?)</table>', raw, re.S)
+    want_spl = [res["profiling"]["latency_decomposition"]["endpoints"] for _, res in wls]
+    check(len(spl) == len(want_spl), f"{len(spl)} latency-split tables for {len(want_spl)} workloads")
+    for t, eps_ in zip(spl, want_spl):
+        rows_ = re.findall(r"<tr><td>([^<]*)</td>((?:<td[^>]*>[^<]*</td>)*)</tr>", t)
+        check([r_[0] for r_ in rows_] == [e["endpoint"] for e in eps_], f"latency-split rows {rows_}")
+        for (name, cells), e in zip(rows_, eps_):
+            vs = [float(v) for v in re.findall(r'data-v="([^"]*)"', cells)]
+            want_v = [e["count"], e["before_first_read_ms"]["p50"], e["before_first_read_ms"]["p99"],
+                      e["server_ms"]["p50"], e["server_ms"]["p99"], e["server_off_cpu_not_gil_ms"]["p50"],
+                      e["after_last_write_ms"]["p50"], e["after_last_write_ms"]["p99"]]
+            check(len(vs) == len(want_v) and all(abs(a_ - b_) <= 1e-12 * max(1, abs(b_)) for a_, b_ in zip(vs, want_v)),
+                  f"{name}: {vs} vs the JSON {want_v}")
     ept = re.findall(r'<table class="sortable" data-table="endpoints">(.*?)</table>', raw, re.S)
     check([t.count("<tr>") - 1 for t in ept] == [len(res["profiling"]["requests"]["endpoints"]) for _, res in wls],
           "endpoint table rows")
@@ -329,6 +343,21 @@ def test_html_in_chromium():
     check(want, "no workload has two or more intervals")
     check([(a["data-label"], [float(x) for x in a["data-values"].split()]) for a in lines] ==
           [(lbl, [float(f"{v:.10g}") for v in iv]) for lbl, iv in want], f"timeline {lines}")
+    # the latency timeline: p50 and p99 of each 1 s interval (results.intervals), two lines per workload
+    lat = [a for t, a, _ in dom.el if t == "path" and a.get("class") == "latline"]
+    want = [(lbl, q, [iv[f"{q}_ms"] or 0 for iv in res["intervals"]]) for lbl, res in wls
+            if len(res.get("intervals") or []) >= 2 for q in ("p50", "p99")]
+    check(want, "no workload has two or more latency intervals")
+    check([(a["data-label"], a["data-q"], [float(x) for x in a["data-values"].split()]) for a in lat] ==
+          [(lbl, q, [float(f"{v:.10g}") for v in vs]) for lbl, q, vs in want], f"latency timeline {lat}")
+    for lbl, res in wls:
+        ivs = res["intervals"]
+        # every request the window completed is in an interval (the grace's are not: it is no whole
+        # interval), and each interval's p50 <= p99 <= the pass's max
+        check(sum(iv["requests"] for iv in ivs) <= res["latency"]["histogram"]["count"], f"{lbl}: interval counts")
+        for iv in ivs:
+            if iv["requests"]:
+                check(iv["p50_ms"] <= iv["p99_ms"] <= res["latency"]["max_ms"] * 1.03, f"{lbl}: interval {iv}")
 
 
 def test_html_sorts_in_chromium():

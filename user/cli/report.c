@@ -507,6 +507,39 @@ static void print_diagnoses(struct rep *r, const cJSON *list)
 	}
 }
 
+/* profiling.latency_decomposition (docs/network.md): a, b, c per endpoint, and the exemplars. */
+static void print_split(struct rep *r, const cJSON *dec)
+{
+	static const struct colspec eps[] = {
+		{ "endpoint", "endpoint", NULL },
+		{ "count", "count", "%.0f" },
+		{ "before 1st read p50", "before_first_read_ms.p50", "%.3f" },
+		{ "p99", "before_first_read_ms.p99", "%.3f" },
+		{ "server p50", "server_ms.p50", "%.3f" },
+		{ "p99", "server_ms.p99", "%.3f" },
+		{ "off-CPU not GIL p50", "server_off_cpu_not_gil_ms.p50", "%.3f" },
+		{ "after last write p50", "after_last_write_ms.p50", "%.3f" },
+		{ "p99", "after_last_write_ms.p99", "%.3f" },
+	};
+	static const struct colspec ex[] = {
+		{ "slowest matched", "endpoint", NULL },
+		{ "client ms", "client_ms", "%.3f" },
+		{ "before 1st read", "before_first_read_ms", "%.3f" },
+		{ "server", "server_ms", "%.3f" },
+		{ "after last write", "after_last_write_ms", "%.3f" },
+		{ "on CPU", "server_on_cpu_ms", "%.3f" },
+		{ "GIL wait", "server_gil_wait_ms", "%.3f" },
+		{ "port", "client_port", "%.0f" },
+		{ "order", "order_on_connection", "%.0f" },
+	};
+
+	heading(r, "Where the client's time went (ms)");
+	line(r, "%s of %s client requests matched with the server's (%s unmatched)", fig(dec, "matched", "%.0f"),
+	     fig(dec, "client_requests", "%.0f"), fig(dec, "unmatched", "%.0f"));
+	table_of(r, cJSON_GetObjectItem(dec, "endpoints"), eps, 9, 0);
+	table_of(r, cJSON_GetObjectItem(dec, "exemplars"), ex, 9, 0);
+}
+
 /* Every section of one results object that has data. */
 static void print_results(struct rep *r, const cJSON *res)
 {
@@ -529,6 +562,8 @@ static void print_results(struct rep *r, const cJSON *res)
 		print_requests(r, cJSON_GetObjectItem(p, "requests"));
 	if (cJSON_GetArraySize(cJSON_GetObjectItem(p, "diagnoses")))
 		print_diagnoses(r, cJSON_GetObjectItem(p, "diagnoses"));
+	if (cJSON_IsObject(cJSON_GetObjectItem(p, "latency_decomposition")))
+		print_split(r, cJSON_GetObjectItem(p, "latency_decomposition"));
 	if (cJSON_IsObject(cJSON_GetObjectItem(res, "overhead")))
 		print_overhead(r, res);
 }
@@ -569,6 +604,40 @@ static void print_load(struct rep *r, const cJSON *doc)
 	load_row(&t, json_str_or(doc, "configuration.url", "load"), res);
 	print_table(r, &t);
 	print_results(r, res);
+}
+
+/* --sweep (cli/scenarios.h): a row per point, then the scaling analysis. */
+static void print_sweep(struct rep *r, const cJSON *sw)
+{
+	static const char *const hdr[] = { "value", "req/s", "p50 ms", "p99 ms", "errors", "memory MB" };
+	const char *var = json_str_or(sw, "variable", "-");
+	const cJSON *p, *g, *a = cJSON_GetObjectItem(sw, "analysis");
+	struct table t;
+
+	heading(r, "Sweep of %s (%s): one clean pass per point", var, json_str_or(sw, "unit", "-"));
+	table_init(&t, 6, hdr, "rrrrrr");
+	cJSON_ArrayForEach(p, cJSON_GetObjectItem(sw, "points")) {
+		const cJSON *res = cJSON_GetObjectItem(p, "results");
+		const char *cells[6] = { fig(p, "value", "%g"), fig(res, "throughput.requests_per_sec", "%.1f"),
+					 fig(res, "latency.median_ms", "%.3f"), fig(res, "latency.p99_ms", "%.3f"),
+					 fig(res, "throughput.failed_requests", "%.0f"),
+					 has(res, "resources.memory.uss_peak_mb") ? fig(res, "resources.memory.uss_peak_mb", "%.1f")
+										 : fig(res, "resources.memory.peak_mb", "%.1f") };
+
+		table_add(&t, cells);
+	}
+	print_table(r, &t);
+	if (cJSON_IsObject(cJSON_GetObjectItem(a, "saturation")))
+		line(r, "saturation: %s connections (%s): %s", fig(a, "saturation.concurrency", "%g"),
+		     json_str_or(a, "saturation.basis", "-"), json_str_or(a, "saturation.reason", "-"));
+	if (cJSON_IsObject(cJSON_GetObjectItem(a, "max_rate_meeting_p99")))
+		line(r, "highest rate with p99 <= %s ms: %s req/s (%s)", fig(a, "max_rate_meeting_p99.target_ms", "%g"),
+		     fig(a, "max_rate_meeting_p99.rate", "%g"), json_str_or(a, "max_rate_meeting_p99.reason", "-"));
+	cJSON_ArrayForEach(g, cJSON_GetObjectItem(a, "growth"))
+		line(r, "growth of %s with %s: exponent %s, 95%% CI [%s, %s], %s (%s)", g->string, var,
+		     fig(g, "exponent", "%.3f"), figs(cJSON_GetArrayItem(cJSON_GetObjectItem(g, "ci95"), 0), "", "%.3f", 1),
+		     figs(cJSON_GetArrayItem(cJSON_GetObjectItem(g, "ci95"), 1), "", "%.3f", 1), json_str_or(g, "verdict", "-"),
+		     json_str_or(g, "reason", "-"));
 }
 
 static void print_profile(struct rep *r, const cJSON *doc)
@@ -621,6 +690,8 @@ static void print_profile(struct rep *r, const cJSON *doc)
 		fprintf(r->f, r->md ? "\n## Workload %s/%s (%s %s)\n" : "\n== workload %s/%s (%s %s) ==\n",
 			json_str_or(s, "name", "-"), json_str_or(w, "name", "-"), json_str_or(w, "endpoint.method", ""),
 			json_str_or(w, "endpoint.path", ""));
+		if (cJSON_IsObject(cJSON_GetObjectItem(w, "sweep")))
+			print_sweep(r, cJSON_GetObjectItem(w, "sweep"));
 		if (!cJSON_IsObject(res)) {
 			line(r, "no results: %s", json_str_or(w, "error", "the workload failed"));
 			continue;

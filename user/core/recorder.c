@@ -528,6 +528,7 @@ static int open_stacks(struct recorder *r, char *err, size_t errlen)
 		.gil_wait = (r->o.probes & PROBE_BIT(PROBE_GIL)) && !r->o.no_gil_stacks,
 		.folded = r->o.folded,
 		.svg = r->o.svg,
+		.page_faults = r->o.page_faults,
 	};
 
 	r->stk = stacks__new(r->sess, &sto);
@@ -550,6 +551,8 @@ static int open_requests(struct recorder *r, char *err, size_t errlen)
 		.stacks_hz = r->o.freq,
 		.exemplars = r->o.exemplars,
 		.no_tasks = r->o.no_tasks,
+		.keep_records = r->o.keep_requests,
+		.requests_log = r->o.requests_log,
 	};
 
 	r->req = reqtrack__new(r->sess, &ro);
@@ -777,4 +780,9 @@ void recorder_free(struct recorder *r)
 	net__free(r->net);
 	session__free(r->sess);
 	free(r);
+}
+
+struct reqtrack *recorder_requests(struct recorder *r)
+{
+	return r ? r->req : NULL;
 }

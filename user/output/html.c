@@ -503,8 +503,80 @@ static void gil_chart(FILE *f, const struct wl *w, int n)
 
 /* ---- timeline ---- */
 
+/* A number of interval i of a results.intervals array (key "p50_ms" or "p99_ms"); 0 when null. */
+static double iv_at(const cJSON *e, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItem(e, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+/* p50 (solid) and p99 (dashed) of each 1 s interval of each workload's reported pass. */
+static void latency_timeline(FILE *f, const struct wl *w, int n)
+{
+	static const char *const qs[2] = { "p50_ms", "p99_ms" };
+	double top = 0, x0 = 70, x1 = CW - 170, y0 = 220, y1 = 20;
+	int maxn = 0, drawn = 0;
+
+	for (int i = 0; i < n; i++) {
+		const cJSON *t = cJSON_GetObjectItem(w[i].res, "intervals"), *e;
+		int k = cJSON_GetArraySize(t);
+
+		if (k < 2)
+			continue;
+		maxn = k > maxn ? k : maxn;
+		cJSON_ArrayForEach(e, t) top = fmax(top, iv_at(e, "p99_ms"));
+	}
+	if (maxn < 2) {
+		fputs("<p class=\"none\">No per-interval latency to draw: the passes are shorter than two 1 s "
+		      "intervals (or the file predates results.intervals).</p>\n", f);
+		return;
+	}
+	top = nice_top(top * 1.05);
+	chart_open(f, "timeline-latency", 260, "");
+	y_axis(f, top, x0, x1, y0, y1, "ms");
+	for (int s = 0; s <= maxn; s += maxn > 20 ? 5 : 1) {
+		double x = x0 + (x1 - x0) * s / maxn;
+
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\" text-anchor=\"middle\">%d s</text>\n", x, y0 + 16, s);
+	}
+	for (int i = 0; i < n; i++) {
+		const cJSON *t = cJSON_GetObjectItem(w[i].res, "intervals"), *e;
+		int k = cJSON_GetArraySize(t);
+
+		if (k < 2)
+			continue;
+		for (int q = 0; q < 2; q++) {
+			int j = 0;
+
+			fprintf(f, "<path class=\"latline\" data-label=\"");
+			esc(f, w[i].label);
+			fprintf(f, "\" data-q=\"%s\" data-points=\"%d\" data-values=\"", q ? "p99" : "p50", k);
+			cJSON_ArrayForEach(e, t) fprintf(f, "%s%.10g", j++ ? " " : "", iv_at(e, qs[q]));
+			fprintf(f, "\" stroke=\"%s\"%s fill=\"none\" d=\"", palette[i % NPAL],
+				q ? " stroke-dasharray=\"5 3\"" : "");
+			j = 0;
+			cJSON_ArrayForEach(e, t) {
+				fprintf(f, "%s%.1f %.1f", j ? "L" : "M", x0 + (x1 - x0) * (j + 0.5) / maxn,
+					y0 - (y0 - y1) * iv_at(e, qs[q]) / top);
+				j++;
+			}
+			fputs("\"/>\n", f);
+		}
+		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/><text class=\"ax\" x=\"%.1f\" y=\"%.1f\">",
+			x1 + 10, y1 + 16.0 * drawn, palette[i % NPAL], x1 + 24, y1 + 16.0 * drawn + 9);
+		esc(f, w[i].label);
+		fputs("</text>\n", f);
+		drawn++;
+	}
+	chart_close(f, "Latency second by second over each workload's reported clean pass (results.intervals: "
+		       "p50 solid, p99 dashed, of the requests completed in each 1 s interval of the window, from "
+		       "their send or scheduled time; within 3.2%).");
+}
+
 /* The throughput of each workload's reported pass, second by second (results.steady's 1 s
- * intervals), a line per workload; latency is not kept per interval. */
+ * intervals), a line per workload; then its latency, p50 and p99 of each 1 s interval
+ * (results.intervals, kept by the load engine), two lines per workload. */
 static void timeline(FILE *f, const struct wl *w, int n)
 {
 	double top = 0, x0 = 70, x1 = CW - 170, y0 = 220, y1 = 20;
@@ -558,7 +630,8 @@ static void timeline(FILE *f, const struct wl *w, int n)
 		drawn++;
 	}
 	chart_close(f, "Throughput second by second over each workload's reported clean pass (results.steady: "
-		       "responses per 1 s interval). Latency is not kept per interval.");
+		       "responses per 1 s interval).");
+	latency_timeline(f, w, n);
 }
 
 /* ---- tables ---- */
@@ -647,6 +720,17 @@ static void workload_tables(FILE *f, const struct wl *w)
 		{ "thread", "name", NULL },
 		{ "wait ms", "wait_ms", "%.1f" },
 		{ "waits", "waits", "%.0f" },
+	}, split[] = {
+		/* where the client's time went (profiling.latency_decomposition) */
+		{ "endpoint", "endpoint", NULL },
+		{ "matched", "count", "%.0f" },
+		{ "before 1st read p50 ms", "before_first_read_ms.p50", "%.3f" },
+		{ "p99 ms", "before_first_read_ms.p99", "%.3f" },
+		{ "server p50 ms", "server_ms.p50", "%.3f" },
+		{ "p99 ms", "server_ms.p99", "%.3f" },
+		{ "off-CPU not GIL p50 ms", "server_off_cpu_not_gil_ms.p50", "%.3f" },
+		{ "after last write p50 ms", "after_last_write_ms.p50", "%.3f" },
+		{ "p99 ms", "after_last_write_ms.p99", "%.3f" },
 	};
 	const cJSON *p = cJSON_GetObjectItem(w->res, "profiling");
 
@@ -655,6 +739,7 @@ static void workload_tables(FILE *f, const struct wl *w)
 	fputs("</h3>\n", f);
 	html_table(f, "endpoints", json_get(p, "requests.endpoints"), ep, 9);
 	html_table(f, "exemplars", json_get(p, "requests.exemplars"), ex, 9);
+	html_table(f, "latency-split", json_get(p, "latency_decomposition.endpoints"), split, 9);
 	html_table(f, "gil-threads", json_get(p, "gil.threads"), gil, 4);
 	html_table(f, "top-self", json_get(p, "stacks.top_self"), top, 3);
 	if (cJSON_IsArray(json_get(p, "ffi.functions")))
@@ -967,7 +1052,7 @@ static const char style[] =
 	"h1{font-size:1.5em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}figure{margin:1em 0}"
 	"figcaption{color:#555;font-size:.9em}svg.chart{background:#fcfcfc;border:1px solid #eee}"
 	"svg.chart .grid{stroke:#e4e4e4}svg.chart .ax{font-size:11px;fill:#444}"
-	"svg.chart path.cdf,svg.chart path.line{fill:none;stroke-width:2}svg.chart .whisker{stroke:#222;stroke-width:1.5;fill:none}"
+	"svg.chart path.cdf,svg.chart path.line,svg.chart path.latline{fill:none;stroke-width:2}svg.chart .whisker{stroke:#222;stroke-width:1.5;fill:none}"
 	"table{border-collapse:collapse;margin:.8em 0;font-size:.9em}th,td{padding:2px 8px;border-bottom:1px solid #eee;"
 	"text-align:left;max-width:28em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}"
 	"th{cursor:pointer;background:#f4f4f4}td.v-regressed,td.v-regressed-critical{color:#b00;font-weight:bold}td.v-improved{color:#070}.num{text-align:right;font-variant-numeric:tabular-nums}"
@@ -983,6 +1068,145 @@ static const char script[] =
 	"   var r=(vx!==undefined&&vy!==undefined)?(+vx)-(+vy):x.textContent.localeCompare(y.textContent);return asc?r:-r});\n"
 	"  rows.forEach(function(r){tb.appendChild(r)});});});});\n"
 	"document.body.dataset.ready='1';\n";
+
+/* ---- sweeps (profile --sweep): the swept variable against throughput and p99 ---- */
+
+/* One chart per swept workload: x the swept value (log scale when the values span a factor of 4 or
+ * more), throughput on the left axis (a solid line), p99 on the right one (dashed); each point a
+ * circle with its figures in data attributes; then the scaling analysis as a table. */
+static void sweep_chart(FILE *f, const char *label, const cJSON *sw)
+{
+	const char *var = json_str_or(sw, "variable", "-");
+	double xs[64], rps[64], p99[64], xmin = INFINITY, xmax = 0, rtop = 0, ptop = 0;
+	double x0 = 70, x1 = CW - 80, y0 = 260, y1 = 20;
+	const cJSON *p, *g;
+	char cap[512];
+	int n = 0;
+	bool logx;
+
+	cJSON_ArrayForEach(p, cJSON_GetObjectItem(sw, "points")) {
+		const cJSON *res = cJSON_GetObjectItem(p, "results");
+
+		if (n == 64 || !num(p, "value", &xs[n]) || !(xs[n] > 0))
+			continue;
+		if (!num(res, "throughput.requests_per_sec", &rps[n]))
+			rps[n] = NAN;
+		if (!num(res, "latency.p99_ms", &p99[n]))
+			p99[n] = NAN;
+		xmin = fmin(xmin, xs[n]);
+		xmax = fmax(xmax, xs[n]);
+		if (isfinite(rps[n]))
+			rtop = fmax(rtop, rps[n]);
+		if (isfinite(p99[n]))
+			ptop = fmax(ptop, p99[n]);
+		n++;
+	}
+	if (!n)
+		return;
+	rtop = nice_top(rtop);
+	ptop = nice_top(ptop);
+	logx = xmax >= 4 * xmin;
+	fprintf(f, "<h3>");
+	esc(f, label);
+	fprintf(f, ": sweep of %s</h3>\n", var);
+	chart_open(f, "sweep", 300, "");
+	fprintf(f, "<g class=\"sweep\" data-label=\"");
+	esc(f, label);
+	fprintf(f, "\" data-variable=\"%s\" data-points=\"%d\">\n", var, n);
+	y_axis(f, rtop, x0, x1, y0, y1, "requests/s");
+	for (int i = 0; i <= 5; i++)
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\">%g</text>\n", x1 + 4, y0 - (y0 - y1) * i / 5 + 4,
+			ptop * i / 5);
+	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\" transform=\"rotate(90 %.1f %.1f)\" "
+		   "text-anchor=\"middle\">p99 ms</text>\n", CW - 12, (y0 + y1) / 2, CW - 12, (y0 + y1) / 2);
+#define SX(v) (xmax > xmin ? x0 + (x1 - x0) * (logx ? log(v / xmin) / log(xmax / xmin) : (v - xmin) / (xmax - xmin)) \
+			   : (x0 + x1) / 2)
+	for (int i = 0; i < n; i++)
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\" text-anchor=\"middle\">%g</text>\n", SX(xs[i]), y0 + 16,
+			xs[i]);
+	for (int k = 0; k < 2; k++) {
+		const double *v = k ? p99 : rps;
+		double top = k ? ptop : rtop;
+		bool first = true;
+
+		fprintf(f, "<path class=\"sweep-%s\" fill=\"none\" stroke=\"%s\"%s d=\"", k ? "p99" : "rps", palette[k],
+			k ? " stroke-dasharray=\"6 4\"" : "");
+		for (int i = 0; i < n; i++)
+			if (isfinite(v[i])) {
+				fprintf(f, "%s%.1f %.1f", first ? "M" : "L", SX(xs[i]), y0 - (y0 - y1) * v[i] / top);
+				first = false;
+			}
+		fputs("\"/>\n", f);
+	}
+	for (int i = 0; i < n; i++)
+		fprintf(f, "<circle class=\"sweep-point\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\" data-value=\"%.15g\" "
+			   "data-rps=\"%.15g\" data-p99-ms=\"%.15g\"><title>%s %g: %.1f req/s, p99 %.3f ms</title></circle>\n",
+			SX(xs[i]), isfinite(rps[i]) ? y0 - (y0 - y1) * rps[i] / rtop : y0, palette[0], xs[i], rps[i], p99[i], var,
+			xs[i], rps[i], p99[i]);
+#undef SX
+	fputs("</g>\n", f);
+	snprintf(cap, sizeof(cap), "Throughput (solid, left axis) and p99 latency (dashed, right axis) at each %s of the "
+		 "sweep (one clean pass per point%s).", var, logx ? "; the x axis is logarithmic" : "");
+	chart_close(f, cap);
+	{
+		const cJSON *a = cJSON_GetObjectItem(sw, "analysis");
+		cJSON *rows = cJSON_CreateArray();
+		static const struct hcol gc[] = {
+			{ "figure", "__name", NULL }, { "exponent", "exponent", "%.3f" }, { "CI low", "__lo", "%.3f" },
+			{ "CI high", "__hi", "%.3f" }, { "points", "points", "%.0f" }, { "verdict", "verdict", NULL },
+			{ "reason", "reason", NULL },
+		};
+
+		cJSON_ArrayForEach(g, cJSON_GetObjectItem(a, "growth")) {
+			cJSON *row = cJSON_Duplicate(g, true), *ci = cJSON_GetObjectItem(g, "ci95");
+
+			cJSON_AddStringToObject(row, "__name", g->string);
+			cJSON_AddItemToObject(row, "__lo", cJSON_Duplicate(cJSON_GetArrayItem(ci, 0), true));
+			cJSON_AddItemToObject(row, "__hi", cJSON_Duplicate(cJSON_GetArrayItem(ci, 1), true));
+			cJSON_AddItemToArray(rows, row);
+		}
+		fputs("<p>", f);
+		if (cJSON_IsObject(cJSON_GetObjectItem(a, "saturation"))) {
+			double c;
+
+			if (num(a, "saturation.concurrency", &c))
+				fprintf(f, "<span class=\"saturation\" data-concurrency=\"%g\">Saturation at %g connections</span>: ", c, c);
+			else
+				fputs("<span class=\"saturation\">No saturation point</span>: ", f);
+			esc(f, json_str_or(a, "saturation.reason", ""));
+		}
+		if (cJSON_IsObject(cJSON_GetObjectItem(a, "max_rate_meeting_p99"))) {
+			double v;
+
+			if (num(a, "max_rate_meeting_p99.rate", &v))
+				fprintf(f, "<span class=\"max-rate\" data-rate=\"%g\">Highest rate meeting the p99 target: %g/s</span>: ", v, v);
+			else
+				fputs("<span class=\"max-rate\">No rate meets the p99 target</span>: ", f);
+			esc(f, json_str_or(a, "max_rate_meeting_p99.reason", ""));
+		}
+		fputs("</p>\n", f);
+		html_table(f, "sweep-growth", rows, gc, 7);
+		cJSON_Delete(rows);
+	}
+}
+
+static void sweep_section(FILE *f, const cJSON *doc)
+{
+	const cJSON *s, *w;
+	bool any = false;
+
+	cJSON_ArrayForEach(s, cJSON_GetObjectItem(doc, "suites")) cJSON_ArrayForEach(w, cJSON_GetObjectItem(s, "workloads")) {
+		char label[256];
+
+		if (!cJSON_IsObject(cJSON_GetObjectItem(w, "sweep")))
+			continue;
+		if (!any)
+			fputs("<h2>Sweeps</h2>\n", f);
+		any = true;
+		snprintf(label, sizeof(label), "%s/%s", json_str_or(s, "name", "-"), json_str_or(w, "name", "-"));
+		sweep_chart(f, label, cJSON_GetObjectItem(w, "sweep"));
+	}
+}
 
 int html_report_write(const cJSON *doc, const char *path, const char *dir, const char *out, char *err, int errlen)
 {
@@ -1077,6 +1301,7 @@ int html_report_write(const cJSON *doc, const char *path, const char *dir, const
 			fputs("<h2>Latency</h2>\n", f);
 			cdf_chart(f, w, n);
 		}
+		sweep_section(f, doc); /* profile --sweep */
 		fputs("<h2>Timeline per pass</h2>\n", f);
 		timeline(f, w, n);
 		fputs("<h2>Where request time goes</h2>\n", f);

@@ -22,6 +22,7 @@
 #include <bpf/libbpf.h>
 #include "requests.skel.h"
 #include "load/endpoint.h"
+#include "load/latsplit.h"
 #include "stats/histogram.h"
 #include "lib/log.h"
 #include "output/document.h"
@@ -77,6 +78,12 @@ struct rq {
 	int nsys;
 	struct uslot ffi[UFFI];
 	int nffi;
+	/* where the client's time goes (docs/network.md) */
+	uint16_t lport, rport;
+	uint32_t seq;
+	uint8_t raddr[16];
+	uint64_t oncpu_ns, read_span_ns, gap_max_ns;
+	uint32_t gaps, stalls;
 };
 
 /* A distribution in bounded memory: bpf/hist.h's log-linear slots (exact below 64, else within
@@ -141,6 +148,14 @@ struct reqtrack {
 	uint64_t stop_accounts;     /* threads' pending accounts read at the end (pidfd) */
 	int stop_read_err;          /* why they could not be, if not (negative errno) */
 	bool stopped;
+	/* the client's signals over answered requests (slow-client, docs/network.md) */
+	struct qhist read_span, gap;
+	uint64_t slow_sends, slow_send_ns, gap_responses, gaps, stalled_responses, stalls;
+	/* o.keep_records: every answered request, for matching with a client's */
+	struct req_record *recs;
+	size_t nrecs, caprecs;
+	uint64_t recs_dropped;
+	FILE *log; /* o.requests_log: every answered request, a line each (load/latsplit.h) */
 };
 
 static uint64_t mono_ns(void)
@@ -279,6 +294,43 @@ static void exemplar_offer(struct reqtrack *r, const struct rq *q)
 		r->ex[min] = *q;
 }
 
+static void fill_record(struct req_record *k, const struct rq *q)
+{
+	k->start_ns = q->start_ns;
+	k->end_ns = q->end_ns;
+	k->oncpu_ns = q->oncpu_ns;
+	k->gil_wait_ns = q->gil_wait_ns;
+	k->ffi_ns = q->ffi_ns;
+	k->gc_ns = q->gc_ns;
+	k->sys_ns = q->sys_ns;
+	k->samples = q->samples;
+	k->ep = q->ep;
+	k->lport = q->lport;
+	k->rport = q->rport;
+	k->seq = q->seq;
+	memcpy(k->raddr, q->raddr, sizeof(k->raddr));
+}
+
+/* An answered request's record (reqtrack__records). */
+static void keep_record(struct reqtrack *r, const struct rq *q)
+{
+	struct req_record *k;
+
+	if (r->nrecs == r->caprecs) {
+		size_t cap = r->caprecs ? 2 * r->caprecs : 4096;
+		struct req_record *a = cap <= REQ_MAX_RECORDS ? realloc(r->recs, cap * sizeof(*a)) : NULL;
+
+		if (!a) {
+			r->recs_dropped++;
+			return;
+		}
+		r->recs = a;
+		r->caprecs = cap;
+	}
+	k = &r->recs[r->nrecs++];
+	fill_record(k, q);
+}
+
 /* A finished request into its endpoint's distributions. */
 static void fold(struct reqtrack *r, struct rq *q)
 {
@@ -317,6 +369,28 @@ static void fold(struct reqtrack *r, struct rq *q)
 	for (int i = 0; i < q->nffi; i++)
 		keyagg_add(&e->ffi, &e->nffi, q->ffi[i].key, q->ffi[i].count, q->ffi[i].ns);
 	exemplar_offer(r, q);
+	qhist_add(&r->read_span, q->read_span_ns);
+	if (q->read_span_ns >= REQ_SLOW_SEND_NS) {
+		r->slow_sends++;
+		r->slow_send_ns += q->read_span_ns;
+	}
+	if (q->gaps) {
+		qhist_add(&r->gap, q->gap_max_ns);
+		r->gap_responses++;
+		r->gaps += q->gaps;
+	}
+	if (q->stalls) {
+		r->stalled_responses++;
+		r->stalls += q->stalls;
+	}
+	if (r->o.keep_records)
+		keep_record(r, q);
+	if (r->log) {
+		struct req_record k;
+
+		fill_record(&k, q);
+		latsplit_log_write(r->log, &k, e->name);
+	}
 }
 
 static void fold_id(struct reqtrack *r, uint64_t id)
@@ -352,6 +426,10 @@ static int on_start(struct reqtrack *r, const struct req_start_ev *ev)
 	q->id = ev->id;
 	q->start_ns = ev->start_ns;
 	q->tid = ev->tid;
+	q->lport = ev->lport;
+	q->rport = ev->rport;
+	q->seq = ev->seq;
+	memcpy(q->raddr, ev->raddr, sizeof(q->raddr));
 	if (endpoint_normalize(ev->head, ev->len < REQ_HEAD ? ev->len : REQ_HEAD, name, sizeof(name))) {
 		r->unparsed++;
 		q->ep = -1;
@@ -370,6 +448,11 @@ static void end_into(struct rq *q, const struct req_end_ev *ev)
 	q->sends = ev->sends;
 	q->bytes_in = ev->bytes_in;
 	q->bytes_out = ev->bytes_out;
+	q->oncpu_ns = ev->oncpu_ns;
+	q->read_span_ns = ev->read_span_ns;
+	q->gap_max_ns = ev->gap_max_ns;
+	q->gaps = ev->gaps;
+	q->stalls = ev->stalls;
 	q->syscalls += ev->op_syscalls;
 	q->sys_ns += ev->op_sys_ns;
 	q->sys_other += ev->op_sys_other;
@@ -689,6 +772,11 @@ struct reqtrack *reqtrack__new(struct session *s, const struct reqtrack_opts *o)
 		log_err("attaching sock:sock_recv_length/sock_send_length/inet_sock_set_state: %s", strerror(-err));
 		goto fail;
 	}
+	if (o->requests_log && !(r->log = fopen(o->requests_log, "w"))) {
+		err = -errno;
+		log_err("--requests-log %s: %s", o->requests_log, strerror(errno));
+		goto fail;
+	}
 	r->rb = ring_buffer__new(bpf_map__fd(r->skel->maps.req_events), on_event, r, NULL);
 	if (!r->rb) {
 		err = -errno;
@@ -729,6 +817,8 @@ void reqtrack__poll(struct reqtrack *r)
 			fold_id(r, r->lo);
 		r->lo++;
 	}
+	if (r->log)
+		fflush(r->log); /* load --split-with reads it while the recording goes on */
 }
 
 /* What live threads' probes measured since their last operation on a served connection is still
@@ -814,7 +904,9 @@ void reqtrack__stop(struct reqtrack *r)
 						 .end_ns = c.last_send_ns, .bytes_in = c.bytes_in,
 						 .bytes_out = c.bytes_out, .sends = c.sends,
 						 .op_syscalls = c.op_syscalls, .op_sys_other = c.op_sys_other,
-						 .op_sys_ns = c.op_sys_ns };
+						 .op_sys_ns = c.op_sys_ns, .oncpu_ns = c.oncpu_ns,
+						 .read_span_ns = c.last_read_ns > c.start_ns ? c.last_read_ns - c.start_ns : 0,
+						 .gap_max_ns = c.gap_max_ns, .gaps = c.gaps, .stalls = c.stalls };
 
 			memcpy(ev.op_sys, c.op_sys, sizeof(ev.op_sys));
 			end_into(q, &ev);
@@ -826,6 +918,8 @@ void reqtrack__stop(struct reqtrack *r)
 			fold_id(r, id);
 	r->lo = r->max_id + 1;
 	r->stopped = true;
+	if (r->log)
+		fflush(r->log);
 }
 
 /* {"mean", "p50", "p95", "p99"[, "max"]} of a distribution with n_zero more zeros, each value
@@ -1122,6 +1216,27 @@ void reqtrack__report(struct reqtrack *r, cJSON *doc, cJSON *prof, struct ffi *f
 		cJSON_AddItemToObject(j, "breakdown", breakdown_json(r, &r->ex[i], ffi));
 		cJSON_AddItemToArray(ex, j);
 	}
+	{
+		/* the client's own pace, seen from the server (the slow-client diagnosis reads it) */
+		cJSON *cs = cJSON_AddObjectToObject(o, "client_signals");
+
+		cJSON_AddStringToObject(cs, "method",
+					"read_span: a request's first read to its last read before the response's "
+					"first write (the client still sending it); write_gaps: a pause of 40 ms or "
+					"more between two writes of one response after a write shorter than a "
+					"segment, with no read between; window_stalled_writes: writes that left "
+					"bytes unsent which the client's receive window had no room for (the "
+					"client not reading)");
+		cJSON_AddItemToObject(cs, "read_span_ms", latency_json(&r->read_span));
+		cJSON_AddNumberToObject(cs, "slow_sends", (double)r->slow_sends);
+		cJSON_AddNumberToObject(cs, "slow_send_ms", REQ_SLOW_SEND_NS / 1e6);
+		cJSON_AddNumberToObject(cs, "slow_sends_total_ms", r->slow_send_ns / 1e6);
+		cJSON_AddNumberToObject(cs, "write_gap_responses", (double)r->gap_responses);
+		cJSON_AddNumberToObject(cs, "write_gaps", (double)r->gaps);
+		cJSON_AddItemToObject(cs, "write_gap_max_ms", latency_json(&r->gap));
+		cJSON_AddNumberToObject(cs, "window_stalled_responses", (double)r->stalled_responses);
+		cJSON_AddNumberToObject(cs, "window_stalled_writes", (double)r->stalls);
+	}
 	out = breakdown_json(r, &r->outside, ffi);
 	cJSON_AddItemToObject(o, "outside_requests", out);
 	{
@@ -1282,6 +1397,11 @@ void reqtrack__free(struct reqtrack *r)
 		}
 		free(r->eps);
 	}
+	if (r->log)
+		fclose(r->log);
+	free(r->read_span.slots);
+	free(r->gap.slots);
+	free(r->recs);
 	free(r->ex);
 	free(r);
 }
@@ -1290,4 +1410,16 @@ double reqtrack__run_ms(struct reqtrack *r, uint64_t *runs)
 {
 	*runs = 0;
 	return r ? bpf_object_run_ms(r->skel->obj, BPF_PROG_TYPE_TRACING, runs) : 0;
+}
+
+const struct req_record *reqtrack__records(const struct reqtrack *r, size_t *n, uint64_t *dropped)
+{
+	*n = r ? r->nrecs : 0;
+	*dropped = r ? r->recs_dropped : 0;
+	return r ? r->recs : NULL;
+}
+
+const char *reqtrack__endpoint(const struct reqtrack *r, int ep)
+{
+	return r && ep >= 0 && ep < r->neps ? r->eps[ep].name : "?";
 }
