@@ -550,6 +550,7 @@ static int open_requests(struct recorder *r, char *err, size_t errlen)
 		.ffi = r->ffi != NULL,
 		.stacks_hz = r->o.freq,
 		.exemplars = r->o.exemplars,
+		.no_tasks = r->o.no_tasks,
 		.keep_records = r->o.keep_requests,
 		.requests_log = r->o.requests_log,
 	};

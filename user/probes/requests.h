@@ -17,6 +17,7 @@ struct reqtrack_opts {
 	bool gil, gil_exact, gc, syscalls, stacks, ffi; /* which probes feed the accounts */
 	int stacks_hz;
 	int exemplars;  /* the N slowest requests kept with their breakdown */
+	bool no_tasks;  /* do not follow asyncio tasks (their uprobes: a pair per task step) */
 	bool keep_records; /* keep every answered request's record (reqtrack__records) */
 	const char *requests_log; /* append every answered request to this file (load/latsplit.h's log) */
 };
