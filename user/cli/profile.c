@@ -332,6 +332,8 @@ int profile_opts_parse(int argc, char **argv, struct profile_opts *o, char *err,
 		o->threads = o->concurrency;
 	if (shape_opts_check(&o->shape, o->rate, o->duration, err, errlen))
 		return -EINVAL;
+	if (o->history && history_store_check(o->history, err, errlen))
+		return -EINVAL; /* refused before the run, not after it */
 	if ((o->pprof || o->speedscope) && !(o->probes & PROBE_BIT(PROBE_STACKS))) {
 		snprintf(err, errlen, "%s needs the stacks probe (--probes ...,stacks)", o->pprof ? "--pprof" : "--speedscope");
 		return -EINVAL;

@@ -16,6 +16,10 @@
  * data-host, data-min and data-max. Well-formed XML (also valid inside HTML). */
 void history_trend_svg(FILE *f, const struct history_points *ps, size_t from, size_t end);
 
+/* Whether the history store WHERE (a SQLite path or a postgresql:// URL) exists and opens: 0, or a
+ * negative errno with ERR set. Opens and closes it; creates nothing. */
+int history_store_check(const char *where, char *err, int errlen);
+
 /* The stored points of the default metrics (throughput.requests_per_sec, latency.p99_ms) for the
  * HTML report's trend section: from the store where names (history/db.h), or, where is NULL,
  * from ./.bindprof/history.db when that file exists. 1 with ps filled; 0 when where is NULL and

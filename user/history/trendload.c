@@ -20,3 +20,13 @@ int history_trend_load(const char *where, struct history_points *ps, char *err, 
 	db_close(db);
 	return e ? e : 1;
 }
+
+int history_store_check(const char *where, char *err, int errlen)
+{
+	struct db *db;
+	int e = db_open_existing(where, &db, err, errlen);
+
+	if (!e)
+		db_close(db);
+	return e;
+}
