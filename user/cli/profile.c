@@ -27,6 +27,8 @@
 #include "cli/options.h"
 #include "cli/profile.h"
 #include "output/html.h"
+#include "history/db.h"
+#include "history/trend.h"
 #include "output/table.h"
 #include "lib/json.h"
 #include "core/env.h"
@@ -83,6 +85,9 @@ const struct cli_option profile_options[] = {
 	{ "baseline", 0, PO_BASELINE, "FILE", "a previous profile: each workload's ratios to it in the output", 0 },
 	{ "output", 'o', PO_OUTPUT, "FILE", "the profile JSON (default bindprof-profile.json)", 0 },
 	{ "html", 0, PO_HTML, "FILE.html", "also write the report as a self-contained HTML page with charts", 0 },
+	{ "history", 0, PO_HISTORY, "PATH|URL",
+	  "--html: draw the workloads' stored trend from this history store (default: ./.bindprof/history.db "
+	  "when it exists)", 0 },
 	{ "pprof", 0, PO_PPROF, "FILE.pb.gz",
 	  "every workload's stacks as one gzipped pprof profile, labelled by workload and endpoint (as "
 	  "`bindprof export`; needs the stacks probe)", 0 },
@@ -231,6 +236,7 @@ int profile_opt_apply(struct profile_opts *o, int id, const char *arg, char *err
 	case PO_BASELINE: o->baseline = arg; return 0;
 	case PO_OUTPUT: o->output = arg; return 0;
 	case PO_HTML: o->html = arg; return 0;
+	case PO_HISTORY: o->history = arg; return 0;
 	case PO_PPROF: o->pprof = arg; return 0;
 	case PO_SPEEDSCOPE: o->speedscope = arg; return 0;
 	case PO_SINGLE_PASS: o->single_pass = true; return 0;
@@ -326,6 +332,8 @@ int profile_opts_parse(int argc, char **argv, struct profile_opts *o, char *err,
 		o->threads = o->concurrency;
 	if (shape_opts_check(&o->shape, o->rate, o->duration, err, errlen))
 		return -EINVAL;
+	if (o->history && history_store_check(o->history, err, errlen))
+		return -EINVAL; /* refused before the run, not after it */
 	if ((o->pprof || o->speedscope) && !(o->probes & PROBE_BIT(PROBE_STACKS))) {
 		snprintf(err, errlen, "%s needs the stacks probe (--probes ...,stacks)", o->pprof ? "--pprof" : "--speedscope");
 		return -EINVAL;
@@ -1590,10 +1598,20 @@ static int report(struct ctx *c)
 	if (o->html) {
 		char err[1024];
 
-		if ((e = html_report_write(c->doc, o->output ? o->output : "profile", NULL, o->html, err, sizeof(err)))) {
+		struct history_points ps;
+		int h = history_trend_load(o->history, &ps, err, sizeof(err));
+
+		if (h < 0) { /* the page without the trend: the run's results are kept */
+			log_warn("profile: --history: %s: the page has no trend", err);
+			ret = EXIT_BADINPUT;
+		}
+		if ((e = html_report_write_trend(c->doc, o->output ? o->output : "profile", NULL, o->html,
+						 h > 0 ? &ps : NULL, o->history ? o->history : DB_DEFAULT_PATH, 20, err,
+						 sizeof(err)))) {
 			log_err("profile: --html: %s", err);
 			ret = EXIT_BADINPUT;
 		}
+		history_points_free(&ps);
 	}
 	if (o->pprof || o->speedscope) {
 		char err[1024];

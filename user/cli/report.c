@@ -22,10 +22,12 @@
 #include "lib/validate.h"
 #include "output/document.h"
 #include "output/html.h"
+#include "history/db.h"
+#include "history/trend.h"
 #include "output/table.h"
 #include "stats/wlhealth.h"
 
-enum { O_FORMAT = 1, O_OUT, O_TOP, O_HELP };
+enum { O_FORMAT = 1, O_OUT, O_TOP, O_HISTORY, O_HELP };
 
 static const struct cli_option report_options[] = {
 	{ "format", 'f', O_FORMAT, "table|markdown|html",
@@ -33,6 +35,9 @@ static const struct cli_option report_options[] = {
 	  "-o", 0 },
 	{ "output", 'o', O_OUT, "FILE", "write there instead of stdout (needed for html)", 0 },
 	{ "top", 'n', O_TOP, "N", "rows of the longer tables: stack frames, GIL threads, FFI functions, slowest requests (default 10)", 0 },
+	{ "history", 0, O_HISTORY, "PATH|URL",
+	  "html: draw the trend of the file's workloads from this history store (a SQLite file or "
+	  "postgresql://...; default: ./.bindprof/history.db when it exists)", 0 },
 	{ "help", 'h', O_HELP, NULL, "this help", 0 },
 	{},
 };
@@ -57,6 +62,9 @@ static int report_option(void *ctx, int id, const char *arg, char *err, int errl
 		return CLI_STOP;
 	case O_OUT:
 		o->output = arg;
+		return 0;
+	case O_HISTORY:
+		o->history = arg;
 		return 0;
 	case O_TOP:
 		n = strtol(arg, &end, 10);
@@ -1031,14 +1039,23 @@ int cmd_report(int argc, char **argv)
 	}
 	if (o.html) {
 		char dir[PATH_MAX];
+		struct history_points ps;
+		int h = history_trend_load(o.history, &ps, err, sizeof(err));
 
+		if (h < 0) {
+			log_err("report: --history: %s", err);
+			cJSON_Delete(doc);
+			return h == -EIO || h == -ENOMEM ? EXIT_ENV : EXIT_BADINPUT;
+		}
 		snprintf(dir, sizeof(dir), "%s", o.path);
-		if (html_report_write(doc, o.path, dirname(dir), o.output, err, sizeof(err))) {
+		if (html_report_write_trend(doc, o.path, dirname(dir), o.output, h > 0 ? &ps : NULL,
+					    o.history ? o.history : DB_DEFAULT_PATH, 20, err, sizeof(err))) {
 			log_err("report: %s", err);
 			rc = EXIT_BADINPUT;
 		} else {
 			printf("wrote %s\n", o.output);
 		}
+		history_points_free(&ps);
 		cJSON_Delete(doc);
 		return rc;
 	}
