@@ -283,7 +283,8 @@ def test_accept_wait_not_idle_time():
     check(ok == 3, f"{ok} of 3 answered")
     # the 2nd and 3rd wait their 0.3 s turns (less one jiffy each, the measure's resolution)
     check(w["count"] == 3 and w["slow"] >= 2, f"waits {w}")
-    check(w["max_ms"] >= 600 - 10, f"the 3rd connection's wait {w['max_ms']} ms, >= 0.6 s expected")
+    # (max_ms is a histogram bucket's: 32 sub-buckets per power of two, within 3.2% below)
+    check(w["max_ms"] >= 0.968 * 600 - 10, f"the 3rd connection's wait {w['max_ms']} ms, >= 0.6 s expected")
     check(w["total_ms"] >= (300 + 600) - 2 * 10, f"waits total {w['total_ms']} ms, >= 0.9 s expected")
 
 
