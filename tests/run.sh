@@ -69,8 +69,19 @@ if [ -n "${TEST_SUITES:-}" ]; then # e.g. TEST_SUITES="diff ffi": only the suite
   done
   suites=("${keep[@]}")
 fi
+# The longest single tests run as jobs of their own (SUITE@TEST, BINDPROF_TEST=TEST), the rest of
+# their suite without them (BINDPROF_TEST_EXCLUDE), so that no one suite is the whole run's floor.
+SPLIT="test_ffi@test_kill_while_stopped test_ffi@test_binding_layer test_ffi@test_ctypes
+test_stacks@test_gil_wait_stacks_thread_per_request"
+split_jobs=()
+for j in $SPLIT; do
+  for s in "${suites[@]}"; do
+    [ "$s" = "tests/integration/${j%@*}.py" ] && split_jobs+=("$s@${j#*@}")
+  done
+done
 jobs_list=()
 [[ $parts == *" hardening "* ]] && jobs_list+=("hardening")
+jobs_list+=("${split_jobs[@]}")
 if [ ${#suites[@]} -gt 0 ] && [ "$(id -u)" -ne 0 ]; then
   for s in "${suites[@]}"; do
     echo "skip  $s: integration suites attach real probes and need root (run: sudo make test)"
@@ -88,8 +99,13 @@ run_job() { # JOB INDEX: writes $dir/INDEX.log, then INDEX.rc (last: its presenc
   if [ "$job" = hardening ]; then
     make --no-print-directory check-asan fuzz-smoke >"$dir/$i.log" 2>&1
     rc=$?
+  elif [[ $job == *@* ]]; then
+    BINDPROF_TEST=${job#*@} timeout 1800 "$PY" "${job%@*}" >"$dir/$i.log" 2>&1
+    rc=$?
   else
-    timeout 1800 "$PY" "$job" >"$dir/$i.log" 2>&1
+    local ex="" j
+    for j in "${split_jobs[@]}"; do [ "${j%@*}" = "$job" ] && ex="$ex ${j#*@}"; done
+    BINDPROF_TEST_EXCLUDE=$ex timeout 1800 "$PY" "$job" >"$dir/$i.log" 2>&1
     rc=$?
   fi
   echo $((SECONDS - t0)) >"$dir/$i.secs"
