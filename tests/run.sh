@@ -51,7 +51,7 @@ fi
 # Longest first (measured wall times on the 2-core VM, see the README), so that the last suites to
 # start are short ones and the lanes end together. A suite not listed here runs after these.
 LONGEST="test_ffi test_python test_stacks test_requests test_profile test_diff
-test_processes test_faults test_export test_load test_record test_net test_history test_hardening
+test_processes test_faults test_export test_load test_shapes test_record test_net test_sweep test_history test_hardening
 test_report_html test_flamegraph test_cli_help"
 suites=()
 if [[ $parts == *" integration "* ]]; then
@@ -69,10 +69,13 @@ if [ -n "${TEST_SUITES:-}" ]; then # e.g. TEST_SUITES="diff ffi": only the suite
   done
   suites=("${keep[@]}")
 fi
-# The longest single tests run as jobs of their own (SUITE@TEST, BINDPROF_TEST=TEST), the rest of
-# their suite without them (BINDPROF_TEST_EXCLUDE), so that no one suite is the whole run's floor.
+# The longest tests run as jobs of their own (SUITE@TEST[,TEST...], BINDPROF_TEST=TEST,...), the
+# rest of their suite without them (BINDPROF_TEST_EXCLUDE), so that no one suite is the run's floor.
 SPLIT="test_ffi@test_kill_while_stopped test_ffi@test_binding_layer test_ffi@test_ctypes
-test_stacks@test_gil_wait_stacks_thread_per_request"
+test_ffi@test_c_extension_and_stripped
+test_stacks@test_gil_wait_stacks_thread_per_request
+test_python@test_gc_collections_and_pauses,test_gc_generations_match_get_stats,test_gc_generations_frozen_with_a_callback
+test_python@test_gil_thread_rows_count_their_waits,test_gil_threads_outnumber_cpus"
 split_jobs=()
 for j in $SPLIT; do
   for s in "${suites[@]}"; do
@@ -105,6 +108,7 @@ run_job() { # JOB INDEX: writes $dir/INDEX.log, then INDEX.rc (last: its presenc
   else
     local ex="" j
     for j in "${split_jobs[@]}"; do [ "${j%@*}" = "$job" ] && ex="$ex ${j#*@}"; done
+    ex=${ex//,/ }
     BINDPROF_TEST_EXCLUDE=$ex timeout 1800 "$PY" "$job" >"$dir/$i.log" 2>&1
     rc=$?
   fi
