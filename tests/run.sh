@@ -50,9 +50,9 @@ fi
 # --- the job pool: integration suites and the hardening step --------------------------------------
 # Longest first (measured wall times on the 2-core VM, see the README), so that the last suites to
 # start are short ones and the lanes end together. A suite not listed here runs after these.
-LONGEST="test_ffi test_python test_stacks test_requests test_profile test_diff
-test_processes test_faults test_export test_load test_shapes test_record test_net test_sweep test_history test_hardening
-test_report_html test_flamegraph test_cli_help"
+LONGEST="test_python test_processes test_ffi test_stacks test_diff test_requests test_export
+test_faults test_profile test_history test_net test_record test_report_html test_load test_shapes
+test_flamegraph test_hardening test_sweep test_cli_help"
 suites=()
 if [[ $parts == *" integration "* ]]; then
   for n in $LONGEST; do
