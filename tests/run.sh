@@ -51,7 +51,7 @@ fi
 # Longest first (measured wall times on the 2-core VM, see the README), so that the last suites to
 # start are short ones and the lanes end together. A suite not listed here runs after these.
 LONGEST="test_python test_processes test_ffi test_stacks test_diff test_requests test_export
-test_faults test_profile test_history test_net test_record test_report_html test_load test_shapes
+test_faults test_profile test_history test_net test_record test_report_html test_load test_latency test_shapes
 test_flamegraph test_hardening test_sweep test_cli_help"
 suites=()
 if [[ $parts == *" integration "* ]]; then
