@@ -117,10 +117,13 @@ $(OUT)/tools/%: tools/%.c | $(OUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) -g -O2 -Wall -Wextra -Werror -MMD -MP $< -o $@ -lpthread -ldl
 
+# make test: the build (parallel), the unit tests, then the integration suites TEST_JOBS at a time
+# (default 3) with the hardening step (check-asan, fuzz-smoke) as one more job beside them
+# (tests/run.sh says how; the README has the measured time).
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
-	$(Q)$(MAKE) --no-print-directory check-asan fuzz-smoke
-	$(Q)tests/run.sh
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) all $(UNIT_BINS)
+	$(Q)tests/run.sh unit integration hardening
 
 unit: all $(UNIT_BINS)
 	$(Q)tests/run.sh unit

@@ -179,7 +179,17 @@ def test_c_extension_and_stripped():
             check(hits >= N, f"{what}: {hits} PyEval_SaveThread hits, want >= {N}")
             within(fs["ffiext.busy"]["p50_us"], 50, TOL, f"{what} busy p50")
             within(fs["ffiext.busy_nogil"]["p50_us"], 50, TOL, f"{what} busy_nogil p50")
-            check(fs["ffiext.add"]["p50_us"] < 8, f"{what}: add p50 {fs['ffiext.add']['p50_us']} us")
+            # The trivial add costs nanoseconds: its p50 is what is left of the probe pair's cost
+            # after the correction. Uncorrected it reads the whole cost (correction_ns, 18.7 to 27.9
+            # us for this single-stepped probe over 60 recordings); corrected, 0 to 8.6 us, because
+            # the pair's run-time cost moves between two levels (~19 and ~27 us) on this VM and the
+            # start-up calibration can catch the lower one. So the bound is 0.6x the cost subtracted
+            # in this very run: a run-time level up to 1.6x its calibration passes, an uncorrected
+            # (or wrongly corrected) reading cannot. (An absolute 8 us failed once at 8.58.)
+            add = fs["ffiext.add"]
+            bound = 0.6 * add["correction_ns"] / 1000
+            check(add["p50_us"] < bound, f"{what}: add p50 {add['p50_us']} us, want under {bound:.1f} "
+                  f"(0.6x the {add['correction_ns']} ns correction, {add['probe']['kind']} probe)")
             check(fs["ffiext.add"]["overhead_ms"] is None, "a C extension has no libffi share")
             # imported after bindprof attached, named by file name: caught at its load
             check(doc["results"]["profiling"]["ffi"]["load_stops"] >= 1, "the late import stopped at its load")
