@@ -7,7 +7,8 @@
  *   TCP_NODELAY or cork, is held by Nagle's algorithm until the peer's ACK (which a delayed-ACK
  *   peer sends up to ~40 ms later). Four loads of the tcp_sock; storage only on such a write.
  * - net_on_request(sk, now), at the read that begins a request: the connection's first request
- *   closes its accept-queue wait (ESTABLISHED, stored by net.bpf.c, to this read); a held tail is
+ *   closes its accept-queue wait (ESTABLISHED, stored by net.bpf.c, or the request's arrival when
+ *   later, to this read); a held tail is
  *   closed by its send time, the socket's lsndtime (jiffies), relative to the hold.
  *
  * Every object that includes this declares the same maps; the loader creates them once (core
@@ -128,11 +129,26 @@ static __always_inline void net_on_request(struct sock *sk, __u64 now)
 	if (!ns)
 		return;
 	if (ns->estab_ns && !ns->first_read) {
+		/* the wait ends at this read and starts at ESTABLISHED, or at the request's arrival when
+		 * the client sent nothing for a while (an idle connection of a pool is no accept-queue
+		 * wait): the socket's last data segment's time, icsk_ack.lrcvtime (jiffies; set to
+		 * ESTABLISHED's at the child socket's creation) */
+		__u64 start = ns->estab_ns;
+
 		ns->first_read = 1;
-		if (now > ns->estab_ns) {
+		if ((tp = bpf_skc_to_tcp_sock(sk)) && CONFIG_HZ) {
+			dj = (__u32)bpf_jiffies64() - BPF_CORE_READ(tp, inet_conn.icsk_ack.lrcvtime);
+			if (dj < (1u << 30)) { /* dj - 1 jiffies at least since it arrived */
+				__u64 ago = (__u64)(dj ? dj - 1 : 0) * (1000000000ull / CONFIG_HZ);
+
+				if (ago < now && now - ago > start)
+					start = now - ago;
+			}
+		}
+		if (now >= start) {
 			net_add(NET_STAT_WAITS, 1);
-			net_add(NET_STAT_WAIT_NS, now - ns->estab_ns);
-			net_hist_add(NET_HIST_WAIT, now - ns->estab_ns);
+			net_add(NET_STAT_WAIT_NS, now - start);
+			net_hist_add(NET_HIST_WAIT, now - start);
 		}
 	}
 	if (ns->hold_ns && (tp = bpf_skc_to_tcp_sock(sk))) {

@@ -88,6 +88,19 @@ enum req_ev_kind {
 	REQ_EV_START = 1,
 	REQ_EV_ACCT,
 	REQ_EV_END,
+	REQ_EV_BIND,     /* a task wrote or read a served connection: its held accounts are that request's */
+	REQ_EV_TASK_END, /* a task's coroutine finished: its held accounts go to its last request */
+};
+
+/* An account's owner with this bit set is a task (the rest: its coroutine's address), resolved in
+ * user space at the task's next write or read of a served connection (REQ_EV_BIND). */
+#define REQ_TASK_BIT (1ull << 63)
+
+struct req_bind_ev {
+	__u32 kind;
+	__u32 pad;
+	__u64 task;  /* REQ_TASK_BIT | coroutine */
+	__u64 req;   /* the request it wrote or read (REQ_EV_BIND); 0 for REQ_EV_TASK_END */
 };
 
 enum req_end_reason {
@@ -151,6 +164,13 @@ enum req_stat {
 	REQ_STAT_PIPELINED,    /* requests that arrived behind an unanswered one (pipelined) */
 	REQ_STAT_PIPE_FULL,    /* pipelined requests beyond REQ_PIPE queued: not counted */
 	REQ_STAT_EXIT_FLUSH,   /* accounts of exiting threads, handed over at their exit */
+	REQ_STAT_WAKE_LENT,    /* wakes of a helper thread by a thread working for one owner: lent */
+	REQ_STAT_WAKE_UNTIED,  /* wakes of a helper thread by a thread working for no single request */
+	REQ_STAT_WAKE_BACK,    /* lendings ended by the helper waking its lender back */
+	REQ_STAT_WAKE_RESULT,  /* a helper woke a thread waiting for its one unanswered request */
+	REQ_STAT_WAKE_OTHER,   /* lendings ended by a wake from outside the process (a timeout) */
+	REQ_STAT_WAKE_NOGIL,   /* wakes not classified: the GIL's address is unknown (gil probe off) */
+	REQ_STAT_TASK_STEPS,   /* asyncio task steps seen (outermost coroutine sends) */
 	REQ_STAT_MAX,
 };
 

@@ -5,7 +5,7 @@ Files (no root needed): a workload 30% slower in every repeat, one 12% slower, o
 runs' own spread, every answer a 500 at the same speed, a load configuration that differs, a
 workload on one side only, targets met and missed, one sample a side; the same file against
 itself. Live apps (root): two demo apps, one of them deliberately slower on one endpoint
-(demo_server.py --slow: 60% more CPU per request there), compared with compare --frameworks; and
+(demo_server.py --slow: 150% more CPU per request there), compared with compare --frameworks; and
 two profiles of the same app, diffed."""
 import copy
 import json
@@ -406,22 +406,27 @@ def test_compare_frameworks_finds_the_slowed_endpoint():
         raise Skip("needs root: the first round is profiled")
     apps = os.path.join(TMP, "apps")
     app(apps, "fast")
-    app(apps, "slow", "--slow /items/42=60")   # PORT comes from the environment
+    # 150% more CPU on /items/42, seven rounds a side: under another job's CPU hog the app's CPU per
+    # request moves with the machine (8 handler threads contend for the GIL and the cores): noise
+    # bands of 30% to 93% were measured with 5 rounds, and a 60% burn (+73% to +76% CPU per request)
+    # read "within noise" there, as a 150% one (+177%) did once at load 50 with 5 rounds. Seven
+    # rounds narrow the interval; the band does not shrink with rounds, so the gate is not loosened.
+    app(apps, "slow", "--slow /items/42=150")   # PORT comes from the environment
     out, md = os.path.join(TMP, "fw.json"), os.path.join(TMP, "fw.md")
     r = run([BINDPROF, "compare", "--frameworks", "fast,slow", "--apps", apps, "--suite", suite_file(),
-             "--repeats", "5", "-o", out, "--report", md] + LOAD, timeout=300)
+             "--repeats", "7", "-o", out, "--report", md] + LOAD, timeout=400)
     check(r.returncode == 0, f"compare exited {r.returncode}: {r.stderr}")
     with open(out) as f:
         d = json.load(f)
     validate(d)
     check([fw["name"] for fw in d["frameworks"]] == ["fast", "slow"], d["frameworks"])
-    check(d["frameworks"][1]["app"]["start"].endswith("--slow /items/42=60"), d["frameworks"][1])
+    check(d["frameworks"][1]["app"]["start"].endswith("--slow /items/42=150"), d["frameworks"][1])
     res = {w["workload"]: w for w in d["results"]}
     items, hello = res["items"]["comparison"], res["hello"]["comparison"]
-    # never the wrong way round: the app burning 60% more CPU on /items/42 is not named faster
+    # never the wrong way round: the app burning 150% more CPU on /items/42 is not named faster
     check(items["winner"] in (None, "fast") and hello["winner"] in (None, "fast", "slow"), items)
     check(items["performance_ratios"]["fast_vs_slow"] > 1, items["performance_ratios"])
-    # five clean samples per framework and workload, from interleaved rounds; one profiled round;
+    # seven clean samples per framework and workload, from interleaved rounds; one profiled round;
     # each sample with the app's CPU per request of its round
     for fw in ("fast", "slow"):
         with open(os.path.join(TMP, f"fw.{fw}.json")) as f:
@@ -429,7 +434,7 @@ def test_compare_frameworks_finds_the_slowed_endpoint():
         validate(p)
         for w in p["suites"][0]["workloads"]:
             rep = w["results"]["repeats"]
-            check(rep["count"] == 5 and len(rep["samples"]) == 5, rep)
+            check(rep["count"] == 7 and len(rep["samples"]) == 7, rep)
             check(all(s["cpu_per_request_ms"] > 0 for s in rep["samples"]), rep)
             check(w["results"]["profiling"]["gil"]["method"], "the first round was profiled")
             # its folded stacks next to the framework's file, not in the working directory
@@ -443,16 +448,17 @@ def test_compare_frameworks_finds_the_slowed_endpoint():
     check(r.returncode == 1, f"diff exited {r.returncode}: {r.stdout}{r.stderr}")
     items = [l.split() for l in r.stdout.splitlines() if l.startswith("mini/items")]
     check(any(row[5].startswith("regressed") for row in items), items)
-    # the ground truth: the handler burns 60% more of its own CPU time per request; the app's
+    # the ground truth: the handler burns 150% more of its own CPU time per request; the app's
     # whole CPU per request (accept, parsing, the interpreter's own threads) rises by less, and by
-    # more when the busy VM stretches the burn loop: +25% to +120%. (60%, not the 30% of
-    # scripts/bench/verdicts.sh: a test must pass every time; the bench measures how often 30% is
-    # caught.)
+    # more when the busy VM stretches the burn loop (the other threads' GIL waits): from 0.4x to 2x
+    # the burn, as measured with 60% (+25% to +120%) and 150% (+177%, +235% at load 50): +60% to
+    # +300%. (Not the 30% of scripts/bench/verdicts.sh: a test must pass every time; the bench
+    # measures how often 30% is caught.)
     with open(dv) as f:
         v = json.load(f)
     it = next(w for w in v["workloads"] if w["workload"] == "mini/items")
     cpu = next(m for m in it["metrics"] if m["metric"] == "cpu_per_request_ms")
-    check(25 < cpu["change_percent"] < 120, cpu)
+    check(60 < cpu["change_percent"] < 300, cpu)
     with open(dmd) as f:
         text = f.read()
     check(text.startswith("## bindprof diff: \u274c regression") and "| mini/items |" in text, text)

@@ -383,6 +383,61 @@ def test_html_sorts_in_chromium():
           f"sorted {got}, want {want}")
 
 
+def test_html_trend_in_chromium():
+    """The report's trend section from a history store: 18 stored runs of one workload
+    (test_history's synthetic series, requests/s 10% lower from run 10 on, p99 pure noise). The
+    report of one of those files, given --history STORE, and given nothing in a directory whose
+    ./.bindprof/history.db holds them, draws in Chromium one chart per metric whose points carry
+    the stored values in time order, their heights ordered as the values; a store without the
+    file's workloads says so, and no store means no section."""
+    import test_history
+    d = os.path.join(TMP, "trend")
+    vals = test_history.synthetic_files(os.path.join(d, "runs"))
+    files = sorted(os.path.join(d, "runs", f) for f in os.listdir(os.path.join(d, "runs")))
+    db = os.path.join(d, ".bindprof", "history.db")
+    os.makedirs(os.path.dirname(db), exist_ok=True)
+    r = run([BINDPROF, "history", "add", "--db", db, *files], cwd=d, timeout=120)
+    check(r.returncode == 0, f"history add: {r.stderr.strip()[-300:]}")
+    pages = {"given": os.path.join(d, "given.html"), "default": os.path.join(d, "default.html")}
+    r = run([BINDPROF, "report", files[3], "--format", "html", "-o", pages["given"], "--history", db])
+    check(r.returncode == 0, r.stderr)
+    r = run([BINDPROF, "report", files[3], "--format", "html", "-o", pages["default"]], cwd=d)
+    check(r.returncode == 0, r.stderr)
+    for how, page in pages.items():
+        dom, errors, raw = browse(page)
+        check(not errors, f"{how}: console errors: {errors[:3]}")
+        check("Trend (history)" in raw, f"{how}: no trend section")
+        svgs = [a for t, a, _ in dom.el if t == "svg" and a.get("class") == "series"]
+        check(sorted(a["data-metric"] for a in svgs) == ["latency.p99_ms", "throughput.requests_per_sec"],
+              f"{how}: charts {[a.get('data-metric') for a in svgs]}")
+        for col, metric in ((0, "throughput.requests_per_sec"), (1, "latency.p99_ms")):
+            pts = [a for t, a, path in dom.el if t == "circle" and a.get("class") == "pt"
+                   and any(p[0] == "svg" and p[1].get("data-metric") == metric for p in path)]
+            got = [float(a["data-value"]) for a in pts]
+            want = [v[col] for v in vals]
+            check(got == want, f"{how} {metric}: drawn values {got[:4]}..., stored {want[:4]}...")
+            ys = [float(a["cy"]) for a in pts]
+            by_value = sorted(range(len(got)), key=lambda i: got[i])
+            check(all(ys[by_value[i]] >= ys[by_value[i + 1]] for i in range(len(ys) - 1)),
+                  f"{how} {metric}: point heights not ordered as the values")
+    # a store without this file's workloads; no store at all
+    other = os.path.join(TMP, "trend-other.json")
+    with open(files[0]) as f:
+        doc = json.load(f)
+    doc["suites"][0]["workloads"][0]["name"] = "elsewhere"
+    with open(other, "w") as f:
+        json.dump(doc, f)
+    page = os.path.join(d, "other.html")
+    r = run([BINDPROF, "report", other, "--format", "html", "-o", page, "--history", db])
+    check(r.returncode == 0, r.stderr)
+    text = open(page).read()
+    check("No stored run of this file" in text and 'class="series"' not in text, "other workload: trend drawn")
+    r = run([BINDPROF, "report", other, "--format", "html", "-o", page], cwd=TMP)
+    check(r.returncode == 0 and "Trend (history)" not in open(page).read(), "no store: a trend section")
+    r = run([BINDPROF, "report", other, "--format", "html", "-o", page, "--history", os.path.join(d, "none.db")])
+    check(r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, f"absent store: {r.returncode} {r.stderr}")
+
+
 def test_html_compare_in_chromium():
     path, doc = profile_run()
     a, b = os.path.join(TMP, "ha.json"), os.path.join(TMP, "hb.json")

@@ -17,6 +17,7 @@ Ground truths, all from the app itself:
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -225,8 +226,8 @@ def test_mixed_suite_weights_and_endpoints():
     app = App()
     try:
         c0 = app.count()
-        r, _ = app.profile("mixed", ["--suite", f, "--probes", "requests", "--duration", "2", "--warmup", "0",
-                                     "--concurrency", "8"])
+        r, out = app.profile("mixed", ["--suite", f, "--probes", "requests", "--duration", "2", "--warmup", "0",
+                                       "--concurrency", "8"])
         c1 = app.count()
     finally:
         app.stop()
@@ -246,6 +247,11 @@ def test_mixed_suite_weights_and_endpoints():
     for name, got in (("hit", hit), ("leak", leak)):
         app_n = c1[name] - c0[name] - mix[name]["sent"]
         check(got <= app_n <= got + 8, f"{name}: the app counted {app_n} in the profiled pass, the probe {got}")
+    # report prints the mix: each request's weight and sent count as the file has them
+    rep = run([BINDPROF, "report", out]).stdout
+    for name, m in mix.items():
+        check(re.search(rf"^\s*{name}\s+GET\s+/{name}\s+{m['weight']}\s+[0-9.]+\s+{m['sent']}\s", rep, re.M),
+              f"report's mix row of {name} ({m}):\n{rep}")
 
 
 def test_sse_stream():
@@ -284,6 +290,9 @@ def test_sse_stream():
     # (no upper bound: on a busy host the app's own wake-up after its sleep is late by any amount)
     check(s["events_per_sec_per_connection"] <= 50, "at most the app's one event per 20 ms")
     check(r["latency"]["median_ms"] == t["median_ms"], "a stream's latency is its first event's")
+    rep = run([BINDPROF, "report", out]).stdout
+    check(f"; {s['events']} events, " in rep and "over 3 connections (3 streams" in rep,
+          f"report's event-stream line:\n{rep}")
 
 
 if __name__ == "__main__":

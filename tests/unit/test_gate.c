@@ -143,6 +143,17 @@ static void test_inputs_refused(void **state)
 	assert_int_equal(gate_inputs_ok(base, new_, &o, err, sizeof(err)), 0);
 	o.force = false;
 	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(new_, "configuration"), "concurrency", cJSON_CreateNumber(50));
+	/* a --burst shape (no --rate) is no closed loop; a --sweep file's results are its last point's */
+	cJSON_AddItemToObject(cJSON_GetObjectItem(new_, "configuration"), "burst",
+			      cJSON_Parse("{\"base_rps\":20,\"peak_rps\":200,\"secs\":2}"));
+	assert_int_equal(gate_inputs_ok(base, new_, &o, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "a closed loop against a --burst shape"));
+	cJSON_DeleteItemFromObject(cJSON_GetObjectItem(new_, "configuration"), "burst");
+	cJSON_AddItemToObject(cJSON_GetObjectItem(new_, "configuration"), "sweep",
+			      cJSON_Parse("{\"variable\":\"rate\",\"values\":[50,100]}"));
+	assert_int_equal(gate_inputs_ok(base, new_, &o, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "--sweep none against"));
+	cJSON_DeleteItemFromObject(cJSON_GetObjectItem(new_, "configuration"), "sweep");
 	{
 		cJSON *hl = cJSON_AddObjectToObject(nr[0], "host_load");
 

@@ -453,6 +453,9 @@ static void split_with_log(const struct load_cli *c, const struct load_result *r
 		cJSON_AddNullToObject(res, "latency_decomposition");
 		return;
 	}
+	if (!lg.n) /* nothing to match: the usual cause is a load started before the probes were attached */
+		log_warn("load: --split-with %s: the log holds no request of the server: start the load after "
+			 "record's 'bindprof: recording' line (the probes attached), within its -d", c->split_with);
 	in.server = lg.recs;
 	in.nserver = lg.n;
 	in.epctx = &lg;

@@ -27,6 +27,8 @@
 #include "cli/options.h"
 #include "cli/profile.h"
 #include "output/html.h"
+#include "history/db.h"
+#include "history/trend.h"
 #include "output/table.h"
 #include "lib/json.h"
 #include "core/env.h"
@@ -83,6 +85,9 @@ const struct cli_option profile_options[] = {
 	{ "baseline", 0, PO_BASELINE, "FILE", "a previous profile: each workload's ratios to it in the output", 0 },
 	{ "output", 'o', PO_OUTPUT, "FILE", "the profile JSON (default bindprof-profile.json)", 0 },
 	{ "html", 0, PO_HTML, "FILE.html", "also write the report as a self-contained HTML page with charts", 0 },
+	{ "history", 0, PO_HISTORY, "PATH|URL",
+	  "--html: draw the workloads' stored trend from this history store (default: ./.bindprof/history.db "
+	  "when it exists)", 0 },
 	{ "pprof", 0, PO_PPROF, "FILE.pb.gz",
 	  "every workload's stacks as one gzipped pprof profile, labelled by workload and endpoint (as "
 	  "`bindprof export`; needs the stacks probe)", 0 },
@@ -231,6 +236,7 @@ int profile_opt_apply(struct profile_opts *o, int id, const char *arg, char *err
 	case PO_BASELINE: o->baseline = arg; return 0;
 	case PO_OUTPUT: o->output = arg; return 0;
 	case PO_HTML: o->html = arg; return 0;
+	case PO_HISTORY: o->history = arg; return 0;
 	case PO_PPROF: o->pprof = arg; return 0;
 	case PO_SPEEDSCOPE: o->speedscope = arg; return 0;
 	case PO_SINGLE_PASS: o->single_pass = true; return 0;
@@ -326,6 +332,8 @@ int profile_opts_parse(int argc, char **argv, struct profile_opts *o, char *err,
 		o->threads = o->concurrency;
 	if (shape_opts_check(&o->shape, o->rate, o->duration, err, errlen))
 		return -EINVAL;
+	if (o->history && history_store_check(o->history, err, errlen))
+		return -EINVAL; /* refused before the run, not after it */
 	if ((o->pprof || o->speedscope) && !(o->probes & PROBE_BIT(PROBE_STACKS))) {
 		snprintf(err, errlen, "%s needs the stacks probe (--probes ...,stacks)", o->pprof ? "--pprof" : "--speedscope");
 		return -EINVAL;
@@ -477,6 +485,8 @@ struct ctx {
 	struct load_req *mix;            /* its requests, mix_suite->n of them */
 	cJSON *streaming;                /* the last event-stream pass's figures (cli/shapes.h) */
 	char point[64];                  /* a sweep's point running ("concurrency=4"), or "" */
+	int point_i;                     /* its index in --sweep's values */
+	const struct profile_opts *top;  /* the run's options (c->o is a sweep point's during one) */
 };
 
 /* Has the app exited? --app-cmd: our child, seen with waitid(WNOHANG | WNOWAIT), which leaves it
@@ -538,17 +548,39 @@ struct pass {
 	cJSON *json;
 };
 
+/* Seconds of load still to run, from the start of PHASE of the running workload (and sweep point)
+ * to the end of the run: the phases left of this point, the points left of this workload, then
+ * every workload left, each counted as warmup + ramp-up + clean passes + set-up (1.5 s), plus the
+ * profiled and page-fault passes once per workload (a sweep profiles its last point only). */
+static double secs_left(const struct ctx *c, const char *phase)
+{
+	const struct profile_opts *o = c->top; /* a sweep point's own options drop the probes */
+	double pass = shape_pass_secs(&o->shape, o->duration);
+	double clean = o->single_pass ? 0 : o->repeats * pass;
+	double point = o->warmup + o->shape.ramp_up + clean + 1.5;
+	double prof = (o->probes || o->single_pass ? o->duration : 0) + (o->shape.page_faults ? o->duration : 0);
+	int npts = c->point[0] ? o->sweep.n : 1, k = 0;
+	double left;
+
+	/* the rest of this point: from its phase on */
+	if (!strcmp(phase, "profiled pass") || !strcmp(phase, "page-fault pass"))
+		left = !strcmp(phase, "profiled pass") ? prof : (o->shape.page_faults ? o->duration : 0);
+	else {
+		left = point + prof * (c->point_i == npts - 1);
+		if (!strcmp(phase, "ramp-up"))
+			left -= o->warmup;
+		else if (sscanf(phase, "clean pass %d", &k) == 1)
+			left -= o->warmup + o->shape.ramp_up + (k - 1) * pass;
+	}
+	if (c->point[0]) /* the points after this one, the last with the profiled pass */
+		left += (npts - 1 - c->point_i) * point + (c->point_i < npts - 1 ? prof : 0);
+	return left + (c->nwork - c->idx) * (npts * point + prof);
+}
+
 static void progress(struct ctx *c, const char *suite, const char *w, const char *phase)
 {
-	const struct profile_opts *o = c->o;
+	double left = secs_left(c, phase);
 
-	/* every phase of the workloads still to run: warmup, clean passes, profiled pass, set-up */
-	double left = (c->nwork - c->idx + 1) * (o->warmup + o->duration * (o->single_pass ? 1 : o->repeats + 1) + 1.5 +
-						  (shape_pass_secs(&o->shape, o->duration) - o->duration) * o->repeats +
-						  o->shape.ramp_up + (o->shape.page_faults ? o->duration : 0));
-
-	if (c->point[0]) /* a sweep: every point runs the workload's phases */
-		left *= c->o->sweep.n;
 	snprintf(c->where, sizeof(c->where), "%s/%s%s%s (%s)", suite, w, c->point[0] ? " " : "", c->point, phase);
 	if (!c->prog) { /* off a terminal (CI logs): one line per phase */
 		fprintf(stderr, "bindprof: profile: [%d/%d] %s/%s%s%s %s; about %.0f s left\n", c->idx, c->nwork, suite, w,
@@ -1119,6 +1151,7 @@ static cJSON *sweep_workload(struct ctx *c, const struct suite *s, const struct 
 			}
 		}
 		snprintf(c->point, sizeof(c->point), "%s=%g", sweep_var_name(sp->var), sp->v[i]);
+		c->point_i = i;
 		if (pw->samples) {
 			free(pw->samples);
 			pw->samples = NULL;
@@ -1565,10 +1598,20 @@ static int report(struct ctx *c)
 	if (o->html) {
 		char err[1024];
 
-		if ((e = html_report_write(c->doc, o->output ? o->output : "profile", NULL, o->html, err, sizeof(err)))) {
+		struct history_points ps;
+		int h = history_trend_load(o->history, &ps, err, sizeof(err));
+
+		if (h < 0) { /* the page without the trend: the run's results are kept */
+			log_warn("profile: --history: %s: the page has no trend", err);
+			ret = EXIT_BADINPUT;
+		}
+		if ((e = html_report_write_trend(c->doc, o->output ? o->output : "profile", NULL, o->html,
+						 h > 0 ? &ps : NULL, o->history ? o->history : DB_DEFAULT_PATH, 20, err,
+						 sizeof(err)))) {
 			log_err("profile: --html: %s", err);
 			ret = EXIT_BADINPUT;
 		}
+		history_points_free(&ps);
 	}
 	if (o->pprof || o->speedscope) {
 		char err[1024];
@@ -1669,7 +1712,7 @@ static void report_app_exit(const struct ctx *c, const char *app_log)
 
 int profile_run(const struct profile_opts *o, struct profile_result *res)
 {
-	struct ctx c = { .o = o, .t0 = wall_time() };
+	struct ctx c = { .o = o, .top = o, .t0 = wall_time() };
 	char app_log[4096 + 16];
 	int ret;
 
@@ -1708,6 +1751,16 @@ int profile_run(const struct profile_opts *o, struct profile_result *res)
 		report_app_exit(&c, app_log);
 		ret = EXIT_TARGET;
 	} else if (ret == EXIT_OK && c.nfailed && !o->allow_errors) {
+		const cJSON *wn;
+
+		/* each failed workload's reason (its warning), so that a CI log says why */
+		cJSON_ArrayForEach(wn, cJSON_GetObjectItem(c.doc, "warnings")) {
+			const cJSON *sec = cJSON_GetObjectItem(wn, "section"), *m = cJSON_GetObjectItem(wn, "message");
+
+			if (cJSON_IsString(sec) && !strcmp(sec->valuestring, "profile") && cJSON_IsString(m) &&
+			    strstr(m->valuestring, " failed: "))
+				log_err("profile: %s", m->valuestring);
+		}
 		log_err("profile: %d workload(s) failed (see the warnings); --allow-errors to exit 0", c.nfailed);
 		ret = EXIT_TARGET;
 	}

@@ -12,6 +12,7 @@
 enum {
 	O_PID = 1, O_DURATION, O_OUTPUT, O_PROBES, O_GIL_METHOD, O_FFI, O_FOLDED, O_SVG, O_FREQ,
 	O_GIL_STACKS, O_EXEMPLARS, O_NO_CHILDREN, O_FOLLOW, O_VERBOSE, O_HELP, O_PPROF, O_SPEEDSCOPE,
+	O_TASKS,
 	O_REQUESTS_LOG,
 };
 
@@ -41,6 +42,9 @@ const struct cli_option record_options[] = {
 	{ "gil-stacks", 0, O_GIL_STACKS, "on|off",
 	  "with gil and stacks: a stack per GIL wait, at most HZ a second per process (default on; off "
 	  "saves their unwinding)", 0 },
+	{ "asyncio-tasks", 0, O_TASKS, "on|off",
+	  "with requests: follow asyncio tasks, so that a handler's work on both sides of an await is its "
+	  "request's (default on; a uprobe pair per task step, about 2 per request: off saves them)", 0 },
 	{ "exemplars", 0, O_EXEMPLARS, "N", "keep the N slowest requests with their breakdown (default 5)", 0 },
 	{ "requests-log", 0, O_REQUESTS_LOG, "FILE",
 	  "with requests: write every answered request to FILE as it is seen (about 250 ms after its "
@@ -123,6 +127,13 @@ static int record_opt(struct record_opts *o, int id, const char *arg, int *gil_m
 			return -EINVAL;
 		}
 		o->no_gil_stacks = !strcmp(arg, "off");
+		return 0;
+	case O_TASKS:
+		if (strcmp(arg, "on") && strcmp(arg, "off")) {
+			snprintf(err, errlen, "--asyncio-tasks: '%s' is not on or off", arg);
+			return -EINVAL;
+		}
+		o->no_tasks = !strcmp(arg, "off");
 		return 0;
 	case O_REQUESTS_LOG:
 		return set_file(&o->requests_log, "--requests-log", arg, err, errlen);

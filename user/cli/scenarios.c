@@ -406,6 +406,16 @@ int scenarios_list(FILE *f, const char *spec, char *err, size_t errlen)
 			fputc('\n', f);
 		}
 	}
+	if (!spec || !strcmp(spec, "all")) { /* the built-in mixed suite: the workloads above, in one pass */
+		struct suite_set mx;
+
+		if (!suites_load("mixed", &mx, err, errlen)) {
+			if (mx.n)
+				fprintf(f, "%s: %s (--suite mixed)\n", mx.s[0].name,
+					mx.s[0].description ? mx.s[0].description : "");
+			suites_free(&mx);
+		}
+	}
 	fprintf(f, "sweeps: --sweep concurrency=1,2,5,10,20,50,100 | rate=100,500,1000,2000,5000 | "
 		   "payload=64,256,1K,4K,16K,64K,256K,1M (JSON workloads)\n");
 	suites_free(&set);

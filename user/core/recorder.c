@@ -550,6 +550,7 @@ static int open_requests(struct recorder *r, char *err, size_t errlen)
 		.ffi = r->ffi != NULL,
 		.stacks_hz = r->o.freq,
 		.exemplars = r->o.exemplars,
+		.no_tasks = r->o.no_tasks,
 		.keep_records = r->o.keep_requests,
 		.requests_log = r->o.requests_log,
 	};
@@ -559,6 +560,7 @@ static int open_requests(struct recorder *r, char *err, size_t errlen)
 		snprintf(err, errlen, "could not attach the requests probe: %s", strerror(errno));
 		return EXIT_ENV;
 	}
+	stacks__set_request_names(r->stk, reqtrack__request_endpoint, r->req); /* NULL stk: nothing */
 	/* the net probe goes with it: its hooks fire on passive opens and retransmissions only */
 	r->net = net__new(r->sess, r->o.pid > 0 ? r->o.pid : 0);
 	if (!r->net) {

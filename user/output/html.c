@@ -16,6 +16,7 @@
 #include "output/document.h"
 #include "output/flamegraph.h"
 #include "output/html.h"
+#include "history/trend.h"
 #include "stats/stats.h"
 
 #define CW 900.0 /* chart width, user units */
@@ -1057,7 +1058,10 @@ static const char style[] =
 	"text-align:left;max-width:28em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}"
 	"th{cursor:pointer;background:#f4f4f4}td.v-regressed,td.v-regressed-critical{color:#b00;font-weight:bold}td.v-improved{color:#070}.num{text-align:right;font-variant-numeric:tabular-nums}"
 	".none{color:#777;font-style:italic}.fg{margin:1em 0;border:1px solid #eee}.warn{color:#a33}"
-	"dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px}dt{color:#666}";
+	"dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px}dt{color:#666}"
+	"svg.series{display:block;margin:8px 0;background:#fcfcfc;border:1px solid #eee}"
+	"svg.series .line{fill:none;stroke:#4e79a7;stroke-width:1.5}svg.series .pt{fill:#4e79a7}"
+	"svg.series .ax{stroke:#999}svg.series text{font-size:11px}";
 
 static const char script[] =
 	"document.querySelectorAll('table.sortable').forEach(function(t){\n"
@@ -1068,6 +1072,40 @@ static const char script[] =
 	"   var r=(vx!==undefined&&vy!==undefined)?(+vx)-(+vy):x.textContent.localeCompare(y.textContent);return asc?r:-r});\n"
 	"  rows.forEach(function(r){tb.appendChild(r)});});});});\n"
 	"document.body.dataset.ready='1';\n";
+
+/* The stored trend of the file's workloads (history_trend_svg per series). */
+static void trend_section(FILE *f, const struct wl *w, int n, const struct history_points *ps, const char *store,
+			  long last)
+{
+	int drawn = 0;
+
+	fputs("<h2>Trend (history)</h2>\n<figure class=\"trend\">", f);
+	for (size_t i = 0, from, end; i < ps->n; i = end) {
+		bool mine = false;
+
+		/* a series' points are adjacent (history_load's order): its last `last` of them */
+		for (end = i + 1; end < ps->n && !strcmp(ps->p[end].series, ps->p[i].series); end++)
+			;
+		from = end - i > (size_t)last ? end - (size_t)last : i;
+		for (int k = 0; k < n && !mine; k++)
+			mine = !strcmp(ps->p[i].workload, w[k].label);
+		if (!mine)
+			continue;
+		history_trend_svg(f, ps, from, end);
+		drawn++;
+	}
+	fputs("<figcaption>", f);
+	if (drawn)
+		fprintf(f, "The last %ld stored runs of each workload of this file (per host, configuration and "
+			   "framework; requests per second and p99 latency), oldest first, from the history store ", last);
+	else
+		fputs("No stored run of this file's workloads in the history store ", f);
+	esc(f, store);
+	fputs(" (bindprof history add FILE.json stores a run).</figcaption></figure>\n", f);
+}
+
+static int write_page(const cJSON *doc, const char *path, const char *dir, const char *out,
+		      const struct history_points *trend, const char *store, long last, char *err, int errlen);
 
 /* ---- sweeps (profile --sweep): the swept variable against throughput and p99 ---- */
 
@@ -1210,6 +1248,18 @@ static void sweep_section(FILE *f, const cJSON *doc)
 
 int html_report_write(const cJSON *doc, const char *path, const char *dir, const char *out, char *err, int errlen)
 {
+	return write_page(doc, path, dir, out, NULL, NULL, 0, err, errlen);
+}
+
+int html_report_write_trend(const cJSON *doc, const char *path, const char *dir, const char *out,
+			    const struct history_points *trend, const char *store, long last, char *err, int errlen)
+{
+	return write_page(doc, path, dir, out, trend, store, last, err, errlen);
+}
+
+static int write_page(const cJSON *doc, const char *path, const char *dir, const char *out,
+		      const struct history_points *trend, const char *store, long last, char *err, int errlen)
+{
 	static struct wl w[MAXW];
 	const char *mode = json_str_or(doc, "mode", "-");
 	char *text = NULL;
@@ -1301,6 +1351,8 @@ int html_report_write(const cJSON *doc, const char *path, const char *dir, const
 			fputs("<h2>Latency</h2>\n", f);
 			cdf_chart(f, w, n);
 		}
+		if (trend)
+			trend_section(f, w, n, trend, store ? store : "", last > 0 ? last : 20);
 		sweep_section(f, doc); /* profile --sweep */
 		fputs("<h2>Timeline per pass</h2>\n", f);
 		timeline(f, w, n);

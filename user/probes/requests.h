@@ -17,6 +17,7 @@ struct reqtrack_opts {
 	bool gil, gil_exact, gc, syscalls, stacks, ffi; /* which probes feed the accounts */
 	int stacks_hz;
 	int exemplars;  /* the N slowest requests kept with their breakdown */
+	bool no_tasks;  /* do not follow asyncio tasks (their uprobes: a pair per task step) */
 	bool keep_records; /* keep every answered request's record (reqtrack__records) */
 	const char *requests_log; /* append every answered request to this file (load/latsplit.h's log) */
 };
@@ -47,6 +48,10 @@ void reqtrack__stop(struct reqtrack *r);
  * functions of the accounts (NULL without --ffi). */
 void reqtrack__report(struct reqtrack *r, cJSON *doc, cJSON *prof, struct ffi *ffi);
 void reqtrack__free(struct reqtrack *r);
+/* The endpoint ("GET /path", as profiling.requests names it) of request id (a struct reqtrack *
+ * as ctx: the shape stacks__set_request_names takes); NULL when the request is unknown or its
+ * line did not parse. Valid until reqtrack__free. */
+const char *reqtrack__request_endpoint(void *ctx, uint64_t id);
 /* The answered requests' records kept (keep_records; after reqtrack__stop or __report), their
  * number in *n and those not kept (memory) in *dropped. Owned by r. */
 const struct req_record *reqtrack__records(const struct reqtrack *r, size_t *n, uint64_t *dropped);

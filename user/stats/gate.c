@@ -339,6 +339,8 @@ int gate_inputs_ok(const cJSON *base, const cJSON *new_, const struct gate_opts 
 		{ "concurrency", "concurrency" },
 		{ "duration_secs", "pass duration (s)" },
 		{ "probes", "probe set" },
+		{ "burst", "--burst" },  /* a rate shape: its passes are neither a closed loop nor one rate */
+		{ "sweep", "--sweep" },  /* a swept file's results are its last point's load */
 	};
 	const char *why;
 
@@ -364,11 +366,14 @@ int gate_inputs_ok(const cJSON *base, const cJSON *new_, const struct gate_opts 
 	{
 		const cJSON *ra = profile_get(base, "configuration.rate"), *rb = profile_get(new_, "configuration.rate");
 		bool oa = cJSON_IsNumber(ra) && ra->valuedouble > 0, ob = cJSON_IsNumber(rb) && rb->valuedouble > 0;
+		bool ba = cJSON_IsObject(profile_get(base, "configuration.burst")),
+		     bb = cJSON_IsObject(profile_get(new_, "configuration.burst"));
 
-		if (oa != ob) {
-			snprintf(err, errlen, "the load configurations differ: %s against %s; a closed loop and a fixed "
-				 "rate measure different things: run both the same way, or give --force",
-				 oa ? "a fixed --rate" : "a closed loop", ob ? "a fixed --rate" : "a closed loop");
+		if (oa != ob || ba != bb) {
+			snprintf(err, errlen, "the load configurations differ: %s against %s; they measure different "
+				 "things: run both the same way, or give --force",
+				 oa ? "a fixed --rate" : ba ? "a --burst shape" : "a closed loop",
+				 ob ? "a fixed --rate" : bb ? "a --burst shape" : "a closed loop");
 			return -EINVAL;
 		}
 		if (oa && ra->valuedouble != rb->valuedouble) {
