@@ -102,6 +102,17 @@ def test_bad_values_refused_up_front():
     check(r.returncode == 1, f"diff with a finite threshold: exit {r.returncode}, want 1 (regression)")
 
 
+def test_app_that_exits_at_once():
+    """An app that exits before it listens: exit 4 at once, naming the time waited, not --ready-timeout."""
+    t0 = time.time()
+    r = run([BINDPROF, "profile", "--url", "http://127.0.0.1:9", "--app-cmd", "true", "--quick",
+             "--ready-timeout", "30", "-o", path("gone.json")], timeout=60)
+    took = time.time() - t0
+    check(r.returncode == 4, f"exit {r.returncode}, want 4: {r.stderr.strip()!r}")
+    check("it exited; see its log" in r.stderr and "within 30" not in r.stderr, r.stderr)
+    check(took < 10, f"took {took:.1f}s to see the app had exited")
+
+
 def test_targets_refused_or_warned():
     if os.geteuid() != 0:
         raise Skip("record needs root")

@@ -1348,9 +1348,12 @@ static int wait_ready(struct ctx *c)
 		if (signals_pending())
 			return -1;
 		if (waited >= o->ready_timeout || !procfs_alive("/proc", c->app)) {
-			log_err("profile: the app never became ready: %s%s did not %s within %.0f s%s", c->base,
+			bool alive = procfs_alive("/proc", c->app);
+
+			/* the time waited, not --ready-timeout, when the app exited before it */
+			log_err("profile: the app never became ready: %s%s did not %s within %.1f s%s", c->base,
 				o->health_path ? o->health_path : "", o->health_path ? "answer 2xx/3xx" : "accept connections",
-				o->ready_timeout, procfs_alive("/proc", c->app) ? "" : " (it exited; see its log)");
+				alive ? o->ready_timeout : waited, alive ? "" : " (it exited; see its log)");
 			return EXIT_TARGET;
 		}
 		usleep(100000);
