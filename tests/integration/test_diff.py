@@ -443,6 +443,9 @@ def test_compare_frameworks_finds_the_slowed_endpoint():
     it = next(w for w in v["workloads"] if w["workload"] == "mini/items")
     cpu = next(m for m in it["metrics"] if m["metric"] == "cpu_per_request_ms")
     check(25 < cpu["change_percent"] < 120, cpu)
+    # one profiled round a side: the per-request GIL wait is reported, not gated, and says why
+    g = next(m for m in it["metrics"] if m["metric"] == "gil_wait_us_per_request")
+    check(g["verdict"] == "not-gated" and "no between-run noise model" in g["reason"] and "--profile-all" in g["reason"], g)
     with open(dmd) as f:
         text = f.read()
     check(text.startswith("## bindprof diff: \u274c regression") and "| mini/items |" in text, text)
@@ -670,6 +673,38 @@ def test_baseline_save_and_check():
     check(r.returncode == 2 and "no baseline for this host" in r.stderr, f"{r.returncode} {r.stderr}")
     r = run([BINDPROF, "baseline", "check", "--dir", bdir])
     check(r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr)
+
+
+def test_compare_profile_all_gates_per_request_metrics():
+    """compare --frameworks --profile-all: every round profiled, so each framework's GIL wait per
+    request has one sample a round, and diff gates it (3 rounds a side: a test, not "not-gated")."""
+    if os.geteuid() != 0:
+        raise Skip("needs root: every round is profiled")
+    apps = os.path.join(TMP, "pa-apps")
+    app(apps, "a")
+    app(apps, "b")
+    suite = write("pa-suite.json", {"name": "one", "workloads": [{"name": "hello", "method": "GET", "path": "/hello"}]})
+    out = os.path.join(TMP, "pa.json")
+    r = run([BINDPROF, "compare", "--frameworks", "a,b", "--apps", apps, "--suite", suite, "--repeats", "3",
+             "--profile-all", "--probes", "gil", "-o", out, "--force"] + LOAD, timeout=300)
+    check(r.returncode == 0, f"compare exited {r.returncode}: {r.stderr}")
+    med = {}
+    for fw in ("a", "b"):
+        with open(os.path.join(TMP, f"pa.{fw}.json")) as f:
+            res = json.load(f)["suites"][0]["workloads"][0]["results"]
+        gil = [x["gil_wait_us_per_request"] for x in res["repeats"]["samples"]]
+        # round 1's sample is the merged file's own profiled pass: its GIL wait over its requests
+        want = 1e3 * res["profiling"]["gil"]["wait_ms_total"] / res["profiled_throughput"]["total_requests"]
+        check(len(gil) == 3 and abs(gil[0] - want) <= 1e-6 * (1 + want), (gil, want))
+        med[fw] = sorted(gil)[1]
+    dv = os.path.join(TMP, "pa-diff.json")
+    run([BINDPROF, "diff", os.path.join(TMP, "pa.a.json"), os.path.join(TMP, "pa.b.json"), "--force", "-o", dv])
+    with open(dv) as f:
+        v = json.load(f)
+    g = next(m for m in v["workloads"][0]["metrics"] if m["metric"] == "gil_wait_us_per_request")
+    check(g["verdict"] != "not-gated" and g["base"]["n"] == 3 == g["new"]["n"], g)
+    check(abs(g["base"]["median"] - med["a"]) < 1e-6 * (1 + med["a"]) and
+          abs(g["new"]["median"] - med["b"]) < 1e-6 * (1 + med["b"]), (g, med))
 
 
 def test_compare_frameworks_bad_input():
