@@ -563,6 +563,8 @@ cJSON *gate_run(const cJSON *base, const cJSON *new_, const struct gate_opts *o,
 	cJSON_AddStringToObject(cfg, "procedure", "Moses CI of the shift (Mann-Whitney), noise band from the repeats' "
 						 "spread, minimum effect; see docs/CI.md");
 	cJSON_AddNumberToObject(cfg, "alpha", o->vd.alpha > 0 ? o->vd.alpha : 0.05);
+	cJSON_AddStringToObject(cfg, "noise_rule", o->vd.band_rule == VD_BAND_INTERVAL ? "interval" : "estimate");
+	cJSON_AddNumberToObject(cfg, "noise_k", o->vd.noise_k > 0 ? o->vd.noise_k : 1);
 	cJSON_AddNumberToObject(cfg, "min_success_rate", o->min_success);
 	cJSON_AddStringToObject(cfg, "fail_on", o->fail_on == GATE_FAIL_CRITICAL ? "critical" : "regressed");
 	cJSON_AddBoolToObject(cfg, "fail_on_missing", o->fail_missing);
