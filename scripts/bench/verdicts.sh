@@ -19,7 +19,7 @@
 #                                       [--scenarios aa-seq,aa-int,ab-delay,ab-cpu] [-o DIR]
 #                                       [--diff-args "ARGS"] [--compare-args "ARGS"]
 #        scripts/bench/verdicts.sh --rediff DIR [--diff-args "ARGS"] [--compare-args "ARGS"]
-# Defaults: N 5 trials of each scenario, 2 s passes after a 1 s warmup, 5 repeats (rounds),
+# Defaults: N 5 trials of each scenario, 2 s passes after a 1 s warmup, 9 repeats (rounds: compare's default),
 # concurrency 50, 2 generator threads, --probes none (clean passes only: the gate's figures come
 # from them). Every run's files are kept under DIR (default /tmp/bindprof-verdicts.PID), so
 # --rediff DIR re-evaluates the same runs with another diff (or other --diff-args) without
@@ -32,7 +32,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BP=${BINDPROF:-$ROOT/build/bindprof}
 SERVER=$ROOT/tools/demo_server.py
 PY=${PYTHON:-/usr/bin/python3}
-N=5 DURATION=2 WARMUP=1 REPEATS=5 CONC=50 THREADS=2 PROBES=none
+N=5 DURATION=2 WARMUP=1 REPEATS=9 CONC=50 THREADS=2 PROBES=none
 SCEN=aa-seq,aa-int,ab-delay,ab-cpu OUT=/tmp/bindprof-verdicts.$$ DIFF_ARGS="" COMPARE_ARGS="" REDIFF=""
 
 die() { echo "verdicts.sh: $*" >&2; exit 2; }

@@ -570,11 +570,13 @@ def test_diff_same_app_twice_passes():
     app(apps, "base")
     app(apps, "candidate")
     out = os.path.join(TMP, "same.json")
+    suite = write("same-suite.json", {"name": "mini", "workloads": [{"name": "hello", "method": "GET", "path": "/hello"}]})
     hog = subprocess.Popen(["taskset", "-c", "1", "/usr/bin/python3", "-c", "while True: pass"])
     try:
         t0, c0 = time.monotonic(), proc_cpu_s(hog.pid)
-        r = run([BINDPROF, "compare", "--frameworks", "base,candidate", "--apps", apps, "--suite", suite_file(),
-                 "--repeats", "5", "--probes", "none", "-o", out] + LOAD, timeout=300)
+        # compare's default rounds (9): with 5, A/A on this busy VM failed 2 of 3 pairs (docs/CI.md)
+        r = run([BINDPROF, "compare", "--frameworks", "base,candidate", "--apps", apps, "--suite", suite,
+                 "--probes", "none", "-o", out] + LOAD, timeout=300)
         hog_pct = 100 * (proc_cpu_s(hog.pid) - c0) / ((time.monotonic() - t0) * os.cpu_count())
     finally:
         hog.kill()
@@ -586,13 +588,13 @@ def test_diff_same_app_twice_passes():
             p = json.load(f)
         for w in p["suites"][0]["workloads"]:
             smp = w["results"]["repeats"]["samples"]
-            check(len(smp) == 5 and all(isinstance(x["host_load_high"], bool) for x in smp), smp)
+            check(len(smp) == 9 and all(isinstance(x["host_load_high"], bool) for x in smp), smp)
             # the ground truth: the hog's own CPU time over the comparison, a share of the machine
             # (one core of two: at most 50%; far less when other agents' jobs crowd core 1, as the
             # load average of 30 measured while this was written); the others' share in each
             # round includes it
             others = sorted(x["host_others_percent"] for x in smp)
-            check(0.7 * hog_pct <= others[2] <= 100 and 0 < hog_pct <= 52, (hog_pct, others))
+            check(0.7 * hog_pct <= others[4] <= 100 and 0 < hog_pct <= 52, (hog_pct, others))
             high[(fw, w["name"])] = 2 * sum(x["host_load_high"] for x in smp) > len(smp)
         warned = any(x["section"] == "host_load" for x in p["warnings"])
         check(warned == any(x["host_load_high"] for w in p["suites"][0]["workloads"]

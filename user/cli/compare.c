@@ -43,7 +43,7 @@ enum {
 const struct cli_option compare_options[] = {
 	{ "frameworks", 0, C_FRAMEWORKS, "A,B[,C...]", "run these apps, each DIR/NAME/bindprof-app.json", 0 },
 	{ "apps", 0, C_APPS, "DIR", "the apps' directory (with --frameworks)", 0 },
-	{ "repeats", 0, C_ROUNDS, "K", "interleaved rounds per framework (default 5; with --frameworks)", 0 },
+	{ "repeats", 0, C_ROUNDS, "K", "interleaved rounds per framework (default 9; with --frameworks)", 0 },
 	{ "suite", 0, PO_SUITE, "S", "as profile's (with --frameworks, as the options below)", 0 },
 	{ "duration", 0, PO_DURATION, "S", "as profile's", 0 },
 	{ "warmup", 0, PO_WARMUP, "S", "as profile's", 0 },
@@ -127,7 +127,7 @@ int compare_opts_parse(int argc, char **argv, struct compare_opts *o, char *err,
 	memset(o, 0, sizeof(*o));
 	profile_opts_defaults(&o->prof);
 	o->noise = 2;
-	o->rounds = 5;
+	o->rounds = 9;
 	if (cli_parser_init(&p, compare_options, argc, argv, 0))
 		return -EINVAL;
 	while ((id = cli_parser_next(&p, err, errlen)) > 0)
