@@ -387,6 +387,48 @@ static void test_one_profiled_pass_not_gated(void **state)
 	cJSON_Delete(new_);
 }
 
+/* 9 samples of rps around r, spread +-15% (this VM's busy-hour spread), into res's repeats */
+static void spread_samples(cJSON *res, double r, bool interleaved)
+{
+	static const double f[] = { 1.0, 1.15, 0.87, 1.08, 0.93, 1.2, 0.85, 1.04, 0.96 };
+	cJSON *rep = cJSON_GetObjectItem(res, "repeats"), *a = cJSON_CreateArray();
+
+	for (int i = 0; i < 9; i++) {
+		cJSON *x = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(x, "requests_per_sec", r * f[i]);
+		cJSON_AddItemToArray(a, x);
+	}
+	cJSON_ReplaceItemInObject(rep, "samples", a);
+	if (interleaved)
+		cJSON_AddBoolToObject(rep, "interleaved", true);
+}
+
+static void test_noise_rule_auto(void **state)
+{
+	/* -20% throughput, passes +-15% apart, 9 a side: beyond the 17.5% band by its median (the CI,
+	 * [0.720, 0.889], excludes 1), not by its CI's end. Interleaved rounds: the estimate rule, regressed; runs made one after the
+	 * other: the interval rule (drift is in no repeat), unchanged. */
+	const char *names[] = { "a" };
+	struct gate_opts o;
+
+	gate_opts_init(&o);
+	for (int il = 0; il < 2; il++) {
+		cJSON *br[] = { results(1000, 1, 5, 5000, 0, 1) }, *nr[] = { results(800, 1, 5, 5000, 0, 1) };
+		cJSON *base = doc(names, br, 1, 0), *new_ = doc(names, nr, 1, 0), *v;
+
+		spread_samples(br[0], 1000, il);
+		spread_samples(nr[0], 800, il);
+		v = gate_run(base, new_, &o, "b", "n");
+		assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(v, "configuration"), "noise_rule")->valuestring,
+				    il ? "estimate" : "interval");
+		assert_string_equal(verdict_of(v, "s/a", "requests_per_sec"), il ? "regressed" : "unchanged");
+		cJSON_Delete(v);
+		cJSON_Delete(base);
+		cJSON_Delete(new_);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -398,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_host_load_majority_of_passes),
 		cmocka_unit_test(test_profiling_metrics_gated_with_rounds),
 		cmocka_unit_test(test_one_profiled_pass_not_gated),
+		cmocka_unit_test(test_noise_rule_auto),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

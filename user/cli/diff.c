@@ -44,9 +44,11 @@ static const struct cli_option diff_options[] = {
 	{ "targets", 0, O_TARGETS, "FILE",
 	  "targets with three levels a line: [WORKLOAD:]METRIC OP TARGET ACCEPTABLE CRITICAL; a miss beyond "
 	  "CRITICAL exits 1", 0 },
-	{ "noise-rule", 0, O_NOISE_RULE, "estimate|interval",
-	  "what must lie beyond the noise band: the median change, with a CI that excludes no change (estimate, "
-	  "the default), or the CI's near end itself (interval: stricter, less power); docs/CI.md", 0 },
+	{ "noise-rule", 0, O_NOISE_RULE, "auto|estimate|interval",
+	  "what must lie beyond the noise band: the median change, with a CI that excludes no change (estimate), "
+	  "or the CI's near end itself (interval: stricter, less power); auto (the default): estimate when both "
+	  "runs' repeats are interleaved rounds of compare --frameworks, interval for runs made one after the "
+	  "other; docs/CI.md", 0 },
 	{ "noise-k", 0, O_NOISE_K, "K",
 	  "the noise band is K x sqrt(2) x the runs' robust spread (default 1)", 0 },
 	{ "force", 0, O_FORCE, NULL,
@@ -191,11 +193,12 @@ int diff_parse_opts(int argc, char **argv, struct diff_opts *o, char *err, int e
 			o->gate.force = true;
 			break;
 		case O_NOISE_RULE:
-			if (strcmp(p.arg, "estimate") && strcmp(p.arg, "interval")) {
-				snprintf(err, errlen, "--noise-rule: '%s' is not estimate or interval", p.arg);
+			if (strcmp(p.arg, "auto") && strcmp(p.arg, "estimate") && strcmp(p.arg, "interval")) {
+				snprintf(err, errlen, "--noise-rule: '%s' is not auto, estimate or interval", p.arg);
 				return -EINVAL;
 			}
-			o->gate.vd.band_rule = strcmp(p.arg, "interval") ? VD_BAND_ESTIMATE : VD_BAND_INTERVAL;
+			o->gate.noise_rule = !strcmp(p.arg, "auto") ? GATE_NOISE_AUTO
+					     : !strcmp(p.arg, "interval") ? GATE_NOISE_INTERVAL : GATE_NOISE_ESTIMATE;
 			break;
 		case O_NOISE_K:
 			if (parse_seconds(p.arg, 100, &o->gate.vd.noise_k) || o->gate.vd.noise_k <= 0) {

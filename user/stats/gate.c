@@ -531,6 +531,37 @@ static cJSON *health_json(const cJSON *res, double min_success)
 	return wl_health_json(&h);
 }
 
+/* Every workload of doc with results has interleaved repeats (merged by compare --frameworks). */
+static bool all_interleaved(const cJSON *doc)
+{
+	static struct wl w[MAX_WL];
+	int n = workloads(doc, w, MAX_WL), k = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!w[i].res)
+			continue;
+		if (!cJSON_IsTrue(profile_get(w[i].res, "repeats.interleaved")))
+			return false;
+		k++;
+	}
+	return k > 0;
+}
+
+/* The VD_BAND_* rule for this pair (see GATE_NOISE_AUTO); why: the sentence for the record. */
+static int noise_rule(const cJSON *base, const cJSON *new_, int asked, const char **why)
+{
+	if (asked) {
+		*why = "--noise-rule";
+		return asked - 1;
+	}
+	if (all_interleaved(base) && all_interleaved(new_)) {
+		*why = "auto: both runs' repeats are interleaved rounds (drift between them is in the repeats)";
+		return VD_BAND_ESTIMATE;
+	}
+	*why = "auto: runs made one after the other (drift between them is in no repeat's spread)";
+	return VD_BAND_INTERVAL;
+}
+
 /* A per-request profiling metric left ungated for want of samples: the reason says why there is
  * no noise model and how to get one. */
 static void profiling_reason(int m, struct vd_result *vr)
@@ -555,6 +586,8 @@ cJSON *gate_run(const cJSON *base, const cJSON *new_, const struct gate_opts *o,
 	cJSON *doc = cJSON_CreateObject(), *wls, *tg, *sum, *cfg;
 	enum vd_verdict worst = VD_UNCHANGED;
 	bool any_regressed = false, any_critical = false;
+	struct vd_opts vd = o->vd;
+	const char *why;
 
 	cJSON_AddStringToObject(doc, "mode", "diff");
 	cJSON_AddItemToObject(doc, "base", side_info(base, base_path));
@@ -563,7 +596,9 @@ cJSON *gate_run(const cJSON *base, const cJSON *new_, const struct gate_opts *o,
 	cJSON_AddStringToObject(cfg, "procedure", "Moses CI of the shift (Mann-Whitney), noise band from the repeats' "
 						 "spread, minimum effect; see docs/CI.md");
 	cJSON_AddNumberToObject(cfg, "alpha", o->vd.alpha > 0 ? o->vd.alpha : 0.05);
-	cJSON_AddStringToObject(cfg, "noise_rule", o->vd.band_rule == VD_BAND_INTERVAL ? "interval" : "estimate");
+	vd.band_rule = noise_rule(base, new_, o->noise_rule, &why);
+	cJSON_AddStringToObject(cfg, "noise_rule", vd.band_rule == VD_BAND_INTERVAL ? "interval" : "estimate");
+	cJSON_AddStringToObject(cfg, "noise_rule_why", why);
 	cJSON_AddNumberToObject(cfg, "noise_k", o->vd.noise_k > 0 ? o->vd.noise_k : 1);
 	cJSON_AddNumberToObject(cfg, "min_success_rate", o->min_success);
 	cJSON_AddStringToObject(cfg, "fail_on", o->fail_on == GATE_FAIL_CRITICAL ? "critical" : "regressed");
@@ -654,7 +689,7 @@ cJSON *gate_run(const cJSON *base, const cJSON *new_, const struct gate_opts *o,
 							: !kb ? "not-gated: not measured in the base run"
 							      : "not-gated: not measured in the new run");
 					} else {
-						vd_compare(&o->rules[m], sb, kb, sn, kn, &o->vd, &vr);
+						vd_compare(&o->rules[m], sb, kb, sn, kn, &vd, &vr);
 						profiling_reason(m, &vr);
 						v = vr.verdict;
 						r = vd_result_json(&vr);
