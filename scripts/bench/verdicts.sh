@@ -130,6 +130,7 @@ evaluate() {
 		fi
 		# compare's own verdict on the same pair: the workloads with a winner named
 		# shellcheck disable=SC2086
+		rm -f "$d/cmp-eval.json" # a refused compare writes none: never read an earlier evaluation's
 		"$BP" compare "$d/base.json" "$d/new.json" $COMPARE_ARGS -o "$d/cmp-eval.json" > "$d/compare-eval.txt" 2>&1
 		winners=$("$PY" - "$d/cmp-eval.json" <<'EOF' 2>/dev/null
 import json, sys
