@@ -194,10 +194,11 @@ def test_errors():
     check(r.returncode == 2 and "not a loopback address" in r.stderr, r.stderr)
     need_root()
     port = free_port()
-    r = run([BINDPROF, "profile", "--app-cmd", "sleep 30", "--url", f"http://127.0.0.1:{port}", "--ready-timeout", "1",
+    # an argument no other suite uses: suites run in parallel (tests/run.sh), and pgrep must see only this app
+    r = run([BINDPROF, "profile", "--app-cmd", "sleep 30.4242", "--url", f"http://127.0.0.1:{port}", "--ready-timeout", "1",
              "-o", os.path.join(TMP, "n.json")], timeout=30)
     check(r.returncode == 4 and "never became ready" in r.stderr, f"{r.returncode} {r.stderr}")
-    check(run(["pgrep", "-f", "^sleep 30$"]).returncode != 0, "the app that never became ready was stopped")
+    check(run(["pgrep", "-f", "^sleep 30.4242$"]).returncode != 0, "the app that never became ready was stopped")
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ static void test_builtin(void **state)
 	suites_free(&set);
 	assert_int_equal(suites_load("streaming", &set, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "--suite: unknown suite 'streaming' (json-bodies, path-params, query-params, "
-				 "forms, all, or a .json file)");
+				 "forms, mixed, all, or a .json file)");
 }
 
 static void test_custom_valid(void **state)
@@ -97,12 +97,48 @@ static void test_custom_malformed(void **state)
 	}
 }
 
+static void test_mixed(void **state)
+{
+	struct suite_set set;
+	struct suite s;
+	char err[256];
+	double wsum = 0;
+
+	assert_int_equal(suites_load("mixed", &set, err, sizeof(err)), 0);
+	assert_int_equal(set.n, 1);
+	assert_true(set.s[0].mixed);
+	assert_int_equal(set.s[0].n, 13); /* every workload of the four */
+	for (int i = 0; i < set.s[0].n; i++)
+		wsum += set.s[0].w[i].weight;
+	assert_true(wsum > 28.2 && wsum < 28.3); /* 7 GETs x 3 + 2 + 2 + 1 + 0.25 + 2 forms */
+	assert_int_equal(set.s[0].w[3].body_len, 153600);
+	suites_free(&set);
+	/* custom: mode mixed with weights; a weight without it, a bad mode, a bad weight */
+	assert_int_equal(suite_parse_json("{\"name\":\"m\",\"mode\":\"mixed\",\"workloads\":[{\"name\":\"a\","
+					  "\"method\":\"GET\",\"path\":\"/a\",\"weight\":3},{\"name\":\"b\","
+					  "\"method\":\"GET\",\"path\":\"/b\"}]}", "s.json", ".", &s, err, sizeof(err)), 0);
+	assert_true(s.mixed);
+	assert_true(s.w[0].weight == 3 && s.w[1].weight == 1);
+	suite_free(&s);
+	assert_int_equal(suite_parse_json("{\"name\":\"m\",\"workloads\":[{\"name\":\"a\",\"method\":\"GET\","
+					  "\"path\":\"/a\",\"weight\":3}]}", "s.json", ".", &s, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "s.json: workloads[0].weight: a weight needs \"mode\": \"mixed\"");
+	assert_int_equal(suite_parse_json("{\"name\":\"m\",\"mode\":\"all\",\"workloads\":[{\"name\":\"a\","
+					  "\"method\":\"GET\",\"path\":\"/a\"}]}", "s.json", ".", &s, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "s.json: mode: \"mixed\" or \"separate\" (the default)");
+	assert_int_equal(suite_parse_json("{\"name\":\"m\",\"mode\":\"mixed\",\"workloads\":[{\"name\":\"a\","
+					  "\"method\":\"GET\",\"path\":\"/a\",\"weight\":0}]}", "s.json", ".", &s, err,
+					  sizeof(err)), -EINVAL);
+	assert_string_equal(err, "s.json: workloads[0].weight: a number > 0 (at most 1e6) is required");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_builtin),
 		cmocka_unit_test(test_custom_valid),
 		cmocka_unit_test(test_custom_malformed),
+		cmocka_unit_test(test_mixed),
 	};
 
 	return cmocka_run_group_tests_name("suites", tests, NULL, NULL);

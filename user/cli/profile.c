@@ -88,6 +88,30 @@ const struct cli_option profile_options[] = {
 	{ "allow-errors", 0, PO_ALLOW_ERRORS, NULL,
 	  "exit 0 even when a workload failed (success below 99%, mostly 4xx/5xx, or nothing answered); "
 	  "without it such a run exits 4, its file written", 0 },
+	{ "sweep", 0, PO_SWEEP, "VAR=V1,V2,...",
+	  "run each workload once per value of VAR, concurrency (connections), rate (requests/s, open loop) or "
+	  "payload (JSON POST bodies of these sizes: 64,256,1K,...,1M), with the scaling analysis of the points "
+	  "(docs/scenarios.md); the workload's results are the last point's, its profiled pass run there", 0 },
+	{ "p99-target", 0, PO_P99_TARGET, "MS", "a rate sweep: the highest rate whose p99 stays within MS milliseconds",
+	  0 },
+	{ "quick", 0, PO_QUICK, NULL, "a short run: --warmup 1 --duration 3 --repeats 1 (unless given)", 0 },
+	{ "list", 0, PO_LIST, NULL, "list the suites (of --suite) and their workloads, then exit", 0 },
+	{ "workload", 0, PO_WORKLOAD, "NAME", "only the workload NAME (or SUITE/NAME) of the suites", 0 },
+	{ "output-dir", 0, PO_OUTPUT_DIR, "DIR",
+	  "write DIR/profile-YYYYmmdd-HHMMSS.json (UTC) and its .html, and point DIR/latest.json and latest.html "
+	  "at them", 0 },
+	{ "ramp-up", 0, PO_RAMP_UP, "S",
+	  "a linear rate ramp from 0 to --rate over S seconds before each workload's measured passes (after "
+	  "the warmup); its request count in results.ramp_up", 0 },
+	{ "burst", 0, PO_BURST, "BASE:PEAK:SECS",
+	  "the clean passes run at BASE requests/s with PEAK for SECS seconds a third of the way in: "
+	  "results.burst gives how long p99 took to come back within 10% of its level before the burst", 0 },
+	{ "sustained", 0, PO_SUSTAINED, "DURATION",
+	  "clean passes of DURATION (e.g. 30m): results.sustained gives the degradation of throughput and "
+	  "p99 from the first to the last intervals and a memory leak slope (MB/hour) with its verdict", 0 },
+	{ "page-faults", 0, PO_PAGE_FAULTS, NULL,
+	  "one more profiled pass per workload sampling the app's page faults (where memory is touched for "
+	  "the first time): OUT.SUITE.WORKLOAD.page-faults.folded and .svg", 0 },
 	{ "help", 'h', PO_HELP, NULL, "this help", 0 },
 	{},
 };
@@ -170,7 +194,30 @@ static int opt_probes(const char *arg, struct profile_opts *o, char *err, int er
 
 int profile_opt_apply(struct profile_opts *o, int id, const char *arg, char *err, int errlen)
 {
+	if (id > 0 && id < 64)
+		o->given |= 1ull << id;
 	switch (id) {
+	case PO_SWEEP: return sweep_parse(arg, &o->sweep, err, errlen);
+	case PO_P99_TARGET:
+		if (parse_seconds(arg, 1e7, &o->p99_target_ms)) {
+			snprintf(err, errlen, "--p99-target: invalid value '%s' (milliseconds > 0)", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case PO_QUICK: o->quick = true; return 0;
+	case PO_LIST: o->list = true; return 0;
+	case PO_WORKLOAD:
+		if (text_control_check("--workload", arg, err, errlen))
+			return -EINVAL;
+		o->workload = arg;
+		return 0;
+	case PO_OUTPUT_DIR:
+		if (!*arg) {
+			snprintf(err, errlen, "--output-dir: empty");
+			return -EINVAL;
+		}
+		o->output_dir = arg;
+		return 0;
 	case PO_URL: o->url = arg; return 0;
 	case PO_APP_CMD: o->app_cmd = arg; return 0;
 	case PO_FRAMEWORK: /* a label printed by report and history: no control character */
@@ -186,6 +233,11 @@ int profile_opt_apply(struct profile_opts *o, int id, const char *arg, char *err
 	case PO_SPEEDSCOPE: o->speedscope = arg; return 0;
 	case PO_SINGLE_PASS: o->single_pass = true; return 0;
 	case PO_HELP: o->help = true; return 0;
+	case PO_RAMP_UP:
+	case PO_BURST:
+	case PO_SUSTAINED:
+	case PO_PAGE_FAULTS:
+		return shape_opt_apply(&o->shape, id, arg, err, errlen);
 	case PO_ALLOW_ERRORS: o->allow_errors = true; return 0;
 	case PO_PID: return cli_parse_pid(arg, &o->pid, err, errlen) ? -EINVAL : 0;
 	case PO_PROBES: return opt_probes(arg, o, err, errlen);
@@ -230,8 +282,32 @@ int profile_opts_parse(int argc, char **argv, struct profile_opts *o, char *err,
 			return -EINVAL;
 	if (id < 0)
 		return -EINVAL;
-	if (o->help)
+	if (o->help || o->list)
 		return 0;
+	if (o->quick) { /* the seeds' quick mode: short passes, what was given explicitly kept */
+		if (!(o->given & (1ull << PO_WARMUP)))
+			o->warmup = 1;
+		if (!(o->given & (1ull << PO_DURATION)))
+			o->duration = 3;
+		if (!(o->given & (1ull << PO_REPEATS)))
+			o->repeats = 1;
+	}
+	if (o->p99_target_ms > 0 && o->sweep.var != SWEEP_RATE) {
+		snprintf(err, errlen, "--p99-target applies to a rate sweep (--sweep rate=...)");
+		return -EINVAL;
+	}
+	if (o->sweep.var == SWEEP_RATE && (o->given & (1ull << PO_RATE))) {
+		snprintf(err, errlen, "--rate and --sweep rate=...: give one of them");
+		return -EINVAL;
+	}
+	if (o->sweep.var == SWEEP_CONCURRENCY && (o->given & (1ull << PO_CONCURRENCY))) {
+		snprintf(err, errlen, "--concurrency and --sweep concurrency=...: give one of them");
+		return -EINVAL;
+	}
+	if (o->output_dir && (o->given & (1ull << PO_OUTPUT))) {
+		snprintf(err, errlen, "-o and --output-dir: give one of them");
+		return -EINVAL;
+	}
 	if (p.operands < argc) {
 		snprintf(err, errlen, "unexpected argument '%s'", argv[p.operands]);
 		return -EINVAL;
@@ -246,6 +322,8 @@ int profile_opts_parse(int argc, char **argv, struct profile_opts *o, char *err,
 	}
 	if (o->threads > o->concurrency)
 		o->threads = o->concurrency;
+	if (shape_opts_check(&o->shape, o->rate, o->duration, err, errlen))
+		return -EINVAL;
 	if ((o->pprof || o->speedscope) && !(o->probes & PROBE_BIT(PROBE_STACKS))) {
 		snprintf(err, errlen, "%s needs the stacks probe (--probes ...,stacks)", o->pprof ? "--pprof" : "--speedscope");
 		return -EINVAL;
@@ -292,6 +370,7 @@ struct sampler {
 	const struct load_progress *lp;
 	uint64_t marks[STEADY_MAX_INTERVALS + 1], mark_ns[STEADY_MAX_INTERVALS + 1];
 	int nmarks;
+	struct shape_series ser; /* the app's CPU, RSS, USS, PSS at each second (cli/shapes.h) */
 };
 
 static void *sampler_main(void *arg)
@@ -314,8 +393,17 @@ static void *sampler_main(void *arg)
 			s->mark_ns[s->nmarks] = now_ns();
 			s->marks[s->nmarks++] = s->lp->responses;
 		}
+		if (s->lp && (s->nmarks || s->lp->responses) && now_ns() - t0 >= (uint64_t)s->ser.n * 1000000000ull)
+			shape_series_sample(&s->ser, pids, n, now_ns());
 		resources__sample(s->res, pids, n, tick++ % 10 == 0);
 		usleep(100000);
+	}
+	if (s->lp && s->ser.n) { /* the pass's end: its last interval's memory */
+		int pids[512], n;
+
+		pids[0] = s->pid;
+		n = 1 + target_descendants("/proc", s->pid, pids + 1, 511);
+		shape_series_sample(&s->ser, pids, n, now_ns());
 	}
 	return NULL;
 }
@@ -379,6 +467,14 @@ struct ctx {
 	int app_code, app_status;        /* its siginfo si_code (CLD_EXITED, CLD_KILLED...) and status */
 	bool have_status;                /* --app-cmd (our child); -p gives no status */
 	char where[320];                 /* the phase running: "SUITE/WORKLOAD clean pass" */
+	const struct rate_shape *shape;  /* the next load's rate shape (cli/shapes.h), or NULL */
+	double shape_rate;               /* its rate for the engine's rate mode (> 0 with a shape) */
+	double interval_s;               /* the next load's per-interval counts; 0 none */
+	bool pf_pass;                    /* the next profiled pass samples page faults (--page-faults) */
+	const struct suite *mix_suite;   /* a mixed suite's workload running (cli/shapes.h), or NULL */
+	struct load_req *mix;            /* its requests, mix_suite->n of them */
+	cJSON *streaming;                /* the last event-stream pass's figures (cli/shapes.h) */
+	char point[64];                  /* a sweep's point running ("concurrency=4"), or "" */
 };
 
 /* Has the app exited? --app-cmd: our child, seen with waitid(WNOHANG | WNOWAIT), which leaves it
@@ -445,15 +541,20 @@ static void progress(struct ctx *c, const char *suite, const char *w, const char
 	const struct profile_opts *o = c->o;
 
 	/* every phase of the workloads still to run: warmup, clean passes, profiled pass, set-up */
-	double left = (c->nwork - c->idx + 1) * (o->warmup + o->duration * (o->single_pass ? 1 : o->repeats + 1) + 1.5);
+	double left = (c->nwork - c->idx + 1) * (o->warmup + o->duration * (o->single_pass ? 1 : o->repeats + 1) + 1.5 +
+						  (shape_pass_secs(&o->shape, o->duration) - o->duration) * o->repeats +
+						  o->shape.ramp_up + (o->shape.page_faults ? o->duration : 0));
 
-	snprintf(c->where, sizeof(c->where), "%s/%s (%s)", suite, w, phase);
+	if (c->point[0]) /* a sweep: every point runs the workload's phases */
+		left *= c->o->sweep.n;
+	snprintf(c->where, sizeof(c->where), "%s/%s%s%s (%s)", suite, w, c->point[0] ? " " : "", c->point, phase);
 	if (!c->prog) { /* off a terminal (CI logs): one line per phase */
-		fprintf(stderr, "bindprof: profile: [%d/%d] %s/%s %s; about %.0f s left\n", c->idx, c->nwork, suite, w,
-			phase, left);
+		fprintf(stderr, "bindprof: profile: [%d/%d] %s/%s%s%s %s; about %.0f s left\n", c->idx, c->nwork, suite, w,
+			c->point[0] ? " " : "", c->point, phase, left);
 		return;
 	}
-	snprintf(c->prog->label, sizeof(c->prog->label), "[%d/%d] %s/%s %s", c->idx, c->nwork, suite, w, phase);
+	snprintf(c->prog->label, sizeof(c->prog->label), "[%d/%d] %s/%s%s%s %s", c->idx, c->nwork, suite, w,
+		 c->point[0] ? " " : "", c->point, phase);
 	c->prog->t0 = c->t0;
 	c->prog->left = left;
 	printf("\r\033[K%s", c->prog->label);
@@ -488,14 +589,22 @@ static int run_load(struct ctx *c, const struct workload *w, double secs, struct
 		.nheaders = w->nheaders,
 		.body = w->body,
 		.body_len = w->body_len,
+		.shape = c->shape,
+		.interval_s = c->interval_s,
+		.mix = c->mix,
+		.nmix = c->mix_suite ? c->mix_suite->n : 0,
 	};
 	char url[4096];
 	struct watch wt = { .c = c };
 	bool watching;
 	int e;
 
-	snprintf(url, sizeof(url), "%s%s", c->base, w->path);
+	snprintf(url, sizeof(url), "%s%s", c->base, c->mix ? "/" : w->path); /* a mix: each request its path */
 	lo.url = url;
+	if (c->shape)
+		lo.rate = c->shape_rate;
+	else if (o->shape.burst_secs > 0) /* --burst: every other load (the warmup) at its base rate */
+		lo.rate = o->shape.burst_base;
 	if (c->prog) {
 		c->prog->lp.responses = c->prog->lp.errors = 0;
 		c->prog->pass_t0 = wall_time();
@@ -508,7 +617,12 @@ static int run_load(struct ctx *c, const struct workload *w, double secs, struct
 	}
 	c->load_stop = stopping(c);
 	watching = !pthread_create(&wt.th, NULL, watch_main, &wt);
-	e = loadgen_run(&lo, r, watching ? &c->load_stop : signals_pending_flag());
+	if (w->sse) { /* an event stream: its own engine (load/sse.h) */
+		cJSON_Delete(c->streaming);
+		e = shape_sse_pass(&lo, r, &c->streaming, watching ? &c->load_stop : signals_pending_flag());
+	} else {
+		e = loadgen_run(&lo, r, watching ? &c->load_stop : signals_pending_flag());
+	}
 	wt.stop = 1;
 	if (watching)
 		pthread_join(wt.th, NULL);
@@ -540,17 +654,20 @@ static void pass_of(struct load_result *lr, cJSON *doc, struct pass *p)
 	load_result_free(lr);
 }
 
-/* Steady state of a pass from its responses counted every second (marks[0] at the start): the
- * 1 s interval throughputs (responses over each interval's own length), and the trend test of stats/steady.h (more than a 10% change over the
- * pass with a slope CI excluding 0, lag-1 autocorrelation corrected: not-steady). */
-static cJSON *steady_json(const uint64_t *marks, const uint64_t *mark_ns, int n)
+/* Steady state of a pass from its 1 s interval throughputs: the load engine's per-interval counts
+ * (the requests that ended in each second of the window; cli/shapes.h), else the responses
+ * counted every second beside the pass (marks[0] at the start, each interval over its own
+ * length); and the trend test of stats/steady.h (more than a 10% change over the pass with a
+ * slope CI excluding 0, lag-1 autocorrelation corrected: not-steady). */
+static cJSON *steady_json(const struct load_result *lr, double secs, const uint64_t *marks, const uint64_t *mark_ns,
+			  int n)
 {
 	static double iv[STEADY_MAX_INTERVALS];
 	struct steady_result st;
 	cJSON *o = cJSON_CreateObject(), *a;
-	int k = 0;
+	int k = lr ? shape_interval_rates(lr, secs, iv, STEADY_MAX_INTERVALS) : 0;
 
-	for (int i = 1; i < n; i++)
+	for (int i = 1; !k && i < n; i++)
 		iv[k++] = marks[i] >= marks[i - 1] && mark_ns[i] > mark_ns[i - 1]
 				  ? (double)(marks[i] - marks[i - 1]) / ((mark_ns[i] - mark_ns[i - 1]) / 1e9)
 				  : 0;
@@ -587,11 +704,51 @@ static int clean_pass(struct ctx *c, const struct workload *w, bool first, struc
 	sm.res = resources__new("/proc");
 	sm.lp = c->prog ? &c->prog->lp : &lp;
 	pthread_create(&sm.th, NULL, sampler_main, &sm);
-	e = run_load(c, w, c->o->duration, &lr, &lp);
-	sm.stop = 1;
-	pthread_join(sm.th, NULL);
+	{
+		const struct profile_shape_opts *so = &c->o->shape;
+		double secs = shape_pass_secs(so, c->o->duration);
+		struct rate_shape rs;
+		cJSON *iv = NULL, *burst = NULL, *sus = NULL, *mix = NULL, *steady = NULL;
+
+		if (so->burst_secs > 0) { /* 0.1 s sub-intervals: the recovery's resolution */
+			shape_burst_rate(so, secs, &rs);
+			c->shape = &rs;
+			c->shape_rate = so->burst_peak;
+		}
+		c->interval_s = so->burst_secs > 0 ? 0.1 : 1;
+		e = run_load(c, w, secs, &lr, &lp);
+		c->shape = NULL;
+		c->interval_s = 0;
+		sm.stop = 1;
+		pthread_join(sm.th, NULL);
+		if (!e) {
+			iv = shape_intervals_json(&lr, &sm.ser, secs);
+			if (so->burst_secs > 0)
+				burst = shape_burst_json(so, &lr, secs);
+			if (so->sustained > 0)
+				sus = shape_sustained_json(&lr, &sm.ser, secs);
+			if (c->mix_suite)
+				mix = shape_mix_json(c->mix_suite, &lr);
+			steady = steady_json(&lr, secs, sm.marks, sm.mark_ns, sm.nmarks);
+		}
+		shape_series_free(&sm.ser);
+		if (!e) {
+			pass_of(&lr, first ? c->doc : NULL, p);
+			cJSON_AddItemToObject(p->json, "intervals", iv);
+			if (burst)
+				cJSON_AddItemToObject(p->json, "burst", burst);
+			if (sus)
+				cJSON_AddItemToObject(p->json, "sustained", sus);
+			if (mix)
+				cJSON_AddItemToObject(p->json, "mix", mix);
+			cJSON_AddItemToObject(p->json, "steady", steady);
+			if (w->sse && c->streaming) {
+				cJSON_AddItemToObject(p->json, "streaming", c->streaming);
+				c->streaming = NULL;
+			}
+		}
+	}
 	if (!e) {
-		pass_of(&lr, first ? c->doc : NULL, p);
 		cJSON_AddItemToObject(p->json, "resources", resources__to_json(sm.res));
 		if (hl_ok && !hostload_snap("/proc", hl_pids, hl_n, &hl1)) {
 			struct hostload hl;
@@ -599,7 +756,6 @@ static int clean_pass(struct ctx *c, const struct workload *w, bool first, struc
 			hostload_between(&hl0, &hl1, sysconf(_SC_CLK_TCK), &hl);
 			cJSON_AddItemToObject(p->json, "host_load", hostload_json(&hl, NULL));
 		}
-		cJSON_AddItemToObject(p->json, "steady", steady_json(sm.marks, sm.mark_ns, sm.nmarks));
 	}
 	resources__free(sm.res);
 	return e;
@@ -650,7 +806,18 @@ static cJSON *profiled_pass(struct ctx *c, const struct suite *s, const struct w
 
 	folded_path(c->o->files_base ? c->o->files_base : c->o->output ? c->o->output : "bindprof-profile.json", s->name,
 		    w->name, folded, sizeof(folded));
+	if (c->pf_pass) { /* --page-faults: the stacks probe alone, on the page-faults event */
+		size_t n = strlen(folded);
+
+		snprintf(folded + n - 7, sizeof(folded) - n + 7, ".page-faults.folded");
+	}
 	recorder_opts_of(c, folded, &ro);
+	if (c->pf_pass) {
+		ro.probes = PROBE_BIT(PROBE_STACKS);
+		ro.page_faults = true;
+		ro.nffi = 0;
+		ro.folded = folded;
+	}
 	if (ro.folded && strlen(folded) > 7) { /* its flamegraph next to it: OUT.SUITE.WORKLOAD.svg */
 		snprintf(svg, sizeof(svg), "%.*s.svg", (int)(strlen(folded) - 7), folded);
 		ro.svg = svg;
@@ -763,8 +930,8 @@ static cJSON *workload_json(const struct workload *w)
 static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct workload *w, struct profile_workload *pw)
 {
 	const struct profile_opts *o = c->o;
-	struct pass *clean = calloc(o->repeats, sizeof(*clean)), pp = { 0 };
-	cJSON *wj = workload_json(w), *rdoc = NULL;
+	struct pass *clean = calloc(o->repeats, sizeof(*clean)), pp = { 0 }, pfp = { 0 };
+	cJSON *wj = workload_json(w), *rdoc = NULL, *ramp = NULL, *pf = NULL;
 	struct load_result lr;
 	int passes = 0;
 
@@ -774,6 +941,19 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 		progress(c, s->name, w->name, "warmup");
 		if (!run_load(c, w, o->warmup, &lr, NULL))
 			load_result_free(&lr);
+	}
+	if (o->shape.ramp_up > 0 && !stopping(c)) { /* --ramp-up: 0 to the rate, before the passes */
+		struct rate_shape rs;
+
+		c->shape_rate = o->rate > 0 ? o->rate : o->shape.burst_base;
+		shape_ramp_rate(&o->shape, c->shape_rate, &rs);
+		c->shape = &rs;
+		progress(c, s->name, w->name, "ramp-up");
+		if (!run_load(c, w, o->shape.ramp_up, &lr, NULL)) {
+			ramp = shape_ramp_json(&o->shape, c->shape_rate, &lr);
+			load_result_free(&lr);
+		}
+		c->shape = NULL;
 	}
 	for (int k = 0; clean && !o->single_pass && k < o->repeats && !stopping(c); k++) {
 		const cJSON *warns = cJSON_GetObjectItem(c->doc, "warnings");
@@ -802,6 +982,18 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 		progress(c, s->name, w->name, "profiled pass");
 		rdoc = profiled_pass(c, s, w, &pp);
 	}
+	if (o->shape.page_faults && !stopping(c)) {
+		cJSON *pdoc;
+
+		progress(c, s->name, w->name, "page-fault pass");
+		c->pf_pass = true;
+		pdoc = profiled_pass(c, s, w, &pfp);
+		c->pf_pass = false;
+		pf = cJSON_DetachItemViaPointer(pdoc, (cJSON *)profile_get(pdoc, "results.profiling.stacks"));
+		cJSON_Delete(pdoc);
+		if (pf) /* the pass's requests: faults per request */
+			cJSON_AddNumberToObject(pf, "requests", pfp.json ? (double)pfp.total : 0);
+	}
 	if (clean && o->single_pass && pp.json) {
 		clean[0] = pp;
 		clean[0].json = cJSON_Duplicate(pp.json, true);
@@ -812,6 +1004,11 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 		struct wl_health h;
 
 		cJSON_AddItemToObject(wj, "results", res);
+		if (ramp)
+			cJSON_AddItemToObject(res, "ramp_up", ramp);
+		if (pf)
+			cJSON_AddItemToObject(res, "page_faults", pf);
+		ramp = pf = NULL;
 		/* a failed workload (success below 99%, mostly 4xx/5xx, nothing answered): named, with its
 		 * status classes, and left out of the summary's averages */
 		if (!wl_health_of(res, 0, &h)) {
@@ -830,8 +1027,101 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 	for (int k = 0; clean && k < o->repeats; k++)
 		cJSON_Delete(clean[k].json);
 	cJSON_Delete(pp.json);
+	cJSON_Delete(pfp.json);
+	cJSON_Delete(ramp);
+	cJSON_Delete(pf);
 	cJSON_Delete(rdoc);
 	free(clean);
+	return wj;
+}
+
+/* --sweep: the workload run once per point (its warmup, clean passes, and the profiled pass at the
+ * last point only), with the point's concurrency, rate or JSON body of the point's size. Every
+ * point's results go to the workload's "sweep" object with the scaling analysis
+ * (cli/scenarios.h); the workload's own results are the last point's. The summary counts every
+ * point's requests, the last point's throughput, and the workload as failed only when every point
+ * failed (a heavy point failing is what a sweep looks for). */
+static cJSON *sweep_workload(struct ctx *c, const struct suite *s, const struct workload *w,
+			     struct profile_workload *pw)
+{
+	const struct profile_opts *o = c->o;
+	const struct sweep_spec *sp = &o->sweep;
+	cJSON *wj = NULL, *sw, *points = cJSON_CreateArray(), *vals;
+	double rps0 = c->sum_rps, rps_last = 0;
+	int nfailed0 = c->nfailed, failed = 0, done = 0;
+
+	for (int i = 0; i < sp->n && !stopping(c); i++) {
+		struct profile_opts po = *o;
+		struct workload pt = *w;
+		const cJSON *warns = cJSON_GetObjectItem(c->doc, "warnings"), *res;
+		int n0 = cJSON_GetArraySize(warns), k = 0, nf = c->nfailed;
+		double r0 = c->sum_rps;
+		cJSON *pj, *wn;
+
+		if (i < sp->n - 1 && !o->single_pass)
+			po.probes = 0; /* the profiled pass at the last point only (--single-pass: every point's
+					* one pass is a profiled one) */
+		if (sp->var == SWEEP_CONCURRENCY) {
+			po.concurrency = (int)sp->v[i];
+			po.threads = o->threads < po.concurrency ? o->threads : po.concurrency;
+		} else if (sp->var == SWEEP_RATE) {
+			po.rate = sp->v[i];
+		} else {
+			pt.body_len = (size_t)sp->v[i];
+			pt.body = sweep_json_body(pt.body_len);
+			if (!pt.body) {
+				profile_warn(c->doc, "sweep", "%s/%s: out of memory for a %zu B body", s->name, w->name,
+					     pt.body_len);
+				break;
+			}
+		}
+		snprintf(c->point, sizeof(c->point), "%s=%g", sweep_var_name(sp->var), sp->v[i]);
+		if (pw->samples) {
+			free(pw->samples);
+			pw->samples = NULL;
+		}
+		cJSON_Delete(wj);
+		c->o = &po;
+		wj = run_workload(c, s, &pt, pw);
+		c->o = o;
+		if (sp->var == SWEEP_PAYLOAD)
+			free(pt.body);
+		/* the point's warnings name it */
+		cJSON_ArrayForEach(wn, (cJSON *)warns) {
+			cJSON *m = cJSON_GetObjectItem(wn, "message");
+			char buf[1500];
+
+			if (k++ < n0 || !cJSON_IsString(m))
+				continue;
+			snprintf(buf, sizeof(buf), "[%s] %s", c->point, m->valuestring);
+			cJSON_ReplaceItemInObject(wn, "message", cJSON_CreateString(buf));
+		}
+		res = cJSON_GetObjectItem(wj, "results");
+		pj = cJSON_CreateObject();
+		cJSON_AddNumberToObject(pj, "value", sp->v[i]);
+		cJSON_AddItemToObject(pj, "results", cJSON_Duplicate(res, true));
+		cJSON_AddItemToArray(points, pj);
+		failed += c->nfailed > nf;
+		done++;
+		rps_last = c->sum_rps - r0;
+	}
+	c->point[0] = '\0';
+	c->sum_rps = rps0 + rps_last;
+	c->nfailed = nfailed0 + (done && failed == done);
+	if (!wj) { /* interrupted before the first point */
+		wj = workload_json(w);
+		cJSON_AddNullToObject(wj, "results");
+	}
+	sw = cJSON_AddObjectToObject(wj, "sweep");
+	cJSON_AddStringToObject(sw, "variable", sweep_var_name(sp->var));
+	cJSON_AddStringToObject(sw, "unit", sp->var == SWEEP_CONCURRENCY ? "connections"
+					    : sp->var == SWEEP_RATE	 ? "requests/s"
+									 : "bytes");
+	vals = cJSON_AddArrayToObject(sw, "values");
+	for (int i = 0; i < sp->n; i++)
+		cJSON_AddItemToArray(vals, cJSON_CreateNumber(sp->v[i]));
+	cJSON_AddItemToObject(sw, "points", points);
+	cJSON_AddItemToObject(sw, "analysis", sweep_analysis_json(sp->var, points, o->p99_target_ms));
 	return wj;
 }
 
@@ -845,10 +1135,28 @@ static void run_suites(struct ctx *c)
 		if (s->description)
 			cJSON_AddStringToObject(sj, "description", s->description);
 		wa = cJSON_AddArrayToObject(sj, "workloads");
+		if (s->mixed) { /* one pass of every workload, mixed by weight */
+			struct profile_workload *pw = &c->w[c->idx++];
+			struct workload mw;
+
+			cJSON_AddStringToObject(sj, "mode", "mixed");
+			if (!stopping(c) && !shape_mix_of(s, &mw, &c->mix)) {
+				c->mix_suite = s;
+				cJSON_AddItemToArray(wa, c->o->sweep.var ? sweep_workload(c, s, &mw, pw)
+									 : run_workload(c, s, &mw, pw));
+				pw->suite = cJSON_GetObjectItem(sj, "name")->valuestring;
+				c->mix_suite = NULL;
+			}
+			free(c->mix);
+			c->mix = NULL;
+			cJSON_AddItemToArray(c->suites_arr, sj);
+			continue;
+		}
 		for (int wi = 0; wi < s->n && !stopping(c); wi++) {
 			struct profile_workload *pw = &c->w[c->idx++];
 
-			cJSON_AddItemToArray(wa, run_workload(c, s, &s->w[wi], pw));
+			cJSON_AddItemToArray(wa, c->o->sweep.var ? sweep_workload(c, s, &s->w[wi], pw)
+								  : run_workload(c, s, &s->w[wi], pw));
 			pw->suite = cJSON_GetObjectItem(sj, "name")->valuestring;
 		}
 		cJSON_AddItemToArray(c->suites_arr, sj);
@@ -990,8 +1298,34 @@ static cJSON *config_json(const struct ctx *c)
 		cJSON_AddNullToObject(cfg, "rate");
 	cJSON_AddNumberToObject(cfg, "repeats", o->repeats);
 	cJSON_AddBoolToObject(cfg, "single_pass", o->single_pass);
+	if (o->shape.ramp_up > 0)
+		cJSON_AddNumberToObject(cfg, "ramp_up_secs", o->shape.ramp_up);
+	if (o->shape.burst_secs > 0) {
+		cJSON *b = cJSON_AddObjectToObject(cfg, "burst");
+
+		cJSON_AddNumberToObject(b, "base_rps", o->shape.burst_base);
+		cJSON_AddNumberToObject(b, "peak_rps", o->shape.burst_peak);
+		cJSON_AddNumberToObject(b, "secs", o->shape.burst_secs);
+	}
+	if (o->shape.sustained > 0)
+		cJSON_AddNumberToObject(cfg, "sustained_secs", o->shape.sustained);
+	if (o->shape.page_faults)
+		cJSON_AddBoolToObject(cfg, "page_faults", true);
 	cJSON_AddStringToObject(cfg, "url", c->base);
 	cJSON_AddStringToObject(cfg, "suite", o->suite);
+	if (o->workload)
+		cJSON_AddStringToObject(cfg, "workload", o->workload);
+	cJSON_AddBoolToObject(cfg, "quick", o->quick);
+	if (o->sweep.var) {
+		cJSON *sw = cJSON_AddObjectToObject(cfg, "sweep"), *v;
+
+		cJSON_AddStringToObject(sw, "variable", sweep_var_name(o->sweep.var));
+		v = cJSON_AddArrayToObject(sw, "values");
+		for (int i = 0; i < o->sweep.n; i++)
+			cJSON_AddItemToArray(v, cJSON_CreateNumber(o->sweep.v[i]));
+		if (o->p99_target_ms > 0)
+			cJSON_AddNumberToObject(sw, "p99_target_ms", o->p99_target_ms);
+	}
 	if (o->health_path)
 		cJSON_AddStringToObject(cfg, "health_path", o->health_path);
 	pa = cJSON_AddArrayToObject(cfg, "probes");
@@ -1103,14 +1437,25 @@ static int prepare(struct ctx *c, char *app_log, size_t len)
 		return EXIT_BADINPUT;
 	}
 	c->have_set = true;
+	if ((o->workload && suites_keep(&c->set, o->workload, 0, "--workload", err, sizeof(err))) ||
+	    (o->sweep.var == SWEEP_PAYLOAD && suites_keep(&c->set, NULL, 1, "--sweep payload", err, sizeof(err)))) {
+		log_err("profile: %s", err);
+		return EXIT_BADINPUT;
+	}
 	snprintf(c->base, sizeof(c->base), "http://%s%s%s:%d", strchr(u.host, ':') ? "[" : "", u.host,
 		 strchr(u.host, ':') ? "]" : "", u.port);
-	for (int s = 0; s < c->set.n; s++)
-		c->nwork += c->set.s[s].n;
+	for (int s = 0; s < c->set.n; s++) {
+		if (c->set.s[s].mixed && o->sweep.var == SWEEP_PAYLOAD) {
+			log_err("profile: --sweep payload: the mixed suite '%s' has no one body to size (give suites "
+				"that are not mixed)", c->set.s[s].name);
+			return EXIT_BADINPUT;
+		}
+		c->nwork += c->set.s[s].mixed ? 1 : c->set.s[s].n;
+	}
 	c->w = calloc(c->nwork ? c->nwork : 1, sizeof(*c->w));
 	if (!c->w)
 		return EXIT_ENV;
-	if (o->probes && env_check_privileges(err, sizeof(err))) {
+	if ((o->probes || o->shape.page_faults) && env_check_privileges(err, sizeof(err))) {
 		log_err("%s", err);
 		return EXIT_ENV;
 	}
@@ -1126,7 +1471,7 @@ static int prepare(struct ctx *c, char *app_log, size_t len)
 		snprintf(app_log, len, "/dev/null");
 	signals_install();
 	guardian_start(); /* a no-op when the caller started it */
-	if (o->probes)
+	if (o->probes || o->shape.page_faults)
 		log_setup_libbpf();
 	c->app = o->pid ? o->pid : start_app(o, app_log);
 	if (c->app < 0) {
@@ -1194,6 +1539,24 @@ static int report(struct ctx *c)
 		return ret;
 	if (o->table || isatty(1))
 		print_table(c);
+	for (int i = 0; i < c->nwork; i++) { /* the load shapes' verdicts (cli/shapes.h) */
+		char t[300];
+
+		snprintf(t, sizeof(t), "%s/%s", c->w[i].suite, c->w[i].name);
+		shape_print(stdout, t, c->w[i].results);
+	}
+	{ /* --sweep: each swept workload's points and analysis */
+		const cJSON *su, *wk;
+
+		cJSON_ArrayForEach(su, cJSON_GetObjectItem(c->doc, "suites"))
+			cJSON_ArrayForEach(wk, cJSON_GetObjectItem(su, "workloads"))
+				if (cJSON_IsObject(cJSON_GetObjectItem(wk, "sweep"))) {
+					char l[300];
+
+					snprintf(l, sizeof(l), "%s/%s", json_str_or(su, "name", "-"), json_str_or(wk, "name", "-"));
+					sweep_print_summary(stdout, l, cJSON_GetObjectItem(wk, "sweep"));
+				}
+	}
 	for (int i = 0; i < c->nwork; i++) /* the net probe's diagnoses, per workload */
 		if (cJSON_GetArraySize(profile_get(c->w[i].results, "profiling.diagnoses"))) {
 			char t[300];
@@ -1310,6 +1673,7 @@ out:
 	if (c.started_app)
 		stop_app(c.app);
 	cJSON_Delete(c.suites_arr);
+	cJSON_Delete(c.streaming);
 	cJSON_Delete(c.doc);
 	free_workloads(c.w, c.nwork);
 	free(c.prog);
@@ -1341,6 +1705,23 @@ int cmd_profile(int argc, char **argv)
 		profile_usage(stdout);
 		return EXIT_OK;
 	}
+	if (o.list) {
+		if (scenarios_list(stdout, o.suite, err, sizeof(err))) {
+			log_err("profile: %s", err);
+			return EXIT_BADINPUT;
+		}
+		return EXIT_OK;
+	}
+	if (o.output_dir) {
+		if (output_dir_prepare(o.output_dir, o.dir_output, sizeof(o.dir_output), o.dir_html, sizeof(o.dir_html), err,
+				       sizeof(err))) {
+			log_err("profile: %s", err);
+			return EXIT_BADINPUT;
+		}
+		o.output = o.dir_output;
+		if (!o.html)
+			o.html = o.dir_html;
+	}
 	/* harden: what can be checked before any app is started or attached */
 	if (validate_output_path("-o", o.output, err, sizeof(err)) ||
 	    (o.html && validate_output_path("--html", o.html, err, sizeof(err))) ||
@@ -1365,5 +1746,8 @@ int cmd_profile(int argc, char **argv)
 	guardian_start();
 	ret = profile_run(&o, NULL);
 	guardian_stop();
+	if (o.output_dir && !access(o.output, F_OK) &&
+	    output_dir_link_latest(o.output_dir, o.output, o.html == o.dir_html && !access(o.html, F_OK) ? o.html : NULL))
+		log_warn("profile: --output-dir: cannot link %s/latest.json: %s", o.output_dir, strerror(errno));
 	return ret;
 }

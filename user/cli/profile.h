@@ -7,8 +7,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "cli/options.h"
+#include "cli/shapes.h"
 #include <cjson/cJSON.h>
 #include "stats/repeats.h"
+#include "cli/scenarios.h"
 
 #define PROFILE_MAX_REPEATS 1000
 
@@ -32,7 +34,16 @@ struct profile_opts {
 	const char *app_log;    /* the app's stdout and stderr (appended); NULL: OUTPUT.app.log */
 	const char *pprof, *speedscope; /* --pprof, --speedscope: every workload's stacks (cli/export.h) */
 	const char *html;       /* --html FILE.html: the report as a page (output/html), or NULL */
+	struct profile_shape_opts shape; /* --ramp-up, --burst, --sustained, --page-faults (cli/shapes.h) */
 	bool help;
+	/* sweep (issue 21): cli/scenarios.h */
+	struct sweep_spec sweep; /* --sweep VAR=V1,V2...; var SWEEP_NONE: no sweep */
+	double p99_target_ms;    /* --p99-target MS: a rate sweep's highest rate meeting it; 0 none */
+	bool quick, list;        /* --quick, --list */
+	const char *workload;    /* --workload NAME: only that workload of the suites */
+	const char *output_dir;  /* --output-dir DIR: timestamped files there and latest.json */
+	unsigned long long given; /* bit id: the option was given (--quick leaves those as they are) */
+	char dir_output[4096], dir_html[4096]; /* --output-dir's file names */
 };
 
 /* One workload as measured: its clean passes' figures and its results object in the document. */
@@ -69,7 +80,10 @@ enum profile_opt_id {
 	PO_URL = 1, PO_APP_CMD, PO_PID, PO_FRAMEWORK, PO_SUITE, PO_DURATION, PO_WARMUP, PO_CONCURRENCY,
 	PO_THREADS, PO_RATE, PO_REPEATS, PO_PROBES, PO_GIL_METHOD, PO_SINGLE_PASS, PO_READY_TIMEOUT,
 	PO_HEALTH_PATH, PO_FFI, PO_FORMAT, PO_BASELINE, PO_OUTPUT, PO_HELP, PO_PPROF, PO_SPEEDSCOPE, PO_ALLOW_ERRORS,
-	PO_HTML, PO_MAX_ID,
+	PO_HTML,
+	PO_SWEEP, PO_P99_TARGET, PO_QUICK, PO_LIST, PO_WORKLOAD, PO_OUTPUT_DIR, /* sweep (issue 21) */
+	PO_RAMP_UP, PO_BURST, PO_SUSTAINED, PO_PAGE_FAULTS, /* load shapes (issue 21, cli/shapes.h) */
+	PO_MAX_ID,
 };
 extern const struct cli_option profile_options[];
 /* One option's value (arg NULL for a flag) into o. 0 or -EINVAL with a one-line message. */

@@ -571,6 +571,40 @@ static void print_load(struct rep *r, const cJSON *doc)
 	print_results(r, res);
 }
 
+/* --sweep (cli/scenarios.h): a row per point, then the scaling analysis. */
+static void print_sweep(struct rep *r, const cJSON *sw)
+{
+	static const char *const hdr[] = { "value", "req/s", "p50 ms", "p99 ms", "errors", "memory MB" };
+	const char *var = json_str_or(sw, "variable", "-");
+	const cJSON *p, *g, *a = cJSON_GetObjectItem(sw, "analysis");
+	struct table t;
+
+	heading(r, "Sweep of %s (%s): one clean pass per point", var, json_str_or(sw, "unit", "-"));
+	table_init(&t, 6, hdr, "rrrrrr");
+	cJSON_ArrayForEach(p, cJSON_GetObjectItem(sw, "points")) {
+		const cJSON *res = cJSON_GetObjectItem(p, "results");
+		const char *cells[6] = { fig(p, "value", "%g"), fig(res, "throughput.requests_per_sec", "%.1f"),
+					 fig(res, "latency.median_ms", "%.3f"), fig(res, "latency.p99_ms", "%.3f"),
+					 fig(res, "throughput.failed_requests", "%.0f"),
+					 has(res, "resources.memory.uss_peak_mb") ? fig(res, "resources.memory.uss_peak_mb", "%.1f")
+										 : fig(res, "resources.memory.peak_mb", "%.1f") };
+
+		table_add(&t, cells);
+	}
+	print_table(r, &t);
+	if (cJSON_IsObject(cJSON_GetObjectItem(a, "saturation")))
+		line(r, "saturation: %s connections (%s): %s", fig(a, "saturation.concurrency", "%g"),
+		     json_str_or(a, "saturation.basis", "-"), json_str_or(a, "saturation.reason", "-"));
+	if (cJSON_IsObject(cJSON_GetObjectItem(a, "max_rate_meeting_p99")))
+		line(r, "highest rate with p99 <= %s ms: %s req/s (%s)", fig(a, "max_rate_meeting_p99.target_ms", "%g"),
+		     fig(a, "max_rate_meeting_p99.rate", "%g"), json_str_or(a, "max_rate_meeting_p99.reason", "-"));
+	cJSON_ArrayForEach(g, cJSON_GetObjectItem(a, "growth"))
+		line(r, "growth of %s with %s: exponent %s, 95%% CI [%s, %s], %s (%s)", g->string, var,
+		     fig(g, "exponent", "%.3f"), figs(cJSON_GetArrayItem(cJSON_GetObjectItem(g, "ci95"), 0), "", "%.3f", 1),
+		     figs(cJSON_GetArrayItem(cJSON_GetObjectItem(g, "ci95"), 1), "", "%.3f", 1), json_str_or(g, "verdict", "-"),
+		     json_str_or(g, "reason", "-"));
+}
+
 static void print_profile(struct rep *r, const cJSON *doc)
 {
 	const cJSON *s, *w, *cmp = cJSON_GetObjectItem(doc, "comparison");
@@ -621,6 +655,8 @@ static void print_profile(struct rep *r, const cJSON *doc)
 		fprintf(r->f, r->md ? "\n## Workload %s/%s (%s %s)\n" : "\n== workload %s/%s (%s %s) ==\n",
 			json_str_or(s, "name", "-"), json_str_or(w, "name", "-"), json_str_or(w, "endpoint.method", ""),
 			json_str_or(w, "endpoint.path", ""));
+		if (cJSON_IsObject(cJSON_GetObjectItem(w, "sweep")))
+			print_sweep(r, cJSON_GetObjectItem(w, "sweep"));
 		if (!cJSON_IsObject(res)) {
 			line(r, "no results: %s", json_str_or(w, "error", "the workload failed"));
 			continue;

@@ -528,6 +528,7 @@ static int open_stacks(struct recorder *r, char *err, size_t errlen)
 		.gil_wait = (r->o.probes & PROBE_BIT(PROBE_GIL)) && !r->o.no_gil_stacks,
 		.folded = r->o.folded,
 		.svg = r->o.svg,
+		.page_faults = r->o.page_faults,
 	};
 
 	r->stk = stacks__new(r->sess, &sto);

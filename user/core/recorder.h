@@ -40,6 +40,7 @@ struct record_opts {
 	const char *pprof;     /* record --pprof FILE: written by the CLI from the folded files (cli/export.h) */
 	const char *speedscope; /* record --speedscope FILE: likewise */
 	int freq;              /* -F HZ, default 99 */
+	bool page_faults;      /* the stacks probe samples every page fault instead of cpu-clock */
 	bool no_gil_stacks;    /* --gil-stacks off: no stack per GIL wait */
 	const char *ffi[16];   /* --ffi LIB[:GLOB], repeatable */
 	int nffi;

@@ -117,6 +117,43 @@ uint64_t rate_slot_ns(uint64_t t0, double rps, int i, int n, uint64_t k)
 	return t0 + (uint64_t)llround((double)(i + k * (uint64_t)n) * 1e9 / rps);
 }
 
+double rate_shape_slot_s(const struct rate_shape *s, uint64_t j)
+{
+	double t = 0, nc = 0, m;
+
+	for (int i = 0; i < s->n; i++) {
+		double d = s->secs[i], r0 = s->r0[i], r1 = s->r1[i], cnt = (r0 + r1) / 2 * d, a, disc;
+
+		if ((double)j < nc + cnt) {
+			m = (double)j - nc;
+			a = (r1 - r0) / d;
+			disc = r0 * r0 + 2 * a * m;
+			if (disc < 0)
+				disc = 0;
+			/* tau = (-r0 + sqrt(r0^2 + 2 a m)) / a, written without the cancellation */
+			return t + (m > 0 ? 2 * m / (r0 + sqrt(disc)) : 0);
+		}
+		nc += cnt;
+		t += d;
+	}
+	if (!s->n || s->r1[s->n - 1] <= 0)
+		return INFINITY;
+	return t + ((double)j - nc) / s->r1[s->n - 1];
+}
+
+double load_interval_quantile(const struct load_interval *iv, double q)
+{
+	return iv->requests ? loglin_quantile(iv->slots, LOAD_IV_SLOTS, LOAD_IV_SUB_BITS, q, 0, 0) : 0;
+}
+
+void load_interval_merge(struct load_interval *dst, const struct load_interval *src)
+{
+	dst->requests += src->requests;
+	dst->errors += src->errors;
+	for (uint32_t i = 0; i < LOAD_IV_SLOTS; i++)
+		dst->slots[i] += src->slots[i];
+}
+
 enum conn_state { C_DOWN, C_CONNECTING, C_WRITING, C_READING, C_IDLE };
 
 struct conn {
@@ -125,6 +162,7 @@ struct conn {
 	bool ever;              /* connected at least once */
 	size_t woff;
 	uint64_t sched_ns, sent_ns, retry_ns;
+	int ri;                 /* the request being sent (its mix entry; 0 without a mix) */
 	struct httpresp rp;
 };
 
@@ -132,8 +170,9 @@ struct shared {
 	const struct load_opts *o;
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
-	const char *req;
-	size_t reqlen;
+	char **req;             /* the request's bytes: one, or one per mix entry */
+	size_t *reqlen;
+	int nreq;
 	_Atomic uint64_t t0;       /* 0 during the warm-up (connections opened), then the start */
 	uint64_t t_end;            /* the end of the window (UINT64_MAX with -n) */
 	uint64_t grace_ns;         /* how long in-flight requests may finish after it */
@@ -151,6 +190,10 @@ struct worker {
 	uint64_t ok, s4, s5, econn, econn_warm, eread, ewrite, etime, ecut, efd, estray, bytes;
 	uint64_t scheduled, late, unsent;
 	uint64_t *pending; /* scheduled times waiting for a free connection (rate mode) */
+	struct load_interval *iv; /* niv per-interval counts, or NULL */
+	int niv;
+	double *wrr;            /* the mix's smooth weighted round-robin credits */
+	uint64_t *mix_sent, *mix_ans;
 	uint32_t phead, ptail;
 	uint64_t next_k;
 	bool ended, exhausted;
@@ -176,6 +219,38 @@ static void sched_times(uint64_t *run, uint64_t *wait)
 	}
 	*run = r;
 	*wait = w;
+}
+
+/* The send time of this thread's slot k (ns): the constant rate's schedule, or the shape's. */
+static uint64_t slot_ns(const struct worker *w, uint64_t t0, uint64_t k)
+{
+	const struct load_opts *o = w->sh->o;
+	double s;
+
+	if (!o->shape)
+		return rate_slot_ns(t0, o->rate, w->id, o->threads, k);
+	s = rate_shape_slot_s(o->shape, w->id + k * (uint64_t)o->threads);
+	return isfinite(s) && s < 1e7 ? t0 + (uint64_t)llround(s * 1e9) : UINT64_MAX;
+}
+
+/* The interval of a completion at now, or NULL (none kept, or before the start). */
+static struct load_interval *iv_at(struct worker *w, uint64_t now)
+{
+	uint64_t t0 = atomic_load_explicit(&w->sh->t0, memory_order_relaxed);
+	long i;
+
+	if (!w->iv || !t0 || now < t0)
+		return NULL;
+	i = (long)((now - t0) / (w->sh->o->interval_s * 1e9));
+	return i < w->niv ? &w->iv[i] : &w->iv[w->niv - 1];
+}
+
+static void iv_error(struct worker *w, uint64_t now)
+{
+	struct load_interval *iv = iv_at(w, now);
+
+	if (iv)
+		iv->errors++;
 }
 
 static void conn_close(struct worker *w, struct conn *c)
@@ -255,8 +330,8 @@ static void conn_write(struct worker *w, struct conn *c, uint64_t now)
 {
 	struct shared *sh = w->sh;
 
-	while (c->woff < sh->reqlen) {
-		ssize_t n = write(c->fd, sh->req + c->woff, sh->reqlen - c->woff);
+	while (c->woff < sh->reqlen[c->ri]) {
+		ssize_t n = write(c->fd, sh->req[c->ri] + c->woff, sh->reqlen[c->ri] - c->woff);
 
 		if (n < 0) {
 			if (errno == EAGAIN) {
@@ -280,6 +355,23 @@ static void conn_send(struct worker *w, struct conn *c, uint64_t sched, uint64_t
 {
 	c->sched_ns = sched;
 	c->sent_ns = now;
+	c->ri = 0;
+	if (w->sh->nreq > 1) { /* smooth weighted round-robin */
+		const struct load_opts *o = w->sh->o;
+		double total = 0;
+		int best = 0;
+
+		for (int i = 0; i < o->nmix; i++) {
+			w->wrr[i] += o->mix[i].weight;
+			total += o->mix[i].weight;
+			if (w->wrr[i] > w->wrr[best])
+				best = i;
+		}
+		w->wrr[best] -= total;
+		c->ri = best;
+	}
+	if (w->mix_sent)
+		w->mix_sent[c->ri]++;
 	c->woff = 0;
 	c->st = C_IDLE;
 	conn_write(w, c, now);
@@ -287,7 +379,13 @@ static void conn_send(struct worker *w, struct conn *c, uint64_t sched, uint64_t
 
 static void record(struct worker *w, struct conn *c, uint64_t now)
 {
+	struct load_interval *iv = iv_at(w, now);
+
 	lh_record(w->lat, now - c->sched_ns);
+	if (iv) {
+		iv->requests++;
+		iv->slots[loglin_slot(now - c->sched_ns, LOAD_IV_SUB_BITS, LOAD_IV_MAX_EXP)]++;
+	}
 	if (w->unc)
 		lh_record(w->unc, now - c->sent_ns);
 	w->last_done_ns = now;
@@ -320,11 +418,15 @@ static void on_response(struct worker *w, struct conn *c, uint64_t now)
 	int st = c->rp.status;
 
 	record(w, c, now);
+	if (w->mix_ans)
+		w->mix_ans[c->ri]++;
 	if (pg) {
 		__atomic_fetch_add(&pg->responses, 1, __ATOMIC_RELAXED);
 		if (st >= 400)
 			__atomic_fetch_add(&pg->errors, 1, __ATOMIC_RELAXED);
 	}
+	if (st >= 400)
+		iv_error(w, now);
 	if (st >= 500)
 		w->s5++;
 	else if (st >= 400)
@@ -343,6 +445,10 @@ static void conn_fail(struct worker *w, struct conn *c, uint64_t *counter, uint6
 {
 	if (w->sh->o->progress)
 		__atomic_fetch_add(&w->sh->o->progress->errors, 1, __ATOMIC_RELAXED);
+	/* a failed request of the window (not one cut at its end, nor a warm-up refusal, nor bytes
+	 * nobody asked for) is an error of its interval */
+	if (counter != &w->ecut && counter != &w->econn_warm && counter != &w->estray)
+		iv_error(w, now);
 	(*counter)++;
 	conn_close(w, c);
 	c->retry_ns = now + RECONNECT_NS;
@@ -459,7 +565,7 @@ static void due_slots(struct worker *w, uint64_t now)
 			w->exhausted = true;
 			break;
 		}
-		t = rate_slot_ns(t0, o->rate, w->id, nthreads, w->next_k);
+		t = slot_ns(w, t0, w->next_k);
 		if (t >= w->sh->t_end) {
 			w->exhausted = true;
 			break;
@@ -482,7 +588,7 @@ static void due_slots(struct worker *w, uint64_t now)
 		if (w->conns[i].st == C_IDLE)
 			dispatch(w, &w->conns[i], now);
 	if (!w->exhausted) {
-		uint64_t next = rate_slot_ns(t0, o->rate, w->id, nthreads, w->next_k);
+		uint64_t next = slot_ns(w, t0, w->next_k);
 
 		/* Every connection busy: the next slots can only queue, with their scheduled times,
 		 * so wake every 0.5 ms rather than for each one (at 50k/s, 50 times fewer wake-ups). */
@@ -588,7 +694,7 @@ static void *worker_main(void *arg)
 	sched_times(&run0, &wait0);
 	now = mono_ns();
 	if (sh->o->rate > 0) {
-		arm_timer(w, rate_slot_ns(t0, sh->o->rate, w->id, sh->o->threads, 0));
+		arm_timer(w, slot_ns(w, t0, 0));
 	} else {
 		for (int i = 0; i < w->nconns; i++)
 			if (w->conns[i].st == C_IDLE)
@@ -643,28 +749,45 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static char *build_request(const struct load_opts *o, const struct url *u, size_t *len)
+static char *build_request(const struct load_req *q, const struct url *u, size_t *len)
 {
-	size_t cap = 1024 + strlen(u->path) + o->body_len, n;
+	size_t cap = 1024 + strlen(q->path) + q->body_len, n;
 	char *r;
 
-	for (int i = 0; i < o->nheaders; i++)
-		cap += strlen(o->headers[i]) + 2;
+	for (int i = 0; i < q->nheaders; i++)
+		cap += strlen(q->headers[i]) + 2;
 	r = malloc(cap);
 	if (!r)
 		return NULL;
-	n = snprintf(r, cap, "%s %s HTTP/1.1\r\nHost: %s:%d\r\n", o->method, u->path, u->host, u->port);
-	for (int i = 0; i < o->nheaders; i++)
-		n += snprintf(r + n, cap - n, "%s\r\n", o->headers[i]);
-	if (o->body)
-		n += snprintf(r + n, cap - n, "Content-Length: %zu\r\n", o->body_len);
+	n = snprintf(r, cap, "%s %s HTTP/1.1\r\nHost: %s:%d\r\n", q->method, q->path, u->host, u->port);
+	for (int i = 0; i < q->nheaders; i++)
+		n += snprintf(r + n, cap - n, "%s\r\n", q->headers[i]);
+	if (q->body)
+		n += snprintf(r + n, cap - n, "Content-Length: %zu\r\n", q->body_len);
 	n += snprintf(r + n, cap - n, "\r\n");
-	if (o->body) {
-		memcpy(r + n, o->body, o->body_len);
-		n += o->body_len;
+	if (q->body) {
+		memcpy(r + n, q->body, q->body_len);
+		n += q->body_len;
 	}
 	*len = n;
 	return r;
+}
+
+/* The request bytes: o's one request, or one per mix entry. 0 or -ENOMEM. */
+static int build_requests(const struct load_opts *o, const struct url *u, struct shared *sh)
+{
+	struct load_req one = { .method = o->method, .path = u->path, .headers = o->headers, .nheaders = o->nheaders,
+				.body = o->body, .body_len = o->body_len, .weight = 1 };
+
+	sh->nreq = o->nmix > 0 ? o->nmix : 1;
+	sh->req = calloc(sh->nreq, sizeof(*sh->req));
+	sh->reqlen = calloc(sh->nreq, sizeof(*sh->reqlen));
+	if (!sh->req || !sh->reqlen)
+		return -ENOMEM;
+	for (int i = 0; i < sh->nreq; i++)
+		if (!(sh->req[i] = build_request(o->nmix > 0 ? &o->mix[i] : &one, u, &sh->reqlen[i])))
+			return -ENOMEM;
+	return 0;
 }
 
 /* Open file descriptors now, from /proc/self/fd. */
@@ -725,6 +848,10 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 	struct url u;
 	int e, made = 0;
 	uint64_t t0, wait_until, t_join;
+	/* the window's intervals and two more for its grace (at most 1 s) */
+	int niv = o->interval_s > 0 && !o->max_requests && o->duration > 0
+			  ? (int)ceil(o->duration / o->interval_s - 1e-9) + (int)ceil(1.0 / o->interval_s) + 1
+			  : 0;
 
 	memset(r, 0, sizeof(*r));
 	if ((e = url_parse(o->url, &u, err, sizeof(err))) ||
@@ -734,12 +861,18 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 	}
 	if ((e = fd_room(o)))
 		return e;
-	sh.req = build_request(o, &u, &sh.reqlen);
+	e = build_requests(o, &u, &sh);
 	r->lat = calloc(1, sizeof(*r->lat));
 	r->lat_uncorrected = o->rate > 0 ? calloc(1, sizeof(*r->lat_uncorrected)) : NULL;
 	r->send_lag = o->rate > 0 ? calloc(1, sizeof(*r->send_lag)) : NULL;
 	ws = calloc(o->threads, sizeof(*ws));
-	if (!sh.req || !r->lat || (o->rate > 0 && (!r->lat_uncorrected || !r->send_lag)) || !ws) {
+	if (o->nmix > 0) {
+		r->nmix = o->nmix;
+		r->mix_sent = calloc(o->nmix, sizeof(*r->mix_sent));
+		r->mix_answered = calloc(o->nmix, sizeof(*r->mix_answered));
+	}
+	if (e || !r->lat || (o->rate > 0 && (!r->lat_uncorrected || !r->send_lag)) || !ws ||
+	    (o->nmix > 0 && (!r->mix_sent || !r->mix_answered))) {
 		e = -ENOMEM;
 		goto cleanup;
 	}
@@ -763,6 +896,23 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 		}
 		for (int k = 0; k < w->nconns; k++)
 			w->conns[k].fd = -1;
+		if (o->nmix > 0) {
+			w->wrr = calloc(o->nmix, sizeof(*w->wrr));
+			w->mix_sent = calloc(o->nmix, sizeof(*w->mix_sent));
+			w->mix_ans = calloc(o->nmix, sizeof(*w->mix_ans));
+			if (!w->wrr || !w->mix_sent || !w->mix_ans) {
+				e = -ENOMEM;
+				goto cleanup;
+			}
+		}
+		if (niv) {
+			w->niv = niv;
+			w->iv = calloc(niv, sizeof(*w->iv));
+			if (!w->iv) {
+				e = -ENOMEM;
+				goto cleanup;
+			}
+		}
 	}
 	for (; made < o->threads; made++) {
 		if ((e = -pthread_create(&ws[made].th, NULL, worker_main, &ws[made]))) {
@@ -776,6 +926,10 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 	wait_until = mono_ns() + (uint64_t)(fmin(o->timeout, 2.0) * 1e9);
 	while (atomic_load(&sh.ready) < made && mono_ns() < wait_until && !*stop)
 		usleep(500);
+	if (niv && !(r->iv = calloc(niv, sizeof(*r->iv))))
+		log_warn("load: no memory for the per-interval counts: none kept");
+	r->niv = r->iv ? niv : 0;
+	r->interval_s = o->interval_s;
 	t0 = mono_ns() + 200000; /* 0.2 ms for the threads to see it */
 	sh.t_end = o->max_requests ? UINT64_MAX : t0 + (uint64_t)(o->duration * 1e9);
 	sh.grace_ns = (uint64_t)(fmin(o->timeout, fmin(1.0, fmax(0.2, 0.1 * o->duration))) * 1e9);
@@ -791,6 +945,12 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 			struct worker *w = &ws[i];
 
 			lh_merge(r->lat, w->lat);
+			for (int k = 0; r->iv && k < w->niv; k++)
+				load_interval_merge(&r->iv[k], &w->iv[k]);
+			for (int k = 0; k < r->nmix; k++) {
+				r->mix_sent[k] += w->mix_sent[k];
+				r->mix_answered[k] += w->mix_ans[k];
+			}
 			if (w->unc)
 				lh_merge(r->lat_uncorrected, w->unc);
 			if (w->lag)
@@ -839,13 +999,20 @@ cleanup:
 		free(ws[i].unc);
 		free(ws[i].lag);
 		free(ws[i].pending);
+		free(ws[i].iv);
+		free(ws[i].wrr);
+		free(ws[i].mix_sent);
+		free(ws[i].mix_ans);
 		if (ws[i].epfd > 0)
 			close(ws[i].epfd);
 		if (ws[i].tfd > 0)
 			close(ws[i].tfd);
 	}
 	free(ws);
-	free((char *)sh.req);
+	for (int i = 0; sh.req && i < sh.nreq; i++)
+		free(sh.req[i]);
+	free(sh.req);
+	free(sh.reqlen);
 	return e;
 }
 
@@ -854,5 +1021,12 @@ void load_result_free(struct load_result *r)
 	free(r->lat);
 	free(r->lat_uncorrected);
 	free(r->send_lag);
+	free(r->iv);
+	free(r->mix_sent);
+	free(r->mix_answered);
+	r->mix_sent = r->mix_answered = NULL;
+	r->nmix = 0;
 	r->lat = r->lat_uncorrected = r->send_lag = NULL;
+	r->iv = NULL;
+	r->niv = 0;
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include "stats/histogram.h"
 #include "stats/lathist.h"
 
 struct url {
@@ -29,6 +30,52 @@ int url_resolve_loopback(const struct url *u, struct sockaddr_storage *ss, sockl
  * is exact even when rps < n. */
 uint64_t rate_slot_ns(uint64_t t0, double rps, int i, int n, uint64_t k);
 
+/* A time-varying request rate: linear segments one after the other, from the start of the window.
+ * Segment i lasts secs[i] seconds and its rate goes linearly from r0[i] to r1[i] requests/s; after
+ * the last one the rate stays at its r1. The global slot j is sent at the time t where the
+ * cumulative count N(t) = integral of the rate from 0 to t equals j: an exact request count (a
+ * ramp from 0 to R over S seconds sends ceil(R S / 2) requests). */
+#define RATE_SHAPE_MAX 4
+struct rate_shape {
+	int n;
+	double secs[RATE_SHAPE_MAX], r0[RATE_SHAPE_MAX], r1[RATE_SHAPE_MAX];
+};
+
+/* The time (seconds from the start) of global slot j of shape s: solves N(t) = j segment by segment
+ * (the root of r0 t + (r1 - r0) t^2 / (2 D) = m, in its cancellation-free form). INFINITY when the
+ * rate ends at 0 before slot j. */
+double rate_shape_slot_s(const struct rate_shape *s, uint64_t j);
+
+/* Per-interval counts of a run: completed requests, errors, and a coarse latency histogram
+ * (stats/histogram.h geometry with LOAD_IV_SUB_BITS sub-bucket bits: a slot's midpoint within 3.2%
+ * of its values) by the completion time's interval from the start. */
+#define LOAD_IV_SUB_BITS 4
+#define LOAD_IV_MAX_EXP 36
+#define LOAD_IV_SLOTS LOGLIN_SLOTS(LOAD_IV_SUB_BITS, LOAD_IV_MAX_EXP)
+struct load_interval {
+	uint64_t requests;  /* answered or failed requests that ended in the interval */
+	uint64_t errors;    /* of those: failed (read/write/timeout/connect) or answered 4xx/5xx */
+	unsigned long long slots[LOAD_IV_SLOTS];
+};
+
+/* Latency quantile q (0..1) of one interval's histogram, in ns (0 when empty). */
+double load_interval_quantile(const struct load_interval *iv, double q);
+/* dst += src (counts and histogram). */
+void load_interval_merge(struct load_interval *dst, const struct load_interval *src);
+
+/* One request of a weighted mix (load_opts.mix): sent in proportion to weight, in a smooth
+ * weighted round-robin per thread (nginx's: every step adds each weight to its credit and sends
+ * the largest, which then pays the total), so the shares are exact to within one request per
+ * thread and the requests interleave. */
+struct load_req {
+	const char *method, *path;
+	const char *const *headers;
+	int nheaders;
+	const char *body;       /* NULL: none */
+	size_t body_len;
+	double weight;          /* > 0 */
+};
+
 /* Live counters a caller may watch during a run (a progress line). */
 struct load_progress {
 	volatile uint64_t responses, errors;
@@ -47,6 +94,11 @@ struct load_opts {
 	const char *body;
 	size_t body_len;
 	struct load_progress *progress; /* NULL: none */
+	const struct rate_shape *shape; /* with rate > 0: a time-varying rate (NULL: constant rate) */
+	double interval_s;      /* > 0 with a duration: keep per-interval counts (load_result.iv) */
+	const struct load_req *mix; /* nmix > 0: a weighted mix of requests to url's host and port
+				     * (each with its own path), instead of method/path/headers/body */
+	int nmix;
 };
 
 struct load_result {
@@ -80,6 +132,12 @@ struct load_result {
 	int threads;
 	int connections;                /* connections that were established (the real concurrency) */
 	int connections_requested;      /* -c */
+	struct load_interval *iv;       /* interval_s > 0: niv intervals of interval_s from the start
+					 * (the last ones hold the grace after the window) */
+	int niv;
+	double interval_s;
+	uint64_t *mix_sent, *mix_answered; /* nmix > 0: requests sent and answered per mix entry */
+	int nmix;
 };
 
 /* Run: warm up (open every connection), then the window of -d seconds or -n requests, or until

@@ -15,7 +15,7 @@ static const char *const builtin[] = { "json-bodies", "path-params", "query-para
 
 const char *suites_builtin_names(void)
 {
-	return "json-bodies, path-params, query-params, forms, all";
+	return "json-bodies, path-params, query-params, forms, mixed, all";
 }
 
 /* A JSON document of exactly n bytes: {"data":"xxxx..."} */
@@ -48,6 +48,7 @@ static void add(struct suite *s, const char *name, const char *cat, const char *
 	w->content_type = ctype ? strdup(ctype) : NULL;
 	w->body = body;
 	w->body_len = body_len;
+	w->weight = 1;
 	if (ctype) {
 		char h[256];
 
@@ -120,6 +121,40 @@ static void builtin_suite(const char *name, struct suite *s)
 	}
 }
 
+/* The built-in mixed suite: every workload of the four, in one pass, weighted as an API's traffic
+ * might be: the GETs (path and query parameters) 3 each, small and medium JSON bodies 2, forms 1,
+ * the 15 KB body 1 and the 150 KB one 0.25. */
+static void mixed_suite(struct suite *s)
+{
+	struct suite part;
+	int n = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->name = strdup("mixed");
+	s->description = strdup("Every built-in workload in one pass, mixed by weight (path and query GETs 3, "
+				"JSON bodies 2/2/1/0.25, forms 1)");
+	s->mixed = true;
+	s->w = calloc(16, sizeof(*s->w));
+	for (size_t i = 0; s->w && i < sizeof(builtin) / sizeof(builtin[0]); i++) {
+		builtin_suite(builtin[i], &part);
+		for (int k = 0; k < part.n && n < 16; k++) {
+			struct workload *w = &s->w[n++];
+
+			*w = part.w[k];
+			if (!strcmp(w->category, "path-params") || !strcmp(w->category, "query-params"))
+				w->weight = 3;
+			else if (!strcmp(w->category, "forms"))
+				w->weight = 1;
+			else
+				w->weight = k < 2 ? 2 : k == 2 ? 1 : 0.25;
+		}
+		free(part.w);
+		free(part.name);
+		free(part.description);
+	}
+	s->n = n;
+}
+
 static int is_builtin(const char *name)
 {
 	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
@@ -168,6 +203,15 @@ int suite_parse_json(const char *text, const char *file, const char *dir, struct
 		goto out;
 	}
 	s->name = strdup(cJSON_GetObjectItem(doc, "name")->valuestring);
+	{
+		const cJSON *m = cJSON_GetObjectItem(doc, "mode");
+
+		if (m && !(cJSON_IsString(m) && (!strcmp(m->valuestring, "mixed") || !strcmp(m->valuestring, "separate")))) {
+			e = fail(err, errlen, file, "%s: %s: %s", "mode", "\"mixed\" or \"separate\" (the default)");
+			goto out;
+		}
+		s->mixed = m && !strcmp(m->valuestring, "mixed");
+	}
 	s->description = cJSON_IsString(cJSON_GetObjectItem(doc, "description"))
 				 ? strdup(cJSON_GetObjectItem(doc, "description")->valuestring)
 				 : NULL;
@@ -218,6 +262,32 @@ int suite_parse_json(const char *text, const char *file, const char *dir, struct
 		}
 		wl->path = strdup(v->valuestring);
 		wl->category = strdup(STR("category") ? v->valuestring : "custom");
+		wl->weight = 1;
+		if ((v = cJSON_GetObjectItem(w, "stream"))) {
+			snprintf(field, sizeof(field), "workloads[%d].stream", i);
+			if (!cJSON_IsString(v) || strcmp(v->valuestring, "sse")) {
+				e = fail(err, errlen, file, "%s: %s: %s", field,
+					 "\"sse\" (Server-Sent Events) is the one stream kind (WebSocket is not supported)");
+				goto out;
+			}
+			if (strcmp(wl->method, "GET") || s->mixed) {
+				e = fail(err, errlen, file, "%s: %s: %s", field, "an event stream is a GET, outside a mixed suite");
+				goto out;
+			}
+			wl->sse = true;
+		}
+		if ((v = cJSON_GetObjectItem(w, "weight"))) {
+			snprintf(field, sizeof(field), "workloads[%d].weight", i);
+			if (!cJSON_IsNumber(v) || !(v->valuedouble > 0 && v->valuedouble <= 1e6)) {
+				e = fail(err, errlen, file, "%s: %s: %s", field, "a number > 0 (at most 1e6) is required");
+				goto out;
+			}
+			if (!s->mixed) {
+				e = fail(err, errlen, file, "%s: %s: %s", field, "a weight needs \"mode\": \"mixed\"");
+				goto out;
+			}
+			wl->weight = v->valuedouble;
+		}
 		if (STR("content_type")) {
 			char hdr[512];
 
@@ -342,6 +412,10 @@ int suites_load(const char *spec, struct suite_set *out, char *err, size_t errle
 
 		snprintf(buf, sizeof(buf), "%s", spec);
 		for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			if (!strcmp(t, "mixed") && out->n < (int)(sizeof(builtin) / sizeof(builtin[0]))) {
+				mixed_suite(&out->s[out->n++]);
+				continue;
+			}
 			if (!is_builtin(t) || out->n == (int)(sizeof(builtin) / sizeof(builtin[0]))) {
 				snprintf(err, errlen, "--suite: unknown suite '%s' (%s, or a .json file)", t,
 					 suites_builtin_names());

@@ -5,6 +5,7 @@
 #ifndef BINDPROF_SUITES_H
 #define BINDPROF_SUITES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define SUITE_MAX_HEADERS 16
@@ -15,10 +16,13 @@ struct workload {
 	size_t body_len;
 	char *headers[SUITE_MAX_HEADERS]; /* "Name: value" */
 	int nheaders;
+	double weight;       /* its share in a mixed suite (default 1) */
+	bool sse;            /* "stream": "sse": a Server-Sent Events stream (load/sse.h), GET only */
 };
 
 struct suite {
 	char *name, *description;
+	bool mixed;          /* "mode": "mixed": one pass of all its workloads, mixed by weight */
 	struct workload *w;
 	int n;
 };
@@ -28,7 +32,9 @@ struct suite_set {
 	int n;
 };
 
-/* "all", a built-in name, a comma list of built-in names, or a path to a JSON suite file.
+/* "all" (json-bodies, path-params, query-params, forms), a built-in name ("mixed": every workload
+ * of those four in one mixed pass, weighted), a comma list of built-in names, or a path to a JSON
+ * suite file (with "mode": "mixed" and "weight" per workload optional).
  * 0, or -EINVAL with a one-line message naming the file and field. */
 int suites_load(const char *spec, struct suite_set *out, char *err, size_t errlen);
 /* Parse a custom suite from JSON text; dir resolves relative body_file paths. */

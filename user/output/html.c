@@ -984,6 +984,145 @@ static const char script[] =
 	"  rows.forEach(function(r){tb.appendChild(r)});});});});\n"
 	"document.body.dataset.ready='1';\n";
 
+/* ---- sweeps (profile --sweep): the swept variable against throughput and p99 ---- */
+
+/* One chart per swept workload: x the swept value (log scale when the values span a factor of 4 or
+ * more), throughput on the left axis (a solid line), p99 on the right one (dashed); each point a
+ * circle with its figures in data attributes; then the scaling analysis as a table. */
+static void sweep_chart(FILE *f, const char *label, const cJSON *sw)
+{
+	const char *var = json_str_or(sw, "variable", "-");
+	double xs[64], rps[64], p99[64], xmin = INFINITY, xmax = 0, rtop = 0, ptop = 0;
+	double x0 = 70, x1 = CW - 80, y0 = 260, y1 = 20;
+	const cJSON *p, *g;
+	char cap[512];
+	int n = 0;
+	bool logx;
+
+	cJSON_ArrayForEach(p, cJSON_GetObjectItem(sw, "points")) {
+		const cJSON *res = cJSON_GetObjectItem(p, "results");
+
+		if (n == 64 || !num(p, "value", &xs[n]) || !(xs[n] > 0))
+			continue;
+		if (!num(res, "throughput.requests_per_sec", &rps[n]))
+			rps[n] = NAN;
+		if (!num(res, "latency.p99_ms", &p99[n]))
+			p99[n] = NAN;
+		xmin = fmin(xmin, xs[n]);
+		xmax = fmax(xmax, xs[n]);
+		if (isfinite(rps[n]))
+			rtop = fmax(rtop, rps[n]);
+		if (isfinite(p99[n]))
+			ptop = fmax(ptop, p99[n]);
+		n++;
+	}
+	if (!n)
+		return;
+	rtop = nice_top(rtop);
+	ptop = nice_top(ptop);
+	logx = xmax >= 4 * xmin;
+	fprintf(f, "<h3>");
+	esc(f, label);
+	fprintf(f, ": sweep of %s</h3>\n", var);
+	chart_open(f, "sweep", 300, "");
+	fprintf(f, "<g class=\"sweep\" data-label=\"");
+	esc(f, label);
+	fprintf(f, "\" data-variable=\"%s\" data-points=\"%d\">\n", var, n);
+	y_axis(f, rtop, x0, x1, y0, y1, "requests/s");
+	for (int i = 0; i <= 5; i++)
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\">%g</text>\n", x1 + 4, y0 - (y0 - y1) * i / 5 + 4,
+			ptop * i / 5);
+	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\" transform=\"rotate(90 %.1f %.1f)\" "
+		   "text-anchor=\"middle\">p99 ms</text>\n", CW - 12, (y0 + y1) / 2, CW - 12, (y0 + y1) / 2);
+#define SX(v) (xmax > xmin ? x0 + (x1 - x0) * (logx ? log(v / xmin) / log(xmax / xmin) : (v - xmin) / (xmax - xmin)) \
+			   : (x0 + x1) / 2)
+	for (int i = 0; i < n; i++)
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\" text-anchor=\"middle\">%g</text>\n", SX(xs[i]), y0 + 16,
+			xs[i]);
+	for (int k = 0; k < 2; k++) {
+		const double *v = k ? p99 : rps;
+		double top = k ? ptop : rtop;
+		bool first = true;
+
+		fprintf(f, "<path class=\"sweep-%s\" fill=\"none\" stroke=\"%s\"%s d=\"", k ? "p99" : "rps", palette[k],
+			k ? " stroke-dasharray=\"6 4\"" : "");
+		for (int i = 0; i < n; i++)
+			if (isfinite(v[i])) {
+				fprintf(f, "%s%.1f %.1f", first ? "M" : "L", SX(xs[i]), y0 - (y0 - y1) * v[i] / top);
+				first = false;
+			}
+		fputs("\"/>\n", f);
+	}
+	for (int i = 0; i < n; i++)
+		fprintf(f, "<circle class=\"sweep-point\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\" data-value=\"%.15g\" "
+			   "data-rps=\"%.15g\" data-p99-ms=\"%.15g\"><title>%s %g: %.1f req/s, p99 %.3f ms</title></circle>\n",
+			SX(xs[i]), isfinite(rps[i]) ? y0 - (y0 - y1) * rps[i] / rtop : y0, palette[0], xs[i], rps[i], p99[i], var,
+			xs[i], rps[i], p99[i]);
+#undef SX
+	fputs("</g>\n", f);
+	snprintf(cap, sizeof(cap), "Throughput (solid, left axis) and p99 latency (dashed, right axis) at each %s of the "
+		 "sweep (one clean pass per point%s).", var, logx ? "; the x axis is logarithmic" : "");
+	chart_close(f, cap);
+	{
+		const cJSON *a = cJSON_GetObjectItem(sw, "analysis");
+		cJSON *rows = cJSON_CreateArray();
+		static const struct hcol gc[] = {
+			{ "figure", "__name", NULL }, { "exponent", "exponent", "%.3f" }, { "CI low", "__lo", "%.3f" },
+			{ "CI high", "__hi", "%.3f" }, { "points", "points", "%.0f" }, { "verdict", "verdict", NULL },
+			{ "reason", "reason", NULL },
+		};
+
+		cJSON_ArrayForEach(g, cJSON_GetObjectItem(a, "growth")) {
+			cJSON *row = cJSON_Duplicate(g, true), *ci = cJSON_GetObjectItem(g, "ci95");
+
+			cJSON_AddStringToObject(row, "__name", g->string);
+			cJSON_AddItemToObject(row, "__lo", cJSON_Duplicate(cJSON_GetArrayItem(ci, 0), true));
+			cJSON_AddItemToObject(row, "__hi", cJSON_Duplicate(cJSON_GetArrayItem(ci, 1), true));
+			cJSON_AddItemToArray(rows, row);
+		}
+		fputs("<p>", f);
+		if (cJSON_IsObject(cJSON_GetObjectItem(a, "saturation"))) {
+			double c;
+
+			if (num(a, "saturation.concurrency", &c))
+				fprintf(f, "<span class=\"saturation\" data-concurrency=\"%g\">Saturation at %g connections</span>: ", c, c);
+			else
+				fputs("<span class=\"saturation\">No saturation point</span>: ", f);
+			esc(f, json_str_or(a, "saturation.reason", ""));
+		}
+		if (cJSON_IsObject(cJSON_GetObjectItem(a, "max_rate_meeting_p99"))) {
+			double v;
+
+			if (num(a, "max_rate_meeting_p99.rate", &v))
+				fprintf(f, "<span class=\"max-rate\" data-rate=\"%g\">Highest rate meeting the p99 target: %g/s</span>: ", v, v);
+			else
+				fputs("<span class=\"max-rate\">No rate meets the p99 target</span>: ", f);
+			esc(f, json_str_or(a, "max_rate_meeting_p99.reason", ""));
+		}
+		fputs("</p>\n", f);
+		html_table(f, "sweep-growth", rows, gc, 7);
+		cJSON_Delete(rows);
+	}
+}
+
+static void sweep_section(FILE *f, const cJSON *doc)
+{
+	const cJSON *s, *w;
+	bool any = false;
+
+	cJSON_ArrayForEach(s, cJSON_GetObjectItem(doc, "suites")) cJSON_ArrayForEach(w, cJSON_GetObjectItem(s, "workloads")) {
+		char label[256];
+
+		if (!cJSON_IsObject(cJSON_GetObjectItem(w, "sweep")))
+			continue;
+		if (!any)
+			fputs("<h2>Sweeps</h2>\n", f);
+		any = true;
+		snprintf(label, sizeof(label), "%s/%s", json_str_or(s, "name", "-"), json_str_or(w, "name", "-"));
+		sweep_chart(f, label, cJSON_GetObjectItem(w, "sweep"));
+	}
+}
+
 int html_report_write(const cJSON *doc, const char *path, const char *dir, const char *out, char *err, int errlen)
 {
 	static struct wl w[MAXW];
@@ -1077,6 +1216,7 @@ int html_report_write(const cJSON *doc, const char *path, const char *dir, const
 			fputs("<h2>Latency</h2>\n", f);
 			cdf_chart(f, w, n);
 		}
+		sweep_section(f, doc); /* profile --sweep */
 		fputs("<h2>Timeline per pass</h2>\n", f);
 		timeline(f, w, n);
 		fputs("<h2>Where request time goes</h2>\n", f);

@@ -388,6 +388,8 @@ static int fold_event(struct stacks *st, const struct stack_event *e)
 	in.nnative = nn;
 	in.kernel = kern;
 	in.nkernel = e->nkernel < KSTACK_DEPTH ? e->nkernel : KSTACK_DEPTH;
+	if (st->o.page_faults)
+		in.nkernel = 0; /* the fault handler's frames: the same on every sample */
 	cat = stack_fold(&in, st->line, sizeof(st->line));
 	return cat;
 }
@@ -552,6 +554,12 @@ struct stacks *stacks__new(struct session *s, const struct stacks_opts *o)
 			.freq = 1,
 			.sample_freq = o->freq,
 		};
+
+		if (o->page_faults) { /* every page fault of the targets: a sample where it happened */
+			a.config = PERF_COUNT_SW_PAGE_FAULTS;
+			a.freq = 0;
+			a.sample_period = 1;
+		}
 		int fd = syscall(__NR_perf_event_open, &a, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 		struct bpf_link *l;
 
@@ -789,11 +797,18 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 					counts[k] += v[c];
 		free(v);
 	}
-	cJSON_AddStringToObject(s, "method", "perf_event cpu-clock per CPU, target threads only; user stacks unwound "
-					     "in user space from .eh_frame/DWARF CFI (libdw, frame pointers as a "
-					     "fallback) over a copy of the top 16 KiB of the stack; Python frames read "
-					     "from the sampled thread's PyThreadState in BPF");
-	cJSON_AddNumberToObject(s, "frequency_hz", st->o.freq);
+	cJSON_AddStringToObject(s, "method", st->o.page_faults
+		? "perf_event page-faults (software event, every fault) per CPU, target threads only; user "
+		  "stacks unwound as the cpu-clock samples', kernel frames left out"
+		: "perf_event cpu-clock per CPU, target threads only; user stacks unwound "
+		  "in user space from .eh_frame/DWARF CFI (libdw, frame pointers as a "
+		  "fallback) over a copy of the top 16 KiB of the stack; Python frames read "
+		  "from the sampled thread's PyThreadState in BPF");
+	cJSON_AddStringToObject(s, "event", st->o.page_faults ? "page-faults" : "cpu-clock");
+	if (st->o.page_faults)
+		cJSON_AddNullToObject(s, "frequency_hz");
+	else
+		cJSON_AddNumberToObject(s, "frequency_hz", st->o.freq);
 	cJSON_AddNumberToObject(s, "samples", st->samples);
 	cJSON_AddNumberToObject(s, "lost", counts[STK_LOST]);
 	if (st->o.folded) {
@@ -805,9 +820,12 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 	}
 	if (st->o.svg) {
 		char sub[256];
-		struct fg_opts fo = { .title = "bindprof: on-CPU stacks", .subtitle = sub, .unit = "samples" };
+		struct fg_opts fo = { .title = st->o.page_faults ? "bindprof: page faults (first touch of memory)"
+								: "bindprof: on-CPU stacks",
+				      .subtitle = sub, .unit = st->o.page_faults ? "faults" : "samples" };
 
-		flamegraph_subtitle(sub, sizeof(sub), st->cpu.total, "samples", st->o.freq, 0, 0);
+		flamegraph_subtitle(sub, sizeof(sub), st->cpu.total, st->o.page_faults ? "faults" : "samples",
+				    st->o.page_faults ? 0 : st->o.freq, 0, 0);
 		if ((e = flamegraph_write(&st->cpu, &fo, st->o.svg)))
 			profile_warn(doc, "stacks", "writing %s: %s", st->o.svg, strerror(-e));
 		cJSON_AddStringToObject(s, "svg_path", st->o.svg);

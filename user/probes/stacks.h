@@ -16,6 +16,8 @@ struct stacks_opts {
 	bool gil_wait;       /* GIL-wait stacks (needs the gil probe's GIL locations) */
 	const char *folded;  /* --folded FILE, or NULL */
 	const char *svg;     /* --svg FILE, or NULL */
+	bool page_faults;    /* sample the page-faults software event (every fault: where memory is
+			      * touched for the first time) instead of cpu-clock; user frames only */
 };
 
 /* Load and attach (one perf event per CPU). NULL with errno set on failure (logged). */

@@ -1,0 +1,281 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""profile's load shapes and memory checks against tests/integration/shapesapp.py.
+
+Ground truths, all from the app itself:
+- a ramp from 0 to R over S s sends exactly R S / 2 requests (the app counts them), and the pass
+  after it exactly R x duration;
+- a burst against a queue served one at a time (a backlog that drains): the recovery time is what
+  the 0.1 s-stepped windows' p99s show (recomputed exactly), agrees with the 1 s intervals (every
+  interval between the burst's end and the recovery is above the level, none back earlier), and
+  the burst did raise p99 above the level. (The completions per window returning to the base
+  rate would mark the drain on an idle host; on this busy one the app's stalls move them, so they
+  are printed, not asserted.)
+- an app keeping 10 KiB per request (1 MiB per 100): the leak slope within 20% of the requests'
+  rate x 10 KiB, verdict leak; the same app keeping nothing: never leak;
+- its page-fault flamegraph: the leaf-most Python frame of the hottest stacks is leak_alloc, the
+  allocating function, with about 10240 / 4096 = 2.5 faults per request.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import BINDPROF, Skip, check, free_port, load, main, near, run, validate  # noqa: E402
+
+TMP = tempfile.mkdtemp(prefix="bindprof-shapes-")
+APP = os.path.join(os.path.dirname(__file__), "shapesapp.py")
+KIB10 = 10240
+
+
+def suite(name, path):
+    f = os.path.join(TMP, "suite-" + name + ".json")
+    with open(f, "w") as fh:
+        json.dump({"name": name, "workloads": [{"name": name, "method": "GET", "path": path}]}, fh)
+    return f
+
+
+class App:
+    def __init__(self, *args):
+        self.port = free_port()
+        self.p = subprocess.Popen(["/usr/bin/python3", APP, "--port", str(self.port)] + list(args))
+        for _ in range(100):
+            try:
+                self.count()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError("the app never answered")
+
+    def count(self):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/count", timeout=5) as r:
+            return json.loads(r.read())
+
+    def profile(self, name, args):
+        out = os.path.join(TMP, name + ".json")
+        r = run([BINDPROF, "profile", "-p", str(self.p.pid), "--url", f"http://127.0.0.1:{self.port}", "-o", out,
+                 "-t", "2", "--format", "json", "--allow-errors"] + args, timeout=300)
+        check(r.returncode == 0, f"profile exited {r.returncode}: {r.stderr.strip()}")
+        doc = load(out)
+        validate(doc)
+        return doc["suites"][0]["workloads"][0]["results"], out
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait()
+
+
+def need_root():
+    if os.geteuid() != 0:
+        raise Skip("needs root to attach BPF probes")
+
+
+def test_ramp_and_burst():
+    app = App("--service-ms", "50")
+    try:
+        # the ramp: 0 -> 200/s over 2 s, then 2 s at 200/s
+        c0 = app.count()["hit"]
+        r, _ = app.profile("ramp", ["--suite", suite("hit", "/hit"), "--probes", "none", "--rate", "200",
+                                    "--ramp-up", "2", "--duration", "2", "--warmup", "0", "--concurrency", "32"])
+        c1 = app.count()["hit"]
+        ramp, t = r["ramp_up"], r["throughput"]
+        check(ramp["expected_requests"] == 200 and ramp["scheduled"] == 200, f"ramp slots: {ramp}")
+        check(ramp["sent_requests"] + ramp["missed_slots"] == 200, f"ramp: every slot sent or missed: {ramp}")
+        check(t["scheduled_requests"] == 400, f"the pass at 200/s for 2 s: {t['scheduled_requests']} slots")
+        got = c1 - c0
+        check(ramp["sent_requests"] + t["completed_requests"] <= got <= ramp["sent_requests"] + t["total_requests"],
+              f"the app counted {got}: ramp {ramp['sent_requests']}, pass answered {t['completed_requests']} of "
+              f"{t['total_requests']}")
+        if ramp["missed_slots"] == 0:
+            check(ramp["sent_requests"] == 200, "the ramp sent R S / 2 requests exactly")
+        # intervals: the 2 s pass's two intervals hold its answered requests
+        iv = r["intervals"]
+        check(len(iv) == 2, f"{len(iv)} intervals")
+        check(sum(i["requests"] for i in iv) <= t["completed_requests"] + t["failed_requests"], "interval requests")
+        check(all(i["rss_mb"] and i["uss_mb"] and i["pss_mb"] and i["uss_mb"] <= i["pss_mb"] <= i["rss_mb"]
+                  for i in iv), f"USS <= PSS <= RSS in each interval: {iv}")
+
+        # the burst: 4/s, 40/s for 1 s, 4/s; one request at a time at 50 ms each (20/s): a backlog
+        # of about 20 that drains at about 16/s
+        r, _ = app.profile("burst", ["--suite", suite("slow", "/slow"), "--probes", "none", "--burst", "4:40:1",
+                                     "--duration", "8", "--warmup", "0.5", "--concurrency", "64"])
+        stall = app.count()["slow_max_s"]
+        b = r["burst"]
+        end, base, step = b["ends_at_s"], b["base_rps"], b["resolution_secs"]
+        wins, iv, lvl = b["windows"], r["intervals"], 1.1 * b["baseline_p99_ms"]
+        check(b["peak_p99_ms"] > lvl, f"the burst left a backlog: peak p99 {b['peak_p99_ms']} ms, level {lvl} ms")
+        if not b["recovered"]:
+            # nothing came back within 10%: every window after the burst is above the level
+            check(all(w["p99_ms"] is None or w["p99_ms"] > lvl for w in wins if w["t_s"] >= end - 1e-9),
+                  "not recovered, as the windows show")
+            # which only a stall of the host explains (the app's own longest 50 ms service shows it)
+            check(stall > 0.2, f"the backlog drained within the pass: {b['reason']} (app's longest service "
+                               f"{stall * 1000:.0f} ms)")
+            print(f"burst: the host stalled the app ({stall * 1000:.0f} ms for a 50 ms service): not recovered")
+            return
+        rec = b["recovery_secs"]
+        # the windows' p99s say when it recovered: recomputed here
+        first = next(w["t_s"] for w in wins if w["t_s"] >= end - 1e-9 and w["p99_ms"] is not None
+                     and w["p99_ms"] <= lvl)
+        near(rec, max(first - end, 0), 1e-6, "recovery as the windows show it")
+        # the per-interval data: a window that starts on a whole second holds the same requests as
+        # that 1 s interval, so every interval from the burst's end to the recovery is still above
+        # the level, and the first interval back within it is no earlier than the recovery
+        for i in iv:
+            if end - 1e-9 <= i["t_s"] < end + rec - 1e-9:
+                check(i["p99_ms"] is None or i["p99_ms"] > lvl, f"interval {i['t_s']} back before the recovery: {i}")
+        back = next((i["t_s"] for i in iv if i["t_s"] >= end - 1e-9 and i["p99_ms"] is not None
+                     and i["p99_ms"] <= lvl), None)
+        check(back is None or back - end >= rec - 1e-6, f"1 s intervals back at {back}, recovery {rec}")
+        # the app's completions (for the record): the first window after the burst back near the base rate
+        drained = next((w["t_s"] for w in wins if w["t_s"] >= end + rec - 1e-9 and w["requests"] <= 1.5 * base), None)
+        print(f"burst: recovery {rec:.2f} s; completions back near {base}/s at {drained} (burst end {end:.2f})")
+        # the 1 s intervals: the burst's second holds more than the base rate
+        peak = max(i["requests"] for i in r["intervals"])
+        check(peak > 2 * base, f"the intervals show the burst: peak {peak}/s")
+    finally:
+        app.stop()
+
+
+def leak_run(app, name, extra):
+    return app.profile(name, ["--suite", suite("leak", "/leak"), "--rate", "100", "--sustained", "10",
+                              "--duration", "1.5", "--warmup", "0.5", "--concurrency", "16"] + extra)
+
+
+def test_leak_slope_and_page_faults():
+    need_root()
+    app = App("--leak")
+    try:
+        k0 = app.count()["kept_bytes"]
+        r, out = leak_run(app, "leak", ["--probes", "none", "--page-faults"])
+        k1 = app.count()["kept_bytes"]
+    finally:
+        app.stop()
+    lk = r["sustained"]["memory"]["leak"]
+    check(lk["verdict"] == "leak", f"verdict: {lk['reason']}")
+    # the truth: 10 KiB per request at the pass's own answered rate
+    rate = sum(i["requests"] for i in r["intervals"]) / len(r["intervals"])
+    truth = rate * KIB10 / 2**20 * 3600
+    near(lk["slope_mb_per_hour"], truth, 0.2, "leak slope (MB/h)")
+    check(lk["ci_low_mb_per_hour"] <= lk["slope_mb_per_hour"] <= lk["ci_high_mb_per_hour"], "slope inside its CI")
+    check(k1 - k0 >= KIB10 * sum(i["requests"] for i in r["intervals"]), "the app kept 10 KiB per request")
+    # USS grows in the intervals by about the kept bytes
+    iv = r["intervals"]
+    near(iv[-1]["uss_mb"] - iv[0]["uss_mb"], sum(i["requests"] for i in iv[1:]) * KIB10 / 2**20, 0.25,
+         "USS growth over the intervals (MB)")
+    # the page-fault flamegraph
+    pf = r["page_faults"]
+    check(pf["event"] == "page-faults" and os.path.exists(pf["folded_path"]) and os.path.exists(pf["svg_path"]),
+          f"page-fault files: {pf.get('folded_path')}")
+    stacks = []
+    with open(pf["folded_path"]) as f:
+        for line in f:
+            s, n = line.rstrip("\n").rsplit(" ", 1)
+            stacks.append((int(n), s.split(";")))
+    stacks.sort(reverse=True)
+    total = sum(n for n, _ in stacks)
+
+    def leaf_python(frames):
+        py = [f for f in frames if " (" in f and f.endswith(")") and ".py:" in f]
+        return py[-1].split(" (")[0] if py else None
+
+    check(leaf_python(stacks[0][1]) == "leak_alloc", f"hottest page-fault stack: {';'.join(stacks[0][1][-6:])}")
+    under = sum(n for n, fr in stacks if leaf_python(fr) == "leak_alloc")
+    check(under > 0.5 * total, f"leak_alloc holds {under} of {total} faults")
+    per_req = under / pf["requests"]
+    near(per_req, KIB10 / 4096, 0.35, "page faults per request under leak_alloc")
+    with open(pf["svg_path"]) as f:
+        check("leak_alloc" in f.read(), "the SVG names leak_alloc")
+
+
+def test_no_leak_never_leak():
+    app = App()
+    try:
+        r, _ = leak_run(app, "noleak", ["--probes", "none"])
+    finally:
+        app.stop()
+    lk = r["sustained"]["memory"]["leak"]
+    check(lk["verdict"] in ("no-leak", "inconclusive"), f"no leak: {lk['reason']}")
+    # far from what keeping 10 KiB per request would give at the same rate
+    rate = sum(i["requests"] for i in r["intervals"]) / len(r["intervals"])
+    check(abs(lk["slope_mb_per_hour"]) < 0.1 * rate * KIB10 / 2**20 * 3600, f"slope {lk['slope_mb_per_hour']:.1f} MB/h")
+
+
+def test_bad_shapes_exit_2():
+    for args, msg in ((["--burst", "10:5:1"], "--burst: invalid value '10:5:1'"),
+                      (["--burst", "10:100:1", "--rate", "5"], "--burst sets the pass's rates"),
+                      (["--burst", "10:100:3", "--duration", "5"], "needs a pass of at least 7.0 s"),
+                      (["--ramp-up", "2"], "--ramp-up needs a rate"),
+                      (["--sustained", "5"], "--sustained: invalid value '5'")):
+        r = run([BINDPROF, "profile", "--app-cmd", "true", "--url", "http://127.0.0.1:9"] + args)
+        check(r.returncode == 2 and msg in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+              f"{args}: {r.returncode} {r.stderr}")
+
+
+def test_mixed_suite_weights_and_endpoints():
+    need_root()
+    f = os.path.join(TMP, "suite-mixed.json")
+    with open(f, "w") as fh:
+        json.dump({"name": "mix", "mode": "mixed", "workloads": [
+            {"name": "hit", "method": "GET", "path": "/hit", "weight": 3},
+            {"name": "leak", "method": "GET", "path": "/leak", "weight": 1}]}, fh)
+    app = App()
+    try:
+        c0 = app.count()
+        r, _ = app.profile("mixed", ["--suite", f, "--probes", "requests", "--duration", "2", "--warmup", "0",
+                                     "--concurrency", "8"])
+        c1 = app.count()
+    finally:
+        app.stop()
+    mix = {m["name"]: m for m in r["mix"]}
+    sent = mix["hit"]["sent"] + mix["leak"]["sent"]
+    # smooth weighted round-robin: within one request per thread (2) of 3:1
+    check(abs(mix["hit"]["sent"] - 0.75 * sent) <= 2, f"3:1 mix: {mix}")
+    check(mix["hit"]["answered"] + mix["leak"]["answered"] == r["throughput"]["completed_requests"],
+          "the mix's answered requests are the pass's")
+    # the profiled pass's per-endpoint results (requests probe) against the app's own counts
+    eps = {e["endpoint"]: e["count"] for e in r["profiling"]["requests"]["endpoints"]}
+    hit, leak = eps.get("GET /hit", 0), eps.get("GET /leak", 0)
+    check(hit > 50 and leak > 15, f"both endpoints seen by the requests probe: {eps}")
+    near(hit / leak, 3, 0.05, "the profiled pass's hit:leak ratio")
+    # the app counted the clean pass's sent requests plus the profiled pass's (what the probe saw,
+    # and at most the few cut at the end)
+    for name, got in (("hit", hit), ("leak", leak)):
+        app_n = c1[name] - c0[name] - mix[name]["sent"]
+        check(got <= app_n <= got + 8, f"{name}: the app counted {app_n} in the profiled pass, the probe {got}")
+
+
+def test_sse_stream():
+    f = os.path.join(TMP, "suite-sse.json")
+    with open(f, "w") as fh:
+        json.dump({"name": "s", "workloads": [{"name": "events", "method": "GET",
+                                              "path": "/sse?first_ms=200&every_ms=20", "stream": "sse"}]}, fh)
+    app = App()
+    try:
+        c0 = app.count()
+        r, _ = app.profile("sse", ["--suite", f, "--probes", "none", "--duration", "2", "--warmup", "0",
+                                   "--concurrency", "3"])
+        time.sleep(0.3)
+        c1 = app.count()
+    finally:
+        app.stop()
+    s = r["streaming"]
+    check(s["streams"] == 3 == c1["sse_streams"] - c0["sse_streams"], f"one stream per connection: {s}")
+    sent = c1["sse_events"] - c0["sse_events"]
+    # every event the app wrote within the pass was counted; a few per stream go out after its end
+    # (a write to a socket whose peer has just closed succeeds)
+    check(s["events"] <= sent <= s["events"] + 3 * 3, f"events: bindprof {s['events']}, the app wrote {sent}")
+    # mixed LF and CRLF line ends, comments, multi-line data: one event per blank line
+    check(s["events"] > 100, f"{s['events']} events")
+    t = s["time_to_first_event_ms"]
+    check(t["min_ms"] >= 200, f"no event before the app's 200 ms: {t['min_ms']}")
+    # (no upper bound: on a busy host the app's own wake-up after its sleep is late by any amount)
+    check(s["events_per_sec_per_connection"] <= 50, "at most the app's one event per 20 ms")
+    check(r["latency"]["median_ms"] == t["median_ms"], "a stream's latency is its first event's")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.modules[__name__]))
