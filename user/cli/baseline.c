@@ -139,6 +139,9 @@ static int parse_args(int argc, char **argv, struct bl_args *a, char *err, size_
 			a->diff[a->nd++] = (char *)s;
 		} else if (a->nd < BASELINE_MAX_ARGS - 1) {
 			a->diff[a->nd++] = argv[i];
+		} else {
+			snprintf(err, errlen, "at most %d arguments", BASELINE_MAX_ARGS - 4);
+			return -EINVAL;
 		}
 	}
 	if (!a->run) {
