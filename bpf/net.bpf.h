@@ -2,7 +2,7 @@
 /* The net probe's shared maps, and the two calls the requests probe makes at the socket
  * operations it already handles (so the net probe adds no program on reads or writes):
  *
- * - net_on_send(sk, now), at a write of a served connection: a write that leaves a tail shorter
+ * - net_on_send(sk, tp, now), at a write of a served connection: a write that leaves a tail shorter
  *   than one segment unsent while earlier data is still unacknowledged, on a socket without
  *   TCP_NODELAY or cork, is held by Nagle's algorithm until the peer's ACK (which a delayed-ACK
  *   peer sends up to ~40 ms later). Four loads of the tcp_sock; storage only on such a write.
@@ -60,13 +60,19 @@ static __always_inline void net_hist_add(__u32 id, __u64 v)
 
 #define NET_IPPROTO_TCP 6
 
-static __always_inline void net_on_send(struct sock *sk, __u64 now)
+/* The socket's tcp_sock, NULL when it is not TCP: one helper call per write, shared by the checks
+ * below. */
+static __always_inline struct tcp_sock *net_tcp(struct sock *sk)
 {
-	struct tcp_sock *tp;
+	return sk->sk_protocol == NET_IPPROTO_TCP ? bpf_skc_to_tcp_sock(sk) : NULL;
+}
+
+static __always_inline void net_on_send(struct sock *sk, struct tcp_sock *tp, __u64 now)
+{
 	struct net_sk *ns;
 	__u32 unsent;
 
-	if (sk->sk_protocol != NET_IPPROTO_TCP || !(tp = bpf_skc_to_tcp_sock(sk)))
+	if (!tp)
 		return;
 	if (BPF_CORE_READ_BITFIELD_PROBED(tp, nonagle) || !tp->packets_out)
 		return;
@@ -83,6 +89,34 @@ static __always_inline void net_on_send(struct sock *sk, __u64 now)
 		ns->hold_ns = now;
 		ns->hold_j = bpf_jiffies64();
 	}
+}
+
+/* At a write of a served connection: does it leave bytes unsent because the peer's receive window
+ * has no room for them, the client not reading what it was sent? (Counted: a stalled write; the
+ * slow-client diagnosis reads them.) Two loads of the tcp_sock beyond net_on_send's, three more
+ * when bytes are unsent. */
+static __always_inline bool net_window_stalled(struct tcp_sock *tp)
+{
+	__u32 unsent, room;
+
+	if (!tp)
+		return false;
+	unsent = tp->write_seq - tp->snd_nxt;
+	if (!unsent)
+		return false;
+	/* the peer's window has no room for what waits: window-limited, not Nagle (whose tail is
+	 * short and the window open) */
+	room = tp->snd_una + tp->snd_wnd - tp->snd_nxt;
+	if ((__s32)room >= (__s32)unsent)
+		return false;
+	net_add(NET_STAT_STALLED_WRITES, 1);
+	return true;
+}
+
+/* Was a write of len bytes shorter than one segment of sk (rare: only asked after a long pause)? */
+static __always_inline bool net_short_write(struct tcp_sock *tp, __u32 len)
+{
+	return tp && len < tp->mss_cache;
 }
 
 static __always_inline void net_on_request(struct sock *sk, __u64 now)

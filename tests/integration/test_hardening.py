@@ -79,6 +79,8 @@ def test_bad_values_refused_up_front():
             "suites[0].name", forbid_files=[out])
     refused(["profile", "--url", "http://127.0.0.1:9", "--app-cmd", "/nonexistent --port 1", "-o", out],
             "--app-cmd: '/nonexistent' is not an executable file", forbid_files=[out])
+    refused(["profile", "--history", path("nohistory.db"), "--html", path("never.html")] + app,
+            "no history store at", forbid_files=[out, path("nohistory.db")])
     refused(["profile", "--url", "http://127.0.0.1:9", "-p", " 12", "-o", out], "-p: invalid PID ' 12'")
     refused(["record", "-p", " 12"], "-p: invalid PID ' 12'")
     refused(["record", "-p", "+12"], "-p: invalid PID '+12'")

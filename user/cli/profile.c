@@ -27,6 +27,8 @@
 #include "cli/options.h"
 #include "cli/profile.h"
 #include "output/html.h"
+#include "history/db.h"
+#include "history/trend.h"
 #include "output/table.h"
 #include "lib/json.h"
 #include "core/env.h"
@@ -44,6 +46,8 @@
 #include "lib/file.h"
 #include "load/httpcheck.h"
 #include "load/loadgen.h"
+#include "load/latsplit.h"
+#include "probes/requests.h"
 #include "load/suites.h"
 #include "output/document.h"
 #include "probes/net.h"
@@ -81,6 +85,9 @@ const struct cli_option profile_options[] = {
 	{ "baseline", 0, PO_BASELINE, "FILE", "a previous profile: each workload's ratios to it in the output", 0 },
 	{ "output", 'o', PO_OUTPUT, "FILE", "the profile JSON (default bindprof-profile.json)", 0 },
 	{ "html", 0, PO_HTML, "FILE.html", "also write the report as a self-contained HTML page with charts", 0 },
+	{ "history", 0, PO_HISTORY, "PATH|URL",
+	  "--html: draw the workloads' stored trend from this history store (default: ./.bindprof/history.db "
+	  "when it exists)", 0 },
 	{ "pprof", 0, PO_PPROF, "FILE.pb.gz",
 	  "every workload's stacks as one gzipped pprof profile, labelled by workload and endpoint (as "
 	  "`bindprof export`; needs the stacks probe)", 0 },
@@ -229,6 +236,7 @@ int profile_opt_apply(struct profile_opts *o, int id, const char *arg, char *err
 	case PO_BASELINE: o->baseline = arg; return 0;
 	case PO_OUTPUT: o->output = arg; return 0;
 	case PO_HTML: o->html = arg; return 0;
+	case PO_HISTORY: o->history = arg; return 0;
 	case PO_PPROF: o->pprof = arg; return 0;
 	case PO_SPEEDSCOPE: o->speedscope = arg; return 0;
 	case PO_SINGLE_PASS: o->single_pass = true; return 0;
@@ -324,6 +332,8 @@ int profile_opts_parse(int argc, char **argv, struct profile_opts *o, char *err,
 		o->threads = o->concurrency;
 	if (shape_opts_check(&o->shape, o->rate, o->duration, err, errlen))
 		return -EINVAL;
+	if (o->history && history_store_check(o->history, err, errlen))
+		return -EINVAL; /* refused before the run, not after it */
 	if ((o->pprof || o->speedscope) && !(o->probes & PROBE_BIT(PROBE_STACKS))) {
 		snprintf(err, errlen, "%s needs the stacks probe (--probes ...,stacks)", o->pprof ? "--pprof" : "--speedscope");
 		return -EINVAL;
@@ -575,7 +585,7 @@ static void folded_path(const char *output, const char *suite, const char *workl
 }
 
 static int run_load(struct ctx *c, const struct workload *w, double secs, struct load_result *r,
-		    struct load_progress *lp)
+		    struct load_progress *lp, bool keep)
 {
 	const struct profile_opts *o = c->o;
 	struct load_opts lo = {
@@ -589,6 +599,7 @@ static int run_load(struct ctx *c, const struct workload *w, double secs, struct
 		.nheaders = w->nheaders,
 		.body = w->body,
 		.body_len = w->body_len,
+		.keep_requests = keep,
 		.shape = c->shape,
 		.interval_s = c->interval_s,
 		.mix = c->mix,
@@ -716,7 +727,7 @@ static int clean_pass(struct ctx *c, const struct workload *w, bool first, struc
 			c->shape_rate = so->burst_peak;
 		}
 		c->interval_s = so->burst_secs > 0 ? 0.1 : 1;
-		e = run_load(c, w, secs, &lr, &lp);
+		e = run_load(c, w, secs, &lr, &lp, false);
 		c->shape = NULL;
 		c->interval_s = 0;
 		sm.stop = 1;
@@ -783,6 +794,7 @@ static void recorder_opts_of(const struct ctx *c, const char *folded, struct rec
 
 	record_opts_defaults(ro);
 	ro->pid = c->app;
+	ro->keep_requests = true; /* matched with the load's (latency_split_into) */
 	ro->probes = o->probes;
 	ro->gil_exact = o->gil_method >= 0 ? o->gil_method == 1 : o->probes_all;
 	ro->folded = (o->probes & PROBE_BIT(PROBE_STACKS)) ? folded : NULL;
@@ -791,6 +803,43 @@ static void recorder_opts_of(const struct ctx *c, const char *folded, struct rec
 		ro->ffi[ro->nffi++] = o->ffi[i];
 	if (ro->nffi)
 		ro->probes |= PROBE_BIT(PROBE_FFI);
+}
+
+static const char *split_epname(const void *ctx, int ep)
+{
+	return reqtrack__endpoint(ctx, ep);
+}
+
+/* The profiled pass's decomposition of the client's latency (load/latsplit.h) into the recorder
+ * document's results.profiling.latency_decomposition; null with a warning when the requests probe
+ * did not run. */
+static void latency_split_into(struct ctx *c, struct recorder *rec, const struct load_result *lr, cJSON *rdoc)
+{
+	cJSON *prof = cJSON_GetObjectItem(cJSON_GetObjectItem(rdoc, "results"), "profiling"), *dec;
+	const struct reqtrack *rt = recorder_requests(rec);
+	struct latsplit_in in = {
+		.client = lr->reqs,
+		.nclient = lr->nreqs,
+		.client_dropped = lr->reqs_dropped,
+		.epname = split_epname,
+		.epctx = rt,
+		.exemplars = 5,
+	};
+
+	if (!cJSON_IsObject(prof))
+		return;
+	if (!rt) {
+		cJSON_AddNullToObject(prof, "latency_decomposition");
+		return;
+	}
+	in.server = reqtrack__records(rt, &in.nserver, &in.server_dropped);
+	in.server_port = ntohs(c->ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&c->ss)->sin6_port
+							  : ((struct sockaddr_in *)&c->ss)->sin_port);
+	dec = latsplit_json(&in);
+	if (dec)
+		cJSON_AddItemToObject(prof, "latency_decomposition", dec);
+	else
+		cJSON_AddNullToObject(prof, "latency_decomposition");
 }
 
 /* The recorder's document (NULL when it did not start: a warning says why) and, when the load
@@ -832,11 +881,13 @@ static cJSON *profiled_pass(struct ctx *c, const struct suite *s, const struct w
 		recorder_free(rt.rec);
 		return NULL;
 	}
-	e = run_load(c, w, c->o->duration, &lr, NULL);
+	e = run_load(c, w, c->o->duration, &lr, NULL, true);
 	rt.stop = 1;
 	pthread_join(rt.th, NULL);
 	recorder_stop(rt.rec, 0);
 	rdoc = recorder_document(rt.rec);
+	if (!e)
+		latency_split_into(c, rt.rec, &lr, rdoc);
 	recorder_free(rt.rec);
 	if (!e)
 		pass_of(&lr, NULL, p);
@@ -939,7 +990,7 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 	pw->name = cJSON_GetObjectItem(wj, "name")->valuestring;
 	if (o->warmup > 0 && !stopping(c)) {
 		progress(c, s->name, w->name, "warmup");
-		if (!run_load(c, w, o->warmup, &lr, NULL))
+		if (!run_load(c, w, o->warmup, &lr, NULL, false))
 			load_result_free(&lr);
 	}
 	if (o->shape.ramp_up > 0 && !stopping(c)) { /* --ramp-up: 0 to the rate, before the passes */
@@ -949,7 +1000,7 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 		shape_ramp_rate(&o->shape, c->shape_rate, &rs);
 		c->shape = &rs;
 		progress(c, s->name, w->name, "ramp-up");
-		if (!run_load(c, w, o->shape.ramp_up, &lr, NULL)) {
+		if (!run_load(c, w, o->shape.ramp_up, &lr, NULL, false)) {
 			ramp = shape_ramp_json(&o->shape, c->shape_rate, &lr);
 			load_result_free(&lr);
 		}
@@ -1522,10 +1573,20 @@ static int report(struct ctx *c)
 	if (o->html) {
 		char err[1024];
 
-		if ((e = html_report_write(c->doc, o->output ? o->output : "profile", NULL, o->html, err, sizeof(err)))) {
+		struct history_points ps;
+		int h = history_trend_load(o->history, &ps, err, sizeof(err));
+
+		if (h < 0) { /* the page without the trend: the run's results are kept */
+			log_warn("profile: --history: %s: the page has no trend", err);
+			ret = EXIT_BADINPUT;
+		}
+		if ((e = html_report_write_trend(c->doc, o->output ? o->output : "profile", NULL, o->html,
+						 h > 0 ? &ps : NULL, o->history ? o->history : DB_DEFAULT_PATH, 20, err,
+						 sizeof(err)))) {
 			log_err("profile: --html: %s", err);
 			ret = EXIT_BADINPUT;
 		}
+		history_points_free(&ps);
 	}
 	if (o->pprof || o->speedscope) {
 		char err[1024];
@@ -1564,6 +1625,12 @@ static int report(struct ctx *c)
 			snprintf(t, sizeof(t), "diagnoses of %s/%s:", c->w[i].suite, c->w[i].name);
 			net_print_diagnoses(stdout, profile_get(c->w[i].results, "profiling"), t);
 		}
+	for (int i = 0; i < c->nwork; i++) { /* where the client's time went, per workload */
+		char t[300];
+
+		snprintf(t, sizeof(t), "where the client's time went in %s/%s:", c->w[i].suite, c->w[i].name);
+		latsplit_print(stdout, profile_get(c->w[i].results, "profiling.latency_decomposition"), t);
+	}
 	printf("bindprof profile: %d workloads, %.0f requests, wrote %s\n", (int)num_at(c->doc, "summary.total_workloads"),
 	       num_at(c->doc, "summary.total_requests"), o->output ? o->output : "nothing");
 	return ret;

@@ -22,10 +22,12 @@
 #include "lib/validate.h"
 #include "output/document.h"
 #include "output/html.h"
+#include "history/db.h"
+#include "history/trend.h"
 #include "output/table.h"
 #include "stats/wlhealth.h"
 
-enum { O_FORMAT = 1, O_OUT, O_TOP, O_HELP };
+enum { O_FORMAT = 1, O_OUT, O_TOP, O_HISTORY, O_HELP };
 
 static const struct cli_option report_options[] = {
 	{ "format", 'f', O_FORMAT, "table|markdown|html",
@@ -33,6 +35,9 @@ static const struct cli_option report_options[] = {
 	  "-o", 0 },
 	{ "output", 'o', O_OUT, "FILE", "write there instead of stdout (needed for html)", 0 },
 	{ "top", 'n', O_TOP, "N", "rows of the longer tables: stack frames, GIL threads, FFI functions, slowest requests (default 10)", 0 },
+	{ "history", 0, O_HISTORY, "PATH|URL",
+	  "html: draw the trend of the file's workloads from this history store (a SQLite file or "
+	  "postgresql://...; default: ./.bindprof/history.db when it exists)", 0 },
 	{ "help", 'h', O_HELP, NULL, "this help", 0 },
 	{},
 };
@@ -57,6 +62,9 @@ static int report_option(void *ctx, int id, const char *arg, char *err, int errl
 		return CLI_STOP;
 	case O_OUT:
 		o->output = arg;
+		return 0;
+	case O_HISTORY:
+		o->history = arg;
 		return 0;
 	case O_TOP:
 		n = strtol(arg, &end, 10);
@@ -507,6 +515,39 @@ static void print_diagnoses(struct rep *r, const cJSON *list)
 	}
 }
 
+/* profiling.latency_decomposition (docs/network.md): a, b, c per endpoint, and the exemplars. */
+static void print_split(struct rep *r, const cJSON *dec)
+{
+	static const struct colspec eps[] = {
+		{ "endpoint", "endpoint", NULL },
+		{ "count", "count", "%.0f" },
+		{ "before 1st read p50", "before_first_read_ms.p50", "%.3f" },
+		{ "p99", "before_first_read_ms.p99", "%.3f" },
+		{ "server p50", "server_ms.p50", "%.3f" },
+		{ "p99", "server_ms.p99", "%.3f" },
+		{ "off-CPU not GIL p50", "server_off_cpu_not_gil_ms.p50", "%.3f" },
+		{ "after last write p50", "after_last_write_ms.p50", "%.3f" },
+		{ "p99", "after_last_write_ms.p99", "%.3f" },
+	};
+	static const struct colspec ex[] = {
+		{ "slowest matched", "endpoint", NULL },
+		{ "client ms", "client_ms", "%.3f" },
+		{ "before 1st read", "before_first_read_ms", "%.3f" },
+		{ "server", "server_ms", "%.3f" },
+		{ "after last write", "after_last_write_ms", "%.3f" },
+		{ "on CPU", "server_on_cpu_ms", "%.3f" },
+		{ "GIL wait", "server_gil_wait_ms", "%.3f" },
+		{ "port", "client_port", "%.0f" },
+		{ "order", "order_on_connection", "%.0f" },
+	};
+
+	heading(r, "Where the client's time went (ms)");
+	line(r, "%s of %s client requests matched with the server's (%s unmatched)", fig(dec, "matched", "%.0f"),
+	     fig(dec, "client_requests", "%.0f"), fig(dec, "unmatched", "%.0f"));
+	table_of(r, cJSON_GetObjectItem(dec, "endpoints"), eps, 9, 0);
+	table_of(r, cJSON_GetObjectItem(dec, "exemplars"), ex, 9, 0);
+}
+
 /* Every section of one results object that has data. */
 static void print_results(struct rep *r, const cJSON *res)
 {
@@ -529,6 +570,8 @@ static void print_results(struct rep *r, const cJSON *res)
 		print_requests(r, cJSON_GetObjectItem(p, "requests"));
 	if (cJSON_GetArraySize(cJSON_GetObjectItem(p, "diagnoses")))
 		print_diagnoses(r, cJSON_GetObjectItem(p, "diagnoses"));
+	if (cJSON_IsObject(cJSON_GetObjectItem(p, "latency_decomposition")))
+		print_split(r, cJSON_GetObjectItem(p, "latency_decomposition"));
 	if (cJSON_IsObject(cJSON_GetObjectItem(res, "overhead")))
 		print_overhead(r, res);
 }
@@ -942,14 +985,23 @@ int cmd_report(int argc, char **argv)
 	}
 	if (o.html) {
 		char dir[PATH_MAX];
+		struct history_points ps;
+		int h = history_trend_load(o.history, &ps, err, sizeof(err));
 
+		if (h < 0) {
+			log_err("report: --history: %s", err);
+			cJSON_Delete(doc);
+			return h == -EIO || h == -ENOMEM ? EXIT_ENV : EXIT_BADINPUT;
+		}
 		snprintf(dir, sizeof(dir), "%s", o.path);
-		if (html_report_write(doc, o.path, dirname(dir), o.output, err, sizeof(err))) {
+		if (html_report_write_trend(doc, o.path, dirname(dir), o.output, h > 0 ? &ps : NULL,
+					    o.history ? o.history : DB_DEFAULT_PATH, 20, err, sizeof(err))) {
 			log_err("report: %s", err);
 			rc = EXIT_BADINPUT;
 		} else {
 			printf("wrote %s\n", o.output);
 		}
+		history_points_free(&ps);
 		cJSON_Delete(doc);
 		return rc;
 	}

@@ -3,6 +3,7 @@
  * (cookie = the function's index), the probes' self-calibration, late loads, and the report. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <link.h>
 #include <libgen.h>
 #include <limits.h>
@@ -28,6 +29,7 @@
 #include "stats/histogram.h"
 #include "lib/log.h"
 #include "output/document.h"
+#include "inspect/heapmeth.h"
 #include "lib/util.h"
 
 
@@ -44,7 +46,16 @@ struct spec {
 	bool done;        /* resolved: attached (whatever could be), or failed for good */
 	int nunattached;  /* matching functions the kernel refused at every place tried */
 	char status[1024];
+	/* an extension with no static method table (PyO3 builds its PyMethodDefs at import): its
+	 * methods are looked for in the targets' memory at each poll (inspect/heapmeth.h) */
+	bool heap_wait;
+	char heap_mod[64];     /* the module's name (its PyInit_NAME) */
+	uint64_t heap_since;   /* first looked for, ns (now_ns) */
+	unsigned heap_scans;
+	uint64_t heap_bytes;   /* read by the last scan */
 };
+
+#define HEAP_WAIT_NS 30000000000ull /* how long methods are looked for after the library is found */
 
 struct func {
 	int spec;
@@ -336,6 +347,34 @@ static int attach_spec(struct ffi *f, int i, const char *path)
 		snprintf(sp->status, sizeof(sp->status), "%s", err);
 		free(fns);
 		return n;
+	}
+	{
+		bool tables = false;
+
+		for (int k = 0; k < n; k++)
+			tables |= fns[k].pyname[0] != '\0';
+		if (!tables && sp->glob[0] && !total) {
+			/* the GLOB matched nothing: does the file have a static table at all? */
+			int all, m = ffi_elf_functions(path, NULL, fns, MAX_PER_SPEC, &all, err, sizeof(err));
+
+			for (int k = 0; k < m; k++)
+				tables |= fns[k].pyname[0] != '\0';
+		}
+		/* no static method table: an extension whose table is built at import (PyO3) */
+		if (!tables && (!sp->glob[0] || !total) && !sp->heap_wait && !sp->heap_since &&
+		    !heapmeth_module(path, sp->heap_mod, sizeof(sp->heap_mod))) {
+			sp->heap_wait = true;
+			sp->heap_since = now_ns();
+			if (!total) {
+				char mod[sizeof(sp->heap_mod)];
+
+				memcpy(mod, sp->heap_mod, sizeof(mod));
+				snprintf(sp->status, sizeof(sp->status), "%.700s: no static method table; looking for the "
+					 "methods of module '%s' in the targets' memory (tables built at import)", path, mod);
+				free(fns);
+				return 0;
+			}
+		}
 	}
 	if (!total || total > MAX_PER_SPEC || f->nfuncs + total > CALIB_ID) {
 		if (!total)
@@ -695,6 +734,98 @@ static void *dl_thread(void *arg)
 	return NULL;
 }
 
+/* Spec i's methods in pid's memory (an extension whose PyMethodDefs are built at import): once
+ * found, every one the GLOB selects (by "module.name" or name) is attached. Looked for at every
+ * poll for 3 s after the library was found, then once a second, for HEAP_WAIT_NS. */
+static void heap_poll_spec(struct ffi *f, int i, int pid)
+{
+	struct spec *sp = &f->specs[i];
+	struct heap_method hm[MAX_PER_SPEC];
+	uint64_t age = now_ns() - sp->heap_since;
+	int n, ok = 0, matched = 0;
+	bool stopped = false, forget = false;
+	char path[PATH_MAX], mod[sizeof(sp->heap_mod)], glob[sizeof(sp->glob)];
+
+	if (!sp->heap_wait || (age > 3000000000ull && f->polls % 10))
+		return;
+	memcpy(path, sp->path, sizeof(path));
+	memcpy(mod, sp->heap_mod, sizeof(mod));
+	memcpy(glob, sp->glob, sizeof(glob));
+	n = heapmeth_scan(pid, path, hm, MAX_PER_SPEC, &sp->heap_bytes);
+	if (n == -ENOENT) { /* not mapped in pid (yet: a LIB given as a path, before the import) */
+		if (!sp->heap_scans)
+			sp->heap_since = now_ns(); /* the wait starts when a target maps it */
+		return;
+	}
+	sp->heap_scans++;
+	if (n <= 0) {
+		if (age > HEAP_WAIT_NS) {
+			sp->heap_wait = false;
+			snprintf(sp->status, sizeof(sp->status), "%.600s: no function matches '%.200s' (no static method table, "
+				 "and no method of module '%s' found in memory in %u scans over %.0f s)", path,
+				 glob[0] ? glob : "(exported functions)", mod, sp->heap_scans, age / 1e9);
+		}
+		return;
+	}
+	sp->heap_wait = false;
+	/* attaching takes from ms to seconds on a busy machine (uprobe registration): the target is
+	 * stopped meanwhile, so that no call after the methods were found is missed. Only with the
+	 * guardian, which continues it should bindprof die; a pid it guards already stays guarded. */
+	{
+		bool guarded = false;
+
+		for (int k = 0; k < f->nguarded; k++)
+			guarded |= f->guarded[k] == pid;
+		stopped = f->guardian && (guarded || !guardian_cont_on_exit(pid)) && !kill(pid, SIGSTOP);
+		if (stopped && !guarded)
+			forget = true;
+	}
+	for (int k = 0; k < n; k++) {
+		struct ffi_fn fn;
+		char py[160], why[768];
+
+		snprintf(py, sizeof(py), "%s.%s", mod, hm[k].name);
+		if (glob[0] && fnmatch(glob, py, 0) && fnmatch(glob, hm[k].name, 0))
+			continue;
+		matched++;
+		if (probed_already(f, path, hm[k].vaddr) >= 0) {
+			ok++;
+			continue;
+		}
+		if (f->nfuncs >= CALIB_ID || ffi_elf_at(path, hm[k].vaddr, &fn))
+			continue;
+		snprintf(fn.pyname, sizeof(fn.pyname), "%s", py);
+		if (attach_fn(f, i, path, &fn, why, sizeof(why)))
+			add_unattached(f, i, path, &fn, why);
+		else
+			ok++, sp->nfuncs++;
+	}
+	set_corrections(f);
+	if (stopped) {
+		kill(pid, SIGCONT);
+		if (forget)
+			guardian_forget_cont(pid);
+	}
+	if (!matched)
+		snprintf(sp->status, sizeof(sp->status), "%.600s: no function matches '%.200s' (%d methods of module '%s' "
+			 "found in memory, built at import)", path, glob, n, mod);
+	else
+		snprintf(sp->status, sizeof(sp->status), "probed %d of %d methods found in pid %d's memory (the module "
+			 "builds its method table at import: found %.1f s after its library was, %u scans); calls "
+			 "made before that are not counted", ok, matched, pid, age / 1e9, sp->heap_scans);
+	log_debug("ffi: %s: %d methods in pid %d's memory (%llu bytes read), %d match, %d probed", path, n, pid,
+		  (unsigned long long)sp->heap_bytes, matched, ok);
+	if (ok) {
+		struct elf_file *ef = elf_file__open(path);
+
+		if (ef && elf_file__imports(ef, "PyEval_SaveThread")) {
+			f->need_save = true;
+			probe_save_thread(f);
+		}
+		elf_file__close(ef);
+	}
+}
+
 void ffi__poll(struct ffi *f, const int *pids, int n)
 {
 	if (!f)
@@ -708,6 +839,9 @@ void ffi__poll(struct ffi *f, const int *pids, int n)
 		if (pending(f) || !pid_done(f, pids[i]) || f->polls % 10 == 0)
 			scan_pid(f, pids[i]);
 	}
+	for (int k = 0; k < f->nspecs; k++)
+		for (int i = 0; i < n && f->specs[k].heap_wait; i++)
+			heap_poll_spec(f, k, pids[i]);
 	set_pending(f);
 	/* A belt to the ring buffer's braces: whatever a load stopped lately is continued again
 	 * (a lost event would leave it stopped; SIGCONT to a running process does nothing). */
