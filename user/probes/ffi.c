@@ -121,6 +121,7 @@ struct ffi {
 	int test_hold_ms;           /* BINDPROF_FFI_TEST_HOLD_MS: a test hook, holds each stop longer */
 	bool entry_only;            /* BINDPROF_FFI_ENTRY_ONLY: every probe at the entry (benchmarks) */
 	struct { int pid; uint64_t ns; } stopped[16]; /* recently stopped: continued again by each poll */
+	struct { int pid; uint64_t ns; } seen_t[16]; /* found stopped by a poll with no event yet: since when */
 	int nstopped;
 };
 
@@ -826,6 +827,44 @@ static void heap_poll_spec(struct ffi *f, int i, int pid)
 	}
 }
 
+/* A target stopped by a load whose event was lost (ring buffer full) is continued, but only once
+ * a poll has found it stopped for STUCK_NS: an event still queued for the ring buffer's thread
+ * means the probes are about to attach, and continuing it first would lose the library's first
+ * calls (72 of 20,000 were lost this way on a busy machine). */
+#define STUCK_NS 500000000ull
+
+static void cont_if_stuck(struct ffi *f, int pid)
+{
+	char path[64], *st = NULL, *c;
+	bool stopped;
+	int slot = -1, freeslot = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	stopped = !read_file(path, &st, NULL) && (c = strrchr(st, ')')) && c[1] == ' ' && c[2] == 'T';
+	free(st);
+	for (int i = 0; i < 16; i++) {
+		if (f->seen_t[i].pid == pid)
+			slot = i;
+		else if (!f->seen_t[i].pid && freeslot < 0)
+			freeslot = i;
+	}
+	if (!stopped) {
+		if (slot >= 0)
+			f->seen_t[slot].pid = 0;
+		return;
+	}
+	if (slot < 0 && freeslot >= 0) { /* first seen stopped: wait for its event */
+		f->seen_t[freeslot].pid = pid;
+		f->seen_t[freeslot].ns = now_ns();
+		return;
+	}
+	if (slot < 0 || now_ns() - f->seen_t[slot].ns >= STUCK_NS) { /* no slot left: never risk a stuck target */
+		kill(pid, SIGCONT);
+		if (slot >= 0)
+			f->seen_t[slot].pid = 0;
+	}
+}
+
 void ffi__poll(struct ffi *f, const int *pids, int n)
 {
 	if (!f)
@@ -849,15 +888,8 @@ void ffi__poll(struct ffi *f, const int *pids, int n)
 		if (now_ns() - f->stopped[i].ns < 2000000000ull)
 			kill(f->stopped[i].pid, SIGCONT);
 	if (f->skel->bss->ffi_pending)
-		for (int i = 0; i < n; i++) {
-			char path[64], *st = NULL, *c;
-
-			/* stopped with no event seen (ring buffer full): continue it */
-			snprintf(path, sizeof(path), "/proc/%d/stat", pids[i]);
-			if (!read_file(path, &st, NULL) && (c = strrchr(st, ')')) && c[1] == ' ' && c[2] == 'T')
-				kill(pids[i], SIGCONT);
-			free(st);
-		}
+		for (int i = 0; i < n; i++)
+			cont_if_stuck(f, pids[i]);
 	pthread_mutex_unlock(&f->lock);
 }
 
