@@ -697,6 +697,11 @@ def test_baseline_save_and_check():
     check(r.returncode == 2 and "no baseline for this host" in r.stderr, f"{r.returncode} {r.stderr}")
     r = run([BINDPROF, "baseline", "check", "--dir", bdir])
     check(r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr)
+    # a --dir that is a file: bad input (exit 2, one line), not an environment failure after the diff
+    for sub in ("save", "check"):
+        r = run([BINDPROF, "baseline", sub, run1, "--dir", run1, "--force"])
+        check(r.returncode == 2 and r.stderr.count("\n") == 1 and "is not a directory" in r.stderr,
+              f"{sub} --dir FILE: {r.returncode} {r.stderr}")
 
 
 def test_compare_profile_all_gates_per_request_metrics():

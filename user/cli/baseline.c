@@ -149,6 +149,15 @@ static int parse_args(int argc, char **argv, struct bl_args *a, char *err, size_
 			 argv[1]);
 		return -EINVAL;
 	}
+	{
+		struct stat st;
+
+		/* a --dir that exists must be a directory: bad input, before any diff */
+		if (!stat(a->dir, &st) && !S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "--dir: '%s' exists and is not a directory", a->dir);
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 
