@@ -176,7 +176,10 @@ def test_bad_input():
     os.makedirs(d)
     with open(os.path.join(d, "x.json"), "w") as f:
         f.write('{"mode": "profile", "suites": [{"name": 3}]}')
+    with open(os.path.join(d, "notdb.db"), "w") as f:
+        f.write("not a SQLite file " * 10)
     for args, msg in ((["add", "x.json"], "suites[0].name"), (["add", "missing.json"], "missing.json"),
+                      (["add", "--db", "notdb.db", "x.json"], "not a database"),
                       (["show", "--since", "yesterday"], "--since"), (["frob"], "unknown subcommand"),
                       (["check", "--last", "0"], "--last")):
         r = run([BINDPROF, "history", *args], cwd=d)

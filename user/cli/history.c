@@ -169,7 +169,7 @@ static int history_add(int argc, char **argv)
 
 		if (e) {
 			log_err("history add: %s", err);
-			return e == -EISDIR ? EXIT_BADINPUT : EXIT_ENV;
+			return e == -EISDIR || e == -EPROTO ? EXIT_BADINPUT : EXIT_ENV;
 		}
 	}
 	for (int i = first; i < argc; i++) {
