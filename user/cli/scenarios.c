@@ -317,19 +317,6 @@ void sweep_print_summary(FILE *f, const char *label, const cJSON *sw)
 
 /* ---- --workload, --list ---- */
 
-static void workload_clear(struct workload *w)
-{
-	free(w->name);
-	free(w->category);
-	free(w->method);
-	free(w->path);
-	free(w->content_type);
-	free(w->body);
-	for (int h = 0; h < w->nheaders; h++)
-		free(w->headers[h]);
-	memset(w, 0, sizeof(*w));
-}
-
 static int name_matches(const struct suite *s, const struct workload *w, const char *name)
 {
 	size_t sl = strlen(s->name);

@@ -450,20 +450,23 @@ int suites_load(const char *spec, struct suite_set *out, char *err, size_t errle
 	return 0;
 }
 
+void workload_clear(struct workload *w)
+{
+	free(w->name);
+	free(w->category);
+	free(w->method);
+	free(w->path);
+	free(w->content_type);
+	free(w->body);
+	for (int h = 0; h < w->nheaders; h++)
+		free(w->headers[h]);
+	memset(w, 0, sizeof(*w));
+}
+
 void suite_free(struct suite *s)
 {
-	for (int i = 0; s->w && i <= s->n; i++) { /* arrays have a spare entry: see the parsers */
-		struct workload *w = &s->w[i];
-
-		free(w->name);
-		free(w->category);
-		free(w->method);
-		free(w->path);
-		free(w->content_type);
-		free(w->body);
-		for (int h = 0; h < w->nheaders; h++)
-			free(w->headers[h]);
-	}
+	for (int i = 0; s->w && i <= s->n; i++) /* arrays have a spare entry: see the parsers */
+		workload_clear(&s->w[i]);
 	free(s->w);
 	free(s->name);
 	free(s->description);

@@ -109,6 +109,27 @@ static void chart_close(FILE *f, const char *caption)
 	fputs("</figcaption></figure>\n", f);
 }
 
+/* The legend's row ROW at the right of a chart whose plot ends at X1 (top Y1): a 10x10 swatch in
+ * COLOUR, then LABEL (escaped). */
+static void legend_row(FILE *f, const char *label, const char *colour, double x1, double y1, int row)
+{
+	fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/><text class=\"ax\" x=\"%.1f\" y=\"%.1f\">",
+		x1 + 10, y1 + 16.0 * row, colour, x1 + 24, y1 + 16.0 * row + 9);
+	esc(f, label);
+	fputs("</text>\n", f);
+}
+
+/* A time axis under a plot from X0 to X1 (baseline Y0): 0..MAXN seconds, every second, or every
+ * 5 s past 20. */
+static void x_axis_seconds(FILE *f, int maxn, double x0, double x1, double y0)
+{
+	for (int s = 0; s <= maxn; s += maxn > 20 ? 5 : 1) {
+		double x = x0 + (x1 - x0) * s / maxn;
+
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\" text-anchor=\"middle\">%d s</text>\n", x, y0 + 16, s);
+	}
+}
+
 /* The y axis of a vertical chart: 5 gridlines from 0 to top, x0..x1, y0 (bottom)..y1 (top). */
 static void y_axis(FILE *f, double top, double x0, double x1, double y0, double y1, const char *unit)
 {
@@ -317,11 +338,7 @@ static void cdf_chart(FILE *f, const struct wl *w, int n)
 		fprintf(f, "\" data-count=\"%.0f\" data-p50-ms=\"%.10g\" data-p99-ms=\"%.10g\"><title>", total, p50, p99);
 		esc(f, w[i].label);
 		fprintf(f, ": %.0f requests, p50 %.3f ms, p99 %.3f ms</title></path>\n", total, p50, p99);
-		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/><text class=\"ax\" x=\"%.1f\" y=\"%.1f\">",
-			x1 + 10, y1 + 16.0 * drawn, palette[i % NPAL], x1 + 24, y1 + 16.0 * drawn + 9);
-		esc(f, w[i].label);
-		fputs("</text>\n", f);
-		drawn++;
+		legend_row(f, w[i].label, palette[i % NPAL], x1, y1, drawn++);
 	}
 	chart_close(f, "Latency CDF per workload (client side, from the histogram buckets; log scale): the share of "
 		       "requests that took at most x.");
@@ -536,11 +553,7 @@ static void latency_timeline(FILE *f, const struct wl *w, int n)
 	top = nice_top(top * 1.05);
 	chart_open(f, "timeline-latency", 260, "");
 	y_axis(f, top, x0, x1, y0, y1, "ms");
-	for (int s = 0; s <= maxn; s += maxn > 20 ? 5 : 1) {
-		double x = x0 + (x1 - x0) * s / maxn;
-
-		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\" text-anchor=\"middle\">%d s</text>\n", x, y0 + 16, s);
-	}
+	x_axis_seconds(f, maxn, x0, x1, y0);
 	for (int i = 0; i < n; i++) {
 		const cJSON *t = cJSON_GetObjectItem(w[i].res, "intervals"), *e;
 		int k = cJSON_GetArraySize(t);
@@ -564,11 +577,7 @@ static void latency_timeline(FILE *f, const struct wl *w, int n)
 			}
 			fputs("\"/>\n", f);
 		}
-		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/><text class=\"ax\" x=\"%.1f\" y=\"%.1f\">",
-			x1 + 10, y1 + 16.0 * drawn, palette[i % NPAL], x1 + 24, y1 + 16.0 * drawn + 9);
-		esc(f, w[i].label);
-		fputs("</text>\n", f);
-		drawn++;
+		legend_row(f, w[i].label, palette[i % NPAL], x1, y1, drawn++);
 	}
 	chart_close(f, "Latency second by second over each workload's reported clean pass (results.intervals: "
 		       "p50 solid, p99 dashed, of the requests completed in each 1 s interval of the window, from "
@@ -600,11 +609,7 @@ static void timeline(FILE *f, const struct wl *w, int n)
 	top = nice_top(top * 1.05);
 	chart_open(f, "timeline", 260, "");
 	y_axis(f, top, x0, x1, y0, y1, "requests/s");
-	for (int s = 0; s <= maxn; s += maxn > 20 ? 5 : 1) {
-		double x = x0 + (x1 - x0) * s / maxn;
-
-		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\" text-anchor=\"middle\">%d s</text>\n", x, y0 + 16, s);
-	}
+	x_axis_seconds(f, maxn, x0, x1, y0);
 	for (int i = 0; i < n; i++) {
 		const cJSON *t = json_get(w[i].res, "steady.intervals_requests_per_sec"), *e;
 		int k = cJSON_GetArraySize(t), j = 0;
@@ -624,11 +629,7 @@ static void timeline(FILE *f, const struct wl *w, int n)
 			j++;
 		}
 		fputs("\"/>\n", f);
-		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/><text class=\"ax\" x=\"%.1f\" y=\"%.1f\">",
-			x1 + 10, y1 + 16.0 * drawn, palette[i % NPAL], x1 + 24, y1 + 16.0 * drawn + 9);
-		esc(f, w[i].label);
-		fputs("</text>\n", f);
-		drawn++;
+		legend_row(f, w[i].label, palette[i % NPAL], x1, y1, drawn++);
 	}
 	chart_close(f, "Throughput second by second over each workload's reported clean pass (results.steady: "
 		       "responses per 1 s interval).");

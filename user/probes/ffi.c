@@ -329,6 +329,20 @@ static int attach_fn(struct ffi *f, int spec, const char *path, const struct ffi
 	return e;
 }
 
+
+/* A library with probed functions that imports PyEval_SaveThread (an extension releasing the GIL
+ * around its calls): the GIL-release probe is wanted too. PATH: the library's file. */
+static void probe_save_if_imported(struct ffi *f, const char *path)
+{
+	struct elf_file *ef = elf_file__open(path);
+
+	if (ef && elf_file__imports(ef, "PyEval_SaveThread")) {
+		f->need_save = true;
+		probe_save_thread(f);
+	}
+	elf_file__close(ef);
+}
+
 /* Attach every function of spec i in path, each at the best place the kernel accepts; one that
  * cannot be attached anywhere is listed with its reason, and the others are probed. 0, or a
  * negative errno with the spec's status set (no function matches, or too many). */
@@ -421,15 +435,8 @@ static int attach_spec(struct ffi *f, int i, const char *path)
 	else
 		snprintf(sp->status, sizeof(sp->status), "probed");
 	log_debug("ffi: %d of %d functions of %s", ok, n, path);
-	if (ok) {
-		struct elf_file *ef = elf_file__open(path);
-
-		if (ef && elf_file__imports(ef, "PyEval_SaveThread")) {
-			f->need_save = true;
-			probe_save_thread(f);
-		}
-		elf_file__close(ef);
-	}
+	if (ok)
+		probe_save_if_imported(f, path);
 	free(fns);
 	return 0;
 }
@@ -816,15 +823,8 @@ static void heap_poll_spec(struct ffi *f, int i, int pid)
 			 "made before that are not counted", ok, matched, pid, age / 1e9, sp->heap_scans);
 	log_debug("ffi: %s: %d methods in pid %d's memory (%llu bytes read), %d match, %d probed", path, n, pid,
 		  (unsigned long long)sp->heap_bytes, matched, ok);
-	if (ok) {
-		struct elf_file *ef = elf_file__open(path);
-
-		if (ef && elf_file__imports(ef, "PyEval_SaveThread")) {
-			f->need_save = true;
-			probe_save_thread(f);
-		}
-		elf_file__close(ef);
-	}
+	if (ok)
+		probe_save_if_imported(f, path);
 }
 
 /* A target stopped by a load whose event was lost (ring buffer full) is continued, but only once
