@@ -164,7 +164,8 @@ static uint64_t location_id(struct builder *b, const struct ss_frame *f)
 	return l->id;
 }
 
-static Label *num_label(struct builder *b, const char *key, int64_t val)
+/* A pprof label KEY: a string (VAL) or, when VAL is NULL, a number (NUM). NULL on ENOMEM (b->err). */
+static Label *new_label(struct builder *b, const char *key, const char *val, int64_t num)
 {
 	Label *l = malloc(sizeof(*l));
 
@@ -174,22 +175,21 @@ static Label *num_label(struct builder *b, const char *key, int64_t val)
 	}
 	perftools__profiles__label__init(l);
 	l->key = str_id(b, key);
-	l->num = val;
+	if (val)
+		l->str = str_id(b, val);
+	else
+		l->num = num;
 	return l;
+}
+
+static Label *num_label(struct builder *b, const char *key, int64_t val)
+{
+	return new_label(b, key, NULL, val);
 }
 
 static Label *label(struct builder *b, const char *key, const char *val)
 {
-	Label *l = malloc(sizeof(*l));
-
-	if (!l) {
-		b->err = -ENOMEM;
-		return NULL;
-	}
-	perftools__profiles__label__init(l);
-	l->key = str_id(b, key);
-	l->str = str_id(b, val);
-	return l;
+	return new_label(b, key, val, 0);
 }
 
 /* One folded line as a sample: locations leaf first, values per column, labels. */
