@@ -35,7 +35,7 @@ USER_SRCS := $(filter-out user/cli/main.c,$(wildcard user/*/*.c))
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS)) $(OUT)/gen/syscall_names.o $(OUT)/gen/profile.pb-c.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
-TOOL_SRCS := $(filter-out tools/lib%.c tools/ffiext.c,$(wildcard tools/*.c))
+TOOL_SRCS := $(filter-out tools/lib%.c tools/ffiext.c tools/heapext.c,$(wildcard tools/*.c))
 TOOL_BINS := $(patsubst tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS)) $(OUT)/tools/libdemo.so $(OUT)/tools/libffitest.so \
 	$(OUT)/tools/libatom.so \
 	$(OUT)/tools/calltree-nofp $(OUT)/bench/probe_floor
@@ -117,10 +117,13 @@ $(OUT)/tools/%: tools/%.c | $(OUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) -g -O2 -Wall -Wextra -Werror -MMD -MP $< -o $@ -lpthread -ldl
 
+# make test: the build (parallel), the unit tests, then the integration suites TEST_JOBS at a time
+# (default 3) with the hardening step (check-asan, fuzz-smoke) as one more job beside them
+# (tests/run.sh says how; the README has the measured time).
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
-	$(Q)$(MAKE) --no-print-directory check-asan fuzz-smoke
-	$(Q)tests/run.sh
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) all $(UNIT_BINS)
+	$(Q)tests/run.sh unit integration hardening
 
 unit: all $(UNIT_BINS)
 	$(Q)tests/run.sh unit
@@ -158,7 +161,7 @@ FUZZ_SRCS_endpoint := user/load/endpoint.c
 FUZZ_SRCS_profile  := user/output/document.c user/output/reader.c user/lib/json.c user/lib/file.c user/lib/util.c \
 	user/lib/log.c user/lib/validate.c user/cli/diff.c user/cli/options.c user/stats/gate.c user/stats/perftarget.c \
 	user/stats/verdict.c user/stats/wlhealth.c user/stats/stats.c user/output/html.c \
-	user/output/flamegraph.c user/output/stackset.c user/lib/strmap.c
+	user/output/flamegraph.c user/output/stackset.c user/lib/strmap.c user/history/trend.c
 FUZZ_ALL     := suites manifest httpresp endpoint profile
 FUZZ_BINS    := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_ALL))
 

@@ -87,6 +87,19 @@ struct thread_ctx {
 	__u32 op_new;        /* that read began the request: its syscall counts from op_ns */
 	__u32 pend_any;      /* pend holds something */
 	struct req_acct pend;
+	/* requests across threads and tasks (bpf/requests.bpf.c): a helper thread (one that never
+	 * read or wrote a served connection) woken by a thread working for an owner works for it
+	 * (lent_owner: a request id, or REQ_TASK_BIT | a task's coroutine) until it wakes its lender
+	 * (lent_by, a tid) back or is woken again; task: the coroutine whose step the thread runs
+	 * (asyncio, the outermost PyIter_Send/_PyGen_Send), task_depth: that call's nesting */
+	__u64 lent_owner;
+	__u64 task;
+	__u32 lent_by;
+	__u32 task_depth;
+	__u32 multiplex;     /* serves several connections at once (an event loop): never lent, and a
+			      * helper's wake of it says nothing about which request it hands back to */
+	__u32 lent_new;      /* lent at its creation: its first wake of the creator is the thread start's
+			      * handshake (Python's Thread.start waits for it), not a hand-back */
 };
 
 struct thread_name {

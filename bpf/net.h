@@ -34,6 +34,7 @@ enum net_stat {
 	NET_STAT_RETRANS_RTO,     /* of NET_STAT_RETRANS: in the Loss state (a retransmission timeout) */
 	NET_STAT_RETRANS_FAST,    /* in Recovery (fast retransmit: duplicate ACKs or SACK) */
 	NET_STAT_RETRANS_PROBE,   /* otherwise: tail-loss probes */
+	NET_STAT_STALLED_WRITES,  /* writes leaving a segment unsent behind the peer's closed window */
 	NET_STAT_MAX,
 };
 

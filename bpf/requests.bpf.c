@@ -18,6 +18,7 @@
 #include <bpf/bpf_core_read.h>
 #include "common.bpf.h"
 #include "net.bpf.h" /* net_on_send, net_on_request: the net probe's Nagle and accept-queue checks */
+#include "gil.bpf.h" /* gil_ranges: a wake of a thread blocked on the GIL is a hand-off, not a cause */
 
 #define AF_UNIX 1
 #define AF_INET 2
@@ -69,11 +70,14 @@ struct {
 } req_scan SEC(".maps");
 
 __u64 next_id; /* request ids, from 1 */
+/* Set by the loader: the gil probe is on, so a CPython target's GIL address is known (a target
+ * without one in gil_ranges is native: it has no GIL). Without it, wakes are not classified. */
+const volatile bool gil_known = false;
 
 #define stat(s) count_idx(&req_stats, (s))
 
 /* The thread's pending account goes to `owner` (0: no request). */
-static __always_inline void flush(struct thread_ctx *tc, __u64 owner)
+static __always_inline void flush_tid(struct thread_ctx *tc, __u64 owner, __u32 tid)
 {
 	struct req_acct_ev *e;
 
@@ -85,7 +89,7 @@ static __always_inline void flush(struct thread_ctx *tc, __u64 owner)
 		e = bpf_ringbuf_reserve(&req_events, REQ_ACCT_EV_SHORT, 0);
 		if (e) {
 			e->kind = REQ_EV_ACCT;
-			e->tid = (__u32)bpf_get_current_pid_tgid();
+			e->tid = tid;
 			e->owner = owner;
 			__builtin_memcpy(&e->a, &tc->pend, offsetof(struct req_acct, sys));
 			bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
@@ -99,7 +103,7 @@ static __always_inline void flush(struct thread_ctx *tc, __u64 owner)
 	e = bpf_ringbuf_reserve(&req_events, sizeof(*e), 0);
 	if (e) {
 		e->kind = REQ_EV_ACCT;
-		e->tid = (__u32)bpf_get_current_pid_tgid();
+		e->tid = tid;
 		e->owner = owner;
 		__builtin_memcpy(&e->a, &tc->pend, sizeof(e->a));
 		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
@@ -108,6 +112,28 @@ static __always_inline void flush(struct thread_ctx *tc, __u64 owner)
 	}
 	__builtin_memset(&tc->pend, 0, sizeof(tc->pend));
 	tc->pend_any = 0;
+}
+
+static __always_inline void flush(struct thread_ctx *tc, __u64 owner)
+{
+	flush_tid(tc, owner, (__u32)bpf_get_current_pid_tgid());
+}
+
+/* A task wrote or read request `req` (or, req 0, its coroutine finished): user space gives the
+ * task's held accounts to that request. */
+static __always_inline void task_event(__u32 kind, __u64 task, __u64 req)
+{
+	struct req_bind_ev *e = bpf_ringbuf_reserve(&req_events, sizeof(*e), 0);
+
+	if (!e) {
+		stat(REQ_STAT_RING_FULL);
+		return;
+	}
+	e->kind = kind;
+	e->pad = 0;
+	e->task = REQ_TASK_BIT | task;
+	e->req = req;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
 static __always_inline void end_request(struct req_conn *c, __u32 reason)
@@ -134,7 +160,38 @@ static __always_inline void end_request(struct req_conn *c, __u32 reason)
 	e->pad = 0;
 	e->op_sys_ns = c->op_sys_ns;
 	__builtin_memcpy(e->op_sys, c->op_sys, sizeof(e->op_sys));
+	e->oncpu_ns = c->sends ? c->oncpu_ns : REQ_CPU_UNKNOWN;
+	e->read_span_ns = c->last_read_ns > c->start_ns ? c->last_read_ns - c->start_ns : 0;
+	e->gap_max_ns = c->gap_max_ns;
+	e->gaps = c->gaps;
+	e->stalls = c->stalls;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+}
+
+/* The connection's ports and peer address, into a request's start (to match it with the client's
+ * request: docs/network.md). */
+static __always_inline void conn_ids(struct req_start_ev *ev, const struct sock *sk)
+{
+	/* sk is the tracepoint's BTF pointer: direct loads, no helper call */
+	ev->lport = sk->__sk_common.skc_num;
+	ev->rport = __builtin_bswap16(sk->__sk_common.skc_dport);
+	if (sk->__sk_common.skc_family == AF_INET6) {
+		__builtin_memcpy(ev->raddr, sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8, 16);
+	} else {
+		__u32 a = sk->__sk_common.skc_daddr;
+
+		__builtin_memset(ev->raddr, 0, 10);
+		ev->raddr[10] = 0xff;
+		ev->raddr[11] = 0xff;
+		__builtin_memcpy(&ev->raddr[12], &a, 4);
+	}
+}
+
+/* The current thread's CPU time so far (ns): the scheduler's sum_exec_runtime, brought up to date
+ * at every context switch and tick (so behind by less than a tick for a running thread). */
+static __always_inline __u64 thread_cpu_ns(void)
+{
+	return bpf_get_current_task_btf()->se.sum_exec_runtime;
 }
 
 /* The thread's operation at `now` on connection `key`, of request `id` (began it: `first`). */
@@ -144,6 +201,9 @@ static __always_inline void set_op(struct thread_ctx *tc, __u64 id, __u64 key, _
 	tc->req_sk = key;
 	tc->op_ns = now;
 	tc->op_new = first;
+	tc->lent_owner = 0; /* a thread that serves a connection works for its own requests */
+	if (tc->task)
+		task_event(REQ_EV_BIND, tc->task, id);
 }
 
 /* The request a read hands the thread's pending account to: that of the thread's previous
@@ -157,6 +217,18 @@ static __always_inline __u64 read_owner(struct thread_ctx *tc)
 		return 0;
 	pc = bpf_map_lookup_elem(&conns, &sk);
 	return pc && pc->req_id == tc->request_id && !pc->sends ? tc->request_id : 0;
+}
+
+/* Whom the thread works for now, for an account handed over at a read (or at its exit): the
+ * asyncio task whose step it runs, else the owner it was lent to by a wake, else the request of
+ * its previous operation while unanswered, else none. */
+static __always_inline __u64 cur_owner(struct thread_ctx *tc)
+{
+	if (tc->task)
+		return REQ_TASK_BIT | tc->task;
+	if (tc->lent_owner)
+		return tc->lent_owner;
+	return read_owner(tc);
 }
 
 /* The user buffer a read filled or a write sent from, from the syscall's saved registers (the
@@ -258,7 +330,8 @@ static long scan_cb(__u32 i, struct scan_ctx *x)
 
 /* Queue a pipelined request (its first bytes at h, len of them) behind the connection's current
  * one, and send its start. */
-static __always_inline void enqueue(struct req_conn *c, const char *h, __u32 len, __u64 pt, __u64 now)
+static __always_inline void enqueue(struct req_conn *c, const struct sock *sk, const char *h, __u32 len,
+				    __u64 pt, __u64 now)
 {
 	struct req_start_ev *ev;
 	__u32 n = c->npipe;
@@ -285,6 +358,8 @@ static __always_inline void enqueue(struct req_conn *c, const char *h, __u32 len
 	ev->len = len < REQ_HEAD ? len : REQ_HEAD;
 	ev->id = id;
 	ev->start_ns = now;
+	ev->seq = ++c->nstarted;
+	conn_ids(ev, sk);
 	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
 	stat(REQ_STAT_STARTED);
 	stat(REQ_STAT_PIPELINED);
@@ -292,7 +367,8 @@ static __always_inline void enqueue(struct req_conn *c, const char *h, __u32 len
 
 /* Pipelined requests in a read of ret bytes at user address buf: those after the end of a
  * request's headers (and, with at_start, the one the read begins with) are queued on c. */
-static __always_inline void pipeline(struct req_conn *c, __u64 buf, __u32 ret, bool at_start, __u64 pt, __u64 now)
+static __always_inline void pipeline(struct req_conn *c, const struct sock *sk, __u64 buf, __u32 ret, bool at_start,
+				     __u64 pt, __u64 now)
 {
 	struct scan_ctx x = {};
 	struct scan_buf *sb;
@@ -302,7 +378,7 @@ static __always_inline void pipeline(struct req_conn *c, __u64 buf, __u32 ret, b
 	if (!sb || !buf || bpf_probe_read_user(sb->b, n & (2 * REQ_SCAN - 1), (void *)buf))
 		return;
 	if (at_start)
-		enqueue(c, sb->b, n, pt, now);
+		enqueue(c, sk, sb->b, n, pt, now);
 	if (n <= 4)
 		return;
 	x.n = n;
@@ -313,7 +389,7 @@ static __always_inline void pipeline(struct req_conn *c, __u64 buf, __u32 ret, b
 
 		if (j >= x.found)
 			break;
-		enqueue(c, sb->b + off, n - off, pt, now);
+		enqueue(c, sk, sb->b + off, n - off, pt, now);
 	}
 }
 
@@ -338,6 +414,15 @@ static __always_inline void next_from_pipe(struct req_conn *c)
 	c->op_syscalls = 0;
 	c->op_sys_other = 0;
 	__builtin_memset(c->op_sys, 0, sizeof(c->op_sys));
+	/* read with the one before it: no CPU time, read span or pauses of its own */
+	c->seq++;
+	c->cpu_tid = 0;
+	c->oncpu_ns = REQ_CPU_UNKNOWN;
+	c->last_read_ns = st;
+	c->gap_max_ns = 0;
+	c->gaps = 0;
+	c->stalls = 0;
+	c->read_between = 0;
 }
 
 /* The connection closed with pipelined requests still queued: each ends unanswered. */
@@ -359,9 +444,29 @@ static __always_inline void end_queued(struct req_conn *c)
 		e->reason = REQ_END_CLOSE;
 		e->id = c->pipe_id[j];
 		e->start_ns = c->pipe_start[j];
+		e->oncpu_ns = REQ_CPU_UNKNOWN;
 		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	}
 	c->npipe = 0;
+}
+
+/* The woken thread p is blocked on its process's GIL (a futex wait inside the GIL struct): the
+ * wake is a GIL hand-off, which says nothing about whom p works for. */
+static __always_inline bool gil_handoff(struct task_struct *p, const struct gil_range *r)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(p);
+
+	return regs && regs->orig_ax == NR_FUTEX && regs->di >= r->lo && regs->di < r->hi;
+}
+
+/* The lent thread (tc, tid) stops working for its owner: what it measured since it was lent is
+ * the owner's. */
+static __always_inline void end_lend(struct thread_ctx *tc, __u32 tid)
+{
+	flush_tid(tc, tc->lent_owner, tid);
+	tc->lent_owner = 0;
+	tc->lent_by = 0;
+	tc->lent_new = 0;
 }
 
 SEC("tp_btf/sock_recv_length")
@@ -420,13 +525,15 @@ int BPF_PROG(req_recv, struct sock *sk, int ret, int flags)
 		if (c && c->npipe) {
 			/* pipelined requests still wait their turn: this one (and any behind it in
 			 * the same read) queues after them */
-			flush(tc, read_owner(tc));
-			pipeline(c, buf, ret, true, pt, now);
+			flush(tc, cur_owner(tc));
+			pipeline(c, sk, buf, ret, true, pt, now);
 			set_op(tc, c->req_id, key, now, false);
 			return 0;
 		}
 		/* a new request: what the thread did since its last operation first */
-		flush(tc, read_owner(tc));
+		if (tc->req_sk && tc->req_sk != key && read_owner(tc))
+			tc->multiplex = 1; /* a request begins while another connection's is unanswered */
+		flush(tc, cur_owner(tc));
 		if (c)
 			end_request(c, REQ_END_NEXT);
 		net_on_request(sk, now); /* net probe: accept-queue wait, Nagle hold (bpf/net.bpf.h) */
@@ -436,6 +543,10 @@ int BPF_PROG(req_recv, struct sock *sk, int ret, int flags)
 				.start_ns = now,
 				.bytes_in = ret,
 				.tgid = tgid,
+				.nstarted = (c ? c->nstarted : 0) + 1,
+				.cpu_tid = (__u32)pt,
+				.cpu0_ns = thread_cpu_ns(),
+				.last_read_ns = now,
 			};
 
 			/* a keep-alive connection's entry is rewritten in place (no map update) */
@@ -455,6 +566,8 @@ int BPF_PROG(req_recv, struct sock *sk, int ret, int flags)
 				ev->len = len;
 				ev->id = nc.req_id;
 				ev->start_ns = now;
+				ev->seq = nc.nstarted;
+				conn_ids(ev, sk);
 				bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
 			} else {
 				stat(REQ_STAT_RING_FULL);
@@ -462,8 +575,9 @@ int BPF_PROG(req_recv, struct sock *sk, int ret, int flags)
 			stat(REQ_STAT_STARTED);
 			set_op(tc, nc.req_id, key, now, true);
 			/* requests pipelined behind it in the same read */
+			c->seq = nc.nstarted;
 			if (ret >= 36) /* two of the shortest, "GET / HTTP/1.1\r\n\r\n" */
-				pipeline(c, buf, ret, false, pt, now);
+				pipeline(c, sk, buf, ret, false, pt, now);
 		}
 		return 0;
 	}
@@ -472,18 +586,22 @@ more:
 		return 0;
 	/* more of the connection's request (its headers, its body), or a request pipelined behind
 	 * the unanswered one, read on its own */
-	flush(tc, read_owner(tc));
+	flush(tc, cur_owner(tc));
 	if (!c->sends && c->bytes_in) {
 		struct req_start_ev *h = bpf_map_lookup_elem(&req_scratch, &zero);
 		__u64 b = syscall_buffer(bpf_get_current_task_btf());
 
 		if (h && b && !bpf_probe_read_user(h->head, 16, (void *)b) &&
 		    is_request_line(h->head, ret < 16 ? ret : 16)) {
-			pipeline(c, b, ret, true, pt, now);
+			pipeline(c, sk, b, ret, true, pt, now);
 			set_op(tc, c->req_id, key, now, false);
 			return 0;
 		}
 	}
+	if (!c->sends)
+		c->last_read_ns = now; /* more of the request: the client is still sending it */
+	else
+		c->read_between = 1;
 	c->bytes_in += ret;
 	set_op(tc, c->req_id, key, now, false);
 	return 0;
@@ -492,6 +610,7 @@ more:
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(req_send, struct sock *sk, int ret, int flags)
 {
+	struct tcp_sock *tp;
 	__u64 key = (__u64)sk, now;
 	struct thread_ctx *tc;
 	struct req_conn *c;
@@ -500,6 +619,17 @@ int BPF_PROG(req_send, struct sock *sk, int ret, int flags)
 		return 0;
 	count_hit(HIT_REQ_SOCK);
 	c = bpf_map_lookup_elem(&conns, &key);
+	if (!c && ret == 1 && BPF_CORE_READ(sk, __sk_common.skc_family) == AF_UNIX) {
+		/* a one-byte write to a unix socket: an event loop's self-pipe (asyncio's
+		 * call_soon_threadsafe, how an executor hands a result back); a lent helper's work
+		 * for its owner is over */
+		tc = bpf_task_storage_get(&thread_ctxs, bpf_get_current_task_btf(), 0, 0);
+		if (tc && tc->lent_owner && !tc->req_sk) {
+			end_lend(tc, (__u32)bpf_get_current_pid_tgid());
+			stat(REQ_STAT_WAKE_BACK);
+		}
+		return 0;
+	}
 	if (!c || !c->req_id)
 		return 0;
 	tc = current_ctx();
@@ -520,7 +650,20 @@ int BPF_PROG(req_send, struct sock *sk, int ret, int flags)
 	}
 	/* the work since the thread's last operation produced this response */
 	flush(tc, c->req_id);
-	net_on_send(sk, now); /* net probe: a write Nagle's algorithm holds (bpf/net.bpf.h) */
+	tp = net_tcp(sk);
+	net_on_send(sk, tp, now); /* net probe: a write Nagle's algorithm holds (bpf/net.bpf.h) */
+	if (net_window_stalled(tp)) /* the client's receive window is closed on what is left */
+		c->stalls++;
+	if (c->sends && !c->read_between && now - c->last_send_ns >= REQ_GAP_NS &&
+	    net_short_write(tp, c->last_send_len)) {
+		/* a pause after a short write, no read between: the response's next write came late */
+		c->gaps++;
+		if (now - c->last_send_ns > c->gap_max_ns)
+			c->gap_max_ns = now - c->last_send_ns;
+	}
+	c->oncpu_ns = c->cpu_tid == (__u32)bpf_get_current_pid_tgid() ? thread_cpu_ns() - c->cpu0_ns : REQ_CPU_UNKNOWN;
+	c->read_between = 0;
+	c->last_send_len = ret;
 	c->sends++;
 	c->last_send_ns = now;
 	c->bytes_out += ret;
@@ -561,8 +704,167 @@ int BPF_PROG(req_exit, struct task_struct *task)
 	tc = bpf_task_storage_get(&thread_ctxs, bpf_get_current_task_btf(), 0, 0);
 	if (!tc || !tc->pend_any)
 		return 0;
-	flush(tc, read_owner(tc));
+	flush(tc, cur_owner(tc));
 	stat(REQ_STAT_EXIT_FLUSH);
+	return 0;
+}
+
+
+/* Causality across threads. The current thread wakes p (a futex, eventfd or pipe wake, a new
+ * thread). p a helper thread (it never read or wrote a served connection) now works for whom the
+ * waker works for (cur_owner: a task, a lent owner, an unanswered request), until it wakes the
+ * waker back or is woken again; a waker working for none: p's work is counted apart (outside).
+ * The GIL's hand-offs are not causes and are skipped. The filter is the wakee's tgid: one
+ * array look-up for every wake on the machine. */
+static __always_inline int on_wake(struct task_struct *p, bool created)
+{
+	__u32 tgid = p->tgid, tid = p->pid;
+	__u64 pt, owner;
+	struct thread_ctx *me, *wt;
+	struct gil_range *r;
+
+	if (!is_target_tgid(tgid))
+		return 0;
+	pt = bpf_get_current_pid_tgid();
+	wt = bpf_task_storage_get(&thread_ctxs, p, 0, 0);
+	r = bpf_map_lookup_elem(&gil_ranges, &tgid);
+	if ((pt >> 32) != tgid) {
+		/* woken by the kernel (a timeout, a signal) or another process: a hand-off is over,
+		 * unless this is the timeout of a wait for the GIL (take_gil waits 5 ms at a time) */
+		if (wt && wt->lent_owner && !(r && gil_handoff(p, r))) {
+			end_lend(wt, tid);
+			stat(REQ_STAT_WAKE_OTHER);
+		}
+		return 0;
+	}
+	if (r) {
+		if (gil_handoff(p, r))
+			return 0;
+	} else if (!gil_known) {
+		stat(REQ_STAT_WAKE_NOGIL);
+		return 0;
+	}
+	me = bpf_task_storage_get(&thread_ctxs, bpf_get_current_task_btf(), 0, 0);
+	if (me && me->lent_owner && me->lent_by == tid) {
+		if (me->lent_new) {
+			me->lent_new = 0; /* a new thread tells its creator it started */
+			return 0;
+		}
+		/* a helper hands its result back to the thread that lent it */
+		end_lend(me, (__u32)pt);
+		stat(REQ_STAT_WAKE_BACK);
+		return 0;
+	}
+	if (me && !me->req_sk && wt && wt->req_sk && !wt->multiplex && !wt->task) {
+		/* a helper wakes a thread that serves one connection at a time: if that thread waits
+		 * for an unanswered request, the helper's work since its last hand-over was for it
+		 * (a queue hands work over without a wake when the helper did not sleep in between) */
+		owner = read_owner(wt);
+		if (owner) {
+			flush_tid(me, owner, (__u32)pt);
+			me->lent_owner = 0;
+			me->lent_by = 0;
+			stat(REQ_STAT_WAKE_RESULT);
+			return 0;
+		}
+	}
+	if (wt && wt->req_sk)
+		return 0; /* a thread that serves connections works for its own requests */
+	if (me && me->req_sk && me->multiplex && !me->task) {
+		/* an event loop outside any task: it works for no single request */
+		owner = 0;
+	} else {
+		owner = me ? cur_owner(me) : 0;
+	}
+	if (!wt) {
+		if (!owner)
+			return 0;
+		wt = bpf_task_storage_get(&thread_ctxs, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!wt) {
+			count_drop(DROP_CTX_ALLOC);
+			return 0;
+		}
+	}
+	/* what p measured before belongs to its previous owner, or to none */
+	flush_tid(wt, wt->lent_owner, tid);
+	wt->lent_owner = owner;
+	wt->lent_by = owner ? (__u32)pt : 0;
+	wt->lent_new = owner && created;
+	stat(owner ? REQ_STAT_WAKE_LENT : REQ_STAT_WAKE_UNTIED);
+	return 0;
+}
+
+SEC("tp_btf/sched_waking")
+int BPF_PROG(req_waking, struct task_struct *p)
+{
+	return on_wake(p, false);
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(req_wakeup_new, struct task_struct *p)
+{
+	return on_wake(p, true);
+}
+
+/* Whether obj is a coroutine: its type's name is "coroutine" (PyVarObject's header, then
+ * tp_name, in every CPython 3.8-3.13). */
+static __always_inline bool is_coroutine(__u64 obj)
+{
+	__u64 type = 0, name = 0;
+	char n[10] = {};
+
+	if (bpf_probe_read_user(&type, sizeof(type), (void *)(obj + 8)) || !type ||
+	    bpf_probe_read_user(&name, sizeof(name), (void *)(type + 24)) || !name ||
+	    bpf_probe_read_user(n, sizeof(n), (void *)name))
+		return false;
+	return n[0] == 'c' && n[1] == 'o' && n[2] == 'r' && n[3] == 'o' && n[4] == 'u' && n[5] == 't' &&
+	       n[6] == 'i' && n[7] == 'n' && n[8] == 'e' && n[9] == 0;
+}
+
+/* asyncio tasks. A task's step sends into its coroutine: PyIter_Send (3.10+) or _PyGen_Send
+ * (3.8, 3.9), called by _asyncio's task_step through the interpreter's exported symbol; awaits
+ * nested inside it may call it again (depth > 1). The outermost call with a coroutine is a step:
+ * what the thread measured before it is the loop's own work (cur_owner), what it measures during
+ * it is the task's, held in user space until the task writes or reads a served connection. */
+SEC("uprobe")
+int BPF_KPROBE(task_send, void *coro)
+{
+	struct thread_ctx *tc;
+
+	if (!is_target_tgid(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	tc = current_ctx();
+	if (!tc)
+		return 0;
+	if (tc->task_depth++ || !is_coroutine((__u64)coro))
+		return 0;
+	stat(REQ_STAT_TASK_STEPS);
+	tc->multiplex = 1; /* an event loop */
+	flush(tc, cur_owner(tc));
+	tc->task = (__u64)coro;
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(task_send_ret, long ret)
+{
+	struct thread_ctx *tc;
+	__u64 task;
+	bool done;
+
+	if (!is_target_tgid(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	tc = bpf_task_storage_get(&thread_ctxs, bpf_get_current_task_btf(), 0, 0);
+	if (!tc || !tc->task_depth || --tc->task_depth || !tc->task)
+		return 0;
+	task = tc->task;
+	flush(tc, REQ_TASK_BIT | task);
+	tc->task = 0;
+	/* the attachment's cookie, 1: _PyGen_Send (3.8/3.9) returns an object, NULL when the coroutine
+	 * is done; 0: PyIter_Send (3.10+) returns PYGEN_RETURN 0, PYGEN_ERROR -1, PYGEN_NEXT 1 */
+	done = bpf_get_attach_cookie(ctx) ? !ret : (int)ret <= 0;
+	if (done)
+		task_event(REQ_EV_TASK_END, task, 0);
 	return 0;
 }
 

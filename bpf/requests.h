@@ -62,13 +62,45 @@ struct req_conn {
 	__u64 pipe_id[REQ_PIPE];
 	__u64 pipe_start[REQ_PIPE];
 	__u32 npipe;
-	__u32 pipe_pad;
+	__u32 nstarted;     /* requests begun on the connection so far (the next one's order - 1) */
+	/* where the client's time goes (docs/network.md): the current request's order on the
+	 * connection, the reading thread's CPU time at its first read, its last read before the
+	 * response, the longest pause between two writes of the response after a short write with no
+	 * read between, and its writes left waiting for the client's receive window */
+	__u32 seq;
+	__u32 cpu_tid;      /* the thread of the first read; another thread's write: CPU unknown */
+	__u64 cpu0_ns;      /* that thread's sum_exec_runtime at the first read */
+	__u64 oncpu_ns;     /* at the last write, minus cpu0_ns; REQ_CPU_UNKNOWN: not one thread */
+	__u64 last_read_ns; /* the last read before the first write */
+	__u64 gap_max_ns;
+	__u32 last_send_len;
+	__u16 gaps;         /* pauses >= REQ_GAP_NS after a write shorter than a segment */
+	__u8 read_between;  /* a read since the last write */
+	__u8 pad8;
+	__u32 stalls;       /* writes that left bytes unsent the peer's window had no room for */
+	__u32 pad32;
 };
+
+#define REQ_CPU_UNKNOWN (~0ull)
+#define REQ_GAP_NS 40000000ull /* a delayed ACK's length: a pause between writes counted */
 
 enum req_ev_kind {
 	REQ_EV_START = 1,
 	REQ_EV_ACCT,
 	REQ_EV_END,
+	REQ_EV_BIND,     /* a task wrote or read a served connection: its held accounts are that request's */
+	REQ_EV_TASK_END, /* a task's coroutine finished: its held accounts go to its last request */
+};
+
+/* An account's owner with this bit set is a task (the rest: its coroutine's address), resolved in
+ * user space at the task's next write or read of a served connection (REQ_EV_BIND). */
+#define REQ_TASK_BIT (1ull << 63)
+
+struct req_bind_ev {
+	__u32 kind;
+	__u32 pad;
+	__u64 task;  /* REQ_TASK_BIT | coroutine */
+	__u64 req;   /* the request it wrote or read (REQ_EV_BIND); 0 for REQ_EV_TASK_END */
 };
 
 enum req_end_reason {
@@ -84,6 +116,10 @@ struct req_start_ev {
 	__u64 id;
 	__u64 start_ns;
 	char head[REQ_HEAD];
+	__u16 lport;    /* the connection's local (server) port, host order */
+	__u16 rport;    /* its peer's (the client's) port */
+	__u32 seq;      /* the request's order on its connection, from 1 */
+	__u8 raddr[16]; /* the peer's address (IPv4 as ::ffff:a.b.c.d) */
 };
 
 struct req_acct_ev {
@@ -109,6 +145,11 @@ struct req_end_ev {
 	__u32 pad;
 	__u64 op_sys_ns;
 	struct req_slot op_sys[REQ_OP_SLOTS];
+	__u64 oncpu_ns;     /* the handling thread's CPU time, first read to last write (REQ_CPU_UNKNOWN) */
+	__u64 read_span_ns; /* first read to the last read before the response */
+	__u64 gap_max_ns;   /* the longest counted pause between two writes (req_conn.gap_max_ns) */
+	__u32 gaps;
+	__u32 stalls;
 };
 
 /* Requests the probe saw but could not parse, counted in the req_stats array. */
@@ -123,6 +164,13 @@ enum req_stat {
 	REQ_STAT_PIPELINED,    /* requests that arrived behind an unanswered one (pipelined) */
 	REQ_STAT_PIPE_FULL,    /* pipelined requests beyond REQ_PIPE queued: not counted */
 	REQ_STAT_EXIT_FLUSH,   /* accounts of exiting threads, handed over at their exit */
+	REQ_STAT_WAKE_LENT,    /* wakes of a helper thread by a thread working for one owner: lent */
+	REQ_STAT_WAKE_UNTIED,  /* wakes of a helper thread by a thread working for no single request */
+	REQ_STAT_WAKE_BACK,    /* lendings ended by the helper waking its lender back */
+	REQ_STAT_WAKE_RESULT,  /* a helper woke a thread waiting for its one unanswered request */
+	REQ_STAT_WAKE_OTHER,   /* lendings ended by a wake from outside the process (a timeout) */
+	REQ_STAT_WAKE_NOGIL,   /* wakes not classified: the GIL's address is unknown (gil probe off) */
+	REQ_STAT_TASK_STEPS,   /* asyncio task steps seen (outermost coroutine sends) */
 	REQ_STAT_MAX,
 };
 

@@ -231,6 +231,25 @@ static __always_inline void count(__u32 i)
 	count_idx(&stack_counts, i);
 }
 
+/* The request a sample of task falls in: the thread's current request (its last read or write
+ * of a served connection) while that request is not answered yet; 0 otherwise. The requests
+ * probe hands work after the first write to the request only at a later write: such samples
+ * (between the writes of a multi-write response) read 0 here. */
+static __always_inline __u64 sample_request(struct task_struct *task)
+{
+	struct thread_ctx *tc = bpf_task_storage_get(&thread_ctxs, task, 0, 0);
+	struct req_conn *c;
+	__u64 sk;
+
+	if (!tc || !tc->request_id || !tc->req_sk)
+		return 0;
+	sk = tc->req_sk;
+	c = bpf_map_lookup_elem(&conns, &sk);
+	if (!c || c->req_id != tc->request_id || c->sends)
+		return 0;
+	return tc->request_id;
+}
+
 static __always_inline struct stack_event *new_event(__u32 kind, struct task_struct *task)
 {
 	struct stack_event *e = bpf_ringbuf_reserve(&stack_events, sizeof(*e), 0);
@@ -242,6 +261,7 @@ static __always_inline struct stack_event *new_event(__u32 kind, struct task_str
 	e->tid = task->pid;
 	e->nkernel = 0;
 	e->cookie = 0;
+	e->request_id = sample_request(task);
 	e->npy = 0;
 	e->py_depth = 0;
 	e->py_status = 0;

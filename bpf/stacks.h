@@ -59,6 +59,7 @@ struct stack_event {
 	__u32 pid, tid;
 	__u32 nkernel;      /* kernel frames in kstack, leaf first */
 	__u64 cookie;       /* GIL waits: pairs STACK_GIL_WAIT with its struct gil_wait_done */
+	__u64 request_id;   /* the request the thread is serving (read, not yet answered); 0: none */
 	__u64 regs[NR_UREGS];
 	__u32 user_len;     /* bytes of stack copied, from regs[7] (rsp) up */
 	__u32 npy;          /* Python frames, leaf first */

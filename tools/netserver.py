@@ -11,7 +11,8 @@ MODE:
   backlog  the nodelay server with request_queue_size = BACKLOG (default 5)
   flask    Flask's development server (Werkzeug), threaded
 
-Prints "ready PORT" once listening, and counts what it served: GET /count answers the number of
+GET /big answers 256 KiB (for a client that reads slowly). Prints "ready PORT" once listening,
+and counts what it served: GET /count answers the number of
 requests served so far (and the handler's own time in ms, summed), so the tests' ground truths
 come from the server itself.
 """
@@ -31,6 +32,8 @@ def body_for(path):
     if path == "/count":
         with lock:
             return ("%d %.3f\n" % (served[0], served[1])).encode()
+    if path == "/big":  # a response larger than a slow reader's receive window (slow-client)
+        return b"x" * 262144
     return b"x" * 64 + b"\n"
 
 

@@ -7,6 +7,7 @@
   GET /ppid        exactly 4 os.getppid() syscalls
   GET /split       exactly 4 os.getppid() syscalls, 2 before and 2 after yielding (asyncio.sleep(0) on
                    the event loop, where other requests run in between; time.sleep(0) threaded)
+  GET /splitms     the same around asyncio.sleep(0.001) (time.sleep(0.001) threaded)
   GET /items/<n>   a small body (endpoint normalization: /items/{id})
   GET /json        exactly 2 ujson.dumps() calls (where ujson is installed: Debian's python3-ujson)
   GET /hang        answers after 30 s (a request still open when a short run ends)
@@ -19,6 +20,16 @@
 --mode asyncio:  one event-loop thread (asyncio streams) serving every connection.
 --mode executor: the asyncio server, each handler's work done in the loop's default thread pool
                  (loop.run_in_executor): the work runs on threads that never touch a socket.
+--mode workers: the asyncio server whose handlers run their work in worker threads the way anyio's
+                 to_thread.run_sync does (FastAPI's `def` endpoints on uvicorn): an idle worker is
+                 taken from a stack (a new one started if none), the work is put on that worker's
+                 own queue.Queue, and the result comes back through loop.call_soon_threadsafe.
+--mode protocol: uvicorn's shape: an asyncio.Protocol whose data_received parses each request and
+                 creates a task for it (loop.create_task), the task writing the response through
+                 the transport (the request is read before its task exists).
+--mode pool:     ThreadingHTTPServer whose handlers hand each request's work to one shared
+                 concurrent.futures.ThreadPoolExecutor (4 workers behind its queue) and wait for
+                 the result: the work runs on threads that never touch a socket.
 --mode prefork:  2 worker processes forked at start, each serving the one listening socket with a
                  single-threaded http.server (a request at a time per process).
 --mode gevent:   gevent's pywsgi server (greenlets on one thread); needs gevent (python3-gevent).
@@ -47,6 +58,45 @@ except ImportError:
 _DOC = {"items": [{"id": i, "name": "item %d" % i, "tags": ["a", "b", "c"]} for i in range(200)]}
 _own = {}  # path -> the server's own timings, ms
 EXECUTOR = False
+POOL = None  # --mode pool: the handlers' shared thread pool
+WORKERS = False  # --mode workers: anyio-style worker threads, one queue each
+_idle = []  # idle workers' queues (the most recently idle last, as anyio's deque)
+
+
+def _worker(q):
+    while True:
+        item = q.get()
+        if item is None:
+            return
+        loop, fut, fn, arg = item
+        try:
+            res, exc = fn(arg), None
+        except Exception as e:  # noqa: BLE001
+            res, exc = None, e
+        _idle.append(q)
+        loop.call_soon_threadsafe(_report, fut, res, exc)
+
+
+def _report(fut, res, exc):
+    if not fut.cancelled():
+        if exc is not None:
+            fut.set_exception(exc)
+        else:
+            fut.set_result(res)
+
+
+async def run_sync_in_worker(fn, arg):
+    """anyio.to_thread.run_sync's shape: an idle worker's own queue, or a new worker."""
+    import queue
+    loop = asyncio.get_running_loop()
+    fut = loop.create_future()
+    if _idle:
+        q = _idle.pop()
+    else:
+        q = queue.Queue()
+        threading.Thread(target=_worker, args=(q,), daemon=True).start()
+    q.put((loop, fut, fn, arg))
+    return await fut
 
 
 def record(path, t0):
@@ -101,14 +151,16 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/hang":
             time.sleep(30)
             body = b"late\n"
-        elif path == "/split":
+        elif path in ("/split", "/splitms"):
             half_split()
-            time.sleep(0)
+            time.sleep(0 if path == "/split" else 0.001)
             half_split()
             body = b"split\n"
         elif path == "/drop":
             self.close_connection = True
             return
+        elif POOL is not None and path != "/stats":
+            body = POOL.submit(work, path).result()
         else:
             body = work(path)
         if body is None:
@@ -144,15 +196,17 @@ async def serve_conn(reader, writer):
             elif path == "/hang":
                 await asyncio.sleep(30)
                 body = b"late\n"
-            elif path == "/split":
+            elif path in ("/split", "/splitms"):
                 half_split()
-                await asyncio.sleep(0)
+                await asyncio.sleep(0 if path == "/split" else 0.001)
                 half_split()
                 body = b"split\n"
             elif path == "/drop":
                 break
             elif EXECUTOR:
                 body = await asyncio.get_running_loop().run_in_executor(None, work, path)
+            elif WORKERS and path != "/stats":
+                body = await run_sync_in_worker(work, path)
             else:
                 body = work(path)
             if body is None:
@@ -166,6 +220,78 @@ async def serve_conn(reader, writer):
         pass
     finally:
         writer.close()
+
+
+async def handle(path):
+    """The asyncio server's endpoints, for --mode protocol: the body, or None."""
+    if path == "/sleep":
+        await asyncio.sleep(0.005)
+        return b"slept\n"
+    if path == "/hang":
+        await asyncio.sleep(30)
+        return b"late\n"
+    if path in ("/split", "/splitms"):
+        half_split()
+        await asyncio.sleep(0 if path == "/split" else 0.001)
+        half_split()
+        return b"split\n"
+    return work(path)
+
+
+class HttpProtocol(asyncio.Protocol):
+    """uvicorn's HttpToolsProtocol/H11Protocol shape: parse in data_received, one task per request
+    (RequestResponseCycle.run_asgi), responses in order (a keep-alive connection's next request
+    waits for the previous response, as uvicorn's flow control does)."""
+
+    def connection_made(self, transport):
+        import socket
+        self.transport = transport
+        self.buf = b""
+        self.busy = False
+        self.queue = []
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def data_received(self, data):
+        self.buf += data
+        while b"\r\n\r\n" in self.buf:
+            head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+            parts = head.split(b"\r\n", 1)[0].split()
+            path = parts[1].decode().split("?", 1)[0] if len(parts) > 1 else "/"
+            self.queue.append((path, time.monotonic()))
+        self.next()
+
+    def next(self):
+        if not self.busy and self.queue:
+            self.busy = True
+            path, t0 = self.queue.pop(0)
+            asyncio.get_running_loop().create_task(self.cycle(path, t0))
+
+    async def cycle(self, path, t0):
+        if path == "/drop":
+            self.transport.close()
+            return
+        body = await handle(path)
+        if body is None:
+            self.transport.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+        else:
+            self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s"
+                                 % (len(body), body))
+            record(path, t0)
+        self.busy = False
+        self.next()
+
+    def connection_lost(self, exc):
+        self.queue = []
+
+
+async def amain_protocol(port):
+    loop = asyncio.get_running_loop()
+    srv = await loop.create_server(HttpProtocol, "127.0.0.1", port)
+    print("ready %d" % srv.sockets[0].getsockname()[1], flush=True)
+    async with srv:
+        await srv.serve_forever()
 
 
 async def amain(port):
@@ -231,7 +357,7 @@ def main():
     global EXECUTOR
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--mode", choices=["threaded", "asyncio", "executor", "prefork", "gevent"], default="threaded")
+    ap.add_argument("--mode", choices=["threaded", "asyncio", "executor", "workers", "protocol", "pool", "prefork", "gevent"], default="threaded")
     a = ap.parse_args()
     gc.disable()  # no automatic collections: /gc's is the only one
     if a.mode == "gevent":
@@ -240,10 +366,19 @@ def main():
     if a.mode == "prefork":
         prefork(a.port)
         return
-    if a.mode in ("asyncio", "executor"):
+    if a.mode == "protocol":
+        asyncio.run(amain_protocol(a.port))
+        return
+    if a.mode in ("asyncio", "executor", "workers"):
+        global WORKERS
         EXECUTOR = a.mode == "executor"
+        WORKERS = a.mode == "workers"
         asyncio.run(amain(a.port))
         return
+    if a.mode == "pool":
+        global POOL
+        import concurrent.futures
+        POOL = concurrent.futures.ThreadPoolExecutor(max_workers=4)
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     srv.daemon_threads = True
     print("ready %d" % srv.server_address[1], flush=True)

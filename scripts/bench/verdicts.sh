@@ -19,7 +19,7 @@
 #                                       [--scenarios aa-seq,aa-int,ab-delay,ab-cpu] [-o DIR]
 #                                       [--diff-args "ARGS"] [--compare-args "ARGS"]
 #        scripts/bench/verdicts.sh --rediff DIR [--diff-args "ARGS"] [--compare-args "ARGS"]
-# Defaults: N 5 trials of each scenario, 2 s passes after a 1 s warmup, 5 repeats (rounds),
+# Defaults: N 5 trials of each scenario, 2 s passes after a 1 s warmup, 9 repeats (rounds: compare's default),
 # concurrency 50, 2 generator threads, --probes none (clean passes only: the gate's figures come
 # from them). Every run's files are kept under DIR (default /tmp/bindprof-verdicts.PID), so
 # --rediff DIR re-evaluates the same runs with another diff (or other --diff-args) without
@@ -32,7 +32,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BP=${BINDPROF:-$ROOT/build/bindprof}
 SERVER=$ROOT/tools/demo_server.py
 PY=${PYTHON:-/usr/bin/python3}
-N=5 DURATION=2 WARMUP=1 REPEATS=5 CONC=50 THREADS=2 PROBES=none
+N=5 DURATION=2 WARMUP=1 REPEATS=9 CONC=50 THREADS=2 PROBES=none
 SCEN=aa-seq,aa-int,ab-delay,ab-cpu OUT=/tmp/bindprof-verdicts.$$ DIFF_ARGS="" COMPARE_ARGS="" REDIFF=""
 
 die() { echo "verdicts.sh: $*" >&2; exit 2; }
@@ -95,8 +95,10 @@ collect() {
 	esac
 	app "$dir/apps" base ""
 	app "$dir/apps" cand "$extra"
+	# --force: collect the rounds whatever the host load; diff applies (or, with --diff-args
+	# --force, skips) the refusal when the pair is evaluated
 	"$BP" compare --frameworks base,cand --apps "$dir/apps" --suite "$dir/suite.json" --repeats "$REPEATS" \
-		"${LOAD[@]}" -o "$dir/cmp.json" > "$dir/compare.log" 2>&1 ||
+		"${LOAD[@]}" -o "$dir/cmp.json" --force > "$dir/compare.log" 2>&1 ||
 		{ echo "compare exited $?" > "$dir/error"; return; }
 	mv "$dir/cmp.base.json" "$dir/base.json" && mv "$dir/cmp.cand.json" "$dir/new.json"
 }
@@ -128,6 +130,7 @@ evaluate() {
 		fi
 		# compare's own verdict on the same pair: the workloads with a winner named
 		# shellcheck disable=SC2086
+		rm -f "$d/cmp-eval.json" # a refused compare writes none: never read an earlier evaluation's
 		"$BP" compare "$d/base.json" "$d/new.json" $COMPARE_ARGS -o "$d/cmp-eval.json" > "$d/compare-eval.txt" 2>&1
 		winners=$("$PY" - "$d/cmp-eval.json" <<'EOF' 2>/dev/null
 import json, sys

@@ -9,8 +9,8 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import BINDPROF, check, main, run  # noqa: E402
 
-COMMANDS = ["record", "load", "profile", "diff", "compare", "report", "flamegraph", "doctor", "export", "history",
-            "history add", "history show", "history check"]
+COMMANDS = ["record", "load", "profile", "diff", "baseline save", "baseline check", "compare", "report",
+            "flamegraph", "doctor", "export", "history", "history add", "history show", "history check"]
 
 
 def helptext(cmd):

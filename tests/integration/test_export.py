@@ -10,7 +10,9 @@ the folded totals exactly:
 The workloads are tools/pystack.py's: two threads contending for the GIL (on-CPU and GIL-wait
 stacks), and a ctypes call into build/tools/libdemo.so (a native frame with its module).
 """
+import contextlib
 import gzip
+import http.client
 import json
 import os
 import re
@@ -18,9 +20,11 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BINDPROF, OUT, ROOT, Skip, check, main, run, each_interpreter as each  # noqa: E402
+from harness import (BINDPROF, OUT, ROOT, Skip, check, main, run, wait_line,  # noqa: E402
+                     each_interpreter as each)
 
 TMP = tempfile.mkdtemp(prefix="bindprof-export-")
 PYSTACK = os.path.join(ROOT, "tools", "pystack.py")
@@ -40,7 +44,7 @@ const frames = [];
 for (const sm of p.sample) {
   sm.value.forEach((v, i) => { totals[i] += BigInt(v); });
   for (const l of sm.label) {
-    const k = s(l.key) + '=' + s(l.str);
+    const k = s(l.key) + '=' + (Number(l.str) ? s(l.str) : String(l.num));
     byLabel[k] = byLabel[k] || types.map(() => 0n);
     sm.value.forEach((v, i) => { byLabel[k][i] += BigInt(v); });
   }
@@ -50,7 +54,8 @@ for (const l of p.location) {
   frames.push({ name: s(f.name), file: s(f.filename), start_line: Number(f.startLine),
                 line: Number(l.line[0].line), mapping: m ? s(m.filename) : null });
 }
-const out = { types, totals: totals.map(String), period: String(p.period), frames,
+const mappings = p.mapping.map(m => ({ file: s(m.filename), build_id: s(m.buildId) }));
+const out = { types, totals: totals.map(String), period: String(p.period), frames, mappings,
               period_type: s(p.periodType.type) + '/' + s(p.periodType.unit),
               labels: Object.fromEntries(Object.entries(byLabel).map(([k, v]) => [k, v.map(String)])) };
 console.log(JSON.stringify(out));
@@ -230,7 +235,8 @@ def test_native_frame_keeps_its_module():
     for line, n in cpu.items():
         # "name [module]"; a stripped interpreter's crossing is "[unknown] [module]"
         for tok in set(re.findall(r";([^;\[]+|\[unknown\]) \[([^\];]+)\]", line)):
-            cross[tok] = cross.get(tok, 0) + n
+            if tok[1] != "?":  # "[?]": the module was unknown (no mapping in the export)
+                cross[tok] = cross.get(tok, 0) + n
     check(cross, "no crossing frame into native code in the folded lines")
     (name, module), want = max(cross.items(), key=lambda kv: kv[1])
     check(want > 20 and "demo_checksum" in "".join(l for l in cpu if name in l),
@@ -249,6 +255,218 @@ def test_native_frame_keeps_its_module():
     got = sum(s["value"][0] for s in prof["sample"]
               if any(locs[i] == (name, module) for i in set(s["location_id"])))
     check(got == want, f"samples through {name} in {module}: pprof {got}, folded {want}")
+    # the crossing module's mapping carries its GNU build-id, as readelf -n reads it from the file
+    with open(out + ".json") as f:
+        maps = json.load(f)["results"]["profiling"]["stacks"]["mappings"]
+    path = [m["path"] for m in maps if m["module"] == module]
+    check(path, f"{module} not in stacks.mappings {[m['module'] for m in maps]}")
+    want_bid = readelf_build_id(path[0])
+    mp = [m for m in dec["mappings"] if m["file"] == module]
+    check(mp and mp[0]["build_id"] == want_bid, f"{module}: pprof-format build_id {mp}, readelf {want_bid}")
+    pm = [m for m in prof.get("mapping", []) if strs[m["filename"][0]] == module]
+    check(pm and strs[pm[0]["build_id"][0]] == want_bid, f"{module}: protoc build_id differs from readelf {want_bid}")
+    check(any(m["module"] == "libdemo.so" for m in maps), "libdemo.so (sampled) not in stacks.mappings")
+    for m in maps:  # every module the run listed, against readelf
+        if m["build_id"] is not None:
+            check(m["build_id"] == readelf_build_id(m["path"]), f"{m['path']}: build_id {m['build_id']} != readelf's")
+
+
+def readelf_build_id(path):
+    r = run(["readelf", "-n", path])
+    m = re.search(r"Build ID: ([0-9a-f]+)", r.stdout)
+    check(m is not None, f"readelf -n {path}: no build ID")
+    return m[1]
+
+
+def share_tolerance(p, n):
+    """How far a share of n samples may be from the true share p: 3 binomial standard errors (the
+    sampling's own noise: on a busy machine a thread gets few samples), at least 0.05."""
+    return max(0.05, 3 * (p * (1 - p) / n) ** 0.5)
+
+
+def label_sums(prof, strs, key, col=0):
+    """protoc's samples: the value column's sum per value of label key (str or num)."""
+    sums = {}
+    for sm in prof.get("sample", []):
+        for lb in sm.get("label", []):
+            if strs[lb["key"][0]] == key:
+                v = strs[lb["str"][0]] if lb.get("str") else lb.get("num", [0])[0]
+                sums[v] = sums.get(v, 0) + sm["value"][col]
+    return sums
+
+
+TWO_THREADS = r'''
+import ctypes, sys, threading, time
+libc = ctypes.CDLL(None)
+def spin(ms):
+    end = time.thread_time() + ms / 1000
+    x = 0
+    while time.thread_time() < end:
+        x = (x + 7) & 0xFFFF
+OUT = {}
+def worker(name, duty, end):
+    libc.prctl(15, name.encode(), 0, 0, 0)  # PR_SET_NAME: the thread's name
+    while time.monotonic() < end:
+        spin(10 * duty)
+        if duty < 1:
+            time.sleep(0.01 * (1 - duty))
+    OUT[name] = (threading.get_native_id(), time.thread_time())
+time.sleep(float(sys.argv[2]))
+end = time.monotonic() + float(sys.argv[1])
+ts = [threading.Thread(target=worker, args=(n, d, end)) for n, d in (("hotw", 1.0), ("coldw", 0.25))]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+for n, (tid, cpu) in OUT.items():
+    print(f"worker {n} {tid} {cpu:.6f}", flush=True)
+'''
+
+
+def test_thread_labels_match_cpu_time():
+    """Two threads with unequal CPU time (one spins, one spins a quarter of the time): the pprof
+    samples labelled with each thread's id and name (protoc and pprof-format), and speedscope's
+    per-thread profiles, split the on-CPU samples as the threads' own CPU times split (their
+    time.thread_time()), within 3 binomial standard errors of the share (at least 0.05); totals
+    still equal the folded files'."""
+    need_tools()
+    script = os.path.join(TMP, "twothreads.py")
+    write(script, TWO_THREADS)
+    out = os.path.join(TMP, "threads")
+    r = run([BINDPROF, "record", "-F", "499", "-o", out + ".json", "--folded", out + ".folded", "--pprof",
+             out + ".pb.gz", "--speedscope", out + ".ss.json", "--", "/usr/bin/python3", script, "2", "0.3"],
+            timeout=90)
+    check(r.returncode == 0, f"record failed ({r.returncode}): {r.stderr.strip()[-400:]}")
+    truth = {m[1]: (int(m[2]), float(m[3])) for m in re.finditer(r"^worker (\w+) (\d+) ([\d.]+)$", r.stdout, re.M)}
+    check(set(truth) == {"hotw", "coldw"}, f"workload output: {r.stdout[-300:]}")
+    cpu_n = sum(folded_totals(out + ".folded").values())
+    prof = protoc_decode(out + ".pb.gz")
+    got, strs = protoc_totals(prof)
+    check(got["samples/count"] == cpu_n, f"protoc samples {got['samples/count']} != folded {cpu_n}")
+    by_tid = label_sums(prof, strs, "thread_id")
+    by_name = label_sums(prof, strs, "thread")
+    check(sum(by_tid.values()) == cpu_n, f"thread_id labels cover {sum(by_tid.values())} of {cpu_n} samples")
+    dec = npm_decode(out + ".pb.gz")
+    cpu_share = truth["hotw"][1] / (truth["hotw"][1] + truth["coldw"][1])
+    pairs = {}  # (thread_id, thread) -> samples
+    for sm in prof.get("sample", []):
+        lab = {strs[lb["key"][0]]: (strs[lb["str"][0]] if lb.get("str") else lb.get("num", [0])[0])
+               for lb in sm.get("label", [])}
+        k = (lab.get("thread_id"), lab.get("thread"))
+        pairs[k] = pairs.get(k, 0) + sm["value"][0]
+    for name, (tid, secs) in truth.items():
+        # a thread's samples carry its name, but for the first ones, before its prctl renamed it
+        check(all(t == tid for t, n in pairs if n == name), f"{name}: samples under other ids: {pairs}")
+        check(pairs.get((tid, name), 0) >= 0.9 * by_tid.get(tid, 0) - 2,
+              f"{name}: {pairs.get((tid, name), 0)} of its {by_tid.get(tid)} samples carry its name")
+        check(int(dec["labels"].get(f"thread_id={tid}", ["0"])[0]) == by_tid.get(tid),
+              f"{name}: pprof-format thread_id={tid} {dec['labels'].get(f'thread_id={tid}')} != protoc {by_tid.get(tid)}")
+    hot, cold = by_tid.get(truth["hotw"][0], 0), by_tid.get(truth["coldw"][0], 0)
+    check(hot + cold >= 50, f"only {hot + cold} samples in the two threads")
+    share = hot / (hot + cold)
+    tol = share_tolerance(cpu_share, hot + cold)
+    print(f"      hotw {hot} coldw {cold} samples: share {share:.3f}; CPU time "
+          f"{truth['hotw'][1]:.3f} s / {truth['coldw'][1]:.3f} s: share {cpu_share:.3f} (tolerance {tol:.3f})", flush=True)
+    check(abs(share - cpu_share) <= tol, f"hotw's sample share {share:.3f} vs its CPU-time share {cpu_share:.3f}")
+    with open(out + ".ss.json") as f:
+        ss = json.load(f)
+    for name, (tid, _) in truth.items():
+        w = [sum(p["weights"]) for p in ss["profiles"] if f"thread {name} ({tid})" in p["name"] and p["unit"] == "none"]
+        check(w == [by_tid.get(tid)], f"speedscope profile of {name} ({tid}): {w}, pprof {by_tid.get(tid)}")
+
+
+HTTP_SERVER = r'''
+import json, sys, threading, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+MS = {"/heavy": 8, "/light": 2}
+CPU = {p: 0.0 for p in MS}
+N = {p: 0 for p in MS}
+LOCK = threading.Lock()
+def burn(ms):
+    end = time.thread_time() + ms / 1000
+    x = 0
+    while time.thread_time() < end:
+        x = (x + 7) & 0xFFFF
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        if self.path in MS:
+            t0 = time.thread_time()
+            burn(MS[self.path])
+            with LOCK:
+                CPU[self.path] += time.thread_time() - t0
+                N[self.path] += 1
+            body = b"ok"
+        else:
+            body = json.dumps({"cpu": CPU, "n": N}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+print("ready", srv.server_address[1], flush=True)
+srv.serve_forever()
+'''
+
+
+def test_request_labels_match_handler_cpu():
+    """A server whose /heavy requests burn 8 ms of CPU and /light ones 2 ms (measured by the
+    server, time.thread_time()): the pprof samples labelled endpoint=GET /heavy and GET /light split
+    the two endpoints' samples as the server's own CPU times split (within 3 binomial standard
+    errors, at least 0.05), and the request
+    labels name one request per served request (at least 80% of the heavy ones have a sample, and
+    no more ids than requests)."""
+    need_tools()
+    import signal
+    script = os.path.join(TMP, "burnserver.py")
+    write(script, HTTP_SERVER)
+    out = os.path.join(TMP, "requests")
+    srv = subprocess.Popen(["/usr/bin/python3", script], stdout=subprocess.PIPE, text=True)
+    rec = None
+    try:
+        port = int(wait_line(srv.stdout, "ready").split()[1])
+        rec = subprocess.Popen([BINDPROF, "record", "-p", str(srv.pid), "-F", "499", "--probes", "requests,stacks",
+                                "-o", out + ".json", "--folded", out + ".folded", "--pprof", out + ".pb.gz"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wait_line(rec.stderr, "bindprof: recording pid", timeout=30)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for i in range(120):
+            conn.request("GET", "/heavy" if i % 2 else "/light")
+            check(conn.getresponse().read() == b"ok", "a request failed")
+        time.sleep(0.3)
+        rec.send_signal(signal.SIGINT)
+        _, err = rec.communicate(timeout=60)
+        check(rec.returncode == 0, f"record exited {rec.returncode}: {err.strip()[-300:]}")
+        conn.request("GET", "/stats")
+        own = json.loads(conn.getresponse().read())
+    finally:
+        if rec and rec.poll() is None:
+            rec.kill()
+        srv.kill()
+        srv.wait()
+    prof = protoc_decode(out + ".pb.gz")
+    got, strs = protoc_totals(prof)
+    check(got["samples/count"] == sum(folded_totals(out + ".folded").values()), "totals differ from folded")
+    by_ep = label_sums(prof, strs, "endpoint")
+    heavy, light = by_ep.get("GET /heavy", 0), by_ep.get("GET /light", 0)
+    cpu_share = own["cpu"]["/heavy"] / (own["cpu"]["/heavy"] + own["cpu"]["/light"])
+    print(f"      heavy {heavy} light {light} samples; server CPU {own['cpu']}: share {cpu_share:.3f}", flush=True)
+    check(heavy + light >= 50, f"only {heavy}+{light} samples labelled with an endpoint: {by_ep}")
+    share = heavy / (heavy + light)
+    tol = share_tolerance(cpu_share, heavy + light)
+    check(abs(share - cpu_share) <= tol, f"GET /heavy's sample share {share:.3f} vs its CPU share {cpu_share:.3f} "
+          f"(tolerance {tol:.3f})")
+    check(label_sums(prof, strs, "request_endpoint") == by_ep, "request_endpoint and endpoint labels differ")
+    ids = set()
+    for sm in prof.get("sample", []):
+        lab = {strs[lb["key"][0]]: (strs[lb["str"][0]] if lb.get("str") else lb.get("num", [0])[0]) for lb in sm.get("label", [])}
+        if lab.get("endpoint") == "GET /heavy":
+            check("request" in lab, f"a GET /heavy sample without a request label: {lab}")
+            ids.add(lab["request"])
+    n = own["n"]["/heavy"]
+    check(0.8 * n <= len(ids) <= n, f"{len(ids)} request ids on GET /heavy samples for {n} requests")
 
 
 def write(path, text):

@@ -327,7 +327,8 @@ def test_record_command_killed():
     p = spawn([BINDPROF, "record", "-o", os.path.join(TMP, "rec.json"), "--",
                "/bin/sh", "-c", "sleep 300 & sleep 300; :", marker])
     progs, links = wait_for(lambda: (lambda i: i if i[1] else None)(bpf_ids(p.pid)), 30, "record to attach")
-    kids = wait_for(lambda: (lambda d: d if len(d) >= 3 else None)(descendants(p.pid) - {p.pid}), 10,
+    # a wait for the set-up, not a bound on bindprof (10 s timed out on a busy machine)
+    kids = wait_for(lambda: (lambda d: d if len(d) >= 3 else None)(descendants(p.pid) - {p.pid}), 60,
                     "the command and its two sleeps")
     # the command: /bin/sh with the marker (bindprof's guardian, a fork of it, names it too)
     cmd = [k for k in kids if open(f"/proc/{k}/cmdline", "rb").read().startswith(b"/bin/sh\0-c")]
@@ -400,7 +401,7 @@ def test_profile_interrupted_while_the_app_starts():
 
 
 DYING_APP = r"""
-import os, sys
+import os, sys, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class H(BaseHTTPRequestHandler):
     def log_message(self, *a):
@@ -409,6 +410,8 @@ class H(BaseHTTPRequestHandler):
         if self.path.startswith("/items"):
             sys.stderr.write("dying on %s\n" % self.path)
             sys.stderr.flush()
+            with open(sys.argv[2], "w") as f:
+                f.write(repr(time.time()))
             os._exit(3)
         self.send_response(200)
         self.send_header("Content-Length", "2")
@@ -434,11 +437,12 @@ def test_profile_app_exit_ends_the_run():
                                                   {"name": "items", "method": "GET", "path": "/items/42"},
                                                   {"name": "again", "method": "GET", "path": "/hello"}]}, f)
     out = os.path.join(TMP, "dying.json")
-    t0 = time.time()
-    r = run([BINDPROF, "profile", "--app-cmd", f"/usr/bin/python3 {app} {port}", "--url", f"http://127.0.0.1:{port}",
+    died = os.path.join(TMP, "dying.time")
+    r = run([BINDPROF, "profile", "--app-cmd", f"/usr/bin/python3 {app} {port} {died}", "--url", f"http://127.0.0.1:{port}",
              "--suite", suite, "--duration", "1", "--repeats", "2", "--warmup", "0", "--concurrency", "2", "-t", "1",
              "--probes", "none", "-o", out], timeout=120)
-    wall = time.time() - t0
+    with open(died) as f:
+        wall = time.time() - float(f.read())
     check(r.returncode == 4, f"profile exited {r.returncode}: {r.stderr}")
     with open(out) as f:
         doc = json.load(f)
@@ -454,9 +458,10 @@ def test_profile_app_exit_ends_the_run():
     check(len(line) == 1 and "exited with status 3 during three/items" in line[0] and out + ".app.log" in line[0],
           f"one line naming the status and the log: {r.stderr}")
     check(any(l.strip() == "| dying on /items/42" for l in lines), f"the log's last lines: {r.stderr}")
-    # two 1 s passes of the first workload, then the app's death noticed within 50 ms; before,
-    # four more 1 s passes ran against the dead port
-    check(wall < 2 + 2.5, f"profile ran {wall:.1f} s after the app died")
+    # the app's death noticed within 50 ms; before, four more 1 s passes ran against the dead port:
+    # from the app's own time of death (not from the start: a busy machine stretched the app's
+    # start and the first passes to 6.1 s), profile has stopped it all and exited in under 3.5 s
+    check(wall < 3.5, f"profile ran {wall:.1f} s after the app died")
 
 
 def _guarded(fn):

@@ -179,12 +179,91 @@ def test_c_extension_and_stripped():
             check(hits >= N, f"{what}: {hits} PyEval_SaveThread hits, want >= {N}")
             within(fs["ffiext.busy"]["p50_us"], 50, TOL, f"{what} busy p50")
             within(fs["ffiext.busy_nogil"]["p50_us"], 50, TOL, f"{what} busy_nogil p50")
-            check(fs["ffiext.add"]["p50_us"] < 8, f"{what}: add p50 {fs['ffiext.add']['p50_us']} us")
+            # The trivial add costs nanoseconds: its p50 is what is left of the probe pair's cost
+            # after the correction. Uncorrected it reads the whole cost (correction_ns, 18.7 to 27.9
+            # us for this single-stepped probe over 60 recordings); corrected, 0 to 8.6 us, because
+            # the pair's run-time cost moves between two levels (~19 and ~27 us) on this VM and the
+            # start-up calibration can catch the lower one. So the bound is 0.6x the cost subtracted
+            # in this very run: a run-time level up to 1.6x its calibration passes, an uncorrected
+            # (or wrongly corrected) reading cannot. (An absolute 8 us failed once at 8.58.)
+            add = fs["ffiext.add"]
+            bound = 0.6 * add["correction_ns"] / 1000
+            check(add["p50_us"] < bound, f"{what}: add p50 {add['p50_us']} us, want under {bound:.1f} "
+                  f"(0.6x the {add['correction_ns']} ns correction, {add['probe']['kind']} probe)")
             check(fs["ffiext.add"]["overhead_ms"] is None, "a C extension has no libffi share")
             # imported after bindprof attached, named by file name: caught at its load
             check(doc["results"]["profiling"]["ffi"]["load_stops"] >= 1, "the late import stopped at its load")
 
     each(one)
+
+
+HEAPCALL = r'''
+import sys, time
+sys.path.insert(0, sys.argv[2])
+import heapext
+time.sleep(float(sys.argv[3]))  # bindprof finds the methods at its next poll after the import
+n = int(sys.argv[1])
+for i in range(2 * n):
+    heapext.add(i, 1)
+for _ in range(n):
+    heapext.spin()
+'''
+
+
+def test_heap_method_tables_stripped():
+    """tools/heapext.c, shaped like a recent PyO3 module: no static method table, its PyMethodDef
+    array malloc'd at import, stripped (its functions' names exist only in that heap array). Named
+    by file name with a glob on the Python name (heapext.add) and on the bare name (spin), its
+    methods are found in the target's memory after the import: 2N adds and N spins are exactly
+    2N and N calls, under their Python names, on every interpreter present (recorded side by side:
+    --ffi's start-up, mostly waiting on uprobe registration, is ~15 s here on a busy machine)."""
+    need_root()
+    script = os.path.join(TMP, "heapcall.py")
+    with open(script, "w") as f:
+        f.write(HEAPCALL)
+    if not PYTHONS:
+        raise Skip("no CPython interpreter on this machine")
+    print(f"      interpreters: {', '.join(p[0] for p in PYTHONS)}"
+          + (f"; absent: {', '.join(MISSING)}" if MISSING else ""), flush=True)
+    runs, errors = [], []
+    for label, py, full in PYTHONS:
+        inc = subprocess.run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['include'])"],
+                             capture_output=True, text=True).stdout.strip()
+        suffix = subprocess.run([py, "-c", "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))"],
+                                capture_output=True, text=True).stdout.strip()
+        if not os.path.isfile(os.path.join(inc, "Python.h")):
+            print(f"      {label}: no Python.h in {inc} (Debian: python3-dev), skipped", flush=True)
+            continue
+        d = os.path.join(TMP, f"heapext-{label}")
+        os.makedirs(d, exist_ok=True)
+        so = os.path.join(d, "heapext" + suffix)
+        c = subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-I", inc, os.path.join(ROOT, "tools", "heapext.c"),
+                            "-o", so], capture_output=True, text=True)
+        check(c.returncode == 0, f"building heapext for {label}: {c.stderr[:300]}")
+        subprocess.run(["strip", "--strip-all", so], check=True)
+        syms = subprocess.run(["readelf", "-Ws", so], capture_output=True, text=True).stdout
+        check("heap_add" not in syms and "heap_spin" not in syms, f"{label}: heapext is not stripped")
+        out = os.path.join(TMP, f"heap-{label}.json")
+        p = subprocess.Popen([BINDPROF, "record", "--probes", "gc", "--ffi", "heapext:heapext.add", "--ffi",
+                              "heapext:spin", "-o", out, "--", py, script, str(N), d, "1.5"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        runs.append((label, p, out))
+    for label, p, out in runs:
+        _, err = p.communicate(timeout=180)
+        try:
+            check(p.returncode == 0, f"record exited {p.returncode}: {err.strip()[-300:]}")
+            doc = load(out)
+            validate(doc)
+            ffi = doc["results"]["profiling"]["ffi"]
+            fs = {f["python_name"]: f["calls"] for f in ffi["functions"] if f["python_name"]}
+            check(fs == {"heapext.add": 2 * N, "heapext.spin": N},
+                  f"calls {fs}, want heapext.add {2 * N}, heapext.spin {N}; "
+                  f"status {[x['status'] for x in ffi['libraries']]}")
+            check(all("found in pid" in x["status"] for x in ffi["libraries"]), f"{ffi['libraries']}")
+        except AssertionError as e:
+            errors.append(f"[{label}] {e}")
+    check(runs, "heapext could not be built for any interpreter")
+    check(not errors, "; ".join(errors))
 
 
 def test_ffi_bad_input():

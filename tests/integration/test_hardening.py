@@ -79,9 +79,20 @@ def test_bad_values_refused_up_front():
             "suites[0].name", forbid_files=[out])
     refused(["profile", "--url", "http://127.0.0.1:9", "--app-cmd", "/nonexistent --port 1", "-o", out],
             "--app-cmd: '/nonexistent' is not an executable file", forbid_files=[out])
+    refused(["profile", "--history", path("nohistory.db"), "--html", path("never.html")] + app,
+            "no history store at", forbid_files=[out, path("nohistory.db")])
     refused(["profile", "--url", "http://127.0.0.1:9", "-p", " 12", "-o", out], "-p: invalid PID ' 12'")
     refused(["record", "-p", " 12"], "-p: invalid PID ' 12'")
     refused(["record", "-p", "+12"], "-p: invalid PID '+12'")
+    # a sweep's empty value, a suite named twice, two workloads of one name: typos, not skipped
+    refused(["profile", "--sweep", "concurrency=1,,2"] + app, "--sweep concurrency: an empty value",
+            forbid_files=[out])
+    refused(["profile", "--sweep", "rate=10,20,"] + app, "--sweep rate: an empty value", forbid_files=[out])
+    refused(["profile", "--suite", "forms,forms"] + app, "--suite: 'forms' named twice", forbid_files=[out])
+    twice = write("twice.json", {"name": "s", "workloads": [{"name": "a", "method": "GET", "path": "/"},
+                                                            {"name": "a", "method": "GET", "path": "/b"}]})
+    refused(["profile", "--suite", twice] + app, "workloads[1].name: a second workload named 'a'",
+            forbid_files=[out])
     new = write("new.json", profile_doc(50.0))
     for thr in ("p99_ms=nan:nan", "p99_ms=inf:inf", "p99_ms=:", "p99_ms=:5", "p99_ms=5:inf"):
         refused(["diff", base, new, "--force", "--threshold", thr], f"'{thr}'")
@@ -89,6 +100,17 @@ def test_bad_values_refused_up_front():
     # (one pass a side: gated explicitly, --gate all)
     r = run([BINDPROF, "diff", base, new, "--force", "--gate", "all", "--threshold", "requests_per_sec=5:10"])
     check(r.returncode == 1, f"diff with a finite threshold: exit {r.returncode}, want 1 (regression)")
+
+
+def test_app_that_exits_at_once():
+    """An app that exits before it listens: exit 4 at once, naming the time waited, not --ready-timeout."""
+    t0 = time.time()
+    r = run([BINDPROF, "profile", "--url", "http://127.0.0.1:9", "--app-cmd", "true", "--quick",
+             "--ready-timeout", "30", "-o", path("gone.json")], timeout=60)
+    took = time.time() - t0
+    check(r.returncode == 4, f"exit {r.returncode}, want 4: {r.stderr.strip()!r}")
+    check("it exited; see its log" in r.stderr and "within 30" not in r.stderr, r.stderr)
+    check(took < 10, f"took {took:.1f}s to see the app had exited")
 
 
 def test_targets_refused_or_warned():
@@ -131,7 +153,14 @@ def test_output_paths_checked_before_attaching():
                             "--svg: cannot write '/nonexistent/x.svg': directory '/nonexistent' does not exist"),
                            (["-o", path("ok.json"), "--folded", TMP], "is a directory"),
                            (["-o", path("ok.json"), "--pprof", "/nonexistent/p.pb.gz"], "--pprof: cannot write"),
-                           (["-o", path("ok.json"), "--speedscope", TMP], "--speedscope: '")):
+                           (["-o", path("ok.json"), "--speedscope", TMP], "--speedscope: '"),
+                           # the request log: a FIFO hung the open, a device swallowed it silently
+                           (["-o", path("ok.json"), "--probes", "requests", "--requests-log", fifo("rq.log")],
+                            "--requests-log: '"),
+                           (["-o", path("ok.json"), "--probes", "requests", "--requests-log", "/dev/full"],
+                            "'/dev/full' exists and is not a regular file"),
+                           (["-o", path("ok.json"), "--probes", "requests", "--requests-log", TMP],
+                            "--requests-log: '")):
             t0 = time.time()
             refused(["record", "-p", str(sleeper.pid), "-d", "5"] + args, want, forbid_files=[path("ok.json")])
             # refused before the -d 5 recording, not after it
@@ -152,6 +181,9 @@ def test_non_regular_inputs_refused_at_once():
     refused(["load", "--url", "http://127.0.0.1:9/", "--body-file", ff, "-n", "1"], "--body-file: '")
     refused(["load", "--url", "http://127.0.0.1:9/", "--body-file", "/dev/zero", "-n", "1"],
             "'/dev/zero' is a character device")
+    # the server's request log: a FIFO blocked the open until a writer came (a hang)
+    refused(["load", "--url", "http://127.0.0.1:9/", "-n", "1", "--split-with", ff], "is not a regular file")
+    refused(["load", "--url", "http://127.0.0.1:9/", "-n", "1", "--split-with", TMP], "is not a regular file")
     app = ["--url", "http://127.0.0.1:9", "--app-cmd", "sleep 30", "--probes", "none", "-o", path("p.json")]
     refused(["profile", "--suite", ff] + app, "--suite: '")
     # body_file climbing to /dev/zero, from a suite two directories down

@@ -176,12 +176,39 @@ def test_bad_input():
     os.makedirs(d)
     with open(os.path.join(d, "x.json"), "w") as f:
         f.write('{"mode": "profile", "suites": [{"name": 3}]}')
+    with open(os.path.join(d, "notdb.db"), "w") as f:
+        f.write("not a SQLite file " * 10)
     for args, msg in ((["add", "x.json"], "suites[0].name"), (["add", "missing.json"], "missing.json"),
+                      (["add", "--db", "notdb.db", "x.json"], "not a database"),
                       (["show", "--since", "yesterday"], "--since"), (["frob"], "unknown subcommand"),
                       (["check", "--last", "0"], "--last")):
         r = run([BINDPROF, "history", *args], cwd=d)
         check(r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and msg in r.stderr,
               f"history {args}: exit {r.returncode}, stderr {r.stderr!r}")
+
+
+def test_partial_and_failed_runs_not_stored():
+    """An interrupted run, and a workload that failed, would read as a step in the trend."""
+    d = os.path.join(TMP, "partial")
+    os.makedirs(d)
+    base = {"schema_version": 1, "mode": "profile",
+            "metadata": {"timestamp": "2026-04-01T12:00:00Z", "host": {"hostname": "h"}},
+            "suites": [{"name": "s", "workloads": [
+                {"name": "ok", "results": {"throughput": {"requests_per_sec": 900.0}}},
+                {"name": "down", "results": {"throughput": {"requests_per_sec": 0.0},
+                                             "health": {"failed": True}}}]}]}
+    with open(os.path.join(d, "full.json"), "w") as f:
+        json.dump(base, f)
+    base["partial"], base["partial_reason"] = True, "interrupted"
+    base["metadata"]["timestamp"] = "2026-04-02T12:00:00Z"
+    with open(os.path.join(d, "cut.json"), "w") as f:
+        json.dump(base, f)
+    r = bp(["add", "full.json", "cut.json"], d)
+    check("stored 1 run" in r.stdout, r.stdout)
+    check("s/down failed in this run: not stored" in r.stderr, r.stderr)
+    check("cut.json: a partial run (interrupted): not stored" in r.stderr, r.stderr)
+    show = bp(["show"], d).stdout
+    check("s/ok" in show and "s/down" not in show and "900" in show, show)
 
 
 class Postgres:

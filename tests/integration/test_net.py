@@ -227,6 +227,67 @@ def burst(port, n):
     return lat, fails[0]
 
 
+# A server that serves one connection (accept, read its request, answer), then sleeps 0.3 s.
+SLOW_ACCEPT = r"""
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16); print("ready", flush=True)
+while True:
+    c, _ = s.accept(); c.recv(4096)
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"); c.close()
+    time.sleep(0.3)
+"""
+
+
+def open_then_send(port, n, idle):
+    """n connections opened at once, each sending one request after idle s: the answers' count."""
+    socks = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(n)]
+    time.sleep(idle)
+    for c in socks:
+        c.sendall(b"GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    ok = sum(1 for c in socks if c.recv(4096).startswith(b"HTTP/1.1 200"))
+    for c in socks:
+        c.close()
+    return ok
+
+
+def test_accept_wait_not_idle_time():
+    """accept-queue wait is the request's wait for accept(), not a client's idle connection: a
+    server that accepts at once, 6 connections idle for 0.5 s before their requests, has none of
+    their idle time as wait; one that sleeps 0.3 s after each connection it serves, 3 requests sent at connect, has
+    waits of 0 (accept() was waiting), >= 0.3 and >= 0.6 s."""
+    need()
+    s = Server("nodelay")
+    try:
+        doc, ok, _ = record(s, lambda: open_then_send(s.port, 6, 0.5), secs=3)
+    finally:
+        s.stop()
+    w = doc["results"]["profiling"]["net"]["accept_queue_wait"]
+    print(f"    idle connections: {ok} answered; waits {w}")
+    check(ok == 6, f"{ok} of 6 answered")
+    check(w["count"] == 6, f"accept-queue waits measured {w['count']}, 6 connections")
+    # what is left is the server's own delay in reading an arrived request (a thread to start on a
+    # busy host), never the 0.5 s the client kept the connection idle
+    check(w["max_ms"] < 250, f"idle time counted as accept-queue wait: {w}")
+    port = free_port()
+    srv = subprocess.Popen([PY, "-c", SLOW_ACCEPT, str(port)], stdout=subprocess.PIPE, text=True)
+    try:
+        wait_line(srv.stdout, "ready")
+        s.p, s.port = srv, port
+        doc, ok, _ = record(s, lambda: open_then_send(port, 3, 0), secs=3)
+    finally:
+        srv.kill()
+        srv.wait()
+    w = doc["results"]["profiling"]["net"]["accept_queue_wait"]
+    print(f"    slow accept: {ok} answered; waits {w}")
+    check(ok == 3, f"{ok} of 3 answered")
+    # the 2nd and 3rd wait their 0.3 s turns (less one jiffy each, the measure's resolution)
+    check(w["count"] == 3 and w["slow"] >= 2, f"waits {w}")
+    # (max_ms is a histogram bucket's: 32 sub-buckets per power of two, within 3.2% below)
+    check(w["max_ms"] >= 0.968 * 600 - 10, f"the 3rd connection's wait {w['max_ms']} ms, >= 0.6 s expected")
+    check(w["total_ms"] >= (300 + 600) - 2 * 10, f"waits total {w['total_ms']} ms, >= 0.9 s expected")
+
+
 def test_listen_backlog_overflow():
     need()
     if not os.environ.get("BINDPROF_NET_NS"):

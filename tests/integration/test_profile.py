@@ -79,7 +79,10 @@ def test_suites_end_to_end_with_clean_and_profiled_passes():
             check(r_["profiled_throughput"]["total_requests"] > 100, "a profiled pass ran")
             gil = r_["profiling"]["gil"]
             check(gil is not None and gil["switches"] > 0, f"{w['name']}: the profiled pass measured the GIL")
-            check(r_["resources"]["cpu"]["avg_percent"] > 10, f"{w['name']}: the app's CPU was sampled")
+            # sampled, not a share of the machine: a busy VM gave the app under 10% of a core
+            cpu_ = r_["resources"]["cpu"]
+            check(cpu_["samples"] > 0 and cpu_["avg_percent"] > 0 and cpu_["total_cpu_ms"] > 0,
+                  f"{w['name']}: the app's CPU was sampled: {cpu_}")
             # the recorder runs in profile's process beside the load generator: its own CPU counts
             # its threads only. It holds the stack consumer thread (whose own clock the stacks
             # section reports, over a slightly longer window), and less than the generator's CPU
@@ -118,7 +121,12 @@ def test_suites_end_to_end_with_clean_and_profiled_passes():
     doc2 = load(out2)
     check_consistent(doc2)
     cmp_ = doc2["comparison"]["workloads"]
-    check(len(cmp_) == 4 and all(0.3 < c["ratio"] < 3 for c in cmp_), f"comparison {cmp_}")
+    # each ratio is this run's requests/s over the baseline's, per workload (a busy machine moves
+    # the two runs' throughput apart: 0.226 once, under a CPU hog beside other agents' jobs, so the
+    # figure is held to its two inputs, not to a range around 1)
+    check(len(cmp_) == 4 and all(c["ratio"] > 0 and c["baseline_requests_per_sec"] > 0 and
+                                 abs(c["ratio"] - c["requests_per_sec"] / c["baseline_requests_per_sec"]) < 1e-3
+                                 for c in cmp_), f"comparison {cmp_}")
     check(all(w["results"]["profiling"] is None for w in doc2["suites"][0]["workloads"]), "--probes none")
 
 

@@ -319,6 +319,20 @@ def test_html_in_chromium():
     tds = re.findall(r"<tr><td>([^<]*)</td><td class=\"num\" data-v=\"([^\"]*)\">", rows[0])
     check([(lbl, round(float(v), 3)) for lbl, v in tds] ==
           [(lbl, round(res["throughput"]["requests_per_sec"], 3)) for lbl, res in wls], f"workload rows {tds}")
+    # where the client's time went: a row per matched endpoint, the JSON's p50 of a, b and c
+    spl = re.findall(r'<table class="sortable" data-table="latency-split">(.*?)</table>', raw, re.S)
+    want_spl = [res["profiling"]["latency_decomposition"]["endpoints"] for _, res in wls]
+    check(len(spl) == len(want_spl), f"{len(spl)} latency-split tables for {len(want_spl)} workloads")
+    for t, eps_ in zip(spl, want_spl):
+        rows_ = re.findall(r"<tr><td>([^<]*)</td>((?:<td[^>]*>[^<]*</td>)*)</tr>", t)
+        check([r_[0] for r_ in rows_] == [e["endpoint"] for e in eps_], f"latency-split rows {rows_}")
+        for (name, cells), e in zip(rows_, eps_):
+            vs = [float(v) for v in re.findall(r'data-v="([^"]*)"', cells)]
+            want_v = [e["count"], e["before_first_read_ms"]["p50"], e["before_first_read_ms"]["p99"],
+                      e["server_ms"]["p50"], e["server_ms"]["p99"], e["server_off_cpu_not_gil_ms"]["p50"],
+                      e["after_last_write_ms"]["p50"], e["after_last_write_ms"]["p99"]]
+            check(len(vs) == len(want_v) and all(abs(a_ - b_) <= 1e-12 * max(1, abs(b_)) for a_, b_ in zip(vs, want_v)),
+                  f"{name}: {vs} vs the JSON {want_v}")
     ept = re.findall(r'<table class="sortable" data-table="endpoints">(.*?)</table>', raw, re.S)
     check([t.count("<tr>") - 1 for t in ept] == [len(res["profiling"]["requests"]["endpoints"]) for _, res in wls],
           "endpoint table rows")
@@ -329,6 +343,21 @@ def test_html_in_chromium():
     check(want, "no workload has two or more intervals")
     check([(a["data-label"], [float(x) for x in a["data-values"].split()]) for a in lines] ==
           [(lbl, [float(f"{v:.10g}") for v in iv]) for lbl, iv in want], f"timeline {lines}")
+    # the latency timeline: p50 and p99 of each 1 s interval (results.intervals), two lines per workload
+    lat = [a for t, a, _ in dom.el if t == "path" and a.get("class") == "latline"]
+    want = [(lbl, q, [iv[f"{q}_ms"] or 0 for iv in res["intervals"]]) for lbl, res in wls
+            if len(res.get("intervals") or []) >= 2 for q in ("p50", "p99")]
+    check(want, "no workload has two or more latency intervals")
+    check([(a["data-label"], a["data-q"], [float(x) for x in a["data-values"].split()]) for a in lat] ==
+          [(lbl, q, [float(f"{v:.10g}") for v in vs]) for lbl, q, vs in want], f"latency timeline {lat}")
+    for lbl, res in wls:
+        ivs = res["intervals"]
+        # every request the window completed is in an interval (the grace's are not: it is no whole
+        # interval), and each interval's p50 <= p99 <= the pass's max
+        check(sum(iv["requests"] for iv in ivs) <= res["latency"]["histogram"]["count"], f"{lbl}: interval counts")
+        for iv in ivs:
+            if iv["requests"]:
+                check(iv["p50_ms"] <= iv["p99_ms"] <= res["latency"]["max_ms"] * 1.03, f"{lbl}: interval {iv}")
 
 
 def test_html_sorts_in_chromium():
@@ -352,6 +381,61 @@ def test_html_sorts_in_chromium():
     want = sorted(x["wait_ms"] for x in workloads(doc)[0][1]["profiling"]["gil"]["threads"])
     check(got == sorted(got) and [round(v, 6) for v in got] == [round(v, 6) for v in want],
           f"sorted {got}, want {want}")
+
+
+def test_html_trend_in_chromium():
+    """The report's trend section from a history store: 18 stored runs of one workload
+    (test_history's synthetic series, requests/s 10% lower from run 10 on, p99 pure noise). The
+    report of one of those files, given --history STORE, and given nothing in a directory whose
+    ./.bindprof/history.db holds them, draws in Chromium one chart per metric whose points carry
+    the stored values in time order, their heights ordered as the values; a store without the
+    file's workloads says so, and no store means no section."""
+    import test_history
+    d = os.path.join(TMP, "trend")
+    vals = test_history.synthetic_files(os.path.join(d, "runs"))
+    files = sorted(os.path.join(d, "runs", f) for f in os.listdir(os.path.join(d, "runs")))
+    db = os.path.join(d, ".bindprof", "history.db")
+    os.makedirs(os.path.dirname(db), exist_ok=True)
+    r = run([BINDPROF, "history", "add", "--db", db, *files], cwd=d, timeout=120)
+    check(r.returncode == 0, f"history add: {r.stderr.strip()[-300:]}")
+    pages = {"given": os.path.join(d, "given.html"), "default": os.path.join(d, "default.html")}
+    r = run([BINDPROF, "report", files[3], "--format", "html", "-o", pages["given"], "--history", db])
+    check(r.returncode == 0, r.stderr)
+    r = run([BINDPROF, "report", files[3], "--format", "html", "-o", pages["default"]], cwd=d)
+    check(r.returncode == 0, r.stderr)
+    for how, page in pages.items():
+        dom, errors, raw = browse(page)
+        check(not errors, f"{how}: console errors: {errors[:3]}")
+        check("Trend (history)" in raw, f"{how}: no trend section")
+        svgs = [a for t, a, _ in dom.el if t == "svg" and a.get("class") == "series"]
+        check(sorted(a["data-metric"] for a in svgs) == ["latency.p99_ms", "throughput.requests_per_sec"],
+              f"{how}: charts {[a.get('data-metric') for a in svgs]}")
+        for col, metric in ((0, "throughput.requests_per_sec"), (1, "latency.p99_ms")):
+            pts = [a for t, a, path in dom.el if t == "circle" and a.get("class") == "pt"
+                   and any(p[0] == "svg" and p[1].get("data-metric") == metric for p in path)]
+            got = [float(a["data-value"]) for a in pts]
+            want = [v[col] for v in vals]
+            check(got == want, f"{how} {metric}: drawn values {got[:4]}..., stored {want[:4]}...")
+            ys = [float(a["cy"]) for a in pts]
+            by_value = sorted(range(len(got)), key=lambda i: got[i])
+            check(all(ys[by_value[i]] >= ys[by_value[i + 1]] for i in range(len(ys) - 1)),
+                  f"{how} {metric}: point heights not ordered as the values")
+    # a store without this file's workloads; no store at all
+    other = os.path.join(TMP, "trend-other.json")
+    with open(files[0]) as f:
+        doc = json.load(f)
+    doc["suites"][0]["workloads"][0]["name"] = "elsewhere"
+    with open(other, "w") as f:
+        json.dump(doc, f)
+    page = os.path.join(d, "other.html")
+    r = run([BINDPROF, "report", other, "--format", "html", "-o", page, "--history", db])
+    check(r.returncode == 0, r.stderr)
+    text = open(page).read()
+    check("No stored run of this file" in text and 'class="series"' not in text, "other workload: trend drawn")
+    r = run([BINDPROF, "report", other, "--format", "html", "-o", page], cwd=TMP)
+    check(r.returncode == 0 and "Trend (history)" not in open(page).read(), "no store: a trend section")
+    r = run([BINDPROF, "report", other, "--format", "html", "-o", page, "--history", os.path.join(d, "none.db")])
+    check(r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, f"absent store: {r.returncode} {r.stderr}")
 
 
 def test_html_compare_in_chromium():

@@ -102,7 +102,11 @@ def scenario(label, py, mode, probes="gil,gc,requests,syscalls,stacks", endpoint
         loads = {}
         for ep in endpoints:
             lo = os.path.join(TMP, f"{label}-{mode}-{ep.replace('/', '_')}-load.json")
-            args = [BINDPROF, "load", "--url", f"http://127.0.0.1:{port}/{ep}", "-c", str(CONNS), "-t", "1", "-o", lo]
+            # --timeout 60: the truth is the count (every request answered, N of N), not speed; on a
+            # busy machine /gc under every probe took over the default 2 s (4 of 200 timed out at 11
+            # requests/s with a CPU hog), and a request the load gave up on is no completed one
+            args = [BINDPROF, "load", "--url", f"http://127.0.0.1:{port}/{ep}", "-c", str(CONNS), "-t", "1",
+                    "--timeout", "60", "-o", lo]
             args += ["-d", "3"] if mixed else ["-n", str(N)]
             loads[ep] = (subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True), lo)
             if not mixed:
@@ -231,8 +235,8 @@ def test_asyncio_server():
 
 def test_asyncio_mixed_load_accuracy():
     """Every endpoint at once on one event loop, including /split, whose handler yields between
-    its two pairs of getppid() calls: other requests' work runs in between, and the first pair
-    goes to the request of the loop's next socket operation. What must hold: nothing is lost or
+    its two pairs of getppid() calls: other requests' work runs in between, and the task is
+    followed, so both pairs are its request's. What must hold: nothing is lost or
     counted twice (the getppid calls attributed to requests plus those outside any request are
     exactly 4 per /ppid and /split request completed), and the handlers that do not yield keep
     exact medians. The accuracy for /split is printed (docs/requests.md has the figures)."""
@@ -256,7 +260,8 @@ def test_asyncio_mixed_load_accuracy():
     ppid = per_call(eps["GET /ppid"], "top_syscalls", "name", "getppid")["per_request"]
     print(f"      mixed asyncio load: /split getppid per request mean {split['mean']:.2f} p50 {split['p50']} (truth 4); "
           f"/ppid mean {ppid['mean']:.2f} p50 {ppid['p50']} (4); {outside} of {truth} outside any request", flush=True)
-    check(2 <= split["p50"] <= 4, f"/split p50 {split['p50']}: at least the pair after the yield")
+    # asyncio tasks are followed: both pairs land in the task's request (before: 2.06 per request)
+    check(split["p50"] == 4 and abs(split["mean"] - 4) <= 0.1, f"/split p50 {split['p50']} mean {split['mean']} (4)")
 
 
 def test_requests_alone_and_exemplars():
@@ -389,7 +394,7 @@ def test_pipelined_requests_count_apart():
     K = 60
     for mode in ("threaded", "asyncio"):
         out = os.path.join(TMP, f"{label}-pipe-{mode}.json")
-        with recording(exe, mode, ["--probes", "requests,syscalls"], out) as (port, rec):
+        with recording(exe, mode, ["--probes", "gil,requests,syscalls"], out) as (port, rec):
             s = socket.create_connection(("127.0.0.1", port))
             s.settimeout(10)
             f = s.makefile("rb")
@@ -431,7 +436,7 @@ def conservation(mode, exe, label):
     syscalls; every getppid the syscalls probe counted is in exactly one place."""
     out = os.path.join(TMP, f"{label}-cons-{mode}.json")
     n = 300
-    with recording(exe, mode, ["--probes", "requests,syscalls"], out) as (port, rec):
+    with recording(exe, mode, ["--probes", "gil,requests,syscalls"], out) as (port, rec):
         done = {}
         for ep in ("ppid", "items/7"):
             lo = os.path.join(TMP, f"{label}-cons-{mode}-{ep.replace('/', '_')}.json")
@@ -480,12 +485,155 @@ def test_conservation_every_server_shape():
             if mode in ("threaded", "prefork"):
                 check(got == truth, f"{mode}: thread-per-request attribution is exact: {got} of {truth}")
             if mode == "executor":
-                check(outside >= truth * 0.9, f"executor: the pool's getppid are outside requests: {outside} of {truth}")
+                # executor threads' work: a request's when a wake ties it to the task that
+                # submitted it, else outside (never another request's: test_work_across_threads)
+                print(f"      executor: {got} of {truth} getppid tied to their request, {outside} outside", flush=True)
         except AssertionError as e:
             errors.append(str(e))
     check(not errors, "; ".join(errors))
     if skipped:
         print(f"      skipped: {'; '.join(skipped)}", flush=True)
+
+
+def split_counts(req, ep):
+    """(mean, p50, p95) of getppid per request of endpoint ep, over every request (zeros too)."""
+    e = next(x for x in req["endpoints"] if x["endpoint"] == ep)
+    row = per_call(e, "top_syscalls", "name", "getppid")
+    check(row, f"{ep}: getppid in its top syscalls: {e['top_syscalls']}")
+    p = row["per_request"]
+    return p["mean"], p["p50"], p["p95"], e["count"]
+
+
+def test_asyncio_tasks():
+    """asyncio tasks: the handler of /splitms makes 2 getppid calls, awaits asyncio.sleep(0.001),
+    then 2 more, under 16 concurrent connections, while /ppid (4 getppid, no await) runs at once:
+    work inside a task's steps goes to the request the task writes, so /splitms reads p50 4 and
+    p95 4 (before: the first pair went to whichever request the loop served next), /ppid stays 4,
+    and every getppid is counted once. Debian's stripped python3.11 (PyIter_Send), and pyenv's
+    3.8 (_PyGen_Send) and 3.13 where present; and uvicorn's shape (tools/reqserver.py --mode
+    protocol: the protocol callback reads the request and creates its task) on one of them."""
+    need()
+    found, missing = interpreters()
+    want = ("debian-3.11", "pyenv-3.8.", "pyenv-3.13.")
+    pys = [p for p in found if any(p[0] == w or p[0].startswith(w) for w in want if w.endswith(".")) or p[0] == want[0]]
+    if not pys:
+        raise Skip("no CPython interpreter on this machine")
+    absent = [w.rstrip(".") for w in want if not any(p[0] == w or p[0].startswith(w) for p in pys)]
+    if absent:
+        print(f"      absent: {', '.join(absent)}", flush=True)
+    errors = []
+    runs = [(label, exe, "asyncio") for label, exe, _ in pys]
+    # uvicorn's shape (a task per request, created by the protocol callback that read it)
+    runs += [(label, exe, "protocol") for label, exe, _ in pys if label == "debian-3.11"][:1] or \
+        [(pys[-1][0], pys[-1][1], "protocol")]
+    for label, exe, mode in runs:
+        label = f"{label} {mode}"
+        out = os.path.join(TMP, f"{label.replace(' ', '-')}-tasks.json")
+        n = 150
+        with recording(exe, mode, ["--probes", "gil,requests,syscalls"], out) as (port, rec):
+            procs = {}
+            for ep, c in (("splitms", 16), ("ppid", 4)):
+                lo = os.path.join(TMP, f"{label.replace(' ', '-')}-tasks-{ep}.json")
+                procs[ep] = (subprocess.Popen([BINDPROF, "load", "--url", f"http://127.0.0.1:{port}/{ep}", "-c", str(c),
+                                               "-t", "1", "-n", str(n), "-o", lo], stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.PIPE, text=True), lo)
+            done = {}
+            for ep, (p, lo) in procs.items():
+                _, err = p.communicate(timeout=120)
+                check(p.returncode == 0, f"load exited {p.returncode}: {err.strip()}")
+                done[ep] = load(lo)["results"]["throughput"]["successful_requests"]
+            time.sleep(0.3)
+            stop(rec)
+        doc = load(out)
+        validate(doc)
+        req = doc["results"]["profiling"]["requests"]
+        try:
+            tasks = req["asyncio_tasks"]
+            check(tasks["interpreters_probed"] == 1 and tasks["steps"] >= 2 * done["splitms"],
+                  f"{label}: task steps {tasks}")
+            sm, s50, s95, sc = split_counts(req, "GET /splitms")
+            pm, p50, p95, pc = split_counts(req, "GET /ppid")
+            got, unf, outside = getppid_split(req)
+            truth = 4 * (done["splitms"] + done["ppid"])
+            print(f"      {label}: /splitms (16 conns) getppid per request mean {sm:.3f} p50 {s50} p95 {s95}; "
+                  f"/ppid mean {pm:.3f} p50 {p50} p95 {p95}; {got} in requests + {unf} + {outside} outside = "
+                  f"{got + unf + outside}, truth {truth}", flush=True)
+            check(sc == done["splitms"] and pc == done["ppid"], f"{label}: counts {sc} {pc} vs {done}")
+            check(s50 == 4 and s95 == 4, f"{label}: /splitms p50 {s50} p95 {s95} (4)")
+            check(p50 == 4 and p95 == 4, f"{label}: /ppid p50 {p50} p95 {p95} (4)")
+            check(got + unf + outside == truth, f"{label}: getppid {got}+{unf}+{outside} != {truth}")
+            check(abs(sm - 4) <= 0.1 and abs(pm - 4) <= 0.1, f"{label}: means {sm} {pm} (4 +- 0.1)")
+        except AssertionError as e:
+            errors.append(str(e))
+    check(not errors, "; ".join(errors))
+
+
+def test_work_across_threads():
+    """Work run on threads that never touch a socket. The asyncio server with anyio-style worker
+    threads (tools/reqserver.py --mode workers: FastAPI's `def` endpoints on uvicorn run this way;
+    FastAPI itself is not installed here): the loop's task puts the work on an idle worker's own
+    queue (a wake) and the worker hands the result back through the loop's self-pipe. A thread-pool
+    server (--mode pool: ThreadingHTTPServer whose handlers hand the work to a 4-worker
+    concurrent.futures pool and wait): the workers never touch a socket, and
+    their work is tied to the request by the wakes (the handler's queue put wakes a worker; the
+    worker's result wakes the handler waiting for its one unanswered request). /ffi makes 3 native
+    calls, /ppid 4 getppid, 4 connections each at once. And run_in_executor on the asyncio server:
+    what the wakes tie is its request's, most of the rest outside (a worker that takes the next
+    item without a wake: counted apart, or, until its hand-back, under the previous lending)."""
+    need()
+    label, exe = debian_or_newest()
+    n = 150
+    results = {}
+    for mode in ("workers", "pool", "executor"):
+        out = os.path.join(TMP, f"{label}-xthread-{mode}.json")
+        with recording(exe, mode, ["--probes", "gil,requests,syscalls", "--ffi", LIBDEMO], out) as (port, rec):
+            procs = {}
+            for ep in ("ffi", "ppid"):
+                lo = os.path.join(TMP, f"{label}-xthread-{mode}-{ep}.json")
+                procs[ep] = (subprocess.Popen([BINDPROF, "load", "--url", f"http://127.0.0.1:{port}/{ep}", "-c", "4",
+                                               "-t", "1", "-n", str(n), "-o", lo], stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.PIPE, text=True), lo)
+            done = {}
+            for ep, (p, lo) in procs.items():
+                _, err = p.communicate(timeout=120)
+                check(p.returncode == 0, f"load exited {p.returncode}: {err.strip()}")
+                done[ep] = load(lo)["results"]["throughput"]["successful_requests"]
+            time.sleep(0.3)
+            stop(rec)
+        doc = load(out)
+        validate(doc)
+        req = doc["results"]["profiling"]["requests"]
+        eps = {e["endpoint"]: e for e in req["endpoints"]}
+        ffi = eps["GET /ffi"]["per_request"]["ffi_crossings"]
+        ffi_in_ppid = eps["GET /ppid"]["per_request"]["ffi_crossings"]
+        cons = req["conservation"]["ffi_calls"]
+        got, unf, outside = getppid_split(req)
+        ppid = per_call(eps["GET /ppid"], "top_syscalls", "name", "getppid") or {"per_request": {"mean": 0, "p50": 0}}
+        x = req["across_threads"]
+        print(f"      {mode}: /ffi crossings per request mean {ffi['mean']:.3f} p50 {ffi['p50']} p95 {ffi['p95']} (3); "
+              f"/ppid getppid mean {ppid['per_request']['mean']:.3f} p50 {ppid['per_request']['p50']} (4); /ppid ffi "
+              f"mean {ffi_in_ppid['mean']:.3f} (0); ffi calls {cons['in_requests']} in requests + "
+              f"{cons['outside_requests']} outside (truth {3 * done['ffi']}); wakes lent {x['wakes_lent']}, "
+              f"handed back {x['handed_back']}, results to the waiting request {x['results_to_waiting_request']}",
+              flush=True)
+        check(cons["total"] == 3 * done["ffi"], f"{mode}: ffi calls {cons} vs 3 x {done['ffi']}: lost or doubled")
+        check(got + unf + outside == 4 * done["ppid"], f"{mode}: getppid {got}+{unf}+{outside} vs 4 x {done['ppid']}")
+        # another request's work: /ppid makes no native call. The executor's workers can take the
+        # next item without a wake and work on under the first lending (measured 0.00 to 0.08)
+        bound = 0.2 if mode == "executor" else 0.05
+        check(ffi_in_ppid["mean"] <= bound, f"{mode}: /ppid got native calls {ffi_in_ppid} (at most {bound})")
+        results[mode] = (ffi, ppid["per_request"], cons)
+    ffi, ppid, cons = results["workers"]
+    check(ffi["p50"] == 3 and ffi["p95"] == 3 and ppid["p50"] == 4 and ppid["p95"] == 4,
+          f"workers: p50/p95 {ffi} {ppid}")
+    check(abs(ffi["mean"] - 3) <= 0.1 and abs(ppid["mean"] - 4) <= 0.12, f"workers: means {ffi['mean']} {ppid['mean']} (within 3%)")
+    ffi, ppid, cons = results["pool"]
+    # the shared queue: a worker whose result's wake found its handler awake keeps the lending
+    # and may take the next item without a wake; that next request's result wake then gets both
+    # (p95 6 in some runs): the medians and means are asserted
+    check(ffi["p50"] == 3 and ppid["p50"] == 4, f"pool: p50 {ffi} {ppid}")
+    check(abs(ffi["mean"] - 3) <= 0.45 and abs(ppid["mean"] - 4) <= 0.6,
+          f"pool: means {ffi['mean']} {ppid['mean']} (within 15%; measured 89-100%)")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ Ground truths, all from the app itself:
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -225,8 +226,8 @@ def test_mixed_suite_weights_and_endpoints():
     app = App()
     try:
         c0 = app.count()
-        r, _ = app.profile("mixed", ["--suite", f, "--probes", "requests", "--duration", "2", "--warmup", "0",
-                                     "--concurrency", "8"])
+        r, out = app.profile("mixed", ["--suite", f, "--probes", "requests", "--duration", "2", "--warmup", "0",
+                                       "--concurrency", "8"])
         c1 = app.count()
     finally:
         app.stop()
@@ -246,22 +247,36 @@ def test_mixed_suite_weights_and_endpoints():
     for name, got in (("hit", hit), ("leak", leak)):
         app_n = c1[name] - c0[name] - mix[name]["sent"]
         check(got <= app_n <= got + 8, f"{name}: the app counted {app_n} in the profiled pass, the probe {got}")
+    # report prints the mix: each request's weight and sent count as the file has them
+    rep = run([BINDPROF, "report", out]).stdout
+    for name, m in mix.items():
+        check(re.search(rf"^\s*{name}\s+GET\s+/{name}\s+{m['weight']}\s+[0-9.]+\s+{m['sent']}\s", rep, re.M),
+              f"report's mix row of {name} ({m}):\n{rep}")
 
 
 def test_sse_stream():
     f = os.path.join(TMP, "suite-sse.json")
     with open(f, "w") as fh:
         json.dump({"name": "s", "workloads": [{"name": "events", "method": "GET",
-                                              "path": "/sse?first_ms=200&every_ms=20", "stream": "sse"}]}, fh)
+                                              "path": "/sse?first_ms=200&every_ms=20", "stream": "sse"},
+                                             # a stream whose first event comes long after the pass
+                                             {"name": "silent", "method": "GET",
+                                              "path": "/sse?first_ms=60000", "stream": "sse"}]}, fh)
     app = App()
     try:
         c0 = app.count()
-        r, _ = app.profile("sse", ["--suite", f, "--probes", "none", "--duration", "2", "--warmup", "0",
-                                   "--concurrency", "3"])
+        r, out = app.profile("sse", ["--suite", f, "--probes", "none", "--duration", "2", "--warmup", "0",
+                                     "--concurrency", "3", "--workload", "events"])
         time.sleep(0.3)
         c1 = app.count()
+        _, out2 = app.profile("sse-silent", ["--suite", f, "--probes", "none", "--duration", "1",
+                                             "--warmup", "0", "--concurrency", "2", "--workload", "silent"])
     finally:
         app.stop()
+    silent = load(out2)["suites"][0]["workloads"][0]["results"]["streaming"]
+    # two streams opened (the app's headers came), no event: no time to first event (null), not zeros
+    check(silent["streams"] == 2 and silent["events"] == 0, f"silent streams: {silent}")
+    check(silent["time_to_first_event_ms"] is None, f"no event, yet a time: {silent['time_to_first_event_ms']}")
     s = r["streaming"]
     check(s["streams"] == 3 == c1["sse_streams"] - c0["sse_streams"], f"one stream per connection: {s}")
     sent = c1["sse_events"] - c0["sse_events"]
@@ -275,6 +290,9 @@ def test_sse_stream():
     # (no upper bound: on a busy host the app's own wake-up after its sleep is late by any amount)
     check(s["events_per_sec_per_connection"] <= 50, "at most the app's one event per 20 ms")
     check(r["latency"]["median_ms"] == t["median_ms"], "a stream's latency is its first event's")
+    rep = run([BINDPROF, "report", out]).stdout
+    check(f"; {s['events']} events, " in rep and "over 3 connections (3 streams" in rep,
+          f"report's event-stream line:\n{rep}")
 
 
 if __name__ == "__main__":

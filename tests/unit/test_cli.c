@@ -274,7 +274,7 @@ static void test_compare_parse(void **state)
 	assert_int_equal(o.prof.probes, PROBE_BIT(PROBE_GIL));
 	assert_int_equal(o.prof.nffi, 1);
 	assert_int_equal(cparse(CARGV("--frameworks", "a,b", "--apps", "d"), &o, err), 0);
-	assert_int_equal(o.rounds, 5);
+	assert_int_equal(o.rounds, 9);
 	assert_int_equal(o.prof.probes, PROBES_DEFAULT);
 }
 

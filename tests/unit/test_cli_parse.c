@@ -98,7 +98,7 @@ static void test_usages(void **state)
 {
 	char *r = usage_of(report_usage), *d = usage_of(doctor_usage);
 
-	assert_non_null(strstr(r, "usage: bindprof report FILE.json [-f table|markdown|html] [-o FILE] [-n N]\n"));
+	assert_non_null(strstr(r, "usage: bindprof report FILE.json [-f table|markdown|html] [-o FILE] [-n N] [--history PATH|URL]\n"));
 	assert_non_null(strstr(r, "  -f, --format table|markdown|html"));
 	assert_non_null(strstr(d, "usage: bindprof doctor [-p PID] [-v]...\n"));
 	assert_non_null(strstr(d, "  -p, --pid PID"));

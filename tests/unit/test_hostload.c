@@ -59,6 +59,14 @@ static void test_between(void **state)
 	assert_non_null(strstr(why, "35.7%"));
 	lim.others_pct = 40;
 	assert_false(hostload_high(&h, &lim, why, sizeof(why)));
+	/* a run queue of 20 tasks per CPU (a load average of 40 on 2 CPUs, as measured on this VM
+	 * while other agents built and tested): high, whatever share the measured processes got */
+	h.load1_per_cpu = 20;
+	assert_true(hostload_high(&h, &lim, why, sizeof(why)));
+	assert_non_null(strstr(why, "load average was 20.0 per CPU (limit 8)"));
+	lim.load_per_cpu = 25;
+	assert_false(hostload_high(&h, &lim, why, sizeof(why)));
+	h.load1_per_cpu = 1.3;
 	j = hostload_json(&h, NULL);
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "high")));
 	NEAR(cJSON_GetObjectItem(j, "others_percent")->valuedouble, 100 * 500 / 1400.0, 1e-9);

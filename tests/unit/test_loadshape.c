@@ -86,6 +86,9 @@ static void test_leak_verdicts(void **state)
 	/* too few */
 	leak_check(t, mb, 5, 0.95, &r);
 	assert_int_equal(r.verdict, LEAK_INCONCLUSIVE);
+	/* no slope, no interval: NaN (null), not [0, 0] */
+	assert_true(isnan(r.hac_ci_mb_h[0]) && isnan(r.hac_ci_mb_h[1]));
+	assert_true(isnan(r.ar1_ci_mb_h[0]) && isnan(r.ar1_ci_mb_h[1]));
 }
 
 static void test_degradation(void **state)

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 #include "cli/scenarios.h"
@@ -37,6 +39,10 @@ static void test_parse(void **state)
 	assert_int_equal(sweep_parse("payload=1K,65M", &sp, err, sizeof(err)), -EINVAL);
 	assert_int_equal(sweep_parse("threads=1,2", &sp, err, sizeof(err)), -EINVAL);
 	assert_int_equal(sweep_parse("rate=0,2", &sp, err, sizeof(err)), -EINVAL);
+	/* an empty value is refused, not skipped */
+	assert_int_equal(sweep_parse("concurrency=1,,2", &sp, err, sizeof(err)), -EINVAL);
+	assert_int_equal(sweep_parse("concurrency=1,2,", &sp, err, sizeof(err)), -EINVAL);
+	assert_int_equal(sweep_parse("rate=,1,2", &sp, err, sizeof(err)), -EINVAL);
 	assert_int_equal(sweep_parse("rate=", &sp, err, sizeof(err)), -EINVAL);
 }
 
@@ -143,11 +149,33 @@ static void test_keep(void **state)
 	suites_free(&set);
 }
 
+/* --output-dir: latest.json replaced only when it is a link (a FIFO or the user's file is refused) */
+static void test_output_dir_latest(void **state)
+{
+	char dir[] = "/tmp/bindprof-odir-XXXXXX", p[4096], path[4096], html[4096], err[512];
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(output_dir_prepare(dir, path, sizeof(path), html, sizeof(html), err, sizeof(err)), 0);
+	snprintf(p, sizeof(p), "%s/latest.json", dir);
+	assert_int_equal(symlink("profile-x.json", p), 0);
+	assert_int_equal(output_dir_prepare(dir, path, sizeof(path), html, sizeof(html), err, sizeof(err)), 0);
+	unlink(p);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	assert_int_equal(output_dir_prepare(dir, path, sizeof(path), html, sizeof(html), err, sizeof(err)), -EEXIST);
+	assert_non_null(strstr(err, "latest.json' exists and is not a link"));
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/latest.html", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	assert_int_equal(output_dir_prepare(dir, path, sizeof(path), html, sizeof(html), err, sizeof(err)), -EEXIST);
+	rmdir(p);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse), cmocka_unit_test(test_body), cmocka_unit_test(test_saturation_by_littles_law),
-		cmocka_unit_test(test_max_rate), cmocka_unit_test(test_keep),
+		cmocka_unit_test(test_max_rate), cmocka_unit_test(test_keep), cmocka_unit_test(test_output_dir_latest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -89,7 +89,78 @@ static void test_folded_file(void **state)
 	assert_int_equal(stackset_from_folded(&s, path, 0, err, sizeof(err)), -22);
 	assert_non_null(strstr(err, ":2: not a folded line"));
 	stackset_free(&s);
+	/* counts whose sum would wrap: refused, not a total of 4 */
+	f = fopen(path, "w");
+	fputs("a;b 18446744073709551615\na;b 5\n", f);
+	fclose(f);
+	stackset_init(&s);
+	assert_int_equal(stackset_from_folded(&s, path, 0, err, sizeof(err)), -22);
+	assert_non_null(strstr(err, ":1: the count makes the file's total pass"));
+	stackset_free(&s);
+	f = fopen(path, "w");
+	fputs("a;b 9223372036854775807\na;c 1\n", f);
+	fclose(f);
+	stackset_init(&s);
+	assert_int_equal(stackset_from_folded(&s, path, 0, err, sizeof(err)), -22);
+	assert_non_null(strstr(err, ":2: the count makes"));
+	stackset_free(&s);
 	unlink(path);
+}
+
+static void put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A record document naming a folded file, its labelled twin and the mappings: the labelled
+ * stacks replace the folded ones (same totals); a twin whose total differs is not used. */
+static void test_labelled_doc(void **state)
+{
+	char dir[] = "/tmp/bindprof-stackset-XXXXXX", fp[300], lp[300], js[1200], err[256];
+	struct stackset s;
+	cJSON *doc;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(fp, sizeof(fp), "%s/r.folded", dir);
+	snprintf(lp, sizeof(lp), "%s/r.labels.folded", dir);
+	put(fp, "p;a 5\np;b 2\n");
+	put(lp, "11\thot\t0\t\tp;a 4\n12\tcold\t7\tGET /x\tp;a 1\n12\tcold\t0\t\tp;b 2\n");
+	snprintf(js, sizeof(js), "{\"mode\":\"record\",\"results\":{\"profiling\":{\"stacks\":{\"frequency_hz\":99,"
+		 "\"folded_path\":\"%s\",\"labelled_path\":\"%s\",\"mappings\":[{\"module\":\"libz.so.1\","
+		 "\"path\":\"/lib/libz.so.1\",\"build_id\":\"ab12\"}]}}}}", fp, lp);
+	assert_non_null(doc = cJSON_Parse(js));
+	stackset_init(&s);
+	assert_int_equal(stackset_from_doc(&s, doc, dir, err, sizeof(err)), 0);
+	assert_true(s.labelled);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.total[SS_CPU], 7);
+	assert_int_equal(s.st[0].tid, 11);
+	assert_string_equal(s.st[0].thread, "hot");
+	assert_int_equal(s.st[0].request, 0);
+	assert_null(s.st[0].req_endpoint);
+	assert_int_equal(s.st[1].request, 7);
+	assert_string_equal(s.st[1].req_endpoint, "GET /x");
+	assert_string_equal(s.st[1].line, "p;a");
+	assert_string_equal(stackset_mapping(&s, "libz.so.1")->build_id, "ab12");
+	assert_null(stackset_mapping(&s, "libc.so.6"));
+	stackset_free(&s);
+	/* not the folded file's twin (its total differs): the folded stacks, unlabelled */
+	put(lp, "11\thot\t0\t\tp;a 4\n");
+	stackset_init(&s);
+	assert_int_equal(stackset_from_doc(&s, doc, dir, err, sizeof(err)), 0);
+	assert_false(s.labelled);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.total[SS_CPU], 7);
+	assert_int_equal(s.st[0].tid, 0);
+	stackset_free(&s);
+	cJSON_Delete(doc);
+	unlink(fp);
+	unlink(lp);
+	rmdir(dir);
 }
 
 int main(void)
@@ -97,6 +168,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_frames),
 		cmocka_unit_test(test_folded_file),
+		cmocka_unit_test(test_labelled_doc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,6 +35,15 @@ static void test_builtin(void **state)
 	assert_int_equal(set.n, 2);
 	assert_string_equal(set.s[1].w[3].name, "path-typed");
 	suites_free(&set);
+	/* every built-in suite and mixed in one list; a suite named twice, or all in a list, refused */
+	assert_int_equal(suites_load("json-bodies,path-params,query-params,forms,mixed", &set, err, sizeof(err)), 0);
+	assert_int_equal(set.n, 5);
+	assert_string_equal(set.s[4].name, "mixed");
+	suites_free(&set);
+	assert_int_equal(suites_load("forms,forms", &set, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "--suite: 'forms' named twice");
+	assert_int_equal(suites_load("forms,all", &set, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "--suite: 'all' stands alone, not in a list");
 	assert_int_equal(suites_load("streaming", &set, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "--suite: unknown suite 'streaming' (json-bodies, path-params, query-params, "
 				 "forms, mixed, all, or a .json file)");
@@ -85,6 +94,10 @@ static void test_custom_malformed(void **state)
 		{ "{\"name\": \"x\", \"workloads\": [{\"name\": \"a\", \"method\": \"GET\", \"path\": \"/\", "
 		  "\"headers\": [\"X: 1\"]}]}",
 		  "s.json: workloads[0].headers: must be an object of strings" },
+		/* two workloads of one name would share their results' name and folded file */
+		{ "{\"name\": \"x\", \"workloads\": [{\"name\": \"a\", \"method\": \"GET\", \"path\": \"/\"},"
+		  "{\"name\": \"a\", \"method\": \"GET\", \"path\": \"/b\"}]}",
+		  "s.json: workloads[1].name: a second workload named 'a'" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

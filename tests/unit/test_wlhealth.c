@@ -102,6 +102,23 @@ static void test_health(void **state)
 		cJSON_Delete(j);
 	}
 	cJSON_Delete(r);
+	/* --rate slots never sent (every connection busy, as api/mixed at 100/s on a starved host:
+	 * 275 answered of 300): the reason names them, status_classes counts them */
+	r = cJSON_Parse("{\"throughput\":{\"total_requests\":300,\"successful_requests\":275},\"errors\":"
+			"{\"connect\":0,\"read\":0,\"write\":0,\"timeout\":0,\"never_sent\":25,"
+			"\"status_4xx\":0,\"status_5xx\":0}}");
+	wl_health_of(r, 0.99, &h);
+	assert_true(h.failed);
+	assert_int_equal(h.attempts, 300);
+	assert_int_equal(h.never_sent, 25);
+	assert_non_null(strstr(h.reason, "25 never sent"));
+	{
+		cJSON *j = wl_health_json(&h);
+
+		assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "status_classes"), "never_sent")->valueint, 25);
+		cJSON_Delete(j);
+	}
+	cJSON_Delete(r);
 	/* connect errors counted once: a new file's total (990 ok + 10 connect) already holds them,
 	 * an older file's (990 ok, connect apart) does not: both 1000 attempts, 99.00% */
 	r = results(1000, 990, 0, 0, 10, 0);

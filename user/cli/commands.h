@@ -15,5 +15,6 @@ int cmd_compare(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_flamegraph(int argc, char **argv);
+int cmd_baseline(int argc, char **argv);
 
 #endif

@@ -35,7 +35,7 @@
 #define MAX_SAMPLES COMPARE_MAX_ROUNDS
 
 enum {
-	C_NOISE = PO_MAX_ID + 1, C_REPORT, C_HTML, C_FRAMEWORKS, C_APPS, C_ROUNDS, C_FORCE,
+	C_NOISE = PO_MAX_ID + 1, C_REPORT, C_HTML, C_FRAMEWORKS, C_APPS, C_ROUNDS, C_FORCE, C_PROFILE_ALL,
 };
 
 /* compare's own options, then profile's load and probe options (their ids are profile's: the
@@ -43,7 +43,7 @@ enum {
 const struct cli_option compare_options[] = {
 	{ "frameworks", 0, C_FRAMEWORKS, "A,B[,C...]", "run these apps, each DIR/NAME/bindprof-app.json", 0 },
 	{ "apps", 0, C_APPS, "DIR", "the apps' directory (with --frameworks)", 0 },
-	{ "repeats", 0, C_ROUNDS, "K", "interleaved rounds per framework (default 5; with --frameworks)", 0 },
+	{ "repeats", 0, C_ROUNDS, "K", "interleaved rounds per framework (default 9; with --frameworks)", 0 },
 	{ "suite", 0, PO_SUITE, "S", "as profile's (with --frameworks, as the options below)", 0 },
 	{ "duration", 0, PO_DURATION, "S", "as profile's", 0 },
 	{ "warmup", 0, PO_WARMUP, "S", "as profile's", 0 },
@@ -55,8 +55,12 @@ const struct cli_option compare_options[] = {
 	{ "ffi", 0, PO_FFI, "LIB[:GLOB]", "as profile's", CLI_OPT_REPEAT },
 	{ "noise", 0, C_NOISE, "PCT", "the minimum effect: a smaller difference names no winner (default 2); the noise "
 	  "band itself comes from the repeats' own spread", 0 },
+	{ "profile-all", 0, C_PROFILE_ALL, NULL, "a profiled pass in every round, not only the first (with "
+	  "--frameworks): the per-request GIL wait, GC and FFI time get one sample a round, so diff gates them "
+	  "from 3 rounds on; about doubles the run time", 0 },
 	{ "force", 0, C_FORCE, NULL, "compare result files from different hosts, load configurations, under high "
-	  "host load or with a saturated load generator", 0 },
+	  "host load or with a saturated load generator; with --frameworks, compare rounds run under high host "
+	  "load", 0 },
 	{ "output", 'o', PO_OUTPUT, "FILE", "the compare JSON (default bindprof-compare.json with --frameworks)", 0 },
 	{ "report", 0, C_REPORT, "FILE.md", "a markdown report", 0 },
 	{ "html", 0, C_HTML, "FILE.html", "also write the comparison as a self-contained HTML page with charts (needs the "
@@ -100,6 +104,7 @@ static int compare_opt(struct compare_opts *o, int id, const char *arg, char *er
 	case C_FRAMEWORKS: o->frameworks = arg; return 0;
 	case C_APPS: o->apps = arg; return 0;
 	case C_FORCE: o->force = true; return 0;
+	case C_PROFILE_ALL: o->profile_all = true; return 0;
 	case PO_HELP: o->help = true; return 0;
 	case C_ROUNDS:
 		if (parse_long(arg, 1, 1000, &l)) {
@@ -122,7 +127,7 @@ int compare_opts_parse(int argc, char **argv, struct compare_opts *o, char *err,
 	memset(o, 0, sizeof(*o));
 	profile_opts_defaults(&o->prof);
 	o->noise = 2;
-	o->rounds = 5;
+	o->rounds = 9;
 	if (cli_parser_init(&p, compare_options, argc, argv, 0))
 		return -EINVAL;
 	while ((id = cli_parser_next(&p, err, errlen)) > 0)
@@ -151,6 +156,10 @@ int compare_opts_parse(int argc, char **argv, struct compare_opts *o, char *err,
 			return -EINVAL;
 		}
 		return 0;
+	}
+	if (o->profile_all) {
+		snprintf(err, errlen, "--profile-all applies to --frameworks runs only");
+		return -EINVAL;
 	}
 	if (o->load_given || o->rounds_given) {
 		snprintf(err, errlen, "--suite, --repeats and the load options apply to --frameworks runs only");
@@ -626,7 +635,7 @@ static int run_round(const struct compare_opts *co, struct fw *f, int round, con
 	po.app_dir = f->m.dir;
 	po.app_port = f->m.port;
 	po.app_log = log_path;
-	if (round > 0)
+	if (round > 0 && !co->profile_all)
 		po.probes = 0;
 	st = profile_run(&po, &f->rounds[f->nr]);
 	if (f->rounds[f->nr].doc)
@@ -772,15 +781,46 @@ static cJSON *apps_config(const struct compare_opts *co, const cJSON *doc0, int 
 	return cfg;
 }
 
-/* Merge each framework's rounds, write its profile, and fill runs[]. An exit status. */
+/* The rounds of f during which some workload's clean pass ran under high host load (its
+ * results.host_load.high, recorded by profile from /proc); why: the first one's reason. */
+static int rounds_high(const struct fw *f, char *why, size_t len)
+{
+	int k = 0;
+
+	why[0] = '\0';
+	for (int r = 0; r < f->nr; r++) {
+		bool high = false;
+
+		for (int wi = 0; wi < f->rounds[r].nw && !high; wi++) {
+			const cJSON *hl = profile_get(f->rounds[r].w[wi].results, "host_load");
+
+			high = cJSON_IsTrue(cJSON_GetObjectItem(hl, "high"));
+			if (high && !why[0] && cJSON_IsString(cJSON_GetObjectItem(hl, "reason")))
+				snprintf(why, len, "round %d: %s", r + 1, cJSON_GetObjectItem(hl, "reason")->valuestring);
+		}
+		k += high;
+	}
+	return k;
+}
+
+/* Merge each framework's rounds, write its profile, and fill runs[]: a framework some of whose
+ * rounds ran under high host load is warned about, on stderr and in its file. An exit status. */
 static int merge_frameworks(struct fw *fw, int n, const char *partial, struct run *runs, cJSON **manifests)
 {
 	for (int i = 0; i < n; i++) {
-		int e;
+		char why[400];
+		int e, high;
 
 		if (!fw[i].nr)
 			continue;
+		high = rounds_high(&fw[i], why, sizeof(why));
 		runs[i].doc = merge_rounds(&fw[i]);
+		if (high) {
+			log_warn("compare: %s: %d of %d rounds ran under high host load (%s)", fw[i].m.label, high,
+				 fw[i].nr, why);
+			profile_warn(runs[i].doc, "host_load", "%d of %d rounds ran under high host load (%s)", high,
+				     fw[i].nr, why);
+		}
 		if (partial)
 			profile_set_partial(runs[i].doc, partial);
 		runs[i].path = fw[i].path;
@@ -792,6 +832,25 @@ static int merge_frameworks(struct fw *fw, int n, const char *partial, struct ru
 			return EXIT_BADINPUT;
 		}
 	}
+	return EXIT_OK;
+}
+
+/* The merged rounds through diff's input checks (host load and saturation: the host and the
+ * configuration are the same by construction), unless --force. EXIT_OK, or EXIT_ENV: the host was
+ * too busy for a verdict (the per-framework files are written). */
+static int rounds_comparable(const struct compare_opts *co, struct run *runs, int n)
+{
+	struct gate_opts g;
+	char err[600];
+
+	gate_opts_init(&g);
+	g.force = co->force;
+	for (int i = 1; i < n; i++)
+		if (gate_inputs_ok(runs[0].doc, runs[i].doc, &g, err, sizeof(err))) {
+			log_err("compare: %s and %s: %s (the per-framework files %s and %s are written)", runs[0].name,
+				runs[i].name, err, runs[0].path, runs[i].path);
+			return EXIT_ENV;
+		}
 	return EXIT_OK;
 }
 
@@ -820,6 +879,8 @@ static int compare_apps(const struct compare_opts *co)
 		ret = EXIT_INTERRUPTED;
 		goto out;
 	}
+	if (!partial && (ret = rounds_comparable(co, runs, n)))
+		goto out; /* an interrupted comparison is partial already: it says so, and exits 130 */
 	ret = compare_runs(runs, n, co->noise, apps_config(co, runs[0].doc, fw[0].nr), partial, output, co->report);
 	if (partial && (ret == EXIT_OK || ret == EXIT_REGRESSION)) {
 		log_err("compare: interrupted: %s and the per-framework files hold what was measured (partial)", output);

@@ -17,9 +17,10 @@ struct compare_opts {
 	const char *frameworks, *apps, *output, *report;
 	const char *html; /* --html FILE.html: the compare JSON as a page (output/html), or NULL */
 	double noise;               /* percent, default 2 */
-	int rounds;                 /* --repeats with --frameworks, default 5 */
+	int rounds;                 /* --repeats with --frameworks, default 9 */
 	bool rounds_given, load_given;
-	bool force;                 /* --force: skip the input checks on result files */
+	bool force;                 /* --force: skip the input checks (result files, and --frameworks' own rounds) */
+	bool profile_all;           /* --profile-all: probes in every round, not only the first */
 	struct profile_opts prof;   /* the rounds' options (--suite, --duration, ... go here) */
 	bool help;
 };

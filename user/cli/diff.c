@@ -23,7 +23,8 @@
 #include "output/reader.h"
 #include "stats/gate.h"
 
-enum { O_THRESHOLD = 1, O_GATE, O_FAIL_ON, O_MIN_SUCCESS, O_TARGET, O_TARGETS, O_FORCE, O_REPORT, O_OUTPUT, O_HTML, O_HELP };
+enum { O_THRESHOLD = 1, O_GATE, O_FAIL_ON, O_MIN_SUCCESS, O_TARGET, O_TARGETS, O_FORCE, O_REPORT, O_OUTPUT, O_HTML, O_HELP,
+       O_NOISE_RULE, O_NOISE_K };
 
 static const struct cli_option diff_options[] = {
 	{ "threshold", 0, O_THRESHOLD, "METRIC=MIN:CRIT",
@@ -43,6 +44,13 @@ static const struct cli_option diff_options[] = {
 	{ "targets", 0, O_TARGETS, "FILE",
 	  "targets with three levels a line: [WORKLOAD:]METRIC OP TARGET ACCEPTABLE CRITICAL; a miss beyond "
 	  "CRITICAL exits 1", 0 },
+	{ "noise-rule", 0, O_NOISE_RULE, "auto|estimate|interval",
+	  "what must lie beyond the noise band: the median change, with a CI that excludes no change (estimate), "
+	  "or the CI's near end itself (interval: stricter, less power); auto (the default): estimate when both "
+	  "runs' repeats are interleaved rounds of compare --frameworks, interval for runs made one after the "
+	  "other; docs/CI.md", 0 },
+	{ "noise-k", 0, O_NOISE_K, "K",
+	  "the noise band is K x sqrt(2) x the runs' robust spread (default 1)", 0 },
 	{ "force", 0, O_FORCE, NULL,
 	  "compare runs from different hosts, load configurations or under high host load, or with a "
 	  "saturated load generator", 0 },
@@ -184,6 +192,20 @@ int diff_parse_opts(int argc, char **argv, struct diff_opts *o, char *err, int e
 		case O_FORCE:
 			o->gate.force = true;
 			break;
+		case O_NOISE_RULE:
+			if (strcmp(p.arg, "auto") && strcmp(p.arg, "estimate") && strcmp(p.arg, "interval")) {
+				snprintf(err, errlen, "--noise-rule: '%s' is not auto, estimate or interval", p.arg);
+				return -EINVAL;
+			}
+			o->gate.noise_rule = !strcmp(p.arg, "auto") ? GATE_NOISE_AUTO
+					     : !strcmp(p.arg, "interval") ? GATE_NOISE_INTERVAL : GATE_NOISE_ESTIMATE;
+			break;
+		case O_NOISE_K:
+			if (parse_seconds(p.arg, 100, &o->gate.vd.noise_k) || o->gate.vd.noise_k <= 0) {
+				snprintf(err, errlen, "--noise-k: '%s' is not a number above 0", p.arg);
+				return -EINVAL;
+			}
+			break;
 		case O_REPORT:
 			o->report = p.arg;
 			break;
@@ -235,6 +257,13 @@ static int load_run(const char *path, cJSON **doc, struct doc_workload *w, int *
 	if (!*n) {
 		snprintf(err, errlen, "no workload results in %s", path);
 		return -EINVAL;
+	}
+	if (cJSON_IsTrue(cJSON_GetObjectItem(*doc, "partial"))) {
+		/* an interrupted run's figures: compared as they are, but said */
+		const cJSON *why = cJSON_GetObjectItem(*doc, "partial_reason");
+
+		log_warn("diff: %s is a partial run (%s): its figures cover less than the run asked for", path,
+			 cJSON_IsString(why) ? why->valuestring : "partial");
 	}
 	return 0;
 }

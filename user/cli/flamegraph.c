@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "lib/log.h"
@@ -122,11 +123,17 @@ static int from_doc(const char *in, const struct fg_cli *o)
 		goto out;
 	}
 	pid = (long)json_num_or(doc, "metadata.target.pid", 0);
-	for (int i = 0; i < s.nsrc && rc == EXIT_OK; i++) {
-		const char *fp = s.src[i].path[SS_CPU];
+	/* each source's on-CPU file, then (without -o) its GIL-wait file, weighted in us */
+	for (int j = 0; j < 2 * s.nsrc && rc == EXIT_OK; j++) {
+		int i = j % s.nsrc, gil = j >= s.nsrc;
+		const char *fp = s.src[i].path[gil ? SS_GIL : SS_CPU];
 		char out[4096], title[512];
-		struct fg_opts fo = { .title = title, .unit = "samples" };
-		size_t n = strlen(fp);
+		struct fg_opts fo = { .title = title, .unit = gil ? "us" : "samples" };
+		size_t n;
+
+		if (!fp || (gil && o->out))
+			continue;
+		n = strlen(fp);
 
 		if (ends_with(fp, ".folded"))
 			n -= strlen(".folded");
@@ -136,7 +143,7 @@ static int from_doc(const char *in, const struct fg_cli *o)
 			snprintf(out, sizeof(out), "%.*s.svg", (int)n, fp);
 		snprintf(title, sizeof(title), "%s", o->title ? o->title : "");
 		if (!o->title)
-			snprintf(title, sizeof(title), "bindprof: %s on-CPU stacks", s.src[i].name);
+			snprintf(title, sizeof(title), "bindprof: %s %s stacks", s.src[i].name, gil ? "GIL-wait" : "on-CPU");
 		if ((e = flamegraph_file(fp, NULL, out, &fo, o->hz ? o->hz : s.src[i].freq_hz,
 					 o->secs ? o->secs : s.duration_ns / 1e9, o->pid ? o->pid : pid, err, sizeof(err)))) {
 			log_err("flamegraph: %s", err);
@@ -144,6 +151,36 @@ static int from_doc(const char *in, const struct fg_cli *o)
 			break;
 		}
 		printf("wrote %s\n", out);
+	}
+	/* profile --page-faults: each workload's page-fault stacks (results.page_faults.folded_path) */
+	for (const cJSON *su = cJSON_GetObjectItem(doc, "suites") ? cJSON_GetObjectItem(doc, "suites")->child : NULL;
+	     su && !o->out && rc == EXIT_OK; su = su->next) {
+		const cJSON *w;
+
+		cJSON_ArrayForEach(w, cJSON_GetObjectItem(su, "workloads")) {
+			const char *fp = json_str_or(w, "results.page_faults.folded_path", NULL);
+			char path[8192], out[8200], title[512];
+			struct fg_opts fo = { .title = title, .unit = "faults" };
+			size_t n;
+
+			if (!fp || !*fp || strlen(fp) >= 4096)
+				continue;
+			if (fp[0] != '/' && slash && access(fp, F_OK))
+				snprintf(path, sizeof(path), "%s/%s", dir, fp);
+			else
+				snprintf(path, sizeof(path), "%s", fp);
+			n = strlen(path) - (ends_with(path, ".folded") ? strlen(".folded") : 0);
+			snprintf(out, sizeof(out), "%.*s.svg", (int)n, path);
+			snprintf(title, sizeof(title), "bindprof: %s/%s page faults", json_str_or(su, "name", "-"),
+				 json_str_or(w, "name", "-"));
+			if ((e = flamegraph_file(path, NULL, out, &fo, 0, o->secs ? o->secs : s.duration_ns / 1e9,
+						 o->pid ? o->pid : pid, err, sizeof(err)))) {
+				log_err("flamegraph: %s", err);
+				rc = e == -EINVAL || e == -ENOENT ? EXIT_BADINPUT : EXIT_ENV;
+				break;
+			}
+			printf("wrote %s\n", out);
+		}
 	}
 out:
 	stackset_free(&s);

@@ -21,6 +21,7 @@
 #include "cli/options.h"
 #include "history/db.h"
 #include "history/store.h"
+#include "history/trend.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "lib/file.h" /* harden: atomic output */
@@ -168,19 +169,21 @@ static int history_add(int argc, char **argv)
 
 		if (e) {
 			log_err("history add: %s", err);
-			return e == -EISDIR ? EXIT_BADINPUT : EXIT_ENV;
+			return e == -EISDIR || e == -EPROTO ? EXIT_BADINPUT : EXIT_ENV;
 		}
 	}
 	for (int i = first; i < argc; i++) {
 		struct history_add_opts ao = { o.commit, o.framework };
 		int before = stored;
 
-		if (history_add_file(db, argv[i], &ao, &stored, &nm, err, sizeof(err))) {
+		int e = history_add_file(db, argv[i], &ao, &stored, &nm, err, sizeof(err));
+
+		if (e < 0) {
 			log_err("history add: %s: %s", argv[i], err);
 			ret = EXIT_BADINPUT;
 			break;
 		}
-		if (stored == before)
+		if (stored == before && !e)
 			log_info("history add: %s: stored before, skipped", argv[i]);
 	}
 	if (ret == EXIT_OK)
@@ -287,24 +290,11 @@ static int open_for_query(int argc, char **argv, const char *cmd, const struct c
 	return 0;
 }
 
-static void xml_text(FILE *f, const char *s)
-{
-	for (; s && *s; s++)
-		switch (*s) {
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '&': fputs("&amp;", f); break;
-		case '"': fputs("&quot;", f); break;
-		default: fputc(*s, f);
-		}
-}
-
 /* The trend charts: one SVG per series, the runs left to right in time order, the value on a
  * linear axis from the series' minimum to its maximum; each point has a <title> with its run,
  * time, commit and value. Well-formed XHTML (the tests parse it). 0 or a negative errno. */
 static int write_html(const struct history_points *ps, long last, const char *path)
 {
-	const double W = 640, H = 200, L = 70, R = 10, T = 30, B = 30;
 	struct file_out fo; /* harden: the atomic writer, every write's error checked */
 	char ferr[4200];
 	FILE *f;
@@ -318,62 +308,8 @@ static int write_html(const struct history_points *ps, long last, const char *pa
 	      ".line{fill:none;stroke:#3366cc;stroke-width:1.5}.pt{fill:#3366cc}.ax{stroke:#999}"
 	      "text{font-size:11px}</style></head><body><h1>bindprof history</h1>\n", f);
 	for (size_t i = 0, from, end; i < ps->n; i = end) {
-		double lo, hi;
-		size_t n;
-
 		end = history_next_series(ps, i, &from, last);
-		n = end - from;
-		lo = hi = ps->p[from].value;
-		for (size_t k = from; k < end; k++) {
-			lo = ps->p[k].value < lo ? ps->p[k].value : lo;
-			hi = ps->p[k].value > hi ? ps->p[k].value : hi;
-		}
-		if (hi == lo) {
-			hi += fabs(hi) * 0.01 + 1e-9;
-			lo -= fabs(lo) * 0.01 + 1e-9;
-		}
-		fprintf(f, "<svg class=\"series\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-			   "data-workload=\"", W, H);
-		xml_text(f, ps->p[i].workload);
-		fputs("\" data-metric=\"", f);
-		xml_text(f, ps->p[i].metric);
-		fputs("\" data-host=\"", f);
-		xml_text(f, ps->p[i].host);
-		fprintf(f, "\" data-min=\"%.17g\" data-max=\"%.17g\">\n<text x=\"%.0f\" y=\"16\">", lo, hi, L);
-		xml_text(f, ps->p[i].workload);
-		fputs("  ", f);
-		xml_text(f, ps->p[i].metric);
-		fputs("  (host ", f);
-		xml_text(f, ps->p[i].host);
-		if (*ps->p[i].framework) {
-			fputs(", framework ", f);
-			xml_text(f, ps->p[i].framework);
-		}
-		fprintf(f, ")</text>\n<line class=\"ax\" x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\"/>"
-			   "<line class=\"ax\" x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\"/>\n",
-			L, T, L, H - B, L, H - B, W - R, H - B);
-		fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%.4g</text><text x=\"%.0f\" y=\"%.0f\" "
-			   "text-anchor=\"end\">%.4g</text>\n", L - 4, T + 4, hi, L - 4, H - B, lo);
-		fputs("<polyline class=\"line\" points=\"", f);
-		for (size_t k = from; k < end; k++) {
-			double x = L + (n > 1 ? (W - L - R) * (k - from) / (n - 1) : (W - L - R) / 2);
-			double y = (H - B) - (H - B - T) * (ps->p[k].value - lo) / (hi - lo);
-
-			fprintf(f, "%s%.2f,%.2f", k > from ? " " : "", x, y);
-		}
-		fputs("\"/>\n", f);
-		for (size_t k = from; k < end; k++) {
-			double x = L + (n > 1 ? (W - L - R) * (k - from) / (n - 1) : (W - L - R) / 2);
-			double y = (H - B) - (H - B - T) * (ps->p[k].value - lo) / (hi - lo);
-
-			fprintf(f, "<circle class=\"pt\" cx=\"%.2f\" cy=\"%.2f\" r=\"3\" data-run=\"%ld\" "
-				   "data-value=\"%.17g\"><title>run %ld, ", x, y, ps->p[k].run, ps->p[k].value, ps->p[k].run);
-			xml_text(f, ps->p[k].run_at);
-			fputs(", commit ", f);
-			xml_text(f, short_commit(ps->p[k].commit));
-			fprintf(f, ": %.6g</title></circle>\n", ps->p[k].value);
-		}
-		fputs("</svg>\n", f);
+		history_trend_svg(f, ps, from, end);
 	}
 	fputs("</body></html>\n", f);
 	return file_out_commit(&fo, ferr, sizeof(ferr));

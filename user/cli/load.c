@@ -10,6 +10,8 @@
 #include "cli/load.h"
 #include "cli/options.h"
 #include "load/loadgen.h"
+#include "load/latsplit.h"
+#include <sys/stat.h>
 #include "lib/log.h"
 #include "inspect/metadata.h"
 #include "output/document.h"
@@ -21,7 +23,7 @@
 
 enum {
 	O_URL = 1, O_CONNS, O_THREADS, O_DURATION, O_REQUESTS, O_RATE, O_TIMEOUT, O_METHOD, O_HEADER, O_BODY,
-	O_OUTPUT, O_HELP,
+	O_OUTPUT, O_HELP, O_SPLIT,
 };
 
 static const struct cli_option load_options[] = {
@@ -42,6 +44,9 @@ static const struct cli_option load_options[] = {
 	{ "header", 'H', O_HEADER, "'Name: value'", "an extra request header", CLI_OPT_REPEAT },
 	{ "body-file", 0, O_BODY, "F", "the request body", 0 },
 	{ "output", 'o', O_OUTPUT, "FILE", "write the result JSON (mode \"load\")", 0 },
+	{ "split-with", 0, O_SPLIT, "FILE", "the server's request log of a `bindprof record --requests-log FILE` "
+	  "running meanwhile: match every request with the server's and split its latency into before the "
+	  "server's first read, server handling and after its last write (results.latency_decomposition)", 0 },
 	{ "help", 'h', O_HELP, NULL, "this help", 0 },
 	{},
 };
@@ -133,6 +138,24 @@ static int load_option(void *ctx, int id, const char *arg, char *err, int errlen
 		return 0;
 	case O_OUTPUT:
 		c->output = arg;
+		return 0;
+	case O_SPLIT:
+		if (!*arg) {
+			snprintf(err, errlen, "--split-with: empty file name");
+			return -EINVAL;
+		}
+		{
+			struct stat st;
+
+			/* a log that exists must be a file: a FIFO or a directory is refused before the run */
+			if (!stat(arg, &st) && !S_ISREG(st.st_mode)) {
+				snprintf(err, errlen, "--split-with: '%s' is not a regular file (a `bindprof record "
+					 "--requests-log` file)", arg);
+				return -EINVAL;
+			}
+		}
+		c->split_with = arg;
+		c->o.keep_requests = true;
 		return 0;
 	default: /* O_HELP */
 		lp->help = true;
@@ -402,6 +425,57 @@ static void print_summary(const struct load_cli *c, const struct load_result *r,
 	fflush(stdout);
 }
 
+/* --split-with FILE: once the recorder's log stops growing (it writes each request about 250 ms
+ * after its answer; at most 3 s), match the load's requests with the server's and add
+ * results.latency_decomposition (load/latsplit.h); a log that cannot be read is a warning. */
+static void split_with_log(const struct load_cli *c, const struct load_result *r, cJSON *res)
+{
+	struct latsplit_log lg;
+	struct latsplit_in in = { .client = r->reqs, .nclient = r->nreqs, .client_dropped = r->reqs_dropped,
+				  .epname = latsplit_log_epname, .exemplars = 5 };
+	struct url u;
+	char err[256];
+	long long last = -1;
+	int stable = 0, e = 0;
+	cJSON *dec;
+
+	for (int i = 0; i < 30 && stable < 5; i++) {
+		struct stat st;
+		long long sz = stat(c->split_with, &st) ? -1 : (long long)st.st_size;
+
+		stable = sz == last ? stable + 1 : 0;
+		last = sz;
+		usleep(100000);
+	}
+	if (url_parse(c->o.url, &u, err, sizeof(err)) || (e = latsplit_log_read(c->split_with, &lg))) {
+		log_warn("load: --split-with %s: %s: no latency decomposition", c->split_with,
+			 u.port ? strerror(-e) : err);
+		cJSON_AddNullToObject(res, "latency_decomposition");
+		return;
+	}
+	if (!lg.n) /* nothing to match: the usual cause is a load started before the probes were attached */
+		log_warn("load: --split-with %s: the log holds no request of the server: start the load after "
+			 "record's 'bindprof: recording' line (the probes attached), within its -d", c->split_with);
+	in.server = lg.recs;
+	in.nserver = lg.n;
+	in.epctx = &lg;
+	in.server_port = u.port;
+	dec = latsplit_json(&in);
+	if (dec) {
+		cJSON_AddStringToObject(dec, "server_log", c->split_with);
+		cJSON_AddNumberToObject(dec, "server_log_bad_lines", (double)lg.bad_lines);
+		cJSON_AddItemToObject(res, "latency_decomposition", dec);
+		if (r->nreqs && !cJSON_GetNumberValue(cJSON_GetObjectItem(dec, "matched")))
+			log_warn("load: --split-with %s: no request matched the server's log (%zu requests in it, "
+				 "%zu unreadable lines): is it a record of this server, on port %u, run meanwhile?",
+				 c->split_with, (size_t)lg.n, (size_t)lg.bad_lines, (unsigned)u.port);
+		latsplit_print(stdout, dec, "  where the client's time went");
+	} else {
+		cJSON_AddNullToObject(res, "latency_decomposition");
+	}
+	latsplit_log_free(&lg);
+}
+
 int cmd_load(int argc, char **argv)
 {
 	struct load_cli c;
@@ -495,6 +569,8 @@ int cmd_load(int argc, char **argv)
 				(unsigned long long)r.connect_err);
 		ret = EXIT_TARGET;
 	}
+	if (c.split_with)
+		split_with_log(&c, &r, res);
 	if (c.output && (e = profile_write(doc, c.output))) {
 		log_err("load: writing '%s': %s", c.output, strerror(-e));
 		ret = EXIT_BADINPUT;

@@ -12,6 +12,7 @@
 struct load_cli {
 	struct load_opts o;
 	const char *output;
+	const char *split_with; /* --split-with FILE: the server's request log (record --requests-log) */
 	const char *headers[MAX_HEADERS];
 	char *body;
 };

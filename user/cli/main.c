@@ -15,6 +15,7 @@ static const char usage[] =
 	"  load        drive HTTP load at a loopback URL (like wrk), report throughput and latency\n"
 	"  profile     start an app, run every workload of a suite against it, clean and profiled\n"
 	"  diff        regression verdicts between two runs (exit 1 on a regression; see --fail-on)\n"
+	"  baseline    a pinned baseline run per host: check a run against it, save one with no regression\n"
 	"  compare     frameworks side by side (profile files, or starts them: --frameworks), significance\n"
 	"  report      print any bindprof JSON for a person (table or markdown)\n"
 	"  flamegraph  draw folded stacks as an SVG flamegraph; --diff BASE NEW: coloured by change\n"
@@ -33,6 +34,7 @@ static const struct {
 	{ "profile", cmd_profile },
 	{ "diff", cmd_diff },
 	{ "compare", cmd_compare },
+	{ "baseline", cmd_baseline },
 	{ "report", cmd_report },
 	{ "doctor", cmd_doctor },
 	{ "export", cmd_export },
@@ -53,8 +55,8 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 			if (!strcmp(argv[2], commands[i].name))
 				return commands[i].fn(2, args);
-		log_err("help: unknown command '%s' (record, load, profile, diff, compare, report, flamegraph, doctor, "
-			"export, history)", argv[2]);
+		log_err("help: unknown command '%s' (record, load, profile, diff, baseline, compare, report, flamegraph, "
+			"doctor, export, history)", argv[2]);
 		return EXIT_BADINPUT;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
@@ -76,6 +78,6 @@ int main(int argc, char **argv)
 			}
 			return commands[i].fn(argc - 1, argv + 1);
 		}
-	log_err("unknown command '%s' (record, load, profile, diff, compare, report, flamegraph, doctor, export, history; see bindprof --help)", argv[1]);
+	log_err("unknown command '%s' (record, load, profile, diff, baseline, compare, report, flamegraph, doctor, export, history; see bindprof --help)", argv[1]);
 	return EXIT_BADINPUT;
 }

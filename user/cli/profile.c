@@ -27,6 +27,8 @@
 #include "cli/options.h"
 #include "cli/profile.h"
 #include "output/html.h"
+#include "history/db.h"
+#include "history/trend.h"
 #include "output/table.h"
 #include "lib/json.h"
 #include "core/env.h"
@@ -44,6 +46,8 @@
 #include "lib/file.h"
 #include "load/httpcheck.h"
 #include "load/loadgen.h"
+#include "load/latsplit.h"
+#include "probes/requests.h"
 #include "load/suites.h"
 #include "output/document.h"
 #include "probes/net.h"
@@ -81,6 +85,9 @@ const struct cli_option profile_options[] = {
 	{ "baseline", 0, PO_BASELINE, "FILE", "a previous profile: each workload's ratios to it in the output", 0 },
 	{ "output", 'o', PO_OUTPUT, "FILE", "the profile JSON (default bindprof-profile.json)", 0 },
 	{ "html", 0, PO_HTML, "FILE.html", "also write the report as a self-contained HTML page with charts", 0 },
+	{ "history", 0, PO_HISTORY, "PATH|URL",
+	  "--html: draw the workloads' stored trend from this history store (default: ./.bindprof/history.db "
+	  "when it exists)", 0 },
 	{ "pprof", 0, PO_PPROF, "FILE.pb.gz",
 	  "every workload's stacks as one gzipped pprof profile, labelled by workload and endpoint (as "
 	  "`bindprof export`; needs the stacks probe)", 0 },
@@ -229,6 +236,7 @@ int profile_opt_apply(struct profile_opts *o, int id, const char *arg, char *err
 	case PO_BASELINE: o->baseline = arg; return 0;
 	case PO_OUTPUT: o->output = arg; return 0;
 	case PO_HTML: o->html = arg; return 0;
+	case PO_HISTORY: o->history = arg; return 0;
 	case PO_PPROF: o->pprof = arg; return 0;
 	case PO_SPEEDSCOPE: o->speedscope = arg; return 0;
 	case PO_SINGLE_PASS: o->single_pass = true; return 0;
@@ -324,6 +332,8 @@ int profile_opts_parse(int argc, char **argv, struct profile_opts *o, char *err,
 		o->threads = o->concurrency;
 	if (shape_opts_check(&o->shape, o->rate, o->duration, err, errlen))
 		return -EINVAL;
+	if (o->history && history_store_check(o->history, err, errlen))
+		return -EINVAL; /* refused before the run, not after it */
 	if ((o->pprof || o->speedscope) && !(o->probes & PROBE_BIT(PROBE_STACKS))) {
 		snprintf(err, errlen, "%s needs the stacks probe (--probes ...,stacks)", o->pprof ? "--pprof" : "--speedscope");
 		return -EINVAL;
@@ -475,6 +485,8 @@ struct ctx {
 	struct load_req *mix;            /* its requests, mix_suite->n of them */
 	cJSON *streaming;                /* the last event-stream pass's figures (cli/shapes.h) */
 	char point[64];                  /* a sweep's point running ("concurrency=4"), or "" */
+	int point_i;                     /* its index in --sweep's values */
+	const struct profile_opts *top;  /* the run's options (c->o is a sweep point's during one) */
 };
 
 /* Has the app exited? --app-cmd: our child, seen with waitid(WNOHANG | WNOWAIT), which leaves it
@@ -536,17 +548,39 @@ struct pass {
 	cJSON *json;
 };
 
+/* Seconds of load still to run, from the start of PHASE of the running workload (and sweep point)
+ * to the end of the run: the phases left of this point, the points left of this workload, then
+ * every workload left, each counted as warmup + ramp-up + clean passes + set-up (1.5 s), plus the
+ * profiled and page-fault passes once per workload (a sweep profiles its last point only). */
+static double secs_left(const struct ctx *c, const char *phase)
+{
+	const struct profile_opts *o = c->top; /* a sweep point's own options drop the probes */
+	double pass = shape_pass_secs(&o->shape, o->duration);
+	double clean = o->single_pass ? 0 : o->repeats * pass;
+	double point = o->warmup + o->shape.ramp_up + clean + 1.5;
+	double prof = (o->probes || o->single_pass ? o->duration : 0) + (o->shape.page_faults ? o->duration : 0);
+	int npts = c->point[0] ? o->sweep.n : 1, k = 0;
+	double left;
+
+	/* the rest of this point: from its phase on */
+	if (!strcmp(phase, "profiled pass") || !strcmp(phase, "page-fault pass"))
+		left = !strcmp(phase, "profiled pass") ? prof : (o->shape.page_faults ? o->duration : 0);
+	else {
+		left = point + prof * (c->point_i == npts - 1);
+		if (!strcmp(phase, "ramp-up"))
+			left -= o->warmup;
+		else if (sscanf(phase, "clean pass %d", &k) == 1)
+			left -= o->warmup + o->shape.ramp_up + (k - 1) * pass;
+	}
+	if (c->point[0]) /* the points after this one, the last with the profiled pass */
+		left += (npts - 1 - c->point_i) * point + (c->point_i < npts - 1 ? prof : 0);
+	return left + (c->nwork - c->idx) * (npts * point + prof);
+}
+
 static void progress(struct ctx *c, const char *suite, const char *w, const char *phase)
 {
-	const struct profile_opts *o = c->o;
+	double left = secs_left(c, phase);
 
-	/* every phase of the workloads still to run: warmup, clean passes, profiled pass, set-up */
-	double left = (c->nwork - c->idx + 1) * (o->warmup + o->duration * (o->single_pass ? 1 : o->repeats + 1) + 1.5 +
-						  (shape_pass_secs(&o->shape, o->duration) - o->duration) * o->repeats +
-						  o->shape.ramp_up + (o->shape.page_faults ? o->duration : 0));
-
-	if (c->point[0]) /* a sweep: every point runs the workload's phases */
-		left *= c->o->sweep.n;
 	snprintf(c->where, sizeof(c->where), "%s/%s%s%s (%s)", suite, w, c->point[0] ? " " : "", c->point, phase);
 	if (!c->prog) { /* off a terminal (CI logs): one line per phase */
 		fprintf(stderr, "bindprof: profile: [%d/%d] %s/%s%s%s %s; about %.0f s left\n", c->idx, c->nwork, suite, w,
@@ -575,7 +609,7 @@ static void folded_path(const char *output, const char *suite, const char *workl
 }
 
 static int run_load(struct ctx *c, const struct workload *w, double secs, struct load_result *r,
-		    struct load_progress *lp)
+		    struct load_progress *lp, bool keep)
 {
 	const struct profile_opts *o = c->o;
 	struct load_opts lo = {
@@ -589,6 +623,7 @@ static int run_load(struct ctx *c, const struct workload *w, double secs, struct
 		.nheaders = w->nheaders,
 		.body = w->body,
 		.body_len = w->body_len,
+		.keep_requests = keep,
 		.shape = c->shape,
 		.interval_s = c->interval_s,
 		.mix = c->mix,
@@ -716,7 +751,7 @@ static int clean_pass(struct ctx *c, const struct workload *w, bool first, struc
 			c->shape_rate = so->burst_peak;
 		}
 		c->interval_s = so->burst_secs > 0 ? 0.1 : 1;
-		e = run_load(c, w, secs, &lr, &lp);
+		e = run_load(c, w, secs, &lr, &lp, false);
 		c->shape = NULL;
 		c->interval_s = 0;
 		sm.stop = 1;
@@ -783,6 +818,7 @@ static void recorder_opts_of(const struct ctx *c, const char *folded, struct rec
 
 	record_opts_defaults(ro);
 	ro->pid = c->app;
+	ro->keep_requests = true; /* matched with the load's (latency_split_into) */
 	ro->probes = o->probes;
 	ro->gil_exact = o->gil_method >= 0 ? o->gil_method == 1 : o->probes_all;
 	ro->folded = (o->probes & PROBE_BIT(PROBE_STACKS)) ? folded : NULL;
@@ -791,6 +827,43 @@ static void recorder_opts_of(const struct ctx *c, const char *folded, struct rec
 		ro->ffi[ro->nffi++] = o->ffi[i];
 	if (ro->nffi)
 		ro->probes |= PROBE_BIT(PROBE_FFI);
+}
+
+static const char *split_epname(const void *ctx, int ep)
+{
+	return reqtrack__endpoint(ctx, ep);
+}
+
+/* The profiled pass's decomposition of the client's latency (load/latsplit.h) into the recorder
+ * document's results.profiling.latency_decomposition; null with a warning when the requests probe
+ * did not run. */
+static void latency_split_into(struct ctx *c, struct recorder *rec, const struct load_result *lr, cJSON *rdoc)
+{
+	cJSON *prof = cJSON_GetObjectItem(cJSON_GetObjectItem(rdoc, "results"), "profiling"), *dec;
+	const struct reqtrack *rt = recorder_requests(rec);
+	struct latsplit_in in = {
+		.client = lr->reqs,
+		.nclient = lr->nreqs,
+		.client_dropped = lr->reqs_dropped,
+		.epname = split_epname,
+		.epctx = rt,
+		.exemplars = 5,
+	};
+
+	if (!cJSON_IsObject(prof))
+		return;
+	if (!rt) {
+		cJSON_AddNullToObject(prof, "latency_decomposition");
+		return;
+	}
+	in.server = reqtrack__records(rt, &in.nserver, &in.server_dropped);
+	in.server_port = ntohs(c->ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&c->ss)->sin6_port
+							  : ((struct sockaddr_in *)&c->ss)->sin_port);
+	dec = latsplit_json(&in);
+	if (dec)
+		cJSON_AddItemToObject(prof, "latency_decomposition", dec);
+	else
+		cJSON_AddNullToObject(prof, "latency_decomposition");
 }
 
 /* The recorder's document (NULL when it did not start: a warning says why) and, when the load
@@ -832,11 +905,13 @@ static cJSON *profiled_pass(struct ctx *c, const struct suite *s, const struct w
 		recorder_free(rt.rec);
 		return NULL;
 	}
-	e = run_load(c, w, c->o->duration, &lr, NULL);
+	e = run_load(c, w, c->o->duration, &lr, NULL, true);
 	rt.stop = 1;
 	pthread_join(rt.th, NULL);
 	recorder_stop(rt.rec, 0);
 	rdoc = recorder_document(rt.rec);
+	if (!e)
+		latency_split_into(c, rt.rec, &lr, rdoc);
 	recorder_free(rt.rec);
 	if (!e)
 		pass_of(&lr, NULL, p);
@@ -939,7 +1014,7 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 	pw->name = cJSON_GetObjectItem(wj, "name")->valuestring;
 	if (o->warmup > 0 && !stopping(c)) {
 		progress(c, s->name, w->name, "warmup");
-		if (!run_load(c, w, o->warmup, &lr, NULL))
+		if (!run_load(c, w, o->warmup, &lr, NULL, false))
 			load_result_free(&lr);
 	}
 	if (o->shape.ramp_up > 0 && !stopping(c)) { /* --ramp-up: 0 to the rate, before the passes */
@@ -949,7 +1024,7 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 		shape_ramp_rate(&o->shape, c->shape_rate, &rs);
 		c->shape = &rs;
 		progress(c, s->name, w->name, "ramp-up");
-		if (!run_load(c, w, o->shape.ramp_up, &lr, NULL)) {
+		if (!run_load(c, w, o->shape.ramp_up, &lr, NULL, false)) {
 			ramp = shape_ramp_json(&o->shape, c->shape_rate, &lr);
 			load_result_free(&lr);
 		}
@@ -1076,6 +1151,7 @@ static cJSON *sweep_workload(struct ctx *c, const struct suite *s, const struct 
 			}
 		}
 		snprintf(c->point, sizeof(c->point), "%s=%g", sweep_var_name(sp->var), sp->v[i]);
+		c->point_i = i;
 		if (pw->samples) {
 			free(pw->samples);
 			pw->samples = NULL;
@@ -1272,9 +1348,12 @@ static int wait_ready(struct ctx *c)
 		if (signals_pending())
 			return -1;
 		if (waited >= o->ready_timeout || !procfs_alive("/proc", c->app)) {
-			log_err("profile: the app never became ready: %s%s did not %s within %.0f s%s", c->base,
+			bool alive = procfs_alive("/proc", c->app);
+
+			/* the time waited, not --ready-timeout, when the app exited before it */
+			log_err("profile: the app never became ready: %s%s did not %s within %.1f s%s", c->base,
 				o->health_path ? o->health_path : "", o->health_path ? "answer 2xx/3xx" : "accept connections",
-				o->ready_timeout, procfs_alive("/proc", c->app) ? "" : " (it exited; see its log)");
+				alive ? o->ready_timeout : waited, alive ? "" : " (it exited; see its log)");
 			return EXIT_TARGET;
 		}
 		usleep(100000);
@@ -1522,10 +1601,20 @@ static int report(struct ctx *c)
 	if (o->html) {
 		char err[1024];
 
-		if ((e = html_report_write(c->doc, o->output ? o->output : "profile", NULL, o->html, err, sizeof(err)))) {
+		struct history_points ps;
+		int h = history_trend_load(o->history, &ps, err, sizeof(err));
+
+		if (h < 0) { /* the page without the trend: the run's results are kept */
+			log_warn("profile: --history: %s: the page has no trend", err);
+			ret = EXIT_BADINPUT;
+		}
+		if ((e = html_report_write_trend(c->doc, o->output ? o->output : "profile", NULL, o->html,
+						 h > 0 ? &ps : NULL, o->history ? o->history : DB_DEFAULT_PATH, 20, err,
+						 sizeof(err)))) {
 			log_err("profile: --html: %s", err);
 			ret = EXIT_BADINPUT;
 		}
+		history_points_free(&ps);
 	}
 	if (o->pprof || o->speedscope) {
 		char err[1024];
@@ -1564,6 +1653,12 @@ static int report(struct ctx *c)
 			snprintf(t, sizeof(t), "diagnoses of %s/%s:", c->w[i].suite, c->w[i].name);
 			net_print_diagnoses(stdout, profile_get(c->w[i].results, "profiling"), t);
 		}
+	for (int i = 0; i < c->nwork; i++) { /* where the client's time went, per workload */
+		char t[300];
+
+		snprintf(t, sizeof(t), "where the client's time went in %s/%s:", c->w[i].suite, c->w[i].name);
+		latsplit_print(stdout, profile_get(c->w[i].results, "profiling.latency_decomposition"), t);
+	}
 	printf("bindprof profile: %d workloads, %.0f requests, wrote %s\n", (int)num_at(c->doc, "summary.total_workloads"),
 	       num_at(c->doc, "summary.total_requests"), o->output ? o->output : "nothing");
 	return ret;
@@ -1620,7 +1715,7 @@ static void report_app_exit(const struct ctx *c, const char *app_log)
 
 int profile_run(const struct profile_opts *o, struct profile_result *res)
 {
-	struct ctx c = { .o = o, .t0 = wall_time() };
+	struct ctx c = { .o = o, .top = o, .t0 = wall_time() };
 	char app_log[4096 + 16];
 	int ret;
 
@@ -1659,6 +1754,16 @@ int profile_run(const struct profile_opts *o, struct profile_result *res)
 		report_app_exit(&c, app_log);
 		ret = EXIT_TARGET;
 	} else if (ret == EXIT_OK && c.nfailed && !o->allow_errors) {
+		const cJSON *wn;
+
+		/* each failed workload's reason (its warning), so that a CI log says why */
+		cJSON_ArrayForEach(wn, cJSON_GetObjectItem(c.doc, "warnings")) {
+			const cJSON *sec = cJSON_GetObjectItem(wn, "section"), *m = cJSON_GetObjectItem(wn, "message");
+
+			if (cJSON_IsString(sec) && !strcmp(sec->valuestring, "profile") && cJSON_IsString(m) &&
+			    strstr(m->valuestring, " failed: "))
+				log_err("profile: %s", m->valuestring);
+		}
 		log_err("profile: %d workload(s) failed (see the warnings); --allow-errors to exit 0", c.nfailed);
 		ret = EXIT_TARGET;
 	}

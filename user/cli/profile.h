@@ -34,6 +34,7 @@ struct profile_opts {
 	const char *app_log;    /* the app's stdout and stderr (appended); NULL: OUTPUT.app.log */
 	const char *pprof, *speedscope; /* --pprof, --speedscope: every workload's stacks (cli/export.h) */
 	const char *html;       /* --html FILE.html: the report as a page (output/html), or NULL */
+	const char *history;    /* --history STORE: the page's trend section (NULL: the default store if any) */
 	struct profile_shape_opts shape; /* --ramp-up, --burst, --sustained, --page-faults (cli/shapes.h) */
 	bool help;
 	/* sweep (issue 21): cli/scenarios.h */
@@ -80,7 +81,7 @@ enum profile_opt_id {
 	PO_URL = 1, PO_APP_CMD, PO_PID, PO_FRAMEWORK, PO_SUITE, PO_DURATION, PO_WARMUP, PO_CONCURRENCY,
 	PO_THREADS, PO_RATE, PO_REPEATS, PO_PROBES, PO_GIL_METHOD, PO_SINGLE_PASS, PO_READY_TIMEOUT,
 	PO_HEALTH_PATH, PO_FFI, PO_FORMAT, PO_BASELINE, PO_OUTPUT, PO_HELP, PO_PPROF, PO_SPEEDSCOPE, PO_ALLOW_ERRORS,
-	PO_HTML,
+	PO_HTML, PO_HISTORY,
 	PO_SWEEP, PO_P99_TARGET, PO_QUICK, PO_LIST, PO_WORKLOAD, PO_OUTPUT_DIR, /* sweep (issue 21) */
 	PO_RAMP_UP, PO_BURST, PO_SUSTAINED, PO_PAGE_FAULTS, /* load shapes (issue 21, cli/shapes.h) */
 	PO_MAX_ID,

@@ -237,6 +237,7 @@ static int check_input(const struct record_opts *o)
 		    (o->svg && validate_output_path("--svg", o->svg, err, sizeof(err))) ||
 		    (o->pprof && validate_output_path("--pprof", o->pprof, err, sizeof(err))) ||
 		    (o->speedscope && validate_output_path("--speedscope", o->speedscope, err, sizeof(err))) ||
+		    (o->requests_log && validate_output_path("--requests-log", o->requests_log, err, sizeof(err))) ||
 		    (o->pid && validate_pid_target("/proc", "-p", o->pid, err, sizeof(err), warn, sizeof(warn)))) {
 			log_err("record: %s", err);
 			return EXIT_BADINPUT;

@@ -12,6 +12,8 @@
 enum {
 	O_PID = 1, O_DURATION, O_OUTPUT, O_PROBES, O_GIL_METHOD, O_FFI, O_FOLDED, O_SVG, O_FREQ,
 	O_GIL_STACKS, O_EXEMPLARS, O_NO_CHILDREN, O_FOLLOW, O_VERBOSE, O_HELP, O_PPROF, O_SPEEDSCOPE,
+	O_TASKS,
+	O_REQUESTS_LOG,
 };
 
 const struct cli_option record_options[] = {
@@ -40,7 +42,13 @@ const struct cli_option record_options[] = {
 	{ "gil-stacks", 0, O_GIL_STACKS, "on|off",
 	  "with gil and stacks: a stack per GIL wait, at most HZ a second per process (default on; off "
 	  "saves their unwinding)", 0 },
+	{ "asyncio-tasks", 0, O_TASKS, "on|off",
+	  "with requests: follow asyncio tasks, so that a handler's work on both sides of an await is its "
+	  "request's (default on; a uprobe pair per task step, about 2 per request: off saves them)", 0 },
 	{ "exemplars", 0, O_EXEMPLARS, "N", "keep the N slowest requests with their breakdown (default 5)", 0 },
+	{ "requests-log", 0, O_REQUESTS_LOG, "FILE",
+	  "with requests: write every answered request to FILE as it is seen (about 250 ms after its "
+	  "answer), for `bindprof load --split-with FILE` to split its clients' latency", 0 },
 	{ "no-children", 0, O_NO_CHILDREN, NULL, "profile only the one process, not its descendants", 0 },
 	{ "follow-children", 0, O_FOLLOW, NULL, "profile descendants too (the default)", 0 },
 	{ "verbose", 'v', O_VERBOSE, NULL, "libbpf and attach logging on stderr", 0 },
@@ -120,6 +128,15 @@ static int record_opt(struct record_opts *o, int id, const char *arg, int *gil_m
 		}
 		o->no_gil_stacks = !strcmp(arg, "off");
 		return 0;
+	case O_TASKS:
+		if (strcmp(arg, "on") && strcmp(arg, "off")) {
+			snprintf(err, errlen, "--asyncio-tasks: '%s' is not on or off", arg);
+			return -EINVAL;
+		}
+		o->no_tasks = !strcmp(arg, "off");
+		return 0;
+	case O_REQUESTS_LOG:
+		return set_file(&o->requests_log, "--requests-log", arg, err, errlen);
 	case O_EXEMPLARS:
 		if (parse_long(arg, 0, 1000, &l))
 			break;
@@ -161,6 +178,10 @@ static int record_finish(struct record_opts *o, int gil_method, bool all_named, 
 		o->probes |= PROBE_BIT(PROBE_FFI);
 	/* --probes all includes the costly methods; an explicit --gil-method wins. */
 	o->gil_exact = gil_method >= 0 ? gil_method == 1 : all_named;
+	if (o->requests_log && !(o->probes & PROBE_BIT(PROBE_REQUESTS))) {
+		snprintf(err, errlen, "--requests-log needs the requests probe (--probes ...,requests)");
+		return -EINVAL;
+	}
 	if (o->pid && o->cmd) {
 		snprintf(err, errlen, "-p and -- CMD are exclusive: give one target");
 		return -EINVAL;

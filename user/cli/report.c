@@ -22,10 +22,12 @@
 #include "lib/validate.h"
 #include "output/document.h"
 #include "output/html.h"
+#include "history/db.h"
+#include "history/trend.h"
 #include "output/table.h"
 #include "stats/wlhealth.h"
 
-enum { O_FORMAT = 1, O_OUT, O_TOP, O_HELP };
+enum { O_FORMAT = 1, O_OUT, O_TOP, O_HISTORY, O_HELP };
 
 static const struct cli_option report_options[] = {
 	{ "format", 'f', O_FORMAT, "table|markdown|html",
@@ -33,6 +35,9 @@ static const struct cli_option report_options[] = {
 	  "-o", 0 },
 	{ "output", 'o', O_OUT, "FILE", "write there instead of stdout (needed for html)", 0 },
 	{ "top", 'n', O_TOP, "N", "rows of the longer tables: stack frames, GIL threads, FFI functions, slowest requests (default 10)", 0 },
+	{ "history", 0, O_HISTORY, "PATH|URL",
+	  "html: draw the trend of the file's workloads from this history store (a SQLite file or "
+	  "postgresql://...; default: ./.bindprof/history.db when it exists)", 0 },
 	{ "help", 'h', O_HELP, NULL, "this help", 0 },
 	{},
 };
@@ -57,6 +62,9 @@ static int report_option(void *ctx, int id, const char *arg, char *err, int errl
 		return CLI_STOP;
 	case O_OUT:
 		o->output = arg;
+		return 0;
+	case O_HISTORY:
+		o->history = arg;
 		return 0;
 	case O_TOP:
 		n = strtol(arg, &end, 10);
@@ -507,7 +515,89 @@ static void print_diagnoses(struct rep *r, const cJSON *list)
 	}
 }
 
+/* profiling.latency_decomposition (docs/network.md): a, b, c per endpoint, and the exemplars. */
+static void print_split(struct rep *r, const cJSON *dec)
+{
+	static const struct colspec eps[] = {
+		{ "endpoint", "endpoint", NULL },
+		{ "count", "count", "%.0f" },
+		{ "before 1st read p50", "before_first_read_ms.p50", "%.3f" },
+		{ "p99", "before_first_read_ms.p99", "%.3f" },
+		{ "server p50", "server_ms.p50", "%.3f" },
+		{ "p99", "server_ms.p99", "%.3f" },
+		{ "off-CPU not GIL p50", "server_off_cpu_not_gil_ms.p50", "%.3f" },
+		{ "after last write p50", "after_last_write_ms.p50", "%.3f" },
+		{ "p99", "after_last_write_ms.p99", "%.3f" },
+	};
+	static const struct colspec ex[] = {
+		{ "slowest matched", "endpoint", NULL },
+		{ "client ms", "client_ms", "%.3f" },
+		{ "before 1st read", "before_first_read_ms", "%.3f" },
+		{ "server", "server_ms", "%.3f" },
+		{ "after last write", "after_last_write_ms", "%.3f" },
+		{ "on CPU", "server_on_cpu_ms", "%.3f" },
+		{ "GIL wait", "server_gil_wait_ms", "%.3f" },
+		{ "port", "client_port", "%.0f" },
+		{ "order", "order_on_connection", "%.0f" },
+	};
+
+	heading(r, "Where the client's time went (ms)");
+	line(r, "%s of %s client requests matched with the server's (%s unmatched)", fig(dec, "matched", "%.0f"),
+	     fig(dec, "client_requests", "%.0f"), fig(dec, "unmatched", "%.0f"));
+	table_of(r, cJSON_GetObjectItem(dec, "endpoints"), eps, 9, 0);
+	table_of(r, cJSON_GetObjectItem(dec, "exemplars"), ex, 9, 0);
+}
+
 /* Every section of one results object that has data. */
+/* profile's load shapes, mixed suites and event streams (cli/shapes.h): results.ramp_up, burst,
+ * sustained, streaming, mix[] and page_faults (the --page-faults pass), when the file has them. */
+static void print_shapes(struct rep *r, const cJSON *res)
+{
+	const cJSON *ru = cJSON_GetObjectItem(res, "ramp_up"), *b = cJSON_GetObjectItem(res, "burst");
+	const cJSON *su = cJSON_GetObjectItem(res, "sustained"), *st = cJSON_GetObjectItem(res, "streaming");
+	const cJSON *mix = cJSON_GetObjectItem(res, "mix"), *pf = cJSON_GetObjectItem(res, "page_faults"), *x;
+
+	if (!cJSON_IsObject(ru) && !cJSON_IsObject(b) && !cJSON_IsObject(su) && !cJSON_IsObject(st) &&
+	    !cJSON_IsArray(mix) && !cJSON_IsObject(pf))
+		return;
+	heading(r, "Load shape");
+	if (cJSON_IsObject(ru))
+		line(r, "ramp-up: 0 to %s req/s over %s s: %s of %s requests sent (%s scheduled, %s never sent)",
+		     fig(ru, "to_rate", "%g"), fig(ru, "secs", "%g"), fig(ru, "sent_requests", "%.0f"),
+		     fig(ru, "expected_requests", "%.0f"), fig(ru, "scheduled", "%.0f"), fig(ru, "missed_slots", "%.0f"));
+	if (cJSON_IsObject(b))
+		line(r, "burst: %s req/s, %s req/s from %s s to %s s; p99 before %s ms, during %s ms; recovery %s s: %s",
+		     fig(b, "base_rps", "%g"), fig(b, "peak_rps", "%g"), fig(b, "starts_at_s", "%g"), fig(b, "ends_at_s", "%g"),
+		     fig(b, "baseline_p99_ms", "%.3f"), fig(b, "peak_p99_ms", "%.3f"), fig(b, "recovery_secs", "%.1f"),
+		     json_str_or(b, "reason", "-"));
+	if ((x = json_get(su, "degradation")))
+		line(r, "sustained: %s: %s", json_str_or(x, "verdict", "-"), json_str_or(x, "reason", "-"));
+	if ((x = json_get(su, "memory.leak")))
+		line(r, "memory (%s): %s: %s", json_str_or(x, "series", "-"), json_str_or(x, "verdict", "-"),
+		     json_str_or(x, "reason", "-"));
+	if (cJSON_IsObject(st))
+		line(r, "event stream (%s): first event p50 %s ms, p99 %s ms; %s events, %s events/s over %s connections "
+		     "(%s streams, %s errors)", json_str_or(st, "kind", "-"),
+		     fig(st, "time_to_first_event_ms.median_ms", "%.1f"), fig(st, "time_to_first_event_ms.p99_ms", "%.1f"),
+		     fig(st, "events", "%.0f"), fig(st, "events_per_sec", "%.1f"), fig(st, "connections", "%.0f"),
+		     fig(st, "streams", "%.0f"), fig(st, "errors", "%.0f"));
+	if (cJSON_IsArray(mix)) {
+		static const struct colspec cols[] = {
+			{ "request", "name", NULL },         { "method", "method", NULL },
+			{ "path", "path", NULL },            { "weight", "weight", "%g" },
+			{ "expected share", "expected_share", "%.3f" }, { "sent", "sent", "%.0f" },
+			{ "sent share", "sent_share", "%.3f" }, { "answered", "answered", "%.0f" },
+		};
+
+		line(r, "mixed suite: each request's weight, expected and sent share (the reported pass)");
+		table_of(r, mix, cols, 8, 0);
+	}
+	if (cJSON_IsObject(pf))
+		line(r, "page faults (--page-faults pass): %s over %s requests (%s lost); folded: %s; flamegraph: %s",
+		     fig(pf, "samples", "%.0f"), fig(pf, "requests", "%.0f"), fig(pf, "lost", "%.0f"),
+		     json_str_or(pf, "folded_path", "-"), json_str_or(pf, "svg_path", "-"));
+}
+
 static void print_results(struct rep *r, const cJSON *res)
 {
 	const cJSON *p = cJSON_GetObjectItem(res, "profiling");
@@ -515,6 +605,7 @@ static void print_results(struct rep *r, const cJSON *res)
 	print_resources(r, res);
 	if (cJSON_IsObject(cJSON_GetObjectItem(res, "repeats")))
 		print_repeats(r, cJSON_GetObjectItem(res, "repeats"));
+	print_shapes(r, res);
 	if (cJSON_IsObject(cJSON_GetObjectItem(p, "gil")))
 		print_gil(r, cJSON_GetObjectItem(p, "gil"));
 	if (cJSON_IsObject(cJSON_GetObjectItem(p, "gc")))
@@ -529,6 +620,10 @@ static void print_results(struct rep *r, const cJSON *res)
 		print_requests(r, cJSON_GetObjectItem(p, "requests"));
 	if (cJSON_GetArraySize(cJSON_GetObjectItem(p, "diagnoses")))
 		print_diagnoses(r, cJSON_GetObjectItem(p, "diagnoses"));
+	if (cJSON_IsObject(cJSON_GetObjectItem(p, "latency_decomposition")))
+		print_split(r, cJSON_GetObjectItem(p, "latency_decomposition"));
+	else if (cJSON_IsObject(cJSON_GetObjectItem(res, "latency_decomposition"))) /* load --split-with */
+		print_split(r, cJSON_GetObjectItem(res, "latency_decomposition"));
 	if (cJSON_IsObject(cJSON_GetObjectItem(res, "overhead")))
 		print_overhead(r, res);
 }
@@ -595,7 +690,9 @@ static void print_sweep(struct rep *r, const cJSON *sw)
 	if (cJSON_IsObject(cJSON_GetObjectItem(a, "saturation")))
 		line(r, "saturation: %s connections (%s): %s", fig(a, "saturation.concurrency", "%g"),
 		     json_str_or(a, "saturation.basis", "-"), json_str_or(a, "saturation.reason", "-"));
-	if (cJSON_IsObject(cJSON_GetObjectItem(a, "max_rate_meeting_p99")))
+	if (cJSON_IsObject(cJSON_GetObjectItem(a, "max_rate_meeting_p99")) && !has(a, "max_rate_meeting_p99.target_ms"))
+		line(r, "highest rate meeting a p99 target: - (%s)", json_str_or(a, "max_rate_meeting_p99.reason", "-"));
+	else if (cJSON_IsObject(cJSON_GetObjectItem(a, "max_rate_meeting_p99")))
 		line(r, "highest rate with p99 <= %s ms: %s req/s (%s)", fig(a, "max_rate_meeting_p99.target_ms", "%g"),
 		     fig(a, "max_rate_meeting_p99.rate", "%g"), json_str_or(a, "max_rate_meeting_p99.reason", "-"));
 	cJSON_ArrayForEach(g, cJSON_GetObjectItem(a, "growth"))
@@ -942,14 +1039,23 @@ int cmd_report(int argc, char **argv)
 	}
 	if (o.html) {
 		char dir[PATH_MAX];
+		struct history_points ps;
+		int h = history_trend_load(o.history, &ps, err, sizeof(err));
 
+		if (h < 0) {
+			log_err("report: --history: %s", err);
+			cJSON_Delete(doc);
+			return h == -EIO || h == -ENOMEM ? EXIT_ENV : EXIT_BADINPUT;
+		}
 		snprintf(dir, sizeof(dir), "%s", o.path);
-		if (html_report_write(doc, o.path, dirname(dir), o.output, err, sizeof(err))) {
+		if (html_report_write_trend(doc, o.path, dirname(dir), o.output, h > 0 ? &ps : NULL,
+					    o.history ? o.history : DB_DEFAULT_PATH, 20, err, sizeof(err))) {
 			log_err("report: %s", err);
 			rc = EXIT_BADINPUT;
 		} else {
 			printf("wrote %s\n", o.output);
 		}
+		history_points_free(&ps);
 		cJSON_Delete(doc);
 		return rc;
 	}

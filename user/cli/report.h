@@ -13,6 +13,7 @@ struct report_opts {
 	bool markdown;      /* --format markdown (or md); default table */
 	bool html;          /* --format html (needs -o) */
 	int top;            /* rows of the longer tables (default 10) */
+	const char *history; /* --history STORE (html's trend section), or NULL: the default store if it exists */
 	bool help;
 };
 

@@ -71,6 +71,11 @@ int sweep_parse(const char *arg, struct sweep_spec *sp, char *err, int errlen)
 		return -EINVAL;
 	}
 	snprintf(buf, sizeof(buf), "%s", eq + 1);
+	/* an empty value (V1,,V2 or a trailing comma) is a typo, not a value to skip */
+	if (buf[0] == ',' || (buf[0] && buf[strlen(buf) - 1] == ',') || strstr(buf, ",,")) {
+		snprintf(err, errlen, "--sweep %s: an empty value in '%.64s'", sweep_var_name(sp->var), eq + 1);
+		return -EINVAL;
+	}
 	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		if (sp->n == SCALING_MAX_POINTS) {
 			snprintf(err, errlen, "--sweep: more than %d values", SCALING_MAX_POINTS);
@@ -312,19 +317,6 @@ void sweep_print_summary(FILE *f, const char *label, const cJSON *sw)
 
 /* ---- --workload, --list ---- */
 
-static void workload_clear(struct workload *w)
-{
-	free(w->name);
-	free(w->category);
-	free(w->method);
-	free(w->path);
-	free(w->content_type);
-	free(w->body);
-	for (int h = 0; h < w->nheaders; h++)
-		free(w->headers[h]);
-	memset(w, 0, sizeof(*w));
-}
-
 static int name_matches(const struct suite *s, const struct workload *w, const char *name)
 {
 	size_t sl = strlen(s->name);
@@ -401,6 +393,16 @@ int scenarios_list(FILE *f, const char *spec, char *err, size_t errlen)
 			fputc('\n', f);
 		}
 	}
+	if (!spec || !strcmp(spec, "all")) { /* the built-in mixed suite: the workloads above, in one pass */
+		struct suite_set mx;
+
+		if (!suites_load("mixed", &mx, err, errlen)) {
+			if (mx.n)
+				fprintf(f, "%s: %s (--suite mixed)\n", mx.s[0].name,
+					mx.s[0].description ? mx.s[0].description : "");
+			suites_free(&mx);
+		}
+	}
 	fprintf(f, "sweeps: --sweep concurrency=1,2,5,10,20,50,100 | rate=100,500,1000,2000,5000 | "
 		   "payload=64,256,1K,4K,16K,64K,256K,1M (JSON workloads)\n");
 	suites_free(&set);
@@ -440,6 +442,18 @@ int output_dir_prepare(const char *dir, char *path, size_t plen, char *html, siz
 	if ((e = mkdir_p(dir)) || stat(dir, &st) || !S_ISDIR(st.st_mode)) {
 		snprintf(err, errlen, "--output-dir: cannot create '%s': %s", dir, strerror(e ? -e : ENOTDIR));
 		return e ? e : -ENOTDIR;
+	}
+	/* latest.json and latest.html are replaced only when they are the links this command makes:
+	 * a file, FIFO or directory of that name is the user's, refused before the run */
+	for (int i = 0; i < 2; i++) {
+		const char *name = i ? "latest.html" : "latest.json";
+
+		if ((size_t)snprintf(path, plen, "%s/%s", dir, name) < plen && !lstat(path, &st) &&
+		    !S_ISLNK(st.st_mode)) {
+			snprintf(err, errlen, "--output-dir: '%s' exists and is not a link: it is replaced only as the "
+					      "link to the latest profile", path);
+			return -EEXIST;
+		}
 	}
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);

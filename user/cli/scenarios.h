@@ -68,7 +68,7 @@ int scenarios_list(FILE *f, const char *spec, char *err, size_t errlen);
 
 /* --output-dir DIR: create DIR (and its parents) and pick the run's file, DIR/profile-YYYYmmdd-HHMMSS.json
  * in UTC (with -2, -3... when taken). path gets it, html the .html beside it. 0 or -errno with one
- * line in err. */
+ * line in err; -EEXIST when DIR/latest.json or latest.html exists and is not a symbolic link. */
 int output_dir_prepare(const char *dir, char *path, size_t plen, char *html, size_t hlen, char *err, size_t errlen);
 
 /* DIR/latest.json (and DIR/latest.html when html is set) as symbolic links to the run's files,

@@ -503,7 +503,8 @@ int shape_sse_pass(const struct load_opts *lo, struct load_result *r, cJSON **st
 	cJSON_AddNumberToObject(o, "events", sr.events);
 	cJSON_AddNumberToObject(o, "events_per_sec", sr.events_per_sec);
 	cJSON_AddNumberToObject(o, "events_per_sec_per_connection", sr.connections ? sr.events_per_sec / sr.connections : 0);
-	cJSON_AddItemToObject(o, "time_to_first_event_ms", lh_to_json(r->lat));
+	/* no stream saw an event: no time to report (null), not a distribution of zeros */
+	cJSON_AddItemToObject(o, "time_to_first_event_ms", r->lat->count ? lh_to_json(r->lat) : cJSON_CreateNull());
 	cJSON_AddNumberToObject(o, "errors", sr.errors);
 	*streaming = o;
 	return 0;

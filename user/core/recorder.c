@@ -550,6 +550,9 @@ static int open_requests(struct recorder *r, char *err, size_t errlen)
 		.ffi = r->ffi != NULL,
 		.stacks_hz = r->o.freq,
 		.exemplars = r->o.exemplars,
+		.no_tasks = r->o.no_tasks,
+		.keep_records = r->o.keep_requests,
+		.requests_log = r->o.requests_log,
 	};
 
 	r->req = reqtrack__new(r->sess, &ro);
@@ -557,6 +560,7 @@ static int open_requests(struct recorder *r, char *err, size_t errlen)
 		snprintf(err, errlen, "could not attach the requests probe: %s", strerror(errno));
 		return EXIT_ENV;
 	}
+	stacks__set_request_names(r->stk, reqtrack__request_endpoint, r->req); /* NULL stk: nothing */
 	/* the net probe goes with it: its hooks fire on passive opens and retransmissions only */
 	r->net = net__new(r->sess, r->o.pid > 0 ? r->o.pid : 0);
 	if (!r->net) {
@@ -777,4 +781,9 @@ void recorder_free(struct recorder *r)
 	net__free(r->net);
 	session__free(r->sess);
 	free(r);
+}
+
+struct reqtrack *recorder_requests(struct recorder *r)
+{
+	return r ? r->req : NULL;
 }

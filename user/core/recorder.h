@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
+struct reqtrack;
+
 struct record_opts {
 	int pid;               /* -p; 0 when a command is given */
 	char **cmd;            /* -- CMD ARGS...; NULL with -p */
@@ -42,9 +44,14 @@ struct record_opts {
 	int freq;              /* -F HZ, default 99 */
 	bool page_faults;      /* the stacks probe samples every page fault instead of cpu-clock */
 	bool no_gil_stacks;    /* --gil-stacks off: no stack per GIL wait */
+	bool no_tasks;         /* --asyncio-tasks off: the requests probe does not follow asyncio tasks */
 	const char *ffi[16];   /* --ffi LIB[:GLOB], repeatable */
 	int nffi;
 	int exemplars;         /* --exemplars N: slowest requests kept, default 5 */
+	bool keep_requests;    /* keep every answered request's record (profile: matched with the
+				* load's, load/latsplit.h) */
+	const char *requests_log; /* --requests-log FILE: every answered request, a line each, for
+				   * load --split-with (load/latsplit.h) */
 	bool help;
 };
 
@@ -75,6 +82,9 @@ void recorder_stop(struct recorder *r, int sig);
 /* The profile document of mode "record" (metadata, configuration, results). Owned by the caller. */
 cJSON *recorder_document(struct recorder *r);
 const struct recorder_result *recorder_result(const struct recorder *r);
+/* The requests probe's tracker (records, endpoints: probes/requests.h), NULL without it; valid
+ * until recorder_free. */
+struct reqtrack *recorder_requests(struct recorder *r);
 void recorder_free(struct recorder *r);
 
 #endif

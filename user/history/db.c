@@ -63,6 +63,16 @@ static char *pg_sql(const char *sql)
 	return s;
 }
 
+
+/* A file that is not a SQLite database, or a damaged one, is the user's input (-EPROTO: exit 2);
+ * anything else SQLite reports is the environment (-EIO). */
+static int lite_errno(struct db *db)
+{
+	int c = sqlite3_errcode(db->lite) & 0xff;
+
+	return c == SQLITE_NOTADB || c == SQLITE_CORRUPT ? -EPROTO : -EIO;
+}
+
 int db_query(struct db *db, const char *sql, int nparams, const char *const *params, db_row_fn fn, void *ctx,
 	     char *err, int errlen)
 {
@@ -99,7 +109,7 @@ int db_query(struct db *db, const char *sql, int nparams, const char *const *par
 
 			if (sqlite3_prepare_v2(db->lite, tail, -1, &st, &tail) != SQLITE_OK) {
 				snprintf(err, errlen, "sqlite: %s", sqlite3_errmsg(db->lite));
-				return -EIO;
+				return lite_errno(db);
 			}
 			if (!st)
 				break; /* trailing whitespace */
@@ -127,7 +137,7 @@ int db_query(struct db *db, const char *sql, int nparams, const char *const *par
 			if (rc != SQLITE_DONE) {
 				snprintf(err, errlen, "sqlite: %s", sqlite3_errmsg(db->lite));
 				sqlite3_finalize(st);
-				return -EIO;
+				return lite_errno(db);
 			}
 			sqlite3_finalize(st);
 		}
@@ -301,7 +311,7 @@ int db_open(const char *where, struct db **out, char *err, int errlen)
 	}
 	if ((e = migrate(db, err, errlen))) {
 		db_close(db);
-		return -EINVAL;
+		return e == -EPROTO ? -EPROTO : -EINVAL; /* not a database: the user's file */
 	}
 	*out = db;
 	return 0;

@@ -9,6 +9,7 @@
 #include "history/store.h"
 #include "inspect/metadata.h"
 #include "lib/json.h"
+#include "lib/log.h"
 #include "output/document.h"
 #include "output/reader.h"
 
@@ -210,6 +211,15 @@ int history_add_file(struct db *db, const char *path, const struct history_add_o
 	    json_str(doc, "", "metadata.git_commit", JSON_OPTIONAL, &commit, err, errlen) < 0 ||
 	    json_obj(doc, "", "configuration", JSON_OPTIONAL, &cfg, err, errlen) < 0)
 		goto out;
+	if (cJSON_IsTrue(cJSON_GetObjectItem(doc, "partial"))) {
+		/* an interrupted or cut-short run's figures would read as a step in the trend */
+		const cJSON *why = cJSON_GetObjectItem(doc, "partial_reason");
+
+		log_warn("history add: %s: a partial run (%s): not stored", path,
+			 cJSON_IsString(why) ? why->valuestring : "partial");
+		e = 1;
+		goto out;
+	}
 	if (!r.host)
 		r.host = "unknown";
 	snprintf(r.host_key, sizeof(r.host_key), "%s|%s|%g", r.host, cpu ? cpu : "?", cores);
@@ -306,9 +316,22 @@ int history_add_file(struct db *db, const char *path, const struct history_add_o
 			e = -ENOMEM;
 			goto out;
 		}
+		int kept = 0;
+
 		for (int i = 0; i < n; i++) {
-			wl[i] = w[i].label;
-			flatten(w[i].results, "", &ms[i], 0);
+			/* a failed workload (nothing answered, mostly errors): its zeros are no level to trend */
+			if (cJSON_IsTrue(json_get(w[i].results, "health.failed"))) {
+				log_warn("history add: %s: %s failed in this run: not stored", path, w[i].label);
+				continue;
+			}
+			wl[kept] = w[i].label;
+			flatten(w[i].results, "", &ms[kept++], 0);
+		}
+		n = kept;
+		if (!n) {
+			free(ms);
+			e = 1;
+			goto out;
 		}
 		e = store_run(db, &r, wl, ms, n, err, errlen);
 		for (int i = 0; i < n; i++) {

@@ -20,7 +20,9 @@ struct history_add_opts {
 };
 
 /* Store path's runs. *stored += the runs stored (0 when the same file, time, host and framework
- * was stored before), *metrics_n += their metrics. 0; -EINVAL for a bad file (one line in err,
+ * was stored before), *metrics_n += their metrics. 0; 1 when nothing was stored with a warning
+ * logged (a partial document, or every workload failed: failed workloads are never stored); -EINVAL
+ * for a bad file (one line in err,
  * naming where: "suites[0].name: ..."); -EIO from the store; -ENOMEM. */
 int history_add_file(struct db *db, const char *path, const struct history_add_opts *o, int *stored, int *metrics_n,
 		     char *err, int errlen);

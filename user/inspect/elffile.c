@@ -57,6 +57,51 @@ void elf_file__close(struct elf_file *f)
 	free(f);
 }
 
+/* One note buffer: the build-id's hex into hex when it holds one. */
+static int build_id_in(Elf_Data *d, char *hex, size_t len)
+{
+	size_t off = 0, noff, doff;
+	GElf_Nhdr nh;
+
+	while (d && off < d->d_size && (off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0) {
+		const char *name = (const char *)d->d_buf + noff;
+
+		if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 || memcmp(name, "GNU", 4) || !nh.n_descsz)
+			continue;
+		if (2 * nh.n_descsz + 1 > len)
+			return -ENOSPC;
+		for (size_t i = 0; i < nh.n_descsz; i++)
+			snprintf(hex + 2 * i, 3, "%02x", ((const unsigned char *)d->d_buf)[doff + i]);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int elf_file__build_id(struct elf_file *f, char *hex, size_t len)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	size_t nph = 0;
+	int e;
+
+	if (!f)
+		return -ENOEXEC;
+	while ((scn = elf_nextscn(f->elf, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_NOTE && (e = build_id_in(elf_getdata(scn, NULL), hex, len)) != -ENOENT)
+			return e;
+	if (elf_getphdrnum(f->elf, &nph))
+		return -ENOENT;
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(f->elf, i, &ph) || ph.p_type != PT_NOTE)
+			continue;
+		if ((e = build_id_in(elf_getdata_rawchunk(f->elf, ph.p_offset, ph.p_filesz, ELF_T_NHDR), hex, len)) != -ENOENT)
+			return e;
+	}
+	return -ENOENT;
+}
+
 Elf *elf_file__elf(struct elf_file *f)
 {
 	return f->elf;

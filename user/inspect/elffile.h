@@ -13,6 +13,10 @@ struct elf_file;
 struct elf_file *elf_file__open(const char *path);
 void elf_file__close(struct elf_file *f); /* accepts NULL */
 Elf *elf_file__elf(struct elf_file *f);
+/* The GNU build-id (the NT_GNU_BUILD_ID note, "GNU" owner, in any SHT_NOTE section, else any
+ * PT_NOTE segment) as lowercase hex, what `readelf -n` prints. 0; -ENOENT when the file has
+ * none; -ENOSPC when hex (len bytes) is too small; -ENOEXEC/-errno when it cannot be read. */
+int elf_file__build_id(struct elf_file *f, char *hex, size_t len);
 /* fn(ctx, tag, value) for every string entry of the dynamic section (DT_NEEDED, DT_SONAME,
  * DT_RPATH, DT_RUNPATH), in order; fn returns nonzero to stop. Returns what fn returned last
  * (0 when it went through them all, or the file has no dynamic section). */

@@ -164,6 +164,8 @@ struct conn {
 	uint64_t sched_ns, sent_ns, retry_ns;
 	int ri;                 /* the request being sent (its mix entry; 0 without a mix) */
 	struct httpresp rp;
+	uint32_t nreq;          /* requests sent on the current connection */
+	uint16_t lport;         /* its local port; 0 unknown */
 };
 
 struct shared {
@@ -199,7 +201,12 @@ struct worker {
 	bool ended, exhausted;
 	uint64_t t_stop, last_done_ns;
 	double cpu_s, busy_s, wait_s;
+	struct load_rec *reqs;  /* keep_requests */
+	size_t nreqs, capreqs;
+	uint64_t reqs_dropped;
 };
+
+static _Atomic uint64_t kept_total; /* requests kept by every worker of the run */
 
 static uint64_t mono_ns(void)
 {
@@ -306,6 +313,8 @@ static void conn_open(struct worker *w, struct conn *c, uint64_t now)
 		return;
 	}
 	c->st = C_CONNECTING;
+	c->nreq = 0;
+	c->lport = 0;
 	httpresp_init(&c->rp);
 	conn_watch(w, c, EPOLLOUT, true);
 }
@@ -373,8 +382,47 @@ static void conn_send(struct worker *w, struct conn *c, uint64_t sched, uint64_t
 	if (w->mix_sent)
 		w->mix_sent[c->ri]++;
 	c->woff = 0;
+	c->nreq++;
+	if (!c->lport && w->sh->o->keep_requests) {
+		struct sockaddr_storage ss;
+		socklen_t l = sizeof(ss);
+
+		if (!getsockname(c->fd, (struct sockaddr *)&ss, &l))
+			c->lport = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+								  : ((struct sockaddr_in *)&ss)->sin_port);
+	}
 	c->st = C_IDLE;
 	conn_write(w, c, now);
+}
+
+/* keep_requests: the request's record (for load/latsplit.h). */
+static void keep(struct worker *w, struct conn *c, uint64_t now)
+{
+	struct load_rec *q;
+
+	if (!w->sh->o->keep_requests)
+		return;
+	if (atomic_fetch_add_explicit(&kept_total, 1, memory_order_relaxed) >= LOAD_MAX_KEPT) {
+		w->reqs_dropped++;
+		return;
+	}
+	if (w->nreqs == w->capreqs) {
+		size_t cap = w->capreqs ? 2 * w->capreqs : 4096;
+		struct load_rec *a = realloc(w->reqs, cap * sizeof(*a));
+
+		if (!a) {
+			w->reqs_dropped++;
+			return;
+		}
+		w->reqs = a;
+		w->capreqs = cap;
+	}
+	q = &w->reqs[w->nreqs++];
+	q->sent_ns = c->sent_ns;
+	q->done_ns = now;
+	q->seq = c->nreq;
+	q->lport = c->lport;
+	q->status = c->rp.complete ? (uint16_t)c->rp.status : 0;
 }
 
 static void record(struct worker *w, struct conn *c, uint64_t now)
@@ -388,6 +436,7 @@ static void record(struct worker *w, struct conn *c, uint64_t now)
 	}
 	if (w->unc)
 		lh_record(w->unc, now - c->sent_ns);
+	keep(w, c, now);
 	w->last_done_ns = now;
 }
 
@@ -854,6 +903,7 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 			  : 0;
 
 	memset(r, 0, sizeof(*r));
+	atomic_store(&kept_total, 0);
 	if ((e = url_parse(o->url, &u, err, sizeof(err))) ||
 	    (e = url_resolve_loopback(&u, &sh.addr, &sh.addrlen, err, sizeof(err)))) {
 		log_err("%s", err);
@@ -977,6 +1027,18 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 			waitq += w->wait_s;
 			if (w->last_done_ns > last)
 				last = w->last_done_ns;
+			if (w->nreqs) {
+				struct load_rec *a = realloc(r->reqs, (r->nreqs + w->nreqs) * sizeof(*a));
+
+				if (a) {
+					memcpy(a + r->nreqs, w->reqs, w->nreqs * sizeof(*a));
+					r->reqs = a;
+					r->nreqs += w->nreqs;
+				} else {
+					r->reqs_dropped += w->nreqs;
+				}
+			}
+			r->reqs_dropped += w->reqs_dropped;
 		}
 		if (o->max_requests)
 			r->elapsed = (last - t0) / 1e9; /* -n: until the last answer */
@@ -999,6 +1061,7 @@ cleanup:
 		free(ws[i].unc);
 		free(ws[i].lag);
 		free(ws[i].pending);
+		free(ws[i].reqs);
 		free(ws[i].iv);
 		free(ws[i].wrr);
 		free(ws[i].mix_sent);
@@ -1021,6 +1084,9 @@ void load_result_free(struct load_result *r)
 	free(r->lat);
 	free(r->lat_uncorrected);
 	free(r->send_lag);
+	free(r->reqs);
+	r->reqs = NULL;
+	r->nreqs = 0;
 	free(r->iv);
 	free(r->mix_sent);
 	free(r->mix_answered);

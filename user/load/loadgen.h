@@ -94,12 +94,26 @@ struct load_opts {
 	const char *body;
 	size_t body_len;
 	struct load_progress *progress; /* NULL: none */
+	bool keep_requests;     /* keep every request's record (struct load_rec), for matching them with
+				 * the server's (load/latsplit.h) */
 	const struct rate_shape *shape; /* with rate > 0: a time-varying rate (NULL: constant rate) */
 	double interval_s;      /* > 0 with a duration: keep per-interval counts (load_result.iv) */
 	const struct load_req *mix; /* nmix > 0: a weighted mix of requests to url's host and port
 				     * (each with its own path), instead of method/path/headers/body */
 	int nmix;
 };
+
+/* One request as the client saw it (keep_requests): CLOCK_MONOTONIC times, the same clock as the
+ * kernel's bpf_ktime_get_ns, so they compare with the server's as they are. */
+struct load_rec {
+	uint64_t sent_ns;   /* the request's first byte written */
+	uint64_t done_ns;   /* the whole response read (or the failure noticed) */
+	uint32_t seq;       /* its order on its connection, from 1 */
+	uint16_t lport;     /* the connection's local port (the server sees it as the peer's) */
+	uint16_t status;    /* the response's status; 0: failed (no whole response) */
+};
+
+#define LOAD_MAX_KEPT (1u << 20) /* requests kept at most; more are counted in reqs_dropped */
 
 struct load_result {
 	struct lathist *lat;            /* from the scheduled send time (rate mode), else the send;
@@ -132,6 +146,9 @@ struct load_result {
 	int threads;
 	int connections;                /* connections that were established (the real concurrency) */
 	int connections_requested;      /* -c */
+	struct load_rec *reqs;          /* keep_requests: every recorded request, unordered */
+	size_t nreqs;
+	uint64_t reqs_dropped;          /* beyond LOAD_MAX_KEPT */
 	struct load_interval *iv;       /* interval_s > 0: niv intervals of interval_s from the start
 					 * (the last ones hold the grace after the window) */
 	int niv;

@@ -238,6 +238,13 @@ int suite_parse_json(const char *text, const char *file, const char *dir, struct
 			e = fail(err, errlen, file, "%s: %s%s", msg, "");
 			goto out;
 		}
+		for (int j = 0; j < s->n; j++)
+			if (!strcmp(s->w[j].name, v->valuestring)) {
+				/* results, --workload and the folded files are named by it: two would clash */
+				snprintf(msg, sizeof(msg), "a second workload named '%.64s'", v->valuestring);
+				e = fail(err, errlen, file, "%s: %s: %s", field, msg);
+				goto out;
+			}
 		wl->name = strdup(v->valuestring);
 		snprintf(field, sizeof(field), "workloads[%d].method", i);
 		if (!STR("method")) {
@@ -401,7 +408,8 @@ int suites_load(const char *spec, struct suite_set *out, char *err, size_t errle
 		out->n = 1;
 		return 0;
 	}
-	out->s = calloc(sizeof(builtin) / sizeof(builtin[0]), sizeof(*out->s));
+	/* the built-in suites and mixed: each at most once */
+	out->s = calloc(sizeof(builtin) / sizeof(builtin[0]) + 1, sizeof(*out->s));
 	if (!strcmp(spec, "all")) {
 		for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
 			builtin_suite(builtin[i], &out->s[out->n++]);
@@ -412,11 +420,21 @@ int suites_load(const char *spec, struct suite_set *out, char *err, size_t errle
 
 		snprintf(buf, sizeof(buf), "%s", spec);
 		for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-			if (!strcmp(t, "mixed") && out->n < (int)(sizeof(builtin) / sizeof(builtin[0]))) {
+			bool again = false;
+
+			for (int j = 0; j < out->n; j++)
+				again |= !strcmp(out->s[j].name, t);
+			if (again || !strcmp(t, "all")) {
+				snprintf(err, errlen, again ? "--suite: '%s' named twice"
+							    : "--suite: '%s' stands alone, not in a list", t);
+				suites_free(out);
+				return -EINVAL;
+			}
+			if (!strcmp(t, "mixed")) {
 				mixed_suite(&out->s[out->n++]);
 				continue;
 			}
-			if (!is_builtin(t) || out->n == (int)(sizeof(builtin) / sizeof(builtin[0]))) {
+			if (!is_builtin(t)) {
 				snprintf(err, errlen, "--suite: unknown suite '%s' (%s, or a .json file)", t,
 					 suites_builtin_names());
 				suites_free(out);
@@ -432,20 +450,23 @@ int suites_load(const char *spec, struct suite_set *out, char *err, size_t errle
 	return 0;
 }
 
+void workload_clear(struct workload *w)
+{
+	free(w->name);
+	free(w->category);
+	free(w->method);
+	free(w->path);
+	free(w->content_type);
+	free(w->body);
+	for (int h = 0; h < w->nheaders; h++)
+		free(w->headers[h]);
+	memset(w, 0, sizeof(*w));
+}
+
 void suite_free(struct suite *s)
 {
-	for (int i = 0; s->w && i <= s->n; i++) { /* arrays have a spare entry: see the parsers */
-		struct workload *w = &s->w[i];
-
-		free(w->name);
-		free(w->category);
-		free(w->method);
-		free(w->path);
-		free(w->content_type);
-		free(w->body);
-		for (int h = 0; h < w->nheaders; h++)
-			free(w->headers[h]);
-	}
+	for (int i = 0; s->w && i <= s->n; i++) /* arrays have a spare entry: see the parsers */
+		workload_clear(&s->w[i]);
 	free(s->w);
 	free(s->name);
 	free(s->description);

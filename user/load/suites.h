@@ -37,6 +37,10 @@ struct suite_set {
  * suite file (with "mode": "mixed" and "weight" per workload optional).
  * 0, or -EINVAL with a one-line message naming the file and field. */
 int suites_load(const char *spec, struct suite_set *out, char *err, size_t errlen);
+
+/* Free what workload W owns (its strings and headers) and zero it; W itself is not freed. */
+void workload_clear(struct workload *w);
+
 /* Parse a custom suite from JSON text; dir resolves relative body_file paths. */
 int suite_parse_json(const char *text, const char *file, const char *dir, struct suite *out, char *err,
 		     size_t errlen);

@@ -16,6 +16,7 @@
 #include "output/document.h"
 #include "output/flamegraph.h"
 #include "output/html.h"
+#include "history/trend.h"
 #include "stats/stats.h"
 
 #define CW 900.0 /* chart width, user units */
@@ -106,6 +107,27 @@ static void chart_close(FILE *f, const char *caption)
 	fputs("</svg><figcaption>", f);
 	esc(f, caption);
 	fputs("</figcaption></figure>\n", f);
+}
+
+/* The legend's row ROW at the right of a chart whose plot ends at X1 (top Y1): a 10x10 swatch in
+ * COLOUR, then LABEL (escaped). */
+static void legend_row(FILE *f, const char *label, const char *colour, double x1, double y1, int row)
+{
+	fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/><text class=\"ax\" x=\"%.1f\" y=\"%.1f\">",
+		x1 + 10, y1 + 16.0 * row, colour, x1 + 24, y1 + 16.0 * row + 9);
+	esc(f, label);
+	fputs("</text>\n", f);
+}
+
+/* A time axis under a plot from X0 to X1 (baseline Y0): 0..MAXN seconds, every second, or every
+ * 5 s past 20. */
+static void x_axis_seconds(FILE *f, int maxn, double x0, double x1, double y0)
+{
+	for (int s = 0; s <= maxn; s += maxn > 20 ? 5 : 1) {
+		double x = x0 + (x1 - x0) * s / maxn;
+
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\" text-anchor=\"middle\">%d s</text>\n", x, y0 + 16, s);
+	}
 }
 
 /* The y axis of a vertical chart: 5 gridlines from 0 to top, x0..x1, y0 (bottom)..y1 (top). */
@@ -316,11 +338,7 @@ static void cdf_chart(FILE *f, const struct wl *w, int n)
 		fprintf(f, "\" data-count=\"%.0f\" data-p50-ms=\"%.10g\" data-p99-ms=\"%.10g\"><title>", total, p50, p99);
 		esc(f, w[i].label);
 		fprintf(f, ": %.0f requests, p50 %.3f ms, p99 %.3f ms</title></path>\n", total, p50, p99);
-		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/><text class=\"ax\" x=\"%.1f\" y=\"%.1f\">",
-			x1 + 10, y1 + 16.0 * drawn, palette[i % NPAL], x1 + 24, y1 + 16.0 * drawn + 9);
-		esc(f, w[i].label);
-		fputs("</text>\n", f);
-		drawn++;
+		legend_row(f, w[i].label, palette[i % NPAL], x1, y1, drawn++);
 	}
 	chart_close(f, "Latency CDF per workload (client side, from the histogram buckets; log scale): the share of "
 		       "requests that took at most x.");
@@ -503,8 +521,72 @@ static void gil_chart(FILE *f, const struct wl *w, int n)
 
 /* ---- timeline ---- */
 
+/* A number of interval i of a results.intervals array (key "p50_ms" or "p99_ms"); 0 when null. */
+static double iv_at(const cJSON *e, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItem(e, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+/* p50 (solid) and p99 (dashed) of each 1 s interval of each workload's reported pass. */
+static void latency_timeline(FILE *f, const struct wl *w, int n)
+{
+	static const char *const qs[2] = { "p50_ms", "p99_ms" };
+	double top = 0, x0 = 70, x1 = CW - 170, y0 = 220, y1 = 20;
+	int maxn = 0, drawn = 0;
+
+	for (int i = 0; i < n; i++) {
+		const cJSON *t = cJSON_GetObjectItem(w[i].res, "intervals"), *e;
+		int k = cJSON_GetArraySize(t);
+
+		if (k < 2)
+			continue;
+		maxn = k > maxn ? k : maxn;
+		cJSON_ArrayForEach(e, t) top = fmax(top, iv_at(e, "p99_ms"));
+	}
+	if (maxn < 2) {
+		fputs("<p class=\"none\">No per-interval latency to draw: the passes are shorter than two 1 s "
+		      "intervals (or the file predates results.intervals).</p>\n", f);
+		return;
+	}
+	top = nice_top(top * 1.05);
+	chart_open(f, "timeline-latency", 260, "");
+	y_axis(f, top, x0, x1, y0, y1, "ms");
+	x_axis_seconds(f, maxn, x0, x1, y0);
+	for (int i = 0; i < n; i++) {
+		const cJSON *t = cJSON_GetObjectItem(w[i].res, "intervals"), *e;
+		int k = cJSON_GetArraySize(t);
+
+		if (k < 2)
+			continue;
+		for (int q = 0; q < 2; q++) {
+			int j = 0;
+
+			fprintf(f, "<path class=\"latline\" data-label=\"");
+			esc(f, w[i].label);
+			fprintf(f, "\" data-q=\"%s\" data-points=\"%d\" data-values=\"", q ? "p99" : "p50", k);
+			cJSON_ArrayForEach(e, t) fprintf(f, "%s%.10g", j++ ? " " : "", iv_at(e, qs[q]));
+			fprintf(f, "\" stroke=\"%s\"%s fill=\"none\" d=\"", palette[i % NPAL],
+				q ? " stroke-dasharray=\"5 3\"" : "");
+			j = 0;
+			cJSON_ArrayForEach(e, t) {
+				fprintf(f, "%s%.1f %.1f", j ? "L" : "M", x0 + (x1 - x0) * (j + 0.5) / maxn,
+					y0 - (y0 - y1) * iv_at(e, qs[q]) / top);
+				j++;
+			}
+			fputs("\"/>\n", f);
+		}
+		legend_row(f, w[i].label, palette[i % NPAL], x1, y1, drawn++);
+	}
+	chart_close(f, "Latency second by second over each workload's reported clean pass (results.intervals: "
+		       "p50 solid, p99 dashed, of the requests completed in each 1 s interval of the window, from "
+		       "their send or scheduled time; within 3.2%).");
+}
+
 /* The throughput of each workload's reported pass, second by second (results.steady's 1 s
- * intervals), a line per workload; latency is not kept per interval. */
+ * intervals), a line per workload; then its latency, p50 and p99 of each 1 s interval
+ * (results.intervals, kept by the load engine), two lines per workload. */
 static void timeline(FILE *f, const struct wl *w, int n)
 {
 	double top = 0, x0 = 70, x1 = CW - 170, y0 = 220, y1 = 20;
@@ -527,11 +609,7 @@ static void timeline(FILE *f, const struct wl *w, int n)
 	top = nice_top(top * 1.05);
 	chart_open(f, "timeline", 260, "");
 	y_axis(f, top, x0, x1, y0, y1, "requests/s");
-	for (int s = 0; s <= maxn; s += maxn > 20 ? 5 : 1) {
-		double x = x0 + (x1 - x0) * s / maxn;
-
-		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\" text-anchor=\"middle\">%d s</text>\n", x, y0 + 16, s);
-	}
+	x_axis_seconds(f, maxn, x0, x1, y0);
 	for (int i = 0; i < n; i++) {
 		const cJSON *t = json_get(w[i].res, "steady.intervals_requests_per_sec"), *e;
 		int k = cJSON_GetArraySize(t), j = 0;
@@ -551,14 +629,11 @@ static void timeline(FILE *f, const struct wl *w, int n)
 			j++;
 		}
 		fputs("\"/>\n", f);
-		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/><text class=\"ax\" x=\"%.1f\" y=\"%.1f\">",
-			x1 + 10, y1 + 16.0 * drawn, palette[i % NPAL], x1 + 24, y1 + 16.0 * drawn + 9);
-		esc(f, w[i].label);
-		fputs("</text>\n", f);
-		drawn++;
+		legend_row(f, w[i].label, palette[i % NPAL], x1, y1, drawn++);
 	}
 	chart_close(f, "Throughput second by second over each workload's reported clean pass (results.steady: "
-		       "responses per 1 s interval). Latency is not kept per interval.");
+		       "responses per 1 s interval).");
+	latency_timeline(f, w, n);
 }
 
 /* ---- tables ---- */
@@ -647,6 +722,17 @@ static void workload_tables(FILE *f, const struct wl *w)
 		{ "thread", "name", NULL },
 		{ "wait ms", "wait_ms", "%.1f" },
 		{ "waits", "waits", "%.0f" },
+	}, split[] = {
+		/* where the client's time went (profiling.latency_decomposition) */
+		{ "endpoint", "endpoint", NULL },
+		{ "matched", "count", "%.0f" },
+		{ "before 1st read p50 ms", "before_first_read_ms.p50", "%.3f" },
+		{ "p99 ms", "before_first_read_ms.p99", "%.3f" },
+		{ "server p50 ms", "server_ms.p50", "%.3f" },
+		{ "p99 ms", "server_ms.p99", "%.3f" },
+		{ "off-CPU not GIL p50 ms", "server_off_cpu_not_gil_ms.p50", "%.3f" },
+		{ "after last write p50 ms", "after_last_write_ms.p50", "%.3f" },
+		{ "p99 ms", "after_last_write_ms.p99", "%.3f" },
 	};
 	const cJSON *p = cJSON_GetObjectItem(w->res, "profiling");
 
@@ -655,6 +741,7 @@ static void workload_tables(FILE *f, const struct wl *w)
 	fputs("</h3>\n", f);
 	html_table(f, "endpoints", json_get(p, "requests.endpoints"), ep, 9);
 	html_table(f, "exemplars", json_get(p, "requests.exemplars"), ex, 9);
+	html_table(f, "latency-split", json_get(p, "latency_decomposition.endpoints"), split, 9);
 	html_table(f, "gil-threads", json_get(p, "gil.threads"), gil, 4);
 	html_table(f, "top-self", json_get(p, "stacks.top_self"), top, 3);
 	if (cJSON_IsArray(json_get(p, "ffi.functions")))
@@ -967,12 +1054,15 @@ static const char style[] =
 	"h1{font-size:1.5em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}figure{margin:1em 0}"
 	"figcaption{color:#555;font-size:.9em}svg.chart{background:#fcfcfc;border:1px solid #eee}"
 	"svg.chart .grid{stroke:#e4e4e4}svg.chart .ax{font-size:11px;fill:#444}"
-	"svg.chart path.cdf,svg.chart path.line{fill:none;stroke-width:2}svg.chart .whisker{stroke:#222;stroke-width:1.5;fill:none}"
+	"svg.chart path.cdf,svg.chart path.line,svg.chart path.latline{fill:none;stroke-width:2}svg.chart .whisker{stroke:#222;stroke-width:1.5;fill:none}"
 	"table{border-collapse:collapse;margin:.8em 0;font-size:.9em}th,td{padding:2px 8px;border-bottom:1px solid #eee;"
 	"text-align:left;max-width:28em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}"
 	"th{cursor:pointer;background:#f4f4f4}td.v-regressed,td.v-regressed-critical{color:#b00;font-weight:bold}td.v-improved{color:#070}.num{text-align:right;font-variant-numeric:tabular-nums}"
 	".none{color:#777;font-style:italic}.fg{margin:1em 0;border:1px solid #eee}.warn{color:#a33}"
-	"dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px}dt{color:#666}";
+	"dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px}dt{color:#666}"
+	"svg.series{display:block;margin:8px 0;background:#fcfcfc;border:1px solid #eee}"
+	"svg.series .line{fill:none;stroke:#4e79a7;stroke-width:1.5}svg.series .pt{fill:#4e79a7}"
+	"svg.series .ax{stroke:#999}svg.series text{font-size:11px}";
 
 static const char script[] =
 	"document.querySelectorAll('table.sortable').forEach(function(t){\n"
@@ -983,6 +1073,40 @@ static const char script[] =
 	"   var r=(vx!==undefined&&vy!==undefined)?(+vx)-(+vy):x.textContent.localeCompare(y.textContent);return asc?r:-r});\n"
 	"  rows.forEach(function(r){tb.appendChild(r)});});});});\n"
 	"document.body.dataset.ready='1';\n";
+
+/* The stored trend of the file's workloads (history_trend_svg per series). */
+static void trend_section(FILE *f, const struct wl *w, int n, const struct history_points *ps, const char *store,
+			  long last)
+{
+	int drawn = 0;
+
+	fputs("<h2>Trend (history)</h2>\n<figure class=\"trend\">", f);
+	for (size_t i = 0, from, end; i < ps->n; i = end) {
+		bool mine = false;
+
+		/* a series' points are adjacent (history_load's order): its last `last` of them */
+		for (end = i + 1; end < ps->n && !strcmp(ps->p[end].series, ps->p[i].series); end++)
+			;
+		from = end - i > (size_t)last ? end - (size_t)last : i;
+		for (int k = 0; k < n && !mine; k++)
+			mine = !strcmp(ps->p[i].workload, w[k].label);
+		if (!mine)
+			continue;
+		history_trend_svg(f, ps, from, end);
+		drawn++;
+	}
+	fputs("<figcaption>", f);
+	if (drawn)
+		fprintf(f, "The last %ld stored runs of each workload of this file (per host, configuration and "
+			   "framework; requests per second and p99 latency), oldest first, from the history store ", last);
+	else
+		fputs("No stored run of this file's workloads in the history store ", f);
+	esc(f, store);
+	fputs(" (bindprof history add FILE.json stores a run).</figcaption></figure>\n", f);
+}
+
+static int write_page(const cJSON *doc, const char *path, const char *dir, const char *out,
+		      const struct history_points *trend, const char *store, long last, char *err, int errlen);
 
 /* ---- sweeps (profile --sweep): the swept variable against throughput and p99 ---- */
 
@@ -1125,6 +1249,18 @@ static void sweep_section(FILE *f, const cJSON *doc)
 
 int html_report_write(const cJSON *doc, const char *path, const char *dir, const char *out, char *err, int errlen)
 {
+	return write_page(doc, path, dir, out, NULL, NULL, 0, err, errlen);
+}
+
+int html_report_write_trend(const cJSON *doc, const char *path, const char *dir, const char *out,
+			    const struct history_points *trend, const char *store, long last, char *err, int errlen)
+{
+	return write_page(doc, path, dir, out, trend, store, last, err, errlen);
+}
+
+static int write_page(const cJSON *doc, const char *path, const char *dir, const char *out,
+		      const struct history_points *trend, const char *store, long last, char *err, int errlen)
+{
 	static struct wl w[MAXW];
 	const char *mode = json_str_or(doc, "mode", "-");
 	char *text = NULL;
@@ -1216,6 +1352,8 @@ int html_report_write(const cJSON *doc, const char *path, const char *dir, const
 			fputs("<h2>Latency</h2>\n", f);
 			cdf_chart(f, w, n);
 		}
+		if (trend)
+			trend_section(f, w, n, trend, store ? store : "", last > 0 ? last : 20);
 		sweep_section(f, doc); /* profile --sweep */
 		fputs("<h2>Timeline per pass</h2>\n", f);
 		timeline(f, w, n);

@@ -44,6 +44,7 @@ static int vec_push(struct vec *a, void *x)
 struct builder {
 	struct strmap strs, funcs, locs, maps; /* key -> index + 1 (strings) or id */
 	struct vec str, fn, loc, map, smp;
+	const struct stackset *set;
 	int err;
 };
 
@@ -84,7 +85,12 @@ static uint64_t mapping_id(struct builder *b, const char *module)
 	perftools__profiles__mapping__init(m);
 	m->id = b->map.n;
 	m->filename = str_id(b, !strcmp(module, "[kernel]") ? "[kernel.kallsyms]" : module);
-	m->build_id = 0; /* "": the folded lines keep no build-id */
+	{
+		/* the GNU build-id the run read from the module's file (stacks.mappings); "" if none */
+		const struct ss_mapping *mp = stackset_mapping(b->set, module);
+
+		m->build_id = str_id(b, mp && mp->build_id ? mp->build_id : "");
+	}
 	m->has_functions = true;
 	e->val = m->id;
 	return m->id;
@@ -158,7 +164,8 @@ static uint64_t location_id(struct builder *b, const struct ss_frame *f)
 	return l->id;
 }
 
-static Label *label(struct builder *b, const char *key, const char *val)
+/* A pprof label KEY: a string (VAL) or, when VAL is NULL, a number (NUM). NULL on ENOMEM (b->err). */
+static Label *new_label(struct builder *b, const char *key, const char *val, int64_t num)
 {
 	Label *l = malloc(sizeof(*l));
 
@@ -168,8 +175,21 @@ static Label *label(struct builder *b, const char *key, const char *val)
 	}
 	perftools__profiles__label__init(l);
 	l->key = str_id(b, key);
-	l->str = str_id(b, val);
+	if (val)
+		l->str = str_id(b, val);
+	else
+		l->num = num;
 	return l;
+}
+
+static Label *num_label(struct builder *b, const char *key, int64_t val)
+{
+	return new_label(b, key, NULL, val);
+}
+
+static Label *label(struct builder *b, const char *key, const char *val)
+{
+	return new_label(b, key, val, 0);
 }
 
 /* One folded line as a sample: locations leaf first, values per column, labels. */
@@ -223,15 +243,24 @@ static void add_sample(struct builder *b, const struct stackset *s, const struct
 	} else {
 		sm->value[col_gil] = (int64_t)st->weight;
 	}
-	if (!(sm->label = calloc(5, sizeof(*sm->label))))
+	if (!(sm->label = calloc(9, sizeof(*sm->label))))
 		goto oom;
 	sm->label[sm->n_label++] = label(b, "kind", st->kind == SS_CPU ? "cpu" : "gil_wait");
 	if (process)
 		sm->label[sm->n_label++] = label(b, "process", process);
 	if (src->workload)
 		sm->label[sm->n_label++] = label(b, "workload", src->workload);
-	if (src->endpoint)
-		sm->label[sm->n_label++] = label(b, "endpoint", src->endpoint);
+	/* endpoint: the profile workload's (every sample of its pass), else the request's */
+	if (src->endpoint || st->req_endpoint)
+		sm->label[sm->n_label++] = label(b, "endpoint", src->endpoint ? src->endpoint : st->req_endpoint);
+	if (st->req_endpoint)
+		sm->label[sm->n_label++] = label(b, "request_endpoint", st->req_endpoint);
+	if (st->tid)
+		sm->label[sm->n_label++] = num_label(b, "thread_id", st->tid);
+	if (st->thread)
+		sm->label[sm->n_label++] = label(b, "thread", st->thread);
+	if (st->request)
+		sm->label[sm->n_label++] = num_label(b, "request", (int64_t)st->request);
 	if (s->host)
 		sm->label[sm->n_label++] = label(b, "host", s->host);
 	for (size_t i = 0; i < sm->n_label; i++)
@@ -342,6 +371,7 @@ int pprof_write(const struct stackset *s, const char *path, char *err, int errle
 	uint8_t *raw = NULL, *gz = NULL;
 	size_t rawlen, gzlen;
 
+	b.set = s;
 	strmap_init(&b.strs);
 	strmap_init(&b.funcs);
 	strmap_init(&b.locs);

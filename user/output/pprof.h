@@ -7,9 +7,12 @@
  * (the GIL-wait stacks' weights). A CPU sample has its count, its nanoseconds and 0; a GIL-wait
  * sample 0, 0 and its microseconds: each column's sum is the matching folded total exactly.
  * Labels: process (the folded line's first frame), kind (cpu or gil_wait), and workload,
- * endpoint, host when the source has them. Frames: a Python frame is a function with its file
- * and first line (no mapping); a native frame is a function with the mapping of its module when
- * the folded line names it (no build-id: the folded lines do not keep one); a kernel frame has
+ * endpoint, host when the source has them; from the labelled stacks (stackset.h), thread (its
+ * name), thread_id and request (numeric labels), request_endpoint (the request's endpoint), which
+ * is also the endpoint label when the source has none (a record run). Frames: a Python
+ * frame is a function with its file and first line (no mapping); a native frame is a function
+ * with the mapping of its module when the folded line names it, with the module's GNU build-id
+ * when the run listed it (stacks.mappings); a kernel frame has
  * the mapping [kernel.kallsyms]. time_nanos is the run's timestamp; duration_nanos a record run's
  * measured time (0 for a profile file, whose workloads each have their own). */
 #ifndef BINDPROF_PPROF_H

@@ -54,59 +54,93 @@ int speedscope_write(const struct stackset *s, const char *path, char *err, int 
 	profiles = cJSON_AddArrayToObject(doc, "profiles");
 	for (int src = 0; src < s->nsrc && !e; src++)
 		for (int kind = 0; kind < SS_KINDS && !e; kind++) {
-			cJSON *p, *samples, *weights;
-			uint64_t total = 0;
+			uint32_t *tids = NULL;
+			size_t ntid = 0;
 			bool any = false;
 
 			for (size_t i = 0; i < s->n && !any; i++)
 				any = s->st[i].source == src && s->st[i].kind == kind;
 			if (!any && !s->src[src].path[kind])
 				continue;
-			p = cJSON_CreateObject();
-			cJSON_AddStringToObject(p, "type", "sampled");
-			if (kind == SS_CPU && s->src[src].freq_hz > 0)
-				snprintf(name, sizeof(name), "%s: on-CPU samples at %g Hz", s->src[src].name,
-					 s->src[src].freq_hz);
-			else
-				snprintf(name, sizeof(name), "%s: %s", s->src[src].name,
-					 kind == SS_CPU ? "on-CPU samples" : "GIL wait (microseconds)");
-			cJSON_AddStringToObject(p, "name", name);
-			cJSON_AddStringToObject(p, "unit", kind == SS_CPU ? "none" : "microseconds");
-			cJSON_AddNumberToObject(p, "startValue", 0);
-			samples = cJSON_AddArrayToObject(p, "samples");
-			weights = cJSON_AddArrayToObject(p, "weights");
-			for (size_t i = 0; i < s->n && !e; i++) {
-				const struct ss_stack *st = &s->st[i];
-				char *copy, *tok, *save = NULL;
-				cJSON *stack;
-				bool first = true;
+			/* one profile per thread when the stacks are labelled (speedscope's own shape:
+			 * a profile is a thread), else one */
+			if (!(tids = malloc((s->n + 1) * sizeof(*tids)))) {
+				e = -ENOMEM;
+				break;
+			}
+			for (size_t i = 0; i < s->n; i++) {
+				bool seen = false;
 
-				if (st->source != src || st->kind != kind)
+				if (s->st[i].source != src || s->st[i].kind != kind)
 					continue;
-				if (!(copy = strdup(st->line))) {
-					e = -ENOMEM;
-					break;
-				}
-				stack = cJSON_CreateArray();
-				for (tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
-					struct ss_frame f;
-					int fi;
+				for (size_t k = 0; k < ntid && !seen; k++)
+					seen = tids[k] == s->st[i].tid;
+				if (!seen)
+					tids[ntid++] = s->st[i].tid;
+			}
+			if (!ntid)
+				tids[ntid++] = 0;
+			for (size_t ti = 0; ti < ntid && !e; ti++) {
+				cJSON *p, *samples, *weights;
+				uint64_t total = 0;
+				char thr[160] = "";
 
-					ss_parse_frame(tok, first, &f);
-					first = false;
-					if ((fi = frame_index(&idx, frames, &f)) < 0) {
+				if (tids[ti]) {
+					const char *tn = NULL;
+
+					for (size_t i = 0; i < s->n && !tn; i++)
+						if (s->st[i].source == src && s->st[i].kind == kind && s->st[i].tid == tids[ti])
+							tn = s->st[i].thread;
+					snprintf(thr, sizeof(thr), " thread %s%s%u%s", tn ? tn : "", tn ? " (" : "", tids[ti],
+						 tn ? ")" : "");
+				}
+				p = cJSON_CreateObject();
+				cJSON_AddStringToObject(p, "type", "sampled");
+				if (kind == SS_CPU && s->src[src].freq_hz > 0)
+					snprintf(name, sizeof(name), "%s:%s on-CPU samples at %g Hz", s->src[src].name, thr,
+						 s->src[src].freq_hz);
+				else
+					snprintf(name, sizeof(name), "%s:%s %s", s->src[src].name, thr,
+						 kind == SS_CPU ? "on-CPU samples" : "GIL wait (microseconds)");
+				cJSON_AddStringToObject(p, "name", name);
+				cJSON_AddStringToObject(p, "unit", kind == SS_CPU ? "none" : "microseconds");
+				cJSON_AddNumberToObject(p, "startValue", 0);
+				samples = cJSON_AddArrayToObject(p, "samples");
+				weights = cJSON_AddArrayToObject(p, "weights");
+				for (size_t i = 0; i < s->n && !e; i++) {
+					const struct ss_stack *st = &s->st[i];
+					char *copy, *tok, *save = NULL;
+					cJSON *stack;
+					bool first = true;
+
+					if (st->source != src || st->kind != kind || st->tid != tids[ti])
+						continue;
+					if (!(copy = strdup(st->line))) {
 						e = -ENOMEM;
 						break;
 					}
-					cJSON_AddItemToArray(stack, cJSON_CreateNumber(fi));
+					stack = cJSON_CreateArray();
+					for (tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
+						struct ss_frame f;
+						int fi;
+
+						ss_parse_frame(tok, first, &f);
+						first = false;
+						if ((fi = frame_index(&idx, frames, &f)) < 0) {
+							e = -ENOMEM;
+							break;
+						}
+						cJSON_AddItemToArray(stack, cJSON_CreateNumber(fi));
+					}
+					free(copy);
+					cJSON_AddItemToArray(samples, stack);
+					cJSON_AddItemToArray(weights, cJSON_CreateNumber((double)st->weight));
+					total += st->weight;
 				}
-				free(copy);
-				cJSON_AddItemToArray(samples, stack);
-				cJSON_AddItemToArray(weights, cJSON_CreateNumber((double)st->weight));
-				total += st->weight;
+				cJSON_AddNumberToObject(p, "endValue", (double)total);
+				cJSON_AddItemToArray(profiles, p);
 			}
-			cJSON_AddNumberToObject(p, "endValue", (double)total);
-			cJSON_AddItemToArray(profiles, p);
+			free(tids);
 		}
 	if (!e && !(text = cJSON_PrintUnformatted(doc)))
 		e = -ENOMEM;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +26,17 @@ void stackset_free(struct stackset *s)
 		for (int k = 0; k < SS_KINDS; k++)
 			free(s->src[i].path[k]);
 	}
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n; i++) {
 		free(s->st[i].line);
+		free(s->st[i].thread);
+		free(s->st[i].req_endpoint);
+	}
+	for (int i = 0; i < s->nmap; i++) {
+		free(s->map[i].module);
+		free(s->map[i].path);
+		free(s->map[i].build_id);
+	}
+	free(s->map);
 	free(s->src);
 	free(s->st);
 	free(s->host);
@@ -116,6 +126,33 @@ void ss_parse_frame(const char *tok, bool first, struct ss_frame *f)
 	}
 }
 
+const struct ss_mapping *stackset_mapping(const struct stackset *s, const char *module)
+{
+	for (int i = 0; module && i < s->nmap; i++)
+		if (!strcmp(s->map[i].module, module))
+			return &s->map[i];
+	return NULL;
+}
+
+static int add_mapping(struct stackset *s, const char *module, const char *path, const char *build_id)
+{
+	struct ss_mapping *n;
+
+	if (stackset_mapping(s, module))
+		return 0;
+	if (!(n = realloc(s->map, (s->nmap + 1) * sizeof(*n))))
+		return -ENOMEM;
+	s->map = n;
+	n = &s->map[s->nmap];
+	n->module = strdup(module);
+	n->path = dup_or_null(path);
+	n->build_id = dup_or_null(build_id);
+	if (!n->module)
+		return -ENOMEM;
+	s->nmap++;
+	return 0;
+}
+
 static int add_stack(struct stackset *s, int src, int kind, const char *line, uint64_t w)
 {
 	if (s->n == s->cap) {
@@ -132,12 +169,28 @@ static int add_stack(struct stackset *s, int src, int kind, const char *line, ui
 	s->st[s->n].source = src;
 	s->st[s->n].kind = kind;
 	s->st[s->n].weight = w;
+	s->st[s->n].tid = 0;
+	s->st[s->n].thread = NULL;
+	s->st[s->n].request = 0;
+	s->st[s->n].req_endpoint = NULL;
 	s->n++;
 	s->total[kind] += w;
 	return 0;
 }
 
+static int read_lines(struct stackset *s, int src, int kind, const char *path, bool labelled, char *err, int errlen);
+
 int stackset_read_folded(struct stackset *s, int src, int kind, const char *path, char *err, int errlen)
+{
+	return read_lines(s, src, kind, path, false, err, errlen);
+}
+
+int stackset_read_labelled(struct stackset *s, int src, int kind, const char *path, char *err, int errlen)
+{
+	return read_lines(s, src, kind, path, true, err, errlen);
+}
+
+static int read_lines(struct stackset *s, int src, int kind, const char *path, bool labelled, char *err, int errlen)
 {
 	char *data, *line, *save = NULL;
 	int e, lineno = 0;
@@ -164,14 +217,49 @@ int stackset_read_folded(struct stackset *s, int src, int kind, const char *path
 			free(data);
 			return -EINVAL;
 		}
+		/* pprof's values are int64: a count, or a total, past INT64_MAX would wrap (silently) */
+		if (w > (unsigned long long)INT64_MAX || s->total[kind] + w > (unsigned long long)INT64_MAX) {
+			snprintf(err, errlen, "%s:%d: the count makes the file's total pass 2^63 - 1 samples", path,
+				 lineno);
+			free(data);
+			return -EINVAL;
+		}
 		*sp = '\0';
+		if (labelled) {
+			char *f[4], *c = line;
+
+			for (int k = 0; k < 4; k++) {
+				f[k] = c;
+				if (!(c = strchr(c, '\t'))) {
+					snprintf(err, errlen, "%s:%d: not a labelled line (\"TID\\tTHREAD\\tREQUEST\\t"
+						 "ENDPOINT\\tframe;... COUNT\")", path, lineno);
+					free(data);
+					return -EINVAL;
+				}
+				*c++ = '\0';
+			}
+			line = c;
+			if ((e = add_stack(s, src, kind, line, w)))
+				goto oom;
+			s->st[s->n - 1].tid = (uint32_t)strtoul(f[0], NULL, 10);
+			s->st[s->n - 1].request = strtoull(f[2], NULL, 10);
+			if ((*f[1] && !(s->st[s->n - 1].thread = strdup(f[1]))) ||
+			    (*f[3] && !(s->st[s->n - 1].req_endpoint = strdup(f[3])))) {
+				e = -ENOMEM;
+				goto oom;
+			}
+			continue;
+		}
 		if ((e = add_stack(s, src, kind, line, w))) {
+oom:
 			snprintf(err, errlen, "%s: %s", path, strerror(-e));
 			free(data);
 			return e;
 		}
 	}
 	free(data);
+	if (labelled)
+		return 0; /* the source keeps its folded file's path */
 	if (!(s->src[src].path[kind] = strdup(path)))
 		return -ENOMEM;
 	return 0;
@@ -186,15 +274,58 @@ static void resolve(const char *path, const char *dir, char *out, size_t len)
 		snprintf(out, len, "%s/%s", dir, path);
 }
 
+/* Drop stacks [from, to) (they were read twice: the labelled and the folded copies). */
+static void drop_stacks(struct stackset *s, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++) {
+		s->total[s->st[i].kind] -= s->st[i].weight;
+		free(s->st[i].line);
+		free(s->st[i].thread);
+		free(s->st[i].req_endpoint);
+	}
+	memmove(s->st + from, s->st + to, (s->n - to) * sizeof(*s->st));
+	s->n -= to - from;
+}
+
+/* The folded file of kind, and its labelled twin when there is one whose weights add up to the
+ * same total: then the labelled stacks replace the folded ones. */
+static int read_kind(struct stackset *s, int src, int kind, const char *fp, const char *lp, const char *dir,
+		     char *err, int errlen)
+{
+	char path[4096];
+	size_t n0 = s->n, n1;
+	uint64_t t0 = s->total[kind], tf;
+	int e;
+
+	resolve(fp, dir, path, sizeof(path));
+	if ((e = stackset_read_folded(s, src, kind, path, err, errlen)))
+		return e;
+	if (!lp || !*lp)
+		return 0;
+	resolve(lp, dir, path, sizeof(path));
+	if (access(path, R_OK))
+		return 0; /* not kept with the document: the folded stacks, unlabelled */
+	n1 = s->n;
+	tf = s->total[kind] - t0;
+	if (stackset_read_labelled(s, src, kind, path, err, errlen) || s->total[kind] - t0 - tf != tf) {
+		drop_stacks(s, n1, s->n); /* unreadable, or not the folded file's twin: unlabelled */
+		return 0;
+	}
+	drop_stacks(s, n0, n1);
+	s->labelled = true;
+	return 0;
+}
+
 /* One results object's stacks into a new source. Returns 1 when it had folded stacks, 0 when
  * not, or an error. */
 static int source_of_results(struct stackset *s, const cJSON *res, const char *where, const char *name,
 			     const char *workload, const char *endpoint, const char *dir, char *err, int errlen)
 {
 	const cJSON *stk = NULL, *gil = NULL;
-	const char *fp = NULL, *gp = NULL;
+	const char *fp = NULL, *gp = NULL, *lp = NULL, *glp = NULL;
+	const cJSON *maps = NULL, *m;
 	double freq = 0;
-	char w[256], path[4096];
+	char w[256];
 	int src, e;
 
 	snprintf(w, sizeof(w), "%s%sresults.profiling", where, *where ? "." : "");
@@ -204,18 +335,26 @@ static int source_of_results(struct stackset *s, const cJSON *res, const char *w
 	if ((e = json_str(stk, w, "folded_path", JSON_OPTIONAL, &fp, err, errlen)) < 0 ||
 	    (e = json_num(stk, w, "frequency_hz", JSON_OPTIONAL, &freq, err, errlen)) < 0 ||
 	    (e = json_obj(stk, w, "gil_wait", JSON_OPTIONAL, &gil, err, errlen)) < 0 ||
-	    (gil && (e = json_str(gil, w, "folded_path", JSON_OPTIONAL, &gp, err, errlen)) < 0))
+	    (e = json_str(stk, w, "labelled_path", JSON_OPTIONAL, &lp, err, errlen)) < 0 ||
+	    (e = json_arr(stk, w, "mappings", JSON_OPTIONAL, &maps, err, errlen)) < 0 ||
+	    (gil && (e = json_str(gil, w, "folded_path", JSON_OPTIONAL, &gp, err, errlen)) < 0) ||
+	    (gil && (e = json_str(gil, w, "labelled_path", JSON_OPTIONAL, &glp, err, errlen)) < 0))
 		return e;
 	if (!fp)
 		return 0;
 	if ((src = stackset_add_source(s, name, workload, endpoint, freq > 0 ? freq : 0)) < 0)
 		return src;
-	resolve(fp, dir, path, sizeof(path));
-	if ((e = stackset_read_folded(s, src, SS_CPU, path, err, errlen)))
+	if ((e = read_kind(s, src, SS_CPU, fp, lp, dir, err, errlen)))
 		return e;
-	if (gp && *gp) {
-		resolve(gp, dir, path, sizeof(path));
-		if ((e = stackset_read_folded(s, src, SS_GIL, path, err, errlen)))
+	if (gp && *gp && (e = read_kind(s, src, SS_GIL, gp, glp, dir, err, errlen)))
+		return e;
+	cJSON_ArrayForEach(m, maps) {
+		const cJSON *mod = cJSON_GetObjectItem(m, "module"), *path = cJSON_GetObjectItem(m, "path"),
+			    *bid = cJSON_GetObjectItem(m, "build_id");
+
+		if (cJSON_IsString(mod) &&
+		    (e = add_mapping(s, mod->valuestring, cJSON_IsString(path) ? path->valuestring : NULL,
+				     cJSON_IsString(bid) ? bid->valuestring : NULL)))
 			return e;
 	}
 	return 1;

@@ -9,7 +9,9 @@
  * name and the code object's first line; a native frame is its symbol, "symbol [module]" where
  * Python calls into native code (the only native frames whose module the line keeps), "[unknown]"
  * when unresolved; a kernel frame ends in "_[k]". Threads, requests, addresses and build-ids are
- * not in the folded lines. */
+ * not in the folded lines: threads and requests come from their labelled twins (stacks.labelled_path,
+ * "TID\tTHREAD\tREQUEST\tENDPOINT\tSTACK WEIGHT" lines, the same weights split by label) when a
+ * document names them, and build-ids from stacks.mappings. */
 #ifndef BINDPROF_STACKSET_H
 #define BINDPROF_STACKSET_H
 
@@ -33,6 +35,17 @@ struct ss_stack {
 	int kind;        /* enum ss_kind */
 	char *line;      /* "process;frame;...;leaf" */
 	uint64_t weight; /* samples (SS_CPU) or microseconds (SS_GIL) */
+	uint32_t tid;    /* the thread's id; 0: unknown (a plain folded line) */
+	char *thread;    /* its name (comm) when labelled, else NULL */
+	uint64_t request; /* the request it fell in (the requests probe's id); 0: none or unknown */
+	char *req_endpoint; /* that request's endpoint ("GET /path"), or NULL */
+};
+
+/* A native module the samples went through (stacks.mappings). */
+struct ss_mapping {
+	char *module;   /* base name, as the folded lines name it */
+	char *path;
+	char *build_id; /* lowercase hex, or NULL */
 };
 
 struct stackset {
@@ -45,7 +58,13 @@ struct stackset {
 	char *commit;             /* metadata.git_commit, or NULL */
 	int64_t time_ns;          /* metadata.timestamp as Unix ns; 0 when unknown */
 	int64_t duration_ns;      /* a record file's configuration.measured_secs as ns; 0 otherwise */
+	struct ss_mapping *map;   /* every source's mappings, one per module name */
+	int nmap;
+	bool labelled;            /* some stacks carry thread/request labels */
 };
+
+/* The mapping of a module base name, or NULL. */
+const struct ss_mapping *stackset_mapping(const struct stackset *s, const char *module);
 
 enum ss_frame_kind { SF_PROCESS = 0, SF_PYTHON, SF_NATIVE, SF_KERNEL };
 
@@ -72,6 +91,8 @@ int stackset_add_source(struct stackset *s, const char *name, const char *worklo
 /* Read a folded file ("stack weight" lines) into source src as kind. 0; -errno when it cannot be
  * read; -EINVAL for a malformed line, with "PATH:LINE: ..." in err. */
 int stackset_read_folded(struct stackset *s, int src, int kind, const char *path, char *err, int errlen);
+/* The same for a labelled file ("TID\tTHREAD\tREQUEST\tENDPOINT\tSTACK WEIGHT" lines). */
+int stackset_read_labelled(struct stackset *s, int src, int kind, const char *path, char *err, int errlen);
 
 /* Every source of a bindprof JSON document: a record file's stacks, or each workload of a profile
  * file (suites[].workloads[].results.profiling.stacks), with their folded files (CPU and GIL

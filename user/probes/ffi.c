@@ -3,6 +3,7 @@
  * (cookie = the function's index), the probes' self-calibration, late loads, and the report. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <link.h>
 #include <libgen.h>
 #include <limits.h>
@@ -28,6 +29,7 @@
 #include "stats/histogram.h"
 #include "lib/log.h"
 #include "output/document.h"
+#include "inspect/heapmeth.h"
 #include "lib/util.h"
 
 
@@ -44,7 +46,16 @@ struct spec {
 	bool done;        /* resolved: attached (whatever could be), or failed for good */
 	int nunattached;  /* matching functions the kernel refused at every place tried */
 	char status[1024];
+	/* an extension with no static method table (PyO3 builds its PyMethodDefs at import): its
+	 * methods are looked for in the targets' memory at each poll (inspect/heapmeth.h) */
+	bool heap_wait;
+	char heap_mod[64];     /* the module's name (its PyInit_NAME) */
+	uint64_t heap_since;   /* first looked for, ns (now_ns) */
+	unsigned heap_scans;
+	uint64_t heap_bytes;   /* read by the last scan */
 };
+
+#define HEAP_WAIT_NS 30000000000ull /* how long methods are looked for after the library is found */
 
 struct func {
 	int spec;
@@ -110,6 +121,7 @@ struct ffi {
 	int test_hold_ms;           /* BINDPROF_FFI_TEST_HOLD_MS: a test hook, holds each stop longer */
 	bool entry_only;            /* BINDPROF_FFI_ENTRY_ONLY: every probe at the entry (benchmarks) */
 	struct { int pid; uint64_t ns; } stopped[16]; /* recently stopped: continued again by each poll */
+	struct { int pid; uint64_t ns; } seen_t[16]; /* found stopped by a poll with no event yet: since when */
 	int nstopped;
 };
 
@@ -317,6 +329,20 @@ static int attach_fn(struct ffi *f, int spec, const char *path, const struct ffi
 	return e;
 }
 
+
+/* A library with probed functions that imports PyEval_SaveThread (an extension releasing the GIL
+ * around its calls): the GIL-release probe is wanted too. PATH: the library's file. */
+static void probe_save_if_imported(struct ffi *f, const char *path)
+{
+	struct elf_file *ef = elf_file__open(path);
+
+	if (ef && elf_file__imports(ef, "PyEval_SaveThread")) {
+		f->need_save = true;
+		probe_save_thread(f);
+	}
+	elf_file__close(ef);
+}
+
 /* Attach every function of spec i in path, each at the best place the kernel accepts; one that
  * cannot be attached anywhere is listed with its reason, and the others are probed. 0, or a
  * negative errno with the spec's status set (no function matches, or too many). */
@@ -336,6 +362,34 @@ static int attach_spec(struct ffi *f, int i, const char *path)
 		snprintf(sp->status, sizeof(sp->status), "%s", err);
 		free(fns);
 		return n;
+	}
+	{
+		bool tables = false;
+
+		for (int k = 0; k < n; k++)
+			tables |= fns[k].pyname[0] != '\0';
+		if (!tables && sp->glob[0] && !total) {
+			/* the GLOB matched nothing: does the file have a static table at all? */
+			int all, m = ffi_elf_functions(path, NULL, fns, MAX_PER_SPEC, &all, err, sizeof(err));
+
+			for (int k = 0; k < m; k++)
+				tables |= fns[k].pyname[0] != '\0';
+		}
+		/* no static method table: an extension whose table is built at import (PyO3) */
+		if (!tables && (!sp->glob[0] || !total) && !sp->heap_wait && !sp->heap_since &&
+		    !heapmeth_module(path, sp->heap_mod, sizeof(sp->heap_mod))) {
+			sp->heap_wait = true;
+			sp->heap_since = now_ns();
+			if (!total) {
+				char mod[sizeof(sp->heap_mod)];
+
+				memcpy(mod, sp->heap_mod, sizeof(mod));
+				snprintf(sp->status, sizeof(sp->status), "%.700s: no static method table; looking for the "
+					 "methods of module '%s' in the targets' memory (tables built at import)", path, mod);
+				free(fns);
+				return 0;
+			}
+		}
 	}
 	if (!total || total > MAX_PER_SPEC || f->nfuncs + total > CALIB_ID) {
 		if (!total)
@@ -381,15 +435,8 @@ static int attach_spec(struct ffi *f, int i, const char *path)
 	else
 		snprintf(sp->status, sizeof(sp->status), "probed");
 	log_debug("ffi: %d of %d functions of %s", ok, n, path);
-	if (ok) {
-		struct elf_file *ef = elf_file__open(path);
-
-		if (ef && elf_file__imports(ef, "PyEval_SaveThread")) {
-			f->need_save = true;
-			probe_save_thread(f);
-		}
-		elf_file__close(ef);
-	}
+	if (ok)
+		probe_save_if_imported(f, path);
 	free(fns);
 	return 0;
 }
@@ -695,6 +742,129 @@ static void *dl_thread(void *arg)
 	return NULL;
 }
 
+/* Spec i's methods in pid's memory (an extension whose PyMethodDefs are built at import): once
+ * found, every one the GLOB selects (by "module.name" or name) is attached. Looked for at every
+ * poll for 3 s after the library was found, then once a second, for HEAP_WAIT_NS. */
+static void heap_poll_spec(struct ffi *f, int i, int pid)
+{
+	struct spec *sp = &f->specs[i];
+	struct heap_method hm[MAX_PER_SPEC];
+	uint64_t age = now_ns() - sp->heap_since;
+	int n, ok = 0, matched = 0;
+	bool stopped = false, forget = false;
+	char path[PATH_MAX], mod[sizeof(sp->heap_mod)], glob[sizeof(sp->glob)];
+
+	if (!sp->heap_wait || (age > 3000000000ull && f->polls % 10))
+		return;
+	memcpy(path, sp->path, sizeof(path));
+	memcpy(mod, sp->heap_mod, sizeof(mod));
+	memcpy(glob, sp->glob, sizeof(glob));
+	n = heapmeth_scan(pid, path, hm, MAX_PER_SPEC, &sp->heap_bytes);
+	if (n == -ENOENT) { /* not mapped in pid (yet: a LIB given as a path, before the import) */
+		if (!sp->heap_scans)
+			sp->heap_since = now_ns(); /* the wait starts when a target maps it */
+		return;
+	}
+	sp->heap_scans++;
+	if (n <= 0) {
+		if (age > HEAP_WAIT_NS) {
+			sp->heap_wait = false;
+			snprintf(sp->status, sizeof(sp->status), "%.600s: no function matches '%.200s' (no static method table, "
+				 "and no method of module '%s' found in memory in %u scans over %.0f s)", path,
+				 glob[0] ? glob : "(exported functions)", mod, sp->heap_scans, age / 1e9);
+		}
+		return;
+	}
+	sp->heap_wait = false;
+	/* attaching takes from ms to seconds on a busy machine (uprobe registration): the target is
+	 * stopped meanwhile, so that no call after the methods were found is missed. Only with the
+	 * guardian, which continues it should bindprof die; a pid it guards already stays guarded. */
+	{
+		bool guarded = false;
+
+		for (int k = 0; k < f->nguarded; k++)
+			guarded |= f->guarded[k] == pid;
+		stopped = f->guardian && (guarded || !guardian_cont_on_exit(pid)) && !kill(pid, SIGSTOP);
+		if (stopped && !guarded)
+			forget = true;
+	}
+	for (int k = 0; k < n; k++) {
+		struct ffi_fn fn;
+		char py[160], why[768];
+
+		snprintf(py, sizeof(py), "%s.%s", mod, hm[k].name);
+		if (glob[0] && fnmatch(glob, py, 0) && fnmatch(glob, hm[k].name, 0))
+			continue;
+		matched++;
+		if (probed_already(f, path, hm[k].vaddr) >= 0) {
+			ok++;
+			continue;
+		}
+		if (f->nfuncs >= CALIB_ID || ffi_elf_at(path, hm[k].vaddr, &fn))
+			continue;
+		snprintf(fn.pyname, sizeof(fn.pyname), "%s", py);
+		if (attach_fn(f, i, path, &fn, why, sizeof(why)))
+			add_unattached(f, i, path, &fn, why);
+		else
+			ok++, sp->nfuncs++;
+	}
+	set_corrections(f);
+	if (stopped) {
+		kill(pid, SIGCONT);
+		if (forget)
+			guardian_forget_cont(pid);
+	}
+	if (!matched)
+		snprintf(sp->status, sizeof(sp->status), "%.600s: no function matches '%.200s' (%d methods of module '%s' "
+			 "found in memory, built at import)", path, glob, n, mod);
+	else
+		snprintf(sp->status, sizeof(sp->status), "probed %d of %d methods found in pid %d's memory (the module "
+			 "builds its method table at import: found %.1f s after its library was, %u scans); calls "
+			 "made before that are not counted", ok, matched, pid, age / 1e9, sp->heap_scans);
+	log_debug("ffi: %s: %d methods in pid %d's memory (%llu bytes read), %d match, %d probed", path, n, pid,
+		  (unsigned long long)sp->heap_bytes, matched, ok);
+	if (ok)
+		probe_save_if_imported(f, path);
+}
+
+/* A target stopped by a load whose event was lost (ring buffer full) is continued, but only once
+ * a poll has found it stopped for STUCK_NS: an event still queued for the ring buffer's thread
+ * means the probes are about to attach, and continuing it first would lose the library's first
+ * calls (72 of 20,000 were lost this way on a busy machine). */
+#define STUCK_NS 500000000ull
+
+static void cont_if_stuck(struct ffi *f, int pid)
+{
+	char path[64], *st = NULL, *c;
+	bool stopped;
+	int slot = -1, freeslot = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	stopped = !read_file(path, &st, NULL) && (c = strrchr(st, ')')) && c[1] == ' ' && c[2] == 'T';
+	free(st);
+	for (int i = 0; i < 16; i++) {
+		if (f->seen_t[i].pid == pid)
+			slot = i;
+		else if (!f->seen_t[i].pid && freeslot < 0)
+			freeslot = i;
+	}
+	if (!stopped) {
+		if (slot >= 0)
+			f->seen_t[slot].pid = 0;
+		return;
+	}
+	if (slot < 0 && freeslot >= 0) { /* first seen stopped: wait for its event */
+		f->seen_t[freeslot].pid = pid;
+		f->seen_t[freeslot].ns = now_ns();
+		return;
+	}
+	if (slot < 0 || now_ns() - f->seen_t[slot].ns >= STUCK_NS) { /* no slot left: never risk a stuck target */
+		kill(pid, SIGCONT);
+		if (slot >= 0)
+			f->seen_t[slot].pid = 0;
+	}
+}
+
 void ffi__poll(struct ffi *f, const int *pids, int n)
 {
 	if (!f)
@@ -708,6 +878,9 @@ void ffi__poll(struct ffi *f, const int *pids, int n)
 		if (pending(f) || !pid_done(f, pids[i]) || f->polls % 10 == 0)
 			scan_pid(f, pids[i]);
 	}
+	for (int k = 0; k < f->nspecs; k++)
+		for (int i = 0; i < n && f->specs[k].heap_wait; i++)
+			heap_poll_spec(f, k, pids[i]);
 	set_pending(f);
 	/* A belt to the ring buffer's braces: whatever a load stopped lately is continued again
 	 * (a lost event would leave it stopped; SIGCONT to a running process does nothing). */
@@ -715,15 +888,8 @@ void ffi__poll(struct ffi *f, const int *pids, int n)
 		if (now_ns() - f->stopped[i].ns < 2000000000ull)
 			kill(f->stopped[i].pid, SIGCONT);
 	if (f->skel->bss->ffi_pending)
-		for (int i = 0; i < n; i++) {
-			char path[64], *st = NULL, *c;
-
-			/* stopped with no event seen (ring buffer full): continue it */
-			snprintf(path, sizeof(path), "/proc/%d/stat", pids[i]);
-			if (!read_file(path, &st, NULL) && (c = strrchr(st, ')')) && c[1] == ' ' && c[2] == 'T')
-				kill(pids[i], SIGCONT);
-			free(st);
-		}
+		for (int i = 0; i < n; i++)
+			cont_if_stuck(f, pids[i]);
 	pthread_mutex_unlock(&f->lock);
 }
 

@@ -38,6 +38,8 @@
 #define WAIT_MIN_SLOW 5          /* connections that waited that long */
 #define WAIT_MIN_SHARE 0.01      /* of the connections measured: a p99 matter */
 #define MIN_RTO_MS 200.0         /* Linux's minimum retransmission timeout */
+#define SLOW_CLIENT_MIN 5        /* requests read slowly, or responses stalled on the client's window */
+#define SLOW_CLIENT_SHARE 0.01   /* of the answered requests */
 
 struct listener {
 	unsigned long inode;
@@ -378,6 +380,8 @@ static void addr_str(const uint8_t *a, char *out, size_t len)
 		inet_ntop(AF_INET6, a, out, len);
 }
 
+static void slow_client(cJSON *prof, cJSON *diags);
+
 void net__report(struct netdiag *n, cJSON *doc, cJSON *prof)
 {
 	uint64_t st[NET_STAT_MAX], above_wait = 0, above_hold = 0;
@@ -563,6 +567,7 @@ void net__report(struct netdiag *n, cJSON *doc, cJSON *prof)
 		cJSON_AddStringToObject(d, "cost_method", "a lower bound: 200 ms (the minimum RTO) per retransmission "
 					"by timeout; fast retransmits (about one round trip each) are not costed");
 	}
+	slow_client(prof, diags);
 	{
 		uint64_t waits = st[NET_STAT_WAITS];
 
@@ -584,6 +589,61 @@ void net__report(struct netdiag *n, cJSON *doc, cJSON *prof)
 			cJSON_AddStringToObject(d, "cost_method", "the sum of every connection's wait from "
 						"ESTABLISHED to its first read");
 		}
+	}
+}
+
+static double jnum(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, k);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+/* slow-client: from the requests probe's client_signals (profiling.requests.client_signals). */
+static void slow_client(cJSON *prof, cJSON *diags)
+{
+	const cJSON *rq = cJSON_GetObjectItem(prof, "requests"), *cs = cJSON_GetObjectItem(rq, "client_signals");
+	double n = jnum(rq, "count"), sends = jnum(cs, "slow_sends"), stalled = jnum(cs, "window_stalled_responses");
+	bool by_send, by_read;
+	cJSON *d, *ev;
+
+	if (!cJSON_IsObject(cs) || n <= 0)
+		return;
+	by_send = sends >= SLOW_CLIENT_MIN && sends >= SLOW_CLIENT_SHARE * n;
+	by_read = stalled >= SLOW_CLIENT_MIN && stalled >= SLOW_CLIENT_SHARE * n;
+	if (!by_send && !by_read)
+		return;
+	d = diagnosis(diags, "slow-client",
+		      "at least 5 requests, and at least 1% of the answered ones, read over 10 ms or more "
+		      "(the client still sending), or answered with writes left waiting for the client's "
+		      "closed receive window (the client not reading)",
+		      "the client is the bottleneck: send each request at once, read responses as they come "
+		      "(or put a buffering proxy, nginx, in front of the server)");
+	if (by_send && by_read)
+		set_summary(d, "%.0f of %.0f requests arrived over 10 ms or more (p99 %.1f ms) and %.0f responses "
+			    "waited for the client to read", sends, n,
+			    jnum(cJSON_GetObjectItem(cs, "read_span_ms"), "p99_ms"), stalled);
+	else if (by_send)
+		set_summary(d, "%.0f of %.0f requests arrived over 10 ms or more from their first bytes "
+			    "(p99 %.1f ms): the client sent them slowly", sends, n,
+			    jnum(cJSON_GetObjectItem(cs, "read_span_ms"), "p99_ms"));
+	else
+		set_summary(d, "%.0f of %.0f responses had writes wait for the client's closed receive window: "
+			    "the client read them slowly", stalled, n);
+	ev = cJSON_AddObjectToObject(d, "evidence");
+	cJSON_AddNumberToObject(ev, "requests", n);
+	cJSON_AddNumberToObject(ev, "slow_sends", sends);
+	cJSON_AddItemToObject(ev, "read_span_ms", cJSON_Duplicate(cJSON_GetObjectItem(cs, "read_span_ms"), 1));
+	cJSON_AddNumberToObject(ev, "window_stalled_responses", stalled);
+	cJSON_AddNumberToObject(ev, "window_stalled_writes", jnum(cs, "window_stalled_writes"));
+	if (by_send) {
+		cJSON_AddNumberToObject(d, "estimated_cost_ms", jnum(cs, "slow_sends_total_ms"));
+		cJSON_AddStringToObject(d, "cost_method", "the sum of the slow requests' read spans (first read to "
+					"the last read before the response); a stalled response's wait is not measured");
+	} else {
+		cJSON_AddNullToObject(d, "estimated_cost_ms");
+		cJSON_AddStringToObject(d, "cost_method", "not measured: the time a write waited for the window is "
+					"not kept (only that it had to)");
 	}
 }
 

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,16 +16,20 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <gelf.h>
+#include <libelf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "requests.skel.h"
 #include "load/endpoint.h"
+#include "load/latsplit.h"
 #include "stats/histogram.h"
 #include "lib/log.h"
 #include "output/document.h"
 #include "probes/requests.h"
 #include "probes/syscall_names.h"
 #include "core/session.h"
+#include "inspect/runtime.h"
 #include "bpf/common.h"
 
 #ifndef PIDFD_THREAD
@@ -35,7 +40,7 @@
 #define USYS 24
 #define UFFI 16
 #define FOLD_AFTER_NS 250000000ull /* accounts reserved before a request's end are read by then */
-#define TOP_KEYS 8
+#define TOP_KEYS 32 /* an endpoint's syscalls and native functions listed, by time */
 
 enum metric {
 	M_GIL_WAIT = 0,
@@ -73,6 +78,12 @@ struct rq {
 	int nsys;
 	struct uslot ffi[UFFI];
 	int nffi;
+	/* where the client's time goes (docs/network.md) */
+	uint16_t lport, rport;
+	uint32_t seq;
+	uint8_t raddr[16];
+	uint64_t oncpu_ns, read_span_ns, gap_max_ns;
+	uint32_t gaps, stalls;
 };
 
 /* A distribution in bounded memory: bpf/hist.h's log-linear slots (exact below 64, else within
@@ -99,12 +110,31 @@ struct endpoint {
 	int nsys, nffi;
 };
 
+/* An asyncio task's accounts held until it writes or reads a served connection (REQ_EV_BIND). */
+struct held {
+	uint64_t task;     /* REQ_TASK_BIT | coroutine; 0: free */
+	uint64_t last_req; /* the request it last wrote or read; 0: none yet */
+	struct rq acct;    /* held since then */
+	bool any;
+};
+
 struct reqtrack {
 	struct session *sess;
+	struct held *held; /* live tasks, unordered */
+	int nheld, capheld;
+	uint64_t task_bound, task_done_to_last, task_unbound; /* held accounts: where they went */
+	int task_probes;   /* interpreters whose task-step function has the uprobes */
+	int task_plt;      /* of them, through _asyncio's PLT stub (task steps only) */
+	int task_ticks;    /* polls since the last look for asyncio in the targets */
+	int tdone[64], ntdone; /* targets probed for tasks, or not CPython */
+	struct bpf_link *tlinks[64];
+	int ntlinks;
+	char task_err[PATH_MAX + 128]; /* why not, where not */
 	struct requests_bpf *skel;
 	struct ring_buffer *rb;
 	struct reqtrack_opts o;
 	struct rq **rqs; /* by id */
+	int16_t *ep_of;  /* by id: its endpoint's index + 1 (0: unknown), kept after it is folded */
 	uint64_t cap, lo; /* ids below lo are folded */
 	uint64_t max_id;
 	struct endpoint *eps;
@@ -119,6 +149,14 @@ struct reqtrack {
 	uint64_t stop_accounts;     /* threads' pending accounts read at the end (pidfd) */
 	int stop_read_err;          /* why they could not be, if not (negative errno) */
 	bool stopped;
+	/* the client's signals over answered requests (slow-client, docs/network.md) */
+	struct qhist read_span, gap;
+	uint64_t slow_sends, slow_send_ns, gap_responses, gaps, stalled_responses, stalls;
+	/* o.keep_records: every answered request, for matching with a client's */
+	struct req_record *recs;
+	size_t nrecs, caprecs;
+	uint64_t recs_dropped;
+	FILE *log; /* o.requests_log: every answered request, a line each (load/latsplit.h) */
 };
 
 static uint64_t mono_ns(void)
@@ -257,6 +295,43 @@ static void exemplar_offer(struct reqtrack *r, const struct rq *q)
 		r->ex[min] = *q;
 }
 
+static void fill_record(struct req_record *k, const struct rq *q)
+{
+	k->start_ns = q->start_ns;
+	k->end_ns = q->end_ns;
+	k->oncpu_ns = q->oncpu_ns;
+	k->gil_wait_ns = q->gil_wait_ns;
+	k->ffi_ns = q->ffi_ns;
+	k->gc_ns = q->gc_ns;
+	k->sys_ns = q->sys_ns;
+	k->samples = q->samples;
+	k->ep = q->ep;
+	k->lport = q->lport;
+	k->rport = q->rport;
+	k->seq = q->seq;
+	memcpy(k->raddr, q->raddr, sizeof(k->raddr));
+}
+
+/* An answered request's record (reqtrack__records). */
+static void keep_record(struct reqtrack *r, const struct rq *q)
+{
+	struct req_record *k;
+
+	if (r->nrecs == r->caprecs) {
+		size_t cap = r->caprecs ? 2 * r->caprecs : 4096;
+		struct req_record *a = cap <= REQ_MAX_RECORDS ? realloc(r->recs, cap * sizeof(*a)) : NULL;
+
+		if (!a) {
+			r->recs_dropped++;
+			return;
+		}
+		r->recs = a;
+		r->caprecs = cap;
+	}
+	k = &r->recs[r->nrecs++];
+	fill_record(k, q);
+}
+
 /* A finished request into its endpoint's distributions. */
 static void fold(struct reqtrack *r, struct rq *q)
 {
@@ -295,6 +370,28 @@ static void fold(struct reqtrack *r, struct rq *q)
 	for (int i = 0; i < q->nffi; i++)
 		keyagg_add(&e->ffi, &e->nffi, q->ffi[i].key, q->ffi[i].count, q->ffi[i].ns);
 	exemplar_offer(r, q);
+	qhist_add(&r->read_span, q->read_span_ns);
+	if (q->read_span_ns >= REQ_SLOW_SEND_NS) {
+		r->slow_sends++;
+		r->slow_send_ns += q->read_span_ns;
+	}
+	if (q->gaps) {
+		qhist_add(&r->gap, q->gap_max_ns);
+		r->gap_responses++;
+		r->gaps += q->gaps;
+	}
+	if (q->stalls) {
+		r->stalled_responses++;
+		r->stalls += q->stalls;
+	}
+	if (r->o.keep_records)
+		keep_record(r, q);
+	if (r->log) {
+		struct req_record k;
+
+		fill_record(&k, q);
+		latsplit_log_write(r->log, &k, e->name);
+	}
 }
 
 static void fold_id(struct reqtrack *r, uint64_t id)
@@ -320,6 +417,14 @@ static int on_start(struct reqtrack *r, const struct req_start_ev *ev)
 			return 0;
 		memset(a + r->cap, 0, (cap - r->cap) * sizeof(*a));
 		r->rqs = a;
+		{
+			int16_t *eo = realloc(r->ep_of, cap * sizeof(*eo));
+
+			if (!eo)
+				return 0;
+			memset(eo + r->cap, 0, (cap - r->cap) * sizeof(*eo));
+			r->ep_of = eo;
+		}
 		r->cap = cap;
 	}
 	if (ev->id < r->lo || r->rqs[ev->id])
@@ -330,11 +435,16 @@ static int on_start(struct reqtrack *r, const struct req_start_ev *ev)
 	q->id = ev->id;
 	q->start_ns = ev->start_ns;
 	q->tid = ev->tid;
+	q->lport = ev->lport;
+	q->rport = ev->rport;
+	q->seq = ev->seq;
+	memcpy(q->raddr, ev->raddr, sizeof(q->raddr));
 	if (endpoint_normalize(ev->head, ev->len < REQ_HEAD ? ev->len : REQ_HEAD, name, sizeof(name))) {
 		r->unparsed++;
 		q->ep = -1;
 	} else {
 		q->ep = endpoint_index(r, name);
+		r->ep_of[ev->id] = (int16_t)(q->ep + 1);
 	}
 	r->rqs[ev->id] = q;
 	if (ev->id > r->max_id)
@@ -348,12 +458,90 @@ static void end_into(struct rq *q, const struct req_end_ev *ev)
 	q->sends = ev->sends;
 	q->bytes_in = ev->bytes_in;
 	q->bytes_out = ev->bytes_out;
+	q->oncpu_ns = ev->oncpu_ns;
+	q->read_span_ns = ev->read_span_ns;
+	q->gap_max_ns = ev->gap_max_ns;
+	q->gaps = ev->gaps;
+	q->stalls = ev->stalls;
 	q->syscalls += ev->op_syscalls;
 	q->sys_ns += ev->op_sys_ns;
 	q->sys_other += ev->op_sys_other;
 	for (int i = 0; i < REQ_OP_SLOTS && ev->op_sys[i].count; i++)
 		slot_add(q->sys, &q->nsys, USYS, ev->op_sys[i].key, ev->op_sys[i].count, ev->op_sys[i].ns,
 			 &q->sys_other);
+}
+
+/* The held accounts of task `task` (REQ_TASK_BIT | coroutine), made if `make`; NULL if none. */
+static struct held *held_of(struct reqtrack *r, uint64_t task, bool make)
+{
+	struct held *fr = NULL;
+
+	for (int i = 0; i < r->nheld; i++) {
+		if (r->held[i].task == task)
+			return &r->held[i];
+		if (!r->held[i].task && !fr)
+			fr = &r->held[i];
+	}
+	if (!make)
+		return NULL;
+	if (!fr) {
+		if (r->nheld == r->capheld) {
+			int cap = r->capheld ? 2 * r->capheld : 64;
+			struct held *a = realloc(r->held, cap * sizeof(*a));
+
+			if (!a)
+				return NULL;
+			r->held = a;
+			r->capheld = cap;
+		}
+		fr = &r->held[r->nheld++];
+	}
+	memset(fr, 0, sizeof(*fr));
+	fr->task = task;
+	return fr;
+}
+
+/* A task's held accounts go to request `req` (none, or gone: outside, counted unbound). */
+static void held_release(struct reqtrack *r, struct held *h, uint64_t req, uint64_t *counter)
+{
+	struct rq *q;
+
+	if (!h->any)
+		return;
+	if (req && (q = find(r, req))) {
+		acct_rq_add(q, &h->acct);
+		(*counter)++;
+	} else {
+		acct_rq_add(&r->outside, &h->acct);
+		r->task_unbound++;
+	}
+	memset(&h->acct, 0, sizeof(h->acct));
+	h->any = false;
+}
+
+/* One account to its owner: a request (id), a task (held until it is bound), or none (0). */
+static void account_to(struct reqtrack *r, uint64_t owner, const struct req_acct *a)
+{
+	struct rq *q;
+
+	if (!owner) {
+		acct_add(&r->outside, a);
+	} else if (owner & REQ_TASK_BIT) {
+		struct held *h = held_of(r, owner, true);
+
+		if (h) {
+			acct_add(&h->acct, a);
+			h->any = true;
+		} else {
+			r->task_unbound++;
+			acct_add(&r->outside, a);
+		}
+	} else if ((q = find(r, owner))) {
+		acct_add(q, a);
+	} else {
+		r->late_accounts++;
+		acct_add(&r->outside, a);
+	}
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -375,13 +563,21 @@ static int on_event(void *ctx, void *data, size_t size)
 		}
 
 		r->accounts++;
-		if (!ev->owner) {
-			acct_add(&r->outside, &ev->a);
-		} else if ((q = find(r, ev->owner))) {
-			acct_add(q, &ev->a);
+		account_to(r, ev->owner, &ev->a);
+		return 0;
+	}
+	if ((kind == REQ_EV_BIND || kind == REQ_EV_TASK_END) && size >= sizeof(struct req_bind_ev)) {
+		const struct req_bind_ev *ev = data;
+		struct held *h = held_of(r, ev->task, kind == REQ_EV_BIND);
+
+		if (!h)
+			return 0;
+		if (kind == REQ_EV_BIND) {
+			h->last_req = ev->req;
+			held_release(r, h, ev->req, &r->task_bound);
 		} else {
-			r->late_accounts++;
-			acct_add(&r->outside, &ev->a);
+			held_release(r, h, h->last_req, &r->task_done_to_last);
+			h->task = 0; /* its coroutine's address may be another task's next */
 		}
 		return 0;
 	}
@@ -394,6 +590,176 @@ static int on_event(void *ctx, void *data, size_t size)
 		}
 	}
 	return 0;
+}
+
+const char *reqtrack__request_endpoint(void *ctx, uint64_t id)
+{
+	struct reqtrack *r = ctx;
+
+	if (!r || id >= r->cap || !r->ep_of || !r->ep_of[id])
+		return NULL;
+	return r->eps[r->ep_of[id] - 1].name;
+}
+
+/* The file offset of the PLT stub through which the shared object at `path` calls `name` (its
+ * .rela.plt entry i: .plt.sec + 16 i with IBT stubs, else .plt + 16 (i + 1)). 0 and *off, or
+ * negative errno (-ENOENT: no such import, or no PLT: built with -fno-plt). */
+static int plt_stub(const char *path, const char *name, uint64_t *off)
+{
+	GElf_Shdr sh, rsh = { 0 }, plt = { 0 }, pltsec = { 0 };
+	Elf_Scn *scn = NULL, *rscn = NULL;
+	size_t shstr;
+	int fd, err = -ENOENT;
+	Elf *e;
+
+	if (elf_version(EV_CURRENT) == EV_NONE || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno ? -errno : -EINVAL;
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	if (!e || elf_getshdrstrndx(e, &shstr)) {
+		err = -EINVAL;
+		goto out;
+	}
+	while ((scn = elf_nextscn(e, scn))) {
+		const char *n;
+
+		if (!gelf_getshdr(scn, &sh) || !(n = elf_strptr(e, shstr, sh.sh_name)))
+			continue;
+		if (!strcmp(n, ".rela.plt")) {
+			rsh = sh;
+			rscn = scn;
+		} else if (!strcmp(n, ".plt")) {
+			plt = sh;
+		} else if (!strcmp(n, ".plt.sec")) {
+			pltsec = sh;
+		}
+	}
+	if (rscn && plt.sh_size) {
+		Elf_Data *d = elf_getdata(rscn, NULL);
+		Elf_Scn *symscn = elf_getscn(e, rsh.sh_link);
+		GElf_Shdr symsh;
+		Elf_Data *sd = symscn ? elf_getdata(symscn, NULL) : NULL;
+		size_t n = rsh.sh_entsize ? rsh.sh_size / rsh.sh_entsize : 0;
+
+		for (size_t i = 0; d && sd && gelf_getshdr(symscn, &symsh) && i < n; i++) {
+			GElf_Rela rel;
+			GElf_Sym sym;
+			const char *sn;
+			uint64_t va;
+
+			if (!gelf_getrela(d, i, &rel) || !gelf_getsym(sd, GELF_R_SYM(rel.r_info), &sym) ||
+			    !(sn = elf_strptr(e, symsh.sh_link, sym.st_name)) || strcmp(sn, name))
+				continue;
+			if (pltsec.sh_size) {
+				va = pltsec.sh_addr + 16 * i;
+				*off = va - pltsec.sh_addr + pltsec.sh_offset;
+			} else {
+				va = plt.sh_addr + 16 * (i + 1);
+				*off = va - plt.sh_addr + plt.sh_offset;
+			}
+			err = 0;
+			break;
+		}
+	}
+out:
+	if (e)
+		elf_end(e);
+	close(fd);
+	return err;
+}
+
+/* The path of the _asyncio extension module process pid has mapped, or -ENOENT. */
+static int asyncio_module(int pid, char *out, size_t len)
+{
+	char path[64], line[PATH_MAX + 256];
+	int err = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	if (!(f = fopen(path, "re")))
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, '/'), *b;
+
+		if (!p)
+			continue;
+		p[strcspn(p, "\n")] = 0;
+		b = strrchr(p, '/');
+		if (b && !strncmp(b, "/_asyncio.", 10) && strstr(b, ".so")) {
+			snprintf(out, len, "%s", p);
+			err = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return err;
+}
+
+/* asyncio tasks: a uprobe and a uretprobe on each CPython target's task-step function, the
+ * exported PyIter_Send (3.10+) or _PyGen_Send (3.8, 3.9), which _asyncio's task_step calls
+ * through the interpreter's dynamic symbol table (present in stripped builds too). The
+ * uretprobe's cookie says which return convention. A target that is not CPython 3.8-3.13 has
+ * none (its why in task_err). */
+static void attach_tasks(struct reqtrack *r)
+{
+	int tgids[64], n = session__targets(r->sess, tgids, 64);
+
+	for (int i = 0; i < n && r->ntlinks + 2 <= (int)(sizeof(r->tlinks) / sizeof(r->tlinks[0])); i++) {
+		struct runtime_info ri = { 0 };
+		int major = 0, minor = 0, k;
+		char mod[PATH_MAX];
+		const char *fn, *file;
+		uint64_t off = 0;
+		bool plt;
+
+		for (k = 0; k < r->ntdone; k++)
+			if (r->tdone[k] == tgids[i])
+				break;
+		if (k < r->ntdone || r->ntdone == (int)(sizeof(r->tdone) / sizeof(r->tdone[0])))
+			continue; /* probed already, or not CPython */
+		if (runtime_detect_pid("/proc", tgids[i], &ri) || strcmp(ri.name, "cpython") ||
+		    sscanf(ri.version, "%d.%d", &major, &minor) != 2) {
+			r->tdone[r->ntdone++] = tgids[i]; /* native: no tasks */
+			continue;
+		}
+		if (major != 3 || minor < 8 || minor > 13) {
+			snprintf(r->task_err, sizeof(r->task_err), "CPython %s: asyncio tasks are followed on 3.8 to 3.13",
+				 ri.version);
+			r->tdone[r->ntdone++] = tgids[i];
+			continue;
+		}
+		/* only once the process has imported asyncio (its _asyncio module is mapped): a
+		 * process without an event loop pays nothing; looked for again every second */
+		if (asyncio_module(tgids[i], mod, sizeof(mod)))
+			continue;
+		r->tdone[r->ntdone++] = tgids[i];
+		fn = minor >= 10 ? "PyIter_Send" : "_PyGen_Send";
+		/* the PLT stub in _asyncio through which task_step calls it: only task steps pay the
+		 * uprobes; a module built without a PLT (-fno-plt): the function itself, which the
+		 * interpreter's nested awaits call too (the outermost call counts) */
+		plt = !plt_stub(mod, fn, &off);
+		file = plt ? mod : ri.elf;
+		{
+			LIBBPF_OPTS(bpf_uprobe_opts, in, .func_name = plt ? NULL : fn);
+			LIBBPF_OPTS(bpf_uprobe_opts, out, .func_name = plt ? NULL : fn, .retprobe = true,
+				    .bpf_cookie = minor < 10);
+			struct bpf_link *a = bpf_program__attach_uprobe_opts(r->skel->progs.task_send, tgids[i], file,
+									     plt ? off : 0, &in);
+			struct bpf_link *b = a ? bpf_program__attach_uprobe_opts(r->skel->progs.task_send_ret, tgids[i],
+										file, plt ? off : 0, &out) : NULL;
+
+			if (!a || !b) {
+				snprintf(r->task_err, sizeof(r->task_err), "%s in %.*s: %s", fn, PATH_MAX, file, strerror(errno));
+				bpf_link__destroy(a);
+				continue;
+			}
+			r->tlinks[r->ntlinks++] = a;
+			r->tlinks[r->ntlinks++] = b;
+			r->task_probes++;
+			r->task_plt += plt;
+			log_debug("attached requests task steps: uprobe/uretprobe %s%s in %s (pid %d, offset 0x%llx)", fn,
+				  plt ? "@plt" : "", file, tgids[i], (unsigned long long)off);
+		}
+	}
 }
 
 struct reqtrack *reqtrack__new(struct session *s, const struct reqtrack_opts *o)
@@ -416,12 +782,18 @@ struct reqtrack *reqtrack__new(struct session *s, const struct reqtrack_opts *o)
 	}
 	if ((err = session__share_maps(s, r->skel->obj)))
 		goto fail;
+	r->skel->rodata->gil_known = o->gil;
 	if ((err = requests_bpf__load(r->skel))) {
 		log_err("loading the requests BPF object: %s", strerror(-err));
 		goto fail;
 	}
 	if ((err = requests_bpf__attach(r->skel))) {
 		log_err("attaching sock:sock_recv_length/sock_send_length/inet_sock_set_state: %s", strerror(-err));
+		goto fail;
+	}
+	if (o->requests_log && !(r->log = fopen(o->requests_log, "w"))) {
+		err = -errno;
+		log_err("--requests-log %s: %s", o->requests_log, strerror(errno));
 		goto fail;
 	}
 	r->rb = ring_buffer__new(bpf_map__fd(r->skel->maps.req_events), on_event, r, NULL);
@@ -445,6 +817,13 @@ void reqtrack__poll(struct reqtrack *r)
 
 	if (!r || r->stopped)
 		return;
+	/* the targets are known from the first tick on; a target that imports asyncio later is
+	 * probed within a second of it (every 10th tick) */
+	if (r->o.no_tasks) {
+		snprintf(r->task_err, sizeof(r->task_err), "--asyncio-tasks off");
+	} else if (r->task_ticks++ % 10 == 0) {
+		attach_tasks(r);
+	}
 	ring_buffer__consume(r->rb);
 	now = mono_ns();
 	/* fold what ended a while ago, from the oldest id up to the first still open */
@@ -457,6 +836,8 @@ void reqtrack__poll(struct reqtrack *r)
 			fold_id(r, r->lo);
 		r->lo++;
 	}
+	if (r->log)
+		fflush(r->log); /* load --split-with reads it while the recording goes on */
 }
 
 /* What live threads' probes measured since their last operation on a served connection is still
@@ -490,7 +871,8 @@ static void read_pending(struct reqtrack *r)
 				continue;
 			}
 			if (!bpf_map_lookup_elem(mfd, &pfd, tc) && tc->pend_any) {
-				acct_add(&r->outside, &tc->pend);
+				/* a lent helper's: its owner's (a request, or a task still held) */
+				account_to(r, tc->task ? (REQ_TASK_BIT | tc->task) : tc->lent_owner, &tc->pend);
 				r->stop_accounts++;
 			}
 			close(pfd);
@@ -510,8 +892,15 @@ void reqtrack__stop(struct reqtrack *r)
 		return;
 	session__set_requests(r->sess, false);
 	requests_bpf__detach(r->skel);
+	while (r->ntlinks)
+		bpf_link__destroy(r->tlinks[--r->ntlinks]);
 	ring_buffer__consume(r->rb);
 	read_pending(r);
+	/* tasks' accounts never bound to a request (work after a task's last write, a task that
+	 * never wrote): outside any request, counted */
+	for (int i = 0; i < r->nheld; i++)
+		if (r->held[i].task)
+			held_release(r, &r->held[i], 0, &r->task_unbound);
 	/* requests whose connection is still open: answered ones end at their last write */
 	fd = bpf_map__fd(r->skel->maps.conns);
 	for (int more = bpf_map_get_next_key(fd, NULL, &key) == 0; more;
@@ -534,7 +923,9 @@ void reqtrack__stop(struct reqtrack *r)
 						 .end_ns = c.last_send_ns, .bytes_in = c.bytes_in,
 						 .bytes_out = c.bytes_out, .sends = c.sends,
 						 .op_syscalls = c.op_syscalls, .op_sys_other = c.op_sys_other,
-						 .op_sys_ns = c.op_sys_ns };
+						 .op_sys_ns = c.op_sys_ns, .oncpu_ns = c.oncpu_ns,
+						 .read_span_ns = c.last_read_ns > c.start_ns ? c.last_read_ns - c.start_ns : 0,
+						 .gap_max_ns = c.gap_max_ns, .gaps = c.gaps, .stalls = c.stalls };
 
 			memcpy(ev.op_sys, c.op_sys, sizeof(ev.op_sys));
 			end_into(q, &ev);
@@ -546,6 +937,10 @@ void reqtrack__stop(struct reqtrack *r)
 			fold_id(r, id);
 	r->lo = r->max_id + 1;
 	r->stopped = true;
+	/* a write that failed (a full disk) leaves the log short: said, not silent */
+	if (r->log && (fflush(r->log) || ferror(r->log)))
+		log_warn("--requests-log: writing the request log failed (%s): it is incomplete",
+			 errno ? strerror(errno) : "write error");
 }
 
 /* {"mean", "p50", "p95", "p99"[, "max"]} of a distribution with n_zero more zeros, each value
@@ -777,10 +1172,12 @@ void reqtrack__report(struct reqtrack *r, cJSON *doc, cJSON *prof, struct ffi *f
 				"while one is unanswered) queue on their connection; each write that begins a "
 				"response (\"HTTP/\") after the current one was answered answers the next");
 	cJSON_AddStringToObject(o, "attribution_rule",
-				"exact for thread-per-request servers; on an event loop, the work between two "
-				"socket operations goes to the request of the next write (or of the last read, "
-				"if no write comes before the next read): see docs/requests.md for measured "
-				"accuracy");
+				"exact for thread-per-request servers; on an event loop, an asyncio task's work "
+				"goes to the request the task writes (across awaits; asyncio_tasks), other work "
+				"between two socket operations to the request of the next write (or of the last "
+				"read, if no write comes before the next read); threads that never touch a served "
+				"socket work for the request of the thread that woke them (across_threads): see "
+				"docs/requests.md for measured accuracy");
 	cJSON_AddStringToObject(o, "normalization", endpoint_rule);
 	eps = cJSON_CreateArray();
 	for (int i = 0; i < r->neps; i++) {
@@ -840,6 +1237,27 @@ void reqtrack__report(struct reqtrack *r, cJSON *doc, cJSON *prof, struct ffi *f
 		cJSON_AddItemToObject(j, "breakdown", breakdown_json(r, &r->ex[i], ffi));
 		cJSON_AddItemToArray(ex, j);
 	}
+	{
+		/* the client's own pace, seen from the server (the slow-client diagnosis reads it) */
+		cJSON *cs = cJSON_AddObjectToObject(o, "client_signals");
+
+		cJSON_AddStringToObject(cs, "method",
+					"read_span: a request's first read to its last read before the response's "
+					"first write (the client still sending it); write_gaps: a pause of 40 ms or "
+					"more between two writes of one response after a write shorter than a "
+					"segment, with no read between; window_stalled_writes: writes that left "
+					"bytes unsent which the client's receive window had no room for (the "
+					"client not reading)");
+		cJSON_AddItemToObject(cs, "read_span_ms", latency_json(&r->read_span));
+		cJSON_AddNumberToObject(cs, "slow_sends", (double)r->slow_sends);
+		cJSON_AddNumberToObject(cs, "slow_send_ms", REQ_SLOW_SEND_NS / 1e6);
+		cJSON_AddNumberToObject(cs, "slow_sends_total_ms", r->slow_send_ns / 1e6);
+		cJSON_AddNumberToObject(cs, "write_gap_responses", (double)r->gap_responses);
+		cJSON_AddNumberToObject(cs, "write_gaps", (double)r->gaps);
+		cJSON_AddItemToObject(cs, "write_gap_max_ms", latency_json(&r->gap));
+		cJSON_AddNumberToObject(cs, "window_stalled_responses", (double)r->stalled_responses);
+		cJSON_AddNumberToObject(cs, "window_stalled_writes", (double)r->stalls);
+	}
 	out = breakdown_json(r, &r->outside, ffi);
 	cJSON_AddItemToObject(o, "outside_requests", out);
 	{
@@ -880,6 +1298,45 @@ void reqtrack__report(struct reqtrack *r, cJSON *doc, cJSON *prof, struct ffi *f
 			profile_warn(doc, "requests", "the pending accounts of live threads could not all be read at the "
 				     "end (pidfd_open with PIDFD_THREAD: %s): events measured since a thread's last socket "
 				     "operation may be missing from outside_requests", strerror(-r->stop_read_err));
+	}
+	{
+		cJSON *x = cJSON_AddObjectToObject(o, "across_threads");
+
+		cJSON_AddStringToObject(x, "rule",
+					"a helper thread (one that never reads or writes a served connection) woken by "
+					"a thread working for a request or an asyncio task (a futex, eventfd or pipe "
+					"wake: tp_btf sched_waking / sched_wakeup_new) works for it until it wakes that "
+					"thread back or is woken again; GIL hand-offs are not causes; a wake by a thread "
+					"working for no single request is counted in wakes_untied and the helper's work "
+					"goes outside requests");
+		cJSON_AddNumberToObject(x, "wakes_lent", stat_sum(r, REQ_STAT_WAKE_LENT));
+		cJSON_AddNumberToObject(x, "wakes_untied", stat_sum(r, REQ_STAT_WAKE_UNTIED));
+		cJSON_AddNumberToObject(x, "handed_back", stat_sum(r, REQ_STAT_WAKE_BACK));
+		cJSON_AddNumberToObject(x, "results_to_waiting_request", stat_sum(r, REQ_STAT_WAKE_RESULT));
+		cJSON_AddNumberToObject(x, "ended_by_outside_wake", stat_sum(r, REQ_STAT_WAKE_OTHER));
+		cJSON_AddNumberToObject(x, "wakes_unclassified", stat_sum(r, REQ_STAT_WAKE_NOGIL));
+		if (stat_sum(r, REQ_STAT_WAKE_NOGIL))
+			profile_warn(doc, "requests", "work handed to other threads is not followed: the gil probe is off, "
+				     "so a GIL hand-off cannot be told from a hand-off of work (%llu wakes not classified)",
+				     (unsigned long long)stat_sum(r, REQ_STAT_WAKE_NOGIL));
+		x = cJSON_AddObjectToObject(o, "asyncio_tasks");
+		cJSON_AddStringToObject(x, "rule",
+					"what a thread measures inside an asyncio task's step (the outermost "
+					"PyIter_Send/_PyGen_Send of a coroutine, uprobes) is the task's, and goes to the "
+					"request the task next writes or reads (a task that finishes: to its last one); "
+					"the loop's work outside tasks goes to the request of its last read if unanswered");
+		cJSON_AddNumberToObject(x, "interpreters_probed", r->task_probes);
+		cJSON_AddNumberToObject(x, "probed_at_asyncio_plt", r->task_plt);
+		cJSON_AddNumberToObject(x, "steps", stat_sum(r, REQ_STAT_TASK_STEPS));
+		cJSON_AddNumberToObject(x, "held_accounts_bound", r->task_bound);
+		cJSON_AddNumberToObject(x, "held_accounts_to_last_request", r->task_done_to_last);
+		cJSON_AddNumberToObject(x, "held_accounts_unbound", r->task_unbound);
+		if (r->task_err[0]) {
+			cJSON_AddStringToObject(x, "not_followed", r->task_err);
+			profile_warn(doc, "requests", "asyncio tasks not followed: %s", r->task_err);
+		} else {
+			cJSON_AddNullToObject(x, "not_followed");
+		}
 	}
 	cJSON_AddNumberToObject(o, "pipelined", stat_sum(r, REQ_STAT_PIPELINED));
 	if (stat_sum(r, REQ_STAT_PIPE_FULL))
@@ -937,11 +1394,15 @@ void reqtrack__free(struct reqtrack *r)
 {
 	if (!r)
 		return;
+	while (r->ntlinks)
+		bpf_link__destroy(r->tlinks[--r->ntlinks]);
+	free(r->held);
 	ring_buffer__free(r->rb);
 	requests_bpf__destroy(r->skel);
 	for (uint64_t id = 0; id < r->cap; id++)
 		free(r->rqs[id]);
 	free(r->rqs);
+	free(r->ep_of);
 	if (r->eps) {
 		for (int i = 0; i < r->neps; i++) {
 			struct endpoint *e = &r->eps[i];
@@ -958,6 +1419,11 @@ void reqtrack__free(struct reqtrack *r)
 		}
 		free(r->eps);
 	}
+	if (r->log)
+		fclose(r->log);
+	free(r->read_span.slots);
+	free(r->gap.slots);
+	free(r->recs);
 	free(r->ex);
 	free(r);
 }
@@ -966,4 +1432,16 @@ double reqtrack__run_ms(struct reqtrack *r, uint64_t *runs)
 {
 	*runs = 0;
 	return r ? bpf_object_run_ms(r->skel->obj, BPF_PROG_TYPE_TRACING, runs) : 0;
+}
+
+const struct req_record *reqtrack__records(const struct reqtrack *r, size_t *n, uint64_t *dropped)
+{
+	*n = r ? r->nrecs : 0;
+	*dropped = r ? r->recs_dropped : 0;
+	return r ? r->recs : NULL;
+}
+
+const char *reqtrack__endpoint(const struct reqtrack *r, int ep)
+{
+	return r && ep >= 0 && ep < r->neps ? r->eps[ep].name : "?";
 }

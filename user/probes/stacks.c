@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "inspect/cpython.h"
+#include "inspect/elffile.h"
 #include "output/flamegraph.h"
 #include "lib/log.h"
 #include "output/document.h"
@@ -57,6 +58,12 @@ struct stacks {
 	struct unwinder *uw;
 	struct ksyms *ks;
 	struct folded cpu, gil;
+	/* the same weights keyed "TID\tTHREAD\tREQUEST\t" + the folded line: the labels the exports
+	 * carry (the folded files keep none) */
+	struct folded lcpu, lgil;
+	struct strmap mods;    /* native module's base name -> ptr: its path (the first one seen) */
+	const char *(*ep_name)(void *ctx, uint64_t request); /* a request's endpoint, or NULL */
+	void *ep_ctx;
 	uint64_t cat[CAT_MAX];
 	struct strmap procs;   /* "pid" -> struct stk_proc */
 	struct strmap codes;   /* "pid:addr" -> ptr: "name (file:line)" */
@@ -71,6 +78,7 @@ struct stacks {
 	uint64_t gil_stacks, gil_weighted, gil_wait_ns, gil_nostack_ns;
 	double own_cpu_ms;
 	char line[LINE_MAX_LEN];
+	char lab[LINE_MAX_LEN + 128]; /* the sample's labelled line (lcpu, lgil) */
 	char leaf_lib[256];    /* of the sample just folded: its leaf-most native library, or "" */
 };
 
@@ -344,6 +352,12 @@ static int fold_event(struct stacks *st, const struct stack_event *e)
 			nat[i].kind = fn && !strncmp(fn, "_PyEval_EvalFrameDefault", 24) ? FK_EVAL : FK_INTERP;
 		else if (is_system_module(mod))
 			nat[i].kind = FK_SYSTEM;
+		if (mod && mod[0] == '/' && nat[i].module && st->mods.n < 512) {
+			struct strmap_entry *me = strmap_get(&st->mods, nat[i].module);
+
+			if (me && !me->ptr)
+				me->ptr = strdup(mod); /* its build-id is read at the report */
+		}
 	}
 	st->frames += nn;
 	st->leaf_lib[0] = '\0';
@@ -391,21 +405,42 @@ static int fold_event(struct stacks *st, const struct stack_event *e)
 	if (st->o.page_faults)
 		in.nkernel = 0; /* the fault handler's frames: the same on every sample */
 	cat = stack_fold(&in, st->line, sizeof(st->line));
+	{
+		char thread[TASK_COMM_LEN + 1];
+
+		snprintf(thread, sizeof(thread), "%s", (const char *)e->comm);
+		for (char *c = thread; *c; c++)
+			if ((unsigned char)*c < 32)
+				*c = '_';
+		snprintf(st->lab, sizeof(st->lab), "%u\t%s\t%llu\t%s", e->tid, thread,
+			 (unsigned long long)e->request_id, st->line);
+	}
 	return cat;
 }
 
 #define NOSTACK_EARLY (1ull << 63)
 
-/* One GIL-wait stack's weight, ns (folded in microseconds: folded counts are integers). */
+/* The folded line of a labelled one ("TID\tTHREAD\tREQUEST\t" + line). */
+static const char *unlabel(const char *lab)
+{
+	for (int k = 0; k < 3 && lab; k++)
+		if ((lab = strchr(lab, '\t')))
+			lab++;
+	return lab ? lab : "";
+}
+
+/* One GIL-wait stack's weight, ns (folded in microseconds: folded counts are integers); line is
+ * the labelled one. */
 static void gil_weigh(struct stacks *st, const char *line, uint64_t ns)
 {
-	folded_add(&st->gil, line, (ns + 500) / 1000);
+	folded_add(&st->gil, unlabel(line), (ns + 500) / 1000);
+	folded_add(&st->lgil, line, (ns + 500) / 1000);
 	st->gil_weighted++;
 	st->gil_wait_ns += ns;
 }
 
-/* The line of a process's GIL waits that have no stack: "<comm>;[no stack]". */
-static char *nostack_line(struct stacks *st, uint32_t pid)
+/* The (labelled) line of a process's GIL waits that have no stack: "<comm>;[no stack]". */
+static char *nostack_line(struct stacks *st, uint32_t pid, uint32_t tid)
 {
 	char key[16], *line = NULL;
 	struct strmap_entry *pe;
@@ -415,9 +450,9 @@ static char *nostack_line(struct stacks *st, uint32_t pid)
 	pe = strmap_find(&st->procs, key);
 	p = pe ? pe->ptr : NULL;
 	if (p && p->comm[0]) {
-		if (asprintf(&line, "%s;[no stack]", p->comm) < 0)
+		if (asprintf(&line, "%u\t\t0\t%s;[no stack]", tid, p->comm) < 0)
 			line = NULL;
-	} else if (asprintf(&line, "pid %u;[no stack]", pid) < 0) {
+	} else if (asprintf(&line, "%u\t\t0\tpid %u;[no stack]", tid, pid) < 0) {
 		line = NULL;
 	}
 	return line;
@@ -443,6 +478,7 @@ static int on_event(void *ctx, void *data, size_t size)
 		}
 		st->cat[cat]++;
 		folded_add(&st->cpu, st->line, 1);
+		folded_add(&st->lcpu, st->lab, 1);
 	} else if (e->kind == STACK_GIL_WAIT) {
 		char key[24];
 		struct strmap_entry *pe;
@@ -451,13 +487,13 @@ static int on_event(void *ctx, void *data, size_t size)
 		pe = strmap_get(&st->pending, key);
 		if (pe && (pe->val & NOSTACK_EARLY)) {
 			/* its wait ended before: weigh it now */
-			gil_weigh(st, st->line, pe->val & ~NOSTACK_EARLY);
+			gil_weigh(st, st->lab, pe->val & ~NOSTACK_EARLY);
 			pe->val = 0;
 			free(pe->ptr);
 			pe->ptr = NULL;
 		} else if (pe) {
 			free(pe->ptr);
-			pe->ptr = strdup(st->line);
+			pe->ptr = strdup(st->lab);
 		}
 		st->gil_stacks++;
 	}
@@ -478,7 +514,7 @@ static int on_gil_done(void *ctx, void *data, size_t size)
 	pthread_mutex_lock(&st->lock);
 	if (!d->cookie) {
 		/* waits of an ended thread that no stack of its own counted */
-		char *line = nostack_line(st, d->pid);
+		char *line = nostack_line(st, d->pid, d->tid);
 
 		if (line) {
 			gil_weigh(st, line, d->weight_ns);
@@ -492,7 +528,7 @@ static int on_gil_done(void *ctx, void *data, size_t size)
 	} else if (pe && !pe->ptr) {
 		/* the end came before its stack: kept until the stack comes (or to the report) */
 		pe->val = NOSTACK_EARLY | d->weight_ns;
-		pe->ptr = nostack_line(st, d->pid);
+		pe->ptr = nostack_line(st, d->pid, d->tid);
 	}
 	pthread_mutex_unlock(&st->lock);
 	return 0;
@@ -526,6 +562,9 @@ struct stacks *stacks__new(struct session *s, const struct stacks_opts *o)
 	pthread_mutex_init(&st->lock, NULL);
 	folded_init(&st->cpu);
 	folded_init(&st->gil);
+	folded_init(&st->lcpu);
+	folded_init(&st->lgil);
+	strmap_init(&st->mods);
 	strmap_init(&st->procs);
 	strmap_init(&st->codes);
 	strmap_init(&st->pending);
@@ -640,6 +679,11 @@ void stacks__free(struct stacks *st)
 	strmap_free(&st->libs);
 	folded_free(&st->cpu);
 	folded_free(&st->gil);
+	folded_free(&st->lcpu);
+	folded_free(&st->lgil);
+	for (size_t i = 0; i < st->mods.cap; i++)
+		free(st->mods.e[i].ptr);
+	strmap_free(&st->mods);
 	unwinder_free(st->uw);
 	ksyms_free(st->ks);
 	pthread_mutex_destroy(&st->lock);
@@ -742,6 +786,85 @@ static char *sibling_path(const char *path, const char *insert)
 	return out;
 }
 
+void stacks__set_request_names(struct stacks *st, const char *(*name)(void *ctx, uint64_t request), void *ctx)
+{
+	if (!st)
+		return;
+	st->ep_name = name;
+	st->ep_ctx = ctx;
+}
+
+/* The labelled stacks: "TID\tTHREAD\tREQUEST\tENDPOINT\tSTACK WEIGHT" lines, sorted (REQUEST 0
+ * and ENDPOINT "": none). Their weights are the folded file's, split by label. 0 or -errno. */
+static int write_labelled(struct stacks *st, const struct folded *lf, const char *path)
+{
+	struct strmap_entry **v = strmap_sorted(&lf->m);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	int e;
+
+	if (!m || (!v && lf->m.n)) {
+		if (m)
+			fclose(m);
+		free(buf);
+		free(v);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < lf->m.n; i++) {
+		const char *k = v[i]->key, *t1 = strchr(k, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+		const char *t3 = t2 ? strchr(t2 + 1, '\t') : NULL, *ep = NULL;
+		unsigned long long req;
+
+		if (!t3)
+			continue;
+		req = strtoull(t2 + 1, NULL, 10);
+		if (req && st->ep_name)
+			ep = st->ep_name(st->ep_ctx, req);
+		fprintf(m, "%.*s\t", (int)(t3 - k), k);
+		for (const char *c = ep ? ep : ""; *c; c++)
+			fputc((unsigned char)*c < 32 ? '_' : *c, m);
+		fprintf(m, "\t%s %llu\n", t3 + 1, (unsigned long long)v[i]->val);
+	}
+	free(v);
+	if (fclose(m)) {
+		free(buf);
+		return -ENOMEM;
+	}
+	e = write_file_atomic(path, buf, len);
+	free(buf);
+	return e;
+}
+
+/* stacks.mappings: every native module a sample went through, with its path and GNU build-id. */
+static void report_mappings(struct stacks *st, cJSON *s)
+{
+	cJSON *arr = cJSON_AddArrayToObject(s, "mappings");
+	struct strmap_entry **v = strmap_sorted(&st->mods);
+
+	for (size_t i = 0; v && i < st->mods.n; i++) {
+		cJSON *o;
+		struct elf_file *ef;
+		char hex[130];
+		int e;
+
+		if (!v[i]->ptr)
+			continue;
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "module", v[i]->key);
+		cJSON_AddStringToObject(o, "path", v[i]->ptr);
+		ef = elf_file__open(v[i]->ptr);
+		e = ef ? elf_file__build_id(ef, hex, sizeof(hex)) : -ENOEXEC;
+		elf_file__close(ef);
+		if (e)
+			cJSON_AddNullToObject(o, "build_id");
+		else
+			cJSON_AddStringToObject(o, "build_id", hex);
+		cJSON_AddItemToArray(arr, o);
+	}
+	free(v);
+}
+
 void stacks__ffi_sampled(struct stacks *st, cJSON *prof)
 {
 	cJSON *o = cJSON_CreateObject(), *arr;
@@ -815,6 +938,14 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 		if ((e = folded_write(&st->cpu, st->o.folded)))
 			profile_warn(doc, "stacks", "writing %s: %s", st->o.folded, strerror(-e));
 		cJSON_AddStringToObject(s, "folded_path", st->o.folded);
+		{
+			char *lp = sibling_path(st->o.folded, "labels");
+
+			if (lp && (e = write_labelled(st, &st->lcpu, lp)))
+				profile_warn(doc, "stacks", "writing %s: %s", lp, strerror(-e));
+			cJSON_AddStringToObject(s, "labelled_path", lp ? lp : "");
+			free(lp);
+		}
 	} else {
 		cJSON_AddNullToObject(s, "folded_path");
 	}
@@ -836,6 +967,7 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 	for (int c = 0; c < CAT_MAX; c++)
 		cJSON_AddNumberToObject(share, stack_category_name(c), st->samples ? 100.0 * st->cat[c] / st->samples : 0);
 	top_frames(&st->cpu, "samples", cJSON_AddArrayToObject(s, "top_self"), cJSON_AddArrayToObject(s, "top_total"));
+	report_mappings(st, s);
 	cJSON_AddNumberToObject(s, "mean_native_frames", st->samples + st->gil_stacks ?
 				(double)st->frames / (st->samples + st->gil_stacks) : 0);
 	cJSON_AddNumberToObject(s, "samples_without_user_registers", st->no_user);
@@ -902,6 +1034,11 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 			if (gp && (e = folded_write(&st->gil, gp)))
 				profile_warn(doc, "stacks", "writing %s: %s", gp, strerror(-e));
 			cJSON_AddStringToObject(g, "folded_path", gp ? gp : "");
+			free(gp);
+			gp = sibling_path(st->o.folded, "gil-wait.labels");
+			if (gp && (e = write_labelled(st, &st->lgil, gp)))
+				profile_warn(doc, "stacks", "writing %s: %s", gp, strerror(-e));
+			cJSON_AddStringToObject(g, "labelled_path", gp ? gp : "");
 			free(gp);
 		} else {
 			cJSON_AddNullToObject(g, "folded_path");

@@ -6,6 +6,7 @@
 #define BINDPROF_STACKS_USER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <cjson/cJSON.h>
 #include "core/session.h"
 
@@ -26,7 +27,13 @@ struct stacks *stacks__new(struct session *s, const struct stacks_opts *o);
 void stacks__poll(struct stacks *st, const int *pids, int n);
 /* Stop sampling, then unwind what is still queued. */
 void stacks__stop(struct stacks *st);
-/* profiling.stacks (and warnings into doc); writes the folded and SVG files. */
+/* How a request id (bpf/stacks.h: stack_event.request_id) names its endpoint ("GET /path"; NULL:
+ * unknown), for the labelled stacks written at the report (the requests probe's, when it runs). */
+void stacks__set_request_names(struct stacks *st, const char *(*name)(void *ctx, uint64_t request), void *ctx);
+/* profiling.stacks (and warnings into doc); writes the folded and SVG files, and next to the
+ * folded ones their labelled twins (FILE.labels.EXT, FILE.gil-wait.labels.EXT: the same weights
+ * per thread id, thread name, request and endpoint: what the pprof and speedscope exports
+ * carry), and lists the native modules sampled with their GNU build-ids (stacks.mappings). */
 void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof);
 /* profiling.ffi without --ffi: each native library's share of the CPU samples (the leaf-most
  * frame outside the interpreter, libc and the loader), and why there are no call counts. */

@@ -283,6 +283,15 @@ void gate_sample_extras(cJSON *smp, const cJSON *pass)
 		cJSON_AddNumberToObject(smp, "error_rate", (attempts - ok) / attempts);
 	if (!isnan(others))
 		cJSON_AddNumberToObject(smp, "host_others_percent", others);
+	if (cJSON_IsBool(profile_get(pass, "host_load.high")))
+		cJSON_AddBoolToObject(smp, "host_load_high", cJSON_IsTrue(profile_get(pass, "host_load.high")));
+	/* a pass profiled beside its clean pass (compare --profile-all): its per-request figures */
+	for (int m = GM_GIL_PER_REQ; m <= GM_FFI_PER_REQ; m++) {
+		double v = single(pass, m);
+
+		if (isfinite(v))
+			cJSON_AddNumberToObject(smp, defs[m].sample_key, v);
+	}
 	{
 		const cJSON *st = profile_get(pass, "steady.state");
 
@@ -301,21 +310,55 @@ static char *printed(const cJSON *doc, const char *path)
 	return v ? cJSON_PrintUnformatted(v) : NULL;
 }
 
+/* A workload's passes under high host load: *high of *flagged passes (repeats.samples[].host_load_high,
+ * from profile's clean passes or compare's rounds). */
+static void passes_high(const cJSON *res, int *high, int *flagged)
+{
+	const cJSON *x;
+
+	*high = *flagged = 0;
+	cJSON_ArrayForEach(x, profile_get(res, "repeats.samples")) {
+		const cJSON *h = cJSON_GetObjectItem(x, "host_load_high");
+
+		if (cJSON_IsBool(h)) {
+			(*flagged)++;
+			*high += cJSON_IsTrue(h);
+		}
+	}
+}
+
+/* A run made under high host load: metadata.host_load.high, or a workload more than half of whose
+ * passes ran above the limits (the median pass's load is what its figures reflect; one loaded pass
+ * among several is an outlier the rank statistics absorb). Files without per-pass flags: the
+ * reported pass's results.host_load.high. why: the sentence (static storage). */
 static bool high_load(const cJSON *doc, const char **why)
 {
 	static struct wl w[MAX_WL];
-	int n = workloads(doc, w, MAX_WL);
+	static char buf[400];
+	int n = workloads(doc, w, MAX_WL), k, f;
 
 	*why = NULL;
 	if (cJSON_IsTrue(profile_get(doc, "metadata.host_load.high"))) {
 		*why = str(profile_get(doc, "metadata.host_load"), "reason");
 		return true;
 	}
-	for (int i = 0; i < n; i++)
-		if (w[i].res && cJSON_IsTrue(profile_get(w[i].res, "host_load.high"))) {
-			*why = str(profile_get(w[i].res, "host_load"), "reason");
+	for (int i = 0; i < n; i++) {
+		const char *r = w[i].res ? str(profile_get(w[i].res, "host_load"), "reason") : NULL;
+
+		if (!w[i].res)
+			continue;
+		passes_high(w[i].res, &k, &f);
+		if (f && 2 * k > f) {
+			snprintf(buf, sizeof(buf), "%s: %d of %d passes above the limits%s%s", w[i].label, k, f,
+				 r ? "; " : "", r ? r : "");
+			*why = buf;
 			return true;
 		}
+		if (!f && cJSON_IsTrue(profile_get(w[i].res, "host_load.high"))) {
+			*why = r;
+			return true;
+		}
+	}
 	return false;
 }
 
@@ -339,6 +382,8 @@ int gate_inputs_ok(const cJSON *base, const cJSON *new_, const struct gate_opts 
 		{ "concurrency", "concurrency" },
 		{ "duration_secs", "pass duration (s)" },
 		{ "probes", "probe set" },
+		{ "burst", "--burst" },  /* a rate shape: its passes are neither a closed loop nor one rate */
+		{ "sweep", "--sweep" },  /* a swept file's results are its last point's load */
 	};
 	const char *why;
 
@@ -364,11 +409,14 @@ int gate_inputs_ok(const cJSON *base, const cJSON *new_, const struct gate_opts 
 	{
 		const cJSON *ra = profile_get(base, "configuration.rate"), *rb = profile_get(new_, "configuration.rate");
 		bool oa = cJSON_IsNumber(ra) && ra->valuedouble > 0, ob = cJSON_IsNumber(rb) && rb->valuedouble > 0;
+		bool ba = cJSON_IsObject(profile_get(base, "configuration.burst")),
+		     bb = cJSON_IsObject(profile_get(new_, "configuration.burst"));
 
-		if (oa != ob) {
-			snprintf(err, errlen, "the load configurations differ: %s against %s; a closed loop and a fixed "
-				 "rate measure different things: run both the same way, or give --force",
-				 oa ? "a fixed --rate" : "a closed loop", ob ? "a fixed --rate" : "a closed loop");
+		if (oa != ob || ba != bb) {
+			snprintf(err, errlen, "the load configurations differ: %s against %s; they measure different "
+				 "things: run both the same way, or give --force",
+				 oa ? "a fixed --rate" : ba ? "a --burst shape" : "a closed loop",
+				 ob ? "a fixed --rate" : bb ? "a --burst shape" : "a closed loop");
 			return -EINVAL;
 		}
 		if (oa && ra->valuedouble != rb->valuedouble) {
@@ -488,6 +536,51 @@ static cJSON *health_json(const cJSON *res, double min_success)
 	return wl_health_json(&h);
 }
 
+/* Every workload of doc with results has interleaved repeats (merged by compare --frameworks). */
+static bool all_interleaved(const cJSON *doc)
+{
+	static struct wl w[MAX_WL];
+	int n = workloads(doc, w, MAX_WL), k = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!w[i].res)
+			continue;
+		if (!cJSON_IsTrue(profile_get(w[i].res, "repeats.interleaved")))
+			return false;
+		k++;
+	}
+	return k > 0;
+}
+
+/* The VD_BAND_* rule for this pair (see GATE_NOISE_AUTO); why: the sentence for the record. */
+static int noise_rule(const cJSON *base, const cJSON *new_, int asked, const char **why)
+{
+	if (asked) {
+		*why = "--noise-rule";
+		return asked - 1;
+	}
+	if (all_interleaved(base) && all_interleaved(new_)) {
+		*why = "auto: both runs' repeats are interleaved rounds (drift between them is in the repeats)";
+		return VD_BAND_ESTIMATE;
+	}
+	*why = "auto: runs made one after the other (drift between them is in no repeat's spread)";
+	return VD_BAND_INTERVAL;
+}
+
+/* A per-request profiling metric left ungated for want of samples: the reason says why there is
+ * no noise model and how to get one. */
+static void profiling_reason(int m, struct vd_result *vr)
+{
+	char was[64];
+
+	if (m < GM_GIL_PER_REQ || m > GM_FFI_PER_REQ || vr->verdict != VD_NOT_GATED ||
+	    (vr->nb >= VD_MIN_SAMPLES && vr->nn >= VD_MIN_SAMPLES))
+		return;
+	snprintf(was, sizeof(was), "%.63s", vr->reason);
+	snprintf(vr->reason, sizeof(vr->reason), "%.63s: profiled passes give no between-run noise model below %d a "
+		 "side (compare --frameworks --profile-all gives one a round)", was, VD_MIN_SAMPLES);
+}
+
 cJSON *gate_run(const cJSON *base, const cJSON *new_, const struct gate_opts *o, const char *base_path,
 		const char *new_path)
 {
@@ -498,6 +591,8 @@ cJSON *gate_run(const cJSON *base, const cJSON *new_, const struct gate_opts *o,
 	cJSON *doc = cJSON_CreateObject(), *wls, *tg, *sum, *cfg;
 	enum vd_verdict worst = VD_UNCHANGED;
 	bool any_regressed = false, any_critical = false;
+	struct vd_opts vd = o->vd;
+	const char *why;
 
 	cJSON_AddStringToObject(doc, "mode", "diff");
 	cJSON_AddItemToObject(doc, "base", side_info(base, base_path));
@@ -506,6 +601,10 @@ cJSON *gate_run(const cJSON *base, const cJSON *new_, const struct gate_opts *o,
 	cJSON_AddStringToObject(cfg, "procedure", "Moses CI of the shift (Mann-Whitney), noise band from the repeats' "
 						 "spread, minimum effect; see docs/CI.md");
 	cJSON_AddNumberToObject(cfg, "alpha", o->vd.alpha > 0 ? o->vd.alpha : 0.05);
+	vd.band_rule = noise_rule(base, new_, o->noise_rule, &why);
+	cJSON_AddStringToObject(cfg, "noise_rule", vd.band_rule == VD_BAND_INTERVAL ? "interval" : "estimate");
+	cJSON_AddStringToObject(cfg, "noise_rule_why", why);
+	cJSON_AddNumberToObject(cfg, "noise_k", o->vd.noise_k > 0 ? o->vd.noise_k : 1);
 	cJSON_AddNumberToObject(cfg, "min_success_rate", o->min_success);
 	cJSON_AddStringToObject(cfg, "fail_on", o->fail_on == GATE_FAIL_CRITICAL ? "critical" : "regressed");
 	cJSON_AddBoolToObject(cfg, "fail_on_missing", o->fail_missing);
@@ -595,7 +694,8 @@ cJSON *gate_run(const cJSON *base, const cJSON *new_, const struct gate_opts *o,
 							: !kb ? "not-gated: not measured in the base run"
 							      : "not-gated: not measured in the new run");
 					} else {
-						vd_compare(&o->rules[m], sb, kb, sn, kn, &o->vd, &vr);
+						vd_compare(&o->rules[m], sb, kb, sn, kn, &vd, &vr);
+						profiling_reason(m, &vr);
 						v = vr.verdict;
 						r = vd_result_json(&vr);
 						cJSON_AddItemToObjectCS(r, "metric", cJSON_CreateString(defs[m].name));

@@ -28,11 +28,18 @@ enum gate_metric {
 
 enum gate_fail_on { GATE_FAIL_REGRESSED, GATE_FAIL_CRITICAL };
 
+/* --noise-rule: auto picks VD_BAND_ESTIMATE when every compared workload's repeats on both sides
+ * come from interleaved rounds (compare --frameworks: drift between the runs is inside the
+ * repeats), else VD_BAND_INTERVAL (sequential runs: drift between them is in no repeat's spread,
+ * so the CI's end itself must clear the band). */
+enum { GATE_NOISE_AUTO = 0, GATE_NOISE_ESTIMATE = VD_BAND_ESTIMATE + 1, GATE_NOISE_INTERVAL = VD_BAND_INTERVAL + 1 };
+
 #define GATE_MAX_TARGETS 64
 
 struct gate_opts {
 	struct vd_rule rules[GATE_NMETRICS]; /* defaults from gate_opts_init; --threshold, --gate */
 	struct vd_opts vd;
+	int noise_rule;                      /* GATE_NOISE_AUTO (default), or a VD_BAND_* + 1 (--noise-rule) */
 	enum gate_fail_on fail_on;           /* default: any regression fails */
 	bool fail_missing;                   /* --fail-on missing: a workload on one side only fails */
 	bool force;                          /* compare runs that the input checks refuse */

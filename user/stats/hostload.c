@@ -86,6 +86,7 @@ bool hostload_high(const struct hostload *h, const struct hostload_limits *lim, 
 {
 	double others = lim && lim->others_pct > 0 ? lim->others_pct : 75;
 	double steal = lim && lim->steal_pct > 0 ? lim->steal_pct : 10;
+	double queue = lim && lim->load_per_cpu > 0 ? lim->load_per_cpu : 8;
 
 	if (h->others_pct > others) {
 		snprintf(why, len, "other processes used %.1f%% of the host's CPU during the pass (limit %.0f%%)",
@@ -95,6 +96,11 @@ bool hostload_high(const struct hostload *h, const struct hostload_limits *lim, 
 	if (h->steal_pct > steal) {
 		snprintf(why, len, "the hypervisor stole %.1f%% of the CPU time during the pass (limit %.0f%%)",
 			 h->steal_pct, steal);
+		return true;
+	}
+	if (h->load1_per_cpu > queue) {
+		snprintf(why, len, "the 1-minute load average was %.1f per CPU (limit %.0f): the measured processes "
+			 "queued behind others for a CPU", h->load1_per_cpu, queue);
 		return true;
 	}
 	if (why && len)

@@ -35,6 +35,8 @@ struct hostload {
 struct hostload_limits {
 	double others_pct; /* above: high load (default 75: more than 3/4 of the machine) */
 	double steal_pct;  /* above: high load (default 10) */
+	double load_per_cpu; /* the 1-minute load average per CPU above this: high load (default 8: the
+			      * measured processes queued behind others for a CPU, whatever share they got) */
 };
 
 /* Read a snapshot under root ("/proc" or a fixture directory) for the measured pids[0..npids)

@@ -25,6 +25,8 @@ void leak_check(const double *t_s, const double *mb, int n, double conf, struct 
 	out->n = n;
 	out->verdict = LEAK_INCONCLUSIVE;
 	out->slope_mb_h = out->ci_mb_h[0] = out->ci_mb_h[1] = out->ols_ci_mb_h[0] = out->ols_ci_mb_h[1] = NAN;
+	/* no interval without a slope: NaN (null in JSON), never a [0, 0] that reads as certainty */
+	out->hac_ci_mb_h[0] = out->hac_ci_mb_h[1] = out->ar1_ci_mb_h[0] = out->ar1_ci_mb_h[1] = NAN;
 	out->span_s = out->mean_mb = out->min_growth_mb = NAN;
 	if (n < 10) {
 		snprintf(out->reason, sizeof(out->reason), "%d memory samples: too few for a slope (10 or more)", n);

@@ -247,6 +247,40 @@ static double pooled_cv(const double *b, int nb, const double *n, int nn, double
 	return 1.4826 * mad / fabs(mb);
 }
 
+/* Step 6 on a result whose medians, band and ratio CI are set: up/down, the band's ends as
+ * ratios. The verdict and its reason into out. */
+static void decide(const struct vd_rule *r, struct vd_result *out, double worse, double up, double down, int rule)
+{
+	double ratio = out->new_median / out->base_median, lo = out->ratio_ci[0], hi = out->ratio_ci[1];
+	bool interval = rule == VD_BAND_INTERVAL;
+	/* what clears the band: the median change, or the CI's near end */
+	bool above = (interval ? lo : ratio) > up && lo > 1, below = (interval ? hi : ratio) < down && hi < 1;
+	bool sig_worse = worse >= r->min_effect_pct && (r->higher_better ? below : above);
+	bool sig_better = -worse >= r->min_effect_pct && (r->higher_better ? above : below);
+	const char *clears = interval ? "outside" : "excludes 1; the change beyond";
+
+	if (sig_worse || sig_better) {
+		out->verdict = sig_better ? VD_IMPROVED : worse >= r->crit_pct ? VD_REGRESSED_CRITICAL : VD_REGRESSED;
+		snprintf(out->reason, sizeof(out->reason), "%+.1f%%: ratio CI [%.3f, %.3f] %s the %.1f%% noise band, p %.4f%s",
+			 out->change_pct, lo, hi, clears, out->noise_pct, out->p_value,
+			 out->verdict == VD_REGRESSED_CRITICAL ? "; beyond the critical threshold" : "");
+		return;
+	}
+	out->verdict = VD_UNCHANGED;
+	if (fabs(out->change_pct) < r->min_effect_pct)
+		snprintf(out->reason, sizeof(out->reason), "%+.1f%% is below the %.1f%% minimum effect", out->change_pct,
+			 r->min_effect_pct);
+	else if (lo <= 1 && hi >= 1)
+		snprintf(out->reason, sizeof(out->reason), "%+.1f%% not significant: ratio CI [%.3f, %.3f] contains 1 (p %.4f)",
+			 out->change_pct, lo, hi, out->p_value);
+	else if (interval)
+		snprintf(out->reason, sizeof(out->reason), "%+.1f%% within noise: ratio CI [%.3f, %.3f] reaches into the "
+			 "%.1f%% band (the runs' own spread)", out->change_pct, lo, hi, out->noise_pct);
+	else
+		snprintf(out->reason, sizeof(out->reason), "%+.1f%% within noise: inside the %.1f%% band (the runs' own "
+			 "spread; ratio CI [%.3f, %.3f])", out->change_pct, out->noise_pct, lo, hi);
+}
+
 void vd_compare(const struct vd_rule *r, const double *base, int nb, const double *new_, int nn,
 		const struct vd_opts *o, struct vd_result *out)
 {
@@ -347,40 +381,8 @@ void vd_compare(const struct vd_rule *r, const double *base, int nb, const doubl
 		out->ratio_ci[1] = 1 + hi / out->base_median;
 	}
 	out->ratio_ci_level = cov;
-	{
-		double up = logmode ? exp(band_log) : 1 + out->noise_pct / 100,
-		       down = logmode ? exp(-band_log) : 1 - out->noise_pct / 100;
-		bool above = out->ratio_ci[0] > up, below = out->ratio_ci[1] < down;
-		bool sig_worse = worse >= r->min_effect_pct && (r->higher_better ? below : above);
-		bool sig_better = -worse >= r->min_effect_pct && (r->higher_better ? above : below);
-
-		if (sig_worse) {
-			out->verdict = worse >= r->crit_pct ? VD_REGRESSED_CRITICAL : VD_REGRESSED;
-			snprintf(out->reason, sizeof(out->reason),
-				 "%+.1f%%: ratio CI [%.3f, %.3f] outside the %.1f%% noise band, p %.4f%s", out->change_pct,
-				 out->ratio_ci[0], out->ratio_ci[1], out->noise_pct, out->p_value,
-				 worse >= r->crit_pct ? "; beyond the critical threshold" : "");
-		} else if (sig_better) {
-			out->verdict = VD_IMPROVED;
-			snprintf(out->reason, sizeof(out->reason),
-				 "%+.1f%%: ratio CI [%.3f, %.3f] outside the %.1f%% noise band, p %.4f", out->change_pct,
-				 out->ratio_ci[0], out->ratio_ci[1], out->noise_pct, out->p_value);
-		} else {
-			out->verdict = VD_UNCHANGED;
-			if (fabs(out->change_pct) < r->min_effect_pct)
-				snprintf(out->reason, sizeof(out->reason), "%+.1f%% is below the %.1f%% minimum effect",
-					 out->change_pct, r->min_effect_pct);
-			else if (out->ratio_ci[0] <= 1 && out->ratio_ci[1] >= 1)
-				snprintf(out->reason, sizeof(out->reason),
-					 "%+.1f%% not significant: ratio CI [%.3f, %.3f] contains 1 (p %.4f)",
-					 out->change_pct, out->ratio_ci[0], out->ratio_ci[1], out->p_value);
-			else
-				snprintf(out->reason, sizeof(out->reason),
-					 "%+.1f%% within noise: ratio CI [%.3f, %.3f] reaches into the %.1f%% band "
-					 "(the runs' own spread)", out->change_pct, out->ratio_ci[0],
-					 out->ratio_ci[1], out->noise_pct);
-		}
-	}
+	decide(r, out, worse, logmode ? exp(band_log) : 1 + out->noise_pct / 100,
+	       logmode ? exp(-band_log) : 1 - out->noise_pct / 100, o ? o->band_rule : VD_BAND_ESTIMATE);
 }
 
 static void num_or_null(cJSON *o, const char *k, double v)

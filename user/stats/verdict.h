@@ -40,7 +40,13 @@ struct vd_opts {
 	double alpha;      /* rank test's two-sided level; 0: 0.05 */
 	double confidence; /* of the bootstrap CI and of the median CIs; 0: 0.95 */
 	double noise_k;    /* noise band = noise_k x sqrt(2) x pooled robust CV; 0: 1 */
+	int band_rule;     /* what must clear the noise band: VD_BAND_ESTIMATE (0, the default) or VD_BAND_INTERVAL */
 };
+
+/* VD_BAND_ESTIMATE: the median change must lie beyond the band, and the CI exclude 1 (the one-sided
+ * test rejects). VD_BAND_INTERVAL: the CI's near end itself must lie beyond the band (stricter: a
+ * change is then caught only when it exceeds the band by the CI's half-width too). */
+enum { VD_BAND_ESTIMATE = 0, VD_BAND_INTERVAL = 1 };
 
 struct vd_result {
 	enum vd_verdict verdict;
@@ -77,9 +83,10 @@ struct vd_result {
  *     one-sided 1 - alpha (95%) bound, and a gate asks a one-sided question (is new worse?).
  *     Its end excludes 1 exactly when the one-sided exact rank test rejects at alpha; with 3
  *     against 3 it is the widest one, [min(new) / max(base), max(new) / min(base)] (coverage 90%).
- *  6. regressed = the ratio CI's near end beyond the noise band on the worse side (the one-sided
- *     95% bound clears the band) and the median change at least min_effect_pct (the guard against drift between runs, which no spread
- *     within a run shows); regressed-critical when that change is at least crit_pct; the same
+ *  6. regressed = the ratio CI's near end beyond 1 on the worse side (the one-sided exact test
+ *     rejects at alpha), the median change beyond the noise band (o->band_rule VD_BAND_INTERVAL:
+ *     the CI's near end beyond the band instead) and at least min_effect_pct (the guard against
+ *     drift between runs, which no spread within a run shows); regressed-critical when that change is at least crit_pct; the same
  *     on the better side: improved; else unchanged, with the reason (below the minimum effect,
  *     not significant, or within the noise band).
  * The CI narrows as repeats grow, and the band does not shrink with n: more repeats never make

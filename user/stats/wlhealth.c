@@ -62,12 +62,13 @@ int wl_health_of(const cJSON *res, double min_success, struct wl_health *h)
 	h->read = u64(res, "errors.read");
 	h->write = u64(res, "errors.write");
 	h->timeout = u64(res, "errors.timeout");
+	h->never_sent = u64(res, "errors.never_sent");
 	/* total_requests counts connect errors as failed requests (files of older bindprof did not:
 	 * there, total + connect); requests cut at the end of -d are in neither */
 	h->attempts = total;
 	{
 		uint64_t classes = h->ok + h->s4xx + h->s5xx + h->read + h->write + h->timeout + h->connect +
-				   u64(res, "errors.never_sent");
+				   h->never_sent;
 
 		if (classes > h->attempts)
 			h->attempts = classes;
@@ -92,9 +93,10 @@ int wl_health_of(const cJSON *res, double min_success, struct wl_health *h)
 		h->failed = true;
 		snprintf(need, sizeof(need), "%g%%", 100 * min_success);
 		snprintf(h->reason, sizeof(h->reason), "success rate %s is below %s (%llu 4xx, %llu 5xx, %llu connect, "
-			 "%llu read, %llu write, %llu timeout)", rate, need, (unsigned long long)h->s4xx,
+			 "%llu read, %llu write, %llu timeout, %llu never sent)", rate, need, (unsigned long long)h->s4xx,
 			 (unsigned long long)h->s5xx, (unsigned long long)h->connect, (unsigned long long)h->read,
-			 (unsigned long long)h->write, (unsigned long long)h->timeout);
+			 (unsigned long long)h->write, (unsigned long long)h->timeout,
+			 (unsigned long long)h->never_sent);
 	}
 	return 0;
 }
@@ -117,6 +119,7 @@ cJSON *wl_health_json(const struct wl_health *h)
 	cJSON_AddNumberToObject(c, "read", h->read);
 	cJSON_AddNumberToObject(c, "write", h->write);
 	cJSON_AddNumberToObject(c, "timeout", h->timeout);
+	cJSON_AddNumberToObject(c, "never_sent", h->never_sent);
 	if (h->failed)
 		cJSON_AddStringToObject(o, "reason", h->reason);
 	else

@@ -17,6 +17,7 @@ struct wl_health {
 			    * pass are none */
 	uint64_t ok;       /* 2xx and 3xx answers */
 	uint64_t s4xx, s5xx, connect, read, write, timeout;
+	uint64_t never_sent; /* --rate slots never sent (every connection busy): failed requests */
 	double success_rate; /* ok / attempts; NAN when attempts is 0 */
 	bool failed;
 	char reason[200];  /* why it failed; "" when not */
@@ -30,7 +31,7 @@ struct wl_health {
  * -ENOENT when it has no throughput.total_requests (nothing to judge). */
 int wl_health_of(const cJSON *results, double min_success, struct wl_health *h);
 /* {failed, success_rate, attempts, status_classes: {"2xx_3xx", "4xx", "5xx", connect, read,
- * write, timeout}, reason} */
+ * write, timeout, never_sent}, reason} */
 cJSON *wl_health_json(const struct wl_health *h);
 
 /* ok out of total as a percentage that never rounds a shortfall away: "100%" only when
