@@ -12,7 +12,7 @@ either holding it or waiting for it. The script prints, as "key value" lines:
   cpu_thread_s  their CPU time added up (time.thread_time): the time they held the GIL and ran
   span_s        from that moment to the last one's end
   cpu_tids      their native thread ids
-  pipe_calls, pipe_call_s, pipe_call_p50_us, pipe_call_p99_us, pipe_call_max_us   with --pipe N: N threads that only write and
+  pipe_calls, pipe_call_s, pipe_call_p50_us, pipe_call_p99_us, pipe_call_max_us, pipe_run_delay_s   with --pipe N: N threads that only write and
                 read a pipe; their calls, the time inside them, and the median, 99th percentile and
                 maximum of a call's duration (each holds at most one GIL wait, and a system call: the pipe
                 threads' GIL wait is at most pipe_call_s)
@@ -83,6 +83,7 @@ def io(go, seconds):
 
 
 PIPE = []  # per pipe thread: its os.write/os.read call durations, seconds
+PIPE_RUN_DELAY = []  # per pipe thread: its whole run-queue wait, seconds
 
 
 def pipe(go, seconds):
@@ -105,6 +106,17 @@ def pipe(go, seconds):
         os.close(r)
         os.close(w)
     PIPE.append(took)
+    PIPE_RUN_DELAY.append(run_delay_s())
+
+
+def run_delay_s():
+    """This thread's time runnable but waiting for a CPU (schedstat's run_delay), seconds; 0 where
+    the kernel keeps no schedstat."""
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 HTTP_TIDS = []
@@ -207,6 +219,7 @@ def main():
         print(f"pipe_call_p50_us {took[len(took) // 2] * 1e6:.3f}")
         print(f"pipe_call_p99_us {took[len(took) * 99 // 100] * 1e6:.3f}")
         print(f"pipe_call_max_us {took[-1] * 1e6:.3f}")
+        print(f"pipe_run_delay_s {sum(PIPE_RUN_DELAY):.6f}")
     sys.stdout.flush()
 
 

@@ -268,8 +268,12 @@ def test_gil_voluntary_releases():
             what = f"{label} {method}"
             g, doc, said = gil_record(py, 0, T, method=method, name="pipe.json", extra=["--pipe", str(K)])
             inside = float(said["pipe_call_s"]) * 1000
-            check(0.25 * inside <= g["wait_ms_total"] <= 1.02 * inside + 5,
-                  f"{what}: waited {g['wait_ms_total']:.0f} ms, {inside:.0f} ms inside the calls")
+            # the lower bound leaves out the pipe threads' whole run-queue wait (schedstat): a busy
+            # host stretches the calls with CPU waits that are no GIL's (440 of 4251 ms at load 8)
+            stretch = float(said.get("pipe_run_delay_s", 0)) * 1000
+            check(0.25 * max(0.0, inside - stretch) <= g["wait_ms_total"] <= 1.02 * inside + 5,
+                  f"{what}: waited {g['wait_ms_total']:.0f} ms, {inside:.0f} ms inside the calls, "
+                  f"{stretch:.0f} ms on a run queue")
             check(g["waits"] >= 0.25 * g["switches"] and g["waits"] >= 20, f"{what}: waits {g['waits']}, switches {g['switches']}")
             check(g["wait_us"]["max"] <= 2 * float(said["pipe_call_max_us"]) + 1000,
                   f"{what}: longest wait {g['wait_us']['max']} us, longest call {said['pipe_call_max_us']} us")
