@@ -124,7 +124,11 @@ def test_calltree_widths_and_split():
     # from the record's JSON: the same frames, the subtitle from the document
     doc = json.load(open(out + ".json"))
     r = run([BINDPROF, "flamegraph", out + ".json"])
-    check(r.returncode == 0 and r.stdout.strip() == f"wrote {out}.svg", r.stdout + r.stderr)
+    # the on-CPU SVG first, then one per other folded file the document names (its GIL waits)
+    lines = r.stdout.strip().splitlines()
+    gw = doc["results"]["profiling"]["stacks"].get("gil_wait") or {}
+    want = [f"wrote {out}.svg"] + ([f"wrote {out}.gil-wait.svg"] if gw.get("folded_path") else [])
+    check(r.returncode == 0 and lines == want, f"{lines} != {want}: {r.stderr}")
     check_widths(out + ".svg", fold, total)
     sub = (f">{total} samples, pid {doc['metadata']['target']['pid']}, "
            f"{doc['configuration']['measured_secs']:.1f} s, sampled at 499 Hz per CPU</text>")
