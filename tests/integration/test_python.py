@@ -233,8 +233,14 @@ def test_gil_cpu_threads_and_an_io_thread():
             # the CPU-bound threads' waits beyond their lifetimes less span
             check(0.9 * cpu_truth(said) <= cpu_wait <= 1.2 * cpu_truth(said),
                   f"{what}: CPU-bound threads waited {cpu_wait:.0f} ms, lifetimes less span {cpu_truth(said):.0f} ms")
-            check(0.2 * over <= io_wait <= 1.05 * over + 5, f"{what}: I/O thread waited {io_wait:.0f} ms, "
-                                                             f"its rounds overran {over:.0f} ms")
+            # upper bound: the overrun plus the I/O thread's life outside its rounds (its take of the
+            # GIL after the start event): once, beside three other suites, it waited 1341 ms against
+            # a 400 ms overrun, so the rest lay outside the rounds; never the time slept in select()
+            life = float(said["io_life_s"]) * 1000
+            outside = max(0.0, life - over - float(said["io_calls"]) * 1.0)
+            check(0.2 * over <= io_wait <= 1.05 * over + outside + 5,
+                  f"{what}: I/O thread waited {io_wait:.0f} ms, its rounds overran {over:.0f} ms, "
+                  f"{outside:.0f} ms of its life outside them")
             near(g["wait_ms_total"], cpu_wait + io_wait, 0.05, f"{what}: total vs threads")
     each(one)
 
