@@ -280,7 +280,10 @@ def test_gil_voluntary_releases():
             check(0.25 * max(0.0, inside - stretch) <= g["wait_ms_total"] <= 1.02 * inside + 5,
                   f"{what}: waited {g['wait_ms_total']:.0f} ms, {inside:.0f} ms inside the calls, "
                   f"{stretch:.0f} ms on a run queue")
-            check(g["waits"] >= 0.25 * g["switches"] and g["waits"] >= 20, f"{what}: waits {g['waits']}, switches {g['switches']}")
+            # a switch can find the GIL free (its holder is in a system call), so the share of
+            # switches with a wait depends on the scheduling: over 0.25 on a quiet host, 0.09-0.24
+            # beside a hog and two other suites; the waits must be there, not a fixed share of them
+            check(g["waits"] >= 0.05 * g["switches"] and g["waits"] >= 20, f"{what}: waits {g['waits']}, switches {g['switches']}")
             check(g["wait_us"]["max"] <= 2 * float(said["pipe_call_max_us"]) + 1000,
                   f"{what}: longest wait {g['wait_us']['max']} us, longest call {said['pipe_call_max_us']} us")
         doc, _ = record(py, ["sleep", "--threads", str(K), "--seconds", str(T)], probes="gil", name="s.json")

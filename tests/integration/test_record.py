@@ -254,8 +254,13 @@ def test_duration_and_resources():
     check(truth >= 600, f"sysloop spun {truth} ms")
     # /proc counts in 10 ms clock ticks: a tick either side at the first and last sample
     check(abs(cpu["total_cpu_ms"] - truth) <= 30, f"CPU time from /proc {cpu['total_cpu_ms']} vs getrusage {truth}")
-    # one busy thread: ~100% per 100 ms interval, give or take a tick of quantisation
-    check(85 <= cpu["peak_percent"] <= 125, f"one busy thread peaks near 100%: {cpu['peak_percent']}")
+    # one busy thread: its share of a CPU over the spin (100% on a free core, less beside a hog),
+    # per 100 ms interval, give or take a tick of quantisation (79.8% once beside a hog: the spin
+    # then had about 80% of a core)
+    wall = float([l for l in r.stdout.splitlines() if l.startswith("spin_wall_ms ")][0].split()[1])
+    share = 100 * min(1.0, 600 / wall)
+    check(0.85 * share <= cpu["peak_percent"] <= 125,
+          f"one busy thread peaks near its share of a CPU ({share:.0f}%: 600 ms in {wall:.0f} ms): {cpu['peak_percent']}")
     near(cpu["avg_percent"], 100 * truth / 2000, 0.15, "average over the 2 s run")
     check(other_bindprof_running() or probes_gone(OUR_PROGS), "probes detached")
 

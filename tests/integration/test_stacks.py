@@ -97,7 +97,9 @@ def test_native_call_tree_with_and_without_frame_pointers():
         # the process first, then the C runtime's entry, then the tree, burn at the leaf
         top = max(rows, key=lambda r: r[1])[0]
         check(top[0] == exe and top[-1] == "burn" and "main" in top, f"{exe}: {top}")
-        check(st["share_percent"]["native"] > 95, st["share_percent"])
+        # the rest is kernel time charged to the target (interrupts, faults, preemption): 5.6% once
+        # beside a hog and two other suites
+        check(st["share_percent"]["native"] > 90, st["share_percent"])
         check(st["python"]["processes"][0]["python_frames"] is False, st["python"])
 
 
@@ -205,7 +207,9 @@ def test_python_into_native():
     def one(label, py, full):
         doc, rows, _ = record("ctypes-" + label, [py, PYSTACK, "ctypes", "1.5", "--delay", "0.5"])
         st = doc["results"]["profiling"]["stacks"]
-        native = weight(rows, lambda f: f[-1] == "demo_checksum")
+        # demo_checksum at the leaf, or under it the kernel work its samples caught (interrupts,
+        # faults, preemption: more of it on a busy host)
+        native = weight(rows, lambda f: "demo_checksum" in f and all(x.endswith("_[k]") for x in f[f.index("demo_checksum") + 1:]))
         # of the samples inside call_native (each call hashes 4 MiB: milliseconds in C against
         # microseconds in ctypes), not of all: the interpreter's start-up is a fixed amount of CPU
         # while the 1.5 s loop's CPU shrinks on a busy host (150 of 189 = 79% of all, at load 8)
@@ -213,7 +217,7 @@ def test_python_into_native():
         check(in_call >= 0.5 * st["samples"], f"call_native in {in_call} of {st['samples']} samples")
         check(native >= 0.9 * in_call, f"demo_checksum is the leaf of {native} of {in_call} samples in call_native")
         # the Python caller above the native function, the crossing frame marked with its library
-        ok = weight(rows, lambda f: f[-1] == "demo_checksum" and "call_native" in names(f)
+        ok = weight(rows, lambda f: "demo_checksum" in f and "call_native" in names(f)
                     and any(x.endswith(".so]") and "_ctypes" in x for x in f[names(f).index("call_native"):]))
         check(ok >= 0.9 * native, f"{ok} of {native}: {[f for f, n in rows if f[-1] == 'demo_checksum'][:1]}")
         check(st["share_percent"]["native"] >= 0.8 * 100 * in_call / st["samples"], st["share_percent"])

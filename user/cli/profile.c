@@ -1287,6 +1287,7 @@ static int start_app(const struct profile_opts *o, const char *log_path)
 	int pid;
 
 	app_shell_line(o->app_cmd, line, sizeof(line));
+	prctl(PR_SET_CHILD_SUBREAPER, 1); /* the app's orphans stay in this session: see target_spawn_held */
 	pid = fork();
 	if (pid < 0)
 		return -errno;

@@ -61,6 +61,12 @@ int target_spawn_held(char **cmd, struct held_child *hc)
 		close(go[1]);
 		return err;
 	}
+	/* The command's orphaned descendants come to bindprof, not to init: a process group whose
+	 * parent exits while the exec hold has a member stopped stays joined to this session, so the
+	 * kernel does not send it SIGHUP (POSIX's orphaned process group rule), which killed a
+	 * Python started by `sh -c 'python ... & exit 0'` in 1 of 3 runs. Zombies of those are
+	 * reaped when bindprof exits; procfs_alive counts them as gone. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	pid = fork();
 	if (pid < 0) {
 		int err = -errno;
