@@ -308,7 +308,13 @@ def test_gc_collections_and_pauses():
         # CPython's own start-up and shutdown collections are the same in both runs
         check(gen2(b) - gen2(a) == n, f"{label} generation-2 collections {gen2(b)} - {gen2(a)} != {n}")
         pause = b["by_generation"][2]["pause_ms_total"] - a["by_generation"][2]["pause_ms_total"]
-        near(pause, truth, 0.20, f"{label} pause total vs the script's own timing")
+        # the baseline run's start-up and shutdown collections are subtracted, but their time moves
+        # between runs on a busy host (a hog once made them 7.6 ms longer in the baseline): the
+        # tolerance is 20% plus that subtracted amount
+        base_ms = a["by_generation"][2]["pause_ms_total"]
+        check(abs(pause - truth) <= 0.20 * truth + base_ms,
+              f"{label} pause total vs the script's own timing: got {pause:.1f}, want {truth:.1f} "
+              f"within 20% + the baseline's {base_ms:.1f} ms")
         check(b["pause_max_ms"] * 1000 + 1e-6 >= b["pause_us"]["p99"] >= b["pause_us"]["p50"] > 0, f"{label} order")
         check(b["collections"] == sum(x["collections"] for x in b["by_generation"]), "generations add up")
         check(sum(t["collections"] for t in b["threads"]) == b["collections"], "threads add up")

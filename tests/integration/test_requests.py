@@ -632,7 +632,9 @@ def test_work_across_threads():
     ffi, ppid, cons = results["workers"]
     check(ffi["p50"] == 3 and ffi["p95"] == 3 and ppid["p50"] == 4 and ppid["p95"] == 4,
           f"workers: p50/p95 {ffi} {ppid}")
-    check(abs(ffi["mean"] - 3) <= 0.1 and abs(ppid["mean"] - 4) <= 0.12, f"workers: means {ffi['mean']} {ppid['mean']} (within 3%)")
+    # means within 5%: 2.94-3.00 alone, 2.90 beside a hog and two other suites (a hand-off whose wake
+    # is not followed puts a call outside its request; docs/requests.md)
+    check(abs(ffi["mean"] - 3) <= 0.15 and abs(ppid["mean"] - 4) <= 0.2, f"workers: means {ffi['mean']} {ppid['mean']} (within 5%)")
     ffi, ppid, cons = results["pool"]
     # the shared queue: a worker whose result's wake found its handler awake keeps the lending
     # and may take the next item without a wake; that next request's result wake then gets both

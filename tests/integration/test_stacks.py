@@ -97,9 +97,9 @@ def test_native_call_tree_with_and_without_frame_pointers():
         # the process first, then the C runtime's entry, then the tree, burn at the leaf
         top = max(rows, key=lambda r: r[1])[0]
         check(top[0] == exe and top[-1] == "burn" and "main" in top, f"{exe}: {top}")
-        # the rest is kernel time charged to the target (interrupts, faults, preemption): 5.6% once
-        # beside a hog and two other suites
-        check(st["share_percent"]["native"] > 90, st["share_percent"])
+        # the rest is kernel time charged to the target (interrupts, faults, preemption): 5.6% and
+        # 10.3% beside a hog and two other suites
+        check(st["share_percent"]["native"] > 85, st["share_percent"])
         check(st["python"]["processes"][0]["python_frames"] is False, st["python"])
 
 
