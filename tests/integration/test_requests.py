@@ -557,6 +557,8 @@ def test_asyncio_tasks():
             tasks = req["asyncio_tasks"]
             check(tasks["interpreters_probed"] == 1 and tasks["steps"] >= 2 * done["splitms"],
                   f"{label}: task steps {tasks}")
+            # every interpreter here has _asyncio as a shared object calling PyIter_Send through its PLT
+            check(tasks["probed_at_asyncio_plt"] == 1, f"{label}: probed at the PLT stub {tasks}")
             sm, s50, s95, sc = split_counts(req, "GET /splitms")
             pm, p50, p95, pc = split_counts(req, "GET /ppid")
             got, unf, outside = getppid_split(req)
