@@ -69,6 +69,34 @@ struct {
 	__type(value, struct scan_buf);
 } req_scan SEC(".maps");
 
+/* thread_ctx.lent_new's bits: lent at its creation (its first wake of the creator is Thread.start's
+ * handshake), and lent by a queue item it took (queue_get_ret: ends only at a hand-back or at the
+ * next item, not at a wake). */
+#define LENT_NEW 1
+#define LENT_ITEM 2
+
+/* queue.SimpleQueue items put by a thread working for an owner (concurrent.futures' _WorkItem,
+ * run_in_executor's work): the item object's address, with its process, to that owner and the
+ * putting thread; taken out when a thread gets the item. */
+struct item_key {
+	__u64 item;
+	__u32 tgid;
+	__u32 pad;
+};
+
+struct item_val {
+	__u64 owner; /* 0: the putter worked for no single request */
+	__u32 tid;   /* the putting thread */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct item_key);
+	__type(value, struct item_val);
+} queue_items SEC(".maps");
+
 __u64 next_id; /* request ids, from 1 */
 /* Set by the loader: the gil probe is on, so a CPython target's GIL address is known (a target
  * without one in gil_ranges is native: it has no GIL). Without it, wakes are not classified. */
@@ -710,6 +738,15 @@ int BPF_PROG(req_exit, struct task_struct *task)
 }
 
 
+/* Whom the current thread works for when it hands work to another thread: an event loop outside
+ * any task works for no single request (0). */
+static __always_inline __u64 handing_owner(struct thread_ctx *me)
+{
+	if (!me || (me->req_sk && me->multiplex && !me->task))
+		return 0;
+	return cur_owner(me);
+}
+
 /* Causality across threads. The current thread wakes p (a futex, eventfd or pipe wake, a new
  * thread). p a helper thread (it never read or wrote a served connection) now works for whom the
  * waker works for (cur_owner: a task, a lent owner, an unanswered request), until it wakes the
@@ -731,7 +768,7 @@ static __always_inline int on_wake(struct task_struct *p, bool created)
 	if ((pt >> 32) != tgid) {
 		/* woken by the kernel (a timeout, a signal) or another process: a hand-off is over,
 		 * unless this is the timeout of a wait for the GIL (take_gil waits 5 ms at a time) */
-		if (wt && wt->lent_owner && !(r && gil_handoff(p, r))) {
+		if (wt && wt->lent_owner && !(wt->lent_new & LENT_ITEM) && !(r && gil_handoff(p, r))) {
 			end_lend(wt, tid);
 			stat(REQ_STAT_WAKE_OTHER);
 		}
@@ -746,8 +783,8 @@ static __always_inline int on_wake(struct task_struct *p, bool created)
 	}
 	me = bpf_task_storage_get(&thread_ctxs, bpf_get_current_task_btf(), 0, 0);
 	if (me && me->lent_owner && me->lent_by == tid) {
-		if (me->lent_new) {
-			me->lent_new = 0; /* a new thread tells its creator it started */
+		if (me->lent_new & LENT_NEW) {
+			me->lent_new &= ~LENT_NEW; /* a new thread tells its creator it started */
 			return 0;
 		}
 		/* a helper hands its result back to the thread that lent it */
@@ -755,7 +792,7 @@ static __always_inline int on_wake(struct task_struct *p, bool created)
 		stat(REQ_STAT_WAKE_BACK);
 		return 0;
 	}
-	if (me && !me->req_sk && wt && wt->req_sk && !wt->multiplex && !wt->task) {
+	if (me && !me->req_sk && !(me->lent_new & LENT_ITEM) && wt && wt->req_sk && !wt->multiplex && !wt->task) {
 		/* a helper wakes a thread that serves one connection at a time: if that thread waits
 		 * for an unanswered request, the helper's work since its last hand-over was for it
 		 * (a queue hands work over without a wake when the helper did not sleep in between) */
@@ -770,12 +807,9 @@ static __always_inline int on_wake(struct task_struct *p, bool created)
 	}
 	if (wt && wt->req_sk)
 		return 0; /* a thread that serves connections works for its own requests */
-	if (me && me->req_sk && me->multiplex && !me->task) {
-		/* an event loop outside any task: it works for no single request */
-		owner = 0;
-	} else {
-		owner = me ? cur_owner(me) : 0;
-	}
+	if (wt && (wt->lent_new & LENT_ITEM))
+		return 0; /* it runs a queue item put for its owner: a wake does not change whose */
+	owner = handing_owner(me); /* an event loop outside any task: none */
 	if (!wt) {
 		if (!owner)
 			return 0;
@@ -789,7 +823,7 @@ static __always_inline int on_wake(struct task_struct *p, bool created)
 	flush_tid(wt, wt->lent_owner, tid);
 	wt->lent_owner = owner;
 	wt->lent_by = owner ? (__u32)pt : 0;
-	wt->lent_new = owner && created;
+	wt->lent_new = owner && created ? LENT_NEW : 0;
 	stat(owner ? REQ_STAT_WAKE_LENT : REQ_STAT_WAKE_UNTIED);
 	return 0;
 }
@@ -865,6 +899,65 @@ int BPF_KRETPROBE(task_send_ret, long ret)
 	done = bpf_get_attach_cookie(ctx) ? !ret : (int)ret <= 0;
 	if (done)
 		task_event(REQ_EV_TASK_END, task, 0);
+	return 0;
+}
+
+/* queue.SimpleQueue.put (the _queue module's method, found from its method table): the item is
+ * the owner's, the current thread's (concurrent.futures.ThreadPoolExecutor.submit puts a
+ * _WorkItem; run_in_executor submits from the task's step). The attachment's cookie: the method
+ * takes its defining class (METH_METHOD), so the arguments' array is the third parameter. */
+SEC("uprobe")
+int BPF_KPROBE(queue_put, void *self, void *a1, void *a2)
+{
+	__u64 pt = bpf_get_current_pid_tgid(), item = 0;
+	struct item_key k = {};
+	struct item_val v = {};
+	struct thread_ctx *me;
+
+	if (!is_target_tgid(pt >> 32))
+		return 0;
+	if (bpf_probe_read_user(&item, sizeof(item), bpf_get_attach_cookie(ctx) ? a2 : a1) || !item)
+		return 0;
+	me = bpf_task_storage_get(&thread_ctxs, bpf_get_current_task_btf(), 0, 0);
+	k.item = item;
+	k.tgid = pt >> 32;
+	v.owner = handing_owner(me);
+	v.tid = (__u32)pt;
+	bpf_map_update_elem(&queue_items, &k, &v, BPF_ANY);
+	return 0;
+}
+
+/* queue.SimpleQueue.get returns an item: a helper (a thread that never served a connection) now
+ * works for the item's owner, exactly, whatever woke it or did not (a worker that takes the next
+ * item without sleeping): what it measured before is its previous owner's. The lending ends when
+ * it hands back (wakes the putter, or writes an event loop's self-pipe) or takes the next item. */
+SEC("uretprobe")
+int BPF_KRETPROBE(queue_get_ret, long ret)
+{
+	__u64 pt = bpf_get_current_pid_tgid(), owner = 0;
+	struct item_key k = {};
+	struct item_val *v;
+	struct thread_ctx *tc;
+	__u32 by = 0;
+
+	if (!ret || !is_target_tgid(pt >> 32))
+		return 0;
+	k.item = ret;
+	k.tgid = pt >> 32;
+	v = bpf_map_lookup_elem(&queue_items, &k);
+	if (v) {
+		owner = v->owner;
+		by = v->tid;
+		bpf_map_delete_elem(&queue_items, &k);
+	}
+	tc = current_ctx();
+	if (!tc || tc->req_sk)
+		return 0; /* a thread that serves connections works for its own requests */
+	flush_tid(tc, tc->lent_owner, (__u32)pt);
+	tc->lent_owner = owner;
+	tc->lent_by = owner ? by : 0;
+	tc->lent_new = LENT_ITEM; /* untied too: no wake makes a guess of it */
+	stat(owner ? REQ_STAT_ITEM_LENT : REQ_STAT_ITEM_UNTIED);
 	return 0;
 }
 

@@ -171,6 +171,8 @@ enum req_stat {
 	REQ_STAT_WAKE_OTHER,   /* lendings ended by a wake from outside the process (a timeout) */
 	REQ_STAT_WAKE_NOGIL,   /* wakes not classified: the GIL's address is unknown (gil probe off) */
 	REQ_STAT_TASK_STEPS,   /* asyncio task steps seen (outermost coroutine sends) */
+	REQ_STAT_ITEM_LENT,    /* queue.SimpleQueue items taken by a helper for the owner that put them */
+	REQ_STAT_ITEM_UNTIED,  /* items taken whose putter worked for no single request (or unseen put) */
 	REQ_STAT_MAX,
 };
 

@@ -130,6 +130,12 @@ struct reqtrack {
 	struct bpf_link *tlinks[64];
 	int ntlinks;
 	char task_err[PATH_MAX + 128]; /* why not, where not */
+	/* queue.SimpleQueue items (concurrent.futures' work): put and get probed per target */
+	int queue_probes;
+	int qdone[64], nqdone; /* targets probed for queues, or not CPython */
+	struct bpf_link *qlinks[128];
+	int nqlinks;
+	char queue_err[PATH_MAX + 128];
 	struct requests_bpf *skel;
 	struct ring_buffer *rb;
 	struct reqtrack_opts o;
@@ -667,8 +673,172 @@ out:
 	return err;
 }
 
-/* The path of the _asyncio extension module process pid has mapped, or -ENOENT. */
-static int asyncio_module(int pid, char *out, size_t len)
+/* A RELATIVE relocation: the pointer at vaddr off is the load address + addend. */
+struct relrel {
+	uint64_t off, addend;
+};
+
+static int relrel_cmp(const void *a, const void *b)
+{
+	const struct relrel *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* The file offset of vaddr v (its section's), or -1. */
+static int64_t elf_vaddr_off(Elf *e, uint64_t v)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(e, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type != SHT_NOBITS && sh.sh_addr && v >= sh.sh_addr &&
+		    v < sh.sh_addr + sh.sh_size)
+			return (int64_t)(v - sh.sh_addr + sh.sh_offset);
+	return -1;
+}
+
+/* The pointer stored at vaddr v of the ELF image: its RELATIVE relocation's addend (a PIE or
+ * shared object), else the 8 bytes in the file (a non-PIE executable); 0 if neither. */
+static uint64_t elf_ptr_at(Elf *e, const char *raw, size_t rawlen, const struct relrel *rel, size_t nrel, uint64_t v)
+{
+	struct relrel key = { .off = v }, *f = nrel ? bsearch(&key, rel, nrel, sizeof(*rel), relrel_cmp) : NULL;
+	int64_t o;
+	uint64_t p;
+
+	if (f)
+		return f->addend;
+	o = elf_vaddr_off(e, v);
+	if (o < 0 || (size_t)o + 8 > rawlen)
+		return 0;
+	memcpy(&p, raw + o, 8);
+	return p;
+}
+
+/* Whether vaddr v holds the NUL-terminated string s. */
+static bool elf_str_is(Elf *e, const char *raw, size_t rawlen, uint64_t v, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	int64_t o = v ? elf_vaddr_off(e, v) : -1;
+
+	return o >= 0 && (size_t)o + n <= rawlen && !memcmp(raw + o, s, n);
+}
+
+/* queue.SimpleQueue's get and put methods in the ELF file at path (the _queue extension module,
+ * or an interpreter with it built in), stripped or not: its method table (PyMethodDef: name,
+ * function, flags, doc; 32 bytes) is the one whose entries name "get" then "get_nowait", and "put"
+ * then "put_nowait" (the order of CPython 3.7 to 3.13's _queuemodule.c); a PIE's pointers are
+ * read from their RELATIVE relocations. Their file offsets in *get and *put, whether put takes
+ * its defining class first (METH_METHOD) in *put_method. 0, or negative errno (-ENOENT: no
+ * such table). get_nowait's offset in *get_nowait (3.13's workers try it first). */
+static int queue_methods(const char *path, uint64_t *get, uint64_t *get_nowait, uint64_t *put, bool *put_method)
+{
+	struct relrel *rel = NULL;
+	size_t nrel = 0, cap = 0, rawlen = 0;
+	uint64_t vget = 0, vgetnw = 0, vput = 0;
+	Elf_Scn *scn = NULL;
+	const char *raw;
+	int fd, err = -ENOENT;
+	GElf_Shdr sh;
+	Elf *e;
+
+	if (elf_version(EV_CURRENT) == EV_NONE || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno ? -errno : -EINVAL;
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	if (!e || !(raw = elf_rawfile(e, &rawlen))) {
+		err = -EINVAL;
+		goto out;
+	}
+	while ((scn = elf_nextscn(e, scn))) {
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize || !(d = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Rela r;
+
+			if (!gelf_getrela(d, i, &r) || GELF_R_TYPE(r.r_info) != R_X86_64_RELATIVE)
+				continue;
+			if (nrel == cap) {
+				struct relrel *a = realloc(rel, (cap = cap ? 2 * cap : 256) * sizeof(*a));
+
+				if (!a) {
+					err = -ENOMEM;
+					goto out;
+				}
+				rel = a;
+			}
+			rel[nrel].off = r.r_offset;
+			rel[nrel++].addend = r.r_addend;
+		}
+	}
+	qsort(rel, nrel, sizeof(*rel), relrel_cmp);
+	/* the candidates: relocated pointers to "get" (few), else every 8-byte slot of the
+	 * writable data sections (a non-PIE executable) */
+	for (size_t i = 0; i < nrel && !(vget && vput); i++) {
+		uint64_t o = rel[i].off;
+
+		if (!vget && elf_str_is(e, raw, rawlen, rel[i].addend, "get") &&
+		    elf_str_is(e, raw, rawlen, elf_ptr_at(e, raw, rawlen, rel, nrel, o + 32), "get_nowait")) {
+			vget = elf_ptr_at(e, raw, rawlen, rel, nrel, o + 8);
+			vgetnw = elf_ptr_at(e, raw, rawlen, rel, nrel, o + 40);
+		}
+		if (!vput && elf_str_is(e, raw, rawlen, rel[i].addend, "put") &&
+		    elf_str_is(e, raw, rawlen, elf_ptr_at(e, raw, rawlen, rel, nrel, o + 32), "put_nowait")) {
+			int64_t fo = elf_vaddr_off(e, o + 16);
+			int32_t flags = 0;
+
+			if (fo >= 0 && (size_t)fo + 4 <= rawlen)
+				memcpy(&flags, raw + fo, 4);
+			vput = elf_ptr_at(e, raw, rawlen, rel, nrel, o + 8);
+			*put_method = flags & 0x0200; /* METH_METHOD */
+		}
+	}
+	scn = NULL;
+	while (!nrel && !(vget && vput) && (scn = elf_nextscn(e, scn))) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_WRITE))
+			continue;
+		for (uint64_t o = sh.sh_addr; o + 40 <= sh.sh_addr + sh.sh_size; o += 8) {
+			uint64_t n = elf_ptr_at(e, raw, rawlen, rel, nrel, o);
+
+			if (!vget && elf_str_is(e, raw, rawlen, n, "get") &&
+			    elf_str_is(e, raw, rawlen, elf_ptr_at(e, raw, rawlen, rel, nrel, o + 32), "get_nowait")) {
+				vget = elf_ptr_at(e, raw, rawlen, rel, nrel, o + 8);
+				vgetnw = elf_ptr_at(e, raw, rawlen, rel, nrel, o + 40);
+			}
+			if (!vput && elf_str_is(e, raw, rawlen, n, "put") &&
+			    elf_str_is(e, raw, rawlen, elf_ptr_at(e, raw, rawlen, rel, nrel, o + 32), "put_nowait")) {
+				int32_t flags = 0;
+				int64_t fo = elf_vaddr_off(e, o + 16);
+
+				if (fo >= 0)
+					memcpy(&flags, raw + fo, 4);
+				vput = elf_ptr_at(e, raw, rawlen, rel, nrel, o + 8);
+				*put_method = flags & 0x0200;
+			}
+		}
+	}
+	if (vget && vgetnw && vput) {
+		int64_t og = elf_vaddr_off(e, vget), ogn = elf_vaddr_off(e, vgetnw), op = elf_vaddr_off(e, vput);
+
+		if (og >= 0 && ogn >= 0 && op >= 0) {
+			*get = og;
+			*get_nowait = ogn;
+			*put = op;
+			err = 0;
+		}
+	}
+out:
+	free(rel);
+	if (e)
+		elf_end(e);
+	close(fd);
+	return err;
+}
+
+/* The path of the extension module whose file name begins with `base` ("/_asyncio.") that
+ * process pid has mapped, or -ENOENT. */
+static int mapped_module(int pid, const char *base, char *out, size_t len)
 {
 	char path[64], line[PATH_MAX + 256];
 	int err = -ENOENT;
@@ -684,7 +854,7 @@ static int asyncio_module(int pid, char *out, size_t len)
 			continue;
 		p[strcspn(p, "\n")] = 0;
 		b = strrchr(p, '/');
-		if (b && !strncmp(b, "/_asyncio.", 10) && strstr(b, ".so")) {
+		if (b && !strncmp(b, base, strlen(base)) && strstr(b, ".so")) {
 			snprintf(out, len, "%s", p);
 			err = 0;
 			break;
@@ -729,7 +899,7 @@ static void attach_tasks(struct reqtrack *r)
 		}
 		/* only once the process has imported asyncio (its _asyncio module is mapped): a
 		 * process without an event loop pays nothing; looked for again every second */
-		if (asyncio_module(tgids[i], mod, sizeof(mod)))
+		if (mapped_module(tgids[i], "/_asyncio.", mod, sizeof(mod)))
 			continue;
 		r->tdone[r->ntdone++] = tgids[i];
 		fn = minor >= 10 ? "PyIter_Send" : "_PyGen_Send";
@@ -758,6 +928,66 @@ static void attach_tasks(struct reqtrack *r)
 			r->task_plt += plt;
 			log_debug("attached requests task steps: uprobe/uretprobe %s%s in %s (pid %d, offset 0x%llx)", fn,
 				  plt ? "@plt" : "", file, tgids[i], (unsigned long long)off);
+		}
+	}
+}
+
+/* queue.SimpleQueue items: a uprobe on put and a uretprobe on get (queue_methods) in each CPython
+ * target that has imported _queue (concurrent.futures' executors: each submitted work item is put
+ * by the submitting thread and got by a worker). A target without them: why in queue_err. */
+static void attach_queues(struct reqtrack *r)
+{
+	int tgids[64], n = session__targets(r->sess, tgids, 64);
+
+	for (int i = 0; i < n && r->nqlinks + 3 <= (int)(sizeof(r->qlinks) / sizeof(r->qlinks[0])); i++) {
+		struct runtime_info ri = { 0 };
+		char mod[PATH_MAX];
+		const char *file;
+		uint64_t get = 0, getnw = 0, put = 0;
+		bool put_method = false;
+		int k, err;
+
+		for (k = 0; k < r->nqdone; k++)
+			if (r->qdone[k] == tgids[i])
+				break;
+		if (k < r->nqdone || r->nqdone == (int)(sizeof(r->qdone) / sizeof(r->qdone[0])))
+			continue;
+		/* once it has imported _queue (queue, concurrent.futures: often at the first
+		 * run_in_executor): looked for at every tick, one read of its memory map */
+		if (mapped_module(tgids[i], "/_queue.", mod, sizeof(mod)))
+			continue;
+		file = mod;
+		r->qdone[r->nqdone++] = tgids[i];
+		if (runtime_detect_pid("/proc", tgids[i], &ri) || strcmp(ri.name, "cpython"))
+			continue; /* not CPython's _queue */
+		if ((err = queue_methods(file, &get, &getnw, &put, &put_method))) {
+			snprintf(r->queue_err, sizeof(r->queue_err), "queue.SimpleQueue's get/put not found in %.*s: %s",
+				 PATH_MAX, file, strerror(-err));
+			continue;
+		}
+		{
+			LIBBPF_OPTS(bpf_uprobe_opts, in, .bpf_cookie = put_method);
+			LIBBPF_OPTS(bpf_uprobe_opts, out, .retprobe = true);
+			struct bpf_link *a = bpf_program__attach_uprobe_opts(r->skel->progs.queue_put, tgids[i], file, put, &in);
+			struct bpf_link *b = a ? bpf_program__attach_uprobe_opts(r->skel->progs.queue_get_ret, tgids[i], file,
+										get, &out) : NULL;
+			struct bpf_link *c = b ? bpf_program__attach_uprobe_opts(r->skel->progs.queue_get_ret, tgids[i], file,
+										getnw, &out) : NULL;
+
+			if (!a || !b || !c) {
+				snprintf(r->queue_err, sizeof(r->queue_err), "queue.SimpleQueue in %.*s: %s", PATH_MAX, file,
+					 strerror(errno));
+				bpf_link__destroy(a);
+				bpf_link__destroy(b);
+				continue;
+			}
+			r->qlinks[r->nqlinks++] = a;
+			r->qlinks[r->nqlinks++] = b;
+			r->qlinks[r->nqlinks++] = c;
+			r->queue_probes++;
+			log_debug("attached requests queue items: uprobe SimpleQueue.put (0x%llx), uretprobes .get (0x%llx), "
+				  ".get_nowait (0x%llx) in %s (pid %d)", (unsigned long long)put, (unsigned long long)get,
+				  (unsigned long long)getnw, file, tgids[i]);
 		}
 	}
 }
@@ -821,9 +1051,11 @@ void reqtrack__poll(struct reqtrack *r)
 	 * probed within a second of it (every 10th tick) */
 	if (r->o.no_tasks) {
 		snprintf(r->task_err, sizeof(r->task_err), "--asyncio-tasks off");
-	} else if (r->task_ticks++ % 10 == 0) {
+	} else if (r->task_ticks % 10 == 0) {
 		attach_tasks(r);
 	}
+	r->task_ticks++;
+	attach_queues(r);
 	ring_buffer__consume(r->rb);
 	now = mono_ns();
 	/* fold what ended a while ago, from the oldest id up to the first still open */
@@ -894,6 +1126,8 @@ void reqtrack__stop(struct reqtrack *r)
 	requests_bpf__detach(r->skel);
 	while (r->ntlinks)
 		bpf_link__destroy(r->tlinks[--r->ntlinks]);
+	while (r->nqlinks)
+		bpf_link__destroy(r->qlinks[--r->nqlinks]);
 	ring_buffer__consume(r->rb);
 	read_pending(r);
 	/* tasks' accounts never bound to a request (work after a task's last write, a task that
@@ -1315,6 +1549,25 @@ void reqtrack__report(struct reqtrack *r, cJSON *doc, cJSON *prof, struct ffi *f
 		cJSON_AddNumberToObject(x, "results_to_waiting_request", stat_sum(r, REQ_STAT_WAKE_RESULT));
 		cJSON_AddNumberToObject(x, "ended_by_outside_wake", stat_sum(r, REQ_STAT_WAKE_OTHER));
 		cJSON_AddNumberToObject(x, "wakes_unclassified", stat_sum(r, REQ_STAT_WAKE_NOGIL));
+		/* queue.SimpleQueue items (concurrent.futures executors, run_in_executor) */
+		{
+			cJSON *q = cJSON_AddObjectToObject(x, "queue_items");
+
+			cJSON_AddStringToObject(q, "rule",
+						"an item put on a queue.SimpleQueue (concurrent.futures' work items) by a "
+						"thread working for a request or task is that owner's: the helper that gets "
+						"it (uretprobe on get, the item's address) works for that owner until it "
+						"hands back (wakes the putter or writes an event loop's self-pipe) or gets "
+						"its next item; an item put by a thread working for no single request is "
+						"counted in untied and its work goes outside requests");
+			cJSON_AddNumberToObject(q, "interpreters_probed", r->queue_probes);
+			cJSON_AddNumberToObject(q, "lent", stat_sum(r, REQ_STAT_ITEM_LENT));
+			cJSON_AddNumberToObject(q, "untied", stat_sum(r, REQ_STAT_ITEM_UNTIED));
+			if (r->queue_err[0]) {
+				cJSON_AddStringToObject(q, "not_followed", r->queue_err);
+				profile_warn(doc, "requests", "queue items not followed: %s", r->queue_err);
+			}
+		}
 		if (stat_sum(r, REQ_STAT_WAKE_NOGIL))
 			profile_warn(doc, "requests", "work handed to other threads is not followed: the gil probe is off, "
 				     "so a GIL hand-off cannot be told from a hand-off of work (%llu wakes not classified)",
@@ -1396,6 +1649,8 @@ void reqtrack__free(struct reqtrack *r)
 		return;
 	while (r->ntlinks)
 		bpf_link__destroy(r->tlinks[--r->ntlinks]);
+	while (r->nqlinks)
+		bpf_link__destroy(r->qlinks[--r->nqlinks]);
 	free(r->held);
 	ring_buffer__free(r->rb);
 	requests_bpf__destroy(r->skel);
