@@ -33,7 +33,19 @@
 --mode prefork:  2 worker processes forked at start, each serving the one listening socket with a
                  single-threaded http.server (a request at a time per process).
 --mode gevent:   gevent's pywsgi server (greenlets on one thread); needs gevent (python3-gevent).
-Prints "ready PORT" once listening on 127.0.0.1. Python standard library only.
+
+Real servers (Debian's packages for /usr/bin/python3.11), each with the endpoints above that
+their shape allows, and:
+  GET /affi        (FastAPI) an `async def` endpoint: 3 native calls on the event loop
+  GET /ffi         (FastAPI) a `def` endpoint: 3 native calls, run in anyio's worker threads
+  GET /splitffi    (aiohttp) 2 native calls, await asyncio.sleep(0.001), 2 more
+  GET /exec        (aiohttp) 4 native calls in loop.run_in_executor's default thread pool
+  GET /ffi, /ppid  (gunicorn) 3 native calls, 4 getppid, in a gthread worker's threads
+--mode fastapi:  FastAPI (python3-fastapi) on uvicorn (python3-uvicorn, h11, one worker, asyncio loop).
+--mode aiohttp:  aiohttp.web (python3-aiohttp).
+--mode gunicorn: gunicorn (python3-gunicorn... Debian's `gunicorn`) with one gthread worker of 4
+                 threads; "ready" is printed by the worker once it serves.
+Prints "ready PORT" once listening on 127.0.0.1. The stand-ins use the Python standard library only.
 """
 import argparse
 import asyncio
@@ -353,13 +365,131 @@ def gevent_server(port):
     srv.serve_forever()
 
 
+def ffi_calls(n):
+    """n calls of the probed native function; their checksum."""
+    s = 0
+    for _ in range(n):
+        s += _demo.demo_checksum(_DATA, len(_DATA))
+    return s
+
+
+def listening(port):
+    import socket
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(512)
+    return sock
+
+
+def fastapi_server(port):
+    import fastapi
+    import fastapi.responses
+    import uvicorn
+    app = fastapi.FastAPI()
+
+    @app.get("/affi", response_class=fastapi.responses.PlainTextResponse)
+    async def affi():
+        t0 = time.monotonic()
+        body = "%d\n" % ffi_calls(3)
+        record("/affi", t0)
+        return body
+
+    @app.get("/ffi", response_class=fastapi.responses.PlainTextResponse)
+    def ffi():
+        t0 = time.monotonic()
+        body = "%d\n" % ffi_calls(3)
+        record("/ffi", t0)
+        return body
+
+    @app.get("/stats")
+    async def stats():
+        return _own
+
+    sock = listening(port)
+    config = uvicorn.Config(app, loop="asyncio", http="h11", lifespan="off", log_level="warning",
+                            access_log=False, workers=1)
+    server = uvicorn.Server(config)
+    print("ready %d" % sock.getsockname()[1], flush=True)
+    asyncio.run(server.serve(sockets=[sock]))
+
+
+def aiohttp_server(port):
+    from aiohttp import web
+
+    async def splitffi(request):
+        t0 = time.monotonic()
+        s = ffi_calls(2)
+        await asyncio.sleep(0.001)
+        s += ffi_calls(2)
+        record("/splitffi", t0)
+        return web.Response(text="%d\n" % s)
+
+    async def execffi(request):
+        t0 = time.monotonic()
+        s = await asyncio.get_running_loop().run_in_executor(None, ffi_calls, 4)
+        record("/exec", t0)
+        return web.Response(text="%d\n" % s)
+
+    async def stats(request):
+        return web.json_response(_own)
+
+    async def run():
+        app = web.Application()
+        app.router.add_get("/splitffi", splitffi)
+        app.router.add_get("/exec", execffi)
+        app.router.add_get("/stats", stats)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        sock = listening(port)
+        await web.SockSite(runner, sock).start()
+        print("ready %d" % sock.getsockname()[1], flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(run())
+
+
+def gunicorn_server(port):
+    from gunicorn.app.base import BaseApplication
+
+    def app(environ, start_response):
+        path = environ["PATH_INFO"]
+        t0 = time.monotonic()
+        body = work(path)
+        if body is None:
+            start_response("404 Not Found", [("Content-Length", "0")])
+            return [b""]
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+        record(path, t0)
+        return [body]
+
+    class App(BaseApplication):
+        def load_config(self):
+            for k, v in {"bind": "127.0.0.1:%d" % port, "workers": 1, "worker_class": "gthread", "threads": 4,
+                         "keepalive": 30, "loglevel": "warning", "accesslog": None,
+                         "post_worker_init": lambda w: print("ready %d" % port, flush=True)}.items():
+                self.cfg.set(k, v)
+
+        def load(self):
+            return app
+
+    App().run()
+
+
 def main():
     global EXECUTOR
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--mode", choices=["threaded", "asyncio", "executor", "workers", "protocol", "pool", "prefork", "gevent"], default="threaded")
+    ap.add_argument("--mode", choices=["threaded", "asyncio", "executor", "workers", "protocol", "pool", "prefork", "gevent",
+                                       "fastapi", "aiohttp", "gunicorn"], default="threaded")
     a = ap.parse_args()
     gc.disable()  # no automatic collections: /gc's is the only one
+    real = {"fastapi": fastapi_server, "aiohttp": aiohttp_server, "gunicorn": gunicorn_server}
+    if a.mode in real:
+        if a.mode == "gunicorn" and not a.port:
+            a.port = 8000 + os.getpid() % 20000  # gunicorn binds by address: a port is needed
+        real[a.mode](a.port)
+        return
     if a.mode == "gevent":
         gevent_server(a.port)
         return
