@@ -927,10 +927,30 @@ int BPF_KPROBE(queue_put, void *self, void *a1, void *a2)
 	return 0;
 }
 
+/* queue.SimpleQueue.get or get_nowait is called: a helper that ran an item is done with it (a
+ * ThreadPoolExecutor worker loops back to its queue), whether or not it handed a result back
+ * with a wake: a result set before the submitter added its done-callback (run_in_executor's
+ * wrap_future) wakes no one, and its work must not wait for the helper's next item. */
+SEC("uprobe")
+int BPF_KPROBE(queue_get)
+{
+	struct thread_ctx *tc;
+
+	if (!is_target_tgid(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	tc = bpf_task_storage_get(&thread_ctxs, bpf_get_current_task_btf(), 0, 0);
+	if (!tc || !(tc->lent_new & LENT_ITEM) || tc->req_sk)
+		return 0;
+	if (tc->lent_owner)
+		stat(REQ_STAT_ITEM_DONE);
+	end_lend(tc, (__u32)bpf_get_current_pid_tgid());
+	return 0;
+}
+
 /* queue.SimpleQueue.get returns an item: a helper (a thread that never served a connection) now
  * works for the item's owner, exactly, whatever woke it or did not (a worker that takes the next
  * item without sleeping): what it measured before is its previous owner's. The lending ends when
- * it hands back (wakes the putter, or writes an event loop's self-pipe) or takes the next item. */
+ * it hands back (wakes the putter, or writes an event loop's self-pipe) or calls get again. */
 SEC("uretprobe")
 int BPF_KRETPROBE(queue_get_ret, long ret)
 {

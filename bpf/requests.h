@@ -173,6 +173,7 @@ enum req_stat {
 	REQ_STAT_TASK_STEPS,   /* asyncio task steps seen (outermost coroutine sends) */
 	REQ_STAT_ITEM_LENT,    /* queue.SimpleQueue items taken by a helper for the owner that put them */
 	REQ_STAT_ITEM_UNTIED,  /* items taken whose putter worked for no single request (or unseen put) */
+	REQ_STAT_ITEM_DONE,    /* item lendings ended at the helper's next get (no hand-back seen before) */
 	REQ_STAT_MAX,
 };
 

@@ -939,7 +939,7 @@ static void attach_queues(struct reqtrack *r)
 {
 	int tgids[64], n = session__targets(r->sess, tgids, 64);
 
-	for (int i = 0; i < n && r->nqlinks + 3 <= (int)(sizeof(r->qlinks) / sizeof(r->qlinks[0])); i++) {
+	for (int i = 0; i < n && r->nqlinks + 5 <= (int)(sizeof(r->qlinks) / sizeof(r->qlinks[0])); i++) {
 		struct runtime_info ri = { 0 };
 		char mod[PATH_MAX];
 		const char *file;
@@ -968,22 +968,31 @@ static void attach_queues(struct reqtrack *r)
 		{
 			LIBBPF_OPTS(bpf_uprobe_opts, in, .bpf_cookie = put_method);
 			LIBBPF_OPTS(bpf_uprobe_opts, out, .retprobe = true);
+			LIBBPF_OPTS(bpf_uprobe_opts, plain);
 			struct bpf_link *a = bpf_program__attach_uprobe_opts(r->skel->progs.queue_put, tgids[i], file, put, &in);
 			struct bpf_link *b = a ? bpf_program__attach_uprobe_opts(r->skel->progs.queue_get_ret, tgids[i], file,
 										get, &out) : NULL;
 			struct bpf_link *c = b ? bpf_program__attach_uprobe_opts(r->skel->progs.queue_get_ret, tgids[i], file,
 										getnw, &out) : NULL;
+			struct bpf_link *d = c ? bpf_program__attach_uprobe_opts(r->skel->progs.queue_get, tgids[i], file,
+										get, &plain) : NULL;
+			struct bpf_link *e = d ? bpf_program__attach_uprobe_opts(r->skel->progs.queue_get, tgids[i], file,
+										getnw, &plain) : NULL;
 
-			if (!a || !b || !c) {
+			if (!e) {
 				snprintf(r->queue_err, sizeof(r->queue_err), "queue.SimpleQueue in %.*s: %s", PATH_MAX, file,
 					 strerror(errno));
 				bpf_link__destroy(a);
 				bpf_link__destroy(b);
+				bpf_link__destroy(c);
+				bpf_link__destroy(d);
 				continue;
 			}
 			r->qlinks[r->nqlinks++] = a;
 			r->qlinks[r->nqlinks++] = b;
 			r->qlinks[r->nqlinks++] = c;
+			r->qlinks[r->nqlinks++] = d;
+			r->qlinks[r->nqlinks++] = e;
 			r->queue_probes++;
 			log_debug("attached requests queue items: uprobe SimpleQueue.put (0x%llx), uretprobes .get (0x%llx), "
 				  ".get_nowait (0x%llx) in %s (pid %d)", (unsigned long long)put, (unsigned long long)get,
@@ -1557,12 +1566,13 @@ void reqtrack__report(struct reqtrack *r, cJSON *doc, cJSON *prof, struct ffi *f
 						"an item put on a queue.SimpleQueue (concurrent.futures' work items) by a "
 						"thread working for a request or task is that owner's: the helper that gets "
 						"it (uretprobe on get, the item's address) works for that owner until it "
-						"hands back (wakes the putter or writes an event loop's self-pipe) or gets "
-						"its next item; an item put by a thread working for no single request is "
+						"hands back (wakes the putter or writes an event loop's self-pipe) or calls "
+						"get again (ended_at_next_get: no hand-back seen); an item put by a thread working for no single request is "
 						"counted in untied and its work goes outside requests");
 			cJSON_AddNumberToObject(q, "interpreters_probed", r->queue_probes);
 			cJSON_AddNumberToObject(q, "lent", stat_sum(r, REQ_STAT_ITEM_LENT));
 			cJSON_AddNumberToObject(q, "untied", stat_sum(r, REQ_STAT_ITEM_UNTIED));
+			cJSON_AddNumberToObject(q, "ended_at_next_get", stat_sum(r, REQ_STAT_ITEM_DONE));
 			if (r->queue_err[0]) {
 				cJSON_AddStringToObject(q, "not_followed", r->queue_err);
 				profile_warn(doc, "requests", "queue items not followed: %s", r->queue_err);
