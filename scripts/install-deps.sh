@@ -21,6 +21,8 @@ PKGS=(
   python3-dev python3-cffi wrk nginx-light python3-gevent
   # the net probe's tests: Flask's development server, and ss (iproute2) as an independent reader
   python3-flask iproute2
+  # real servers for the requests probe's cross-thread tests (FastAPI on uvicorn, aiohttp, gunicorn gthread)
+  python3-fastapi python3-uvicorn python3-aiohttp gunicorn
 )
 
 missing=()

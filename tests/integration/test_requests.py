@@ -592,7 +592,7 @@ def test_work_across_threads():
     label, exe = debian_or_newest()
     n = 150
     results = {}
-    for mode in ("workers", "pool", "executor"):
+    for mode in ("workers", "pool"):
         out = os.path.join(TMP, f"{label}-xthread-{mode}.json")
         with recording(exe, mode, ["--probes", "gil,requests,syscalls", "--ffi", LIBDEMO], out) as (port, rec):
             procs = {}
@@ -626,12 +626,8 @@ def test_work_across_threads():
               flush=True)
         check(cons["total"] == 3 * done["ffi"], f"{mode}: ffi calls {cons} vs 3 x {done['ffi']}: lost or doubled")
         check(got + unf + outside == 4 * done["ppid"], f"{mode}: getppid {got}+{unf}+{outside} vs 4 x {done['ppid']}")
-        # another request's work: /ppid makes no native call. The executor's workers can take the
-        # next item without a wake and work on under the first lending (measured 0.00 to 0.08 alone,
-        # 0.40 to 0.44 beside other suites: the worker runs several items per lending when it is
-        # woken late; a known limit of #23's executor attribution, docs/requests.md)
-        bound = 0.6 if mode == "executor" else 0.05
-        check(ffi_in_ppid["mean"] <= bound, f"{mode}: /ppid got native calls {ffi_in_ppid} (at most {bound})")
+        # another request's work: /ppid makes no native call
+        check(ffi_in_ppid["mean"] <= 0.05, f"{mode}: /ppid got native calls {ffi_in_ppid} (at most 0.05)")
         results[mode] = (ffi, ppid["per_request"], cons)
     ffi, ppid, cons = results["workers"]
     check(ffi["p50"] == 3 and ffi["p95"] == 3 and ppid["p50"] == 4 and ppid["p95"] == 4,
@@ -641,12 +637,213 @@ def test_work_across_threads():
     # request; docs/requests.md); the medians above stay exact
     check(abs(ffi["mean"] - 3) <= 0.45 and abs(ppid["mean"] - 4) <= 0.6, f"workers: means {ffi['mean']} {ppid['mean']} (within 15%)")
     ffi, ppid, cons = results["pool"]
-    # the shared queue: a worker whose result's wake found its handler awake keeps the lending
-    # and may take the next item without a wake; that next request's result wake then gets both
-    # (p95 6 in some runs): the medians and means are asserted
-    check(ffi["p50"] == 3 and ppid["p50"] == 4, f"pool: p50 {ffi} {ppid}")
-    check(abs(ffi["mean"] - 3) <= 0.45 and abs(ppid["mean"] - 4) <= 0.6,
-          f"pool: means {ffi['mean']} {ppid['mean']} (within 15%; measured 89-100%)")
+    # the shared queue's items (concurrent.futures' _WorkItem) are followed by their address from
+    # the handler's put to the worker's get: exact (3.000 and 4.000 measured), whether or not the
+    # worker slept in between; 1% for a busy host's stray hand-off
+    check(ffi["p50"] == 3 and ffi["p95"] == 3 and ppid["p50"] == 4 and ppid["p95"] == 4, f"pool: p50/p95 {ffi} {ppid}")
+    check(abs(ffi["mean"] - 3) <= 0.03 and abs(ppid["mean"] - 4) <= 0.04,
+          f"pool: means {ffi['mean']} {ppid['mean']} (within 1%)")
+
+
+def drive(port, loads, label):
+    """Run `bindprof load` on each (path, connections, requests) at once; the completed requests
+    per path."""
+    procs = {}
+    for path, conns, n in loads:
+        lo = os.path.join(TMP, f"{label}-{path.strip('/').replace('/', '_')}-load.json")
+        procs[path] = (subprocess.Popen([BINDPROF, "load", "--url", f"http://127.0.0.1:{port}{path}", "-c", str(conns),
+                                         "-t", "1", "-n", str(n), "--timeout", "60", "-o", lo],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True), lo)
+    done = {}
+    for path, (p, lo) in procs.items():
+        _, err = p.communicate(timeout=120)
+        check(p.returncode == 0, f"{label}: load {path} exited {p.returncode}: {err.strip()}")
+        done[path] = load(lo)["results"]["throughput"]["successful_requests"]
+    return done
+
+
+def get(port, path):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as f:
+        return f.read()
+
+
+def ffi_of(req, ep):
+    """(per-request ffi_crossings summary, count) of endpoint ep."""
+    e = next(x for x in req["endpoints"] if x["endpoint"] == ep)
+    return e["per_request"]["ffi_crossings"], e["count"]
+
+
+def need_packages(py, mods):
+    """Skip, naming the Debian package, when py cannot import one of mods {module: package}."""
+    absent = [pkg for mod, pkg in mods.items() if run([py, "-c", f"import {mod}"]).returncode != 0]
+    if absent:
+        raise Skip(f"{', '.join(absent)} not installed for {py} (scripts/install-deps.sh)")
+
+
+def debian_python():
+    if not os.access("/usr/bin/python3.11", os.X_OK):
+        raise Skip("Debian's /usr/bin/python3.11 is absent (the real servers are its packages)")
+    return "/usr/bin/python3.11"
+
+
+def test_executor_items():
+    """run_in_executor (tools/reqserver.py --mode executor): the task's put of a work item on the
+    executor's queue.SimpleQueue and the worker's get of that same object tie the worker's work
+    to the request, even when the worker takes the item without sleeping. /ffi makes 3 native
+    calls in the executor, /ppid 4 getppid, 8 connections each at once. Debian's stripped 3.11,
+    and pyenv's 3.13 (its workers try get_nowait first) where present (3.8 reads the same by hand).
+    A warm-up request before the load starts the pool's first worker, and one a second later
+    (the probes attach within a tick of _queue's import) makes it call get again: a worker already
+    waiting in get when the uretprobe attaches is not seen returning from it."""
+    need()
+    found, _ = interpreters()
+    want = ("debian-3.11", "pyenv-3.13.")
+    pys = [p for p in found if p[0] == want[0] or any(p[0].startswith(w) for w in want[1:])]
+    if not pys:
+        raise Skip("no CPython interpreter on this machine")
+    absent = [w.rstrip(".") for w in want if not any(p[0] == w or p[0].startswith(w) for p in pys)]
+    if absent:
+        print(f"      absent: {', '.join(absent)}", flush=True)
+    errors = []
+    n = 120
+    for label, exe, _ in pys:
+        out = os.path.join(TMP, f"{label}-items.json")
+        try:
+            with recording(exe, "executor", ["--probes", "gil,requests,syscalls", "--ffi", LIBDEMO], out) as (port, rec):
+                get(port, "/ffi")
+                time.sleep(0.6)
+                get(port, "/ffi")
+                done = drive(port, [("/ffi", 8, n), ("/ppid", 8, n)], f"{label}-items")
+                time.sleep(0.3)
+                stop(rec)
+            doc = load(out)
+            validate(doc)
+            req = doc["results"]["profiling"]["requests"]
+            ffi, fc = ffi_of(req, "GET /ffi")
+            fp, _ = ffi_of(req, "GET /ppid")
+            pm, p50, p95, pc = split_counts(req, "GET /ppid")
+            cons = req["conservation"]["ffi_calls"]
+            got, unf, outside = getppid_split(req)
+            q = req["across_threads"]["queue_items"]
+            print(f"      {label}: /ffi crossings per request mean {ffi['mean']:.3f} p50 {ffi['p50']} p95 {ffi['p95']} (3); "
+                  f"/ppid getppid mean {pm:.3f} p50 {p50} p95 {p95} (4), native calls {fp['mean']:.3f} (0); "
+                  f"ffi calls {cons['in_requests']} in requests + {cons['outside_requests']} outside of {cons['total']}; "
+                  f"items lent {q['lent']}, untied {q['untied']}, ended at the next get {q['ended_at_next_get']}",
+                  flush=True)
+            check(q["interpreters_probed"] == 1, f"{label}: queue probes {q}")
+            check(fc == done["/ffi"] + 2 and pc == done["/ppid"], f"{label}: counts {fc} {pc} vs {done} + 2 warm-ups")
+            check(cons["total"] == 3 * fc, f"{label}: ffi calls {cons} vs 3 x {fc}: lost or doubled")
+            check(got + unf + outside == 4 * pc, f"{label}: getppid {got}+{unf}+{outside} vs 4 x {pc}")
+            check(ffi["p50"] == 3 and ffi["p95"] == 3 and p50 == 4 and p95 == 4, f"{label}: p50/p95 {ffi} {p50} {p95}")
+            # exact in the author's runs (3.000, 4.000, all in requests but the first warm-up's, whose
+            # item was put before the probes attached); 1% for a stray item
+            check(abs(ffi["mean"] - 3) <= 0.03 and abs(pm - 4) <= 0.04 and fp["mean"] <= 0.02,
+                  f"{label}: means {ffi['mean']} {pm} {fp['mean']} (within 1%)")
+            check(cons["outside_requests"] <= 3 and outside <= 4, f"{label}: outside {cons['outside_requests']} {outside}")
+        except AssertionError as e:
+            errors.append(f"[{label}] {e}")
+    check(not errors, "; ".join(errors))
+
+
+def test_fastapi_uvicorn():
+    """FastAPI 0.92 on uvicorn 0.17 (h11, one worker: Debian's packages for python3.11): /affi is an
+    `async def` endpoint making 3 native calls on the event loop (uvicorn's protocol callback
+    reads the request, the task it creates runs the endpoint and writes), /ffi a `def` endpoint
+    making 3 in anyio's worker threads; 150 requests each over 4 connections each, at once.
+    Truth: every request 3 crossings, and every call counted once."""
+    need()
+    py = debian_python()
+    need_packages(py, {"fastapi": "python3-fastapi", "uvicorn": "python3-uvicorn", "h11": "python3-h11"})
+    out = os.path.join(TMP, "fastapi.json")
+    n = 150
+    with recording(py, "fastapi", ["--probes", "gil,requests,syscalls", "--ffi", LIBDEMO], out) as (port, rec):
+        done = drive(port, [("/affi", 4, n), ("/ffi", 4, n)], "fastapi")
+        time.sleep(0.3)
+        stop(rec)
+    doc = load(out)
+    validate(doc)
+    req = doc["results"]["profiling"]["requests"]
+    a, ac = ffi_of(req, "GET /affi")
+    s, sc = ffi_of(req, "GET /ffi")
+    cons = req["conservation"]["ffi_calls"]
+    print(f"      fastapi: async def /affi crossings mean {a['mean']:.3f} p50 {a['p50']} p95 {a['p95']}; def /ffi mean "
+          f"{s['mean']:.3f} p50 {s['p50']} p95 {s['p95']} (3); ffi calls {cons['in_requests']} in requests + "
+          f"{cons['in_unfinished_requests']} + {cons['outside_requests']} outside = {cons['total']} (truth "
+          f"{3 * (ac + sc)})", flush=True)
+    check(ac == done["/affi"] and sc == done["/ffi"], f"counts {ac} {sc} vs {done}")
+    check(cons["total"] == 3 * (done["/affi"] + done["/ffi"]), f"ffi calls {cons}: lost or doubled")
+    check(cons["in_requests"] + cons["in_unfinished_requests"] + cons["outside_requests"] == cons["total"], f"sums {cons}")
+    check(a["p50"] == 3 and s["p50"] == 3 and a["p95"] == 3 and s["p95"] == 3, f"p50/p95 {a} {s}")
+    # exact in the author's runs (3.000 both, 900 of 900 in requests); 2% for a busy host
+    check(abs(a["mean"] - 3) <= 0.06 and abs(s["mean"] - 3) <= 0.06, f"means {a['mean']} {s['mean']}")
+
+
+def test_aiohttp():
+    """aiohttp 3.8 (Debian's python3-aiohttp): /splitffi makes 2 native calls, awaits
+    asyncio.sleep(0.001), then 2 more, over 16 connections; /exec makes 4 in
+    loop.run_in_executor's default pool, over 4; 150 requests each, at once. Truth: 4 crossings
+    per request on both, every call counted once and none outside requests (aiohttp imports
+    queue at start-up, so the queue probes are on before the first item)."""
+    need()
+    py = debian_python()
+    need_packages(py, {"aiohttp": "python3-aiohttp"})
+    out = os.path.join(TMP, "aiohttp.json")
+    n = 150
+    with recording(py, "aiohttp", ["--probes", "gil,requests,syscalls", "--ffi", LIBDEMO], out) as (port, rec):
+        done = drive(port, [("/splitffi", 16, n), ("/exec", 4, n)], "aiohttp")
+        time.sleep(0.3)
+        stop(rec)
+    doc = load(out)
+    validate(doc)
+    req = doc["results"]["profiling"]["requests"]
+    sp, spc = ffi_of(req, "GET /splitffi")
+    ex, exc = ffi_of(req, "GET /exec")
+    cons = req["conservation"]["ffi_calls"]
+    q = req["across_threads"]["queue_items"]
+    print(f"      aiohttp: /splitffi (16 conns) crossings mean {sp['mean']:.3f} p50 {sp['p50']} p95 {sp['p95']}; /exec "
+          f"(run_in_executor) mean {ex['mean']:.3f} p50 {ex['p50']} p95 {ex['p95']} (4); ffi calls "
+          f"{cons['in_requests']} in requests + {cons['outside_requests']} outside of {cons['total']}; items lent "
+          f"{q['lent']}, untied {q['untied']}", flush=True)
+    check(spc == done["/splitffi"] and exc == done["/exec"], f"counts {spc} {exc} vs {done}")
+    check(cons["total"] == 4 * (spc + exc), f"ffi calls {cons}: lost or doubled")
+    check(sp["p50"] == 4 and sp["p95"] == 4 and ex["p50"] == 4 and ex["p95"] == 4, f"p50/p95 {sp} {ex}")
+    # exact in the author's runs (4.000 both, 1200 of 1200 in requests); 2% for a busy host
+    check(abs(sp["mean"] - 4) <= 0.08 and abs(ex["mean"] - 4) <= 0.08, f"means {sp['mean']} {ex['mean']}")
+    check(cons["outside_requests"] <= 4, f"nothing lost: {cons['outside_requests']} calls outside requests")
+
+
+def test_gunicorn_gthread():
+    """gunicorn 20.1 (Debian's gunicorn) with one gthread worker of 4 threads: the worker's main
+    thread accepts and polls, its pool's threads read, handle and write each request (a thread
+    per request at a time). /ffi (3 native calls) and /ppid (4 getppid), 150 each over 4
+    connections each at once: exact counts per request."""
+    need()
+    py = debian_python()
+    need_packages(py, {"gunicorn": "gunicorn"})
+    out = os.path.join(TMP, "gunicorn.json")
+    n = 150
+    with recording(py, "gunicorn", ["--probes", "gil,requests,syscalls", "--ffi", LIBDEMO], out) as (port, rec):
+        done = drive(port, [("/ffi", 4, n), ("/ppid", 4, n)], "gunicorn")
+        time.sleep(0.3)
+        stop(rec)
+    doc = load(out)
+    validate(doc)
+    req = doc["results"]["profiling"]["requests"]
+    f, fc = ffi_of(req, "GET /ffi")
+    fp, _ = ffi_of(req, "GET /ppid")
+    pm, p50, p95, pc = split_counts(req, "GET /ppid")
+    cons = req["conservation"]["ffi_calls"]
+    got, unf, outside = getppid_split(req)
+    print(f"      gunicorn gthread: /ffi crossings mean {f['mean']:.3f} p50 {f['p50']} max {f['max']} (3); /ppid getppid "
+          f"mean {pm:.3f} p50 {p50} p95 {p95} (4), native calls {fp['mean']:.3f}; ffi calls {cons['in_requests']} of "
+          f"{cons['total']} in requests, getppid {got} of {4 * pc} (+ {outside} gunicorn's own, outside)", flush=True)
+    check(fc == done["/ffi"] and pc == done["/ppid"], f"counts {fc} {pc} vs {done}")
+    check(cons["total"] == 3 * fc and cons["in_requests"] == 3 * fc, f"ffi calls {cons} vs 3 x {fc}")
+    # gunicorn's worker calls getppid itself (its parent check, once a loop): outside requests
+    probe = (syscall_row(doc, "getppid") or {"count": 0})["count"]
+    # (a few more may run after the requests probe detached at the stop: the syscalls probe's count)
+    check(got == 4 * pc and 0 <= probe - (got + unf + outside) <= 8, f"getppid {got}+{unf}+{outside} vs 4 x {pc}, probe {probe}")
+    check(f["mean"] == 3 and f["max"] == 3 and pm == 4 and p95 == 4 and fp["max"] == 0, f"exact: {f} {pm} {p95} {fp}")
 
 
 if __name__ == "__main__":

@@ -912,14 +912,16 @@ static void attach_tasks(struct reqtrack *r)
 			LIBBPF_OPTS(bpf_uprobe_opts, in, .func_name = plt ? NULL : fn);
 			LIBBPF_OPTS(bpf_uprobe_opts, out, .func_name = plt ? NULL : fn, .retprobe = true,
 				    .bpf_cookie = minor < 10);
-			struct bpf_link *a = bpf_program__attach_uprobe_opts(r->skel->progs.task_send, tgids[i], file,
-									     plt ? off : 0, &in);
-			struct bpf_link *b = a ? bpf_program__attach_uprobe_opts(r->skel->progs.task_send_ret, tgids[i],
-										file, plt ? off : 0, &out) : NULL;
+			/* the return probe first: a step whose entry is seen has its return seen (an
+			 * entry without its return would leave the step's depth counted forever) */
+			struct bpf_link *b = bpf_program__attach_uprobe_opts(r->skel->progs.task_send_ret, tgids[i], file,
+									     plt ? off : 0, &out);
+			struct bpf_link *a = b ? bpf_program__attach_uprobe_opts(r->skel->progs.task_send, tgids[i], file,
+										 plt ? off : 0, &in) : NULL;
 
 			if (!a || !b) {
 				snprintf(r->task_err, sizeof(r->task_err), "%s in %.*s: %s", fn, PATH_MAX, file, strerror(errno));
-				bpf_link__destroy(a);
+				bpf_link__destroy(b);
 				continue;
 			}
 			r->tlinks[r->ntlinks++] = a;
@@ -969,23 +971,26 @@ static void attach_queues(struct reqtrack *r)
 			LIBBPF_OPTS(bpf_uprobe_opts, in, .bpf_cookie = put_method);
 			LIBBPF_OPTS(bpf_uprobe_opts, out, .retprobe = true);
 			LIBBPF_OPTS(bpf_uprobe_opts, plain);
-			struct bpf_link *a = bpf_program__attach_uprobe_opts(r->skel->progs.queue_put, tgids[i], file, put, &in);
-			struct bpf_link *b = a ? bpf_program__attach_uprobe_opts(r->skel->progs.queue_get_ret, tgids[i], file,
-										get, &out) : NULL;
+			/* gets' returns first, then their entries, then put: an item put with a probe
+			 * is got with one (a worker already waiting in get is not seen returning) */
+			struct bpf_link *b = bpf_program__attach_uprobe_opts(r->skel->progs.queue_get_ret, tgids[i], file, get,
+									     &out);
 			struct bpf_link *c = b ? bpf_program__attach_uprobe_opts(r->skel->progs.queue_get_ret, tgids[i], file,
 										getnw, &out) : NULL;
 			struct bpf_link *d = c ? bpf_program__attach_uprobe_opts(r->skel->progs.queue_get, tgids[i], file,
 										get, &plain) : NULL;
 			struct bpf_link *e = d ? bpf_program__attach_uprobe_opts(r->skel->progs.queue_get, tgids[i], file,
 										getnw, &plain) : NULL;
+			struct bpf_link *a = e ? bpf_program__attach_uprobe_opts(r->skel->progs.queue_put, tgids[i], file, put,
+										 &in) : NULL;
 
-			if (!e) {
+			if (!a) {
 				snprintf(r->queue_err, sizeof(r->queue_err), "queue.SimpleQueue in %.*s: %s", PATH_MAX, file,
 					 strerror(errno));
-				bpf_link__destroy(a);
 				bpf_link__destroy(b);
 				bpf_link__destroy(c);
 				bpf_link__destroy(d);
+				bpf_link__destroy(e);
 				continue;
 			}
 			r->qlinks[r->nqlinks++] = a;
