@@ -585,9 +585,9 @@ def test_work_across_threads():
     concurrent.futures pool and wait): the workers never touch a socket, and
     their work is tied to the request by the wakes (the handler's queue put wakes a worker; the
     worker's result wakes the handler waiting for its one unanswered request). /ffi makes 3 native
-    calls, /ppid 4 getppid, 4 connections each at once. And run_in_executor on the asyncio server:
-    what the wakes tie is its request's, most of the rest outside (a worker that takes the next
-    item without a wake: counted apart, or, until its hand-back, under the previous lending)."""
+    calls, /ppid 4 getppid, 4 connections each at once. The pool's workers take concurrent.futures'
+    work items from a queue.SimpleQueue, followed by their object from put to get: exact.
+    (run_in_executor: test_executor_items.)"""
     need()
     label, exe = debian_or_newest()
     n = 150
