@@ -133,6 +133,7 @@ struct reqtrack {
 	/* queue.SimpleQueue items (concurrent.futures' work): put and get probed per target */
 	int queue_probes;
 	int qdone[64], nqdone; /* targets probed for queues, or not CPython */
+	int qpy[64], nqpy;     /* CPython targets (looked for _queue until it is mapped) */
 	struct bpf_link *qlinks[128];
 	int nqlinks;
 	char queue_err[PATH_MAX + 128];
@@ -954,14 +955,24 @@ static void attach_queues(struct reqtrack *r)
 				break;
 		if (k < r->nqdone || r->nqdone == (int)(sizeof(r->qdone) / sizeof(r->qdone[0])))
 			continue;
+		for (k = 0; k < r->nqpy; k++)
+			if (r->qpy[k] == tgids[i])
+				break;
+		if (k == r->nqpy) {
+			/* a target not yet known to be CPython: detected once */
+			if (runtime_detect_pid("/proc", tgids[i], &ri) || strcmp(ri.name, "cpython") ||
+			    r->nqpy == (int)(sizeof(r->qpy) / sizeof(r->qpy[0]))) {
+				r->qdone[r->nqdone++] = tgids[i]; /* no Python queues */
+				continue;
+			}
+			r->qpy[r->nqpy++] = tgids[i];
+		}
 		/* once it has imported _queue (queue, concurrent.futures: often at the first
 		 * run_in_executor): looked for at every tick, one read of its memory map */
 		if (mapped_module(tgids[i], "/_queue.", mod, sizeof(mod)))
 			continue;
 		file = mod;
 		r->qdone[r->nqdone++] = tgids[i];
-		if (runtime_detect_pid("/proc", tgids[i], &ri) || strcmp(ri.name, "cpython"))
-			continue; /* not CPython's _queue */
 		if ((err = queue_methods(file, &get, &getnw, &put, &put_method))) {
 			snprintf(r->queue_err, sizeof(r->queue_err), "queue.SimpleQueue's get/put not found in %.*s: %s",
 				 PATH_MAX, file, strerror(-err));
