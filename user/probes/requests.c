@@ -935,6 +935,43 @@ static void attach_tasks(struct reqtrack *r)
 	}
 }
 
+/* The _queue extension module that CPython major.minor process pid would load: in its
+ * interpreter's prefix (/proc/PID/exe's grandparent), lib/pythonM.N/lib-dynload/_queue.*.so. 0 and
+ * the path, or -ENOENT. A uprobe on a file not yet mapped is installed when the process maps it. */
+static int queue_module_path(int pid, int major, int minor, char *out, size_t len)
+{
+	char exe[PATH_MAX], link[64], dir[PATH_MAX + 64];
+	struct dirent *d;
+	ssize_t n;
+	char *sl;
+	DIR *dp;
+	int err = -ENOENT;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	if ((n = readlink(link, exe, sizeof(exe) - 1)) <= 0)
+		return -ENOENT;
+	exe[n] = 0;
+	for (int up = 0; up < 2; up++) {
+		if (!(sl = strrchr(exe, '/')))
+			return -ENOENT;
+		*sl = 0;
+	}
+	snprintf(dir, sizeof(dir), "%s/lib/python%d.%d/lib-dynload", exe, major, minor);
+	if (!(dp = opendir(dir)))
+		return -ENOENT;
+	while ((d = readdir(dp))) {
+		size_t l = strlen(d->d_name);
+
+		if (!strncmp(d->d_name, "_queue.", 7) && l > 3 && !strcmp(d->d_name + l - 3, ".so")) {
+			if ((size_t)snprintf(out, len, "%s/%s", dir, d->d_name) < len)
+				err = 0;
+			break;
+		}
+	}
+	closedir(dp);
+	return err;
+}
+
 /* queue.SimpleQueue items: a uprobe on put and a uretprobe on get (queue_methods) in each CPython
  * target that has imported _queue (concurrent.futures' executors: each submitted work item is put
  * by the submitting thread and got by a worker). A target without them: why in queue_err. */
@@ -948,7 +985,7 @@ static void attach_queues(struct reqtrack *r)
 		const char *file;
 		uint64_t get = 0, getnw = 0, put = 0;
 		bool put_method = false;
-		int k, err;
+		int k, err, major = 0, minor = 0;
 
 		for (k = 0; k < r->nqdone; k++)
 			if (r->qdone[k] == tgids[i])
@@ -966,11 +1003,18 @@ static void attach_queues(struct reqtrack *r)
 				continue;
 			}
 			r->qpy[r->nqpy++] = tgids[i];
+			/* the module it would import, probed before it is mapped: work items of an
+			 * executor started after this are all seen */
+			if (mapped_module(tgids[i], "/_queue.", mod, sizeof(mod)) &&
+			    sscanf(ri.version, "%d.%d", &major, &minor) == 2 &&
+			    !queue_module_path(tgids[i], major, minor, mod, sizeof(mod)))
+				goto found;
 		}
-		/* once it has imported _queue (queue, concurrent.futures: often at the first
+		/* else once it has imported _queue (queue, concurrent.futures: often at the first
 		 * run_in_executor): looked for at every tick, one read of its memory map */
 		if (mapped_module(tgids[i], "/_queue.", mod, sizeof(mod)))
 			continue;
+found:
 		file = mod;
 		r->qdone[r->nqdone++] = tgids[i];
 		if ((err = queue_methods(file, &get, &getnw, &put, &put_method))) {
