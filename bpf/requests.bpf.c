@@ -97,6 +97,23 @@ struct {
 	__type(value, struct item_val);
 } queue_items SEC(".maps");
 
+/* Coroutines whose task finished (REQ_EV_TASK_END), by address and process: a later step of a
+ * coroutine at that address is a new task's (REQ_EV_TASK_NEW). Until then, work handed back
+ * late for the finished task (a helper's account flushed after the task wrote and ended) is
+ * still the finished task's. */
+struct coro_key {
+	__u64 coro;
+	__u32 tgid;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct coro_key);
+	__type(value, __u8);
+} ended_tasks SEC(".maps");
+
 __u64 next_id; /* request ids, from 1 */
 /* Set by the loader: the gil probe is on, so a CPython target's GIL address is known (a target
  * without one in gil_ranges is native: it has no GIL). Without it, wakes are not classified. */
@@ -875,6 +892,14 @@ int BPF_KPROBE(task_send, void *coro)
 	stat(REQ_STAT_TASK_STEPS);
 	tc->multiplex = 1; /* an event loop */
 	flush(tc, cur_owner(tc));
+	{
+		struct coro_key k = { .coro = (__u64)coro, .tgid = bpf_get_current_pid_tgid() >> 32 };
+
+		if (bpf_map_lookup_elem(&ended_tasks, &k)) {
+			bpf_map_delete_elem(&ended_tasks, &k);
+			task_event(REQ_EV_TASK_NEW, (__u64)coro, 0); /* before any of its own work */
+		}
+	}
 	tc->task = (__u64)coro;
 	return 0;
 }
@@ -897,8 +922,13 @@ int BPF_KRETPROBE(task_send_ret, long ret)
 	/* the attachment's cookie, 1: _PyGen_Send (3.8/3.9) returns an object, NULL when the coroutine
 	 * is done; 0: PyIter_Send (3.10+) returns PYGEN_RETURN 0, PYGEN_ERROR -1, PYGEN_NEXT 1 */
 	done = bpf_get_attach_cookie(ctx) ? !ret : (int)ret <= 0;
-	if (done)
+	if (done) {
+		struct coro_key k = { .coro = task, .tgid = bpf_get_current_pid_tgid() >> 32 };
+		__u8 one = 1;
+
 		task_event(REQ_EV_TASK_END, task, 0);
+		bpf_map_update_elem(&ended_tasks, &k, &one, BPF_ANY);
+	}
 	return 0;
 }
 

@@ -90,6 +90,7 @@ enum req_ev_kind {
 	REQ_EV_END,
 	REQ_EV_BIND,     /* a task wrote or read a served connection: its held accounts are that request's */
 	REQ_EV_TASK_END, /* a task's coroutine finished: its held accounts go to its last request */
+	REQ_EV_TASK_NEW, /* a step of a coroutine at a finished one's address: a new task from now on */
 };
 
 /* An account's owner with this bit set is a task (the rest: its coroutine's address), resolved in

@@ -114,6 +114,10 @@ struct endpoint {
 struct held {
 	uint64_t task;     /* REQ_TASK_BIT | coroutine; 0: free */
 	uint64_t last_req; /* the request it last wrote or read; 0: none yet */
+	bool ended;        /* its coroutine finished: what still comes for it is last_req's (late
+			    * hand-backs), until a new task's step at its address (REQ_EV_TASK_NEW) or
+			    * for a second (then the slot is free) */
+	uint64_t ended_at; /* CLOCK_MONOTONIC ns when its end was read */
 	struct rq acct;    /* held since then */
 	bool any;
 };
@@ -123,6 +127,7 @@ struct reqtrack {
 	struct held *held; /* live tasks, unordered */
 	int nheld, capheld;
 	uint64_t task_bound, task_done_to_last, task_unbound; /* held accounts: where they went */
+	uint64_t task_late_to_last; /* accounts handed back after their task finished: its last request */
 	int task_probes;   /* interpreters whose task-step function has the uprobes */
 	int task_plt;      /* of them, through _asyncio's PLT stub (task steps only) */
 	int task_ticks;    /* polls since the last look for asyncio in the targets */
@@ -482,8 +487,11 @@ static void end_into(struct rq *q, const struct req_end_ev *ev)
 static struct held *held_of(struct reqtrack *r, uint64_t task, bool make)
 {
 	struct held *fr = NULL;
+	uint64_t now = mono_ns();
 
 	for (int i = 0; i < r->nheld; i++) {
+		if (r->held[i].task && r->held[i].ended && now - r->held[i].ended_at > 1000000000ull)
+			r->held[i].task = 0; /* finished over a second ago: no late hand-back still due */
 		if (r->held[i].task == task)
 			return &r->held[i];
 		if (!r->held[i].task && !fr)
@@ -536,7 +544,16 @@ static void account_to(struct reqtrack *r, uint64_t owner, const struct req_acct
 	} else if (owner & REQ_TASK_BIT) {
 		struct held *h = held_of(r, owner, true);
 
-		if (h) {
+		if (h && h->ended) {
+			/* work handed back after its task finished: the task's last request */
+			if (h->last_req && (q = find(r, h->last_req))) {
+				acct_add(q, a);
+				r->task_late_to_last++;
+			} else {
+				r->task_unbound++;
+				acct_add(&r->outside, a);
+			}
+		} else if (h) {
 			acct_add(&h->acct, a);
 			h->any = true;
 		} else {
@@ -573,18 +590,28 @@ static int on_event(void *ctx, void *data, size_t size)
 		account_to(r, ev->owner, &ev->a);
 		return 0;
 	}
-	if ((kind == REQ_EV_BIND || kind == REQ_EV_TASK_END) && size >= sizeof(struct req_bind_ev)) {
+	if ((kind == REQ_EV_BIND || kind == REQ_EV_TASK_END || kind == REQ_EV_TASK_NEW) &&
+	    size >= sizeof(struct req_bind_ev)) {
 		const struct req_bind_ev *ev = data;
 		struct held *h = held_of(r, ev->task, kind == REQ_EV_BIND);
 
 		if (!h)
 			return 0;
+		if (kind == REQ_EV_TASK_NEW) {
+			/* a new task at a finished one's coroutine address */
+			held_release(r, h, 0, &r->task_unbound);
+			h->task = 0;
+			return 0;
+		}
+		if (h->ended) /* a bind without the new task's first step seen: a new task */
+			memset(h, 0, sizeof(*h)), h->task = ev->task;
 		if (kind == REQ_EV_BIND) {
 			h->last_req = ev->req;
 			held_release(r, h, ev->req, &r->task_bound);
 		} else {
 			held_release(r, h, h->last_req, &r->task_done_to_last);
-			h->task = 0; /* its coroutine's address may be another task's next */
+			h->ended = true; /* kept until a new task's step at its address */
+			h->ended_at = mono_ns();
 		}
 		return 0;
 	}
@@ -1654,6 +1681,7 @@ void reqtrack__report(struct reqtrack *r, cJSON *doc, cJSON *prof, struct ffi *f
 		cJSON_AddNumberToObject(x, "held_accounts_bound", r->task_bound);
 		cJSON_AddNumberToObject(x, "held_accounts_to_last_request", r->task_done_to_last);
 		cJSON_AddNumberToObject(x, "held_accounts_unbound", r->task_unbound);
+		cJSON_AddNumberToObject(x, "late_accounts_to_last_request", r->task_late_to_last);
 		if (r->task_err[0]) {
 			cJSON_AddStringToObject(x, "not_followed", r->task_err);
 			profile_warn(doc, "requests", "asyncio tasks not followed: %s", r->task_err);
