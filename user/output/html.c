@@ -16,15 +16,17 @@
 #include "output/document.h"
 #include "output/flamegraph.h"
 #include "output/html.h"
+#include "output/html_parts.h"
 #include "history/trend.h"
 #include "stats/stats.h"
 
-#define CW 900.0 /* chart width, user units */
+#define CW HTML_CW /* chart width, user units */
 #define MAXW 256 /* workloads drawn */
 
-static const char *const palette[] = { "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
+const char *const html_palette[10] = { "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
 				       "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac" };
-#define NPAL (int)(sizeof(palette) / sizeof(palette[0]))
+#define palette html_palette
+#define NPAL (int)(sizeof(html_palette) / sizeof(html_palette[0]))
 
 static void esc(FILE *f, const char *s)
 {
@@ -638,10 +640,6 @@ static void timeline(FILE *f, const struct wl *w, int n)
 
 /* ---- tables ---- */
 
-struct hcol {
-	const char *hdr, *path, *fmt; /* fmt NULL: a string */
-};
-
 static void html_table(FILE *f, const char *id, const cJSON *arr, const struct hcol *c, int n)
 {
 	const cJSON *e;
@@ -679,6 +677,16 @@ static void html_table(FILE *f, const char *id, const cJSON *arr, const struct h
 		fputs("</tr>\n", f);
 	}
 	fputs("</tbody></table>\n", f);
+}
+
+void html_esc(FILE *f, const char *s)
+{
+	esc(f, s);
+}
+
+void html_table_of(FILE *f, const char *id, const cJSON *arr, const struct hcol *c, int n)
+{
+	html_table(f, id, arr, c, n);
 }
 
 static void workload_tables(FILE *f, const struct wl *w)
@@ -1229,6 +1237,22 @@ static void sweep_chart(FILE *f, const char *label, const cJSON *sw)
 	}
 }
 
+/* The load shapes of each workload (output/html_shapes.c), under one heading when any has one. */
+static void shapes_section(FILE *f, const struct wl *w, int n)
+{
+	static const char *const keys[] = { "intervals", "burst", "sustained", "ramp_up", "mix", "streaming" };
+	bool any = false;
+
+	for (int i = 0; i < n && !any; i++)
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			any = any || cJSON_GetArraySize(cJSON_GetObjectItem(w[i].res, keys[k])) > 0;
+	if (!any)
+		return;
+	fputs("<h2>Load shapes</h2>\n", f);
+	for (int i = 0; i < n; i++)
+		html_shapes(f, w[i].label, w[i].res);
+}
+
 static void sweep_section(FILE *f, const cJSON *doc)
 {
 	const cJSON *s, *w;
@@ -1357,6 +1381,7 @@ static int write_page(const cJSON *doc, const char *path, const char *dir, const
 		sweep_section(f, doc); /* profile --sweep */
 		fputs("<h2>Timeline per pass</h2>\n", f);
 		timeline(f, w, n);
+		shapes_section(f, w, n);
 		fputs("<h2>Where request time goes</h2>\n", f);
 		endpoints_chart(f, w, n);
 		fputs("<h2>GIL wait per thread</h2>\n", f);
