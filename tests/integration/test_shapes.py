@@ -74,12 +74,125 @@ def need_root():
         raise Skip("needs root to attach BPF probes")
 
 
+def _jget(o, path):
+    for k in path.split("."):
+        if not isinstance(o, dict) or k not in o:
+            return KeyError
+        o = o[k]
+    return o
+
+
+def _same(shown, want, what):
+    """a figure drawn (its data- attribute's text) against the JSON's"""
+    if want is None:
+        check(shown == "null", f"{what}: page {shown!r}, JSON null")
+    elif isinstance(want, bool):
+        check(shown == ("true" if want else "false"), f"{what}: page {shown!r}, JSON {want}")
+    elif isinstance(want, (int, float)):
+        check(shown != "null" and abs(float(shown) - want) <= 1e-9 * max(1.0, abs(want)),
+              f"{what}: page {shown}, JSON {want}")
+    else:
+        check(shown == want, f"{what}: page {shown!r}, JSON {want!r}")
+
+
+def html_page_matches(out, res):
+    """bindprof report --format html of the file, opened in chromium (test_report_html's helper):
+    every figure the Load shapes section shows is the JSON's. Returns the number of figures
+    compared."""
+    import html as htmllib
+    from test_report_html import browse
+    page = out[:-5] + ".html"
+    r = run([BINDPROF, "report", out, "--format", "html", "-o", page])
+    check(r.returncode == 0, f"report --format html: {r.stderr}")
+    _dom, errors, dom = browse(page)
+    check(not errors, f"console errors: {errors}")
+    check('data-ready="1"' in dom, "the page's script did not run")
+    sec = re.search(r'<section class="shapes"[^>]*>(.*?)</section>', dom, re.S)
+    check(sec, "no Load shapes section")
+    sec = sec.group(1)
+    n = 0
+    # figure lists: data-key is the path in the JSON object the list shows; the text its rounding
+    lists = {"ramp": res.get("ramp_up"), "burst": res.get("burst"), "degradation": res.get("sustained"),
+             "leak": res.get("sustained"), "streaming": res.get("streaming")}
+    for cls, body in re.findall(r'<dl class="figures (\w+)">(.*?)</dl>', sec, re.S):
+        obj = lists[cls]
+        check(obj is not None, f"a {cls} list for a file without it")
+        for key, v, text in re.findall(r'<dd data-key="([^"]+)" data-v="([^"]*)">([^<]*)</dd>', body):
+            want = _jget(obj, key)
+            check(want is not KeyError, f"{cls}: {key} shown, not in the JSON")
+            _same(htmllib.unescape(v), want, f"{cls} {key}")
+            if isinstance(want, (int, float)) and not isinstance(want, bool):
+                tok = text.split()[0]
+                dec = len(tok.split(".")[1]) if "." in tok else 0
+                check(abs(float(tok) - want) <= 0.5 * 10 ** -dec + 1e-9, f"{cls} {key}: text {text!r}, JSON {want}")
+            n += 1
+    for cls, key in (("ramp", "ramp_up"), ("burst", "burst"), ("degradation", "sustained"), ("streaming", "streaming")):
+        check((key in res) == (f'class="figures {cls}"' in sec), f"{key} in the JSON, {cls} list on the page")
+    # the lines: values of the intervals (and of the burst's windows), in order, null for a gap
+    charts = {"iv-requests": res.get("intervals"), "iv-latency": res.get("intervals"), "iv-cpu": res.get("intervals"),
+              "iv-memory": res.get("intervals"), "burst": (res.get("burst") or {}).get("windows")}
+    drawn = re.findall(r'<svg class="chart" data-chart="([\w-]+)"(.*?)</svg>', sec, re.S)
+    for chart, body in drawn:
+        for key, vals in re.findall(r'<path class="series"[^>]*data-series="(\w+)" data-values="([^"]*)"', body):
+            arr = charts[chart]
+            got = vals.split(" ")
+            check(len(got) == len(arr), f"{chart} {key}: {len(got)} points, JSON {len(arr)}")
+            for i, (g, e) in enumerate(zip(got, arr)):
+                w = e[key]
+                check((g == "null") == (w is None) and (w is None or abs(float(g) - w) <= 1e-9 * max(1, abs(w))),
+                      f"{chart} {key}[{i}]: page {g}, JSON {w}")
+                n += 1
+    if len(res.get("intervals") or []) >= 2:
+        check({c for c, _ in drawn} >= {"iv-requests", "iv-latency", "iv-memory"}, f"charts {[c for c, _ in drawn]}")
+    b = res.get("burst")
+    if b and b.get("recovery_secs") is not None:
+        at = re.search(r'class="burst-recovery" data-at="([^"]+)"', sec)
+        check(at and abs(float(at.group(1)) - (b["ends_at_s"] + b["recovery_secs"])) < 1e-9, "the recovery line")
+        lvl = re.search(r'class="burst-level" data-v="([^"]+)"', sec)
+        check(lvl and abs(float(lvl.group(1)) - 1.1 * b["baseline_p99_ms"]) < 1e-9, "the burst's level line")
+    # tables: the intervals', the mix's and the stream's latencies, cell by cell
+    tables = {"intervals": (res.get("intervals"), ["t_s", "requests", "errors", "p50_ms", "p99_ms", "cpu_percent",
+                                                   "rss_mb", "uss_mb", "pss_mb"]),
+              "mix": (res.get("mix"), ["name", "method", "path", "weight", "expected_share", "sent", "answered",
+                                       "sent_share"])}
+    st = res.get("streaming") or {}
+    lat = [dict(v, __name=k) for k, v in st.items() if isinstance(v, dict) and "median_ms" in v]
+    tables["stream-latency"] = (lat, ["__name", "histogram.count", "min_ms", "median_ms", "p90_ms", "p99_ms", "max_ms"])
+    for tid, (arr, keys) in tables.items():
+        m = re.search(rf'<table class="sortable" data-table="{tid}">.*?<tbody>(.*?)</tbody>', sec, re.S)
+        check(bool(m) == bool(arr), f"table {tid}: on the page {bool(m)}, in the JSON {bool(arr)}")
+        if not m:
+            continue
+        rows = re.findall(r"<tr>(.*?)</tr>", m.group(1), re.S)
+        check(len(rows) == len(arr), f"table {tid}: {len(rows)} rows, JSON {len(arr)}")
+        for row, e in zip(rows, arr):
+            cells = re.findall(r"<td([^>]*)>([^<]*)</td>", row)
+            for (attr, text), key in zip(cells, keys):
+                want = _jget(e, key)
+                dv = re.search(r'data-v="([^"]+)"', attr)
+                if isinstance(want, str):
+                    check(htmllib.unescape(text) == want, f"{tid} {key}: {text!r}, JSON {want!r}")
+                elif want is None or want is KeyError:
+                    check(text == "-" and not dv, f"{tid} {key}: {text!r}, JSON {want}")
+                else:
+                    _same(dv.group(1), want, f"{tid} {key}")
+                n += 1
+    if res.get("mix"):
+        for name, ex, got in re.findall(r'class="mix-row" data-name="([^"]+)" data-expected="([^"]+)" '
+                                        r'data-sent-share="([^"]+)"', sec):
+            m = next(x for x in res["mix"] if x["name"] == name)
+            _same(ex, m["expected_share"], f"mix {name} expected")
+            _same(got, m["sent_share"], f"mix {name} sent share")
+            n += 2
+    return n
+
+
 def test_ramp_and_burst():
     app = App("--service-ms", "50")
     try:
         # the ramp: 0 -> 200/s over 2 s, then 2 s at 200/s
         c0 = app.count()["hit"]
-        r, _ = app.profile("ramp", ["--suite", suite("hit", "/hit"), "--probes", "none", "--rate", "200",
+        r, out = app.profile("ramp", ["--suite", suite("hit", "/hit"), "--probes", "none", "--rate", "200",
                                     "--ramp-up", "2", "--duration", "2", "--warmup", "0", "--concurrency", "32"])
         c1 = app.count()["hit"]
         ramp, t = r["ramp_up"], r["throughput"]
@@ -98,12 +211,17 @@ def test_ramp_and_burst():
         check(sum(i["requests"] for i in iv) <= t["completed_requests"] + t["failed_requests"], "interval requests")
         check(all(i["rss_mb"] and i["uss_mb"] and i["pss_mb"] and i["uss_mb"] <= i["pss_mb"] <= i["rss_mb"]
                   for i in iv), f"USS <= PSS <= RSS in each interval: {iv}")
+        # the HTML page: the ramp's figures and the intervals as the JSON has them
+        check(html_page_matches(out, r) >= 6 + 2 * 9 + 2 * 8, "figures compared")
 
         # the burst: 4/s, 40/s for 1 s, 4/s; one request at a time at 50 ms each (20/s): a backlog
         # of about 20 that drains at about 16/s
-        r, _ = app.profile("burst", ["--suite", suite("slow", "/slow"), "--probes", "none", "--burst", "4:40:1",
-                                     "--duration", "8", "--warmup", "0.5", "--concurrency", "64"])
+        r, out = app.profile("burst", ["--suite", suite("slow", "/slow"), "--probes", "none", "--burst", "4:40:1",
+                                       "--duration", "8", "--warmup", "0.5", "--concurrency", "64"])
         stall = app.count()["slow_max_s"]
+        # the HTML page: the burst's figures, windows and marks, the ramp and the intervals as the JSON has them
+        shown = html_page_matches(out, r)
+        check(shown > 8 * 9 + len(r["burst"]["windows"]), f"{shown} figures compared")
         b = r["burst"]
         end, base, step = b["ends_at_s"], b["base_rps"], b["resolution_secs"]
         wins, iv, lvl = b["windows"], r["intervals"], 1.1 * b["baseline_p99_ms"]
@@ -157,6 +275,8 @@ def test_leak_slope_and_page_faults():
         app.stop()
     lk = r["sustained"]["memory"]["leak"]
     check(lk["verdict"] == "leak", f"verdict: {lk['reason']}")
+    # the HTML page shows the leak's verdict, slope and CI, the degradation and the memory series
+    check(html_page_matches(out, r) > 11 * 9, "figures compared")
     # the truth: 10 KiB per request at the pass's own answered rate
     rate = sum(i["requests"] for i in r["intervals"]) / len(r["intervals"])
     truth = rate * KIB10 / 2**20 * 3600
@@ -247,6 +367,7 @@ def test_mixed_suite_weights_and_endpoints():
     for name, got in (("hit", hit), ("leak", leak)):
         app_n = c1[name] - c0[name] - mix[name]["sent"]
         check(got <= app_n <= got + 8, f"{name}: the app counted {app_n} in the profiled pass, the probe {got}")
+    check(html_page_matches(out, r) >= 2 * 10, "figures compared")
     # report prints the mix: each request's weight and sent count as the file has them
     rep = run([BINDPROF, "report", out]).stdout
     for name, m in mix.items():
@@ -290,6 +411,7 @@ def test_sse_stream():
     # (no upper bound: on a busy host the app's own wake-up after its sleep is late by any amount)
     check(s["events_per_sec_per_connection"] <= 50, "at most the app's one event per 20 ms")
     check(r["latency"]["median_ms"] == t["median_ms"], "a stream's latency is its first event's")
+    check(html_page_matches(out, r) >= 8 + 7, "figures compared")
     rep = run([BINDPROF, "report", out]).stdout
     check(f"; {s['events']} events, " in rep and "over 3 connections (3 streams" in rep,
           f"report's event-stream line:\n{rep}")
