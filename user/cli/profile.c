@@ -655,6 +655,9 @@ static int run_load(struct ctx *c, const struct workload *w, double secs, struct
 	if (w->sse) { /* an event stream: its own engine (load/sse.h) */
 		cJSON_Delete(c->streaming);
 		e = shape_sse_pass(&lo, r, &c->streaming, watching ? &c->load_stop : signals_pending_flag());
+	} else if (w->ws) { /* a WebSocket load (load/ws.h) */
+		cJSON_Delete(c->streaming);
+		e = shape_ws_pass(&lo, w, r, &c->streaming, watching ? &c->load_stop : signals_pending_flag());
 	} else {
 		e = loadgen_run(&lo, r, watching ? &c->load_stop : signals_pending_flag());
 	}
@@ -777,7 +780,7 @@ static int clean_pass(struct ctx *c, const struct workload *w, bool first, struc
 			if (mix)
 				cJSON_AddItemToObject(p->json, "mix", mix);
 			cJSON_AddItemToObject(p->json, "steady", steady);
-			if (w->sse && c->streaming) {
+			if ((w->sse || w->ws) && c->streaming) {
 				cJSON_AddItemToObject(p->json, "streaming", c->streaming);
 				c->streaming = NULL;
 			}

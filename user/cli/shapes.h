@@ -79,6 +79,16 @@ cJSON *shape_ramp_json(const struct profile_shape_opts *o, double rate, const st
  * 0 or a negative errno. */
 int shape_sse_pass(const struct load_opts *lo, struct load_result *r, cJSON **streaming, volatile sig_atomic_t *stop);
 
+struct workload;
+/* A WebSocket pass (load/ws.h) of workload w (its "websocket" mode, messages, message_bytes):
+ * echo, each answered message is a request of the load result (lat its round trip, ok the
+ * answered ones); receive, each connection (lat its time to the first message); read_err the
+ * errors. *streaming gets {"kind":"websocket","mode","connections","upgraded","messages_sent",
+ * "messages_received","messages_per_sec",...,"handshake_ms","time_to_first_message_ms",
+ * "round_trip_ms"} (a distribution null when nothing was measured). 0 or a negative errno. */
+int shape_ws_pass(const struct load_opts *lo, const struct workload *w, struct load_result *r, cJSON **streaming,
+		  volatile sig_atomic_t *stop);
+
 /* One line per shape result of a workload's results (burst, sustained, ramp, streaming), e.g.
  * "  api/list: burst: p99 back within 10% 1.3 s after the burst (820 ms at its peak)". Nothing
  * when it has none. */

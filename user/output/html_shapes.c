@@ -403,18 +403,24 @@ static void streaming(FILE *f, const cJSON *st)
 {
 	static const struct fig fs[] = {
 		{ "kind", "kind", NULL, NULL },
+		{ "mode", "mode", NULL, NULL },
 		{ "connections", "connections", "%.0f", NULL },
+		{ "messages per connection (0: until the end)", "messages_per_connection", "%.0f", NULL },
+		{ "message size", "message_bytes", "%.0f", "bytes" },
 		{ "streams", "streams", "%.0f", NULL },
 		{ "streams with an event", "streams_with_event", "%.0f", NULL },
 		{ "events", "events", "%.0f", NULL },
 		{ "events per second", "events_per_sec", "%.1f", NULL },
 		{ "per connection", "events_per_sec_per_connection", "%.1f", "events/s" },
 		{ "connections upgraded", "upgraded", "%.0f", NULL },
+		{ "connections that got a message", "connections_with_message", "%.0f", NULL },
 		{ "messages sent", "messages_sent", "%.0f", NULL },
 		{ "messages received", "messages_received", "%.0f", NULL },
 		{ "messages per second", "messages_per_sec", "%.1f", NULL },
 		{ "per connection", "messages_per_sec_per_connection", "%.1f", "messages/s" },
-		{ "unanswered", "unanswered", "%.0f", NULL },
+		{ "unanswered at the end", "unanswered", "%.0f", NULL },
+		{ "answers not the message sent", "mismatched", "%.0f", NULL },
+		{ "seconds", "elapsed_secs", "%.3f", "s" },
 		{ "errors", "errors", "%.0f", NULL },
 	};
 
