@@ -312,6 +312,65 @@ def test_leak_slope_and_page_faults():
         check("leak_alloc" in f.read(), "the SVG names leak_alloc")
 
 
+def test_malloc_sample():
+    """--malloc-sample 50 against /malloc?n=200 (200 calls to libc malloc per request from
+    malloc_site): every call is counted, each sampled with probability 1/50, so the samples are
+    Binomial(calls, 1/50): within 4.5 standard deviations of calls / 50, overall and under
+    malloc_site (the app's own count of its calls in that pass), none under calloc_site; the
+    hottest stack is malloc called from malloc_site; the uprobe's cost per call from the app's
+    thread CPU time: malloc's loop minus calloc's (the same work, unprobed, in the same request:
+    what the host's load does to both cancels), malloc pass against clean pass."""
+    need_root()
+    app = App()
+    try:
+        r, out = app.profile("malloc", ["--suite", suite("malloc", "/malloc?n=200"), "--probes", "none",
+                                        "--malloc-sample", "50", "--duration", "2", "--warmup", "0",
+                                        "--rate", "50", "--concurrency", "4"])
+        reqs = app.count()["malloc"]
+    finally:
+        app.stop()
+    m = r["malloc_sites"]
+    check(m["event"] == "malloc" and m["malloc_every"] == 50 and m["malloc_processes"] == 1, m)
+    # the app's requests in order: the clean pass's, then the malloc pass's (no warmup, no profiled pass)
+    npass = m["requests"]
+    check(0 < npass <= len(reqs), f"{npass} requests in the malloc pass, the app served {len(reqs)}")
+    calls = sum(x[0] for x in reqs[-npass:])
+    total = m["malloc_calls"]
+    check(total >= calls, f"the probe counted {total} malloc calls, malloc_site alone made {calls}")
+    drawn = m["samples"] + m["lost"]
+    sd = ((total / 50) * (1 - 1 / 50)) ** 0.5
+    check(abs(drawn - total / 50) <= 4.5 * sd, f"{drawn} samples of {total} calls at 1/50: {total / 50:.0f} +- {sd:.1f}")
+    stacks = []
+    with open(m["folded_path"]) as f:
+        for line in f:
+            st, n = line.rstrip("\n").rsplit(" ", 1)
+            stacks.append((int(n), st.split(";")))
+    stacks.sort(reverse=True)
+
+    def leaf_python(frames):
+        py = [x for x in frames if " (" in x and x.endswith(")") and ".py:" in x]
+        return py[-1].split(" (")[0] if py else None
+
+    check(stacks[0][1][-1] == "malloc" and leaf_python(stacks[0][1]) == "malloc_site",
+          f"hottest stack: {';'.join(stacks[0][1][-8:])}")
+    under = sum(n for n, fr in stacks if leaf_python(fr) == "malloc_site")
+    sd = ((calls / 50) * (1 - 1 / 50)) ** 0.5
+    # samples lost to a full ring buffer are from any site: allowed for
+    check(calls / 50 - 4.5 * sd - m["lost"] <= under <= calls / 50 + 4.5 * sd,
+          f"{under} samples under malloc_site, its {calls} calls at 1/50: {calls / 50:.0f} +- {sd:.1f}")
+    check(not any(leaf_python(fr) == "calloc_site" for _, fr in stacks), "calloc's control loop called malloc")
+    # the cost of the uprobe per call: the loop's thread CPU time per call, malloc pass minus clean pass
+    def per_call(rs):  # median over requests of (malloc loop - calloc loop) / calls
+        d = sorted((tm - tc) / n for n, tm, tc in rs)
+        return d[len(d) // 2]
+
+    plain, probed = per_call(reqs[:-npass]), per_call(reqs[-npass:])
+    print(f"      malloc: {total} calls, {drawn} samples (expected {total / 50:.0f}); malloc_site {under} "
+          f"(expected {calls / 50:.0f}); malloc - calloc per call {plain:.0f} ns plain, {probed:.0f} ns "
+          f"probed: the uprobe {probed - plain:.0f} ns per malloc")
+    check(probed > plain, f"the uprobe costs nothing? malloc - calloc {probed:.0f} ns probed, {plain:.0f} ns plain")
+
+
 def test_no_leak_never_leak():
     app = App()
     try:

@@ -37,7 +37,20 @@ int shape_opt_apply(struct profile_shape_opts *o, int id, const char *arg, char 
 		return 0;
 	case PO_PAGE_FAULTS:
 		o->page_faults = true;
+		return 0;	case PO_MALLOC_SAMPLE: {
+		char *end;
+		unsigned long long v;
+
+		errno = 0;
+		v = strtoull(arg, &end, 10);
+		if (errno || *end || end == arg || arg[0] == '-' || v < 1 || v > 1000000000ULL) {
+			snprintf(err, errlen, "--malloc-sample: invalid value '%s' (N, one malloc call in N sampled: an "
+				 "integer from 1 to 1e9)", arg);
+			return -EINVAL;
+		}
+		o->malloc_every = v;
 		return 0;
+	}
 	case PO_BURST: {
 		char buf[128], *c1, *c2, *end;
 

@@ -19,9 +19,10 @@ struct profile_shape_opts {
 	double burst_base, burst_peak, burst_secs; /* --burst BASE:PEAK:SECS; secs 0: none */
 	double sustained;        /* --sustained DURATION: the clean passes' length; 0 none */
 	bool page_faults;        /* --page-faults: a profiled pass on the page-faults event */
+	unsigned long malloc_every; /* --malloc-sample N: a profiled pass sampling 1 malloc call in N; 0 none */
 };
 
-/* One option of the table (PO_RAMP_UP, PO_BURST, PO_SUSTAINED, PO_PAGE_FAULTS) into o. 0, or
+/* One option of the table (PO_RAMP_UP, PO_BURST, PO_SUSTAINED, PO_PAGE_FAULTS, PO_MALLOC_SAMPLE) into o. 0, or
  * -EINVAL with one line in err. */
 int shape_opt_apply(struct profile_shape_opts *o, int id, const char *arg, char *err, int errlen);
 /* The options together: 0 or -EINVAL with one line (--ramp-up needs --rate; --burst and --rate
