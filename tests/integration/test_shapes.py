@@ -368,6 +368,9 @@ def test_malloc_sample():
     print(f"      malloc: {total} calls, {drawn} samples (expected {total / 50:.0f}); malloc_site {under} "
           f"(expected {calls / 50:.0f}); malloc - calloc per call {plain:.0f} ns plain, {probed:.0f} ns "
           f"probed: the uprobe {probed - plain:.0f} ns per malloc")
+    rep = run([BINDPROF, "report", out]).stdout
+    check(f"malloc (--malloc-sample pass): {total} calls, {m['samples']} sampled (1 in 50) over {npass} requests"
+          in rep, f"report's malloc line:\n{rep}")
     check(probed > plain, f"the uprobe costs nothing? malloc - calloc {probed:.0f} ns probed, {plain:.0f} ns plain")
 
 

@@ -160,6 +160,12 @@ def test_report_and_html():
             f"{s['handshake_ms']['median_ms']:.2f} ms, first message p50 {s['time_to_first_message_ms']['median_ms']:.2f}"
             f" ms, 90 messages received ({s['messages_per_sec']:.1f}/s)")
     check(line in _RUN["stdout"], f"profile's line {line!r} not in:\n{_RUN['stdout']}")
+    rt = s["round_trip_ms"]
+    line = (f"websocket (echo): 3 of 3 connections upgraded, handshake p50 {s['handshake_ms']['median_ms']:.2f} ms; "
+            f"first message p50 {s['time_to_first_message_ms']['median_ms']:.2f} ms; round trip p50 "
+            f"{rt['median_ms']:.3f} ms, p99 {rt['p99_ms']:.3f} ms; 90 messages sent, 90 received, "
+            f"{s['messages_per_sec']:.1f}/s (0 errors)")
+    check(line in rep.stdout, f"report's line {line!r} not in:\n{rep.stdout}")
     from test_shapes import html_page_matches
     for name in ("count", "push"):
         # the page of a file with one workload: the first section is the one checked
