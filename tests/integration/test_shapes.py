@@ -113,7 +113,8 @@ def html_page_matches(out, res):
     n = 0
     # figure lists: data-key is the path in the JSON object the list shows; the text its rounding
     lists = {"ramp": res.get("ramp_up"), "burst": res.get("burst"), "degradation": res.get("sustained"),
-             "leak": res.get("sustained"), "streaming": res.get("streaming")}
+             "leak": res.get("sustained"), "streaming": res.get("streaming"), "pagefaults": res.get("page_faults"),
+             "malloc": res.get("malloc_sites")}
     for cls, body in re.findall(r'<dl class="figures (\w+)">(.*?)</dl>', sec, re.S):
         obj = lists[cls]
         check(obj is not None, f"a {cls} list for a file without it")
@@ -126,7 +127,8 @@ def html_page_matches(out, res):
                 dec = len(tok.split(".")[1]) if "." in tok else 0
                 check(abs(float(tok) - want) <= 0.5 * 10 ** -dec + 1e-9, f"{cls} {key}: text {text!r}, JSON {want}")
             n += 1
-    for cls, key in (("ramp", "ramp_up"), ("burst", "burst"), ("degradation", "sustained"), ("streaming", "streaming")):
+    for cls, key in (("ramp", "ramp_up"), ("burst", "burst"), ("degradation", "sustained"), ("streaming", "streaming"),
+                     ("pagefaults", "page_faults"), ("malloc", "malloc_sites")):
         check((key in res) == (f'class="figures {cls}"' in sec), f"{key} in the JSON, {cls} list on the page")
     # the lines: values of the intervals (and of the burst's windows), in order, null for a gap
     charts = {"iv-requests": res.get("intervals"), "iv-latency": res.get("intervals"), "iv-cpu": res.get("intervals"),
@@ -368,6 +370,7 @@ def test_malloc_sample():
     print(f"      malloc: {total} calls, {drawn} samples (expected {total / 50:.0f}); malloc_site {under} "
           f"(expected {calls / 50:.0f}); malloc - calloc per call {plain:.0f} ns plain, {probed:.0f} ns "
           f"probed: the uprobe {probed - plain:.0f} ns per malloc")
+    check(html_page_matches(out, r) >= 6 + 2 * 9, "figures compared")
     rep = run([BINDPROF, "report", out]).stdout
     check(f"malloc (--malloc-sample pass): {total} calls, {m['samples']} sampled (1 in 50) over {npass} requests"
           in rep, f"report's malloc line:\n{rep}")

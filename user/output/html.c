@@ -1240,7 +1240,8 @@ static void sweep_chart(FILE *f, const char *label, const cJSON *sw)
 /* The load shapes of each workload (output/html_shapes.c), under one heading when any has one. */
 static void shapes_section(FILE *f, const struct wl *w, int n)
 {
-	static const char *const keys[] = { "intervals", "burst", "sustained", "ramp_up", "mix", "streaming" };
+	static const char *const keys[] = { "intervals", "burst", "sustained", "ramp_up", "mix", "streaming",
+					    "page_faults", "malloc_sites" };
 	bool any = false;
 
 	for (int i = 0; i < n && !any; i++)

@@ -439,11 +439,22 @@ void html_shapes(FILE *f, const char *label, const cJSON *res)
 		{ "requests sent", "sent_requests", "%.0f", NULL },
 		{ "slots missed", "missed_slots", "%.0f", NULL },
 	};
+	static const struct fig pfs[] = {
+		{ "event", "event", NULL, NULL },
+		{ "malloc calls (every one)", "malloc_calls", "%.0f", NULL },
+		{ "each sampled with probability 1 in", "malloc_every", "%.0f", NULL },
+		{ "samples", "samples", "%.0f", NULL },
+		{ "lost", "lost", "%.0f", NULL },
+		{ "requests in the pass", "requests", "%.0f", NULL },
+		{ "folded stacks", "folded_path", NULL, NULL },
+		{ "flamegraph", "svg_path", NULL, NULL },
+	};
 	const cJSON *iv = cJSON_GetObjectItem(res, "intervals"), *b = cJSON_GetObjectItem(res, "burst"),
 		    *s = cJSON_GetObjectItem(res, "sustained"), *r = cJSON_GetObjectItem(res, "ramp_up"),
-		    *m = cJSON_GetObjectItem(res, "mix"), *st = cJSON_GetObjectItem(res, "streaming");
+		    *m = cJSON_GetObjectItem(res, "mix"), *st = cJSON_GetObjectItem(res, "streaming"),
+		    *pf = cJSON_GetObjectItem(res, "page_faults"), *ms = cJSON_GetObjectItem(res, "malloc_sites");
 
-	if (cJSON_GetArraySize(iv) < 1 && !b && !s && !r && !cJSON_GetArraySize(m) && !st)
+	if (cJSON_GetArraySize(iv) < 1 && !b && !s && !r && !cJSON_GetArraySize(m) && !st && !pf && !ms)
 		return;
 	fputs("<section class=\"shapes\" data-label=\"", f);
 	html_esc(f, label);
@@ -462,6 +473,14 @@ void html_shapes(FILE *f, const char *label, const cJSON *res)
 		mix(f, label, m);
 	if (cJSON_IsObject(st))
 		streaming(f, st);
+	if (cJSON_IsObject(pf)) {
+		fputs("<h4>Page faults (--page-faults pass: where memory is touched first)</h4>\n", f);
+		figures(f, "pagefaults", pf, pfs, sizeof(pfs) / sizeof(pfs[0]));
+	}
+	if (cJSON_IsObject(ms)) {
+		fputs("<h4>Sampled malloc calls (--malloc-sample pass)</h4>\n", f);
+		figures(f, "malloc", ms, pfs, sizeof(pfs) / sizeof(pfs[0]));
+	}
 	if (cJSON_IsArray(iv))
 		intervals(f, label, iv);
 	fputs("</section>\n", f);

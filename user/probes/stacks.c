@@ -665,7 +665,13 @@ struct stacks *stacks__new(struct session *s, const struct stacks_opts *o)
 		st->links[st->nlinks++] = l;
 		attached++;
 	}
-	if (!attached && !o->malloc_every) { /* malloc sampling attaches as the targets are polled */
+	if (o->malloc_every) { /* the targets now (before the load starts); later ones as they are polled */
+		int pids[64], n = session__targets(s, pids, (int)ARRAY_SIZE(pids));
+
+		for (int i = 0; i < n; i++)
+			malloc_attach(st, pids[i]);
+	}
+	if (!attached && !o->malloc_every) {
 		err = -ENODEV;
 		log_err("perf_event_open(cpu-clock) failed on every CPU: %s", strerror(errno));
 		goto fail;
