@@ -179,6 +179,15 @@ def html_page_matches(out, res):
                 else:
                     _same(dv.group(1), want, f"{tid} {key}")
                 n += 1
+    # the memory passes' flamegraphs: drawn inline, each holding its folded file's total
+    fgs = re.findall(r'<div class="fg-memory" data-label="[^"]*" data-total="(\d+)">', dom)
+    want = []
+    for key in ("page_faults", "malloc_sites"):
+        if (res.get(key) or {}).get("folded_path"):
+            with open(res[key]["folded_path"]) as f:
+                want.append(sum(int(ln.rsplit(" ", 1)[1]) for ln in f if ln.strip()))
+    check([int(x) for x in fgs] == want, f"memory flamegraphs' totals {fgs}, folded files' {want}")
+    n += len(want)
     if res.get("mix"):
         for name, ex, got in re.findall(r'class="mix-row" data-name="([^"]+)" data-expected="([^"]+)" '
                                         r'data-sent-share="([^"]+)"', sec):
