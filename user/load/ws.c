@@ -52,7 +52,8 @@ struct ws_conn {
 	uint64_t upgraded, with_msg, sent, received, unanswered, mismatched, errors, bytes;
 	/* the session */
 	int fd;
-	char pend[4096];      /* bytes read after the 101's headers: the first frames */
+	char pend[8192];      /* bytes read after the 101's headers: the first frames (all of them: the
+			       * read buffer is no larger) */
 	size_t npend, opend;
 	char *msg;            /* echo: the message in flight */
 	size_t msglen;
