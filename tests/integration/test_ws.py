@@ -120,6 +120,14 @@ def test_echo_until_the_end():
     check(s["messages_per_sec_per_connection"] <= 100, f"{s['messages_per_sec_per_connection']}/s per connection")
     check(s["round_trip_ms"]["min_ms"] >= 10 * (1 - 1 / 1024), f"round trip {s['round_trip_ms']['min_ms']} ms")
     check(s["message_bytes"] == 32 and s["messages_per_connection"] == 0, "the defaults")
+    # the pass's 1 s intervals: every answer within the pass in one of them, by its arrival; at most
+    # one per 10 ms per connection; each interval's p50 round trip at least the delay (the
+    # interval histograms are within 3.2%)
+    iv = res["echo"]["intervals"]
+    check(len(iv) == 2 and sum(i["requests"] for i in iv) == s["messages_received"],
+          f"intervals {[i['requests'] for i in iv]}, answers {s['messages_received']}")
+    check(all(i["requests"] <= 3 * 101 and i["errors"] == 0 for i in iv), f"intervals {iv}")
+    check(all(i["p50_ms"] >= 10 * (1 - 0.032) for i in iv if i["requests"]), f"interval p50s {iv}")
 
 
 def test_receive():
@@ -167,7 +175,7 @@ def test_report_and_html():
             f"{s['messages_per_sec']:.1f}/s (0 errors)")
     check(line in rep.stdout, f"report's line {line!r} not in:\n{rep.stdout}")
     from test_shapes import html_page_matches
-    for name in ("count", "push"):
+    for name in ("count", "echo", "push"):
         # the page of a file with one workload: the first section is the one checked
         one = dict(doc, suites=[dict(doc["suites"][0], workloads=[w for w in doc["suites"][0]["workloads"]
                                                                    if w["name"] == name])])

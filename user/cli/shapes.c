@@ -535,7 +535,8 @@ int shape_ws_pass(const struct load_opts *lo, const struct workload *w, struct l
 {
 	struct ws_opts wo = { .url = lo->url, .connections = lo->connections, .duration = lo->duration,
 			      .mode = w->ws_receive ? WS_RECEIVE : WS_ECHO, .messages = w->ws_messages,
-			      .message_bytes = w->ws_message_bytes, .headers = lo->headers, .nheaders = lo->nheaders };
+			      .message_bytes = w->ws_message_bytes, .headers = lo->headers, .nheaders = lo->nheaders,
+			      .interval_s = lo->interval_s };
 	struct ws_result wr;
 	cJSON *o;
 	int e;
@@ -581,6 +582,10 @@ int shape_ws_pass(const struct load_opts *lo, const struct workload *w, struct l
 	}
 	r->read_err = wr.errors;
 	r->bytes = wr.bytes;
+	r->iv = wr.iv; /* echo: the answers per interval (the pass's results.intervals) */
+	r->niv = wr.niv;
+	r->interval_s = wr.interval_s;
+	wr.iv = NULL;
 	r->elapsed = r->wall = wr.elapsed;
 	r->threads = r->connections = wr.connections;
 	r->connections_requested = lo->connections;

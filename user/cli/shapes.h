@@ -83,7 +83,7 @@ int shape_sse_pass(const struct load_opts *lo, struct load_result *r, cJSON **st
 struct workload;
 /* A WebSocket pass (load/ws.h) of workload w (its "websocket" mode, messages, message_bytes):
  * echo, each answered message is a request of the load result (lat its round trip, ok the
- * answered ones); receive, each connection (lat its time to the first message); read_err the
+ * answered ones; per-interval counts with lo->interval_s); receive, each connection (lat its time to the first message); read_err the
  * errors. *streaming gets {"kind":"websocket","mode","connections","upgraded","messages_sent",
  * "messages_received","messages_per_sec",...,"handshake_ms","time_to_first_message_ms",
  * "round_trip_ms"} (a distribution null when nothing was measured). 0 or a negative errno. */

@@ -2,6 +2,7 @@
 /* A WebSocket load: see ws.h. One thread per connection with a non-blocking socket and poll (a
  * 50 ms wait to watch the clock); libwslay frames the messages, libhttp-parser reads the 101. */
 #include <errno.h>
+#include <math.h>
 #include <http_parser.h>
 #include <nettle/base64.h>
 #include <nettle/sha1.h>
@@ -20,6 +21,7 @@
 #include "lib/util.h"
 #include "load/loadgen.h"
 #include "load/ws.h"
+#include "stats/histogram.h"
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11" /* RFC 6455, 1.3 */
 
@@ -42,6 +44,7 @@ struct ws_shared {
 	socklen_t addrlen;
 	struct url u;
 	uint64_t t0, t_end;
+	int niv;
 	volatile sig_atomic_t *stop;
 };
 
@@ -49,6 +52,7 @@ struct ws_conn {
 	pthread_t th;
 	struct ws_shared *sh;
 	struct lathist hs, first, rtt;
+	struct load_interval *iv;  /* echo with intervals: this connection's (ws_result.iv's layout) */
 	uint64_t upgraded, with_msg, sent, received, unanswered, mismatched, errors, bytes;
 	/* the session */
 	int fd;
@@ -68,6 +72,18 @@ struct ws_conn {
 static bool over(const struct ws_conn *c)
 {
 	return *c->sh->stop || now_ns() >= c->sh->t_end;
+}
+
+/* The connection's interval at now (before the run's end), or NULL. */
+static struct load_interval *iv_of(struct ws_conn *c, uint64_t now)
+{
+	const struct ws_shared *sh = c->sh;
+	long i;
+
+	if (!c->iv || now < sh->t0 || now >= sh->t_end)
+		return NULL;
+	i = (long)((now - sh->t0) / (sh->o->interval_s * 1e9));
+	return i < sh->niv ? &c->iv[i] : NULL;
 }
 
 /* ---- libwslay's callbacks ---- */
@@ -125,6 +141,8 @@ static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
 		return; /* ping (answered by wslay), pong, close */
 	if (!in_run)
 		return;
+	if (c->sh->o->mode == WS_RECEIVE && c->sh->o->messages > 0 && c->done >= c->sh->o->messages)
+		return; /* past its count in the same read (a server catching up sends several at once) */
 	c->received++;
 	c->bytes += a->msg_length;
 	if (!c->got_msg) {
@@ -137,7 +155,13 @@ static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
 			c->mismatched++;
 			c->errors++;
 		} else {
+			struct load_interval *iv = iv_of(c, now);
+
 			lh_record(&c->rtt, now - c->sent_ns);
+			if (iv) {
+				iv->requests++;
+				iv->slots[loglin_slot(now - c->sent_ns, LOAD_IV_SUB_BITS, LOAD_IV_MAX_EXP)]++;
+			}
 		}
 		c->outstanding = false;
 	}
@@ -312,8 +336,14 @@ static void *conn_main(void *arg)
 		uint64_t e = c->errors;
 
 		session(c);
-		if (c->errors > e && !over(c))
-			usleep(10000);
+		if (c->errors > e) {
+			struct load_interval *iv = iv_of(c, now_ns());
+
+			if (iv)
+				iv->errors += c->errors - e;
+			if (!over(c))
+				usleep(10000);
+		}
 	} while (!c->sh->o->messages && !over(c)); /* a count: one session per connection */
 	return NULL;
 }
@@ -345,19 +375,29 @@ int ws_run(const struct ws_opts *o, struct ws_result *r, volatile sig_atomic_t *
 		ws_result_free(r);
 		return -ENOMEM;
 	}
+	if (o->interval_s > 0 && o->mode == WS_ECHO && o->duration > 0) {
+		sh.niv = (int)ceil(o->duration / o->interval_s - 1e-9);
+		if (!(r->iv = calloc(sh.niv, sizeof(*r->iv))))
+			sh.niv = 0;
+		r->niv = sh.niv;
+		r->interval_s = o->interval_s;
+	}
 	sh.t0 = now_ns();
 	sh.t_end = sh.t0 + (uint64_t)(o->duration * 1e9);
 	for (; made < o->connections; made++) {
 		cs[made].sh = &sh;
 		cs[made].fd = -1;
 		cs[made].msglen = mlen;
-		if (!(cs[made].msg = malloc(mlen + 1))) {
+		if (!(cs[made].msg = malloc(mlen + 1)) ||
+		    (sh.niv && !(cs[made].iv = calloc(sh.niv, sizeof(*cs[made].iv))))) {
+			free(cs[made].msg);
 			e = -ENOMEM;
 			break;
 		}
 		if ((e = -pthread_create(&cs[made].th, NULL, conn_main, &cs[made]))) {
 			log_err("websocket: cannot start thread: %s", strerror(-e));
 			free(cs[made].msg);
+			free(cs[made].iv);
 			break;
 		}
 	}
@@ -376,7 +416,10 @@ int ws_run(const struct ws_opts *o, struct ws_result *r, volatile sig_atomic_t *
 		r->mismatched += c->mismatched;
 		r->errors += c->errors;
 		r->bytes += c->bytes;
+		for (int k = 0; k < sh.niv; k++)
+			load_interval_merge(&r->iv[k], &c->iv[k]);
 		free(c->msg);
+		free(c->iv);
 	}
 	/* the run: to its end, or to the last connection's when every one stopped at its count */
 	end = now_ns();
@@ -392,5 +435,8 @@ void ws_result_free(struct ws_result *r)
 	free(r->handshake);
 	free(r->first_msg);
 	free(r->round_trip);
+	free(r->iv);
 	r->handshake = r->first_msg = r->round_trip = NULL;
+	r->iv = NULL;
+	r->niv = 0;
 }

@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "load/loadgen.h"
 #include "stats/lathist.h"
 
 enum ws_mode { WS_ECHO, WS_RECEIVE };
@@ -35,6 +36,7 @@ struct ws_opts {
 	int message_bytes;   /* echo: each message's size (at least 8: the sequence number) */
 	const char *const *headers;
 	int nheaders;
+	double interval_s;   /* > 0, echo: per-interval counts (ws_result.iv), as the load engine's */
 };
 
 struct ws_result {
@@ -51,6 +53,12 @@ struct ws_result {
 	double elapsed;              /* seconds of the run */
 	double messages_per_sec;     /* received / elapsed */
 	int connections;
+	/* echo with interval_s: niv intervals of interval_s from the run's start: requests the answers
+	 * received in each (by their arrival), their round trips in its histogram, errors the
+	 * sessions that failed in it (malloc'd; NULL otherwise) */
+	struct load_interval *iv;
+	int niv;
+	double interval_s;
 };
 
 /* The Sec-WebSocket-Accept of key (a NUL-terminated base64 key): base64(SHA-1(key GUID)) into out
