@@ -441,10 +441,13 @@ def test_mixed_suite_weights_and_endpoints():
     check(hit > 50 and leak > 15, f"both endpoints seen by the requests probe: {eps}")
     near(hit / leak, 3, 0.05, "the profiled pass's hit:leak ratio")
     # the app counted the clean pass's sent requests plus the profiled pass's (what the probe saw,
-    # and at most the few cut at the end)
+    # and at most the few cut at the end; on a starved host the probe's ring buffer can overflow:
+    # then its lost events, which the file counts and warns of, bound what it missed)
+    lost = r.get("lost_events") or 0
     for name, got in (("hit", hit), ("leak", leak)):
         app_n = c1[name] - c0[name] - mix[name]["sent"]
-        check(got <= app_n <= got + 8, f"{name}: the app counted {app_n} in the profiled pass, the probe {got}")
+        check(got <= app_n <= got + 8 + lost, f"{name}: the app counted {app_n} in the profiled pass, the probe {got} "
+                                              f"({lost} events lost)")
     check(html_page_matches(out, r) >= 2 * 10, "figures compared")
     # report prints the mix: each request's weight and sent count as the file has them
     rep = run([BINDPROF, "report", out]).stdout
