@@ -892,6 +892,44 @@ static int mapped_module(int pid, const char *base, char *out, size_t len)
 	return err;
 }
 
+/* The extension module `base` ("_queue.") that CPython major.minor process pid would load: in
+ * its interpreter's prefix (/proc/PID/exe's grandparent), lib/pythonM.N/lib-dynload/BASE*.so. 0
+ * and the path, or -ENOENT. A uprobe on a file not yet mapped is installed when the process maps
+ * it. */
+static int dynload_module(int pid, int major, int minor, const char *base, char *out, size_t len)
+{
+	char exe[PATH_MAX], link[64], dir[PATH_MAX + 64];
+	struct dirent *d;
+	ssize_t n;
+	char *sl;
+	DIR *dp;
+	int err = -ENOENT;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	if ((n = readlink(link, exe, sizeof(exe) - 1)) <= 0)
+		return -ENOENT;
+	exe[n] = 0;
+	for (int up = 0; up < 2; up++) {
+		if (!(sl = strrchr(exe, '/')))
+			return -ENOENT;
+		*sl = 0;
+	}
+	snprintf(dir, sizeof(dir), "%s/lib/python%d.%d/lib-dynload", exe, major, minor);
+	if (!(dp = opendir(dir)))
+		return -ENOENT;
+	while ((d = readdir(dp))) {
+		size_t l = strlen(d->d_name);
+
+		if (!strncmp(d->d_name, base, strlen(base)) && l > 3 && !strcmp(d->d_name + l - 3, ".so")) {
+			if ((size_t)snprintf(out, len, "%s/%s", dir, d->d_name) < len)
+				err = 0;
+			break;
+		}
+	}
+	closedir(dp);
+	return err;
+}
+
 /* asyncio tasks: a uprobe and a uretprobe on each CPython target's task-step function, the
  * exported PyIter_Send (3.10+) or _PyGen_Send (3.8, 3.9), which _asyncio's task_step calls
  * through the interpreter's dynamic symbol table (present in stripped builds too). The
@@ -925,9 +963,11 @@ static void attach_tasks(struct reqtrack *r)
 			r->tdone[r->ntdone++] = tgids[i];
 			continue;
 		}
-		/* only once the process has imported asyncio (its _asyncio module is mapped): a
-		 * process without an event loop pays nothing; looked for again every second */
-		if (mapped_module(tgids[i], "/_asyncio.", mod, sizeof(mod)))
+		/* on the _asyncio module it has mapped, or else on the one its interpreter would
+		 * import (installed when the process maps it: a process without an event loop pays
+		 * nothing); else looked for again every second */
+		if (mapped_module(tgids[i], "/_asyncio.", mod, sizeof(mod)) &&
+		    dynload_module(tgids[i], major, minor, "_asyncio.", mod, sizeof(mod)))
 			continue;
 		r->tdone[r->ntdone++] = tgids[i];
 		fn = minor >= 10 ? "PyIter_Send" : "_PyGen_Send";
@@ -960,43 +1000,6 @@ static void attach_tasks(struct reqtrack *r)
 				  plt ? "@plt" : "", file, tgids[i], (unsigned long long)off);
 		}
 	}
-}
-
-/* The _queue extension module that CPython major.minor process pid would load: in its
- * interpreter's prefix (/proc/PID/exe's grandparent), lib/pythonM.N/lib-dynload/_queue.*.so. 0 and
- * the path, or -ENOENT. A uprobe on a file not yet mapped is installed when the process maps it. */
-static int queue_module_path(int pid, int major, int minor, char *out, size_t len)
-{
-	char exe[PATH_MAX], link[64], dir[PATH_MAX + 64];
-	struct dirent *d;
-	ssize_t n;
-	char *sl;
-	DIR *dp;
-	int err = -ENOENT;
-
-	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
-	if ((n = readlink(link, exe, sizeof(exe) - 1)) <= 0)
-		return -ENOENT;
-	exe[n] = 0;
-	for (int up = 0; up < 2; up++) {
-		if (!(sl = strrchr(exe, '/')))
-			return -ENOENT;
-		*sl = 0;
-	}
-	snprintf(dir, sizeof(dir), "%s/lib/python%d.%d/lib-dynload", exe, major, minor);
-	if (!(dp = opendir(dir)))
-		return -ENOENT;
-	while ((d = readdir(dp))) {
-		size_t l = strlen(d->d_name);
-
-		if (!strncmp(d->d_name, "_queue.", 7) && l > 3 && !strcmp(d->d_name + l - 3, ".so")) {
-			if ((size_t)snprintf(out, len, "%s/%s", dir, d->d_name) < len)
-				err = 0;
-			break;
-		}
-	}
-	closedir(dp);
-	return err;
 }
 
 /* queue.SimpleQueue items: a uprobe on put and a uretprobe on get (queue_methods) in each CPython
@@ -1034,7 +1037,7 @@ static void attach_queues(struct reqtrack *r)
 			 * executor started after this are all seen */
 			if (mapped_module(tgids[i], "/_queue.", mod, sizeof(mod)) &&
 			    sscanf(ri.version, "%d.%d", &major, &minor) == 2 &&
-			    !queue_module_path(tgids[i], major, minor, mod, sizeof(mod)))
+			    !dynload_module(tgids[i], major, minor, "_queue.", mod, sizeof(mod)))
 				goto found;
 		}
 		/* else once it has imported _queue (queue, concurrent.futures: often at the first
