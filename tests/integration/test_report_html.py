@@ -187,6 +187,9 @@ def test_record_summary_lines():
     top = max(ffi["functions"], key=lambda f: f["total_ms"])
     want = (f"  ffi: {ffi['calls']} calls, {ffi['total_ms']:.1f} ms; top {top['symbol']} ({top['library']}) "
             f"{top['calls']} calls, {top['total_ms']:.1f} ms, mean {top['mean_us']:.1f} us")
+    if top["cpu_wait_ms"] > 0.1 * top["total_ms"]:
+        want += (f" ({top['cpu_wait_ms']:.1f} ms of it waiting on a run queue: mean "
+                 f"{top['mean_excl_cpu_wait_us']:.1f} us without, p50 {top['p50_us']:.1f} us)")
     check(want in r.stdout.splitlines(), f"no line {want!r} in {r.stdout}")
     warns = [ln for ln in r.stdout.splitlines() if ln.startswith("  warning [")]
     check(len(warns) == len(set(warns)) == len({(w["section"], w["message"]) for w in doc["warnings"]}),
