@@ -196,6 +196,26 @@ def test_record_summary_lines():
           f"warnings {warns}")
     check(any("libnotthere.so" in w for w in warns), "the library that is not loaded is not named")
     check(f"  files: {TMP}/sum.folded" in r.stdout, "files line")
+    # the requests line names the slowest endpoint with its own count (a p99 over 2 requests is their max)
+    srv = ("import http.server as h, threading, urllib.request as u, urllib.error as e\n"
+           "s = h.HTTPServer(('127.0.0.1', 0), h.SimpleHTTPRequestHandler)\n"
+           "threading.Thread(target=s.serve_forever, daemon=True).start()\n"
+           "for p in ['/', '/', '/', '/nothere']:\n"
+           "    try: u.urlopen('http://127.0.0.1:%d%s' % (s.server_port, p)).read()\n"
+           "    except e.HTTPError: pass\n")
+    out = os.path.join(TMP, "req.json")
+    r = run([BINDPROF, "record", "--probes", "requests", "-o", out, "--", "/usr/bin/python3", "-c",
+             srv], timeout=90,
+            cwd=TMP)
+    check(r.returncode == 0, r.stderr[-300:])
+    rq = json.load(open(out))["results"]["profiling"]["requests"]
+    eps = rq["endpoints"]
+    check(sum(e["count"] for e in eps) == 4, f"requests {[(e['endpoint'], e['count']) for e in eps]}, 4 sent")
+    slow = max(eps, key=lambda e: e["latency"]["p99_ms"])
+    want = (f"  requests: 4 in {len(eps)} endpoint{'' if len(eps) == 1 else 's'}; slowest {slow['endpoint']} "
+            f"p99 {slow['latency']['p99_ms']:.3f} ms over {slow['count']} request{'' if slow['count'] == 1 else 's'}")
+    line = [ln for ln in r.stdout.splitlines() if ln.startswith("  requests:")]
+    check(line and line[0].startswith(want), f"requests line {line}, want {want!r}")
     r = run([BINDPROF, "record", "-o", os.path.join(TMP, "true.json"), "--", "true"], timeout=60)
     check(r.returncode == 0, r.stderr)
     line = [ln for ln in r.stdout.splitlines() if ln.startswith("  overhead:")]
