@@ -216,6 +216,23 @@ def test_record_summary_lines():
             f"p99 {slow['latency']['p99_ms']:.3f} ms over {slow['count']} request{'' if slow['count'] == 1 else 's'}")
     line = [ln for ln in r.stdout.splitlines() if ln.startswith("  requests:")]
     check(line and line[0].startswith(want), f"requests line {line}, want {want!r}")
+    # --no-children on a process with children: the summary names them as left out; followed, no note
+    par = subprocess.Popen(["/usr/bin/python3", "-c", "import os, sys, time\npid = os.fork()\n"
+                            "if pid == 0: time.sleep(30); os._exit(0)\nprint(pid, flush=True); time.sleep(30)"],
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(par.stdout.readline())
+        for follow, want_note in ((["--no-children"], True), ([], False)):
+            r = run([BINDPROF, "record", "-p", str(par.pid), *follow, "-d", "1", "--probes", "gc",
+                     "-o", os.path.join(TMP, "nc.json")], timeout=60)
+            check(r.returncode == 0, r.stderr[-300:])
+            note = [ln for ln in r.stdout.splitlines() if ln.startswith("  note: ")]
+            want = f"  note: pid {par.pid} has 1 child process ({child}) that --no-children left out"
+            check(bool(note) == want_note and (not note or note[0].startswith(want)), f"{follow}: note {note}")
+    finally:
+        par.kill()
+        os.kill(child, 9) if "child" in locals() else None
+        par.wait()
     r = run([BINDPROF, "record", "-o", os.path.join(TMP, "true.json"), "--", "true"], timeout=60)
     check(r.returncode == 0, r.stderr)
     line = [ln for ln in r.stdout.splitlines() if ln.startswith("  overhead:")]
