@@ -204,10 +204,20 @@ def test_record_summary_lines():
            "    try: u.urlopen('http://127.0.0.1:%d%s' % (s.server_port, p)).read()\n"
            "    except e.HTTPError: pass\n")
     out = os.path.join(TMP, "req.json")
-    r = run([BINDPROF, "record", "--probes", "requests", "-o", out, "--", "/usr/bin/python3", "-c",
-             srv], timeout=90,
-            cwd=TMP)
+    svg = os.path.join(TMP, "req.svg")
+    r = run([BINDPROF, "record", "--probes", "requests", "--svg", svg, "-o", out, "--", "/usr/bin/python3", "-c",
+             srv], timeout=90, cwd=TMP)
     check(r.returncode == 0, r.stderr[-300:])
+    # --svg without --folded keeps the folded file next to -o's (what the HTML page and flamegraph draw from)
+    stk = json.load(open(out))["results"]["profiling"]["stacks"]
+    folded = os.path.join(TMP, "req.folded")
+    check(stk["folded_path"] == folded and stk["svg_path"] == svg, f"paths {stk['folded_path']} {stk['svg_path']}")
+    with open(folded) as f:
+        total = sum(int(ln.rsplit(" ", 1)[1]) for ln in f if ln.strip())
+    check(total == stk["samples"], f"folded total {total}, samples {stk['samples']}")
+    h = os.path.join(TMP, "req.html")
+    r2 = run([BINDPROF, "report", out, "--format", "html", "-o", h])
+    check(r2.returncode == 0 and (total == 0 or 'class="fg"' in open(h).read()), f"html: {r2.stderr}")
     rq = json.load(open(out))["results"]["profiling"]["requests"]
     eps = rq["endpoints"]
     check(sum(e["count"] for e in eps) == 4, f"requests {[(e['endpoint'], e['count']) for e in eps]}, 4 sent")
