@@ -380,6 +380,15 @@ def test_compare_checks_its_inputs():
     check([fw["name"] for fw in d["frameworks"]] == ["run.json", pb], d["frameworks"])
     x = d["results"][0]
     check(x["comparison"]["winner"] is None and x["failed"] == ["run.json"], x)
+    # the table and the markdown say so: not compared, the failed one named with its reason
+    md = os.path.join(TMP, "cmp404.md")
+    r = run([BINDPROF, "compare", pa, pb, "--report", md])
+    total = fast404["results"]["throughput"]["total_requests"]
+    want = f"not compared; failed: run.json: no successful answer ({total} 4xx, 0 5xx"
+    row = [ln for ln in r.stdout.splitlines() if ln.startswith("x ")]
+    check(r.returncode == 0 and row and want in row[0], f"table row {row}: want {want!r}")
+    with open(md) as f:
+        check(want in f.read(), f"markdown lacks {want!r}")
 
 
 SERVER = os.path.join(ROOT, "tools", "demo_server.py")
