@@ -389,6 +389,13 @@ def test_compare_checks_its_inputs():
     check(r.returncode == 0 and row and want in row[0], f"table row {row}: want {want!r}")
     with open(md) as f:
         check(want in f.read(), f"markdown lacks {want!r}")
+    # report of the compare file: the ratio CI at its own level, and the failed framework named
+    r = run([BINDPROF, "report", out])
+    sig = x["comparison"]["statistical_significance"]
+    ci = f"{sig['ci_low']:.3f}..{sig['ci_high']:.3f} ({100 * sig['confidence']:.0f}%)"
+    row = [ln for ln in r.stdout.splitlines() if ln.strip().startswith("s/x ")]
+    check(r.returncode == 0 and "95% CI" not in r.stdout and row and ci in row[0] and row[0].rstrip().endswith(" run.json"),
+          f"report row {row}: want {ci!r} and failed run.json")
 
 
 SERVER = os.path.join(ROOT, "tools", "demo_server.py")
