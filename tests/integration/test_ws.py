@@ -200,5 +200,69 @@ def test_bad_suites_exit_2():
               f"{w}: {r.returncode} {r.stderr}")
 
 
+def test_misbehaving_servers():
+    """tests/integration/wsbad.py, its own counts the truth: a server sending garbage after its 101 or
+    announcing a 1 GiB frame is a protocol error on every session (counted, the close frame 1002 /
+    1009 sent, not a silent idle session to the run's end); a flood of frames ends with the run; a
+    listener that never accepts (its backlog full) does not hold the run past its end (a blocking
+    connect waited ~130 s of SYN retries), for WebSocket and SSE alike."""
+    port, stuck = free_port(), free_port()
+    p = subprocess.Popen(["/usr/bin/python3", os.path.join(os.path.dirname(__file__), "wsbad.py"), "--port",
+                          str(port), "--stuck-port", str(stuck)])
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/count", timeout=5):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        suite = os.path.join(TMP, "bad-servers.json")
+        with open(suite, "w") as f:
+            json.dump({"name": "bad", "workloads": [
+                {"name": "garbage", "method": "GET", "path": "/garbage", "stream": "websocket"},
+                {"name": "bigframe", "method": "GET", "path": "/bigframe", "stream": "websocket",
+                 "websocket": {"mode": "receive"}},
+                {"name": "flood", "method": "GET", "path": "/flood", "stream": "websocket",
+                 "websocket": {"mode": "receive"}}]}, f)
+        suite2 = os.path.join(TMP, "stuck.json")
+        with open(suite2, "w") as f:
+            json.dump({"name": "bad", "workloads": [
+                {"name": "ws", "method": "GET", "path": "/", "stream": "websocket"},
+                {"name": "sse", "method": "GET", "path": "/", "stream": "sse"}]}, f)
+        out = os.path.join(TMP, "bad.json")
+        common = ["--probes", "none", "--duration", "1", "--warmup", "0", "--concurrency", "2",
+                  "--allow-errors", "-p", str(p.pid)]
+        r = run([BINDPROF, "profile", "--url", f"http://127.0.0.1:{port}", "-o", out, "--suite", suite] + common, timeout=120)
+        check(r.returncode == 0, f"profile exited {r.returncode}: {r.stderr.strip()[-600:]}")
+        time.sleep(0.5)  # the server's reads of the last close frames
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/count", timeout=5) as f:
+            c = json.loads(f.read())
+        res = {w["name"]: w["results"]["streaming"] for w in load(out)["suites"][0]["workloads"]}
+        for name, code in (("garbage", 1002), ("bigframe", 1009)):
+            s, ups = res[name], c["upgrades"].get("/" + name, 0)
+            codes = [k for pth, k in c["close_codes"] if pth == "/" + name]
+            print(f"      {name}: upgraded {s['upgraded']} (server {ups}), errors {s['errors']}, close codes "
+                  f"{sorted(set(codes))} x{len(codes)}")
+            check(s["upgraded"] == ups > 2, f"{name}: each session ended by its error, then a new one: upgraded {s['upgraded']}, the server {ups}")
+            # every session a protocol error, but one per connection cut by the run's end
+            check(ups - 2 <= s["errors"] <= ups and s["messages_received"] == 0, f"{name}: {s}")
+            check(codes.count(code) >= s["errors"] - 2, f"{name}: {codes.count(code)} close frames {code}, "
+                                                        f"{s['errors']} errors")
+        s = res["flood"]
+        check(s["errors"] == 0 and s["messages_received"] > 0 and s["elapsed_secs"] <= 1.001, f"flood: {s}")
+        # the stuck listener: the first connection is queued, the others' SYNs dropped
+        t0 = time.monotonic()
+        r = run([BINDPROF, "profile", "--url", f"http://127.0.0.1:{stuck}", "-o", out + "2", "--suite", suite2] + common, timeout=120)
+        took = time.monotonic() - t0
+        print(f"      a listener that never accepts: exit {r.returncode} after {took:.1f} s (two 1 s workloads)")
+        check(r.returncode == 0 and took < 60, f"exit {r.returncode} after {took:.1f} s: {r.stderr.strip()[-400:]}")
+        res = {w["name"]: w["results"]["streaming"] for w in load(out + "2")["suites"][0]["workloads"]}
+        check(res["ws"]["upgraded"] == 0 and res["ws"]["errors"] == 2, res["ws"])
+        check(res["sse"]["streams"] == 0 and res["sse"]["errors"] == 2, res["sse"])
+    finally:
+        p.terminate()
+        p.wait()
+
+
 if __name__ == "__main__":
     sys.exit(main(sys.modules[__name__]))

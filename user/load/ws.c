@@ -2,6 +2,7 @@
 /* A WebSocket load: see ws.h. One thread per connection with a non-blocking socket and poll (a
  * 50 ms wait to watch the clock); libwslay frames the messages, libhttp-parser reads the 101. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <http_parser.h>
 #include <nettle/base64.h>
@@ -23,6 +24,7 @@
 #include "load/ws.h"
 #include "stats/histogram.h"
 
+#define WS_MAX_MSG (16u << 20) /* bytes: a longer message received is a protocol error */
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11" /* RFC 6455, 1.3 */
 
 void ws_accept_of(const char *key, char *out)
@@ -94,6 +96,12 @@ static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
 	ssize_t n;
 
 	(void)flags;
+	if (over(c) || (c->sh->o->mode == WS_RECEIVE && c->sh->o->messages > 0 && c->done >= c->sh->o->messages)) {
+		/* a server that never stops sending (a flood) would keep wslay_event_recv reading past
+		 * the run's end or the count */
+		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+		return -1;
+	}
 	if (c->opend < c->npend) { /* what came with the 101 first */
 		n = c->npend - c->opend < len ? c->npend - c->opend : len;
 		memcpy(buf, c->pend + c->opend, n);
@@ -187,6 +195,32 @@ static int on_value(http_parser *hp, const char *at, size_t len)
 	return 0;
 }
 
+/* Connect c->fd (non-blocking) to the target, waiting in 50 ms steps until the run ends or stops (a
+ * listener whose backlog is full drops the SYNs: a blocking connect would wait the kernel's ~2 min
+ * of retries past the run and through Ctrl-C); then back to blocking (reads and writes say
+ * MSG_DONTWAIT where they must not wait). True when connected. */
+static bool connect_until(struct ws_conn *c)
+{
+	int err = 0;
+	socklen_t el = sizeof(err);
+
+	if (connect(c->fd, (struct sockaddr *)&c->sh->addr, c->sh->addrlen)) {
+		if (errno != EINPROGRESS)
+			return false;
+		for (;;) {
+			struct pollfd p = { .fd = c->fd, .events = POLLOUT };
+
+			if (over(c))
+				return false;
+			if (poll(&p, 1, 50) > 0)
+				break;
+		}
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el) || err)
+			return false;
+	}
+	return fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK) == 0;
+}
+
 /* Connect and upgrade: true with c->fd open (non-blocking reads) and the first frames in pend. */
 static bool upgrade(struct ws_conn *c)
 {
@@ -200,11 +234,11 @@ static bool upgrade(struct ws_conn *c)
 	http_parser hp;
 	http_parser_settings hs = { .on_header_field = on_field, .on_header_value = on_value };
 
-	c->fd = socket(sh->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	c->fd = socket(sh->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		return false;
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(c->fd, (struct sockaddr *)&sh->addr, sh->addrlen) || getrandom(raw, sizeof(raw), 0) != sizeof(raw))
+	if (!connect_until(c) || getrandom(raw, sizeof(raw), 0) != sizeof(raw))
 		return false;
 	base64_encode_raw(key, sizeof(raw), raw);
 	key[BASE64_ENCODE_RAW_LENGTH(sizeof(raw))] = '\0';
@@ -281,6 +315,8 @@ static void session(struct ws_conn *c)
 		c->errors++;
 		goto out;
 	}
+	/* wslay allocates a frame's announced length up front (up to 2 GiB by default): a bound */
+	wslay_event_config_set_max_recv_msg_length(ctx, WS_MAX_MSG);
 	while (ok && !over(c)) {
 		struct pollfd p = { .fd = c->fd, .events = POLLIN };
 
@@ -310,6 +346,12 @@ static void session(struct ws_conn *c)
 		if (c->opend < c->npend || poll(&p, 1, 50) > 0) {
 			if (wslay_event_recv(ctx))
 				ok = false;
+			else if (!wslay_event_get_read_enabled(ctx) && !wslay_event_get_close_received(ctx)) {
+				/* a protocol error (bad frame, bad UTF-8, a message over the limit): wslay
+				 * queued its close and reads no more */
+				wslay_event_send(ctx);
+				ok = false;
+			}
 		}
 	}
 	if (!ok && !wslay_event_get_close_received(ctx))
