@@ -390,6 +390,29 @@ def test_malloc_sample():
     check(probed > plain, f"the uprobe costs nothing? malloc - calloc {probed:.0f} ns probed, {plain:.0f} ns plain")
 
 
+def test_malloc_sample_losses_warned():
+    """--malloc-sample 1 against /malloc?n=20000 (every call sampled, faster than the ring buffer
+    drains): every call is drawn, so samples + lost = malloc_calls, and malloc_calls at least the
+    app's own count of its calls; the lost samples are in the profile's warnings, naming the malloc
+    pass, as many as malloc_sites.lost (they were dropped silently with the pass's document)."""
+    need_root()
+    app = App()
+    try:
+        r, out = app.profile("mlost", ["--suite", suite("mlost", "/malloc?n=20000"), "--probes", "none",
+                                       "--malloc-sample", "1", "--duration", "1", "--warmup", "0",
+                                       "--concurrency", "4"])
+        reqs = app.count()["malloc"]
+    finally:
+        app.stop()
+    m = r["malloc_sites"]
+    calls = sum(x[0] for x in reqs[-m["requests"]:]) if m["requests"] else 0
+    print(f"      malloc 1 in 1: {m['malloc_calls']} calls (the app {calls}), {m['samples']} samples, {m['lost']} lost")
+    check(m["samples"] + m["lost"] == m["malloc_calls"] >= calls > 0, m)
+    warns = [w["message"] for w in load(out)["warnings"]]
+    mine = [w for w in warns if "(malloc pass)" in w and f"{m['lost']} stack samples were lost" in w]
+    check(bool(mine) == (m["lost"] > 0), f"{m['lost']} lost, warnings: {warns}")
+
+
 def test_no_leak_never_leak():
     app = App()
     try:

@@ -931,9 +931,10 @@ static cJSON *profiled_pass(struct ctx *c, const struct suite *s, const struct w
 
 /* ---- a workload ---- */
 
-/* The profiled pass's recorder warnings (lost events, probes that could not attach...) go into
- * the profile's warnings, each named after its workload, so that no loss is silent. */
-static void recorder_warnings_into(struct ctx *c, const cJSON *rdoc, const struct profile_workload *pw)
+/* A profiled pass's recorder warnings (lost events, probes that could not attach...) go into
+ * the profile's warnings, each named after its workload and pass, so that no loss is silent. */
+static void recorder_warnings_pass(struct ctx *c, const cJSON *rdoc, const struct profile_workload *pw,
+				   const char *pass)
 {
 	const cJSON *w;
 
@@ -941,9 +942,14 @@ static void recorder_warnings_into(struct ctx *c, const cJSON *rdoc, const struc
 		const cJSON *sec = cJSON_GetObjectItem(w, "section"), *msg = cJSON_GetObjectItem(w, "message");
 
 		if (cJSON_IsString(sec) && cJSON_IsString(msg))
-			profile_warn(c->doc, sec->valuestring, "%s/%s (profiled pass): %s", pw->suite, pw->name,
+			profile_warn(c->doc, sec->valuestring, "%s/%s (%s): %s", pw->suite, pw->name, pass,
 				     msg->valuestring);
 	}
+}
+
+static void recorder_warnings_into(struct ctx *c, const cJSON *rdoc, const struct profile_workload *pw)
+{
+	recorder_warnings_pass(c, rdoc, pw, "profiled pass");
 }
 
 /* The workload's results: the median clean pass's object with the repeats, the profiled pass's
@@ -1078,6 +1084,8 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 		c->pf_pass = kind;
 		pdoc = profiled_pass(c, s, w, &pfp);
 		c->pf_pass = 0;
+		/* its losses (a full ring buffer at 1 malloc in 1...) are warned as the profiled pass's */
+		recorder_warnings_pass(c, pdoc, pw, kind == 1 ? "page-fault pass" : "malloc pass");
 		x = cJSON_DetachItemViaPointer(pdoc, (cJSON *)profile_get(pdoc, "results.profiling.stacks"));
 		cJSON_Delete(pdoc);
 		if (x) /* the pass's requests: faults (or sampled calls) per request */
