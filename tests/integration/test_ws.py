@@ -264,5 +264,43 @@ def test_misbehaving_servers():
         p.wait()
 
 
+def test_fd_limit_is_an_environment_error():
+    """ulimit -n 64 and --concurrency 100: a WebSocket, SSE or HTTP workload cannot have its sockets.
+    profile says so in one line naming ulimit -n and exits 3; it exited 0 ("0 workloads"), and for
+    WebSocket opened sockets until EMFILE, then read the running app as exited (its /proc entry could
+    not be opened) and exited 4 saying the app had died."""
+    import resource
+
+    def low():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+
+    probe = subprocess.run(["/usr/bin/python3", "-c", "import resource; resource.setrlimit(resource.RLIMIT_NOFILE, "
+                            "(200, 200))"], preexec_fn=low, capture_output=True)
+    if probe.returncode == 0:
+        raise Skip("this process may raise its hard fd limit (CAP_SYS_RESOURCE): bindprof would make room")
+    port = free_port()
+    p = subprocess.Popen(["/usr/bin/python3", os.path.join(os.path.dirname(__file__), "wsbad.py"), "--port", str(port)])
+    try:
+        time.sleep(0.5)
+        for kind, extra in (("websocket", {"stream": "websocket"}), ("sse", {"stream": "sse"}), ("http", {})):
+            suite = os.path.join(TMP, f"fd-{kind}.json")
+            with open(suite, "w") as f:
+                json.dump({"name": "fd", "workloads": [dict({"name": kind, "method": "GET", "path": "/"}, **extra),
+                                                        {"name": "next", "method": "GET", "path": "/"}]}, f)
+            out = os.path.join(TMP, f"fd-{kind}.json.out")
+            r = run([BINDPROF, "profile", "-p", str(p.pid), "--url", f"http://127.0.0.1:{port}", "-o", out, "--suite",
+                     suite, "--probes", "none", "--duration", "1", "--warmup", "0", "--concurrency", "100"],
+                    preexec_fn=low)
+            errs = [ln for ln in r.stderr.splitlines() if "error" in ln]
+            check(r.returncode == 3 and len(errs) == 1 and "ulimit -n" in errs[0] and "exited" not in r.stderr,
+                  f"{kind}: exit {r.returncode}: {r.stderr}")
+            doc = load(out)
+            check([w["results"] for w in doc["suites"][0]["workloads"]] == [None] and
+                  any("could not run" in w["message"] for w in doc["warnings"]), f"{kind}: {doc['warnings']}")
+    finally:
+        p.terminate()
+        p.wait()
+
+
 if __name__ == "__main__":
     sys.exit(main(sys.modules[__name__]))

@@ -473,6 +473,7 @@ struct ctx {
 	double t0;
 	uint64_t sum_total, sum_ok;
 	int nfailed;                /* workloads whose health says failed (stats/wlhealth.h) */
+	int env_err;                /* a pass's load could not run here (-EMFILE...): stop, exit 3 */
 	double sum_rps;
 	struct profile_workload *w; /* nwork of them */
 	struct prog *prog;      /* non-NULL on a terminal */
@@ -522,7 +523,7 @@ static bool app_exited(struct ctx *c)
 /* Stop running workloads: a signal came or the app exited. */
 static bool stopping(struct ctx *c)
 {
-	return signals_pending() || app_exited(c);
+	return signals_pending() || app_exited(c) || c->env_err;
 }
 
 /* During a pass: every 50 ms, a signal or the app's exit stops the load (c->load_stop). */
@@ -1066,6 +1067,12 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 				continue;
 			snprintf(buf, sizeof(buf), "%s/%s: %s", s->name, w->name, m->valuestring);
 			cJSON_ReplaceItemInObject(wn, "message", cJSON_CreateString(buf));
+		}
+		if (e == -EMFILE || e == -ENFILE || e == -ENOMEM || e == -EAGAIN) {
+			/* the machine's limits, not the app: no other workload would run either */
+			c->env_err = e;
+			profile_warn(c->doc, "profile", "%s/%s: the load could not run: %s; no further workload was run",
+				     s->name, w->name, strerror(-e));
 		}
 		if (e)
 			break;
@@ -1784,6 +1791,11 @@ int profile_run(const struct profile_opts *o, struct profile_result *res)
 	} else if (ret == EXIT_OK && c.app_gone) {
 		report_app_exit(&c, app_log);
 		ret = EXIT_TARGET;
+	} else if (ret == EXIT_OK && c.env_err) {
+		if (c.env_err != -EMFILE) /* the load named ulimit -n already */
+			log_err("profile: the load could not run: %s; %s holds the workloads before it", strerror(-c.env_err),
+				o->output ? o->output : "the document");
+		ret = EXIT_ENV;
 	} else if (ret == EXIT_OK && c.nfailed && !o->allow_errors) {
 		const cJSON *wn;
 

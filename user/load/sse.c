@@ -228,6 +228,8 @@ int sse_run(const struct sse_opts *o, struct sse_result *r, volatile sig_atomic_
 	for (int i = 0; i < o->nheaders; i++)
 		cap += strlen(o->headers[i]) + 2;
 	sh.req = malloc(cap);
+	if ((e = load_fd_room(o->connections, 0))) /* a socket per connection: not EMFILE on each */
+		return e;
 	cs = calloc(o->connections, sizeof(*cs));
 	r->first_event = calloc(1, sizeof(*r->first_event));
 	if (!sh.req || !cs || !r->first_event) {

@@ -408,6 +408,8 @@ int ws_run(const struct ws_opts *o, struct ws_result *r, volatile sig_atomic_t *
 		log_err("%s", err);
 		return e;
 	}
+	if ((e = load_fd_room(o->connections, 0))) /* a socket per connection: not EMFILE on each */
+		return e;
 	cs = calloc(o->connections, sizeof(*cs));
 	r->handshake = calloc(1, sizeof(*r->handshake));
 	r->first_msg = calloc(1, sizeof(*r->first_msg));
