@@ -530,7 +530,7 @@ static int compare_runs(struct run *runs, int nruns, double noise, cJSON *cfg, c
 	}
 	if (!ret && output && (e = profile_write(out, output))) {
 		log_err("compare: writing '%s': %s", output, strerror(-e));
-		ret = EXIT_BADINPUT;
+		ret = exit_of_write_error(e);
 	}
 	cJSON_Delete(out);
 	free(rows);
@@ -829,7 +829,7 @@ static int merge_frameworks(struct fw *fw, int n, const char *partial, struct ru
 		runs[i].manifest = manifests[i];
 		if ((e = profile_write(runs[i].doc, fw[i].path))) {
 			log_err("compare: writing '%s': %s", fw[i].path, strerror(-e));
-			return EXIT_BADINPUT;
+			return exit_of_write_error(e);
 		}
 	}
 	return EXIT_OK;

@@ -1631,10 +1631,12 @@ static int report(struct ctx *c)
 {
 	const struct profile_opts *o = c->o;
 	int e, ret = EXIT_OK;
+	bool written = o->output != NULL;
 
 	if (o->output && (e = profile_write(c->doc, o->output))) {
 		log_err("profile: writing '%s': %s", o->output, strerror(-e));
-		ret = EXIT_BADINPUT;
+		ret = exit_of_write_error(e); /* a full disk: 3 */
+		written = false;
 	}
 	if (o->html) {
 		char err[1024];
@@ -1697,8 +1699,9 @@ static int report(struct ctx *c)
 		snprintf(t, sizeof(t), "where the client's time went in %s/%s:", c->w[i].suite, c->w[i].name);
 		latsplit_print(stdout, profile_get(c->w[i].results, "profiling.latency_decomposition"), t);
 	}
-	printf("bindprof profile: %d workloads, %.0f requests, wrote %s\n", (int)num_at(c->doc, "summary.total_workloads"),
-	       num_at(c->doc, "summary.total_requests"), o->output ? o->output : "nothing");
+	printf("bindprof profile: %d workloads, %.0f requests, %s %s\n", (int)num_at(c->doc, "summary.total_workloads"),
+	       num_at(c->doc, "summary.total_requests"), written || !o->output ? "wrote" : "could not write",
+	       o->output ? o->output : "nothing");
 	return ret;
 }
 
