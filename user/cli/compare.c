@@ -555,6 +555,16 @@ static int compare_runs(struct run *runs, int nruns, double noise, cJSON *cfg, c
 		log_err("compare: writing '%s': %s", output, strerror(-e));
 		ret = EXIT_BADINPUT;
 	}
+	/* a framework whose workload failed (mostly 4xx/5xx) was not compared: a CI must not read the
+	 * comparison as passed (it exited 0 with every answer of one framework a 404) */
+	for (int i = 0; !ret && i < n; i++)
+		for (int k = 0; k < nruns; k++)
+			if (rows[i].failed[k]) {
+				log_err("compare: %s failed %s/%s (no winner named; the reason is in the table and the "
+					"JSON's `failed`)", runs[k].name, rows[i].suite, rows[i].workload);
+				ret = EXIT_TARGET;
+				break;
+			}
 	cJSON_Delete(out);
 	free(rows);
 	return ret;
