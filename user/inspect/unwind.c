@@ -29,6 +29,8 @@ struct uw_proc {
 	int nmods;
 	bool attached;
 	uint64_t last_refresh_ns;
+	uint64_t maps_hash; /* of /proc/PID/maps at the last report: unchanged, no report again */
+	bool last_changed;  /* the last look at the maps found them changed (or was the first) */
 	/* the sample being unwound */
 	int tid;
 	const uint64_t *regs;
@@ -36,12 +38,31 @@ struct uw_proc {
 	size_t len;
 	uint64_t *pcs;
 	int n, max;
+	bool ended;         /* the callback stopped it: max frames, or pc 0 (a frame-pointer chain's end) */
+	uint64_t oob_addr;  /* the last read outside the copy (0: none) */
 };
 
 struct unwinder {
 	struct strmap procs; /* "pid" -> struct uw_proc */
 	struct strmap names; /* interned strings */
+	int debug;           /* BINDPROF_UNWIND_DEBUG: log incomplete unwinds */
 };
+
+const char *unwind_result_name(int r)
+{
+	static const char *const names[UNWIND_RESULT_MAX] = {
+		[UNWIND_COMPLETE] = "complete",
+		[UNWIND_NO_STACK_COPY] = "no_stack_copy",
+		[UNWIND_NO_PROCESS] = "process_gone",
+		[UNWIND_NOT_ATTACHED] = "not_attached",
+		[UNWIND_LEAF_UNMAPPED] = "leaf_unmapped",
+		[UNWIND_RETURN_UNMAPPED] = "return_address_unmapped",
+		[UNWIND_STACK_COPY_END] = "stack_copy_end",
+		[UNWIND_NO_CFI] = "no_cfi",
+	};
+
+	return r >= 0 && r < UNWIND_RESULT_MAX && names[r] ? names[r] : "?";
+}
 
 static char *debuginfo_path;
 
@@ -74,8 +95,10 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *a
 	uint64_t sp = p->regs[7];
 
 	/* (no addr + 8 here: a garbage CFA near the top of the address space would wrap) */
-	if (p->len < 8 || addr < sp || addr - sp > p->len - 8)
+	if (p->len < 8 || addr < sp || addr - sp > p->len - 8) {
+		p->oob_addr = addr ? addr : 1;
 		return false;
+	}
 	memcpy(result, p->stack + (addr - sp), 8);
 	return true;
 }
@@ -102,8 +125,11 @@ struct unwinder *unwinder_new(void)
 	struct unwinder *u = calloc(1, sizeof(*u));
 
 	if (u) {
+		const char *d = getenv("BINDPROF_UNWIND_DEBUG");
+
 		strmap_init(&u->procs);
 		strmap_init(&u->names);
+		u->debug = d && *d && strcmp(d, "0");
 	}
 	return u;
 }
@@ -159,15 +185,88 @@ static Dwfl_Module *module_at(struct uw_proc *p, uint64_t pc)
 	return m;
 }
 
+/* FNV-1a, 64 bits */
+static uint64_t hash_bytes(const char *b, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static int collect_module(Dwfl_Module *m, void **userdata, const char *name, Dwarf_Addr start, void *arg)
+{
+	struct uw_proc *p = arg;
+
+	/* a symbol table whose module is still in the list is kept (marked by a NULL tab's owner) */
+	for (int i = 0; i < p->nmods; i++)
+		if (p->mods[i] == m)
+			p->tabs[i] = (struct symtab *)((uintptr_t)p->tabs[i] | 1);
+	return DWARF_CB_OK;
+}
+
+/* Report the process's modules again from its maps: the whole list (dwfl_report_begin), so that
+ * modules no longer mapped (the image before an exec, a dlclose'd library) are dropped and
+ * libdw's address look-up table is built again from scratch. dwfl_report_begin_add kept both:
+ * its look-up table, split again around each new module, then answered the wrong module or none
+ * for some addresses. Unchanged modules (same name and range) keep their ELF and CFI. Nothing is
+ * done when the maps cannot be read (the process is gone: what is known stays) or have not
+ * changed since the last report. 0, or a positive errno. */
 static int report(struct uw_proc *p)
 {
+	char path[64], *buf = NULL;
+	size_t len = 0;
+	uint64_t h;
 	int err;
 
-	dwfl_report_begin_add(p->dwfl);
+	p->last_refresh_ns = now_ns();
+	snprintf(path, sizeof(path), "/proc/%d/maps", p->pid);
+	p->last_changed = false;
+	if (read_file(path, &buf, &len) || !len) {
+		free(buf);
+		return ESRCH;
+	}
+	h = hash_bytes(buf, len);
+	free(buf);
+	p->last_changed = h != p->maps_hash;
+	if (!p->last_changed)
+		return 0;
+	dwfl_report_begin(p->dwfl);
 	err = dwfl_linux_proc_report(p->dwfl, p->pid);
 	dwfl_report_end(p->dwfl, NULL, NULL);
-	p->last_refresh_ns = now_ns();
-	return err;
+	if (err) {
+		p->last_changed = false;
+		return err;
+	}
+	p->maps_hash = h;
+	/* drop the symbol tables of modules that are gone (a later module may reuse the address) */
+	dwfl_getmodules(p->dwfl, collect_module, p, 0);
+	for (int i = 0; i < p->nmods;) {
+		if ((uintptr_t)p->tabs[i] & 1) {
+			p->tabs[i] = (struct symtab *)((uintptr_t)p->tabs[i] & ~(uintptr_t)1);
+			i++;
+			continue;
+		}
+		free(p->tabs[i]->s);
+		free(p->tabs[i]);
+		memmove(&p->mods[i], &p->mods[i + 1], (p->nmods - i - 1) * sizeof(p->mods[0]));
+		memmove(&p->tabs[i], &p->tabs[i + 1], (p->nmods - i - 1) * sizeof(p->tabs[0]));
+		p->nmods--;
+	}
+	return 0;
+}
+
+/* A pc fell outside every known module: look at the maps again. Right away when the last look
+ * found them changed (a process starting or loading libraries maps in several steps: samples
+ * taken after a look may need the next one; a 20 ms wait lost the first samples of every
+ * process to a libc not yet known), else at most every 20 ms (a pc that no look will explain:
+ * JIT code, a trampoline in anonymous memory). Whether anything changed. */
+static bool refresh(struct uw_proc *p)
+{
+	if (!p->last_changed && now_ns() - p->last_refresh_ns < 20000000ull)
+		return false;
+	return !report(p) && p->last_changed;
 }
 
 static struct uw_proc *proc_get(struct unwinder *u, int pid)
@@ -213,24 +312,61 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 
 	if (!dwfl_frame_pc(state, &pc, &activation))
 		return DWARF_CB_ABORT;
-	if (!pc)
+	if (!pc) { /* the end of a frame-pointer chain */
+		p->ended = true;
 		return DWARF_CB_ABORT;
+	}
 	p->pcs[p->n++] = activation ? pc : pc - 1;
-	return p->n < p->max ? DWARF_CB_OK : DWARF_CB_ABORT;
+	if (p->n < p->max)
+		return DWARF_CB_OK;
+	p->ended = true;
+	return DWARF_CB_ABORT;
+}
+
+/* One walk over the copy; how it ended (UNWIND_COMPLETE, _STACK_COPY_END or _NO_CFI). */
+static int walk(struct uw_proc *p, const char **why)
+{
+	int r;
+
+	p->n = 0;
+	p->ended = false;
+	p->oob_addr = 0;
+	r = dwfl_getthread_frames(p->dwfl, p->tid, frame_cb, p);
+	*why = NULL;
+	if (!r || p->ended) /* 0: the outermost frame's CFI marks no return address */
+		return UNWIND_COMPLETE;
+	*why = dwfl_errmsg(-1);
+	/* a read just above the copy (not a garbage address): the stack goes on past it */
+	if (p->oob_addr >= p->regs[7] + p->len && p->oob_addr - p->regs[7] < (64u << 20))
+		return UNWIND_STACK_COPY_END;
+	return UNWIND_NO_CFI;
 }
 
 int unwinder_unwind(struct unwinder *u, int pid, int tid, const uint64_t *regs, const uint8_t *stack,
-		    size_t len, uint64_t *pcs, int max)
+		    size_t len, uint64_t *pcs, int max, int *result)
 {
 	struct uw_proc *p = proc_get(u, pid);
+	const char *why = NULL;
+	int res, dummy;
 
-	if (!p || max <= 0)
+	if (!result)
+		result = &dummy;
+	if (!p || max <= 0) {
+		*result = UNWIND_NO_PROCESS;
+		if (u->debug)
+			fprintf(stderr, "bindprof unwind: pid %d tid %d: %s\n", pid, tid, unwind_result_name(*result));
 		return 0;
-	/* the leaf's module unknown: a library mapped since the last look (rate-limited) */
-	if (!module_at(p, regs[16]) && now_ns() - p->last_refresh_ns > 20000000ull)
-		report(p);
-	if (!p->attached) {
+	}
+	/* the leaf's module unknown: a library mapped since the last look */
+	if (!module_at(p, regs[16]))
+		refresh(p);
+	if (!p->attached || !len) {
 		pcs[0] = regs[16];
+		*result = !p->attached ? UNWIND_NOT_ATTACHED : !module_at(p, regs[16]) ? UNWIND_LEAF_UNMAPPED
+									    : UNWIND_NO_STACK_COPY;
+		if (u->debug)
+			fprintf(stderr, "bindprof unwind: pid %d tid %d: %s pc %#llx\n", pid, tid,
+				unwind_result_name(*result), (unsigned long long)regs[16]);
 		return 1;
 	}
 	p->tid = tid;
@@ -238,18 +374,30 @@ int unwinder_unwind(struct unwinder *u, int pid, int tid, const uint64_t *regs, 
 	p->stack = stack;
 	p->len = len;
 	p->pcs = pcs;
-	p->n = 0;
 	p->max = max;
-	dwfl_getthread_frames(p->dwfl, tid, frame_cb, p); /* -1 at the stack's end is normal */
+	res = walk(p, &why);
 	/* It stopped at a pc outside every known module: a library mapped since (or the process was
 	 * first seen in the middle of its exec). Look at its maps again, and unwind again. */
-	if (p->n && !module_at(p, pcs[p->n - 1]) && now_ns() - p->last_refresh_ns > 20000000ull) {
-		report(p);
-		p->n = 0;
-		dwfl_getthread_frames(p->dwfl, tid, frame_cb, p);
-	}
-	if (!p->n)
+	if (p->n && !module_at(p, pcs[p->n - 1]) && refresh(p))
+		res = walk(p, &why);
+	if (!p->n) {
 		pcs[p->n++] = regs[16];
+		if (res == UNWIND_COMPLETE)
+			res = UNWIND_NO_CFI;
+	}
+	if (!module_at(p, pcs[0]))
+		res = UNWIND_LEAF_UNMAPPED;
+	else if (res != UNWIND_COMPLETE && !module_at(p, pcs[p->n - 1]))
+		res = UNWIND_RETURN_UNMAPPED;
+	*result = res;
+	if (u->debug && res != UNWIND_COMPLETE) {
+		fprintf(stderr, "bindprof unwind: pid %d tid %d: %s (%s), %d frames, len %zu, sp %#llx, oob %#llx:", pid,
+			tid, unwind_result_name(res), why ? why : "-", p->n, len, (unsigned long long)regs[7],
+			(unsigned long long)p->oob_addr);
+		for (int i = 0; i < p->n && i < 12; i++)
+			fprintf(stderr, " %#llx%s", (unsigned long long)pcs[i], module_at(p, pcs[i]) ? "" : "?");
+		fputc('\n', stderr);
+	}
 	return p->n;
 }
 
@@ -347,10 +495,8 @@ void unwinder_symbolize(struct unwinder *u, int pid, uint64_t pc, const char **f
 	if (!p)
 		return;
 	m = module_at(p, pc);
-	if (!m && now_ns() - p->last_refresh_ns > 20000000ull) {
-		report(p);
+	if (!m && refresh(p))
 		m = module_at(p, pc);
-	}
 	if (!m)
 		return;
 	name = symtab_lookup(u, p, m, pc);

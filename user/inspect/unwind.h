@@ -3,7 +3,8 @@
  * the registers (.eh_frame / DWARF CFI through libdw, which falls back to frame pointers), and
  * symbolized through the ELF symbols of the executable and each mapped library (PIE, vdso);
  * kernel frames through /proc/kallsyms. One Dwfl per process, kept while the process lives and
- * refreshed when a pc falls outside every known module (a library loaded later). */
+ * reported again from its maps (the whole list: modules gone are dropped) when a pc falls outside
+ * every known module (a library loaded later, or the process exec'd). */
 #ifndef BINDPROF_UNWIND_H
 #define BINDPROF_UNWIND_H
 
@@ -12,13 +13,31 @@
 
 struct unwinder;
 
+/* How one sample's unwind ended: complete, or why not (its frames up to there are kept). */
+enum unwind_result {
+	UNWIND_COMPLETE,         /* to the outermost frame (its CFI marks no return address), or max frames */
+	UNWIND_NO_STACK_COPY,    /* no copy of the stack came with the sample: the leaf only */
+	UNWIND_NO_PROCESS,       /* its maps could not be read (it exited before the sample was read) */
+	UNWIND_NOT_ATTACHED,     /* libdw would not take the process (seen in the middle of its exec) */
+	UNWIND_LEAF_UNMAPPED,    /* the pc is in no file mapping (the image before an exec, JIT code) */
+	UNWIND_RETURN_UNMAPPED,  /* a return address in no file mapping (a trampoline; garbage) */
+	UNWIND_STACK_COPY_END,   /* the next frame is above the copied bytes (16 KiB from the stack pointer) */
+	UNWIND_NO_CFI,           /* no CFI for a pc and frame pointers did not lead on */
+	UNWIND_RESULT_MAX
+};
+
+/* The result's name in the profile ("stack_copy_end"...). */
+const char *unwind_result_name(int r);
+
 struct unwinder *unwinder_new(void);
 void unwinder_free(struct unwinder *u);
 /* Unwind one sample of tid in pid. regs: the 17 x86_64 DWARF registers (rax..r15, rip); stack:
  * len bytes copied from regs[7] (rsp) up. Fills pcs leaf first (call sites, minus one, for all
- * but the first). Returns how many (0 when the process is gone). */
+ * but the first). Returns how many (0 when the process is gone); *result (may be NULL): how
+ * the unwind ended (enum unwind_result). BINDPROF_UNWIND_DEBUG=1 logs each incomplete one on
+ * stderr with libdw's reason and the pcs. */
 int unwinder_unwind(struct unwinder *u, int pid, int tid, const uint64_t *regs, const uint8_t *stack,
-		    size_t len, uint64_t *pcs, int max);
+		    size_t len, uint64_t *pcs, int max, int *result);
 /* The function at pc (NULL: none) and its file (full path; NULL: no module). Strings live as
  * long as the unwinder. */
 void unwinder_symbolize(struct unwinder *u, int pid, uint64_t pc, const char **func, const char **module);
