@@ -21,7 +21,10 @@ struct symtab {
 	size_t n;
 };
 
+struct unwinder;
+
 struct uw_proc {
+	struct unwinder *u;
 	int pid;
 	Dwfl *dwfl;
 	Dwfl_Module *mods[256]; /* modules whose symbol table is built, most used first */
@@ -46,7 +49,31 @@ struct unwinder {
 	struct strmap procs; /* "pid" -> struct uw_proc */
 	struct strmap names; /* interned strings */
 	int debug;           /* BINDPROF_UNWIND_DEBUG: log incomplete unwinds */
+	/* the next sample's pending uretprobes (unwinder_set_uretprobes) */
+	uint64_t uret_tramp, uret_slot[32], uret_orig[32];
+	int nuret;
+	bool uret_used;      /* this sample's unwind restored one */
+	uint64_t uret_samples;
 };
+
+#define URET_TRAMP_SIZE 4096 /* the [uprobes] page */
+
+void unwinder_set_uretprobes(struct unwinder *u, uint64_t tramp, const uint64_t *slot, const uint64_t *orig, int n)
+{
+	if (n > (int)ARRAY_SIZE(u->uret_slot))
+		n = ARRAY_SIZE(u->uret_slot);
+	u->uret_tramp = n > 0 ? tramp : 0;
+	u->nuret = n > 0 && tramp ? n : 0;
+	for (int i = 0; i < u->nuret; i++) {
+		u->uret_slot[i] = slot[i];
+		u->uret_orig[i] = orig[i];
+	}
+}
+
+uint64_t unwinder_uretprobe_samples(const struct unwinder *u)
+{
+	return u ? u->uret_samples : 0;
+}
 
 const char *unwind_result_name(int r)
 {
@@ -100,6 +127,15 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *a
 		return false;
 	}
 	memcpy(result, p->stack + (addr - sp), 8);
+	/* a return address a pending uretprobe replaced with its trampoline's: the one it replaced */
+	if (p->u->nuret && *result >= p->u->uret_tramp && *result < p->u->uret_tramp + URET_TRAMP_SIZE) {
+		for (int i = 0; i < p->u->nuret; i++)
+			if (p->u->uret_slot[i] == addr) {
+				*result = p->u->uret_orig[i];
+				p->u->uret_used = true;
+				break;
+			}
+	}
 	return true;
 }
 
@@ -294,6 +330,7 @@ static struct uw_proc *proc_get(struct unwinder *u, int pid)
 	if (!p)
 		return NULL;
 	p->pid = pid;
+	p->u = u;
 	p->dwfl = dwfl_begin(&proc_callbacks);
 	if (!p->dwfl || report(p)) {
 		proc_free(p);
@@ -348,9 +385,19 @@ int unwinder_unwind(struct unwinder *u, int pid, int tid, const uint64_t *regs, 
 	struct uw_proc *p = proc_get(u, pid);
 	const char *why = NULL;
 	int res, dummy;
+	uint64_t r2[17];
 
 	if (!result)
 		result = &dummy;
+	u->uret_used = false;
+	/* In the trampoline itself (the probed function has returned to it): it returns to the most
+	 * recent pending uretprobe's address, with the stack as it is */
+	if (u->nuret && regs[16] >= u->uret_tramp && regs[16] < u->uret_tramp + URET_TRAMP_SIZE) {
+		memcpy(r2, regs, sizeof(r2));
+		r2[16] = u->uret_orig[0];
+		regs = r2;
+		u->uret_used = true;
+	}
 	if (!p || max <= 0) {
 		*result = UNWIND_NO_PROCESS;
 		if (u->debug)
@@ -390,12 +437,20 @@ int unwinder_unwind(struct unwinder *u, int pid, int tid, const uint64_t *regs, 
 	else if (res != UNWIND_COMPLETE && !module_at(p, pcs[p->n - 1]))
 		res = UNWIND_RETURN_UNMAPPED;
 	*result = res;
+	u->uret_samples += u->uret_used;
+	u->nuret = 0; /* this sample's only */
 	if (u->debug && res != UNWIND_COMPLETE) {
 		fprintf(stderr, "bindprof unwind: pid %d tid %d: %s (%s), %d frames, len %zu, sp %#llx, oob %#llx:", pid,
 			tid, unwind_result_name(res), why ? why : "-", p->n, len, (unsigned long long)regs[7],
 			(unsigned long long)p->oob_addr);
-		for (int i = 0; i < p->n && i < 12; i++)
-			fprintf(stderr, " %#llx%s", (unsigned long long)pcs[i], module_at(p, pcs[i]) ? "" : "?");
+		for (int i = 0; i < p->n && i < 12; i++) {
+			Dwfl_Module *m = module_at(p, pcs[i]), *lm = dwfl_addrmodule(p->dwfl, pcs[i]);
+			const char *mn = m ? dwfl_module_info(m, NULL, NULL, NULL, NULL, NULL, NULL, NULL) : "?";
+			const char *sn = m ? dwfl_module_addrname(m, pcs[i]) : NULL;
+
+			fprintf(stderr, " %#llx[%s:%s%s]", (unsigned long long)pcs[i], mn ? strrchr(mn, '/') ? strrchr(mn, '/') + 1 : mn : "-",
+				sn ? sn : "-", lm != m ? " LOOKUP-MISMATCH" : "");
+		}
 		fputc('\n', stderr);
 	}
 	return p->n;

@@ -38,6 +38,13 @@ void unwinder_free(struct unwinder *u);
  * stderr with libdw's reason and the pcs. */
 int unwinder_unwind(struct unwinder *u, int pid, int tid, const uint64_t *regs, const uint8_t *stack,
 		    size_t len, uint64_t *pcs, int max, int *result);
+/* The next unwinder_unwind's sample had n pending uretprobes (bpf/stacks.h: stack_event.uret_*,
+ * most recent first): its stack holds the uprobes trampoline's address tramp where slot[i] held
+ * orig[i]. The unwind reads orig[i] there (and a leaf in the trampoline as orig[0]), as the
+ * kernel's own user callchains do. n 0: none. */
+void unwinder_set_uretprobes(struct unwinder *u, uint64_t tramp, const uint64_t *slot, const uint64_t *orig, int n);
+/* Samples so far whose unwind went through a pending uretprobe's return address (restored). */
+uint64_t unwinder_uretprobe_samples(const struct unwinder *u);
 /* The function at pc (NULL: none) and its file (full path; NULL: no module). Strings live as
  * long as the unwinder. */
 void unwinder_symbolize(struct unwinder *u, int pid, uint64_t pc, const char **func, const char **module);

@@ -339,6 +339,9 @@ static int fold_event(struct stacks *st, const struct stack_event *e)
 
 	st->no_stack += e->regs[16] && !e->user_len;
 	st->last_unwind = -1;
+	/* return addresses that another probe's (or bindprof's own) uretprobes replaced */
+	unwinder_set_uretprobes(st->uw, e->uret_tramp, (const uint64_t *)e->uret_slot, (const uint64_t *)e->uret_orig,
+				e->user_len && e->nuret <= MAX_URETPROBES ? (int)e->nuret : 0);
 	if (e->regs[16])
 		nn = unwinder_unwind(st->uw, e->pid, e->tid, (const uint64_t *)e->regs, e->stack, e->user_len, pcs,
 				     MAX_NATIVE, &st->last_unwind);
@@ -997,6 +1000,7 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 			}
 		}
 		cJSON_AddNumberToObject(s, "samples_unwound", with);
+		cJSON_AddNumberToObject(s, "uretprobe_samples", unwinder_uretprobe_samples(st->uw));
 		if (with)
 			cJSON_AddNumberToObject(s, "unwound_complete_percent", 100.0 * st->unwind[UNWIND_COMPLETE] / with);
 		else
