@@ -19,13 +19,15 @@ more than three standard deviations of the sampling error.
 """
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BINDPROF, OUT, ROOT, Skip, check, interpreters, load, main, run, validate, each_interpreter as each  # noqa: E402
+from harness import BINDPROF, OUT, ROOT, Skip, check, interpreters, load, main, run, validate, wait_line, each_interpreter as each  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="bindprof-stacks-")
 PYSTACK = os.path.join(ROOT, "tools", "pystack.py")
@@ -52,6 +54,11 @@ def folded(path):
 
 def weight(rows, pred):
     return sum(n for fr, n in rows if pred(fr))
+
+
+def user_frames(frames):
+    """The frames of a folded line but the kernel's (``_[k]``)."""
+    return [f for f in frames if not f.endswith("_[k]")]
 
 
 def names(frames):
@@ -81,17 +88,26 @@ def test_native_call_tree_with_and_without_frame_pointers():
     for exe in ("calltree", "calltree-nofp"):
         doc, rows, _ = record(exe, [os.path.join(OUT, "tools", exe), "2"])
         st = doc["results"]["profiling"]["stacks"]
-        in_a = weight(rows, lambda f: f[-4:-1] == ["main", "a", "b"] or f[-4:-1] == ["main", "a", "c"])
-        b = weight(rows, lambda f: f[-4:-1] == ["main", "a", "b"])
-        # 499 Hz of the target's CPU time (from /proc, read by the recorder each 100 ms, so it can miss
-        # the last tick): not of wall time, which a busy host stretches (470 samples in 2 s at load 8)
+        # unwound to main: the user frames end main;a;b|c;burn, with or without kernel frames above
+        # burn (interrupts, preemption: the thread was in the kernel on its own behalf, 13% of
+        # samples beside two other suites, where the old count, burn as the leaf, read 86.6%)
+        in_a = weight(rows, lambda f: user_frames(f)[-4:] in (["main", "a", "b", "burn"], ["main", "a", "c", "burn"]))
+        b = weight(rows, lambda f: user_frames(f)[-4:] == ["main", "a", "b", "burn"])
+        # 499 Hz of the target's CPU time (from /proc), not of wall time, which a busy host stretches
         cpu_ms = doc["results"]["resources"]["cpu"]["total_cpu_ms"]
         check(st["samples"] >= 0.7 * cpu_ms * 499 / 1000 and cpu_ms >= 200,
               f"{exe}: {st['samples']} samples in {cpu_ms} ms of CPU at 499 Hz")
-        # 99.5-100% on a quiet host and with a hog on each core; 91% (545 of 596, no frame pointers)
-        # and 86.6% (583 of 673, with them) beside two other suites of bindprof runs (the rest
-        # `[unknown]` rows: why, not found; README, Known limits), so 85% is asked
-        check(in_a >= 0.85 * st["samples"], f"{exe}: only {in_a} of {st['samples']} samples unwound to main;a;b|c;burn")
+        # 99.7-99.9% beside two other suites (before the unwinder fixes: 98.7-100% over 29 runs); the
+        # rest are the loader's and the exec's own samples, before main
+        check(in_a >= 0.97 * st["samples"], f"{exe}: only {in_a} of {st['samples']} samples unwound to main;a;b|c;burn")
+        # every unwind is counted by how it ended: the complete ones are those rooted at _start
+        fails = st["unwind_failures"]
+        complete = st["samples_unwound"] - sum(fails.values())
+        rooted = weight(rows, lambda f: len(f) > 1 and f[1] == "_start")
+        check(st["samples_unwound"] == st["samples"] and abs(complete - rooted) <= max(2, 0.01 * st["samples"]),
+              f"{exe}: {complete} complete unwinds ({fails}) vs {rooted} samples rooted at _start")
+        check(st["unwound_complete_percent"] >= 97, f"{exe}: unwound_complete_percent {st['unwound_complete_percent']}")
+        check(not any("could not be unwound" in w["message"] for w in doc["warnings"]), doc["warnings"])
         share = 100 * b / in_a
         check(abs(share - 70) <= 5, f"{exe}: main;a;b has {share:.1f}% of the a samples, want 70 +- 5")
         # the process first, then the C runtime's entry, then the tree, burn at the leaf
@@ -223,6 +239,53 @@ def test_python_into_native():
         check(st["share_percent"]["native"] >= 0.8 * 100 * in_call / st["samples"], st["share_percent"])
 
     each(one)
+
+
+LIBFFI = "/lib/x86_64-linux-gnu/libffi.so.8"  # what Debian's _ctypes links
+
+
+def test_uretprobe_return_addresses_restored():
+    """Another tool's uretprobes on the target's code: a uprobe on a file is put in every process
+    that maps it, and each pending uretprobe replaces its function's return address on the stack
+    with the [uprobes] trampoline's, which unwinds nowhere. That is what other bindprof runs'
+    --ffi pairs on libffi's ffi_call did beside this suite: the ctypes crossing frame lost its
+    module in every sample of 4 runs of 4 (0 of 385 with such a probe before the fix), and
+    nothing said so. bpftrace puts uretprobes on calltree-nofp's a() and on libffi's ffi_call;
+    every sample under them must unwind whole, through the restored return addresses. Ground
+    truths: calltree's tree (main -> a -> b|c -> burn), and the ctypes call under call_native."""
+    need_root()
+    bt = shutil.which("bpftrace")
+    if not bt:
+        raise Skip("bpftrace missing (apt-get install bpftrace)")
+    ct = os.path.join(OUT, "tools", "calltree-nofp")
+    if not os.path.exists(LIBFFI):
+        raise Skip(f"{LIBFFI} missing")
+    script = f"uretprobe:{ct}:a {{ @a = count(); }} uretprobe:{LIBFFI}:ffi_call {{ @f = count(); }}"
+    p = subprocess.Popen([bt, "-e", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        wait_line(p.stdout, "Attaching", timeout=30)
+        doc, rows, _ = record("uret-calltree", [ct, "1.5"])
+        st = doc["results"]["profiling"]["stacks"]
+        in_a = weight(rows, lambda f: "a" in user_frames(f))
+        whole = weight(rows, lambda f: user_frames(f)[1:5] == ["_start", "__libc_start_main", "__libc_start_call_main", "main"]
+                       and "a" in user_frames(f))
+        # measured: 100% (729 of 729); before the fix none of them reached main
+        check(in_a >= 0.9 * st["samples"] and whole >= 0.97 * in_a, f"{whole} of {in_a} samples in a() rooted at _start;...;main")
+        check(st["uretprobe_samples"] >= 0.97 * in_a, f"{st['uretprobe_samples']} samples restored, {in_a} in a()")
+        doc, rows, _ = record("uret-ctypes", ["/usr/bin/python3", PYSTACK, "ctypes", "1.0", "--delay", "0.3"])
+        st = doc["results"]["profiling"]["stacks"]
+        native = weight(rows, lambda f: "demo_checksum" in f and "call_native" in names(f))
+        ok = weight(rows, lambda f: "demo_checksum" in f and "call_native" in names(f)
+                    and any(x.endswith(".so]") and "_ctypes" in x for x in f))
+        check(native > 0 and ok >= 0.97 * native, f"{ok} of {native} samples under call_native kept the crossing's module")
+        check(st["uretprobe_samples"] >= 0.97 * native, f"{st['uretprobe_samples']} samples restored, {native} in ffi_call")
+    finally:
+        p.send_signal(signal.SIGINT)
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
 
 
 def test_gil_wait_stacks():
