@@ -21,6 +21,8 @@ PKGS=(
   python3-dev python3-cffi wrk nginx-light python3-gevent
   # the net probe's tests: Flask's development server, and ss (iproute2) as an independent reader
   python3-flask iproute2
+  # the stacks tests' uretprobes from another tool (test_uretprobe_return_addresses_restored)
+  bpftrace
 )
 
 missing=()
