@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <elfutils/libdwfl.h>
 #include <dwarf.h>
 #include "lib/strmap.h"
@@ -34,6 +35,7 @@ struct uw_proc {
 	uint64_t last_refresh_ns;
 	uint64_t maps_hash; /* of /proc/PID/maps at the last report: unchanged, no report again */
 	bool last_changed;  /* the last look at the maps found them changed (or was the first) */
+	char exe[256];      /* /proc/PID/exe at the last report */
 	/* the sample being unwound */
 	int tid;
 	const uint64_t *regs;
@@ -208,6 +210,19 @@ void unwinder_forget(struct unwinder *u, int pid)
 	}
 }
 
+void unwinder_exec(struct unwinder *u, int pid, const char *exe)
+{
+	char key[16];
+	struct strmap_entry *e;
+	struct uw_proc *p;
+
+	snprintf(key, sizeof(key), "%d", pid);
+	e = strmap_find(&u->procs, key);
+	p = e ? e->ptr : NULL;
+	if (p && strcmp(p->exe, exe))
+		unwinder_forget(u, pid);
+}
+
 /* The module holding pc, or NULL. libdw's look-up can answer a module whose range does not hold
  * pc (seen: a library mapped after the last report, taken for the one mapped before it, whose
  * `_fini` then named every sample in it), so the range is checked. */
@@ -259,6 +274,14 @@ static int report(struct uw_proc *p)
 	p->last_refresh_ns = now_ns();
 	snprintf(path, sizeof(path), "/proc/%d/maps", p->pid);
 	p->last_changed = false;
+	{
+		char link[64];
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/%d/exe", p->pid);
+		n = readlink(link, p->exe, sizeof(p->exe) - 1);
+		p->exe[n > 0 ? n : 0] = '\0';
+	}
 	if (read_file(path, &buf, &len) || !len) {
 		free(buf);
 		return ESRCH;

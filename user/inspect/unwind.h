@@ -50,6 +50,10 @@ uint64_t unwinder_uretprobe_samples(const struct unwinder *u);
 void unwinder_symbolize(struct unwinder *u, int pid, uint64_t pc, const char **func, const char **module);
 /* Forget a process (it exited). */
 void unwinder_forget(struct unwinder *u, int pid);
+/* Process pid was seen running exe (/proc/PID/exe) after an exec: its modules are forgotten
+ * unless they were read while it ran exe already (samples read after it exits would lose every
+ * native frame otherwise: its maps can no longer be read). */
+void unwinder_exec(struct unwinder *u, int pid, const char *exe);
 
 /* Kernel symbols (/proc/kallsyms, needs root for real addresses). NULL: unknown. */
 struct ksyms;

@@ -285,7 +285,7 @@ void stacks__poll(struct stacks *st, const int *pids, int n)
 			snprintf(path, sizeof(path), "/proc/%d/exe", p->pid);
 			if (readlink(path, exe, sizeof(exe) - 1) > 0 && strcmp(exe, p->exe)) {
 				snprintf(p->exe, sizeof(p->exe), "%s", exe);
-				unwinder_forget(st->uw, p->pid);
+				unwinder_exec(st->uw, p->pid, exe);
 				p->settled = false;
 				p->fl = NULL;
 				p->tries = 0;
