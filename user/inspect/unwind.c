@@ -323,9 +323,19 @@ static int report(struct uw_proc *p)
  * JIT code, a trampoline in anonymous memory). Whether anything changed. */
 static bool refresh(struct uw_proc *p)
 {
-	if (!p->last_changed && now_ns() - p->last_refresh_ns < 20000000ull)
+	int err;
+
+	if (!p->last_changed && now_ns() - p->last_refresh_ns < 20000000ull) {
+		if (p->u->debug)
+			fprintf(stderr, "bindprof unwind: pid %d: maps not read again (unchanged %.1f ms ago)\n", p->pid,
+				(now_ns() - p->last_refresh_ns) / 1e6);
 		return false;
-	return !report(p) && p->last_changed;
+	}
+	err = report(p);
+	if (p->u->debug)
+		fprintf(stderr, "bindprof unwind: pid %d: maps read again: %s\n", p->pid,
+			err ? strerror(err) : p->last_changed ? "changed" : "unchanged");
+	return !err && p->last_changed;
 }
 
 static struct uw_proc *proc_get(struct unwinder *u, int pid)
