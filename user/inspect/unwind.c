@@ -36,6 +36,9 @@ struct uw_proc {
 	uint64_t maps_hash; /* of /proc/PID/maps at the last report: unchanged, no report again */
 	bool last_changed;  /* the last look at the maps found them changed (or was the first) */
 	char exe[256];      /* /proc/PID/exe at the last report */
+	/* pages of pcs that a look at unchanged maps did not explain, and when (refresh) */
+	uint64_t unexplained[16], unexplained_ns[16];
+	int next_unexplained;
 	/* the sample being unwound */
 	int tid;
 	const uint64_t *regs;
@@ -316,26 +319,36 @@ static int report(struct uw_proc *p)
 	return 0;
 }
 
-/* A pc fell outside every known module: look at the maps again. Right away when the last look
- * found them changed (a process starting or loading libraries maps in several steps: samples
- * taken after a look may need the next one; a 20 ms wait lost the first samples of every
- * process to a libc not yet known), else at most every 20 ms (a pc that no look will explain:
- * JIT code, a trampoline in anonymous memory). Whether anything changed. */
-static bool refresh(struct uw_proc *p)
+/* A pc fell outside every known module: look at the maps again, unless a look in the last 20 ms
+ * found them unchanged while this pc's page was already unexplained (JIT code, a trampoline in
+ * anonymous memory: no look will explain it). A rate limit over all pcs lost the first ~10
+ * samples of C programs beside other suites: a look for a sample of the image before the exec
+ * (unexplained) then held back the look that would have found libc, mapped just after.
+ * Whether the maps changed. */
+static bool refresh(struct uw_proc *p, uint64_t pc)
 {
+	uint64_t page = pc >> 12, now = now_ns();
 	int err;
 
-	if (!p->last_changed && now_ns() - p->last_refresh_ns < 20000000ull) {
-		if (p->u->debug)
-			fprintf(stderr, "bindprof unwind: pid %d: maps not read again (unchanged %.1f ms ago)\n", p->pid,
-				(now_ns() - p->last_refresh_ns) / 1e6);
-		return false;
-	}
+	for (int i = 0; i < (int)ARRAY_SIZE(p->unexplained); i++)
+		if (p->unexplained[i] == page && now - p->unexplained_ns[i] < 20000000ull) {
+			if (p->u->debug)
+				fprintf(stderr, "bindprof unwind: pid %d: maps not read again for %#llx (unexplained %.1f ms ago)\n",
+					p->pid, (unsigned long long)pc, (now - p->unexplained_ns[i]) / 1e6);
+			return false;
+		}
 	err = report(p);
 	if (p->u->debug)
-		fprintf(stderr, "bindprof unwind: pid %d: maps read again: %s\n", p->pid,
+		fprintf(stderr, "bindprof unwind: pid %d: maps read again for %#llx: %s\n", p->pid, (unsigned long long)pc,
 			err ? strerror(err) : p->last_changed ? "changed" : "unchanged");
-	return !err && p->last_changed;
+	if (!err && p->last_changed) {
+		memset(p->unexplained, 0, sizeof(p->unexplained));
+		return true;
+	}
+	p->unexplained[p->next_unexplained] = page;
+	p->unexplained_ns[p->next_unexplained] = now;
+	p->next_unexplained = (p->next_unexplained + 1) % ARRAY_SIZE(p->unexplained);
+	return false;
 }
 
 static struct uw_proc *proc_get(struct unwinder *u, int pid)
@@ -441,7 +454,7 @@ int unwinder_unwind(struct unwinder *u, int pid, int tid, const uint64_t *regs, 
 	}
 	/* the leaf's module unknown: a library mapped since the last look */
 	if (!module_at(p, regs[16]))
-		refresh(p);
+		refresh(p, regs[16]);
 	if (!p->attached || !len) {
 		pcs[0] = regs[16];
 		*result = !p->attached ? UNWIND_NOT_ATTACHED : !module_at(p, regs[16]) ? UNWIND_LEAF_UNMAPPED
@@ -460,7 +473,7 @@ int unwinder_unwind(struct unwinder *u, int pid, int tid, const uint64_t *regs, 
 	res = walk(p, &why);
 	/* It stopped at a pc outside every known module: a library mapped since (or the process was
 	 * first seen in the middle of its exec). Look at its maps again, and unwind again. */
-	if (p->n && !module_at(p, pcs[p->n - 1]) && refresh(p))
+	if (p->n && !module_at(p, pcs[p->n - 1]) && refresh(p, pcs[p->n - 1]))
 		res = walk(p, &why);
 	if (!p->n) {
 		pcs[p->n++] = regs[16];
@@ -585,7 +598,7 @@ void unwinder_symbolize(struct unwinder *u, int pid, uint64_t pc, const char **f
 	if (!p)
 		return;
 	m = module_at(p, pc);
-	if (!m && refresh(p))
+	if (!m && refresh(p, pc))
 		m = module_at(p, pc);
 	if (!m)
 		return;
