@@ -129,7 +129,12 @@ def test_python_call_tree():
         st = doc["results"]["profiling"]["stacks"]
         outer = weight(rows, lambda f: "outer" in names(f))
         hot = weight(rows, lambda f: "hot_inner" in names(f))
-        check(outer >= 0.9 * st["samples"], f"outer in {outer} of {st['samples']} samples")
+        # of the samples in the script's main(), not of all: the interpreter's start-up is a fixed
+        # amount of CPU while the 1.5 s loop's shrinks on a busy host (162 of 181 = 89.5% of all
+        # beside two other suites)
+        in_main = weight(rows, lambda f: "main" in names(f) and any("pystack.py" in x for x in f))
+        check(in_main >= 0.5 * st["samples"] and outer >= 0.9 * in_main,
+              f"outer in {outer} of {in_main} samples in main(), {st['samples']} in all")
         check(abs(100 * hot / outer - 80) <= 5, f"hot_inner {100 * hot / outer:.1f}% of outer, want 80 +- 5")
         # root to leaf: <module> -> main -> outer -> hot_inner -> work, with files and lines
         deep = [f for f, n in rows if "hot_inner" in names(f)]
