@@ -253,7 +253,7 @@ static int collect_module(Dwfl_Module *m, void **userdata, const char *name, Dwa
 {
 	struct uw_proc *p = arg;
 
-	/* a symbol table whose module is still in the list is kept (marked by a NULL tab's owner) */
+	/* a symbol table whose module is still in the list is kept (marked in its pointer's low bit) */
 	for (int i = 0; i < p->nmods; i++)
 		if (p->mods[i] == m)
 			p->tabs[i] = (struct symtab *)((uintptr_t)p->tabs[i] | 1);
