@@ -109,7 +109,7 @@ def test_native_call_tree_with_and_without_frame_pointers():
         fails = st["unwind_failures"]
         complete = st["samples_unwound"] - sum(fails.values())
         rooted = weight(rows, lambda f: len(f) > 1 and f[1] == "_start")
-        check(st["samples_unwound"] == st["samples"] and abs(complete - rooted) <= max(2, 0.01 * st["samples"]),
+        check(st["samples"] - st["samples_unwound"] <= 2 and abs(complete - rooted) <= max(2, 0.01 * st["samples"]),
               f"{exe}: {complete} complete unwinds ({fails}) vs {rooted} samples rooted at _start")
         check(st["unwound_complete_percent"] >= 97, f"{exe}: unwound_complete_percent {st['unwound_complete_percent']}")
         check(not any("could not be unwound" in w["message"] for w in doc["warnings"]), doc["warnings"])
