@@ -389,6 +389,11 @@ static struct uw_proc *proc_get(struct unwinder *u, int pid)
 	return p;
 }
 
+void unwinder_prepare(struct unwinder *u, int pid)
+{
+	proc_get(u, pid);
+}
+
 static int frame_cb(Dwfl_Frame *state, void *arg)
 {
 	struct uw_proc *p = arg;

@@ -54,6 +54,10 @@ void unwinder_forget(struct unwinder *u, int pid);
  * unless they were read while it ran exe already (samples read after it exits would lose every
  * native frame otherwise: its maps can no longer be read). */
 void unwinder_exec(struct unwinder *u, int pid, const char *exe);
+/* Read a live process's modules now, if not yet (the poll of followed processes calls it): its
+ * samples read after it exits keep their frames (a lagging consumer met short-lived children
+ * only after their end). */
+void unwinder_prepare(struct unwinder *u, int pid);
 
 /* Kernel symbols (/proc/kallsyms, needs root for real addresses). NULL: unknown. */
 struct ksyms;

@@ -290,6 +290,7 @@ void stacks__poll(struct stacks *st, const int *pids, int n)
 				p->fl = NULL;
 				p->tries = 0;
 			}
+			unwinder_prepare(st->uw, p->pid);
 		}
 		pthread_mutex_unlock(&st->lock);
 		if (p && !p->settled)
