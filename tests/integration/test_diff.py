@@ -380,6 +380,22 @@ def test_compare_checks_its_inputs():
     check([fw["name"] for fw in d["frameworks"]] == ["run.json", pb], d["frameworks"])
     x = d["results"][0]
     check(x["comparison"]["winner"] is None and x["failed"] == ["run.json"], x)
+    # the table and the markdown say so: not compared, the failed one named with its reason
+    md = os.path.join(TMP, "cmp404.md")
+    r = run([BINDPROF, "compare", pa, pb, "--report", md])
+    total = fast404["results"]["throughput"]["total_requests"]
+    want = f"not compared; failed: run.json: no successful answer ({total} 4xx, 0 5xx"
+    row = [ln for ln in r.stdout.splitlines() if ln.startswith("x ")]
+    check(r.returncode == 0 and row and want in row[0], f"table row {row}: want {want!r}")
+    with open(md) as f:
+        check(want in f.read(), f"markdown lacks {want!r}")
+    # report of the compare file: the ratio CI at its own level, and the failed framework named
+    r = run([BINDPROF, "report", out])
+    sig = x["comparison"]["statistical_significance"]
+    ci = f"{sig['ci_low']:.3f}..{sig['ci_high']:.3f} ({100 * sig['confidence']:.0f}%)"
+    row = [ln for ln in r.stdout.splitlines() if ln.strip().startswith("s/x ")]
+    check(r.returncode == 0 and "95% CI" not in r.stdout and row and ci in row[0] and row[0].rstrip().endswith(" run.json"),
+          f"report row {row}: want {ci!r} and failed run.json")
 
 
 SERVER = os.path.join(ROOT, "tools", "demo_server.py")
