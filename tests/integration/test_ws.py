@@ -205,7 +205,8 @@ def test_misbehaving_servers():
     announcing a 1 GiB frame is a protocol error on every session (counted, the close frame 1002 /
     1009 sent, not a silent idle session to the run's end); a flood of frames ends with the run; a
     listener that never accepts (its backlog full) does not hold the run past its end (a blocking
-    connect waited ~130 s of SYN retries), for WebSocket and SSE alike."""
+    connect waited ~130 s of SYN retries), for WebSocket and SSE alike. --rate, which a stream does
+    not take, is warned of per workload."""
     port, stuck = free_port(), free_port()
     p = subprocess.Popen(["/usr/bin/python3", os.path.join(os.path.dirname(__file__), "wsbad.py"), "--port",
                           str(port), "--stuck-port", str(stuck)])
@@ -232,8 +233,14 @@ def test_misbehaving_servers():
         out = os.path.join(TMP, "bad.json")
         common = ["--probes", "none", "--duration", "1", "--warmup", "0", "--concurrency", "2",
                   "--allow-errors", "-p", str(p.pid)]
-        r = run([BINDPROF, "profile", "--url", f"http://127.0.0.1:{port}", "-o", out, "--suite", suite] + common, timeout=120)
+        r = run([BINDPROF, "profile", "--url", f"http://127.0.0.1:{port}", "-o", out, "--suite", suite, "--rate", "10"] + common,
+                timeout=120)
         check(r.returncode == 0, f"profile exited {r.returncode}: {r.stderr.strip()[-600:]}")
+        # --rate does not apply to a stream: said of each workload (it was ignored silently)
+        warns = [w["message"] for w in load(out)["warnings"]]
+        for name in ("garbage", "bigframe", "flood"):
+            msg = f"bad/{name}: a WebSocket workload takes no --rate, --burst or --ramp-up: it ran without them"
+            check(msg in warns and msg in r.stderr, f"{msg!r} not in {warns} / stderr")
         time.sleep(0.5)  # the server's reads of the last close frames
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/count", timeout=5) as f:
             c = json.loads(f.read())

@@ -1031,6 +1031,14 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 
 	pw->suite = s->name; /* for messages during the run; the document's string replaces it below */
 	pw->name = cJSON_GetObjectItem(wj, "name")->valuestring;
+	if ((w->sse || w->ws) && (o->rate > 0 || o->shape.burst_secs > 0 || o->shape.ramp_up > 0)) {
+		/* a stream's connections run as their engine does (ws echo: one message in flight per
+		 * connection, as fast as answered): an unused rate would read as the rate measured at */
+		log_warn("profile: %s/%s: a %s workload takes no --rate, --burst or --ramp-up: it ran without them",
+			 s->name, w->name, w->ws ? "WebSocket" : "SSE");
+		profile_warn(c->doc, "profile", "%s/%s: a %s workload takes no --rate, --burst or --ramp-up: it ran "
+			     "without them", s->name, w->name, w->ws ? "WebSocket" : "SSE");
+	}
 	if (o->warmup > 0 && !stopping(c)) {
 		progress(c, s->name, w->name, "warmup");
 		if (!run_load(c, w, o->warmup, &lr, NULL, false))
