@@ -55,7 +55,7 @@ struct ws_conn {
 	struct ws_shared *sh;
 	struct lathist hs, first, rtt;
 	struct load_interval *iv;  /* echo with intervals: this connection's (ws_result.iv's layout) */
-	uint64_t upgraded, with_msg, sent, received, unanswered, mismatched, errors, bytes;
+	uint64_t upgraded, with_msg, sent, received, unanswered, mismatched, errors, conn_errors, bytes;
 	/* the session */
 	int fd;
 	char pend[8192];      /* bytes read after the 101's headers: the first frames (all of them: the
@@ -238,7 +238,11 @@ static bool upgrade(struct ws_conn *c)
 	if (c->fd < 0)
 		return false;
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (!connect_until(c) || getrandom(raw, sizeof(raw), 0) != sizeof(raw))
+	if (!connect_until(c)) {
+		c->conn_errors++;
+		return false;
+	}
+	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
 		return false;
 	base64_encode_raw(key, sizeof(raw), raw);
 	key[BASE64_ENCODE_RAW_LENGTH(sizeof(raw))] = '\0';
@@ -459,6 +463,7 @@ int ws_run(const struct ws_opts *o, struct ws_result *r, volatile sig_atomic_t *
 		r->unanswered += c->unanswered;
 		r->mismatched += c->mismatched;
 		r->errors += c->errors;
+		r->connect_errors += c->conn_errors;
 		r->bytes += c->bytes;
 		for (int k = 0; k < sh.niv; k++)
 			load_interval_merge(&r->iv[k], &c->iv[k]);
