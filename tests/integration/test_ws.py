@@ -224,7 +224,8 @@ def test_misbehaving_servers():
                 {"name": "bigframe", "method": "GET", "path": "/bigframe", "stream": "websocket",
                  "websocket": {"mode": "receive"}},
                 {"name": "flood", "method": "GET", "path": "/flood", "stream": "websocket",
-                 "websocket": {"mode": "receive"}}]}, f)
+                 "websocket": {"mode": "receive"}},
+                {"name": "close", "method": "GET", "path": "/close", "stream": "websocket"}]}, f)
         suite2 = os.path.join(TMP, "stuck.json")
         with open(suite2, "w") as f:
             json.dump({"name": "bad", "workloads": [
@@ -238,7 +239,7 @@ def test_misbehaving_servers():
         check(r.returncode == 0, f"profile exited {r.returncode}: {r.stderr.strip()[-600:]}")
         # --rate does not apply to a stream: said of each workload (it was ignored silently)
         warns = [w["message"] for w in load(out)["warnings"]]
-        for name in ("garbage", "bigframe", "flood"):
+        for name in ("garbage", "bigframe", "flood", "close"):
             msg = f"bad/{name}: a WebSocket workload takes no --rate, --burst or --ramp-up: it ran without them"
             check(msg in warns and msg in r.stderr, f"{msg!r} not in {warns} / stderr")
         time.sleep(0.5)  # the server's reads of the last close frames
@@ -255,6 +256,12 @@ def test_misbehaving_servers():
             check(ups - 2 <= s["errors"] <= ups and s["messages_received"] == 0, f"{name}: {s}")
             check(codes.count(code) >= s["errors"] - 2, f"{name}: {codes.count(code)} close frames {code}, "
                                                         f"{s['errors']} errors")
+        # a server closing each session at once: every echo message sent is unanswered and an error
+        # (they were no error: 5175 sent and 'no request was sent or answered'), one per session
+        s, ups = res["close"], c["upgrades"].get("/close", 0)
+        print(f"      close: upgraded {s['upgraded']} (server {ups}), sent {s['messages_sent']}, errors {s['errors']}")
+        check(s["upgraded"] == ups > 2 and s["messages_sent"] == s["unanswered"] and s["messages_received"] == 0, s)
+        check(ups - 2 <= s["errors"] <= ups and s["messages_sent"] - 2 <= s["errors"], s)
         s = res["flood"]
         check(s["errors"] == 0 and s["messages_received"] > 0 and s["elapsed_secs"] <= 1.001, f"flood: {s}")
         # the stuck listener: the first connection is queued, the others' SYNs dropped

@@ -3,7 +3,8 @@
 after a valid 101,
 - /garbage: random bytes (a protocol error for a client),
 - /bigframe: a text frame announcing 1 GiB, 64 KiB of it, then silence (reads the client's close),
-- /flood: text frames as fast as the socket takes them, forever.
+- /flood: text frames as fast as the socket takes them, forever,
+- /close: a close frame (1000) at once.
 GET /count answers the counts as JSON: upgrades per path, and the close codes the clients sent.
 --stuck-port P: a second listener with a backlog of 0 that never accepts (the SYNs past the first
 are dropped: a client's connect waits)."""
@@ -71,6 +72,9 @@ def handle(c):
             code = read_close_code(c)
         elif path == "/bigframe":
             c.sendall(b"\x81\x7f" + (1 << 30).to_bytes(8, "big") + b"a" * 65536)
+            code = read_close_code(c)
+        elif path == "/close":
+            c.sendall(b"\x88\x02\x03\xe8")  # a normal close at once, whatever the client sends
             code = read_close_code(c)
         elif path == "/flood":
             chunk = b"\x81\x05hello" * 100000

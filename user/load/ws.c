@@ -360,8 +360,11 @@ static void session(struct ws_conn *c)
 	}
 	if (!ok && !wslay_event_get_close_received(ctx))
 		c->errors++; /* reset, or a protocol error */
-	if (c->outstanding)
+	if (c->outstanding) {
 		c->unanswered++;
+		if ((ok || wslay_event_get_close_received(ctx)) && !over(c))
+			c->errors++; /* the server closed with the message unanswered (not cut by the run's end) */
+	}
 	if (ok && !wslay_event_get_close_sent(ctx)) { /* our close frame, best effort */
 		wslay_event_queue_close(ctx, WSLAY_CODE_NORMAL_CLOSURE, NULL, 0);
 		wslay_event_send(ctx);
