@@ -252,8 +252,9 @@ def test_misbehaving_servers():
             print(f"      {name}: upgraded {s['upgraded']} (server {ups}), errors {s['errors']}, close codes "
                   f"{sorted(set(codes))} x{len(codes)}")
             check(s["upgraded"] == ups > 2, f"{name}: each session ended by its error, then a new one: upgraded {s['upgraded']}, the server {ups}")
-            # every session a protocol error, but one per connection cut by the run's end
-            check(ups - 2 <= s["errors"] <= ups and s["messages_received"] == 0, f"{name}: {s}")
+            # every session a protocol error, but one per connection cut by the run's end (or an
+            # upgrade cut by it: an error with no upgrade)
+            check(ups - 2 <= s["errors"] <= ups + 2 and s["messages_received"] == 0, f"{name}: {s}")
             check(codes.count(code) >= s["errors"] - 2, f"{name}: {codes.count(code)} close frames {code}, "
                                                         f"{s['errors']} errors")
         # a server closing each session at once: every echo message sent is unanswered and an error
@@ -261,7 +262,7 @@ def test_misbehaving_servers():
         s, ups = res["close"], c["upgrades"].get("/close", 0)
         print(f"      close: upgraded {s['upgraded']} (server {ups}), sent {s['messages_sent']}, errors {s['errors']}")
         check(s["upgraded"] == ups > 2 and s["messages_sent"] == s["unanswered"] and s["messages_received"] == 0, s)
-        check(ups - 2 <= s["errors"] <= ups and s["messages_sent"] - 2 <= s["errors"], s)
+        check(ups - 2 <= s["errors"] <= ups + 2 and s["messages_sent"] - 2 <= s["errors"], s)
         s = res["flood"]
         check(s["errors"] == 0 and s["messages_received"] > 0 and s["elapsed_secs"] <= 1.001, f"flood: {s}")
         # the stuck listener: the first connection is queued, the others' SYNs dropped
