@@ -1103,8 +1103,10 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 		recorder_warnings_pass(c, pdoc, pw, kind == 1 ? "page-fault pass" : "malloc pass");
 		x = cJSON_DetachItemViaPointer(pdoc, (cJSON *)profile_get(pdoc, "results.profiling.stacks"));
 		cJSON_Delete(pdoc);
-		if (x) /* the pass's requests: faults (or sampled calls) per request */
-			cJSON_AddNumberToObject(x, "requests", pfp.json ? (double)pfp.total : 0);
+		if (x) /* the pass's requests: faults (or sampled calls) per request; null when its load
+			* did not complete (the app died in it): not 0 requests */
+			cJSON_AddItemToObject(x, "requests", pfp.json ? cJSON_CreateNumber((double)pfp.total)
+								  : cJSON_CreateNull());
 		cJSON_Delete(pfp.json);
 		pfp = (struct pass){ 0 };
 		*(kind == 1 ? &pf : &ms) = x;
