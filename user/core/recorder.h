@@ -44,6 +44,7 @@ struct record_opts {
 	int freq;              /* -F HZ, default 99 */
 	bool page_faults;      /* the stacks probe samples every page fault instead of cpu-clock */
 	bool no_gil_stacks;    /* --gil-stacks off: no stack per GIL wait */
+	bool kernel_unwind;    /* --unwind kernel: CPU samples' native frames unwound in BPF */
 	bool no_tasks;         /* --asyncio-tasks off: the requests probe does not follow asyncio tasks */
 	const char *ffi[16];   /* --ffi LIB[:GLOB], repeatable */
 	int nffi;
