@@ -30,6 +30,9 @@ from harness import BINDPROF, OUT, ROOT, Skip, check, interpreters, load, main, 
 TMP = tempfile.mkdtemp(prefix="bindprof-stacks-")
 PYSTACK = os.path.join(ROOT, "tools", "pystack.py")
 PYTHONS, MISSING = interpreters()
+# BINDPROF_UNWIND=kernel runs every test of this suite with --unwind kernel (native frames unwound
+# in BPF from .eh_frame tables); test_kernel_unwinding runs the call-tree tests that way in any case.
+UNWIND = ("--unwind", os.environ["BINDPROF_UNWIND"]) if os.environ.get("BINDPROF_UNWIND") else ()
 
 
 def need_root():
@@ -68,7 +71,7 @@ def ordered(frames, *want):
 def record(name, cmd, probes="stacks", extra=()):
     out = os.path.join(TMP, name + ".json")
     fold = os.path.join(TMP, name + ".folded")
-    r = run([BINDPROF, "record", "--probes", probes, "-F", "499", "--folded", fold, "-o", out, *extra, "--", *cmd],
+    r = run([BINDPROF, "record", "--probes", probes, "-F", "499", "--folded", fold, "-o", out, *UNWIND, *extra, "--", *cmd],
             timeout=120)
     check(r.returncode == 0, f"record exited {r.returncode}: {r.stderr.strip()}")
     doc = load(out)
@@ -232,7 +235,7 @@ def test_gil_wait_stacks():
     def one(label, py, full):
         name = "gil-" + label
         out, fold = os.path.join(TMP, name + ".json"), os.path.join(TMP, name + ".folded")
-        r = run([BINDPROF, "record", "--probes", "stacks,gil", "-F", "499", "--folded", fold, "-o", out, "--",
+        r = run([BINDPROF, "record", "--probes", "stacks,gil", "-F", "499", "--folded", fold, "-o", out, *UNWIND, "--",
                  py, PYSTACK, "gil", str(T), "--delay", "0.5"], timeout=120)
         check(r.returncode == 0, f"record exited {r.returncode}: {r.stderr.strip()}")
         doc = load(out)
@@ -285,7 +288,7 @@ def test_gil_wait_stacks_thread_per_request():
             what = f"{label} {method}"
             name = f"gilhttp-{label}-{method}"
             out, fold = os.path.join(TMP, name + ".json"), os.path.join(TMP, name + ".folded")
-            r = run([BINDPROF, "record", "--probes", "stacks,gil", "--gil-method", method, "--folded", fold, "-o", out,
+            r = run([BINDPROF, "record", "--probes", "stacks,gil", "--gil-method", method, "--folded", fold, "-o", out, *UNWIND,
                      "--", py, GILWORK, "1", "2", "--http", "3"], timeout=120)
             check(r.returncode == 0, f"{what}: record exited {r.returncode}: {r.stderr.strip()}")
             doc = load(out)
