@@ -5,8 +5,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "inspect/ehtable.h"
 
@@ -306,6 +308,97 @@ int ehtable_build_file(const char *path, struct ehtable *t)
 	err = ehtable_build_elf(elf, t);
 	elf_end(elf);
 	close(fd);
+	return err;
+}
+
+#define CACHE_MAGIC 0x31574f5248454250ull /* "BPEHROW1" */
+
+struct cache_hdr {
+	uint64_t magic;
+	uint64_t n, fdes, unsupported, load_vaddr, load_offset;
+	uint32_t row_size, pad;
+};
+
+static int cache_path(const char *id, char *out, size_t len, bool mk)
+{
+	const char *dir = getenv("BINDPROF_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char base[512];
+
+	for (const char *c = id; *c; c++)
+		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
+			return -EINVAL; /* a build-id is hex */
+	if (!*id)
+		return -EINVAL;
+	if (dir && *dir)
+		snprintf(base, sizeof(base), "%s", dir);
+	else if (xdg && *xdg)
+		snprintf(base, sizeof(base), "%s/bindprof/ehtables", xdg);
+	else if (home && *home)
+		snprintf(base, sizeof(base), "%s/.cache/bindprof/ehtables", home);
+	else
+		return -ENOENT;
+	if (mk) { /* each level: the cache's parents may not exist yet */
+		for (char *s = base + 1; *s; s++)
+			if (*s == '/') {
+				*s = '\0';
+				mkdir(base, 0755);
+				*s = '/';
+			}
+		mkdir(base, 0755);
+	}
+	if ((size_t)snprintf(out, len, "%s/%s.ehrows", base, id) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int ehtable_cache_load(const char *build_id, struct ehtable *t)
+{
+	char path[700];
+	struct cache_hdr h;
+	int fd;
+
+	memset(t, 0, sizeof(*t));
+	if (cache_path(build_id, path, sizeof(path), false) || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -ENOENT;
+	if (read(fd, &h, sizeof(h)) != sizeof(h) || h.magic != CACHE_MAGIC || h.row_size != sizeof(struct eh_row) ||
+	    !h.n || h.n > (1u << 24) || !(t->rows = malloc(h.n * sizeof(*t->rows))) ||
+	    read(fd, t->rows, h.n * sizeof(*t->rows)) != (ssize_t)(h.n * sizeof(*t->rows))) {
+		free(t->rows);
+		memset(t, 0, sizeof(*t));
+		close(fd);
+		return -ENOENT;
+	}
+	close(fd);
+	t->n = h.n;
+	t->fdes = h.fdes;
+	t->unsupported = h.unsupported;
+	t->load_vaddr = h.load_vaddr;
+	t->load_offset = h.load_offset;
+	return 0;
+}
+
+int ehtable_cache_save(const char *build_id, const struct ehtable *t)
+{
+	char path[700], tmp[720];
+	struct cache_hdr h = { .magic = CACHE_MAGIC, .n = t->n, .fdes = t->fdes, .unsupported = t->unsupported,
+			       .load_vaddr = t->load_vaddr, .load_offset = t->load_offset,
+			       .row_size = sizeof(struct eh_row) };
+	int fd, err = 0;
+
+	if ((err = cache_path(build_id, path, sizeof(path), true)))
+		return err;
+	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+		return -errno;
+	if (write(fd, &h, sizeof(h)) != sizeof(h) ||
+	    write(fd, t->rows, t->n * sizeof(*t->rows)) != (ssize_t)(t->n * sizeof(*t->rows)))
+		err = -EIO;
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
 	return err;
 }
 

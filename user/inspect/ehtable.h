@@ -30,6 +30,12 @@ int ehtable_build_elf(Elf *elf, struct ehtable *t);
 /* The same from a path. 0 or -errno as above (-ENOEXEC: not ELF). */
 int ehtable_build_file(const char *path, struct ehtable *t);
 void ehtable_free(struct ehtable *t);
+/* The on-disk cache of built tables, by GNU build-id: DIR/ID.ehrows (DIR: $BINDPROF_CACHE_DIR,
+ * else $XDG_CACHE_HOME/bindprof/ehtables, else ~/.cache/bindprof/ehtables). Load: 0 or -ENOENT
+ * (none, or not a table of this format). Save: 0 or -errno (written to a temporary file and
+ * renamed: readers never see half a table). */
+int ehtable_cache_load(const char *build_id, struct ehtable *t);
+int ehtable_cache_save(const char *build_id, const struct ehtable *t);
 /* The row that applies at vaddr (the last one at or below it), or NULL below the first. */
 const struct eh_row *ehtable_find(const struct ehtable *t, uint64_t vaddr);
 /* The load bias of a mapping of the file (start, file offset pgoff): pc - bias = the file's

@@ -100,7 +100,7 @@ struct stacks {
 	struct strmap eh_files; /* "dev:inode" -> ptr: struct ehmod (shared with eh_ids) */
 	struct strmap eh_ids;   /* build-id -> ptr: struct ehmod */
 	uint32_t eh_used;       /* rows of eh_rows in use */
-	uint64_t eh_rows_built, eh_mods, eh_mod_failed, eh_proc_loads;
+	uint64_t eh_rows_built, eh_mods, eh_mod_failed, eh_proc_loads, eh_cached;
 	double eh_build_ms;     /* CPU spent building and loading tables */
 	uint64_t kernel_samples; /* CPU samples whose native frames came unwound from BPF */
 };
@@ -339,7 +339,15 @@ static struct ehmod *ehmod_get(struct stacks *st, const char *path, const char *
 	fe->ptr = m;
 	if (ie)
 		ie->ptr = m;
-	m->err = elf ? ehtable_build_elf(elf, &t) : -ENOEXEC;
+	/* built once per build-id, kept on disk for the next runs */
+	if (elf && id[0] && strcmp(id, "[vdso]") && !ehtable_cache_load(id, &t)) {
+		m->err = 0;
+		st->eh_cached++;
+	} else {
+		m->err = elf ? ehtable_build_elf(elf, &t) : -ENOEXEC;
+		if (!m->err && id[0] && strcmp(id, "[vdso]") && ehtable_cache_save(id, &t))
+			log_debug("caching the unwind table of %s failed", path);
+	}
 	if (!m->err) {
 		size_t nph;
 
@@ -1199,6 +1207,7 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 		cJSON_AddNumberToObject(u, "tables", st->eh_mods);
 		cJSON_AddNumberToObject(u, "table_failures", st->eh_mod_failed);
 		cJSON_AddNumberToObject(u, "table_rows", st->eh_rows_built);
+		cJSON_AddNumberToObject(u, "tables_from_cache", st->eh_cached);
 		cJSON_AddNumberToObject(u, "table_build_ms", st->eh_build_ms);
 	}
 	cJSON_AddStringToObject(s, "event", st->o.page_faults ? "page-faults" : "cpu-clock");
