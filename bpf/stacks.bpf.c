@@ -30,6 +30,13 @@ struct {
 } eh_rows SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EH_MAX_PAGES);
+	__type(key, __u32);
+	__type(value, __u32);
+} eh_pages SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -41,6 +48,7 @@ struct {
 struct eh_walk {
 	__u64 pc, sp, bp;
 	__u32 pid, n, reason, done;
+	struct eh_map cur; /* the mapping of the last frame (cur.end 0: none): most frames share it */
 	__u64 upc[EH_MAX_FRAMES];
 };
 
@@ -69,34 +77,60 @@ static long eh_step(__u32 i, void *unused)
 
 	if (!w)
 		return 1;
-	pr = bpf_map_lookup_elem(&eh_procs, &w->pid);
-	if (!pr)
-		return eh_fail(w, EH_FB_NO_PROC);
 	pc = w->pc;
-	/* the mapping: binary search over the sorted starts */
-	lo = 0;
-	hi = pr->n < EH_MAX_MAPS ? pr->n : EH_MAX_MAPS;
-	for (int k = 0; k < 8 && lo < hi; k++) {
-		__u32 mid = ((lo + hi) / 2) & (EH_MAX_MAPS - 1);
-		struct eh_map *mm = &pr->m[mid];
+	if (pc >= w->cur.start && pc < w->cur.end) {
+		m = &w->cur;
+	} else {
+		pr = bpf_map_lookup_elem(&eh_procs, &w->pid);
+		if (!pr)
+			return eh_fail(w, EH_FB_NO_PROC);
+		/* the mapping: binary search over the sorted starts */
+		lo = 0;
+		hi = pr->n < EH_MAX_MAPS ? pr->n : EH_MAX_MAPS;
+		for (int k = 0; k < 8 && lo < hi; k++) {
+			__u32 mid = ((lo + hi) / 2) & (EH_MAX_MAPS - 1);
+			struct eh_map *mm = &pr->m[mid];
 
-		if (pc < mm->start) {
-			hi = mid;
-		} else if (pc >= mm->end) {
-			lo = mid + 1;
-		} else {
-			m = mm;
-			break;
+			if (pc < mm->start) {
+				hi = mid;
+			} else if (pc >= mm->end) {
+				lo = mid + 1;
+			} else {
+				m = mm;
+				break;
+			}
 		}
+		if (!m || !m->count)
+			return eh_fail(w, EH_FB_NO_MAPPING);
+		w->cur = *m;
+		m = &w->cur;
 	}
-	if (!m || !m->count)
-		return eh_fail(w, EH_FB_NO_MAPPING);
 	/* a return address is after its call: the call's row is the one before it */
 	vpc = pc - m->bias - (w->n ? 1 : 0);
 	if (vpc > 0xffffffffull)
 		return eh_fail(w, EH_FB_NO_ROW);
-	lo = m->first;
-	hi = m->first + m->count;
+	lo = 0;
+	hi = m->count;
+	/* the page index narrows the search to the rows of vpc's page */
+	{
+		__u32 pg = (__u32)(vpc >> EH_PAGE_SHIFT) - m->page_base;
+
+		if ((vpc >> EH_PAGE_SHIFT) >= m->page_base && pg < m->npages) {
+			__u32 k = m->page_first + pg, k2 = k + 1;
+			__u32 *a = bpf_map_lookup_elem(&eh_pages, &k);
+
+			if (a && *a < m->count)
+				lo = *a;
+			if (pg + 1 < m->npages) {
+				__u32 *b = bpf_map_lookup_elem(&eh_pages, &k2);
+
+				if (b && *b + 1 <= m->count && *b + 1 > lo)
+					hi = *b + 1;
+			}
+		}
+	}
+	lo += m->first;
+	hi += m->first;
 	r = bpf_map_lookup_elem(&eh_rows, &lo);
 	if (!r || r->pc > vpc)
 		return eh_fail(w, EH_FB_NO_ROW);
@@ -182,6 +216,7 @@ static __always_inline __u32 eh_unwind(__u32 tgid, struct pt_regs *ur, struct eh
 	w->n = 0;
 	w->reason = 0;
 	w->done = 0;
+	w->cur.start = w->cur.end = 0;
 	if (!bpf_map_lookup_elem(&eh_procs, &tgid))
 		return EH_FB_NO_PROC;
 	bpf_loop(EH_MAX_FRAMES + 1, eh_step, NULL, 0);

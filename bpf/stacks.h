@@ -47,6 +47,8 @@ enum { STK_SAMPLES, STK_LOST, STK_GIL_WAITS, STK_GIL_LOST, STK_KERNEL_UNWOUND, S
 #define EH_MAX_ROWS (1 << 21)  /* rows of every loaded file (12 bytes each: 24 MiB of kernel memory) */
 #define EH_MAX_MAPS 128        /* executable mappings per process with a table */
 #define EH_MAX_FRAMES 128      /* native frames per sample (deeper: the copy fallback) */
+#define EH_MAX_PAGES (1 << 18) /* page index entries of every loaded file (4 bytes each) */
+#define EH_PAGE_SHIFT 12
 
 enum eh_cfa {
 	EH_CFA_NONE = 0,   /* no FDE covers the pc (a gap between functions) */
@@ -78,6 +80,10 @@ struct eh_map {
 	__u64 start, end;  /* the mapping's addresses [start, end) */
 	__u64 bias;        /* pc - bias = the file's virtual address */
 	__u32 first, count; /* its file's rows in eh_rows */
+	/* A page index, so that a look-up searches one page's rows, not the file's: eh_pages[
+	 * page_first + i] is the index (from first) of the last row at or below the address
+	 * (page_base + i) << EH_PAGE_SHIFT, for i < npages. npages 0: none (search every row). */
+	__u32 page_first, npages, page_base, pad;
 };
 
 struct eh_proc {

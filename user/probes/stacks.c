@@ -56,6 +56,7 @@ struct stk_proc {
 struct ehmod {
 	int err;               /* 0, or why it has no table (-errno of ehtable_build_*) */
 	uint32_t first, count; /* its rows in eh_rows */
+	uint32_t page_first, npages, page_base; /* its page index in eh_pages (struct eh_map) */
 	struct { uint64_t off, vaddr, filesz; } load[8]; /* its PT_LOAD segments, for the bias */
 	int nload;
 };
@@ -100,6 +101,7 @@ struct stacks {
 	struct strmap eh_files; /* "dev:inode" -> ptr: struct ehmod (shared with eh_ids) */
 	struct strmap eh_ids;   /* build-id -> ptr: struct ehmod */
 	uint32_t eh_used;       /* rows of eh_rows in use */
+	uint32_t eh_pages_used; /* entries of eh_pages in use */
 	uint64_t eh_rows_built, eh_mods, eh_mod_failed, eh_proc_loads, eh_cached;
 	double eh_build_ms;     /* CPU spent building and loading tables */
 	uint64_t kernel_samples; /* CPU samples whose native frames came unwound from BPF */
@@ -301,6 +303,36 @@ static Elf *vdso_elf(void)
 	return elf_memory((char *)img, size);
 }
 
+/* The page index of a file's rows (struct eh_map), into eh_pages; none when it is full. */
+static void eh_page_index(struct stacks *st, struct ehmod *m, const struct ehtable *t)
+{
+	uint32_t base = t->rows[0].pc >> EH_PAGE_SHIFT, np = (t->rows[t->n - 1].pc >> EH_PAGE_SHIFT) - base + 2;
+	uint32_t *idx, *keys, j = 0;
+	__u32 n = np;
+	int fd = bpf_map__fd(st->skel->maps.eh_pages);
+
+	if (np > EH_MAX_PAGES - st->eh_pages_used)
+		return;
+	idx = malloc(np * sizeof(*idx));
+	keys = malloc(np * sizeof(*keys));
+	for (uint32_t i = 0; idx && keys && i < np; i++) {
+		uint64_t at = (uint64_t)(base + i) << EH_PAGE_SHIFT;
+
+		while (j + 1 < t->n && t->rows[j + 1].pc <= at)
+			j++;
+		idx[i] = j;
+		keys[i] = st->eh_pages_used + i;
+	}
+	if (idx && keys && !bpf_map_update_batch(fd, keys, idx, &n, NULL)) {
+		m->page_first = st->eh_pages_used;
+		m->npages = np;
+		m->page_base = base;
+		st->eh_pages_used += np;
+	}
+	free(idx);
+	free(keys);
+}
+
 /* The table of one file (build it and load its rows into eh_rows the first time), or NULL when
  * it has none. path: where to open it; key: "dev:inode" or "[vdso]". */
 static struct ehmod *ehmod_get(struct stacks *st, const char *path, const char *key)
@@ -386,6 +418,7 @@ static struct ehmod *ehmod_get(struct stacks *st, const char *path, const char *
 				st->eh_used += t.n;
 				st->eh_rows_built += t.n;
 				st->eh_mods++;
+				eh_page_index(st, m, &t);
 			}
 		}
 	}
@@ -455,7 +488,8 @@ static void eh_load_proc(struct stacks *st, struct stk_proc *p)
 				break;
 			}
 		pr->m[pr->n++] = (struct eh_map){ .start = start, .end = end, .bias = bias, .first = m->first,
-						  .count = m->count };
+						  .count = m->count, .page_first = m->page_first, .npages = m->npages,
+						  .page_base = m->page_base };
 	}
 	fclose(f);
 	qsort(pr->m, pr->n, sizeof(pr->m[0]), by_start);
@@ -811,7 +845,8 @@ struct stacks *stacks__new(struct session *s, const struct stacks_opts *o)
 	/* --unwind kernel: the tables' maps at their size (24 MiB of rows); else one entry each */
 	st->skel->rodata->kernel_unwind = o->kernel_unwind;
 	if (!o->kernel_unwind &&
-	    (bpf_map__set_max_entries(st->skel->maps.eh_rows, 1) || bpf_map__set_max_entries(st->skel->maps.eh_procs, 1))) {
+	    (bpf_map__set_max_entries(st->skel->maps.eh_rows, 1) || bpf_map__set_max_entries(st->skel->maps.eh_procs, 1) ||
+	     bpf_map__set_max_entries(st->skel->maps.eh_pages, 1))) {
 		err = -errno;
 		goto fail;
 	}
