@@ -47,8 +47,8 @@ enum { STK_SAMPLES, STK_LOST, STK_GIL_WAITS, STK_GIL_LOST, STK_KERNEL_UNWOUND, S
 #define EH_MAX_ROWS (1 << 21)  /* rows of every loaded file (12 bytes each: 24 MiB of kernel memory) */
 #define EH_MAX_MAPS 128        /* executable mappings per process with a table */
 #define EH_MAX_FRAMES 128      /* native frames per sample (deeper: the copy fallback) */
-#define EH_MAX_PAGES (1 << 18) /* page index entries of every loaded file (4 bytes each) */
-#define EH_PAGE_SHIFT 12
+#define EH_MAX_PAGES (1 << 18) /* page index entries of every loaded file (4 bytes each: 1 MiB) */
+#define EH_PAGE_SHIFT 12       /* 4 KiB pages (256-byte ones measured no faster: cache misses, not steps) */
 
 enum eh_cfa {
 	EH_CFA_NONE = 0,   /* no FDE covers the pc (a gap between functions) */
