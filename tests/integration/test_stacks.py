@@ -114,7 +114,8 @@ def test_kernel_unwinding():
     on Debian's stripped 3.11 and the oldest and newest pyenv interpreters (3.8 recurses in C for
     every Python call, 3.12+ does not). Every CPU sample is unwound in BPF or falls back to the
     stack copy, counted by reason; here the fallbacks are the first moments of a process (before
-    its tables are loaded), so at least 80% must be unwound in BPF."""
+    its tables are loaded: a larger share when a busy host starves the target, 20% measured at load
+    25), and any other reason must stay under 5% of the samples."""
     need_root()
     extra = ("--unwind", "kernel")
 
@@ -123,7 +124,9 @@ def test_kernel_unwinding():
         check(u["mode"] == "kernel" and u["tables"] >= 1 and u["table_rows"] > 0, f"{what}: {u}")
         n = u["kernel_unwound"] + u["fallback_samples"]
         check(st["samples"] <= n <= st["samples"] + st["lost"], f"{what}: {n} unwound or fallen back, {st['samples']} samples")
-        check(u["kernel_unwound"] >= 0.8 * st["samples"], f"{what}: {u['kernel_unwound']} of {st['samples']} unwound in BPF: {u}")
+        check(u["kernel_unwound"] >= 0.6 * st["samples"], f"{what}: {u['kernel_unwound']} of {st['samples']} unwound in BPF: {u}")
+        other = u["fallback_samples"] - u["fallbacks"]["no_table_for_process"] - u["fallbacks"]["no_table_for_mapping"]
+        check(other <= 0.05 * st["samples"], f"{what}: {other} fallbacks other than a table not loaded yet: {u}")
 
     for exe in ("calltree", "calltree-nofp"):
         doc, rows, _ = record("k-" + exe, [os.path.join(OUT, "tools", exe), "2"], extra=extra)

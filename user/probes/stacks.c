@@ -72,6 +72,7 @@ struct stacks {
 	bool th_started;
 	volatile int stop;
 	pthread_mutex_t lock;
+	pthread_mutex_t eh_lock; /* --unwind kernel: the tables (eh_load_proc: poll and consumer) */
 	struct unwinder *uw;
 	struct ksyms *ks;
 	struct folded cpu, gil;
@@ -525,6 +526,7 @@ void stacks__poll(struct stacks *st, const int *pids, int n)
 				snprintf(p->exe, sizeof(p->exe), "%s", exe);
 				unwinder_forget(st->uw, p->pid);
 				p->eh_loaded = false;
+				p->eh_interval = 0;
 				p->settled = false;
 				p->fl = NULL;
 				p->tries = 0;
@@ -533,8 +535,11 @@ void stacks__poll(struct stacks *st, const int *pids, int n)
 		pthread_mutex_unlock(&st->lock);
 		if (p && !p->settled)
 			settle(st, p); /* the consumer reads p->fl only once settled */
-		if (p && st->o.kernel_unwind && (!p->eh_loaded || (p->eh_rescan && (now_ns() / 1e9) - p->eh_scanned >= p->eh_interval)))
+		if (p && st->o.kernel_unwind && (!p->eh_loaded || (p->eh_rescan && (now_ns() / 1e9) - p->eh_scanned >= p->eh_interval))) {
+			pthread_mutex_lock(&st->eh_lock);
 			eh_load_proc(st, p);
+			pthread_mutex_unlock(&st->eh_lock);
+		}
 	}
 }
 
@@ -722,8 +727,15 @@ static int on_event(void *ctx, void *data, size_t size)
 		/* a process or library loaded since its maps were read: read them again */
 		struct stk_proc *pp = proc_of(st, e->pid);
 
-		if (pp)
+		if (pp) {
 			pp->eh_rescan = true;
+			/* at once when due (the poll tick may come 100 ms later, more on a busy host) */
+			if (pp->eh_loaded && (now_ns() / 1e9) - pp->eh_scanned >= pp->eh_interval) {
+				pthread_mutex_lock(&st->eh_lock);
+				eh_load_proc(st, pp);
+				pthread_mutex_unlock(&st->eh_lock);
+			}
+		}
 	}
 	cat = fold_event(st, e);
 	if (e->kind == STACK_CPU) {
@@ -823,6 +835,7 @@ struct stacks *stacks__new(struct session *s, const struct stacks_opts *o)
 	st->sess = s;
 	st->o = *o;
 	pthread_mutex_init(&st->lock, NULL);
+	pthread_mutex_init(&st->eh_lock, NULL);
 	folded_init(&st->cpu);
 	folded_init(&st->gil);
 	folded_init(&st->lcpu);
@@ -972,6 +985,7 @@ void stacks__free(struct stacks *st)
 	unwinder_free(st->uw);
 	ksyms_free(st->ks);
 	pthread_mutex_destroy(&st->lock);
+	pthread_mutex_destroy(&st->eh_lock);
 	free(st);
 }
 
