@@ -51,7 +51,17 @@ attach() {
       rec=$!
       for _ in $(seq 100); do grep -q "recording pid" "$out/rec.err" 2>/dev/null && break; sleep 0.1; done ;;
     perf99|perf999) perf record -q -g -F "${1#perf}" -p "$2" -o "$out/perf.data" > /dev/null 2>&1 & rec=$!; sleep 0.5 ;;
-    bt99|bt999) bpftrace -e "profile:hz:${1#bt} /pid == $2/ { @[ustack, kstack] = count(); }" > /dev/null 2>&1 & rec=$!; sleep 2 ;;
+    bt99|bt999)
+      # bpftrace compiles its program first (seconds on a busy host): the window starts once its
+      # perf_event program is loaded, and that program's statistics are its BPF cost
+      before=$(perf_progs)
+      bpftrace -e "profile:hz:${1#bt} /pid == $2/ { @[ustack, kstack] = count(); }" > /dev/null 2>&1 & rec=$!
+      bt_ids=""
+      for _ in $(seq 300); do
+        bt_ids=$(comm -13 <(echo "$before") <(perf_progs) | tr '\n' ' ')
+        [ -n "${bt_ids// }" ] && break
+        sleep 0.1
+      done ;;
   esac
   sleep 0.3
 }
@@ -61,14 +71,24 @@ cpu_ticks() { [ -n "$rec" ] && awk '{print $14 + $15}' "/proc/$rec/stat" 2>/dev/
 detach() {
   [ -n "$rec" ] || return 0
   case $1 in bp*) kill -TERM "$rec" ;; *) kill -INT "$rec" ;; esac
+  # a SIGINT that came before bpftrace set its handler is lost (ignored in a background job)
+  for _ in $(seq 100); do kill -0 "$rec" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$rec" 2>/dev/null || true
   wait "$rec" 2>/dev/null || true
 }
 units_at() { tail -1 "$out/progress" | awk '{print $3}'; }
-# bpftrace's profile programs' run_time_ns and run_cnt, summed ("ns cnt")
+# the ids of the loaded perf_event programs other than bindprof's (sorted, one a line)
+perf_progs() { bpftool prog show -j 2>/dev/null | python3 -c '
+import json, sys
+for p in json.load(sys.stdin):
+    if p.get("type") == "perf_event" and p.get("name") != "sample_cpu":
+        print(p["id"])' | sort; }
+# bpftrace's programs ($bt_ids) run_time_ns and run_cnt, summed ("ns cnt")
 bt_stats() { bpftool prog show -j 2>/dev/null | python3 -c '
 import json, sys
-ps = [p for p in json.load(sys.stdin) if p.get("type") == "perf_event" and p.get("name", "").startswith("profile")]
-print(sum(p.get("run_time_ns", 0) for p in ps), sum(p.get("run_cnt", 0) for p in ps))'; }
+ids = set(int(x) for x in sys.argv[1:])
+ps = [p for p in json.load(sys.stdin) if p["id"] in ids]
+print(sum(p.get("run_time_ns", 0) for p in ps), sum(p.get("run_cnt", 0) for p in ps))' ${bt_ids:-}; }
 # BPF ns per sample of the window just ended (config $1; bt: the stats before, $2 $3)
 bpf_ns() {
   case $1 in
@@ -84,7 +104,7 @@ except Exception:
   esac
 }
 
-total=$(( runs * $(echo $configs | wc -w) * (secs + 5) + 10 ))
+total=$(( runs * $(echo $configs | wc -w) * (secs + 15) + 60 ))
 $py tools/pyload.py cpu --threads 4 --seconds $total --delay 0 --progress "$out/progress" > /dev/null &
 pids+=($!); cpu=$!
 sleep 1
