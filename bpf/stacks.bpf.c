@@ -25,6 +25,7 @@ const volatile bool kernel_unwind = false;
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, EH_MAX_ROWS);
+	__uint(map_flags, BPF_F_MMAPABLE); /* the loader writes a file's rows through a mapping */
 	__type(key, __u32);
 	__type(value, struct eh_row);
 } eh_rows SEC(".maps");
@@ -32,8 +33,9 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, EH_MAX_PAGES);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, __u64); /* a row index; 8 bytes: the array's element stride */
 } eh_pages SEC(".maps");
 
 struct {
@@ -117,12 +119,12 @@ static long eh_step(__u32 i, void *unused)
 
 		if ((vpc >> EH_PAGE_SHIFT) >= m->page_base && pg < m->npages) {
 			__u32 k = m->page_first + pg, k2 = k + 1;
-			__u32 *a = bpf_map_lookup_elem(&eh_pages, &k);
+			__u64 *a = bpf_map_lookup_elem(&eh_pages, &k);
 
 			if (a && *a < m->count)
 				lo = *a;
 			if (pg + 1 < m->npages) {
-				__u32 *b = bpf_map_lookup_elem(&eh_pages, &k2);
+				__u64 *b = bpf_map_lookup_elem(&eh_pages, &k2);
 
 				if (b && *b + 1 <= m->count && *b + 1 > lo)
 					hi = *b + 1;

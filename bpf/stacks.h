@@ -44,10 +44,10 @@ enum { STK_SAMPLES, STK_LOST, STK_GIL_WAITS, STK_GIL_LOST, STK_KERNEL_UNWOUND, S
  * caller's frame is found by the row's rule. The rows of every file sit in one BPF array
  * (eh_rows), each file's at [first, first + count); a process's mappings (eh_procs, by tgid)
  * say which file covers a pc and its load bias. */
-#define EH_MAX_ROWS (1 << 21)  /* rows of every loaded file (12 bytes each: 24 MiB of kernel memory) */
+#define EH_MAX_ROWS (1 << 21)  /* rows of every loaded file (16 bytes each: 32 MiB of kernel memory) */
 #define EH_MAX_MAPS 128        /* executable mappings per process with a table */
 #define EH_MAX_FRAMES 128      /* native frames per sample (deeper: the copy fallback) */
-#define EH_MAX_PAGES (1 << 18) /* page index entries of every loaded file (4 bytes each: 1 MiB) */
+#define EH_MAX_PAGES (1 << 18) /* page index entries of every loaded file (8 bytes each: 2 MiB) */
 #define EH_PAGE_SHIFT 12       /* 4 KiB pages (256-byte ones measured no faster: cache misses, not steps) */
 
 enum eh_cfa {
@@ -74,6 +74,8 @@ struct eh_row {
 	__s16 rbp_off;
 	__u8 cfa;          /* enum eh_cfa */
 	__u8 rbp;          /* enum eh_rbp */
+	__u32 pad;         /* 16 bytes: a BPF array's element stride (values round up to 8 bytes),
+			    * so that the loader can write rows through a mapping of the array */
 };
 
 struct eh_map {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <libgen.h>
 #include <linux/perf_event.h>
@@ -304,34 +305,59 @@ static Elf *vdso_elf(void)
 	return elf_memory((char *)img, size);
 }
 
+/* Write n elements of size sz at index first of an mmapable BPF array: through a shared mapping
+ * of just those pages (unmapped after: they do not stay in bindprof's RSS), else by batch update.
+ * 0 or -errno. */
+static int eh_write(struct bpf_map *map, uint32_t first, const void *data, size_t n, size_t sz)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uint64_t off = (uint64_t)first * sz, start = off & ~(uint64_t)(pg - 1), len = off + n * sz - start;
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), start);
+
+	if (p != MAP_FAILED) {
+		memcpy((char *)p + (off - start), data, n * sz);
+		munmap(p, len);
+		return 0;
+	}
+	{
+		uint32_t *keys = malloc(n * sizeof(*keys));
+		__u32 cnt = n;
+		int err;
+
+		if (!keys)
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++)
+			keys[i] = first + i;
+		err = bpf_map_update_batch(bpf_map__fd(map), keys, data, &cnt, NULL) ? -errno : 0;
+		free(keys);
+		return err;
+	}
+}
+
 /* The page index of a file's rows (struct eh_map), into eh_pages; none when it is full. */
 static void eh_page_index(struct stacks *st, struct ehmod *m, const struct ehtable *t)
 {
 	uint32_t base = t->rows[0].pc >> EH_PAGE_SHIFT, np = (t->rows[t->n - 1].pc >> EH_PAGE_SHIFT) - base + 2;
-	uint32_t *idx, *keys, j = 0;
-	__u32 n = np;
-	int fd = bpf_map__fd(st->skel->maps.eh_pages);
+	uint64_t *idx;
+	uint32_t j = 0;
 
 	if (np > EH_MAX_PAGES - st->eh_pages_used)
 		return;
 	idx = malloc(np * sizeof(*idx));
-	keys = malloc(np * sizeof(*keys));
-	for (uint32_t i = 0; idx && keys && i < np; i++) {
+	for (uint32_t i = 0; idx && i < np; i++) {
 		uint64_t at = (uint64_t)(base + i) << EH_PAGE_SHIFT;
 
 		while (j + 1 < t->n && t->rows[j + 1].pc <= at)
 			j++;
 		idx[i] = j;
-		keys[i] = st->eh_pages_used + i;
 	}
-	if (idx && keys && !bpf_map_update_batch(fd, keys, idx, &n, NULL)) {
+	if (idx && !eh_write(st->skel->maps.eh_pages, st->eh_pages_used, idx, np, sizeof(*idx))) {
 		m->page_first = st->eh_pages_used;
 		m->npages = np;
 		m->page_base = base;
 		st->eh_pages_used += np;
 	}
 	free(idx);
-	free(keys);
 }
 
 /* The table of one file (build it and load its rows into eh_rows the first time), or NULL when
@@ -397,22 +423,7 @@ static struct ehmod *ehmod_get(struct stacks *st, const char *path, const char *
 		if (t.n > EH_MAX_ROWS - st->eh_used) {
 			m->err = -ENOSPC;
 		} else {
-			int fd = bpf_map__fd(st->skel->maps.eh_rows);
-			uint32_t *keys = malloc(t.n * sizeof(*keys));
-			__u32 n = t.n;
-
-			for (size_t i = 0; keys && i < t.n; i++)
-				keys[i] = st->eh_used + i;
-			if (!keys || bpf_map_update_batch(fd, keys, t.rows, &n, NULL)) {
-				/* one by one (batch updates need a 5.6+ kernel) */
-				for (size_t i = 0; i < t.n && !m->err; i++) {
-					uint32_t k = st->eh_used + i;
-
-					if (bpf_map_update_elem(fd, &k, &t.rows[i], BPF_ANY))
-						m->err = -errno;
-				}
-			}
-			free(keys);
+			m->err = eh_write(st->skel->maps.eh_rows, st->eh_used, t.rows, t.n, sizeof(*t.rows));
 			if (!m->err) {
 				m->first = st->eh_used;
 				m->count = t.n;
