@@ -8,6 +8,11 @@
  * first, read from the thread's PyThreadState (found in the main interpreter's thread list by
  * pthread_self(), i.e. the thread's fs base).
  *
+ * With kernel_unwind (record --unwind kernel), the native frames are unwound here instead, from
+ * tables the loader builds from each file's .eh_frame (bpf/stacks.h: struct eh_row), and the
+ * sample goes out without the stack copy and without waking the loader; a sample whose frames
+ * need a rule those tables do not hold takes the copy as before, counted by reason.
+ *
  * GIL-wait stacks are taken the same way (bpf/stackcap.bpf.h) by the gil probe's own
  * tp_btf/sched_switch program (bpf/python.bpf.c), so that a switch runs one program, not two. */
 #include "vmlinux.h"
