@@ -51,6 +51,7 @@ struct stk_proc {
 	 * a table (a library loaded since): read its maps again (at most once a second) */
 	bool eh_loaded, eh_rescan;
 	double eh_scanned, eh_interval; /* the last read, s; the least time to the next (50 ms, doubling to 1 s) */
+	uint64_t seen_poll;             /* the last stacks__poll that listed it among the targets */
 };
 
 /* --unwind kernel: one executable file's rows in eh_rows (by build-id, else device:inode). */
@@ -105,6 +106,7 @@ struct stacks {
 	uint32_t eh_used;       /* rows of eh_rows in use */
 	uint32_t eh_pages_used; /* entries of eh_pages in use */
 	uint64_t eh_rows_built, eh_mods, eh_mod_failed, eh_proc_loads, eh_cached;
+	uint64_t polls;         /* stacks__poll calls: a process's eh_procs entry goes when unseen for 10 */
 	double eh_build_ms;     /* CPU spent building and loading tables */
 	uint64_t kernel_samples; /* CPU samples whose native frames came unwound from BPF */
 };
@@ -516,11 +518,31 @@ void stacks__poll(struct stacks *st, const int *pids, int n)
 {
 	if (!st)
 		return;
+	st->polls++;
+	if (st->o.kernel_unwind && st->polls % 10 == 0) {
+		/* processes gone from the targets (exited) for 10 polls: their mappings leave eh_procs
+		 * (1,024 entries), and come back if they are seen again */
+		pthread_mutex_lock(&st->lock);
+		pthread_mutex_lock(&st->eh_lock);
+		for (size_t i = 0; i < st->procs.cap; i++) {
+			struct stk_proc *q = st->procs.e[i].ptr;
+
+			if (st->procs.e[i].key && q && q->eh_loaded && q->seen_poll + 10 < st->polls) {
+				bpf_map__delete_elem(st->skel->maps.eh_procs, &q->pid, sizeof(int), 0);
+				q->eh_loaded = false;
+				q->eh_interval = 0;
+			}
+		}
+		pthread_mutex_unlock(&st->eh_lock);
+		pthread_mutex_unlock(&st->lock);
+	}
 	for (int i = 0; i < n; i++) {
 		struct stk_proc *p;
 
 		pthread_mutex_lock(&st->lock);
 		p = proc_of(st, pids[i]);
+		if (p)
+			p->seen_poll = st->polls;
 		if (p) {
 			char path[64], exe[256] = "", *comm = NULL;
 
@@ -741,7 +763,7 @@ static int on_event(void *ctx, void *data, size_t size)
 		if (pp) {
 			pp->eh_rescan = true;
 			/* at once when due (the poll tick may come 100 ms later, more on a busy host) */
-			if (pp->eh_loaded && (now_ns() / 1e9) - pp->eh_scanned >= pp->eh_interval) {
+			if (!pp->eh_loaded || (now_ns() / 1e9) - pp->eh_scanned >= pp->eh_interval) {
 				pthread_mutex_lock(&st->eh_lock);
 				eh_load_proc(st, pp);
 				pthread_mutex_unlock(&st->eh_lock);
