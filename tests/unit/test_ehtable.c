@@ -277,6 +277,35 @@ static void test_find_edges(void **state)
 	assert_null(ehtable_find(&t, 0x1000));
 }
 
+/* The on-disk cache gives back the rows it was given, by build-id, and refuses other names. */
+static void test_cache_round_trip(void **state)
+{
+	char dir[] = "/tmp/bindprof-ehcache-XXXXXX", cmd[128];
+	struct eh_row rows[] = {
+		{ .pc = 0x1000, .cfa = EH_CFA_RSP, .cfa_off = 8 },
+		{ .pc = 0x1004, .cfa = EH_CFA_RBP, .cfa_off = 16, .rbp = EH_RBP_AT, .rbp_off = -16 },
+		{ .pc = 0x1100, .cfa = EH_CFA_NONE },
+	};
+	struct ehtable t = { .rows = rows, .n = 3, .fdes = 1 }, back;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	setenv("BINDPROF_CACHE_DIR", dir, 1);
+	assert_false(ehtable_cached("00ff"));
+	assert_int_equal(ehtable_cache_load("00ff", &back), -ENOENT);
+	assert_int_equal(ehtable_cache_save("00ff", &t), 0);
+	assert_true(ehtable_cached("00ff"));
+	assert_int_equal(ehtable_cache_load("00ff", &back), 0);
+	assert_int_equal(back.n, 3);
+	assert_int_equal(back.fdes, 1);
+	assert_memory_equal(back.rows, rows, sizeof(rows));
+	ehtable_free(&back);
+	assert_int_not_equal(ehtable_cache_save("../x", &t), 0); /* not a build-id */
+	unsetenv("BINDPROF_CACHE_DIR");
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_missing_file(void **state)
 {
 	struct ehtable t;
@@ -291,6 +320,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_find_edges),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_cache_round_trip),
 		cmocka_unit_test(test_calltree_against_readelf),
 		cmocka_unit_test(test_libc_against_readelf),
 	};

@@ -377,6 +377,13 @@ int ehtable_cache_load(const char *build_id, struct ehtable *t)
 	return 0;
 }
 
+bool ehtable_cached(const char *build_id)
+{
+	char path[700];
+
+	return !cache_path(build_id, path, sizeof(path), false) && !access(path, R_OK);
+}
+
 int ehtable_cache_save(const char *build_id, const struct ehtable *t)
 {
 	char path[700], tmp[720];

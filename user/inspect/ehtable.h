@@ -10,6 +10,7 @@
 #define BINDPROF_EHTABLE_H
 
 #include <gelf.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
@@ -36,6 +37,8 @@ void ehtable_free(struct ehtable *t);
  * renamed: readers never see half a table). */
 int ehtable_cache_load(const char *build_id, struct ehtable *t);
 int ehtable_cache_save(const char *build_id, const struct ehtable *t);
+/* Whether the cache holds a file for build_id (not read: ehtable_cache_load checks it). */
+bool ehtable_cached(const char *build_id);
 /* The row that applies at vaddr (the last one at or below it), or NULL below the first. */
 const struct eh_row *ehtable_find(const struct ehtable *t, uint64_t vaddr);
 /* The load bias of a mapping of the file (start, file offset pgoff): pc - bias = the file's

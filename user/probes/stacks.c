@@ -363,8 +363,9 @@ static void eh_page_index(struct stacks *st, struct ehmod *m, const struct ehtab
 }
 
 /* The table of one file (build it and load its rows into eh_rows the first time), or NULL when
- * it has none. path: where to open it; key: "dev:inode" or "[vdso]". */
-static struct ehmod *ehmod_get(struct stacks *st, const char *path, const char *key)
+ * it has none. path: where to open it; key: "dev:inode" or "[vdso]". cached_only: never build
+ * (the ring consumer's call: a build takes up to hundreds of ms; the poll thread's builds it). */
+static struct ehmod *ehmod_get(struct stacks *st, const char *path, const char *key, bool cached_only)
 {
 	struct strmap_entry *fe = strmap_get(&st->eh_files, key), *ie = NULL;
 	struct ehmod *m;
@@ -391,6 +392,13 @@ static struct ehmod *ehmod_get(struct stacks *st, const char *path, const char *
 		fe->ptr = ie->ptr; /* the same file under another path or inode */
 		elf_file__close(ef);
 		return ((struct ehmod *)fe->ptr)->err ? NULL : fe->ptr;
+	}
+	if (cached_only && strcmp(id, "[vdso]") && (!id[0] || !ehtable_cached(id))) {
+		if (ef)
+			elf_file__close(ef);
+		else if (elf)
+			elf_end(elf);
+		return NULL; /* left for the poll thread */
 	}
 	m = calloc(1, sizeof(*m));
 	if (!m) {
@@ -457,7 +465,7 @@ static int by_start(const void *a, const void *b)
 }
 
 /* Read the process's executable mappings and give BPF their tables (eh_procs). */
-static void eh_load_proc(struct stacks *st, struct stk_proc *p)
+static void eh_load_proc(struct stacks *st, struct stk_proc *p, bool cached_only)
 {
 	char path[64], line[1024];
 	struct eh_proc *pr = calloc(1, sizeof(*pr));
@@ -493,7 +501,7 @@ static void eh_load_proc(struct stacks *st, struct stk_proc *p)
 			continue; /* anonymous (JIT) or a special mapping: the fallback's */
 		}
 		snprintf(mf, sizeof(mf), "/proc/%d/map_files/%llx-%llx", p->pid, start, end);
-		if (!(m = ehmod_get(st, mf, key)))
+		if (!(m = ehmod_get(st, mf, key, cached_only)))
 			continue;
 		bias = start - pgoff;
 		for (int i = 0; i < m->nload; i++)
@@ -570,7 +578,7 @@ void stacks__poll(struct stacks *st, const int *pids, int n)
 			settle(st, p); /* the consumer reads p->fl only once settled */
 		if (p && st->o.kernel_unwind && (!p->eh_loaded || (p->eh_rescan && (now_ns() / 1e9) - p->eh_scanned >= p->eh_interval))) {
 			pthread_mutex_lock(&st->eh_lock);
-			eh_load_proc(st, p);
+			eh_load_proc(st, p, false);
 			pthread_mutex_unlock(&st->eh_lock);
 		}
 	}
@@ -765,7 +773,7 @@ static int on_event(void *ctx, void *data, size_t size)
 			/* at once when due (the poll tick may come 100 ms later, more on a busy host) */
 			if (!pp->eh_loaded || (now_ns() / 1e9) - pp->eh_scanned >= pp->eh_interval) {
 				pthread_mutex_lock(&st->eh_lock);
-				eh_load_proc(st, pp);
+				eh_load_proc(st, pp, true);
 				pthread_mutex_unlock(&st->eh_lock);
 			}
 		}
