@@ -138,10 +138,8 @@ static long eh_step(__u32 i, void *unused)
 	}
 	lo += m->first;
 	hi += m->first;
-	r = bpf_map_lookup_elem(&eh_rows, &lo);
-	if (!r || r->pc > vpc)
-		return eh_fail(w, EH_FB_NO_ROW);
-	/* the last row at or below vpc: rows[lo].pc <= vpc < rows[hi].pc */
+	/* the last row at or below vpc: rows[lo].pc <= vpc < rows[hi].pc (rows[lo] is checked at the
+	 * end: one row fewer to fetch per frame) */
 	for (int k = 0; k < 22 && hi - lo > 1; k++) {
 		__u32 mid = lo + (hi - lo) / 2;
 
@@ -155,7 +153,7 @@ static long eh_step(__u32 i, void *unused)
 	}
 	idx = lo;
 	r = bpf_map_lookup_elem(&eh_rows, &idx);
-	if (!r)
+	if (!r || r->pc > vpc)
 		return eh_fail(w, EH_FB_NO_ROW);
 	switch (r->cfa) {
 	case EH_CFA_RSP:
