@@ -34,9 +34,11 @@ struct gil_wait_done {
 };
 
 /* Counters (per-CPU array stack_counts): samples sent, and lost for want of ring buffer room;
+ * STK_MALLOC_CALLS: the target's malloc calls seen by the sampled-malloc uprobe (every one);
  * with --unwind kernel, the samples unwound in BPF and those that fell back to the stack copy
  * (unwound in user space), by reason (enum eh_fallback, counted at STK_FB + reason). */
-enum { STK_SAMPLES, STK_LOST, STK_GIL_WAITS, STK_GIL_LOST, STK_KERNEL_UNWOUND, STK_FB, STK_MAX = STK_FB + 12 };
+enum { STK_SAMPLES, STK_LOST, STK_GIL_WAITS, STK_GIL_LOST, STK_MALLOC_CALLS, STK_KERNEL_UNWOUND, STK_FB,
+       STK_MAX = STK_FB + 12 };
 
 /* ---- In-kernel unwinding from .eh_frame (--unwind kernel) ----
  * Each executable file mapping's .eh_frame is turned, once per file, into a sorted array of rows
