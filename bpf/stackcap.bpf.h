@@ -181,6 +181,30 @@ static __always_inline void walk_python(struct stack_event *e, struct task_struc
 	bpf_probe_read_kernel(e->py_tag, sizeof(e->py_tag), w->tag);
 }
 
+/* The thread's pending uretprobes (stack_event.uret_*): the return addresses the uprobes
+ * trampoline stands in for on its stack, read from task->utask's return instances. */
+static __always_inline void read_uretprobes(struct stack_event *e, struct task_struct *task)
+{
+	struct return_instance *ri;
+	__u32 n = 0;
+
+	e->nuret = 0;
+	e->uret_tramp = 0;
+	if (!bpf_core_field_exists(task->utask))
+		return;
+	ri = BPF_CORE_READ(task, utask, return_instances);
+	if (!ri)
+		return;
+	e->uret_tramp = BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
+	for (int i = 0; i < MAX_URETPROBES && ri; i++) {
+		e->uret_slot[i] = BPF_CORE_READ(ri, stack);
+		e->uret_orig[i] = BPF_CORE_READ(ri, orig_ret_vaddr);
+		ri = BPF_CORE_READ(ri, next);
+		n++;
+	}
+	e->nuret = n;
+}
+
 static __always_inline void copy_user(struct stack_event *e, struct pt_regs *r, struct task_struct *task)
 {
 	__u64 sp = r->sp, len = STACK_COPY, end;
@@ -224,6 +248,7 @@ static __always_inline void copy_user(struct stack_event *e, struct pt_regs *r, 
 		e->user_len = 512;
 	else
 		e->user_len = 0;
+	read_uretprobes(e, task);
 }
 
 static __always_inline void count(__u32 i)

@@ -18,6 +18,8 @@
 #define PY_WALK_STEPS 4096
 #define MAX_PY_THREADS 64	/* thread states walked to find the sampled thread's */
 #define KSTACK_DEPTH 64
+/* Pending uretprobes read per sample (see stack_event.uret_*); the kernel allows 64 per thread. */
+#define MAX_URETPROBES 16
 
 enum stack_kind {
 	STACK_CPU = 1,     /* an on-CPU sample (perf_event cpu-clock) */
@@ -147,6 +149,16 @@ struct stack_event {
 				      * is reused while the tag matches (an address can be reused) */
 	__u8 comm[TASK_COMM_LEN];
 	__u64 kstack[KSTACK_DEPTH];
+	/* The thread's pending uretprobes (any tool's: a uprobe on a file covers every process that
+	 * maps it): each replaced a return address on the stack with the uprobes trampoline's
+	 * address (uret_tramp, the [uprobes] page), which unwinds nowhere. uret_slot[i]: where on the
+	 * stack (the stack pointer at the probed function's entry), uret_orig[i]: the return address
+	 * it replaced; most recent first. */
+	__u64 uret_tramp;
+	__u32 nuret;
+	__u32 uret_pad;
+	__u64 uret_slot[MAX_URETPROBES];
+	__u64 uret_orig[MAX_URETPROBES];
 	__u32 nupc;         /* --unwind kernel: native frames unwound in BPF, in upc (0: see stack) */
 	__u32 unwind;       /* enum eh_fallback: why this sample carries the stack copy instead */
 	__u64 upc[EH_MAX_FRAMES]; /* their pcs, leaf first: the leaf's pc, then return addresses */

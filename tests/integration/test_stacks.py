@@ -20,13 +20,15 @@ more than three standard deviations of the sampling error.
 import math
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BINDPROF, OUT, ROOT, Skip, check, interpreters, load, main, run, validate, each_interpreter as each  # noqa: E402
+from harness import BINDPROF, OUT, ROOT, Skip, check, interpreters, load, main, run, validate, wait_line, each_interpreter as each  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="bindprof-stacks-")
 PYSTACK = os.path.join(ROOT, "tools", "pystack.py")
@@ -56,6 +58,11 @@ def folded(path):
 
 def weight(rows, pred):
     return sum(n for fr, n in rows if pred(fr))
+
+
+def user_frames(frames):
+    """The frames of a folded line but the kernel's (``_[k]``)."""
+    return [f for f in frames if not f.endswith("_[k]")]
 
 
 def names(frames):
@@ -89,17 +96,26 @@ def test_native_call_tree_with_and_without_frame_pointers():
     for exe in ("calltree", "calltree-nofp"):
         doc, rows, _ = record(exe, [os.path.join(OUT, "tools", exe), "2"])
         st = doc["results"]["profiling"]["stacks"]
-        in_a = weight(rows, lambda f: f[-4:-1] == ["main", "a", "b"] or f[-4:-1] == ["main", "a", "c"])
-        b = weight(rows, lambda f: f[-4:-1] == ["main", "a", "b"])
-        # 499 Hz of the target's CPU time (from /proc, read by the recorder each 100 ms, so it can miss
-        # the last tick): not of wall time, which a busy host stretches (470 samples in 2 s at load 8)
+        # unwound to main: the user frames end main;a;b|c;burn, with or without kernel frames above
+        # burn (interrupts, preemption: the thread was in the kernel on its own behalf, 13% of
+        # samples beside two other suites, where the old count, burn as the leaf, read 86.6%)
+        in_a = weight(rows, lambda f: user_frames(f)[-4:] in (["main", "a", "b", "burn"], ["main", "a", "c", "burn"]))
+        b = weight(rows, lambda f: user_frames(f)[-4:] == ["main", "a", "b", "burn"])
+        # 499 Hz of the target's CPU time (from /proc), not of wall time, which a busy host stretches
         cpu_ms = doc["results"]["resources"]["cpu"]["total_cpu_ms"]
         check(st["samples"] >= 0.7 * cpu_ms * 499 / 1000 and cpu_ms >= 200,
               f"{exe}: {st['samples']} samples in {cpu_ms} ms of CPU at 499 Hz")
-        # 99.5-100% on a quiet host and with a hog on each core; 91% (545 of 596, no frame pointers)
-        # and 86.6% (583 of 673, with them) beside two other suites of bindprof runs (the rest
-        # `[unknown]` rows: why, not found; README, Known limits), so 85% is asked
-        check(in_a >= 0.85 * st["samples"], f"{exe}: only {in_a} of {st['samples']} samples unwound to main;a;b|c;burn")
+        # 99.4-99.7% beside two other suites over 6 runs (before the unwinder fixes: 98.8-99.1%); the
+        # rest are the loader's and the exec's own samples, before main
+        check(in_a >= 0.97 * st["samples"], f"{exe}: only {in_a} of {st['samples']} samples unwound to main;a;b|c;burn")
+        # every unwind is counted by how it ended: the complete ones are those rooted at _start
+        fails = st["unwind_failures"]
+        complete = st["samples_unwound"] - sum(fails.values())
+        rooted = weight(rows, lambda f: len(f) > 1 and f[1] == "_start")
+        check(st["samples"] - st["samples_unwound"] <= 2 and abs(complete - rooted) <= max(2, 0.01 * st["samples"]),
+              f"{exe}: {complete} complete unwinds ({fails}) vs {rooted} samples rooted at _start")
+        check(st["unwound_complete_percent"] >= 97, f"{exe}: unwound_complete_percent {st['unwound_complete_percent']}")
+        check(not any("could not be unwound" in w["message"] for w in doc["warnings"]), doc["warnings"])
         # b does 70% of a's work: a binomial share (76.0% of a few hundred samples once beside a hog
         # and two other suites), so 3 standard deviations or 5 points
         share, tol = 100 * b / in_a, max(5, 300 * math.sqrt(0.7 * 0.3 / in_a))
@@ -299,6 +315,100 @@ def test_python_into_native():
         check(st["share_percent"]["native"] >= 0.8 * 100 * in_call / st["samples"], st["share_percent"])
 
     each(one)
+
+
+LIBFFI = "/lib/x86_64-linux-gnu/libffi.so.8"  # what Debian's _ctypes links
+
+
+def test_uretprobe_return_addresses_restored():
+    """Another tool's uretprobes on the target's code: a uprobe on a file is put in every process
+    that maps it, and each pending uretprobe replaces its function's return address on the stack
+    with the [uprobes] trampoline's, which unwinds nowhere. That is what other bindprof runs'
+    --ffi pairs on libffi's ffi_call did beside this suite: the ctypes crossing frame lost its
+    module in every sample of 4 runs of 4 (0 of 385 with such a probe before the fix), and
+    nothing said so. bpftrace puts uretprobes on calltree-nofp's a() and on libffi's ffi_call;
+    every sample under them must unwind whole, through the restored return addresses. Ground
+    truths: calltree's tree (main -> a -> b|c -> burn), and the ctypes call under call_native."""
+    need_root()
+    bt = shutil.which("bpftrace")
+    if not bt:
+        raise Skip("bpftrace missing (apt-get install bpftrace)")
+    ct = os.path.join(OUT, "tools", "calltree-nofp")
+    if not os.path.exists(LIBFFI):
+        raise Skip(f"{LIBFFI} missing")
+    script = f"uretprobe:{ct}:a {{ @a = count(); }} uretprobe:{LIBFFI}:ffi_call {{ @f = count(); }}"
+    p = subprocess.Popen([bt, "-e", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        wait_line(p.stdout, "Attaching", timeout=30)
+        doc, rows, _ = record("uret-calltree", [ct, "1.5"])
+        st = doc["results"]["profiling"]["stacks"]
+        in_a = weight(rows, lambda f: "a" in user_frames(f))
+        whole = weight(rows, lambda f: user_frames(f)[1:5] == ["_start", "__libc_start_main", "__libc_start_call_main", "main"]
+                       and "a" in user_frames(f))
+        # measured: 100% (729 of 729); before the fix none of them reached main
+        check(in_a >= 0.9 * st["samples"] and whole >= 0.97 * in_a, f"{whole} of {in_a} samples in a() rooted at _start;...;main")
+        check(st["uretprobe_samples"] >= 0.97 * in_a, f"{st['uretprobe_samples']} samples restored, {in_a} in a()")
+        doc, rows, _ = record("uret-ctypes", ["/usr/bin/python3", PYSTACK, "ctypes", "1.0", "--delay", "0.3"])
+        st = doc["results"]["profiling"]["stacks"]
+        native = weight(rows, lambda f: "demo_checksum" in f and "call_native" in names(f))
+        ok = weight(rows, lambda f: "demo_checksum" in f and "call_native" in names(f)
+                    and any(x.endswith(".so]") and "_ctypes" in x for x in f))
+        check(native > 0 and ok >= 0.97 * native, f"{ok} of {native} samples under call_native kept the crossing's module")
+        check(st["uretprobe_samples"] >= 0.97 * native, f"{st['uretprobe_samples']} samples restored, {native} in ffi_call")
+    finally:
+        p.send_signal(signal.SIGINT)
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+JIT = """
+import ctypes, mmap, sys, time
+# dec rdi; jnz -5; ret: a loop in anonymous executable memory, as JIT code is: no file, no CFI
+code = bytes([0x48, 0xFF, 0xCF, 0x75, 0xFB, 0xC3])
+m = mmap.mmap(-1, 4096, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS,
+              prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+m.write(code)
+fn = ctypes.CFUNCTYPE(None, ctypes.c_uint64)(ctypes.addressof(ctypes.c_char.from_buffer(m)))
+t0 = time.process_time()
+inside = 0.0
+while time.process_time() - t0 < float(sys.argv[1]):
+    a = time.process_time()
+    fn(20_000_000)
+    inside += time.process_time() - a
+print("jit_cpu_s", inside)
+print("total_cpu_s", time.process_time())
+"""
+
+
+def test_unwind_failures_counted_and_warned():
+    """Samples whose native stack cannot be unwound are counted by reason and warned about, not
+    left as silent [unknown] frames: a loop in anonymous executable memory (as JIT code is: no
+    file, no CFI) takes nearly all of a process's CPU; its samples are leaf_unmapped, in the share
+    of CPU the workload measured inside the loop (time.process_time around each call)."""
+    need_root()
+    path = os.path.join(TMP, "jit.py")
+    with open(path, "w") as f:
+        f.write(JIT)
+    out = os.path.join(TMP, "jit.json")
+    r = run([BINDPROF, "record", "--probes", "stacks", "-F", "499", "-o", out, "--", "/usr/bin/python3", path, "1.0"],
+            timeout=120)
+    check(r.returncode == 0, f"record exited {r.returncode}: {r.stderr.strip()}")
+    doc = load(out)
+    validate(doc)
+    st = doc["results"]["profiling"]["stacks"]
+    said = dict(l.split() for l in r.stdout.splitlines() if l.startswith(("jit_cpu_s ", "total_cpu_s ")))
+    share = float(said["jit_cpu_s"]) / float(said["total_cpu_s"])
+    fails = st["unwind_failures"]
+    got = fails["leaf_unmapped"] / st["samples_unwound"]
+    # measured: 97.3% of samples against 97.7% of the CPU
+    check(abs(got - share) <= 0.05, f"leaf_unmapped {fails['leaf_unmapped']} of {st['samples_unwound']} ({100 * got:.1f}%), "
+          f"the loop took {100 * share:.1f}% of the CPU")
+    check(abs(st["unwound_complete_percent"] - 100 * (1 - sum(fails.values()) / st["samples_unwound"])) < 1e-6, st)
+    warn = [w["message"] for w in doc["warnings"] if w["section"] == "stacks" and "could not be unwound" in w["message"]]
+    check(warn and "leaf_unmapped" in warn[0] and f"{sum(fails.values())} of {st['samples_unwound']}" in warn[0], doc["warnings"])
 
 
 def test_gil_wait_stacks():

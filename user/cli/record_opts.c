@@ -33,7 +33,8 @@ const struct cli_option record_options[] = {
 	{ "folded", 0, O_FOLDED, "FILE",
 	  "write the on-CPU stacks as folded lines (and the GIL-wait stacks to FILE with .gil-wait before "
 	  "its extension); turns stacks on", 0 },
-	{ "svg", 0, O_SVG, "FILE", "write an interactive SVG flamegraph (and FILE's .gil-wait one)", 0 },
+	{ "svg", 0, O_SVG, "FILE", "write an interactive SVG flamegraph (and FILE's .gil-wait one); without "
+	  "--folded, the folded files go next to -o's file (OUT.folded), for report --format html", 0 },
 	{ "pprof", 0, O_PPROF, "FILE.pb.gz",
 	  "write the stacks as a gzipped pprof profile (as `bindprof export`); turns stacks on and, without "
 	  "--folded, writes the folded files next to -o's file (OUT.folded)", 0 },
@@ -173,8 +174,10 @@ static int record_opt(struct record_opts *o, int id, const char *arg, int *gil_m
 /* What the options imply, and the target's checks. */
 static int record_finish(struct record_opts *o, int gil_method, bool all_named, char *err, int errlen)
 {
-	/* An export is made from the folded files: without --folded, OUT.folded next to -o's file. */
-	if ((o->pprof || o->speedscope) && !o->folded) {
+	/* An export is made from the folded files: without --folded, OUT.folded next to -o's file. So is
+	 * --svg's graph: kept, `report --format html`, `flamegraph` and `export` can draw it again from the
+	 * JSON (without it they said "no folded stacks" of a run that took them). */
+	if ((o->pprof || o->speedscope || o->svg) && !o->folded) {
 		static char folded[4096];
 		const char *dot = strrchr(o->output, '.'), *slash = strrchr(o->output, '/');
 		int n = dot && (!slash || dot > slash) ? (int)(dot - o->output) : (int)strlen(o->output);

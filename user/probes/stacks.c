@@ -96,6 +96,8 @@ struct stacks {
 	struct strmap pending;
 	struct strmap libs;    /* native library -> CPU samples whose leaf-most native frame is in it */
 	uint64_t samples, frames, py_samples, py_truncated, no_user, no_stack;
+	uint64_t unwind[UNWIND_RESULT_MAX]; /* CPU samples with user registers, by how their unwind ended */
+	int last_unwind;                    /* of the sample just folded; -1: no user registers */
 	uint64_t py_dropped_frames, py_root_lost; /* of the truncated samples */
 	unsigned py_max_depth;                    /* the deepest truncated sample's Python frames */
 	uint64_t gil_stacks, gil_weighted, gil_wait_ns, gil_nostack_ns;
@@ -615,13 +617,14 @@ void stacks__poll(struct stacks *st, const int *pids, int n)
 			snprintf(path, sizeof(path), "/proc/%d/exe", p->pid);
 			if (readlink(path, exe, sizeof(exe) - 1) > 0 && strcmp(exe, p->exe)) {
 				snprintf(p->exe, sizeof(p->exe), "%s", exe);
-				unwinder_forget(st->uw, p->pid);
+				unwinder_exec(st->uw, p->pid, exe);
 				p->eh_loaded = false;
 				p->eh_interval = 0;
 				p->settled = false;
 				p->fl = NULL;
 				p->tries = 0;
 			}
+			unwinder_prepare(st->uw, p->pid);
 		}
 		pthread_mutex_unlock(&st->lock);
 		if (p && !p->settled)
@@ -675,6 +678,10 @@ static int fold_event(struct stacks *st, const struct stack_event *e)
 	int nn = 0, cat;
 
 	st->no_stack += e->regs[16] && !e->user_len && !e->nupc;
+	st->last_unwind = -1;
+	/* return addresses that another probe's (or bindprof's own) uretprobes replaced */
+	unwinder_set_uretprobes(st->uw, e->uret_tramp, (const uint64_t *)e->uret_slot, (const uint64_t *)e->uret_orig,
+				e->user_len && e->nuret <= MAX_URETPROBES ? (int)e->nuret : 0);
 	if (e->nupc) {
 		/* unwound in BPF (--unwind kernel): return addresses, made call sites as the DWARF
 		 * unwinder's are (minus one), for all but the leaf */
@@ -682,9 +689,10 @@ static int fold_event(struct stacks *st, const struct stack_event *e)
 		for (int i = 0; i < nn && i < EH_MAX_FRAMES; i++)
 			pcs[i] = i ? e->upc[i] - 1 : e->upc[i];
 		st->kernel_samples += e->kind == STACK_CPU;
+		st->last_unwind = UNWIND_COMPLETE; /* BPF sends only walks that reached the outermost frame */
 	} else if (e->regs[16])
 		nn = unwinder_unwind(st->uw, e->pid, e->tid, (const uint64_t *)e->regs, e->stack, e->user_len, pcs,
-				     MAX_NATIVE);
+				     MAX_NATIVE, &st->last_unwind);
 	else
 		st->no_user++;
 	for (int i = 0; i < nn; i++) {
@@ -838,6 +846,8 @@ static int on_event(void *ctx, void *data, size_t size)
 				le->val++;
 		}
 		st->cat[cat]++;
+		if (st->last_unwind >= 0 && st->last_unwind < UNWIND_RESULT_MAX)
+			st->unwind[st->last_unwind]++;
 		folded_add(&st->cpu, st->line, 1);
 		folded_add(&st->lcpu, st->lab, 1);
 	} else if (e->kind == STACK_GIL_WAIT) {
@@ -1416,6 +1426,38 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 				(double)st->frames / (st->samples + st->gil_stacks) : 0);
 	cJSON_AddNumberToObject(s, "samples_without_user_registers", st->no_user);
 	cJSON_AddNumberToObject(s, "samples_without_stack_copy", st->no_stack);
+	{
+		/* how each CPU sample's native unwind ended: complete, or why it stopped (its frames up
+		 * to there are kept, the rest of the stack is missing; a pc in no module is [unknown]) */
+		cJSON *uf = cJSON_AddObjectToObject(s, "unwind_failures");
+		uint64_t with = 0, failed = 0;
+		char worst[64] = "";
+		uint64_t wn = 0;
+
+		for (int r = 0; r < UNWIND_RESULT_MAX; r++) {
+			with += st->unwind[r];
+			if (r == UNWIND_COMPLETE)
+				continue;
+			failed += st->unwind[r];
+			cJSON_AddNumberToObject(uf, unwind_result_name(r), st->unwind[r]);
+			if (st->unwind[r] > wn) {
+				wn = st->unwind[r];
+				snprintf(worst, sizeof(worst), "%s", unwind_result_name(r));
+			}
+		}
+		cJSON_AddNumberToObject(s, "samples_unwound", with);
+		cJSON_AddNumberToObject(s, "uretprobe_samples", unwinder_uretprobe_samples(st->uw));
+		if (with)
+			cJSON_AddNumberToObject(s, "unwound_complete_percent", 100.0 * st->unwind[UNWIND_COMPLETE] / with);
+		else
+			cJSON_AddNullToObject(s, "unwound_complete_percent");
+		if (with && failed * 20 > with)
+			profile_warn(doc, "stacks",
+				     "%llu of %llu samples' native stacks could not be unwound to their root (%.1f%%; "
+				     "most: %s, %llu): their root-most frames are missing (stacks.unwind_failures)",
+				     (unsigned long long)failed, (unsigned long long)with, 100.0 * failed / with, worst,
+				     (unsigned long long)wn);
+	}
 	py = cJSON_AddObjectToObject(s, "python");
 	walked = cJSON_AddArrayToObject(py, "walked_versions");
 	procs = cJSON_AddArrayToObject(py, "processes");
