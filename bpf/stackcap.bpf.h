@@ -275,12 +275,9 @@ static __always_inline __u64 sample_request(struct task_struct *task)
 	return tc->request_id;
 }
 
-static __always_inline struct stack_event *new_event(__u32 kind, struct task_struct *task)
+/* A reserved event's header (all but regs, the stack copy and what the walks fill). */
+static __always_inline void init_event(struct stack_event *e, __u32 kind, struct task_struct *task)
 {
-	struct stack_event *e = bpf_ringbuf_reserve(&stack_events, sizeof(*e), 0);
-
-	if (!e)
-		return NULL;
 	e->kind = kind;
 	e->pid = task->tgid;
 	e->tid = task->pid;
@@ -291,7 +288,19 @@ static __always_inline struct stack_event *new_event(__u32 kind, struct task_str
 	e->py_depth = 0;
 	e->py_status = 0;
 	e->py_entry[0] = e->py_entry[1] = 0;
+	e->nupc = 0;
+	e->unwind = 0;
+	e->user_len = 0;
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), task->comm);
+}
+
+/* A whole event (with room for the stack copy), its header set; NULL when the ring is full. */
+static __always_inline struct stack_event *new_event(__u32 kind, struct task_struct *task)
+{
+	struct stack_event *e = bpf_ringbuf_reserve(&stack_events, sizeof(*e), 0);
+
+	if (e)
+		init_event(e, kind, task);
 	return e;
 }
 
