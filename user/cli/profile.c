@@ -356,6 +356,8 @@ static bool app_ready(const struct sockaddr_storage *ss, socklen_t len, const ch
 
 	if (fd < 0)
 		return false;
+	/* a listener whose backlog is full drops the SYN: connect would wait ~2 min of retries */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	ok = connect(fd, (const struct sockaddr *)ss, len) == 0;
 	if (ok && health_path) {
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -1387,8 +1389,11 @@ static void stop_app(int pid)
 static int wait_ready(struct ctx *c)
 {
 	const struct profile_opts *o = c->o;
+	uint64_t t0 = now_ns();
 
-	for (double waited = 0;; waited += 0.1) {
+	/* the time waited by the clock: a try can take its 2 s timeouts (a health path that never
+	 * answers, a connect to a full backlog), not the 0.1 s nap alone */
+	for (double waited = 0;; waited = (now_ns() - t0) / 1e9) {
 		if (app_ready(&c->ss, c->sslen, o->health_path))
 			return EXIT_OK;
 		if (signals_pending())
