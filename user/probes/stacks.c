@@ -559,7 +559,7 @@ static void malloc_attach(struct stacks *st, int pid)
 	snprintf(full, sizeof(full), "/proc/%d/root%s", pid, lib);
 	l = bpf_program__attach_uprobe_opts(st->skel->progs.sample_malloc, pid, full, 0, &uo);
 	if (!l) {
-		snprintf(st->malloc_err, sizeof(st->malloc_err), "uprobe on malloc in %s of process %d: %s", lib, pid,
+		snprintf(st->malloc_err, sizeof(st->malloc_err), "uprobe on malloc in %.160s of process %d: %s", lib, pid,
 			 strerror(errno));
 		st->malloc_failed++;
 		return;
