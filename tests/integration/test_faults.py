@@ -19,7 +19,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BINDPROF, ROOT, Skip, check, held_bpf_ids, main, run, free_port  # noqa: E402
+from harness import BINDPROF, SYSLOOP, ROOT, Skip, check, held_bpf_ids, main, run, free_port  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="bindprof-faults-")
 SERVER = os.path.join(ROOT, "tools", "demo_server.py")
@@ -511,6 +511,17 @@ def test_full_disk_is_an_environment_error():
             check(r.returncode == 3 and len(errs) == 1 and "No space left on device" in errs[0],
                   f"{cmd[0]}: exit {r.returncode}: {r.stderr}")
             check(f"wrote {out}" not in r.stdout, f"{cmd[0]} claims it wrote {out}: {r.stdout}")
+        # the profile written elsewhere, its folded stacks and SVG on the full disk: not named in the
+        # document (null), each warned about; the samples are still counted
+        good = os.path.join(TMP, "full-stacks.json")
+        r = run([BINDPROF, "record", "--probes", "stacks", "-F", "499", "--folded", os.path.join(mnt, "s.folded"),
+                 "--svg", os.path.join(mnt, "s.svg"), "-o", good, "--", SYSLOOP, "--spin-ms", "200"], timeout=60)
+        check(r.returncode == 0, f"record: {r.returncode}: {r.stderr}")
+        d = json.load(open(good))
+        st = d["results"]["profiling"]["stacks"]
+        warned = [w["message"] for w in d["warnings"] if "No space left on device" in w["message"]]
+        check(st["folded_path"] is None and st["svg_path"] is None and st["labelled_path"] is None
+              and len(warned) == 3 and st["samples"] > 0, f"{st.get('folded_path')} {st.get('svg_path')} {warned}")
     finally:
         srv.terminate()
         srv.wait()

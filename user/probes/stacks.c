@@ -1243,6 +1243,18 @@ static int write_labelled(struct stacks *st, const struct folded *lf, const char
 	return e;
 }
 
+/* Name a written file in the document as key: its path, or null with a warning when writing it
+ * failed (err: 0 or a negative errno; a NULL path, out of memory, is the empty string). */
+static void written_path(cJSON *doc, cJSON *obj, const char *key, const char *path, int err)
+{
+	if (err) {
+		profile_warn(doc, "stacks", "writing %s: %s", path, strerror(-err));
+		cJSON_AddNullToObject(obj, key);
+	} else {
+		cJSON_AddStringToObject(obj, key, path ? path : "");
+	}
+}
+
 /* stacks.mappings: every native module a sample went through, with its path and GNU build-id. */
 static void report_mappings(struct stacks *st, cJSON *s)
 {
@@ -1387,15 +1399,11 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 	cJSON_AddNumberToObject(s, "samples", st->samples);
 	cJSON_AddNumberToObject(s, "lost", counts[STK_LOST]);
 	if (st->o.folded) {
-		if ((e = folded_write(&st->cpu, st->o.folded)))
-			profile_warn(doc, "stacks", "writing %s: %s", st->o.folded, strerror(-e));
-		cJSON_AddStringToObject(s, "folded_path", st->o.folded);
+		written_path(doc, s, "folded_path", st->o.folded, folded_write(&st->cpu, st->o.folded));
 		{
 			char *lp = sibling_path(st->o.folded, "labels");
 
-			if (lp && (e = write_labelled(st, &st->lcpu, lp)))
-				profile_warn(doc, "stacks", "writing %s: %s", lp, strerror(-e));
-			cJSON_AddStringToObject(s, "labelled_path", lp ? lp : "");
+			written_path(doc, s, "labelled_path", lp, lp ? write_labelled(st, &st->lcpu, lp) : 0);
 			free(lp);
 		}
 	} else {
@@ -1411,9 +1419,7 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 		flamegraph_subtitle(sub, sizeof(sub), st->cpu.total,
 				    st->o.malloc_every ? "sampled calls" : st->o.page_faults ? "faults" : "samples",
 				    st->o.page_faults || st->o.malloc_every ? 0 : st->o.freq, 0, 0);
-		if ((e = flamegraph_write(&st->cpu, &fo, st->o.svg)))
-			profile_warn(doc, "stacks", "writing %s: %s", st->o.svg, strerror(-e));
-		cJSON_AddStringToObject(s, "svg_path", st->o.svg);
+		written_path(doc, s, "svg_path", st->o.svg, flamegraph_write(&st->cpu, &fo, st->o.svg));
 	} else {
 		cJSON_AddNullToObject(s, "svg_path");
 	}
@@ -1517,14 +1523,12 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 		if (st->o.folded) {
 			char *gp = sibling_path(st->o.folded, "gil-wait");
 
-			if (gp && (e = folded_write(&st->gil, gp)))
-				profile_warn(doc, "stacks", "writing %s: %s", gp, strerror(-e));
-			cJSON_AddStringToObject(g, "folded_path", gp ? gp : "");
+			e = gp ? folded_write(&st->gil, gp) : 0;
+			written_path(doc, g, "folded_path", gp, e);
 			free(gp);
 			gp = sibling_path(st->o.folded, "gil-wait.labels");
-			if (gp && (e = write_labelled(st, &st->lgil, gp)))
-				profile_warn(doc, "stacks", "writing %s: %s", gp, strerror(-e));
-			cJSON_AddStringToObject(g, "labelled_path", gp ? gp : "");
+			e = gp ? write_labelled(st, &st->lgil, gp) : 0;
+			written_path(doc, g, "labelled_path", gp, e);
 			free(gp);
 		} else {
 			cJSON_AddNullToObject(g, "folded_path");
@@ -1532,9 +1536,8 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 		if (st->o.svg) {
 			char *gp = sibling_path(st->o.svg, "gil-wait");
 
-			if (gp && (e = flamegraph_write_svg(&st->gil, gp, "bindprof: GIL-wait stacks", "us")))
-				profile_warn(doc, "stacks", "writing %s: %s", gp, strerror(-e));
-			cJSON_AddStringToObject(g, "svg_path", gp ? gp : "");
+			e = gp ? flamegraph_write_svg(&st->gil, gp, "bindprof: GIL-wait stacks", "us") : 0;
+			written_path(doc, g, "svg_path", gp, e);
 			free(gp);
 		}
 		top_frames(&st->gil, "wait_us", cJSON_AddArrayToObject(g, "top_self"), cJSON_AddArrayToObject(g, "top_total"));
