@@ -365,15 +365,29 @@ int session__attach_gil_exact(struct session *s, int pid, const char *elf)
 	return err;
 }
 
+static int read_cfg(struct session *s, struct target_cfg *cfg);
+static int write_cfg(struct session *s, const struct target_cfg *cfg);
+
+/* Every target's range goes into gil_ranges; the main target's also into the filter's array,
+ * where the sched_switch program reads it without a hash look-up. */
 int session__set_gil_range(struct session *s, int tgid, uint64_t lo, uint64_t hi, bool exact,
 			   unsigned ts_thread_id)
 {
 	struct gil_range r = { .lo = lo, .hi = hi, .exact = exact, .ts_thread_id = ts_thread_id };
+	struct target_cfg cfg;
 	__u32 k = tgid;
+	int err;
 
 	if (!s->py)
 		return -ENOTSUP;
-	return bpf_map_update_elem(bpf_map__fd(s->py->maps.gil_ranges), &k, &r, BPF_ANY) ? -errno : 0;
+	if (bpf_map_update_elem(bpf_map__fd(s->py->maps.gil_ranges), &k, &r, BPF_ANY))
+		return -errno;
+	if ((err = read_cfg(s, &cfg)))
+		return err;
+	if (cfg.main_tgid != (__u32)tgid)
+		return 0;
+	cfg.gil = r;
+	return write_cfg(s, &cfg);
 }
 
 int session__nr_dyn_links(struct session *s)
@@ -517,6 +531,7 @@ int session__remove_target(struct session *s, int tgid)
 		return err;
 	if (cfg.main_tgid == (__u32)tgid) {
 		cfg.main_tgid = 0;
+		memset(&cfg.gil, 0, sizeof(cfg.gil));
 		if ((err = write_cfg(s, &cfg)))
 			return err;
 	}
@@ -599,20 +614,34 @@ void session__reset(struct session *s)
 		free(zsum);
 		if (s->sys->bss)
 			s->sys->bss->new_task_returns = 0; /* harden */
-		while (bpf_map_get_next_key(fd, NULL, &key) == 0)
-			if (bpf_map_delete_elem(fd, &key))
-				break;
+		/* the slots stay their threads' (their contexts hold them): zero the counts only */
+		for (key = 0; key < session__thread_slots(s); key++) {
+			struct thread_stat t;
+
+			if (bpf_map_lookup_elem(fd, &key, &t) == 0) {
+				t.count = t.total_ns = 0;
+				bpf_map_update_elem(fd, &key, &t, BPF_ANY);
+			}
+		}
 	}
 	if (s->py) {
-		int maps[] = { bpf_map__fd(s->py->maps.gil_threads), bpf_map__fd(s->py->maps.gc_threads) };
+		int gfd = bpf_map__fd(s->py->maps.gil_threads), cfd = bpf_map__fd(s->py->maps.gc_threads);
 		struct gc_gen_stat *zg = calloc(1, sizeof(*zg));
 		struct gil_total *zt = calloc(s->ncpus, sizeof(*zt)); /* per CPU */
 		__u32 key, zero = 0;
 
-		for (size_t m = 0; m < 2; m++)
-			while (bpf_map_get_next_key(maps[m], NULL, &key) == 0)
-				if (bpf_map_delete_elem(maps[m], &key))
-					break;
+		while (bpf_map_get_next_key(cfd, NULL, &key) == 0)
+			if (bpf_map_delete_elem(cfd, &key))
+				break;
+		/* gil_threads' slots stay their threads' (their contexts hold them): figures zeroed */
+		for (key = 0; key < session__gil_slots(s); key++) {
+			struct gil_thread g;
+
+			if (bpf_map_lookup_elem(gfd, &key, &g) == 0) {
+				g.waits = g.wait_ns = g.hold_ns = 0;
+				bpf_map_update_elem(gfd, &key, &g, BPF_ANY);
+			}
+		}
 		if (zg)
 			for (__u32 g = 0; g < GC_SLOTS; g++)
 				bpf_map_update_elem(bpf_map__fd(s->py->maps.gc_gens), &g, zg, BPF_ANY);
@@ -654,6 +683,21 @@ int session__syscall_stat(struct session *s, __u32 nr, struct syscall_stat *out)
 uint64_t session__syscall_new_task_returns(struct session *s)
 {
 	return s->sys && s->sys->bss ? s->sys->bss->new_task_returns : 0;
+}
+
+/* The slots handed out, at most the array's size (the counter goes on past it when full). */
+uint32_t session__thread_slots(struct session *s)
+{
+	uint32_t n = s && s->sys && s->sys->bss ? s->sys->bss->thread_slots : 0;
+
+	return n < MAX_THREADS ? n : MAX_THREADS;
+}
+
+uint32_t session__gil_slots(struct session *s)
+{
+	uint32_t n = s && s->py && s->py->bss ? s->py->bss->gil_slots : 0;
+
+	return n < MAX_THREADS ? n : MAX_THREADS;
 }
 
 int session__thread_stats_fd(struct session *s)
