@@ -217,13 +217,17 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 	struct thread_ctx *tc;
 	struct pt_regs *regs;
 	struct gil_range *r;
-	__u32 tgid;
+	__u32 tgid = prev->tgid, ntgid = next->tgid;
+	bool pt = is_target_tgid(tgid), nt = is_target_tgid(ntgid);
 	__u64 now = 0;
+
+	if (!pt && !nt)
+		return 0;
+	count_hit(HIT_SCHED_SWITCH); /* one hit per run for a target thread (either side) */
 
 	/* A target thread leaves the CPU blocked (not preempted) in a futex wait on its GIL. The
 	 * syscall is checked before the GIL range is looked up: most blocks are reads and polls. */
-	tgid = prev->tgid;
-	if (!is_target_tgid(tgid) || !(regs = futex_regs(prev))) {
+	if (!pt || !(regs = futex_regs(prev))) {
 		/* not ours, or not in a futex call */
 	} else if (preempt || !prev_state) {
 		gil_preempted(prev, regs, tgid);
@@ -252,9 +256,7 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 
 	/* A target thread that blocked on the GIL (or was preempted in a hand-off) runs again: it
 	 * left inside a futex call, so it comes back inside one; any other skips the look-up. */
-	tgid = next->tgid;
-	if (is_target_tgid(tgid)) {
-		count_hit(HIT_SCHED_SWITCH); /* one hit per switch to a target thread */
+	if (nt) {
 		tc = futex_regs(next) ? bpf_task_storage_get(&thread_ctxs, next, 0, 0) : NULL;
 		if (tc && tc->gil_block_ns) {
 			struct gil_total *tot = gil_total();

@@ -59,6 +59,40 @@ def held_progs(pid):
     return ids
 
 
+def hit_index():
+    """HIT_* name -> index, from bpf/common.h's enum probe_hit (the hits array's layout)."""
+    src = open(os.path.join(ROOT, "bpf", "common.h")).read()
+    body = src[src.index("enum probe_hit {"):]
+    body = body[:body.index("};")]
+    names = [ln.split(",")[0].split("=")[0].strip() for ln in body.splitlines()[1:]]
+    names = [n for n in names if n.startswith("HIT_")]
+    return {n: i for i, n in enumerate(names)}
+
+
+def read_hits(pid):
+    """The per-CPU hits array of the bindprof process pid, summed over CPUs: index -> count."""
+    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
+        try:
+            info = open(f"/proc/{pid}/fdinfo/{fd}").read()
+        except OSError:
+            continue
+        mid = [ln.split()[1] for ln in info.splitlines() if ln.startswith("map_id:")]
+        if not mid:
+            continue
+        m = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", mid[0]], capture_output=True,
+                                      text=True).stdout or "{}")
+        if m.get("name") != "hits":
+            continue
+        d = json.loads(subprocess.run(["bpftool", "-j", "map", "dump", "id", mid[0]], capture_output=True,
+                                      text=True).stdout or "[]")
+        out = {}
+        for e in d:
+            f = e.get("formatted", {})
+            out[f.get("key")] = sum(v["value"] for v in f.get("values", []))
+        return out
+    return {}
+
+
 def run(argv, url, body, secs, tmp, ready="recording pid"):
     before = set(progs())
     err = os.path.join(tmp, "err")
@@ -68,6 +102,11 @@ def run(argv, url, body, secs, tmp, ready="recording pid"):
         if ready in open(err).read():
             break
     time.sleep(0.5)
+    # what the programs ran before the load (start-up: bindprof's calibration loops run its own
+    # uprobe and syscall programs) is left out: only the runs during the load are counted
+    held0 = held_progs(p.pid)
+    base = {i: q for i, q in progs().items() if i not in before and i in held0}
+    hits0 = read_hits(p.pid)
     subprocess.run([B, "load", "--url", url, "-m", "POST", "--body-file", body, "-H", "Content-Type: application/json",
                     "-c", "8", "-t", "2", "-d", str(secs), "-o", os.path.join(tmp, "l.json")],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
@@ -76,36 +115,35 @@ def run(argv, url, body, secs, tmp, ready="recording pid"):
     now = progs()
     # this run's programs only: other bindprof sessions (or tools) may load programs meanwhile
     held = held_progs(p.pid)
-    mine = {i: q for i, q in now.items() if i not in before and i in held}
+    hits1 = read_hits(p.pid)
+    hits = {k: v - hits0.get(k, 0) for k, v in hits1.items()}
+    mine = {i: dict(q) for i, q in now.items() if i not in before and i in held}
+    for i, q in mine.items():
+        for k in ("run_cnt", "run_time_ns"):
+            q[k] = q.get(k, 0) - base.get(i, {}).get(k, 0)
     p.terminate()
     p.wait(timeout=30)
-    return mine, reqs
+    return mine, reqs, hits
 
 
-# Which of bindprof's probe hits (results.overhead.probe_hits) are a set's target-side runs: the
-# runs of its machine-wide hooks that concern the target. sched_switch counts switches to a target
-# thread; each has one away from it, so the target's share of the switch hook is twice that.
+# Which of bindprof's probe hits (its hits array, read before and after the load) are a set's
+# target-side runs: the runs of its machine-wide hooks that concern the target. sched_switch counts the runs with a target
+# thread on either side (one per run, whether one side or both are the target's).
 TARGET_HITS = {
-    "syscalls": (("tp_btf/sys_enter", 1), ("tp_btf/sys_exit", 1)),
-    "gil": (("tp_btf/sched_switch", 2),),
-    "requests": (("tp_btf/sock_recv_length+sock_send_length", 1), ("tp_btf/inet_sock_set_state", 1)),
-    "default": (("tp_btf/sched_switch", 2), ("tp_btf/sock_recv_length+sock_send_length", 1),
-                ("tp_btf/inet_sock_set_state", 1)),
-    "gil-requests": (("tp_btf/sched_switch", 2), ("tp_btf/sock_recv_length+sock_send_length", 1),
-                     ("tp_btf/inet_sock_set_state", 1)),
+    "syscalls": ("HIT_SYS_ENTER", "HIT_SYS_EXIT"),
+    "gil": ("HIT_SCHED_SWITCH",),
+    "requests": ("HIT_REQ_SOCK", "HIT_REQ_STATE"),
+    "default": ("HIT_SCHED_SWITCH", "HIT_REQ_SOCK", "HIT_REQ_STATE"),
+    "gil-requests": ("HIT_SCHED_SWITCH", "HIT_REQ_SOCK", "HIT_REQ_STATE"),
 }
 
 
-def target_hits(profile, name):
-    """The target-side runs of set `name` from a profile bindprof wrote; None if unknown."""
-    if name not in TARGET_HITS:
+def target_hits(hits, name):
+    """The target-side runs of set `name` during the load (hits: index -> count); None if unknown."""
+    if name not in TARGET_HITS or not hits:
         return None
-    try:
-        with open(profile) as f:
-            hits = json.load(f)["results"]["overhead"]["probe_hits"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return sum(hits.get(k, 0) * m for k, m in TARGET_HITS[name])
+    idx = hit_index()
+    return sum(hits.get(idx[k], 0) for k in TARGET_HITS[name])
 
 
 def main():
@@ -144,7 +182,7 @@ def main():
                 for who, argv in (("bindprof", bp), ("floor", fl)):
                     if who == "bindprof" and os.path.exists(prof):
                         os.unlink(prof)
-                    mine, reqs = run(argv, url, body, secs, tmp)
+                    mine, reqs, hits = run(argv, url, body, secs, tmp)
                     cnt = sum(q.get("run_cnt", 0) for q in mine.values())
                     ns = sum(q.get("run_time_ns", 0) for q in mine.values())
                     got[who] = {"runs": cnt, "run_time_ns": ns, "requests": reqs,
@@ -152,7 +190,7 @@ def main():
                                 "programs": {q.get("name", "?"): [q.get("run_cnt", 0), q.get("run_time_ns", 0)]
                                              for q in mine.values() if q.get("run_cnt")}}
                     if who == "bindprof":
-                        got[who]["target_runs"] = target_hits(prof, name)
+                        got[who]["target_runs"] = target_hits(hits, name)
                 b, f = got["bindprof"], got["floor"]
                 row = {"round": rnd, "probe_set": name, "bindprof": b, "floor": f, "loadavg": os.getloadavg()[0],
                        "per_request_vs_floor": (b["ns_per_request"] / f["ns_per_request"])

@@ -194,6 +194,17 @@ int session__open(const struct session_opts *opts, struct session **out)
 			 * they keep their size whenever it samples) */
 			bpf_map__set_max_entries(s->py->maps.stack_events, 4096);
 			bpf_map__set_max_entries(s->py->maps.gil_done_events, 4096);
+		} else {
+			/* about half a second of samples at the rate asked, every CPU busy (a sample with
+			 * its user stack copy is ~17 KiB): 2 MiB at 99 Hz on 2 CPUs; the object's size (4
+			 * MiB) at most. Its pages are mapped twice in bindprof (the consumer's wrap-around
+			 * view), so each MiB saved is 2 MiB of RSS. */
+			size_t want = (size_t)(opts->stacks_hz > 0 ? opts->stacks_hz : 99) * s->ncpus * (17u << 10) / 2;
+			size_t max = bpf_map__max_entries(s->py->maps.stack_events), sz = 256u << 10;
+
+			while (sz < want && sz < max)
+				sz <<= 1;
+			bpf_map__set_max_entries(s->py->maps.stack_events, sz < max ? sz : max);
 		}
 		bpf_program__set_autoload(s->py->progs.gil_switch, gil);
 		bpf_program__set_autoload(s->py->progs.gil_fork, gil);
