@@ -12,7 +12,8 @@ throughput benchmark (overhead.sh) measures it as the floor.
 
 Usage: sudo scripts/bench/progcost.sh [SECS] [SETS] [ROUNDS]
   default 5 s, every set (syscalls,gil,requests,stacks,ffi; also default, gil-requests), 3 rounds,
-  interleaved. BINDPROF_BIN=path measures another build; PROGCOST_OUT=path moves the JSON.
+  interleaved. BINDPROF_BIN=path measures another build; BINDPROF_BASE=path also measures a second
+  build in the same rounds (before/after comparisons: "base" rows); PROGCOST_OUT=path moves the JSON.
 
 The hooks are machine-wide: on a machine shared with other work the runs per request vary with
 that work. The "target" figures take it out: bindprof's run time less its runs for other
@@ -29,6 +30,7 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 B = os.environ.get("BINDPROF_BIN") or os.path.join(ROOT, "build", "bindprof")
+BASE = os.environ.get("BINDPROF_BASE")
 FLOOR = os.path.join(ROOT, "build", "bench", "probe_floor")
 PY = "/usr/bin/python3.11"
 LIBDEMO = os.path.join(ROOT, "build", "tools", "libdemo.so")
@@ -179,8 +181,11 @@ def main():
         for rnd in range(rounds):  # interleaved: every set, bindprof then its floor, once per round
             for name, bp, fl in sets:
                 got = {}
-                for who, argv in (("bindprof", bp), ("floor", fl)):
-                    if who == "bindprof" and os.path.exists(prof):
+                whos = [("bindprof", bp), ("floor", fl)]
+                if BASE:
+                    whos.insert(1, ("base", [BASE] + bp[1:]))
+                for who, argv in whos:
+                    if who != "floor" and os.path.exists(prof):
                         os.unlink(prof)
                     mine, reqs, hits = run(argv, url, body, secs, tmp)
                     cnt = sum(q.get("run_cnt", 0) for q in mine.values())
@@ -189,12 +194,24 @@ def main():
                                 "ns_per_run": ns / cnt if cnt else None, "ns_per_request": ns / reqs if reqs else None,
                                 "programs": {q.get("name", "?"): [q.get("run_cnt", 0), q.get("run_time_ns", 0)]
                                              for q in mine.values() if q.get("run_cnt")}}
-                    if who == "bindprof":
+                    if who != "floor":
                         got[who]["target_runs"] = target_hits(hits, name)
                 b, f = got["bindprof"], got["floor"]
                 row = {"round": rnd, "probe_set": name, "bindprof": b, "floor": f, "loadavg": os.getloadavg()[0],
                        "per_request_vs_floor": (b["ns_per_request"] / f["ns_per_request"])
                        if b["ns_per_request"] and f["ns_per_request"] else None}
+                if BASE:
+                    bb = got["base"]
+                    row["base"] = bb
+                    row["base_per_request_vs_floor"] = (bb["ns_per_request"] / f["ns_per_request"]) \
+                        if bb["ns_per_request"] and f["ns_per_request"] else None
+                    tr = bb.get("target_runs")
+                    if tr and bb["requests"] and f["ns_per_run"]:
+                        other = max(bb["runs"] - tr, 0)
+                        bt = max(bb["run_time_ns"] - other * f["ns_per_run"], 0) / bb["requests"]
+                        ft = f["ns_per_run"] * tr / bb["requests"]
+                        row["base_target"] = {"bindprof_ns_per_request": bt, "floor_ns_per_request": ft,
+                                              "vs_floor": bt / ft if ft else None}
                 # The hooks fire for every process of the machine (other work on it too), so the
                 # runs per request vary with what else runs. The target's share: bindprof's run
                 # time less its runs for other processes at the floor's cost per run (both only
@@ -215,6 +232,12 @@ def main():
                       + (f"  target: {t['bindprof_ns_per_request']:6.0f} vs {t['floor_ns_per_request']:5.0f} ns/req "
                          f"= {t['vs_floor']:.2f}x" if t and t["vs_floor"] else "")
                       + f"  load {row['loadavg']:.1f}", flush=True)
+                if BASE and row.get("base_per_request_vs_floor"):
+                    bt = row.get("base_target")
+                    print(f"    base     {row['base']['ns_per_request'] or 0:7.0f} ns/req ({row['base']['runs']} runs, "
+                          f"{row['base']['ns_per_run'] or 0:5.0f} ns/run) = {row['base_per_request_vs_floor']:.2f}x floor"
+                          + (f"  target: {bt['bindprof_ns_per_request']:6.0f} ns/req = {bt['vs_floor']:.2f}x"
+                             if bt and bt["vs_floor"] else ""), flush=True)
     finally:
         srv.terminate()
         subprocess.run(["sysctl", "-q", "kernel.bpf_stats_enabled=0"])
@@ -231,16 +254,26 @@ def main():
             "target_floor_ns_per_request": med([r["target"]["floor_ns_per_request"] for r in rs if r.get("target")]),
             "loadavg": [round(r["loadavg"], 1) for r in rs],
         }
+        if BASE:
+            summary[name]["base_per_request_vs_floor"] = med([r["base_per_request_vs_floor"] for r in rs
+                                                              if r.get("base_per_request_vs_floor")])
+            summary[name]["base_target_vs_floor"] = med([r["base_target"]["vs_floor"] for r in rs
+                                                         if r.get("base_target") and r["base_target"]["vs_floor"]])
+            summary[name]["base_target_ns_per_request"] = med([r["base_target"]["bindprof_ns_per_request"]
+                                                               for r in rs if r.get("base_target")])
         x = summary[name]
         fmt = lambda v, f: format(v, f) if v is not None else "-"
         print(f"{name:9s} median of {len(rs)}: ns/run {fmt(x['bindprof_ns_per_run'], '.0f')} vs "
               f"{fmt(x['floor_ns_per_run'], '.0f')}; per request {fmt(x['per_request_vs_floor'], '.2f')}x; target "
               f"{fmt(x['target_bindprof_ns_per_request'], '.0f')} vs {fmt(x['target_floor_ns_per_request'], '.0f')} "
               f"ns/req = {fmt(x['target_vs_floor'], '.2f')}x; load {x['loadavg']}")
+        if BASE:
+            print(f"{'':9s} base: per request {fmt(x['base_per_request_vs_floor'], '.2f')}x; target "
+                  f"{fmt(x['base_target_ns_per_request'], '.0f')} ns/req = {fmt(x['base_target_vs_floor'], '.2f')}x")
     out = os.environ.get("PROGCOST_OUT") or os.path.join(ROOT, "results", "progcost.json")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:
-        json.dump({"secs": secs, "rounds": rounds, "kernel": os.uname().release, "bindprof": B,
+        json.dump({"secs": secs, "rounds": rounds, "kernel": os.uname().release, "bindprof": B, "base": BASE,
                    "summary": summary, "rows": rows}, f, indent=2)
     print(f"wrote {out}")
 
