@@ -52,9 +52,6 @@ $(OUT)/bpf $(OUT)/gen $(OUT)/tests $(OUT)/tools $(OUT)/bench:
 	$(Q)mkdir -p $@
 
 # BPF: clang -> bpftool gen object (static link) -> bpftool gen skeleton.
-# The gil and syscalls programs hand out per-thread slots with an atomic fetch-and-add (BPF ISA v3).
-$(OUT)/bpf/python.bpf.o $(OUT)/bpf/syscalls.bpf.o: BPF_CFLAGS += -mcpu=v3
-
 $(OUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@

@@ -46,7 +46,9 @@ struct {
 	__type(value, struct gil_thread);
 } gil_threads SEC(".maps");
 
-__u32 gil_slots = 0; /* slots of gil_threads handed out (may pass MAX_THREADS: the rest dropped) */
+/* slots of gil_threads handed out (may pass MAX_THREADS: the rest dropped); 64-bit: clang 14 has
+ * a fetch-and-add that returns its value only for 64-bit operands below BPF ISA v3 */
+__u64 gil_slots = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -91,7 +93,7 @@ static __always_inline struct gil_thread *gil_thread_of(struct task_struct *t, s
 			count_drop(DROP_GIL_THREAD_FULL);
 		return g;
 	}
-	slot = __sync_fetch_and_add(&gil_slots, 1);
+	slot = (__u32)__sync_fetch_and_add(&gil_slots, 1);
 	g = bpf_map_lookup_elem(&gil_threads, &slot);
 	if (!g) {
 		tc->gil_slot = ~0u; /* full: this thread's later events are dropped too */

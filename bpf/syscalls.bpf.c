@@ -32,7 +32,9 @@ struct {
 	__type(value, struct thread_stat);
 } thread_stats SEC(".maps");
 
-__u32 thread_slots = 0; /* slots of thread_stats handed out (may pass MAX_THREADS: the rest dropped) */
+/* slots of thread_stats handed out (may pass MAX_THREADS: the rest dropped); 64-bit: clang 14 has
+ * a fetch-and-add that returns its value only for 64-bit operands below BPF ISA v3 */
+__u64 thread_slots = 0;
 
 /* New tasks' first returns from clone/fork/vfork/clone3 (see sys_exit): neither counted syscalls
  * nor syscalls in progress at attach, kept so that every exit hit is accounted for. */
@@ -52,7 +54,7 @@ static __always_inline struct thread_stat *thread_stat_of(struct thread_ctx *tc,
 			count_drop(DROP_THREAD_MAP_FULL);
 		return t;
 	}
-	slot = __sync_fetch_and_add(&thread_slots, 1);
+	slot = (__u32)__sync_fetch_and_add(&thread_slots, 1);
 	t = bpf_map_lookup_elem(&thread_stats, &slot);
 	if (!t) {
 		tc->sys_slot = ~0u; /* full: this thread's later syscalls are dropped too */

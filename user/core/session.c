@@ -699,14 +699,14 @@ uint64_t session__syscall_new_task_returns(struct session *s)
 /* The slots handed out, at most the array's size (the counter goes on past it when full). */
 uint32_t session__thread_slots(struct session *s)
 {
-	uint32_t n = s && s->sys && s->sys->bss ? s->sys->bss->thread_slots : 0;
+	uint64_t n = s && s->sys && s->sys->bss ? s->sys->bss->thread_slots : 0;
 
 	return n < MAX_THREADS ? n : MAX_THREADS;
 }
 
 uint32_t session__gil_slots(struct session *s)
 {
-	uint32_t n = s && s->py && s->py->bss ? s->py->bss->gil_slots : 0;
+	uint64_t n = s && s->py && s->py->bss ? s->py->bss->gil_slots : 0;
 
 	return n < MAX_THREADS ? n : MAX_THREADS;
 }
