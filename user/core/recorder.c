@@ -227,10 +227,13 @@ static void stop_child(struct recorder *r, int sig)
 /* Sleep ms (one tick at most), draining the requests' ring buffer every REQ_POLL_MS. */
 static void tick_sleep(struct recorder *r, double ms, volatile sig_atomic_t *stop)
 {
-	while (ms > 0) {
+	for (bool first = true; ms > 0; first = false) {
 		double slice = ms < REQ_POLL_MS ? ms : REQ_POLL_MS;
 
-		follow__sleep(r->fol, slice);
+		if (first)
+			follow__sleep(r->fol, slice); /* the target-set scans once a tick */
+		else
+			follow__wait(r->fol, slice);
 		ms -= slice;
 		if (ms <= 0 || signals_pending() || (stop && *stop))
 			return;

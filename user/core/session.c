@@ -549,11 +549,22 @@ int session__remove_target(struct session *s, int tgid)
 	return bpf_map_delete_elem(bpf_map__fd(s->core->maps.targets), &k) ? -errno : 0;
 }
 
+/* The fast path: while no tgid but the main one was ever added (target_cfg.others, set by the
+ * loader and by the fork program), the set is that tgid: one array look-up. Walking the hash costs
+ * a scan of its 4,096 buckets per call (htab_map_get_next_key), and the modules ask every tick. */
 int session__targets(struct session *s, int *tgids, int max)
 {
 	int fd = bpf_map__fd(s->core->maps.targets), n = 0;
+	struct target_cfg cfg;
 	__u32 key, next;
 	__u32 *prev = NULL;
+
+	if (max > 0 && !read_cfg(s, &cfg) && !cfg.others) {
+		if (!cfg.main_tgid)
+			return 0;
+		tgids[0] = cfg.main_tgid;
+		return 1;
+	}
 
 	while (n < max && bpf_map_get_next_key(fd, prev, &next) == 0) {
 		tgids[n++] = next;
