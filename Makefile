@@ -26,7 +26,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 CFLAGS   ?= -g -O2
 CFLAGS   += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -MMD -MP \
 	-I$(OUT)/bpf -I$(OUT)/gen -I. -Iuser -I/usr/include/postgresql -DBINDPROF_VERSION='"$(VERSION)"'
-LDLIBS   := -lbpf -lelf -ldw -lz -lcjson -lhttp_parser -lffi -lcapstone -lprotobuf-c -lsqlite3 -lpq -lm -lpthread
+LDLIBS   := -lbpf -lelf -ldw -lz -lcjson -lhttp_parser -lffi -lcapstone -lprotobuf-c -lsqlite3 -lpq -lwslay -lnettle -lm -lpthread
 
 BPF_OBJS := core syscalls python floor stacks ffi requests follow net
 BPF_SKELS := $(patsubst %,$(OUT)/bpf/%.skel.h,$(BPF_OBJS))

@@ -56,4 +56,33 @@ int sample_cpu(struct bpf_perf_event_data *ctx)
 	return 0;
 }
 
+/* Sampled malloc call sites (profile --malloc-sample N): a uprobe on the target's libc malloc,
+ * attached per target process by the loader. Every call is counted (STK_MALLOC_CALLS); each call
+ * is sampled with probability 1/malloc_every (bpf_get_prandom_u32), its thread's stack taken as
+ * the cpu-clock samples' are. Random, not every Nth call: a server repeats the same sequence of
+ * allocations per request, and a countdown would sample the same positions of it forever. */
+const volatile __u64 malloc_every = 0;
+
+SEC("uprobe")
+int BPF_KPROBE(sample_malloc)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct stack_event *e;
+	if (!malloc_every || !is_target_tgid(task->tgid))
+		return 0;
+	count(STK_MALLOC_CALLS);
+	if (bpf_get_prandom_u32() % malloc_every)
+		return 0;
+	e = new_event(STACK_CPU, task);
+	if (!e) {
+		count(STK_LOST);
+		return 0;
+	}
+	count(STK_SAMPLES);
+	copy_user(e, ctx, task); /* a uprobe's registers are the caller's, at malloc's first instruction */
+	walk_python(e, task);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -34,7 +34,8 @@ struct gil_wait_done {
 };
 
 /* Counters (per-CPU array stack_counts): samples sent, and lost for want of ring buffer room. */
-enum { STK_SAMPLES, STK_LOST, STK_GIL_WAITS, STK_GIL_LOST, STK_MAX };
+/* STK_MALLOC_CALLS: the target's malloc calls seen by the sampled-malloc uprobe (every one). */
+enum { STK_SAMPLES, STK_LOST, STK_GIL_WAITS, STK_GIL_LOST, STK_MALLOC_CALLS, STK_MAX };
 
 /* x86_64 DWARF register numbers: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
 #define NR_UREGS 17

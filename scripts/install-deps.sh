@@ -10,6 +10,8 @@ PKGS=(
   # build
   make clang llvm gcc pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
   libcjson-dev libhttp-parser-dev libdw-dev libffi-dev libcapstone-dev linux-libc-dev
+  # WebSocket workloads: frames (libwslay), the upgrade's SHA-1 and base64 (nettle)
+  libwslay-dev nettle-dev
   # export (pprof) and history (SQLite, PostgreSQL)
   libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libpq-dev
   # tests
@@ -21,6 +23,8 @@ PKGS=(
   python3-dev python3-cffi wrk nginx-light python3-gevent
   # the net probe's tests: Flask's development server, and ss (iproute2) as an independent reader
   python3-flask iproute2
+  # the WebSocket workloads' test server (tests/integration/wsapp.py)
+  python3-websockets
 )
 
 missing=()

@@ -9,10 +9,18 @@
   GET /sse?first_ms=F&every_ms=E
                a Server-Sent Events stream (chunked): the first event after F ms, then one every E
                ms, CRLF line ends every other event, until the client leaves; events counted
+  GET /malloc?n=N
+               N calls to libc's malloc (each freed) from malloc_site (ctypes): the sampled-malloc
+               test's allocating function; then N calls to calloc from calloc_site, the same work
+               without malloc (a control: glibc's calloc does not call malloc); each loop timed in
+               the thread's CPU time, kept in order (the test splits them into passes by count)
   GET /count   {"hit": N, "leak": N, "slow": N, "sse_streams": N, "sse_events": N, "kept_bytes": N,
-               "slow_busy_s": S, "slow_max_s": S}: not counted
+               "slow_busy_s": S, "slow_max_s": S,
+               "malloc": [[calls, malloc_cpu_ns, calloc_cpu_ns] per /malloc request, in order]}:
+               not counted
 """
 import argparse
+import ctypes
 import json
 import threading
 import time
@@ -25,6 +33,27 @@ SLOW = threading.Lock()
 BUSY = [0.0]
 SLOW_MAX = [0.0]  # the longest /slow service seen: a stall of the host shows here
 ARGS = None
+LIBC = ctypes.CDLL(None)
+LIBC.malloc.restype = ctypes.c_void_p
+LIBC.malloc.argtypes = [ctypes.c_size_t]
+LIBC.free.argtypes = [ctypes.c_void_p]
+LIBC.calloc.restype = ctypes.c_void_p
+LIBC.calloc.argtypes = [ctypes.c_size_t, ctypes.c_size_t]
+MALLOCS = []
+
+
+def malloc_site(n):
+    """n calls to libc malloc, each freed at once"""
+    malloc, free = LIBC.malloc, LIBC.free
+    for _ in range(n):
+        free(malloc(64))
+
+
+def calloc_site(n):
+    """n calls to libc calloc, each freed at once"""
+    calloc, free = LIBC.calloc, LIBC.free
+    for _ in range(n):
+        free(calloc(1, 64))
 
 
 def leak_alloc(n):
@@ -54,7 +83,8 @@ class H(BaseHTTPRequestHandler):
         p = self.path.split("?")[0]
         if p == "/count":
             with LOCK:
-                c = dict(COUNTS, kept_bytes=sum(len(b) for b in KEEP), slow_busy_s=BUSY[0], slow_max_s=SLOW_MAX[0])
+                c = dict(COUNTS, kept_bytes=sum(len(b) for b in KEEP), slow_busy_s=BUSY[0], slow_max_s=SLOW_MAX[0],
+                         malloc=MALLOCS)
             self.reply(json.dumps(c))
             return
         if p == "/leak":
@@ -63,6 +93,17 @@ class H(BaseHTTPRequestHandler):
                 COUNTS["leak"] += 1
                 if ARGS.leak:
                     KEEP.append(kept)
+            self.reply('{"ok":1}')
+            return
+        if p == "/malloc":
+            n = int(self.path.split("n=", 1)[1]) if "n=" in self.path else 100
+            t0 = time.thread_time_ns()
+            malloc_site(n)
+            t1 = time.thread_time_ns()
+            calloc_site(n)
+            t2 = time.thread_time_ns()
+            with LOCK:
+                MALLOCS.append([n, t1 - t0, t2 - t1])
             self.reply('{"ok":1}')
             return
         if p == "/sse":

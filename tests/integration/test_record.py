@@ -69,7 +69,8 @@ def assert_ground_truth(doc, truth):
     check(ns and ns["count"] == N_SLEEPS, f"nanosleep count {ns and ns['count']}")
     check(fc and fc["count"] == N_FAIL and fc["errors"] == N_FAIL, f"fchdir {fc}")
     near(ns["p50_us"], sleep_p50_us, 0.05, "nanosleep p50 vs sysloop's own timing")
-    near(ns["p50_us"], 2000, 0.10, "nanosleep p50 vs the 2 ms asked for")
+    # a 2 ms sleep is never shorter; how much longer depends on the host's load (4.0 ms read beside a
+    # CPU hog and three other suites), which sysloop's own timing above already holds
     check(ns["max_us"] >= ns["p99_us"] >= ns["p90_us"] >= ns["p50_us"] >= 1900, f"order {ns}")
     near(ns["total_ms"], sleep_total_us / 1000, 0.05, "nanosleep total vs sysloop's own timing")
     worker = [t for t in doc["results"]["profiling"]["syscalls"]["threads"] if t["name"] == "worker"]
@@ -239,10 +240,13 @@ def test_verbose_logs_attach_and_libbpf():
 
 def test_duration_and_resources():
     need_root()
-    # 64 MiB touched, 600 ms of CPU, then idle: the run ends at -d, not at the target's exit
-    doc, r = record(["-d", "2", "--", SYSLOOP, "--alloc-mb", "64", "--spin-ms", "600", "--linger-ms", "10000"],
+    # 64 MiB touched, 400 ms of CPU, then idle: the run ends at -d, not at the target's exit. -d 6
+    # leaves the spin time to finish on a loaded host (600 ms of CPU did not fit in 2 s beside a CPU
+    # hog and three other suites)
+    D = 6
+    doc, r = record(["-d", str(D), "--", SYSLOOP, "--alloc-mb", "64", "--spin-ms", "400", "--linger-ms", "20000"],
                     "res.json")
-    near(doc["configuration"]["measured_secs"], 2.0, 0.10, "measured_secs")
+    near(doc["configuration"]["measured_secs"], D, 0.10, "measured_secs")
     check(doc["partial"] is False, "a run that reached -d is complete")
     # the command was stopped at the end of the run, by SIGTERM: 128 + 15
     check(doc["metadata"]["target"]["exit_status"] == 143, f"exit_status {doc['metadata']['target']}")
@@ -251,17 +255,17 @@ def test_duration_and_resources():
     check(64 <= mem["uss_peak_mb"] <= 72, f"USS peak {mem['uss_peak_mb']} MB")
     cpu = doc["results"]["resources"]["cpu"]
     truth = float([l for l in r.stdout.splitlines() if l.startswith("cpu_ms ")][0].split()[1])
-    check(truth >= 600, f"sysloop spun {truth} ms")
+    check(truth >= 400, f"sysloop spun {truth} ms")
     # /proc counts in 10 ms clock ticks: a tick either side at the first and last sample
     check(abs(cpu["total_cpu_ms"] - truth) <= 30, f"CPU time from /proc {cpu['total_cpu_ms']} vs getrusage {truth}")
     # one busy thread: its share of a CPU over the spin (100% on a free core, less beside a hog),
     # per 100 ms interval, give or take a tick of quantisation (79.8% once beside a hog: the spin
     # then had about 80% of a core)
     wall = float([l for l in r.stdout.splitlines() if l.startswith("spin_wall_ms ")][0].split()[1])
-    share = 100 * min(1.0, 600 / wall)
+    share = 100 * min(1.0, 400 / wall)
     check(0.85 * share <= cpu["peak_percent"] <= 125,
-          f"one busy thread peaks near its share of a CPU ({share:.0f}%: 600 ms in {wall:.0f} ms): {cpu['peak_percent']}")
-    near(cpu["avg_percent"], 100 * truth / 2000, 0.15, "average over the 2 s run")
+          f"one busy thread peaks near its share of a CPU ({share:.0f}%: 400 ms in {wall:.0f} ms): {cpu['peak_percent']}")
+    near(cpu["avg_percent"], 100 * truth / (D * 1000), 0.15, f"average over the {D} s run")
     check(other_bindprof_running() or probes_gone(OUR_PROGS), "probes detached")
 
 

@@ -136,6 +136,50 @@ def test_concurrency_sweep_saturates_at_the_pool_size():
     check('data-concurrency="4"' in page, "the page does not name the saturation point")
     g = sw["analysis"]["growth"]["requests_per_sec"]
     check(g["points"] == 4 and g["verdict"] in ("sub-linear", "indeterminate"), g)
+    sweep_page_in_chromium(page, sw)
+
+
+def sweep_page_in_chromium(page, sw):
+    """The sweep's HTML page in headless chromium (test_report_html's helper): each point's figures,
+    the saturation point and the growth table (exponent, its CI, points, verdict) as the JSON has
+    them, after the page's scripts ran without a console error."""
+    import html as htmllib
+    from test_report_html import browse
+    with tempfile.NamedTemporaryFile("w", suffix=".html", delete=False) as f:
+        f.write(page)
+    try:
+        _d, errors, dom = browse(f.name)
+    finally:
+        os.unlink(f.name)
+    check(not errors, f"console errors: {errors}")
+    check('data-ready="1"' in dom, "the page's script did not run")
+    pts = re.findall(r'class="sweep-point"[^>]*data-value="([^"]+)" data-rps="([^"]+)" data-p99-ms="([^"]+)"', dom)
+    check(len(pts) == len(sw["points"]), f"{len(pts)} points drawn, {len(sw['points'])} in the JSON")
+    for (v, rps, p99), p in zip(pts, sw["points"]):
+        res = p["results"]
+        check(float(v) == p["value"] and abs(float(rps) - res["throughput"]["requests_per_sec"]) < 1e-9 *
+              max(1, res["throughput"]["requests_per_sec"]) and abs(float(p99) - res["latency"]["p99_ms"]) < 1e-9 *
+              max(1, res["latency"]["p99_ms"]), f"point {v}: page {rps} req/s {p99} ms, JSON {res['throughput']}")
+    sat = sw["analysis"]["saturation"]
+    if sat.get("concurrency") is not None:
+        check(f'class="saturation" data-concurrency="{sat["concurrency"]:g}"' in dom, "the saturation point")
+    body = re.search(r'data-table="sweep-growth">.*?<tbody>(.*?)</tbody>', dom, re.S)
+    check(body, "no growth table")
+    rows = re.findall(r"<tr>(.*?)</tr>", body.group(1), re.S)
+    growth = sw["analysis"]["growth"]
+    check(len(rows) == len(growth), f"{len(rows)} growth rows, JSON {list(growth)}")
+    for row in rows:
+        cells = re.findall(r"<td([^>]*)>([^<]*)</td>", row)
+        g = growth[htmllib.unescape(cells[0][1])]
+        ci = g.get("ci95") or [None, None]
+        for (attr, text), want in zip(cells[1:5], (g.get("exponent"), ci[0], ci[1], g.get("points"))):
+            dv = re.search(r'data-v="([^"]+)"', attr)
+            if want is None:
+                check(text == "-" and not dv, f"growth {cells[0][1]}: {text!r} for a null")
+            else:
+                check(dv and abs(float(dv.group(1)) - want) <= 1e-9 * max(1, abs(want)),
+                      f"growth {cells[0][1]}: page {attr} {text}, JSON {want}")
+        check(htmllib.unescape(cells[5][1]) == g["verdict"], f"growth verdict {cells[5][1]} vs {g['verdict']}")
 
 
 def test_payload_sweep_sends_bodies_of_the_exact_sizes():

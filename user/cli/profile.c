@@ -119,6 +119,9 @@ const struct cli_option profile_options[] = {
 	{ "page-faults", 0, PO_PAGE_FAULTS, NULL,
 	  "one more profiled pass per workload sampling the app's page faults (where memory is touched for "
 	  "the first time): OUT.SUITE.WORKLOAD.page-faults.folded and .svg", 0 },
+	{ "malloc-sample", 0, PO_MALLOC_SAMPLE, "N",
+	  "one more profiled pass per workload with a uprobe on the app's libc malloc: the stack of one call "
+	  "in N (costs on every call): OUT.SUITE.WORKLOAD.malloc.folded and .svg, results.malloc_sites", 0 },
 	{ "help", 'h', PO_HELP, NULL, "this help", 0 },
 	{},
 };
@@ -245,6 +248,7 @@ int profile_opt_apply(struct profile_opts *o, int id, const char *arg, char *err
 	case PO_BURST:
 	case PO_SUSTAINED:
 	case PO_PAGE_FAULTS:
+	case PO_MALLOC_SAMPLE:
 		return shape_opt_apply(&o->shape, id, arg, err, errlen);
 	case PO_ALLOW_ERRORS: o->allow_errors = true; return 0;
 	case PO_PID: return cli_parse_pid(arg, &o->pid, err, errlen) ? -EINVAL : 0;
@@ -480,7 +484,8 @@ struct ctx {
 	const struct rate_shape *shape;  /* the next load's rate shape (cli/shapes.h), or NULL */
 	double shape_rate;               /* its rate for the engine's rate mode (> 0 with a shape) */
 	double interval_s;               /* the next load's per-interval counts; 0 none */
-	bool pf_pass;                    /* the next profiled pass samples page faults (--page-faults) */
+	int pf_pass;                     /* the next profiled pass samples page faults (1, --page-faults) or
+					  * malloc calls (2, --malloc-sample) */
 	const struct suite *mix_suite;   /* a mixed suite's workload running (cli/shapes.h), or NULL */
 	struct load_req *mix;            /* its requests, mix_suite->n of them */
 	cJSON *streaming;                /* the last event-stream pass's figures (cli/shapes.h) */
@@ -558,13 +563,15 @@ static double secs_left(const struct ctx *c, const char *phase)
 	double pass = shape_pass_secs(&o->shape, o->duration);
 	double clean = o->single_pass ? 0 : o->repeats * pass;
 	double point = o->warmup + o->shape.ramp_up + clean + 1.5;
-	double prof = (o->probes || o->single_pass ? o->duration : 0) + (o->shape.page_faults ? o->duration : 0);
+	double prof = (o->probes || o->single_pass ? o->duration : 0) + (o->shape.page_faults ? o->duration : 0) +
+		      (o->shape.malloc_every ? o->duration : 0);
 	int npts = c->point[0] ? o->sweep.n : 1, k = 0;
 	double left;
 
 	/* the rest of this point: from its phase on */
-	if (!strcmp(phase, "profiled pass") || !strcmp(phase, "page-fault pass"))
-		left = !strcmp(phase, "profiled pass") ? prof : (o->shape.page_faults ? o->duration : 0);
+	if (!strcmp(phase, "profiled pass") || !strcmp(phase, "page-fault pass") || !strcmp(phase, "malloc pass"))
+		left = !strcmp(phase, "profiled pass") ? prof : !strcmp(phase, "malloc pass") || !o->shape.malloc_every
+								  ? o->duration : 2 * o->duration;
 	else {
 		left = point + prof * (c->point_i == npts - 1);
 		if (!strcmp(phase, "ramp-up"))
@@ -655,6 +662,9 @@ static int run_load(struct ctx *c, const struct workload *w, double secs, struct
 	if (w->sse) { /* an event stream: its own engine (load/sse.h) */
 		cJSON_Delete(c->streaming);
 		e = shape_sse_pass(&lo, r, &c->streaming, watching ? &c->load_stop : signals_pending_flag());
+	} else if (w->ws) { /* a WebSocket load (load/ws.h) */
+		cJSON_Delete(c->streaming);
+		e = shape_ws_pass(&lo, w, r, &c->streaming, watching ? &c->load_stop : signals_pending_flag());
 	} else {
 		e = loadgen_run(&lo, r, watching ? &c->load_stop : signals_pending_flag());
 	}
@@ -777,7 +787,7 @@ static int clean_pass(struct ctx *c, const struct workload *w, bool first, struc
 			if (mix)
 				cJSON_AddItemToObject(p->json, "mix", mix);
 			cJSON_AddItemToObject(p->json, "steady", steady);
-			if (w->sse && c->streaming) {
+			if ((w->sse || w->ws) && c->streaming) {
 				cJSON_AddItemToObject(p->json, "streaming", c->streaming);
 				c->streaming = NULL;
 			}
@@ -879,15 +889,16 @@ static cJSON *profiled_pass(struct ctx *c, const struct suite *s, const struct w
 
 	folded_path(c->o->files_base ? c->o->files_base : c->o->output ? c->o->output : "bindprof-profile.json", s->name,
 		    w->name, folded, sizeof(folded));
-	if (c->pf_pass) { /* --page-faults: the stacks probe alone, on the page-faults event */
+	if (c->pf_pass) { /* --page-faults, --malloc-sample: the stacks probe alone, on that event */
 		size_t n = strlen(folded);
 
-		snprintf(folded + n - 7, sizeof(folded) - n + 7, ".page-faults.folded");
+		snprintf(folded + n - 7, sizeof(folded) - n + 7, c->pf_pass == 2 ? ".malloc.folded" : ".page-faults.folded");
 	}
 	recorder_opts_of(c, folded, &ro);
 	if (c->pf_pass) {
 		ro.probes = PROBE_BIT(PROBE_STACKS);
-		ro.page_faults = true;
+		ro.page_faults = c->pf_pass == 1;
+		ro.malloc_every = c->pf_pass == 2 ? c->o->shape.malloc_every : 0;
 		ro.nffi = 0;
 		ro.folded = folded;
 	}
@@ -1006,6 +1017,7 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 {
 	const struct profile_opts *o = c->o;
 	struct pass *clean = calloc(o->repeats, sizeof(*clean)), pp = { 0 }, pfp = { 0 };
+	cJSON *ms = NULL; /* --malloc-sample's stacks section */
 	cJSON *wj = workload_json(w), *rdoc = NULL, *ramp = NULL, *pf = NULL;
 	struct load_result lr;
 	int passes = 0;
@@ -1057,17 +1069,22 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 		progress(c, s->name, w->name, "profiled pass");
 		rdoc = profiled_pass(c, s, w, &pp);
 	}
-	if (o->shape.page_faults && !stopping(c)) {
-		cJSON *pdoc;
+	for (int kind = 1; kind <= 2 && !stopping(c); kind++) { /* --page-faults, then --malloc-sample */
+		cJSON *pdoc, *x;
 
-		progress(c, s->name, w->name, "page-fault pass");
-		c->pf_pass = true;
+		if (kind == 1 ? !o->shape.page_faults : !o->shape.malloc_every)
+			continue;
+		progress(c, s->name, w->name, kind == 1 ? "page-fault pass" : "malloc pass");
+		c->pf_pass = kind;
 		pdoc = profiled_pass(c, s, w, &pfp);
-		c->pf_pass = false;
-		pf = cJSON_DetachItemViaPointer(pdoc, (cJSON *)profile_get(pdoc, "results.profiling.stacks"));
+		c->pf_pass = 0;
+		x = cJSON_DetachItemViaPointer(pdoc, (cJSON *)profile_get(pdoc, "results.profiling.stacks"));
 		cJSON_Delete(pdoc);
-		if (pf) /* the pass's requests: faults per request */
-			cJSON_AddNumberToObject(pf, "requests", pfp.json ? (double)pfp.total : 0);
+		if (x) /* the pass's requests: faults (or sampled calls) per request */
+			cJSON_AddNumberToObject(x, "requests", pfp.json ? (double)pfp.total : 0);
+		cJSON_Delete(pfp.json);
+		pfp = (struct pass){ 0 };
+		*(kind == 1 ? &pf : &ms) = x;
 	}
 	if (clean && o->single_pass && pp.json) {
 		clean[0] = pp;
@@ -1083,7 +1100,9 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 			cJSON_AddItemToObject(res, "ramp_up", ramp);
 		if (pf)
 			cJSON_AddItemToObject(res, "page_faults", pf);
-		ramp = pf = NULL;
+		if (ms)
+			cJSON_AddItemToObject(res, "malloc_sites", ms);
+		ramp = pf = ms = NULL;
 		/* a failed workload (success below 99%, mostly 4xx/5xx, nothing answered): named, with its
 		 * status classes, and left out of the summary's averages */
 		if (!wl_health_of(res, 0, &h)) {
@@ -1105,6 +1124,7 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 	cJSON_Delete(pfp.json);
 	cJSON_Delete(ramp);
 	cJSON_Delete(pf);
+	cJSON_Delete(ms);
 	cJSON_Delete(rdoc);
 	free(clean);
 	return wj;
@@ -1391,6 +1411,8 @@ static cJSON *config_json(const struct ctx *c)
 		cJSON_AddNumberToObject(cfg, "sustained_secs", o->shape.sustained);
 	if (o->shape.page_faults)
 		cJSON_AddBoolToObject(cfg, "page_faults", true);
+	if (o->shape.malloc_every)
+		cJSON_AddNumberToObject(cfg, "malloc_sample", o->shape.malloc_every);
 	cJSON_AddStringToObject(cfg, "url", c->base);
 	cJSON_AddStringToObject(cfg, "suite", o->suite);
 	if (o->workload)
@@ -1535,7 +1557,7 @@ static int prepare(struct ctx *c, char *app_log, size_t len)
 	c->w = calloc(c->nwork ? c->nwork : 1, sizeof(*c->w));
 	if (!c->w)
 		return EXIT_ENV;
-	if ((o->probes || o->shape.page_faults) && env_check_privileges(err, sizeof(err))) {
+	if ((o->probes || o->shape.page_faults || o->shape.malloc_every) && env_check_privileges(err, sizeof(err))) {
 		log_err("%s", err);
 		return EXIT_ENV;
 	}
@@ -1551,7 +1573,7 @@ static int prepare(struct ctx *c, char *app_log, size_t len)
 		snprintf(app_log, len, "/dev/null");
 	signals_install();
 	guardian_start(); /* a no-op when the caller started it */
-	if (o->probes || o->shape.page_faults)
+	if (o->probes || o->shape.page_faults || o->shape.malloc_every)
 		log_setup_libbpf();
 	c->app = o->pid ? o->pid : start_app(o, app_log);
 	if (c->app < 0) {

@@ -83,7 +83,7 @@ enum profile_opt_id {
 	PO_HEALTH_PATH, PO_FFI, PO_FORMAT, PO_BASELINE, PO_OUTPUT, PO_HELP, PO_PPROF, PO_SPEEDSCOPE, PO_ALLOW_ERRORS,
 	PO_HTML, PO_HISTORY,
 	PO_SWEEP, PO_P99_TARGET, PO_QUICK, PO_LIST, PO_WORKLOAD, PO_OUTPUT_DIR, /* sweep (issue 21) */
-	PO_RAMP_UP, PO_BURST, PO_SUSTAINED, PO_PAGE_FAULTS, /* load shapes (issue 21, cli/shapes.h) */
+	PO_RAMP_UP, PO_BURST, PO_SUSTAINED, PO_PAGE_FAULTS, PO_MALLOC_SAMPLE, /* load shapes (issue 21, cli/shapes.h) */
 	PO_MAX_ID,
 };
 extern const struct cli_option profile_options[];

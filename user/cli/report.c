@@ -550,15 +550,17 @@ static void print_split(struct rep *r, const cJSON *dec)
 
 /* Every section of one results object that has data. */
 /* profile's load shapes, mixed suites and event streams (cli/shapes.h): results.ramp_up, burst,
- * sustained, streaming, mix[] and page_faults (the --page-faults pass), when the file has them. */
+ * sustained, streaming (SSE or WebSocket), mix[], page_faults (the --page-faults pass) and
+ * malloc_sites (--malloc-sample), when the file has them. */
 static void print_shapes(struct rep *r, const cJSON *res)
 {
 	const cJSON *ru = cJSON_GetObjectItem(res, "ramp_up"), *b = cJSON_GetObjectItem(res, "burst");
 	const cJSON *su = cJSON_GetObjectItem(res, "sustained"), *st = cJSON_GetObjectItem(res, "streaming");
 	const cJSON *mix = cJSON_GetObjectItem(res, "mix"), *pf = cJSON_GetObjectItem(res, "page_faults"), *x;
+	const cJSON *ms = cJSON_GetObjectItem(res, "malloc_sites");
 
 	if (!cJSON_IsObject(ru) && !cJSON_IsObject(b) && !cJSON_IsObject(su) && !cJSON_IsObject(st) &&
-	    !cJSON_IsArray(mix) && !cJSON_IsObject(pf))
+	    !cJSON_IsArray(mix) && !cJSON_IsObject(pf) && !cJSON_IsObject(ms))
 		return;
 	heading(r, "Load shape");
 	if (cJSON_IsObject(ru))
@@ -575,7 +577,15 @@ static void print_shapes(struct rep *r, const cJSON *res)
 	if ((x = json_get(su, "memory.leak")))
 		line(r, "memory (%s): %s: %s", json_str_or(x, "series", "-"), json_str_or(x, "verdict", "-"),
 		     json_str_or(x, "reason", "-"));
-	if (cJSON_IsObject(st))
+	if (cJSON_IsObject(st) && !strcmp(json_str_or(st, "kind", ""), "websocket"))
+		line(r, "websocket (%s): %s of %s connections upgraded, handshake p50 %s ms; first message p50 %s ms; "
+		     "round trip p50 %s ms, p99 %s ms; %s messages sent, %s received, %s/s (%s errors)",
+		     json_str_or(st, "mode", "-"), fig(st, "upgraded", "%.0f"), fig(st, "connections", "%.0f"),
+		     fig(st, "handshake_ms.median_ms", "%.2f"), fig(st, "time_to_first_message_ms.median_ms", "%.2f"),
+		     fig(st, "round_trip_ms.median_ms", "%.3f"), fig(st, "round_trip_ms.p99_ms", "%.3f"),
+		     fig(st, "messages_sent", "%.0f"), fig(st, "messages_received", "%.0f"),
+		     fig(st, "messages_per_sec", "%.1f"), fig(st, "errors", "%.0f"));
+	else if (cJSON_IsObject(st))
 		line(r, "event stream (%s): first event p50 %s ms, p99 %s ms; %s events, %s events/s over %s connections "
 		     "(%s streams, %s errors)", json_str_or(st, "kind", "-"),
 		     fig(st, "time_to_first_event_ms.median_ms", "%.1f"), fig(st, "time_to_first_event_ms.p99_ms", "%.1f"),
@@ -596,6 +606,12 @@ static void print_shapes(struct rep *r, const cJSON *res)
 		line(r, "page faults (--page-faults pass): %s over %s requests (%s lost); folded: %s; flamegraph: %s",
 		     fig(pf, "samples", "%.0f"), fig(pf, "requests", "%.0f"), fig(pf, "lost", "%.0f"),
 		     json_str_or(pf, "folded_path", "-"), json_str_or(pf, "svg_path", "-"));
+	if (cJSON_IsObject(ms))
+		line(r, "malloc (--malloc-sample pass): %s calls, %s sampled (1 in %s) over %s requests (%s lost); folded: "
+		     "%s; flamegraph: %s",
+		     fig(ms, "malloc_calls", "%.0f"), fig(ms, "samples", "%.0f"), fig(ms, "malloc_every", "%.0f"),
+		     fig(ms, "requests", "%.0f"), fig(ms, "lost", "%.0f"), json_str_or(ms, "folded_path", "-"),
+		     json_str_or(ms, "svg_path", "-"));
 }
 
 static void print_results(struct rep *r, const cJSON *res)

@@ -14,6 +14,7 @@
 #include "lib/json.h"
 #include "lib/util.h"
 #include "load/sse.h"
+#include "load/ws.h"
 #include "load/suites.h"
 #include "stats/loadshape.h"
 
@@ -36,7 +37,20 @@ int shape_opt_apply(struct profile_shape_opts *o, int id, const char *arg, char 
 		return 0;
 	case PO_PAGE_FAULTS:
 		o->page_faults = true;
+		return 0;	case PO_MALLOC_SAMPLE: {
+		char *end;
+		unsigned long long v;
+
+		errno = 0;
+		v = strtoull(arg, &end, 10);
+		if (errno || *end || end == arg || arg[0] == '-' || v < 1 || v > 1000000000ULL) {
+			snprintf(err, errlen, "--malloc-sample: invalid value '%s' (N, one malloc call in N sampled: an "
+				 "integer from 1 to 1e9)", arg);
+			return -EINVAL;
+		}
+		o->malloc_every = v;
 		return 0;
+	}
 	case PO_BURST: {
 		char buf[128], *c1, *c2, *end;
 
@@ -510,6 +524,76 @@ int shape_sse_pass(const struct load_opts *lo, struct load_result *r, cJSON **st
 	return 0;
 }
 
+/* A latency histogram as JSON, or null when it holds nothing (nothing measured, not zeros). */
+static cJSON *lh_or_null(const struct lathist *h)
+{
+	return h && h->count ? lh_to_json(h) : cJSON_CreateNull();
+}
+
+int shape_ws_pass(const struct load_opts *lo, const struct workload *w, struct load_result *r, cJSON **streaming,
+		  volatile sig_atomic_t *stop)
+{
+	struct ws_opts wo = { .url = lo->url, .connections = lo->connections, .duration = lo->duration,
+			      .mode = w->ws_receive ? WS_RECEIVE : WS_ECHO, .messages = w->ws_messages,
+			      .message_bytes = w->ws_message_bytes, .headers = lo->headers, .nheaders = lo->nheaders,
+			      .interval_s = lo->interval_s };
+	struct ws_result wr;
+	cJSON *o;
+	int e;
+
+	memset(r, 0, sizeof(*r));
+	*streaming = NULL;
+	if ((e = ws_run(&wo, &wr, stop)))
+		return e;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "kind", "websocket");
+	cJSON_AddStringToObject(o, "mode", w->ws_receive ? "receive" : "echo");
+	cJSON_AddNumberToObject(o, "connections", wr.connections);
+	cJSON_AddNumberToObject(o, "messages_per_connection", w->ws_messages);
+	if (!w->ws_receive)
+		cJSON_AddNumberToObject(o, "message_bytes", wo.message_bytes > 8 ? wo.message_bytes : 8);
+	cJSON_AddNumberToObject(o, "upgraded", wr.upgraded);
+	cJSON_AddNumberToObject(o, "connections_with_message", wr.with_message);
+	cJSON_AddNumberToObject(o, "messages_sent", wr.sent);
+	cJSON_AddNumberToObject(o, "messages_received", wr.received);
+	cJSON_AddNumberToObject(o, "messages_per_sec", wr.messages_per_sec);
+	cJSON_AddNumberToObject(o, "messages_per_sec_per_connection",
+				wr.connections ? wr.messages_per_sec / wr.connections : 0);
+	if (!w->ws_receive) {
+		cJSON_AddNumberToObject(o, "unanswered", wr.unanswered);
+		cJSON_AddNumberToObject(o, "mismatched", wr.mismatched);
+	}
+	cJSON_AddNumberToObject(o, "errors", wr.errors);
+	cJSON_AddNumberToObject(o, "elapsed_secs", wr.elapsed);
+	cJSON_AddItemToObject(o, "handshake_ms", lh_or_null(wr.handshake));
+	cJSON_AddItemToObject(o, "time_to_first_message_ms", lh_or_null(wr.first_msg));
+	if (!w->ws_receive)
+		cJSON_AddItemToObject(o, "round_trip_ms", lh_or_null(wr.round_trip));
+	/* the load engine's terms: echo, each answered message a request (its round trip its
+	 * latency); receive, each connection a request (its time to the first message) */
+	if (w->ws_receive) {
+		r->lat = wr.first_msg;
+		wr.first_msg = NULL;
+		r->ok = wr.with_message;
+	} else {
+		r->lat = wr.round_trip;
+		wr.round_trip = NULL;
+		r->ok = wr.received - wr.mismatched;
+	}
+	r->read_err = wr.errors;
+	r->bytes = wr.bytes;
+	r->iv = wr.iv; /* echo: the answers per interval (the pass's results.intervals) */
+	r->niv = wr.niv;
+	r->interval_s = wr.interval_s;
+	wr.iv = NULL;
+	r->elapsed = r->wall = wr.elapsed;
+	r->threads = r->connections = wr.connections;
+	r->connections_requested = lo->connections;
+	ws_result_free(&wr);
+	*streaming = o;
+	return 0;
+}
+
 void shape_print(FILE *f, const char *label, const cJSON *res)
 {
 	const cJSON *b = cJSON_GetObjectItem(res, "burst"), *s = cJSON_GetObjectItem(res, "sustained");
@@ -525,6 +609,16 @@ void shape_print(FILE *f, const char *label, const cJSON *res)
 	if (s && (x = json_get(s, "memory.leak")))
 		fprintf(f, "%s: memory (%s): %s: %s\n", label, json_str_or(x, "series", "-"), json_str_or(x, "verdict", "-"),
 			json_str_or(x, "reason", "-"));
+	if (st && !strcmp(json_str_or(st, "kind", ""), "websocket"))
+		fprintf(f, "%s: websocket (%s): %.0f of %.0f connections upgraded, handshake p50 %.2f ms, first message "
+			   "p50 %.2f ms, %.0f messages received (%.1f/s)\n",
+			label, json_str_or(st, "mode", "-"), json_num_or(st, "upgraded", 0), json_num_or(st, "connections", 0),
+			json_num_or(st, "handshake_ms.median_ms", NAN), json_num_or(st, "time_to_first_message_ms.median_ms", NAN),
+			json_num_or(st, "messages_received", 0), json_num_or(st, "messages_per_sec", 0));
+	if (st && !strcmp(json_str_or(st, "kind", ""), "websocket") && json_get(st, "round_trip_ms.median_ms"))
+		fprintf(f, "%s: websocket round trip p50 %.3f ms, p99 %.3f ms over %.0f answered messages\n", label,
+			json_num_or(st, "round_trip_ms.median_ms", 0), json_num_or(st, "round_trip_ms.p99_ms", 0),
+			json_num_or(st, "round_trip_ms.histogram.count", 0));
 	if (st && (x = json_get(st, "time_to_first_event_ms")))
 		fprintf(f, "%s: stream: first event p50 %.1f ms, %.1f events/s over %.0f connections\n", label,
 			json_num_or(x, "median_ms", 0), json_num_or(st, "events_per_sec", 0), json_num_or(st, "connections", 0));

@@ -19,9 +19,10 @@ struct profile_shape_opts {
 	double burst_base, burst_peak, burst_secs; /* --burst BASE:PEAK:SECS; secs 0: none */
 	double sustained;        /* --sustained DURATION: the clean passes' length; 0 none */
 	bool page_faults;        /* --page-faults: a profiled pass on the page-faults event */
+	unsigned long malloc_every; /* --malloc-sample N: a profiled pass sampling 1 malloc call in N; 0 none */
 };
 
-/* One option of the table (PO_RAMP_UP, PO_BURST, PO_SUSTAINED, PO_PAGE_FAULTS) into o. 0, or
+/* One option of the table (PO_RAMP_UP, PO_BURST, PO_SUSTAINED, PO_PAGE_FAULTS, PO_MALLOC_SAMPLE) into o. 0, or
  * -EINVAL with one line in err. */
 int shape_opt_apply(struct profile_shape_opts *o, int id, const char *arg, char *err, int errlen);
 /* The options together: 0 or -EINVAL with one line (--ramp-up needs --rate; --burst and --rate
@@ -78,6 +79,16 @@ cJSON *shape_ramp_json(const struct profile_shape_opts *o, double rate, const st
  * "events_per_sec","events_per_sec_per_connection","time_to_first_event_ms":{...},"errors"}.
  * 0 or a negative errno. */
 int shape_sse_pass(const struct load_opts *lo, struct load_result *r, cJSON **streaming, volatile sig_atomic_t *stop);
+
+struct workload;
+/* A WebSocket pass (load/ws.h) of workload w (its "websocket" mode, messages, message_bytes):
+ * echo, each answered message is a request of the load result (lat its round trip, ok the
+ * answered ones; per-interval counts with lo->interval_s); receive, each connection (lat its time to the first message); read_err the
+ * errors. *streaming gets {"kind":"websocket","mode","connections","upgraded","messages_sent",
+ * "messages_received","messages_per_sec",...,"handshake_ms","time_to_first_message_ms",
+ * "round_trip_ms"} (a distribution null when nothing was measured). 0 or a negative errno. */
+int shape_ws_pass(const struct load_opts *lo, const struct workload *w, struct load_result *r, cJSON **streaming,
+		  volatile sig_atomic_t *stop);
 
 /* One line per shape result of a workload's results (burst, sustained, ramp, streaming), e.g.
  * "  api/list: burst: p99 back within 10% 1.3 s after the burst (820 ms at its peak)". Nothing

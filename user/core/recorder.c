@@ -154,10 +154,28 @@ static double own_threads_cpu_ms(struct recorder *r)
 
 /* ---- the target ---- */
 
+/* Whether exe is bindprof's own image: a spawned command read between its fork and its exec.
+ * Its exe, command line and runtime are not the target's yet (on a loaded host a tick landed
+ * there, and a Python command was reported as runtime "native" with no version). */
+static bool own_image(const char *exe)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0)
+		return false;
+	self[n] = '\0';
+	return !strcmp(self, exe);
+}
+
 static void fill_target_info(struct target_info *t)
 {
 	if (procfs_read_exe("/proc", t->pid, t->exe, sizeof(t->exe)))
 		t->exe[0] = '\0';
+	if (own_image(t->exe)) { /* not exec'd yet: read again at the next tick */
+		t->exe[0] = '\0';
+		return;
+	}
 	if (procfs_read_cmdline("/proc", t->pid, t->cmdline, sizeof(t->cmdline)))
 		t->cmdline[0] = '\0';
 	if (!runtime_detect_pid("/proc", t->pid, &t->rt))
@@ -558,6 +576,7 @@ static int open_stacks(struct recorder *r, char *err, size_t errlen)
 		.folded = r->o.folded,
 		.svg = r->o.svg,
 		.page_faults = r->o.page_faults,
+		.malloc_every = r->o.malloc_every,
 	};
 
 	r->stk = stacks__new(r->sess, &sto);
@@ -716,6 +735,8 @@ static int start_command(struct recorder *r, char *err, size_t errlen)
 	 * the interpreter's libraries */
 	procfs_read_exe("/proc", r->hc.pid, r->tgt.exe, sizeof(r->tgt.exe));
 	procfs_read_cmdline("/proc", r->hc.pid, r->tgt.cmdline, sizeof(r->tgt.cmdline));
+	if (own_image(r->tgt.exe)) /* released, not exec'd yet: the first tick reads them */
+		r->tgt.exe[0] = r->tgt.cmdline[0] = '\0';
 	log_debug("started pid %d: %s", r->hc.pid, r->o.cmd[0]);
 	return EXIT_OK;
 }

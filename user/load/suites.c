@@ -272,16 +272,45 @@ int suite_parse_json(const char *text, const char *file, const char *dir, struct
 		wl->weight = 1;
 		if ((v = cJSON_GetObjectItem(w, "stream"))) {
 			snprintf(field, sizeof(field), "workloads[%d].stream", i);
-			if (!cJSON_IsString(v) || strcmp(v->valuestring, "sse")) {
+			if (!cJSON_IsString(v) || (strcmp(v->valuestring, "sse") && strcmp(v->valuestring, "websocket"))) {
 				e = fail(err, errlen, file, "%s: %s: %s", field,
-					 "\"sse\" (Server-Sent Events) is the one stream kind (WebSocket is not supported)");
+					 "\"sse\" (Server-Sent Events) or \"websocket\" is required");
 				goto out;
 			}
 			if (strcmp(wl->method, "GET") || s->mixed) {
-				e = fail(err, errlen, file, "%s: %s: %s", field, "an event stream is a GET, outside a mixed suite");
+				e = fail(err, errlen, file, "%s: %s: %s", field, "a stream is a GET, outside a mixed suite");
 				goto out;
 			}
-			wl->sse = true;
+			wl->sse = !strcmp(v->valuestring, "sse");
+			wl->ws = !wl->sse;
+		}
+		wl->ws_message_bytes = 32;
+		if ((v = cJSON_GetObjectItem(w, "websocket"))) {
+			const cJSON *x;
+
+			snprintf(field, sizeof(field), "workloads[%d].websocket", i);
+			if (!wl->ws || !cJSON_IsObject(v)) {
+				e = fail(err, errlen, file, "%s: %s: %s", field, "an object, with \"stream\": \"websocket\"");
+				goto out;
+			}
+			cJSON_ArrayForEach(x, v) {
+				if (!strcmp(x->string, "mode") && cJSON_IsString(x) &&
+				    (!strcmp(x->valuestring, "echo") || !strcmp(x->valuestring, "receive"))) {
+					wl->ws_receive = !strcmp(x->valuestring, "receive");
+				} else if (!strcmp(x->string, "messages") && cJSON_IsNumber(x) && x->valuedouble >= 0 &&
+					   x->valuedouble <= 1e9 && x->valuedouble == (long)x->valuedouble) {
+					wl->ws_messages = (long)x->valuedouble;
+				} else if (!strcmp(x->string, "message_bytes") && cJSON_IsNumber(x) && x->valuedouble >= 8 &&
+					   x->valuedouble <= 1 << 20 && x->valuedouble == (int)x->valuedouble) {
+					wl->ws_message_bytes = (int)x->valuedouble;
+				} else {
+					snprintf(field, sizeof(field), "workloads[%d].websocket.%.40s", i, x->string);
+					e = fail(err, errlen, file, "%s: %s: %s", field,
+						 "mode \"echo\" or \"receive\", messages an integer >= 0, message_bytes an "
+						 "integer 8..1048576");
+					goto out;
+				}
+			}
 		}
 		if ((v = cJSON_GetObjectItem(w, "weight"))) {
 			snprintf(field, sizeof(field), "workloads[%d].weight", i);

@@ -18,6 +18,10 @@ struct workload {
 	int nheaders;
 	double weight;       /* its share in a mixed suite (default 1) */
 	bool sse;            /* "stream": "sse": a Server-Sent Events stream (load/sse.h), GET only */
+	bool ws;             /* "stream": "websocket": a WebSocket load (load/ws.h), GET only */
+	bool ws_receive;     /* "websocket": {"mode": "receive"} (default "echo") */
+	long ws_messages;    /* "websocket": {"messages": N} per connection; 0 (default): until the pass ends */
+	int ws_message_bytes; /* "websocket": {"message_bytes": B}, echo's message size (default 32, 8..1 MiB) */
 };
 
 struct suite {

@@ -16,15 +16,17 @@
 #include "output/document.h"
 #include "output/flamegraph.h"
 #include "output/html.h"
+#include "output/html_parts.h"
 #include "history/trend.h"
 #include "stats/stats.h"
 
-#define CW 900.0 /* chart width, user units */
+#define CW HTML_CW /* chart width, user units */
 #define MAXW 256 /* workloads drawn */
 
-static const char *const palette[] = { "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
+const char *const html_palette[10] = { "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
 				       "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac" };
-#define NPAL (int)(sizeof(palette) / sizeof(palette[0]))
+#define palette html_palette
+#define NPAL (int)(sizeof(html_palette) / sizeof(html_palette[0]))
 
 static void esc(FILE *f, const char *s)
 {
@@ -638,10 +640,6 @@ static void timeline(FILE *f, const struct wl *w, int n)
 
 /* ---- tables ---- */
 
-struct hcol {
-	const char *hdr, *path, *fmt; /* fmt NULL: a string */
-};
-
 static void html_table(FILE *f, const char *id, const cJSON *arr, const struct hcol *c, int n)
 {
 	const cJSON *e;
@@ -679,6 +677,16 @@ static void html_table(FILE *f, const char *id, const cJSON *arr, const struct h
 		fputs("</tr>\n", f);
 	}
 	fputs("</tbody></table>\n", f);
+}
+
+void html_esc(FILE *f, const char *s)
+{
+	esc(f, s);
+}
+
+void html_table_of(FILE *f, const char *id, const cJSON *arr, const struct hcol *c, int n)
+{
+	html_table(f, id, arr, c, n);
 }
 
 static void workload_tables(FILE *f, const struct wl *w)
@@ -753,44 +761,54 @@ static void workload_tables(FILE *f, const struct wl *w)
 
 /* ---- flamegraphs ---- */
 
+/* The flamegraph of the folded file fp (relative: looked up in dir too), inline, titled label,
+ * weights in unit (freq > 0: samples at that rate). true when drawn; a read error is shown. */
+static bool one_flamegraph(FILE *f, const char *label, const char *fp, const char *dir, const char *unit, double freq,
+			   const char *cls)
+{
+	struct fg_opts o = { .title = label, .unit = unit, .inline_svg = true };
+	struct folded fo;
+	char path[4096], err[512], sub[256], *svg;
+	size_t len;
+	bool drawn = false;
+
+	if (fp[0] != '/' && access(fp, R_OK) && dir)
+		snprintf(path, sizeof(path), "%s/%s", dir, fp);
+	else
+		snprintf(path, sizeof(path), "%s", fp);
+	folded_init(&fo);
+	if (folded_read(&fo, path, err, sizeof(err))) {
+		fputs("<p class=\"none\">", f);
+		esc(f, err);
+		fputs("</p>\n", f);
+		folded_free(&fo);
+		return false;
+	}
+	flamegraph_subtitle(sub, sizeof(sub), fo.total, unit, freq, 0, 0);
+	o.subtitle = sub;
+	if (!flamegraph_svg(&fo, &o, &svg, &len)) {
+		fprintf(f, "<div class=\"%s\" data-label=\"", cls);
+		esc(f, label);
+		fprintf(f, "\" data-total=\"%llu\">", (unsigned long long)fo.total);
+		fwrite(svg, 1, len, f);
+		fputs("</div>\n", f);
+		free(svg);
+		drawn = true;
+	}
+	folded_free(&fo);
+	return drawn;
+}
+
 static void flamegraphs(FILE *f, const struct wl *w, int n, const char *dir)
 {
 	int drawn = 0;
 
 	for (int i = 0; i < n; i++) {
 		const char *fp = json_str_or(w[i].res, "profiling.stacks.folded_path", NULL);
-		struct fg_opts o = { .title = w[i].label, .unit = "samples", .inline_svg = true };
-		struct folded fo;
-		char path[4096], err[512], sub[256], *svg;
-		size_t len;
 
-		if (!fp)
-			continue;
-		if (fp[0] != '/' && access(fp, R_OK) && dir)
-			snprintf(path, sizeof(path), "%s/%s", dir, fp);
-		else
-			snprintf(path, sizeof(path), "%s", fp);
-		folded_init(&fo);
-		if (folded_read(&fo, path, err, sizeof(err))) {
-			fputs("<p class=\"none\">", f);
-			esc(f, err);
-			fputs("</p>\n", f);
-			folded_free(&fo);
-			continue;
-		}
-		flamegraph_subtitle(sub, sizeof(sub), fo.total, "samples",
-				    json_num_or(w[i].res, "profiling.stacks.frequency_hz", 0), 0, 0);
-		o.subtitle = sub;
-		if (!flamegraph_svg(&fo, &o, &svg, &len)) {
-			fprintf(f, "<div class=\"fg\" data-label=\"");
-			esc(f, w[i].label);
-			fprintf(f, "\" data-total=\"%llu\">", (unsigned long long)fo.total);
-			fwrite(svg, 1, len, f);
-			fputs("</div>\n", f);
-			free(svg);
-			drawn++;
-		}
-		folded_free(&fo);
+		if (fp)
+			drawn += one_flamegraph(f, w[i].label, fp, dir, "samples",
+						json_num_or(w[i].res, "profiling.stacks.frequency_hz", 0), "fg");
 	}
 	if (!drawn)
 		fputs("<p class=\"none\">No folded stacks in this file (the stacks probe was off).</p>\n", f);
@@ -1058,7 +1076,7 @@ static const char style[] =
 	"table{border-collapse:collapse;margin:.8em 0;font-size:.9em}th,td{padding:2px 8px;border-bottom:1px solid #eee;"
 	"text-align:left;max-width:28em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}"
 	"th{cursor:pointer;background:#f4f4f4}td.v-regressed,td.v-regressed-critical{color:#b00;font-weight:bold}td.v-improved{color:#070}.num{text-align:right;font-variant-numeric:tabular-nums}"
-	".none{color:#777;font-style:italic}.fg{margin:1em 0;border:1px solid #eee}.warn{color:#a33}"
+	".none{color:#777;font-style:italic}.fg,.fg-memory{margin:1em 0;border:1px solid #eee}.warn{color:#a33}"
 	"dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px}dt{color:#666}"
 	"svg.series{display:block;margin:8px 0;background:#fcfcfc;border:1px solid #eee}"
 	"svg.series .line{fill:none;stroke:#4e79a7;stroke-width:1.5}svg.series .pt{fill:#4e79a7}"
@@ -1229,6 +1247,36 @@ static void sweep_chart(FILE *f, const char *label, const cJSON *sw)
 	}
 }
 
+/* The load shapes of each workload (output/html_shapes.c), under one heading when any has one. */
+static void shapes_section(FILE *f, const struct wl *w, int n, const char *dir)
+{
+	static const char *const keys[] = { "intervals", "burst", "sustained", "ramp_up", "mix", "streaming",
+					    "page_faults", "malloc_sites" };
+	bool any = false;
+
+	for (int i = 0; i < n && !any; i++)
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			any = any || cJSON_GetArraySize(cJSON_GetObjectItem(w[i].res, keys[k])) > 0;
+	if (!any)
+		return;
+	fputs("<h2>Load shapes</h2>\n", f);
+	for (int i = 0; i < n; i++) {
+		const char *pf = json_str_or(w[i].res, "page_faults.folded_path", NULL),
+			   *ms = json_str_or(w[i].res, "malloc_sites.folded_path", NULL);
+		char title[400];
+
+		html_shapes(f, w[i].label, w[i].res);
+		/* the memory passes' flamegraphs (class fg-memory: not the on-CPU ones the page counts) */
+		snprintf(title, sizeof(title), "%.300s: page faults (first touch of memory)", w[i].label);
+		if (pf)
+			one_flamegraph(f, title, pf, dir, "faults", 0, "fg-memory");
+		snprintf(title, sizeof(title), "%.300s: sampled malloc calls (1 in %.0f)", w[i].label,
+			 json_num_or(w[i].res, "malloc_sites.malloc_every", 0));
+		if (ms)
+			one_flamegraph(f, title, ms, dir, "calls", 0, "fg-memory");
+	}
+}
+
 static void sweep_section(FILE *f, const cJSON *doc)
 {
 	const cJSON *s, *w;
@@ -1357,6 +1405,7 @@ static int write_page(const cJSON *doc, const char *path, const char *dir, const
 		sweep_section(f, doc); /* profile --sweep */
 		fputs("<h2>Timeline per pass</h2>\n", f);
 		timeline(f, w, n);
+		shapes_section(f, w, n, dir);
 		fputs("<h2>Where request time goes</h2>\n", f);
 		endpoints_chart(f, w, n);
 		fputs("<h2>GIL wait per thread</h2>\n", f);

@@ -50,6 +50,9 @@ struct stacks {
 	struct stacks_opts o;
 	struct bpf_link *links[512];
 	int nlinks;
+	int malloc_pids[64], nmalloc;   /* processes whose malloc has the sampling uprobe */
+	int malloc_failed;              /* processes it could not be attached to */
+	char malloc_err[256];           /* the last failure's reason */
 	struct ring_buffer *rb;
 	pthread_t th;
 	bool th_started;
@@ -260,10 +263,57 @@ static void settle(struct stacks *st, struct stk_proc *p)
 	p->settled = true;
 }
 
+/* --malloc-sample: the uprobe on process pid's libc malloc (the libc its maps name, through
+ * /proc/PID/root), once per process. */
+static void malloc_attach(struct stacks *st, int pid)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = "malloc");
+	char path[64], lib[4096] = "", full[4200], *maps = NULL, *line, *save = NULL;
+	struct bpf_link *l;
+
+	for (int i = 0; i < st->nmalloc; i++)
+		if (st->malloc_pids[i] == pid)
+			return;
+	if (st->nmalloc == (int)ARRAY_SIZE(st->malloc_pids) || st->nlinks == (int)ARRAY_SIZE(st->links))
+		return;
+	st->malloc_pids[st->nmalloc++] = pid; /* tried once, whatever the outcome */
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	if (read_file(path, &maps, NULL))
+		goto fail;
+	for (line = strtok_r(maps, "\n", &save); line && !lib[0]; line = strtok_r(NULL, "\n", &save)) {
+		const char *f = strchr(line, '/'), *b = f ? strrchr(f, '/') + 1 : NULL;
+
+		if (b && (!strncmp(b, "libc.so", 7) || !strncmp(b, "libc-", 5)))
+			snprintf(lib, sizeof(lib), "%s", f);
+	}
+	free(maps);
+	if (!lib[0]) {
+		snprintf(st->malloc_err, sizeof(st->malloc_err), "process %d maps no libc (a static binary?)", pid);
+		st->malloc_failed++;
+		return;
+	}
+	snprintf(full, sizeof(full), "/proc/%d/root%s", pid, lib);
+	l = bpf_program__attach_uprobe_opts(st->skel->progs.sample_malloc, pid, full, 0, &uo);
+	if (!l) {
+		snprintf(st->malloc_err, sizeof(st->malloc_err), "uprobe on malloc in %s of process %d: %s", lib, pid,
+			 strerror(errno));
+		st->malloc_failed++;
+		return;
+	}
+	st->links[st->nlinks++] = l;
+	log_debug("stacks: sampling 1 malloc call in %lu of process %d (%s)", st->o.malloc_every, pid, lib);
+	return;
+fail:
+	snprintf(st->malloc_err, sizeof(st->malloc_err), "process %d: its maps are unreadable", pid);
+	st->malloc_failed++;
+}
+
 void stacks__poll(struct stacks *st, const int *pids, int n)
 {
 	if (!st)
 		return;
+	for (int i = 0; i < n && st->o.malloc_every && st->nlinks >= 0; i++)
+		malloc_attach(st, pids[i]);
 	for (int i = 0; i < n; i++) {
 		struct stk_proc *p;
 
@@ -581,11 +631,12 @@ struct stacks *stacks__new(struct session *s, const struct stacks_opts *o)
 	 * through the maps shared here */
 	if ((err = session__share_maps(s, st->skel->obj)))
 		goto fail;
+	st->skel->rodata->malloc_every = o->malloc_every;
 	if ((err = stacks_bpf__load(st->skel))) {
 		log_err("loading the stacks BPF object: %s", strerror(-err));
 		goto fail;
 	}
-	for (int cpu = 0; cpu < ncpu && cpu < (int)ARRAY_SIZE(st->links); cpu++) {
+	for (int cpu = 0; cpu < ncpu && cpu < (int)ARRAY_SIZE(st->links) && !o->malloc_every; cpu++) {
 		struct perf_event_attr a = {
 			.type = PERF_TYPE_SOFTWARE,
 			.config = PERF_COUNT_SW_CPU_CLOCK,
@@ -614,7 +665,13 @@ struct stacks *stacks__new(struct session *s, const struct stacks_opts *o)
 		st->links[st->nlinks++] = l;
 		attached++;
 	}
-	if (!attached) {
+	if (o->malloc_every) { /* the targets now (before the load starts); later ones as they are polled */
+		int pids[64], n = session__targets(s, pids, (int)ARRAY_SIZE(pids));
+
+		for (int i = 0; i < n; i++)
+			malloc_attach(st, pids[i]);
+	}
+	if (!attached && !o->malloc_every) {
 		err = -ENODEV;
 		log_err("perf_event_open(cpu-clock) failed on every CPU: %s", strerror(errno));
 		goto fail;
@@ -920,15 +977,27 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 					counts[k] += v[c];
 		free(v);
 	}
-	cJSON_AddStringToObject(s, "method", st->o.page_faults
+	cJSON_AddStringToObject(s, "method", st->o.malloc_every
+		? "a uprobe on each target process's libc malloc: every call counted (malloc_calls), each sampled "
+		  "with probability 1/malloc_every (bpf_get_prandom_u32), its stack unwound as the cpu-clock "
+		  "samples' are; the leaf frame is malloc, its caller below it"
+		: st->o.page_faults
 		? "perf_event page-faults (software event, every fault) per CPU, target threads only; user "
 		  "stacks unwound as the cpu-clock samples', kernel frames left out"
 		: "perf_event cpu-clock per CPU, target threads only; user stacks unwound "
 		  "in user space from .eh_frame/DWARF CFI (libdw, frame pointers as a "
 		  "fallback) over a copy of the top 16 KiB of the stack; Python frames read "
 		  "from the sampled thread's PyThreadState in BPF");
-	cJSON_AddStringToObject(s, "event", st->o.page_faults ? "page-faults" : "cpu-clock");
-	if (st->o.page_faults)
+	cJSON_AddStringToObject(s, "event", st->o.malloc_every ? "malloc" : st->o.page_faults ? "page-faults" : "cpu-clock");
+	if (st->o.malloc_every) {
+		cJSON_AddNumberToObject(s, "malloc_every", st->o.malloc_every);
+		cJSON_AddNumberToObject(s, "malloc_calls", counts[STK_MALLOC_CALLS]);
+		cJSON_AddNumberToObject(s, "malloc_processes", st->nmalloc - st->malloc_failed);
+		if (st->malloc_failed)
+			profile_warn(doc, "stacks", "malloc sampling: %d process(es) without the uprobe: %s", st->malloc_failed,
+				     st->malloc_err);
+	}
+	if (st->o.page_faults || st->o.malloc_every)
 		cJSON_AddNullToObject(s, "frequency_hz");
 	else
 		cJSON_AddNumberToObject(s, "frequency_hz", st->o.freq);
@@ -951,12 +1020,14 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 	}
 	if (st->o.svg) {
 		char sub[256];
-		struct fg_opts fo = { .title = st->o.page_faults ? "bindprof: page faults (first touch of memory)"
+		struct fg_opts fo = { .title = st->o.malloc_every ? "bindprof: sampled malloc calls"
+					       : st->o.page_faults ? "bindprof: page faults (first touch of memory)"
 								: "bindprof: on-CPU stacks",
-				      .subtitle = sub, .unit = st->o.page_faults ? "faults" : "samples" };
+				      .subtitle = sub, .unit = st->o.malloc_every ? "calls" : st->o.page_faults ? "faults" : "samples" };
 
-		flamegraph_subtitle(sub, sizeof(sub), st->cpu.total, st->o.page_faults ? "faults" : "samples",
-				    st->o.page_faults ? 0 : st->o.freq, 0, 0);
+		flamegraph_subtitle(sub, sizeof(sub), st->cpu.total,
+				    st->o.malloc_every ? "sampled calls" : st->o.page_faults ? "faults" : "samples",
+				    st->o.page_faults || st->o.malloc_every ? 0 : st->o.freq, 0, 0);
 		if ((e = flamegraph_write(&st->cpu, &fo, st->o.svg)))
 			profile_warn(doc, "stacks", "writing %s: %s", st->o.svg, strerror(-e));
 		cJSON_AddStringToObject(s, "svg_path", st->o.svg);

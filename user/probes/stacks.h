@@ -19,6 +19,9 @@ struct stacks_opts {
 	const char *svg;     /* --svg FILE, or NULL */
 	bool page_faults;    /* sample the page-faults software event (every fault: where memory is
 			      * touched for the first time) instead of cpu-clock; user frames only */
+	unsigned long malloc_every; /* > 0: instead of cpu-clock, a uprobe on each target process's libc
+				     * malloc sends the stack of a call with probability 1/malloc_every
+				     * (attached as processes are polled); 0: off */
 };
 
 /* Load and attach (one perf event per CPU). NULL with errno set on failure (logged). */
