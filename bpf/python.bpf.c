@@ -210,8 +210,11 @@ static __always_inline struct pt_regs *futex_regs(struct task_struct *t)
 
 /* The common path (measured by scripts/bench/progcost.sh against an empty program on the same
  * hook): a switch whose threads are not targets costs the two tgid checks; one that involves a
- * target thread outside a futex call adds one frame read per target side. Only a target thread
- * leaving or re-entering the CPU inside a futex call reaches a map or task-storage look-up. */
+ * target thread outside a futex call adds a hit count and one frame read per target side (35 ns
+ * over the first, measured with in-program clock reads). Only a target thread leaving or
+ * re-entering the CPU inside a futex call reaches a task-storage look-up; the GIL range of the
+ * main target comes from the filter's array and per-thread figures from an array slot (no hash
+ * look-up on the hand-off path). */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
