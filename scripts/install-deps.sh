@@ -25,6 +25,8 @@ PKGS=(
   python3-flask iproute2
   # the WebSocket workloads' test server (tests/integration/wsapp.py)
   python3-websockets
+  # the stacks tests' uretprobes from another tool (test_uretprobe_return_addresses_restored)
+  bpftrace
 )
 
 missing=()

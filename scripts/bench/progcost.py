@@ -11,9 +11,10 @@ seconds per configuration. The kernel's fixed cost of entering a tracepoint, upr
 throughput benchmark (overhead.sh) measures it as the floor.
 
 Usage: sudo scripts/bench/progcost.sh [SECS] [SETS] [ROUNDS]
-  default 5 s, every set (syscalls,gil,requests,stacks,ffi; also default, gil-requests), 3 rounds,
-  interleaved. BINDPROF_BIN=path measures another build; BINDPROF_BASE=path also measures a second
-  build in the same rounds (before/after comparisons: "base" rows); PROGCOST_OUT=path moves the JSON.
+  default 5 s, every set (syscalls,gil,requests,stacks,stacks-kernel,ffi; also default, gil-requests),
+  3 rounds, interleaved. BINDPROF_BIN=path measures another build; BINDPROF_BASE=path also measures a
+  second build in the same rounds (before/after comparisons: "base" rows); PROGCOST_OUT=path moves
+  the JSON.
 
 The hooks are machine-wide: on a machine shared with other work the runs per request vary with
 that work. The "target" figures take it out: bindprof's run time less its runs for other
@@ -169,6 +170,7 @@ def main():
         ("gil", rec("--probes", "gil"), flo("--switch")),
         ("requests", rec("--probes", "requests"), flo("--sock")),
         ("stacks", rec("--probes", "stacks"), flo("--sample", "99")),
+        ("stacks-kernel", rec("--probes", "stacks", "--unwind", "kernel"), flo("--sample", "99")),
         ("default", rec(), flo("--switch", "--sock", "--sample", "99")),
         ("gil-requests", rec("--probes", "gil,requests"), flo("--switch", "--sock")),
         ("ffi", rec("--probes", "gc", "--ffi", f"{LIBDEMO}:demo_checksum", "--ffi", f"{LIBZ}:crc32"),

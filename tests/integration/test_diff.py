@@ -374,12 +374,29 @@ def test_compare_checks_its_inputs():
         json.dump(doc([sampled("x", [1000, 1010, 990, 1005, 995])]), f)
     out = os.path.join(TMP, "cmp404.json")
     r = run([BINDPROF, "compare", pa, pb, "-o", out])
-    check(r.returncode == 0, r.stderr)
+    # written in full, and exit 4: a failed framework was not compared, which a CI must not read as passed
+    check(r.returncode == 4 and "compare: run.json failed s/x" in r.stderr, f"{r.returncode}: {r.stderr}")
     with open(out) as f:
         d = json.load(f)
     check([fw["name"] for fw in d["frameworks"]] == ["run.json", pb], d["frameworks"])
     x = d["results"][0]
     check(x["comparison"]["winner"] is None and x["failed"] == ["run.json"], x)
+    # the table and the markdown say so: not compared, the failed one named with its reason
+    md = os.path.join(TMP, "cmp404.md")
+    r = run([BINDPROF, "compare", pa, pb, "--report", md])
+    total = fast404["results"]["throughput"]["total_requests"]
+    want = f"not compared; failed: run.json: no successful answer ({total} 4xx, 0 5xx"
+    row = [ln for ln in r.stdout.splitlines() if ln.startswith("x ")]
+    check(r.returncode == 4 and row and want in row[0], f"table row {row}: want {want!r}")
+    with open(md) as f:
+        check(want in f.read(), f"markdown lacks {want!r}")
+    # report of the compare file: the ratio CI at its own level, and the failed framework named
+    r = run([BINDPROF, "report", out])
+    sig = x["comparison"]["statistical_significance"]
+    ci = f"{sig['ci_low']:.3f}..{sig['ci_high']:.3f} ({100 * sig['confidence']:.0f}%)"
+    row = [ln for ln in r.stdout.splitlines() if ln.strip().startswith("s/x ")]
+    check(r.returncode == 0 and "95% CI" not in r.stdout and row and ci in row[0] and row[0].rstrip().endswith(" run.json"),
+          f"report row {row}: want {ci!r} and failed run.json")
 
 
 SERVER = os.path.join(ROOT, "tools", "demo_server.py")

@@ -5,6 +5,7 @@ Run as root (real probes are attached). Every figure is asserted against what sy
 N getppid() calls, M 2 ms nanosleep() calls, K failing fchdir() calls, W calls in a thread.
 """
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -267,6 +268,28 @@ def test_duration_and_resources():
           f"one busy thread peaks near its share of a CPU ({share:.0f}%: 400 ms in {wall:.0f} ms): {cpu['peak_percent']}")
     near(cpu["avg_percent"], 100 * truth / (D * 1000), 0.15, f"average over the {D} s run")
     check(other_bindprof_running() or probes_gone(OUR_PROGS), "probes detached")
+
+
+def test_short_lived_children_cpu():
+    need_root()
+    # 12 Python children of about 40 ms of CPU each, one after another, most shorter than the
+    # recorder's 100 ms resource tick: their CPU reaches the shell's cutime when it reaps them (290
+    # of about 1460 ms was counted before that was read). Truth: the shell's own `times` (itself,
+    # then its reaped children).
+    script = ("for i in 1 2 3 4 5 6 7 8 9 10 11 12; do /usr/bin/python3 -c 'import time; t = time.process_time(); "
+              "exec(\"while time.process_time() - t < 0.04: pass\")'; done; times")
+    doc, r = record(["--", "/bin/bash", "-c", script], "kids.json")
+    lines = [ln for ln in r.stdout.splitlines() if re.fullmatch(r"\d+m[\d.]+s \d+m[\d.]+s", ln.strip())]
+    check(len(lines) == 2, f"bash's times: {r.stdout[-300:]!r}")
+
+    def secs(x):
+        m, sec = x.rstrip("s").split("m")
+        return 60 * float(m) + float(sec)
+    truth = sum(secs(x) for ln in lines for x in ln.split()) * 1000
+    got = doc["results"]["resources"]["cpu"]["total_cpu_ms"]
+    # /proc counts in 10 ms ticks; the root's own last interval (its exit) is lost: 10% or 30 ms
+    check(truth >= 12 * 40 and abs(got - truth) <= max(30, 0.10 * truth),
+          f"total_cpu_ms {got} vs the shell's own times {truth:.0f} ms ({lines})")
 
 
 def test_short_command_uss():

@@ -45,6 +45,7 @@ def profile_run():
              f"/usr/bin/python3 {os.path.join(ROOT, 'tools', 'demo_server.py')} --port {port}",
              "--url", f"http://127.0.0.1:{port}", "-o", out, "--suite", os.path.join(TMP, "suite.json"),
              "--repeats", "3", "--duration", "2.2", "--warmup", "0.2", "--concurrency", "4", "-t", "1",
+             "--probes", "gil,gc,ffi,requests,stacks,syscalls",  # the default set and syscalls: every bar
              "--html", os.path.join(TMP, "profile.html")], timeout=240)
     check(r.returncode == 0, f"profile failed ({r.returncode}): {r.stderr.strip()[-400:]}")
     with open(out) as f:
@@ -187,12 +188,62 @@ def test_record_summary_lines():
     top = max(ffi["functions"], key=lambda f: f["total_ms"])
     want = (f"  ffi: {ffi['calls']} calls, {ffi['total_ms']:.1f} ms; top {top['symbol']} ({top['library']}) "
             f"{top['calls']} calls, {top['total_ms']:.1f} ms, mean {top['mean_us']:.1f} us")
+    if top["cpu_wait_ms"] > 0.1 * top["total_ms"]:
+        want += (f" ({top['cpu_wait_ms']:.1f} ms of it waiting on a run queue: mean "
+                 f"{top['mean_excl_cpu_wait_us']:.1f} us without, p50 {top['p50_us']:.1f} us)")
     check(want in r.stdout.splitlines(), f"no line {want!r} in {r.stdout}")
     warns = [ln for ln in r.stdout.splitlines() if ln.startswith("  warning [")]
     check(len(warns) == len(set(warns)) == len({(w["section"], w["message"]) for w in doc["warnings"]}),
           f"warnings {warns}")
     check(any("libnotthere.so" in w for w in warns), "the library that is not loaded is not named")
     check(f"  files: {TMP}/sum.folded" in r.stdout, "files line")
+    # the requests line names the slowest endpoint with its own count (a p99 over 2 requests is their max)
+    srv = ("import http.server as h, threading, urllib.request as u, urllib.error as e\n"
+           "s = h.HTTPServer(('127.0.0.1', 0), h.SimpleHTTPRequestHandler)\n"
+           "threading.Thread(target=s.serve_forever, daemon=True).start()\n"
+           "for p in ['/', '/', '/', '/nothere']:\n"
+           "    try: u.urlopen('http://127.0.0.1:%d%s' % (s.server_port, p)).read()\n"
+           "    except e.HTTPError: pass\n")
+    out = os.path.join(TMP, "req.json")
+    svg = os.path.join(TMP, "req.svg")
+    r = run([BINDPROF, "record", "--probes", "requests", "--svg", svg, "-o", out, "--", "/usr/bin/python3", "-c",
+             srv], timeout=90, cwd=TMP)
+    check(r.returncode == 0, r.stderr[-300:])
+    # --svg without --folded keeps the folded file next to -o's (what the HTML page and flamegraph draw from)
+    stk = json.load(open(out))["results"]["profiling"]["stacks"]
+    folded = os.path.join(TMP, "req.folded")
+    check(stk["folded_path"] == folded and stk["svg_path"] == svg, f"paths {stk['folded_path']} {stk['svg_path']}")
+    with open(folded) as f:
+        total = sum(int(ln.rsplit(" ", 1)[1]) for ln in f if ln.strip())
+    check(total == stk["samples"], f"folded total {total}, samples {stk['samples']}")
+    h = os.path.join(TMP, "req.html")
+    r2 = run([BINDPROF, "report", out, "--format", "html", "-o", h])
+    check(r2.returncode == 0 and (total == 0 or 'class="fg"' in open(h).read()), f"html: {r2.stderr}")
+    rq = json.load(open(out))["results"]["profiling"]["requests"]
+    eps = rq["endpoints"]
+    check(sum(e["count"] for e in eps) == 4, f"requests {[(e['endpoint'], e['count']) for e in eps]}, 4 sent")
+    slow = max(eps, key=lambda e: e["latency"]["p99_ms"])
+    want = (f"  requests: 4 in {len(eps)} endpoint{'' if len(eps) == 1 else 's'}; slowest {slow['endpoint']} "
+            f"p99 {slow['latency']['p99_ms']:.3f} ms over {slow['count']} request{'' if slow['count'] == 1 else 's'}")
+    line = [ln for ln in r.stdout.splitlines() if ln.startswith("  requests:")]
+    check(line and line[0].startswith(want), f"requests line {line}, want {want!r}")
+    # --no-children on a process with children: the summary names them as left out; followed, no note
+    par = subprocess.Popen(["/usr/bin/python3", "-c", "import os, sys, time\npid = os.fork()\n"
+                            "if pid == 0: time.sleep(30); os._exit(0)\nprint(pid, flush=True); time.sleep(30)"],
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(par.stdout.readline())
+        for follow, want_note in ((["--no-children"], True), ([], False)):
+            r = run([BINDPROF, "record", "-p", str(par.pid), *follow, "-d", "1", "--probes", "gc",
+                     "-o", os.path.join(TMP, "nc.json")], timeout=60)
+            check(r.returncode == 0, r.stderr[-300:])
+            note = [ln for ln in r.stdout.splitlines() if ln.startswith("  note: ")]
+            want = f"  note: pid {par.pid} has 1 child process ({child}) that --no-children left out"
+            check(bool(note) == want_note and (not note or note[0].startswith(want)), f"{follow}: note {note}")
+    finally:
+        par.kill()
+        os.kill(child, 9) if "child" in locals() else None
+        par.wait()
     r = run([BINDPROF, "record", "-o", os.path.join(TMP, "true.json"), "--", "true"], timeout=60)
     check(r.returncode == 0, r.stderr)
     line = [ln for ln in r.stdout.splitlines() if ln.startswith("  overhead:")]
@@ -299,6 +350,14 @@ def test_html_in_chromium():
         gil = [s for s in mine if s["data-seg"] == "GIL wait"]
         check(len(gil) == 1 and abs(float(gil[0]["data-v"]) - e["per_request"]["gil_wait_us"]["mean"]) < 0.01,
               f"{lbl}: GIL segment {gil}")
+        # syscall time overlaps the stacked parts (the GIL's futex waits): its own thin bar, not a segment
+        check(not [s for s in mine if s["data-seg"] == "syscalls"], f"{lbl}: syscalls stacked")
+        ov = [s for t, s, p in dom.el if t == "rect" and s.get("class") == "overlap"
+              and any(x[1].get("data-label") == a["data-label"] for x in p)]
+        sc = (e["per_request"].get("syscall_time_us") or {}).get("mean")
+        check(sc is not None, f"{lbl}: the syscalls probe was on: {e['per_request']}")
+        check((len(ov) == 1 and abs(float(ov[0]["data-v"]) - sc) < 0.01),
+              f"{lbl}: syscall bar {ov} vs {sc}")
         total = sum(float(s["data-v"]) for s in mine)
         check(abs(total - max(e["latency"]["mean_ms"] * 1000, total - float(mine[-1]["data-v"]))) < 0.01,
               f"{lbl}: segments sum {total}")

@@ -317,10 +317,32 @@ static int compute_rows(struct run *runs, int nruns, double noise, struct cmp_ro
 	return n;
 }
 
-static const char *verdict(const struct cmp_row *r)
+static const char *verdict_word(const struct cmp_row *r)
 {
 	return r->significant ? "significant" : r->ns[r->best] < VD_MIN_SAMPLES || r->ns[r->second] < VD_MIN_SAMPLES
 								    ? "too few repeats" : "within noise";
+}
+
+/* The verdict column: the word, then the frameworks whose workload failed, with the first one's
+ * reason (a framework answering every request 404 printed its 4132 req/s as "within noise" beside
+ * the other's, the failure only in the JSON's `failed`). Returns a static buffer (one row at a time). */
+static const char *verdict(const struct cmp_row *r, const struct run *runs, int nruns)
+{
+	static char buf[512];
+	int nf = 0;
+
+	/* a failed side leaves nothing to compare: its rate counts errors */
+	snprintf(buf, sizeof(buf), "%s", r->failed[r->best] || r->failed[r->second] ? "not compared" : verdict_word(r));
+	for (int i = 0; i < nruns; i++) {
+		struct wl_health h;
+
+		if (!r->failed[i])
+			continue;
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s", nf++ ? ", " : "; failed: ", runs[i].name);
+		if (nf == 1 && !wl_health_of(r->res[i], 0, &h) && h.reason[0])
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ": %s", h.reason);
+	}
+	return buf;
 }
 
 static cJSON *row_json(const struct cmp_row *r, const struct run *runs, int nruns, double noise)
@@ -450,7 +472,8 @@ static void print_table(const struct cmp_row *rows, int n, const struct run *run
 		printf("%-30s", r->workload);
 		for (int i = 0; i < nruns; i++)
 			printf(" %14.1f", r->med[i]);
-		printf("  %-14.14s %8.3f %8.4f  %s\n", r->significant ? runs[r->best].name : "-", r->ratio, r->p, verdict(r));
+		printf("  %-14.14s %8.3f %8.4f  %s\n", r->significant ? runs[r->best].name : "-", r->ratio, r->p,
+		       verdict(r, runs, nruns));
 	}
 	summary_line(stdout, rows, n, runs, nruns);
 }
@@ -472,7 +495,7 @@ static int write_markdown(const char *path, const struct cmp_row *rows, int n, c
 		fprintf(md, "%s| %s/%s | %s | %.3f | %.4f | [%.3f, %.3f] | %s |\n",
 			k ? "" : "| workload | winner | ratio | p | 90% CI | verdict |\n|:---|:---|---:|---:|:---|:---|\n",
 			r->suite, r->workload, r->significant ? runs[r->best].name : "-", r->ratio, r->p, r->lo, r->hi,
-			r->significant ? "**significant**" : verdict(r));
+			r->significant ? "**significant**" : verdict(r, runs, nruns));
 	}
 	fputc('\n', md);
 	summary_line(md, rows, n, runs, nruns);
@@ -532,6 +555,16 @@ static int compare_runs(struct run *runs, int nruns, double noise, cJSON *cfg, c
 		log_err("compare: writing '%s': %s", output, strerror(-e));
 		ret = EXIT_BADINPUT;
 	}
+	/* a framework whose workload failed (mostly 4xx/5xx) was not compared: a CI must not read the
+	 * comparison as passed (it exited 0 with every answer of one framework a 404) */
+	for (int i = 0; !ret && i < n; i++)
+		for (int k = 0; k < nruns; k++)
+			if (rows[i].failed[k]) {
+				log_err("compare: %s failed %s/%s (no winner named; the reason is in the table and the "
+					"JSON's `failed`)", runs[k].name, rows[i].suite, rows[i].workload);
+				ret = EXIT_TARGET;
+				break;
+			}
 	cJSON_Delete(out);
 	free(rows);
 	return ret;

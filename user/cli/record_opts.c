@@ -13,7 +13,7 @@ enum {
 	O_PID = 1, O_DURATION, O_OUTPUT, O_PROBES, O_GIL_METHOD, O_FFI, O_FOLDED, O_SVG, O_FREQ,
 	O_GIL_STACKS, O_EXEMPLARS, O_NO_CHILDREN, O_FOLLOW, O_VERBOSE, O_HELP, O_PPROF, O_SPEEDSCOPE,
 	O_TASKS,
-	O_REQUESTS_LOG,
+	O_REQUESTS_LOG, O_UNWIND,
 };
 
 const struct cli_option record_options[] = {
@@ -33,7 +33,8 @@ const struct cli_option record_options[] = {
 	{ "folded", 0, O_FOLDED, "FILE",
 	  "write the on-CPU stacks as folded lines (and the GIL-wait stacks to FILE with .gil-wait before "
 	  "its extension); turns stacks on", 0 },
-	{ "svg", 0, O_SVG, "FILE", "write an interactive SVG flamegraph (and FILE's .gil-wait one)", 0 },
+	{ "svg", 0, O_SVG, "FILE", "write an interactive SVG flamegraph (and FILE's .gil-wait one); without "
+	  "--folded, the folded files go next to -o's file (OUT.folded), for report --format html", 0 },
 	{ "pprof", 0, O_PPROF, "FILE.pb.gz",
 	  "write the stacks as a gzipped pprof profile (as `bindprof export`); turns stacks on and, without "
 	  "--folded, writes the folded files next to -o's file (OUT.folded)", 0 },
@@ -42,6 +43,10 @@ const struct cli_option record_options[] = {
 	{ "gil-stacks", 0, O_GIL_STACKS, "on|off",
 	  "with gil and stacks: a stack per GIL wait, at most HZ a second per process (default on; off "
 	  "saves their unwinding)", 0 },
+	{ "unwind", 0, O_UNWIND, "dwarf|kernel",
+	  "how CPU samples' native frames are unwound: dwarf (default: a 16 KiB stack copy unwound in user "
+	  "space by libdw) or kernel (in BPF from tables built from each file's .eh_frame; a sample with a "
+	  "rule BPF cannot follow falls back to dwarf, counted by reason in stacks.unwind)", 0 },
 	{ "asyncio-tasks", 0, O_TASKS, "on|off",
 	  "with requests: follow asyncio tasks, so that a handler's work on both sides of an await is its "
 	  "request's (default on; a uprobe pair per task step, about 2 per request: off saves them)", 0 },
@@ -128,6 +133,13 @@ static int record_opt(struct record_opts *o, int id, const char *arg, int *gil_m
 		}
 		o->no_gil_stacks = !strcmp(arg, "off");
 		return 0;
+	case O_UNWIND:
+		if (strcmp(arg, "dwarf") && strcmp(arg, "kernel")) {
+			snprintf(err, errlen, "--unwind: '%s' is not dwarf or kernel", arg);
+			return -EINVAL;
+		}
+		o->kernel_unwind = !strcmp(arg, "kernel");
+		return 0;
 	case O_TASKS:
 		if (strcmp(arg, "on") && strcmp(arg, "off")) {
 			snprintf(err, errlen, "--asyncio-tasks: '%s' is not on or off", arg);
@@ -162,8 +174,10 @@ static int record_opt(struct record_opts *o, int id, const char *arg, int *gil_m
 /* What the options imply, and the target's checks. */
 static int record_finish(struct record_opts *o, int gil_method, bool all_named, char *err, int errlen)
 {
-	/* An export is made from the folded files: without --folded, OUT.folded next to -o's file. */
-	if ((o->pprof || o->speedscope) && !o->folded) {
+	/* An export is made from the folded files: without --folded, OUT.folded next to -o's file. So is
+	 * --svg's graph: kept, `report --format html`, `flamegraph` and `export` can draw it again from the
+	 * JSON (without it they said "no folded stacks" of a run that took them). */
+	if ((o->pprof || o->speedscope || o->svg) && !o->folded) {
 		static char folded[4096];
 		const char *dot = strrchr(o->output, '.'), *slash = strrchr(o->output, '/');
 		int n = dot && (!slash || dot > slash) ? (int)(dot - o->output) : (int)strlen(o->output);

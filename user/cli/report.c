@@ -801,16 +801,17 @@ static void print_compare(struct rep *r, const cJSON *doc)
 	nc = 1 + nf;
 	hdr[nc++] = "winner";
 	hdr[nc++] = "ratio";
-	hdr[nc++] = "95% CI";
+	hdr[nc++] = "ratio CI"; /* its level in the cell: compare's interval is 90% from 3 repeats */
 	hdr[nc++] = "p-value";
 	hdr[nc++] = "significant";
+	hdr[nc++] = "failed"; /* a framework whose workload failed (mostly 4xx/5xx): its rate counts errors */
 	for (int i = 0; i < nc; i++)
-		align[i] = i == 0 || i == nf + 1 ? 'l' : 'r';
+		align[i] = i == 0 || i == nf + 1 || i == nc - 1 ? 'l' : 'r';
 	table_init(&t, nc, hdr, align);
 	cJSON_ArrayForEach(e, cJSON_GetObjectItem(doc, "results")) {
 		const char *cells[TABLE_MAX_COLS];
-		const cJSON *sig = json_get(e, "comparison.statistical_significance");
-		char label[256], ci[64];
+		const cJSON *sig = json_get(e, "comparison.statistical_significance"), *fl;
+		char label[256], ci[64], failed[512] = "";
 		int k = 0;
 
 		snprintf(label, sizeof(label), "%s/%s", json_str_or(e, "suite", "-"), json_str_or(e, "workload", "-"));
@@ -823,12 +824,19 @@ static void print_compare(struct rep *r, const cJSON *doc)
 		cells[k++] = json_str_or(e, "comparison.winner", "-");
 		cells[k++] = fig(sig, "ratio_of_medians", "%.3f");
 		if (has(sig, "ci_low") && has(sig, "ci_high"))
-			snprintf(ci, sizeof(ci), "%.3f..%.3f", json_num_or(sig, "ci_low", 0), json_num_or(sig, "ci_high", 0));
+			snprintf(ci, sizeof(ci), has(sig, "confidence") ? "%.3f..%.3f (%.0f%%)" : "%.3f..%.3f",
+				 json_num_or(sig, "ci_low", 0), json_num_or(sig, "ci_high", 0),
+				 100 * json_num_or(sig, "confidence", 0));
 		else
 			snprintf(ci, sizeof(ci), "-");
 		cells[k++] = ci;
 		cells[k++] = fig(sig, "p_value", "%.4f");
 		cells[k++] = fig(sig, "significant", "%.0f");
+		cJSON_ArrayForEach(fl, cJSON_GetObjectItem(e, "failed"))
+			if (cJSON_IsString(fl) && strlen(failed) + strlen(fl->valuestring) + 3 < sizeof(failed))
+				snprintf(failed + strlen(failed), sizeof(failed) - strlen(failed), "%s%s", *failed ? ", " : "",
+					 fl->valuestring);
+		cells[k++] = *failed ? failed : "-";
 		table_add(&t, cells);
 	}
 	print_table(r, &t);

@@ -576,6 +576,7 @@ static int open_stacks(struct recorder *r, char *err, size_t errlen)
 		.folded = r->o.folded,
 		.svg = r->o.svg,
 		.page_faults = r->o.page_faults,
+		.kernel_unwind = r->o.kernel_unwind,
 		.malloc_every = r->o.malloc_every,
 	};
 

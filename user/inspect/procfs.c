@@ -49,6 +49,8 @@ int procfs_parse_stat(const char *buf, struct proc_stat *st)
 	st->ppid = (int)v[4];
 	st->utime = v[14];
 	st->stime = v[15];
+	st->cutime = v[16];
+	st->cstime = v[17];
 	st->starttime = v[22];
 	return 0;
 }

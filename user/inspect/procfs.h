@@ -13,6 +13,8 @@ struct proc_stat {
 	int ppid;
 	uint64_t utime; /* clock ticks */
 	uint64_t stime;
+	uint64_t cutime; /* clock ticks of its waited-for children (and theirs), proc(5) fields 16-17 */
+	uint64_t cstime;
 	uint64_t starttime;
 };
 
