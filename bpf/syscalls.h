@@ -37,9 +37,11 @@ struct syscall_sum {
 	__u64 max_ns;
 };
 
+/* One thread's syscalls: thread_stats is an array, a slot per thread handed out at its first
+ * counted syscall (thread_ctx.sys_slot); thread_slots counts the slots handed out. */
 struct thread_stat {
 	__u32 tgid;
-	__u32 pad;
+	__u32 tid;
 	__u64 count;
 	__u64 total_ns;
 	char comm[TASK_COMM_LEN];
