@@ -40,6 +40,10 @@ __u64 thread_slots = 0;
  * nor syscalls in progress at attach, kept so that every exit hit is accounted for. */
 __u64 new_task_returns = 0;
 
+/* uretprobe syscalls of target threads (URETPROBE_NR): return probes' trampolines, counted apart
+ * and in no syscall, thread or request figure (3 per probed FFI call, 30 of a request's 33). */
+__u64 uretprobe_returns = 0;
+
 /* The current thread's slot in thread_stats (tc: its context), handed out on its first syscall.
  * NULL (and counted) when the array is full. */
 static __always_inline struct thread_stat *thread_stat_of(struct thread_ctx *tc, __u32 tgid, __u32 tid)
@@ -113,6 +117,11 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	}
 	delta = now - tc->sys_start_ns;
 	nr = tc->sys_nr < MAX_SYSCALL_NR ? tc->sys_nr : MAX_SYSCALL_NR - 1;
+	if (nr == URETPROBE_NR) {
+		__sync_fetch_and_add(&uretprobe_returns, 1);
+		tc->sys_start_ns = 0;
+		return 0;
+	}
 	{
 		struct req_acct *p = req_pend(tc);
 

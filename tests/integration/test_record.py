@@ -14,7 +14,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (BINDPROF, SYSLOOP, Skip, check, probes_gone, held_bpf_ids, bpf_ids_gone,  # noqa: E402
+from harness import (BINDPROF, ROOT, SYSLOOP, Skip, check, probes_gone, held_bpf_ids, bpf_ids_gone,  # noqa: E402
                      other_bindprof_running, load, main, near, run, syscall_row, validate, wait_line)
 
 N_GETPPID, N_SLEEPS, N_FAIL, N_THREAD = 10000, 50, 7, 500
@@ -84,7 +84,7 @@ def assert_ground_truth(doc, truth):
     hits = doc["results"]["overhead"]["probe_hits"]
     # every counted syscall is one exit hit; exits without their entry are the in-flight ones
     check(hits["tp_btf/sys_exit"] == sysd["total_count"] + sysd["in_flight_at_start"]
-          + sysd.get("new_task_first_returns", 0),
+          + sysd.get("new_task_first_returns", 0) + sysd.get("uretprobe_returns", 0),
           f"exit hits {hits['tp_btf/sys_exit']} vs counted {sysd['total_count']}")
     check(doc["results"]["lost_events"] == 0, "no lost events")
 
@@ -290,6 +290,25 @@ def test_short_lived_children_cpu():
     # /proc counts in 10 ms ticks; the root's own last interval (its exit) is lost: 10% or 30 ms
     check(truth >= 12 * 40 and abs(got - truth) <= max(30, 0.10 * truth),
           f"total_cpu_ms {got} vs the shell's own times {truth:.0f} ms ({lines})")
+
+
+def test_uretprobe_returns_are_not_target_syscalls():
+    need_root()
+    # Linux 6.11+ returns from every return probe through a `uretprobe` syscall: the --ffi probe's
+    # own pairs made it the target's third syscall (3 per probed call, 30 of a request's 33). They
+    # are counted apart, in no syscall or thread figure. Truth: fficall.py atom N calls atom_get N+1
+    # times and atom_value (an alias: the same address) N times, each through a return probe: at
+    # least that many uretprobe syscalls (other tools' probes may add more).
+    n = 300
+    lib = os.path.join(os.path.dirname(SYSLOOP), "libatom.so")
+    doc, _ = record(["--probes", "syscalls,ffi", "--ffi", f"{lib}:atom_get", "--", "/usr/bin/python3",
+                     os.path.join(ROOT, "tools", "fficall.py"), "atom", str(n), "--delay", "0.3"], "uret.json")
+    sysd = doc["results"]["profiling"]["syscalls"]
+    calls = sum(f["calls"] for f in doc["results"]["profiling"]["ffi"]["functions"] if f["symbol"] == "atom_get")
+    check(calls == 2 * n + 1, f"atom_get calls {calls}, want {2 * n + 1}")
+    check(sysd["uretprobe_returns"] >= calls, f"uretprobe_returns {sysd['uretprobe_returns']} for {calls} probed calls")
+    check(not [r for r in sysd["by_syscall"] if r["name"] in ("uretprobe", "syscall_335")], "a uretprobe row")
+    check(sum(t["count"] for t in sysd["threads"]) == sysd["total_count"], "threads add up")
 
 
 def test_short_command_uss():

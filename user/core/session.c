@@ -707,6 +707,11 @@ uint64_t session__syscall_new_task_returns(struct session *s)
 	return s->sys && s->sys->bss ? s->sys->bss->new_task_returns : 0;
 }
 
+uint64_t session__syscall_uretprobe_returns(struct session *s)
+{
+	return s->sys && s->sys->bss ? s->sys->bss->uretprobe_returns : 0;
+}
+
 /* The slots handed out, at most the array's size (the counter goes on past it when full). */
 uint32_t session__thread_slots(struct session *s)
 {

@@ -57,6 +57,7 @@ int session__syscall_stat(struct session *s, __u32 nr, struct syscall_stat *out)
 /* New tasks' first returns from clone/fork/vfork/clone3 seen by the syscall probe (not syscalls
  * of their own, not in progress at attach); 0 when the probe is not loaded. */
 uint64_t session__syscall_new_task_returns(struct session *s);
+uint64_t session__syscall_uretprobe_returns(struct session *s); /* uretprobe syscalls of target threads, counted apart */
 /* The syscall probe's per-thread array (struct thread_stat, a slot per thread); -1 when the probe
  * is not loaded. */
 int session__thread_stats_fd(struct session *s);

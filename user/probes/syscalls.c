@@ -84,6 +84,9 @@ cJSON *syscalls_to_json(struct session *sess)
 	cJSON_AddNumberToObject(o, "total_time_ms", total_ns / 1e6);
 	/* a new task's first return from clone: its exit hit, with no entry and no syscall of its own */
 	cJSON_AddNumberToObject(o, "new_task_first_returns", (double)session__syscall_new_task_returns(sess));
+	/* return probes' trampolines (bindprof's own --ffi and task probes, other tools'): not the
+	 * target's syscalls, so in no figure above or below */
+	cJSON_AddNumberToObject(o, "uretprobe_returns", (double)session__syscall_uretprobe_returns(sess));
 	arr = cJSON_AddArrayToObject(o, "by_syscall");
 	for (int i = 0; i < n; i++) {
 		char buf[32];
