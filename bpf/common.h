@@ -9,13 +9,25 @@
 
 #include "requests.h"
 
+/* The GIL struct of one CPython process: [lo, hi); exact: its take_gil/drop_gil uprobes are
+ * attached, so the sched_switch program leaves the waits to them (a stripped interpreter keeps the
+ * cheap method even when the exact one was asked for). */
+struct gil_range {
+	__u64 lo, hi;
+	__u32 exact;
+	__u32 ts_thread_id; /* offset of PyThreadState.thread_id (pthread_self()); 0: unknown */
+};
+
 /* The fast path of the target filter, in a one-entry array (lookups are inlined by the verifier):
- * most runs profile one process, so compare its tgid before touching the targets hash. */
+ * most runs profile one process, so compare its tgid before touching the targets hash. The main
+ * target's GIL range is kept here too (the gil_ranges hash holds every target's): a hash look-up
+ * costs ~55 ns on the GIL's hand-off path, this one a load from the line the filter just read. */
 struct target_cfg {
 	__u32 main_tgid; /* 0: none */
 	__u32 others;    /* non-zero once any other tgid is in the targets hash */
 	__u32 requests;  /* the requests probe is on: every probe adds to the thread's pending account */
 	__u32 pad;
+	struct gil_range gil; /* main_tgid's GIL; hi == 0: not located (yet) */
 };
 
 /* Probe types counted in the `hits` per-CPU array (overhead accounting). */
@@ -59,7 +71,7 @@ enum drop_reason {
 struct thread_ctx {
 	__u64 sys_start_ns; /* 0: not inside a traced syscall */
 	__u32 sys_nr;
-	__u32 pad;
+	__u32 sys_slot;     /* syscalls: 1 + this thread's slot in thread_stats; 0: none yet */
 	__u64 request_id; /* 0: no request being served (set by the requests probe) */
 	/* gil (bpf/python.bpf.c) */
 	__u64 gil_block_ns;  /* blocked in a futex wait on the GIL since; 0: not */
@@ -73,6 +85,8 @@ struct thread_ctx {
 	__u64 gc_start_ns;   /* inside a collection since; 0: not */
 	__u32 gil_cheap;     /* the blocked-on GIL's process is timed by the cheap method */
 	__u32 gil_pre;       /* gil_block_ns marks a preemption in a GIL hand-off, not a block */
+	__u32 gil_slot;      /* 1 + this thread's slot in gil_threads; 0: none yet; ~0: the array was full */
+	__u32 gil_pad;
 	__u64 drop_ns;       /* exact method: inside drop_gil since; 0: not */
 	__u64 drop_end_ns;   /* exact method: the last drop_gil returned at */
 	__u64 drop_wait_ns;  /* exact method: and lasted (the forced switch before a take_gil) */

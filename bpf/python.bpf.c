@@ -37,12 +37,18 @@ struct {
 	__type(value, struct gil_total);
 } gil_totals SEC(".maps");
 
+/* A slot per target thread, handed out at its first GIL event (thread_ctx.gil_slot): an array
+ * look-up is inlined by the verifier, where a tid-keyed hash cost ~55 ns per GIL wake here. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, MAX_THREADS);
 	__type(key, __u32);
 	__type(value, struct gil_thread);
 } gil_threads SEC(".maps");
+
+/* slots of gil_threads handed out (may pass MAX_THREADS: the rest dropped); 64-bit: clang 14 has
+ * a fetch-and-add that returns its value only for 64-bit operands below BPF ISA v3 */
+__u64 gil_slots = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -71,21 +77,46 @@ static __always_inline struct gil_total *gil_total(void)
 	return bpf_map_lookup_elem(&gil_totals, &zero);
 }
 
-static __always_inline struct gil_thread *gil_thread_of(struct task_struct *t)
+/* Thread t's slot in gil_threads (tc: t's context), handed out on first use. NULL (and counted)
+ * when the array is full. */
+static __always_inline struct gil_thread *gil_thread_of(struct task_struct *t, struct thread_ctx *tc)
 {
-	__u32 tid = t->pid;
-	struct gil_thread *g = bpf_map_lookup_elem(&gil_threads, &tid);
+	struct gil_thread *g;
+	__u32 slot;
 
-	if (!g) {
-		struct gil_thread init = { .tgid = t->tgid };
-
-		bpf_probe_read_kernel_str(init.comm, sizeof(init.comm), t->comm);
-		bpf_map_update_elem(&gil_threads, &tid, &init, BPF_NOEXIST);
-		g = bpf_map_lookup_elem(&gil_threads, &tid);
+	if (!tc)
+		return NULL;
+	if (tc->gil_slot) {
+		slot = tc->gil_slot - 1;
+		g = bpf_map_lookup_elem(&gil_threads, &slot);
 		if (!g)
 			count_drop(DROP_GIL_THREAD_FULL);
+		return g;
 	}
+	slot = (__u32)__sync_fetch_and_add(&gil_slots, 1);
+	g = bpf_map_lookup_elem(&gil_threads, &slot);
+	if (!g) {
+		tc->gil_slot = ~0u; /* full: this thread's later events are dropped too */
+		count_drop(DROP_GIL_THREAD_FULL);
+		return NULL;
+	}
+	g->tgid = t->tgid;
+	bpf_probe_read_kernel_str(g->comm, sizeof(g->comm), t->comm);
+	g->tid = t->pid; /* last: the reader skips a slot whose tid is still 0 */
+	tc->gil_slot = slot + 1;
 	return g;
+}
+
+/* The GIL range of process tgid: the main target's from the filter's array (no hash look-up),
+ * another's from gil_ranges. NULL: not a CPython process, or its GIL not located yet. */
+static __always_inline struct gil_range *gil_range_of(__u32 tgid)
+{
+	__u32 zero = 0;
+	struct target_cfg *cfg = bpf_map_lookup_elem(&target_cfgs, &zero);
+
+	if (cfg && cfg->main_tgid == tgid && cfg->gil.hi)
+		return &cfg->gil;
+	return bpf_map_lookup_elem(&gil_ranges, &tgid);
 }
 
 /* One finished wait: its length into the distribution. count: also count it (the exact method;
@@ -111,7 +142,7 @@ static __always_inline void gil_episode(struct thread_ctx *tc, struct task_struc
 {
 	if (!tc->gil_wake_ns || now - tc->gil_wake_ns > GIL_EPISODE_GAP_NS) {
 		if (tc->gil_ep_ns)
-			gil_wait_done(gil_thread_of(prev), tc->gil_ep_ns, false);
+			gil_wait_done(gil_thread_of(prev, tc), tc->gil_ep_ns, false);
 		tc->gil_ep_ns = 0;
 	}
 }
@@ -119,12 +150,11 @@ static __always_inline void gil_episode(struct thread_ctx *tc, struct task_struc
 /* Whether thread `t` is the GIL's holder: the GIL is locked and its last_holder's thread id
  * (pthread_self(), the thread's fs base on x86_64) is t's. Read in t's own memory (t is current).
  * Unknown (no layout, a failed read): counted as the holder. */
-static __always_inline bool gil_held_by(struct task_struct *t, const struct gil_range *r)
+static __always_inline bool gil_held_by(struct task_struct *t, const struct gil_range *r, __u64 holder)
 {
-	__u64 holder = 0, tid = 0;
+	__u64 tid = 0;
 
-	if (!r->ts_thread_id ||
-	    bpf_probe_read_user(&holder, sizeof(holder), (void *)(r->lo + GIL_LAST_HOLDER_OFF)) || !holder ||
+	if (!r->ts_thread_id || !holder ||
 	    bpf_probe_read_user(&tid, sizeof(tid), (void *)(holder + r->ts_thread_id)))
 		return true;
 	return tid == t->thread.fsbase;
@@ -141,13 +171,15 @@ static __always_inline void gil_preempted(struct task_struct *prev, struct pt_re
 {
 	struct thread_ctx *tc;
 	struct gil_range *r;
-	int locked = 1;
+	/* last_holder (8 bytes) and locked (an int) are neighbours: one read for both */
+	struct { __u64 holder; int locked; int pad; } st;
 
-	if (!(r = bpf_map_lookup_elem(&gil_ranges, &tgid)) || regs->di < r->lo || regs->di >= r->hi)
+	_Static_assert(GIL_LOCKED_OFF == GIL_LAST_HOLDER_OFF + 8, "last_holder, then locked");
+	if (!(r = gil_range_of(tgid)) || regs->di < r->lo || regs->di >= r->hi)
 		return;
 	/* prev is the current task here: its memory is readable; a failed read counts as held */
-	if (bpf_probe_read_user(&locked, sizeof(locked), (void *)(r->lo + GIL_LOCKED_OFF)) ||
-	    (locked && gil_held_by(prev, r)))
+	if (bpf_probe_read_user(&st, 12, (void *)(r->lo + GIL_LAST_HOLDER_OFF)) ||
+	    (st.locked && gil_held_by(prev, r, st.holder)))
 		return;
 	tc = bpf_task_storage_get(&thread_ctxs, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!tc) {
@@ -178,8 +210,11 @@ static __always_inline struct pt_regs *futex_regs(struct task_struct *t)
 
 /* The common path (measured by scripts/bench/progcost.sh against an empty program on the same
  * hook): a switch whose threads are not targets costs the two tgid checks; one that involves a
- * target thread outside a futex call adds one frame read per target side. Only a target thread
- * leaving or re-entering the CPU inside a futex call reaches a map or task-storage look-up. */
+ * target thread outside a futex call adds a hit count and one frame read per target side (35 ns
+ * over the first, measured with in-program clock reads). Only a target thread leaving or
+ * re-entering the CPU inside a futex call reaches a task-storage look-up; the GIL range of the
+ * main target comes from the filter's array and per-thread figures from an array slot (no hash
+ * look-up on the hand-off path). */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
@@ -187,17 +222,21 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 	struct thread_ctx *tc;
 	struct pt_regs *regs;
 	struct gil_range *r;
-	__u32 tgid;
+	__u32 tgid = prev->tgid, ntgid = next->tgid;
+	bool pt = is_target_tgid(tgid), nt = is_target_tgid(ntgid);
 	__u64 now = 0;
+
+	if (!pt && !nt)
+		return 0;
+	count_hit(HIT_SCHED_SWITCH); /* one hit per run for a target thread (either side) */
 
 	/* A target thread leaves the CPU blocked (not preempted) in a futex wait on its GIL. The
 	 * syscall is checked before the GIL range is looked up: most blocks are reads and polls. */
-	tgid = prev->tgid;
-	if (!is_target_tgid(tgid) || !(regs = futex_regs(prev))) {
+	if (!pt || !(regs = futex_regs(prev))) {
 		/* not ours, or not in a futex call */
 	} else if (preempt || !prev_state) {
 		gil_preempted(prev, regs, tgid);
-	} else if ((r = bpf_map_lookup_elem(&gil_ranges, &tgid)) && regs->di >= r->lo && regs->di < r->hi) {
+	} else if ((r = gil_range_of(tgid)) && regs->di >= r->lo && regs->di < r->hi) {
 		tc = bpf_task_storage_get(&thread_ctxs, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 		if (tc) {
 			now = bpf_ktime_get_ns();
@@ -222,9 +261,7 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 
 	/* A target thread that blocked on the GIL (or was preempted in a hand-off) runs again: it
 	 * left inside a futex call, so it comes back inside one; any other skips the look-up. */
-	tgid = next->tgid;
-	if (is_target_tgid(tgid)) {
-		count_hit(HIT_SCHED_SWITCH); /* one hit per switch to a target thread */
+	if (nt) {
 		tc = futex_regs(next) ? bpf_task_storage_get(&thread_ctxs, next, 0, 0) : NULL;
 		if (tc && tc->gil_block_ns) {
 			struct gil_total *tot = gil_total();
@@ -240,7 +277,7 @@ int BPF_PROG(gil_switch, bool preempt, struct task_struct *prev, struct task_str
 				__sync_fetch_and_add(&tot->preempted_ns, d);
 			tc->gil_wake_ns = now;
 			if (tc->gil_cheap) {
-				struct gil_thread *g = gil_thread_of(next);
+				struct gil_thread *g = gil_thread_of(next, tc);
 				struct req_acct *p = req_pend(tc);
 
 				/* a wait is counted with its first time: a thread's (and a request's) wait
@@ -291,7 +328,7 @@ int BPF_PROG(gil_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 ptgid = parent->tgid, ctgid = child->tgid;
 	struct gil_range *r;
 
-	if (ptgid == ctgid || !(r = bpf_map_lookup_elem(&gil_ranges, &ptgid)))
+	if (ptgid == ctgid || !(r = gil_range_of(ptgid)))
 		return 0;
 	bpf_map_update_elem(&gil_ranges, &ctgid, r, BPF_ANY);
 	return 0;
@@ -304,7 +341,7 @@ int BPF_PROG(gil_fork, struct task_struct *parent, struct task_struct *child)
  * microseconds unless a drop request makes it wait for the switch. */
 static __always_inline void exact_wait_add(struct task_struct *task, struct thread_ctx *tc, __u64 d)
 {
-	struct gil_thread *g = gil_thread_of(task);
+	struct gil_thread *g = gil_thread_of(task, tc);
 	struct gil_total *tot = gil_total();
 	struct req_acct *p = req_pend(tc);
 
@@ -351,7 +388,7 @@ int BPF_KPROBE(take_gil_enter)
 	 * distribution alone */
 	if (!tc->drop_end_ns || now - tc->drop_end_ns > GIL_EPISODE_GAP_NS) {
 		if (tc->drop_end_ns && (tc->take_blocked & 2))
-			gil_wait_done(gil_thread_of(bpf_get_current_task_btf()), tc->drop_wait_ns, false);
+			gil_wait_done(gil_thread_of(bpf_get_current_task_btf(), tc), tc->drop_wait_ns, false);
 		tc->drop_wait_ns = 0;
 		tc->take_blocked = 0;
 	}
@@ -387,7 +424,7 @@ int BPF_KRETPROBE(take_gil_exit)
 		struct req_acct *p = req_pend(tc);
 		bool counted = tc->take_blocked & 2; /* at its drop_gil's return */
 
-		gil_wait_done(gil_thread_of(task), d + tc->drop_wait_ns, !counted);
+		gil_wait_done(gil_thread_of(task, tc), d + tc->drop_wait_ns, !counted);
 		if (p && !counted)
 			p->gil_waits++;
 	}
@@ -418,7 +455,7 @@ int BPF_KPROBE(drop_gil_enter)
 		return 0;
 	d = now - tc->hold_ns;
 	tc->hold_ns = 0;
-	g = gil_thread_of(task);
+	g = gil_thread_of(task, tc);
 	tot = gil_total();
 	if (g)
 		g->hold_ns += d;
@@ -457,7 +494,7 @@ int BPF_KRETPROBE(drop_gil_exit)
 	 * take_gil (bit 2 of take_blocked: counted; the take_gil that follows within 50 us is the
 	 * same wait) */
 	if ((tc->take_blocked & 1) || d >= GIL_EPISODE_GAP_NS) {
-		struct gil_thread *g = gil_thread_of(task);
+		struct gil_thread *g = gil_thread_of(task, tc);
 		struct gil_total *tot = gil_total();
 		struct req_acct *p = req_pend(tc);
 

@@ -21,14 +21,7 @@
 #define GC_SLOT_AUTO 4
 #define GC_SLOTS 5
 
-/* The GIL struct of one process: [lo, hi); exact: its take_gil/drop_gil uprobes are attached, so
- * the sched_switch program leaves the waits to them (a stripped interpreter keeps the cheap
- * method even when the exact one was asked for). */
-struct gil_range {
-	__u64 lo, hi;
-	__u32 exact;
-	__u32 ts_thread_id; /* offset of PyThreadState.thread_id (pthread_self()); 0: unknown */
-};
+/* struct gil_range (the GIL struct of one process): bpf/common.h, beside the target filter. */
 
 struct gil_total {
 	__u64 waits;       /* wait episodes (cheap) or blocking take_gil calls (exact) */
@@ -41,9 +34,11 @@ struct gil_total {
 	__u64 hist[HIST_SLOTS]; /* single waits */
 };
 
+/* One thread's GIL figures: gil_threads is an array, a slot per thread handed out at its first
+ * GIL event (thread_ctx.gil_slot); gil_slots counts the slots handed out. */
 struct gil_thread {
 	__u32 tgid;
-	__u32 pad;
+	__u32 tid;
 	__u64 waits, wait_ns, hold_ns;
 	char comm[TASK_COMM_LEN];
 };

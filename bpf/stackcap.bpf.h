@@ -181,6 +181,30 @@ static __always_inline void walk_python(struct stack_event *e, struct task_struc
 	bpf_probe_read_kernel(e->py_tag, sizeof(e->py_tag), w->tag);
 }
 
+/* The thread's pending uretprobes (stack_event.uret_*): the return addresses the uprobes
+ * trampoline stands in for on its stack, read from task->utask's return instances. */
+static __always_inline void read_uretprobes(struct stack_event *e, struct task_struct *task)
+{
+	struct return_instance *ri;
+	__u32 n = 0;
+
+	e->nuret = 0;
+	e->uret_tramp = 0;
+	if (!bpf_core_field_exists(task->utask))
+		return;
+	ri = BPF_CORE_READ(task, utask, return_instances);
+	if (!ri)
+		return;
+	e->uret_tramp = BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
+	for (int i = 0; i < MAX_URETPROBES && ri; i++) {
+		e->uret_slot[i] = BPF_CORE_READ(ri, stack);
+		e->uret_orig[i] = BPF_CORE_READ(ri, orig_ret_vaddr);
+		ri = BPF_CORE_READ(ri, next);
+		n++;
+	}
+	e->nuret = n;
+}
+
 static __always_inline void copy_user(struct stack_event *e, struct pt_regs *r, struct task_struct *task)
 {
 	__u64 sp = r->sp, len = STACK_COPY, end;
@@ -224,6 +248,7 @@ static __always_inline void copy_user(struct stack_event *e, struct pt_regs *r, 
 		e->user_len = 512;
 	else
 		e->user_len = 0;
+	read_uretprobes(e, task);
 }
 
 static __always_inline void count(__u32 i)
@@ -250,12 +275,9 @@ static __always_inline __u64 sample_request(struct task_struct *task)
 	return tc->request_id;
 }
 
-static __always_inline struct stack_event *new_event(__u32 kind, struct task_struct *task)
+/* A reserved event's header (all but regs, the stack copy and what the walks fill). */
+static __always_inline void init_event(struct stack_event *e, __u32 kind, struct task_struct *task)
 {
-	struct stack_event *e = bpf_ringbuf_reserve(&stack_events, sizeof(*e), 0);
-
-	if (!e)
-		return NULL;
 	e->kind = kind;
 	e->pid = task->tgid;
 	e->tid = task->pid;
@@ -266,7 +288,19 @@ static __always_inline struct stack_event *new_event(__u32 kind, struct task_str
 	e->py_depth = 0;
 	e->py_status = 0;
 	e->py_entry[0] = e->py_entry[1] = 0;
+	e->nupc = 0;
+	e->unwind = 0;
+	e->user_len = 0;
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), task->comm);
+}
+
+/* A whole event (with room for the stack copy), its header set; NULL when the ring is full. */
+static __always_inline struct stack_event *new_event(__u32 kind, struct task_struct *task)
+{
+	struct stack_event *e = bpf_ringbuf_reserve(&stack_events, sizeof(*e), 0);
+
+	if (e)
+		init_event(e, kind, task);
 	return e;
 }
 

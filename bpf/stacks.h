@@ -18,6 +18,8 @@
 #define PY_WALK_STEPS 4096
 #define MAX_PY_THREADS 64	/* thread states walked to find the sampled thread's */
 #define KSTACK_DEPTH 64
+/* Pending uretprobes read per sample (see stack_event.uret_*); the kernel allows 64 per thread. */
+#define MAX_URETPROBES 16
 
 enum stack_kind {
 	STACK_CPU = 1,     /* an on-CPU sample (perf_event cpu-clock) */
@@ -33,9 +35,84 @@ struct gil_wait_done {
 	__u32 pid, tid;
 };
 
-/* Counters (per-CPU array stack_counts): samples sent, and lost for want of ring buffer room. */
-/* STK_MALLOC_CALLS: the target's malloc calls seen by the sampled-malloc uprobe (every one). */
-enum { STK_SAMPLES, STK_LOST, STK_GIL_WAITS, STK_GIL_LOST, STK_MALLOC_CALLS, STK_MAX };
+/* Counters (per-CPU array stack_counts): samples sent, and lost for want of ring buffer room;
+ * STK_MALLOC_CALLS: the target's malloc calls seen by the sampled-malloc uprobe (every one);
+ * with --unwind kernel, the samples unwound in BPF and those that fell back to the stack copy
+ * (unwound in user space), by reason (enum eh_fallback, counted at STK_FB + reason). */
+enum { STK_SAMPLES, STK_LOST, STK_GIL_WAITS, STK_GIL_LOST, STK_MALLOC_CALLS, STK_KERNEL_UNWOUND, STK_FB,
+       STK_MAX = STK_FB + 12 };
+
+/* ---- In-kernel unwinding from .eh_frame (--unwind kernel) ----
+ * Each executable file mapping's .eh_frame is turned, once per file, into a sorted array of rows
+ * (user/inspect/ehtable.c): from row.pc (the file's virtual address, to the next row's pc) the
+ * caller's frame is found by the row's rule. The rows of every file sit in one BPF array
+ * (eh_rows), each file's at [first, first + count); a process's mappings (eh_procs, by tgid)
+ * say which file covers a pc and its load bias. */
+#define EH_MAX_ROWS (1 << 21)  /* rows of every loaded file (16 bytes each: 32 MiB of kernel memory) */
+#define EH_MAX_MAPS 128        /* executable mappings per process with a table */
+#define EH_MAX_FRAMES 128      /* native frames per sample (deeper: the copy fallback) */
+#define EH_MAX_PAGES (1 << 18) /* page index entries of every loaded file (8 bytes each: 2 MiB) */
+#define EH_PAGE_SHIFT 12       /* 4 KiB pages (256-byte ones measured no faster: cache misses, not steps) */
+
+enum eh_cfa {
+	EH_CFA_NONE = 0,   /* no FDE covers the pc (a gap between functions) */
+	EH_CFA_RSP,        /* CFA = rsp + cfa_off */
+	EH_CFA_RBP,        /* CFA = rbp + cfa_off */
+	EH_CFA_PLT,        /* a PLT entry: CFA = rsp + cfa_off + 8 when (pc & 15) >= rbp_off */
+	EH_CFA_END,        /* the return address is undefined: the outermost frame (_start, clone) */
+	EH_CFA_EXPR,       /* a DWARF expression (unsupported) */
+	EH_CFA_REG,        /* CFA from another register (stack realignment; unsupported) */
+	EH_CFA_RA,         /* the return address is not at CFA - 8 (unsupported) */
+	EH_CFA_RBP_RULE,   /* rbp is restored by a rule other than "unchanged" or "at CFA + n" */
+	EH_CFA_SIGNAL,     /* a signal trampoline's frame (unsupported) */
+};
+
+enum eh_rbp {
+	EH_RBP_SAME = 0,   /* rbp is unchanged in this frame */
+	EH_RBP_AT,         /* the caller's rbp is saved at CFA + rbp_off */
+};
+
+struct eh_row {
+	__u32 pc;          /* file virtual address the rule starts at */
+	__s32 cfa_off;
+	__s16 rbp_off;
+	__u8 cfa;          /* enum eh_cfa */
+	__u8 rbp;          /* enum eh_rbp */
+	__u32 pad;         /* 16 bytes: a BPF array's element stride (values round up to 8 bytes),
+			    * so that the loader can write rows through a mapping of the array */
+};
+
+struct eh_map {
+	__u64 start, end;  /* the mapping's addresses [start, end) */
+	__u64 bias;        /* pc - bias = the file's virtual address */
+	__u32 first, count; /* its file's rows in eh_rows */
+	/* A page index, so that a look-up searches one page's rows, not the file's: eh_pages[
+	 * page_first + i] is the index (from first) of the last row at or below the address
+	 * (page_base + i) << EH_PAGE_SHIFT, for i < npages. npages 0: none (search every row). */
+	__u32 page_first, npages, page_base, pad;
+};
+
+struct eh_proc {
+	__u32 n;           /* mappings, sorted by start */
+	__u32 gen;         /* bumped by the loader at each rewrite */
+	struct eh_map m[EH_MAX_MAPS];
+};
+
+/* Why a sample fell back to the stack copy (counted at STK_FB + reason; stack_event.unwind). */
+enum eh_fallback {
+	EH_FB_NONE = 0,
+	EH_FB_NO_PROC,     /* no table for the process (yet) */
+	EH_FB_NO_MAPPING,  /* a pc outside every mapping with a table (JIT, anonymous, a new library) */
+	EH_FB_NO_ROW,      /* a pc no FDE covers */
+	EH_FB_EXPR,        /* a CFA expression other than the PLT's */
+	EH_FB_REG,         /* a CFA from another register than rsp or rbp */
+	EH_FB_RA,          /* the return address not at CFA - 8, or rbp restored by another rule */
+	EH_FB_SIGNAL,      /* a signal frame */
+	EH_FB_READ,        /* a return address or saved rbp could not be read (not present) */
+	EH_FB_BAD_CFA,     /* a CFA at or below the stack pointer (a wrong rule or a corrupt stack) */
+	EH_FB_DEPTH,       /* more than EH_MAX_FRAMES frames */
+	EH_FB_MAX,
+};
 
 /* x86_64 DWARF register numbers: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
 #define NR_UREGS 17
@@ -72,6 +149,21 @@ struct stack_event {
 				      * is reused while the tag matches (an address can be reused) */
 	__u8 comm[TASK_COMM_LEN];
 	__u64 kstack[KSTACK_DEPTH];
+	/* The thread's pending uretprobes (any tool's: a uprobe on a file covers every process that
+	 * maps it): each replaced a return address on the stack with the uprobes trampoline's
+	 * address (uret_tramp, the [uprobes] page), which unwinds nowhere. uret_slot[i]: where on the
+	 * stack (the stack pointer at the probed function's entry), uret_orig[i]: the return address
+	 * it replaced; most recent first. */
+	__u64 uret_tramp;
+	__u32 nuret;
+	__u32 uret_pad;
+	__u64 uret_slot[MAX_URETPROBES];
+	__u64 uret_orig[MAX_URETPROBES];
+	__u32 nupc;         /* --unwind kernel: native frames unwound in BPF, in upc (0: see stack) */
+	__u32 unwind;       /* enum eh_fallback: why this sample carries the stack copy instead */
+	__u64 upc[EH_MAX_FRAMES]; /* their pcs, leaf first: the leaf's pc, then return addresses */
+	/* the stack copy: only in samples not unwound in BPF (a sample unwound in BPF is sent
+	 * without it, offsetof(struct stack_event, stack) bytes) */
 	__u8 stack[STACK_COPY];
 };
 

@@ -19,6 +19,10 @@
 #define VFORK_NR 58
 #define CLONE3_NR 435
 
+/* x86_64 number of uretprobe (Linux 6.11+): the kernel's return path of a uretprobe, made by the
+ * trampoline of any tool's (bindprof's own too) return probe, not by the target's code. */
+#define URETPROBE_NR 335
+
 /* Per syscall: count, errors, time and max are kept per CPU (struct syscall_sum, summed by the
  * loader: no cache line bouncing between CPUs on every syscall), the histogram in one shared
  * array (its slots spread the adds). The loader hands them over together as a syscall_stat. */
@@ -37,9 +41,11 @@ struct syscall_sum {
 	__u64 max_ns;
 };
 
+/* One thread's syscalls: thread_stats is an array, a slot per thread handed out at its first
+ * counted syscall (thread_ctx.sys_slot); thread_slots counts the slots handed out. */
 struct thread_stat {
 	__u32 tgid;
-	__u32 pad;
+	__u32 tid;
 	__u64 count;
 	__u64 total_ns;
 	char comm[TASK_COMM_LEN];

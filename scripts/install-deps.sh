@@ -27,6 +27,8 @@ PKGS=(
   python3-fastapi python3-uvicorn python3-aiohttp gunicorn
   # the WebSocket workloads' test server (tests/integration/wsapp.py)
   python3-websockets
+  # the stacks tests' uretprobes from another tool (test_uretprobe_return_addresses_restored)
+  bpftrace
 )
 
 missing=()

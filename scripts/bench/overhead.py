@@ -52,6 +52,8 @@ def configs(tmp):
         "bp-gil": ("bindprof", rec("--probes", "gil"), "gil", "--probes gil"),
         "bp-gc": ("bindprof", rec("--probes", "gc"), "gc", "--probes gc"),
         "bp-stacks": ("bindprof", rec("--probes", "stacks"), "stacks", "--probes stacks (99 Hz)"),
+        "bp-stacks-kernel": ("bindprof", rec("--probes", "stacks", "--unwind", "kernel"), "stacks",
+                             "--probes stacks --unwind kernel (99 Hz, native frames unwound in BPF)"),
         "bp-ffi": ("bindprof", rec("--probes", "gc", "--ffi", f"{LIBDEMO}:demo_checksum", "--ffi", f"{LIBZ}:crc32"),
                    "ffi", "--ffi libdemo.so:demo_checksum --ffi libz.so.1:crc32"),
         "bp-all": ("bindprof", rec("--probes", "all", "--ffi", f"{LIBDEMO}:demo_checksum", "--ffi", f"{LIBZ}:crc32"),
@@ -72,6 +74,8 @@ def configs(tmp):
                                          os.path.join(tmp, "perf.data")], "stacks", "perf record -g -F 99"),
         # 999 Hz: bindprof, its floor and the peers at ten times the default rate
         "bp-stacks-999": ("bindprof", rec("--probes", "stacks", "-F", "999"), "stacks-999", "--probes stacks -F 999"),
+        "bp-stacks-kernel-999": ("bindprof", rec("--probes", "stacks", "-F", "999", "--unwind", "kernel"), "stacks-999",
+                                 "--probes stacks -F 999 --unwind kernel"),
         "floor-stacks-999": ("floor", lambda pid: [FLOOR, "--sample", "999", "-p", str(pid), "-d", "600"], "stacks-999",
                              "empty perf_event program, 999 Hz"),
         "perf-999": ("peer", lambda pid: ["perf", "record", "-q", "-g", "-F", "999", "-p", str(pid), "-o",

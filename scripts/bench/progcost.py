@@ -11,8 +11,10 @@ seconds per configuration. The kernel's fixed cost of entering a tracepoint, upr
 throughput benchmark (overhead.sh) measures it as the floor.
 
 Usage: sudo scripts/bench/progcost.sh [SECS] [SETS] [ROUNDS]
-  default 5 s, every set (syscalls,gil,requests,stacks,ffi; also default, gil-requests), 3 rounds,
-  interleaved. BINDPROF_BIN=path measures another build; PROGCOST_OUT=path moves the JSON.
+  default 5 s, every set (syscalls,gil,requests,stacks,stacks-kernel,ffi; also default, gil-requests),
+  3 rounds, interleaved. BINDPROF_BIN=path measures another build; BINDPROF_BASE=path also measures a
+  second build in the same rounds (before/after comparisons: "base" rows); PROGCOST_OUT=path moves
+  the JSON.
 
 The hooks are machine-wide: on a machine shared with other work the runs per request vary with
 that work. The "target" figures take it out: bindprof's run time less its runs for other
@@ -29,6 +31,7 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 B = os.environ.get("BINDPROF_BIN") or os.path.join(ROOT, "build", "bindprof")
+BASE = os.environ.get("BINDPROF_BASE")
 FLOOR = os.path.join(ROOT, "build", "bench", "probe_floor")
 PY = "/usr/bin/python3.11"
 LIBDEMO = os.path.join(ROOT, "build", "tools", "libdemo.so")
@@ -59,6 +62,40 @@ def held_progs(pid):
     return ids
 
 
+def hit_index():
+    """HIT_* name -> index, from bpf/common.h's enum probe_hit (the hits array's layout)."""
+    src = open(os.path.join(ROOT, "bpf", "common.h")).read()
+    body = src[src.index("enum probe_hit {"):]
+    body = body[:body.index("};")]
+    names = [ln.split(",")[0].split("=")[0].strip() for ln in body.splitlines()[1:]]
+    names = [n for n in names if n.startswith("HIT_")]
+    return {n: i for i, n in enumerate(names)}
+
+
+def read_hits(pid):
+    """The per-CPU hits array of the bindprof process pid, summed over CPUs: index -> count."""
+    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
+        try:
+            info = open(f"/proc/{pid}/fdinfo/{fd}").read()
+        except OSError:
+            continue
+        mid = [ln.split()[1] for ln in info.splitlines() if ln.startswith("map_id:")]
+        if not mid:
+            continue
+        m = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", mid[0]], capture_output=True,
+                                      text=True).stdout or "{}")
+        if m.get("name") != "hits":
+            continue
+        d = json.loads(subprocess.run(["bpftool", "-j", "map", "dump", "id", mid[0]], capture_output=True,
+                                      text=True).stdout or "[]")
+        out = {}
+        for e in d:
+            f = e.get("formatted", {})
+            out[f.get("key")] = sum(v["value"] for v in f.get("values", []))
+        return out
+    return {}
+
+
 def run(argv, url, body, secs, tmp, ready="recording pid"):
     before = set(progs())
     err = os.path.join(tmp, "err")
@@ -68,6 +105,11 @@ def run(argv, url, body, secs, tmp, ready="recording pid"):
         if ready in open(err).read():
             break
     time.sleep(0.5)
+    # what the programs ran before the load (start-up: bindprof's calibration loops run its own
+    # uprobe and syscall programs) is left out: only the runs during the load are counted
+    held0 = held_progs(p.pid)
+    base = {i: q for i, q in progs().items() if i not in before and i in held0}
+    hits0 = read_hits(p.pid)
     subprocess.run([B, "load", "--url", url, "-m", "POST", "--body-file", body, "-H", "Content-Type: application/json",
                     "-c", "8", "-t", "2", "-d", str(secs), "-o", os.path.join(tmp, "l.json")],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
@@ -76,36 +118,35 @@ def run(argv, url, body, secs, tmp, ready="recording pid"):
     now = progs()
     # this run's programs only: other bindprof sessions (or tools) may load programs meanwhile
     held = held_progs(p.pid)
-    mine = {i: q for i, q in now.items() if i not in before and i in held}
+    hits1 = read_hits(p.pid)
+    hits = {k: v - hits0.get(k, 0) for k, v in hits1.items()}
+    mine = {i: dict(q) for i, q in now.items() if i not in before and i in held}
+    for i, q in mine.items():
+        for k in ("run_cnt", "run_time_ns"):
+            q[k] = q.get(k, 0) - base.get(i, {}).get(k, 0)
     p.terminate()
     p.wait(timeout=30)
-    return mine, reqs
+    return mine, reqs, hits
 
 
-# Which of bindprof's probe hits (results.overhead.probe_hits) are a set's target-side runs: the
-# runs of its machine-wide hooks that concern the target. sched_switch counts switches to a target
-# thread; each has one away from it, so the target's share of the switch hook is twice that.
+# Which of bindprof's probe hits (its hits array, read before and after the load) are a set's
+# target-side runs: the runs of its machine-wide hooks that concern the target. sched_switch counts the runs with a target
+# thread on either side (one per run, whether one side or both are the target's).
 TARGET_HITS = {
-    "syscalls": (("tp_btf/sys_enter", 1), ("tp_btf/sys_exit", 1)),
-    "gil": (("tp_btf/sched_switch", 2),),
-    "requests": (("tp_btf/sock_recv_length+sock_send_length", 1), ("tp_btf/inet_sock_set_state", 1)),
-    "default": (("tp_btf/sched_switch", 2), ("tp_btf/sock_recv_length+sock_send_length", 1),
-                ("tp_btf/inet_sock_set_state", 1)),
-    "gil-requests": (("tp_btf/sched_switch", 2), ("tp_btf/sock_recv_length+sock_send_length", 1),
-                     ("tp_btf/inet_sock_set_state", 1)),
+    "syscalls": ("HIT_SYS_ENTER", "HIT_SYS_EXIT"),
+    "gil": ("HIT_SCHED_SWITCH",),
+    "requests": ("HIT_REQ_SOCK", "HIT_REQ_STATE"),
+    "default": ("HIT_SCHED_SWITCH", "HIT_REQ_SOCK", "HIT_REQ_STATE"),
+    "gil-requests": ("HIT_SCHED_SWITCH", "HIT_REQ_SOCK", "HIT_REQ_STATE"),
 }
 
 
-def target_hits(profile, name):
-    """The target-side runs of set `name` from a profile bindprof wrote; None if unknown."""
-    if name not in TARGET_HITS:
+def target_hits(hits, name):
+    """The target-side runs of set `name` during the load (hits: index -> count); None if unknown."""
+    if name not in TARGET_HITS or not hits:
         return None
-    try:
-        with open(profile) as f:
-            hits = json.load(f)["results"]["overhead"]["probe_hits"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return sum(hits.get(k, 0) * m for k, m in TARGET_HITS[name])
+    idx = hit_index()
+    return sum(hits.get(idx[k], 0) for k in TARGET_HITS[name])
 
 
 def main():
@@ -129,6 +170,7 @@ def main():
         ("gil", rec("--probes", "gil"), flo("--switch")),
         ("requests", rec("--probes", "requests"), flo("--sock")),
         ("stacks", rec("--probes", "stacks"), flo("--sample", "99")),
+        ("stacks-kernel", rec("--probes", "stacks", "--unwind", "kernel"), flo("--sample", "99")),
         ("default", rec(), flo("--switch", "--sock", "--sample", "99")),
         ("gil-requests", rec("--probes", "gil,requests"), flo("--switch", "--sock")),
         ("ffi", rec("--probes", "gc", "--ffi", f"{LIBDEMO}:demo_checksum", "--ffi", f"{LIBZ}:crc32"),
@@ -141,22 +183,37 @@ def main():
         for rnd in range(rounds):  # interleaved: every set, bindprof then its floor, once per round
             for name, bp, fl in sets:
                 got = {}
-                for who, argv in (("bindprof", bp), ("floor", fl)):
-                    if who == "bindprof" and os.path.exists(prof):
+                whos = [("bindprof", bp), ("floor", fl)]
+                if BASE:
+                    whos.insert(1, ("base", [BASE] + bp[1:]))
+                for who, argv in whos:
+                    if who != "floor" and os.path.exists(prof):
                         os.unlink(prof)
-                    mine, reqs = run(argv, url, body, secs, tmp)
+                    mine, reqs, hits = run(argv, url, body, secs, tmp)
                     cnt = sum(q.get("run_cnt", 0) for q in mine.values())
                     ns = sum(q.get("run_time_ns", 0) for q in mine.values())
                     got[who] = {"runs": cnt, "run_time_ns": ns, "requests": reqs,
                                 "ns_per_run": ns / cnt if cnt else None, "ns_per_request": ns / reqs if reqs else None,
                                 "programs": {q.get("name", "?"): [q.get("run_cnt", 0), q.get("run_time_ns", 0)]
                                              for q in mine.values() if q.get("run_cnt")}}
-                    if who == "bindprof":
-                        got[who]["target_runs"] = target_hits(prof, name)
+                    if who != "floor":
+                        got[who]["target_runs"] = target_hits(hits, name)
                 b, f = got["bindprof"], got["floor"]
                 row = {"round": rnd, "probe_set": name, "bindprof": b, "floor": f, "loadavg": os.getloadavg()[0],
                        "per_request_vs_floor": (b["ns_per_request"] / f["ns_per_request"])
                        if b["ns_per_request"] and f["ns_per_request"] else None}
+                if BASE:
+                    bb = got["base"]
+                    row["base"] = bb
+                    row["base_per_request_vs_floor"] = (bb["ns_per_request"] / f["ns_per_request"]) \
+                        if bb["ns_per_request"] and f["ns_per_request"] else None
+                    tr = bb.get("target_runs")
+                    if tr and bb["requests"] and f["ns_per_run"]:
+                        other = max(bb["runs"] - tr, 0)
+                        bt = max(bb["run_time_ns"] - other * f["ns_per_run"], 0) / bb["requests"]
+                        ft = f["ns_per_run"] * tr / bb["requests"]
+                        row["base_target"] = {"bindprof_ns_per_request": bt, "floor_ns_per_request": ft,
+                                              "vs_floor": bt / ft if ft else None}
                 # The hooks fire for every process of the machine (other work on it too), so the
                 # runs per request vary with what else runs. The target's share: bindprof's run
                 # time less its runs for other processes at the floor's cost per run (both only
@@ -177,6 +234,12 @@ def main():
                       + (f"  target: {t['bindprof_ns_per_request']:6.0f} vs {t['floor_ns_per_request']:5.0f} ns/req "
                          f"= {t['vs_floor']:.2f}x" if t and t["vs_floor"] else "")
                       + f"  load {row['loadavg']:.1f}", flush=True)
+                if BASE and row.get("base_per_request_vs_floor"):
+                    bt = row.get("base_target")
+                    print(f"    base     {row['base']['ns_per_request'] or 0:7.0f} ns/req ({row['base']['runs']} runs, "
+                          f"{row['base']['ns_per_run'] or 0:5.0f} ns/run) = {row['base_per_request_vs_floor']:.2f}x floor"
+                          + (f"  target: {bt['bindprof_ns_per_request']:6.0f} ns/req = {bt['vs_floor']:.2f}x"
+                             if bt and bt["vs_floor"] else ""), flush=True)
     finally:
         srv.terminate()
         subprocess.run(["sysctl", "-q", "kernel.bpf_stats_enabled=0"])
@@ -193,16 +256,26 @@ def main():
             "target_floor_ns_per_request": med([r["target"]["floor_ns_per_request"] for r in rs if r.get("target")]),
             "loadavg": [round(r["loadavg"], 1) for r in rs],
         }
+        if BASE:
+            summary[name]["base_per_request_vs_floor"] = med([r["base_per_request_vs_floor"] for r in rs
+                                                              if r.get("base_per_request_vs_floor")])
+            summary[name]["base_target_vs_floor"] = med([r["base_target"]["vs_floor"] for r in rs
+                                                         if r.get("base_target") and r["base_target"]["vs_floor"]])
+            summary[name]["base_target_ns_per_request"] = med([r["base_target"]["bindprof_ns_per_request"]
+                                                               for r in rs if r.get("base_target")])
         x = summary[name]
         fmt = lambda v, f: format(v, f) if v is not None else "-"
         print(f"{name:9s} median of {len(rs)}: ns/run {fmt(x['bindprof_ns_per_run'], '.0f')} vs "
               f"{fmt(x['floor_ns_per_run'], '.0f')}; per request {fmt(x['per_request_vs_floor'], '.2f')}x; target "
               f"{fmt(x['target_bindprof_ns_per_request'], '.0f')} vs {fmt(x['target_floor_ns_per_request'], '.0f')} "
               f"ns/req = {fmt(x['target_vs_floor'], '.2f')}x; load {x['loadavg']}")
+        if BASE:
+            print(f"{'':9s} base: per request {fmt(x['base_per_request_vs_floor'], '.2f')}x; target "
+                  f"{fmt(x['base_target_ns_per_request'], '.0f')} ns/req = {fmt(x['base_target_vs_floor'], '.2f')}x")
     out = os.environ.get("PROGCOST_OUT") or os.path.join(ROOT, "results", "progcost.json")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:
-        json.dump({"secs": secs, "rounds": rounds, "kernel": os.uname().release, "bindprof": B,
+        json.dump({"secs": secs, "rounds": rounds, "kernel": os.uname().release, "bindprof": B, "base": BASE,
                    "summary": summary, "rows": rows}, f, indent=2)
     print(f"wrote {out}")
 

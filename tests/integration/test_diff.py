@@ -374,7 +374,8 @@ def test_compare_checks_its_inputs():
         json.dump(doc([sampled("x", [1000, 1010, 990, 1005, 995])]), f)
     out = os.path.join(TMP, "cmp404.json")
     r = run([BINDPROF, "compare", pa, pb, "-o", out])
-    check(r.returncode == 0, r.stderr)
+    # written in full, and exit 4: a failed framework was not compared, which a CI must not read as passed
+    check(r.returncode == 4 and "compare: run.json failed s/x" in r.stderr, f"{r.returncode}: {r.stderr}")
     with open(out) as f:
         d = json.load(f)
     check([fw["name"] for fw in d["frameworks"]] == ["run.json", pb], d["frameworks"])
@@ -386,7 +387,7 @@ def test_compare_checks_its_inputs():
     total = fast404["results"]["throughput"]["total_requests"]
     want = f"not compared; failed: run.json: no successful answer ({total} 4xx, 0 5xx"
     row = [ln for ln in r.stdout.splitlines() if ln.startswith("x ")]
-    check(r.returncode == 0 and row and want in row[0], f"table row {row}: want {want!r}")
+    check(r.returncode == 4 and row and want in row[0], f"table row {row}: want {want!r}")
     with open(md) as f:
         check(want in f.read(), f"markdown lacks {want!r}")
     # report of the compare file: the ratio CI at its own level, and the failed framework named

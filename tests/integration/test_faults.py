@@ -19,7 +19,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BINDPROF, ROOT, Skip, check, held_bpf_ids, main, run, free_port  # noqa: E402
+from harness import BINDPROF, SYSLOOP, ROOT, Skip, check, held_bpf_ids, main, run, free_port  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="bindprof-faults-")
 SERVER = os.path.join(ROOT, "tools", "demo_server.py")
@@ -477,6 +477,56 @@ def _guarded(fn):
 for _n, _f in list(globals().items()):
     if _n.startswith("test_") and callable(_f):
         globals()[_n] = _guarded(_f)
+
+def test_full_disk_is_an_environment_error():
+    """-o on a full file system (a tmpfs of 16 KiB, filled): profile, record and load exit 3 (the
+    environment), not 2 (bad input: the path was good), in one line naming ENOSPC; profile no
+    longer says 'wrote FILE' of the file it could not write. The run's figures are measured; only
+    the write fails."""
+    need_root()
+    mnt = os.path.join(TMP, "full")
+    os.makedirs(mnt, exist_ok=True)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", mnt], capture_output=True).returncode:
+        raise Skip("cannot mount a tmpfs")
+    port = free_port()
+    srv = subprocess.Popen(["/usr/bin/python3", SERVER, "--port", str(port)], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        with open(os.path.join(mnt, "fill"), "wb") as f:
+            try:
+                f.write(b"x" * 16384)
+            except OSError:
+                pass
+        time.sleep(0.5)
+        suite = os.path.join(TMP, "full-suite.json")
+        with open(suite, "w") as f:
+            json.dump({"name": "one", "workloads": [{"name": "hello", "method": "GET", "path": "/hello"}]}, f)
+        for cmd in (["profile", "-p", str(srv.pid), "--url", f"http://127.0.0.1:{port}", "--suite", suite, "--probes",
+                     "none", "--duration", "0.5", "--warmup", "0"],
+                    ["record", "-d", "0.3", "--", "sleep", "1"],
+                    ["load", "--url", f"http://127.0.0.1:{port}/hello", "-d", "0.3"]):
+            out = os.path.join(mnt, cmd[0] + ".json")
+            r = run([BINDPROF, cmd[0], "-o", out] + cmd[1:], timeout=60)
+            errs = [ln for ln in r.stderr.splitlines() if "error" in ln]
+            check(r.returncode == 3 and len(errs) == 1 and "No space left on device" in errs[0],
+                  f"{cmd[0]}: exit {r.returncode}: {r.stderr}")
+            check(f"wrote {out}" not in r.stdout, f"{cmd[0]} claims it wrote {out}: {r.stdout}")
+        # the profile written elsewhere, its folded stacks and SVG on the full disk: not named in the
+        # document (null), each warned about; the samples are still counted
+        good = os.path.join(TMP, "full-stacks.json")
+        r = run([BINDPROF, "record", "--probes", "stacks", "-F", "499", "--folded", os.path.join(mnt, "s.folded"),
+                 "--svg", os.path.join(mnt, "s.svg"), "-o", good, "--", SYSLOOP, "--spin-ms", "200"], timeout=60)
+        check(r.returncode == 0, f"record: {r.returncode}: {r.stderr}")
+        d = json.load(open(good))
+        st = d["results"]["profiling"]["stacks"]
+        warned = [w["message"] for w in d["warnings"] if "No space left on device" in w["message"]]
+        check(st["folded_path"] is None and st["svg_path"] is None and st["labelled_path"] is None
+              and len(warned) == 3 and st["samples"] > 0, f"{st.get('folded_path')} {st.get('svg_path')} {warned}")
+    finally:
+        srv.terminate()
+        srv.wait()
+        subprocess.run(["umount", mnt])
+
 
 if __name__ == "__main__":
     sys.exit(main(sys.modules[__name__]))

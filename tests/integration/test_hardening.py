@@ -324,7 +324,8 @@ def test_clone_child_return_is_not_in_flight():
     # start a helper thread or process of its own: at most a few more)
     check(30 <= sys_["new_task_first_returns"] <= 34, f"new_task_first_returns {sys_['new_task_first_returns']}")
     hits = d["results"]["overhead"]["probe_hits"]
-    check(hits["tp_btf/sys_exit"] == sys_["total_count"] + sys_["in_flight_at_start"] + sys_["new_task_first_returns"],
+    check(hits["tp_btf/sys_exit"] == sys_["total_count"] + sys_["in_flight_at_start"] + sys_["new_task_first_returns"]
+          + sys_["uretprobe_returns"],
           f"exit hits {hits['tp_btf/sys_exit']} not all accounted for")
 
 

@@ -209,5 +209,33 @@ def test_errors():
     check(run(["pgrep", "-f", "^sleep 30.4242$"]).returncode != 0, "the app that never became ready was stopped")
 
 
+def test_ready_timeout_is_the_clock():
+    """--health-path against a server that accepts and never answers, --ready-timeout 2: each try
+    waits its 2 s read timeout, and the readiness wait counted only its 0.1 s naps (20 tries, ~42 s
+    for '2 s'). Now the clock: the message names 2.0 s and profile ends within that and one try's
+    timeout (bounded generously: 12 s; the old count took 42)."""
+    import subprocess
+    import time
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(64)
+    port = srv.getsockname()[1]
+    # the target's pid for -p: a sleeper (the listener is this test's own socket, never answering)
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        t0 = time.monotonic()
+        r = run([BINDPROF, "profile", "-p", str(sleeper.pid), "--url", f"http://127.0.0.1:{port}", "--suite",
+                 "json-bodies", "--probes", "none", "--health-path", "/h", "--ready-timeout", "2",
+                 "-o", os.path.join(TMP, "ready.json")], timeout=120)
+        took = time.monotonic() - t0
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        srv.close()
+    print(f"      never ready: exit {r.returncode} after {took:.1f} s")
+    check(r.returncode == 4 and "did not answer 2xx/3xx within 2.0 s" in r.stderr, f"{r.returncode}: {r.stderr}")
+    check(took < 12, f"--ready-timeout 2 took {took:.1f} s")
+
+
 if __name__ == "__main__":
     sys.exit(main(sys.modules[__name__]))

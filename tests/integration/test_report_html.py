@@ -45,6 +45,7 @@ def profile_run():
              f"/usr/bin/python3 {os.path.join(ROOT, 'tools', 'demo_server.py')} --port {port}",
              "--url", f"http://127.0.0.1:{port}", "-o", out, "--suite", os.path.join(TMP, "suite.json"),
              "--repeats", "3", "--duration", "2.2", "--warmup", "0.2", "--concurrency", "4", "-t", "1",
+             "--probes", "gil,gc,ffi,requests,stacks,syscalls",  # the default set and syscalls: every bar
              "--html", os.path.join(TMP, "profile.html")], timeout=240)
     check(r.returncode == 0, f"profile failed ({r.returncode}): {r.stderr.strip()[-400:]}")
     with open(out) as f:
@@ -349,6 +350,14 @@ def test_html_in_chromium():
         gil = [s for s in mine if s["data-seg"] == "GIL wait"]
         check(len(gil) == 1 and abs(float(gil[0]["data-v"]) - e["per_request"]["gil_wait_us"]["mean"]) < 0.01,
               f"{lbl}: GIL segment {gil}")
+        # syscall time overlaps the stacked parts (the GIL's futex waits): its own thin bar, not a segment
+        check(not [s for s in mine if s["data-seg"] == "syscalls"], f"{lbl}: syscalls stacked")
+        ov = [s for t, s, p in dom.el if t == "rect" and s.get("class") == "overlap"
+              and any(x[1].get("data-label") == a["data-label"] for x in p)]
+        sc = (e["per_request"].get("syscall_time_us") or {}).get("mean")
+        check(sc is not None, f"{lbl}: the syscalls probe was on: {e['per_request']}")
+        check((len(ov) == 1 and abs(float(ov[0]["data-v"]) - sc) < 0.01),
+              f"{lbl}: syscall bar {ov} vs {sc}")
         total = sum(float(s["data-v"]) for s in mine)
         check(abs(total - max(e["latency"]["mean_ms"] * 1000, total - float(mine[-1]["data-v"]))) < 0.01,
               f"{lbl}: segments sum {total}")

@@ -25,7 +25,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BINDPROF, Skip, check, free_port, load, main, near, run, validate  # noqa: E402
+from harness import BINDPROF, Skip, check, free_port, load, main, near, run, validate, wait_line  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="bindprof-shapes-")
 APP = os.path.join(os.path.dirname(__file__), "shapesapp.py")
@@ -388,6 +388,59 @@ def test_malloc_sample():
     check(f"malloc (--malloc-sample pass): {total} calls, {m['samples']} sampled (1 in 50) over {npass} requests"
           in rep, f"report's malloc line:\n{rep}")
     check(probed > plain, f"the uprobe costs nothing? malloc - calloc {probed:.0f} ns probed, {plain:.0f} ns plain")
+
+
+def test_malloc_sample_losses_warned():
+    """--malloc-sample 1 against /malloc?n=20000 (every call sampled, faster than the ring buffer
+    drains): every call is drawn, so samples + lost = malloc_calls, and malloc_calls at least the
+    app's own count of its calls; the lost samples are in the profile's warnings, naming the malloc
+    pass, as many as malloc_sites.lost (they were dropped silently with the pass's document)."""
+    need_root()
+    app = App()
+    try:
+        r, out = app.profile("mlost", ["--suite", suite("mlost", "/malloc?n=20000"), "--probes", "none",
+                                       "--malloc-sample", "1", "--duration", "1", "--warmup", "0",
+                                       "--concurrency", "4"])
+        reqs = app.count()["malloc"]
+    finally:
+        app.stop()
+    m = r["malloc_sites"]
+    calls = sum(x[0] for x in reqs[-m["requests"]:]) if m["requests"] else 0
+    print(f"      malloc 1 in 1: {m['malloc_calls']} calls (the app {calls}), {m['samples']} samples, {m['lost']} lost")
+    check(m["samples"] + m["lost"] == m["malloc_calls"] >= calls > 0, m)
+    warns = [w["message"] for w in load(out)["warnings"]]
+    mine = [w for w in warns if "(malloc pass)" in w and f"{m['lost']} stack samples were lost" in w]
+    check(bool(mine) == (m["lost"] > 0), f"{m['lost']} lost, warnings: {warns}")
+
+
+def test_malloc_pass_app_dies():
+    """the app SIGKILLed during the --malloc-sample pass (its progress line read first): exit 4, the
+    file partial (target_exited), and the pass's requests null, not 0 (its load did not complete:
+    '0 requests' beside thousands of sampled calls was a made-up figure)."""
+    need_root()
+    app = App()
+    out = os.path.join(TMP, "mdie.json")
+    p = subprocess.Popen([BINDPROF, "profile", "-p", str(app.p.pid), "--url", f"http://127.0.0.1:{app.port}", "-o", out,
+                          "--suite", suite("mdie", "/malloc?n=200"), "--probes", "none", "--malloc-sample", "10",
+                          "--duration", "1", "--warmup", "0", "--concurrency", "2", "--allow-errors"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_line(p.stderr, "bindprof: profile: [1/1] mdie/mdie malloc pass", timeout=60)
+        time.sleep(0.3)
+        app.p.kill()
+        app.p.wait()
+        err = p.stderr.read()
+        p.wait(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+        app.stop()
+    doc = load(out)
+    check(p.returncode == 4 and doc.get("partial") and doc.get("partial_reason") == "target_exited",
+          f"exit {p.returncode}, partial {doc.get('partial')} {doc.get('partial_reason')}: {err}")
+    m = (doc["suites"][0]["workloads"][0]["results"] or {}).get("malloc_sites")
+    print(f"      malloc_sites after the death: {m and {k: m[k] for k in ('malloc_calls', 'samples', 'requests')}}")
+    check(m is None or m["requests"] is None, f"malloc pass requests {m and m['requests']} of a load that never ended")
 
 
 def test_no_leak_never_leak():

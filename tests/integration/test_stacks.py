@@ -20,17 +20,22 @@ more than three standard deviations of the sampling error.
 import math
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BINDPROF, OUT, ROOT, Skip, check, interpreters, load, main, run, validate, each_interpreter as each  # noqa: E402
+from harness import BINDPROF, OUT, ROOT, Skip, check, interpreters, load, main, run, validate, wait_line, each_interpreter as each  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="bindprof-stacks-")
 PYSTACK = os.path.join(ROOT, "tools", "pystack.py")
 PYTHONS, MISSING = interpreters()
+# BINDPROF_UNWIND=kernel runs every test of this suite with --unwind kernel (native frames unwound
+# in BPF from .eh_frame tables); test_kernel_unwinding runs the call-tree tests that way in any case.
+UNWIND = ("--unwind", os.environ["BINDPROF_UNWIND"]) if os.environ.get("BINDPROF_UNWIND") else ()
 
 
 def need_root():
@@ -55,6 +60,11 @@ def weight(rows, pred):
     return sum(n for fr, n in rows if pred(fr))
 
 
+def user_frames(frames):
+    """The frames of a folded line but the kernel's (``_[k]``)."""
+    return [f for f in frames if not f.endswith("_[k]")]
+
+
 def names(frames):
     return [f.split(" (")[0] for f in frames]
 
@@ -69,7 +79,7 @@ def ordered(frames, *want):
 def record(name, cmd, probes="stacks", extra=()):
     out = os.path.join(TMP, name + ".json")
     fold = os.path.join(TMP, name + ".folded")
-    r = run([BINDPROF, "record", "--probes", probes, "-F", "499", "--folded", fold, "-o", out, *extra, "--", *cmd],
+    r = run([BINDPROF, "record", "--probes", probes, "-F", "499", "--folded", fold, "-o", out, *UNWIND, *extra, "--", *cmd],
             timeout=120)
     check(r.returncode == 0, f"record exited {r.returncode}: {r.stderr.strip()}")
     LAST_STDOUT[:] = [r.stdout]
@@ -86,17 +96,26 @@ def test_native_call_tree_with_and_without_frame_pointers():
     for exe in ("calltree", "calltree-nofp"):
         doc, rows, _ = record(exe, [os.path.join(OUT, "tools", exe), "2"])
         st = doc["results"]["profiling"]["stacks"]
-        in_a = weight(rows, lambda f: f[-4:-1] == ["main", "a", "b"] or f[-4:-1] == ["main", "a", "c"])
-        b = weight(rows, lambda f: f[-4:-1] == ["main", "a", "b"])
-        # 499 Hz of the target's CPU time (from /proc, read by the recorder each 100 ms, so it can miss
-        # the last tick): not of wall time, which a busy host stretches (470 samples in 2 s at load 8)
+        # unwound to main: the user frames end main;a;b|c;burn, with or without kernel frames above
+        # burn (interrupts, preemption: the thread was in the kernel on its own behalf, 13% of
+        # samples beside two other suites, where the old count, burn as the leaf, read 86.6%)
+        in_a = weight(rows, lambda f: user_frames(f)[-4:] in (["main", "a", "b", "burn"], ["main", "a", "c", "burn"]))
+        b = weight(rows, lambda f: user_frames(f)[-4:] == ["main", "a", "b", "burn"])
+        # 499 Hz of the target's CPU time (from /proc), not of wall time, which a busy host stretches
         cpu_ms = doc["results"]["resources"]["cpu"]["total_cpu_ms"]
         check(st["samples"] >= 0.7 * cpu_ms * 499 / 1000 and cpu_ms >= 200,
               f"{exe}: {st['samples']} samples in {cpu_ms} ms of CPU at 499 Hz")
-        # 99.5-100% on a quiet host and with a hog on each core; 91% (545 of 596, no frame pointers)
-        # and 86.6% (583 of 673, with them) beside two other suites of bindprof runs (the rest
-        # `[unknown]` rows: why, not found; README, Known limits), so 85% is asked
-        check(in_a >= 0.85 * st["samples"], f"{exe}: only {in_a} of {st['samples']} samples unwound to main;a;b|c;burn")
+        # 99.4-99.7% beside two other suites over 6 runs (before the unwinder fixes: 98.8-99.1%); the
+        # rest are the loader's and the exec's own samples, before main
+        check(in_a >= 0.97 * st["samples"], f"{exe}: only {in_a} of {st['samples']} samples unwound to main;a;b|c;burn")
+        # every unwind is counted by how it ended: the complete ones are those rooted at _start
+        fails = st["unwind_failures"]
+        complete = st["samples_unwound"] - sum(fails.values())
+        rooted = weight(rows, lambda f: len(f) > 1 and f[1] == "_start")
+        check(st["samples"] - st["samples_unwound"] <= 2 and abs(complete - rooted) <= max(2, 0.01 * st["samples"]),
+              f"{exe}: {complete} complete unwinds ({fails}) vs {rooted} samples rooted at _start")
+        check(st["unwound_complete_percent"] >= 97, f"{exe}: unwound_complete_percent {st['unwound_complete_percent']}")
+        check(not any("could not be unwound" in w["message"] for w in doc["warnings"]), doc["warnings"])
         # b does 70% of a's work: a binomial share (76.0% of a few hundred samples once beside a hog
         # and two other suites), so 3 standard deviations or 5 points
         share, tol = 100 * b / in_a, max(5, 300 * math.sqrt(0.7 * 0.3 / in_a))
@@ -110,6 +129,62 @@ def test_native_call_tree_with_and_without_frame_pointers():
         check(st["python"]["processes"][0]["python_frames"] is False, st["python"])
 
 
+
+
+def test_kernel_unwinding():
+    """--unwind kernel (native frames unwound in BPF from .eh_frame tables): the same call trees
+    as the DWARF unwinder's tests, with and without frame pointers, and mixed Python+native stacks
+    on Debian's stripped 3.11 and the oldest and newest pyenv interpreters (3.8 recurses in C for
+    every Python call, 3.12+ does not). Every CPU sample is unwound in BPF or falls back to the
+    stack copy, counted by reason; here the fallbacks are the first moments of a process (before
+    its tables are loaded: a larger share when a busy host starves the target, 20% measured at load
+    25), and any other reason must stay under 5% of the samples."""
+    need_root()
+    extra = ("--unwind", "kernel")
+
+    def unwound(what, st):
+        u = st["unwind"]
+        check(u["mode"] == "kernel" and u["tables"] >= 1 and u["table_rows"] > 0, f"{what}: {u}")
+        n = u["kernel_unwound"] + u["fallback_samples"]
+        check(st["samples"] <= n <= st["samples"] + st["lost"], f"{what}: {n} unwound or fallen back, {st['samples']} samples")
+        check(u["kernel_unwound"] >= 0.6 * st["samples"], f"{what}: {u['kernel_unwound']} of {st['samples']} unwound in BPF: {u}")
+        other = u["fallback_samples"] - u["fallbacks"]["no_table_for_process"] - u["fallbacks"]["no_table_for_mapping"]
+        check(other <= 0.05 * st["samples"], f"{what}: {other} fallbacks other than a table not loaded yet: {u}")
+
+    for exe in ("calltree", "calltree-nofp"):
+        doc, rows, _ = record("k-" + exe, [os.path.join(OUT, "tools", exe), "2"], extra=extra)
+        st = doc["results"]["profiling"]["stacks"]
+        unwound(exe, st)
+        in_a = weight(rows, lambda f: f[-4:-1] == ["main", "a", "b"] or f[-4:-1] == ["main", "a", "c"])
+        b = weight(rows, lambda f: f[-4:-1] == ["main", "a", "b"])
+        check(in_a >= 0.85 * st["samples"], f"{exe}: only {in_a} of {st['samples']} samples unwound to main;a;b|c;burn")
+        check(abs(100 * b / in_a - 70) <= 5, f"{exe}: main;a;b has {100 * b / in_a:.1f}% of the a samples, want 70 +- 5")
+        top = max(rows, key=lambda r: r[1])[0]
+        check(top[:2] == [exe, "_start"] and top[-1] == "burn", f"{exe}: {top}")
+    pys = [p for p in PYTHONS if p[0] == "debian-3.11"]
+    pyenv = [p for p in PYTHONS if p[0].startswith("pyenv-")]
+    pys += pyenv[:1] + pyenv[-1:] if len(pyenv) > 1 else pyenv
+    if not pys:
+        raise Skip("no CPython interpreter on this machine (native trees checked)")
+    print(f"      interpreters: {', '.join(p[0] for p in pys)}", flush=True)
+    errors = []
+    for label, py, _ in pys:
+        try:
+            doc, rows, _ = record("k-tree-" + label, [py, PYSTACK, "tree", "1.5", "--delay", "0.5"], extra=extra)
+            st = doc["results"]["profiling"]["stacks"]
+            unwound(label, st)
+            outer = weight(rows, lambda f: "outer" in names(f))
+            hot = weight(rows, lambda f: "hot_inner" in names(f))
+            check(outer >= 0.85 * st["samples"], f"outer in {outer} of {st['samples']} samples")
+            check(abs(100 * hot / outer - 80) <= 5, f"hot_inner {100 * hot / outer:.1f}% of outer, want 80 +- 5")
+            good = weight(rows, lambda f: ordered(f, "<module>", "main", "outer", "hot_inner"))
+            check(good >= 0.9 * hot, f"order wrong in {[f for f, n in rows if 'hot_inner' in names(f)][:2]}")
+            # the native frames under the Python ones reach the interpreter's entry
+            rooted = weight(rows, lambda f: "hot_inner" in names(f) and len(f) > 2 and f[1] == "_start")
+            check(rooted >= 0.9 * hot, f"{rooted} of {hot} hot_inner samples rooted at _start")
+        except AssertionError as e:
+            errors.append(f"[{label}] {e}")
+    check(not errors, "; ".join(errors))
 
 
 def test_python_call_tree():
@@ -242,6 +317,100 @@ def test_python_into_native():
     each(one)
 
 
+LIBFFI = "/lib/x86_64-linux-gnu/libffi.so.8"  # what Debian's _ctypes links
+
+
+def test_uretprobe_return_addresses_restored():
+    """Another tool's uretprobes on the target's code: a uprobe on a file is put in every process
+    that maps it, and each pending uretprobe replaces its function's return address on the stack
+    with the [uprobes] trampoline's, which unwinds nowhere. That is what other bindprof runs'
+    --ffi pairs on libffi's ffi_call did beside this suite: the ctypes crossing frame lost its
+    module in every sample of 4 runs of 4 (0 of 385 with such a probe before the fix), and
+    nothing said so. bpftrace puts uretprobes on calltree-nofp's a() and on libffi's ffi_call;
+    every sample under them must unwind whole, through the restored return addresses. Ground
+    truths: calltree's tree (main -> a -> b|c -> burn), and the ctypes call under call_native."""
+    need_root()
+    bt = shutil.which("bpftrace")
+    if not bt:
+        raise Skip("bpftrace missing (apt-get install bpftrace)")
+    ct = os.path.join(OUT, "tools", "calltree-nofp")
+    if not os.path.exists(LIBFFI):
+        raise Skip(f"{LIBFFI} missing")
+    script = f"uretprobe:{ct}:a {{ @a = count(); }} uretprobe:{LIBFFI}:ffi_call {{ @f = count(); }}"
+    p = subprocess.Popen([bt, "-e", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        wait_line(p.stdout, "Attaching", timeout=30)
+        doc, rows, _ = record("uret-calltree", [ct, "1.5"])
+        st = doc["results"]["profiling"]["stacks"]
+        in_a = weight(rows, lambda f: "a" in user_frames(f))
+        whole = weight(rows, lambda f: user_frames(f)[1:5] == ["_start", "__libc_start_main", "__libc_start_call_main", "main"]
+                       and "a" in user_frames(f))
+        # measured: 100% (729 of 729); before the fix none of them reached main
+        check(in_a >= 0.9 * st["samples"] and whole >= 0.97 * in_a, f"{whole} of {in_a} samples in a() rooted at _start;...;main")
+        check(st["uretprobe_samples"] >= 0.97 * in_a, f"{st['uretprobe_samples']} samples restored, {in_a} in a()")
+        doc, rows, _ = record("uret-ctypes", ["/usr/bin/python3", PYSTACK, "ctypes", "1.0", "--delay", "0.3"])
+        st = doc["results"]["profiling"]["stacks"]
+        native = weight(rows, lambda f: "demo_checksum" in f and "call_native" in names(f))
+        ok = weight(rows, lambda f: "demo_checksum" in f and "call_native" in names(f)
+                    and any(x.endswith(".so]") and "_ctypes" in x for x in f))
+        check(native > 0 and ok >= 0.97 * native, f"{ok} of {native} samples under call_native kept the crossing's module")
+        check(st["uretprobe_samples"] >= 0.97 * native, f"{st['uretprobe_samples']} samples restored, {native} in ffi_call")
+    finally:
+        p.send_signal(signal.SIGINT)
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+JIT = """
+import ctypes, mmap, sys, time
+# dec rdi; jnz -5; ret: a loop in anonymous executable memory, as JIT code is: no file, no CFI
+code = bytes([0x48, 0xFF, 0xCF, 0x75, 0xFB, 0xC3])
+m = mmap.mmap(-1, 4096, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS,
+              prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+m.write(code)
+fn = ctypes.CFUNCTYPE(None, ctypes.c_uint64)(ctypes.addressof(ctypes.c_char.from_buffer(m)))
+t0 = time.process_time()
+inside = 0.0
+while time.process_time() - t0 < float(sys.argv[1]):
+    a = time.process_time()
+    fn(20_000_000)
+    inside += time.process_time() - a
+print("jit_cpu_s", inside)
+print("total_cpu_s", time.process_time())
+"""
+
+
+def test_unwind_failures_counted_and_warned():
+    """Samples whose native stack cannot be unwound are counted by reason and warned about, not
+    left as silent [unknown] frames: a loop in anonymous executable memory (as JIT code is: no
+    file, no CFI) takes nearly all of a process's CPU; its samples are leaf_unmapped, in the share
+    of CPU the workload measured inside the loop (time.process_time around each call)."""
+    need_root()
+    path = os.path.join(TMP, "jit.py")
+    with open(path, "w") as f:
+        f.write(JIT)
+    out = os.path.join(TMP, "jit.json")
+    r = run([BINDPROF, "record", "--probes", "stacks", "-F", "499", "-o", out, "--", "/usr/bin/python3", path, "1.0"],
+            timeout=120)
+    check(r.returncode == 0, f"record exited {r.returncode}: {r.stderr.strip()}")
+    doc = load(out)
+    validate(doc)
+    st = doc["results"]["profiling"]["stacks"]
+    said = dict(l.split() for l in r.stdout.splitlines() if l.startswith(("jit_cpu_s ", "total_cpu_s ")))
+    share = float(said["jit_cpu_s"]) / float(said["total_cpu_s"])
+    fails = st["unwind_failures"]
+    got = fails["leaf_unmapped"] / st["samples_unwound"]
+    # measured: 97.3% of samples against 97.7% of the CPU
+    check(abs(got - share) <= 0.05, f"leaf_unmapped {fails['leaf_unmapped']} of {st['samples_unwound']} ({100 * got:.1f}%), "
+          f"the loop took {100 * share:.1f}% of the CPU")
+    check(abs(st["unwound_complete_percent"] - 100 * (1 - sum(fails.values()) / st["samples_unwound"])) < 1e-6, st)
+    warn = [w["message"] for w in doc["warnings"] if w["section"] == "stacks" and "could not be unwound" in w["message"]]
+    check(warn and "leaf_unmapped" in warn[0] and f"{sum(fails.values())} of {st['samples_unwound']}" in warn[0], doc["warnings"])
+
+
 def test_gil_wait_stacks():
     need_root()
     T = 1.5
@@ -249,7 +418,7 @@ def test_gil_wait_stacks():
     def one(label, py, full):
         name = "gil-" + label
         out, fold = os.path.join(TMP, name + ".json"), os.path.join(TMP, name + ".folded")
-        r = run([BINDPROF, "record", "--probes", "stacks,gil", "-F", "499", "--folded", fold, "-o", out, "--",
+        r = run([BINDPROF, "record", "--probes", "stacks,gil", "-F", "499", "--folded", fold, "-o", out, *UNWIND, "--",
                  py, PYSTACK, "gil", str(T), "--delay", "0.5"], timeout=120)
         check(r.returncode == 0, f"record exited {r.returncode}: {r.stderr.strip()}")
         doc = load(out)
@@ -302,7 +471,7 @@ def test_gil_wait_stacks_thread_per_request():
             what = f"{label} {method}"
             name = f"gilhttp-{label}-{method}"
             out, fold = os.path.join(TMP, name + ".json"), os.path.join(TMP, name + ".folded")
-            r = run([BINDPROF, "record", "--probes", "stacks,gil", "--gil-method", method, "--folded", fold, "-o", out,
+            r = run([BINDPROF, "record", "--probes", "stacks,gil", "--gil-method", method, "--folded", fold, "-o", out, *UNWIND,
                      "--", py, GILWORK, "1", "2", "--http", "3"], timeout=120)
             check(r.returncode == 0, f"{what}: record exited {r.returncode}: {r.stderr.strip()}")
             doc = load(out)

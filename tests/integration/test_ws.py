@@ -200,5 +200,128 @@ def test_bad_suites_exit_2():
               f"{w}: {r.returncode} {r.stderr}")
 
 
+def test_misbehaving_servers():
+    """tests/integration/wsbad.py, its own counts the truth: a server sending garbage after its 101 or
+    announcing a 1 GiB frame is a protocol error on every session (counted, the close frame 1002 /
+    1009 sent, not a silent idle session to the run's end); a flood of frames ends with the run; a
+    listener that never accepts (its backlog full) does not hold the run past its end (a blocking
+    connect waited ~130 s of SYN retries), for WebSocket and SSE alike. --rate, which a stream does
+    not take, is warned of per workload."""
+    port, stuck = free_port(), free_port()
+    p = subprocess.Popen(["/usr/bin/python3", os.path.join(os.path.dirname(__file__), "wsbad.py"), "--port",
+                          str(port), "--stuck-port", str(stuck)])
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/count", timeout=5):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        suite = os.path.join(TMP, "bad-servers.json")
+        with open(suite, "w") as f:
+            json.dump({"name": "bad", "workloads": [
+                {"name": "garbage", "method": "GET", "path": "/garbage", "stream": "websocket"},
+                {"name": "bigframe", "method": "GET", "path": "/bigframe", "stream": "websocket",
+                 "websocket": {"mode": "receive"}},
+                {"name": "flood", "method": "GET", "path": "/flood", "stream": "websocket",
+                 "websocket": {"mode": "receive"}},
+                {"name": "close", "method": "GET", "path": "/close", "stream": "websocket"}]}, f)
+        suite2 = os.path.join(TMP, "stuck.json")
+        with open(suite2, "w") as f:
+            json.dump({"name": "bad", "workloads": [
+                {"name": "ws", "method": "GET", "path": "/", "stream": "websocket"},
+                {"name": "sse", "method": "GET", "path": "/", "stream": "sse"}]}, f)
+        out = os.path.join(TMP, "bad.json")
+        common = ["--probes", "none", "--duration", "1", "--warmup", "0", "--concurrency", "2",
+                  "--allow-errors", "-p", str(p.pid)]
+        r = run([BINDPROF, "profile", "--url", f"http://127.0.0.1:{port}", "-o", out, "--suite", suite, "--rate", "10"] + common,
+                timeout=120)
+        check(r.returncode == 0, f"profile exited {r.returncode}: {r.stderr.strip()[-600:]}")
+        # --rate does not apply to a stream: said of each workload (it was ignored silently)
+        warns = [w["message"] for w in load(out)["warnings"]]
+        for name in ("garbage", "bigframe", "flood", "close"):
+            msg = f"bad/{name}: a WebSocket workload takes no --rate, --burst or --ramp-up: it ran without them"
+            check(msg in warns and msg in r.stderr, f"{msg!r} not in {warns} / stderr")
+        time.sleep(0.5)  # the server's reads of the last close frames
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/count", timeout=5) as f:
+            c = json.loads(f.read())
+        res = {w["name"]: w["results"]["streaming"] for w in load(out)["suites"][0]["workloads"]}
+        for name, code in (("garbage", 1002), ("bigframe", 1009)):
+            s, ups = res[name], c["upgrades"].get("/" + name, 0)
+            codes = [k for pth, k in c["close_codes"] if pth == "/" + name]
+            print(f"      {name}: upgraded {s['upgraded']} (server {ups}), errors {s['errors']}, close codes "
+                  f"{sorted(set(codes))} x{len(codes)}")
+            check(s["upgraded"] == ups > 2, f"{name}: each session ended by its error, then a new one: upgraded {s['upgraded']}, the server {ups}")
+            # every session a protocol error, but one per connection cut by the run's end (or an
+            # upgrade cut by it: an error with no upgrade)
+            check(ups - 2 <= s["errors"] <= ups + 2 and s["messages_received"] == 0, f"{name}: {s}")
+            check(codes.count(code) >= s["errors"] - 2, f"{name}: {codes.count(code)} close frames {code}, "
+                                                        f"{s['errors']} errors")
+        # a server closing each session at once: every echo message sent is unanswered and an error
+        # (they were no error: 5175 sent and 'no request was sent or answered'), one per session
+        s, ups = res["close"], c["upgrades"].get("/close", 0)
+        print(f"      close: upgraded {s['upgraded']} (server {ups}), sent {s['messages_sent']}, errors {s['errors']}")
+        check(s["upgraded"] == ups > 2 and s["messages_sent"] == s["unanswered"] and s["messages_received"] == 0, s)
+        check(ups - 2 <= s["errors"] <= ups + 2 and s["messages_sent"] - 2 <= s["errors"], s)
+        s = res["flood"]
+        check(s["errors"] == 0 and s["messages_received"] > 0 and s["elapsed_secs"] <= 1.001, f"flood: {s}")
+        # the stuck listener: the first connection is queued, the others' SYNs dropped
+        t0 = time.monotonic()
+        r = run([BINDPROF, "profile", "--url", f"http://127.0.0.1:{stuck}", "-o", out + "2", "--suite", suite2] + common, timeout=120)
+        took = time.monotonic() - t0
+        print(f"      a listener that never accepts: exit {r.returncode} after {took:.1f} s (two 1 s workloads)")
+        check(r.returncode == 0 and took < 60, f"exit {r.returncode} after {took:.1f} s: {r.stderr.strip()[-400:]}")
+        wl = {w["name"]: w["results"] for w in load(out + "2")["suites"][0]["workloads"]}
+        res = {k: v["streaming"] for k, v in wl.items()}
+        check(res["ws"]["upgraded"] == 0 and res["ws"]["errors"] == 2, res["ws"])
+        # the connections whose SYN was dropped are connect errors (the failure's reason said "0 connect
+        # errors"); the one queued is a connection that got no 101
+        e = wl["ws"]["errors"]
+        print(f"      ws errors: {e['connect']} connect, {e['read']} read")
+        check(e["connect"] + e["read"] == 2 and e["connect"] >= 1, e)
+        check(res["sse"]["streams"] == 0 and res["sse"]["errors"] == 2, res["sse"])
+    finally:
+        p.terminate()
+        p.wait()
+
+
+def test_fd_limit_is_an_environment_error():
+    """ulimit -n 64 and --concurrency 100: a WebSocket, SSE or HTTP workload cannot have its sockets.
+    profile says so in one line naming ulimit -n and exits 3; it exited 0 ("0 workloads"), and for
+    WebSocket opened sockets until EMFILE, then read the running app as exited (its /proc entry could
+    not be opened) and exited 4 saying the app had died."""
+    import resource
+
+    def low():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+
+    probe = subprocess.run(["/usr/bin/python3", "-c", "import resource; resource.setrlimit(resource.RLIMIT_NOFILE, "
+                            "(200, 200))"], preexec_fn=low, capture_output=True)
+    if probe.returncode == 0:
+        raise Skip("this process may raise its hard fd limit (CAP_SYS_RESOURCE): bindprof would make room")
+    port = free_port()
+    p = subprocess.Popen(["/usr/bin/python3", os.path.join(os.path.dirname(__file__), "wsbad.py"), "--port", str(port)])
+    try:
+        time.sleep(0.5)
+        for kind, extra in (("websocket", {"stream": "websocket"}), ("sse", {"stream": "sse"}), ("http", {})):
+            suite = os.path.join(TMP, f"fd-{kind}.json")
+            with open(suite, "w") as f:
+                json.dump({"name": "fd", "workloads": [dict({"name": kind, "method": "GET", "path": "/"}, **extra),
+                                                        {"name": "next", "method": "GET", "path": "/"}]}, f)
+            out = os.path.join(TMP, f"fd-{kind}.json.out")
+            r = run([BINDPROF, "profile", "-p", str(p.pid), "--url", f"http://127.0.0.1:{port}", "-o", out, "--suite",
+                     suite, "--probes", "none", "--duration", "1", "--warmup", "0", "--concurrency", "100"],
+                    preexec_fn=low)
+            errs = [ln for ln in r.stderr.splitlines() if "error" in ln]
+            check(r.returncode == 3 and len(errs) == 1 and "ulimit -n" in errs[0] and "exited" not in r.stderr,
+                  f"{kind}: exit {r.returncode}: {r.stderr}")
+            doc = load(out)
+            check([w["results"] for w in doc["suites"][0]["workloads"]] == [None] and
+                  any("could not run" in w["message"] for w in doc["warnings"]), f"{kind}: {doc['warnings']}")
+    finally:
+        p.terminate()
+        p.wait()
+
+
 if __name__ == "__main__":
     sys.exit(main(sys.modules[__name__]))

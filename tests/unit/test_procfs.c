@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <limits.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 #include "inspect/metadata.h"
 #include "inspect/procfs.h"
@@ -70,6 +73,33 @@ static void test_cmdline_and_comm(void **state)
 	assert_string_equal(buf, "worker-1");
 	assert_int_equal(procfs_alive(fixture_path("proc"), 1234), 1);
 	assert_int_equal(procfs_alive(fixture_path("proc"), 4321), 0);
+}
+
+/* Out of descriptors (a profile run at ulimit -n 64): /proc/PID/stat cannot be opened, and a live
+ * process must not read as gone (profile said "the app exited" of a running server). */
+static void test_alive_without_descriptors(void **state)
+{
+	struct rlimit rl, low;
+	int fds[64], n = 0;
+	pid_t child = fork();
+
+	if (!child)
+		_exit(0);
+	assert_true(child > 0);
+	waitpid(child, NULL, 0); /* reaped: a pid that no longer exists */
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	low = rl;
+	low.rlim_cur = 32;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	while (n < 64 && (fds[n] = open("/dev/null", O_RDONLY)) >= 0)
+		n++;
+	assert_true(n < 64 && errno == EMFILE);
+	assert_int_equal(procfs_alive("/proc", getpid()), 1);
+	assert_int_equal(procfs_alive("/proc", child), 0);
+	while (n--)
+		close(fds[n]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	assert_int_equal(procfs_alive("/proc", getpid()), 1);
 }
 
 static void test_mapped_lib(void **state)
@@ -183,6 +213,7 @@ int main(void)
 		cmocka_unit_test(test_host_fields),
 		cmocka_unit_test(test_host_json_from_fixture),
 		cmocka_unit_test(test_series_stats),
+		cmocka_unit_test(test_alive_without_descriptors),
 		cmocka_unit_test(test_resources_on_fixture),
 	};
 

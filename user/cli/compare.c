@@ -553,8 +553,18 @@ static int compare_runs(struct run *runs, int nruns, double noise, cJSON *cfg, c
 	}
 	if (!ret && output && (e = profile_write(out, output))) {
 		log_err("compare: writing '%s': %s", output, strerror(-e));
-		ret = EXIT_BADINPUT;
+		ret = exit_of_write_error(e);
 	}
+	/* a framework whose workload failed (mostly 4xx/5xx) was not compared: a CI must not read the
+	 * comparison as passed (it exited 0 with every answer of one framework a 404) */
+	for (int i = 0; !ret && i < n; i++)
+		for (int k = 0; k < nruns; k++)
+			if (rows[i].failed[k]) {
+				log_err("compare: %s failed %s/%s (no winner named; the reason is in the table and the "
+					"JSON's `failed`)", runs[k].name, rows[i].suite, rows[i].workload);
+				ret = EXIT_TARGET;
+				break;
+			}
 	cJSON_Delete(out);
 	free(rows);
 	return ret;
@@ -852,7 +862,7 @@ static int merge_frameworks(struct fw *fw, int n, const char *partial, struct ru
 		runs[i].manifest = manifests[i];
 		if ((e = profile_write(runs[i].doc, fw[i].path))) {
 			log_err("compare: writing '%s': %s", fw[i].path, strerror(-e));
-			return EXIT_BADINPUT;
+			return exit_of_write_error(e);
 		}
 	}
 	return EXIT_OK;

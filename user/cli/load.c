@@ -573,7 +573,7 @@ int cmd_load(int argc, char **argv)
 		split_with_log(&c, &r, res);
 	if (c.output && (e = profile_write(doc, c.output))) {
 		log_err("load: writing '%s': %s", c.output, strerror(-e));
-		ret = EXIT_BADINPUT;
+		ret = exit_of_write_error(e);
 	}
 	cJSON_Delete(doc);
 	load_result_free(&r);

@@ -356,6 +356,8 @@ static bool app_ready(const struct sockaddr_storage *ss, socklen_t len, const ch
 
 	if (fd < 0)
 		return false;
+	/* a listener whose backlog is full drops the SYN: connect would wait ~2 min of retries */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	ok = connect(fd, (const struct sockaddr *)ss, len) == 0;
 	if (ok && health_path) {
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -473,6 +475,7 @@ struct ctx {
 	double t0;
 	uint64_t sum_total, sum_ok;
 	int nfailed;                /* workloads whose health says failed (stats/wlhealth.h) */
+	int env_err;                /* a pass's load could not run here (-EMFILE...): stop, exit 3 */
 	double sum_rps;
 	struct profile_workload *w; /* nwork of them */
 	struct prog *prog;      /* non-NULL on a terminal */
@@ -522,7 +525,7 @@ static bool app_exited(struct ctx *c)
 /* Stop running workloads: a signal came or the app exited. */
 static bool stopping(struct ctx *c)
 {
-	return signals_pending() || app_exited(c);
+	return signals_pending() || app_exited(c) || c->env_err;
 }
 
 /* During a pass: every 50 ms, a signal or the app's exit stops the load (c->load_stop). */
@@ -931,9 +934,10 @@ static cJSON *profiled_pass(struct ctx *c, const struct suite *s, const struct w
 
 /* ---- a workload ---- */
 
-/* The profiled pass's recorder warnings (lost events, probes that could not attach...) go into
- * the profile's warnings, each named after its workload, so that no loss is silent. */
-static void recorder_warnings_into(struct ctx *c, const cJSON *rdoc, const struct profile_workload *pw)
+/* A profiled pass's recorder warnings (lost events, probes that could not attach...) go into
+ * the profile's warnings, each named after its workload and pass, so that no loss is silent. */
+static void recorder_warnings_pass(struct ctx *c, const cJSON *rdoc, const struct profile_workload *pw,
+				   const char *pass)
 {
 	const cJSON *w;
 
@@ -941,9 +945,14 @@ static void recorder_warnings_into(struct ctx *c, const cJSON *rdoc, const struc
 		const cJSON *sec = cJSON_GetObjectItem(w, "section"), *msg = cJSON_GetObjectItem(w, "message");
 
 		if (cJSON_IsString(sec) && cJSON_IsString(msg))
-			profile_warn(c->doc, sec->valuestring, "%s/%s (profiled pass): %s", pw->suite, pw->name,
+			profile_warn(c->doc, sec->valuestring, "%s/%s (%s): %s", pw->suite, pw->name, pass,
 				     msg->valuestring);
 	}
+}
+
+static void recorder_warnings_into(struct ctx *c, const cJSON *rdoc, const struct profile_workload *pw)
+{
+	recorder_warnings_pass(c, rdoc, pw, "profiled pass");
 }
 
 /* The workload's results: the median clean pass's object with the repeats, the profiled pass's
@@ -1024,6 +1033,14 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 
 	pw->suite = s->name; /* for messages during the run; the document's string replaces it below */
 	pw->name = cJSON_GetObjectItem(wj, "name")->valuestring;
+	if ((w->sse || w->ws) && (o->rate > 0 || o->shape.burst_secs > 0 || o->shape.ramp_up > 0)) {
+		/* a stream's connections run as their engine does (ws echo: one message in flight per
+		 * connection, as fast as answered): an unused rate would read as the rate measured at */
+		log_warn("profile: %s/%s: a %s workload takes no --rate, --burst or --ramp-up: it ran without them",
+			 s->name, w->name, w->ws ? "WebSocket" : "SSE");
+		profile_warn(c->doc, "profile", "%s/%s: a %s workload takes no --rate, --burst or --ramp-up: it ran "
+			     "without them", s->name, w->name, w->ws ? "WebSocket" : "SSE");
+	}
 	if (o->warmup > 0 && !stopping(c)) {
 		progress(c, s->name, w->name, "warmup");
 		if (!run_load(c, w, o->warmup, &lr, NULL, false))
@@ -1061,6 +1078,12 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 			snprintf(buf, sizeof(buf), "%s/%s: %s", s->name, w->name, m->valuestring);
 			cJSON_ReplaceItemInObject(wn, "message", cJSON_CreateString(buf));
 		}
+		if (e == -EMFILE || e == -ENFILE || e == -ENOMEM || e == -EAGAIN) {
+			/* the machine's limits, not the app: no other workload would run either */
+			c->env_err = e;
+			profile_warn(c->doc, "profile", "%s/%s: the load could not run: %s; no further workload was run",
+				     s->name, w->name, strerror(-e));
+		}
 		if (e)
 			break;
 		passes++;
@@ -1078,10 +1101,14 @@ static cJSON *run_workload(struct ctx *c, const struct suite *s, const struct wo
 		c->pf_pass = kind;
 		pdoc = profiled_pass(c, s, w, &pfp);
 		c->pf_pass = 0;
+		/* its losses (a full ring buffer at 1 malloc in 1...) are warned as the profiled pass's */
+		recorder_warnings_pass(c, pdoc, pw, kind == 1 ? "page-fault pass" : "malloc pass");
 		x = cJSON_DetachItemViaPointer(pdoc, (cJSON *)profile_get(pdoc, "results.profiling.stacks"));
 		cJSON_Delete(pdoc);
-		if (x) /* the pass's requests: faults (or sampled calls) per request */
-			cJSON_AddNumberToObject(x, "requests", pfp.json ? (double)pfp.total : 0);
+		if (x) /* the pass's requests: faults (or sampled calls) per request; null when its load
+			* did not complete (the app died in it): not 0 requests */
+			cJSON_AddItemToObject(x, "requests", pfp.json ? cJSON_CreateNumber((double)pfp.total)
+								  : cJSON_CreateNull());
 		cJSON_Delete(pfp.json);
 		pfp = (struct pass){ 0 };
 		*(kind == 1 ? &pf : &ms) = x;
@@ -1362,8 +1389,11 @@ static void stop_app(int pid)
 static int wait_ready(struct ctx *c)
 {
 	const struct profile_opts *o = c->o;
+	uint64_t t0 = now_ns();
 
-	for (double waited = 0;; waited += 0.1) {
+	/* the time waited by the clock: a try can take its 2 s timeouts (a health path that never
+	 * answers, a connect to a full backlog), not the 0.1 s nap alone */
+	for (double waited = 0;; waited = (now_ns() - t0) / 1e9) {
 		if (app_ready(&c->ss, c->sslen, o->health_path))
 			return EXIT_OK;
 		if (signals_pending())
@@ -1616,10 +1646,12 @@ static int report(struct ctx *c)
 {
 	const struct profile_opts *o = c->o;
 	int e, ret = EXIT_OK;
+	bool written = o->output != NULL;
 
 	if (o->output && (e = profile_write(c->doc, o->output))) {
 		log_err("profile: writing '%s': %s", o->output, strerror(-e));
-		ret = EXIT_BADINPUT;
+		ret = exit_of_write_error(e); /* a full disk: 3 */
+		written = false;
 	}
 	if (o->html) {
 		char err[1024];
@@ -1682,8 +1714,9 @@ static int report(struct ctx *c)
 		snprintf(t, sizeof(t), "where the client's time went in %s/%s:", c->w[i].suite, c->w[i].name);
 		latsplit_print(stdout, profile_get(c->w[i].results, "profiling.latency_decomposition"), t);
 	}
-	printf("bindprof profile: %d workloads, %.0f requests, wrote %s\n", (int)num_at(c->doc, "summary.total_workloads"),
-	       num_at(c->doc, "summary.total_requests"), o->output ? o->output : "nothing");
+	printf("bindprof profile: %d workloads, %.0f requests, %s %s\n", (int)num_at(c->doc, "summary.total_workloads"),
+	       num_at(c->doc, "summary.total_requests"), written || !o->output ? "wrote" : "could not write",
+	       o->output ? o->output : "nothing");
 	return ret;
 }
 
@@ -1776,6 +1809,11 @@ int profile_run(const struct profile_opts *o, struct profile_result *res)
 	} else if (ret == EXIT_OK && c.app_gone) {
 		report_app_exit(&c, app_log);
 		ret = EXIT_TARGET;
+	} else if (ret == EXIT_OK && c.env_err) {
+		if (c.env_err != -EMFILE) /* the load named ulimit -n already */
+			log_err("profile: the load could not run: %s; %s holds the workloads before it", strerror(-c.env_err),
+				o->output ? o->output : "the document");
+		ret = EXIT_ENV;
 	} else if (ret == EXIT_OK && c.nfailed && !o->allow_errors) {
 		const cJSON *wn;
 

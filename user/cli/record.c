@@ -325,7 +325,7 @@ static int record_run(const struct record_opts *o)
 	doc = recorder_document(rec);
 	if ((e = profile_write(doc, o->output))) {
 		log_err("record: writing '%s': %s", o->output, strerror(-e));
-		ret = EXIT_BADINPUT;
+		ret = exit_of_write_error(e);
 		goto out;
 	}
 	print_summary(doc, recorder_result(rec), o->output);

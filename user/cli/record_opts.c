@@ -13,7 +13,7 @@ enum {
 	O_PID = 1, O_DURATION, O_OUTPUT, O_PROBES, O_GIL_METHOD, O_FFI, O_FOLDED, O_SVG, O_FREQ,
 	O_GIL_STACKS, O_EXEMPLARS, O_NO_CHILDREN, O_FOLLOW, O_VERBOSE, O_HELP, O_PPROF, O_SPEEDSCOPE,
 	O_TASKS,
-	O_REQUESTS_LOG,
+	O_REQUESTS_LOG, O_UNWIND,
 };
 
 const struct cli_option record_options[] = {
@@ -43,6 +43,10 @@ const struct cli_option record_options[] = {
 	{ "gil-stacks", 0, O_GIL_STACKS, "on|off",
 	  "with gil and stacks: a stack per GIL wait, at most HZ a second per process (default on; off "
 	  "saves their unwinding)", 0 },
+	{ "unwind", 0, O_UNWIND, "dwarf|kernel",
+	  "how CPU samples' native frames are unwound: dwarf (default: a 16 KiB stack copy unwound in user "
+	  "space by libdw) or kernel (in BPF from tables built from each file's .eh_frame; a sample with a "
+	  "rule BPF cannot follow falls back to dwarf, counted by reason in stacks.unwind)", 0 },
 	{ "asyncio-tasks", 0, O_TASKS, "on|off",
 	  "with requests: follow asyncio tasks, so that a handler's work on both sides of an await is its "
 	  "request's (default on; a uprobe pair per task step, about 2 per request: off saves them)", 0 },
@@ -128,6 +132,13 @@ static int record_opt(struct record_opts *o, int id, const char *arg, int *gil_m
 			return -EINVAL;
 		}
 		o->no_gil_stacks = !strcmp(arg, "off");
+		return 0;
+	case O_UNWIND:
+		if (strcmp(arg, "dwarf") && strcmp(arg, "kernel")) {
+			snprintf(err, errlen, "--unwind: '%s' is not dwarf or kernel", arg);
+			return -EINVAL;
+		}
+		o->kernel_unwind = !strcmp(arg, "kernel");
 		return 0;
 	case O_TASKS:
 		if (strcmp(arg, "on") && strcmp(arg, "off")) {

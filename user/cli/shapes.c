@@ -580,7 +580,8 @@ int shape_ws_pass(const struct load_opts *lo, const struct workload *w, struct l
 		wr.round_trip = NULL;
 		r->ok = wr.received - wr.mismatched;
 	}
-	r->read_err = wr.errors;
+	r->read_err = wr.errors - wr.connect_errors;
+	r->connect_err = wr.connect_errors; /* the failure reason's "connect errors" */
 	r->bytes = wr.bytes;
 	r->iv = wr.iv; /* echo: the answers per interval (the pass's results.intervals) */
 	r->niv = wr.niv;

@@ -299,12 +299,17 @@ void follow__free(struct follow *f)
 
 void follow__sleep(struct follow *f, double ms)
 {
-	uint64_t end = now_ns() + (uint64_t)(ms * 1e6);
-
 	if (f) {
 		scan_targets(f, f->s);
 		scan_watched(f);
 	}
+	follow__wait(f, ms);
+}
+
+void follow__wait(struct follow *f, double ms)
+{
+	uint64_t end = now_ns() + (uint64_t)(ms * 1e6);
+
 	if (!f || !f->rb) {
 		struct timespec ts = { .tv_sec = (time_t)(ms / 1000),
 				       .tv_nsec = (long)((ms - (long)(ms / 1000) * 1000) * 1e6) };

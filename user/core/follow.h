@@ -35,6 +35,8 @@ struct follow *follow__new(struct session *s, const struct follow_opts *o);
 void follow__free(struct follow *f);
 /* Sleep up to ms, serving exec events as they come (ends early on a signal). f may be NULL. */
 void follow__sleep(struct follow *f, double ms);
+/* The same wait (exec events handled as they come), without the scans of the target set. */
+void follow__wait(struct follow *f, double ms);
 /* Followed processes alive (not zombies) among the session's targets, not counting `except`
  * (the root, which the caller reaps). */
 int follow__alive(struct session *s, int except);

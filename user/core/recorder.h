@@ -45,6 +45,7 @@ struct record_opts {
 	bool page_faults;      /* the stacks probe samples every page fault instead of cpu-clock */
 	unsigned long malloc_every; /* > 0: the stacks probe samples one malloc call in N instead */
 	bool no_gil_stacks;    /* --gil-stacks off: no stack per GIL wait */
+	bool kernel_unwind;    /* --unwind kernel: CPU samples' native frames unwound in BPF */
 	bool no_tasks;         /* --asyncio-tasks off: the requests probe does not follow asyncio tasks */
 	const char *ffi[16];   /* --ffi LIB[:GLOB], repeatable */
 	int nffi;

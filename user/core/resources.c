@@ -12,15 +12,25 @@ struct dseries {
 };
 
 struct prev_cpu {
-	int pid;
+	int pid, ppid;
+	uint64_t ticks;  /* its own utime + stime */
+	uint64_t cticks; /* cutime + cstime: the children it has waited for */
+};
+
+/* CPU ticks already counted for reaped processes, by the parent whose cutime they will reach */
+struct seen_pool {
+	int ppid;
 	uint64_t ticks;
 };
+#define MAX_POOL 256
 
 struct resources {
 	const char *root;
 	struct dseries cpu, rss, uss;
 	struct prev_cpu *prev;
 	int nprev;
+	struct seen_pool pool[MAX_POOL];
+	int npool;
 	uint64_t last_ns;
 	double cpu_ticks_total;
 	long hz;
@@ -104,6 +114,39 @@ static uint64_t prev_ticks(const struct resources *r, int pid, bool *found)
 	return 0;
 }
 
+static const struct prev_cpu *prev_of(const struct resources *r, int pid)
+{
+	for (int i = 0; i < r->nprev; i++)
+		if (r->prev[i].pid == pid)
+			return &r->prev[i];
+	return NULL;
+}
+
+static void pool_add(struct resources *r, int ppid, uint64_t ticks)
+{
+	for (int i = 0; i < r->npool; i++)
+		if (r->pool[i].ppid == ppid) {
+			r->pool[i].ticks += ticks;
+			return;
+		}
+	if (r->npool < MAX_POOL)
+		r->pool[r->npool++] = (struct seen_pool){ ppid, ticks };
+}
+
+/* The ticks of children that ppid reaped (the growth of its cutime + cstime) not counted yet:
+ * less what the pool holds of its followed children, which were counted while they lived. */
+static uint64_t reaped_ticks(struct resources *r, int ppid, uint64_t grown)
+{
+	for (int i = 0; i < r->npool; i++)
+		if (r->pool[i].ppid == ppid) {
+			uint64_t take = r->pool[i].ticks < grown ? r->pool[i].ticks : grown;
+
+			r->pool[i].ticks -= take;
+			return grown - take;
+		}
+	return grown;
+}
+
 void resources__sample(struct resources *r, const int *pids, int npids, bool with_uss)
 {
 	struct prev_cpu *cur = calloc(npids ? npids : 1, sizeof(*cur));
@@ -118,7 +161,7 @@ void resources__sample(struct resources *r, const int *pids, int npids, bool wit
 		uint64_t ticks, prev;
 
 		if (procfs_read_stat(r->root, pids[i], &st))
-			continue; /* gone: its last interval is lost, not counted as negative */
+			continue; /* gone: see the pool below */
 		any = 1;
 		ticks = st.utime + st.stime;
 		prev = prev_ticks(r, pids[i], &found);
@@ -126,7 +169,9 @@ void resources__sample(struct resources *r, const int *pids, int npids, bool wit
 		if (r->last_ns)
 			delta_ticks += found ? (ticks >= prev ? ticks - prev : 0) : ticks;
 		cur[ncur].pid = pids[i];
+		cur[ncur].ppid = st.ppid;
 		cur[ncur].ticks = ticks;
+		cur[ncur].cticks = st.cutime + st.cstime;
 		ncur++;
 		if (!procfs_read_rss_kb(r->root, pids[i], &kb))
 			rss_kb += kb;
@@ -134,6 +179,25 @@ void resources__sample(struct resources *r, const int *pids, int npids, bool wit
 			uss_kb += kb;
 			uss_ok = 1;
 		}
+	}
+	/* Followed processes gone since the last sample (reaped: a zombie still has its stat): what was
+	 * counted of them waits in the pool for their parent's cutime. */
+	for (int i = 0; i < r->nprev; i++) {
+		bool gone = true;
+
+		for (int k = 0; k < ncur && gone; k++)
+			gone = cur[k].pid != r->prev[i].pid;
+		if (gone)
+			pool_add(r, r->prev[i].ppid, r->prev[i].ticks + r->prev[i].cticks);
+	}
+	/* Children each one reaped since the last sample: their whole CPU reaches its cutime. A child
+	 * that lived between two samples (under 100 ms) was never read, and a followed one's last
+	 * interval was lost; what was counted of followed ones is taken back from the pool. */
+	for (int k = 0; k < ncur && r->last_ns; k++) {
+		const struct prev_cpu *pc = prev_of(r, cur[k].pid);
+
+		if (pc && cur[k].cticks > pc->cticks)
+			delta_ticks += reaped_ticks(r, cur[k].pid, cur[k].cticks - pc->cticks);
 	}
 	if (any) {
 		if (r->last_ns && now > r->last_ns) {

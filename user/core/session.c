@@ -194,6 +194,17 @@ int session__open(const struct session_opts *opts, struct session **out)
 			 * they keep their size whenever it samples) */
 			bpf_map__set_max_entries(s->py->maps.stack_events, 4096);
 			bpf_map__set_max_entries(s->py->maps.gil_done_events, 4096);
+		} else {
+			/* about half a second of samples at the rate asked, every CPU busy (a sample with
+			 * its user stack copy is ~17 KiB): 2 MiB at 99 Hz on 2 CPUs; the object's size (4
+			 * MiB) at most. Its pages are mapped twice in bindprof (the consumer's wrap-around
+			 * view), so each MiB saved is 2 MiB of RSS. */
+			size_t want = (size_t)(opts->stacks_hz > 0 ? opts->stacks_hz : 99) * s->ncpus * (17u << 10) / 2;
+			size_t max = bpf_map__max_entries(s->py->maps.stack_events), sz = 256u << 10;
+
+			while (sz < want && sz < max)
+				sz <<= 1;
+			bpf_map__set_max_entries(s->py->maps.stack_events, sz < max ? sz : max);
 		}
 		bpf_program__set_autoload(s->py->progs.gil_switch, gil);
 		bpf_program__set_autoload(s->py->progs.gil_fork, gil);
@@ -365,15 +376,29 @@ int session__attach_gil_exact(struct session *s, int pid, const char *elf)
 	return err;
 }
 
+static int read_cfg(struct session *s, struct target_cfg *cfg);
+static int write_cfg(struct session *s, const struct target_cfg *cfg);
+
+/* Every target's range goes into gil_ranges; the main target's also into the filter's array,
+ * where the sched_switch program reads it without a hash look-up. */
 int session__set_gil_range(struct session *s, int tgid, uint64_t lo, uint64_t hi, bool exact,
 			   unsigned ts_thread_id)
 {
 	struct gil_range r = { .lo = lo, .hi = hi, .exact = exact, .ts_thread_id = ts_thread_id };
+	struct target_cfg cfg;
 	__u32 k = tgid;
+	int err;
 
 	if (!s->py)
 		return -ENOTSUP;
-	return bpf_map_update_elem(bpf_map__fd(s->py->maps.gil_ranges), &k, &r, BPF_ANY) ? -errno : 0;
+	if (bpf_map_update_elem(bpf_map__fd(s->py->maps.gil_ranges), &k, &r, BPF_ANY))
+		return -errno;
+	if ((err = read_cfg(s, &cfg)))
+		return err;
+	if (cfg.main_tgid != (__u32)tgid)
+		return 0;
+	cfg.gil = r;
+	return write_cfg(s, &cfg);
 }
 
 int session__nr_dyn_links(struct session *s)
@@ -517,17 +542,29 @@ int session__remove_target(struct session *s, int tgid)
 		return err;
 	if (cfg.main_tgid == (__u32)tgid) {
 		cfg.main_tgid = 0;
+		memset(&cfg.gil, 0, sizeof(cfg.gil));
 		if ((err = write_cfg(s, &cfg)))
 			return err;
 	}
 	return bpf_map_delete_elem(bpf_map__fd(s->core->maps.targets), &k) ? -errno : 0;
 }
 
+/* The fast path: while no tgid but the main one was ever added (target_cfg.others, set by the
+ * loader and by the fork program), the set is that tgid: one array look-up. Walking the hash costs
+ * a scan of its 4,096 buckets per call (htab_map_get_next_key), and the modules ask every tick. */
 int session__targets(struct session *s, int *tgids, int max)
 {
 	int fd = bpf_map__fd(s->core->maps.targets), n = 0;
+	struct target_cfg cfg;
 	__u32 key, next;
 	__u32 *prev = NULL;
+
+	if (max > 0 && !read_cfg(s, &cfg) && !cfg.others) {
+		if (!cfg.main_tgid)
+			return 0;
+		tgids[0] = cfg.main_tgid;
+		return 1;
+	}
 
 	while (n < max && bpf_map_get_next_key(fd, prev, &next) == 0) {
 		tgids[n++] = next;
@@ -599,20 +636,34 @@ void session__reset(struct session *s)
 		free(zsum);
 		if (s->sys->bss)
 			s->sys->bss->new_task_returns = 0; /* harden */
-		while (bpf_map_get_next_key(fd, NULL, &key) == 0)
-			if (bpf_map_delete_elem(fd, &key))
-				break;
+		/* the slots stay their threads' (their contexts hold them): zero the counts only */
+		for (key = 0; key < session__thread_slots(s); key++) {
+			struct thread_stat t;
+
+			if (bpf_map_lookup_elem(fd, &key, &t) == 0) {
+				t.count = t.total_ns = 0;
+				bpf_map_update_elem(fd, &key, &t, BPF_ANY);
+			}
+		}
 	}
 	if (s->py) {
-		int maps[] = { bpf_map__fd(s->py->maps.gil_threads), bpf_map__fd(s->py->maps.gc_threads) };
+		int gfd = bpf_map__fd(s->py->maps.gil_threads), cfd = bpf_map__fd(s->py->maps.gc_threads);
 		struct gc_gen_stat *zg = calloc(1, sizeof(*zg));
 		struct gil_total *zt = calloc(s->ncpus, sizeof(*zt)); /* per CPU */
 		__u32 key, zero = 0;
 
-		for (size_t m = 0; m < 2; m++)
-			while (bpf_map_get_next_key(maps[m], NULL, &key) == 0)
-				if (bpf_map_delete_elem(maps[m], &key))
-					break;
+		while (bpf_map_get_next_key(cfd, NULL, &key) == 0)
+			if (bpf_map_delete_elem(cfd, &key))
+				break;
+		/* gil_threads' slots stay their threads' (their contexts hold them): figures zeroed */
+		for (key = 0; key < session__gil_slots(s); key++) {
+			struct gil_thread g;
+
+			if (bpf_map_lookup_elem(gfd, &key, &g) == 0) {
+				g.waits = g.wait_ns = g.hold_ns = 0;
+				bpf_map_update_elem(gfd, &key, &g, BPF_ANY);
+			}
+		}
 		if (zg)
 			for (__u32 g = 0; g < GC_SLOTS; g++)
 				bpf_map_update_elem(bpf_map__fd(s->py->maps.gc_gens), &g, zg, BPF_ANY);
@@ -654,6 +705,26 @@ int session__syscall_stat(struct session *s, __u32 nr, struct syscall_stat *out)
 uint64_t session__syscall_new_task_returns(struct session *s)
 {
 	return s->sys && s->sys->bss ? s->sys->bss->new_task_returns : 0;
+}
+
+uint64_t session__syscall_uretprobe_returns(struct session *s)
+{
+	return s->sys && s->sys->bss ? s->sys->bss->uretprobe_returns : 0;
+}
+
+/* The slots handed out, at most the array's size (the counter goes on past it when full). */
+uint32_t session__thread_slots(struct session *s)
+{
+	uint64_t n = s && s->sys && s->sys->bss ? s->sys->bss->thread_slots : 0;
+
+	return n < MAX_THREADS ? n : MAX_THREADS;
+}
+
+uint32_t session__gil_slots(struct session *s)
+{
+	uint64_t n = s && s->py && s->py->bss ? s->py->bss->gil_slots : 0;
+
+	return n < MAX_THREADS ? n : MAX_THREADS;
 }
 
 int session__thread_stats_fd(struct session *s)

@@ -57,8 +57,14 @@ int session__syscall_stat(struct session *s, __u32 nr, struct syscall_stat *out)
 /* New tasks' first returns from clone/fork/vfork/clone3 seen by the syscall probe (not syscalls
  * of their own, not in progress at attach); 0 when the probe is not loaded. */
 uint64_t session__syscall_new_task_returns(struct session *s);
-/* The syscall probe's per-thread map; -1 when the probe is not loaded. */
+uint64_t session__syscall_uretprobe_returns(struct session *s); /* uretprobe syscalls of target threads, counted apart */
+/* The syscall probe's per-thread array (struct thread_stat, a slot per thread); -1 when the probe
+ * is not loaded. */
 int session__thread_stats_fd(struct session *s);
+/* How many of its slots are in use (0 when the probe is not loaded). */
+uint32_t session__thread_slots(struct session *s);
+/* How many slots of the gil probe's per-thread array (python_fds.gil_threads) are in use. */
+uint32_t session__gil_slots(struct session *s);
 /* A thread's name: live from /proc, else as it was when it exited, else `seen` (the name a probe
  * recorded at its first event). */
 void session__thread_name(struct session *s, int tgid, int tid, const char *seen, char *buf,

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,8 @@ int procfs_parse_stat(const char *buf, struct proc_stat *st)
 	st->ppid = (int)v[4];
 	st->utime = v[14];
 	st->stime = v[15];
+	st->cutime = v[16];
+	st->cstime = v[17];
 	st->starttime = v[22];
 	return 0;
 }
@@ -187,8 +190,11 @@ int procfs_read_exe(const char *root, int pid, char *buf, size_t size)
 int procfs_alive(const char *root, int pid)
 {
 	struct proc_stat st;
+	int e = procfs_read_stat(root, pid, &st);
 
-	if (procfs_read_stat(root, pid, &st))
+	if (e == -EMFILE || e == -ENFILE || e == -ENOMEM) /* our limits, not the process: a signal 0 tells */
+		return pid > 0 && !strcmp(root, "/proc") && (!kill(pid, 0) || errno == EPERM);
+	if (e)
 		return 0;
 	return st.state != 'Z' && st.state != 'X';
 }

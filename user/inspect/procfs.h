@@ -13,6 +13,8 @@ struct proc_stat {
 	int ppid;
 	uint64_t utime; /* clock ticks */
 	uint64_t stime;
+	uint64_t cutime; /* clock ticks of its waited-for children (and theirs), proc(5) fields 16-17 */
+	uint64_t cstime;
 	uint64_t starttime;
 };
 
@@ -41,7 +43,8 @@ int procfs_parse_mapped_lib(const char *maps, const char *name, char *path, size
  * virtualenv's or a wheel's bundled copy), instead of a hard-coded path. 0, -ENOENT when not
  * mapped, or the negative errno of reading the maps. */
 int procfs_find_mapped_lib(const char *root, int pid, const char *name, char *path, size_t len);
-/* 1 if pid exists and is not a zombie, 0 if not. */
+/* 1 if pid exists and is not a zombie, 0 if not. When ROOT/PID/stat cannot be opened for want of
+ * descriptors or memory (ours, not the process's), the answer is kill(pid, 0)'s under /proc. */
 int procfs_alive(const char *root, int pid);
 
 #endif

@@ -168,6 +168,48 @@ static struct native_seen {
 static int nnative_seen;
 static pthread_mutex_t native_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* CPython files found, by the same identity, with what was found in them: the requests probe asks
+ * again every second for each target until it imports asyncio, and each look opened the ELF file
+ * and searched its symbol tables twice (a quarter of bindprof's own CPU on a loaded server). */
+#define MAX_CPYTHON_SEEN 64
+static struct cpython_seen {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	long mtime;
+	char version[32];
+} cpython_seen[MAX_CPYTHON_SEEN];
+static int ncpython_seen;
+
+/* Whether the file of st is a known CPython (its version into version[32]); add: remember it. */
+static bool cpython_known(const struct stat *st, char *version, bool add)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&native_lock);
+	for (int i = 0; i < ncpython_seen && !found; i++) {
+		struct cpython_seen *c = &cpython_seen[i];
+
+		if (c->dev == st->st_dev && c->ino == st->st_ino && c->size == st->st_size &&
+		    c->mtime == st->st_mtime) {
+			found = true;
+			if (!add)
+				memcpy(version, c->version, sizeof(c->version));
+		}
+	}
+	if (!found && add) {
+		struct cpython_seen *c = &cpython_seen[ncpython_seen < MAX_CPYTHON_SEEN ? ncpython_seen++ : 0];
+
+		c->dev = st->st_dev;
+		c->ino = st->st_ino;
+		c->size = st->st_size;
+		c->mtime = st->st_mtime;
+		snprintf(c->version, sizeof(c->version), "%s", version);
+	}
+	pthread_mutex_unlock(&native_lock);
+	return found;
+}
+
 static bool native_known(const struct stat *st, bool add)
 {
 	bool found = false;
@@ -204,6 +246,10 @@ int runtime_detect_elf(const char *path, struct runtime_info *ri)
 	have_st = !stat(path, &st);
 	if (have_st && native_known(&st, false))
 		return 0;
+	if (have_st && cpython_known(&st, ri->version, false)) {
+		snprintf(ri->name, sizeof(ri->name), "cpython");
+		return 0;
+	}
 	f = elf_file__open(path);
 	if (!f)
 		return errno == ENOEXEC ? -ENOEXEC : -errno;
@@ -249,6 +295,8 @@ int runtime_detect_elf(const char *path, struct runtime_info *ri)
 	}
 cleanup:
 	elf_file__close(f);
+	if (have_st && !strcmp(ri->name, "cpython"))
+		cpython_known(&st, ri->version, true);
 	return 0;
 }
 

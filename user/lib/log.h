@@ -3,6 +3,8 @@
 #ifndef BINDPROF_LOG_H
 #define BINDPROF_LOG_H
 
+#include <errno.h>
+
 #include <stdbool.h>
 
 extern int log_verbosity; /* 0 quiet, 1 -v */
@@ -22,5 +24,12 @@ enum exit_status {
 	EXIT_TARGET = 4,
 	EXIT_INTERRUPTED = 130, /* 128 + SIGINT: profile and compare, stopped by a signal */
 };
+
+/* The exit status of an output that could not be written (e a negative errno): a full or failing
+ * disk is the environment's (EXIT_ENV), anything else (a path that cannot be written) bad input. */
+static inline int exit_of_write_error(int e)
+{
+	return e == -ENOSPC || e == -EDQUOT || e == -EIO || e == -EFBIG || e == -EROFS ? EXIT_ENV : EXIT_BADINPUT;
+}
 
 #endif

@@ -856,11 +856,11 @@ static int open_fds(void)
 
 /* Make room for one descriptor per connection, two per thread (epoll, timer) and a margin: raise
  * the soft limit, and the hard one where allowed (CAP_SYS_RESOURCE). -EMFILE with a message that
- * names `ulimit -n` when that is not possible. */
-static int fd_room(const struct load_opts *o)
+ * names `ulimit -n` when that is not possible (see loadgen.h). */
+int load_fd_room(int connections, int threads)
 {
 	struct rlimit rl;
-	rlim_t need = (rlim_t)open_fds() + o->connections + 2 * o->threads + 16;
+	rlim_t need = (rlim_t)open_fds() + connections + 2 * threads + 16;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl))
 		return 0;
@@ -873,7 +873,7 @@ static int fd_room(const struct load_opts *o)
 
 		if (setrlimit(RLIMIT_NOFILE, &hi)) {
 			log_err("load: -c %d needs %llu file descriptors but the limit is %llu (ulimit -n) and "
-				"cannot be raised: raise it (ulimit -n %llu) or lower -c", o->connections,
+				"cannot be raised: raise it (ulimit -n %llu) or lower -c", connections,
 				(unsigned long long)need, (unsigned long long)rl.rlim_max,
 				(unsigned long long)need);
 			return -EMFILE;
@@ -909,7 +909,7 @@ int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_a
 		log_err("%s", err);
 		return e;
 	}
-	if ((e = fd_room(o)))
+	if ((e = load_fd_room(o->connections, o->threads)))
 		return e;
 	e = build_requests(o, &u, &sh);
 	r->lat = calloc(1, sizeof(*r->lat));

@@ -162,6 +162,10 @@ struct load_result {
  * finish, then are cut (cut_at_end: not timeouts, not failed). 0, -EMFILE when the fd limit cannot make room for -c (message
  * logged, naming ulimit -n), or another negative errno. */
 int loadgen_run(const struct load_opts *o, struct load_result *r, volatile sig_atomic_t *stop);
+/* Make room for connections descriptors and 2 per thread (plus a margin) under RLIMIT_NOFILE: raise
+ * the soft limit, the hard one where allowed. 0, or -EMFILE with a message logged that names
+ * `ulimit -n` and the count needed. */
+int load_fd_room(int connections, int threads);
 void load_result_free(struct load_result *r);
 
 #endif

@@ -3,8 +3,10 @@
  * receive timeout to watch the clock): an event stream is long-lived and slow, so the engine's
  * epoll loop for request/response traffic is not needed. */
 #include <errno.h>
+#include <fcntl.h>
 #include <http_parser.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,13 +116,38 @@ static bool over(const struct sse_conn *c)
 	return *c->sh->stop || now_ns() >= c->sh->t_end;
 }
 
+/* Connect fd (non-blocking) to the target, waiting in 50 ms steps until the run ends or stops (a
+ * listener whose backlog is full drops the SYNs: a blocking connect would wait the kernel's ~2 min
+ * of retries past the run and through Ctrl-C); then back to blocking. True when connected. */
+static bool connect_until(const struct sse_conn *c, int fd)
+{
+	int err = 0;
+	socklen_t el = sizeof(err);
+
+	if (connect(fd, (struct sockaddr *)&c->sh->addr, c->sh->addrlen)) {
+		if (errno != EINPROGRESS)
+			return false;
+		for (;;) {
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+			if (over(c))
+				return false;
+			if (poll(&p, 1, 50) > 0)
+				break;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) || err)
+			return false;
+	}
+	return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == 0;
+}
+
 /* One stream: connect, send, read until it ends or the run does. */
 static void one_stream(struct sse_conn *c)
 {
 	struct sse_shared *sh = c->sh;
 	struct timeval tv = { .tv_usec = 100000 };
 	char buf[16384];
-	int fd = socket(sh->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	int fd = socket(sh->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
 
 	if (fd < 0) {
 		c->errors++;
@@ -129,7 +156,7 @@ static void one_stream(struct sse_conn *c)
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sh->addr, sh->addrlen)) {
+	if (!connect_until(c, fd)) {
 		c->errors++;
 		close(fd);
 		usleep(10000);
@@ -201,6 +228,8 @@ int sse_run(const struct sse_opts *o, struct sse_result *r, volatile sig_atomic_
 	for (int i = 0; i < o->nheaders; i++)
 		cap += strlen(o->headers[i]) + 2;
 	sh.req = malloc(cap);
+	if ((e = load_fd_room(o->connections, 0))) /* a socket per connection: not EMFILE on each */
+		return e;
 	cs = calloc(o->connections, sizeof(*cs));
 	r->first_event = calloc(1, sizeof(*r->first_event));
 	if (!sh.req || !cs || !r->first_event) {

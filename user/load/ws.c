@@ -2,6 +2,7 @@
 /* A WebSocket load: see ws.h. One thread per connection with a non-blocking socket and poll (a
  * 50 ms wait to watch the clock); libwslay frames the messages, libhttp-parser reads the 101. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <http_parser.h>
 #include <nettle/base64.h>
@@ -23,6 +24,7 @@
 #include "load/ws.h"
 #include "stats/histogram.h"
 
+#define WS_MAX_MSG (16u << 20) /* bytes: a longer message received is a protocol error */
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11" /* RFC 6455, 1.3 */
 
 void ws_accept_of(const char *key, char *out)
@@ -53,7 +55,7 @@ struct ws_conn {
 	struct ws_shared *sh;
 	struct lathist hs, first, rtt;
 	struct load_interval *iv;  /* echo with intervals: this connection's (ws_result.iv's layout) */
-	uint64_t upgraded, with_msg, sent, received, unanswered, mismatched, errors, bytes;
+	uint64_t upgraded, with_msg, sent, received, unanswered, mismatched, errors, conn_errors, bytes;
 	/* the session */
 	int fd;
 	char pend[8192];      /* bytes read after the 101's headers: the first frames (all of them: the
@@ -94,6 +96,12 @@ static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
 	ssize_t n;
 
 	(void)flags;
+	if (over(c) || (c->sh->o->mode == WS_RECEIVE && c->sh->o->messages > 0 && c->done >= c->sh->o->messages)) {
+		/* a server that never stops sending (a flood) would keep wslay_event_recv reading past
+		 * the run's end or the count */
+		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+		return -1;
+	}
 	if (c->opend < c->npend) { /* what came with the 101 first */
 		n = c->npend - c->opend < len ? c->npend - c->opend : len;
 		memcpy(buf, c->pend + c->opend, n);
@@ -187,6 +195,32 @@ static int on_value(http_parser *hp, const char *at, size_t len)
 	return 0;
 }
 
+/* Connect c->fd (non-blocking) to the target, waiting in 50 ms steps until the run ends or stops (a
+ * listener whose backlog is full drops the SYNs: a blocking connect would wait the kernel's ~2 min
+ * of retries past the run and through Ctrl-C); then back to blocking (reads and writes say
+ * MSG_DONTWAIT where they must not wait). True when connected. */
+static bool connect_until(struct ws_conn *c)
+{
+	int err = 0;
+	socklen_t el = sizeof(err);
+
+	if (connect(c->fd, (struct sockaddr *)&c->sh->addr, c->sh->addrlen)) {
+		if (errno != EINPROGRESS)
+			return false;
+		for (;;) {
+			struct pollfd p = { .fd = c->fd, .events = POLLOUT };
+
+			if (over(c))
+				return false;
+			if (poll(&p, 1, 50) > 0)
+				break;
+		}
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el) || err)
+			return false;
+	}
+	return fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK) == 0;
+}
+
 /* Connect and upgrade: true with c->fd open (non-blocking reads) and the first frames in pend. */
 static bool upgrade(struct ws_conn *c)
 {
@@ -200,11 +234,15 @@ static bool upgrade(struct ws_conn *c)
 	http_parser hp;
 	http_parser_settings hs = { .on_header_field = on_field, .on_header_value = on_value };
 
-	c->fd = socket(sh->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	c->fd = socket(sh->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		return false;
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(c->fd, (struct sockaddr *)&sh->addr, sh->addrlen) || getrandom(raw, sizeof(raw), 0) != sizeof(raw))
+	if (!connect_until(c)) {
+		c->conn_errors++;
+		return false;
+	}
+	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
 		return false;
 	base64_encode_raw(key, sizeof(raw), raw);
 	key[BASE64_ENCODE_RAW_LENGTH(sizeof(raw))] = '\0';
@@ -281,6 +319,8 @@ static void session(struct ws_conn *c)
 		c->errors++;
 		goto out;
 	}
+	/* wslay allocates a frame's announced length up front (up to 2 GiB by default): a bound */
+	wslay_event_config_set_max_recv_msg_length(ctx, WS_MAX_MSG);
 	while (ok && !over(c)) {
 		struct pollfd p = { .fd = c->fd, .events = POLLIN };
 
@@ -310,12 +350,21 @@ static void session(struct ws_conn *c)
 		if (c->opend < c->npend || poll(&p, 1, 50) > 0) {
 			if (wslay_event_recv(ctx))
 				ok = false;
+			else if (!wslay_event_get_read_enabled(ctx) && !wslay_event_get_close_received(ctx)) {
+				/* a protocol error (bad frame, bad UTF-8, a message over the limit): wslay
+				 * queued its close and reads no more */
+				wslay_event_send(ctx);
+				ok = false;
+			}
 		}
 	}
 	if (!ok && !wslay_event_get_close_received(ctx))
 		c->errors++; /* reset, or a protocol error */
-	if (c->outstanding)
+	if (c->outstanding) {
 		c->unanswered++;
+		if ((ok || wslay_event_get_close_received(ctx)) && !over(c))
+			c->errors++; /* the server closed with the message unanswered (not cut by the run's end) */
+	}
 	if (ok && !wslay_event_get_close_sent(ctx)) { /* our close frame, best effort */
 		wslay_event_queue_close(ctx, WSLAY_CODE_NORMAL_CLOSURE, NULL, 0);
 		wslay_event_send(ctx);
@@ -366,6 +415,8 @@ int ws_run(const struct ws_opts *o, struct ws_result *r, volatile sig_atomic_t *
 		log_err("%s", err);
 		return e;
 	}
+	if ((e = load_fd_room(o->connections, 0))) /* a socket per connection: not EMFILE on each */
+		return e;
 	cs = calloc(o->connections, sizeof(*cs));
 	r->handshake = calloc(1, sizeof(*r->handshake));
 	r->first_msg = calloc(1, sizeof(*r->first_msg));
@@ -415,6 +466,7 @@ int ws_run(const struct ws_opts *o, struct ws_result *r, volatile sig_atomic_t *
 		r->unanswered += c->unanswered;
 		r->mismatched += c->mismatched;
 		r->errors += c->errors;
+		r->connect_errors += c->conn_errors;
 		r->bytes += c->bytes;
 		for (int k = 0; k < sh.niv; k++)
 			load_interval_merge(&r->iv[k], &c->iv[k]);

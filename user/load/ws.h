@@ -49,6 +49,7 @@ struct ws_result {
 	uint64_t unanswered;         /* echo: sent and not answered when its connection ended */
 	uint64_t mismatched;         /* echo: answers that were not the message sent */
 	uint64_t errors;             /* refused, no or bad 101, protocol errors, resets, mismatches */
+	uint64_t connect_errors;     /* of them, connections refused or never accepted */
 	uint64_t bytes;              /* payload bytes received */
 	double elapsed;              /* seconds of the run */
 	double messages_per_sec;     /* received / elapsed */

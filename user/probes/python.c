@@ -269,27 +269,35 @@ static double q_us(const __u64 *hist, double q, __u64 max)
 	return hist_quantile(hist, HIST_SLOTS, q, max) / 1e3;
 }
 
+/* gil: the gil probe's per-thread array, a slot per thread (a slot with no tid yet is being
+ * filled in; an all-zero one has had nothing since the last reset); else the GC's tid-keyed hash. */
 static cJSON *threads_json(int fd, bool gil, bool hold_known, struct session *s)
 {
 	cJSON *arr = cJSON_CreateArray();
 	__u32 key, *prev = NULL, next;
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		cJSON *t;
-
-		if (gil) {
+	if (gil) {
+		for (__u32 slot = 0, n = session__gil_slots(s); slot < n; slot++) {
 			struct gil_thread g;
+			cJSON *t;
 
-			if (bpf_map_lookup_elem(fd, &next, &g))
-				goto skip;
-			t = session__thread_json(s, g.tgid, next, g.comm);
+			if (bpf_map_lookup_elem(fd, &slot, &g) || !g.tid || !(g.waits || g.wait_ns || g.hold_ns))
+				continue;
+			t = session__thread_json(s, g.tgid, g.tid, g.comm);
 			cJSON_AddNumberToObject(t, "wait_ms", g.wait_ns / 1e6);
 			if (hold_known)
 				cJSON_AddNumberToObject(t, "hold_ms", g.hold_ns / 1e6);
 			else
 				cJSON_AddNullToObject(t, "hold_ms");
 			cJSON_AddNumberToObject(t, "waits", g.waits);
-		} else {
+			cJSON_AddItemToArray(arr, t);
+		}
+		return arr;
+	}
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		cJSON *t;
+
+		{
 			struct gc_thread g;
 
 			if (bpf_map_lookup_elem(fd, &next, &g))

@@ -1140,6 +1140,12 @@ fail:
 	return NULL;
 }
 
+void reqtrack__drain(struct reqtrack *r)
+{
+	if (r && !r->stopped)
+		ring_buffer__consume(r->rb);
+}
+
 void reqtrack__poll(struct reqtrack *r)
 {
 	uint64_t now;

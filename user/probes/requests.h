@@ -42,6 +42,8 @@ struct req_record {
 struct reqtrack *reqtrack__new(struct session *s, const struct reqtrack_opts *o);
 /* Read what the probe sent; fold requests that ended over a second ago. Every tick. */
 void reqtrack__poll(struct reqtrack *r);
+/* Only drain the ring buffer (between the recorder's ticks): no folding, no task probing. */
+void reqtrack__drain(struct reqtrack *r);
 /* Detach, then read the rest (requests still open: answered, or incomplete). */
 void reqtrack__stop(struct reqtrack *r);
 /* profiling.requests (and python.handler_time_ms / serialization_time_ms); ffi names the

@@ -3,6 +3,10 @@
  * unwinds, symbolizes and folds every sample as it arrives, while the process is still there to
  * be read), and the report. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <libgen.h>
 #include <linux/perf_event.h>
 #include <pthread.h>
@@ -15,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "inspect/cpython.h"
+#include "inspect/ehtable.h"
 #include "inspect/elffile.h"
 #include "output/flamegraph.h"
 #include "lib/log.h"
@@ -42,6 +47,20 @@ struct stk_proc {
 	uint64_t code_type;  /* &PyCode_Type: a frame's code object is checked against it */
 	int tries;
 	char exe[256];    /* /proc/PID/exe when first seen: a change means it exec'd */
+	/* --unwind kernel: its mappings are in eh_procs; eh_rescan: a sample fell back for want of
+	 * a table (a library loaded since): read its maps again (at most once a second) */
+	bool eh_loaded, eh_rescan;
+	double eh_scanned, eh_interval; /* the last read, s; the least time to the next (50 ms, doubling to 1 s) */
+	uint64_t seen_poll;             /* the last stacks__poll that listed it among the targets */
+};
+
+/* --unwind kernel: one executable file's rows in eh_rows (by build-id, else device:inode). */
+struct ehmod {
+	int err;               /* 0, or why it has no table (-errno of ehtable_build_*) */
+	uint32_t first, count; /* its rows in eh_rows */
+	uint32_t page_first, npages, page_base; /* its page index in eh_pages (struct eh_map) */
+	struct { uint64_t off, vaddr, filesz; } load[8]; /* its PT_LOAD segments, for the bias */
+	int nload;
 };
 
 struct stacks {
@@ -58,6 +77,7 @@ struct stacks {
 	bool th_started;
 	volatile int stop;
 	pthread_mutex_t lock;
+	pthread_mutex_t eh_lock; /* --unwind kernel: the tables (eh_load_proc: poll and consumer) */
 	struct unwinder *uw;
 	struct ksyms *ks;
 	struct folded cpu, gil;
@@ -76,6 +96,8 @@ struct stacks {
 	struct strmap pending;
 	struct strmap libs;    /* native library -> CPU samples whose leaf-most native frame is in it */
 	uint64_t samples, frames, py_samples, py_truncated, no_user, no_stack;
+	uint64_t unwind[UNWIND_RESULT_MAX]; /* CPU samples with user registers, by how their unwind ended */
+	int last_unwind;                    /* of the sample just folded; -1: no user registers */
 	uint64_t py_dropped_frames, py_root_lost; /* of the truncated samples */
 	unsigned py_max_depth;                    /* the deepest truncated sample's Python frames */
 	uint64_t gil_stacks, gil_weighted, gil_wait_ns, gil_nostack_ns;
@@ -83,6 +105,15 @@ struct stacks {
 	char line[LINE_MAX_LEN];
 	char lab[LINE_MAX_LEN + 128]; /* the sample's labelled line (lcpu, lgil) */
 	char leaf_lib[256];    /* of the sample just folded: its leaf-most native library, or "" */
+	/* --unwind kernel */
+	struct strmap eh_files; /* "dev:inode" -> ptr: struct ehmod (shared with eh_ids) */
+	struct strmap eh_ids;   /* build-id -> ptr: struct ehmod */
+	uint32_t eh_used;       /* rows of eh_rows in use */
+	uint32_t eh_pages_used; /* entries of eh_pages in use */
+	uint64_t eh_rows_built, eh_mods, eh_mod_failed, eh_proc_loads, eh_cached;
+	uint64_t polls;         /* stacks__poll calls: a process's eh_procs entry goes when unseen for 10 */
+	double eh_build_ms;     /* CPU spent building and loading tables */
+	uint64_t kernel_samples; /* CPU samples whose native frames came unwound from BPF */
 };
 
 /* ---- Python frames ---- */
@@ -263,6 +294,239 @@ static void settle(struct stacks *st, struct stk_proc *p)
 	p->settled = true;
 }
 
+/* ---- --unwind kernel: unwind tables per file, mappings per process ---- */
+
+/* The executable's vdso image (the kernel maps the same one into every process): its ELF. */
+static Elf *vdso_elf(void)
+{
+	const unsigned char *img = (const void *)getauxval(AT_SYSINFO_EHDR);
+	const Elf64_Ehdr *eh = (const void *)img;
+	size_t size;
+
+	if (!img || memcmp(img, ELFMAG, SELFMAG))
+		return NULL;
+	size = eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize; /* the section headers come last */
+	if (size < sizeof(*eh) || size > (1 << 20))
+		return NULL;
+	elf_version(EV_CURRENT);
+	return elf_memory((char *)img, size);
+}
+
+/* Write n elements of size sz at index first of an mmapable BPF array: through a shared mapping
+ * of just those pages (unmapped after: they do not stay in bindprof's RSS), else by batch update.
+ * 0 or -errno. */
+static int eh_write(struct bpf_map *map, uint32_t first, const void *data, size_t n, size_t sz)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uint64_t off = (uint64_t)first * sz, start = off & ~(uint64_t)(pg - 1), len = off + n * sz - start;
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), start);
+
+	if (p != MAP_FAILED) {
+		memcpy((char *)p + (off - start), data, n * sz);
+		munmap(p, len);
+		return 0;
+	}
+	{
+		uint32_t *keys = malloc(n * sizeof(*keys));
+		__u32 cnt = n;
+		int err;
+
+		if (!keys)
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++)
+			keys[i] = first + i;
+		err = bpf_map_update_batch(bpf_map__fd(map), keys, data, &cnt, NULL) ? -errno : 0;
+		free(keys);
+		return err;
+	}
+}
+
+/* The page index of a file's rows (struct eh_map), into eh_pages; none when it is full. */
+static void eh_page_index(struct stacks *st, struct ehmod *m, const struct ehtable *t)
+{
+	uint32_t base = t->rows[0].pc >> EH_PAGE_SHIFT, np = (t->rows[t->n - 1].pc >> EH_PAGE_SHIFT) - base + 2;
+	uint64_t *idx;
+	uint32_t j = 0;
+
+	if (np > EH_MAX_PAGES - st->eh_pages_used)
+		return;
+	idx = malloc(np * sizeof(*idx));
+	for (uint32_t i = 0; idx && i < np; i++) {
+		uint64_t at = (uint64_t)(base + i) << EH_PAGE_SHIFT;
+
+		while (j + 1 < t->n && t->rows[j + 1].pc <= at)
+			j++;
+		idx[i] = j;
+	}
+	if (idx && !eh_write(st->skel->maps.eh_pages, st->eh_pages_used, idx, np, sizeof(*idx))) {
+		m->page_first = st->eh_pages_used;
+		m->npages = np;
+		m->page_base = base;
+		st->eh_pages_used += np;
+	}
+	free(idx);
+}
+
+/* The table of one file (build it and load its rows into eh_rows the first time), or NULL when
+ * it has none. path: where to open it; key: "dev:inode" or "[vdso]". cached_only: never build
+ * (the ring consumer's call: a build takes up to hundreds of ms; the poll thread's builds it). */
+static struct ehmod *ehmod_get(struct stacks *st, const char *path, const char *key, bool cached_only)
+{
+	struct strmap_entry *fe = strmap_get(&st->eh_files, key), *ie = NULL;
+	struct ehmod *m;
+	struct ehtable t = { 0 };
+	struct elf_file *ef = NULL;
+	Elf *elf;
+	char id[130];
+	double t0 = thread_cpu_ns();
+
+	if (!fe)
+		return NULL;
+	if (fe->ptr)
+		return ((struct ehmod *)fe->ptr)->err ? NULL : fe->ptr;
+	if (!strcmp(key, "[vdso]")) {
+		elf = vdso_elf();
+		snprintf(id, sizeof(id), "[vdso]");
+	} else {
+		ef = elf_file__open(path);
+		elf = ef ? elf_file__elf(ef) : NULL;
+		if (!ef || elf_file__build_id(ef, id, sizeof(id)))
+			id[0] = '\0';
+	}
+	if (id[0] && (ie = strmap_get(&st->eh_ids, id)) && ie->ptr) {
+		fe->ptr = ie->ptr; /* the same file under another path or inode */
+		elf_file__close(ef);
+		return ((struct ehmod *)fe->ptr)->err ? NULL : fe->ptr;
+	}
+	if (cached_only && strcmp(id, "[vdso]") && (!id[0] || !ehtable_cached(id))) {
+		if (ef)
+			elf_file__close(ef);
+		else if (elf)
+			elf_end(elf);
+		return NULL; /* left for the poll thread */
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		elf_file__close(ef);
+		return NULL;
+	}
+	fe->ptr = m;
+	if (ie)
+		ie->ptr = m;
+	/* built once per build-id, kept on disk for the next runs */
+	if (elf && id[0] && strcmp(id, "[vdso]") && !ehtable_cache_load(id, &t)) {
+		m->err = 0;
+		st->eh_cached++;
+	} else {
+		m->err = elf ? ehtable_build_elf(elf, &t) : -ENOEXEC;
+		if (!m->err && id[0] && strcmp(id, "[vdso]") && ehtable_cache_save(id, &t))
+			log_debug("caching the unwind table of %s failed", path);
+	}
+	if (!m->err) {
+		size_t nph;
+
+		if (!elf_getphdrnum(elf, &nph))
+			for (size_t i = 0; i < nph && m->nload < (int)ARRAY_SIZE(m->load); i++) {
+				GElf_Phdr ph;
+
+				if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD) {
+					m->load[m->nload].off = ph.p_offset;
+					m->load[m->nload].vaddr = ph.p_vaddr;
+					m->load[m->nload++].filesz = ph.p_filesz;
+				}
+			}
+		if (t.n > EH_MAX_ROWS - st->eh_used) {
+			m->err = -ENOSPC;
+		} else {
+			m->err = eh_write(st->skel->maps.eh_rows, st->eh_used, t.rows, t.n, sizeof(*t.rows));
+			if (!m->err) {
+				m->first = st->eh_used;
+				m->count = t.n;
+				st->eh_used += t.n;
+				st->eh_rows_built += t.n;
+				st->eh_mods++;
+				eh_page_index(st, m, &t);
+			}
+		}
+	}
+	if (m->err) {
+		st->eh_mod_failed++;
+		log_debug("no unwind table for %s: %s", path, strerror(-m->err));
+	}
+	ehtable_free(&t);
+	if (ef)
+		elf_file__close(ef);
+	else if (elf)
+		elf_end(elf);
+	st->eh_build_ms += (thread_cpu_ns() - t0) / 1e6;
+	return m->err ? NULL : m;
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const struct eh_map *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Read the process's executable mappings and give BPF their tables (eh_procs). */
+static void eh_load_proc(struct stacks *st, struct stk_proc *p, bool cached_only)
+{
+	char path[64], line[1024];
+	struct eh_proc *pr = calloc(1, sizeof(*pr));
+	FILE *f;
+
+	p->eh_scanned = (now_ns() / 1e9);
+	p->eh_rescan = false;
+	/* a starting process maps its libraries in its first moments: read again soon, then less often */
+	p->eh_interval = p->eh_interval ? (p->eh_interval * 2 < 1.0 ? p->eh_interval * 2 : 1.0) : 0.05;
+	snprintf(path, sizeof(path), "/proc/%d/maps", p->pid);
+	if (!pr)
+		return;
+	if (!(f = fopen(path, "re"))) {
+		bpf_map__delete_elem(st->skel->maps.eh_procs, &p->pid, sizeof(int), 0);
+		p->eh_loaded = true; /* gone */
+		free(pr);
+		return;
+	}
+	while (fgets(line, sizeof(line), f) && pr->n < EH_MAX_MAPS) {
+		unsigned long long start, end, pgoff, ino;
+		char perm[8], dev[16], file[256] = "", key[64], mf[96];
+		struct ehmod *m;
+		uint64_t bias;
+
+		if (sscanf(line, "%llx-%llx %7s %llx %15s %llu %255s", &start, &end, perm, &pgoff, dev, &ino, file) < 6 ||
+		    perm[2] != 'x')
+			continue;
+		if (!strcmp(file, "[vdso]")) {
+			snprintf(key, sizeof(key), "[vdso]");
+		} else if (file[0] == '/' && ino) {
+			snprintf(key, sizeof(key), "%s:%llu", dev, ino);
+		} else {
+			continue; /* anonymous (JIT) or a special mapping: the fallback's */
+		}
+		snprintf(mf, sizeof(mf), "/proc/%d/map_files/%llx-%llx", p->pid, start, end);
+		if (!(m = ehmod_get(st, mf, key, cached_only)))
+			continue;
+		bias = start - pgoff;
+		for (int i = 0; i < m->nload; i++)
+			if ((m->load[i].off & ~0xfffull) <= pgoff && pgoff < m->load[i].off + m->load[i].filesz) {
+				bias = start - pgoff + m->load[i].off - m->load[i].vaddr;
+				break;
+			}
+		pr->m[pr->n++] = (struct eh_map){ .start = start, .end = end, .bias = bias, .first = m->first,
+						  .count = m->count, .page_first = m->page_first, .npages = m->npages,
+						  .page_base = m->page_base };
+	}
+	fclose(f);
+	qsort(pr->m, pr->n, sizeof(pr->m[0]), by_start);
+	pr->gen = ++st->eh_proc_loads;
+	if (bpf_map__update_elem(st->skel->maps.eh_procs, &p->pid, sizeof(int), pr, sizeof(*pr), BPF_ANY))
+		log_debug("eh_procs: pid %d: %s", p->pid, strerror(errno));
+	p->eh_loaded = true;
+	free(pr);
+}
+
 /* --malloc-sample: the uprobe on process pid's libc malloc (the libc its maps name, through
  * /proc/PID/root), once per process. */
 static void malloc_attach(struct stacks *st, int pid)
@@ -295,7 +559,7 @@ static void malloc_attach(struct stacks *st, int pid)
 	snprintf(full, sizeof(full), "/proc/%d/root%s", pid, lib);
 	l = bpf_program__attach_uprobe_opts(st->skel->progs.sample_malloc, pid, full, 0, &uo);
 	if (!l) {
-		snprintf(st->malloc_err, sizeof(st->malloc_err), "uprobe on malloc in %s of process %d: %s", lib, pid,
+		snprintf(st->malloc_err, sizeof(st->malloc_err), "uprobe on malloc in %.160s of process %d: %s", lib, pid,
 			 strerror(errno));
 		st->malloc_failed++;
 		return;
@@ -312,6 +576,24 @@ void stacks__poll(struct stacks *st, const int *pids, int n)
 {
 	if (!st)
 		return;
+	st->polls++;
+	if (st->o.kernel_unwind && st->polls % 10 == 0) {
+		/* processes gone from the targets (exited) for 10 polls: their mappings leave eh_procs
+		 * (1,024 entries), and come back if they are seen again */
+		pthread_mutex_lock(&st->lock);
+		pthread_mutex_lock(&st->eh_lock);
+		for (size_t i = 0; i < st->procs.cap; i++) {
+			struct stk_proc *q = st->procs.e[i].ptr;
+
+			if (st->procs.e[i].key && q && q->eh_loaded && q->seen_poll + 10 < st->polls) {
+				bpf_map__delete_elem(st->skel->maps.eh_procs, &q->pid, sizeof(int), 0);
+				q->eh_loaded = false;
+				q->eh_interval = 0;
+			}
+		}
+		pthread_mutex_unlock(&st->eh_lock);
+		pthread_mutex_unlock(&st->lock);
+	}
 	for (int i = 0; i < n && st->o.malloc_every && st->nlinks >= 0; i++)
 		malloc_attach(st, pids[i]);
 	for (int i = 0; i < n; i++) {
@@ -319,6 +601,8 @@ void stacks__poll(struct stacks *st, const int *pids, int n)
 
 		pthread_mutex_lock(&st->lock);
 		p = proc_of(st, pids[i]);
+		if (p)
+			p->seen_poll = st->polls;
 		if (p) {
 			char path[64], exe[256] = "", *comm = NULL;
 
@@ -333,15 +617,23 @@ void stacks__poll(struct stacks *st, const int *pids, int n)
 			snprintf(path, sizeof(path), "/proc/%d/exe", p->pid);
 			if (readlink(path, exe, sizeof(exe) - 1) > 0 && strcmp(exe, p->exe)) {
 				snprintf(p->exe, sizeof(p->exe), "%s", exe);
-				unwinder_forget(st->uw, p->pid);
+				unwinder_exec(st->uw, p->pid, exe);
+				p->eh_loaded = false;
+				p->eh_interval = 0;
 				p->settled = false;
 				p->fl = NULL;
 				p->tries = 0;
 			}
+			unwinder_prepare(st->uw, p->pid);
 		}
 		pthread_mutex_unlock(&st->lock);
 		if (p && !p->settled)
 			settle(st, p); /* the consumer reads p->fl only once settled */
+		if (p && st->o.kernel_unwind && (!p->eh_loaded || (p->eh_rescan && (now_ns() / 1e9) - p->eh_scanned >= p->eh_interval))) {
+			pthread_mutex_lock(&st->eh_lock);
+			eh_load_proc(st, p, false);
+			pthread_mutex_unlock(&st->eh_lock);
+		}
 	}
 }
 
@@ -385,10 +677,22 @@ static int fold_event(struct stacks *st, const struct stack_event *e)
 	struct stack_input in = { 0 };
 	int nn = 0, cat;
 
-	st->no_stack += e->regs[16] && !e->user_len;
-	if (e->regs[16])
+	st->no_stack += e->regs[16] && !e->user_len && !e->nupc;
+	st->last_unwind = -1;
+	/* return addresses that another probe's (or bindprof's own) uretprobes replaced */
+	unwinder_set_uretprobes(st->uw, e->uret_tramp, (const uint64_t *)e->uret_slot, (const uint64_t *)e->uret_orig,
+				e->user_len && e->nuret <= MAX_URETPROBES ? (int)e->nuret : 0);
+	if (e->nupc) {
+		/* unwound in BPF (--unwind kernel): return addresses, made call sites as the DWARF
+		 * unwinder's are (minus one), for all but the leaf */
+		nn = e->nupc < MAX_NATIVE ? (int)e->nupc : MAX_NATIVE;
+		for (int i = 0; i < nn && i < EH_MAX_FRAMES; i++)
+			pcs[i] = i ? e->upc[i] - 1 : e->upc[i];
+		st->kernel_samples += e->kind == STACK_CPU;
+		st->last_unwind = UNWIND_COMPLETE; /* BPF sends only walks that reached the outermost frame */
+	} else if (e->regs[16])
 		nn = unwinder_unwind(st->uw, e->pid, e->tid, (const uint64_t *)e->regs, e->stack, e->user_len, pcs,
-				     MAX_NATIVE);
+				     MAX_NATIVE, &st->last_unwind);
 	else
 		st->no_user++;
 	for (int i = 0; i < nn; i++) {
@@ -514,9 +818,24 @@ static int on_event(void *ctx, void *data, size_t size)
 	const struct stack_event *e = data;
 	int cat;
 
-	if (size < sizeof(*e))
+	/* an event unwound in BPF comes without its stack copy */
+	if (size < offsetof(struct stack_event, stack) || (!e->nupc && size < sizeof(*e)))
 		return 0;
 	pthread_mutex_lock(&st->lock);
+	if (st->o.kernel_unwind && (e->unwind == EH_FB_NO_PROC || e->unwind == EH_FB_NO_MAPPING)) {
+		/* a process or library loaded since its maps were read: read them again */
+		struct stk_proc *pp = proc_of(st, e->pid);
+
+		if (pp) {
+			pp->eh_rescan = true;
+			/* at once when due (the poll tick may come 100 ms later, more on a busy host) */
+			if (!pp->eh_loaded || (now_ns() / 1e9) - pp->eh_scanned >= pp->eh_interval) {
+				pthread_mutex_lock(&st->eh_lock);
+				eh_load_proc(st, pp, true);
+				pthread_mutex_unlock(&st->eh_lock);
+			}
+		}
+	}
 	cat = fold_event(st, e);
 	if (e->kind == STACK_CPU) {
 		st->samples++;
@@ -527,6 +846,8 @@ static int on_event(void *ctx, void *data, size_t size)
 				le->val++;
 		}
 		st->cat[cat]++;
+		if (st->last_unwind >= 0 && st->last_unwind < UNWIND_RESULT_MAX)
+			st->unwind[st->last_unwind]++;
 		folded_add(&st->cpu, st->line, 1);
 		folded_add(&st->lcpu, st->lab, 1);
 	} else if (e->kind == STACK_GIL_WAIT) {
@@ -589,8 +910,13 @@ static void *consumer(void *arg)
 	struct stacks *st = arg;
 	double t0 = thread_cpu_ns();
 
-	while (!st->stop)
-		ring_buffer__poll(st->rb, 100);
+	while (!st->stop) {
+		/* --unwind kernel: samples unwound in BPF do not wake this thread (a wakeup costs
+		 * more than their unwinding): drain them every 20 ms */
+		ring_buffer__poll(st->rb, st->o.kernel_unwind ? 20 : 100);
+		if (st->o.kernel_unwind)
+			ring_buffer__consume(st->rb);
+	}
 	ring_buffer__consume(st->rb);
 	st->own_cpu_ms = (thread_cpu_ns() - t0) / 1e6;
 	return NULL;
@@ -610,6 +936,7 @@ struct stacks *stacks__new(struct session *s, const struct stacks_opts *o)
 	st->sess = s;
 	st->o = *o;
 	pthread_mutex_init(&st->lock, NULL);
+	pthread_mutex_init(&st->eh_lock, NULL);
 	folded_init(&st->cpu);
 	folded_init(&st->gil);
 	folded_init(&st->lcpu);
@@ -621,10 +948,20 @@ struct stacks *stacks__new(struct session *s, const struct stacks_opts *o)
 	strmap_init(&st->libs);
 	st->uw = unwinder_new();
 	st->ks = ksyms_load();
+	strmap_init(&st->eh_files);
+	strmap_init(&st->eh_ids);
 	st->skel = stacks_bpf__open();
 	if (!st->skel) {
 		err = -errno;
 		log_err("opening the stacks BPF object: %s", strerror(-err));
+		goto fail;
+	}
+	/* --unwind kernel: the tables' maps at their size (24 MiB of rows); else one entry each */
+	st->skel->rodata->kernel_unwind = o->kernel_unwind;
+	if (!o->kernel_unwind &&
+	    (bpf_map__set_max_entries(st->skel->maps.eh_rows, 1) || bpf_map__set_max_entries(st->skel->maps.eh_procs, 1) ||
+	     bpf_map__set_max_entries(st->skel->maps.eh_pages, 1))) {
+		err = -errno;
 		goto fail;
 	}
 	/* GIL-wait stacks come from the gil probe's sched_switch program (session_opts.gil_stacks),
@@ -741,9 +1078,22 @@ void stacks__free(struct stacks *st)
 	for (size_t i = 0; i < st->mods.cap; i++)
 		free(st->mods.e[i].ptr);
 	strmap_free(&st->mods);
+	for (size_t i = 0; i < st->eh_files.cap; i++) {
+		struct ehmod *m = st->eh_files.e[i].ptr;
+
+		if (!m)
+			continue;
+		for (size_t j = i + 1; j < st->eh_files.cap; j++) /* shared by build-id: free once */
+			if (st->eh_files.e[j].ptr == m)
+				st->eh_files.e[j].ptr = NULL;
+		free(m);
+	}
+	strmap_free(&st->eh_files);
+	strmap_free(&st->eh_ids);
 	unwinder_free(st->uw);
 	ksyms_free(st->ks);
 	pthread_mutex_destroy(&st->lock);
+	pthread_mutex_destroy(&st->eh_lock);
 	free(st);
 }
 
@@ -893,6 +1243,18 @@ static int write_labelled(struct stacks *st, const struct folded *lf, const char
 	return e;
 }
 
+/* Name a written file in the document as key: its path, or null with a warning when writing it
+ * failed (err: 0 or a negative errno; a NULL path, out of memory, is the empty string). */
+static void written_path(cJSON *doc, cJSON *obj, const char *key, const char *path, int err)
+{
+	if (err) {
+		profile_warn(doc, "stacks", "writing %s: %s", path, strerror(-err));
+		cJSON_AddNullToObject(obj, key);
+	} else {
+		cJSON_AddStringToObject(obj, key, path ? path : "");
+	}
+}
+
 /* stacks.mappings: every native module a sample went through, with its path and GNU build-id. */
 static void report_mappings(struct stacks *st, cJSON *s)
 {
@@ -988,6 +1350,39 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 		  "in user space from .eh_frame/DWARF CFI (libdw, frame pointers as a "
 		  "fallback) over a copy of the top 16 KiB of the stack; Python frames read "
 		  "from the sampled thread's PyThreadState in BPF");
+	if (st->o.kernel_unwind)
+		cJSON_ReplaceItemInObject(s, "method", cJSON_CreateString(
+			"perf_event cpu-clock per CPU, target threads only; user stacks unwound in BPF from "
+			"compact tables built from each file's .eh_frame (CFA from rsp or rbp + n, return "
+			"address at CFA - 8, rbp unchanged or saved at CFA + n; --unwind kernel), a sample "
+			"with any other rule falling back to a copy of the top 16 KiB of the stack unwound "
+			"in user space (libdw); Python frames read from the sampled thread's PyThreadState "
+			"in BPF"));
+	{
+		static const char *const reasons[EH_FB_MAX] = {
+			[EH_FB_NO_PROC] = "no_table_for_process", [EH_FB_NO_MAPPING] = "no_table_for_mapping",
+			[EH_FB_NO_ROW] = "pc_without_fde", [EH_FB_EXPR] = "cfa_expression",
+			[EH_FB_REG] = "cfa_other_register", [EH_FB_RA] = "return_address_or_rbp_rule",
+			[EH_FB_SIGNAL] = "signal_frame", [EH_FB_READ] = "stack_read_failed",
+			[EH_FB_BAD_CFA] = "cfa_not_above_sp", [EH_FB_DEPTH] = "too_deep",
+		};
+		cJSON *u = cJSON_AddObjectToObject(s, "unwind"), *fb;
+		uint64_t nfb = 0;
+
+		cJSON_AddStringToObject(u, "mode", st->o.kernel_unwind ? "kernel" : "dwarf");
+		cJSON_AddNumberToObject(u, "kernel_unwound", counts[STK_KERNEL_UNWOUND]);
+		fb = cJSON_AddObjectToObject(u, "fallbacks");
+		for (int r = 1; r < EH_FB_MAX; r++) {
+			cJSON_AddNumberToObject(fb, reasons[r], counts[STK_FB + r]);
+			nfb += counts[STK_FB + r];
+		}
+		cJSON_AddNumberToObject(u, "fallback_samples", nfb);
+		cJSON_AddNumberToObject(u, "tables", st->eh_mods);
+		cJSON_AddNumberToObject(u, "table_failures", st->eh_mod_failed);
+		cJSON_AddNumberToObject(u, "table_rows", st->eh_rows_built);
+		cJSON_AddNumberToObject(u, "tables_from_cache", st->eh_cached);
+		cJSON_AddNumberToObject(u, "table_build_ms", st->eh_build_ms);
+	}
 	cJSON_AddStringToObject(s, "event", st->o.malloc_every ? "malloc" : st->o.page_faults ? "page-faults" : "cpu-clock");
 	if (st->o.malloc_every) {
 		cJSON_AddNumberToObject(s, "malloc_every", st->o.malloc_every);
@@ -1004,15 +1399,11 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 	cJSON_AddNumberToObject(s, "samples", st->samples);
 	cJSON_AddNumberToObject(s, "lost", counts[STK_LOST]);
 	if (st->o.folded) {
-		if ((e = folded_write(&st->cpu, st->o.folded)))
-			profile_warn(doc, "stacks", "writing %s: %s", st->o.folded, strerror(-e));
-		cJSON_AddStringToObject(s, "folded_path", st->o.folded);
+		written_path(doc, s, "folded_path", st->o.folded, folded_write(&st->cpu, st->o.folded));
 		{
 			char *lp = sibling_path(st->o.folded, "labels");
 
-			if (lp && (e = write_labelled(st, &st->lcpu, lp)))
-				profile_warn(doc, "stacks", "writing %s: %s", lp, strerror(-e));
-			cJSON_AddStringToObject(s, "labelled_path", lp ? lp : "");
+			written_path(doc, s, "labelled_path", lp, lp ? write_labelled(st, &st->lcpu, lp) : 0);
 			free(lp);
 		}
 	} else {
@@ -1028,9 +1419,7 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 		flamegraph_subtitle(sub, sizeof(sub), st->cpu.total,
 				    st->o.malloc_every ? "sampled calls" : st->o.page_faults ? "faults" : "samples",
 				    st->o.page_faults || st->o.malloc_every ? 0 : st->o.freq, 0, 0);
-		if ((e = flamegraph_write(&st->cpu, &fo, st->o.svg)))
-			profile_warn(doc, "stacks", "writing %s: %s", st->o.svg, strerror(-e));
-		cJSON_AddStringToObject(s, "svg_path", st->o.svg);
+		written_path(doc, s, "svg_path", st->o.svg, flamegraph_write(&st->cpu, &fo, st->o.svg));
 	} else {
 		cJSON_AddNullToObject(s, "svg_path");
 	}
@@ -1043,6 +1432,38 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 				(double)st->frames / (st->samples + st->gil_stacks) : 0);
 	cJSON_AddNumberToObject(s, "samples_without_user_registers", st->no_user);
 	cJSON_AddNumberToObject(s, "samples_without_stack_copy", st->no_stack);
+	{
+		/* how each CPU sample's native unwind ended: complete, or why it stopped (its frames up
+		 * to there are kept, the rest of the stack is missing; a pc in no module is [unknown]) */
+		cJSON *uf = cJSON_AddObjectToObject(s, "unwind_failures");
+		uint64_t with = 0, failed = 0;
+		char worst[64] = "";
+		uint64_t wn = 0;
+
+		for (int r = 0; r < UNWIND_RESULT_MAX; r++) {
+			with += st->unwind[r];
+			if (r == UNWIND_COMPLETE)
+				continue;
+			failed += st->unwind[r];
+			cJSON_AddNumberToObject(uf, unwind_result_name(r), st->unwind[r]);
+			if (st->unwind[r] > wn) {
+				wn = st->unwind[r];
+				snprintf(worst, sizeof(worst), "%s", unwind_result_name(r));
+			}
+		}
+		cJSON_AddNumberToObject(s, "samples_unwound", with);
+		cJSON_AddNumberToObject(s, "uretprobe_samples", unwinder_uretprobe_samples(st->uw));
+		if (with)
+			cJSON_AddNumberToObject(s, "unwound_complete_percent", 100.0 * st->unwind[UNWIND_COMPLETE] / with);
+		else
+			cJSON_AddNullToObject(s, "unwound_complete_percent");
+		if (with && failed * 20 > with)
+			profile_warn(doc, "stacks",
+				     "%llu of %llu samples' native stacks could not be unwound to their root (%.1f%%; "
+				     "most: %s, %llu): their root-most frames are missing (stacks.unwind_failures)",
+				     (unsigned long long)failed, (unsigned long long)with, 100.0 * failed / with, worst,
+				     (unsigned long long)wn);
+	}
 	py = cJSON_AddObjectToObject(s, "python");
 	walked = cJSON_AddArrayToObject(py, "walked_versions");
 	procs = cJSON_AddArrayToObject(py, "processes");
@@ -1102,14 +1523,12 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 		if (st->o.folded) {
 			char *gp = sibling_path(st->o.folded, "gil-wait");
 
-			if (gp && (e = folded_write(&st->gil, gp)))
-				profile_warn(doc, "stacks", "writing %s: %s", gp, strerror(-e));
-			cJSON_AddStringToObject(g, "folded_path", gp ? gp : "");
+			e = gp ? folded_write(&st->gil, gp) : 0;
+			written_path(doc, g, "folded_path", gp, e);
 			free(gp);
 			gp = sibling_path(st->o.folded, "gil-wait.labels");
-			if (gp && (e = write_labelled(st, &st->lgil, gp)))
-				profile_warn(doc, "stacks", "writing %s: %s", gp, strerror(-e));
-			cJSON_AddStringToObject(g, "labelled_path", gp ? gp : "");
+			e = gp ? write_labelled(st, &st->lgil, gp) : 0;
+			written_path(doc, g, "labelled_path", gp, e);
 			free(gp);
 		} else {
 			cJSON_AddNullToObject(g, "folded_path");
@@ -1117,9 +1536,8 @@ void stacks__report(struct stacks *st, cJSON *doc, cJSON *prof)
 		if (st->o.svg) {
 			char *gp = sibling_path(st->o.svg, "gil-wait");
 
-			if (gp && (e = flamegraph_write_svg(&st->gil, gp, "bindprof: GIL-wait stacks", "us")))
-				profile_warn(doc, "stacks", "writing %s: %s", gp, strerror(-e));
-			cJSON_AddStringToObject(g, "svg_path", gp ? gp : "");
+			e = gp ? flamegraph_write_svg(&st->gil, gp, "bindprof: GIL-wait stacks", "us") : 0;
+			written_path(doc, g, "svg_path", gp, e);
 			free(gp);
 		}
 		top_frames(&st->gil, "wait_us", cJSON_AddArrayToObject(g, "top_self"), cJSON_AddArrayToObject(g, "top_total"));

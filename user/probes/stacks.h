@@ -19,6 +19,9 @@ struct stacks_opts {
 	const char *svg;     /* --svg FILE, or NULL */
 	bool page_faults;    /* sample the page-faults software event (every fault: where memory is
 			      * touched for the first time) instead of cpu-clock; user frames only */
+	bool kernel_unwind;  /* --unwind kernel: CPU samples' native frames unwound in BPF from
+			      * .eh_frame tables (user/inspect/ehtable.h); a sample whose rules BPF
+			      * cannot follow falls back to the stack copy and DWARF in user space */
 	unsigned long malloc_every; /* > 0: instead of cpu-clock, a uprobe on each target process's libc
 				     * malloc sends the stack of a call with probability 1/malloc_every
 				     * (attached as processes are polled); 0: off */

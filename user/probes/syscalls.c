@@ -60,7 +60,6 @@ cJSON *syscalls_to_json(struct session *sess)
 	struct thread_row *rows = NULL;
 	cJSON *o = NULL, *arr;
 	__u64 total_count = 0, total_ns = 0;
-	__u32 key, *prev = NULL, next;
 	int n = 0, nrows = 0, cap = 0;
 
 	int threads_fd = session__thread_stats_fd(sess);
@@ -85,6 +84,9 @@ cJSON *syscalls_to_json(struct session *sess)
 	cJSON_AddNumberToObject(o, "total_time_ms", total_ns / 1e6);
 	/* a new task's first return from clone: its exit hit, with no entry and no syscall of its own */
 	cJSON_AddNumberToObject(o, "new_task_first_returns", (double)session__syscall_new_task_returns(sess));
+	/* return probes' trampolines (bindprof's own --ffi and task probes, other tools'): not the
+	 * target's syscalls, so in no figure above or below */
+	cJSON_AddNumberToObject(o, "uretprobe_returns", (double)session__syscall_uretprobe_returns(sess));
 	arr = cJSON_AddArrayToObject(o, "by_syscall");
 	for (int i = 0; i < n; i++) {
 		char buf[32];
@@ -99,7 +101,9 @@ cJSON *syscalls_to_json(struct session *sess)
 		cJSON_AddItemToArray(arr, syscall_stat_to_json(name, st));
 	}
 
-	while (bpf_map_get_next_key(threads_fd, prev, &next) == 0) {
+	/* a slot per thread that made a syscall (zeroed ones: none since the last reset; a slot
+	 * with no tid yet: being filled in) */
+	for (__u32 slot = 0, nslots = session__thread_slots(sess); slot < nslots; slot++) {
 		if (nrows == cap) {
 			int ncap = cap ? cap * 2 : 64;
 			struct thread_row *nr = realloc(rows, ncap * sizeof(*nr));
@@ -109,12 +113,11 @@ cJSON *syscalls_to_json(struct session *sess)
 			rows = nr;
 			cap = ncap;
 		}
-		if (bpf_map_lookup_elem(threads_fd, &next, &rows[nrows].st) == 0) {
-			rows[nrows].tid = next;
+		if (bpf_map_lookup_elem(threads_fd, &slot, &rows[nrows].st) == 0 && rows[nrows].st.tid &&
+		    rows[nrows].st.count) {
+			rows[nrows].tid = rows[nrows].st.tid;
 			nrows++;
 		}
-		key = next;
-		prev = &key;
 	}
 	qsort(rows, nrows, sizeof(*rows), cmp_thread);
 	arr = cJSON_AddArrayToObject(o, "threads");
