@@ -73,6 +73,7 @@ fi
 # rest of their suite without them (BINDPROF_TEST_EXCLUDE), so that no one suite is the run's floor.
 SPLIT="test_ffi@test_kill_while_stopped test_ffi@test_binding_layer test_ffi@test_ctypes
 test_ffi@test_c_extension_and_stripped
+test_requests@test_executor_items,test_fastapi_uvicorn,test_aiohttp,test_gunicorn_gthread
 test_stacks@test_gil_wait_stacks_thread_per_request
 test_python@test_gc_collections_and_pauses,test_gc_generations_match_get_stats,test_gc_generations_frozen_with_a_callback
 test_python@test_gil_thread_rows_count_their_waits,test_gil_threads_outnumber_cpus"
