@@ -160,7 +160,7 @@ FUZZ_SRCS_httpresp := user/load/httpresp.c
 FUZZ_SRCS_endpoint := user/load/endpoint.c
 FUZZ_SRCS_profile  := user/output/document.c user/output/reader.c user/lib/json.c user/lib/file.c user/lib/util.c \
 	user/lib/log.c user/lib/validate.c user/cli/diff.c user/cli/options.c user/stats/gate.c user/stats/perftarget.c \
-	user/stats/verdict.c user/stats/wlhealth.c user/stats/stats.c user/output/html.c \
+	user/stats/verdict.c user/stats/wlhealth.c user/stats/stats.c user/output/html.c user/output/html_shapes.c \
 	user/output/flamegraph.c user/output/stackset.c user/lib/strmap.c user/history/trend.c
 FUZZ_ALL     := suites manifest httpresp endpoint profile
 FUZZ_BINS    := $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_ALL))

@@ -85,11 +85,13 @@ def test_suites_end_to_end_with_clean_and_profiled_passes():
                   f"{w['name']}: the app's CPU was sampled: {cpu_}")
             # the recorder runs in profile's process beside the load generator: its own CPU counts
             # its threads only. It holds the stack consumer thread (whose own clock the stacks
-            # section reports, over a slightly longer window), and less than the generator's CPU
-            # for the same load (which a whole-process figure would hold on top)
+            # section reports, over a slightly longer window), and not the generator's CPU (a
+            # whole-process figure would hold it on top of the consumer's: 110.8 ms read beside a
+            # consumer of 100.7 and a generator of 96 on a busy host, so "less than the generator's"
+            # was no ground truth)
             gen_ms = r_["generator"]["cpu_percent"] / 100 * r_["throughput"]["measured_secs"] * 1000
             own, consumer = r_["overhead"]["bindprof_cpu_ms"], r_["profiling"]["stacks"]["own_cpu_ms"]
-            check(own is not None and 0.5 * consumer <= own < gen_ms,
+            check(own is not None and 0.5 * consumer <= own < consumer + 0.5 * gen_ms,
                   f"{w['name']}: bindprof_cpu_ms {own}, the stack consumer's {consumer} ms, "
                   f"the generator's {gen_ms:.0f} ms")
             # every request the profiled pass's load completed was seen by the requests probe,

@@ -285,7 +285,7 @@ void vd_compare(const struct vd_rule *r, const double *base, int nb, const doubl
 		const struct vd_opts *o, struct vd_result *out)
 {
 	double alpha = o && o->alpha > 0 ? o->alpha : 0.05, conf = o && o->confidence > 0 ? o->confidence : 0.95;
-	double k = o && o->noise_k > 0 ? o->noise_k : 1, worse, band, u, est, lo, hi, cov;
+	double k = o && o->noise_k > 0 ? o->noise_k : 1, worse, band, u, est, lo = 0, hi = 0, cov = 0; /* an out-of-memory CI stays 0 */
 	bool gated_small, logmode;
 	double band_log = 0;
 
