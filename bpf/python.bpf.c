@@ -81,29 +81,17 @@ static __always_inline struct gil_total *gil_total(void)
  * when the array is full. */
 static __always_inline struct gil_thread *gil_thread_of(struct task_struct *t, struct thread_ctx *tc)
 {
+	bool fresh;
 	struct gil_thread *g;
-	__u32 slot;
 
 	if (!tc)
 		return NULL;
-	if (tc->gil_slot) {
-		slot = tc->gil_slot - 1;
-		g = bpf_map_lookup_elem(&gil_threads, &slot);
-		if (!g)
-			count_drop(DROP_GIL_THREAD_FULL);
-		return g;
+	g = thread_slot(&tc->gil_slot, &gil_slots, &gil_threads, DROP_GIL_THREAD_FULL, &fresh);
+	if (g && fresh) {
+		g->tgid = t->tgid;
+		bpf_probe_read_kernel_str(g->comm, sizeof(g->comm), t->comm);
+		g->tid = t->pid; /* last: the reader skips a slot whose tid is still 0 */
 	}
-	slot = (__u32)__sync_fetch_and_add(&gil_slots, 1);
-	g = bpf_map_lookup_elem(&gil_threads, &slot);
-	if (!g) {
-		tc->gil_slot = ~0u; /* full: this thread's later events are dropped too */
-		count_drop(DROP_GIL_THREAD_FULL);
-		return NULL;
-	}
-	g->tgid = t->tgid;
-	bpf_probe_read_kernel_str(g->comm, sizeof(g->comm), t->comm);
-	g->tid = t->pid; /* last: the reader skips a slot whose tid is still 0 */
-	tc->gil_slot = slot + 1;
 	return g;
 }
 

@@ -48,27 +48,14 @@ __u64 uretprobe_returns = 0;
  * NULL (and counted) when the array is full. */
 static __always_inline struct thread_stat *thread_stat_of(struct thread_ctx *tc, __u32 tgid, __u32 tid)
 {
-	struct thread_stat *t;
-	__u32 slot;
+	bool fresh;
+	struct thread_stat *t = thread_slot(&tc->sys_slot, &thread_slots, &thread_stats, DROP_THREAD_MAP_FULL, &fresh);
 
-	if (tc->sys_slot) {
-		slot = tc->sys_slot - 1;
-		t = bpf_map_lookup_elem(&thread_stats, &slot);
-		if (!t)
-			count_drop(DROP_THREAD_MAP_FULL);
-		return t;
+	if (t && fresh) {
+		t->tgid = tgid;
+		bpf_get_current_comm(t->comm, sizeof(t->comm));
+		t->tid = tid; /* last: the reader skips a slot whose tid is still 0 */
 	}
-	slot = (__u32)__sync_fetch_and_add(&thread_slots, 1);
-	t = bpf_map_lookup_elem(&thread_stats, &slot);
-	if (!t) {
-		tc->sys_slot = ~0u; /* full: this thread's later syscalls are dropped too */
-		count_drop(DROP_THREAD_MAP_FULL);
-		return NULL;
-	}
-	t->tgid = tgid;
-	bpf_get_current_comm(t->comm, sizeof(t->comm));
-	t->tid = tid; /* last: the reader skips a slot whose tid is still 0 */
-	tc->sys_slot = slot + 1;
 	return t;
 }
 
