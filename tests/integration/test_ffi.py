@@ -97,7 +97,7 @@ def test_ctypes():
         # a plain library cannot release the GIL itself: its state is read in memory, no probe
         # on PyEval_SaveThread (which every blocking call of a server would hit)
         check(doc["results"]["overhead"]["probe_hits"]["ffi_gil_state"] == 0, "PyEval_SaveThread was probed")
-        within(fs["ffitest_busy_50us"]["p50_us"], 50, TOL, "busy p50")
+        within_waits(fs["ffitest_busy_50us"], 50, TOL, "busy p50")
         within_waits(fs["ffitest_sleep_1ms"], 1050, TOL, "sleep p50")
         # under 10 us: p50 comes from a log-linear histogram whose bucket around 8 us reads 8.32
         # (two fresh-clone runs, one of them the seed's, read exactly that: a bound of 8 split the
@@ -129,7 +129,7 @@ def test_cffi():
             check(fs[name]["calls"] == want, f"{name}: {fs[name]['calls']} calls, want {want}")
             check(fs[name]["gil_released_calls"] == want, f"{name}: GIL released in {fs[name]['gil_released_calls']}")
         check(fs["ffitest_callback"]["calls"] == 0, "callback not called")
-        within(fs["ffitest_busy_50us"]["p50_us"], 50, TOL, "busy p50")
+        within_waits(fs["ffitest_busy_50us"], 50, TOL, "busy p50")
         within_waits(fs["ffitest_sleep_1ms"], 1050, TOL, "sleep p50")
         # what is left of the probe pair's cost after the correction: bounded by 0.6x the cost this
         # run subtracted (see test_c_extension_and_stripped; an absolute 8 us read 11.4 on a busy host)
@@ -184,8 +184,10 @@ def test_c_extension_and_stripped():
             # the extension imports PyEval_SaveThread: probed, once per busy_nogil call at least
             hits = doc["results"]["overhead"]["probe_hits"]["ffi_gil_state"]
             check(hits >= N, f"{what}: {hits} PyEval_SaveThread hits, want >= {N}")
-            within(fs["ffiext.busy"]["p50_us"], 50, TOL, f"{what} busy p50")
-            within(fs["ffiext.busy_nogil"]["p50_us"], 50, TOL, f"{what} busy_nogil p50")
+            # a 50 us spin preempted on a busy host waits on a run queue inside its call (62 us read
+            # beside a CPU hog): that measured wait is allowed on top
+            within_waits(fs["ffiext.busy"], 50, TOL, f"{what} busy p50")
+            within_waits(fs["ffiext.busy_nogil"], 50, TOL, f"{what} busy_nogil p50")
             # The trivial add costs nanoseconds: its p50 is what is left of the probe pair's cost
             # after the correction. Uncorrected it reads the whole cost (correction_ns, 18.7 to 27.9
             # us for this single-stepped probe over 60 recordings); corrected, 0 to 8.6 us, because
@@ -388,7 +390,7 @@ def test_probe_places():
     for k, want in (("ffitest_add", 10 * N), ("ffitest_add_fp", 10 * N), ("ffitest_busy_50us", 2 * N),
                     ("ffitest_busy_50us_stepped", N)):
         check(fs[k]["calls"] == want, f"{k}: {fs[k]['calls']} calls, want {want}")
-    within(fs["ffitest_busy_50us"]["p50_us"], 50, 0.10, "emulated busy p50")
+    within_waits(fs["ffitest_busy_50us"], 50, 0.10, "emulated busy p50")
     m = fs["ffitest_add_fp"]["mean_excl_cpu_wait_us"]
     check(m < 2, f"emulated trivial add: mean {m:.2f} us excluding CPU waits (wall mean {fs['ffitest_add_fp']['mean_us']:.2f})")
     c = ffi_of(doc)["correction"]
