@@ -279,6 +279,11 @@ def test_target_killed_while_attaching():
         t.kill()
         t.wait()
         _, err = rec.communicate(timeout=60)
+        if delay < 0.1 and rec.returncode == 2 and f"no such process: {t.pid}" in err:
+            # on a loaded host (a CPU hog beside the suite) bindprof had not looked at the pid yet:
+            # the target was gone first, one line and exit 2 is right; 0.2 s below attaches
+            print(f"      killed after {delay}s: before record looked at the pid (exit 2, {err.strip()!r})", flush=True)
+            continue
         check(rec.returncode == 0, f"killed after {delay}s: exit {rec.returncode}: {err.strip()}")
         d = load(out)
         validate(d)

@@ -138,7 +138,9 @@ def test_receive():
     check(s["mode"] == "receive" and "round_trip_ms" not in s and s["messages_sent"] == 0, s)
     check(s["upgraded"] == 3 == srv["upgrades"] and s["connections_with_message"] == 3, s)
     ft = s["time_to_first_message_ms"]
-    check(ft["histogram"]["count"] == 3 and ft["min_ms"] >= 150 * (1 - 1 / 1024), f"first message {ft}")
+    # the server pushes 150 ms after it wrote the 101; bindprof times from reading that 101, which a
+    # loaded host delivers late (147.6 ms read beside a CPU hog): 5% below the server's schedule
+    check(ft["histogram"]["count"] == 3 and ft["min_ms"] >= 150 * 0.95, f"first message {ft}")
     # 25 per connection, then bindprof closes: exactly 75, every one sent by the server (which
     # sends on until it reads the close)
     check(s["messages_received"] == 75 <= srv["pushed"], f"received {s['messages_received']}, the server sent "

@@ -221,6 +221,8 @@ static void reap_child(struct recorder *r, int wstatus, const struct rusage *ru)
 	r->tgt.exit_status = shell_status(wstatus);
 	r->child_cpu_ms = (ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1e3 +
 			  (ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e3;
+	if (r->res)
+		resources__cpu_at_least(r->res, r->child_cpu_ms);
 }
 
 /* Stop a child we started that outlived the run: SIGTERM, then SIGKILL after a grace period. */

@@ -216,6 +216,14 @@ void resources__sample(struct resources *r, const int *pids, int npids, bool wit
 	r->nprev = ncur;
 }
 
+void resources__cpu_at_least(struct resources *r, double ms)
+{
+	double ticks = r->hz ? ms * r->hz / 1000.0 : 0;
+
+	if (ticks > r->cpu_ticks_total)
+		r->cpu_ticks_total = ticks;
+}
+
 double resources__cpu_ms(const struct resources *r)
 {
 	return r->hz ? 1000.0 * r->cpu_ticks_total / r->hz : 0;

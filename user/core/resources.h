@@ -23,6 +23,10 @@ void resources__free(struct resources *r);
  * processes, so 200 means two cores busy), RSS, and USS when with_uss. */
 void resources__sample(struct resources *r, const int *pids, int npids, bool with_uss);
 /* CPU time the processes used between the first and the last sample, in ms. */
+/* Raise the CPU total to at least ms: the kernel's own figure for the root command and every
+ * descendant it waited for (wait4's rusage), which holds what exited between two polls and the
+ * root's last interval. */
+void resources__cpu_at_least(struct resources *r, double ms);
 double resources__cpu_ms(const struct resources *r);
 /* {"cpu": {...}, "memory": {...}}; NULL members where no sample was taken. */
 cJSON *resources__to_json(const struct resources *r);
